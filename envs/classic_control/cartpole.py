@@ -1,0 +1,92 @@
+"""CartPole-v1 in pure JAX: gymnasium's ``CartPoleEnv`` (Barto, Sutton & Anderson 1983), step for step.
+
+Dynamics from Florian (2007), "Correct equations for the dynamics of the cart-pole system", explicit
+Euler with tau = 0.02 s, as gymnasium integrates them. Reward 1 per step (including the step that
+terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 steps.
+
+Actions: 0 pushes left, 1 pushes right. gymnasium asserts that the action is in {0, 1}; this port
+cannot raise inside jit, so any action other than 1 pushes left.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from envs import spaces
+from envs.environment import EnvParams, Environment
+
+
+@struct.dataclass
+class CartPoleState:
+    x: jax.Array
+    x_dot: jax.Array
+    theta: jax.Array
+    theta_dot: jax.Array
+    time: jax.Array
+
+
+@struct.dataclass
+class CartPoleParams(EnvParams):
+    gravity: float = 9.8
+    masscart: float = 1.0
+    masspole: float = 0.1
+    length: float = 0.5  # half the pole's length
+    force_mag: float = 10.0
+    tau: float = 0.02
+    theta_threshold_radians: float = 12 * 2 * math.pi / 360
+    x_threshold: float = 2.4
+    reset_bound: float = 0.05
+    max_steps_in_episode: int = 500
+
+
+class CartPole(Environment):
+    id = "CartPole-v1"
+
+    @property
+    def default_params(self) -> CartPoleParams:
+        return CartPoleParams()
+
+    def reset_env(self, key, params):
+        x, x_dot, theta, theta_dot = jax.random.uniform(key, (4,), jnp.float32, -params.reset_bound, params.reset_bound)
+        state = CartPoleState(x, x_dot, theta, theta_dot, jnp.array(0, jnp.int32))
+        return self.get_obs(state), state
+
+    def step_env(self, key, state, action, params):
+        force = jnp.where(action == 1, params.force_mag, -params.force_mag)
+        costheta, sintheta = jnp.cos(state.theta), jnp.sin(state.theta)
+        total_mass = params.masspole + params.masscart
+        polemass_length = params.masspole * params.length
+        temp = (force + polemass_length * state.theta_dot**2 * sintheta) / total_mass
+        thetaacc = (params.gravity * sintheta - costheta * temp) / (
+            params.length * (4.0 / 3.0 - params.masspole * costheta**2 / total_mass)
+        )
+        xacc = temp - polemass_length * thetaacc * costheta / total_mass
+        state = CartPoleState(
+            x=state.x + params.tau * state.x_dot,
+            x_dot=state.x_dot + params.tau * xacc,
+            theta=state.theta + params.tau * state.theta_dot,
+            theta_dot=state.theta_dot + params.tau * thetaacc,
+            time=state.time + 1,
+        )
+        terminated = (
+            (state.x < -params.x_threshold)
+            | (state.x > params.x_threshold)
+            | (state.theta < -params.theta_threshold_radians)
+            | (state.theta > params.theta_threshold_radians)
+        )
+        return self.get_obs(state), state, jnp.float32(1.0), terminated, {}
+
+    def get_obs(self, state):
+        return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(jnp.float32)
+
+    def observation_space(self, params=None):
+        p = params or self.default_params
+        high = jnp.array([p.x_threshold * 2, jnp.inf, p.theta_threshold_radians * 2, jnp.inf], jnp.float32)
+        return spaces.Box(-high, high, (4,), jnp.float32)
+
+    def action_space(self, params=None):
+        return spaces.Discrete(2)

@@ -1,0 +1,103 @@
+"""``envs.make(id)``: the JAX port where one exists, else the gymnasium adapter."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+from typing import Any
+
+_PORTS: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def register(env_id: str, entry_point: str, **kwargs) -> None:
+    """Register a pure-JAX port: ``entry_point`` is ``"module:Class"``; ``kwargs`` go to the constructor."""
+    _PORTS[env_id] = (entry_point, kwargs)
+
+
+def list() -> list[str]:  # noqa: A001 - the issue names it envs.list()
+    """Ids with a pure-JAX port, sorted."""
+    return sorted(_PORTS)
+
+
+def _gymnasium_ids() -> list[str]:
+    import gymnasium
+
+    return sorted(gymnasium.registry.keys())
+
+
+def _unknown(env_id: str) -> ValueError:
+    known = list() + [i for i in _gymnasium_ids() if i not in _PORTS]
+    close = difflib.get_close_matches(env_id, known, n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return ValueError(
+        f"Unknown environment id {env_id!r}.{hint} JAX ports: {', '.join(list())}. "
+        "Any id registered with gymnasium also works (see `rl-zoo envs --all`)."
+    )
+
+
+def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
+    fields = {f.name for f in dataclasses.fields(params)}
+    return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}
+
+
+def make(env_id: str, backend: str | None = None, **overrides):
+    """Make an environment: ``(env, params)``.
+
+    ``backend``: ``None`` picks the JAX port where one exists and the gymnasium adapter otherwise;
+    ``"jax"`` insists on the port; ``"gymnasium"`` forces the adapter. ``overrides`` that name a
+    field of the env's params (``max_steps_in_episode``, physical constants) replace it; the rest go
+    to the constructor (``map_name``, ``is_slippery`` ...; for the adapter, to ``gymnasium.make``).
+    """
+    if backend not in (None, "jax", "gymnasium"):
+        raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
+    if env_id in _PORTS and backend != "gymnasium":
+        entry_point, kwargs = _PORTS[env_id]
+        module, cls = entry_point.split(":")
+        probe = getattr(importlib.import_module(module), cls)
+        # Split overrides into params fields and constructor kwargs using a default instance.
+        param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
+        env = probe(**{**kwargs, **ctor_over})
+        params = env.default_params.replace(**param_over) if param_over else env.default_params
+        return env, params
+    if backend == "jax":
+        if env_id in _gymnasium_ids():
+            raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
+        raise _unknown(env_id)
+    if env_id not in _gymnasium_ids():
+        raise _unknown(env_id)
+    from envs.gymnasium_adapter import GymnasiumEnv
+
+    env = GymnasiumEnv(env_id, **overrides)
+    return env, env.default_params
+
+
+def backend_of(env_id: str) -> str:
+    return "jax" if env_id in _PORTS else "gymnasium"
+
+
+def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
+    """One row per id: id, backend, observation space, action space (for ``rl-zoo envs``)."""
+    rows = []
+    ids = list() + ([i for i in _gymnasium_ids() if i not in _PORTS] if include_gymnasium else [])
+    for env_id in ids:
+        try:
+            env, params = make(env_id)
+            rows.append(
+                dict(id=env_id, backend=env.backend, observation=str(env.observation_space(params)), action=str(env.action_space(params)))
+            )
+        except Exception as e:  # an optional dependency (box2d, mujoco) may be missing
+            rows.append(dict(id=env_id, backend="gymnasium", observation="unavailable", action=type(e).__name__ + ": " + str(e)[:60]))
+    return rows
+
+
+# --- the pure-JAX ports -------------------------------------------------------------------------
+register("CartPole-v1", "envs.classic_control.cartpole:CartPole")
+register("Acrobot-v1", "envs.classic_control.acrobot:Acrobot")
+register("MountainCar-v0", "envs.classic_control.mountain_car:MountainCar")
+register("MountainCarContinuous-v0", "envs.classic_control.continuous_mountain_car:ContinuousMountainCar")
+register("Pendulum-v1", "envs.classic_control.pendulum:Pendulum")
+register("FrozenLake-v1", "envs.toy_text.frozen_lake:FrozenLake")
+register("FrozenLake8x8-v1", "envs.toy_text.frozen_lake:FrozenLake", map_name="8x8")
+register("CliffWalking-v1", "envs.toy_text.cliff_walking:CliffWalking")
+register("Taxi-v4", "envs.toy_text.taxi:Taxi")

@@ -1,0 +1,92 @@
+"""Observation and action spaces: shape, dtype and bounds, as gymnasium describes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Discrete:
+    """The integers ``{start, ..., start + n - 1}`` (gymnasium ``spaces.Discrete``)."""
+
+    n: int
+    start: int = 0
+    dtype: Any = jnp.int32
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return ()
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        return jax.random.randint(key, (), self.start, self.start + self.n, dtype=self.dtype)
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        if x.shape != () or not np.issubdtype(x.dtype, np.integer):
+            return False
+        return bool(self.start <= int(x) < self.start + self.n)
+
+    def __str__(self) -> str:
+        return f"Discrete({self.n})" if self.start == 0 else f"Discrete({self.n}, start={self.start})"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in R^n with (possibly infinite) bounds (gymnasium ``spaces.Box``).
+
+    ``low`` and ``high`` are stored as numpy arrays of ``shape`` so that bounds can be compared with
+    gymnasium's exactly.
+    """
+
+    low: Any
+    high: Any
+    shape: tuple[int, ...]
+    dtype: Any = jnp.float32
+
+    def __post_init__(self):
+        object.__setattr__(self, "low", np.broadcast_to(np.asarray(self.low, self.dtype), self.shape).copy())
+        object.__setattr__(self, "high", np.broadcast_to(np.asarray(self.high, self.dtype), self.shape).copy())
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        """Uniform inside finite bounds; a standard normal along unbounded dimensions."""
+        low = jnp.asarray(self.low)
+        high = jnp.asarray(self.high)
+        finite = jnp.isfinite(low) & jnp.isfinite(high)
+        k1, k2 = jax.random.split(key)
+        u = jax.random.uniform(k1, self.shape, self.dtype, jnp.where(finite, low, 0.0), jnp.where(finite, high, 1.0))
+        n = jax.random.normal(k2, self.shape, self.dtype)
+        return jnp.where(finite, u, n).astype(self.dtype)
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        return x.shape == self.shape and bool(np.all(x >= self.low) and np.all(x <= self.high))
+
+    def __str__(self) -> str:
+        lo, hi = self.low, self.high
+        if lo.size and np.all(lo == lo.flat[0]) and np.all(hi == hi.flat[0]):
+            lo, hi = lo.flat[0], hi.flat[0]
+        else:
+            lo, hi = np.array2string(lo, precision=3), np.array2string(hi, precision=3)
+        return f"Box({lo}, {hi}, {self.shape}, {np.dtype(self.dtype).name})"
+
+
+Space = Discrete | Box
+
+
+def from_gymnasium(space) -> Space:
+    """Translate a gymnasium space into ours (Discrete and Box only)."""
+    import gymnasium
+
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return Discrete(int(space.n), int(space.start), jnp.int32)
+    if isinstance(space, gymnasium.spaces.Box):
+        return Box(space.low, space.high, tuple(space.shape), jnp.float32)
+    raise TypeError(
+        f"rl_zoo handles Discrete and Box spaces; got {type(space).__name__} ({space}). "
+        "Flatten it with a gymnasium wrapper (e.g. gymnasium.wrappers.FlattenObservation) first."
+    )
