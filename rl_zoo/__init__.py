@@ -1,0 +1,3 @@
+"""rl_zoo: pure-functional JAX reinforcement learning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,94 @@
+"""Typed, documented, validated configs shared by every algorithm.
+
+A config is a frozen dataclass whose fields each carry a docstring (the string literal right after
+the field, as in cleanrl's ``Args``); ``field_docs`` reads them back for ``rl-zoo train --help``.
+``validate`` methods raise ``ConfigError`` naming the field, the value and the rule, before
+anything is compiled.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import textwrap
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """An impossible config: the message names the field, the value and the rule."""
+
+
+def check(ok: bool, field: str, value: Any, rule: str) -> None:
+    if not ok:
+        raise ConfigError(f"config field {field!r} = {value!r} is invalid: {rule}")
+
+
+def field_docs(cls) -> dict[str, str]:
+    """Map each dataclass field of ``cls`` (and its bases) to the docstring written under it."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body
+        for node, nxt in zip(body, body[1:]):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def parse_value(field: dataclasses.Field, text: str) -> Any:
+    """Parse ``text`` as the type of ``field`` (bool, int, float, str, or ``None``)."""
+    default = field.default
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    if text.lower() in ("none", "null") and "None" in kind:
+        return None
+    if "bool" in kind:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"config field {field.name!r}: expected a boolean (true/false), got {text!r}")
+    try:
+        if "int" in kind and "float" not in kind:
+            as_float = float(text)
+            if not as_float.is_integer():
+                raise ValueError
+            return int(as_float)
+        if "float" in kind:
+            return float(text)
+    except ValueError:
+        raise ConfigError(f"config field {field.name!r}: expected {kind}, got {text!r}") from None
+    if isinstance(default, str) or "str" in kind:
+        return text
+    return text
+
+
+def apply_overrides(config, overrides: dict[str, Any]):
+    """Replace fields of ``config``; an unknown key names the valid ones. Strings are parsed by type."""
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    unknown = [k for k in overrides if k not in fields]
+    if unknown:
+        import difflib
+
+        hints = [f"{k!r} (did you mean {difflib.get_close_matches(k, fields, 1)[0]!r}?)" if difflib.get_close_matches(k, fields, 1) else repr(k) for k in unknown]
+        raise ConfigError(
+            f"unknown config field {', '.join(hints)} for {type(config).__module__.split('.')[-1]}; "
+            f"valid fields: {', '.join(sorted(fields))}"
+        )
+    values = {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in overrides.items()}
+    return dataclasses.replace(config, **values)
+
+
+def to_dict(config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
