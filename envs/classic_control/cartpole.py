@@ -14,6 +14,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from envs import spaces
@@ -85,7 +86,7 @@ class CartPole(Environment):
 
     def observation_space(self, params=None):
         p = params or self.default_params
-        high = jnp.array([p.x_threshold * 2, jnp.inf, p.theta_threshold_radians * 2, jnp.inf], jnp.float32)
+        high = np.array([p.x_threshold * 2, np.inf, p.theta_threshold_radians * 2, np.inf], np.float32)
         return spaces.Box(-high, high, (4,), jnp.float32)
 
     def action_space(self, params=None):
