@@ -1,0 +1,92 @@
+"""Pendulum-v1 in pure JAX: gymnasium's ``PendulumEnv``, step for step.
+
+The inverted-pendulum swing-up: a torque-limited pendulum starts at a random angle and must be
+swung up and held upright, with a quadratic cost on angle, angular velocity and torque.
+
+* Doya, K. (2000). Reinforcement Learning in Continuous Time and Space. Neural Computation 12(1),
+  219-245 (the torque-limited swing-up task).
+* gymnasium ``gymnasium/envs/classic_control/pendulum.py`` (the formulation ported here).
+
+Dynamics (one step, semi-implicit Euler with dt = 0.05 s, g = 10, m = l = 1):
+``u = clip(action[0], -2, 2)``; ``cost = normalize(th)^2 + 0.1 * thdot^2 + 0.001 * u^2`` (from the
+state *before* the step); ``thdot += (3 g / (2 l) sin th + 3 / (m l^2) u) dt`` clipped to +-8;
+``th += thdot * dt`` (not wrapped, as in gymnasium). Reward ``-cost``. Never terminates; time limit
+200 steps. Reset: ``th`` uniform in [-pi, pi), ``thdot`` uniform in [-1, 1). Observation
+``[cos th, sin th, thdot]`` (float32).
+
+Actions: a float array of shape (1,) in [-2, 2]. Out-of-space actions are handled as gymnasium does:
+the torque is clipped to [-max_torque, max_torque] before it enters both the dynamics and the cost.
+Nothing raises.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from envs import spaces
+from envs.environment import EnvParams, Environment
+
+
+@struct.dataclass
+class PendulumState:
+    theta: jax.Array
+    theta_dot: jax.Array
+    time: jax.Array
+
+
+@struct.dataclass
+class PendulumParams(EnvParams):
+    max_speed: float = 8.0
+    max_torque: float = 2.0
+    dt: float = 0.05
+    g: float = 10.0
+    m: float = 1.0
+    l: float = 1.0  # noqa: E741 - gymnasium's name
+    x_init: float = math.pi  # reset: theta uniform in [-x_init, x_init)
+    y_init: float = 1.0  # reset: theta_dot uniform in [-y_init, y_init)
+    max_steps_in_episode: int = 200
+
+
+def angle_normalize(x):
+    """Wrap an angle into [-pi, pi) (gymnasium ``angle_normalize``)."""
+    return ((x + math.pi) % (2 * math.pi)) - math.pi
+
+
+class Pendulum(Environment):
+    id = "Pendulum-v1"
+
+    @property
+    def default_params(self) -> PendulumParams:
+        return PendulumParams()
+
+    def reset_env(self, key, params):
+        high = jnp.array([params.x_init, params.y_init], jnp.float32)
+        theta, theta_dot = jax.random.uniform(key, (2,), jnp.float32, -high, high)
+        state = PendulumState(theta, theta_dot, jnp.array(0, jnp.int32))
+        return self.get_obs(state), state
+
+    def step_env(self, key, state, action, params):
+        u = jnp.clip(jnp.reshape(action, (-1,))[0].astype(jnp.float32), -params.max_torque, params.max_torque)
+        th, thdot = state.theta, state.theta_dot
+        costs = angle_normalize(th) ** 2 + 0.1 * thdot**2 + 0.001 * (u**2)
+        newthdot = thdot + (3 * params.g / (2 * params.l) * jnp.sin(th) + 3.0 / (params.m * params.l**2) * u) * params.dt
+        newthdot = jnp.clip(newthdot, -params.max_speed, params.max_speed)
+        newth = th + newthdot * params.dt
+        state = PendulumState(newth, newthdot, state.time + 1)
+        return self.get_obs(state), state, (-costs).astype(jnp.float32), jnp.array(False), {}
+
+    def get_obs(self, state):
+        return jnp.stack([jnp.cos(state.theta), jnp.sin(state.theta), state.theta_dot]).astype(jnp.float32)
+
+    def observation_space(self, params=None):
+        p = self.default_params if params is None else params
+        high = jnp.array([1.0, 1.0, p.max_speed], jnp.float32)
+        return spaces.Box(-high, high, (3,), jnp.float32)
+
+    def action_space(self, params=None):
+        p = self.default_params if params is None else params
+        return spaces.Box(-p.max_torque, p.max_torque, (1,), jnp.float32)
