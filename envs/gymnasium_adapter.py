@@ -1,0 +1,197 @@
+"""Any registered gymnasium id behind rl_zoo's vectorised-env contract (see ``envs/vector.py``).
+
+    env, params = envs.make("LunarLander-v3")         # no JAX port: this adapter
+    venv = env.make_vec(num_envs=8, params=params)     # a GymnasiumVecEnv
+    obs, state = venv.reset(key)                       # obs [B, ...] float32, state a placeholder
+    obs, state, reward, terminated, truncated, info = venv.step(key, state, action)
+
+``GymnasiumVecEnv`` wraps ``gymnasium.vector.SyncVectorEnv`` in *same-step* auto-reset mode
+(``AutoresetMode.SAME_STEP``): when an episode ends, the returned observation is already the first
+one of the next episode, and the observation the episode ended on is in ``info["final_obs"]``
+(equal to ``obs`` where no episode ended), exactly as ``JaxVecEnv`` returns it. Everything comes
+back as ``jax.numpy`` arrays: obs in the observation space's dtype (float32 for boxes) [B, ...],
+reward float32 [B], terminated / truncated bool [B].
+
+It runs on the host and is not jittable (``is_jax = False``): the rollout in ``rl_zoo.core.rollout``
+calls the jitted policy, then ``step`` in a Python loop. Randomness comes from the gymnasium envs'
+own generators, seeded at ``reset`` from the JAX key; ``step`` ignores its key.
+
+Unlike the JAX ports (which cannot raise inside jit), the adapter checks every action on the host
+before stepping and raises a ``ValueError`` naming the action and the space when one is outside it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs import spaces
+from envs.environment import EnvParams
+
+#: time limit recorded in ``default_params`` for gymnasium ids registered without one
+NO_TIME_LIMIT = 2**31 - 1
+
+_EXTRAS = {"box2d": "Box2D", "mujoco": "MuJoCo"}
+
+
+def _missing_dependency(env_id: str, error: Exception) -> ImportError:
+    import gymnasium
+
+    entry_point = str(getattr(gymnasium.spec(env_id), "entry_point", ""))
+    extra = next((e for e in _EXTRAS if f".{e}." in entry_point or f".{e}:" in entry_point), None)
+    how = (
+        f"Install it with `pip install -e \".[{extra}]\"` (rl_zoo's `{extra}` extra, i.e. `pip install \"gymnasium[{extra}]\"`"
+        + ("; Box2D builds with swig: `pip install swig` first" if extra == "box2d" else "")
+        + ")."
+        if extra
+        else "Install the package gymnasium names above."
+    )
+    what = _EXTRAS.get(extra, "an optional dependency")
+    return ImportError(f"{env_id} needs {what}, which is not installed ({error}). {how}")
+
+
+def _make(env_id: str, **make_kwargs):
+    import gymnasium
+
+    try:
+        return gymnasium.make(env_id, **make_kwargs)
+    except gymnasium.error.DependencyNotInstalled as e:
+        raise _missing_dependency(env_id, e) from e
+
+
+class GymnasiumEnv:
+    """Description of a gymnasium id: spaces, default params, and ``make_vec``.
+
+    ``make_kwargs`` go to ``gymnasium.make`` (e.g. ``continuous=True``). ``max_steps_in_episode``
+    (rl_zoo's name) or ``max_episode_steps`` (gymnasium's) sets the time limit; without either, it is
+    the one gymnasium registered for the id (or ``NO_TIME_LIMIT``).
+    """
+
+    backend = "gymnasium"
+
+    def __init__(self, env_id: str, **make_kwargs: Any):
+        import gymnasium
+
+        self.id = env_id
+        limit = make_kwargs.pop("max_steps_in_episode", None)
+        limit = make_kwargs.pop("max_episode_steps", limit)
+        if limit is None:
+            limit = gymnasium.spec(env_id).max_episode_steps
+        self._make_kwargs = make_kwargs
+        self._default_params = EnvParams(max_steps_in_episode=int(limit) if limit is not None else NO_TIME_LIMIT)
+        probe = _make(env_id, **make_kwargs)
+        try:
+            self._observation_space = spaces.from_gymnasium(probe.observation_space)
+            self._action_space = spaces.from_gymnasium(probe.action_space)
+        finally:
+            probe.close()
+
+    @property
+    def default_params(self) -> EnvParams:
+        return self._default_params
+
+    def observation_space(self, params: EnvParams | None = None) -> spaces.Space:
+        return self._observation_space
+
+    def action_space(self, params: EnvParams | None = None) -> spaces.Space:
+        return self._action_space
+
+    @property
+    def num_actions(self) -> int:
+        space = self._action_space
+        return space.n if isinstance(space, spaces.Discrete) else space.shape[0]
+
+    def make_vec(self, num_envs: int, params: EnvParams | None = None) -> GymnasiumVecEnv:
+        """``num_envs`` copies, each under a ``TimeLimit`` of ``params.max_steps_in_episode`` steps."""
+        params = self.default_params if params is None else params
+        return GymnasiumVecEnv(self.id, num_envs, int(params.max_steps_in_episode), **self._make_kwargs)
+
+    def __repr__(self) -> str:
+        return f"GymnasiumEnv({self.id!r}, backend='gymnasium')"
+
+
+class GymnasiumVecEnv:
+    """A host-side ``gymnasium.vector.SyncVectorEnv`` (same-step auto-reset) behind ``JaxVecEnv``'s interface."""
+
+    is_jax = False
+
+    def __init__(self, env_id: str, num_envs: int, max_episode_steps: int | None = None, **make_kwargs: Any):
+        import gymnasium
+
+        self.id, self.num_envs = env_id, int(num_envs)
+        if max_episode_steps is not None and max_episode_steps < NO_TIME_LIMIT:
+            make_kwargs = dict(make_kwargs, max_episode_steps=int(max_episode_steps))
+        make_one = functools.partial(_make, env_id, **make_kwargs)
+        self._venv = gymnasium.vector.SyncVectorEnv(
+            [make_one for _ in range(self.num_envs)], autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP
+        )
+        self.observation_space = spaces.from_gymnasium(self._venv.single_observation_space)
+        self.action_space = spaces.from_gymnasium(self._venv.single_action_space)
+        self._gym_action_space = self._venv.single_action_space
+
+    @property
+    def envs(self) -> list:
+        """The wrapped gymnasium envs (to inspect or set their state, e.g. in parity tests)."""
+        return self._venv.envs
+
+    def reset(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Reset every copy; the gymnasium seed is drawn from ``key`` (copy ``i`` gets seed + i)."""
+        seed = key if isinstance(key, int) else int(jax.random.randint(key, (), 0, 2**31 - self.num_envs - 1))
+        obs, _ = self._venv.reset(seed=seed)
+        return self._obs(obs), jnp.zeros(())
+
+    def step(self, key: jax.Array, state: jax.Array, action):
+        """Step every copy (``key`` is unused: the gymnasium envs carry their own generators)."""
+        action = self._check_action(action)
+        obs, reward, terminated, truncated, info = self._venv.step(action)
+        final_obs = np.array(obs, copy=True)
+        if "_final_obs" in info:
+            for i in np.flatnonzero(info["_final_obs"]):
+                final_obs[i] = info["final_obs"][i]
+        return (
+            self._obs(obs),
+            state,
+            jnp.asarray(reward, jnp.float32),
+            jnp.asarray(terminated, bool),
+            jnp.asarray(truncated, bool),
+            {"final_obs": self._obs(final_obs)},
+        )
+
+    def close(self) -> None:
+        self._venv.close()
+
+    def _obs(self, obs) -> jax.Array:
+        return jnp.asarray(np.asarray(obs), self.observation_space.dtype)
+
+    def _check_action(self, action) -> np.ndarray:
+        """Host-side check: one action per copy, each inside the action space; else a ValueError."""
+        space = self.action_space
+        a = np.asarray(action)
+        expected = (self.num_envs, *space.shape)
+        if a.shape != expected:
+            raise ValueError(
+                f"{self.id}: expected actions of shape {expected} ({self.num_envs} envs, action space {space}), "
+                f"got shape {a.shape}: {a!r}"
+            )
+        if isinstance(space, spaces.Discrete):
+            if not np.issubdtype(a.dtype, np.integer):
+                raise ValueError(f"{self.id}: actions for the action space {space} must be integers, got {a.dtype}: {a!r}")
+            bad = (a < space.start) | (a >= space.start + space.n)
+            a = a.astype(np.int64)
+        else:
+            a = a.astype(self._gym_action_space.dtype)
+            bad = ~np.all(np.isfinite(a) & (a >= space.low) & (a <= space.high), axis=tuple(range(1, a.ndim)))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{self.id}: action {a[i].tolist()!r} (env {i} of {self.num_envs}) is outside the action space {space}"
+                + ("; clip continuous actions to the bounds before stepping." if isinstance(space, spaces.Box) else ".")
+            )
+        return a
+
+    def __repr__(self) -> str:
+        return f"GymnasiumVecEnv({self.id!r}, num_envs={self.num_envs})"
