@@ -1,0 +1,127 @@
+"""Run directories: resolved config, library versions, metrics rows and summaries, written atomically.
+
+    runs/<algo>-<env>-<YYYYmmdd-HHMMSS>/
+        config.json     algorithm, env, seeds, resolved config, library versions, command
+        metrics.csv     one row per evaluation and seed: env_steps, wall_s, seed, return, train_return
+        summary.json    final greedy return per seed and mean, env steps, compile/train seconds, steps/s
+        curve.png       return against env steps, mean and per seed
+
+Every file is written to a temporary file in the same folder and renamed over the old one, so a
+crash leaves either the old or the new file, never half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+METRIC_FIELDS = ("env_steps", "wall_s", "seed", "return", "train_return")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic on POSIX)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(x):
+    try:
+        import numpy as np
+
+        if isinstance(x, np.generic):
+            return x.item()
+        if isinstance(x, np.ndarray):
+            return x.tolist()
+    except ImportError:
+        pass
+    if isinstance(x, tuple):
+        return list(x)
+    return str(x)
+
+
+def write_csv(path, rows: Iterable[dict], fields: Iterable[str] = METRIC_FIELDS) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_csv(path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, the platform and every library a result depends on."""
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    try:
+        import jax
+
+        out["jax_backend"] = jax.default_backend()
+        out["devices"] = ", ".join(str(d) for d in jax.devices())
+    except Exception:  # pragma: no cover
+        pass
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
+    """Create a fresh run directory. An explicit ``out`` that already holds files is refused, so
+    that nothing of an earlier run is overwritten."""
+    if out is not None:
+        path = Path(out)
+        if path.exists() and any(path.iterdir()):
+            raise FileExistsError(
+                f"run directory {str(path)!r} already exists and is not empty; choose another --out "
+                "(nothing in it was touched)"
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{_slug(algo)}-{_slug(env_id)}-{stamp}"
+    path, n = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")

@@ -1,0 +1,330 @@
+"""The driver: resolve a config, train all seeds in jitted segments, evaluate and record between them.
+
+The hot loop is one compiled program per segment: ``K`` updates of every seed (``lax.scan`` inside
+``jax.vmap`` over seeds). Between segments the host evaluates the greedy policy on separate env
+copies, writes a metrics row per seed, and advances the progress display; a crash loses at most one
+segment. Gymnasium-adapter envs cannot be vmapped: their seeds run one after another, the rollout
+on the host and the learning step jitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from rl_zoo import runs
+from rl_zoo.config import ConfigError, apply_overrides
+
+HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
+    """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
+    repeated run starts warm. ``RL_ZOO_NO_CACHE=1`` turns it off."""
+    if os.environ.get("RL_ZOO_NO_CACHE"):
+        return None
+    import jax
+
+    path = Path(path or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rl_zoo" / "jax")
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return str(path)
+
+
+def load_hyperparams(algo: str, env_id: str) -> dict[str, Any]:
+    """Tuned fields for ``(algo, env_id)`` from ``rl_zoo/hyperparams/<algo>.yaml`` (empty if none)."""
+    import yaml
+
+    path = HYPERPARAMS_DIR / f"{algo}.yaml"
+    if not path.exists():
+        return {}
+    table = yaml.safe_load(path.read_text()) or {}
+    return dict(table.get(env_id) or {})
+
+
+def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = None, total_steps: int | None = None):
+    """Config = defaults <- the algorithm name's presets <- tuned hyperparams <- ``overrides``; validated.
+
+    Returns ``(module, config)``; raises ``ValueError``/``ConfigError`` naming the field and the rule
+    before anything is compiled.
+    """
+    from rl_zoo import algos
+
+    module, preset = algos.get(algo)
+    config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
+    config = apply_overrides(config, dict(overrides or {}))
+    if total_steps is not None:
+        config = apply_overrides(config, {"total_timesteps": int(total_steps)})
+    config.validate()
+    return module, config
+
+
+def _segments(num_updates: int, num_evals: int) -> tuple[int, int]:
+    """(updates per segment K, number of segments): a K that divides ``num_updates`` near the asked
+    number of evaluations, so that one compiled segment serves the whole run."""
+    num_evals = max(1, min(num_evals, num_updates))
+    candidates = [n for n in range(max(1, num_evals // 2), 2 * num_evals + 1) if num_updates % n == 0]
+    n = min(candidates, key=lambda c: abs(c - num_evals)) if candidates else num_evals
+    k = num_updates // n
+    return k, n
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summary: dict[str, Any]
+    final_state: Any = None
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def train(
+    algo: str,
+    env_id: str,
+    *,
+    seeds: int = 1,
+    seed: int = 0,
+    total_steps: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    out: str | os.PathLike | None = None,
+    runs_root: str | os.PathLike = "runs",
+    num_evals: int = 10,
+    eval_episodes: int = 10,
+    backend: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    command: str | None = None,
+) -> RunResult:
+    """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory."""
+    import envs
+
+    if seeds < 1:
+        raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
+    if num_evals < 1 or eval_episodes < 1:
+        raise ConfigError("the number of evaluations and of evaluation episodes must be at least 1")
+    module, config = resolve_config(algo, env_id, overrides, total_steps)
+    env, env_params = envs.make(env_id, backend=backend)
+    if hasattr(module, "check_env"):
+        module.check_env(env, env_params)
+    run_dir = runs.new_run_dir(algo, env_id, runs_root, out)
+    runs.atomic_write_json(
+        run_dir / "config.json",
+        dict(algo=algo, env=env_id, backend=env.backend, seeds=seeds, seed=seed, num_evals=num_evals,
+             eval_episodes=eval_episodes, config=dataclasses.asdict(config), versions=runs.versions(), command=command),
+    )
+    runner = _JaxRunner if env.backend == "jax" else _HostRunner
+    return runner(module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir, progress, log).run()
+
+
+class _JaxRunner:
+    """All seeds vmapped, K updates per compiled segment."""
+
+    def __init__(self, module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir, progress, log):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+    def compile(self):
+        import jax
+
+        from rl_zoo.core.evaluate import evaluate
+
+        agent = self.module.make_agent(self.config, self.env, self.env_params)
+        self.agent = agent
+        self.k, self.n_segments = _segments(agent.num_updates, self.num_evals)
+
+        def segment(states, k):
+            return jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+
+        def eval_all(states, keys):
+            return jax.vmap(lambda s, key: evaluate(agent.act, s, self.env, self.env_params, key, self.eval_episodes))(states, keys)
+
+        keys = jax.vmap(jax.random.key)(np.arange(self.seed, self.seed + self.seeds))
+        t0 = time.perf_counter()
+        init = jax.jit(jax.vmap(agent.init)).lower(keys).compile()
+        states = init(keys)
+        seg = jax.jit(segment, static_argnums=1)
+        self.segment = seg.lower(states, self.k).compile()
+        rest = agent.num_updates - self.k * self.n_segments
+        self.tail = seg.lower(states, rest).compile() if rest > 0 else None
+        eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+        self.eval_all = jax.jit(eval_all).lower(states, eval_keys).compile()
+        self.compile_s = time.perf_counter() - t0
+        self.eval_keys = eval_keys
+        return states
+
+    def run(self) -> RunResult:
+        import jax
+
+        log = self.log
+        states = self.compile()
+        log(f"compiled {self.algo} on {self.env_id} ({self.seeds} seed(s), {self.agent.num_updates} updates "
+            f"of {self.agent.env_steps_per_update} env steps) in {self.compile_s:.1f}s")
+        rows: list[dict] = []
+        train_s = 0.0
+        latest_train_return = np.full(self.seeds, np.nan)
+        t_start = time.perf_counter()
+
+        def record(env_steps, states, i):
+            keys = jax.vmap(lambda k: jax.random.fold_in(k, i))(self.eval_keys)
+            returns = np.asarray(self.eval_all(states, keys)).mean(axis=1)  # [seeds]
+            wall = time.perf_counter() - t_start
+            for s in range(self.seeds):
+                rows.append(dict(env_steps=int(env_steps), wall_s=round(wall, 3), seed=self.seed + s,
+                                 **{"return": float(returns[s])}, train_return=float(latest_train_return[s])))
+            runs.write_csv(self.run_dir / "metrics.csv", rows)
+            return returns
+
+        returns = record(0, states, 0)
+        plan = [self.segment] * self.n_segments + ([self.tail] if self.tail is not None else [])
+        steps_per_update = self.agent.env_steps_per_update
+        done_updates = 0
+        with _Progress(self.progress, self.agent.num_updates * steps_per_update, f"{self.algo} {self.env_id}") as bar:
+            for i, seg in enumerate(plan, start=1):
+                t0 = time.perf_counter()
+                states, metrics = seg(states)
+                jax.block_until_ready(states)
+                train_s += time.perf_counter() - t0
+                done_updates += self.k if seg is self.segment else self.agent.num_updates - self.k * self.n_segments
+                latest_train_return = _latest_episode_return(metrics, latest_train_return)
+                returns = record(done_updates * steps_per_update, states, i)
+                bar.update(done_updates * steps_per_update, self.seeds * done_updates * steps_per_update / max(train_s, 1e-9),
+                           float(np.mean(returns)))
+        return _finish(self, rows, returns, train_s, states)
+
+
+class _HostRunner(_JaxRunner):
+    """Gymnasium-adapter envs: seeds one after another, rollouts on the host, learning jitted."""
+
+    def run(self) -> RunResult:
+        import jax
+
+        from rl_zoo.core.evaluate import evaluate
+
+        agent = self.module.make_agent(self.config, self.env, self.env_params)
+        self.agent = agent
+        self.k, self.n_segments = _segments(agent.num_updates, self.num_evals)
+        self.compile_s = 0.0
+        rows: list[dict] = []
+        train_s, t_start = 0.0, time.perf_counter()
+        finals, states = [], []
+        total = agent.num_updates * agent.env_steps_per_update
+        with _Progress(self.progress, total * self.seeds, f"{self.algo} {self.env_id}") as bar:
+            for s in range(self.seeds):
+                key = jax.random.key(self.seed + s)
+                state = agent.init(key)
+                latest = np.full(1, np.nan)
+                done = 0
+                while True:
+                    ret = float(np.mean(np.asarray(evaluate(agent.act, state, self.env, self.env_params, jax.random.fold_in(key, done + 1), self.eval_episodes))))
+                    rows.append(dict(env_steps=done * agent.env_steps_per_update, wall_s=round(time.perf_counter() - t_start, 3),
+                                     seed=self.seed + s, **{"return": ret}, train_return=float(latest[0])))
+                    runs.write_csv(self.run_dir / "metrics.csv", rows)
+                    if done >= agent.num_updates:
+                        break
+                    t0 = time.perf_counter()
+                    for _ in range(min(self.k, agent.num_updates - done)):
+                        state, metrics = agent.update(state)
+                        done += 1
+                        latest = _latest_episode_return(jax.tree.map(lambda x: np.asarray(x)[None, None], metrics), latest)
+                    train_s += time.perf_counter() - t0
+                    bar.update(s * total + done * agent.env_steps_per_update, (s * total + done * agent.env_steps_per_update) / max(train_s, 1e-9), ret)
+                finals.append(ret)
+                states.append(state)
+        return _finish(self, rows, np.array(finals), train_s, states)
+
+
+def _latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
+    """Per seed, the mean return of the last update in the segment that finished an episode."""
+    ep = metrics.episode
+    n = np.asarray(ep.episodes)  # [seeds, K]
+    r = np.asarray(ep.episode_return)
+    out = previous.copy()
+    for s in range(n.shape[0]):
+        idx = np.nonzero(n[s] > 0)[0]
+        if idx.size:
+            out[s] = r[s, idx[-1]]
+    return out
+
+
+def _finish(runner, rows, returns, train_s, states) -> RunResult:
+    from rl_zoo import plots
+
+    env_steps = runner.agent.num_updates * runner.agent.env_steps_per_update
+    summary = dict(
+        algo=runner.algo,
+        env=runner.env_id,
+        backend=runner.env.backend,
+        seeds=[runner.seed + s for s in range(runner.seeds)],
+        final_return=[float(x) for x in returns],
+        final_return_mean=float(np.mean(returns)),
+        final_return_std=float(np.std(returns)),
+        env_steps_per_seed=int(env_steps),
+        env_steps_total=int(env_steps * runner.seeds),
+        compile_s=round(runner.compile_s, 3),
+        train_s=round(train_s, 3),
+        steps_per_s=round(env_steps * runner.seeds / max(train_s, 1e-9), 1),
+        peak_memory_mb=round(_peak_memory_mb(), 1),
+        eval_episodes=runner.eval_episodes,
+    )
+    runs.atomic_write_json(runner.run_dir / "summary.json", summary)
+    plots.learning_curve(rows, f"{runner.algo} on {runner.env_id}", runner.run_dir / "curve.png")
+    return RunResult(runner.run_dir, summary, states)
+
+
+class _Progress:
+    """A rich progress bar (env steps, steps/s, latest greedy return) that stays quiet when disabled."""
+
+    def __init__(self, enabled: bool, total: int, label: str):
+        self.enabled, self.total, self.label = enabled, total, label
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.p = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"),
+                TextColumn("{task.fields[sps]}"), TextColumn("return {task.fields[ret]}"), TimeElapsedColumn(),
+                transient=False,
+            )
+            self.p.__enter__()
+            self.task = self.p.add_task(self.label, total=self.total, sps="", ret="-")
+        return self
+
+    def update(self, steps: int, sps: float, ret: float):
+        if self.enabled:
+            self.p.update(self.task, completed=steps, sps=f"{sps:,.0f} steps/s", ret=f"{ret:.1f}")
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.p.__exit__(*exc)
+        return False
+
+
+def format_summary(result: RunResult, rows_tail: int = 5) -> str:
+    """The end of the learning curve and where the run went, for the terminal."""
+    s = result.summary
+    lines = [f"{s['algo']} on {s['env']}: final greedy return {s['final_return_mean']:.1f} +- {s['final_return_std']:.1f} "
+             f"over {len(s['seeds'])} seed(s) after {s['env_steps_per_seed']:,} env steps per seed"]
+    rows = runs.read_csv(result.run_dir / "metrics.csv")
+    by_step: dict[int, list[float]] = {}
+    for r in rows:
+        by_step.setdefault(int(r["env_steps"]), []).append(float(r["return"]))
+    lines.append("learning curve (env steps -> mean greedy return):")
+    for step in sorted(by_step)[-rows_tail:]:
+        lines.append(f"  {step:>10,}  {np.mean(by_step[step]):8.1f}")
+    lines.append(f"compile {s['compile_s']:.1f}s, train {s['train_s']:.1f}s, {s['steps_per_s']:,.0f} env steps/s, "
+                 f"peak memory {s['peak_memory_mb']:.0f} MB")
+    lines.append(f"run written to {result.run_dir}")
+    return "\n".join(lines)
