@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 
@@ -20,3 +22,106 @@ def shuffled_minibatches(key: jax.Array, batch, num_minibatches: int):
     n = jax.tree.leaves(batch)[0].shape[0]
     perm = jax.random.permutation(key, n)
     return jax.tree.map(lambda x: jnp.take(x, perm, axis=0).reshape((num_minibatches, -1) + x.shape[1:]), batch)
+
+
+# ------------------------------------------------------------------------------------------------
+# Replay buffer (Lin 1992; Mnih et al. 2015): a fixed-capacity circular store of transitions,
+# as an optax-style ``(init, add, sample)`` triple of pure functions with its State beside them.
+# ------------------------------------------------------------------------------------------------
+
+
+class Experience(NamedTuple):
+    """The part of a transition that off-policy learning replays. Fields ``[N, ...]``."""
+
+    obs: jax.Array  # [N, *obs_shape] observation the action was taken in
+    action: jax.Array  # [N, *act_shape]
+    reward: jax.Array  # [N] float32
+    next_obs: jax.Array  # [N, *obs_shape] observation reached, before any auto-reset (the final one)
+    terminated: jax.Array  # [N] bool: the MDP ended, no bootstrap
+    truncated: jax.Array  # [N] bool: the time limit cut the episode, bootstrap from Q(next_obs)
+
+
+class ReplayBufferState(NamedTuple):
+    """Storage ``[capacity, ...]`` per field plus the write cursor.
+
+    Slots ``0 .. size - 1`` are filled: writing starts at slot 0 and wraps to 0 only once every slot
+    holds a transition, so the filled slots are always a prefix of the storage.
+    """
+
+    obs: jax.Array  # [C, *obs_shape]
+    action: jax.Array  # [C, *act_shape]
+    reward: jax.Array  # [C]
+    next_obs: jax.Array  # [C, *obs_shape]
+    terminated: jax.Array  # [C] bool
+    truncated: jax.Array  # [C] bool
+    position: jax.Array  # int32 scalar: the slot the next transition is written to
+    size: jax.Array  # int32 scalar: how many slots are filled (<= C)
+
+    @property
+    def capacity(self) -> int:
+        return self.reward.shape[0]
+
+
+def replay_buffer_init(capacity: int, obs: jax.Array, action: jax.Array) -> ReplayBufferState:
+    """An empty buffer of ``capacity`` slots, shaped and typed after one (unbatched) example ``obs``
+    and ``action`` (e.g. ``jnp.zeros(obs_space.shape)`` and ``jnp.zeros((), jnp.int32)``)."""
+    if capacity < 1:
+        raise ValueError(f"replay buffer capacity must be >= 1, got {capacity}")
+    obs, action = jnp.asarray(obs), jnp.asarray(action)
+
+    def zeros(x, dtype=None):
+        return jnp.zeros((capacity,) + x.shape, dtype or x.dtype)
+
+    return ReplayBufferState(
+        obs=zeros(obs),
+        action=zeros(action),
+        reward=jnp.zeros((capacity,), jnp.float32),
+        next_obs=zeros(obs),
+        terminated=jnp.zeros((capacity,), bool),
+        truncated=jnp.zeros((capacity,), bool),
+        position=jnp.array(0, jnp.int32),
+        size=jnp.array(0, jnp.int32),
+    )
+
+
+def replay_buffer_add(state: ReplayBufferState, batch) -> ReplayBufferState:
+    """Write a batch ``[B, ...]`` of transitions (e.g. one step of ``B`` envs, or a flattened
+    ``[T * B]`` trajectory) at the cursor, wrapping around and overwriting the oldest slots.
+
+    ``batch`` is anything with fields ``obs, action, reward, next_obs, terminated, truncated``
+    (an ``Experience`` or a ``rl_zoo.core.types.Transition``). ``B`` must not exceed the capacity
+    (a larger batch would write the same slot twice in one scatter, in an unspecified order).
+    """
+    b = batch.reward.shape[0]
+    if b > state.capacity:
+        raise ValueError(f"cannot add {b} transitions at once to a replay buffer of capacity {state.capacity}")
+    idx = (state.position + jnp.arange(b, dtype=jnp.int32)) % state.capacity  # [B]
+
+    def write(store, x):
+        return store.at[idx].set(jnp.asarray(x).astype(store.dtype), unique_indices=True)
+
+    return ReplayBufferState(
+        obs=write(state.obs, batch.obs),
+        action=write(state.action, batch.action),
+        reward=write(state.reward, batch.reward),
+        next_obs=write(state.next_obs, batch.next_obs),
+        terminated=write(state.terminated, batch.terminated),
+        truncated=write(state.truncated, batch.truncated),
+        position=(state.position + b) % state.capacity,
+        size=jnp.minimum(state.size + b, state.capacity),
+    )
+
+
+def replay_buffer_sample(state: ReplayBufferState, key: jax.Array, batch_size: int) -> Experience:
+    """``batch_size`` transitions drawn uniformly, with replacement, from the filled slots only
+    (as in Mnih et al. 2015). Sampling an empty buffer returns slot 0's zeros: fill it first."""
+    idx = jax.random.randint(key, (batch_size,), 0, jnp.maximum(state.size, 1))  # [batch_size]
+    take = lambda x: jnp.take(x, idx, axis=0, mode="clip")  # noqa: E731
+    return Experience(
+        obs=take(state.obs),
+        action=take(state.action),
+        reward=take(state.reward),
+        next_obs=take(state.next_obs),
+        terminated=take(state.terminated),
+        truncated=take(state.truncated),
+    )
