@@ -1,0 +1,167 @@
+"""Unit tests of the shared core against hand-worked values, plain-Python loops and closed forms."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rl_zoo.core import losses, normalize
+from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
+from rl_zoo.core.distributions import Categorical, DiagGaussian
+from rl_zoo.core.returns import discounted_returns, gae
+
+
+def _random_episode_data(seed, T=64, B=5):
+    rng = np.random.default_rng(seed)
+    rewards = rng.normal(size=(T, B)).astype(np.float32)
+    values = rng.normal(size=(T, B)).astype(np.float32)
+    next_values = rng.normal(size=(T, B)).astype(np.float32)
+    terminated = rng.random((T, B)) < 0.08
+    truncated = (rng.random((T, B)) < 0.08) & ~terminated
+    truncated[7, 0] = True  # at least one of each
+    terminated[9, 1] = True
+    return rewards, values, next_values, terminated, truncated
+
+
+def _gae_loop(r, v, nv, term, trunc, gamma, lam):
+    T, B = r.shape
+    adv = np.zeros((T, B), np.float64)
+    for b in range(B):
+        last = 0.0
+        for t in reversed(range(T)):
+            bootstrap = 0.0 if term[t, b] else nv[t, b]
+            delta = r[t, b] + gamma * bootstrap - v[t, b]
+            cont = 0.0 if (term[t, b] or trunc[t, b]) else 1.0
+            last = delta + gamma * lam * cont * last
+            adv[t, b] = last
+    return adv
+
+
+@pytest.mark.parametrize("seed,gamma,lam", [(0, 0.99, 0.95), (1, 0.9, 0.0), (2, 0.98, 1.0)])
+def test_gae_matches_python_loop_with_terminations_and_truncations(seed, gamma, lam):
+    r, v, nv, term, trunc = _random_episode_data(seed)
+    adv, targets = jax.jit(gae, static_argnums=(5, 6))(r, v, nv, term, trunc, gamma, lam)
+    expected = _gae_loop(r, v, nv, term, trunc, gamma, lam)
+    np.testing.assert_allclose(adv, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(targets, expected + v, rtol=1e-5, atol=1e-5)
+
+
+def test_gae_truncation_bootstraps_and_termination_does_not():
+    # one env, two steps: step 0 truncated (bootstrap from V(final obs) = 10), step 1 terminated.
+    r = jnp.array([[1.0], [1.0]])
+    v = jnp.zeros((2, 1))
+    nv = jnp.array([[10.0], [10.0]])
+    term = jnp.array([[False], [True]])
+    trunc = jnp.array([[True], [False]])
+    adv, _ = gae(r, v, nv, term, trunc, 0.5, 0.9)
+    np.testing.assert_allclose(adv[:, 0], [1.0 + 0.5 * 10.0, 1.0])
+
+
+def test_discounted_returns_match_python_loop():
+    r, _, nv, term, trunc = _random_episode_data(3)
+    gamma = 0.9
+    got = discounted_returns(r, nv, term, trunc, gamma)
+    T, B = r.shape
+    expected = np.zeros((T, B))
+    for b in range(B):
+        g = None
+        for t in reversed(range(T)):
+            done = term[t, b] or trunc[t, b] or t == T - 1
+            tail = nv[t, b] if done else g
+            g = r[t, b] + gamma * (0.0 if term[t, b] else tail)
+            expected[t, b] = g
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_clipped_surrogate_hand_worked():
+    ratio = jnp.array([0.5, 1.5, 1.1, 0.7])
+    adv = jnp.array([1.0, 1.0, -2.0, -1.0])
+    # min(r A, clip(r) A): 0.5*1=0.5 vs 0.8*1 -> 0.5; 1.5 vs 1.2 -> 1.2; -2.2 vs -2.2 -> -2.2; -0.7 vs -0.8 -> -0.8
+    expected = -np.mean([0.5, 1.2, -2.2, -0.8])
+    np.testing.assert_allclose(losses.clipped_surrogate_loss(ratio, adv, 0.2), expected, rtol=1e-6)
+
+
+def test_value_loss_plain_and_clipped_hand_worked():
+    values = jnp.array([1.0, 3.0])
+    targets = jnp.array([2.0, 2.0])
+    old = jnp.array([0.0, 2.9])
+    np.testing.assert_allclose(losses.value_loss(values, targets), 0.5 * np.mean([1.0, 1.0]))
+    # clipped with eps 0.2: v_clip = [0.2, 3.0]; errors^2 = [(1.8)^2, 1.0] vs [1, 1] -> max = [3.24, 1.0]
+    np.testing.assert_allclose(losses.value_loss(values, targets, old, 0.2), 0.5 * np.mean([3.24, 1.0]), rtol=1e-6)
+
+
+def test_kl_penalty_loss_and_k3_estimator():
+    ratio = jnp.array([1.0, 2.0])
+    adv = jnp.array([1.0, -1.0])
+    kl = jnp.array([0.1, 0.3])
+    np.testing.assert_allclose(losses.kl_penalty_loss(ratio, adv, kl, 2.0), -np.mean([1.0 - 0.2, -2.0 - 0.6]), rtol=1e-6)
+    log_ratio = jnp.log(jnp.array([2.0]))
+    np.testing.assert_allclose(losses.approx_kl(log_ratio), (2.0 - 1.0) - math.log(2.0), rtol=1e-6)
+
+
+def test_advantage_normalisation_single_sample_is_finite():
+    out = losses.normalize_advantages(jnp.array([3.0]))
+    assert np.isfinite(np.asarray(out)).all()
+    out = losses.normalize_advantages(jnp.array([1.0, 3.0]))
+    np.testing.assert_allclose(out, [-1.0, 1.0], atol=1e-6)
+
+
+def test_td_target_terminated_vs_truncated():
+    r = jnp.array([1.0, 1.0])
+    nv = jnp.array([5.0, 5.0])
+    np.testing.assert_allclose(losses.td_target(r, nv, jnp.array([True, False]), 0.9), [1.0, 5.5])
+
+
+def test_categorical_closed_forms():
+    logits = jnp.array([[0.0, math.log(3.0)]])  # p = [0.25, 0.75]
+    d = Categorical(logits)
+    np.testing.assert_allclose(d.log_prob(jnp.array([1])), [math.log(0.75)], rtol=1e-6)
+    np.testing.assert_allclose(d.entropy(), [-(0.25 * math.log(0.25) + 0.75 * math.log(0.75))], rtol=1e-6)
+    q = Categorical(jnp.array([[0.0, 0.0]]))
+    np.testing.assert_allclose(d.kl(q), [0.25 * math.log(0.5) + 0.75 * math.log(1.5)], rtol=1e-5)
+    assert int(d.mode()[0]) == 1
+    samples = jax.vmap(lambda k: Categorical(logits[0]).sample(k))(jax.random.split(jax.random.key(0), 4000))
+    assert abs(float(samples.mean()) - 0.75) < 0.03
+
+
+def test_diag_gaussian_closed_forms():
+    mean, log_std = jnp.array([0.5, -1.0]), jnp.log(jnp.array([2.0, 0.5]))
+    d = DiagGaussian(mean, log_std)
+    a = jnp.array([1.0, 0.0])
+    expected_lp = sum(-((ai - m) ** 2) / (2 * s**2) - math.log(s) - 0.5 * math.log(2 * math.pi)
+                      for ai, m, s in [(1.0, 0.5, 2.0), (0.0, -1.0, 0.5)])
+    np.testing.assert_allclose(d.log_prob(a), expected_lp, rtol=1e-6)
+    np.testing.assert_allclose(d.entropy(), sum(0.5 * math.log(2 * math.pi * math.e * s**2) for s in (2.0, 0.5)), rtol=1e-6)
+    q = DiagGaussian(jnp.zeros(2), jnp.zeros(2))
+    expected_kl = sum(math.log(1.0 / s) + (s**2 + m**2) / 2.0 - 0.5 for m, s in [(0.5, 2.0), (-1.0, 0.5)])
+    np.testing.assert_allclose(d.kl(q), expected_kl, rtol=1e-6)
+    np.testing.assert_allclose(d.kl(d), 0.0, atol=1e-7)
+    np.testing.assert_allclose(d.mode(), mean)
+
+
+def test_minibatches_cover_every_sample_once_per_epoch():
+    traj = {"x": jnp.arange(8 * 6).reshape(8, 6), "y": jnp.arange(8 * 6 * 2).reshape(8, 6, 2)}
+    flat = flatten_time_batch(traj)
+    assert flat["x"].shape == (48,) and flat["y"].shape == (48, 2)
+    mbs = shuffled_minibatches(jax.random.key(3), flat, 4)
+    assert mbs["x"].shape == (4, 12)
+    assert sorted(np.asarray(mbs["x"]).ravel().tolist()) == list(range(48))
+    # rows stay aligned across fields
+    np.testing.assert_array_equal(np.asarray(mbs["y"])[..., 0], 2 * np.asarray(mbs["x"]))
+    other = shuffled_minibatches(jax.random.key(4), flat, 4)
+    assert not np.array_equal(np.asarray(other["x"]), np.asarray(mbs["x"]))
+
+
+def test_running_mean_std_matches_numpy():
+    rng = np.random.default_rng(0)
+    data = rng.normal(3.0, 2.0, size=(10, 50, 3)).astype(np.float32)
+    stats = normalize.rms_init((3,))
+    for chunk in data:
+        stats = normalize.rms_update(stats, jnp.asarray(chunk))
+    flat = data.reshape(-1, 3)
+    np.testing.assert_allclose(stats.mean, flat.mean(0), rtol=1e-3)
+    np.testing.assert_allclose(stats.var, flat.var(0), rtol=1e-3)
+    z = normalize.normalize(stats, jnp.asarray(flat))
+    np.testing.assert_allclose(np.asarray(z).mean(0), 0.0, atol=1e-3)
