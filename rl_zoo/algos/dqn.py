@@ -1,0 +1,373 @@
+"""Deep Q-Network (Mnih et al. 2015, "Human-level control through deep reinforcement learning",
+Nature 518) and Double DQN (van Hasselt, Guez & Silver 2016, "Deep reinforcement learning with
+double Q-learning", AAAI), one file, switched by ``Config.double``.
+
+The Q-network Q(s, .; theta) is trained by Adam on the Huber loss (Huber 1964; Mnih et al.'s "error
+clipping" to [-1, 1] is its gradient) between Q(s, a; theta) and a one-step TD target computed with
+a target network theta^- on minibatches drawn uniformly from a replay buffer (Lin 1992):
+
+    L(theta) = E_{(s, a, r, s') ~ U(D)} [ huber( y - Q(s, a; theta) ) ]
+    DQN         y = r + gamma (1 - terminated) max_a' Q(s', a'; theta^-)                 (Mnih et al.)
+    Double DQN  y = r + gamma (1 - terminated) Q(s', argmax_a' Q(s', a'; theta); theta^-)
+                                                          (van Hasselt et al. 2016, eq. 4)
+
+Only ``terminated`` drops the bootstrap; a step cut by the time limit (``truncated``) bootstraps
+from Q of its final observation, which the replay buffer keeps as ``next_obs`` (Pardo et al. 2018,
+"Time limits in reinforcement learning").
+
+One ``update`` (one iteration of the driver's jitted scan):
+
+1. ``train_frequency`` steps of ``num_envs`` envs with an epsilon-greedy policy (through
+   ``rl_zoo.core.rollout``: ``lax.scan`` for JAX envs, a host loop for gymnasium envs); before
+   ``learning_starts`` env steps the policy is uniformly random (Mnih et al.'s "replay start size").
+   Epsilon follows a linear schedule from ``epsilon_start`` to ``epsilon_end`` over
+   ``exploration_fraction`` of training, read once per update (a staircase of ``env_steps_per_update``
+   env steps);
+2. the ``train_frequency * num_envs`` transitions go into the replay buffer in one write;
+3. once ``learning_starts`` env steps are stored, ``gradient_steps`` Adam steps (a ``lax.scan``,
+   skipped by ``lax.cond`` before that). After every ``target_update_interval`` gradient steps the
+   target network moves to theta^- <- tau theta + (1 - tau) theta^- (tau = 1: the hard copy of Mnih
+   et al.; tau < 1: Polyak averaging, Lillicrap et al. 2016).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import optax
+
+from envs import EpisodeStatistics, spaces, vectorize
+from rl_zoo.config import check
+from rl_zoo.core import losses
+from rl_zoo.core.buffers import (
+    Experience,
+    ReplayBufferState,
+    flatten_time_batch,
+    replay_buffer_add,
+    replay_buffer_init,
+    replay_buffer_sample,
+)
+from rl_zoo.core.networks import QNetwork
+from rl_zoo.core.rollout import rollout
+from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics
+
+
+@dataclass(frozen=True)
+class Config:
+    total_timesteps: int = 500_000
+    """Env steps per seed over the whole run (5e4 for CartPole, 1e5-2e5 for Acrobot and MountainCar)."""
+    num_envs: int = 1
+    """Parallel envs per seed (1-16); each update takes num_envs * train_frequency env steps."""
+    buffer_size: int = 100_000
+    """Replay buffer capacity in transitions (1e4-1e6); at least num_envs * train_frequency."""
+    learning_starts: int = 1_000
+    """Env steps of uniformly random play stored before the first gradient step (0-5e4)."""
+    batch_size: int = 64
+    """Transitions sampled from the buffer per gradient step (32-256)."""
+    learning_rate: float = 1e-4
+    """Adam step size (1e-4 to 4e-3)."""
+    gamma: float = 0.99
+    """Discount factor (0.9-0.999)."""
+    train_frequency: int = 4
+    """Env steps (per env) between training phases (1-256)."""
+    gradient_steps: int = 1
+    """Gradient steps per training phase (1-256); train_frequency * num_envs / gradient_steps env steps per gradient step."""
+    target_update_interval: int = 1_000
+    """Gradient steps between target-network updates (1-10000)."""
+    tau: float = 1.0
+    """Target update rate: 1 copies the online network (hard update); < 1 is Polyak averaging (0.005-1)."""
+    epsilon_start: float = 1.0
+    """Exploration rate epsilon at the start of the linear schedule (0.5-1)."""
+    epsilon_end: float = 0.05
+    """Exploration rate epsilon after the schedule (0.01-0.1)."""
+    exploration_fraction: float = 0.1
+    """Fraction of total_timesteps over which epsilon decays linearly from epsilon_start to epsilon_end (0.05-0.5)."""
+    max_grad_norm: float = 10.0
+    """Global gradient-norm clip (1-10)."""
+    double: bool = False
+    """Double DQN (van Hasselt et al. 2016): select a' with the online network, evaluate it with the target network."""
+    hidden_size: int = 64
+    """Units per hidden layer of the Q-network (64-256)."""
+    num_layers: int = 2
+    """Hidden layers of the Q-network (1-3)."""
+    activation: str = "relu"
+    """Hidden activation: relu, tanh, elu or gelu."""
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.num_envs * self.train_frequency
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_timesteps // self.env_steps_per_update
+
+    @property
+    def num_warmup_updates(self) -> int:
+        """Updates that only collect (random actions, no gradient step): those after which fewer than
+        ``learning_starts`` env steps are stored."""
+        return max(0, -(-self.learning_starts // self.env_steps_per_update) - 1)
+
+    @property
+    def exploration_steps(self) -> int:
+        return int(self.exploration_fraction * self.total_timesteps)
+
+    def validate(self) -> None:
+        for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",
+                     "gradient_steps", "target_update_interval", "hidden_size", "num_layers"):
+            check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
+        check(self.learning_starts >= 0, "learning_starts", self.learning_starts, "must be >= 0")
+        check(self.buffer_size >= self.env_steps_per_update, "buffer_size", self.buffer_size,
+              f"must hold one update's transitions (num_envs * train_frequency = {self.env_steps_per_update})")
+        check(self.total_timesteps >= self.env_steps_per_update, "total_timesteps", self.total_timesteps,
+              f"must be at least one update (num_envs * train_frequency = {self.env_steps_per_update})")
+        check(self.learning_starts < self.total_timesteps, "learning_starts", self.learning_starts,
+              f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns")
+        check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
+        check(0 < self.gamma <= 1, "gamma", self.gamma, "must be in (0, 1]")
+        check(0 < self.tau <= 1, "tau", self.tau, "must be in (0, 1]")
+        for name in ("epsilon_start", "epsilon_end", "exploration_fraction"):
+            check(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be in [0, 1]")
+        check(self.max_grad_norm > 0, "max_grad_norm", self.max_grad_norm, "must be > 0")
+        check(self.activation in ("tanh", "relu", "elu", "gelu"), "activation", self.activation, "must be tanh, relu, elu or gelu")
+
+
+def check_env(env, env_params) -> None:
+    """DQN needs a finite action set: it acts by argmax_a Q(s, a) and bootstraps from max_a' Q(s', a')."""
+    space = env.action_space(env_params)
+    if not isinstance(space, spaces.Discrete):
+        raise ValueError(
+            f"DQN cannot run on {getattr(env, 'id', '') or type(env).__name__}: its action space is {space}, "
+            "continuous, and DQN needs a discrete one (it outputs one Q-value per action and takes "
+            "argmax_a Q(s, a), a maximum over a finite set). Use a policy-gradient method, which handles "
+            "continuous actions: ppo, trpo or vpg."
+        )
+
+
+class State(NamedTuple):
+    params: Any  # online network theta
+    target_params: Any  # target network theta^-
+    opt_state: optax.OptState
+    buffer: ReplayBufferState
+    env_state: Any
+    obs: jax.Array  # [B, *obs_shape] current observation of each training env
+    key: jax.Array
+    update_step: jax.Array  # updates done (each num_envs * train_frequency env steps)
+    gradient_step: jax.Array  # gradient steps done (drives the target-network updates)
+
+
+class LossInfo(NamedTuple):
+    loss: jax.Array  # mean Huber TD loss of the minibatch
+    q_max: jax.Array  # mean over sampled states of max_a Q(s, a; theta): the value estimate
+    q_taken: jax.Array  # mean Q(s, a; theta) of the sampled (s, a)
+    target: jax.Array  # mean TD target y
+
+
+class Metrics(NamedTuple):
+    episode: EpisodeMetrics
+    loss: jax.Array  # mean over this update's gradient steps (0 before learning starts)
+    q_max: jax.Array  # mean max_a Q(s, a) of sampled states, to compare with realised returns
+    q_taken: jax.Array
+    target: jax.Array
+    epsilon: jax.Array  # exploration rate used for this update's env steps
+    learning: jax.Array  # bool: gradient steps ran in this update
+
+
+def make_network(config: Config, action_space) -> QNetwork:
+    return QNetwork(action_space.n, (config.hidden_size,) * config.num_layers, config.activation)
+
+
+def features(obs_space, obs: jax.Array) -> jax.Array:
+    """Network input: the observation as float32; a Discrete observation (toy-text) becomes one-hot."""
+    if isinstance(obs_space, spaces.Discrete):
+        return jax.nn.one_hot(obs - obs_space.start, obs_space.n)
+    return obs.astype(jnp.float32)
+
+
+# --- the math --------------------------------------------------------------------------------------
+
+
+def linear_epsilon(env_step: jax.Array, start: float, end: float, duration: int) -> jax.Array:
+    """epsilon(t) = start + (end - start) min(t / duration, 1) (Mnih et al. 2015: 1 -> 0.1 over 1e6 frames)."""
+    frac = jnp.clip(env_step / max(duration, 1), 0.0, 1.0)
+    return jnp.asarray(start + (end - start) * frac, jnp.float32)
+
+
+def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: jax.Array) -> jax.Array:
+    """With probability epsilon a uniformly random action, else argmax_a Q(s, a). ``q_values [B, A] -> [B]``."""
+    chex.assert_rank(q_values, 2)
+    k_explore, k_action = jax.random.split(key)
+    batch, num_actions = q_values.shape
+    random_action = jax.random.randint(k_action, (batch,), 0, num_actions, dtype=jnp.int32)
+    explore = jax.random.uniform(k_explore, (batch,)) < epsilon
+    return jnp.where(explore, random_action, jnp.argmax(q_values, axis=-1).astype(jnp.int32))
+
+
+def bootstrap_value(q_next_target: jax.Array, q_next_online: jax.Array | None, double: bool) -> jax.Array:
+    """The value of s' in the TD target, ``[N, A] -> [N]``.
+
+    DQN (Mnih et al. 2015): max_a' Q(s', a'; theta^-), the target network both selects and evaluates.
+    Double DQN (van Hasselt et al. 2016, eq. 4): Q(s', argmax_a' Q(s', a'; theta); theta^-), the
+    online network selects and the target network evaluates, which removes the upward bias of
+    max over noisy estimates.
+    """
+    chex.assert_rank(q_next_target, 2)
+    if not double:
+        return q_next_target.max(axis=-1)
+    chex.assert_equal_shape([q_next_target, q_next_online])
+    a_star = jnp.argmax(q_next_online, axis=-1)  # [N]
+    return jnp.take_along_axis(q_next_target, a_star[:, None], axis=-1)[:, 0]
+
+
+def q_learning_targets(
+    reward: jax.Array,
+    terminated: jax.Array,
+    q_next_target: jax.Array,
+    q_next_online: jax.Array | None,
+    gamma: float,
+    double: bool,
+) -> jax.Array:
+    """y = r + gamma (1 - terminated) V(s'), V(s') from ``bootstrap_value``; truncation does not stop it."""
+    return losses.td_target(reward, bootstrap_value(q_next_target, q_next_online, double), terminated, gamma)
+
+
+def dqn_loss(params, target_params, batch: Experience, network: QNetwork, obs_space, config: Config):
+    """Mean Huber loss between Q(s, a; theta) and the (constant) TD target on a minibatch ``[N]``."""
+    q = network.apply(params, features(obs_space, batch.obs))  # [N, A]
+    next_x = features(obs_space, batch.next_obs)
+    q_next_target = network.apply(target_params, next_x)  # [N, A]
+    q_next_online = jax.lax.stop_gradient(network.apply(params, next_x)) if config.double else None
+    y = jax.lax.stop_gradient(
+        q_learning_targets(batch.reward, batch.terminated, q_next_target, q_next_online, config.gamma, config.double)
+    )  # [N]
+    q_taken = jnp.take_along_axis(q, batch.action.astype(jnp.int32)[:, None], axis=-1)[:, 0]  # [N]
+    chex.assert_equal_shape([q_taken, y])
+    loss = losses.huber_loss(q_taken - y).mean()
+    return loss, LossInfo(loss, jax.lax.stop_gradient(q.max(axis=-1).mean()), jax.lax.stop_gradient(q_taken.mean()), y.mean())
+
+
+def update_target(params, target_params, gradient_step: jax.Array, interval: int, tau: float):
+    """Every ``interval`` gradient steps theta^- <- tau theta + (1 - tau) theta^- (tau = 1: hard copy)."""
+    due = gradient_step % interval == 0
+    moved = optax.incremental_update(params, target_params, tau) if tau < 1.0 else params
+    return jax.tree.map(lambda new, old: jnp.where(due, new, old), moved, target_params)
+
+
+def make_optimizer(config: Config) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(config.learning_rate))
+
+
+# --- acting and learning ---------------------------------------------------------------------------
+
+
+def behaviour_action(network: QNetwork, obs_space, policy_params, key, obs):
+    """Epsilon-greedy behaviour policy for the rollout: ``policy_params = (params, epsilon)``."""
+    params, epsilon = policy_params
+    return epsilon_greedy(key, network.apply(params, features(obs_space, obs)), epsilon), None
+
+
+def greedy_action(network: QNetwork, obs_space, state: State, obs):
+    """argmax_a Q(s, a; theta): the policy that evaluation runs."""
+    return jnp.argmax(network.apply(state.params, features(obs_space, obs)), axis=-1).astype(jnp.int32)
+
+
+def epsilon_for_update(config: Config, update_step: jax.Array) -> jax.Array:
+    """Uniformly random play (epsilon = 1) while filling the buffer, then the linear schedule read at
+    the env-step count where this update starts."""
+    scheduled = linear_epsilon(update_step * config.env_steps_per_update, config.epsilon_start, config.epsilon_end,
+                               config.exploration_steps)
+    return jnp.where(update_step < config.num_warmup_updates, 1.0, scheduled)
+
+
+def gradient_phase(state: State, network: QNetwork, obs_space, optimizer, config: Config) -> tuple[State, LossInfo]:
+    """``gradient_steps`` Adam steps on ``dqn_loss``, each on a fresh uniform minibatch, with the
+    target update rule after each; returns the mean ``LossInfo``."""
+    grad_fn = jax.grad(partial(dqn_loss, network=network, obs_space=obs_space, config=config), has_aux=True)
+
+    def step(carry, key):
+        params, target_params, opt_state, gradient_step = carry
+        batch = replay_buffer_sample(state.buffer, key, config.batch_size)
+        grads, info = grad_fn(params, target_params, batch)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        gradient_step = gradient_step + 1
+        target_params = update_target(params, target_params, gradient_step, config.target_update_interval, config.tau)
+        return (params, target_params, opt_state, gradient_step), info
+
+    key, key_steps = jax.random.split(state.key)
+    carry = (state.params, state.target_params, state.opt_state, state.gradient_step)
+    (params, target_params, opt_state, gradient_step), infos = jax.lax.scan(
+        step, carry, jax.random.split(key_steps, config.gradient_steps)
+    )
+    state = state._replace(params=params, target_params=target_params, opt_state=opt_state, key=key, gradient_step=gradient_step)
+    return state, jax.tree.map(jnp.mean, infos)
+
+
+def learn(state: State, traj, epsilon, network: QNetwork, obs_space, optimizer, config: Config) -> tuple[State, Metrics]:
+    """Store the trajectory ``[T, B]`` in the buffer, then the gradient phase once learning has started."""
+    buffer = replay_buffer_add(state.buffer, flatten_time_batch(traj))
+    state = state._replace(buffer=buffer)
+    learning = state.update_step >= config.num_warmup_updates
+
+    def skip(s):
+        zero = jnp.zeros((), jnp.float32)
+        return s, LossInfo(zero, zero, zero, zero)
+
+    state, info = jax.lax.cond(
+        learning, partial(gradient_phase, network=network, obs_space=obs_space, optimizer=optimizer, config=config), skip, state
+    )
+    state = state._replace(update_step=state.update_step + 1)
+    return state, Metrics(episode_metrics(traj), info.loss, info.q_max, info.q_taken, info.target, epsilon, learning)
+
+
+def make_agent(config: Config, env, env_params) -> Agent:
+    """Bind DQN to an env: ``init``, ``update`` (epsilon-greedy rollout + replay learning) and the greedy ``act``."""
+    check_env(env, env_params)
+    venv = EpisodeStatistics(vectorize(env, env_params, config.num_envs))
+    obs_space, action_space = env.observation_space(env_params), env.action_space(env_params)
+    network = make_network(config, action_space)
+    optimizer = make_optimizer(config)
+    policy_fn = partial(behaviour_action, network, obs_space)
+    learn_fn = partial(learn, network=network, obs_space=obs_space, optimizer=optimizer, config=config)
+    if not venv.is_jax:  # the host-loop rollout calls learn eagerly: compile it once
+        learn_fn = jax.jit(learn_fn)
+
+    def init(key: jax.Array) -> State:
+        key, k_net, k_env = jax.random.split(key, 3)
+        dummy_obs = jnp.zeros(obs_space.shape, obs_space.dtype)
+        params = network.init(k_net, features(obs_space, dummy_obs))
+        obs, env_state = venv.reset(k_env)
+        return State(
+            params=params,
+            target_params=params,
+            opt_state=optimizer.init(params),
+            buffer=replay_buffer_init(config.buffer_size, dummy_obs, jnp.zeros(action_space.shape, action_space.dtype)),
+            env_state=env_state,
+            obs=obs,
+            key=key,
+            update_step=jnp.array(0, jnp.int32),
+            gradient_step=jnp.array(0, jnp.int32),
+        )
+
+    def update(state: State) -> tuple[State, Metrics]:
+        key, key_rollout = jax.random.split(state.key)
+        epsilon = epsilon_for_update(config, state.update_step)
+        env_state, obs, traj = rollout(venv, policy_fn, (state.params, epsilon), state.env_state, state.obs, key_rollout,
+                                       config.train_frequency)
+        return learn_fn(state._replace(env_state=env_state, obs=obs, key=key), traj, epsilon)
+
+    return Agent(init, update, partial(greedy_action, network, obs_space), config.env_steps_per_update, config.num_updates)
+
+
+def make_train(config: Config, env, env_params):
+    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept."""
+    agent = make_agent(config, env, env_params)
+
+    def train(key):
+        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
+
+    return train
