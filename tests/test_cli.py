@@ -1,0 +1,73 @@
+"""The command line: a short run writes a complete run directory; bad input is refused clearly."""
+
+import json
+
+import pytest
+
+from rl_zoo import runs
+from rl_zoo.cli import main
+
+
+def test_train_writes_run_directory(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "2", "--total-steps", "2560",
+                 "--evals", "2", "--eval-episodes", "2", "--out", str(out), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert f"run written to {out}" in printed
+    config = json.loads((out / "config.json").read_text())
+    assert config["algo"] == "ppo" and config["config"]["total_timesteps"] == 2560
+    assert config["config"]["num_steps"] == 32  # the tuned CartPole value from hyperparams/ppo.yaml
+    assert "jax" in config["versions"] and "gymnasium" in config["versions"]
+    rows = runs.read_csv(out / "metrics.csv")
+    assert {r["seed"] for r in rows} == {"0", "1"}
+    assert len(rows) == 2 * 3  # evaluations at 0 and after each of 2 segments, per seed
+    assert [int(r["env_steps"]) for r in rows[-2:]] == [2560, 2560]
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["final_return"]) == 2 and summary["env_steps_per_seed"] == 2560
+    assert summary["compile_s"] > 0 and summary["steps_per_s"] > 0
+    assert (out / "curve.png").stat().st_size > 1000
+
+
+def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    assert main(["train", "--total-steps", "256", "--out", str(out), "--no-progress"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "precious"
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--algo", "ppx"], "Known algorithms: ppo"),
+        (["train", "--env", "CartPol-v1"], "CartPole-v1"),
+        (["train", "--set", "learnin_rate=0.1"], "valid fields"),
+        (["train", "--set", "num_minibatches=3"], "num_minibatches"),
+        (["train", "--set", "learning_rate=-1"], "learning_rate"),
+        (["train", "--set", "num_envs=two"], "num_envs"),
+        (["train", "--set", "gamma"], "key=value"),
+        (["train", "--seeds", "0"], "seeds"),
+    ],
+)
+def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
+    assert main(argv + ["--runs-root", str(tmp_path), "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing was created
+
+
+def test_help_lists_config_fields(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert "clip_eps = 0.2" in text and "Clip range" in text
+
+
+def test_envs_and_algos_listing(capsys):
+    assert main(["envs"]) == 0
+    text = capsys.readouterr().out
+    assert "CartPole-v1" in text and "jax" in text and "Discrete(2)" in text
+    assert main(["algos"]) == 0
+    assert "ppo-kl" in capsys.readouterr().out
