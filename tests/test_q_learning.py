@@ -1,0 +1,186 @@
+"""Tabular (Double) Q-learning: hand-worked targets and updates, schedules, a short learning run on
+deterministic FrozenLake and CliffWalking (vmapped over seeds), and refusal of continuous spaces."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import envs
+from rl_zoo.algos import q_learning as ql
+from rl_zoo.config import ConfigError
+
+GREEDY = dict(epsilon_schedule="constant", epsilon_start=0.0)  # behave greedily: actions are predictable
+
+
+def test_td_target_terminated_zeroes_bootstrap_truncated_does_not():
+    reward = jnp.array([1.0, 1.0, -1.0])
+    next_value = jnp.array([2.0, 2.0, 5.0])
+    terminated = jnp.array([False, True, False])  # the third is e.g. a truncated step: it still bootstraps
+    np.testing.assert_allclose(ql.td_target(reward, next_value, terminated, 0.9), [1.0 + 0.9 * 2.0, 1.0, -1.0 + 0.9 * 5.0])
+
+
+def test_q_learning_target_takes_the_max():
+    q_next = jnp.array([[1.0, 3.0, 2.0], [2.0, 0.0, -1.0]])
+    target = ql.q_learning_target(q_next, jnp.array([0.0, 1.0]), jnp.array([False, True]), 0.5)
+    np.testing.assert_allclose(target, [0.5 * 3.0, 1.0])
+
+
+def test_double_q_target_selects_with_one_table_and_evaluates_with_the_other():
+    q_a = jnp.array([[1.0, 3.0, 2.0]])  # selects action 1
+    q_b = jnp.array([[10.0, -4.0, 7.0]])  # values it at -4 (its own max would be 10)
+    r, term = jnp.array([1.0]), jnp.array([False])
+    np.testing.assert_allclose(ql.double_q_learning_target(q_a, q_b, r, term, 0.5), [1.0 + 0.5 * -4.0])
+    # the other way round: Q^B selects action 0, Q^A values it at 1
+    np.testing.assert_allclose(ql.double_q_learning_target(q_b, q_a, r, term, 0.5), [1.0 + 0.5 * 1.0])
+    np.testing.assert_allclose(ql.double_q_learning_target(q_a, q_b, r, jnp.array([True]), 0.5), [1.0])
+
+
+def test_batched_update_uses_the_mean_td_error_of_duplicates():
+    q = jnp.zeros((1, 3, 2))
+    visits = jnp.zeros((1, 3, 2), jnp.int32)
+    table, obs, action = jnp.array([0, 0, 0]), jnp.array([1, 1, 2]), jnp.array([0, 0, 1])
+    td = jnp.array([1.0, 3.0, -2.0])
+    q2, visits2, alpha = ql.apply_td_update(q, visits, table, obs, action, td, lambda n: jnp.full(n.shape, 0.5))
+    assert float(q2[0, 1, 0]) == 0.5 * 2.0 and float(q2[0, 2, 1]) == 0.5 * -2.0
+    assert float(jnp.abs(q2).sum()) == 2.0
+    assert int(visits2[0, 1, 0]) == 2 and int(visits2[0, 2, 1]) == 1
+
+
+def test_schedules():
+    cfg = ql.Config(total_timesteps=1000, exploration_fraction=0.5, epsilon_start=1.0, epsilon_end=0.1)
+    np.testing.assert_allclose([float(ql.epsilon_at(t, cfg)) for t in (0, 250, 500, 900)], [1.0, 0.55, 0.1, 0.1], rtol=1e-6)
+    exp = dataclasses.replace(cfg, epsilon_schedule="exponential")
+    np.testing.assert_allclose([float(ql.epsilon_at(t, exp)) for t in (0, 250, 500)], [1.0, 0.1**0.5, 0.1], rtol=1e-6)
+    visits = ql.Config(learning_rate=1.0, learning_rate_schedule="visits", learning_rate_power=1.0)
+    np.testing.assert_allclose(ql.step_size(0, jnp.array([1, 2, 4]), visits), [1.0, 0.5, 0.25])
+    linear = ql.Config(total_timesteps=100, learning_rate=0.5, learning_rate_schedule="linear", learning_rate_end=0.1)
+    np.testing.assert_allclose(ql.step_size(50, jnp.array([1]), linear), [0.3], rtol=1e-6)
+
+
+def _state_at(env, params, config, s, q_rows):
+    """A state whose single env sits in ``s`` with Q rows set by hand (``{state: [q per action]}``)."""
+    state = ql.init(jax.random.key(0), env, params, config)
+    q = state.q
+    for row, values in q_rows.items():
+        q = q.at[:, row].set(jnp.asarray(values, jnp.float32))
+    env_state = state.env_state._replace(env_state=state.env_state.env_state.replace(s=jnp.array([s], jnp.int32)))
+    return state.replace(q=q, env_state=env_state, obs=jnp.array([s], jnp.int32))
+
+
+def test_truncated_step_bootstraps_from_final_obs_not_the_reset_obs():
+    env, params = envs.make("FrozenLake-v1", is_slippery=False, max_steps_in_episode=1)
+    config = ql.Config(gamma=0.9, learning_rate=0.5, **GREEDY)
+    # start (0): right is greedy (5); state 1 has max 3; the reset state 0 has max 5
+    state = _state_at(env, params, config, 0, {0: [0, 0, 5, 0], 1: [0, 0, 0, 3]})
+    new, metrics = jax.jit(ql.update, static_argnums=(1, 3))(state, env, params, config)
+    assert int(new.obs[0]) == 0  # auto-reset after truncation
+    assert int(metrics.episode.episodes) == 1
+    np.testing.assert_allclose(float(new.q[0, 0, 2]), 5 + 0.5 * (0.9 * 3 - 5), rtol=1e-6)
+
+
+def test_terminated_step_does_not_bootstrap():
+    env, params = envs.make("FrozenLake-v1", desc=["SH"], is_slippery=False)
+    config = ql.Config(gamma=0.9, learning_rate=0.5, **GREEDY)
+    state = _state_at(env, params, config, 0, {0: [0, 0, 5, 0], 1: [7, 7, 7, 7]})  # Q of the hole is ignored
+    new, _ = jax.jit(ql.update, static_argnums=(1, 3))(state, env, params, config)
+    np.testing.assert_allclose(float(new.q[0, 0, 2]), 5 + 0.5 * (0.0 - 5), rtol=1e-6)
+
+
+def test_double_q_update_changes_one_table_with_the_other_evaluating():
+    env, params = envs.make("FrozenLake-v1", is_slippery=False)
+    config = ql.Config(gamma=0.5, learning_rate=1.0, double=True, **GREEDY)
+    state = _state_at(env, params, config, 0, {0: [0, 0, 5, 0]})
+    # state 1 (reached by moving right): Q^A selects action 3 (valued 1 by Q^B), Q^B selects action 0 (valued 2 by Q^A)
+    q = state.q.at[0, 1].set(jnp.array([2.0, 0.0, 0.0, 9.0])).at[1, 1].set(jnp.array([8.0, 0.0, 0.0, 1.0]))
+    state = state.replace(q=q)
+    step = jax.jit(ql.update, static_argnums=(1, 3))
+    updated = set()
+    for seed in range(12):
+        new, _ = step(state.replace(key=jax.random.key(seed)), env, params, config)
+        changed = [int(t) for t in range(2) if float(new.q[t, 0, 2]) != 5.0]
+        assert len(changed) == 1 and int(new.visits[changed[0], 0, 2]) == 1
+        t = changed[0]
+        expected = 0.5 * 1.0 if t == 0 else 0.5 * 2.0  # alpha = 1: the entry becomes the target
+        np.testing.assert_allclose(float(new.q[t, 0, 2]), expected)
+        np.testing.assert_array_equal(np.asarray(new.q[1 - t]), np.asarray(state.q[1 - t]))
+        updated.add(t)
+    assert updated == {0, 1}
+
+
+@pytest.fixture(scope="module")
+def frozen_lake_runs():
+    env, params = envs.make("FrozenLake-v1", is_slippery=False)
+    config = ql.Config(total_timesteps=6000, learning_rate=0.5, gamma=0.95, double=True, exploration_fraction=0.6,
+                       num_evals=3, eval_episodes=4)
+    train = jax.jit(jax.vmap(ql.make_train(config, env, params)))
+    state, metrics = train(jax.random.split(jax.random.key(0), 3))
+    return env, params, config, state, metrics
+
+
+def test_double_q_learns_deterministic_frozen_lake_vmapped_over_seeds(frozen_lake_runs):
+    env, params, config, state, metrics = frozen_lake_runs
+    assert state.q.shape == (3, 2, 16, 4) and metrics.eval_return.shape == (3, config.num_evals)
+    np.testing.assert_array_equal(np.asarray(metrics.eval_return[:, -1]), 1.0)  # success 1.0, every seed
+    np.testing.assert_array_equal(np.asarray(metrics.env_steps[0]), [2000, 4000, 6000])
+    assert not np.array_equal(np.asarray(state.q[0]), np.asarray(state.q[1]))  # seeds differ
+    # the optimal value of the start is gamma^5 (six steps, reward 1 on the last), in both tables
+    seed0 = jax.tree.map(lambda x: x[0], state)
+    np.testing.assert_allclose(np.asarray(seed0.q[:, 0].max(axis=-1)), 0.95**5, rtol=1e-3)
+    returns = ql.evaluate(jax.random.key(1), seed0, env, params, 5, 100)
+    np.testing.assert_array_equal(np.asarray(returns), 1.0)
+    grid = ql.format_policy_grid(seed0.q, env)
+    assert "H" in grid and "G" in grid and any(a in grid for a in "←↓→↑")
+    assert f"{0.95**5:.2f}" in grid
+
+
+def test_learns_cliff_walking_optimal_path():
+    env, params = envs.make("CliffWalking-v1")  # no time limit: evaluation is capped by eval_max_steps
+    config = ql.Config(total_timesteps=8000, learning_rate=1.0, gamma=1.0, exploration_fraction=0.5,
+                       epsilon_end=0.0, num_evals=2, eval_episodes=1, eval_max_steps=100)
+    state, metrics = jax.jit(ql.make_train(config, env, params))(jax.random.key(0))
+    assert float(metrics.eval_return[-1]) == -13.0  # up, 11 x right, down
+    assert float(state.q[0, 36].max()) == -13.0  # gamma = 1: the value of the start is the optimal return
+    grid = ql.format_policy_grid(state, env)
+    assert grid.splitlines()[4].startswith("↑ C C")  # the start goes up, away from the cliff
+
+
+def test_agent_for_the_driver():
+    env, params = envs.make("FrozenLake-v1")
+    agent = ql.make_agent(ql.Config(total_timesteps=100, num_envs=4, num_evals=5), env, params)
+    assert (agent.env_steps_per_update, agent.num_updates) == (4, 25)
+    state = agent.init(jax.random.key(0))
+    state, metrics = jax.jit(agent.update)(state)
+    assert state.obs.shape == (4,) and metrics.episode.episodes.shape == ()
+    assert agent.act(state, jnp.arange(16)).shape == (16,)
+
+
+def test_refuses_continuous_spaces_before_compiling():
+    cartpole, cartpole_params = envs.make("CartPole-v1")
+    with pytest.raises(ConfigError, match=r"(?s)observation space is Box.*DQN"):
+        ql.make_train(ql.Config(), cartpole, cartpole_params)
+    with pytest.raises(ValueError, match="DQN"):
+        ql.init(jax.random.key(0), cartpole, cartpole_params, ql.Config())
+    pendulum, pendulum_params = envs.make("Pendulum-v1")
+    with pytest.raises(ValueError, match=r"(?s)action space is Box.*PPO"):
+        ql.make_agent(ql.Config(), pendulum, pendulum_params)
+
+
+@pytest.mark.parametrize(
+    "field,value,rule",
+    [
+        ("epsilon_schedule", "cosine", "linear"),
+        ("learning_rate", 0.0, "(0, 1]"),
+        ("gamma", 1.5, "[0, 1]"),
+        ("total_timesteps", 5, "num_envs * num_evals"),
+    ],
+)
+def test_bad_config_is_refused_with_the_field_named(field, value, rule):
+    env, params = envs.make("FrozenLake-v1")
+    with pytest.raises(ConfigError, match=field) as e:
+        ql.make_train(dataclasses.replace(ql.Config(), **{field: value}), env, params)
+    assert rule in str(e.value)
