@@ -67,7 +67,8 @@ class ContinuousMountainCar(Environment):
     def step_env(self, key, state, action, params):
         a = jnp.reshape(action, (-1,))[0].astype(jnp.float32)
         force = jnp.clip(a, params.min_action, params.max_action)
-        velocity = state.velocity + force * params.power - params.gravity * jnp.cos(3 * state.position)
+        # gymnasium's association: velocity += (force * power - gravity * cos(3 position)), in float32
+        velocity = state.velocity + (force * params.power - params.gravity * jnp.cos(3 * state.position))
         velocity = jnp.clip(velocity, -params.max_speed, params.max_speed)
         position = jnp.clip(state.position + velocity, params.min_position, params.max_position)
         velocity = jnp.where((position == params.min_position) & (velocity < 0), 0.0, velocity)
