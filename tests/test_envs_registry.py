@@ -1,0 +1,69 @@
+"""``envs.make``: the JAX port where one exists, the gymnasium adapter otherwise, clear errors."""
+
+from __future__ import annotations
+
+import gymnasium
+import pytest
+
+import envs
+
+CLASSIC_CONTROL = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
+
+
+@pytest.mark.parametrize("env_id", CLASSIC_CONTROL)
+def test_make_picks_the_jax_port(env_id):
+    env, params = envs.make(env_id)
+    assert env.backend == "jax" and env.id == env_id and envs.backend_of(env_id) == "jax"
+    assert isinstance(params, envs.EnvParams)
+    assert params.max_steps_in_episode == gymnasium.spec(env_id).max_episode_steps
+    assert env_id in envs.list()
+
+
+@pytest.mark.parametrize("env_id", CLASSIC_CONTROL)
+def test_backend_gymnasium_forces_the_adapter(env_id):
+    env, params = envs.make(env_id, backend="gymnasium")
+    assert env.backend == "gymnasium" and env.id == env_id
+    port, port_params = envs.make(env_id)
+    assert params.max_steps_in_episode == port_params.max_steps_in_episode
+    assert str(env.observation_space(params)) == str(port.observation_space(port_params))
+    assert str(env.action_space(params)) == str(port.action_space(port_params))
+
+
+def test_ids_without_a_port_go_to_the_adapter():
+    assert envs.backend_of("Blackjack-v1") == "gymnasium"
+    with pytest.raises(ValueError, match="has no JAX port"):
+        envs.make("Blackjack-v1", backend="jax")
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("CartPol-v1", "CartPole-v1"), ("Pendullum-v1", "Pendulum-v1"), ("MountainCar-v1", "MountainCar-v0"), ("acrobot-v1", "Acrobot-v1")],
+)
+def test_unknown_id_names_close_ids(typo, meant):
+    with pytest.raises(ValueError, match="Unknown environment id") as err:
+        envs.make(typo)
+    assert meant in str(err.value)
+    with pytest.raises(ValueError, match=meant):
+        envs.make(typo, backend="gymnasium")
+
+
+def test_bad_backend():
+    with pytest.raises(ValueError, match="backend must be"):
+        envs.make("CartPole-v1", backend="torch")
+
+
+def test_overrides_reach_params():
+    _, params = envs.make("Pendulum-v1", g=9.81, max_steps_in_episode=50)
+    assert params.g == 9.81 and params.max_steps_in_episode == 50
+    _, params = envs.make("MountainCar-v0", goal_velocity=0.01)
+    assert params.goal_velocity == 0.01
+    env, params = envs.make("Pendulum-v1", backend="gymnasium", max_steps_in_episode=30, g=9.81)
+    assert params.max_steps_in_episode == 30
+
+
+def test_describe_rows_for_the_ports():
+    rows = {r["id"]: r for r in envs.describe()}
+    for env_id in CLASSIC_CONTROL:
+        assert rows[env_id]["backend"] == "jax"
+        assert rows[env_id]["observation"].startswith("Box(")
+    assert rows["Acrobot-v1"]["action"] == "Discrete(3)"

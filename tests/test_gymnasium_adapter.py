@@ -1,0 +1,160 @@
+"""The gymnasium adapter (``envs/gymnasium_adapter.py``) against the JAX vector env it stands in for.
+
+CartPole-v1 forced through the adapter must give the same transitions as the JAX port
+(``JaxVecEnv``) from the same state, across auto-resets: same ``final_obs``, reward, ``terminated``
+and ``truncated`` (time limit 25 here, so that both endings occur), ``obs == final_obs`` where no
+episode ended, and a fresh reset observation where one did. After each reset the adapter's copy is
+set to the port's new state (the two reset generators differ), then the comparison goes on.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import envs
+from envs import spaces
+from envs.gymnasium_adapter import NO_TIME_LIMIT, GymnasiumEnv, GymnasiumVecEnv
+
+CARTPOLE_FIELDS = ("x", "x_dot", "theta", "theta_dot")
+
+
+def _sync(gvec, jstate, i):
+    u = gvec.envs[i].unwrapped
+    u.state = np.array([np.asarray(getattr(jstate, f))[i] for f in CARTPOLE_FIELDS], np.float64)
+    u.steps_beyond_terminated = None
+
+
+def test_adapter_matches_jax_port_across_autoresets():
+    num_envs, limit, steps = 4, 25, 150
+    genv, gparams = envs.make("CartPole-v1", backend="gymnasium", max_steps_in_episode=limit)
+    jenv, jparams = envs.make("CartPole-v1", max_steps_in_episode=limit)
+    assert isinstance(genv, GymnasiumEnv) and genv.backend == "gymnasium" and jenv.backend == "jax"
+    assert gparams.max_steps_in_episode == jparams.max_steps_in_episode == limit
+    gvec, jvec = envs.vectorize(genv, gparams, num_envs), envs.vectorize(jenv, jparams, num_envs)
+    assert isinstance(gvec, GymnasiumVecEnv) and gvec.is_jax is False and jvec.is_jax is True
+    assert gvec.num_envs == num_envs
+    assert str(gvec.observation_space) == str(jvec.observation_space) and gvec.action_space == jvec.action_space
+
+    gobs, gstate = gvec.reset(jax.random.key(0))
+    jobs, jstate = jvec.reset(jax.random.key(1))
+    assert gobs.shape == jobs.shape == (num_envs, 4) and gobs.dtype == jnp.float32
+    for i in range(num_envs):
+        _sync(gvec, jstate, i)
+
+    jstep = jax.jit(jvec.step)
+    actions = np.random.default_rng(0).integers(0, 2, (steps, num_envs)).astype(np.int32)
+    keys = jax.random.split(jax.random.key(2), steps)
+    endings = {"terminated": 0, "truncated": 0}
+    for t in range(steps):
+        jobs, jstate, jrew, jterm, jtrunc, jinfo = jstep(keys[t], jstate, jnp.asarray(actions[t]))
+        gobs, gstate, grew, gterm, gtrunc, ginfo = gvec.step(keys[t], gstate, jnp.asarray(actions[t]))
+        for x, dtype, shape in [(gobs, jnp.float32, (num_envs, 4)), (ginfo["final_obs"], jnp.float32, (num_envs, 4)),
+                                (grew, jnp.float32, (num_envs,)), (gterm, jnp.bool_, (num_envs,)), (gtrunc, jnp.bool_, (num_envs,))]:
+            assert isinstance(x, jax.Array) and x.dtype == dtype and x.shape == shape
+        where = f"step {t}"
+        np.testing.assert_allclose(ginfo["final_obs"], jinfo["final_obs"], atol=1e-5, err_msg=where)
+        np.testing.assert_array_equal(grew, jrew, err_msg=where)
+        np.testing.assert_array_equal(gterm, jterm, err_msg=where)
+        np.testing.assert_array_equal(gtrunc, jtrunc, err_msg=where)
+        done = np.asarray(jterm | jtrunc)
+        np.testing.assert_array_equal(np.asarray(gobs)[~done], np.asarray(ginfo["final_obs"])[~done])
+        np.testing.assert_allclose(np.asarray(gobs)[~done], np.asarray(jobs)[~done], atol=1e-5, err_msg=where)
+        for i in np.flatnonzero(done):
+            assert np.all(np.abs(np.asarray(gobs[i])) <= 0.05), gobs[i]  # a fresh CartPole reset
+            assert not np.allclose(gobs[i], ginfo["final_obs"][i])
+            endings["terminated" if jterm[i] else "truncated"] += 1
+            _sync(gvec, jstate, i)
+    assert endings["terminated"] > 0 and endings["truncated"] > 0, endings
+
+
+def test_episode_statistics_on_adapter():
+    genv, params = envs.make("CartPole-v1", backend="gymnasium", max_steps_in_episode=10)
+    venv = envs.EpisodeStatistics(genv.make_vec(3, params))
+    obs, state = venv.reset(jax.random.key(0))
+    ended = 0
+    for t in range(10):
+        obs, state, reward, terminated, truncated, info = venv.step(None, state, jnp.zeros((3,), jnp.int32))
+        done = np.asarray(info["episode_done"])
+        np.testing.assert_array_equal(done, np.asarray(terminated | truncated))
+        # CartPole pays 1 per step: the return of a finished episode is its length
+        np.testing.assert_array_equal(np.asarray(info["episode_return"])[done], np.asarray(info["episode_length"])[done])
+        assert np.all(np.asarray(info["episode_length"])[done] <= 10)
+        ended += done.sum()
+    assert ended >= 3  # constant pushes topple the pole within 10 steps, or the time limit cuts the episode
+
+
+def test_defaults_spaces_and_seeding():
+    env, params = envs.make("Pendulum-v1", backend="gymnasium")
+    port, port_params = envs.make("Pendulum-v1")
+    assert params.max_steps_in_episode == 200
+    assert str(env.action_space()) == str(port.action_space(port_params))
+    np.testing.assert_array_equal(env.action_space().low, port.action_space(port_params).low)
+    np.testing.assert_array_equal(env.observation_space(params).high, port.observation_space(port_params).high)
+    assert env.num_actions == 1
+    venv = env.make_vec(2, params)
+    a, _ = venv.reset(jax.random.key(7))
+    b, _ = venv.reset(jax.random.key(7))
+    c, _ = venv.reset(jax.random.key(8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    venv.close()
+
+
+def test_discrete_observations_and_no_time_limit():
+    env, params = envs.make("CliffWalking-v1", backend="gymnasium")  # registered without a time limit
+    assert params.max_steps_in_episode == NO_TIME_LIMIT
+    assert env.observation_space() == spaces.Discrete(48)
+    venv = env.make_vec(2, params)
+    obs, state = venv.reset(jax.random.key(0))
+    assert obs.shape == (2,) and obs.dtype == jnp.int32
+    obs, *_ = venv.step(None, state, jnp.array([0, 1]))
+    assert obs.dtype == jnp.int32
+
+
+def test_out_of_space_actions_raise_before_stepping():
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    venv = env.make_vec(3, params)
+    obs, state = venv.reset(jax.random.key(0))
+    before = [np.array(e.unwrapped.state) for e in venv.envs]
+    with pytest.raises(ValueError, match=r"action 2 \(env 2 of 3\) is outside the action space Discrete\(2\)"):
+        venv.step(None, state, jnp.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"action -1 .*Discrete\(2\)"):
+        venv.step(None, state, np.array([-1, 0, 0]))
+    with pytest.raises(ValueError, match="must be integers"):
+        venv.step(None, state, jnp.array([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"expected actions of shape \(3,\)"):
+        venv.step(None, state, jnp.array([0, 1]))
+    for e, s in zip(venv.envs, before):
+        np.testing.assert_array_equal(e.unwrapped.state, s)  # nothing was stepped
+    venv.step(None, state, jnp.array([0, 1, 1]))  # valid actions still work
+
+    env, params = envs.make("Pendulum-v1", backend="gymnasium")
+    venv = env.make_vec(2, params)
+    obs, state = venv.reset(jax.random.key(0))
+    with pytest.raises(ValueError, match=r"action \[2\.5\] \(env 1 of 2\) is outside the action space Box\(-2\.0, 2\.0"):
+        venv.step(None, state, jnp.array([[0.5], [2.5]]))
+    with pytest.raises(ValueError, match="outside the action space"):
+        venv.step(None, state, jnp.array([[jnp.nan], [0.0]]))
+    with pytest.raises(ValueError, match=r"expected actions of shape \(2, 1\)"):
+        venv.step(None, state, jnp.array([0.5, 0.5]))
+    venv.step(None, state, jnp.array([[2.0], [-2.0]]))
+
+
+def test_unsupported_space_is_explained():
+    with pytest.raises(TypeError, match="Discrete and Box"):
+        GymnasiumEnv("Blackjack-v1")  # Tuple observation space
+
+
+def test_missing_box2d_is_explained():
+    try:
+        import Box2D  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"LunarLander-v3 needs Box2D.*\.\[box2d\]"):
+            envs.make("LunarLander-v3")
+    else:
+        env, params = envs.make("LunarLander-v3")
+        assert env.backend == "gymnasium" and params.max_steps_in_episode == gymnasium.spec("LunarLander-v3").max_episode_steps
