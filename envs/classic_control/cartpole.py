@@ -85,7 +85,7 @@ class CartPole(Environment):
         return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(jnp.float32)
 
     def observation_space(self, params=None):
-        p = params or self.default_params
+        p = self.default_params if params is None else params
         high = np.array([p.x_threshold * 2, np.inf, p.theta_threshold_radians * 2, np.inf], np.float32)
         return spaces.Box(-high, high, (4,), jnp.float32)
 
