@@ -1,0 +1,243 @@
+"""Trust Region Policy Optimization (Schulman et al. 2015, arXiv:1502.05477).
+
+Each update collects ``num_envs x num_steps`` transitions, computes GAE advantages (Schulman et al.
+2016) exactly as VPG does (`rl_zoo.algos.vpg.prepare_batch`), and then solves eq. (14),
+
+    maximise_theta  L(theta) = E[pi_theta(a|s) / pi_old(a|s) A(s, a)]
+    subject to      KLbar(theta) = E_s[KL(pi_old(.|s) || pi_theta(.|s))] <= delta   (max_kl)
+
+approximately, as in Appendix C (`policy_step`):
+
+1. g = grad L(theta_old)                                  (one gradient evaluation)
+2. x ~= F^{-1} g by ``cg_iters`` conjugate-gradient steps; F v is the Hessian-vector product of
+   KLbar at theta_old by forward-over-reverse autodiff, damped: (F + cg_damping I) v
+   (`rl_zoo.core.trust_region.fisher_vector_product`, `conjugate_gradient`)
+3. full step s = sqrt(2 delta / x^T F x) x, on the boundary of the quadratic KL model
+   (`rl_zoo.core.trust_region.trpo_step`)
+4. theta = theta_old + c^i s for the first i < backtrack_iters with exact KLbar <= delta AND
+   L(theta) > L(theta_old); if none passes, theta = theta_old (`backtracking_line_search`).
+
+The value function is fitted separately afterwards with Adam (`rl_zoo.algos.vpg.fit_value`).
+Advantages are normalised over the batch (``norm_adv``), which rescales g but not the step (the
+step length is set by delta alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from rl_zoo.algos.ppo import Networks, make_networks
+from rl_zoo.algos.vpg import State, build_agent, fit_value, make_value_optimizer, prepare_batch, validate_on_policy
+from rl_zoo.config import check
+from rl_zoo.core import losses, normalize
+from rl_zoo.core import trust_region as tr
+from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics
+
+__all__ = ["Config", "State", "Metrics", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]
+
+
+@dataclass(frozen=True)
+class Config:
+    total_timesteps: int = 1_000_000
+    """Env steps per seed over the whole run (1e5 for CartPole, 1e6 for Pendulum)."""
+    num_envs: int = 2
+    """Parallel envs per seed (1-64)."""
+    num_steps: int = 1024
+    """Steps per env per update; the batch is num_envs * num_steps (1000-50000 in the paper)."""
+    max_kl: float = 0.01
+    """Trust-region radius delta on the mean KL(pi_old || pi) per update (0.001-0.05; paper: 0.01)."""
+    cg_iters: int = 10
+    """Conjugate-gradient iterations for x ~= F^{-1} g (5-20; paper: 10)."""
+    cg_damping: float = 0.1
+    """Damping lambda added to the Fisher matrix, (F + lambda I) v (0.001-0.1; paper code: 0.1)."""
+    backtrack_coeff: float = 0.8
+    """Line-search shrink factor c of the step, theta_old + c^i s (0.5-0.9)."""
+    backtrack_iters: int = 10
+    """Step sizes the line search tries before keeping the old policy (5-15)."""
+    accept_ratio: float = 0.0
+    """Minimum ratio of actual to linearly predicted surrogate improvement (0 = any improvement; 0.1 in modular_rl)."""
+    value_lr: float = 1e-3
+    """Adam step size of the value-function fit (3e-4 to 3e-3)."""
+    value_iters: int = 5
+    """Passes of Adam over each batch when fitting V (5-80)."""
+    value_minibatches: int = 16
+    """Minibatches per value pass; 1 is full-batch. Must divide the batch (1-32)."""
+    gamma: float = 0.99
+    """Discount factor (0.9-0.999)."""
+    gae_lambda: float = 0.97
+    """GAE lambda: 0 is one-step TD, 1 is Monte Carlo (0.9-1; paper: 0.97 in the GAE paper)."""
+    norm_adv: bool = True
+    """Normalise advantages over the batch (zero mean, unit std)."""
+    normalize_obs: bool = False
+    """Normalise observations with running statistics (reused, frozen, at evaluation)."""
+    normalize_reward: bool = False
+    """Scale rewards by the running std of the discounted return."""
+    hidden_size: int = 64
+    """Units per hidden layer of the policy and value networks (32-256)."""
+    num_layers: int = 2
+    """Hidden layers of each network (1-3)."""
+    activation: str = "tanh"
+    """Hidden activation: tanh, relu, elu or gelu."""
+    init_log_std: float = 0.0
+    """Initial log standard deviation of a Gaussian policy (-1 to 0.5)."""
+
+    @property
+    def batch_size(self) -> int:
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_timesteps // self.batch_size
+
+    def validate(self) -> None:
+        validate_on_policy(self)
+        for name in ("cg_iters", "backtrack_iters"):
+            check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
+        check(self.max_kl > 0, "max_kl", self.max_kl, "must be > 0")
+        check(self.cg_damping >= 0, "cg_damping", self.cg_damping, "must be >= 0")
+        check(0 < self.backtrack_coeff < 1, "backtrack_coeff", self.backtrack_coeff, "must be in (0, 1)")
+        check(self.accept_ratio >= 0, "accept_ratio", self.accept_ratio, "must be >= 0")
+
+
+class PolicyStepInfo(NamedTuple):
+    """What one natural-gradient step did (all scalars)."""
+
+    surrogate: jax.Array  # L(theta_old) = E[A] (ratio 1), with the advantages as given
+    kl: jax.Array  # exact mean KL(pi_old || pi_new) of the accepted step; 0 if none accepted
+    accepted: jax.Array  # the line search accepted a step (float, 1.0 or 0.0, so it averages)
+    step_fraction: jax.Array  # c^i of the accepted step; 0 if none accepted
+    surrogate_improvement: jax.Array  # L(theta_new) - L(theta_old); 0 if none accepted
+    expected_improvement: jax.Array  # c^i g^T s, the linear model's prediction of it
+    grad_norm: jax.Array  # ||g||
+    step_norm: jax.Array  # ||s|| of the full step
+    cg_iterations: jax.Array  # CG updates actually applied (<= cg_iters)
+    grad_evals: jax.Array  # policy-gradient evaluations (1)
+    fvp_evals: jax.Array  # Fisher-vector products computed: cg_iters (CG) + 1 (x^T F x)
+    line_search_evals: jax.Array  # candidates evaluated (each: one surrogate and one KL, forward only)
+
+
+class Metrics(NamedTuple):
+    episode: EpisodeMetrics
+    policy: PolicyStepInfo
+    value_loss: jax.Array  # mean 0.5 (V - R)^2 over the value-fit steps
+    value_grad_evals: jax.Array  # Adam steps of the value fit: value_iters * value_minibatches
+    entropy: jax.Array  # mean entropy of pi_old over the batch
+
+
+# ----------------------------------------------------------------------------------------------
+# The math.
+# ----------------------------------------------------------------------------------------------
+
+
+def surrogate(policy_params, obs: jax.Array, action: jax.Array, advantages: jax.Array, old_log_prob: jax.Array, policy_apply: Callable) -> jax.Array:
+    """L(theta) = 1/N sum_i exp(log pi_theta(a_i|s_i) - log pi_old(a_i|s_i)) A_i  (eq. 14, to maximise)."""
+    log_prob = policy_apply(policy_params, obs).log_prob(action)  # [N]
+    return (jnp.exp(log_prob - old_log_prob) * advantages).mean()
+
+
+def mean_kl(policy_params, obs: jax.Array, old_dist, policy_apply: Callable) -> jax.Array:
+    """KLbar(theta) = 1/N sum_i KL(pi_old(.|s_i) || pi_theta(.|s_i)), closed form, pi_old held fixed."""
+    return old_dist.kl(policy_apply(policy_params, obs)).mean()
+
+
+def policy_step(
+    policy_params,
+    obs: jax.Array,
+    action: jax.Array,
+    advantages: jax.Array,
+    policy_apply: Callable,
+    config: Config,
+):
+    """One TRPO policy update (Schulman et al. 2015, Appendix C): steps 1-4 of the module docstring.
+
+    ``obs [N, ...]``, ``action [N, ...]``, ``advantages [N]`` (used as given: normalise before).
+    pi_old is ``policy_params`` itself, recomputed here and held fixed, so the KL at theta_old is
+    exactly 0 and the ratio exactly 1. Returns ``(new_policy_params, PolicyStepInfo)``; when the line
+    search accepts nothing, ``new_policy_params is`` bit-for-bit ``policy_params``.
+    """
+    old_dist = jax.lax.stop_gradient(policy_apply(policy_params, obs))
+    old_log_prob = old_dist.log_prob(action)  # [N]
+    # Work on the flat parameter vector theta [P] (as Schulman's code does): CG and the line search
+    # then handle one array instead of one per layer, which roughly halves XLA compile time here.
+    theta_old, unravel = ravel_pytree(policy_params)  # [P]
+    apply_flat = lambda theta, x: policy_apply(unravel(theta), x)  # noqa: E731
+    objective = partial(surrogate, obs=obs, action=action, advantages=advantages, old_log_prob=old_log_prob, policy_apply=apply_flat)
+    kl_fn = partial(mean_kl, obs=obs, old_dist=old_dist, policy_apply=apply_flat)
+
+    surr_old, g = jax.value_and_grad(objective)(theta_old)  # 1. g = grad L(theta_old)  [P]
+    fvp = tr.fisher_vector_product(kl_fn, theta_old, config.cg_damping)  # 2. v -> (F + lambda I) v
+    full_step, step_info = tr.trpo_step(g, fvp, config.max_kl, config.cg_iters)  # 2-3. s = sqrt(2 delta / x^T F x) x
+    theta_new, ls = tr.backtracking_line_search(  # 4. backtrack on the exact KL and L
+        objective, kl_fn, theta_old, full_step, step_info.expected_improve,
+        config.max_kl, config.backtrack_coeff, config.backtrack_iters, config.accept_ratio,
+    )
+    # keep the old pytree itself (bit-for-bit) when no step was accepted
+    new_params = jax.tree.map(lambda new, old: jnp.where(ls.accepted, new, old), unravel(theta_new), policy_params)
+    info = PolicyStepInfo(
+        surrogate=surr_old,
+        kl=ls.kl,
+        accepted=ls.accepted.astype(jnp.float32),
+        step_fraction=ls.step_fraction,
+        surrogate_improvement=ls.improvement,
+        expected_improvement=ls.expected_improve,
+        grad_norm=jnp.linalg.norm(g),
+        step_norm=jnp.linalg.norm(full_step),
+        cg_iterations=step_info.cg_iterations,
+        grad_evals=jnp.asarray(1, jnp.int32),
+        fvp_evals=jnp.asarray(config.cg_iters + 1, jnp.int32),
+        line_search_evals=jnp.minimum(ls.step_index + 1, config.backtrack_iters).astype(jnp.int32),
+    )
+    return new_params, info
+
+
+def learn(state: State, traj, networks: Networks, value_optimizer, config: Config) -> tuple[State, Metrics]:
+    """GAE, one natural-gradient `policy_step`, then the value fit (`rl_zoo.algos.vpg.fit_value`)."""
+    batch, reward_scaler = prepare_batch(state.params, state.obs_stats, state.reward_scaler, traj, networks, config)
+    adv = losses.normalize_advantages(batch.advantages) if config.norm_adv else batch.advantages  # [N]
+    policy_params, info = policy_step(state.params["policy"], batch.obs, batch.action, adv, networks.policy.apply, config)
+
+    key, key_value = jax.random.split(state.key)
+    value_params, value_opt_state, v_loss = fit_value(
+        state.params["value"], state.value_opt_state, key_value, batch.obs, batch.targets,
+        networks.value.apply, value_optimizer, config.value_iters, config.value_minibatches,
+    )
+    state = state._replace(
+        params={"policy": policy_params, "value": value_params},
+        value_opt_state=value_opt_state,
+        obs_stats=normalize.rms_update(state.obs_stats, traj.obs) if config.normalize_obs else state.obs_stats,
+        reward_scaler=reward_scaler,
+        key=key,
+        update_step=state.update_step + 1,
+    )
+    metrics = Metrics(
+        episode=episode_metrics(traj),
+        policy=info,
+        value_loss=v_loss,
+        value_grad_evals=jnp.asarray(config.value_iters * config.value_minibatches, jnp.int32),
+        entropy=batch.old.dist.entropy().mean(),
+    )
+    return state, metrics
+
+
+def make_agent(config: Config, env, env_params) -> Agent:
+    """Bind TRPO to an env: ``init``, ``update`` (rollout + learn) and the greedy ``act``."""
+    networks = make_networks(config, env.action_space(env_params))
+    value_optimizer = make_value_optimizer(config)
+    learn_fn = partial(learn, networks=networks, value_optimizer=value_optimizer, config=config)
+    return build_agent(config, env, env_params, networks, learn_fn, None, value_optimizer)
+
+
+def make_train(config: Config, env, env_params):
+    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept."""
+    agent = make_agent(config, env, env_params)
+
+    def train(key):
+        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
+
+    return train
