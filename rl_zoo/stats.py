@@ -1,0 +1,165 @@
+"""Statistics for comparing algorithms over few seeds (Agarwal et al. 2021, "Deep Reinforcement
+Learning at the Edge of the Statistical Precipice", NeurIPS).
+
+Scores come as a matrix ``[runs, tasks]`` (or one array per task when tasks have different numbers
+of runs). The point estimates are computed over all runs of all tasks pooled; the confidence
+intervals use the *stratified* bootstrap: runs are resampled with replacement within each task,
+independently across tasks, so that every resample keeps every task in proportion (rliable's
+``StratifiedBootstrap``, here in numpy). One-sample intervals use ``scipy.stats.bootstrap``.
+
+* ``iqm``: interquartile mean, the mean of the middle 50% of scores (``trim_mean(x, 0.25)``): robust
+  to outlier runs, yet less noisy than the median.
+* ``optimality_gap``: ``mean(max(gamma - x, 0))``, how far the runs fall short of the target score
+  ``gamma`` (1 = the reference score after normalisation); lower is better.
+* ``performance_profile``: the run-score distribution ``P(X > tau)`` for each threshold ``tau``: the
+  fraction of runs (over all tasks) whose score exceeds ``tau``; non-increasing in ``tau``.
+* ``normalize``: ``(score - random) / (reference - random)``, so 0 is a random policy and 1 the
+  reference score.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats as _stats
+
+def normalize(score, random: float, reference: float):
+    """Normalised score ``(score - random) / (reference - random)``: 0 = random policy, 1 = reference."""
+    if reference == random:
+        raise ValueError("the reference score must differ from the random score")
+    return (np.asarray(score, dtype=float) - random) / (reference - random)
+
+
+def iqm(x, axis=None):
+    """Interquartile mean: the mean of the scores between the 25th and 75th percentiles (25% trimmed
+    from each end, ``scipy.stats.trim_mean(x, 0.25)``). ``axis=None`` pools every score."""
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return _stats.trim_mean(x, 0.25, axis=axis)
+
+
+def optimality_gap(x, gamma: float = 1.0, axis=None):
+    """``mean(max(gamma - x, 0))``: the average shortfall below the target ``gamma`` (scores above
+    ``gamma`` count as reaching it, no more). 0 = every run reaches ``gamma``; lower is better."""
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return np.mean(np.maximum(gamma - x, 0.0), axis=axis)
+
+
+def mean(x, axis=None):
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return np.mean(x, axis=axis)
+
+
+def median(x, axis=None):
+    x = np.asarray(x, dtype=float)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return np.median(x, axis=axis)
+
+
+def performance_profile(scores, taus) -> np.ndarray:
+    """Run-score distribution: for each ``tau``, the fraction of all runs (pooled over tasks) whose
+    score is greater than ``tau``. ``scores``: ``[runs, tasks]`` or a list of per-task arrays. Each task
+    weighs by its number of runs (equal when every task has the same number of seeds)."""
+    x = np.concatenate([np.asarray(s, dtype=float).reshape(-1) for s in _columns(scores)])
+    taus = np.asarray(taus, dtype=float)
+    return (x[None, :] > taus[:, None]).mean(axis=1)
+
+
+def _columns(scores) -> list[np.ndarray]:
+    """Per-task score arrays from a ``[runs, tasks]`` matrix (or a 1-D array = one task) or a list."""
+    if isinstance(scores, np.ndarray) or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
+        arr = np.asarray(scores, dtype=float)
+        if arr.ndim == 1:
+            return [arr]
+        if arr.ndim != 2:
+            raise ValueError(f"scores must be [runs, tasks], got shape {arr.shape}")
+        return [arr[:, j] for j in range(arr.shape[1])]
+    return [np.asarray(s, dtype=float).reshape(-1) for s in scores]
+
+
+def bootstrap_ci(
+    x,
+    statistic: Callable = mean,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of ``statistic`` of one sample ``x`` (``scipy.stats.
+    bootstrap``). With one value, or all values equal, the interval collapses to that value."""
+    x = np.asarray(x, dtype=float).reshape(-1)
+    if x.size < 2 or np.all(x == x[0]):
+        v = float(statistic(x))
+        return v, v
+    res = _stats.bootstrap((x,), lambda s, axis: statistic(s, axis=axis), confidence_level=confidence,
+                           n_resamples=n_resamples, method="percentile", vectorized=True,
+                           rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def stratified_resamples(scores, n_resamples: int = 2000, seed: int = 0) -> np.ndarray:
+    """``[n_resamples, total runs]``: stratified bootstrap resamples of the pooled runs. Within each
+    task its runs are drawn with replacement (as many as it has); tasks are drawn independently, so
+    every resample keeps every task in its original proportion (rliable's ``StratifiedBootstrap``)."""
+    cols = _columns(scores)
+    rng = np.random.default_rng(seed)
+    return np.concatenate([c[rng.integers(0, c.size, size=(n_resamples, c.size))] for c in cols], axis=1)
+
+
+def stratified_bootstrap_ci(
+    scores,
+    statistic: Callable = iqm,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """``(point, low, high)``: ``statistic`` of all runs of all tasks pooled, and its percentile
+    confidence interval over stratified bootstrap resamples (``stratified_resamples``).
+    ``scores``: ``[runs, tasks]`` or a list of per-task arrays; ``statistic(x, axis)`` reduces runs."""
+    cols = _columns(scores)
+    point = float(statistic(np.concatenate(cols)))
+    boot = statistic(stratified_resamples(cols, n_resamples, seed), axis=1)  # [resamples]
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return point, float(low), float(high)
+
+
+def performance_profile_ci(
+    scores,
+    taus,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(profile, low, high)`` over ``taus``: the run-score distribution and its pointwise stratified
+    bootstrap confidence band."""
+    cols = _columns(scores)
+    taus = np.asarray(taus, dtype=float)
+    point = performance_profile(cols, taus)
+    boot = stratified_resamples(cols, n_resamples, seed)  # [resamples, runs]
+    profiles = (boot[:, None, :] > taus[None, :, None]).mean(axis=2)  # [resamples, taus]
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(profiles, [alpha, 1 - alpha], axis=0)
+    return point, low, high
+
+
+def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0):
+    """For ``curves [seeds, points]``: the mean across seeds at each point and a pointwise percentile
+    bootstrap band (seeds resampled with replacement). Vectorised over points."""
+    curves = np.asarray(curves, dtype=float)
+    m = curves.mean(axis=0)
+    n = curves.shape[0]
+    if n < 2:
+        return m, m.copy(), m.copy()
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    means = curves[idx].mean(axis=1)  # [resamples, points]
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    return m, low, high

@@ -1,0 +1,75 @@
+"""Aggregate statistics on hand-worked values (rl_zoo.stats)."""
+
+import numpy as np
+import pytest
+
+from rl_zoo import stats
+
+
+def test_iqm_of_known_arrays():
+    assert stats.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # middle half: 3, 4, 5, 6
+    # outliers at both ends are trimmed away: middle half of the sorted 8 is 2, 3, 4, 5
+    assert stats.iqm([100.0, 1, 2, 3, 4, 5, 6, -100]) == pytest.approx(3.5)
+    # a [runs, tasks] matrix pools every score
+    assert stats.iqm(np.arange(1, 9).reshape(4, 2)) == pytest.approx(4.5)
+    # per column along an axis
+    np.testing.assert_allclose(stats.iqm(np.arange(1, 9).reshape(4, 2), axis=0), [4.0, 5.0])
+
+
+def test_optimality_gap_by_hand():
+    # shortfalls below 1: 0.5, 0, 0 (1.5 counts as reaching 1, no more), 1
+    assert stats.optimality_gap([0.5, 1.0, 1.5, 0.0]) == pytest.approx(0.375)
+    assert stats.optimality_gap([2.0, 3.0]) == 0.0
+    assert stats.optimality_gap([0.2], gamma=0.5) == pytest.approx(0.3)
+
+
+def test_normalize():
+    np.testing.assert_allclose(stats.normalize([21.5, 475.0, 248.25], 21.5, 475.0), [0.0, 1.0, 0.5])
+    with pytest.raises(ValueError):
+        stats.normalize(1.0, 2.0, 2.0)
+
+
+def test_bootstrap_ci_covers_the_mean_of_a_big_normal_sample():
+    x = np.random.default_rng(0).normal(3.0, 1.0, size=4000)
+    lo, hi = stats.bootstrap_ci(x)
+    assert lo < 3.0 < hi
+    assert hi - lo == pytest.approx(2 * 1.96 / np.sqrt(x.size), rel=0.25)  # about the normal-theory width
+    assert stats.bootstrap_ci([5.0, 5.0, 5.0]) == (5.0, 5.0)  # no spread: the interval collapses
+
+
+def test_stratified_resamples_keep_every_task():
+    a, b = np.array([0.0, 1.0, 2.0]), np.array([10.0, 11.0])
+    boot = stats.stratified_resamples([a, b], n_resamples=200, seed=1)
+    assert boot.shape == (200, 5)
+    assert np.isin(boot[:, :3], a).all() and np.isin(boot[:, 3:], b).all()
+
+
+def test_stratified_bootstrap_ci_point_and_interval():
+    rng = np.random.default_rng(2)
+    scores = rng.normal(0.5, 0.1, size=(10, 3))  # [runs, tasks]
+    point, lo, hi = stats.stratified_bootstrap_ci(scores, stats.mean)
+    assert point == pytest.approx(scores.mean())
+    assert lo < point < hi and hi - lo < 0.1
+    # unequal numbers of runs per task
+    point, lo, hi = stats.stratified_bootstrap_ci([np.array([0.0, 1.0]), np.array([1.0, 1.0, 1.0])], stats.mean)
+    assert point == pytest.approx(0.8) and lo == pytest.approx(0.6) and hi == pytest.approx(1.0)
+
+
+def test_performance_profile_by_hand_and_monotone():
+    scores = np.array([[0.1, 0.6], [0.4, 1.2]])  # 4 runs pooled: 0.1, 0.4, 0.6, 1.2
+    np.testing.assert_allclose(stats.performance_profile(scores, [0.0, 0.4, 0.5, 1.0, 1.2]), [1.0, 0.5, 0.5, 0.25, 0.0])
+    rng = np.random.default_rng(3)
+    taus = np.linspace(-1, 2, 301)  # beyond every score: rng.uniform(0, 1)
+    p, lo, hi = stats.performance_profile_ci(rng.uniform(0, 1, size=(7, 3)), taus)
+    assert np.all(np.diff(p) <= 0) and p[0] == 1.0 and p[-1] == 0.0
+    assert np.all(lo <= p + 1e-12) and np.all(p <= hi + 1e-12)
+    assert np.all(np.diff(lo) <= 1e-12) and np.all(np.diff(hi) <= 1e-12)
+
+
+def test_mean_band_over_seeds():
+    curves = np.array([[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]])  # [seeds, points]
+    m, lo, hi = stats.mean_ci_over_seeds(curves)
+    np.testing.assert_allclose(m, [1.0, 2.0, 3.0])
+    assert np.all(lo <= m) and np.all(m <= hi) and np.all(lo >= curves.min(0)) and np.all(hi <= curves.max(0))
+    m1, lo1, hi1 = stats.mean_ci_over_seeds(curves[:1])  # one seed: no band
+    np.testing.assert_allclose(lo1, m1) and np.testing.assert_allclose(hi1, m1)
