@@ -29,8 +29,10 @@ class JaxVecEnv:
 
     def __init__(self, env: Environment, params: EnvParams, num_envs: int):
         self.env, self.params, self.num_envs = env, params, int(num_envs)
-        self.observation_space = env.observation_space(params)
-        self.action_space = env.action_space(params)
+        # spaces hold concrete numpy bounds, even when the env is built inside a jitted function
+        with jax.ensure_compile_time_eval():
+            self.observation_space = env.observation_space(params)
+            self.action_space = env.action_space(params)
 
     def reset(self, key: jax.Array) -> tuple[jax.Array, Any]:
         keys = jax.random.split(key, self.num_envs)
