@@ -11,6 +11,11 @@ import numpy as np
 from envs import EpisodeStatistics, vectorize
 from rl_zoo.core.rollout import env_action
 
+#: time limits above this are treated as "no time limit" ...
+MAX_EVAL_STEPS = 100_000
+#: ... and such envs are evaluated for this many steps at most
+UNLIMITED_EVAL_STEPS = 1_000
+
 
 def evaluate(
     act: Callable[[Any, jax.Array], jax.Array],
@@ -24,11 +29,16 @@ def evaluate(
     """Undiscounted return of the first episode of each of ``num_episodes`` fresh env copies ``[E]``.
 
     ``act(agent_state, obs) -> action`` is the algorithm's greedy policy (with its frozen
-    normalisation statistics). Pure and jittable for JAX envs (a ``lax.scan`` of ``max_steps``,
-    default the env's time limit); a host loop for gymnasium envs.
+    normalisation statistics). Pure and jittable for JAX envs (a ``lax.scan`` of ``max_steps``);
+    a host loop for gymnasium envs. ``max_steps`` defaults to the env's time limit, or to
+    ``UNLIMITED_EVAL_STEPS`` for an env without one (CliffWalking); an episode still running
+    after ``max_steps`` counts the return it collected so far.
     """
     venv = EpisodeStatistics(vectorize(env, env_params, num_episodes))
-    max_steps = int(max_steps or env_params.max_steps_in_episode)
+    if max_steps is None:
+        limit = int(env_params.max_steps_in_episode)
+        max_steps = limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
+    max_steps = int(max_steps)
     key_reset, key_steps = jax.random.split(key)
     obs, state = venv.reset(key_reset)
     returns = jnp.zeros((num_episodes,), jnp.float32)
@@ -46,7 +56,7 @@ def evaluate(
     carry = (obs, state, returns, finished)
     if venv.is_jax:
         carry, _ = jax.lax.scan(step, carry, keys)
-        return carry[2]
+        return _returns(carry)
     act_jit = jax.jit(act)
     for k in keys:
         obs, state, returns, finished = carry
@@ -56,4 +66,10 @@ def evaluate(
         carry = (obs, state, jnp.where(newly, info["episode_return"], returns), finished | info["episode_done"])
         if bool(carry[3].all()):
             break
-    return carry[2]
+    return _returns(carry)
+
+
+def _returns(carry) -> jax.Array:
+    """Finished episodes give their return; unfinished ones the partial return collected so far."""
+    _, state, returns, finished = carry
+    return jnp.where(finished, returns, state.episode_return)
