@@ -92,3 +92,34 @@ def apply_overrides(config, overrides: dict[str, Any]):
 
 def to_dict(config) -> dict[str, Any]:
     return dataclasses.asdict(config)
+
+
+def check_types(config) -> None:
+    """Every field holds a value of its declared type (bool, int, float, str; ``X | None``).
+
+    An int is accepted for a float field; a bool is never accepted for a number. Tracers (a float
+    field vmapped over) are let through.
+    """
+    import numbers
+
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        if value is None and "None" in kind:
+            continue
+        if hasattr(value, "aval"):  # a jax tracer
+            continue
+        if kind.startswith("bool"):
+            ok, name = isinstance(value, bool), "a boolean"
+        elif kind.startswith("int"):
+            ok, name = isinstance(value, numbers.Integral) and not isinstance(value, bool), "an integer"
+        elif kind.startswith("float"):
+            ok, name = isinstance(value, numbers.Real) and not isinstance(value, bool), "a number"
+            if ok and value != value:  # NaN
+                ok, name = False, "a number (not NaN)"
+        elif kind.startswith("str"):
+            ok, name = isinstance(value, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ConfigError(f"config field {f.name!r} = {value!r} is invalid: must be {name}")

@@ -20,8 +20,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides
+from rl_zoo import checkpoint, runs
+from rl_zoo.config import ConfigError, apply_overrides, check_types
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced NaN or Inf; the message names the update, the seed and the quantity."""
 
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
 
@@ -64,7 +68,8 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
     config = apply_overrides(config, dict(overrides or {}))
     if total_steps is not None:
-        config = apply_overrides(config, {"total_timesteps": int(total_steps)})
+        config = apply_overrides(config, {"total_timesteps": total_steps})
+    check_types(config)
     config.validate()
     return module, config
 
@@ -91,8 +96,8 @@ def _peak_memory_mb() -> float:
 
 
 def train(
-    algo: str,
-    env_id: str,
+    algo: str | None = None,
+    env_id: str | None = None,
     *,
     seeds: int = 1,
     seed: int = 0,
@@ -106,14 +111,28 @@ def train(
     progress: bool = True,
     log: Callable[[str], None] = print,
     command: str | None = None,
+    resume: str | os.PathLike | None = None,
+    keep_checkpoints: int = 3,
 ) -> RunResult:
-    """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory."""
+    """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
+
+    ``resume=RUN_DIR`` continues an interrupted run from its last checkpoint with the settings in its
+    ``config.json`` (the other arguments are then ignored); the metrics rows already written are
+    kept and none is duplicated. Raises ``NonFiniteError`` if a loss, metric or parameter becomes
+    NaN or Inf (the last good checkpoint is kept).
+    """
     import envs
 
+    if resume is not None:
+        return _resume(Path(resume), progress, log, keep_checkpoints)
+    if algo is None or env_id is None:
+        raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
     if seeds < 1:
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
     if num_evals < 1 or eval_episodes < 1:
         raise ConfigError("the number of evaluations and of evaluation episodes must be at least 1")
+    if keep_checkpoints < 1:
+        raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     env, env_params = envs.make(env_id, backend=backend)
     if hasattr(module, "check_env"):
@@ -125,15 +144,42 @@ def train(
              eval_episodes=eval_episodes, config=dataclasses.asdict(config), versions=runs.versions(), command=command),
     )
     runner = _JaxRunner if env.backend == "jax" else _HostRunner
-    return runner(module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir, progress, log).run()
+    return runner(module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir,
+                  progress, log, keep_checkpoints).run()
+
+
+def _resume(run_dir: Path, progress, log, keep_checkpoints) -> RunResult:
+    import json
+
+    import envs
+    from rl_zoo import algos
+
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
+    saved = json.loads(path.read_text())
+    if saved.get("backend") != "jax":
+        raise ConfigError(f"cannot resume {str(run_dir)!r}: exact resume needs a JAX env (this run used {saved.get('backend')!r})")
+    module, _ = algos.get(saved["algo"])
+    fields = {f.name: f for f in dataclasses.fields(module.Config)}
+    config = module.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["config"].items() if k in fields})
+    check_types(config)
+    config.validate()
+    env, env_params = envs.make(saved["env"], backend="jax")
+    runner = _JaxRunner(module, config, env, env_params, saved["algo"], saved["env"], saved["seeds"], saved["seed"],
+                        saved["num_evals"], saved["eval_episodes"], run_dir, progress, log, keep_checkpoints)
+    return runner.run(resume=True)
 
 
 class _JaxRunner:
-    """All seeds vmapped, K updates per compiled segment."""
+    """All seeds vmapped, K updates per compiled segment, a checkpoint after each segment."""
 
-    def __init__(self, module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir, progress, log):
-        self.__dict__.update(locals())
-        del self.__dict__["self"]
+    def __init__(self, module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir,
+                 progress, log, keep_checkpoints=3):
+        self.module, self.config, self.env, self.env_params = module, config, env, env_params
+        self.algo, self.env_id, self.seeds, self.seed = algo, env_id, seeds, seed
+        self.num_evals, self.eval_episodes, self.run_dir = num_evals, eval_episodes, Path(run_dir)
+        self.progress, self.log, self.keep_checkpoints = progress, log, keep_checkpoints
 
     def compile(self):
         import jax
@@ -164,17 +210,31 @@ class _JaxRunner:
         self.eval_keys = eval_keys
         return states
 
-    def run(self) -> RunResult:
+    def run(self, resume: bool = False) -> RunResult:
         import jax
 
-        log = self.log
         states = self.compile()
-        log(f"compiled {self.algo} on {self.env_id} ({self.seeds} seed(s), {self.agent.num_updates} updates "
-            f"of {self.agent.env_steps_per_update} env steps) in {self.compile_s:.1f}s")
+        plan = [(self.segment, self.k)] * self.n_segments
+        if self.tail is not None:
+            plan.append((self.tail, self.agent.num_updates - self.k * self.n_segments))
+        steps_per_update = self.agent.env_steps_per_update
         rows: list[dict] = []
-        train_s = 0.0
+        start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0
         latest_train_return = np.full(self.seeds, np.nan)
-        t_start = time.perf_counter()
+        ckpt = checkpoint.latest(self.run_dir) if resume else None
+        if ckpt is not None:
+            states, meta = checkpoint.restore(ckpt, states)
+            start, done_updates = meta["segments_done"], meta["updates_done"]
+            train_s, wall_offset = meta["train_s"], meta["wall_s"]
+            latest_train_return = np.array(meta["latest_train_return"], dtype=float)
+            rows = [r for r in runs.read_csv(self.run_dir / "metrics.csv") if int(r["env_steps"]) <= done_updates * steps_per_update]
+            self.log(f"resuming {self.run_dir} from {ckpt.name}: {done_updates * steps_per_update:,} of "
+                     f"{self.agent.num_updates * steps_per_update:,} env steps per seed done")
+        elif resume:
+            self.log(f"no checkpoint in {self.run_dir}: starting it again from the beginning")
+        self.log(f"compiled {self.algo} on {self.env_id} ({self.seeds} seed(s), {self.agent.num_updates} updates "
+                 f"of {steps_per_update} env steps) in {self.compile_s:.1f}s")
+        t_start = time.perf_counter() - wall_offset
 
         def record(env_steps, states, i):
             keys = jax.vmap(lambda k: jax.random.fold_in(k, i))(self.eval_keys)
@@ -186,26 +246,66 @@ class _JaxRunner:
             runs.write_csv(self.run_dir / "metrics.csv", rows)
             return returns
 
-        returns = record(0, states, 0)
-        plan = [self.segment] * self.n_segments + ([self.tail] if self.tail is not None else [])
-        steps_per_update = self.agent.env_steps_per_update
-        done_updates = 0
+        returns = record(0, states, 0) if ckpt is None else _last_returns(rows, self.seeds)
         with _Progress(self.progress, self.agent.num_updates * steps_per_update, f"{self.algo} {self.env_id}") as bar:
-            for i, seg in enumerate(plan, start=1):
+            bar.update(done_updates * steps_per_update, 0.0, float(np.mean(returns)))
+            for i in range(start, len(plan)):
+                seg, k = plan[i]
                 t0 = time.perf_counter()
-                states, metrics = seg(states)
-                jax.block_until_ready(states)
+                new_states, metrics = seg(states)
+                jax.block_until_ready(new_states)
                 train_s += time.perf_counter() - t0
-                done_updates += self.k if seg is self.segment else self.agent.num_updates - self.k * self.n_segments
+                _guard_finite(self, metrics, new_states, done_updates, steps_per_update)
+                states = new_states
+                done_updates += k
                 latest_train_return = _latest_episode_return(metrics, latest_train_return)
-                returns = record(done_updates * steps_per_update, states, i)
-                bar.update(done_updates * steps_per_update, self.seeds * done_updates * steps_per_update / max(train_s, 1e-9),
+                returns = record(done_updates * steps_per_update, states, i + 1)
+                checkpoint.save(self.run_dir, done_updates, states, dict(
+                    segments_done=i + 1, updates_done=done_updates, train_s=train_s,
+                    wall_s=time.perf_counter() - t_start, latest_train_return=latest_train_return.tolist(),
+                ), keep=self.keep_checkpoints)
+                bar.update(done_updates * steps_per_update, self.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))
         return _finish(self, rows, returns, train_s, states)
 
 
+def _last_returns(rows: list[dict], seeds: int) -> np.ndarray:
+    return np.array([float(r["return"]) for r in rows[-seeds:]])
+
+
+def _guard_finite(runner, metrics, states, done_updates: int, steps_per_update: int) -> None:
+    """Stop on the first NaN/Inf in the segment's metrics (losses) or in the new parameters."""
+    import jax
+
+    for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
+        x = np.asarray(leaf)
+        if not np.issubdtype(x.dtype, np.floating) or np.isfinite(x).all():
+            continue
+        bad = ~np.isfinite(x.reshape(x.shape[0], x.shape[1], -1)).all(axis=2)  # [seeds, K]
+        seed_idx, upd = min(zip(*np.nonzero(bad)), key=lambda t: (t[1], t[0]))
+        value = x[seed_idx, upd].ravel()[0] if x.ndim > 2 else x[seed_idx, upd]
+        _stop(runner, f"{jax.tree_util.keystr(path).lstrip('.')} = {value}", done_updates + int(upd) + 1, int(seed_idx), steps_per_update)
+    params = getattr(states, "params", states)
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        x = np.asarray(leaf) if not checkpoint._is_key(leaf) else np.zeros(1)
+        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+            seed_idx = int(np.nonzero(~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1))[0][0])
+            _stop(runner, f"parameter {jax.tree_util.keystr(path)} is not finite", None, seed_idx, steps_per_update)
+
+
+def _stop(runner, what: str, update: int | None, seed_idx: int, steps_per_update: int) -> None:
+    ckpt = checkpoint.latest(runner.run_dir)
+    where = f"at update {update} (env step {update * steps_per_update:,})" if update is not None else "in this segment"
+    kept = f"the last good checkpoint is {ckpt}" if ckpt else "no checkpoint had been written yet"
+    raise NonFiniteError(
+        f"non-finite value {where} of seed {runner.seed + seed_idx}: {what}. Training stopped; {kept}, and "
+        f"metrics.csv holds the rows up to it. A smaller learning rate (or max_grad_norm) usually cures this."
+    )
+
+
 class _HostRunner(_JaxRunner):
-    """Gymnasium-adapter envs: seeds one after another, rollouts on the host, learning jitted."""
+    """Gymnasium-adapter envs: seeds one after another, rollouts on the host, learning jitted.
+    The env's state lives in gymnasium objects, so these runs are not checkpointed."""
 
     def run(self) -> RunResult:
         import jax
@@ -236,8 +336,10 @@ class _HostRunner(_JaxRunner):
                     t0 = time.perf_counter()
                     for _ in range(min(self.k, agent.num_updates - done)):
                         state, metrics = agent.update(state)
+                        batched = jax.tree.map(lambda x: np.asarray(x)[None, None], metrics)
+                        _guard_finite(self, batched, jax.tree.map(lambda x: np.asarray(x)[None], state.params), done, agent.env_steps_per_update)
                         done += 1
-                        latest = _latest_episode_return(jax.tree.map(lambda x: np.asarray(x)[None, None], metrics), latest)
+                        latest = _latest_episode_return(batched, latest)
                     train_s += time.perf_counter() - t0
                     bar.update(s * total + done * agent.env_steps_per_update, (s * total + done * agent.env_steps_per_update) / max(train_s, 1e-9), ret)
                 finals.append(ret)
