@@ -1,0 +1,236 @@
+"""Reliability: exact resume after SIGKILL, determinism, validated configs, the NaN guard, atomic writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+from flax import serialization
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from rl_zoo import algos, checkpoint, runs
+from rl_zoo.config import ConfigError
+from rl_zoo.train import NonFiniteError, resolve_config, train
+
+RUN = [sys.executable, "-m", "rl_zoo.cli", "train", "--no-progress", "--eval-episodes", "2"]
+
+
+def _env(tmp_path: Path) -> dict:
+    # a private compilation cache: the three processes share it, the user's is not touched
+    return dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
+
+
+def _comparable(rows: list[dict]) -> list[tuple]:
+    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in rows]
+
+
+def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
+    raw = serialization.msgpack_restore(checkpoint.latest(run_dir).read_bytes())
+    return [np.asarray(raw["leaves"][str(i)]) for i in range(len(raw["leaves"]))]
+
+
+@pytest.mark.parametrize(
+    "algo,args",
+    [
+        ("ppo", ["--total-steps", "40960", "--evals", "40", "--seeds", "2"]),
+        ("dqn", ["--total-steps", "16384", "--evals", "32", "--set", "learning_starts=512"]),
+    ],
+)
+def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
+    cmd = RUN + ["--algo", algo, "--env", "CartPole-v1"] + args
+    ref = tmp_path / "ref"
+    subprocess.run(cmd + ["--out", str(ref)], check=True, env=_env(tmp_path), capture_output=True)
+
+    run = tmp_path / "run"
+    proc = subprocess.Popen(cmd + ["--out", str(run)], env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not checkpoint.list_checkpoints(run) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.list_checkpoints(run), "no checkpoint was written before the kill"
+    assert not (run / "summary.json").exists(), "the run finished before it could be killed"
+    killed_at = int(checkpoint._NAME.match(checkpoint.latest(run).name).group(1))
+
+    out = subprocess.run(RUN + ["--resume", str(run)], check=True, env=_env(tmp_path), capture_output=True, text=True)
+    assert "resuming" in out.stdout
+
+    ref_rows, run_rows = runs.read_csv(ref / "metrics.csv"), runs.read_csv(run / "metrics.csv")
+    assert _comparable(run_rows) == _comparable(ref_rows)  # kept, none duplicated, same values
+    ref_leaves, run_leaves = _checkpoint_leaves(ref), _checkpoint_leaves(run)
+    assert len(ref_leaves) == len(run_leaves)
+    for a, b in zip(ref_leaves, run_leaves):
+        np.testing.assert_array_equal(a, b)
+    assert killed_at < int(checkpoint._NAME.match(checkpoint.latest(run).name).group(1))
+
+
+def test_same_seed_same_metrics_different_seed_different(tmp_path):
+    kw = dict(total_steps=5120, num_evals=2, eval_episodes=2, progress=False, log=lambda s: None)
+    a = train("ppo", "CartPole-v1", out=tmp_path / "a", **kw)
+    b = train("ppo", "CartPole-v1", out=tmp_path / "b", **kw)
+    c = train("ppo", "CartPole-v1", out=tmp_path / "c", seed=1, **kw)
+    rows = {k: _comparable(runs.read_csv(r.run_dir / "metrics.csv")) for k, r in dict(a=a, b=b, c=c).items()}
+    assert rows["a"] == rows["b"]
+    assert [r[2:] for r in rows["a"][1:]] != [r[2:] for r in rows["c"][1:]]
+    for x, y in zip(jax.tree.leaves(a.final_state.params), jax.tree.leaves(b.final_state.params)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def _nan_after(update_index: int) -> types.ModuleType:
+    """PPO whose loss turns NaN from a given update on (to exercise the guard)."""
+    from rl_zoo.algos import ppo
+
+    module = types.ModuleType("nan_ppo")
+    module.Config = ppo.Config
+
+    def make_agent(config, env, env_params):
+        agent = ppo.make_agent(config, env, env_params)
+
+        def update(state):
+            new, metrics = agent.update(state)
+            poisoned = jax.numpy.where(state.update_step >= update_index, jax.numpy.nan, metrics.value_loss)
+            return new, metrics._replace(value_loss=poisoned)
+
+        return agent._replace(update=update)
+
+    module.make_agent = make_agent
+    return module
+
+
+def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    module = _nan_after(10)
+    monkeypatch.setitem(algos.ALGOS, "nan-ppo", ("nan_ppo", {}, "test"))
+    monkeypatch.setitem(sys.modules, "nan_ppo", module)
+    with pytest.raises(NonFiniteError, match=r"update 11 \(env step 2,816\) of seed 0: value_loss = nan") as err:
+        train("nan-ppo", "CartPole-v1", total_steps=40 * 256, overrides={"num_steps": 32}, num_evals=10, eval_episodes=1,
+              out=tmp_path / "r", progress=False, log=lambda s: None)
+    good = checkpoint.latest(tmp_path / "r")
+    assert good is not None and good.name == "ckpt_000000008.msgpack" and str(good) in str(err.value)
+    rows = runs.read_csv(tmp_path / "r" / "metrics.csv")
+    assert max(int(r["env_steps"]) for r in rows) == 8 * 256
+    assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
+
+
+def test_absurd_learning_rate_is_caught_by_the_guard(tmp_path):
+    with pytest.raises(NonFiniteError, match="update 1 .*policy_loss"):
+        train("ppo", "CartPole-v1", total_steps=2560, overrides={"learning_rate": 1e30}, num_evals=2, eval_episodes=1,
+              out=tmp_path / "r", progress=False, log=lambda s: None)
+
+
+# --- validation: random, partly invalid configs ------------------------------------------------
+
+_VALUES = st.one_of(
+    st.integers(-3, 300).map(str),
+    st.floats(-2.0, 2.0).map(repr),
+    st.sampled_from(["true", "false", "tanh", "relu", "clip", "kl", "x", "", "1e-3", "0", "-1", "1e9", "nan"]),
+)
+
+
+def _algo_fields(name):
+    module, _ = algos.get(name)
+    return {f.name: str(f.default) for f in dataclasses.fields(module.Config) if f.name != "total_timesteps"}
+
+
+def _scaled(default: str) -> st.SearchStrategy[str]:
+    """Values near a field's default: mostly valid, sometimes not (0, negative)."""
+    try:
+        x = float(default)
+    except ValueError:
+        return st.just(default)
+    is_int = default.lstrip("-").isdigit()
+    return st.sampled_from([0.5, 1.0, 2.0, 0.0, -1.0]).map(lambda f: str(int(x * f)) if is_int else repr(x * f))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(data=st.data())
+def test_random_configs_are_refused_clearly_or_start(data):
+    name = data.draw(st.sampled_from(["ppo", "ppo-kl", "vpg", "trpo", "dqn"]))
+    env_id = data.draw(st.sampled_from(["CartPole-v1", "Pendulum-v1"]))
+    defaults = _algo_fields(name)
+    fields = data.draw(st.lists(st.sampled_from(sorted(defaults)), min_size=1, max_size=3, unique=True))
+    overrides = {f: data.draw(st.one_of(_scaled(defaults[f]), _VALUES)) for f in fields}
+    overrides["total_timesteps"] = data.draw(st.sampled_from(["20000", "20000", "100", "0", "-5", "4096.5"]))
+    try:
+        module, config = resolve_config(name, env_id, overrides)
+        import envs
+
+        env, params = envs.make(env_id)
+        if hasattr(module, "check_env"):
+            module.check_env(env, params)
+    except (ConfigError, ValueError) as e:
+        event("refused")
+        message = str(e)
+        assert any(f in message for f in list(overrides) + ["DQN"]), message
+        assert "Traceback" not in message
+        return
+    # a valid config starts: the agent builds and its init and update trace without error
+    event("started")
+    agent = module.make_agent(config, env, params)
+    state = jax.eval_shape(agent.init, jax.random.key(0))
+    jax.eval_shape(agent.update, state)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seeds=st.sampled_from(["1", "0", "-2", "x", "3"]),
+    steps=st.sampled_from(["4096", "0", "-1", "abc", "1e3"]),
+    algo=st.sampled_from(["ppo", "dqn", "nope", "trpo"]),
+    env_id=st.sampled_from(["CartPole-v1", "Pendulum-v1", "CartPol-v1"]),
+)
+def test_random_cli_arguments_get_a_clear_error_or_start(seeds, steps, algo, env_id, tmp_path_factory, monkeypatch, capsys):
+    import rl_zoo.train as driver
+    from rl_zoo.cli import main
+
+    started = []
+    monkeypatch.setattr(driver._JaxRunner, "run", lambda self, resume=False: started.append(self) or (_ for _ in ()).throw(SystemExit(0)))
+    root = tmp_path_factory.mktemp("runs")
+    argv = ["train", "--algo", algo, "--env", env_id, "--seeds", seeds, "--total-steps", steps, "--runs-root", str(root), "--no-progress"]
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    if started:
+        assert code == 0
+    else:
+        assert code == 2 and ("error" in err), err
+        assert "Traceback" not in err
+
+
+# --- atomic writes -----------------------------------------------------------------------------
+
+WRITER = r"""
+import sys
+from rl_zoo.runs import atomic_write_bytes
+path = sys.argv[1]
+blocks = [b"A" * 4_000_000, b"B" * 4_000_000]
+i = 0
+print("ready", flush=True)
+while True:
+    atomic_write_bytes(path, blocks[i % 2])
+    i += 1
+"""
+
+
+def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_bytes(b"A" * 4_000_000)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE)
+        proc.stdout.readline()
+        time.sleep(float(rng.uniform(0.05, 0.3)))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        data = target.read_bytes()
+        assert len(data) == 4_000_000 and data in (b"A" * 4_000_000, b"B" * 4_000_000)
