@@ -71,6 +71,8 @@ class Config:
     """Transitions sampled from the buffer per gradient step (32-256)."""
     learning_rate: float = 1e-4
     """Adam step size (1e-4 to 4e-3)."""
+    anneal_lr: bool = False
+    """Decay the learning rate linearly to 0 over training's gradient steps (freezes the final policy)."""
     gamma: float = 0.99
     """Discount factor (0.9-0.999)."""
     train_frequency: int = 4
@@ -258,7 +260,9 @@ def update_target(params, target_params, gradient_step: jax.Array, interval: int
 
 
 def make_optimizer(config: Config) -> optax.GradientTransformation:
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(config.learning_rate))
+    steps = max(config.num_updates - config.num_warmup_updates, 1) * config.gradient_steps
+    lr = optax.linear_schedule(config.learning_rate, 0.0, steps) if config.anneal_lr else config.learning_rate
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr))
 
 
 # --- acting and learning ---------------------------------------------------------------------------

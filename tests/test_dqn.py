@@ -1,0 +1,235 @@
+"""DQN / Double DQN: hand-worked TD targets (terminated vs truncated), Double DQN's select-with-online /
+evaluate-with-target rule, the epsilon schedule, target updates, a fixed-seed CartPole learning test,
+jit/vmap over seeds, and the refusal of continuous action spaces."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import envs
+from rl_zoo.algos import dqn
+from rl_zoo.config import ConfigError
+from rl_zoo.core.buffers import Experience
+from rl_zoo.core.evaluate import evaluate
+
+# ----------------------------------------------------------------------------------------------
+# TD targets, by hand
+# ----------------------------------------------------------------------------------------------
+
+# three transitions with reward 1 and gamma 0.9: an ordinary step, a terminal step, a time-limit cut
+REWARD = jnp.array([1.0, 1.0, 1.0])
+TERMINATED = jnp.array([False, True, False])
+TRUNCATED = jnp.array([False, False, True])
+Q_NEXT_TARGET = jnp.array([[1.0, 2.0], [3.0, 4.0], [5.0, 0.0]])  # Q(s', .; theta^-)
+
+
+def test_td_target_terminated_drops_bootstrap_truncated_keeps_it():
+    y = dqn.q_learning_targets(REWARD, TERMINATED, Q_NEXT_TARGET, None, 0.9, double=False)
+    # ordinary: 1 + 0.9 * max(1, 2) = 2.8; terminated: 1; truncated: 1 + 0.9 * max(5, 0) = 5.5
+    np.testing.assert_allclose(y, [2.8, 1.0, 5.5], rtol=1e-6)
+
+
+def test_dqn_loss_ignores_truncated_and_honours_terminated():
+    """Through the real loss: flipping ``truncated`` changes nothing, flipping ``terminated`` does."""
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(hidden_size=8, gamma=0.9)
+    net = dqn.make_network(cfg, env.action_space(params))
+    obs_space = env.observation_space(params)
+    theta = net.init(jax.random.key(0), jnp.zeros(4))
+    theta_target = net.init(jax.random.key(1), jnp.zeros(4))
+    obs = jax.random.normal(jax.random.key(2), (3, 4))
+    next_obs = jax.random.normal(jax.random.key(3), (3, 4))
+    base = Experience(obs, jnp.array([0, 1, 0]), REWARD, next_obs, jnp.zeros(3, bool), jnp.zeros(3, bool))
+
+    def loss(batch):
+        return dqn.dqn_loss(theta, theta_target, batch, net, obs_space, cfg)
+
+    l0, info0 = loss(base)
+    l_trunc, info_trunc = loss(base._replace(truncated=jnp.ones(3, bool)))
+    np.testing.assert_allclose(l0, l_trunc)
+    np.testing.assert_allclose(info0.target, info_trunc.target)
+    # the target by hand: r + gamma max_a Q(next_obs, a; theta^-), and just r once terminated
+    q_next = net.apply(theta_target, next_obs)
+    np.testing.assert_allclose(info0.target, (1.0 + 0.9 * q_next.max(-1)).mean(), rtol=1e-5)
+    _, info_term = loss(base._replace(terminated=jnp.ones(3, bool)))
+    np.testing.assert_allclose(info_term.target, 1.0)
+    # q_max is the mean over sampled states of max_a Q(s, a; theta) (the online network)
+    np.testing.assert_allclose(info0.q_max, net.apply(theta, obs).max(-1).mean(), rtol=1e-5)
+
+
+def test_double_dqn_selects_with_online_and_evaluates_with_target():
+    q_next_online = jnp.array([[1.0, 5.0], [3.0, 2.0]])  # online prefers a'=1 in row 0, a'=0 in row 1
+    q_next_target = jnp.array([[10.0, 0.0], [4.0, 7.0]])  # target prefers the other action in each row
+    np.testing.assert_allclose(dqn.bootstrap_value(q_next_target, q_next_online, double=True), [0.0, 4.0])
+    np.testing.assert_allclose(dqn.bootstrap_value(q_next_target, q_next_online, double=False), [10.0, 7.0])
+    y = dqn.q_learning_targets(jnp.array([1.0, 1.0]), jnp.array([False, True]), q_next_target, q_next_online, 0.5, double=True)
+    np.testing.assert_allclose(y, [1.0 + 0.5 * 0.0, 1.0])
+
+
+def test_double_dqn_loss_uses_online_argmax():
+    """With theta^- = theta the two targets agree; with different networks Double DQN's target is
+    Q(s', argmax_a Q(s', a; theta); theta^-) exactly."""
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(hidden_size=8, gamma=0.9, double=True)
+    net = dqn.make_network(cfg, env.action_space(params))
+    obs_space = env.observation_space(params)
+    theta = net.init(jax.random.key(0), jnp.zeros(4))
+    theta_target = net.init(jax.random.key(1), jnp.zeros(4))
+    obs, next_obs = jax.random.normal(jax.random.key(2), (2, 16, 4))
+    batch = Experience(obs, jnp.zeros(16, jnp.int32), jnp.zeros(16), next_obs, jnp.zeros(16, bool), jnp.zeros(16, bool))
+    _, info = dqn.dqn_loss(theta, theta_target, batch, net, obs_space, cfg)
+    a_star = net.apply(theta, next_obs).argmax(-1)
+    expected = 0.9 * net.apply(theta_target, next_obs)[jnp.arange(16), a_star]
+    np.testing.assert_allclose(info.target, expected.mean(), rtol=1e-5)
+    _, info_same = dqn.dqn_loss(theta, theta, batch, net, obs_space, cfg)
+    _, info_dqn = dqn.dqn_loss(theta, theta, batch, net, obs_space, dataclasses.replace(cfg, double=False))
+    np.testing.assert_allclose(info_same.target, info_dqn.target, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exploration and target updates
+# ----------------------------------------------------------------------------------------------
+
+
+def test_linear_epsilon_schedule():
+    eps = [float(dqn.linear_epsilon(jnp.array(t), 1.0, 0.1, 100)) for t in (0, 50, 100, 1000)]
+    np.testing.assert_allclose(eps, [1.0, 0.55, 0.1, 0.1], rtol=1e-6)
+
+
+def test_epsilon_for_update_is_random_before_learning_starts():
+    cfg = dqn.Config(total_timesteps=10_000, train_frequency=100, learning_starts=250, exploration_fraction=0.5,
+                     epsilon_start=0.8, epsilon_end=0.0)
+    assert cfg.num_warmup_updates == 2  # after updates 0 and 1 only 100 and 200 < 250 steps are stored
+    eps = [float(dqn.epsilon_for_update(cfg, jnp.array(u))) for u in (0, 1, 2, 25, 60)]
+    np.testing.assert_allclose(eps, [1.0, 1.0, 0.8 * (1 - 200 / 5000), 0.8 * 0.5, 0.0], rtol=1e-6)
+    assert dqn.Config(learning_starts=0).num_warmup_updates == 0
+
+
+def test_epsilon_greedy_explores_at_the_right_rate():
+    q = jnp.tile(jnp.array([[0.0, 1.0, 0.0, 0.0]]), (20_000, 1))  # greedy action 1 of 4
+    for eps in (0.0, 0.3, 1.0):
+        a = np.asarray(dqn.epsilon_greedy(jax.random.key(0), q, jnp.asarray(eps)))
+        # P(action != 1) = eps * 3/4
+        assert abs((a != 1).mean() - 0.75 * eps) < 0.015, eps
+        assert a.dtype == np.int32
+
+
+def test_hard_and_polyak_target_updates():
+    online, target = {"w": jnp.ones(3)}, {"w": jnp.zeros(3)}
+    np.testing.assert_array_equal(dqn.update_target(online, target, jnp.array(9), 10, 1.0)["w"], 0.0)
+    np.testing.assert_array_equal(dqn.update_target(online, target, jnp.array(10), 10, 1.0)["w"], 1.0)
+    np.testing.assert_allclose(dqn.update_target(online, target, jnp.array(7), 1, 0.25)["w"], 0.25)
+    np.testing.assert_allclose(dqn.update_target(online, target, jnp.array(7), 2, 0.25)["w"], 0.0)
+
+
+def test_target_network_copied_every_interval_gradient_steps():
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(total_timesteps=64, train_frequency=16, gradient_steps=3, target_update_interval=2,
+                     learning_starts=0, batch_size=8, hidden_size=8, learning_rate=1e-2)
+    agent = dqn.make_agent(cfg, env, params)
+    state = agent.init(jax.random.key(0))
+    update = jax.jit(agent.update)
+    state, m = update(state)  # gradient steps 1, 2, 3: copied at 2, then one more step
+    assert int(state.gradient_step) == 3 and bool(m.learning)
+    diff = jax.tree.leaves(jax.tree.map(lambda a, b: jnp.abs(a - b).max(), state.params, state.target_params))
+    assert max(float(d) for d in diff) > 0
+    state, _ = update(state)  # steps 4, 5, 6: copied at 4 and 6, so target == online
+    jax.tree.map(np.testing.assert_array_equal, state.params, state.target_params)
+
+
+def test_no_gradient_steps_before_learning_starts():
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(total_timesteps=200, train_frequency=10, gradient_steps=2, learning_starts=35, hidden_size=8, batch_size=4)
+    agent = dqn.make_agent(cfg, env, params)
+    _, metrics = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(0))
+    learning = np.asarray(metrics.learning)
+    # after updates 0, 1, 2 only 10, 20, 30 < 35 transitions are stored; from update 3 on, 40 >= 35
+    np.testing.assert_array_equal(learning, np.arange(agent.num_updates) >= 3)
+    np.testing.assert_array_equal(np.asarray(metrics.epsilon)[:3], 1.0)
+    assert np.all(np.asarray(metrics.loss)[:3] == 0.0) and np.all(np.asarray(metrics.loss)[3:] > 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning, jit / vmap, gymnasium, refusal
+# ----------------------------------------------------------------------------------------------
+
+CARTPOLE = dqn.Config(total_timesteps=30_000, learning_rate=1e-3, batch_size=64, buffer_size=30_000, learning_starts=1_000,
+                      train_frequency=16, gradient_steps=8, target_update_interval=100, exploration_fraction=0.2,
+                      epsilon_end=0.05, hidden_size=64)
+
+
+def test_dqn_learns_cartpole_fixed_seed():
+    env, params = envs.make("CartPole-v1")
+    agent = dqn.make_agent(CARTPOLE, env, params)
+    state, metrics = jax.jit(dqn.make_train(CARTPOLE, env, params))(jax.random.key(0))
+    returns = evaluate(agent.act, state, env, params, jax.random.key(1), 10)
+    # random play scores ~22
+    assert float(returns.mean()) >= 150.0, returns
+    assert np.all(np.isfinite(np.asarray(metrics.loss)))
+    # value estimates stay bounded by the discounted return of a perfect episode, 1 / (1 - gamma) = 100
+    assert 10.0 < float(metrics.q_max[-1]) < 110.0
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_make_train_is_vmappable_over_seeds(double):
+    cfg = dataclasses.replace(CARTPOLE, total_timesteps=640, learning_starts=64, double=double, hidden_size=16)
+    env, params = envs.make("CartPole-v1")
+    train = jax.jit(jax.vmap(dqn.make_train(cfg, env, params)))
+    keys = jax.vmap(jax.random.key)(jnp.arange(2))
+    state, metrics = train(keys)
+    assert metrics.loss.shape == (2, cfg.num_updates)
+    assert not np.allclose(np.asarray(metrics.loss)[0], np.asarray(metrics.loss)[1])
+    np.testing.assert_array_equal(np.asarray(train(keys)[1].loss), np.asarray(metrics.loss))
+    assert np.asarray(state.buffer.size).tolist() == [640, 640]
+
+
+def test_gymnasium_env_runs_eagerly():
+    pytest.importorskip("envs.gymnasium_adapter")
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    cfg = dataclasses.replace(CARTPOLE, total_timesteps=64, num_envs=2, learning_starts=16, hidden_size=16, batch_size=8)
+    agent = dqn.make_agent(cfg, env, params)
+    state = agent.init(jax.random.key(0))
+    for _ in range(agent.num_updates):
+        state, metrics = agent.update(state)
+    assert int(state.buffer.size) == 64 and bool(metrics.learning)
+    assert int(state.gradient_step) == cfg.gradient_steps * (agent.num_updates - cfg.num_warmup_updates)
+
+
+def test_refuses_pendulum_with_a_clear_message():
+    env, params = envs.make("Pendulum-v1")
+    with pytest.raises(ValueError) as excinfo:
+        dqn.check_env(env, params)
+    msg = str(excinfo.value)
+    assert "Pendulum-v1" in msg and "continuous" in msg and "discrete" in msg
+    for alternative in ("ppo", "trpo", "vpg"):
+        assert alternative in msg
+    with pytest.raises(ValueError, match="continuous"):
+        dqn.make_agent(dqn.Config(), env, params)
+
+
+def test_config_validation_names_field_and_rule():
+    with pytest.raises(ConfigError, match="buffer_size.*num_envs \\* train_frequency"):
+        dqn.Config(buffer_size=10, train_frequency=16).validate()
+    with pytest.raises(ConfigError, match="tau"):
+        dqn.Config(tau=0.0).validate()
+    with pytest.raises(ConfigError, match="epsilon_end"):
+        dqn.Config(epsilon_end=1.5).validate()
+    with pytest.raises(ConfigError, match="learning_starts"):
+        dqn.Config(total_timesteps=1000, learning_starts=1000).validate()
+    dqn.Config().validate()
+    CARTPOLE.validate()
+
+
+def test_tuned_hyperparameters_resolve_and_validate():
+    from rl_zoo.train import resolve_config
+
+    for algo in ("dqn", "double-dqn"):
+        for env_id in ("CartPole-v1", "Acrobot-v1", "MountainCar-v0"):
+            module, cfg = resolve_config(algo, env_id)
+            assert module is dqn and cfg.double == (algo == "double-dqn")
+            assert cfg.total_timesteps <= (50_000 if env_id == "CartPole-v1" else 200_000)
