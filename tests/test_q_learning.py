@@ -62,6 +62,16 @@ def test_schedules():
     np.testing.assert_allclose(ql.step_size(50, jnp.array([1]), linear), [0.3], rtol=1e-6)
 
 
+def test_epsilon_greedy_explores_at_rate_epsilon_and_breaks_ties_at_random():
+    q = jnp.tile(jnp.array([[1.0, 3.0, 3.0, 0.0]]), (40000, 1))
+    greedy = np.asarray(ql.epsilon_greedy(jax.random.key(0), q, 0.0))
+    np.testing.assert_allclose(np.bincount(greedy, minlength=4) / len(greedy), [0, 0.5, 0.5, 0], atol=0.01)
+    mixed = np.asarray(ql.epsilon_greedy(jax.random.key(1), q, 0.4))
+    # each action 0.4 / 4 from exploring, plus 0.6 / 2 for each tied maximum
+    np.testing.assert_allclose(np.bincount(mixed, minlength=4) / len(mixed), [0.1, 0.4, 0.4, 0.1], atol=0.01)
+    assert ql.greedy_action(ql.State(q=jnp.array([[[1.0, 3.0, 3.0]]]), visits=None, env_state=None, obs=None, key=None, step=None), jnp.array([0])) == 1
+
+
 def _state_at(env, params, config, s, q_rows):
     """A state whose single env sits in ``s`` with Q rows set by hand (``{state: [q per action]}``)."""
     state = ql.init(jax.random.key(0), env, params, config)

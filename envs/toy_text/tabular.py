@@ -134,11 +134,11 @@ class TabularEnv(Environment):
         return self._params
 
     def observation_space(self, params=None):
-        n = self.num_states if params is None else int(params.probs.shape[0])
+        n = self.num_states if params is None else int(params.probs.shape[-3])
         return spaces.Discrete(n)
 
     def action_space(self, params=None):
-        n = int(self.table.probs.shape[1]) if params is None else int(params.probs.shape[1])
+        n = int(self.table.probs.shape[1]) if params is None else int(params.probs.shape[-2])
         return spaces.Discrete(n)
 
     # --- sampling -------------------------------------------------------------------------------

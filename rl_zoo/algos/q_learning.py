@@ -130,7 +130,7 @@ class State:
     visits: jax.Array  # [n_tables, S, A] int32: updates applied to each entry
     env_state: Any  # EpisodeStatisticsState of the num_envs training envs
     obs: jax.Array  # [B] int32 current state of each training env
-    key: jax.Array
+    key: jax.Array  # the seed's key; update t draws from fold_in(key, t)
     step: jax.Array  # int32 updates done; env steps = step * num_envs
 
 
@@ -209,15 +209,20 @@ def step_size(env_steps: jax.Array, visits: jax.Array, config: Config) -> jax.Ar
 
 
 def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: jax.Array) -> jax.Array:
-    """With probability ``epsilon`` a uniformly random action, else a greedy one, ties broken at
-    random (Sutton & Barto 2018, sec. 2.2 and 6.5). ``q_values`` ``[B, A]`` -> actions ``[B]``."""
+    """With probability ``epsilon`` a uniformly random action, else a greedy one with ties broken
+    uniformly at random (Sutton & Barto 2018, sec. 2.2 and 6.5). ``q_values`` ``[B, A]`` -> ``[B]``.
+
+    One uniform triple per env does it all (one PRNG call, the costly part on CPU): ``u0 < epsilon``
+    explores, ``u1`` picks the random action, ``u2`` picks among the tied maxima.
+    """
     chex.assert_rank(q_values, 2)
     batch, num_actions = q_values.shape
-    k_tie, k_explore, k_action = jax.random.split(key, 3)
-    is_max = q_values == q_values.max(axis=-1, keepdims=True)
-    greedy = jnp.argmax(jnp.where(is_max, jax.random.uniform(k_tie, q_values.shape), -1.0), axis=-1)
-    random_action = jax.random.randint(k_action, (batch,), 0, num_actions)
-    return jnp.where(jax.random.uniform(k_explore, (batch,)) < epsilon, random_action, greedy).astype(jnp.int32)
+    u = jax.random.uniform(key, (batch, 3))
+    is_max = q_values == q_values.max(axis=-1, keepdims=True)  # [B, A]
+    tie = jnp.floor(u[:, 2] * is_max.sum(axis=-1)).astype(jnp.int32)  # which maximum, [B]
+    greedy = jnp.argmax(jnp.cumsum(is_max, axis=-1) > tie[:, None], axis=-1)
+    random_action = jnp.minimum(jnp.floor(u[:, 1] * num_actions).astype(jnp.int32), num_actions - 1)
+    return jnp.where(u[:, 0] < epsilon, random_action, greedy).astype(jnp.int32)
 
 
 def apply_td_update(q, visits, table, obs, action, td_error, alpha_fn):
@@ -292,7 +297,9 @@ def greedy_action(state: State, obs: jax.Array) -> jax.Array:
 def update(state: State, env, env_params, config: Config) -> tuple[State, Metrics]:
     """Step the ``num_envs`` envs once epsilon-greedily and apply one (Double) Q-learning update."""
     venv = _training_env(env, env_params, config)
-    key, key_act, key_env, key_table = jax.random.split(state.key, 4)
+    # counter-based keys: fold_in is several times cheaper than carrying split keys on CPU
+    key = jax.random.fold_in(state.key, state.step)
+    key_act, key_env, key_table = (jax.random.fold_in(key, i) for i in range(3))
     env_steps = state.step * config.num_envs
     epsilon = epsilon_at(env_steps, config)
     action = epsilon_greedy(key_act, q_values(state, state.obs), epsilon)  # [B]
@@ -324,7 +331,7 @@ def update(state: State, env, env_params, config: Config) -> tuple[State, Metric
         epsilon=jnp.asarray(epsilon, jnp.float32),
         learning_rate=alpha.mean(),
     )
-    new_state = State(q=q, visits=visits, env_state=env_state, obs=obs, key=key, step=state.step + 1)
+    new_state = State(q=q, visits=visits, env_state=env_state, obs=obs, key=state.key, step=state.step + 1)
     return new_state, metrics
 
 

@@ -1,0 +1,270 @@
+"""Tabular (Double) Q-learning benchmarks, issue 5: learning results and speed.
+
+Learning: the tuned hyperparameters of ``rl_zoo/hyperparams/{q-learning,double-q-learning}.yaml``,
+8 seeds of an env trained in ONE program (``jax.jit(jax.vmap(make_train(...)))``), then the
+greedy policy of every seed evaluated on many fresh episodes
+(``rl_zoo.algos.q_learning.evaluate``). Targets (plain Q-learning):
+
+* FrozenLake-v1 (slippery 4x4): greedy success rate >= 0.70 in every seed (10,000 episodes each;
+  with the default reward schedule the return of an episode is 1 on success, else 0);
+* CliffWalking-v1: greedy return -13 (the optimal path) in every seed;
+* Taxi-v4: mean greedy return >= 7 over the seeds (1,000 episodes each).
+
+FrozenLake8x8-v1 (tuned for q-learning only) and Double Q-learning (its own tuned file) are
+reported beside them, without a target.
+
+Speed: tabular Q-learning on FrozenLake-v1 (slippery 4x4), 1024 agents (one env each) vmapped in one
+jitted program, no evaluation, ``--steps`` env steps per agent. Compile seconds (``lower().compile()``)
+apart from run seconds (best of ``--repeats`` calls); env steps/s = agents x steps / run seconds.
+JAX runs this program essentially on one CPU thread, so the agents are also sharded over every core
+(``--xla_force_host_platform_device_count``, one CPU device per core; the vmap over seeds splits
+without communication), and both figures are reported, plus a row with ``unsafe_rbg`` keys (a
+cheaper PRNG than the default threefry; the algorithm code is the same, the key decides). The
+machine may be shared: the process's CPU seconds and the load average are recorded with each timing.
+
+    python benchmarks/q_learning.py                 # everything; writes benchmarks/results/q_learning.{json,md}
+    python benchmarks/q_learning.py learning [--env Taxi-v4] [--seeds 8]
+    python benchmarks/q_learning.py speed [--steps 100000] [--agents 1024]
+    python benchmarks/q_learning.py report          # rewrite the .md from the .json
+"""
+
+from __future__ import annotations
+
+import os
+
+# one CPU device per core, for the sharded speed figure; must precede the first jax import
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={os.cpu_count() or 1}"
+).strip()
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+RAW = RESULTS / "q_learning.json"
+REPORT = RESULTS / "q_learning.md"
+
+#: env -> (evaluation episodes per seed, target description)
+TARGETS = {
+    "FrozenLake-v1": (10_000, "success rate >= 0.70 in every seed"),
+    "FrozenLake8x8-v1": (10_000, "none (gymnasium's reward_threshold is 0.85)"),
+    "CliffWalking-v1": (10, "greedy return -13 in every seed"),
+    "Taxi-v4": (1_000, "mean return >= 7 over the seeds"),
+}
+
+
+def passes(env_id: str, returns: list[float]) -> bool | None:
+    if env_id == "FrozenLake-v1":
+        return min(returns) >= 0.70
+    if env_id == "CliffWalking-v1":
+        return all(r == -13.0 for r in returns)
+    if env_id == "Taxi-v4":
+        return float(np.mean(returns)) >= 7.0
+    return None
+
+
+def _load() -> dict:
+    return json.loads(RAW.read_text()) if RAW.exists() else {}
+
+
+def _save(raw: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = RAW.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(raw, indent=1))
+    tmp.replace(RAW)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def learning(env_id: str, algo: str, seeds: int) -> dict:
+    import envs
+    from rl_zoo.algos import q_learning as ql
+    from rl_zoo.train import resolve_config
+
+    _, config = resolve_config(algo, env_id)
+    env, params = envs.make(env_id)
+    episodes, _ = TARGETS[env_id]
+    max_steps = int(min(config.eval_max_steps, params.max_steps_in_episode))
+    train = ql.make_train(config, env, params)
+
+    def run(key):
+        state, metrics = train(key)
+        returns = ql.evaluate(jax.random.fold_in(key, 7), state, env, params, episodes, max_steps)
+        return returns.mean(), metrics.eval_return
+
+    t0 = time.perf_counter()
+    final, curve = jax.jit(jax.vmap(run))(jax.random.split(jax.random.key(0), seeds))
+    final = [float(x) for x in np.asarray(final)]
+    wall = time.perf_counter() - t0
+    row = dict(
+        env=env_id, algo=algo, seeds=seeds, env_steps=config.num_updates * config.num_envs, eval_episodes=episodes,
+        returns=final, mean=float(np.mean(final)), min=float(np.min(final)), max=float(np.max(final)),
+        curve=[float(x) for x in np.asarray(curve).mean(axis=0)], wall_s=round(wall, 1),
+        config={k: v for k, v in vars(config).items()},
+        target=TARGETS[env_id][1] if algo == "q-learning" else "none",
+        passed=passes(env_id, final) if algo == "q-learning" else None,
+    )
+    print(f"{algo:18s} {env_id:16s} mean {row['mean']:.3f} min {row['min']:.3f} max {row['max']:.3f} "
+          f"({seeds} seeds, {row['env_steps']:,} steps, {wall:.0f}s incl. compile) pass={row['passed']}", flush=True)
+    return row
+
+
+def speed(agents: int, steps: int, repeats: int) -> list[dict]:
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    import envs
+    from rl_zoo.algos import q_learning as ql
+
+    env, params = envs.make("FrozenLake-v1")
+    config = ql.Config(total_timesteps=steps, num_evals=1, eval_episodes=0)
+    train = jax.jit(jax.vmap(ql.make_train(config, env, params)))
+    rows = []
+    all_devices = jax.devices()
+    setups = [([all_devices[0]], None)]
+    if len(all_devices) > 1:
+        setups.append((all_devices, None))
+    setups.append((all_devices, "unsafe_rbg"))  # a cheaper PRNG, same algorithm code
+    for devices, impl in setups:
+        mesh = Mesh(np.array(devices), ("seeds",))
+        keys = jax.random.split(jax.random.key(0, impl=impl), agents)
+        keys = jax.device_put(keys, NamedSharding(mesh, PartitionSpec("seeds")))
+        t0 = time.perf_counter()
+        compiled = train.lower(keys).compile()
+        compile_s = time.perf_counter() - t0
+        runs = []
+        for _ in range(repeats):
+            load = _load_average()
+            t0, c0 = time.perf_counter(), time.process_time()
+            state, metrics = compiled(keys)
+            jax.block_until_ready((state, metrics))
+            runs.append(dict(run_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0, load=load))
+        best = min(runs, key=lambda r: r["run_s"])
+        total = agents * config.num_updates
+        row = dict(
+            devices=len(devices), prng=impl or "threefry (default)", agents=agents, steps_per_agent=config.num_updates,
+            env_steps=total, compile_s=round(compile_s, 2), run_s=round(best["run_s"], 3), cpu_s=round(best["cpu_s"], 3),
+            steps_per_s=total / best["run_s"], steps_per_cpu_s=total / best["cpu_s"], load_before=best["load"],
+            all_run_s=[round(r["run_s"], 3) for r in runs],
+        )
+        print(f"speed: {len(devices)} device(s), {row['prng']}, {agents} agents x {config.num_updates:,} steps: "
+              f"compile {compile_s:.1f}s, run {best['run_s']:.2f}s -> {row['steps_per_s'] / 1e6:.2f} M env steps/s "
+              f"(cpu {best['cpu_s']:.2f}s, load {best['load']})", flush=True)
+        rows.append(row)
+    return rows
+
+
+def report(raw: dict) -> str:
+    import flax
+    import gymnasium
+
+    meta = raw.get("meta", {})
+    lines = [
+        "# Tabular Q-learning benchmark",
+        "",
+        f"Date {meta.get('date', '?')}; {meta.get('cores', '?')} CPU cores ({meta.get('processor', '')}), no GPU; "
+        f"python {meta.get('python', platform.python_version())}, jax {meta.get('jax', jax.__version__)}, "
+        f"flax {meta.get('flax', flax.__version__)}, gymnasium {meta.get('gymnasium', gymnasium.__version__)}, "
+        f"numpy {meta.get('numpy', np.__version__)}.",
+        "Produced by `python benchmarks/q_learning.py`; raw numbers in `q_learning.json`.",
+        "",
+        "## Learning (greedy policy after training, tuned hyperparameters from `rl_zoo/hyperparams/`)",
+        "",
+        "| algorithm | env | env steps per seed | seeds | eval episodes per seed | mean | min | max | target | pass |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in raw.get("learning", []):
+        passed = "-" if row["passed"] is None else ("yes" if row["passed"] else "**no**")
+        lines.append(
+            f"| {row['algo']} | {row['env']} | {row['env_steps']:,} | {row['seeds']} | {row['eval_episodes']:,} | "
+            f"{row['mean']:.3f} | {row['min']:.3f} | {row['max']:.3f} | {row['target']} | {passed} |"
+        )
+    lines += [
+        "",
+        "FrozenLake's return is the success rate (reward 1 at the goal, 0 otherwise). Learning curves "
+        "(mean greedy return over seeds at each of the `num_evals` in-training evaluations) are in the JSON.",
+        "",
+        "## Speed: Q-learning on FrozenLake-v1 (slippery 4x4), agents vmapped, one env each, no evaluation",
+        "",
+        "| CPU devices | PRNG | agents | steps per agent | env steps | compile s | run s | env steps/s | CPU s | env steps per CPU s | load average before |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in raw.get("speed", []):
+        lines.append(
+            f"| {row['devices']} | {row.get('prng', 'threefry (default)')} | {row['agents']} | {row['steps_per_agent']:,} | {row['env_steps']:,} | {row['compile_s']:.1f} | "
+            f"{row['run_s']:.2f} | {row['steps_per_s'] / 1e6:.2f} M | {row['cpu_s']:.2f} | {row['steps_per_cpu_s'] / 1e6:.2f} M | "
+            f"{row['load_before']} |"
+        )
+    lines += [
+        "",
+        "Target: >= 5 M env steps/s. One CPU device is what `jax.jit(jax.vmap(train))` gets by default: XLA runs "
+        "the scan essentially on one thread (its CPU seconds exceed the wall seconds only by thread-pool overhead); "
+        "with one device per core the seeds are sharded across the cores. Run seconds are the best of the repeated "
+        "calls. The machine is shared with other jobs (the load average before each row is given; 2 means both cores "
+        "busy), so wall-clock figures move by a factor of two from one run to the next; CPU seconds count every "
+        "thread of the process.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "learning", "speed", "report"])
+    parser.add_argument("--env", action="append", help="learning: only these envs")
+    parser.add_argument("--algo", action="append", choices=["q-learning", "double-q-learning"])
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--agents", type=int, default=1024)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    import flax
+    import gymnasium
+
+    raw = _load()
+    if args.what != "report":
+        raw["meta"] = dict(
+            date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=_cpu_model(),
+            python=platform.python_version(), jax=jax.__version__, flax=flax.__version__, gymnasium=gymnasium.__version__,
+            numpy=np.__version__,
+        )
+    if args.what in ("all", "learning"):
+        done = {(r["algo"], r["env"]): r for r in raw.get("learning", [])}
+        for algo in args.algo or ["q-learning", "double-q-learning"]:
+            for env_id in args.env or list(TARGETS):
+                if algo == "double-q-learning" and env_id == "FrozenLake8x8-v1" and not args.env:
+                    continue  # not tuned
+                done[(algo, env_id)] = learning(env_id, algo, args.seeds)
+        raw["learning"] = sorted(done.values(), key=lambda r: (r["algo"] != "q-learning", list(TARGETS).index(r["env"])))
+        _save(raw)
+    if args.what in ("all", "speed"):
+        raw["speed"] = speed(args.agents, args.steps, args.repeats)
+        _save(raw)
+    REPORT.write_text(report(raw))
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
