@@ -3,6 +3,8 @@
     rl-zoo train --algo ppo --env CartPole-v1 [--seeds N] [--total-steps N] [--set key=value ...] [--out DIR]
     rl-zoo envs [--all]
     rl-zoo algos
+    rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 10 [--out DIR]
+    rl-zoo plot DIR [-o FILE]
 """
 
 from __future__ import annotations
@@ -72,7 +74,90 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     e.add_argument("--all", action="store_true", help="also every gymnasium id without a JAX port (through the adapter)")
 
     sub.add_parser("algos", help="list the algorithms")
+    _add_benchmark_parsers(sub)
     return parser
+
+
+def _add_benchmark_parsers(sub) -> None:
+    """``rl-zoo benchmark`` and ``rl-zoo plot`` (rl_zoo/benchmark.py)."""
+    from rl_zoo import benchmark as bm
+
+    b = sub.add_parser(
+        "benchmark",
+        help="compare algorithms on environments: a grid of (algorithm, env) cells, tables, figures, report",
+        description="Run every (algorithm, env) cell of the grid, all seeds of a cell vmapped in one compiled program "
+        "(one process per cell, through the same driver as `rl-zoo train`). Combinations that cannot run (DQN on a "
+        "continuous action space) are listed as skipped with the reason before anything compiles. After each cell, "
+        "returns.csv/.parquet (algo, env, seed, env_steps, wall_s, return) and cells.csv/.parquet (compile s, run s, "
+        "env steps/s, peak memory) are rewritten; at the end, report.md and its PNGs. Evaluation: each run is evaluated "
+        "at its own update boundaries, then interpolated linearly onto a shared grid of env steps so that curves line "
+        "up across algorithms. Re-running the same command skips the cells already finished with the same config.",
+        epilog=f"default env steps per seed: {bm.steps_help()}.",
+    )
+    b.add_argument("--algos", default=",".join(bm.DEFAULT_ALGOS), help=f"comma-separated algorithms (default {','.join(bm.DEFAULT_ALGOS)})")
+    b.add_argument("--envs", default=",".join(bm.DEFAULT_ENVS), help=f"comma-separated env ids (default {','.join(bm.DEFAULT_ENVS)})")
+    b.add_argument("--seeds", type=int, default=10, help="seeds per cell, trained together (default 10)")
+    b.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    b.add_argument("--total-steps", default=None, metavar="N | ENV=N,...",
+                   help="env steps per seed, for every env (N) or per env (ENV=N,...); default per env as below")
+    b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}); re-running into it skips finished cells")
+    b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid (default {bm.DEFAULT_POINTS})")
+    b.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation and seed (default 10)")
+    b.add_argument("--set", action="append", default=[], metavar="[ALGO:]KEY=VALUE",
+                   help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable)")
+    b.add_argument("--exclude", action="append", default=[], metavar="ALGO:ENV[,ALGO:ENV]",
+                   help="leave these cells out (listed as skipped, excluded); repeatable")
+    b.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
+    b.add_argument("--rerun", action="store_true", help="run the cells again even if finished (replacing their results)")
+    b.add_argument("--jobs", type=int, default=1,
+                   help="cells run at the same time (default 1; 2 overlaps one cell's compilation with another's training "
+                   "on a multi-core CPU, but then each cell's timings include the competition)")
+    b.add_argument("--dry-run", action="store_true", help="print the plan (cells to run, skipped with reason) and stop")
+    b.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress display")
+
+    p = sub.add_parser("plot", help="figures and report of a benchmark folder (or the curve of a run directory)",
+                       description="For a benchmark folder: learning curves per env (mean, 95% bootstrap band, against env "
+                       "steps and wall-clock seconds), IQM / optimality gap with stratified bootstrap intervals and "
+                       "performance profiles of normalised scores, and report.md embedding them. For a run directory "
+                       "of `rl-zoo train`: its curve.png.")
+    p.add_argument("dir", help="benchmark folder or run directory")
+    p.add_argument("-o", "--output", default=None,
+                   help="benchmark: the report file (default DIR/report.md; figures beside it); run: the PNG (default DIR/curve.png)")
+
+
+def _benchmark_main(args, argv: list[str]) -> int:
+    from rl_zoo import benchmark as bm
+
+    if args.command == "plot":
+        from pathlib import Path
+
+        from rl_zoo import plots, runs
+
+        d = Path(args.dir)
+        if (d / "cells").is_dir() or (d / "benchmark.json").exists():
+            print(f"report written to {bm.write_report(d, args.output)}")
+            return 0
+        if (d / "metrics.csv").exists():
+            title = d.name
+            if (d / "config.json").exists():
+                import json
+
+                cfg = json.loads((d / "config.json").read_text())
+                title = f"{cfg.get('algo')} on {cfg.get('env')}"
+            print(f"figure written to {plots.learning_curve(runs.read_csv(d / 'metrics.csv'), title, args.output or d / 'curve.png')}")
+            return 0
+        raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
+    if args.dry_run:
+        cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+                             out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
+                             sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
+        print(bm.format_plan(cells))
+        return 0
+    result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+                              out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
+                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs, progress=not args.no_progress,
+                              command="rl-zoo " + shlex.join(argv))
+    return 1 if any(c.status == "failed" for c in result.cells) else 0
 
 
 def _help_algo(argv: list[str]) -> str:
@@ -118,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(format_summary(result))
             return 0
+        if args.command in ("benchmark", "plot"):
+            return _benchmark_main(args, argv)
     except (ConfigError, ValueError, FileExistsError) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,6 @@
-"""Figures: the learning curve of one run (mean and per seed)."""
+"""Figures: the learning curve of one run (mean and per seed); for a benchmark grid, learning curves
+per env with bootstrap bands, and aggregate figures across envs (IQM, optimality gap, performance
+profiles; statistics in ``rl_zoo.stats``)."""
 
 from __future__ import annotations
 
@@ -47,3 +49,136 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Benchmark figures: learning curves per env, aggregate statistics across envs (rl_zoo.benchmark)
+
+#: one colour per algorithm, fixed by the registry order so that every figure agrees
+_PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
+            "tab:cyan", "tab:gray")
+
+
+def algo_colors(names) -> dict[str, str]:
+    """A colour per algorithm name: the registry's order first, then the others in order of appearance."""
+    from rl_zoo import algos as registry
+
+    order = registry.names() + [n for n in names if n not in registry.names()]
+    return {n: _PALETTE[order.index(n) % len(_PALETTE)] for n in names}
+
+
+def _save(fig, path: str | Path) -> Path:
+    plt = _pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold: float | None = None,
+                     confidence: float = 0.95) -> Path:
+    """Greedy return against env steps (left) and against wall-clock seconds (right) for every
+    algorithm on ``env_id``: the mean over seeds and a pointwise bootstrap confidence band.
+
+    ``rows``: tidy rows ``algo, env, seed, env_steps, wall_s, return`` on a shared env-step grid."""
+    from rl_zoo import stats
+
+    plt = _pyplot()
+    data: dict[str, dict[int, list[tuple[int, float, float]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        if r["env"] == env_id:
+            data[r["algo"]][int(r["seed"])].append((int(r["env_steps"]), float(r["wall_s"]), float(r["return"])))
+    colors = algo_colors(list(data))
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=110, sharey=True)
+    for algo, by_seed in data.items():
+        seeds = sorted(by_seed)
+        curves = [np.array(sorted(by_seed[s])) for s in seeds]
+        n = min(len(c) for c in curves)
+        steps = curves[0][:n, 0]
+        wall = np.mean([c[:n, 1] for c in curves], axis=0)
+        ret = np.stack([c[:n, 2] for c in curves])  # [seeds, points]
+        m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
+        label = f"{algo} ({len(seeds)} seeds)"
+        for ax, x in ((axes[0], steps), (axes[1], wall)):
+            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label)
+            ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
+    for ax in axes:
+        if threshold is not None:
+            ax.axhline(threshold, color="black", linestyle="--", linewidth=0.9, alpha=0.6,
+                       label=f"threshold {threshold:g}")
+        ax.grid(alpha=0.3)
+    axes[0].set_xlabel("env steps (per seed)")
+    axes[1].set_xlabel("wall-clock seconds since training began (compilation excluded)")
+    axes[0].set_ylabel("greedy evaluation return")
+    axes[0].ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
+    axes[0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"{env_id}: mean over seeds, {confidence:.0%} bootstrap confidence band")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, labels: dict[str, str] | None = None,
+                        confidence: float = 0.95, n_resamples: int = 2000) -> dict[str, dict[str, tuple]]:
+    """IQM and optimality gap of normalised scores, per algorithm, with stratified bootstrap
+    confidence intervals (Agarwal et al. 2021, fig. 9 style). ``scores[algo]``: one array of
+    normalised final scores (over seeds) per env. Returns the numbers plotted."""
+    from rl_zoo import stats
+
+    plt = _pyplot()
+    algos = list(scores)
+    colors = algo_colors(algos)
+    labels = labels or {}
+    metrics = (("IQM", stats.iqm), ("Optimality gap", stats.optimality_gap))
+    results: dict[str, dict[str, tuple]] = {a: {} for a in algos}
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 0.55 * len(algos) + 1.6), dpi=110, sharey=True)
+    for j, (name, fn) in enumerate(metrics):
+        ax = axes[j]
+        for i, a in enumerate(algos):
+            point, lo, hi = stats.stratified_bootstrap_ci(scores[a], fn, confidence, n_resamples)
+            results[a][name] = (point, lo, hi)
+            y = len(algos) - 1 - i
+            ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
+            ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
+        ax.set_title(name + (" (higher is better)" if j == 0 else " (lower is better)"), fontsize=10)
+        ax.set_xlabel("normalised score (0 = random policy, 1 = solved threshold)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(algos)))
+    axes[0].set_yticklabels([labels.get(a, a) for a in reversed(algos)])
+    fig.suptitle(f"Final normalised score across envs: point estimate and {confidence:.0%} stratified bootstrap CI",
+                 fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+    return results
+
+
+def performance_profiles(scores: dict[str, list[np.ndarray]], path: str | Path, labels: dict[str, str] | None = None,
+                         confidence: float = 0.95, n_resamples: int = 2000) -> Path:
+    """Performance profiles (run-score distributions): the fraction of runs, over all envs and seeds,
+    whose normalised final score exceeds tau, with a pointwise stratified bootstrap band."""
+    from rl_zoo import stats
+
+    plt = _pyplot()
+    algos = list(scores)
+    colors = algo_colors(algos)
+    labels = labels or {}
+    pooled = np.concatenate([np.concatenate([np.asarray(s, float).ravel() for s in v]) for v in scores.values()])
+    hi_tau = max(1.1, float(np.nanmax(pooled)) + 0.05) if pooled.size else 1.1
+    lo_tau = min(0.0, float(np.nanmin(pooled)) - 0.05) if pooled.size else 0.0
+    taus = np.linspace(lo_tau, hi_tau, 201)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    for a in algos:
+        p, lo, hi = stats.performance_profile_ci(scores[a], taus, confidence, n_resamples)
+        ax.plot(taus, p, color=colors[a], linewidth=1.8, label=labels.get(a, a))
+        ax.fill_between(taus, lo, hi, color=colors[a], alpha=0.2, linewidth=0)
+    ax.axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
+    ax.set_xlabel(r"normalised score $\tau$ (0 = random policy, 1 = solved threshold)")
+    ax.set_ylabel(r"fraction of runs with score > $\tau$")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"Performance profiles, {confidence:.0%} stratified bootstrap bands", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

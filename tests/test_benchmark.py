@@ -1,0 +1,130 @@
+"""The benchmark grid: planning (skips with reason, bad names), a tiny grid end to end (tables in CSV and
+Parquet, finished cells skipped on re-run, report and figures), interpolation onto the shared grid."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rl_zoo import benchmark as bm
+from rl_zoo import runs
+from rl_zoo.cli import main
+
+TINY = dict(algos="ppo,vpg", env_ids="CartPole-v1", seeds=2, total_steps=4096, points=2, eval_episodes=2)
+
+
+def test_plan_skips_what_cannot_run_with_the_reason(tmp_path):
+    cells = bm.plan_grid("ppo,dqn", "CartPole-v1,Pendulum-v1", seeds=2, out=tmp_path)
+    status = {(c.algo, c.env): c.status for c in cells}
+    assert status == {("ppo", "CartPole-v1"): "run", ("dqn", "CartPole-v1"): "run",
+                      ("ppo", "Pendulum-v1"): "run", ("dqn", "Pendulum-v1"): "skipped"}
+    skipped = next(c for c in cells if c.status == "skipped")
+    assert "continuous" in skipped.reason and "discrete" in skipped.reason
+    assert {c.total_steps for c in cells if c.env == "CartPole-v1"} == {bm.ENV_REFERENCES["CartPole-v1"].steps}
+    assert not any(tmp_path.iterdir())  # planning writes nothing
+    cells = bm.plan_grid("ppo,dqn", "CartPole-v1", seeds=2, out=tmp_path, exclude="dqn:CartPole-v1")
+    assert [(c.algo, c.status) for c in cells] == [("ppo", "run"), ("dqn", "skipped")]
+    assert "excluded" in cells[1].reason
+    with pytest.raises(ValueError, match="--exclude expects ALGO:ENV"):
+        bm.plan_grid("ppo", "CartPole-v1", out=tmp_path, exclude="dqn:CartPole-v1")
+
+
+def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
+    with pytest.raises(ValueError) as e:
+        bm.plan_grid("ppx,ppo", "CartPol-v1", out=tmp_path)
+    assert "Known algorithms: ppo" in str(e.value) and "CartPole-v1" in str(e.value)
+    with pytest.raises(ValueError, match="ppo on CartPole-v1: .*total_timesteps"):
+        bm.plan_grid("ppo", "CartPole-v1", total_steps=10, out=tmp_path)
+    assert main(["benchmark", "--algos", "ppo,nope", "--envs", "CartPole-v1", "--out", str(tmp_path / "b")]) == 2
+    assert "Known algorithms" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+    assert main(["benchmark", "--algos", "ppo,dqn", "--envs", "Pendulum-v1", "--dry-run", "--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "dqn" in out and "cannot run" in out and "continuous" in out
+
+
+def test_total_steps_and_sets_parsing():
+    assert bm.parse_total_steps(None, ["CartPole-v1", "Foo-v0"]) == {"CartPole-v1": 100_000, "Foo-v0": bm.FALLBACK_STEPS}
+    assert bm.parse_total_steps("5000", ["CartPole-v1", "Acrobot-v1"]) == {"CartPole-v1": 5000, "Acrobot-v1": 5000}
+    assert bm.parse_total_steps("Acrobot-v1=7_000", ["CartPole-v1", "Acrobot-v1"]) == {"CartPole-v1": 100_000, "Acrobot-v1": 7000}
+    with pytest.raises(ValueError, match="not in the grid"):
+        bm.parse_total_steps("Pendulum-v1=5", ["CartPole-v1"])
+    assert bm.parse_sets(["ppo:learning_rate=0.1", "gamma=0.9"], ["ppo", "vpg"]) == {
+        "ppo": {"learning_rate": "0.1", "gamma": "0.9"}, "vpg": {"gamma": "0.9"}}
+    with pytest.raises(ValueError, match="not in the grid"):
+        bm.parse_sets(["dqn:gamma=0.9"], ["ppo"])
+
+
+def test_interpolation_onto_the_shared_grid():
+    grid = bm.shared_grid(1000, 4)
+    np.testing.assert_array_equal(grid, [0, 250, 500, 750, 1000])
+    rows = [dict(seed=0, env_steps=s, wall_s=w, **{"return": r}) for s, w, r in [(0, 0.0, 0.0), (400, 2.0, 4.0), (800, 4.0, 8.0)]]
+    ret, wall = bm.interpolate_runs(rows, grid)[0]
+    np.testing.assert_allclose(ret, [0.0, 2.5, 5.0, 7.5, 8.0])  # held flat after the last evaluation (800)
+    np.testing.assert_allclose(wall, [0.0, 1.25, 2.5, 3.75, 4.0])
+
+
+@pytest.fixture(scope="module")
+def tiny_grid(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "grid"
+    lines: list[str] = []
+    result = bm.run_benchmark(**TINY, out=out, progress=False, log=lines.append)
+    return out, result, lines
+
+
+def test_tiny_grid_writes_tables_and_report(tiny_grid):
+    out, result, lines = tiny_grid
+    assert [c.status for c in result.cells] == ["done", "done"]
+    rows = runs.read_csv(out / "returns.csv")
+    assert list(rows[0]) == list(bm.RETURN_FIELDS)
+    assert len(rows) == 2 * 2 * 3  # algorithms x seeds x grid points (0, 2048, 4096)
+    assert {int(r["env_steps"]) for r in rows} == {0, 2048, 4096}
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "returns.parquet")
+    assert table.num_rows == len(rows) and table.column_names == list(bm.RETURN_FIELDS)
+    np.testing.assert_allclose(table.column("return").to_numpy(), [float(r["return"]) for r in rows])
+    cells = runs.read_csv(out / "cells.csv")
+    assert [(c["algo"], c["status"]) for c in cells] == [("ppo", "done"), ("vpg", "done")]
+    for c in cells:
+        assert float(c["compile_s"]) > 0 and float(c["run_s"]) > 0 and float(c["env_steps_per_s"]) > 0
+        assert float(c["peak_memory_mb"]) > 0 and int(c["env_steps_per_seed"]) == 4096
+    for c in cells:  # the env steps one update consumes: PPO on CartPole 8 envs x 32 steps
+        agent = json.loads((out / "cells" / f"{c['algo']}__CartPole-v1" / "agent.json").read_text())
+        assert int(c["env_steps_per_update"]) == agent["env_steps_per_update"] > 0
+    assert cells[0]["env_steps_per_update"] == "256"
+    assert pq.read_table(out / "cells.parquet").num_rows == 2
+    report = (out / "report.md").read_text()
+    assert "| CartPole-v1 | ppo |" in report and "![CartPole-v1 learning curves](curves_CartPole-v1.png)" in report
+    for png in ("curves_CartPole-v1.png", "aggregate.png", "profile.png"):
+        assert (out / png).stat().st_size > 5000
+
+
+def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tmp_path):
+    out, _, _ = tiny_grid
+    before = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")}
+    lines: list[str] = []
+    result = bm.run_benchmark(**TINY, out=out, progress=False, report=False, log=lines.append)
+    assert [c.status for c in result.cells] == ["done", "done"]
+    text = "\n".join(lines)
+    assert "0 cell(s) to run, 2 finished before with the same config (skipped)" in text and "finished before, same config" in text
+    assert {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")} == before  # nothing re-ran
+    with pytest.raises(ValueError, match="(?s)different config.*total_steps 4096 -> 8192.*--rerun"):
+        bm.plan_grid(**{**TINY, "total_steps": 8192}, out=out)
+
+
+def test_plot_command_writes_report_and_pngs(tiny_grid, tmp_path, capsys):
+    out, _, _ = tiny_grid
+    target = tmp_path / "figs" / "summary.md"
+    assert main(["plot", str(out), "-o", str(target)]) == 0
+    assert str(target) in capsys.readouterr().out
+    for png in ("curves_CartPole-v1.png", "aggregate.png", "profile.png"):
+        assert (target.parent / png).stat().st_size > 5000
+    assert "Aggregate across envs" in target.read_text()
+    # a run directory of `rl-zoo train` gets its single learning curve
+    run = next(out.glob("cells/ppo__*/run"))
+    assert main(["plot", str(run), "-o", str(tmp_path / "one.png")]) == 0
+    assert (tmp_path / "one.png").stat().st_size > 1000
+    assert main(["plot", str(tmp_path)]) == 2
+    config = json.loads((run / "config.json").read_text())
+    assert config["seeds"] == 2 and config["config"]["total_timesteps"] == 4096
