@@ -1,0 +1,30 @@
+"""Config checks and vmapped hyperparameters: ``validate()`` runs inside ``make_agent`` for VPG and
+TRPO, so a float field vmapped over (a tracer) must pass through ``check`` instead of raising
+``TracerBoolConversionError``; concrete bad values are still refused."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import envs
+from rl_zoo.algos import trpo, vpg
+from rl_zoo.config import ConfigError
+
+
+@pytest.mark.parametrize("module, field", [(vpg, "learning_rate"), (trpo, "max_kl")])
+def test_vmap_over_float_hyperparameter(module, field):
+    env, params = envs.make("CartPole-v1")
+    base = module.Config(total_timesteps=64, num_envs=2, num_steps=32, value_iters=1)
+
+    def run(value, key):
+        return module.make_train(dataclasses.replace(base, **{field: value}), env, params)(key)[1].episode.episodes
+
+    out = jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), jax.random.key(0))
+    assert out.shape[0] == 2
+
+
+def test_concrete_bad_value_still_refused():
+    with pytest.raises(ConfigError, match="max_kl"):
+        trpo.Config(max_kl=-1.0).validate()
