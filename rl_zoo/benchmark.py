@@ -357,10 +357,11 @@ def run_benchmark(
     progress: bool = True,
     report: bool = True,
     command: str | None = None,
+    note: str | None = None,
     log: Callable[[str], None] = print,
 ) -> BenchmarkResult:
     """Plan the grid, run every cell that needs it (one process each, ``jobs`` at a time), write the
-    tables after each cell, and at the end the figures and ``report.md``.
+    tables after each cell, and at the end the figures and ``report.md`` (which quotes ``note``).
 
     ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
     single-threaded): the grid finishes sooner, but the cells' timings include the competition."""
@@ -374,11 +375,19 @@ def run_benchmark(
     log(format_plan(cells))
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(
-        command=command, algos=_parse_list(algos), envs=_parse_list(env_ids), seeds=seeds, seed=seed, points=points,
+        command=command, note=note, algos=_parse_list(algos), envs=_parse_list(env_ids), seeds=seeds, seed=seed, points=points,
         eval_episodes=eval_episodes, jobs=jobs, total_steps={c.env: c.total_steps for c in cells},
         plan=[dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells],
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
+    try:
+        previous = json.loads((out / "benchmark.json").read_text())
+    except (OSError, ValueError):
+        previous = {}
+    if not todo and previous.get("grid_wall_s") is not None:  # nothing runs: keep the last measurement
+        meta.update({k: previous.get(k) for k in ("started", "grid_wall_s", "load_start", "load_end")})
+    else:
+        meta["load_start"] = _load_average()
     runs.atomic_write_json(out / "benchmark.json", meta)
     for c in cells:  # a cell finished before and excluded now keeps its results
         if c.status == "skipped" and (_read_cell(out, c) or {}).get("status") != "done":
@@ -390,6 +399,7 @@ def run_benchmark(
     if todo:
         done = sum(c.status == "done" for c in todo)
         meta["grid_wall_s"] = round(time.perf_counter() - t0, 1)
+        meta["load_end"] = _load_average()
         runs.atomic_write_json(out / "benchmark.json", meta)
         log(f"grid finished in {meta['grid_wall_s']:.0f}s: {done}/{len(todo)} cell(s) done"
             + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
@@ -406,6 +416,14 @@ class _Running:
     proc: subprocess.Popen
     started: float
     logf: Any
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (how busy the machine was, for reading the timings), if known."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def _start_cell(out: Path, cell: Cell) -> _Running:
@@ -685,7 +703,9 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
     done_envs = list(dict.fromkeys(r["env"] for r in table))
     lines = [f"# Benchmark: {', '.join(algos)} on {', '.join(envs_)}", ""]
     if meta.get("command"):
-        lines += [f"Command: `{meta['command']}`", ""]
+        lines += ["Command:", "", "    " + meta["command"], ""]
+    if meta.get("note"):
+        lines += [meta["note"], ""]
     v = meta.get("versions", {})
     seeds = sorted({r["n_seeds"] for r in table})
     lines += [
@@ -694,36 +714,39 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
         f"Machine: {v.get('platform', '?')}, {meta.get('cpu_count', '?')} CPU cores, jax {v.get('jax', '?')} "
         f"({v.get('jax_backend', '?')}); {meta.get('jobs', 1)} cell(s) at a time. Sum of cell wall times: "
         f"{sum(r.get('cell_wall_s') or 0 for r in records):,.0f} s"
-        + (f"; the last command ran its cells in {meta['grid_wall_s']:,.0f} s." if meta.get("grid_wall_s") else "."),
+        + (f"; the cells were last run together in {meta['grid_wall_s']:,.0f} s (started {meta.get('started')}"
+           + (f", 1-minute load average {meta['load_start']:.1f} at the start and {meta['load_end']:.1f} at the end"
+              if meta.get("load_end") is not None else "") + ")." if meta.get("grid_wall_s") else "."),
         "",
     ]
     skipped = [r for r in records if r.get("status") == "skipped"]
     failed = [r for r in records if r.get("status") == "failed"]
     pending = [r for r in records if r.get("status") == "running"]
-    for title, group in (("Skipped (cannot run)", skipped), ("Failed", failed), ("Unfinished", pending)):
+    for title, group in (("Skipped", skipped), ("Failed", failed), ("Unfinished", pending)):
         if group:
             lines += [f"**{title}:**", ""] + [f"- {r['algo']} on {r['env']}: {r.get('reason') or 'interrupted'}" for r in group] + [""]
 
     lines += ["## Results per cell", "",
-              "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold | cell wall s | compile s | run s | env steps/s | peak MB |",
-              "|---|---|---|---:|---|---:|---:|---:|---:|---:|"]
+              "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold (mean curve) | seeds at threshold | "
+              "cell wall s | compile s | run s | env steps/s | peak MB |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table:
         if r["threshold"] is None:
-            reach = "no threshold"
-        elif r["steps_to_threshold"] is None:
-            reach = f"not reached ({r['seeds_reached']}/{r['n_seeds']} seeds reach it)"
+            reach, seeds_at = "no threshold", "-"
         else:
-            reach = f"{r['steps_to_threshold']:,} ({r['seeds_reached']}/{r['n_seeds']} seeds reach it)"
+            reach = "not reached" if r["steps_to_threshold"] is None else f"{r['steps_to_threshold']:,}"
+            seeds_at = f"{r['seeds_reached']}/{r['n_seeds']}"
         lines.append(
             f"| {r['env']} | {r['algo']} | {_fmt(r['final_mean'])} [{_fmt(r['final_low'])}, {_fmt(r['final_high'])}] | "
-            f"{_fmt(r['final_iqm'])} | {reach} | {r['cell_wall_s']:,.0f} | {r['compile_s']:,.1f} | {r['run_s']:,.1f} | "
+            f"{_fmt(r['final_iqm'])} | {reach} | {seeds_at} | {r['cell_wall_s']:,.0f} | {r['compile_s']:,.1f} | {r['run_s']:,.1f} | "
             f"{r['env_steps_per_s']:,.0f} | {r['peak_memory_mb']:,.0f} |")
     lines += [
         "",
         "Final return: the greedy return at the end of training (last point of the grid), mean over seeds with a 95% "
         "percentile bootstrap interval (2000 resamples of the seeds) and the interquartile mean over seeds. "
-        "Env steps to threshold: the first grid point at which the mean over seeds reaches the env's threshold; "
-        "in brackets, how many seeds reach it at some grid point. Cell wall: the cell's whole process (start, "
+        "Env steps to threshold: the first grid point at which the mean over seeds reaches the env's threshold "
+        "(the threshold is in each curve's heading below); seeds at threshold: how many seeds reach it at some grid "
+        "point. Cell wall: the cell's whole process (start, "
         "compile, training, evaluations); compile: the driver's compilation (with JAX's persistent cache, so a "
         "repeated run compiles faster); run: the training segments only; env steps/s: all seeds' env steps over run s; "
         "peak MB: the cell process's peak resident memory.",

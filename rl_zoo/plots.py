@@ -93,6 +93,7 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
             data[r["algo"]][int(r["seed"])].append((int(r["env_steps"]), float(r["wall_s"]), float(r["return"])))
     colors = algo_colors(list(data))
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=110, sharey=True)
+    final_walls = []
     for algo, by_seed in data.items():
         seeds = sorted(by_seed)
         curves = [np.array(sorted(by_seed[s])) for s in seeds]
@@ -101,6 +102,7 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
         wall = np.mean([c[:n, 1] for c in curves], axis=0)
         ret = np.stack([c[:n, 2] for c in curves])  # [seeds, points]
         m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
+        final_walls.append(float(wall[-1]))
         label = f"{algo} ({len(seeds)} seeds)"
         for ax, x in ((axes[0], steps), (axes[1], wall)):
             ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label)
@@ -111,7 +113,11 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
                        label=f"threshold {threshold:g}")
         ax.grid(alpha=0.3)
     axes[0].set_xlabel("env steps (per seed)")
-    axes[1].set_xlabel("wall-clock seconds since training began (compilation excluded)")
+    wall_label = "wall-clock seconds since training began (compilation excluded)"
+    if len(final_walls) > 1 and min(final_walls) > 0 and max(final_walls) / min(final_walls) > 8:
+        axes[1].set_xscale("log")  # algorithms an order of magnitude apart: keep the fast ones visible
+        wall_label += ", log scale"
+    axes[1].set_xlabel(wall_label)
     axes[0].set_ylabel("greedy evaluation return")
     axes[0].ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
     axes[0].legend(loc="best", fontsize=8)

@@ -68,7 +68,7 @@ def test_interpolation_onto_the_shared_grid():
 def tiny_grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "grid"
     lines: list[str] = []
-    result = bm.run_benchmark(**TINY, out=out, progress=False, log=lines.append)
+    result = bm.run_benchmark(**TINY, out=out, progress=False, log=lines.append, note="A remark for the report.")
     return out, result, lines
 
 
@@ -95,6 +95,7 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid):
     assert cells[0]["env_steps_per_update"] == "256"
     assert pq.read_table(out / "cells.parquet").num_rows == 2
     report = (out / "report.md").read_text()
+    assert "A remark for the report." in report and "2 seeds per cell" in report
     assert "| CartPole-v1 | ppo |" in report and "![CartPole-v1 learning curves](curves_CartPole-v1.png)" in report
     for png in ("curves_CartPole-v1.png", "aggregate.png", "profile.png"):
         assert (out / png).stat().st_size > 5000
