@@ -168,8 +168,9 @@ def test_dqn_learns_cartpole_fixed_seed():
     agent = dqn.make_agent(CARTPOLE, env, params)
     state, metrics = jax.jit(dqn.make_train(CARTPOLE, env, params))(jax.random.key(0))
     returns = evaluate(agent.act, state, env, params, jax.random.key(1), 10)
-    # random play scores ~22
-    assert float(returns.mean()) >= 150.0, returns
+    # random play scores ~22; seeds 0-7 of this config end between 112 and 500 (seed 0 at 500): DQN on
+    # CartPole oscillates, so the bar is one every seed clears, far above random and a broken update
+    assert float(returns.mean()) >= 100.0, returns
     assert np.all(np.isfinite(np.asarray(metrics.loss)))
     # value estimates stay bounded by the discounted return of a perfect episode, 1 / (1 - gamma) = 100
     assert 10.0 < float(metrics.q_max[-1]) < 110.0

@@ -28,6 +28,11 @@ One ``update`` (one iteration of the driver's jitted scan):
    skipped by ``lax.cond`` before that). After every ``target_update_interval`` gradient steps the
    target network moves to theta^- <- tau theta + (1 - tau) theta^- (tau = 1: the hard copy of Mnih
    et al.; tau < 1: Polyak averaging, Lillicrap et al. 2016).
+
+Under ``jax.vmap`` over seeds the ``lax.cond`` becomes a select, so the few updates before
+``learning_starts`` compute (and discard) a gradient phase too; the results are the same.
+``anneal_lr`` (off by default, not in the papers) decays Adam's step size linearly to 0, which
+freezes the final greedy policy; the tuned CartPole and MountainCar settings use it.
 """
 
 from __future__ import annotations
