@@ -68,6 +68,15 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--evals", type=int, default=10, help="greedy evaluations during training (default 10)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
+    t.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else)")
+    t.add_argument("--keep-checkpoints", type=int, default=3, help="checkpoints kept in RUN_DIR/checkpoints (default 3)")
+    t.add_argument("--devices", type=int, default=None,
+                   help="split the seeds over this many devices (default: all; seeds must divide evenly)")
+    t.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="multi-host: address of process 0 (or RL_ZOO_COORDINATOR); see rl_zoo/distributed.py")
+    t.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes (or RL_ZOO_NUM_PROCESSES)")
+    t.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index (or RL_ZOO_PROCESS_ID)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("envs", help="list environment ids with backend and spaces")
@@ -195,20 +204,33 @@ def main(argv: list[str] | None = None) -> int:
             from rl_zoo.train import enable_compilation_cache, format_summary, train
 
             overrides = _parse_sets(args.set)
+            if args.resume and (overrides or args.out or args.total_steps is not None):
+                raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --out or --total-steps")
+            from rl_zoo import distributed
+
+            distributed.initialize(args.coordinator, args.num_processes, args.process_id)
             enable_compilation_cache()
             result = train(
                 args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
                 overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
                 eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
-                command="rl-zoo " + shlex.join(argv),
+                command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
+                devices=args.devices,
             )
             print(format_summary(result))
             return 0
         if args.command in ("benchmark", "plot"):
             return _benchmark_main(args, argv)
-    except (ConfigError, ValueError, FileExistsError) as e:
+    except (ConfigError, ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:
+        from rl_zoo.train import NonFiniteError
+
+        if not isinstance(e, NonFiniteError):
+            raise
+        print(f"rl-zoo: error: {e}", file=sys.stderr)
+        return 3
     return 1
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rl_zoo import checkpoint, runs
+from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError, apply_overrides, check_types
 
 
@@ -113,6 +113,7 @@ def train(
     command: str | None = None,
     resume: str | os.PathLike | None = None,
     keep_checkpoints: int = 3,
+    devices: int | None = None,
 ) -> RunResult:
     """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
 
@@ -120,11 +121,14 @@ def train(
     ``config.json`` (the other arguments are then ignored); the metrics rows already written are
     kept and none is duplicated. Raises ``NonFiniteError`` if a loss, metric or parameter becomes
     NaN or Inf (the last good checkpoint is kept).
+
+    The seeds are split over ``devices`` devices (default: all, see ``rl_zoo.distributed``); under
+    ``jax.distributed`` every host runs this same call and process 0 writes the merged files.
     """
     import envs
 
     if resume is not None:
-        return _resume(Path(resume), progress, log, keep_checkpoints)
+        return _resume(Path(resume), progress, log, keep_checkpoints, devices)
     if algo is None or env_id is None:
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
     if seeds < 1:
@@ -137,18 +141,43 @@ def train(
     env, env_params = envs.make(env_id, backend=backend)
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
-    run_dir = runs.new_run_dir(algo, env_id, runs_root, out)
-    runs.atomic_write_json(
-        run_dir / "config.json",
-        dict(algo=algo, env=env_id, backend=env.backend, seeds=seeds, seed=seed, num_evals=num_evals,
-             eval_episodes=eval_episodes, config=dataclasses.asdict(config), versions=runs.versions(), command=command),
-    )
+    num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
+    run_dir = _make_run_dir(algo, env_id, runs_root, out)
+    if _is_writer():
+        runs.atomic_write_json(
+            run_dir / "config.json",
+            dict(algo=algo, env=env_id, backend=env.backend, seeds=seeds, seed=seed, num_evals=num_evals,
+                 eval_episodes=eval_episodes, config=dataclasses.asdict(config), versions=runs.versions(), command=command),
+        )
+    distributed.barrier("config written")
+    if note:
+        log(note)
     runner = _JaxRunner if env.backend == "jax" else _HostRunner
     return runner(module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir,
-                  progress, log, keep_checkpoints).run()
+                  progress, log, keep_checkpoints, num_devices).run()
 
 
-def _resume(run_dir: Path, progress, log, keep_checkpoints) -> RunResult:
+def _is_writer() -> bool:
+    """Process 0 writes the merged files (the only process unless multi-host)."""
+    import jax
+
+    return jax.process_index() == 0
+
+
+def _make_run_dir(algo: str, env_id: str, runs_root, out) -> Path:
+    import jax
+
+    if jax.process_count() == 1:
+        return runs.new_run_dir(algo, env_id, runs_root, out)
+    if out is None:
+        raise ConfigError("a multi-host run needs --out: every host must write to the same run directory")
+    path = runs.new_run_dir(algo, env_id, runs_root, out) if _is_writer() else Path(out)
+    distributed.barrier("run directory made")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _resume(run_dir: Path, progress, log, keep_checkpoints, devices=None) -> RunResult:
     import json
 
     import envs
@@ -166,20 +195,25 @@ def _resume(run_dir: Path, progress, log, keep_checkpoints) -> RunResult:
     check_types(config)
     config.validate()
     env, env_params = envs.make(saved["env"], backend="jax")
+    num_devices, note = distributed.choose_devices(saved["seeds"], devices)
+    if note:
+        log(note)
     runner = _JaxRunner(module, config, env, env_params, saved["algo"], saved["env"], saved["seeds"], saved["seed"],
-                        saved["num_evals"], saved["eval_episodes"], run_dir, progress, log, keep_checkpoints)
+                        saved["num_evals"], saved["eval_episodes"], run_dir, progress, log, keep_checkpoints, num_devices)
     return runner.run(resume=True)
 
 
 class _JaxRunner:
-    """All seeds vmapped, K updates per compiled segment, a checkpoint after each segment."""
+    """All seeds vmapped (the seed axis split over devices), K updates per compiled segment, a
+    checkpoint after each segment."""
 
     def __init__(self, module, config, env, env_params, algo, env_id, seeds, seed, num_evals, eval_episodes, run_dir,
-                 progress, log, keep_checkpoints=3):
+                 progress, log, keep_checkpoints=3, num_devices=1):
         self.module, self.config, self.env, self.env_params = module, config, env, env_params
         self.algo, self.env_id, self.seeds, self.seed = algo, env_id, seeds, seed
         self.num_evals, self.eval_episodes, self.run_dir = num_evals, eval_episodes, Path(run_dir)
         self.progress, self.log, self.keep_checkpoints = progress, log, keep_checkpoints
+        self.num_devices = num_devices
 
     def compile(self):
         import jax
@@ -189,25 +223,32 @@ class _JaxRunner:
         agent = self.module.make_agent(self.config, self.env, self.env_params)
         self.agent = agent
         self.k, self.n_segments = _segments(agent.num_updates, self.num_evals)
+        sharding = distributed.seed_sharding(self.num_devices)
+
+        def init(seeds):
+            return jax.vmap(lambda s: agent.init(jax.random.key(s)))(seeds)
 
         def segment(states, k):
             return jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
 
-        def eval_all(states, keys):
-            return jax.vmap(lambda s, key: evaluate(agent.act, s, self.env, self.env_params, key, self.eval_episodes))(states, keys)
+        def eval_all(states, seeds, i):
+            def one(state, s):
+                key = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 1), i)
+                return evaluate(agent.act, state, self.env, self.env_params, key, self.eval_episodes)
 
-        keys = jax.vmap(jax.random.key)(np.arange(self.seed, self.seed + self.seeds))
+            return jax.vmap(one)(states, seeds)
+
+        self.seeds_array = distributed.seed_array(self.seed, self.seeds, sharding)
         t0 = time.perf_counter()
-        init = jax.jit(jax.vmap(agent.init)).lower(keys).compile()
-        states = init(keys)
-        seg = jax.jit(segment, static_argnums=1)
+        states = jax.jit(init, out_shardings=sharding).lower(self.seeds_array).compile()(self.seeds_array)
+        seg = jax.jit(segment, static_argnums=1, in_shardings=sharding, out_shardings=sharding)
         self.segment = seg.lower(states, self.k).compile()
         rest = agent.num_updates - self.k * self.n_segments
         self.tail = seg.lower(states, rest).compile() if rest > 0 else None
-        eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-        self.eval_all = jax.jit(eval_all).lower(states, eval_keys).compile()
+        self.replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+        index = jax.device_put(np.int32(0), self.replicated)
+        self.eval_all = jax.jit(eval_all, out_shardings=sharding).lower(states, self.seeds_array, index).compile()
         self.compile_s = time.perf_counter() - t0
-        self.eval_keys = eval_keys
         return states
 
     def run(self, resume: bool = False) -> RunResult:
@@ -221,6 +262,7 @@ class _JaxRunner:
         rows: list[dict] = []
         start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0
         latest_train_return = np.full(self.seeds, np.nan)
+        multi_host = jax.process_count() > 1
         ckpt = checkpoint.latest(self.run_dir) if resume else None
         if ckpt is not None:
             states, meta = checkpoint.restore(ckpt, states)
@@ -236,14 +278,21 @@ class _JaxRunner:
                  f"of {steps_per_update} env steps) in {self.compile_s:.1f}s")
         t_start = time.perf_counter() - wall_offset
 
+        local = distributed.local_seed_indices(self.seeds_array)
+
         def record(env_steps, states, i):
-            keys = jax.vmap(lambda k: jax.random.fold_in(k, i))(self.eval_keys)
-            returns = np.asarray(self.eval_all(states, keys)).mean(axis=1)  # [seeds]
+            index = jax.device_put(np.int32(i), self.replicated)  # committed, like every other input
+            returns_global = self.eval_all(states, self.seeds_array, index)
+            returns = distributed.to_host(returns_global).mean(axis=1)  # [seeds]
             wall = time.perf_counter() - t_start
             for s in range(self.seeds):
                 rows.append(dict(env_steps=int(env_steps), wall_s=round(wall, 3), seed=self.seed + s,
                                  **{"return": float(returns[s])}, train_return=float(latest_train_return[s])))
-            runs.write_csv(self.run_dir / "metrics.csv", rows)
+            if _is_writer():
+                runs.write_csv(self.run_dir / "metrics.csv", rows)
+            if multi_host:  # each host's own shard of the results
+                mine = {self.seed + s for s in local}
+                runs.write_csv(self.run_dir / f"metrics.host{jax.process_index()}.csv", [r for r in rows if r["seed"] in mine])
             return returns
 
         returns = record(0, states, 0) if ckpt is None else _last_returns(rows, self.seeds)
@@ -255,18 +304,33 @@ class _JaxRunner:
                 new_states, metrics = seg(states)
                 jax.block_until_ready(new_states)
                 train_s += time.perf_counter() - t0
-                _guard_finite(self, metrics, new_states, done_updates, steps_per_update)
+                metrics = jax.tree.map(distributed.to_host, metrics)
+                _guard_finite(self, metrics, _finite_params(new_states), done_updates, steps_per_update)
                 states = new_states
                 done_updates += k
                 latest_train_return = _latest_episode_return(metrics, latest_train_return)
                 returns = record(done_updates * steps_per_update, states, i + 1)
-                checkpoint.save(self.run_dir, done_updates, states, dict(
-                    segments_done=i + 1, updates_done=done_updates, train_s=train_s,
-                    wall_s=time.perf_counter() - t_start, latest_train_return=latest_train_return.tolist(),
-                ), keep=self.keep_checkpoints)
+                if not multi_host:  # a multi-host state lives on several machines: not checkpointed
+                    checkpoint.save(self.run_dir, done_updates, states, dict(
+                        segments_done=i + 1, updates_done=done_updates, train_s=train_s,
+                        wall_s=time.perf_counter() - t_start, latest_train_return=latest_train_return.tolist(),
+                    ), keep=self.keep_checkpoints)
                 bar.update(done_updates * steps_per_update, self.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))
         return _finish(self, rows, returns, train_s, states)
+
+
+def _finite_params(states):
+    """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}`` on the host
+    (computed on the devices, so that only booleans travel)."""
+    import jax
+    import jax.numpy as jnp
+
+    params = getattr(states, "params", states)
+    flags = jax.jit(lambda p: jax.tree.map(
+        lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), p
+    ))(params)
+    return jax.tree.map(distributed.to_host, flags)
 
 
 def _last_returns(rows: list[dict], seeds: int) -> np.ndarray:
@@ -274,7 +338,8 @@ def _last_returns(rows: list[dict], seeds: int) -> np.ndarray:
 
 
 def _guard_finite(runner, metrics, states, done_updates: int, steps_per_update: int) -> None:
-    """Stop on the first NaN/Inf in the segment's metrics (losses) or in the new parameters."""
+    """Stop on the first NaN/Inf in the segment's metrics (losses, on the host) or in the new parameters
+    (``states``: per-seed finiteness flags from ``_finite_params``)."""
     import jax
 
     for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
@@ -285,12 +350,10 @@ def _guard_finite(runner, metrics, states, done_updates: int, steps_per_update: 
         seed_idx, upd = min(zip(*np.nonzero(bad)), key=lambda t: (t[1], t[0]))
         value = x[seed_idx, upd].ravel()[0] if x.ndim > 2 else x[seed_idx, upd]
         _stop(runner, f"{jax.tree_util.keystr(path).lstrip('.')} = {value}", done_updates + int(upd) + 1, int(seed_idx), steps_per_update)
-    params = getattr(states, "params", states)
-    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
-        x = np.asarray(leaf) if not checkpoint._is_key(leaf) else np.zeros(1)
-        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-            seed_idx = int(np.nonzero(~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1))[0][0])
-            _stop(runner, f"parameter {jax.tree_util.keystr(path)} is not finite", None, seed_idx, steps_per_update)
+    for path, finite in jax.tree_util.tree_flatten_with_path(states)[0]:
+        finite = np.asarray(finite)
+        if not finite.all():
+            _stop(runner, f"parameter {jax.tree_util.keystr(path)} is not finite", None, int(np.nonzero(~finite)[0][0]), steps_per_update)
 
 
 def _stop(runner, what: str, update: int | None, seed_idx: int, steps_per_update: int) -> None:
@@ -337,7 +400,7 @@ class _HostRunner(_JaxRunner):
                     for _ in range(min(self.k, agent.num_updates - done)):
                         state, metrics = agent.update(state)
                         batched = jax.tree.map(lambda x: np.asarray(x)[None, None], metrics)
-                        _guard_finite(self, batched, jax.tree.map(lambda x: np.asarray(x)[None], state.params), done, agent.env_steps_per_update)
+                        _guard_finite(self, batched, _finite_params(jax.tree.map(lambda x: x[None], state.params)), done, agent.env_steps_per_update)
                         done += 1
                         latest = _latest_episode_return(batched, latest)
                     train_s += time.perf_counter() - t0
@@ -361,6 +424,8 @@ def _latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
 
 
 def _finish(runner, rows, returns, train_s, states) -> RunResult:
+    import jax
+
     from rl_zoo import plots
 
     env_steps = runner.agent.num_updates * runner.agent.env_steps_per_update
@@ -379,9 +444,13 @@ def _finish(runner, rows, returns, train_s, states) -> RunResult:
         steps_per_s=round(env_steps * runner.seeds / max(train_s, 1e-9), 1),
         peak_memory_mb=round(_peak_memory_mb(), 1),
         eval_episodes=runner.eval_episodes,
+        devices=getattr(runner, "num_devices", 1),
+        processes=jax.process_count(),
     )
-    runs.atomic_write_json(runner.run_dir / "summary.json", summary)
-    plots.learning_curve(rows, f"{runner.algo} on {runner.env_id}", runner.run_dir / "curve.png")
+    if _is_writer():
+        runs.atomic_write_json(runner.run_dir / "summary.json", summary)
+        plots.learning_curve(rows, f"{runner.algo} on {runner.env_id}", runner.run_dir / "curve.png")
+    distributed.barrier("run finished")
     return RunResult(runner.run_dir, summary, states)
 
 

@@ -1,0 +1,142 @@
+"""Seeds over devices and hosts: a one-axis device mesh, and multi-host start-up.
+
+Every array of a run has the seed axis first (the driver vmaps over seeds), so splitting that axis
+over devices with ``NamedSharding(mesh, P("seed"))`` makes each device train its own seeds with no
+communication at all; XLA's SPMD partitioner does the rest. Several hosts run the same program under
+``jax.distributed.initialize()`` (one process per host); each host then holds the shards of its own
+local devices.
+
+Multi-host launch (two hosts, one process each; the same command on both, with its own process id):
+
+    RL_ZOO_COORDINATOR=10.0.0.1:12355 RL_ZOO_NUM_PROCESSES=2 RL_ZOO_PROCESS_ID=0 \\
+        rl-zoo train --algo ppo --env CartPole-v1 --seeds 64 --out /shared/runs/ppo64
+    RL_ZOO_COORDINATOR=10.0.0.1:12355 RL_ZOO_NUM_PROCESSES=2 RL_ZOO_PROCESS_ID=1 \\
+        rl-zoo train --algo ppo --env CartPole-v1 --seeds 64 --out /shared/runs/ppo64
+
+(or ``--coordinator``, ``--num-processes``, ``--process-id``). On Cloud TPU and SLURM,
+``jax.distributed.initialize()`` finds these itself: set ``RL_ZOO_DISTRIBUTED=auto``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from rl_zoo.config import ConfigError
+
+
+def initialize(coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None) -> bool:
+    """Start multi-host JAX when asked (flags or ``RL_ZOO_*`` variables); return whether it did.
+
+    Must run before any JAX computation. CPU hosts talk through gloo collectives.
+    """
+    import jax
+
+    coordinator = coordinator or os.environ.get("RL_ZOO_COORDINATOR")
+    num_processes = num_processes if num_processes is not None else _int_env("RL_ZOO_NUM_PROCESSES")
+    process_id = process_id if process_id is not None else _int_env("RL_ZOO_PROCESS_ID")
+    auto = os.environ.get("RL_ZOO_DISTRIBUTED") == "auto"
+    if coordinator is None and not auto:
+        if num_processes is not None or process_id is not None:
+            raise ConfigError("multi-host training needs a coordinator address (--coordinator or RL_ZOO_COORDINATOR)")
+        return False
+    if not auto and (num_processes is None or process_id is None):
+        raise ConfigError("multi-host training needs --num-processes and --process-id (or RL_ZOO_NUM_PROCESSES, RL_ZOO_PROCESS_ID)")
+    if not auto and not 0 <= process_id < num_processes:
+        raise ConfigError(f"--process-id = {process_id} is invalid: must be in [0, {num_processes})")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    if auto:
+        jax.distributed.initialize()
+    else:
+        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+    return True
+
+
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} = {value!r} is invalid: must be an integer") from None
+
+
+def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
+    """How many devices the seed axis is split over, and a note when that is fewer than available.
+
+    ``devices=None`` uses every device (every device of every host when multi-host), or the largest
+    count that divides ``seeds`` evenly (said in the note). An explicit ``devices`` must not exceed
+    the device count and must divide ``seeds``; otherwise a ``ConfigError`` says what would work.
+    """
+    import jax
+
+    available = jax.device_count()
+    multi_host = jax.process_count() > 1
+    if devices is not None:
+        if devices < 1:
+            raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
+        if devices > available:
+            raise ConfigError(f"--devices = {devices} is invalid: only {available} device(s) are available ({jax.devices()[0].platform})")
+        if seeds % devices:
+            ok = [d for d in range(1, available + 1) if seeds % d == 0]
+            raise ConfigError(
+                f"--seeds = {seeds} cannot be split evenly over --devices = {devices}: use a multiple of {devices} seeds "
+                f"(e.g. {devices * max(1, -(-seeds // devices))}) or --devices in {ok}"
+            )
+        if multi_host and devices != available:
+            raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
+        return devices, None
+    if seeds % available == 0:
+        return available, None
+    if multi_host:
+        raise ConfigError(f"--seeds = {seeds} cannot be split evenly over the {available} devices of all hosts: use a multiple of {available}")
+    best = max(d for d in range(1, available + 1) if seeds % d == 0)
+    return best, f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
+
+
+def seed_sharding(num_devices: int):
+    """``NamedSharding`` that splits the leading (seed) axis over the first ``num_devices`` devices."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.array(jax.devices()[:num_devices]), ("seed",))
+    return NamedSharding(mesh, PartitionSpec("seed"))
+
+
+def seed_array(first: int, seeds: int, sharding):
+    """The global int32 array ``[first, ..., first + seeds - 1]`` laid out by ``sharding`` (every host calls it)."""
+    import jax
+
+    values = np.arange(first, first + seeds, dtype=np.int32)
+    return jax.make_array_from_callback((seeds,), sharding, lambda index: values[index])
+
+
+def to_host(x) -> np.ndarray:
+    """A global array as one numpy array on every host (an all-gather when multi-host)."""
+    import jax
+
+    if jax.process_count() > 1 and not x.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    return np.asarray(x)
+
+
+def local_seed_indices(x) -> list[int]:
+    """Indices along the seed axis of the shards this host holds."""
+    out = set()
+    for shard in x.addressable_shards:
+        sl = shard.index[0]
+        out.update(range(*sl.indices(x.shape[0])))
+    return sorted(out)
+
+
+def barrier(name: str) -> None:
+    import jax
+
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
