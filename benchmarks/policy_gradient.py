@@ -1,0 +1,411 @@
+"""Policy-gradient benchmarks (issue 4): VPG, TRPO and PPO-KL returns, TRPO speed, TRPO vs PPO cost.
+
+Returns: the tuned hyperparameters of ``rl_zoo/hyperparams/{vpg,trpo,ppo-kl}.yaml``, all seeds of
+an (algorithm, env) trained in ONE program (``jax.jit(jax.vmap(make_train(...)))``), then a greedy
+evaluation of every seed (``rl_zoo.core.evaluate.evaluate`` with ``agent.act``, 10 episodes; the
+seed's return is their mean). Targets:
+
+* CartPole-v1: >= 475 in at least 8 of 10 seeds, TRPO and PPO-KL within 100k env steps, VPG 500k;
+* Pendulum-v1: mean >= -250 over 5 seeds within 1M env steps for TRPO and PPO-KL (VPG reported);
+* Acrobot-v1: reported only (5 seeds; 200k steps for TRPO and PPO-KL, 500k for VPG).
+
+Speed: TRPO on CartPole-v1 for 100k env steps with the issue's fixed settings (2 envs x 512 steps,
+gamma 0.99, lambda 0.98, max_kl 0.01, 20 full-batch value steps at lr 1e-3, 64x64 tanh), one seed,
+in a fresh ``python`` process. The parent times the whole process (what ``time python ...``
+reports); the child reports import, compile, run and evaluation seconds apart, plus the process's
+CPU seconds (the machine is shared, so wall time depends on the neighbours). "cold" has an empty
+persistent compilation cache, "warm" is a second process on the same cache.
+
+Cost: seconds per update of TRPO against PPO-clip and PPO-KL on the same 2 x 512 CartPole batch,
+for the whole update (rollout + learn) and for ``learn`` alone on a fixed trajectory, with the
+number of gradient-sized evaluations each makes.
+
+    python benchmarks/policy_gradient.py                        # everything, writes results/policy_gradient.md
+    python benchmarks/policy_gradient.py returns [--algo trpo] [--env CartPole-v1]
+    python benchmarks/policy_gradient.py speed
+    python benchmarks/policy_gradient.py cost
+    python benchmarks/policy_gradient.py report                 # rewrite the .md from results/policy_gradient.json
+    python benchmarks/policy_gradient.py tune trpo Pendulum-v1 --seeds 3 max_kl=0.02 ...   # nothing recorded
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+RAW = RESULTS / "policy_gradient.json"
+REPORT = RESULTS / "policy_gradient.md"
+
+#: (algo, env) -> (env-step budget, seeds)
+RUNS = {
+    ("trpo", "CartPole-v1"): (100_000, 10),
+    ("ppo-kl", "CartPole-v1"): (100_000, 10),
+    ("vpg", "CartPole-v1"): (500_000, 10),
+    ("trpo", "Pendulum-v1"): (1_000_000, 5),
+    ("ppo-kl", "Pendulum-v1"): (1_000_000, 5),
+    ("vpg", "Pendulum-v1"): (1_000_000, 5),
+    ("trpo", "Acrobot-v1"): (200_000, 5),
+    ("ppo-kl", "Acrobot-v1"): (200_000, 5),
+    ("vpg", "Acrobot-v1"): (500_000, 5),
+}
+TARGETS = {
+    ("trpo", "CartPole-v1"): ">= 475 in >= 8 of 10 seeds within 100k steps",
+    ("ppo-kl", "CartPole-v1"): ">= 475 in >= 8 of 10 seeds within 100k steps",
+    ("vpg", "CartPole-v1"): ">= 475 in >= 8 of 10 seeds within 500k steps",
+    ("trpo", "Pendulum-v1"): "mean >= -250 over 5 seeds within 1M steps",
+    ("ppo-kl", "Pendulum-v1"): "mean >= -250 over 5 seeds within 1M steps",
+    ("vpg", "Pendulum-v1"): "reported only",
+    ("trpo", "Acrobot-v1"): "reported only",
+    ("ppo-kl", "Acrobot-v1"): "reported only",
+    ("vpg", "Acrobot-v1"): "reported only",
+}
+EVAL_EPISODES = 10
+
+SPEED_CONFIG = dict(
+    total_timesteps=100_000, num_envs=2, num_steps=512, gamma=0.99, gae_lambda=0.98, max_kl=0.01,
+    value_iters=20, value_minibatches=1, value_lr=1e-3, hidden_size=64, num_layers=2, activation="tanh",
+)
+
+
+def passes(algo: str, env_id: str, final: list[float]) -> bool | None:
+    if env_id == "CartPole-v1":
+        return sum(r >= 475 for r in final) >= 8
+    if env_id == "Pendulum-v1" and algo != "vpg":
+        return sum(final) / len(final) >= -250
+    return None
+
+
+def _config(algo: str, env_id: str, overrides: dict):
+    from rl_zoo import algos
+    from rl_zoo.config import apply_overrides
+    from rl_zoo.train import load_hyperparams
+
+    module, preset = algos.get(algo)
+    config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
+    config = apply_overrides(config, overrides)
+    config.validate()
+    return module, config
+
+
+def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | None = None) -> dict:
+    """All seeds in one jitted, vmapped program; greedy evaluation of each seed at the end."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import envs
+    from rl_zoo.config import to_dict
+    from rl_zoo.core.evaluate import evaluate
+
+    module, config = _config(algo, env_id, overrides or {})
+    env, params = envs.make(env_id)
+    agent = module.make_agent(config, env, params)
+    train = module.make_train(config, env, params)
+
+    keys = jax.vmap(jax.random.key)(jnp.arange(seeds))
+    t0 = time.perf_counter()
+    compiled = jax.jit(jax.vmap(train)).lower(keys).compile()
+    t1 = time.perf_counter()
+    states, metrics = jax.block_until_ready(compiled(keys))
+    t2 = time.perf_counter()
+    # Evaluation is a second program: fused into the training program (jit(vmap(train + evaluate)))
+    # the XLA CPU runtime hung here (all threads idle) for Gaussian policies on Pendulum-v1.
+    eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+    final = jax.jit(jax.vmap(lambda s, k: evaluate(agent.act, s, env, params, k, EVAL_EPISODES).mean()))(states, eval_keys)
+    curve = metrics.episode.episode_return
+    curve = np.asarray(curve)  # [seeds, updates] mean return of the episodes that ended in each update
+    tail = max(1, curve.shape[1] // 20)
+    return dict(
+        algo=algo, env=env_id, seeds=seeds, env_steps=config.num_updates * config.batch_size,
+        config={k: v for k, v in to_dict(config).items() if k in (load_overrides(algo, env_id) | set(overrides or {}))},
+        final=[float(r) for r in np.asarray(final)], train_tail=[float(r) for r in curve[:, -tail:].mean(1)],
+        compile_s=t1 - t0, run_s=t2 - t1,
+    )
+
+
+def load_overrides(algo: str, env_id: str) -> set[str]:
+    from rl_zoo.train import load_hyperparams
+
+    return set(load_hyperparams(algo, env_id))
+
+
+def summarise(r: dict) -> str:
+    ok = passes(r["algo"], r["env"], r["final"])
+    verdict = {True: "PASS", False: "FAIL", None: "-"}[ok]
+    final = r["final"]
+    return (f"{r['algo']:>6} {r['env']:<12} {r['env_steps']:>9,} steps x {r['seeds']} seeds: greedy mean {sum(final) / len(final):8.1f}"
+            f" min {min(final):8.1f}  >=475: {sum(x >= 475 for x in final):>2}  [{verdict}]  "
+            f"(compile {r['compile_s']:.1f}s, run {r['run_s']:.1f}s)\n    per seed: {' '.join(f'{x:.0f}' for x in final)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Speed: a fresh process per measurement.
+# ----------------------------------------------------------------------------------------------
+
+CHILD = r"""
+import json, resource, sys, time
+t_start = time.perf_counter()
+import jax, jax.numpy as jnp
+import envs
+from rl_zoo.algos import trpo
+from rl_zoo.core.evaluate import evaluate
+from rl_zoo.train import enable_compilation_cache
+enable_compilation_cache(sys.argv[1])
+config = trpo.Config(**json.loads(sys.argv[2]))
+env, params = envs.make("CartPole-v1")
+agent = trpo.make_agent(config, env, params)
+t_import = time.perf_counter()
+train = jax.jit(trpo.make_train(config, env, params))
+key = jax.random.key(0)
+compiled = train.lower(key).compile()
+t_compile = time.perf_counter()
+state, metrics = jax.block_until_ready(compiled(key))
+t_run = time.perf_counter()
+returns = jax.block_until_ready(jax.jit(lambda s, k: evaluate(agent.act, s, env, params, k, 10))(state, jax.random.key(1)))
+t_eval = time.perf_counter()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps(dict(import_s=t_import - t_start, compile_s=t_compile - t_import, run_s=t_run - t_compile,
+                      eval_s=t_eval - t_run, cpu_s=usage.ru_utime + usage.ru_stime, returns=[float(r) for r in returns],
+                      train_tail=float(metrics.episode.episode_return[-5:].mean()), updates=int(config.num_updates))))
+"""
+
+
+def speed() -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", CHILD, cache, json.dumps(SPEED_CONFIG)], capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r.update(cache=label, wall_s=time.perf_counter() - t0, load=os.getloadavg()[0])
+            rows.append(r)
+            print(f"TRPO speed {label}: wall {r['wall_s']:.2f}s (cpu {r['cpu_s']:.2f}s; import {r['import_s']:.2f}, compile {r['compile_s']:.2f}, "
+                  f"run {r['run_s']:.2f}, eval {r['eval_s']:.2f}); greedy mean {sum(r['returns']) / 10:.1f}, min {min(r['returns']):.0f}; "
+                  f"load {r['load']:.1f}")
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Cost per update: TRPO against PPO on the same batch.
+# ----------------------------------------------------------------------------------------------
+
+
+def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
+    from functools import partial
+
+    import jax
+    import numpy as np
+
+    import envs
+    from envs import EpisodeStatistics, vectorize
+    from rl_zoo.algos import ppo, trpo
+    from rl_zoo.algos.vpg import make_value_optimizer
+    from rl_zoo.core.rollout import rollout
+
+    env, params = envs.make("CartPole-v1")
+    shared = dict(total_timesteps=100_000, num_envs=2, num_steps=512, gamma=0.99, gae_lambda=0.98)
+    variants = {
+        "trpo (cg 10, 20 value steps)": trpo.Config(**SPEED_CONFIG),
+        "ppo-clip (10 epochs x 4 minibatches)": ppo.Config(**shared),
+        "ppo-kl (10 epochs x 4 minibatches)": ppo.Config(**shared, loss="kl"),
+    }
+    rows = []
+    for name, config in variants.items():
+        is_trpo = isinstance(config, trpo.Config)
+        module = trpo if is_trpo else ppo
+        agent = module.make_agent(config, env, params)
+        state = jax.jit(agent.init)(jax.random.key(0))
+        t0 = time.perf_counter()
+        many = jax.jit(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, updates)).lower(state).compile()
+        compile_s = time.perf_counter() - t0
+        trained, metrics = jax.block_until_ready(many(state))  # warm-up, and a trained state to time learn from
+
+        # learn alone on one fixed trajectory (the rollout's share is the difference)
+        networks = ppo.make_networks(config, env.action_space(params))
+        if is_trpo:
+            learn = partial(trpo.learn, networks=networks, value_optimizer=make_value_optimizer(config), config=config)
+        else:
+            learn = partial(ppo.learn, networks=networks, optimizer=ppo.make_optimizer(config), config=config)
+        venv = EpisodeStatistics(vectorize(env, params, config.num_envs))
+        policy_fn = partial(ppo.sample_action, networks, config)
+        _, _, traj = jax.jit(lambda s: rollout(venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, s.key, config.num_steps))(trained)
+        learn = jax.jit(learn).lower(trained, traj).compile()
+        jax.block_until_ready(learn(trained, traj))
+
+        step_ms = None
+        if is_trpo:  # the natural-gradient policy step alone (no value fit), on the same batch
+            from rl_zoo.algos.vpg import prepare_batch
+            from rl_zoo.core.losses import normalize_advantages
+
+            batch, _ = prepare_batch(trained.params, trained.obs_stats, trained.reward_scaler, traj, networks, config)
+            step = jax.jit(lambda p, b: trpo.policy_step(p, b.obs, b.action, normalize_advantages(b.advantages), networks.policy.apply, config))
+            jax.block_until_ready(step(trained.params["policy"], batch))
+            step_times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for _ in range(updates):
+                    out = step(trained.params["policy"], batch)
+                jax.block_until_ready(out)
+                step_times.append((time.perf_counter() - t0) / updates)
+            step_ms = 1e3 * min(step_times)
+
+        update_times, learn_times = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            jax.block_until_ready(many(state))
+            update_times.append((time.perf_counter() - t0) / updates)
+            t0 = time.perf_counter()
+            for _ in range(updates):
+                out = learn(trained, traj)
+            jax.block_until_ready(out)
+            learn_times.append((time.perf_counter() - t0) / updates)
+        if is_trpo:
+            info = metrics.policy
+            evals = dict(
+                policy_grads=float(np.mean(info.grad_evals)), fisher_vector_products=float(np.mean(info.fvp_evals)),
+                line_search_candidates=float(np.mean(info.line_search_evals)), value_grads=float(np.mean(metrics.value_grad_evals)),
+                samples_per_evaluation=config.batch_size,
+            )
+        else:
+            evals = dict(minibatch_grads=config.update_epochs * config.num_minibatches, samples_per_evaluation=config.minibatch_size)
+        row = dict(name=name, batch=config.batch_size, compile_s=compile_s, update_ms=1e3 * min(update_times),
+                   learn_ms=1e3 * min(learn_times), policy_step_ms=step_ms, evals=evals, load=os.getloadavg()[0])
+        rows.append(row)
+        print(f"{name:<40} update {row['update_ms']:7.2f} ms  learn {row['learn_ms']:7.2f} ms  policy step {step_ms or float('nan'):6.2f} ms  "
+              f"(compile {compile_s:.1f}s)  {evals}")
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Results file.
+# ----------------------------------------------------------------------------------------------
+
+
+def load_raw() -> dict:
+    return json.loads(RAW.read_text()) if RAW.exists() else {"returns": {}, "speed": [], "cost": []}
+
+
+def save_raw(raw: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = RAW.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(raw, indent=1))
+    tmp.replace(RAW)
+
+
+def report(raw: dict) -> None:
+    import jax
+
+    lines = [
+        "# Policy-gradient benchmarks: VPG, TRPO, PPO-KL (issue 4)",
+        "",
+        f"Measured {raw.get('date', time.strftime('%Y-%m-%d'))} on {platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
+        f"jax {jax.__version__} ({jax.default_backend()}), by `python benchmarks/policy_gradient.py`.",
+        "",
+        "## Returns",
+        "",
+        "Tuned hyperparameters from `rl_zoo/hyperparams/<algo>.yaml`; all seeds of a row in one `jax.jit(jax.vmap(train))`. "
+        f"Return = greedy policy (`agent.act`, the distribution's mode), mean of {EVAL_EPISODES} evaluation episodes per seed, "
+        "after the last update. `train tail` = mean return of the training (stochastic-policy) episodes over the last 5% of updates.",
+        "",
+        "| algo | env | env steps | seeds | greedy mean | min | seeds >= 475 | train tail | target | result | compile s | run s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+    ]
+    for (algo, env_id) in RUNS:
+        r = raw["returns"].get(f"{algo}/{env_id}")
+        if r is None:
+            continue
+        final = r["final"]
+        ok = passes(algo, env_id, final)
+        lines.append(
+            f"| {algo} | {env_id} | {r['env_steps']:,} | {r['seeds']} | {sum(final) / len(final):.1f} | {min(final):.1f} | "
+            f"{sum(x >= 475 for x in final) if env_id == 'CartPole-v1' else '-'} | {sum(r['train_tail']) / len(r['train_tail']):.1f} | "
+            f"{TARGETS[(algo, env_id)]} | {({True: 'pass', False: 'FAIL', None: '-'})[ok]} | {r['compile_s']:.1f} | {r['run_s']:.1f} |"
+        )
+    lines += ["", "Per seed (greedy mean return) and the hyperparameters used (fields that differ from the Config defaults):", ""]
+    for (algo, env_id) in RUNS:
+        r = raw["returns"].get(f"{algo}/{env_id}")
+        if r is not None:
+            lines.append(f"- {algo} {env_id}: {', '.join(f'{x:.0f}' for x in r['final'])}; `{json.dumps(r['config'])}`")
+    if raw["speed"]:
+        lines += [
+            "", "## TRPO speed, CartPole-v1, 100k env steps, one seed",
+            "",
+            "Settings: " + ", ".join(f"{k}={v}" for k, v in SPEED_CONFIG.items()) + ". A fresh `python` process each; "
+            "wall = the whole process as `time python ...` sees it; import includes building the agent; compile = tracing + XLA "
+            "compilation of `jax.jit(make_train(...))`; run = the 97 updates; eval = compiling and running 10 greedy episodes. "
+            "cpu = user+system CPU seconds of the process. cold = empty persistent compilation cache; warm = second process on it. "
+            "load = 1-minute load average of the machine (2 cores) when the process ended.",
+            "",
+            "| cache | wall s | cpu s | import s | compile s | run s | eval s | greedy mean | min | load |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in raw["speed"]:
+            lines.append(f"| {r['cache']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['import_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.2f} | "
+                         f"{r['eval_s']:.2f} | {sum(r['returns']) / len(r['returns']):.1f} | {min(r['returns']):.0f} | {r['load']:.1f} |")
+        lines += ["", "Target: <= 6 s cold for the whole process, return 500."]
+    if raw["cost"]:
+        lines += [
+            "", "## Cost per update: TRPO against PPO (CartPole-v1, same batch of 2 envs x 512 steps, 64x64 tanh)",
+            "",
+            "update = rollout + learn, timed over a jitted scan of 20 updates (best of 5); learn = the learning step alone on a "
+            "fixed trajectory (GAE, policy step, value fit); policy step = TRPO's natural-gradient step alone (no value fit). Evaluations per update: TRPO = 1 policy gradient + Fisher-vector products (each a "
+            "forward-over-reverse pass, ~2 gradients) + line-search forward passes + value-fit gradients, all on the full batch; "
+            "PPO = epochs x minibatches gradients of policy and value on a minibatch.",
+            "",
+            "| algorithm | update ms | learn ms | policy step ms | evaluations per update | load |",
+            "|---|---:|---:|---:|---|---:|",
+        ]
+        for r in raw["cost"]:
+            step = "-" if r.get("policy_step_ms") is None else f"{r['policy_step_ms']:.2f}"
+            lines.append(f"| {r['name']} | {r['update_ms']:.2f} | {r['learn_ms']:.2f} | {step} | "
+                         f"{', '.join(f'{k} {v:g}' for k, v in r['evals'].items())} | {r['load']:.1f} |")
+    if raw.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in raw["notes"]]
+    REPORT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {REPORT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "returns", "speed", "cost", "report", "tune"])
+    parser.add_argument("rest", nargs="*", help="tune: ALGO ENV field=value ...")
+    parser.add_argument("--algo")
+    parser.add_argument("--env")
+    parser.add_argument("--seeds", type=int)
+    args = parser.parse_intermixed_args()
+    if args.what == "tune":
+        algo, env_id, *pairs = args.rest
+        budget, seeds = RUNS.get((algo, env_id), (None, 5))
+        overrides = {"total_timesteps": budget} if budget else {}
+        overrides.update(p.split("=", 1) for p in pairs)
+        print(summarise(train_and_evaluate(algo, env_id, args.seeds or seeds, overrides)))
+        return
+    raw = load_raw()
+    raw["date"] = time.strftime("%Y-%m-%d")
+    if args.what in ("all", "returns"):
+        for (algo, env_id), (budget, seeds) in RUNS.items():
+            if (args.algo and algo != args.algo) or (args.env and env_id != args.env):
+                continue
+            r = train_and_evaluate(algo, env_id, args.seeds or seeds, {"total_timesteps": budget})
+            print(summarise(r), flush=True)
+            raw["returns"][f"{algo}/{env_id}"] = r
+            save_raw(raw)
+    if args.what in ("all", "speed"):
+        raw["speed"] = speed()
+        save_raw(raw)
+    if args.what in ("all", "cost"):
+        raw["cost"] = cost()
+        save_raw(raw)
+    report(raw)
+
+
+if __name__ == "__main__":
+    main()
