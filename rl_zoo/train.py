@@ -246,7 +246,7 @@ class _JaxRunner:
         rest = agent.num_updates - self.k * self.n_segments
         self.tail = seg.lower(states, rest).compile() if rest > 0 else None
         self.replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
-        index = jax.device_put(np.int32(0), self.replicated)
+        index = _replicated_int(0, self.replicated)
         self.eval_all = jax.jit(eval_all, out_shardings=sharding).lower(states, self.seeds_array, index).compile()
         self.compile_s = time.perf_counter() - t0
         return states
@@ -281,7 +281,7 @@ class _JaxRunner:
         local = distributed.local_seed_indices(self.seeds_array)
 
         def record(env_steps, states, i):
-            index = jax.device_put(np.int32(i), self.replicated)  # committed, like every other input
+            index = _replicated_int(i, self.replicated)
             returns_global = self.eval_all(states, self.seeds_array, index)
             returns = distributed.to_host(returns_global).mean(axis=1)  # [seeds]
             wall = time.perf_counter() - t_start
@@ -318,6 +318,13 @@ class _JaxRunner:
                 bar.update(done_updates * steps_per_update, self.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))
         return _finish(self, rows, returns, train_s, states)
+
+
+def _replicated_int(value: int, sharding):
+    """A scalar int32 on every device of ``sharding`` (each host supplies its own copy: multi-host safe)."""
+    import jax
+
+    return jax.make_array_from_callback((), sharding, lambda index: np.asarray(value, np.int32))
 
 
 def _finite_params(states):
