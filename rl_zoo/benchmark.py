@@ -431,14 +431,25 @@ def _start_cell(out: Path, cell: Cell) -> _Running:
     import shutil
 
     cell_dir = out / "cells" / cell.name
-    if cell_dir.exists():
+    resume = _resumable(out, cell)
+    if cell_dir.exists() and not resume:
         shutil.rmtree(cell_dir)
-    cell_dir.mkdir(parents=True)
-    runs.atomic_write_json(cell_dir / "cell.json", dict(cell.spec(), status="running"))
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    runs.atomic_write_json(cell_dir / "cell.json", dict(cell.spec(), status="running", resume=resume))
     logf = open(cell_dir / "log.txt", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(cell_dir / "cell.json")],
                             stdout=logf, stderr=subprocess.STDOUT)
     return _Running(cell, proc, time.perf_counter(), logf)
+
+
+def _resumable(out: Path, cell: Cell) -> bool:
+    """An interrupted cell with the same spec and a checkpoint continues from it instead of starting over."""
+    from rl_zoo import checkpoint
+
+    previous = _read_cell(out, cell)
+    run_dir = out / "cells" / cell.name / "run"
+    return bool(previous and previous.get("status") in ("running", "failed") and _cell_key(previous) == _cell_key(cell.spec())
+                and (run_dir / "config.json").exists() and checkpoint.latest(run_dir) is not None)
 
 
 def _finish_cell(out: Path, job: _Running) -> dict | None:
@@ -517,6 +528,9 @@ def _cell_main(spec_path: str) -> int:
     runs.atomic_write_json(cell_dir / "agent.json", dict(env_steps_per_update=agent.env_steps_per_update,
                                                          num_updates=agent.num_updates))
     enable_compilation_cache()
+    if spec.get("resume"):  # killed before: continue from its last checkpoint, rows kept, none duplicated
+        train(resume=cell_dir / "run", progress=False, keep_checkpoints=1)
+        return 0
     train(spec["algo"], spec["env"], seeds=spec["seeds"], seed=spec["seed"], total_steps=spec["total_steps"],
           overrides=spec["overrides"], out=Path(spec_path).parent / "run", num_evals=spec["points"],
           eval_episodes=spec["eval_episodes"], backend=spec["backend"] or None, progress=False, keep_checkpoints=1,

@@ -129,3 +129,35 @@ def test_plot_command_writes_report_and_pngs(tiny_grid, tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     config = json.loads((run / "config.json").read_text())
     assert config["seeds"] == 2 and config["config"]["total_timesteps"] == 4096
+
+
+def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
+    """A benchmark killed mid-cell continues that cell from its last checkpoint when run again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rl_zoo import checkpoint
+
+    out = tmp_path / "bench"
+    cmd = [sys.executable, "-m", "rl_zoo.cli", "benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "2",
+           "--total-steps", "40960", "--points", "40", "--eval-episodes", "2", "--out", str(out), "--no-progress"]
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run_dir = out / "cells" / "ppo__CartPole-v1" / "run"
+    deadline = time.time() + 300
+    while checkpoint.latest(run_dir) is None and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the grid process and its cell process
+    proc.wait()
+    assert checkpoint.latest(run_dir) is not None and not (run_dir / "summary.json").exists()
+
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    log = (run_dir.parent / "log.txt").read_text()
+    assert "resuming" in log
+    rows = runs.read_csv(run_dir / "metrics.csv")
+    keys = [(r["env_steps"], r["seed"]) for r in rows]
+    assert len(keys) == len(set(keys)) and max(int(r["env_steps"]) for r in rows) > 40000
+    assert json.loads((run_dir.parent / "cell.json").read_text())["status"] == "done"
