@@ -149,7 +149,17 @@ def speed(repeats: int = 1) -> dict:
         child = json.loads(out.stdout.strip().splitlines()[-1])
         runs.append(dict(process_s=round(wall, 2), loadavg_before=load, **child))
         print(runs[-1], flush=True)
-    return dict(config=SPEED_CONFIG, runs=runs, cpus=os.cpu_count(), machine=platform.processor() or platform.machine())
+    return dict(config=SPEED_CONFIG, runs=runs, cpus=os.cpu_count(), machine=_cpu_name())
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _load() -> dict:
@@ -196,7 +206,7 @@ def report(raw: dict) -> str:
                   ", ".join(f"{k}={v}" for k, v in sp["config"].items()) + ". ",
                   "Each row is a fresh process with no compilation cache, timed as a whole by the parent "
                   "(what `time python benchmarks/dqn.py speed-child` reports). CPU seconds are the process's "
-                  f"user + system time: the machine ({sp['cpus']} cores) is shared, so wall time above CPU time is "
+                  f"user + system time: the machine ({sp['cpus']} cores, {sp['machine']}, CPU only) is shared, so wall time above CPU time is "
                   "time spent waiting for a core.", "",
                   "| process wall s | import s | compile s | run s | CPU s | peak MB | load average before |",
                   "|---|---|---|---|---|---|---|"]
@@ -238,6 +248,7 @@ def main() -> None:
             result = learning_curves(algo, env_id, args.seeds or seeds, _parse_overrides(args.overrides), args.steps or None)
             print(json.dumps({k: result[k] for k in ("algo", "env_id", "final", "best", "compile_s", "run_s")}), flush=True)
             print("mean curve:", [round(float(sum(c) / len(c))) for c in zip(*result["eval_returns"])], flush=True)
+            print("mean q_max:", [round(float(sum(c) / len(c))) for c in zip(*result["q_max"])], flush=True)
             if args.command != "tune":
                 raw.setdefault("learning", {})[f"{algo} {env_id}"] = result
                 _save(raw)
