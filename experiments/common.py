@@ -68,7 +68,8 @@ def boot_ci(x, statistic=np.mean, confidence: float = 0.95, seed: int = 0):
 def write_csv(path: Path, rows: list[dict]) -> Path:
     path = Path(path)
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})

@@ -1,0 +1,305 @@
+"""Is TRPO computationally expensive next to PPO?
+
+    python experiments/trpo_cost/run.py            # writes trpo_cost.png and CSVs beside this file
+    python experiments/trpo_cost/run.py --quick    # a small smoke run (into /tmp/trpo_cost)
+
+TRPO and PPO-clip with their tuned configs (rl_zoo/hyperparams/{trpo,ppo}.yaml) on CartPole-v1 and
+Pendulum-v1, the same env-step budget per env for both, several seeds vmapped in one program. As
+the driver does, training runs in jitted segments of K updates; each segment is timed on the host
+(compilation excluded), and the greedy policy is evaluated between segments (not timed). The two
+algorithms' segments are interleaved (PPO, TRPO, PPO, ...) so that both see the same background
+load on a shared machine. Per update the script records
+
+* wall seconds (segment time / K) and, apart, the wall seconds of the rollout alone (the same
+  policy and env, no learning), so that learning = total - rollout;
+* gradient-type evaluations: PPO ``update_epochs x num_minibatches`` gradients of the joint
+  policy+value loss on minibatches; TRPO (from its ``Metrics``) 1 policy gradient, ``cg_iters + 1``
+  Fisher-vector products (forward-over-reverse, on the full batch), the line search's forward
+  passes, and ``value_iters x value_minibatches`` value-function gradients;
+
+and normalises both per 1,000 env steps, since the two configs use different batch sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import envs  # noqa: E402
+from rl_zoo.core.evaluate import evaluate  # noqa: E402
+from rl_zoo.core.rollout import rollout  # noqa: E402
+
+ENVS = {"CartPole-v1": 100_000, "Pendulum-v1": 300_000}
+ALGOS = {"PPO-clip": "ppo", "TRPO": "trpo"}
+COLORS = {"PPO-clip": "tab:blue", "TRPO": "tab:green"}
+SEGMENTS = 10
+
+
+class Runner:
+    """One algorithm on one env: ``seeds`` seeds vmapped, compiled segments of ``k`` updates."""
+
+    def __init__(self, name: str, env_id: str, total: int, seeds: int, eval_episodes: int):
+        self.name, self.env_id = name, env_id
+        self.module, self.config = common.tuned(ALGOS[name], env_id, total_timesteps=total)
+        env, env_params = envs.make(env_id)
+        self.agent = agent = self.module.make_agent(self.config, env, env_params)
+        self.k = max(1, agent.num_updates // SEGMENTS)
+        self.n_segments = agent.num_updates // self.k
+        keys = jax.random.split(jax.random.key(7), seeds)
+        t0 = time.perf_counter()
+        self.states = jax.jit(jax.vmap(agent.init))(keys)
+        seg = jax.jit(jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, self.k)))
+        self.segment = seg.lower(self.states).compile()
+        ev = jax.jit(jax.vmap(lambda s, key: evaluate(agent.act, s, env, env_params, key, eval_episodes).mean()))
+        self.eval_keys = jax.random.split(jax.random.key(11), seeds)
+        self.evaluate = ev.lower(self.states, self.eval_keys).compile()
+
+        # the rollout alone: same policy, same envs, same number of steps, no learning
+        from rl_zoo.algos.ppo import make_networks, sample_action
+        from envs import EpisodeStatistics, vectorize
+        from functools import partial
+
+        venv = EpisodeStatistics(vectorize(env, env_params, self.config.num_envs))
+        networks = make_networks(self.config, env.action_space(env_params))
+        policy_fn = partial(sample_action, networks, self.config)
+
+        def rollouts(state):
+            def one(s, _):
+                key, k_r = jax.random.split(s.key)
+                env_state, obs, _ = rollout(venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, k_r, self.config.num_steps)
+                return s._replace(env_state=env_state, obs=obs, key=key), None
+            return jax.lax.scan(one, state, None, self.k)[0]
+
+        self.rollout_only = jax.jit(jax.vmap(rollouts)).lower(self.states).compile()
+        self.compile_s = time.perf_counter() - t0
+        self.done = 0
+        self.train_s = 0.0
+        self.rows = []
+        self.segment_s, self.rollout_s = [], []
+        self.metrics = []
+        self._record()
+
+    def _record(self):
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, self.done))(self.eval_keys)
+        returns = np.asarray(self.evaluate(self.states, keys))
+        self.rows.append(dict(env_steps=self.done * self.agent.env_steps_per_update, train_s=self.train_s, returns=returns))
+
+    def step(self) -> None:
+        t0 = time.perf_counter()
+        states, metrics = self.segment(self.states)
+        jax.block_until_ready(states)
+        dt = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        jax.block_until_ready(self.rollout_only(self.states))
+        self.rollout_s.append(time.perf_counter() - t0)
+        self.states = states
+        self.segment_s.append(dt)
+        self.train_s += dt
+        self.done += self.k
+        self.metrics.append(jax.tree.map(lambda x: np.asarray(x)[0, 0], metrics))
+        self._record()
+
+    def counts(self) -> dict:
+        """Gradient-type evaluations per update."""
+        c = self.config
+        if self.name == "TRPO":
+            p = self.metrics[-1].policy
+            return dict(policy_gradients=int(p.grad_evals), policy_gradient_samples=c.batch_size,
+                        fisher_vector_products=int(p.fvp_evals), fvp_samples=c.batch_size,
+                        line_search_forward_passes=float(np.mean([m.policy.line_search_evals for m in self.metrics])),
+                        value_gradients=int(self.metrics[-1].value_grad_evals),
+                        value_gradient_samples=c.batch_size // c.value_minibatches)
+        return dict(policy_gradients=c.update_epochs * c.num_minibatches, policy_gradient_samples=c.minibatch_size,
+                    fisher_vector_products=0, fvp_samples=0, line_search_forward_passes=0,
+                    value_gradients=0, value_gradient_samples=0)  # PPO's value loss shares the policy's gradients
+
+    def summary(self) -> dict:
+        per_update = np.array(self.segment_s) / self.k
+        rollout = np.array(self.rollout_s) / self.k
+        c = self.counts()
+        n = self.agent.env_steps_per_update
+        grad_samples = c["policy_gradients"] * c["policy_gradient_samples"] + c["value_gradients"] * c["value_gradient_samples"]
+        final = self.rows[-1]["returns"]
+        return dict(
+            algo=self.name, env=self.env_id, seeds=len(final), env_steps_per_update=n, updates=self.done,
+            env_steps=self.done * n, compile_s=round(self.compile_s, 1),
+            wall_ms_per_update_median=1e3 * float(np.median(per_update)),
+            rollout_ms_per_update_median=1e3 * float(np.median(rollout)),
+            learn_ms_per_update_median=1e3 * float(np.median(per_update - rollout)),
+            wall_ms_per_1000_env_steps=1e3 * float(np.median(per_update)) * 1000 / n,
+            learn_ms_per_1000_env_steps=1e3 * float(np.median(per_update - rollout)) * 1000 / n,
+            **c,
+            gradient_evals_per_1000_env_steps=(c["policy_gradients"] + c["value_gradients"]) * 1000 / n,
+            fvp_per_1000_env_steps=c["fisher_vector_products"] * 1000 / n,
+            backprop_samples_per_env_step=(grad_samples + c["fisher_vector_products"] * c["fvp_samples"]) / n,
+            train_s=round(self.train_s, 2), final_return_mean=float(final.mean()),
+            final_return_per_train_s=float(final.mean()) / self.train_s,
+            config=str(self.config),
+        )
+
+
+def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:
+    """Wall ms of TRPO's two learning phases on one real batch per seed (vmapped, jitted apart, median
+    of ``repeats`` calls): the natural-gradient policy step (gradient, CG with Fisher-vector products,
+    line search) and the value-function fit."""
+    from functools import partial
+
+    from envs import EpisodeStatistics, vectorize
+    from rl_zoo.algos import trpo, vpg
+    from rl_zoo.algos.ppo import make_networks, sample_action
+    from rl_zoo.core import losses
+
+    c = runner.config
+    env, env_params = envs.make(runner.env_id)
+    venv = EpisodeStatistics(vectorize(env, env_params, c.num_envs))
+    networks = make_networks(c, env.action_space(env_params))
+
+    def batch_of(s):
+        _, _, traj = rollout(venv, partial(sample_action, networks, c), (s.params, s.obs_stats), s.env_state, s.obs, s.key, c.num_steps)
+        batch, _ = vpg.prepare_batch(s.params, s.obs_stats, s.reward_scaler, traj, networks, c)
+        return batch
+
+    batch = jax.jit(jax.vmap(batch_of))(runner.states)
+    pol = jax.jit(jax.vmap(lambda p, b: trpo.policy_step(p, b.obs, b.action, losses.normalize_advantages(b.advantages),
+                                                          networks.policy.apply, c)))
+    opt = vpg.make_value_optimizer(c)
+    val = jax.jit(jax.vmap(lambda p, o, k, b: vpg.fit_value(p, o, k, b.obs, b.targets, networks.value.apply, opt,
+                                                             c.value_iters, c.value_minibatches)))
+    pp = runner.states.params["policy"]
+    vp, vo, keys = runner.states.params["value"], runner.states.value_opt_state, runner.states.key
+
+    def timed(f, *args):
+        jax.block_until_ready(f(*args))
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            jax.block_until_ready(f(*args))
+            ts.append(time.perf_counter() - t0)
+        return 1e3 * float(np.median(ts))
+
+    return dict(policy_step_ms=timed(pol, pp, batch), value_fit_ms=timed(val, vp, vo, keys, batch))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    out = Path(args.out) if args.out else (Path("/tmp/trpo_cost") if args.quick else HERE)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    machine = common.machine()
+    seeds = 2 if args.quick else args.seeds
+    runners = {}
+    for env_id, total in ENVS.items():
+        total = total // 10 if args.quick else total
+        pair = {}
+        for name in ALGOS:
+            with common.Timer(f"compile {name} on {env_id}"):
+                pair[name] = Runner(name, env_id, total, seeds, eval_episodes=10)
+        with common.Timer(f"train both on {env_id} ({seeds} seeds, {total:,} env steps), segments interleaved"):
+            for i in range(max(r.n_segments for r in pair.values())):
+                for r in pair.values():
+                    if i < r.n_segments:
+                        r.step()
+        runners.update({(env_id, n): r for n, r in pair.items()})
+    summaries = [r.summary() for r in runners.values()]
+    for s in summaries:
+        if s["algo"] == "TRPO":
+            with common.Timer(f"TRPO learning breakdown on {s['env']}"):
+                s.update(trpo_breakdown(runners[(s["env"], "TRPO")]))
+    plot(runners, summaries, out, seeds)
+    common.write_csv(out / "cost.csv", [{k: v for k, v in s.items() if k != "config"} for s in summaries])
+    curve_rows = []
+    for (env_id, name), r in runners.items():
+        for row in r.rows:
+            m, lo, hi = common.boot_ci(row["returns"])
+            curve_rows.append(dict(env=env_id, algo=name, env_steps=row["env_steps"], train_s=round(row["train_s"], 3),
+                                   return_mean=m, return_lo=lo, return_hi=hi))
+    common.write_csv(out / "curves.csv", curve_rows)
+    info = dict(machine=machine, wall_s=round(time.perf_counter() - t_start, 1), summaries=summaries)
+    (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
+    print(json.dumps(info, indent=1, default=str))
+
+
+def plot(runners: dict, summaries: list[dict], out: Path, seeds: int) -> None:
+    plt = common.pyplot()
+    env_ids = list(ENVS)
+    fig, axes = plt.subplots(len(env_ids), 3, figsize=(16, 4.4 * len(env_ids)))
+    by = {(s["env"], s["algo"]): s for s in summaries}
+    for row, env_id in enumerate(env_ids):
+        ax_t, ax_c, ax_r = axes[row]
+        names = list(ALGOS)
+        x = np.arange(len(names))
+        roll = [by[(env_id, n)]["rollout_ms_per_update_median"] * 1000 / by[(env_id, n)]["env_steps_per_update"] for n in names]
+        learn = [by[(env_id, n)]["learn_ms_per_1000_env_steps"] for n in names]
+        ax_t.bar(x, roll, color="lightgray", edgecolor="black", label="rollout (acting + env)")
+        ax_t.bar(x, learn, bottom=roll, color=[COLORS[n] for n in names], edgecolor="black", label="learning (update)")
+        for i, n in enumerate(names):
+            s = by[(env_id, n)]
+            text = f"{s['wall_ms_per_update_median']:.0f} ms/update\n({s['env_steps_per_update']} env steps/update)"
+            if "policy_step_ms" in s:
+                text += (f"\nof which, timed apart:\npolicy step (g, CG, line search) {s['policy_step_ms']:.0f} ms"
+                         f"\nvalue fit {s['value_fit_ms']:.0f} ms")
+            ax_t.text(i, roll[i] + learn[i], text, ha="center", va="bottom", fontsize=7.5)
+        ax_t.set_xticks(x, names)
+        ax_t.set_ylabel(f"wall ms per 1,000 env steps ({seeds} seeds vmapped)")
+        ax_t.set_title(f"{env_id}: where the time goes (median over segments)", fontsize=10)
+        ax_t.legend(fontsize=8, loc="upper left")
+        ax_t.set_ylim(0, max(r + l for r, l in zip(roll, learn)) * 1.45)
+        # backward-pass work per env step, stacked: evaluations x the samples each one covers / env steps per update
+        parts = [("policy gradients", "policy_gradients", "policy_gradient_samples", "tab:blue"),
+                 ("Fisher-vector products", "fisher_vector_products", "fvp_samples", "tab:purple"),
+                 ("value gradients", "value_gradients", "value_gradient_samples", "tab:olive")]
+        bottom = np.zeros(len(names))
+        for label, key, samples, color in parts:
+            vals = np.array([by[(env_id, n)][key] * by[(env_id, n)][samples] / by[(env_id, n)]["env_steps_per_update"]
+                             for n in names])
+            ax_c.bar(x, vals, bottom=bottom, color=color, edgecolor="black", label=label)
+            bottom += vals
+        for i, n in enumerate(names):
+            s = by[(env_id, n)]
+            text = f"per update: {s['policy_gradients']} grad x {s['policy_gradient_samples']}"
+            if s["fisher_vector_products"]:
+                text += (f"\n+ {s['fisher_vector_products']} FVP x {s['fvp_samples']}"
+                         f"\n+ {s['value_gradients']} value grad x {s['value_gradient_samples']}"
+                         f"\n+ {s['line_search_forward_passes']:.1f} line-search forward passes")
+            ax_c.text(i, bottom[i], text, ha="center", va="bottom", fontsize=7.5)
+        ax_c.set_xticks(x, names)
+        ax_c.set_ylim(0, bottom.max() * 1.45)
+        ax_c.set_ylabel("samples through a backward pass per env step")
+        ax_c.set_title(f"{env_id}: gradient / Fisher-vector work per env step", fontsize=10)
+        ax_c.legend(fontsize=7.5, loc="upper right")
+        for n in names:
+            r = runners[(env_id, n)]
+            t = np.array([row["train_s"] for row in r.rows])
+            ret = np.stack([row["returns"] for row in r.rows], axis=1)  # [seeds, points]
+            m, lo, hi = common.boot_band(ret)
+            ax_r.plot(t, m, color=COLORS[n], marker=".", label=f"{n} ({r.rows[-1]['env_steps']:,} env steps)")
+            ax_r.fill_between(t, lo, hi, color=COLORS[n], alpha=0.2, linewidth=0)
+        ax_r.set_xlabel(f"training wall seconds ({seeds} seeds vmapped; compile and evaluation excluded)")
+        ax_r.set_ylabel("greedy return (10 episodes)")
+        ax_r.set_title(f"{env_id}: return against wall-clock time", fontsize=10)
+        ax_r.legend(fontsize=8, loc="lower right")
+        for ax in (ax_t, ax_c, ax_r):
+            ax.grid(alpha=0.3)
+    fig.suptitle(f"TRPO vs PPO-clip, tuned configs, same env-step budget; return: mean over {seeds} seeds, "
+                 "95% percentile-bootstrap band", fontsize=11)
+    fig.tight_layout()
+    common.save(fig, out / "trpo_cost.png")
+
+
+if __name__ == "__main__":
+    main()
