@@ -6,6 +6,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import envs
@@ -28,3 +29,18 @@ def test_vmap_over_float_hyperparameter(module, field):
 def test_concrete_bad_value_still_refused():
     with pytest.raises(ConfigError, match="max_kl"):
         trpo.Config(max_kl=-1.0).validate()
+
+
+@pytest.mark.parametrize("env_id", ["Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0"])
+def test_spaces_concrete_inside_jit(env_id):
+    """make_agent builds the spaces inside the jitted function when a config field is vmapped; their
+    bounds must stay concrete numpy arrays there (a jnp.array of the bounds would be a tracer)."""
+    env, params = envs.make(env_id)
+
+    @jax.jit
+    def bounds():
+        space = env.observation_space(params)
+        assert isinstance(space.high, np.ndarray)
+        return jnp.zeros(())
+
+    bounds()

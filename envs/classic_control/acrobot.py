@@ -35,6 +35,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from envs import spaces
@@ -140,7 +141,7 @@ class Acrobot(Environment):
 
     def observation_space(self, params=None):
         p = self.default_params if params is None else params
-        high = jnp.array([1.0, 1.0, 1.0, 1.0, p.max_vel_1, p.max_vel_2], jnp.float32)
+        high = np.array([1.0, 1.0, 1.0, 1.0, p.max_vel_1, p.max_vel_2], np.float32)
         return spaces.Box(-high, high, (6,), jnp.float32)
 
     def action_space(self, params=None):

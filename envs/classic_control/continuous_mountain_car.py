@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from envs import spaces
@@ -82,8 +83,8 @@ class ContinuousMountainCar(Environment):
 
     def observation_space(self, params=None):
         p = self.default_params if params is None else params
-        low = jnp.array([p.min_position, -p.max_speed], jnp.float32)
-        high = jnp.array([p.max_position, p.max_speed], jnp.float32)
+        low = np.array([p.min_position, -p.max_speed], np.float32)
+        high = np.array([p.max_position, p.max_speed], np.float32)
         return spaces.Box(low, high, (2,), jnp.float32)
 
     def action_space(self, params=None):

@@ -25,6 +25,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from envs import spaces
@@ -96,7 +97,7 @@ class Pendulum(Environment):
 
     def observation_space(self, params=None):
         p = self.default_params if params is None else params
-        high = jnp.array([1.0, 1.0, p.max_speed], jnp.float32)
+        high = np.array([1.0, 1.0, p.max_speed], np.float32)
         return spaces.Box(-high, high, (3,), jnp.float32)
 
     def action_space(self, params=None):
