@@ -189,6 +189,26 @@ def test_make_train_is_vmappable_over_seeds(double):
     assert np.asarray(state.buffer.size).tolist() == [640, 640]
 
 
+def test_make_train_vmaps_over_float_hyperparameters():
+    cfg = dataclasses.replace(CARTPOLE, total_timesteps=640, learning_starts=64, hidden_size=16, batch_size=16,
+                              target_update_interval=4)
+    env, params = envs.make("CartPole-v1")
+
+    def train(lr, tau, fraction):
+        return dqn.make_train(dataclasses.replace(cfg, learning_rate=lr, tau=tau, exploration_fraction=fraction), env, params)(
+            jax.random.key(0))
+
+    values = (jnp.array([1e-4, 1e-2]), jnp.array([1.0, 0.1]), jnp.array([0.1, 0.9]))
+    state, metrics = jax.jit(jax.vmap(train))(*values)
+    assert metrics.loss.shape == (2, cfg.num_updates)
+    # half way (env step 320): fraction 0.1 has decayed to the end; 0.9 is at 1 - 0.95 * 320 / 576
+    eps = np.asarray(metrics.epsilon)[:, cfg.num_updates // 2]
+    np.testing.assert_allclose(eps, [cfg.epsilon_end, 1.0 - 0.95 * 320 / 576], rtol=1e-5)
+    # each member matches its own unvmapped run
+    single = jax.jit(train)(*(v[1] for v in values))[1]
+    np.testing.assert_allclose(np.asarray(metrics.loss)[1], np.asarray(single.loss), rtol=1e-4, atol=1e-6)
+
+
 def test_gymnasium_env_runs_eagerly():
     pytest.importorskip("envs.gymnasium_adapter")
     env, params = envs.make("CartPole-v1", backend="gymnasium")

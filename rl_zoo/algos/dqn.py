@@ -120,8 +120,9 @@ class Config:
         return max(0, -(-self.learning_starts // self.env_steps_per_update) - 1)
 
     @property
-    def exploration_steps(self) -> int:
-        return int(self.exploration_fraction * self.total_timesteps)
+    def exploration_steps(self):
+        """Env steps over which epsilon decays (a float, so that exploration_fraction may be vmapped)."""
+        return self.exploration_fraction * self.total_timesteps
 
     def validate(self) -> None:
         for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",
@@ -200,7 +201,7 @@ def features(obs_space, obs: jax.Array) -> jax.Array:
 
 def linear_epsilon(env_step: jax.Array, start: float, end: float, duration: int) -> jax.Array:
     """epsilon(t) = start + (end - start) min(t / duration, 1) (Mnih et al. 2015: 1 -> 0.1 over 1e6 frames)."""
-    frac = jnp.clip(env_step / max(duration, 1), 0.0, 1.0)
+    frac = jnp.clip(env_step / jnp.maximum(duration, 1), 0.0, 1.0)
     return jnp.asarray(start + (end - start) * frac, jnp.float32)
 
 
@@ -258,9 +259,11 @@ def dqn_loss(params, target_params, batch: Experience, network: QNetwork, obs_sp
 
 
 def update_target(params, target_params, gradient_step: jax.Array, interval: int, tau: float):
-    """Every ``interval`` gradient steps theta^- <- tau theta + (1 - tau) theta^- (tau = 1: hard copy)."""
+    """Every ``interval`` gradient steps theta^- <- tau theta + (1 - tau) theta^- (tau = 1: hard copy,
+    exactly, since 1 * theta + 0 * theta^- = theta). ``tau`` may be traced (vmapped)."""
     due = gradient_step % interval == 0
-    moved = optax.incremental_update(params, target_params, tau) if tau < 1.0 else params
+    hard = isinstance(tau, (int, float)) and tau == 1.0  # a Python 1.0 skips the arithmetic
+    moved = params if hard else optax.incremental_update(params, target_params, tau)
     return jax.tree.map(lambda new, old: jnp.where(due, new, old), moved, target_params)
 
 
