@@ -23,10 +23,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+import common  # noqa: E402  (first: it sets XLA_FLAGS before jax is imported)
+
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402
 from deep import make_experiment, tuned_config  # noqa: E402
 from maximization_bias import MaximizationBias  # noqa: E402
 from tabular import TabularConfig, make_run  # noqa: E402

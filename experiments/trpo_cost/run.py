@@ -32,10 +32,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import common  # noqa: E402  (first: it sets XLA_FLAGS before jax is imported)
+
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402
 import envs  # noqa: E402
 from rl_zoo.core.evaluate import evaluate  # noqa: E402
 from rl_zoo.core.rollout import rollout  # noqa: E402
