@@ -58,7 +58,6 @@ def field_docs(cls) -> dict[str, str]:
 
 def parse_value(field: dataclasses.Field, text: str) -> Any:
     """Parse ``text`` as the type of ``field`` (bool, int, float, str, or ``None``)."""
-    default = field.default
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
     if text.lower() in ("none", "null") and "None" in kind:
         return None
@@ -78,8 +77,6 @@ def parse_value(field: dataclasses.Field, text: str) -> Any:
             return float(text)
     except ValueError:
         raise ConfigError(f"config field {field.name!r}: expected {kind}, got {text!r}") from None
-    if isinstance(default, str) or "str" in kind:
-        return text
     return text
 
 
@@ -90,7 +87,11 @@ def apply_overrides(config, overrides: dict[str, Any]):
     if unknown:
         import difflib
 
-        hints = [f"{k!r} (did you mean {difflib.get_close_matches(k, fields, 1)[0]!r}?)" if difflib.get_close_matches(k, fields, 1) else repr(k) for k in unknown]
+        def hint(key: str) -> str:
+            close = difflib.get_close_matches(key, fields, 1)
+            return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+
+        hints = [hint(k) for k in unknown]
         raise ConfigError(
             f"unknown config field {', '.join(hints)} for {type(config).__module__.split('.')[-1]}; "
             f"valid fields: {', '.join(sorted(fields))}"
