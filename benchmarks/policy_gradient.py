@@ -216,7 +216,9 @@ def _speed_pair() -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
+def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
+    """Compile every variant first, then time them in interleaved rounds (the load on this shared
+    machine drifts, so timing one variant after the other would compare different moments)."""
     from functools import partial
 
     import jax
@@ -225,7 +227,8 @@ def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
     import envs
     from envs import EpisodeStatistics, vectorize
     from rl_zoo.algos import ppo, trpo
-    from rl_zoo.algos.vpg import make_value_optimizer
+    from rl_zoo.algos.vpg import make_value_optimizer, prepare_batch
+    from rl_zoo.core.losses import normalize_advantages
     from rl_zoo.core.rollout import rollout
 
     env, params = envs.make("CartPole-v1")
@@ -235,14 +238,15 @@ def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
         "ppo-clip (10 epochs x 4 minibatches)": ppo.Config(**shared),
         "ppo-kl (10 epochs x 4 minibatches)": ppo.Config(**shared, loss="kl"),
     }
-    rows = []
+    timed = {}  # name -> {"update": (fn, args), "learn": ..., "policy_step": ...}
+    rows = {}
     for name, config in variants.items():
         is_trpo = isinstance(config, trpo.Config)
         module = trpo if is_trpo else ppo
         agent = module.make_agent(config, env, params)
         state = jax.jit(agent.init)(jax.random.key(0))
         t0 = time.perf_counter()
-        many = jax.jit(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, updates)).lower(state).compile()
+        many = jax.jit(lambda s, agent=agent: jax.lax.scan(lambda c, _: agent.update(c), s, None, updates)).lower(state).compile()
         compile_s = time.perf_counter() - t0
         trained, metrics = jax.block_until_ready(many(state))  # warm-up, and a trained state to time learn from
 
@@ -254,38 +258,16 @@ def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
             learn = partial(ppo.learn, networks=networks, optimizer=ppo.make_optimizer(config), config=config)
         venv = EpisodeStatistics(vectorize(env, params, config.num_envs))
         policy_fn = partial(ppo.sample_action, networks, config)
-        _, _, traj = jax.jit(lambda s: rollout(venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, s.key, config.num_steps))(trained)
+        collect = jax.jit(lambda s, venv=venv, policy_fn=policy_fn, n=config.num_steps: rollout(
+            venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, s.key, n))
+        _, _, traj = collect(trained)
         learn = jax.jit(learn).lower(trained, traj).compile()
-        jax.block_until_ready(learn(trained, traj))
-
-        step_ms = None
+        timed[name] = {"update": (many, (state,), 1), "rollout": (collect, (trained,), updates), "learn": (learn, (trained, traj), updates)}
         if is_trpo:  # the natural-gradient policy step alone (no value fit), on the same batch
-            from rl_zoo.algos.vpg import prepare_batch
-            from rl_zoo.core.losses import normalize_advantages
-
             batch, _ = prepare_batch(trained.params, trained.obs_stats, trained.reward_scaler, traj, networks, config)
-            step = jax.jit(lambda p, b: trpo.policy_step(p, b.obs, b.action, normalize_advantages(b.advantages), networks.policy.apply, config))
-            jax.block_until_ready(step(trained.params["policy"], batch))
-            step_times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                for _ in range(updates):
-                    out = step(trained.params["policy"], batch)
-                jax.block_until_ready(out)
-                step_times.append((time.perf_counter() - t0) / updates)
-            step_ms = 1e3 * min(step_times)
-
-        update_times, learn_times = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            jax.block_until_ready(many(state))
-            update_times.append((time.perf_counter() - t0) / updates)
-            t0 = time.perf_counter()
-            for _ in range(updates):
-                out = learn(trained, traj)
-            jax.block_until_ready(out)
-            learn_times.append((time.perf_counter() - t0) / updates)
-        if is_trpo:
+            step = jax.jit(lambda p, b, networks=networks, config=config: trpo.policy_step(
+                p, b.obs, b.action, normalize_advantages(b.advantages), networks.policy.apply, config))
+            timed[name]["policy_step"] = (step, (trained.params["policy"], batch), updates)
             info = metrics.policy
             evals = dict(
                 policy_grads=float(np.mean(info.grad_evals)), fisher_vector_products=float(np.mean(info.fvp_evals)),
@@ -294,12 +276,27 @@ def cost(repeats: int = 5, updates: int = 20) -> list[dict]:
             )
         else:
             evals = dict(minibatch_grads=config.update_epochs * config.num_minibatches, samples_per_evaluation=config.minibatch_size)
-        row = dict(name=name, batch=config.batch_size, compile_s=compile_s, update_ms=1e3 * min(update_times),
-                   learn_ms=1e3 * min(learn_times), policy_step_ms=step_ms, evals=evals, load=os.getloadavg()[0])
-        rows.append(row)
-        print(f"{name:<40} update {row['update_ms']:7.2f} ms  learn {row['learn_ms']:7.2f} ms  policy step {step_ms or float('nan'):6.2f} ms  "
-              f"(compile {compile_s:.1f}s)  {evals}")
-    return rows
+        for fn, args, _ in timed[name].values():
+            jax.block_until_ready(fn(*args))
+        rows[name] = dict(name=name, batch=config.batch_size, compile_s=compile_s, evals=evals)
+
+    times = {name: {part: [] for part in parts} for name, parts in timed.items()}
+    for _ in range(repeats):
+        for name, parts in timed.items():
+            for part, (fn, args, calls) in parts.items():
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    out = fn(*args)
+                jax.block_until_ready(out)
+                times[name][part].append((time.perf_counter() - t0) / updates)
+    for name, row in rows.items():
+        t = times[name]
+        row.update(update_ms=1e3 * min(t["update"]), rollout_ms=1e3 * min(t["rollout"]), learn_ms=1e3 * min(t["learn"]),
+                   policy_step_ms=1e3 * min(t["policy_step"]) if "policy_step" in t else None, load=os.getloadavg()[0])
+        step_ms = row["policy_step_ms"]
+        print(f"{name:<40} update {row['update_ms']:7.2f} ms  rollout {row['rollout_ms']:6.2f} ms  learn {row['learn_ms']:7.2f} ms  policy step "
+              f"{step_ms if step_ms is not None else float('nan'):6.2f} ms  (compile {row['compile_s']:.1f}s)  {row['evals']}")
+    return list(rows.values())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,17 +375,17 @@ def report(raw: dict) -> None:
         lines += [
             "", "## Cost per update: TRPO against PPO (CartPole-v1, same batch of 2 envs x 512 steps, 64x64 tanh)",
             "",
-            "update = rollout + learn, timed over a jitted scan of 20 updates (best of 5); learn = the learning step alone on a "
-            "fixed trajectory (GAE, policy step, value fit); policy step = TRPO's natural-gradient step alone (no value fit). Evaluations per update: TRPO = 1 policy gradient + Fisher-vector products (each a "
+            "update = rollout + learn, timed over a jitted scan of 20 updates (best of 7 rounds, the variants interleaved); rollout = "
+            "collecting the 2 x 512 steps alone; learn = the learning step alone on a fixed trajectory (GAE, policy step, value fit); policy step = TRPO's natural-gradient step alone (no value fit). Evaluations per update: TRPO = 1 policy gradient + Fisher-vector products (each a "
             "forward-over-reverse pass, ~2 gradients) + line-search forward passes + value-fit gradients, all on the full batch; "
             "PPO = epochs x minibatches gradients of policy and value on a minibatch.",
             "",
-            "| algorithm | update ms | learn ms | policy step ms | evaluations per update | load |",
-            "|---|---:|---:|---:|---|---:|",
+            "| algorithm | update ms | rollout ms | learn ms | policy step ms | evaluations per update | load |",
+            "|---|---:|---:|---:|---:|---|---:|",
         ]
         for r in raw["cost"]:
             step = "-" if r.get("policy_step_ms") is None else f"{r['policy_step_ms']:.2f}"
-            lines.append(f"| {r['name']} | {r['update_ms']:.2f} | {r['learn_ms']:.2f} | {step} | "
+            lines.append(f"| {r['name']} | {r['update_ms']:.2f} | {r.get('rollout_ms', float('nan')):.2f} | {r['learn_ms']:.2f} | {step} | "
                          f"{', '.join(f'{k} {v:g}' for k, v in r['evals'].items())} | {r['load']:.1f} |")
     if raw.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in raw["notes"]]
