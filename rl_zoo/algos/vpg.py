@@ -208,9 +208,11 @@ def fit_value(
         updates, s = optimizer.update(grads, s, p)
         return (optax.apply_updates(p, updates), s), loss
 
+    if num_minibatches == 1:  # full batch: no shuffling, no keys (one fewer PRNG call to compile)
+        (value_params, opt_state), loss = jax.lax.scan(lambda c, _: step(c, (obs, targets)), (value_params, opt_state), None, iters)
+        return value_params, opt_state, loss.mean()
+
     def one_pass(carry, k):
-        if num_minibatches == 1:
-            return step(carry, (obs, targets))
         return jax.lax.scan(step, carry, shuffled_minibatches(k, (obs, targets), num_minibatches))
 
     (value_params, opt_state), loss = jax.lax.scan(one_pass, (value_params, opt_state), jax.random.split(key, iters))
