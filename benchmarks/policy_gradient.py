@@ -190,7 +190,7 @@ print(json.dumps(dict(import_s=t_import - t_start, compile_s=t_compile - t_impor
 
 
 def speed(repeats: int = 3) -> list[dict]:
-    """``repeats`` pairs of (cold, warm) processes: the machine is shared, so single timings vary."""
+    """``repeats`` triples of (cold, cold+write, warm) processes: the machine is shared, so single timings vary."""
     rows = []
     for _ in range(repeats):
         rows += _speed_pair()
@@ -200,9 +200,12 @@ def speed(repeats: int = 3) -> list[dict]:
 def _speed_pair() -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
-        for label in ("cold", "warm"):
+        # cold: no persistent cache at all; cold+write: empty cache, every executable serialised into
+        # it (what a first `rl-zoo` run pays); warm: a second process reading that cache
+        for label in ("cold", "cold+write", "warm"):
+            env = dict(os.environ, **({"RL_ZOO_NO_CACHE": "1"} if label == "cold" else {}))
             t0 = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", CHILD, cache, json.dumps(SPEED_CONFIG)], capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-c", CHILD, cache, json.dumps(SPEED_CONFIG)], capture_output=True, text=True, check=True, env=env)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             r.update(cache=label, wall_s=time.perf_counter() - t0, load=os.getloadavg()[0])
             rows.append(r)
@@ -357,7 +360,8 @@ def report(raw: dict) -> None:
             "wall = the whole process as `time python ...` sees it (interpreter start and exit included); import = importing jax "
             "and rl_zoo and building the agent; compile = tracing + XLA compilation of one program, `make_train(...)` followed by "
             "10 greedy evaluation episodes; run = executing it (97 updates, then the evaluation). "
-            "cpu = user+system CPU seconds of the process. cold = empty persistent compilation cache; warm = second process on it. "
+            "cpu = user+system CPU seconds of the process. cold = no persistent compilation cache; cold+write = an empty persistent cache, "
+            "which the process fills (serialising every executable); warm = a second process on that cache. "
             "load = 1-minute load average of the machine (2 cores) when the process ended.",
             "",
             "| cache | wall s | cpu s | import s | compile s | run s | greedy mean | min | load |",
@@ -366,7 +370,7 @@ def report(raw: dict) -> None:
         for r in raw["speed"]:
             lines.append(f"| {r['cache']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['import_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.2f} | "
                          f"{sum(r['returns']) / len(r['returns']):.1f} | {min(r['returns']):.0f} | {r['load']:.1f} |")
-        for label in ("cold", "warm"):
+        for label in ("cold", "cold+write", "warm"):
             walls = sorted(r["wall_s"] for r in raw["speed"] if r["cache"] == label)
             if walls:
                 lines.append(f"\n{label}: best {walls[0]:.2f} s, median {walls[len(walls) // 2]:.2f} s of {len(walls)} processes.")
