@@ -19,8 +19,44 @@ from rl_zoo.core.distributions import Categorical, DiagGaussian
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu, "elu": nn.elu, "gelu": nn.gelu}
 
 
+def _orthonormal_columns(a: jax.Array) -> jax.Array:
+    """Gram-Schmidt on the columns of a tall ``a`` [m, n], m >= n, each column orthogonalised twice.
+
+    Its Q is the Q of ``a = QR`` with R's diagonal made positive, so for Gaussian ``a`` it is
+    Haar-distributed (Mezzadri 2007, "How to generate random matrices from the classical compact
+    groups"), the same matrix ``jax.random.orthogonal`` returns for the same draws.
+    """
+
+    def column(j, q):
+        v = a[:, j]
+        for _ in range(2):  # "twice is enough" (Giraud et al. 2005): orthogonal to float32 rounding
+            v = v - q @ (q.T @ v)  # columns >= j of q are still zero
+        return q.at[:, j].set(v / jnp.linalg.norm(v))
+
+    return jax.lax.fori_loop(0, a.shape[1], column, jnp.zeros_like(a))
+
+
+def orthogonal(scale: float = 1.0):
+    """Orthogonal initialisation (Saxe et al. 2014) scaled by ``scale``, without LAPACK.
+
+    Same distribution as ``flax.linen.initializers.orthogonal``, but built from matrix products
+    instead of a QR custom call: jaxlib 0.10's CPU QR on a batch of matrices (``train`` vmapped
+    over seeds initialises one network per seed) runs on the intra-op thread pool and can deadlock
+    when that pool is small (seen on 2-core machines).
+    """
+
+    def init(key, shape, dtype=jnp.float32):
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        tall = jax.random.normal(key, (max(rows, cols), min(rows, cols)), dtype)
+        q = _orthonormal_columns(tall)
+        q = q if rows >= cols else q.T
+        return scale * q.reshape(shape)
+
+    return init
+
+
 def _dense(features: int, scale: float) -> nn.Dense:
-    return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale), bias_init=nn.initializers.zeros)
+    return nn.Dense(features, kernel_init=orthogonal(scale), bias_init=nn.initializers.zeros)
 
 
 class MLP(nn.Module):
