@@ -40,15 +40,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# Work around an XLA CPU runtime hang seen on this machine (jaxlib 0.10.2, 2 cores): some vmapped
-# programs with Gaussian policies (VPG or PPO on Pendulum-v1, train + evaluate) and the 10-seed PPO-KL
-# CartPole program never finished: every thread idle, block_until_ready waiting forever, at 0% CPU.
-# Turning off the concurrency-optimised scheduler made every reproducer finish; it changes neither
-# compile nor run time measurably here. Set before jax is imported (children inherit it).
-_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
-if "xla_cpu_enable_concurrency_optimized_scheduler" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _FLAG).strip()
-
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "policy_gradient.json"
 REPORT = RESULTS / "policy_gradient.md"

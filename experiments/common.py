@@ -14,19 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-# Work around an XLA CPU runtime hang on this machine (jaxlib 0.10.2): some vmapped train+evaluate
-# programs never finished (all threads idle at 0% CPU, block_until_ready waiting forever); the
-# stability sweep hit it twice. Turning off the concurrency-optimised scheduler avoids it (the same
-# workaround as benchmarks/policy_gradient.py). Must be set before jax is imported: every script
-# imports this module first.
-_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
-if "xla_cpu_enable_concurrency_optimized_scheduler" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _FLAG).strip()
-if "jax" in __import__("sys").modules:
-    import warnings
-
-    warnings.warn("experiments/common.py imported after jax: the XLA hang workaround flag has no effect")
-
 DPI = 110
 
 

@@ -186,22 +186,7 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
 
 
-#: XLA CPU runtime flag: with jaxlib 0.10.2 some vmapped programs hang at 0% CPU with the
-#: concurrency-optimised scheduler on (seen on 2-core machines); off, they run, no slower.
-_XLA_CPU_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
-
-
-def _set_xla_flags() -> None:
-    """Add the CPU scheduler flag to XLA_FLAGS (it takes effect if JAX's backend is not started yet)."""
-    import os
-
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_enable_concurrency_optimized_scheduler" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " " + _XLA_CPU_FLAG).strip()
-
-
 def main(argv: list[str] | None = None) -> int:
-    _set_xla_flags()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _build_parser(_help_algo(argv)).parse_args(argv)
     try:

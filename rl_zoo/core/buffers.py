@@ -19,6 +19,8 @@ def shuffled_minibatches(key: jax.Array, batch, num_minibatches: int):
     Every sample lands in exactly one minibatch (sampling without replacement, one epoch). ``N`` must
     divide by ``num_minibatches``: configs check this before anything compiles.
     """
+    if num_minibatches == 1:  # a full-batch gradient does not depend on the order of the samples
+        return jax.tree.map(lambda x: x[None], batch)
     n = jax.tree.leaves(batch)[0].shape[0]
     perm = jax.random.permutation(key, n)
     return jax.tree.map(lambda x: jnp.take(x, perm, axis=0).reshape((num_minibatches, -1) + x.shape[1:]), batch)
