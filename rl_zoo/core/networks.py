@@ -24,7 +24,7 @@ def _orthonormal_columns(a: jax.Array) -> jax.Array:
 
     Its Q is the Q of ``a = QR`` with R's diagonal made positive, so for Gaussian ``a`` it is
     Haar-distributed (Mezzadri 2007, "How to generate random matrices from the classical compact
-    groups"), the same matrix ``jax.random.orthogonal`` returns for the same draws.
+    groups"): the matrix ``jax.random.orthogonal`` returns for the same draws.
     """
 
     def column(j, q):
@@ -36,31 +36,29 @@ def _orthonormal_columns(a: jax.Array) -> jax.Array:
     return jax.lax.fori_loop(0, a.shape[1], column, jnp.zeros_like(a))
 
 
-def orthogonal(scale: float = 1.0):
-    """Orthogonal initialisation (Saxe et al. 2014) scaled by ``scale``, without LAPACK.
+def orthogonal_kernels(key: jax.Array, shapes: Sequence[tuple[int, int]], scales: Sequence[float]) -> list[jax.Array]:
+    """Orthogonal initialisation (Saxe et al. 2014): for each ``(rows, cols)`` in ``shapes`` a matrix
+    with orthonormal columns (or rows, if it is wide) times its scale, all from ONE Gaussian draw.
 
-    Same distribution as ``flax.linen.initializers.orthogonal``, but built from matrix products
-    instead of a QR custom call: jaxlib 0.10's CPU QR on a batch of matrices (``train`` vmapped
-    over seeds initialises one network per seed) runs on the intra-op thread pool and can deadlock
-    when that pool is small (seen on 2-core machines).
+    The same distribution as ``flax.linen.initializers.orthogonal``, built without LAPACK: jaxlib
+    0.10's CPU QR on a batch of matrices (``train`` vmapped over seeds initialises one network per
+    seed) runs on the intra-op thread pool and deadlocked on 2-core machines. One draw for the whole
+    network, rather than one per layer, also compiles faster (each random draw is its own kernel).
     """
-
-    def init(key, shape, dtype=jnp.float32):
-        rows, cols = int(np.prod(shape[:-1])), shape[-1]
-        tall = jax.random.normal(key, (max(rows, cols), min(rows, cols)), dtype)
-        q = _orthonormal_columns(tall)
-        q = q if rows >= cols else q.T
-        return scale * q.reshape(shape)
-
-    return init
-
-
-def _dense(features: int, scale: float) -> nn.Dense:
-    return nn.Dense(features, kernel_init=orthogonal(scale), bias_init=nn.initializers.zeros)
+    talls = [(max(r, c), min(r, c)) for r, c in shapes]
+    offsets = np.cumsum([0] + [m * n for m, n in talls])
+    z = jax.random.normal(key, (int(offsets[-1]),))
+    kernels = []
+    for (rows, cols), (m, n), start, scale in zip(shapes, talls, offsets, scales):
+        q = _orthonormal_columns(z[start : start + m * n].reshape(m, n))
+        kernels.append(scale * (q if rows >= cols else q.T))
+    return kernels
 
 
 class MLP(nn.Module):
-    """Fully connected torso: Dense -> activation, repeated; an optional linear head of ``out`` units."""
+    """Fully connected torso: ``x -> act(x W_i + b_i)`` for each hidden layer, then an optional linear
+    head of ``out`` units. Kernels are orthogonal with gain sqrt(2) (head: ``out_scale``), biases zero.
+    """
 
     hidden_sizes: Sequence[int] = (64, 64)
     activation: str = "tanh"
@@ -69,11 +67,16 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        widths = [x.shape[-1], *self.hidden_sizes] + ([self.out] if self.out is not None else [])
+        shapes = list(zip(widths[:-1], widths[1:]))
+        scales = [np.sqrt(2)] * len(self.hidden_sizes) + ([self.out_scale] if self.out is not None else [])
+        kernels = self.param("kernels", lambda key: orthogonal_kernels(key, shapes, scales))
+        biases = self.param("biases", lambda key: [jnp.zeros(cols) for _, cols in shapes])
         act = ACTIVATIONS[self.activation]
-        for h in self.hidden_sizes:
-            x = act(_dense(h, np.sqrt(2))(x))
-        if self.out is not None:
-            x = _dense(self.out, self.out_scale)(x)
+        for i, (w, b) in enumerate(zip(kernels, biases)):
+            x = x @ w + b
+            if i < len(self.hidden_sizes):
+                x = act(x)
         return x
 
 
