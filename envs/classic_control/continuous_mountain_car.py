@@ -21,49 +21,36 @@ gymnasium handles them: the force is clipped to [-1, 1], but the action cost in 
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from envs import spaces
-from envs.environment import EnvParams, Environment
+from envs.classic_control._mountain_car_common import MountainCarBase, MountainCarState, MountainCarTrackParams
+
+#: the state is MountainCar-v0's (position, velocity, time); the name is kept for this env
+ContinuousMountainCarState = MountainCarState
 
 
 @struct.dataclass
-class ContinuousMountainCarState:
-    position: jax.Array
-    velocity: jax.Array
-    time: jax.Array
+class ContinuousMountainCarParams(MountainCarTrackParams):
+    """gymnasium's constants: these six, and the track, speed limit, gravity, goal velocity and reset
+    range shared with MountainCar (``MountainCarTrackParams``)."""
 
-
-@struct.dataclass
-class ContinuousMountainCarParams(EnvParams):
     min_action: float = -1.0
     max_action: float = 1.0
-    min_position: float = -1.2
-    max_position: float = 0.6
-    max_speed: float = 0.07
     goal_position: float = 0.45
-    goal_velocity: float = 0.0
     power: float = 0.0015
-    gravity: float = 0.0025
-    reset_low: float = -0.6
-    reset_high: float = -0.4
     max_steps_in_episode: int = 999
 
 
-class ContinuousMountainCar(Environment):
+class ContinuousMountainCar(MountainCarBase):
+    """``reset``, the observation and its bounds are ``MountainCarBase``'s (shared with MountainCar)."""
+
     id = "MountainCarContinuous-v0"
 
     @property
     def default_params(self) -> ContinuousMountainCarParams:
         return ContinuousMountainCarParams()
-
-    def reset_env(self, key, params):
-        position = jax.random.uniform(key, (), jnp.float32, params.reset_low, params.reset_high)
-        state = ContinuousMountainCarState(position, jnp.zeros((), jnp.float32), jnp.array(0, jnp.int32))
-        return self.get_obs(state), state
 
     def step_env(self, key, state, action, params):
         a = jnp.reshape(action, (-1,))[0].astype(jnp.float32)
@@ -77,15 +64,6 @@ class ContinuousMountainCar(Environment):
         reward = jnp.where(terminated, 100.0, 0.0) - a**2 * 0.1
         state = ContinuousMountainCarState(position, velocity, state.time + 1)
         return self.get_obs(state), state, reward.astype(jnp.float32), terminated, {}
-
-    def get_obs(self, state):
-        return jnp.stack([state.position, state.velocity]).astype(jnp.float32)
-
-    def observation_space(self, params=None):
-        p = self.default_params if params is None else params
-        low = np.array([p.min_position, -p.max_speed], np.float32)
-        high = np.array([p.max_position, p.max_speed], np.float32)
-        return spaces.Box(low, high, (2,), jnp.float32)
 
     def action_space(self, params=None):
         p = self.default_params if params is None else params

@@ -23,47 +23,31 @@ The state is float32; gymnasium computes in float64 (the difference stays ~1e-6 
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from envs import spaces
-from envs.environment import EnvParams, Environment
+from envs.classic_control._mountain_car_common import MountainCarBase, MountainCarState, MountainCarTrackParams
 
 
 @struct.dataclass
-class MountainCarState:
-    position: jax.Array
-    velocity: jax.Array
-    time: jax.Array
+class MountainCarParams(MountainCarTrackParams):
+    """gymnasium's constants: these three, and the track, speed limit, gravity, goal velocity and
+    reset range shared with MountainCarContinuous (``MountainCarTrackParams``)."""
 
-
-@struct.dataclass
-class MountainCarParams(EnvParams):
-    min_position: float = -1.2
-    max_position: float = 0.6
-    max_speed: float = 0.07
     goal_position: float = 0.5
-    goal_velocity: float = 0.0
     force: float = 0.001
-    gravity: float = 0.0025
-    reset_low: float = -0.6
-    reset_high: float = -0.4
     max_steps_in_episode: int = 200
 
 
-class MountainCar(Environment):
+class MountainCar(MountainCarBase):
+    """``reset``, the observation and its bounds are ``MountainCarBase``'s (shared with MountainCarContinuous)."""
+
     id = "MountainCar-v0"
 
     @property
     def default_params(self) -> MountainCarParams:
         return MountainCarParams()
-
-    def reset_env(self, key, params):
-        position = jax.random.uniform(key, (), jnp.float32, params.reset_low, params.reset_high)
-        state = MountainCarState(position, jnp.zeros((), jnp.float32), jnp.array(0, jnp.int32))
-        return self.get_obs(state), state
 
     def step_env(self, key, state, action, params):
         push = (jnp.clip(action, 0, 2) - 1).astype(jnp.float32)
@@ -74,15 +58,6 @@ class MountainCar(Environment):
         terminated = (position >= params.goal_position) & (velocity >= params.goal_velocity)
         state = MountainCarState(position, velocity, state.time + 1)
         return self.get_obs(state), state, jnp.float32(-1.0), terminated, {}
-
-    def get_obs(self, state):
-        return jnp.stack([state.position, state.velocity]).astype(jnp.float32)
-
-    def observation_space(self, params=None):
-        p = self.default_params if params is None else params
-        low = np.array([p.min_position, -p.max_speed], np.float32)
-        high = np.array([p.max_position, p.max_speed], np.float32)
-        return spaces.Box(low, high, (2,), jnp.float32)
 
     def action_space(self, params=None):
         return spaces.Discrete(3)
