@@ -7,8 +7,10 @@ Every script puts ``experiments/`` on ``sys.path`` and imports this module; the 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import platform
+import textwrap
 import time
 from pathlib import Path
 
@@ -165,3 +167,162 @@ def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, e
         return jax.tree.map(lambda x: x.reshape((v, s) + x.shape[1:]), out)
 
     return run, steps, probe.env_steps_per_update
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated text: the experiments index and small formatting helpers for the READMEs
+
+EXPERIMENTS = Path(__file__).resolve().parent
+#: index order; experiment folders not listed here follow alphabetically
+INDEX_ORDER = ["overestimation", "stability", "trpo_cost", "clip_vs_kl", "overall"]
+BUDGET_MIN = 20
+
+INDEX_INTRO = """\
+# Experiments
+
+Each folder asks one question and answers it with one command. The command trains everything it
+needs (seeds, and swept hyperparameters where there are any, vmapped in compiled JAX programs)
+and writes its figures, small CSVs of the plotted numbers, a `README.md` and a one-line
+`finding.md` beside itself, then rebuilds this index (`common.write_index()`). {timing}
+`--quick` runs a small smoke version into `/tmp`.
+"""
+
+INDEX_CONVENTIONS = """\
+Conventions:
+* Bands and error bars are 95% intervals over seeds: percentile bootstrap (`rl_zoo.stats`)
+  unless a figure says otherwise. The tabular overestimation figure uses t-intervals over 10,000
+  seeds; collapse fractions use Wilson intervals.
+* Returns are greedy-policy evaluations on separate env copies.
+* Each script records its configs and wall time (`run_info.json` or `summary.json`).
+* Shared helpers live in `common.py`.
+"""
+
+
+def run_record(folder: Path) -> dict:
+    """The recorded run info of an experiment folder (``run_info.json`` or ``summary.json``), or ``{}``."""
+    for name in ("run_info.json", "summary.json"):
+        path = Path(folder) / name
+        if path.exists():
+            try:
+                return json.loads(path.read_text())
+            except ValueError:
+                continue
+    return {}
+
+
+def fmt_minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def load_at_start(machine_line: str | None) -> str | None:
+    """The 1-minute load average from a :func:`machine` line (``None`` if it has none)."""
+    if not machine_line or "load average at start" not in machine_line:
+        return None
+    return machine_line.split("load average at start", 1)[1].split(",")[0].strip()
+
+
+def write_index(root: Path | None = None) -> Path:
+    """Rebuild ``experiments/README.md``: one row per experiment folder (one with a ``run.py``), its
+    command, its recorded wall time (``wall_s`` of ``run_info.json`` / ``summary.json``) and the one
+    line of ``finding.md`` its run.py wrote ("not run yet" where there is none)."""
+    root = Path(root) if root is not None else EXPERIMENTS
+    folders = [p.parent.name for p in root.glob("*/run.py")]
+    folders = [n for n in INDEX_ORDER if n in folders] + sorted(n for n in folders if n not in INDEX_ORDER)
+    rows, walls = [], []
+    for name in folders:
+        folder = root / name
+        finding_path = folder / "finding.md"
+        finding = " ".join(finding_path.read_text().split()) if finding_path.exists() else ""
+        if not finding:
+            finding, time_here = "not run yet", "–"
+        else:
+            rec = run_record(folder)
+            wall = rec.get("wall_s")
+            if isinstance(wall, (int, float)):
+                walls.append((name, float(wall), load_at_start(rec.get("machine"))))
+                time_here = fmt_minutes(wall)
+            else:
+                time_here = "not recorded"
+        rows.append(f"| [{name}]({name}/) | `python experiments/{name}/run.py` | {time_here} | {finding} |")
+    if walls:
+        over = [w for w in walls if w[1] > BUDGET_MIN * 60]
+        if over:
+            timing = ("The times are the last full run of each, on a 2-core CPU shared with other jobs; "
+                      + "; ".join(f"{n} took {fmt_minutes(w)}, over the {BUDGET_MIN}-minute budget"
+                                  + (f" (load average {ld} at its start)" if ld else "") for n, w, ld in over) + ".")
+        else:
+            timing = (f"Every run below finished in under {BUDGET_MIN} minutes on a 2-core CPU shared with "
+                      "other jobs (time here: the last full run, recorded by the script).")
+    else:
+        timing = "No full run has been recorded yet."
+    intro = INDEX_INTRO.format(timing=timing).split("\n", 2)
+    intro = "\n".join(intro[:2]) + "\n" + textwrap.fill(" ".join(intro[2].split()), 100) + "\n"
+    text = (intro + "\n"
+            + "| experiment | command | time here | finding |\n|---|---|---:|---|\n"
+            + "\n".join(rows) + "\n\n" + INDEX_CONVENTIONS)
+    path = root / "README.md"
+    path.write_text(text)
+    print(f"wrote {path}")
+    return path
+
+
+def write_finding(folder: Path, line: str) -> Path:
+    """``finding.md``: the experiment's finding in one line (for the index)."""
+    path = Path(folder) / "finding.md"
+    path.write_text(" ".join(line.split()) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
+def num(x: float, sig: int = 3) -> str:
+    """A number for prose and tables: ``sig`` significant digits (integers from 100 on), a true minus."""
+    x = float(x)
+    if not np.isfinite(x):
+        return "n/a"
+    s = f"{x:.0f}" if abs(x) >= 10 ** (sig - 1) else f"{x:.{sig}g}"
+    if "e" in s:  # tiny values: keep them readable
+        s = f"{x:.1e}"
+    return s.replace("-", "−")
+
+
+def pct(x: float) -> str:
+    return f"{100 * float(x):.0f}%"
+
+
+def ci_text(m: float, lo: float, hi: float, sig: int = 3, brackets: str = "()") -> str:
+    return f"{num(m, sig)} {brackets[0]}{num(lo, sig)}, {num(hi, sig)}{brackets[1]}"
+
+
+def overlap(a: tuple, b: tuple) -> bool:
+    """Whether two (point, low, high) intervals overlap."""
+    return a[1] <= b[2] and b[1] <= a[2]
+
+
+def run_line(wall_s: float, machine_line: str) -> str:
+    """The README's run-time sentence from the recorded wall time and :func:`machine` line."""
+    load = load_at_start(machine_line)
+    cores = machine_line.split(" CPU cores")[0].split(", ")[-1] if "CPU cores" in machine_line else "?"
+    over = "" if wall_s <= BUDGET_MIN * 60 else f" This is over the {BUDGET_MIN}-minute budget."
+    return (f"{wall_s:.0f} s ({fmt_minutes(wall_s)}) for the whole script, on {cores} CPU cores shared with other "
+            f"jobs (1-minute load average {load if load else '?'} at the start).{over}")
+
+
+def write_md(path: Path, lines: list[str], width: int = 100) -> Path:
+    """Write markdown lines, wrapping prose and bullet lines at ``width`` (tables, code blocks,
+    headings, images and comments are left as they are)."""
+    out = []
+    for line in lines:
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if (len(line) <= width or not stripped or line.startswith("    ") and not stripped[:2] in ("* ", "1.", "2.", "3.")
+                or stripped[0] in "|#!<"):
+            out.append(line)
+            continue
+        bullet = stripped[:2] if stripped[:2] in ("* ", "- ") else (stripped[:3] if stripped[:1].isdigit() and stripped[1:3] == ". " else "")
+        out.append(textwrap.fill(stripped, width, initial_indent=" " * indent,
+                                 subsequent_indent=" " * (indent + len(bullet)), break_on_hyphens=False,
+                                 break_long_words=False))
+    path = Path(path)
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+    return path

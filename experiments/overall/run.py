@@ -1,16 +1,18 @@
 """Which algorithm is best overall on classic control?
 
-    python experiments/overall/run.py            # runs `rl-zoo benchmark`, then copies its figures here
+    python experiments/overall/run.py            # runs `rl-zoo benchmark` afresh, then figures, README.md, finding.md
     python experiments/overall/run.py --quick    # a small smoke run (into /tmp/overall)
+    python experiments/overall/run.py --replot   # only redraw figures and README from benchmark/
 
 The grid is `rl-zoo benchmark` (rl_zoo/benchmark.py): PPO-clip, PPO-KL, TRPO, VPG, DQN and Double DQN
 on CartPole-v1, Acrobot-v1 and Pendulum-v1 (DQN cannot act in Pendulum's continuous action space
 and is skipped there), each cell's seeds vmapped in one program, every algorithm with its tuned
 config except for the shared per-env budget (and DQN's hidden layers on Acrobot, see GRIDS). The
-benchmark writes its folder to ``benchmark/`` here (ignored by git: run directories, checkpoints);
-this script copies the report and its learning-curve figures beside itself and redraws the
-aggregate figures with a second aggregate over the two discrete envs only, where all six
-algorithms ran.
+benchmark writes its folder to ``benchmark/`` here (ignored by git: run directories, checkpoints),
+emptied first unless ``--resume`` (the benchmark would otherwise skip cells finished by older code
+with the same config). This script copies the report beside itself, redraws the learning curves
+(legend outside the data) and the aggregate figures with a second aggregate over the two discrete
+envs only, where all six algorithms ran, and writes README.md and finding.md from the numbers.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-import common  # noqa: E402  (first: it sets XLA_FLAGS, which the benchmark's cell processes inherit)
+import common  # noqa: E402
 
 ALGOS = "ppo,ppo-kl,trpo,vpg,dqn,double-dqn"
 #: Two benchmark commands into one folder (the report covers every cell in it). DQN's tuned 256x256
@@ -41,6 +43,7 @@ GRIDS = [
          quick_steps="Acrobot-v1=5000,Pendulum-v1=10000", sets=["dqn:hidden_size=64", "double-dqn:hidden_size=64"]),
     dict(envs="CartPole-v1", steps="CartPole-v1=100000", quick_steps="CartPole-v1=5000", sets=[]),
 ]
+NAMES = {"ppo": "PPO-clip", "ppo-kl": "PPO-KL", "trpo": "TRPO", "vpg": "VPG", "dqn": "DQN", "double-dqn": "Double DQN"}
 NOTE = ("Run by experiments/overall/run.py as two commands into this folder: Acrobot-v1 and Pendulum-v1 with "
         "--set dqn:hidden_size=64 --set double-dqn:hidden_size=64 (tuned: 256x256; to fit the time budget), "
         "then CartPole-v1 with every tuned config. The command shown is the last one.")
@@ -52,14 +55,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
-    ap.add_argument("--replot", action="store_true", help="only redraw the figures from the benchmark folder")
+    ap.add_argument("--replot", action="store_true", help="only redraw the figures and README from the benchmark folder")
+    ap.add_argument("--resume", action="store_true", help="keep benchmark/ and skip the cells finished there before")
     args = ap.parse_args()
     out = Path(args.out) if args.out else (Path("/tmp/overall") if args.quick else HERE)
     out.mkdir(parents=True, exist_ok=True)
     bench = out / "benchmark"
     if args.replot:
-        aggregate_figures(bench, out)
+        info = json.loads((out / "run_info.json").read_text())
+        finish(bench, out, info, args.quick)
         return
+    if bench.exists() and not args.resume:
+        shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now
     t0 = time.perf_counter()
     machine = common.machine()
     commands = []
@@ -75,21 +82,79 @@ def main() -> None:
         subprocess.run(cmd, check=True, env=dict(os.environ))
         commands.append(shlex.join(cmd))
     wall = time.perf_counter() - t0
-
-    for png in sorted(bench.glob("curves_*.png")):
-        shutil.copy(png, out / png.name)
-        common.shrink_png(out / png.name)
-    # the report's aggregate.png / profile.png are redrawn here (aggregate_figures), with the
-    # discrete-env aggregate added, so its links point at these
-    shutil.copy(bench / "report.md", out / "benchmark_report.md")
-    shutil.copy(bench / "cells.csv", out / "cells.csv")
-    numbers = aggregate_figures(bench, out)
-    (out / "run_info.json").write_text(json.dumps(dict(commands=commands, machine=machine, wall_s=round(wall, 1),
-                                                       aggregates=numbers), indent=1))
+    info = dict(commands=commands, machine=machine, wall_s=round(wall, 1), quick=args.quick, resumed=args.resume,
+                compilation_cache="off (RL_ZOO_NO_CACHE=1)" if os.environ.get("RL_ZOO_NO_CACHE") else "on")
+    finish(bench, out, info, args.quick)
     print(f"total {wall:.0f}s")
 
 
-def aggregate_figures(bench: Path, out: Path) -> dict:
+def finish(bench: Path, out: Path, info: dict, quick: bool) -> None:
+    """Copy the report and tables, draw the figures, write run_info.json, README.md, finding.md and
+    (for the real run) the experiments index."""
+    shutil.copy(bench / "report.md", out / "benchmark_report.md")
+    shutil.copy(bench / "cells.csv", out / "cells.csv")
+    from rl_zoo import benchmark
+
+    s = benchmark.summarize(bench)
+    curve_figures(s, out)
+    numbers, auc = aggregate_figures(bench, out, s)
+    info["aggregates"] = {g: {a: {m: [round(x, 3) for x in v] for m, v in per.items()} for a, per in d.items()}
+                          for g, d in numbers.items()}
+    (out / "run_info.json").write_text(json.dumps(info, indent=1))
+    finding = write_readme(out, bench, s, numbers, auc, info, quick)
+    common.write_finding(out, finding)
+    if out.resolve() == HERE:
+        common.write_index()
+    print(finding)
+
+
+def curve_figures(s: dict, out: Path) -> None:
+    """``curves_<env>.png``: greedy return against env steps and against wall-clock seconds, mean over
+    seeds with a 95% bootstrap band (the benchmark's figure, with the legend below the panels)."""
+    import numpy as np
+
+    from rl_zoo import benchmark, plots
+
+    plt = common.pyplot()
+    envs = list(dict.fromkeys(r["env"] for r in s["returns"]))
+    colors = plots.algo_colors(list(dict.fromkeys(r["algo"] for r in s["returns"])))
+    for env in envs:
+        data: dict = {}
+        for r in s["returns"]:
+            if r["env"] == env:
+                data.setdefault(r["algo"], {}).setdefault(r["seed"], []).append((r["env_steps"], r["wall_s"], r["return"]))
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+        walls = []
+        for algo, by_seed in data.items():
+            curves = [np.array(sorted(v)) for _, v in sorted(by_seed.items())]
+            n = min(len(c) for c in curves)
+            steps, wall = curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], axis=0)
+            m, lo, hi = common.boot_band(np.stack([c[:n, 2] for c in curves]))
+            walls.append(wall[-1])
+            for ax, x in ((axes[0], steps), (axes[1], wall)):
+                ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{NAMES.get(algo, algo)} ({len(curves)} seeds)")
+                ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.18, linewidth=0)
+        thr = benchmark.threshold(env)
+        for ax in axes:
+            if thr is not None:
+                ax.axhline(thr, color="black", linestyle="--", linewidth=0.9, alpha=0.6, label=f"solved threshold {thr:g}")
+            ax.grid(alpha=0.3)
+        axes[0].set_xlabel("env steps per seed")
+        axes[0].xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
+        log = min(walls) > 0 and max(walls) / min(walls) > 8
+        if log:
+            axes[1].set_xscale("log")
+        axes[1].set_xlabel("wall-clock seconds since training began (compilation excluded)" + (", log scale" if log else ""))
+        axes[0].set_ylabel("greedy evaluation return")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=(len(labels) + 1) // 2 if len(labels) > 5 else len(labels),
+                   fontsize=9, frameon=False)
+        fig.suptitle(f"{env}: mean over seeds, 95% percentile-bootstrap band over seeds", fontsize=11)
+        fig.tight_layout(rect=(0, 0.12, 1, 1))
+        common.save(fig, out / f"curves_{env}.png")
+
+
+def aggregate_figures(bench: Path, out: Path, s: dict) -> tuple[dict, dict]:
     """IQM and optimality gap (``aggregate.png``) and performance profiles (``profile.png``) of the
     normalised final scores, with 95% stratified-bootstrap intervals (``rl_zoo.stats``), over (a) all
     three envs, each algorithm over the envs it ran on (DQN: 2 of 3), and (b) the two discrete envs,
@@ -98,7 +163,6 @@ def aggregate_figures(bench: Path, out: Path) -> dict:
 
     from rl_zoo import benchmark, plots, stats
 
-    s = benchmark.summarize(bench)
     norm = s["normalised"]
     # the area under the learning curve: each run's mean greedy return over the shared grid of env
     # steps (training included, not just its end), normalised the same way
@@ -133,14 +197,15 @@ def aggregate_figures(bench: Path, out: Path) -> dict:
             ax = axes[row, col]
             for i, a in enumerate(algos):
                 point, lo, hi = stats.stratified_bootstrap_ci(scores[a], fn, 0.95, 2000)
-                numbers.setdefault(title, {}).setdefault(a, {})[mname.split(" (")[0]] = [round(point, 3), round(lo, 3), round(hi, 3)]
+                numbers.setdefault(title, {}).setdefault(a, {})[mname.split(" (")[0]] = (point, lo, hi)
                 y = len(algos) - 1 - i
                 extent[col] = [min(extent[col][0], lo, point), max(extent[col][1], hi, point)]
                 ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
                 ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
             ax.set_yticks(range(len(algos)))
             n_envs = {a: len(scores[a]) for a in algos}
-            ax.set_yticklabels([a if n_envs[a] == max(n_envs.values()) else f"{a} ({n_envs[a]} envs)" for a in reversed(algos)])
+            ax.set_yticklabels([NAMES.get(a, a) if n_envs[a] == max(n_envs.values()) else f"{NAMES.get(a, a)} ({n_envs[a]} envs)"
+                                for a in reversed(algos)])
             ax.set_title(f"{mname}\n{title}", fontsize=9)
             ax.grid(axis="x", alpha=0.3)
             if row == 1:
@@ -149,7 +214,8 @@ def aggregate_figures(bench: Path, out: Path) -> dict:
     for col, (lo, hi) in extent.items():  # every bar and zero-width interval inside the frame
         pad = 0.06 * (hi - lo)
         axes[0, col].set_xlim(lo - pad, hi + pad)
-    fig.suptitle("Normalised scores across envs (5 seeds per env): point estimate (black line) and 95% "
+    n_seeds = "/".join(str(n) for n in sorted({r["n_seeds"] for r in s["table"]}))
+    fig.suptitle(f"Normalised scores across envs ({n_seeds} seeds per env): point estimate (black line) and 95% "
                  "stratified-bootstrap CI (bar)", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "aggregate.png")
@@ -160,17 +226,21 @@ def aggregate_figures(bench: Path, out: Path) -> dict:
     for ax, (title, (scores, _)) in zip(axes, groups.items()):
         for a, sc in scores.items():
             p, lo, hi = stats.performance_profile_ci(sc, taus, 0.95, 2000)
-            ax.plot(taus, p, color=colors[a], linewidth=1.8, label=a if len(sc) == len(all_envs) or "discrete" in title else f"{a} ({len(sc)} envs)")
+            name = NAMES.get(a, a)
+            missing = [e for e in all_envs if e not in norm[a]]
+            ax.plot(taus, p, color=colors[a], linewidth=1.8,
+                    label=f"{name} (not on {', '.join(missing)})" if missing else name)
             ax.fill_between(taus, lo, hi, color=colors[a], alpha=0.15, linewidth=0)
-        ax.axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
+        ax.axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6, label=r"solved threshold ($\tau$ = 1)")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel(r"normalised final score $\tau$ (0 = random, 1 = solved threshold)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
     axes[0].set_ylabel(r"fraction of runs with score > $\tau$")
     axes[0].set_ylim(-0.02, 1.02)
+    handles, labels = axes[0].get_legend_handles_labels()  # the all-envs labels say which ran on fewer envs
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8.5, frameon=False)
     fig.suptitle("Performance profiles (run-score distributions), 95% stratified-bootstrap bands", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     common.save(fig, out / "profile.png")
 
     rows = []
@@ -180,7 +250,300 @@ def aggregate_figures(bench: Path, out: Path) -> dict:
                 rows.append(dict(algo=a, env=e, seed=i, normalised_final_score=float(v),
                                  normalised_auc=float(auc[a][e][i])))
     common.write_csv(out / "normalised_scores.csv", rows)
-    return numbers
+    return numbers, auc
+
+
+def _f2(x: float) -> str:
+    """A normalised score with 2 decimals and a true minus (no "−0.00")."""
+    t = f"{float(x):.2f}"
+    return "0.00" if t == "-0.00" else t.replace("-", "−")
+
+
+def _runs_below(scores: dict, finals: dict) -> str:
+    """The runs of one algorithm that end below the threshold (normalised < 1), grouped by env."""
+    n = common.num
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    parts = []
+    for e, x in scores.items():
+        below = [(v, finals[e][i]) for i, v in enumerate(x) if v < 1]
+        if not below:
+            continue
+        env = e.split("-")[0]
+        if len(below) <= 2:
+            vals = " and ".join(f"{_f2(v)} (return {n(r)})" for v, r in below)
+            parts.append(f"{words[len(below)]} {env} seed{'s' if len(below) > 1 else ''} at {vals}")
+        else:
+            vs = [v for v, _ in below]
+            parts.append(f"{len(below)} of {len(x)} {env} seeds ({_f2(min(vs))}–{_f2(max(vs))})")
+    return "; ".join(parts)
+
+
+def write_readme(out: Path, bench: Path, s: dict, numbers: dict, auc: dict, info: dict, quick: bool) -> str:
+    """README.md from this run's numbers; returns the one-line finding."""
+    import numpy as np
+
+    from rl_zoo import benchmark
+
+    n, ci, nm = common.num, common.ci_text, lambda a: NAMES.get(a, a)
+    f2 = _f2
+    meta = json.loads((bench / "benchmark.json").read_text())
+    table = s["table"]
+    norm = s["normalised"]
+    envs = list(dict.fromkeys(r["env"] for r in table))
+    algos = list(dict.fromkeys(r["algo"] for r in table))
+    cell = {(r["algo"], r["env"]): r for r in table}
+    records = {(r["algo"], r["env"]): r for r in s["records"]}
+    seeds = sorted({r["n_seeds"] for r in table})
+    seeds_txt = "/".join(map(str, seeds))
+    budgets = {e: next(r["total_steps"] for r in table if r["env"] == e) for e in envs}
+    short = {e: e.split("-")[0] for e in envs}
+    g_all, g_disc = list(numbers)
+    A, D = numbers[g_all], numbers[g_disc]
+    IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
+    skipped = [r for r in s["records"] if r.get("status") == "skipped"]
+    failed = [r for r in s["records"] if r.get("status") in ("failed", "running")]
+    finals = {a: {e: cell[(a, e)]["final"] for e in envs if (a, e) in cell} for a in algos}
+    n_envs = {a: len(norm.get(a, {})) for a in algos}
+    label = {a: nm(a) if n_envs[a] == len(envs) else f"{nm(a)} ({n_envs[a]} envs)" for a in algos}
+    hidden = {(a, e): json.loads(json.dumps(records[(a, e)].get("config", {}))).get("hidden_size") for a, e in records}
+    points = meta.get("points", 20)
+
+    L = ["# Which algorithm is best overall on classic control?", "",
+         "<!-- written by experiments/overall/run.py from its run; edit the script, not this file -->", "",
+         f"    python experiments/overall/run.py             # {common.fmt_minutes(info['wall_s'])} here; runs `rl-zoo "
+         "benchmark` (twice, into a fresh benchmark/), then the figures, this README and finding.md",
+         "    python experiments/overall/run.py --replot    # redraw the figures and this README from benchmark/", ""]
+    if quick:
+        L += ["**Smoke run (`--quick`): tiny budgets, 2 seeds. Not a result.**", ""]
+    L += ["## Set-up", "",
+          "The grid is run by `rl-zoo benchmark` (`rl_zoo/benchmark.py`): " + ", ".join(nm(a) for a in algos[:-1])
+          + f" and {nm(algos[-1])} on {', '.join(envs[:-1])} and {envs[-1]}.", "",
+          "* **Budget and seeds:** one env-step budget per env for all algorithms: "
+          + ", ".join(f"{short[e]} {budgets[e] / 1000:g}k" for e in envs)
+          + f". {seeds_txt} seeds per cell, vmapped in one program per cell, {meta.get('jobs', 1)} cells at a time.",
+          f"* **Evaluation:** a greedy evaluation ({meta.get('eval_episodes')} episodes) at each algorithm's update "
+          f"boundaries, interpolated onto a shared grid of {points + 1} points per env.",
+          ]
+    dq = [(a, e) for a, e in hidden if a in ("dqn", "double-dqn") and (a, e) in cell]
+    small = sorted({e for a, e in dq if hidden[(a, e)] is not None and hidden[(a, e)] < 256})
+    big = sorted({e for a, e in dq if hidden[(a, e)] is not None and hidden[(a, e)] >= 256})
+    cfg_line = ("* **Configs:** every algorithm uses its tuned config from `rl_zoo/hyperparams/`, with the budget above "
+                "replacing its own")
+    if small:
+        h = next(hidden[(a, e)] for a, e in dq if e in small)
+        cfg_line += (f", and one exception. On {', '.join(small)}, DQN and Double DQN use {h}×{h} hidden layers instead "
+                     "of the tuned 256×256: the tuned network would take most of the 20-minute budget on this CPU alone. "
+                     + (f"On {', '.join(big)} they run the tuned 256×256 (an earlier trial with the small network learned it "
+                        "much less well; see the comment on GRIDS in `run.py`), " if big else "")
+                     + "so the script runs two benchmark commands into one folder; `run_info.json` has both.")
+    else:
+        cfg_line += "."
+    L.append(cfg_line)
+    if skipped:
+        L.append("* **Skipped:** " + "; ".join(f"{nm(r['algo'])} on {r['env']}" for r in skipped)
+                 + " (DQN cannot act in a continuous action space; the benchmark skips those cells).")
+    if failed:
+        L.append("* **Failed or unfinished:** " + "; ".join(f"{nm(r['algo'])} on {r['env']}: {r.get('reason') or 'interrupted'}"
+                                                          for r in failed) + ".")
+    refs = [benchmark.ENV_REFERENCES[e] for e in envs]
+    L += ["* **Scores:** final greedy returns normalised per env as (return − random) / (threshold − random), with the "
+          "references of `rl_zoo/benchmark.py`: random-policy returns " + " / ".join(n(r.random, 4) for r in refs)
+          + "; thresholds " + " / ".join(n(r.solved, 4) for r in refs)
+          + " (" + ", ".join(short[e] for e in envs) + "). So 0 is a random policy and 1 the \"solved\" threshold.", "",
+          "## Figures", "",
+          "* `aggregate.png`: point estimates with 95% stratified-bootstrap CIs (seeds resampled within each env, 2000 "
+          "resamples; `rl_zoo.stats`, after Agarwal et al. 2021) of three statistics:",
+          "  * the IQM of the normalised final score;",
+          "  * the optimality gap (mean shortfall below 1);",
+          f"  * the IQM of the normalised *area under the learning curve*: the mean greedy return over the {points + 1} "
+          "grid points, which rewards learning fast as well as ending high.", "",
+          "  The top row covers all three envs (DQN over the envs it ran on). The bottom row covers only the two "
+          "discrete envs, where all six algorithms ran and can be compared like for like.", "",
+          "  ![aggregate statistics](aggregate.png)", "",
+          "* `profile.png`: performance profiles, the fraction of runs with normalised final score > τ, with 95% "
+          "stratified-bootstrap bands, for the same two groupings.", "",
+          "  ![performance profiles](profile.png)", "",
+          "* `curves_<env>.png` (redrawn from the benchmark's returns): greedy return against env steps and against "
+          "wall-clock seconds, mean over seeds with a 95% bootstrap band.", ""]
+    for e in envs:
+        L += [f"  ![{e} learning curves](curves_{e}.png)", ""]
+    L += ["* `benchmark_report.md`: the benchmark's report (per-cell table: final return with CI, IQM, steps to "
+          "threshold, timings). Its aggregate figures are the ones redrawn here. `cells.csv`, `normalised_scores.csv`: "
+          "the numbers.", "",
+          "## What the data says", "",
+          f"Per cell (final greedy return, mean over {seeds_txt} seeds [95% bootstrap CI]; from `benchmark_report.md`):", "",
+          "| | " + " | ".join(nm(a) for a in algos) + " |", "|---" * (len(algos) + 1) + "|"]
+    for e in envs:
+        cells_txt = []
+        for a in algos:
+            r = cell.get((a, e))
+            cells_txt.append("skipped" if r is None else ci(r["final_mean"], r["final_low"], r["final_high"], brackets="[]"))
+        L.append(f"| {e} ({budgets[e] / 1000:g}k) | " + " | ".join(cells_txt) + " |")
+    best_gap = min(A[a][GAP][0] for a in A)
+    best_auc = max(A[a][AUC][0] for a in A)
+    L += ["", "Aggregates (95% stratified-bootstrap CI; bold: the best point estimate):", "",
+          f"| | IQM final score, {len(envs)} envs | optimality gap, {len(envs)} envs | IQM area under curve, {len(envs)} envs "
+          "| IQM area under curve, discrete envs |", "|---|---|---|---|---|"]
+
+    def fmt2(v, bold=False):
+        p = f"**{f2(v[0])}**" if bold else f2(v[0])
+        return f"{p} [{f2(v[1])}, {f2(v[2])}]"
+    for a in A:
+        L.append(f"| {label[a]} | {fmt2(A[a][IQM])} | {fmt2(A[a][GAP], A[a][GAP][0] == best_gap)} | "
+                 f"{fmt2(A[a][AUC], A[a][AUC][0] == best_auc)} | {fmt2(D[a][AUC]) if a in D else '–'} |")
+    L.append("")
+
+    # ---- final-score IQM: separable or not
+    sep = [(a, b) for a in A for b in A if A[a][IQM][1] > A[b][IQM][2]]
+    all_scores = np.concatenate([np.ravel(x) for v in norm.values() for x in v.values()])
+    n_runs, n_solved = all_scores.size, int((all_scores >= 1).sum())
+    iqms = [A[a][IQM][0] for a in A]
+    if not sep:
+        L.append(f"* **By final score, no algorithm is distinguishable from the others.** The IQM of the normalised final "
+                 f"score is {f2(min(iqms))}–{f2(max(iqms))} for all {len(A)}, with overlapping intervals. "
+                 f"{n_solved} of {n_runs} runs end at or above the threshold"
+                 + (". The IQM ignores the lowest and highest quarter of runs, so it hides the few runs that fail: the "
+                    "statistic only separates algorithms that leave many runs unsolved." if n_runs - n_solved < n_runs / 4
+                    else "."))
+    else:
+        L.append("* **By final score:** " + "; ".join(f"{nm(a)}'s IQM interval lies above {nm(b)}'s "
+                                                     f"({f2(A[a][IQM][0])} vs {f2(A[b][IQM][0])})" for a, b in sep)
+                 + f". {n_solved} of {n_runs} runs end at or above the threshold.")
+
+    # ---- reliability: optimality gap
+    zero = [a for a in A if A[a][GAP][0] == 0]
+    best = zero or [a for a in A if A[a][GAP][0] == best_gap]
+    others = sorted((a for a in A if a not in best), key=lambda a: A[a][GAP][0])
+    gap_sep = [a for a in others if A[a][GAP][1] > max(A[b][GAP][2] for b in best)]
+    head = " and ".join(nm(a) for a in best)
+    if zero:
+        why = ("the only algorithm with no run below the threshold: its optimality gap is 0" if len(zero) == 1 else
+               "the only algorithms with no run below the threshold: their optimality gaps are 0")
+    else:
+        why = f"the algorithm with the smallest optimality gap ({f2(best_gap)})"
+    L.append(f"* **{head} {'was' if len(best) == 1 else 'were'} the most reliable.** {'It is' if len(best) == 1 else 'They are'} "
+             f"{why}. " + ("Only " + ", ".join(nm(a) for a in gap_sep) + "'s gap intervals lie entirely above it."
+                           if gap_sep else "But every gap interval overlaps with this one, so with "
+                           f"{seeds_txt} seeds per env the difference is not significant.")
+             + " The others fall short as follows:")
+    for a in others:
+        L.append(f"  * {label[a]} (gap {f2(A[a][GAP][0])}): {_runs_below(norm[a], finals[a]) or 'no run below 1'}.")
+
+    # ---- learning speed: AUC
+    top = max(A, key=lambda a: A[a][AUC][0])
+    leaders = sorted((a for a in A if common.overlap(A[a][AUC], A[top][AUC])), key=lambda a: -A[a][AUC][0])
+    trail = sorted((a for a in A if a not in leaders), key=lambda a: -A[a][AUC][0])
+    if trail:
+        txt = (f"* **On learning speed, {', '.join(nm(a) for a in leaders)} lead, and {', '.join(nm(a) for a in trail)} "
+               f"trail.** The IQM of the area under the curve is " + ", ".join(f2(A[a][AUC][0]) for a in leaders)
+               + f" for {', '.join(nm(a) for a in leaders)}"
+               + (f", with intervals that overlap {nm(top)}'s. " if len(leaders) > 1 else ". ")
+               + ", ".join(f"{nm(a)} ({f2(A[a][AUC][0])})" for a in trail)
+               + f" {'has an interval' if len(trail) == 1 else 'have intervals'} entirely below {nm(top)}'s.")
+        for a in trail:
+            lead_mean = {e: float(np.mean([np.mean(auc[b][e]) for b in leaders if e in auc[b]])) for e in auc[a]}
+            e = max(auc[a], key=lambda e: lead_mean[e] - float(np.mean(auc[a][e])))
+            txt += (f" {nm(a)}'s deficit is largest on {short[e]} (mean normalised area under the curve "
+                    f"{f2(np.mean(auc[a][e]))} vs {f2(lead_mean[e])} for the leaders).")
+    else:
+        txt = ("* **On learning speed, no algorithm is separated:** every area-under-curve IQM interval overlaps the best "
+               f"one's ({nm(top)}, {f2(A[top][AUC][0])}; range {f2(min(A[a][AUC][0] for a in A))}–{f2(A[top][AUC][0])}).")
+    dtop = max(D, key=lambda a: D[a][AUC][0])
+    dlead = [a for a in D if common.overlap(D[a][AUC], D[dtop][AUC])]
+    dvals = [D[a][AUC][0] for a in dlead]
+    txt += (f" On the discrete envs alone, {', '.join(nm(a) for a in dlead)} "
+            + (f"tie ({f2(min(dvals))}–{f2(max(dvals))}, overlapping intervals)" if len(dlead) > 1 else f"leads ({f2(dvals[0])})")
+            + ("; " + ", ".join(f"{nm(a)} ({f2(D[a][AUC][0])})" for a in D if a not in dlead) + " behind"
+               if len(dlead) < len(D) else "") + ".")
+    L.append(txt)
+
+    # ---- Double DQN vs DQN
+    if "dqn" in A and "double-dqn" in A:
+        diffs = [m for m in (IQM, GAP, AUC) if not common.overlap(A["dqn"][m], A["double-dqn"][m])]
+        if not diffs:
+            L.append(f"* **Double DQN vs DQN:** no measurable difference here: final-score IQM "
+                     f"{f2(A['double-dqn'][IQM][0])} vs {f2(A['dqn'][IQM][0])}, optimality gap {f2(A['double-dqn'][GAP][0])} "
+                     f"vs {f2(A['dqn'][GAP][0])}, area under the curve {f2(A['double-dqn'][AUC][0])} vs "
+                     f"{f2(A['dqn'][AUC][0])}, all with overlapping intervals (`experiments/overestimation` measures "
+                     "DQN's overestimation itself).")
+        else:
+            L.append("* **Double DQN vs DQN:** " + "; ".join(
+                f"{m}: {f2(A['double-dqn'][m][0])} vs {f2(A['dqn'][m][0])} (Double DQN vs DQN, non-overlapping intervals)"
+                for m in diffs)
+                + "; the other statistics overlap.")
+
+    # ---- wall clock
+    onp = [a for a in algos if a not in ("dqn", "double-dqn")]
+    wl = []
+    for e in envs:
+        on = [cell[(a, e)]["run_s"] for a in onp if (a, e) in cell]
+        dq_s = [cell[(a, e)]["run_s"] for a in ("dqn", "double-dqn") if (a, e) in cell]
+        rng = lambda xs: n(xs[0], 2) if len(xs) == 1 or n(min(xs), 2) == n(max(xs), 2) else f"{n(min(xs), 2)}–{n(max(xs), 2)}"  # noqa: E731
+        t = f"{short[e]}: on-policy {rng(on)} s"
+        if dq_s:
+            t += f", DQN/Double DQN {rng(dq_s)} s"
+        wl.append(t)
+    txt = (f"* **Wall clock** (`curves_*.png`, right panels; training time of all {seeds_txt} seeds of a cell, from "
+           "`cells.csv`): " + "; ".join(wl) + ".")
+    dq_envs = [e for e in envs if ("dqn", e) in cell]
+    slow = [e for e in dq_envs if min(cell[(a, e)]["run_s"] for a in ("dqn", "double-dqn") if (a, e) in cell)
+            > max(cell[(a, e)]["run_s"] for a in onp if (a, e) in cell)]
+    if slow:
+        c = records[("dqn", slow[0])].get("config", {})
+        per = c.get("gradient_steps", 1) / (c.get("train_frequency", 1) * c.get("num_envs", 1))
+        txt += (f" DQN is the slowest on {' and '.join(short[e] for e in slow)}: on {short[slow[0]]} it does "
+                f"{per:g} gradient steps per env step on a {c.get('hidden_size')}×{c.get('hidden_size')} network.")
+    L.append(txt)
+
+    # ---- answer: the best combined rank on optimality gap and area under the curve, among the
+    # algorithms that ran on every env (the others are aggregated over fewer envs)
+    full = [a for a in A if n_envs[a] == len(envs)] or list(A)
+    rank_gap = {a: sorted(full, key=lambda b: A[b][GAP][0]).index(a) for a in full}
+    rank_auc = {a: sorted(full, key=lambda b: -A[b][AUC][0]).index(a) for a in full}
+    order = sorted(full, key=lambda a: (rank_gap[a] + rank_auc[a], rank_auc[a]))
+    best2 = order[:2]
+    and_ = lambda xs: " and ".join(xs)  # noqa: E731
+    ans = (f"**Answer:** on these {len(envs)} classic-control tasks, at these budgets and with {seeds_txt} seeds, "
+           f"{and_(nm(a) for a in best2)} rank best overall among the algorithms that ran on all {len(envs)} envs, on "
+           f"the point estimates: optimality gap {and_(f2(A[a][GAP][0]) for a in best2)}, area-under-curve IQM "
+           f"{and_(f2(A[a][AUC][0]) for a in best2)}.")
+    rest_lead = [a for a in leaders if a not in best2]
+    if rest_lead:
+        more_gap = all(A[a][GAP][0] > max(A[b][GAP][0] for b in best2) for a in rest_lead)
+        ans += (" " + ", ".join(nm(a) for a in rest_lead) + " learned about as fast (overlapping intervals)"
+                + (" but left more runs below the threshold (gap " + ", ".join(f2(A[a][GAP][0]) for a in rest_lead) + ")."
+                   if more_gap else "."))
+    if trail:
+        ends = all(A[a][IQM][0] >= 1 for a in trail)
+        ans += (" " + and_(nm(a) for a in trail)
+                + (" get there too (final-score IQM at or above 1), but more slowly." if ends else " learn more slowly."))
+    if not sep:
+        ans += (" The final-score IQM alone cannot rank these algorithms, because "
+                + (f"nearly every run ends at or above the threshold ({n_solved} of {n_runs})." if n_solved >= 0.75 * n_runs
+                   else "its intervals overlap."))
+    if len(leaders) > 1:
+        ans += (f" With {seeds_txt} seeds per env the intervals are wide, and the ranking among "
+                f"{', '.join(nm(a) for a in leaders)} is not statistically resolved.")
+    L += ["", ans, ""]
+
+    sum_cells = sum(r.get("cell_wall_s") or 0 for r in s["records"])
+    L += [f"**Run time:** {common.run_line(info['wall_s'], info['machine'])} Compilation cache: "
+          f"{info.get('compilation_cache', 'on')}. The benchmark reports {sum_cells:,.0f} s of summed cell wall time, run "
+          f"{meta.get('jobs', 1)} cells at a time" + ("; the grid was resumed from an earlier run's finished cells"
+                                                     if info.get("resumed") else "") + ".", ""]
+    common.write_md(out / "README.md", L)
+
+    f = (f"On {', '.join(short[e] for e in envs[:-1])} and {short[envs[-1]]} ({seeds_txt} seeds), "
+         + (f"every algorithm's final-score IQM is {f2(min(iqms))}–{f2(max(iqms))} with overlapping intervals, so it "
+            "cannot rank them. " if not sep else "the final-score IQM separates some algorithms. ")
+         + f"{and_(nm(a) for a in best2)} ranked best overall (optimality gap {and_(f2(A[a][GAP][0]) for a in best2)}; "
+         f"area-under-curve IQM {and_(f2(A[a][AUC][0]) for a in best2)})"
+         + (", " + ", ".join(nm(a) for a in rest_lead) + " close" if rest_lead else "")
+         + (f"; {', '.join(nm(a) for a in trail)} learned more slowly (area-under-curve IQM "
+            f"{f2(min(A[a][AUC][0] for a in trail))}–{f2(max(A[a][AUC][0] for a in trail))})" if trail else "")
+         + (". Differences are not statistically resolved with this many seeds." if len(leaders) == len(A) else ".")
+         )
+    return f
 
 
 if __name__ == "__main__":
