@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -339,35 +340,39 @@ class BenchmarkResult:
     report: Path | None
 
 
+def _plan_arguments(algos, env_ids, grid: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``plan_grid(algos, env_ids, **grid)`` by name, its defaults filled in (a name
+    ``plan_grid`` does not take raises ``TypeError``, as the call would)."""
+    bound = inspect.signature(plan_grid).bind(algos, env_ids, **grid)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
 def run_benchmark(
     algos: str | Sequence[str] = DEFAULT_ALGOS,
     env_ids: str | Sequence[str] = DEFAULT_ENVS,
     *,
-    seeds: int = 10,
-    seed: int = 0,
-    total_steps: str | int | dict | None = None,
-    out: str | os.PathLike = DEFAULT_OUT,
-    points: int = DEFAULT_POINTS,
-    eval_episodes: int = 10,
-    backend: str | None = None,
-    sets: Iterable[str] = (),
-    exclude: str | Iterable[str] = (),
-    rerun: bool = False,
     jobs: int = 1,
     progress: bool = True,
     report: bool = True,
     command: str | None = None,
     note: str | None = None,
     log: Callable[[str], None] = print,
+    **grid: Any,
 ) -> BenchmarkResult:
     """Plan the grid, run every cell that needs it (one process each, ``jobs`` at a time), write the
     tables after each cell, and at the end the figures and ``report.md`` (which quotes ``note``).
 
+    ``grid``: the keyword arguments of :func:`plan_grid` (``seeds``, ``seed``, ``total_steps``,
+    ``out``, ``points``, ``eval_episodes``, ``backend``, ``sets``, ``exclude``, ``rerun``), with
+    its defaults.
+
     ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
     single-threaded): the grid finishes sooner, but the cells' timings include the competition."""
-    out = Path(out)
-    cells = plan_grid(algos, env_ids, seeds=seeds, seed=seed, total_steps=total_steps, out=out, points=points,
-                      eval_episodes=eval_episodes, backend=backend, sets=sets, exclude=exclude, rerun=rerun)
+    plan = _plan_arguments(algos, env_ids, grid)
+    out = plan["out"] = Path(plan["out"])
+    seeds, seed, points, eval_episodes = plan["seeds"], plan["seed"], plan["points"], plan["eval_episodes"]
+    cells = plan_grid(**plan)
     todo = [c for c in cells if c.status == "run"]
     log(f"benchmark grid -> {out}: {len(todo)} cell(s) to run, "
         f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
