@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from _results import load_results, save_results
+
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
 REPORT = RESULTS / "dqn.md"
@@ -162,17 +164,6 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _load() -> dict:
-    return json.loads(RAW.read_text()) if RAW.exists() else {}
-
-
-def _save(raw: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = RAW.with_suffix(".tmp")
-    tmp.write_text(json.dumps(raw, indent=1))
-    tmp.replace(RAW)
-
-
 def report(raw: dict) -> str:
     import numpy as np
 
@@ -240,7 +231,7 @@ def main() -> None:
     if args.command == "speed-child":
         print(json.dumps(speed_child()))
         return
-    raw = _load()
+    raw = load_results(RAW)
     if args.command in ("learning", "tune", "all"):
         todo = [(args.algo, args.env_id)] if args.env_id else [(a, e) for a in ("dqn", "double-dqn") for e in TARGETS]
         for algo, env_id in todo:
@@ -251,10 +242,10 @@ def main() -> None:
             print("mean q_max:", [round(float(sum(c) / len(c))) for c in zip(*result["q_max"])], flush=True)
             if args.command != "tune":
                 raw.setdefault("learning", {})[f"{algo} {env_id}"] = result
-                _save(raw)
+                save_results(RAW, raw)
     if args.command in ("speed", "all"):
         raw["speed"] = speed(args.repeats)
-        _save(raw)
+        save_results(RAW, raw)
     if args.command != "tune":
         REPORT.write_text(report(raw))
         print(f"wrote {REPORT}")

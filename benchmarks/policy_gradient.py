@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import load_results, save_results
+
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "policy_gradient.json"
 REPORT = RESULTS / "policy_gradient.md"
@@ -299,14 +301,7 @@ def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
 
 
 def load_raw() -> dict:
-    return json.loads(RAW.read_text()) if RAW.exists() else {"returns": {}, "speed": [], "cost": []}
-
-
-def save_raw(raw: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = RAW.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(raw, indent=1))
-    tmp.replace(RAW)
+    return load_results(RAW, {"returns": {}, "speed": [], "cost": []})
 
 
 def report(raw: dict) -> None:
@@ -412,13 +407,13 @@ def main() -> None:
             r = train_and_evaluate(algo, env_id, args.seeds or seeds, {"total_timesteps": budget})
             print(summarise(r), flush=True)
             raw["returns"][f"{algo}/{env_id}"] = r
-            save_raw(raw)
+            save_results(RAW, raw)
     if args.what in ("all", "speed"):
         raw["speed"] = speed()
-        save_raw(raw)
+        save_results(RAW, raw)
     if args.what in ("all", "cost"):
         raw["cost"] = cost()
-        save_raw(raw)
+        save_results(RAW, raw)
     report(raw)
 
 

@@ -39,13 +39,13 @@ os.environ["XLA_FLAGS"] = (
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
+from _results import load_results, save_results  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -68,17 +68,6 @@ def passes(env_id: str, returns: list[float]) -> bool | None:
     if env_id == "Taxi-v4":
         return float(np.mean(returns)) >= 7.0
     return None
-
-
-def _load() -> dict:
-    return json.loads(RAW.read_text()) if RAW.exists() else {}
-
-
-def _save(raw: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tmp = RAW.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(raw, indent=1))
-    tmp.replace(RAW)
 
 
 def _cpu_model() -> str:
@@ -243,7 +232,7 @@ def main(argv=None) -> None:
     import flax
     import gymnasium
 
-    raw = _load()
+    raw = load_results(RAW)
     if args.what != "report":
         raw["meta"] = dict(
             date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=_cpu_model(),
@@ -258,10 +247,10 @@ def main(argv=None) -> None:
                     continue  # not tuned
                 done[(algo, env_id)] = learning(env_id, algo, args.seeds)
         raw["learning"] = sorted(done.values(), key=lambda r: (r["algo"] != "q-learning", list(TARGETS).index(r["env"])))
-        _save(raw)
+        save_results(RAW, raw)
     if args.what in ("all", "speed"):
         raw["speed"] = speed(args.agents, args.steps, args.repeats)
-        _save(raw)
+        save_results(RAW, raw)
     REPORT.write_text(report(raw))
     print(f"wrote {REPORT}")
 

@@ -1,0 +1,27 @@
+"""The raw-results file of a benchmark script (``benchmarks/results/<name>.json``): read it, and
+rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
+measurement in progress and never leaves a half-written file.
+
+Imported by ``benchmarks/dqn.py``, ``q_learning.py`` and ``policy_gradient.py``, which run as scripts
+(``python benchmarks/<name>.py``), so this folder is on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def load_results(path: Path, empty: dict | None = None) -> dict:
+    """The results in ``path``; ``empty`` (default ``{}``) when there is no such file yet."""
+    if path.exists():
+        return json.loads(path.read_text())
+    return {} if empty is None else empty
+
+
+def save_results(path: Path, raw: dict) -> None:
+    """Write ``raw`` to ``path`` as JSON (indent 1) through a temporary file beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(raw, indent=1))
+    tmp.replace(path)
