@@ -1,6 +1,7 @@
 """The raw-results file of a benchmark script (``benchmarks/results/<name>.json``): read it, and
 rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
-measurement in progress and never leaves a half-written file.
+measurement in progress and never leaves a half-written file; and the CPU's name, recorded with the
+timings.
 
 Imported by ``benchmarks/dqn.py``, ``q_learning.py`` and ``policy_gradient.py``, which run as scripts
 (``python benchmarks/<name>.py``), so this folder is on ``sys.path``.
@@ -9,6 +10,7 @@ Imported by ``benchmarks/dqn.py``, ``q_learning.py`` and ``policy_gradient.py``,
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 
 
@@ -25,3 +27,14 @@ def save_results(path: Path, raw: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(raw, indent=1))
     tmp.replace(path)
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _results import load_results, save_results
+from _results import cpu_name, load_results, save_results
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -151,17 +150,7 @@ def speed(repeats: int = 1) -> dict:
         child = json.loads(out.stdout.strip().splitlines()[-1])
         runs.append(dict(process_s=round(wall, 2), loadavg_before=load, **child))
         print(runs[-1], flush=True)
-    return dict(config=SPEED_CONFIG, runs=runs, cpus=os.cpu_count(), machine=_cpu_name())
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return dict(config=SPEED_CONFIG, runs=runs, cpus=os.cpu_count(), machine=cpu_name())
 
 
 def report(raw: dict) -> str:

@@ -45,7 +45,7 @@ from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import load_results, save_results  # noqa: E402
+from _results import cpu_name, load_results, save_results  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -68,16 +68,6 @@ def passes(env_id: str, returns: list[float]) -> bool | None:
     if env_id == "Taxi-v4":
         return float(np.mean(returns)) >= 7.0
     return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _load_average() -> list[float]:
@@ -235,7 +225,7 @@ def main(argv=None) -> None:
     raw = load_results(RAW)
     if args.what != "report":
         raw["meta"] = dict(
-            date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=_cpu_model(),
+            date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=cpu_name(),
             python=platform.python_version(), jax=jax.__version__, flax=flax.__version__, gymnasium=gymnasium.__version__,
             numpy=np.__version__,
         )
