@@ -43,6 +43,7 @@ ALGOS = {
                                                     gamma=0.99, gae_lambda=0.95, anneal_lr=False)),
     "TRPO": ("trpo", "max_kl", MAX_KLS, dict(num_envs=8, num_steps=128)),
 }
+EVAL_EPISODES = 5
 COLORS = {"VPG": "tab:red", "PPO-clip": "tab:blue", "PPO-KL": "tab:orange", "TRPO": "tab:green"}
 
 
@@ -92,16 +93,19 @@ def save_raw(results: dict, path: Path) -> None:
         arrays[f"{name}/steps"] = np.asarray(r["steps"])
         arrays[f"{name}/per_update"] = np.asarray(r["per_update"])
         arrays[f"{name}/seconds"] = np.asarray(r["seconds"])
+        arrays[f"{name}/total"] = np.asarray(r["config"].total_timesteps)
     np.savez_compressed(path, **arrays)
 
 
 def load_raw(path: Path) -> dict:
     data = np.load(path)
     results = {}
-    for name, (_, field, values, _) in ALGOS.items():
+    for name, (algo, field, values, overrides) in ALGOS.items():
+        total = int(data[f"{name}/total"]) if f"{name}/total" in data else TOTAL
+        _, config = common.tuned(algo, ENV, total_timesteps=total, **overrides)  # the config the run used
         results[name] = dict(field=field, values=values, returns=data[f"{name}/returns"], kl=data[f"{name}/kl"],
                              steps=data[f"{name}/steps"], per_update=int(data[f"{name}/per_update"]),
-                             seconds=float(data[f"{name}/seconds"]), config=None)
+                             seconds=float(data[f"{name}/seconds"]), config=config)
     return results
 
 
@@ -133,10 +137,13 @@ def plot_drop_vs_kl(results: dict, out: Path, seeds: int) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("mean KL(pi_old || pi_new) per update of the run")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left" if ax is axes[0] else "lower left")
+
     fig.suptitle(f"{ENV}: every run of the sweep (all step sizes, {seeds} seeds each) placed by how far it moved "
                  "the policy per update; lines: mean within KL bins of >= 3 runs", fontsize=10)
     fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()  # below the panels, after the layout
+    fig.legend(handles, labels, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
+               title="dots: one run each; lines: mean within KL bins", title_fontsize=9)
     common.save(fig, out / "drop_vs_kl.png")
 
 
@@ -240,7 +247,9 @@ def plot_curves(results: dict, out: Path, seeds: int) -> None:
             axes[1, j].plot(u, km, color=color, linewidth=1.0)
             axes[1, j].fill_between(u, np.maximum(klo, 1e-8), khi, color=color, alpha=0.12, linewidth=0)
         axes[0, j].set_title(f"{name}: greedy return", fontsize=10)
-        axes[0, j].legend(title=r["field"], fontsize=7, title_fontsize=7, loc="lower right" if name != "VPG" else "upper left")
+        handles, labels = axes[0, j].get_legend_handles_labels()
+        axes[1, j].legend(handles, labels, title=f"{r['field']} (line colour)", fontsize=7.5, title_fontsize=7.5,
+                          loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3)
         axes[1, j].set_title(f"{name}: KL(pi_old || pi_new) each update", fontsize=10)
         axes[1, j].set_yscale("log")
         for ax in axes[:, j]:
@@ -252,6 +261,439 @@ def plot_curves(results: dict, out: Path, seeds: int) -> None:
     fig.suptitle(f"{ENV}: mean over {seeds} seeds per setting, 95% percentile-bootstrap bands over seeds", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "curves.png")
+
+
+# --------------------------------------------------------------------------------------------------
+# README.md and finding.md, written from the numbers of this run (also by --replot, from raw.npz)
+
+KL_BINS = [(0.0, 3e-4), (3e-4, 3e-3), (3e-3, 1e-2), (1e-2, 3e-2), (3e-2, np.inf)]
+
+
+def _v(x: float) -> str:
+    """A swept value as in the tables: 1e-4, 3e-3, 0.1."""
+    if x >= 0.1:
+        return f"{x:g}"
+    m, e = f"{x:.0e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+def _k(x: float) -> str:
+    """A KL value: 2e-6, 1.4e-3, 0.026, 0.56."""
+    if x >= 0.01:
+        return f"{x:.2g}"
+    m, e = f"{x:.1e}".split("e")
+    m = m.rstrip("0").rstrip(".")
+    return f"{m}e{int(e)}"
+
+
+def _list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def analyse(results: dict) -> dict:
+    """Per setting and per KL bin, the facts the README and finding quote."""
+    facts = {"settings": {}, "bins": {}}
+    for name, r in results.items():
+        per = []
+        for v, val in enumerate(r["values"]):
+            ret = r["returns"][v]
+            reached, fell = collapsed(ret)
+            n = ret.shape[0]
+            per.append(dict(value=float(val), n=n, reached=int(reached.sum()), fell=int(fell.sum()),
+                            final=common.boot_ci(ret[:, -1]), drop=float(worst_drop(ret).mean()),
+                            kl=float(r["kl"][v].mean()), kl_max=float(r["kl"][v].max()),
+                            kl_ratio_lo=float((r["kl"][v].mean(axis=-1) / val).min()),
+                            kl_ratio_hi=float((r["kl"][v].mean(axis=-1) / val).max()),
+                            over_radius=int((r["kl"][v].max(axis=-1) > val * (1 + 1e-4)).sum())))
+            s = per[-1]
+            s["reliable"] = s["reached"] == n and s["fell"] <= max(1, n // 8)
+            s["good"] = s["final"][0] >= 475.0
+        facts["settings"][name] = per
+        kl = r["kl"].mean(axis=-1).ravel()
+        reached, fell = collapsed(r["returns"])
+        reached, fell = reached.ravel(), fell.ravel()
+        facts["bins"][name] = [(int((fell & (kl >= lo) & (kl < hi)).sum()), int((reached & (kl >= lo) & (kl < hi)).sum()))
+                               for lo, hi in KL_BINS]
+    return facts
+
+
+def _collapse_cell(s: dict) -> str:
+    if s["reached"] == 0:
+        return "— (none solved)"
+    if s["reached"] < s["n"]:
+        return f"{s['fell']}/{s['reached']} solved"
+    return f"{s['fell']}/{s['n']}"
+
+
+def _final_cell(s: dict) -> str:
+    m, lo, hi = s["final"]
+    if lo == hi:
+        return f"{m:.0f}"
+    return f"{m:.0f} ({lo:.0f}–{hi:.0f})"
+
+
+def _run(s: dict, field: str) -> str:
+    return f"{'lr' if field == 'learning_rate' else field} {_v(s['value'])}"
+
+
+def _window(per: list[dict], key: str) -> list[dict]:
+    """The longest run of consecutive settings with ``key`` true."""
+    best, cur = [], []
+    for s in per:
+        cur = cur + [s] if s[key] else []
+        if len(cur) > len(best):
+            best = cur
+    return best
+
+
+def _frac(k: int, n: int) -> str:
+    return f"{k}/{n}"
+
+
+def texts(results: dict, facts: dict, seeds: int) -> dict:
+    """The data-dependent paragraphs, chosen from the numbers."""
+    S = facts["settings"]
+    t = {}
+    # VPG
+    vpg = S["VPG"]
+    kls = [s["kl"] for s in vpg]
+    mono = all(b > a for a, b in zip(kls, kls[1:]))
+    win = _window(vpg, "reliable")
+    above = [s for s in vpg if win and s["value"] > win[-1]["value"]]
+    below = [s for s in vpg if win and s["value"] < win[0]["value"]]
+    unstable_above = bool(above) and all(s["fell"] >= max(1, s["reached"]) / 2 for s in above)
+    narrow = bool(win) and len(win) <= 2 and unstable_above
+    if narrow:
+        head = "VPG is unstable above a narrow window of learning rates."
+    elif win:
+        head = f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])}."
+    else:
+        head = "VPG was not reliable at any learning rate of the sweep."
+    body = (f" Its per-update KL {'grows with' if mono else 'varies with'} the learning rate over "
+            f"{np.log10(max(kls) / min(kls)):.0f} orders of magnitude ({_k(min(kls))} to {_k(max(kls))} across the sweep)"
+            + (": nothing limits how far one step moves the policy." if mono else "."))
+    if win:
+        nf = sum(s["fell"] for s in win)
+        body += (f" At lr {_list([_v(s['value']) for s in win])} it solved CartPole in every seed and "
+                 + ("none collapsed." if nf == 0 else f"{nf} of {sum(s['n'] for s in win)} runs collapsed after solving."))
+        if above:
+            body += " Above that, " + "; ".join(
+                f"at {_v(s['value'])}, {s['fell']} of the {s['reached']} seeds that solved it collapsed" for s in above) + "."
+        for s in below:
+            if s["reached"] == 0:
+                body += (f" At {_v(s['value'])} it did not solve CartPole within the budget (final return "
+                         f"{s['final'][0]:.0f}).")
+            else:
+                body += f" At {_v(s['value'])}, {s['fell']} of {s['reached']} seeds that solved it collapsed."
+        if narrow:
+            body += (f" So the usable range spans {_v(win[0]['value'])}–{_v(win[-1]['value'])}, and moving past it makes "
+                     "collapses routine.")
+    t["vpg"] = f"* **{head}**{body}"
+    t["vpg_window"] = win
+    t["vpg_narrow"] = narrow
+
+    # TRPO
+    trpo = S["TRPO"]
+    over = sum(s["over_radius"] for s in trpo)
+    lo_r, hi_r = min(s["kl_ratio_lo"] for s in trpo), max(s["kl_ratio_hi"] for s in trpo)
+    twin = _window(trpo, "reliable")
+    bad = [s for s in trpo if s["fell"] >= max(1, s["reached"]) / 2 and s["reached"] > 0]
+    head = ("TRPO's trust region does exactly what it promises" if over == 0 else
+            "TRPO's trust region holds the mean KL, but not every update")
+    head += ", and that alone is not stability." if bad else "."
+    lines = [f"* **{head}**",
+             f"  * Its per-update KL sits at {lo_r:.2f}–{hi_r:.2f} × max_kl (mean over each run) and "
+             + ("never exceeds max_kl" if over == 0 else f"exceeded max_kl in {over} runs")
+             + f" (largest single update: {_k(trpo[0]['kl_max'])} at max_kl {_v(trpo[0]['value'])}, "
+             f"{_k(trpo[-1]['kl_max'])} at {_v(trpo[-1]['value'])})."]
+    if twin:
+        lines.append(f"  * With max_kl {_list([_v(s['value']) for s in twin])} it solved CartPole in every seed and "
+                     f"{_list([_frac(s['fell'], s['n']) for s in twin])} collapsed after solving.")
+    if bad:
+        lines.append(f"  * At max_kl {_list([_v(s['value']) for s in bad])} most seeds that solved it collapsed "
+                     f"({_list([_frac(s['fell'], s['reached']) for s in bad])}).")
+    if over == 0 and hi_r / max(lo_r, 1e-12) < 3:
+        lines.append("  * What TRPO buys is a step size that means the same thing on every update, whatever the "
+                     "gradient scale." + (" A radius that is too large still breaks it." if bad else ""))
+    t["trpo"] = "\n".join(lines)
+    t["trpo_over"], t["trpo_bad"] = over, bad
+
+    # PPO-clip
+    clip = S["PPO-clip"]
+    wins = {n: _window(S[n], "good") for n in ("VPG", "PPO-clip", "PPO-KL")}
+    cw = wins["PPO-clip"]
+    widest = bool(cw) and len(cw) > max(len(wins["VPG"]), len(wins["PPO-KL"]))
+    lines = []
+    if cw:
+        dec = np.log10(cw[-1]["value"] / cw[0]["value"])
+        head = ("PPO-clip tolerates the widest range of learning rates." if widest else
+                f"PPO-clip's mean final return stayed near 500 at lr {_v(cw[0]['value'])}–{_v(cw[-1]['value'])}.")
+        lines.append(f"* **{head}** From {_v(cw[0]['value'])} to {_v(cw[-1]['value'])} ({dec:.1f} decades) its mean final "
+                     f"return stayed at or above {min(s['final'][0] for s in cw):.0f}, and its mean per-update KL within "
+                     f"{_k(min(s['kl'] for s in cw))}–{_k(max(s['kl'] for s in cw))} across that range.")
+        for s in clip:
+            if s["value"] > cw[-1]["value"]:
+                lines.append(f"  At {_v(s['value'])} the clip no longer holds the policy (mean KL {_k(s['kl'])}, single "
+                             f"updates up to {_k(s['kl_max'])}) and {s['fell']} of {s['reached']} seeds that solved it "
+                             "collapsed.")
+    else:
+        lines.append("* **PPO-clip did not keep a mean final return of 475 at any learning rate of the sweep.**")
+    small = [s for s in clip[:len(clip) // 2] if s["reached"] > 0 and s["fell"] >= s["reached"] / 2]
+    if small:
+        s0 = small[0]
+        vk = min(S["VPG"], key=lambda v: abs(np.log10(v["kl"] / s0["kl"])))
+        drops = _list([f"{s['drop']:.0f}" for s in small])
+        recovered = all(s["final"][0] >= 475 for s in small)
+        text = (f"  Unexpectedly, at its *smallest* learning rate{'s' if len(small) > 1 else ''} "
+                f"({_list([_v(s['value']) for s in small])}) it often collapsed after solving"
+                + (" and recovered" if recovered else "")
+                + f" ({_list([_frac(s['fell'], s['reached']) for s in small])} runs; worst drops ≈ {drops}).")
+        if abs(np.log10(vk["kl"] / s0["kl"])) < 0.5:
+            text += (f" At lr {_v(s0['value'])} its updates move the policy about as far as VPG's at lr {_v(vk['value'])} "
+                     f"(mean KL {_k(s0['kl'])} vs {_k(vk['kl'])}), where {vk['fell']} of {vk['reached']} VPG seeds "
+                     "that solved it collapsed.")
+        text += " This run does not explain why."
+        lines.append(text)
+    t["clip"] = "\n".join(lines)
+    t["clip_window"], t["clip_widest"] = cw, widest
+
+    # PPO-KL
+    kl = S["PPO-KL"]
+    targ = float(results["PPO-KL"]["config"].kl_target) if results["PPO-KL"].get("config") is not None else 0.01
+    upper = kl[1:]
+    m_lo, m_hi = min(s["kl"] for s in upper), max(s["kl"] for s in upper)
+    biggest = max(s["kl_max"] for s in kl)
+    holds = m_hi / m_lo < 3
+    head = ("PPO adaptive-KL holds the mean KL" if holds else "PPO adaptive-KL's mean KL moves with the learning rate")
+    head += (" but not the worst update." if biggest > 10 * targ else ".")
+    text = (f"* **{head}** For lr ≥ {_v(upper[0]['value'])} its mean KL stayed at {_k(m_lo)}–{_k(m_hi)} "
+            f"({m_lo / targ:.1f}–{m_hi / targ:.1f} × d_targ = {targ:g}). Single updates reached KL ≈ {biggest:.2g} "
+            "(the hollow circles), because beta reacts one batch late.")
+    cmp = [f"{_v(a['value'])}: {_frac(a['fell'], a['reached'])} vs {_frac(b['fell'], b['reached'])}"
+           for a, b in zip(kl, clip) if a["reached"] and b["reached"]]
+    text += f" Collapses after solving, PPO-KL vs PPO-clip, by learning rate: {'; '.join(cmp)}."
+    a, b = kl[-1], clip[-1]
+    if b["reached"] and b["fell"] >= b["reached"] / 2 and a["fell"] < b["fell"]:
+        text += (f" At lr {_v(a['value'])}, where PPO-clip broke down ({_frac(b['fell'], b['reached'])}), the penalty "
+                 f"kept the mean KL at {_k(a['kl'])}, and only {_frac(a['fell'], a['reached'])} collapsed.")
+    if holds:
+        text += " Adaptive beta compensates for the learning rate, so its per-update KL barely depends on it."
+    t["kl"] = text
+
+    # KL bins
+    bins = facts["bins"]
+    names = list(results)
+    hdr = "| mean KL per update of the run | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names)
+    labels = [f"< {_k(KL_BINS[0][1])}"] + [f"{_k(lo)} – {_k(hi)}" for lo, hi in KL_BINS[1:-1]] + [f"≥ {_k(KL_BINS[-1][0])}"]
+    rows = [hdr] + [f"| {lab} | " + " | ".join(f"{bins[n][i][0]}/{bins[n][i][1]}" if bins[n][i][1] else "–" for n in names)
+                    + " |" for i, lab in enumerate(labels)]
+    t["bins_table"] = "\n".join(rows)
+    top_k, top_n = sum(bins[n][-1][0] for n in names), sum(bins[n][-1][1] for n in names)
+    bullets = []
+    if top_n:
+        frac = top_k / top_n
+        word = ("nearly every run" if frac >= 0.8 else "most runs" if frac > 0.5 else
+                "a minority of the runs" if top_k else "none of the runs")
+        bullets.append(f"Above a mean KL of {_k(KL_BINS[-1][0])} per update, {word} that "
+                       f"solved the task collapsed{', whatever the algorithm' if frac >= 0.8 else ''} ({top_k} of {top_n}).")
+    t["top_frac"] = (top_k, top_n)
+    mid = [(bins[n][3][0] / bins[n][3][1], n) for n in names if bins[n][3][1] >= 4]
+    t["mid_best"] = None
+    if len(mid) >= 2:
+        mid.sort()
+        best = mid[0]
+        rest = ", ".join(f"{n} ({bins[n][3][0]}/{bins[n][3][1]})" for _, n in mid[1:])
+        if best[0] < 0.5 * mid[1][0]:
+            s = (f"Between {_k(KL_BINS[3][0])} and {_k(KL_BINS[3][1])}, {best[1]} "
+                 f"({bins[best[1]][3][0]}/{bins[best[1]][3][1]}) held up far better than {rest}")
+            s += (", perhaps because clipping limits the change *per state* as well as on average." if best[1] == "PPO-clip"
+                  else ".")
+            t["mid_best"] = best[1]
+        else:
+            s = (f"Between {_k(KL_BINS[3][0])} and {_k(KL_BINS[3][1])} the algorithms did not differ much: {best[1]} "
+                 f"({bins[best[1]][3][0]}/{bins[best[1]][3][1]}), {rest}.")
+        bullets.append(s)
+    low = [(bins[n][1][0] / bins[n][1][1], -bins[n][1][1], n) for n in names if bins[n][1][1] >= 4]
+    if low:
+        low.sort()
+        n0 = low[0][2]
+        bullets.append(f"Between {_k(KL_BINS[1][0])} and {_k(KL_BINS[1][1])}, {n0} collapsed least "
+                       f"({bins[n0][1][0]}/{bins[n0][1][1]}).")
+    t["bins_text"] = " ".join(bullets)
+    return t
+
+
+def write_readme(out: Path, results: dict, facts: dict, info: dict, seeds: int) -> None:
+    S = facts["settings"]
+    t = texts(results, facts, seeds)
+    cfg = {n: r["config"] for n, r in results.items()}
+    v, p, k, tr = cfg["VPG"], cfg["PPO-clip"], cfg["PPO-KL"], cfg["TRPO"]
+    r0 = results["VPG"]
+    n_updates = r0["kl"].shape[-1]
+    n_evals = r0["returns"].shape[-1]
+    per_eval = n_updates // (n_evals - 1)
+    table = []
+    for name, per in S.items():
+        for s in per:
+            table.append(f"| {name} | {_run(s, results[name]['field'])} | {_final_cell(s)} | {s['drop']:.0f} | {_k(s['kl'])} | "
+                         f"{_collapse_cell(s)} |")
+    n_runs = sum(r["returns"].shape[0] * r["returns"].shape[1] for r in results.values())
+    # answer bullets
+    ans = []
+    win = t["vpg_window"]
+    if t["vpg_narrow"]:
+        ans.append("* VPG is unstable as soon as its learning rate leaves a narrow window "
+                   f"({_v(win[0]['value'])}–{_v(win[-1]['value'])} here), because nothing bounds its steps. Inside that "
+                   "window it was stable on CartPole.")
+    elif win:
+        ans.append(f"* VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole.")
+    else:
+        ans.append("* VPG was not reliable at any learning rate of the sweep.")
+    s = "* Trust regions help in a specific way."
+    if t["trpo_over"] == 0:
+        s += (" TRPO makes the step size a bound on the policy change, so it can be set without knowing the gradient "
+              "scale.")
+    cw, vw = t["clip_window"], _window(S["VPG"], "good")
+    if cw and len(cw) > len(vw):
+        s += (f" PPO-clip widens the range of learning rates that end near 500 (mean final return ≥ 475) from "
+              f"{len(vw)} to {len(cw)} of the {len(S['VPG'])} values swept")
+        s += " and was the most robust at moderate KL." if t["mid_best"] == "PPO-clip" else "."
+    if s.endswith("specific way."):
+        s = "* In this run neither trust region clearly helped over VPG by these measures."
+    ans.append(s)
+    k_top, n_top = t["top_frac"]
+    if n_top and k_top / n_top >= 0.8:
+        ans.append(f"* Neither prevents collapse when the allowed change per update is large (mean KL ≳ "
+                   f"{_k(KL_BINS[-1][0])}): nearly every run collapses there, whatever the algorithm ({k_top} of "
+                   f"{n_top} runs that solved the task).")
+    nolearn = [(n, s) for n, per in S.items() for s in per if s["reached"] == 0]
+    cav = (f"* Caveats: one small task (CartPole, where \"collapse\" means falling from 500); {seeds} seeds per setting; "
+           f"greedy evaluations of only {info.get('eval_episodes', 5)} episodes, so the worst-drop measure also picks up "
+           "evaluation noise")
+    if nolearn:
+        cav += " in runs that never solved (" + ", ".join(f"{n} at {_run(s, results[n]['field'])}: drops ≈ {s['drop']:.0f}"
+                                                          for n, s in nolearn) + ")"
+    ans.append(cav + ".")
+    secs = info["seconds"]
+    text = f"""# Is the vanilla policy gradient unstable, and do trust regions help?
+
+    {info.get('command', 'python experiments/stability/run.py')}            # {info['wall_s'] / 60:.1f} minutes for the run below; writes this README, finding.md, stability.png, curves.png, drop_vs_kl.png, summary.csv
+    python experiments/stability/run.py --replot   # redraw the figures and this README from raw.npz (kept by the last run, not in git)
+
+This README is written by `run.py` from the numbers of its run (`summary.csv`, `run_info.json`).
+
+## Set-up
+
+VPG, PPO-clip, PPO adaptive-KL and TRPO on {ENV}, each across a sweep of its step size:
+
+* Adam learning rate ∈ {{{', '.join(_v(x) for x in LRS)}}} for VPG and both PPOs;
+* the trust-region radius max_kl ∈ {{{', '.join(_v(x) for x in MAX_KLS)}}} for TRPO.
+
+Each algorithm's {len(LRS)} values × {seeds} seeds are trained in one compiled program. The config is built
+inside the vmapped function with `dataclasses.replace`, with one `jax.vmap` over the (value,
+seed) pairs. The settings are the same for all four, so that only the step size differs:
+
+* {v.total_timesteps:,} env steps, {v.num_envs * v.num_steps} transitions per update ({v.num_envs} envs × {v.num_steps} steps; {n_updates} updates), γ = {v.gamma:g};
+* no learning-rate annealing;
+* the rest from each algorithm's defaults and tuned file. VPG takes one policy step per batch and
+  fits the value function with {v.value_iters} {'full-batch' if v.value_minibatches == 1 else f'{v.value_minibatches}-minibatch'} Adam steps (λ = {v.gae_lambda:g}). The two PPOs have identical
+  configs apart from `loss`: {p.update_epochs} epochs × {p.num_minibatches} minibatches, λ = {p.gae_lambda:g}, clip {p.clip_eps:g} or d_targ {k.kl_target:g}. TRPO
+  uses {tr.cg_iters} CG iterations, damping {tr.cg_damping:g} and λ = {tr.gae_lambda:g}.
+* a greedy evaluation ({info.get('eval_episodes', 5)} episodes) before training and after every {per_eval} updates ({n_evals - 1} in all).
+
+`run_info.json` lists the base configs; the swept field replaces the value shown there.
+
+Per run, the script records:
+* **final return**: the last evaluation;
+* **worst drop**: the largest fall in return between two consecutive evaluations;
+* **collapse after solving**: the run reached ≥ 475 at some evaluation and fell below 250 at a
+  later one;
+* **KL per update**: the exact mean KL(pi_old‖pi_new) over the batch after each update, from each
+  algorithm's `Metrics`.
+
+## Figures
+
+![Final return, worst drop, KL per update and collapse fraction against the step size](stability.png)
+
+`stability.png`: one column per algorithm, one row per measure, against the swept value. The
+first three rows show one dot per seed, plus the mean with a 95% percentile-bootstrap CI over
+the {seeds} seeds. The KL row also shows each seed's largest single update (hollow circles). The
+last row is the fraction of seeds that collapsed after solving, with 95% Wilson intervals.
+
+![Greedy return and per-update KL over training for every setting](curves.png)
+
+`curves.png`: greedy return and per-update KL over training for every setting: the mean over {seeds}
+seeds with a 95% percentile-bootstrap band.
+
+![Every run placed by its mean per-update KL](drop_vs_kl.png)
+
+`drop_vs_kl.png`: all {n_runs} runs placed by their mean per-update KL, so the algorithms can be
+compared at equal policy change per update.
+
+## What the data says
+
+| algo | setting | final return (95% CI) | worst drop | mean KL / update | collapsed after solving |
+|---|---|---|---:|---:|---:|
+""" + "\n".join(table) + f"""
+
+(`summary.csv` has every number, with CIs for the drops as well. "k/m solved": k of the m seeds that
+reached 475 collapsed.)
+
+{t['vpg']}
+{t['trpo']}
+{t['clip']}
+{t['kl']}
+* **At equal KL per update, the algorithms are not equally robust** (`drop_vs_kl.png`; collapsed / runs that
+  solved the task, pooled over settings, by the run's mean KL per update):
+
+""" + "\n".join("  " + line for line in t["bins_table"].split("\n")) + f"""
+
+  {t['bins_text']}
+
+**Answer:**
+""" + "\n".join(ans) + f"""
+
+**Run time:** {info['wall_s']:.0f} s ({info['wall_s'] / 60:.1f} min) for `{info.get('command', 'python experiments/stability/run.py')}` on
+{info['machine']}: {', '.join(f'{n} {s:.0f} s' for n, s in secs.items())} (compilation included).
+"""
+    (out / "README.md").write_text(text)
+    print(f"wrote {out / 'README.md'}")
+
+
+def finding(results: dict, facts: dict, seeds: int) -> str:
+    S = facts["settings"]
+    t = texts(results, facts, seeds)
+    parts = []
+    win = t["vpg_window"]
+    vkl = max(s["kl"] for s in S["VPG"])
+    if t["vpg_narrow"]:
+        parts.append(f"VPG is stable only in a narrow band of learning rates ({_v(win[0]['value'])} to "
+                     f"{_v(win[-1]['value'])} on CartPole). Above it, its unbounded steps (mean KL per update up to "
+                     f"{_k(vkl)}) make collapses routine.")
+    elif win:
+        parts.append(f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole "
+                     f"(mean KL per update up to {_k(vkl)} across the sweep).")
+    else:
+        parts.append("VPG was not reliable at any learning rate of the sweep.")
+    bad = t["trpo_bad"]
+    s = "TRPO bounds the KL exactly" if t["trpo_over"] == 0 else "TRPO holds the mean KL near max_kl"
+    if bad:
+        s += (f", but with max_kl ≥ {_v(bad[0]['value'])} most of its seeds collapsed "
+              f"({_list([_frac(b['fell'], b['reached']) for b in bad])}).")
+    else:
+        s += "."
+    parts.append(s)
+    cw = t["clip_window"]
+    if cw:
+        dec = np.log10(cw[-1]["value"] / cw[0]["value"])
+        parts.append(f"PPO-clip kept a mean final return ≥ 475 over {dec:.1f} "
+                     f"decade{'' if dec == 1 else 's'} of learning rates ({_v(cw[0]['value'])}–{_v(cw[-1]['value'])})"
+                     + (", the widest range." if t["clip_widest"] else "."))
+    k, n = t["top_frac"]
+    if n:
+        parts.append(f"Of the runs of any algorithm with a mean KL above {_k(KL_BINS[-1][0])} per update that solved "
+                     f"the task, {k}/{n} collapsed ({seeds} seeds per setting).")
+    return " ".join(parts)
 
 
 def main() -> None:
@@ -272,18 +714,27 @@ def main() -> None:
         results = load_raw(out / "raw.npz")
         seeds = results["VPG"]["returns"].shape[1]
     else:
-        results = run_all(seeds, total, num_evals, eval_episodes=5)
+        results = run_all(seeds, total, num_evals, eval_episodes=EVAL_EPISODES)
         save_raw(results, out / "raw.npz")
     rows = plot_summary(results, out, seeds)
     plot_curves(results, out, seeds)
     plot_drop_vs_kl(results, out, seeds)
     common.write_csv(out / "summary.csv", rows)
-    info = dict(machine=machine, wall_s=round(time.perf_counter() - t0, 1),
-                seconds={k: round(v["seconds"], 1) for k, v in results.items()},
-                configs={k: str(v["config"]) for k, v in results.items()})
-    if not args.replot:
+    if args.replot:  # the run's own machine line and times, not the replot's
+        info = json.loads((out / "run_info.json").read_text())
+    else:
+        info = dict(machine=machine, wall_s=round(time.perf_counter() - t0, 1), eval_episodes=EVAL_EPISODES,
+                    command="python experiments/stability/run.py" + (" --quick" if args.quick else ""),
+                    seconds={k: round(v["seconds"], 1) for k, v in results.items()},
+                    configs={k: str(v["config"]) for k, v in results.items()})
         (out / "run_info.json").write_text(json.dumps(info, indent=1))
     print(json.dumps(info, indent=1))
+    facts = analyse(results)
+    write_readme(out, results, facts, info, seeds)
+    (out / "finding.md").write_text(finding(results, facts, seeds) + "\n")
+    print(f"wrote {out / 'finding.md'}")
+    if out == HERE and hasattr(common, "write_index"):
+        common.write_index()
 
 
 if __name__ == "__main__":
