@@ -151,6 +151,7 @@ def deep(out: Path, seeds: int, quick: bool) -> dict:
             env=env_id, algo=DEEP_NAMES[double],
             seeds=seeds, env_steps=int(r["steps"][-1]), seconds=round(r["seconds"], 1), last_probes=n_last,
             num_evals=len(r["steps"]) - 1, eval_episodes=EVAL_EPISODES, extra_steps=EXTRA_STEPS,
+            tuned_hidden_size=tuned_config(env_id, double).hidden_size,
             config={k: v for k, v in r["config"].items()},
             final_greedy_return=float(p.greedy_return[:, -1].mean()),
             final_greedy_return_ci=common.boot_ci(p.greedy_return[:, -1]),
@@ -452,7 +453,7 @@ This README is written by `run.py` from the numbers of its run; `summary.json` h
 **Set-up.**
 * Configs: the tuned configs of `rl_zoo/hyperparams/dqn.yaml`, the same for DQN and Double DQN
   (`summary.json` records them). CartPole: {cart['config']['total_timesteps']:,} env steps, γ = {cart['config']['gamma']:g}, {cart['config']['hidden_size']}×{cart['config']['hidden_size']} network. Acrobot:
-  {acro['config']['total_timesteps']:,} env steps, γ = {acro['config']['gamma']:g}, and {acro['config']['hidden_size']}×{acro['config']['hidden_size']} hidden layers instead of the tuned 256×256, to fit the time
+  {acro['config']['total_timesteps']:,} env steps, γ = {acro['config']['gamma']:g}, and {acro['config']['hidden_size']}×{acro['config']['hidden_size']} hidden layers instead of the tuned {acro['tuned_hidden_size']}×{acro['tuned_hidden_size']}, to fit the time
   budget (final greedy return here: DQN {_n(acro['final_greedy_return'], '.0f')}, Double DQN {_n(deep['Double DQN on Acrobot-v1']['final_greedy_return'], '.0f')}).
 * Seeds: {n_seeds} per algorithm, vmapped.
 * During training, DQN logs the mean of max_a Q(s, a) over the states of its replay minibatches.
