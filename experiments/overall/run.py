@@ -393,78 +393,101 @@ def write_readme(out: Path, bench: Path, s: dict, numbers: dict, auc: dict, info
                  f"{fmt2(A[a][AUC], A[a][AUC][0] == best_auc)} | {fmt2(D[a][AUC]) if a in D else '–'} |")
     L.append("")
 
+    # Interval comparisons are made on the values as printed (2 decimals), so that the text never
+    # calls "[0.00, 0.17]" entirely above "[0.00, 0.00]".
+    r2 = lambda v: tuple(round(float(x), 2) for x in v)  # noqa: E731
+    above = lambda x, y: r2(x)[1] > r2(y)[2]  # noqa: E731  (x's interval entirely above y's)
+    ovl = lambda x, y: not above(x, y) and not above(y, x)  # noqa: E731
+    pl = lambda xs, one, many: one if len(xs) == 1 else many  # noqa: E731
+    and_ = lambda xs: (lambda l: " and ".join(l) if len(l) < 3 else ", ".join(l[:-1]) + " and " + l[-1])(list(xs))  # noqa: E731
+
     # ---- final-score IQM: separable or not
-    sep = [(a, b) for a in A for b in A if A[a][IQM][1] > A[b][IQM][2]]
+    sep = {a: [b for b in A if above(A[a][IQM], A[b][IQM])] for a in A}
+    sep = {a: bs for a, bs in sep.items() if bs}
     all_scores = np.concatenate([np.ravel(x) for v in norm.values() for x in v.values()])
     n_runs, n_solved = all_scores.size, int((all_scores >= 1).sum())
     iqms = [A[a][IQM][0] for a in A]
+    solved_txt = f"{n_solved} of {n_runs} runs end at or above the threshold"
     if not sep:
         L.append(f"* **By final score, no algorithm is distinguishable from the others.** The IQM of the normalised final "
-                 f"score is {f2(min(iqms))}–{f2(max(iqms))} for all {len(A)}, with overlapping intervals. "
-                 f"{n_solved} of {n_runs} runs end at or above the threshold"
+                 f"score is {f2(min(iqms))}–{f2(max(iqms))} for all {len(A)}, with overlapping intervals. {solved_txt}"
                  + (". The IQM ignores the lowest and highest quarter of runs, so it hides the few runs that fail: the "
                     "statistic only separates algorithms that leave many runs unsolved." if n_runs - n_solved < n_runs / 4
                     else "."))
     else:
-        L.append("* **By final score:** " + "; ".join(f"{nm(a)}'s IQM interval lies above {nm(b)}'s "
-                                                     f"({f2(A[a][IQM][0])} vs {f2(A[b][IQM][0])})" for a, b in sep)
-                 + f". {n_solved} of {n_runs} runs end at or above the threshold.")
+        groups_: dict = {}
+        for a_, bs in sep.items():
+            groups_.setdefault(tuple(bs), []).append(a_)
+        L.append(f"* **By final score{', the algorithms are close' if max(iqms) - min(iqms) < 0.1 else ''}.** The IQM of the normalised final score is "
+                 f"{f2(min(iqms))}–{f2(max(iqms))}, and {solved_txt}. A few intervals separate: "
+                 + "; ".join(f"{and_(nm(x) for x in xs)} ({', '.join(f2(A[x][IQM][0]) for x in xs)}) above "
+                             f"{and_(nm(y) for y in bs)} ({', '.join(f2(A[y][IQM][0]) for y in bs)})" for bs, xs in groups_.items())
+                 + ".")
 
     # ---- reliability: optimality gap
-    zero = [a for a in A if A[a][GAP][0] == 0]
-    best = zero or [a for a in A if A[a][GAP][0] == best_gap]
+    best_gap_r = min(r2(A[a][GAP])[0] for a in A)
+    best = [a for a in A if r2(A[a][GAP])[0] == best_gap_r]
     others = sorted((a for a in A if a not in best), key=lambda a: A[a][GAP][0])
-    gap_sep = [a for a in others if A[a][GAP][1] > max(A[b][GAP][2] for b in best)]
-    head = " and ".join(nm(a) for a in best)
-    if zero:
+    gap_sep = [a for a in others if all(above(A[a][GAP], A[b][GAP]) for b in best)]
+    zero = [a for a in best if np.all([np.all(x >= 1) for x in norm[a].values()])]
+    head = and_(nm(a) for a in best)
+    if zero and len(zero) == len(best):
         why = ("the only algorithm with no run below the threshold: its optimality gap is 0" if len(zero) == 1 else
                "the only algorithms with no run below the threshold: their optimality gaps are 0")
     else:
-        why = f"the algorithm with the smallest optimality gap ({f2(best_gap)})"
+        why = f"{'the algorithm' if len(best) == 1 else 'the algorithms'} with the smallest optimality gap ({f2(best_gap_r)})"
     L.append(f"* **{head} {'was' if len(best) == 1 else 'were'} the most reliable.** {'It is' if len(best) == 1 else 'They are'} "
-             f"{why}. " + ("Only " + ", ".join(nm(a) for a in gap_sep) + "'s gap intervals lie entirely above it."
-                           if gap_sep else "But every gap interval overlaps with this one, so with "
-                           f"{seeds_txt} seeds per env the difference is not significant.")
+             f"{why}. "
+             + (f"The gap interval{pl(gap_sep, '', 's')} of {and_(nm(a) for a in gap_sep)} {pl(gap_sep, 'lies', 'lie')} entirely above "
+                f"{'its' if len(best) == 1 else 'theirs'}"
+                + (f"; those of {and_(nm(a) for a in others if a not in gap_sep)} overlap {'it' if len(best) == 1 else 'them'}"
+                   if len(gap_sep) < len(others) else "") + "."
+                if gap_sep else f"But every other gap interval overlaps {'its' if len(best) == 1 else 'theirs'}, so with "
+                f"{seeds_txt} seeds per env the difference is not significant.")
              + " The others fall short as follows:")
     for a in others:
         L.append(f"  * {label[a]} (gap {f2(A[a][GAP][0])}): {_runs_below(norm[a], finals[a]) or 'no run below 1'}.")
 
     # ---- learning speed: AUC
     top = max(A, key=lambda a: A[a][AUC][0])
-    leaders = sorted((a for a in A if common.overlap(A[a][AUC], A[top][AUC])), key=lambda a: -A[a][AUC][0])
+    leaders = sorted((a for a in A if ovl(A[a][AUC], A[top][AUC])), key=lambda a: -A[a][AUC][0])
     trail = sorted((a for a in A if a not in leaders), key=lambda a: -A[a][AUC][0])
     if trail:
-        txt = (f"* **On learning speed, {', '.join(nm(a) for a in leaders)} lead, and {', '.join(nm(a) for a in trail)} "
-               f"trail.** The IQM of the area under the curve is " + ", ".join(f2(A[a][AUC][0]) for a in leaders)
-               + f" for {', '.join(nm(a) for a in leaders)}"
-               + (f", with intervals that overlap {nm(top)}'s. " if len(leaders) > 1 else ". ")
-               + ", ".join(f"{nm(a)} ({f2(A[a][AUC][0])})" for a in trail)
+        txt = (f"* **On learning speed, {and_(nm(a) for a in leaders)} lead{'s' if len(leaders) == 1 else ''}, and "
+               f"{and_(nm(a) for a in trail)} trail.** The IQM of the area under the curve is "
+               + ", ".join(f"{f2(A[a][AUC][0])} for {nm(a)}" for a in leaders)
+               + (f" (overlapping intervals). " if len(leaders) > 1 else ". ")
+               + and_(f"{nm(a)} ({f2(A[a][AUC][0])})" for a in trail)
                + f" {'has an interval' if len(trail) == 1 else 'have intervals'} entirely below {nm(top)}'s.")
+        by_env: dict = {}
         for a in trail:
             lead_mean = {e: float(np.mean([np.mean(auc[b][e]) for b in leaders if e in auc[b]])) for e in auc[a]}
             e = max(auc[a], key=lambda e: lead_mean[e] - float(np.mean(auc[a][e])))
-            txt += (f" {nm(a)}'s deficit is largest on {short[e]} (mean normalised area under the curve "
-                    f"{f2(np.mean(auc[a][e]))} vs {f2(lead_mean[e])} for the leaders).")
+            by_env.setdefault(e, (lead_mean[e], []))[1].append(f"{nm(a)} {f2(np.mean(auc[a][e]))}")
+        txt += (" Where each falls furthest behind (mean normalised area under the curve): "
+                + "; ".join(f"{short[e]}: {', '.join(xs)}, against {f2(lm)} for the leaders" for e, (lm, xs) in by_env.items())
+                + ".")
     else:
         txt = ("* **On learning speed, no algorithm is separated:** every area-under-curve IQM interval overlaps the best "
                f"one's ({nm(top)}, {f2(A[top][AUC][0])}; range {f2(min(A[a][AUC][0] for a in A))}–{f2(A[top][AUC][0])}).")
     dtop = max(D, key=lambda a: D[a][AUC][0])
-    dlead = [a for a in D if common.overlap(D[a][AUC], D[dtop][AUC])]
+    dlead = [a for a in D if ovl(D[a][AUC], D[dtop][AUC])]
     dvals = [D[a][AUC][0] for a in dlead]
-    txt += (f" On the discrete envs alone, {', '.join(nm(a) for a in dlead)} "
+    txt += (f" On the discrete envs alone, {and_(nm(a) for a in dlead)} "
             + (f"tie ({f2(min(dvals))}–{f2(max(dvals))}, overlapping intervals)" if len(dlead) > 1 else f"leads ({f2(dvals[0])})")
-            + ("; " + ", ".join(f"{nm(a)} ({f2(D[a][AUC][0])})" for a in D if a not in dlead) + " behind"
+            + ("; " + and_(f"{nm(a)} ({f2(D[a][AUC][0])})" for a in D if a not in dlead)
+               + (" is behind" if len(D) - len(dlead) == 1 else " are behind")
                if len(dlead) < len(D) else "") + ".")
     L.append(txt)
 
     # ---- Double DQN vs DQN
     if "dqn" in A and "double-dqn" in A:
-        diffs = [m for m in (IQM, GAP, AUC) if not common.overlap(A["dqn"][m], A["double-dqn"][m])]
+        diffs = [m for m in (IQM, GAP, AUC) if not ovl(A["dqn"][m], A["double-dqn"][m])]
         if not diffs:
-            L.append(f"* **Double DQN vs DQN:** no measurable difference here: final-score IQM "
-                     f"{f2(A['double-dqn'][IQM][0])} vs {f2(A['dqn'][IQM][0])}, optimality gap {f2(A['double-dqn'][GAP][0])} "
+            L.append(f"* **Double DQN vs DQN:** the intervals cannot separate them here: final-score IQM "
+                     f"{f2(A['double-dqn'][IQM][0])} vs {f2(A['dqn'][IQM][0])} (Double DQN vs DQN), optimality gap {f2(A['double-dqn'][GAP][0])} "
                      f"vs {f2(A['dqn'][GAP][0])}, area under the curve {f2(A['double-dqn'][AUC][0])} vs "
-                     f"{f2(A['dqn'][AUC][0])}, all with overlapping intervals (`experiments/overestimation` measures "
+                     f"{f2(A['dqn'][AUC][0])}, each pair of intervals overlapping (`experiments/overestimation` measures "
                      "DQN's overestimation itself).")
         else:
             L.append("* **Double DQN vs DQN:** " + "; ".join(
@@ -495,35 +518,45 @@ def write_readme(out: Path, bench: Path, s: dict, numbers: dict, auc: dict, info
                 f"{per:g} gradient steps per env step on a {c.get('hidden_size')}×{c.get('hidden_size')} network.")
     L.append(txt)
 
-    # ---- answer: the best combined rank on optimality gap and area under the curve, among the
-    # algorithms that ran on every env (the others are aggregated over fewer envs)
-    full = [a for a in A if n_envs[a] == len(envs)] or list(A)
-    rank_gap = {a: sorted(full, key=lambda b: A[b][GAP][0]).index(a) for a in full}
-    rank_auc = {a: sorted(full, key=lambda b: -A[b][AUC][0]).index(a) for a in full}
-    order = sorted(full, key=lambda a: (rank_gap[a] + rank_auc[a], rank_auc[a]))
-    best2 = order[:2]
-    and_ = lambda xs: " and ".join(xs)  # noqa: E731
-    ans = (f"**Answer:** on these {len(envs)} classic-control tasks, at these budgets and with {seeds_txt} seeds, "
-           f"{and_(nm(a) for a in best2)} rank best overall among the algorithms that ran on all {len(envs)} envs, on "
-           f"the point estimates: optimality gap {and_(f2(A[a][GAP][0]) for a in best2)}, area-under-curve IQM "
-           f"{and_(f2(A[a][AUC][0]) for a in best2)}.")
-    rest_lead = [a for a in leaders if a not in best2]
-    if rest_lead:
-        more_gap = all(A[a][GAP][0] > max(A[b][GAP][0] for b in best2) for a in rest_lead)
-        ans += (" " + ", ".join(nm(a) for a in rest_lead) + " learned about as fast (overlapping intervals)"
-                + (" but left more runs below the threshold (gap " + ", ".join(f2(A[a][GAP][0]) for a in rest_lead) + ")."
-                   if more_gap else "."))
-    if trail:
-        ends = all(A[a][IQM][0] >= 1 for a in trail)
-        ans += (" " + and_(nm(a) for a in trail)
-                + (" get there too (final-score IQM at or above 1), but more slowly." if ends else " learn more slowly."))
+    # ---- answer: "top group" on a statistic = interval overlapping the best one's; best overall =
+    # in the top group on both reliability (optimality gap) and learning speed (area under the curve)
+    gbest = min(A, key=lambda a: A[a][GAP][0])
+    gap_top = [a for a in A if ovl(A[a][GAP], A[gbest][GAP])]
+    both = [a for a in leaders if a in gap_top]
+    reliable_slow = [a for a in A if a not in both and r2(A[a][GAP])[0] <= max([r2(A[b][GAP])[0] for b in both] or [0])]
+    fast_unreliable = [a for a in leaders if a not in both]
+    rest = [a for a in A if a not in both + reliable_slow + fast_unreliable]
+    gaps = lambda xs: ", ".join(f2(A[a][GAP][0]) for a in xs)  # noqa: E731
+    aucs = lambda xs: ", ".join(f2(A[a][AUC][0]) for a in xs)  # noqa: E731
+    rng_ = lambda xs, m: (f2(A[xs[0]][m][0]) if len(xs) == 1 else  # noqa: E731
+                          f"{f2(min(A[a][m][0] for a in xs))}–{f2(max(A[a][m][0] for a in xs))}")
+    if both:
+        core = (f"{and_(label[a] for a in both)} {pl(both, 'is', 'are')} the best overall: the "
+                f"{pl(both, 'only algorithm', 'only algorithms') if len(both) < len(A) else 'algorithms'} in the top group "
+                f"(interval overlapping the best one's) on both reliability (optimality gap {gaps(both)}) and learning "
+                f"speed (area-under-curve IQM {aucs(both)}).")
+    else:
+        core = (f"no algorithm is in the top group on both reliability and learning speed: {nm(gbest)} has the smallest "
+                f"optimality gap ({f2(A[gbest][GAP][0])}), {nm(top)} the highest area-under-curve IQM ({f2(A[top][AUC][0])}).")
+    ans = f"**Answer:** on these {len(envs)} classic-control tasks, at these budgets and with {seeds_txt} seeds, {core}"
+    if reliable_slow:
+        ans += (f" {and_(label[a] for a in reliable_slow)} {pl(reliable_slow, 'was', 'were')} as reliable (gap "
+                f"{gaps(reliable_slow)}) but learned more slowly ({aucs(reliable_slow)}).")
+    if fast_unreliable:
+        ans += (f" {and_(label[a] for a in fast_unreliable)} learned as fast ({aucs(fast_unreliable)}) but left more runs "
+                f"below the threshold (gap {gaps(fast_unreliable)}).")
+    if rest:
+        ends = all(A[a][IQM][0] >= 1 for a in rest)
+        ans += (f" {and_(label[a] for a in rest)} learned more slowly (area-under-curve IQM {rng_(rest, AUC)})"
+                + (", though most of their runs end at or above the threshold too (final-score IQM at or above 1)." if ends
+                   else f" and left more runs below the threshold (gap {rng_(rest, GAP)})."))
     if not sep:
         ans += (" The final-score IQM alone cannot rank these algorithms, because "
                 + (f"nearly every run ends at or above the threshold ({n_solved} of {n_runs})." if n_solved >= 0.75 * n_runs
                    else "its intervals overlap."))
-    if len(leaders) > 1:
-        ans += (f" With {seeds_txt} seeds per env the intervals are wide, and the ranking among "
-                f"{', '.join(nm(a) for a in leaders)} is not statistically resolved.")
+    if len(both) > 1:
+        ans += (f" With {seeds_txt} seeds per env the intervals are wide, and the order within "
+                f"{and_(nm(a) for a in both)} is not statistically resolved.")
     L += ["", ans, ""]
 
     sum_cells = sum(r.get("cell_wall_s") or 0 for r in s["records"])
@@ -533,16 +566,21 @@ def write_readme(out: Path, bench: Path, s: dict, numbers: dict, auc: dict, info
                                                      if info.get("resumed") else "") + ".", ""]
     common.write_md(out / "README.md", L)
 
-    f = (f"On {', '.join(short[e] for e in envs[:-1])} and {short[envs[-1]]} ({seeds_txt} seeds), "
-         + (f"every algorithm's final-score IQM is {f2(min(iqms))}–{f2(max(iqms))} with overlapping intervals, so it "
-            "cannot rank them. " if not sep else "the final-score IQM separates some algorithms. ")
-         + f"{and_(nm(a) for a in best2)} ranked best overall (optimality gap {and_(f2(A[a][GAP][0]) for a in best2)}; "
-         f"area-under-curve IQM {and_(f2(A[a][AUC][0]) for a in best2)})"
-         + (", " + ", ".join(nm(a) for a in rest_lead) + " close" if rest_lead else "")
-         + (f"; {', '.join(nm(a) for a in trail)} learned more slowly (area-under-curve IQM "
-            f"{f2(min(A[a][AUC][0] for a in trail))}–{f2(max(A[a][AUC][0] for a in trail))})" if trail else "")
-         + (". Differences are not statistically resolved with this many seeds." if len(leaders) == len(A) else ".")
-         )
+    f = f"On {', '.join(short[e] for e in envs[:-1])} and {short[envs[-1]]} ({seeds_txt} seeds), "
+    if both:
+        f += (f"{and_(nm(a) for a in both)} {pl(both, 'was', 'were')} best overall, in the top group on both optimality "
+              f"gap ({gaps(both)}) and area-under-curve IQM ({aucs(both)}).")
+    else:
+        f += (f"no algorithm led on both reliability and speed ({nm(gbest)}: smallest optimality gap, "
+              f"{f2(A[gbest][GAP][0])}; {nm(top)}: highest area-under-curve IQM, {f2(A[top][AUC][0])}).")
+    if reliable_slow:
+        f += f" {and_(nm(a) for a in reliable_slow)} ended as reliably (gap {gaps(reliable_slow)}) but learned more slowly ({aucs(reliable_slow)})."
+    if fast_unreliable:
+        f += f" {and_(nm(a) for a in fast_unreliable)} learned as fast but less reliably (gap {gaps(fast_unreliable)})."
+    if rest:
+        f += f" {and_(nm(a) for a in rest)} trailed (area-under-curve IQM {rng_(rest, AUC)}, gap {rng_(rest, GAP)})."
+    if not sep:
+        f += f" The final-score IQM ({f2(min(iqms))}–{f2(max(iqms))}, overlapping) cannot rank them."
     return f
 
 
