@@ -180,8 +180,6 @@ def plot_summary(results: dict, out: Path, seeds: int) -> list[dict]:
         ax.grid(alpha=0.3, axis="y")
         if j == 0:
             ax.set_ylabel("fraction of seeds that collapsed after\nsolving: reached >= 475, later < 250")
-        if j == len(names) - 1:
-            ax.legend(fontsize=7, loc="center left")
         for i, (metric, ylabel) in enumerate(((final, "final greedy return"),
                                               (drop, "worst drop between consecutive evaluations"),
                                               (kl_mean, "KL(pi_old || pi_new) per update"))):
@@ -201,9 +199,6 @@ def plot_summary(results: dict, out: Path, seeds: int) -> list[dict]:
                 ax.set_yscale("log")
                 if name == "TRPO":
                     ax.plot(values, values, color="gray", linestyle="--", linewidth=1, label="KL = max_kl")
-                ax.legend(fontsize=7, loc="upper left")
-            elif j == 0:
-                ax.legend(fontsize=7, loc="best")
             ax.set_xscale("log")
             ax.grid(alpha=0.3)
             if j == 0:
@@ -223,6 +218,19 @@ def plot_summary(results: dict, out: Path, seeds: int) -> list[dict]:
     fig.suptitle(f"{ENV}, {results[names[0]]['steps'][-1]:,} env steps, batch 1024, {seeds} seeds per setting: "
                  "dots = seeds, black = mean with 95% percentile-bootstrap CI over seeds", fontsize=11)
     fig.tight_layout()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    proxies = [  # one legend for all panels, below them (colours: the algorithm of the column)
+        Line2D([], [], color="gray", marker="o", linestyle="none", alpha=0.6, label="one seed (KL row: its mean over updates)"),
+        Line2D([], [], color="gray", marker="o", markerfacecolor="none", linestyle="none",
+               label="one seed, largest single update (KL row)"),
+        Line2D([], [], color="black", marker="o", markersize=4, label="mean over seeds, 95% bootstrap CI"),
+        Line2D([], [], color="gray", linestyle="--", label="KL = max_kl (TRPO)"),
+        Patch(facecolor="gray", alpha=0.7, edgecolor="black", label="fraction of seeds (bottom row)"),
+        Line2D([], [], color="black", marker="_", markersize=10, label="95% Wilson interval (bottom row)"),
+    ]
+    fig.legend(handles=proxies, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
     common.save(fig, out / "stability.png")
     return rows
 
@@ -363,10 +371,18 @@ def texts(results: dict, facts: dict, seeds: int) -> dict:
     below = [s for s in vpg if win and s["value"] < win[0]["value"]]
     unstable_above = bool(above) and all(s["fell"] >= max(1, s["reached"]) / 2 for s in above)
     narrow = bool(win) and len(win) <= 2 and unstable_above
+    tail = []  # the largest learning rates, at each of which half or more of the seeds that solved it collapsed
+    for s in reversed(vpg):
+        if s["reached"] == 0 or s["fell"] < s["reached"] / 2:
+            break
+        tail.insert(0, s)
+    t["vpg_tail"] = tail
     if narrow:
         head = "VPG is unstable above a narrow window of learning rates."
     elif win:
-        head = f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])}."
+        head = f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])}"
+        head += (f"; from lr {_v(tail[0]['value'])} up, half or more of its seeds collapsed after solving." if tail
+                 else ".")
     else:
         head = "VPG was not reliable at any learning rate of the sweep."
     body = (f" Its per-update KL {'grows with' if mono else 'varies with'} the learning rate over "
@@ -410,7 +426,7 @@ def texts(results: dict, facts: dict, seeds: int) -> dict:
         lines.append(f"  * With max_kl {_list([_v(s['value']) for s in twin])} it solved CartPole in every seed and "
                      f"{_list([_frac(s['fell'], s['n']) for s in twin])} collapsed after solving.")
     if bad:
-        lines.append(f"  * At max_kl {_list([_v(s['value']) for s in bad])} most seeds that solved it collapsed "
+        lines.append(f"  * At max_kl {_list([_v(s['value']) for s in bad])} half or more of the seeds that solved it collapsed "
                      f"({_list([_frac(s['fell'], s['reached']) for s in bad])}).")
     if over == 0 and hi_r / max(lo_r, 1e-12) < 3:
         lines.append("  * What TRPO buys is a step size that means the same thing on every update, whatever the "
@@ -492,10 +508,15 @@ def texts(results: dict, facts: dict, seeds: int) -> dict:
     bullets = []
     if top_n:
         frac = top_k / top_n
-        word = ("nearly every run" if frac >= 0.8 else "most runs" if frac > 0.5 else
+        word = ("nearly every run" if frac >= 0.9 else "most runs" if frac > 0.5 else
                 "a minority of the runs" if top_k else "none of the runs")
+        every = all(bins[n][-1][0] >= 0.6 * bins[n][-1][1] for n in names if bins[n][-1][1] >= 4)
+        t["top_every"] = frac > 0.5 and every
+        t["top_word"] = word
+        per_algo = ", ".join(f"{n} {bins[n][-1][0]}/{bins[n][-1][1]}" for n in names if bins[n][-1][1])
         bullets.append(f"Above a mean KL of {_k(KL_BINS[-1][0])} per update, {word} that "
-                       f"solved the task collapsed{', whatever the algorithm' if frac >= 0.8 else ''} ({top_k} of {top_n}).")
+                       f"solved the task collapsed{', whatever the algorithm' if t['top_every'] else ''} "
+                       f"({top_k} of {top_n}: {per_algo}).")
     t["top_frac"] = (top_k, top_n)
     mid = [(bins[n][3][0] / bins[n][3][1], n) for n in names if bins[n][3][1] >= 4]
     t["mid_best"] = None
@@ -510,8 +531,9 @@ def texts(results: dict, facts: dict, seeds: int) -> dict:
                   else ".")
             t["mid_best"] = best[1]
         else:
-            s = (f"Between {_k(KL_BINS[3][0])} and {_k(KL_BINS[3][1])} the algorithms did not differ much: {best[1]} "
-                 f"({bins[best[1]][3][0]}/{bins[best[1]][3][1]}), {rest}.")
+            s = (f"Between {_k(KL_BINS[3][0])} and {_k(KL_BINS[3][1])}, {best[1]} collapsed least "
+                 f"({bins[best[1]][3][0]}/{bins[best[1]][3][1]}), followed by {rest}; with this few runs per cell the "
+                 "differences are not conclusive.")
         bullets.append(s)
     low = [(bins[n][1][0] / bins[n][1][1], -bins[n][1][1], n) for n in names if bins[n][1][1] >= 4]
     if low:
@@ -546,7 +568,10 @@ def write_readme(out: Path, results: dict, facts: dict, info: dict, seeds: int) 
                    f"({_v(win[0]['value'])}–{_v(win[-1]['value'])} here), because nothing bounds its steps. Inside that "
                    "window it was stable on CartPole.")
     elif win:
-        ans.append(f"* VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole.")
+        tail = t["vpg_tail"]
+        ans.append(f"* VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole"
+                   + (f"; from {_v(tail[0]['value'])} up, where nothing bounds its now large steps, half or more of "
+                      "its seeds collapsed after solving." if tail else "."))
     else:
         ans.append("* VPG was not reliable at any learning rate of the sweep.")
     s = "* Trust regions help in a specific way."
@@ -562,9 +587,9 @@ def write_readme(out: Path, results: dict, facts: dict, info: dict, seeds: int) 
         s = "* In this run neither trust region clearly helped over VPG by these measures."
     ans.append(s)
     k_top, n_top = t["top_frac"]
-    if n_top and k_top / n_top >= 0.8:
+    if n_top and t.get("top_every"):
         ans.append(f"* Neither prevents collapse when the allowed change per update is large (mean KL ≳ "
-                   f"{_k(KL_BINS[-1][0])}): nearly every run collapses there, whatever the algorithm ({k_top} of "
+                   f"{_k(KL_BINS[-1][0])}): {t['top_word']} collapse there, whatever the algorithm ({k_top} of "
                    f"{n_top} runs that solved the task).")
     nolearn = [(n, s) for n, per in S.items() for s in per if s["reached"] == 0]
     cav = (f"* Caveats: one small task (CartPole, where \"collapse\" means falling from 500); {seeds} seeds per setting; "
@@ -671,14 +696,16 @@ def finding(results: dict, facts: dict, seeds: int) -> str:
                      f"{_v(win[-1]['value'])} on CartPole). Above it, its unbounded steps (mean KL per update up to "
                      f"{_k(vkl)}) make collapses routine.")
     elif win:
-        parts.append(f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole "
-                     f"(mean KL per update up to {_k(vkl)} across the sweep).")
+        tail = t["vpg_tail"]
+        parts.append(f"VPG was reliable at learning rates {_v(win[0]['value'])}–{_v(win[-1]['value'])} on CartPole"
+                     + (f"; from {_v(tail[0]['value'])} up, its unbounded steps (mean KL per update up to {_k(vkl)}) "
+                        "made half or more of its seeds collapse after solving." if tail else "."))
     else:
         parts.append("VPG was not reliable at any learning rate of the sweep.")
     bad = t["trpo_bad"]
     s = "TRPO bounds the KL exactly" if t["trpo_over"] == 0 else "TRPO holds the mean KL near max_kl"
     if bad:
-        s += (f", but with max_kl ≥ {_v(bad[0]['value'])} most of its seeds collapsed "
+        s += (f", but with max_kl ≥ {_v(bad[0]['value'])} half or more of its seeds collapsed after solving "
               f"({_list([_frac(b['fell'], b['reached']) for b in bad])}).")
     else:
         s += "."
