@@ -624,7 +624,7 @@ seed) pairs. The settings are the same for all four, so that only the step size 
   fits the value function with {v.value_iters} {'full-batch' if v.value_minibatches == 1 else f'{v.value_minibatches}-minibatch'} Adam steps (λ = {v.gae_lambda:g}). The two PPOs have identical
   configs apart from `loss`: {p.update_epochs} epochs × {p.num_minibatches} minibatches, λ = {p.gae_lambda:g}, clip {p.clip_eps:g} or d_targ {k.kl_target:g}. TRPO
   uses {tr.cg_iters} CG iterations, damping {tr.cg_damping:g} and λ = {tr.gae_lambda:g}.
-* a greedy evaluation ({info.get('eval_episodes', 5)} episodes) before training and after every {per_eval} updates ({n_evals - 1} in all).
+* a greedy evaluation ({info.get('eval_episodes', 5)} episodes) before training and after every {per_eval} updates ({n_evals} in all).
 
 `run_info.json` lists the base configs; the swept field replaces the value shown there.
 
