@@ -55,7 +55,7 @@ def plot(results: dict, out: Path, seeds: int) -> None:
     plt = common.pyplot()
     env_ids = list(results)
     fig, axes = plt.subplots(len(env_ids), 3, figsize=(16, 4.3 * len(env_ids)))
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     kilo = FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
     for row, env_id in enumerate(env_ids):
@@ -97,8 +97,8 @@ def plot(results: dict, out: Path, seeds: int) -> None:
         lo_b, hi_b = b_range
         ax_b.set_ylim(lo_b / max(hi_b / lo_b, 4) ** 0.4, hi_b * 1.5)
         ax_b.yaxis.set_major_locator(LogLocator(base=2, numticks=9))
-        ax_b.yaxis.set_minor_locator(LogLocator(base=2, subs=(), numticks=1))
-        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _pow2(y)))
+        ax_b.yaxis.set_minor_formatter(NullFormatter())
+        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _pow2_label(y)))
         ax_b.set_title(f"{env_id}: PPO-KL's penalty coefficient beta", fontsize=10)
         ax_b.set_ylabel("beta (used in the next update)")
         ax_b.legend(fontsize=8, loc="lower left")
@@ -167,6 +167,8 @@ def summarise(results: dict) -> list[dict]:
                 beta_p90_first_90pct=float(np.quantile(body, 0.9)),
                 beta_mean_peak=float(beta.mean(0).max()), beta_mean_peak_update=int(beta.mean(0).argmax()),
                 beta_trailing_halvings_median=float(np.median(halv)),
+                beta_median_first_90pct=float(np.median(body)),
+                frac_updates_kl_below_target_over_1_5_last_tenth=float((kl[:, -tenth:] < target / 1.5).mean()),
                 clip_frac_mean=float(r["clip_frac"].mean()),
             ))
     return rows
@@ -176,6 +178,11 @@ def _pow2(x: float) -> str:
     """A power of 2 as a short number (beta only takes values beta_0 * 2^k)."""
     k = int(round(np.log2(x)))
     return str(2 ** k) if k >= 0 else (f"1/{2 ** -k}" if k > -8 else f"2^{k}")
+
+
+def _pow2_label(x: float) -> str:
+    k = int(round(np.log2(x)))
+    return str(2 ** k) if k >= 0 else (f"1/{2 ** -k}" if k > -8 else f"$2^{{{k}}}$")
 
 
 def config_note(cfg) -> str:
@@ -336,15 +343,20 @@ def write_readme(out: Path, results: dict, rows: list[dict], wall_s: float, mach
         if k["beta_mean_peak_update"] < k["updates"] // 10 and k["beta_mean_peak"] > k["beta_p90_first_90pct"]:
             L.append(f"  * On {short[e]} the mean beta first rose to {n(k['beta_mean_peak'], 2)} within the first tenth of "
                      "training (the KL overshot early on), then settled.")
-    collapse = [e for e in env_ids if by[(e, "kl")]["beta_trailing_halvings_median"] >= 5 and cfgs[e].anneal_lr]
+    # beta "collapses" when its final value is far below its level over the first 90% of training
+    collapse = [e for e in env_ids
+                if by[(e, "kl")]["beta_final_median"] <= by[(e, "kl")]["beta_median_first_90pct"] / 4]
     if collapse:
-        L.append("  * At the end of " + " and ".join(
-            f"{short[e]} (the last {by[(e, 'kl')]['beta_trailing_halvings_median']:.0f} of {by[(e, 'kl')]['updates']} updates, "
-            "median over seeds)" for e in collapse)
-            + " beta is halved at every update. The annealed learning rate drives the KL below d_targ/1.5, so the "
-            "final beta in `summary.csv` (median " + ", ".join(
-                f"{n(by[(e, 'kl')]['beta_final_median'], 2)} on {short[e]}" for e in collapse)
-            + ") is an artefact of the learning-rate schedule, not of the task.")
+        anneal = all(cfgs[e].anneal_lr for e in collapse)
+        L.append("  * At the end of the run beta falls: " + "; ".join(
+            f"on {short[e]} from a median of {_pow2(by[(e, 'kl')]['beta_median_first_90pct'])} over the first 90% of "
+            f"training to {n(by[(e, 'kl')]['beta_final_median'], 2)} after the last update (median over seeds), with the "
+            f"KL below d_targ/1.5 in {common.pct(by[(e, 'kl')]['frac_updates_kl_below_target_over_1_5_last_tenth'])} of "
+            "the last tenth's updates" for e in collapse)
+            + (". The learning rate anneals to 0, so the KL shrinks below the band and beta is halved at most updates: "
+               "the final beta in `summary.csv` is an artefact of the learning-rate schedule, not of the task."
+               if anneal and all(by[(e, "kl")]["frac_updates_kl_below_target_over_1_5_last_tenth"] > 0.5 for e in collapse)
+               else "."))
     no_collapse = [e for e in env_ids if e not in collapse]
     if no_collapse:
         L.append("  * Final beta (median over seeds): " + ", ".join(
@@ -402,12 +414,41 @@ def write_readme(out: Path, results: dict, rows: list[dict], wall_s: float, mach
               + f", clip vs KL; {seeds} seeds).")
     for e in good:
         f += f" The adaptive penalty holds the KL near its target on {short[e]} (median {n(by[(e, 'kl')]['kl_median'])} vs d_targ {target:g}; {shape(e)})."
-    for e in bad:
-        f += (f" On {short[e]} ({shape(e)}) it misses by up to {by[(e, 'kl')]['kl_max'] / target:.0f}× "
+    for i, e in enumerate(bad):
+        f += (f" On {short[e]} ({shape(e)}) {'it' if good or i else 'the adaptive penalty'} misses its target by up to {by[(e, 'kl')]['kl_max'] / target:.0f}× "
               f"(90th percentile {by[(e, 'kl')]['kl_p90'] / target:.0f}× d_targ).")
     if collapse:
-        f += " Beta collapses at the end once the learning rate anneals."
+        f += (" Beta falls at the end of training on " + " and ".join(short[e] for e in collapse)
+              + (" as the learning rate anneals." if all(cfgs[e].anneal_lr for e in collapse) else "."))
     return f
+
+
+RAW = ("returns", "kl", "beta", "clip_frac", "steps", "per_update", "seconds")
+
+
+def save_raw(results: dict, path: Path) -> None:
+    """The logged arrays (for --replot; ignored by git)."""
+    arrays = {}
+    for env_id, res in results.items():
+        for name, r in res.items():
+            loss = r["config"].loss
+            for k in RAW:
+                arrays[f"{env_id}|{loss}|{k}"] = np.asarray(r[k])
+            arrays[f"{env_id}|{loss}|total"] = np.asarray(r["config"].total_timesteps)
+    np.savez_compressed(path, **arrays)
+
+
+def load_raw(path: Path) -> dict:
+    z = np.load(path)
+    results: dict = {}
+    for env_id, (_, _, overrides) in ENVS.items():
+        for name, loss in VARIANTS.items():
+            r = {k: z[f"{env_id}|{loss}|{k}"] for k in RAW}
+            r["per_update"], r["seconds"] = int(r["per_update"]), float(r["seconds"])
+            _, r["config"] = common.tuned("ppo", env_id, total_timesteps=int(z[f"{env_id}|{loss}|total"]), loss=loss,
+                                          **overrides)
+            results.setdefault(env_id, {})[name] = r
+    return results
 
 
 def main() -> None:
@@ -415,20 +456,29 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--replot", action="store_true",
+                    help="redraw the figure and rewrite the tables and README from raw.npz (no training)")
     args = ap.parse_args()
     out = Path(args.out) if args.out else (Path("/tmp/clip_vs_kl") if args.quick else HERE)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    machine = common.machine()
-    seeds = 2 if args.quick else args.seeds
-    results = {}
-    for env_id, (total, num_evals, overrides) in ENVS.items():
-        results[env_id] = run_env(env_id, total // 10 if args.quick else total, 4 if args.quick else num_evals,
-                                  overrides, seeds)
+    if args.replot:
+        old = json.loads((out / "run_info.json").read_text())
+        results = load_raw(out / "raw.npz")
+        machine, wall, seeds = old["machine"], old["wall_s"], old["seeds"]
+    else:
+        t0 = time.perf_counter()
+        machine = common.machine()
+        seeds = 2 if args.quick else args.seeds
+        results = {}
+        for env_id, (total, num_evals, overrides) in ENVS.items():
+            results[env_id] = run_env(env_id, total // 10 if args.quick else total, 4 if args.quick else num_evals,
+                                      overrides, seeds)
+        save_raw(results, out / "raw.npz")
     plot(results, out, seeds)
     rows = summarise(results)
     common.write_csv(out / "summary.csv", rows)
-    wall = round(time.perf_counter() - t0, 1)
+    if not args.replot:
+        wall = round(time.perf_counter() - t0, 1)
     info = dict(machine=machine, wall_s=wall, quick=args.quick, seeds=seeds, summary=rows,
                 configs={f"{e} {n}": str(r["config"]) for e, res in results.items() for n, r in res.items()})
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
