@@ -145,8 +145,8 @@ def deep(out: Path, seeds: int, quick: bool) -> dict:
         last = slice(-n_last, None)
         gap = p.q_estimate - p.true_value  # [seeds, evals]
         over = gap[:, last].mean(axis=1)  # [seeds]
-        early = gap.mean(axis=0)[:-n_last]  # mean over seeds, before the last quarter
-        hump = int(np.argmax(early))
+        early = gap.mean(axis=0)[1:-n_last]  # mean over seeds, after the first probe and before the last quarter
+        hump = int(np.argmax(early)) + 1
         summary[f"{DEEP_NAMES[double]} on {env_id}"] = dict(
             env=env_id, algo=DEEP_NAMES[double],
             seeds=seeds, env_steps=int(r["steps"][-1]), seconds=round(r["seconds"], 1), last_probes=n_last,
@@ -157,7 +157,8 @@ def deep(out: Path, seeds: int, quick: bool) -> dict:
             final_greedy_return_ci=common.boot_ci(p.greedy_return[:, -1]),
             true_value_first=float(p.true_value[:, 0].mean()), q_estimate_first=float(p.q_estimate[:, 0].mean()),
             early_gap_max=float(early[hump]), early_gap_max_step=int(r["steps"][hump]),
-            early_gap_min=float(early.min()), early_gap_min_step=int(r["steps"][int(np.argmin(early))]),
+            gap_first=float(gap[:, 0].mean()),
+            early_gap_min=float(early.min()), early_gap_min_step=int(r["steps"][int(np.argmin(early)) + 1]),
             early_gap_max_greedy_return=float(p.greedy_return[:, hump].mean()),
             seeds_overestimating=int((over > 0).sum()),
             overestimate_last_quarter_raw=[float(x) for x in over],
@@ -193,6 +194,7 @@ def plot_deep(out: Path, results: dict, seeds: int) -> None:
             ax_v.fill_between(sb, lo, hi, color=c, alpha=0.2, linewidth=0)
             m, lo, hi = common.boot_band(p.q_estimate)
             ax_v.plot(steps, m, color=c, linestyle=":", marker=".")
+            ax_v.fill_between(steps, lo, hi, color=c, alpha=0.1, linewidth=0)
             m, lo, hi = common.boot_band(p.true_value)
             ax_v.plot(steps, m, color=c, linestyle="--", linewidth=1.6)
             ax_v.fill_between(steps, lo, hi, color=c, alpha=0.15, linewidth=0)
@@ -357,7 +359,7 @@ def deep_text(deep: dict) -> tuple[str, list[str], dict]:
     for env_id in DEEP_ENVS:
         a, b = deep[f"DQN on {env_id}"], deep[f"Double DQN on {env_id}"]
         text = (f"{env_id}: the estimate starts at {_n(a['q_estimate_first'], '.1f')} against a true value of "
-                f"{_n(a['true_value_first'], '.0f')}; before the last quarter the mean gap ranged from "
+                f"{_n(a['true_value_first'], '.0f')}; from the second probe to the last quarter the mean gap ranged from "
                 f"{_n(min(a['early_gap_min'], b['early_gap_min']), '+.0f')} to "
                 f"{_n(max(a['early_gap_max'], b['early_gap_max']), '+.0f')}")
         if min(a["early_gap_max"], b["early_gap_max"]) > 0:
@@ -468,7 +470,7 @@ This README is written by `run.py` from the numbers of its run; `summary.json` h
 ![DQN vs Double DQN: value estimates, estimate minus truth, greedy return](deep.png)
 
 * Left: the value estimates (replay states, solid; greedy-policy states, dotted) and the true
-  discounted return on the greedy-policy states (dashed).
+  discounted return on the greedy-policy states (dashed), each with its band.
 * Middle: estimate minus truth on the same greedy-policy states.
 * Right: the greedy policy's undiscounted return.
 
