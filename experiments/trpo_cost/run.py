@@ -356,9 +356,11 @@ def write_readme(out: Path, info: dict, curves: list[dict]) -> None:
         b.append(f"* The line search always accepted the first, full step (1.0 forward pass per update on average) at "
                  f"`max_kl = {max_kl}`, so backtracking added nothing here.")
     else:
-        b.append("* The line search took " + " and ".join(f"{x:.2f} forward passes per update on {_short(e)}"
-                                                        for x, e in zip(ls, envs_))
-                 + f" on average at `max_kl = {max_kl}`.")
+        b.append(f"* At `max_kl = {max_kl}` the line search took on average "
+                 + " and ".join(f"{x:.2f}" + (" forward passes per update" if i == 0 else "") + f" on {_short(e)}"
+                                for i, (x, e) in enumerate(zip(ls, envs_)))
+                 + " (1 means the full step was accepted at once)"
+                 + (", so backtracking added little." if max(ls) <= 1.5 else "."))
     for e in envs_:
         thr = ENV_REFERENCES[e].solved if e in ENV_REFERENCES else None
         parts = []
