@@ -165,3 +165,28 @@ def test_running_mean_std_matches_numpy():
     np.testing.assert_allclose(stats.var, flat.var(0), rtol=1e-3)
     z = normalize.normalize(stats, jnp.asarray(flat))
     np.testing.assert_allclose(np.asarray(z).mean(0), 0.0, atol=1e-3)
+
+
+def test_orthogonal_kernels_are_orthonormal_and_match_qr():
+    from rl_zoo.core.networks import _orthonormal_columns, orthogonal_kernels
+
+    shapes, scales = [(4, 64), (64, 64), (64, 2)], [2.0, 1.0, 0.01]
+    kernels = orthogonal_kernels(jax.random.key(0), shapes, scales)
+    for (rows, cols), scale, w in zip(shapes, scales, kernels):
+        assert w.shape == (rows, cols)
+        gram = w @ w.T if rows < cols else w.T @ w  # orthonormal rows of a wide kernel, columns of a tall one
+        np.testing.assert_allclose(np.asarray(gram), scale**2 * np.eye(min(rows, cols)), atol=1e-5 * scale**2)
+    # Gram-Schmidt gives QR's Q with R's diagonal made positive (what jax.random.orthogonal returns)
+    a = jax.random.normal(jax.random.key(1), (64, 16))
+    q, r = np.linalg.qr(np.asarray(a, np.float64))
+    np.testing.assert_allclose(np.asarray(_orthonormal_columns(a)), q * np.sign(np.diag(r)), atol=1e-5)
+
+
+def test_network_init_vmapped_over_seeds_runs_and_differs():
+    """One network per seed under vmap: the case where a batched LAPACK QR deadlocked jaxlib's CPU pool."""
+    from rl_zoo.core.networks import ValueNetwork
+
+    net = ValueNetwork((64, 64))
+    params = jax.jit(jax.vmap(lambda k: net.init(k, jnp.zeros(4))))(jax.random.split(jax.random.key(0), 8))
+    flat = np.concatenate([np.asarray(leaf).reshape(8, -1) for leaf in jax.tree.leaves(params)], axis=1)
+    assert np.isfinite(flat).all() and not np.allclose(flat[0], flat[1])
