@@ -79,11 +79,13 @@ def _save(fig, path: str | Path) -> Path:
 
 
 def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold: float | None = None,
-                     confidence: float = 0.95) -> Path:
+                     confidence: float = 0.95, labels: dict[str, str] | None = None) -> Path:
     """Greedy return against env steps (left) and against wall-clock seconds (right) for every
-    algorithm on ``env_id``: the mean over seeds and a pointwise bootstrap confidence band.
+    algorithm on ``env_id``: the mean over seeds and a pointwise bootstrap confidence band. The
+    legend sits below the panels, off the curves.
 
-    ``rows``: tidy rows ``algo, env, seed, env_steps, wall_s, return`` on a shared env-step grid."""
+    ``rows``: tidy rows ``algo, env, seed, env_steps, wall_s, return`` on a shared env-step grid;
+    ``labels``: display names by algorithm (default: the algorithm names)."""
     from rl_zoo import stats
 
     plt = _pyplot()
@@ -92,7 +94,8 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
         if r["env"] == env_id:
             data[r["algo"]][int(r["seed"])].append((int(r["env_steps"]), float(r["wall_s"]), float(r["return"])))
     colors = algo_colors(list(data))
-    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=110, sharey=True)
+    labels = labels or {}
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.6), dpi=110, sharey=True)
     final_walls = []
     for algo, by_seed in data.items():
         seeds = sorted(by_seed)
@@ -103,7 +106,7 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
         ret = np.stack([c[:n, 2] for c in curves])  # [seeds, points]
         m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
         final_walls.append(float(wall[-1]))
-        label = f"{algo} ({len(seeds)} seeds)"
+        label = f"{labels.get(algo, algo)} ({len(seeds)} seeds)"
         for ax, x in ((axes[0], steps), (axes[1], wall)):
             ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
@@ -120,9 +123,11 @@ def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold:
     axes[1].set_xlabel(wall_label)
     axes[0].set_ylabel("greedy evaluation return")
     axes[0].ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
-    axes[0].legend(loc="best", fontsize=8)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names) if len(names) <= 5 else (len(names) + 1) // 2,
+               fontsize=8.5, frameon=False)
     fig.suptitle(f"{env_id}: mean over seeds, {confidence:.0%} bootstrap confidence band")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08 if len(names) <= 5 else 0.13, 1, 1))
     return _save(fig, path)
 
 

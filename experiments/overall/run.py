@@ -109,49 +109,14 @@ def finish(bench: Path, out: Path, info: dict, quick: bool) -> None:
 
 
 def curve_figures(s: dict, out: Path) -> None:
-    """``curves_<env>.png``: greedy return against env steps and against wall-clock seconds, mean over
-    seeds with a 95% bootstrap band (the benchmark's figure, with the legend below the panels)."""
-    import numpy as np
-
+    """``curves_<env>.png``: the benchmark's learning-curve figure (``rl_zoo.plots.benchmark_curves``:
+    return against env steps and wall-clock seconds, mean over seeds, 95% bootstrap band)."""
     from rl_zoo import benchmark, plots
 
-    plt = common.pyplot()
-    envs = list(dict.fromkeys(r["env"] for r in s["returns"]))
-    colors = plots.algo_colors(list(dict.fromkeys(r["algo"] for r in s["returns"])))
-    for env in envs:
-        data: dict = {}
-        for r in s["returns"]:
-            if r["env"] == env:
-                data.setdefault(r["algo"], {}).setdefault(r["seed"], []).append((r["env_steps"], r["wall_s"], r["return"]))
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
-        walls = []
-        for algo, by_seed in data.items():
-            curves = [np.array(sorted(v)) for _, v in sorted(by_seed.items())]
-            n = min(len(c) for c in curves)
-            steps, wall = curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], axis=0)
-            m, lo, hi = common.boot_band(np.stack([c[:n, 2] for c in curves]))
-            walls.append(wall[-1])
-            for ax, x in ((axes[0], steps), (axes[1], wall)):
-                ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{NAMES.get(algo, algo)} ({len(curves)} seeds)")
-                ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.18, linewidth=0)
-        thr = benchmark.threshold(env)
-        for ax in axes:
-            if thr is not None:
-                ax.axhline(thr, color="black", linestyle="--", linewidth=0.9, alpha=0.6, label=f"solved threshold {thr:g}")
-            ax.grid(alpha=0.3)
-        axes[0].set_xlabel("env steps per seed")
-        axes[0].xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
-        log = min(walls) > 0 and max(walls) / min(walls) > 8
-        if log:
-            axes[1].set_xscale("log")
-        axes[1].set_xlabel("wall-clock seconds since training began (compilation excluded)" + (", log scale" if log else ""))
-        axes[0].set_ylabel("greedy evaluation return")
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=(len(labels) + 1) // 2 if len(labels) > 5 else len(labels),
-                   fontsize=9, frameon=False)
-        fig.suptitle(f"{env}: mean over seeds, 95% percentile-bootstrap band over seeds", fontsize=11)
-        fig.tight_layout(rect=(0, 0.12, 1, 1))
-        common.save(fig, out / f"curves_{env}.png")
+    for env in dict.fromkeys(r["env"] for r in s["returns"]):
+        path = plots.benchmark_curves(s["returns"], env, out / f"curves_{env}.png", benchmark.threshold(env), labels=NAMES)
+        common.shrink_png(path)
+        print(f"wrote {path}")
 
 
 def aggregate_figures(bench: Path, out: Path, s: dict) -> tuple[dict, dict]:
