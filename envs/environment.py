@@ -78,13 +78,24 @@ class Environment:
         """Step, apply the time limit, and auto-reset in the same step when the episode ended."""
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
-        obs_step, state_step, reward, terminated, info = self.step_env(key_step, state, action, params)
-        truncated = state_step.time >= params.max_steps_in_episode
+        obs_step, state_step, reward, terminated, truncated, info = self._step_in_episode(key_step, state, action, params)
         done = jnp.logical_or(terminated, truncated)
         obs_reset, state_reset = self.reset_env(key_reset, params)
         state = jax.tree.map(lambda r, s: jnp.where(done, r, s), state_reset, state_step)
         obs = jnp.where(done, obs_reset, obs_step)
         info = dict(info, final_obs=obs_step)
+        return obs, state, reward, terminated, truncated, info
+
+    def step_no_reset(self, key: jax.Array, state: Any, action: jax.Array, params: EnvParams | None = None):
+        """`step` without the auto-reset: the same transition for the same key, time limit included,
+        but the state an episode ended in is returned as it is. For evaluation, which only follows
+        each env's first episode; an env whose dynamics draw no randomness then costs no PRNG work."""
+        params = self.default_params if params is None else params
+        return self._step_in_episode(jax.random.split(key)[0], state, action, params)
+
+    def _step_in_episode(self, key_step: jax.Array, state: Any, action: jax.Array, params: EnvParams):
+        obs, state, reward, terminated, info = self.step_env(key_step, state, action, params)
+        truncated = state.time >= params.max_steps_in_episode
         return obs, state, reward.astype(jnp.float32), terminated, truncated, info
 
     @property

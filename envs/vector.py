@@ -42,6 +42,11 @@ class JaxVecEnv:
         keys = jax.random.split(key, self.num_envs)
         return jax.vmap(self.env.step, in_axes=(0, 0, 0, None))(keys, state, action, self.params)
 
+    def step_no_reset(self, key: jax.Array, state: Any, action: jax.Array):
+        """`Environment.step_no_reset` of every copy, with the keys `step` would give them."""
+        keys = jax.random.split(key, self.num_envs)
+        return jax.vmap(self.env.step_no_reset, in_axes=(0, 0, 0, None))(keys, state, action, self.params)
+
 
 def vectorize(env, params: EnvParams, num_envs: int):
     """A ``VecEnv`` of ``num_envs`` copies of ``env``: vmapped for JAX ports, a host vector env otherwise."""

@@ -29,47 +29,62 @@ def evaluate(
     """Undiscounted return of the first episode of each of ``num_episodes`` fresh env copies ``[E]``.
 
     ``act(agent_state, obs) -> action`` is the algorithm's greedy policy (with its frozen
-    normalisation statistics). Pure and jittable for JAX envs (a ``lax.scan`` of ``max_steps``);
-    a host loop for gymnasium envs. ``max_steps`` defaults to the env's time limit, or to
+    normalisation statistics). ``max_steps`` defaults to the env's time limit, or to
     ``UNLIMITED_EVAL_STEPS`` for an env without one (CliffWalking); an episode still running
     after ``max_steps`` counts the return it collected so far.
+
+    For JAX envs it is pure and jittable: a ``lax.while_loop`` that stops once every episode has
+    ended, stepping with `Environment.step_no_reset` (only first episodes count, so nothing is
+    reset, and an env whose episode ended is held where it stopped). For gymnasium envs it is a
+    host loop over the auto-resetting vector env.
     """
-    venv = EpisodeStatistics(vectorize(env, env_params, num_episodes))
     if max_steps is None:
         limit = int(env_params.max_steps_in_episode)
         max_steps = limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
     max_steps = int(max_steps)
     key_reset, key_steps = jax.random.split(key)
+    keys = jax.random.split(key_steps, max_steps)
+    venv = vectorize(env, env_params, num_episodes)
+    if not venv.is_jax:
+        return _evaluate_host(act, agent_state, EpisodeStatistics(venv), key_reset, keys)
+
     obs, state = venv.reset(key_reset)
+
+    def running(carry) -> jax.Array:
+        t, _, _, _, finished = carry
+        return (t < max_steps) & ~finished.all()
+
+    def step(carry):
+        t, obs, state, returns, finished = carry
+        action = env_action(act(agent_state, obs), venv.action_space)
+        next_obs, next_state, reward, terminated, truncated, _ = venv.step_no_reset(keys[t], state, action)
+        hold = lambda old, new: jnp.where(finished.reshape(finished.shape + (1,) * (new.ndim - 1)), old, new)  # noqa: E731
+        return (
+            t + 1,
+            hold(obs, next_obs),
+            jax.tree.map(hold, state, next_state),
+            jnp.where(finished, returns, returns + reward),
+            finished | terminated | truncated,
+        )
+
     returns = jnp.zeros((num_episodes,), jnp.float32)
     finished = jnp.zeros((num_episodes,), bool)
+    return jax.lax.while_loop(running, step, (jnp.zeros((), jnp.int32), obs, state, returns, finished))[3]
 
-    def step(carry, k):
-        obs, state, returns, finished = carry
-        action = env_action(act(agent_state, obs), venv.action_space)
-        obs, state, _, _, _, info = venv.step(k, state, action)
-        newly = info["episode_done"] & ~finished
-        returns = jnp.where(newly, info["episode_return"], returns)
-        return (obs, state, returns, finished | info["episode_done"]), None
 
-    keys = jax.random.split(key_steps, max_steps)
-    carry = (obs, state, returns, finished)
-    if venv.is_jax:
-        carry, _ = jax.lax.scan(step, carry, keys)
-        return _returns(carry)
+def _evaluate_host(act, agent_state, venv, key_reset, keys) -> jax.Array:
+    """`evaluate` on a gymnasium vector env: a Python loop, the policy jitted, stopping early."""
+    obs, state = venv.reset(key_reset)
+    returns = jnp.zeros((venv.num_envs,), jnp.float32)
+    finished = jnp.zeros((venv.num_envs,), bool)
     act_jit = jax.jit(act)
     for k in keys:
-        obs, state, returns, finished = carry
         action = np.asarray(env_action(act_jit(agent_state, obs), venv.action_space))
         obs, state, _, _, _, info = venv.step(k, state, action)
         newly = info["episode_done"] & ~finished
-        carry = (obs, state, jnp.where(newly, info["episode_return"], returns), finished | info["episode_done"])
-        if bool(carry[3].all()):
+        returns = jnp.where(newly, info["episode_return"], returns)
+        finished = finished | info["episode_done"]
+        if bool(finished.all()):
             break
-    return _returns(carry)
-
-
-def _returns(carry) -> jax.Array:
-    """Finished episodes give their return; unfinished ones the partial return collected so far."""
-    _, state, returns, finished = carry
+    # unfinished episodes count the partial return collected so far
     return jnp.where(finished, returns, state.episode_return)

@@ -1,0 +1,76 @@
+"""Greedy evaluation (`rl_zoo.core.evaluate`) and the env step it uses (`Environment.step_no_reset`)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import envs
+from envs import EpisodeStatistics, spaces, vectorize
+from rl_zoo.core.evaluate import evaluate
+
+
+def _obs_dependent_policy(env, params):
+    """A fixed, deterministic policy whose actions vary with the observation (varied episodes)."""
+    space = env.action_space(params)
+    obs_dim = int(np.prod(env.observation_space(params).shape)) or 1
+    w = jax.random.normal(jax.random.key(1), (obs_dim, 1))
+
+    def act(_, obs):
+        h = jnp.sin(obs.reshape(obs.shape[0], -1).astype(jnp.float32) @ w * 3.0)[:, 0]  # [E] in [-1, 1]
+        if isinstance(space, spaces.Discrete):
+            return jnp.minimum(((h + 1) * 0.5 * space.n).astype(jnp.int32), space.n - 1)
+        return jnp.broadcast_to(h[:, None] * space.high, (obs.shape[0],) + space.shape)
+
+    return act
+
+
+def _first_episode_returns(act, env, params, key, num_episodes, max_steps):
+    """Reference: step the auto-resetting, statistics-keeping vector env and keep each env's first
+    finished episode (the partial return for one still running after ``max_steps``)."""
+    venv = EpisodeStatistics(vectorize(env, params, num_episodes))
+    key_reset, key_steps = jax.random.split(key)
+    obs, state = venv.reset(key_reset)
+    returns = np.zeros(num_episodes, np.float32)
+    finished = np.zeros(num_episodes, bool)
+    for k in jax.random.split(key_steps, max_steps):
+        obs, state, _, _, _, info = venv.step(k, state, act(None, obs))
+        newly = np.asarray(info["episode_done"]) & ~finished
+        returns = np.where(newly, np.asarray(info["episode_return"]), returns)
+        finished |= np.asarray(info["episode_done"])
+    return np.where(finished, returns, np.asarray(state.episode_return))
+
+
+@pytest.mark.parametrize("env_id, max_steps", [("CartPole-v1", None), ("Pendulum-v1", None), ("FrozenLake-v1", None), ("Taxi-v4", 60)])
+def test_evaluate_returns_the_first_episodes_of_the_auto_resetting_env(env_id, max_steps):
+    env, params = envs.make(env_id)
+    act = _obs_dependent_policy(env, params)
+    key = jax.random.key(3)
+    steps = max_steps or int(params.max_steps_in_episode)
+    got = jax.jit(lambda k: evaluate(act, None, env, params, k, 8, max_steps))(key)
+    # the reference runs op by op, evaluate compiled: float sums may differ in the last bit
+    np.testing.assert_allclose(np.asarray(got), _first_episode_returns(act, env, params, key, 8, steps), rtol=1e-6)
+
+
+def test_evaluate_counts_the_partial_return_of_an_episode_cut_by_max_steps():
+    env, params = envs.make("CartPole-v1")
+    push_left = lambda _, obs: jnp.zeros(obs.shape[0], jnp.int32)  # noqa: E731 - falls after ~10 steps
+    np.testing.assert_array_equal(np.asarray(evaluate(push_left, None, env, params, jax.random.key(0), 4, max_steps=5)), 5.0)
+    full = np.asarray(evaluate(push_left, None, env, params, jax.random.key(0), 4))
+    assert np.all((full > 5) & (full < 20))
+
+
+@pytest.mark.parametrize("env_id, overrides", [("CartPole-v1", {}), ("FrozenLake-v1", {})])
+def test_step_no_reset_is_the_transition_step_takes_before_resetting(env_id, overrides):
+    env, params = envs.make(env_id, **overrides)
+    obs, state = env.reset(jax.random.key(0), params)
+    for i in range(40):
+        key = jax.random.key(100 + i)
+        action = jnp.asarray(i % env.num_actions if isinstance(env.action_space(params), spaces.Discrete) else [0.0])
+        obs_r, state_r, reward_r, term_r, trunc_r, info_r = env.step(key, state, action, params)
+        obs_n, state_n, reward_n, term_n, trunc_n, _ = env.step_no_reset(key, state, action, params)
+        np.testing.assert_array_equal(obs_n, info_r["final_obs"])
+        assert (float(reward_n), bool(term_n), bool(trunc_n)) == (float(reward_r), bool(term_r), bool(trunc_r))
+        if not bool(term_r | trunc_r):
+            jax.tree.map(np.testing.assert_array_equal, state_n, state_r)
+        obs, state = obs_r, state_r
