@@ -13,7 +13,7 @@ load on a shared machine. Per update the script records
 * wall seconds (segment time / K) and, apart, the wall seconds of the rollout alone (the same
   policy and env, no learning), so that learning = total - rollout;
 * gradient-type evaluations: PPO ``update_epochs x num_minibatches`` gradients of the joint
-  policy+value loss on minibatches; TRPO (from its ``Metrics``) 1 policy gradient, ``cg_iters + 1``
+  policy+value loss on minibatches; TRPO (from its ``Metrics``) 1 policy gradient, ``cg_iters``
   Fisher-vector products (forward-over-reverse, on the full batch), the line search's forward
   passes, and ``value_iters x value_minibatches`` value-function gradients;
 
@@ -432,7 +432,7 @@ alternate, so both see the same background load on this shared machine. The scri
   search) and the value fit.
 * **gradient-type evaluations per update**. PPO runs `update_epochs × num_minibatches` gradients of
   the joint policy+value loss. TRPO's counts come from its `Metrics`: 1 policy gradient,
-  `cg_iters + 1 = {T[envs_[0]]['fisher_vector_products']}` Fisher-vector products on the full batch, the line search's forward passes,
+  `cg_iters = {T[envs_[0]]['fisher_vector_products']}` Fisher-vector products on the full batch, the line search's forward passes,
   and `value_iters × value_minibatches` value gradients. The configs use different batch sizes, so
   the figure puts everything per env step: the samples that go through a backward pass per env
   step.

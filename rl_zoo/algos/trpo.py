@@ -118,7 +118,7 @@ class PolicyStepInfo(NamedTuple):
     step_norm: jax.Array  # ||s|| of the full step
     cg_iterations: jax.Array  # CG updates actually applied (<= cg_iters)
     grad_evals: jax.Array  # policy-gradient evaluations (1)
-    fvp_evals: jax.Array  # Fisher-vector products computed: cg_iters (CG) + 1 (x^T F x)
+    fvp_evals: jax.Array  # Fisher-vector products computed: cg_iters (x^T F x comes from CG's residual)
     line_search_evals: jax.Array  # candidates evaluated (each: one surrogate and one KL, forward only)
 
 
@@ -177,8 +177,8 @@ def policy_step(
         objective, kl_fn, theta_old, full_step, step_info.expected_improve,
         config.max_kl, config.backtrack_coeff, config.backtrack_iters, config.accept_ratio,
     )
-    # keep the old pytree itself (bit-for-bit) when no step was accepted
-    new_params = jax.tree.map(lambda new, old: jnp.where(ls.accepted, new, old), unravel(theta_new), policy_params)
+    # when nothing is accepted theta_new is theta_old itself, and unravel gives back the same leaves
+    new_params = unravel(theta_new)
     info = PolicyStepInfo(
         surrogate=surr_old,
         kl=ls.kl,
@@ -190,7 +190,7 @@ def policy_step(
         step_norm=jnp.linalg.norm(full_step),
         cg_iterations=step_info.cg_iterations,
         grad_evals=jnp.asarray(1, jnp.int32),
-        fvp_evals=jnp.asarray(config.cg_iters + 1, jnp.int32),
+        fvp_evals=jnp.asarray(config.cg_iters, jnp.int32),
         line_search_evals=jnp.minimum(ls.step_index + 1, config.backtrack_iters).astype(jnp.int32),
     )
     return new_params, info

@@ -75,6 +75,7 @@ class CGInfo(NamedTuple):
 
     iterations: jax.Array  # [] int32, number of CG updates actually applied (<= iters)
     residual_sq: jax.Array  # [] squared norm ||b - A x||^2 of the recursive residual at exit
+    residual: PyTree  # the recursive residual r = b - A x at exit (b's structure)
 
 
 class _CGState(NamedTuple):
@@ -119,7 +120,7 @@ def conjugate_gradient_with_info(
         return _tree_select(ok, new, frozen)
 
     out = jax.lax.fori_loop(0, iters, body, init)
-    return out.x, CGInfo(iterations=out.iterations, residual_sq=out.rdotr)
+    return out.x, CGInfo(iterations=out.iterations, residual_sq=out.rdotr, residual=out.r)
 
 
 def conjugate_gradient(
@@ -238,7 +239,8 @@ def trpo_step(
     Args:
       g: gradient of the surrogate L (to be maximised) at theta_old; a pytree like params.
       fvp: ``v -> F v (+ damping v)``, e.g. from `fisher_vector_product`. The step length uses the
-        same (damped) product, as in the reference implementations.
+        same (damped) product, as in the reference implementations, read off CG's residual
+        ``r = g - F x`` as ``x^T F x = x^T (g - r)`` rather than computed once more.
       max_kl: trust-region radius delta on the mean KL (typically 0.01).
       cg_iters: CG iterations (Python int, typically 10).
       residual_tol: CG stopping threshold on the squared residual.
@@ -248,7 +250,8 @@ def trpo_step(
       `TRPOStepInfo` with ``expected_improve = g^T step``, the value `backtracking_line_search` wants.
     """
     x, cg_info = conjugate_gradient_with_info(fvp, g, cg_iters, residual_tol)
-    xfx = _tree_vdot(x, fvp(x))
+    # CG's recursive residual is r = g - F x, so x^T F x = x^T (g - r) without another product F x.
+    xfx = _tree_vdot(x, jax.tree.map(jnp.subtract, g, cg_info.residual))
     chex.assert_rank(xfx, 0)
     valid = (xfx > 0) & jnp.isfinite(xfx) & _tree_all_finite(x)
     beta = jnp.where(valid, jnp.sqrt(2.0 * max_kl / jnp.where(valid, xfx, 1.0)), 0.0)
