@@ -209,6 +209,19 @@ def test_trpo_step_lands_on_quadratic_trust_region_boundary():
         assert float(kl_fn(new_params)) <= 1.5 * max_kl
 
 
+@pytest.mark.parametrize("cg_iters", [1, 3, 40])
+def test_trpo_step_curvature_from_the_cg_residual_equals_one_more_product(cg_iters):
+    # trpo_step reads x^T F x off CG's residual (r = g - F x) instead of computing F x once more;
+    # that must hold however far CG got, not only once it has converged.
+    params, _, _, kl_fn, objective_fn = _policy_problem(jax.random.PRNGKey(4))
+    g = jax.grad(objective_fn)(params)
+    fvp = tr.fisher_vector_product(kl_fn, params, 0.1)
+    step, info = tr.trpo_step(g, fvp, 0.01, cg_iters=cg_iters)
+    x = jax.tree.map(lambda s: s / info.step_size, step)
+    np.testing.assert_allclose(info.curvature, _vdot(x, fvp(x)), rtol=1e-4)
+    np.testing.assert_allclose(0.5 * _vdot(step, fvp(step)), 0.01, rtol=1e-4)
+
+
 def test_trpo_step_guards_non_positive_curvature():
     g = {"a": jnp.ones(3)}
     step, info = jax.jit(lambda g: tr.trpo_step(g, lambda v: jax.tree.map(jnp.negative, v), 0.01))(g)
