@@ -182,14 +182,6 @@ print(json.dumps(dict(import_s=t_import - t_start, compile_s=t_compile - t_impor
 """
 
 
-def reference_s() -> float:
-    """Seconds of a fixed pure-Python loop, timed in this (parent) process just before each child:
-    a gauge of how fast the shared machine runs at that moment, outside the child's timed window."""
-    t0 = time.perf_counter()
-    sum(i * i for i in range(2_000_000))
-    return time.perf_counter() - t0
-
-
 def speed(repeats: int = 5) -> list[dict]:
     """``repeats`` triples of (cold, cold+write, warm) processes: the machine is shared, so single timings vary."""
     rows = []
@@ -205,15 +197,13 @@ def _speed_pair() -> list[dict]:
         # it (what a first `rl-zoo` run pays); warm: a second process reading that cache
         for label in ("cold", "cold+write", "warm"):
             env = dict(os.environ, **({"RL_ZOO_NO_CACHE": "1"} if label == "cold" else {}))
-            ref = reference_s()
             t0 = time.perf_counter()
             out = subprocess.run([sys.executable, "-c", CHILD, cache, json.dumps(SPEED_CONFIG)], capture_output=True, text=True, check=True, env=env)
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            r.update(cache=label, wall_s=time.perf_counter() - t0, load=os.getloadavg()[0], reference_s=ref)
+            r.update(cache=label, wall_s=time.perf_counter() - t0, load=os.getloadavg()[0])
             rows.append(r)
             print(f"TRPO speed {label}: wall {r['wall_s']:.2f}s (cpu {r['cpu_s']:.2f}s; import {r['import_s']:.2f}, compile {r['compile_s']:.2f}, "
-                  f"run {r['run_s']:.2f}); greedy mean {sum(r['returns']) / 10:.1f}, min {min(r['returns']):.0f}; load {r['load']:.1f}, "
-                  f"reference {ref:.3f}s", flush=True)
+                  f"run {r['run_s']:.2f}); greedy mean {sum(r['returns']) / 10:.1f}, min {min(r['returns']):.0f}; load {r['load']:.1f}", flush=True)
     return rows
 
 
@@ -344,9 +334,9 @@ def notes(raw: dict) -> list[str]:
             f"TRPO speed: {_speed_verdict(raw['speed'])}. A median cold process spends {med['import_s']:.2f} s importing, "
             f"{med['compile_s']:.2f} s tracing and compiling, {med['run_s']:.2f} s running and the rest ({med['wall_s'] - med['import_s'] - med['compile_s'] - med['run_s']:.2f} s) "
             f"starting and tearing down the interpreter; {med['cpu_s']:.1f} CPU seconds in all (XLA compiles on both cores). "
-            f"The shared machine's speed varies between processes: the fastest cold process took {fast['wall_s']:.2f} s "
-            f"(run {fast['run_s']:.2f} s, reference {fast.get('reference_s', float('nan')):.3f} s), the slowest {slow['wall_s']:.2f} s "
-            f"(run {slow['run_s']:.2f} s, reference {slow.get('reference_s', float('nan')):.3f} s).")
+            f"The same process varies on this shared machine: the fastest cold one took {fast['wall_s']:.2f} s "
+            f"(compile {fast['compile_s']:.2f} s, run {fast['run_s']:.2f} s), the slowest {slow['wall_s']:.2f} s "
+            f"(compile {slow['compile_s']:.2f} s, run {slow['run_s']:.2f} s).")
     costs = {r["name"].split(" ")[0]: r for r in raw["cost"]}
     if "trpo" in costs and "ppo-clip" in costs:
         t, p = costs["trpo"], costs["ppo-clip"]
@@ -404,17 +394,14 @@ def report(raw: dict) -> None:
             "10 greedy evaluation episodes; run = executing it (97 updates, then the evaluation). "
             "cpu = user+system CPU seconds of the process. cold = no persistent compilation cache; cold+write = an empty persistent cache, "
             "which the process fills (serialising every executable); warm = a second process on that cache. "
-            "load = 1-minute load average of the machine (2 cores) when the process ended; "
-            "reference = seconds of a fixed pure-Python loop in the parent just before the process started (how fast the shared "
-            "machine ran then).",
+            "load = 1-minute load average of the machine (2 cores) when the process ended.",
             "",
-            "| cache | wall s | cpu s | import s | compile s | run s | greedy mean | min | load | reference s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| cache | wall s | cpu s | import s | compile s | run s | greedy mean | min | load |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in raw["speed"]:
             lines.append(f"| {r['cache']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['import_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.2f} | "
-                         f"{sum(r['returns']) / len(r['returns']):.1f} | {min(r['returns']):.0f} | {r['load']:.1f} | "
-                         f"{r.get('reference_s', float('nan')):.3f} |")
+                         f"{sum(r['returns']) / len(r['returns']):.1f} | {min(r['returns']):.0f} | {r['load']:.1f} |")
         lines.append("")
         for label in ("cold", "cold+write", "warm"):
             rows = [r for r in raw["speed"] if r["cache"] == label]
