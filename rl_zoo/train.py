@@ -15,6 +15,7 @@ import os
 import resource
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -217,6 +218,7 @@ class _JaxRunner:
 
     def compile(self):
         import jax
+        import jax.numpy as jnp
 
         from rl_zoo.core.evaluate import evaluate
 
@@ -231,6 +233,19 @@ class _JaxRunner:
         def segment(states, k):
             return jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
 
+        def segment_upto(states, k, count):
+            # k scan steps of which the first `count` (traced) update: the run's last segment, of a
+            # different length, reuses this program instead of compiling its own. `count` is the same for every seed, so
+            # under vmap the cond stays a branch (a skipped step costs nothing). `update` is jitted so
+            # that the skip branch's eval_shape reuses its trace.
+            update = jax.jit(agent.update)
+
+            def step(state, i):
+                skip = lambda c: (c, jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(update, c)[1]))  # noqa: E731
+                return jax.lax.cond(i < count, update, skip, state)
+
+            return jax.vmap(lambda s: jax.lax.scan(step, s, jnp.arange(k)))(states)
+
         def eval_all(states, seeds, i):
             def one(state, s):
                 key = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 1), i)
@@ -241,11 +256,15 @@ class _JaxRunner:
         self.seeds_array = distributed.seed_array(self.seed, self.seeds, sharding)
         t0 = time.perf_counter()
         states = jax.jit(init, out_shardings=sharding).lower(self.seeds_array).compile()(self.seeds_array)
-        seg = jax.jit(segment, static_argnums=1, in_shardings=sharding, out_shardings=sharding)
-        self.segment = seg.lower(states, self.k).compile()
-        rest = agent.num_updates - self.k * self.n_segments
-        self.tail = seg.lower(states, rest).compile() if rest > 0 else None
         self.replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+        rest = agent.num_updates - self.k * self.n_segments
+        if rest == 0:
+            seg = jax.jit(segment, static_argnums=1, in_shardings=sharding, out_shardings=sharding).lower(states, self.k).compile()
+            self.plan = [(seg, self.k)] * self.n_segments
+        else:  # one program for the K-update segments and the last one of `rest` updates
+            seg = jax.jit(segment_upto, static_argnums=1, in_shardings=(sharding, self.replicated), out_shardings=sharding)
+            seg = seg.lower(states, max(self.k, rest), _replicated_int(0, self.replicated)).compile()
+            self.plan = [(partial(_call_with, seg, _replicated_int(n, self.replicated)), n) for n in [self.k] * self.n_segments + [rest]]
         index = _replicated_int(0, self.replicated)
         self.eval_all = jax.jit(eval_all, out_shardings=sharding).lower(states, self.seeds_array, index).compile()
         self.compile_s = time.perf_counter() - t0
@@ -255,9 +274,7 @@ class _JaxRunner:
         import jax
 
         states = self.compile()
-        plan = [(self.segment, self.k)] * self.n_segments
-        if self.tail is not None:
-            plan.append((self.tail, self.agent.num_updates - self.k * self.n_segments))
+        plan = self.plan
         steps_per_update = self.agent.env_steps_per_update
         rows: list[dict] = []
         start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0
@@ -304,7 +321,7 @@ class _JaxRunner:
                 new_states, metrics = seg(states)
                 jax.block_until_ready(new_states)
                 train_s += time.perf_counter() - t0
-                metrics = jax.tree.map(distributed.to_host, metrics)
+                metrics = jax.tree.map(lambda x: distributed.to_host(x)[:, :k], metrics)  # [seeds, k] (a shorter segment's steps)
                 _guard_finite(self, metrics, _finite_params(new_states), done_updates, steps_per_update)
                 states = new_states
                 done_updates += k
@@ -320,6 +337,10 @@ class _JaxRunner:
         return _finish(self, rows, returns, train_s, states)
 
 
+def _call_with(compiled, count, states):
+    return compiled(states, count)
+
+
 def _replicated_int(value: int, sharding):
     """A scalar int32 on every device of ``sharding`` (each host supplies its own copy: multi-host safe)."""
     import jax
@@ -331,13 +352,20 @@ def _finite_params(states):
     """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}`` on the host
     (computed on the devices, so that only booleans travel)."""
     import jax
-    import jax.numpy as jnp
 
-    params = getattr(states, "params", states)
-    flags = jax.jit(lambda p: jax.tree.map(
-        lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), p
-    ))(params)
-    return jax.tree.map(distributed.to_host, flags)
+    global _finite_flags
+    if _finite_flags is None:  # one jitted function, so that it compiles once per run, not once per segment
+        import jax.numpy as jnp
+
+        def flags(params):
+            return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
+                                if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), params)
+
+        _finite_flags = jax.jit(flags)
+    return jax.tree.map(distributed.to_host, _finite_flags(getattr(states, "params", states)))
+
+
+_finite_flags = None
 
 
 def _last_returns(rows: list[dict], seeds: int) -> np.ndarray:

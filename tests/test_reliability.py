@@ -234,3 +234,16 @@ def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
         proc.wait()
         data = target.read_bytes()
         assert len(data) == 4_000_000 and data in (b"A" * 4_000_000, b"B" * 4_000_000)
+
+
+@pytest.mark.parametrize("updates, segment_ends", [
+    (11, [2, 4, 6, 8, 11]),  # ~4 evaluations: segments of 2, 2, 2, 2 and a last, longer one of 3
+    (13, [3, 6, 9, 12, 13]),  # segments of 3 and a last, shorter one of 1
+])
+def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends):
+    # the last segment comes from the same compiled program as the others, told how many updates to apply
+    r = train("ppo", "CartPole-v1", total_steps=updates * 256, overrides={"num_envs": 8, "num_steps": 32}, num_evals=4,
+              eval_episodes=1, out=tmp_path / "run", progress=False, log=lambda s: None)
+    steps = sorted({int(row["env_steps"]) for row in runs.read_csv(r.run_dir / "metrics.csv")})
+    assert steps == [0] + [256 * u for u in segment_ends]
+    assert np.all(np.asarray(r.final_state.update_step) == updates)
