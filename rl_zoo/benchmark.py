@@ -39,7 +39,6 @@ import inspect
 import io
 import json
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -706,7 +705,7 @@ def summarize(out: str | os.PathLike) -> dict[str, Any]:
 def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
     """Figures (PNG) and ``report.md`` for the benchmark folder ``out``; the report and its figures go
     to ``path`` (default ``out/report.md``) and its folder."""
-    from rl_zoo import plots, stats
+    from rl_zoo import plots
 
     out = Path(out)
     path = Path(path) if path is not None else out / "report.md"
@@ -846,7 +845,7 @@ class _GridProgress:
 
     def __enter__(self):
         if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.p = Progress(
                 TextColumn("{task.description}"), BarColumn(bar_width=24), TextColumn("{task.percentage:>3.0f}%"),

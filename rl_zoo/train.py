@@ -10,11 +10,11 @@ on the host and the learning step jitted.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import resource
 import time
 from dataclasses import dataclass
+import functools
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -235,9 +235,9 @@ class _JaxRunner:
 
         def segment_upto(states, k, count):
             # k scan steps of which the first `count` (traced) update: the run's last segment, of a
-            # different length, reuses this program instead of compiling its own. `count` is the same for every seed, so
-            # under vmap the cond stays a branch (a skipped step costs nothing). `update` is jitted so
-            # that the skip branch's eval_shape reuses its trace.
+            # different length, reuses this program instead of compiling its own. `count` is the
+            # same for every seed, so under vmap the cond stays a branch (a skipped step costs
+            # nothing). `update` is jitted so that the skip branch's eval_shape reuses its trace.
             update = jax.jit(agent.update)
 
             def step(state, i):
@@ -264,7 +264,8 @@ class _JaxRunner:
         else:  # one program for the K-update segments and the last one of `rest` updates
             seg = jax.jit(segment_upto, static_argnums=1, in_shardings=(sharding, self.replicated), out_shardings=sharding)
             seg = seg.lower(states, max(self.k, rest), _replicated_int(0, self.replicated)).compile()
-            self.plan = [(partial(_call_with, seg, _replicated_int(n, self.replicated)), n) for n in [self.k] * self.n_segments + [rest]]
+            counts = [self.k] * self.n_segments + [rest]
+            self.plan = [(partial(_apply_count, seg, _replicated_int(n, self.replicated)), n) for n in counts]
         index = _replicated_int(0, self.replicated)
         self.eval_all = jax.jit(eval_all, out_shardings=sharding).lower(states, self.seeds_array, index).compile()
         self.compile_s = time.perf_counter() - t0
@@ -337,8 +338,9 @@ class _JaxRunner:
         return _finish(self, rows, returns, train_s, states)
 
 
-def _call_with(compiled, count, states):
-    return compiled(states, count)
+def _apply_count(compiled_segment, count, states):
+    """Run a `segment_upto` program on ``states``, updating in the first ``count`` of its steps."""
+    return compiled_segment(states, count)
 
 
 def _replicated_int(value: int, sharding):
@@ -353,19 +355,20 @@ def _finite_params(states):
     (computed on the devices, so that only booleans travel)."""
     import jax
 
-    global _finite_flags
-    if _finite_flags is None:  # one jitted function, so that it compiles once per run, not once per segment
-        import jax.numpy as jnp
-
-        def flags(params):
-            return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
-                                if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), params)
-
-        _finite_flags = jax.jit(flags)
-    return jax.tree.map(distributed.to_host, _finite_flags(getattr(states, "params", states)))
+    return jax.tree.map(distributed.to_host, _finite_flags()(getattr(states, "params", states)))
 
 
-_finite_flags = None
+@functools.cache
+def _finite_flags():
+    """The jitted check, built once so that it compiles once per run rather than once per segment."""
+    import jax
+    import jax.numpy as jnp
+
+    def flags(params):
+        return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
+                            if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), params)
+
+    return jax.jit(flags)
 
 
 def _last_returns(rows: list[dict], seeds: int) -> np.ndarray:

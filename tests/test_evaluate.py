@@ -63,14 +63,14 @@ def test_evaluate_counts_the_partial_return_of_an_episode_cut_by_max_steps():
 @pytest.mark.parametrize("env_id, overrides", [("CartPole-v1", {}), ("FrozenLake-v1", {})])
 def test_step_no_reset_is_the_transition_step_takes_before_resetting(env_id, overrides):
     env, params = envs.make(env_id, **overrides)
-    obs, state = env.reset(jax.random.key(0), params)
+    _, state = env.reset(jax.random.key(0), params)
     for i in range(40):
         key = jax.random.key(100 + i)
         action = jnp.asarray(i % env.num_actions if isinstance(env.action_space(params), spaces.Discrete) else [0.0])
-        obs_r, state_r, reward_r, term_r, trunc_r, info_r = env.step(key, state, action, params)
+        _, state_r, reward_r, term_r, trunc_r, info_r = env.step(key, state, action, params)
         obs_n, state_n, reward_n, term_n, trunc_n, _ = env.step_no_reset(key, state, action, params)
         np.testing.assert_array_equal(obs_n, info_r["final_obs"])
         assert (float(reward_n), bool(term_n), bool(trunc_n)) == (float(reward_r), bool(term_r), bool(trunc_r))
         if not bool(term_r | trunc_r):
             jax.tree.map(np.testing.assert_array_equal, state_n, state_r)
-        obs, state = obs_r, state_r
+        state = state_r

@@ -3,7 +3,6 @@ the cost counters, and a small fixed-seed learning test on CartPole-v1."""
 
 from __future__ import annotations
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp

@@ -214,7 +214,7 @@ def write_readme(out: Path, results: dict, rows: list[dict], wall_s: float, mach
     def auc(r):
         return (r["auc_return_mean"], r["auc_return_lo"], r["auc_return_hi"])
 
-    L = [f"# PPO-clip against PPO with the adaptive KL penalty", "",
+    L = ["# PPO-clip against PPO with the adaptive KL penalty", "",
          "<!-- written by experiments/clip_vs_kl/run.py from its run; edit the script, not this file -->", "",
          f"    python experiments/clip_vs_kl/run.py        # {common.fmt_minutes(wall_s)} here; writes clip_vs_kl.png, "
          "summary.csv, run_info.json, this README and finding.md", ""]

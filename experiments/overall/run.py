@@ -421,7 +421,7 @@ def write_readme(out: Path, bench: Path, s: dict, numbers: dict, auc: dict, info
         txt = (f"* **On learning speed, {and_(nm(a) for a in leaders)} lead{'s' if len(leaders) == 1 else ''}, and "
                f"{and_(nm(a) for a in trail)} trail.** The IQM of the area under the curve is "
                + ", ".join(f"{f2(A[a][AUC][0])} for {nm(a)}" for a in leaders)
-               + (f" (overlapping intervals). " if len(leaders) > 1 else ". ")
+               + (" (overlapping intervals). " if len(leaders) > 1 else ". ")
                + and_(f"{nm(a)} ({f2(A[a][AUC][0])})" for a in trail)
                + f" {'has an interval' if len(trail) == 1 else 'have intervals'} entirely below {nm(top)}'s.")
         by_env: dict = {}

@@ -282,7 +282,7 @@ def tabular_text(tab: dict) -> str:
         + (f"{ratio:.1f} times the optimal {optimal:g}%." if ratio > 1.2 else f"close to the optimal {optimal:g}%."))
     # Double Q-learning
     rises = d["max_q_b_peak"] > 0.01
-    sent = (f"* Double Q-learning's bootstrap estimate starts at 0 and "
+    sent = ("* Double Q-learning's bootstrap estimate starts at 0 and "
             + (f"rises to {_n(d['max_q_b_peak'], '+.2f')} (episode {d['max_q_b_peak_episode']})" if rises
                else f"never rises above {_n(d['max_q_b_peak'], '+.3f')}")
             + f"; it is {_n(d['max_q_b_at_300'], '+.2f')} at episode {E}. ")

@@ -23,7 +23,6 @@ and normalises both per 1,000 env steps, since the two configs use different bat
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -409,7 +408,7 @@ def write_readme(out: Path, info: dict, curves: list[dict]) -> None:
     bottom += (" This measurement does not cover large networks on accelerators, where full-batch Fisher-vector products "
                "and the lack of minibatching may weigh differently.")
     compile_s = sum(s["compile_s"] for s in info["summaries"])
-    ppo_c, trpo_c = (P[envs_[0]]["config"], T[envs_[0]]["config"])
+    trpo_c = T[envs_[0]]["config"]
     text = f"""# Is TRPO computationally expensive next to PPO?
 
     {info['command']}        # {info['wall_s'] / 60:.1f} minutes for the run below; writes this README, finding.md, trpo_cost.png, cost.csv, curves.csv, run_info.json

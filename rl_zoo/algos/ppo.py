@@ -21,7 +21,6 @@ comparison with other libraries.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
@@ -30,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from envs import EpisodeStatistics, spaces, vectorize
+from envs import EpisodeStatistics, vectorize
 from rl_zoo.config import check
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs import spaces
-from rl_zoo.core.types import Trajectory, Transition
+from rl_zoo.core.types import Transition
 
 #: ``policy_fn(params, key, obs [B, ...]) -> (action [B, ...], extras)``
 PolicyFn = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, Any]]
