@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from _results import load_results, save_results
 
@@ -300,14 +301,9 @@ def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _median(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2
-
-
 def _speed_verdict(rows: list[dict]) -> str:
     cold = [r for r in rows if r["cache"] == "cold"]
-    wall = _median([r["wall_s"] for r in cold])
+    wall = median([r["wall_s"] for r in cold])
     all_500 = all(min(r["returns"]) >= 500 for r in rows)
     return (f"{'met' if wall <= 6 and all_500 else 'NOT met'} (median cold wall {wall:.2f} s; "
             f"{'every' if all_500 else 'not every'} process's 10 greedy episodes return 500)")
@@ -329,7 +325,7 @@ def notes(raw: dict) -> list[str]:
     if cold:
         fast = min(cold, key=lambda r: r["wall_s"])
         slow = max(cold, key=lambda r: r["wall_s"])
-        med = {k: _median([r[k] for r in cold]) for k in ("wall_s", "import_s", "compile_s", "run_s", "cpu_s")}
+        med = {k: median([r[k] for r in cold]) for k in ("wall_s", "import_s", "compile_s", "run_s", "cpu_s")}
         out.append(
             f"TRPO speed: {_speed_verdict(raw['speed'])}. A median cold process spends {med['import_s']:.2f} s importing, "
             f"{med['compile_s']:.2f} s tracing and compiling, {med['run_s']:.2f} s running and the rest ({med['wall_s'] - med['import_s'] - med['compile_s'] - med['run_s']:.2f} s) "
@@ -406,7 +402,7 @@ def report(raw: dict) -> None:
         for label in ("cold", "cold+write", "warm"):
             rows = [r for r in raw["speed"] if r["cache"] == label]
             if rows:
-                medians = ", ".join(f"{part} median {_median([r[part + '_s'] for r in rows]):.2f} s" for part in ("wall", "compile", "run"))
+                medians = ", ".join(f"{part} median {median([r[part + '_s'] for r in rows]):.2f} s" for part in ("wall", "compile", "run"))
                 walls = [r["wall_s"] for r in rows]
                 lines.append(f"- {label}: {medians} ({len(rows)} processes; wall {min(walls):.2f}-{max(walls):.2f} s)")
         lines += ["", "Target: <= 6 s cold for the whole process (median of the cold processes), return 500: " + _speed_verdict(raw["speed"]) + "."]
