@@ -1,0 +1,156 @@
+"""One progress display for the driver (``rl-zoo train``) and the benchmark grid (``rl-zoo benchmark``).
+
+A :class:`Display` is a rich live area of bars, each ``label  [bar]  done/total steps  pct  elapsed  info``;
+disabled, it draws nothing and hands its lines to ``log``. Two uses build on it:
+
+* :class:`RunProgress`: one bar for one training run (env steps of all seeds, steps/s, latest greedy
+  return), ``update(steps, sps, ret)`` between segments;
+* :class:`GridProgress`: a bar over the whole grid (env steps of every cell to run) and one bar per
+  running cell, ``start`` / ``advance`` / ``finish`` per cell.
+
+    with RunProgress(True, total=100_000, label="ppo CartPole-v1") as bar:
+        bar.update(steps=8192, sps=41_000.0, ret=23.5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class Display:
+    """A rich live display of progress bars, or nothing (lines go to ``log``) when disabled."""
+
+    def __init__(self, enabled: bool, log: Callable[[str], None] = print):
+        self.enabled, self.log = enabled, log
+        self._progress: Any = None
+
+    def __enter__(self) -> "Display":
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(bar_width=28),
+                TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"), TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(), TextColumn("{task.fields[info]}"), transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+            self._progress = None
+        return False
+
+    def add(self, label: str, total: int, info: str = "") -> Any:
+        """A new bar; its id (``None`` when disabled)."""
+        if self._progress is None:
+            return None
+        return self._progress.add_task(label, total=max(int(total), 1), info=info)
+
+    def update(self, bar: Any, completed: float | None = None, info: str | None = None, label: str | None = None) -> None:
+        if self._progress is None or bar is None:
+            return
+        fields: dict[str, Any] = {}
+        if completed is not None:
+            fields["completed"] = completed
+        if info is not None:
+            fields["info"] = info
+        if label is not None:
+            fields["description"] = label
+        self._progress.update(bar, **fields)
+
+    def remove(self, bar: Any) -> None:
+        if self._progress is not None and bar is not None:
+            self._progress.remove_task(bar)
+
+    def print(self, line: str) -> None:
+        """A line above the bars (or through ``log`` when disabled)."""
+        if self._progress is not None:
+            self._progress.console.print(line, highlight=False, markup=False)
+        else:
+            self.log(line)
+
+
+class RunProgress:
+    """The driver's bar: env steps of all seeds, env steps/s, latest mean greedy return."""
+
+    def __init__(self, enabled: bool, total: int, label: str):
+        self.display, self.total, self.label = Display(enabled), total, label
+        self._bar: Any = None
+
+    def __enter__(self) -> "RunProgress":
+        self.display.__enter__()
+        self._bar = self.display.add(self.label, self.total, info="")
+        return self
+
+    def update(self, steps: int, sps: float, ret: float) -> None:
+        self.display.update(self._bar, completed=steps, info=f"{sps:,.0f} steps/s  return {ret:.1f}")
+
+    def __exit__(self, *exc) -> bool:
+        return self.display.__exit__(*exc)
+
+
+@dataclass
+class GridProgress:
+    """The grid's bars: one over every cell to run (``total`` env steps, all seeds), one per running cell.
+
+    ``start(name, label, total, plan)`` when a cell's process starts, ``advance(name, completed, info)``
+    as its metrics come in, ``finish(name, line)`` when it ends (the line is printed above the bars,
+    or logged when the display is off, as is each start).
+    """
+
+    enabled: bool
+    cells: int
+    total: int
+    log: Callable[[str], None] = print
+    display: Display = field(init=False)
+    _grid: Any = field(init=False, default=None)
+    _bars: dict[str, Any] = field(init=False, default_factory=dict)
+    _current: dict[str, int] = field(init=False, default_factory=dict)  # running cell -> env steps done
+    _finished_steps: int = field(init=False, default=0)
+    _started: int = field(init=False, default=0)
+    _finished: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.display = Display(self.enabled, self.log)
+
+    def __enter__(self) -> "GridProgress":
+        self.display.__enter__()
+        self._grid = self.display.add(self._grid_label(), self.total)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return self.display.__exit__(*exc)
+
+    def _grid_label(self) -> str:
+        return f"grid: {self._finished}/{self.cells} cells done"
+
+    def _refresh(self) -> None:
+        self.display.update(self._grid, completed=self._finished_steps + sum(self._current.values()), label=self._grid_label())
+
+    def start(self, name: str, label: str, total: int, plan: str = "") -> None:
+        """Cell ``name`` started: a bar of ``total`` env steps; ``plan`` (e.g. "5 seed(s) x 100,000 env
+        steps") is what the plain log line says about it."""
+        self._started += 1
+        self._current[name] = 0
+        label = f"[{self._started}/{self.cells}] {label}"
+        if self.display.enabled:
+            self._bars[name] = self.display.add(label, total, info="starting / compiling")
+        else:
+            self.log(f"{label}: {plan or f'{total:,} env steps'}")
+
+    def advance(self, name: str, completed: int, info: str = "") -> None:
+        self._current[name] = completed
+        self.display.update(self._bars.get(name), completed=completed, info=info)
+        self._refresh()
+
+    def finish(self, name: str, total: int, line: str) -> None:
+        """The cell ended (done or failed): its ``total`` env steps count as done for the grid bar."""
+        self._finished += 1
+        self._current.pop(name, None)
+        self._finished_steps += total
+        self.display.remove(self._bars.pop(name, None))
+        self._refresh()
+        self.display.print(line)
