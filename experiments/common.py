@@ -1,7 +1,9 @@
-"""Helpers shared by the experiment scripts: confidence bands, figure saving, timing, CSV output.
+"""Helpers shared by the experiments: confidence bands, figure saving, timing, CSV output, training
+sweeps, the number formatters of the READMEs, README templates and the experiments index.
 
-Every script puts ``experiments/`` on ``sys.path`` and imports this module; the statistics come from
-``rl_zoo.stats`` where it has them.
+Each experiment is a package (``experiments/<name>/``: ``compute.py``, ``plots.py``, ``report.py``,
+``run.py``) run as ``python -m experiments.<name>.run``; it imports this module as
+``from experiments import common``. The statistics come from ``rl_zoo.stats`` where it has them.
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def write_index(root: Path | None = None) -> Path:
                 time_here = fmt_minutes(wall)
             else:
                 time_here = "not recorded"
-        rows.append(f"| [{name}]({name}/) | `python experiments/{name}/run.py` | {time_here} | {finding} |")
+        rows.append(f"| [{name}]({name}/) | `python -m experiments.{name}.run` | {time_here} | {finding} |")
     if walls:
         over = [w for w in walls if w[1] > BUDGET_MIN * 60]
         if over:
@@ -266,12 +268,31 @@ def write_index(root: Path | None = None) -> Path:
     return path
 
 
-def write_finding(folder: Path, line: str) -> Path:
-    """``finding.md``: the experiment's finding in one line (for the index)."""
+def write_finding(folder: Path, line: str) -> str:
+    """``finding.md``: the experiment's finding in one line (for the index); returns the line."""
+    from rl_zoo.runs import atomic_write_text
+
     path = Path(folder) / "finding.md"
-    path.write_text(" ".join(line.split()) + "\n")
+    line = " ".join(line.split())
+    atomic_write_text(path, line + "\n")
     print(f"wrote {path}")
-    return path
+    return line
+
+
+def fill_template(template: Path, path: Path, fields: dict) -> Path:
+    """Write ``template`` (markdown with ``{field}`` slots; ``{{``/``}}`` for literal braces) filled in
+    with ``fields`` to ``path``. A slot without a field is an error that names the template."""
+    from rl_zoo.runs import atomic_write_text
+
+    text = Path(template).read_text()
+    try:
+        filled = text.format_map(fields)
+    except KeyError as e:
+        raise KeyError(f"{template}: the template has the slot {e} but the report gives no such field; "
+                       "add it to the report's fields() or remove it from the template") from None
+    atomic_write_text(path, filled)
+    print(f"wrote {path}")
+    return Path(path)
 
 
 def num(x: float, sig: int = 3) -> str:
@@ -283,6 +304,46 @@ def num(x: float, sig: int = 3) -> str:
     if "e" in s:  # tiny values: keep them readable
         s = f"{x:.1e}"
     return s.replace("-", "−")
+
+
+def signed(x: float, spec: str = ".2f") -> str:
+    """``format(x, spec)`` with a true minus (``spec`` "+.1f" adds the sign of positive numbers too)."""
+    return format(x, spec).replace("-", "\u2212")
+
+
+def short_sci(x: float) -> str:
+    """A swept value as the tables show it: 1e-4, 3e-3, 0.1."""
+    if x >= 0.1:
+        return f"{x:g}"
+    m, e = f"{x:.0e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+def sig2(x: float) -> str:
+    """Two significant digits, short scientific below 0.01 (KL values): 2e-6, 1.4e-3, 0.026, 0.56."""
+    if x >= 0.01:
+        return f"{x:.2g}"
+    m, e = f"{x:.1e}".split("e")
+    m = m.rstrip("0").rstrip(".")
+    return f"{m}e{int(e)}"
+
+
+def f2(x: float) -> str:
+    """Two decimals and a true minus, never "−0.00" (normalised scores)."""
+    t = f"{float(x):.2f}"
+    return "0.00" if t == "-0.00" else t.replace("-", "−")
+
+
+def pow2(x: float) -> str:
+    """A power of 2 as a short number: 4, 1/8, 2^-9 (the adaptive-KL beta only takes values 2^k)."""
+    k = int(round(np.log2(x)))
+    return str(2 ** k) if k >= 0 else (f"1/{2 ** -k}" if k > -8 else f"2^{k}")
+
+
+def and_list(items) -> str:
+    """"a", "a and b", "a, b and c"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def pct(x: float) -> str:

@@ -1,0 +1,1 @@
+"""Experiments: questions answered with figures. Each folder runs as ``python -m experiments.<name>.run``."""

@@ -1,0 +1,127 @@
+"""The stability experiment's README.md and finding.md: ``readme_template.md`` filled in with the
+tables and numbers of a run (the interpretation around them is written by hand in the template)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from experiments import common
+from experiments.common import and_list, sig2, short_sci
+from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, Sweep, kl_bins, settings
+
+TEMPLATE = Path(__file__).with_name("readme_template.md")
+FINDING = (
+    "VPG was reliable at learning rates {vpg_reliable} on CartPole; from {vpg_tail} up, its unbounded steps (mean KL "
+    "per update up to {vpg_kl_hi}) made half or more of its seeds collapse after solving. TRPO bounds the KL (runs with "
+    "an update above max_kl: {trpo_over}), but with max_kl {trpo_bad} half or more of its seeds collapsed after solving "
+    "({trpo_bad_counts}). PPO-clip kept a mean final return ≥ 475 over {clip_decades} decades of learning rates "
+    "({clip_good}). Of the runs of any algorithm with a mean KL above {top_bin} per update that solved the task, "
+    "{top_k}/{top_n} collapsed ({seeds} seeds per setting).")
+
+
+def _window(per: list[dict], key: str) -> list[dict]:
+    """The longest run of consecutive settings with ``key`` true."""
+    best, cur = [], []
+    for s in per:
+        cur = cur + [s] if s[key] else []
+        if len(cur) > len(best):
+            best = cur
+    return best
+
+
+def _span(win: list[dict]) -> str:
+    return f"{short_sci(win[0]['value'])}–{short_sci(win[-1]['value'])}" if win else "none of the values"
+
+
+def _half_or_more(s: dict) -> bool:
+    """Half or more of the seeds that solved the task collapsed afterwards."""
+    return s["reached"] > 0 and s["fell"] >= s["reached"] / 2
+
+
+def _tail(per: list[dict]) -> list[dict]:
+    """The largest values of the sweep, at each of which half or more of the seeds that solved it collapsed."""
+    tail = []
+    for s in reversed(per):
+        if not _half_or_more(s):
+            break
+        tail.insert(0, s)
+    return tail
+
+
+def _final_cell(s: dict) -> str:
+    m, lo, hi = s["final"]
+    return f"{m:.0f}" if lo == hi else f"{m:.0f} ({lo:.0f}–{hi:.0f})"
+
+
+def _collapse_cell(s: dict) -> str:
+    if s["reached"] == 0:
+        return "— (none solved)"
+    return f"{s['fell']}/{s['reached']} solved" if s["reached"] < s["n"] else f"{s['fell']}/{s['n']}"
+
+
+def settings_table(S: dict[str, list[dict]], results: dict[str, Sweep]) -> str:
+    rows = []
+    for name, per in S.items():
+        field = "lr" if results[name].field == "learning_rate" else results[name].field
+        rows += [f"| {name} | {field} {short_sci(s['value'])} | {_final_cell(s)} | {s['drop']:.0f} | {sig2(s['kl'])} | "
+                 f"{_collapse_cell(s)} |" for s in per]
+    return "\n".join(rows)
+
+
+def bins_table(bins: dict[str, list[tuple[int, int]]]) -> str:
+    labels = ([f"< {sig2(KL_BINS[0][1])}"] + [f"{sig2(lo)} – {sig2(hi)}" for lo, hi in KL_BINS[1:-1]]
+              + [f"≥ {sig2(KL_BINS[-1][0])}"])
+    return "\n".join(f"| {lab} | " + " | ".join(f"{b[i][0]}/{b[i][1]}" if b[i][1] else "–" for b in bins.values()) + " |"
+                     for i, lab in enumerate(labels))
+
+
+def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> dict:
+    """Every ``{field}`` of the template and of ``FINDING``."""
+    S, bins = settings(results), kl_bins(results)
+    vpg, trpo, clip, ppo_kl = S["VPG"], S["TRPO"], S["PPO-clip"], S["PPO-KL"]
+    cfg = {n: r.config for n, r in results.items()}
+    v, p, k, tr = cfg["VPG"], cfg["PPO-clip"], cfg["PPO-KL"], cfg["TRPO"]
+    n_updates, n_evals = results["VPG"].kl.shape[-1], results["VPG"].returns.shape[-1]
+    tail, bad, good = _tail(vpg), [s for s in trpo if _half_or_more(s)], _window(clip, "good")
+    upper = ppo_kl[1:]  # PPO-KL above its smallest learning rate
+    kl_lo, kl_hi = min(s["kl"] for s in upper), max(s["kl"] for s in upper)
+    target = float(k.kl_target)
+    top = [b[-1] for b in bins.values()]
+    return dict(
+        quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if quick else "",
+        minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
+        machine=info["machine"], algo_seconds=", ".join(f"{n} {s:.0f} s" for n, s in info["seconds"].items()),
+        env=ENV, lrs=", ".join(map(short_sci, LRS)), max_kls=", ".join(map(short_sci, MAX_KLS)), n_values=len(LRS),
+        seeds=seeds, total=f"{v.total_timesteps:,}", batch=v.num_envs * v.num_steps, num_envs=v.num_envs,
+        num_steps=v.num_steps, n_updates=n_updates, gamma=f"{v.gamma:g}",
+        vpg_value_fit=f"{v.value_iters} " + ("full-batch" if v.value_minibatches == 1 else f"{v.value_minibatches}-minibatch"),
+        vpg_lambda=f"{v.gae_lambda:g}", ppo_epochs=p.update_epochs, ppo_minibatches=p.num_minibatches,
+        ppo_lambda=f"{p.gae_lambda:g}", clip_eps=f"{p.clip_eps:g}", kl_target=f"{target:g}", cg_iters=tr.cg_iters,
+        cg_damping=f"{tr.cg_damping:g}", trpo_lambda=f"{tr.gae_lambda:g}", eval_episodes=info.get("eval_episodes", 5),
+        per_eval=n_updates // (n_evals - 1), n_evals=n_evals,
+        n_runs=sum(r.returns.shape[0] * r.returns.shape[1] for r in results.values()),
+        settings_table=settings_table(S, results), bins_table=bins_table(bins),
+        vpg_kl_lo=sig2(min(s["kl"] for s in vpg)), vpg_kl_hi=sig2(max(s["kl"] for s in vpg)),
+        vpg_reliable=_span(_window(vpg, "reliable")), vpg_tail=short_sci(tail[0]["value"]) if tail else "none",
+        trpo_ratio_lo=f"{min(s['kl_ratio_lo'] for s in trpo):.2f}", trpo_ratio_hi=f"{max(s['kl_ratio_hi'] for s in trpo):.2f}",
+        trpo_over=sum(s["over_radius"] for s in trpo), trpo_reliable=and_list([short_sci(s["value"]) for s in trpo if s["reliable"]] or ["none"]),
+        trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
+        trpo_bad_counts=and_list([f"{s['fell']}/{s['reached']}" for s in bad] or ["none"]),
+        clip_good=_span(good), clip_decades=f"{np.log10(good[-1]['value'] / good[0]['value']):.1f}" if good else "0",
+        clip_kl_lo=sig2(min(s["kl"] for s in good)) if good else "–", clip_kl_hi=sig2(max(s["kl"] for s in good)) if good else "–",
+        clip_kl_max_last=sig2(clip[-1]["kl_max"]),
+        kl_upper_from=short_sci(upper[0]["value"]), kl_mean_lo=sig2(kl_lo), kl_mean_hi=sig2(kl_hi),
+        kl_ratio_lo=f"{kl_lo / target:.1f}", kl_ratio_hi=f"{kl_hi / target:.1f}",
+        kl_biggest=f"{max(s['kl_max'] for s in ppo_kl):.2g}",
+        top_bin=sig2(KL_BINS[-1][0]), top_k=sum(c for c, _ in top), top_n=sum(n for _, n in top),
+        top_per_algo=", ".join(f"{name} {b[-1][0]}/{b[-1][1]}" for name, b in bins.items() if b[-1][1]),
+    )
+
+
+def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> str:
+    """Write README.md and finding.md into ``out``; returns the finding."""
+    f = fields(results, info, seeds, quick)
+    common.fill_template(TEMPLATE, out / "README.md", f)
+    return common.write_finding(out, FINDING.format(**f))
