@@ -21,6 +21,7 @@ import numpy as np
 import envs
 from rl_zoo import distributed
 from rl_zoo.algos import ppo
+from rl_zoo.core.types import mean_episode_return
 
 
 def run(seeds: int, steps: int) -> dict:
@@ -34,7 +35,7 @@ def run(seeds: int, steps: int) -> dict:
 
     def run_all(seed_ints):
         _, metrics = jax.vmap(lambda s: train(jax.random.key(s)))(seed_ints)
-        return metrics.episode.episode_return[:, -10:].mean(axis=1)  # [seeds] last updates' training return
+        return mean_episode_return(jax.tree.map(lambda x: x[:, -10:], metrics.episode), axis=1)  # [seeds] last updates' training return
 
     seed_ints = distributed.seed_array(0, seeds, sharding)
     t0 = time.perf_counter()

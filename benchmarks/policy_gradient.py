@@ -107,6 +107,7 @@ def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | Non
     import envs
     from rl_zoo.config import to_dict
     from rl_zoo.core.evaluate import evaluate
+    from rl_zoo.core.types import mean_episode_return
 
     module, config = _config(algo, env_id, overrides or {})
     env, params = envs.make(env_id)
@@ -123,10 +124,9 @@ def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | Non
     # the XLA CPU runtime hung here (all threads idle) for Gaussian policies on Pendulum-v1.
     eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     final = jax.jit(jax.vmap(lambda s, k: evaluate(agent.act, s, env, params, k, EVAL_EPISODES).mean()))(states, eval_keys)
-    curve = np.asarray(metrics.episode.episode_return)  # [seeds, updates] mean return of the episodes ended in each update
-    count = np.asarray(metrics.episode.episodes)  # [seeds, updates] how many ended (0: the mean is 0, not a return)
-    tail = max(1, curve.shape[1] // 20)
-    train_tail = (curve * count)[:, -tail:].sum(1) / np.maximum(count[:, -tail:].sum(1), 1)
+    # [seeds] mean return of the episodes that ended in the last 5% of updates (NaN if none ended)
+    tail = max(1, config.num_updates // 20)
+    train_tail = np.asarray(mean_episode_return(jax.tree.map(lambda x: x[:, -tail:], metrics.episode), axis=1))
     return dict(
         algo=algo, env=env_id, seeds=seeds, env_steps=config.num_updates * config.batch_size,
         config={k: v for k, v in to_dict(config).items() if k in (load_overrides(algo, env_id) | set(overrides or {}))},
@@ -161,6 +161,7 @@ import jax, jax.numpy as jnp
 import envs
 from rl_zoo.algos import trpo
 from rl_zoo.core.evaluate import evaluate
+from rl_zoo.core.types import mean_episode_return
 from rl_zoo.train import enable_compilation_cache
 enable_compilation_cache(sys.argv[1])
 config = trpo.Config(**json.loads(sys.argv[2]))
@@ -169,7 +170,7 @@ agent = trpo.make_agent(config, env, params)
 train = trpo.make_train(config, env, params)
 def run(key):  # train, then 10 greedy episodes: one program, one compilation
     state, metrics = train(key)
-    return evaluate(agent.act, state, env, params, jax.random.fold_in(key, 1), 10), metrics.episode.episode_return
+    return evaluate(agent.act, state, env, params, jax.random.fold_in(key, 1), 10), metrics.episode
 t_import = time.perf_counter()
 key = jax.random.key(0)
 compiled = jax.jit(run).lower(key).compile()
@@ -179,7 +180,7 @@ t_run = time.perf_counter()
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps(dict(import_s=t_import - t_start, compile_s=t_compile - t_import, run_s=t_run - t_compile,
                       cpu_s=usage.ru_utime + usage.ru_stime, returns=[float(r) for r in returns],
-                      train_tail=float(curve[-5:].mean()), updates=int(config.num_updates))))
+                      train_tail=float(mean_episode_return(jax.tree.map(lambda x: x[-5:], curve))), updates=int(config.num_updates))))
 """
 
 

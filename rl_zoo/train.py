@@ -381,6 +381,8 @@ def _guard_finite(runner, metrics, states, done_updates: int, steps_per_update: 
     import jax
 
     for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
+        if getattr(path[0], "name", None) == "episode":  # EpisodeMetrics: NaN means "no episode ended"
+            continue
         x = np.asarray(leaf)
         if not np.issubdtype(x.dtype, np.floating) or np.isfinite(x).all():
             continue

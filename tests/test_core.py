@@ -190,3 +190,21 @@ def test_network_init_vmapped_over_seeds_runs_and_differs():
     params = jax.jit(jax.vmap(lambda k: net.init(k, jnp.zeros(4))))(jax.random.split(jax.random.key(0), 8))
     flat = np.concatenate([np.asarray(leaf).reshape(8, -1) for leaf in jax.tree.leaves(params)], axis=1)
     assert np.isfinite(flat).all() and not np.allclose(flat[0], flat[1])
+
+
+def test_episode_metrics_no_episode_is_nan_not_zero():
+    """An update in which no episode ended has no return (NaN), not a return of 0; averages over updates
+    weight each update by its episode count and leave out the updates that ended none."""
+    from rl_zoo.core.types import EpisodeMetrics, episode_metrics_from, mean_episode_return
+
+    done = jnp.array([[False, True], [False, True]])  # [T, B]: two episodes ended, returns 3 and 5
+    got = episode_metrics_from(done, jnp.array([[9.0, 3.0], [9.0, 5.0]]), jnp.array([[7, 2], [7, 4]]))
+    assert (float(got.episode_return), float(got.episode_length), int(got.episodes)) == (4.0, 3.0, 2)
+    none = episode_metrics_from(jnp.zeros((2, 2), bool), jnp.full((2, 2), 9.0), jnp.full((2, 2), 7))
+    assert int(none.episodes) == 0 and np.isnan(float(none.episode_return)) and np.isnan(float(none.episode_length))
+    # three updates: none ended, one ended with 10, three ended with mean 20 -> (10 + 3 * 20) / 4 = 17.5 (not 70 / 3)
+    per_update = EpisodeMetrics(jnp.array([jnp.nan, 10.0, 20.0]), jnp.array([jnp.nan, 10.0, 20.0]), jnp.array([0, 1, 3]))
+    assert float(mean_episode_return(per_update)) == 17.5
+    assert np.isnan(float(mean_episode_return(jax.tree.map(lambda x: x[:1], per_update))))
+    batched = jax.tree.map(lambda x: jnp.stack([x, x[::-1]]), per_update)  # [seeds, updates]
+    np.testing.assert_array_equal(np.asarray(mean_episode_return(batched, axis=1)), [17.5, 17.5])

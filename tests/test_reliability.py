@@ -247,3 +247,13 @@ def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_e
     steps = sorted({int(row["env_steps"]) for row in runs.read_csv(r.run_dir / "metrics.csv")})
     assert steps == [0] + [256 * u for u in segment_ends]
     assert np.all(np.asarray(r.final_state.update_step) == updates)
+
+
+def test_updates_that_end_no_episode_neither_stop_the_run_nor_read_as_zero(tmp_path):
+    """1 env x 4 steps per update: most CartPole updates end no episode (their episode return is NaN);
+    the NaN guard lets them pass, and train_return is the last finished episode's return, never 0."""
+    result = train("ppo", "CartPole-v1", total_steps=4 * 64, overrides={"num_envs": 1, "num_steps": 4, "num_minibatches": 1},
+                   num_evals=4, eval_episodes=1, out=tmp_path / "r", progress=False, log=lambda s: None)
+    train_returns = [float(r["train_return"]) for r in runs.read_csv(result.run_dir / "metrics.csv")]
+    assert np.isnan(train_returns[0])  # before any update
+    assert all(np.isfinite(x) and x >= 8 for x in train_returns[1:])  # a CartPole episode lasts >= 8 steps

@@ -42,20 +42,46 @@ class Agent(NamedTuple):
 
 
 class EpisodeMetrics(NamedTuple):
-    """Returns of the episodes that finished during one update (mean is NaN-free: 0 where none ended)."""
+    """The episodes that finished during one update.
 
-    episode_return: jax.Array  # mean return of finished episodes
-    episode_length: jax.Array  # mean length of finished episodes
-    episodes: jax.Array  # how many finished
+    An update in which no episode ended has no episode return: ``episode_return`` and
+    ``episode_length`` are NaN there (``episodes == 0``), never 0, so that it cannot be mistaken for a
+    return of 0. Average over updates with ``mean_episode_return`` (weighted by ``episodes``, NaN-free
+    where some episode ended), or with NaN-aware reductions.
+    """
+
+    episode_return: jax.Array  # mean return of the episodes that ended (NaN where episodes == 0)
+    episode_length: jax.Array  # mean length of the episodes that ended (NaN where episodes == 0)
+    episodes: jax.Array  # how many ended (int)
+
+
+def episode_metrics_from(done: jax.Array, episode_return: jax.Array, episode_length: jax.Array) -> EpisodeMetrics:
+    """``EpisodeMetrics`` of the episodes flagged in ``done`` (any shape; ``episode_return`` and
+    ``episode_length`` shaped alike, their values ignored where ``done`` is False)."""
+    import jax.numpy as jnp
+
+    n = done.sum()
+    denom = jnp.maximum(n, 1)
+    nan_if_none = lambda total: jnp.where(n > 0, total / denom, jnp.nan)  # noqa: E731
+    return EpisodeMetrics(
+        episode_return=nan_if_none(jnp.where(done, episode_return, 0).sum()),
+        episode_length=nan_if_none(jnp.where(done, episode_length, 0).sum().astype(jnp.float32)),
+        episodes=n,
+    )
 
 
 def episode_metrics(traj: Trajectory) -> EpisodeMetrics:
+    """``EpisodeMetrics`` of the episodes that ended in a time-major trajectory ``[T, B]``."""
+    return episode_metrics_from(traj.episode_done, traj.episode_return, traj.episode_length)
+
+
+def mean_episode_return(episode: EpisodeMetrics, axis=-1) -> jax.Array:
+    """Mean return over every episode that ended in the updates along ``axis``: each update's mean
+    weighted by how many episodes it finished, updates that finished none left out. NaN where no
+    episode ended at all."""
     import jax.numpy as jnp
 
-    n = traj.episode_done.sum()
-    denom = jnp.maximum(n, 1)
-    return EpisodeMetrics(
-        episode_return=(traj.episode_return * traj.episode_done).sum() / denom,
-        episode_length=(traj.episode_length * traj.episode_done).sum() / denom,
-        episodes=n,
-    )
+    n = jnp.asarray(episode.episodes)
+    total = jnp.where(n > 0, episode.episode_return * n, 0).sum(axis=axis)
+    count = n.sum(axis=axis)
+    return jnp.where(count > 0, total / jnp.maximum(count, 1), jnp.nan)
