@@ -346,6 +346,14 @@ def and_list(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def config_field(config: str, field: str) -> str:
+    """A field of a config as ``run_info.json`` records it (``str(config)``), "?" if it is not there."""
+    import re
+
+    m = re.search(rf"\b{field}=([^,)]+)", config)
+    return m.group(1) if m else "?"
+
+
 def pct(x: float) -> str:
     return f"{100 * float(x):.0f}%"
 

@@ -1,0 +1,90 @@
+"""The clip-vs-KL README.md and finding.md: ``readme_template.md`` filled in with the table and the
+numbers of a run's summary rows (``summary.csv`` / ``run_info.json``); the interpretation around
+them is written by hand in the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments import common
+from experiments.common import num, pct, pow2
+
+TEMPLATE = Path(__file__).with_name("readme_template.md")
+FINDING = (
+    "With identical configs, PPO-clip and PPO adaptive-KL end with the same return on CartPole and Pendulum ({seeds} "
+    "seeds). The adaptive penalty holds the KL near its target on Pendulum (median {Pendulum_kl_median} vs d_targ "
+    "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
+    "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "
+    "the learning rate anneals.")
+
+
+def config_note(cfg) -> str:
+    batch = cfg.num_envs * cfg.num_steps
+    mb = "1 minibatch (the whole batch)" if cfg.num_minibatches == 1 else f"{cfg.num_minibatches} minibatches"
+    extras = [f"lr {cfg.learning_rate:g}"]
+    norm = [w for w, on in (("observation", cfg.normalize_obs), ("reward", cfg.normalize_reward)) if on]
+    if norm:
+        extras.append(" and ".join(norm) + " normalisation")
+    return (f"{cfg.num_envs}×{cfg.num_steps} = {batch} steps per batch, {cfg.update_epochs} epochs over {mb}, "
+            + ", ".join(extras))
+
+
+def shape(cfg) -> str:
+    return f"{cfg.update_epochs} epochs × {cfg.num_minibatches} minibatch{'es' if cfg.num_minibatches > 1 else ''}"
+
+
+def table(rows: list[dict]) -> str:
+    return "\n".join(
+        f"| {r['env']} | {'PPO-clip' if r['loss'] == 'clip' else 'PPO-KL'} | "
+        f"{common.ci_text(r['final_return_mean'], r['final_return_lo'], r['final_return_hi'])} | "
+        f"{common.ci_text(r['auc_return_mean'], r['auc_return_lo'], r['auc_return_hi'])} | {num(r['kl_median'])} | "
+        f"{num(r['kl_p90'], 2)} | {num(r['kl_max'], 2)} | {pct(r['frac_updates_kl_above_1_5_target'])} | "
+        f"{pct(r['frac_updates_kl_below_target_over_1_5'])} |"
+        for env in dict.fromkeys(r["env"] for r in rows) for loss in ("clip", "kl")
+        for r in rows if r["env"] == env and r["loss"] == loss)
+
+
+def variant_fields(r: dict, target: float) -> dict:
+    """The numbers the template quotes of one (env, variant) summary row, formatted."""
+    reach = r["steps_mean_stays_above_threshold"]
+    return dict(
+        final=num(r["final_return_mean"]), auc=num(r["auc_return_mean"]),
+        reach="none (it ends below)" if reach is None else f"{reach / 1000:.0f}k steps",
+        kl_median=num(r["kl_median"]), kl_p90=num(r["kl_p90"], 2), kl_max=num(r["kl_max"], 2),
+        kl_p90_ratio=f"{r['kl_p90'] / target:.0f}", kl_max_ratio=f"{r['kl_max'] / target:.0f}",
+        kl_max_step=f"{r['kl_max_env_step'] / 1000:.0f}k", kl_in_band=pct(r["frac_updates_kl_in_band"]),
+        kl_first=num(r["kl_median_first_tenth"], 2), kl_last=num(r["kl_median_last_tenth"], 2),
+        kl_low_last=pct(r["frac_updates_kl_below_target_over_1_5_last_tenth"]),
+        beta_p10=pow2(r["beta_p10_first_90pct"]), beta_p90=pow2(r["beta_p90_first_90pct"]),
+        beta_peak=num(r["beta_mean_peak"], 2), beta_body=pow2(r["beta_median_first_90pct"]),
+        beta_final=num(r["beta_final_median"], 2))
+
+
+def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) -> dict:
+    """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
+    first = next(iter(cfgs.values()))
+    target = first.kl_target
+    f = dict(quick_note="\n**Smoke run (`--quick`): budgets cut tenfold, 2 seeds. Not a result.**\n" if info.get("quick") else "",
+             minutes=f"{info['wall_s'] / 60:.1f}", run_line=common.run_line(info["wall_s"], info["machine"]),
+             seeds=seeds, n_points=n_points, clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
+             beta0=f"{first.kl_beta_init:g}", table=table(rows),
+             anneal_note=(" In both configs the learning rate is annealed linearly to 0."
+                          if all(c.anneal_lr for c in cfgs.values()) else ""))
+    for env_id, cfg in cfgs.items():
+        short = env_id.split("-")[0]
+        f.update({f"{short}_total": f"{cfg.total_timesteps:,}", f"{short}_config": config_note(cfg),
+                  f"{short}_shape": shape(cfg)})
+        for r in (r for r in rows if r["env"] == env_id):
+            f[f"{short}_threshold"] = num(r["threshold"])
+            v = variant_fields(r, target)
+            f.update({f"{short}_{r['loss']}_{k}": x for k, x in v.items()})
+            if r["loss"] == "kl":  # the KL and beta of the adaptive-KL variant without the "kl_" prefix
+                f.update({f"{short}_{k}": x for k, x in v.items()})
+    return f
+
+
+def write(out: Path, rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) -> str:
+    """Write README.md and finding.md into ``out``; returns the finding."""
+    f = fields(rows, cfgs, seeds, n_points, info)
+    common.fill_template(TEMPLATE, out / "README.md", f)
+    return common.write_finding(out, FINDING.format(**f))
