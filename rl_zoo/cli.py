@@ -5,6 +5,7 @@
     rl-zoo algos
     rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 10 [--out DIR]
     rl-zoo plot DIR [-o FILE]
+    rl-zoo enjoy RUN_DIR [--checkpoint FILE] [--episodes N] [--record OUT.gif|OUT.mp4]
 """
 
 from __future__ import annotations
@@ -84,7 +85,40 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
 
     sub.add_parser("algos", help="list the algorithms")
     _add_benchmark_parsers(sub)
+    _add_enjoy_parser(sub)
     return parser
+
+
+def _add_enjoy_parser(sub) -> None:
+    """``rl-zoo enjoy`` (rl_zoo/enjoy.py)."""
+    p = sub.add_parser(
+        "enjoy", help="play a trained run's greedy policy, print each return, optionally record a GIF or MP4",
+        description="Load RUN_DIR's latest checkpoint (or --checkpoint), play the greedy policy (observation "
+        "normalisation from training applied) for --episodes episodes and print each return. --record writes them "
+        "all to one .gif or .mp4 (JAX ports are drawn by gymnasium's own renderer from the port's states; adapter "
+        "envs draw themselves). Drawing needs pygame and mp4 needs imageio-ffmpeg: pip install -e \".[video]\".",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by rl-zoo train")
+    p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint file (default: the run's latest)")
+    p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
+    p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file")
+    p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
+    p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays (default its first)")
+    p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
+    p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels")
+
+
+def _enjoy_main(args) -> int:
+    from envs.render import RenderError
+    from rl_zoo.enjoy import enjoy
+
+    try:
+        enjoy(args.run_dir, checkpoint=args.checkpoint, episodes=args.episodes, record=args.record, seed=args.seed,
+              frame_skip=args.frame_skip, width=args.width, policy_seed=args.policy_seed)
+    except (RenderError, ImportError) as e:
+        print(f"rl-zoo: error: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _add_benchmark_parsers(sub) -> None:
@@ -221,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("benchmark", "plot"):
             return _benchmark_main(args, argv)
+        if args.command == "enjoy":
+            return _enjoy_main(args)
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2

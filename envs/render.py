@@ -1,0 +1,159 @@
+"""Pictures of the environments, drawn by gymnasium's own renderer.
+
+The JAX ports have no drawing code of their own. ``PortRenderer`` keeps one gymnasium env made with
+``render_mode="rgb_array"`` beside the port, copies the port's state into it (``unwrapped.state``
+for classic control, ``unwrapped.s`` and ``lastaction`` for toy text, ``last_u`` for Pendulum's
+torque arrow) and calls gymnasium's ``render()``: every frame is gymnasium's picture of exactly
+the state the port reached, and nothing is re-drawn here. Adapter envs are gymnasium envs already;
+``make_rgb_env`` makes one that renders (the episode then runs in gymnasium itself).
+
+Drawing needs pygame (``pip install -e ".[video]"``, or ``pip install "gymnasium[classic-control]"``);
+without it, or for an env that has no ``rgb_array`` mode, ``RenderError`` says what is missing and
+how to install it.
+
+    renderer = PortRenderer(env, env_params)
+    frame = renderer.frame(state, action)      # uint8 [H, W, 3]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+#: how to install what drawing needs
+INSTALL_HINT = 'pip install -e ".[video]" (or pip install "gymnasium[classic-control]", which brings pygame)'
+
+
+class RenderError(RuntimeError):
+    """The env cannot be drawn here; the message names what is missing and how to install it."""
+
+
+@dataclass(frozen=True)
+class _Sync:
+    """How one port maps onto gymnasium: its id, the ``gymnasium.make`` arguments that change the
+    picture, and the copy of a port state (and the action that led to it) into ``env.unwrapped``."""
+
+    gym_id: str
+    make_kwargs: Callable[[Any], dict]
+    copy: Callable[[Any, Any, Any], None]  # (unwrapped, port_state, action or None)
+
+
+def _no_kwargs(env) -> dict:
+    return {}
+
+
+def _physics(*fields: str, torque: bool = False):
+    """Classic control: ``unwrapped.state`` = the named fields of the port state (float64, as gymnasium
+    keeps it); for Pendulum also ``last_u``, the torque arrow."""
+
+    def copy(u, state, action):
+        u.state = np.array([float(np.asarray(getattr(state, f))) for f in fields], np.float64)
+        if torque:
+            u.last_u = None if action is None else float(np.clip(np.asarray(action, np.float64).ravel()[0], -u.max_torque, u.max_torque))
+        if hasattr(u, "steps_beyond_terminated"):
+            u.steps_beyond_terminated = None
+
+    return copy
+
+
+def _grid(u, state, action) -> None:
+    """Toy text: the cell index and the last action (FrozenLake and Taxi draw its direction)."""
+    u.s = int(np.asarray(state.s))
+    u.lastaction = None if action is None else int(np.asarray(action))
+
+
+_SYNCS: dict[str, _Sync] = {
+    "CartPole": _Sync("CartPole-v1", _no_kwargs, _physics("x", "x_dot", "theta", "theta_dot")),
+    "Acrobot": _Sync("Acrobot-v1", _no_kwargs, _physics("theta1", "theta2", "dtheta1", "dtheta2")),
+    "MountainCar": _Sync("MountainCar-v0", _no_kwargs, _physics("position", "velocity")),
+    "ContinuousMountainCar": _Sync("MountainCarContinuous-v0", _no_kwargs, _physics("position", "velocity")),
+    "Pendulum": _Sync("Pendulum-v1", _no_kwargs, _physics("theta", "theta_dot", torque=True)),
+    "FrozenLake": _Sync("FrozenLake-v1", lambda env: {"desc": ["".join(r) for r in env.desc]}, _grid),
+    "CliffWalking": _Sync("CliffWalking-v1", _no_kwargs, _grid),
+    "Taxi": _Sync("Taxi-v4", _no_kwargs, _grid),
+}
+
+
+def can_render_port(env) -> bool:
+    """Whether ``PortRenderer`` knows how to draw this JAX port."""
+    return type(env).__name__ in _SYNCS
+
+
+def _quiet_pygame() -> None:
+    """Off-screen drawing needs no sound and, without a display, no window system: tell SDL so (unless
+    the user chose otherwise), which also keeps pygame's banner and SDL's probing messages off the
+    terminal."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+def make_rgb_env(env_id: str, max_episode_steps: int | None = None, **make_kwargs):
+    """``gymnasium.make(env_id, render_mode="rgb_array")``, with a missing dependency or an env that
+    cannot draw itself turned into a ``RenderError`` that says what to install."""
+    import gymnasium
+
+    _quiet_pygame()
+
+    try:
+        env = gymnasium.make(env_id, render_mode="rgb_array", max_episode_steps=max_episode_steps, **make_kwargs)
+    except gymnasium.error.DependencyNotInstalled as e:
+        raise RenderError(f"{env_id} cannot be made for drawing: {e}. Install it: {INSTALL_HINT}.") from e
+    except (TypeError, ValueError, gymnasium.error.Error) as e:
+        raise RenderError(f"{env_id} cannot draw itself (gymnasium.make(render_mode='rgb_array') failed: {e}).") from e
+    if "rgb_array" not in env.metadata.get("render_modes", []):
+        env.close()
+        raise RenderError(f"{env_id} has no rgb_array render mode (its modes: {env.metadata.get('render_modes', [])}), so it cannot be recorded.")
+    return env
+
+
+def render(gym_env) -> np.ndarray:
+    """One frame ``uint8 [H, W, 3]`` from a gymnasium env in ``rgb_array`` mode; a missing pygame (or
+    another drawing library) becomes a ``RenderError`` naming it and how to install it."""
+    import gymnasium
+
+    try:
+        frame = gym_env.render()
+    except gymnasium.error.DependencyNotInstalled as e:
+        raise RenderError(f"drawing {gym_env.spec.id if gym_env.spec else gym_env} needs a library that is not installed: {e}. "
+                          f"Install it: {INSTALL_HINT}.") from e
+    if frame is None:
+        raise RenderError(f"{gym_env} returned no frame from render(); it was not made with render_mode='rgb_array'.")
+    return np.asarray(frame, np.uint8)
+
+
+def fps(gym_env, default: int = 30) -> int:
+    """The frame rate gymnasium plays this env at (``metadata["render_fps"]``)."""
+    return int(gym_env.metadata.get("render_fps") or default)
+
+
+class PortRenderer:
+    """Draws states of a JAX port with gymnasium's renderer (see the module docstring)."""
+
+    def __init__(self, env, env_params=None):
+        sync = _SYNCS.get(type(env).__name__)
+        if sync is None:
+            raise RenderError(f"no renderer for the JAX port {type(env).__name__}; known: {', '.join(sorted(_SYNCS))}")
+        self._sync = sync
+        self.gym_env = make_rgb_env(sync.gym_id, **sync.make_kwargs(env))
+        self.gym_env.reset(seed=0)  # gymnasium refuses to render before the first reset
+        render(self.gym_env)  # fails here, before any episode is played, if pygame is missing
+        self.fps = fps(self.gym_env)
+
+    def frame(self, state, action=None) -> np.ndarray:
+        """The picture of one (unbatched) port state; ``action`` is the one that led to it, if any."""
+        self._sync.copy(self.gym_env.unwrapped, state, action)
+        return render(self.gym_env)
+
+    def close(self) -> None:
+        self.gym_env.close()
+
+    def __enter__(self) -> "PortRenderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

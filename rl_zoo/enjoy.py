@@ -1,0 +1,255 @@
+"""``rl-zoo enjoy RUN_DIR``: play a trained run's greedy policy, print each return, optionally record it.
+
+    rl-zoo enjoy runs/ppo-CartPole-v1-<time> --episodes 3 --record cartpole.gif
+
+Episodes run where the run trained. On a JAX port, one jitted ``lax.scan`` plays the whole episode
+(``Environment.step_no_reset``, as the driver's evaluation steps) and keeps every state; the frames are
+then drawn by gymnasium's own renderer from those states (``envs.render.PortRenderer`` copies each
+port state into a gymnasium env and calls its ``render()``). On an adapter env the episode runs in a
+gymnasium env made with ``render_mode="rgb_array"``, which draws itself.
+
+A recording (``.gif`` through Pillow, ``.mp4`` through imageio-ffmpeg) is written to a temporary file
+beside the target and renamed over it, so an interrupted or failed recording leaves nothing half
+written. Everything that can be checked before playing is: the output's folder and suffix, the video
+writer, and whether the env can be drawn.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: video formats ``--record`` writes, and what each needs
+VIDEO_SUFFIXES = {".gif": "Pillow (installed with imageio)", ".mp4": "imageio-ffmpeg"}
+VIDEO_INSTALL_HINT = 'pip install -e ".[video]"'
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One greedy episode: its undiscounted return, its length, whether the time cap (not the env)
+    ended it, and its frames (``uint8 [H, W, 3]`` each; empty unless recorded)."""
+
+    episode_return: float
+    length: int
+    cut: bool = False
+    frames: list = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """How frames become a video file: every ``frame_skip``-th frame is kept (played at ``fps /
+    frame_skip``, so the clip still runs in real time), scaled to ``width`` pixels wide (``None``: as drawn)."""
+
+    path: Path
+    frame_skip: int = 1
+    width: int | None = None
+
+
+def max_episode_steps(env_params) -> int:
+    """The episode cap: the env's time limit, or the driver evaluation's cap for an env without one."""
+    from rl_zoo.core.evaluate import MAX_EVAL_STEPS, UNLIMITED_EVAL_STEPS
+
+    limit = int(env_params.max_steps_in_episode)
+    return limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
+
+
+# --- playing ---------------------------------------------------------------------------------------
+def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
+    """A jitted ``(agent_state, key) -> (first env state, states [T], actions [T], rewards [T], live [T])``:
+    one episode of ``steps`` scan steps; ``live[t]`` is false once the episode has ended."""
+
+    def run(agent_state, key):
+        key_reset, key_steps = jax.random.split(key)
+        obs, env_state = env.reset(key_reset, env_params)
+
+        def step(carry, k):
+            obs, env_state, ended = carry
+            action = greedy(agent_state, obs)
+            obs, env_state, reward, terminated, truncated, _ = env.step_no_reset(k, env_state, action, env_params)
+            return (obs, env_state, ended | terminated | truncated), (env_state, action, reward, ~ended)
+
+        carry = (obs, env_state, jnp.zeros((), bool))
+        (_, _, ended), (states, actions, rewards, live) = jax.lax.scan(step, carry, jax.random.split(key_steps, steps))
+        return env_state, states, actions, rewards, live, ended
+
+    return jax.jit(run)
+
+
+def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=None) -> list[Episode]:
+    """Greedy episodes on a JAX port, one per key; frames drawn by ``renderer`` (a
+    ``envs.render.PortRenderer``) when given."""
+    steps = max_episode_steps(env_params)
+    run = _port_episode_fn(greedy, env, env_params, steps)
+    episodes = []
+    for key in keys:
+        first, states, actions, rewards, live, ended = jax.device_get(run(agent_state, key))
+        length = int(live.sum())
+        frames = []
+        if renderer is not None:
+            frames.append(renderer.frame(first))
+            for t in range(length):
+                frames.append(renderer.frame(jax.tree.map(lambda x: x[t], states), actions[t]))
+        episodes.append(Episode(float(np.sum(rewards * live)), length, not bool(ended), frames))
+    return episodes
+
+
+def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: bool) -> list[Episode]:
+    """Greedy episodes on a gymnasium env (the adapter's backend), one per seed, drawn by gymnasium
+    itself when ``record`` (``render_mode="rgb_array"``)."""
+    import gymnasium
+
+    from envs import render
+
+    steps = max_episode_steps(env_params)
+    env = render.make_rgb_env(env_id, max_episode_steps=steps) if record else gymnasium.make(env_id, max_episode_steps=steps)
+    episodes = []
+    try:
+        for seed in seeds:
+            obs, _ = env.reset(seed=int(seed))
+            frames = [render.render(env)] if record else []
+            total, length, done = 0.0, 0, False
+            while not done and length < steps:
+                action = np.asarray(policy(np.asarray(obs)))
+                obs, reward, terminated, truncated, _ = env.step(action.item() if action.ndim == 0 else action)
+                total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
+                if record:
+                    frames.append(render.render(env))
+            episodes.append(Episode(total, length, not done, frames))
+    finally:
+        env.close()
+    return episodes
+
+
+# --- writing ---------------------------------------------------------------------------------------
+def check_video_path(path: str | os.PathLike) -> Path:
+    """Refuse, before anything is played, an output that cannot be written: an unknown suffix, a folder
+    that does not exist, a missing video writer. Returns the path."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise ValueError(f"cannot record to {str(path)!r}: the file must end in {' or '.join(VIDEO_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
+    if path.is_dir():
+        raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
+    missing = [m for m in (["imageio", "PIL"] + (["imageio_ffmpeg"] if suffix == ".mp4" else [])) if not _importable(m)]
+    if missing:
+        raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {', '.join(missing)} is not installed: "
+                          f"{VIDEO_INSTALL_HINT} (or pip install {' '.join('pillow' if m == 'PIL' else m.replace('_', '-') for m in missing)})")
+    return path
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _prepare(frames: list, spec: VideoSpec) -> list[np.ndarray]:
+    """Every ``frame_skip``-th frame, scaled to ``spec.width`` (Pillow, Lanczos), even-sized for mp4."""
+    from PIL import Image
+
+    kept = frames[:: spec.frame_skip]
+    out = []
+    for frame in kept:
+        h, w = frame.shape[:2]
+        width = spec.width or w
+        height = max(2, round(h * width / w))
+        if spec.path.suffix.lower() == ".mp4":  # yuv420p needs even sides
+            width, height = width - width % 2, height - height % 2
+        if (width, height) != (w, h):
+            frame = np.asarray(Image.fromarray(frame).resize((width, height), Image.LANCZOS))
+        out.append(frame)
+    return out
+
+
+def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
+    """Write ``frames`` to ``spec.path`` atomically (a temporary file in the same folder, then a rename)."""
+    import imageio.v3 as iio
+
+    if not frames:
+        raise ValueError("nothing to record: no frames")
+    path = check_video_path(spec.path)
+    frames = _prepare(frames, spec)
+    rate = fps / spec.frame_skip
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".gif":
+            iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=1000.0 / rate, loop=0)
+        else:
+            iio.imwrite(tmp, np.stack(frames), extension=".mp4", plugin="FFMPEG", fps=rate, macro_block_size=1)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a video is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- the command -----------------------------------------------------------------------------------
+def record_episodes(greedy: Callable, agent_state, env, env_params, keys, record: bool):
+    """Play greedy episodes of ``(greedy, agent_state)`` on ``env`` (a JAX port or an adapter env),
+    drawing frames when ``record``: ``(episodes, frames per second)``. Used by ``enjoy`` and by the
+    driver's ``--record-video``."""
+    from envs import render
+
+    if env.backend == "jax":
+        if not record:
+            return play_port(greedy, agent_state, env, env_params, keys), 0
+        with render.PortRenderer(env, env_params) as renderer:
+            return play_port(greedy, agent_state, env, env_params, keys, renderer), renderer.fps
+    act = jax.jit(greedy)
+    seeds = [int(jax.random.randint(k, (), 0, 2**31 - 1)) for k in keys]
+    episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, record)
+    return episodes, _gymnasium_fps(env.id) if record else 0
+
+
+def _gymnasium_fps(env_id: str) -> int:
+    import gymnasium
+
+    from envs import render
+
+    env = gymnasium.make(env_id)
+    try:
+        return render.fps(env)
+    finally:
+        env.close()
+
+
+def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike | None = None, seed: int = 0,
+          frame_skip: int = 1, width: int | None = None, policy_seed: int | None = None,
+          log: Callable[[str], Any] = print) -> list[Episode]:
+    """Play ``episodes`` greedy episodes of a run (``rl_zoo.load``), print each return, and write them
+    all, one after another, to ``record`` (``.gif`` or ``.mp4``) if given. ``seed`` seeds the episodes'
+    initial states; ``policy_seed`` picks which of the run's seeds plays (default its first)."""
+    from envs import render
+    from rl_zoo.policy import load
+
+    if episodes < 1:
+        raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
+    if frame_skip < 1 or (width is not None and width < 2):
+        raise ValueError("--frame-skip must be at least 1 and --width at least 2 pixels")
+    video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
+    policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
+    if video is not None and policy.env.backend == "jax" and not render.can_render_port(policy.env):
+        raise render.RenderError(f"no renderer for the JAX port of {policy.env_id}")
+    log(f"{policy.algo} on {policy.env_id} ({policy.env.backend}), seed {policy.seed}, {policy.checkpoint.name}")
+    keys = jax.random.split(jax.random.key(seed), episodes)
+    played, fps = record_episodes(policy.greedy, policy.state, policy.env, policy.env_params, keys, video is not None)
+    for i, ep in enumerate(played):
+        log(f"episode {i + 1}/{episodes}: return {ep.episode_return:.1f}, {ep.length} steps" + (" (cut at the cap)" if ep.cut else ""))
+    if video is not None:
+        frames = [f for ep in played for f in ep.frames]
+        path = write_video(frames, fps, video)
+        log(f"recorded {len(frames[::frame_skip])} frames to {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return played

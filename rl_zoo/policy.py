@@ -1,0 +1,157 @@
+"""``rl_zoo.load(run_dir)`` (``rl_zoo.policy.load``): the greedy policy of a trained run, as a function of observations.
+
+    policy = rl_zoo.load("runs/ppo-CartPole-v1-20260101-120000")
+    action = policy(obs)              # one observation or a batch; numpy in, numpy out; JAX in, JAX out
+
+Everything comes from the run directory: the algorithm, the env and the resolved config from
+``config.json`` (nothing is typed again), the learner's state from a checkpoint (the latest, or
+``checkpoint=``). The state's pytree is rebuilt by the algorithm's own ``make_agent(...).init`` and the
+saved arrays are checked against it (``rl_zoo.checkpoint.restore``). The policy is the algorithm's
+greedy ``Agent.act`` (the mode of the policy, or argmax Q) with the observation normalisation
+statistics of training frozen, and the action clipped into a continuous action space as the driver's
+evaluation sends it to the env.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rl_zoo import checkpoint as ckpt
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run directory's ``config.json`` says about how to rebuild its learner."""
+
+    run_dir: Path
+    algo: str
+    env_id: str
+    backend: str
+    seeds: int  # how many seeds the run trained (the checkpoint's leading axis)
+    seed: int  # the first of them
+    config: Any  # the algorithm's Config, as resolved for the run
+
+
+def read_run(run_dir: str | Path) -> RunInfo:
+    """Read ``run_dir/config.json``; a folder that is not a run directory gets a clear error."""
+    from rl_zoo import algos
+    from rl_zoo.config import check_types
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{str(run_dir)!r} is not a run directory: it has no config.json (a run directory is the folder "
+            "`rl-zoo train` prints at the end, e.g. runs/ppo-CartPole-v1-<time>/)"
+        )
+    try:
+        saved = json.loads(path.read_text())
+        module, _ = algos.get(saved["algo"])
+        fields = {f.name for f in dataclasses.fields(module.Config)}
+        config = module.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["config"].items() if k in fields})
+        check_types(config)
+        config.validate()
+        return RunInfo(run_dir, saved["algo"], saved["env"], saved.get("backend", "jax"), int(saved.get("seeds", 1)),
+                       int(saved.get("seed", 0)), config)
+    except (KeyError, TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} cannot be read as a run's config ({type(e).__name__}: {e}); was it written by `rl-zoo train`?") from None
+
+
+def find_checkpoint(run_dir: Path, checkpoint: str | Path | None) -> Path:
+    """The checkpoint file to load: ``checkpoint`` (a path, or a file name inside ``run_dir/checkpoints``)
+    or, by default, the latest one; a run without any gets an error saying why and what to do."""
+    if checkpoint is not None:
+        for candidate in (Path(checkpoint), run_dir / "checkpoints" / Path(checkpoint).name):
+            if candidate.is_file():
+                return candidate
+        found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
+        raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
+    path = ckpt.latest(run_dir)
+    if path is None:
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
+            "segment of training, so the run stopped before its first segment ended or its checkpoints were deleted. "
+            f"Train it again, or continue it with `rl-zoo train --resume {run_dir}`."
+        )
+    return path
+
+
+def state_template(agent, run: RunInfo):
+    """A freshly initialised state of every seed of the run, stacked on a leading axis as the driver
+    saves it (only its structure, shapes, dtypes and key types are used)."""
+    seeds = np.arange(run.seed, run.seed + run.seeds)
+    if run.backend == "jax":
+        return jax.jit(jax.vmap(lambda s: agent.init(jax.random.key(s))))(jnp.asarray(seeds))
+    states = [agent.init(jax.random.key(int(s))) for s in seeds]  # host envs: init is not traceable
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+
+
+class Policy:
+    """The greedy policy of one seed of a trained run: ``policy(obs) -> action``.
+
+    ``obs`` is one observation (the observation space's shape) or a batch of them (one more leading
+    axis). A numpy array (or a list, or a Python number) gives a numpy action; a JAX array gives a JAX
+    array. Attributes: ``algo``, ``env_id``, ``env`` and ``env_params`` (``envs.make``), ``config``,
+    ``state`` (the learner's state of this seed), ``seed``, ``checkpoint`` (the file loaded).
+    """
+
+    def __init__(self, run: RunInfo, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True):
+        from rl_zoo.core.rollout import env_action
+
+        self.run, self.algo, self.env_id, self.config = run, run.algo, run.env_id, run.config
+        self.env, self.env_params, self.state, self.seed, self.checkpoint = env, env_params, state, seed, checkpoint
+        self.observation_space, self.action_space = env.observation_space(env_params), env.action_space(env_params)
+        space = self.action_space
+        #: ``greedy(state, obs) -> action`` for one observation: pure and jittable (``rl_zoo.enjoy`` scans it)
+        self.greedy = (lambda s, o: env_action(agent.act(s, o), space)) if clip else agent.act
+        self._act = jax.jit(jax.vmap(self.greedy, in_axes=(None, 0)))  # [B, *obs_shape] -> [B, *act_shape]
+
+    def __call__(self, obs):
+        is_jax = isinstance(obs, jax.Array)
+        x = jnp.asarray(obs, dtype=self.observation_space.dtype)
+        shape = tuple(self.observation_space.shape)
+        if x.shape[x.ndim - len(shape):] != shape or x.ndim not in (len(shape), len(shape) + 1):
+            raise ValueError(
+                f"{self.env_id} observations have shape {shape} (a batch: (B, {', '.join(map(str, shape))})); got shape {x.shape}"
+            )
+        single = x.ndim == len(shape)
+        action = self._act(self.state, x[None] if single else x)
+        action = action[0] if single else action
+        return action if is_jax else np.asarray(action)
+
+    def __repr__(self) -> str:
+        return f"Policy({self.algo} on {self.env_id}, seed {self.seed}, {self.checkpoint})"
+
+
+def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
+    """The greedy policy of a run directory written by ``rl-zoo train``.
+
+    ``checkpoint``: a checkpoint file (default: the run's latest). ``seed``: which of the run's seeds
+    (default: its first). ``clip=False`` returns the policy's raw mode for continuous actions instead
+    of the action clipped into the action space. Raises ``FileNotFoundError`` / ``ValueError`` with the
+    reason (not a run directory, no checkpoint, a damaged checkpoint, an unknown seed).
+    """
+    import envs
+    from rl_zoo import algos
+
+    run = read_run(run_dir)
+    seed = run.seed if seed is None else int(seed)
+    if not run.seed <= seed < run.seed + run.seeds:
+        raise ValueError(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")
+    path = find_checkpoint(run.run_dir, checkpoint)
+    module, _ = algos.get(run.algo)
+    env, env_params = envs.make(run.env_id, backend=run.backend)
+    agent = module.make_agent(run.config, env, env_params)
+    states, _ = ckpt.restore(path, state_template(agent, run))
+    state = jax.tree.map(lambda x: x[seed - run.seed], states)
+    return Policy(run, agent, state, seed, path, env, env_params, clip)
