@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from maximization_bias import LEFT, MaximizationBias, valid_actions
+from experiments.overestimation.maximization_bias import LEFT, MaximizationBias, valid_actions
 from rl_zoo.algos.q_learning import apply_td_update, double_q_learning_target, q_learning_target
 
 NEG = -1e9  # stands in for -inf on actions that do not exist (finite, so 0 * NEG = 0 at terminal steps)

@@ -1,0 +1,113 @@
+"""The overestimation README.md and finding.md: ``readme_template.md`` filled in with the tables and
+numbers of a run's ``summary.json``; the interpretation around them is written by hand in the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from experiments import common
+from experiments.common import signed
+
+TEMPLATE = Path(__file__).with_name("readme_template.md")
+FINDING = (
+    "Tabular Q-learning overestimates badly on Sutton & Barto's maximisation-bias MDP: it picks \"left\" "
+    "{q_peak_pct0}% of the time at episode {q_peak_episode} and {q_left_end0}% at episode {episodes}, against an "
+    "optimal {optimal}%; Double Q-learning is at {d_left_end0}% by episode {episodes}. Deep (last quarter of "
+    "training): on CartPole-v1 DQN overestimates by {CartPole_dqn_over} on values of about {CartPole_true_abs}, "
+    "Double DQN's {CartPole_ddqn_over} does not differ significantly from it ({seeds} seeds); on Acrobot-v1 DQN's "
+    "error is not significant ({Acrobot_dqn_over} on values of about {Acrobot_true}), Double DQN's "
+    "{Acrobot_ddqn_over} does not differ significantly from it ({seeds} seeds).")
+
+
+def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0):
+    """Mean of ``a`` minus mean of ``b`` (independent samples: different seeds) and its 95% bootstrap CI."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
+    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+
+
+def ci(t, spec: str = "+.1f") -> str:
+    return f"{signed(t[0], spec)} [{signed(t[1], spec)}, {signed(t[2], spec)}]"
+
+
+def tabular_table(tab: dict) -> str:
+    return "\n".join(
+        f"| {name} | {r['peak_left_pct']:.1f}% ({r['peak_episode']}) | {r['left_pct_at_300']:.1f}% | "
+        f"{r['left_pct_last_50']:.1f}% | {signed(r['q_a_left_peak'], '+.3f')} | {signed(r['max_q_b_peak'], '+.3f')} |"
+        for name, r in ((n, tab[n]) for n in ("Q-learning", "Double Q-learning")))
+
+
+def deep_table(deep: dict, env_ids: list[str]) -> str:
+    def cell(x):
+        t = x["overestimate_last_quarter"]
+        return f"**{ci(t)}**" if t[1] > 0 or t[2] < 0 else ci(t)
+
+    return "\n".join(
+        f"| {e} (true value ≈ {signed(a['true_value_last_quarter'], '.0f')}) | {cell(a)} | {cell(b)} | "
+        f"{signed(a['final_greedy_return'], '.0f')} / {signed(b['final_greedy_return'], '.0f')} |"
+        for e, a, b in ((e, deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]) for e in env_ids))
+
+
+def tabular_fields(tab: dict) -> dict:
+    s, q, d = tab["setup"], tab["Q-learning"], tab["Double Q-learning"]
+    optimal = 50.0 * s["epsilon"]
+    return dict(
+        num_b_actions=s["num_b_actions"], true=signed(s["reward_mean"], "g"), reward_std=f"{s['reward_std']:g}",
+        optimal=f"{optimal:g}", epsilon=f"{s['epsilon']:g}", alpha=f"{s['alpha']:g}", gamma=f"{s['gamma']:g}",
+        episodes=s["episodes"], last50=f"{s['episodes'] - 49}–{s['episodes']}", tab_seeds=f"{s['seeds']:,}",
+        tab_halfwidth=f"{max(q['left_pct_ci_halfwidth_max'], d['left_pct_ci_halfwidth_max']):.1f}",
+        tabular_table=tabular_table(tab), tab_seconds=f"{q['seconds'] + d['seconds']:.0f}",
+        q_max_q_b_peak=signed(q["max_q_b_peak"], "+.2f"), q_max_q_b_peak_episode=q["max_q_b_peak_episode"],
+        q_q_a_left_peak=signed(q["q_a_left_peak"], "+.3f"), q_q_a_left_peak_episode=q["q_a_left_peak_episode"],
+        q_prefer=q["prefer_left_episodes"], q_last_prefer=q["last_prefer_left_episode"],
+        q_peak_pct=f"{q['peak_left_pct']:.0f}", q_peak_pct0=f"{q['peak_left_pct']:.0f}", q_peak_episode=q["peak_episode"],
+        q_left_end=f"{q['left_pct_at_300']:.1f}", q_left_end0=f"{q['left_pct_at_300']:.0f}",
+        q_ratio=f"{q['left_pct_at_300'] / optimal:.1f}",
+        d_max_q_b_peak=signed(d["max_q_b_peak"], "+.3f"), d_max_q_b_peak_episode=d["max_q_b_peak_episode"],
+        d_max_q_b_end=signed(d["max_q_b_at_300"], "+.2f"), d_prefer=d["prefer_left_episodes"],
+        d_left_first=f"{d['left_pct_first']:.0f}", d_left_end=f"{d['left_pct_at_300']:.1f}",
+        d_left_end0=f"{d['left_pct_at_300']:.0f}", d_q_a_left_end=signed(d["q_a_left_at_300"], "+.2f"))
+
+
+def deep_fields(deep: dict) -> dict:
+    env_ids = list(dict.fromkeys(v["env"] for v in deep.values()))
+    first = deep[f"DQN on {env_ids[0]}"]
+    f = dict(deep_table=deep_table(deep, env_ids), seeds=first["seeds"], num_evals=first["num_evals"],
+             eval_episodes=first["eval_episodes"], extra_steps=first["extra_steps"], last_probes=first["last_probes"],
+             deep_times="; ".join(f"{v['algo']} on {v['env']} {v['seconds']:.0f} s" for v in deep.values()))
+    rel = []
+    for e in env_ids:
+        a, b = deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]
+        s, true = e.split("-")[0], a["true_value_last_quarter"]
+        f.update({f"{s}_total": f"{a['config']['total_timesteps']:,}", f"{s}_gamma": f"{a['config']['gamma']:g}",
+                  f"{s}_hidden": a["config"]["hidden_size"], f"{s}_tuned_hidden": a["tuned_hidden_size"],
+                  f"{s}_true": signed(true, ".0f"), f"{s}_true_abs": signed(abs(true), ".0f"),
+                  f"{s}_q_first": signed(a["q_estimate_first"], ".1f"), f"{s}_true_first": signed(a["true_value_first"], ".0f"),
+                  f"{s}_early_min": signed(min(a["early_gap_min"], b["early_gap_min"]), "+.0f"),
+                  f"{s}_early_max": signed(max(a["early_gap_max"], b["early_gap_max"]), "+.0f"),
+                  f"{s}_diff": ci(diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"]))})
+        for key, x in (("dqn", a), ("ddqn", b)):
+            o = x["overestimate_last_quarter"]
+            f.update({f"{s}_{key}_over": signed(o[0], "+.1f"), f"{s}_{key}_ci": f"[{signed(o[1], '+.1f')}, {signed(o[2], '+.1f')}]",
+                      f"{s}_{key}_over_pct": f"{100 * o[0] / abs(true):.0f}", f"{s}_{key}_seeds_over": x["seeds_overestimating"],
+                      f"{s}_{key}_seed_min": signed(min(x["overestimate_last_quarter_per_seed"]), "+.1f"),
+                      f"{s}_{key}_seed_max": signed(max(x["overestimate_last_quarter_per_seed"]), "+.1f"),
+                      f"{s}_{key}_final": signed(x["final_greedy_return"], ".0f"),
+                      f"{s}_{key}_final_ci": ci(x["final_greedy_return_ci"], ".0f"),
+                      f"{s}_{key}_hump_return": signed(x["early_gap_max_greedy_return"], ".0f"),
+                      f"{s}_{key}_hump_step": f"{x['early_gap_max_step']:,}"})
+        rel.append(max(a["overestimate_last_quarter"][0], b["overestimate_last_quarter"][0], 0.0) / max(abs(true), 1e-9))
+    f["worst_pct"] = f"{100 * max(rel):.0f}"
+    return f
+
+
+def write(out: Path, info: dict) -> str:
+    """Write README.md and finding.md into ``out`` from ``summary.json``'s contents; returns the finding."""
+    f = dict(quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if "--quick" in info["command"] else "",
+             minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
+             machine=info["machine"], **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
+    common.fill_template(TEMPLATE, out / "README.md", f)
+    return common.write_finding(out, FINDING.format(**f))
