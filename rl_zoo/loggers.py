@@ -1,0 +1,149 @@
+"""Live metrics: TensorBoard event files (tensorboardX) and, optionally, Weights & Biases.
+
+The driver hands every logger the same three things as training goes (the hooks of
+``rl-zoo train --tensorboard`` / ``--wandb``):
+
+* ``rows(rows)``: the new rows of ``metrics.csv`` (one per evaluation and seed), logged under the
+  same names as the CSV's columns (``return``, ``train_return``, ``wall_s``) at ``env_steps``;
+* ``updates(metrics, first_update, env_steps_per_update)``: the algorithm's per-update metrics of one
+  segment, a pytree of ``[seeds, K]`` arrays, one point per update (not per segment) under
+  ``update/<field path>`` (``update/policy_loss``, ``update/episode/episode_return``, ...) at the env
+  steps each update ended on; NaN points (an update in which no episode ended) are left out;
+* ``scalars(values, env_steps)``: run-level numbers of a segment, the same for every seed (``steps_per_s``).
+
+TensorBoard gets one folder per seed (``<logdir>/seed_<s>``), so ``tensorboard --logdir <logdir>``
+shows the seeds as separate runs. The files are tensorboardX's; ``tensorboard`` (``pip install -e
+".[tensorboard]"``) shows them, and its ``EventAccumulator`` reads them back (``tests/test_tensorboard.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+#: metrics.csv columns that are the x axis or the run, not quantities
+_NOT_SCALARS = ("env_steps", "seed")
+WANDB_INSTALL_HINT = 'pip install -e ".[wandb]" (or pip install wandb)'
+
+
+def scalar_fields(metrics: Any, prefix: str = "update") -> dict[str, np.ndarray]:
+    """``{tag: array}`` for every numeric leaf of a metrics pytree, the tag being its field path joined
+    by ``/`` (``Metrics(policy_loss=...)`` -> ``update/policy_loss``)."""
+    import jax
+
+    out = {}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
+        x = np.asarray(leaf)
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            continue
+        names = [str(getattr(k, "name", getattr(k, "key", getattr(k, "idx", k)))) for k in path]
+        out["/".join([prefix, *names])] = x
+    return out
+
+
+class TensorBoardLogger:
+    """Scalars per seed into ``logdir/seed_<s>`` event files (tensorboardX ``SummaryWriter``)."""
+
+    def __init__(self, logdir: str | os.PathLike, seeds: Sequence[int]):
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError as e:  # a dependency of rl_zoo; only a broken install lacks it
+            raise ImportError(f"--tensorboard needs tensorboardX, which is not installed ({e}): pip install tensorboardX") from e
+        self.logdir, self.seeds = Path(logdir), [int(s) for s in seeds]
+        self.writers = {s: SummaryWriter(logdir=str(self.logdir / f"seed_{s}")) for s in self.seeds}
+
+    def rows(self, rows: Iterable[dict]) -> None:
+        for row in rows:
+            writer = self.writers.get(int(row["seed"]))
+            if writer is None:
+                continue
+            for name, value in row.items():
+                if name not in _NOT_SCALARS and _finite(value):
+                    writer.add_scalar(name, float(value), int(row["env_steps"]))
+
+    def updates(self, metrics: Any, first_update: int, env_steps_per_update: int) -> None:
+        for tag, x in scalar_fields(metrics).items():
+            x = x.reshape(x.shape[0], x.shape[1], -1)[..., 0] if x.ndim > 2 else x  # [seeds, K]
+            for i, seed in enumerate(self.seeds):
+                for k in range(x.shape[1]):
+                    if np.isfinite(x[i, k]):
+                        self.writers[seed].add_scalar(tag, float(x[i, k]), (first_update + k + 1) * env_steps_per_update)
+
+    def scalars(self, values: dict[str, float], env_steps: int) -> None:
+        for writer in self.writers.values():
+            for name, value in values.items():
+                if _finite(value):
+                    writer.add_scalar(name, float(value), int(env_steps))
+
+    def flush(self) -> None:
+        for writer in self.writers.values():
+            writer.flush()
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+class WandbLogger:
+    """The same quantities into one Weights & Biases run: ``<name>/seed_<s>`` per seed and ``<name>``
+    the mean over seeds, every point at its env step (``step`` is W&B's x axis, so points arrive in
+    increasing env steps; per-update points of a segment are logged before its evaluation row)."""
+
+    def __init__(self, run_dir: str | os.PathLike, seeds: Sequence[int], config: dict | None = None,
+                 project: str | None = None):
+        try:
+            import wandb
+        except ImportError as e:
+            raise ImportError(f"--wandb needs the wandb package, which is not installed ({e}): {WANDB_INSTALL_HINT}") from e
+        run_dir = Path(run_dir)
+        self.seeds = [int(s) for s in seeds]
+        self.run = wandb.init(project=project or os.environ.get("WANDB_PROJECT", "rl_zoo"), name=run_dir.name,
+                              dir=str(run_dir), config=config or {})
+
+    def _log(self, per_seed: dict[str, dict[int, float]], step: int) -> None:
+        data = {}
+        for name, values in per_seed.items():
+            finite = {s: v for s, v in values.items() if _finite(v)}
+            if finite:
+                data[name] = float(np.mean(list(finite.values())))
+                data.update({f"{name}/seed_{s}": v for s, v in finite.items()})
+        if data:
+            self.run.log(data, step=int(step))
+
+    def rows(self, rows: Iterable[dict]) -> None:
+        by_step: dict[int, dict[str, dict[int, float]]] = {}
+        for row in rows:
+            slot = by_step.setdefault(int(row["env_steps"]), {})
+            for name, value in row.items():
+                if name not in _NOT_SCALARS:
+                    slot.setdefault(name, {})[int(row["seed"])] = float(value)
+        for step in sorted(by_step):
+            self._log(by_step[step], step)
+
+    def updates(self, metrics: Any, first_update: int, env_steps_per_update: int) -> None:
+        fields = {t: (x.reshape(x.shape[0], x.shape[1], -1)[..., 0] if x.ndim > 2 else x) for t, x in scalar_fields(metrics).items()}
+        k_total = next(iter(fields.values())).shape[1] if fields else 0
+        for k in range(k_total):
+            self._log({t: {s: float(x[i, k]) for i, s in enumerate(self.seeds)} for t, x in fields.items()},
+                      (first_update + k + 1) * env_steps_per_update)
+
+    def scalars(self, values: dict[str, float], env_steps: int) -> None:
+        data = {name: float(v) for name, v in values.items() if _finite(v)}
+        if data:
+            self.run.log(data, step=int(env_steps))
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.run.finish()
+
+
+def _finite(value) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False

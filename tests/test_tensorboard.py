@@ -1,0 +1,73 @@
+"""TensorBoard logging: event files written by rl_zoo.loggers (tensorboardX), read back with
+TensorBoard's own reader (EventAccumulator): the tags, the steps and the values that went in."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from rl_zoo.loggers import TensorBoardLogger, WandbLogger, scalar_fields
+
+event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+
+
+class _Episode(NamedTuple):
+    episode_return: np.ndarray
+    episodes: np.ndarray
+
+
+class _Metrics(NamedTuple):
+    episode: _Episode
+    policy_loss: np.ndarray
+    approx_kl: np.ndarray
+
+
+def _read(folder) -> dict[str, list[tuple[int, float]]]:
+    acc = event_accumulator.EventAccumulator(str(folder), size_guidance={event_accumulator.SCALARS: 0})
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+
+
+def test_scalar_fields_name_leaves_by_their_path():
+    m = _Metrics(_Episode(np.zeros((1, 2)), np.ones((1, 2), np.int32)), np.zeros((1, 2)), np.zeros((1, 2)))
+    assert sorted(scalar_fields(m)) == ["update/approx_kl", "update/episode/episode_return", "update/episode/episodes", "update/policy_loss"]
+
+
+def test_rows_and_per_update_metrics_read_back(tmp_path):
+    seeds = [3, 4]
+    log = TensorBoardLogger(tmp_path / "tb", seeds)
+    # two segments of K=3 updates of 128 env steps, each followed by an evaluation row per seed
+    for segment in range(2):
+        loss = np.arange(6, dtype=np.float32).reshape(2, 3) + 10 * segment  # [seeds, K]
+        ep_return = np.array([[np.nan, 5.0, 6.0], [7.0, np.nan, 8.0]], np.float32)  # NaN: no episode ended
+        m = _Metrics(_Episode(ep_return, np.isfinite(ep_return).astype(np.int32)), loss, loss / 100)
+        log.updates(m, first_update=3 * segment, env_steps_per_update=128)
+        steps = 3 * (segment + 1) * 128
+        log.rows([{"env_steps": steps, "wall_s": 1.5 * (segment + 1), "seed": s, "return": 100.0 * s + segment,
+                   "train_return": float("nan") if segment == 0 else 50.0} for s in seeds])
+        log.scalars({"steps_per_s": 1000.0 + segment}, steps)
+    log.close()
+
+    for i, seed in enumerate(seeds):
+        got = _read(tmp_path / "tb" / f"seed_{seed}")
+        assert {"return", "train_return", "wall_s", "steps_per_s", "update/policy_loss", "update/approx_kl",
+                "update/episode/episode_return", "update/episode/episodes"} <= set(got)
+        # one point per update, at the env steps the update ended on
+        assert [s for s, _ in got["update/policy_loss"]] == [128 * u for u in range(1, 7)]
+        assert [v for _, v in got["update/policy_loss"]] == pytest.approx([3 * i + k + 10 * seg for seg in range(2) for k in range(3)])
+        # NaN points (no episode ended in that update) are left out: 2 of 3 per segment
+        assert len(got["update/episode/episode_return"]) == 4
+        # metrics.csv quantities under the CSV's names, one point per evaluation
+        assert got["return"] == [(384, pytest.approx(100.0 * seed)), (768, pytest.approx(100.0 * seed + 1))]
+        assert [s for s, _ in got["train_return"]] == [768]  # the NaN before any episode ended is left out
+        assert [s for s, _ in got["steps_per_s"]] == [384, 768]
+
+
+def test_wandb_missing_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "wandb", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"pip install -e \"\.\[wandb\]\""):
+        WandbLogger(tmp_path, [0])
