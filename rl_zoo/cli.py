@@ -4,7 +4,7 @@
     rl-zoo envs [--all]
     rl-zoo algos
     rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 10 [--out DIR]
-    rl-zoo plot DIR [-o FILE]
+    rl-zoo plot DIR [-o FILE|FOLDER]
     rl-zoo enjoy RUN_DIR [--checkpoint FILE] [--episodes N] [--record OUT.gif|OUT.mp4]
 """
 
@@ -122,7 +122,7 @@ def _enjoy_main(args) -> int:
 
 
 def _add_benchmark_parsers(sub) -> None:
-    """``rl-zoo benchmark`` and ``rl-zoo plot`` (rl_zoo/benchmark.py)."""
+    """``rl-zoo benchmark`` and ``rl-zoo plot`` (the package rl_zoo/benchmark/)."""
     from rl_zoo import benchmark as bm
 
     b = sub.add_parser(
@@ -166,7 +166,8 @@ def _add_benchmark_parsers(sub) -> None:
                        "of `rl-zoo train`: its curve.png.")
     p.add_argument("dir", help="benchmark folder or run directory")
     p.add_argument("-o", "--output", default=None,
-                   help="benchmark: the report file (default DIR/report.md; figures beside it); run: the PNG (default DIR/curve.png)")
+                   help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "
+                   "run: the PNG (default DIR/curve.png)")
 
 
 def _benchmark_main(args, argv: list[str]) -> int:
@@ -197,10 +198,16 @@ def _benchmark_main(args, argv: list[str]) -> int:
                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
         print(bm.format_plan(cells))
         return 0
-    result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
-                              out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
-                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs, progress=not args.no_progress,
-                              command="rl-zoo " + shlex.join(argv), note=args.note)
+    from rl_zoo.lock import FolderInUse
+
+    try:
+        result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+                                  out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
+                                  sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs,
+                                  progress=not args.no_progress, command="rl-zoo " + shlex.join(argv), note=args.note)
+    except FolderInUse as e:  # another grid runs in --out: nothing was touched
+        print(f"rl-zoo: error: {e}", file=sys.stderr)
+        return 2
     return 1 if any(c.status == "failed" for c in result.cells) else 0
 
 

@@ -78,21 +78,21 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def benchmark_curves(rows: list[dict], env_id: str, path: str | Path, threshold: float | None = None,
+def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float | None = None,
                      confidence: float = 0.95, labels: dict[str, str] | None = None) -> Path:
     """Greedy return against env steps (left) and against wall-clock seconds (right) for every
     algorithm on ``env_id``: the mean over seeds and a pointwise bootstrap confidence band. The
     legend sits below the panels, off the curves.
 
-    ``rows``: tidy rows ``algo, env, seed, env_steps, wall_s, return`` on a shared env-step grid;
-    ``labels``: display names by algorithm (default: the algorithm names)."""
+    ``rows``: tidy rows on a shared env-step grid (``rl_zoo.benchmark.ReturnRow``: algo, env, seed,
+    env_steps, wall_s, ret); ``labels``: display names by algorithm (default: the algorithm names)."""
     from rl_zoo import stats
 
     plt = _pyplot()
     data: dict[str, dict[int, list[tuple[int, float, float]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        if r["env"] == env_id:
-            data[r["algo"]][int(r["seed"])].append((int(r["env_steps"]), float(r["wall_s"]), float(r["return"])))
+        if r.env == env_id:
+            data[r.algo][int(r.seed)].append((int(r.env_steps), float(r.wall_s), float(r.ret)))
     colors = algo_colors(list(data))
     labels = labels or {}
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.6), dpi=110, sharey=True)

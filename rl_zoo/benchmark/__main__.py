@@ -1,0 +1,20 @@
+"""``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID``: the process of one cell (started by the grid).
+
+It ends when process PID (the grid) ends, and holds its cell folder's lock while it runs
+(``rl_zoo.benchmark.cells``). Users run grids with ``rl-zoo benchmark``.
+"""
+
+import argparse
+import os
+import sys
+
+from rl_zoo.benchmark.cells import cell_main, die_with_parent
+
+parser = argparse.ArgumentParser(prog="python -m rl_zoo.benchmark",
+                                 description="the process of one benchmark cell (internal; use `rl-zoo benchmark`)")
+parser.add_argument("--cell", required=True, metavar="CELL_JSON", help="the cell's cell.json")
+parser.add_argument("--parent", type=int, default=None, metavar="PID",
+                    help="end when this process ends (default: the process that started this one)")
+args = parser.parse_args()
+die_with_parent(args.parent if args.parent is not None else os.getppid())
+sys.exit(cell_main(args.cell))

@@ -1,0 +1,231 @@
+"""Cell processes: each cell of the grid runs the driver in its own Python process
+(``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID``), so that its peak memory is its own and one
+failing cell does not stop the grid.
+
+A cell process never outlives the grid process that started it, however that one ends (kill -9
+included): on Linux the kernel sends it SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and
+on every system a watcher thread ends it once its parent is gone (the parent PID changes). While it
+runs it holds the lock of its cell folder (``rl_zoo.lock``), so no second process writes there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from rl_zoo import runs
+from rl_zoo.benchmark.plan import Cell, previous_record
+from rl_zoo.benchmark.records import CellRecord, CellResult, read_cell_record
+from rl_zoo.benchmark.tables import read_metrics, write_tables
+from rl_zoo.lock import FolderInUse, FolderLock
+from rl_zoo.progress import GridProgress
+
+CELL_LOCK = "benchmark cell folder"
+#: seconds between two looks at the running cells (their metrics for the progress bars, their exit)
+POLL_S = 0.5
+
+
+@dataclass
+class Running:
+    """A started cell process and what its end is recorded with."""
+
+    cell: Cell
+    proc: subprocess.Popen
+    started: float
+    log: IO[bytes]
+
+
+def cell_dir(out: Path, cell: Cell) -> Path:
+    return out / "cells" / cell.name
+
+
+def start_cell(out: Path, cell: Cell) -> Running:
+    """Start one cell in a fresh Python process; an interrupted cell with the same spec continues from its
+    checkpoint, any other earlier content of its folder is removed first. Refuses (``FolderInUse``) a cell
+    folder that another process holds."""
+    folder = cell_dir(out, cell)
+    FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
+    resume = resumable(out, cell)
+    if folder.exists() and not resume:
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    runs.atomic_write_json(folder / "cell.json", cell.record("running", resume=resume).to_json())
+    log = open(folder / "log.txt", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    return Running(cell, proc, time.perf_counter(), log)
+
+
+def resumable(out: Path, cell: Cell) -> bool:
+    """An interrupted cell with the same spec and a checkpoint continues from it instead of starting over."""
+    from rl_zoo import checkpoint
+
+    previous = previous_record(out, cell.spec)
+    run_dir = cell_dir(out, cell) / "run"
+    return bool(previous and previous.status in ("running", "failed") and previous.spec.identity() == cell.spec.identity()
+                and (run_dir / "config.json").exists() and checkpoint.latest(run_dir) is not None)
+
+
+def finish_cell(out: Path, job: Running) -> CellRecord | None:
+    """Record a finished cell process in its ``cell.json``: its status, timings and final return
+    (``None`` if it failed; ``job.cell`` then says why)."""
+    import json
+
+    from rl_zoo import stats
+
+    job.log.close()
+    cell, wall = job.cell, round(time.perf_counter() - job.started, 2)
+    folder = cell_dir(out, cell)
+    summary_path = folder / "run" / "summary.json"
+    if job.proc.returncode != 0 or not summary_path.exists():
+        tail = (folder / "log.txt").read_text(errors="replace").strip().splitlines()[-3:]
+        cell.status, cell.reason = "failed", f"exit code {job.proc.returncode}: " + " | ".join(tail)
+        runs.atomic_write_json(folder / "cell.json", cell.record(cell_wall_s=wall).to_json())
+        return None
+    summary = json.loads(summary_path.read_text())
+    shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)  # finished: nothing to resume
+    try:
+        agent_steps = json.loads((folder / "agent.json").read_text())["env_steps_per_update"]
+    except (OSError, ValueError, KeyError):
+        agent_steps = None
+    final = np.array(summary["final_return"], dtype=float)
+    result = CellResult(
+        compile_s=summary["compile_s"], run_s=summary["train_s"], env_steps_per_seed=summary["env_steps_per_seed"],
+        env_steps_per_update=agent_steps, env_steps_per_s=summary["steps_per_s"],
+        peak_memory_mb=summary["peak_memory_mb"], final_return_mean=float(final.mean()),
+        final_return_iqm=float(stats.iqm(final)), finished=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    cell.status, cell.reason = "done", ""
+    record = cell.record(cell_wall_s=wall, result=result)
+    runs.atomic_write_json(folder / "cell.json", record.to_json())
+    return record
+
+
+def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress) -> None:
+    """Run the cells, ``jobs`` processes at a time, in order; rewrite the tables after each one. However
+    this ends (an error, Ctrl-C), the running cell processes are stopped before it returns."""
+    pending, running = list(todo), []
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                job = start_cell(out, pending.pop(0))
+                running.append(job)
+                c = job.cell
+                bar.start(c.name, f"{c.algo} on {c.env}", c.seeds * c.total_steps,
+                          f"{c.seeds} seed(s) x {c.total_steps:,} env steps")
+            time.sleep(POLL_S)
+            for job in list(running):
+                if job.proc.poll() is None:
+                    _advance(bar, job.cell, cell_dir(out, job.cell) / "run" / "metrics.csv")
+                    continue
+                running.remove(job)
+                record = finish_cell(out, job)
+                bar.finish(job.cell.name, job.cell.seeds * job.cell.total_steps, finished_line(job.cell, record))
+                write_tables(out)
+    except BaseException:
+        for job in running:
+            job.proc.terminate()
+        for job in running:
+            job.proc.wait()
+            job.log.close()
+        raise
+
+
+def _advance(bar: GridProgress, cell: Cell, metrics: Path) -> None:
+    """The running cell's bar from its metrics so far (a file being replaced or not yet written is skipped)."""
+    if not bar.display.enabled or not metrics.exists():
+        return
+    try:
+        rows = read_metrics(metrics)
+    except ValueError:
+        return
+    if rows:
+        step = int(rows[-1]["env_steps"])
+        latest = [float(r["return"]) for r in rows if int(r["env_steps"]) == step]
+        bar.advance(cell.name, min(step * cell.seeds, cell.seeds * cell.total_steps), f"return {np.mean(latest):.1f}")
+
+
+def finished_line(cell: Cell, record: CellRecord | None) -> str:
+    """What the grid prints when a cell ends."""
+    if record is None or record.result is None:
+        return f"FAILED {cell.algo} on {cell.env}: {cell.reason}"
+    r = record.result
+    return (f"done {cell.algo} on {cell.env}: final return {r.final_return_mean:.1f} (mean of {cell.seeds}), "
+            f"compile {r.compile_s:.1f}s, run {r.run_s:.1f}s, {r.env_steps_per_s:,.0f} env steps/s, "
+            f"cell {record.cell_wall_s:.0f}s")
+
+
+# --------------------------------------------------------------------------------------------------
+# inside the cell process
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends: ``PR_SET_PDEATHSIG`` (SIGKILL) on Linux, and everywhere a
+    daemon thread that checks the parent PID every ``POLL_S`` seconds (a re-parented process sees another)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL_S)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="rl_zoo-parent-watch", daemon=True).start()
+
+
+def cell_main(spec_path: str) -> int:
+    """The child process of one cell: the driver, all its seeds vmapped, into ``<cell>/run``, holding the
+    cell folder's lock (a second process on the folder exits with code 2 and the holder's PID)."""
+    spec_path = Path(spec_path)
+    folder = spec_path.parent
+    try:
+        with FolderLock(folder, what=CELL_LOCK):
+            return _run_cell(spec_path, folder)
+    except FolderInUse as e:
+        print(f"rl-zoo benchmark cell: {e}", file=sys.stderr)
+        return 2
+
+
+def _run_cell(spec_path: Path, folder: Path) -> int:
+    """Train the cell described by ``spec_path`` (or resume it) into ``folder/run``."""
+    import envs
+
+    from rl_zoo.train import enable_compilation_cache, resolve_config, train
+
+    record = read_cell_record(spec_path)
+    spec = record.spec
+    module, config = resolve_config(spec.algo, spec.env, spec.overrides, spec.total_steps)
+    env, env_params = envs.make(spec.env, backend=spec.backend or None)
+    agent = module.make_agent(config, env, env_params)
+    runs.atomic_write_json(folder / "agent.json", dict(env_steps_per_update=agent.env_steps_per_update,
+                                                       num_updates=agent.num_updates))
+    enable_compilation_cache()
+    if record.resume:  # killed before: continue from its last checkpoint, rows kept, none duplicated
+        train(resume=folder / "run", progress=False, keep_checkpoints=1)
+        return 0
+    train(spec.algo, spec.env, seeds=spec.seeds, seed=spec.seed, total_steps=spec.total_steps,
+          overrides=spec.overrides, out=folder / "run", num_evals=spec.points, eval_episodes=spec.eval_episodes,
+          backend=spec.backend or None, progress=False, keep_checkpoints=1,
+          command=f"rl-zoo benchmark cell {spec.algo} {spec.env}")
+    return 0

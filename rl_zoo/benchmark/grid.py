@@ -1,0 +1,133 @@
+"""Running a grid: plan it, lock its folder, run the cells that need it, keep the tables current, and
+write the figures and report at the end."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from rl_zoo import runs
+from rl_zoo.benchmark.cells import run_cells
+from rl_zoo.benchmark.plan import DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record
+from rl_zoo.benchmark.records import GridMeta, read_grid_meta
+from rl_zoo.benchmark.report import write_report
+from rl_zoo.benchmark.tables import write_tables
+from rl_zoo.lock import FolderLock
+from rl_zoo.progress import GridProgress
+
+GRID_LOCK = "benchmark folder"
+
+
+@dataclass
+class BenchmarkResult:
+    out: Path
+    cells: list[Cell]
+    report: Path | None
+
+
+def _plan_arguments(algos, env_ids, grid: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``plan_grid(algos, env_ids, **grid)`` by name, its defaults filled in (a name
+    ``plan_grid`` does not take raises ``TypeError``, as the call would)."""
+    bound = inspect.signature(plan_grid).bind(algos, env_ids, **grid)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (how busy the machine was, for reading the timings), if known."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _plan_under_lock(plan: dict[str, Any], lock: FolderLock) -> list[Cell]:
+    """The plan, read while holding the folder's lock. An existing folder is locked first (a second grid
+    on it is refused before anything else); a new one only once the plan holds, so that a refused
+    command creates nothing."""
+    if Path(plan["out"]).exists():
+        lock.acquire()
+        return plan_grid(**plan)
+    cells = plan_grid(**plan)
+    lock.acquire()
+    return cells
+
+
+def run_benchmark(
+    algos: str | Sequence[str] = DEFAULT_ALGOS,
+    env_ids: str | Sequence[str] = DEFAULT_ENVS,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    report: bool = True,
+    command: str | None = None,
+    note: str | None = None,
+    log: Callable[[str], None] = print,
+    **grid: Any,
+) -> BenchmarkResult:
+    """Plan the grid, run every cell that needs it (one process each, ``jobs`` at a time), write the
+    tables after each cell, and at the end the figures and ``report.md`` (which quotes ``note``).
+
+    ``grid``: the keyword arguments of :func:`plan_grid` (``seeds``, ``seed``, ``total_steps``,
+    ``out``, ``points``, ``eval_episodes``, ``backend``, ``sets``, ``exclude``, ``rerun``), with
+    its defaults. The folder is locked while this runs: a second grid on it raises
+    ``rl_zoo.lock.FolderInUse`` naming the holder's PID, before touching anything.
+
+    ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
+    single-threaded): the grid finishes sooner, but the cells' timings include the competition."""
+    plan = _plan_arguments(algos, env_ids, grid)
+    out = plan["out"] = Path(plan["out"])
+    lock = FolderLock(out, what=GRID_LOCK)
+    try:
+        cells = _plan_under_lock(plan, lock)
+        return _run_planned(out, cells, plan, jobs=jobs, progress=progress, report=report, command=command,
+                            note=note, log=log, algos=algos, env_ids=env_ids)
+    finally:
+        lock.release()
+
+
+def _run_planned(out: Path, cells: list[Cell], plan: dict[str, Any], *, jobs, progress, report, command, note,
+                 log, algos, env_ids) -> BenchmarkResult:
+    todo = [c for c in cells if c.status == "run"]
+    log(f"benchmark grid -> {out}: {len(todo)} cell(s) to run, "
+        f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
+        f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
+    log(format_plan(cells))
+    previous = read_grid_meta(out)
+    keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
+    meta = GridMeta(
+        command=command, note=note, algos=parse_list(algos), envs=parse_list(env_ids), seeds=plan["seeds"],
+        seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
+        total_steps={c.env: c.total_steps for c in cells},
+        plan=[dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells],
+        versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    if not todo and previous.grid_wall_s is not None:  # nothing runs: keep the last measurement
+        meta = dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
+                        load_start=previous.load_start, load_end=previous.load_end)
+    else:
+        meta = dataclasses.replace(meta, load_start=_load_average())
+    runs.atomic_write_json(out / "benchmark.json", meta.to_json())
+    for c in keep:  # a cell finished before and excluded now keeps its results
+        runs.atomic_write_json(out / "cells" / c.name / "cell.json", c.record().to_json())
+    write_tables(out)
+    t0 = time.perf_counter()
+    total = sum(c.seeds * c.total_steps for c in todo)
+    with GridProgress(progress and bool(todo), len(todo), total, log) as bar:
+        run_cells(out, todo, max(1, int(jobs)), bar)
+    if todo:
+        done = sum(c.status == "done" for c in todo)
+        meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
+        runs.atomic_write_json(out / "benchmark.json", meta.to_json())
+        log(f"grid finished in {meta.grid_wall_s:.0f}s: {done}/{len(todo)} cell(s) done"
+            + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
+    path = None
+    if report:
+        path = write_report(out)
+        log(f"report written to {path}")
+    return BenchmarkResult(out, cells, path)

@@ -1,0 +1,247 @@
+"""Planning a grid: every name, budget and config checked, and each cell's fate decided (run, finished
+before, cannot run, excluded) before anything compiles or is written."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, read_cell_record
+from rl_zoo.benchmark.references import default_steps
+
+DEFAULT_ALGOS = ("ppo", "ppo-kl", "trpo", "vpg", "dqn")
+DEFAULT_ENVS = ("CartPole-v1", "Acrobot-v1", "Pendulum-v1")
+DEFAULT_OUT = Path("runs") / "benchmark"
+
+
+@dataclass
+class Cell:
+    """One (algorithm, env) pair of the grid and what happens to it: ``status`` "run", "done" (finished
+    before with the same config, or now), "skipped" (cannot run, or excluded) or "failed", and why."""
+
+    spec: CellSpec
+    status: str
+    reason: str = ""
+
+    @property
+    def algo(self) -> str:
+        return self.spec.algo
+
+    @property
+    def env(self) -> str:
+        return self.spec.env
+
+    @property
+    def total_steps(self) -> int:
+        return self.spec.total_steps
+
+    @property
+    def seeds(self) -> int:
+        return self.spec.seeds
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def record(self, status: str | None = None, **fields) -> CellRecord:
+        """The cell's ``cell.json`` record, with this status (default its own) and more fields."""
+        return CellRecord(self.spec, status or self.status, fields.pop("reason", self.reason), **fields)
+
+
+def parse_list(text: str | Sequence[str]) -> list[str]:
+    """``"a,b, a"`` (or a sequence) -> ``["a", "b"]``: stripped, empty and repeated items dropped."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for x in (i.strip() for i in items):
+        if x and x not in out:
+            out.append(x)
+    return out
+
+
+def parse_total_steps(text: str | int | dict | None, env_ids: Iterable[str]) -> dict[str, int]:
+    """``None`` -> the per-env defaults; ``N`` -> N for every env; ``ENV=N,ENV=N`` -> per env (others
+    keep their default)."""
+    env_ids = list(env_ids)
+    steps = {e: default_steps(e) for e in env_ids}
+    if text is None:
+        return steps
+    if isinstance(text, dict):
+        pairs = dict(text)
+    elif isinstance(text, int) or "=" not in str(text):
+        try:
+            n = int(str(text).replace("_", ""))
+        except ValueError:
+            raise ValueError(f"--total-steps expects N or ENV=N,ENV=N, got {text!r}") from None
+        pairs = {e: n for e in env_ids}
+    else:
+        pairs = {}
+        for part in str(text).split(","):
+            if "=" not in part:
+                raise ValueError(f"--total-steps expects N or ENV=N,ENV=N, got {text!r}")
+            k, v = part.split("=", 1)
+            try:
+                pairs[k.strip()] = int(v.strip().replace("_", ""))
+            except ValueError:
+                raise ValueError(f"--total-steps: {v.strip()!r} for {k.strip()} is not an integer") from None
+    for k, v in pairs.items():
+        if k not in steps:
+            raise ValueError(f"--total-steps names {k!r}, which is not in the grid's envs ({', '.join(env_ids)})")
+        if v < 1:
+            raise ValueError(f"--total-steps for {k} = {v} is invalid: must be at least 1")
+        steps[k] = int(v)
+    return steps
+
+
+def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``ALGO:KEY=VALUE`` (one algorithm) or ``KEY=VALUE`` (every algorithm of the grid) -> per-algo overrides."""
+    algo_names = list(algo_names)
+    out: dict[str, dict[str, str]] = {a: {} for a in algo_names}
+    for pair in pairs:
+        target, _, rest = pair.partition(":") if ":" in pair.split("=", 1)[0] else ("", "", pair)
+        if "=" not in rest:
+            raise ValueError(f"--set expects [ALGO:]KEY=VALUE, got {pair!r}")
+        key, value = (s.strip() for s in rest.split("=", 1))
+        if target and target not in out:
+            raise ValueError(f"--set {pair!r} names algorithm {target!r}, which is not in the grid ({', '.join(algo_names)})")
+        for a in [target] if target else algo_names:
+            out[a][key] = value
+    return out
+
+
+def parse_exclude(text: str | Iterable[str], algo_names: list[str], env_names: list[str]) -> set[tuple[str, str]]:
+    """``ALGO:ENV,ALGO:ENV`` -> the (algo, env) pairs to leave out; each must name a cell of the grid."""
+    excluded = set()
+    for pair in parse_list(text):
+        a, sep, e = pair.partition(":")
+        if not sep or a not in algo_names or e not in env_names:
+            raise ValueError(f"--exclude expects ALGO:ENV with ALGO in {','.join(algo_names)} and ENV in "
+                             f"{','.join(env_names)}, got {pair!r}")
+        excluded.add((a, e))
+    return excluded
+
+
+def previous_record(out: Path, spec: CellSpec) -> CellRecord | None:
+    """The cell's record in ``out`` from an earlier command (None if there is none)."""
+    path = Path(out) / "cells" / spec.name / "cell.json"
+    return read_cell_record(path) if path.exists() else None
+
+
+def plan_grid(
+    algos: str | Sequence[str] = DEFAULT_ALGOS,
+    env_ids: str | Sequence[str] = DEFAULT_ENVS,
+    *,
+    seeds: int = 10,
+    seed: int = 0,
+    total_steps: str | int | dict | None = None,
+    out: str | os.PathLike = DEFAULT_OUT,
+    points: int = DEFAULT_POINTS,
+    eval_episodes: int = 10,
+    backend: str | None = None,
+    sets: Iterable[str] = (),
+    exclude: str | Iterable[str] = (),
+    rerun: bool = False,
+) -> list[Cell]:
+    """Check every name and config and decide, before anything compiles, what each cell does.
+
+    ``exclude``: ``ALGO:ENV`` pairs to leave out (listed as skipped, "excluded"). Raises ``ValueError``
+    naming every unknown algorithm / env (with the known ones), any config a cell would refuse, and
+    any cell in ``out`` finished with a different config (unless ``rerun``). Writes nothing.
+    """
+    import envs
+
+    from rl_zoo import algos as registry
+
+    algo_names, env_names = parse_list(algos), parse_list(env_ids)
+    if not algo_names:
+        raise ValueError(f"no algorithms given; known algorithms: {', '.join(registry.names())}")
+    if not env_names:
+        raise ValueError("no environments given (rl-zoo envs lists them)")
+    if seeds < 1:
+        raise ValueError(f"--seeds = {seeds} is invalid: must be at least 1")
+    if points < 1 or eval_episodes < 1:
+        raise ValueError("the number of grid points and of evaluation episodes must be at least 1")
+    errors, modules, made = [], {}, {}
+    for a in algo_names:
+        try:
+            modules[a] = registry.get(a)[0]
+        except ValueError as e:
+            errors.append(str(e))
+    for e in env_names:
+        try:
+            made[e] = envs.make(e, backend=backend)
+        except ValueError as ex:
+            errors.append(str(ex))
+    if errors:
+        raise ValueError("\n".join(errors))
+    steps = parse_total_steps(total_steps, env_names)
+    overrides = parse_sets(sets, algo_names)
+    excluded = parse_exclude(exclude, algo_names, env_names)
+
+    cells: list[Cell] = []
+    for e in env_names:
+        env, env_params = made[e]
+        for a in algo_names:
+            spec = CellSpec(a, e, total_steps=steps[e], seeds=seeds, seed=seed, points=points,
+                            eval_episodes=eval_episodes, backend=env.backend, overrides=overrides[a])
+            cell, error = _plan_cell(spec, modules[a], env, env_params, (a, e) in excluded)
+            if error:
+                errors.append(f"{a} on {e}: {error}")
+            else:
+                cells.append(cell)
+    if errors:
+        raise ValueError("\n".join(errors))
+    _skip_finished(Path(out), cells, rerun)
+    return cells
+
+
+def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple[Cell | None, str]:
+    """The cell of ``spec``: excluded, skipped by the algorithm's own ``check_env``, or to run with its
+    resolved config; or the config error that refuses the whole grid."""
+    from rl_zoo.train import resolve_config
+
+    if excluded:
+        return Cell(spec, "skipped", f"excluded on the command line (--exclude {spec.algo}:{spec.env})"), ""
+    check = getattr(module, "check_env", None)
+    try:
+        if check is not None:
+            check(env, env_params)
+    except ValueError as ex:
+        return Cell(spec, "skipped", str(ex)), ""
+    try:
+        _, config = resolve_config(spec.algo, spec.env, spec.overrides, spec.total_steps)
+    except ValueError as ex:
+        return None, str(ex)
+    return Cell(spec.with_config(dataclasses.asdict(config)), "run"), ""
+
+
+def _skip_finished(out: Path, cells: list[Cell], rerun: bool) -> None:
+    """Cells finished before with the same key are skipped; with another key they are refused (unless ``rerun``)."""
+    conflicts = []
+    for cell in cells:
+        if cell.status != "run":
+            continue
+        previous = previous_record(out, cell.spec)
+        if previous is None or previous.status != "done" or rerun:
+            continue
+        if previous.spec.key == cell.spec.key:
+            cell.status, cell.reason = "done", "finished before with the same config: skipped"
+        else:
+            conflicts.append(f"{cell.algo} on {cell.env}: {cell.spec.changes_from(previous.spec)}")
+    if conflicts:
+        raise ValueError(
+            f"{out} holds finished cells with a different config than this command:\n  " + "\n  ".join(conflicts)
+            + "\nUse another --out, or --rerun to run them again and replace their results."
+        )
+
+
+def format_plan(cells: list[Cell]) -> str:
+    """One line per cell: run (seeds x env steps), skipped as finished before, or skipped with the reason."""
+    lines = []
+    for c in cells:
+        what = {"run": f"run    {c.seeds} seed(s) x {c.total_steps:,} env steps", "done": "skip   finished before, same config",
+                "skipped": ("skip   " if c.reason.startswith("excluded") else "skip   cannot run: ") + c.reason}[c.status]
+        lines.append(f"  {c.algo:<12} {c.env:<26} {what}")
+    return "\n".join(lines)

@@ -1,0 +1,251 @@
+"""The numbers of a benchmark folder (:func:`summarize`) and its ``report.md`` with figures
+(:func:`write_report`): final return per cell with a bootstrap interval, env steps to threshold,
+speed; IQM / optimality gap and performance profiles of normalised scores; learning curves."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rl_zoo import runs
+from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, GridMeta, ReturnRow, read_grid_meta, slug
+from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
+from rl_zoo.benchmark.tables import load_cells, load_returns
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    """A finished cell's row of the report: final greedy returns over seeds and how fast it got there."""
+
+    record: CellRecord
+    final: np.ndarray  # [seeds] greedy return at the last grid point
+    final_mean: float
+    final_low: float  # 95% percentile bootstrap interval of the mean
+    final_high: float
+    final_iqm: float
+    threshold: float | None
+    steps_to_threshold: int | None  # first grid point where the mean curve reaches the threshold
+    seeds_reached: int  # seeds whose curve reaches the threshold at some grid point
+
+    @property
+    def algo(self) -> str:
+        return self.record.algo
+
+    @property
+    def env(self) -> str:
+        return self.record.env
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.final)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the report says: the cell records, the tidy returns, one :class:`CellSummary` per
+    finished cell, and normalised final scores ``normalised[algo][env]`` ([seeds]; 0 random, 1 solved)."""
+
+    records: list[CellRecord]
+    returns: list[ReturnRow]
+    table: list[CellSummary]
+    normalised: dict[str, dict[str, np.ndarray]]
+
+
+def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]]) -> CellSummary:
+    from rl_zoo import stats
+
+    arr = np.array([[v for _, v in sorted(by_seed[s])] for s in sorted(by_seed)])  # [seeds, points]
+    steps = np.array([x for x, _ in sorted(next(iter(by_seed.values())))])
+    final = arr[:, -1]
+    lo, hi = stats.bootstrap_ci(final)
+    thr = threshold(rec.env)
+    reach, seeds_reached = None, 0
+    if thr is not None:
+        hit = np.nonzero(arr.mean(axis=0) >= thr)[0]
+        reach = int(steps[hit[0]]) if hit.size else None
+        seeds_reached = int((arr >= thr).any(axis=1).sum())
+    return CellSummary(rec, final, float(final.mean()), lo, hi, float(stats.iqm(final)), thr, reach, seeds_reached)
+
+
+def summarize(out: str | os.PathLike) -> Summary:
+    """The numbers of the report: per-cell final return (mean, 95% CI, IQM), steps to threshold, speed;
+    normalised final scores per algorithm and env."""
+    from rl_zoo import stats
+
+    out = Path(out)
+    records = load_cells(out)
+    returns = load_returns(out, records)
+    curves: dict[tuple[str, str], dict[int, list[tuple[int, float]]]] = {}
+    for r in returns:
+        curves.setdefault((r.algo, r.env), {}).setdefault(r.seed, []).append((r.env_steps, r.ret))
+    table, normalised = [], {}
+    for rec in records:
+        if rec.status != "done" or (rec.algo, rec.env) not in curves:
+            continue
+        row = _cell_summary(rec, curves[(rec.algo, rec.env)])
+        table.append(row)
+        ref = ENV_REFERENCES.get(rec.env)
+        if ref is not None:
+            normalised.setdefault(rec.algo, {})[rec.env] = stats.normalize(row.final, ref.random, ref.solved)
+    return Summary(records, returns, table, normalised)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+def _q(x) -> str:
+    return "?" if x is None else str(x)
+
+
+def _header(s: Summary, meta: GridMeta) -> list[str]:
+    records, table = s.records, s.table
+    algos = list(dict.fromkeys(r.algo for r in records))
+    envs_ = list(dict.fromkeys(r.env for r in records))
+    lines = [f"# Benchmark: {', '.join(algos)} on {', '.join(envs_)}", ""]
+    if meta.command:
+        lines += ["Command:", "", "    " + meta.command, ""]
+    if meta.note:
+        lines += [meta.note, ""]
+    v = meta.versions
+    seeds = sorted({r.n_seeds for r in table})
+    ran = "."
+    if meta.grid_wall_s:
+        load = (f", 1-minute load average {meta.load_start:.1f} at the start and {meta.load_end:.1f} at the end"
+                if meta.load_end is not None else "")
+        ran = f"; the cells were last run together in {meta.grid_wall_s:,.0f} s (started {meta.started}{load})."
+    lines += [
+        f"{'/'.join(map(str, seeds)) or '?'} seeds per cell, trained together (vmapped in one compiled program per cell); "
+        f"greedy evaluation over {_q(meta.eval_episodes)} episodes per seed on separate env copies. "
+        f"Machine: {v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, jax {v.get('jax', '?')} "
+        f"({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. Sum of cell wall times: "
+        f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
+        "",
+    ]
+    for title, status in (("Skipped", "skipped"), ("Failed", "failed"), ("Unfinished", "running")):
+        group = [r for r in records if r.status == status]
+        if group:
+            lines += [f"**{title}:**", ""] + [f"- {r.algo} on {r.env}: {r.reason or 'interrupted'}" for r in group] + [""]
+    return lines
+
+
+def _cells_section(table: list[CellSummary]) -> list[str]:
+    lines = ["## Results per cell", "",
+             "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold (mean curve) | seeds at threshold | "
+             "cell wall s | compile s | run s | env steps/s | peak MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table:
+        if r.threshold is None:
+            reach, seeds_at = "no threshold", "-"
+        else:
+            reach = "not reached" if r.steps_to_threshold is None else f"{r.steps_to_threshold:,}"
+            seeds_at = f"{r.seeds_reached}/{r.n_seeds}"
+        res = r.record.result
+        lines.append(
+            f"| {r.env} | {r.algo} | {_fmt(r.final_mean)} [{_fmt(r.final_low)}, {_fmt(r.final_high)}] | "
+            f"{_fmt(r.final_iqm)} | {reach} | {seeds_at} | {r.record.cell_wall_s:,.0f} | {res.compile_s:,.1f} | "
+            f"{res.run_s:,.1f} | {res.env_steps_per_s:,.0f} | {res.peak_memory_mb:,.0f} |")
+    lines += [
+        "",
+        "Final return: the greedy return at the end of training (last point of the grid), mean over seeds with a 95% "
+        "percentile bootstrap interval (2000 resamples of the seeds) and the interquartile mean over seeds. "
+        "Env steps to threshold: the first grid point at which the mean over seeds reaches the env's threshold "
+        "(the threshold is in each curve's heading below); seeds at threshold: how many seeds reach it at some grid "
+        "point. Cell wall: the cell's whole process (start, "
+        "compile, training, evaluations); compile: the driver's compilation (with JAX's persistent cache, so a "
+        "repeated run compiles faster); run: the training segments only; env steps/s: all seeds' env steps over run s; "
+        "peak MB: the cell process's peak resident memory.",
+        "",
+    ]
+    return lines
+
+
+def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
+    from rl_zoo import plots
+
+    algos = list(dict.fromkeys(r.algo for r in s.records))
+    envs_ = list(dict.fromkeys(r.env for r in s.records))
+    normalised = s.normalised
+    agg_algos = [a for a in algos if a in normalised]
+    if not agg_algos:
+        return []
+    n_envs = len({e for a in agg_algos for e in normalised[a]})
+    labels = {a: a if len(normalised[a]) == n_envs else f"{a} ({len(normalised[a])} of {n_envs} envs)" for a in agg_algos}
+    scores = {a: [normalised[a][e] for e in envs_ if e in normalised[a]] for a in agg_algos}
+    numbers = plots.aggregate_intervals(scores, fig_dir / "aggregate.png", labels)
+    plots.performance_profiles(scores, fig_dir / "profile.png", labels)
+    lines = ["## Aggregate across envs", "",
+             "Final returns normalised per env as (return - random) / (threshold - random): 0 is a uniformly random "
+             "policy, 1 the env's threshold (table below). Point estimates pool every seed of every env; the "
+             "intervals are 95% stratified bootstrap intervals (seeds resampled within each env, 2000 resamples; "
+             "Agarwal et al. 2021). IQM: the mean of the middle 50% of runs; optimality gap: the mean shortfall "
+             "below 1 (lower is better). An algorithm that cannot run on some env is aggregated over the envs it ran on, "
+             "as its label says.", "",
+             "![IQM and optimality gap](aggregate.png)", "",
+             "| algorithm | envs | IQM [95% CI] | optimality gap [95% CI] |", "|---|---:|---|---|"]
+    for a in agg_algos:
+        iq, gap = numbers[a]["IQM"], numbers[a]["Optimality gap"]
+        lines.append(f"| {a} | {len(scores[a])} | {iq[0]:.2f} [{iq[1]:.2f}, {iq[2]:.2f}] | {gap[0]:.2f} [{gap[1]:.2f}, {gap[2]:.2f}] |")
+    lines += ["", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
+              "exceeds tau; a curve above another is better everywhere.", "", "![Performance profiles](profile.png)", ""]
+    missing = [e for e in dict.fromkeys(r.env for r in s.table) if e not in ENV_REFERENCES]
+    if missing:
+        lines += [f"Not in the aggregate (no reference values): {', '.join(missing)}.", ""]
+    return lines
+
+
+def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
+    from rl_zoo import plots
+
+    done_envs = list(dict.fromkeys(r.env for r in s.table))
+    if not done_envs:
+        return []
+    lines = ["## Learning curves", "",
+             "Mean over seeds of the greedy return with a 95% pointwise bootstrap band, against env steps per seed "
+             "(left) and wall-clock seconds since training began (right; evaluations and checkpoints included, compilation "
+             "excluded). "
+             "Each seed's evaluations, made at its algorithm's update boundaries, are linearly interpolated onto "
+             f"a shared grid of {meta.points or DEFAULT_POINTS} equal intervals of env steps (the last "
+             "evaluation, at most one update short of the budget, is held to its end), so that curves line up.", ""]
+    for e in done_envs:
+        png = f"curves_{slug(e)}.png"
+        thr = threshold(e)
+        plots.benchmark_curves(s.returns, e, fig_dir / png, thr)
+        budget = next(r.record.spec.total_steps for r in s.table if r.env == e)
+        lines += [f"### {e}" + (f" (threshold {thr:g}" if thr is not None else " (") + f", {budget:,} env steps per seed)", "",
+                  f"![{e} learning curves]({png})", ""]
+    return lines
+
+
+def _references_section(envs_: list[str]) -> list[str]:
+    refs = [e for e in envs_ if e in ENV_REFERENCES]
+    if not refs:
+        return []
+    lines = ["## Reference values", "",
+             "| env | random policy | threshold (= 1 normalised) | source of the threshold | default env steps |",
+             "|---|---:|---:|---|---:|"]
+    for e in refs:
+        ref = ENV_REFERENCES[e]
+        lines.append(f"| {e} | {ref.random:g} | {ref.solved:g} | {ref.source} | {ref.steps:,} |")
+    return lines + ["", "Random policy: mean return of 1000 episodes of uniformly random actions on this project's JAX port.", ""]
+
+
+def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
+    """Figures (PNG) and ``report.md`` for the benchmark folder ``out``; the report and its figures go
+    to ``path`` (default ``out/report.md``; a path without ``.md`` is a folder to hold ``report.md``)."""
+    out = Path(out)
+    path = Path(path) if path is not None else out / "report.md"
+    if path.suffix != ".md":
+        path = path / "report.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    s, meta = summarize(out), read_grid_meta(out)
+    lines = (_header(s, meta) + _cells_section(s.table) + _aggregate_section(s, path.parent)
+             + _curves_section(s, meta, path.parent) + _references_section(list(dict.fromkeys(r.env for r in s.records))))
+    lines += ["Tables: `returns.csv` / `returns.parquet` (algo, env, seed, env_steps, wall_s, return on the shared grid), "
+              "`cells.csv` / `cells.parquet` (one row per cell); raw evaluations in `cells/*/run/metrics.csv`."]
+    lines += [""]
+    runs.atomic_write_text(path, "\n".join(lines))
+    return path
