@@ -1,0 +1,238 @@
+"""Training and timing of the TRPO-cost experiment: TRPO and PPO-clip, tuned configs, the same
+env-step budget, seeds vmapped; segments of K updates timed on the host (compilation excluded),
+the rollout alone timed apart, the algorithms' segments interleaved so both see the same load."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import envs
+from experiments import common
+from rl_zoo.core.evaluate import evaluate
+from rl_zoo.core.rollout import rollout
+
+ENVS = {"CartPole-v1": 100_000, "Pendulum-v1": 300_000}
+ALGOS = {"PPO-clip": "ppo", "TRPO": "trpo"}
+SEGMENTS = 10
+EVAL_EPISODES = 10
+
+
+@dataclass
+class Curve:
+    """Greedy return of every seed ``[S, P]`` at ``P`` points of training wall seconds ``[P]``."""
+
+    train_s: np.ndarray
+    returns: np.ndarray
+    env_steps: np.ndarray
+
+
+class Runner:
+    """One algorithm on one env: ``seeds`` seeds vmapped, compiled segments of ``k`` updates."""
+
+    def __init__(self, name: str, env_id: str, total: int, seeds: int, eval_episodes: int):
+        self.name, self.env_id = name, env_id
+        self.module, self.config = common.tuned(ALGOS[name], env_id, total_timesteps=total)
+        self.tuned_total = common.tuned(ALGOS[name], env_id)[1].total_timesteps  # the budget the config is tuned for
+        env, env_params = envs.make(env_id)
+        self.agent = agent = self.module.make_agent(self.config, env, env_params)
+        self.k = max(1, agent.num_updates // SEGMENTS)
+        self.n_segments = agent.num_updates // self.k
+        keys = jax.random.split(jax.random.key(7), seeds)
+        t0 = time.perf_counter()
+        self.states = jax.jit(jax.vmap(agent.init))(keys)
+        seg = jax.jit(jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, self.k)))
+        self.segment = seg.lower(self.states).compile()
+        ev = jax.jit(jax.vmap(lambda s, key: evaluate(agent.act, s, env, env_params, key, eval_episodes).mean()))
+        self.eval_keys = jax.random.split(jax.random.key(11), seeds)
+        self.evaluate = ev.lower(self.states, self.eval_keys).compile()
+
+        # the rollout alone: same policy, same envs, same number of steps, no learning
+        from rl_zoo.algos.ppo import make_networks, sample_action
+        from envs import EpisodeStatistics, vectorize
+        from functools import partial
+
+        venv = EpisodeStatistics(vectorize(env, env_params, self.config.num_envs))
+        networks = make_networks(self.config, env.action_space(env_params))
+        policy_fn = partial(sample_action, networks, self.config)
+
+        def rollouts(state):
+            def one(s, _):
+                key, k_r = jax.random.split(s.key)
+                env_state, obs, _ = rollout(venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, k_r, self.config.num_steps)
+                return s._replace(env_state=env_state, obs=obs, key=key), None
+            return jax.lax.scan(one, state, None, self.k)[0]
+
+        self.rollout_only = jax.jit(jax.vmap(rollouts)).lower(self.states).compile()
+        self.compile_s = time.perf_counter() - t0
+        self.done = 0
+        self.train_s = 0.0
+        self.rows = []
+        self.segment_s, self.rollout_s = [], []
+        self.metrics = []
+        self._record()
+
+    def _record(self):
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, self.done))(self.eval_keys)
+        returns = np.asarray(self.evaluate(self.states, keys))
+        self.rows.append(dict(env_steps=self.done * self.agent.env_steps_per_update, train_s=self.train_s, returns=returns))
+
+    def step(self) -> None:
+        t0 = time.perf_counter()
+        states, metrics = self.segment(self.states)
+        jax.block_until_ready(states)
+        dt = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        jax.block_until_ready(self.rollout_only(self.states))
+        self.rollout_s.append(time.perf_counter() - t0)
+        self.states = states
+        self.segment_s.append(dt)
+        self.train_s += dt
+        self.done += self.k
+        self.metrics.append(jax.tree.map(lambda x: np.asarray(x)[0, 0], metrics))
+        self._record()
+
+    def curve(self) -> Curve:
+        return Curve(np.array([row["train_s"] for row in self.rows]),
+                     np.stack([row["returns"] for row in self.rows], axis=1),  # [seeds, points]
+                     np.array([row["env_steps"] for row in self.rows]))
+
+    def counts(self) -> dict:
+        """Gradient-type evaluations per update."""
+        c = self.config
+        if self.name == "TRPO":
+            p = self.metrics[-1].policy
+            return dict(policy_gradients=int(p.grad_evals), policy_gradient_samples=c.batch_size,
+                        fisher_vector_products=int(p.fvp_evals), fvp_samples=c.batch_size,
+                        line_search_forward_passes=float(np.mean([m.policy.line_search_evals for m in self.metrics])),
+                        value_gradients=int(self.metrics[-1].value_grad_evals),
+                        value_gradient_samples=c.batch_size // c.value_minibatches)
+        return dict(policy_gradients=c.update_epochs * c.num_minibatches, policy_gradient_samples=c.minibatch_size,
+                    fisher_vector_products=0, fvp_samples=0, line_search_forward_passes=0,
+                    value_gradients=0, value_gradient_samples=0)  # PPO's value loss shares the policy's gradients
+
+    def summary(self) -> dict:
+        per_update = np.array(self.segment_s) / self.k
+        rollout = np.array(self.rollout_s) / self.k
+        c = self.counts()
+        n = self.agent.env_steps_per_update
+        grad_samples = c["policy_gradients"] * c["policy_gradient_samples"] + c["value_gradients"] * c["value_gradient_samples"]
+        final = self.rows[-1]["returns"]
+        per_1000 = per_update * 1e6 / n
+        ci = common.boot_ci(final)
+        return dict(
+            algo=self.name, env=self.env_id, seeds=len(final), env_steps_per_update=n, updates=self.done,
+            env_steps=self.done * n, compile_s=round(self.compile_s, 1),
+            wall_ms_per_update_median=1e3 * float(np.median(per_update)),
+            rollout_ms_per_update_median=1e3 * float(np.median(rollout)),
+            learn_ms_per_update_median=1e3 * float(np.median(per_update - rollout)),
+            wall_ms_per_1000_env_steps=1e3 * float(np.median(per_update)) * 1000 / n,
+            wall_ms_per_1000_env_steps_q25=float(np.percentile(per_1000, 25)),
+            wall_ms_per_1000_env_steps_q75=float(np.percentile(per_1000, 75)),
+            learn_ms_per_1000_env_steps=1e3 * float(np.median(per_update - rollout)) * 1000 / n,
+            **c,
+            gradient_evals_per_1000_env_steps=(c["policy_gradients"] + c["value_gradients"]) * 1000 / n,
+            fvp_per_1000_env_steps=c["fisher_vector_products"] * 1000 / n,
+            backprop_samples_per_env_step=(grad_samples + c["fisher_vector_products"] * c["fvp_samples"]) / n,
+            train_s=round(self.train_s, 2), final_return_mean=float(final.mean()),
+            final_return_lo=ci[1], final_return_hi=ci[2], final_return_ci=ci,
+            tuned_total_timesteps=int(self.tuned_total), total_timesteps=int(self.config.total_timesteps),
+            final_return_per_train_s=float(final.mean()) / self.train_s,
+            config=str(self.config),
+        )
+
+
+def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:
+    """Wall ms of TRPO's two learning phases on one real batch per seed (vmapped, jitted apart, median
+    of ``repeats`` calls): the natural-gradient policy step (gradient, CG with Fisher-vector products,
+    line search) and the value-function fit."""
+    from functools import partial
+
+    from envs import EpisodeStatistics, vectorize
+    from rl_zoo.algos import trpo, vpg
+    from rl_zoo.algos.ppo import make_networks, sample_action
+    from rl_zoo.core import losses
+
+    c = runner.config
+    env, env_params = envs.make(runner.env_id)
+    venv = EpisodeStatistics(vectorize(env, env_params, c.num_envs))
+    networks = make_networks(c, env.action_space(env_params))
+
+    def batch_of(s):
+        _, _, traj = rollout(venv, partial(sample_action, networks, c), (s.params, s.obs_stats), s.env_state, s.obs, s.key, c.num_steps)
+        batch, _ = vpg.prepare_batch(s.params, s.obs_stats, s.reward_scaler, traj, networks, c)
+        return batch
+
+    batch = jax.jit(jax.vmap(batch_of))(runner.states)
+    pol = jax.jit(jax.vmap(lambda p, b: trpo.policy_step(p, b.obs, b.action, losses.normalize_advantages(b.advantages),
+                                                          networks.policy.apply, c)))
+    opt = vpg.make_value_optimizer(c)
+    val = jax.jit(jax.vmap(lambda p, o, k, b: vpg.fit_value(p, o, k, b.obs, b.targets, networks.value.apply, opt,
+                                                             c.value_iters, c.value_minibatches)))
+    pp = runner.states.params["policy"]
+    vp, vo, keys = runner.states.params["value"], runner.states.value_opt_state, runner.states.key
+
+    def timed(f, *args):
+        jax.block_until_ready(f(*args))
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            jax.block_until_ready(f(*args))
+            ts.append(time.perf_counter() - t0)
+        return 1e3 * float(np.median(ts))
+
+    return dict(policy_step_ms=timed(pol, pp, batch), value_fit_ms=timed(val, vp, vo, keys, batch))
+
+
+def run_all(seeds: int, quick: bool) -> dict:
+    """(env, algo name) -> its finished :class:`Runner`; on each env the two algorithms' segments alternate."""
+    runners = {}
+    for env_id, total in ENVS.items():
+        total = total // 10 if quick else total
+        pair = {}
+        for name in ALGOS:
+            with common.Timer(f"compile {name} on {env_id}"):
+                pair[name] = Runner(name, env_id, total, seeds, eval_episodes=EVAL_EPISODES)
+        with common.Timer(f"train both on {env_id} ({seeds} seeds, {total:,} env steps), segments interleaved"):
+            for i in range(max(r.n_segments for r in pair.values())):
+                for r in pair.values():
+                    if i < r.n_segments:
+                        r.step()
+        runners.update({(env_id, n): r for n, r in pair.items()})
+    return runners
+
+
+def summaries(runners: dict) -> list[dict]:
+    """One row per (env, algo) (``cost.csv``), TRPO's with its learning breakdown."""
+    out = [r.summary() for r in runners.values()]
+    for s in out:
+        if s["algo"] == "TRPO":
+            with common.Timer(f"TRPO learning breakdown on {s['env']}"):
+                s.update(trpo_breakdown(runners[(s["env"], "TRPO")]))
+    return out
+
+
+def curve_rows(curves: dict[tuple, Curve]) -> list[dict]:
+    """``curves.csv``: per (env, algo, evaluation) the mean greedy return over seeds and its bootstrap CI."""
+    rows = []
+    for (env_id, name), c in curves.items():
+        for t, steps, ret in zip(c.train_s, c.env_steps, c.returns.T):
+            m, lo, hi = common.boot_ci(ret)
+            rows.append(dict(env=env_id, algo=name, env_steps=int(steps), train_s=round(float(t), 3),
+                             return_mean=m, return_lo=lo, return_hi=hi))
+    return rows
+
+
+def save_curves(curves: dict[tuple, Curve], path: Path) -> None:
+    """The per-seed curves (for ``--replot``; ignored by git)."""
+    np.savez_compressed(path, **{f"{e}|{a}|{k}": getattr(c, k) for (e, a), c in curves.items()
+                                 for k in ("train_s", "returns", "env_steps")})
+
+
+def load_curves(path: Path) -> dict[tuple, Curve]:
+    z = np.load(path)
+    return {(e, a): Curve(*(z[f"{e}|{a}|{k}"] for k in ("train_s", "returns", "env_steps"))) for e in ENVS for a in ALGOS}

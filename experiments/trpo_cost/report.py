@@ -1,0 +1,110 @@
+"""The TRPO-cost README.md and finding.md: ``readme_template.md`` filled in with the table and the
+numbers of a run (``run_info.json``'s summaries, ``curves.csv``, and the matched-batch timing of
+``benchmarks/results/policy_gradient.json``); the interpretation is written by hand in the template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from experiments import common
+from experiments.common import config_field, signed
+from experiments.trpo_cost.compute import ALGOS, SEGMENTS
+
+TEMPLATE = Path(__file__).with_name("readme_template.md")
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "policy_gradient.json"
+FINDING = (
+    "TRPO is not expensive next to PPO here. With the tuned configs it costs {ratios} PPO's wall time per env step. "
+    "It is slower per update on CartPole ({CartPole_trpo_update_ms} vs {CartPole_ppo_update_ms} ms) because its "
+    "updates are {CartPole_size_ratio}× larger. On Pendulum, the natural-gradient step (CG/Fisher-vector products, "
+    "line search; timed apart) is {Pendulum_policy_share}% of TRPO's update time.")
+
+
+def matched_batch_benchmark(path: Path = BENCHMARK) -> dict | None:
+    """TRPO and PPO-clip at a matched batch, from benchmarks/results/policy_gradient.json (None if absent)."""
+    try:
+        data = json.loads(path.read_text())
+        cost = {c["name"].split(" ")[0]: c for c in data["cost"]}
+        trpo, ppo = cost["trpo"], cost["ppo-clip"]
+        return dict(date=data.get("date", "?"), name_ppo=ppo["name"], batch=trpo["batch"], trpo_ms=trpo["update_ms"],
+                    ppo_ms=ppo["update_ms"], trpo_learn=trpo["learn_ms"], trpo_policy=trpo["policy_step_ms"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def bench_fields(b: dict | None) -> dict:
+    if b is None:
+        return dict(bench="(`benchmarks/results/policy_gradient.json`, which times TRPO and PPO at a matched batch, "
+                          "is not there.)", bench_ratio="?")
+    return dict(bench_ratio=f"{b['trpo_ms'] / b['ppo_ms']:.1f}", bench=(
+        f"`benchmarks/results/policy_gradient.json` (dated {b['date']}) times one seed at a *matched* batch of "
+        f"{b['batch']} with {b['name_ppo']}. There TRPO's update is {b['trpo_ms'] / b['ppo_ms']:.1f}× PPO's "
+        f"({b['trpo_ms']:.1f} vs {b['ppo_ms']:.1f} ms), and {100 * (1 - b['trpo_policy'] / b['trpo_learn']):.0f}% of "
+        "TRPO's learning time is the value fit, not the natural-gradient step."))
+
+
+def table(by: dict, env_ids: list[str]) -> str:
+    def final(s, e):
+        m = s["final_return_mean"]
+        spec = ".1f" if abs(m) < 1000 and e.startswith("CartPole") else ".0f"
+        return f"{signed(m, spec)} [{signed(s['final_return_ci'][1], '.0f')}, {signed(s['final_return_ci'][2], '.0f')}]"
+
+    return "\n".join(
+        f"| {e} | {s['algo']} | {s['env_steps_per_update']} | {s['wall_ms_per_update_median']:.0f} | "
+        f"{s['wall_ms_per_1000_env_steps']:.0f} | {s['backprop_samples_per_env_step']:.0f} | {final(s, e)} | {s['train_s']:.1f} |"
+        for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")]))
+
+
+def reach(curve: list[dict], threshold: float) -> str:
+    """Training seconds at which the mean return first reached ``threshold``."""
+    return next((f"{float(r['train_s']):.1f} s" for r in curve if float(r["return_mean"]) >= threshold), "never")
+
+
+def fields(info: dict, curves: list[dict]) -> dict:
+    from rl_zoo.benchmark import ENV_REFERENCES
+
+    by = {(s["env"], s["algo"]): s for s in info["summaries"]}
+    env_ids = list(dict.fromkeys(s["env"] for s in info["summaries"]))
+    ratio = {e: by[(e, "TRPO")]["wall_ms_per_1000_env_steps"] / by[(e, "PPO-clip")]["wall_ms_per_1000_env_steps"]
+             for e in env_ids}
+    trpo0 = by[(env_ids[0], "TRPO")]
+    f = dict(quick_note="\n**Smoke run (`--quick`): budgets cut tenfold, 2 seeds. Not a result.**\n" if "--quick" in info["command"] else "",
+             minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
+             machine=info["machine"], compile_s=f"{sum(s['compile_s'] for s in info['summaries']):.0f}",
+             seeds=trpo0["seeds"], segments=SEGMENTS, eval_episodes=info.get("eval_episodes", 10),
+             cg_iters=config_field(trpo0["config"], "cg_iters"), max_kl=config_field(trpo0["config"], "max_kl"),
+             env_budgets=" and ".join(f"{e} ({by[(e, 'PPO-clip')]['total_timesteps']:,} env steps)" for e in env_ids),
+             table=table(by, env_ids), ratio_lo=f"{min(ratio.values()):.1f}", ratio_hi=f"{max(ratio.values()):.1f}",
+             ratios=" to ".join(f"{ratio[e]:.1f}× ({e.split('-')[0]})" for e in sorted(env_ids, key=ratio.get)),
+             quartiles="; ".join(f"{s['algo']} on {e.split('-')[0]} {s['wall_ms_per_1000_env_steps_q25']:.0f}–"
+                                 f"{s['wall_ms_per_1000_env_steps_q75']:.0f} ms"
+                                 for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")])),
+             **bench_fields(matched_batch_benchmark()))
+    for e in env_ids:
+        s, t, p = e.split("-")[0], by[(e, "TRPO")], by[(e, "PPO-clip")]
+        thr = ENV_REFERENCES[e].solved
+        f.update({f"{s}_ratio": f"{ratio[e]:.2f}", f"{s}_threshold": signed(thr, ".0f"),
+                  f"{s}_size_ratio": f"{t['env_steps_per_update'] / p['env_steps_per_update']:.0f}",
+                  f"{s}_policy_ms": f"{t['policy_step_ms']:.0f}", f"{s}_value_ms": f"{t['value_fit_ms']:.0f}",
+                  f"{s}_value_steps": t["value_gradients"], f"{s}_value_samples": t["value_gradient_samples"],
+                  f"{s}_policy_per_k": f"{t['policy_step_ms'] * 1000 / t['env_steps_per_update']:.0f}",
+                  f"{s}_policy_share": f"{100 * t['policy_step_ms'] / t['wall_ms_per_update_median']:.0f}",
+                  f"{s}_line_search": f"{t['line_search_forward_passes']:.2f}",
+                  f"{s}_ppo_learn_per_k": f"{p['learn_ms_per_1000_env_steps']:.0f}", f"{s}_ppo_grads": p["policy_gradients"],
+                  f"{s}_ppo_tuned": f"{p['tuned_total_timesteps']:,}", f"{s}_ppo_budget": f"{p['total_timesteps']:,}"})
+        for key, x in (("ppo", p), ("trpo", t)):
+            ci = x["final_return_ci"]
+            curve = [r for r in curves if r["env"] == e and r["algo"] == x["algo"]]
+            f.update({f"{s}_{key}_update_ms": f"{x['wall_ms_per_update_median']:.0f}",
+                      f"{s}_{key}_batch": x["env_steps_per_update"],
+                      f"{s}_{key}_backprop": f"{x['backprop_samples_per_env_step']:.0f}",
+                      f"{s}_{key}_final": f"{signed(ci[0], '.0f')} [{signed(ci[1], '.0f')}, {signed(ci[2], '.0f')}]",
+                      f"{s}_{key}_train_s": f"{x['train_s']:.1f}", f"{s}_{key}_reach": reach(curve, thr)})
+    return f
+
+
+def write(out: Path, info: dict, curves: list[dict]) -> str:
+    """Write README.md and finding.md into ``out``; returns the finding."""
+    f = fields(info, curves)
+    common.fill_template(TEMPLATE, out / "README.md", f)
+    return common.write_finding(out, FINDING.format(**f))
