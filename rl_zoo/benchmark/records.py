@@ -185,7 +185,7 @@ def _take(data: dict, cls, path: Path, fix: str):
             continue
         if not _type_ok(data[f.name], hints[f.name]):
             raise BenchmarkFileError(f"{path} is damaged: the field {f.name!r} = {data[f.name]!r} is not of type "
-                                     f"{hints[f.name]}; {fix}")
+                                     f"{f.type if isinstance(f.type, str) else f.type.__name__}; {fix}")
         kwargs[f.name] = data[f.name]
     return cls(**kwargs)
 

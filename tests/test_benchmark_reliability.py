@@ -1,0 +1,195 @@
+"""The benchmark grid when things go wrong: a killed grid leaves no cell process behind, a second grid on a
+locked folder is refused without touching a file, a damaged record or table gives an error that names the
+file; and `rl-zoo plot` on the committed grid rewrites its report.md word for word."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rl_zoo import benchmark as bm
+from rl_zoo.benchmark import cells
+from rl_zoo.cli import main
+from rl_zoo.lock import FolderInUse, FolderLock
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ROOT / "benchmarks" / "results" / "grid"  # the committed grid: real records and tables, no training
+
+
+def _alive(pid: int) -> bool:
+    """The process runs (a zombie, ended but not yet reaped by whoever adopted it, does not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+
+def _lock_holder(folder: Path) -> int | None:
+    try:
+        text = (folder / ".lock").read_text().strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _copy_grid(tmp_path: Path) -> Path:
+    out = tmp_path / "grid"
+    shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
+    return out
+
+
+def test_kill_9_of_the_grid_ends_its_cell_process(tmp_path):
+    """kill -9 of `rl-zoo benchmark` alone (not its process group): the cell process it started ends too."""
+    out = tmp_path / "bench"
+    cmd = [sys.executable, "-m", "rl_zoo.cli", "benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "1",
+           "--total-steps", "40960", "--points", "4", "--eval-episodes", "1", "--out", str(out), "--no-progress"]
+    grid = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    cell_dir = out / "cells" / "ppo__CartPole-v1"
+    deadline = time.time() + 120
+    cell_pid = None
+    while time.time() < deadline and grid.poll() is None:
+        cell_pid = _lock_holder(cell_dir)  # the cell process writes its PID into its folder's lock
+        if cell_pid and cell_pid != grid.pid and _alive(cell_pid):
+            break
+        time.sleep(0.02)
+    try:
+        assert cell_pid and _alive(cell_pid), "the cell process did not start"
+        assert _lock_holder(out) == grid.pid  # the grid holds the benchmark folder
+        os.kill(grid.pid, signal.SIGKILL)
+        grid.wait()
+        deadline = time.time() + 10
+        while _alive(cell_pid) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not _alive(cell_pid), f"cell process {cell_pid} outlived the grid"
+        with FolderLock(cell_dir, what=cells.CELL_LOCK), FolderLock(out, what=bm.GRID_LOCK):
+            pass  # and nobody holds the folders any more
+    finally:
+        for pid in (grid.pid, cell_pid):
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_second_grid_on_a_locked_folder_is_refused_and_touches_nothing(tmp_path, capsys):
+    out = _copy_grid(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from rl_zoo.lock import FolderLock; "
+                               f"FolderLock({str(out)!r}, what='benchmark folder').acquire(); print('locked', flush=True); "
+                               "time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = _snapshot(out)
+        code = main(["benchmark", "--algos", "ppo,vpg", "--envs", "CartPole-v1", "--seeds", "5", "--out", str(out), "--rerun"])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"benchmark folder {str(out)!r} is in use by process {holder.pid}" in err
+        assert _snapshot(out) == before  # every file byte-identical, not even rewritten
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
+    out = _copy_grid(tmp_path)
+    [cell] = [c for c in bm.plan_grid("ppo", "CartPole-v1", seeds=5, out=out, rerun=True)]
+    folder = out / "cells" / cell.name
+    with FolderLock(folder, what=cells.CELL_LOCK):  # as a running cell process holds it
+        before = _snapshot(folder)
+        with pytest.raises(FolderInUse, match="benchmark cell folder .* is in use by process"):
+            cells.start_cell(out, cell)
+        child = subprocess.run([sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json")],
+                               capture_output=True, text=True, timeout=120)
+    assert child.returncode == 2 and f"is in use by process {os.getpid()}" in child.stderr
+    assert _snapshot(folder) == before
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("cells/ppo__CartPole-v1/cell.json", r"cell\.json is damaged: not valid JSON .*delete the folder"),
+    ("benchmark.json", r"benchmark\.json is damaged: not valid JSON .*delete it"),
+    ("cells/vpg__Acrobot-v1/run/metrics.csv", r"metrics\.csv is damaged: line 3, column 'return' holds 'x'"),
+])
+def test_a_damaged_record_names_the_file_in_plot_and_benchmark(tmp_path, capsys, damage, message):
+    import re
+
+    out = _copy_grid(tmp_path)
+    path = out / damage
+    if path.suffix == ".csv":
+        lines = path.read_text().splitlines()
+        cols = lines[0].split(",")
+        row = lines[2].split(",")
+        row[cols.index("return")] = "x"
+        lines[2] = ",".join(row)
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text("{not json")
+    assert main(["plot", str(out), "-o", str(tmp_path / "figs")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and re.search(message, err), err
+    if path.name == "cell.json":  # a grid into the folder stops at its plan, before writing anything
+        before = _snapshot(out)
+        assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "5", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert str(path) in err and re.search(message, err)
+        after = _snapshot(out)
+        assert {k: after[k] for k in before} == before and set(after) - set(before) <= {".lock"}
+
+
+def test_tables_read_back_typed_and_damaged_ones_name_the_file(tmp_path):
+    out = _copy_grid(tmp_path)
+    for suffix in (".csv", ".parquet"):
+        rows = bm.read_returns_table(out / f"returns{suffix}")
+        assert rows and all(isinstance(r, bm.ReturnRow) for r in rows)
+        table = bm.read_cells_table(out / f"cells{suffix}")
+        assert {(r.algo, r.env, r.status) for r in table} >= {("ppo", "CartPole-v1", "done"), ("dqn", "Pendulum-v1", "skipped")}
+    assert bm.read_returns_table(out / "returns.csv") == bm.read_returns_table(out / "returns.parquet")
+    assert bm.read_returns_table(out / "returns.csv") == bm.load_returns(out)  # the table is what the cells give
+    csv_path = out / "cells.csv"
+    text = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join([text[0].replace("compile_s", "compile")] + text[1:]) + "\n")
+    with pytest.raises(bm.BenchmarkFileError, match=r"cells\.csv is damaged: its columns are .*compile,.*expected.*compile_s.*rebuilds"):
+        bm.read_cells_table(csv_path)
+    csv_path.write_text("\n".join(text[:2] + [text[2].replace(",jax,5,", ",jax,five,")] + text[3:]) + "\n")
+    with pytest.raises(bm.BenchmarkFileError, match=r"cells\.csv is damaged: line 3, column 'seeds' holds 'five', not an integer"):
+        bm.read_cells_table(csv_path)
+    parquet = out / "returns.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:1000])
+    with pytest.raises(bm.BenchmarkFileError, match=rf"{parquet.name} is damaged: cannot be parsed"):
+        bm.read_returns_table(parquet)
+
+
+def test_cell_record_fields_are_checked(tmp_path):
+    path = tmp_path / "cells" / "ppo__CartPole-v1" / "cell.json"
+    path.parent.mkdir(parents=True)
+    record = json.loads((GRID / "cells" / "ppo__CartPole-v1" / "cell.json").read_text())
+    path.write_text(json.dumps({k: v for k, v in record.items() if k != "compile_s"}))
+    with pytest.raises(bm.BenchmarkFileError, match=r"cell\.json is damaged: the field 'compile_s' is missing"):
+        bm.read_cell_record(path)
+    path.write_text(json.dumps(dict(record, seeds="5")))
+    with pytest.raises(bm.BenchmarkFileError, match=r"the field 'seeds' = '5' is not of type int"):
+        bm.read_cell_record(path)
+    path.write_text(json.dumps(dict(record, status="finished")))
+    with pytest.raises(bm.BenchmarkFileError, match="status 'finished' is not one of"):
+        bm.read_cell_record(path)
+    path.write_text(json.dumps(record))
+    rec = bm.read_cell_record(path)
+    assert rec.to_json() == record and rec.spec.identity() == rec.spec.key
+
+
+def test_plot_rewrites_the_committed_report_word_for_word(tmp_path):
+    assert main(["plot", str(GRID), "-o", str(tmp_path / "replot")]) == 0
+    assert (tmp_path / "replot" / "report.md").read_text() == (GRID / "report.md").read_text()
