@@ -1,11 +1,19 @@
 """Test-session settings: a private persistent compilation cache, so that the many small programs
-the tests compile (several of them more than once) are compiled once per session."""
+the tests compile (several of them more than once) are compiled once per session.
+
+Every session starts cold: the cache is a fresh temporary folder, and ``XDG_CACHE_HOME`` points into
+another one, so that code under test which turns on the default cache (``rl-zoo train`` in process or
+as a subprocess) never reads the user's warm ``~/.cache/rl_zoo/jax``."""
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+_XDG = tempfile.mkdtemp(prefix="rl_zoo_tests_xdg_")
+os.environ["XDG_CACHE_HOME"] = _XDG
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -13,6 +21,8 @@ def _compilation_cache(tmp_path_factory):
     from rl_zoo.train import enable_compilation_cache
 
     enable_compilation_cache(tmp_path_factory.mktemp("jax_cache"))
+    yield
+    shutil.rmtree(_XDG, ignore_errors=True)
 
 
 def pytest_addoption(parser):
@@ -20,9 +30,44 @@ def pytest_addoption(parser):
         "--seed-offset", type=int, default=0,
         help="shift every fixed seed of the learning tests by N (check that no test leans on a lucky seed)",
     )
+    parser.addoption(
+        "--cpu-durations", type=int, default=None, metavar="N",
+        help="list the N tests that took the most CPU seconds (0: all), and the total",
+    )
 
 
 @pytest.fixture(scope="session")
 def seed_offset(request) -> int:
     """The ``--seed-offset`` given to pytest (0 by default); tests that train add it to their seeds."""
     return request.config.getoption("--seed-offset")
+
+
+# --- CPU seconds per test (``--cpu-durations N``): on a shared, loaded machine wall times say little,
+# the CPU time a test takes (its own process and the subprocesses it waited for) is what it would
+# cost on an idle one (an upper bound on its wall time there, when the work is single-threaded).
+
+def _cpu_seconds() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+_CPU: dict[str, float] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = _cpu_seconds()
+    yield
+    _CPU[item.nodeid] = _cpu_seconds() - start
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = config.getoption("--cpu-durations")
+    if n is None or not _CPU:
+        return
+    terminalreporter.write_sep("=", f"slowest {n} CPU times (process + waited-for subprocesses)")
+    for nodeid, seconds in sorted(_CPU.items(), key=lambda kv: -kv[1])[: n or None]:
+        terminalreporter.write_line(f"{seconds:8.2f}s cpu  {nodeid}")
+    terminalreporter.write_line(f"{sum(_CPU.values()):8.2f}s cpu  in all ({len(_CPU)} tests)")
