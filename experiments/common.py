@@ -182,21 +182,30 @@ BUDGET_MIN = 20
 INDEX_INTRO = """\
 # Experiments
 
-Each folder asks one question and answers it with one command. The command trains everything it
-needs (seeds, and swept hyperparameters where there are any, vmapped in compiled JAX programs)
-and writes its figures, small CSVs of the plotted numbers, a `README.md` and a one-line
-`finding.md` beside itself, then rebuilds this index (`common.write_index()`). {timing}
+Each folder asks one question and answers it with one command, run from the repository root. The
+command trains everything it needs (seeds, and swept hyperparameters where there are any, vmapped
+in compiled JAX programs) and writes its figures, small CSVs of the plotted numbers, a `README.md`
+and a one-line `finding.md` beside itself, then rebuilds this index (`common.write_index()`). {timing}
 `--quick` runs a small smoke version into `/tmp`.
 """
 
 INDEX_CONVENTIONS = """\
+Layout of an experiment (a package, `experiments/<name>/`):
+* `compute.py` trains and measures (a small function per training program: a sweep could replace
+  it), `plots.py` draws the figures, `report.py` fills in `readme_template.md`, `run.py` is the
+  command line (`--quick`; `--replot` from the raw arrays of the last run, `raw.npz`, not in git;
+  `--report` rewrites the README and finding from the recorded numbers, where the experiment has it).
+* The README's tables and numbers are generated; the interpretation around them is written by hand
+  in `readme_template.md`, after the run it describes. When a rerun changes the numbers, check the
+  words against the tables.
+
 Conventions:
 * Bands and error bars are 95% intervals over seeds: percentile bootstrap (`rl_zoo.stats`)
   unless a figure says otherwise. The tabular overestimation figure uses t-intervals over 10,000
   seeds; collapse fractions use Wilson intervals.
 * Returns are greedy-policy evaluations on separate env copies.
 * Each script records its configs and wall time (`run_info.json` or `summary.json`).
-* Shared helpers live in `common.py`.
+* Shared helpers (bands, sweeps, number formatters, README templates, this index) live in `common.py`.
 """
 
 
