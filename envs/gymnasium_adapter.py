@@ -94,6 +94,11 @@ class GymnasiumEnv:
     def default_params(self) -> EnvParams:
         return self._default_params
 
+    @property
+    def make_kwargs(self) -> dict[str, Any]:
+        """What ``gymnasium.make`` gets besides the id (the time limit excluded)."""
+        return dict(self._make_kwargs)
+
     def observation_space(self, params: EnvParams | None = None) -> spaces.Space:
         return self._observation_space
 

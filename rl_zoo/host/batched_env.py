@@ -1,0 +1,280 @@
+"""Gymnasium envs for all seeds at once, behind the pure-JAX ``VecEnv`` interface.
+
+The JAX path trains every seed in one compiled program: ``jax.vmap`` over seeds of ``K`` updates
+in ``lax.scan``. ``SeedBatchedEnv`` lets a host (gymnasium) env run in exactly that program. Its
+``make_vec`` returns a ``HostVecEnv`` whose ``reset`` and ``step`` are host calls
+(``jax.experimental.io_callback``) wrapped in ``jax.custom_batching.custom_vmap``: under ``vmap``
+over seeds, a step is **one** call carrying the actions of every seed ``[S, N, ...]``; the host
+steps one gymnasium vector env of ``S x N`` copies (seed ``s`` owns copies ``s*N .. s*N+N-1``) and
+hands back observations ``[S, N, ...]``. So the policy runs once per step for all seeds (vmapped,
+inside the compiled rollout), and the update is the same vmapped, jitted update the JAX envs use:
+the algorithm code does not know which backend it runs on.
+
+Each seed's copies are seeded from that seed's own JAX key (``SeedSequence([seed_s, copy])``), so
+two seeds never see the same episodes. The gymnasium vector env auto-resets in the *same* step
+(``AutoresetMode.SAME_STEP``); the observation an episode ended on is ``info["final_obs"]``;
+``terminated`` and ``truncated`` stay apart.
+
+Evaluation envs (``SeedBatchedEnv.make_eval``, stepped by ``rl_zoo.host.evaluation`` in a host loop)
+are separate copies; each follows its first episode only, and a copy whose episode has ended is not
+stepped again, so evaluation costs the env steps of its episodes (counted, ``SeedBatchedEnv.steps``).
+
+The gymnasium objects live on the host: a checkpoint cannot hold them. A resumed run restarts them
+with fresh episodes (``rl_zoo.host.runner``): exact for the learner, not for the envs.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.custom_batching import custom_vmap
+from jax.experimental import io_callback
+
+from envs import spaces
+from envs.gymnasium_adapter import NO_TIME_LIMIT, GymnasiumEnv, _make
+
+#: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
+VECTOR_ENVS = ("sync", "async")
+#: ``sync`` measured fastest on 2 cores (benchmarks/results/gymnasium/speed.md): the default
+DEFAULT_VECTOR_ENV = "sync"
+
+
+def copy_seeds(seeds: np.ndarray, copies: int) -> list[int]:
+    """Gymnasium seeds of ``copies`` env copies for each of ``seeds`` ([S] ints): copy ``i`` of seed ``s``
+    gets ``SeedSequence([seeds[s], i])``'s first word, so no two seeds' copies share a stream."""
+    return [int(np.random.SeedSequence([int(s) & 0xFFFFFFFF, i]).generate_state(1)[0]) for s in np.ravel(seeds) for i in range(copies)]
+
+
+@dataclass
+class StepCounter:
+    """Env steps a ``HostVecEnv`` has taken on the host (all seeds together)."""
+
+    steps: int = 0
+
+
+@dataclass
+class _HostEnvs:
+    """The gymnasium copies behind one ``HostVecEnv``: built at the first reset, once the number of
+    seeds ``S`` is known (from the batch size the call arrives with)."""
+
+    env_id: str
+    copies: int  # per seed
+    make_kwargs: dict
+    vector: str
+    evaluation: bool
+    counter: StepCounter = field(default_factory=StepCounter)
+    seeds: int | None = None
+    venv: Any = None  # training: a gymnasium vector env of seeds * copies
+    envs: list = field(default_factory=list)  # evaluation: plain gymnasium envs
+    ended: np.ndarray | None = None  # evaluation: first episode over, per copy
+    last_obs: np.ndarray | None = None
+
+    def _build(self, seeds: int) -> None:
+        import gymnasium
+
+        self.close()
+        n = seeds * self.copies
+        make_one = functools.partial(_make, self.env_id, **self.make_kwargs)
+        if self.evaluation:
+            self.envs = [make_one() for _ in range(n)]
+        elif self.vector == "async":
+            self.venv = gymnasium.vector.AsyncVectorEnv([make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+        else:
+            self.venv = gymnasium.vector.SyncVectorEnv([make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+        self.seeds = seeds
+
+    def reset(self, seeds: np.ndarray) -> tuple[np.ndarray]:
+        """Reset every copy, seed ``s``'s copies from ``seeds[s]``: ``(observations [S, N, ...],)``."""
+        if self.seeds != len(seeds):
+            self._build(len(seeds))
+        gym_seeds = copy_seeds(seeds, self.copies)
+        if self.evaluation:
+            obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
+            self.ended = np.zeros(len(self.envs), bool)
+        else:
+            obs, _ = self.venv.reset(seed=gym_seeds)
+        self.last_obs = np.asarray(obs)
+        return (self._shape(obs),)
+
+    def step(self, actions: np.ndarray):
+        """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
+        self._check(actions)
+        obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
+        final_obs = np.array(obs, copy=True)
+        if "_final_obs" in info:
+            for i in np.flatnonzero(info["_final_obs"]):
+                final_obs[i] = info["final_obs"][i]
+        self.counter.steps += len(reward)
+        return tuple(self._shape(x) for x in (obs, reward, terminated, truncated, final_obs))
+
+    def step_first_episode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Evaluation step: only the copies whose first episode is still running move; an ended copy
+        holds its last observation and earns 0. Returns ``(obs, reward, ended)``, each ``[S, N, ...]``."""
+        self._check(actions)
+        actions = self._flat(actions)
+        reward = np.zeros(len(self.envs), np.float32)
+        running = np.flatnonzero(~self.ended)
+        for i in running:
+            self.last_obs[i], reward[i], terminated, truncated, _ = self.envs[i].step(actions[i])
+            self.ended[i] = terminated or truncated
+        self.counter.steps += len(running)
+        return self._shape(self.last_obs.copy()), self._shape(reward), self._shape(self.ended.copy())
+
+    def _check(self, actions: np.ndarray) -> None:
+        if self.seeds is None:
+            raise RuntimeError(f"{self.env_id}: the host envs were stepped before any reset (a resumed run resets them first)")
+        if actions.shape[0] != self.seeds:
+            raise RuntimeError(f"{self.env_id}: actions for {actions.shape[0]} seeds, but the host envs hold {self.seeds}; "
+                               "a host env runs under at most one vmap (over seeds)")
+
+    def _flat(self, actions: np.ndarray) -> np.ndarray:
+        a = actions.reshape((-1,) + actions.shape[2:])
+        return a.astype(np.int64) if np.issubdtype(a.dtype, np.integer) else a
+
+    def _shape(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        return x.reshape((self.seeds, self.copies) + x.shape[1:])
+
+    def close(self) -> None:
+        if self.venv is not None:
+            self.venv.close()
+        for env in self.envs:
+            env.close()
+        self.venv, self.envs, self.seeds = None, [], None
+
+
+class HostVecEnv:
+    """``num_envs`` gymnasium copies per seed behind the pure ``VecEnv`` interface (``is_jax = True``:
+    it runs inside ``lax.scan``, ``jit`` and ``vmap``; the env steps themselves are host calls)."""
+
+    is_jax = True
+
+    def __init__(self, host: _HostEnvs, observation_space, action_space):
+        self._host = host
+        self.num_envs = host.copies
+        self.observation_space, self.action_space = observation_space, action_space
+        obs = jax.ShapeDtypeStruct((host.copies, *observation_space.shape), observation_space.dtype)
+        flag = jax.ShapeDtypeStruct((host.copies,), jnp.bool_)
+        reward = jax.ShapeDtypeStruct((host.copies,), jnp.float32)
+        self._reset = _batched_call(host.reset, (obs,), self._cast)
+        self._step = _batched_call(host.step, (obs, reward, flag, flag, obs), self._cast)
+
+    @property
+    def counter(self) -> StepCounter:
+        return self._host.counter
+
+    def _cast(self, outputs, shapes):
+        return tuple(np.asarray(x, s.dtype) for x, s in zip(outputs, shapes))
+
+    def reset(self, key: jax.Array):
+        seed = jax.random.randint(key, (), 0, 2**31 - 1)
+        (obs,) = self._reset(seed)
+        return obs, jnp.zeros((self.num_envs,), jnp.int32)  # a placeholder per copy: the state is on the host
+
+    def step(self, key: jax.Array, state, action: jax.Array):
+        obs, reward, terminated, truncated, final_obs = self._step(action)
+        return obs, state, reward, terminated, truncated, {"final_obs": final_obs}
+
+    def close(self) -> None:
+        self._host.close()
+
+
+def _batched_call(fn, shapes: tuple, cast):
+    """``fn`` on the host, once per call for all seeds: ``fn(x [S, ...]) -> outputs [S, *shape]``.
+
+    Unbatched (one seed, no vmap) it is called with ``S = 1``; under one ``vmap`` (over seeds) with
+    the whole batch. ``io_callback`` (not ``pure_callback``): stepping an env is a side effect, and
+    the steps are ordered by their data (each action depends on the previous observation).
+    """
+
+    def call(x, batch: int):
+        out = tuple(jax.ShapeDtypeStruct((batch, *s.shape), s.dtype) for s in shapes)
+        return io_callback(lambda a: cast(fn(np.asarray(a)), out), out, x)
+
+    @custom_vmap
+    def single(x):
+        return tuple(y[0] for y in call(x[None], 1))
+
+    @single.def_vmap
+    def rule(axis_size, in_batched, x):
+        if not in_batched[0]:
+            x = jnp.broadcast_to(x, (axis_size, *x.shape))
+        return call(x, axis_size), (True,) * len(shapes)
+
+    return single
+
+
+class SeedBatchedEnv:
+    """A gymnasium id as an env the driver vmaps over seeds (see the module docstring).
+
+    ``vector`` picks the training vector env: ``"sync"`` (gymnasium's ``SyncVectorEnv``, one process)
+    or ``"async"`` (``AsyncVectorEnv``, one subprocess per copy; pays off with many cores or slow envs).
+    """
+
+    backend = "gymnasium"
+
+    def __init__(self, env: GymnasiumEnv, vector: str = DEFAULT_VECTOR_ENV):
+        if vector not in VECTOR_ENVS:
+            raise ValueError(f"vector env {vector!r} is not one of {', '.join(VECTOR_ENVS)} (--vector-env)")
+        self.gym_env, self.vector, self.id = env, vector, env.id
+        self._venvs: list[HostVecEnv] = []
+        self._evals: list[_HostEnvs] = []
+
+    @property
+    def default_params(self):
+        return self.gym_env.default_params
+
+    def observation_space(self, params=None) -> spaces.Space:
+        return self.gym_env.observation_space(params)
+
+    def action_space(self, params=None) -> spaces.Space:
+        return self.gym_env.action_space(params)
+
+    @property
+    def num_actions(self) -> int:
+        return self.gym_env.num_actions
+
+    def make_vec(self, num_envs: int, params=None) -> HostVecEnv:
+        """The training envs: ``num_envs`` copies per seed (what the algorithm's ``make_agent`` asks for)."""
+        venv = HostVecEnv(self._host(num_envs, params, evaluation=False), self.observation_space(params), self.action_space(params))
+        self._venvs.append(venv)
+        return venv
+
+    @property
+    def training_envs(self) -> HostVecEnv:
+        """The training envs the algorithm made (the last ``make_vec``)."""
+        if not self._venvs:
+            raise RuntimeError(f"{self.id}: no training envs yet (make_agent makes them)")
+        return self._venvs[-1]
+
+    def make_eval(self, num_episodes: int, params=None) -> _HostEnvs:
+        """Evaluation envs: ``num_episodes`` copies per seed, each following its first episode only
+        (``rl_zoo.host.evaluation``)."""
+        host = self._host(num_episodes, params, evaluation=True)
+        self._evals.append(host)
+        return host
+
+    def _host(self, copies: int, params, evaluation: bool) -> _HostEnvs:
+        params = self.default_params if params is None else params
+        limit = int(params.max_steps_in_episode)
+        kwargs = dict(self.gym_env.make_kwargs, **({"max_episode_steps": limit} if limit < NO_TIME_LIMIT else {}))
+        return _HostEnvs(self.id, int(copies), kwargs, self.vector, evaluation=evaluation)
+
+    def steps(self, evaluation: bool) -> int:
+        """Env steps taken so far by the training envs (``evaluation=False``) or by the evaluation envs."""
+        hosts = self._evals if evaluation else [v._host for v in self._venvs]
+        return sum(h.counter.steps for h in hosts)
+
+    def close(self) -> None:
+        for v in self._venvs:
+            v.close()
+        for h in self._evals:
+            h.close()
+
+    def __repr__(self) -> str:
+        return f"SeedBatchedEnv({self.id!r}, vector={self.vector!r})"

@@ -1,0 +1,60 @@
+"""Greedy evaluation of all seeds at once on host (gymnasium) envs, at a cost that is counted.
+
+Each seed gets ``episodes`` fresh env copies of its own (seeded from the seed and the evaluation's
+index), each followed for its first episode only; a copy whose episode has ended is not stepped
+again. The greedy policy runs once per step for every seed (``jax.vmap`` over seeds, jitted) with
+each seed's frozen normalisation statistics (the trap of cleanrl issue 532).
+
+Evaluation episodes on long-episode envs (LunarLander, MuJoCo: up to 1,000 steps each) can cost as
+many env steps as training itself; ``eval_count`` picks how many evaluations a run makes so that
+their worst case stays at most ``EVAL_FRACTION`` of the training's env steps.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import numpy as np
+
+from rl_zoo.core.rollout import env_action
+
+#: evaluations' worst-case env steps (every episode running to the time limit) as a fraction of training's
+EVAL_FRACTION = 0.1
+
+
+def eval_count(total_steps: int, episode_limit: int, episodes: int, asked: int) -> int:
+    """How many evaluations after the start one run makes: ``asked``, cut so that ``episodes`` episodes
+    of ``episode_limit`` steps each time cost at most ``EVAL_FRACTION`` of ``total_steps``; at least 1
+    (the final one, whatever it costs)."""
+    worst = max(1, episodes * episode_limit)
+    return max(1, min(asked, int(EVAL_FRACTION * total_steps) // worst))
+
+
+def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
+    """Env seeds of evaluation ``index`` for each run seed: a stream apart from the training envs'."""
+    return np.array([np.random.SeedSequence([int(s), 1, index]).generate_state(1)[0] for s in seeds], np.int64)
+
+
+@functools.cache
+def _greedy_all(act, action_space):
+    """``act`` vmapped over seeds and jitted (built once per agent)."""
+    return jax.jit(jax.vmap(lambda state, obs: env_action(act(state, obs), action_space)))
+
+
+def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int) -> np.ndarray:
+    """Undiscounted return of each seed's ``host.copies`` first episodes ``[S, E]``.
+
+    ``act(state, obs [E, ...]) -> action`` is the algorithm's greedy policy; ``states`` its state with
+    a leading seed axis; ``host`` evaluation envs from ``SeedBatchedEnv.make_eval``. An episode still
+    running after ``max_steps`` counts the return collected so far.
+    """
+    (obs,) = host.reset(seeds)
+    greedy = _greedy_all(act, action_space)
+    returns = np.zeros(obs.shape[:2], np.float64)
+    for _ in range(int(max_steps)):
+        obs, reward, ended = host.step_first_episode(np.asarray(greedy(states, obs)))
+        returns += reward
+        if ended.all():
+            break
+    return returns

@@ -1,0 +1,162 @@
+"""The runner for gymnasium envs: all seeds in one compiled program, checkpointed, resumable.
+
+The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.vmap``-ed over seeds
+and jitted; the env steps are host calls inside the compiled rollout (``rl_zoo.host.batched_env``),
+one call per step for every seed. Between segments: greedy evaluation of every seed at once
+(``rl_zoo.host.evaluation``; its env steps are counted beside the training's, and the number of
+evaluations is cut so that they cost at most ``EVAL_FRACTION`` of training), a metrics row per
+seed, a checkpoint.
+
+Resume restores the learner exactly (parameters, optimiser, normalisers, replay buffer, PRNG keys,
+counters) and **restarts the gymnasium envs with fresh episodes**: their state lives in gymnasium
+objects, not in the checkpoint. A resumed run is exact for the learner, not for the envs. The metrics
+rows already written are kept (the driver trims those past the checkpoint), none is duplicated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rl_zoo import checkpoint
+from rl_zoo.driver.guard import check_finite, finite_param_flags
+from rl_zoo.driver.recorder import Evaluation, SegmentEnd
+from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
+from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv
+from rl_zoo.host.evaluation import EVAL_FRACTION, eval_count, eval_seeds, evaluate_seeds
+from rl_zoo.progress import RunProgress
+
+RESUME_NOTE = "exact for the learner; the gymnasium envs restart with fresh episodes (their state is not checkpointed)"
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """The compiled programs of a host run and its schedule."""
+
+    initial_states: Any  # every seed's State [seeds, ...] (the training envs just reset)
+    segments: dict  # updates -> compiled program(states) -> (states, metrics [seeds, updates])
+    fresh_envs: Any  # jitted (states, keys [seeds]) -> states with the envs restarted
+    updates_per_segment: int
+    compile_s: float
+
+
+def batched_env(ctx) -> tuple[SeedBatchedEnv, Any]:
+    """``(env, agent)`` on a ``SeedBatchedEnv``: ``ctx``'s own when the driver already built it so, else
+    ``ctx.env`` wrapped and the agent rebuilt on it."""
+    if isinstance(ctx.env, SeedBatchedEnv):
+        return ctx.env, ctx.agent
+    env = SeedBatchedEnv(ctx.env, getattr(ctx.spec, "vector_env", DEFAULT_VECTOR_ENV))
+    return env, ctx.spec.module.make_agent(ctx.spec.config, env, ctx.env_params)
+
+
+def eval_limit(env_params) -> int:
+    """Steps an evaluation episode may take: the env's time limit (at most 100,000)."""
+    return min(int(env_params.max_steps_in_episode), 100_000)
+
+
+def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per_segment: int) -> HostPlan:
+    import jax
+
+    from envs import EpisodeStatistics
+
+    t0 = time.perf_counter()
+    init = jax.jit(jax.vmap(lambda s: agent.init(jax.random.key(s))))
+    segment = jax.jit(lambda states, k: jax.vmap(lambda st: jax.lax.scan(lambda c, _: agent.update(c), st, None, k))(states),
+                      static_argnums=1)
+    venv = env.training_envs
+
+    def fresh_envs(states, key):  # new episodes on the host envs; the learner untouched
+        obs, env_state = EpisodeStatistics(venv).reset(key)
+        states = states._replace(obs=obs, env_state=env_state)
+        if hasattr(states, "reward_scaler"):  # the running discounted returns belonged to the old episodes
+            states = states._replace(reward_scaler=states.reward_scaler._replace(returns=states.reward_scaler.returns * 0))
+        return states
+
+    states = init(seeds)
+    n = agent.num_updates
+    lengths = {min(updates_per_segment, n)} | ({n % updates_per_segment} if n > updates_per_segment and n % updates_per_segment else set())
+    segments = {k: segment.lower(states, k).compile() for k in sorted(lengths)}
+    return HostPlan(states, segments, jax.jit(jax.vmap(fresh_envs)), updates_per_segment, time.perf_counter() - t0)
+
+
+class BatchedHostRunner:
+    """``rl_zoo.driver`` runner for backend ``"gymnasium"`` (see the module docstring)."""
+
+    name = "gymnasium"
+    can_resume = True  # exact for the learner; the envs restart with fresh episodes
+
+    def run(self, ctx, recorder, resume) -> RunOutcome:
+        import jax
+
+        spec = ctx.spec
+        env, agent = batched_env(ctx)
+        seeds = np.array(spec.seed_ids)
+        steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
+        limit = eval_limit(ctx.env_params)
+        n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
+        if n_evals < spec.num_evals:
+            ctx.log(f"{n_evals} evaluation(s) instead of {spec.num_evals}: {spec.eval_episodes} episodes of up to {limit} steps "
+                    f"each time would cost more than {EVAL_FRACTION:.0%} of the {total:,} training env steps")
+        plan = compile_host_plan(agent, env, seeds, -(-agent.num_updates // n_evals))
+        eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
+        states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
+        latest = np.full(len(seeds), np.nan)
+        if resume is not None:
+            states, raw = checkpoint.restore(resume.path, states)
+            meta = resume.meta
+            done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
+            latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
+            keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), done))(seeds)
+            states = plan.fresh_envs(states, keys)
+            ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
+                    f"done; the gymnasium envs restart with fresh episodes")
+        ctx.log(f"compiled {spec.algo} on {spec.env_id} in {plan.compile_s:.1f}s: {len(seeds)} seed(s) in one program, "
+                f"a {env.vector} vector env of {len(seeds)} x {env.training_envs.num_envs} gymnasium envs")
+        t_start = time.perf_counter() - wall_offset
+
+        def evaluate(states, index: int) -> np.ndarray:
+            nonlocal eval_steps
+            before = env.steps(evaluation=True)
+            returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(), limit).mean(axis=1)
+            eval_steps += env.steps(evaluation=True) - before
+            recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
+            return returns
+
+        returns = evaluate(states, 0) if resume is None else recorder.last_returns(spec.seeds)
+        with RunProgress(ctx.progress, total, ctx.label) as bar:
+            bar.update(done * steps_per_update, 0.0, float(np.mean(returns)))
+            while done < agent.num_updates:
+                k = min(plan.updates_per_segment, agent.num_updates - done)
+                t0 = time.perf_counter()
+                new_states, metrics = plan.segments[k](states)
+                jax.block_until_ready(new_states)
+                train_s += time.perf_counter() - t0
+                metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
+                check_finite(metrics, finite_param_flags(new_states), done_updates=done, steps_per_update=steps_per_update,
+                             first_seed=spec.seed, run_dir=ctx.run_dir)
+                states = new_states
+                sps = len(seeds) * k * steps_per_update / max(time.perf_counter() - t0, 1e-9)
+                recorder.segment(SegmentEnd(done, k, steps_per_update, spec.seed_ids, metrics, time.perf_counter() - t_start, sps))
+                done, segments_done = done + k, segments_done + 1
+                latest = latest_episode_return(metrics, latest)
+                returns = evaluate(states, segments_done)
+                meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
+                                      wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()))
+                checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
+                                keep=spec.keep_checkpoints)
+                bar.update(done * steps_per_update, sps, float(np.mean(returns)))
+        env.close()
+        train_steps = total * len(seeds)
+        extra = dict(vector_env=env.vector, eval_env_steps_total=int(eval_steps), eval_fraction=round(eval_steps / train_steps, 4),
+                     evaluations=segments_done + 1, resume=RESUME_NOTE)
+        ctx.log(f"evaluation took {eval_steps:,} env steps beside training's {train_steps:,} ({eval_steps / train_steps:.1%})")
+        self.last_extra = extra
+        fields = {f.name for f in dataclasses.fields(RunOutcome)}
+        kwargs = dict(extra_summary=extra) if "extra_summary" in fields else {}
+        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, **kwargs)
+
+

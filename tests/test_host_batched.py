@@ -1,0 +1,176 @@
+"""All seeds at once on host (gymnasium) envs: rl_zoo.host (batched env, evaluation, runner, resume).
+
+The gymnasium adapter's CartPole (``backend="gymnasium"``) stands in for LunarLander and MuJoCo: it
+needs no optional install and steps fast.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import envs
+from rl_zoo import checkpoint, runs
+from rl_zoo.algos import ppo
+from rl_zoo.driver import RecorderHook
+from rl_zoo.driver import run as driver_run
+from rl_zoo.host import evaluation
+from rl_zoo.host.batched_env import SeedBatchedEnv, copy_seeds
+from rl_zoo.host.runner import BatchedHostRunner
+
+SMALL_PPO = ppo.Config(total_timesteps=4 * 32 * 6, num_envs=4, num_steps=32, update_epochs=1, num_minibatches=1)
+SMALL_OVERRIDES = dict(num_envs=4, num_steps=32, update_epochs=2, num_minibatches=2)
+
+
+@pytest.fixture(autouse=True)
+def batched_host_runner(monkeypatch):
+    """The driver's gymnasium runner is the batched one (a no-op once the driver names it itself)."""
+    monkeypatch.setitem(driver_run.RUNNERS, "gymnasium", BatchedHostRunner())
+
+
+def _cartpole():
+    return envs.make("CartPole-v1", backend="gymnasium")
+
+
+def _rollout_obs(seeds, steps=60):
+    """Observations ``[steps + 1, S, N, 4]`` of ``seeds`` stepped together with a fixed action pattern."""
+    gym_env, params = _cartpole()
+    venv = SeedBatchedEnv(gym_env).make_vec(3, params)
+    obs, state = jax.jit(jax.vmap(venv.reset))(jax.vmap(jax.random.key)(jnp.asarray(seeds)))
+    step = jax.jit(jax.vmap(venv.step))
+    out = [np.asarray(obs)]
+    for t in range(steps):
+        action = jnp.full((len(seeds), 3), t % 2, jnp.int32)
+        obs, state, *_ = step(jax.vmap(jax.random.key)(jnp.arange(len(seeds))), state, action)
+        out.append(np.asarray(obs))
+    return np.stack(out)
+
+
+def test_copy_seeds_are_distinct_and_depend_only_on_their_seed():
+    both = copy_seeds(np.array([7, 8]), 4)
+    assert len(set(both)) == 8
+    assert both[4:] == copy_seeds(np.array([8]), 4)
+
+
+def test_each_seed_gets_its_own_env_stream(seed_offset):
+    s = 100 + seed_offset
+    together = _rollout_obs([s, s + 1, s + 2])  # [T, 3 seeds, 3 copies, 4]
+    alone = _rollout_obs([s + 1])
+    # a seed's episodes do not depend on its company ...
+    np.testing.assert_array_equal(together[:, 1], alone[:, 0])
+    # ... and no two seeds (nor two copies) share one: their first observations all differ
+    first = together[0].reshape(9, 4)
+    assert len({tuple(row) for row in first.tolist()}) == 9
+    assert not np.array_equal(together[:, 0], together[:, 2])
+
+
+def test_a_seed_in_a_batch_of_three_updates_like_the_seed_alone(seed_offset):
+    """Identical first rollout (same env observations after it, same finished episodes) and the same
+    first update up to float rounding (a vmap of 3 compiles differently from a vmap of 1)."""
+    s = 200 + seed_offset
+
+    def first_update(seeds):
+        gym_env, params = _cartpole()
+        agent = ppo.make_agent(SMALL_PPO, SeedBatchedEnv(gym_env), params)
+        states = jax.jit(jax.vmap(lambda k: agent.init(jax.random.key(k))))(jnp.asarray(seeds))
+        return jax.jit(jax.vmap(agent.update))(states)
+
+    batch, m_batch = first_update([s, s + 1, s + 2])
+    one, m_one = first_update([s + 1])
+    np.testing.assert_array_equal(np.asarray(batch.obs[1]), np.asarray(one.obs[0]))
+    np.testing.assert_array_equal(np.asarray(m_batch.episode.episodes[1]), np.asarray(m_one.episode.episodes[0]))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(np.asarray(a[1]), np.asarray(b[0]), rtol=1e-4, atol=1e-5),
+                 batch.params, one.params)
+    assert not np.allclose(np.asarray(jax.tree.leaves(batch.params)[0][0]), np.asarray(jax.tree.leaves(batch.params)[0][1]))
+
+
+def test_evaluation_steps_only_running_episodes_and_counts_them():
+    gym_env, params = _cartpole()
+    env = SeedBatchedEnv(gym_env)
+    agent = ppo.make_agent(SMALL_PPO, env, params)
+    states = jax.jit(jax.vmap(lambda k: agent.init(jax.random.key(k))))(jnp.arange(2))
+    host = env.make_eval(3, params)
+    returns = evaluation.evaluate_seeds(agent.act, states, host, evaluation.eval_seeds(np.arange(2), 0), env.action_space(), 500)
+    assert returns.shape == (2, 3)
+    # CartPole pays 1 per step: the returns are the episode lengths, and those are the steps taken
+    assert env.steps(evaluation=True) == int(returns.sum())
+
+
+def test_eval_count_keeps_evaluation_a_small_fraction():
+    assert evaluation.eval_count(1_000_000, 1000, 10, 10) == 10  # 10 x 10k worst case = 10% of 1M
+    assert evaluation.eval_count(100_000, 1000, 10, 20) == 1  # only the final one
+    assert evaluation.eval_count(100_000, 500, 2, 20) == 10
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+class _CrashAfter(RecorderHook):
+    """Raise after the ``n``-th evaluation was written, before its checkpoint: the worst moment."""
+
+    def __init__(self, n):
+        self.n, self.seen = n, 0
+
+    def on_evaluation(self, ev):
+        self.seen += 1
+        if self.seen == self.n:
+            raise _Crash("killed")
+
+
+def _expected_rows(seeds, steps):
+    return sorted((st, s) for st in steps for s in seeds)
+
+
+def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_path, monkeypatch, seed_offset):
+    monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # evaluate after every segment
+    out = tmp_path / "run"
+    kwargs = dict(seeds=2, seed=seed_offset, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=3, eval_episodes=2,
+                  backend="gymnasium", progress=False, log=lambda *_: None, out=out)
+    with pytest.raises(_Crash):
+        driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAfter(3)], **kwargs)  # start, segment 1, segment 2 (crash)
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2]
+    result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    rows = runs.read_csv(out / "metrics.csv")
+    got = sorted((int(r["env_steps"]), int(r["seed"])) for r in rows)
+    assert got == _expected_rows([seed_offset, seed_offset + 1], [0, 256, 512, 768])
+    assert result.summary["env_steps_per_seed"] == 768
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)][-1] == 6
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, seed_offset):
+    out = tmp_path / "run"
+    code = (
+        "from rl_zoo.driver import run; from rl_zoo.host.runner import BatchedHostRunner; from rl_zoo.host import evaluation\n"
+        "run.RUNNERS['gymnasium'] = BatchedHostRunner(); evaluation.EVAL_FRACTION = 100.0\n"
+        f"run.train('ppo', 'CartPole-v1', seeds=2, seed={seed_offset}, total_steps=128 * 40, num_evals=40, eval_episodes=2,"
+        f" overrides={SMALL_OVERRIDES!r}, backend='gymnasium', progress=False, out={str(out)!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, RL_ZOO_NO_CACHE="1"))
+    deadline = time.time() + 240
+    while time.time() < deadline and len(checkpoint.list_checkpoints(out)) < 3:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 3 <= len(checkpoint.list_checkpoints(out)), "the run never wrote three checkpoints"
+    driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    got = sorted((int(r["env_steps"]), int(r["seed"])) for r in runs.read_csv(out / "metrics.csv"))
+    assert got == _expected_rows([seed_offset, seed_offset + 1], range(0, 128 * 41, 128))
+
+
+def test_missing_mujoco_is_explained_on_the_batched_path(monkeypatch):
+    """Without the optional install, the batched path stops where the adapter does, with its message."""
+    def not_installed(*args, **kwargs):
+        raise gymnasium.error.DependencyNotInstalled("No module named 'mujoco'")
+
+    monkeypatch.setattr(gymnasium, "make", not_installed)
+    with pytest.raises(ImportError, match=r"Hopper-v5 needs MuJoCo.*\.\[mujoco\]"):
+        envs.make("Hopper-v5", backend="gymnasium")
