@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, read_cell_record
+from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, SpecFields, read_cell_record
 from rl_zoo.benchmark.references import default_steps
 
 DEFAULT_ALGOS = ("ppo", "ppo-kl", "trpo", "vpg", "dqn")
@@ -18,33 +18,13 @@ DEFAULT_OUT = Path("runs") / "benchmark"
 
 
 @dataclass
-class Cell:
+class Cell(SpecFields):
     """One (algorithm, env) pair of the grid and what happens to it: ``status`` "run", "done" (finished
     before with the same config, or now), "skipped" (cannot run, or excluded) or "failed", and why."""
 
     spec: CellSpec
     status: str
     reason: str = ""
-
-    @property
-    def algo(self) -> str:
-        return self.spec.algo
-
-    @property
-    def env(self) -> str:
-        return self.spec.env
-
-    @property
-    def total_steps(self) -> int:
-        return self.spec.total_steps
-
-    @property
-    def seeds(self) -> int:
-        return self.spec.seeds
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
     def record(self, status: str | None = None, **fields) -> CellRecord:
         """The cell's ``cell.json`` record, with this status (default its own) and more fields."""

@@ -105,16 +105,10 @@ class CellResult:
     finished: str
 
 
-@dataclass(frozen=True)
-class CellRecord:
-    """``cell.json``: a cell's spec, status (``STATUSES``) and why, its wall time and, when done, its result."""
+class SpecFields:
+    """Mixin: the fields of ``self.spec`` (a :class:`CellSpec`) that logs and tables name most, read-only."""
 
     spec: CellSpec
-    status: str
-    reason: str = ""
-    resume: bool = False  # a running cell that continues from its checkpoint
-    cell_wall_s: float | None = None
-    result: CellResult | None = None
 
     @property
     def algo(self) -> str:
@@ -123,6 +117,30 @@ class CellRecord:
     @property
     def env(self) -> str:
         return self.spec.env
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def total_steps(self) -> int:
+        return self.spec.total_steps
+
+    @property
+    def seeds(self) -> int:
+        return self.spec.seeds
+
+
+@dataclass(frozen=True)
+class CellRecord(SpecFields):
+    """``cell.json``: a cell's spec, status (``STATUSES``) and why, its wall time and, when done, its result."""
+
+    spec: CellSpec
+    status: str
+    reason: str = ""
+    resume: bool = False  # a running cell that continues from its checkpoint
+    cell_wall_s: float | None = None
+    result: CellResult | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(dataclasses.asdict(self.spec), status=self.status, reason=self.reason)

@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, GridMeta, ReturnRow, read_grid_meta, slug
+from rl_zoo.benchmark.records import (
+    DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, read_grid_meta, slug,
+)
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.tables import load_cells, load_returns
 
 
 @dataclass(frozen=True)
-class CellSummary:
+class CellSummary(SpecFields):
     """A finished cell's row of the report: final greedy returns over seeds and how fast it got there."""
 
     record: CellRecord
@@ -31,12 +33,8 @@ class CellSummary:
     seeds_reached: int  # seeds whose curve reaches the threshold at some grid point
 
     @property
-    def algo(self) -> str:
-        return self.record.algo
-
-    @property
-    def env(self) -> str:
-        return self.record.env
+    def spec(self) -> CellSpec:
+        return self.record.spec
 
     @property
     def n_seeds(self) -> int:
@@ -214,7 +212,7 @@ def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
         png = f"curves_{slug(e)}.png"
         thr = threshold(e)
         plots.benchmark_curves(s.returns, e, fig_dir / png, thr)
-        budget = next(r.record.spec.total_steps for r in s.table if r.env == e)
+        budget = next(r.total_steps for r in s.table if r.env == e)
         lines += [f"### {e}" + (f" (threshold {thr:g}" if thr is not None else " (") + f", {budget:,} env steps per seed)", "",
                   f"![{e} learning curves]({png})", ""]
     return lines
