@@ -85,6 +85,9 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
 
     sub.add_parser("algos", help="list the algorithms")
     _add_benchmark_parsers(sub)
+    from rl_zoo.rlhf import command as rlhf_command
+
+    rlhf_command.add_parser(sub)
     _add_enjoy_parser(sub)
     return parser
 
@@ -262,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("benchmark", "plot"):
             return _benchmark_main(args, argv)
+        if args.command == "rlhf":
+            from rl_zoo.rlhf import command as rlhf_command
+
+            return rlhf_command.main(args, argv)
         if args.command == "enjoy":
             return _enjoy_main(args)
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError) as e:

@@ -1,0 +1,321 @@
+"""Stage 4: RL from the reward model with a per-token KL penalty to the frozen SFT model.
+
+Each update samples ``prompts_per_batch x group_size`` responses through ``envs.language.TokenEnv``
+(whose end-of-episode reward is the reward model's score), then computes per-token rewards
+r_t = -beta (log pi - log pi_ref)(y_t) + [t last] r_RM (``rl_zoo.core.kl_control``) and one of four
+policy updates, all built from rl_zoo's own losses and returns:
+
+* ``ppo``    PPO-clip (Schulman et al. 2017, eq. 7) with GAE (``rl_zoo.core.returns.gae``) from a value
+             network, as in Ziegler et al. 2019 and InstructGPT (Ouyang et al. 2022).
+* ``ppo-kl`` PPO's adaptive KL penalty surrogate (Schulman et al. 2017, eq. 8; beta rule of sec. 4,
+             ``rl_zoo.algos.ppo.adapt_kl_beta``) with the same GAE and value network.
+* ``rloo``   REINFORCE with a leave-one-out baseline (Kool et al. 2019; Ahmadian et al. 2024):
+             A_i = R_i - mean_{j != i} R_j over the group of one prompt, R the whole penalised return,
+             one on-policy gradient step per batch (``policy_gradient_loss``), no critic.
+* ``grpo``   group-normalised advantages A_i = (R_i - mean_G R) / (std_G R + eps) without a critic
+             (Shao et al. 2024), with the clipped surrogate. (GRPO's paper puts the KL into the loss;
+             here, as for the other three, it is in the reward, so the four differ only in the update.)
+
+The value network is separate from the policy (as the rest of rl_zoo keeps them): its loss cannot
+pull the language model away from the reference, and it starts from the reward model's weights
+(InstructGPT, sec. 3.5), which already read whole responses. ``beta`` is fixed or adapted toward
+``kl_target`` by Ziegler et al.'s controller, once per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from envs.language import TokenEnv, TokenEnvParams
+from rl_zoo.algos.ppo import adapt_kl_beta
+from rl_zoo.config import check
+from rl_zoo.core import losses
+from rl_zoo.core.buffers import shuffled_minibatches
+from rl_zoo.core.distributions import Categorical
+from rl_zoo.core.kl_control import KLControllerState, kl_controller_init, kl_controller_update, kl_penalized_rewards
+from rl_zoo.core.returns import gae
+from rl_zoo.core.transformer import CausalTransformer
+from rl_zoo.rlhf.generate import Responses, generate, response_log_probs, response_logits, response_mask, response_tokens
+from rl_zoo.rlhf.reward_model import pairwise_accuracy
+
+ALGOS = ("ppo", "ppo-kl", "rloo", "grpo")
+
+
+@dataclass(frozen=True)
+class Config:
+    algo: str = "ppo"
+    """Policy update: "ppo" (clip), "ppo-kl" (adaptive KL surrogate), "rloo" or "grpo" (module docstring)."""
+    num_updates: int = 60
+    """Batches of responses (20-500)."""
+    prompts_per_batch: int = 32
+    """Prompts per batch (8-128)."""
+    group_size: int = 2
+    """Responses per prompt (>= 2: RLOO and GRPO need a group; all four use pairs to measure the RM's accuracy)."""
+    update_epochs: int = 4
+    """Passes over each batch (1 for rloo: plain on-policy REINFORCE; 1-8 for the others)."""
+    num_minibatches: int = 2
+    """Minibatches per epoch; must divide the batch."""
+    learning_rate: float = 3e-4
+    """Adam step size of policy (and value network) (1e-5 to 1e-3)."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clip."""
+    clip_eps: float = 0.2
+    """Clip range of the ratio (ppo, grpo)."""
+    gamma: float = 1.0
+    """Discount over the tokens of a response (1: the reward at the end counts fully)."""
+    gae_lambda: float = 0.95
+    """GAE lambda (ppo, ppo-kl)."""
+    vf_coef: float = 0.5
+    """Weight of the value loss (ppo, ppo-kl)."""
+    beta: float = 0.05
+    """KL-to-reference coefficient of the reward (initial value when kl_target is set); 0 switches the penalty off."""
+    kl_target: float | None = None
+    """Target KL(pi || pi_ref) per response in nats for Ziegler et al.'s controller; None keeps beta fixed."""
+    kl_horizon: float = 2000.0
+    """Controller horizon in responses (Ziegler et al. 2019: 10000 at their scale)."""
+    ppo_kl_target: float = 0.01
+    """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
+    ppo_kl_beta_init: float = 1.0
+    """ppo-kl: initial coefficient of the surrogate's KL(pi_old || pi) penalty."""
+    temperature: float = 1.0
+    """Sampling temperature during RL (1: the policy's own distribution, which the ratios assume)."""
+
+    @property
+    def batch_size(self) -> int:
+        return self.prompts_per_batch * self.group_size
+
+    @property
+    def uses_critic(self) -> bool:
+        return self.algo in ("ppo", "ppo-kl")
+
+    @property
+    def total_samples(self) -> int:
+        return self.num_updates * self.batch_size
+
+    def validate(self) -> None:
+        check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}")
+        for name in ("num_updates", "prompts_per_batch", "update_epochs", "num_minibatches"):
+            check(getattr(self, name) >= 1, name, getattr(self, name), "must be >= 1")
+        check(self.group_size >= 2, "group_size", self.group_size, "must be >= 2 (leave-one-out / group baselines, RM accuracy on pairs)")
+        check(self.batch_size % self.num_minibatches == 0, "num_minibatches", self.num_minibatches,
+              f"must divide the batch prompts_per_batch * group_size = {self.batch_size}")
+        check(self.algo != "rloo" or (self.update_epochs == 1 and self.num_minibatches == 1), "update_epochs", self.update_epochs,
+              "rloo is on-policy REINFORCE: update_epochs and num_minibatches must be 1")
+        check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
+        check(self.beta >= 0, "beta", self.beta, "must be >= 0")
+        check(self.kl_target is None or self.kl_target > 0, "kl_target", self.kl_target, "must be > 0 or None")
+        check(self.temperature > 0, "temperature", self.temperature, "must be > 0")
+
+
+class Models(NamedTuple):
+    """The fixed pieces of the RL stage (static: modules, env, gold score)."""
+
+    policy: CausalTransformer  # out = vocab
+    value: CausalTransformer  # out = 1
+    env: TokenEnv  # its reward_fn is the reward model
+    gold: Callable  # tokens [context] -> gold reward
+
+
+class Start(NamedTuple):
+    """What one run starts from (arrays: vmappable over seeds)."""
+
+    sft_params: Any  # initial policy, and the frozen reference
+    rm_params: Any  # the env's reward model
+    value_params: Any  # initial value network (the RM's weights)
+    prompts: jax.Array  # [N, P] training prompts
+
+
+def make_start(models: Models, sft_params, rm_params, value_params, prompts) -> Start:
+    """``Start`` after the checks that need no compiling: the policy, value network and (when the env's
+    reward is a model) the reward model are built for the env's vocabulary; the prompts fit its layout."""
+    from rl_zoo.rlhf.reward_model import check_vocabulary
+
+    layout = models.env.layout
+    check_vocabulary(sft_params, layout, "policy (SFT model)")
+    check_vocabulary(value_params, layout, "value network")
+    if rm_params is not None:
+        check_vocabulary(rm_params, layout, "reward model")
+    models.env.make_params(prompts, rm_params)
+    return Start(sft_params, rm_params, value_params, jnp.asarray(prompts, jnp.int32))
+
+
+class State(NamedTuple):
+    params: dict  # {"policy": ...} (+ "value" with a critic)
+    opt_state: optax.OptState
+    kl_ctl: KLControllerState
+    ppo_kl_beta: jax.Array
+    key: jax.Array
+
+
+class Batch(NamedTuple):
+    tokens: jax.Array  # [B, context]
+    actions: jax.Array  # [B, R]
+    mask: jax.Array  # [B, R]
+    old_log_prob: jax.Array  # [B, R]
+    old_logits: jax.Array  # [B, R, V]
+    old_values: jax.Array  # [B, R]
+    advantages: jax.Array  # [B, R]
+    targets: jax.Array  # [B, R]
+
+
+class Metrics(NamedTuple):
+    gold: jax.Array  # mean gold reward of the batch's responses
+    proxy: jax.Array  # mean reward-model score
+    kl: jax.Array  # mean sum_t (log pi - log pi_ref): sample KL(pi || pi_ref) per response, nats
+    beta: jax.Array
+    length: jax.Array  # mean response length (EOS included)
+    eos_rate: jax.Array
+    rm_accuracy: jax.Array  # RM's pairwise accuracy against gold on this batch's pairs
+    entropy: jax.Array  # mean per-token policy entropy
+    policy_loss: jax.Array
+    value_loss: jax.Array
+    clip_frac: jax.Array
+
+
+def masked_whiten(x: jax.Array, mask: jax.Array, eps: float = 1e-8) -> jax.Array:
+    """(x - mean) / (std + eps) with mean and std over the entries where ``mask`` is 1."""
+    n = jnp.maximum(mask.sum(), 1.0)
+    mean = (x * mask).sum() / n
+    var = (((x - mean) * mask) ** 2).sum() / n
+    return (x - mean) / (jnp.sqrt(var) + eps)
+
+
+def leave_one_out_advantages(returns: jax.Array) -> jax.Array:
+    """RLOO (Ahmadian et al. 2024, eq. 5): ``returns [P, G] -> R_i - (sum_j R_j - R_i) / (G - 1)``."""
+    g = returns.shape[-1]
+    return returns - (returns.sum(-1, keepdims=True) - returns) / (g - 1)
+
+
+def group_normalized_advantages(returns: jax.Array, eps: float = 1e-6) -> jax.Array:
+    """GRPO (Shao et al. 2024, sec. 4.1.2): ``returns [P, G] -> (R_i - mean_G) / (std_G + eps)``."""
+    return (returns - returns.mean(-1, keepdims=True)) / (returns.std(-1, keepdims=True) + eps)
+
+
+def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(advantages, value_targets)``, each ``[B, R]``, for the configured algorithm.
+
+    ppo / ppo-kl: GAE over the tokens (time-major inside), the last token ``terminated``;
+    rloo / grpo: the whole response's penalised return, baselined within its group, on every token."""
+    if config.uses_critic:
+        length = mask.sum(-1, keepdims=True)
+        t = jnp.arange(mask.shape[-1])[None]
+        terminated = t >= length - 1  # the response ends here (and padding after it stays cut off)
+        next_values = jnp.concatenate([values[:, 1:], jnp.zeros_like(values[:, :1])], axis=1)
+        adv, targets = gae(rewards.T, values.T, next_values.T, terminated.T, jnp.zeros_like(terminated.T),
+                           config.gamma, config.gae_lambda)
+        return masked_whiten(adv.T, mask), targets.T
+    returns = (rewards * mask).sum(-1).reshape(config.prompts_per_batch, config.group_size)
+    adv = leave_one_out_advantages(returns) if config.algo == "rloo" else group_normalized_advantages(returns)
+    adv = jnp.broadcast_to(adv.reshape(-1, 1), mask.shape)
+    return adv, jnp.zeros_like(adv)
+
+
+def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config):
+    """The configured policy loss (+ value loss), each a mean over response tokens only: the token
+    weights w = mask * (#entries / #tokens) turn the library losses' plain means into masked means."""
+    layout = models.env.layout
+    logits = response_logits(layout, models.policy.apply(params["policy"], batch.tokens))  # [B, R, V]
+    dist = Categorical(logits)
+    log_prob = dist.log_prob(batch.actions)
+    log_ratio = (log_prob - batch.old_log_prob) * batch.mask
+    ratio = jnp.exp(log_ratio)
+    w = batch.mask * (batch.mask.size / jnp.maximum(batch.mask.sum(), 1.0))
+    adv = batch.advantages * w
+    if config.algo in ("ppo", "grpo"):
+        pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps)
+    elif config.algo == "ppo-kl":
+        pg = losses.kl_penalty_loss(ratio, adv, Categorical(batch.old_logits).kl(dist) * w, ppo_kl_beta)
+    else:
+        pg = losses.policy_gradient_loss(log_prob, adv)
+    v_loss = jnp.zeros(())
+    if config.uses_critic:
+        values = response_values(models, params["value"], batch.tokens)
+        # padding entries are set to their targets (zero error), then the mean is rescaled to the tokens'
+        v_loss = losses.value_loss(jnp.where(batch.mask > 0, values, batch.targets), batch.targets) * w.max()
+    entropy = (dist.entropy() * w).mean()
+    clip_frac = ((jnp.abs(ratio - 1.0) > config.clip_eps) * w).mean()
+    return pg + config.vf_coef * v_loss, (pg, v_loss, entropy, clip_frac)
+
+
+def response_values(models: Models, value_params, tokens: jax.Array) -> jax.Array:
+    """``[B, R]``: V(s_t) of the state before y_t (the value head at the position that predicts y_t)."""
+    out = models.value.apply(value_params, tokens)  # [B, context, 1]
+    return response_logits(models.env.layout, out)[..., 0]
+
+
+def make_optimizer(config: Config) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(config.learning_rate, eps=1e-5))
+
+
+def init(key: jax.Array, beta: jax.Array, start: Start, config: Config) -> State:
+    params = {"policy": start.sft_params}
+    if config.uses_critic:
+        params["value"] = start.value_params
+    return State(params, make_optimizer(config).init(params), kl_controller_init(beta),
+                 jnp.asarray(config.ppo_kl_beta_init, jnp.float32), key)
+
+
+def update(state: State, start: Start, models: Models, config: Config) -> tuple[State, Metrics]:
+    """Sample a batch, reward it, and run the configured policy update (module docstring)."""
+    env = models.env
+    layout = env.layout
+    key, k_gen, k_epochs = jax.random.split(state.key, 3)
+    env_params = TokenEnvParams(max_steps_in_episode=layout.max_new_tokens + 1, prompts=start.prompts, reward_params=start.rm_params)
+    resp: Responses = generate(env, env_params, models.policy.apply, state.params["policy"], k_gen,
+                               config.prompts_per_batch, config.group_size, config.temperature)
+    mask = response_mask(layout, resp.length)
+    full_logits = models.policy.apply(state.params["policy"], resp.tokens)  # [B, context, V]
+    logits = response_logits(layout, full_logits)
+    log_prob = response_log_probs(layout, full_logits, resp.tokens)
+    ref_log_prob = response_log_probs(layout, models.policy.apply(start.sft_params, resp.tokens), resp.tokens)
+    rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, state.kl_ctl.beta)
+    values = response_values(models, state.params["value"], resp.tokens) if config.uses_critic else jnp.zeros_like(mask)
+    advantages, targets = token_advantages(config, rewards, values, mask)
+    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, values, advantages, targets)
+
+    optimizer = make_optimizer(config)
+    grad_fn = jax.grad(partial(loss_fn, models=models, config=config), has_aux=True)
+
+    def minibatch_step(carry, mb):
+        params, opt_state = carry
+        grads, info = grad_fn(params, mb, state.ppo_kl_beta)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), info
+
+    def epoch(carry, k):
+        return jax.lax.scan(minibatch_step, carry, shuffled_minibatches(k, batch, config.num_minibatches))
+
+    (params, opt_state), infos = jax.lax.scan(epoch, (state.params, state.opt_state), jax.random.split(k_epochs, config.update_epochs))
+    pg, v_loss, entropy, clip_frac = jax.tree.map(jnp.mean, infos)
+
+    ppo_kl_beta = state.ppo_kl_beta
+    if config.algo == "ppo-kl":  # once per batch, after the epochs (Schulman et al. 2017, sec. 4)
+        new_logits = response_logits(layout, models.policy.apply(params["policy"], resp.tokens))
+        step_kl = (Categorical(logits).kl(Categorical(new_logits)) * mask).sum() / mask.sum()
+        ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, step_kl, config.ppo_kl_target)
+    seq_kl = ((log_prob - ref_log_prob) * mask).sum(-1)  # [B]
+    kl_ctl = kl_controller_update(state.kl_ctl, seq_kl.mean(), config.batch_size, config.kl_target, config.kl_horizon)
+
+    gold = jax.vmap(models.gold)(resp.tokens)
+    pairs = lambda x: x.reshape(config.prompts_per_batch, config.group_size)[:, :2]  # noqa: E731
+    rm_acc = pairwise_accuracy(pairs(resp.score)[:, 0], pairs(resp.score)[:, 1], pairs(gold)[:, 0], pairs(gold)[:, 1])
+    metrics = Metrics(gold.mean(), resp.score.mean(), seq_kl.mean(), state.kl_ctl.beta, resp.length.mean(),
+                      resp.eos.mean(), rm_acc, entropy, pg, v_loss, clip_frac)
+    return State(params, opt_state, kl_ctl, ppo_kl_beta, key), metrics
+
+
+def make_train(config: Config, models: Models):
+    """``train(key, beta, start) -> (State, Metrics [num_updates])``; jit and vmap (seeds, betas) accept it."""
+    config.validate()
+
+    def train(key, beta, start: Start):
+        state = init(key, beta, start, config)
+        return jax.lax.scan(lambda s, _: update(s, start, models, config), state, None, config.num_updates)
+
+    return train

@@ -1,0 +1,134 @@
+"""Writing an RLHF run directory (``rl_zoo.rlhf.pipeline``): metrics, summary, samples, figure, checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from flax import serialization
+
+from rl_zoo import runs, stats
+from rl_zoo.rlhf.pipeline import PipelineConfig, PipelineResult
+from rl_zoo.rlhf.task import detokenize
+
+RL_FIELDS = ("update", "responses", "seed", "gold", "proxy", "kl", "beta", "length", "eos_rate", "rm_accuracy",
+             "entropy", "policy_loss", "value_loss", "clip_frac")
+
+
+def interval(per_seed) -> dict:
+    """Mean over seeds and its 95% percentile-bootstrap interval (``rl_zoo.stats.bootstrap_ci``)."""
+    x = np.asarray(per_seed, float)
+    lo, hi = stats.bootstrap_ci(x)
+    return {"mean": float(x.mean()), "ci95": [lo, hi], "per_seed": x.tolist()}
+
+
+def gold_comparison(result: PipelineResult) -> dict:
+    """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, whether they separate."""
+    sft = interval(np.asarray(result.eval_sft.gold).mean(1))
+    rlhf = interval(np.asarray(result.eval_rlhf.gold).mean(1))
+    return {"sft": sft, "rlhf": rlhf, "separated": bool(rlhf["ci95"][0] > sft["ci95"][1]),
+            "proxy_sft": interval(np.asarray(result.eval_sft.proxy).mean(1)),
+            "proxy_rlhf": interval(np.asarray(result.eval_rlhf.proxy).mean(1))}
+
+
+def rl_rows(metrics, seeds: list[int], batch_size: int) -> list[dict]:
+    m = {k: np.asarray(v) for k, v in metrics._asdict().items()}  # each [S, U]
+    rows = []
+    for s, seed in enumerate(seeds):
+        for u in range(m["gold"].shape[1]):
+            row = {k: float(v[s, u]) for k, v in m.items()}
+            rows.append(dict(row, update=u + 1, responses=(u + 1) * batch_size, seed=seed))
+    return rows
+
+
+def loss_rows(losses, seeds: list[int], every: int = 10) -> list[dict]:
+    losses = np.asarray(losses)  # [S, steps]
+    return [{"step": i + 1, "seed": seed, "loss": float(losses[s, i])}
+            for s, seed in enumerate(seeds) for i in range(0, losses.shape[1], every)]
+
+
+def samples_markdown(config: PipelineConfig, result: PipelineResult, n: int = 12, seed_index: int = 0) -> str:
+    lay = config.task.layout
+    sft, rl = result.eval_sft, result.eval_rlhf
+    lines = ["| prompt | SFT response | gold | proxy | RLHF response | gold | proxy |", "|---|---|---|---|---|---|---|"]
+    for i in range(min(n, np.asarray(sft.tokens).shape[1])):
+        p, a = detokenize(lay, sft.tokens[seed_index, i])
+        _, b = detokenize(lay, rl.tokens[seed_index, i])
+        lines.append(f"| {p} | {a} | {float(sft.gold[seed_index, i]):.0f} | {float(sft.proxy[seed_index, i]):.2f} "
+                     f"| {b} | {float(rl.gold[seed_index, i]):.0f} | {float(rl.proxy[seed_index, i]):.2f} |")
+    return "\n".join(lines)
+
+
+def stages_figure(result: PipelineResult, path: Path, batch_size: int) -> Path:
+    from rl_zoo.plots import _pyplot, _save
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), dpi=110)
+    for ax, (name, losses) in zip(axes[:3], [("1. pretrain: next-token loss", result.pretrain.losses),
+                                              ("2. SFT: response next-token loss", result.sft.losses),
+                                              ("3. reward model: Bradley-Terry loss", result.rm.losses)]):
+        losses = np.asarray(losses)
+        for s in losses:
+            ax.plot(s, alpha=0.3, lw=0.7)
+        ax.plot(losses.mean(0), color="k", lw=1.5, label="mean over seeds")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    m = result.rl_metrics
+    x = (np.arange(np.asarray(m.gold).shape[1]) + 1) * batch_size
+    ax = axes[3]
+    for label, v, c in [("gold", m.gold, "tab:green"), ("proxy (RM)", m.proxy, "tab:blue"), ("KL to SFT", m.kl, "tab:red")]:
+        v = np.asarray(v)
+        ax.plot(x, v.mean(0), color=c, label=label)
+        ax.fill_between(x, v.min(0), v.max(0), color=c, alpha=0.15)
+    ax.set_title("4. RLHF: reward and KL (band: min-max over seeds)", fontsize=9)
+    ax.set_xlabel("responses sampled")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: PipelineResult, argv=None) -> dict:
+    """Everything of ``pipeline``'s module docstring, atomically; returns the summary."""
+    out = Path(out)
+    (out / "metrics").mkdir(parents=True, exist_ok=True)
+    runs.atomic_write_json(out / "config.json", {
+        "pipeline": dataclasses.asdict(config), "seeds": seeds, "versions": runs.versions(),
+        "command": shlex.join(sys.argv if argv is None else argv)})
+    runs.write_csv(out / "metrics" / "pretrain.csv", loss_rows(result.pretrain.losses, seeds), ("step", "seed", "loss"))
+    runs.write_csv(out / "metrics" / "sft.csv", loss_rows(result.sft.losses, seeds), ("step", "seed", "loss"))
+    runs.write_csv(out / "metrics" / "rm.csv", loss_rows(result.rm.losses, seeds), ("step", "seed", "loss"))
+    runs.write_csv(out / "metrics" / "rl.csv", rl_rows(result.rl_metrics, seeds, config.rl.batch_size), RL_FIELDS)
+    summary = {
+        "gold_heldout": gold_comparison(result),
+        "rm_heldout_accuracy_vs_gold": interval(result.rm.heldout_accuracy),
+        "rm_heldout_accuracy_vs_labels": interval(result.rm.heldout_label_accuracy),
+        "rl_final": {k: interval(np.asarray(v)[:, -1]) for k, v in result.rl_metrics._asdict().items()
+                     if k in ("gold", "proxy", "kl", "beta", "rm_accuracy", "length")},
+        "seconds": result.seconds,
+        "seeds": seeds,
+    }
+    runs.atomic_write_json(out / "summary.json", summary)
+    runs.atomic_write_text(out / "samples.md", "# Held-out prompts: SFT and RLHF responses (seed %d)\n\n%s\n"
+                           % (seeds[0], samples_markdown(config, result)))
+    stages_figure(result, out / "stages.png", config.rl.batch_size)
+    for name, params in [("pretrain", result.pretrain.params), ("sft", result.sft.params), ("rm", result.rm.params),
+                         ("policy", result.rl_state.params["policy"])]:
+        runs.atomic_write_bytes(out / "checkpoints" / f"{name}.msgpack", serialization.to_bytes(params))
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    g = summary["gold_heldout"]
+    f = lambda d: f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]"  # noqa: E731
+    return "\n".join([
+        f"gold reward on held-out prompts, mean over {len(summary['seeds'])} seeds [95% CI]:",
+        f"  SFT  {f(g['sft'])}",
+        f"  RLHF {f(g['rlhf'])}   {'separated' if g['separated'] else 'NOT separated'}",
+        f"reward model held-out accuracy vs gold: {f(summary['rm_heldout_accuracy_vs_gold'])}",
+        f"stage seconds: {summary['seconds']}",
+    ])

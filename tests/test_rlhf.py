@@ -1,0 +1,146 @@
+"""RLHF pieces on hand-worked values: Bradley-Terry loss, per-token KL penalty, KL controller,
+leave-one-out and group baselines, gold reward, next-token loss; bad input refused before compiling."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rl_zoo.config import ConfigError
+from rl_zoo.core.kl_control import kl_controller_init, kl_controller_update, kl_penalized_rewards
+from rl_zoo.core.transformer import CausalTransformer, TransformerSpec
+from rl_zoo.rlhf import lm, policy_opt
+from rl_zoo.rlhf import reward_model as rmod
+from rl_zoo.rlhf.task import TaskSpec, gold_reward
+
+LAY = TaskSpec(num_letters=4, prompt_len=2, max_new_tokens=3).layout  # vocab 8, context 7, letters a..d = 4..7
+
+
+def test_bradley_terry_loss_hand_worked():
+    # -log sigmoid(1) = log(1 + e^-1) = 0.3132617; -log sigmoid(0) = log 2 = 0.6931472; mean 0.5032044
+    loss = rmod.bradley_terry_loss(jnp.array([1.0, 0.0]), jnp.array([0.0, 0.0]))
+    np.testing.assert_allclose(loss, 0.5032044, rtol=1e-6)
+    # a huge margin in the wrong direction costs its size (no overflow)
+    np.testing.assert_allclose(rmod.bradley_terry_loss(jnp.array([0.0]), jnp.array([100.0])), 100.0, rtol=1e-6)
+
+
+def test_label_pairs_follow_gold_without_noise():
+    a, b = jnp.arange(6).reshape(3, 2), -jnp.arange(6).reshape(3, 2)
+    c = rmod.label_pairs(jax.random.key(0), a, b, jnp.array([5.0, -5.0, 0.0]), jnp.array([-5.0, 5.0, 0.0]), 1e-4)
+    np.testing.assert_array_equal(c.chosen[:2], [a[0], b[1]])
+    np.testing.assert_array_equal(c.gold_chosen[:2], [5.0, 5.0])
+
+
+def test_pairwise_accuracy_skips_gold_ties():
+    acc = rmod.pairwise_accuracy(jnp.array([1.0, 0.0, 5.0]), jnp.array([0.0, 1.0, 0.0]),
+                                 jnp.array([2.0, 2.0, 1.0]), jnp.array([1.0, 1.0, 1.0]))
+    assert float(acc) == 0.5  # pair 1 agrees, pair 2 disagrees, pair 3 is a gold tie
+
+
+def test_per_token_kl_penalty_hand_worked():
+    """r_t = -beta (log pi - log pi_ref) on response tokens, the RM score added at the last one."""
+    score = jnp.array([2.0, -1.0])
+    logp = jnp.array([[-1.0, -2.0, -0.5], [-1.0, -1.0, -1.0]])
+    ref = jnp.array([[-1.5, -1.0, -0.5], [-2.0, -3.0, -3.0]])
+    mask = jnp.array([[1, 1, 1], [1, 0, 0]])
+    r = kl_penalized_rewards(score, logp, ref, mask, jnp.float32(0.1))
+    # row 0: -0.1 * (0.5, -1, 0) + (0, 0, 2);  row 1: -0.1 * 1 - 1 at t = 0, nothing after the end
+    np.testing.assert_allclose(r, [[-0.05, 0.1, 2.0], [-1.1, 0.0, 0.0]], rtol=1e-6, atol=1e-7)
+    assert float(kl_penalized_rewards(score, logp, ref, mask, jnp.float32(0.0)).sum()) == 1.0  # beta = 0: the scores only
+
+
+def test_kl_controller_update_hand_worked():
+    """Ziegler et al. 2019: beta <- beta (1 + clip(KL/target - 1, +-0.2) n / horizon)."""
+    s = kl_controller_init(0.1)
+    # KL 9 vs target 6: error 0.5 clipped to 0.2; 64 samples, horizon 1000: beta * (1 + 0.2 * 0.064) = 0.10128
+    np.testing.assert_allclose(kl_controller_update(s, jnp.float32(9.0), 64, 6.0, 1000.0).beta, 0.10128, rtol=1e-6)
+    # KL 5.4: error -0.1 (inside the clip): 0.1 * (1 - 0.1 * 0.064) = 0.09936
+    np.testing.assert_allclose(kl_controller_update(s, jnp.float32(5.4), 64, 6.0, 1000.0).beta, 0.09936, rtol=1e-6)
+    assert kl_controller_update(s, jnp.float32(50.0), 64, None, 1000.0) is s  # fixed beta
+
+
+def test_leave_one_out_and_group_baselines():
+    np.testing.assert_allclose(policy_opt.leave_one_out_advantages(jnp.array([[1.0, 2.0, 3.0]])), [[-1.5, 0.0, 1.5]])
+    np.testing.assert_allclose(policy_opt.group_normalized_advantages(jnp.array([[1.0, 3.0]])), [[-1.0, 1.0]], rtol=1e-5)
+    np.testing.assert_allclose(policy_opt.masked_whiten(jnp.array([1.0, 3.0, 100.0]), jnp.array([1.0, 1.0, 0.0]))[:2],
+                               [-1.0, 1.0], rtol=1e-6)
+
+
+def test_gae_advantages_end_at_the_last_token():
+    """gamma = lambda = 1 and zero values: every token's advantage is the response's total reward-to-go."""
+    config = policy_opt.Config(prompts_per_batch=1, group_size=2, gae_lambda=1.0)
+    rewards = jnp.array([[0.1, 0.2, 1.0], [2.0, 0.0, 0.0]])
+    mask = jnp.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    values = jnp.zeros_like(rewards)
+    config = policy_opt.Config(prompts_per_batch=1, group_size=2, gae_lambda=1.0)
+    adv, targets = policy_opt.token_advantages(config, rewards, values, mask)
+    np.testing.assert_allclose(targets[0], [1.3, 1.2, 1.0], rtol=1e-6)
+    assert float(targets[1, 0]) == 2.0  # the second response ends at its first token: nothing flows back into it
+
+
+def _tokens(prompt, response):
+    buf = [LAY.bos, *prompt, LAY.sep, *response]
+    return jnp.array(buf + [LAY.pad] * (LAY.context - len(buf)), jnp.int32)
+
+
+@pytest.mark.parametrize("prompt, response, gold", [
+    ([4, 5], [4, 5, 3], 2.0),  # "ab</s>" for prompt "ab": two on topic
+    ([4, 5], [4, 4, 3], 0.0),  # "aa": two on topic, one stutter (-2)
+    ([4, 5], [6, 7, 6], -3.0),  # off topic and never ends (-3)
+    ([4, 5], [4, 1, 3], 0.0),  # a special token inside (-1)
+    ([4, 5], [3], 0.0),  # the empty response
+])
+def test_gold_reward_hand_worked(prompt, response, gold):
+    assert float(gold_reward(LAY, _tokens(prompt, response))) == gold
+
+
+def test_next_token_loss_hand_worked():
+    # uniform logits over 4 tokens: -log(1/4) at each masked target
+    tokens = jnp.array([[1, 2, 3]])
+    loss = lm.next_token_loss(jnp.zeros((1, 3, 4)), tokens, jnp.array([[1.0, 0.0, 1.0]]))
+    np.testing.assert_allclose(loss, math.log(4), rtol=1e-6)
+    np.testing.assert_array_equal(lm.sft_mask(LAY, np.asarray(_tokens([4, 5], [6, 3]))[None]), [[0, 0, 0, 0, 1, 1, 0]])
+
+
+# --- bad input: clear errors, before anything compiles ---------------------------------------------------
+
+
+def test_empty_corpus_is_refused():
+    with pytest.raises(ValueError, match="pretraining corpus is empty"):
+        lm.check_sequences(LAY, np.zeros((0, LAY.context), np.int32), "pretraining corpus")
+    with pytest.raises(ConfigError, match="corpus_docs"):
+        TaskSpec(corpus_docs=0).validate()
+
+
+def test_prompt_longer_than_context_is_refused():
+    with pytest.raises(ValueError, match="longer than the model context of 7"):
+        lm.check_sequences(LAY, np.ones((4, 9), np.int32), "SFT demonstration set")
+    env = rmod.make_gold_env(LAY)
+    with pytest.raises(ValueError, match="prompts have 6 tokens but the layout holds 2"):
+        env.make_params(np.full((2, 6), 4))
+
+
+def test_reward_model_for_another_vocabulary_is_refused():
+    other = TransformerSpec(vocab_size=20, context=LAY.context, width=8, layers=1, heads=1)
+    rm_params = CausalTransformer(other, out=1).init(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
+    with pytest.raises(ValueError, match="vocabulary of 20 tokens but the task has 8"):
+        rmod.check_vocabulary(rm_params, LAY)
+    spec = TransformerSpec(vocab_size=8, context=LAY.context, width=8, layers=1, heads=1)
+    ok = CausalTransformer(spec).init(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
+    from envs.language import TokenEnv
+
+    models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1),
+                               TokenEnv(LAY, rmod.reward_fn(CausalTransformer(other, out=1), LAY)), lambda t: gold_reward(LAY, t))
+    with pytest.raises(ValueError, match="reward model was built for a vocabulary of 20"):
+        policy_opt.make_start(models, ok, rm_params, ok, np.array([[4, 5]]))
+
+
+def test_bad_rl_config_is_refused():
+    with pytest.raises(ConfigError, match="group_size"):
+        policy_opt.Config(group_size=1).validate()
+    with pytest.raises(ConfigError, match="rloo is on-policy"):
+        policy_opt.Config(algo="rloo", update_epochs=4).validate()
+    with pytest.raises(ConfigError, match="algo"):
+        policy_opt.Config(algo="dpo").validate()
