@@ -46,7 +46,7 @@ def test_ppo_continuous_actions_run_and_stay_finite():
     state, metrics = jax.jit(ppo.make_train(cfg, env, params))(jax.random.key(0))
     for leaf in jax.tree.leaves(state.params):
         assert np.all(np.isfinite(np.asarray(leaf)))
-    assert np.all(np.isfinite(np.asarray(metrics.approx_kl)))
+    assert np.all(np.isfinite(np.asarray(metrics.details.approx_kl)))
     # observation statistics were learned (and are what the greedy policy uses)
     assert float(state.obs_stats.count) > 1_000
 

@@ -53,7 +53,7 @@ def test_beta_is_adapted_once_per_batch_not_per_minibatch():
     betas = []
     for _ in range(3):
         state, metrics = update(state)
-        betas.append(float(metrics.kl_beta))
+        betas.append(float(metrics.details.kl_beta))
         # with a tiny target every batch's KL is above 1.5 d_targ: exactly one doubling per update
         assert float(metrics.kl) > 1.5e-9
     assert betas == [2.0, 4.0, 8.0]
@@ -68,4 +68,4 @@ def test_ppo_kl_learns_cartpole():
     assert returns[:3].mean() < 40
     assert returns[-5:].mean() >= 100
     # beta moved: the KL rule was active
-    assert len(np.unique(np.asarray(metrics.kl_beta))) > 1
+    assert len(np.unique(np.asarray(metrics.details.kl_beta))) > 1

@@ -86,7 +86,7 @@ def test_continuous_actions_run():
     config = trpo.Config(total_timesteps=96, num_envs=2, num_steps=16, value_iters=2, value_minibatches=2, hidden_size=8, normalize_obs=True)
     state, metrics = jax.jit(trpo.make_train(config, env, params))(jax.random.PRNGKey(0))
     assert all(np.isfinite(x).all() for x in jax.tree.leaves((state.params, metrics)))
-    assert np.all(np.asarray(metrics.policy.kl) <= config.max_kl)
+    assert np.all(np.asarray(metrics.kl) <= config.max_kl)
 
 
 def test_trpo_learns_cartpole_within_the_trust_region():
@@ -97,9 +97,9 @@ def test_trpo_learns_cartpole_within_the_trust_region():
     returns = np.asarray(metrics.episode.episode_return)
     assert returns[:2].mean() < 40
     assert returns[-5:].mean() >= 200
-    info = metrics.policy
+    info = metrics.details.policy_step
     assert np.all(np.asarray(info.kl) <= config.max_kl)
     assert np.asarray(info.accepted).mean() >= 0.8
     assert np.all(np.asarray(info.surrogate_improvement)[np.asarray(info.accepted) > 0] > 0)
     assert np.all(np.asarray(info.fvp_evals) == config.cg_iters)
-    assert np.all(np.asarray(metrics.value_grad_evals) == 20)
+    assert np.all(np.asarray(metrics.details.value_grad_evals) == 20)

@@ -1,7 +1,7 @@
 """Trust Region Policy Optimization (Schulman et al. 2015, arXiv:1502.05477).
 
 Each update collects ``num_envs x num_steps`` transitions, computes GAE advantages (Schulman et al.
-2016) exactly as VPG does (`rl_zoo.algos.vpg.prepare_batch`), and then solves eq. (14),
+2016) as VPG and PPO do (`rl_zoo.core.on_policy.prepare_batch`), and then solves eq. (14),
 
     maximise_theta  L(theta) = E[pi_theta(a|s) / pi_old(a|s) A(s, a)]
     subject to      KLbar(theta) = E_s[KL(pi_old(.|s) || pi_theta(.|s))] <= delta   (max_kl)
@@ -17,7 +17,7 @@ approximately, as in Appendix C (`policy_step`):
 4. theta = theta_old + c^i s for the first i < backtrack_iters with exact KLbar <= delta AND
    L(theta) > L(theta_old); if none passes, theta = theta_old (`backtracking_line_search`).
 
-The value function is fitted separately afterwards with Adam (`rl_zoo.algos.vpg.fit_value`).
+The value function is fitted separately afterwards with Adam (`rl_zoo.core.on_policy.fit_value`).
 Advantages are normalised over the batch (``norm_adv``), which rescales g but not the step (the
 step length is set by delta alone).
 """
@@ -32,24 +32,24 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from rl_zoo.algos.ppo import Networks, make_networks
-from rl_zoo.algos.vpg import State, build_agent, fit_value, make_value_optimizer, prepare_batch, validate_on_policy
 from rl_zoo.config import check
-from rl_zoo.core import losses, normalize
+from rl_zoo.core import on_policy
 from rl_zoo.core import trust_region as tr
-from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics
+from rl_zoo.core.on_policy import Metrics, Networks, Params, make_networks, prepare_batch
+from rl_zoo.core.types import Agent, episode_metrics
 
-__all__ = ["Config", "State", "Metrics", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]
+__all__ = ["Config", "State", "Metrics", "Details", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]
 
 
 @dataclass(frozen=True)
-class Config:
-    total_timesteps: int = 1_000_000
-    """Env steps per seed over the whole run (1e5 for CartPole, 1e6 for Pendulum)."""
-    num_envs: int = 2
-    """Parallel envs per seed (1-64)."""
+class Config(on_policy.ValueFitConfig):
+    """TRPO's fields after the on-policy ones (`rl_zoo.core.on_policy.Config`, `ValueFitConfig`)."""
+
+    num_envs: int = 2  # TRPO's defaults; the meanings are the on-policy Config's
     num_steps: int = 1024
-    """Steps per env per update; the batch is num_envs * num_steps (1000-50000 in the paper)."""
+    gae_lambda: float = 0.97
+    value_iters: int = 5
+    value_minibatches: int = 16
     max_kl: float = 0.01
     """Trust-region radius delta on the mean KL(pi_old || pi) per update (0.001-0.05; paper: 0.01)."""
     cg_iters: int = 10
@@ -62,47 +62,18 @@ class Config:
     """Step sizes the line search tries before keeping the old policy (5-15)."""
     accept_ratio: float = 0.0
     """Minimum ratio of actual to linearly predicted surrogate improvement (0 = any improvement; 0.1 in modular_rl)."""
-    value_lr: float = 1e-3
-    """Adam step size of the value-function fit (3e-4 to 3e-3)."""
-    value_iters: int = 5
-    """Passes of Adam over each batch when fitting V (5-80)."""
-    value_minibatches: int = 16
-    """Minibatches per value pass; 1 is full-batch. Must divide the batch (1-32)."""
-    gamma: float = 0.99
-    """Discount factor (0.9-0.999)."""
-    gae_lambda: float = 0.97
-    """GAE lambda: 0 is one-step TD, 1 is Monte Carlo (0.9-1; paper: 0.97 in the GAE paper)."""
-    norm_adv: bool = True
-    """Normalise advantages over the batch (zero mean, unit std)."""
-    normalize_obs: bool = False
-    """Normalise observations with running statistics (reused, frozen, at evaluation)."""
-    normalize_reward: bool = False
-    """Scale rewards by the running std of the discounted return."""
-    hidden_size: int = 64
-    """Units per hidden layer of the policy and value networks (32-256)."""
-    num_layers: int = 2
-    """Hidden layers of each network (1-3)."""
-    activation: str = "tanh"
-    """Hidden activation: tanh, relu, elu or gelu."""
-    init_log_std: float = 0.0
-    """Initial log standard deviation of a Gaussian policy (-1 to 0.5)."""
-
-    @property
-    def batch_size(self) -> int:
-        return self.num_envs * self.num_steps
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_timesteps // self.batch_size
 
     def validate(self) -> None:
-        validate_on_policy(self)
+        super().validate()
         for name in ("cg_iters", "backtrack_iters"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.max_kl > 0, "max_kl", self.max_kl, "must be > 0")
         check(self.cg_damping >= 0, "cg_damping", self.cg_damping, "must be >= 0")
         check(0 < self.backtrack_coeff < 1, "backtrack_coeff", self.backtrack_coeff, "must be in (0, 1)")
         check(self.accept_ratio >= 0, "accept_ratio", self.accept_ratio, "must be >= 0")
+
+
+State = on_policy.ValueFitState  # its policy_opt_state is (): the natural-gradient step keeps no optimiser state
 
 
 class PolicyStepInfo(NamedTuple):
@@ -122,12 +93,11 @@ class PolicyStepInfo(NamedTuple):
     line_search_evals: jax.Array  # candidates evaluated (each: one surrogate and one KL, forward only)
 
 
-class Metrics(NamedTuple):
-    episode: EpisodeMetrics
-    policy: PolicyStepInfo
-    value_loss: jax.Array  # mean 0.5 (V - R)^2 over the value-fit steps
+class Details(NamedTuple):
+    """TRPO's own diagnostics in `Metrics.details`."""
+
+    policy_step: PolicyStepInfo
     value_grad_evals: jax.Array  # Adam steps of the value fit: value_iters * value_minibatches
-    entropy: jax.Array  # mean entropy of pi_old over the batch
 
 
 # ----------------------------------------------------------------------------------------------
@@ -197,47 +167,37 @@ def policy_step(
 
 
 def learn(state: State, traj, networks: Networks, value_optimizer, config: Config) -> tuple[State, Metrics]:
-    """GAE, one natural-gradient `policy_step`, then the value fit (`rl_zoo.algos.vpg.fit_value`)."""
+    """GAE, one natural-gradient `policy_step`, then the value fit (`rl_zoo.core.on_policy.fit_value`)."""
     batch, reward_scaler = prepare_batch(state.params, state.obs_stats, state.reward_scaler, traj, networks, config)
-    adv = losses.normalize_advantages(batch.advantages) if config.norm_adv else batch.advantages  # [N]
-    policy_params, info = policy_step(state.params["policy"], batch.obs, batch.action, adv, networks.policy.apply, config)
+    adv = on_policy.batch_advantages(batch, config)  # [N]
+    policy_params, info = policy_step(state.params.policy, batch.obs, batch.action, adv, networks.policy.apply, config)
 
-    key, key_value = jax.random.split(state.key)
-    value_params, value_opt_state, v_loss = fit_value(
-        state.params["value"], state.value_opt_state, key_value, batch.obs, batch.targets,
-        networks.value.apply, value_optimizer, config.value_iters, config.value_minibatches,
-    )
-    state = state._replace(
-        params={"policy": policy_params, "value": value_params},
-        value_opt_state=value_opt_state,
-        obs_stats=normalize.rms_update(state.obs_stats, traj.obs) if config.normalize_obs else state.obs_stats,
-        reward_scaler=reward_scaler,
-        key=key,
-        update_step=state.update_step + 1,
+    value = on_policy.fit_value_on_batch(state, batch, networks, value_optimizer, config)
+    state = on_policy.finish_update(
+        state, traj, reward_scaler, value.key, config,
+        params=Params(policy=policy_params, value=value.params), value_opt_state=value.opt_state,
     )
     metrics = Metrics(
         episode=episode_metrics(traj),
-        policy=info,
-        value_loss=v_loss,
-        value_grad_evals=jnp.asarray(config.value_iters * config.value_minibatches, jnp.int32),
+        policy_loss=-info.surrogate,
+        value_loss=value.loss,
         entropy=batch.old.dist.entropy().mean(),
+        kl=info.kl,
+        details=Details(policy_step=info, value_grad_evals=jnp.asarray(config.value_iters * config.value_minibatches, jnp.int32)),
     )
     return state, metrics
 
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind TRPO to an env: ``init``, ``update`` (rollout + learn) and the greedy ``act``."""
+    config.validate()
     networks = make_networks(config, env.action_space(env_params))
-    value_optimizer = make_value_optimizer(config)
+    value_optimizer = on_policy.make_value_optimizer(config)
+    make_state = partial(on_policy.value_fit_state, policy_optimizer=None, value_optimizer=value_optimizer)
     learn_fn = partial(learn, networks=networks, value_optimizer=value_optimizer, config=config)
-    return build_agent(config, env, env_params, networks, learn_fn, None, value_optimizer)
+    return on_policy.build_agent(config, env, env_params, networks, learn_fn, make_state)
 
 
 def make_train(config: Config, env, env_params):
     """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept."""
-    agent = make_agent(config, env, env_params)
-
-    def train(key):
-        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
-
-    return train
+    return on_policy.scan_train(make_agent(config, env, env_params))
