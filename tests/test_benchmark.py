@@ -68,7 +68,7 @@ def test_interpolation_onto_the_shared_grid():
 def tiny_grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "grid"
     lines: list[str] = []
-    result = bm.run_benchmark(**TINY, out=out, progress=False, log=lines.append, note="A remark for the report.")
+    result = bm.run_benchmark(**TINY, out=out, progress=True, log=lines.append, note="A remark for the report.")
     return out, result, lines
 
 
@@ -99,6 +99,14 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid):
     assert "| CartPole-v1 | ppo |" in report and "![CartPole-v1 learning curves](curves_CartPole-v1.png)" in report
     for png in ("curves_CartPole-v1.png", "aggregate.png", "profile.png"):
         assert (out / png).stat().st_size > 5000
+    records = bm.load_cells(out)  # typed records, and the tables are exactly what they give
+    assert [(r.algo, r.status, r.seeds) for r in records] == [("ppo", "done", 2), ("vpg", "done", 2)]
+    assert all(r.result.compile_s > 0 and r.spec.key == r.spec.identity() for r in records)
+    assert bm.read_cells_table(out / "cells.csv") == bm.read_cells_table(out / "cells.parquet") == [r.table_row() for r in records]
+    assert bm.read_returns_table(out / "returns.csv") == bm.load_returns(out)
+    summary = bm.summarize(out)
+    assert [(r.algo, r.n_seeds, r.total_steps) for r in summary.table] == [("ppo", 2, 4096), ("vpg", 2, 4096)]
+    assert set(summary.normalised) == {"ppo", "vpg"}
 
 
 def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tmp_path):
