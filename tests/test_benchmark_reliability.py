@@ -193,3 +193,22 @@ def test_cell_record_fields_are_checked(tmp_path):
 def test_plot_rewrites_the_committed_report_word_for_word(tmp_path):
     assert main(["plot", str(GRID), "-o", str(tmp_path / "replot")]) == 0
     assert (tmp_path / "replot" / "report.md").read_text() == (GRID / "report.md").read_text()
+
+
+def test_a_damaged_run_summary_fails_its_cell_with_the_file_named(tmp_path):
+    out = _copy_grid(tmp_path)
+    folder = out / "cells" / "ppo__CartPole-v1"
+    good = cells.read_result(folder)
+    recorded = bm.read_cell_record(folder / "cell.json").result
+    assert (good.compile_s, good.run_s, good.env_steps_per_update, good.final_return_mean) == (
+        recorded.compile_s, recorded.run_s, recorded.env_steps_per_update, recorded.final_return_mean)
+    (folder / "run" / "summary.json").write_text('{"final_return": [1.0]}')
+    with pytest.raises(bm.BenchmarkFileError, match=r"summary\.json is damaged: KeyError 'compile_s'.*delete the folder"):
+        cells.read_result(folder)
+    [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=5, out=out, rerun=True)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    job = cells.Running(cell, proc, time.perf_counter(), open(folder / "log.txt", "ab"))
+    assert cells.finish_cell(out, job) is None
+    record = bm.read_cell_record(folder / "cell.json")
+    assert record.status == "failed" and "summary.json is damaged" in record.reason and record.result is None

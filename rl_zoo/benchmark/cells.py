@@ -25,7 +25,7 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.benchmark.plan import Cell, previous_record
-from rl_zoo.benchmark.records import CellRecord, CellResult, read_cell_record
+from rl_zoo.benchmark.records import BenchmarkFileError, CellRecord, CellResult, read_cell_record, read_json_object
 from rl_zoo.benchmark.tables import read_metrics, write_tables
 from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.progress import GridProgress
@@ -81,36 +81,53 @@ def resumable(out: Path, cell: Cell) -> bool:
 def finish_cell(out: Path, job: Running) -> CellRecord | None:
     """Record a finished cell process in its ``cell.json``: its status, timings and final return
     (``None`` if it failed; ``job.cell`` then says why)."""
-    import json
-
-    from rl_zoo import stats
-
     job.log.close()
     cell, wall = job.cell, round(time.perf_counter() - job.started, 2)
     folder = cell_dir(out, cell)
-    summary_path = folder / "run" / "summary.json"
-    if job.proc.returncode != 0 or not summary_path.exists():
+    result, why = None, ""
+    if job.proc.returncode == 0:
+        try:
+            result = read_result(folder)
+        except BenchmarkFileError as e:
+            why = str(e)
+    if result is None:
         tail = (folder / "log.txt").read_text(errors="replace").strip().splitlines()[-3:]
-        cell.status, cell.reason = "failed", f"exit code {job.proc.returncode}: " + " | ".join(tail)
+        cell.status, cell.reason = "failed", why or f"exit code {job.proc.returncode}: " + " | ".join(tail)
         runs.atomic_write_json(folder / "cell.json", cell.record(cell_wall_s=wall).to_json())
         return None
-    summary = json.loads(summary_path.read_text())
     shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)  # finished: nothing to resume
-    try:
-        agent_steps = json.loads((folder / "agent.json").read_text())["env_steps_per_update"]
-    except (OSError, ValueError, KeyError):
-        agent_steps = None
-    final = np.array(summary["final_return"], dtype=float)
-    result = CellResult(
-        compile_s=summary["compile_s"], run_s=summary["train_s"], env_steps_per_seed=summary["env_steps_per_seed"],
-        env_steps_per_update=agent_steps, env_steps_per_s=summary["steps_per_s"],
-        peak_memory_mb=summary["peak_memory_mb"], final_return_mean=float(final.mean()),
-        final_return_iqm=float(stats.iqm(final)), finished=time.strftime("%Y-%m-%d %H:%M:%S"),
-    )
     cell.status, cell.reason = "done", ""
     record = cell.record(cell_wall_s=wall, result=result)
     runs.atomic_write_json(folder / "cell.json", record.to_json())
     return record
+
+
+def read_result(folder: Path) -> CellResult | None:
+    """A cell's result from its driver's ``run/summary.json`` and its ``agent.json`` (env steps per
+    update; None if unknown); None without a summary. ``BenchmarkFileError`` when the summary is damaged."""
+    from rl_zoo import stats
+
+    path = folder / "run" / "summary.json"
+    if not path.exists():
+        return None
+    fix = f"the cell's run is incomplete: delete the folder {folder} to run that cell again"
+    summary = read_json_object(path, fix)
+    try:
+        final = np.array(summary["final_return"], dtype=float)
+        timings = {k: float(summary[k]) for k in ("compile_s", "train_s", "steps_per_s", "peak_memory_mb")}
+        steps_per_seed = int(summary["env_steps_per_seed"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise BenchmarkFileError(f"{path} is damaged: {type(e).__name__} {e} reading its fields; {fix}") from None
+    try:
+        agent_steps = int(read_json_object(folder / "agent.json", "")["env_steps_per_update"])
+    except (BenchmarkFileError, KeyError, TypeError, ValueError):
+        agent_steps = None
+    return CellResult(
+        compile_s=timings["compile_s"], run_s=timings["train_s"], env_steps_per_seed=steps_per_seed,
+        env_steps_per_update=agent_steps, env_steps_per_s=timings["steps_per_s"], peak_memory_mb=timings["peak_memory_mb"],
+        final_return_mean=float(final.mean()), final_return_iqm=float(stats.iqm(final)),
+        finished=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
 
 
 def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress) -> None:

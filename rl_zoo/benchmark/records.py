@@ -164,7 +164,8 @@ class CellRecord(SpecFields):
         )
 
 
-def _load_json_object(path: Path, fix: str) -> dict[str, Any]:
+def read_json_object(path: Path, fix: str) -> dict[str, Any]:
+    """A JSON object from ``path``; ``BenchmarkFileError`` naming the file, what is wrong, and ``fix``."""
     try:
         text = path.read_text()
     except OSError as e:
@@ -212,7 +213,7 @@ def read_cell_record(path: str | Path) -> CellRecord:
     """A cell's ``cell.json``; ``BenchmarkFileError`` (file, what, what to do) when it is damaged."""
     path = Path(path)
     fix = (f"delete the folder {path.parent} to run that cell again (its results are lost), or restore the file")
-    data = _load_json_object(path, fix)
+    data = read_json_object(path, fix)
     spec = _take(data, CellSpec, path, fix)
     status = data.get("status")
     if status not in STATUSES:
@@ -255,7 +256,7 @@ def read_grid_meta(out: str | Path) -> GridMeta:
     if not path.exists():
         return GridMeta()
     fix = "delete it (the next `rl-zoo benchmark` into this folder writes it again; the report then lacks the command)"
-    return _take(_load_json_object(path, fix), GridMeta, path, fix)
+    return _take(read_json_object(path, fix), GridMeta, path, fix)
 
 
 class ReturnRow(NamedTuple):
