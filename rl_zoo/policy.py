@@ -87,13 +87,28 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None) -> Path:
 
 
 def state_template(agent, run: RunInfo):
-    """A freshly initialised state of every seed of the run, stacked on a leading axis as the driver
-    saves it (only its structure, shapes, dtypes and key types are used)."""
+    """The structure of the run's state, every seed stacked on a leading axis as the driver saves it:
+    only structure, shapes, dtypes and key types matter (``checkpoint.restore`` fills in the values).
+
+    For a JAX env, ``init`` is only traced (``jax.eval_shape``), not compiled or run: placeholders of
+    the right shape stand in for the arrays. Host envs cannot be traced, so there it runs per seed."""
     seeds = np.arange(run.seed, run.seed + run.seeds)
-    if run.backend == "jax":
-        return jax.jit(jax.vmap(lambda s: agent.init(jax.random.key(s))))(jnp.asarray(seeds))
-    states = [agent.init(jax.random.key(int(s))) for s in seeds]  # host envs: init is not traceable
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+    if run.backend != "jax":  # host envs: init is not traceable
+        states = [agent.init(jax.random.key(int(s))) for s in seeds]
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+    init = jax.vmap(lambda s: agent.init(jax.random.key(s)))
+    shapes = jax.eval_shape(init, jnp.asarray(seeds))
+    default_key = jax.random.key(0)
+    is_key = [jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) for x in jax.tree.leaves(shapes)]
+    if any(k and x.dtype != default_key.dtype for k, x in zip(is_key, jax.tree.leaves(shapes))):
+        return jax.jit(init)(jnp.asarray(seeds))  # keys of another implementation: make real ones
+
+    def placeholder(x):
+        if x.dtype == default_key.dtype:
+            return jax.random.split(default_key, x.shape) if x.shape else default_key
+        return np.zeros(x.shape, x.dtype)
+
+    return jax.tree.map(placeholder, shapes)
 
 
 class Policy:

@@ -1,0 +1,125 @@
+"""rl_zoo.load: a run directory's greedy policy, as the trained state acts, with nothing re-typed.
+
+Round trip: a tiny PPO run with observation normalisation on (CartPole-v1, discrete; Pendulum-v1,
+continuous) is written by the driver; the policy loaded from its directory gives the actions the
+trained state's greedy ``act`` gives (clipped into the action space as the driver's evaluation sends
+them), on a batch of observations, and one at a time; numpy in gives numpy out, JAX in gives JAX out.
+No return is asserted: two updates learn nothing, and the test is about loading, not learning.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import rl_zoo
+from rl_zoo.core.rollout import env_action
+from rl_zoo.train import resolve_config, train
+
+# two updates of a small batch: enough for the normaliser to hold statistics that change the actions
+TINY = {
+    "CartPole-v1": dict(num_envs=4, num_steps=16, update_epochs=2, num_minibatches=1, normalize_obs=True),
+    "Pendulum-v1": dict(num_envs=4, num_steps=16, update_epochs=2, num_minibatches=1, normalize_obs=True),
+}
+
+
+def train_tiny(out, env_id, seed):
+    """Two updates of PPO with observation normalisation, two seeds (``seed``, ``seed + 1``), into ``out``:
+    ``(RunResult, (module, config))``. tests/test_enjoy.py trains the same program (a warm compile)."""
+    overrides = TINY[env_id]
+    steps = 2 * overrides["num_envs"] * overrides["num_steps"]
+    result = train("ppo", env_id, seeds=2, seed=seed, total_steps=steps, overrides=overrides, out=out,
+                   num_evals=1, eval_episodes=1, progress=False, log=lambda *_: None)
+    return result, resolve_config("ppo", env_id, overrides, steps)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, seed_offset):
+    """One tiny run per env, shared by the tests of this file: ``{env_id: (run_dir, first seed, result, (module, config))}``."""
+    out = {}
+
+    def get(env_id):
+        if env_id not in out:
+            run_dir = tmp_path_factory.mktemp(env_id) / "run"
+            seed = 11 + seed_offset
+            out[env_id] = (run_dir, seed, *train_tiny(run_dir, env_id, seed))
+        return out[env_id]
+
+    return get
+
+
+def _observations(space, n=64):
+    """A batch of observations around the scale the env produces (unit normal, or uniform in bounds)."""
+    key = jax.random.key(7)
+    low, high = np.asarray(space.low), np.asarray(space.high)
+    if np.all(np.isfinite(low)) and np.all(np.isfinite(high)):
+        return np.asarray(jax.random.uniform(key, (n, *space.shape), minval=low, maxval=high), np.float32)
+    return np.asarray(jax.random.normal(key, (n, *space.shape)), np.float32)
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_loaded_policy_acts_as_the_trained_state(runs, env_id):
+    import envs
+
+    run_dir, seed, result, (module, config) = runs(env_id)
+    env, params = envs.make(env_id)
+    agent = module.make_agent(config, env, params)
+    space = env.action_space(params)
+    state = jax.tree.map(lambda x: x[1], result.final_state)  # the run's second seed
+    obs = _observations(env.observation_space(params))
+    expected = np.asarray(env_action(agent.act(state, jnp.asarray(obs)), space))
+
+    policy = rl_zoo.load(run_dir, seed=seed + 1)
+    assert policy.env_id == env_id and policy.algo == "ppo" and policy.seed == seed + 1
+    assert policy.config == config  # nothing re-typed: the config comes from config.json
+    actions = policy(obs)
+    assert isinstance(actions, np.ndarray) and actions.shape == expected.shape
+    if np.issubdtype(expected.dtype, np.integer):
+        np.testing.assert_array_equal(actions, expected)
+    else:  # the same network, compiled as a vmap: equal up to float rounding
+        np.testing.assert_allclose(actions, expected, rtol=1e-5, atol=1e-6)
+    # one observation at a time gives the same; JAX in, JAX out
+    single = policy(obs[3])
+    assert isinstance(single, np.ndarray) and single.shape == expected[3].shape
+    np.testing.assert_allclose(single, expected[3], rtol=1e-5, atol=1e-6)
+    assert isinstance(policy(jnp.asarray(obs)), jax.Array)
+
+    # the normalisation statistics are the trained ones, and they matter for these actions
+    assert float(state.obs_stats.count) > 1
+    raw = state._replace(obs_stats=agent.init(jax.random.key(0)).obs_stats)
+    assert not np.allclose(np.asarray(env_action(agent.act(raw, jnp.asarray(obs)), space)), expected)
+
+
+def test_load_errors_say_what_is_wrong(tmp_path, runs):
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        rl_zoo.load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="not a run directory: it has no config.json"):
+        rl_zoo.load(tmp_path / "empty")
+
+    run_dir, seed, _, _ = runs("CartPole-v1")
+    policy = rl_zoo.load(run_dir)
+    assert policy.seed == seed  # the run's first seed by default
+    with pytest.raises(ValueError, match=r"observations have shape \(4,\)"):
+        policy(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="is not one of this run's seeds"):
+        rl_zoo.load(run_dir, seed=seed + 2)
+    with pytest.raises(FileNotFoundError, match="checkpoint 'ckpt_123.msgpack' not found"):
+        rl_zoo.load(run_dir, checkpoint="ckpt_123.msgpack")
+    # an earlier checkpoint by file name
+    first = sorted((run_dir / "checkpoints").iterdir())[0]
+    assert rl_zoo.load(run_dir, checkpoint=first.name).checkpoint == first
+
+    bare = tmp_path / "no_checkpoints"
+    bare.mkdir()
+    shutil.copy(run_dir / "config.json", bare / "config.json")
+    with pytest.raises(FileNotFoundError, match="has no checkpoints"):
+        rl_zoo.load(bare)
+    (bare / "config.json").write_text(json.dumps({"algo": "ppo"}))
+    with pytest.raises(ValueError, match="config.json"):
+        rl_zoo.load(bare)
