@@ -1,0 +1,175 @@
+"""The gymnasium results page: LunarLander and MuJoCo cells run by ``rl-zoo benchmark``, resumable.
+
+    python benchmarks/gymnasium_results.py run [--only ALGO:ENV,...] [--full]   # run the cells still to do
+    python benchmarks/gymnasium_results.py report                               # rewrite README.md only
+
+Every cell is one ``rl-zoo benchmark`` call into its own folder ``cells/<algo>-<env>/`` (5 seeds in one
+program, resumable: killed, it continues from its last checkpoint; finished, it is skipped), so that
+the page can be built in pieces over hours on a 2-core machine. ``PLAN`` holds each cell's target
+budget (the issue's: 1M env steps for the policy-gradient cells, DQN at its source's 100k) and the
+budget run so far on this machine (``--full`` runs the target budgets). The page says, per cell, the
+budget it had, its final greedy return (mean of 5 seeds, 10 episodes each, 95% bootstrap interval),
+the target and the published reference, and lists the cells still to run.
+
+Seeds 1000-1004 report; no seed was used for tuning (the configs are the sources' settings, untuned here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "gymnasium"
+SEEDS, FIRST_SEED = 5, 1000
+
+
+@dataclass(frozen=True)
+class Reference:
+    """rl-baselines3-zoo benchmark.md: one trained agent, older env versions."""
+
+    value: float
+    steps: int
+    env: str  # the env version it ran
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    algo: str
+    env: str
+    target_steps: int  # the issue's budget
+    steps_now: int  # the budget run on this machine so far (reduced where the target does not fit)
+    goal: float | None = None  # the issue's bar for the mean final return (None: no bar)
+    reference: Reference | None = None
+
+
+def _ref(value, steps, env):
+    return Reference(value, steps, env)
+
+
+PLAN = (
+    PlannedCell("ppo", "LunarLander-v3", 1_000_000, 300_000, 200, _ref(242.1, 1_000_000, "LunarLander-v2")),
+    PlannedCell("trpo", "LunarLander-v3", 1_000_000, 300_000, 150, _ref(133.2, 200_000, "LunarLander-v2")),
+    PlannedCell("dqn", "LunarLander-v3", 100_000, 100_000, 150, _ref(154.4, 100_000, "LunarLander-v2")),
+    PlannedCell("ppo", "Hopper-v5", 1_000_000, 300_000, 2000, _ref(2410.4, 1_000_000, "Hopper-v3")),
+    PlannedCell("trpo", "Hopper-v5", 1_000_000, 300_000, 2500, _ref(3618.4, 1_000_000, "Hopper-v3")),
+    PlannedCell("ppo-kl", "LunarLander-v3", 1_000_000, 300_000),
+    PlannedCell("vpg", "LunarLander-v3", 1_000_000, 300_000),
+    PlannedCell("double-dqn", "LunarLander-v3", 100_000, 100_000),
+    PlannedCell("ppo", "LunarLanderContinuous-v3", 1_000_000, 300_000, 200, _ref(270.9, 1_000_000, "LunarLanderContinuous-v2")),
+    PlannedCell("trpo", "LunarLanderContinuous-v3", 1_000_000, 300_000, 200, _ref(262.4, 200_000, "LunarLanderContinuous-v2")),
+    PlannedCell("ppo", "HalfCheetah-v5", 1_000_000, 300_000, 2000, _ref(5819.1, 1_000_000, "HalfCheetah-v3")),
+    PlannedCell("trpo", "HalfCheetah-v5", 1_000_000, 300_000, 1500, _ref(1785.5, 1_000_000, "HalfCheetah-v3")),
+    PlannedCell("ppo", "Walker2d-v5", 1_000_000, 300_000, 2500, _ref(3478.8, 1_000_000, "Walker2d-v3")),
+    PlannedCell("trpo", "Walker2d-v5", 1_000_000, 300_000, 2500, _ref(4933.1, 1_000_000, "Walker2d-v3")),
+    PlannedCell("ppo-kl", "LunarLanderContinuous-v3", 1_000_000, 300_000),
+    PlannedCell("vpg", "LunarLanderContinuous-v3", 1_000_000, 300_000),
+    *(PlannedCell(a, e, 1_000_000, 300_000) for e in ("Hopper-v5", "HalfCheetah-v5", "Walker2d-v5") for a in ("ppo-kl", "vpg")),
+)
+
+
+def cell_dir(cell: PlannedCell) -> Path:
+    return OUT / "cells" / f"{cell.algo}-{cell.env}"
+
+
+def command(cell: PlannedCell, steps: int) -> list[str]:
+    return ["rl-zoo", "benchmark", "--algos", cell.algo, "--envs", cell.env, "--seeds", str(SEEDS), "--seed", str(FIRST_SEED),
+            "--total-steps", str(steps), "--out", str(cell_dir(cell).relative_to(ROOT)), "--no-progress"]
+
+
+def run(only: set[str] | None, full: bool) -> None:
+    for cell in PLAN:
+        if only and f"{cell.algo}:{cell.env}" not in only:
+            continue
+        steps = cell.target_steps if full else cell.steps_now
+        print(" ".join(command(cell, steps)), flush=True)
+        subprocess.run(command(cell, steps), cwd=ROOT, check=False, env=_env())
+        report()
+
+
+def _env() -> dict:
+    """The environment of the benchmark processes: until the driver runs gymnasium envs with
+    rl_zoo.host's batched runner itself, ``gymnasium_site/sitecustomize.py`` installs it in every one."""
+    import os
+
+    site = str(Path(__file__).resolve().parent / "gymnasium_site")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [site, os.environ.get("PYTHONPATH")])))
+
+
+def _summary(cell: PlannedCell):
+    """The cell's finished results (``rl_zoo.benchmark.summarize``), or None."""
+    from rl_zoo import benchmark
+
+    folder = cell_dir(cell)
+    if not (folder / "cells.csv").exists():
+        return None
+    try:
+        table = benchmark.summarize(folder).table
+    except Exception:  # a cell still running or killed before its first row
+        return None
+    return next((row for row in table if row.algo == cell.algo and row.env == cell.env and len(row.final)), None)
+
+
+def report() -> None:
+    from rl_zoo.runs import atomic_write_text
+
+    lines = [
+        "# rl_zoo on LunarLander and MuJoCo (gymnasium adapter, all 5 seeds of a cell in one program)",
+        "",
+        "Made by `python benchmarks/gymnasium_results.py run` (each cell one `rl-zoo benchmark` call, resumable; the",
+        "exact command is listed per cell below). Final return: mean over seeds 1000-1004 of the greedy return (10",
+        "episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources' settings",
+        "(rl_zoo/hyperparams/*.yaml cite them per env), not tuned here, so no seed was used for tuning.",
+        "",
+        "**Budgets.** The issue's budget is 1M env steps per seed for the policy-gradient cells (DQN: its source's",
+        "100k). 1M x 5 seeds per cell is hours per cell on this 2-core machine shared with other jobs, so cells ran",
+        "first at a reduced budget (column *budget run*); a cell's result at a reduced budget says nothing final",
+        "about its target, and is marked so.",
+        "",
+        "**References** (column *reference*): rl-baselines3-zoo's benchmark.md, **one trained agent** each (not a",
+        "mean over seeds), on the **older env versions** named (LunarLander-v2, MuJoCo v3), at the budget given.",
+        "",
+        "| algo | env | budget run (target) | final return [95% CI] | target | reference (one run) | status |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    todo = []
+    for cell in PLAN:
+        row = _summary(cell)
+        ref = f"{cell.reference.value:.0f} at {cell.reference.steps // 1000}k ({cell.reference.env})" if cell.reference else "-"
+        goal = f">= {cell.goal:g}" if cell.goal is not None else "no bar"
+        if row is None:
+            todo.append(cell)
+            lines.append(f"| {cell.algo} | {cell.env} | - ({cell.target_steps // 1000}k) | not run yet | {goal} | {ref} | to run |")
+            continue
+        budget = int(row.record.spec.total_steps)
+        final = f"{row.final_mean:.1f} [{row.final_low:.1f}, {row.final_high:.1f}] ({row.n_seeds} seeds)"
+        if budget < cell.target_steps:
+            status = f"reduced budget: {cell.target_steps // 1000}k still to run"
+            todo.append(cell)
+        elif cell.goal is None:
+            status = "done"
+        else:
+            status = "target met" if row.final_mean >= cell.goal else f"target missed by {cell.goal - row.final_mean:.0f}"
+        lines.append(f"| {cell.algo} | {cell.env} | {budget // 1000}k ({cell.target_steps // 1000}k) | {final} | {goal} | {ref} | {status} |")
+    lines += ["", "Learning curves with bands, per cell: `cells/<algo>-<env>/report.md` (written by `rl-zoo benchmark`).", "",
+              "## Still to run", "", "One command each (resumable; `--full` in the script runs the target budgets):", ""]
+    lines += [f"    {' '.join(command(c, c.target_steps))}" for c in todo] or ["    (none)"]
+    atomic_write_text(OUT / "README.md", "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("what", choices=["run", "report"])
+    p.add_argument("--only", default="", help="ALGO:ENV,... (default: every cell of PLAN, in order)")
+    p.add_argument("--full", action="store_true", help="run the target budgets instead of the reduced ones")
+    args = p.parse_args()
+    if args.what == "run":
+        run(set(filter(None, args.only.split(","))) or None, args.full)
+    report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
