@@ -1,4 +1,4 @@
-"""Checkpoints: the whole training state (all seeds) at a segment boundary, written atomically.
+"""Checkpoints: the whole training state (all seeds) at a segment boundary, written atomically and checksummed.
 
 A checkpoint holds every leaf of the algorithm's ``State`` pytree (parameters, optimiser state,
 PRNG keys, env state, normaliser statistics, replay buffer, adaptive-KL beta, counters) plus the
@@ -6,12 +6,16 @@ driver's progress, so that a resumed run continues bit for bit. The pytree's str
 stored: it is rebuilt by the same code from the same config, and the saved leaves are checked
 against it (count, shapes, dtypes) before they are used.
 
-Format: ``flax.serialization`` msgpack (flax is already a dependency), one file per checkpoint,
-``checkpoints/ckpt_<updates>.msgpack``, the last ``keep`` kept.
+Format: ``MAGIC`` (8 bytes), the SHA-256 of the payload (32 bytes), then the payload, a
+``flax.serialization`` msgpack of ``{"leaves": ..., "meta": ...}``; one file per checkpoint,
+``checkpoints/ckpt_<updates>.msgpack``, the last ``keep`` kept. ``read`` verifies the checksum, so a
+truncated or altered file is reported as damaged (``CheckpointDamaged``: which file and why) rather
+than half-loaded. Files written before checksums (plain msgpack) are still read, unverified.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,16 @@ from flax import serialization
 from rl_zoo.runs import atomic_write_bytes
 
 _NAME = re.compile(r"ckpt_(\d+)\.msgpack$")
+MAGIC = b"RLZOOCK2"
+DAMAGED_SUFFIX = ".damaged"
+
+
+class CheckpointDamaged(ValueError):
+    """A checkpoint file cannot be used: truncated, altered, or not a checkpoint. The message names it."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"checkpoint {path} is damaged: {reason}")
+        self.path, self.reason = Path(path), reason
 
 
 def _is_key(x) -> bool:
@@ -33,23 +47,34 @@ def _to_host(leaf) -> np.ndarray:
     return np.asarray(jax.random.key_data(leaf) if _is_key(leaf) else leaf)
 
 
-def save(run_dir: str | Path, updates: int, state: Any, meta: dict, keep: int = 3) -> Path:
-    """Write ``checkpoints/ckpt_<updates>.msgpack`` atomically and delete all but the last ``keep``."""
-    folder = Path(run_dir) / "checkpoints"
+def encode(state: Any, meta: dict) -> bytes:
+    """The bytes of a checkpoint of ``state`` (any pytree of arrays) with ``meta`` (plain data)."""
     leaves = [_to_host(x) for x in jax.tree.leaves(state)]
     payload = serialization.msgpack_serialize({"leaves": {str(i): x for i, x in enumerate(leaves)}, "meta": meta})
-    path = folder / f"ckpt_{updates:09d}.msgpack"
-    atomic_write_bytes(path, payload)
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def save(run_dir: str | Path, updates: int, state: Any, meta: dict, keep: int = 3) -> Path:
+    """Write ``checkpoints/ckpt_<updates>.msgpack`` atomically and delete all but the last ``keep``
+    (files renamed as damaged are never deleted)."""
+    path = Path(run_dir) / "checkpoints" / f"ckpt_{updates:09d}.msgpack"
+    atomic_write_bytes(path, encode(state, meta))
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
     return path
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """The checkpoint files of a run directory, oldest first."""
     folder = Path(run_dir) / "checkpoints"
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.iterdir() if _NAME.match(p.name)), key=lambda p: int(_NAME.match(p.name).group(1)))
+    return sorted((p for p in folder.iterdir() if _NAME.match(p.name)), key=updates_of)
+
+
+def updates_of(path: str | Path) -> int:
+    """The update count in a checkpoint's file name."""
+    return int(_NAME.match(Path(path).name).group(1))
 
 
 def latest(run_dir: str | Path) -> Path | None:
@@ -57,10 +82,57 @@ def latest(run_dir: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def read(path: str | Path) -> tuple[list[np.ndarray], dict]:
+    """The saved leaves (in order) and meta of a checkpoint, its checksum verified.
+
+    Raises ``CheckpointDamaged`` naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointDamaged(path, f"cannot be read ({e.strerror or e})") from None
+    if not data:
+        raise CheckpointDamaged(path, "the file is empty")
+    if MAGIC.startswith(data[:len(MAGIC)]):
+        digest, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+        if len(digest) < 32 or hashlib.sha256(payload).digest() != digest:
+            raise CheckpointDamaged(path, f"its checksum does not match its contents ({len(data):,} bytes: truncated or altered)")
+    else:
+        payload = data  # written before checksums: unverified
+    try:
+        raw = serialization.msgpack_restore(payload)
+        saved = [np.asarray(raw["leaves"][str(i)]) for i in range(len(raw["leaves"]))]
+        meta = dict(raw["meta"])
+    except Exception as e:  # msgpack's own words for a file that is not a checkpoint
+        raise CheckpointDamaged(path, f"not a readable checkpoint ({type(e).__name__}: {e})") from None
+    return saved, meta
+
+
+def verify(path: str | Path) -> str | None:
+    """Why the checkpoint at ``path`` cannot be used, or ``None`` if it reads back intact."""
+    try:
+        read(path)
+    except CheckpointDamaged as e:
+        return e.reason
+    return None
+
+
+def set_aside(path: str | Path) -> Path:
+    """Rename a damaged checkpoint to ``<name>.damaged`` (kept for inspection, never pruned or read)."""
+    path = Path(path)
+    target = path.with_name(path.name + DAMAGED_SUFFIX)
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{n}")
+    path.rename(target)
+    return target
+
+
 def restore(path: str | Path, template: Any) -> tuple[Any, dict]:
     """Load a checkpoint into the structure of ``template`` (a freshly initialised state)."""
-    raw = serialization.msgpack_restore(Path(path).read_bytes())
-    saved = [raw["leaves"][str(i)] for i in range(len(raw["leaves"]))]
+    saved, meta = read(path)
     leaves, treedef = jax.tree.flatten(template)
     if len(saved) != len(leaves):
         raise ValueError(f"checkpoint {path} holds {len(saved)} arrays but this config's state has {len(leaves)}")
@@ -72,4 +144,4 @@ def restore(path: str | Path, template: Any) -> tuple[Any, dict]:
         if np.shape(x) != ref_shape:
             raise ValueError(f"checkpoint {path}: array {i} has shape {np.shape(x)}, expected {ref_shape}")
         restored.append(x if _is_key(ref) else jax.numpy.asarray(x, dtype=ref.dtype))
-    return jax.tree.unflatten(treedef, restored), raw["meta"]
+    return jax.tree.unflatten(treedef, restored), meta

@@ -16,6 +16,7 @@ import shlex
 import sys
 
 from rl_zoo.config import ConfigError, field_docs
+from rl_zoo.lock import FolderInUse
 
 
 def _config_help(algo: str) -> str:
@@ -71,7 +72,8 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else)")
-    t.add_argument("--keep-checkpoints", type=int, default=3, help="checkpoints kept in RUN_DIR/checkpoints (default 3)")
+    t.add_argument("--keep-checkpoints", type=int, default=None,
+                   help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,
                    help="split the seeds over this many devices (default: all; seeds must divide evenly)")
     t.add_argument("--coordinator", default=None, metavar="HOST:PORT",
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             return rlhf_command.main(args, argv)
         if args.command == "enjoy":
             return _enjoy_main(args)
-    except (ConfigError, ValueError, FileExistsError, FileNotFoundError) as e:
+    except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     except RuntimeError as e:

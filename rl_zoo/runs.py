@@ -81,6 +81,79 @@ def read_csv(path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+class RunFileError(ValueError):
+    """A file of a run directory that cannot be used as it is: the message names the file, what is
+    wrong and what to do."""
+
+
+def file_error(path, problem: str, todo: str) -> RunFileError:
+    return RunFileError(f"{path}: {problem}. {todo}")
+
+
+def read_json_file(path, required: Iterable[str] = (), todo: str = "Restore it from a copy, or start a new run") -> dict:
+    """A JSON object read back from ``path``, with the keys ``required``; else ``RunFileError`` naming
+    the file, what is wrong (not found, not JSON, not an object, a key missing) and ``todo``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise file_error(path, "not found", todo) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise file_error(path, f"cannot be read ({e})", todo) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        where = "it is empty" if not text.strip() else f"line {e.lineno} column {e.colno}: {e.msg}"
+        raise file_error(path, f"is not valid JSON ({where})", todo) from None
+    if not isinstance(data, dict):
+        raise file_error(path, f"holds a JSON {type(data).__name__}, not an object", todo)
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise file_error(path, f"lacks the field(s) {', '.join(map(repr, missing))}", todo)
+    return data
+
+
+def _metric_value(name: str, text: str):
+    return int(text) if name in ("env_steps", "seed") else float(text)
+
+
+def read_metrics(path, todo: str = "Restore it from a copy, or start a new run") -> list[dict]:
+    """The rows of a driver's ``metrics.csv``, numbers parsed (``env_steps`` and ``seed`` int, the rest
+    float), so that writing them back gives the same text; ``RunFileError`` naming the file and the
+    line when the header or a value is wrong."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise file_error(path, "is empty (not even the header line)", todo)
+            if tuple(header) != METRIC_FIELDS:
+                raise file_error(path, f"has the columns {header}, expected {list(METRIC_FIELDS)}", todo)
+            rows = []
+            for line, values in enumerate(reader, start=2):
+                if len(values) != len(METRIC_FIELDS):
+                    raise file_error(path, f"line {line} has {len(values)} values, expected {len(METRIC_FIELDS)}", todo)
+                try:
+                    rows.append({k: _metric_value(k, v) for k, v in zip(METRIC_FIELDS, values)})
+                except ValueError:
+                    bad = next(k for k, v in zip(METRIC_FIELDS, values) if not _parses(k, v))
+                    raise file_error(path, f"line {line}: {bad} = {values[METRIC_FIELDS.index(bad)]!r} is not a number", todo) from None
+            return rows
+    except FileNotFoundError:
+        raise file_error(path, "not found", todo) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise file_error(path, f"cannot be read ({e})", todo) from None
+
+
+def _parses(name: str, text: str) -> bool:
+    try:
+        _metric_value(name, text)
+        return True
+    except ValueError:
+        return False
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, the platform and every library a result depends on."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
@@ -99,8 +172,12 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part (runs of other characters become ``_``)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+_slug = slug  # the old private name, still used by rl_zoo.benchmark
 
 
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
@@ -116,7 +193,7 @@ def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: s
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{_slug(algo)}-{_slug(env_id)}-{stamp}"
+    base = Path(root) / f"{slug(algo)}-{slug(env_id)}-{stamp}"
     path, n = base, 1
     while True:
         try:

@@ -14,7 +14,6 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from flax import serialization
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +34,7 @@ def _comparable(rows: list[dict]) -> list[tuple]:
 
 
 def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
-    raw = serialization.msgpack_restore(checkpoint.latest(run_dir).read_bytes())
-    return [np.asarray(raw["leaves"][str(i)]) for i in range(len(raw["leaves"]))]
+    return checkpoint.read(checkpoint.latest(run_dir))[0]
 
 
 @pytest.mark.parametrize(
@@ -188,11 +186,11 @@ def test_random_configs_are_refused_clearly_or_start(data):
     env_id=st.sampled_from(["CartPole-v1", "Pendulum-v1", "CartPol-v1"]),
 )
 def test_random_cli_arguments_get_a_clear_error_or_start(seeds, steps, algo, env_id, tmp_path_factory, monkeypatch, capsys):
-    import rl_zoo.train as driver
     from rl_zoo.cli import main
+    from rl_zoo.driver.jax_runner import JaxRunner
 
     started = []
-    monkeypatch.setattr(driver._JaxRunner, "run", lambda self, resume=False: started.append(self) or (_ for _ in ()).throw(SystemExit(0)))
+    monkeypatch.setattr(JaxRunner, "run", lambda self, ctx, recorder, resume: started.append(ctx) or (_ for _ in ()).throw(SystemExit(0)))
     root = tmp_path_factory.mktemp("runs")
     argv = ["train", "--algo", algo, "--env", env_id, "--seeds", seeds, "--total-steps", steps, "--runs-root", str(root), "--no-progress"]
     try:

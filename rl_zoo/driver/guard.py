@@ -1,0 +1,72 @@
+"""The NaN guard: stop a run at the first non-finite loss, metric or parameter, naming where it appeared."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from rl_zoo import checkpoint, distributed
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced NaN or Inf; the message names the update, the seed and the quantity."""
+
+
+def finite_param_flags(states):
+    """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}`` on the host
+    (computed on the devices, so that only booleans travel)."""
+    import jax
+
+    return jax.tree.map(distributed.to_host, _finite_flags()(getattr(states, "params", states)))
+
+
+@functools.cache
+def _finite_flags():
+    """The jitted check, built once so that it compiles once per run rather than once per segment."""
+    import jax
+    import jax.numpy as jnp
+
+    def flags(params):
+        return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
+                            if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), params)
+
+    return jax.jit(flags)
+
+
+def check_finite(metrics, param_flags, *, done_updates: int, steps_per_update: int, first_seed: int, run_dir: Path) -> None:
+    """Raise ``NonFiniteError`` on the first NaN/Inf in a segment's metrics (host arrays ``[seeds, K, ...]``)
+    or in the new parameters (``param_flags`` from ``finite_param_flags``).
+
+    Episode statistics are skipped: ``EpisodeMetrics`` is NaN by design in an update where no episode
+    ended (``rl_zoo.core.types``), which is not a failure.
+    """
+    import jax
+
+    for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
+        if getattr(path[0], "name", None) == "episode":  # EpisodeMetrics: NaN means "no episode ended"
+            continue
+        x = np.asarray(leaf)
+        if not np.issubdtype(x.dtype, np.floating) or np.isfinite(x).all():
+            continue
+        bad = ~np.isfinite(x.reshape(x.shape[0], x.shape[1], -1)).all(axis=2)  # [seeds, K]
+        seed_idx, upd = min(zip(*np.nonzero(bad)), key=lambda t: (t[1], t[0]))
+        value = x[seed_idx, upd].ravel()[0] if x.ndim > 2 else x[seed_idx, upd]
+        _stop(run_dir, f"{jax.tree_util.keystr(path).lstrip('.')} = {value}", done_updates + int(upd) + 1,
+              first_seed + int(seed_idx), steps_per_update)
+    for path, finite in jax.tree_util.tree_flatten_with_path(param_flags)[0]:
+        finite = np.asarray(finite)
+        if not finite.all():
+            _stop(run_dir, f"parameter {jax.tree_util.keystr(path)} is not finite", None,
+                  first_seed + int(np.nonzero(~finite)[0][0]), steps_per_update)
+
+
+def _stop(run_dir: Path, what: str, update: int | None, seed: int, steps_per_update: int) -> None:
+    ckpt = checkpoint.latest(run_dir)
+    where = f"at update {update} (env step {update * steps_per_update:,})" if update is not None else "in this segment"
+    kept = f"the last good checkpoint is {ckpt}" if ckpt else "no checkpoint had been written yet"
+    raise NonFiniteError(
+        f"non-finite value {where} of seed {seed}: {what}. Training stopped; {kept}, and "
+        f"metrics.csv holds the rows up to it. A smaller learning rate (or max_grad_norm) usually cures this."
+    )

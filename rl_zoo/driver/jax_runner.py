@@ -1,0 +1,74 @@
+"""The runner for JAX envs: all seeds vmapped (the seed axis split over devices), K updates per
+compiled segment, an evaluation and a checkpoint after each segment."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rl_zoo import checkpoint, distributed
+from rl_zoo.driver.guard import check_finite, finite_param_flags
+from rl_zoo.driver.plan import compile_plan
+from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
+from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint
+from rl_zoo.progress import RunProgress
+
+
+class JaxRunner:
+    name = "jax"
+    can_resume = True  # exactly, bit for bit (single-host runs)
+
+    def run(self, ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunOutcome:
+        import jax
+
+        spec, agent = ctx.spec, ctx.agent
+        plan = compile_plan(ctx)
+        states = plan.initial_states
+        steps_per_update = agent.env_steps_per_update
+        start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0
+        latest_train_return = np.full(spec.seeds, np.nan)
+        multi_host = jax.process_count() > 1
+        if resume is not None:
+            states, _ = checkpoint.restore(resume.path, states)
+            meta = resume.meta
+            start, done_updates, train_s, wall_offset = meta.segments_done, meta.updates_done, meta.train_s, meta.wall_s
+            latest_train_return = np.array(meta.latest_train_return, dtype=float)
+            ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done_updates * steps_per_update:,} of "
+                    f"{ctx.total_env_steps:,} env steps per seed done")
+        ctx.log(f"compiled {spec.algo} on {spec.env_id} ({spec.seeds} seed(s), {agent.num_updates} updates "
+                f"of {steps_per_update} env steps) in {plan.compile_s:.1f}s")
+        t_start = time.perf_counter() - wall_offset
+
+        def evaluate(states, i: int, env_steps: int, train_returns: np.ndarray) -> np.ndarray:
+            returns = plan.evaluate(states, i)
+            recorder.evaluation(Evaluation(env_steps, time.perf_counter() - t_start, spec.seed_ids, returns, train_returns))
+            return returns
+
+        returns = evaluate(states, 0, 0, latest_train_return) if resume is None else recorder.last_returns(spec.seeds)
+        with RunProgress(ctx.progress, ctx.total_env_steps, ctx.label) as bar:
+            bar.update(done_updates * steps_per_update, 0.0, float(np.mean(returns)))
+            for i in range(start, len(plan.segments)):
+                segment = plan.segments[i]
+                k = segment.updates
+                t0 = time.perf_counter()
+                new_states, metrics = segment.program(states)
+                jax.block_until_ready(new_states)
+                train_s += time.perf_counter() - t0
+                metrics = jax.tree.map(lambda x: distributed.to_host(x)[:, :k], metrics)  # [seeds, k] (a shorter segment's steps)
+                check_finite(metrics, finite_param_flags(new_states), done_updates=done_updates, steps_per_update=steps_per_update,
+                             first_seed=spec.seed, run_dir=ctx.run_dir)
+                states = new_states
+                sps = spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9)
+                recorder.segment(SegmentEnd(done_updates, k, steps_per_update, spec.seed_ids, metrics,
+                                            time.perf_counter() - t_start, sps))
+                done_updates += k
+                latest_train_return = latest_episode_return(metrics, latest_train_return)
+                returns = evaluate(states, i + 1, done_updates * steps_per_update, latest_train_return)
+                if not multi_host:  # a multi-host state lives on several machines: not checkpointed
+                    save_checkpoint(ctx, states, CheckpointMeta(
+                        segments_done=i + 1, updates_done=done_updates, train_s=train_s,
+                        wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist())))
+                bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
+                           float(np.mean(returns)))
+        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s)

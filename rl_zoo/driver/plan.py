@@ -1,0 +1,114 @@
+"""The compiled programs of a JAX run: ``compile_plan(ctx) -> JaxPlan``.
+
+Three programs, each lowered and compiled once, with the seed axis split over the spec's devices
+(``NamedSharding``): ``init`` (all seeds' initial states), one ``segment`` of K updates of every seed
+(``lax.scan`` inside ``jax.vmap``) that serves every segment of the run, and ``eval_all``, the greedy
+evaluation of every seed. When the updates do not split evenly into segments, the segment program
+takes a replicated count of the steps that update (``segment_upto``), so that the last, shorter or
+longer segment reuses it instead of compiling its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable
+
+import numpy as np
+
+from rl_zoo import distributed
+from rl_zoo.driver.runner import RunContext, segment_sizes
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment of the run: ``program(states) -> (states, metrics)`` applying ``updates`` updates
+    (its metrics have ``updates`` meaningful steps along axis 1)."""
+
+    program: Callable[[Any], tuple[Any, Any]]
+    updates: int
+
+
+@dataclass(frozen=True)
+class JaxPlan:
+    initial_states: Any  # every seed's freshly initialised State, laid out over the devices
+    segments: tuple[Segment, ...]
+    seeds_array: Any  # [seeds] int32, sharded like the states
+    compile_s: float  # seconds to compile the programs (and initialise the states)
+    _eval_program: Any
+    _replicated: Any  # NamedSharding that puts a scalar on every device
+
+    def evaluate(self, states, index: int) -> np.ndarray:
+        """Mean greedy return of every seed ``[seeds]``; ``index`` numbers the evaluation (its PRNG stream)."""
+        returns = self._eval_program(states, self.seeds_array, replicated_int(index, self._replicated))
+        return distributed.to_host(returns).mean(axis=1)
+
+
+def compile_plan(ctx: RunContext) -> JaxPlan:
+    import jax
+    import jax.numpy as jnp
+
+    from rl_zoo.core.evaluate import evaluate
+
+    spec, agent, env, env_params = ctx.spec, ctx.agent, ctx.env, ctx.env_params
+    k, n_segments = segment_sizes(agent.num_updates, spec.num_evals)
+    sharding = distributed.seed_sharding(spec.devices)
+    eval_episodes = spec.eval_episodes
+
+    def init(seeds):
+        return jax.vmap(lambda s: agent.init(jax.random.key(s)))(seeds)
+
+    def segment(states, k):
+        return jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+
+    def segment_upto(states, k, count):
+        # k scan steps of which the first `count` (traced) update: the run's last segment, of a
+        # different length, reuses this program instead of compiling its own. `count` is the
+        # same for every seed, so under vmap the cond stays a branch (a skipped step costs
+        # nothing). `update` is jitted so that the skip branch's eval_shape reuses its trace.
+        update = jax.jit(agent.update)
+
+        def step(state, i):
+            skip = lambda c: (c, jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(update, c)[1]))  # noqa: E731
+            return jax.lax.cond(i < count, update, skip, state)
+
+        return jax.vmap(lambda s: jax.lax.scan(step, s, jnp.arange(k)))(states)
+
+    def eval_all(states, seeds, i):
+        def one(state, s):
+            key = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 1), i)
+            return evaluate(agent.act, state, env, env_params, key, eval_episodes)
+
+        return jax.vmap(one)(states, seeds)
+
+    seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
+    t0 = time.perf_counter()
+    states = jax.jit(init, out_shardings=sharding).lower(seeds_array).compile()(seeds_array)
+    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    rest = agent.num_updates - k * n_segments
+    if rest == 0:
+        seg = jax.jit(segment, static_argnums=1, in_shardings=sharding, out_shardings=sharding).lower(states, k).compile()
+        segments = (Segment(seg, k),) * n_segments
+    else:  # one program for the K-update segments and the last one of `rest` updates
+        seg = jax.jit(segment_upto, static_argnums=1, in_shardings=(sharding, replicated), out_shardings=sharding)
+        seg = seg.lower(states, max(k, rest), replicated_int(0, replicated)).compile()
+        counts = [k] * n_segments + [rest]
+        segments = tuple(Segment(partial(_apply_count, seg, replicated_int(n, replicated)), n) for n in counts)
+    index = replicated_int(0, replicated)
+    eval_program = jax.jit(eval_all, out_shardings=sharding).lower(states, seeds_array, index).compile()
+    return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
+                   compile_s=time.perf_counter() - t0,
+                   _eval_program=eval_program, _replicated=replicated)
+
+
+def _apply_count(compiled_segment, count, states):
+    """Run a `segment_upto` program on ``states``, updating in the first ``count`` of its steps."""
+    return compiled_segment(states, count)
+
+
+def replicated_int(value: int, sharding):
+    """A scalar int32 on every device of ``sharding`` (each host supplies its own copy: multi-host safe)."""
+    import jax
+
+    return jax.make_array_from_callback((), sharding, lambda index: np.asarray(value, np.int32))

@@ -1,0 +1,166 @@
+"""The recorder: everything a run writes about itself, shared by every runner.
+
+Runners report three kinds of events, and the recorder turns them into files and hands them to its
+hooks (``RecorderHook``; TensorBoard, video and the like plug in there):
+
+* ``evaluation(Evaluation)``: greedy returns of some seeds at an env-step count -> one metrics row per
+  seed, ``metrics.csv`` rewritten atomically (process 0), this host's ``metrics.host<i>.csv`` shard
+  (multi-host runs);
+* ``segment(SegmentEnd)``: a segment of updates passed the NaN guard -> its per-update training
+  metrics (losses, KL, episode returns) go to the hooks;
+* ``finish(summary, final_state)``: ``summary.json`` and ``curve.png`` (process 0), then the hooks.
+
+Hooks run on process 0 only, in the order given; ``on_start`` gets the spec, the run directory, the
+agent and the env (for hooks that play episodes), ``close`` is always called, also after an error.
+"""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from rl_zoo import runs
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What hooks learn when the run starts (or resumes)."""
+
+    spec: Any  # the RunSpec
+    run_dir: Path
+    agent: Any  # rl_zoo.core.types.Agent: init, update, act (greedy), env_steps_per_update, num_updates
+    env: Any
+    env_params: Any
+    start_updates: int  # updates already done (0, or the checkpoint's count when resuming)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Greedy evaluation returns of ``seeds`` after ``env_steps`` env steps per seed."""
+
+    env_steps: int
+    wall_s: float  # seconds since the run started (resumed runs continue the count)
+    seeds: tuple[int, ...]
+    returns: np.ndarray  # [len(seeds)] mean greedy return over the evaluation episodes
+    train_returns: np.ndarray  # [len(seeds)] return of the last training episode that ended (NaN before any)
+
+
+@dataclass(frozen=True)
+class SegmentEnd:
+    """Updates ``first_update + 1 ... first_update + updates`` of ``seeds`` ran and passed the NaN guard."""
+
+    first_update: int  # updates done before this segment
+    updates: int
+    env_steps_per_update: int
+    seeds: tuple[int, ...]
+    metrics: Any  # the algorithm's Metrics pytree on the host, every leaf [len(seeds), updates, ...]
+    wall_s: float
+    steps_per_s: float  # env steps per second of all seeds in this segment
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    summary: dict[str, Any]  # what summary.json holds
+    final_state: Any  # the algorithm's State (all seeds) at the end
+    run_dir: Path
+
+
+class RecorderHook:
+    """Base class of recorder hooks: override what you need (every method defaults to nothing)."""
+
+    def on_start(self, start: RunStart) -> None: ...
+
+    def on_evaluation(self, evaluation: Evaluation) -> None: ...
+
+    def on_segment(self, segment: SegmentEnd) -> None: ...
+
+    def on_finish(self, end: RunEnd) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _row(env_steps: int, wall_s: float, seed: int, ret: float, train_return: float) -> dict[str, Any]:
+    return {"env_steps": int(env_steps), "wall_s": round(wall_s, 3), "seed": int(seed), "return": float(ret),
+            "train_return": float(train_return)}
+
+
+class Recorder:
+    """Metrics rows, their CSV files and the hooks of one run (see the module docstring)."""
+
+    def __init__(self, run_dir: Path, *, writer: bool = True, host: int | None = None,
+                 host_seeds: Iterable[int] = (), hooks: Sequence[RecorderHook] = (), rows: Sequence[dict] = ()):
+        """``writer``: this process writes the merged files (process 0); ``host``: this process's index
+        in a multi-host run (``None`` otherwise) and ``host_seeds`` the seeds it holds; ``rows``: the
+        metrics rows already written (a resumed run)."""
+        self.run_dir = Path(run_dir)
+        self.writer, self.host, self.host_seeds = writer, host, frozenset(host_seeds)
+        self.hooks = list(hooks) if writer else []
+        self.rows: list[dict[str, Any]] = list(rows)
+
+    def start(self, start: RunStart) -> None:
+        for hook in self.hooks:
+            hook.on_start(start)
+
+    def trim(self, last_env_steps: int) -> None:
+        """Drop the rows past ``last_env_steps`` (written after the checkpoint a run resumes from)."""
+        self.rows = [r for r in self.rows if r["env_steps"] <= last_env_steps]
+
+    def last_returns(self, seeds: int) -> np.ndarray:
+        """The greedy returns of the last evaluation (its ``seeds`` rows)."""
+        return np.array([float(r["return"]) for r in self.rows[-seeds:]])
+
+    def evaluation(self, ev: Evaluation) -> None:
+        for s, ret, tr in zip(ev.seeds, ev.returns, ev.train_returns):
+            self.rows.append(_row(ev.env_steps, ev.wall_s, s, ret, tr))
+        if self.writer:
+            runs.write_csv(self.run_dir / "metrics.csv", self.rows)
+        if self.host is not None:  # each host's own shard of the results
+            runs.write_csv(self.run_dir / f"metrics.host{self.host}.csv", [r for r in self.rows if r["seed"] in self.host_seeds])
+        for hook in self.hooks:
+            hook.on_evaluation(ev)
+
+    def segment(self, seg: SegmentEnd) -> None:
+        for hook in self.hooks:
+            hook.on_segment(seg)
+
+    def finish(self, summary: dict[str, Any], final_state: Any) -> None:
+        if self.writer:
+            from rl_zoo import plots
+
+            runs.atomic_write_json(self.run_dir / "summary.json", summary)
+            plots.learning_curve(self.rows, f"{summary['algo']} on {summary['env']}", self.run_dir / "curve.png")
+        end = RunEnd(summary, final_state, self.run_dir)
+        for hook in self.hooks:
+            hook.on_finish(end)
+
+    def close(self) -> None:
+        for hook in self.hooks:
+            hook.close()
+
+
+def summarize(spec, final_returns, *, env_steps_per_seed: int, compile_s: float, train_s: float) -> dict[str, Any]:
+    """What ``summary.json`` holds."""
+    import jax
+
+    return dict(
+        algo=spec.algo,
+        env=spec.env_id,
+        backend=spec.backend,
+        seeds=list(spec.seed_ids),
+        final_return=[float(x) for x in final_returns],
+        final_return_mean=float(np.mean(final_returns)),
+        final_return_std=float(np.std(final_returns)),
+        env_steps_per_seed=int(env_steps_per_seed),
+        env_steps_total=int(env_steps_per_seed * spec.seeds),
+        compile_s=round(compile_s, 3),
+        train_s=round(train_s, 3),
+        steps_per_s=round(env_steps_per_seed * spec.seeds / max(train_s, 1e-9), 1),
+        peak_memory_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        eval_episodes=spec.eval_episodes,
+        devices=spec.devices,
+        processes=jax.process_count(),
+    )

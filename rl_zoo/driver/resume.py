@@ -1,0 +1,75 @@
+"""Where a resumed run continues from: the newest intact checkpoint, and the metrics rows up to it.
+
+Every checkpoint carries a checksum (``rl_zoo.checkpoint``). ``choose_checkpoint`` reads them newest
+first; damaged ones newer than the first intact one are reported (file and why) and, once the run
+really continues, renamed to ``*.damaged`` (kept, never pruned). If every checkpoint is damaged,
+``CheckpointsDamaged`` says so and nothing is changed. The rows of ``metrics.csv`` past the chosen
+checkpoint are dropped; a metrics file that lacks the rows up to it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from rl_zoo import checkpoint, runs
+from rl_zoo.driver.runner import CheckpointMeta, ResumePoint
+
+
+class CheckpointsDamaged(ValueError):
+    """Every checkpoint of a run directory is damaged; the message lists them with the reasons."""
+
+
+@dataclass(frozen=True)
+class CheckpointChoice:
+    point: ResumePoint | None  # the newest intact checkpoint (None: the run has none: start again)
+    damaged: tuple[tuple[Path, str], ...]  # newer checkpoints that are damaged, with why
+
+
+def choose_checkpoint(run_dir: Path) -> CheckpointChoice:
+    """The newest checkpoint that reads back intact, and the damaged ones newer than it.
+
+    Raises ``CheckpointsDamaged`` (nothing renamed or written) when there are checkpoints and none is intact.
+    """
+    damaged: list[tuple[Path, str]] = []
+    for path in reversed(checkpoint.list_checkpoints(run_dir)):
+        try:
+            _, raw = checkpoint.read(path)
+            meta = CheckpointMeta.from_dict(raw)
+        except checkpoint.CheckpointDamaged as e:
+            damaged.append((path, e.reason))
+            continue
+        except (KeyError, TypeError, ValueError) as e:
+            damaged.append((path, f"its progress record is incomplete ({type(e).__name__}: {e})"))
+            continue
+        return CheckpointChoice(ResumePoint(path, meta), tuple(damaged))
+    if damaged:
+        listing = "; ".join(f"{p.name}: {why}" for p, why in damaged)
+        raise CheckpointsDamaged(
+            f"cannot resume {str(run_dir)!r}: every checkpoint in {Path(run_dir) / 'checkpoints'} is damaged ({listing}). "
+            f"Nothing was changed. To train this run again from the beginning, move the checkpoints folder away "
+            f"and run the same --resume command; or start a new run.")
+    return CheckpointChoice(None, ())
+
+
+def set_aside_damaged(choice: CheckpointChoice, log: Callable[[str], None]) -> None:
+    """Rename the damaged checkpoints newer than the chosen one (``*.damaged``) and say so."""
+    for path, why in choice.damaged:
+        kept = checkpoint.set_aside(path)
+        log(f"checkpoint {path} is damaged ({why}); renamed to {kept.name} and skipped")
+
+
+def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, seeds: tuple[int, ...]) -> list[dict]:
+    """The rows of ``metrics.csv`` up to the checkpoint's env step; ``RunFileError`` naming the file if
+    it cannot be read or lacks the evaluation the checkpoint was written after."""
+    path = Path(run_dir) / "metrics.csv"
+    todo = "The run cannot continue with it: restore it from a copy, or start a new run (nothing was changed)"
+    rows = runs.read_metrics(path, todo=todo)
+    last = point.meta.updates_done * env_steps_per_update
+    kept = [r for r in rows if r["env_steps"] <= last]
+    at_last = sorted(r["seed"] for r in kept if r["env_steps"] == last)
+    if at_last != sorted(seeds):
+        raise runs.file_error(path, f"lacks the evaluation at env step {last:,} (of seeds {list(seeds)}) that "
+                              f"{point.path.name} was written after: it was cut short or edited", todo)
+    return kept

@@ -1,0 +1,200 @@
+"""``train(...)``: a run from start to end, or from its last intact checkpoint to the end.
+
+    spec (RunSpec, validated)  ->  run directory, locked; config.json  ->  runner = RUNNERS[spec.backend]
+    ->  runner.run(ctx, recorder, resume)  ->  recorder.finish: summary.json, curve.png, hooks
+
+Everything that can be refused (config fields, env, devices, a damaged config.json, metrics.csv or
+set of checkpoints, a run directory in use) is refused before anything compiles or is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from rl_zoo import distributed, runs
+from rl_zoo.config import ConfigError
+from rl_zoo.driver.host_runner import HostRunner
+from rl_zoo.driver.jax_runner import JaxRunner
+from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
+from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
+from rl_zoo.driver.runner import ResumePoint, Runner, RunContext
+from rl_zoo.driver.spec import RunSpec, new_spec, read_spec
+
+#: the runner for each env backend (a spec's ``backend``)
+RUNNERS: dict[str, Runner] = {"jax": JaxRunner(), "gymnasium": HostRunner()}
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summary: dict[str, Any]
+    final_state: Any = None
+
+
+def train(
+    algo: str | None = None,
+    env_id: str | None = None,
+    *,
+    seeds: int = 1,
+    seed: int = 0,
+    total_steps: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    out: str | os.PathLike | None = None,
+    runs_root: str | os.PathLike = "runs",
+    num_evals: int = 10,
+    eval_episodes: int = 10,
+    backend: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    command: str | None = None,
+    resume: str | os.PathLike | None = None,
+    keep_checkpoints: int | None = None,
+    devices: int | None = None,
+    hooks: Sequence[RecorderHook] = (),
+) -> RunResult:
+    """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
+
+    ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
+    in its ``config.json`` (the other arguments are then ignored, but for ``keep_checkpoints``,
+    ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
+    Raises ``NonFiniteError`` if a loss, metric or parameter becomes NaN or Inf (the last good
+    checkpoint is kept), ``FolderInUse`` if another process trains in the run directory.
+
+    The seeds are split over ``devices`` devices (default: all, see ``rl_zoo.distributed``); under
+    ``jax.distributed`` every host runs this same call and process 0 writes the merged files.
+    ``hooks`` (``rl_zoo.driver.recorder.RecorderHook``) see every evaluation, segment and the end.
+    """
+    if resume is not None:
+        return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
+    spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
+                                           num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
+                                           keep_checkpoints=keep_checkpoints, devices=devices, command=command)
+    run_dir = _make_run_dir(spec, runs_root, out)
+    with _locked(run_dir):
+        if _is_writer():
+            runs.atomic_write_json(run_dir / "config.json", spec.to_json())
+        distributed.barrier("config written")
+        if note:
+            log(note)
+        ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
+        return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks), None)
+
+
+def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: no such directory")
+    with _locked(run_dir):
+        spec = read_spec(run_dir)
+        runner = RUNNERS[spec.backend]
+        if not runner.can_resume:
+            raise ConfigError(f"cannot resume {str(run_dir)!r}: runs on {spec.backend!r} envs cannot resume yet "
+                              f"(exact resume needs a JAX env)")
+        spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints, devices=_resume_devices(spec, devices, log))
+        if spec.keep_checkpoints < 1:
+            raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
+        choice = choose_checkpoint(run_dir)
+        env, env_params = spec.make_env()
+        agent = spec.module.make_agent(spec.config, env, env_params)
+        rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
+        # refusals end here: from now on the run directory changes
+        if choice.point is None:
+            log(f"no checkpoint in {run_dir}: starting it again from the beginning")
+        set_aside_damaged(choice, log)
+        ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
+        return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks, rows=rows), choice.point)
+
+
+def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
+    start = resume.meta.updates_done if resume else 0
+    try:
+        recorder.start(RunStart(ctx.spec, ctx.run_dir, ctx.agent, ctx.env, ctx.env_params, start))
+        outcome = RUNNERS[ctx.spec.backend].run(ctx, recorder, resume)
+        summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
+                            compile_s=outcome.compile_s, train_s=outcome.train_s)
+        recorder.finish(summary, outcome.final_state)
+    finally:
+        recorder.close()
+    distributed.barrier("run finished")
+    return RunResult(ctx.run_dir, summary, outcome.final_state)
+
+
+def _resume_devices(spec: RunSpec, devices: int | None, log) -> int:
+    """The device count of a resumed run: as asked, else as the run was (when this machine has as
+    many devices; bit-identical continuation needs it), else the default choice."""
+    import jax
+
+    if spec.backend != "jax":
+        return 1
+    if devices is None and spec.devices <= jax.device_count():
+        devices = spec.devices
+    num_devices, note = distributed.choose_devices(spec.seeds, devices)
+    if note:
+        log(note)
+    return num_devices
+
+
+def _recorder_args(spec: RunSpec) -> dict[str, Any]:
+    import jax
+
+    if jax.process_count() == 1:
+        return dict(writer=True)
+    # the seeds this host holds: where the seed axis's sharding puts them
+    placed = distributed.seed_array(spec.seed, spec.seeds, distributed.seed_sharding(spec.devices))
+    mine = [spec.seed + i for i in distributed.local_seed_indices(placed)]
+    return dict(writer=_is_writer(), host=jax.process_index(), host_seeds=mine)
+
+
+def _is_writer() -> bool:
+    """Process 0 writes the merged files (the only process unless multi-host)."""
+    import jax
+
+    return jax.process_index() == 0
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path):
+    """Hold the run directory's lock (process 0; other hosts of a multi-host run share the directory)."""
+    from rl_zoo.lock import FolderLock
+
+    if not _is_writer():
+        yield
+        return
+    with FolderLock(run_dir, what="run directory"):
+        yield
+
+
+def _make_run_dir(spec: RunSpec, runs_root, out) -> Path:
+    import jax
+
+    if jax.process_count() == 1:
+        return runs.new_run_dir(spec.algo, spec.env_id, runs_root, out)
+    if out is None:
+        raise ConfigError("a multi-host run needs --out: every host must write to the same run directory")
+    path = runs.new_run_dir(spec.algo, spec.env_id, runs_root, out) if _is_writer() else Path(out)
+    distributed.barrier("run directory made")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def format_summary(result: RunResult, rows_tail: int = 5) -> str:
+    """The end of the learning curve and where the run went, for the terminal."""
+    s = result.summary
+    lines = [f"{s['algo']} on {s['env']}: final greedy return {s['final_return_mean']:.1f} +- {s['final_return_std']:.1f} "
+             f"over {len(s['seeds'])} seed(s) after {s['env_steps_per_seed']:,} env steps per seed"]
+    rows = runs.read_metrics(result.run_dir / "metrics.csv")
+    by_step: dict[int, list[float]] = {}
+    for r in rows:
+        by_step.setdefault(r["env_steps"], []).append(r["return"])
+    lines.append("learning curve (env steps -> mean greedy return):")
+    for step in sorted(by_step)[-rows_tail:]:
+        lines.append(f"  {step:>10,}  {np.mean(by_step[step]):8.1f}")
+    lines.append(f"compile {s['compile_s']:.1f}s, train {s['train_s']:.1f}s, {s['steps_per_s']:,.0f} env steps/s, "
+                 f"peak memory {s['peak_memory_mb']:.0f} MB")
+    lines.append(f"run written to {result.run_dir}")
+    return "\n".join(lines)

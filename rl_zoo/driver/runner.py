@@ -1,0 +1,115 @@
+"""What every runner gets and gives back, and the pieces the runners share.
+
+A runner trains the seeds of one ``RunSpec`` on one kind of env: ``JaxRunner`` vmaps them in compiled
+segments (``rl_zoo.driver.jax_runner``), ``HostRunner`` drives gymnasium envs from the host
+(``rl_zoo.driver.host_runner``); ``rl_zoo.driver.run.RUNNERS`` maps a spec's backend to its runner.
+A runner is an object with ``name``, ``can_resume`` and
+
+    run(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunOutcome
+
+It reports every evaluation and segment to the recorder, checks each segment with the NaN guard
+(``rl_zoo.driver.guard.check_finite``) and, if it can resume, writes a checkpoint
+(``save_checkpoint``) after each segment; ``resume`` is the checkpoint to continue from, already
+verified, and the recorder's rows are already trimmed to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from rl_zoo import checkpoint
+
+
+@dataclass(frozen=True)
+class RunContext:
+    spec: Any  # RunSpec
+    run_dir: Path
+    agent: Any  # rl_zoo.core.types.Agent built from spec.config, env, env_params
+    env: Any
+    env_params: Any
+    log: Callable[[str], None] = print
+    progress: bool = True  # draw a progress bar
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.algo} {self.spec.env_id}"
+
+    @property
+    def total_env_steps(self) -> int:
+        """Env steps per seed of the whole run."""
+        return self.agent.num_updates * self.agent.env_steps_per_update
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    final_returns: np.ndarray  # [seeds] greedy return of the last evaluation
+    final_state: Any  # the algorithm's State at the end (all seeds; a list per seed for HostRunner)
+    compile_s: float
+    train_s: float
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """The driver's progress saved beside the training state in every checkpoint."""
+
+    segments_done: int
+    updates_done: int
+    train_s: float  # seconds in training segments so far
+    wall_s: float  # seconds since the run started
+    latest_train_return: tuple[float, ...]  # per seed, the last training episode's return
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
+                    wall_s=self.wall_s, latest_train_return=list(self.latest_train_return))
+
+    @classmethod
+    def from_dict(cls, meta: dict[str, Any]) -> "CheckpointMeta":
+        return cls(int(meta["segments_done"]), int(meta["updates_done"]), float(meta["train_s"]), float(meta["wall_s"]),
+                   tuple(float(x) for x in meta["latest_train_return"]))
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """The verified checkpoint a resumed run continues from."""
+
+    path: Path
+    meta: CheckpointMeta
+
+
+class Runner(Protocol):
+    name: str
+    can_resume: bool
+
+    def run(self, ctx: RunContext, recorder: Any, resume: ResumePoint | None) -> RunOutcome: ...
+
+
+def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
+    """(updates per segment K, number of segments): a K that divides ``num_updates`` near the asked
+    number of evaluations, so that one compiled segment serves the whole run."""
+    num_evals = max(1, min(num_evals, num_updates))
+    candidates = [n for n in range(max(1, num_evals // 2), 2 * num_evals + 1) if num_updates % n == 0]
+    n = min(candidates, key=lambda c: abs(c - num_evals)) if candidates else num_evals
+    k = num_updates // n
+    return k, n
+
+
+def latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
+    """Per seed, the mean return of the last update in the segment that finished an episode."""
+    ep = metrics.episode
+    n = np.asarray(ep.episodes)  # [seeds, K]
+    r = np.asarray(ep.episode_return)
+    out = previous.copy()
+    for s in range(n.shape[0]):
+        idx = np.nonzero(n[s] > 0)[0]
+        if idx.size:
+            out[s] = r[s, idx[-1]]
+    return out
+
+
+def save_checkpoint(ctx: RunContext, states: Any, meta: CheckpointMeta) -> Path:
+    """``checkpoints/ckpt_<updates>.msgpack`` of ``states`` with ``meta``, keeping the spec's last few."""
+    return checkpoint.save(ctx.run_dir, meta.updates_done, states, meta.to_dict(), keep=ctx.spec.keep_checkpoints)

@@ -1,0 +1,194 @@
+"""What a run is: one frozen ``RunSpec``, resolved and validated before anything compiles.
+
+The spec is exactly what ``config.json`` stores and what ``rl-zoo train --resume`` reads back: the
+algorithm, the env and its backend, the seeds, the evaluation schedule, the device count, how many
+checkpoints to keep, and the algorithm's resolved ``Config`` (defaults <- the algorithm name's presets
+<- tuned hyperparameters <- ``--set``). ``config.json`` adds the library versions and the command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rl_zoo import runs
+from rl_zoo.config import ConfigError, apply_overrides, check_types
+
+HYPERPARAMS_DIR = Path(__file__).resolve().parent.parent / "hyperparams"
+#: what to do about a damaged config.json
+CONFIG_TODO = ("It is written by rl-zoo train and should not be edited: restore it from a copy, or start a new run "
+               "(nothing was changed)")
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
+    """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
+    repeated run starts warm. ``RL_ZOO_NO_CACHE=1`` turns it off."""
+    if os.environ.get("RL_ZOO_NO_CACHE"):
+        return None
+    import jax
+
+    path = Path(path or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rl_zoo" / "jax")
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return str(path)
+
+
+def load_hyperparams(algo: str, env_id: str) -> dict[str, Any]:
+    """Tuned fields for ``(algo, env_id)`` from ``rl_zoo/hyperparams/<algo>.yaml`` (empty if none)."""
+    import yaml
+
+    path = HYPERPARAMS_DIR / f"{algo}.yaml"
+    if not path.exists():
+        return {}
+    table = yaml.safe_load(path.read_text()) or {}
+    return dict(table.get(env_id) or {})
+
+
+def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = None, total_steps: int | None = None):
+    """Config = defaults <- the algorithm name's presets <- tuned hyperparams <- ``overrides``; validated.
+
+    Returns ``(module, config)``; raises ``ValueError``/``ConfigError`` naming the field and the rule
+    before anything is compiled.
+    """
+    from rl_zoo import algos
+
+    module, preset = algos.get(algo)
+    config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
+    config = apply_overrides(config, dict(overrides or {}))
+    if total_steps is not None:
+        config = apply_overrides(config, {"total_timesteps": total_steps})
+    check_types(config)
+    config.validate()
+    return module, config
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run, as ``config.json`` records it (``to_json`` / ``from_json``)."""
+
+    algo: str  # a name of rl_zoo.algos.ALGOS ("ppo", "ppo-kl", ...)
+    env_id: str  # the env id ("CartPole-v1"); stored as "env"
+    config: Any  # the algorithm's resolved, validated Config (frozen dataclass)
+    backend: str = "jax"  # "jax" (a pure-JAX port) or "gymnasium" (the adapter)
+    seeds: int = 1  # how many seeds, trained together
+    seed: int = 0  # the first seed: seeds are seed, seed + 1, ...
+    num_evals: int = 10  # greedy evaluations during training (about; one per segment)
+    eval_episodes: int = 10  # episodes per evaluation and seed
+    devices: int = 1  # devices the seed axis is split over
+    keep_checkpoints: int = 3  # checkpoints kept in RUN_DIR/checkpoints
+    command: str | None = None  # the command line that started the run
+
+    @property
+    def module(self):
+        """The algorithm's module (``Config``, ``make_agent``, ...)."""
+        from rl_zoo import algos
+
+        return algos.get(self.algo)[0]
+
+    @property
+    def seed_ids(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + self.seeds))
+
+    def make_env(self):
+        """``(env, env_params)`` on this spec's backend."""
+        import envs
+
+        return envs.make(self.env_id, backend=self.backend)
+
+    def replace(self, **changes) -> "RunSpec":
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The contents of ``config.json`` (with the library versions)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name not in ("config", "command"):
+                out["env" if f.name == "env_id" else f.name] = getattr(self, f.name)
+        return dict(out, config=dataclasses.asdict(self.config), versions=runs.versions(), command=self.command)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: str | os.PathLike = "config.json") -> "RunSpec":
+        """The spec in a ``config.json`` read back; ``RunFileError`` naming the file for anything wrong
+        (missing or mistyped fields, an unknown algorithm, a config that no longer validates). Fields
+        added to the spec after the file was written take their defaults."""
+        from rl_zoo import algos
+
+        todo = CONFIG_TODO
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            key = "env" if name == "env_id" else name
+            if key not in data:
+                if f.default is dataclasses.MISSING:
+                    raise runs.file_error(path, f"lacks the field {key!r}", todo)
+                continue
+            values[name] = data[key]
+        for name in ("algo", "env_id", "backend"):
+            if not isinstance(values.get(name, ""), str):
+                raise runs.file_error(path, f"field {name!r} = {values[name]!r} is not a string", todo)
+        for name in ("seeds", "seed", "num_evals", "eval_episodes", "devices", "keep_checkpoints"):
+            v = values.get(name, 1)
+            if not isinstance(v, int) or isinstance(v, bool) or (name != "seed" and v < 1):
+                raise runs.file_error(path, f"field {name!r} = {v!r} is not a positive integer", todo)
+        if not isinstance(values["config"], dict):
+            raise runs.file_error(path, "field 'config' is not an object", todo)
+        try:
+            module, _ = algos.get(values["algo"])
+        except ValueError as e:
+            raise runs.file_error(path, str(e), todo) from None
+        known = {f.name for f in dataclasses.fields(module.Config)}
+        unknown = sorted(set(values["config"]) - known)
+        if unknown:
+            raise runs.file_error(path, f"config holds fields {unknown} that {values['algo']!r} does not have", todo)
+        try:
+            config = module.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in values["config"].items()})
+            check_types(config)
+            config.validate()
+        except (ConfigError, TypeError, ValueError) as e:
+            raise runs.file_error(path, f"its config is not valid: {e}", todo) from None
+        return cls(**dict(values, config=config))
+
+
+def read_spec(run_dir: str | os.PathLike) -> RunSpec:
+    """The ``RunSpec`` of an existing run directory, from its ``config.json``."""
+    run_dir = Path(run_dir)
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
+    return RunSpec.from_json(runs.read_json_file(path, required=("algo", "env", "config"), todo=CONFIG_TODO), path)
+
+
+def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
+             overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int = 10,
+             backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
+             command: str | None = None):
+    """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
+    ``note`` says why fewer devices than available are used (or is ``None``). Raises ``ConfigError`` /
+    ``ValueError`` naming what is wrong before anything is compiled or written."""
+    from rl_zoo import distributed
+
+    if algo is None or env_id is None:
+        raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
+    if seeds < 1:
+        raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
+    if num_evals < 1 or eval_episodes < 1:
+        raise ConfigError("the number of evaluations and of evaluation episodes must be at least 1")
+    keep_checkpoints = 3 if keep_checkpoints is None else keep_checkpoints
+    if keep_checkpoints < 1:
+        raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
+    module, config = resolve_config(algo, env_id, overrides, total_steps)
+    import envs
+
+    env, env_params = envs.make(env_id, backend=backend)
+    if hasattr(module, "check_env"):
+        module.check_env(env, env_params)
+    num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
+    spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
+                   num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
+                   keep_checkpoints=keep_checkpoints, command=command)
+    return spec, env, env_params, note

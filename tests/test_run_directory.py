@@ -1,0 +1,165 @@
+"""A run directory hurt in the ways issue 20 lists: a damaged checkpoint (fallback to the newest intact
+one), every checkpoint damaged, a corrupted config.json or metrics.csv, a second process on a locked
+run directory. Every refusal names the file and leaves every file as it was.
+
+One short reference run (PPO on CartPole-v1, 2 seeds, 10 updates in 5 segments of 2) is trained once;
+each test damages a copy of it. A copy without its summary is exactly a run killed after its last
+checkpoint: resuming it re-runs the segments after the checkpoint it falls back to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rl_zoo import checkpoint, runs
+from rl_zoo.cli import main
+from rl_zoo.driver import RecorderHook
+from rl_zoo.lock import FolderInUse, FolderLock
+from rl_zoo.train import train
+
+KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
+
+
+class _LockProbe(RecorderHook):
+    """Tries to take the run directory's lock at every evaluation: it must be held by the run."""
+
+    def __init__(self):
+        self.refusals: list[str] = []
+
+    def on_evaluation(self, evaluation) -> None:
+        try:
+            FolderLock(self.run_dir).acquire().release()
+        except FolderInUse as e:
+            self.refusals.append(str(e))
+
+    def on_start(self, start) -> None:
+        self.run_dir = start.run_dir
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, seed_offset):
+    probe = _LockProbe()
+    result = train("ppo", "CartPole-v1", seeds=2, seed=seed_offset, out=tmp_path_factory.mktemp("ref") / "run",
+                   keep_checkpoints=3, hooks=[probe], **KW)
+    return result, probe
+
+
+def _interrupted_copy(reference, tmp_path: Path) -> Path:
+    """The reference run as a run killed after its last checkpoint (no summary, no figure)."""
+    run = tmp_path / "run"
+    shutil.copytree(reference[0].run_dir, run)
+    (run / "summary.json").unlink()
+    (run / "curve.png").unlink()
+    return run
+
+
+def _comparable(run_dir: Path) -> list[tuple]:
+    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in runs.read_csv(run_dir / "metrics.csv")]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_run_holds_its_lock_while_it_trains_and_releases_it(reference):
+    result, probe = reference
+    assert len(probe.refusals) == 6  # every evaluation (0 and after 5 segments) found the directory locked
+    assert all("run directory" in m and "is in use by process" in m for m in probe.refusals)
+    FolderLock(result.run_dir).acquire().release()  # free again once the run ended
+
+
+def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_result(reference, tmp_path):
+    ref = reference[0]
+    run = _interrupted_copy(reference, tmp_path)
+    newest, previous = checkpoint.list_checkpoints(run)[-1], checkpoint.list_checkpoints(run)[-2]
+    newest.write_bytes(newest.read_bytes()[:1000])  # a disk that filled up
+    said = []
+    result = train(resume=run, progress=False, log=said.append)
+    text = "\n".join(said)
+    assert f"checkpoint {newest} is damaged" in text and "checksum" in text
+    assert f"resuming {run} from {previous.name}" in text
+    assert (newest.parent / (newest.name + ".damaged")).stat().st_size == 1000  # kept, renamed
+    assert _comparable(run) == _comparable(ref.run_dir)  # rows past the fallback trimmed, re-made identically
+    assert result.summary["final_return"] == ref.summary["final_return"]
+    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(ref.run_dir))[0]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
+    path = tmp_path / "ckpt_000000010.msgpack"
+    data = bytearray(checkpoint.latest(reference[0].run_dir).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert "checksum does not match" in checkpoint.verify(path)
+    path.write_bytes(data[:5])
+    assert "checksum does not match" in checkpoint.verify(path)
+    path.write_bytes(b"")
+    assert "empty" in checkpoint.verify(path)
+    path.write_bytes(b"{not a checkpoint")
+    assert "not a readable checkpoint" in checkpoint.verify(path)
+
+
+def test_every_checkpoint_damaged_is_refused_and_nothing_changes(reference, tmp_path, capsys):
+    run = _interrupted_copy(reference, tmp_path)
+    for path in checkpoint.list_checkpoints(run):
+        path.write_bytes(path.read_bytes()[:-7])
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "every checkpoint" in err and "Nothing was changed" in err
+    assert all(p.name in err for p in checkpoint.list_checkpoints(run))
+    assert _snapshot(run) == before  # the lock file holds this same process's PID: byte-identical too
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "config.json").write_text("{not json"), r"config.json: is not valid JSON \(line 1 column 2"),
+    (lambda run: (run / "config.json").write_text('{"algo": "ppo", "env": "CartPole-v1"}'), "config.json: lacks the field"),
+    (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace('"seeds": 2', '"seeds": "two"')),
+     "config.json: field 'seeds' = 'two' is not a positive integer"),
+    (lambda run: (run / "metrics.csv").write_text((run / "metrics.csv").read_text().replace(",0,", ",zero,", 1)),
+     r"metrics.csv: line \d+: seed = 'zero' is not a number"),
+    (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
+     "metrics.csv: lacks the evaluation at env step 2,560"),
+], ids=["config-not-json", "config-field-missing", "config-field-mistyped", "metrics-bad-value", "metrics-cut-short"])
+def test_a_corrupted_run_file_is_named_and_nothing_changes(reference, tmp_path, capsys, damage, message):
+    import re
+
+    run = _interrupted_copy(reference, tmp_path)
+    damage(run)
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert str(run) in err and ("restore it from a copy" in err) and "Traceback" not in err
+    assert _snapshot(run) == before
+
+
+HOLDER = r"""
+import sys, time
+from rl_zoo.lock import FolderLock
+lock = FolderLock(sys.argv[1]).acquire()
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_second_process_on_a_locked_run_directory_exits_and_touches_nothing(reference, tmp_path):
+    run = _interrupted_copy(reference, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(run)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = _snapshot(run)
+        out = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--resume", str(run), "--no-progress"],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 2
+        assert f"run directory {str(run)!r} is in use by process {holder.pid}" in out.stderr
+        assert _snapshot(run) == before
+    finally:
+        holder.kill()
+        holder.wait()
