@@ -147,9 +147,13 @@ def check_video_path(path: str | os.PathLike) -> Path:
 
 
 def _importable(module: str) -> bool:
-    import importlib.util
+    import importlib
 
-    return importlib.util.find_spec(module) is not None
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _prepare(frames: list, spec: VideoSpec) -> list[np.ndarray]:

@@ -1,0 +1,131 @@
+"""rl-zoo enjoy: play a run's greedy policy, print the returns, record a GIF/MP4; the JAX ports drawn
+by gymnasium's renderer from the port's state; adapter envs drawing themselves; bad input refused
+before anything is played or written."""
+
+from __future__ import annotations
+
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from envs.render import PortRenderer, RenderError
+from rl_zoo.cli import main
+from rl_zoo.enjoy import enjoy, record_episodes
+from test_load import train_tiny  # the same tiny PPO program as tests/test_load.py (a warm compile)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, seed_offset):
+    out = tmp_path_factory.mktemp("enjoy") / "run"
+    train_tiny(out, "CartPole-v1", 11 + seed_offset)
+    return out
+
+
+def _gif_frames_and_ms(path):
+    """(frames, total duration in ms) of a GIF; Pillow merges identical consecutive frames into one
+    longer frame, so the duration, not the frame count, says how many frames went in."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        frames = [(np.asarray(f.convert("RGB")), f.info["duration"]) for f in ImageSequence.Iterator(im)]
+    return [f for f, _ in frames], sum(d for _, d in frames)
+
+
+def test_port_frames_are_gymnasium_frames():
+    """A port state copied into gymnasium draws exactly what gymnasium draws for that state."""
+    import gymnasium
+
+    import envs
+    from envs.classic_control.cartpole import CartPoleState
+
+    env, params = envs.make("CartPole-v1")
+    gym_env = gymnasium.make("CartPole-v1", render_mode="rgb_array")
+    gym_env.reset(seed=3)
+    for _ in range(5):
+        gym_env.step(1)
+    x, x_dot, theta, theta_dot = gym_env.unwrapped.state
+    state = CartPoleState(*(np.float32(v) for v in (x, x_dot, theta, theta_dot)), time=np.int32(5))
+    with PortRenderer(env, params) as renderer:
+        np.testing.assert_array_equal(renderer.frame(state), gym_env.render())
+    gym_env.close()
+
+
+def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
+    out = tmp_path / "clip.gif"
+    lines = []
+    played = enjoy(run_dir, episodes=2, record=out, log=lines.append)
+    assert len(played) == 2
+    for ep in played:
+        assert ep.episode_return == ep.length  # CartPole: +1 per step
+        assert len(ep.frames) == ep.length + 1  # the first state, then one per step
+    assert [line for line in lines if line.startswith("episode")] == [
+        f"episode {i + 1}/2: return {ep.episode_return:.1f}, {ep.length} steps" for i, ep in enumerate(played)]
+    frames, ms = _gif_frames_and_ms(out)
+    assert frames[0].shape == (400, 600, 3)
+    assert ms == pytest.approx(sum(ep.length + 1 for ep in played) * 20, abs=len(frames))  # 50 fps: 20 ms a frame
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]  # no temporary file left behind
+
+    # the command prints the same returns (same episode seed), and --width scales the frames
+    assert main(["enjoy", str(run_dir), "--episodes", "2", "--record", str(tmp_path / "small.gif"), "--width", "150"]) == 0
+    printed = capsys.readouterr().out
+    for i, ep in enumerate(played):
+        assert f"episode {i + 1}/2: return {ep.episode_return:.1f}" in printed
+    assert _gif_frames_and_ms(tmp_path / "small.gif")[0][0].shape == (100, 150, 3)
+
+
+def test_enjoy_writes_mp4(run_dir, tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v3 as iio
+
+    played = enjoy(run_dir, record=tmp_path / "clip.mp4", log=lambda *_: None)
+    frames = iio.imread(tmp_path / "clip.mp4", plugin="FFMPEG", index=None)
+    assert frames.shape == (played[0].length + 1, 400, 600, 3)
+
+
+def test_adapter_env_draws_itself():
+    """A gymnasium-adapter env plays in gymnasium with render_mode="rgb_array" (here an untrained PPO
+    policy on the adapter's CartPole-v1)."""
+    import envs
+    from rl_zoo.algos import ppo
+    from rl_zoo.core.rollout import env_action
+
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    agent = ppo.make_agent(ppo.Config(num_envs=1, num_steps=8, num_minibatches=1), env, params)
+    state = agent.init(jax.random.key(0))
+    space = env.action_space(params)
+    played, fps = record_episodes(lambda s, o: env_action(agent.act(s, o), space), state, env, params,
+                                  jax.random.split(jax.random.key(1), 2), record=True)
+    assert fps == 50 and len(played) == 2
+    for ep in played:
+        assert ep.episode_return == ep.length and len(ep.frames) == ep.length + 1
+        assert ep.frames[0].shape == (400, 600, 3) and ep.frames[0].dtype == np.uint8
+
+
+def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypatch, capsys):
+    # an output folder that does not exist: refused before playing, nothing created
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        enjoy(run_dir, record=tmp_path / "nowhere" / "clip.gif")
+    assert not (tmp_path / "nowhere").exists()
+    with pytest.raises(ValueError, match=r"must end in \.gif or \.mp4"):
+        enjoy(run_dir, record=tmp_path / "clip.avi")
+    # not a run directory / no checkpoints, through the command: exit code 2 and the reason
+    assert main(["enjoy", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text((run_dir / "config.json").read_text())
+    assert main(["enjoy", str(bare)]) == 2
+    assert "has no checkpoints" in capsys.readouterr().err
+    # no pygame: a clear message naming what to install, and no file (not even a temporary one)
+    monkeypatch.setitem(sys.modules, "pygame", None)
+    with pytest.raises(RenderError, match=r"pip install -e \"\.\[video\]\""):
+        enjoy(run_dir, record=tmp_path / "clip.gif", log=lambda *_: None)
+    assert main(["enjoy", str(run_dir), "--record", str(tmp_path / "clip.gif")]) == 2
+    assert "pygame" in capsys.readouterr().err
+    # an mp4 without imageio-ffmpeg
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    with pytest.raises(ImportError, match="imageio-ffmpeg"):
+        enjoy(run_dir, record=tmp_path / "clip.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare"]
