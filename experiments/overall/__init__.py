@@ -1,0 +1,1 @@
+"""Which algorithm is best overall on classic control? (``python -m experiments.overall.run``)"""

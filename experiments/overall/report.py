@@ -1,0 +1,142 @@
+"""The overall README.md and finding.md: ``readme_template.md`` filled in with the tables and numbers
+of the benchmark's summary and the aggregates; the interpretation is written by hand in the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from experiments import common
+from experiments.common import f2, num
+from experiments.overall.compute import NAMES
+
+TEMPLATE = Path(__file__).with_name("readme_template.md")
+IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
+REST = ("vpg", "dqn", "double-dqn")  # the algorithms the hand-written answer groups as trailing
+FINDING = (
+    "On {env_list} ({seeds} seeds), TRPO and PPO-clip were best overall, in the top group on both optimality gap "
+    "({gap_trpo}, {gap_ppo}) and area-under-curve IQM ({auc_trpo}, {auc_ppo}). PPO-KL ended as reliably (gap "
+    "{gap_ppo_kl}) but learned more slowly ({auc_ppo_kl}). VPG, DQN and Double DQN trailed (area-under-curve IQM "
+    "{rest_auc}, gap {rest_gap}).")
+
+
+def runs_below(scores: dict, finals: dict) -> str:
+    """The runs of one algorithm that end below the threshold (normalised < 1), grouped by env."""
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    parts = []
+    for e, x in scores.items():
+        below = [(v, finals[e][i]) for i, v in enumerate(x) if v < 1]
+        if not below:
+            continue
+        env = e.split("-")[0]
+        if len(below) <= 2:
+            vals = " and ".join(f"{f2(v)} (return {num(r)})" for v, r in below)
+            parts.append(f"{words[len(below)]} {env} seed{'s' if len(below) > 1 else ''} at {vals}")
+        else:
+            vs = [v for v, _ in below]
+            parts.append(f"{len(below)} of {len(x)} {env} seeds ({f2(min(vs))}–{f2(max(vs))})")
+    return "; ".join(parts)
+
+
+def _ci2(v, bold: bool = False) -> str:
+    return (f"**{f2(v[0])}**" if bold else f2(v[0])) + f" [{f2(v[1])}, {f2(v[2])}]"
+
+
+def _span(xs: list[float], digits: int = 2) -> str:
+    lo, hi = num(min(xs), digits), num(max(xs), digits)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def _range2(xs: list[float]) -> str:
+    return f2(xs[0]) if len(xs) == 1 else f"{f2(min(xs))}–{f2(max(xs))}"
+
+
+def tables(s, numbers: dict, auc: dict, label: dict) -> dict:
+    """The generated tables: per cell, the aggregates, the mean area under the curve per env, the runs below 1."""
+    table, norm = s.table, s.normalised
+    envs = list(dict.fromkeys(r.env for r in table))
+    algos = list(dict.fromkeys(r.algo for r in table))
+    cell = {(r.algo, r.env): r for r in table}
+    A, D = numbers.values()
+    best_gap, best_auc = min(A[a][GAP][0] for a in A), max(A[a][AUC][0] for a in A)
+    cells = ["| | " + " | ".join(NAMES.get(a, a) for a in algos) + " |", "|---" * (len(algos) + 1) + "|"]
+    budget = {e: next(r.total_steps for r in table if r.env == e) for e in envs}
+    cells += [f"| {e} ({budget[e] / 1000:g}k) | " + " | ".join(
+        "skipped" if (a, e) not in cell else
+        common.ci_text(cell[(a, e)].final_mean, cell[(a, e)].final_low, cell[(a, e)].final_high, brackets="[]")
+        for a in algos) + " |" for e in envs]
+    agg = [f"| | IQM final score, {len(envs)} envs | optimality gap, {len(envs)} envs | IQM area under curve, "
+           f"{len(envs)} envs | IQM area under curve, discrete envs |", "|---|---|---|---|---|"]
+    agg += [f"| {label[a]} | {_ci2(A[a][IQM])} | {_ci2(A[a][GAP], A[a][GAP][0] == best_gap)} | "
+            f"{_ci2(A[a][AUC], A[a][AUC][0] == best_auc)} | {_ci2(D[a][AUC]) if a in D else '–'} |" for a in A]
+    aucs = ["| | " + " | ".join(envs) + " |", "|---" + "|---:" * len(envs) + "|"]
+    aucs += [f"| {label[a]} | " + " | ".join(f2(np.mean(auc[a][e])) if e in auc[a] else "–" for e in envs) + " |"
+             for a in algos]
+    finals = {a: {e: cell[(a, e)].final for e in envs if (a, e) in cell} for a in algos}
+    below = [f"* {label[a]} (gap {f2(A[a][GAP][0])}): {runs_below(norm[a], finals[a]) or 'no run below 1'}." for a in A]
+    return dict(cell_table="\n".join(cells), aggregate_table="\n".join(agg), auc_table="\n".join(aucs),
+                below="\n".join(below))
+
+
+def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
+    from rl_zoo import benchmark
+
+    meta = benchmark.read_grid_meta(bench)
+    table, norm = s.table, s.normalised
+    envs = list(dict.fromkeys(r.env for r in table))
+    algos = list(dict.fromkeys(r.algo for r in table))
+    cell = {(r.algo, r.env): r for r in table}
+    records = {(r.algo, r.env): r for r in s.records}
+    n_envs = {a: len(norm.get(a, {})) for a in algos}
+    label = {a: NAMES.get(a, a) if n_envs[a] == len(envs) else f"{NAMES.get(a, a)} ({n_envs[a]} envs)" for a in algos}
+    A, D = numbers.values()
+    scores = np.concatenate([np.ravel(x) for v in norm.values() for x in v.values()])
+    refs = [benchmark.ENV_REFERENCES[e] for e in envs]
+    onp = [a for a in algos if a not in ("dqn", "double-dqn")]
+    wall = []
+    for e in envs:
+        t = f"{e.split('-')[0]}: on-policy {_span([cell[(a, e)].record.result.run_s for a in onp if (a, e) in cell])} s"
+        dq = [cell[(a, e)].record.result.run_s for a in ("dqn", "double-dqn") if (a, e) in cell]
+        wall.append(t + (f", DQN/Double DQN {_span(dq)} s" if dq else ""))
+    dqn = records[("dqn", "CartPole-v1")].spec.config if ("dqn", "CartPole-v1") in records else {}  # the README quotes CartPole
+    failed = [r for r in s.records if r.status in ("failed", "running")]
+    f = dict(
+        quick_note="\n**Smoke run (`--quick`): tiny budgets, 2 seeds. Not a result.**\n" if info.get("quick") else "",
+        minutes=common.fmt_minutes(info["wall_s"]), run_line=common.run_line(info["wall_s"], info["machine"]),
+        compilation_cache=info.get("compilation_cache", "on"), jobs=meta.jobs,
+        resumed="; the grid was resumed from an earlier run's finished cells" if info.get("resumed") else "",
+        sum_cells=f"{sum(r.cell_wall_s or 0 for r in s.records):,.0f}",
+        algos=common.and_list(NAMES.get(a, a) for a in algos), envs=common.and_list(envs),
+        env_list=common.and_list(e.split("-")[0] for e in envs),
+        budgets=", ".join(f"{e.split('-')[0]} {next(r.total_steps for r in table if r.env == e) / 1000:g}k"
+                          for e in envs),
+        seeds="/".join(map(str, sorted({r.n_seeds for r in table}))), eval_episodes=meta.eval_episodes,
+        grid_points=(meta.points or 20) + 1,
+        skipped="; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}" for r in s.records if r.status == "skipped") or "none",
+        failed=("\n* **Failed or unfinished:** " + "; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}: "
+                                                           f"{r.reason or 'interrupted'}" for r in failed) + ".") if failed else "",
+        randoms=" / ".join(num(r.random, 4) for r in refs), thresholds=" / ".join(num(r.solved, 4) for r in refs),
+        env_shorts=", ".join(e.split("-")[0] for e in envs),
+        curve_images="\n\n".join(f"  ![{e} learning curves](curves_{e}.png)" for e in envs),
+        iqm_lo=f2(min(A[a][IQM][0] for a in A)), iqm_hi=f2(max(A[a][IQM][0] for a in A)),
+        n_solved=int((scores >= 1).sum()), n_runs=scores.size, wall_clock="; ".join(wall),
+        dqn_grad_per_step=f"{dqn.get('gradient_steps', 1) / (dqn.get('train_frequency', 1) * dqn.get('num_envs', 1)):g}",
+        dqn_hidden=dqn.get("hidden_size"),
+        rest_auc=_range2([A[a][AUC][0] for a in REST if a in A]), rest_gap=_range2([A[a][GAP][0] for a in REST if a in A]),
+        **tables(s, numbers, auc, label))
+    for a in NAMES:  # "–" for an algorithm that is not in the grid
+        f.update({f"{m}_{a.replace('-', '_')}": "–" for m in ("iqm", "gap", "auc", "gap_ci", "dauc")})
+    for a in A:
+        k = a.replace("-", "_")
+        f.update({f"iqm_{k}": f2(A[a][IQM][0]), f"gap_{k}": f2(A[a][GAP][0]), f"auc_{k}": f2(A[a][AUC][0]),
+                  f"gap_ci_{k}": f"[{f2(A[a][GAP][1])}, {f2(A[a][GAP][2])}]",
+                  f"dauc_{k}": f2(D[a][AUC][0]) if a in D else "–"})
+    return f
+
+
+def write(out: Path, bench: Path, s, numbers: dict, auc: dict, info: dict) -> str:
+    """Write README.md and finding.md into ``out``; returns the finding."""
+    f = fields(bench, s, numbers, auc, info)
+    common.fill_template(TEMPLATE, out / "README.md", f)
+    return common.write_finding(out, FINDING.format(**f))
