@@ -114,6 +114,11 @@ def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
             cells.start_cell(out, cell)
         child = subprocess.run([sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json")],
                                capture_output=True, text=True, timeout=120)
+        lines: list[str] = []  # a grid that reaches the cell fails it, names the holder, and goes on
+        result = bm.run_benchmark("ppo", "CartPole-v1", seeds=5, out=out, rerun=True, progress=False, report=False,
+                                  log=lines.append)
+        assert [c.status for c in result.cells] == ["failed"]
+        assert f"is in use by process {os.getpid()}" in result.cells[0].reason and "FAILED ppo on CartPole-v1" in "\n".join(lines)
     assert child.returncode == 2 and f"is in use by process {os.getpid()}" in child.stderr
     assert _snapshot(folder) == before
 

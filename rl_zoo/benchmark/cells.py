@@ -132,16 +132,21 @@ def read_result(folder: Path) -> CellResult | None:
 
 def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress) -> None:
     """Run the cells, ``jobs`` processes at a time, in order; rewrite the tables after each one. However
-    this ends (an error, Ctrl-C), the running cell processes are stopped before it returns."""
+    this ends (an error, Ctrl-C), the running cell processes are stopped before it returns. A cell whose
+    folder another process holds fails with that process named, untouched. (The cell processes die with
+    the thread that started them, ``PR_SET_PDEATHSIG``: this one, which waits for them all.)"""
     pending, running = list(todo), []
     try:
         while pending or running:
             while pending and len(running) < jobs:
-                job = start_cell(out, pending.pop(0))
-                running.append(job)
-                c = job.cell
+                c = pending.pop(0)
                 bar.start(c.name, f"{c.algo} on {c.env}", c.seeds * c.total_steps,
                           f"{c.seeds} seed(s) x {c.total_steps:,} env steps")
+                try:
+                    running.append(start_cell(out, c))
+                except FolderInUse as e:  # another process works in the cell folder: its files are left alone
+                    c.status, c.reason = "failed", str(e)
+                    bar.finish(c.name, c.seeds * c.total_steps, finished_line(c, None))
             time.sleep(POLL_S)
             for job in list(running):
                 if job.proc.poll() is None:

@@ -85,49 +85,51 @@ def run_benchmark(
     lock = FolderLock(out, what=GRID_LOCK)
     try:
         cells = _plan_under_lock(plan, lock)
-        return _run_planned(out, cells, plan, jobs=jobs, progress=progress, report=report, command=command,
-                            note=note, log=log, algos=algos, env_ids=env_ids)
+        todo = [c for c in cells if c.status == "run"]
+        log(f"benchmark grid -> {out}: {len(todo)} cell(s) to run, "
+            f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
+            f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
+        log(format_plan(cells))
+        meta = _write_start(out, cells, _new_meta(out, cells, plan, jobs, command, note))
+        t0 = time.perf_counter()
+        with GridProgress(progress and bool(todo), len(todo), sum(c.seeds * c.total_steps for c in todo), log) as bar:
+            run_cells(out, todo, max(1, int(jobs)), bar)
+        if todo:
+            meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
+            runs.atomic_write_json(out / "benchmark.json", meta.to_json())
+            log(f"grid finished in {meta.grid_wall_s:.0f}s: {sum(c.status == 'done' for c in todo)}/{len(todo)} cell(s) done"
+                + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
+        path = write_report(out) if report else None
     finally:
         lock.release()
+    if path is not None:
+        log(f"report written to {path}")
+    return BenchmarkResult(out, cells, path)
 
 
-def _run_planned(out: Path, cells: list[Cell], plan: dict[str, Any], *, jobs, progress, report, command, note,
-                 log, algos, env_ids) -> BenchmarkResult:
-    todo = [c for c in cells if c.status == "run"]
-    log(f"benchmark grid -> {out}: {len(todo)} cell(s) to run, "
-        f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
-        f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
-    log(format_plan(cells))
-    previous = read_grid_meta(out)
-    keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
+def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, command: str | None,
+              note: str | None) -> GridMeta:
+    """``benchmark.json`` for this command; when nothing runs, the last grid's timing and load are kept."""
     meta = GridMeta(
-        command=command, note=note, algos=parse_list(algos), envs=parse_list(env_ids), seeds=plan["seeds"],
-        seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
+        command=command, note=note, algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
+        seeds=plan["seeds"], seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
         total_steps={c.env: c.total_steps for c in cells},
         plan=[dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells],
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
-    if not todo and previous.grid_wall_s is not None:  # nothing runs: keep the last measurement
-        meta = dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
-                        load_start=previous.load_start, load_end=previous.load_end)
-    else:
-        meta = dataclasses.replace(meta, load_start=_load_average())
+    previous = read_grid_meta(out)
+    if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:
+        return dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
+                                   load_start=previous.load_start, load_end=previous.load_end)
+    return dataclasses.replace(meta, load_start=_load_average())
+
+
+def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> GridMeta:
+    """Before any cell runs: ``benchmark.json``, the records of cells skipped now (a cell finished before
+    and excluded now keeps its results), and the tables."""
+    keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
     runs.atomic_write_json(out / "benchmark.json", meta.to_json())
-    for c in keep:  # a cell finished before and excluded now keeps its results
+    for c in keep:
         runs.atomic_write_json(out / "cells" / c.name / "cell.json", c.record().to_json())
     write_tables(out)
-    t0 = time.perf_counter()
-    total = sum(c.seeds * c.total_steps for c in todo)
-    with GridProgress(progress and bool(todo), len(todo), total, log) as bar:
-        run_cells(out, todo, max(1, int(jobs)), bar)
-    if todo:
-        done = sum(c.status == "done" for c in todo)
-        meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
-        runs.atomic_write_json(out / "benchmark.json", meta.to_json())
-        log(f"grid finished in {meta.grid_wall_s:.0f}s: {done}/{len(todo)} cell(s) done"
-            + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
-    path = None
-    if report:
-        path = write_report(out)
-        log(f"report written to {path}")
-    return BenchmarkResult(out, cells, path)
+    return meta
