@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_zoo.runs import atomic_write_text
+
 DPI = 110
 
 
@@ -279,8 +281,6 @@ def write_index(root: Path | None = None) -> Path:
 
 def write_finding(folder: Path, line: str) -> str:
     """``finding.md``: the experiment's finding in one line (for the index); returns the line."""
-    from rl_zoo.runs import atomic_write_text
-
     path = Path(folder) / "finding.md"
     line = " ".join(line.split())
     atomic_write_text(path, line + "\n")
@@ -291,8 +291,6 @@ def write_finding(folder: Path, line: str) -> str:
 def fill_template(template: Path, path: Path, fields: dict) -> Path:
     """Write ``template`` (markdown with ``{field}`` slots; ``{{``/``}}`` for literal braces) filled in
     with ``fields`` to ``path``. A slot without a field is an error that names the template."""
-    from rl_zoo.runs import atomic_write_text
-
     text = Path(template).read_text()
     try:
         filled = text.format_map(fields)
@@ -369,11 +367,6 @@ def pct(x: float) -> str:
 
 def ci_text(m: float, lo: float, hi: float, sig: int = 3, brackets: str = "()") -> str:
     return f"{num(m, sig)} {brackets[0]}{num(lo, sig)}, {num(hi, sig)}{brackets[1]}"
-
-
-def overlap(a: tuple, b: tuple) -> bool:
-    """Whether two (point, low, high) intervals overlap."""
-    return a[1] <= b[2] and b[1] <= a[2]
 
 
 def run_line(wall_s: float, machine_line: str) -> str:

@@ -23,7 +23,7 @@ GRIDS = [
     dict(envs="CartPole-v1", steps="CartPole-v1=100000", quick_steps="CartPole-v1=5000", sets=[]),
 ]
 NAMES = {"ppo": "PPO-clip", "ppo-kl": "PPO-KL", "trpo": "TRPO", "vpg": "VPG", "dqn": "DQN", "double-dqn": "Double DQN"}
-NOTE = ("Run by experiments/overall/run.py as two commands into this folder: Acrobot-v1 and Pendulum-v1 with "
+NOTE = ("Run by python -m experiments.overall.run as two commands into this folder: Acrobot-v1 and Pendulum-v1 with "
         "--set dqn:hidden_size=64 --set double-dqn:hidden_size=64 (tuned: 256x256; to fit the time budget), "
         "then CartPole-v1 with every tuned config. The command shown is the last one.")
 DISCRETE = ["CartPole-v1", "Acrobot-v1"]

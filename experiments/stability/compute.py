@@ -61,12 +61,7 @@ def run_sweep(name: str, seeds: int, total: int, num_evals: int, eval_episodes: 
     with common.Timer(f"{name}: {len(values)} values x {seeds} seeds x {total:,} steps") as t:
         returns, metrics = run(jnp.asarray(values, jnp.float32), jax.random.split(jax.random.key(0), seeds))
         returns = np.asarray(returns)
-    return Sweep(field, values, steps, per_update, returns, kl_of(metrics), t.s, config)
-
-
-def kl_of(metrics) -> np.ndarray:
-    """Exact mean KL(pi_old || pi_new) per update: ``Metrics.kl`` (VPG, PPO) or ``Metrics.policy.kl`` (TRPO)."""
-    return np.asarray(metrics.policy.kl if hasattr(metrics, "policy") else metrics.kl)
+    return Sweep(field, values, steps, per_update, returns, np.asarray(metrics.kl), t.s, config)
 
 
 def run_all(seeds: int, total: int, num_evals: int) -> dict[str, Sweep]:
