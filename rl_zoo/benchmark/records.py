@@ -16,12 +16,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from rl_zoo.runs import slug
 
 #: Intervals of the shared evaluation grid (``points + 1`` grid points including 0).
 DEFAULT_POINTS = 40
@@ -31,11 +32,6 @@ STATUSES = ("run", "done", "skipped", "failed", "running")
 
 class BenchmarkFileError(ValueError):
     """A file of a benchmark folder cannot be read back: the message names it, what is wrong, what to do."""
-
-
-def slug(text: str) -> str:
-    """``text`` with every run of characters other than letters, digits, ``.``, ``_``, ``-`` replaced by ``_``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
 def cell_name(algo: str, env: str) -> str:
