@@ -197,17 +197,28 @@ class PipelineResult(NamedTuple):
     seconds: dict
 
 
-def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None = None, log=print) -> PipelineResult:
-    """Run the four stages and the evaluation for every seed (vmapped), each stage compiled once."""
+class Supervised(NamedTuple):
+    """Stages 1-3 for every seed (leading axis of every array), and what stage 4 needs."""
+
+    pretrain: lm.FitResult
+    sft: lm.FitResult
+    rm: RMResult
+    models: Models
+    data: TaskData
+    keys: jax.Array  # [S, 5] per-seed stage keys
+
+
+def run_supervised(config: PipelineConfig, seeds: list[int], timer: "Timer", data: TaskData | None = None, log=print) -> Supervised:
+    """Stages 1-3 (pretrain, SFT, reward model), vmapped over seeds, each compiled once. Every check
+    that needs no compiling (config fields, empty corpus, sequences and prompts that do not fit) runs first."""
     config.validate()
     data = data or TaskData(config.task)
     lay = config.task.layout
     corpus = lm.check_sequences(lay, data.corpus, "pretraining corpus")
     demos = lm.check_sequences(lay, data.demos, "SFT demonstration set")
-    rmod.make_gold_env(lay).make_params(data.train_prompts)  # prompt checks before compiling
+    rmod.make_gold_env(lay).make_params(data.train_prompts)
     models = make_models(config)
     keys = jax.vmap(lambda s: jax.random.split(jax.random.key(s), 5))(jnp.asarray(seeds))  # [S, 5]
-    timer = Timer()
     vm = lambda f: jax.jit(jax.vmap(f))  # noqa: E731
 
     log(f"[1/4] pretraining {len(seeds)} seed(s) on {len(corpus)} documents, {config.pretrain.steps} steps")
@@ -220,20 +231,35 @@ def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None =
     prompts = jnp.asarray(data.train_prompts)
     rm = timer.run("rm", vm(lambda k, p: stage_rm(k, p, models, config, prompts)), keys[:, 2], sft.params)
     log(f"      loss {_first_last(rm.losses)}, held-out accuracy vs gold {np.round(np.asarray(rm.heldout_accuracy), 3)}  ({timer.seconds['rm']} s)")
+    return Supervised(pre, sft, rm, models, data, keys)
+
+
+def rl_start(base: Supervised, config: PipelineConfig, runs_per_seed: int = 1) -> policy_opt.Start:
+    """Stage 4's starting point per seed (the SFT policy, the RM as reward and value init), checked
+    before compiling; each seed's entry repeated ``runs_per_seed`` times (for sweeps: [S * runs_per_seed])."""
+    rlm = rl_models(base.models, config)
+    first = lambda tree: jax.tree.map(lambda x: x[0], tree)  # noqa: E731
+    policy_opt.make_start(rlm, first(base.sft.params), first(base.rm.params), first(base.rm.params), base.data.train_prompts)
+    rep = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, runs_per_seed, axis=0), tree)  # noqa: E731
+    prompts = jnp.asarray(base.data.train_prompts)
+    n = base.keys.shape[0] * runs_per_seed
+    return policy_opt.Start(rep(base.sft.params), rep(base.rm.params), rep(base.rm.params), jnp.broadcast_to(prompts, (n,) + prompts.shape))
+
+
+def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None = None, log=print) -> PipelineResult:
+    """The four stages and the held-out evaluation for every seed (vmapped), each stage compiled once."""
+    timer = Timer()
+    base = run_supervised(config, seeds, timer, data, log)
     log(f"[4/4] RLHF ({config.rl.algo}, beta {config.rl.beta}{', adaptive' if config.rl.kl_target else ''}): "
         f"{config.rl.num_updates} updates x {config.rl.batch_size} responses")
-    rlm = rl_models(models, config)
-    first = lambda tree: jax.tree.map(lambda x: x[0], tree)  # noqa: E731
-    policy_opt.make_start(rlm, first(sft.params), first(rm.params), first(rm.params), data.train_prompts)  # checks
-    start = policy_opt.Start(sft.params, rm.params, rm.params, jnp.broadcast_to(prompts, (len(seeds),) + prompts.shape))
-    train = policy_opt.make_train(config.rl, rlm)
+    train = policy_opt.make_train(config.rl, rl_models(base.models, config))
     beta = jnp.full((len(seeds),), config.rl.beta, jnp.float32)
-    rl_state, rl_metrics = timer.run("rlhf", jax.jit(jax.vmap(train)), keys[:, 3], beta, start)
+    rl_state, rl_metrics = timer.run("rlhf", jax.jit(jax.vmap(train)), base.keys[:, 3], beta, rl_start(base, config))
     log(f"      gold {_first_last(rl_metrics.gold)}, proxy {_first_last(rl_metrics.proxy)}, KL {_first_last(rl_metrics.kl)}  ({timer.seconds['rlhf']} s)")
-    ev = vm(lambda k, p, r: evaluate_policy(k, p, r, models, config, data.eval_prompts))
-    eval_sft = timer.run("eval_sft", ev, keys[:, 4], sft.params, rm.params)
-    eval_rlhf = timer.run("eval_rlhf", ev, keys[:, 4], rl_state.params["policy"], rm.params)
-    return PipelineResult(pre, sft, rm, rl_state, rl_metrics, eval_sft, eval_rlhf, timer.seconds)
+    ev = jax.jit(jax.vmap(lambda k, p, r: evaluate_policy(k, p, r, base.models, config, base.data.eval_prompts)))
+    eval_sft = timer.run("eval_sft", ev, base.keys[:, 4], base.sft.params, base.rm.params)
+    eval_rlhf = timer.run("eval_rlhf", ev, base.keys[:, 4], rl_state.params["policy"], base.rm.params)
+    return PipelineResult(base.pretrain, base.sft, base.rm, rl_state, rl_metrics, eval_sft, eval_rlhf, timer.seconds)
 
 
 def _first_last(x) -> str:

@@ -1,0 +1,61 @@
+"""RLHF learns: PPO-clip on the token env raises the reward of a tiny transformer policy; and the whole
+four-stage command runs end to end (slow).
+
+The learning test uses the gold reward as the env's reward (no reward model), so it tests the RL
+machinery alone: generation through the env, per-token rewards, GAE, the clipped surrogate.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from envs.language import TokenEnv
+from rl_zoo.core.transformer import CausalTransformer, TransformerSpec
+from rl_zoo.rlhf import policy_opt
+from rl_zoo.rlhf.task import TaskSpec, gold_reward
+
+TASK = TaskSpec(num_letters=4, prompt_len=2, max_new_tokens=4)
+LAY = TASK.layout
+SPEC = TransformerSpec(LAY.vocab_size, LAY.context, width=16, layers=1, heads=2)
+
+
+def _train(seeds, algo="ppo"):
+    gold = lambda tokens: gold_reward(LAY, tokens)  # noqa: E731
+    env = TokenEnv(LAY, lambda _p, tokens: gold(tokens))
+    models = policy_opt.Models(CausalTransformer(SPEC), CausalTransformer(SPEC, out=1), env, gold)
+    config = policy_opt.Config(algo=algo, num_updates=25, prompts_per_batch=16, group_size=2, update_epochs=4,
+                               num_minibatches=2, learning_rate=3e-3, beta=0.0)
+    prompts = np.array([[4, 5], [5, 6], [6, 7], [7, 4], [4, 6], [5, 7]], np.int32)
+
+    def run(seed):
+        k_pi, k_v, k_rl = jax.random.split(jax.random.key(seed), 3)
+        dummy = jnp.zeros((1, LAY.context), jnp.int32)
+        start = policy_opt.Start(models.policy.init(k_pi, dummy), None, models.value.init(k_v, dummy), jnp.asarray(prompts))
+        return policy_opt.make_train(config, models)(k_rl, jnp.float32(0.0), start)[1]
+
+    return jax.jit(jax.vmap(run))(jnp.asarray(seeds))
+
+
+def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
+    """A random policy rambles (no EOS: -3); PPO learns to answer with prompt letters and stop.
+
+    Measured on seeds 0-7: first-update gold -6.2 to -1.9, mean of the last 5 updates 1.0 to 1.6, gain
+    3.4 to 7.4 (every seed). Asserted: a gain above 1.5 in at least 3 of 4 seeds."""
+    metrics = _train(np.arange(4) + seed_offset)
+    gold = np.asarray(metrics.gold)  # [seeds, updates]
+    gain = gold[:, -5:].mean(1) - gold[:, 0]
+    assert (gain > 1.5).sum() >= 3, gain
+    assert np.isfinite(np.asarray(metrics.policy_loss)).all()
+
+
+@pytest.mark.slow
+def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path):
+    from rl_zoo.cli import main
+
+    out = tmp_path / "run"
+    assert main(["rlhf", "--small", "--seeds", "2", "--out", str(out)]) == 0
+    for name in ("config.json", "summary.json", "samples.md", "stages.png", "metrics/rl.csv", "metrics/pretrain.csv",
+                 "checkpoints/sft.msgpack", "checkpoints/policy.msgpack", "checkpoints/rm.msgpack"):
+        assert (out / name).exists(), name
+    assert main(["rlhf", "--small", "--out", str(out)]) == 2  # refuses a non-empty run directory
