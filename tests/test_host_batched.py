@@ -29,10 +29,8 @@ SMALL_PPO = ppo.Config(total_timesteps=4 * 32 * 6, num_envs=4, num_steps=32, upd
 SMALL_OVERRIDES = dict(num_envs=4, num_steps=32, update_epochs=2, num_minibatches=2)
 
 
-@pytest.fixture(autouse=True)
-def batched_host_runner(monkeypatch):
-    """The driver's gymnasium runner is the batched one (a no-op once the driver names it itself)."""
-    monkeypatch.setitem(driver_run.RUNNERS, "gymnasium", BatchedHostRunner())
+def test_the_driver_runs_gymnasium_envs_with_the_batched_runner():
+    assert isinstance(driver_run.RUNNERS["gymnasium"], BatchedHostRunner) and BatchedHostRunner.can_resume
 
 
 def _cartpole():
@@ -149,8 +147,8 @@ def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_pa
 def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, seed_offset):
     out = tmp_path / "run"
     code = (
-        "from rl_zoo.driver import run; from rl_zoo.host.runner import BatchedHostRunner; from rl_zoo.host import evaluation\n"
-        "run.RUNNERS['gymnasium'] = BatchedHostRunner(); evaluation.EVAL_FRACTION = 100.0\n"
+        "from rl_zoo.driver import run; from rl_zoo.host import evaluation\n"
+        "evaluation.EVAL_FRACTION = 100.0\n"
         f"run.train('ppo', 'CartPole-v1', seeds=2, seed={seed_offset}, total_steps=128 * 40, num_evals=40, eval_episodes=2,"
         f" overrides={SMALL_OVERRIDES!r}, backend='gymnasium', progress=False, out={str(out)!r})\n"
     )

@@ -5,7 +5,7 @@
     runner.py       what a runner gets (RunContext) and returns (RunOutcome); checkpoint progress
     plan.py         the compiled programs of a JAX run (init, segment, evaluation): compile_plan -> JaxPlan
     jax_runner.py   JAX envs: all seeds vmapped in compiled segments, checkpointed
-    host_runner.py  gymnasium-adapter envs: seeds one after another on the host
+    (rl_zoo.host)   gymnasium-adapter envs: all seeds in one program, env steps as host calls
     recorder.py     metrics rows, metrics.csv and per-host shards, summary.json, curve.png, hooks
     guard.py        the NaN guard
     resume.py       the newest intact checkpoint and the metrics rows up to it

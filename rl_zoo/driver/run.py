@@ -19,15 +19,15 @@ import numpy as np
 
 from rl_zoo import distributed, runs
 from rl_zoo.config import ConfigError
-from rl_zoo.driver.host_runner import HostRunner
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
 from rl_zoo.driver.runner import ResumePoint, Runner, RunContext
 from rl_zoo.driver.spec import RunSpec, new_spec, read_spec
+from rl_zoo.host.runner import BatchedHostRunner
 
 #: the runner for each env backend (a spec's ``backend``)
-RUNNERS: dict[str, Runner] = {"jax": JaxRunner(), "gymnasium": HostRunner()}
+RUNNERS: dict[str, Runner] = {"jax": JaxRunner(), "gymnasium": BatchedHostRunner()}
 
 
 @dataclass
@@ -57,6 +57,7 @@ def train(
     keep_checkpoints: int | None = None,
     devices: int | None = None,
     hooks: Sequence[RecorderHook] = (),
+    vector_env: str = "sync",
 ) -> RunResult:
     """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
 
@@ -69,12 +70,14 @@ def train(
     The seeds are split over ``devices`` devices (default: all, see ``rl_zoo.distributed``); under
     ``jax.distributed`` every host runs this same call and process 0 writes the merged files.
     ``hooks`` (``rl_zoo.driver.recorder.RecorderHook``) see every evaluation, segment and the end.
+    ``vector_env`` (gymnasium envs only): "sync" or "async", the host vector env (``rl_zoo.host``).
     """
     if resume is not None:
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
-                                           keep_checkpoints=keep_checkpoints, devices=devices, command=command)
+                                           keep_checkpoints=keep_checkpoints, devices=devices, command=command,
+                                           vector_env=vector_env)
     run_dir = _make_run_dir(spec, runs_root, out)
     with _locked(run_dir):
         if _is_writer():
@@ -116,7 +119,7 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         recorder.start(RunStart(ctx.spec, ctx.run_dir, ctx.agent, ctx.env, ctx.env_params, start))
         outcome = RUNNERS[ctx.spec.backend].run(ctx, recorder, resume)
         summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
-                            compile_s=outcome.compile_s, train_s=outcome.train_s)
+                            compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
         recorder.finish(summary, outcome.final_state)
     finally:
         recorder.close()

@@ -1,8 +1,8 @@
 """What every runner gets and gives back, and the pieces the runners share.
 
 A runner trains the seeds of one ``RunSpec`` on one kind of env: ``JaxRunner`` vmaps them in compiled
-segments (``rl_zoo.driver.jax_runner``), ``HostRunner`` drives gymnasium envs from the host
-(``rl_zoo.driver.host_runner``); ``rl_zoo.driver.run.RUNNERS`` maps a spec's backend to its runner.
+segments (``rl_zoo.driver.jax_runner``), ``BatchedHostRunner`` does the same for gymnasium envs, the env
+steps as host calls (``rl_zoo.host.runner``); ``rl_zoo.driver.run.RUNNERS`` maps a spec's backend to its runner.
 A runner is an object with ``name``, ``can_resume`` and
 
     run(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunOutcome
@@ -15,7 +15,7 @@ verified, and the recorder's rows are already trimmed to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -47,9 +47,10 @@ class RunContext:
 @dataclass(frozen=True)
 class RunOutcome:
     final_returns: np.ndarray  # [seeds] greedy return of the last evaluation
-    final_state: Any  # the algorithm's State at the end (all seeds; a list per seed for HostRunner)
+    final_state: Any  # the algorithm's State at the end (all seeds)
     compile_s: float
     train_s: float
+    extra_summary: dict = field(default_factory=dict)  # more summary.json fields (the host runner: evaluation cost)
 
 
 @dataclass(frozen=True)

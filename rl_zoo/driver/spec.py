@@ -82,6 +82,7 @@ class RunSpec:
     devices: int = 1  # devices the seed axis is split over
     keep_checkpoints: int = 3  # checkpoints kept in RUN_DIR/checkpoints
     command: str | None = None  # the command line that started the run
+    vector_env: str = "sync"  # gymnasium envs: the host vector env, "sync" or "async" (rl_zoo.host.batched_env)
 
     @property
     def module(self):
@@ -98,7 +99,12 @@ class RunSpec:
         """``(env, env_params)`` on this spec's backend."""
         import envs
 
-        return envs.make(self.env_id, backend=self.backend)
+        env, env_params = envs.make(self.env_id, backend=self.backend)
+        if self.backend == "gymnasium":  # all seeds in one program (rl_zoo.host)
+            from rl_zoo.host.batched_env import SeedBatchedEnv
+
+            env = SeedBatchedEnv(env, self.vector_env)
+        return env, env_params
 
     def replace(self, **changes) -> "RunSpec":
         return dataclasses.replace(self, **changes)
@@ -166,7 +172,7 @@ def read_spec(run_dir: str | os.PathLike) -> RunSpec:
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
              overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int = 10,
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
-             command: str | None = None):
+             command: str | None = None, vector_env: str = "sync"):
     """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
     ``note`` says why fewer devices than available are used (or is ``None``). Raises ``ConfigError`` /
     ``ValueError`` naming what is wrong before anything is compiled or written."""
@@ -181,6 +187,10 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     keep_checkpoints = 3 if keep_checkpoints is None else keep_checkpoints
     if keep_checkpoints < 1:
         raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
+    from rl_zoo.host.batched_env import VECTOR_ENVS
+
+    if vector_env not in VECTOR_ENVS:
+        raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     import envs
 
@@ -190,5 +200,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
-                   keep_checkpoints=keep_checkpoints, command=command)
+                   keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env)
+    if env.backend == "gymnasium":  # all seeds in one program (rl_zoo.host), as spec.make_env() builds it
+        from rl_zoo.host.batched_env import SeedBatchedEnv
+
+        env = SeedBatchedEnv(env, vector_env)
     return spec, env, env_params, note

@@ -15,7 +15,6 @@ rows already written are kept (the driver trims those past the checkpoint), none
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -154,9 +153,6 @@ class BatchedHostRunner:
         extra = dict(vector_env=env.vector, eval_env_steps_total=int(eval_steps), eval_fraction=round(eval_steps / train_steps, 4),
                      evaluations=segments_done + 1, resume=RESUME_NOTE)
         ctx.log(f"evaluation took {eval_steps:,} env steps beside training's {train_steps:,} ({eval_steps / train_steps:.1%})")
-        self.last_extra = extra
-        fields = {f.name for f in dataclasses.fields(RunOutcome)}
-        kwargs = dict(extra_summary=extra) if "extra_summary" in fields else {}
-        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, **kwargs)
+        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, extra_summary=extra)
 
 
