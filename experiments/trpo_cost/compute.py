@@ -52,9 +52,10 @@ class Runner:
         self.evaluate = ev.lower(self.states, self.eval_keys).compile()
 
         # the rollout alone: same policy, same envs, same number of steps, no learning
-        from rl_zoo.algos.ppo import make_networks, sample_action
-        from envs import EpisodeStatistics, vectorize
         from functools import partial
+
+        from envs import EpisodeStatistics, vectorize
+        from rl_zoo.core.on_policy import ActingParams, make_networks, sample_action
 
         venv = EpisodeStatistics(vectorize(env, env_params, self.config.num_envs))
         networks = make_networks(self.config, env.action_space(env_params))
@@ -63,7 +64,7 @@ class Runner:
         def rollouts(state):
             def one(s, _):
                 key, k_r = jax.random.split(s.key)
-                env_state, obs, _ = rollout(venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, k_r, self.config.num_steps)
+                env_state, obs, _ = rollout(venv, policy_fn, ActingParams(s.params, s.obs_stats), s.env_state, s.obs, k_r, self.config.num_steps)
                 return s._replace(env_state=env_state, obs=obs, key=key), None
             return jax.lax.scan(one, state, None, self.k)[0]
 
@@ -105,11 +106,11 @@ class Runner:
         """Gradient-type evaluations per update."""
         c = self.config
         if self.name == "TRPO":
-            p = self.metrics[-1].policy
+            p = self.metrics[-1].details.policy_step
             return dict(policy_gradients=int(p.grad_evals), policy_gradient_samples=c.batch_size,
                         fisher_vector_products=int(p.fvp_evals), fvp_samples=c.batch_size,
-                        line_search_forward_passes=float(np.mean([m.policy.line_search_evals for m in self.metrics])),
-                        value_gradients=int(self.metrics[-1].value_grad_evals),
+                        line_search_forward_passes=float(np.mean([m.details.policy_step.line_search_evals for m in self.metrics])),
+                        value_gradients=int(self.metrics[-1].details.value_grad_evals),
                         value_gradient_samples=c.batch_size // c.value_minibatches)
         return dict(policy_gradients=c.update_epochs * c.num_minibatches, policy_gradient_samples=c.minibatch_size,
                     fisher_vector_products=0, fvp_samples=0, line_search_forward_passes=0,
@@ -153,28 +154,28 @@ def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:
     from functools import partial
 
     from envs import EpisodeStatistics, vectorize
-    from rl_zoo.algos import trpo, vpg
-    from rl_zoo.algos.ppo import make_networks, sample_action
-    from rl_zoo.core import losses
+    from rl_zoo.algos import trpo
+    from rl_zoo.core import on_policy
 
     c = runner.config
     env, env_params = envs.make(runner.env_id)
     venv = EpisodeStatistics(vectorize(env, env_params, c.num_envs))
-    networks = make_networks(c, env.action_space(env_params))
+    networks = on_policy.make_networks(c, env.action_space(env_params))
 
     def batch_of(s):
-        _, _, traj = rollout(venv, partial(sample_action, networks, c), (s.params, s.obs_stats), s.env_state, s.obs, s.key, c.num_steps)
-        batch, _ = vpg.prepare_batch(s.params, s.obs_stats, s.reward_scaler, traj, networks, c)
+        _, _, traj = rollout(venv, partial(on_policy.sample_action, networks, c), on_policy.ActingParams(s.params, s.obs_stats),
+                             s.env_state, s.obs, s.key, c.num_steps)
+        batch, _ = on_policy.prepare_batch(s.params, s.obs_stats, s.reward_scaler, traj, networks, c)
         return batch
 
     batch = jax.jit(jax.vmap(batch_of))(runner.states)
-    pol = jax.jit(jax.vmap(lambda p, b: trpo.policy_step(p, b.obs, b.action, losses.normalize_advantages(b.advantages),
+    pol = jax.jit(jax.vmap(lambda p, b: trpo.policy_step(p, b.obs, b.action, on_policy.batch_advantages(b, c),
                                                           networks.policy.apply, c)))
-    opt = vpg.make_value_optimizer(c)
-    val = jax.jit(jax.vmap(lambda p, o, k, b: vpg.fit_value(p, o, k, b.obs, b.targets, networks.value.apply, opt,
-                                                             c.value_iters, c.value_minibatches)))
-    pp = runner.states.params["policy"]
-    vp, vo, keys = runner.states.params["value"], runner.states.value_opt_state, runner.states.key
+    opt = on_policy.make_value_optimizer(c)
+    val = jax.jit(jax.vmap(lambda p, o, k, b: on_policy.fit_value(p, o, k, b.obs, b.targets, networks.value.apply, opt,
+                                                                   c.value_iters, c.value_minibatches)))
+    pp = runner.states.params.policy
+    vp, vo, keys = runner.states.params.value, runner.states.value_opt_state, runner.states.key
 
     def timed(f, *args):
         jax.block_until_ready(f(*args))
