@@ -81,6 +81,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes (or RL_ZOO_NUM_PROCESSES)")
     t.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index (or RL_ZOO_PROCESS_ID)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_live_flags(t)
 
     e = sub.add_parser("envs", help="list environment ids with backend and spaces")
     e.add_argument("--all", action="store_true", help="also every gymnasium id without a JAX port (through the adapter)")
@@ -91,6 +92,9 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
 
     rlhf_command.add_parser(sub)
     _add_enjoy_parser(sub)
+    from rl_zoo.sweep import command as sweep_command
+
+    sweep_command.add_parser(sub)
     return parser
 
 
@@ -111,6 +115,54 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays (default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
     p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels")
+
+
+def _add_live_flags(t) -> None:
+    """``rl-zoo train --tensorboard / --wandb / --record-video`` (recorder hooks: rl_zoo/loggers.py, rl_zoo/enjoy.py)."""
+    t.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="write TensorBoard event files (default DIR: RUN_DIR/tensorboard, one folder per seed): metrics.csv's "
+                   "quantities under the same names, the training metrics one point per update, steps_per_s")
+    t.add_argument("--wandb", action="store_true", help="log the same to Weights & Biases (pip install -e \".[wandb]\")")
+    t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",
+                   help="at the end, record one greedy episode of the first seed to RUN_DIR/NAME "
+                   "(default final_episode.gif; .mp4 needs imageio-ffmpeg)")
+
+
+def _train_hooks(args) -> list:
+    """The recorder hooks the train flags ask for; what they need is checked before anything trains."""
+    hooks = []
+    try:
+        if args.record_video is not None:
+            from rl_zoo.enjoy import VideoHook, check_can_record, check_video_path
+
+            env_id, backend = args.env, args.backend
+            if args.resume:
+                from rl_zoo.driver import read_spec
+
+                spec = read_spec(args.resume)
+                env_id, backend = spec.env_id, spec.backend
+            hooks.append(VideoHook(args.record_video))
+            check_video_path(args.record_video)  # the writer for its format is installed
+            check_can_record(env_id, backend)
+        if args.tensorboard is not None:
+            from rl_zoo.loggers import tensorboard_hook
+
+            hooks.append(tensorboard_hook(args.tensorboard or None))
+        if args.wandb:
+            from rl_zoo.loggers import wandb_hook
+
+            hooks.append(wandb_hook())
+    except ImportError as e:
+        raise ConfigError(str(e)) from None
+    except RuntimeError as e:  # envs.render.RenderError: the env cannot be drawn here
+        raise ConfigError(f"--record-video: {e}") from None
+    return hooks
+
+
+def _print_hook_results(hooks) -> None:
+    for hook in hooks:
+        if getattr(hook, "message", None):
+            print(hook.message)
 
 
 def _enjoy_main(args) -> int:
@@ -256,14 +308,16 @@ def main(argv: list[str] | None = None) -> int:
 
             distributed.initialize(args.coordinator, args.num_processes, args.process_id)
             enable_compilation_cache()
+            hooks = _train_hooks(args)
             result = train(
                 args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
                 overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
                 eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
                 command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
-                devices=args.devices,
+                devices=args.devices, hooks=hooks,
             )
             print(format_summary(result))
+            _print_hook_results(hooks)
             return 0
         if args.command in ("benchmark", "plot"):
             return _benchmark_main(args, argv)
@@ -273,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             return rlhf_command.main(args, argv)
         if args.command == "enjoy":
             return _enjoy_main(args)
+        if args.command == "sweep":
+            from rl_zoo.sweep import command as sweep_command
+
+            return sweep_command.main(args, argv)
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
+
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with imageio)", ".mp4": "imageio-ffmpeg"}
 VIDEO_INSTALL_HINT = 'pip install -e ".[video]"'
@@ -257,3 +259,51 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
         path = write_video(frames, fps, video)
         log(f"recorded {len(frames[::frame_skip])} frames to {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return played
+
+
+# --- rl-zoo train --record-video -------------------------------------------------------------------
+def check_can_record(env_id: str, backend: str | None = None) -> None:
+    """Raise ``RenderError`` (what is missing, how to install it) if episodes of ``env_id`` cannot be
+    drawn here, so that ``--record-video`` fails before training rather than after it."""
+    import envs
+    from envs import render
+
+    env, env_params = envs.make(env_id, backend=backend)
+    if env.backend == "jax":
+        if not render.can_render_port(env):
+            raise render.RenderError(f"no renderer for the JAX port of {env_id}")
+        render.PortRenderer(env, env_params).close()
+        return
+    gym_env = render.make_rgb_env(env_id)
+    try:
+        gym_env.reset(seed=0)
+        render.render(gym_env)
+    finally:
+        gym_env.close()
+
+
+class VideoHook(RecorderHook):
+    """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
+    state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically."""
+
+    def __init__(self, name: str = "final_episode.gif", seed: int = 0):
+        if Path(name).suffix.lower() not in VIDEO_SUFFIXES or Path(name).name != name:
+            raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
+        self.name, self.seed = name, seed
+        self.path: Path | None = None  # where the video went, once written
+        self.episode: Episode | None = None
+        self.message: str | None = None  # what to tell the user, once written
+
+    def on_start(self, start: RunStart) -> None:
+        self.start = start
+
+    def on_finish(self, end: RunEnd) -> None:
+        from rl_zoo.policy import greedy_policy, seed_state
+
+        st = self.start
+        greedy = greedy_policy(st.agent, st.env.action_space(st.env_params))
+        keys = [jax.random.key(self.seed)]
+        played, fps = record_episodes(greedy, seed_state(end.final_state, 0), st.env, st.env_params, keys, record=True)
+        ep = self.episode = played[0]
+        self.path = write_video(ep.frames, fps, VideoSpec(Path(end.run_dir) / self.name))
+        self.message = f"final greedy episode (return {ep.episode_return:.1f}, {ep.length} steps) recorded to {self.path}"

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+
+from rl_zoo.driver.recorder import Evaluation, RecorderHook, RunStart, SegmentEnd
 
 #: metrics.csv columns that are the x axis or the run, not quantities
 _NOT_SCALARS = ("env_steps", "seed")
@@ -45,15 +47,17 @@ def scalar_fields(metrics: Any, prefix: str = "update") -> dict[str, np.ndarray]
 
 
 class TensorBoardLogger:
-    """Scalars per seed into ``logdir/seed_<s>`` event files (tensorboardX ``SummaryWriter``)."""
+    """Scalars per seed into ``logdir/seed_<s>`` event files (tensorboardX ``SummaryWriter``); with
+    ``purge_step``, TensorBoard hides the points of earlier files at or after that step (a resumed run)."""
 
-    def __init__(self, logdir: str | os.PathLike, seeds: Sequence[int]):
+    def __init__(self, logdir: str | os.PathLike, seeds: Sequence[int], purge_step: int | None = None):
         try:
             from tensorboardX import SummaryWriter
         except ImportError as e:  # a dependency of rl_zoo; only a broken install lacks it
             raise ImportError(f"--tensorboard needs tensorboardX, which is not installed ({e}): pip install tensorboardX") from e
         self.logdir, self.seeds = Path(logdir), [int(s) for s in seeds]
-        self.writers = {s: SummaryWriter(logdir=str(self.logdir / f"seed_{s}")) for s in self.seeds}
+        self.writers = {s: SummaryWriter(logdir=str(self.logdir / f"seed_{s}"), purge_step=purge_step) for s in self.seeds}
+        self.message = f"TensorBoard event files in {self.logdir} (view them: tensorboard --logdir {self.logdir})"
 
     def rows(self, rows: Iterable[dict]) -> None:
         for row in rows:
@@ -94,10 +98,7 @@ class WandbLogger:
 
     def __init__(self, run_dir: str | os.PathLike, seeds: Sequence[int], config: dict | None = None,
                  project: str | None = None):
-        try:
-            import wandb
-        except ImportError as e:
-            raise ImportError(f"--wandb needs the wandb package, which is not installed ({e}): {WANDB_INSTALL_HINT}") from e
+        wandb = _import_wandb()
         run_dir = Path(run_dir)
         self.seeds = [int(s) for s in seeds]
         self.run = wandb.init(project=project or os.environ.get("WANDB_PROJECT", "rl_zoo"), name=run_dir.name,
@@ -147,3 +148,64 @@ def _finite(value) -> bool:
         return bool(np.isfinite(float(value)))
     except (TypeError, ValueError):
         return False
+
+
+class LiveMetricsHook(RecorderHook):
+    """The driver's recorder events into a logger (``rl-zoo train --tensorboard`` / ``--wandb``):
+    each evaluation's rows under metrics.csv's names, each segment's per-update metrics one point per
+    update, and the segment's env steps per second (``steps_per_s``). ``make_logger(RunStart)`` builds
+    the logger when the run starts (or resumes), so it can place itself in the run directory."""
+
+    def __init__(self, make_logger: Callable[[RunStart], Any]):
+        self.make_logger, self.logger = make_logger, None
+        self.message: str | None = None  # where the metrics went, for the user
+
+    def on_start(self, start: RunStart) -> None:
+        self.logger = self.make_logger(start)
+        self.message = getattr(self.logger, "message", None)
+
+    def on_evaluation(self, ev: Evaluation) -> None:
+        self.logger.rows([{"env_steps": ev.env_steps, "wall_s": ev.wall_s, "seed": s, "return": r, "train_return": t}
+                          for s, r, t in zip(ev.seeds, ev.returns, ev.train_returns)])
+        self.logger.flush()
+
+    def on_segment(self, seg: SegmentEnd) -> None:
+        self.logger.updates(seg.metrics, seg.first_update, seg.env_steps_per_update)
+        self.logger.scalars({"steps_per_s": seg.steps_per_s}, (seg.first_update + seg.updates) * seg.env_steps_per_update)
+
+    def close(self) -> None:
+        if self.logger is not None:
+            self.logger.close()
+
+
+def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook:
+    """``--tensorboard [DIR]``: event files in ``DIR`` (default ``RUN_DIR/tensorboard``). A resumed run
+    writes on from its checkpoint: points past it, left by the interrupted process, are purged."""
+
+    def make(start: RunStart) -> TensorBoardLogger:
+        purge = start.start_updates * start.agent.env_steps_per_update + 1 if start.start_updates else None
+        return TensorBoardLogger(logdir or start.run_dir / "tensorboard", start.spec.seed_ids, purge_step=purge)
+
+    return LiveMetricsHook(make)
+
+
+def _import_wandb():
+    try:
+        import wandb
+    except ImportError as e:
+        raise ImportError(f"--wandb needs the wandb package, which is not installed ({e}): {WANDB_INSTALL_HINT}") from e
+    return wandb
+
+
+def wandb_hook(project: str | None = None) -> LiveMetricsHook:
+    """``--wandb``: one W&B run named after the run directory, the resolved config as its config
+    (refused here, before training, if wandb is not installed)."""
+    import dataclasses
+
+    _import_wandb()
+
+    def make(start: RunStart) -> WandbLogger:
+        config = dict(algo=start.spec.algo, env=start.spec.env_id, **dataclasses.asdict(start.spec.config))
+        return WandbLogger(start.run_dir, start.spec.seed_ids, config, project)
+
+    return LiveMetricsHook(make)

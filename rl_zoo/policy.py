@@ -14,9 +14,6 @@ evaluation sends it to the env.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,47 +24,23 @@ import numpy as np
 from rl_zoo import checkpoint as ckpt
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """What a run directory's ``config.json`` says about how to rebuild its learner."""
-
-    run_dir: Path
-    algo: str
-    env_id: str
-    backend: str
-    seeds: int  # how many seeds the run trained (the checkpoint's leading axis)
-    seed: int  # the first of them
-    config: Any  # the algorithm's Config, as resolved for the run
-
-
-def read_run(run_dir: str | Path) -> RunInfo:
-    """Read ``run_dir/config.json``; a folder that is not a run directory gets a clear error."""
-    from rl_zoo import algos
-    from rl_zoo.config import check_types
+def read_run(run_dir: str | Path):
+    """The ``RunSpec`` of a run directory (``rl_zoo.driver.read_spec``); a folder that is not a run
+    directory gets an error saying so. A damaged ``config.json`` is a ``RunFileError`` naming it."""
+    from rl_zoo.driver import read_spec
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")
-    path = run_dir / "config.json"
-    if not path.is_file():
+    if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(
             f"{str(run_dir)!r} is not a run directory: it has no config.json (a run directory is the folder "
             "`rl-zoo train` prints at the end, e.g. runs/ppo-CartPole-v1-<time>/)"
         )
-    try:
-        saved = json.loads(path.read_text())
-        module, _ = algos.get(saved["algo"])
-        fields = {f.name for f in dataclasses.fields(module.Config)}
-        config = module.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["config"].items() if k in fields})
-        check_types(config)
-        config.validate()
-        return RunInfo(run_dir, saved["algo"], saved["env"], saved.get("backend", "jax"), int(saved.get("seeds", 1)),
-                       int(saved.get("seed", 0)), config)
-    except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path} cannot be read as a run's config ({type(e).__name__}: {e}); was it written by `rl-zoo train`?") from None
+    return read_spec(run_dir)
 
 
-def find_checkpoint(run_dir: Path, checkpoint: str | Path | None) -> Path:
+def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str = "jax") -> Path:
     """The checkpoint file to load: ``checkpoint`` (a path, or a file name inside ``run_dir/checkpoints``)
     or, by default, the latest one; a run without any gets an error saying why and what to do."""
     if checkpoint is not None:
@@ -77,6 +50,11 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None) -> Path:
         found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
         raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
     path = ckpt.latest(run_dir)
+    if path is None and backend != "jax":
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
+            "env with a driver that did not checkpoint such runs; train it again with this version of rl_zoo."
+        )
     if path is None:
         raise FileNotFoundError(
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
@@ -86,7 +64,7 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None) -> Path:
     return path
 
 
-def state_template(agent, run: RunInfo):
+def state_template(agent, run):
     """The structure of the run's state, every seed stacked on a leading axis as the driver saves it:
     only structure, shapes, dtypes and key types matter (``checkpoint.restore`` fills in the values).
 
@@ -111,6 +89,23 @@ def state_template(agent, run: RunInfo):
     return jax.tree.map(placeholder, shapes)
 
 
+def greedy_policy(agent, action_space, clip: bool = True):
+    """``greedy(state, obs) -> action`` for one observation: the algorithm's greedy ``act`` (frozen
+    normalisation statistics included), its action clipped into a continuous action space as the
+    driver's evaluation sends it to the env (``clip=False``: the raw mode). Pure and jittable."""
+    from rl_zoo.core.rollout import env_action
+
+    return (lambda state, obs: env_action(agent.act(state, obs), action_space)) if clip else agent.act
+
+
+def seed_state(states, index: int):
+    """One seed's state out of a run's final or restored state: every leaf's leading (seed) axis
+    indexed, or the ``index``-th entry of a list of per-seed states (the host runner's)."""
+    if isinstance(states, list):
+        return states[index]
+    return jax.tree.map(lambda x: x[index], states)
+
+
 class Policy:
     """The greedy policy of one seed of a trained run: ``policy(obs) -> action``.
 
@@ -120,15 +115,12 @@ class Policy:
     ``state`` (the learner's state of this seed), ``seed``, ``checkpoint`` (the file loaded).
     """
 
-    def __init__(self, run: RunInfo, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True):
-        from rl_zoo.core.rollout import env_action
-
+    def __init__(self, run, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True):
         self.run, self.algo, self.env_id, self.config = run, run.algo, run.env_id, run.config
         self.env, self.env_params, self.state, self.seed, self.checkpoint = env, env_params, state, seed, checkpoint
         self.observation_space, self.action_space = env.observation_space(env_params), env.action_space(env_params)
-        space = self.action_space
         #: ``greedy(state, obs) -> action`` for one observation: pure and jittable (``rl_zoo.enjoy`` scans it)
-        self.greedy = (lambda s, o: env_action(agent.act(s, o), space)) if clip else agent.act
+        self.greedy = greedy_policy(agent, self.action_space, clip)
         self._act = jax.jit(jax.vmap(self.greedy, in_axes=(None, 0)))  # [B, *obs_shape] -> [B, *act_shape]
 
     def __call__(self, obs):
@@ -156,17 +148,13 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     of the action clipped into the action space. Raises ``FileNotFoundError`` / ``ValueError`` with the
     reason (not a run directory, no checkpoint, a damaged checkpoint, an unknown seed).
     """
-    import envs
-    from rl_zoo import algos
-
     run = read_run(run_dir)
     seed = run.seed if seed is None else int(seed)
     if not run.seed <= seed < run.seed + run.seeds:
         raise ValueError(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")
-    path = find_checkpoint(run.run_dir, checkpoint)
-    module, _ = algos.get(run.algo)
-    env, env_params = envs.make(run.env_id, backend=run.backend)
-    agent = module.make_agent(run.config, env, env_params)
+    path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
+    env, env_params = run.make_env()
+    agent = run.module.make_agent(run.config, env, env_params)
     states, _ = ckpt.restore(path, state_template(agent, run))
-    state = jax.tree.map(lambda x: x[seed - run.seed], states)
+    state = seed_state(states, seed - run.seed)
     return Policy(run, agent, state, seed, path, env, env_params, clip)

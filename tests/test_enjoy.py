@@ -129,3 +129,21 @@ def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypa
     with pytest.raises(ImportError, match="imageio-ffmpeg"):
         enjoy(run_dir, record=tmp_path / "clip.mp4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bare"]
+
+
+def test_train_record_video(tmp_path, seed_offset):
+    """``rl-zoo train --record-video`` (``VideoHook``): the final greedy episode of the first seed, in the
+    run directory (the same tiny program as tests/test_load.py)."""
+    from rl_zoo.enjoy import VideoHook
+
+    hook = VideoHook()
+    train_tiny(tmp_path / "run", "CartPole-v1", 11 + seed_offset, hooks=[hook])
+    assert hook.path == tmp_path / "run" / "final_episode.gif"
+    assert hook.message.endswith(f"recorded to {hook.path}")
+    frames, ms = _gif_frames_and_ms(hook.path)
+    assert frames[0].shape == (400, 600, 3) and ms == pytest.approx((hook.episode.length + 1) * 20, abs=len(frames))
+    # through the command: a video name that is not a .gif/.mp4 file is refused before anything is written
+    argv = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--total-steps", "128", "--no-progress",
+            "--out", str(tmp_path / "run2"), "--record-video", "clip.avi"]
+    assert main(argv) == 2
+    assert not (tmp_path / "run2").exists()

@@ -28,13 +28,14 @@ TINY = {
 }
 
 
-def train_tiny(out, env_id, seed):
+def train_tiny(out, env_id, seed, **kwargs):
     """Two updates of PPO with observation normalisation, two seeds (``seed``, ``seed + 1``), into ``out``:
-    ``(RunResult, (module, config))``. tests/test_enjoy.py trains the same program (a warm compile)."""
+    ``(RunResult, (module, config))``. tests/test_enjoy.py and tests/test_tensorboard.py train the same
+    program (a warm compile); ``kwargs`` go to ``train`` (``hooks=...``)."""
     overrides = TINY[env_id]
     steps = 2 * overrides["num_envs"] * overrides["num_steps"]
     result = train("ppo", env_id, seeds=2, seed=seed, total_steps=steps, overrides=overrides, out=out,
-                   num_evals=1, eval_episodes=1, progress=False, log=lambda *_: None)
+                   num_evals=1, eval_episodes=1, progress=False, log=lambda *_: None, **kwargs)
     return result, resolve_config("ppo", env_id, overrides, steps)
 
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from rl_zoo.loggers import TensorBoardLogger, WandbLogger, scalar_fields
+from rl_zoo.loggers import TensorBoardLogger, WandbLogger, scalar_fields, tensorboard_hook
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -71,3 +71,23 @@ def test_wandb_missing_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # as if not installed
     with pytest.raises(ImportError, match=r"pip install -e \"\.\[wandb\]\""):
         WandbLogger(tmp_path, [0])
+
+
+def test_train_with_tensorboard_hook(tmp_path, seed_offset):
+    """``rl-zoo train --tensorboard``: every seed's folder holds metrics.csv's quantities at the
+    evaluation steps and the per-update training metrics at every update's env step."""
+    from rl_zoo import runs
+    from test_load import train_tiny
+
+    seed = 11 + seed_offset
+    result, (module, config) = train_tiny(tmp_path / "run", "CartPole-v1", seed, hooks=[tensorboard_hook()])
+    rows = runs.read_csv(tmp_path / "run" / "metrics.csv")
+    per_update = config.num_envs * config.num_steps
+    for s in (seed, seed + 1):
+        got = _read(tmp_path / "run" / "tensorboard" / f"seed_{s}")
+        evals = [int(r["env_steps"]) for r in rows if int(r["seed"]) == s]
+        assert [step for step, _ in got["return"]] == evals
+        assert [v for _, v in got["return"]] == pytest.approx([float(r["return"]) for r in rows if int(r["seed"]) == s])
+        for tag in ("update/policy_loss", "update/value_loss", "update/entropy", "update/kl", "update/details/clip_frac"):
+            assert [step for step, _ in got[tag]] == [per_update * u for u in range(1, config.num_updates + 1)], tag
+        assert [step for step, _ in got["steps_per_s"]] == [per_update * config.num_updates]
