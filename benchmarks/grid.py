@@ -15,7 +15,9 @@ small files are committed:
     rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 5 \\
         --exclude dqn:Acrobot-v1 --note "..." --out benchmarks/results/grid
 
-Extra arguments go to ``rl-zoo benchmark`` (e.g. ``--jobs 2``, ``--no-progress``).
+Extra arguments go to ``rl-zoo benchmark`` (e.g. ``--jobs 2``, ``--no-progress``). The folder is locked
+while the grid runs (a second run on it exits 2 naming the first one's PID); a killed run's cells die with
+it, and running this again resumes the interrupted cell from its checkpoint.
 """
 
 from __future__ import annotations
