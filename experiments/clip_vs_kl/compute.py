@@ -1,6 +1,6 @@
 """Training and the per-(env, variant) summary of the clip-vs-KL experiment: both PPO losses with
 the same tuned config, all seeds of a variant in one vmapped program; logged per update the exact
-mean KL(pi_old || pi_new) (``Metrics.kl``), beta (``Metrics.kl_beta``) and the clip fraction."""
+mean KL(pi_old || pi_new) (``Metrics.kl``), beta and the clip fraction (``Metrics.details``)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def run_env(env_id: str, total: int, num_evals: int, overrides: dict, seeds: int
         with common.Timer(f"{name} on {env_id}: {seeds} seeds x {config.total_timesteps:,} steps") as t:
             returns, m = run(jnp.zeros((1,), jnp.float32), jax.random.split(jax.random.key(3), seeds))
             returns = np.asarray(returns)[0]
-        out[name] = dict(returns=returns, kl=np.asarray(m.kl)[0], beta=np.asarray(m.kl_beta)[0],
-                         clip_frac=np.asarray(m.clip_frac)[0], steps=steps, per_update=per_update, seconds=t.s,
+        out[name] = dict(returns=returns, kl=np.asarray(m.kl)[0], beta=np.asarray(m.details.kl_beta)[0],
+                         clip_frac=np.asarray(m.details.clip_frac)[0], steps=steps, per_update=per_update, seconds=t.s,
                          config=config)
     return out
 

@@ -9,7 +9,7 @@ On each env both variants use the same config, PPO's tuned one (rl_zoo/hyperpara
 differ only in ``loss`` ("clip": clip_eps 0.2; "kl": kl_target 0.01, beta_0 = 1, beta halved or
 doubled once per batch). All seeds of both variants run in one vmapped program per variant. Logged
 per update: the exact mean KL(pi_old || pi_new) over the batch after the update (``Metrics.kl``),
-beta (``Metrics.kl_beta``), the clip fraction; greedy evaluations (10 episodes) at ~20 points.
+beta (``Metrics.details.kl_beta``), the clip fraction; greedy evaluations (10 episodes) at ~20 points.
 
 ``compute.py`` trains and summarises, ``plots.py`` draws, ``report.py`` fills in ``readme_template.md``.
 """
