@@ -4,6 +4,17 @@ A config is a frozen dataclass whose fields each carry a docstring (the string l
 the field, as in cleanrl's ``Args``); ``field_docs`` reads them back for ``rl-zoo train --help``.
 ``validate`` methods raise ``ConfigError`` naming the field, the value and the rule, before
 anything is compiled.
+
+Traced hyperparameters (the one rule every Config follows; `numeric_fields`, `static_fields`): a
+field declared ``float`` is *numeric*: it only changes numbers in the compiled program (learning
+rates, gamma, lambda, clip range, coefficients, KL targets, max_kl, epsilon schedule values), so it
+may enter the program as an array, a tracer inside ``jax.vmap`` or ``jax.jit``, and one program
+serves many of its values (``rl-zoo sweep``). Every other field (``int``, ``bool``, ``str``) is
+*static*: sizes and counts set array shapes and loop lengths, booleans and strings pick branches, so
+each value needs its own compiled program. A float field that the code does use as structure would
+say so with ``dataclasses.field(metadata={"static": True})``; none does today. ``check`` lets
+tracers through, so ``validate()`` runs inside a vmapped ``make_agent``; concrete values are
+validated before compiling.
 """
 
 from __future__ import annotations
@@ -31,6 +42,26 @@ def check(ok: bool, field: str, value: Any, rule: str) -> None:
         return
     if not ok:
         raise ConfigError(f"config field {field!r} = {value!r} is invalid: {rule}")
+
+
+def _kind(field: dataclasses.Field) -> str:
+    return field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+
+
+def is_numeric(field: dataclasses.Field) -> bool:
+    """The rule (module docstring): a ``float`` field is numeric (may be traced) unless its metadata
+    says ``static``; every other field is static."""
+    return _kind(field) == "float" and not field.metadata.get("static", False)
+
+
+def numeric_fields(config) -> tuple[str, ...]:
+    """Names of the numeric (traceable) fields of a Config class or instance, in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(config) if is_numeric(f))
+
+
+def static_fields(config) -> tuple[str, ...]:
+    """Names of the static fields (shapes, counts, branches) of a Config class or instance."""
+    return tuple(f.name for f in dataclasses.fields(config) if not is_numeric(f))
 
 
 def field_docs(cls) -> dict[str, str]:

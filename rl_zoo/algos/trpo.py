@@ -69,7 +69,7 @@ class Config(on_policy.ValueFitConfig):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.max_kl > 0, "max_kl", self.max_kl, "must be > 0")
         check(self.cg_damping >= 0, "cg_damping", self.cg_damping, "must be >= 0")
-        check(0 < self.backtrack_coeff < 1, "backtrack_coeff", self.backtrack_coeff, "must be in (0, 1)")
+        check((0 < self.backtrack_coeff) & (self.backtrack_coeff < 1), "backtrack_coeff", self.backtrack_coeff, "must be in (0, 1)")
         check(self.accept_ratio >= 0, "accept_ratio", self.accept_ratio, "must be >= 0")
 
 

@@ -1,0 +1,187 @@
+"""Hyperparameter sweeps as compiled programs: ``rl-zoo sweep``.
+
+    rl-zoo sweep --algo ppo --env CartPole-v1 --grid learning_rate=1e-4,3e-4,1e-3,3e-3 \\
+                 --grid clip_eps=0.1,0.2,0.3 --seeds 8
+    rl-zoo sweep --algo dqn --env CartPole-v1 --sample 16 --range learning_rate=1e-4:3e-3:log \\
+                 --range gamma=0.95:0.999 --seeds 5
+
+The numeric fields of a Config (the rule in `rl_zoo.config`: ``float`` fields) become arrays, so all
+configs x seeds that differ only in them train vmapped in ONE compiled program
+(`rl_zoo.sweep.runner`); swept static fields (sizes, counts, switches) are refused unless
+``--static-groups``, which compiles one program per combination of their values (said in the output
+and the report). Every config is checked before anything compiles (`rl_zoo.sweep.spec`).
+
+The output folder holds ``sweep.json`` (the sweep as given), ``groups/group_<i>.npz`` (each compiled
+group's evaluations, written as soon as it finishes), the tables ``runs.csv`` / ``configs.csv`` /
+``curves.csv``, the figures, ``report.md`` and ``best.yaml`` (`rl_zoo.sweep.report`). Re-running
+the same command into the same folder trains only the groups not finished yet; a finished sweep
+trains and compiles nothing.
+
+Layout: ``spec.py`` (fields, values, groups, checks), ``runner.py`` (one group, one program),
+``report.py`` (tables, best config, report.md), ``figures.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from rl_zoo import runs
+from rl_zoo.config import ConfigError, apply_overrides, check_types
+from rl_zoo.sweep import figures, report
+from rl_zoo.sweep.runner import GroupResult, result_arrays, result_from_arrays, run_group
+from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
+                              parse_range)
+
+__all__ = ["SweepSpec", "GridField", "RangeField", "Point", "Group", "SweepPlan", "SweepResult", "make_spec", "plan_sweep",
+           "run_sweep", "parse_grid", "parse_range"]
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    spec: SweepSpec
+    module: Any
+    base: Any  # the resolved config every point starts from (defaults <- preset <- tuned <- --set)
+    default: Any  # the algorithm's defaults with its name's presets (what best.yaml is a difference from)
+    points: tuple[Point, ...]
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    out: Path
+    plan: SweepPlan
+    results: tuple[GroupResult, ...]
+    summaries: tuple[report.ConfigSummary, ...]
+    best: report.ConfigSummary
+    trained_groups: int  # groups trained by this call (0: everything was already there)
+
+
+def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = (), samples: int = 0, sample_seed: int = 0,
+              seeds: int = 8, seed: int = 0, total_steps: int | None = None, overrides: dict | None = None,
+              num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False) -> SweepSpec:
+    """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``)."""
+    from rl_zoo import algos
+
+    module, preset = algos.get(algo)
+    config = apply_overrides(module.Config(), preset)
+    for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
+        if value < 1:
+            raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
+    if samples < 0:
+        raise ConfigError(f"--sample = {samples} is invalid: must be >= 0")
+    return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
+                     ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
+                     seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted((overrides or {}).items())),
+                     num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups)
+
+
+def plan_sweep(spec: SweepSpec) -> SweepPlan:
+    """Resolve and check every config and group (unknown field, value outside its rule, static field
+    without ``static_groups``: a ``ConfigError`` naming it), before anything compiles."""
+    from rl_zoo import algos
+    from rl_zoo.train import resolve_config
+
+    module, base = resolve_config(spec.algo, spec.env_id, dict(spec.overrides), spec.total_steps)
+    _, preset = algos.get(spec.algo)
+    default = apply_overrides(module.Config(), preset)
+
+    def validate_one(values: dict):
+        config = apply_overrides(base, values)
+        check_types(config)
+        config.validate()
+        return config
+
+    check_static(spec, base)  # the structural refusal first, then every config's values
+    points = build_points(spec, base, validate_one)
+    return SweepPlan(spec, module, base, default, tuple(points), tuple(group_points(points, spec, base)))
+
+
+def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Callable[[str], None] = print,
+              command: str | None = None, threshold: float | None = None) -> SweepResult:
+    """Plan, check, train every group not finished yet in ``out``, then write the tables, figures and report."""
+    import envs
+
+    plan = plan_sweep(spec)
+    env, env_params = envs.make(spec.env_id)
+    if env.backend != "jax":
+        raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
+                          f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
+    if hasattr(plan.module, "check_env"):
+        plan.module.check_env(env, env_params)
+    out = Path(out)
+    _claim_folder(out, spec, plan, rerun)
+    if threshold is None:
+        threshold = _default_threshold(spec.env_id)
+    log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} "
+        f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
+        + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
+    results, trained = [], 0
+    for group in plan.groups:
+        path = out / "groups" / f"group_{group.index}.npz"
+        where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
+        if path.exists() and not rerun:
+            log(f"group {group.index} ({where}): finished earlier, read from {path}")
+            results.append(result_from_arrays(np.load(path)))
+            continue
+        log(f"group {group.index} ({where}): {len(group.points)} config(s)")
+        result = run_group(plan.module, group, env, env_params, spec.seeds, spec.seed, spec.num_evals, spec.eval_episodes, log)
+        buf = io.BytesIO()
+        np.savez(buf, **result_arrays(result))
+        runs.atomic_write_bytes(path, buf.getvalue())
+        results.append(result)
+        trained += 1
+    return _write_outputs(out, plan, results, threshold, command, trained)
+
+
+def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int) -> SweepResult:
+    spec = plan.spec
+    summaries = report.summarize(list(plan.groups), results, threshold)
+    chosen = report.best(summaries)
+    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default)
+    runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
+                           f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
+    report.write_tables(out, list(plan.groups), results, summaries, spec)
+    by_point = {p.index: (r.env_steps, curves) for g, r in zip(plan.groups, results) for p, curves in zip(g.points, r.returns)}
+    figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],
+                           [by_point[s.point.index][1] for s in summaries]),
+            figures.sensitivity(out, spec, summaries)]
+    heat = figures.heatmap(out, spec, summaries)
+    figs += [heat] if heat else []
+    report.write_report(out, spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command)
+    return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained)
+
+
+def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
+    """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched)."""
+    path = out / "sweep.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("digest") != spec.digest() and not rerun:
+            raise ConfigError(f"{out} holds a different sweep (its sweep.json differs from this command): "
+                              f"use another --out, or --rerun to replace its results")
+        if saved.get("digest") == spec.digest() and not rerun:
+            return
+    out.mkdir(parents=True, exist_ok=True)
+    if rerun:
+        for old in (out / "groups").glob("group_*.npz"):
+            old.unlink()
+    runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
+                                      groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),
+                                                   configs=[p.index for p in g.points]) for g in plan.groups],
+                                      versions=runs.versions(), created=time.strftime("%Y-%m-%d %H:%M:%S")))
+
+
+def _default_threshold(env_id: str) -> float | None:
+    try:
+        from rl_zoo.benchmark import threshold
+    except ImportError:
+        return None
+    return threshold(env_id)

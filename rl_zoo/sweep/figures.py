@@ -1,0 +1,106 @@
+"""A sweep's figures: learning curves per config, final return against each swept field (sensitivity),
+and a heat map for two grid fields. Intervals are 95% bootstrap intervals (`rl_zoo.stats`)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from rl_zoo import stats
+from rl_zoo.sweep.report import ConfigSummary, log_scale, values_of
+from rl_zoo.sweep.spec import SweepSpec, _fmt
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    import io
+
+    from rl_zoo.runs import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+    _pyplot().close(fig)
+    return path
+
+
+def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps: list[np.ndarray], returns: list[np.ndarray]) -> Path:
+    """Mean greedy return against env steps per config, with a 95% bootstrap band over seeds."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    cmap = plt.get_cmap("viridis")
+    order = np.argsort([-s.iqm for s in summaries])
+    for rank, i in enumerate(order):
+        s, steps, curve = summaries[i], env_steps[i], returns[i]
+        mean, low, high = stats.mean_ci_over_seeds(curve)
+        color = cmap(rank / max(len(order) - 1, 1))
+        ax.plot(steps, mean, color=color, lw=1.4, label=s.point.label())
+        ax.fill_between(steps, low, high, color=color, alpha=0.12)
+    ax.set_xlabel("env steps per seed")
+    ax.set_ylabel("greedy return")
+    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {spec.seeds} seeds (best IQM first)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _save(fig, out / "curves.png")
+
+
+def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path:
+    """Per swept field, the IQM of final returns of each config with its 95% interval against the
+    field's value; configs equal in the other swept fields are joined by a line."""
+    plt = _pyplot()
+    fields = spec.fields
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], fields):
+        others = [f for f in fields if f != name]
+        lines: dict[tuple, list[ConfigSummary]] = {}
+        for s in summaries:
+            lines.setdefault(tuple(dict(s.point.values)[f] for f in others), []).append(s)
+        joined = all(len(v) > 1 for v in lines.values()) and len(lines) <= 10
+        for key, members in lines.items():
+            members = sorted(members, key=lambda s: dict(s.point.values)[name])
+            x = values_of(members, name)
+            y = np.array([s.iqm for s in members])
+            err = np.array([[s.iqm - s.ci_low for s in members], [s.ci_high - s.iqm for s in members]])
+            label = ", ".join(f"{f}={_fmt(v)}" for f, v in zip(others, key)) if joined and others else None
+            ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, lw=1.2 if joined else 0, elinewidth=1, label=label)
+        if log_scale(values_of(summaries, name)):
+            ax.set_xscale("log")
+        ax.set_xlabel(name)
+        ax.set_ylabel("final return, IQM over seeds [95% CI]")
+        if joined and others:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({spec.seeds} seeds per config)")
+    return _save(fig, out / "sensitivity.png")
+
+
+def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path | None:
+    """IQM of final returns over the first two grid fields (pooled over any other swept field)."""
+    if len(spec.grid) < 2:
+        return None
+    plt = _pyplot()
+    (fx, xs), (fy, ys) = [(g.name, list(g.values)) for g in spec.grid[:2]]
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for (i, y), (j, x) in itertools.product(enumerate(ys), enumerate(xs)):
+        finals = [s.final for s in summaries if dict(s.point.values)[fx] == x and dict(s.point.values)[fy] == y]
+        if finals:
+            grid[i, j] = stats.iqm(np.concatenate(finals))
+    fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 0.8 * len(ys) + 2))
+    im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+    for i, j in itertools.product(range(len(ys)), range(len(xs))):
+        ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", color="w" if grid[i, j] < np.nanmean(grid) else "k", fontsize=9)
+    ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
+    ax.set_xlabel(fx)
+    ax.set_ylabel(fy)
+    fig.colorbar(im, ax=ax, label="final return, IQM over seeds")
+    ax.set_title(f"{spec.algo} on {spec.env_id}")
+    return _save(fig, out / "heatmap.png")

@@ -1,0 +1,190 @@
+"""A finished sweep's tables, figures, best config and report.md.
+
+Per run (config x seed): the final greedy return (the last evaluation), the area under the learning
+curve (the mean return over training: trapezoid area over env steps divided by the env steps) and
+the env steps to the threshold (the first evaluation at or above it). Per config: the interquartile
+mean (IQM) of the final returns over seeds with a 95% bootstrap interval (`rl_zoo.stats`). The best
+config is the one with the highest IQM of final returns over seeds (ties: the higher mean AUC), not
+one lucky seed; it is written as a YAML block that ``rl_zoo/hyperparams/<algo>.yaml`` accepts.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rl_zoo import runs, stats
+from rl_zoo.sweep.runner import GroupResult
+from rl_zoo.sweep.spec import Group, Point, SweepSpec, _fmt
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    point: Point
+    group: int
+    final: np.ndarray  # [seeds] final returns
+    auc: np.ndarray  # [seeds]
+    steps_to_threshold: np.ndarray  # [seeds] float, NaN where never reached
+    iqm: float
+    ci_low: float
+    ci_high: float
+
+
+def area_under_curve(env_steps: np.ndarray, returns: np.ndarray) -> np.ndarray:
+    """Mean return over training: the trapezoid area of ``returns [..., E]`` over ``env_steps [E]`` / the last env step."""
+    widths = np.diff(env_steps.astype(float))
+    return ((returns[..., 1:] + returns[..., :-1]) / 2 * widths).sum(axis=-1) / max(float(env_steps[-1]), 1.0)
+
+
+def steps_to_threshold(env_steps: np.ndarray, returns: np.ndarray, threshold: float | None) -> np.ndarray:
+    """First env step count at which ``returns [..., E]`` reaches ``threshold``; NaN where never (or no threshold)."""
+    if threshold is None:
+        return np.full(returns.shape[:-1], np.nan)
+    reached = returns >= threshold
+    first = np.argmax(reached, axis=-1)
+    return np.where(reached.any(axis=-1), env_steps[first].astype(float), np.nan)
+
+
+def summarize(groups: list[Group], results: list[GroupResult], threshold: float | None) -> list[ConfigSummary]:
+    out = []
+    for group, result in zip(groups, results):
+        for p, curves in zip(group.points, result.returns):  # curves [seeds, E]
+            final = curves[:, -1]
+            point, low, high = stats.stratified_bootstrap_ci(final.reshape(-1, 1), statistic=stats.iqm)
+            out.append(ConfigSummary(p, group.index, final, area_under_curve(result.env_steps, curves),
+                                     steps_to_threshold(result.env_steps, curves, threshold), point, low, high))
+    return sorted(out, key=lambda s: s.point.index)
+
+
+def best(summaries: list[ConfigSummary]) -> ConfigSummary:
+    """Highest IQM of final returns over seeds; ties broken by the higher mean AUC."""
+    return max(summaries, key=lambda s: (s.iqm, float(np.mean(s.auc))))
+
+
+def best_yaml(spec: SweepSpec, config, default) -> str:
+    """``ENV_ID:`` then every field of ``config`` that differs from ``default`` (the algorithm's
+    defaults with its name's presets): the block ``rl_zoo/hyperparams/<algo>.yaml`` takes."""
+    import yaml
+
+    changed = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+               if getattr(config, f.name) != getattr(default, f.name)}
+    changed = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
+    return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def run_rows(summaries: list[ConfigSummary], spec: SweepSpec) -> list[dict]:
+    rows = []
+    for s in summaries:
+        for j in range(len(s.final)):
+            rows.append(dict(config=s.point.index, **dict(s.point.values), group=s.group, seed=spec.seed + j,
+                             final_return=float(s.final[j]), auc=round(float(s.auc[j]), 4),
+                             steps_to_threshold="" if math.isnan(s.steps_to_threshold[j]) else int(s.steps_to_threshold[j])))
+    return rows
+
+
+def config_rows(summaries: list[ConfigSummary]) -> list[dict]:
+    return [dict(config=s.point.index, **dict(s.point.values), group=s.group, iqm_final=round(s.iqm, 3),
+                 ci_low=round(s.ci_low, 3), ci_high=round(s.ci_high, 3), mean_final=round(float(s.final.mean()), 3),
+                 mean_auc=round(float(s.auc.mean()), 3), reached=f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)}")
+            for s in summaries]
+
+
+def curve_rows(groups: list[Group], results: list[GroupResult], spec: SweepSpec) -> list[dict]:
+    rows = []
+    for group, result in zip(groups, results):
+        for p, curves in zip(group.points, result.returns):
+            for j, curve in enumerate(curves):
+                rows += [dict(config=p.index, seed=spec.seed + j, env_steps=int(e), **{"return": float(r)})
+                         for e, r in zip(result.env_steps, curve)]
+    return rows
+
+
+def write_tables(out: Path, groups, results, summaries, spec) -> None:
+    runs.atomic_write_text(out / "runs.csv", _csv(run_rows(summaries, spec)))
+    runs.atomic_write_text(out / "configs.csv", _csv(config_rows(summaries)))
+    runs.atomic_write_text(out / "curves.csv", _csv(curve_rows(groups, results, spec)))
+
+
+def write_report(out: Path, spec: SweepSpec, groups, results, summaries, threshold, yaml_block: str, figures: list[Path],
+                 command: str | None) -> Path:
+    chosen = best(summaries)
+    fields = spec.fields
+    head = "| config | " + " | ".join(fields) + " | IQM final [95% CI] | mean final | mean AUC | reached threshold |"
+    lines = [head, "|" + "---|" * (len(fields) + 5)]
+    for s in sorted(summaries, key=lambda s: -s.iqm):
+        mark = " **best**" if s is chosen else ""
+        lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
+                     + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
+                     f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)} |")
+    group_lines = [f"- group {g.index}: {len(g.points)} config(s)"
+                   + (f", static {', '.join(f'{k}={_fmt(v)}' for k, v in g.static)}" if g.static else "")
+                   + f"; traced: {', '.join(g.traced) or 'none'}; compiled in {r.compile_s:.1f} s, trained and evaluated in {r.train_s:.1f} s"
+                   for g, r in zip(groups, results)]
+    sampled = (f"{spec.samples} random configs (sample seed {spec.sample_seed}): "
+               + ", ".join(f"{r.name} in [{r.low:g}, {r.high:g}]{' log-uniform' if r.log else ''}" for r in spec.ranges)) if spec.ranges else ""
+    grid = "grid: " + "; ".join(f"{g.name} = {', '.join(_fmt(v) for v in g.values)}" for g in spec.grid) if spec.grid else ""
+    text = f"""# Sweep: {spec.algo} on {spec.env_id}
+
+{f'Command: `{command}`' if command else ''}
+
+{len(summaries)} configs x {spec.seeds} seeds (seeds {spec.seed}-{spec.seed + spec.seeds - 1}, the same seeds for every config);
+{grid}{'; ' if grid and sampled else ''}{sampled}. Env steps per run: {int(results[0].env_steps[-1]):,}; greedy evaluation of
+{spec.eval_episodes} episodes at {len(results[0].env_steps)} points. Threshold for "reached": {threshold if threshold is not None else 'none'}.
+
+Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays):
+
+{chr(10).join(group_lines)}
+
+## Configs, best first
+
+Final return: the last greedy evaluation. IQM: interquartile mean over the seeds, with a 95% bootstrap
+interval. AUC: mean return over training (area under the learning curve / env steps).
+
+{chr(10).join(lines)}
+
+## Best config
+
+Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC).
+Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
+These seeds chose it: report its return on other seeds (e.g. `rl-zoo train --seed 1000 --seeds 10 --set ...`).
+The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml`; it lists every field that differs
+from the defaults:
+
+```yaml
+{yaml_block.rstrip()}
+```
+
+## Figures
+
+{chr(10).join(f'![{p.stem}]({p.name})' for p in figures)}
+
+Files: `runs.csv` (config, swept fields, seed, final return, AUC, env steps to threshold), `configs.csv`
+(per config), `curves.csv` (every evaluation), `groups/` (raw results per compiled group), `sweep.json`.
+"""
+    path = out / "report.md"
+    runs.atomic_write_text(path, text)
+    return path
+
+
+def values_of(summaries: list[ConfigSummary], name: str) -> list[Any]:
+    return [dict(s.point.values)[name] for s in summaries]
+
+
+def log_scale(values: list[Any]) -> bool:
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return len(nums) == len(values) and min(nums) > 0 and max(nums) / min(nums) >= 10

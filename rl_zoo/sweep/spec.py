@@ -1,0 +1,216 @@
+"""What a sweep runs: the swept fields and their values, the configs they make, and the compiled
+groups those configs fall into. Everything here is checked before anything compiles.
+
+The split of a Config's fields into numeric (traced) and static ones is the rule of
+`rl_zoo.config` (`numeric_fields`): configs that differ only in numeric fields share one compiled
+program, those values entering it as arrays; each distinct combination of swept static values is
+its own group (its own program), which the sweep does only when asked (``static_groups``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rl_zoo.config import ConfigError, is_numeric, numeric_fields, parse_value
+
+
+@dataclass(frozen=True)
+class GridField:
+    """``--grid name=v1,v2,...``: every value is crossed with every value of the other grid fields."""
+
+    name: str
+    values: tuple
+
+
+@dataclass(frozen=True)
+class RangeField:
+    """``--range name=low:high[:log]``: ``--sample N`` draws N values, uniform (or log-uniform) in [low, high]."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep as the command line gives it (what ``sweep.json`` stores, and what a re-run compares)."""
+
+    algo: str
+    env_id: str
+    grid: tuple[GridField, ...] = ()
+    ranges: tuple[RangeField, ...] = ()
+    samples: int = 0
+    sample_seed: int = 0
+    seeds: int = 8
+    seed: int = 0
+    total_steps: int | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+    num_evals: int = 10
+    eval_episodes: int = 10
+    static_groups: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.grid) + tuple(r.name for r in self.ranges)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """A short hash of everything that decides the results (a re-run with the same digest does no work)."""
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One config of the sweep: its index, the swept fields' values, the resolved, validated Config."""
+
+    index: int
+    values: tuple[tuple[str, Any], ...]  # (field, value) for each swept field, in spec order
+    config: Any
+
+    def label(self) -> str:
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in self.values)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Configs that share one compiled program: equal in every static field."""
+
+    index: int
+    static: tuple[tuple[str, Any], ...]  # the swept static fields' values of this group (empty: none swept)
+    traced: tuple[str, ...]  # the swept numeric fields, which enter the program as arrays [configs * seeds]
+    points: tuple[Point, ...]
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def parse_grid(text: str, config) -> GridField:
+    """``"learning_rate=1e-4,3e-4"`` -> ``GridField``, each value parsed by the field's type."""
+    name, values = _split(text, "--grid", "NAME=V1,V2,...")
+    field = _field(config, name, "--grid")
+    parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
+    if not parsed:
+        raise ConfigError(f"--grid {text!r}: no values after '='; give NAME=V1,V2,...")
+    if len(set(parsed)) != len(parsed):
+        raise ConfigError(f"--grid {text!r}: a value is repeated")
+    return GridField(name, parsed)
+
+
+def parse_range(text: str, config) -> RangeField:
+    """``"learning_rate=1e-4:3e-3:log"`` -> ``RangeField`` (a numeric or integer field)."""
+    name, rest = _split(text, "--range", "NAME=LOW:HIGH[:log]")
+    field = _field(config, name, "--range")
+    kind = field.type if isinstance(field.type, str) else field.type.__name__
+    if kind not in ("float", "int"):
+        raise ConfigError(f"--range {name}: the field is {kind}; only number fields take a range (use --grid for its values)")
+    parts = rest.split(":")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] not in ("log", "lin")):
+        raise ConfigError(f"--range {text!r}: expected NAME=LOW:HIGH or NAME=LOW:HIGH:log")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ConfigError(f"--range {text!r}: LOW and HIGH must be numbers") from None
+    log = len(parts) == 3 and parts[2] == "log"
+    if not low < high:
+        raise ConfigError(f"--range {text!r}: LOW must be below HIGH")
+    if log and low <= 0:
+        raise ConfigError(f"--range {text!r}: a log scale needs LOW > 0")
+    return RangeField(name, low, high, log)
+
+
+def _split(text: str, flag: str, form: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ConfigError(f"{flag} {text!r}: expected {form}")
+    name, rest = text.split("=", 1)
+    return name.strip(), rest.strip()
+
+
+def _field(config, name: str, flag: str) -> dataclasses.Field:
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    if name not in fields:
+        import difflib
+
+        close = difflib.get_close_matches(name, fields, 1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{flag}: unknown config field {name!r}{hint} for {type(config).__module__.split('.')[-1]}; "
+                          f"numeric (traced) fields: {', '.join(numeric_fields(config))}; all fields: {', '.join(sorted(fields))}")
+    return fields[name]
+
+
+def sample_values(ranges: tuple[RangeField, ...], samples: int, seed: int, config) -> list[tuple]:
+    """``samples`` random points, one value per range field (log-uniform where asked; ints rounded)."""
+    rng = np.random.default_rng(seed)
+    points = []
+    for _ in range(samples):
+        row = []
+        for r in ranges:
+            u = rng.uniform(math.log(r.low), math.log(r.high)) if r.log else rng.uniform(r.low, r.high)
+            v = math.exp(u) if r.log else u
+            kind = _field(config, r.name, "--range").type
+            row.append(int(round(v)) if (kind if isinstance(kind, str) else kind.__name__) == "int" else float(f"{v:.4g}"))
+        points.append(tuple(row))
+    return points
+
+
+def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
+    """Every config of the sweep: the grid crossed with the sampled points, each validated concretely
+    by ``validate_one(values) -> Config`` (which raises naming the field and the rule)."""
+    if spec.ranges and spec.samples < 1:
+        raise ConfigError("--range needs --sample N (how many random configs to draw)")
+    if spec.samples and not spec.ranges:
+        raise ConfigError("--sample N needs at least one --range NAME=LOW:HIGH[:log]")
+    if not spec.grid and not spec.ranges:
+        raise ConfigError("nothing to sweep: give --grid NAME=V1,V2,... and/or --sample N with --range NAME=LOW:HIGH[:log]")
+    names = spec.fields
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a field is swept twice: {', '.join(names)}")
+    grid = list(itertools.product(*(g.values for g in spec.grid)))
+    sampled = sample_values(spec.ranges, spec.samples, spec.sample_seed, base) if spec.ranges else [()]
+    points = []
+    for g, s in itertools.product(grid, sampled):
+        values = tuple(zip(names, g + s))
+        try:
+            config = validate_one(dict(values))
+        except ConfigError as e:
+            raise ConfigError(f"sweep config {', '.join(f'{k}={_fmt(v)}' for k, v in values)}: {e}") from None
+        points.append(Point(len(points), values, config))
+    return points
+
+
+def check_static(spec: SweepSpec, base) -> None:
+    """Swept static fields are refused, with the reason, unless ``spec.static_groups``."""
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    static = [n for n in spec.fields if not is_numeric(fields[n])]
+    if static and not spec.static_groups:
+        kinds = ", ".join(f"{n} ({fields[n].type})" for n in static)
+        raise ConfigError(
+            f"{kinds}: static field(s), which set array shapes, loop lengths or branches, so their values cannot "
+            f"share one compiled program. Pass --static-groups to compile one program per combination of their values "
+            f"(run one after another), or sweep only numeric fields: {', '.join(numeric_fields(base))}"
+        )
+
+
+def group_points(points: list[Point], spec: SweepSpec, base) -> list[Group]:
+    """Split the configs into compiled groups by their swept static fields (`check_static` first)."""
+    check_static(spec, base)
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    static = [n for n in spec.fields if not is_numeric(fields[n])]
+    traced = tuple(n for n in spec.fields if is_numeric(fields[n]))
+    groups: dict[tuple, list[Point]] = {}
+    for p in points:
+        key = tuple((n, v) for n, v in p.values if n in static)
+        groups.setdefault(key, []).append(p)
+    return [Group(i, key, traced, tuple(ps)) for i, (key, ps) in enumerate(groups.items())]
+
