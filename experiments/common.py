@@ -94,7 +94,7 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 
 def machine() -> str:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()  # not on every OS
     return (f"{platform.machine()}, {os.cpu_count()} CPU cores, load average at start "
             f"{', '.join(f'{x:.1f}' for x in load)}")
 
