@@ -18,7 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_zoo.plots import save_figure, shrink_png  # noqa: F401 (shrink_png: used by the experiments)
 from rl_zoo.runs import atomic_write_text
+from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
+from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
+from rl_zoo.stats import t_band  # noqa: F401
 
 DPI = 110
 
@@ -33,52 +37,10 @@ def pyplot():
 
 
 def save(fig, path: Path) -> Path:
-    """Save a figure tightly at ``DPI`` and close it."""
-    plt = pyplot()
-    path = Path(path)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    shrink_png(path)
+    """Save a figure tightly at ``DPI``, palette-compressed, and close it (``rl_zoo.plots.save_figure``)."""
+    path = save_figure(fig, path, dpi=DPI, shrink=True)
     print(f"wrote {path}")
     return path
-
-
-def shrink_png(path: Path) -> None:
-    """Re-encode a PNG with a 256-colour palette (no dithering): 2-3x smaller, visually the same."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    q.save(path, optimize=True)
-
-
-def t_band(x: np.ndarray, axis: int = 0, confidence: float = 0.95):
-    """Mean and Student-t confidence interval of the mean along ``axis`` (NaNs ignored)."""
-    from scipy import stats
-
-    x = np.asarray(x, float)
-    n = np.sum(np.isfinite(x), axis=axis)
-    m = np.nanmean(x, axis=axis)
-    se = np.nanstd(x, axis=axis, ddof=1) / np.sqrt(np.maximum(n, 1))
-    h = se * stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-    return m, m - h, m + h
-
-
-def boot_band(x: np.ndarray, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0):
-    """Mean over the first axis (seeds) and a pointwise percentile-bootstrap band (``rl_zoo.stats``)."""
-    from rl_zoo import stats
-
-    x = np.asarray(x, float)
-    return stats.mean_ci_over_seeds(x.reshape(x.shape[0], -1), confidence, n_resamples, seed)
-
-
-def boot_ci(x, statistic=np.mean, confidence: float = 0.95, seed: int = 0):
-    """Point estimate and percentile-bootstrap CI of ``statistic`` of a 1-D sample."""
-    from rl_zoo import stats
-
-    x = np.asarray(x, float).ravel()
-    lo, hi = stats.bootstrap_ci(x, lambda s, axis=None: statistic(s, axis=axis), confidence, 2000, seed)
-    return float(statistic(x)), lo, hi
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:

@@ -163,3 +163,28 @@ def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
     return m, low, high
+
+
+def t_band(x, axis: int = 0, confidence: float = 0.95):
+    """Mean and Student-t confidence interval of the mean along ``axis`` (NaNs ignored):
+    ``(mean, low, high)``."""
+    x = np.asarray(x, float)
+    n = np.sum(np.isfinite(x), axis=axis)
+    m = np.nanmean(x, axis=axis)
+    se = np.nanstd(x, axis=axis, ddof=1) / np.sqrt(np.maximum(n, 1))
+    h = se * _stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+    return m, m - h, m + h
+
+
+def mean_band_over_seeds(x, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0):
+    """Mean over the first axis (seeds) of an array of any shape and a pointwise percentile-bootstrap
+    band: ``mean_ci_over_seeds`` on ``x`` flattened to ``[seeds, -1]``."""
+    x = np.asarray(x, float)
+    return mean_ci_over_seeds(x.reshape(x.shape[0], -1), confidence, n_resamples, seed)
+
+
+def point_ci(x, statistic=np.mean, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """``statistic`` of a 1-D sample and its percentile-bootstrap CI: ``(estimate, low, high)``."""
+    x = np.asarray(x, float).ravel()
+    lo, hi = bootstrap_ci(x, lambda s, axis=None: statistic(s, axis=axis), confidence, 2000, seed)
+    return float(statistic(x)), lo, hi
