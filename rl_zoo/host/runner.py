@@ -114,7 +114,7 @@ class BatchedHostRunner:
             ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
                     f"done; the gymnasium envs restart with fresh episodes")
         ctx.log(f"compiled {spec.algo} on {spec.env_id} in {plan.compile_s:.1f}s: {len(seeds)} seed(s) in one program, "
-                f"a {env.vector} vector env of {len(seeds)} x {env.training_envs.num_envs} gymnasium envs")
+                f"{len(seeds)} x {env.training_envs.num_envs} gymnasium envs in one {env.vector.capitalize()}VectorEnv")
         t_start = time.perf_counter() - wall_offset
 
         def evaluate(states, index: int) -> np.ndarray:
