@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; write it elsewhere with --out)")
     ap.add_argument("--sweep-updates", type=int, default=100, help="PPO updates per run of the beta sweep")
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated)")
     ap.add_argument("--replot", action="store_true")

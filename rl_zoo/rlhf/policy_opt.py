@@ -36,10 +36,10 @@ from envs.language import TokenEnv, TokenEnvParams
 from rl_zoo.algos.ppo import adapt_kl_beta
 from rl_zoo.config import check
 from rl_zoo.core import losses
-from rl_zoo.core.buffers import shuffled_minibatches
 from rl_zoo.core.distributions import Categorical
 from rl_zoo.core.kl_control import KLControllerState, kl_controller_init, kl_controller_update, kl_penalized_rewards
 from rl_zoo.core.returns import gae
+from rl_zoo.core.sgd import minibatch_epochs
 from rl_zoo.core.transformer import CausalTransformer
 from rl_zoo.rlhf.generate import Responses, generate, response_log_probs, response_logits, response_mask, response_tokens
 from rl_zoo.rlhf.reward_model import pairwise_accuracy
@@ -279,19 +279,9 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     advantages, targets = token_advantages(config, rewards, values, mask)
     batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, values, advantages, targets)
 
-    optimizer = make_optimizer(config)
-    grad_fn = jax.grad(partial(loss_fn, models=models, config=config), has_aux=True)
-
-    def minibatch_step(carry, mb):
-        params, opt_state = carry
-        grads, info = grad_fn(params, mb, state.ppo_kl_beta)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), info
-
-    def epoch(carry, k):
-        return jax.lax.scan(minibatch_step, carry, shuffled_minibatches(k, batch, config.num_minibatches))
-
-    (params, opt_state), infos = jax.lax.scan(epoch, (state.params, state.opt_state), jax.random.split(k_epochs, config.update_epochs))
+    grad_fn = jax.grad(partial(loss_fn, ppo_kl_beta=state.ppo_kl_beta, models=models, config=config), has_aux=True)
+    params, opt_state, infos = minibatch_epochs(grad_fn, make_optimizer(config), state.params, state.opt_state, batch,
+                                                k_epochs, config.update_epochs, config.num_minibatches)
     pg, v_loss, entropy, clip_frac = jax.tree.map(jnp.mean, infos)
 
     ppo_kl_beta = state.ppo_kl_beta

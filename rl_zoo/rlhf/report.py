@@ -117,7 +117,7 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
                            % (seeds[0], samples_markdown(config, result)))
     stages_figure(result, out / "stages.png", config.rl.batch_size)
     for name, params in [("pretrain", result.pretrain.params), ("sft", result.sft.params), ("rm", result.rm.params),
-                         ("policy", result.rl_state.params["policy"])]:
+                         *result.rl_state.params.items()]:  # "policy" (and "value" with a critic)
         runs.atomic_write_bytes(out / "checkpoints" / f"{name}.msgpack", serialization.to_bytes(params))
     return summary
 
