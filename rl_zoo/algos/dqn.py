@@ -136,10 +136,10 @@ class Config:
         check(self.learning_starts < self.total_timesteps, "learning_starts", self.learning_starts,
               f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
-        check(0 < self.gamma <= 1, "gamma", self.gamma, "must be in (0, 1]")
-        check(0 < self.tau <= 1, "tau", self.tau, "must be in (0, 1]")
+        check((0 < self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in (0, 1]")
+        check((0 < self.tau) & (self.tau <= 1), "tau", self.tau, "must be in (0, 1]")
         for name in ("epsilon_start", "epsilon_end", "exploration_fraction"):
-            check(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be in [0, 1]")
+            check((0 <= getattr(self, name)) & (getattr(self, name) <= 1), name, getattr(self, name), "must be in [0, 1]")
         check(self.max_grad_norm > 0, "max_grad_norm", self.max_grad_norm, "must be > 0")
         check(self.activation in ("tanh", "relu", "elu", "gelu"), "activation", self.activation, "must be tanh, relu, elu or gelu")
 

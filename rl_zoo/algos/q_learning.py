@@ -106,22 +106,22 @@ class Config:
         check(self.eval_episodes >= 0, "eval_episodes", self.eval_episodes, "must be >= 0 (0 turns evaluation off)")
         check(self.total_timesteps >= self.num_envs * self.num_evals, "total_timesteps", self.total_timesteps,
               f"must be at least num_envs * num_evals = {self.num_envs * self.num_evals} (one update per evaluation)")
-        check(0 <= self.gamma <= 1, "gamma", self.gamma, "must be in [0, 1]")
-        check(0 < self.learning_rate <= 1, "learning_rate", self.learning_rate, "must be in (0, 1]")
+        check((0 <= self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in [0, 1]")
+        check((0 < self.learning_rate) & (self.learning_rate <= 1), "learning_rate", self.learning_rate, "must be in (0, 1]")
         check(self.learning_rate_schedule in ("constant", "linear", "visits"), "learning_rate_schedule",
               self.learning_rate_schedule, 'must be "constant", "linear" or "visits"')
-        check(0 <= self.learning_rate_end <= self.learning_rate, "learning_rate_end", self.learning_rate_end,
+        check((0 <= self.learning_rate_end) & (self.learning_rate_end <= self.learning_rate), "learning_rate_end", self.learning_rate_end,
               f"must be in [0, learning_rate = {self.learning_rate}]")
-        check(0 < self.learning_rate_power <= 1, "learning_rate_power", self.learning_rate_power,
+        check((0 < self.learning_rate_power) & (self.learning_rate_power <= 1), "learning_rate_power", self.learning_rate_power,
               "must be in (0, 1] (in (0.5, 1] for convergence)")
         check(self.epsilon_schedule in ("linear", "exponential", "constant"), "epsilon_schedule",
               self.epsilon_schedule, 'must be "linear", "exponential" or "constant"')
-        check(0 <= self.epsilon_start <= 1, "epsilon_start", self.epsilon_start, "must be in [0, 1]")
-        check(0 <= self.epsilon_end <= 1, "epsilon_end", self.epsilon_end, "must be in [0, 1]")
+        check((0 <= self.epsilon_start) & (self.epsilon_start <= 1), "epsilon_start", self.epsilon_start, "must be in [0, 1]")
+        check((0 <= self.epsilon_end) & (self.epsilon_end <= 1), "epsilon_end", self.epsilon_end, "must be in [0, 1]")
         if self.epsilon_schedule == "exponential":
-            check(self.epsilon_end > 0 and self.epsilon_start > 0, "epsilon_end", self.epsilon_end,
+            check((self.epsilon_end > 0) & (self.epsilon_start > 0), "epsilon_end", self.epsilon_end,
                   'epsilon_start and epsilon_end must be > 0 for the "exponential" schedule')
-        check(0 < self.exploration_fraction <= 1, "exploration_fraction", self.exploration_fraction, "must be in (0, 1]")
+        check((0 < self.exploration_fraction) & (self.exploration_fraction <= 1), "exploration_fraction", self.exploration_fraction, "must be in (0, 1]")
 
 
 @struct.dataclass
@@ -189,7 +189,7 @@ def epsilon_at(env_steps: jax.Array, config: Config) -> jax.Array:
     """Exploration rate after ``env_steps`` env steps (``Config.epsilon_schedule``)."""
     if config.epsilon_schedule == "constant":
         return jnp.float32(config.epsilon_start)
-    horizon = max(1.0, config.exploration_fraction * config.total_timesteps)
+    horizon = jnp.maximum(1.0, config.exploration_fraction * config.total_timesteps)  # exploration_fraction may be traced
     frac = jnp.clip(env_steps / horizon, 0.0, 1.0)
     if config.epsilon_schedule == "linear":
         return config.epsilon_start + frac * (config.epsilon_end - config.epsilon_start)
