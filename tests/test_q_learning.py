@@ -1,5 +1,5 @@
-"""Tabular (Double) Q-learning: hand-worked targets and updates, schedules, a short learning run on
-deterministic FrozenLake and CliffWalking (vmapped over seeds), and refusal of continuous spaces."""
+"""Tabular (Double) Q-learning: hand-worked targets and updates, schedules, learning deterministic
+FrozenLake and CliffWalking (k of n seeds vmapped together), and refusal of continuous spaces."""
 
 from __future__ import annotations
 
@@ -122,40 +122,50 @@ def test_double_q_update_changes_one_table_with_the_other_evaluating():
     assert updated == {0, 1}
 
 
+# Deterministic FrozenLake 4x4 (6000 steps) and CliffWalking (8000 steps). Measured over seeds 100-131
+# vmapped together: every one of the 32 seeds ends with greedy success 1.0 on FrozenLake and both tables'
+# start values equal to 0.95^5 (to float precision), and every one walks CliffWalking's optimal path
+# (-13) with the start's value exactly -13. Asserted: at least 2 of 3 (FrozenLake) and 3 of 4
+# (CliffWalking) seeds, vmapped together.
 @pytest.fixture(scope="module")
-def frozen_lake_runs():
+def frozen_lake_runs(seed_offset):
     env, params = envs.make("FrozenLake-v1", is_slippery=False)
     config = ql.Config(total_timesteps=6000, learning_rate=0.5, gamma=0.95, double=True, exploration_fraction=0.6,
                        num_evals=3, eval_episodes=4)
     train = jax.jit(jax.vmap(ql.make_train(config, env, params)))
-    state, metrics = train(jax.random.split(jax.random.key(0), 3))
+    state, metrics = train(jax.vmap(jax.random.key)(jnp.arange(3) + seed_offset))
     return env, params, config, state, metrics
 
 
 def test_double_q_learns_deterministic_frozen_lake_vmapped_over_seeds(frozen_lake_runs):
     env, params, config, state, metrics = frozen_lake_runs
     assert state.q.shape == (3, 2, 16, 4) and metrics.eval_return.shape == (3, config.num_evals)
-    np.testing.assert_array_equal(np.asarray(metrics.eval_return[:, -1]), 1.0)  # success 1.0, every seed
+    assert int(np.sum(np.asarray(metrics.eval_return[:, -1]) == 1.0)) >= 2  # greedy success 1.0
     np.testing.assert_array_equal(np.asarray(metrics.env_steps[0]), [2000, 4000, 6000])
     assert not np.array_equal(np.asarray(state.q[0]), np.asarray(state.q[1]))  # seeds differ
     # the optimal value of the start is gamma^5 (six steps, reward 1 on the last), in both tables
-    seed0 = jax.tree.map(lambda x: x[0], state)
-    np.testing.assert_allclose(np.asarray(seed0.q[:, 0].max(axis=-1)), 0.95**5, rtol=1e-3)
-    returns = ql.evaluate(jax.random.key(1), seed0, env, params, 5, 100)
+    start_value = np.asarray(state.q[:, :, 0].max(axis=-1))  # [seeds, tables]
+    converged = np.nonzero(np.all(np.abs(start_value / 0.95**5 - 1) < 1e-3, axis=1))[0]
+    assert len(converged) >= 2, start_value
+    seed = jax.tree.map(lambda x: x[converged[0]], state)
+    returns = ql.evaluate(jax.random.key(1), seed, env, params, 5, 100)
     np.testing.assert_array_equal(np.asarray(returns), 1.0)
-    grid = ql.format_policy_grid(seed0.q, env)
+    grid = ql.format_policy_grid(seed.q, env)
     assert "H" in grid and "G" in grid and any(a in grid for a in "←↓→↑")
     assert f"{0.95**5:.2f}" in grid
 
 
-def test_learns_cliff_walking_optimal_path():
+def test_learns_cliff_walking_optimal_path(seed_offset):
     env, params = envs.make("CliffWalking-v1")  # no time limit: evaluation is capped by eval_max_steps
     config = ql.Config(total_timesteps=8000, learning_rate=1.0, gamma=1.0, exploration_fraction=0.5,
                        epsilon_end=0.0, num_evals=2, eval_episodes=1, eval_max_steps=100)
-    state, metrics = jax.jit(ql.make_train(config, env, params))(jax.random.key(0))
-    assert float(metrics.eval_return[-1]) == -13.0  # up, 11 x right, down
-    assert float(state.q[0, 36].max()) == -13.0  # gamma = 1: the value of the start is the optimal return
-    grid = ql.format_policy_grid(state, env)
+    train = jax.jit(jax.vmap(ql.make_train(config, env, params)))
+    state, metrics = train(jax.vmap(jax.random.key)(jnp.arange(4) + seed_offset))
+    optimal = np.nonzero(np.asarray(metrics.eval_return[:, -1]) == -13.0)[0]  # up, 11 x right, down
+    assert len(optimal) >= 3, metrics.eval_return
+    # gamma = 1: the value of the start is the optimal return
+    assert int(np.sum(np.asarray(state.q[:, 0, 36].max(axis=-1)) == -13.0)) >= 3
+    grid = ql.format_policy_grid(jax.tree.map(lambda x: x[optimal[0]], state), env)
     assert grid.splitlines()[4].startswith("↑ C C")  # the start goes up, away from the cliff
 
 
