@@ -225,7 +225,7 @@ def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
     import envs
     from envs import EpisodeStatistics, vectorize
     from rl_zoo.algos import ppo, trpo
-    from rl_zoo.algos.vpg import make_value_optimizer, prepare_batch
+    from rl_zoo.core.on_policy import ActingParams, make_networks, make_value_optimizer, prepare_batch, sample_action
     from rl_zoo.core.losses import normalize_advantages
     from rl_zoo.core.rollout import rollout
 
@@ -249,15 +249,15 @@ def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
         trained, metrics = jax.block_until_ready(many(state))  # warm-up, and a trained state to time learn from
 
         # learn alone on one fixed trajectory (the rollout's share is the difference)
-        networks = ppo.make_networks(config, env.action_space(params))
+        networks = make_networks(config, env.action_space(params))
         if is_trpo:
             learn = partial(trpo.learn, networks=networks, value_optimizer=make_value_optimizer(config), config=config)
         else:
             learn = partial(ppo.learn, networks=networks, optimizer=ppo.make_optimizer(config), config=config)
         venv = EpisodeStatistics(vectorize(env, params, config.num_envs))
-        policy_fn = partial(ppo.sample_action, networks, config)
+        policy_fn = partial(sample_action, networks, config)
         collect = jax.jit(lambda s, venv=venv, policy_fn=policy_fn, n=config.num_steps: rollout(
-            venv, policy_fn, (s.params, s.obs_stats), s.env_state, s.obs, s.key, n))
+            venv, policy_fn, ActingParams(s.params, s.obs_stats), s.env_state, s.obs, s.key, n))
         _, _, traj = collect(trained)
         learn = jax.jit(learn).lower(trained, traj).compile()
         timed[name] = {"update": (many, (state,), 1), "rollout": (collect, (trained,), updates), "learn": (learn, (trained, traj), updates)}
@@ -265,11 +265,11 @@ def cost(repeats: int = 7, updates: int = 20) -> list[dict]:
             batch, _ = prepare_batch(trained.params, trained.obs_stats, trained.reward_scaler, traj, networks, config)
             step = jax.jit(lambda p, b, networks=networks, config=config: trpo.policy_step(
                 p, b.obs, b.action, normalize_advantages(b.advantages), networks.policy.apply, config))
-            timed[name]["policy_step"] = (step, (trained.params["policy"], batch), updates)
-            info = metrics.policy
+            timed[name]["policy_step"] = (step, (trained.params.policy, batch), updates)
+            info = metrics.details.policy_step
             evals = dict(
                 policy_grads=float(np.mean(info.grad_evals)), fisher_vector_products=float(np.mean(info.fvp_evals)),
-                line_search_candidates=float(np.mean(info.line_search_evals)), value_grads=float(np.mean(metrics.value_grad_evals)),
+                line_search_candidates=float(np.mean(info.line_search_evals)), value_grads=float(np.mean(metrics.details.value_grad_evals)),
                 samples_per_evaluation=config.batch_size,
             )
         else:
