@@ -68,12 +68,10 @@ def state_template(agent, run):
     """The structure of the run's state, every seed stacked on a leading axis as the driver saves it:
     only structure, shapes, dtypes and key types matter (``checkpoint.restore`` fills in the values).
 
-    For a JAX env, ``init`` is only traced (``jax.eval_shape``), not compiled or run: placeholders of
-    the right shape stand in for the arrays. Host envs cannot be traced, so there it runs per seed."""
+    ``init`` is only traced (``jax.eval_shape``), not compiled or run, for JAX ports and for the
+    driver's seed-batched gymnasium envs alike (their env steps are callbacks, which tracing does not
+    call): placeholders of the right shape stand in for the arrays."""
     seeds = np.arange(run.seed, run.seed + run.seeds)
-    if run.backend != "jax":  # host envs: init is not traceable
-        states = [agent.init(jax.random.key(int(s))) for s in seeds]
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
     init = jax.vmap(lambda s: agent.init(jax.random.key(s)))
     shapes = jax.eval_shape(init, jnp.asarray(seeds))
     default_key = jax.random.key(0)

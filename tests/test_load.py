@@ -124,3 +124,22 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     (bare / "config.json").write_text(json.dumps({"algo": "ppo"}))
     with pytest.raises(ValueError, match="config.json"):
         rl_zoo.load(bare)
+
+
+@pytest.mark.slow
+def test_load_adapter_run(tmp_path, seed_offset):
+    """A run on the gymnasium adapter (the driver's seed-batched host envs) loads the same way."""
+    import envs
+
+    seed = 5 + seed_offset
+    overrides = TINY["CartPole-v1"]
+    result = train("ppo", "CartPole-v1", seeds=2, seed=seed, total_steps=128, overrides=overrides, out=tmp_path / "run",
+                   num_evals=1, eval_episodes=1, backend="gymnasium", progress=False, log=lambda *_: None)
+    module, config = resolve_config("ppo", "CartPole-v1", overrides, 128)
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    agent = module.make_agent(config, env, params)
+    state = jax.tree.map(lambda x: x[1], result.final_state)
+    obs = _observations(env.observation_space(params))
+    policy = rl_zoo.load(tmp_path / "run", seed=seed + 1)
+    assert policy.env.backend == "gymnasium"
+    np.testing.assert_array_equal(policy(obs), np.asarray(agent.act(state, jnp.asarray(obs))))
