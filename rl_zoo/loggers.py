@@ -32,14 +32,15 @@ WANDB_INSTALL_HINT = 'pip install -e ".[wandb]" (or pip install wandb)'
 
 
 def scalar_fields(metrics: Any, prefix: str = "update") -> dict[str, np.ndarray]:
-    """``{tag: array}`` for every numeric leaf of a metrics pytree, the tag being its field path joined
-    by ``/`` (``Metrics(policy_loss=...)`` -> ``update/policy_loss``)."""
+    """``{tag: array [seeds, K]}`` for every numeric leaf of a per-update metrics pytree that holds one
+    number per seed and update (others, such as vectors per update, are left out), the tag being its
+    field path joined by ``/`` (``Metrics(policy_loss=...)`` -> ``update/policy_loss``)."""
     import jax
 
     out = {}
     for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
         x = np.asarray(leaf)
-        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        if x.ndim != 2 or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
             continue
         names = [str(getattr(k, "name", getattr(k, "key", getattr(k, "idx", k)))) for k in path]
         out["/".join([prefix, *names])] = x
@@ -59,28 +60,32 @@ class TensorBoardLogger:
         self.writers = {s: SummaryWriter(logdir=str(self.logdir / f"seed_{s}"), purge_step=purge_step) for s in self.seeds}
         self.message = f"TensorBoard event files in {self.logdir} (view them: tensorboard --logdir {self.logdir})"
 
+    def _write(self, seed: int, step: int, values: dict[str, float]) -> None:
+        """One event holding every finite value of ``values`` at ``step`` (one protobuf per step rather than
+        one per scalar, as ``add_scalar`` would make: about 10x less work for a dozen metrics)."""
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        points = [Summary.Value(tag=tag, simple_value=float(v)) for tag, v in values.items() if _finite(v)]
+        if points:
+            self.writers[seed].file_writer.add_summary(Summary(value=points), int(step))
+
     def rows(self, rows: Iterable[dict]) -> None:
         for row in rows:
-            writer = self.writers.get(int(row["seed"]))
-            if writer is None:
-                continue
-            for name, value in row.items():
-                if name not in _NOT_SCALARS and _finite(value):
-                    writer.add_scalar(name, float(value), int(row["env_steps"]))
+            if int(row["seed"]) in self.writers:
+                self._write(int(row["seed"]), int(row["env_steps"]), {k: v for k, v in row.items() if k not in _NOT_SCALARS})
 
     def updates(self, metrics: Any, first_update: int, env_steps_per_update: int) -> None:
-        for tag, x in scalar_fields(metrics).items():
-            x = x.reshape(x.shape[0], x.shape[1], -1)[..., 0] if x.ndim > 2 else x  # [seeds, K]
-            for i, seed in enumerate(self.seeds):
-                for k in range(x.shape[1]):
-                    if np.isfinite(x[i, k]):
-                        self.writers[seed].add_scalar(tag, float(x[i, k]), (first_update + k + 1) * env_steps_per_update)
+        fields = scalar_fields(metrics)
+        if not fields:
+            return
+        stacked = np.stack([x.astype(np.float64) for x in fields.values()], axis=-1)  # [seeds, K, tags]
+        for i, seed in enumerate(self.seeds):
+            for k in range(stacked.shape[1]):
+                self._write(seed, (first_update + k + 1) * env_steps_per_update, dict(zip(fields, stacked[i, k])))
 
     def scalars(self, values: dict[str, float], env_steps: int) -> None:
-        for writer in self.writers.values():
-            for name, value in values.items():
-                if _finite(value):
-                    writer.add_scalar(name, float(value), int(env_steps))
+        for seed in self.seeds:
+            self._write(seed, env_steps, values)
 
     def flush(self) -> None:
         for writer in self.writers.values():
@@ -125,7 +130,7 @@ class WandbLogger:
             self._log(by_step[step], step)
 
     def updates(self, metrics: Any, first_update: int, env_steps_per_update: int) -> None:
-        fields = {t: (x.reshape(x.shape[0], x.shape[1], -1)[..., 0] if x.ndim > 2 else x) for t, x in scalar_fields(metrics).items()}
+        fields = scalar_fields(metrics)
         k_total = next(iter(fields.values())).shape[1] if fields else 0
         for k in range(k_total):
             self._log({t: {s: float(x[i, k]) for i, s in enumerate(self.seeds)} for t, x in fields.items()},

@@ -91,3 +91,30 @@ def test_train_with_tensorboard_hook(tmp_path, seed_offset):
         for tag in ("update/policy_loss", "update/value_loss", "update/entropy", "update/kl", "update/details/clip_frac"):
             assert [step for step, _ in got[tag]] == [per_update * u for u in range(1, config.num_updates + 1)], tag
         assert [step for step, _ in got["steps_per_s"]] == [per_update * config.num_updates]
+
+
+def test_wandb_logger_logs_means_and_seeds_at_env_steps(tmp_path, monkeypatch):
+    """The W&B logger's calls, seen through a stand-in for the wandb module (no account or network
+    in a test): per-seed values and their mean, at increasing env steps; NaN left out."""
+    import sys
+    import types
+
+    calls = []
+
+    class Run:
+        def log(self, data, step):
+            calls.append((step, data))
+
+        def finish(self):
+            calls.append(("finish", None))
+
+    monkeypatch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=lambda **kw: Run()))
+    log = WandbLogger(tmp_path / "run", [0, 1], config={"algo": "ppo"})
+    m = _Metrics(_Episode(np.array([[1.0, np.nan], [3.0, 4.0]]), np.ones((2, 2))), np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2)))
+    log.updates(m, first_update=0, env_steps_per_update=10)
+    log.rows([{"env_steps": 20, "wall_s": 1.0, "seed": s, "return": 10.0 + s, "train_return": 5.0} for s in (0, 1)])
+    log.close()
+    assert [step for step, _ in calls] == [10, 20, 20, "finish"]
+    assert calls[0][1]["update/policy_loss"] == 2.0 and calls[0][1]["update/policy_loss/seed_1"] == 3.0
+    assert calls[1][1]["update/episode/episode_return"] == 4.0 and "update/episode/episode_return/seed_0" not in calls[1][1]
+    assert calls[2][1]["return"] == 10.5 and calls[2][1]["return/seed_1"] == 11.0
