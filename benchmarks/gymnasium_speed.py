@@ -170,15 +170,19 @@ def main() -> None:
                     _, out = timed([sys.executable, str(Path(__file__).resolve()), "--bare-worker", env_id, str(copies),
                                     str(min(STEPS, 20_000 * copies)), vector])
                     floors[f"{vector} x{copies}"] = json.loads(out)["steps_per_s"]
-            results["envs"][env_id] = dict(settings=settings, runs=runs, bare_env_steps_per_s=floors)
+            results["envs"][env_id] = dict(settings=settings, runs=runs, bare_env_steps_per_s=floors, uptime_after=uptime())
             write(results)
     results["uptime_after"] = uptime()
     write(results)
 
 
 def write(results: dict) -> None:
+    """speed.json and speed.md; envs measured by an earlier invocation (``--envs`` another env) are kept."""
     from rl_zoo.runs import atomic_write_json, atomic_write_text
 
+    if (OUT / "speed.json").exists():
+        earlier = json.loads((OUT / "speed.json").read_text()).get("envs", {})
+        results = dict(results, envs={**{k: v for k, v in earlier.items() if k not in results["envs"]}, **results["envs"]})
     atomic_write_json(OUT / "speed.json", results)
     lines = [
         "# rl_zoo vs Stable-Baselines3 on gymnasium envs: PPO, 100k env steps, whole processes",
@@ -187,7 +191,10 @@ def write(results: dict) -> None:
         f"SB3 {results['sb3']} (torch {results['torch']}, 2 threads) in its own virtualenv. Load: before `{results['uptime_before']}`"
         + (f", after `{results['uptime_after']}`" if "uptime_after" in results else "") + ".",
         "The machine was shared with other jobs: absolute seconds are inflated and noisy; the ratios compare runs taken",
-        "in turn (sb3, rl-zoo 1 seed cold, warm, rl-zoo 5 seeds cold, repeated), medians of the repeats.",
+        "in turn (sb3, rl-zoo 1 seed cold, warm, rl-zoo 5 seeds cold, repeated), medians of the repeats. `uptime` after each",
+        "env's block: " + "; ".join(f"{k}: `{v.get('uptime_after', '?')}`" for k, v in results["envs"].items()) + ".",
+        "Warm rl-zoo runs gain little: JAX does not persist executables that contain host callbacks (the env steps),",
+        "so only the evaluation's policy comes from the cache.",
         "Seeds: SB3 seed 0; rl-zoo seed 0 (1 seed) and 0-4 (5 seeds). Every process trains and then evaluates",
         "10 greedy episodes per seed (rl-zoo also at the start).",
         "",
