@@ -1,5 +1,5 @@
-"""Config checks and vmapped hyperparameters: ``validate()`` runs inside ``make_agent`` for VPG and
-TRPO, so a float field vmapped over (a tracer) must pass through ``check`` instead of raising
+"""Config checks and vmapped hyperparameters: ``validate()`` runs inside every ``make_agent``, so a
+float field vmapped over (a tracer) must pass through ``check`` instead of raising
 ``TracerBoolConversionError``; concrete bad values are still refused."""
 
 import dataclasses

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shlex
 
 
@@ -21,7 +20,6 @@ def add_parser(sub) -> None:
         "threshold), configs.csv, curves.csv, curves.png, sensitivity.png, heatmap.png (two grid fields), report.md, "
         "best.yaml (best by the IQM of final returns over seeds, as a block for rl_zoo/hyperparams/ALGO.yaml). "
         "Re-running the same command into the same folder trains only what is missing.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
     p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
