@@ -286,10 +286,10 @@ class VideoHook(RecorderHook):
     """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
     state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically."""
 
-    def __init__(self, name: str = "final_episode.gif", seed: int = 0):
+    def __init__(self, name: str = "final_episode.gif", seed: int = 0, frame_skip: int = 1, width: int | None = None):
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES or Path(name).name != name:
             raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
-        self.name, self.seed = name, seed
+        self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None
         self.message: str | None = None  # what to tell the user, once written
@@ -305,5 +305,5 @@ class VideoHook(RecorderHook):
         keys = [jax.random.key(self.seed)]
         played, fps = record_episodes(greedy, seed_state(end.final_state, 0), st.env, st.env_params, keys, record=True)
         ep = self.episode = played[0]
-        self.path = write_video(ep.frames, fps, VideoSpec(Path(end.run_dir) / self.name))
+        self.path = write_video(ep.frames, fps, VideoSpec(Path(end.run_dir) / self.name, self.frame_skip, self.width))
         self.message = f"final greedy episode (return {ep.episode_return:.1f}, {ep.length} steps) recorded to {self.path}"
