@@ -27,6 +27,7 @@ class JaxRunner:
         states = plan.initial_states
         steps_per_update = agent.env_steps_per_update
         start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0
+        eval_s, checkpoint_s = 0.0, 0.0  # host-loop time outside the segments (this process)
         latest_train_return = np.full(spec.seeds, np.nan)
         multi_host = jax.process_count() > 1
         if resume is not None:
@@ -41,8 +42,11 @@ class JaxRunner:
         t_start = time.perf_counter() - wall_offset
 
         def evaluate(states, i: int, env_steps: int, train_returns: np.ndarray) -> np.ndarray:
+            nonlocal eval_s
+            t = time.perf_counter()
             returns = plan.evaluate(states, i)
             recorder.evaluation(Evaluation(env_steps, time.perf_counter() - t_start, spec.seed_ids, returns, train_returns))
+            eval_s += time.perf_counter() - t
             return returns
 
         returns = evaluate(states, 0, 0, latest_train_return) if resume is None else recorder.last_returns(spec.seeds)
@@ -65,10 +69,14 @@ class JaxRunner:
                 done_updates += k
                 latest_train_return = latest_episode_return(metrics, latest_train_return)
                 returns = evaluate(states, i + 1, done_updates * steps_per_update, latest_train_return)
+                t = time.perf_counter()
                 if not multi_host:  # a multi-host state lives on several machines: not checkpointed
                     save_checkpoint(ctx, states, CheckpointMeta(
                         segments_done=i + 1, updates_done=done_updates, train_s=train_s,
                         wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist())))
+                checkpoint_s += time.perf_counter() - t
                 bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))
-        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s)
+        # where the host loop's time went besides compiling and training (benchmarks/ppo_speed.py reports it)
+        extra = dict(eval_s=round(eval_s, 3), checkpoint_s=round(checkpoint_s, 3))
+        return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, extra_summary=extra)
