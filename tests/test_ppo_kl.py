@@ -1,5 +1,5 @@
 """PPO with the adaptive KL penalty: the beta rule on hand-worked values, beta adapted once per batch,
-the registry preset, and a small fixed-seed learning test on CartPole-v1."""
+the registry preset, and learning CartPole-v1 (k of n seeds vmapped together)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 import envs
+import learning
 from rl_zoo import algos
 from rl_zoo.algos import ppo
+from rl_zoo.core.types import mean_episode_return
 
 
 @pytest.mark.parametrize(
@@ -59,13 +61,21 @@ def test_beta_is_adapted_once_per_batch_not_per_minibatch():
     assert betas == [2.0, 4.0, 8.0]
 
 
-def test_ppo_kl_learns_cartpole():
-    """Fixed seed; 40 updates of 8 x 128 steps. Over 8 seeds the last-5-update mean return was 172-457."""
-    env, params = envs.make("CartPole-v1")
-    config = ppo.Config(loss="kl", total_timesteps=40_960, num_envs=8, num_steps=128)
-    _, metrics = jax.jit(ppo.make_train(config, env, params))(jax.random.PRNGKey(0))
-    returns = np.asarray(metrics.episode.episode_return)
-    assert returns[:3].mean() < 40
-    assert returns[-5:].mean() >= 100
+# 40 updates of 8 x 128 steps. Measured (python tests/learning.py test_ppo_kl CARTPOLE_LEARNING 100 132):
+# greedy return (10 episodes) over seeds 100-131, sorted: 290 323 325 361 364 381 396 406 437 439 440 441
+# 441 443 444 454 454 457 461 466 481 484 485 487 489 489 494 499 500 x4; training return of the last 5
+# updates: 204 214 223 232 233 250 251 261 ... 410 425 (median 323). Asserted, of 8 seeds: at least 6 reach
+# a greedy return of 150 and a training return of 100, and at least 7 start near random (first 3 updates).
+CARTPOLE_LEARNING = learning.Setting(
+    "ppo-kl", "CartPole-v1", ppo.Config(loss="kl", total_timesteps=40_960, num_envs=8, num_steps=128), tail=5
+)
+
+
+def test_ppo_kl_learns_cartpole(seed_offset):
+    scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
+    assert int(np.sum(first < 40.0)) >= 7, first  # random play lasts ~22 steps (NaN: none ended, not counted)
+    assert learning.count(scores.greedy, 150.0) >= 6, scores.greedy
+    assert learning.count(scores.train, 100.0) >= 6, scores.train
     # beta moved: the KL rule was active
-    assert len(np.unique(np.asarray(metrics.details.kl_beta))) > 1
+    assert sum(len(np.unique(b)) > 1 for b in scores.metrics.details.kl_beta) >= 7

@@ -1,5 +1,5 @@
 """TRPO: the natural-gradient step on a bandit against a dense solve, the fallback to the old policy,
-the cost counters, and a small fixed-seed learning test on CartPole-v1."""
+the cost counters, and learning CartPole-v1 within the trust region (k of n seeds vmapped together)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 import envs
+import learning
 from rl_zoo.algos import trpo
 from rl_zoo.config import ConfigError
 from rl_zoo.core.distributions import Categorical
+from rl_zoo.core.types import mean_episode_return
 
 
 def bandit_policy(params, obs):
@@ -89,17 +91,29 @@ def test_continuous_actions_run():
     assert np.all(np.asarray(metrics.kl) <= config.max_kl)
 
 
-def test_trpo_learns_cartpole_within_the_trust_region():
-    """Fixed seed; 25 updates of 2 x 512 steps. Over 8 seeds the last-5-update mean return was 320-457."""
-    env, params = envs.make("CartPole-v1")
-    config = trpo.Config(total_timesteps=25_600, num_envs=2, num_steps=512, gae_lambda=0.98, value_iters=20, value_minibatches=1)
-    _, metrics = jax.jit(trpo.make_train(config, env, params))(jax.random.PRNGKey(0))
-    returns = np.asarray(metrics.episode.episode_return)
-    assert returns[:2].mean() < 40
-    assert returns[-5:].mean() >= 200
-    info = metrics.details.policy_step
-    assert np.all(np.asarray(info.kl) <= config.max_kl)
-    assert np.asarray(info.accepted).mean() >= 0.8
-    assert np.all(np.asarray(info.surrogate_improvement)[np.asarray(info.accepted) > 0] > 0)
-    assert np.all(np.asarray(info.fvp_evals) == config.cg_iters)
-    assert np.all(np.asarray(metrics.details.value_grad_evals) == 20)
+# 25 updates of 2 x 512 steps. Measured (python tests/learning.py test_trpo CARTPOLE_LEARNING 100 132):
+# greedy return (10 episodes) over seeds 100-131, sorted: 195 207 247 275 372 384 464 480 481 482 488 492
+# 493 496 496 498 500 x16; training return of the last 5 updates: 204 213 232 245 261 ... 468 500 (median
+# 348). Asserted, of 8 seeds: at least 6 reach a greedy and a training return of 150, at least 7 start near
+# random (first 2 updates); in every seed and update the trust region holds (the line search guarantees it).
+CARTPOLE_LEARNING = learning.Setting(
+    "trpo", "CartPole-v1",
+    trpo.Config(total_timesteps=25_600, num_envs=2, num_steps=512, gae_lambda=0.98, value_iters=20, value_minibatches=1),
+    tail=5,
+)
+
+
+def test_trpo_learns_cartpole_within_the_trust_region(seed_offset):
+    scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
+    config, metrics = CARTPOLE_LEARNING.config, scores.metrics
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :2], metrics.episode), axis=1)
+    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (~22; NaN: none ended, not counted)
+    assert learning.count(scores.greedy, 150.0) >= 6, scores.greedy
+    assert learning.count(scores.train, 150.0) >= 6, scores.train
+    info = metrics.details.policy_step  # every field [seeds, updates]
+    assert np.all(info.kl <= config.max_kl)
+    accepted = info.accepted > 0
+    assert accepted.mean() >= 0.8, accepted.mean(axis=1)  # over all 8 x 25 updates
+    assert np.all(info.surrogate_improvement[accepted] > 0)
+    assert np.all(info.fvp_evals == config.cg_iters)
+    assert np.all(metrics.details.value_grad_evals == 20)

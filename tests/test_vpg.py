@@ -1,5 +1,5 @@
 """VPG: the policy-gradient estimator against the analytic gradient of a bandit, one policy step per
-batch, the value fit, and a small fixed-seed learning test on CartPole-v1."""
+batch, the value fit, and learning CartPole-v1 (k of n seeds vmapped together)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 import envs
+import learning
 from rl_zoo.algos import vpg
 from rl_zoo.config import ConfigError
 from rl_zoo.core.distributions import Categorical
+from rl_zoo.core.types import mean_episode_return
 
 
 def bandit_policy(theta, obs):
@@ -112,11 +114,20 @@ def test_config_validation_names_the_field():
         dataclasses.replace(SMALL, learning_rate=0.0).validate()
 
 
-def test_vpg_learns_cartpole():
-    """Fixed seed; 40 updates of 1024 steps. Over 8 seeds the last-5-update mean return was 169-443."""
-    env, params = envs.make("CartPole-v1")
-    config = vpg.Config(total_timesteps=40_960, num_envs=8, num_steps=128, learning_rate=3e-3, value_iters=20)
-    _, metrics = jax.jit(vpg.make_train(config, env, params))(jax.random.PRNGKey(0))
-    returns = np.asarray(metrics.episode.episode_return)
-    assert returns[:3].mean() < 40  # starts near random (~22)
-    assert returns[-5:].mean() >= 100
+# 40 updates of 8 x 128 steps. Measured (python tests/learning.py test_vpg CARTPOLE_LEARNING 100 132):
+# greedy return (10 episodes) over seeds 100-131, sorted: 164 212 220 225 248 257 289 372 403 407 414 418
+# 419 420 434 436 443 455 462 464 473 480 484 486 498 500 x7; training return of the last 5 updates: 178
+# 182 189 201 220 223 ... 454 500 (median 275). Asserted, of 8 seeds: at least 6 reach a greedy and a
+# training return of 100, and at least 7 start near random (first 3 updates).
+CARTPOLE_LEARNING = learning.Setting(
+    "vpg", "CartPole-v1",
+    vpg.Config(total_timesteps=40_960, num_envs=8, num_steps=128, learning_rate=3e-3, value_iters=20), tail=5,
+)
+
+
+def test_vpg_learns_cartpole(seed_offset):
+    scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
+    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (~22; NaN: none ended, not counted)
+    assert learning.count(scores.greedy, 100.0) >= 6, scores.greedy
+    assert learning.count(scores.train, 100.0) >= 6, scores.train
