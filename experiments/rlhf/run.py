@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; write it elsewhere with --out)")
     ap.add_argument("--sweep-updates", type=int, default=100, help="PPO updates per run of the beta sweep")
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated)")
+    ap.add_argument("--algo-beta", type=float, default=None,
+                    help="KL coefficient of the algorithm comparison (default: the pipeline's 0.05; results then go to algo_<name>_beta<B>.npz)")
     ap.add_argument("--replot", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
@@ -76,10 +79,16 @@ def main(argv=None) -> int:
             _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
         if "algos" in parts:
             print(f"algorithms {ALGOS}", flush=True)
-            res = compute.algorithms(base, config, ALGOS, group_size=4)
+            algo_cfg, suffix = config, ""
+            if args.algo_beta is not None:
+                algo_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, beta=args.algo_beta))
+                suffix = f"_beta{args.algo_beta:g}"
+            res = compute.algorithms(base, algo_cfg, ALGOS, group_size=4)
             for name, d in res.items():
-                _save(out / f"algo_{name}.npz", d)
-        common.write_md(out / "run.md", [f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
+                _save(out / f"algo_{name}{suffix}.npz", d)
+        log = (out / "run.md").read_text().splitlines() if (out / "run.md").exists() else []
+        common.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
+                                               f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
     report(out)
     return 0
 
@@ -109,14 +118,17 @@ def report(out: Path) -> None:
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")
         lines.append("")
-    algos = {a: _load(out / f"algo_{a}.npz") for a in ALGOS if (out / f"algo_{a}.npz").exists()}
-    if algos:
-        plots.algorithms(algos, out / "q2_algorithms.png")
-        lines += ["## Q2: algorithms at matched samples", "",
+    for suffix, label in (("", "beta 0.05 (the pipeline's default)"), ("_beta0.2", "beta 0.2")):
+        algos = {a: _load(out / f"algo_{a}{suffix}.npz") for a in ALGOS if (out / f"algo_{a}{suffix}.npz").exists()}
+        if not algos:
+            continue
+        plots.algorithms(algos, out / f"q2_algorithms{suffix}.png")
+        lines += [f"## Q2: algorithms at matched samples, {label}", "",
                   "| algorithm | responses | held-out gold | final KL | final proxy (batch) | compile s | run s |", "|---|---|---|---|---|---|---|"]
         for a, m in algos.items():
             lines.append(f"| {a} | {int(m['responses'])} | {f(m['final_gold'])} | {f(m['kl'][:, -1])} | {f(m['proxy'][:, -1])} | "
                          f"{m['seconds'][0]:.0f} | {m['seconds'][1]:.0f} |")
+        lines.append("")
     common.write_md(out / "results.md", lines, width=10_000)
     print(json.dumps({"results": str(out / "results.md")}))
 
