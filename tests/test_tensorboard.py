@@ -118,3 +118,20 @@ def test_wandb_logger_logs_means_and_seeds_at_env_steps(tmp_path, monkeypatch):
     assert calls[0][1]["update/policy_loss"] == 2.0 and calls[0][1]["update/policy_loss/seed_1"] == 3.0
     assert calls[1][1]["update/episode/episode_return"] == 4.0 and "update/episode/episode_return/seed_0" not in calls[1][1]
     assert calls[2][1]["return"] == 10.5 and calls[2][1]["return/seed_1"] == 11.0
+
+
+def test_resumed_run_purges_points_past_its_checkpoint(tmp_path):
+    """A run killed after its checkpoint at env step 3 had logged steps 1-5; resumed with purge_step=4
+    it logs 4-6 again: TensorBoard shows each step once, the resumed values past the checkpoint."""
+    import time
+
+    first = TensorBoardLogger(tmp_path, [0])
+    first.scalars({"x": 1.0}, 1), first.scalars({"x": 2.0}, 2), first.scalars({"x": 3.0}, 3)
+    first.scalars({"x": -4.0}, 4), first.scalars({"x": -5.0}, 5)
+    first.close()
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    resumed = TensorBoardLogger(tmp_path, [0], purge_step=4)
+    for step in (4, 5, 6):
+        resumed.scalars({"x": float(step)}, step)
+    resumed.close()
+    assert _read(tmp_path / "seed_0")["x"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (6, 6.0)]
