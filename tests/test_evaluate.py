@@ -33,8 +33,9 @@ def _first_episode_returns(act, env, params, key, num_episodes, max_steps):
     obs, state = venv.reset(key_reset)
     returns = np.zeros(num_episodes, np.float32)
     finished = np.zeros(num_episodes, bool)
+    step = jax.jit(lambda k, state, obs: venv.step(k, state, act(None, obs)))  # one compiled step, looped on the host
     for k in jax.random.split(key_steps, max_steps):
-        obs, state, _, _, _, info = venv.step(k, state, act(None, obs))
+        obs, state, _, _, _, info = step(k, state, obs)
         newly = np.asarray(info["episode_done"]) & ~finished
         returns = np.where(newly, np.asarray(info["episode_return"]), returns)
         finished |= np.asarray(info["episode_done"])
