@@ -20,7 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -63,9 +63,19 @@ def max_episode_steps(env_params) -> int:
 
 
 # --- playing ---------------------------------------------------------------------------------------
+class PortEpisode(NamedTuple):
+    """One episode on a JAX port, as ``T`` scan steps (``T`` the episode cap)."""
+
+    first: Any  # the env state after the reset
+    states: Any  # [T] the env state after each step
+    actions: jax.Array  # [T]
+    rewards: jax.Array  # [T]
+    live: jax.Array  # [T] the step belongs to the episode (false once it has ended)
+    ended: jax.Array  # the env ended it within the T steps (false: cut at the cap)
+
+
 def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
-    """A jitted ``(agent_state, key) -> (first env state, states [T], actions [T], rewards [T], live [T])``:
-    one episode of ``steps`` scan steps; ``live[t]`` is false once the episode has ended."""
+    """A jitted ``(agent_state, key) -> PortEpisode``: one greedy episode in ``steps`` scan steps."""
 
     def run(agent_state, key):
         key_reset, key_steps = jax.random.split(key)
@@ -79,7 +89,7 @@ def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
 
         carry = (obs, env_state, jnp.zeros((), bool))
         (_, _, ended), (states, actions, rewards, live) = jax.lax.scan(step, carry, jax.random.split(key_steps, steps))
-        return env_state, states, actions, rewards, live, ended
+        return PortEpisode(env_state, states, actions, rewards, live, ended)
 
     return jax.jit(run)
 
@@ -91,14 +101,14 @@ def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=Non
     run = _port_episode_fn(greedy, env, env_params, steps)
     episodes = []
     for key in keys:
-        first, states, actions, rewards, live, ended = jax.device_get(run(agent_state, key))
-        length = int(live.sum())
+        ep = jax.device_get(run(agent_state, key))
+        length = int(ep.live.sum())
         frames = []
         if renderer is not None:
-            frames.append(renderer.frame(first))
+            frames.append(renderer.frame(ep.first))
             for t in range(length):
-                frames.append(renderer.frame(jax.tree.map(lambda x: x[t], states), actions[t]))
-        episodes.append(Episode(float(np.sum(rewards * live)), length, not bool(ended), frames))
+                frames.append(renderer.frame(jax.tree.map(lambda x: x[t], ep.states), ep.actions[t]))
+        episodes.append(Episode(float(np.sum(ep.rewards * ep.live)), length, not bool(ep.ended), frames))
     return episodes
 
 
