@@ -24,14 +24,16 @@ SHARDED = r"""
 import json, sys
 import jax, numpy as np
 from rl_zoo.train import train
-devices = int(sys.argv[2])
-r = train("ppo", "CartPole-v1", seeds=8, total_steps=1280, num_evals=1, eval_episodes=3, out=sys.argv[1],
-          devices=devices, progress=False, log=lambda s: None)
-leaves = jax.tree.leaves(r.final_state.params)
-np.save(sys.argv[1] + "/params.npy", np.concatenate([np.asarray(l).reshape(8, -1) for l in leaves], axis=1))
-print(json.dumps(dict(returns=r.summary["final_return"], device_count=jax.device_count(),
-                      shard_devices=len(leaves[0].sharding.device_set), shards=[s.data.shape[0] for s in leaves[0].addressable_shards],
-                      summary_devices=r.summary["devices"])))
+results = {}
+for out, devices in [(sys.argv[1], 4), (sys.argv[2], 1)]:  # one process (4 host devices), two runs
+    r = train("ppo", "CartPole-v1", seeds=8, total_steps=1280, num_evals=1, eval_episodes=3, out=out,
+              devices=devices, progress=False, log=lambda s: None)
+    leaves = jax.tree.leaves(r.final_state.params)
+    np.save(out + "/params.npy", np.concatenate([np.asarray(l).reshape(8, -1) for l in leaves], axis=1))
+    results[devices] = dict(returns=r.summary["final_return"], device_count=jax.device_count(),
+                            shard_devices=len(leaves[0].sharding.device_set), shards=[s.data.shape[0] for s in leaves[0].addressable_shards],
+                            summary_devices=r.summary["devices"])
+print(json.dumps([results[4], results[1]]))
 """
 
 
@@ -45,8 +47,7 @@ def _run(code: str, *args, env_extra=None, timeout=600):
 def test_eight_seeds_sharded_over_four_devices_match_one_device(tmp_path):
     import numpy as np
 
-    sharded = _run(SHARDED, tmp_path / "four", 4)
-    single = _run(SHARDED, tmp_path / "one", 1)
+    sharded, single = _run(SHARDED, tmp_path / "four", tmp_path / "one")
     assert sharded["device_count"] == 4
     assert sharded["shard_devices"] == 4 and sharded["shards"] == [2, 2, 2, 2]  # really split: 2 seeds per device
     assert single["shard_devices"] == 1 and sharded["summary_devices"] == 4
@@ -90,6 +91,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # two processes, each compiling: the single-process sharding above runs by default
 def test_two_processes_write_one_merged_table(tmp_path):
     port = _free_port()
     out = tmp_path / "run"
