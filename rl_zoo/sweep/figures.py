@@ -39,7 +39,7 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))
     cmap = plt.get_cmap("viridis")
-    order = np.argsort([-s.iqm for s in summaries])
+    order = sorted(range(len(summaries)), key=lambda i: (-summaries[i].iqm, -float(np.mean(summaries[i].auc))))  # the best rule's order
     for rank, i in enumerate(order):
         s, steps, curve = summaries[i], env_steps[i], returns[i]
         mean, low, high = stats.mean_ci_over_seeds(curve)
@@ -65,14 +65,20 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         for s in summaries:
             lines.setdefault(tuple(dict(s.point.values)[f] for f in others), []).append(s)
         joined = all(len(v) > 1 for v in lines.values()) and len(lines) <= 10
-        for key, members in lines.items():
+        log = log_scale(values_of(summaries, name))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values_of(summaries, name))
+        span = np.ptp(np.array(values_of(summaries, name), float)) if numeric else 0.0
+        for k, (key, members) in enumerate(lines.items()):
             members = sorted(members, key=lambda s: dict(s.point.values)[name])
             x = values_of(members, name)
+            if joined and numeric and len(lines) > 1:  # dodge the lines sideways so that equal points stay visible
+                shift = (k - (len(lines) - 1) / 2) / len(lines)
+                x = [v * (1 + 0.15 * shift) if log else v + 0.04 * span * shift for v in x]
             y = np.array([s.iqm for s in members])
             err = np.array([[s.iqm - s.ci_low for s in members], [s.ci_high - s.iqm for s in members]])
             label = ", ".join(f"{f}={_fmt(v)}" for f, v in zip(others, key)) if joined and others else None
             ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, lw=1.2 if joined else 0, elinewidth=1, label=label)
-        if log_scale(values_of(summaries, name)):
+        if log:
             ax.set_xscale("log")
         ax.set_xlabel(name)
         ax.set_ylabel("final return, IQM over seeds [95% CI]")

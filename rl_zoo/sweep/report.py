@@ -126,7 +126,7 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
     fields = spec.fields
     head = "| config | " + " | ".join(fields) + " | IQM final [95% CI] | mean final | mean AUC | reached threshold |"
     lines = [head, "|" + "---|" * (len(fields) + 5)]
-    for s in sorted(summaries, key=lambda s: -s.iqm):
+    for s in sorted(summaries, key=lambda s: (-s.iqm, -float(np.mean(s.auc)))):  # the best rule's order
         mark = " **best**" if s is chosen else ""
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
                      + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "

@@ -1,0 +1,128 @@
+"""Speed of `rl-zoo sweep` against the same configs as separate `rl-zoo train --seeds 8` commands.
+
+    python benchmarks/sweep_speed.py                 # 96 runs: 4 learning rates x 3 clip ranges x 8 seeds, 100k steps
+    python benchmarks/sweep_speed.py --separate 4    # time 4 of the 12 train commands, extrapolate to 12 (said)
+
+Every command runs as its own process, cold (``RL_ZOO_NO_CACHE=1``: no persistent compilation
+cache), one after another in this script, on the same machine under the same load (``uptime`` is
+recorded before and after). The floor is the bare program: ``rl-zoo algos``, which imports the
+library and exits. The sweep's folder is kept (``benchmarks/results/sweep_ppo_cartpole/``: its
+report.md and figures are the README's sweep example). Targets (issue 16): the sweep under 3 minutes
+on 2 CPU cores, at least 5x faster than the 12 separate commands; and per config, the sweep's final
+returns match the separate run's (same seeds; a Mann-Whitney U test over the 8 seeds each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
+CLIPS = ["0.1", "0.2", "0.3"]
+
+
+def timed(cmd: list[str]) -> float:
+    env = dict(os.environ, RL_ZOO_NO_CACHE="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return wall
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def final_returns(metrics_csv: Path) -> list[float]:
+    rows = list(csv.DictReader(open(metrics_csv)))
+    last = max(int(r["env_steps"]) for r in rows)
+    return [float(r["return"]) for r in rows if int(r["env_steps"]) == last]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--separate", type=int, default=12, help="how many of the 12 separate train commands to time (1-12)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"))
+    ap.add_argument("--sweep-out", default="benchmarks/results/sweep_ppo_cartpole", help="relative to the repository root")
+    args = ap.parse_args()
+    rl_zoo = [shutil.which("rl-zoo") or "rl-zoo"]
+    load_before = uptime()
+    floor = timed(rl_zoo + ["algos"])
+    shutil.rmtree(ROOT / args.sweep_out, ignore_errors=True)
+    sweep_cmd = rl_zoo + ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", f"learning_rate={','.join(LRS)}",
+                          "--grid", f"clip_eps={','.join(CLIPS)}", "--seeds", str(args.seeds), "--total-steps", str(args.steps),
+                          "--out", args.sweep_out]
+    sweep_s = timed(sweep_cmd)
+    configs = [(lr, clip) for lr in LRS for clip in CLIPS]
+    # spread the timed subset over the grid (every 12/N-th config)
+    chosen = [configs[round(i * len(configs) / args.separate)] for i in range(args.separate)]
+    sweep_rows = list(csv.DictReader(open(ROOT / args.sweep_out / "runs.csv")))
+    lines, separate = [], []
+    from scipy.stats import mannwhitneyu
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for lr, clip in chosen:
+            out = Path(tmp) / f"lr{lr}-clip{clip}"
+            wall = timed(rl_zoo + ["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", str(args.seeds), "--total-steps",
+                                   str(args.steps), "--set", f"learning_rate={lr}", "--set", f"clip_eps={clip}", "--no-progress", "--out", str(out)])
+            separate.append(wall)
+            alone = final_returns(out / "metrics.csv")
+            swept = [float(r["final_return"]) for r in sweep_rows if float(r["learning_rate"]) == float(lr) and float(r["clip_eps"]) == float(clip)]
+            p = mannwhitneyu(alone, swept).pvalue if len(set(alone + swept)) > 1 else 1.0
+            lines.append(f"| {lr} | {clip} | {wall:.1f} | {sum(alone) / len(alone):.1f} | {sum(swept) / len(swept):.1f} | {p:.2f} |")
+    load_after = uptime()
+    total_separate = sum(separate) * len(configs) / len(separate)
+    ratio = total_separate / sweep_s
+    extrapolated = "" if len(separate) == len(configs) else (
+        f" ({len(separate)} of the {len(configs)} commands timed, {sum(separate):.1f} s, scaled by {len(configs)}/{len(separate)})")
+    text = f"""# rl-zoo sweep vs separate rl-zoo train commands
+
+`python benchmarks/sweep_speed.py --separate {args.separate}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
+Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}.
+Load: before `{load_before}`; after `{load_after}` (the machine is shared with other work: absolute seconds are
+inflated by the load, the ratio is measured in the same script under the same load).
+Every command is a separate process, cold (`RL_ZOO_NO_CACHE=1`), run once (no repeats: at this load one
+sweep plus {len(separate)} trains took {(sweep_s + sum(separate)) / 60:.1f} minutes).
+
+PPO on CartPole-v1, {args.steps:,} env steps per run, learning_rate in {{{', '.join(LRS)}}} x clip_eps in
+{{{', '.join(CLIPS)}}} x {args.seeds} seeds (0-{args.seeds - 1}) = {len(configs) * args.seeds} runs; the other fields are the tuned
+CartPole values of `rl_zoo/hyperparams/ppo.yaml`.
+
+| command | wall s |
+|---|---|
+| bare program (`rl-zoo algos`: import and exit), the floor | {floor:.1f} |
+| `rl-zoo sweep` (all {len(configs) * args.seeds} runs, one compiled program) | {sweep_s:.1f} |
+| {len(configs)} x `rl-zoo train --seeds {args.seeds}`, one after another{extrapolated} | {total_separate:.1f} |
+
+Sweep vs separate commands: **{ratio:.1f}x** faster (target: at least 5x). Sweep under 3 minutes: **{'yes' if sweep_s < 180 else 'no'}**
+({sweep_s:.0f} s{', on a loaded machine' if 'load average' in load_before else ''}).
+
+Per config, final greedy return (mean over the {args.seeds} seeds) of the separate run and of the same config
+inside the sweep (same seeds; different compiled programs round differently, so the runs are the same
+experiment, not the same numbers), and the Mann-Whitney U p-value of the two samples of {args.seeds}:
+
+| learning_rate | clip_eps | train wall s | final return, train | final return, sweep | p |
+|---|---|---|---|---|---|
+{chr(10).join(lines)}
+
+The sweep's report (tables, learning curves, sensitivity figures, best config): [sweep_ppo_cartpole/report.md](sweep_ppo_cartpole/report.md).
+"""
+    Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
