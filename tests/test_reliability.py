@@ -41,7 +41,7 @@ def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
     "algo,args",
     [
         ("ppo", ["--total-steps", "40960", "--evals", "40", "--seeds", "2"]),
-        ("dqn", ["--total-steps", "16384", "--evals", "32", "--set", "learning_starts=512"]),
+        pytest.param("dqn", ["--total-steps", "16384", "--evals", "32", "--set", "learning_starts=512"], marks=pytest.mark.slow),
     ],
 )
 def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
@@ -239,19 +239,17 @@ def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
     (13, [3, 6, 9, 12, 13]),  # segments of 3 and a last, shorter one of 1
 ])
 def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends):
-    # the last segment comes from the same compiled program as the others, told how many updates to apply
-    r = train("ppo", "CartPole-v1", total_steps=updates * 256, overrides={"num_envs": 8, "num_steps": 32}, num_evals=4,
-              eval_episodes=1, out=tmp_path / "run", progress=False, log=lambda s: None)
-    steps = sorted({int(row["env_steps"]) for row in runs.read_csv(r.run_dir / "metrics.csv")})
-    assert steps == [0] + [256 * u for u in segment_ends]
+    # the last segment comes from the same compiled program as the others, told how many updates to apply.
+    # 1 env x 4 steps per update: most CartPole updates end no episode (their episode return is NaN, not 0);
+    # the NaN guard lets them pass, and train_return is the last ended episode's return (NaN before any).
+    r = train("ppo", "CartPole-v1", total_steps=updates * 4, overrides={"num_envs": 1, "num_steps": 4, "num_minibatches": 1},
+              num_evals=4, eval_episodes=1, out=tmp_path / "run", progress=False, log=lambda s: None)
+    rows = runs.read_csv(r.run_dir / "metrics.csv")
+    steps = sorted({int(row["env_steps"]) for row in rows})
+    assert steps == [0] + [4 * u for u in segment_ends]
     assert np.all(np.asarray(r.final_state.update_step) == updates)
-
-
-def test_updates_that_end_no_episode_neither_stop_the_run_nor_read_as_zero(tmp_path):
-    """1 env x 4 steps per update: most CartPole updates end no episode (their episode return is NaN);
-    the NaN guard lets them pass, and train_return is the last finished episode's return, never 0."""
-    result = train("ppo", "CartPole-v1", total_steps=4 * 64, overrides={"num_envs": 1, "num_steps": 4, "num_minibatches": 1},
-                   num_evals=4, eval_episodes=1, out=tmp_path / "r", progress=False, log=lambda s: None)
-    train_returns = [float(r["train_return"]) for r in runs.read_csv(result.run_dir / "metrics.csv")]
+    train_returns = np.array([float(row["train_return"]) for row in rows])
     assert np.isnan(train_returns[0])  # before any update
-    assert all(np.isfinite(x) and x >= 8 for x in train_returns[1:])  # a CartPole episode lasts >= 8 steps
+    ended = np.isfinite(train_returns)
+    assert np.all(train_returns[ended] >= 8)  # a CartPole episode lasts at least 8 steps; never a 0 for "none ended"
+    assert list(ended) == sorted(ended)  # once an episode has ended, its return is kept until the next one ends
