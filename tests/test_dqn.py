@@ -1,6 +1,6 @@
 """DQN / Double DQN: hand-worked TD targets (terminated vs truncated), Double DQN's select-with-online /
-evaluate-with-target rule, the epsilon schedule, target updates, a fixed-seed CartPole learning test,
-jit/vmap over seeds, and the refusal of continuous action spaces."""
+evaluate-with-target rule, the epsilon schedule, target updates, learning CartPole (k of n seeds vmapped
+together, both variants), jit/vmap over hyperparameters, and the refusal of continuous action spaces."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import envs
+import learning
 from rl_zoo.algos import dqn
 from rl_zoo.config import ConfigError
 from rl_zoo.core.buffers import Experience
-from rl_zoo.core.evaluate import evaluate
 
 # ----------------------------------------------------------------------------------------------
 # TD targets, by hand
@@ -163,30 +163,27 @@ CARTPOLE = dqn.Config(total_timesteps=30_000, learning_rate=1e-3, batch_size=64,
                       epsilon_end=0.05, hidden_size=64)
 
 
-def test_dqn_learns_cartpole_fixed_seed():
-    env, params = envs.make("CartPole-v1")
-    agent = dqn.make_agent(CARTPOLE, env, params)
-    state, metrics = jax.jit(dqn.make_train(CARTPOLE, env, params))(jax.random.key(0))
-    returns = evaluate(agent.act, state, env, params, jax.random.key(1), 10)
-    # random play scores ~22; seeds 0-7 of this config end between 112 and 500 (seed 0 at 500): DQN on
-    # CartPole oscillates, so the bar is one every seed clears, far above random and a broken update
-    assert float(returns.mean()) >= 100.0, returns
-    assert np.all(np.isfinite(np.asarray(metrics.loss)))
+# 30k env steps (1875 updates of 16 steps). Measured over seeds 100-115 vmapped together
+# (python tests/learning.py test_dqn DQN_LEARNING 100 116, and DOUBLE_DQN_LEARNING), greedy return (10
+# episodes) sorted: DQN 98 109 126 133 138 139 147 179 189 214 230 294 500 500 500 500; Double DQN 49 103
+# 110 112 119 119 121 122 128 143 147 174 183 184 314 500. DQN on CartPole oscillates; an untrained greedy
+# policy scores ~10. (The training return of the last 20 updates, 320 steps, is NaN for the seeds that
+# balance the pole: no episode ends; it is not asserted.) Asserted, of 8 seeds vmapped together: at least
+# 6 reach a greedy return of 40, at least 7 keep the final value estimate between 10 and 110.
+DQN_LEARNING = learning.Setting("dqn", "CartPole-v1", CARTPOLE, tail=20)
+DOUBLE_DQN_LEARNING = learning.Setting("double-dqn", "CartPole-v1", dataclasses.replace(CARTPOLE, double=True), tail=20)
+
+
+@pytest.mark.parametrize("setting", [DQN_LEARNING, DOUBLE_DQN_LEARNING], ids=["dqn", "double-dqn"])
+def test_learns_cartpole_vmapped_over_seeds(setting, seed_offset):
+    scores = learning.run(setting, learning.seeds(seed_offset, 8))
+    metrics = scores.metrics
+    assert metrics.loss.shape == (8, CARTPOLE.num_updates) and np.all(np.isfinite(metrics.loss))
+    assert not np.allclose(metrics.loss[0], metrics.loss[1])  # the seeds differ
+    assert learning.count(scores.greedy, 40.0) >= 6, scores.greedy
     # value estimates stay bounded by the discounted return of a perfect episode, 1 / (1 - gamma) = 100
-    assert 10.0 < float(metrics.q_max[-1]) < 110.0
-
-
-@pytest.mark.parametrize("double", [False, True])
-def test_make_train_is_vmappable_over_seeds(double):
-    cfg = dataclasses.replace(CARTPOLE, total_timesteps=640, learning_starts=64, double=double, hidden_size=16)
-    env, params = envs.make("CartPole-v1")
-    train = jax.jit(jax.vmap(dqn.make_train(cfg, env, params)))
-    keys = jax.vmap(jax.random.key)(jnp.arange(2))
-    state, metrics = train(keys)
-    assert metrics.loss.shape == (2, cfg.num_updates)
-    assert not np.allclose(np.asarray(metrics.loss)[0], np.asarray(metrics.loss)[1])
-    np.testing.assert_array_equal(np.asarray(train(keys)[1].loss), np.asarray(metrics.loss))
-    assert np.asarray(state.buffer.size).tolist() == [640, 640]
+    q_max = metrics.q_max[:, -1]
+    assert int(np.sum((q_max > 10.0) & (q_max < 110.0))) >= 7, q_max
 
 
 def test_make_train_vmaps_over_float_hyperparameters():
