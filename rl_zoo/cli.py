@@ -67,9 +67,15 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
-    t.add_argument("--evals", type=int, default=10, help="greedy evaluations during training (default 10)")
+    t.add_argument("--evals", type=int, default=10,
+                   help="greedy evaluations during training (default 10); on gymnasium envs (no JAX port) fewer, so that "
+                        "their worst case (every episode to the time limit) stays under 10%% of training's env steps; "
+                        "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
+    t.add_argument("--vector-env", choices=["sync", "async"], default="sync",
+                   help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
+                        "benchmarks/results/gymnasium/speed.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else)")
     t.add_argument("--keep-checkpoints", type=int, default=None,
@@ -314,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
                 eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
                 command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
-                devices=args.devices, hooks=hooks,
+                devices=args.devices, hooks=hooks, vector_env=args.vector_env,
             )
             print(format_summary(result))
             _print_hook_results(hooks)
