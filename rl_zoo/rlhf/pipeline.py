@@ -13,10 +13,8 @@ held-out evaluation of the SFT and RLHF policies by the gold reward, and a run d
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
