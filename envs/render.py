@@ -27,6 +27,9 @@ import numpy as np
 INSTALL_HINT = 'pip install -e ".[video]" (or pip install "gymnasium[classic-control]", which brings pygame)'
 
 
+_GL_HINT = " Without a display, MuJoCo envs draw with MUJOCO_GL=egl (a GPU or Mesa's EGL) or MUJOCO_GL=osmesa (software)."
+
+
 class RenderError(RuntimeError):
     """The env cannot be drawn here; the message names what is missing and how to install it."""
 
@@ -82,14 +85,15 @@ def can_render_port(env) -> bool:
     return type(env).__name__ in _SYNCS
 
 
-def _quiet_pygame() -> None:
+def _headless_defaults() -> None:
     """Off-screen drawing needs no sound and, without a display, no window system: tell SDL so (unless
     the user chose otherwise), which also keeps pygame's banner and SDL's probing messages off the
-    terminal."""
+    terminal; MuJoCo then draws through EGL (``MUJOCO_GL=egl``; set ``MUJOCO_GL=osmesa`` for software)."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("MUJOCO_GL", "egl")
 
 
 def make_rgb_env(env_id: str, max_episode_steps: int | None = None, **make_kwargs):
@@ -97,14 +101,15 @@ def make_rgb_env(env_id: str, max_episode_steps: int | None = None, **make_kwarg
     cannot draw itself turned into a ``RenderError`` that says what to install."""
     import gymnasium
 
-    _quiet_pygame()
+    _headless_defaults()
 
     try:
         env = gymnasium.make(env_id, render_mode="rgb_array", max_episode_steps=max_episode_steps, **make_kwargs)
     except gymnasium.error.DependencyNotInstalled as e:
         raise RenderError(f"{env_id} cannot be made for drawing: {e}. Install it: {INSTALL_HINT}.") from e
-    except (TypeError, ValueError, gymnasium.error.Error) as e:
-        raise RenderError(f"{env_id} cannot draw itself (gymnasium.make(render_mode='rgb_array') failed: {e}).") from e
+    except Exception as e:  # an env that takes no render_mode, a broken OpenGL set-up, ...
+        raise RenderError(f"{env_id} cannot be made for drawing (gymnasium.make(render_mode='rgb_array') failed: "
+                          f"{type(e).__name__}: {e}).{_GL_HINT}") from e
     if "rgb_array" not in env.metadata.get("render_modes", []):
         env.close()
         raise RenderError(f"{env_id} has no rgb_array render mode (its modes: {env.metadata.get('render_modes', [])}), so it cannot be recorded.")
@@ -116,11 +121,13 @@ def render(gym_env) -> np.ndarray:
     another drawing library) becomes a ``RenderError`` naming it and how to install it."""
     import gymnasium
 
+    name = gym_env.spec.id if gym_env.spec else gym_env
     try:
         frame = gym_env.render()
     except gymnasium.error.DependencyNotInstalled as e:
-        raise RenderError(f"drawing {gym_env.spec.id if gym_env.spec else gym_env} needs a library that is not installed: {e}. "
-                          f"Install it: {INSTALL_HINT}.") from e
+        raise RenderError(f"drawing {name} needs a library that is not installed: {e}. Install it: {INSTALL_HINT}.") from e
+    except Exception as e:  # e.g. MuJoCo without an OpenGL context: say what failed, and the usual cure
+        raise RenderError(f"drawing {name} failed ({type(e).__name__}: {e}).{_GL_HINT}") from e
     if frame is None:
         raise RenderError(f"{gym_env} returned no frame from render(); it was not made with render_mode='rgb_array'.")
     return np.asarray(frame, np.uint8)

@@ -16,6 +16,8 @@ writer, and whether the env can be drawn.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with imageio)", ".mp4": "imageio-ffmpeg"}
 VIDEO_INSTALL_HINT = 'pip install -e ".[video]"'
+#: GIF frames shorter than 20 ms are shown at 100 ms by browsers: faster envs (MuJoCo's 125 fps) drop frames
+GIF_MAX_FPS = 50
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,14 @@ def _prepare(frames: list, spec: VideoSpec) -> list[np.ndarray]:
     return out
 
 
+def _gif_frame_skip(fps: float) -> int:
+    """The smallest frame skip that keeps a GIF at most ``GIF_MAX_FPS``, preferring one whose frame time is
+    a whole number of GIF time units (10 ms), so the clip plays at real speed (125 fps: every 5th, 40 ms)."""
+    base = math.ceil(fps / GIF_MAX_FPS)
+    exact = [k for k in range(base, base + 5) if abs(100 * k / fps - round(100 * k / fps)) < 1e-6]
+    return exact[0] if exact else base
+
+
 def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
     """Write ``frames`` to ``spec.path`` atomically (a temporary file in the same folder, then a rename)."""
     import imageio.v3 as iio
@@ -193,6 +205,8 @@ def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
     if not frames:
         raise ValueError("nothing to record: no frames")
     path = check_video_path(spec.path)
+    if path.suffix.lower() == ".gif" and fps / spec.frame_skip > GIF_MAX_FPS:  # browsers slow faster GIFs down
+        spec = dataclasses.replace(spec, frame_skip=_gif_frame_skip(fps))
     frames = _prepare(frames, spec)
     rate = fps / spec.frame_skip
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
@@ -267,7 +281,7 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     if video is not None:
         frames = [f for ep in played for f in ep.frames]
         path = write_video(frames, fps, video)
-        log(f"recorded {len(frames[::frame_skip])} frames to {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        log(f"recorded {len(frames)} frames ({fps} per second) to {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return played
 
 

@@ -147,3 +147,16 @@ def test_train_record_video(tmp_path, seed_offset):
             "--out", str(tmp_path / "run2"), "--record-video", "clip.avi"]
     assert main(argv) == 2
     assert not (tmp_path / "run2").exists()
+
+
+def test_fast_envs_make_gifs_at_real_speed(tmp_path):
+    """GIF frames shorter than 20 ms are slowed down by browsers, and GIF times are whole 10 ms units:
+    a 125 fps env (MuJoCo) keeps every 5th frame at 40 ms, 60 fps every 3rd at 50 ms, 50 fps all at 20 ms."""
+    from rl_zoo.enjoy import VideoSpec, _gif_frame_skip, write_video
+
+    assert [_gif_frame_skip(f) for f in (125, 60, 100)] == [5, 3, 2]
+    frames = [np.full((8, 8, 3), 10 * i, np.uint8) for i in range(25)]  # all different: none merged
+    _, ms = _gif_frames_and_ms(write_video(frames, 125, VideoSpec(tmp_path / "fast.gif")))
+    assert ms == 5 * 40  # 25 frames at 125 fps = 200 ms
+    _, ms = _gif_frames_and_ms(write_video(frames, 50, VideoSpec(tmp_path / "cartpole_rate.gif")))
+    assert ms == 25 * 20
