@@ -75,7 +75,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
     t.add_argument("--vector-env", choices=["sync", "async"], default="sync",
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
-                        "benchmarks/results/gymnasium/speed.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
+                        "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else)")
     t.add_argument("--keep-checkpoints", type=int, default=None,

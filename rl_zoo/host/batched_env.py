@@ -40,7 +40,7 @@ from envs.gymnasium_adapter import NO_TIME_LIMIT, GymnasiumEnv, _make
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
-#: ``sync`` measured fastest on 2 cores (benchmarks/results/gymnasium/speed.md): the default
+#: ``sync`` measured faster on 2 busy cores (benchmarks/results/gymnasium/vector_env.md): the default
 DEFAULT_VECTOR_ENV = "sync"
 
 
