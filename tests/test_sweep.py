@@ -69,8 +69,8 @@ def test_every_numeric_field_can_be_traced(name):
     assert all(np.array_equal(np.asarray(x[0]), np.asarray(x[1]), equal_nan=True) for x in leaves)  # same values, same result
 
 
-@pytest.mark.parametrize("name, grid", [("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.1,0.3"]),
-                                        ("dqn", ["learning_rate=1e-4,1e-3", "gamma=0.9,0.99"])])
+@pytest.mark.parametrize("name, grid", [("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"]),  # 2 configs, 2 traced fields
+                                        pytest.param("dqn", ["learning_rate=1e-4,1e-3", "gamma=0.9,0.99"], marks=pytest.mark.slow)])
 def test_a_swept_config_makes_the_same_update_as_alone(name, grid):
     overrides = {k: v for k, v in SMALL[name].items() if k != "total_timesteps"}
     plan = plan_sweep(make_spec(name, "CartPole-v1", grid=grid, seeds=1, total_steps=SMALL[name]["total_timesteps"], overrides=overrides))
