@@ -62,6 +62,43 @@ def test_dqn_loss_ignores_truncated_and_honours_terminated():
     np.testing.assert_allclose(info0.q_max, net.apply(theta, obs).max(-1).mean(), rtol=1e-5)
 
 
+def test_huber_loss_by_hand_and_its_gradient_is_the_clipped_error():
+    from rl_zoo.core.losses import huber_loss
+
+    x = jnp.array([-3.0, -1.0, -0.5, 0.0, 0.5, 2.0])
+    # |x| <= 1: x^2 / 2; beyond: |x| - 1/2
+    np.testing.assert_allclose(huber_loss(x), [2.5, 0.5, 0.125, 0.0, 0.125, 1.5])
+    np.testing.assert_allclose(huber_loss(jnp.array([3.0, 1.5]), delta=2.0), [2 * (3 - 1), 1.125])
+    # Mnih et al.'s error clipping: the gradient is the TD error clipped to [-1, 1]
+    np.testing.assert_allclose(jax.grad(lambda v: huber_loss(v).sum())(x), [-1.0, -1.0, -0.5, 0.0, 0.5, 1.0])
+
+
+def test_n_step_target_uses_the_per_sample_discount():
+    # n-step rows (replay_buffer_sample_n_step): reward is already the m-step discounted sum, the bootstrap
+    # is discounted by gamma^m: m = 2, 3, 1 with gamma 0.9 -> 0.81, 0.729, 0.9
+    y = dqn.q_learning_targets(jnp.array([1.9, 2.71, 1.0]), TERMINATED, Q_NEXT_TARGET, None,
+                               jnp.array([0.81, 0.729, 0.9]), double=False)
+    # 1.9 + 0.81 * 2 = 3.52; terminated: 2.71; 1 + 0.9 * 5 = 5.5
+    np.testing.assert_allclose(y, [3.52, 2.71, 5.5], rtol=1e-6)
+
+
+def test_n_step_dqn_trains_on_n_step_targets():
+    """n_step = 3 samples with ``replay_buffer_sample_n_step`` (stride num_envs); 1 keeps the plain sampler."""
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(total_timesteps=64, num_envs=2, train_frequency=8, gradient_steps=2, learning_starts=0,
+                     batch_size=8, hidden_size=8, gamma=0.5, n_step=3)
+    buffer = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(0))[0].buffer
+    batch, discount = dqn.sample_batch(buffer, jax.random.key(1), cfg)
+    assert batch.reward.shape == (8,) and set(np.asarray(discount).round(6).tolist()) <= {0.5, 0.25, 0.125}
+    plain, none = dqn.sample_batch(buffer, jax.random.key(1), dataclasses.replace(cfg, n_step=1))
+    assert none is None and np.all(np.isin(np.asarray(plain.reward), [1.0]))  # CartPole pays 1 a step
+    # m-step sums of CartPole's rewards of 1: 1, 1.5 or 1.75, matching the discount gamma^m
+    m = np.log(np.asarray(discount)) / np.log(0.5)
+    np.testing.assert_allclose(np.asarray(batch.reward), (1 - 0.5**m) / (1 - 0.5), rtol=1e-6)
+    with pytest.raises(ConfigError, match="n_step"):
+        dataclasses.replace(cfg, n_step=0).validate()
+
+
 def test_double_dqn_selects_with_online_and_evaluates_with_target():
     q_next_online = jnp.array([[1.0, 5.0], [3.0, 2.0]])  # online prefers a'=1 in row 0, a'=0 in row 1
     q_next_target = jnp.array([[10.0, 0.0], [4.0, 7.0]])  # target prefers the other action in each row

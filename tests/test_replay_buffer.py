@@ -14,6 +14,7 @@ from rl_zoo.core.buffers import (
     replay_buffer_add,
     replay_buffer_init,
     replay_buffer_sample,
+    replay_buffer_sample_n_step,
 )
 
 
@@ -135,3 +136,68 @@ def test_vmap_over_independent_buffers():
     samples = jax.vmap(replay_buffer_sample, in_axes=(0, 0, None))(states, jax.random.split(jax.random.PRNGKey(3), 3), 8)
     assert samples.obs.shape == (3, 8, 2)
     assert set(np.asarray(samples.reward).astype(int).ravel()) <= {0, 1}
+
+
+# --- n-step transitions (replay_buffer_sample_n_step) ---------------------------------------------
+
+
+def _steps(rewards, terminated=(), truncated=()) -> Experience:
+    """Transitions t = 0, 1, ...: obs t, next_obs t + 0.5, the given rewards, episode ends at the given t."""
+    t = jnp.arange(len(rewards), dtype=jnp.float32)
+    return Experience(
+        obs=jnp.stack([t, t], axis=-1), action=jnp.zeros(len(rewards), jnp.int32), reward=jnp.asarray(rewards, jnp.float32),
+        next_obs=jnp.stack([t + 0.5, t + 0.5], axis=-1),
+        terminated=jnp.isin(jnp.arange(len(rewards)), jnp.asarray(terminated, jnp.int32)),
+        truncated=jnp.isin(jnp.arange(len(rewards)), jnp.asarray(truncated, jnp.int32)),
+    )
+
+
+def _by_start(batch) -> dict:
+    """start obs -> (reward, next_obs, terminated, truncated, discount, steps) of every sampled row."""
+    e = batch.experience
+    rows = zip(np.asarray(e.obs[:, 0]), np.asarray(e.reward), np.asarray(e.next_obs[:, 0]), np.asarray(e.terminated),
+               np.asarray(e.truncated), np.asarray(batch.discount), np.asarray(batch.steps))
+    return {float(o): (float(r), float(nx), bool(te), bool(tr), float(d), int(m)) for o, r, nx, te, tr, d, m in rows}
+
+
+def test_n_step_sums_rewards_and_stops_at_episode_ends_and_newest_data():
+    # 6 steps in a buffer of 8: rewards 1..6, step 2 terminated, step 4 truncated; gamma 0.5, n = 3
+    buf = replay_buffer_add(_empty(8), _steps([1, 2, 3, 4, 5, 6], terminated=[2], truncated=[4]))
+    got = _by_start(replay_buffer_sample_n_step(buf, jax.random.key(0), 256, 3, 0.5))
+    assert sorted(got) == [0, 1, 2, 3, 4, 5]
+    assert got[0] == (1 + 0.5 * 2 + 0.25 * 3, 2.5, True, False, 0.125, 3)  # ends with the terminated step 2
+    assert got[1] == (2 + 0.5 * 3, 2.5, True, False, 0.25, 2)  # step 3 is another episode
+    assert got[2] == (3, 2.5, True, False, 0.5, 1)
+    assert got[3] == (4 + 0.5 * 5, 4.5, False, True, 0.25, 2)  # truncated at 4: bootstrap from its final obs
+    assert got[4] == (5, 4.5, False, True, 0.5, 1)
+    assert got[5] == (6, 5.5, False, False, 0.5, 1)  # slots 6 and 7 hold no data yet
+
+
+def test_n_step_follows_the_wrap_and_stops_at_the_oldest_slot():
+    # capacity 4, 6 steps of rewards 1..6 and no episode end: slots hold steps 4, 5, 2, 3; the cursor is at 2
+    buf = replay_buffer_add(replay_buffer_add(_empty(4), _steps([1, 2, 3, 4])), _steps([5, 6])._replace(
+        obs=jnp.array([[4.0, 4.0], [5.0, 5.0]]), next_obs=jnp.array([[4.5, 4.5], [5.5, 5.5]])))
+    got = _by_start(replay_buffer_sample_n_step(buf, jax.random.key(1), 256, 3, 0.5))
+    assert got[2] == (3 + 0.5 * 4 + 0.25 * 5, 4.5, False, False, 0.125, 3)  # slots 2, 3, 0 (wrapped)
+    assert got[3] == (4 + 0.5 * 5 + 0.25 * 6, 5.5, False, False, 0.125, 3)
+    assert got[4] == (5 + 0.5 * 6, 5.5, False, False, 0.25, 2)  # slot 2 after it holds the older step 2
+    assert got[5] == (6, 5.5, False, False, 0.5, 1)
+
+
+def test_n_step_with_several_envs_steps_by_the_env_count():
+    # 2 envs, 3 steps, flattened time-major: slot 2t + b. env 0 rewards 1, 2, 3; env 1 rewards 10, 20, 30
+    exp = _steps([1, 10, 2, 20, 3, 30])
+    buf = replay_buffer_add(_empty(8), exp._replace(obs=jnp.arange(6.0)[:, None].repeat(2, 1)))
+    got = _by_start(replay_buffer_sample_n_step(buf, jax.random.key(2), 256, 2, 0.5, stride=2))
+    assert got[0][0] == 1 + 0.5 * 2 and got[1][0] == 10 + 0.5 * 20 and got[3][0] == 20 + 0.5 * 30
+    assert got[4][0] == 3 and got[4][5] == 1 and got[5][0] == 30  # their next step is not stored yet
+
+
+def test_one_step_n_step_sample_is_the_plain_sample():
+    buf = replay_buffer_add(_empty(16), _batch(0, 10))
+    plain = replay_buffer_sample(buf, jax.random.key(3), 32)
+    one = replay_buffer_sample_n_step(buf, jax.random.key(3), 32, 1, 0.9)
+    jax.tree.map(np.testing.assert_array_equal, one.experience, plain)
+    np.testing.assert_allclose(np.asarray(one.discount), 0.9)
+    with pytest.raises(ValueError, match="n >= 1"):
+        replay_buffer_sample_n_step(buf, jax.random.key(3), 32, 0, 0.9)

@@ -11,6 +11,11 @@ a target network theta^- on minibatches drawn uniformly from a replay buffer (Li
     Double DQN  y = r + gamma (1 - terminated) Q(s', argmax_a' Q(s', a'; theta); theta^-)
                                                           (van Hasselt et al. 2016, eq. 4)
 
+With ``n_step = n > 1`` the target sums n rewards before bootstrapping (Sutton 1988; Hessel et al.
+2018, "Rainbow", eq. 2; ``rl_zoo.core.buffers.replay_buffer_sample_n_step``), stopping early at the end
+of an episode: y = sum_{k<m} gamma^k r_{t+k} + gamma^m (1 - terminated) V(s_{t+m}), m <= n. It is
+off-policy for m > 1 (the behaviour policy's actions, uncorrected), as in Rainbow.
+
 Only ``terminated`` drops the bootstrap; a step cut by the time limit (``truncated``) bootstraps
 from Q of its final observation, which the replay buffer keeps as ``next_obs`` (Pardo et al. 2018,
 "Time limits in reinforcement learning").
@@ -56,6 +61,7 @@ from rl_zoo.core.buffers import (
     replay_buffer_add,
     replay_buffer_init,
     replay_buffer_sample,
+    replay_buffer_sample_n_step,
 )
 from rl_zoo.core.networks import QNetwork
 from rl_zoo.core.rollout import rollout
@@ -80,6 +86,8 @@ class Config:
     """Decay the learning rate linearly to 0 over training's gradient steps (freezes the final policy)."""
     gamma: float = 0.99
     """Discount factor (0.9-0.999)."""
+    n_step: int = 1
+    """Rewards summed before bootstrapping: the n-step TD target (1-5; 1 is Mnih et al.'s, Rainbow uses 3)."""
     train_frequency: int = 4
     """Env steps (per env) between training phases (1-256)."""
     gradient_steps: int = 1
@@ -126,7 +134,7 @@ class Config:
 
     def validate(self) -> None:
         for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",
-                     "gradient_steps", "target_update_interval", "hidden_size", "num_layers"):
+                     "gradient_steps", "target_update_interval", "hidden_size", "num_layers", "n_step"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.learning_starts >= 0, "learning_starts", self.learning_starts, "must be >= 0")
         check(self.buffer_size >= self.env_steps_per_update, "buffer_size", self.buffer_size,
@@ -243,14 +251,17 @@ def q_learning_targets(
     return losses.td_target(reward, bootstrap_value(q_next_target, q_next_online, double), terminated, gamma)
 
 
-def dqn_loss(params, target_params, batch: Experience, network: QNetwork, obs_space, config: Config):
-    """Mean Huber loss between Q(s, a; theta) and the (constant) TD target on a minibatch ``[N]``."""
+def dqn_loss(params, target_params, batch: Experience, network: QNetwork, obs_space, config: Config, discount=None):
+    """Mean Huber loss between Q(s, a; theta) and the (constant) TD target on a minibatch ``[N]``.
+    ``discount [N]`` (n-step targets: gamma^m, with ``batch.reward`` the m-step discounted sum)
+    replaces ``config.gamma`` when given."""
     q = network.apply(params, features(obs_space, batch.obs))  # [N, A]
     next_x = features(obs_space, batch.next_obs)
     q_next_target = network.apply(target_params, next_x)  # [N, A]
     q_next_online = jax.lax.stop_gradient(network.apply(params, next_x)) if config.double else None
     y = jax.lax.stop_gradient(
-        q_learning_targets(batch.reward, batch.terminated, q_next_target, q_next_online, config.gamma, config.double)
+        q_learning_targets(batch.reward, batch.terminated, q_next_target, q_next_online,
+                           config.gamma if discount is None else discount, config.double)
     )  # [N]
     q_taken = jnp.take_along_axis(q, batch.action.astype(jnp.int32)[:, None], axis=-1)[:, 0]  # [N]
     chex.assert_equal_shape([q_taken, y])
@@ -295,6 +306,15 @@ def epsilon_for_update(config: Config, update_step: jax.Array) -> jax.Array:
     return jnp.where(update_step < config.num_warmup_updates, 1.0, scheduled)
 
 
+def sample_batch(buffer: ReplayBufferState, key: jax.Array, config: Config) -> tuple[Experience, jax.Array | None]:
+    """A uniform minibatch and its bootstrap discount: one-step transitions (discount = config.gamma,
+    returned as None) or, with ``n_step > 1``, n-step ones (``replay_buffer_sample_n_step``)."""
+    if config.n_step == 1:
+        return replay_buffer_sample(buffer, key, config.batch_size), None
+    batch = replay_buffer_sample_n_step(buffer, key, config.batch_size, config.n_step, config.gamma, config.num_envs)
+    return batch.experience, batch.discount
+
+
 def gradient_phase(state: State, network: QNetwork, obs_space, optimizer, config: Config) -> tuple[State, LossInfo]:
     """``gradient_steps`` Adam steps on ``dqn_loss``, each on a fresh uniform minibatch, with the
     target update rule after each; returns the mean ``LossInfo``."""
@@ -302,8 +322,8 @@ def gradient_phase(state: State, network: QNetwork, obs_space, optimizer, config
 
     def step(carry, key):
         params, target_params, opt_state, gradient_step = carry
-        batch = replay_buffer_sample(state.buffer, key, config.batch_size)
-        grads, info = grad_fn(params, target_params, batch)
+        batch, discount = sample_batch(state.buffer, key, config)
+        grads, info = grad_fn(params, target_params, batch, discount=discount)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         gradient_step = gradient_step + 1

@@ -127,3 +127,55 @@ def replay_buffer_sample(state: ReplayBufferState, key: jax.Array, batch_size: i
         terminated=take(state.terminated),
         truncated=take(state.truncated),
     )
+
+
+class NStepBatch(NamedTuple):
+    """Transitions sampled for an n-step TD target: ``experience.reward`` is the discounted sum of the
+    first ``m <= n`` rewards from ``experience.obs``, ``experience.next_obs`` / ``terminated`` /
+    ``truncated`` are those of the m-th step, and ``discount`` is gamma^m. Fields ``[N, ...]``."""
+
+    experience: Experience
+    discount: jax.Array  # [N] gamma^m: what multiplies the bootstrap value (1 - terminated) V(next_obs)
+    steps: jax.Array  # [N] int32 m: rewards summed (fewer than n where the episode or the stored data ended)
+
+
+def replay_buffer_sample_n_step(
+    state: ReplayBufferState, key: jax.Array, batch_size: int, n: int, gamma, stride: int = 1
+) -> NStepBatch:
+    """``batch_size`` start slots drawn as ``replay_buffer_sample`` draws them, each extended to an
+    n-step transition (Sutton 1988; Mnih et al. 2016; Hessel et al. 2018, "Rainbow", eq. 2):
+
+        R_t^(m) = sum_{k<m} gamma^k r_{t+k},   target y = R_t^(m) + gamma^m (1 - terminated_{t+m-1}) V(s_{t+m})
+
+    The next steps of the same env are ``stride`` slots apart (``stride`` = num_envs: the buffer
+    stores ``[T, B]`` rollouts flattened time-major). The sum stops after the first step that ends
+    the episode (terminated: no bootstrap; truncated: bootstrap from its final observation), and
+    before any slot not written after the start slot (the newest data, or the oldest being
+    overwritten), so m = 1 .. n. ``n = 1`` gives ``replay_buffer_sample``'s transitions, gamma^1.
+    """
+    if n < 1:
+        raise ValueError(f"n-step sampling needs n >= 1, got {n}")
+    capacity = state.capacity
+    idx = jax.random.randint(key, (batch_size,), 0, jnp.maximum(state.size, 1))  # [N] start slots
+    offsets = jnp.arange(n, dtype=jnp.int32) * stride  # [n]
+    slots = (idx[:, None] + offsets) % capacity  # [N, n]
+    newest = (state.position - 1 - idx) % capacity  # [N] how many slots after the start hold newer data
+    available = offsets[None, :] <= newest[:, None]  # [N, n]
+    ended = state.terminated[slots] | state.truncated[slots]  # [N, n]
+    ended = ended.astype(jnp.int32)
+    ended_before = (jnp.cumsum(ended, axis=1) - ended) > 0  # an earlier step ended the episode
+    include = available & ~ended_before  # [N, n], a prefix of each row, its first entry always True
+    powers = jnp.asarray(gamma, jnp.float32) ** jnp.arange(n, dtype=jnp.float32)  # [n]
+    reward = (state.reward[slots] * powers * include).sum(axis=1)  # [N]
+    steps = include.sum(axis=1).astype(jnp.int32)  # [N] m
+    last = jnp.take_along_axis(slots, (steps - 1)[:, None], axis=1)[:, 0]  # [N] slot of the m-th step
+    take = lambda x, i: jnp.take(x, i, axis=0, mode="clip")  # noqa: E731
+    experience = Experience(
+        obs=take(state.obs, idx),
+        action=take(state.action, idx),
+        reward=reward,
+        next_obs=take(state.next_obs, last),
+        terminated=take(state.terminated, last),
+        truncated=take(state.truncated, last),
+    )
+    return NStepBatch(experience, jnp.asarray(gamma, jnp.float32) ** steps.astype(jnp.float32), steps)
