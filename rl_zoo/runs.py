@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import functools
 import os
 import platform
 import re
@@ -28,8 +29,10 @@ from typing import Any, Iterable
 METRIC_FIELDS = ("env_steps", "wall_s", "seed", "return", "train_return")
 
 
+@functools.cache
 def _default_file_mode() -> int:
-    """The mode ``open()`` would give a new file (0o666 less the umask); ``mkstemp`` makes 0o600."""
+    """The mode ``open()`` would give a new file (0o666 less the umask); ``mkstemp`` makes 0o600.
+    Read once: reading the umask means setting it for a moment."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
