@@ -358,6 +358,7 @@ def learn(state: State, traj, epsilon, network: QNetwork, obs_space, optimizer, 
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind DQN to an env: ``init``, ``update`` (epsilon-greedy rollout + replay learning) and the greedy ``act``."""
+    config.validate()
     check_env(env, env_params)
     venv = EpisodeStatistics(vectorize(env, env_params, config.num_envs))
     obs_space, action_space = env.observation_space(env_params), env.action_space(env_params)
