@@ -221,6 +221,9 @@ def _add_benchmark_parsers(sub) -> None:
     b.add_argument("--dry-run", action="store_true", help="print the plan (cells to run, skipped with reason) and stop")
     b.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress display")
     b.add_argument("--note", default=None, help="a remark quoted at the top of report.md (e.g. why cells were excluded)")
+    b.add_argument("--record-video", action="store_true",
+                   help="one GIF per cell (a greedy episode of its first seed at the end), shown in report.md; cells finished "
+                   "before are not run again (a clip changes no result) but recorded from their last checkpoint if kept")
 
     p = sub.add_parser("plot", help="figures and report of a benchmark folder (or the curve of a run directory)",
                        description="For a benchmark folder: learning curves per env (mean, 95% bootstrap band, against env "
@@ -267,7 +270,8 @@ def _benchmark_main(args, argv: list[str]) -> int:
         result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
                                   out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
                                   sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs,
-                                  progress=not args.no_progress, command="rl-zoo " + shlex.join(argv), note=args.note)
+                                  progress=not args.no_progress, command="rl-zoo " + shlex.join(argv), note=args.note,
+                                  record_video=args.record_video)
     except FolderInUse as e:  # another grid runs in --out: nothing was touched
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2

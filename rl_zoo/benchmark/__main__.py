@@ -1,4 +1,4 @@
-"""``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID``: the process of one cell (started by the grid).
+"""``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID [--record-video]``: the process of one cell (started by the grid).
 
 It ends when process PID (the grid) ends, and holds its cell folder's lock while it runs
 (``rl_zoo.benchmark.cells``). Users run grids with ``rl-zoo benchmark``.
@@ -15,6 +15,7 @@ parser = argparse.ArgumentParser(prog="python -m rl_zoo.benchmark",
 parser.add_argument("--cell", required=True, metavar="CELL_JSON", help="the cell's cell.json")
 parser.add_argument("--parent", type=int, default=None, metavar="PID",
                     help="end when this process ends (default: the process that started this one)")
+parser.add_argument("--record-video", action="store_true", help="record the cell's clip at the end (rl_zoo.benchmark.clips)")
 args = parser.parse_args()
 die_with_parent(args.parent if args.parent is not None else os.getppid())
-sys.exit(cell_main(args.cell))
+sys.exit(cell_main(args.cell, args.record_video))

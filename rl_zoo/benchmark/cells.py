@@ -24,6 +24,7 @@ from typing import IO
 import numpy as np
 
 from rl_zoo import runs
+from rl_zoo.benchmark.clips import NO_CLIP
 from rl_zoo.benchmark.plan import Cell, previous_record
 from rl_zoo.benchmark.records import BenchmarkFileError, CellRecord, CellResult, read_cell_record, read_json_object
 from rl_zoo.benchmark.tables import read_metrics, write_tables
@@ -43,16 +44,17 @@ class Running:
     proc: subprocess.Popen
     started: float
     log: IO[bytes]
+    record_video: bool = False  # the cell records its clip and keeps its last checkpoint (rl_zoo.benchmark.clips)
 
 
 def cell_dir(out: Path, cell: Cell) -> Path:
     return out / "cells" / cell.name
 
 
-def start_cell(out: Path, cell: Cell) -> Running:
+def start_cell(out: Path, cell: Cell, record_video: bool = False) -> Running:
     """Start one cell in a fresh Python process; an interrupted cell with the same spec continues from its
     checkpoint, any other earlier content of its folder is removed first. Refuses (``FolderInUse``) a cell
-    folder that another process holds."""
+    folder that another process holds. ``record_video``: the cell records its clip at the end."""
     folder = cell_dir(out, cell)
     FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
     resume = resumable(out, cell)
@@ -61,11 +63,13 @@ def start_cell(out: Path, cell: Cell) -> Running:
     folder.mkdir(parents=True, exist_ok=True)
     runs.atomic_write_json(folder / "cell.json", cell.record("running", resume=resume).to_json())
     log = open(folder / "log.txt", "wb")
+    (folder / NO_CLIP).unlink(missing_ok=True)  # this run decides anew
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())],
+        [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())]
+        + (["--record-video"] if record_video else []),
         stdout=log, stderr=subprocess.STDOUT,
     )
-    return Running(cell, proc, time.perf_counter(), log)
+    return Running(cell, proc, time.perf_counter(), log, record_video)
 
 
 def resumable(out: Path, cell: Cell) -> bool:
@@ -95,7 +99,8 @@ def finish_cell(out: Path, job: Running) -> CellRecord | None:
         cell.status, cell.reason = "failed", why or f"exit code {job.proc.returncode}: " + " | ".join(tail)
         runs.atomic_write_json(folder / "cell.json", cell.record(cell_wall_s=wall).to_json())
         return None
-    shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)  # finished: nothing to resume
+    if not job.record_video:  # finished: nothing to resume (a grid with clips keeps the last, to record one later)
+        shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)
     cell.status, cell.reason = "done", ""
     record = cell.record(cell_wall_s=wall, result=result)
     runs.atomic_write_json(folder / "cell.json", record.to_json())
@@ -130,11 +135,12 @@ def read_result(folder: Path) -> CellResult | None:
     )
 
 
-def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress) -> None:
+def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress, clips: frozenset[str] = frozenset()) -> None:
     """Run the cells, ``jobs`` processes at a time, in order; rewrite the tables after each one. However
     this ends (an error, Ctrl-C), the running cell processes are stopped before it returns. A cell whose
     folder another process holds fails with that process named, untouched. (The cell processes die with
-    the thread that started them, ``PR_SET_PDEATHSIG``: this one, which waits for them all.)"""
+    the thread that started them, ``PR_SET_PDEATHSIG``: this one, which waits for them all.) The cells
+named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
     pending, running = list(todo), []
     try:
         while pending or running:
@@ -143,7 +149,7 @@ def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress) -> None
                 bar.start(c.name, f"{c.algo} on {c.env}", c.seeds * c.total_steps,
                           f"{c.seeds} seed(s) x {c.total_steps:,} env steps")
                 try:
-                    running.append(start_cell(out, c))
+                    running.append(start_cell(out, c, c.name in clips))
                 except FolderInUse as e:  # another process works in the cell folder: its files are left alone
                     c.status, c.reason = "failed", str(e)
                     bar.finish(c.name, c.seeds * c.total_steps, finished_line(c, None))
@@ -216,20 +222,21 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="rl_zoo-parent-watch", daemon=True).start()
 
 
-def cell_main(spec_path: str) -> int:
+def cell_main(spec_path: str, record_video: bool = False) -> int:
     """The child process of one cell: the driver, all its seeds vmapped, into ``<cell>/run``, holding the
-    cell folder's lock (a second process on the folder exits with code 2 and the holder's PID)."""
+    cell folder's lock (a second process on the folder exits with code 2 and the holder's PID);
+    ``record_video``: its clip at the end (``rl_zoo.benchmark.clips``)."""
     spec_path = Path(spec_path)
     folder = spec_path.parent
     try:
         with FolderLock(folder, what=CELL_LOCK):
-            return _run_cell(spec_path, folder)
+            return _run_cell(spec_path, folder, record_video)
     except FolderInUse as e:
         print(f"rl-zoo benchmark cell: {e}", file=sys.stderr)
         return 2
 
 
-def _run_cell(spec_path: Path, folder: Path) -> int:
+def _run_cell(spec_path: Path, folder: Path, record_video: bool = False) -> int:
     """Train the cell described by ``spec_path`` (or resume it) into ``folder/run``."""
     import envs
 
@@ -243,11 +250,16 @@ def _run_cell(spec_path: Path, folder: Path) -> int:
     runs.atomic_write_json(folder / "agent.json", dict(env_steps_per_update=agent.env_steps_per_update,
                                                        num_updates=agent.num_updates))
     enable_compilation_cache()
+    hooks = []
+    if record_video:
+        from rl_zoo.benchmark.clip_hook import CellVideoHook
+
+        hooks.append(CellVideoHook(folder))
     if record.resume:  # killed before: continue from its last checkpoint, rows kept, none duplicated
-        train(resume=folder / "run", progress=False, keep_checkpoints=1)
+        train(resume=folder / "run", progress=False, keep_checkpoints=1, hooks=hooks)
         return 0
     train(spec.algo, spec.env, seeds=spec.seeds, seed=spec.seed, total_steps=spec.total_steps,
           overrides=spec.overrides, out=folder / "run", num_evals=spec.points, eval_episodes=spec.eval_episodes,
-          backend=spec.backend or None, progress=False, keep_checkpoints=1,
+          backend=spec.backend or None, progress=False, keep_checkpoints=1, hooks=hooks,
           command=f"rl-zoo benchmark cell {spec.algo} {spec.env}")
     return 0

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 from rl_zoo import runs
 from rl_zoo.benchmark.cells import run_cells
+from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
 from rl_zoo.benchmark.plan import DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
@@ -67,6 +68,7 @@ def run_benchmark(
     report: bool = True,
     command: str | None = None,
     note: str | None = None,
+    record_video: bool = False,
     log: Callable[[str], None] = print,
     **grid: Any,
 ) -> BenchmarkResult:
@@ -75,7 +77,8 @@ def run_benchmark(
 
     ``grid``: the keyword arguments of :func:`plan_grid` (``seeds``, ``seed``, ``total_steps``,
     ``out``, ``points``, ``eval_episodes``, ``backend``, ``sets``, ``exclude``, ``rerun``), with
-    its defaults. The folder is locked while this runs: a second grid on it raises
+    its defaults. ``record_video``: one clip per finished cell, in the report (``rl_zoo.benchmark.clips``;
+    not part of a cell's identity, so finished cells are not run again for it). The folder is locked while this runs: a second grid on it raises
     ``rl_zoo.lock.FolderInUse`` naming the holder's PID, before touching anything.
 
     ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
@@ -90,15 +93,19 @@ def run_benchmark(
             f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
             f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
         log(format_plan(cells))
-        meta = _write_start(out, cells, _new_meta(out, cells, plan, jobs, command, note))
+        meta = _write_start(out, cells, _new_meta(out, cells, plan, jobs, command, note, record_video))
+        cannot_draw = _check_drawing(cells, log) if record_video else {}
+        clips = frozenset(c.name for c in todo if record_video and c.env not in cannot_draw)
         t0 = time.perf_counter()
         with GridProgress(progress and bool(todo), len(todo), sum(c.seeds * c.total_steps for c in todo), log) as bar:
-            run_cells(out, todo, max(1, int(jobs)), bar)
+            run_cells(out, todo, max(1, int(jobs)), bar, clips)
         if todo:
             meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
             runs.atomic_write_json(out / "benchmark.json", meta.to_json())
             log(f"grid finished in {meta.grid_wall_s:.0f}s: {sum(c.status == 'done' for c in todo)}/{len(todo)} cell(s) done"
                 + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
+        if record_video:
+            complete_clips(out, cells, cannot_draw, log)
         path = write_report(out) if report else None
     finally:
         lock.release()
@@ -107,8 +114,17 @@ def run_benchmark(
     return BenchmarkResult(out, cells, path)
 
 
+def _check_drawing(cells: list[Cell], log: Callable[[str], None]) -> dict[str, str]:
+    """``{env: why}`` for the envs of the cells to run or finished that cannot be drawn here (their cells
+    run without a clip), said before any cell starts."""
+    cannot_draw = unrecordable_envs([(c.env, c.spec.backend) for c in cells if c.status in ("run", "done")])
+    for why in cannot_draw.values():
+        log(f"no clips: {why}")
+    return cannot_draw
+
+
 def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, command: str | None,
-              note: str | None) -> GridMeta:
+              note: str | None, record_video: bool = False) -> GridMeta:
     """``benchmark.json`` for this command; when nothing runs, the last grid's timing and load are kept."""
     meta = GridMeta(
         command=command, note=note, algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
@@ -116,6 +132,7 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
         total_steps={c.env: c.total_steps for c in cells},
         plan=[dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells],
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
+        record_video=record_video,
     )
     previous = read_grid_meta(out)
     if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:

@@ -241,6 +241,7 @@ class GridMeta:
     load_start: float | None = None
     grid_wall_s: float | None = None
     load_end: float | None = None
+    record_video: bool = False  # one clip per cell (not in the cells' identity: a clip changes no result)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

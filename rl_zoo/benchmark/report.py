@@ -14,6 +14,7 @@ from rl_zoo import runs
 from rl_zoo.benchmark.records import (
     DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, read_grid_meta, slug,
 )
+from rl_zoo.benchmark.clips import clips_section
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.tables import load_cells, load_returns
 
@@ -241,7 +242,8 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
     path.parent.mkdir(parents=True, exist_ok=True)
     s, meta = summarize(out), read_grid_meta(out)
     lines = (_header(s, meta) + _cells_section(s.table) + _aggregate_section(s, path.parent)
-             + _curves_section(s, meta, path.parent) + _references_section(list(dict.fromkeys(r.env for r in s.records))))
+             + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
+             + _references_section(list(dict.fromkeys(r.env for r in s.records))))
     lines += ["Tables: `returns.csv` / `returns.parquet` (algo, env, seed, env_steps, wall_s, return on the shared grid), "
               "`cells.csv` / `cells.parquet` (one row per cell); raw evaluations in `cells/*/run/metrics.csv`."]
     lines += [""]
