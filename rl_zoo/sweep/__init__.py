@@ -29,16 +29,18 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.config import ConfigError, apply_overrides, check_types
-from rl_zoo.sweep import figures, report
 from rl_zoo.sweep.runner import GroupResult, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
                               parse_range)
+
+if TYPE_CHECKING:  # report and figures import scipy and matplotlib: loaded when a sweep writes its outputs,
+    from rl_zoo.sweep import report  # not for every `rl-zoo` command (the CLI imports rl_zoo.sweep.command)
 
 __all__ = ["SweepSpec", "GridField", "RangeField", "Point", "Group", "SweepPlan", "SweepResult", "make_spec", "plan_sweep",
            "run_sweep", "parse_grid", "parse_range"]
@@ -142,6 +144,8 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
 
 
 def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int) -> SweepResult:
+    from rl_zoo.sweep import figures, report
+
     spec = plan.spec
     summaries = report.summarize(list(plan.groups), results, threshold)
     chosen = report.best(summaries)
