@@ -3,7 +3,7 @@ finished cells are not run again for a clip but recorded from their kept checkpo
 cannot be made keeps its results and the report says why (rl_zoo/benchmark/clips.py)."""
 
 import json
-import shutil
+import os
 
 import pytest
 
@@ -15,12 +15,10 @@ from rl_zoo.cli import main
 CELL = "ppo__CartPole-v1"
 LINK = f"![ppo on CartPole-v1](cells/{CELL}/run/{clips.CLIP_NAME})"
 
-pytest.importorskip("pygame")
-pytest.importorskip("imageio")
-
 
 @pytest.fixture(scope="module")
 def clip_grid(tmp_path_factory, seed_offset):
+    pytest.importorskip("pygame", reason="drawing CartPole needs pygame: pip install -e \".[video]\"")
     out = tmp_path_factory.mktemp("clips") / "grid"
     argv = ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "1", "--seed", str(seed_offset),
             "--total-steps", "1024", "--points", "2", "--eval-episodes", "1", "--out", str(out), "--no-progress",
@@ -36,6 +34,7 @@ def _gif(path):
         return im.format, im.size, im.n_frames
 
 
+@pytest.mark.slow  # the grid: about 15 s CPU (PPO compile in the cell process)
 def test_each_cell_gets_a_clip_linked_from_the_report(clip_grid):
     out, _ = clip_grid
     clip = out / "cells" / CELL / "run" / clips.CLIP_NAME
@@ -51,17 +50,17 @@ def test_each_cell_gets_a_clip_linked_from_the_report(clip_grid):
     assert key == bm.read_cell_record(out / "cells" / CELL / "cell.json").spec.identity()  # the clip is not in it
 
 
+@pytest.mark.slow  # the grid: about 15 s CPU (PPO compile in the cell process)
 def test_report_elsewhere_links_relative_to_itself(clip_grid, tmp_path):
     out, _ = clip_grid
     target = tmp_path / "elsewhere" / "report.md"
     assert main(["plot", str(out), "-o", str(target)]) == 0
     text = target.read_text()
-    import os
-
     rel = os.path.relpath(out / "cells" / CELL / "run" / clips.CLIP_NAME, target.parent)
     assert f"![ppo on CartPole-v1]({rel})" in text and (target.parent / rel).exists()
 
 
+@pytest.mark.slow  # the grid: about 15 s CPU (PPO compile in the cell process)
 def test_finished_cell_without_clip_is_recorded_from_its_checkpoint_not_rerun(clip_grid):
     out, argv = clip_grid
     run = out / "cells" / CELL / "run"
@@ -73,27 +72,34 @@ def test_finished_cell_without_clip_is_recorded_from_its_checkpoint_not_rerun(cl
     assert LINK in (out / "report.md").read_text()
 
 
-def test_a_cell_without_a_clip_keeps_its_results_and_the_report_says_why(clip_grid, tmp_path):
-    out, _ = clip_grid
-    grid = tmp_path / "grid"
-    shutil.copytree(out, grid, ignore=shutil.ignore_patterns(".lock", "*.lock"))
-    (grid / "cells" / CELL / "run" / clips.CLIP_NAME).unlink()
-    records = bm.load_cells(grid)
-    assert clips.clips_section(grid, records, bm.GridMeta(), grid) == []  # no clip, not recorded: no section
-    clips.complete_clips(grid, records, {"CartPole-v1": "CartPole-v1 cannot be drawn here: no pygame"}, log=lambda _: None)
-    why = (grid / "cells" / CELL / clips.NO_CLIP).read_text()
-    assert "no pygame" in why and clips.NO_CLIP in why  # how to retry
-    report = bm.write_report(grid).read_text()
-    assert "| CartPole-v1 | no clip |" in report and "- ppo on CartPole-v1: CartPole-v1 cannot be drawn here: no pygame" in report
-    assert [r.status for r in bm.load_cells(grid)] == ["done"]
+def _records(*cells):
+    return [bm.CellRecord(bm.CellSpec(algo, env), status, "") for algo, env, status in cells]
+
+
+def test_clips_section_links_clips_and_says_why_a_cell_has_none(tmp_path):
+    """Without training: a folder with one clip, one cell on an env that cannot be drawn, one finished
+    without checkpoints, one failed cell (no clip expected) and the hook's failure written down."""
+    out = tmp_path / "grid"
+    records = _records(("ppo", "CartPole-v1", "done"), ("vpg", "CartPole-v1", "done"), ("ppo", "Pendulum-v1", "done"),
+                       ("dqn", "CartPole-v1", "failed"), ("vpg", "Pendulum-v1", "done"))
+    for r in records:
+        (out / "cells" / r.name / "run").mkdir(parents=True)
+    assert clips.clips_section(out, records, bm.GridMeta(), out) == []  # never recorded: no section
+    (out / "cells" / CELL / "run" / clips.CLIP_NAME).write_bytes(b"GIF89a")
+    clips.complete_clips(out, records, {"Pendulum-v1": "Pendulum-v1 cannot be drawn here: no pygame"}, log=lambda _: None)
+    assert not (out / "cells" / CELL / clips.NO_CLIP).exists()  # it has its clip
+    assert not (out / "cells" / "dqn__CartPole-v1" / clips.NO_CLIP).exists()  # failed: no results, no clip
+    assert "--rerun" in (out / "cells" / "vpg__CartPole-v1" / clips.NO_CLIP).read_text()  # no checkpoint kept
+    assert clips.NO_CLIP in (out / "cells" / "ppo__Pendulum-v1" / clips.NO_CLIP).read_text()  # how to retry
+    lines = clips.clips_section(out, records, bm.GridMeta(record_video=True), out)
+    assert lines[0] == "## Clips" and "| env | ppo | vpg |" in lines
+    assert f"| CartPole-v1 | {LINK} | no clip |" in lines and "| Pendulum-v1 | no clip | no clip |" in lines
+    assert any(x.startswith("- ppo on Pendulum-v1: Pendulum-v1 cannot be drawn here: no pygame") for x in lines)
+    assert any(x.startswith("- vpg on CartPole-v1: finished by a grid without --record-video") for x in lines)
+    elsewhere = clips.clips_section(out, records, bm.GridMeta(), tmp_path / "a" / "b")  # a clip exists: shown
+    assert f"![ppo on CartPole-v1](../../grid/cells/{CELL}/run/{clips.CLIP_NAME})" in "\n".join(elsewhere)
     # a recording that fails inside the cell process is written down, not raised (the cell stays done)
     from rl_zoo.benchmark.clip_hook import CellVideoHook
 
-    (grid / "cells" / CELL / clips.NO_CLIP).unlink()
-    CellVideoHook(grid / "cells" / CELL).on_finish(None)  # no run started: the hook cannot play
-    assert "recording failed" in (grid / "cells" / CELL / clips.NO_CLIP).read_text()
-    # finished by a grid without --record-video (checkpoints removed): the report says how to get a clip
-    (grid / "cells" / CELL / clips.NO_CLIP).unlink()
-    shutil.rmtree(grid / "cells" / CELL / "run" / "checkpoints")
-    clips.complete_clips(grid, records, {}, log=lambda _: None)
-    assert "--rerun" in bm.write_report(grid).read_text()
+    CellVideoHook(out / "cells" / "dqn__CartPole-v1").on_finish(None)  # no run started: the hook cannot play
+    assert "recording failed" in (out / "cells" / "dqn__CartPole-v1" / clips.NO_CLIP).read_text()

@@ -56,7 +56,8 @@ def unrecordable_envs(env_backends: Sequence[tuple[str, str]]) -> dict[str, str]
 
 def complete_clips(out: Path, records: Sequence, cannot_draw: dict[str, str],
                    log: Callable[[str], None] = print) -> None:
-    """Give every finished cell a clip or a ``no_clip.txt``: a cell on an env in ``cannot_draw`` gets the
+    """Give every finished cell of ``records`` (``Cell`` or ``CellRecord``: status, name, env) a clip or a
+    ``no_clip.txt``: a cell on an env in ``cannot_draw`` gets the
     reason; a cell finished before without a clip is recorded from its last checkpoint, or told that it
     has none. Cells that already have either are left alone."""
     from rl_zoo import checkpoint
@@ -111,5 +112,5 @@ def clips_section(out: Path, records: Sequence[CellRecord], meta: GridMeta, repo
                 why = note.read_text().strip() if note.exists() else "not recorded (run the grid with --record-video)"
                 missing.append(f"- {algo} on {env}: {why}")
         lines.append(f"| {env} | " + " | ".join(row) + " |")
-    lines += [""] + ([f"**No clip:**", ""] + missing + [""] if missing else [])
+    lines += [""] + (["**No clip:**", ""] + missing + [""] if missing else [])
     return lines
