@@ -15,7 +15,9 @@ A benchmark folder (default ``runs/benchmark``)::
     aggregate.png         IQM and optimality gap of normalised final scores across envs
     profile.png           performance profiles (run-score distributions)
     cells/<algo>__<env>/  cell.json (its config, its key, its timings), log.txt (the cell's output),
-                          run/ (the driver's run directory: config.json, metrics.csv, summary.json)
+                          run/ (the driver's run directory: config.json, metrics.csv, summary.json;
+                          with --record-video its clip final_episode.gif and last checkpoint, or
+                          no_clip.txt beside cell.json saying why there is none)
 
 The package, along its seams:
 
@@ -25,6 +27,7 @@ The package, along its seams:
     cells.py        one process per cell, which dies with the grid process and locks its cell folder
     tables.py       returns and cells tables (CSV and Parquet), interpolation onto the shared grid
     report.py       summarize() and write_report(): the numbers, report.md and its figures
+    clips.py        --record-video: one GIF per cell, the report's Clips section (clip_hook.py: the cell's hook)
     grid.py         run_benchmark(): plan, lock the folder, run the cells, tables, report
 
 Each cell runs in its own Python process through the driver (``rl_zoo.train.train``), so that its
