@@ -144,7 +144,8 @@ def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_pa
 
 
 @pytest.mark.slow
-def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, seed_offset):
+def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, monkeypatch, seed_offset):
+    monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # the killed process's schedule: a row per update
     out = tmp_path / "run"
     code = (
         "from rl_zoo.driver import run; from rl_zoo.host import evaluation\n"

@@ -41,6 +41,14 @@ class HostPlan:
     fresh_envs: Any  # jitted (states, keys [seeds]) -> states with the envs restarted
     updates_per_segment: int
     compile_s: float
+    segment_fn: Any  # the jitted segment, static in its number of updates
+
+    def program(self, updates: int):
+        """The compiled segment of ``updates`` updates (compiled now if the schedule did not foresee it,
+        e.g. a run resumed under another evaluation schedule)."""
+        if updates not in self.segments:
+            self.segments[updates] = self.segment_fn.lower(self.initial_states, updates).compile()
+        return self.segments[updates]
 
 
 def batched_env(ctx) -> tuple[SeedBatchedEnv, Any]:
@@ -79,7 +87,7 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     n = agent.num_updates
     lengths = {min(updates_per_segment, n)} | ({n % updates_per_segment} if n > updates_per_segment and n % updates_per_segment else set())
     segments = {k: segment.lower(states, k).compile() for k in sorted(lengths)}
-    return HostPlan(states, segments, jax.jit(jax.vmap(fresh_envs)), updates_per_segment, time.perf_counter() - t0)
+    return HostPlan(states, segments, jax.jit(jax.vmap(fresh_envs)), updates_per_segment, time.perf_counter() - t0, segment)
 
 
 class BatchedHostRunner:
@@ -131,7 +139,7 @@ class BatchedHostRunner:
             while done < agent.num_updates:
                 k = min(plan.updates_per_segment, agent.num_updates - done)
                 t0 = time.perf_counter()
-                new_states, metrics = plan.segments[k](states)
+                new_states, metrics = plan.program(k)(states)
                 jax.block_until_ready(new_states)
                 train_s += time.perf_counter() - t0
                 metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
