@@ -86,17 +86,8 @@ def run(only: set[str] | None, full: bool) -> None:
             continue
         steps = cell.target_steps if full else cell.steps_now
         print(" ".join(command(cell, steps)), flush=True)
-        subprocess.run(command(cell, steps), cwd=ROOT, check=False, env=_env())
+        subprocess.run(command(cell, steps), cwd=ROOT, check=False)
         report()
-
-
-def _env() -> dict:
-    """The environment of the benchmark processes: until the driver runs gymnasium envs with
-    rl_zoo.host's batched runner itself, ``gymnasium_site/sitecustomize.py`` installs it in every one."""
-    import os
-
-    site = str(Path(__file__).resolve().parent / "gymnasium_site")
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [site, os.environ.get("PYTHONPATH")])))
 
 
 def _summary(cell: PlannedCell):

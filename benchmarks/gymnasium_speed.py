@@ -37,17 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
 STEPS = 100_000
 
-# until `rl-zoo train` runs gymnasium envs with rl_zoo.host's runner itself, the launcher installs it
-LAUNCH = (
-    "import sys\n"
-    "from rl_zoo.driver import run\n"
-    "from rl_zoo.host.runner import BatchedHostRunner\n"
-    "if not isinstance(run.RUNNERS.get('gymnasium'), BatchedHostRunner): run.RUNNERS['gymnasium'] = BatchedHostRunner()\n"
-    "from rl_zoo.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
-
 def sb3_settings(env_id: str) -> dict:
     """rl_zoo's resolved PPO config for ``env_id`` in SB3's terms."""
     from rl_zoo.driver.spec import resolve_config
@@ -111,7 +100,7 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
 def rl_zoo_run(env_id: str, seeds: int, cache: str | None, work: Path) -> dict:
     out = work / f"rz-{env_id}-{seeds}-{time.time_ns()}"
     env = dict(os.environ, XDG_CACHE_HOME=cache) if cache else dict(os.environ, RL_ZOO_NO_CACHE="1")
-    wall, _ = timed([sys.executable, "-c", LAUNCH, "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
+    wall, _ = timed(["rl-zoo", "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
                      "--seeds", str(seeds), "--out", str(out)], env)
     summary = json.loads((out / "summary.json").read_text())
     return dict(wall_s=wall, compile_s=summary["compile_s"], train_s=summary["train_s"], final_return=summary["final_return_mean"],
