@@ -45,7 +45,7 @@ from flax import struct
 
 from envs import EpisodeStatistics, spaces, vectorize
 from rl_zoo.config import ConfigError, check
-from rl_zoo.core.types import Agent, EpisodeMetrics
+from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics_from
 
 
 @dataclass(frozen=True)
@@ -318,15 +318,8 @@ def update(state: State, env, env_params, config: Config) -> tuple[State, Metric
         state.q, state.visits, table, state.obs, action, td_error, partial(step_size, env_steps, config=config)
     )
 
-    done = info["episode_done"]
-    episodes = done.sum()
-    denom = jnp.maximum(episodes, 1)
     metrics = Metrics(
-        episode=EpisodeMetrics(
-            episode_return=(info["episode_return"] * done).sum() / denom,
-            episode_length=(info["episode_length"] * done).sum() / denom,
-            episodes=episodes,
-        ),
+        episode=episode_metrics_from(info["episode_done"], info["episode_return"], info["episode_length"]),
         td_error=jnp.abs(td_error).mean(),
         epsilon=jnp.asarray(epsilon, jnp.float32),
         learning_rate=alpha.mean(),
@@ -383,7 +376,7 @@ def make_train(config: Config, env, env_params):
             state, ret_sum, n_episodes, td_sum = carry
             state, m = update(state, env, env_params, config)
             n = m.episode.episodes
-            return (state, ret_sum + m.episode.episode_return * n, n_episodes + n, td_sum + m.td_error), None
+            return (state, ret_sum + jnp.where(n > 0, m.episode.episode_return * n, 0.0), n_episodes + n, td_sum + m.td_error), None
 
         carry = (state, jnp.float32(0.0), jnp.int32(0), jnp.float32(0.0))
         (state, ret_sum, n_episodes, td_sum), _ = jax.lax.scan(body, carry, None, config.updates_per_eval)
