@@ -72,6 +72,7 @@ def tiny_grid(tmp_path_factory):
     return out, result, lines
 
 
+@pytest.mark.slow  # the tiny grid (15 s to train); the planning, parsing and record tests stay in the default run
 def test_tiny_grid_writes_tables_and_report(tiny_grid):
     out, result, lines = tiny_grid
     assert [c.status for c in result.cells] == ["done", "done"]
@@ -109,6 +110,7 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid):
     assert set(summary.normalised) == {"ppo", "vpg"}
 
 
+@pytest.mark.slow  # needs the tiny grid
 def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tmp_path):
     out, _, _ = tiny_grid
     before = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")}
@@ -122,6 +124,7 @@ def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tmp_
         bm.plan_grid(**{**TINY, "total_steps": 8192}, out=out)
 
 
+@pytest.mark.slow  # needs the tiny grid
 def test_plot_command_writes_report_and_pngs(tiny_grid, tmp_path, capsys):
     out, _, _ = tiny_grid
     target = tmp_path / "figs" / "summary.md"
@@ -139,6 +142,7 @@ def test_plot_command_writes_report_and_pngs(tiny_grid, tmp_path, capsys):
     assert config["seeds"] == 2 and config["config"]["total_timesteps"] == 4096
 
 
+@pytest.mark.slow  # a killed grid resumed (16 s); test_benchmark_reliability keeps the kill -9 / lock checks
 def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
     """A benchmark killed mid-cell continues that cell from its last checkpoint when run again."""
     import os

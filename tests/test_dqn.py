@@ -223,6 +223,7 @@ def test_learns_cartpole_vmapped_over_seeds(setting, seed_offset):
     assert int(np.sum((q_max > 10.0) & (q_max < 110.0))) >= 7, q_max
 
 
+@pytest.mark.slow  # 5 s; test_sweep traces every float field of every algorithm
 def test_make_train_vmaps_over_float_hyperparameters():
     cfg = dataclasses.replace(CARTPOLE, total_timesteps=640, learning_starts=64, hidden_size=16, batch_size=16,
                               target_update_interval=4)

@@ -69,6 +69,7 @@ def test_each_seed_gets_its_own_env_stream(seed_offset):
     assert not np.array_equal(together[:, 0], together[:, 2])
 
 
+@pytest.mark.slow  # 6 s; the own-env-stream and resume tests stay in the default run
 def test_a_seed_in_a_batch_of_three_updates_like_the_seed_alone(seed_offset):
     """Identical first rollout (same env observations after it, same finished episodes) and the same
     first update up to float rounding (a vmap of 3 compiles differently from a vmap of 1)."""
@@ -127,6 +128,7 @@ def _expected_rows(seeds, steps):
     return sorted((st, s) for st in steps for s in seeds)
 
 
+@pytest.mark.slow  # 11 s in the parallel default run; the seed-stream test stays in the default run
 def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_path, monkeypatch, seed_offset):
     monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # evaluate after every segment
     out = tmp_path / "run"

@@ -63,7 +63,7 @@ def _observations(space, n=64):
     return np.asarray(jax.random.normal(key, (n, *space.shape)), np.float32)
 
 
-@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+@pytest.mark.parametrize("env_id", ["CartPole-v1", pytest.param("Pendulum-v1", marks=pytest.mark.slow)])  # continuous: slow (6 s)
 def test_loaded_policy_acts_as_the_trained_state(runs, env_id):
     import envs
 

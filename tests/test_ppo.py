@@ -53,6 +53,7 @@ def test_ppo_continuous_actions_run_and_stay_finite():
     assert float(state.obs_stats.count) > 1_000
 
 
+@pytest.mark.slow  # 4 s; test_sweep and test_config_traced trace float fields
 def test_make_train_vmaps_over_a_float_hyperparameter():
     cfg = dataclasses.replace(CARTPOLE, total_timesteps=1_280)
     env, params = envs.make("CartPole-v1")

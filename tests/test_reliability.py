@@ -40,7 +40,7 @@ def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
 @pytest.mark.parametrize(
     "algo,args",
     [
-        ("ppo", ["--total-steps", "40960", "--evals", "40", "--seeds", "2"]),
+        pytest.param("ppo", ["--total-steps", "40960", "--evals", "40", "--seeds", "2"], marks=pytest.mark.slow),  # 12 s; test_run_directory resumes after a damaged checkpoint in the default run
         pytest.param("dqn", ["--total-steps", "16384", "--evals", "32", "--set", "learning_starts=512"], marks=pytest.mark.slow),
     ],
 )
@@ -72,6 +72,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
     assert killed_at < int(checkpoint._NAME.match(checkpoint.latest(run).name).group(1))
 
 
+@pytest.mark.slow  # 10 s in the parallel default run; kept under -m slow to hold the default run under 3 minutes
 def test_same_seed_same_metrics_different_seed_different(tmp_path):
     kw = dict(total_steps=5120, num_evals=2, eval_episodes=2, progress=False, log=lambda s: None)
     a = train("ppo", "CartPole-v1", out=tmp_path / "a", **kw)

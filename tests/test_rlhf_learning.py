@@ -37,6 +37,7 @@ def _train(seeds, algo="ppo"):
     return jax.jit(jax.vmap(run))(jnp.asarray(seeds))
 
 
+@pytest.mark.slow  # RLHF learning (9 s); tests/test_rlhf.py keeps the unit tests
 def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
     """A random policy rambles (no EOS: -3); PPO learns to answer with prompt letters and stop.
 

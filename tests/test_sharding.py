@@ -44,6 +44,7 @@ def _run(code: str, *args, env_extra=None, timeout=600):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a subprocess with 4 CPU devices (12 s)
 def test_eight_seeds_sharded_over_four_devices_match_one_device(tmp_path):
     import numpy as np
 

@@ -69,7 +69,7 @@ def test_every_numeric_field_can_be_traced(name):
     assert all(np.array_equal(np.asarray(x[0]), np.asarray(x[1]), equal_nan=True) for x in leaves)  # same values, same result
 
 
-@pytest.mark.parametrize("name, grid", [("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"]),  # 2 configs, 2 traced fields
+@pytest.mark.parametrize("name, grid", [pytest.param("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"], marks=pytest.mark.slow),  # 2 configs, 2 traced fields (6.5 s)
                                         pytest.param("dqn", ["learning_rate=1e-4,1e-3", "gamma=0.9,0.99"], marks=pytest.mark.slow)])
 def test_a_swept_config_makes_the_same_update_as_alone(name, grid):
     overrides = {k: v for k, v in SMALL[name].items() if k != "total_timesteps"}

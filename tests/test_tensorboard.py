@@ -73,6 +73,7 @@ def test_wandb_missing_says_how_to_install(tmp_path, monkeypatch):
         WandbLogger(tmp_path, [0])
 
 
+@pytest.mark.slow  # a real run (9 s); the writer's tags and steps are checked in the default run on hand-made rows
 def test_train_with_tensorboard_hook(tmp_path, seed_offset):
     """``rl-zoo train --tensorboard``: every seed's folder holds metrics.csv's quantities at the
     evaluation steps and the per-update training metrics at every update's env step."""
