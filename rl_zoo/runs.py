@@ -188,7 +188,6 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
-_slug = slug  # the old private name, still used by rl_zoo.benchmark
 
 
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
