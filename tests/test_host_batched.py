@@ -102,6 +102,19 @@ def test_evaluation_steps_only_running_episodes_and_counts_them():
     assert env.steps(evaluation=True) == int(returns.sum())
 
 
+def test_evaluation_runs_continuous_actions():
+    """A Box action space (numpy bounds, unhashable) evaluates too: MuJoCo and LunarLanderContinuous need it.
+    Pendulum-v1 through the adapter stands in; every episode runs to its 200-step limit, cut here at 20."""
+    gym_env, params = envs.make("Pendulum-v1", backend="gymnasium")
+    env = SeedBatchedEnv(gym_env)
+    agent = ppo.make_agent(SMALL_PPO, env, params)
+    states = jax.jit(jax.vmap(lambda k: agent.init(jax.random.key(k))))(jnp.arange(2))
+    host = env.make_eval(2, params)
+    returns = evaluation.evaluate_seeds(agent.act, states, host, evaluation.eval_seeds(np.arange(2), 0), env.action_space(), 20)
+    assert returns.shape == (2, 2) and np.all(returns < 0)  # Pendulum's reward is a cost, negative at every step
+    assert env.steps(evaluation=True) == 2 * 2 * 20
+
+
 def test_eval_count_keeps_evaluation_a_small_fraction():
     assert evaluation.eval_count(1_000_000, 1000, 10, 10) == 10  # 10 x 10k worst case = 10% of 1M
     assert evaluation.eval_count(100_000, 1000, 10, 20) == 1  # only the final one
