@@ -3,7 +3,9 @@
 Returns: the tuned hyperparameters of ``rl_zoo/hyperparams/{vpg,trpo,ppo-kl}.yaml``, all seeds of
 an (algorithm, env) trained in ONE program (``jax.jit(jax.vmap(make_train(...)))``), then a greedy
 evaluation of every seed (``rl_zoo.core.evaluate.evaluate`` with ``agent.act``, 10 episodes; the
-seed's return is their mean). Targets:
+seed's return is their mean). Two seed sets (issue 19): the hyperparameters were chosen on *tuning*
+seeds ``TUNING_SEED0``.. (0..N-1, what ``tune`` runs on); ``returns`` records *held-out* seeds
+``REPORT_SEED0``.. (1000..1000+N-1), which played no part in choosing them. Targets (held-out seeds):
 
 * CartPole-v1: >= 475 in at least 8 of 10 seeds, TRPO and PPO-KL within 100k env steps, VPG 500k;
 * Pendulum-v1: mean >= -250 over 5 seeds within 1M env steps for TRPO and PPO-KL (VPG reported);
@@ -21,11 +23,12 @@ for the whole update (rollout + learn) and for ``learn`` alone on a fixed trajec
 number of gradient-sized evaluations each makes.
 
     python benchmarks/policy_gradient.py                        # everything, writes results/policy_gradient.md
-    python benchmarks/policy_gradient.py returns [--algo trpo] [--env CartPole-v1]
+    python benchmarks/policy_gradient.py returns [--algo trpo] [--env CartPole-v1]   # held-out seeds 1000.., recorded
+    python benchmarks/policy_gradient.py returns --seed-set tuning ...   # tuning seeds 0.., recorded apart, for comparison
     python benchmarks/policy_gradient.py speed
     python benchmarks/policy_gradient.py cost
     python benchmarks/policy_gradient.py report                 # rewrite the .md from results/policy_gradient.json
-    python benchmarks/policy_gradient.py tune trpo Pendulum-v1 --seeds 3 max_kl=0.02 ...   # nothing recorded
+    python benchmarks/policy_gradient.py tune trpo Pendulum-v1 --seeds 3 max_kl=0.02 ...   # tuning seeds 0.., nothing recorded
 """
 
 from __future__ import annotations
@@ -72,6 +75,12 @@ TARGETS = {
 }
 EVAL_EPISODES = 10
 
+#: the seeds the hyperparameters were chosen on (0..N-1: every ``tune`` run and every result before
+#: issue 19), and the seeds results are reported on (no tuning looked at them)
+TUNING_SEED0 = 0
+REPORT_SEED0 = 1000
+SEED_SETS = {"tuning": TUNING_SEED0, "report": REPORT_SEED0}
+
 SPEED_CONFIG = dict(
     total_timesteps=100_000, num_envs=2, num_steps=512, gamma=0.99, gae_lambda=0.98, max_kl=0.01,
     value_iters=20, value_minibatches=1, value_lr=1e-3, hidden_size=64, num_layers=2, activation="tanh",
@@ -98,8 +107,8 @@ def _config(algo: str, env_id: str, overrides: dict):
     return module, config
 
 
-def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | None = None) -> dict:
-    """All seeds in one jitted, vmapped program; greedy evaluation of each seed at the end."""
+def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | None = None, seed0: int = TUNING_SEED0) -> dict:
+    """Seeds ``seed0 .. seed0 + seeds - 1`` in one jitted, vmapped program; greedy evaluation of each seed at the end."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -114,7 +123,7 @@ def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | Non
     agent = module.make_agent(config, env, params)
     train = module.make_train(config, env, params)
 
-    keys = jax.vmap(jax.random.key)(jnp.arange(seeds))
+    keys = jax.vmap(jax.random.key)(jnp.arange(seed0, seed0 + seeds))
     t0 = time.perf_counter()
     compiled = jax.jit(jax.vmap(train)).lower(keys).compile()
     t1 = time.perf_counter()
@@ -128,10 +137,11 @@ def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | Non
     tail = max(1, config.num_updates // 20)
     train_tail = np.asarray(mean_episode_return(jax.tree.map(lambda x: x[:, -tail:], metrics.episode), axis=1))
     return dict(
-        algo=algo, env=env_id, seeds=seeds, env_steps=config.num_updates * config.batch_size,
+        algo=algo, env=env_id, seeds=seeds, seed_list=list(range(seed0, seed0 + seeds)),
+        seed_set="report" if seed0 >= REPORT_SEED0 else "tuning", env_steps=config.num_updates * config.batch_size,
         config={k: v for k, v in to_dict(config).items() if k in (load_overrides(algo, env_id) | set(overrides or {}))},
         final=[float(r) for r in np.asarray(final)], train_tail=[float(r) for r in train_tail],
-        compile_s=t1 - t0, run_s=t2 - t1,
+        compile_s=t1 - t0, run_s=t2 - t1, date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0],
     )
 
 
@@ -145,7 +155,7 @@ def summarise(r: dict) -> str:
     ok = passes(r["algo"], r["env"], r["final"])
     verdict = {True: "PASS", False: "FAIL", None: "-"}[ok]
     final = r["final"]
-    return (f"{r['algo']:>6} {r['env']:<12} {r['env_steps']:>9,} steps x {r['seeds']} seeds: greedy mean {sum(final) / len(final):8.1f}"
+    return (f"{r['algo']:>6} {r['env']:<12} {r['env_steps']:>9,} steps x seeds {_seed_range(r)}: greedy mean {sum(final) / len(final):8.1f}"
             f" min {min(final):8.1f}  " + (f">=475: {sum(x >= 475 for x in final):>2}  " if r["env"] == "CartPole-v1" else "") + f"[{verdict}]  "
             f"(compile {r['compile_s']:.1f}s, run {r['run_s']:.1f}s)\n    per seed: {' '.join(f'{x:.0f}' for x in final)}")
 
@@ -311,17 +321,43 @@ def _speed_verdict(rows: list[dict]) -> str:
 
 
 def load_raw() -> dict:
-    return load_results(RAW, {"returns": {}, "speed": [], "cost": []})
+    """The raw results: ``returns`` (held-out seeds, the record), ``returns_tuning`` (tuning seeds, for
+    comparison), ``speed``, ``cost``. Rows written before issue 19 carry no seed set: they trained seeds
+    0..N-1, the tuning seeds, and are moved to ``returns_tuning``."""
+    raw = load_results(RAW, {"returns": {}, "speed": [], "cost": []})
+    tuning = raw.setdefault("returns_tuning", {})
+    for key in [k for k, r in raw["returns"].items() if "seed_set" not in r]:
+        r = raw["returns"].pop(key)
+        tuning.setdefault(key, dict(r, seed_set="tuning", seed_list=list(range(r["seeds"]))))
+    return raw
+
+
+def _seed_range(r: dict) -> str:
+    seed_list = r.get("seed_list") or list(range(r["seeds"]))
+    label = "held-out" if r.get("seed_set") == "report" else "tuning"
+    return f"{seed_list[0]}-{seed_list[-1]} ({label})"
 
 
 def notes(raw: dict) -> list[str]:
     """The report's closing remarks, written from the numbers above."""
     out = []
-    verdicts = [(algo, env_id, passes(algo, env_id, r["final"])) for (algo, env_id) in RUNS
+    verdicts = [(algo, env_id, passes(algo, env_id, r["final"]), r) for (algo, env_id) in RUNS
                 if (r := raw["returns"].get(f"{algo}/{env_id}")) is not None]
-    failed = [f"{a} {e}" for a, e, ok in verdicts if ok is False]
-    out.append(f"Return targets: {sum(ok is True for *_, ok in verdicts)} met"
+    failed = [f"{a} {e} ({_headline(r)})" for a, e, ok, r in verdicts if ok is False]
+    out.append(f"Return targets on held-out seeds: {sum(ok is True for *_, ok, _ in verdicts)} met"
                + (f", NOT met: {', '.join(failed)}" if failed else ", none missed") + " (rows marked '-' are reported only).")
+    missing = [f"{a} {e}" for (a, e) in RUNS if f"{a}/{e}" not in raw["returns"]]
+    if missing:
+        out.append(f"Not yet measured on held-out seeds: {', '.join(missing)}.")
+    worse = []
+    for algo, env_id, _, r in verdicts:
+        t = raw.get("returns_tuning", {}).get(f"{algo}/{env_id}")
+        if t is not None:
+            held, tuned = sum(r["final"]) / len(r["final"]), sum(t["final"]) / len(t["final"])
+            if held < tuned - 1:
+                worse.append(f"{algo} {env_id} {held:.1f} (tuning seeds {tuned:.1f})")
+    if worse:
+        out.append("Held-out seeds end lower than the tuning seeds for: " + "; ".join(worse) + ".")
     cold = [r for r in raw["speed"] if r["cache"] == "cold"]
     if cold:
         fast = min(cold, key=lambda r: r["wall_s"])
@@ -347,23 +383,42 @@ def notes(raw: dict) -> list[str]:
     return out
 
 
+def _dates(rows) -> str:
+    dates = sorted({r.get("date", "?") for r in rows})
+    return ", ".join(dates) or "not yet"
+
+
+def _headline(r: dict) -> str:
+    final = r["final"]
+    if r["env"] == "CartPole-v1":
+        return f"{sum(x >= 475 for x in final)} of {len(final)} seeds >= 475, mean {sum(final) / len(final):.1f}"
+    return f"mean {sum(final) / len(final):.1f}"
+
+
 def report(raw: dict) -> None:
     import jax
 
     lines = [
         "# Policy-gradient benchmarks: VPG, TRPO, PPO-KL (issue 4)",
         "",
-        f"Measured {raw.get('date', time.strftime('%Y-%m-%d'))} on {platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
-        f"jax {jax.__version__} ({jax.default_backend()}), by `python benchmarks/policy_gradient.py`.",
+        f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with other jobs, jax {jax.__version__} ({jax.default_backend()}), "
+        f"by `python benchmarks/policy_gradient.py`: returns on held-out seeds {_dates(raw['returns'].values())}, "
+        f"speed and cost {raw.get('speed_date', raw.get('date', '?'))}.",
         "",
         "## Returns",
+        "",
+        f"**Seeds.** The hyperparameters in `rl_zoo/hyperparams/<algo>.yaml` were chosen on *tuning* seeds {TUNING_SEED0}..N-1 "
+        f"(`python benchmarks/policy_gradient.py tune ...`: {TUNING_SEED0}-{TUNING_SEED0 + 9} for the 10-seed rows, "
+        f"{TUNING_SEED0}-{TUNING_SEED0 + 4} for the 5-seed rows). The table reports *held-out* seeds {REPORT_SEED0}..N-1 "
+        f"({REPORT_SEED0}-{REPORT_SEED0 + 9} or {REPORT_SEED0}-{REPORT_SEED0 + 4}), which played no part in choosing them "
+        "(`python benchmarks/policy_gradient.py returns`); the tuning seeds' figures follow it, for comparison only.",
         "",
         "Tuned hyperparameters from `rl_zoo/hyperparams/<algo>.yaml`; all seeds of a row in one `jax.jit(jax.vmap(train))`. "
         f"Return = greedy policy (`agent.act`, the distribution's mode), mean of {EVAL_EPISODES} evaluation episodes per seed, "
         "after the last update. `train tail` = mean return of the training (stochastic-policy) episodes that ended in the last 5% of updates.",
         "",
         "| algo | env | env steps | seeds | greedy mean | min | seeds >= 475 | train tail | target | result | compile s | run s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+        "|---|---|---:|---|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for (algo, env_id) in RUNS:
         r = raw["returns"].get(f"{algo}/{env_id}")
@@ -372,7 +427,7 @@ def report(raw: dict) -> None:
         final = r["final"]
         ok = passes(algo, env_id, final)
         lines.append(
-            f"| {algo} | {env_id} | {r['env_steps']:,} | {r['seeds']} | {sum(final) / len(final):.1f} | {min(final):.1f} | "
+            f"| {algo} | {env_id} | {r['env_steps']:,} | {_seed_range(r)} | {sum(final) / len(final):.1f} | {min(final):.1f} | "
             f"{sum(x >= 475 for x in final) if env_id == 'CartPole-v1' else '-'} | {sum(r['train_tail']) / len(r['train_tail']):.1f} | "
             f"{TARGETS[(algo, env_id)]} | {({True: 'pass', False: 'FAIL', None: '-'})[ok]} | {r['compile_s']:.1f} | {r['run_s']:.1f} |"
         )
@@ -380,7 +435,20 @@ def report(raw: dict) -> None:
     for (algo, env_id) in RUNS:
         r = raw["returns"].get(f"{algo}/{env_id}")
         if r is not None:
-            lines.append(f"- {algo} {env_id}: {', '.join(f'{x:.0f}' for x in r['final'])}; `{json.dumps(r['config'])}`")
+            when = f" ({r['date']}, load average {r['load']:.1f})" if "load" in r else ""
+            lines.append(f"- {algo} {env_id}, seeds {_seed_range(r)}{when}: {', '.join(f'{x:.0f}' for x in r['final'])}; `{json.dumps(r['config'])}`")
+    tuning = raw.get("returns_tuning", {})
+    if tuning:
+        lines += ["", "For comparison only, the same rows on the tuning seeds (the figures recorded before issue 19; "
+                  "the same hyperparameters unless the per-seed line says otherwise):", "",
+                  "| algo | env | env steps | seeds | greedy mean | min | seeds >= 475 | per seed |",
+                  "|---|---|---:|---|---:|---:|---:|---|"]
+        for (algo, env_id) in RUNS:
+            r = tuning.get(f"{algo}/{env_id}")
+            if r is not None:
+                final = r["final"]
+                lines.append(f"| {algo} | {env_id} | {r['env_steps']:,} | {_seed_range(r)} | {sum(final) / len(final):.1f} | {min(final):.1f} | "
+                             f"{sum(x >= 475 for x in final) if env_id == 'CartPole-v1' else '-'} | {', '.join(f'{x:.0f}' for x in final)} |")
     if raw["speed"]:
         lines += [
             "", "## TRPO speed, CartPole-v1, 100k env steps, one seed",
@@ -435,6 +503,9 @@ def main() -> None:
     parser.add_argument("--algo")
     parser.add_argument("--env")
     parser.add_argument("--seeds", type=int)
+    parser.add_argument("--seed-set", choices=list(SEED_SETS),
+                        help=f"tuning: seeds {TUNING_SEED0}.. (default of tune); report: held-out seeds {REPORT_SEED0}.. (default of returns)")
+    parser.add_argument("--seed0", type=int, help="tune: first seed, instead of the seed set's")
     parser.add_argument("--repeats", type=int, default=5, help="speed: (cold, cold+write, warm) process triples (default 5)")
     args = parser.parse_intermixed_args()
     if args.what == "tune":
@@ -442,17 +513,20 @@ def main() -> None:
         budget, seeds = RUNS.get((algo, env_id), (None, 5))
         overrides = {"total_timesteps": budget} if budget else {}
         overrides.update(p.split("=", 1) for p in pairs)
-        print(summarise(train_and_evaluate(algo, env_id, args.seeds or seeds, overrides)))
+        seed0 = args.seed0 if args.seed0 is not None else SEED_SETS[args.seed_set or "tuning"]
+        print(summarise(train_and_evaluate(algo, env_id, args.seeds or seeds, overrides, seed0)))
         return
     raw = load_raw()
-    raw["date"] = time.strftime("%Y-%m-%d")
+    if args.what in ("all", "speed", "cost"):
+        raw["speed_date"] = time.strftime("%Y-%m-%d")
     if args.what in ("all", "returns"):
         for (algo, env_id), (budget, seeds) in RUNS.items():
             if (args.algo and algo != args.algo) or (args.env and env_id != args.env):
                 continue
-            r = train_and_evaluate(algo, env_id, args.seeds or seeds, {"total_timesteps": budget})
+            seed_set = args.seed_set or "report"
+            r = train_and_evaluate(algo, env_id, args.seeds or seeds, {"total_timesteps": budget}, SEED_SETS[seed_set])
             print(summarise(r), flush=True)
-            raw["returns"][f"{algo}/{env_id}"] = r
+            raw["returns" if seed_set == "report" else "returns_tuning"][f"{algo}/{env_id}"] = r
             save_results(RAW, raw)
     if args.what in ("all", "speed"):
         raw["speed"] = speed(args.repeats)
