@@ -104,37 +104,61 @@ def _summary(cell: PlannedCell):
     return next((row for row in table if row.algo == cell.algo and row.env == cell.env and len(row.final)), None)
 
 
+ENVS = ("LunarLander-v3", "LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5")
+
+
+def _marks() -> dict[str, dict[str, float]]:
+    """The issue's bars, drawn on each env's panel."""
+    marks: dict[str, dict[str, float]] = {}
+    for cell in PLAN:
+        if cell.goal is not None:
+            marks.setdefault(cell.env, {})[f"{cell.algo} target {cell.goal:g}"] = cell.goal
+    return marks
+
+
+def figure(rows: list) -> Path:
+    """``curves.png``: every finished cell's learning curve, one panel per env (the README shows it)."""
+    from rl_zoo.plots import env_panels
+
+    return env_panels(rows, list(ENVS), OUT / "curves.png", marks=_marks(),
+                      title="rl_zoo on the gymnasium adapter: seeds 1000-1004, mean and 95% bootstrap band")
+
+
 def report() -> None:
+    from rl_zoo import benchmark
     from rl_zoo.runs import atomic_write_text
 
     lines = [
         "# rl_zoo on LunarLander and MuJoCo (gymnasium adapter, all 5 seeds of a cell in one program)",
         "",
-        "Made by `python benchmarks/gymnasium_results.py run` (each cell one `rl-zoo benchmark` call, resumable; the",
-        "exact command is listed per cell below). Final return: mean over seeds 1000-1004 of the greedy return (10",
-        "episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources' settings",
-        "(rl_zoo/hyperparams/*.yaml cite them per env), not tuned here, so no seed was used for tuning.",
+        "Made by `python benchmarks/gymnasium_results.py run --full` (each cell one `rl-zoo benchmark` call, resumable;",
+        "the exact command is listed per cell below). Final return: mean over seeds 1000-1004 of the greedy return",
+        "(10 episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources'",
+        "settings (rl_zoo/hyperparams/*.yaml cite them per env); where a config was changed after trying it, the",
+        "YAML comment says so and which seeds were tried (never 1000-1004).",
         "",
-        "**Budgets.** The issue's budget is 1M env steps per seed for the policy-gradient cells (DQN: its source's",
-        "100k). 1M x 5 seeds per cell is hours per cell on this 2-core machine shared with other jobs, so cells ran",
-        "first at a reduced budget (column *budget run*); a cell's result at a reduced budget says nothing final",
-        "about its target, and is marked so.",
+        "**Budgets.** The issue's budget: 1M env steps per seed for the policy-gradient cells, DQN at its source's",
+        "100k. *Wall* is the cell's whole `rl-zoo benchmark` process (5 seeds in one program, compile and",
+        "evaluations included) on this 2-core machine, which other jobs shared (the figures are upper bounds).",
         "",
         "**References** (column *reference*): rl-baselines3-zoo's benchmark.md, **one trained agent** each (not a",
         "mean over seeds), on the **older env versions** named (LunarLander-v2, MuJoCo v3), at the budget given.",
         "",
-        "| algo | env | budget run (target) | final return [95% CI] | target | reference (one run) | status |",
-        "|---|---|---|---|---|---|---|",
+        "![Learning curves per env, seeds 1000-1004](curves.png)",
+        "",
+        "| algo | env | budget run (target) | final return [95% CI] | target | reference (one run) | status | wall |",
+        "|---|---|---|---|---|---|---|---:|",
     ]
-    todo = []
+    todo, rows = [], []
     for cell in PLAN:
         row = _summary(cell)
         ref = f"{cell.reference.value:.0f} at {cell.reference.steps // 1000}k ({cell.reference.env})" if cell.reference else "-"
         goal = f">= {cell.goal:g}" if cell.goal is not None else "no bar"
         if row is None:
             todo.append(cell)
-            lines.append(f"| {cell.algo} | {cell.env} | - ({cell.target_steps // 1000}k) | not run yet | {goal} | {ref} | to run |")
+            lines.append(f"| {cell.algo} | {cell.env} | - ({cell.target_steps // 1000}k) | not run yet | {goal} | {ref} | to run | |")
             continue
+        rows += [r for r in benchmark.summarize(cell_dir(cell)).returns if r.algo == cell.algo and r.env == cell.env]
         budget = int(row.record.spec.total_steps)
         final = f"{row.final_mean:.1f} [{row.final_low:.1f}, {row.final_high:.1f}] ({row.n_seeds} seeds)"
         if budget < cell.target_steps:
@@ -143,8 +167,11 @@ def report() -> None:
         elif cell.goal is None:
             status = "done"
         else:
-            status = "target met" if row.final_mean >= cell.goal else f"target missed by {cell.goal - row.final_mean:.0f}"
-        lines.append(f"| {cell.algo} | {cell.env} | {budget // 1000}k ({cell.target_steps // 1000}k) | {final} | {goal} | {ref} | {status} |")
+            status = "target met" if row.final_mean >= cell.goal else f"**target missed by {cell.goal - row.final_mean:.0f}**"
+        wall = f"{row.record.cell_wall_s / 60:.0f} min" if row.record.cell_wall_s else ""
+        lines.append(f"| {cell.algo} | {cell.env} | {budget // 1000}k ({cell.target_steps // 1000}k) | {final} | {goal} | {ref} | {status} | {wall} |")
+    if rows:
+        figure(rows)
     lines += ["", "Learning curves with bands, per cell: `cells/<algo>-<env>/report.md` (written by `rl-zoo benchmark`).", "",
               "## Still to run", "", "One command each (resumable; `--full` in the script runs the target budgets):", ""]
     lines += [f"    {' '.join(command(c, c.target_steps))}" for c in todo] or ["    (none)"]

@@ -147,6 +147,49 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
     return _save(fig, path)
 
 
+def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str, dict[str, float]] | None = None,
+               confidence: float = 0.95, title: str | None = None) -> Path:
+    """One panel per env in ``env_ids``: greedy return against env steps for every algorithm found
+    there, the mean over seeds and a pointwise bootstrap band (``rl_zoo.stats.mean_ci_over_seeds``).
+
+    ``rows``: tidy ``ReturnRow``s (algo, env, seed, env_steps, wall_s, ret), any number of cells;
+    ``marks``: per env, labelled horizontal lines (for example a target or a published reference)."""
+    from rl_zoo import stats
+
+    plt = _pyplot()
+    data: dict[str, dict[str, dict[int, list[tuple[int, float]]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for r in rows:
+        data[r.env][r.algo][int(r.seed)].append((int(r.env_steps), float(r.ret)))
+    colors = algo_colors(sorted({a for env in data.values() for a in env}))
+    cols = min(3, max(1, len(env_ids)))
+    nrows = -(-len(env_ids) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.6 * nrows), dpi=100, squeeze=False)
+    for ax, env_id in zip(axes.flat, env_ids):
+        for algo, by_seed in sorted(data.get(env_id, {}).items()):
+            curves = [np.array(sorted(v)) for v in by_seed.values()]
+            n = min(len(c) for c in curves)
+            m, lo, hi = stats.mean_ci_over_seeds(np.stack([c[:n, 1] for c in curves]), confidence)
+            x = curves[0][:n, 0]
+            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({len(curves)} seeds)")
+            ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
+        for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items()):
+            ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)
+        ax.set_title(env_id, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
+        ax.set_xlabel("env steps (per seed)", fontsize=8.5)
+        ax.legend(fontsize=7.5, loc="best", frameon=False)
+        if not data.get(env_id):
+            ax.text(0.5, 0.5, "not run yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+    for ax in list(axes.flat)[len(env_ids):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("greedy evaluation return", fontsize=8.5)
+    fig.suptitle(title or f"mean over seeds, {confidence:.0%} bootstrap confidence band", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path, shrink=True)
+
+
 def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, labels: dict[str, str] | None = None,
                         confidence: float = 0.95, n_resamples: int = 2000) -> dict[str, dict[str, tuple]]:
     """IQM and optimality gap of normalised scores, per algorithm, with stratified bootstrap
