@@ -11,14 +11,18 @@ configs x seeds that differ only in them train vmapped in ONE compiled program
 ``--static-groups``, which compiles one program per combination of their values (said in the output
 and the report). Every config is checked before anything compiles (`rl_zoo.sweep.spec`).
 
+``--successive-halving ETA`` (`rl_zoo.sweep.halving`) trains the configs in rungs, keeping the best
+1/ETA at each and continuing them from their exact train state. ``--record kl`` keeps a scalar field
+of every update's ``Metrics`` per run (``groups/group_<i>.npz``; the stability experiment uses it).
+
 The output folder holds ``sweep.json`` (the sweep as given), ``groups/group_<i>.npz`` (each compiled
-group's evaluations, written as soon as it finishes), the tables ``runs.csv`` / ``configs.csv`` /
-``curves.csv``, the figures, ``report.md`` and ``best.yaml`` (`rl_zoo.sweep.report`). Re-running
-the same command into the same folder trains only the groups not finished yet; a finished sweep
-trains and compiles nothing.
+group's evaluations, written as soon as it finishes; ``groups/halving/``: each finished rung), the
+tables ``runs.csv`` / ``configs.csv`` / ``curves.csv`` (and ``halving.csv``), the figures,
+``report.md`` and ``best.yaml`` (`rl_zoo.sweep.report`). Re-running the same command into the same
+folder trains only the groups (rungs) not finished yet; a finished sweep trains and compiles nothing.
 
 Layout: ``spec.py`` (fields, values, groups, checks), ``runner.py`` (one group, one program),
-``report.py`` (tables, best config, report.md), ``figures.py``.
+``halving.py`` (rungs), ``report.py`` (tables, best config, report.md), ``figures.py``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.config import ConfigError, apply_overrides, check_types
-from rl_zoo.sweep.runner import GroupResult, result_arrays, result_from_arrays, run_group
+from rl_zoo.sweep import halving
+from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
                               parse_range)
 
@@ -64,11 +69,13 @@ class SweepResult:
     summaries: tuple[report.ConfigSummary, ...]
     best: report.ConfigSummary
     trained_groups: int  # groups trained by this call (0: everything was already there)
+    rungs: tuple[halving.RungRecord, ...] = ()  # successive halving: what each rung ranked, kept and dropped
 
 
 def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = (), samples: int = 0, sample_seed: int = 0,
               seeds: int = 8, seed: int = 0, total_steps: int | None = None, overrides: dict | None = None,
-              num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False) -> SweepSpec:
+              num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False, halving_eta: int = 0,
+              halving_rungs: int = 0, record: list[str] = ()) -> SweepSpec:
     """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``)."""
     from rl_zoo import algos
 
@@ -82,7 +89,8 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
                      ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
                      seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted((overrides or {}).items())),
-                     num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups)
+                     num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups,
+                     halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record))
 
 
 def plan_sweep(spec: SweepSpec) -> SweepPlan:
@@ -103,7 +111,16 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
 
     check_static(spec, base)  # the structural refusal first, then every config's values
     points = build_points(spec, base, validate_one)
-    return SweepPlan(spec, module, base, default, tuple(points), tuple(group_points(points, spec, base)))
+    groups = tuple(group_points(points, spec, base))
+    if spec.halving_rungs and not spec.halving_eta:
+        raise ConfigError("--rungs needs --successive-halving ETA")
+    if spec.halving_eta or spec.halving_rungs:
+        if len(groups) > 1:
+            raise ConfigError(f"--successive-halving ranks every config at equal budgets inside one compiled program; with "
+                              f"--static-groups this sweep has {len(groups)} programs: run one halving sweep per value of the "
+                              f"static field(s) (--set NAME=VALUE), or sweep only numeric fields")
+        halving.check_halving(spec.halving_eta, spec.halving_rungs, len(points))
+    return SweepPlan(spec, module, base, default, tuple(points), groups)
 
 
 def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Callable[[str], None] = print,
@@ -118,6 +135,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
     if hasattr(plan.module, "check_env"):
         plan.module.check_env(env, env_params)
+    check_record(plan.module, plan.base, env, env_params, spec.record)
+    if spec.halving_eta:
+        rungs, seg_plan, per_update = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec)
     out = Path(out)
     _claim_folder(out, spec, plan, rerun)
     if threshold is None:
@@ -125,25 +145,33 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} "
         f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
         + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
-    results, trained = [], 0
+    if spec.halving_eta:
+        log(f"successive halving, eta {spec.halving_eta}: " + "; ".join(halving.describe(rungs, seg_plan, per_update)))
+    results, trained, records = [], 0, []
     for group in plan.groups:
         path = out / "groups" / f"group_{group.index}.npz"
         where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
         if path.exists() and not rerun:
             log(f"group {group.index} ({where}): finished earlier, read from {path}")
             results.append(result_from_arrays(np.load(path)))
+            records = halving.load_records(out / "groups" / "halving") if spec.halving_eta else []
             continue
         log(f"group {group.index} ({where}): {len(group.points)} config(s)")
-        result = run_group(plan.module, group, env, env_params, spec.seeds, spec.seed, spec.num_evals, spec.eval_episodes, log)
+        if spec.halving_eta:
+            result, records = halving.run_halving(plan.module, group, env, env_params, spec, out / "groups" / "halving", log)
+        else:
+            result = run_group(plan.module, group, env, env_params, spec.seeds, spec.seed, spec.num_evals, spec.eval_episodes,
+                               log, spec.record)
         buf = io.BytesIO()
         np.savez(buf, **result_arrays(result))
         runs.atomic_write_bytes(path, buf.getvalue())
         results.append(result)
         trained += 1
-    return _write_outputs(out, plan, results, threshold, command, trained)
+    return _write_outputs(out, plan, results, threshold, command, trained, tuple(records))
 
 
-def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int) -> SweepResult:
+def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int,
+                   rungs: tuple[halving.RungRecord, ...]) -> SweepResult:
     from rl_zoo.sweep import figures, report
 
     spec = plan.spec
@@ -153,14 +181,18 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
                            f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
     report.write_tables(out, list(plan.groups), results, summaries, spec)
-    by_point = {p.index: (r.env_steps, curves) for g, r in zip(plan.groups, results) for p, curves in zip(g.points, r.returns)}
+    if rungs:
+        runs.atomic_write_text(out / "halving.csv", report.csv_text(halving.table_rows(list(rungs), plan.groups[0], len(rungs))))
+    by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])
+                for g, r in zip(plan.groups, results) for i, (p, curves) in enumerate(zip(g.points, r.returns))}
     figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],
                            [by_point[s.point.index][1] for s in summaries]),
             figures.sensitivity(out, spec, summaries)]
     heat = figures.heatmap(out, spec, summaries)
     figs += [heat] if heat else []
-    report.write_report(out, spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command)
-    return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained)
+    report.write_report(out, spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command,
+                        halving.report_section(list(rungs), plan.groups[0], spec) if rungs else "")
+    return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
@@ -175,7 +207,7 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> N
             return
     out.mkdir(parents=True, exist_ok=True)
     if rerun:
-        for old in (out / "groups").glob("group_*.npz"):
+        for old in [*(out / "groups").glob("group_*.npz"), *(out / "groups" / "halving").glob("*")]:
             old.unlink()
     runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
                                       groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),

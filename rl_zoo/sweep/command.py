@@ -19,7 +19,11 @@ def add_parser(sub) -> None:
         "checked before anything compiles. Output: runs.csv (config, fields, seed, final return, AUC, env steps to "
         "threshold), configs.csv, curves.csv, curves.png, sensitivity.png, heatmap.png (two grid fields), report.md, "
         "best.yaml (best by the IQM of final returns over seeds, as a block for rl_zoo/hyperparams/ALGO.yaml). "
-        "Re-running the same command into the same folder trains only what is missing.",
+        "--successive-halving ETA trains in rungs: all configs for a short budget, then only the best 1/ETA of them "
+        "(by the IQM over seeds of the greedy return at the rung) continue from their exact train state, and so on "
+        "until the last survivors reach the full --total-steps; the schedule, who was dropped and their scores go "
+        "into report.md and halving.csv. "
+        "Re-running the same command into the same folder trains only what is missing (groups, or halving rungs).",
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
     p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
@@ -34,6 +38,15 @@ def add_parser(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable)")
     p.add_argument("--static-groups", action="store_true",
                    help="allow sweeping static fields: one compiled program per combination of their values")
+    p.add_argument("--successive-halving", "--halving", dest="halving", type=int, default=0, metavar="ETA",
+                   help="successive halving with reduction factor ETA >= 2 (e.g. 3): each rung keeps the best 1/ETA of its "
+                        "configs and continues them from their train state; rung i of R trains to 1/ETA^(R-1-i) of the budget")
+    p.add_argument("--rungs", type=int, default=0, metavar="R",
+                   help="rungs of --successive-halving (default: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
+                        "the first rung's budget must hold one evaluation segment: --evals >= ETA^(R-1))")
+    p.add_argument("--record", action="append", default=[], metavar="NAME",
+                   help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.accepted; "
+                        "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
     p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10)")
     p.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")
@@ -51,7 +64,8 @@ def main(args, argv: list[str]) -> int:
     sets = _parse_sets(args.set)
     spec = make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
                      seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=sets, num_evals=args.evals,
-                     eval_episodes=args.eval_episodes, static_groups=args.static_groups)
+                     eval_episodes=args.eval_episodes, static_groups=args.static_groups, halving_eta=args.halving,
+                     halving_rungs=args.rungs, record=args.record)
     if args.dry_run:
         plan = plan_sweep(spec)
         for g in plan.groups:
@@ -59,6 +73,15 @@ def main(args, argv: list[str]) -> int:
             for p in g.points:
                 print(f"  config {p.index}: {p.label()}")
         print(f"{len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} compiled program(s)")
+        if spec.halving_eta:
+            import envs
+            from rl_zoo.sweep import halving
+
+            env, env_params = envs.make(spec.env_id)
+            rungs, segments, per_update = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec)
+            print(f"successive halving, eta {spec.halving_eta}:")
+            for line in halving.describe(rungs, segments, per_update):
+                print(f"  {line}")
         return 0
     enable_compilation_cache()
     out = args.out or f"sweeps/{slug(args.algo)}-{slug(args.env)}"

@@ -39,7 +39,8 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))
     cmap = plt.get_cmap("viridis")
-    order = sorted(range(len(summaries)), key=lambda i: (-summaries[i].iqm, -float(np.mean(summaries[i].auc))))  # the best rule's order
+    order = sorted(range(len(summaries)), key=lambda i: (-summaries[i].env_steps_trained, -summaries[i].iqm,
+                                                         -float(np.mean(summaries[i].auc))))  # the best rule's order
     for rank, i in enumerate(order):
         s, steps, curve = summaries[i], env_steps[i], returns[i]
         mean, low, high = stats.mean_ci_over_seeds(curve)
@@ -84,7 +85,8 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         ax.set_ylabel("final return, IQM over seeds [95% CI]")
         if joined and others:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({spec.seeds} seeds per config)")
+    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({spec.seeds} seeds per config)"
+                 + ("\nsuccessive halving: a dropped config's return is at its last rung's budget" if spec.halving_eta else ""))
     return _save(fig, out / "sensitivity.png")
 
 

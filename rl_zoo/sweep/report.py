@@ -6,6 +6,8 @@ the env steps to the threshold (the first evaluation at or above it). Per config
 mean (IQM) of the final returns over seeds with a 95% bootstrap interval (`rl_zoo.stats`). The best
 config is the one with the highest IQM of final returns over seeds (ties: the higher mean AUC), not
 one lucky seed; it is written as a YAML block that ``rl_zoo/hyperparams/<algo>.yaml`` accepts.
+With successive halving a dropped config's "final" return is its last evaluation (at its rung's
+budget), and the best config is chosen among those trained to the full budget.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class ConfigSummary:
     iqm: float
     ci_low: float
     ci_high: float
+    env_steps_trained: int = 0  # env steps per run at its last evaluation (successive halving stops some early)
 
 
 def area_under_curve(env_steps: np.ndarray, returns: np.ndarray) -> np.ndarray:
@@ -55,17 +58,26 @@ def steps_to_threshold(env_steps: np.ndarray, returns: np.ndarray, threshold: fl
 def summarize(groups: list[Group], results: list[GroupResult], threshold: float | None) -> list[ConfigSummary]:
     out = []
     for group, result in zip(groups, results):
-        for p, curves in zip(group.points, result.returns):  # curves [seeds, E]
+        for i, (p, curves) in enumerate(zip(group.points, result.returns)):  # curves [seeds, E]
+            n = result.evals_of(i)
+            curves, steps = curves[:, :n], result.env_steps[:n]
             final = curves[:, -1]
             point, low, high = stats.stratified_bootstrap_ci(final.reshape(-1, 1), statistic=stats.iqm)
-            out.append(ConfigSummary(p, group.index, final, area_under_curve(result.env_steps, curves),
-                                     steps_to_threshold(result.env_steps, curves, threshold), point, low, high))
+            out.append(ConfigSummary(p, group.index, final, area_under_curve(steps, curves),
+                                     steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1])))
     return sorted(out, key=lambda s: s.point.index)
 
 
 def best(summaries: list[ConfigSummary]) -> ConfigSummary:
-    """Highest IQM of final returns over seeds; ties broken by the higher mean AUC."""
-    return max(summaries, key=lambda s: (s.iqm, float(np.mean(s.auc))))
+    """Among the configs trained to the full budget, the highest IQM of final returns over seeds;
+    ties broken by the higher mean AUC."""
+    full = max(s.env_steps_trained for s in summaries)
+    return max((s for s in summaries if s.env_steps_trained == full), key=lambda s: (s.iqm, float(np.mean(s.auc))))
+
+
+def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
+    """The best rule's order: the longest trained first, then by IQM and mean AUC."""
+    return sorted(summaries, key=lambda s: (-s.env_steps_trained, -s.iqm, -float(np.mean(s.auc))))
 
 
 def best_yaml(spec: SweepSpec, config, default) -> str:
@@ -79,7 +91,7 @@ def best_yaml(spec: SweepSpec, config, default) -> str:
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
 
 
-def _csv(rows: list[dict]) -> str:
+def csv_text(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -87,18 +99,22 @@ def _csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def _trained(s: ConfigSummary, spec: SweepSpec) -> dict:
+    return dict(env_steps_trained=s.env_steps_trained) if spec.halving_eta else {}
+
+
 def run_rows(summaries: list[ConfigSummary], spec: SweepSpec) -> list[dict]:
     rows = []
     for s in summaries:
         for j in range(len(s.final)):
-            rows.append(dict(config=s.point.index, **dict(s.point.values), group=s.group, seed=spec.seed + j,
+            rows.append(dict(config=s.point.index, **dict(s.point.values), group=s.group, seed=spec.seed + j, **_trained(s, spec),
                              final_return=float(s.final[j]), auc=round(float(s.auc[j]), 4),
                              steps_to_threshold="" if math.isnan(s.steps_to_threshold[j]) else int(s.steps_to_threshold[j])))
     return rows
 
 
-def config_rows(summaries: list[ConfigSummary]) -> list[dict]:
-    return [dict(config=s.point.index, **dict(s.point.values), group=s.group, iqm_final=round(s.iqm, 3),
+def config_rows(summaries: list[ConfigSummary], spec: SweepSpec) -> list[dict]:
+    return [dict(config=s.point.index, **dict(s.point.values), group=s.group, **_trained(s, spec), iqm_final=round(s.iqm, 3),
                  ci_low=round(s.ci_low, 3), ci_high=round(s.ci_high, 3), mean_final=round(float(s.final.mean()), 3),
                  mean_auc=round(float(s.auc.mean()), 3), reached=f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)}")
             for s in summaries]
@@ -107,29 +123,31 @@ def config_rows(summaries: list[ConfigSummary]) -> list[dict]:
 def curve_rows(groups: list[Group], results: list[GroupResult], spec: SweepSpec) -> list[dict]:
     rows = []
     for group, result in zip(groups, results):
-        for p, curves in zip(group.points, result.returns):
+        for i, (p, curves) in enumerate(zip(group.points, result.returns)):
+            n = result.evals_of(i)
             for j, curve in enumerate(curves):
                 rows += [dict(config=p.index, seed=spec.seed + j, env_steps=int(e), **{"return": float(r)})
-                         for e, r in zip(result.env_steps, curve)]
+                         for e, r in zip(result.env_steps[:n], curve[:n])]
     return rows
 
 
 def write_tables(out: Path, groups, results, summaries, spec) -> None:
-    runs.atomic_write_text(out / "runs.csv", _csv(run_rows(summaries, spec)))
-    runs.atomic_write_text(out / "configs.csv", _csv(config_rows(summaries)))
-    runs.atomic_write_text(out / "curves.csv", _csv(curve_rows(groups, results, spec)))
+    runs.atomic_write_text(out / "runs.csv", csv_text(run_rows(summaries, spec)))
+    runs.atomic_write_text(out / "configs.csv", csv_text(config_rows(summaries, spec)))
+    runs.atomic_write_text(out / "curves.csv", csv_text(curve_rows(groups, results, spec)))
 
 
 def write_report(out: Path, spec: SweepSpec, groups, results, summaries, threshold, yaml_block: str, figures: list[Path],
-                 command: str | None) -> Path:
+                 command: str | None, halving_section: str = "") -> Path:
     chosen = best(summaries)
     fields = spec.fields
-    head = "| config | " + " | ".join(fields) + " | IQM final [95% CI] | mean final | mean AUC | reached threshold |"
-    lines = [head, "|" + "---|" * (len(fields) + 5)]
-    for s in sorted(summaries, key=lambda s: (-s.iqm, -float(np.mean(s.auc)))):  # the best rule's order
+    trained = " env steps trained |" if spec.halving_eta else ""
+    head = "| config | " + " | ".join(fields) + f" |{trained} IQM final [95% CI] | mean final | mean AUC | reached threshold |"
+    lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
+    for s in order(summaries):
         mark = " **best**" if s is chosen else ""
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
-                     + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
+                     + (f" | {s.env_steps_trained:,}" if trained else "") + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
                      f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)} |")
     group_lines = [f"- group {g.index}: {len(g.points)} config(s)"
                    + (f", static {', '.join(f'{k}={_fmt(v)}' for k, v in g.static)}" if g.static else "")
@@ -138,6 +156,9 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
     sampled = (f"{spec.samples} random configs (sample seed {spec.sample_seed}): "
                + ", ".join(f"{r.name} in [{r.low:g}, {r.high:g}]{' log-uniform' if r.log else ''}" for r in spec.ranges)) if spec.ranges else ""
     grid = "grid: " + "; ".join(f"{g.name} = {', '.join(_fmt(v) for v in g.values)}" for g in spec.grid) if spec.grid else ""
+    full_only = ", among the configs trained to the full budget" if spec.halving_eta else ""
+    halving_files = (", `halving.csv` (every rung's configs, their scores, who went on) and `groups/halving/` (each finished "
+                     "rung's survivors' states)." if spec.halving_eta else ".")
     text = f"""# Sweep: {spec.algo} on {spec.env_id}
 
 {f'Command: `{command}`' if command else ''}
@@ -149,7 +170,7 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
 Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays):
 
 {chr(10).join(group_lines)}
-
+{halving_section}
 ## Configs, best first
 
 Final return: the last greedy evaluation. IQM: interquartile mean over the seeds, with a 95% bootstrap
@@ -159,7 +180,7 @@ interval. AUC: mean return over training (area under the learning curve / env st
 
 ## Best config
 
-Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC).
+Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC){full_only}.
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 These seeds chose it: report its return on other seeds (e.g. `rl-zoo train --seed 1000 --seeds 10 --set ...`).
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml`; it lists every field that differs
@@ -174,7 +195,7 @@ from the defaults:
 {chr(10).join(f'![{p.stem}]({p.name})' for p in figures)}
 
 Files: `runs.csv` (config, swept fields, seed, final return, AUC, env steps to threshold), `configs.csv`
-(per config), `curves.csv` (every evaluation), `groups/` (raw results per compiled group), `sweep.json`.
+(per config), `curves.csv` (every evaluation), `groups/` (raw results per compiled group), `sweep.json`{halving_files}
 """
     path = out / "report.md"
     runs.atomic_write_text(path, text)

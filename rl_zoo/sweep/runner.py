@@ -9,19 +9,22 @@ from it), so a config's runs are the same experiment as ``rl-zoo train --seeds S
 (the same numbers up to the float rounding of a different compiled program).
 
 The row axis is split over the local devices like the seeds of a run (``rl_zoo.distributed``).
-Between segments of K updates the host evaluates every row (greedy policy) and records the returns.
+Between segments of K updates the host evaluates every row (greedy policy) and records the returns,
+and, where asked (``record``), scalar fields of each update's ``Metrics`` (e.g. ``kl``).
+`rl_zoo.sweep.halving` drives the same pieces rung by rung on fewer and fewer rows.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from rl_zoo import distributed
+from rl_zoo.config import ConfigError
 from rl_zoo.driver.runner import segment_sizes
 from rl_zoo.sweep.spec import Group
 
@@ -29,10 +32,15 @@ from rl_zoo.sweep.spec import Group
 @dataclass(frozen=True)
 class GroupResult:
     env_steps: np.ndarray  # [E] env steps per seed at each evaluation (0 first)
-    returns: np.ndarray  # [configs, seeds, E] mean greedy return of each evaluation
+    returns: np.ndarray  # [configs, seeds, E] mean greedy return of each evaluation (NaN: not trained that far)
     compile_s: float
     train_s: float  # segments and evaluations, after compilation
     num_devices: int
+    recorded: dict[str, np.ndarray] = field(default_factory=dict)  # name -> [configs, seeds, U] per update (NaN: not trained)
+    evals_done: np.ndarray | None = None  # [configs] evaluations each config has (None: all E; successive halving: fewer)
+
+    def evals_of(self, config: int) -> int:
+        return self.returns.shape[-1] if self.evals_done is None else int(self.evals_done[config])
 
 
 def traced_values(group: Group, seeds: int) -> dict[str, np.ndarray]:
@@ -46,64 +54,155 @@ def agent_for(module, config, env, env_params, hp: dict):
     return module.make_agent(dataclasses.replace(config, **hp), env, env_params)
 
 
-def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int, num_evals: int, eval_episodes: int,
-              log: Callable[[str], None] = print) -> GroupResult:
-    """Train every config of ``group`` on ``seeds`` seeds in one compiled program; evaluate between segments."""
+def metric_of(metrics, name: str):
+    """``metrics.<name>`` for a dotted ``name`` (``"kl"``, ``"details.accepted"``, ``"episode.episode_return"``)."""
+    for part in name.split("."):
+        metrics = getattr(metrics, part)
+    return metrics
+
+
+def check_record(module, config, env, env_params, record: tuple[str, ...]) -> None:
+    """Each recorded name must be a scalar field of one update's ``Metrics`` (traced abstractly, nothing compiles)."""
+    if not record:
+        return
+    import jax
+
+    agent = module.make_agent(config, env, env_params)
+    metrics = jax.eval_shape(lambda: agent.update(agent.init(jax.random.key(0)))[1])
+    for name in record:
+        try:
+            shape = metric_of(metrics, name).shape
+        except AttributeError:
+            fields = ", ".join(_metric_names(metrics))
+            raise ConfigError(f"--record {name}: not a field of {type(metrics).__module__}.{type(metrics).__name__}; "
+                              f"scalar fields: {fields}") from None
+        if shape != ():
+            raise ConfigError(f"--record {name}: not a scalar per update (shape {shape}); record a scalar field")
+
+
+def _metric_names(metrics, prefix: str = "") -> list[str]:
+    if hasattr(metrics, "_fields"):
+        return [n for f in metrics._fields for n in _metric_names(getattr(metrics, f), f"{prefix}{f}.")]
+    return [prefix.rstrip(".")] if getattr(metrics, "shape", None) == () else []
+
+
+@dataclass(frozen=True)
+class Functions:
+    """The per-row functions of a group (vmapped and compiled by `compile_rows`)."""
+
+    init: Callable
+    segment: Callable  # (hp, state, updates) -> (state, {name: [updates]})
+    evaluation: Callable  # (hp, state, seed, i) -> mean greedy return of evaluation i
+
+
+def functions(module, base, env, env_params, eval_episodes: int, record: tuple[str, ...] = ()) -> Functions:
     import jax
 
     from rl_zoo.core.evaluate import evaluate
-
-    base = group.points[0].config  # the group's static fields; its swept numeric ones are replaced per row
-    probe = module.make_agent(base, env, env_params)  # concrete sizes: updates, env steps per update
-    k, n = segment_sizes(probe.num_updates, num_evals)
-    rest = probe.num_updates - k * n
-    rows = len(group.points) * seeds
-    num_devices, _ = distributed.choose_devices(rows, None)
-    sharding = distributed.seed_sharding(num_devices)
 
     def init(hp, seed):
         return agent_for(module, base, env, env_params, hp).init(jax.random.key(seed))
 
     def segment(hp, state, updates):
         agent = agent_for(module, base, env, env_params, hp)
-        return jax.lax.scan(lambda s, _: agent.update(s), state, None, updates)[0]
+        state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, updates)
+        return state, {name: metric_of(metrics, name) for name in record}
 
     def evaluation(hp, state, seed, i):
         key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), i)
         return evaluate(agent_for(module, base, env, env_params, hp).act, state, env, env_params, key, eval_episodes).mean()
 
-    hp = {name: jax.device_put(v, sharding) for name, v in traced_values(group, seeds).items()}
-    seed_rows = jax.device_put(np.tile(np.arange(first_seed, first_seed + seeds, dtype=np.int32), len(group.points)), sharding)
+    return Functions(init, segment, evaluation)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Some configs' rows (each config x every seed, config-major), laid out over the devices."""
+
+    configs: tuple[int, ...]  # indices into the group's points
+    hp: dict  # name -> [rows] device array
+    seeds: Any  # [rows] int32 device array
+    sharding: Any
+    num_devices: int
+
+
+def place_rows(group: Group, configs, seeds: int, first_seed: int) -> Rows:
+    import jax
+
+    configs = tuple(configs)
+    num_devices, _ = distributed.choose_devices(len(configs) * seeds, None)
+    sharding = distributed.seed_sharding(num_devices)
+    rows = np.concatenate([np.arange(c * seeds, (c + 1) * seeds) for c in configs])
+    hp = {name: jax.device_put(v[rows], sharding) for name, v in traced_values(group, seeds).items()}
+    seed_rows = np.tile(np.arange(first_seed, first_seed + seeds, dtype=np.int32), len(configs))
+    return Rows(configs, hp, jax.device_put(seed_rows, sharding), sharding, num_devices)
+
+
+def compile_rows(fns: Functions, rows: Rows, states, lengths: set[int]):
+    """``({updates: segment program}, evaluation program)`` compiled for these rows' shapes."""
+    import jax
+
+    segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u))).lower(rows.hp, states).compile()
+                for u in sorted(lengths - {0})}
+    evaluation = jax.jit(jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None))).lower(rows.hp, states, rows.seeds, 0).compile()
+    return segments, evaluation
+
+
+def init_rows(fns: Functions, rows: Rows):
+    import jax
+
+    return jax.jit(jax.vmap(fns.init)).lower(rows.hp, rows.seeds).compile()(rows.hp, rows.seeds)
+
+
+def segment_plan(num_updates: int, num_evals: int) -> list[int]:
+    """Updates of each segment between evaluations: ``n`` of K, and one shorter rest if K does not divide."""
+    k, n = segment_sizes(num_updates, num_evals)
+    rest = num_updates - k * n
+    return [k] * n + ([rest] if rest else [])
+
+
+def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int, num_evals: int, eval_episodes: int,
+              log: Callable[[str], None] = print, record: tuple[str, ...] = ()) -> GroupResult:
+    """Train every config of ``group`` on ``seeds`` seeds in one compiled program; evaluate between segments."""
+    base = group.points[0].config  # the group's static fields; its swept numeric ones are replaced per row
+    probe = module.make_agent(base, env, env_params)  # concrete sizes: updates, env steps per update
+    plan = segment_plan(probe.num_updates, num_evals)
+    fns = functions(module, base, env, env_params, eval_episodes, record)
+    rows = place_rows(group, range(len(group.points)), seeds, first_seed)
 
     t0 = time.perf_counter()
-    init_c = jax.jit(jax.vmap(init)).lower(hp, seed_rows).compile()
-    states = init_c(hp, seed_rows)
-    programs = {u: jax.jit(jax.vmap(lambda h, s, u=u: segment(h, s, u))).lower(hp, states).compile() for u in {k} | ({rest} - {0})}
-    eval_c = jax.jit(jax.vmap(evaluation, in_axes=(0, 0, 0, None))).lower(hp, states, seed_rows, 0).compile()
+    states = init_rows(fns, rows)
+    programs, evaluation = compile_rows(fns, rows, states, set(plan))
     compile_s = time.perf_counter() - t0
-    log(f"  compiled in {compile_s:.1f}s: {len(group.points)} config(s) x {seeds} seed(s) = {rows} runs in one program"
-        f" ({num_devices} device(s)), {probe.num_updates} updates of {probe.env_steps_per_update} env steps, "
-        f"{n} segment(s) of {k}" + (f" and one of {rest}" if rest else ""))
+    log(f"  compiled in {compile_s:.1f}s: {len(group.points)} config(s) x {seeds} seed(s) = {len(group.points) * seeds} runs "
+        f"in one program ({rows.num_devices} device(s)), {probe.num_updates} updates of {probe.env_steps_per_update} env steps, "
+        f"{len(plan)} segment(s) of {', '.join(str(u) for u in sorted(set(plan), reverse=True))}")
 
     t0 = time.perf_counter()
-    returns = [np.asarray(eval_c(hp, states, seed_rows, 0))]
-    env_steps = [0]
-    done = 0
-    for i, updates in enumerate([k] * n + ([rest] if rest else [])):
-        states = programs[updates](hp, states)
-        done += updates
-        returns.append(np.asarray(eval_c(hp, states, seed_rows, i + 1)))
-        env_steps.append(done * probe.env_steps_per_update)
+    returns, env_steps, recorded = [np.asarray(evaluation(rows.hp, states, rows.seeds, 0))], [0], []
+    for i, updates in enumerate(plan):
+        states, metrics = programs[updates](rows.hp, states)
+        recorded.append({k: np.asarray(v) for k, v in metrics.items()})
+        returns.append(np.asarray(evaluation(rows.hp, states, rows.seeds, i + 1)))
+        env_steps.append(env_steps[-1] + updates * probe.env_steps_per_update)
         log(f"  {env_steps[-1]:>10,} env steps  mean return {returns[-1].mean():8.1f}  ({time.perf_counter() - t0:.1f}s)")
-    returns_arr = np.stack(returns, axis=1).reshape(len(group.points), seeds, len(env_steps))
-    return GroupResult(np.asarray(env_steps), returns_arr, compile_s, time.perf_counter() - t0, num_devices)
+    shape = (len(group.points), seeds)
+    per_update = {name: np.concatenate([r[name] for r in recorded], axis=1).reshape(shape + (-1,)) for name in record}
+    return GroupResult(np.asarray(env_steps), np.stack(returns, axis=1).reshape(shape + (len(env_steps),)), compile_s,
+                       time.perf_counter() - t0, rows.num_devices, per_update)
 
 
 def result_arrays(result: GroupResult) -> dict[str, Any]:
-    return dict(env_steps=result.env_steps, returns=result.returns, compile_s=np.float64(result.compile_s),
-                train_s=np.float64(result.train_s), num_devices=np.int64(result.num_devices))
+    arrays = dict(env_steps=result.env_steps, returns=result.returns, compile_s=np.float64(result.compile_s),
+                  train_s=np.float64(result.train_s), num_devices=np.int64(result.num_devices))
+    arrays.update({f"record.{k}": v for k, v in result.recorded.items()})
+    if result.evals_done is not None:
+        arrays["evals_done"] = result.evals_done
+    return arrays
 
 
 def result_from_arrays(arrays) -> GroupResult:
+    recorded = {k[len("record."):]: np.asarray(arrays[k]) for k in arrays.files if k.startswith("record.")}
+    evals_done = np.asarray(arrays["evals_done"]) if "evals_done" in arrays.files else None
     return GroupResult(np.asarray(arrays["env_steps"]), np.asarray(arrays["returns"]), float(arrays["compile_s"]),
-                       float(arrays["train_s"]), int(arrays["num_devices"]))
+                       float(arrays["train_s"]), int(arrays["num_devices"]), recorded, evals_done)

@@ -57,13 +57,22 @@ class SweepSpec:
     num_evals: int = 10
     eval_episodes: int = 10
     static_groups: bool = False
+    halving_eta: int = 0  # successive halving's reduction factor (0: off; `rl_zoo.sweep.halving`)
+    halving_rungs: int = 0  # its rungs (0: as many as the configs allow)
+    record: tuple[str, ...] = ()  # scalar fields of each update's Metrics kept per update (e.g. "kl")
 
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(g.name for g in self.grid) + tuple(r.name for r in self.ranges)
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields, without those added after the first sweeps were written when they are at their
+        defaults (so that a folder of an earlier sweep keeps its digest)."""
+        data = dataclasses.asdict(self)
+        for name in ("halving_eta", "halving_rungs", "record"):
+            if not data[name]:
+                del data[name]
+        return data
 
     def digest(self) -> str:
         """A short hash of everything that decides the results (a re-run with the same digest does no work)."""

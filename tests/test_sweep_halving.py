@@ -1,0 +1,124 @@
+"""rl-zoo sweep --successive-halving: the schedule and the ranking as pure functions (hand-worked
+values), bad values refused before compiling, survivors continuing from their exact train state,
+and a sweep interrupted after a rung that resumes from it."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+import envs
+import rl_zoo.sweep
+from rl_zoo import checkpoint
+from rl_zoo.config import ConfigError
+from rl_zoo.sweep import halving, make_spec, run_sweep
+from rl_zoo.sweep.halving import Rung, max_rungs, rank, schedule
+
+TINY = dict(num_envs=2, num_steps=16, update_epochs=1, num_minibatches=1, hidden_size=8)  # 32 env steps per update
+
+
+def test_schedule_by_hand():
+    # 12 configs, eta 3, 10 segments: rungs as the configs allow = 3 (12 -> 4 -> 1); budgets 10//9, 10//3, 10
+    assert schedule(12, 3, 0, 10) == (Rung(0, 12, 4, 1), Rung(1, 4, 1, 3), Rung(2, 1, 0, 10))
+    # eta 2: 12 -> 6 -> 3 -> 1 configs; budgets 10//8 = 1, 10//4 = 2, 10//2 = 5, 10 segments
+    assert schedule(12, 2, 0, 10) == (Rung(0, 12, 6, 1), Rung(1, 6, 3, 2), Rung(2, 3, 1, 5), Rung(3, 1, 0, 10))
+    # 5 configs, eta 2, 2 rungs asked: 5 -> 2 (the last rung keeps floor(5/2) = 2 configs); budgets 7//2 = 3, 7
+    assert schedule(5, 2, 2, 7) == (Rung(0, 5, 2, 3), Rung(1, 2, 0, 7))
+    assert [max_rungs(n, 3) for n in (2, 3, 8, 9, 26, 27)] == [1, 2, 2, 3, 3, 4]
+
+
+def test_rank_by_hand():
+    # IQM first, then the mean so far, then the lower position
+    assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0])).tolist() == [2, 1, 3, 0]
+    assert rank(np.array([5.0, 5.0, 5.0]), np.array([1.0, 1.0, 1.0])).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(halving_eta=1), "--successive-halving 1 is invalid: ETA .* at least 2"),
+    (dict(halving_eta=2, halving_rungs=1), "--rungs 1 is invalid: .* at least 2 rungs"),
+    (dict(halving_eta=2, halving_rungs=3), "--rungs 3 with --successive-halving 2 needs at least 4 configs .* this sweep has 3"),
+    (dict(halving_eta=4), "3 config\\(s\\), too few .* at least 4 configs"),
+    (dict(halving_rungs=2), "--rungs needs --successive-halving ETA"),
+    (dict(halving_eta=3, num_evals=2), "less than one of the run's 2 evaluation segments .*: use --evals 4"),
+    (dict(halving_eta=2, grid=["learning_rate=1e-3,3e-3", "num_envs=2,4"], static_groups=True), "one halving sweep per value"),
+    (dict(record=["kl_divergence"]), "--record kl_divergence: not a field .* scalar fields: .*\\bkl\\b"),
+])
+def test_bad_halving_is_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
+    monkeypatch.setattr(halving, "run_halving", lambda *a, **k: pytest.fail("compiled a refused sweep"))
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
+    spec = make_spec("ppo", "CartPole-v1", **{"grid": ["learning_rate=1e-3,3e-3,1e-2"], "seeds": 2, "total_steps": 256,
+                                              "overrides": TINY, "num_evals": 4, **kwargs})
+    with pytest.raises(ConfigError, match=message):
+        run_sweep(spec, tmp_path / "out", log=lambda s: None)
+    assert not (tmp_path / "out").exists()
+
+
+def _spec(**kwargs):
+    # 8 updates of 32 env steps, 4 evaluation segments of 2 updates; 2 configs, eta 2: rung 0 both to
+    # 4 updates (2 segments), rung 1 the better one to 8
+    return make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,1e-2"], seeds=2, total_steps=256, overrides=TINY,
+                     num_evals=4, eval_episodes=1, halving_eta=2, record=["kl"], **kwargs)
+
+
+def _template(result, configs):
+    """A freshly initialised state for the rows of ``configs`` (the structure a rung checkpoint is read into)."""
+    env, params = envs.make("CartPole-v1")
+    seeds = result.plan.spec.seeds
+    agent = result.plan.module.make_agent(result.plan.points[0].config, env, params)
+    return jax.vmap(agent.init)(jax.vmap(jax.random.key)(np.arange(len(configs) * seeds)))
+
+
+def test_survivors_continue_from_their_state(tmp_path, monkeypatch):
+    inits = []
+    real_init = halving.init_rows
+    monkeypatch.setattr(halving, "init_rows", lambda *a: inits.append(1) or real_init(*a))
+    result = run_sweep(_spec(), tmp_path, log=lambda s: None)
+    assert len(inits) == 1  # initialised once, for rung 0: the survivor is not trained again from scratch
+    (r0, r1) = result.rungs
+    assert (r0.env_steps, r1.env_steps) == (128, 256) and len(r0.ranked) == 2 and len(r0.kept) == 1 and r1.ranked == r0.kept
+    (kept,), (dropped,) = r0.kept, set(r0.ranked) - set(r0.kept)
+    # the survivor's rung-0 train state, as checkpointed: 4 updates done, continued by rung 1
+    path, _, _ = halving._Store(tmp_path / "groups" / "halving").load(0)
+    state, _ = checkpoint.restore(path, _template(result, r0.kept))
+    assert np.asarray(state.update_step).tolist() == [4, 4]
+    group = result.results[0]
+    kl = group.recorded["kl"]  # [configs, seeds, 8 updates]
+    assert np.isfinite(kl[kept]).all()  # every update of the survivor, without a gap at the rung
+    assert np.isfinite(kl[dropped, :, :4]).all() and np.isnan(kl[dropped, :, 4:]).all()  # the dropped one stopped
+    assert group.evals_done.tolist() == ([3, 5] if kept == 1 else [5, 3])
+    assert np.isfinite(group.returns[kept]).all() and np.isnan(group.returns[dropped, :, 3:]).all()
+    assert result.best.point.index == kept  # the best is chosen among the configs trained to the full budget
+    rows = (tmp_path / "halving.csv").read_text().splitlines()
+    assert rows[0] == "rung,env_steps,config,learning_rate,rank,iqm_at_rung,mean_return_so_far,status" and len(rows) == 4
+    assert {r.split(",")[-1] for r in rows[1:]} == {"promoted", "dropped", "final"}
+    report = (tmp_path / "report.md").read_text()
+    assert "## Successive halving" in report and "| 0 | 128 | 2 x 2 |" in report
+    runs = (tmp_path / "runs.csv").read_text().splitlines()
+    assert runs[0].startswith("config,learning_rate,group,seed,env_steps_trained,")
+    assert sorted(int(r.split(",")[4]) for r in runs[1:]) == [128, 128, 256, 256]
+
+
+@pytest.mark.slow
+def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monkeypatch):
+    """Interrupted after rung 0, the same command trains only rung 1, from the checkpointed state,
+    and gives the uninterrupted sweep's numbers (same machine, same programs)."""
+    whole = run_sweep(_spec(), tmp_path / "whole", log=lambda s: None)
+    real_save = halving._Store.save
+
+    def crash_after_saving(self, *a):
+        real_save(self, *a)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(halving._Store, "save", crash_after_saving)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)
+    monkeypatch.setattr(halving._Store, "save", real_save)
+    lines = []
+    resumed = run_sweep(_spec(), tmp_path / "cut", log=lines.append)
+    assert any("resumed after rung 0" in line for line in lines)
+    assert resumed.rungs == whole.rungs
+    np.testing.assert_array_equal(resumed.results[0].returns, whole.results[0].returns)
+    np.testing.assert_array_equal(resumed.results[0].recorded["kl"], whole.results[0].recorded["kl"])
+    again = run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)  # finished: nothing trained
+    assert again.trained_groups == 0 and again.rungs == whole.rungs
