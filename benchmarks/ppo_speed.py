@@ -177,7 +177,7 @@ def report(results: dict[int, dict[str, list[dict]]], args, load_before: str, lo
                          + "; CPU " + ", ".join(f"{r['cpu_s']:.2f}" for r in rows)
                          + "; final returns " + "; ".join(f"{statistics.mean(r['returns']):.1f}" for r in rows))
     lines += ["", "Targets (issue 15, on an otherwise idle 2-core CPU): 1 seed cold <= 7 s, warm <= 4 s; 16 seeds cold <= 25 s; "
-              "driver run / bare run <= 1.3. A peer (rejax) is not installed in this environment; see issue 15 for its figures."]
+              "driver run / bare run <= 1.3. The peers (rejax, SBX) are timed beside `rl-zoo train` by benchmarks/peer_speed.py (results: peer_speed.md)."]
     return "\n".join(lines) + "\n"
 
 
