@@ -55,17 +55,32 @@ def add_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="check everything and print the configs and groups; compile nothing")
 
 
-def main(args, argv: list[str]) -> int:
+def spec_from_args(args):
+    """The `SweepSpec` of parsed ``rl-zoo sweep`` arguments."""
     from rl_zoo.cli import _parse_sets
+    from rl_zoo.sweep import make_spec
+
+    return make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
+                     seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=_parse_sets(args.set),
+                     num_evals=args.evals, eval_episodes=args.eval_episodes, static_groups=args.static_groups,
+                     halving_eta=args.halving, halving_rungs=args.rungs, record=args.record)
+
+
+def parse(argv: list[str]):
+    """``rl-zoo sweep ...`` arguments (``argv`` starts with ``"sweep"``) parsed as the CLI parses them."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rl-zoo")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def main(args, argv: list[str]) -> int:
     from rl_zoo.runs import slug
-    from rl_zoo.sweep import make_spec, plan_sweep, run_sweep
+    from rl_zoo.sweep import plan_sweep, run_sweep
     from rl_zoo.train import enable_compilation_cache
 
-    sets = _parse_sets(args.set)
-    spec = make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
-                     seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=sets, num_evals=args.evals,
-                     eval_episodes=args.eval_episodes, static_groups=args.static_groups, halving_eta=args.halving,
-                     halving_rungs=args.rungs, record=args.record)
+    spec = spec_from_args(args)
     if args.dry_run:
         plan = plan_sweep(spec)
         for g in plan.groups:
