@@ -1,15 +1,15 @@
-"""Training and the measures of the stability experiment: every (step size, seed) pair of one
-algorithm in one compiled program, then per-run measures (final return, worst drop, collapse after
-solving, KL per update) and the per-setting and per-KL-bin summaries that the figures and the README
-quote."""
+"""The stability experiment's sweeps and measures: one ``rl-zoo sweep`` per algorithm (every step
+size x seed in one compiled program, the exact KL of every update recorded with ``--record kl``),
+then per-run measures (final return, worst drop, collapse after solving, KL per update) and the
+per-setting and per-KL-bin summaries that the figures and the README quote."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from experiments import common
@@ -27,6 +27,7 @@ ALGOS = {
     "TRPO": ("trpo", "max_kl", MAX_KLS, dict(num_envs=8, num_steps=128)),
 }
 EVAL_EPISODES = 5
+FIRST_SEED = 0  # seeds FIRST_SEED ... FIRST_SEED + seeds - 1 (jax.random.key(seed), as rl-zoo train); nothing is tuned here
 #: bins of a run's mean KL per update, for the "collapsed at equal KL" table
 KL_BINS = [(0.0, 3e-4), (3e-4, 3e-3), (3e-3, 1e-2), (1e-2, 3e-2), (3e-2, np.inf)]
 SOLVED, LOW = 475.0, 250.0
@@ -42,53 +43,36 @@ class Sweep:
     per_update: int  # env steps per update
     returns: np.ndarray
     kl: np.ndarray
-    seconds: float
+    seconds: float  # compilation and training of the sweep (as its report says; kept when a re-run reads it back)
     config: object
 
 
-def config_of(name: str, total: int = TOTAL):
-    """``(module, config)`` of one algorithm of the sweep, before the swept field is replaced."""
-    algo, _, _, overrides = ALGOS[name]
-    return common.tuned(algo, ENV, total_timesteps=total, **overrides)
+def sweep_args(name: str, seeds: int, total: int, num_evals: int, out: Path, eval_episodes: int = EVAL_EPISODES) -> list[str]:
+    """The ``rl-zoo sweep`` arguments of one algorithm's sweep (what `run_sweep` runs, and what the README shows)."""
+    algo, field, values, overrides = ALGOS[name]
+    return (["sweep", "--algo", algo, "--env", ENV, "--grid", f"{field}={','.join(f'{v:g}' for v in values)}",
+             "--seeds", str(seeds), "--seed", str(FIRST_SEED), "--total-steps", str(total)]
+            + [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
+            + ["--evals", str(num_evals), "--eval-episodes", str(eval_episodes), "--record", "kl", "--threshold", f"{SOLVED:g}",
+               "--out", str(out)])
 
 
-def run_sweep(name: str, seeds: int, total: int, num_evals: int, eval_episodes: int = EVAL_EPISODES) -> Sweep:
-    """Train ``name`` at every value of its swept field x ``seeds`` seeds (seed keys from key 0) in one
-    vmapped program; the exact mean KL(pi_old || pi_new) per update comes from its ``Metrics.kl``."""
-    _, field, values, _ = ALGOS[name]
-    module, config = config_of(name, total)
-    run, steps, per_update = common.make_sweep(module, config, ENV, field, num_evals, eval_episodes)
-    with common.Timer(f"{name}: {len(values)} values x {seeds} seeds x {total:,} steps") as t:
-        returns, metrics = run(jnp.asarray(values, jnp.float32), jax.random.split(jax.random.key(0), seeds))
-        returns = np.asarray(returns)
-    return Sweep(field, values, steps, per_update, returns, np.asarray(metrics.kl), t.s, config)
+def run_sweep(name: str, seeds: int, total: int, num_evals: int, out: Path, log: Callable[[str], None] = print) -> Sweep:
+    """``rl-zoo sweep`` of ``name`` into ``out`` (a finished sweep there is read back, nothing trains)."""
+    import rl_zoo.sweep
+    from rl_zoo.sweep import command
+
+    argv = sweep_args(name, seeds, total, num_evals, out)
+    spec = command.spec_from_args(command.parse(argv))
+    result = rl_zoo.sweep.run_sweep(spec, out, log=log, command="rl-zoo " + shlex.join(argv), threshold=SOLVED)
+    (group,) = result.results
+    per_update = int(group.env_steps[-1]) // group.recorded["kl"].shape[-1]  # env steps per update
+    return Sweep(ALGOS[name][1], ALGOS[name][2], group.env_steps, per_update, group.returns, group.recorded["kl"],
+                 group.compile_s + group.train_s, result.plan.base)
 
 
-def run_all(seeds: int, total: int, num_evals: int) -> dict[str, Sweep]:
-    return {name: run_sweep(name, seeds, total, num_evals) for name in ALGOS}
-
-
-def save_raw(results: dict[str, Sweep], path: Path) -> None:
-    arrays = {}
-    for name, r in results.items():
-        arrays[f"{name}/returns"] = r.returns.astype(np.float32)
-        arrays[f"{name}/kl"] = r.kl.astype(np.float32)
-        arrays[f"{name}/steps"] = np.asarray(r.steps)
-        arrays[f"{name}/per_update"] = np.asarray(r.per_update)
-        arrays[f"{name}/seconds"] = np.asarray(r.seconds)
-        arrays[f"{name}/total"] = np.asarray(r.config.total_timesteps)
-    np.savez_compressed(path, **arrays)
-
-
-def load_raw(path: Path) -> dict[str, Sweep]:
-    data = np.load(path)
-    results = {}
-    for name, (_, field, values, _) in ALGOS.items():
-        total = int(data[f"{name}/total"]) if f"{name}/total" in data else TOTAL
-        results[name] = Sweep(field, values, data[f"{name}/steps"], int(data[f"{name}/per_update"]),
-                              data[f"{name}/returns"], data[f"{name}/kl"], float(data[f"{name}/seconds"]),
-                              config_of(name, total)[1])  # the config the run used
-    return results
+def run_all(seeds: int, total: int, num_evals: int, out: Path) -> dict[str, Sweep]:
+    return {name: run_sweep(name, seeds, total, num_evals, out / "sweeps" / name.lower()) for name in ALGOS}
 
 
 # --------------------------------------------------------------------------------------------------

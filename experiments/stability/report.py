@@ -9,7 +9,7 @@ import numpy as np
 
 from experiments import common
 from experiments.common import and_list, sig2, short_sci
-from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, Sweep, kl_bins, settings
+from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, kl_bins, settings
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
@@ -91,6 +91,8 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     top = [b[-1] for b in bins.values()]
     return dict(
         quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if quick else "",
+        first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
+        sweep_commands="\n".join(f"    {c}" for c in info.get("sweeps", [])),
         minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
         machine=info["machine"], algo_seconds=", ".join(f"{n} {s:.0f} s" for n, s in info["seconds"].items()),
         env=ENV, lrs=", ".join(map(short_sci, LRS)), max_kls=", ".join(map(short_sci, MAX_KLS)), n_values=len(LRS),
@@ -120,8 +122,29 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     )
 
 
+#: in a reduced run's README, this note replaces the hand-written reading of the tables (written for 8 seeds x 200k steps)
+REDUCED = """Reading the tables: **this is a reduced run** ({seeds} seeds, {total} env steps per run, instead of the
+full 8 seeds x 200,000), run for the CPU time a shared 2-core machine had left. The hand-written
+reading of the tables in the full experiment's README was written for the full run and is not
+repeated here: with {seeds} seeds per setting the tables above show tendencies, not results.
+
+"""
+
+
+def reduced(results: dict[str, Sweep], seeds: int) -> bool:
+    """A run smaller than the experiment's design (8 seeds, ``TOTAL`` env steps)."""
+    return seeds < 8 or int(results["VPG"].steps[-1]) < TOTAL - 1024
+
+
 def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> str:
-    """Write README.md and finding.md into ``out``; returns the finding."""
+    """Write README.md and finding.md into ``out``; returns the finding. A reduced (or ``--quick``) run's
+    README keeps the tables and figures but not the hand-written reading (`REDUCED`)."""
     f = fields(results, info, seeds, quick)
-    common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f))
+    path = common.fill_template(TEMPLATE, out / "README.md", f)
+    finding = FINDING.format(**f)
+    if quick or reduced(results, seeds):
+        text = path.read_text()
+        start, end = text.index("Reading the tables"), text.index("**Run time:**")
+        common.atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
+        finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
+    return common.write_finding(out, finding)
