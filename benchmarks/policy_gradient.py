@@ -415,7 +415,9 @@ def report(raw: dict) -> None:
         "",
         "Tuned hyperparameters from `rl_zoo/hyperparams/<algo>.yaml`; all seeds of a row in one `jax.jit(jax.vmap(train))`. "
         f"Return = greedy policy (`agent.act`, the distribution's mode), mean of {EVAL_EPISODES} evaluation episodes per seed, "
-        "after the last update. `train tail` = mean return of the training (stochastic-policy) episodes that ended in the last 5% of updates.",
+        "after the last update. `train tail` = mean return of the training (stochastic-policy) episodes that ended in the last 5% of updates. "
+        "compile s and run s are wall seconds on a machine shared with other jobs (the issue-19 held-out runs of 2026-11-30 ran under `nice` "
+        "beside 10-20 other processes, load average 10-23): they are not speed measurements (the speed section below is).",
         "",
         "| algo | env | env steps | seeds | greedy mean | min | seeds >= 475 | train tail | target | result | compile s | run s |",
         "|---|---|---:|---|---:|---:|---:|---:|---|---|---:|---:|",

@@ -84,6 +84,8 @@ def report(algo: str, raw: dict) -> str:
     missing = [e for e in CELLS if f"{e} report" not in raw]
     if missing:
         lines += ["", f"Not measured on held-out seeds yet: {', '.join(missing)}."]
+    if raw.get("notes"):
+        lines += ["", "## Notes", "", raw["notes"]]
     return "\n".join(lines) + "\n"
 
 
