@@ -126,7 +126,7 @@ def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
 @pytest.mark.parametrize("damage, message", [
     ("cells/ppo__CartPole-v1/cell.json", r"cell\.json is damaged: not valid JSON .*delete the folder"),
     ("benchmark.json", r"benchmark\.json is damaged: not valid JSON .*delete it"),
-    ("cells/vpg__Acrobot-v1/run/metrics.csv", r"metrics\.csv is damaged: line 3, column 'return' holds 'x'"),
+    ("cells/vpg__CartPole-v1/run/metrics.csv", r"metrics\.csv is damaged: line 3, column 'return' holds 'x'"),
 ])
 def test_a_damaged_record_names_the_file_in_plot_and_benchmark(tmp_path, capsys, damage, message):
     import re
