@@ -61,14 +61,39 @@ def _spec(**kwargs):
                      num_evals=4, eval_episodes=1, halving_eta=2, record=["kl"], **kwargs)
 
 
-def _template(result, configs):
+def _template(result, configs, env_id="CartPole-v1"):
     """A freshly initialised state for the rows of ``configs`` (the structure a rung checkpoint is read into)."""
-    env, params = envs.make("CartPole-v1")
+    env, params = envs.make(env_id)
     seeds = result.plan.spec.seeds
     agent = result.plan.module.make_agent(result.plan.points[0].config, env, params)
     return jax.vmap(agent.init)(jax.vmap(jax.random.key)(np.arange(len(configs) * seeds)))
 
 
+def test_survivors_continue_their_schedule(tmp_path, monkeypatch):
+    """Tabular Q-learning (cheap to compile): epsilon falls linearly with the update counter over the whole
+    budget, so a survivor restarted at rung 1 would jump back to epsilon_start; continued, it keeps falling."""
+    inits = []
+    real_init = halving.init_rows
+    monkeypatch.setattr(halving, "init_rows", lambda *a: inits.append(1) or real_init(*a))
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, total_steps=64, num_evals=4,
+                     eval_episodes=1, halving_eta=2, record=["epsilon"],
+                     overrides=dict(epsilon_schedule="linear", epsilon_start=1.0, epsilon_end=0.05, exploration_fraction=1.0))
+    result = run_sweep(spec, tmp_path, log=lambda s: None)
+    assert len(inits) == 1  # initialised once, for rung 0
+    (r0, r1) = result.rungs
+    (kept,), (dropped,) = r0.kept, set(r0.ranked) - set(r0.kept)
+    eps = result.results[0].recorded["epsilon"]  # [configs, seeds, updates]
+    u0 = r0.env_steps * eps.shape[-1] // r1.env_steps  # updates at the end of rung 0: half of them (2 of 4 segments)
+    assert u0 == eps.shape[-1] // 2
+    assert np.isfinite(eps[kept]).all() and (np.diff(eps[kept], axis=-1) < 0).all()  # no restart, no gap at the rung
+    np.testing.assert_array_equal(eps[kept, :, :u0], eps[dropped, :, :u0])  # the same schedule until the drop
+    assert np.isnan(eps[dropped, :, u0:]).all()
+    path, _, _ = halving._Store(tmp_path / "groups" / "halving").load(0)
+    state, _ = checkpoint.restore(path, _template(result, r0.kept, "FrozenLake-v1"))
+    assert np.asarray(state.step).tolist() == [u0, u0]  # the checkpointed survivor's update counter
+
+
+@pytest.mark.slow  # PPO compiles five programs (init, then a segment and an evaluation per rung): ~20 s of CPU
 def test_survivors_continue_from_their_state(tmp_path, monkeypatch):
     inits = []
     real_init = halving.init_rows
