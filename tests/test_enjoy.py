@@ -131,6 +131,7 @@ def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bare"]
 
 
+@pytest.mark.slow  # 4 s; the default suite records a clip through test_enjoy_prints_returns_and_records_a_gif
 def test_train_record_video(tmp_path, seed_offset):
     """``rl-zoo train --record-video`` (``VideoHook``): the final greedy episode of the first seed, in the
     run directory (the same tiny program as tests/test_load.py)."""

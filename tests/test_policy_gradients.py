@@ -25,8 +25,10 @@ SMALL = {
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "rl_zoo" / "hyperparams"
 
 
-# PPO runs by default; the others share its host path (rl_zoo.core.on_policy) and run with -m slow
-@pytest.mark.parametrize("name", [n if n == "ppo" else pytest.param(n, marks=pytest.mark.slow) for n in FAMILY])
+# All behind -m slow: the default run covers PPO on the adapter through tests/test_host_batched.py (the
+# batched host path every adapter run takes); the family shares that path (rl_zoo.core.on_policy)
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FAMILY)
 def test_trains_on_the_gymnasium_adapter_unchanged(name):
     pytest.importorskip("envs.gymnasium_adapter")
     module, preset = algos.get(name)

@@ -237,7 +237,7 @@ def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
 
 @pytest.mark.parametrize("updates, segment_ends", [
     (11, [2, 4, 6, 8, 11]),  # ~4 evaluations: segments of 2, 2, 2, 2 and a last, longer one of 3
-    (13, [3, 6, 9, 12, 13]),  # segments of 3 and a last, shorter one of 1
+    pytest.param(13, [3, 6, 9, 12, 13], marks=pytest.mark.slow),  # segments of 3 and a last, shorter one of 1 (slow: 5 s)
 ])
 def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends):
     # the last segment comes from the same compiled program as the others, told how many updates to apply.

@@ -69,6 +69,7 @@ def _template(result, configs, env_id="CartPole-v1"):
     return jax.vmap(agent.init)(jax.vmap(jax.random.key)(np.arange(len(configs) * seeds)))
 
 
+@pytest.mark.slow  # 5 s; the default suite keeps the schedule, ranking and refusal tests
 def test_survivors_continue_their_schedule(tmp_path, monkeypatch):
     """Tabular Q-learning (cheap to compile): epsilon falls linearly with the update counter over the whole
     budget, so a survivor restarted at rung 1 would jump back to epsilon_start; continued, it keeps falling."""

@@ -19,9 +19,10 @@ def test_a_token_never_sees_the_future(changed):
     """Changing token j changes the outputs at positions >= j and leaves every position < j bit for bit."""
     model = CausalTransformer(SPEC)
     tokens = jnp.array([[1, 4, 5, 6, 7, 8, 9, 2]])
-    params = model.init(jax.random.key(0), tokens)
+    params = jax.jit(model.init)(jax.random.key(0), tokens)  # jitted: one compile, not one per primitive
     other = tokens.at[0, changed].set((tokens[0, changed] + 3) % 10)
-    a, b = model.apply(params, tokens), model.apply(params, other)
+    apply = jax.jit(model.apply)
+    a, b = apply(params, tokens), apply(params, other)
     assert a.shape == (1, 8, 10)
     np.testing.assert_array_equal(a[0, :changed], b[0, :changed])
     assert np.abs(np.asarray(a[0, changed:] - b[0, changed:])).max(-1).min() > 1e-6
@@ -29,9 +30,10 @@ def test_a_token_never_sees_the_future(changed):
 
 def test_scalar_head_and_unbatched_input():
     model = CausalTransformer(SPEC, out=1)
-    params = model.init(jax.random.key(1), jnp.zeros((2, 8), jnp.int32))
-    assert model.apply(params, jnp.zeros((2, 5), jnp.int32)).shape == (2, 5, 1)
-    assert model.apply(params, jnp.zeros((8,), jnp.int32)).shape == (8, 1)
+    params = jax.jit(model.init)(jax.random.key(1), jnp.zeros((2, 8), jnp.int32))
+    apply = jax.jit(model.apply)
+    assert apply(params, jnp.zeros((2, 5), jnp.int32)).shape == (2, 5, 1)
+    assert apply(params, jnp.zeros((8,), jnp.int32)).shape == (8, 1)
     assert vocab_size_of(params) == 10
 
 

@@ -83,6 +83,7 @@ def test_config_validation_names_the_field():
         trpo.Config(backtrack_coeff=1.0).validate()
 
 
+@pytest.mark.slow  # 5 s; the Gaussian's KL is unit-tested in tests/test_core.py, the trust-region step in tests/test_trust_region.py
 def test_continuous_actions_run():
     env, params = envs.make("Pendulum-v1")
     config = trpo.Config(total_timesteps=96, num_envs=2, num_steps=16, value_iters=2, value_minibatches=2, hidden_size=8, normalize_obs=True)
