@@ -10,6 +10,7 @@ Imported by ``benchmarks/dqn.py``, ``q_learning.py`` and ``policy_gradient.py``,
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -38,3 +39,9 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    """The 1- and 5-minute load averages and the core count, as the results files quote them."""
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min) / {five:.2f} (5 min) on {os.cpu_count()} cores"

@@ -212,11 +212,6 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
     return "\n".join(lines) + "\n"
 
 
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} (1 min) / {five:.2f} (5 min) on {os.cpu_count()} cores"
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=3, help="alternating runs per row (default 3)")
@@ -232,14 +227,15 @@ def main() -> None:
     if not Path(args.peer_python).exists():
         sys.exit(f"peer python {args.peer_python} not found: install the peers as this script's docstring says, or pass --peer-python")
     sys.path.insert(0, str(Path(__file__).parent))
+    from _results import load_average
     rows = [r.strip() for r in args.only.split(",")]
     unknown = set(rows) - set(ROWS)
     if unknown:
         sys.exit(f"unknown rows {sorted(unknown)}; choose from {', '.join(ROWS)}")
-    load_before = _load()
+    load_before = load_average()
     versions = peer_version(args.peer_python)
     results = {row: measure(row, args.repeats, args.peer_python) for row in rows}
-    text = report(results, args, load_before, _load(), versions)
+    text = report(results, args, load_before, load_average(), versions)
     Path(args.out).write_text(text)
     print(text)
     print(f"wrote {args.out}")

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cpu_name  # noqa: E402
+from _results import cpu_name, load_average  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 #: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
@@ -68,11 +68,6 @@ t2 = time.perf_counter()
 print(json.dumps(dict(import_s=t0 - t_import, compile_s=t1 - t0, run_s=t2 - t1, returns=[float(r) for r in returns],
                       peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
-
-
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def _timed(cmd: list[str], env: dict | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
@@ -187,9 +182,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,16", help="comma-separated seed counts (default 1,16)")
     parser.add_argument("--out", default=str(RESULTS / "ppo_speed.md"), help="results file")
     args = parser.parse_args()
-    load_before = _load()
+    load_before = load_average()
     results = {int(s): measure(int(s), args.repeats) for s in args.seeds.split(",")}
-    text = report(results, args, load_before, _load())
+    text = report(results, args, load_before, load_average())
     Path(args.out).write_text(text)
     print(text)
     print(f"wrote {args.out}")
