@@ -52,6 +52,17 @@ class Box:
         object.__setattr__(self, "low", np.broadcast_to(np.asarray(self.low, self.dtype), self.shape).copy())
         object.__setattr__(self, "high", np.broadcast_to(np.asarray(self.high, self.dtype), self.shape).copy())
 
+    def _key(self) -> tuple:
+        return self.shape, np.dtype(self.dtype).str, self.low.tobytes(), self.high.tobytes()
+
+    # The dataclass's own __eq__/__hash__ would compare and hash the numpy bounds (ambiguous, unhashable);
+    # a Box is a value: equal when shape, dtype and bounds are, hashable so that caches can key on it.
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Box) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def sample(self, key: jax.Array) -> jax.Array:
         """Uniform inside finite bounds; a standard normal along unbounded dimensions."""
         low = jnp.asarray(self.low)

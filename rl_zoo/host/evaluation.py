@@ -12,6 +12,8 @@ their worst case stays at most ``EVAL_FRACTION`` of the training's env steps.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 
@@ -34,17 +36,10 @@ def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
     return np.array([np.random.SeedSequence([int(s), 1, index]).generate_state(1)[0] for s in seeds], np.int64)
 
 
-#: (act, id(action space)) -> (the space, kept alive so that its id stays its own; the jitted greedy policy)
-_GREEDY: dict = {}
-
-
+@functools.cache
 def _greedy_all(act, action_space):
-    """``act`` vmapped over seeds and jitted (built once per agent and action space). Keyed by the space's
-    identity: a ``Box`` holds numpy bounds and cannot be hashed."""
-    key = (act, id(action_space))
-    if key not in _GREEDY:
-        _GREEDY[key] = (action_space, jax.jit(jax.vmap(lambda state, obs: env_action(act(state, obs), action_space))))
-    return _GREEDY[key][1]
+    """``act`` vmapped over seeds and jitted (built once per agent and action space)."""
+    return jax.jit(jax.vmap(lambda state, obs: env_action(act(state, obs), action_space)))
 
 
 def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int) -> np.ndarray:
