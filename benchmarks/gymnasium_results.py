@@ -91,17 +91,18 @@ def run(only: set[str] | None, full: bool) -> None:
 
 
 def _summary(cell: PlannedCell):
-    """The cell's finished results (``rl_zoo.benchmark.summarize``), or None."""
+    """The cell's finished results and its return rows (``rl_zoo.benchmark.summarize``), or ``(None, [])``."""
     from rl_zoo import benchmark
 
     folder = cell_dir(cell)
     if not (folder / "cells.csv").exists():
-        return None
+        return None, []
     try:
-        table = benchmark.summarize(folder).table
+        summary = benchmark.summarize(folder)
     except Exception:  # a cell still running or killed before its first row
-        return None
-    return next((row for row in table if row.algo == cell.algo and row.env == cell.env and len(row.final)), None)
+        return None, []
+    row = next((r for r in summary.table if r.algo == cell.algo and r.env == cell.env and len(r.final)), None)
+    return row, [r for r in summary.returns if r.algo == cell.algo and r.env == cell.env]
 
 
 ENVS = ("LunarLander-v3", "LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5")
@@ -125,7 +126,6 @@ def figure(rows: list) -> Path:
 
 
 def report() -> None:
-    from rl_zoo import benchmark
     from rl_zoo.runs import atomic_write_text
 
     lines = [
@@ -159,14 +159,14 @@ def report() -> None:
     ]
     todo, rows = [], []
     for cell in PLAN:
-        row = _summary(cell)
+        row, returns = _summary(cell)
         ref = f"{cell.reference.value:.0f} at {cell.reference.steps // 1000}k ({cell.reference.env})" if cell.reference else "-"
         goal = f">= {cell.goal:g}" if cell.goal is not None else "no bar"
         if row is None:
             todo.append(cell)
             lines.append(f"| {cell.algo} | {cell.env} | - ({cell.target_steps // 1000}k) | not run yet | {goal} | {ref} | to run | |")
             continue
-        rows += [r for r in benchmark.summarize(cell_dir(cell)).returns if r.algo == cell.algo and r.env == cell.env]
+        rows += returns
         budget = int(row.record.spec.total_steps)
         final = f"{row.final_mean:.1f} [{row.final_low:.1f}, {row.final_high:.1f}] ({row.n_seeds} seeds)"
         if budget < cell.target_steps:
