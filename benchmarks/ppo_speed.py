@@ -48,8 +48,10 @@ import jax, jax.numpy as jnp
 import envs
 from rl_zoo.core.evaluate import evaluate
 from rl_zoo.train import enable_compilation_cache, resolve_config
+from rl_zoo import distributed
 enable_compilation_cache(sys.argv[2])
 seeds = int(sys.argv[1])
+devices = distributed.split_cpu(seeds)  # the seeds over the cores, as rl-zoo train splits them
 module, cfg = resolve_config("ppo", "CartPole-v1")  # the tuned defaults rl-zoo train uses
 env, params = envs.make("CartPole-v1")
 agent = module.make_agent(cfg, env, params)
@@ -59,13 +61,14 @@ def run(keys):
     eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     returns = jax.vmap(lambda s, k: evaluate(agent.act, s, env, params, k, 10))(states, eval_keys)
     return returns.mean(axis=1)
-keys = jax.vmap(jax.random.key)(jnp.arange(seeds))
+sharding = distributed.seed_sharding(devices)
+keys = jax.device_put(jax.vmap(jax.random.key)(jnp.arange(seeds)), sharding)
 t0 = time.perf_counter()
-compiled = jax.jit(run).lower(keys).compile()
+compiled = jax.jit(run, in_shardings=sharding, out_shardings=sharding).lower(keys).compile()
 t1 = time.perf_counter()
 returns = jax.block_until_ready(compiled(keys))
 t2 = time.perf_counter()
-print(json.dumps(dict(import_s=t0 - t_import, compile_s=t1 - t0, run_s=t2 - t1, returns=[float(r) for r in returns],
+print(json.dumps(dict(devices=devices, import_s=t0 - t_import, compile_s=t1 - t0, run_s=t2 - t1, returns=[float(r) for r in returns],
                       peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
 

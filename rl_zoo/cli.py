@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shlex
 import sys
+from pathlib import Path
 
 from rl_zoo.config import ConfigError, field_docs
 from rl_zoo.lock import FolderInUse
@@ -294,10 +296,35 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
 
 
-def main(argv: list[str] | None = None) -> int:
+def console_main() -> int:
+    """The ``rl-zoo`` command: ``main`` in a process of its own, which may first split the CPU into one
+    JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``). ``main`` called
+    in-process (tests, notebooks) leaves the device count to the caller."""
+    return main(cpu_devices=True)
+
+
+def _split_cpu_for(args) -> None:
+    """Before JAX starts: one CPU device per core for ``train`` (a new run's seeds, or a resumed run's
+    recorded device count) and ``sweep`` (its seeds; every group's rows are a multiple of them)."""
+    from rl_zoo import distributed
+
+    if args.command == "train" and args.resume:
+        try:
+            config = json.loads((Path(args.resume) / "config.json").read_text())
+            rows, devices = int(config["seeds"]), args.devices or int(config.get("devices", 1))
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # the driver says what is wrong with the run directory
+        distributed.split_cpu(rows, devices)
+    elif args.command in ("train", "sweep") and args.seeds >= 1:
+        distributed.split_cpu(args.seeds, args.devices if args.command == "train" else None)
+
+
+def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _build_parser(_help_algo(argv)).parse_args(argv)
     try:
+        if cpu_devices:
+            _split_cpu_for(args)
         if args.command == "envs":
             import envs
 
@@ -354,5 +381,5 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m rl_zoo.cli: the rl-zoo command
+    sys.exit(console_main())

@@ -96,6 +96,50 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
     return best, f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
 
 
+CPU_DEVICES_ENV = "RL_ZOO_CPU_DEVICES"
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def cpu_device_count(rows: int, cores: int) -> int:
+    """The most CPU devices, at most ``cores``, that ``rows`` seeds split over evenly (at least 1)."""
+    return max(d for d in range(1, max(1, min(rows, cores)) + 1) if rows % d == 0)
+
+
+def split_cpu(rows: int, devices: int | None = None) -> int:
+    """Make the CPU several JAX devices, so that a program vmapped over ``rows`` seeds runs on every core.
+
+    JAX shows a CPU as one device, and XLA runs that device's program one operation at a time: the
+    small matrices of classic-control networks keep one core busy. Split into ``n`` devices, the seed
+    axis's ``n`` shards (``seed_sharding``) run side by side, one per core (measured, 2 cores, PPO on
+    CartPole-v1 with 16 seeds: training 14.3 s on one device, 8.7 s on two). ``n`` is ``devices`` when
+    given, else ``RL_ZOO_CPU_DEVICES`` when set, else the largest divisor of ``rows`` not above
+    ``usable_cores()``. It takes effect only before JAX's backends start, and never overrides a count
+    the user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, or ``--xla_force_host_platform_device_count``
+    in ``XLA_FLAGS``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
+
+    A different device count rounds differently, so a run is bit-for-bit repeatable on the same
+    machine (and a resumed run keeps its count), not between machines with different core counts.
+    Set ``RL_ZOO_CPU_DEVICES=1`` to keep one device.
+    """
+    import jax
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized() or "JAX_NUM_CPU_DEVICES" in os.environ \
+            or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return 1
+    chosen = _int_env(CPU_DEVICES_ENV)
+    if chosen is not None and chosen < 1:
+        raise ConfigError(f"{CPU_DEVICES_ENV} = {chosen} is invalid: must be at least 1")
+    n = devices or chosen or cpu_device_count(rows, usable_cores())
+    if n > 1:
+        jax.config.update("jax_num_cpu_devices", n)
+    return n
+
+
 def seed_sharding(num_devices: int):
     """``NamedSharding`` that splits the leading (seed) axis over the first ``num_devices`` devices."""
     import jax

@@ -114,3 +114,58 @@ def test_two_processes_write_one_merged_table(tmp_path):
     assert {int(r["seed"]) for r in shard0} == {0, 1, 2, 3} and {int(r["seed"]) for r in shard1} == {4, 5, 6, 7}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["processes"] == 2 and summary["devices"] == 4 and len(summary["final_return"]) == 8
+
+
+def test_cpu_device_count_is_the_largest_even_split_within_the_cores():
+    from rl_zoo.distributed import cpu_device_count
+
+    assert [cpu_device_count(rows, 2) for rows in (1, 2, 3, 16)] == [1, 2, 1, 2]
+    assert [cpu_device_count(rows, 8) for rows in (6, 7, 12, 96)] == [6, 7, 6, 8]
+    assert cpu_device_count(10, 4) == 2 and cpu_device_count(9, 4) == 3 and cpu_device_count(5, 1) == 1
+
+
+SPLIT = r"""
+import json, sys
+from rl_zoo import distributed
+n = distributed.split_cpu(int(sys.argv[1]))
+import jax
+count = jax.device_count()  # starts the backend
+later = distributed.split_cpu(int(sys.argv[1]))  # too late: nothing changes
+print(json.dumps(dict(n=n, later=later, device_count=count)))
+"""
+
+
+@pytest.mark.parametrize("env_extra, rows, expect", [
+    (dict(RL_ZOO_CPU_DEVICES="3"), 16, 3),  # asked for: used even when it does not divide (the driver then picks)
+    (dict(RL_ZOO_CPU_DEVICES="1"), 16, 1),  # the way to keep one device
+    (dict(JAX_NUM_CPU_DEVICES="2"), 16, None),  # JAX's own setting is left alone
+    (dict(XLA_FLAGS="--xla_force_host_platform_device_count=4"), 16, None),
+])
+def test_split_cpu_sets_the_device_count_before_jax_starts(env_extra, rows, expect):
+    env = {k: v for k, v in os.environ.items() if k not in ("RL_ZOO_CPU_DEVICES", "JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
+    out = subprocess.run([sys.executable, "-c", SPLIT, str(rows)], env=dict(env, JAX_PLATFORMS="cpu", **env_extra),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["later"] == 1
+    if expect is None:  # not split by rl_zoo: JAX's own count
+        assert r["n"] == 1 and r["device_count"] == int(next(iter(env_extra.values()))[-1])
+    else:
+        assert r["n"] == expect and r["device_count"] == expect
+
+
+def test_rl_zoo_command_trains_the_seeds_on_split_cpu_devices(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
+    env = dict(env, RL_ZOO_CPU_DEVICES="2", JAX_PLATFORMS="cpu")
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "2",
+           "--total-steps", "2560", "--evals", "2", "--eval-episodes", "2", "--no-progress"]
+    r = subprocess.run(cmd + ["--out", str(out)], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "over 2 CPU devices" in r.stdout + r.stderr
+    assert json.loads((out / "config.json").read_text())["devices"] == 2
+    assert json.loads((out / "summary.json").read_text())["devices"] == 2
+    bad = subprocess.run(cmd + ["--out", str(tmp_path / "bad")], env=dict(env, RL_ZOO_CPU_DEVICES="0"),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "RL_ZOO_CPU_DEVICES = 0 is invalid" in bad.stderr
+    assert not (tmp_path / "bad").exists()
