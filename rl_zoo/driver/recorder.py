@@ -102,6 +102,10 @@ class Recorder:
         self.rows: list[dict[str, Any]] = list(rows)
 
     def start(self, start: RunStart) -> None:
+        if self.writer:  # the learning curve is drawn at the end: import matplotlib while the programs compile
+            from rl_zoo import plots
+
+            plots.prefetch()
         for hook in self.hooks:
             hook.on_start(start)
 
