@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rl_zoo.config import ConfigError, field_docs
 from rl_zoo.lock import FolderInUse
@@ -296,11 +299,19 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
 
 
-def console_main() -> int:
+def console_main() -> NoReturn:
     """The ``rl-zoo`` command: ``main`` in a process of its own, which may first split the CPU into one
     JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``). ``main`` called
-    in-process (tests, notebooks) leaves the device count to the caller."""
-    return main(cpu_devices=True)
+    in-process (tests, notebooks) leaves the device count to the caller.
+
+    When ``main`` returns, every file it wrote is closed and every env it opened is shut: the exit
+    handlers run (logging, jax.distributed, loggers' own), and then the process ends without the
+    interpreter's teardown of jax, XLA and ~2,000 modules, which took 0.3 s of every command."""
+    code = main(cpu_devices=True)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 def _split_cpu_for(args) -> None:
@@ -382,4 +393,4 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
 
 
 if __name__ == "__main__":  # python -m rl_zoo.cli: the rl-zoo command
-    sys.exit(console_main())
+    console_main()
