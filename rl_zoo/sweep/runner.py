@@ -142,16 +142,19 @@ def compile_rows(fns: Functions, rows: Rows, states, lengths: set[int]):
     """``({updates: segment program}, evaluation program)`` compiled for these rows' shapes."""
     import jax
 
-    segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u))).lower(rows.hp, states).compile()
+    # every output keeps the rows split over the devices, as the inputs are (several devices: a CPU split
+    # per core, an accelerator's), so that a segment's states go back into the next as they came out
+    out = rows.sharding
+    segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u)), out_shardings=out).lower(rows.hp, states).compile()
                 for u in sorted(lengths - {0})}
-    evaluation = jax.jit(jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None))).lower(rows.hp, states, rows.seeds, 0).compile()
+    evaluation = jax.jit(jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None)), out_shardings=out).lower(rows.hp, states, rows.seeds, 0).compile()
     return segments, evaluation
 
 
 def init_rows(fns: Functions, rows: Rows):
     import jax
 
-    return jax.jit(jax.vmap(fns.init)).lower(rows.hp, rows.seeds).compile()(rows.hp, rows.seeds)
+    return jax.jit(jax.vmap(fns.init), out_shardings=rows.sharding).lower(rows.hp, rows.seeds).compile()(rows.hp, rows.seeds)
 
 
 def segment_plan(num_updates: int, num_evals: int) -> list[int]:
