@@ -137,8 +137,8 @@ print(json.dumps(dict(n=n, later=later, device_count=count)))
 
 @pytest.mark.parametrize("env_extra, rows, expect", [
     (dict(RL_ZOO_CPU_DEVICES="3"), 16, 3),  # asked for: used even when it does not divide (the driver then picks)
-    (dict(RL_ZOO_CPU_DEVICES="1"), 16, 1),  # the way to keep one device
-    (dict(JAX_NUM_CPU_DEVICES="2"), 16, None),  # JAX's own setting is left alone
+    pytest.param(dict(RL_ZOO_CPU_DEVICES="1"), 16, 1, marks=pytest.mark.slow),  # the way to keep one device
+    pytest.param(dict(JAX_NUM_CPU_DEVICES="2"), 16, None, marks=pytest.mark.slow),  # JAX's own setting is left alone
     (dict(XLA_FLAGS="--xla_force_host_platform_device_count=4"), 16, None),
 ])
 def test_split_cpu_sets_the_device_count_before_jax_starts(env_extra, rows, expect):
