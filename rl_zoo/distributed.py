@@ -109,7 +109,7 @@ def cpu_device_count(rows: int, cores: int) -> int:
     return max(d for d in range(1, max(1, min(rows, cores)) + 1) if rows % d == 0)
 
 
-def split_cpu(rows: int, devices: int | None = None) -> int:
+def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -> int:
     """Make the CPU several JAX devices, so that a program vmapped over ``rows`` seeds runs on every core.
 
     JAX shows a CPU as one device, and XLA runs that device's program one operation at a time: the
@@ -117,7 +117,7 @@ def split_cpu(rows: int, devices: int | None = None) -> int:
     axis's ``n`` shards (``seed_sharding``) run side by side, one per core (measured, 2 cores, PPO on
     CartPole-v1 with 16 seeds: training 14.3 s on one device, 8.7 s on two). ``n`` is ``devices`` when
     given, else ``RL_ZOO_CPU_DEVICES`` when set, else the largest divisor of ``rows`` not above
-    ``usable_cores()``. It takes effect only before JAX's backends start, and never overrides a count
+    ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each its share). It takes effect only before JAX's backends start, and never overrides a count
     the user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, or ``--xla_force_host_platform_device_count``
     in ``XLA_FLAGS``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
 
@@ -134,7 +134,7 @@ def split_cpu(rows: int, devices: int | None = None) -> int:
     chosen = _int_env(CPU_DEVICES_ENV)
     if chosen is not None and chosen < 1:
         raise ConfigError(f"{CPU_DEVICES_ENV} = {chosen} is invalid: must be at least 1")
-    n = devices or chosen or cpu_device_count(rows, usable_cores())
+    n = devices or chosen or cpu_device_count(rows, cores or usable_cores())
     if n > 1:
         jax.config.update("jax_num_cpu_devices", n)
     return n

@@ -173,3 +173,11 @@ def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
     keys = [(r["env_steps"], r["seed"]) for r in rows]
     assert len(keys) == len(set(keys)) and max(int(r["env_steps"]) for r in rows) > 40000
     assert json.loads((run_dir.parent / "cell.json").read_text())["status"] == "done"
+    # the cell's seeds were split over the CPU's cores (one cell at a time: all of them), and the resumed
+    # process kept the count its run started with
+    from rl_zoo.distributed import cpu_device_count, usable_cores
+
+    chosen = {"RL_ZOO_CPU_DEVICES", "JAX_NUM_CPU_DEVICES"} & set(os.environ) or "device_count" in os.environ.get("XLA_FLAGS", "")
+    devices = json.loads((run_dir / "config.json").read_text())["devices"]
+    assert devices == json.loads((run_dir / "summary.json").read_text())["devices"]
+    assert chosen or devices == cpu_device_count(2, usable_cores())

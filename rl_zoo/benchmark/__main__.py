@@ -1,4 +1,4 @@
-"""``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID [--record-video]``: the process of one cell (started by the grid).
+"""``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID [--record-video] [--cores N]``: the process of one cell (started by the grid).
 
 It ends when process PID (the grid) ends, and holds its cell folder's lock while it runs
 (``rl_zoo.benchmark.cells``). Users run grids with ``rl-zoo benchmark``.
@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from rl_zoo.benchmark.cells import cell_main, die_with_parent
+from rl_zoo.benchmark.cells import cell_main, die_with_parent, split_cpu_for_cell
 
 parser = argparse.ArgumentParser(prog="python -m rl_zoo.benchmark",
                                  description="the process of one benchmark cell (internal; use `rl-zoo benchmark`)")
@@ -16,6 +16,8 @@ parser.add_argument("--cell", required=True, metavar="CELL_JSON", help="the cell
 parser.add_argument("--parent", type=int, default=None, metavar="PID",
                     help="end when this process ends (default: the process that started this one)")
 parser.add_argument("--record-video", action="store_true", help="record the cell's clip at the end (rl_zoo.benchmark.clips)")
+parser.add_argument("--cores", type=int, default=None, help="CPU cores the cell's seeds may be split over (default: all)")
 args = parser.parse_args()
+split_cpu_for_cell(args.cell, args.cores)  # before anything starts JAX
 die_with_parent(args.parent if args.parent is not None else os.getppid())
 sys.exit(cell_main(args.cell, args.record_video))

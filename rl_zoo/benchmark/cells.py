@@ -51,10 +51,11 @@ def cell_dir(out: Path, cell: Cell) -> Path:
     return out / "cells" / cell.name
 
 
-def start_cell(out: Path, cell: Cell, record_video: bool = False) -> Running:
+def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | None = None) -> Running:
     """Start one cell in a fresh Python process; an interrupted cell with the same spec continues from its
     checkpoint, any other earlier content of its folder is removed first. Refuses (``FolderInUse``) a cell
-    folder that another process holds. ``record_video``: the cell records its clip at the end."""
+    folder that another process holds. ``record_video``: the cell records its clip at the end. ``cores``:
+    the CPU cores its seeds may be split over (``split_cpu_for_cell``; default all)."""
     folder = cell_dir(out, cell)
     FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
     resume = resumable(out, cell)
@@ -66,7 +67,7 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False) -> Running:
     (folder / NO_CLIP).unlink(missing_ok=True)  # this run decides anew
     proc = subprocess.Popen(
         [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())]
-        + (["--record-video"] if record_video else []),
+        + (["--record-video"] if record_video else []) + ([] if cores is None else ["--cores", str(cores)]),
         stdout=log, stderr=subprocess.STDOUT,
     )
     return Running(cell, proc, time.perf_counter(), log, record_video)
@@ -141,7 +142,10 @@ def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress, clips: 
     folder another process holds fails with that process named, untouched. (The cell processes die with
     the thread that started them, ``PR_SET_PDEATHSIG``: this one, which waits for them all.) The cells
 named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
+    from rl_zoo.distributed import usable_cores
+
     pending, running = list(todo), []
+    cores = max(1, usable_cores() // jobs)  # each running cell's share, for its seeds' CPU devices
     try:
         while pending or running:
             while pending and len(running) < jobs:
@@ -149,7 +153,7 @@ named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
                 bar.start(c.name, f"{c.algo} on {c.env}", c.seeds * c.total_steps,
                           f"{c.seeds} seed(s) x {c.total_steps:,} env steps")
                 try:
-                    running.append(start_cell(out, c, c.name in clips))
+                    running.append(start_cell(out, c, c.name in clips, cores))
                 except FolderInUse as e:  # another process works in the cell folder: its files are left alone
                     c.status, c.reason = "failed", str(e)
                     bar.finish(c.name, c.seeds * c.total_steps, finished_line(c, None))
@@ -220,6 +224,25 @@ def die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="rl_zoo-parent-watch", daemon=True).start()
+
+
+def split_cpu_for_cell(spec_path: str | Path, cores: int | None = None) -> int:
+    """In a cell process, before JAX starts: the cell's seeds over up to ``cores`` CPU devices
+    (``rl_zoo.distributed.split_cpu``), or, when it resumes, as many as its run started with (a resumed
+    run continues bit for bit only on the same count). Returns the device count set (1: none)."""
+    from rl_zoo import distributed
+
+    try:
+        record = read_cell_record(spec_path)
+    except BenchmarkFileError:
+        return 1  # the cell reports it when it starts
+    devices = None
+    if record.resume:
+        try:
+            devices = int(runs.read_json_file(Path(spec_path).parent / "run" / "config.json")["devices"])
+        except (runs.RunFileError, KeyError, TypeError, ValueError):  # the driver reports a damaged run directory
+            devices = None
+    return distributed.split_cpu(max(1, record.spec.seeds), devices, cores=cores)
 
 
 def cell_main(spec_path: str, record_video: bool = False) -> int:
