@@ -117,8 +117,9 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     axis's ``n`` shards (``seed_sharding``) run side by side, one per core (measured, 2 cores, PPO on
     CartPole-v1 with 16 seeds: training 14.3 s on one device, 8.7 s on two). ``n`` is ``devices`` when
     given, else ``RL_ZOO_CPU_DEVICES`` when set, else the largest divisor of ``rows`` not above
-    ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each its share). It takes effect only before JAX's backends start, and never overrides a count
-    the user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, or ``--xla_force_host_platform_device_count``
+    ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each
+    its share). It takes effect only before JAX's backends start, and never overrides a count the
+    user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, or ``--xla_force_host_platform_device_count``
     in ``XLA_FLAGS``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
 
     A different device count rounds differently, so a run is bit-for-bit repeatable on the same
