@@ -86,7 +86,9 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--keep-checkpoints", type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,
-                   help="split the seeds over this many devices (default: all; seeds must divide evenly)")
+                   help="split the seeds over this many devices (default: all; seeds must divide evenly). On a CPU, "
+                        "rl-zoo first makes one device per core, as many as divide the seeds (RL_ZOO_CPU_DEVICES=N "
+                        "sets the count, 1 keeps one device)")
     t.add_argument("--coordinator", default=None, metavar="HOST:PORT",
                    help="multi-host: address of process 0 (or RL_ZOO_COORDINATOR); see rl_zoo/distributed.py")
     t.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes (or RL_ZOO_NUM_PROCESSES)")
