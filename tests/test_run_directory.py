@@ -117,13 +117,21 @@ def test_every_checkpoint_damaged_is_refused_and_nothing_changes(reference, tmp_
     assert _snapshot(run) == before  # the lock file holds this same process's PID: byte-identical too
 
 
+def _damage_first_seed(path):
+    """The seed of metrics.csv's first row becomes 'zero' (whatever the seeds: --seed-offset shifts them)."""
+    lines = path.read_text().splitlines()
+    column = lines[0].split(",").index("seed")
+    row = lines[1].split(",")
+    row[column] = "zero"
+    path.write_text("\n".join([lines[0], ",".join(row)] + lines[2:]) + "\n")
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda run: (run / "config.json").write_text("{not json"), r"config.json: is not valid JSON \(line 1 column 2"),
     (lambda run: (run / "config.json").write_text('{"algo": "ppo", "env": "CartPole-v1"}'), "config.json: lacks the field"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace('"seeds": 2', '"seeds": "two"')),
      "config.json: field 'seeds' = 'two' is not a positive integer"),
-    (lambda run: (run / "metrics.csv").write_text((run / "metrics.csv").read_text().replace(",0,", ",zero,", 1)),
-     r"metrics.csv: line \d+: seed = 'zero' is not a number"),
+    (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a number"),
     (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
      "metrics.csv: lacks the evaluation at env step 2,560"),
 ], ids=["config-not-json", "config-field-missing", "config-field-mistyped", "metrics-bad-value", "metrics-cut-short"])
