@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import timed
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
 STEPS = 100_000
@@ -88,28 +90,19 @@ def bare_worker(env_id: str, n_envs: int, total: int, vector: str) -> None:
     venv.close()
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return wall, proc.stdout
-
-
 def rl_zoo_run(env_id: str, seeds: int, cache: str | None, work: Path) -> dict:
     out = work / f"rz-{env_id}-{seeds}-{time.time_ns()}"
     env = dict(os.environ, XDG_CACHE_HOME=cache) if cache else dict(os.environ, RL_ZOO_NO_CACHE="1")
-    wall, _ = timed(["rl-zoo", "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
-                     "--seeds", str(seeds), "--out", str(out)], env)
+    wall = timed(["rl-zoo", "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
+                  "--seeds", str(seeds), "--out", str(out)], env, cwd=ROOT).wall_s
     summary = json.loads((out / "summary.json").read_text())
     return dict(wall_s=wall, compile_s=summary["compile_s"], train_s=summary["train_s"], final_return=summary["final_return_mean"],
                 eval_env_steps=summary.get("eval_env_steps_total"), env_steps=summary["env_steps_total"])
 
 
 def sb3_run(settings: dict, python: str) -> dict:
-    wall, out = timed([python, str(Path(__file__).resolve()), "--sb3-worker", json.dumps(settings)])
-    return dict(wall_s=wall, final_return=json.loads(out.strip().splitlines()[-1])["final_return"])
+    t = timed([python, str(Path(__file__).resolve()), "--sb3-worker", json.dumps(settings)], cwd=ROOT)
+    return dict(wall_s=t.wall_s, final_return=json.loads(t.stdout.strip().splitlines()[-1])["final_return"])
 
 
 def uptime() -> str:
@@ -156,9 +149,9 @@ def main() -> None:
             floors = {}
             for vector in ("sync", "async"):
                 for copies in (settings["n_envs"], 5 * settings["n_envs"]):
-                    _, out = timed([sys.executable, str(Path(__file__).resolve()), "--bare-worker", env_id, str(copies),
-                                    str(min(STEPS, 20_000 * copies)), vector])
-                    floors[f"{vector} x{copies}"] = json.loads(out)["steps_per_s"]
+                    t = timed([sys.executable, str(Path(__file__).resolve()), "--bare-worker", env_id, str(copies),
+                               str(min(STEPS, 20_000 * copies)), vector], cwd=ROOT)
+                    floors[f"{vector} x{copies}"] = json.loads(t.stdout)["steps_per_s"]
             results["envs"][env_id] = dict(settings=settings, runs=runs, bare_env_steps_per_s=floors, uptime_after=uptime())
             write(results)
     results["uptime_after"] = uptime()

@@ -34,13 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import cpu_name, load_average, timed
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -117,33 +118,22 @@ def dqn_settings() -> dict:
                 hidden=c.hidden_size)
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({out.returncode}):\n{out.stderr[-3000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return out.stdout, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def rl_zoo_run(algo: str, seeds: int, cache_home: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = ["rl-zoo", "train", "--algo", algo, "--env", "CartPole-v1", "--seeds", str(seeds), "--no-progress", "--out", str(out)]
         env = dict(os.environ, XDG_CACHE_HOME=cache_home)
         env.pop("RL_ZOO_NO_CACHE", None)
-        _, wall, cpu = timed(cmd, env)
+        t = timed(cmd, env)
         s = json.loads((out / "summary.json").read_text())
-    return dict(wall_s=wall, cpu_s=cpu, compile_s=s["compile_s"], run_s=s["train_s"], final_return=s["final_return_mean"])
+    return dict(wall_s=t.wall_s, cpu_s=t.cpu_s, compile_s=s["compile_s"], run_s=s["train_s"], final_return=s["final_return_mean"])
 
 
 def peer_run(python: str, worker: str, settings: dict) -> dict:
     with tempfile.TemporaryDirectory() as cache:  # a fresh cache home: no peer keeps a JAX cache, make sure of it
         env = dict(os.environ, XDG_CACHE_HOME=cache, JAX_ENABLE_COMPILATION_CACHE="false")
-        stdout, wall, cpu = timed([python, __file__, "--worker", worker, json.dumps(settings)], env)
-    return dict(json.loads(stdout.strip().splitlines()[-1]), wall_s=wall, cpu_s=cpu)
+        t = timed([python, __file__, "--worker", worker, json.dumps(settings)], env)
+    return dict(json.loads(t.stdout.strip().splitlines()[-1]), wall_s=t.wall_s, cpu_s=t.cpu_s)
 
 
 def peer_version(python: str) -> str:
@@ -180,7 +170,6 @@ ROWS = {"ppo": ("PPO CartPole-v1, 1 seed", "rejax", "cold <= 7 s, warm <= 4 s; c
 
 
 def report(results: dict, args, load_before: str, load_after: str, versions: str) -> str:
-    from _results import cpu_name
 
     med = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
     lines = ["# `rl-zoo train` against the JAX peers (rejax, SBX): whole processes, side by side", "",
@@ -227,7 +216,6 @@ def main() -> None:
     if not Path(args.peer_python).exists():
         sys.exit(f"peer python {args.peer_python} not found: install the peers as this script's docstring says, or pass --peer-python")
     sys.path.insert(0, str(Path(__file__).parent))
-    from _results import load_average
     rows = [r.strip() for r in args.only.split(",")]
     unknown = set(rows) - set(ROWS)
     if unknown:

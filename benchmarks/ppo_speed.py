@@ -25,16 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cpu_name, load_average  # noqa: E402
+from _results import cpu_name, load_average, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 #: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
@@ -73,17 +71,6 @@ print(json.dumps(dict(devices=devices, import_s=t0 - t_import, compile_s=t1 - t0
 """
 
 
-def _timed(cmd: list[str], env: dict | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run ``cmd`` to the end: ``(result, wall seconds, CPU seconds)``, the CPU seconds (user + system, all
-    its threads) from the kernel's account of the finished child, which other load disturbs far less than wall time."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return out, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def run_train(seeds: int, cache_home: str) -> dict:
     """One whole `rl-zoo train` process; its wall seconds and the phases its summary.json reports."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,16 +79,15 @@ def run_train(seeds: int, cache_home: str) -> dict:
                "--no-progress", "--out", str(out)]
         env = dict(os.environ, XDG_CACHE_HOME=cache_home, MPLCONFIGDIR=_MPL_CACHE)  # a cold JAX cache, not a cold font cache
         env.pop("RL_ZOO_NO_CACHE", None)
-        _, wall, cpu = _timed(cmd, env)
+        t = timed(cmd, env)
         s = json.loads((out / "summary.json").read_text())
-    return dict(wall_s=wall, cpu_s=cpu, compile_s=s["compile_s"], train_s=s["train_s"], eval_s=s.get("eval_s", float("nan")),
+    return dict(wall_s=t.wall_s, cpu_s=t.cpu_s, compile_s=s["compile_s"], train_s=s["train_s"], eval_s=s.get("eval_s", float("nan")),
                 checkpoint_s=s.get("checkpoint_s", float("nan")), returns=s["final_return"], peak_mb=s["peak_memory_mb"])
 
 
 def run_bare(seeds: int, cache_home: str) -> dict:
-    out, wall, cpu = _timed([sys.executable, "-c", BARE, str(seeds), str(Path(cache_home) / "bare")])
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return dict(result, wall_s=wall, cpu_s=cpu)
+    t = timed([sys.executable, "-c", BARE, str(seeds), str(Path(cache_home) / "bare")])
+    return dict(json.loads(t.stdout.strip().splitlines()[-1]), wall_s=t.wall_s, cpu_s=t.cpu_s)
 
 
 def measure(seeds: int, repeats: int) -> dict[str, list[dict]]:

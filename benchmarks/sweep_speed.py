@@ -20,24 +20,20 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
 CLIPS = ["0.1", "0.2", "0.3"]
 
 
-def timed(cmd: list[str]) -> float:
-    env = dict(os.environ, RL_ZOO_NO_CACHE="1")
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return wall
+def wall(cmd: list[str]) -> float:
+    """Wall seconds of ``cmd`` as a fresh process, cold (no persistent compilation cache)."""
+    return timed(cmd, dict(os.environ, RL_ZOO_NO_CACHE="1"), cwd=ROOT).wall_s
 
 
 def uptime() -> str:
@@ -60,12 +56,12 @@ def main() -> None:
     args = ap.parse_args()
     rl_zoo = [shutil.which("rl-zoo") or "rl-zoo"]
     load_before = uptime()
-    floor = timed(rl_zoo + ["algos"])
+    floor = wall(rl_zoo + ["algos"])
     shutil.rmtree(ROOT / args.sweep_out, ignore_errors=True)
     sweep_cmd = rl_zoo + ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", f"learning_rate={','.join(LRS)}",
                           "--grid", f"clip_eps={','.join(CLIPS)}", "--seeds", str(args.seeds), "--total-steps", str(args.steps),
                           "--out", args.sweep_out]
-    sweep_s = timed(sweep_cmd)
+    sweep_s = wall(sweep_cmd)
     configs = [(lr, clip) for lr in LRS for clip in CLIPS]
     # spread the timed subset over the grid (every 12/N-th config)
     chosen = [configs[round(i * len(configs) / args.separate)] for i in range(args.separate)]
@@ -76,13 +72,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for lr, clip in chosen:
             out = Path(tmp) / f"lr{lr}-clip{clip}"
-            wall = timed(rl_zoo + ["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", str(args.seeds), "--total-steps",
+            wall_s = wall(rl_zoo + ["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", str(args.seeds), "--total-steps",
                                    str(args.steps), "--set", f"learning_rate={lr}", "--set", f"clip_eps={clip}", "--no-progress", "--out", str(out)])
-            separate.append(wall)
+            separate.append(wall_s)
             alone = final_returns(out / "metrics.csv")
             swept = [float(r["final_return"]) for r in sweep_rows if float(r["learning_rate"]) == float(lr) and float(r["clip_eps"]) == float(clip)]
             p = mannwhitneyu(alone, swept).pvalue if len(set(alone + swept)) > 1 else 1.0
-            lines.append(f"| {lr} | {clip} | {wall:.1f} | {sum(alone) / len(alone):.1f} | {sum(swept) / len(swept):.1f} | {p:.2f} |")
+            lines.append(f"| {lr} | {clip} | {wall_s:.1f} | {sum(alone) / len(alone):.1f} | {sum(swept) / len(swept):.1f} | {p:.2f} |")
     load_after = uptime()
     total_separate = sum(separate) * len(configs) / len(separate)
     ratio = total_separate / sweep_s
