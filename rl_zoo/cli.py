@@ -303,13 +303,15 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
 
 def console_main() -> NoReturn:
     """The ``rl-zoo`` command: ``main`` in a process of its own, which may first split the CPU into one
-    JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``). ``main`` called
-    in-process (tests, notebooks) leaves the device count to the caller.
+    JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``), and ends it with
+    ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller."""
+    exit_now(main(cpu_devices=True))
 
-    When ``main`` returns, every file it wrote is closed and every env it opened is shut: the exit
-    handlers run (logging, jax.distributed, loggers' own), and then the process ends without the
-    interpreter's teardown of jax, XLA and ~2,000 modules, which took 0.3 s of every command."""
-    code = main(cpu_devices=True)
+
+def exit_now(code: int | None) -> NoReturn:
+    """End a finished command's process: run the exit handlers (logging, jax.distributed, loggers'
+    own), flush, and exit without the interpreter's teardown of jax, XLA and ~2,000 modules, which took
+    0.3-0.9 s of every command. Only once every file is written and closed and every env is shut."""
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

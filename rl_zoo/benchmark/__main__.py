@@ -6,9 +6,9 @@ It ends when process PID (the grid) ends, and holds its cell folder's lock while
 
 import argparse
 import os
-import sys
 
 from rl_zoo.benchmark.cells import cell_main, die_with_parent, split_cpu_for_cell
+from rl_zoo.cli import exit_now
 
 parser = argparse.ArgumentParser(prog="python -m rl_zoo.benchmark",
                                  description="the process of one benchmark cell (internal; use `rl-zoo benchmark`)")
@@ -20,4 +20,4 @@ parser.add_argument("--cores", type=int, default=None, help="CPU cores the cell'
 args = parser.parse_args()
 split_cpu_for_cell(args.cell, args.cores)  # before anything starts JAX
 die_with_parent(args.parent if args.parent is not None else os.getppid())
-sys.exit(cell_main(args.cell, args.record_video))
+exit_now(cell_main(args.cell, args.record_video))  # its files are written and closed: skip the interpreter's teardown
