@@ -320,7 +320,7 @@ def exit_now(code: int | None) -> NoReturn:
 
 def _split_cpu_for(args) -> None:
     """Before JAX starts: one CPU device per core for ``train`` (a new run's seeds, or a resumed run's
-    recorded device count) and ``sweep`` (its seeds; every group's rows are a multiple of them)."""
+    recorded device count) and ``sweep`` (as many as divide the rows of each of its programs)."""
     from rl_zoo import distributed
 
     if args.command == "train" and args.resume:
@@ -330,8 +330,12 @@ def _split_cpu_for(args) -> None:
         except (OSError, ValueError, KeyError, TypeError):
             return  # the driver says what is wrong with the run directory
         distributed.split_cpu(rows, devices)
-    elif args.command in ("train", "sweep") and args.seeds >= 1:
-        distributed.split_cpu(args.seeds, args.devices if args.command == "train" else None)
+    elif args.command == "train" and args.seeds >= 1:
+        distributed.split_cpu(args.seeds, args.devices)
+    elif args.command == "sweep" and args.seeds >= 1:
+        from rl_zoo.sweep.command import rows_per_program
+
+        distributed.split_cpu(rows_per_program(args))
 
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:

@@ -174,3 +174,15 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
     runs_csv = (tmp_path / "s" / "runs.csv").read_text().splitlines()
     assert len(runs_csv) == 1 + 4 * 2
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())
+
+
+def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of():
+    from rl_zoo.sweep.command import parse, rows_per_program
+
+    def rows(*argv):
+        return rows_per_program(parse(["sweep", *argv]))
+
+    assert rows("--grid", "learning_rate=1e-3,3e-3", "--grid", "clip_eps=0.1,0.2,0.3", "--seeds", "5") == 30  # one program, 6 x 5
+    assert rows("--grid", "hidden_size=8,16", "--grid", "learning_rate=1e-3,3e-3,1e-2", "--static-groups", "--seeds", "3") == 9  # 2 programs of 3 x 3
+    assert rows("--grid", "learning_rate=1e-3,3e-3,1e-2,3e-2", "--seeds", "5", "--successive-halving", "2") == 5  # rungs keep fewer configs
+    assert rows("--grid", "no_such_field=1,2", "--seeds", "5") == 5  # refused later, by the command

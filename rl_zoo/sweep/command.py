@@ -66,6 +66,25 @@ def spec_from_args(args):
                      halving_eta=args.halving, halving_rungs=args.rungs, record=args.record)
 
 
+def rows_per_program(args) -> int:
+    """A count that the rows (configs x seeds) of every program this sweep compiles are a multiple of,
+    for splitting the CPU before JAX starts (``rl_zoo.distributed.split_cpu``): the seeds times the
+    greatest common divisor of the groups' config counts; the seeds alone for successive halving (its
+    rungs keep fewer configs) or for a sweep the command will refuse (it says why, later)."""
+    import math
+
+    from rl_zoo.config import ConfigError
+    from rl_zoo.sweep import plan_sweep
+
+    try:
+        plan = plan_sweep(spec_from_args(args))
+    except (ConfigError, ValueError):
+        return max(1, args.seeds)
+    if plan.spec.halving_eta:
+        return plan.spec.seeds
+    return plan.spec.seeds * math.gcd(*(len(g.points) for g in plan.groups))
+
+
 def parse(argv: list[str]):
     """``rl-zoo sweep ...`` arguments (``argv`` starts with ``"sweep"``) parsed as the CLI parses them."""
     import argparse
