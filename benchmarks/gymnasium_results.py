@@ -149,7 +149,7 @@ def report() -> None:
         "**Budgets.** The issue's budget: 1M env steps per seed for the policy-gradient cells, DQN at its source's",
         "100k. *Wall* is the cell's whole `rl-zoo benchmark` process (5 seeds in one program, compile and",
         "evaluations included) on this 2-core machine: the ppo and trpo cells (10-30 min) ran while other jobs",
-        "shared it; TRPO Hopper-v5's re-run and the ppo-kl and vpg cells (4-11 min) ran two at a time on an",
+        "shared it; TRPO Hopper-v5's re-run and the ppo-kl and vpg cells (4-13 min) ran two at a time on an",
         "otherwise idle machine.",
         "",
         "**VPG's greedy policy.** The table scores the greedy policy (the most likely action, or the mean",

@@ -86,6 +86,26 @@ def test_bad_device_counts_get_clear_messages(tmp_path):
     assert out["chosen"] == 3 and "using 3 of 4 devices" in out["notes"][0]  # 6 seeds by default: an even split, stated
 
 
+SWEEP = r"""
+import json, sys
+import jax
+from rl_zoo.sweep import make_spec, run_sweep
+spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512, num_evals=2, eval_episodes=1,
+                 overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
+result = run_sweep(spec, sys.argv[1], log=lambda s: None)
+print(json.dumps(dict(device_count=jax.device_count(), num_devices=result.results[0].num_devices,
+                      shape=list(result.results[0].returns.shape))))
+"""
+
+
+def test_a_sweep_keeps_its_rows_sharded_from_segment_to_segment(tmp_path):
+    """2 configs x 2 seeds over 4 devices, two segments: every program's outputs stay split over the
+    devices (a replicated init output once made the second segment fail on several devices)."""
+    out = _run(SWEEP, tmp_path / "sweep")
+    assert out["device_count"] == 4 and out["num_devices"] == 4
+    assert out["shape"] == [2, 2, 3]  # configs, seeds, evaluations (0 and after each of 2 segments)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,6 +174,7 @@ def test_split_cpu_sets_the_device_count_before_jax_starts(env_extra, rows, expe
         assert r["n"] == expect and r["device_count"] == expect
 
 
+@pytest.mark.slow  # 10 s; the default run splits the CPU through `rl-zoo sweep` (tests/test_sweep.py)
 def test_rl_zoo_command_trains_the_seeds_on_split_cpu_devices(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
     env = dict(env, RL_ZOO_CPU_DEVICES="2", JAX_PLATFORMS="cpu")

@@ -154,8 +154,8 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
         run_sweep(other, tmp_path, log=lambda s: None)
 
 
-@pytest.mark.parametrize("halving", [pytest.param([], marks=pytest.mark.slow),  # 9 s; halving runs the same place/init/compile functions
-                                     ["--successive-halving", "2", "--rungs", "2"]], ids=["grid", "halving"])
+@pytest.mark.slow  # 9-14 s each; the default run sweeps over 4 devices in one process (tests/test_sharding.py)
+@pytest.mark.parametrize("halving", [[], ["--successive-halving", "2", "--rungs", "2"]], ids=["grid", "halving"])
 def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving):
     """`rl-zoo sweep` splits the CPU into devices (``rl_zoo.distributed.split_cpu``): every program keeps
     the rows sharded from one segment to the next (a replicated output once broke the second segment)."""
