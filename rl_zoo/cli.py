@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import atexit
 import dataclasses
-import json
 import os
 import shlex
 import sys
-from pathlib import Path
 from typing import NoReturn
 
 from rl_zoo.config import ConfigError, field_docs
@@ -324,12 +322,9 @@ def _split_cpu_for(args) -> None:
     from rl_zoo import distributed
 
     if args.command == "train" and args.resume:
-        try:
-            config = json.loads((Path(args.resume) / "config.json").read_text())
-            rows, devices = int(config["seeds"]), args.devices or int(config.get("devices", 1))
-        except (OSError, ValueError, KeyError, TypeError):
-            return  # the driver says what is wrong with the run directory
-        distributed.split_cpu(rows, devices)
+        from rl_zoo.driver.resume import split_cpu_as_recorded
+
+        split_cpu_as_recorded(args.resume, args.devices)
     elif args.command == "train" and args.seeds >= 1:
         distributed.split_cpu(args.seeds, args.devices)
     elif args.command == "sweep" and args.seeds >= 1:

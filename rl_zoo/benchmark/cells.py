@@ -236,13 +236,11 @@ def split_cpu_for_cell(spec_path: str | Path, cores: int | None = None) -> int:
         record = read_cell_record(spec_path)
     except BenchmarkFileError:
         return 1  # the cell reports it when it starts
-    devices = None
     if record.resume:
-        try:
-            devices = int(runs.read_json_file(Path(spec_path).parent / "run" / "config.json")["devices"])
-        except (runs.RunFileError, KeyError, TypeError, ValueError):  # the driver reports a damaged run directory
-            devices = None
-    return distributed.split_cpu(max(1, record.spec.seeds), devices, cores=cores)
+        from rl_zoo.driver.resume import split_cpu_as_recorded
+
+        return split_cpu_as_recorded(Path(spec_path).parent / "run")
+    return distributed.split_cpu(max(1, record.spec.seeds), cores=cores)
 
 
 def cell_main(spec_path: str, record_video: bool = False) -> int:

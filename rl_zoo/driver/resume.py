@@ -17,6 +17,21 @@ from rl_zoo import checkpoint, runs
 from rl_zoo.driver.runner import CheckpointMeta, ResumePoint
 
 
+def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> int:
+    """Before JAX starts, for a run about to resume: the CPU split into as many devices as its
+    ``config.json`` records (``devices`` instead, when given), since a resumed run continues bit for bit
+    only on the same count (``rl_zoo.distributed.split_cpu``). A config.json that cannot be read changes
+    nothing: the driver reports it. Returns the count set (1: none)."""
+    from rl_zoo import distributed
+
+    try:
+        config = runs.read_json_file(Path(run_dir) / "config.json", required=("seeds",))
+        seeds, recorded = int(config["seeds"]), int(config.get("devices", 1))
+    except (TypeError, ValueError):  # runs.RunFileError is a ValueError
+        return 1
+    return distributed.split_cpu(seeds, devices or recorded)
+
+
 class CheckpointsDamaged(ValueError):
     """Every checkpoint of a run directory is damaged; the message lists them with the reasons."""
 
