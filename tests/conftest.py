@@ -1,9 +1,12 @@
 """Test-session settings: a private persistent compilation cache, so that the many small programs
 the tests compile (several of them more than once) are compiled once per session.
 
-Every session starts cold: the cache is a fresh temporary folder, and ``XDG_CACHE_HOME`` points into
-another one, so that code under test which turns on the default cache (``rl-zoo train`` in process or
-as a subprocess) never reads the user's warm ``~/.cache/rl_zoo/jax``."""
+Every session starts cold: ``XDG_CACHE_HOME`` points at a fresh temporary folder, and the session's
+compilation cache is the one ``rl-zoo train`` would use under it (``$XDG_CACHE_HOME/rl_zoo/jax``), so
+that code under test never reads the user's warm ``~/.cache/rl_zoo/jax``. The folder is made once per
+session and shared: by the pytest-xdist workers (they inherit it from the controller, which made it)
+and by the ``rl-zoo`` subprocesses the tests start, so a program compiled by one of them is compiled
+once. Only the process that made the folder removes it."""
 
 import os
 import shutil
@@ -12,17 +15,22 @@ import tempfile
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-_XDG = tempfile.mkdtemp(prefix="rl_zoo_tests_xdg_")
-os.environ["XDG_CACHE_HOME"] = _XDG
+_SHARED = "RL_ZOO_TESTS_XDG"  # set by the process that made the session's folder, inherited by workers
+_OWNER = _SHARED not in os.environ
+_XDG = os.environ[_SHARED] if not _OWNER else tempfile.mkdtemp(prefix="rl_zoo_tests_xdg_")
+os.environ[_SHARED] = os.environ["XDG_CACHE_HOME"] = _XDG
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _compilation_cache(tmp_path_factory):
+def _compilation_cache():
     from rl_zoo.train import enable_compilation_cache
 
-    enable_compilation_cache(tmp_path_factory.mktemp("jax_cache"))
-    yield
-    shutil.rmtree(_XDG, ignore_errors=True)
+    enable_compilation_cache()  # $XDG_CACHE_HOME/rl_zoo/jax, the session's folder
+
+
+def pytest_unconfigure(config):
+    if _OWNER:  # the controller under xdist (after its workers ended), else the one process
+        shutil.rmtree(_XDG, ignore_errors=True)
 
 
 def pytest_addoption(parser):

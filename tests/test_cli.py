@@ -10,8 +10,9 @@ from rl_zoo.cli import main
 
 def test_train_writes_run_directory(tmp_path, capsys):
     out = tmp_path / "run"
+    # the same programs as test_run_directory.py's reference run (compiled once per test session)
     code = main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "2", "--total-steps", "2560",
-                 "--evals", "2", "--eval-episodes", "2", "--out", str(out), "--no-progress"])
+                 "--evals", "5", "--eval-episodes", "1", "--out", str(out), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
     assert f"run written to {out}" in printed
@@ -21,7 +22,7 @@ def test_train_writes_run_directory(tmp_path, capsys):
     assert "jax" in config["versions"] and "gymnasium" in config["versions"]
     rows = runs.read_csv(out / "metrics.csv")
     assert {r["seed"] for r in rows} == {"0", "1"}
-    assert len(rows) == 2 * 3  # evaluations at 0 and after each of 2 segments, per seed
+    assert len(rows) == 2 * 6  # evaluations at 0 and after each of 5 segments, per seed
     assert [int(r["env_steps"]) for r in rows[-2:]] == [2560, 2560]
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["final_return"]) == 2 and summary["env_steps_per_seed"] == 2560

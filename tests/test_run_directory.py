@@ -23,7 +23,7 @@ from rl_zoo.driver import RecorderHook
 from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.train import train
 
-KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
+KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)  # test_cli.py trains the same programs
 
 
 class _LockProbe(RecorderHook):
