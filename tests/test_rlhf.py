@@ -124,11 +124,12 @@ def test_prompt_longer_than_context_is_refused():
 
 def test_reward_model_for_another_vocabulary_is_refused():
     other = TransformerSpec(vocab_size=20, context=LAY.context, width=8, layers=1, heads=1)
-    rm_params = CausalTransformer(other, out=1).init(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
+    # jitted inits: one compile each, not one per primitive
+    rm_params = jax.jit(CausalTransformer(other, out=1).init)(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
     with pytest.raises(ValueError, match="vocabulary of 20 tokens but the task has 8"):
         rmod.check_vocabulary(rm_params, LAY)
     spec = TransformerSpec(vocab_size=8, context=LAY.context, width=8, layers=1, heads=1)
-    ok = CausalTransformer(spec).init(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
+    ok = jax.jit(CausalTransformer(spec).init)(jax.random.key(0), jnp.zeros((1, LAY.context), jnp.int32))
     from envs.language import TokenEnv
 
     models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1),

@@ -66,7 +66,7 @@ def test_rl_zoo_ppo_runs_on_it():
     env, params = make()
     config = ppo.Config(total_timesteps=64, num_envs=4, num_steps=8, update_epochs=1, num_minibatches=1, hidden_size=8, num_layers=1)
     agent = ppo.make_agent(config, env, params)
-    state, metrics = jax.jit(agent.update)(agent.init(jax.random.key(0)))
+    state, metrics = jax.jit(agent.update)(jax.jit(agent.init)(jax.random.key(0)))  # jitted: one compile each
     assert np.isfinite(float(metrics.policy_loss)) and int(metrics.episode.episodes) > 0
 
 
