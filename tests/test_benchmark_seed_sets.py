@@ -19,7 +19,7 @@ def scripts(monkeypatch):
     import ppo_learning
 
     yield policy_gradient, ppo_learning
-    for name in ("policy_gradient", "ppo_learning"):
+    for name in ("policy_gradient", "policy_gradient_plan", "policy_gradient_report", "ppo_learning"):
         sys.modules.pop(name, None)
 
 
@@ -45,13 +45,13 @@ def test_rows_without_a_seed_set_become_tuning_rows(scripts, tmp_path, monkeypat
            "speed": [], "cost": []}
     path = tmp_path / "policy_gradient.json"
     path.write_text(json.dumps(raw))
-    monkeypatch.setattr(pg, "RAW", path)
+    monkeypatch.setattr(sys.modules["policy_gradient_plan"], "RAW", path)
     loaded = pg.load_raw()
     assert list(loaded["returns"]) == ["vpg/CartPole-v1"]
     moved = loaded["returns_tuning"]["trpo/CartPole-v1"]
     assert moved["seed_set"] == "tuning" and moved["seed_list"] == list(range(10))
-    assert pg._seed_range(moved) == "0-9 (tuning)"
-    assert pg._seed_range(loaded["returns"]["vpg/CartPole-v1"]) == "1000-1009 (held-out)"
+    assert pg.seed_range(moved) == "0-9 (tuning)"
+    assert pg.seed_range(loaded["returns"]["vpg/CartPole-v1"]) == "1000-1009 (held-out)"
 
 
 def test_ppo_learning_report_names_the_seeds(scripts):
