@@ -3,8 +3,9 @@ rewrite it whole and atomically after each measurement, so that an interrupted r
 measurement in progress and never leaves a half-written file; the CPU's name and load, recorded with
 the timings; and ``timed``, the one way the speed scripts time a whole command.
 
-Imported by ``benchmarks/dqn.py``, ``q_learning.py`` and ``policy_gradient.py``, which run as scripts
-(``python benchmarks/<name>.py``), so this folder is on ``sys.path``.
+Imported by the benchmark scripts (``dqn.py``, ``q_learning.py``, ``policy_gradient.py`` and its plan,
+``ppo_learning.py``, and the speed scripts), which run as scripts (``python benchmarks/<name>.py``), so
+this folder is on ``sys.path``.
 """
 
 from __future__ import annotations
