@@ -14,30 +14,36 @@ class NonFiniteError(RuntimeError):
     """Training produced NaN or Inf; the message names the update, the seed and the quantity."""
 
 
+def param_flags(states):
+    """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}``, traced
+    (the JAX runner's segment program returns it beside the new states, so only booleans travel)."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
+                        if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool),
+                        getattr(states, "params", states))
+
+
 def finite_param_flags(states):
-    """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}`` on the host
-    (computed on the devices, so that only booleans travel)."""
+    """``param_flags`` of ``states`` on the host, computed on the devices by its own program (the host
+    runner, whose updates are not one compiled program)."""
     import jax
 
-    return jax.tree.map(distributed.to_host, _finite_flags()(getattr(states, "params", states)))
+    return jax.tree.map(distributed.to_host, _finite_flags()(states))
 
 
 @functools.cache
 def _finite_flags():
     """The jitted check, built once so that it compiles once per run rather than once per segment."""
     import jax
-    import jax.numpy as jnp
 
-    def flags(params):
-        return jax.tree.map(lambda x: jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
-                            if jnp.issubdtype(x.dtype, jnp.floating) else jnp.ones(x.shape[:1], bool), params)
-
-    return jax.jit(flags)
+    return jax.jit(param_flags)
 
 
 def check_finite(metrics, param_flags, *, done_updates: int, steps_per_update: int, first_seed: int, run_dir: Path) -> None:
     """Raise ``NonFiniteError`` on the first NaN/Inf in a segment's metrics (host arrays ``[seeds, K, ...]``)
-    or in the new parameters (``param_flags`` from ``finite_param_flags``).
+    or in the new parameters (``param_flags`` of them, on the host).
 
     Episode statistics are skipped: ``EpisodeMetrics`` is NaN by design in an update where no episode
     ended (``rl_zoo.core.types``), which is not a failure.

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from rl_zoo import checkpoint, distributed
-from rl_zoo.driver.guard import check_finite, finite_param_flags
+from rl_zoo.driver.guard import check_finite
 from rl_zoo.driver.plan import compile_plan
 from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint
@@ -57,11 +57,12 @@ class JaxRunner:
                 segment = plan.segments[i]
                 k = segment.updates
                 t0 = time.perf_counter()
-                new_states, metrics = segment.program(states)
+                new_states, metrics, flags = segment.program(states)
                 jax.block_until_ready(new_states)
                 train_s += time.perf_counter() - t0
                 metrics = jax.tree.map(lambda x: distributed.to_host(x)[:, :k], metrics)  # [seeds, k] (a shorter segment's steps)
-                check_finite(metrics, finite_param_flags(new_states), done_updates=done_updates, steps_per_update=steps_per_update,
+                flags = jax.tree.map(distributed.to_host, flags)
+                check_finite(metrics, flags, done_updates=done_updates, steps_per_update=steps_per_update,
                              first_seed=spec.seed, run_dir=ctx.run_dir)
                 states = new_states
                 sps = spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9)

@@ -2,7 +2,8 @@
 
 Three programs, each lowered and compiled once, with the seed axis split over the spec's devices
 (``NamedSharding``): ``init`` (all seeds' initial states), one ``segment`` of K updates of every seed
-(``lax.scan`` inside ``jax.vmap``) that serves every segment of the run, and ``eval_all``, the greedy
+(``lax.scan`` inside ``jax.vmap``, returning with the new states whether each seed's parameters are
+finite, for the NaN guard) that serves every segment of the run, and ``eval_all``, the greedy
 evaluation of every seed. When the updates do not split evenly into segments, the segment program
 takes a replicated count of the steps that update (``segment_upto``), so that the last, shorter or
 longer segment reuses it instead of compiling its own.
@@ -18,13 +19,15 @@ from typing import Any, Callable
 import numpy as np
 
 from rl_zoo import distributed
+from rl_zoo.driver.guard import param_flags
 from rl_zoo.driver.runner import RunContext, segment_sizes
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One segment of the run: ``program(states) -> (states, metrics)`` applying ``updates`` updates
-    (its metrics have ``updates`` meaningful steps along axis 1)."""
+    """One segment of the run: ``program(states) -> (states, metrics, flags)`` applying ``updates``
+    updates (its metrics have ``updates`` meaningful steps along axis 1; ``flags`` is
+    ``guard.param_flags`` of the new states, for the NaN guard)."""
 
     program: Callable[[Any], tuple[Any, Any]]
     updates: int
@@ -60,7 +63,8 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
         return jax.vmap(lambda s: agent.init(jax.random.key(s)))(seeds)
 
     def segment(states, k):
-        return jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+        states, metrics = jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+        return states, metrics, param_flags(states)
 
     def segment_upto(states, k, count):
         # k scan steps of which the first `count` (traced) update: the run's last segment, of a
@@ -73,7 +77,8 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
             skip = lambda c: (c, jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(update, c)[1]))  # noqa: E731
             return jax.lax.cond(i < count, update, skip, state)
 
-        return jax.vmap(lambda s: jax.lax.scan(step, s, jnp.arange(k)))(states)
+        states, metrics = jax.vmap(lambda s: jax.lax.scan(step, s, jnp.arange(k)))(states)
+        return states, metrics, param_flags(states)
 
     def eval_all(states, seeds, i):
         def one(state, s):
