@@ -23,10 +23,14 @@ GRID = ROOT / "benchmarks" / "results" / "grid"  # the committed grid: real reco
 
 
 def _alive(pid: int) -> bool:
-    """The process runs (a zombie, ended but not yet reaped by whoever adopted it, does not count)."""
+    """The process runs: one of its threads has not ended yet.
+
+    Not the main thread's state alone: when a multithreaded process (JAX's) is killed, its main thread
+    shows as a zombie while the other threads are still exiting, and until the last of them has, the
+    process's files stay open and its ``flock`` locks held. A process whose threads have all ended
+    (a zombie not yet reaped by whoever adopted it) does not count."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        tids = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return False
     except OSError:  # no /proc: ask the kernel
@@ -35,6 +39,14 @@ def _alive(pid: int) -> bool:
             return True
         except ProcessLookupError:
             return False
+    for tid in tids:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:  # the thread ended while we looked
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def _lock_holder(folder: Path) -> int | None:
