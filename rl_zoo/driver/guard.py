@@ -41,9 +41,9 @@ def _finite_flags():
     return jax.jit(param_flags)
 
 
-def check_finite(metrics, param_flags, *, done_updates: int, steps_per_update: int, first_seed: int, run_dir: Path) -> None:
+def check_finite(metrics, params_finite, *, done_updates: int, steps_per_update: int, first_seed: int, run_dir: Path) -> None:
     """Raise ``NonFiniteError`` on the first NaN/Inf in a segment's metrics (host arrays ``[seeds, K, ...]``)
-    or in the new parameters (``param_flags`` of them, on the host).
+    or in the new parameters (``params_finite``: ``param_flags`` of them, on the host).
 
     Episode statistics are skipped: ``EpisodeMetrics`` is NaN by design in an update where no episode
     ended (``rl_zoo.core.types``), which is not a failure.
@@ -61,7 +61,7 @@ def check_finite(metrics, param_flags, *, done_updates: int, steps_per_update: i
         value = x[seed_idx, upd].ravel()[0] if x.ndim > 2 else x[seed_idx, upd]
         _stop(run_dir, f"{jax.tree_util.keystr(path).lstrip('.')} = {value}", done_updates + int(upd) + 1,
               first_seed + int(seed_idx), steps_per_update)
-    for path, finite in jax.tree_util.tree_flatten_with_path(param_flags)[0]:
+    for path, finite in jax.tree_util.tree_flatten_with_path(params_finite)[0]:
         finite = np.asarray(finite)
         if not finite.all():
             _stop(run_dir, f"parameter {jax.tree_util.keystr(path)} is not finite", None,

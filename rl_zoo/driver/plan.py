@@ -29,7 +29,7 @@ class Segment:
     updates (its metrics have ``updates`` meaningful steps along axis 1; ``flags`` is
     ``guard.param_flags`` of the new states, for the NaN guard)."""
 
-    program: Callable[[Any], tuple[Any, Any]]
+    program: Callable[[Any], tuple[Any, Any, Any]]
     updates: int
 
 
