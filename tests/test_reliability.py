@@ -120,6 +120,35 @@ def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, m
     assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
 
 
+def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics(tmp_path, monkeypatch):
+    """The segment program returns whether each seed's parameters are finite: parameters poisoned by the
+    last update of the second segment (its metrics, computed before, all finite) stop the run there."""
+    from rl_zoo.algos import ppo
+
+    module = types.ModuleType("nan_params_ppo")
+    module.Config = ppo.Config
+
+    def make_agent(config, env, env_params):
+        agent = ppo.make_agent(config, env, env_params)
+
+        def update(state):
+            new, metrics = agent.update(state)
+            poison = jax.numpy.where(state.update_step == 7, jax.numpy.nan, 1.0)  # update 8 of 8
+            return new._replace(params=jax.tree.map(lambda x: x * poison, new.params)), metrics
+
+        return agent._replace(update=update)
+
+    module.make_agent = make_agent
+    monkeypatch.setitem(algos.ALGOS, "nan-params-ppo", ("nan_params_ppo", {}, "test"))
+    monkeypatch.setitem(sys.modules, "nan_params_ppo", module)
+    with pytest.raises(NonFiniteError, match=r"in this segment of seed 0: parameter .* is not finite") as err:
+        train("nan-params-ppo", "CartPole-v1", total_steps=8 * 256, overrides={"num_steps": 32}, num_evals=2, eval_episodes=1,
+              out=tmp_path / "r", progress=False, log=lambda s: None)
+    good = checkpoint.latest(tmp_path / "r")  # after the first segment of 4 updates
+    assert good is not None and good.name == "ckpt_000000004.msgpack" and str(good) in str(err.value)
+    assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
+
+
 def test_absurd_learning_rate_is_caught_by_the_guard(tmp_path):
     with pytest.raises(NonFiniteError, match="update 1 .*policy_loss"):
         train("ppo", "CartPole-v1", total_steps=2560, overrides={"learning_rate": 1e30}, num_evals=2, eval_episodes=1,
