@@ -85,31 +85,34 @@ def test_same_seed_same_metrics_different_seed_different(tmp_path):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def _nan_after(update_index: int) -> types.ModuleType:
-    """PPO whose loss turns NaN from a given update on (to exercise the guard)."""
+def _register_poisoned_ppo(monkeypatch, name: str, poison) -> None:
+    """Register algorithm ``name``: PPO whose every update passes through ``poison(state, new_state,
+    metrics) -> (new_state, metrics)`` (``state`` is the update's input), to exercise the NaN guard."""
     from rl_zoo.algos import ppo
 
-    module = types.ModuleType("nan_ppo")
+    module_name = name.replace("-", "_")
+    module = types.ModuleType(module_name)
     module.Config = ppo.Config
 
     def make_agent(config, env, env_params):
         agent = ppo.make_agent(config, env, env_params)
 
         def update(state):
-            new, metrics = agent.update(state)
-            poisoned = jax.numpy.where(state.update_step >= update_index, jax.numpy.nan, metrics.value_loss)
-            return new, metrics._replace(value_loss=poisoned)
+            return poison(state, *agent.update(state))
 
         return agent._replace(update=update)
 
     module.make_agent = make_agent
-    return module
+    monkeypatch.setitem(algos.ALGOS, name, (module_name, {}, "test"))
+    monkeypatch.setitem(sys.modules, module_name, module)
 
 
 def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
-    module = _nan_after(10)
-    monkeypatch.setitem(algos.ALGOS, "nan-ppo", ("nan_ppo", {}, "test"))
-    monkeypatch.setitem(sys.modules, "nan_ppo", module)
+    def nan_loss_from_update_11(state, new, metrics):
+        poisoned = jax.numpy.where(state.update_step >= 10, jax.numpy.nan, metrics.value_loss)
+        return new, metrics._replace(value_loss=poisoned)
+
+    _register_poisoned_ppo(monkeypatch, "nan-ppo", nan_loss_from_update_11)
     with pytest.raises(NonFiniteError, match=r"update 11 \(env step 2,816\) of seed 0: value_loss = nan") as err:
         train("nan-ppo", "CartPole-v1", total_steps=40 * 256, overrides={"num_steps": 32}, num_evals=10, eval_episodes=1,
               out=tmp_path / "r", progress=False, log=lambda s: None)
@@ -123,24 +126,11 @@ def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, m
 def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics(tmp_path, monkeypatch):
     """The segment program returns whether each seed's parameters are finite: parameters poisoned by the
     last update of the second segment (its metrics, computed before, all finite) stop the run there."""
-    from rl_zoo.algos import ppo
+    def nan_params_after_update_8(state, new, metrics):
+        poison = jax.numpy.where(state.update_step == 7, jax.numpy.nan, 1.0)  # update 8 of 8
+        return new._replace(params=jax.tree.map(lambda x: x * poison, new.params)), metrics
 
-    module = types.ModuleType("nan_params_ppo")
-    module.Config = ppo.Config
-
-    def make_agent(config, env, env_params):
-        agent = ppo.make_agent(config, env, env_params)
-
-        def update(state):
-            new, metrics = agent.update(state)
-            poison = jax.numpy.where(state.update_step == 7, jax.numpy.nan, 1.0)  # update 8 of 8
-            return new._replace(params=jax.tree.map(lambda x: x * poison, new.params)), metrics
-
-        return agent._replace(update=update)
-
-    module.make_agent = make_agent
-    monkeypatch.setitem(algos.ALGOS, "nan-params-ppo", ("nan_params_ppo", {}, "test"))
-    monkeypatch.setitem(sys.modules, "nan_params_ppo", module)
+    _register_poisoned_ppo(monkeypatch, "nan-params-ppo", nan_params_after_update_8)
     with pytest.raises(NonFiniteError, match=r"in this segment of seed 0: parameter .* is not finite") as err:
         train("nan-params-ppo", "CartPole-v1", total_steps=8 * 256, overrides={"num_steps": 32}, num_evals=2, eval_episodes=1,
               out=tmp_path / "r", progress=False, log=lambda s: None)
