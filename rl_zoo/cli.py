@@ -66,7 +66,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--env", default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1)")
     t.add_argument("--seeds", type=int, default=1, help="number of seeds, trained together (default 1)")
     t.add_argument("--seed", type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
-    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed (default: the tuned value)")
+    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")

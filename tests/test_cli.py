@@ -28,6 +28,27 @@ def test_train_writes_run_directory(tmp_path, capsys):
     assert len(summary["final_return"]) == 2 and summary["env_steps_per_seed"] == 2560
     assert summary["compile_s"] > 0 and summary["steps_per_s"] > 0
     assert (out / "curve.png").stat().st_size > 1000
+    assert "asked" not in printed  # 2560 env steps are 10 whole updates of 8 x 32: no rounding note
+
+
+@pytest.mark.parametrize("asked, per_update, expected", [
+    (20_000, 16_384, "20,000 env steps per seed asked, 16,384 run: 1 whole update(s) of 16,384 env steps"),
+    (100_000, 256, None),  # 99,840 run: 0.16% dropped, under the 1% that earns a line
+    (2_560, 256, None),
+])
+def test_a_run_that_drops_steps_says_so(asked, per_update, expected):
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.run import whole_updates_note
+    from rl_zoo.driver.runner import RunContext
+
+    ctx = RunContext(SimpleNamespace(config=SimpleNamespace(total_timesteps=asked)), None,
+                     SimpleNamespace(num_updates=asked // per_update, env_steps_per_update=per_update), None, None)
+    note = whole_updates_note(ctx)
+    if expected is None:
+        assert note is None
+    else:
+        assert note.startswith(expected)
 
 
 def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
