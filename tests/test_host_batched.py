@@ -121,6 +121,15 @@ def test_eval_count_keeps_evaluation_a_small_fraction():
     assert evaluation.eval_count(100_000, 500, 2, 20) == 10
 
 
+def test_eval_cut_note_says_how_many_and_when_even_one_is_too_many():
+    assert evaluation.eval_cut_note(1_000_000, 1000, 10, 10) is None  # all 10 fit
+    assert evaluation.eval_cut_note(196_608, 1000, 2, 10) == (
+        "9 evaluation(s) instead of 10: 2 episodes of up to 1000 steps each time would cost more than 10% "
+        "of the 196,608 training env steps")  # 9 x 2k = 18k <= 19,660 < 10 x 2k
+    assert evaluation.eval_cut_note(16_384, 1000, 10, 10).endswith(
+        "of the 16,384 training env steps; even one may cost 61% (fewer --eval-episodes cost less)")  # 10k / 16,384
+
+
 class _Crash(RuntimeError):
     pass
 

@@ -31,6 +31,19 @@ def eval_count(total_steps: int, episode_limit: int, episodes: int, asked: int) 
     return max(1, min(asked, int(EVAL_FRACTION * total_steps) // worst))
 
 
+def eval_cut_note(total_steps: int, episode_limit: int, episodes: int, asked: int) -> str | None:
+    """The line a run logs when ``eval_count`` makes fewer evaluations than ``asked`` (``None`` if it
+    does not), saying too when even one evaluation's worst case exceeds ``EVAL_FRACTION``."""
+    n = eval_count(total_steps, episode_limit, episodes, asked)
+    if n == asked:
+        return None
+    worst = episodes * episode_limit
+    over = (f"; even one may cost {worst / total_steps:.0%} (fewer --eval-episodes cost less)"
+            if worst > EVAL_FRACTION * total_steps else "")
+    return (f"{n} evaluation(s) instead of {asked}: {episodes} episodes of up to {episode_limit} steps each time "
+            f"would cost more than {EVAL_FRACTION:.0%} of the {total_steps:,} training env steps{over}")
+
+
 def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
     """Env seeds of evaluation ``index`` for each run seed: a stream apart from the training envs'."""
     return np.array([np.random.SeedSequence([int(s), 1, index]).generate_state(1)[0] for s in seeds], np.int64)

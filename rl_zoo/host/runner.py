@@ -26,7 +26,7 @@ from rl_zoo.driver.guard import check_finite, finite_param_flags
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
 from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv
-from rl_zoo.host.evaluation import EVAL_FRACTION, eval_count, eval_seeds, evaluate_seeds
+from rl_zoo.host.evaluation import eval_count, eval_cut_note, eval_seeds, evaluate_seeds
 from rl_zoo.progress import RunProgress
 
 RESUME_NOTE = "exact for the learner; the gymnasium envs restart with fresh episodes (their state is not checkpointed)"
@@ -105,9 +105,8 @@ class BatchedHostRunner:
         steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
         limit = eval_limit(ctx.env_params)
         n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
-        if n_evals < spec.num_evals:
-            ctx.log(f"{n_evals} evaluation(s) instead of {spec.num_evals}: {spec.eval_episodes} episodes of up to {limit} steps "
-                    f"each time would cost more than {EVAL_FRACTION:.0%} of the {total:,} training env steps")
+        if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
+            ctx.log(note)
         plan = compile_host_plan(agent, env, seeds, -(-agent.num_updates // n_evals))
         eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
         states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
