@@ -20,6 +20,7 @@ import dataclasses
 import math
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -215,7 +216,9 @@ def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
         if path.suffix.lower() == ".gif":
             iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=1000.0 / rate, loop=0)
         else:
-            iio.imwrite(tmp, np.stack(frames), extension=".mp4", plugin="FFMPEG", fps=rate, macro_block_size=1)
+            with warnings.catch_warnings():  # ffmpeg runs as a fork-and-exec subprocess: JAX's fork warning does not apply
+                warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+                iio.imwrite(tmp, np.stack(frames), extension=".mp4", plugin="FFMPEG", fps=rate, macro_block_size=1)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a video is an ordinary file

@@ -37,10 +37,12 @@ def _cartpole():
     return envs.make("CartPole-v1", backend="gymnasium")
 
 
-def _rollout_obs(seeds, steps=60):
-    """Observations ``[steps + 1, S, N, 4]`` of ``seeds`` stepped together with a fixed action pattern."""
+def _rollout_obs(seeds, steps=60, vector="sync"):
+    """Observations ``[steps + 1, S, N, 4]`` of ``seeds`` stepped together with a fixed action pattern,
+    through a gymnasium ``SyncVectorEnv`` or ``AsyncVectorEnv`` (``vector``)."""
     gym_env, params = _cartpole()
-    venv = SeedBatchedEnv(gym_env).make_vec(3, params)
+    batched = SeedBatchedEnv(gym_env, vector)
+    venv = batched.make_vec(3, params)
     obs, state = jax.jit(jax.vmap(venv.reset))(jax.vmap(jax.random.key)(jnp.asarray(seeds)))
     step = jax.jit(jax.vmap(venv.step))
     out = [np.asarray(obs)]
@@ -48,6 +50,7 @@ def _rollout_obs(seeds, steps=60):
         action = jnp.full((len(seeds), 3), t % 2, jnp.int32)
         obs, state, *_ = step(jax.vmap(jax.random.key)(jnp.arange(len(seeds))), state, action)
         out.append(np.asarray(obs))
+    batched.close()
     return np.stack(out)
 
 
@@ -67,6 +70,13 @@ def test_each_seed_gets_its_own_env_stream(seed_offset):
     first = together[0].reshape(9, 4)
     assert len({tuple(row) for row in first.tolist()}) == 9
     assert not np.array_equal(together[:, 0], together[:, 2])
+
+
+def test_async_vector_env_steps_exactly_like_sync(seed_offset):
+    """`--vector-env async` (a subprocess per copy, each building its env with gymnasium.make) gives
+    the same observations, bit for bit, as the in-process SyncVectorEnv: only where the envs run differs."""
+    s = 300 + seed_offset
+    np.testing.assert_array_equal(_rollout_obs([s, s + 1], 30, "async"), _rollout_obs([s, s + 1], 30, "sync"))
 
 
 @pytest.mark.slow  # 6 s; the own-env-stream and resume tests stay in the default run
