@@ -80,7 +80,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else)")
+                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else); a finished run is left as it is")
     t.add_argument("--keep-checkpoints", type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,

@@ -91,6 +91,17 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
         np.testing.assert_array_equal(a, b)
 
 
+def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(reference[0].run_dir, run)
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
+    assert "compiled" not in printed
+    assert _snapshot(run) == before  # its summary keeps the timings of the run that trained
+
+
 def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
     path = tmp_path / "ckpt_000000010.msgpack"
     data = bytearray(checkpoint.latest(reference[0].run_dir).read_bytes())

@@ -64,6 +64,7 @@ def train(
     ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
     in its ``config.json`` (the other arguments are then ignored, but for ``keep_checkpoints``,
     ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
+    A finished run is left as it is (its summary is returned; nothing compiles, no hook runs).
     Raises ``NonFiniteError`` if a loss, metric or parameter becomes NaN or Inf (the last good
     checkpoint is kept), ``FolderInUse`` if another process trains in the run directory.
 
@@ -118,6 +119,10 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         choice = choose_checkpoint(run_dir)
         env, env_params = spec.make_env()
         agent = spec.module.make_agent(spec.config, env, env_params)
+        if (finished := _finished_summary(run_dir, choice, agent)) is not None:
+            log(f"{run_dir} is finished ({finished['env_steps_per_seed']:,} env steps per seed): nothing to resume; "
+                f"its files are as they were")
+            return RunResult(run_dir, finished)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
         # refusals end here: from now on the run directory changes
         if choice.point is None:
@@ -125,6 +130,20 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         set_aside_damaged(choice, log)
         ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks, rows=rows), choice.point)
+
+
+def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
+    """``summary.json`` of a run that has nothing left to do (its newest intact checkpoint is after the
+    last update, and its summary and figure were written), else ``None``. Resuming such a run would
+    only compile again and overwrite its summary's timings with those of a run that did not train."""
+    if choice.point is None or choice.damaged or choice.point.meta.updates_done < agent.num_updates:
+        return None
+    if not (run_dir / "curve.png").is_file():
+        return None
+    try:
+        return runs.read_json_file(run_dir / "summary.json", required=("env_steps_per_seed", "final_return_mean"))
+    except runs.RunFileError:
+        return None
 
 
 def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
