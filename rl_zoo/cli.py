@@ -76,7 +76,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
                         "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
-    t.add_argument("--vector-env", choices=["sync", "async"], default="sync",
+    t.add_argument("--vector-env", choices=["sync", "async"], default=None,
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",

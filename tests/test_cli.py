@@ -5,6 +5,7 @@ import json
 import pytest
 
 from rl_zoo import runs
+from rl_zoo.config import ConfigError
 from rl_zoo.cli import main
 
 
@@ -29,6 +30,19 @@ def test_train_writes_run_directory(tmp_path, capsys):
     assert summary["compile_s"] > 0 and summary["steps_per_s"] > 0
     assert (out / "curve.png").stat().st_size > 1000
     assert "asked" not in printed  # 2560 env steps are 10 whole updates of 8 x 32: no rounding note
+
+
+def test_vector_env_on_a_jax_env_is_said_not_to_apply():
+    from rl_zoo.driver.spec import new_spec
+
+    spec, *_, note = new_spec("ppo", "CartPole-v1", devices=1, vector_env="async")  # resolves and validates; compiles nothing
+    assert note.startswith("--vector-env async does not apply: CartPole-v1 runs on its JAX port")
+    assert spec.vector_env == "async" and spec.backend == "jax"
+    assert new_spec("ppo", "CartPole-v1", devices=1)[-1] is None  # not asked: nothing to say (devices=1: no device note)
+    spec, *_, note = new_spec("ppo", "CartPole-v1", backend="gymnasium", vector_env="async")
+    assert note is None and spec.vector_env == "async"
+    with pytest.raises(ConfigError, match="--vector-env = 'threads' is invalid"):
+        new_spec("ppo", "CartPole-v1", vector_env="threads")
 
 
 @pytest.mark.parametrize("asked, per_update, expected", [

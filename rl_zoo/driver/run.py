@@ -57,7 +57,7 @@ def train(
     keep_checkpoints: int | None = None,
     devices: int | None = None,
     hooks: Sequence[RecorderHook] = (),
-    vector_env: str = "sync",
+    vector_env: str | None = None,
 ) -> RunResult:
     """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
 
@@ -71,7 +71,9 @@ def train(
     The seeds are split over ``devices`` devices (default: all, see ``rl_zoo.distributed``); under
     ``jax.distributed`` every host runs this same call and process 0 writes the merged files.
     ``hooks`` (``rl_zoo.driver.recorder.RecorderHook``) see every evaluation, segment and the end.
-    ``vector_env`` (gymnasium envs only): "sync" or "async", the host vector env (``rl_zoo.host``).
+    ``vector_env`` (gymnasium envs only): "sync" (the default) or "async", the host vector env (``rl_zoo.host``);
+    "async" starts its subprocesses from a fresh server process, which imports the calling script
+    again: guard a script's entry point with ``if __name__ == "__main__":``.
     """
     if resume is not None:
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)

@@ -172,9 +172,10 @@ def read_spec(run_dir: str | os.PathLike) -> RunSpec:
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
              overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int = 10,
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
-             command: str | None = None, vector_env: str = "sync"):
+             command: str | None = None, vector_env: str | None = None):
     """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
-    ``note`` says why fewer devices than available are used (or is ``None``). Raises ``ConfigError`` /
+    ``note`` says why fewer devices than available are used, or that ``vector_env`` (gymnasium envs
+    only; default "sync") does not apply to a JAX env (or is ``None``). Raises ``ConfigError`` /
     ``ValueError`` naming what is wrong before anything is compiled or written."""
     from rl_zoo import distributed
 
@@ -189,6 +190,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
     from rl_zoo.host.batched_env import VECTOR_ENVS
 
+    asked_vector_env, vector_env = vector_env, vector_env or "sync"
     if vector_env not in VECTOR_ENVS:
         raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
     module, config = resolve_config(algo, env_id, overrides, total_steps)
@@ -198,6 +200,10 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
+    if asked_vector_env is not None and env.backend == "jax":
+        ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
+                   f"compiled program (--backend gymnasium runs gymnasium's)")
+        note = f"{note}\n{ignored}" if note else ignored
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
                    keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env)

@@ -83,12 +83,14 @@ class _HostEnvs:
         if self.evaluation:
             self.envs = [make_one() for _ in range(n)]
         elif self.vector == "async":
-            # Each subprocess gets gymnasium.make itself, not the adapter's wrapper (which imports rl_zoo's
-            # envs and so JAX): where subprocesses start fresh (spawn or forkserver: macOS, Python >= 3.14),
-            # 32 LunarLander copies then start in 2.3 s instead of 10.7 s on 2 cores. A missing optional
-            # dependency was already reported in this process, when the env's spaces were read.
+            # Subprocesses start from a fresh server process (forkserver), not as forks of this one: JAX
+            # runs threads here, and forking a threaded process can deadlock the child (as SB3's
+            # SubprocVecEnv does). Each gets gymnasium.make itself, not the adapter's wrapper (which
+            # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
+            # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
             worker = functools.partial(gymnasium.make, self.env_id, **self.make_kwargs)
-            self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+            self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=subprocess_start_method(),
+                                                        autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
         else:
             self.venv = gymnasium.vector.SyncVectorEnv([make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
         self.seeds = seeds
@@ -214,11 +216,21 @@ def _batched_call(fn, shapes: tuple, cast):
     return single
 
 
+def subprocess_start_method() -> str:
+    """How ``--vector-env async`` starts its subprocesses: ``"forkserver"`` where the platform has it,
+    else ``"spawn"``. Either imports the main module afresh in the server, so a script that trains with
+    ``vector_env="async"`` must guard its entry point with ``if __name__ == "__main__":``."""
+    import multiprocessing
+
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 class SeedBatchedEnv:
     """A gymnasium id as an env the driver vmaps over seeds (see the module docstring).
 
     ``vector`` picks the training vector env: ``"sync"`` (gymnasium's ``SyncVectorEnv``, one process)
-    or ``"async"`` (``AsyncVectorEnv``, one subprocess per copy; pays off with many cores or slow envs).
+    or ``"async"`` (``AsyncVectorEnv``, one subprocess per copy, started by ``subprocess_start_method``;
+    pays off with many cores or slow envs).
     """
 
     backend = "gymnasium"
