@@ -342,7 +342,11 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
         if args.command == "envs":
             import envs
 
-            _print_table(envs.describe(include_gymnasium=args.all), ["id", "backend", "observation", "action"])
+            rows = envs.describe(include_gymnasium=args.all)
+            _print_table(rows, ["id", "backend", "observation", "action"])
+            if not args.all:
+                print(f"{len(rows)} JAX ports. Any other gymnasium id (LunarLander-v3, Hopper-v5, ...) trains through the "
+                      f"adapter: `rl-zoo envs --all` lists those installed")
             return 0
         if args.command == "algos":
             from rl_zoo.algos import ALGOS

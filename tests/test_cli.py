@@ -105,5 +105,6 @@ def test_envs_and_algos_listing(capsys):
     assert main(["envs"]) == 0
     text = capsys.readouterr().out
     assert "CartPole-v1" in text and "jax" in text and "Discrete(2)" in text
+    assert "`rl-zoo envs --all` lists those installed" in text  # where LunarLander and MuJoCo are
     assert main(["algos"]) == 0
     assert "ppo-kl" in capsys.readouterr().out
