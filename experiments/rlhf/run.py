@@ -2,7 +2,7 @@
 
     python -m experiments.rlhf.run              # stages 1-3 once per seed, then the sweeps (minutes on 2 cores)
     python -m experiments.rlhf.run --replot     # figures and results.md again from results/*.npz
-    python -m experiments.rlhf.run --small      # a tiny version (smoke test)
+    python -m experiments.rlhf.run --small      # a tiny version (smoke test, into /tmp/rlhf)
 
 Seeds: the defaults (PipelineConfig, policy_opt.Config) were chosen looking at seeds 0-2 of
 ``rl-zoo rlhf``; everything reported here uses seeds 1000-1002 (``--seed``), never looked at before.
@@ -46,15 +46,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; write it elsewhere with --out)")
+    ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; into /tmp/rlhf unless --out)")
     ap.add_argument("--sweep-updates", type=int, default=100, help="PPO updates per run of the beta sweep")
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated)")
     ap.add_argument("--algo-beta", type=float, default=None,
                     help="KL coefficient of the algorithm comparison (default: the pipeline's 0.05; results then go to algo_<name>_beta<B>.npz)")
     ap.add_argument("--replot", action="store_true")
-    ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--out", default=None, help="output folder (default: results/ beside this script; /tmp/rlhf with --small)")
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else (Path("/tmp/rlhf") if args.small else HERE / "results")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if not args.replot:
