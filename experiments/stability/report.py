@@ -13,12 +13,29 @@ from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Swe
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
-    "VPG was reliable at learning rates {vpg_reliable} on CartPole; from {vpg_tail} up, its unbounded steps (mean KL "
-    "per update up to {vpg_kl_hi}) made half or more of its seeds collapse after solving. TRPO bounds the KL (runs with "
-    "an update above max_kl: {trpo_over}), but with max_kl {trpo_bad} half or more of its seeds collapsed after solving "
-    "({trpo_bad_counts}). PPO-clip kept a mean final return ≥ 475 over {clip_decades} decades of learning rates "
-    "({clip_good}). Of the runs of any algorithm with a mean KL above {top_bin} per update that solved the task, "
-    "{top_k}/{top_n} collapsed ({seeds} seeds per setting).")
+    "VPG was reliable {vpg_reliable_at} on CartPole; {vpg_collapse}. TRPO bounds the KL (runs with an update above "
+    "max_kl: {trpo_over}), {trpo_collapse}. PPO-clip {clip_kept}. {top_collapse} ({seeds} seeds per setting).")
+
+
+def finding_clauses(f: dict) -> dict:
+    """The clauses of ``FINDING``, each worded for its empty case too (a reduced run can have no reliable
+    setting, no collapse or no run in the top KL bin)."""
+    return dict(
+        vpg_reliable_at=(f"at learning rates {f['vpg_reliable']}" if f["vpg_reliable"] != "none of the values"
+                         else "at none of the learning rates"),
+        vpg_collapse=(f"from {f['vpg_tail']} up, its unbounded steps (mean KL per update up to {f['vpg_kl_hi']}) made half "
+                      f"or more of its seeds collapse after solving" if f["vpg_tail"] != "none" else
+                      f"at no learning rate did half or more of its seeds collapse after solving (mean KL per update up "
+                      f"to {f['vpg_kl_hi']})"),
+        trpo_collapse=(f"but with max_kl {f['trpo_bad']} half or more of its seeds collapsed after solving "
+                       f"({f['trpo_bad_counts']})" if f["trpo_bad"] != "none" else
+                       "and at no max_kl did half or more of its seeds collapse after solving"),
+        clip_kept=(f"kept a mean final return ≥ 475 over {f['clip_decades']} decades of learning rates ({f['clip_good']})"
+                   if f["clip_good"] != "none of the values" else "kept a mean final return ≥ 475 at none of the learning rates"),
+        top_collapse=(f"Of the runs of any algorithm with a mean KL above {f['top_bin']} per update that solved the task, "
+                      f"{f['top_k']}/{f['top_n']} collapsed" if f["top_n"] else
+                      f"No run of any algorithm with a mean KL above {f['top_bin']} per update solved the task"),
+    )
 
 
 def _window(per: list[dict], key: str) -> list[dict]:
@@ -141,7 +158,7 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
     README keeps the tables and figures but not the hand-written reading (`REDUCED`)."""
     f = fields(results, info, seeds, quick)
     path = common.fill_template(TEMPLATE, out / "README.md", f)
-    finding = FINDING.format(**f)
+    finding = FINDING.format(**finding_clauses(f), **f)
     if quick or reduced(results, seeds):
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
