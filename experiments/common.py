@@ -241,10 +241,11 @@ def write_index(root: Path | None = None) -> Path:
     return path
 
 
-def write_finding(folder: Path, line: str) -> str:
-    """``finding.md``: the experiment's finding in one line (for the index); returns the line."""
+def write_finding(folder: Path, line: str, smoke: bool = False) -> str:
+    """``finding.md``: the experiment's finding in one line (for the index); returns the line. A smoke
+    run's (``--quick``) says so first: its hand-worded claims were written for the full run's numbers."""
     path = Path(folder) / "finding.md"
-    line = " ".join(line.split())
+    line = " ".join((("Smoke run (`--quick`), not a result: " if smoke else "") + line).split())
     atomic_write_text(path, line + "\n")
     print(f"wrote {path}")
     return line

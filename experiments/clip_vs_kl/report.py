@@ -87,4 +87,4 @@ def write(out: Path, rows: list[dict], cfgs: dict, seeds: int, n_points: int, in
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(rows, cfgs, seeds, n_points, info)
     common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f))
+    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -139,4 +139,4 @@ def write(out: Path, bench: Path, s, numbers: dict, auc: dict, info: dict) -> st
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(bench, s, numbers, auc, info)
     common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f))
+    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -110,4 +110,4 @@ def write(out: Path, info: dict) -> str:
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
     common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f))
+    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

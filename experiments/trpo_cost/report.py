@@ -107,4 +107,4 @@ def write(out: Path, info: dict, curves: list[dict]) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(info, curves)
     common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f))
+    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
