@@ -1,17 +1,37 @@
-"""GPU (or any accelerator) check: devices, then PPO on CartPole-v1 with 1, 64, 512 and 2048 seeds vmapped.
+"""GPU (or any accelerator) check: issue 16's sweep against separate commands, then PPO on CartPole-v1
+with 1, 64, 512 and 2048 seeds vmapped.
 
-PureJaxRL's configuration: 4 envs x 128 steps per update, 4 epochs of 4 minibatches, 500k env steps
-per seed (lr 2.5e-4 annealed, gamma 0.99, lambda 0.95, clip 0.2, entropy 0.01, 64x64 tanh). For each
-seed count: compile seconds, run seconds, env-steps/s, mean final training return. Under 5 minutes on
-one modern GPU. Seeds are split over all local devices (``rl_zoo.distributed``).
+1. ``benchmarks/sweep_speed.py --separate N`` as a child process, first, before this process touches
+   the accelerator (JAX would take most of its memory): the 96-run sweep (4 learning rates x 3 clip
+   ranges x 8 seeds, PPO CartPole 100k) against N of the 12 ``rl-zoo train --seeds 8`` commands, whole
+   cold processes; issue 16 asks for 5x, which 2 CPU cores cannot give (about 2x there). Skipped with
+   ``--sweep-separate 0``.
+2. PureJaxRL's configuration: 4 envs x 128 steps per update, 4 epochs of 4 minibatches, 500k env steps
+   per seed (lr 2.5e-4 annealed, gamma 0.99, lambda 0.95, clip 0.2, entropy 0.01, 64x64 tanh). For each
+   seed count: compile seconds, run seconds, env-steps/s, mean final training return. Seeds are split
+   over all local devices (``rl_zoo.distributed``). The table is rewritten after each row, so a run
+   stopped at its time limit keeps the rows it finished.
 
-    python benchmarks/gpu_check.py [--seeds 1,64,512,2048] [--steps 500000] [--out benchmarks/results/gpu_check.md]
+    python benchmarks/gpu_check.py [--seeds 1,64,512,2048] [--steps 500000] [--sweep-separate 4]
+                                   [--out benchmarks/results/gpu_check.md] [--sweep-md benchmarks/results/sweep_speed_gpu.md]
+
+On the lent accelerator machine (JAX with CUDA there; gymnasium is not needed), as one ``run`` of the
+device tool, then commit the two files that come back into ``benchmarks/results/``:
+
+    export PYTHONPATH=$PWD PYTHONUNBUFFERED=1; python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md \
+        --sweep-md $OUT/sweep_speed_gpu.md 2>&1 | tee $OUT/gpu_check.log
+
+Tried here on the CPU only (``--seeds 1,4 --steps 20480 --sweep-separate 1``): it has not yet run on a GPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,20 +68,20 @@ def run(seeds: int, steps: int) -> dict:
                 mean_return=float(returns.mean()))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", default="1,64,512,2048")
-    parser.add_argument("--steps", type=int, default=500_000, help="env steps per seed (default 500k)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu_check.md"))
-    args = parser.parse_args()
+def sweep_check(separate: int, md: str) -> None:
+    """Issue 16's measurement (``sweep_speed.py``) in a child process, its sweep folder in a temporary one."""
+    here = Path(__file__).resolve().parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(here.parent), os.environ.get("PYTHONPATH")])))
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, str(here / "sweep_speed.py"), "--separate", str(separate), "--out", md,
+               "--sweep-out", str(Path(tmp) / "sweep")]
+        print("sweep vs separate commands:", " ".join(cmd[1:]), flush=True)
+        done = subprocess.run(cmd, env=env, cwd=here.parent)
+    print(f"sweep check {'wrote ' + md if done.returncode == 0 else f'failed ({done.returncode})'}", flush=True)
+
+
+def write_table(path: str, rows: list[dict], args) -> None:
     devices = jax.devices()
-    print(f"jax {jax.__version__}, backend {jax.default_backend()}, {len(devices)} device(s): {devices}")
-    rows = []
-    for n in (int(x) for x in args.seeds.split(",")):
-        r = run(n, args.steps)
-        rows.append(r)
-        print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "
-              f"{r['steps_per_s']:>14,.0f} env steps/s  mean training return {r['mean_return']:.1f}", flush=True)
     lines = [
         "# GPU check: PPO on CartPole-v1, seeds vmapped",
         "",
@@ -75,8 +95,30 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [f"| {r['seeds']} | {r['devices']} | {r['compile_s']:.1f} | {r['run_s']:.1f} | {r['steps_per_s']:,.0f} | {r['mean_return']:.1f} |" for r in rows]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="1,64,512,2048")
+    parser.add_argument("--steps", type=int, default=500_000, help="env steps per seed (default 500k)")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu_check.md"))
+    parser.add_argument("--sweep-separate", type=int, default=4,
+                        help="separate train commands the sweep is timed against (1-12; 0 skips the sweep check)")
+    parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"))
+    args = parser.parse_args()
+    if args.sweep_separate:
+        sweep_check(args.sweep_separate, args.sweep_md)
+    devices = jax.devices()
+    print(f"jax {jax.__version__}, backend {jax.default_backend()}, {len(devices)} device(s): {devices}")
+    rows = []
+    for n in (int(x) for x in args.seeds.split(",")):
+        r = run(n, args.steps)
+        rows.append(r)
+        print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "
+              f"{r['steps_per_s']:>14,.0f} env steps/s  mean training return {r['mean_return']:.1f}", flush=True)
+        write_table(args.out, rows, args)
     print(f"wrote {args.out}")
 
 

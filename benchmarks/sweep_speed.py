@@ -3,6 +3,9 @@
     python benchmarks/sweep_speed.py                 # 96 runs: 4 learning rates x 3 clip ranges x 8 seeds, 100k steps
     python benchmarks/sweep_speed.py --separate 4    # time 4 of the 12 train commands, extrapolate to 12 (said)
 
+On a machine without the `rl-zoo` script on PATH (an accelerator machine with the working tree on
+PYTHONPATH, as `gpu_check.py` runs it) every command is `python -m rl_zoo.cli ...` instead.
+
 Every command runs as its own process, cold (``RL_ZOO_NO_CACHE=1``: no persistent compilation
 cache), one after another in this script, on the same machine under the same load (``uptime`` is
 recorded before and after). The floor is the bare program: ``rl-zoo algos``, which imports the
@@ -20,20 +23,36 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _results import timed
+from _results import cpu_name, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
 CLIPS = ["0.1", "0.2", "0.3"]
+SWEEP_OUT = "benchmarks/results/sweep_ppo_cartpole"  # the README's sweep example
 
 
 def wall(cmd: list[str]) -> float:
     """Wall seconds of ``cmd`` as a fresh process, cold (no persistent compilation cache)."""
     return timed(cmd, dict(os.environ, RL_ZOO_NO_CACHE="1"), cwd=ROOT).wall_s
+
+
+def rl_zoo_command() -> list[str]:
+    """``rl-zoo`` as installed, else the same CLI through this Python (``python -m rl_zoo.cli``)."""
+    found = shutil.which("rl-zoo")
+    return [found] if found else [sys.executable, "-m", "rl_zoo.cli"]
+
+
+def accelerator() -> str:
+    """JAX's backend and devices, asked in a child process: initialising a GPU here would take the
+    memory the timed commands need."""
+    probe = "import jax; d = jax.devices(); print(f'{jax.default_backend()}: {len(d)} x {d[0].device_kind}, jax {jax.__version__}')"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    return out.stdout.strip() or f"unknown ({out.stderr.strip()[-200:]})"
 
 
 def uptime() -> str:
@@ -52,10 +71,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--separate", type=int, default=12, help="how many of the 12 separate train commands to time (1-12)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"))
-    ap.add_argument("--sweep-out", default="benchmarks/results/sweep_ppo_cartpole", help="relative to the repository root")
+    ap.add_argument("--sweep-out", default=SWEEP_OUT, help="the sweep's folder, relative to the repository root (or absolute)")
     args = ap.parse_args()
-    rl_zoo = [shutil.which("rl-zoo") or "rl-zoo"]
-    load_before = uptime()
+    rl_zoo = rl_zoo_command()
+    device = accelerator()
+    load_before, load_start = uptime(), os.getloadavg()[0]
     floor = wall(rl_zoo + ["algos"])
     shutil.rmtree(ROOT / args.sweep_out, ignore_errors=True)
     sweep_cmd = rl_zoo + ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", f"learning_rate={','.join(LRS)}",
@@ -84,10 +104,13 @@ def main() -> None:
     ratio = total_separate / sweep_s
     extrapolated = "" if len(separate) == len(configs) else (
         f" ({len(separate)} of the {len(configs)} commands timed, {sum(separate):.1f} s, scaled by {len(configs)}/{len(separate)})")
+    report = Path(args.sweep_out) / "report.md"
+    report_link = "[sweep_ppo_cartpole/report.md](sweep_ppo_cartpole/report.md)" if args.sweep_out == SWEEP_OUT else f"`{report}`"
     text = f"""# rl-zoo sweep vs separate rl-zoo train commands
 
 `python benchmarks/sweep_speed.py --separate {args.separate}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
-Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}.
+Machine: {cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()};
+JAX backend {device}.
 Load: before `{load_before}`; after `{load_after}` (the machine is shared with other work: absolute seconds are
 inflated by the load, the ratio is measured in the same script under the same load).
 Every command is a separate process, cold (`RL_ZOO_NO_CACHE=1`), run once (no repeats: at this load one
@@ -104,7 +127,7 @@ CartPole values of `rl_zoo/hyperparams/ppo.yaml`.
 | {len(configs)} x `rl-zoo train --seeds {args.seeds}`, one after another{extrapolated} | {total_separate:.1f} |
 
 Sweep vs separate commands: **{ratio:.1f}x** faster (target: at least 5x). Sweep under 3 minutes: **{'yes' if sweep_s < 180 else 'no'}**
-({sweep_s:.0f} s{', on a loaded machine' if 'load average' in load_before else ''}).
+({sweep_s:.0f} s; 1-minute load average {load_start:.2f} at the start on {os.cpu_count()} cores).
 
 Per config, final greedy return (mean over the {args.seeds} seeds) of the separate run and of the same config
 inside the sweep (same seeds; different compiled programs round differently, so the runs are the same
@@ -114,8 +137,9 @@ experiment, not the same numbers), and the Mann-Whitney U p-value of the two sam
 |---|---|---|---|---|---|
 {chr(10).join(lines)}
 
-The sweep's report (tables, learning curves, sensitivity figures, best config): [sweep_ppo_cartpole/report.md](sweep_ppo_cartpole/report.md).
+The sweep's report (tables, learning curves, sensitivity figures, best config): {report_link}.
 """
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)
 
