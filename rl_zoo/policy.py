@@ -15,7 +15,6 @@ evaluation sends it to the env.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp

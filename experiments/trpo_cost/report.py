@@ -9,7 +9,7 @@ from pathlib import Path
 
 from experiments import common
 from experiments.common import config_field, signed
-from experiments.trpo_cost.compute import ALGOS, SEGMENTS
+from experiments.trpo_cost.compute import SEGMENTS
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "policy_gradient.json"
