@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import gymnasium
 import jax
@@ -77,6 +78,20 @@ def test_async_vector_env_steps_exactly_like_sync(seed_offset):
     the same observations, bit for bit, as the in-process SyncVectorEnv: only where the envs run differs."""
     s = 300 + seed_offset
     np.testing.assert_array_equal(_rollout_obs([s, s + 1], 30, "async"), _rollout_obs([s, s + 1], 30, "sync"))
+
+
+def test_async_from_an_unguarded_script_fails_with_the_remedy(tmp_path):
+    """The forkserver imports the main script again in every subprocess: without an `if __name__ ==
+    "__main__":` guard they die starting, and the run says why instead of a JAX callback error."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("from rl_zoo.train import train\n"
+                      "train('ppo', 'CartPole-v1', backend='gymnasium', vector_env='async', total_steps=64, progress=False,\n"
+                      "      overrides=dict(num_envs=2, num_steps=32), out='run')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "did not start" in done.stderr and 'guard its entry point with `if __name__ == "__main__":`' in done.stderr
+    assert "JaxRuntimeError" not in done.stderr
 
 
 @pytest.mark.slow  # 6 s; the own-env-stream and resume tests stay in the default run

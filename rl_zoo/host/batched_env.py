@@ -89,8 +89,16 @@ class _HostEnvs:
             # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
             worker = functools.partial(gymnasium.make, self.env_id, **self.make_kwargs)
-            self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=subprocess_start_method(),
-                                                        autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+            try:
+                self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=subprocess_start_method(),
+                                                            autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+            except (EOFError, ConnectionError) as e:  # a subprocess died while starting
+                raise RuntimeError(
+                    f"--vector-env async: the {n} subprocesses of gymnasium's AsyncVectorEnv for {self.env_id} did not "
+                    f"start ({type(e).__name__}: {e}; their own errors are printed above). They start by multiprocessing's "
+                    f"{subprocess_start_method()!r} method, which imports the main script again: a script that "
+                    f"trains with vector_env='async' must guard its entry point with `if __name__ == \"__main__\":`"
+                ) from e
         else:
             self.venv = gymnasium.vector.SyncVectorEnv([make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
         self.seeds = seeds
@@ -268,6 +276,14 @@ class SeedBatchedEnv:
         if not self._venvs:
             raise RuntimeError(f"{self.id}: no training envs yet (make_agent makes them)")
         return self._venvs[-1]
+
+    def start(self, seeds: int) -> None:
+        """Build the training envs for ``seeds`` seeds now, in plain Python: otherwise the first reset,
+        inside the compiled program, builds them, and a failure (subprocesses that cannot start)
+        would surface wrapped in a JAX runtime error."""
+        for venv in self._venvs:
+            if venv._host.seeds != seeds:
+                venv._host._build(seeds)
 
     def make_eval(self, num_episodes: int, params=None) -> _HostEnvs:
         """Evaluation envs: ``num_episodes`` copies per seed, each following its first episode only

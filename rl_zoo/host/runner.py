@@ -102,6 +102,7 @@ class BatchedHostRunner:
         spec = ctx.spec
         env, agent = batched_env(ctx)
         seeds = np.array(spec.seed_ids)
+        env.start(len(seeds))
         steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
         limit = eval_limit(ctx.env_params)
         n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
