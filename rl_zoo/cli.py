@@ -389,6 +389,11 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
+        again = {"sweep": ": run the same command again to train only what is missing",
+                 "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
+        print(f"rl-zoo: interrupted{again.get(args.command, '')}", file=sys.stderr)
+        return 130
     except RuntimeError as e:
         from rl_zoo.train import NonFiniteError
 

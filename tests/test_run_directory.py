@@ -102,6 +102,37 @@ def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
     assert _snapshot(run) == before  # its summary keeps the timings of the run that trained
 
 
+class _CtrlC(RecorderHook):
+    """The user's Ctrl-C, arriving at the third evaluation (the one after the second segment)."""
+
+    def __init__(self):
+        self.seen = 0
+
+    def on_evaluation(self, evaluation) -> None:
+        self.seen += 1
+        if self.seen == 3:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_says_how_to_resume_and_the_cli_exits_130(reference, tmp_path, capsys, monkeypatch, seed_offset):
+    said = []
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train("ppo", "CartPole-v1", seeds=2, seed=seed_offset, out=run, hooks=[_CtrlC()], **dict(KW, log=said.append))
+    assert said[-1] == (f"\ninterrupted: {run} keeps its metrics and checkpoints up to the last finished segment; "
+                        f"`rl-zoo train --resume {run}` continues from there")
+    # evaluations at 0 and after segment 1 went through; segment 2's comes before its checkpoint
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(run)] == [2]
+    FolderLock(run).acquire().release()  # the lock was released on the way out
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rl_zoo.train.train", interrupted)
+    assert main(["train", "--total-steps", "256", "--out", str(tmp_path / "other"), "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip() == "rl-zoo: interrupted"
+
+
 def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
     path = tmp_path / "ckpt_000000010.msgpack"
     data = bytearray(checkpoint.latest(reference[0].run_dir).read_bytes())

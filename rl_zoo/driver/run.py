@@ -156,6 +156,10 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
         recorder.finish(summary, outcome.final_state)
+    except KeyboardInterrupt:
+        ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics and checkpoints up to the last finished segment; "
+                f"`rl-zoo train --resume {ctx.run_dir}` continues from there")
+        raise
     finally:
         recorder.close()
     distributed.barrier("run finished")
