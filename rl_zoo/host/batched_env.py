@@ -60,7 +60,8 @@ class StepCounter:
 @dataclass
 class _HostEnvs:
     """The gymnasium copies behind one ``HostVecEnv``: built at the first reset, once the number of
-    seeds ``S`` is known (from the batch size the call arrives with)."""
+    seeds ``S`` is known (from the batch size the call arrives with), or before by
+    ``SeedBatchedEnv.start``."""
 
     env_id: str
     copies: int  # per seed
@@ -74,7 +75,10 @@ class _HostEnvs:
     ended: np.ndarray | None = None  # evaluation: first episode over, per copy
     last_obs: np.ndarray | None = None
 
-    def _build(self, seeds: int) -> None:
+    def build(self, seeds: int) -> None:
+        """The gymnasium copies for ``seeds`` seeds (kept if already built for as many)."""
+        if self.seeds == seeds:
+            return
         import gymnasium
 
         self.close()
@@ -105,8 +109,7 @@ class _HostEnvs:
 
     def reset(self, seeds: np.ndarray) -> tuple[np.ndarray]:
         """Reset every copy, seed ``s``'s copies from ``seeds[s]``: ``(observations [S, N, ...],)``."""
-        if self.seeds != len(seeds):
-            self._build(len(seeds))
+        self.build(len(seeds))
         gym_seeds = copy_seeds(seeds, self.copies)
         if self.evaluation:
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
@@ -282,8 +285,7 @@ class SeedBatchedEnv:
         inside the compiled program, builds them, and a failure (subprocesses that cannot start)
         would surface wrapped in a JAX runtime error."""
         for venv in self._venvs:
-            if venv._host.seeds != seeds:
-                venv._host._build(seeds)
+            venv._host.build(seeds)
 
     def make_eval(self, num_episodes: int, params=None) -> _HostEnvs:
         """Evaluation envs: ``num_episodes`` copies per seed, each following its first episode only
