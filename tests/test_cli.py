@@ -51,14 +51,9 @@ def test_vector_env_on_a_jax_env_is_said_not_to_apply():
     (2_560, 256, None),
 ])
 def test_a_run_that_drops_steps_says_so(asked, per_update, expected):
-    from types import SimpleNamespace
+    from rl_zoo.driver.runner import whole_updates_note
 
-    from rl_zoo.driver.run import whole_updates_note
-    from rl_zoo.driver.runner import RunContext
-
-    ctx = RunContext(SimpleNamespace(config=SimpleNamespace(total_timesteps=asked)), None,
-                     SimpleNamespace(num_updates=asked // per_update, env_steps_per_update=per_update), None, None)
-    note = whole_updates_note(ctx)
+    note = whole_updates_note(asked, asked // per_update, per_update)
     if expected is None:
         assert note is None
     else:

@@ -22,7 +22,7 @@ from rl_zoo.config import ConfigError
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
-from rl_zoo.driver.runner import ResumePoint, Runner, RunContext
+from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, whole_updates_note
 from rl_zoo.driver.spec import RunSpec, new_spec, read_spec
 from rl_zoo.host.runner import BatchedHostRunner
 
@@ -89,21 +89,9 @@ def train(
         if note:
             log(note)
         ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
-        if rounding := whole_updates_note(ctx):
+        if rounding := whole_updates_note(spec.config.total_timesteps, ctx.agent.num_updates, ctx.agent.env_steps_per_update):
             log(rounding)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks), None)
-
-
-def whole_updates_note(ctx: RunContext) -> str | None:
-    """A line for the log when the run drops more than 1% of the env steps asked for: training runs
-    whole updates only (``total_timesteps // env_steps_per_update`` of them, as in CleanRL), so
-    ``--total-steps 20000`` with a 16,384-step batch runs 16,384. ``None`` when (nearly) all run."""
-    asked, done = ctx.spec.config.total_timesteps, ctx.total_env_steps
-    if asked - done <= 0.01 * asked:
-        return None
-    per_update = ctx.agent.env_steps_per_update
-    return (f"{asked:,} env steps per seed asked, {done:,} run: {ctx.agent.num_updates:,} whole update(s) of "
-            f"{per_update:,} env steps (a multiple of {per_update:,} runs them all)")
 
 
 def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:

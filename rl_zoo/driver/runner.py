@@ -98,6 +98,17 @@ def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
     return k, n
 
 
+def whole_updates_note(asked: int, num_updates: int, per_update: int) -> str | None:
+    """A line for the log when a run drops more than 1% of the ``asked`` env steps per seed: training
+    runs whole updates only (``asked // per_update`` of them, as in CleanRL), so ``--total-steps 20000``
+    with a 16,384-step batch runs 16,384. ``None`` when (nearly) all of them run."""
+    done = num_updates * per_update
+    if asked - done <= 0.01 * asked:
+        return None
+    return (f"{asked:,} env steps per seed asked, {done:,} run: {num_updates:,} whole update(s) of "
+            f"{per_update:,} env steps (a multiple of {per_update:,} runs them all)")
+
+
 def latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
     """Per seed, the mean return of the last update in the segment that finished an episode."""
     ep = metrics.episode

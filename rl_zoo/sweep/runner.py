@@ -25,7 +25,7 @@ import numpy as np
 
 from rl_zoo import distributed
 from rl_zoo.config import ConfigError
-from rl_zoo.driver.runner import segment_sizes
+from rl_zoo.driver.runner import segment_sizes, whole_updates_note
 from rl_zoo.sweep.spec import Group
 
 
@@ -170,6 +170,8 @@ def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int
     base = group.points[0].config  # the group's static fields; its swept numeric ones are replaced per row
     probe = module.make_agent(base, env, env_params)  # concrete sizes: updates, env steps per update
     plan = segment_plan(probe.num_updates, num_evals)
+    if note := whole_updates_note(base.total_timesteps, probe.num_updates, probe.env_steps_per_update):
+        log(f"  {note}")
     fns = functions(module, base, env, env_params, eval_episodes, record)
     rows = place_rows(group, range(len(group.points)), seeds, first_seed)
 
