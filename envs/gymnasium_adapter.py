@@ -85,7 +85,7 @@ class GymnasiumEnv:
         self._default_params = EnvParams(max_steps_in_episode=int(limit) if limit is not None else NO_TIME_LIMIT)
         probe = _make(env_id, **make_kwargs)
         try:
-            self._observation_space = spaces.from_gymnasium(probe.observation_space)
+            self._observation_space = spaces.check_observation(spaces.from_gymnasium(probe.observation_space), env_id)
             self._action_space = spaces.from_gymnasium(probe.action_space)
         finally:
             probe.close()
@@ -134,7 +134,7 @@ class GymnasiumVecEnv:
         self._venv = gymnasium.vector.SyncVectorEnv(
             [make_one for _ in range(self.num_envs)], autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP
         )
-        self.observation_space = spaces.from_gymnasium(self._venv.single_observation_space)
+        self.observation_space = spaces.check_observation(spaces.from_gymnasium(self._venv.single_observation_space), env_id)
         self.action_space = spaces.from_gymnasium(self._venv.single_action_space)
         self._gym_action_space = self._venv.single_action_space
 

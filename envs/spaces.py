@@ -89,6 +89,10 @@ class Box:
 Space = Discrete | Box
 
 
+class UnsupportedSpace(ValueError, TypeError):
+    """A gymnasium space rl_zoo cannot take (a ``ValueError``, so ``rl-zoo`` reports it in one line)."""
+
+
 def from_gymnasium(space) -> Space:
     """Translate a gymnasium space into ours (Discrete and Box only)."""
     import gymnasium
@@ -97,7 +101,20 @@ def from_gymnasium(space) -> Space:
         return Discrete(int(space.n), int(space.start), jnp.int32)
     if isinstance(space, gymnasium.spaces.Box):
         return Box(space.low, space.high, tuple(space.shape), jnp.float32)
-    raise TypeError(
-        f"rl_zoo handles Discrete and Box spaces; got {type(space).__name__} ({space}). "
-        "Flatten it with a gymnasium wrapper (e.g. gymnasium.wrappers.FlattenObservation) first."
+    raise UnsupportedSpace(
+        f"rl_zoo handles Discrete and Box spaces; got {type(space).__name__} ({space}). To train on such an env, "
+        "register a flattened id with gymnasium from Python (gymnasium.register(NEW_ID, entry_point=a function "
+        "returning gymnasium.wrappers.FlattenObservation(gymnasium.make(ID)))) and train on NEW_ID (rl_zoo.train.train)."
     )
+
+
+def check_observation(space: Space, env_id: str) -> Space:
+    """``space`` if rl_zoo's networks can take it: a Discrete one, or a vector Box (rank 1). The
+    policies and Q-networks are MLPs over a flat vector; an image (or any rank-2+ Box) would be fed
+    to them one pixel row at a time, so it is refused here, before anything compiles."""
+    if isinstance(space, Box) and len(space.shape) != 1:
+        raise UnsupportedSpace(
+            f"{env_id}'s observations are {space}, an array of rank {len(space.shape)}: rl_zoo's networks are MLPs over "
+            f"a vector observation (there are no convolutional ones), so it cannot train on them."
+        )
+    return space

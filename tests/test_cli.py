@@ -81,6 +81,7 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--set", "num_envs=two"], "num_envs"),
         (["train", "--set", "gamma"], "key=value"),
         (["train", "--seeds", "0"], "seeds"),
+        (["train", "--env", "Blackjack-v1"], "rl_zoo handles Discrete and Box spaces; got Tuple"),  # gymnasium's toy text
     ],
 )
 def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):

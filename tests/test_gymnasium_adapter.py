@@ -147,6 +147,17 @@ def test_out_of_space_actions_raise_before_stepping():
 def test_unsupported_space_is_explained():
     with pytest.raises(TypeError, match="Discrete and Box"):
         GymnasiumEnv("Blackjack-v1")  # Tuple observation space
+    with pytest.raises(ValueError, match="register a flattened id"):  # a ValueError too: rl-zoo prints it in one line
+        GymnasiumEnv("Blackjack-v1")
+
+
+def test_an_image_observation_is_refused_before_anything_compiles():
+    image = spaces.Box(np.zeros((96, 96, 3)), np.full((96, 96, 3), 255.0), (96, 96, 3), jnp.float32)
+    with pytest.raises(ValueError, match=r"CarRacing-v3's observations are Box\(0.0, 255.0, \(96, 96, 3\), float32\), an array of rank 3"):
+        spaces.check_observation(image, "CarRacing-v3")
+    vector = spaces.Box(np.zeros(4), np.ones(4), (4,), jnp.float32)
+    assert spaces.check_observation(vector, "x") is vector
+    assert spaces.check_observation(spaces.Discrete(16, 0, jnp.int32), "x").n == 16
 
 
 def test_missing_box2d_is_explained():
