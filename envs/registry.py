@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import warnings
 from typing import Any
 
 _PORTS: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -82,7 +83,9 @@ def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
     ids = list() + ([i for i in _gymnasium_ids() if i not in _PORTS] if include_gymnasium else [])
     for env_id in ids:
         try:
-            env, params = make(env_id)
+            with warnings.catch_warnings():  # gymnasium warns for each old version it lists (Ant-v2, ...)
+                warnings.simplefilter("ignore")
+                env, params = make(env_id)
             rows.append(
                 dict(id=env_id, backend=env.backend, observation=str(env.observation_space(params)), action=str(env.action_space(params)))
             )
