@@ -190,6 +190,12 @@ def test_refuses_continuous_spaces_before_compiling():
         ql.make_agent(ql.Config(), pendulum, pendulum_params)
 
 
+def test_refuses_the_gymnasium_adapter_and_says_where_a_port_is():
+    lake, lake_params = envs.make("FrozenLake-v1", backend="gymnasium")
+    with pytest.raises(ConfigError, match="FrozenLake-v1 has a JAX port: leave out --backend gymnasium"):
+        ql.check_env(lake, lake_params)
+
+
 @pytest.mark.parametrize(
     "field,value,rule",
     [

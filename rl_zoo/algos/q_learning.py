@@ -256,10 +256,11 @@ def check_env(env, env_params) -> None:
             hint = "use DQN (rl-zoo train --algo dqn), which fits a Q-network to continuous observations"
         raise ConfigError(f"tabular Q-learning cannot run on {name}: {'; '.join(problems)}. Instead, {hint}.")
     if getattr(env, "backend", "jax") != "jax":
-        raise ConfigError(
-            f"tabular Q-learning runs on pure-JAX envs only; {name} runs on the gymnasium adapter. "
-            "Use a JAX port (envs.list()) or DQN."
-        )
+        from envs.registry import backend_of
+
+        remedy = (f"{name} has a JAX port: leave out --backend gymnasium" if backend_of(name) == "jax"
+                  else "use a JAX port (`rl-zoo envs` lists them) or DQN")
+        raise ConfigError(f"tabular Q-learning runs on pure-JAX envs only; {name} runs on the gymnasium adapter: {remedy}.")
 
 
 def _training_env(env, env_params, config: Config) -> EpisodeStatistics:
