@@ -262,6 +262,9 @@ def _benchmark_main(args, argv: list[str]) -> int:
                 title = f"{cfg.get('algo')} on {cfg.get('env')}"
             print(f"figure written to {plots.learning_curve(runs.read_csv(d / 'metrics.csv'), title, args.output or d / 'curve.png')}")
             return 0
+        if (d / "sweep.json").exists():
+            raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "
+                             f"it trains no finished group and rewrites the tables, figures and report")
         raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
     if args.dry_run:
         cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,

@@ -131,7 +131,7 @@ def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, 
     assert resolve_config("ppo-kl", "CartPole-v1")[1] == chosen
 
 
-def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch):
+def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys):
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512, num_evals=2,
                      eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
     result = run_sweep(spec, tmp_path, log=lambda s: None)
@@ -152,6 +152,10 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
     other = dataclasses.replace(spec, seeds=3)
     with pytest.raises(ConfigError, match="holds a different sweep"):
         run_sweep(other, tmp_path, log=lambda s: None)
+    from rl_zoo.cli import main
+
+    assert main(["plot", str(tmp_path)]) == 2  # rl-zoo plot points at the sweep's own command
+    assert "is a sweep folder: run its `rl-zoo sweep` command again" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # 9-14 s each; the default run sweeps over 4 devices in one process (tests/test_sharding.py)
