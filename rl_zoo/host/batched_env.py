@@ -92,15 +92,15 @@ class _HostEnvs:
             # SubprocVecEnv does). Each gets gymnasium.make itself, not the adapter's wrapper (which
             # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
-            worker = functools.partial(gymnasium.make, self.env_id, **self.make_kwargs)
+            worker, method = functools.partial(gymnasium.make, self.env_id, **self.make_kwargs), subprocess_start_method()
             try:
-                self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=subprocess_start_method(),
+                self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
                                                             autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
             except (EOFError, ConnectionError) as e:  # a subprocess died while starting
                 raise RuntimeError(
                     f"--vector-env async: the {n} subprocesses of gymnasium's AsyncVectorEnv for {self.env_id} did not "
                     f"start ({type(e).__name__}: {e}; their own errors are printed above). They start by multiprocessing's "
-                    f"{subprocess_start_method()!r} method, which imports the main script again: a script that "
+                    f"{method!r} method, which imports the main script again: a script that "
                     f"trains with vector_env='async' must guard its entry point with `if __name__ == \"__main__\":`"
                 ) from e
         else:
