@@ -17,21 +17,21 @@ FINDING = (
     "max_kl: {trpo_over}), {trpo_collapse}. PPO-clip {clip_kept}. {top_collapse} ({seeds} seeds per setting).")
 
 
-def finding_clauses(f: dict) -> dict:
+def finding_clauses(f: dict, reliable: list[dict], tail: list[dict], bad: list[dict], good: list[dict]) -> dict:
     """The clauses of ``FINDING``, each worded for its empty case too (a reduced run can have no reliable
-    setting, no collapse or no run in the top KL bin)."""
+    setting, no collapse or no run in the top KL bin): ``f`` holds the numbers, the lists the settings
+    (VPG's reliable window, VPG's collapsing tail, TRPO's collapsing max_kl values, PPO-clip's good window)."""
     return dict(
-        vpg_reliable_at=(f"at learning rates {f['vpg_reliable']}" if f["vpg_reliable"] != "none of the values"
-                         else "at none of the learning rates"),
+        vpg_reliable_at=f"at learning rates {f['vpg_reliable']}" if reliable else "at none of the learning rates",
         vpg_collapse=(f"from {f['vpg_tail']} up, its unbounded steps (mean KL per update up to {f['vpg_kl_hi']}) made half "
-                      f"or more of its seeds collapse after solving" if f["vpg_tail"] != "none" else
+                      f"or more of its seeds collapse after solving" if tail else
                       f"at no learning rate did half or more of its seeds collapse after solving (mean KL per update up "
                       f"to {f['vpg_kl_hi']})"),
         trpo_collapse=(f"but with max_kl {f['trpo_bad']} half or more of its seeds collapsed after solving "
-                       f"({f['trpo_bad_counts']})" if f["trpo_bad"] != "none" else
+                       f"({f['trpo_bad_counts']})" if bad else
                        "and at no max_kl did half or more of its seeds collapse after solving"),
         clip_kept=(f"kept a mean final return ≥ 475 over {f['clip_decades']} decades of learning rates ({f['clip_good']})"
-                   if f["clip_good"] != "none of the values" else "kept a mean final return ≥ 475 at none of the learning rates"),
+                   if good else "kept a mean final return ≥ 475 at none of the learning rates"),
         top_collapse=(f"Of the runs of any algorithm with a mean KL above {f['top_bin']} per update that solved the task, "
                       f"{f['top_k']}/{f['top_n']} collapsed" if f["top_n"] else
                       f"No run of any algorithm with a mean KL above {f['top_bin']} per update solved the task"),
@@ -101,12 +101,12 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     cfg = {n: r.config for n, r in results.items()}
     v, p, k, tr = cfg["VPG"], cfg["PPO-clip"], cfg["PPO-KL"], cfg["TRPO"]
     n_updates, n_evals = results["VPG"].kl.shape[-1], results["VPG"].returns.shape[-1]
-    tail, bad, good = _tail(vpg), [s for s in trpo if _half_or_more(s)], _window(clip, "good")
+    reliable, tail, bad, good = _window(vpg, "reliable"), _tail(vpg), [s for s in trpo if _half_or_more(s)], _window(clip, "good")
     upper = ppo_kl[1:]  # PPO-KL above its smallest learning rate
     kl_lo, kl_hi = min(s["kl"] for s in upper), max(s["kl"] for s in upper)
     target = float(k.kl_target)
     top = [b[-1] for b in bins.values()]
-    return dict(
+    f = dict(
         quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if quick else "",
         first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
         sweep_commands="\n".join(f"    {c}" for c in info.get("sweeps", [])),
@@ -123,7 +123,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         n_runs=sum(r.returns.shape[0] * r.returns.shape[1] for r in results.values()),
         settings_table=settings_table(S, results), bins_table=bins_table(bins),
         vpg_kl_lo=sig2(min(s["kl"] for s in vpg)), vpg_kl_hi=sig2(max(s["kl"] for s in vpg)),
-        vpg_reliable=_span(_window(vpg, "reliable")), vpg_tail=short_sci(tail[0]["value"]) if tail else "none",
+        vpg_reliable=_span(reliable), vpg_tail=short_sci(tail[0]["value"]) if tail else "none",
         trpo_ratio_lo=f"{min(s['kl_ratio_lo'] for s in trpo):.2f}", trpo_ratio_hi=f"{max(s['kl_ratio_hi'] for s in trpo):.2f}",
         trpo_over=sum(s["over_radius"] for s in trpo), trpo_reliable=and_list([short_sci(s["value"]) for s in trpo if s["reliable"]] or ["none"]),
         trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
@@ -137,6 +137,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         top_bin=sig2(KL_BINS[-1][0]), top_k=sum(c for c, _ in top), top_n=sum(n for _, n in top),
         top_per_algo=", ".join(f"{name} {b[-1][0]}/{b[-1][1]}" for name, b in bins.items() if b[-1][1]),
     )
+    return f | finding_clauses(f, reliable, tail, bad, good)
 
 
 #: in a reduced run's README, this note replaces the hand-written reading of the tables (written for 8 seeds x 200k steps)
@@ -158,7 +159,7 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
     README keeps the tables and figures but not the hand-written reading (`REDUCED`)."""
     f = fields(results, info, seeds, quick)
     path = common.fill_template(TEMPLATE, out / "README.md", f)
-    finding = FINDING.format(**finding_clauses(f), **f)
+    finding = FINDING.format(**f)
     if quick or reduced(results, seeds):
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
