@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, timed
+from _results import cpu_name, load_average, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
@@ -75,7 +75,7 @@ def main() -> None:
     args = ap.parse_args()
     rl_zoo = rl_zoo_command()
     device = accelerator()
-    load_before, load_start = uptime(), os.getloadavg()[0]
+    load_before, load_start = uptime(), load_average()
     floor = wall(rl_zoo + ["algos"])
     shutil.rmtree(ROOT / args.sweep_out, ignore_errors=True)
     sweep_cmd = rl_zoo + ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", f"learning_rate={','.join(LRS)}",
@@ -127,7 +127,7 @@ CartPole values of `rl_zoo/hyperparams/ppo.yaml`.
 | {len(configs)} x `rl-zoo train --seeds {args.seeds}`, one after another{extrapolated} | {total_separate:.1f} |
 
 Sweep vs separate commands: **{ratio:.1f}x** faster (target: at least 5x). Sweep under 3 minutes: **{'yes' if sweep_s < 180 else 'no'}**
-({sweep_s:.0f} s; 1-minute load average {load_start:.2f} at the start on {os.cpu_count()} cores).
+({sweep_s:.0f} s; load average at the start {load_start}).
 
 Per config, final greedy return (mean over the {args.seeds} seeds) of the separate run and of the same config
 inside the sweep (same seeds; different compiled programs round differently, so the runs are the same
