@@ -21,7 +21,9 @@ device tool, then commit the two files that come back into ``benchmarks/results/
     export PYTHONPATH=$PWD PYTHONUNBUFFERED=1; python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md \
         --sweep-md $OUT/sweep_speed_gpu.md 2>&1 | tee $OUT/gpu_check.log
 
-Tried here on the CPU only (``--seeds 1,4 --steps 20480 --sweep-separate 1``): it has not yet run on a GPU.
+Run so on an NVIDIA H200 (jax 0.11.2, CUDA 13) on 2026-11-30: ``results/gpu_check.md`` and
+``results/sweep_speed_gpu.md``, with their readings; ``results/sweep_speed_gpu_all12.md`` is
+``sweep_speed.py --separate 12`` run right after on the same machine.
 """
 
 from __future__ import annotations

@@ -111,8 +111,9 @@ def main() -> None:
 `python benchmarks/sweep_speed.py --separate {args.separate}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
 Machine: {cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()};
 JAX backend {device}.
-Load: before `{load_before}`; after `{load_after}` (the machine is shared with other work: absolute seconds are
-inflated by the load, the ratio is measured in the same script under the same load).
+Load: before `{load_before}`; after `{load_after}` (the load after includes the timed commands' own
+threads; other work on a shared machine inflates absolute seconds, the ratio is measured in the same script
+under the same load).
 Every command is a separate process, cold (`RL_ZOO_NO_CACHE=1`), run once (no repeats: at this load one
 sweep plus {len(separate)} trains took {(sweep_s + sum(separate)) / 60:.1f} minutes).
 
