@@ -174,6 +174,7 @@ def test_orthogonal_kernels_are_orthonormal_and_match_qr():
     kernels = orthogonal_kernels(jax.random.key(0), shapes, scales)
     for (rows, cols), scale, w in zip(shapes, scales, kernels):
         assert w.shape == (rows, cols)
+        w = np.asarray(w, np.float64)  # the check itself in float64 (an accelerator's default float32 matmul is TF32)
         gram = w @ w.T if rows < cols else w.T @ w  # orthonormal rows of a wide kernel, columns of a tall one
         np.testing.assert_allclose(np.asarray(gram), scale**2 * np.eye(min(rows, cols)), atol=1e-5 * scale**2)
     # Gram-Schmidt gives QR's Q with R's diagonal made positive (what jax.random.orthogonal returns)

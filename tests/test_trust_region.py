@@ -63,10 +63,17 @@ def _policy_problem(key: jax.Array):
     return params, obs, logits, kl_fn, objective_fn
 
 
+# The reference values below (dot products, explicit Fisher matrices, Hessians, solves) are computed
+# in full float32 or float64: on accelerators JAX's default float32 matmul is TF32 or bfloat16, about
+# 3 significant digits, which the identities checked here would only meet to 1e-3.
+FULL = jax.lax.Precision.HIGHEST
+
+
 def _vdot(a, b) -> jax.Array:
-    return ravel_pytree(a)[0] @ ravel_pytree(b)[0]
+    return jnp.dot(ravel_pytree(a)[0], ravel_pytree(b)[0], precision=FULL)
 
 
+@jax.default_matmul_precision("highest")
 def _explicit_fisher(params, logits) -> jax.Array:
     """F = E_s[J_s^T (diag(p_s) - p_s p_s^T) J_s], J_s = d logits_s / d theta (flattened)."""
     flat, unravel = ravel_pytree(params)
@@ -147,8 +154,10 @@ def test_fvp_matches_explicit_fisher(damping):
     flat, unravel = ravel_pytree(params)
     fisher = jax.jit(lambda p: _explicit_fisher(p, logits))(params)  # [P, P]
     # Independent cross-check: at theta_old the Hessian of the mean KL is the Fisher matrix.
-    hessian = jax.jit(jax.hessian(lambda f: kl_fn(unravel(f))))(flat)
+    with jax.default_matmul_precision("highest"):
+        hessian = jax.jit(jax.hessian(lambda f: kl_fn(unravel(f))))(flat)
     np.testing.assert_allclose(hessian, fisher, atol=1e-5)
+    fisher64 = np.asarray(fisher, np.float64)
 
     @jax.jit
     def fvp_flat(params, v_flat):
@@ -157,7 +166,7 @@ def test_fvp_matches_explicit_fisher(damping):
     for seed in range(3):
         v = jax.random.normal(jax.random.PRNGKey(100 + seed), flat.shape)
         np.testing.assert_allclose(
-            fvp_flat(params, v), fisher @ v + damping * v, rtol=1e-4, atol=1e-5
+            fvp_flat(params, v), fisher64 @ np.asarray(v, np.float64) + damping * np.asarray(v), rtol=1e-4, atol=1e-5
         )
 
 
@@ -199,9 +208,9 @@ def test_trpo_step_lands_on_quadratic_trust_region_boundary():
 
         # Direction: the (damped) natural gradient (F + lambda I)^{-1} g, scaled.
         g_flat, _ = ravel_pytree(g)
-        damped = fisher + damping * jnp.eye(g_flat.size)
-        nat = jnp.linalg.solve(damped, g_flat)
-        beta = jnp.sqrt(2 * max_kl / (nat @ damped @ nat))
+        damped = np.asarray(fisher, np.float64) + damping * np.eye(g_flat.size)
+        nat = np.linalg.solve(damped, np.asarray(g_flat, np.float64))
+        beta = np.sqrt(2 * max_kl / (nat @ damped @ nat))
         np.testing.assert_allclose(ravel_pytree(step)[0], beta * nat, rtol=1e-3, atol=1e-6)
 
         # The exact KL at the boundary is close to the quadratic model for a small radius.
@@ -220,6 +229,27 @@ def test_trpo_step_curvature_from_the_cg_residual_equals_one_more_product(cg_ite
     x = jax.tree.map(lambda s: s / info.step_size, step)
     np.testing.assert_allclose(info.curvature, _vdot(x, fvp(x)), rtol=1e-4)
     np.testing.assert_allclose(0.5 * _vdot(step, fvp(step)), 0.01, rtol=1e-4)
+
+
+def test_trpo_step_products_are_full_float32_whatever_the_default():
+    """Every matrix and dot product of the Fisher products, CG and the step length asks for HIGHEST
+    precision, even under a reduced default (what accelerators use: TF32 on NVIDIA GPUs), so that the
+    step is the same linear algebra on every device. Checked on the traced program, which is the same
+    on a CPU as on a GPU."""
+    params, _, _, kl_fn, objective_fn = _policy_problem(jax.random.PRNGKey(3))
+
+    def step(params):
+        fvp = tr.fisher_vector_product(kl_fn, params, 0.1)
+        return tr.trpo_step(jax.grad(objective_fn)(params), fvp, 0.01, cg_iters=3)[0]
+
+    with jax.default_matmul_precision("bfloat16"):
+        jaxpr = str(jax.make_jaxpr(lambda p: tr.trpo_step(p, tr.fisher_vector_product(kl_fn, params, 0.1), 0.01, 3)[0])(params))
+        whole = str(jax.make_jaxpr(step)(params))
+    products = jaxpr.count("dot_general[")
+    assert products >= 4  # the KL's forward and tangent products, CG's and the step's dot products
+    assert jaxpr.count("precision=(Precision.HIGHEST, Precision.HIGHEST)") == products
+    # the surrogate gradient g is not a linear solve: it keeps the ambient default
+    assert whole.count("dot_general[") > products and "Precision.DEFAULT" in whole
 
 
 def test_trpo_step_guards_non_positive_curvature():

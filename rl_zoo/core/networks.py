@@ -27,10 +27,12 @@ def _orthonormal_columns(a: jax.Array) -> jax.Array:
     groups"): the matrix ``jax.random.orthogonal`` returns for the same draws.
     """
 
+    full = jax.lax.Precision.HIGHEST  # full float32 on accelerators too (their default is TF32 / bfloat16)
+
     def column(j, q):
         v = a[:, j]
         for _ in range(2):  # "twice is enough" (Giraud et al. 2005): orthogonal to float32 rounding
-            v = v - q @ (q.T @ v)  # columns >= j of q are still zero
+            v = v - jnp.matmul(q, jnp.matmul(q.T, v, precision=full), precision=full)  # columns >= j of q are still zero
         return q.at[:, j].set(v / jnp.linalg.norm(v))
 
     return jax.lax.fori_loop(0, a.shape[1], column, jnp.zeros_like(a))
