@@ -4,6 +4,7 @@ before anything is played or written."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import jax
@@ -14,6 +15,11 @@ from envs.render import PortRenderer, RenderError
 from rl_zoo.cli import main
 from rl_zoo.enjoy import enjoy, record_episodes
 from test_load import train_tiny  # the same tiny PPO program as tests/test_load.py (a warm compile)
+
+
+# gymnasium draws CartPole with pygame, which the dev and video extras bring (a bare install does not)
+needs_pygame = pytest.mark.skipif(importlib.util.find_spec("pygame") is None,
+                                  reason="drawing CartPole needs pygame: pip install -e \".[video]\"")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +39,7 @@ def _gif_frames_and_ms(path):
     return [f for f, _ in frames], sum(d for _, d in frames)
 
 
+@needs_pygame
 def test_port_frames_are_gymnasium_frames():
     """A port state copied into gymnasium draws exactly what gymnasium draws for that state."""
     import gymnasium
@@ -52,6 +59,7 @@ def test_port_frames_are_gymnasium_frames():
     gym_env.close()
 
 
+@needs_pygame
 def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
     out = tmp_path / "clip.gif"
     lines = []
@@ -84,6 +92,7 @@ def test_enjoy_writes_mp4(run_dir, tmp_path):
     assert frames.shape == (played[0].length + 1, 400, 600, 3)
 
 
+@needs_pygame
 def test_adapter_env_draws_itself():
     """A gymnasium-adapter env plays in gymnasium with render_mode="rgb_array" (here an untrained PPO
     policy on the adapter's CartPole-v1)."""
