@@ -141,6 +141,28 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     return n
 
 
+#: the variables with which a user chooses how JAX takes a GPU's memory (JAX docs, "GPU memory allocation")
+GPU_MEMORY_ENV = ("XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_MEM_FRACTION", "XLA_CLIENT_MEM_FRACTION",
+                  "XLA_PYTHON_CLIENT_ALLOCATOR")
+
+
+def share_gpu_memory() -> bool:
+    """Let several JAX processes share one GPU: ``XLA_PYTHON_CLIENT_PREALLOCATE=false`` for this process
+    and every process it starts, unless the user chose how JAX takes GPU memory (``GPU_MEMORY_ENV``).
+
+    JAX takes 75% of a GPU's memory when its backend starts; a second process on the same GPU then
+    fails out of memory (the JAX docs' first "common cause of OOM failures"). ``rl-zoo benchmark``
+    runs each cell in its own process (``--jobs`` of them at once) beside its own, which records the
+    backend in the grid's metadata; without preallocation each takes what it uses. The variable is
+    read when a backend starts, so this is called before. CPUs and TPUs ignore it. Returns whether
+    it set the variable.
+    """
+    if any(name in os.environ for name in GPU_MEMORY_ENV):
+        return False
+    os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+    return True
+
+
 def seed_sharding(num_devices: int):
     """``NamedSharding`` that splits the leading (seed) axis over the first ``num_devices`` devices."""
     import jax

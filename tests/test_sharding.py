@@ -144,6 +144,22 @@ def test_cpu_device_count_is_the_largest_even_split_within_the_cores():
     assert cpu_device_count(10, 4) == 2 and cpu_device_count(9, 4) == 3 and cpu_device_count(5, 1) == 1
 
 
+@pytest.mark.parametrize("chosen", [None, "XLA_PYTHON_CLIENT_MEM_FRACTION", "XLA_CLIENT_MEM_FRACTION",
+                                    "XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_ALLOCATOR"])
+def test_share_gpu_memory_turns_preallocation_off_unless_the_user_chose(monkeypatch, chosen):
+    from rl_zoo.distributed import GPU_MEMORY_ENV, share_gpu_memory
+
+    for name in GPU_MEMORY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    if chosen is None:
+        assert share_gpu_memory() is True
+        assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    else:
+        monkeypatch.setenv(chosen, "0.3")
+        assert share_gpu_memory() is False
+        assert {k: v for k, v in os.environ.items() if k in GPU_MEMORY_ENV} == {chosen: "0.3"}
+
+
 SPLIT = r"""
 import json, sys
 from rl_zoo import distributed

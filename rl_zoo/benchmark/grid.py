@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from rl_zoo import runs
+from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
 from rl_zoo.benchmark.plan import DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record
@@ -83,6 +83,7 @@ def run_benchmark(
 
     ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
     single-threaded): the grid finishes sooner, but the cells' timings include the competition."""
+    distributed.share_gpu_memory()  # this process and its cell processes on one GPU (before any backend starts)
     plan = _plan_arguments(algos, env_ids, grid)
     out = plan["out"] = Path(plan["out"])
     lock = FolderLock(out, what=GRID_LOCK)
