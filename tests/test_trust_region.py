@@ -238,13 +238,12 @@ def test_trpo_step_products_are_full_float32_whatever_the_default():
     on a CPU as on a GPU."""
     params, _, _, kl_fn, objective_fn = _policy_problem(jax.random.PRNGKey(3))
 
-    def step(params):
-        fvp = tr.fisher_vector_product(kl_fn, params, 0.1)
-        return tr.trpo_step(jax.grad(objective_fn)(params), fvp, 0.01, cg_iters=3)[0]
+    def step(g, params):  # the Fisher products, CG and the step length for a given gradient g
+        return tr.trpo_step(g, tr.fisher_vector_product(kl_fn, params, 0.1), 0.01, cg_iters=3)[0]
 
     with jax.default_matmul_precision("bfloat16"):
-        jaxpr = str(jax.make_jaxpr(lambda p: tr.trpo_step(p, tr.fisher_vector_product(kl_fn, params, 0.1), 0.01, 3)[0])(params))
-        whole = str(jax.make_jaxpr(step)(params))
+        jaxpr = str(jax.make_jaxpr(step)(params, params))
+        whole = str(jax.make_jaxpr(lambda p: step(jax.grad(objective_fn)(p), p))(params))  # g traced too
     products = jaxpr.count("dot_general[")
     assert products >= 4  # the KL's forward and tangent products, CG's and the step's dot products
     assert jaxpr.count("precision=(Precision.HIGHEST, Precision.HIGHEST)") == products
