@@ -150,8 +150,8 @@ def share_gpu_memory() -> bool:
     """Let several JAX processes share one GPU: ``XLA_PYTHON_CLIENT_PREALLOCATE=false`` for this process
     and every process it starts, unless the user chose how JAX takes GPU memory (``GPU_MEMORY_ENV``).
 
-    JAX takes 75% of a GPU's memory when its backend starts; a second process on the same GPU then
-    fails out of memory (the JAX docs' first "common cause of OOM failures"). ``rl-zoo benchmark``
+    JAX takes 75% of a GPU's memory when its backend starts, so a second process on the same GPU can
+    run out of memory (the JAX docs' first "common cause of OOM failures"). ``rl-zoo benchmark``
     runs each cell in its own process (``--jobs`` of them at once) beside its own, which records the
     backend in the grid's metadata; without preallocation each takes what it uses. The variable is
     read when a backend starts, so this is called before. CPUs and TPUs ignore it. Returns whether
