@@ -38,11 +38,17 @@ NO_TIME_LIMIT = 2**31 - 1
 _EXTRAS = {"box2d": "Box2D", "mujoco": "MuJoCo"}
 
 
-def _missing_dependency(env_id: str, error: Exception) -> ImportError:
+def required_extra(env_id: str) -> str | None:
+    """rl_zoo's extra (``"box2d"``, ``"mujoco"``) that a registered gymnasium id needs, from its entry
+    point; None for the ids gymnasium runs without one."""
     import gymnasium
 
     entry_point = str(getattr(gymnasium.spec(env_id), "entry_point", ""))
-    extra = next((e for e in _EXTRAS if f".{e}." in entry_point or f".{e}:" in entry_point), None)
+    return next((e for e in _EXTRAS if f".{e}." in entry_point or f".{e}:" in entry_point), None)
+
+
+def _missing_dependency(env_id: str, error: Exception) -> ImportError:
+    extra = required_extra(env_id)
     how = (
         f"Install it with `pip install -e \".[{extra}]\"` (rl_zoo's `{extra}` extra, i.e. `pip install \"gymnasium[{extra}]\"`"
         + ("; Box2D builds with swig: `pip install swig` first" if extra == "box2d" else "")

@@ -63,12 +63,12 @@ def test_hyperparam_files_cover_the_classic_tasks(name):
 
 def _skip_without_extra(env_id: str) -> None:
     """Box2D and MuJoCo ids need the project's box2d / mujoco extras, which the dev install leaves out."""
-    import gymnasium
+    from envs.gymnasium_adapter import required_extra
 
-    entry_point = str(gymnasium.spec(env_id).entry_point) if env_id in gymnasium.registry else ""
-    for extra, module in (("box2d", "Box2D"), ("mujoco", "mujoco")):
-        if f".{extra}." in entry_point or f".{extra}:" in entry_point:
-            pytest.importorskip(module, reason=f"{env_id} needs the {extra} extra: pip install -e \".[{extra}]\"")
+    extra = required_extra(env_id)
+    if extra is not None:
+        module = {"box2d": "Box2D", "mujoco": "mujoco"}[extra]
+        pytest.importorskip(module, reason=f"{env_id} needs the {extra} extra: pip install -e \".[{extra}]\"")
 
 
 @pytest.mark.parametrize("name, env_id, overrides", list(_hyperparam_entries()))
