@@ -106,7 +106,23 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     from rl_zoo.sweep import command as sweep_command
 
     sweep_command.add_parser(sub)
+    parser.subcommands = sub.choices  # name -> its parser, for `_refuse_unknown`
     return parser
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> NoReturn:
+    """Exit 2 on arguments ``command`` does not take, with its own usage line and the nearest option names
+    (argparse alone prints the top-level usage, which does not list them)."""
+    import difflib
+
+    sub = parser.subcommands[command]
+    known = [o for action in sub._actions for o in action.option_strings if o.startswith("--")]
+    hints = []
+    for arg in unknown:
+        name = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(name, known, n=2, cutoff=0.7) if name.startswith("--") else []
+        hints += [f" {name}: did you mean {' or '.join(close)}?"] if close else []
+    sub.error(f"unrecognized arguments: {' '.join(unknown)}.{''.join(hints)} `rl-zoo {command} --help` lists the options")
 
 
 def _add_enjoy_parser(sub) -> None:
@@ -338,7 +354,10 @@ def _split_cpu_for(args) -> None:
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _build_parser(_help_algo(argv)).parse_args(argv)
+    parser = _build_parser(_help_algo(argv))
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(parser, args.command, unknown)
     try:
         if cpu_devices:
             _split_cpu_for(args)

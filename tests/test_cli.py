@@ -104,3 +104,15 @@ def test_envs_and_algos_listing(capsys):
     assert "`rl-zoo envs --all` lists those installed" in text  # where LunarLander and MuJoCo are
     assert main(["algos"]) == 0
     assert "ppo-kl" in capsys.readouterr().out
+
+
+def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_names(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--steps", "10", "--no-progress"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: rl-zoo train") and "--total-steps" in err.splitlines()[-1]
+    assert "unrecognized arguments: --steps 10." in err and "did you mean --seeds or --total-steps?" in err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--foo"])
+    assert "did you mean" not in capsys.readouterr().err  # nothing close to --foo: no guess
