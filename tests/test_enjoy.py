@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import warnings
 
 import jax
 import numpy as np
@@ -88,7 +89,9 @@ def test_enjoy_writes_mp4(run_dir, tmp_path):
     import imageio.v3 as iio
 
     played = enjoy(run_dir, record=tmp_path / "clip.mp4", log=lambda *_: None)
-    frames = iio.imread(tmp_path / "clip.mp4", plugin="FFMPEG", index=None)
+    with warnings.catch_warnings():  # reading it back forks ffmpeg too; JAX's fork warning does not apply to fork-and-exec
+        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+        frames = iio.imread(tmp_path / "clip.mp4", plugin="FFMPEG", index=None)
     assert frames.shape == (played[0].length + 1, 400, 600, 3)
 
 
