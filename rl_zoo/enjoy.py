@@ -16,6 +16,7 @@ writer, and whether the env can be drawn.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -212,6 +213,15 @@ def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> None:
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
 
 
+@contextlib.contextmanager
+def ffmpeg_subprocess():
+    """Around imageio's FFMPEG plugin, which starts ffmpeg as a fork-and-exec subprocess: JAX's warning
+    that a fork of its threaded process can deadlock does not apply to a child that execs at once."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+        yield
+
+
 def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
     """Write ``frames`` to ``spec.path`` atomically (a temporary file in the same folder, then a rename)."""
     import imageio.v3 as iio
@@ -229,8 +239,7 @@ def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
         if path.suffix.lower() == ".gif":
             _write_gif(tmp, frames, 1000.0 / rate)
         else:
-            with warnings.catch_warnings():  # ffmpeg runs as a fork-and-exec subprocess: JAX's fork warning does not apply
-                warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+            with ffmpeg_subprocess():
                 iio.imwrite(tmp, np.stack(frames), extension=".mp4", plugin="FFMPEG", fps=rate, macro_block_size=1)
         umask = os.umask(0)
         os.umask(umask)

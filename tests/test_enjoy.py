@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import warnings
 
 import jax
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 
 from envs.render import PortRenderer, RenderError
 from rl_zoo.cli import main
-from rl_zoo.enjoy import enjoy, record_episodes
+from rl_zoo.enjoy import enjoy, ffmpeg_subprocess, record_episodes
 from test_load import train_tiny  # the same tiny PPO program as tests/test_load.py (a warm compile)
 
 
@@ -89,8 +88,7 @@ def test_enjoy_writes_mp4(run_dir, tmp_path):
     import imageio.v3 as iio
 
     played = enjoy(run_dir, record=tmp_path / "clip.mp4", log=lambda *_: None)
-    with warnings.catch_warnings():  # reading it back forks ffmpeg too; JAX's fork warning does not apply to fork-and-exec
-        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+    with ffmpeg_subprocess():  # reading it back starts ffmpeg too
         frames = iio.imread(tmp_path / "clip.mp4", plugin="FFMPEG", index=None)
     assert frames.shape == (played[0].length + 1, 400, 600, 3)
 
