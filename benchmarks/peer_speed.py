@@ -8,7 +8,8 @@ medians of ``--repeats``):
 * ``ppo``: PPO-clip on CartPole-v1 with rl-zoo's tuned defaults (8 envs x 32 steps, 20 epochs of one
   minibatch of 256, gamma 0.98, lambda 0.8, lr 1e-3, clip 0.2, 64x64 tanh, 100k env steps), 1 seed:
   `rl-zoo train` cold (empty compilation cache) and warm (the cache it left), against **rejax**'s PPO
-  with the same numbers (rejax keeps no compilation cache, so its every run is cold).
+  with the same numbers, ``jit(train)`` of one key (rejax keeps no compilation cache, so its every run
+  is cold).
 * ``ppo16``: the same with 16 seeds: `rl-zoo train --seeds 16` cold against rejax's ``jit(vmap(train))``
   over 16 keys.
 * ``dqn``: DQN on CartPole-v1 with rl-zoo's tuned defaults (50k env steps, 3-step targets, batch 128,
@@ -69,11 +70,15 @@ def rejax_worker(settings: dict) -> dict:
 
     algo = algo.replace(eval_callback=ten_episodes)
     keys = jax.random.split(jax.random.PRNGKey(0), settings["seeds"])
+    # several seeds: jit(vmap(train)) as rejax's README vmaps them; one seed: jit(train), as its README
+    # trains one (and as rl-zoo train runs a single seed: XLA's CPU programs are slower vmapped over one)
+    one = settings["seeds"] == 1
     t0 = time.perf_counter()
-    train = jax.jit(jax.vmap(algo.train)).lower(keys).compile()
+    train = jax.jit(algo.train if one else jax.vmap(algo.train)).lower(keys[0] if one else keys).compile()
     t1 = time.perf_counter()
-    _, (lengths, returns) = jax.block_until_ready(train(keys))
+    _, (lengths, returns) = jax.block_until_ready(train(keys[0] if one else keys))
     t2 = time.perf_counter()
+    returns = returns[None] if one else returns
     return dict(compile_s=t1 - t0, run_s=t2 - t1, final_return=float(jnp.mean(returns[:, -1])))
 
 

@@ -8,7 +8,7 @@ epochs of one minibatch of 256, gamma 0.98, lambda 0.8, lr 1e-3, clip 0.2, entro
     rl-zoo train:  python -m rl_zoo.cli train --algo ppo --env CartPole-v1 --seeds N --no-progress --out TMP
                    (the `rl-zoo` console script minus its launcher), 10 evaluations x 10 episodes, a
                    checkpoint per segment, metrics.csv, summary.json, curve.png
-    bare:          import, jit(vmap(make_train) + one greedy evaluation of 10 episodes), run
+    bare:          import, jit(vmap(make_train) + one greedy evaluation of 10 episodes), run (one seed: not vmapped)
 
 Each measurement is a fresh process timed whole by this script; cold = an empty compilation cache
 (a fresh folder per pair), warm = the same command again on that cache. For each seed count the
@@ -47,6 +47,7 @@ import envs
 from rl_zoo.core.evaluate import evaluate
 from rl_zoo.train import enable_compilation_cache, resolve_config
 from rl_zoo import distributed
+from rl_zoo.driver.plan import map_seeds  # vmap over the seeds, or the seed alone when there is one, as rl-zoo train
 enable_compilation_cache(sys.argv[2])
 seeds = int(sys.argv[1])
 devices = distributed.split_cpu(seeds)  # the seeds over the cores, as rl-zoo train splits them
@@ -55,9 +56,9 @@ env, params = envs.make("CartPole-v1")
 agent = module.make_agent(cfg, env, params)
 train = module.make_train(cfg, env, params)
 def run(keys):
-    states, metrics = jax.vmap(train)(keys)
+    states, metrics = map_seeds(train)(keys)
     eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    returns = jax.vmap(lambda s, k: evaluate(agent.act, s, env, params, k, 10))(states, eval_keys)
+    returns = map_seeds(lambda s, k: evaluate(agent.act, s, env, params, k, 10))(states, eval_keys)
     return returns.mean(axis=1)
 sharding = distributed.seed_sharding(devices)
 keys = jax.device_put(jax.vmap(jax.random.key)(jnp.arange(seeds)), sharding)

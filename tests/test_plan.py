@@ -1,0 +1,39 @@
+"""``rl_zoo.driver.plan.map_seeds``: vmap over the seed axis, or the one seed alone."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rl_zoo.driver.plan import map_seeds
+
+
+def layer(w, x):
+    """A function of one seed's arrays with two outputs, one from a matrix product."""
+    return jnp.tanh(x @ w), x.sum()
+
+
+def test_several_seeds_are_vmapped():
+    w, x = jnp.arange(24.0).reshape(3, 2, 4) / 10, jnp.arange(30.0).reshape(3, 5, 2) / 10
+    for got, want in zip(map_seeds(layer)(w, x), jax.vmap(layer)(w, x)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_one_seed_runs_alone_with_the_seed_axis_put_back():
+    w, x = jnp.arange(8.0).reshape(1, 2, 4) / 10, jnp.arange(10.0).reshape(1, 5, 2) / 10
+    y, total = map_seeds(layer)(w, x)
+    assert y.shape == (1, 5, 4) and total.shape == (1,)
+    np.testing.assert_allclose(y[0], np.tanh(np.asarray(x[0]) @ np.asarray(w[0])), rtol=1e-6)
+    assert float(total[0]) == 4.5  # 0.0 + 0.1 + ... + 0.9
+    # the traced program has no seed axis: a plain [5, 2] x [2, 4] product, not a batched one
+    jaxpr = jax.make_jaxpr(map_seeds(layer))(w, x)
+    dots = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "dot_general"]
+    assert [tuple(v.aval.shape for v in e.invars) for e in dots] == [((5, 2), (2, 4))]
+
+
+def test_keys_and_pytrees_of_one_seed():
+    keys = jax.vmap(jax.random.key)(jnp.arange(1))
+    state = map_seeds(lambda k: {"key": k, "draw": jax.random.normal(k, (3,))})(keys)
+    assert state["key"].shape == (1,) and state["draw"].shape == (1, 3)
+    np.testing.assert_array_equal(state["draw"][0], jax.random.normal(jax.random.key(0), (3,)))
