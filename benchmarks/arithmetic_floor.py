@@ -1,0 +1,185 @@
+"""The arithmetic floor under issue 15's peer rows: the gradient steps their hyperparameters fix, alone.
+
+    python benchmarks/arithmetic_floor.py [--repeats 3] [--out benchmarks/results/arithmetic_floor.md]
+
+A library can spend less than `rl-zoo train` on process start, compilation, environments, replay and
+evaluation, but every library on the same hyperparameters does the same gradient steps. This script
+times those steps and nothing else, written as plainly as JAX allows (no rl_zoo code): 16 random
+minibatches drawn once, step i training on minibatch i mod 16 (no environment, buffer, rollout or
+random numbers in the loop: drawing a fresh batch each step with JAX's threefry generator cost more
+than the PPO steps themselves on this CPU; one fixed batch would let XLA hoist the target network's
+forward pass out of the loop), one ``jit`` of a ``lax.scan`` over the steps, compiled first and then
+run ``--repeats`` times (the median is reported):
+
+* ``dqn``: rl-zoo's tuned DQN CartPole-v1 settings (``rl_zoo/hyperparams/dqn.yaml``): 50k env steps,
+  learning from 1,000, 128 gradient steps every 256 env steps = 192 phases = 24,576 Adam steps (gradient
+  norm clipped at 10) of a 4-256-256-2 ReLU Q-network on batches of 128, each with a target-network
+  forward pass on the next observations.
+* ``ppo16``: rl-zoo's tuned PPO CartPole-v1 settings, 16 seeds vmapped: 390 updates x 20 epochs of one
+  minibatch of 256 = 7,800 Adam steps per seed of the clipped surrogate, value loss and entropy through
+  separate 4-64-64-2 and 4-64-64-1 tanh networks (gradient norm clipped at 0.5). The seeds are split
+  over one CPU device per core, as `rl-zoo train --seeds 16` splits them.
+
+Compare each row with the same hyperparameters' `rl-zoo train` and peer rows in ``peer_speed.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(os.cpu_count() or 1))  # before jax is imported: one device per core
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from _results import cpu_name, load_average
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+POOL = 16  # minibatches drawn once; step i trains on minibatch i % POOL
+
+
+def from_pool(pool, i):
+    """Minibatch ``i % POOL`` of ``pool`` (a tuple of arrays with a leading POOL axis): a slice, not a
+    fresh draw, and not the same batch every step (XLA would hoist the target network's forward pass)."""
+    return tuple(x[i % POOL] for x in pool)
+
+
+def mlp_init(key, sizes):
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        key, sub = jax.random.split(key)
+        params.append((jax.random.normal(sub, (fan_in, fan_out)) / np.sqrt(fan_in), jnp.zeros(fan_out)))
+    return params
+
+
+def mlp(params, x, act):
+    for i, (w, b) in enumerate(params):
+        x = x @ w + b
+        if i < len(params) - 1:
+            x = act(x)
+    return x
+
+
+def dqn_steps(steps: int, batch: int = 128, hidden: int = 256, gamma: float = 0.98):
+    """``steps`` DQN gradient steps (Mnih et al. 2015, eq. 2) on random batches: a jitted function of a key."""
+    opt = optax.chain(optax.clip_by_global_norm(10.0), optax.adam(2.3e-3))
+
+    def loss(params, target, obs, action, reward, next_obs):
+        q = jnp.take_along_axis(mlp(params, obs, jax.nn.relu), action[:, None], 1)[:, 0]
+        y = reward + gamma * mlp(target, next_obs, jax.nn.relu).max(1)
+        return ((q - jax.lax.stop_gradient(y)) ** 2).mean()
+
+    def step(carry, batch):
+        params, target, opt_state = carry
+        grads = jax.grad(loss)(params, target, *batch)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), target, opt_state), None
+
+    def run(key):
+        k1, k2, k3, k4 = jax.random.split(key, 4)
+        obs = jax.random.normal(k1, (POOL, batch, 4))
+        pool = (obs, jax.random.randint(k2, (POOL, batch), 0, 2), obs[:, :, 0], jax.random.normal(k3, (POOL, batch, 4)))
+        params = mlp_init(k4, [4, hidden, hidden, 2])
+        (params, _, _), _ = jax.lax.scan(lambda c, i: step(c, from_pool(pool, i)), (params, params, opt.init(params)), jnp.arange(steps))
+        return params[-1][0].sum()
+
+    return jax.jit(run)
+
+
+def ppo_steps(steps: int, seeds: int, batch: int = 256, hidden: int = 64, clip: float = 0.2):
+    """``steps`` PPO-clip gradient steps (Schulman et al. 2017, eq. 7 and 9) per seed on random batches,
+    ``seeds`` seeds vmapped and split over the devices: a jitted function of ``seeds`` keys."""
+    opt = optax.chain(optax.clip_by_global_norm(0.5), optax.adam(1e-3))
+
+    def loss(params, obs, action, old_logp, adv, target):
+        logits = mlp(params["policy"], obs, jnp.tanh)
+        logp_all = jax.nn.log_softmax(logits)
+        ratio = jnp.exp(jnp.take_along_axis(logp_all, action[:, None], 1)[:, 0] - old_logp)
+        surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv).mean()
+        value_loss = ((mlp(params["value"], obs, jnp.tanh)[:, 0] - target) ** 2).mean()
+        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
+        return -surrogate + 0.5 * value_loss - 0.0 * entropy  # rl-zoo's CartPole coefficients (ent_coef 0, still computed)
+
+    def step(carry, batch):
+        params, opt_state = carry
+        grads = jax.grad(loss)(params, *batch)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), None
+
+    def run(key):
+        k1, k2, k3, kp, kv = jax.random.split(key, 5)
+        noise = jax.random.normal(k2, (3, POOL, batch))
+        pool = (jax.random.normal(k1, (POOL, batch, 4)), jax.random.randint(k3, (POOL, batch), 0, 2), -0.69 + 0.1 * noise[0], noise[1], noise[2])
+        params = {"policy": mlp_init(kp, [4, hidden, hidden, 2]), "value": mlp_init(kv, [4, hidden, hidden, 1])}
+        (params, _), _ = jax.lax.scan(lambda c, i: step(c, from_pool(pool, i)), (params, opt.init(params)), jnp.arange(steps))
+        return params["value"][-1][0].sum()
+
+    devices = jax.devices()[: max(d for d in range(1, len(jax.devices()) + 1) if seeds % d == 0)]
+    sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), ("seed",)), jax.sharding.PartitionSpec("seed"))
+    train = jax.jit(jax.vmap(run), in_shardings=sharding, out_shardings=sharding)
+    return lambda key: train(jax.random.split(key, seeds))
+
+
+def time_program(program, repeats: int) -> tuple[float, list[float]]:
+    """Compile seconds (the first call) and the run seconds of ``repeats`` further calls."""
+    key = jax.random.key(0)
+    start = time.perf_counter()
+    program(key).block_until_ready()
+    compile_s = time.perf_counter() - start
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        program(key).block_until_ready()
+        runs.append(time.perf_counter() - start)
+    return compile_s, runs
+
+
+ROWS = {
+    "dqn": ("DQN CartPole-v1, 1 seed: 24,576 steps, 4-256-256-2, batch 128", lambda: dqn_steps((50_000 // 256 - 3) * 128)),
+    "ppo16": ("PPO CartPole-v1, 16 seeds: 7,800 steps each, two 4-64-64 nets, batch 256", lambda: ppo_steps(390 * 20, 16)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", default=",".join(ROWS), help=f"rows, comma-separated ({', '.join(ROWS)})")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "arithmetic_floor.md"))
+    args = ap.parse_args(argv)
+    names = [n for n in args.only.split(",") if n]
+    unknown = [n for n in names if n not in ROWS]
+    if unknown or args.repeats < 1:
+        ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}" if unknown else "--repeats must be at least 1")
+    load_before = load_average()
+    table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s |", "|---|---:|---|---:|"]
+    for name in names:
+        label, build = ROWS[name]
+        compile_s, runs = time_program(build(), args.repeats)
+        table.append(f"| {label} | {statistics.median(runs):.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {compile_s:.2f} |")
+        print(table[-1], flush=True)
+    lines = ["# The arithmetic floor under issue 15's peer rows", "",
+             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()}, jax {jax.__version__} ({len(jax.devices())} CPU devices), by "
+             f"`python benchmarks/arithmetic_floor.py --repeats {args.repeats}`. Load average before: {load_before}; "
+             f"after: {load_average()}.", "",
+             "Only the gradient steps the rows' hyperparameters fix, on 16 random minibatches drawn once "
+             "(no environment, buffer, rollout, sampling or evaluation), one jit of a scan, plain JAX and optax (no rl_zoo code); "
+             "what each step computes is in the script's docstring. Run s excludes compilation.", "", *table, ""]
+    Path(args.out).write_text("\n".join(lines))
+    print(f"written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
