@@ -55,7 +55,7 @@ def map_seeds(f: Callable) -> Callable:
     The outputs have the same shapes either way; the one-seed program is faster to compile and run:
     XLA's CPU backend runs a gradient step's batched matrix products with a batch of one up to 40%
     slower than the plain ones (DQN's 24,576 steps of a 256x256 network on CartPole-v1: 12.0 s
-    vmapped over one seed, 8.2 s alone; PPO's CartPole program compiles 0.6 s sooner). It rounds
+    vmapped over one seed, 8.2 s alone; PPO's CartPole programs compile 0.2-0.6 s sooner). It rounds
     differently from the vmapped program, as any change of the seed count does.
     """
     import jax
