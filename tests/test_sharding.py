@@ -25,11 +25,12 @@ import json, sys
 import jax, numpy as np
 from rl_zoo.train import train
 results = {}
+seeds = int(sys.argv[3])
 for out, devices in [(sys.argv[1], 4), (sys.argv[2], 1)]:  # one process (4 host devices), two runs
-    r = train("ppo", "CartPole-v1", seeds=8, total_steps=1280, num_evals=1, eval_episodes=3, out=out,
+    r = train("ppo", "CartPole-v1", seeds=seeds, total_steps=1280, num_evals=1, eval_episodes=3, out=out,
               devices=devices, progress=False, log=lambda s: None)
     leaves = jax.tree.leaves(r.final_state.params)
-    np.save(out + "/params.npy", np.concatenate([np.asarray(l).reshape(8, -1) for l in leaves], axis=1))
+    np.save(out + "/params.npy", np.concatenate([np.asarray(l).reshape(seeds, -1) for l in leaves], axis=1))
     results[devices] = dict(returns=r.summary["final_return"], device_count=jax.device_count(),
                             shard_devices=len(leaves[0].sharding.device_set), shards=[s.data.shape[0] for s in leaves[0].addressable_shards],
                             summary_devices=r.summary["devices"])
@@ -48,7 +49,7 @@ def _run(code: str, *args, env_extra=None, timeout=600):
 def test_eight_seeds_sharded_over_four_devices_match_one_device(tmp_path):
     import numpy as np
 
-    sharded, single = _run(SHARDED, tmp_path / "four", tmp_path / "one")
+    sharded, single = _run(SHARDED, tmp_path / "four", tmp_path / "one", 8)
     assert sharded["device_count"] == 4
     assert sharded["shard_devices"] == 4 and sharded["shards"] == [2, 2, 2, 2]  # really split: 2 seeds per device
     assert single["shard_devices"] == 1 and sharded["summary_devices"] == 4
@@ -60,6 +61,20 @@ def test_eight_seeds_sharded_over_four_devices_match_one_device(tmp_path):
     rows1 = runs.read_csv(tmp_path / "one" / "metrics.csv")
     assert [(r["env_steps"], r["seed"]) for r in rows4] == [(r["env_steps"], r["seed"]) for r in rows1]
     assert [float(r["return"]) for r in rows4] == pytest.approx([float(r["return"]) for r in rows1], rel=1e-4, abs=1e-3)
+
+
+@pytest.mark.slow  # a subprocess with 4 CPU devices (10 s)
+def test_one_seed_per_device_runs_unbatched_and_matches_one_device(tmp_path):
+    """4 seeds on 4 devices: each device runs its seed alone (``plan.on_each_device``), not a vmap over
+    a seed axis of 1; the numbers agree with 4 seeds vmapped on one device to float rounding."""
+    import numpy as np
+
+    sharded, single = _run(SHARDED, tmp_path / "four", tmp_path / "one", 4)
+    assert sharded["shard_devices"] == 4 and sharded["shards"] == [1, 1, 1, 1]
+    params4, params1 = np.load(tmp_path / "four" / "params.npy"), np.load(tmp_path / "one" / "params.npy")
+    assert params4.shape == params1.shape == (4, params1.shape[1]) and not np.allclose(params1[0], params1[1])
+    np.testing.assert_allclose(params4, params1, rtol=0, atol=1e-5)
+    assert sharded["returns"] == pytest.approx(single["returns"], rel=1e-4, abs=1e-3)
 
 
 BAD_DEVICES = r"""
