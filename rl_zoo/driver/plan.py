@@ -73,7 +73,7 @@ def on_each_device(f: Callable, sharding, replicated: int = 0) -> Callable:
     """``f`` run by each device of ``sharding`` on its own block of seeds (``jax.shard_map``) when the
     blocks hold one seed each on several devices, so that ``map_seeds`` inside ``f`` sees one seed;
     otherwise ``f`` itself (the SPMD partitioner then gives each device a ``vmap`` over a seed axis of
-    1: DQN CartPole with 2 seeds on 2 CPU devices trains in 14.2 s that way, 11.4 s this way). The
+    1: DQN CartPole with 2 seeds on 2 CPU devices trains in 14.2-14.4 s that way, 11.4 s this way). The
     last ``replicated`` arguments are the same on every device; every output is split by seed.
     """
     import jax
