@@ -11,7 +11,7 @@ than the PPO steps themselves on this CPU; one fixed batch would let XLA hoist t
 forward pass out of the loop), one ``jit`` of a ``lax.scan`` over the steps, compiled first and then
 run ``--repeats`` times (the median is reported):
 
-* ``dqn``: rl-zoo's tuned DQN CartPole-v1 settings (``rl_zoo/hyperparams/dqn.yaml``): 50k env steps,
+* ``dqn``: rl-zoo's tuned DQN CartPole-v1 settings (read as `rl-zoo train` resolves them): 50k env steps,
   learning from 1,000, 128 gradient steps every 256 env steps = 192 phases = 24,576 Adam steps (gradient
   norm clipped at 10) of a 4-256-256-2 ReLU Q-network on batches of 128, each with a target-network
   forward pass on the next observations.
@@ -25,12 +25,9 @@ Compare each row with the same hyperparameters' `rl-zoo train` and peer rows in 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-
-os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(os.cpu_count() or 1))  # before jax is imported: one device per core
-
-import argparse
 import platform
 import statistics
 import time
@@ -42,6 +39,8 @@ import numpy as np
 import optax
 
 from _results import cpu_name, load_average
+from rl_zoo import distributed
+from rl_zoo.driver.spec import resolve_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,9 +70,9 @@ def mlp(params, x, act):
     return x
 
 
-def dqn_steps(steps: int, batch: int = 128, hidden: int = 256, gamma: float = 0.98):
+def dqn_steps(steps: int, batch: int, hidden: int, gamma: float, learning_rate: float, max_grad_norm: float):
     """``steps`` DQN gradient steps (Mnih et al. 2015, eq. 2) on random batches: a jitted function of a key."""
-    opt = optax.chain(optax.clip_by_global_norm(10.0), optax.adam(2.3e-3))
+    opt = optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate))
 
     def loss(params, target, obs, action, reward, next_obs):
         q = jnp.take_along_axis(mlp(params, obs, jax.nn.relu), action[:, None], 1)[:, 0]
@@ -97,10 +96,11 @@ def dqn_steps(steps: int, batch: int = 128, hidden: int = 256, gamma: float = 0.
     return jax.jit(run)
 
 
-def ppo_steps(steps: int, seeds: int, batch: int = 256, hidden: int = 64, clip: float = 0.2):
+def ppo_steps(steps: int, seeds: int, batch: int, hidden: int, clip: float, learning_rate: float, max_grad_norm: float,
+              vf_coef: float, ent_coef: float):
     """``steps`` PPO-clip gradient steps (Schulman et al. 2017, eq. 7 and 9) per seed on random batches,
     ``seeds`` seeds vmapped and split over the devices: a jitted function of ``seeds`` keys."""
-    opt = optax.chain(optax.clip_by_global_norm(0.5), optax.adam(1e-3))
+    opt = optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.adam(learning_rate))
 
     def loss(params, obs, action, old_logp, adv, target):
         logits = mlp(params["policy"], obs, jnp.tanh)
@@ -109,7 +109,7 @@ def ppo_steps(steps: int, seeds: int, batch: int = 256, hidden: int = 64, clip: 
         surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv).mean()
         value_loss = ((mlp(params["value"], obs, jnp.tanh)[:, 0] - target) ** 2).mean()
         entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
-        return -surrogate + 0.5 * value_loss - 0.0 * entropy  # rl-zoo's CartPole coefficients (ent_coef 0, still computed)
+        return -surrogate + vf_coef * value_loss - ent_coef * entropy  # computed with ent_coef 0 too, as rl-zoo does
 
     def step(carry, batch):
         params, opt_state = carry
@@ -125,8 +125,7 @@ def ppo_steps(steps: int, seeds: int, batch: int = 256, hidden: int = 64, clip: 
         (params, _), _ = jax.lax.scan(lambda c, i: step(c, from_pool(pool, i)), (params, opt.init(params)), jnp.arange(steps))
         return params["value"][-1][0].sum()
 
-    devices = jax.devices()[: max(d for d in range(1, len(jax.devices()) + 1) if seeds % d == 0)]
-    sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), ("seed",)), jax.sharding.PartitionSpec("seed"))
+    sharding = distributed.seed_sharding(jax.device_count())  # the devices main() made of the cores
     train = jax.jit(jax.vmap(run), in_shardings=sharding, out_shardings=sharding)
     return lambda key: train(jax.random.split(key, seeds))
 
@@ -145,10 +144,23 @@ def time_program(program, repeats: int) -> tuple[float, list[float]]:
     return compile_s, runs
 
 
-ROWS = {
-    "dqn": ("DQN CartPole-v1, 1 seed: 24,576 steps, 4-256-256-2, batch 128", lambda: dqn_steps((50_000 // 256 - 3) * 128)),
-    "ppo16": ("PPO CartPole-v1, 16 seeds: 7,800 steps each, two 4-64-64 nets, batch 256", lambda: ppo_steps(390 * 20, 16)),
-}
+def dqn_row():
+    """(label, program) for rl-zoo's tuned DQN on CartPole-v1: its gradient phases times their steps."""
+    _, c = resolve_config("dqn", "CartPole-v1")
+    steps, h = (c.num_updates - c.num_warmup_updates) * c.gradient_steps, c.hidden_size
+    return (f"DQN CartPole-v1, 1 seed: {steps:,} steps, 4-{h}-{h}-2, batch {c.batch_size}",
+            dqn_steps(steps, c.batch_size, h, c.gamma, c.learning_rate, c.max_grad_norm))
+
+
+def ppo16_row(seeds: int = 16):
+    """(label, program) for rl-zoo's tuned PPO on CartPole-v1, ``seeds`` seeds: updates x epochs x minibatches."""
+    _, c = resolve_config("ppo", "CartPole-v1")
+    steps, h = c.num_updates * c.update_epochs * c.num_minibatches, c.hidden_size
+    return (f"PPO CartPole-v1, {seeds} seeds: {steps:,} steps each, two 4-{h}-{h} nets, batch {c.minibatch_size}",
+            ppo_steps(steps, seeds, c.minibatch_size, h, c.clip_eps, c.learning_rate, c.max_grad_norm, c.vf_coef, c.ent_coef))
+
+
+ROWS = {"dqn": dqn_row, "ppo16": ppo16_row}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in ROWS]
     if unknown or args.repeats < 1:
         ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}" if unknown else "--repeats must be at least 1")
+    distributed.split_cpu(16)  # before any backend starts: the cores split as `rl-zoo train --seeds 16` splits them
     load_before = load_average()
     table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s |", "|---|---:|---|---:|"]
     for name in names:
-        label, build = ROWS[name]
-        compile_s, runs = time_program(build(), args.repeats)
+        label, program = ROWS[name]()
+        compile_s, runs = time_program(program, args.repeats)
         table.append(f"| {label} | {statistics.median(runs):.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {compile_s:.2f} |")
         print(table[-1], flush=True)
     lines = ["# The arithmetic floor under issue 15's peer rows", "",
