@@ -73,10 +73,11 @@ def rejax_worker(settings: dict) -> dict:
     # several seeds: jit(vmap(train)) as rejax's README vmaps them; one seed: jit(train), as its README
     # trains one (and as rl-zoo train runs a single seed: XLA's CPU programs are slower vmapped over one)
     one = settings["seeds"] == 1
+    fn, arg = (algo.train, keys[0]) if one else (jax.vmap(algo.train), keys)
     t0 = time.perf_counter()
-    train = jax.jit(algo.train if one else jax.vmap(algo.train)).lower(keys[0] if one else keys).compile()
+    train = jax.jit(fn).lower(arg).compile()
     t1 = time.perf_counter()
-    _, (lengths, returns) = jax.block_until_ready(train(keys[0] if one else keys))
+    _, (lengths, returns) = jax.block_until_ready(train(arg))
     t2 = time.perf_counter()
     returns = returns[None] if one else returns
     return dict(compile_s=t1 - t0, run_s=t2 - t1, final_return=float(jnp.mean(returns[:, -1])))
