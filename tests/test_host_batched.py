@@ -34,6 +34,14 @@ def test_the_driver_runs_gymnasium_envs_with_the_batched_runner():
     assert isinstance(driver_run.RUNNERS["gymnasium"], BatchedHostRunner) and BatchedHostRunner.can_resume
 
 
+@pytest.mark.parametrize("module", ["rl_zoo.host.runner", "rl_zoo.host.evaluation"])
+def test_a_host_module_imports_first_in_a_fresh_process(module):
+    # the driver registers the host runner, which is built from the driver's parts (an import cycle
+    # that rl_zoo/host/__init__.py breaks by importing the driver first)
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def _cartpole():
     return envs.make("CartPole-v1", backend="gymnasium")
 
