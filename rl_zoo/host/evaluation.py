@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from rl_zoo.core.rollout import env_action
+from rl_zoo.driver.plan import map_seeds
 
 #: evaluations' worst-case env steps (every episode running to the time limit) as a fraction of training's
 EVAL_FRACTION = 0.1
@@ -51,8 +52,8 @@ def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
 
 @functools.cache
 def _greedy_all(act, action_space):
-    """``act`` vmapped over seeds and jitted (built once per agent and action space)."""
-    return jax.jit(jax.vmap(lambda state, obs: env_action(act(state, obs), action_space)))
+    """``act`` mapped over seeds (``map_seeds``: one seed runs unbatched) and jitted (built once per agent and action space)."""
+    return jax.jit(map_seeds(lambda state, obs: env_action(act(state, obs), action_space)))
 
 
 def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int) -> np.ndarray:
