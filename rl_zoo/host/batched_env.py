@@ -6,9 +6,10 @@ in ``lax.scan``. ``SeedBatchedEnv`` lets a host (gymnasium) env run in exactly t
 (``jax.experimental.io_callback``) wrapped in ``jax.custom_batching.custom_vmap``: under ``vmap``
 over seeds, a step is **one** call carrying the actions of every seed ``[S, N, ...]``; the host
 steps one gymnasium vector env of ``S x N`` copies (seed ``s`` owns copies ``s*N .. s*N+N-1``) and
-hands back observations ``[S, N, ...]`` (a run of one seed is not vmapped: its calls carry ``S = 1``). So the policy runs once per step for all seeds (vmapped,
-inside the compiled rollout), and the update is the same vmapped, jitted update the JAX envs use:
-the algorithm code does not know which backend it runs on.
+hands back observations ``[S, N, ...]`` (a run of one seed is not vmapped: its calls carry
+``S = 1``). So the policy runs once per step for all seeds (vmapped, inside the compiled rollout),
+and the update is the same vmapped, jitted update the JAX envs use: the algorithm code does not know
+which backend it runs on.
 
 Each seed's copies are seeded from that seed's own JAX key (``SeedSequence([seed_s, copy])``), so
 two seeds never see the same episodes. The gymnasium vector env auto-resets in the *same* step

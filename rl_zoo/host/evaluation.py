@@ -52,7 +52,8 @@ def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
 
 @functools.cache
 def _greedy_all(act, action_space):
-    """``act`` mapped over seeds (``map_seeds``: one seed runs unbatched) and jitted (built once per agent and action space)."""
+    """``act`` mapped over seeds (``map_seeds``: one seed runs unbatched) and jitted (built once per
+    agent and action space)."""
     return jax.jit(map_seeds(lambda state, obs: env_action(act(state, obs), action_space)))
 
 

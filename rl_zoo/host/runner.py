@@ -2,8 +2,8 @@
 
 The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.vmap``-ed over seeds
 (a single seed runs alone, ``rl_zoo.driver.plan.map_seeds``: 0.4-0.6 s less compile on Hopper-v5 and
-LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the compiled rollout (``rl_zoo.host.batched_env``),
-one call per step for every seed. Between segments: greedy evaluation of every seed at once
+LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the
+compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. Between segments: greedy evaluation of every seed at once
 (``rl_zoo.host.evaluation``; its env steps are counted beside the training's, and the number of
 evaluations is cut so that they cost at most ``EVAL_FRACTION`` of training), a metrics row per
 seed, a checkpoint.
