@@ -69,6 +69,20 @@ def map_seeds(f: Callable) -> Callable:
     return mapped
 
 
+def init_seeds(agent, seeds):
+    """Every seed's initial state, ``agent.init(jax.random.key(seed))`` mapped over ``seeds``."""
+    import jax
+
+    return map_seeds(lambda s: agent.init(jax.random.key(s)))(seeds)
+
+
+def update_seeds(agent, states, k: int):
+    """``k`` updates of every seed in one ``lax.scan``: ``(states, metrics [seeds, k])``."""
+    import jax
+
+    return map_seeds(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+
+
 def on_each_device(f: Callable, sharding, replicated: int = 0) -> Callable:
     """``f`` run by each device of ``sharding`` on its own block of seeds (``jax.shard_map``) when the
     blocks hold one seed each on several devices, so that ``map_seeds`` inside ``f`` sees one seed;
@@ -103,11 +117,10 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     sharding = distributed.seed_sharding(spec.devices)
     eval_episodes = spec.eval_episodes
 
-    def init(seeds):
-        return map_seeds(lambda s: agent.init(jax.random.key(s)))(seeds)
+    init = partial(init_seeds, agent)
 
     def segment(states, k):
-        states, metrics = map_seeds(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, k))(states)
+        states, metrics = update_seeds(agent, states, k)
         return states, metrics, param_flags(states)
 
     def segment_upto(states, count, k):

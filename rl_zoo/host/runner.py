@@ -3,10 +3,10 @@
 The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.vmap``-ed over seeds
 (a single seed runs alone, ``rl_zoo.driver.plan.map_seeds``: 0.4-0.6 s less compile on Hopper-v5 and
 LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the
-compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. Between segments: greedy evaluation of every seed at once
-(``rl_zoo.host.evaluation``; its env steps are counted beside the training's, and the number of
-evaluations is cut so that they cost at most ``EVAL_FRACTION`` of training), a metrics row per
-seed, a checkpoint.
+compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. Between segments:
+greedy evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside
+the training's, and the number of evaluations is cut so that they cost at most ``EVAL_FRACTION`` of
+training), a metrics row per seed, a checkpoint.
 
 Resume restores the learner exactly (parameters, optimiser, normalisers, replay buffer, PRNG keys,
 counters) and **restarts the gymnasium envs with fresh episodes**: their state lives in gymnasium
@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from rl_zoo import checkpoint
 from rl_zoo.driver.guard import check_finite, finite_param_flags
-from rl_zoo.driver.plan import map_seeds
+from rl_zoo.driver.plan import init_seeds, map_seeds, update_seeds
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
 from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv
@@ -73,9 +74,8 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     from envs import EpisodeStatistics
 
     t0 = time.perf_counter()
-    init = jax.jit(map_seeds(lambda s: agent.init(jax.random.key(s))))
-    segment = jax.jit(lambda states, k: map_seeds(lambda st: jax.lax.scan(lambda c, _: agent.update(c), st, None, k))(states),
-                      static_argnums=1)
+    init = jax.jit(partial(init_seeds, agent))
+    segment = jax.jit(partial(update_seeds, agent), static_argnums=1)
     venv = env.training_envs
 
     def fresh_envs(states, key):  # new episodes on the host envs; the learner untouched
