@@ -27,9 +27,21 @@ def _gymnasium_ids() -> list[str]:
     return sorted(gymnasium.registry.keys())
 
 
+def _one_per_family(ids: list[str]) -> list[str]:
+    """The first of each family in ``ids`` ("Hopper-v5", "Hopper-v4" -> "Hopper-v5"): five versions of
+    one env would crowd out every other suggestion."""
+    seen, kept = set(), []
+    for env_id in ids:
+        family = env_id.rsplit("-v", 1)[0]
+        if family not in seen:
+            seen.add(family)
+            kept.append(env_id)
+    return kept
+
+
 def _unknown(env_id: str) -> ValueError:
     known = list() + [i for i in _gymnasium_ids() if i not in _PORTS]
-    close = difflib.get_close_matches(env_id, known, n=5, cutoff=0.5)
+    close = _one_per_family(difflib.get_close_matches(env_id, known, n=20, cutoff=0.5))[:5]
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     return ValueError(
         f"Unknown environment id {env_id!r}.{hint} JAX ports: {', '.join(list())}. "

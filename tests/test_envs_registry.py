@@ -47,6 +47,17 @@ def test_unknown_id_names_close_ids(typo, meant):
         envs.make(typo, backend="gymnasium")
 
 
+def test_suggestions_name_each_env_family_once():
+    from envs.registry import _one_per_family
+
+    assert _one_per_family(["Hopper-v5", "Hopper-v4", "phys2d/CartPole-v1", "CartPole-v1", "CartPole-v0"]) == [
+        "Hopper-v5", "phys2d/CartPole-v1", "CartPole-v1"]
+    with pytest.raises(ValueError, match="Unknown environment id") as err:
+        envs.make("Hopper-v9")
+    hint = str(err.value).split("Did you mean")[1].split("JAX ports")[0]
+    assert "Hopper-v5" in hint and hint.count("Hopper-v") == 1
+
+
 def test_bad_backend():
     with pytest.raises(ValueError, match="backend must be"):
         envs.make("CartPole-v1", backend="torch")
