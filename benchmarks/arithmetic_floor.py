@@ -20,6 +20,13 @@ run ``--repeats`` times (the median is reported):
   separate 4-64-64-2 and 4-64-64-1 tanh networks (gradient norm clipped at 0.5). The seeds are split
   over one CPU device per core, as `rl-zoo train --seeds 16` splits them.
 
+Each row also counts its matrix products' floating-point operations (2 per multiply-add; the
+activations, losses and Adam are not counted) and divides them by the run time. Beside it the script
+times the matrix product that dominates the row alone (the hidden layer's, batch x hidden by hidden x
+hidden, chained through tanh, one chain per seed, vmapped and split as the row's seeds are), and a
+2048 x 2048 one: the rates XLA's CPU backend reaches on those shapes here. A row that runs at its
+dominant product's rate is bound by the matrix products its hyperparameters fix.
+
 Compare each row with the same hyperparameters' `rl-zoo train` and peer rows in ``peer_speed.md``.
 """
 
@@ -31,7 +38,9 @@ import sys
 import platform
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -68,6 +77,43 @@ def mlp(params, x, act):
         if i < len(params) - 1:
             x = act(x)
     return x
+
+
+def layer_macs(sizes) -> tuple[int, int]:
+    """(multiply-adds of one sample's forward pass through an MLP of ``sizes``, those of its first layer)."""
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), sizes[0] * sizes[1]
+
+
+def trained_net_flops(sizes) -> int:
+    """FLOPs (2 per multiply-add) of one sample's forward and backward pass through an MLP of ``sizes``:
+    the forward products, the weight gradients (as many), and the input gradients of every layer but
+    the first (nothing needs the gradient of the observation)."""
+    forward, first = layer_macs(sizes)
+    return 2 * (3 * forward - first)
+
+
+def matmul_rate(rows: int, width: int, repeats: int, seeds: int = 1, chain: int = 2000) -> float:
+    """GFLOP/s XLA reaches here on a ``rows`` x ``width`` by ``width`` x ``width`` matrix product alone:
+    ``chain`` of them in one ``fori_loop``, each through tanh (so none can be hoisted), median of
+    ``repeats``. With ``seeds`` > 1, one chain per seed, vmapped and split over the devices as the rows
+    split their seeds."""
+    def chained(x, w):
+        return jax.lax.fori_loop(0, chain, lambda i, h: jnp.tanh(h @ w), x)
+
+    x = jax.random.normal(jax.random.key(1), (seeds, rows, width))
+    w = jax.random.normal(jax.random.key(2), (seeds, width, width)) / np.sqrt(width)
+    if seeds == 1:
+        program, x, w = jax.jit(chained), x[0], w[0]
+    else:
+        sharding = distributed.seed_sharding(jax.device_count())
+        program = jax.jit(jax.vmap(chained), in_shardings=sharding, out_shardings=sharding)
+    program(x, w).block_until_ready()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        program(x, w).block_until_ready()
+        runs.append(time.perf_counter() - start)
+    return seeds * chain * 2 * rows * width * width / statistics.median(runs) / 1e9
 
 
 def dqn_steps(steps: int, batch: int, hidden: int, gamma: float, learning_rate: float, max_grad_norm: float):
@@ -144,20 +190,37 @@ def time_program(program, repeats: int) -> tuple[float, list[float]]:
     return compile_s, runs
 
 
-def dqn_row():
-    """(label, program) for rl-zoo's tuned DQN on CartPole-v1: its gradient phases times their steps."""
+@dataclass(frozen=True)
+class Row:
+    """One row: its label, its jitted program (a function of a key), the matrix-product FLOPs of one
+    whole run, the dominant product's shape (batch rows, hidden width), and the seeds vmapped."""
+    label: str
+    program: Callable
+    flops: float
+    shape: tuple[int, int]
+    seeds: int = 1
+
+
+def dqn_row() -> Row:
+    """rl-zoo's tuned DQN on CartPole-v1: its gradient phases times their steps. A step's products: the
+    Q-network's forward and backward pass on the batch, and the target network's forward pass."""
     _, c = resolve_config("dqn", "CartPole-v1")
-    steps, h = (c.num_updates - c.num_warmup_updates) * c.gradient_steps, c.hidden_size
-    return (f"DQN CartPole-v1, 1 seed: {steps:,} steps, 4-{h}-{h}-2, batch {c.batch_size}",
-            dqn_steps(steps, c.batch_size, h, c.gamma, c.learning_rate, c.max_grad_norm))
+    steps, h, b = (c.num_updates - c.num_warmup_updates) * c.gradient_steps, c.hidden_size, c.batch_size
+    sizes = [4, h, h, 2]
+    flops = steps * b * (trained_net_flops(sizes) + 2 * layer_macs(sizes)[0])
+    return Row(f"DQN CartPole-v1, 1 seed: {steps:,} steps, 4-{h}-{h}-2, batch {b}",
+               dqn_steps(steps, b, h, c.gamma, c.learning_rate, c.max_grad_norm), flops, (b, h))
 
 
-def ppo16_row(seeds: int = 16):
-    """(label, program) for rl-zoo's tuned PPO on CartPole-v1, ``seeds`` seeds: updates x epochs x minibatches."""
+def ppo16_row(seeds: int = 16) -> Row:
+    """rl-zoo's tuned PPO on CartPole-v1, ``seeds`` seeds: updates x epochs x minibatches. A step's
+    products: the forward and backward passes of the policy and the value network on the minibatch."""
     _, c = resolve_config("ppo", "CartPole-v1")
-    steps, h = c.num_updates * c.update_epochs * c.num_minibatches, c.hidden_size
-    return (f"PPO CartPole-v1, {seeds} seeds: {steps:,} steps each, two 4-{h}-{h} nets, batch {c.minibatch_size}",
-            ppo_steps(steps, seeds, c.minibatch_size, h, c.clip_eps, c.learning_rate, c.max_grad_norm, c.vf_coef, c.ent_coef))
+    steps, h, b = c.num_updates * c.update_epochs * c.num_minibatches, c.hidden_size, c.minibatch_size
+    flops = seeds * steps * b * (trained_net_flops([4, h, h, 2]) + trained_net_flops([4, h, h, 1]))
+    return Row(f"PPO CartPole-v1, {seeds} seeds: {steps:,} steps each, two 4-{h}-{h} nets, batch {b}",
+               ppo_steps(steps, seeds, b, h, c.clip_eps, c.learning_rate, c.max_grad_norm, c.vf_coef, c.ent_coef),
+               flops, (b, h), seeds)
 
 
 ROWS = {"dqn": dqn_row, "ppo16": ppo16_row}
@@ -175,12 +238,18 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}" if unknown else "--repeats must be at least 1")
     distributed.split_cpu(16)  # before any backend starts: the cores split as `rl-zoo train --seeds 16` splits them
     load_before = load_average()
-    table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s |", "|---|---:|---|---:|"]
+    table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s "
+             "| matrix-product GFLOP/s reached | the dominant product alone: GFLOP/s |", "|---|---:|---|---:|---:|---:|"]
     for name in names:
-        label, program = ROWS[name]()
-        compile_s, runs = time_program(program, args.repeats)
-        table.append(f"| {label} | {statistics.median(runs):.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {compile_s:.2f} |")
+        row = ROWS[name]()
+        compile_s, runs = time_program(row.program, args.repeats)
+        run_s = statistics.median(runs)
+        rows, width = row.shape
+        table.append(f"| {row.label} | {run_s:.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {compile_s:.2f} "
+                     f"| {row.flops / run_s / 1e9:.0f} ({row.flops / 1e12:.2f} TFLOP) "
+                     f"| {matmul_rate(rows, width, args.repeats, row.seeds):.0f} ({row.seeds} x {rows} x {width} by {width} x {width}) |")
         print(table[-1], flush=True)
+    peak = matmul_rate(2048, 2048, args.repeats, chain=20)
     lines = ["# The arithmetic floor under issue 15's peer rows", "",
              f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}, jax {jax.__version__} ({len(jax.devices())} CPU devices), by "
@@ -188,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
              f"after: {load_average()}.", "",
              "Only the gradient steps the rows' hyperparameters fix, on 16 random minibatches drawn once "
              "(no environment, buffer, rollout, sampling or evaluation), one jit of a scan, plain JAX and optax (no rl_zoo code); "
-             "what each step computes is in the script's docstring. Run s excludes compilation.", "", *table, ""]
+             "what each step computes is in the script's docstring. Run s excludes compilation.", "", *table, "",
+             f"A 2048 x 2048 by 2048 x 2048 product alone runs at {peak:.0f} GFLOP/s here (the CPU's large-product rate). "
+             "FLOPs count 2 per multiply-add of the matrix products only; the dominant product alone is chained "
+             "through tanh, one per seed, split over the devices as the row's seeds are.", ""]
     Path(args.out).write_text("\n".join(lines))
     print(f"written to {args.out}", file=sys.stderr)
     return 0

@@ -1,0 +1,41 @@
+"""The FLOP count of ``benchmarks/arithmetic_floor.py`` (issue 15): hand-worked values, and XLA's own
+count of the same gradient as a cross-check. No training, no timing."""
+
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def floor(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import arithmetic_floor
+
+    yield arithmetic_floor
+    sys.modules.pop("arithmetic_floor", None)
+
+
+def test_layer_and_trained_net_flops_by_hand(floor):
+    # 4-256-256-2: 4*256 + 256*256 + 256*2 = 1,024 + 65,536 + 512 = 67,072 multiply-adds forward.
+    assert floor.layer_macs([4, 256, 256, 2]) == (67_072, 1_024)
+    # forward 67,072 + weight gradients 67,072 + input gradients 67,072 - 1,024 = 200,192; x2 FLOPs.
+    assert floor.trained_net_flops([4, 256, 256, 2]) == 400_384
+    # 4-64-64-1: 256 + 4,096 + 64 = 4,416; 3 x 4,416 - 256 = 12,992; x2.
+    assert floor.trained_net_flops([4, 64, 64, 1]) == 25_984
+
+
+@pytest.mark.parametrize("sizes, batch, act", [([4, 256, 256, 2], 128, jax.nn.relu), ([4, 64, 64, 1], 256, jnp.tanh)])
+def test_trained_net_flops_agree_with_xla(floor, sizes, batch, act):
+    """XLA's cost analysis of one gradient counts the same products plus the elementwise work: a few
+    percent more, never less."""
+    params = floor.mlp_init(jax.random.key(0), sizes)
+    grad = jax.jit(jax.grad(lambda p, x: floor.mlp(p, x, act).sum()))
+    cost = grad.lower(params, jnp.ones((batch, sizes[0]))).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    ratio = cost["flops"] / (batch * floor.trained_net_flops(sizes))
+    assert 1.0 <= ratio <= 1.05, ratio
