@@ -352,6 +352,20 @@ def _split_cpu_for(args) -> None:
         distributed.split_cpu(rows_per_program(args))
 
 
+def _check_output_folders(args) -> None:
+    """Before anything starts: every folder the command will write must be makeable
+    (``rl_zoo.runs.check_output_folder``); ``--out`` where given, else where the default goes."""
+    from rl_zoo.runs import check_output_folder
+
+    out = getattr(args, "out", None)
+    if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
+        check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))
+    elif args.command == "benchmark":
+        check_output_folder(out, "--out")
+    elif args.command == "sweep":
+        check_output_folder(*((out, "--out") if out else ("sweeps", "the default folder")))
+
+
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser(_help_algo(argv))
@@ -359,6 +373,7 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
     try:
+        _check_output_folders(args)
         if cpu_devices:
             _split_cpu_for(args)
         if args.command == "envs":

@@ -153,6 +153,8 @@ def check_video_path(path: str | os.PathLike) -> Path:
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         raise ValueError(f"cannot record to {str(path)!r}: the file must end in {' or '.join(VIDEO_SUFFIXES)}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"cannot record to {str(path)!r}: {str(path.parent)!r} is a file, not a folder")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
     if path.is_dir():

@@ -190,6 +190,20 @@ def slug(text: str) -> str:
 
 
 
+def check_output_folder(path: str | os.PathLike, option: str) -> None:
+    """Refuse, before any work, an output folder that cannot be made or written: ``path`` (given on the
+    command line as ``option``) must be a folder, or not exist yet below a writable folder. Raises
+    ``ValueError`` naming the option and the part of the path in the way."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {str(path)!r}: it is a file, not a folder; give a folder")
+    nearest = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
+    if not nearest.is_dir():
+        raise ValueError(f"{option} {str(path)!r}: {str(nearest)!r} is a file, so no folder can be made below it")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {str(path)!r}: the folder {str(nearest)!r} is not writable")
+
+
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
     """Create a fresh run directory. An explicit ``out`` that already holds files is refused, so
     that nothing of an earlier run is overwritten."""

@@ -90,6 +90,28 @@ def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
     assert not any(tmp_path.iterdir())  # nothing was created
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--total-steps", "256", "--no-progress", "--out"],
+        ["train", "--total-steps", "256", "--no-progress", "--runs-root"],
+        ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--total-steps", "256", "--out"],
+        ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "gamma=0.9,0.99", "--total-steps", "256", "--out"],
+        ["rlhf", "--small", "--out"],
+    ],
+)
+def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp_path, capsys):
+    """A file where a folder must go (``--out results.csv/run``) is one line naming the option and the
+    file, not a traceback from ``mkdir`` after the work began; the file is untouched."""
+    blocker = tmp_path / "results.csv"
+    blocker.write_text("precious")
+    for out, said in ((blocker / "run", "is a file, so no folder can be made below it"), (blocker, "it is a file, not a folder")):
+        assert main(argv + [str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"rl-zoo: error: {argv[-1]} '{out}'") and said in err, err
+    assert blocker.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
 def test_help_lists_config_fields(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])

@@ -118,6 +118,11 @@ def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypa
     with pytest.raises(FileNotFoundError, match="does not exist"):
         enjoy(run_dir, record=tmp_path / "nowhere" / "clip.gif")
     assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "notes.txt").write_text("precious")  # a file where the folder should be
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        enjoy(run_dir, record=tmp_path / "notes.txt" / "clip.gif")
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+    (tmp_path / "notes.txt").unlink()
     with pytest.raises(ValueError, match=r"must end in \.gif or \.mp4"):
         enjoy(run_dir, record=tmp_path / "clip.avi")
     # not a run directory / no checkpoints, through the command: exit code 2 and the reason
