@@ -81,6 +81,8 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--set", "num_envs=two"], "num_envs"),
         (["train", "--set", "gamma"], "key=value"),
         (["train", "--seeds", "0"], "seeds"),
+        (["train", "--evals", "0"], "--evals = 0 is invalid"),
+        (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),
         (["train", "--env", "Blackjack-v1"], "rl_zoo handles Discrete and Box spaces; got Tuple"),  # gymnasium's toy text
     ],
 )
@@ -110,6 +112,14 @@ def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp
         err = capsys.readouterr().err
         assert err.startswith(f"rl-zoo: error: {argv[-1]} '{out}'") and said in err, err
     assert blocker.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_resuming_a_file_or_a_missing_folder_says_which(tmp_path, capsys):
+    (tmp_path / "metrics.csv").write_text("step\n")
+    assert main(["train", "--resume", str(tmp_path / "metrics.csv")]) == 2
+    assert "it is a file, not a run directory" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "gone")]) == 2
+    assert "no such directory" in capsys.readouterr().err
 
 
 def test_help_lists_config_fields(capsys):

@@ -96,7 +96,8 @@ def train(
 
 def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: no such directory")
+        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: " + ("it is a file, not a run directory" if run_dir.exists()
+                                                                        else "no such directory"))
     with _locked(run_dir):
         spec = read_spec(run_dir)
         runner = RUNNERS[spec.backend]

@@ -183,8 +183,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
     if seeds < 1:
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
-    if num_evals < 1 or eval_episodes < 1:
-        raise ConfigError("the number of evaluations and of evaluation episodes must be at least 1")
+    for flag, value in (("--evals", num_evals), ("--eval-episodes", eval_episodes)):
+        if value < 1:
+            raise ConfigError(f"{flag} = {value} is invalid: must be at least 1")
     keep_checkpoints = 3 if keep_checkpoints is None else keep_checkpoints
     if keep_checkpoints < 1:
         raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
