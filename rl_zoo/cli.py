@@ -354,16 +354,21 @@ def _split_cpu_for(args) -> None:
 
 def _check_output_folders(args) -> None:
     """Before anything starts: every folder the command will write must be makeable
-    (``rl_zoo.runs.check_output_folder``); ``--out`` where given, else where the default goes."""
+    (``rl_zoo.runs.check_output_folder``); ``--out`` where given, else where the default goes. A dry
+    run writes nothing and is not checked."""
     from rl_zoo.runs import check_output_folder
 
     out = getattr(args, "out", None)
+    if getattr(args, "dry_run", False):
+        return
     if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
         check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))
     elif args.command == "benchmark":
         check_output_folder(out, "--out")
     elif args.command == "sweep":
-        check_output_folder(*((out, "--out") if out else ("sweeps", "the default folder")))
+        from rl_zoo.sweep.command import output_folder
+
+        check_output_folder(output_folder(args), "--out" if out else "the default --out")
 
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:

@@ -94,8 +94,14 @@ def parse(argv: list[str]):
     return parser.parse_args(argv)
 
 
-def main(args, argv: list[str]) -> int:
+def output_folder(args) -> str:
+    """Where the sweep writes: ``--out``, else ``sweeps/<algo>-<env>``."""
     from rl_zoo.runs import slug
+
+    return args.out or f"sweeps/{slug(args.algo)}-{slug(args.env)}"
+
+
+def main(args, argv: list[str]) -> int:
     from rl_zoo.sweep import plan_sweep, run_sweep
     from rl_zoo.train import enable_compilation_cache
 
@@ -118,7 +124,7 @@ def main(args, argv: list[str]) -> int:
                 print(f"  {line}")
         return 0
     enable_compilation_cache()
-    out = args.out or f"sweeps/{slug(args.algo)}-{slug(args.env)}"
+    out = output_folder(args)
     result = run_sweep(spec, out, rerun=args.rerun, command="rl-zoo " + shlex.join(argv), threshold=args.threshold)
     b = result.best
     print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}]")
