@@ -107,12 +107,7 @@ def matmul_rate(rows: int, width: int, repeats: int, seeds: int = 1, chain: int 
     else:
         sharding = distributed.seed_sharding(jax.device_count())
         program = jax.jit(jax.vmap(chained), in_shardings=sharding, out_shardings=sharding)
-    program(x, w).block_until_ready()
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        program(x, w).block_until_ready()
-        runs.append(time.perf_counter() - start)
+    _, runs = time_program(lambda key: program(x, w), repeats)
     return seeds * chain * 2 * rows * width * width / statistics.median(runs) / 1e9
 
 
