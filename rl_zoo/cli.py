@@ -358,9 +358,9 @@ def _check_output_folders(args) -> None:
     run writes nothing and is not checked."""
     from rl_zoo.runs import check_output_folder
 
-    out = getattr(args, "out", None)
     if getattr(args, "dry_run", False):
         return
+    out = getattr(args, "out", None)
     if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
         check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))
     elif args.command == "benchmark":

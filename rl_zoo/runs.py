@@ -189,7 +189,6 @@ def slug(text: str) -> str:
 
 
 
-
 def check_output_folder(path: str | os.PathLike, option: str) -> None:
     """Refuse, before any work, an output folder that cannot be made or written: ``path`` (given on the
     command line as ``option``) must be a folder, or not exist yet below a writable folder. Raises
