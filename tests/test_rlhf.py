@@ -96,6 +96,35 @@ def test_gold_reward_hand_worked(prompt, response, gold):
     assert float(gold_reward(LAY, _tokens(prompt, response))) == gold
 
 
+def test_generation_reads_the_next_position_after_a_sampled_pad():
+    """A policy that says PAD, then c, then EOS (position by position, with certainty): the sampler must
+    read the logits after the PAD at the PAD's position, as the learner scores them (a count of non-PAD
+    tokens would read SEP's logits again and say PAD three times)."""
+    from rl_zoo.rlhf.generate import generate, response_log_probs
+
+    wanted = {3: LAY.pad, 4: 6, 5: LAY.eos}  # buffer position -> the token its logits give
+    table = jnp.array([wanted.get(i, 4) for i in range(LAY.context)])
+    apply_fn = lambda _params, obs: jnp.broadcast_to(  # noqa: E731
+        100.0 * jax.nn.one_hot(table, LAY.vocab_size), obs.shape + (LAY.vocab_size,))
+    env = rmod.make_gold_env(LAY)
+    resp = generate(env, env.make_params(np.array([[4, 5]])), apply_fn, None, jax.random.key(0), 2)
+    np.testing.assert_array_equal(resp.tokens[:, 4:], [[LAY.pad, 6, LAY.eos]] * 2)
+    np.testing.assert_array_equal(resp.length, [3, 3])
+    assert bool(resp.eos.all())
+    np.testing.assert_array_equal(resp.score, [-1.0, -1.0])  # gold: one special token inside, c off topic
+    logp = response_log_probs(LAY, apply_fn(None, resp.tokens), resp.tokens)
+    np.testing.assert_allclose(logp, 0.0, atol=1e-6)  # the learner agrees: each token had probability 1
+
+
+def test_reward_model_scores_at_the_eos_past_a_sampled_pad():
+    class Position:  # a "model" whose scalar output at each position is that position
+        def apply(self, _params, tokens):
+            return jnp.broadcast_to(jnp.arange(tokens.shape[-1], dtype=jnp.float32), tokens.shape)[..., None]
+
+    tokens = jnp.stack([_tokens([4, 5], [4, LAY.pad, 3]), _tokens([4, 5], [3]), _tokens([4, 5], [5, 6, LAY.pad])])
+    np.testing.assert_array_equal(rmod.score(Position(), None, LAY, tokens), [6.0, 4.0, 6.0])
+
+
 def test_next_token_loss_hand_worked():
     # uniform logits over 4 tokens: -log(1/4) at each masked target
     tokens = jnp.array([[1, 2, 3]])

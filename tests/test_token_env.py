@@ -23,7 +23,7 @@ def test_reset_layout_and_spaces():
     assert env.observation_space().shape == (7,) and env.action_space().n == 8
     assert obs[0] == LAY.bos and obs[3] == LAY.sep and (obs[4:] == LAY.pad).all()
     assert tuple(obs[1:3].tolist()) in {(4, 5), (6, 7)}
-    assert int(env.last_position(obs)) == 3
+    assert int(env.last_position(state)) == 3  # SEP: its logits give y_1
 
 
 def test_reward_only_at_eos():
@@ -31,10 +31,34 @@ def test_reward_only_at_eos():
     obs, state = env.reset(jax.random.key(0), params)
     obs, state, r, term, trunc, info = env.step_no_reset(jax.random.key(1), state, 4, params)
     assert (float(r), bool(term), bool(trunc), bool(info["eos"])) == (0.0, False, False, False)
-    assert obs[4] == 4 and int(env.last_position(obs)) == 4
+    assert obs[4] == 4 and int(env.last_position(state)) == 4
     obs, state, r, term, trunc, info = env.step_no_reset(jax.random.key(2), state, LAY.eos, params)
     assert bool(term) and not bool(trunc) and bool(info["eos"])
     assert float(r) == float(obs.sum()) + 100.0  # the reward function saw the final buffer and its params
+
+
+def test_a_sampled_pad_does_not_move_the_position_back():
+    """PAD is a token the policy may sample; the buffer then looks one token shorter than it is."""
+    env, params = make()
+    obs, state = env.reset(jax.random.key(0), params)
+    obs, state, *_ = env.step_no_reset(jax.random.key(1), state, LAY.pad, params)
+    assert int(env.last_position(state)) == 4  # counting non-PAD tokens would say 3 (SEP) again
+    obs, state, *_ = env.step_no_reset(jax.random.key(2), state, 5, params)
+    assert int(env.last_position(state)) == 5
+
+
+@pytest.mark.parametrize("response, last", [
+    ([4, 0, 3], 6),  # a PAD inside, then EOS: the EOS (a count of non-PAD tokens would give 5)
+    ([0, 3], 5),  # PAD then EOS
+    ([3], 4),  # the empty response: its EOS
+    ([5, 0, 6], 6),  # no EOS: the length limit's last slot
+    ([5, 6, 0], 6),  # no EOS, PAD last: still the last slot (a count would give 5)
+])
+def test_last_response_position_reads_the_eos_not_the_padding(response, last):
+    buf = [LAY.bos, 4, 5, LAY.sep, *response]
+    tokens = jnp.array(buf + [LAY.pad] * (LAY.context - len(buf)), jnp.int32)
+    assert int(LAY.last_response_position(tokens)) == last
+    np.testing.assert_array_equal(LAY.last_response_position(jnp.stack([tokens, tokens])), [last, last])
 
 
 def test_length_limit_terminates_without_eos_and_auto_resets():

@@ -6,6 +6,9 @@ Layout of the fixed-size token buffer (``TokenLayout``), which is also the obser
     [BOS, x_1 .. x_P, SEP, y_1 .. y_R, PAD ...]      length P + 2 + R = ``context``
 
 ``reset`` draws a prompt from ``params.prompts [N, P]``; ``step`` writes the action as the next y.
+Any token may be written, PAD included, so positions come from the state's step count
+(``last_position``) or, for a finished response, from its EOS (``TokenLayout.last_response_position``),
+never from counting non-PAD tokens.
 The episode ends at EOS or when R tokens have been generated. Both are ``terminated``: the response is
 scored as it stands and nothing follows it, so no value is bootstrapped (the length limit is part of
 the task here, not a cut through an ongoing process; ``info["eos"]`` says which ended it).
@@ -57,6 +60,16 @@ class TokenLayout:
     def response_start(self) -> int:
         """Buffer index of y_1."""
         return self.prompt_len + 2
+
+    def last_response_position(self, tokens: jax.Array) -> jax.Array:
+        """Buffer index of the last token of a *finished* response in ``tokens [..., context]``: its first
+        EOS, or the last slot when the response ran to the length limit (the only two ways it ends).
+
+        Read from the EOS, not by counting non-PAD tokens: the policy may sample PAD as a token, and a
+        PAD inside a response would make a count land short of the end."""
+        resp = tokens[..., self.response_start :]
+        is_eos = resp == self.eos
+        return self.response_start + jnp.where(is_eos.any(-1), jnp.argmax(is_eos, -1), self.max_new_tokens - 1)
 
     def validate(self) -> None:
         from rl_zoo.config import check
@@ -137,6 +150,8 @@ class TokenEnv(Environment):
     def action_space(self, params=None):
         return spaces.Discrete(self.layout.vocab_size)
 
-    def last_position(self, tokens: jax.Array) -> jax.Array:
-        """Index of the last token written in a buffer ``[..., context]`` (whose logits give the next token)."""
-        return (tokens != self.layout.pad).sum(-1) - 1
+    def last_position(self, state: TokenState) -> jax.Array:
+        """Buffer index of the last token written (SEP before the first step), whose logits give the next
+        token: from the state's step count, not the buffer, in which a PAD the policy sampled looks like
+        an empty slot."""
+        return self.layout.response_start + state.time - 1

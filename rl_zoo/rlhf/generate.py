@@ -3,7 +3,8 @@
 ``generate`` resets ``B = num_prompts x group_size`` copies of ``envs.language.TokenEnv`` (the
 ``group_size`` copies of a prompt share their reset key, so they get the same prompt) and steps them
 with the policy for ``max_new_tokens`` steps; an env whose episode ended keeps its final buffer.
-Each step the policy reads the logits at the last written position of the observation. The learner
+Each step the policy reads the logits at the last written position of the observation (from the
+env's step count: a sampled PAD does not move it back). The learner
 then scores whole responses with one forward pass (``response_log_probs``): the logits at buffer
 position i give the distribution of token i+1.
 """
@@ -48,7 +49,7 @@ def generate(
         obs, state, done, score, eos = carry
         k_act, k_env = jax.random.split(k)
         logits = apply_fn(policy_params, obs)  # [B, context, V]
-        last = env.last_position(obs)  # [B]
+        last = env.last_position(state)  # [B]
         next_logits = jnp.take_along_axis(logits, last[:, None, None], axis=1)[:, 0]
         action = sample_token(k_act, next_logits, temperature, top_k)
         obs2, state2, reward, terminated, truncated, info = step(jax.random.split(k_env, batch), state, action, env_params)

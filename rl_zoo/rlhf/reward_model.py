@@ -29,9 +29,10 @@ def bradley_terry_loss(r_chosen: jax.Array, r_rejected: jax.Array) -> jax.Array:
 
 
 def score(model: CausalTransformer, params, layout: TokenLayout, tokens: jax.Array) -> jax.Array:
-    """r(x, y) for buffers ``tokens [..., context]``: the scalar head at the last non-PAD position."""
+    """r(x, y) for buffers ``tokens [..., context]`` of finished responses: the scalar head at the
+    response's last token (its EOS, or the last slot at the length limit)."""
     out = model.apply(params, tokens)[..., 0]  # [..., context]
-    last = (tokens != layout.pad).sum(-1) - 1
+    last = layout.last_response_position(tokens)
     return jnp.take_along_axis(out, last[..., None], axis=-1)[..., 0]
 
 
