@@ -257,26 +257,35 @@ def _add_benchmark_parsers(sub) -> None:
                    "run: the PNG (default DIR/curve.png)")
 
 
+def _plot_run(d, output):
+    """``rl-zoo plot RUN_DIR``: the learning curve of a run directory; a damaged or still empty
+    ``metrics.csv`` (or ``config.json``) is refused in one line naming the file."""
+    from rl_zoo import plots, runs
+
+    todo = "`rl-zoo train` writes it; plot a run directory it wrote"
+    rows = runs.read_metrics(d / "metrics.csv", todo=todo)
+    if not rows:
+        raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: the run writes one at each evaluation "
+                         "(`--evals`); plot it after the first")
+    title = d.name
+    if (d / "config.json").exists():
+        cfg = runs.read_json_file(d / "config.json", todo=todo)
+        title = f"{cfg.get('algo')} on {cfg.get('env')}"
+    return plots.learning_curve(rows, title, output or d / "curve.png")
+
+
 def _benchmark_main(args, argv: list[str]) -> int:
     from rl_zoo import benchmark as bm
 
     if args.command == "plot":
         from pathlib import Path
 
-        from rl_zoo import plots, runs
-
         d = Path(args.dir)
         if (d / "cells").is_dir() or (d / "benchmark.json").exists():
             print(f"report written to {bm.write_report(d, args.output)}")
             return 0
         if (d / "metrics.csv").exists():
-            title = d.name
-            if (d / "config.json").exists():
-                import json
-
-                cfg = json.loads((d / "config.json").read_text())
-                title = f"{cfg.get('algo')} on {cfg.get('env')}"
-            print(f"figure written to {plots.learning_curve(runs.read_csv(d / 'metrics.csv'), title, args.output or d / 'curve.png')}")
+            print(f"figure written to {_plot_run(d, args.output)}")
             return 0
         if (d / "sweep.json").exists():
             raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "

@@ -148,3 +148,24 @@ def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_
     with pytest.raises(SystemExit):
         main(["sweep", "--foo"])
     assert "did you mean" not in capsys.readouterr().err  # nothing close to --foo: no guess
+
+
+@pytest.mark.parametrize("metrics, config, message", [
+    ("env_steps,return\n1,abc\n", None, "has the columns ['env_steps', 'return']"),
+    ("env_steps,wall_s,seed,return,train_return\n", None, "has no evaluation rows yet"),
+    ("env_steps,wall_s,seed,return,train_return\n0,0.1,0,x,9.0\n", None, "line 2: return = 'x' is not a number"),
+    ("env_steps,wall_s,seed,return,train_return\n0,0.1,0,10.0,9.0\n", "{bad", "config.json: is not valid JSON"),
+])
+def test_plot_of_a_damaged_run_directory_says_which_file(metrics, config, message, tmp_path, capsys):
+    (tmp_path / "metrics.csv").write_text(metrics)
+    if config is not None:
+        (tmp_path / "config.json").write_text(config)
+    assert main(["plot", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "curve.png").exists()
+
+
+def test_plot_of_a_run_directory_draws_its_curve(tmp_path, capsys):
+    (tmp_path / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,0.1,0,10.0,9.0\n512,0.2,0,20.0,15.0\n")
+    assert main(["plot", str(tmp_path)]) == 0
+    assert (tmp_path / "curve.png").stat().st_size > 0
