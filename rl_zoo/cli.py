@@ -135,7 +135,7 @@ def _add_enjoy_parser(sub) -> None:
         "envs draw themselves). Drawing needs pygame and mp4 needs imageio-ffmpeg: pip install -e \".[video]\".",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by rl-zoo train")
-    p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint file (default: the run's latest)")
+    p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's latest")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
     p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file")
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")

@@ -40,12 +40,15 @@ def read_run(run_dir: str | Path):
 
 
 def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str = "jax") -> Path:
-    """The checkpoint file to load: ``checkpoint`` (a path, or a file name inside ``run_dir/checkpoints``)
-    or, by default, the latest one; a run without any gets an error saying why and what to do."""
+    """The checkpoint file to load: ``checkpoint`` (a path, taken as given; or a bare file name inside
+    ``run_dir/checkpoints``) or, by default, the latest one; a run without any gets an error saying why and what to do."""
     if checkpoint is not None:
-        for candidate in (Path(checkpoint), run_dir / "checkpoints" / Path(checkpoint).name):
-            if candidate.is_file():
-                return candidate
+        given = Path(checkpoint)
+        if given.is_file():
+            check_same_run(run_dir, given)
+            return given
+        if given.parent == Path(".") and (run_dir / "checkpoints" / given.name).is_file():  # a bare file name
+            return run_dir / "checkpoints" / given.name
         found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
         raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
     path = ckpt.latest(run_dir)
@@ -61,6 +64,22 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             f"Train it again, or continue it with `rl-zoo train --resume {run_dir}`."
         )
     return path
+
+
+def check_same_run(run_dir: Path, path: Path) -> None:
+    """A checkpoint file inside another run directory (``OTHER/checkpoints/...``) is refused unless that
+    run has this run's algorithm, env and config: its arrays could have the same shapes (PPO and PPO-KL,
+    DQN and Double DQN, another learning rate) and load without complaint as weights they are not."""
+    owner = path.resolve().parent.parent
+    if path.resolve().parent.name != "checkpoints" or owner == run_dir.resolve() or not (owner / "config.json").is_file():
+        return
+    mine, theirs = read_run(run_dir), read_run(owner)
+    differ = [name for name, a, b in (("algorithm", mine.algo, theirs.algo), ("env", mine.env_id, theirs.env_id),
+                                      ("config", mine.config, theirs.config)) if a != b]
+    if differ:
+        raise ValueError(f"checkpoint {str(path)!r} belongs to the run {str(owner)!r} ({theirs.algo} on {theirs.env_id}), "
+                         f"whose {' and '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from this run's ({mine.algo} on {mine.env_id}): "
+                         f"load it with its own run, e.g. `rl-zoo enjoy {owner} --checkpoint {path.name}`")
 
 
 def state_template(agent, run):
@@ -140,7 +159,8 @@ class Policy:
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
     """The greedy policy of a run directory written by ``rl-zoo train``.
 
-    ``checkpoint``: a checkpoint file (default: the run's latest). ``seed``: which of the run's seeds
+    ``checkpoint``: a file name in ``run_dir/checkpoints``, or a path (a file inside another run
+    directory only if that run has this one's algorithm, env and config); default: the run's latest. ``seed``: which of the run's seeds
     (default: its first). ``clip=False`` returns the policy's raw mode for continuous actions instead
     of the action clipped into the action space. Raises ``FileNotFoundError`` / ``ValueError`` with the
     reason (not a run directory, no checkpoint, a damaged checkpoint, an unknown seed).

@@ -116,6 +116,19 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     first = sorted((run_dir / "checkpoints").iterdir())[0]
     assert rl_zoo.load(run_dir, checkpoint=first.name).checkpoint == first
 
+    # a path with a folder is taken as given: a mistyped one is not found (not this run's file of that name)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        rl_zoo.load(run_dir, checkpoint=tmp_path / "typo" / "checkpoints" / first.name)
+    # another run's checkpoint: a copy of this run loads, a run with another config is refused
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    assert rl_zoo.load(run_dir, checkpoint=copy / "checkpoints" / first.name).checkpoint == copy / "checkpoints" / first.name
+    other = json.loads((copy / "config.json").read_text())
+    other["config"]["learning_rate"] = 0.5 * other["config"]["learning_rate"]
+    (copy / "config.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="belongs to the run .* whose config differs"):
+        rl_zoo.load(run_dir, checkpoint=copy / "checkpoints" / first.name)
+
     bare = tmp_path / "no_checkpoints"
     bare.mkdir()
     shutil.copy(run_dir / "config.json", bare / "config.json")
