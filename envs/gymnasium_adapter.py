@@ -134,7 +134,7 @@ class GymnasiumVecEnv:
         import gymnasium
 
         self.id, self.num_envs = env_id, int(num_envs)
-        if max_episode_steps is not None and max_episode_steps < NO_TIME_LIMIT:
+        if max_episode_steps is not None:  # NO_TIME_LIMIT too: it replaces a registered limit, and never binds
             make_kwargs = dict(make_kwargs, max_episode_steps=int(max_episode_steps))
         make_one = functools.partial(_make, env_id, **make_kwargs)
         self._venv = gymnasium.vector.SyncVectorEnv(

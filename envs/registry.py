@@ -59,12 +59,17 @@ def make(env_id: str, backend: str | None = None, **overrides):
 
     ``backend``: ``None`` picks the JAX port where one exists and the gymnasium adapter otherwise;
     ``"jax"`` insists on the port; ``"gymnasium"`` forces the adapter. ``overrides`` that name a
-    field of the env's params (``max_steps_in_episode``, physical constants) replace it; the rest go
-    to the constructor (``map_name``, ``is_slippery`` ...; for the adapter, to ``gymnasium.make``).
+    field of the env's params (``max_steps_in_episode``, or gymnasium's name ``max_episode_steps``;
+    physical constants) replace it; the rest go to the constructor (``map_name``, ``is_slippery`` ...;
+    for the adapter, to ``gymnasium.make``).
     """
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
     if env_id in _PORTS and backend != "gymnasium":
+        if "max_episode_steps" in overrides:  # gymnasium's name for the time limit, as the adapter takes it
+            if "max_steps_in_episode" in overrides:
+                raise ValueError("give the time limit once: max_steps_in_episode or max_episode_steps, not both")
+            overrides = dict(overrides, max_steps_in_episode=overrides.pop("max_episode_steps"))
         entry_point, kwargs = _PORTS[env_id]
         module, cls = entry_point.split(":")
         probe = getattr(importlib.import_module(module), cls)

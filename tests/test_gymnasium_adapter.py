@@ -115,6 +115,18 @@ def test_discrete_observations_and_no_time_limit():
     assert obs.dtype == jnp.int32
 
 
+def test_no_time_limit_lifts_a_registered_one():
+    """``max_steps_in_episode=NO_TIME_LIMIT`` means none, on the adapter as on the ports (it used to leave
+    gymnasium's registered 200 steps of Pendulum in place while the params said none)."""
+    env, params = envs.make("Pendulum-v1", backend="gymnasium", max_steps_in_episode=NO_TIME_LIMIT)
+    venv = env.make_vec(1, params)
+    obs, state = venv.reset(jax.random.key(0))
+    for _ in range(205):  # Pendulum never terminates
+        obs, state, _, terminated, truncated, _ = venv.step(None, state, jnp.zeros((1, 1)))
+        assert not bool(terminated[0] | truncated[0])
+    venv.close()
+
+
 def test_out_of_space_actions_raise_before_stepping():
     env, params = envs.make("CartPole-v1", backend="gymnasium")
     venv = env.make_vec(3, params)

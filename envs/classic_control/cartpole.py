@@ -6,6 +6,12 @@ terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 
 
 Actions: 0 pushes left, 1 pushes right. gymnasium asserts that the action is in {0, 1}; this port
 cannot raise inside jit, so any action other than 1 pushes left.
+
+The state is float32; gymnasium steps in float64. One step from the same state agrees to float32
+rounding (``tests/test_envs_classic_control.py``), but a balanced pole is an unstable equilibrium:
+replaying a logged action sequence from the same start drifts apart over hundreds of steps (an
+episode gymnasium balances for 500 steps may fall after ~200 here), as a float32 copy of gymnasium's
+own equations in numpy does too. Same seed and same policy here give the same episodes.
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ class TabularEnv(Environment):
         else:
             cdf = jnp.cumsum(probs)
             u = jax.random.uniform(key, (), jnp.float32) * cdf[-1]
-            k = jnp.argmax(cdf > u)  # gymnasium's categorical_sample
+            k = jnp.minimum(jnp.sum(cdf <= u), probs.shape[0] - 1)  # gymnasium's categorical_sample, argmax(cdf > u)
         return params.next_state[s, a, k], params.reward[s, a, k], params.terminated[s, a, k], probs[k]
 
     # --- the Environment interface --------------------------------------------------------------

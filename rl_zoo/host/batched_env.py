@@ -37,7 +37,7 @@ from jax.custom_batching import custom_vmap
 from jax.experimental import io_callback
 
 from envs import spaces
-from envs.gymnasium_adapter import NO_TIME_LIMIT, GymnasiumEnv, _make
+from envs.gymnasium_adapter import GymnasiumEnv, _make
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -298,7 +298,7 @@ class SeedBatchedEnv:
     def _host(self, copies: int, params, evaluation: bool) -> _HostEnvs:
         params = self.default_params if params is None else params
         limit = int(params.max_steps_in_episode)
-        kwargs = dict(self.gym_env.make_kwargs, **({"max_episode_steps": limit} if limit < NO_TIME_LIMIT else {}))
+        kwargs = dict(self.gym_env.make_kwargs, max_episode_steps=limit)  # NO_TIME_LIMIT too: it never binds
         return _HostEnvs(self.id, int(copies), kwargs, self.vector, evaluation=evaluation)
 
     def steps(self, evaluation: bool) -> int:
