@@ -380,6 +380,27 @@ def _check_output_folders(args) -> None:
         check_output_folder(output_folder(args), "--out" if out else "the default --out")
 
 
+#: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, RunSpec field)
+RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--seeds", "seeds", "seeds"),
+                   ("--seed", "seed", "seed"), ("--evals", "evals", "num_evals"),
+                   ("--eval-episodes", "eval_episodes", "eval_episodes"), ("--backend", "backend", "backend"),
+                   ("--vector-env", "vector_env", "vector_env"), ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
+
+
+def _check_resume_flags(args, defaults: dict) -> None:
+    """``train --resume RUN`` with a flag that config.json decides, given a value other than its default
+    and other than the run's: refused (it would be ignored without a word), naming each and the run's value."""
+    from rl_zoo.driver import read_spec
+
+    spec = read_spec(args.resume)
+    clash = [f"{flag} {getattr(args, dest)} (the run's: {getattr(spec, field)})" for flag, dest, field in RESUME_RECORDED
+             if getattr(args, dest) != defaults[dest] and getattr(args, dest) != getattr(spec, field)]
+    if args.runs_root != defaults["runs_root"]:
+        clash.append(f"--runs-root {args.runs_root} (a resumed run stays in {args.resume})")
+    if clash:
+        raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
+
+
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser(_help_algo(argv))
@@ -410,6 +431,11 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
             overrides = _parse_sets(args.set)
             if args.resume and (overrides or args.out or args.total_steps is not None):
                 raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --out or --total-steps")
+            if args.resume:
+                _check_resume_flags(args, vars(parser.parse_args(["train"])))
+            if "total_timesteps" in overrides and args.total_steps is not None:
+                raise ConfigError(f"--total-steps {args.total_steps} and --set total_timesteps={overrides['total_timesteps']} "
+                                  "say the same thing twice: give one")
             from rl_zoo import distributed
 
             distributed.initialize(args.coordinator, args.num_processes, args.process_id)

@@ -169,3 +169,32 @@ def test_plot_of_a_run_directory_draws_its_curve(tmp_path, capsys):
     (tmp_path / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,0.1,0,10.0,9.0\n512,0.2,0,20.0,15.0\n")
     assert main(["plot", str(tmp_path)]) == 0
     assert (tmp_path / "curve.png").stat().st_size > 0
+
+
+def _recorded_run(folder, **kwargs):
+    """A run directory's config.json alone (what --resume reads first), for a PPO CartPole run."""
+    from rl_zoo.driver.spec import new_spec
+
+    spec = new_spec("ppo", "CartPole-v1", **kwargs)[0]
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(spec.to_json()))
+    return folder
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--algo", "dqn", "--seeds", "4"], "drop --algo dqn (the run's: ppo), --seeds 4 (the run's: 2)"),
+    (["--evals", "3"], "drop --evals 3 (the run's: 5)"),
+    (["--env", "Acrobot-v1"], "drop --env Acrobot-v1 (the run's: CartPole-v1)"),
+    (["--keep-checkpoints", "7"], "drop --keep-checkpoints 7 (the run's: 3)"),
+    (["--runs-root", "elsewhere"], "drop --runs-root elsewhere (a resumed run stays in"),
+])
+def test_resume_refuses_flags_its_config_decides(flags, message, tmp_path, capsys):
+    run = _recorded_run(tmp_path / "run", seeds=2, num_evals=5)
+    assert main(["train", "--resume", str(run), *flags, "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_total_steps_given_twice_is_refused(tmp_path, capsys):
+    assert main(["train", "--set", "total_timesteps=5120", "--total-steps", "10240", "--runs-root", str(tmp_path)]) == 2
+    assert "say the same thing twice" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
