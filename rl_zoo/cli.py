@@ -22,19 +22,27 @@ from rl_zoo.config import ConfigError, field_docs
 from rl_zoo.lock import FolderInUse
 
 
-def _config_help(algo: str) -> str:
-    """Every config field of ``algo`` with its default (after the algorithm's presets) and meaning."""
+def _config_help(algo: str, env_id: str) -> str:
+    """Every config field of ``algo`` with the value ``--env env_id`` runs it with (the defaults after the
+    algorithm's presets, then the env's tuned values, marked) and its meaning."""
     from rl_zoo import algos
+    from rl_zoo.driver.spec import load_hyperparams
 
     try:
         module, preset = algos.get(algo)
     except ValueError as e:
         return str(e)
-    docs = field_docs(module.Config)
-    lines = [f"config fields of {algo!r} (set with --set key=value; tuned per-env values in rl_zoo/hyperparams/{algo}.yaml override the defaults):"]
+    docs, tuned = field_docs(module.Config), load_hyperparams(algo, env_id)
+    source = (f"'tuned' = rl_zoo/hyperparams/{algo}.yaml's value for {env_id}" if tuned
+              else f"rl_zoo/hyperparams/{algo}.yaml tunes nothing for {env_id}: the defaults")
+    lines = [f"config fields of {algo!r} as `rl-zoo train --algo {algo} --env {env_id}` runs them (set with --set key=value; "
+             f"{source}; --env NAME --help shows another env's):"]
     for f in dataclasses.fields(module.Config):
         default = preset.get(f.name, f.default)
-        lines.append(f"  {f.name} = {default!r}\n      {docs.get(f.name, '')}")
+        value = repr(default)
+        if f.name in tuned:
+            value = f"{tuned[f.name]!r}  (tuned)" if tuned[f.name] == default else f"{tuned[f.name]!r}  (tuned; default {default!r})"
+        lines.append(f"  {f.name} = {value}\n      {docs.get(f.name, '')}")
     return "\n".join(lines)
 
 
@@ -48,7 +56,7 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _build_parser(help_algo: str) -> argparse.ArgumentParser:
+def _build_parser(help_for: tuple[str, str] = ("ppo", "CartPole-v1")) -> argparse.ArgumentParser:
     from rl_zoo import algos
 
     parser = argparse.ArgumentParser(prog="rl-zoo", description="Pure-functional JAX reinforcement learning.")
@@ -59,7 +67,7 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
         help="train an algorithm on an environment, all seeds vmapped",
         description="Train ALGO on ENV with SEEDS seeds (vmapped in one compiled program) and write a run "
         "directory with config.json, metrics.csv, summary.json and curve.png.",
-        epilog=_config_help(help_algo) + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
+        epilog=_config_help(*help_for) + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
@@ -71,7 +79,9 @@ def _build_parser(help_algo: str) -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
     t.add_argument("--evals", type=int, default=10,
-                   help="greedy evaluations during training (default 10); on gymnasium envs (no JAX port) fewer, so that "
+                   help="greedy evaluations during training (default 10), about: one at the start and one after each of "
+                        "N equal segments of whole updates, N between EVALS/2 and 2*EVALS chosen to divide the updates "
+                        "(39 updates with --evals 7: 3 segments); on gymnasium envs (no JAX port) fewer, so that "
                         "their worst case (every episode to the time limit) stays under 10%% of training's env steps; "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
@@ -311,13 +321,17 @@ def _benchmark_main(args, argv: list[str]) -> int:
     return 1 if any(c.status == "failed" for c in result.cells) else 0
 
 
-def _help_algo(argv: list[str]) -> str:
-    for i, a in enumerate(argv):
-        if a == "--algo" and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith("--algo="):
-            return a.split("=", 1)[1]
-    return "ppo"
+def _help_for(argv: list[str]) -> tuple[str, str]:
+    """``(algo, env)`` named on the command line (or train's defaults), for ``train --help``'s field list."""
+    def given(flag: str, default: str) -> str:
+        for i, a in enumerate(argv):
+            if a == flag and i + 1 < len(argv):
+                return argv[i + 1]
+            if a.startswith(flag + "="):
+                return a.split("=", 1)[1]
+        return default
+
+    return given("--algo", "ppo"), given("--env", "CartPole-v1")
 
 
 def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
@@ -403,7 +417,7 @@ def _check_resume_flags(args, defaults: dict) -> None:
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _build_parser(_help_algo(argv))
+    parser = _build_parser(_help_for(argv))
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)

@@ -127,6 +127,12 @@ def test_help_lists_config_fields(capsys):
         main(["train", "--help"])
     text = capsys.readouterr().out
     assert "clip_eps = 0.2" in text and "Clip range" in text
+    # the values the default command runs: CartPole-v1's tuned ones, marked, beside the untuned default
+    assert "total_timesteps = 100000  (tuned; default 1000000)" in text and "num_steps = 32  (tuned; default 128)" in text
+    with pytest.raises(SystemExit):
+        main(["train", "--algo", "dqn", "--env", "Pendulum-v1", "--help"])
+    text = capsys.readouterr().out
+    assert "dqn.yaml tunes nothing for Pendulum-v1" in text and "total_timesteps = 500000\n" in text
 
 
 def test_envs_and_algos_listing(capsys):
