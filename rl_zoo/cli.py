@@ -404,8 +404,12 @@ RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--s
 def _check_resume_flags(args, defaults: dict) -> None:
     """``train --resume RUN`` with a flag that config.json decides, given a value other than its default
     and other than the run's: refused (it would be ignored without a word), naming each and the run's value."""
+    from pathlib import Path
+
     from rl_zoo.driver import read_spec
 
+    if not (Path(args.resume) / "config.json").is_file():
+        return  # not a run directory: train says what it is instead
     spec = read_spec(args.resume)
     clash = [f"{flag} {getattr(args, dest)} (the run's: {getattr(spec, field)})" for flag, dest, field in RESUME_RECORDED
              if getattr(args, dest) != defaults[dest] and getattr(args, dest) != getattr(spec, field)]
