@@ -174,3 +174,6 @@ def test_bad_rl_config_is_refused():
         policy_opt.Config(algo="rloo", update_epochs=4).validate()
     with pytest.raises(ConfigError, match="algo"):
         policy_opt.Config(algo="dpo").validate()
+    with pytest.raises(ConfigError, match="from 0 it never moves"):
+        policy_opt.Config(beta=0.0, kl_target=0.5).validate()
+    policy_opt.Config(beta=0.0).validate()  # no penalty at all: allowed

@@ -110,6 +110,8 @@ class Config:
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
         check(self.beta >= 0, "beta", self.beta, "must be >= 0")
         check(self.kl_target is None or self.kl_target > 0, "kl_target", self.kl_target, "must be > 0 or None")
+        check(self.kl_target is None or self.beta > 0, "beta", self.beta,
+              "must be > 0 with kl_target: the controller multiplies beta, so from 0 it never moves")
         check(self.temperature > 0, "temperature", self.temperature, "must be > 0")
 
 
