@@ -98,6 +98,14 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid):
     (dict(ranges=["learning_rate=0:1e-3:log"], samples=2), "log scale needs LOW > 0"),
     (dict(ranges=["gamma=0.5:1.5"], samples=20), "gamma.*must be in \\(0, 1\\]"),
     (dict(), "nothing to sweep"),
+    (dict(ranges=["learning_rate=0:inf"], samples=3), "'learning_rate=0:inf': LOW and HIGH must be finite numbers"),
+    (dict(ranges=["learning_rate=-inf:1"], samples=3), "LOW and HIGH must be finite numbers"),
+    (dict(ranges=["learning_rate=1e-4:1e309:log"], samples=3), "LOW and HIGH must be finite numbers"),
+    (dict(ranges=["learning_rate=nan:1"], samples=3), "LOW and HIGH must be finite numbers"),
+    (dict(ranges=["learning_rate=-1e308:1e308"], samples=3), "HIGH - LOW overflows a float"),
+    (dict(grid=["learning_rate=1e-4,1e-3"], overrides=dict(learning_rate=5e-2)), "--set fixes learning_rate, which --grid sweeps"),
+    (dict(ranges=["gamma=0.9:0.99"], samples=2, overrides=dict(gamma=0.9)), "--set fixes gamma, which --range sweeps"),
+    (dict(grid=["total_timesteps=1024,2048"], static_groups=True, total_steps=512), "--total-steps fixes total_timesteps"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     import rl_zoo.sweep
@@ -190,3 +198,95 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     assert rows("--grid", "hidden_size=8,16", "--grid", "learning_rate=1e-3,3e-3,1e-2", "--static-groups", "--seeds", "3") == 9  # 2 programs of 3 x 3
     assert rows("--grid", "learning_rate=1e-3,3e-3,1e-2,3e-2", "--seeds", "5", "--successive-halving", "2") == 5  # rungs keep fewer configs
     assert rows("--grid", "no_such_field=1,2", "--seeds", "5") == 5  # refused later, by the command
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--algo", "dqn", "--env", "Pendulum-v1"], "DQN cannot run on Pendulum-v1"),
+    (["--record", "nope"], "--record nope: not a field"),
+    (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
+])
+def test_a_dry_run_refuses_what_the_real_run_refuses(argv, message, tmp_path, capsys):
+    """--dry-run makes the real run's checks against the env (`check_sweep`, shared), not only the configs'."""
+    from rl_zoo.cli import main
+
+    assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "1", *argv, "--out", str(tmp_path / "s"), "--dry-run"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def _fake_run_group(returns_of):
+    """A stand-in for `run_group` (nothing compiles): two evaluations of every config x seed, the last one
+    ``returns_of(point)``; ``finite`` False for the configs whose learning rate is 1 or more."""
+    from rl_zoo.sweep.runner import GroupResult
+
+    def run_group(module, group, env, env_params, seeds, *a, **k):
+        last = np.array([[returns_of(p)] * seeds for p in group.points], float)  # [configs, seeds]
+        finite = np.array([[[p.config.learning_rate < 1] * 2] * seeds for p in group.points])  # [configs, seeds, 2]
+        return GroupResult(np.array([0, 512]), np.stack([np.zeros_like(last), last], axis=-1), 0.0, 0.0, 1, finite=finite)
+
+    return run_group
+
+
+def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):
+    """The same command after the tuned hyperparameters changed (best.yaml pasted into hyperparams/ppo.yaml)
+    must not report the results trained with the old ones as the new config's."""
+    import json
+
+    import rl_zoo.sweep
+    from rl_zoo.driver import spec as driver_spec
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
+    assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 1
+    assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 0  # unchanged: an exact resume, nothing trained
+    tuned = driver_spec.load_hyperparams
+    monkeypatch.setattr(driver_spec, "load_hyperparams", lambda algo, env: {**tuned(algo, env), "gamma": 0.9, "ent_coef": 0.05})
+    with pytest.raises(ConfigError, match=f"{tmp_path} holds a sweep of this command with another base config .*"
+                                          f"ent_coef: 0.0 -> 0.05; gamma: 0.98 -> 0.9.*--rerun"):
+        run_sweep(spec, tmp_path, log=lambda s: None)
+    assert json.loads((tmp_path / "sweep.json").read_text())["base_config"]["gamma"] == 0.98  # nothing was touched
+    again = run_sweep(spec, tmp_path, rerun=True, log=lambda s: None)  # --rerun replaces the results
+    assert again.trained_groups == 1 and json.loads((tmp_path / "sweep.json").read_text())["base_config"]["gamma"] == 0.9
+    assert yaml.safe_load((tmp_path / "best.yaml").read_text())["CartPole-v1"]["gamma"] == 0.9
+    assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 0
+
+
+def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch):
+    """Runs whose parameters became NaN/Inf (where rl-zoo train stops with exit code 3) are marked in the
+    tables and the report, ranked last, and not chosen even with the higher return."""
+    import rl_zoo.sweep
+    from rl_zoo.driver.guard import NonFiniteError
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 500.0 if p.index == 1 else 100.0))
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, total_steps=512)
+    result = run_sweep(spec, tmp_path, log=lambda s: None)
+    assert [s.non_finite for s in result.summaries] == [0, 2]
+    assert result.best.point.index == 0  # config 1 has the higher IQM (500) but diverged
+    assert yaml.safe_load((tmp_path / "best.yaml").read_text())["CartPole-v1"]["learning_rate"] == 1e-3
+    configs = (tmp_path / "configs.csv").read_text().splitlines()
+    assert configs[0].endswith(",reached,non_finite") and configs[1].endswith(",") and configs[2].endswith(",2/2")
+    assert [r.split(",")[-1] for r in (tmp_path / "runs.csv").read_text().splitlines()] == ["non_finite", "", "", "yes", "yes"]
+    text = (tmp_path / "report.md").read_text()
+    assert "| 0 **best** |" in text and "| 1 **non-finite** (2/2 seeds) |" in text and text.index("| 0 **best**") < text.index("| 1 **non")
+    assert "Not eligible: config(s) 1, marked **non-finite**" in text
+    with pytest.raises(NonFiniteError, match="no best config"):  # every config diverged: no best (rl-zoo sweep exits 3)
+        run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=10,inf"], seeds=2), tmp_path / "all", log=lambda s: None)
+    assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
+
+
+def test_a_run_that_diverges_is_found_non_finite(tmp_path):
+    """The compiled sweep checks every row's parameters at each evaluation (the NaN guard of rl-zoo train)."""
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, total_steps=256, num_evals=2,
+                     eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
+    result = run_sweep(spec, tmp_path, log=lambda s: None)
+    (group,) = result.results
+    assert group.finite[:, :, 0].all()  # finite at initialisation
+    assert group.finite_runs().tolist() == [[True, True], [False, False]]
+    assert result.best.point.index == 0 and [s.non_finite for s in result.summaries] == [0, 2]
+    assert result_from_npz(tmp_path).finite.tolist() == group.finite.tolist()  # kept in groups/group_0.npz for a re-run
+
+
+def result_from_npz(folder):
+    from rl_zoo.sweep.runner import result_from_arrays
+
+    return result_from_arrays(np.load(folder / "groups" / "group_0.npz"))

@@ -32,6 +32,8 @@ def test_rank_by_hand():
     # IQM first, then the mean so far, then the lower position
     assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0])).tolist() == [2, 1, 3, 0]
     assert rank(np.array([5.0, 5.0, 5.0]), np.array([1.0, 1.0, 1.0])).tolist() == [0, 1, 2]
+    # a config with non-finite parameters in some seed after every other, whatever its return
+    assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0]), np.array([False, False, True, False])).tolist() == [1, 3, 0, 2]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -41,7 +43,8 @@ def test_rank_by_hand():
     (dict(halving_eta=4), "3 config\\(s\\), too few .* at least 4 configs"),
     (dict(halving_rungs=2), "--rungs needs --successive-halving ETA"),
     (dict(halving_eta=3, num_evals=2), "less than one of the run's 2 evaluation segments .*: use --evals 4"),
-    (dict(halving_eta=2, grid=["learning_rate=1e-3,3e-3", "num_envs=2,4"], static_groups=True), "one halving sweep per value"),
+    (dict(halving_eta=2, grid=["learning_rate=1e-3,3e-3", "num_envs=2,4"], static_groups=True,
+          overrides={k: v for k, v in TINY.items() if k != "num_envs"}), "one halving sweep per value"),  # --set and --grid num_envs: refused
     (dict(record=["kl_divergence"]), "--record kl_divergence: not a field .* scalar fields: .*\\bkl\\b"),
 ])
 def test_bad_halving_is_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):

@@ -20,6 +20,9 @@ group's evaluations, written as soon as it finishes; ``groups/halving/``: each f
 tables ``runs.csv`` / ``configs.csv`` / ``curves.csv`` (and ``halving.csv``), the figures,
 ``report.md`` and ``best.yaml`` (`rl_zoo.sweep.report`). Re-running the same command into the same
 folder trains only the groups (rungs) not finished yet; a finished sweep trains and compiles nothing.
+The same command after its base config changed (e.g. new tuned values in ``rl_zoo/hyperparams``) is a
+different sweep: refused there, like any other, unless ``--rerun``. Runs whose parameters become
+NaN/Inf are marked non-finite and their configs cannot be the best (`rl_zoo.sweep.report`).
 
 Layout: ``spec.py`` (fields, values, groups, checks), ``runner.py`` (one group, one program),
 ``halving.py`` (rungs), ``report.py`` (tables, best config, report.md), ``figures.py``.
@@ -47,8 +50,8 @@ from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, b
 if TYPE_CHECKING:  # report and figures import scipy and matplotlib: loaded when a sweep writes its outputs,
     from rl_zoo.sweep import report  # not for every `rl-zoo` command (the CLI imports rl_zoo.sweep.command)
 
-__all__ = ["SweepSpec", "GridField", "RangeField", "Point", "Group", "SweepPlan", "SweepResult", "make_spec", "plan_sweep",
-           "run_sweep", "parse_grid", "parse_range"]
+__all__ = ["SweepSpec", "GridField", "RangeField", "Point", "Group", "SweepPlan", "CheckedSweep", "SweepResult", "make_spec",
+           "plan_sweep", "check_sweep", "run_sweep", "parse_grid", "parse_range"]
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,20 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     return SweepPlan(spec, module, base, default, tuple(points), groups)
 
 
-def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Callable[[str], None] = print,
-              command: str | None = None, threshold: float | None = None) -> SweepResult:
-    """Plan, check, train every group not finished yet in ``out``, then write the tables, figures and report."""
+@dataclass(frozen=True)
+class CheckedSweep:
+    """A sweep checked against its env (what `check_sweep` returns; ``--dry-run`` prints it)."""
+
+    plan: SweepPlan
+    env: Any
+    env_params: Any
+    halving: tuple | None = None  # successive halving: ``halving.plan_rungs``'s (rungs, segments' updates, env steps per update)
+
+
+def check_sweep(spec: SweepSpec) -> CheckedSweep:
+    """Everything a sweep checks before it compiles or writes: `plan_sweep`, then against the env (a
+    JAX port, the algorithm's action space, ``--record`` names, the halving schedule). ``run_sweep``
+    and ``rl-zoo sweep --dry-run`` both call it."""
     import envs
 
     plan = plan_sweep(spec)
@@ -136,8 +150,17 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     if hasattr(plan.module, "check_env"):
         plan.module.check_env(env, env_params)
     check_record(plan.module, plan.base, env, env_params, spec.record)
+    rungs = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec) if spec.halving_eta else None
+    return CheckedSweep(plan, env, env_params, rungs)
+
+
+def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Callable[[str], None] = print,
+              command: str | None = None, threshold: float | None = None) -> SweepResult:
+    """Check (`check_sweep`), train every group not finished yet in ``out``, then write the tables, figures and report."""
+    checked = check_sweep(spec)
+    plan, env, env_params = checked.plan, checked.env, checked.env_params
     if spec.halving_eta:
-        rungs, seg_plan, per_update = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec)
+        rungs, seg_plan, per_update = checked.halving
     out = Path(out)
     _claim_folder(out, spec, plan, rerun)
     if threshold is None:
@@ -172,17 +195,23 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
 
 def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int,
                    rungs: tuple[halving.RungRecord, ...]) -> SweepResult:
+    from rl_zoo.driver.guard import NonFiniteError
     from rl_zoo.sweep import figures, report
 
     spec = plan.spec
     summaries = report.summarize(list(plan.groups), results, threshold)
-    chosen = report.best(summaries)
-    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default)
-    runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
-                           f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
     report.write_tables(out, list(plan.groups), results, summaries, spec)
     if rungs:
         runs.atomic_write_text(out / "halving.csv", report.csv_text(halving.table_rows(list(rungs), plan.groups[0], len(rungs))))
+    try:
+        chosen = report.best(summaries)
+    except NonFiniteError:  # no config kept finite parameters: a best.yaml or report.md of replaced results goes
+        for stale in ("best.yaml", "report.md"):
+            (out / stale).unlink(missing_ok=True)
+        raise
+    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default)
+    runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
+                           f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
     by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])
                 for g, r in zip(plan.groups, results) for i, (p, curves) in enumerate(zip(g.points, r.returns))}
     figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],
@@ -195,15 +224,30 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 
+def base_config_changes(saved: dict, base) -> list[str]:
+    """The fields whose value in ``saved`` (``sweep.json``'s ``base_config``) differs from the resolved
+    ``base`` config, as ``"name: old -> new"``. Fields only one side has (a Config field added or
+    removed since) are not compared."""
+    now = json.loads(json.dumps(dataclasses.asdict(base), default=str))  # as sweep.json stores it
+    return [f"{k}: {saved[k]!r} -> {now[k]!r}" for k in sorted(now) if k in saved and saved[k] != now[k]]
+
+
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
-    """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched)."""
+    """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched).
+    A sweep is the command's spec (its digest) and the base config it resolved to: the same command
+    after ``rl_zoo/hyperparams/<algo>.yaml`` changed is a different sweep."""
     path = out / "sweep.json"
     if path.exists():
         saved = json.loads(path.read_text())
         if saved.get("digest") != spec.digest() and not rerun:
             raise ConfigError(f"{out} holds a different sweep (its sweep.json differs from this command): "
                               f"use another --out, or --rerun to replace its results")
-        if saved.get("digest") == spec.digest() and not rerun:
+        changes = base_config_changes(saved.get("base_config") or {}, plan.base)
+        if changes and not rerun:
+            raise ConfigError(f"{out} holds a sweep of this command with another base config (tuned hyperparameters or "
+                              f"defaults changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or "
+                              f"--rerun to replace its results")
+        if not rerun:
             return
     out.mkdir(parents=True, exist_ok=True)
     if rerun:

@@ -102,23 +102,22 @@ def output_folder(args) -> str:
 
 
 def main(args, argv: list[str]) -> int:
-    from rl_zoo.sweep import plan_sweep, run_sweep
+    from rl_zoo.sweep import check_sweep, run_sweep
     from rl_zoo.train import enable_compilation_cache
 
     spec = spec_from_args(args)
     if args.dry_run:
-        plan = plan_sweep(spec)
+        checked = check_sweep(spec)  # every check the real run makes before it compiles
+        plan = checked.plan
         for g in plan.groups:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:
                 print(f"  config {p.index}: {p.label()}")
         print(f"{len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} compiled program(s)")
         if spec.halving_eta:
-            import envs
             from rl_zoo.sweep import halving
 
-            env, env_params = envs.make(spec.env_id)
-            rungs, segments, per_update = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec)
+            rungs, segments, per_update = checked.halving
             print(f"successive halving, eta {spec.halving_eta}:")
             for line in halving.describe(rungs, segments, per_update):
                 print(f"  {line}")

@@ -16,7 +16,8 @@ and continue where they stopped, in the same program compiled for fewer rows: no
 retrained, a survivor's run is the same run as the full-length run of a plain sweep (its schedules,
 e.g. an annealed learning rate, already span the full budget), and a dropped config's run is that run
 stopped early. The ranking rule at a rung: the IQM over seeds of the greedy return at the rung's last
-evaluation (ties: the higher mean return over all its evaluations so far, then the lower config index).
+evaluation (ties: the higher mean return over all its evaluations so far, then the lower config index);
+a config with non-finite parameters in some seed ranks after every other.
 
 Resumable: after each rung the survivors' states are checkpointed (`rl_zoo.checkpoint`, checksummed)
 with the returns so far and the ranking (``groups/halving/``); the same command continues from the
@@ -36,7 +37,7 @@ import numpy as np
 
 from rl_zoo import checkpoint, runs
 from rl_zoo.config import ConfigError
-from rl_zoo.sweep.runner import GroupResult, compile_rows, functions, init_rows, place_rows, segment_plan
+from rl_zoo.sweep.runner import GroupResult, compile_rows, functions, init_rows, non_finite_note, place_rows, segment_plan
 from rl_zoo.sweep.spec import Group
 
 
@@ -120,9 +121,11 @@ def plan_rungs(module, group: Group, env, env_params, spec) -> tuple[tuple[Rung,
     return schedule(len(group.points), spec.halving_eta, rungs, len(plan)), plan, probe.env_steps_per_update
 
 
-def rank(iqm: np.ndarray, mean_so_far: np.ndarray) -> np.ndarray:
-    """Positions best first: the higher IQM, then the higher mean so far, then the lower position."""
-    return np.array(sorted(range(len(iqm)), key=lambda i: (-iqm[i], -mean_so_far[i], i)), dtype=int)
+def rank(iqm: np.ndarray, mean_so_far: np.ndarray, diverged: np.ndarray | None = None) -> np.ndarray:
+    """Positions best first: the higher IQM, then the higher mean so far, then the lower position;
+    a ``diverged`` one (non-finite parameters in some seed) after every other."""
+    bad = np.zeros(len(iqm), bool) if diverged is None else np.asarray(diverged, bool)
+    return np.array(sorted(range(len(iqm)), key=lambda i: (bool(bad[i]), -iqm[i], -mean_so_far[i], i)), dtype=int)
 
 
 def describe(rungs: tuple[Rung, ...], plan: list[int], env_steps_per_update: int) -> list[str]:
@@ -177,6 +180,7 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
     update_ends = np.concatenate([[0], np.cumsum(plan)])
     env_steps = update_ends * per_update
     returns = np.full((n_configs, seeds, len(plan) + 1), np.nan)
+    finite = np.ones(returns.shape, bool)  # parameters finite at each evaluation (True: not evaluated)
     recorded = {name: np.full((n_configs, seeds, int(update_ends[-1])), np.nan) for name in spec.record}
     evals_done = np.zeros(n_configs, np.int64)
     records: list[RungRecord] = []
@@ -187,6 +191,7 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
     if last is not None:
         path, arrays, records = store.load(last)
         returns, evals_done = arrays["returns"], arrays["evals_done"]
+        finite = arrays.get("finite", finite)  # a rung written before the check: not checked
         recorded = {name: arrays[f"record.{name}"] for name in spec.record}
         configs = tuple(records[-1].kept)
         rows = place_rows(group, configs, seeds, spec.seed)
@@ -206,15 +211,15 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         t1 = time.perf_counter()
         idx = np.asarray(configs)
         if start == 0:
-            returns[idx, :, 0] = np.asarray(evaluation(rows.hp, states, rows.seeds, 0)).reshape(len(configs), seeds)
+            _store(evaluation(rows.hp, states, rows.seeds, 0), idx, 0, returns, finite)
         for i in range(start, rung.end_segment):
             states, metrics = programs[plan[i]](rows.hp, states)
             for name, values in metrics.items():
                 recorded[name][idx, :, update_ends[i]:update_ends[i + 1]] = np.asarray(values).reshape(len(configs), seeds, -1)
-            returns[idx, :, i + 1] = np.asarray(evaluation(rows.hp, states, rows.seeds, i + 1)).reshape(len(configs), seeds)
+            _store(evaluation(rows.hp, states, rows.seeds, i + 1), idx, i + 1, returns, finite)
         evals_done[idx] = rung.end_segment + 1
         train_s += time.perf_counter() - t1
-        record = _rank_rung(rung, configs, returns, env_steps)
+        record = _rank_rung(rung, configs, returns, env_steps, finite)
         records.append(record)
         log(f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
             + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
@@ -224,18 +229,30 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
             break
         rows, states = _promote(group, configs, record.kept, states, seeds, spec.seed)
         configs = record.kept
-        arrays = dict(returns=returns, evals_done=evals_done, **{f"record.{k}": v for k, v in recorded.items()})
+        arrays = dict(returns=returns, evals_done=evals_done, finite=finite, **{f"record.{k}": v for k, v in recorded.items()})
         store.save(rung.index, states, arrays, records)
-    return GroupResult(env_steps, returns, compile_s, train_s, rows.num_devices, recorded, evals_done), records
+    result = GroupResult(env_steps, returns, compile_s, train_s, rows.num_devices, recorded, evals_done, finite)
+    if note := non_finite_note(group, result, spec.seed):
+        log(f"  {note}")
+    return result, records
 
 
-def _rank_rung(rung: Rung, configs: tuple[int, ...], returns: np.ndarray, env_steps: np.ndarray) -> RungRecord:
+def _store(evaluated, idx: np.ndarray, i: int, returns: np.ndarray, finite: np.ndarray) -> None:
+    """Evaluation ``i`` of the rows of configs ``idx`` (the evaluation program's (mean greedy return,
+    parameters finite), ``[rows]`` each) into ``returns`` and ``finite`` ``[configs, seeds, E]``."""
+    for out, x in zip((returns, finite), evaluated):
+        out[idx, :, i] = np.asarray(x).reshape(len(idx), -1)
+
+
+def _rank_rung(rung: Rung, configs: tuple[int, ...], returns: np.ndarray, env_steps: np.ndarray,
+               finite: np.ndarray | None = None) -> RungRecord:
     from rl_zoo import stats
 
     at = returns[np.asarray(configs), :, rung.end_segment]  # [configs, seeds]
     iqm = np.array([float(stats.iqm(x)) for x in at])
     so_far = returns[np.asarray(configs), :, :rung.end_segment + 1].mean(axis=(1, 2))
-    order = rank(iqm, so_far)
+    diverged = None if finite is None else ~finite[np.asarray(configs)].all(axis=(1, 2))
+    order = rank(iqm, so_far, diverged)
     ranked = tuple(int(configs[i]) for i in order)
     return RungRecord(rung.index, int(env_steps[rung.end_segment]), ranked, tuple(float(iqm[i]) for i in order),
                       tuple(float(so_far[i]) for i in order), tuple(sorted(ranked[:rung.keep])))

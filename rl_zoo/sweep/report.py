@@ -6,6 +6,9 @@ the env steps to the threshold (the first evaluation at or above it). Per config
 mean (IQM) of the final returns over seeds with a 95% bootstrap interval (`rl_zoo.stats`). The best
 config is the one with the highest IQM of final returns over seeds (ties: the higher mean AUC), not
 one lucky seed; it is written as a YAML block that ``rl_zoo/hyperparams/<algo>.yaml`` accepts.
+A config whose parameters became NaN/Inf in any seed (where ``rl-zoo train`` stops a run, exit code 3)
+is marked non-finite in the tables (column ``non_finite``, present when some run diverged) and the
+report, ranked last, and never chosen; if no config is left, ``NonFiniteError``.
 With successive halving a dropped config's "final" return is its last evaluation (at its rung's
 budget), and the best config is chosen among those trained to the full budget.
 """
@@ -38,6 +41,12 @@ class ConfigSummary:
     ci_low: float
     ci_high: float
     env_steps_trained: int = 0  # env steps per run at its last evaluation (successive halving stops some early)
+    finite: np.ndarray | None = None  # [seeds] bool: the run's parameters stayed finite (None: all did)
+
+    @property
+    def non_finite(self) -> int:
+        """Seeds whose parameters became NaN/Inf (``rl-zoo train`` stops such a run): the config diverged if any."""
+        return 0 if self.finite is None else int((~self.finite).sum())
 
 
 def area_under_curve(env_steps: np.ndarray, returns: np.ndarray) -> np.ndarray:
@@ -58,26 +67,34 @@ def steps_to_threshold(env_steps: np.ndarray, returns: np.ndarray, threshold: fl
 def summarize(groups: list[Group], results: list[GroupResult], threshold: float | None) -> list[ConfigSummary]:
     out = []
     for group, result in zip(groups, results):
+        finite = result.finite_runs()  # [configs, seeds]
         for i, (p, curves) in enumerate(zip(group.points, result.returns)):  # curves [seeds, E]
             n = result.evals_of(i)
             curves, steps = curves[:, :n], result.env_steps[:n]
             final = curves[:, -1]
             point, low, high = stats.stratified_bootstrap_ci(final.reshape(-1, 1), statistic=stats.iqm)
             out.append(ConfigSummary(p, group.index, final, area_under_curve(steps, curves),
-                                     steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1])))
+                                     steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1]), finite[i]))
     return sorted(out, key=lambda s: s.point.index)
 
 
 def best(summaries: list[ConfigSummary]) -> ConfigSummary:
-    """Among the configs trained to the full budget, the highest IQM of final returns over seeds;
-    ties broken by the higher mean AUC."""
+    """Among the configs trained to the full budget whose every run kept finite parameters, the highest
+    IQM of final returns over seeds; ties broken by the higher mean AUC. ``NonFiniteError`` if none did."""
     full = max(s.env_steps_trained for s in summaries)
-    return max((s for s in summaries if s.env_steps_trained == full), key=lambda s: (s.iqm, float(np.mean(s.auc))))
+    eligible = [s for s in summaries if s.env_steps_trained == full and not s.non_finite]
+    if not eligible:
+        from rl_zoo.driver.guard import NonFiniteError
+
+        raise NonFiniteError("no best config: every config trained to the full budget has non-finite (NaN/Inf) parameters "
+                             "in some seed, where rl-zoo train would stop; configs.csv and runs.csv show them (column "
+                             "non_finite). A smaller learning rate (or max_grad_norm) usually cures this.")
+    return max(eligible, key=lambda s: (s.iqm, float(np.mean(s.auc))))
 
 
 def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
-    """The best rule's order: the longest trained first, then by IQM and mean AUC."""
-    return sorted(summaries, key=lambda s: (-s.env_steps_trained, -s.iqm, -float(np.mean(s.auc))))
+    """The best rule's order: configs with non-finite runs last, the longest trained first, then by IQM and mean AUC."""
+    return sorted(summaries, key=lambda s: (bool(s.non_finite), -s.env_steps_trained, -s.iqm, -float(np.mean(s.auc))))
 
 
 def best_yaml(spec: SweepSpec, config, default) -> str:
@@ -103,20 +120,27 @@ def _trained(s: ConfigSummary, spec: SweepSpec) -> dict:
     return dict(env_steps_trained=s.env_steps_trained) if spec.halving_eta else {}
 
 
+def _non_finite(summaries: list[ConfigSummary], value) -> dict:
+    """The ``non_finite`` column, in a sweep where some run's parameters became NaN/Inf (else no column)."""
+    return dict(non_finite=value) if any(s.non_finite for s in summaries) else {}
+
+
 def run_rows(summaries: list[ConfigSummary], spec: SweepSpec) -> list[dict]:
     rows = []
     for s in summaries:
         for j in range(len(s.final)):
             rows.append(dict(config=s.point.index, **dict(s.point.values), group=s.group, seed=spec.seed + j, **_trained(s, spec),
                              final_return=float(s.final[j]), auc=round(float(s.auc[j]), 4),
-                             steps_to_threshold="" if math.isnan(s.steps_to_threshold[j]) else int(s.steps_to_threshold[j])))
+                             steps_to_threshold="" if math.isnan(s.steps_to_threshold[j]) else int(s.steps_to_threshold[j]),
+                             **_non_finite(summaries, "" if s.finite is None or s.finite[j] else "yes")))
     return rows
 
 
 def config_rows(summaries: list[ConfigSummary], spec: SweepSpec) -> list[dict]:
     return [dict(config=s.point.index, **dict(s.point.values), group=s.group, **_trained(s, spec), iqm_final=round(s.iqm, 3),
                  ci_low=round(s.ci_low, 3), ci_high=round(s.ci_high, 3), mean_final=round(float(s.final.mean()), 3),
-                 mean_auc=round(float(s.auc.mean()), 3), reached=f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)}")
+                 mean_auc=round(float(s.auc.mean()), 3), reached=f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)}",
+                 **_non_finite(summaries, f"{s.non_finite}/{len(s.final)}" if s.non_finite else ""))
             for s in summaries]
 
 
@@ -145,7 +169,7 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
     head = "| config | " + " | ".join(fields) + f" |{trained} IQM final [95% CI] | mean final | mean AUC | reached threshold |"
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
     for s in order(summaries):
-        mark = " **best**" if s is chosen else ""
+        mark = " **best**" if s is chosen else (f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
                      + (f" | {s.env_steps_trained:,}" if trained else "") + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
                      f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)} |")
@@ -157,6 +181,10 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
                + ", ".join(f"{r.name} in [{r.low:g}, {r.high:g}]{' log-uniform' if r.log else ''}" for r in spec.ranges)) if spec.ranges else ""
     grid = "grid: " + "; ".join(f"{g.name} = {', '.join(_fmt(v) for v in g.values)}" for g in spec.grid) if spec.grid else ""
     full_only = ", among the configs trained to the full budget" if spec.halving_eta else ""
+    bad = [s for s in summaries if s.non_finite]
+    diverged = (f"\nNot eligible: config(s) {', '.join(str(s.point.index) for s in bad)}, marked **non-finite**: their "
+                f"parameters became NaN or Inf in some seed, where `rl-zoo train` stops a run (exit code 3), and their "
+                f"returns are those of a broken policy." if bad else "")
     halving_files = (", `halving.csv` (every rung's configs, their scores, who went on) and `groups/halving/` (each finished "
                      "rung's survivors' states)." if spec.halving_eta else ".")
     text = f"""# Sweep: {spec.algo} on {spec.env_id}
@@ -180,7 +208,8 @@ interval. AUC: mean return over training (area under the learning curve / env st
 
 ## Best config
 
-Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC){full_only}.
+Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC){full_only};
+a config whose parameters became non-finite in any seed is not eligible.{diverged}
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 These seeds chose it: report its return on other seeds (e.g. `rl-zoo train --seed 1000 --seeds 10 --set ...`).
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml`; it lists every field that differs

@@ -10,7 +10,8 @@ from it), so a config's runs are the same experiment as ``rl-zoo train --seeds S
 
 The row axis is split over the local devices like the seeds of a run (``rl_zoo.distributed``).
 Between segments of K updates the host evaluates every row (greedy policy) and records the returns,
-and, where asked (``record``), scalar fields of each update's ``Metrics`` (e.g. ``kl``).
+whether the row's parameters are all finite (the NaN guard's check, `rl_zoo.driver.guard`), and,
+where asked (``record``), scalar fields of each update's ``Metrics`` (e.g. ``kl``).
 `rl_zoo.sweep.halving` drives the same pieces rung by rung on fewer and fewer rows.
 """
 
@@ -38,9 +39,14 @@ class GroupResult:
     num_devices: int
     recorded: dict[str, np.ndarray] = field(default_factory=dict)  # name -> [configs, seeds, U] per update (NaN: not trained)
     evals_done: np.ndarray | None = None  # [configs] evaluations each config has (None: all E; successive halving: fewer)
+    finite: np.ndarray | None = None  # [configs, seeds, E] bool: parameters all finite at each evaluation (None: not checked)
 
     def evals_of(self, config: int) -> int:
         return self.returns.shape[-1] if self.evals_done is None else int(self.evals_done[config])
+
+    def finite_runs(self) -> np.ndarray:
+        """``[configs, seeds]`` bool: the run's parameters stayed finite (no NaN/Inf) at every evaluation."""
+        return np.ones(self.returns.shape[:2], bool) if self.finite is None else self.finite.all(axis=-1)
 
 
 def traced_values(group: Group, seeds: int) -> dict[str, np.ndarray]:
@@ -138,8 +144,22 @@ def place_rows(group: Group, configs, seeds: int, first_seed: int) -> Rows:
     return Rows(configs, hp, jax.device_put(seed_rows, sharding), sharding, num_devices)
 
 
+def finite_rows(states):
+    """``[rows]`` bool: every floating parameter of the row is finite, by the NaN guard's check of
+    ``rl-zoo train`` (`rl_zoo.driver.guard.param_flags`), traced."""
+    import functools
+
+    import jax
+    import jax.numpy as jnp
+
+    from rl_zoo.driver.guard import param_flags
+
+    return functools.reduce(jnp.logical_and, jax.tree.leaves(param_flags(states)))
+
+
 def compile_rows(fns: Functions, rows: Rows, states, lengths: set[int]):
-    """``({updates: segment program}, evaluation program)`` compiled for these rows' shapes."""
+    """``({updates: segment program}, evaluation program)`` compiled for these rows' shapes; the
+    evaluation program returns ``(mean greedy return [rows], parameters finite [rows])``."""
     import jax
 
     # every output keeps the rows split over the devices, as the inputs are (several devices: a CPU split
@@ -147,7 +167,11 @@ def compile_rows(fns: Functions, rows: Rows, states, lengths: set[int]):
     out = rows.sharding
     segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u)), out_shardings=out).lower(rows.hp, states).compile()
                 for u in sorted(lengths - {0})}
-    evaluation = jax.jit(jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None)), out_shardings=out).lower(rows.hp, states, rows.seeds, 0).compile()
+
+    def evaluation_rows(hp, states, seeds, i):
+        return jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None))(hp, states, seeds, i), finite_rows(states)
+
+    evaluation = jax.jit(evaluation_rows, out_shardings=out).lower(rows.hp, states, rows.seeds, 0).compile()
     return segments, evaluation
 
 
@@ -184,17 +208,32 @@ def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int
         f"{len(plan)} segment(s) of {', '.join(str(u) for u in sorted(set(plan), reverse=True))}")
 
     t0 = time.perf_counter()
-    returns, env_steps, recorded = [np.asarray(evaluation(rows.hp, states, rows.seeds, 0))], [0], []
+    evaluated = [tuple(map(np.asarray, evaluation(rows.hp, states, rows.seeds, 0)))]  # (returns, finite) [rows] each
+    env_steps, recorded = [0], []
     for i, updates in enumerate(plan):
         states, metrics = programs[updates](rows.hp, states)
         recorded.append({k: np.asarray(v) for k, v in metrics.items()})
-        returns.append(np.asarray(evaluation(rows.hp, states, rows.seeds, i + 1)))
+        evaluated.append(tuple(map(np.asarray, evaluation(rows.hp, states, rows.seeds, i + 1))))
         env_steps.append(env_steps[-1] + updates * probe.env_steps_per_update)
-        log(f"  {env_steps[-1]:>10,} env steps  mean return {returns[-1].mean():8.1f}  ({time.perf_counter() - t0:.1f}s)")
+        log(f"  {env_steps[-1]:>10,} env steps  mean return {evaluated[-1][0].mean():8.1f}  ({time.perf_counter() - t0:.1f}s)")
     shape = (len(group.points), seeds)
     per_update = {name: np.concatenate([r[name] for r in recorded], axis=1).reshape(shape + (-1,)) for name in record}
-    return GroupResult(np.asarray(env_steps), np.stack(returns, axis=1).reshape(shape + (len(env_steps),)), compile_s,
-                       time.perf_counter() - t0, rows.num_devices, per_update)
+    returns, finite = (np.stack(x, axis=1).reshape(shape + (len(env_steps),)) for x in zip(*evaluated))
+    result = GroupResult(np.asarray(env_steps), returns, compile_s, time.perf_counter() - t0, rows.num_devices, per_update,
+                         finite=finite)
+    if note := non_finite_note(group, result, first_seed):
+        log(f"  {note}")
+    return result
+
+
+def non_finite_note(group: Group, result: GroupResult, first_seed: int) -> str:
+    """A line naming the runs whose parameters became NaN/Inf (empty: none); ``rl-zoo train`` would stop them."""
+    bad = np.argwhere(~result.finite_runs())
+    if not len(bad):
+        return ""
+    runs = ", ".join(f"config {group.points[c].index} seed {first_seed + s}" for c, s in bad)
+    return (f"non-finite parameters (NaN/Inf) in {len(bad)} run(s): {runs}; those configs are marked non-finite and "
+            f"cannot be the best")
 
 
 def result_arrays(result: GroupResult) -> dict[str, Any]:
@@ -203,11 +242,14 @@ def result_arrays(result: GroupResult) -> dict[str, Any]:
     arrays.update({f"record.{k}": v for k, v in result.recorded.items()})
     if result.evals_done is not None:
         arrays["evals_done"] = result.evals_done
+    if result.finite is not None:
+        arrays["finite"] = result.finite
     return arrays
 
 
 def result_from_arrays(arrays) -> GroupResult:
     recorded = {k[len("record."):]: np.asarray(arrays[k]) for k in arrays.files if k.startswith("record.")}
     evals_done = np.asarray(arrays["evals_done"]) if "evals_done" in arrays.files else None
+    finite = np.asarray(arrays["finite"]) if "finite" in arrays.files else None  # written before the check: not checked
     return GroupResult(np.asarray(arrays["env_steps"]), np.asarray(arrays["returns"]), float(arrays["compile_s"]),
-                       float(arrays["train_s"]), int(arrays["num_devices"]), recorded, evals_done)
+                       float(arrays["train_s"]), int(arrays["num_devices"]), recorded, evals_done, finite)

@@ -75,7 +75,9 @@ class SweepSpec:
         return data
 
     def digest(self) -> str:
-        """A short hash of everything that decides the results (a re-run with the same digest does no work)."""
+        """A short hash of the sweep as the command gives it. With the resolved base config (``sweep.json``'s
+        ``base_config``, which the tuned hyperparameters can change) it decides the results: a re-run with
+        the same digest and base config does no work."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -132,6 +134,10 @@ def parse_range(text: str, config) -> RangeField:
     except ValueError:
         raise ConfigError(f"--range {text!r}: LOW and HIGH must be numbers") from None
     log = len(parts) == 3 and parts[2] == "log"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ConfigError(f"--range {text!r}: LOW and HIGH must be finite numbers (not inf or nan)")
+    if not math.isfinite(high - low):
+        raise ConfigError(f"--range {text!r}: HIGH - LOW overflows a float; give a narrower range")
     if not low < high:
         raise ConfigError(f"--range {text!r}: LOW must be below HIGH")
     if log and low <= 0:
@@ -185,6 +191,7 @@ def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
     names = spec.fields
     if len(set(names)) != len(names):
         raise ConfigError(f"a field is swept twice: {', '.join(names)}")
+    check_fixed(spec)
     grid = list(itertools.product(*(g.values for g in spec.grid)))
     sampled = sample_values(spec.ranges, spec.samples, spec.sample_seed, base) if spec.ranges else [()]
     points = []
@@ -196,6 +203,19 @@ def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
             raise ConfigError(f"sweep config {', '.join(f'{k}={_fmt(v)}' for k, v in values)}: {e}") from None
         points.append(Point(len(points), values, config))
     return points
+
+
+def check_fixed(spec: SweepSpec) -> None:
+    """A swept field cannot also be fixed for every config (``--set``, or ``--total-steps`` for
+    ``total_timesteps``): the sweep's values would silently replace the fixed one."""
+    fixed = {name: "--set" for name, _ in spec.overrides}
+    if spec.total_steps is not None:
+        fixed["total_timesteps"] = "--total-steps"
+    swept = {**{r.name: "--range" for r in spec.ranges}, **{g.name: "--grid" for g in spec.grid}}
+    both = [n for n in swept if n in fixed]
+    if both:
+        raise ConfigError("; ".join(f"{fixed[n]} fixes {n}, which {swept[n]} sweeps" for n in both)
+                          + ": the swept values would replace the fixed one; drop one of the two")
 
 
 def check_static(spec: SweepSpec, base) -> None:
