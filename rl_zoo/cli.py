@@ -301,6 +301,7 @@ def _benchmark_main(args, argv: list[str]) -> int:
             raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "
                              f"it trains no finished group and rewrites the tables, figures and report")
         raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
+    bm.check_jobs(args.jobs)  # a dry run too
     if args.dry_run:
         cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
                              out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,

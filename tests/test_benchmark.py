@@ -168,7 +168,9 @@ def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
 
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     log = (run_dir.parent / "log.txt").read_text()
-    assert "resuming" in log
+    first, separator, second = log.partition("a new attempt of this cell started (resuming from its last checkpoint)")
+    assert separator and "resuming" in second
+    assert "compiled ppo on CartPole-v1" in first  # the killed attempt's output is kept above the new one's
     rows = runs.read_csv(run_dir / "metrics.csv")
     keys = [(r["env_steps"], r["seed"]) for r in rows]
     assert len(keys) == len(set(keys)) and max(int(r["env_steps"]) for r in rows) > 40000

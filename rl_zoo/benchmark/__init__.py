@@ -14,7 +14,8 @@ A benchmark folder (default ``runs/benchmark``)::
     curves_<env>.png      learning curves against env steps and against wall-clock seconds
     aggregate.png         IQM and optimality gap of normalised final scores across envs
     profile.png           performance profiles (run-score distributions)
-    cells/<algo>__<env>/  cell.json (its config, its key, its timings), log.txt (the cell's output),
+    cells/<algo>__<env>/  cell.json (its config, its key, its timings), log.txt (the cell's output; a resumed
+                          cell's new attempt is appended below a separator line, the earlier output kept),
                           run/ (the driver's run directory: config.json, metrics.csv, summary.json;
                           with --record-video its clip final_episode.gif and last checkpoint, or
                           no_clip.txt beside cell.json saying why there is none)
@@ -46,7 +47,7 @@ last evaluation is at most one update short of ``T`` and is held flat up to ``T`
 evaluations stay in ``cells/*/run/metrics.csv``.
 """
 
-from rl_zoo.benchmark.grid import GRID_LOCK, BenchmarkResult, run_benchmark
+from rl_zoo.benchmark.grid import GRID_LOCK, BenchmarkResult, check_jobs, run_benchmark
 from rl_zoo.benchmark.plan import (
     DEFAULT_ALGOS, DEFAULT_ENVS, DEFAULT_OUT, Cell, format_plan, parse_exclude, parse_list, parse_sets,
     parse_total_steps, plan_grid,
@@ -65,7 +66,7 @@ from rl_zoo.benchmark.tables import (
 __all__ = [
     "BenchmarkFileError", "BenchmarkResult", "CELL_FIELDS", "Cell", "CellRecord", "CellResult", "CellRow", "CellSpec",
     "CellSummary", "DEFAULT_ALGOS", "DEFAULT_ENVS", "DEFAULT_OUT", "DEFAULT_POINTS", "ENV_REFERENCES", "EnvReference",
-    "FALLBACK_STEPS", "GRID_LOCK", "GridMeta", "RETURN_FIELDS", "ReturnRow", "Summary", "cell_name", "default_steps",
+    "FALLBACK_STEPS", "GRID_LOCK", "GridMeta", "check_jobs", "RETURN_FIELDS", "ReturnRow", "Summary", "cell_name", "default_steps",
     "format_plan", "interpolate_runs", "load_cells", "load_returns", "parse_exclude", "parse_list", "parse_sets",
     "parse_total_steps", "plan_grid", "read_cell_record", "read_cells_table", "read_grid_meta", "read_metrics",
     "read_returns_table", "run_benchmark", "shared_grid", "slug", "steps_help", "summarize", "threshold",

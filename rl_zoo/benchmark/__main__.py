@@ -1,7 +1,9 @@
 """``python -m rl_zoo.benchmark --cell CELL_JSON --parent PID [--record-video] [--cores N]``: the process of one cell (started by the grid).
 
 It ends when process PID (the grid) ends, and holds its cell folder's lock while it runs
-(``rl_zoo.benchmark.cells``). Users run grids with ``rl-zoo benchmark``.
+(``rl_zoo.benchmark.cells``). It exits as `rl-zoo train` does: 0 done, 2 a bad config or file (or a
+cell folder another process holds), 3 a non-finite value, with one line saying why (``cells.CELL_ERROR``),
+which the grid's FAILED line quotes. Users run grids with ``rl-zoo benchmark``.
 """
 
 import argparse

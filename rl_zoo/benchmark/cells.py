@@ -32,6 +32,10 @@ from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.progress import GridProgress
 
 CELL_LOCK = "benchmark cell folder"
+#: How a cell process says why it stopped, on one line of its log (the grid's FAILED line quotes it).
+CELL_ERROR = "rl-zoo benchmark cell: error: "
+#: Exit codes of a cell process, as `rl-zoo train` ends: a bad config or file, a non-finite value.
+EXIT_CONFIG, EXIT_NON_FINITE = 2, 3
 #: seconds between two looks at the running cells (their metrics for the progress bars, their exit)
 POLL_S = 0.5
 
@@ -45,6 +49,7 @@ class Running:
     started: float
     log: IO[bytes]
     record_video: bool = False  # the cell records its clip and keeps its last checkpoint (rl_zoo.benchmark.clips)
+    log_start: int = 0  # where this attempt's output begins in log.txt (earlier attempts' output is kept above it)
 
 
 def cell_dir(out: Path, cell: Cell) -> Path:
@@ -63,14 +68,31 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     runs.atomic_write_json(folder / "cell.json", cell.record("running", resume=resume).to_json())
-    log = open(folder / "log.txt", "wb")
+    log, log_start = open_log(folder / "log.txt", resume)
     (folder / NO_CLIP).unlink(missing_ok=True)  # this run decides anew
     proc = subprocess.Popen(
         [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())]
         + (["--record-video"] if record_video else []) + ([] if cores is None else ["--cores", str(cores)]),
         stdout=log, stderr=subprocess.STDOUT,
     )
-    return Running(cell, proc, time.perf_counter(), log, record_video)
+    return Running(cell, proc, time.perf_counter(), log, record_video, log_start)
+
+
+def open_log(path: Path, resume: bool = False) -> tuple[IO[bytes], int]:
+    """The cell's ``log.txt`` opened for this attempt, and the offset where this attempt's output starts:
+    appended to, so that an earlier attempt's output stays, after a line saying a new attempt started
+    (only when there is earlier output)."""
+    log = open(path, "ab")
+    if log.tell():
+        how = "resuming from its last checkpoint" if resume else "starting over"
+        log.write(attempt_separator(time.strftime("%Y-%m-%d %H:%M:%S"), how).encode())
+        log.flush()
+    return log, log.tell()
+
+
+def attempt_separator(when: str, how: str) -> str:
+    """The line of ``log.txt`` between two attempts of a cell."""
+    return f"\n----- {when}: a new attempt of this cell started ({how}); the output above is an earlier attempt's -----\n"
 
 
 def resumable(out: Path, cell: Cell) -> bool:
@@ -96,8 +118,7 @@ def finish_cell(out: Path, job: Running) -> CellRecord | None:
         except BenchmarkFileError as e:
             why = str(e)
     if result is None:
-        tail = (folder / "log.txt").read_text(errors="replace").strip().splitlines()[-3:]
-        cell.status, cell.reason = "failed", why or f"exit code {job.proc.returncode}: " + " | ".join(tail)
+        cell.status, cell.reason = "failed", why or failure_reason(job.proc.returncode, read_attempt_log(folder, job.log_start))
         runs.atomic_write_json(folder / "cell.json", cell.record(cell_wall_s=wall).to_json())
         return None
     if not job.record_video:  # finished: nothing to resume (a grid with clips keeps the last, to record one later)
@@ -106,6 +127,24 @@ def finish_cell(out: Path, job: Running) -> CellRecord | None:
     record = cell.record(cell_wall_s=wall, result=result)
     runs.atomic_write_json(folder / "cell.json", record.to_json())
     return record
+
+
+def read_attempt_log(folder: Path, start: int = 0) -> str:
+    """This attempt's output in the cell's ``log.txt``: from byte ``start`` on ("" if there is no log)."""
+    try:
+        with open(folder / "log.txt", "rb") as f:
+            f.seek(start)
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def failure_reason(code: int | None, output: str) -> str:
+    """Why a cell process failed, on one line: its exit code and the error line it wrote (``CELL_ERROR``),
+    or, for an error it did not expect (a traceback), the last 3 lines of its output."""
+    lines = output.strip().splitlines()
+    said = [line[len(CELL_ERROR):] for line in lines if line.startswith(CELL_ERROR)]
+    return f"exit code {code}: " + (said[-1] if said else " | ".join(line.strip() for line in lines[-3:]) or "no output")
 
 
 def read_result(folder: Path) -> CellResult | None:
@@ -245,16 +284,26 @@ def split_cpu_for_cell(spec_path: str | Path, cores: int | None = None) -> int:
 
 def cell_main(spec_path: str, record_video: bool = False) -> int:
     """The child process of one cell: the driver, all its seeds vmapped, into ``<cell>/run``, holding the
-    cell folder's lock (a second process on the folder exits with code 2 and the holder's PID);
-    ``record_video``: its clip at the end (``rl_zoo.benchmark.clips``)."""
+    cell folder's lock; ``record_video``: its clip at the end (``rl_zoo.benchmark.clips``). Ends as
+    `rl-zoo train` does, with one line (``CELL_ERROR``) instead of a traceback: code 2 for a folder another
+    process holds (naming its PID), a bad config or file; 3 for a non-finite value (the NaN guard's message)."""
+    from rl_zoo.driver.guard import NonFiniteError
+
     spec_path = Path(spec_path)
     folder = spec_path.parent
     try:
         with FolderLock(folder, what=CELL_LOCK):
             return _run_cell(spec_path, folder, record_video)
-    except FolderInUse as e:
-        print(f"rl-zoo benchmark cell: {e}", file=sys.stderr)
-        return 2
+    except (FolderInUse, ValueError, FileExistsError, FileNotFoundError) as e:  # ConfigError is a ValueError
+        return _say_error(e, EXIT_CONFIG)
+    except NonFiniteError as e:
+        return _say_error(e, EXIT_NON_FINITE)
+
+
+def _say_error(e: BaseException, code: int) -> int:
+    """Print ``e`` on one line after ``CELL_ERROR`` (stderr, the cell's log) and return ``code``."""
+    print(CELL_ERROR + " | ".join(str(e).splitlines()), file=sys.stderr, flush=True)
+    return code
 
 
 def _run_cell(spec_path: Path, folder: Path, record_video: bool = False) -> int:

@@ -17,7 +17,7 @@ from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
 from rl_zoo.benchmark.plan import DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
-from rl_zoo.benchmark.tables import write_tables
+from rl_zoo.benchmark.tables import load_cells, write_tables
 from rl_zoo.lock import FolderLock
 from rl_zoo.progress import GridProgress
 
@@ -45,6 +45,13 @@ def _load_average() -> float | None:
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
+
+
+def check_jobs(jobs: Any) -> int:
+    """``--jobs``: the number of cells run at the same time, a whole number of at least 1 (``ValueError`` else)."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs = {jobs!r} is invalid: must be a whole number of cells, at least 1")
+    return jobs
 
 
 def _plan_under_lock(plan: dict[str, Any], lock: FolderLock) -> list[Cell]:
@@ -82,7 +89,9 @@ def run_benchmark(
     ``rl_zoo.lock.FolderInUse`` naming the holder's PID, before touching anything.
 
     ``jobs > 1`` overlaps one cell's compilation with another's training (compilation is mostly
-    single-threaded): the grid finishes sooner, but the cells' timings include the competition."""
+    single-threaded): the grid finishes sooner, but the cells' timings include the competition. ``jobs < 1``
+    raises ``ValueError`` before anything is planned or written."""
+    jobs = check_jobs(jobs)
     distributed.share_gpu_memory()  # this process and its cell processes on one GPU (before any backend starts)
     plan = _plan_arguments(algos, env_ids, grid)
     out = plan["out"] = Path(plan["out"])
@@ -99,7 +108,7 @@ def run_benchmark(
         clips = frozenset(c.name for c in todo if record_video and c.env not in cannot_draw)
         t0 = time.perf_counter()
         with GridProgress(progress and bool(todo), len(todo), sum(c.seeds * c.total_steps for c in todo), log) as bar:
-            run_cells(out, todo, max(1, int(jobs)), bar, clips)
+            run_cells(out, todo, jobs, bar, clips)
         if todo:
             meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
             runs.atomic_write_json(out / "benchmark.json", meta.to_json())
@@ -107,7 +116,7 @@ def run_benchmark(
                 + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
         if record_video:
             complete_clips(out, cells, cannot_draw, log)
-        path = write_report(out) if report else None
+        path = write_report(out) if report and load_cells(out) else None  # none: no cell started (nothing to report)
     finally:
         lock.release()
     if path is not None:

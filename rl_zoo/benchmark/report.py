@@ -100,25 +100,85 @@ def _q(x) -> str:
     return "?" if x is None else str(x)
 
 
+def not_started(records: list[CellRecord], meta: GridMeta) -> list[tuple[str, str]]:
+    """The (algo, env) cells the last command planned to run that have no record in ``cells/``: the grid
+    ended (was killed) before it started them."""
+    have = {(r.algo, r.env) for r in records}
+    planned = [(p.get("algo", "?"), p.get("env", "?")) for p in meta.plan if p.get("status") in ("run", "done")]
+    return [c for c in dict.fromkeys(planned) if c not in have]
+
+
+def from_earlier_commands(records: list[CellRecord], meta: GridMeta) -> list[CellRecord]:
+    """The cells in the folder that the last command's plan does not name (run by earlier commands into
+    it, with their own settings); none when ``benchmark.json`` has no plan."""
+    planned = {(p.get("algo"), p.get("env")) for p in meta.plan}
+    return [r for r in records if planned and (r.algo, r.env) not in planned]
+
+
+def _ordered(names: list[str], order: list[str]) -> list[str]:
+    """``names`` without repeats, those in ``order`` first in its order, the others as they come."""
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+def per_cell(cells: list, field: str) -> tuple[int | None, str]:
+    """``(value, "")`` when every cell's spec has the same ``field`` (None: no cells), else ``(None, what
+    each has)``: ``"1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1"``, the value most cells share said
+    once (``"1 for ppo on CartPole-v1, 5 for the other 12 cells"``)."""
+    groups: dict[int, list[str]] = {}
+    for c in cells:
+        groups.setdefault(getattr(c.spec, field), []).append(f"{c.algo} on {c.env}")
+    if len(groups) <= 1:
+        return next(iter(groups), None), ""
+    sizes = sorted((len(names) for names in groups.values()), reverse=True)
+    common = max(groups, key=lambda v: len(groups[v])) if sizes[0] > max(1, sizes[1]) else None
+    parts = [f"{v} for {name}" for v, names in groups.items() if v != common for name in names]
+    if common is not None:
+        parts.append(f"{common} for the other {len(groups[common])} cells")
+    return None, ", ".join(parts)
+
+
+def _settings_sentence(cells: list, meta: GridMeta) -> str:
+    """Seeds per cell and evaluation episodes per seed: one number when the cells agree (the command's
+    when there are no cells), else the number of each cell (cells that different commands ran into one
+    folder may differ)."""
+    seeds, seeds_each = per_cell(cells, "seeds")
+    episodes, episodes_each = per_cell(cells, "eval_episodes")
+    if seeds_each:
+        trained = f"Seeds per cell differ: {seeds_each}; each cell's seeds trained together"
+    else:
+        n = meta.seeds if seeds is None else seeds
+        trained = f"{_q(n)} seed{'' if n == 1 else 's'} per cell, trained together"
+    if episodes_each:
+        evaluation = f"greedy evaluation over a number of episodes per seed that differs per cell ({episodes_each})"
+    else:
+        evaluation = f"greedy evaluation over {_q(meta.eval_episodes if episodes is None else episodes)} episodes per seed"
+    return f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies."
+
+
 def _header(s: Summary, meta: GridMeta) -> list[str]:
     records, table = s.records, s.table
-    algos = list(dict.fromkeys(r.algo for r in records))
-    envs_ = list(dict.fromkeys(r.env for r in records))
+    missing = not_started(records, meta)
+    algos = _ordered([r.algo for r in records] + [a for a, _ in missing], meta.algos)
+    envs_ = _ordered([r.env for r in records] + [e for _, e in missing], meta.envs)
     lines = [f"# Benchmark: {', '.join(algos)} on {', '.join(envs_)}", ""]
     if meta.command:
         lines += ["Command:", "", "    " + meta.command, ""]
+    earlier = from_earlier_commands(records, meta)
+    if earlier:
+        lines += ["Not in the plan of the last command into this folder (cells of earlier commands, with their own "
+                  "settings): " + ", ".join(f"{r.algo} on {r.env} ({r.status})" for r in earlier) + ".", ""]
     if meta.note:
         lines += [meta.note, ""]
     v = meta.versions
-    seeds = sorted({r.n_seeds for r in table})
+    described = table or [r for r in records if r.status != "skipped"]  # the finished cells; else those that ran
     ran = "."
     if meta.grid_wall_s:
         load = (f", 1-minute load average {meta.load_start:.1f} at the start and {meta.load_end:.1f} at the end"
                 if meta.load_end is not None else "")
         ran = f"; the cells were last run together in {meta.grid_wall_s:,.0f} s (started {meta.started}{load})."
     lines += [
-        f"{'/'.join(map(str, seeds)) or '?'} seeds per cell, trained together (vmapped in one compiled program per cell); "
-        f"greedy evaluation over {_q(meta.eval_episodes)} episodes per seed on separate env copies. "
+        f"{_settings_sentence(described, meta)} "
         f"Machine: {v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, jax {v.get('jax', '?')} "
         f"({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. Sum of cell wall times: "
         f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
@@ -128,6 +188,9 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
         group = [r for r in records if r.status == status]
         if group:
             lines += [f"**{title}:**", ""] + [f"- {r.algo} on {r.env}: {r.reason or 'interrupted'}" for r in group] + [""]
+    if missing:
+        lines += ["**Not started:**", ""] + [f"- {a} on {e}: planned by the last command into this folder, never "
+                                              "started (the grid ended before it); run that command again to run it" for a, e in missing] + [""]
     return lines
 
 
@@ -234,13 +297,17 @@ def _references_section(envs_: list[str]) -> list[str]:
 
 def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
     """Figures (PNG) and ``report.md`` for the benchmark folder ``out``; the report and its figures go
-    to ``path`` (default ``out/report.md``; a path without ``.md`` is a folder to hold ``report.md``)."""
+    to ``path`` (default ``out/report.md``; a path without ``.md`` is a folder to hold ``report.md``).
+    ``ValueError`` (nothing written) when no cell of ``out`` has a record yet: there is nothing to report."""
     out = Path(out)
     path = Path(path) if path is not None else out / "report.md"
     if path.suffix != ".md":
         path = path / "report.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
     s, meta = summarize(out), read_grid_meta(out)
+    if not s.records:
+        raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
+                         f"run a grid into it first (rl-zoo benchmark --out {out})")
+    path.parent.mkdir(parents=True, exist_ok=True)
     lines = (_header(s, meta) + _cells_section(s.table) + _aggregate_section(s, path.parent)
              + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
              + _references_section(list(dict.fromkeys(r.env for r in s.records))))

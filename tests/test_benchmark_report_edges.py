@@ -1,0 +1,222 @@
+"""The benchmark grid at its edges: a failing cell says why in one line (the exit codes of `rl-zoo train`),
+a resumed cell's log keeps the earlier attempt's output, ``--jobs`` below 1 is refused, and the report
+neither hides cells the last command planned but never started, nor contradicts itself over seeds when
+several commands ran into one folder, nor is written for a folder with no cell. No training (but one
+``slow`` test)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rl_zoo import benchmark as bm
+from rl_zoo.benchmark import cells, report
+from rl_zoo.cli import main
+from rl_zoo.config import ConfigError
+from rl_zoo.driver.guard import NonFiniteError
+
+GRID = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "grid"  # the committed grid
+NON_FINITE = ("non-finite value at update 1 (env step 256) of seed 0: policy_loss = nan. Training stopped; "
+              "A smaller learning rate (or max_grad_norm) usually cures this.")
+
+
+def _copy_grid(tmp_path: Path) -> Path:
+    out = tmp_path / "grid"
+    shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
+    return out
+
+
+def _plot(out: Path, capsys) -> str:
+    """``rl-zoo plot out`` into ``out/report.md``; the report's text."""
+    assert main(["plot", str(out)]) == 0, capsys.readouterr().err
+    return (out / "report.md").read_text()
+
+
+# --- a failing cell: one line, the exit codes of `rl-zoo train` --------------------------------------
+
+
+@pytest.mark.parametrize("error, code", [(NonFiniteError(NON_FINITE), 3), (ConfigError("bad field\nsecond line"), 2)])
+def test_cell_process_ends_an_error_in_one_line_with_trains_exit_code(tmp_path, monkeypatch, capsys, error, code):
+    def fail(*args):
+        raise error
+
+    monkeypatch.setattr(cells, "_run_cell", fail)
+    (tmp_path / "cell").mkdir()
+    assert cells.cell_main(str(tmp_path / "cell" / "cell.json")) == code
+    err = capsys.readouterr().err
+    assert err == cells.CELL_ERROR + " | ".join(str(error).splitlines()) + "\n"
+
+
+def test_cell_process_on_a_damaged_record_exits_2_without_a_traceback(tmp_path):
+    folder = tmp_path / "cells" / "ppo__CartPole-v1"
+    folder.mkdir(parents=True)
+    (folder / "cell.json").write_text("{not json")
+    child = subprocess.run([sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json")],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 2, child.stderr
+    assert "Traceback" not in child.stderr
+    assert child.stderr.startswith(cells.CELL_ERROR) and "cell.json is damaged: not valid JSON" in child.stderr
+
+
+def test_failure_reason_quotes_the_cells_error_line_or_its_last_lines():
+    log = f"compiled ppo on CartPole-v1 in 1.3s\n{cells.CELL_ERROR}{NON_FINITE}\n"
+    assert cells.failure_reason(3, log) == f"exit code 3: {NON_FINITE}"
+    traceback = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n    g()\nKeyError: 'k'\n"
+    assert cells.failure_reason(1, traceback) == "exit code 1: File \"x.py\", line 1, in f | g() | KeyError: 'k'"
+    assert cells.failure_reason(-9, "") == "exit code -9: no output"
+
+
+@pytest.mark.slow  # one cell compiled (about 10 s cold)
+def test_a_non_finite_cell_fails_with_the_guards_message(tmp_path):
+    lines: list[str] = []
+    result = bm.run_benchmark("ppo", "CartPole-v1", seeds=1, total_steps=5120, points=2, eval_episodes=1,
+                              sets=["ppo:learning_rate=inf"], out=tmp_path / "b", progress=False, log=lines.append)
+    [cell] = result.cells
+    assert cell.status == "failed" and cell.reason.startswith("exit code 3: non-finite value at update")
+    assert "File " not in cell.reason and "Traceback" not in cell.reason
+    assert f"FAILED ppo on CartPole-v1: {cell.reason}" in "\n".join(lines)
+    assert bm.read_cell_record(tmp_path / "b" / "cells" / "ppo__CartPole-v1" / "cell.json").reason == cell.reason
+
+
+# --- a resumed cell's log --------------------------------------------------------------------------
+
+
+def test_a_resumed_cell_appends_to_its_log_and_its_failure_quotes_this_attempt(tmp_path, monkeypatch):
+    out = tmp_path / "b"
+    [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    folder.mkdir(parents=True)
+    first = "compiled ppo on CartPole-v1\nthe first attempt's last line\n"
+    (folder / "log.txt").write_text(first)
+    popen = subprocess.Popen
+
+    def second_attempt(cmd, stdout, stderr):  # the cell process of this attempt: one line, then exit 2
+        return popen([sys.executable, "-c", f"import sys; print({cells.CELL_ERROR + 'boom'!r}, file=sys.stderr)"
+                      "; sys.exit(2)"], stdout=stdout, stderr=stderr)
+
+    monkeypatch.setattr(cells, "resumable", lambda out, cell: True)  # it continues from a checkpoint
+    monkeypatch.setattr(cells.subprocess, "Popen", second_attempt)
+    job = cells.start_cell(out, cell)
+    job.proc.wait()
+    assert cells.finish_cell(out, job) is None
+    assert cell.reason == "exit code 2: boom"  # this attempt's words, not the first one's
+    log = (folder / "log.txt").read_text()
+    assert log.startswith(first)  # nothing of the first attempt is lost
+    assert "a new attempt of this cell started (resuming from its last checkpoint)" in log
+    assert log.endswith(cells.CELL_ERROR + "boom\n")
+
+
+def test_a_first_attempt_log_has_no_separator(tmp_path):
+    log, start = cells.open_log(tmp_path / "log.txt")
+    log.write(b"hello\n")
+    log.close()
+    assert start == 0 and (tmp_path / "log.txt").read_text() == "hello\n"
+    log, start = cells.open_log(tmp_path / "log.txt", resume=True)
+    log.write(b"again\n")
+    log.close()
+    assert cells.read_attempt_log(tmp_path, start) == "again\n"
+    assert cells.read_attempt_log(tmp_path / "missing") == ""
+
+
+# --- --jobs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1"])
+def test_jobs_below_one_is_refused_before_anything_is_written(tmp_path, capsys, jobs):
+    out = tmp_path / "b"  # DQN cannot run on Pendulum: a grid that would train nothing
+    code = main(["benchmark", "--algos", "dqn", "--envs", "Pendulum-v1", "--jobs", jobs, "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"rl-zoo: error: --jobs = {jobs} is invalid: must be a whole number of cells, at least 1" in err
+    assert not out.exists()
+    with pytest.raises(ValueError, match="--jobs = 1.5 is invalid"):
+        bm.run_benchmark("dqn", "Pendulum-v1", jobs=1.5, out=out, progress=False, log=lambda line: None)
+    assert not out.exists()
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def test_report_lists_cells_the_last_command_planned_but_never_started(tmp_path, capsys):
+    out = _copy_grid(tmp_path)  # as if the grid had been killed before its vpg cells started
+    for env in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1"):
+        shutil.rmtree(out / "cells" / f"vpg__{env}")
+    text = _plot(out, capsys)
+    assert text.splitlines()[0] == (GRID / "report.md").read_text().splitlines()[0]  # vpg still in the title
+    assert "**Not started:**" in text
+    for env in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1"):
+        assert f"- vpg on {env}: planned by the last command into this folder, never started" in text
+    assert report.not_started(bm.load_cells(out), bm.read_grid_meta(out)) == [
+        ("vpg", "CartPole-v1"), ("vpg", "Acrobot-v1"), ("vpg", "Pendulum-v1")]
+    assert "Not started" not in _plot(_copy_grid(tmp_path / "whole"), capsys)
+
+
+def _one_seed_command(out: Path, status: str) -> None:
+    """Make ``out`` (a copy of the committed 5-seed grid) look as if a last command had run ppo on
+    CartPole-v1 again with ``--seeds 1 --rerun`` (its cell now ``status``, seed 1000 only)."""
+    meta = json.loads((out / "benchmark.json").read_text())
+    meta.update(command="rl-zoo benchmark --algos ppo --envs CartPole-v1 --seeds 1 --seed 1000 --rerun --out grid",
+                note=None, algos=["ppo"], envs=["CartPole-v1"], seeds=1,
+                plan=[dict(algo="ppo", env="CartPole-v1", status="run", reason="")])
+    (out / "benchmark.json").write_text(json.dumps(meta))
+    folder = out / "cells" / "ppo__CartPole-v1"
+    record = json.loads((folder / "cell.json").read_text())
+    record.update(seeds=1, status=status, reason="" if status == "done" else "exit code 3: non-finite value")
+    (folder / "cell.json").write_text(json.dumps(record))
+    metrics = (folder / "run" / "metrics.csv").read_text().splitlines()
+    seed = metrics[0].split(",").index("seed")
+    (folder / "run" / "metrics.csv").write_text(
+        "\n".join([metrics[0]] + [m for m in metrics[1:] if m.split(",")[seed] == "1000"]) + "\n")
+
+
+def test_report_of_cells_with_different_seeds_says_each_cells_count(tmp_path, capsys):
+    out = _copy_grid(tmp_path)
+    _one_seed_command(out, "done")
+    text = _plot(out, capsys)
+    assert "5 seeds per cell" not in text and "1/5" not in text
+    assert "Seeds per cell differ: 1 for ppo on CartPole-v1, 5 for the other 12 cells; each cell's seeds trained" in text
+    assert "Not in the plan of the last command into this folder (cells of earlier commands, with their own settings): " \
+           "ppo-kl on CartPole-v1 (done)," in text
+    assert "| CartPole-v1 | ppo |" in text
+
+
+def test_report_after_a_failed_command_says_its_cells_are_from_earlier_commands(tmp_path, capsys):
+    out = _copy_grid(tmp_path)
+    _one_seed_command(out, "failed")  # the finished cells all have 5 seeds, the command says --seeds 1
+    text = _plot(out, capsys)
+    assert "5 seeds per cell" in text and "--seeds 1" in text
+    assert "Not in the plan of the last command into this folder (cells of earlier commands" in text
+    assert "- ppo on CartPole-v1: exit code 3: non-finite value" in text
+
+
+def test_settings_sentence_counts_per_cell_only_when_they_differ():
+    meta = bm.GridMeta(seeds=3, eval_episodes=7)
+    assert report._settings_sentence([], meta).startswith("3 seeds per cell, trained together")
+    assert "over 7 episodes per seed" in report._settings_sentence([], meta)
+    spec = bm.CellSpec("ppo", "CartPole-v1", seeds=1, eval_episodes=2)
+    one = bm.CellRecord(spec, "done")
+    assert report._settings_sentence([one], meta).startswith("1 seed per cell, trained together")
+    other = bm.CellRecord(bm.CellSpec("vpg", "CartPole-v1", seeds=2, eval_episodes=4), "done")
+    text = report._settings_sentence([one, other], meta)
+    assert text.startswith("Seeds per cell differ: 1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1")
+    assert "episodes per seed that differs per cell (2 for ppo on CartPole-v1, 4 for vpg on CartPole-v1)" in text
+    third = bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=2, eval_episodes=2), "done")
+    assert report.per_cell([one, other, third], "seeds") == (None, "1 for ppo on CartPole-v1, 2 for the other 2 cells")
+    assert report.per_cell([one, third], "eval_episodes") == (2, "")
+    assert report.per_cell([], "seeds") == (None, "")
+
+
+@pytest.mark.parametrize("with_meta", [False, True])
+def test_plot_of_a_folder_without_cells_is_refused_and_writes_nothing(tmp_path, capsys, with_meta):
+    out = tmp_path / "b"
+    (out / "cells").mkdir(parents=True)
+    if with_meta:  # a grid killed before its first cell started
+        shutil.copy(GRID / "benchmark.json", out / "benchmark.json")
+    assert main(["plot", str(out), "-o", str(tmp_path / "figs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: ") and "no cell has finished yet" in err and len(err.splitlines()) == 1
+    assert not (out / "report.md").exists() and not (tmp_path / "figs").exists()
+    with pytest.raises(ValueError, match="no cell has finished yet"):
+        bm.write_report(out)
