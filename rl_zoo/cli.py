@@ -108,7 +108,9 @@ def _build_parser(help_for: tuple[str, str] = ("ppo", "CartPole-v1")) -> argpars
     e.add_argument("--all", action="store_true", help="also every gymnasium id without a JAX port (through the adapter)")
 
     sub.add_parser("algos", help="list the algorithms")
-    _add_benchmark_parsers(sub)
+    from rl_zoo.benchmark import command as benchmark_command
+
+    benchmark_command.add_parsers(sub)
     from rl_zoo.rlhf import command as rlhf_command
 
     rlhf_command.add_parser(sub)
@@ -213,113 +215,6 @@ def _enjoy_main(args) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     return 0
-
-
-def _add_benchmark_parsers(sub) -> None:
-    """``rl-zoo benchmark`` and ``rl-zoo plot`` (the package rl_zoo/benchmark/)."""
-    from rl_zoo import benchmark as bm
-
-    b = sub.add_parser(
-        "benchmark",
-        help="compare algorithms on environments: a grid of (algorithm, env) cells, tables, figures, report",
-        description="Run every (algorithm, env) cell of the grid, all seeds of a cell vmapped in one compiled program "
-        "(one process per cell, through the same driver as `rl-zoo train`). Combinations that cannot run (DQN on a "
-        "continuous action space) are listed as skipped with the reason before anything compiles. After each cell, "
-        "returns.csv/.parquet (algo, env, seed, env_steps, wall_s, return) and cells.csv/.parquet (compile s, run s, "
-        "env steps/s, peak memory) are rewritten; at the end, report.md and its PNGs. Evaluation: each run is evaluated "
-        "at its own update boundaries, then interpolated linearly onto a shared grid of env steps so that curves line "
-        "up across algorithms. Re-running the same command skips the cells already finished with the same config.",
-        epilog=f"default env steps per seed: {bm.steps_help()}.",
-    )
-    b.add_argument("--algos", default=",".join(bm.DEFAULT_ALGOS), help=f"comma-separated algorithms (default {','.join(bm.DEFAULT_ALGOS)})")
-    b.add_argument("--envs", default=",".join(bm.DEFAULT_ENVS), help=f"comma-separated env ids (default {','.join(bm.DEFAULT_ENVS)})")
-    b.add_argument("--seeds", type=int, default=10, help="seeds per cell, trained together (default 10)")
-    b.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    b.add_argument("--total-steps", default=None, metavar="N | ENV=N,...",
-                   help="env steps per seed, for every env (N) or per env (ENV=N,...); default per env as below")
-    b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}); re-running into it skips finished cells")
-    b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid (default {bm.DEFAULT_POINTS})")
-    b.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation and seed (default 10)")
-    b.add_argument("--set", action="append", default=[], metavar="[ALGO:]KEY=VALUE",
-                   help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable)")
-    b.add_argument("--exclude", action="append", default=[], metavar="ALGO:ENV[,ALGO:ENV]",
-                   help="leave these cells out (listed as skipped, excluded); repeatable")
-    b.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
-    b.add_argument("--rerun", action="store_true", help="run the cells again even if finished (replacing their results)")
-    b.add_argument("--jobs", type=int, default=1,
-                   help="cells run at the same time (default 1; 2 overlaps one cell's compilation with another's training "
-                   "on a multi-core CPU, but then each cell's timings include the competition)")
-    b.add_argument("--dry-run", action="store_true", help="print the plan (cells to run, skipped with reason) and stop")
-    b.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress display")
-    b.add_argument("--note", default=None, help="a remark quoted at the top of report.md (e.g. why cells were excluded)")
-    b.add_argument("--record-video", action="store_true",
-                   help="one GIF per cell (a greedy episode of its first seed at the end), shown in report.md; cells finished "
-                   "before are not run again (a clip changes no result) but recorded from their last checkpoint if kept")
-
-    p = sub.add_parser("plot", help="figures and report of a benchmark folder (or the curve of a run directory)",
-                       description="For a benchmark folder: learning curves per env (mean, 95% bootstrap band, against env "
-                       "steps and wall-clock seconds), IQM / optimality gap with stratified bootstrap intervals and "
-                       "performance profiles of normalised scores, and report.md embedding them. For a run directory "
-                       "of `rl-zoo train`: its curve.png.")
-    p.add_argument("dir", help="benchmark folder or run directory")
-    p.add_argument("-o", "--output", default=None,
-                   help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "
-                   "run: the PNG (default DIR/curve.png)")
-
-
-def _plot_run(d, output):
-    """``rl-zoo plot RUN_DIR``: the learning curve of a run directory; a damaged or still empty
-    ``metrics.csv`` (or ``config.json``) is refused in one line naming the file."""
-    from rl_zoo import plots, runs
-
-    todo = "`rl-zoo train` writes it; plot a run directory it wrote"
-    rows = runs.read_metrics(d / "metrics.csv", todo=todo)
-    if not rows:
-        raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: the run writes one at each evaluation "
-                         "(`--evals`); plot it after the first")
-    title = d.name
-    if (d / "config.json").exists():
-        cfg = runs.read_json_file(d / "config.json", todo=todo)
-        title = f"{cfg.get('algo')} on {cfg.get('env')}"
-    return plots.learning_curve(rows, title, output or d / "curve.png")
-
-
-def _benchmark_main(args, argv: list[str]) -> int:
-    from rl_zoo import benchmark as bm
-
-    if args.command == "plot":
-        from pathlib import Path
-
-        d = Path(args.dir)
-        if (d / "cells").is_dir() or (d / "benchmark.json").exists():
-            print(f"report written to {bm.write_report(d, args.output)}")
-            return 0
-        if (d / "metrics.csv").exists():
-            print(f"figure written to {_plot_run(d, args.output)}")
-            return 0
-        if (d / "sweep.json").exists():
-            raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "
-                             f"it trains no finished group and rewrites the tables, figures and report")
-        raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
-    bm.check_jobs(args.jobs)  # a dry run too
-    if args.dry_run:
-        cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
-                             out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
-                             sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
-        print(bm.format_plan(cells))
-        return 0
-    from rl_zoo.lock import FolderInUse
-
-    try:
-        result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
-                                  out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
-                                  sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs,
-                                  progress=not args.no_progress, command="rl-zoo " + shlex.join(argv), note=args.note,
-                                  record_video=args.record_video)
-    except FolderInUse as e:  # another grid runs in --out: nothing was touched
-        print(f"rl-zoo: error: {e}", file=sys.stderr)
-        return 2
-    return 1 if any(c.status == "failed" for c in result.cells) else 0
 
 
 def _help_for(argv: list[str]) -> tuple[str, str]:
@@ -471,7 +366,9 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
             _print_hook_results(hooks)
             return 0
         if args.command in ("benchmark", "plot"):
-            return _benchmark_main(args, argv)
+            from rl_zoo.benchmark import command as benchmark_command
+
+            return benchmark_command.main(args, argv)
         if args.command == "rlhf":
             from rl_zoo.rlhf import command as rlhf_command
 

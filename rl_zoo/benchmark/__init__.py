@@ -30,6 +30,7 @@ The package, along its seams:
     report.py       summarize() and write_report(): the numbers, report.md and its figures
     clips.py        --record-video: one GIF per cell, the report's Clips section (clip_hook.py: the cell's hook)
     grid.py         run_benchmark(): plan, lock the folder, run the cells, tables, report
+    command.py      the command line: `rl-zoo benchmark` and `rl-zoo plot` (a benchmark folder or a run directory)
 
 Each cell runs in its own Python process through the driver (``rl_zoo.train.train``), so that its
 peak memory is its own and one failing cell does not stop the grid; it ends when the grid process
