@@ -4,7 +4,7 @@
     python -m experiments.overall.run --quick    # a small smoke run (into /tmp/overall)
     python -m experiments.overall.run --replot   # only redraw figures and README from benchmark/
 
-The grid is `rl-zoo benchmark` (rl_zoo/benchmark.py): PPO-clip, PPO-KL, TRPO, VPG, DQN and Double DQN
+The grid is `rl-zoo benchmark` (the package rl_zoo/benchmark/): PPO-clip, PPO-KL, TRPO, VPG, DQN and Double DQN
 on CartPole-v1, Acrobot-v1 and Pendulum-v1 (DQN cannot act in Pendulum's continuous action space
 and is skipped there), each cell's seeds vmapped in one program, every algorithm with its tuned
 config except for the shared per-env budget (and DQN's hidden layers on Acrobot, see
