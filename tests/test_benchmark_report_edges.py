@@ -220,3 +220,17 @@ def test_plot_of_a_folder_without_cells_is_refused_and_writes_nothing(tmp_path, 
     assert not (out / "report.md").exists() and not (tmp_path / "figs").exists()
     with pytest.raises(ValueError, match="no cell has finished yet"):
         bm.write_report(out)
+
+
+def test_threshold_is_read_from_the_evaluations_by_hand():
+    from rl_zoo.benchmark.report import reach_threshold
+
+    rows = [dict(seed=s, env_steps=t, **{"return": r}) for s, curve in ((0, (0, 500, 300)), (1, (0, 100, 500)))
+            for t, r in zip((0, 100, 200), curve)]
+    # means over the two seeds: 0, 300, 400
+    assert reach_threshold(rows, 475.0) == (None, 2)  # no mean reaches 475, but each seed does once
+    assert reach_threshold(rows, 250.0) == (100, 2)
+    assert reach_threshold(rows, 450.0) == (None, 2)
+    # step 200 without seed 0: seed 1's 500 there alone is not a mean over the seeds
+    assert reach_threshold(rows[:2] + rows[3:], 450.0) == (None, 2)
+    assert reach_threshold(rows, 501.0) == (None, 0)

@@ -12,11 +12,11 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.benchmark.records import (
-    DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, read_grid_meta, slug,
+    DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
 from rl_zoo.benchmark.clips import clips_section
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
-from rl_zoo.benchmark.tables import load_cells, load_returns
+from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class CellSummary(SpecFields):
     final_high: float
     final_iqm: float
     threshold: float | None
-    steps_to_threshold: int | None  # first grid point where the mean curve reaches the threshold
-    seeds_reached: int  # seeds whose curve reaches the threshold at some grid point
+    steps_to_threshold: int | None  # first evaluation (env steps) at which the mean over seeds reaches the threshold
+    seeds_reached: int  # seeds with some evaluation at or above the threshold
 
     @property
     def spec(self) -> CellSpec:
@@ -53,19 +53,30 @@ class Summary:
     normalised: dict[str, dict[str, np.ndarray]]
 
 
-def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]]) -> CellSummary:
+def reach_threshold(evaluations: list[dict], thr: float) -> tuple[int | None, int]:
+    """``(env steps, seeds)``: the first evaluation at which the mean over seeds is at or above ``thr``
+    (None: never), and how many seeds have some evaluation at or above it. From the evaluations
+    themselves (``metrics.csv`` rows: ``seed, env_steps, return``), not the shared grid, whose linear
+    interpolation can hide a short peak or show a crossing no evaluation made; only env steps at which
+    every seed was evaluated count for the mean (the seeds of a cell are evaluated together)."""
+    by_step: dict[int, dict[int, float]] = {}
+    for r in evaluations:
+        by_step.setdefault(int(r["env_steps"]), {})[int(r["seed"])] = float(r["return"])
+    seeds = {int(r["seed"]) for r in evaluations}
+    reach = next((step for step, rets in sorted(by_step.items())
+                  if len(rets) == len(seeds) and np.mean(list(rets.values())) >= thr), None)
+    reached = {int(r["seed"]) for r in evaluations if float(r["return"]) >= thr}
+    return reach, len(reached)
+
+
+def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]], evaluations: list[dict]) -> CellSummary:
     from rl_zoo import stats
 
     arr = np.array([[v for _, v in sorted(by_seed[s])] for s in sorted(by_seed)])  # [seeds, points]
-    steps = np.array([x for x, _ in sorted(next(iter(by_seed.values())))])
     final = arr[:, -1]
     lo, hi = stats.bootstrap_ci(final)
     thr = threshold(rec.env)
-    reach, seeds_reached = None, 0
-    if thr is not None:
-        hit = np.nonzero(arr.mean(axis=0) >= thr)[0]
-        reach = int(steps[hit[0]]) if hit.size else None
-        seeds_reached = int((arr >= thr).any(axis=1).sum())
+    reach, seeds_reached = reach_threshold(evaluations, thr) if thr is not None else (None, 0)
     return CellSummary(rec, final, float(final.mean()), lo, hi, float(stats.iqm(final)), thr, reach, seeds_reached)
 
 
@@ -84,7 +95,7 @@ def summarize(out: str | os.PathLike) -> Summary:
     for rec in records:
         if rec.status != "done" or (rec.algo, rec.env) not in curves:
             continue
-        row = _cell_summary(rec, curves[(rec.algo, rec.env)])
+        row = _cell_summary(rec, curves[(rec.algo, rec.env)], read_metrics(out / "cells" / cell_name(rec.algo, rec.env) / "run" / "metrics.csv"))
         table.append(row)
         ref = ENV_REFERENCES.get(rec.env)
         if ref is not None:
@@ -196,7 +207,7 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
 
 def _cells_section(table: list[CellSummary]) -> list[str]:
     lines = ["## Results per cell", "",
-             "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold (mean curve) | seeds at threshold | "
+             "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold (mean over seeds) | seeds at threshold | "
              "cell wall s | compile s | run s | env steps/s | peak MB |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table:
@@ -214,9 +225,9 @@ def _cells_section(table: list[CellSummary]) -> list[str]:
         "",
         "Final return: the greedy return at the end of training (last point of the grid), mean over seeds with a 95% "
         "percentile bootstrap interval (2000 resamples of the seeds) and the interquartile mean over seeds. "
-        "Env steps to threshold: the first grid point at which the mean over seeds reaches the env's threshold "
-        "(the threshold is in each curve's heading below); seeds at threshold: how many seeds reach it at some grid "
-        "point. Cell wall: the cell's whole process (start, "
+        "Env steps to threshold: the first evaluation at which the mean over seeds reaches the env's threshold "
+        "(the threshold is in each curve's heading below; read from the evaluations, not the interpolated grid); seeds "
+        "at threshold: how many seeds reach it at some evaluation. Cell wall: the cell's whole process (start, "
         "compile, training, evaluations); compile: the driver's compilation (with JAX's persistent cache, so a "
         "repeated run compiles faster); run: the training segments only; env steps/s: all seeds' env steps over run s; "
         "peak MB: the cell process's peak resident memory.",
