@@ -66,15 +66,20 @@ def median(x, axis=None):
 def performance_profile(scores, taus) -> np.ndarray:
     """Run-score distribution: for each ``tau``, the fraction of all runs (pooled over tasks) whose
     score is greater than ``tau``. ``scores``: ``[runs, tasks]`` or a list of per-task arrays. Each task
-    weighs by its number of runs (equal when every task has the same number of seeds)."""
+    weighs by its number of runs (equal when every task has the same number of seeds). A NaN score
+    makes every fraction NaN, as it makes the other statistics here NaN (it is not counted as a low score)."""
     x = np.concatenate([np.asarray(s, dtype=float).reshape(-1) for s in _columns(scores)])
     taus = np.asarray(taus, dtype=float)
+    if np.isnan(x).any():
+        return np.full(taus.shape, np.nan)
     return (x[None, :] > taus[:, None]).mean(axis=1)
 
 
 def _columns(scores) -> list[np.ndarray]:
-    """Per-task score arrays from a ``[runs, tasks]`` matrix (or a 1-D array = one task) or a list."""
-    if isinstance(scores, np.ndarray) or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
+    """Per-task score arrays from a ``[runs, tasks]`` matrix (any array: numpy, JAX; a 1-D array = one
+    task) or a list of per-task arrays (a list of numbers = one task)."""
+    is_array = hasattr(scores, "shape") and not isinstance(scores, (list, tuple))
+    if is_array or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
         arr = np.asarray(scores, dtype=float)
         if arr.ndim == 1:
             return [arr]

@@ -55,9 +55,19 @@ def test_stratified_bootstrap_ci_point_and_interval():
     assert point == pytest.approx(0.8) and lo == pytest.approx(0.6) and hi == pytest.approx(1.0)
 
 
+def test_a_jax_matrix_is_runs_by_tasks_as_a_numpy_one():
+    import jax.numpy as jnp
+
+    scores = np.array([[0.1, 0.9], [0.2, 1.0], [0.3, 1.1]], np.float32)  # 3 runs x 2 tasks
+    assert [list(c) for c in stats._columns(jnp.asarray(scores))] == [list(c) for c in stats._columns(scores)]
+    np.testing.assert_allclose(stats.stratified_bootstrap_ci(jnp.asarray(scores), stats.iqm),
+                               stats.stratified_bootstrap_ci(scores, stats.iqm))
+
+
 def test_performance_profile_by_hand_and_monotone():
     scores = np.array([[0.1, 0.6], [0.4, 1.2]])  # 4 runs pooled: 0.1, 0.4, 0.6, 1.2
     np.testing.assert_allclose(stats.performance_profile(scores, [0.0, 0.4, 0.5, 1.0, 1.2]), [1.0, 0.5, 0.5, 0.25, 0.0])
+    assert np.isnan(stats.performance_profile([0.5, np.nan, 2.0], [0.0, 1.0])).all()  # as iqm and mean: NaN, not "low"
     rng = np.random.default_rng(3)
     taus = np.linspace(-1, 2, 301)  # beyond every score: rng.uniform(0, 1)
     p, lo, hi = stats.performance_profile_ci(rng.uniform(0, 1, size=(7, 3)), taus)
