@@ -25,7 +25,7 @@ def kl_penalty(sweep: dict, bon: dict, path: Path) -> Path:
         axes[2].plot(x, sweep["gold"][i].mean(0), color=c, label=f"gold, beta={beta:g}")
         axes[2].plot(x, sweep["proxy"][i].mean(0), color=c, ls="--", lw=0.9)
     for ax, key in ((axes[0], "gold"), (axes[1], "proxy")):
-        ax.plot(bon["kl"], bon[key].mean(1), "k-o", ms=3, label="best-of-n of SFT (n = %s)" % ",".join(str(int(n)) for n in bon["ns"]))
+        ax.plot(bon["kl"], bon[key].mean(1), "k-o", ms=3, label="best-of-n of SFT (n = %s; KL: its upper bound)" % ",".join(str(int(n)) for n in bon["ns"]))
         ax.set_xlabel("KL(pi || pi_SFT) per response, nats")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("gold reward (hidden)")

@@ -1,6 +1,6 @@
 """RLHF in miniature: the three questions of issue 18, answered with figures.
 
-    python -m experiments.rlhf.run              # stages 1-3 once per seed, then the sweeps (minutes on 2 cores)
+    python -m experiments.rlhf.run              # stages 1-3 once per seed, then the sweeps (about 8 minutes on 2 cores)
     python -m experiments.rlhf.run --replot     # figures and results.md again from results/*.npz
     python -m experiments.rlhf.run --small      # a tiny version (smoke test, into /tmp/rlhf)
 
@@ -47,10 +47,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; into /tmp/rlhf unless --out)")
-    ap.add_argument("--sweep-updates", type=int, default=100, help="PPO updates per run of the beta sweep")
+    ap.add_argument("--sweep-updates", type=int, default=80, help="PPO updates per run of the beta sweep (default 80)")
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated)")
-    ap.add_argument("--algo-beta", type=float, default=None,
-                    help="KL coefficient of the algorithm comparison (default: the pipeline's 0.05; results then go to algo_<name>_beta<B>.npz)")
+    ap.add_argument("--algo-beta", type=float, action="append", default=None,
+                    help="KL coefficient of the algorithm comparison, repeatable (default: the pipeline's 0.05, into "
+                         "algo_<name>.npz, and 0.2, into algo_<name>_beta0.2.npz; another B goes to algo_<name>_beta<B>.npz)")
     ap.add_argument("--replot", action="store_true")
     ap.add_argument("--out", default=None, help="output folder (default: results/ beside this script; /tmp/rlhf with --small)")
     args = ap.parse_args(argv)
@@ -77,12 +78,12 @@ def main(argv=None) -> int:
             print(f"beta sweep {BETAS}", flush=True)
             sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=4 if args.small else args.sweep_updates))
             _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
-        if "algos" in parts:
-            print(f"algorithms {ALGOS}", flush=True)
+        for algo_beta in (args.algo_beta or [None, 0.2]) if "algos" in parts else []:
+            print(f"algorithms {ALGOS}, beta {config.rl.beta if algo_beta is None else algo_beta}", flush=True)
             algo_cfg, suffix = config, ""
-            if args.algo_beta is not None:
-                algo_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, beta=args.algo_beta))
-                suffix = f"_beta{args.algo_beta:g}"
+            if algo_beta is not None:
+                algo_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, beta=algo_beta))
+                suffix = f"_beta{algo_beta:g}"
             res = compute.algorithms(base, algo_cfg, ALGOS, group_size=4)
             for name, d in res.items():
                 _save(out / f"algo_{name}{suffix}.npz", d)
@@ -114,7 +115,7 @@ def report(out: Path) -> None:
             lines.append(f"| {b:g} | {f(sw['kl'][i][:, -1])} | {f(sw['proxy'][i][:, -1])} | {f(sw['gold'][i][:, -1])} | "
                          f"{g.max():.2f} (update {int(g.argmax()) + 1}) | {f(sw['final_gold'][i])} | {f(sw['final_proxy'][i])} | {f(acc)} |")
         lines += ["", f"Sweep wall time: compile {sw['seconds'][0]:.0f} s, run {sw['seconds'][1]:.0f} s (all betas x seeds vmapped).", "",
-                  "| best-of-n | KL = log n - (n-1)/n | proxy | gold |", "|---|---|---|---|"]
+                  "| best-of-n | KL <= log n - (n-1)/n | proxy | gold |", "|---|---|---|---|"]
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")
         lines.append("")
