@@ -200,6 +200,45 @@ def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_pa
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)][-1] == 6
 
 
+def test_evaluation_segments_by_hand():
+    from rl_zoo.host.runner import evaluation_segments, evaluations_through
+
+    assert evaluation_segments(10, 10) == set(range(1, 11))  # not cut: after every segment
+    assert evaluation_segments(10, 1) == {10}  # the final one only
+    assert evaluation_segments(10, 3) == {4, 7, 10}
+    assert evaluation_segments(3, 5) == {1, 2, 3}
+    assert [evaluations_through(s, frozenset({4, 7, 10})) for s in (0, 3, 4, 9, 10)] == [0, 0, 1, 2, 3]
+
+
+class _CrashAtSegment(RecorderHook):
+    """Raise when the ``n``-th segment ends, before its checkpoint."""
+
+    def __init__(self, n):
+        self.n, self.seen = n, 0
+
+    def on_segment(self, seg):
+        self.seen += 1
+        if self.seen == self.n:
+            raise _Crash("killed")
+
+
+def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evaluations(tmp_path, seed_offset):
+    """Evaluations cut to the final one (10% of 768 steps cannot pay for 2 CartPole episodes of up to
+    500 steps) still leave the run its 3 segments and their checkpoints, and a run stopped between
+    evaluations resumes from the last one (it had none before the end)."""
+    out = tmp_path / "run"
+    kwargs = dict(seeds=2, seed=seed_offset, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=3, eval_episodes=2,
+                  backend="gymnasium", progress=False, log=lambda *_: None, out=out)
+    with pytest.raises(_Crash):
+        driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAtSegment(2)], **kwargs)
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2]  # segment 1's, no evaluation after it
+    result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    got = sorted((int(r["env_steps"]), int(r["seed"])) for r in runs.read_csv(out / "metrics.csv"))
+    assert got == _expected_rows([seed_offset, seed_offset + 1], [0, 768])  # the start and the final evaluation
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2, 4, 6]
+    assert result.summary["evaluations"] == 2
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, monkeypatch, seed_offset):
     monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # the killed process's schedule: a row per update

@@ -77,14 +77,15 @@ def set_aside_damaged(choice: CheckpointChoice, log: Callable[[str], None]) -> N
 
 def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, seeds: tuple[int, ...]) -> list[dict]:
     """The rows of ``metrics.csv`` up to the checkpoint's env step; ``RunFileError`` naming the file if
-    it cannot be read or lacks the evaluation the checkpoint was written after."""
+    it cannot be read or lacks the evaluation the checkpoint was written after (where it was written
+    after one: a host run with fewer evaluations than segments checkpoints between them too)."""
     path = Path(run_dir) / "metrics.csv"
     todo = "The run cannot continue with it: restore it from a copy, or start a new run (nothing was changed)"
     rows = runs.read_metrics(path, todo=todo)
     last = point.meta.updates_done * env_steps_per_update
     kept = [r for r in rows if r["env_steps"] <= last]
     at_last = sorted(r["seed"] for r in kept if r["env_steps"] == last)
-    if at_last != sorted(seeds):
+    if point.meta.evaluated and at_last != sorted(seeds):
         raise runs.file_error(path, f"lacks the evaluation at env step {last:,} (of seeds {list(seeds)}) that "
                               f"{point.path.name} was written after: it was cut short or edited", todo)
     return kept

@@ -62,15 +62,16 @@ class CheckpointMeta:
     train_s: float  # seconds in training segments so far
     wall_s: float  # seconds since the run started
     latest_train_return: tuple[float, ...]  # per seed, the last training episode's return
+    evaluated: bool = True  # the segment ended with an evaluation (host runs with fewer evaluations than segments: not all)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
-                    wall_s=self.wall_s, latest_train_return=list(self.latest_train_return))
+                    wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated)
 
     @classmethod
     def from_dict(cls, meta: dict[str, Any]) -> "CheckpointMeta":
         return cls(int(meta["segments_done"]), int(meta["updates_done"]), float(meta["train_s"]), float(meta["wall_s"]),
-                   tuple(float(x) for x in meta["latest_train_return"]))
+                   tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)))
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.vmap``-ed over seeds
 (a single seed runs alone, ``rl_zoo.driver.plan.map_seeds``: 0.4-0.6 s less compile on Hopper-v5 and
 LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the
-compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. Between segments:
-greedy evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside
-the training's, and the number of evaluations is cut so that they cost at most ``EVAL_FRACTION`` of
-training), a metrics row per seed, a checkpoint.
+compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. The run has as many
+segments as evaluations asked (``--evals``), a checkpoint after each. After some of them: greedy
+evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside the
+training's, and the number of evaluations is cut so that they cost at most ``EVAL_FRACTION`` of
+training: then they come after evenly spaced segments, ``evaluation_segments``, the last among
+them), a metrics row per seed.
 
 Resume restores the learner exactly (parameters, optimiser, normalisers, replay buffer, PRNG keys,
 counters) and **restarts the gymnasium envs with fresh episodes**: their state lives in gymnasium
@@ -92,6 +94,18 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     return HostPlan(states, segments, jax.jit(map_seeds(fresh_envs)), updates_per_segment, time.perf_counter() - t0, segment)
 
 
+def evaluation_segments(segments: int, evaluations: int) -> frozenset[int]:
+    """The segments (1 to ``segments``) after which a run of ``segments`` segments makes its
+    ``evaluations`` evaluations (after the one at the start): evenly spaced, the last segment among them."""
+    evaluations = max(1, min(evaluations, segments))
+    return frozenset(-(-i * segments // evaluations) for i in range(1, evaluations + 1))
+
+
+def evaluations_through(segment: int, at: frozenset[int]) -> int:
+    """Evaluations after the start made by the end of ``segment``: the index of the last one (0: the start's)."""
+    return sum(1 for s in at if s <= segment)
+
+
 class BatchedHostRunner:
     """``rl_zoo.driver`` runner for backend ``"gymnasium"`` (see the module docstring)."""
 
@@ -108,9 +122,11 @@ class BatchedHostRunner:
         steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
         limit = eval_limit(ctx.env_params)
         n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
+        per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
+        evaluate_after = evaluation_segments(-(-agent.num_updates // per_segment), n_evals)
         if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
-            ctx.log(note)
-        plan = compile_host_plan(agent, env, seeds, -(-agent.num_updates // n_evals))
+            ctx.log(f"{note}; a checkpoint still after each of the {-(-agent.num_updates // per_segment)} segments")
+        plan = compile_host_plan(agent, env, seeds, per_segment)
         eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
         states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
         latest = np.full(len(seeds), np.nan)
@@ -127,7 +143,7 @@ class BatchedHostRunner:
                 f"{len(seeds)} x {env.training_envs.num_envs} gymnasium envs in one {env.vector.capitalize()}VectorEnv")
         t_start = time.perf_counter() - wall_offset
 
-        def evaluate(states, index: int) -> np.ndarray:
+        def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
             nonlocal eval_steps
             before = env.steps(evaluation=True)
             returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(), limit).mean(axis=1)
@@ -152,16 +168,19 @@ class BatchedHostRunner:
                 recorder.segment(SegmentEnd(done, k, steps_per_update, spec.seed_ids, metrics, time.perf_counter() - t_start, sps))
                 done, segments_done = done + k, segments_done + 1
                 latest = latest_episode_return(metrics, latest)
-                returns = evaluate(states, segments_done)
+                evaluated = segments_done in evaluate_after or done >= agent.num_updates
+                if evaluated:
+                    returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
                 meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
-                                      wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()))
+                                      wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
+                                      evaluated=evaluated)
                 checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
                                 keep=spec.keep_checkpoints)
                 bar.update(done * steps_per_update, sps, float(np.mean(returns)))
         env.close()
         train_steps = total * len(seeds)
         extra = dict(vector_env=env.vector, eval_env_steps_total=int(eval_steps), eval_fraction=round(eval_steps / train_steps, 4),
-                     evaluations=segments_done + 1, resume=RESUME_NOTE)
+                     evaluations=evaluations_through(segments_done, evaluate_after) + 1, resume=RESUME_NOTE)
         ctx.log(f"evaluation took {eval_steps:,} env steps beside training's {train_steps:,} ({eval_steps / train_steps:.1%})")
         return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, extra_summary=extra)
 
