@@ -47,7 +47,11 @@ def required_extra(env_id: str) -> str | None:
     return next((e for e in _EXTRAS if f".{e}." in entry_point or f".{e}:" in entry_point), None)
 
 
-def _missing_dependency(env_id: str, error: Exception) -> ImportError:
+class MissingDependency(ImportError):
+    """A gymnasium id needs an optional install that is missing; the message says which and how to get it."""
+
+
+def _missing_dependency(env_id: str, error: Exception) -> MissingDependency:
     extra = required_extra(env_id)
     how = (
         f"Install it with `pip install -e \".[{extra}]\"` (rl_zoo's `{extra}` extra, i.e. `pip install \"gymnasium[{extra}]\"`"
@@ -57,7 +61,7 @@ def _missing_dependency(env_id: str, error: Exception) -> ImportError:
         else "Install the package gymnasium names above."
     )
     what = _EXTRAS.get(extra, "an optional dependency")
-    return ImportError(f"{env_id} needs {what}, which is not installed ({error}). {how}")
+    return MissingDependency(f"{env_id} needs {what}, which is not installed ({error}). {how}")
 
 
 def _make(env_id: str, **make_kwargs):

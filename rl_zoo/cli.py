@@ -90,7 +90,8 @@ def _build_parser(help_for: tuple[str, str] = ("ppo", "CartPole-v1")) -> argpars
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else); a finished run is left as it is")
+                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
+                        "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
     t.add_argument("--keep-checkpoints", type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,
@@ -380,6 +381,13 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
 
             return sweep_command.main(args, argv)
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
+        print(f"rl-zoo: error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:  # an env's optional install missing (LunarLander: box2d, MuJoCo): its message, one line
+        from envs.gymnasium_adapter import MissingDependency
+
+        if not isinstance(e, MissingDependency):
+            raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)

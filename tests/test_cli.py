@@ -43,6 +43,8 @@ def test_vector_env_on_a_jax_env_is_said_not_to_apply():
     assert note is None and spec.vector_env == "async"
     with pytest.raises(ConfigError, match="--vector-env = 'threads' is invalid"):
         new_spec("ppo", "CartPole-v1", vector_env="threads")
+    spec, *_, note = new_spec("ppo", "CartPole-v1", seeds=2, devices=2, backend="gymnasium")
+    assert note.startswith("--devices 2 does not apply: CartPole-v1 runs on gymnasium envs") and spec.devices == 1
 
 
 @pytest.mark.parametrize("asked, per_update, expected", [
@@ -203,4 +205,17 @@ def test_resume_refuses_flags_its_config_decides(flags, message, tmp_path, capsy
 def test_total_steps_given_twice_is_refused(tmp_path, capsys):
     assert main(["train", "--set", "total_timesteps=5120", "--total-steps", "10240", "--runs-root", str(tmp_path)]) == 2
     assert "say the same thing twice" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_optional_install_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    import gymnasium
+
+    def not_installed(*args, **kwargs):
+        raise gymnasium.error.DependencyNotInstalled("No module named 'mujoco'")
+
+    monkeypatch.setattr(gymnasium, "make", not_installed)
+    assert main(["train", "--env", "Hopper-v5", "--runs-root", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: Hopper-v5 needs MuJoCo") and '.[mujoco]' in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []

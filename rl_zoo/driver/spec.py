@@ -205,6 +205,10 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
                    f"compiled program (--backend gymnasium runs gymnasium's)")
         note = f"{note}\n{ignored}" if note else ignored
+    if devices is not None and devices > 1 and env.backend == "gymnasium":
+        one = (f"--devices {devices} does not apply: {env_id} runs on gymnasium envs, whose steps are host calls; its "
+               f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
+        note = f"{note}\n{one}" if note else one
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
                    keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env)
