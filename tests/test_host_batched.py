@@ -269,3 +269,22 @@ def test_missing_mujoco_is_explained_on_the_batched_path(monkeypatch):
     monkeypatch.setattr(gymnasium, "make", not_installed)
     with pytest.raises(ImportError, match=r"Hopper-v5 needs MuJoCo.*\.\[mujoco\]"):
         envs.make("Hopper-v5", backend="gymnasium")
+
+
+@pytest.mark.slow  # about 15 s: AsyncVectorEnv subprocesses
+def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
+    """The terminal sends SIGINT to the whole process group: the AsyncVectorEnv workers leave it to the
+    main process, which stops as a sync run does (exit 130), instead of each dying with its traceback."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
+                             "--vector-env", "async", "--seeds", "2", "--total-steps", "200000", "--eval-episodes", "1",
+                             "--out", str(out), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and not checkpoint.list_checkpoints(out):
+        time.sleep(0.2)
+    assert checkpoint.list_checkpoints(out), "the run never wrote a checkpoint"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Received the following error from Worker" not in err, err

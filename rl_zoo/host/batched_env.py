@@ -93,7 +93,7 @@ class _HostEnvs:
             # SubprocVecEnv does). Each gets gymnasium.make itself, not the adapter's wrapper (which
             # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
-            worker, method = functools.partial(gymnasium.make, self.env_id, **self.make_kwargs), subprocess_start_method()
+            worker, method = functools.partial(_worker_make, self.env_id, self.make_kwargs), subprocess_start_method()
             try:
                 self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
                                                             autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
@@ -226,6 +226,20 @@ def _batched_call(fn, shapes: tuple, cast):
         return call(x, axis_size), (True,) * len(shapes)
 
     return single
+
+
+def _worker_make(env_id: str, make_kwargs: dict):
+    """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C to the main process (that
+    closes it, as after a sync run) instead of dying of it with a traceback per worker. In the main
+    process (gymnasium may make a copy there to read the spaces) Ctrl-C keeps its meaning."""
+    import multiprocessing
+    import signal
+
+    import gymnasium
+
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return gymnasium.make(env_id, **make_kwargs)
 
 
 def subprocess_start_method() -> str:
