@@ -56,7 +56,9 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _build_parser(help_for: tuple[str, str] = ("ppo", "CartPole-v1")) -> argparse.ArgumentParser:
+def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> argparse.ArgumentParser:
+    """The ``rl-zoo`` parser; ``help_for = (algo, env)``: whose config fields ``train --help`` lists
+    (None: none, for a command that is not asking for help: resolving them imports the driver)."""
     from rl_zoo import algos
 
     parser = argparse.ArgumentParser(prog="rl-zoo", description="Pure-functional JAX reinforcement learning.")
@@ -67,7 +69,7 @@ def _build_parser(help_for: tuple[str, str] = ("ppo", "CartPole-v1")) -> argpars
         help="train an algorithm on an environment, all seeds vmapped",
         description="Train ALGO on ENV with SEEDS seeds (vmapped in one compiled program) and write a run "
         "directory with config.json, metrics.csv, summary.json and curve.png.",
-        epilog=_config_help(*help_for) + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
+        epilog=(_config_help(*help_for) if help_for else "") + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
@@ -318,7 +320,7 @@ def _check_resume_flags(args, defaults: dict) -> None:
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _build_parser(_help_for(argv))
+    parser = _build_parser(_help_for(argv) if {"-h", "--help"} & set(argv) else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
