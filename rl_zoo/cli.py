@@ -293,7 +293,7 @@ def _check_output_folders(args) -> None:
         check_output_folder(output_folder(args), "--out" if out else "the default --out")
 
 
-#: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, RunSpec field)
+#: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, its argparse dest, the RunSpec field)
 RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--seeds", "seeds", "seeds"),
                    ("--seed", "seed", "seed"), ("--evals", "evals", "num_evals"),
                    ("--eval-episodes", "eval_episodes", "eval_episodes"), ("--backend", "backend", "backend"),
