@@ -222,6 +222,7 @@ class _CrashAtSegment(RecorderHook):
             raise _Crash("killed")
 
 
+@pytest.mark.slow  # 10 s: two host compiles (not cached); test_evaluation_segments_by_hand stays in the default run
 def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evaluations(tmp_path, seed_offset):
     """Evaluations cut to the final one (10% of 768 steps cannot pay for 2 CartPole episodes of up to
     500 steps) still leave the run its 3 segments and their checkpoints, and a run stopped between
