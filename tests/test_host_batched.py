@@ -168,15 +168,22 @@ class _Crash(RuntimeError):
 
 
 class _CrashAfter(RecorderHook):
-    """Raise after the ``n``-th evaluation was written, before its checkpoint: the worst moment."""
+    """Raise after the ``n``-th evaluation was written (``at="evaluation"``) or the ``n``-th segment ended
+    (``at="segment"``), before its checkpoint: the worst moment."""
 
-    def __init__(self, n):
-        self.n, self.seen = n, 0
+    def __init__(self, n, at="evaluation"):
+        self.n, self.at, self.seen = n, at, 0
+
+    def _count(self, at):
+        self.seen += at == self.at
+        if at == self.at and self.seen == self.n:
+            raise _Crash("killed")
 
     def on_evaluation(self, ev):
-        self.seen += 1
-        if self.seen == self.n:
-            raise _Crash("killed")
+        self._count("evaluation")
+
+    def on_segment(self, seg):
+        self._count("segment")
 
 
 def _expected_rows(seeds, steps):
@@ -210,18 +217,6 @@ def test_evaluation_segments_by_hand():
     assert [evaluations_through(s, frozenset({4, 7, 10})) for s in (0, 3, 4, 9, 10)] == [0, 0, 1, 2, 3]
 
 
-class _CrashAtSegment(RecorderHook):
-    """Raise when the ``n``-th segment ends, before its checkpoint."""
-
-    def __init__(self, n):
-        self.n, self.seen = n, 0
-
-    def on_segment(self, seg):
-        self.seen += 1
-        if self.seen == self.n:
-            raise _Crash("killed")
-
-
 @pytest.mark.slow  # 10 s: two host compiles (not cached); test_evaluation_segments_by_hand stays in the default run
 def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evaluations(tmp_path, seed_offset):
     """Evaluations cut to the final one (10% of 768 steps cannot pay for 2 CartPole episodes of up to
@@ -231,7 +226,7 @@ def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evalua
     kwargs = dict(seeds=2, seed=seed_offset, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=3, eval_episodes=2,
                   backend="gymnasium", progress=False, log=lambda *_: None, out=out)
     with pytest.raises(_Crash):
-        driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAtSegment(2)], **kwargs)
+        driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAfter(2, at="segment")], **kwargs)
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2]  # segment 1's, no evaluation after it
     result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
     got = sorted((int(r["env_steps"]), int(r["seed"])) for r in runs.read_csv(out / "metrics.csv"))
