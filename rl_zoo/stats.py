@@ -78,8 +78,7 @@ def performance_profile(scores, taus) -> np.ndarray:
 def _columns(scores) -> list[np.ndarray]:
     """Per-task score arrays from a ``[runs, tasks]`` matrix (any array: numpy, JAX; a 1-D array = one
     task) or a list of per-task arrays (a list of numbers = one task)."""
-    is_array = hasattr(scores, "shape") and not isinstance(scores, (list, tuple))
-    if is_array or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
+    if hasattr(scores, "shape") or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
         arr = np.asarray(scores, dtype=float)
         if arr.ndim == 1:
             return [arr]

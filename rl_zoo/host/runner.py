@@ -123,9 +123,10 @@ class BatchedHostRunner:
         limit = eval_limit(ctx.env_params)
         n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
         per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
-        evaluate_after = evaluation_segments(-(-agent.num_updates // per_segment), n_evals)
+        n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
+        evaluate_after = evaluation_segments(n_segments, n_evals)
         if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
-            ctx.log(f"{note}; a checkpoint still after each of the {-(-agent.num_updates // per_segment)} segments")
+            ctx.log(f"{note}; a checkpoint still after each of the {n_segments} segments")
         plan = compile_host_plan(agent, env, seeds, per_segment)
         eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
         states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
