@@ -267,7 +267,11 @@ def _split_cpu_for(args) -> None:
 
         split_cpu_as_recorded(args.resume, args.devices)
     elif args.command == "train" and args.seeds >= 1:
-        distributed.split_cpu(args.seeds, args.devices)
+        procs = distributed.processes_from_args(args.num_processes)  # multi-host: each host splits for its share
+        if args.seeds % procs == 0 and (args.devices is None or args.devices % procs == 0):
+            distributed.split_cpu(args.seeds // procs, None if args.devices is None else args.devices // procs)
+        else:
+            distributed.split_cpu(args.seeds, args.devices)  # the driver refuses the split, saying why
     elif args.command == "sweep" and args.seeds >= 1:
         from rl_zoo.sweep.command import rows_per_program
 

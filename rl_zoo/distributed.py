@@ -20,6 +20,8 @@ Multi-host launch (two hosts, one process each; the same command on both, with i
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 import numpy as np
 
@@ -43,14 +45,53 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         return False
     if not auto and (num_processes is None or process_id is None):
         raise ConfigError("multi-host training needs --num-processes and --process-id (or RL_ZOO_NUM_PROCESSES, RL_ZOO_PROCESS_ID)")
+    if not auto and num_processes < 1:
+        raise ConfigError(f"--num-processes = {num_processes} is invalid: must be at least 1")
     if not auto and not 0 <= process_id < num_processes:
         raise ConfigError(f"--process-id = {process_id} is invalid: must be in [0, {num_processes})")
+    timeout = _int_env(INIT_TIMEOUT_ENV) or 300
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if auto:
-        jax.distributed.initialize()
+        jax.distributed.initialize(initialization_timeout=timeout)
     else:
-        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+        print(f"process {process_id} of {num_processes}: waiting up to {timeout} s for the others at {coordinator} "
+              f"({INIT_TIMEOUT_ENV} sets the wait)", file=sys.stderr, flush=True)
+        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id,
+                                   initialization_timeout=timeout)
     return True
+
+
+#: seconds a multi-host process waits for the others to join (jax.distributed's initialization_timeout)
+INIT_TIMEOUT_ENV = "RL_ZOO_INIT_TIMEOUT"
+
+
+def processes_from_args(num_processes: int | None) -> int:
+    """How many processes a run asked for (``--num-processes``, else ``RL_ZOO_NUM_PROCESSES``; 1 without
+    either), before JAX starts: each host's CPU is split for its share of the seeds."""
+    n = num_processes if num_processes is not None else _int_env("RL_ZOO_NUM_PROCESSES")
+    return max(1, n or 1)
+
+
+def agree(what: str, data: Any) -> None:
+    """Every process of a multi-host run must have been given the same ``data`` (JSON-able: the run's
+    settings): if not, a ``ConfigError`` in every process, before anything compiles, instead of a hang
+    in the first collective the processes disagree on. A no-op in a single process."""
+    import hashlib
+    import json
+
+    import jax
+
+    if jax.process_count() == 1:
+        return
+    from jax.experimental import multihost_utils
+
+    digest = int(hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:7], 16)  # fits int32
+    digests = np.asarray(multihost_utils.process_allgather(np.array(digest, np.int32))).reshape(-1).tolist()
+    if len(set(digests)) > 1:
+        groups = {d: [i for i, x in enumerate(digests) if x == d] for d in dict.fromkeys(digests)}
+        raise ConfigError(f"the {len(digests)} processes of this multi-host run were given different {what} (processes "
+                          f"with the same: {', '.join('[' + ' '.join(map(str, g)) + ']' for g in groups.values())}): start "
+                          f"every process with the same command, but for --process-id")
 
 
 def _int_env(name: str) -> int | None:
@@ -115,7 +156,7 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     JAX shows a CPU as one device, and XLA runs that device's program one operation at a time: the
     small matrices of classic-control networks keep one core busy. Split into ``n`` devices, the seed
     axis's ``n`` shards (``seed_sharding``) run side by side, one per core (measured, 2 cores, PPO on
-    CartPole-v1 with 16 seeds: training 14.3 s on one device, 8.7 s on two). ``n`` is ``devices`` when
+    CartPole-v1 with 16 seeds: training 14.2-16.0 s on one device, 8.6-8.7 s on two). ``n`` is ``devices`` when
     given, else ``RL_ZOO_CPU_DEVICES`` when set, else the largest divisor of ``rows`` not above
     ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each
     its share). It takes effect only before JAX's backends start, and never overrides a count the

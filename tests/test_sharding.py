@@ -151,6 +151,46 @@ def test_two_processes_write_one_merged_table(tmp_path):
     assert summary["processes"] == 2 and summary["devices"] == 4 and len(summary["final_return"]) == 8
 
 
+def _two_processes(tmp_path, seeds_by_process, timeout=300):
+    """``rl-zoo train`` as processes 0 and 1 of a two-process run on this machine: ``[(code, stderr)]``."""
+    port = _free_port()
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", str(seeds), "--total-steps", "2560",
+                               "--evals", "2", "--eval-episodes", "2", "--out", str(tmp_path / "run"), "--no-progress",
+                               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, seeds in enumerate(seeds_by_process)]
+    return [(p.returncode, e) for p, (_, e) in ((p, p.communicate(timeout=timeout)) for p in procs)]
+
+
+def test_processes_given_different_settings_stop_with_a_message_not_a_hang(tmp_path):
+    """--seeds 4 on one process and 8 on the other hung both in their first collective; now both refuse."""
+    for code, err in _two_processes(tmp_path, [4, 8]):
+        assert code == 2 and "were given different settings" in err, err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow  # two processes, each compiling
+def test_two_cpu_hosts_split_each_its_share_of_the_seeds(tmp_path):
+    """--seeds 2 over two CPU processes: each host makes one device for its one seed (it split for both
+    seeds, two devices each, and the run was refused: 2 seeds over 4 devices)."""
+    for code, err in _two_processes(tmp_path, [2, 2]):
+        assert code == 0, err[-2000:]
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["devices"] == 2
+
+
+def test_process_counts_are_checked_before_jax_starts(monkeypatch):
+    from rl_zoo.config import ConfigError
+    from rl_zoo.distributed import initialize, processes_from_args
+
+    with pytest.raises(ConfigError, match="--num-processes = 0 is invalid: must be at least 1"):
+        initialize("127.0.0.1:1", 0, 0)
+    monkeypatch.delenv("RL_ZOO_NUM_PROCESSES", raising=False)
+    assert (processes_from_args(3), processes_from_args(None)) == (3, 1)
+    monkeypatch.setenv("RL_ZOO_NUM_PROCESSES", "2")
+    assert processes_from_args(None) == 2
+
+
 def test_cpu_device_count_is_the_largest_even_split_within_the_cores():
     from rl_zoo.distributed import cpu_device_count
 

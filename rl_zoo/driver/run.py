@@ -81,6 +81,8 @@ def train(
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
                                            keep_checkpoints=keep_checkpoints, devices=devices, command=command,
                                            vector_env=vector_env)
+    settings = {k: v for k, v in spec.to_json().items() if k != "command"}  # the command differs by --process-id
+    distributed.agree("settings", dict(settings, out=None if out is None else str(out)))
     run_dir = _make_run_dir(spec, runs_root, out)
     with _locked(run_dir):
         if _is_writer():
@@ -146,8 +148,14 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
-        ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics and checkpoints up to the last finished segment; "
-                f"`rl-zoo train --resume {ctx.run_dir}` continues from there")
+        import jax
+
+        if jax.process_count() > 1:  # multi-host runs write no checkpoint (rl_zoo.driver.jax_runner)
+            ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics up to the last finished segment; a multi-host run "
+                    f"writes no checkpoints, so it cannot be resumed: start it again")
+        else:
+            ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics and checkpoints up to the last finished segment; "
+                    f"`rl-zoo train --resume {ctx.run_dir}` continues from there")
         raise
     finally:
         recorder.close()
