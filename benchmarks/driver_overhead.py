@@ -5,7 +5,7 @@ Issue 9 asks that device-parallel training leave single-device CPU speed within 
 reference is the last commit before sharding landed (``d342961^``); the candidate is the working tree.
 Each measurement is a fresh ``python`` process that runs ``train("ppo", "CartPole-v1", ...)`` (the
 README's main job: tuned config, 100k env steps, 10 evaluations) and reports the driver's own
-``train_s`` (jitted segments, evaluations and checkpoints, compile excluded) and ``compile_s``. Both
+``train_s`` (the jitted training segments alone: evaluations, checkpoints and compile excluded) and ``compile_s``. Both
 trees share one persistent compilation cache per tree, warmed by a first unrecorded run, so that
 ``compile_s`` measures cache loading rather than XLA; the runs alternate base, head, base, head, ...
 so that a change in machine load hits both alike. The ratio is head / base of the medians.
@@ -105,7 +105,7 @@ def main() -> None:
         f"base = `{args.base}` ({base_rev}, before sharding); head = {'`' + args.head + '` (' + head_rev + ')' if args.head else 'the working tree at ' + head_rev}. "
         "`rl_zoo.train.train('ppo', 'CartPole-v1')` with the tuned config (100k env steps, 10 evaluations), "
         "fresh process per run, warm compilation cache per tree, runs alternating base/head. "
-        "train s = the driver's jitted segments + evaluations + checkpoints (compile excluded).",
+        "train s = the driver's jitted training segments alone (summary.json's train_s: evaluations, checkpoints and compile excluded).",
         "",
         "| seeds | base train s (median) | head train s (median) | head / base |",
         "|---:|---:|---:|---:|",

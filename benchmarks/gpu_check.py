@@ -45,6 +45,8 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
+from _results import load_average  # benchmarks/_results.py (this script's folder is on the path)
+
 
 def run(seeds: int, steps: int) -> dict:
     config = ppo.Config(total_timesteps=steps, num_envs=4, num_steps=128, update_epochs=4, num_minibatches=4,
@@ -82,14 +84,15 @@ def sweep_check(separate: int, md: str) -> None:
     print(f"sweep check {'wrote ' + md if done.returncode == 0 else f'failed ({done.returncode})'}", flush=True)
 
 
-def write_table(path: str, rows: list[dict], args) -> None:
+def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
     devices = jax.devices()
     lines = [
         "# GPU check: PPO on CartPole-v1, seeds vmapped",
         "",
         f"{time.strftime('%Y-%m-%d')}, jax {jax.__version__}, backend `{jax.default_backend()}`, devices: "
         f"{', '.join(getattr(d, 'device_kind', str(d)) for d in devices)}; host {platform.node() or 'unknown'}. "
-        f"Command: `python benchmarks/gpu_check.py --seeds {args.seeds} --steps {args.steps}`.",
+        f"Command: `python benchmarks/gpu_check.py --seeds {args.seeds} --steps {args.steps}`. Host load average "
+        f"at the start: {load_start}; when the last row was written: {load_average()}.",
         "PureJaxRL's configuration: 4 envs x 128 steps, 4 epochs x 4 minibatches, "
         f"{args.steps:,} env steps per seed.",
         "",
@@ -114,13 +117,13 @@ def main() -> None:
         sweep_check(args.sweep_separate, args.sweep_md)
     devices = jax.devices()
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, {len(devices)} device(s): {devices}")
-    rows = []
+    rows, load_start = [], load_average()
     for n in (int(x) for x in args.seeds.split(",")):
         r = run(n, args.steps)
         rows.append(r)
         print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "
               f"{r['steps_per_s']:>14,.0f} env steps/s  mean training return {r['mean_return']:.1f}", flush=True)
-        write_table(args.out, rows, args)
+        write_table(args.out, rows, args, load_start)
     print(f"wrote {args.out}")
 
 

@@ -70,9 +70,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100_000)
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--separate", type=int, default=12, help="how many of the 12 separate train commands to time (1-12)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"))
-    ap.add_argument("--sweep-out", default=SWEEP_OUT, help="the sweep's folder, relative to the repository root (or absolute)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"), help="the results file")
+    ap.add_argument("--sweep-out", default=None,
+                    help=f"the sweep's folder, relative to the repository root (or absolute), emptied first; default {SWEEP_OUT} "
+                         "with the default --out, else sweep_ppo_cartpole/ beside --out (a committed result is not replaced)")
     args = ap.parse_args()
+    default_out = str(ROOT / "benchmarks" / "results" / "sweep_speed.md")
+    if args.sweep_out is None:
+        args.sweep_out = SWEEP_OUT if args.out == default_out else str(Path(args.out).resolve().parent / "sweep_ppo_cartpole")
     rl_zoo = rl_zoo_command()
     device = accelerator()
     load_before, load_start = uptime(), load_average()
@@ -108,7 +113,7 @@ def main() -> None:
     report_link = "[sweep_ppo_cartpole/report.md](sweep_ppo_cartpole/report.md)" if args.sweep_out == SWEEP_OUT else f"`{report}`"
     text = f"""# rl-zoo sweep vs separate rl-zoo train commands
 
-`python benchmarks/sweep_speed.py --separate {args.separate}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
+`python benchmarks/sweep_speed.py --separate {args.separate}{'' if args.steps == 100_000 else f' --steps {args.steps}'}{'' if args.seeds == 8 else f' --seeds {args.seeds}'}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
 Machine: {cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()};
 JAX backend {device}.
 Load: before `{load_before}`; after `{load_after}` (the load after includes the timed commands' own
