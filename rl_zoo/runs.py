@@ -203,16 +203,20 @@ def check_output_folder(path: str | os.PathLike, option: str) -> None:
         raise ValueError(f"{option} {str(path)!r}: the folder {str(nearest)!r} is not writable")
 
 
+def refuse_non_empty(out: str | os.PathLike) -> Path:
+    """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``."""
+    path = Path(out)
+    if path.exists() and any(path.iterdir()):
+        raise FileExistsError(f"run directory {str(path)!r} already exists and is not empty; choose another --out "
+                              "(nothing in it was touched)")
+    return path
+
+
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
     """Create a fresh run directory. An explicit ``out`` that already holds files is refused, so
     that nothing of an earlier run is overwritten."""
     if out is not None:
-        path = Path(out)
-        if path.exists() and any(path.iterdir()):
-            raise FileExistsError(
-                f"run directory {str(path)!r} already exists and is not empty; choose another --out "
-                "(nothing in it was touched)"
-            )
+        path = refuse_non_empty(out)
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = time.strftime("%Y%m%d-%H%M%S")

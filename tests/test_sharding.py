@@ -170,6 +170,15 @@ def test_processes_given_different_settings_stop_with_a_message_not_a_hang(tmp_p
     assert not (tmp_path / "run").exists()
 
 
+def test_a_non_empty_out_stops_every_process_at_once(tmp_path):
+    """Process 0 refused it alone, and the others waited for it at a barrier until the deadline."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "notes.txt").write_text("kept")
+    for code, err in _two_processes(tmp_path, [2, 2], timeout=120):
+        assert code == 2 and "already exists and is not empty" in err, err[-2000:]
+    assert (tmp_path / "run" / "notes.txt").read_text() == "kept"
+
+
 @pytest.mark.slow  # two processes, each compiling
 def test_two_cpu_hosts_split_each_its_share_of_the_seeds(tmp_path):
     """--seeds 2 over two CPU processes: each host makes one device for its one seed (it split for both

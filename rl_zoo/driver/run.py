@@ -215,7 +215,9 @@ def _make_run_dir(spec: RunSpec, runs_root, out) -> Path:
         return runs.new_run_dir(spec.algo, spec.env_id, runs_root, out)
     if out is None:
         raise ConfigError("a multi-host run needs --out: every host must write to the same run directory")
-    path = runs.new_run_dir(spec.algo, spec.env_id, runs_root, out) if _is_writer() else Path(out)
+    # every process checks --out (one shared folder) before the barrier: a refusal in process 0 alone would
+    # leave the others waiting at it until the collective's deadline aborts them
+    path = runs.new_run_dir(spec.algo, spec.env_id, runs_root, out) if _is_writer() else runs.refuse_non_empty(out)
     distributed.barrier("run directory made")
     path.mkdir(parents=True, exist_ok=True)
     return path
