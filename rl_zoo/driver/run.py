@@ -81,7 +81,8 @@ def train(
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
                                            keep_checkpoints=keep_checkpoints, devices=devices, command=command,
                                            vector_env=vector_env)
-    settings = {k: v for k, v in spec.to_json().items() if k != "command"}  # the command differs by --process-id
+    # the command differs by --process-id, and the platform string may differ between hosts
+    settings = {k: v for k, v in spec.to_json().items() if k not in ("command", "versions")}
     distributed.agree("settings", dict(settings, out=None if out is None else str(out)))
     run_dir = _make_run_dir(spec, runs_root, out)
     with _locked(run_dir):
