@@ -109,6 +109,26 @@ def test_a_resumed_cell_appends_to_its_log_and_its_failure_quotes_this_attempt(t
     assert log.endswith(cells.CELL_ERROR + "boom\n")
 
 
+def test_a_cell_started_over_keeps_the_earlier_attempts_log(tmp_path, monkeypatch):
+    """A failed cell with no checkpoint is run again from scratch: its folder is emptied, its log kept."""
+    out = tmp_path / "b"
+    [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    folder.mkdir(parents=True)
+    (folder / "log.txt").write_text("the failed attempt's traceback\n")
+    (folder / "run").mkdir()  # what the failed attempt left: removed
+    popen = subprocess.Popen
+    monkeypatch.setattr(cells, "resumable", lambda out, cell: False)
+    monkeypatch.setattr(cells.subprocess, "Popen", lambda cmd, stdout, stderr: popen(
+        [sys.executable, "-c", "print('second attempt')"], stdout=stdout, stderr=stderr))
+    job = cells.start_cell(out, cell)
+    job.proc.wait()
+    job.log.close()
+    log = (folder / "log.txt").read_text()
+    assert log.startswith("the failed attempt's traceback\n") and "(starting over)" in log and log.endswith("second attempt\n")
+    assert not (folder / "run").exists()
+
+
 def test_a_first_attempt_log_has_no_separator(tmp_path):
     log, start = cells.open_log(tmp_path / "log.txt")
     log.write(b"hello\n")

@@ -14,8 +14,8 @@ A benchmark folder (default ``runs/benchmark``)::
     curves_<env>.png      learning curves against env steps and against wall-clock seconds
     aggregate.png         IQM and optimality gap of normalised final scores across envs
     profile.png           performance profiles (run-score distributions)
-    cells/<algo>__<env>/  cell.json (its config, its key, its timings), log.txt (the cell's output; a resumed
-                          cell's new attempt is appended below a separator line, the earlier output kept),
+    cells/<algo>__<env>/  cell.json (its config, its key, its timings), log.txt (the cell's output; a cell's new
+                          attempt, resumed or started over, is appended below a separator line),
                           run/ (the driver's run directory: config.json, metrics.csv, summary.json;
                           with --record-video its clip final_episode.gif and last checkpoint, or
                           no_clip.txt beside cell.json saying why there is none)

@@ -58,15 +58,20 @@ def cell_dir(out: Path, cell: Cell) -> Path:
 
 def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | None = None) -> Running:
     """Start one cell in a fresh Python process; an interrupted cell with the same spec continues from its
-    checkpoint, any other earlier content of its folder is removed first. Refuses (``FolderInUse``) a cell
+    checkpoint, any other earlier content of its folder is removed first (but for its ``log.txt``, which
+    the new attempt appends to). Refuses (``FolderInUse``) a cell
     folder that another process holds. ``record_video``: the cell records its clip at the end. ``cores``:
     the CPU cores its seeds may be split over (``split_cpu_for_cell``; default all)."""
     folder = cell_dir(out, cell)
     FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
     resume = resumable(out, cell)
-    if folder.exists() and not resume:
+    earlier_log = b""
+    if folder.exists() and not resume:  # starting over: the folder goes, but not what earlier attempts printed
+        earlier_log = (folder / "log.txt").read_bytes() if (folder / "log.txt").is_file() else b""
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if earlier_log:
+        (folder / "log.txt").write_bytes(earlier_log)
     runs.atomic_write_json(folder / "cell.json", cell.record("running", resume=resume).to_json())
     log, log_start = open_log(folder / "log.txt", resume)
     (folder / NO_CLIP).unlink(missing_ok=True)  # this run decides anew
