@@ -54,6 +54,17 @@ def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
     return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}
 
 
+def _one_time_limit(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` with gymnasium's name for the time limit, ``max_episode_steps``, as rl_zoo's
+    ``max_steps_in_episode`` (for the ports and the adapter alike); both names at once are refused."""
+    if "max_episode_steps" not in overrides:
+        return overrides
+    if "max_steps_in_episode" in overrides:
+        raise ValueError("give the time limit once: max_steps_in_episode or max_episode_steps, not both")
+    out = {k: v for k, v in overrides.items() if k != "max_episode_steps"}
+    return dict(out, max_steps_in_episode=overrides["max_episode_steps"])
+
+
 def make(env_id: str, backend: str | None = None, **overrides):
     """Make an environment: ``(env, params)``.
 
@@ -65,11 +76,8 @@ def make(env_id: str, backend: str | None = None, **overrides):
     """
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
+    overrides = _one_time_limit(overrides)
     if env_id in _PORTS and backend != "gymnasium":
-        if "max_episode_steps" in overrides:  # gymnasium's name for the time limit, as the adapter takes it
-            if "max_steps_in_episode" in overrides:
-                raise ValueError("give the time limit once: max_steps_in_episode or max_episode_steps, not both")
-            overrides = dict(overrides, max_steps_in_episode=overrides.pop("max_episode_steps"))
         entry_point, kwargs = _PORTS[env_id]
         module, cls = entry_point.split(":")
         probe = getattr(importlib.import_module(module), cls)
