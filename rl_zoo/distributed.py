@@ -36,8 +36,8 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     import jax
 
     coordinator = coordinator or os.environ.get("RL_ZOO_COORDINATOR")
-    num_processes = num_processes if num_processes is not None else _int_env("RL_ZOO_NUM_PROCESSES")
-    process_id = process_id if process_id is not None else _int_env("RL_ZOO_PROCESS_ID")
+    num_processes = _flag_or_env(num_processes, "RL_ZOO_NUM_PROCESSES")
+    process_id = _flag_or_env(process_id, "RL_ZOO_PROCESS_ID")
     auto = os.environ.get("RL_ZOO_DISTRIBUTED") == "auto"
     if coordinator is None and not auto:
         if num_processes is not None or process_id is not None:
@@ -68,8 +68,7 @@ INIT_TIMEOUT_ENV = "RL_ZOO_INIT_TIMEOUT"
 def processes_from_args(num_processes: int | None) -> int:
     """How many processes a run asked for (``--num-processes``, else ``RL_ZOO_NUM_PROCESSES``; 1 without
     either), before JAX starts: each host's CPU is split for its share of the seeds."""
-    n = num_processes if num_processes is not None else _int_env("RL_ZOO_NUM_PROCESSES")
-    return max(1, n or 1)
+    return max(1, _flag_or_env(num_processes, "RL_ZOO_NUM_PROCESSES") or 1)
 
 
 def agree(what: str, data: Any) -> None:
@@ -92,6 +91,11 @@ def agree(what: str, data: Any) -> None:
         raise ConfigError(f"the {len(digests)} processes of this multi-host run were given different {what} (processes "
                           f"with the same: {', '.join('[' + ' '.join(map(str, g)) + ']' for g in groups.values())}): start "
                           f"every process with the same command, but for --process-id")
+
+
+def _flag_or_env(value: int | None, name: str) -> int | None:
+    """A command-line value, else the integer in the environment variable ``name`` (None: neither)."""
+    return value if value is not None else _int_env(name)
 
 
 def _int_env(name: str) -> int | None:
