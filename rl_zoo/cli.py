@@ -87,7 +87,8 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
                         "their worst case (every episode to the time limit) stays under 10%% of training's env steps; "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
-    t.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
+    t.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
+                   help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
     t.add_argument("--vector-env", choices=["sync", "async"], default=None,
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
@@ -107,10 +108,11 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_live_flags(t)
 
-    e = sub.add_parser("envs", help="list environment ids with backend and spaces")
+    e = sub.add_parser("envs", help="list environment ids with backend and spaces",
+                       description="List the environment ids rl-zoo trains on, with their backend and spaces.")
     e.add_argument("--all", action="store_true", help="also every gymnasium id without a JAX port (through the adapter)")
 
-    sub.add_parser("algos", help="list the algorithms")
+    sub.add_parser("algos", help="list the algorithms", description="List the algorithms rl-zoo trains, with their papers.")
     from rl_zoo.benchmark import command as benchmark_command
 
     benchmark_command.add_parsers(sub)
@@ -156,7 +158,7 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
     p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays (default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
-    p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels")
+    p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels (default: the env's native width)")
 
 
 def _add_live_flags(t) -> None:

@@ -12,7 +12,7 @@ approximately, as in Appendix C (`policy_step`):
 2. x ~= F^{-1} g by ``cg_iters`` conjugate-gradient steps; F v is the Hessian-vector product of
    KLbar at theta_old by forward-over-reverse autodiff, damped: (F + cg_damping I) v
    (`rl_zoo.core.trust_region.fisher_vector_product`, `conjugate_gradient`)
-3. full step s = sqrt(2 delta / x^T F x) x, on the boundary of the quadratic KL model
+3. full step s = sqrt(2 delta / x^T (F + cg_damping I) x) x, on the boundary of the damped quadratic KL model
    (`rl_zoo.core.trust_region.trpo_step`)
 4. theta = theta_old + c^i s for the first i < backtrack_iters with exact KLbar <= delta AND
    L(theta) > L(theta_old); if none passes, theta = theta_old (`backtracking_line_search`).
@@ -55,7 +55,7 @@ class Config(on_policy.ValueFitConfig):
     cg_iters: int = 10
     """Conjugate-gradient iterations for x ~= F^{-1} g (5-20; paper: 10)."""
     cg_damping: float = 0.1
-    """Damping lambda added to the Fisher matrix, (F + lambda I) v (0.001-0.1; paper code: 0.1)."""
+    """Damping lambda added to the Fisher matrix, (F + lambda I) v (0.001-0.1; Schulman's modular_rl: 1e-3, Spinning Up: 0.1)."""
     backtrack_coeff: float = 0.8
     """Line-search shrink factor c of the step, theta_old + c^i s (0.5-0.9)."""
     backtrack_iters: int = 10

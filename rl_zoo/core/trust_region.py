@@ -8,7 +8,8 @@ One update is then:
   1. g = grad L(theta_old)                                   (the policy gradient; caller's job)
   2. x ~= F^{-1} g by conjugate gradient, using only F v     (`fisher_vector_product`,
                                                              `conjugate_gradient`)
-  3. full step = sqrt(2 delta / x^T F x) x, so that 1/2 step^T F step == delta   (`trpo_step`)
+  3. full step = sqrt(2 delta / x^T (F + lambda I) x) x, so that 1/2 step^T (F + lambda I) step == delta
+                                                             (`trpo_step`)
   4. backtrack theta_old + c^i * step until the exact KLbar <= delta and L improves, else keep
      theta_old                                               (`backtracking_line_search`)
 

@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
                    help="rungs of --successive-halving (default: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
                         "the first rung's budget must hold one evaluation segment: --evals >= ETA^(R-1))")
     p.add_argument("--record", action="append", default=[], metavar="NAME",
-                   help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.accepted; "
+                   help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
     p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10)")
     p.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
