@@ -4,7 +4,8 @@ A checkpoint holds every leaf of the algorithm's ``State`` pytree (parameters, o
 PRNG keys, env state, normaliser statistics, replay buffer, adaptive-KL beta, counters) plus the
 driver's progress, so that a resumed run continues bit for bit. The pytree's structure is not
 stored: it is rebuilt by the same code from the same config, and the saved leaves are checked
-against it (count, shapes, dtypes) before they are used.
+against it (their count and shapes) before they are used; each is then given the rebuilt leaf's
+dtype (``restore`` casts; a checkpoint written by the same code from the same config already has it).
 
 Format: ``MAGIC`` (8 bytes), the SHA-256 of the payload (32 bytes), then the payload, a
 ``flax.serialization`` msgpack of ``{"leaves": ..., "meta": ...}``; one file per checkpoint,
@@ -130,12 +131,20 @@ def set_aside(path: str | Path) -> Path:
     return target
 
 
-def restore(path: str | Path, template: Any) -> tuple[Any, dict]:
-    """Load a checkpoint into the structure of ``template`` (a freshly initialised state)."""
+def restore(path: str | Path, template: Any, leading: str | None = None) -> tuple[Any, dict]:
+    """Load a checkpoint into the structure of ``template`` (a freshly initialised state): the count and
+    shape of every saved array are checked, then each is cast to the template leaf's dtype.
+
+    ``leading`` names what the leading axis of every leaf counts (the driver stacks its seeds there:
+    ``"seeds"``): a checkpoint that differs from the template only in that axis is then refused as
+    "holds 3 seeds, this run 1" rather than by the first array's shape."""
     saved, meta = read(path)
     leaves, treedef = jax.tree.flatten(template)
     if len(saved) != len(leaves):
         raise ValueError(f"checkpoint {path} holds {len(saved)} arrays but this config's state has {len(leaves)}")
+    shapes = [np.shape(x)[:-1] if _is_key(ref) and np.ndim(x) else np.shape(x) for ref, x in zip(leaves, saved)]
+    if leading and (counts := leading_counts(shapes, [np.shape(ref) for ref in leaves])):
+        raise ValueError(f"checkpoint {path} holds {counts[0]} {leading}, this run {counts[1]}")
     restored = []
     for i, (ref, x) in enumerate(zip(leaves, saved)):
         if _is_key(ref):
@@ -145,3 +154,15 @@ def restore(path: str | Path, template: Any) -> tuple[Any, dict]:
             raise ValueError(f"checkpoint {path}: array {i} has shape {np.shape(x)}, expected {ref_shape}")
         restored.append(x if _is_key(ref) else jax.numpy.asarray(x, dtype=ref.dtype))
     return jax.tree.unflatten(treedef, restored), meta
+
+
+def leading_counts(saved: list[tuple], expected: list[tuple]) -> tuple[int, int] | None:
+    """``(saved count, expected count)`` when the shapes ``saved`` differ from ``expected`` only in a
+    leading axis that every leaf has (the same size in all saved leaves, the same in all expected ones),
+    else ``None``."""
+    if not saved or any(len(a) == 0 or len(a) != len(b) or a[1:] != b[1:] for a, b in zip(saved, expected)):
+        return None
+    have, want = {a[0] for a in saved}, {b[0] for b in expected}
+    if len(have) != 1 or len(want) != 1 or have == want:
+        return None
+    return have.pop(), want.pop()

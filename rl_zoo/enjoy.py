@@ -335,7 +335,10 @@ def check_can_record(env_id: str, backend: str | None = None) -> None:
 
 class VideoHook(RecorderHook):
     """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
-    state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically."""
+    state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically. A resumed run that
+    is already finished trains nothing and runs no hook: ``enjoy(run_dir, record=...)`` records it."""
+
+    flag = "--record-video"  # the train flag that adds this hook (the driver names it when it does not run)
 
     def __init__(self, name: str = "final_episode.gif", seed: int = 0, frame_skip: int = 1, width: int | None = None):
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES or Path(name).name != name:

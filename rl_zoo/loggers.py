@@ -14,6 +14,13 @@ The driver hands every logger the same three things as training goes (the hooks 
 TensorBoard gets one folder per seed (``<logdir>/seed_<s>``), so ``tensorboard --logdir <logdir>``
 shows the seeds as separate runs. The files are tensorboardX's; ``tensorboard`` (``pip install -e
 ".[tensorboard]"``) shows them, and its ``EventAccumulator`` reads them back (``tests/test_tensorboard.py``).
+
+A resumed run continues where its checkpoint left off. TensorBoard hides the points an interrupted
+process wrote past the checkpoint (``purge_step``). W&B continues the same run (its id is kept in
+``RUN_DIR/wandb_run.json``; ``wandb.init(id=..., resume="allow")``) but cannot drop points: those the
+interrupted process logged past the checkpoint stay, and W&B ignores the resumed run's points at steps it
+has already seen (its steps only increase), so between the checkpoint and the interruption the W&B
+curves show the interrupted process's points; metrics.csv holds the resumed run's.
 """
 
 from __future__ import annotations
@@ -96,18 +103,37 @@ class TensorBoardLogger:
             writer.close()
 
 
+#: the file in a run directory that names its W&B run, so that ``--resume --wandb`` continues that run
+WANDB_RUN_FILE = "wandb_run.json"
+
+
 class WandbLogger:
     """The same quantities into one Weights & Biases run: ``<name>/seed_<s>`` per seed and ``<name>``
     the mean over seeds, every point at its env step (``step`` is W&B's x axis, so points arrive in
-    increasing env steps; per-update points of a segment are logged before its evaluation row)."""
+    increasing env steps; per-update points of a segment are logged before its evaluation row).
+
+    A new run's W&B id and project are written to ``RUN_DIR/wandb_run.json``; with ``resume=True`` (the
+    driver resuming from a checkpoint) the W&B run recorded there is continued (``id=..., resume="allow"``)
+    rather than a new one started. W&B cannot rewind it to the checkpoint: see the module docstring."""
 
     def __init__(self, run_dir: str | os.PathLike, seeds: Sequence[int], config: dict | None = None,
-                 project: str | None = None):
+                 project: str | None = None, resume: bool = False):
         wandb = _import_wandb()
         run_dir = Path(run_dir)
         self.seeds = [int(s) for s in seeds]
-        self.run = wandb.init(project=project or os.environ.get("WANDB_PROJECT", "rl_zoo"), name=run_dir.name,
-                              dir=str(run_dir), config=config or {})
+        recorded = recorded_wandb_run(run_dir) if resume else None
+        project = project or (recorded or {}).get("project") or os.environ.get("WANDB_PROJECT", "rl_zoo")
+        more = dict(id=recorded["id"], resume="allow") if recorded else {}
+        self.run = wandb.init(project=project, name=run_dir.name, dir=str(run_dir), config=config or {}, **more)
+        if recorded:
+            self.message = (f"W&B run {recorded['id']} continued; points the interrupted process logged past the checkpoint "
+                            f"stay in it (W&B cannot drop them; metrics.csv holds this run's)")
+        else:
+            self.message = None
+            if run_id := getattr(self.run, "id", None):  # a W&B run always has one; a stand-in may not
+                from rl_zoo import runs
+
+                runs.atomic_write_json(run_dir / WANDB_RUN_FILE, dict(id=str(run_id), project=project))
 
     def _log(self, per_seed: dict[str, dict[int, float]], step: int) -> None:
         data = {}
@@ -148,6 +174,18 @@ class WandbLogger:
         self.run.finish()
 
 
+def recorded_wandb_run(run_dir: Path) -> dict | None:
+    """``{"id", "project"}`` of the W&B run a run directory recorded (``WANDB_RUN_FILE``), or ``None`` when
+    there is none or it cannot be read (a new W&B run is then started)."""
+    import json
+
+    try:
+        data = json.loads((Path(run_dir) / WANDB_RUN_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"] else None
+
+
 def _finite(value) -> bool:
     try:
         return bool(np.isfinite(float(value)))
@@ -161,8 +199,9 @@ class LiveMetricsHook(RecorderHook):
     update, and the segment's env steps per second (``steps_per_s``). ``make_logger(RunStart)`` builds
     the logger when the run starts (or resumes), so it can place itself in the run directory."""
 
-    def __init__(self, make_logger: Callable[[RunStart], Any]):
+    def __init__(self, make_logger: Callable[[RunStart], Any], flag: str | None = None):
         self.make_logger, self.logger = make_logger, None
+        self.flag = flag  # the train flag that adds this hook ("--tensorboard"), for the driver's messages
         self.message: str | None = None  # where the metrics went, for the user
 
     def on_start(self, start: RunStart) -> None:
@@ -191,7 +230,7 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
         purge = start.start_updates * start.agent.env_steps_per_update + 1 if start.start_updates else None
         return TensorBoardLogger(logdir or start.run_dir / "tensorboard", start.spec.seed_ids, purge_step=purge)
 
-    return LiveMetricsHook(make)
+    return LiveMetricsHook(make, "--tensorboard")
 
 
 def _import_wandb():
@@ -204,13 +243,14 @@ def _import_wandb():
 
 def wandb_hook(project: str | None = None) -> LiveMetricsHook:
     """``--wandb``: one W&B run named after the run directory, the resolved config as its config
-    (refused here, before training, if wandb is not installed)."""
+    (refused here, before training, if wandb is not installed). A run resumed from a checkpoint continues
+    the W&B run it recorded (``WandbLogger``), keeping the points past the checkpoint (W&B cannot drop them)."""
     import dataclasses
 
     _import_wandb()
 
     def make(start: RunStart) -> WandbLogger:
         config = dict(algo=start.spec.algo, env=start.spec.env_id, **dataclasses.asdict(start.spec.config))
-        return WandbLogger(start.run_dir, start.spec.seed_ids, config, project)
+        return WandbLogger(start.run_dir, start.spec.seed_ids, config, project, resume=start.start_updates > 0)
 
-    return LiveMetricsHook(make)
+    return LiveMetricsHook(make, "--wandb")

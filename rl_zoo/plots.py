@@ -27,8 +27,35 @@ def prefetch() -> None:
     threading.Thread(target=_pyplot, name="rl_zoo-import-matplotlib", daemon=True).start()
 
 
+def figure_formats() -> tuple[str, ...]:
+    """The file suffixes matplotlib can save a figure as (``.png``, ``.pdf``, ``.svg``, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{ext}" for ext in sorted(FigureCanvasBase.get_supported_filetypes()))
+
+
+def figure_path(output: str | Path, default_name: str = "curve.png", option: str = "-o") -> Path:
+    """Where a figure asked for as ``option output`` goes: an existing folder means ``output/default_name``;
+    otherwise ``output`` itself, which must end in a suffix matplotlib saves (``figure_formats``) and lie in
+    an existing folder. ``ValueError`` / ``FileNotFoundError`` naming ``output`` otherwise, before any work."""
+    path = Path(output)
+    if path.is_dir():
+        path = path / default_name
+    formats = figure_formats()
+    if path.suffix.lower() not in formats:
+        got = f"{path.suffix!r} is not one of them" if path.suffix else "it has no suffix"
+        raise ValueError(f"{option} {str(output)!r}: a figure is saved as {', '.join(formats)}; {got} "
+                         f"(or give an existing folder, for {default_name} in it)")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"{option} {str(output)!r}: {str(path.parent)!r} is a file, not a folder")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{option} {str(output)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
+    return path
+
+
 def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
-    """Greedy evaluation return against env steps: one thin line per seed, the mean in bold."""
+    """Greedy evaluation return against env steps: one thin line per seed, the mean in bold. Written
+    atomically to ``path`` in the format its suffix names (``figure_path`` checks one given by a user)."""
     plt = _pyplot()
     by_seed: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for r in rows:
@@ -53,9 +80,14 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:  # the format from the target's suffix, not from the temporary name's
+        fig.savefig(tmp, format=path.suffix[1:].lower() or None)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
     return path
 
 

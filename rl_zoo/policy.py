@@ -4,8 +4,8 @@
     action = policy(obs)              # one observation or a batch; numpy in, numpy out; JAX in, JAX out
 
 Everything comes from the run directory: the algorithm, the env and the resolved config from
-``config.json`` (nothing is typed again), the learner's state from a checkpoint (the latest, or
-``checkpoint=``). The state's pytree is rebuilt by the algorithm's own ``make_agent(...).init`` and the
+``config.json`` (nothing is typed again), the learner's state from a checkpoint (the newest intact
+one, or ``checkpoint=``). The state's pytree is rebuilt by the algorithm's own ``make_agent(...).init`` and the
 saved arrays are checked against it (``rl_zoo.checkpoint.restore``). The policy is the algorithm's
 greedy ``Agent.act`` (the mode of the policy, or argmax Q) with the observation normalisation
 statistics of training frozen, and the action clipped into a continuous action space as the driver's
@@ -14,12 +14,15 @@ evaluation sends it to the env.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs.spaces import Discrete
 from rl_zoo import checkpoint as ckpt
 
 
@@ -39,9 +42,11 @@ def read_run(run_dir: str | Path):
     return read_spec(run_dir)
 
 
-def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str = "jax") -> Path:
+def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str = "jax",
+                    log: Callable[[str], Any] | None = None) -> Path:
     """The checkpoint file to load: ``checkpoint`` (a path, taken as given; or a bare file name inside
-    ``run_dir/checkpoints``) or, by default, the latest one; a run without any gets an error saying why and what to do."""
+    ``run_dir/checkpoints``) or, by default, the newest intact one (``newest_intact``: damaged newer ones
+    are skipped and ``log`` says which and why); a run without any gets an error saying why and what to do."""
     if checkpoint is not None:
         given = Path(checkpoint)
         if given.is_file():
@@ -51,7 +56,7 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             return run_dir / "checkpoints" / given.name
         found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
         raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
-    path = ckpt.latest(run_dir)
+    path = newest_intact(run_dir, log)
     if path is None and backend != "jax":
         raise FileNotFoundError(
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
@@ -64,6 +69,28 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             f"Train it again, or continue it with `rl-zoo train --resume {run_dir}`."
         )
     return path
+
+
+def newest_intact(run_dir: Path, log: Callable[[str], Any] | None = None) -> Path | None:
+    """The newest checkpoint of ``run_dir`` that reads back intact (as ``rl-zoo train --resume`` chooses
+    it: ``rl_zoo.driver.resume.choose_checkpoint``), ``None`` if it has none; each damaged newer one is
+    reported through ``log`` (default: a line on stderr), nothing is renamed. Every checkpoint damaged:
+    ``CheckpointDamaged`` listing them."""
+    from rl_zoo.driver.resume import CheckpointsDamaged, choose_checkpoint
+
+    try:
+        choice = choose_checkpoint(run_dir)
+    except CheckpointsDamaged:
+        found = ckpt.list_checkpoints(run_dir)
+        reasons = "; ".join(f"{p.name}: {ckpt.verify(p) or 'its progress record is incomplete'}" for p in found)
+        raise ckpt.CheckpointDamaged(run_dir / "checkpoints", f"every checkpoint is damaged ({reasons}); there is no "
+                                     "policy to load: train the run again") from None
+    if choice.point is None:
+        return None
+    log = log or (lambda line: print(line, file=sys.stderr))
+    for path, why in choice.damaged:
+        log(f"checkpoint {path} is damaged ({why}): loading {choice.point.path.name}, the newest intact one")
+    return choice.point.path
 
 
 def check_same_run(run_dir: Path, path: Path) -> None:
@@ -122,6 +149,21 @@ def seed_state(states, index: int):
     return jax.tree.map(lambda x: x[index], states)
 
 
+def check_discrete(obs, space: Discrete, env_id: str) -> None:
+    """Refuse observations of a ``Discrete`` space that are not whole numbers in ``{start, ..., start + n - 1}``
+    (cast to int, 3.7 would become state 3; a state out of range would index past the policy's table or
+    one-hot encoding): ``ValueError`` naming the valid range and the first bad value."""
+    x = np.asarray(obs)
+    if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ValueError(f"{env_id} observations are integers {space.start} to {space.start + space.n - 1}; got {x.dtype} values")
+    low, high = space.start, space.start + space.n - 1
+    bad = ~((x >= low) & (x <= high) & (x == np.round(x)))
+    if np.any(bad):
+        first = x[bad].flat[0] if x.ndim else x
+        raise ValueError(f"{env_id} observations are integers {low} to {high} (its Discrete({space.n}) states); "
+                         f"got {first.item()!r}" + (f" among {x.size} values" if x.size > 1 else ""))
+
+
 class Policy:
     """The greedy policy of one seed of a trained run: ``policy(obs) -> action``.
 
@@ -141,6 +183,8 @@ class Policy:
 
     def __call__(self, obs):
         is_jax = isinstance(obs, jax.Array)
+        if isinstance(self.observation_space, Discrete) and not isinstance(obs, jax.core.Tracer):
+            check_discrete(obs, self.observation_space, self.env_id)
         x = jnp.asarray(obs, dtype=self.observation_space.dtype)
         shape = tuple(self.observation_space.shape)
         if x.shape[x.ndim - len(shape):] != shape or x.ndim not in (len(shape), len(shape) + 1):
@@ -156,14 +200,28 @@ class Policy:
         return f"Policy({self.algo} on {self.env_id}, seed {self.seed}, {self.checkpoint})"
 
 
+def check_seeds(meta: dict, run, path: Path) -> None:
+    """Refuse a checkpoint whose progress record names other seeds than the run's (config.json's ``seed``
+    edited, or another run's checkpoint): its states would be reported as seeds they are not. Checkpoints
+    written before the seeds were recorded pass."""
+    from rl_zoo.driver.runner import seeds_mismatch
+
+    if why := seeds_mismatch(meta.get("seeds"), run.seed_ids):
+        raise ValueError(f"checkpoint {path} does not fit this run: {why} (config.json's seed or seeds were changed "
+                         f"after it was written, or it belongs to another run)")
+
+
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
     """The greedy policy of a run directory written by ``rl-zoo train``.
 
     ``checkpoint``: a file name in ``run_dir/checkpoints``, or a path (a file inside another run
-    directory only if that run has this one's algorithm, env and config); default: the run's latest. ``seed``: which of the run's seeds
+    directory only if that run has this one's algorithm, env and config); default: the run's newest
+    intact one (damaged newer ones are named on stderr and skipped, as ``rl-zoo train --resume`` skips
+    them; a damaged ``checkpoint`` given explicitly is refused). ``seed``: which of the run's seeds
     (default: its first). ``clip=False`` returns the policy's raw mode for continuous actions instead
     of the action clipped into the action space. Raises ``FileNotFoundError`` / ``ValueError`` with the
-    reason (not a run directory, no checkpoint, a damaged checkpoint, an unknown seed).
+    reason (not a run directory, no checkpoint, a damaged checkpoint, a checkpoint of other seeds, an
+    unknown seed).
     """
     run = read_run(run_dir)
     seed = run.seed if seed is None else int(seed)
@@ -172,6 +230,7 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
     env, env_params = run.make_env()
     agent = run.module.make_agent(run.config, env, env_params)
-    states, _ = ckpt.restore(path, state_template(agent, run))
+    states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
+    check_seeds(meta, run, path)
     state = seed_state(states, seed - run.seed)
     return Policy(run, agent, state, seed, path, env, env_params, clip)

@@ -156,3 +156,56 @@ def test_load_adapter_run(tmp_path, seed_offset):
     policy = rl_zoo.load(tmp_path / "run", seed=seed + 1)
     assert policy.env.backend == "gymnasium"
     np.testing.assert_array_equal(policy(obs), np.asarray(agent.act(state, jnp.asarray(obs))))
+
+
+def test_a_damaged_newest_checkpoint_is_skipped_unless_asked_for(tmp_path, runs, capsys):
+    """Without ``checkpoint=``, the newest intact checkpoint loads (as ``--resume`` chooses it) and stderr
+    names the damaged one; asked for by name, the damaged one is refused; all damaged: refused."""
+    from rl_zoo import checkpoint
+
+    run_dir, seed, _, _ = runs("CartPole-v1")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    newest = checkpoint.latest(copy)  # the tiny run's only checkpoint: an older intact one beside it
+    older = newest.with_name("ckpt_000000001.msgpack")
+    shutil.copy(newest, older)
+    newest.write_bytes(newest.read_bytes()[:1000])
+    capsys.readouterr()
+    policy = rl_zoo.load(copy)
+    assert policy.checkpoint == older
+    err = capsys.readouterr().err
+    assert f"checkpoint {newest} is damaged (its checksum does not match" in err and f"loading {older.name}" in err
+    assert newest.exists()  # nothing renamed
+    with pytest.raises(ValueError, match=f"{newest.name} is damaged"):
+        rl_zoo.load(copy, checkpoint=newest.name)
+    older.write_bytes(b"")
+    with pytest.raises(ValueError, match="every checkpoint is damaged"):
+        rl_zoo.load(copy)
+
+
+def test_a_checkpoint_of_more_seeds_says_so(tmp_path, runs):
+    run_dir, seed, _, _ = runs("CartPole-v1")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["seeds"] = 1
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="holds 2 seeds, this run 1"):
+        rl_zoo.load(copy)
+
+
+def test_discrete_observations_must_be_states(tmp_path, seed_offset):
+    """FrozenLake's observations are the states 0-15: a fractional or out-of-range one is refused, not cast."""
+    from rl_zoo.policy import check_discrete
+
+    train("q-learning", "FrozenLake-v1", seed=seed_offset, total_steps=2048, out=tmp_path / "run", num_evals=1,
+          eval_episodes=1, progress=False, log=lambda *_: None)
+    policy = rl_zoo.load(tmp_path / "run")
+    assert policy(3).shape == () and policy([15, 0, 4]).shape == (3,) and policy(np.float32(2.0)).shape == ()
+    assert isinstance(policy(jnp.asarray([1, 2])), jax.Array)
+    for bad, shown in (([15, 99, -1, 0], "got 99 among 4 values"), (3.7, "got 3.7"), (-1, "got -1"), (jnp.asarray(16), "got 16")):
+        with pytest.raises(ValueError, match=rf"FrozenLake-v1 observations are integers 0 to 15 .*; {shown}"):
+            policy(bad)
+    with pytest.raises(ValueError, match="integers 0 to 15; got bool values"):
+        policy(True)
+    check_discrete(np.arange(16), policy.observation_space, "FrozenLake-v1")  # every state passes

@@ -36,7 +36,8 @@ def add_parsers(sub) -> None:
                    help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable)")
     b.add_argument("--exclude", action="append", default=[], metavar="ALGO:ENV[,ALGO:ENV]",
                    help="leave these cells out (listed as skipped, excluded); repeatable")
-    b.add_argument("--backend", choices=["jax", "gymnasium"], default=None, help="force the env backend")
+    b.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
+                   help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
     b.add_argument("--rerun", action="store_true", help="run the cells again even if finished (replacing their results)")
     b.add_argument("--jobs", type=int, default=1,
                    help="cells run at the same time (default 1; 2 overlaps one cell's compilation with another's training "
@@ -56,14 +57,16 @@ def add_parsers(sub) -> None:
     p.add_argument("dir", help="benchmark folder or run directory")
     p.add_argument("-o", "--output", default=None,
                    help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "
-                   "run: the PNG (default DIR/curve.png)")
+                   "run: the figure file (.png, .pdf, .svg, ...) or an existing folder for curve.png (default DIR/curve.png)")
 
 
 def plot_run(d, output):
-    """``rl-zoo plot RUN_DIR``: the learning curve of a run directory; a damaged or still empty
-    ``metrics.csv`` (or ``config.json``) is refused in one line naming the file."""
+    """``rl-zoo plot RUN_DIR [-o FILE|FOLDER]``: the learning curve of a run directory (to ``FOLDER/curve.png``
+    for an existing folder); an output that cannot be written (no such folder, a suffix matplotlib does
+    not save), a damaged or still empty ``metrics.csv`` (or ``config.json``) is refused in one line naming it."""
     from rl_zoo import plots, runs
 
+    path = plots.figure_path(output, "curve.png", "-o") if output is not None else d / "curve.png"
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     rows = runs.read_metrics(d / "metrics.csv", todo=todo)
     if not rows:
@@ -73,7 +76,7 @@ def plot_run(d, output):
     if (d / "config.json").exists():
         cfg = runs.read_json_file(d / "config.json", todo=todo)
         title = f"{cfg.get('algo')} on {cfg.get('env')}"
-    return plots.learning_curve(rows, title, output or d / "curve.png")
+    return plots.learning_curve(rows, title, path)
 
 
 def main(args, argv: list[str]) -> int:

@@ -11,7 +11,8 @@ from rl_zoo import checkpoint, distributed
 from rl_zoo.driver.guard import check_finite
 from rl_zoo.driver.plan import compile_plan
 from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
-from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint
+from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint,
+                                  schedule_mismatch)
 from rl_zoo.progress import RunProgress
 
 
@@ -30,8 +31,10 @@ class JaxRunner:
         eval_s, checkpoint_s = 0.0, 0.0  # host-loop time outside the segments (this process)
         latest_train_return = np.full(spec.seeds, np.nan)
         multi_host = jax.process_count() > 1
-        if resume is not None:
-            states, _ = checkpoint.restore(resume.path, states)
+        if resume is not None:  # the driver checked the point against the schedule before compiling; this is the plan's word
+            if why := schedule_mismatch(resume.meta, [segment.updates for segment in plan.segments]):
+                raise ValueError(f"cannot resume {ctx.run_dir} from {resume.path.name}: {why}")
+            states, _ = checkpoint.restore(resume.path, states, leading="seeds")
             meta = resume.meta
             start, done_updates, train_s, wall_offset = meta.segments_done, meta.updates_done, meta.train_s, meta.wall_s
             latest_train_return = np.array(meta.latest_train_return, dtype=float)
@@ -75,7 +78,8 @@ class JaxRunner:
                 if not multi_host:  # a multi-host state lives on several machines: not checkpointed
                     save_checkpoint(ctx, states, CheckpointMeta(
                         segments_done=i + 1, updates_done=done_updates, train_s=train_s,
-                        wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist())))
+                        wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist()),
+                        seeds=spec.seed_ids))
                 checkpoint_s += time.perf_counter() - t
                 bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))

@@ -4,7 +4,9 @@
     ->  runner.run(ctx, recorder, resume)  ->  recorder.finish: summary.json, curve.png, hooks
 
 Everything that can be refused (config fields, env, devices, a damaged config.json, metrics.csv or
-set of checkpoints, a run directory in use) is refused before anything compiles or is written.
+set of checkpoints, a checkpoint that does not fit config.json's seeds or segment schedule, a run
+directory in use) is refused before anything compiles or is written. A resume also says what may keep
+it from continuing bit for bit (other library versions, another device count); it does not refuse them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from rl_zoo.config import ConfigError
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
-from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, whole_updates_note
-from rl_zoo.driver.spec import RunSpec, new_spec, read_spec
+from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
+                                  segment_schedule, whole_updates_note)
+from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec
 from rl_zoo.host.runner import BatchedHostRunner
 
 #: the runner for each env backend (a spec's ``backend``)
@@ -64,7 +67,8 @@ def train(
     ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
     in its ``config.json`` (the other arguments are then ignored, but for ``keep_checkpoints``,
     ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
-    A finished run is left as it is (its summary is returned; nothing compiles, no hook runs).
+    A finished run is left as it is (its summary is returned; nothing compiles, no hook runs, and the
+    log says which hooks, by their flags, were not applied).
     Raises ``NonFiniteError`` if a loss, metric or parameter becomes NaN or Inf (the last good
     checkpoint is kept), ``FolderInUse`` if another process trains in the run directory.
 
@@ -98,32 +102,95 @@ def train(
 
 
 def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: " + ("it is a file, not a run directory" if run_dir.exists()
-                                                                        else "no such directory"))
+    _check_run_dir(run_dir)  # before the lock: taking it would leave a .lock file in a folder that is not a run directory
     with _locked(run_dir):
         spec = read_spec(run_dir)
         runner = RUNNERS[spec.backend]
         if not runner.can_resume:
             raise ConfigError(f"cannot resume {str(run_dir)!r}: runs on {spec.backend!r} envs cannot resume yet "
                               f"(exact resume needs a JAX env)")
+        recorded_devices = spec.devices
         spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints, devices=_resume_devices(spec, devices, log))
         if spec.keep_checkpoints < 1:
             raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
         choice = choose_checkpoint(run_dir)
         env, env_params = spec.make_env()
         agent = spec.module.make_agent(spec.config, env, env_params)
+        if choice.point is not None and (why := resume_mismatch(spec, agent, choice.point.meta)):
+            raise runs.file_error(run_dir / "config.json", f"does not fit {choice.point.path.name}, the checkpoint to resume "
+                                  f"from: {why}", CONFIG_TODO)
         if (finished := _finished_summary(run_dir, choice, agent)) is not None:
             log(f"{run_dir} is finished ({finished['env_steps_per_seed']:,} env steps per seed): nothing to resume; "
                 f"its files are as they were")
+            if note := unapplied_hooks_note(hooks, run_dir):
+                log(note)
             return RunResult(run_dir, finished)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
         # refusals end here: from now on the run directory changes
+        for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
+                     devices_note(recorded_devices, spec.devices)):
+            if note:
+                log(note)
         if choice.point is None:
             log(f"no checkpoint in {run_dir}: starting it again from the beginning")
         set_aside_damaged(choice, log)
         ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks, rows=rows), choice.point)
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    """Refuse, before anything is locked or written, a ``--resume`` folder that is not a run directory."""
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: " + ("it is a file, not a run directory" if run_dir.exists()
+                                                                        else "no such directory"))
+    if not (run_dir / "config.json").is_file():
+        raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
+
+
+def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
+    """Why the checkpoint progress ``meta`` cannot be continued as ``spec`` (read from config.json)
+    trains, or ``None``: the checkpoint holds other seeds than the spec's, or its updates are not a
+    point of the spec's schedule (a JAX run's segments, ``segment_schedule``; a host run's budget)."""
+    if why := seeds_mismatch(meta.seeds, spec.seed_ids):
+        return why
+    if spec.backend == "jax":
+        return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals))
+    if meta.updates_done > agent.num_updates:
+        return f"it records {meta.updates_done:,} updates, but the run has only {agent.num_updates:,}"
+    return None
+
+
+#: library versions whose change can make a resumed run round differently from an uninterrupted one
+#: (the platform string and the device list are left out: a kernel update or a device count change them,
+#: and the device count is reported on its own)
+COMPARED_VERSIONS = ("python", "rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy", "jax_backend")
+
+
+def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
+    """One warning line when the library versions a run recorded in config.json (``recorded``) differ from
+    ``current`` (``runs.versions()``) in ``COMPARED_VERSIONS``, or ``None`` when they agree. The run is
+    not refused: it continues, but not necessarily bit for bit as it would have without the interruption."""
+    if not isinstance(recorded, dict):
+        return ("warning: config.json records no library versions, so this resume cannot check that they are "
+                "the ones the run started with (a different jax or jaxlib can change its numbers)")
+    differ = [f"{name} {recorded.get(name, 'unrecorded')} -> {current.get(name, 'unknown')}" for name in COMPARED_VERSIONS
+              if recorded.get(name) != current.get(name) and (name in recorded or name in current)]
+    if not differ:
+        return None
+    return (f"warning: library versions differ from those the run started with ({'; '.join(differ)}): it continues, "
+            f"but not necessarily bit for bit as an uninterrupted run would have")
+
+
+def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path) -> str | None:
+    """The line for a finished run resumed with hooks (``--record-video``, ``--tensorboard``, ``--wandb``):
+    nothing trains, so none of them runs; where a video of the final policy comes from instead."""
+    if not hooks:
+        return None
+    names = [getattr(hook, "flag", None) or type(hook).__name__ for hook in hooks]
+    note = f"{', '.join(names)} not applied: the run is finished, so nothing trained and nothing was recorded"
+    if any(getattr(hook, "flag", None) == "--record-video" for hook in hooks):
+        note += f"; a video of its final policy: `rl-zoo enjoy {run_dir} --record OUT.gif` (or OUT.mp4)"
+    return note
 
 
 def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
@@ -177,6 +244,14 @@ def _resume_devices(spec: RunSpec, devices: int | None, log) -> int:
     if note:
         log(note)
     return num_devices
+
+
+def devices_note(recorded: int, now: int) -> str | None:
+    """The line for a run resumed on ``now`` devices that config.json records as trained on ``recorded``."""
+    if now == recorded:
+        return None
+    return (f"resuming on {now} device(s); the run trained on {recorded} (config.json): its seeds continue, but "
+            f"round differently from an uninterrupted run (summary.json records the new count)")
 
 
 def _recorder_args(spec: RunSpec) -> dict[str, Any]:

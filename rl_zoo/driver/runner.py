@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -63,15 +63,19 @@ class CheckpointMeta:
     wall_s: float  # seconds since the run started
     latest_train_return: tuple[float, ...]  # per seed, the last training episode's return
     evaluated: bool = True  # the segment ended with an evaluation (host runs with fewer evaluations than segments: not all)
+    seeds: tuple[int, ...] | None = None  # the seed ids whose states the checkpoint holds (None: not recorded, older files)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
-                    wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated)
+        out = dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
+                   wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated)
+        return out if self.seeds is None else dict(out, seeds=list(self.seeds))
 
     @classmethod
     def from_dict(cls, meta: dict[str, Any]) -> "CheckpointMeta":
+        seeds = meta.get("seeds")
         return cls(int(meta["segments_done"]), int(meta["updates_done"]), float(meta["train_s"]), float(meta["wall_s"]),
-                   tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)))
+                   tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)),
+                   None if seeds is None else tuple(int(s) for s in seeds))
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,44 @@ class Runner(Protocol):
     can_resume: bool
 
     def run(self, ctx: RunContext, recorder: Any, resume: ResumePoint | None) -> RunOutcome: ...
+
+
+def seeds_mismatch(recorded: Sequence[int] | None, seed_ids: Sequence[int]) -> str | None:
+    """Why a checkpoint that records the seeds ``recorded`` cannot serve a run of ``seed_ids``, or ``None``
+    (the same seeds, or a checkpoint written before checkpoints recorded them)."""
+    if recorded is None or tuple(recorded) == tuple(seed_ids):
+        return None
+    return f"it holds the states of seeds {_seed_range(recorded)}, this run's are {_seed_range(seed_ids)}"
+
+
+def _seed_range(seeds: Sequence[int]) -> str:
+    seeds = list(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def segment_schedule(num_updates: int, num_evals: int) -> tuple[int, ...]:
+    """The updates of each segment of a JAX run (``rl_zoo.driver.plan.compile_plan``): ``segment_sizes``'s
+    segments of K updates, then one of the remaining updates if K does not divide them."""
+    k, n = segment_sizes(num_updates, num_evals)
+    rest = num_updates - k * n
+    return (k,) * n + ((rest,) if rest else ())
+
+
+def schedule_mismatch(meta: "CheckpointMeta", schedule: Sequence[int]) -> str | None:
+    """Why a checkpoint's progress (``segments_done`` segments, ``updates_done`` updates) is not a point of
+    the run's segment ``schedule``, or ``None``: continuing from it would train past the run's budget or
+    along other segments than those the run was checkpointed on (config.json edited since)."""
+    total = sum(schedule)
+    if meta.segments_done > len(schedule) or meta.updates_done > total:
+        return (f"it records {meta.updates_done:,} updates in {meta.segments_done} segment(s), past the run's "
+                f"{total:,} updates in {len(schedule)} segment(s)")
+    planned = sum(schedule[:meta.segments_done])
+    if planned != meta.updates_done:
+        return (f"it records {meta.updates_done:,} updates in {meta.segments_done} segment(s), but the run's first "
+                f"{meta.segments_done} segment(s) hold {planned:,} updates")
+    return None
 
 
 def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:

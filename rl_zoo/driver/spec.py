@@ -21,6 +21,10 @@ HYPERPARAMS_DIR = Path(__file__).resolve().parent.parent / "hyperparams"
 #: what to do about a damaged config.json
 CONFIG_TODO = ("It is written by rl-zoo train and should not be edited: restore it from a copy, or start a new run "
                "(nothing was changed)")
+#: the keys every config.json has recorded since the first driver (bb03b22): a file without one of them was
+#: edited, and a default in its place would silently change the run (its seeds, its evaluation schedule).
+#: ``devices``, ``keep_checkpoints`` and ``vector_env`` came later and take their defaults when absent.
+REQUIRED_KEYS = ("algo", "env", "backend", "seeds", "seed", "num_evals", "eval_episodes", "config")
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
@@ -120,20 +124,21 @@ class RunSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any], path: str | os.PathLike = "config.json") -> "RunSpec":
         """The spec in a ``config.json`` read back; ``RunFileError`` naming the file for anything wrong
-        (missing or mistyped fields, an unknown algorithm, a config that no longer validates). Fields
-        added to the spec after the file was written take their defaults."""
+        (missing or mistyped fields, an unknown algorithm, a config that no longer validates). Every key
+        of ``REQUIRED_KEYS`` must be there (one error names all those missing); fields added to the spec
+        after the first driver (``devices``, ``keep_checkpoints``, ``vector_env``, ``command``) take
+        their defaults when absent."""
         from rl_zoo import algos
 
         todo = CONFIG_TODO
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        missing = missing_keys(data)
+        if missing:
+            raise runs.file_error(path, f"lacks the field(s) {', '.join(map(repr, missing))}", todo)
         values: dict[str, Any] = {}
-        for name, f in fields.items():
-            key = "env" if name == "env_id" else name
-            if key not in data:
-                if f.default is dataclasses.MISSING:
-                    raise runs.file_error(path, f"lacks the field {key!r}", todo)
-                continue
-            values[name] = data[key]
+        for f in dataclasses.fields(cls):
+            key = "env" if f.name == "env_id" else f.name
+            if key in data:
+                values[f.name] = data[key]
         for name in ("algo", "env_id", "backend"):
             if not isinstance(values.get(name, ""), str):
                 raise runs.file_error(path, f"field {name!r} = {values[name]!r} is not a string", todo)
@@ -160,13 +165,18 @@ class RunSpec:
         return cls(**dict(values, config=config))
 
 
+def missing_keys(data: dict[str, Any]) -> list[str]:
+    """The keys of ``REQUIRED_KEYS`` that a ``config.json``'s contents ``data`` lacks, in that order."""
+    return [key for key in REQUIRED_KEYS if key not in data]
+
+
 def read_spec(run_dir: str | os.PathLike) -> RunSpec:
     """The ``RunSpec`` of an existing run directory, from its ``config.json``."""
     run_dir = Path(run_dir)
     path = run_dir / "config.json"
     if not path.is_file():
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
-    return RunSpec.from_json(runs.read_json_file(path, required=("algo", "env", "config"), todo=CONFIG_TODO), path)
+    return RunSpec.from_json(runs.read_json_file(path, required=REQUIRED_KEYS, todo=CONFIG_TODO), path)
 
 
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,

@@ -1,0 +1,56 @@
+"""``rl-zoo plot RUN_DIR -o ...``: a folder means FOLDER/curve.png; an output that cannot be written is
+refused before any work, in one line naming the -o path (not a hidden temporary file)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rl_zoo import plots, runs
+from rl_zoo.cli import main
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A run directory as far as ``rl-zoo plot`` reads one: a metrics.csv of two seeds."""
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = [dict(env_steps=s, wall_s=0.1 * s, seed=seed, **{"return": float(s + seed), "train_return": 0.0})
+            for s in (0, 256, 512) for seed in (0, 1)]
+    runs.write_csv(run / "metrics.csv", rows)
+    return run
+
+
+def test_a_folder_means_its_curve_png_and_a_suffix_its_format(run_dir, tmp_path, capsys):
+    folder = tmp_path / "figs"
+    folder.mkdir()
+    assert main(["plot", str(run_dir), "-o", str(folder)]) == 0
+    assert (folder / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["plot", str(run_dir), "-o", str(tmp_path / "curve.pdf")]) == 0
+    assert (tmp_path / "curve.pdf").read_bytes()[:5] == b"%PDF-"
+    assert [p.name for p in folder.iterdir()] == ["curve.png"]  # no temporary file left
+    assert "figure written to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("target, message", [
+    ("missing/x.png", "-o '{tmp}/missing/x.png': the folder '{tmp}/missing' does not exist"),
+    ("x.tmp", "-o '{tmp}/x.tmp': a figure is saved as .*; '.tmp' is not one of them"),
+    ("noext", "-o '{tmp}/noext': a figure is saved as .*; it has no suffix"),
+])
+def test_an_output_that_cannot_be_written_is_refused_up_front(run_dir, tmp_path, capsys, target, message):
+    import re
+
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["plot", str(run_dir), "-o", str(tmp_path / target)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message.format(tmp=re.escape(str(tmp_path))), err), err
+    assert ".tmp." not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_figure_path(tmp_path):
+    assert plots.figure_path(tmp_path) == tmp_path / "curve.png"
+    assert plots.figure_path(tmp_path / "a.SVG") == tmp_path / "a.SVG"
+    assert ".png" in plots.figure_formats() and ".pdf" in plots.figure_formats()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        plots.figure_path(tmp_path / "file" / "x.png")

@@ -1,0 +1,261 @@
+"""What ``rl-zoo train --resume`` checks before it continues a run, and what it says.
+
+* config.json must hold every field it has recorded since the first driver: a deleted ``num_evals``
+  or ``seed`` took a default (the run trained past its budget; ``rl_zoo.load`` named the wrong seed);
+* the checkpoint must be a point of the run's segment schedule, and hold the run's seeds
+  (checkpoints record them now; older ones, without the record, still resume exactly);
+* a folder that is not a run directory gets no lock file;
+* a finished run resumed with ``--record-video`` / ``--tensorboard`` says they were not applied;
+* other library versions or another device count are reported (not refused);
+* ``--wandb`` continues the W&B run the run directory recorded.
+
+One short reference run (PPO on CartPole-v1, 2 seeds, 10 updates in 5 segments of 2: the programs
+tests/test_run_directory.py and tests/test_cli.py compile) is trained once; each test edits a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rl_zoo import checkpoint, runs
+from rl_zoo.cli import main
+from rl_zoo.driver.run import resume_mismatch, unapplied_hooks_note, versions_note
+from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismatch, segment_schedule
+from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config
+from rl_zoo.train import train
+
+KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, seed_offset):
+    return train("ppo", "CartPole-v1", seeds=2, seed=3 + seed_offset, out=tmp_path_factory.mktemp("ref") / "run", **KW)
+
+
+def _copy(reference, tmp_path: Path, finished: bool = False) -> Path:
+    """The reference run; unless ``finished``, as a run killed after its last checkpoint (no summary, no figure)."""
+    run = tmp_path / "run"
+    shutil.copytree(reference.run_dir, run)
+    if not finished:
+        (run / "summary.json").unlink()
+        (run / "curve.png").unlink()
+    return run
+
+
+def _edit_config(run: Path, edit) -> None:
+    data = json.loads((run / "config.json").read_text())
+    edit(data)
+    (run / "config.json").write_text(json.dumps(data))
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _rows(run_dir: Path) -> list[tuple]:
+    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in runs.read_csv(run_dir / "metrics.csv")]
+
+
+# --- config.json ---------------------------------------------------------------------------------
+def test_required_keys_are_written_and_later_fields_keep_their_defaults():
+    _, config = resolve_config("ppo", "CartPole-v1")
+    spec = RunSpec(algo="ppo", env_id="CartPole-v1", config=config, seeds=3, seed=7, num_evals=4, devices=1)
+    written = spec.to_json()
+    assert set(REQUIRED_KEYS) <= set(written)
+    assert RunSpec.from_json(json.loads(json.dumps(written))) == spec
+    for later in ("devices", "keep_checkpoints", "vector_env", "command"):  # not in the first driver's config.json
+        del written[later]
+    assert RunSpec.from_json(json.loads(json.dumps(written))) == spec.replace(command=None)
+
+
+@pytest.mark.parametrize("deleted", [("num_evals",), ("seed",), ("backend", "seeds", "eval_episodes")])
+def test_a_config_json_lacking_a_recorded_field_is_refused_naming_every_one(reference, tmp_path, capsys, deleted):
+    import rl_zoo
+
+    run = _copy(reference, tmp_path)
+    _edit_config(run, lambda d: [d.pop(k) for k in deleted])
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"lacks the field(s) {', '.join(map(repr, deleted))}" in err and "config.json" in err and "Traceback" not in err
+    assert _snapshot(run) == before
+    with pytest.raises(ValueError, match=r"lacks the field\(s\)"):
+        rl_zoo.load(run)
+
+
+def test_an_edited_evaluation_schedule_is_refused_before_compiling(reference, tmp_path, capsys):
+    run = _copy(reference, tmp_path)
+    _edit_config(run, lambda d: d.update(num_evals=3))  # 10 updates: 2 segments of 5 instead of 5 of 2
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "does not fit ckpt_000000010.msgpack" in captured.err and "5 segment(s)" in captured.err
+    assert "compiled" not in captured.out
+    assert _snapshot(run) == before
+
+
+def test_a_checkpoint_of_other_seeds_is_refused_by_resume_and_load(reference, tmp_path, capsys):
+    import rl_zoo
+
+    run = _copy(reference, tmp_path)
+    seed = reference.summary["seeds"][0]
+    _edit_config(run, lambda d: d.update(seed=seed + 10))
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    assert f"holds the states of seeds {seed}, {seed + 1}, this run's are {seed + 10}, {seed + 11}" in capsys.readouterr().err
+    assert _snapshot(run) == before
+    with pytest.raises(ValueError, match="does not fit this run: it holds the states of seeds"):
+        rl_zoo.load(run)
+
+
+def test_schedule_and_seed_checks():
+    meta = CheckpointMeta(segments_done=2, updates_done=4, train_s=0.0, wall_s=0.0, latest_train_return=(0.0,))
+    assert segment_schedule(10, 5) == (2, 2, 2, 2, 2)
+    assert segment_schedule(39, 7) == (13, 13, 13)
+    assert segment_schedule(11, 5) == (2, 2, 2, 2, 2, 1)
+    assert schedule_mismatch(meta, (2, 2, 2, 2, 2)) is None
+    assert "first 2 segment(s) hold 10 updates" in schedule_mismatch(meta, (5, 5))
+    assert "past the run's 3 updates" in schedule_mismatch(meta, (1, 1, 1))
+    assert seeds_mismatch(None, (0, 1)) is None and seeds_mismatch((0, 1), (0, 1)) is None
+    assert seeds_mismatch((3, 4, 5), (0,)) == "it holds the states of seeds 3-5, this run's are 0"
+
+
+# --- not a run directory -------------------------------------------------------------------------
+def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, capsys):
+    empty = tmp_path / "e"
+    empty.mkdir()
+    assert main(["train", "--resume", str(empty), "--no-progress"]) == 2
+    assert "no config.json there" in capsys.readouterr().err
+    assert list(empty.iterdir()) == []  # no .lock: `--out e` still takes it
+    assert runs.refuse_non_empty(empty) == empty
+
+
+# --- a finished run --------------------------------------------------------------------------------
+def test_a_finished_run_says_its_hooks_were_not_applied(reference, tmp_path):
+    from rl_zoo.enjoy import VideoHook
+    from rl_zoo.loggers import tensorboard_hook
+
+    run = _copy(reference, tmp_path, finished=True)
+    before = _snapshot(run)
+    said = []
+    train(resume=run, progress=False, log=said.append, hooks=[VideoHook(), tensorboard_hook()])
+    assert said[-1] == unapplied_hooks_note([VideoHook(), tensorboard_hook()], run)
+    assert said[-1].startswith("--record-video, --tensorboard not applied: the run is finished")
+    assert f"rl-zoo enjoy {run} --record OUT.gif" in said[-1]
+    assert _snapshot(run) == before
+    assert unapplied_hooks_note([], run) is None
+
+
+# --- versions, devices, old checkpoints, W&B: one resumed run ----------------------------------------
+class FakeWandb:
+    """Stands in for the ``wandb`` module: records ``init``'s arguments and every ``log`` call."""
+
+    def __init__(self):
+        self.inits: list[dict] = []
+        self.logged: list[tuple[dict, int]] = []
+
+    def init(self, **kwargs):
+        self.inits.append(kwargs)
+        fake = self
+
+        class Run:
+            id = kwargs.get("id") or f"fake{len(fake.inits)}"
+
+            def log(self, data, step):
+                fake.logged.append((data, step))
+
+            def finish(self):
+                pass
+
+        return Run()
+
+
+@pytest.fixture
+def fake_wandb(monkeypatch):
+    fake = FakeWandb()
+    monkeypatch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=fake.init))
+    return fake
+
+
+@pytest.fixture(scope="module")
+def resumed(reference, tmp_path_factory):
+    """The reference run killed after its 4th segment, its newest checkpoint written before checkpoints
+    recorded their seeds, its config.json recording older library versions and 2 devices, resumed with
+    ``--wandb`` (a W&B run it recorded): ``(run, log lines, fake wandb)``."""
+    from rl_zoo.loggers import WANDB_RUN_FILE, wandb_hook
+
+    run = _copy(reference, tmp_path_factory.mktemp("resumed"))
+    checkpoint.latest(run).unlink()
+    older = checkpoint.latest(run)
+    leaves, meta = checkpoint.read(older)
+    del meta["seeds"]
+    older.write_bytes(checkpoint.encode(leaves, meta))
+    _edit_config(run, lambda d: (d["versions"].update(jax="0.0.1", numpy="0.0.2"), d.update(devices=2)))
+    (run / WANDB_RUN_FILE).write_text(json.dumps({"id": "abc123", "project": "mine"}))
+    said, fake = [], FakeWandb()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=fake.init))
+        train(resume=run, progress=False, log=said.append, hooks=[wandb_hook()])
+    return run, said, fake
+
+
+def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records_them(reference, resumed):
+    run, said, _ = resumed
+    assert any(line.startswith(f"resuming {run} from ckpt_000000008.msgpack") for line in said)
+    assert _rows(run) == _rows(reference.run_dir)
+    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(reference.run_dir))[0]):
+        np.testing.assert_array_equal(a, b)
+    assert checkpoint.read(checkpoint.latest(run))[1]["seeds"] == reference.summary["seeds"]
+
+
+def test_other_versions_and_devices_are_reported(resumed):
+    import jax
+
+    run, said, _ = resumed
+    warning = [line for line in said if line.startswith("warning: library versions differ")]
+    assert len(warning) == 1 and f"jax 0.0.1 -> {jax.__version__}" in warning[0] and "numpy 0.0.2 -> " in warning[0]
+    assert any(line.startswith("resuming on 1 device(s); the run trained on 2") for line in said)
+    assert json.loads((run / "summary.json").read_text())["devices"] == 1
+
+
+def test_wandb_continues_the_recorded_run(resumed):
+    _, _, fake = resumed
+    assert len(fake.inits) == 1
+    assert fake.inits[0]["id"] == "abc123" and fake.inits[0]["resume"] == "allow" and fake.inits[0]["project"] == "mine"
+    assert min(step for _, step in fake.logged) > 8 * 256  # from the checkpoint on
+
+
+def test_versions_note():
+    same = {"jax": "1", "numpy": "2", "platform": "a", "devices": "cpu:0"}
+    assert versions_note(same, dict(same, platform="b", devices="cpu:0, cpu:1")) is None
+    assert "jax 1 -> 3" in versions_note(same, dict(same, jax="3"))
+    assert "records no library versions" in versions_note(None, same)
+
+
+def test_wandb_logger_records_a_new_run_and_continues_it(tmp_path, fake_wandb):
+    from rl_zoo.loggers import WANDB_RUN_FILE, WandbLogger
+
+    WandbLogger(tmp_path, [0, 1], project="p")
+    assert "id" not in fake_wandb.inits[0]
+    assert json.loads((tmp_path / WANDB_RUN_FILE).read_text()) == {"id": "fake1", "project": "p"}
+    logger = WandbLogger(tmp_path, [0, 1], resume=True)
+    assert fake_wandb.inits[1]["id"] == "fake1" and fake_wandb.inits[1]["resume"] == "allow"
+    assert fake_wandb.inits[1]["project"] == "p" and "fake1 continued" in logger.message
+    (tmp_path / WANDB_RUN_FILE).unlink()
+    WandbLogger(tmp_path, [0, 1], resume=True)  # nothing recorded (the run began without --wandb): a new W&B run
+    assert "id" not in fake_wandb.inits[2]
+
+
+def test_resume_mismatch_of_a_host_run_checks_its_budget(reference):
+    spec = read_spec(reference.run_dir).replace(backend="gymnasium")
+    agent = types.SimpleNamespace(num_updates=10)
+    meta = CheckpointMeta(segments_done=7, updates_done=12, train_s=0.0, wall_s=0.0, latest_train_return=(0.0, 0.0))
+    assert "only 10" in resume_mismatch(spec, agent, meta)
+    assert resume_mismatch(spec, agent, CheckpointMeta(7, 10, 0.0, 0.0, (0.0, 0.0))) is None  # host segments may differ
