@@ -82,4 +82,5 @@ def test_mean_band_over_seeds():
     np.testing.assert_allclose(m, [1.0, 2.0, 3.0])
     assert np.all(lo <= m) and np.all(m <= hi) and np.all(lo >= curves.min(0)) and np.all(hi <= curves.max(0))
     m1, lo1, hi1 = stats.mean_ci_over_seeds(curves[:1])  # one seed: no band
-    np.testing.assert_allclose(lo1, m1) and np.testing.assert_allclose(hi1, m1)
+    np.testing.assert_allclose(lo1, m1)
+    np.testing.assert_allclose(hi1, m1)

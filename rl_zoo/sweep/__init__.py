@@ -143,10 +143,16 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     import envs
 
     plan = plan_sweep(spec)
-    env, env_params = envs.make(spec.env_id)
-    if env.backend != "jax":
+    if envs.backend_of(spec.env_id) != "jax":
+        from envs.gymnasium_adapter import MissingDependency
+
+        try:  # an unknown id is refused with its own message (close matches)
+            envs.make(spec.env_id)
+        except MissingDependency:  # a gymnasium id whose extra (box2d, mujoco) is not installed: still no JAX env
+            pass
         raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
+    env, env_params = envs.make(spec.env_id)
     if hasattr(plan.module, "check_env"):
         plan.module.check_env(env, env_params)
     check_record(plan.module, plan.base, env, env_params, spec.record)
