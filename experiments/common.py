@@ -1,5 +1,8 @@
 """Helpers shared by the experiments: confidence bands, figure saving, timing, CSV output, training
-sweeps, the number formatters of the READMEs, README templates and the experiments index.
+with in-program evaluations (every update trained, in the driver's segments), the reporting seeds,
+small statistics the library lacks (Wilson, Fisher, Holm, a bootstrap difference), the command-line
+helpers (one line for bad input, the recorded run, the index), the number formatters of the READMEs,
+README templates and the experiments index.
 
 Each experiment is a package (``experiments/<name>/``: ``compute.py``, ``plots.py``, ``report.py``,
 ``run.py``) run as ``python -m experiments.<name>.run``; it imports this module as
@@ -90,13 +93,67 @@ def tuned(algo: str, env_id: str, **overrides):
     return module, dataclasses.replace(config, **overrides)
 
 
+def segment_plan(num_updates: int, num_evals: int) -> list[int]:
+    """The updates between evaluations, as the driver runs them (``rl_zoo.driver.runner.segment_sizes``):
+    ``n`` segments of K and, when K·n < ``num_updates``, a last shorter one of the rest, so that every
+    update trains."""
+    from rl_zoo.driver.runner import segment_sizes
+
+    k, n = segment_sizes(num_updates, num_evals)
+    rest = num_updates - k * n
+    return [k] * n + ([rest] if rest else [])
+
+
+def eval_steps(plan: list[int], env_steps_per_update: int) -> np.ndarray:
+    """Env steps at each evaluation of a :func:`segment_plan` (0 first, ``num_updates`` × steps last)."""
+    return np.concatenate([[0], np.cumsum(plan)]).astype(np.int64) * env_steps_per_update
+
+
+def train_and_evaluate(agent, evaluate, num_evals: int, key):
+    """Pure, for ``jax.jit`` / ``jax.vmap``: ``agent.init``, then every one of ``agent.num_updates``
+    updates in the segments of :func:`segment_plan`, with ``evaluate(state, key) -> pytree`` before
+    training and after each segment. Returns (evaluations ``[E + 1, ...]``, per-update metrics
+    ``[num_updates, ...]``): ``n`` scanned segments of K, then, where K does not divide the updates,
+    one shorter segment of the rest and its evaluation."""
+    import jax
+    import jax.numpy as jnp
+
+    from rl_zoo.driver.runner import segment_sizes
+
+    k, n = segment_sizes(agent.num_updates, num_evals)
+    rest = agent.num_updates - k * n
+
+    def segment(length: int):
+        def run(state, kk):
+            state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, length)
+            return state, (evaluate(state, kk), metrics)
+
+        return run
+
+    def cat(*trees):
+        return jax.tree.map(lambda *xs: jnp.concatenate(xs), *trees)
+
+    k_init, k_eval0, k_evals = jax.random.split(key, 3)
+    eval_keys = jax.random.split(k_evals, n + (rest > 0))
+    state = agent.init(k_init)
+    first = jax.tree.map(lambda x: x[None], evaluate(state, k_eval0))
+    state, (evals, metrics) = jax.lax.scan(segment(k), state, eval_keys[:n])
+    metrics = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), metrics)  # [n, K, ...] -> [n K, ...]
+    evals = cat(first, evals)
+    if rest:
+        state, (last, last_metrics) = segment(rest)(state, eval_keys[n])
+        evals, metrics = cat(evals, jax.tree.map(lambda x: x[None], last)), cat(metrics, last_metrics)
+    return evals, metrics
+
+
 def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, eval_episodes: int):
-    """A jitted ``run(values [V], keys [S]) -> (eval_returns [V, S, num_evals + 1], metrics [V, S, U])``.
+    """A jitted ``run(values [V], keys [S]) -> (eval_returns [V, S, E + 1], metrics [V, S, U])``, the
+    env steps of the E + 1 evaluations, and the env steps per update.
 
     Each (value, seed) trains ``module`` with ``config`` (``field`` replaced by the value, inside the
-    vmapped function), and evaluates the greedy policy on ``eval_episodes`` fresh episodes
-    (``rl_zoo.core.evaluate.evaluate``) before training and after every ``num_updates // num_evals``
-    updates. Also returns the env steps of each evaluation."""
+    vmapped function) for all of its ``U = num_updates`` updates (:func:`train_and_evaluate`), and
+    evaluates the greedy policy on ``eval_episodes`` fresh episodes (``rl_zoo.core.evaluate.evaluate``)
+    before training and after each segment of :func:`segment_plan` (about ``num_evals`` of them)."""
     import dataclasses
 
     import jax
@@ -107,23 +164,13 @@ def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, e
 
     env, env_params = envs.make(env_id)
     probe = module.make_agent(config, env, env_params)
-    per_eval = probe.num_updates // num_evals
-    steps = np.arange(num_evals + 1) * per_eval * probe.env_steps_per_update
+    steps = eval_steps(segment_plan(probe.num_updates, num_evals), probe.env_steps_per_update)
 
     def one(value, key):
         cfg = dataclasses.replace(config, **{field: value}) if field else config
         agent = module.make_agent(cfg, env, env_params)
-
-        def segment(state, k):
-            state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, per_eval)
-            return state, (evaluate(agent.act, state, env, env_params, k, eval_episodes).mean(), metrics)
-
-        k_init, k_eval0, k_evals = jax.random.split(key, 3)
-        state = agent.init(k_init)
-        first = evaluate(agent.act, state, env, env_params, k_eval0, eval_episodes).mean()
-        _, (returns, metrics) = jax.lax.scan(segment, state, jax.random.split(k_evals, num_evals))
-        metrics = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), metrics)
-        return jnp.concatenate([first[None], returns]), metrics
+        greedy = lambda state, k: evaluate(agent.act, state, env, env_params, k, eval_episodes).mean()  # noqa: E731
+        return train_and_evaluate(agent, greedy, num_evals, key)
 
     flat = jax.jit(jax.vmap(one))  # one vmap over the (value, seed) pairs
 
@@ -133,6 +180,137 @@ def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, e
         return jax.tree.map(lambda x: x.reshape((v, s) + x.shape[1:]), out)
 
     return run, steps, probe.env_steps_per_update
+
+
+# --------------------------------------------------------------------------------------------------
+# Seeds: the tuned configs of rl_zoo/hyperparams were chosen on seeds 0-9 (some on 200-209); the
+# experiments report on seeds nobody tuned on, from REPORT_SEED up (as the benchmarks do)
+
+REPORT_SEED = 1000
+
+
+def seed_keys(first: int, n: int):
+    """The PRNG keys of seeds ``first`` .. ``first + n - 1``: ``jax.random.key(seed)``, as ``rl-zoo train --seed`` makes them."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.vmap(jax.random.key)(jnp.arange(first, first + n))
+
+
+def seeds_text(first: int, n: int) -> str:
+    """"seeds 1000–1007" (or "seed 1000")."""
+    return f"seed {first}" if n == 1 else f"seeds {first}–{first + n - 1}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Small statistics the library (rl_zoo.stats) does not have
+
+
+def wilson(k, n, z: float = 1.96):
+    """95% Wilson score interval (lo, hi) of a binomial proportion ``k / n`` (``k`` may be an array)."""
+    k = np.asarray(k, float)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test that ``k1 / n1`` and ``k2 / n2`` are the same proportion."""
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
+
+
+def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
+    """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni)."""
+    order = np.argsort(pvalues)
+    rejected = [False] * len(pvalues)
+    for rank, i in enumerate(order):
+        if pvalues[i] > alpha / (len(pvalues) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
+def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` (independent samples: different seeds) and its 95% percentile-bootstrap CI."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
+    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+
+
+# --------------------------------------------------------------------------------------------------
+# The command lines (run.py): one clear line for bad input, the recorded run, the index
+
+
+def fail(message: str, code: int = 2):
+    """Stop a command with one line on stderr (no traceback) and exit status ``code``."""
+    import sys
+
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (``--seeds 0`` is refused with one line)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def read_record(folder: Path, name: str) -> dict:
+    """The JSON record ``name`` of an earlier run in ``folder`` (for ``--report`` / ``--replot``); a
+    missing or unreadable one stops the command with one line (nothing is created)."""
+    path = Path(folder) / name
+    if not path.is_file():
+        fail(f"{path} not found: --report and --replot rewrite the outputs of a finished run in that folder; "
+             "run the experiment there first (or pass --out to the run's folder)")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as e:
+        fail(f"{path} is not valid JSON ({e})")
+
+
+def require_file(path: Path, what: str) -> Path:
+    """``path`` if it exists, else stop with one line that says what it is (e.g. the raw arrays of ``--replot``)."""
+    if not Path(path).is_file():
+        fail(f"{path} not found ({what})")
+    return Path(path)
+
+
+def config_from_record(config_class, record) -> object:
+    """A Config as a run recorded it (``dataclasses.asdict`` in its JSON), for ``--report`` / ``--replot``:
+    rebuilt from the recorded values, not from today's tuned files. A record of an older format (the
+    config as text) stops the command with one line."""
+    import dataclasses
+
+    if not isinstance(record, dict):
+        fail("the run's record holds its configs as text (an older format): run the experiment again to record them")
+    names = {f.name for f in dataclasses.fields(config_class)}
+    missing = [f.name for f in dataclasses.fields(config_class) if f.name not in record]
+    if missing:  # a field added since the run: its value then was the default of that time, unknown here
+        print(f"note: the recorded config has no {', '.join(missing)} (added since); today's default is shown")
+    return config_class(**{k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names})
+
+
+def is_experiment_folder(out: Path, here: Path) -> bool:
+    """Whether ``out`` is the experiment's own folder ``here`` (however it was spelled): only then does
+    a run rebuild the experiments index."""
+    return Path(out).resolve() == Path(here).resolve()
+
+
+def finish_index(out: Path, here: Path) -> None:
+    """Rebuild ``experiments/README.md`` (:func:`write_index`) after a run into the experiment's own folder."""
+    if is_experiment_folder(out, here):
+        write_index()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -28,13 +27,14 @@ def configs(env_id: str, total: int | None = None) -> dict:
             for name, loss in VARIANTS.items()}
 
 
-def run_env(env_id: str, total: int, num_evals: int, overrides: dict, seeds: int) -> dict:
+def run_env(env_id: str, total: int, num_evals: int, overrides: dict, seeds: int, first_seed: int = common.REPORT_SEED) -> dict:
+    """Both variants on ``env_id``, each with seeds ``first_seed`` .. ``first_seed + seeds - 1`` vmapped; every update trains."""
     out = {}
     for name, loss in VARIANTS.items():
         module, config = common.tuned("ppo", env_id, total_timesteps=total, loss=loss, **overrides)
         run, steps, per_update = common.make_sweep(module, config, env_id, None, num_evals, eval_episodes=EVAL_EPISODES)
-        with common.Timer(f"{name} on {env_id}: {seeds} seeds x {config.total_timesteps:,} steps") as t:
-            returns, m = run(jnp.zeros((1,), jnp.float32), jax.random.split(jax.random.key(3), seeds))
+        with common.Timer(f"{name} on {env_id}: {seeds} seeds x {int(steps[-1]):,} env steps") as t:
+            returns, m = run(jnp.zeros((1,), jnp.float32), common.seed_keys(first_seed, seeds))
             returns = np.asarray(returns)[0]
         out[name] = dict(returns=returns, kl=np.asarray(m.kl)[0], beta=np.asarray(m.details.kl_beta)[0],
                          clip_frac=np.asarray(m.details.clip_frac)[0], steps=steps, per_update=per_update, seconds=t.s,
@@ -83,8 +83,10 @@ def summarise(results: dict) -> list[dict]:
             halv = [trailing_halvings(b) for b in beta]
             rows.append(dict(
                 env=env_id, algo=name, loss=cfg.loss, seeds=final.size, env_steps=int(r["steps"][-1]),
-                updates=n_upd, seconds=round(r["seconds"], 1),
+                budget=int(cfg.total_timesteps), updates=n_upd, evaluations=int(r["returns"].shape[1]), seconds=round(r["seconds"], 1),
                 final_return_mean=m, final_return_lo=lo, final_return_hi=hi,
+                final_return_worst_seed=float(final.min()),
+                best_return_of_worst_seed=float(r["returns"][int(final.argmin())].max()),
                 auc_return_mean=am, auc_return_lo=alo, auc_return_hi=ahi,
                 threshold=thr, steps_mean_stays_above_threshold=stays_above(r["steps"], r["returns"].mean(0), thr),
                 kl_median=float(np.median(kl)), kl_p90=float(np.quantile(kl, 0.9)), kl_max=float(kl.max()),
@@ -120,14 +122,23 @@ def save_raw(results: dict, path: Path) -> None:
     np.savez_compressed(path, **arrays)
 
 
-def load_raw(path: Path) -> dict:
+def load_raw(path: Path, configs: dict) -> dict:
+    """The arrays of :func:`save_raw`, with each (env, variant)'s config as the run recorded it
+    (``configs``: ``"<env> <variant>"`` -> Config, :func:`recorded_configs`)."""
     z = np.load(path)
     results: dict = {}
-    for env_id, (_, _, overrides) in ENVS.items():
+    for env_id in ENVS:
         for name, loss in VARIANTS.items():
             r = {k: z[f"{env_id}|{loss}|{k}"] for k in RAW}
             r["per_update"], r["seconds"] = int(r["per_update"]), float(r["seconds"])
-            _, r["config"] = common.tuned("ppo", env_id, total_timesteps=int(z[f"{env_id}|{loss}|total"]), loss=loss,
-                                          **overrides)
+            r["config"] = configs[f"{env_id} {name}"]
             results.setdefault(env_id, {})[name] = r
     return results
+
+
+def recorded_configs(info: dict) -> dict:
+    """``"<env> <variant>"`` -> the PPO Config a recorded run used (``run_info.json``'s ``configs``,
+    written with ``dataclasses.asdict``), not today's tuned file."""
+    from rl_zoo.algos import ppo
+
+    return {key: common.config_from_record(ppo.Config, d) for key, d in info["configs"].items()}

@@ -11,13 +11,7 @@ from experiments import common
 COLORS = {"PPO-clip": "tab:blue", "PPO-KL (adaptive beta)": "tab:orange"}
 
 
-def _pow2_label(x: float) -> str:
-    k = int(round(np.log2(x)))
-    return str(2 ** k) if k >= 0 else (f"1/{2 ** -k}" if k > -8 else f"$2^{{{k}}}$")
-
-
-
-def plot(results: dict, out: Path, seeds: int) -> None:
+def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
     plt = common.pyplot()
     env_ids = list(results)
     fig, axes = plt.subplots(len(env_ids), 3, figsize=(16, 4.3 * len(env_ids)))
@@ -44,7 +38,7 @@ def plot(results: dict, out: Path, seeds: int) -> None:
                 ax_b.fill_between(u, lo, hi, color=c, alpha=0.2, linewidth=0)
                 for s in range(min(3, r["beta"].shape[0])):
                     ax_b.plot(u, r["beta"][s], color=c, linewidth=0.6, alpha=0.5, drawstyle="steps-post",
-                              label="seeds 0-2" if s == 0 else None)
+                              label=f"{common.seeds_text(first_seed, min(3, r['beta'].shape[0]))}, one each" if s == 0 else None)
                 b_range = [min(r["beta"].min(), lo.min()), max(r["beta"].max(), hi.max())]
                 target = r["config"].kl_target
         ax_k.axhline(target, color="black", linestyle="--", linewidth=1, label=f"d_targ = {target:g}")
@@ -64,7 +58,7 @@ def plot(results: dict, out: Path, seeds: int) -> None:
         ax_b.set_ylim(lo_b / max(hi_b / lo_b, 4) ** 0.4, hi_b * 1.5)
         ax_b.yaxis.set_major_locator(LogLocator(base=2, numticks=9))
         ax_b.yaxis.set_minor_formatter(NullFormatter())
-        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _pow2_label(y)))
+        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: common.pow2(y)))
         ax_b.set_title(f"{env_id}: PPO-KL's penalty coefficient beta", fontsize=10)
         ax_b.set_ylabel("beta (used in the next update)")
         ax_b.legend(fontsize=8, loc="lower left")
@@ -72,7 +66,7 @@ def plot(results: dict, out: Path, seeds: int) -> None:
             ax.set_xlabel("env steps")
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_formatter(kilo)
-    fig.suptitle(f"PPO-clip vs PPO adaptive-KL, same config otherwise: mean over {seeds} seeds, "
+    fig.suptitle(f"PPO-clip vs PPO adaptive-KL, same config otherwise: mean over {common.seeds_text(first_seed, seeds)}, "
                  "95% percentile-bootstrap bands over seeds", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "clip_vs_kl.png")

@@ -11,8 +11,9 @@ from experiments.common import num, pct, pow2
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
-    "With identical configs, PPO-clip and PPO adaptive-KL end with the same return on CartPole and Pendulum ({seeds} "
-    "seeds). The adaptive penalty holds the KL near its target on Pendulum (median {Pendulum_kl_median} vs d_targ "
+    "With identical configs, PPO-clip and PPO adaptive-KL end with final returns that do not differ measurably on "
+    "CartPole and Pendulum ({seeds_text}). The adaptive penalty holds the KL near its target on Pendulum (median "
+    "{Pendulum_kl_median} vs d_targ "
     "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
     "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "
     "the learning rate anneals.")
@@ -34,6 +35,7 @@ def shape(cfg) -> str:
 
 
 def table(rows: list[dict]) -> str:
+    """One row per (env, variant)."""
     return "\n".join(
         f"| {r['env']} | {'PPO-clip' if r['loss'] == 'clip' else 'PPO-KL'} | "
         f"{common.ci_text(r['final_return_mean'], r['final_return_lo'], r['final_return_hi'])} | "
@@ -49,6 +51,7 @@ def variant_fields(r: dict, target: float) -> dict:
     reach = r["steps_mean_stays_above_threshold"]
     return dict(
         final=num(r["final_return_mean"]), auc=num(r["auc_return_mean"]),
+        worst=num(r.get("final_return_worst_seed", float("nan"))), worst_best=num(r.get("best_return_of_worst_seed", float("nan"))),
         reach="none (it ends below)" if reach is None else f"{reach / 1000:.0f}k steps",
         kl_median=num(r["kl_median"]), kl_p90=num(r["kl_p90"], 2), kl_max=num(r["kl_max"], 2),
         kl_p90_ratio=f"{r['kl_p90'] / target:.0f}", kl_max_ratio=f"{r['kl_max'] / target:.0f}",
@@ -64,17 +67,21 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
     first = next(iter(cfgs.values()))
     target = first.kl_target
-    f = dict(quick_note="\n**Smoke run (`--quick`): budgets cut tenfold, 2 seeds. Not a result.**\n" if info.get("quick") else "",
+    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {seeds} seeds. Not a result.**\n" if info.get("quick") else "",
              minutes=f"{info['wall_s'] / 60:.1f}", run_line=common.run_line(info["wall_s"], info["machine"]),
-             seeds=seeds, n_points=n_points, clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
+             command=info.get("command", "python -m experiments.clip_vs_kl.run"),
+             seeds=seeds, n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
+             clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
              beta0=f"{first.kl_beta_init:g}", table=table(rows),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."
                           if all(c.anneal_lr for c in cfgs.values()) else ""))
     for env_id, cfg in cfgs.items():
         short = env_id.split("-")[0]
-        f.update({f"{short}_total": f"{cfg.total_timesteps:,}", f"{short}_config": config_note(cfg),
+        f.update({f"{short}_budget": f"{cfg.total_timesteps:,}", f"{short}_config": config_note(cfg),
                   f"{short}_shape": shape(cfg)})
         for r in (r for r in rows if r["env"] == env_id):
+            f.update({f"{short}_total": f"{r['env_steps']:,}", f"{short}_updates": r["updates"],
+                      f"{short}_points": r.get("evaluations", n_points)})
             f[f"{short}_threshold"] = num(r["threshold"])
             v = variant_fields(r, target)
             f.update({f"{short}_{r['loss']}_{k}": x for k, x in v.items()})

@@ -42,11 +42,13 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="keep benchmark/ and skip the cells finished there before")
     args = ap.parse_args()
     out = Path(args.out) if args.out else (Path("/tmp/overall") if args.quick else HERE)
-    out.mkdir(parents=True, exist_ok=True)
     bench = out / "benchmark"
     if args.replot:
-        finish(bench, out, json.loads((out / "run_info.json").read_text()))
+        info = common.read_record(out, "run_info.json")
+        common.require_file(bench / "report.md", "the benchmark folder of the last run, kept for --replot")
+        finish(bench, out, info)
         return
+    out.mkdir(parents=True, exist_ok=True)
     if bench.exists() and not args.resume:
         shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now
     t0 = time.perf_counter()
@@ -78,8 +80,7 @@ def finish(bench: Path, out: Path, info: dict) -> None:
                           for g, d in numbers.items()}
     (out / "run_info.json").write_text(json.dumps(info, indent=1))
     finding = report.write(out, bench, s, numbers, auc, info)
-    if out.resolve() == HERE:
-        common.write_index()
+    common.finish_index(out, HERE)
     print(finding)
 
 

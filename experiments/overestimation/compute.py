@@ -89,8 +89,9 @@ def tabular_summary(tab: Tabular, seeds: int) -> tuple[list[dict], dict]:
     return rows, dict(setup=setup, **summary)
 
 
-def run_deep(seeds: int, quick: bool) -> dict:
-    """(env, double) -> the probes ``[seeds, evals]``, replay max-Q per update and the config of one run."""
+def run_deep(seeds: int, quick: bool, first_seed: int = common.REPORT_SEED) -> dict:
+    """(env, double) -> the probes ``[seeds, evals]``, replay max-Q per update and the config of one run.
+    Both algorithms train on the same seeds, ``first_seed`` .. ``first_seed + seeds - 1``."""
     results = {}
     for env_id, spec in DEEP_ENVS.items():
         for double in (False, True):
@@ -99,7 +100,7 @@ def run_deep(seeds: int, quick: bool) -> dict:
             run, steps, update_steps = make_experiment(config, env_id, 5 if quick else spec["num_evals"],
                                                        eval_episodes=EVAL_EPISODES, extra_steps=EXTRA_STEPS)
             with common.Timer(f"{DEEP_NAMES[double]} on {env_id}, {seeds} seeds, {config.total_timesteps:,} steps") as t:
-                probes, q_max, learning = jax.jit(jax.vmap(run))(jax.random.split(jax.random.key(100 + double), seeds))
+                probes, q_max, learning = jax.jit(jax.vmap(run))(common.seed_keys(first_seed, seeds))
                 probes = jax.tree.map(np.asarray, probes)
             results[(env_id, double)] = dict(
                 config=dataclasses.asdict(config), steps=steps, update_steps=update_steps, probes=probes,
@@ -108,7 +109,17 @@ def run_deep(seeds: int, quick: bool) -> dict:
     return results
 
 
-def deep_summary(results: dict, seeds: int) -> tuple[dict, list[dict]]:
+def double_dqn_file_differs(env_id: str) -> dict:
+    """The fields (other than ``double``) in which Double DQN's own tuned config (``double-dqn.yaml``)
+    differs from the shared one both arms use here (DQN's, ``dqn.yaml``): field -> its value there."""
+    from rl_zoo.train import resolve_config
+
+    own = dataclasses.asdict(resolve_config("double-dqn", env_id)[1])
+    shared = dataclasses.asdict(tuned_config(env_id, True))
+    return {k: own[k] for k in own if k != "double" and own[k] != shared.get(k)}
+
+
+def deep_summary(results: dict, seeds: int, first_seed: int = common.REPORT_SEED) -> tuple[dict, list[dict]]:
     """The summary the README quotes (per algorithm and env) and the ``deep.csv`` rows (per probe)."""
     summary, rows = {}, []
     for (env_id, double), r in results.items():
@@ -127,9 +138,11 @@ def deep_summary(results: dict, seeds: int) -> tuple[dict, list[dict]]:
         hump = int(np.argmax(early)) + 1  # index into the probes
         summary[f"{DEEP_NAMES[double]} on {env_id}"] = dict(
             env=env_id, algo=DEEP_NAMES[double],
-            seeds=seeds, env_steps=int(r["steps"][-1]), seconds=round(r["seconds"], 1), last_probes=n_last,
+            seeds=seeds, first_seed=first_seed, env_steps=int(r["steps"][-1]), updates=int(len(r["update_steps"])),
+            env_steps_per_update=int(r["update_steps"][0]), seconds=round(r["seconds"], 1), last_probes=n_last,
             num_evals=len(r["steps"]) - 1, eval_episodes=EVAL_EPISODES, extra_steps=EXTRA_STEPS,
             tuned_hidden_size=tuned_config(env_id, double).hidden_size,
+            double_dqn_yaml_differs=double_dqn_file_differs(env_id),
             config=dict(r["config"]),
             final_greedy_return=float(p.greedy_return[:, -1].mean()),
             final_greedy_return_ci=common.boot_ci(p.greedy_return[:, -1]),

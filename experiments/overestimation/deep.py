@@ -2,7 +2,8 @@
 (van Hasselt, Guez & Silver 2016, figure 3), on pure-JAX classic-control envs.
 
 During training, ``rl_zoo.algos.dqn`` logs per update the mean of max_a Q(s, a; theta) over the states
-of its replay minibatches (``Metrics.q_max``). Every ``updates_per_eval`` updates, inside the same
+of its replay minibatches (``Metrics.q_max``). Before training and after each segment of updates
+(``experiments.common.segment_plan``: about ``num_evals`` of them, every update trained), inside the same
 jitted program, :func:`probe` runs the greedy policy for ``eval_episodes`` fresh episodes and, for
 every state s_t it visits within the env's usual time limit, records
 
@@ -70,36 +71,34 @@ def probe(network, obs_space, params, env, env_params, key, num_episodes: int, g
 
 
 def make_experiment(config: dqn.Config, env_id: str, num_evals: int, eval_episodes: int, extra_steps: int):
-    """``run(key) -> (Probe [num_evals + 1], q_max per update [num_updates], env steps per eval)``,
-    pure, for ``jax.jit(jax.vmap(run))`` over seeds."""
+    """``run(key) -> (Probe [E + 1], q_max per update [num_updates], learning per update)``, pure, for
+    ``jax.jit(jax.vmap(run))`` over seeds; and the env steps of the E + 1 probes and of every update.
+    Every update trains: the segments between probes are ``common.segment_plan``'s, as the driver's
+    (``common.train_and_evaluate``)."""
+    from experiments import common
+
     env, env_params = envs.make(env_id)
     agent = dqn.make_agent(config, env, env_params)
     network = dqn.make_network(config, env.action_space(env_params))
     obs_space = env.observation_space(env_params)
-    per_eval = agent.num_updates // num_evals
 
     def evaluate(state, key):
         return probe(network, obs_space, state.params, env, env_params, key, eval_episodes, config.gamma, extra_steps)
 
-    def segment(state, key):
-        state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, per_eval)
-        return state, (evaluate(state, key), metrics.q_max, metrics.learning)
-
     def run(key):
-        k_init, k_eval0, k_evals = jax.random.split(key, 3)
-        state = agent.init(k_init)
-        first = evaluate(state, k_eval0)
-        _, (probes, q_max, learning) = jax.lax.scan(segment, state, jax.random.split(k_evals, num_evals))
-        probes = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, probes)
-        return probes, q_max.reshape(-1), learning.reshape(-1)
+        probes, metrics = common.train_and_evaluate(agent, evaluate, num_evals, key)
+        return probes, metrics.q_max, metrics.learning
 
-    steps = np.arange(num_evals + 1) * per_eval * agent.env_steps_per_update
-    update_steps = (np.arange(num_evals * per_eval) + 1) * agent.env_steps_per_update
+    steps = common.eval_steps(common.segment_plan(agent.num_updates, num_evals), agent.env_steps_per_update)
+    update_steps = (np.arange(agent.num_updates) + 1) * agent.env_steps_per_update
     return run, steps, update_steps
 
 
 def tuned_config(env_id: str, double: bool, **overrides) -> dqn.Config:
+    """DQN's tuned config for ``env_id`` (``rl_zoo/hyperparams/dqn.yaml``) with ``double`` set: both
+    arms of the comparison share one config and differ only in the double-Q target. (Double DQN's own
+    tuned file, ``double-dqn.yaml``, may differ elsewhere, e.g. its CartPole batch size.)"""
     from rl_zoo.train import resolve_config
 
-    _, config = resolve_config("double-dqn" if double else "dqn", env_id)
-    return dataclasses.replace(config, **overrides)
+    _, config = resolve_config("dqn", env_id)
+    return dataclasses.replace(config, double=double, **overrides)

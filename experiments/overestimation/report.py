@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from experiments import common
 from experiments.common import signed
 
@@ -15,18 +13,10 @@ FINDING = (
     "Tabular Q-learning overestimates badly on Sutton & Barto's maximisation-bias MDP: it picks \"left\" "
     "{q_peak_pct0}% of the time at episode {q_peak_episode} and {q_left_end0}% at episode {episodes}, against an "
     "optimal {optimal}%; Double Q-learning is at {d_left_end0}% by episode {episodes}. Deep (last quarter of "
-    "training): on CartPole-v1 DQN overestimates by {CartPole_dqn_over} on values of about {CartPole_true_abs}, "
-    "Double DQN's {CartPole_ddqn_over} does not differ significantly from it ({seeds} seeds); on Acrobot-v1 DQN's "
-    "error is not significant ({Acrobot_dqn_over} on values of about {Acrobot_true}), Double DQN's "
-    "{Acrobot_ddqn_over} does not differ significantly from it ({seeds} seeds).")
-
-
-def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0):
-    """Mean of ``a`` minus mean of ``b`` (independent samples: different seeds) and its 95% bootstrap CI."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    rng = np.random.default_rng(seed)
-    d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
-    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+    "training, {seeds_text}, both with DQN's tuned config): on CartPole-v1 DQN overestimates by {CartPole_dqn_over} "
+    "on values of about {CartPole_true_abs}; Double DQN overestimates too, by {CartPole_ddqn_over}, not significantly "
+    "less. On Acrobot-v1 neither error is significant (DQN {Acrobot_dqn_over}, Double DQN {Acrobot_ddqn_over}, on "
+    "values of about {Acrobot_true}).")
 
 
 def ci(t, spec: str = "+.1f") -> str:
@@ -47,8 +37,18 @@ def deep_table(deep: dict, env_ids: list[str]) -> str:
 
     return "\n".join(
         f"| {e} (true value ≈ {signed(a['true_value_last_quarter'], '.0f')}) | {cell(a)} | {cell(b)} | "
-        f"{signed(a['final_greedy_return'], '.0f')} / {signed(b['final_greedy_return'], '.0f')} |"
+        f"{signed(a['final_greedy_return_ci'][0], '.0f')} / {signed(b['final_greedy_return_ci'][0], '.0f')} |"
         for e, a, b in ((e, deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]) for e in env_ids))
+
+
+def double_dqn_file_note(differs: dict | None) -> str:
+    """What Double DQN's own tuned file (``double-dqn.yaml``) would change in the shared config."""
+    if differs is None:
+        return "not compared in this run"
+    if not differs:
+        return "the same as dqn.yaml's"
+    return ("it differs in " + common.and_list([f"`{k}` ({v})" for k, v in differs.items()])
+            + ", not used here")
 
 
 def tabular_fields(tab: dict) -> dict:
@@ -76,6 +76,7 @@ def deep_fields(deep: dict) -> dict:
     env_ids = list(dict.fromkeys(v["env"] for v in deep.values()))
     first = deep[f"DQN on {env_ids[0]}"]
     f = dict(deep_table=deep_table(deep, env_ids), seeds=first["seeds"], num_evals=first["num_evals"],
+             seeds_text=common.seeds_text(first.get("first_seed", 0), first["seeds"]),
              eval_episodes=first["eval_episodes"], extra_steps=first["extra_steps"], last_probes=first["last_probes"],
              deep_times="; ".join(f"{v['algo']} on {v['env']} {v['seconds']:.0f} s" for v in deep.values()))
     rel = []
@@ -83,19 +84,24 @@ def deep_fields(deep: dict) -> dict:
         a, b = deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]
         s, true = e.split("-")[0], a["true_value_last_quarter"]
         f.update({f"{s}_total": f"{a['config']['total_timesteps']:,}", f"{s}_gamma": f"{a['config']['gamma']:g}",
+                  f"{s}_trained": f"{a['env_steps']:,}", f"{s}_updates": f"{a.get('updates', '?'):,}",
+                  f"{s}_per_update": a.get("env_steps_per_update", "?"), f"{s}_batch": a["config"]["batch_size"],
+                  f"{s}_n_step": a["config"].get("n_step", 1), f"{s}_num_evals": a["num_evals"],
+                  f"{s}_last_probes": a["last_probes"],
+                  f"{s}_ddqn_file": double_dqn_file_note(a.get("double_dqn_yaml_differs")),
                   f"{s}_hidden": a["config"]["hidden_size"], f"{s}_tuned_hidden": a["tuned_hidden_size"],
                   f"{s}_true": signed(true, ".0f"), f"{s}_true_abs": signed(abs(true), ".0f"),
                   f"{s}_q_first": signed(a["q_estimate_first"], ".1f"), f"{s}_true_first": signed(a["true_value_first"], ".0f"),
                   f"{s}_early_min": signed(min(a["early_gap_min"], b["early_gap_min"]), "+.0f"),
                   f"{s}_early_max": signed(max(a["early_gap_max"], b["early_gap_max"]), "+.0f"),
-                  f"{s}_diff": ci(diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"]))})
+                  f"{s}_diff": ci(common.diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"]))})
         for key, x in (("dqn", a), ("ddqn", b)):
             o = x["overestimate_last_quarter"]
             f.update({f"{s}_{key}_over": signed(o[0], "+.1f"), f"{s}_{key}_ci": f"[{signed(o[1], '+.1f')}, {signed(o[2], '+.1f')}]",
                       f"{s}_{key}_over_pct": f"{100 * o[0] / abs(true):.0f}", f"{s}_{key}_seeds_over": x["seeds_overestimating"],
                       f"{s}_{key}_seed_min": signed(min(x["overestimate_last_quarter_per_seed"]), "+.1f"),
                       f"{s}_{key}_seed_max": signed(max(x["overestimate_last_quarter_per_seed"]), "+.1f"),
-                      f"{s}_{key}_final": signed(x["final_greedy_return"], ".0f"),
+                      f"{s}_{key}_final": signed(x["final_greedy_return_ci"][0], ".0f"),
                       f"{s}_{key}_final_ci": ci(x["final_greedy_return_ci"], ".0f"),
                       f"{s}_{key}_hump_return": signed(x["early_gap_max_greedy_return"], ".0f"),
                       f"{s}_{key}_hump_step": f"{x['early_gap_max_step']:,}"})
@@ -106,7 +112,9 @@ def deep_fields(deep: dict) -> dict:
 
 def write(out: Path, info: dict) -> str:
     """Write README.md and finding.md into ``out`` from ``summary.json``'s contents; returns the finding."""
-    f = dict(quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if "--quick" in info["command"] else "",
+    seeds = next(iter(info["deep"].values()))["seeds"]
+    f = dict(quick_note=(f"\n**Smoke run (`--quick`): small budgets, {seeds} deep seeds. Not a result.**\n"
+                         if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
     common.fill_template(TEMPLATE, out / "README.md", f)

@@ -27,7 +27,9 @@ ALGOS = {
     "TRPO": ("trpo", "max_kl", MAX_KLS, dict(num_envs=8, num_steps=128)),
 }
 EVAL_EPISODES = 5
-FIRST_SEED = 0  # seeds FIRST_SEED ... FIRST_SEED + seeds - 1 (jax.random.key(seed), as rl-zoo train); nothing is tuned here
+#: seeds first_seed ... first_seed + seeds - 1 (jax.random.key(seed), as rl-zoo train), from 1000 by default: the
+#: tuned configs whose unswept fields these sweeps keep (e.g. TRPO's value_lr) were chosen on seeds 0-9
+FIRST_SEED = common.REPORT_SEED
 #: bins of a run's mean KL per update, for the "collapsed at equal KL" table
 KL_BINS = [(0.0, 3e-4), (3e-4, 3e-3), (3e-3, 1e-2), (1e-2, 3e-2), (3e-2, np.inf)]
 SOLVED, LOW = 475.0, 250.0
@@ -45,34 +47,41 @@ class Sweep:
     kl: np.ndarray
     seconds: float  # compilation and training of the sweep (as its report says; kept when a re-run reads it back)
     config: object
+    first_seed: int = FIRST_SEED
 
 
-def sweep_args(name: str, seeds: int, total: int, num_evals: int, out: Path, eval_episodes: int = EVAL_EPISODES) -> list[str]:
+def sweep_args(name: str, seeds: int, total: int, num_evals: int, out: Path, eval_episodes: int = EVAL_EPISODES,
+               first_seed: int = FIRST_SEED) -> list[str]:
     """The ``rl-zoo sweep`` arguments of one algorithm's sweep (what `run_sweep` runs, and what the README shows)."""
     algo, field, values, overrides = ALGOS[name]
     return (["sweep", "--algo", algo, "--env", ENV, "--grid", f"{field}={','.join(f'{v:g}' for v in values)}",
-             "--seeds", str(seeds), "--seed", str(FIRST_SEED), "--total-steps", str(total)]
+             "--seeds", str(seeds), "--seed", str(first_seed), "--total-steps", str(total)]
             + [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
             + ["--evals", str(num_evals), "--eval-episodes", str(eval_episodes), "--record", "kl", "--threshold", f"{SOLVED:g}",
                "--out", str(out)])
 
 
-def run_sweep(name: str, seeds: int, total: int, num_evals: int, out: Path, log: Callable[[str], None] = print) -> Sweep:
-    """``rl-zoo sweep`` of ``name`` into ``out`` (a finished sweep there is read back, nothing trains)."""
+def run_sweep(name: str, seeds: int, total: int, num_evals: int, out: Path, log: Callable[[str], None] = print,
+              first_seed: int = FIRST_SEED, rerun: bool = False) -> Sweep:
+    """``rl-zoo sweep`` of ``name`` into ``out`` (a finished sweep there is read back, nothing trains; a
+    folder holding a different sweep, e.g. of other seeds, is refused with a ``ConfigError`` unless
+    ``rerun``, which replaces its results)."""
     import rl_zoo.sweep
     from rl_zoo.sweep import command
 
-    argv = sweep_args(name, seeds, total, num_evals, out)
+    argv = sweep_args(name, seeds, total, num_evals, out, first_seed=first_seed)
     spec = command.spec_from_args(command.parse(argv))
-    result = rl_zoo.sweep.run_sweep(spec, out, log=log, command="rl-zoo " + shlex.join(argv), threshold=SOLVED)
+    result = rl_zoo.sweep.run_sweep(spec, out, rerun=rerun, log=log, command="rl-zoo " + shlex.join(argv), threshold=SOLVED)
     (group,) = result.results
     per_update = int(group.env_steps[-1]) // group.recorded["kl"].shape[-1]  # env steps per update
     return Sweep(ALGOS[name][1], ALGOS[name][2], group.env_steps, per_update, group.returns, group.recorded["kl"],
-                 group.compile_s + group.train_s, result.plan.base)
+                 group.compile_s + group.train_s, result.plan.base, first_seed)
 
 
-def run_all(seeds: int, total: int, num_evals: int, out: Path) -> dict[str, Sweep]:
-    return {name: run_sweep(name, seeds, total, num_evals, out / "sweeps" / name.lower()) for name in ALGOS}
+def run_all(seeds: int, total: int, num_evals: int, out: Path, first_seed: int = FIRST_SEED,
+            rerun: bool = False) -> dict[str, Sweep]:
+    return {name: run_sweep(name, seeds, total, num_evals, out / "sweeps" / name.lower(), first_seed=first_seed, rerun=rerun)
+            for name in ALGOS}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,14 +98,6 @@ def collapsed(returns: np.ndarray, solved: float = SOLVED, low: float = LOW):
     reached = returns >= solved
     after = np.cumsum(reached, axis=-1) > 0  # at or after the first evaluation >= solved
     return reached.any(axis=-1), (after & (returns < low)).any(axis=-1)
-
-
-def wilson(k: np.ndarray, n: int, z: float = 1.96):
-    """95% Wilson score interval of a binomial proportion k / n."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def summary_rows(results: dict[str, Sweep], seeds: int) -> list[dict]:
@@ -150,3 +151,19 @@ def kl_bins(results: dict[str, Sweep]) -> dict[str, list[tuple[int, int]]]:
         out[name] = [(int((fell & (kl >= lo) & (kl < hi)).sum()), int((reached & (kl >= lo) & (kl < hi)).sum()))
                      for lo, hi in KL_BINS]
     return out
+
+
+def bin_tests(bins: dict[str, list[tuple[int, int]]]) -> list[dict]:
+    """Within each ``KL_BINS`` bin, Fisher's exact test (two-sided) of every pair of algorithms with
+    solved runs there: is the fraction that collapsed the same? One dict per test: bin index, the two
+    algorithms, their (collapsed, solved) counts and the p-value."""
+    names = list(bins)
+    tests = []
+    for i in range(len(KL_BINS)):
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                (ka, na), (kb, nb) = bins[names[a]][i], bins[names[b]][i]
+                if na and nb:
+                    tests.append(dict(bin=i, a=names[a], b=names[b], a_counts=(ka, na), b_counts=(kb, nb),
+                                      p=common.fisher_p(ka, na, kb, nb)))
+    return tests

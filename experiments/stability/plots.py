@@ -8,9 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from experiments import common
-from experiments.stability.compute import ENV, Sweep, collapsed, wilson, worst_drop
+from experiments.stability.compute import ENV, Sweep, collapsed, worst_drop
 
 COLORS = {"VPG": "tab:red", "PPO-clip": "tab:blue", "PPO-KL": "tab:orange", "TRPO": "tab:green"}
+
+
+def _seeds(results: dict[str, Sweep], seeds: int) -> str:
+    """"seeds 1000–1007": the seeds of every setting."""
+    return common.seeds_text(next(iter(results.values())).first_seed, seeds)
 
 
 def plot_drop_vs_kl(results: dict[str, Sweep], out: Path, seeds: int) -> None:
@@ -42,7 +47,7 @@ def plot_drop_vs_kl(results: dict[str, Sweep], out: Path, seeds: int) -> None:
         ax.set_xlabel("mean KL(pi_old || pi_new) per update of the run")
         ax.grid(alpha=0.3)
 
-    fig.suptitle(f"{ENV}: every run of the sweep (all step sizes, {seeds} seeds each) placed by how far it moved "
+    fig.suptitle(f"{ENV}: every run of the sweep (all step sizes, {_seeds(results, seeds)} each) placed by how far it moved "
                  "the policy per update; lines: mean within KL bins of >= 3 runs", fontsize=10)
     fig.tight_layout()
     handles, labels = axes[0].get_legend_handles_labels()  # below the panels, after the layout
@@ -67,7 +72,7 @@ def plot_summary(results: dict[str, Sweep], out: Path, seeds: int) -> None:
         c = COLORS[name]
         ax = axes[3, j]
         k = fell.sum(axis=1)
-        lo, hi = wilson(k, fell.shape[1])
+        lo, hi = common.wilson(k, fell.shape[1])
         ax.bar(np.arange(len(values)), k / fell.shape[1], color=c, alpha=0.7, edgecolor="black",
                label="fraction of seeds")
         ax.errorbar(np.arange(len(values)), k / fell.shape[1], yerr=[k / fell.shape[1] - lo, hi - k / fell.shape[1]],
@@ -108,7 +113,7 @@ def plot_summary(results: dict[str, Sweep], out: Path, seeds: int) -> None:
                 ax.set_ylabel(ylabel)
             if i == 0:
                 ax.set_title(name, fontsize=11, color=c)
-    fig.suptitle(f"{ENV}, {results[names[0]].steps[-1]:,} env steps, batch 1024, {seeds} seeds per setting: "
+    fig.suptitle(f"{ENV}, {results[names[0]].steps[-1]:,} env steps, batch 1024, {_seeds(results, seeds)} per setting: "
                  "dots = seeds, black = mean with 95% percentile-bootstrap CI over seeds", fontsize=11)
     fig.tight_layout()
     from matplotlib.lines import Line2D
@@ -158,6 +163,6 @@ def plot_curves(results: dict[str, Sweep], out: Path, seeds: int) -> None:
             ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
     axes[0, 0].set_ylabel("greedy return (5 episodes)")
     axes[1, 0].set_ylabel("mean KL over the batch")
-    fig.suptitle(f"{ENV}: mean over {seeds} seeds per setting, 95% percentile-bootstrap bands over seeds", fontsize=11)
+    fig.suptitle(f"{ENV}: mean over {_seeds(results, seeds)} per setting, 95% percentile-bootstrap bands over seeds", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "curves.png")

@@ -9,12 +9,13 @@ import numpy as np
 
 from experiments import common
 from experiments.common import and_list, sig2, short_sci
-from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, kl_bins, settings
+from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, bin_tests, kl_bins, settings
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
     "VPG was reliable {vpg_reliable_at} on CartPole; {vpg_collapse}. TRPO bounds the KL (runs with an update above "
-    "max_kl: {trpo_over}), {trpo_collapse}. PPO-clip {clip_kept}. {top_collapse} ({seeds} seeds per setting).")
+    "max_kl: {trpo_over}), {trpo_collapse}. PPO-clip {clip_kept}. {top_collapse}; below it, {holds_below} "
+    "({seeds} seeds per setting, {seeds_text}).")
 
 
 def finding_clauses(f: dict, reliable: list[dict], tail: list[dict], bad: list[dict], good: list[dict]) -> dict:
@@ -30,8 +31,8 @@ def finding_clauses(f: dict, reliable: list[dict], tail: list[dict], bad: list[d
         trpo_collapse=(f"but with max_kl {f['trpo_bad']} half or more of its seeds collapsed after solving "
                        f"({f['trpo_bad_counts']})" if bad else
                        "and at no max_kl did half or more of its seeds collapse after solving"),
-        clip_kept=(f"kept a mean final return ≥ 475 over {f['clip_decades']} decades of learning rates ({f['clip_good']})"
-                   if good else "kept a mean final return ≥ 475 at none of the learning rates"),
+        clip_kept=(f"was reliable at learning rates {f['clip_reliable']}" if f["clip_reliable"] != "none of the values"
+                   else "was reliable at none of the learning rates"),
         top_collapse=(f"Of the runs of any algorithm with a mean KL above {f['top_bin']} per update that solved the task, "
                       f"{f['top_k']}/{f['top_n']} collapsed" if f["top_n"] else
                       f"No run of any algorithm with a mean KL above {f['top_bin']} per update solved the task"),
@@ -49,7 +50,9 @@ def _window(per: list[dict], key: str) -> list[dict]:
 
 
 def _span(win: list[dict]) -> str:
-    return f"{short_sci(win[0]['value'])}–{short_sci(win[-1]['value'])}" if win else "none of the values"
+    if not win:
+        return "none of the values"
+    return short_sci(win[0]["value"]) if len(win) == 1 else f"{short_sci(win[0]['value'])}–{short_sci(win[-1]['value'])}"
 
 
 def _half_or_more(s: dict) -> bool:
@@ -87,9 +90,51 @@ def settings_table(S: dict[str, list[dict]], results: dict[str, Sweep]) -> str:
     return "\n".join(rows)
 
 
+def bin_labels() -> list[str]:
+    return ([f"< {sig2(KL_BINS[0][1])}"] + [f"{sig2(lo)} – {sig2(hi)}" for lo, hi in KL_BINS[1:-1]]
+            + [f"≥ {sig2(KL_BINS[-1][0])}"])
+
+
+def tests_text(tests: list[dict]) -> str:
+    """The Fisher tests (``compute.bin_tests``) of the bins below the top one, in words: how many, which
+    had p < 0.05, and which of those hold after Holm's correction over these tests."""
+    below = [t for t in tests if t["bin"] < len(KL_BINS) - 1]
+    top = sig2(KL_BINS[-1][0])
+    if not below:
+        return f"Below {top}, no bin holds solved runs of two algorithms, so no pair can be compared there"
+    labels = bin_labels()
+    keep = dict(zip(map(id, below), common.holm([t["p"] for t in below])))
+
+    def one(t):
+        (ka, na), (kb, nb) = t["a_counts"], t["b_counts"]
+        p = f"{t['p']:.2g}" if t["p"] >= 1e-3 else f"{t['p']:.1e}"
+        return (f"{labels[t['bin']]}: {t['a']} {ka}/{na} vs {t['b']} {kb}/{nb}, p = {p}"
+                + ("" if keep[id(t)] else ", not after Holm's correction"))
+
+    low = sorted((t for t in below if t["p"] < 0.05), key=lambda t: t["p"])
+    head = (f"Below {top}, Fisher's exact test (two-sided) of the collapsed fraction of each pair of algorithms "
+            f"within a bin, {len(below)} test{'s' if len(below) != 1 else ''} with Holm's correction over them: ")
+    if not low:
+        return head + "no pair differs at p < 0.05"
+    pairs = f"{len(low)} pairs differ" if len(low) != 1 else "1 pair differs"
+    return head + f"{pairs} at p < 0.05 (" + "; ".join(map(one, low)) + ")"
+
+
+def holds_text(tests: list[dict]) -> str:
+    """The differences between algorithms below the top KL bin that hold after Holm's correction over
+    those tests, in words (for the finding)."""
+    below = [t for t in tests if t["bin"] < len(KL_BINS) - 1]
+    held = [t for t, keep in zip(below, common.holm([t["p"] for t in below])) if keep]
+    if not held:
+        return "no difference between algorithms at equal KL holds after Holm's correction of Fisher's exact tests"
+    labels = bin_labels()
+    return "; ".join(f"at a mean KL of {labels[t['bin']]}, {t['a']} collapsed in {t['a_counts'][0]}/{t['a_counts'][1]} "
+                     f"and {t['b']} in {t['b_counts'][0]}/{t['b_counts'][1]} (Fisher p = {t['p']:.2g}, Holm-corrected "
+                     f"over {len(below)} tests)" for t in held)
+
+
 def bins_table(bins: dict[str, list[tuple[int, int]]]) -> str:
-    labels = ([f"< {sig2(KL_BINS[0][1])}"] + [f"{sig2(lo)} – {sig2(hi)}" for lo, hi in KL_BINS[1:-1]]
-              + [f"≥ {sig2(KL_BINS[-1][0])}"])
+    labels = bin_labels()
     return "\n".join(f"| {lab} | " + " | ".join(f"{b[i][0]}/{b[i][1]}" if b[i][1] else "–" for b in bins.values()) + " |"
                      for i, lab in enumerate(labels))
 
@@ -107,8 +152,9 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     target = float(k.kl_target)
     top = [b[-1] for b in bins.values()]
     f = dict(
-        quick_note="\n**Smoke run (`--quick`): small budgets, 2 seeds. Not a result.**\n" if quick else "",
+        quick_note=f"\n**Smoke run (`--quick`): small budgets, {seeds} seeds. Not a result.**\n" if quick else "",
         first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
+        seeds_text=common.seeds_text(info.get("first_seed", 0), seeds), bin_tests=tests_text(bin_tests(bins)),
         sweep_commands="\n".join(f"    {c}" for c in info.get("sweeps", [])),
         minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
         machine=info["machine"], algo_seconds=", ".join(f"{n} {s:.0f} s" for n, s in info["seconds"].items()),
@@ -128,7 +174,8 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         trpo_over=sum(s["over_radius"] for s in trpo), trpo_reliable=and_list([short_sci(s["value"]) for s in trpo if s["reliable"]] or ["none"]),
         trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
         trpo_bad_counts=and_list([f"{s['fell']}/{s['reached']}" for s in bad] or ["none"]),
-        clip_good=_span(good), clip_decades=f"{np.log10(good[-1]['value'] / good[0]['value']):.1f}" if good else "0",
+        clip_good=_span(good), clip_reliable=_span(_window(clip, "reliable")), vpg_good=_span(_window(vpg, "good")),
+        holds_below=holds_text(bin_tests(bins)), clip_decades=f"{np.log10(good[-1]['value'] / good[0]['value']):.1f}" if good else "0",
         clip_kl_lo=sig2(min(s["kl"] for s in good)) if good else "–", clip_kl_hi=sig2(max(s["kl"] for s in good)) if good else "–",
         clip_kl_max_last=sig2(clip[-1]["kl_max"]),
         kl_upper_from=short_sci(upper[0]["value"]), kl_mean_lo=sig2(kl_lo), kl_mean_hi=sig2(kl_hi),

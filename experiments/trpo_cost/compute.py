@@ -4,6 +4,7 @@ the rollout alone timed apart, the algorithms' segments interleaved so both see 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,23 +33,24 @@ class Curve:
 
 
 class Runner:
-    """One algorithm on one env: ``seeds`` seeds vmapped, compiled segments of ``k`` updates."""
+    """One algorithm on one env: ``seeds`` seeds (``first_seed`` ..) vmapped, compiled segments of
+    updates (``common.segment_plan``: about ``SEGMENTS`` of K, and a shorter last one where K does not
+    divide the updates, so that every update of the budget trains)."""
 
-    def __init__(self, name: str, env_id: str, total: int, seeds: int, eval_episodes: int):
+    def __init__(self, name: str, env_id: str, total: int, seeds: int, eval_episodes: int, first_seed: int = common.REPORT_SEED):
         self.name, self.env_id = name, env_id
         self.module, self.config = common.tuned(ALGOS[name], env_id, total_timesteps=total)
         self.tuned_total = common.tuned(ALGOS[name], env_id)[1].total_timesteps  # the budget the config is tuned for
         env, env_params = envs.make(env_id)
         self.agent = agent = self.module.make_agent(self.config, env, env_params)
-        self.k = max(1, agent.num_updates // SEGMENTS)
-        self.n_segments = agent.num_updates // self.k
-        keys = jax.random.split(jax.random.key(7), seeds)
+        self.plan = common.segment_plan(agent.num_updates, SEGMENTS)  # updates per segment
+        self.n_segments = len(self.plan)
+        keys = common.seed_keys(first_seed, seeds)
+        self.first_seed = first_seed
         t0 = time.perf_counter()
         self.states = jax.jit(jax.vmap(agent.init))(keys)
-        seg = jax.jit(jax.vmap(lambda s: jax.lax.scan(lambda c, _: agent.update(c), s, None, self.k)))
-        self.segment = seg.lower(self.states).compile()
         ev = jax.jit(jax.vmap(lambda s, key: evaluate(agent.act, s, env, env_params, key, eval_episodes).mean()))
-        self.eval_keys = jax.random.split(jax.random.key(11), seeds)
+        self.eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
         self.evaluate = ev.lower(self.states, self.eval_keys).compile()
 
         # the rollout alone: same policy, same envs, same number of steps, no learning
@@ -61,19 +63,24 @@ class Runner:
         networks = make_networks(self.config, env.action_space(env_params))
         policy_fn = partial(sample_action, networks, self.config)
 
-        def rollouts(state):
+        def rollouts(state, k):
             def one(s, _):
                 key, k_r = jax.random.split(s.key)
                 env_state, obs, _ = rollout(venv, policy_fn, ActingParams(s.params, s.obs_stats), s.env_state, s.obs, k_r, self.config.num_steps)
                 return s._replace(env_state=env_state, obs=obs, key=key), None
-            return jax.lax.scan(one, state, None, self.k)[0]
+            return jax.lax.scan(one, state, None, k)[0]
 
-        self.rollout_only = jax.jit(jax.vmap(rollouts)).lower(self.states).compile()
+        # one compiled segment (and rollout-only twin) per distinct length: K, and the rest if any
+        self.segment, self.rollout_only = {}, {}
+        for k in sorted(set(self.plan)):
+            seg = jax.jit(jax.vmap(lambda s, k=k: jax.lax.scan(lambda c, _: agent.update(c), s, None, k)))
+            self.segment[k] = seg.lower(self.states).compile()
+            self.rollout_only[k] = jax.jit(jax.vmap(partial(rollouts, k=k))).lower(self.states).compile()
         self.compile_s = time.perf_counter() - t0
         self.done = 0
         self.train_s = 0.0
         self.rows = []
-        self.segment_s, self.rollout_s = [], []
+        self.segment_s, self.rollout_s, self.segment_updates = [], [], []
         self.metrics = []
         self._record()
 
@@ -83,17 +90,19 @@ class Runner:
         self.rows.append(dict(env_steps=self.done * self.agent.env_steps_per_update, train_s=self.train_s, returns=returns))
 
     def step(self) -> None:
+        k = self.plan[len(self.segment_s)]
         t0 = time.perf_counter()
-        states, metrics = self.segment(self.states)
+        states, metrics = self.segment[k](self.states)
         jax.block_until_ready(states)
         dt = time.perf_counter() - t0
         t0 = time.perf_counter()
-        jax.block_until_ready(self.rollout_only(self.states))
+        jax.block_until_ready(self.rollout_only[k](self.states))
         self.rollout_s.append(time.perf_counter() - t0)
         self.states = states
         self.segment_s.append(dt)
+        self.segment_updates.append(k)
         self.train_s += dt
-        self.done += self.k
+        self.done += k
         self.metrics.append(jax.tree.map(lambda x: np.asarray(x)[0, 0], metrics))
         self._record()
 
@@ -117,8 +126,9 @@ class Runner:
                     value_gradients=0, value_gradient_samples=0)  # PPO's value loss shares the policy's gradients
 
     def summary(self) -> dict:
-        per_update = np.array(self.segment_s) / self.k
-        rollout = np.array(self.rollout_s) / self.k
+        sizes = np.array(self.segment_updates)
+        per_update = np.array(self.segment_s) / sizes  # [segments]
+        rollout = np.array(self.rollout_s) / sizes
         c = self.counts()
         n = self.agent.env_steps_per_update
         grad_samples = c["policy_gradients"] * c["policy_gradient_samples"] + c["value_gradients"] * c["value_gradient_samples"]
@@ -126,7 +136,8 @@ class Runner:
         per_1000 = per_update * 1e6 / n
         ci = common.boot_ci(final)
         return dict(
-            algo=self.name, env=self.env_id, seeds=len(final), env_steps_per_update=n, updates=self.done,
+            algo=self.name, env=self.env_id, seeds=len(final), first_seed=self.first_seed, env_steps_per_update=n,
+            updates=self.done, segments=[int(x) for x in sizes],
             env_steps=self.done * n, compile_s=round(self.compile_s, 1),
             wall_ms_per_update_median=1e3 * float(np.median(per_update)),
             rollout_ms_per_update_median=1e3 * float(np.median(rollout)),
@@ -143,7 +154,7 @@ class Runner:
             final_return_lo=ci[1], final_return_hi=ci[2], final_return_ci=ci,
             tuned_total_timesteps=int(self.tuned_total), total_timesteps=int(self.config.total_timesteps),
             final_return_per_train_s=float(final.mean()) / self.train_s,
-            config=str(self.config),
+            config=dataclasses.asdict(self.config),
         )
 
 
@@ -189,7 +200,7 @@ def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:
     return dict(policy_step_ms=timed(pol, pp, batch), value_fit_ms=timed(val, vp, vo, keys, batch))
 
 
-def run_all(seeds: int, quick: bool) -> dict:
+def run_all(seeds: int, quick: bool, first_seed: int = common.REPORT_SEED) -> dict:
     """(env, algo name) -> its finished :class:`Runner`; on each env the two algorithms' segments alternate."""
     runners = {}
     for env_id, total in ENVS.items():
@@ -197,7 +208,7 @@ def run_all(seeds: int, quick: bool) -> dict:
         pair = {}
         for name in ALGOS:
             with common.Timer(f"compile {name} on {env_id}"):
-                pair[name] = Runner(name, env_id, total, seeds, eval_episodes=EVAL_EPISODES)
+                pair[name] = Runner(name, env_id, total, seeds, eval_episodes=EVAL_EPISODES, first_seed=first_seed)
         with common.Timer(f"train both on {env_id} ({seeds} seeds, {total:,} env steps), segments interleaved"):
             for i in range(max(r.n_segments for r in pair.values())):
                 for r in pair.values():

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from experiments import common
-from experiments.common import config_field, signed
+from experiments.common import signed
 from experiments.trpo_cost.compute import SEGMENTS
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
@@ -17,7 +17,7 @@ FINDING = (
     "TRPO is not expensive next to PPO here. With the tuned configs it costs {ratios} PPO's wall time per env step. "
     "It is slower per update on CartPole ({CartPole_trpo_update_ms} vs {CartPole_ppo_update_ms} ms) because its "
     "updates are {CartPole_size_ratio}× larger. On Pendulum, the natural-gradient step (CG/Fisher-vector products, "
-    "line search; timed apart) is {Pendulum_policy_share}% of TRPO's update time.")
+    "line search) is {Pendulum_policy_share}% of TRPO's learning time, the rest the value fit (the two timed apart).")
 
 
 def matched_batch_benchmark(path: Path = BENCHMARK) -> dict | None:
@@ -26,7 +26,8 @@ def matched_batch_benchmark(path: Path = BENCHMARK) -> dict | None:
         data = json.loads(path.read_text())
         cost = {c["name"].split(" ")[0]: c for c in data["cost"]}
         trpo, ppo = cost["trpo"], cost["ppo-clip"]
-        return dict(date=data.get("date", "?"), name_ppo=ppo["name"], batch=trpo["batch"], trpo_ms=trpo["update_ms"],
+        return dict(date=data.get("speed_date") or data.get("date") or "?",  # speed_date: the file's timing section
+                    name_ppo=ppo["name"], batch=trpo["batch"], trpo_ms=trpo["update_ms"],
                     ppo_ms=ppo["update_ms"], trpo_learn=trpo["learn_ms"], trpo_policy=trpo["policy_step_ms"])
     except (OSError, KeyError, ValueError, TypeError):
         return None
@@ -55,6 +56,20 @@ def table(by: dict, env_ids: list[str]) -> str:
         for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")]))
 
 
+def policy_share(trpo: dict) -> float:
+    """The natural-gradient policy step's share of TRPO's learning, from the two parts timed apart on
+    one batch (outside training): policy step / (policy step + value fit). The parts are timed in
+    their own programs, so their sum need not equal the learning time measured in training; the share
+    is what carries over to it."""
+    return trpo["policy_step_ms"] / (trpo["policy_step_ms"] + trpo["value_fit_ms"])
+
+
+def field(summary: dict, name: str) -> str:
+    """A field of a summary's recorded config (a dict; older records hold the config as text)."""
+    cfg = summary["config"]
+    return f"{cfg[name]:g}" if isinstance(cfg, dict) else common.config_field(cfg, name)
+
+
 def reach(curve: list[dict], threshold: float) -> str:
     """Training seconds at which the mean return first reached ``threshold``."""
     return next((f"{float(r['train_s']):.1f} s" for r in curve if float(r["return_mean"]) >= threshold), "never")
@@ -68,12 +83,16 @@ def fields(info: dict, curves: list[dict]) -> dict:
     ratio = {e: by[(e, "TRPO")]["wall_ms_per_1000_env_steps"] / by[(e, "PPO-clip")]["wall_ms_per_1000_env_steps"]
              for e in env_ids}
     trpo0 = by[(env_ids[0], "TRPO")]
-    f = dict(quick_note="\n**Smoke run (`--quick`): budgets cut tenfold, 2 seeds. Not a result.**\n" if "--quick" in info["command"] else "",
+    f = dict(quick_note=(f"\n**Smoke run (`--quick`): budgets cut tenfold, {trpo0['seeds']} seeds. Not a result.**\n"
+                         if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], compile_s=f"{sum(s['compile_s'] for s in info['summaries']):.0f}",
              seeds=trpo0["seeds"], segments=SEGMENTS, eval_episodes=info.get("eval_episodes", 10),
-             cg_iters=config_field(trpo0["config"], "cg_iters"), max_kl=config_field(trpo0["config"], "max_kl"),
+             cg_iters=field(trpo0, "cg_iters"), max_kl=field(trpo0, "max_kl"),
+             seeds_text=common.seeds_text(trpo0.get("first_seed", 0), trpo0["seeds"]),
              env_budgets=" and ".join(f"{e} ({by[(e, 'PPO-clip')]['total_timesteps']:,} env steps)" for e in env_ids),
+             trained="; ".join(f"{e.split('-')[0]} PPO-clip {by[(e, 'PPO-clip')]['env_steps']:,}, TRPO "
+                               f"{by[(e, 'TRPO')]['env_steps']:,}" for e in env_ids),
              table=table(by, env_ids), ratio_lo=f"{min(ratio.values()):.1f}", ratio_hi=f"{max(ratio.values()):.1f}",
              ratios=" to ".join(f"{ratio[e]:.1f}× ({e.split('-')[0]})" for e in sorted(env_ids, key=ratio.get)),
              quartiles="; ".join(f"{s['algo']} on {e.split('-')[0]} {s['wall_ms_per_1000_env_steps_q25']:.0f}–"
@@ -87,8 +106,11 @@ def fields(info: dict, curves: list[dict]) -> dict:
                   f"{s}_size_ratio": f"{t['env_steps_per_update'] / p['env_steps_per_update']:.0f}",
                   f"{s}_policy_ms": f"{t['policy_step_ms']:.0f}", f"{s}_value_ms": f"{t['value_fit_ms']:.0f}",
                   f"{s}_value_steps": t["value_gradients"], f"{s}_value_samples": t["value_gradient_samples"],
-                  f"{s}_policy_per_k": f"{t['policy_step_ms'] * 1000 / t['env_steps_per_update']:.0f}",
-                  f"{s}_policy_share": f"{100 * t['policy_step_ms'] / t['wall_ms_per_update_median']:.0f}",
+                  f"{s}_policy_per_k": f"{policy_share(t) * t['learn_ms_per_1000_env_steps']:.0f}",
+                  f"{s}_parts_ms": f"{t['policy_step_ms'] + t['value_fit_ms']:.0f}",
+                  f"{s}_policy_share": f"{100 * policy_share(t):.0f}",
+                  f"{s}_trpo_learn_ms": f"{t['learn_ms_per_update_median']:.0f}",
+                  f"{s}_policy_in_learn_ms": f"{policy_share(t) * t['learn_ms_per_update_median']:.0f}",
                   f"{s}_line_search": f"{t['line_search_forward_passes']:.2f}",
                   f"{s}_ppo_learn_per_k": f"{p['learn_ms_per_1000_env_steps']:.0f}", f"{s}_ppo_grads": p["policy_gradients"],
                   f"{s}_ppo_tuned": f"{p['tuned_total_timesteps']:,}", f"{s}_ppo_budget": f"{p['total_timesteps']:,}"})

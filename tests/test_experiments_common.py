@@ -1,0 +1,140 @@
+"""experiments/common.py: the segment plan trains every update, the small statistics, and the
+command-line helpers (one line for bad input, nothing created)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import common
+
+
+@pytest.mark.parametrize("num_updates,num_evals", [(195, 20), (97, 10), (244, 20), (73, 10), (7, 20), (1, 5), (390, 15)])
+def test_segment_plan_trains_every_update(num_updates, num_evals):
+    plan = common.segment_plan(num_updates, num_evals)
+    assert sum(plan) == num_updates
+    assert len(set(plan[:-1])) <= 1 and plan[-1] <= plan[0]  # K, ..., K and a last one no longer than K
+    steps = common.eval_steps(plan, 256)
+    assert steps[0] == 0 and steps[-1] == num_updates * 256 and len(steps) == len(plan) + 1
+
+
+class _Counter(NamedTuple):
+    """A stand-in agent: the state counts the updates done."""
+
+    num_updates: int
+
+    def init(self, key):
+        return jnp.int32(0)
+
+    def update(self, state):
+        return state + 1, dict(done=state + 1)
+
+
+@pytest.mark.parametrize("num_updates,num_evals", [(97, 10), (40, 4), (13, 20)])
+def test_train_and_evaluate_runs_the_rest(num_updates, num_evals):
+    agent = _Counter(num_updates)
+    evals, metrics = jax.jit(lambda k: common.train_and_evaluate(agent, lambda s, _: s, num_evals, k))(jax.random.key(0))
+    plan = common.segment_plan(num_updates, num_evals)
+    np.testing.assert_array_equal(np.asarray(evals), np.concatenate([[0], np.cumsum(plan)]))
+    np.testing.assert_array_equal(np.asarray(metrics["done"]), np.arange(1, num_updates + 1))
+
+
+def test_seed_keys_are_rl_zoo_trains():
+    keys = common.seed_keys(1000, 3)
+    for i, s in enumerate(range(1000, 1003)):
+        np.testing.assert_array_equal(jax.random.key_data(keys[i]), jax.random.key_data(jax.random.key(s)))
+    assert common.seeds_text(1000, 8) == "seeds 1000–1007" and common.seeds_text(5, 1) == "seed 5"
+
+
+def test_wilson_fisher_holm_diff():
+    lo, hi = common.wilson(np.array([0, 8]), 8)
+    np.testing.assert_allclose([lo[0], hi[0], lo[1], hi[1]], [0.0, 0.3244, 0.6756, 1.0], atol=1e-4)
+    assert common.fisher_p(0, 16, 6, 8) == pytest.approx(0.000208, rel=1e-2)  # the audit's bin 3e-4 - 3e-3
+    assert common.fisher_p(3, 8, 3, 8) == pytest.approx(1.0)
+    assert common.holm([0.001, 0.04, 0.03]) == [True, False, False]
+    assert common.holm([0.01, 0.02]) == [True, True]
+    m, lo, hi = common.diff_ci([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert m == pytest.approx(2.0) and lo <= m <= hi
+
+
+def test_config_from_record_round_trip():
+    from rl_zoo.algos import ppo
+
+    config = dataclasses.replace(ppo.Config(), learning_rate=3e-4, loss="kl")
+    assert common.config_from_record(ppo.Config, dataclasses.asdict(config)) == config
+    with pytest.raises(SystemExit) as e:
+        common.config_from_record(ppo.Config, str(config))  # the old records: text
+    assert e.value.code == 2
+
+
+def test_is_experiment_folder(tmp_path, monkeypatch):
+    here = tmp_path / "exp"
+    here.mkdir()
+    monkeypatch.chdir(tmp_path)
+    from pathlib import Path
+
+    assert common.is_experiment_folder(Path("exp"), here) and common.is_experiment_folder(Path("./exp/"), here)
+    assert not common.is_experiment_folder(Path("other"), here)
+
+
+@pytest.mark.parametrize("module,flag", [("experiments.trpo_cost.run", "--report"), ("experiments.trpo_cost.run", "--replot"),
+                                         ("experiments.clip_vs_kl.run", "--report"), ("experiments.clip_vs_kl.run", "--replot"),
+                                         ("experiments.overestimation.run", "--report"), ("experiments.overall.run", "--replot")])
+def test_report_without_a_record_is_one_line(module, flag, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    out = tmp_path / "missing"
+    monkeypatch.setattr(sys, "argv", ["run.py", flag, "--out", str(out)])
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(module).main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and ("run_info.json" in err or "summary.json" in err)
+    assert not out.exists()  # nothing created
+
+
+@pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run",
+                                    "experiments.overestimation.run", "experiments.stability.run"])
+def test_zero_seeds_is_one_line(module, monkeypatch, capsys):
+    import importlib
+
+    monkeypatch.setattr(sys, "argv", ["run.py", "--seeds", "0"])
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(module).main()
+    assert e.value.code == 2
+    assert "--seeds: 0 is not >= 1" in capsys.readouterr().err
+
+
+def test_stability_bad_budget_is_one_line(tmp_path, monkeypatch, capsys):
+    from experiments.stability import run
+
+    out = tmp_path / "st"
+    monkeypatch.setattr(sys, "argv", ["run.py", "--total-steps", "10", "--out", str(out)])
+    with pytest.raises(SystemExit) as e:
+        run.main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "total_timesteps" in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_stability_bin_tests():
+    from experiments.stability.compute import KL_BINS, bin_tests
+
+    empty = [(0, 0)] * len(KL_BINS)
+    bins = {"VPG": list(empty), "PPO-clip": list(empty), "TRPO": list(empty)}
+    bins["TRPO"][1], bins["PPO-clip"][1] = (0, 16), (6, 8)
+    (t,) = bin_tests(bins)
+    assert (t["bin"], t["a"], t["b"]) == (1, "PPO-clip", "TRPO") and t["p"] == pytest.approx(0.000208, rel=1e-2)
+    from experiments.stability.report import tests_text
+
+    text = tests_text([t])
+    assert "1 test with" in text and "1 pair differs" in text and "not after" not in text
+    assert "PPO-clip 6/8 vs TRPO 0/16, p = 2.1e-04" in text
+    assert "no pair differs" in tests_text([dict(t, p=0.5)])
