@@ -146,13 +146,13 @@ def _add_enjoy_parser(sub) -> None:
     """``rl-zoo enjoy`` (rl_zoo/enjoy.py)."""
     p = sub.add_parser(
         "enjoy", help="play a trained run's greedy policy, print each return, optionally record a GIF or MP4",
-        description="Load RUN_DIR's latest checkpoint (or --checkpoint), play the greedy policy (observation "
+        description="Load RUN_DIR's newest intact checkpoint (or --checkpoint), play the greedy policy (observation "
         "normalisation from training applied) for --episodes episodes and print each return. --record writes them "
         "all to one .gif or .mp4 (JAX ports are drawn by gymnasium's own renderer from the port's states; adapter "
         "envs draw themselves). Drawing needs pygame and mp4 needs imageio-ffmpeg: pip install -e \".[video]\".",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by rl-zoo train")
-    p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's latest")
+    p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's newest intact one (a damaged newer one is named and skipped)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
     p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file")
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
