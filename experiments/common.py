@@ -94,14 +94,12 @@ def tuned(algo: str, env_id: str, **overrides):
 
 
 def segment_plan(num_updates: int, num_evals: int) -> list[int]:
-    """The updates between evaluations, as the driver runs them (``rl_zoo.driver.runner.segment_sizes``):
+    """The updates between evaluations, as the driver runs them (``rl_zoo.driver.runner.segment_schedule``):
     ``n`` segments of K and, when K·n < ``num_updates``, a last shorter one of the rest, so that every
     update trains."""
-    from rl_zoo.driver.runner import segment_sizes
+    from rl_zoo.driver.runner import segment_schedule
 
-    k, n = segment_sizes(num_updates, num_evals)
-    rest = num_updates - k * n
-    return [k] * n + ([rest] if rest else [])
+    return list(segment_schedule(num_updates, num_evals))
 
 
 def eval_steps(plan: list[int], env_steps_per_update: int) -> np.ndarray:
