@@ -80,9 +80,8 @@ def newest_intact(run_dir: Path, log: Callable[[str], Any] | None = None) -> Pat
 
     try:
         choice = choose_checkpoint(run_dir)
-    except CheckpointsDamaged:
-        found = ckpt.list_checkpoints(run_dir)
-        reasons = "; ".join(f"{p.name}: {ckpt.verify(p) or 'its progress record is incomplete'}" for p in found)
+    except CheckpointsDamaged as e:  # its reasons, as choose_checkpoint found them (no file is read again)
+        reasons = "; ".join(f"{p.name}: {why}" for p, why in reversed(e.damaged))
         raise ckpt.CheckpointDamaged(run_dir / "checkpoints", f"every checkpoint is damaged ({reasons}); there is no "
                                      "policy to load: train the run again") from None
     if choice.point is None:

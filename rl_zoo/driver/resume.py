@@ -33,7 +33,12 @@ def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> in
 
 
 class CheckpointsDamaged(ValueError):
-    """Every checkpoint of a run directory is damaged; the message lists them with the reasons."""
+    """Every checkpoint of a run directory is damaged; the message lists them with the reasons, and
+    ``damaged`` holds them as (path, reason) pairs, newest first."""
+
+    def __init__(self, message: str, damaged: tuple[tuple[Path, str], ...] = ()):
+        super().__init__(message)
+        self.damaged = damaged
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def choose_checkpoint(run_dir: Path) -> CheckpointChoice:
         raise CheckpointsDamaged(
             f"cannot resume {str(run_dir)!r}: every checkpoint in {Path(run_dir) / 'checkpoints'} is damaged ({listing}). "
             f"Nothing was changed. To train this run again from the beginning, move the checkpoints folder away "
-            f"and run the same --resume command; or start a new run.")
+            f"and run the same --resume command; or start a new run.", tuple(damaged))
     return CheckpointChoice(None, ())
 
 
