@@ -26,6 +26,7 @@ from rl_zoo.runs import atomic_write_text
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
 from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
 from rl_zoo.stats import t_band  # noqa: F401
+from rl_zoo.stats import diff_ci, fisher_p, holm, wilson  # noqa: F401 (proportions and differences: the experiments)
 
 DPI = 110
 
@@ -198,45 +199,6 @@ def seed_keys(first: int, n: int):
 def seeds_text(first: int, n: int) -> str:
     """"seeds 1000–1007" (or "seed 1000")."""
     return f"seed {first}" if n == 1 else f"seeds {first}–{first + n - 1}"
-
-
-# --------------------------------------------------------------------------------------------------
-# Small statistics the library (rl_zoo.stats) does not have
-
-
-def wilson(k, n, z: float = 1.96):
-    """95% Wilson score interval (lo, hi) of a binomial proportion ``k / n`` (``k`` may be an array)."""
-    k = np.asarray(k, float)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
-def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of Fisher's exact test that ``k1 / n1`` and ``k2 / n2`` are the same proportion."""
-    from scipy.stats import fisher_exact
-
-    return float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
-
-
-def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
-    """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni)."""
-    order = np.argsort(pvalues)
-    rejected = [False] * len(pvalues)
-    for rank, i in enumerate(order):
-        if pvalues[i] > alpha / (len(pvalues) - rank):
-            break
-        rejected[i] = True
-    return rejected
-
-
-def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """Mean of ``a`` minus mean of ``b`` (independent samples: different seeds) and its 95% percentile-bootstrap CI."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    rng = np.random.default_rng(seed)
-    d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
-    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
 
 
 # --------------------------------------------------------------------------------------------------

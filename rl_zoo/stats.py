@@ -15,6 +15,10 @@ independently across tasks, so that every resample keeps every task in proportio
   fraction of runs (over all tasks) whose score exceeds ``tau``; non-increasing in ``tau``.
 * ``normalize``: ``(score - random) / (reference - random)``, so 0 is a random policy and 1 the
   reference score.
+
+For counts ("how many seeds collapsed") and two-arm comparisons: ``wilson`` (Wilson 1927 score
+interval of a proportion), ``fisher_p`` (Fisher's exact test of two proportions), ``holm`` (Holm 1979
+step-down correction over a family of tests) and ``diff_ci`` (bootstrap CI of a difference of means).
 """
 
 from __future__ import annotations
@@ -192,3 +196,37 @@ def point_ci(x, statistic=np.mean, confidence: float = 0.95, seed: int = 0) -> t
     x = np.asarray(x, float).ravel()
     lo, hi = bootstrap_ci(x, lambda s, axis=None: statistic(s, axis=axis), confidence, 2000, seed)
     return float(statistic(x)), lo, hi
+
+
+def wilson(k, n, z: float = 1.96):
+    """Wilson (1927) score interval (lo, hi) of a binomial proportion ``k / n``, 95% at the default ``z``
+    (``k`` may be an array): unlike ``p +- z se`` it stays inside [0, 1] and is not empty at k = 0 or n."""
+    k = np.asarray(k, float)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test that ``k1 / n1`` and ``k2 / n2`` are the same proportion."""
+    return float(_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
+
+
+def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
+    """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni)."""
+    order = np.argsort(pvalues)
+    rejected = [False] * len(pvalues)
+    for rank, i in enumerate(order):
+        if pvalues[i] > alpha / (len(pvalues) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
+def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` (independent samples: different seeds) and its 95% percentile-bootstrap CI."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
+    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))

@@ -52,17 +52,6 @@ def test_seed_keys_are_rl_zoo_trains():
     assert common.seeds_text(1000, 8) == "seeds 1000–1007" and common.seeds_text(5, 1) == "seed 5"
 
 
-def test_wilson_fisher_holm_diff():
-    lo, hi = common.wilson(np.array([0, 8]), 8)
-    np.testing.assert_allclose([lo[0], hi[0], lo[1], hi[1]], [0.0, 0.3244, 0.6756, 1.0], atol=1e-4)
-    assert common.fisher_p(0, 16, 6, 8) == pytest.approx(0.000208, rel=1e-2)  # the audit's bin 3e-4 - 3e-3
-    assert common.fisher_p(3, 8, 3, 8) == pytest.approx(1.0)
-    assert common.holm([0.001, 0.04, 0.03]) == [True, False, False]
-    assert common.holm([0.01, 0.02]) == [True, True]
-    m, lo, hi = common.diff_ci([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
-    assert m == pytest.approx(2.0) and lo <= m <= hi
-
-
 def test_config_from_record_round_trip():
     from rl_zoo.algos import ppo
 

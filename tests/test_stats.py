@@ -84,3 +84,35 @@ def test_mean_band_over_seeds():
     m1, lo1, hi1 = stats.mean_ci_over_seeds(curves[:1])  # one seed: no band
     np.testing.assert_allclose(lo1, m1)
     np.testing.assert_allclose(hi1, m1)
+
+
+def test_wilson_interval_by_hand():
+    # k = 0 of n = 8, z = 1.96: centre = (z^2 / 16) / (1 + z^2 / 8) = half-width, so lo = 0 and hi = 2 * centre
+    z2 = 1.96**2
+    centre = (z2 / 16) / (1 + z2 / 8)
+    lo, hi = stats.wilson(np.array([0, 8]), 8)
+    np.testing.assert_allclose([lo[0], hi[0]], [0.0, 2 * centre], atol=1e-12)
+    np.testing.assert_allclose([lo[1], hi[1]], [1 - 2 * centre, 1.0], atol=1e-12)  # symmetric at k = n
+    assert 2 * centre == pytest.approx(0.3244, abs=1e-4)
+
+
+def test_fisher_p_by_hand():
+    # 0 of 16 against 6 of 8: the observed table is the most extreme one; its hypergeometric probability
+    # C(16, 0) C(8, 6) / C(24, 6) = 28 / 134596, and no other table is as unlikely (two-sided p).
+    assert stats.fisher_p(0, 16, 6, 8) == pytest.approx(28 / 134596, rel=1e-9)
+    assert stats.fisher_p(3, 8, 3, 8) == pytest.approx(1.0)
+
+
+def test_holm_steps_down():
+    # sorted p 0.001 <= 0.05/3; 0.03 > 0.05/2 stops, and 0.04 after it is kept too
+    assert stats.holm([0.001, 0.04, 0.03]) == [True, False, False]
+    assert stats.holm([0.01, 0.02]) == [True, True]  # 0.01 <= 0.025, 0.02 <= 0.05
+    assert stats.holm([0.03, 0.04]) == [False, False]  # the smaller, 0.03 > 0.05/2: nothing rejected
+    assert stats.holm([]) == []
+
+
+def test_diff_ci_brackets_the_difference():
+    m, lo, hi = stats.diff_ci([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert m == pytest.approx(2.0) and 1.0 <= lo <= m <= hi <= 3.0
+    m, lo, hi = stats.diff_ci([5.0, 5.0], [2.0, 2.0])
+    assert (m, lo, hi) == (3.0, 3.0, 3.0)
