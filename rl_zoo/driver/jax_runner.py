@@ -11,8 +11,7 @@ from rl_zoo import checkpoint, distributed
 from rl_zoo.driver.guard import check_finite
 from rl_zoo.driver.plan import compile_plan
 from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
-from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint,
-                                  schedule_mismatch)
+from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, RunContext, RunOutcome, latest_episode_return, save_checkpoint)
 from rl_zoo.progress import RunProgress
 
 
@@ -31,9 +30,7 @@ class JaxRunner:
         eval_s, checkpoint_s = 0.0, 0.0  # host-loop time outside the segments (this process)
         latest_train_return = np.full(spec.seeds, np.nan)
         multi_host = jax.process_count() > 1
-        if resume is not None:  # the driver checked the point against the schedule before compiling; this is the plan's word
-            if why := schedule_mismatch(resume.meta, [segment.updates for segment in plan.segments]):
-                raise ValueError(f"cannot resume {ctx.run_dir} from {resume.path.name}: {why}")
+        if resume is not None:  # checked against the plan's schedule (segment_schedule) before compiling: run.resume_mismatch
             states, _ = checkpoint.restore(resume.path, states, leading="seeds")
             meta = resume.meta
             start, done_updates, train_s, wall_offset = meta.segments_done, meta.updates_done, meta.train_s, meta.wall_s

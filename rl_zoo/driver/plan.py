@@ -21,7 +21,7 @@ import numpy as np
 
 from rl_zoo import distributed
 from rl_zoo.driver.guard import param_flags
-from rl_zoo.driver.runner import RunContext, segment_sizes
+from rl_zoo.driver.runner import RunContext, segment_schedule
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     from rl_zoo.core.evaluate import evaluate
 
     spec, agent, env, env_params = ctx.spec, ctx.agent, ctx.env, ctx.env_params
-    k, n_segments = segment_sizes(agent.num_updates, spec.num_evals)
+    schedule = segment_schedule(agent.num_updates, spec.num_evals)  # what a resume was checked against
     sharding = distributed.seed_sharding(spec.devices)
     eval_episodes = spec.eval_episodes
 
@@ -148,17 +148,16 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     t0 = time.perf_counter()
     states = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile()(seeds_array)
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
-    rest = agent.num_updates - k * n_segments
-    if rest == 0:
+    if len(set(schedule)) == 1:
+        k = schedule[0]
         seg = jax.jit(on_each_device(partial(segment, k=k), sharding), in_shardings=sharding, out_shardings=sharding)
         seg = seg.lower(states).compile()
-        segments = (Segment(seg, k),) * n_segments
-    else:  # one program for the K-update segments and the last one of `rest` updates
-        seg = jax.jit(on_each_device(partial(segment_upto, k=max(k, rest)), sharding, replicated=1),
+        segments = tuple(Segment(seg, k) for _ in schedule)
+    else:  # one program for the K-update segments and the last, shorter one
+        seg = jax.jit(on_each_device(partial(segment_upto, k=max(schedule)), sharding, replicated=1),
                       in_shardings=(sharding, replicated), out_shardings=sharding)
         seg = seg.lower(states, replicated_int(0, replicated)).compile()
-        counts = [k] * n_segments + [rest]
-        segments = tuple(Segment(partial(_apply_count, seg, replicated_int(n, replicated)), n) for n in counts)
+        segments = tuple(Segment(partial(_apply_count, seg, replicated_int(n, replicated)), n) for n in schedule)
     index = replicated_int(0, replicated)
     eval_program = jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding)
     eval_program = eval_program.lower(states, seeds_array, index).compile()
