@@ -233,6 +233,8 @@ def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evalua
     assert got == _expected_rows([seed_offset, seed_offset + 1], [0, 768])  # the start and the final evaluation
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2, 4, 6]
     assert result.summary["evaluations"] == 2
+    for path in checkpoint.list_checkpoints(out):  # each records whose states it holds (resume and load check them)
+        assert checkpoint.read(path)[1]["seeds"] == [seed_offset, seed_offset + 1]
 
 
 @pytest.mark.slow

@@ -174,7 +174,7 @@ class BatchedHostRunner:
                     returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
                 meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
                                       wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
-                                      evaluated=evaluated)
+                                      evaluated=evaluated, seeds=tuple(spec.seed_ids))
                 checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
                                 keep=spec.keep_checkpoints)
                 bar.update(done * steps_per_update, sps, float(np.mean(returns)))
