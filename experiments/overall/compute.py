@@ -33,11 +33,12 @@ METRICS = (("final score: IQM (higher is better)", "iqm", 0),
            ("area under the curve: IQM (higher is better)", "iqm", 1))
 
 
-def run_benchmark(bench: Path, seeds: int, jobs: int, quick: bool) -> list[str]:
-    """Run the two grids of ``GRIDS`` into ``bench``; returns the commands."""
+def run_benchmark(bench: Path, seeds: int, first_seed: int, jobs: int, quick: bool) -> list[str]:
+    """Run the two grids of ``GRIDS`` into ``bench`` on seeds ``first_seed`` .. ``first_seed + seeds - 1``;
+    returns the commands."""
     commands = []
     for grid in GRIDS:
-        cmd = ["rl-zoo", "benchmark", "--algos", ALGOS, "--envs", grid["envs"], "--seeds", str(seeds),
+        cmd = ["rl-zoo", "benchmark", "--algos", ALGOS, "--envs", grid["envs"], "--seeds", str(seeds), "--seed", str(first_seed),
                "--total-steps", grid["quick_steps"] if quick else grid["steps"],
                "--points", "20", "--eval-episodes", "5", "--jobs", str(jobs), "--out", str(bench),
                "--no-progress", "--note", NOTE]
