@@ -65,21 +65,28 @@ def test_interpolation_onto_the_shared_grid():
 
 
 @pytest.fixture(scope="module")
-def tiny_grid(tmp_path_factory):
+def tiny(seed_offset):
+    """The tiny grid's arguments, its first seed shifted by ``--seed-offset``."""
+    return dict(TINY, seed=seed_offset)
+
+
+@pytest.fixture(scope="module")
+def tiny_grid(tmp_path_factory, tiny):
     out = tmp_path_factory.mktemp("bench") / "grid"
     lines: list[str] = []
-    result = bm.run_benchmark(**TINY, out=out, progress=True, log=lines.append, note="A remark for the report.")
+    result = bm.run_benchmark(**tiny, out=out, progress=True, log=lines.append, note="A remark for the report.")
     return out, result, lines
 
 
 @pytest.mark.slow  # the tiny grid (15 s to train); the planning, parsing and record tests stay in the default run
-def test_tiny_grid_writes_tables_and_report(tiny_grid):
+def test_tiny_grid_writes_tables_and_report(tiny_grid, tiny):
     out, result, lines = tiny_grid
     assert [c.status for c in result.cells] == ["done", "done"]
     rows = runs.read_csv(out / "returns.csv")
     assert list(rows[0]) == list(bm.RETURN_FIELDS)
     assert len(rows) == 2 * 2 * 3  # algorithms x seeds x grid points (0, 2048, 4096)
     assert {int(r["env_steps"]) for r in rows} == {0, 2048, 4096}
+    assert {int(r["seed"]) for r in rows} == {tiny["seed"], tiny["seed"] + 1}
     import pyarrow.parquet as pq
 
     table = pq.read_table(out / "returns.parquet")
@@ -111,17 +118,17 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid):
 
 
 @pytest.mark.slow  # needs the tiny grid
-def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tmp_path):
+def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tiny, tmp_path):
     out, _, _ = tiny_grid
     before = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")}
     lines: list[str] = []
-    result = bm.run_benchmark(**TINY, out=out, progress=False, report=False, log=lines.append)
+    result = bm.run_benchmark(**tiny, out=out, progress=False, report=False, log=lines.append)
     assert [c.status for c in result.cells] == ["done", "done"]
     text = "\n".join(lines)
     assert "0 cell(s) to run, 2 finished before with the same config (skipped)" in text and "finished before, same config" in text
     assert {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")} == before  # nothing re-ran
     with pytest.raises(ValueError, match="(?s)different config.*total_steps 4096 -> 8192.*--rerun"):
-        bm.plan_grid(**{**TINY, "total_steps": 8192}, out=out)
+        bm.plan_grid(**{**tiny, "total_steps": 8192}, out=out)
 
 
 @pytest.mark.slow  # needs the tiny grid

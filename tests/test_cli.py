@@ -9,10 +9,10 @@ from rl_zoo.config import ConfigError
 from rl_zoo.cli import main
 
 
-def test_train_writes_run_directory(tmp_path, capsys):
+def test_train_writes_run_directory(tmp_path, capsys, seed_offset):
     out = tmp_path / "run"
     # the same programs as test_run_directory.py's reference run (compiled once per test session)
-    code = main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "2", "--total-steps", "2560",
+    code = main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "2", "--seed", str(seed_offset), "--total-steps", "2560",
                  "--evals", "5", "--eval-episodes", "1", "--out", str(out), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -22,7 +22,7 @@ def test_train_writes_run_directory(tmp_path, capsys):
     assert config["config"]["num_steps"] == 32  # the tuned CartPole value from hyperparams/ppo.yaml
     assert "jax" in config["versions"] and "gymnasium" in config["versions"]
     rows = runs.read_csv(out / "metrics.csv")
-    assert {r["seed"] for r in rows} == {"0", "1"}
+    assert {r["seed"] for r in rows} == {str(seed_offset), str(seed_offset + 1)}
     assert len(rows) == 2 * 6  # evaluations at 0 and after each of 5 segments, per seed
     assert [int(r["env_steps"]) for r in rows[-2:]] == [2560, 2560]
     summary = json.loads((out / "summary.json").read_text())

@@ -15,14 +15,14 @@ from rl_zoo.config import ConfigError
 
 
 @pytest.mark.parametrize("module, field", [(vpg, "learning_rate"), (trpo, "max_kl")])
-def test_vmap_over_float_hyperparameter(module, field):
+def test_vmap_over_float_hyperparameter(module, field, seed_offset):
     env, params = envs.make("CartPole-v1")
     base = module.Config(total_timesteps=64, num_envs=2, num_steps=32, value_iters=1)
 
     def run(value, key):
         return module.make_train(dataclasses.replace(base, **{field: value}), env, params)(key)[1].episode.episodes
 
-    out = jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), jax.random.key(0))
+    out = jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), jax.random.key(seed_offset))
     assert out.shape[0] == 2
 
 

@@ -82,15 +82,16 @@ def test_n_step_target_uses_the_per_sample_discount():
     np.testing.assert_allclose(y, [3.52, 2.71, 5.5], rtol=1e-6)
 
 
-def test_n_step_dqn_trains_on_n_step_targets():
+def test_n_step_dqn_trains_on_n_step_targets(seed_offset):
     """n_step = 3 samples with ``replay_buffer_sample_n_step`` (stride num_envs); 1 keeps the plain sampler."""
     env, params = envs.make("CartPole-v1")
     cfg = dqn.Config(total_timesteps=64, num_envs=2, train_frequency=8, gradient_steps=2, learning_starts=0,
                      batch_size=8, hidden_size=8, gamma=0.5, n_step=3)
-    buffer = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(0))[0].buffer
-    batch, discount = dqn.sample_batch(buffer, jax.random.key(1), cfg)
+    key = jax.random.key(seed_offset)
+    buffer = jax.jit(dqn.make_train(cfg, env, params))(key)[0].buffer
+    batch, discount = dqn.sample_batch(buffer, jax.random.fold_in(key, 1), cfg)
     assert batch.reward.shape == (8,) and set(np.asarray(discount).round(6).tolist()) <= {0.5, 0.25, 0.125}
-    plain, none = dqn.sample_batch(buffer, jax.random.key(1), dataclasses.replace(cfg, n_step=1))
+    plain, none = dqn.sample_batch(buffer, jax.random.fold_in(key, 1), dataclasses.replace(cfg, n_step=1))
     assert none is None and np.all(np.isin(np.asarray(plain.reward), [1.0]))  # CartPole pays 1 a step
     # m-step sums of CartPole's rewards of 1: 1, 1.5 or 1.75, matching the discount gamma^m
     m = np.log(np.asarray(discount)) / np.log(0.5)
@@ -164,12 +165,12 @@ def test_hard_and_polyak_target_updates():
     np.testing.assert_allclose(dqn.update_target(online, target, jnp.array(7), 2, 0.25)["w"], 0.0)
 
 
-def test_target_network_copied_every_interval_gradient_steps():
+def test_target_network_copied_every_interval_gradient_steps(seed_offset):
     env, params = envs.make("CartPole-v1")
     cfg = dqn.Config(total_timesteps=64, train_frequency=16, gradient_steps=3, target_update_interval=2,
                      learning_starts=0, batch_size=8, hidden_size=8, learning_rate=1e-2)
     agent = dqn.make_agent(cfg, env, params)
-    state = agent.init(jax.random.key(0))
+    state = agent.init(jax.random.key(seed_offset))
     update = jax.jit(agent.update)
     state, m = update(state)  # gradient steps 1, 2, 3: copied at 2, then one more step
     assert int(state.gradient_step) == 3 and bool(m.learning)
@@ -179,11 +180,11 @@ def test_target_network_copied_every_interval_gradient_steps():
     jax.tree.map(np.testing.assert_array_equal, state.params, state.target_params)
 
 
-def test_no_gradient_steps_before_learning_starts():
+def test_no_gradient_steps_before_learning_starts(seed_offset):
     env, params = envs.make("CartPole-v1")
     cfg = dqn.Config(total_timesteps=200, train_frequency=10, gradient_steps=2, learning_starts=35, hidden_size=8, batch_size=4)
     agent = dqn.make_agent(cfg, env, params)
-    _, metrics = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(0))
+    _, metrics = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(seed_offset))
     learning = np.asarray(metrics.learning)
     # after updates 0, 1, 2 only 10, 20, 30 < 35 transitions are stored; from update 3 on, 40 >= 35
     np.testing.assert_array_equal(learning, np.arange(agent.num_updates) >= 3)
@@ -206,9 +207,20 @@ CARTPOLE = dqn.Config(total_timesteps=30_000, learning_rate=1e-3, batch_size=64,
 # 110 112 119 119 121 122 128 143 147 174 183 184 314 500. DQN on CartPole oscillates; an untrained greedy
 # policy scores ~10. (The training return of the last 20 updates, 320 steps, is NaN for the seeds that
 # balance the pole: no episode ends; it is not asserted.) Asserted, of 8 seeds vmapped together: at least
-# 6 reach a greedy return of 40, at least 7 keep the final value estimate between 10 and 110.
+# 5 reach a greedy return of 40, at least 7 keep the final value estimate between 10 and 110. The final
+# q_max (mean over sampled states of max_a Q, last update) measured over seeds 100-195 (python
+# tests/learning.py test_dqn DQN_LEARNING 100 132, then 132 196, and the same for DOUBLE_DQN_LEARNING; 2026-12-01,
+# jax 0.10.2, 1 CPU device, 2-core Intel Xeon VM): DQN min 51.7, 5th percentile 60.6, median 69.6, 95th
+# percentile 83.3, max 89.5; Double DQN min 54.0, 5th percentile 59.0, median 68.1, 95th percentile 79.9, max
+# 99.5 (one seed of 96; the next 85.6). The greedy returns of those 96 seeds: DQN 3 below 40 (23.6 29.4 47.1 ...),
+# Double DQN 2 (15.6 29.7 71.4 ...).
 DQN_LEARNING = learning.Setting("dqn", "CartPole-v1", CARTPOLE, tail=20)
 DOUBLE_DQN_LEARNING = learning.Setting("double-dqn", "CartPole-v1", dataclasses.replace(CARTPOLE, double=True), tail=20)
+
+
+def measure_extra(scores):
+    """What ``python tests/learning.py test_dqn ...`` prints beyond the returns: the final value estimates."""
+    print(f"  final q_max sorted: {' '.join(f'{v:.1f}' for v in np.sort(scores.metrics.q_max[:, -1]))}")
 
 
 @pytest.mark.parametrize("setting", [DQN_LEARNING, DOUBLE_DQN_LEARNING], ids=["dqn", "double-dqn"])
@@ -217,21 +229,23 @@ def test_learns_cartpole_vmapped_over_seeds(setting, seed_offset):
     metrics = scores.metrics
     assert metrics.loss.shape == (8, CARTPOLE.num_updates) and np.all(np.isfinite(metrics.loss))
     assert not np.allclose(metrics.loss[0], metrics.loss[1])  # the seeds differ
-    assert learning.count(scores.greedy, 40.0) >= 6, scores.greedy
+    # 3 of 96 DQN seeds (2 of 96 Double DQN) ended below 40 (see above): at least 6 of 8 would fail about
+    # once in 600 runs (binomial, p = 0.031); at least 5 of 8, once in 15,000
+    assert learning.count(scores.greedy, 40.0) >= 5, scores.greedy
     # value estimates stay bounded by the discounted return of a perfect episode, 1 / (1 - gamma) = 100
     q_max = metrics.q_max[:, -1]
     assert int(np.sum((q_max > 10.0) & (q_max < 110.0))) >= 7, q_max
 
 
 @pytest.mark.slow  # 5 s; test_sweep traces every float field of every algorithm
-def test_make_train_vmaps_over_float_hyperparameters():
+def test_make_train_vmaps_over_float_hyperparameters(seed_offset):
     cfg = dataclasses.replace(CARTPOLE, total_timesteps=640, learning_starts=64, hidden_size=16, batch_size=16,
                               target_update_interval=4)
     env, params = envs.make("CartPole-v1")
 
     def train(lr, tau, fraction):
         return dqn.make_train(dataclasses.replace(cfg, learning_rate=lr, tau=tau, exploration_fraction=fraction), env, params)(
-            jax.random.key(0))
+            jax.random.key(seed_offset))
 
     values = (jnp.array([1e-4, 1e-2]), jnp.array([1.0, 0.1]), jnp.array([0.1, 0.9]))
     state, metrics = jax.jit(jax.vmap(train))(*values)
@@ -239,9 +253,16 @@ def test_make_train_vmaps_over_float_hyperparameters():
     # half way (env step 320): fraction 0.1 has decayed to the end; 0.9 is at 1 - 0.95 * 320 / 576
     eps = np.asarray(metrics.epsilon)[:, cfg.num_updates // 2]
     np.testing.assert_allclose(eps, [cfg.epsilon_end, 1.0 - 0.95 * 320 / 576], rtol=1e-5)
-    # each member matches its own unvmapped run
+    # each member matches its own unvmapped run: the same computation, batched or not, so equal to float
+    # rounding; compared over the 4 warm-up updates and the first 2 that learn (16 gradient steps: the
+    # learning rate from step 2, tau's Polyak target from step 5, the epsilon schedule in their rollouts).
+    # Later updates are not compared: training amplifies a last-bit difference (another CPU or XLA
+    # version vectorises the batched program differently) into another trajectory.
     single = jax.jit(train)(*(v[1] for v in values))[1]
-    np.testing.assert_allclose(np.asarray(metrics.loss)[1], np.asarray(single.loss), rtol=1e-4, atol=1e-6)
+    early = cfg.num_warmup_updates + 2
+    assert np.all(np.asarray(single.loss)[cfg.num_warmup_updates:early] > 0)  # the compared updates did learn
+    np.testing.assert_allclose(np.asarray(metrics.loss)[1, :early], np.asarray(single.loss)[:early], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(metrics.q_max)[1, :early], np.asarray(single.q_max)[:early], rtol=1e-4, atol=1e-6)
 
 
 def test_gymnasium_env_runs_eagerly():

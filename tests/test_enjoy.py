@@ -84,7 +84,9 @@ def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
 
 
 def test_enjoy_writes_mp4(run_dir, tmp_path):
-    pytest.importorskip("imageio_ffmpeg")
+    # imageio-ffmpeg (a 68 MB wheel with its own ffmpeg) comes with the `video` extra, not `dev`: this test
+    # runs after `pip install -e ".[video]"` (passed 2026-12-01 with imageio-ffmpeg 0.8.1)
+    pytest.importorskip("imageio_ffmpeg", reason='mp4 needs imageio-ffmpeg: pip install -e ".[video]"')
     import imageio.v3 as iio
 
     played = enjoy(run_dir, record=tmp_path / "clip.mp4", log=lambda *_: None)

@@ -42,10 +42,10 @@ def test_vmapped_seeds_differ(cartpole_scores):
     assert not np.allclose(losses_[0], losses_[1])
 
 
-def test_ppo_continuous_actions_run_and_stay_finite():
+def test_ppo_continuous_actions_run_and_stay_finite(seed_offset):
     _, cfg = resolve_config("ppo", "Pendulum-v1", {"num_envs": 2, "num_steps": 64, "num_minibatches": 2, "update_epochs": 2}, total_steps=1_280)
     env, params = envs.make("Pendulum-v1")
-    state, metrics = jax.jit(ppo.make_train(cfg, env, params))(jax.random.key(0))
+    state, metrics = jax.jit(ppo.make_train(cfg, env, params))(jax.random.key(seed_offset))
     for leaf in jax.tree.leaves(state.params):
         assert np.all(np.isfinite(np.asarray(leaf)))
     assert np.all(np.isfinite(np.asarray(metrics.details.approx_kl)))
@@ -54,12 +54,12 @@ def test_ppo_continuous_actions_run_and_stay_finite():
 
 
 @pytest.mark.slow  # 4 s; test_sweep and test_config_traced trace float fields
-def test_make_train_vmaps_over_a_float_hyperparameter():
+def test_make_train_vmaps_over_a_float_hyperparameter(seed_offset):
     cfg = dataclasses.replace(CARTPOLE, total_timesteps=1_280)
     env, params = envs.make("CartPole-v1")
 
     def train_with_lr(lr):
-        return ppo.make_train(dataclasses.replace(cfg, learning_rate=lr), env, params)(jax.random.key(0))
+        return ppo.make_train(dataclasses.replace(cfg, learning_rate=lr), env, params)(jax.random.key(seed_offset))
 
     _, metrics = jax.jit(jax.vmap(train_with_lr))(jnp.array([1e-4, 1e-2]))
     kl = np.asarray(metrics.kl)

@@ -45,13 +45,13 @@ def test_ppo_kl_preset():
     assert module is ppo and preset == {"loss": "kl"}
 
 
-def test_beta_is_adapted_once_per_batch_not_per_minibatch():
+def test_beta_is_adapted_once_per_batch_not_per_minibatch(seed_offset):
     env, params = envs.make("CartPole-v1")
     config = ppo.Config(loss="kl", total_timesteps=64, num_envs=2, num_steps=16, update_epochs=3, num_minibatches=4,
                         hidden_size=8, kl_beta_init=1.0, kl_target=1e-9, anneal_lr=False)
     agent = ppo.make_agent(config, env, params)
     update = jax.jit(agent.update)
-    state = agent.init(jax.random.PRNGKey(0))
+    state = agent.init(jax.random.PRNGKey(seed_offset))
     betas = []
     for _ in range(3):
         state, metrics = update(state)
@@ -66,16 +66,29 @@ def test_beta_is_adapted_once_per_batch_not_per_minibatch():
 # 441 443 444 454 454 457 461 466 481 484 485 487 489 489 494 499 500 x4; training return of the last 5
 # updates: 204 214 223 232 233 250 251 261 ... 410 425 (median 323). Asserted, of 8 seeds: at least 6 reach
 # a greedy return of 150 and a training return of 100, and at least 7 start near random (first 3 updates).
+# Measured over seeds 100-131 (the same command, which prints them; 2026-12-01, jax 0.10.2, 1 CPU
+# device, 2-core Intel Xeon VM): the mean return of the first 3 updates: min 22.4, 5th percentile 23.3,
+# median 25.2, max 27.3 (asserted: below 40); the updates after which beta changed (of 39): min 29,
+# 5th percentile 30, median 34 (asserted: at least 10, in 7 of 8 seeds).
 CARTPOLE_LEARNING = learning.Setting(
     "ppo-kl", "CartPole-v1", ppo.Config(loss="kl", total_timesteps=40_960, num_envs=8, num_steps=128), tail=5
 )
 
 
+def measure_extra(scores):
+    """What ``python tests/learning.py test_ppo_kl ...`` prints beyond the returns: the start and beta's changes."""
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
+    print(f"  first 3 updates' return sorted: {' '.join(f'{v:.1f}' for v in np.sort(np.asarray(first)))}")
+    changes = np.sum(np.diff(scores.metrics.details.kl_beta, axis=1) != 0, axis=1)
+    print(f"  updates after which beta changed, sorted: {' '.join(map(str, np.sort(changes)))}")
+
+
 def test_ppo_kl_learns_cartpole(seed_offset):
     scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
     first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
-    assert int(np.sum(first < 40.0)) >= 7, first  # random play lasts ~22 steps (NaN: none ended, not counted)
+    assert int(np.sum(first < 40.0)) >= 7, first  # random play lasts ~22 steps, 22-27 measured (NaN: none ended, not counted)
     assert learning.count(scores.greedy, 150.0) >= 6, scores.greedy
     assert learning.count(scores.train, 100.0) >= 6, scores.train
-    # beta moved: the KL rule was active
-    assert sum(len(np.unique(b)) > 1 for b in scores.metrics.details.kl_beta) >= 7
+    # beta moved: the KL rule was active all along (29-38 changes of 39 measured), not once
+    changes = np.sum(np.diff(scores.metrics.details.kl_beta, axis=1) != 0, axis=1)  # [seeds]
+    assert int(np.sum(changes >= 10)) >= 7, changes

@@ -107,14 +107,14 @@ def _register_poisoned_ppo(monkeypatch, name: str, poison) -> None:
     monkeypatch.setitem(sys.modules, module_name, module)
 
 
-def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, monkeypatch, seed_offset):
     def nan_loss_from_update_11(state, new, metrics):
         poisoned = jax.numpy.where(state.update_step >= 10, jax.numpy.nan, metrics.value_loss)
         return new, metrics._replace(value_loss=poisoned)
 
     _register_poisoned_ppo(monkeypatch, "nan-ppo", nan_loss_from_update_11)
-    with pytest.raises(NonFiniteError, match=r"update 11 \(env step 2,816\) of seed 0: value_loss = nan") as err:
-        train("nan-ppo", "CartPole-v1", total_steps=40 * 256, overrides={"num_steps": 32}, num_evals=10, eval_episodes=1,
+    with pytest.raises(NonFiniteError, match=rf"update 11 \(env step 2,816\) of seed {seed_offset}: value_loss = nan") as err:
+        train("nan-ppo", "CartPole-v1", seed=seed_offset, total_steps=40 * 256, overrides={"num_steps": 32}, num_evals=10, eval_episodes=1,
               out=tmp_path / "r", progress=False, log=lambda s: None)
     good = checkpoint.latest(tmp_path / "r")
     assert good is not None and good.name == "ckpt_000000008.msgpack" and str(good) in str(err.value)
@@ -123,7 +123,7 @@ def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, m
     assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
 
 
-def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics(tmp_path, monkeypatch):
+def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics(tmp_path, monkeypatch, seed_offset):
     """The segment program returns whether each seed's parameters are finite: parameters poisoned by the
     last update of the second segment (its metrics, computed before, all finite) stop the run there."""
     def nan_params_after_update_8(state, new, metrics):
@@ -131,17 +131,17 @@ def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics
         return new._replace(params=jax.tree.map(lambda x: x * poison, new.params)), metrics
 
     _register_poisoned_ppo(monkeypatch, "nan-params-ppo", nan_params_after_update_8)
-    with pytest.raises(NonFiniteError, match=r"in this segment of seed 0: parameter .* is not finite") as err:
-        train("nan-params-ppo", "CartPole-v1", total_steps=8 * 256, overrides={"num_steps": 32}, num_evals=2, eval_episodes=1,
+    with pytest.raises(NonFiniteError, match=rf"in this segment of seed {seed_offset}: parameter .* is not finite") as err:
+        train("nan-params-ppo", "CartPole-v1", seed=seed_offset, total_steps=8 * 256, overrides={"num_steps": 32}, num_evals=2, eval_episodes=1,
               out=tmp_path / "r", progress=False, log=lambda s: None)
     good = checkpoint.latest(tmp_path / "r")  # after the first segment of 4 updates
     assert good is not None and good.name == "ckpt_000000004.msgpack" and str(good) in str(err.value)
     assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
 
 
-def test_absurd_learning_rate_is_caught_by_the_guard(tmp_path):
-    with pytest.raises(NonFiniteError, match="update 1 .*policy_loss"):
-        train("ppo", "CartPole-v1", total_steps=2560, overrides={"learning_rate": 1e30}, num_evals=2, eval_episodes=1,
+def test_absurd_learning_rate_is_caught_by_the_guard(tmp_path, seed_offset):
+    with pytest.raises(NonFiniteError, match=rf"update 1 .* of seed {seed_offset}: policy_loss"):
+        train("ppo", "CartPole-v1", seed=seed_offset, total_steps=2560, overrides={"learning_rate": 1e30}, num_evals=2, eval_episodes=1,
               out=tmp_path / "r", progress=False, log=lambda s: None)
 
 
@@ -169,6 +169,41 @@ def _scaled(default: str) -> st.SearchStrategy[str]:
     return st.sampled_from([0.5, 1.0, 2.0, 0.0, -1.0]).map(lambda f: str(int(x * f)) if is_int else repr(x * f))
 
 
+def _config_refused_clearly_or_starts(name: str, env_id: str, overrides: dict[str, str]) -> str:
+    """``"refused"`` (a ConfigError / ValueError naming an overridden field, or DQN's refusal of a continuous
+    env) or ``"started"`` (the agent builds and its init and update trace); anything else fails."""
+    import envs
+
+    try:
+        module, config = resolve_config(name, env_id, overrides)
+        env, params = envs.make(env_id)
+        if hasattr(module, "check_env"):
+            module.check_env(env, params)
+    except (ConfigError, ValueError) as e:
+        message = str(e)
+        assert any(f in message for f in list(overrides) + ["DQN"]), message
+        assert "Traceback" not in message
+        return "refused"
+    agent = module.make_agent(config, env, params)
+    state = jax.eval_shape(agent.init, jax.random.key(0))
+    jax.eval_shape(agent.update, state)
+    return "started"
+
+
+@pytest.mark.parametrize("name, env_id, overrides, expected", [
+    ("ppo", "CartPole-v1", {"learning_rate": "0.001", "total_timesteps": "20000"}, "started"),
+    ("dqn", "CartPole-v1", {"gamma": "0.5", "total_timesteps": "20000"}, "started"),
+    ("trpo", "Pendulum-v1", {"max_kl": "0.02", "total_timesteps": "20000"}, "started"),
+    ("ppo", "CartPole-v1", {"learning_rate": "0.0", "total_timesteps": "20000"}, "refused"),  # must be > 0
+    ("vpg", "CartPole-v1", {"hidden_size": "x", "total_timesteps": "20000"}, "refused"),  # not an int
+    ("ppo-kl", "CartPole-v1", {"gamma": "0.99", "total_timesteps": "-5"}, "refused"),
+    ("dqn", "Pendulum-v1", {"gamma": "0.99", "total_timesteps": "20000"}, "refused"),  # DQN needs discrete actions
+])
+def test_a_config_is_refused_clearly_or_starts(name, env_id, overrides, expected):
+    """Each branch of the property below, on a config known to take it."""
+    assert _config_refused_clearly_or_starts(name, env_id, overrides) == expected
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(data=st.data())
 def test_random_configs_are_refused_clearly_or_start(data):
@@ -178,24 +213,43 @@ def test_random_configs_are_refused_clearly_or_start(data):
     fields = data.draw(st.lists(st.sampled_from(sorted(defaults)), min_size=1, max_size=3, unique=True))
     overrides = {f: data.draw(st.one_of(_scaled(defaults[f]), _VALUES)) for f in fields}
     overrides["total_timesteps"] = data.draw(st.sampled_from(["20000", "20000", "100", "0", "-5", "4096.5"]))
-    try:
-        module, config = resolve_config(name, env_id, overrides)
-        import envs
+    event(_config_refused_clearly_or_starts(name, env_id, overrides))
 
-        env, params = envs.make(env_id)
-        if hasattr(module, "check_env"):
-            module.check_env(env, params)
-    except (ConfigError, ValueError) as e:
-        event("refused")
-        message = str(e)
-        assert any(f in message for f in list(overrides) + ["DQN"]), message
-        assert "Traceback" not in message
-        return
-    # a valid config starts: the agent builds and its init and update trace without error
-    event("started")
-    agent = module.make_agent(config, env, params)
-    state = jax.eval_shape(agent.init, jax.random.key(0))
-    jax.eval_shape(agent.update, state)
+
+def _cli_error_or_start(seeds, steps, algo, env_id, root, monkeypatch, capsys) -> str:
+    """``"started"`` (the command reached the runner, which is stubbed to exit 0 there, so nothing trains)
+    or ``"refused"`` (exit code 2 and an error line, no traceback); anything else fails."""
+    from rl_zoo.cli import main
+    from rl_zoo.driver.jax_runner import JaxRunner
+
+    started = []
+    monkeypatch.setattr(JaxRunner, "run", lambda self, ctx, recorder, resume: started.append(ctx) or (_ for _ in ()).throw(SystemExit(0)))
+    argv = ["train", "--algo", algo, "--env", env_id, "--seeds", seeds, "--total-steps", steps, "--runs-root", str(root), "--no-progress"]
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    if started:
+        assert code == 0
+        return "started"
+    assert code == 2 and ("error" in err), err
+    assert "Traceback" not in err
+    return "refused"
+
+
+@pytest.mark.parametrize("seeds, steps, algo, env_id, expected", [
+    ("1", "4096", "ppo", "CartPole-v1", "started"),
+    ("3", "4096", "trpo", "Pendulum-v1", "started"),
+    ("x", "4096", "ppo", "CartPole-v1", "refused"),
+    ("1", "-1", "ppo", "CartPole-v1", "refused"),
+    ("1", "4096", "nope", "CartPole-v1", "refused"),
+    ("1", "4096", "ppo", "CartPol-v1", "refused"),
+    ("1", "4096", "dqn", "Pendulum-v1", "refused"),
+])
+def test_cli_arguments_get_a_clear_error_or_start(seeds, steps, algo, env_id, expected, tmp_path, monkeypatch, capsys):
+    """Each branch of the property below, on arguments known to take it."""
+    assert _cli_error_or_start(seeds, steps, algo, env_id, tmp_path, monkeypatch, capsys) == expected
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -206,23 +260,7 @@ def test_random_configs_are_refused_clearly_or_start(data):
     env_id=st.sampled_from(["CartPole-v1", "Pendulum-v1", "CartPol-v1"]),
 )
 def test_random_cli_arguments_get_a_clear_error_or_start(seeds, steps, algo, env_id, tmp_path_factory, monkeypatch, capsys):
-    from rl_zoo.cli import main
-    from rl_zoo.driver.jax_runner import JaxRunner
-
-    started = []
-    monkeypatch.setattr(JaxRunner, "run", lambda self, ctx, recorder, resume: started.append(ctx) or (_ for _ in ()).throw(SystemExit(0)))
-    root = tmp_path_factory.mktemp("runs")
-    argv = ["train", "--algo", algo, "--env", env_id, "--seeds", seeds, "--total-steps", steps, "--runs-root", str(root), "--no-progress"]
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    err = capsys.readouterr().err
-    if started:
-        assert code == 0
-    else:
-        assert code == 2 and ("error" in err), err
-        assert "Traceback" not in err
+    event(_cli_error_or_start(seeds, steps, algo, env_id, tmp_path_factory.mktemp("runs"), monkeypatch, capsys))
 
 
 # --- atomic writes -----------------------------------------------------------------------------
@@ -258,11 +296,11 @@ def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
     (11, [2, 4, 6, 8, 11]),  # ~4 evaluations: segments of 2, 2, 2, 2 and a last, longer one of 3
     pytest.param(13, [3, 6, 9, 12, 13], marks=pytest.mark.slow),  # segments of 3 and a last, shorter one of 1 (slow: 5 s)
 ])
-def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends):
+def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends, seed_offset):
     # the last segment comes from the same compiled program as the others, told how many updates to apply.
     # 1 env x 4 steps per update: most CartPole updates end no episode (their episode return is NaN, not 0);
     # the NaN guard lets them pass, and train_return is the last ended episode's return (NaN before any).
-    r = train("ppo", "CartPole-v1", total_steps=updates * 4, overrides={"num_envs": 1, "num_steps": 4, "num_minibatches": 1},
+    r = train("ppo", "CartPole-v1", seed=seed_offset, total_steps=updates * 4, overrides={"num_envs": 1, "num_steps": 4, "num_minibatches": 1},
               num_evals=4, eval_episodes=1, out=tmp_path / "run", progress=False, log=lambda s: None)
     rows = runs.read_csv(r.run_dir / "metrics.csv")
     steps = sorted({int(row["env_steps"]) for row in rows})

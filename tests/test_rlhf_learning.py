@@ -52,11 +52,11 @@ def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
 
 
 @pytest.mark.slow
-def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path):
+def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path, seed_offset):
     from rl_zoo.cli import main
 
     out = tmp_path / "run"
-    assert main(["rlhf", "--small", "--seeds", "2", "--out", str(out)]) == 0
+    assert main(["rlhf", "--small", "--seeds", "2", "--seed", str(seed_offset), "--out", str(out)]) == 0
     for name in ("config.json", "summary.json", "samples.md", "stages.png", "metrics/rl.csv", "metrics/pretrain.csv",
                  "checkpoints/sft.msgpack", "checkpoints/policy.msgpack", "checkpoints/rm.msgpack"):
         assert (out / name).exists(), name

@@ -71,7 +71,7 @@ def test_every_numeric_field_can_be_traced(name):
 
 @pytest.mark.parametrize("name, grid", [pytest.param("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"], marks=pytest.mark.slow),  # 2 configs, 2 traced fields (6.5 s)
                                         pytest.param("dqn", ["learning_rate=1e-4,1e-3", "gamma=0.9,0.99"], marks=pytest.mark.slow)])
-def test_a_swept_config_makes_the_same_update_as_alone(name, grid):
+def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     overrides = {k: v for k, v in SMALL[name].items() if k != "total_timesteps"}
     plan = plan_sweep(make_spec(name, "CartPole-v1", grid=grid, seeds=1, total_steps=SMALL[name]["total_timesteps"], overrides=overrides))
     (group,) = plan.groups
@@ -79,12 +79,12 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid):
 
     def swept(h):
         agent = agent_for(plan.module, group.points[0].config, env, params, h)
-        return agent.update(agent.init(jax.random.key(3)))[0].params
+        return agent.update(agent.init(jax.random.key(3 + seed_offset)))[0].params
 
     together = jax.jit(jax.vmap(swept))(traced_values(group, 1))
     for i, point in enumerate(group.points):
         agent = plan.module.make_agent(point.config, env, params)
-        alone = jax.jit(lambda: agent.update(agent.init(jax.random.key(3)))[0].params)()
+        alone = jax.jit(lambda: agent.update(agent.init(jax.random.key(3 + seed_offset)))[0].params)()
         for a, b in zip(jax.tree.leaves(alone), jax.tree.leaves(together)):
             np.testing.assert_allclose(np.asarray(b[i]), np.asarray(a), rtol=1e-5, atol=1e-6)
 
@@ -139,8 +139,8 @@ def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, 
     assert resolve_config("ppo-kl", "CartPole-v1")[1] == chosen
 
 
-def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys):
-    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512, num_evals=2,
+def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys, seed_offset):
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, seed=seed_offset, total_steps=512, num_evals=2,
                      eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     assert result.trained_groups == 1
@@ -148,6 +148,7 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
         assert (tmp_path / name).stat().st_size > 0
     rows = (tmp_path / "runs.csv").read_text().splitlines()
     assert rows[0] == "config,learning_rate,group,seed,final_return,auc,steps_to_threshold" and len(rows) == 1 + 2 * 2
+    assert {int(r.split(",")[3]) for r in rows[1:]} == {seed_offset, seed_offset + 1}
     assert result.results[0].returns.shape == (2, 2, 3)  # configs, seeds, evaluations (0 and 2 segments)
     assert "IQM of final returns" in (tmp_path / "report.md").read_text()
     before = {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")}
@@ -168,7 +169,7 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
 
 @pytest.mark.slow  # 9-14 s each; the default run sweeps over 4 devices in one process (tests/test_sharding.py)
 @pytest.mark.parametrize("halving", [[], ["--successive-halving", "2", "--rungs", "2"]], ids=["grid", "halving"])
-def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving):
+def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving, seed_offset):
     """`rl-zoo sweep` splits the CPU into devices (``rl_zoo.distributed.split_cpu``): every program keeps
     the rows sharded from one segment to the next (a replicated output once broke the second segment)."""
     import json
@@ -178,13 +179,22 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
 
     env = {k: v for k, v in os.environ.items() if k not in ("JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
     cmd = [sys.executable, "-m", "rl_zoo.cli", "sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "learning_rate=1e-3,3e-3",
-           "--grid", "clip_eps=0.1,0.2", "--seeds", "2", "--total-steps", "1024", "--evals", "2", "--eval-episodes", "1",
+           "--grid", "clip_eps=0.1,0.2", "--seeds", "2", "--seed", str(seed_offset), "--total-steps", "1024", "--evals", "2", "--eval-episodes", "1",
            "--set", "num_envs=2", "--set", "num_steps=64", "--set", "hidden_size=8", "--out", str(tmp_path / "s"), *halving]
     out = subprocess.run(cmd, env=dict(env, RL_ZOO_CPU_DEVICES="2", JAX_PLATFORMS="cpu"), capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "(2 device(s))" in out.stdout or halving
+    if halving:  # the rungs' lines (run_halving): 4 configs, the best 2 kept to the full budget
+        assert "successive halving, eta 2: rung 0: 4 config(s) to 512 env steps per run, keep the best 2; " \
+               "rung 1: 2 config(s) to 1,024 env steps per run (the full budget)" in out.stdout, out.stdout
+        assert "  rung 0: 4 config(s) x 2 seed(s) to 512 env steps; kept " in out.stdout, out.stdout
+        assert "  rung 1: 2 config(s) x 2 seed(s) to 1,024 env steps; best " in out.stdout, out.stdout
+    else:  # the grid's one program (run_group) says where it runs
+        assert "(2 device(s))" in out.stdout, out.stdout
+    # both: the group's result records the devices its rows were split over
+    assert int(np.load(tmp_path / "s" / "groups" / "group_0.npz")["num_devices"]) == 2
     runs_csv = (tmp_path / "s" / "runs.csv").read_text().splitlines()
     assert len(runs_csv) == 1 + 4 * 2
+    assert {int(r.split(",")[4]) for r in runs_csv[1:]} == {seed_offset, seed_offset + 1}, runs_csv[0]
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())
 
 
@@ -274,9 +284,9 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
 
 
-def test_a_run_that_diverges_is_found_non_finite(tmp_path):
+def test_a_run_that_diverges_is_found_non_finite(tmp_path, seed_offset):
     """The compiled sweep checks every row's parameters at each evaluation (the NaN guard of rl-zoo train)."""
-    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, total_steps=256, num_evals=2,
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, seed=seed_offset, total_steps=256, num_evals=2,
                      eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     (group,) = result.results

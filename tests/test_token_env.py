@@ -16,9 +16,9 @@ def make():
     return env, env.make_params(np.array([[4, 5], [6, 7]]), jnp.float32(100.0))
 
 
-def test_reset_layout_and_spaces():
+def test_reset_layout_and_spaces(seed_offset):
     env, params = make()
-    obs, state = env.reset(jax.random.key(0), params)
+    obs, state = env.reset(jax.random.key(seed_offset), params)  # samples one of the two prompts
     assert obs.shape == (7,) and obs.dtype == jnp.int32
     assert env.observation_space().shape == (7,) and env.action_space().n == 8
     assert obs[0] == LAY.bos and obs[3] == LAY.sep and (obs[4:] == LAY.pad).all()
@@ -83,14 +83,14 @@ def test_jit_and_vmap():
     assert obs.shape == (5, 7) and r.shape == (5,) and term.all()
 
 
-def test_rl_zoo_ppo_runs_on_it():
+def test_rl_zoo_ppo_runs_on_it(seed_offset):
     """Same contract as every env: rl_zoo's own PPO agent (an MLP on the token buffer) trains on it."""
     from rl_zoo.algos import ppo
 
     env, params = make()
     config = ppo.Config(total_timesteps=64, num_envs=4, num_steps=8, update_epochs=1, num_minibatches=1, hidden_size=8, num_layers=1)
     agent = ppo.make_agent(config, env, params)
-    state, metrics = jax.jit(agent.update)(jax.jit(agent.init)(jax.random.key(0)))  # jitted: one compile each
+    state, metrics = jax.jit(agent.update)(jax.jit(agent.init)(jax.random.key(seed_offset)))  # jitted: one compile each
     assert np.isfinite(float(metrics.policy_loss)) and int(metrics.episode.episodes) > 0
 
 

@@ -97,6 +97,10 @@ def test_continuous_actions_run():
 # 493 496 496 498 500 x16; training return of the last 5 updates: 204 213 232 245 261 ... 468 500 (median
 # 348). Asserted, of 8 seeds: at least 6 reach a greedy and a training return of 150, at least 7 start near
 # random (first 2 updates); in every seed and update the trust region holds (the line search guarantees it).
+# Measured over seeds 100-131 (the same command, which prints them; 2026-12-01, jax 0.10.2, 1 CPU
+# device, 2-core Intel Xeon VM): the mean return of the first 2 updates: min 22.1, 5th percentile 22.9,
+# median 24.3, max 27.3 (asserted: below 40); the line search accepted a step in every one of the 32 x 25
+# updates (asserted: in at least 20 of 25 updates, in 7 of 8 seeds); the largest KL of a seed 0.0087-0.0095.
 CARTPOLE_LEARNING = learning.Setting(
     "trpo", "CartPole-v1",
     trpo.Config(total_timesteps=25_600, num_envs=2, num_steps=512, gae_lambda=0.98, value_iters=20, value_minibatches=1),
@@ -104,17 +108,26 @@ CARTPOLE_LEARNING = learning.Setting(
 )
 
 
+def measure_extra(scores):
+    """What ``python tests/learning.py test_trpo ...`` prints beyond the returns: the start, the line search."""
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :2], scores.metrics.episode), axis=1)
+    print(f"  first 2 updates' return sorted: {' '.join(f'{v:.1f}' for v in np.sort(np.asarray(first)))}")
+    info = scores.metrics.details.policy_step
+    print(f"  accepted fraction per seed sorted: {' '.join(f'{v:.2f}' for v in np.sort((info.accepted > 0).mean(axis=1)))}")
+    print(f"  largest KL per seed: {info.kl.max(axis=1).min():.5f} to {info.kl.max(axis=1).max():.5f}")
+
+
 def test_trpo_learns_cartpole_within_the_trust_region(seed_offset):
     scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
     config, metrics = CARTPOLE_LEARNING.config, scores.metrics
     first = mean_episode_return(jax.tree.map(lambda x: x[:, :2], metrics.episode), axis=1)
-    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (~22; NaN: none ended, not counted)
+    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (22-27 measured; NaN: none ended, not counted)
     assert learning.count(scores.greedy, 150.0) >= 6, scores.greedy
     assert learning.count(scores.train, 150.0) >= 6, scores.train
     info = metrics.details.policy_step  # every field [seeds, updates]
     assert np.all(info.kl <= config.max_kl)
-    accepted = info.accepted > 0
-    assert accepted.mean() >= 0.8, accepted.mean(axis=1)  # over all 8 x 25 updates
+    accepted = info.accepted > 0  # [seeds, updates]
+    assert int(np.sum(accepted.mean(axis=1) >= 0.8)) >= 7, accepted.mean(axis=1)
     assert np.all(info.surrogate_improvement[accepted] > 0)
     assert np.all(info.fvp_evals == config.cg_iters)
     assert np.all(metrics.details.value_grad_evals == 20)

@@ -58,14 +58,32 @@ def test_bandit_gradient_monte_carlo_is_unbiased(baseline):
     assert np.sign(grad[1]) == 1  # moves towards the better arm
 
 
-def test_bandit_gradient_ascent_with_the_agent_loss_finds_the_better_arm():
-    theta = jnp.zeros(3)
-    r = jnp.array([0.0, 1.0, 0.2])
-    for i in range(200):
-        actions = bandit_policy(theta, jnp.zeros((64, 1))).sample(jax.random.PRNGKey(i))
-        adv = r[actions] - jax.nn.softmax(theta) @ r
-        theta = theta - 0.5 * jax.grad(lambda t: vpg.policy_loss(t, jnp.zeros((64, 1)), actions, adv, bandit_policy)[0])(theta)
-    assert jax.nn.softmax(theta)[1] > 0.9
+BANDIT_R = jnp.array([0.0, 1.0, 0.2])
+
+
+@jax.jit
+@jax.vmap
+def bandit_ascent(seed):
+    """p(best arm) after 200 steps of gradient ascent (step 0.5) with the agent's loss, from uniform
+    logits, each step on 64 sampled pulls with the exact baseline E[r]; one seed per entry of ``seed``."""
+    key, obs = jax.random.key(seed), jnp.zeros((64, 1))
+
+    def step(theta, i):
+        actions = bandit_policy(theta, obs).sample(jax.random.fold_in(key, i))
+        adv = BANDIT_R[actions] - jax.nn.softmax(theta) @ BANDIT_R
+        grad = jax.grad(lambda t: vpg.policy_loss(t, obs, actions, adv, bandit_policy)[0])(theta)
+        return theta - 0.5 * grad, None
+
+    theta, _ = jax.lax.scan(step, jnp.zeros(3), jnp.arange(200))
+    return jax.nn.softmax(theta)[1]
+
+
+# p(best arm) after the 200 steps, measured over seeds 100-163 (bandit_ascent(jnp.arange(100, 164)), 2026-12-01,
+# jax 0.10.2, 1 CPU device, 2-core Intel Xeon VM): min 0.9909, 5th percentile 0.9910, median 0.9921, max 0.9931.
+# Asserted, of 8 seeds vmapped together: at least 7 above 0.95 (the uniform start: 1/3).
+def test_bandit_gradient_ascent_with_the_agent_loss_finds_the_better_arm(seed_offset):
+    p = np.asarray(bandit_ascent(jnp.asarray(learning.seeds(seed_offset, 8))))
+    assert int(np.sum(p > 0.95)) >= 7, p
 
 
 def test_fit_value_reduces_the_loss_and_counts_steps():
@@ -118,16 +136,24 @@ def test_config_validation_names_the_field():
 # greedy return (10 episodes) over seeds 100-131, sorted: 164 212 220 225 248 257 289 372 403 407 414 418
 # 419 420 434 436 443 455 462 464 473 480 484 486 498 500 x7; training return of the last 5 updates: 178
 # 182 189 201 220 223 ... 454 500 (median 275). Asserted, of 8 seeds: at least 6 reach a greedy and a
-# training return of 100, and at least 7 start near random (first 3 updates).
+# training return of 100, and at least 7 start near random (first 3 updates): the mean return of the first 3
+# updates over seeds 100-131 (the same command, which prints them; 2026-12-01, jax 0.10.2, 1 CPU
+# device, 2-core Intel Xeon VM): min 21.3, 5th percentile 21.4, median 23.0, max 25.6, so "< 40" has margin.
 CARTPOLE_LEARNING = learning.Setting(
     "vpg", "CartPole-v1",
     vpg.Config(total_timesteps=40_960, num_envs=8, num_steps=128, learning_rate=3e-3, value_iters=20), tail=5,
 )
 
 
+def measure_extra(scores):
+    """What ``python tests/learning.py test_vpg ...`` prints beyond the returns: the start's distribution."""
+    first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
+    print(f"  first 3 updates' return sorted: {' '.join(f'{v:.1f}' for v in np.sort(np.asarray(first)))}")
+
+
 def test_vpg_learns_cartpole(seed_offset):
     scores = learning.run(CARTPOLE_LEARNING, learning.seeds(seed_offset, 8))
     first = mean_episode_return(jax.tree.map(lambda x: x[:, :3], scores.metrics.episode), axis=1)
-    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (~22; NaN: none ended, not counted)
+    assert int(np.sum(first < 40.0)) >= 7, first  # starts near random (21-26 measured; NaN: none ended, not counted)
     assert learning.count(scores.greedy, 100.0) >= 6, scores.greedy
     assert learning.count(scores.train, 100.0) >= 6, scores.train
