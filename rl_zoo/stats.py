@@ -200,7 +200,7 @@ def point_ci(x, statistic=np.mean, confidence: float = 0.95, seed: int = 0) -> t
 
 def wilson(k, n, z: float = 1.96):
     """Wilson (1927) score interval (lo, hi) of a binomial proportion ``k / n``, 95% at the default ``z``
-    (``k`` may be an array): unlike ``p +- z se`` it stays inside [0, 1] and is not empty at k = 0 or n."""
+    (``k`` may be an array): unlike ``p +- z se`` it stays inside [0, 1] and keeps a width at k = 0 or n."""
     k = np.asarray(k, float)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
