@@ -360,7 +360,7 @@ def write_index(root: Path | None = None) -> Path:
     if walls:
         over = [w for w in walls if w[1] > BUDGET_MIN * 60]
         if over:
-            timing = ("The times are the last full run of each, on a 2-core CPU shared with other jobs; "
+            timing = ("The times are the last full run of each, on a 2-core CPU, some shared with other jobs; "
                       + "; ".join(f"{n} took {fmt_minutes(w)}, over the {BUDGET_MIN}-minute budget"
                                   + (f" (load average {ld} at its start)" if ld else "") for n, w, ld in over) + ".")
         else:
@@ -475,8 +475,8 @@ def run_line(wall_s: float, machine_line: str) -> str:
     load = load_at_start(machine_line)
     cores = machine_line.split(" CPU cores")[0].split(", ")[-1] if "CPU cores" in machine_line else "?"
     over = "" if wall_s <= BUDGET_MIN * 60 else f" This is over the {BUDGET_MIN}-minute budget."
-    return (f"{wall_s:.0f} s ({fmt_minutes(wall_s)}) for the whole script, on {cores} CPU cores shared with other "
-            f"jobs (1-minute load average {load if load else '?'} at the start).{over}")
+    return (f"{wall_s:.0f} s ({fmt_minutes(wall_s)}) for the whole script, on {cores} CPU cores (1-minute load "
+            f"average {load if load else '?'} at the start; above 1, other work shared them).{over}")
 
 
 def write_md(path: Path, lines: list[str], width: int = 100) -> Path:
