@@ -12,6 +12,7 @@ from experiments.common import f2, num
 from experiments.overall.compute import NAMES
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
+HELD_OUT = 1000  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
 IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
 FINDING = (
     "On {env_list} ({seed_set}), no algorithm was best on both counts: TRPO and PPO-clip learned fastest "
@@ -110,6 +111,8 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
                           for e in envs),
         seeds="/".join(map(str, sorted({r.n_seeds for r in table}))), eval_episodes=meta.eval_episodes,
         seed_set=common.seeds_text(info.get("first_seed", 0), max(r.n_seeds for r in table)),
+        seed_status=("held out, none of them played a part in choosing the configs" if info.get("first_seed", 0) >= HELD_OUT
+                     else f"not held out: the configs were tuned on seeds below {HELD_OUT}"),
         grid_points=(meta.points or 20) + 1,
         skipped="; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}" for r in s.records if r.status == "skipped") or "none",
         failed=("\n* **Failed or unfinished:** " + "; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}: "
