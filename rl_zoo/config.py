@@ -138,9 +138,11 @@ def to_dict(config) -> dict[str, Any]:
 def check_types(config) -> None:
     """Every field holds a value of its declared type (bool, int, float, str; ``X | None``).
 
-    An int is accepted for a float field; a bool is never accepted for a number. Tracers (a float
-    field vmapped over) are let through.
+    An int is accepted for a float field; a bool is never accepted for a number, nor NaN or an
+    infinity for a float field (no hyperparameter means "unbounded" by ``inf``: such a run would only
+    reach the NaN guard). Tracers (a float field vmapped over) are let through.
     """
+    import math
     import numbers
 
     for f in dataclasses.fields(config):
@@ -156,8 +158,8 @@ def check_types(config) -> None:
             ok, name = isinstance(value, numbers.Integral) and not isinstance(value, bool), "an integer"
         elif kind.startswith("float"):
             ok, name = isinstance(value, numbers.Real) and not isinstance(value, bool), "a number"
-            if ok and value != value:  # NaN
-                ok, name = False, "a number (not NaN)"
+            if ok and not math.isfinite(value):  # NaN or +-inf
+                ok, name = False, "a finite number (not NaN or infinite)"
         elif kind.startswith("str"):
             ok, name = isinstance(value, str), "a string"
         else:

@@ -150,7 +150,7 @@ def test_absurd_learning_rate_is_caught_by_the_guard(tmp_path, seed_offset):
 _VALUES = st.one_of(
     st.integers(-3, 300).map(str),
     st.floats(-2.0, 2.0).map(repr),
-    st.sampled_from(["true", "false", "tanh", "relu", "clip", "kl", "x", "", "1e-3", "0", "-1", "1e9", "nan"]),
+    st.sampled_from(["true", "false", "tanh", "relu", "clip", "kl", "x", "", "1e-3", "0", "-1", "1e9", "nan", "inf", "-inf"]),
 )
 
 
@@ -196,6 +196,8 @@ def _config_refused_clearly_or_starts(name: str, env_id: str, overrides: dict[st
     ("trpo", "Pendulum-v1", {"max_kl": "0.02", "total_timesteps": "20000"}, "started"),
     ("ppo", "CartPole-v1", {"learning_rate": "0.0", "total_timesteps": "20000"}, "refused"),  # must be > 0
     ("vpg", "CartPole-v1", {"hidden_size": "x", "total_timesteps": "20000"}, "refused"),  # not an int
+    ("ppo", "CartPole-v1", {"max_grad_norm": "inf", "total_timesteps": "20000"}, "refused"),  # not finite
+    ("trpo", "CartPole-v1", {"max_kl": "inf", "total_timesteps": "20000"}, "refused"),
     ("ppo-kl", "CartPole-v1", {"gamma": "0.99", "total_timesteps": "-5"}, "refused"),
     ("dqn", "Pendulum-v1", {"gamma": "0.99", "total_timesteps": "20000"}, "refused"),  # DQN needs discrete actions
 ])
