@@ -126,6 +126,21 @@ def test_categorical_closed_forms():
     assert abs(float(samples.mean()) - 0.75) < 0.03
 
 
+def test_categorical_with_a_masked_action():
+    """A -inf logit (an action masked out) has probability 0 and adds nothing: 0 log 0 = 0, not NaN,
+    in log_prob of the other actions, entropy, KL either way round, and their gradients."""
+    masked = Categorical(jnp.array([0.0, math.log(3.0), -jnp.inf]))  # p = [0.25, 0.75, 0]
+    uniform = Categorical(jnp.zeros(3))  # q = [1/3, 1/3, 1/3]
+    np.testing.assert_allclose(masked.log_prob(jnp.array(1)), math.log(0.75), rtol=1e-6)
+    assert float(masked.log_prob(jnp.array(2))) == -math.inf
+    np.testing.assert_allclose(masked.entropy(), -(0.25 * math.log(0.25) + 0.75 * math.log(0.75)), rtol=1e-6)
+    np.testing.assert_allclose(masked.kl(uniform), 0.25 * math.log(0.75) + 0.75 * math.log(2.25), rtol=1e-5)
+    assert float(uniform.kl(masked)) == math.inf  # q takes action 2, which p never does
+    grads = jax.grad(lambda z: Categorical(z).entropy() + Categorical(z).kl(uniform) + Categorical(z).log_prob(jnp.array(0)))(
+        masked.logits)
+    assert np.isfinite(np.asarray(grads)).all()
+
+
 def test_diag_gaussian_closed_forms():
     mean, log_std = jnp.array([0.5, -1.0]), jnp.log(jnp.array([2.0, 0.5]))
     d = DiagGaussian(mean, log_std)

@@ -23,25 +23,35 @@ class Categorical(NamedTuple):
         return jax.nn.log_softmax(self.logits, axis=-1)
 
     def log_prob(self, action: jax.Array) -> jax.Array:
-        # a one-hot dot rather than a gather: the same numbers, and its gradient is a product instead
-        # of a scatter (fewer, simpler XLA kernels)
-        return (jax.nn.one_hot(action, self.logits.shape[-1], dtype=self.logits.dtype) * self.log_probs).sum(-1)
+        # a one-hot select rather than a gather: the same numbers, and its gradient is a select instead
+        # of a scatter (fewer, simpler XLA kernels); a select, not a product, so that a masked action's
+        # -inf log-probability does not turn every other action's into 0 * -inf = NaN
+        chosen = jax.nn.one_hot(action, self.logits.shape[-1], dtype=jnp.bool_)
+        return jnp.where(chosen, self.log_probs, 0.0).sum(-1)
 
     def entropy(self) -> jax.Array:
-        """H = -sum_a p_a log p_a."""
-        logp = self.log_probs
-        return -(jnp.exp(logp) * logp).sum(-1)
+        """H = -sum_a p_a log p_a, with 0 log 0 = 0 (an action masked by a -inf logit adds nothing)."""
+        return -_sum_p_times(self.log_probs, self.log_probs)
 
     def kl(self, other: "Categorical") -> jax.Array:
-        """KL(self || other) = sum_a p_a (log p_a - log q_a)."""
-        logp, logq = self.log_probs, other.log_probs
-        return (jnp.exp(logp) * (logp - logq)).sum(-1)
+        """KL(self || other) = sum_a p_a (log p_a - log q_a), with 0 (log 0 - log q) = 0: actions ``self``
+        never takes add nothing (+inf where ``self`` takes an action ``other`` never does)."""
+        return _sum_p_times(self.log_probs, self.log_probs - other.log_probs)
 
     def sample(self, key: jax.Array) -> jax.Array:
         return jax.random.categorical(key, self.logits, axis=-1).astype(jnp.int32)
 
     def mode(self) -> jax.Array:
         return jnp.argmax(self.logits, axis=-1).astype(jnp.int32)
+
+
+def _sum_p_times(logp: jax.Array, x: jax.Array) -> jax.Array:
+    """sum_a p_a x_a with p = exp(logp), where terms with p_a = 0 (a -inf logit, or one so low that
+    p_a underflows) are 0 whatever x_a is (the convention 0 log 0 = 0). The inner ``where`` keeps
+    infinities out of the product, so its gradient is finite too."""
+    p = jnp.exp(logp)
+    taken = p > 0
+    return jnp.where(taken, p * jnp.where(taken, x, 0.0), 0.0).sum(-1)
 
 
 class DiagGaussian(NamedTuple):
