@@ -73,7 +73,7 @@ def test_failure_reason_quotes_the_cells_error_line_or_its_last_lines():
 def test_a_non_finite_cell_fails_with_the_guards_message(tmp_path):
     lines: list[str] = []
     result = bm.run_benchmark("ppo", "CartPole-v1", seeds=1, total_steps=5120, points=2, eval_episodes=1,
-                              sets=["ppo:learning_rate=inf"], out=tmp_path / "b", progress=False, log=lines.append)
+                              sets=["ppo:learning_rate=1e30"], out=tmp_path / "b", progress=False, log=lines.append)
     [cell] = result.cells
     assert cell.status == "failed" and cell.reason.startswith("exit code 3: non-finite value at update")
     assert "File " not in cell.reason and "Traceback" not in cell.reason

@@ -268,7 +268,7 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     from rl_zoo.driver.guard import NonFiniteError
 
     monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 500.0 if p.index == 1 else 100.0))
-    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, total_steps=512)
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,1e30"], seeds=2, total_steps=512)
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     assert [s.non_finite for s in result.summaries] == [0, 2]
     assert result.best.point.index == 0  # config 1 has the higher IQM (500) but diverged
@@ -280,13 +280,43 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     assert "| 0 **best** |" in text and "| 1 **non-finite** (2/2 seeds) |" in text and text.index("| 0 **best**") < text.index("| 1 **non")
     assert "Not eligible: config(s) 1, marked **non-finite**" in text
     with pytest.raises(NonFiniteError, match="no best config"):  # every config diverged: no best (rl-zoo sweep exits 3)
-        run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=10,inf"], seeds=2), tmp_path / "all", log=lambda s: None)
+        run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=10,1e30"], seeds=2), tmp_path / "all", log=lambda s: None)
     assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
+
+
+def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):
+    """curves.png names a diverged config and dashes it, sensitivity.png crosses it out in red and says
+    so, heatmap.png puts a dagger on its cells; a sweep where nothing diverged carries none of these."""
+    import rl_zoo.sweep
+    from rl_zoo.sweep import figures
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,1e30", "gamma=0.9,0.99"], seeds=2, total_steps=512),
+              tmp_path / "a", log=lambda s: None)
+    curves = {line.get_label(): line.get_linestyle() for line in drawn["curves.png"].axes[0].get_lines()}
+    marked = {label: style for label, style in curves.items() if label.endswith("(diverged: 2 of 2 seeds)")}
+    assert len(curves) == 4 and len(marked) == 2 and set(marked.values()) == {"--"}
+    assert all("1e+30" in label or "1e30" in label for label in marked), marked
+    sensitivity = drawn["sensitivity.png"]
+    assert "red x: the config diverged" in sensitivity._suptitle.get_text()
+    crosses = [line for ax in sensitivity.axes for line in ax.get_lines() if line.get_marker() == "x"]
+    assert sum(len(line.get_xdata()) for line in crosses) == 4  # the 2 diverged configs, in each of the 2 panels
+    texts = [t.get_text() for t in drawn["heatmap.png"].axes[0].texts]
+    assert sum(t.endswith("\u2020") for t in texts) == 2 and "diverged" in drawn["heatmap.png"].axes[0].get_title()
+
+    drawn.clear()
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "gamma=0.9,0.99"], seeds=2, total_steps=512),
+              tmp_path / "b", log=lambda s: None)
+    assert not any("diverged" in line.get_label() for line in drawn["curves.png"].axes[0].get_lines())
+    assert "red x" not in drawn["sensitivity.png"]._suptitle.get_text()
+    assert not any(t.get_text().endswith("\u2020") for t in drawn["heatmap.png"].axes[0].texts)
 
 
 def test_a_run_that_diverges_is_found_non_finite(tmp_path, seed_offset):
     """The compiled sweep checks every row's parameters at each evaluation (the NaN guard of rl-zoo train)."""
-    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,inf"], seeds=2, seed=seed_offset, total_steps=256, num_evals=2,
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,1e30"], seeds=2, seed=seed_offset, total_steps=256, num_evals=2,
                      eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     (group,) = result.results

@@ -1,5 +1,7 @@
 """A sweep's figures: learning curves per config, final return against each swept field (sensitivity),
-and a heat map for two grid fields. Intervals are 95% bootstrap intervals (`rl_zoo.stats`)."""
+and a heat map for two grid fields. Intervals are 95% bootstrap intervals (`rl_zoo.stats`). A config
+that diverged (some seed's parameters became NaN/Inf, ``ConfigSummary.non_finite``) is marked in each
+figure, as report.md marks it in its tables: a dashed curve named so, a red cross, a dagger."""
 
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         s, steps, curve = summaries[i], env_steps[i], returns[i]
         mean, low, high = stats.mean_ci_over_seeds(curve)
         color = cmap(rank / max(len(order) - 1, 1))
-        ax.plot(steps, mean, color=color, lw=1.4, label=s.point.label())
+        label = s.point.label() + (f" (diverged: {s.non_finite} of {len(s.final)} seeds)" if s.non_finite else "")
+        ax.plot(steps, mean, color=color, lw=1.4, ls="--" if s.non_finite else "-", label=label)
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
     ax.set_ylabel("greedy return")
@@ -60,6 +63,7 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
     plt = _pyplot()
     fields = spec.fields
     fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 3.8), squeeze=False)
+    any_diverged = False
     for ax, name in zip(axes[0], fields):
         others = [f for f in fields if f != name]
         lines: dict[tuple, list[ConfigSummary]] = {}
@@ -79,6 +83,10 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
             err = np.array([[s.iqm - s.ci_low for s in members], [s.ci_high - s.iqm for s in members]])
             label = ", ".join(f"{f}={_fmt(v)}" for f, v in zip(others, key)) if joined and others else None
             ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, lw=1.2 if joined else 0, elinewidth=1, label=label)
+            diverged = [k for k, s in enumerate(members) if s.non_finite]
+            if diverged:
+                ax.plot([x[k] for k in diverged], y[diverged], "x", color="red", ms=9, mew=2, zorder=5)
+                any_diverged = True
         if log:
             ax.set_xscale("log")
         ax.set_xlabel(name)
@@ -86,7 +94,8 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         if joined and others:
             ax.legend(fontsize=7)
     fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({spec.seeds} seeds per config)"
-                 + ("\nsuccessive halving: a dropped config's return is at its last rung's budget" if spec.halving_eta else ""))
+                 + ("\nsuccessive halving: a dropped config's return is at its last rung's budget" if spec.halving_eta else "")
+                 + ("\nred x: the config diverged (non-finite parameters on some seed)" if any_diverged else ""))
     return _save(fig, out / "sensitivity.png")
 
 
@@ -97,18 +106,20 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     plt = _pyplot()
     (fx, xs), (fy, ys) = [(g.name, list(g.values)) for g in spec.grid[:2]]
     grid = np.full((len(ys), len(xs)), np.nan)
+    diverged = np.zeros((len(ys), len(xs)), bool)
     for (i, y), (j, x) in itertools.product(enumerate(ys), enumerate(xs)):
-        finals = [s.final for s in summaries if dict(s.point.values)[fx] == x and dict(s.point.values)[fy] == y]
-        if finals:
-            grid[i, j] = stats.iqm(np.concatenate(finals))
+        cell = [s for s in summaries if dict(s.point.values)[fx] == x and dict(s.point.values)[fy] == y]
+        if cell:
+            grid[i, j] = stats.iqm(np.concatenate([s.final for s in cell]))
+            diverged[i, j] = any(s.non_finite for s in cell)
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 0.8 * len(ys) + 2))
     im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
     for i, j in itertools.product(range(len(ys)), range(len(xs))):
-        ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", color="w" if grid[i, j] < np.nanmean(grid) else "k", fontsize=9)
+        ax.text(j, i, f"{grid[i, j]:.0f}" + ("\u2020" if diverged[i, j] else ""), ha="center", va="center", color="w" if grid[i, j] < np.nanmean(grid) else "k", fontsize=9)
     ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
     ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
     ax.set_xlabel(fx)
     ax.set_ylabel(fy)
     fig.colorbar(im, ax=ax, label="final return, IQM over seeds")
-    ax.set_title(f"{spec.algo} on {spec.env_id}")
+    ax.set_title(f"{spec.algo} on {spec.env_id}" + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else ""))
     return _save(fig, out / "heatmap.png")
