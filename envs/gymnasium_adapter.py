@@ -38,12 +38,18 @@ NO_TIME_LIMIT = 2**31 - 1
 _EXTRAS = {"box2d": "Box2D", "mujoco": "MuJoCo"}
 
 
+def _spec(env_id: str):
+    """``gymnasium.spec`` of an id, also of the ``"module:EnvId-v0"`` form that ``gymnasium.make``
+    accepts and ``gymnasium.spec`` does not (``envs.make`` has imported the module by then)."""
+    import gymnasium
+
+    return gymnasium.spec(env_id.rpartition(":")[2])
+
+
 def required_extra(env_id: str) -> str | None:
     """rl_zoo's extra (``"box2d"``, ``"mujoco"``) that a registered gymnasium id needs, from its entry
     point; None for the ids gymnasium runs without one."""
-    import gymnasium
-
-    entry_point = str(getattr(gymnasium.spec(env_id), "entry_point", ""))
+    entry_point = str(getattr(_spec(env_id), "entry_point", ""))
     return next((e for e in _EXTRAS if f".{e}." in entry_point or f".{e}:" in entry_point), None)
 
 
@@ -84,13 +90,11 @@ class GymnasiumEnv:
     backend = "gymnasium"
 
     def __init__(self, env_id: str, **make_kwargs: Any):
-        import gymnasium
-
         self.id = env_id
         limit = make_kwargs.pop("max_steps_in_episode", None)
         limit = make_kwargs.pop("max_episode_steps", limit)
         if limit is None:
-            limit = gymnasium.spec(env_id).max_episode_steps
+            limit = _spec(env_id).max_episode_steps
         self._make_kwargs = make_kwargs
         self._default_params = EnvParams(max_steps_in_episode=int(limit) if limit is not None else NO_TIME_LIMIT)
         probe = _make(env_id, **make_kwargs)

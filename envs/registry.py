@@ -49,6 +49,26 @@ def _unknown(env_id: str) -> ValueError:
     )
 
 
+def _registered_by_module(env_id: str) -> str:
+    """gymnasium's ``"module:EnvId-v0"`` form: import ``module`` (which registers ``EnvId-v0`` with
+    gymnasium) and return ``EnvId-v0``; an id without a colon is returned as it is. The full form is
+    what a run should record for an env registered from Python: a fresh process (``rl-zoo enjoy``,
+    ``rl_zoo.load``, an async vector env's worker) imports the module again from the id alone."""
+    if ":" not in env_id:
+        return env_id
+    module, _, bare = env_id.partition(":")
+    if not module or not bare or ":" in bare:
+        raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID with gymnasium)")
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ValueError(f"environment id {env_id!r}: cannot import {module!r}, the module that should register "
+                         f"{bare!r} with gymnasium ({type(e).__name__}: {e})") from None
+    if bare not in _gymnasium_ids():
+        raise ValueError(f"environment id {env_id!r}: importing {module!r} did not register {bare!r} with gymnasium")
+    return bare
+
+
 def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
     fields = {f.name for f in dataclasses.fields(params)}
     return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}
@@ -72,7 +92,9 @@ def make(env_id: str, backend: str | None = None, **overrides):
     ``"jax"`` insists on the port; ``"gymnasium"`` forces the adapter. ``overrides`` that name a
     field of the env's params (``max_steps_in_episode``, or gymnasium's name ``max_episode_steps``;
     physical constants) replace it; the rest go to the constructor (``map_name``, ``is_slippery`` ...;
-    for the adapter, to ``gymnasium.make``).
+    for the adapter, to ``gymnasium.make``). ``env_id`` may be gymnasium's ``"module:EnvId-v0"``:
+    ``module`` is imported first, to register ``EnvId-v0`` (an env of your own, trained and loaded
+    from the command line).
     """
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
@@ -90,7 +112,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
         if env_id in _gymnasium_ids():
             raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
         raise _unknown(env_id)
-    if env_id not in _gymnasium_ids():
+    if _registered_by_module(env_id) not in _gymnasium_ids():
         raise _unknown(env_id)
     from envs.gymnasium_adapter import GymnasiumEnv
 

@@ -73,7 +73,7 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
-    t.add_argument("--env", default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1)")
+    t.add_argument("--env", default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
     t.add_argument("--seeds", type=int, default=1, help="number of seeds, trained together (default 1)")
     t.add_argument("--seed", type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
     t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value)")

@@ -87,3 +87,32 @@ def test_describe_rows_for_the_ports():
         assert rows[env_id]["backend"] == "jax"
         assert rows[env_id]["observation"].startswith("Box(")
     assert rows["Acrobot-v1"]["action"] == "Discrete(3)"
+
+
+def _write_registering_module(folder, name: str, env_id: str) -> None:
+    (folder / f"{name}.py").write_text(
+        "import gymnasium\n"
+        f"gymnasium.register({env_id!r}, entry_point='gymnasium.envs.classic_control.cartpole:CartPoleEnv', max_episode_steps=60)\n")
+
+
+def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, monkeypatch):
+    """gymnasium's ``"module:EnvId-v0"``: an env registered from Python trains and loads by its id alone
+    (a fresh process imports the module again); a missing module or id is named."""
+    import subprocess
+    import sys
+
+    _write_registering_module(tmp_path, "rl_zoo_test_shortpole", "RlZooShortPole-v0")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    env, params = envs.make("rl_zoo_test_shortpole:RlZooShortPole-v0")
+    assert env.backend == "gymnasium" and env.id == "rl_zoo_test_shortpole:RlZooShortPole-v0"
+    assert params.max_steps_in_episode == 60  # the registered time limit
+    with pytest.raises(ValueError, match="cannot import 'rl_zoo_test_no_such_module', the module that should register 'X-v0'"):
+        envs.make("rl_zoo_test_no_such_module:X-v0")
+    with pytest.raises(ValueError, match="importing 'rl_zoo_test_shortpole' did not register 'Other-v0'"):
+        envs.make("rl_zoo_test_shortpole:Other-v0")
+    with pytest.raises(ValueError, match="expected MODULE:ENV_ID"):
+        envs.make(":RlZooShortPole-v0")
+    fresh = subprocess.run([sys.executable, "-c", "import envs; env, p = envs.make('rl_zoo_test_shortpole:RlZooShortPole-v0'); "
+                            "print(env.backend, p.max_steps_in_episode)"],
+                           capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)}, timeout=300)
+    assert fresh.returncode == 0 and fresh.stdout.split() == ["gymnasium", "60"], fresh.stderr

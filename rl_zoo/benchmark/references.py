@@ -53,6 +53,6 @@ def threshold(env_id: str) -> float | None:
     try:
         import gymnasium
 
-        return gymnasium.spec(env_id).reward_threshold
+        return gymnasium.spec(env_id.rpartition(":")[2]).reward_threshold  # "module:EnvId-v0" as gymnasium.make takes it
     except Exception:
         return None
