@@ -135,6 +135,21 @@ def test_cg_zero_rhs_and_non_pd_give_finite_zero():
     assert int(info.iterations) == 0
 
 
+def test_cg_takes_its_first_step_whatever_the_scale_of_b():
+    """Scaling A and b by s leaves A^-1 b unchanged. At s = 1e-6, b^T b = 5e-12 is under the 1e-10
+    tolerance before any step: CG must still take its first step (Schulman's reference tests the
+    residual after a step), or TRPO would not move on a small gradient. Hand-worked, A = [[4,1],[1,3]],
+    b = [1,-2]: A^-1 b = [5,-9]/11 (two steps); the first step alone is (b^T b / b^T A b) b = (5/12) b."""
+    a, b = jnp.array([[4.0, 1.0], [1.0, 3.0]]), jnp.array([1.0, -2.0])
+    for scale in (1.0, 1e-3):
+        x, info = tr.conjugate_gradient_with_info(lambda v: scale * (a @ v), scale * b, iters=10)
+        np.testing.assert_allclose(x, jnp.array([5.0, -9.0]) / 11.0, rtol=1e-4)
+        assert int(info.iterations) == 2  # a 2 x 2 SPD system: exact in two steps
+    x, info = tr.conjugate_gradient_with_info(lambda v: 1e-6 * (a @ v), 1e-6 * b, iters=10)
+    np.testing.assert_allclose(x, 5.0 / 12.0 * b, rtol=1e-4)  # then r^T r < 1e-10: frozen after one step
+    assert int(info.iterations) == 1
+
+
 def test_cg_vmaps_over_systems():
     keys = jax.random.split(jax.random.PRNGKey(5), 4)
     a = jax.jit(jax.vmap(lambda k: _random_spd(k, 6)))(keys)  # [4, 6, 6]

@@ -120,7 +120,11 @@ def conjugate_gradient_with_info(
         p_ap = _tree_vdot(s.p, ap)
         # A step is taken only if not yet converged and the curvature along p is positive and finite
         # (p^T A p <= 0 means A is not positive definite along p: CG breaks down, so we stop there).
-        ok = ~s.done & (s.rdotr >= residual_tol) & (p_ap > 0) & jnp.isfinite(p_ap)
+        # The first step is always taken (as in Schulman's reference code, which tests the residual
+        # after each step): TRPO rescales the direction to the trust region whatever |g| is, so a
+        # small gradient must still give a direction, not x = 0 (b == 0 stops on p^T A p = 0).
+        converged = (s.iterations > 0) & (s.rdotr < residual_tol)
+        ok = ~s.done & ~converged & (p_ap > 0) & jnp.isfinite(p_ap)
         alpha = jnp.where(ok, s.rdotr / jnp.where(ok, p_ap, 1.0), 0.0).astype(dtype)
         x = _tree_axpy(alpha, s.p, s.x)
         r = _tree_axpy(-alpha, ap, s.r)
@@ -151,8 +155,9 @@ def conjugate_gradient(
         p_{k+1} = r_{k+1} + (r_{k+1}^T r_{k+1} / r_k^T r_k) p_k
 
     Runs exactly ``iters`` matrix-vector products inside a ``lax.fori_loop`` (fixed trip count, so it
-    is jittable, vmappable and differentiable); once ``r^T r < residual_tol`` (the *squared* residual
-    norm, as in Schulman's reference code) the iterate is frozen by masking. It also freezes if the
+    is jittable, vmappable and differentiable); once ``r^T r < residual_tol`` after a step (the
+    *squared* residual norm, tested after each step as in Schulman's reference code, so at least one
+    step is taken whatever the scale of b) the iterate is frozen by masking. It also freezes if the
     curvature ``p^T A p`` is not positive and finite (A not SPD along p), returning the last good
     iterate instead of NaN; with ``b == 0`` it returns 0.
 
