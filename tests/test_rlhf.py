@@ -177,3 +177,21 @@ def test_bad_rl_config_is_refused():
     with pytest.raises(ConfigError, match="from 0 it never moves"):
         policy_opt.Config(beta=0.0, kl_target=0.5).validate()
     policy_opt.Config(beta=0.0).validate()  # no penalty at all: allowed
+    with pytest.raises(ConfigError, match="kl_horizon.*would turn it around"):
+        policy_opt.Config(kl_horizon=0.0).validate()
+    for field, bad in (("clip_eps", 0.0), ("ppo_kl_target", -0.1), ("gamma", 1.5), ("gae_lambda", -0.1), ("vf_coef", -1.0)):
+        with pytest.raises(ConfigError, match=field):
+            policy_opt.Config(**{field: bad}).validate()
+
+
+def test_the_rl_policy_is_scored_at_its_sampling_temperature():
+    """Responses are sampled from softmax(logits / T); ratios and the KL to the reference must use the
+    same distribution, so the policy's (and reference's) scoring logits are the model's divided by T."""
+    spec = TransformerSpec(vocab_size=8, context=LAY.context, width=8, layers=1, heads=1)
+    model = CausalTransformer(spec)
+    tokens = jnp.zeros((1, LAY.context), jnp.int32)
+    params = jax.jit(model.init)(jax.random.key(0), tokens)
+    models = policy_opt.Models(model, CausalTransformer(spec, out=1), None, None)
+    raw = model.apply(params, tokens)
+    np.testing.assert_allclose(policy_opt.policy_logits(models, params, tokens, policy_opt.Config(temperature=2.0)), raw / 2.0, rtol=1e-6)
+    np.testing.assert_array_equal(policy_opt.policy_logits(models, params, tokens, policy_opt.Config()), raw)  # T = 1: unchanged

@@ -58,7 +58,8 @@ def beta_sweep(base: Supervised, config: PipelineConfig, betas: list[float]) -> 
 def best_of_n(base: Supervised, config: PipelineConfig, ns: list[int], prompts: int = 256) -> dict[str, np.ndarray]:
     """For each n: gold and proxy of the RM's favourite among n SFT samples (``[len(ns), S]``), and the
     analytic bound KL(best-of-n || SFT) <= log n - (n - 1) / n (Stiennon et al. 2020, app. G.3; equal
-    when the n samples are distinct responses, less when some coincide: Beirami et al. 2024)."""
+    only for a distribution under which two samples never coincide, strictly less for a discrete one
+    whose samples can repeat: Beirami et al. 2024)."""
     lay = config.task.layout
     env = rmod.make_gold_env(lay)
     env_params = env.make_params(base.data.eval_prompts)

@@ -5,13 +5,14 @@ al. 2020, eq. 1; InstructGPT, Ouyang et al. 2022, eq. 2). The KL of a sampled re
 sum_t log pi(y_t|x, y_<t) - log pi_ref(y_t|x, y_<t), and paid token by token as a reward, so that the
 ordinary per-step machinery (GAE, PPO) serves unchanged.
 
-The controller (Ziegler et al. 2019, sec. 2.2; trl ``AdaptiveKLController``, verl ``AdaptiveKLController``)
-moves beta toward a target KL:
+The controller (Ziegler et al. 2019, sec. 2.2) moves beta toward a target KL:
 
     e_t       = clip(KL_t / KL_target - 1, -0.2, 0.2)
     beta_t+1  = beta_t (1 + K_beta e_t),    K_beta = n_t / horizon
 
-with n_t the number of samples (responses) in the batch that measured KL_t. A fixed beta is the same
+with n_t the number of samples (responses) in the batch that measured KL_t. The paper states a fixed
+K_beta = 0.1; K_beta = n_t / horizon is its released code's (openai/lm-human-preferences,
+``AdaptiveKLController``, horizon 10000), which trl's and verl's ``AdaptiveKLController`` copy. A fixed beta is the same
 pair with ``target=None``. Beta is updated once per batch (never per minibatch).
 """
 

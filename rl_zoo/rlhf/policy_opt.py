@@ -16,6 +16,11 @@ policy updates, all built from rl_zoo's own losses and returns:
              (Shao et al. 2024), with the clipped surrogate. (GRPO's paper puts the KL into the loss;
              here, as for the other three, it is in the reward, so the four differ only in the update.)
 
+All four losses are means over the batch's response tokens (``loss_fn``), not means of each
+response's own token mean: GRPO's paper (Shao et al. 2024, eq. 3) averages each response's tokens
+first (1/|o_i|), so here a long response weighs more than there, and RLOO's step size scales with the
+batch's mean response length.
+
 The value network is separate from the policy (as the rest of rl_zoo keeps them): its loss cannot
 pull the language model away from the reference, and it starts from the reward model's weights
 (InstructGPT, sec. 3.5), which already read whole responses. ``beta`` is fixed or adapted toward
@@ -78,13 +83,15 @@ class Config:
     kl_target: float | None = None
     """Target KL(pi || pi_ref) per response in nats for Ziegler et al.'s controller; None keeps beta fixed."""
     kl_horizon: float = 2000.0
-    """Controller horizon in responses (Ziegler et al. 2019: 10000 at their scale)."""
+    """Controller horizon in responses: K_beta = responses per batch / horizon (Ziegler et al.'s released code: 10000 at their scale)."""
     ppo_kl_target: float = 0.01
     """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
     ppo_kl_beta_init: float = 1.0
     """ppo-kl: initial coefficient of the surrogate's KL(pi_old || pi) penalty."""
     temperature: float = 1.0
-    """Sampling temperature during RL (1: the policy's own distribution, which the ratios assume)."""
+    """Temperature T of the RL policy softmax(logits / T): responses are sampled from it and scored by it
+    (PPO ratios, the KL penalty to the reference at the same T, entropy), as trl's PPO trainer does; 1: the
+    model's own distribution."""
 
     @property
     def batch_size(self) -> int:
@@ -113,6 +120,13 @@ class Config:
         check(self.kl_target is None or self.beta > 0, "beta", self.beta,
               "must be > 0 with kl_target: the controller multiplies beta, so from 0 it never moves")
         check(self.temperature > 0, "temperature", self.temperature, "must be > 0")
+        for name in ("clip_eps", "max_grad_norm", "ppo_kl_target", "ppo_kl_beta_init"):
+            check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
+        check(self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
+              "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
+        for name in ("gamma", "gae_lambda"):
+            check(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be in [0, 1]")
+        check(self.vf_coef >= 0, "vf_coef", self.vf_coef, "must be >= 0")
 
 
 class Models(NamedTuple):
@@ -222,7 +236,7 @@ def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config):
     """The configured policy loss (+ value loss), each a mean over response tokens only: the token
     weights w = mask * (#entries / #tokens) turn the library losses' plain means into masked means."""
     layout = models.env.layout
-    logits = response_logits(layout, models.policy.apply(params["policy"], batch.tokens))  # [B, R, V]
+    logits = response_logits(layout, policy_logits(models, params["policy"], batch.tokens, config))  # [B, R, V]
     dist = Categorical(logits)
     log_prob = dist.log_prob(batch.actions)
     log_ratio = (log_prob - batch.old_log_prob) * batch.mask
@@ -243,6 +257,13 @@ def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config):
     entropy = (dist.entropy() * w).mean()
     clip_frac = ((jnp.abs(ratio - 1.0) > config.clip_eps) * w).mean()
     return pg + config.vf_coef * v_loss, (pg, v_loss, entropy, clip_frac)
+
+
+def policy_logits(models: Models, policy_params, tokens: jax.Array, config: Config) -> jax.Array:
+    """``[B, context, V]``: the logits of the RL policy softmax(logits / T), the distribution responses are
+    sampled from (``Config.temperature``), so that every ratio and KL compares the sampling policy's
+    probabilities (the reference model is scored at the same T)."""
+    return models.policy.apply(policy_params, tokens) / config.temperature
 
 
 def response_values(models: Models, value_params, tokens: jax.Array) -> jax.Array:
@@ -272,10 +293,10 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     resp: Responses = generate(env, env_params, models.policy.apply, state.params["policy"], k_gen,
                                config.prompts_per_batch, config.group_size, config.temperature)
     mask = response_mask(layout, resp.length)
-    full_logits = models.policy.apply(state.params["policy"], resp.tokens)  # [B, context, V]
+    full_logits = policy_logits(models, state.params["policy"], resp.tokens, config)  # [B, context, V]
     logits = response_logits(layout, full_logits)
     log_prob = response_log_probs(layout, full_logits, resp.tokens)
-    ref_log_prob = response_log_probs(layout, models.policy.apply(start.sft_params, resp.tokens), resp.tokens)
+    ref_log_prob = response_log_probs(layout, policy_logits(models, start.sft_params, resp.tokens, config), resp.tokens)
     rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, state.kl_ctl.beta)
     values = response_values(models, state.params["value"], resp.tokens) if config.uses_critic else jnp.zeros_like(mask)
     advantages, targets = token_advantages(config, rewards, values, mask)
@@ -288,7 +309,7 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
 
     ppo_kl_beta = state.ppo_kl_beta
     if config.algo == "ppo-kl":  # once per batch, after the epochs (Schulman et al. 2017, sec. 4)
-        new_logits = response_logits(layout, models.policy.apply(params["policy"], resp.tokens))
+        new_logits = response_logits(layout, policy_logits(models, params["policy"], resp.tokens, config))
         step_kl = (Categorical(logits).kl(Categorical(new_logits)) * mask).sum() / mask.sum()
         ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, step_kl, config.ppo_kl_target)
     seq_kl = ((log_prob - ref_log_prob) * mask).sum(-1)  # [B]
