@@ -24,7 +24,9 @@ the results file (rejax and SBX use a constant learning rate; rl-zoo anneals it 
 The peers are benchmark-only installs in their own virtualenv, never dependencies of rl_zoo:
 
     python -m venv /work/venvs/jaxpeers
-    /work/venvs/jaxpeers/bin/pip install "torch==2.13.0+cpu" rejax sbx-rl "jax==0.10.2" "jaxlib==0.10.2"
+    /work/venvs/jaxpeers/bin/pip install "torch==2.13.0+cpu" rejax sbx-rl "jax==0.10.2" "jaxlib==0.10.2" "gymnax==0.0.9"
+
+(rejax 0.1.3 steps gymnax envs as gymnax 0.0.x returns them; gymnax 1.0's step returns another tuple.)
 
 Targets (issue 15, 2-core CPU): 1 seed cold <= 7 s and <= 0.5x rejax; warm <= 4 s; 16 seeds cold
 <= 25 s and <= 0.5x rejax; DQN <= 0.5x SBX.
