@@ -49,6 +49,22 @@ def _unknown(env_id: str) -> ValueError:
     )
 
 
+def _import_from_here_too(module: str) -> None:
+    """Import ``module``; if it is not found, look in the current folder too, as ``python`` and
+    ``python -m`` do and the ``rl-zoo`` console script does not (``my_envs.py`` beside the user)."""
+    import os
+    import sys
+
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        here = os.getcwd()
+        if e.name != module.split(".")[0] or here in sys.path or "" in sys.path:
+            raise
+        sys.path.insert(0, here)  # kept: async vector-env workers inherit the parent's sys.path
+        importlib.import_module(module)
+
+
 def _registered_by_module(env_id: str) -> str:
     """gymnasium's ``"module:EnvId-v0"`` form: import ``module`` (which registers ``EnvId-v0`` with
     gymnasium) and return ``EnvId-v0``; an id without a colon is returned as it is. The full form is
@@ -60,10 +76,10 @@ def _registered_by_module(env_id: str) -> str:
     if not module or not bare or ":" in bare:
         raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID with gymnasium)")
     try:
-        importlib.import_module(module)
+        _import_from_here_too(module)
     except ImportError as e:
         raise ValueError(f"environment id {env_id!r}: cannot import {module!r}, the module that should register "
-                         f"{bare!r} with gymnasium ({type(e).__name__}: {e})") from None
+                         f"{bare!r} with gymnasium, from the current folder or PYTHONPATH ({type(e).__name__}: {e})") from None
     if bare not in _gymnasium_ids():
         raise ValueError(f"environment id {env_id!r}: importing {module!r} did not register {bare!r} with gymnasium")
     return bare

@@ -98,6 +98,7 @@ def _write_registering_module(folder, name: str, env_id: str) -> None:
 def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, monkeypatch):
     """gymnasium's ``"module:EnvId-v0"``: an env registered from Python trains and loads by its id alone
     (a fresh process imports the module again); a missing module or id is named."""
+    import os
     import subprocess
     import sys
 
@@ -112,7 +113,15 @@ def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, mon
         envs.make("rl_zoo_test_shortpole:Other-v0")
     with pytest.raises(ValueError, match="expected MODULE:ENV_ID"):
         envs.make(":RlZooShortPole-v0")
-    fresh = subprocess.run([sys.executable, "-c", "import envs; env, p = envs.make('rl_zoo_test_shortpole:RlZooShortPole-v0'); "
-                            "print(env.backend, p.max_steps_in_episode)"],
-                           capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)}, timeout=300)
-    assert fresh.returncode == 0 and fresh.stdout.split() == ["gymnasium", "60"], fresh.stderr
+    code = "import envs; env, p = envs.make('rl_zoo_test_shortpole:RlZooShortPole-v0'); print(env.backend, p.max_steps_in_episode)"
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    on_path = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                             env={**environ, "PYTHONPATH": str(tmp_path)})
+    assert on_path.returncode == 0 and on_path.stdout.split() == ["gymnasium", "60"], on_path.stderr
+    # -I: neither PYTHONPATH nor the current folder on sys.path, as under the rl-zoo console script; the
+    # module beside the user (the current folder) is found all the same
+    here = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300, env=environ, cwd=tmp_path)
+    assert here.returncode == 0 and here.stdout.split() == ["gymnasium", "60"], here.stderr
+    elsewhere = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300, env=environ,
+                               cwd=tmp_path.parent)
+    assert elsewhere.returncode != 0 and "from the current folder or PYTHONPATH" in elsewhere.stderr
