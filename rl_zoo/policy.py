@@ -62,6 +62,13 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
             "env with a driver that did not checkpoint such runs; train it again with this version of rl_zoo."
         )
+    if path is None and (run_dir / "summary.json").is_file():
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} finished (summary.json) but keeps no checkpoints (checkpoints/ckpt_*.msgpack): they "
+            "were removed, as `rl-zoo benchmark` does for a finished cell (unless run with --record-video, which keeps "
+            "the last). To watch or load this policy, train its config again: `rl-zoo train` with the algorithm, env, "
+            "seed and `--set` values of its config.json, into a new folder."
+        )
     if path is None:
         raise FileNotFoundError(
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "

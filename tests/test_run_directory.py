@@ -102,6 +102,24 @@ def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
     assert _snapshot(run) == before  # its summary keeps the timings of the run that trained
 
 
+def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path, capsys):
+    """rl-zoo benchmark removes a finished cell's checkpoints: --resume must not train it all again (it
+    used to, replacing its results), and enjoy / load say why there is nothing to load."""
+    from rl_zoo.policy import find_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(reference[0].run_dir, run)
+    shutil.rmtree(run / "checkpoints")
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
+    assert "it keeps no checkpoint: they were removed, as rl-zoo benchmark does" in printed
+    assert "compiled" not in printed and _snapshot(run) == before
+    with pytest.raises(FileNotFoundError, match="finished \\(summary.json\\) but keeps no checkpoints.*train its config again"):
+        find_checkpoint(run, None)
+
+
 class _CtrlC(RecorderHook):
     """The user's Ctrl-C, arriving at the third evaluation (the one after the second segment)."""
 

@@ -121,7 +121,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
                                   f"from: {why}", CONFIG_TODO)
         if (finished := _finished_summary(run_dir, choice, agent)) is not None:
             log(f"{run_dir} is finished ({finished['env_steps_per_seed']:,} env steps per seed): nothing to resume; "
-                f"its files are as they were")
+                f"its files are as they were" + ("" if choice.point else " (it keeps no checkpoint: they were removed, "
+                                                 "as rl-zoo benchmark does for a finished cell)"))
             if note := unapplied_hooks_note(hooks, run_dir):
                 log(note)
             return RunResult(run_dir, finished)
@@ -197,14 +198,19 @@ def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
     """``summary.json`` of a run that has nothing left to do (its newest intact checkpoint is after the
     last update, and its summary and figure were written), else ``None``. Resuming such a run would
     only compile again and overwrite its summary's timings with those of a run that did not train."""
-    if choice.point is None or choice.damaged or choice.point.meta.updates_done < agent.num_updates:
+    if choice.damaged or (choice.point is not None and choice.point.meta.updates_done < agent.num_updates):
         return None
     if not (run_dir / "curve.png").is_file():
         return None
     try:
-        return runs.read_json_file(run_dir / "summary.json", required=("env_steps_per_seed", "final_return_mean"))
+        summary = runs.read_json_file(run_dir / "summary.json", required=("env_steps_per_seed", "final_return_mean"))
     except runs.RunFileError:
         return None
+    # No checkpoint at all: finished only if the summary says every update ran (it is written at the end;
+    # rl-zoo benchmark removes a finished cell's checkpoints): starting it again would replace its results.
+    if choice.point is None and summary["env_steps_per_seed"] != agent.num_updates * agent.env_steps_per_update:
+        return None
+    return summary
 
 
 def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
