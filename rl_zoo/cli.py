@@ -98,7 +98,8 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
     t.add_argument("--keep-checkpoints", type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,
-                   help="split the seeds over this many devices (default: all; seeds must divide evenly). On a CPU, "
+                   help="split the seeds over this many devices; N must divide the seeds (default: the largest device count "
+                        "that divides them, said in the output). On a CPU, "
                         "rl-zoo first makes one device per core, as many as divide the seeds (RL_ZOO_CPU_DEVICES=N "
                         "sets the count, 1 keeps one device)")
     t.add_argument("--coordinator", default=None, metavar="HOST:PORT",

@@ -103,6 +103,7 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(ranges=["learning_rate=1e-4:1e309:log"], samples=3), "LOW and HIGH must be finite numbers"),
     (dict(ranges=["learning_rate=nan:1"], samples=3), "LOW and HIGH must be finite numbers"),
     (dict(ranges=["learning_rate=-1e308:1e308"], samples=3), "HIGH - LOW overflows a float"),
+    (dict(ranges=["learning_rate=1e-3:1.0001e-3"], samples=3), "gave only 1 distinct configs in 300 draws"),
     (dict(grid=["learning_rate=1e-4,1e-3"], overrides=dict(learning_rate=5e-2)), "--set fixes learning_rate, which --grid sweeps"),
     (dict(ranges=["gamma=0.9:0.99"], samples=2, overrides=dict(gamma=0.9)), "--set fixes gamma, which --range sweeps"),
     (dict(grid=["total_timesteps=1024,2048"], static_groups=True, total_steps=512), "--total-steps fixes total_timesteps"),
@@ -114,6 +115,14 @@ def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monk
     with pytest.raises(ConfigError, match=message):
         run_sweep(make_spec("ppo", "CartPole-v1", seeds=2, **kwargs), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_random_search_draws_distinct_configs():
+    """Values are rounded to 4 significant digits; two draws that round alike (this search's configs 7
+    and 14 once: 0.0011955 and 0.0011962) must not train one config twice."""
+    plan = plan_sweep(make_spec("dqn", "CartPole-v1", ranges=["learning_rate=1e-4:3e-3:log"], samples=16, seeds=5))
+    values = [p.values for g in plan.groups for p in g.points]
+    assert len(values) == 16 and len(set(values)) == 16
 
 
 def test_static_fields_run_as_separate_groups():
@@ -214,6 +223,7 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     (["--algo", "dqn", "--env", "Pendulum-v1"], "DQN cannot run on Pendulum-v1"),
     (["--record", "nope"], "--record nope: not a field"),
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
+    (["--env", "Pendulm-v1"], "unknown environment id 'Pendulm-v1'. Did you mean Pendulum-v1? Sweeps run on the JAX ports: "),
 ])
 def test_a_dry_run_refuses_what_the_real_run_refuses(argv, message, tmp_path, capsys):
     """--dry-run makes the real run's checks against the env (`check_sweep`, shared), not only the configs'."""

@@ -165,18 +165,32 @@ def _field(config, name: str, flag: str) -> dataclasses.Field:
 
 
 def sample_values(ranges: tuple[RangeField, ...], samples: int, seed: int, config) -> list[tuple]:
-    """``samples`` random points, one value per range field (log-uniform where asked; ints rounded)."""
+    """``samples`` distinct random points, one value per range field (log-uniform where asked; ints
+    rounded to whole numbers, floats to 4 significant digits). A draw that rounds to an earlier point
+    is drawn again, so that no config is trained twice; a range too narrow for ``samples`` distinct
+    points is refused."""
     rng = np.random.default_rng(seed)
-    points = []
-    for _ in range(samples):
+    kinds = [_field(config, r.name, "--range").type for r in ranges]
+    ints = [(k if isinstance(k, str) else k.__name__) == "int" for k in kinds]
+
+    def draw() -> tuple:
         row = []
-        for r in ranges:
+        for r, is_int in zip(ranges, ints):
             u = rng.uniform(math.log(r.low), math.log(r.high)) if r.log else rng.uniform(r.low, r.high)
             v = math.exp(u) if r.log else u
-            kind = _field(config, r.name, "--range").type
-            row.append(int(round(v)) if (kind if isinstance(kind, str) else kind.__name__) == "int" else float(f"{v:.4g}"))
-        points.append(tuple(row))
-    return points
+            row.append(int(round(v)) if is_int else float(f"{v:.4g}"))
+        return tuple(row)
+
+    points: list[tuple] = []
+    for _ in range(100 * samples):
+        row = draw()
+        if row not in points:
+            points.append(row)
+            if len(points) == samples:
+                return points
+    raise ConfigError(f"--sample {samples}: the --range fields gave only {len(points)} distinct configs in "
+                      f"{100 * samples} draws (ints round to whole numbers, floats to 4 significant digits); "
+                      "widen the ranges or ask for fewer samples")
 
 
 def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
