@@ -57,17 +57,18 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
         found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
         raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
     path = newest_intact(run_dir, log)
-    if path is None and backend != "jax":
-        raise FileNotFoundError(
-            f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
-            "env with a driver that did not checkpoint such runs; train it again with this version of rl_zoo."
-        )
     if path is None and (run_dir / "summary.json").is_file():
         raise FileNotFoundError(
             f"run {str(run_dir)!r} finished (summary.json) but keeps no checkpoints (checkpoints/ckpt_*.msgpack): they "
             "were removed, as `rl-zoo benchmark` does for a finished cell (unless run with --record-video, which keeps "
-            "the last). To watch or load this policy, train its config again: `rl-zoo train` with the algorithm, env, "
+            "the last)" + (", or never written (gymnasium-adapter runs of older rl_zoo versions)" if backend != "jax" else "")
+            + ". To watch or load this policy, train its config again: `rl-zoo train` with the algorithm, env, "
             "seed and `--set` values of its config.json, into a new folder."
+        )
+    if path is None and backend != "jax":
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
+            "env with a driver that did not checkpoint such runs; train it again with this version of rl_zoo."
         )
     if path is None:
         raise FileNotFoundError(
