@@ -124,8 +124,9 @@ class Config:
             check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
         check(self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
               "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
-        for name in ("gamma", "gae_lambda"):
-            check(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be in [0, 1]")
+        for name in ("gamma", "gae_lambda"):  # & not a chained comparison: a traced value has no bool
+            value = getattr(self, name)
+            check((0 <= value) & (value <= 1), name, value, "must be in [0, 1]")
         check(self.vf_coef >= 0, "vf_coef", self.vf_coef, "must be >= 0")
 
 
