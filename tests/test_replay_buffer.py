@@ -12,6 +12,7 @@ from rl_zoo.core.buffers import (
     Experience,
     ReplayBufferState,
     replay_buffer_add,
+    replay_buffer_end_episodes,
     replay_buffer_init,
     replay_buffer_sample,
     replay_buffer_sample_n_step,
@@ -191,6 +192,23 @@ def test_n_step_with_several_envs_steps_by_the_env_count():
     got = _by_start(replay_buffer_sample_n_step(buf, jax.random.key(2), 256, 2, 0.5, stride=2))
     assert got[0][0] == 1 + 0.5 * 2 and got[1][0] == 10 + 0.5 * 20 and got[3][0] == 20 + 0.5 * 30
     assert got[4][0] == 3 and got[4][5] == 1 and got[5][0] == 30  # their next step is not stored yet
+
+
+def test_ending_the_episodes_stops_n_step_sums_at_the_restart():
+    """Host envs restart on resume: the newest step of each env ends its episode (truncated: bootstrap
+    from its next_obs), so a window from the old episode does not run into the new one. 2 envs, two
+    steps before the restart (env 0 rewards 1, 2; env 1 10, 20; env 1's last step terminated), two after."""
+    before = _steps([1, 10, 2, 20], terminated=[3])
+    buf = replay_buffer_end_episodes(replay_buffer_add(_empty(8), before), num_envs=2)
+    assert np.asarray(buf.truncated[:4]).tolist() == [False, False, True, False]  # env 1's terminated step stays terminated
+    after = _steps([100, 1000, 200, 2000])._replace(obs=jnp.arange(4.0, 8.0)[:, None].repeat(2, 1))
+    buf = replay_buffer_add(buf, after)
+    got = _by_start(replay_buffer_sample_n_step(buf, jax.random.key(4), 256, 2, 0.5, stride=2))
+    assert got[0] == (1 + 0.5 * 2, 2.5, False, True, 0.25, 2)  # env 0's old episode, ended at the restart
+    assert got[2] == (2, 2.5, False, True, 0.5, 1)  # not 2 + 0.5 * 100
+    assert got[3] == (20, 3.5, True, False, 0.5, 1)
+    assert got[4] == (100 + 0.5 * 200, 2.5, False, False, 0.25, 2)  # the new episode runs on (next_obs of its second step)
+    assert replay_buffer_end_episodes(_empty(8), 2).truncated.sum() == 0  # nothing written: nothing to end
 
 
 def test_one_step_n_step_sample_is_the_plain_sample():

@@ -114,6 +114,18 @@ def replay_buffer_add(state: ReplayBufferState, batch) -> ReplayBufferState:
     )
 
 
+def replay_buffer_end_episodes(state: ReplayBufferState, num_envs: int) -> ReplayBufferState:
+    """Mark the newest transition of each of ``num_envs`` envs (the last ``num_envs`` slots written) as
+    truncated: their episodes end there because the envs restart (a resumed run on host envs, whose
+    state is not checkpointed), so an n-step sum stops there and bootstraps from the stored next_obs
+    (a cut, not an MDP end: Pardo et al. 2018) instead of running on into the next episode. Terminated
+    steps stay terminated; an empty buffer is unchanged."""
+    k = jnp.arange(num_envs, dtype=jnp.int32)
+    slots = (state.position - 1 - k) % state.capacity
+    cut = (k < state.size) & ~state.terminated[slots]
+    return state._replace(truncated=state.truncated.at[slots].set(state.truncated[slots] | cut))
+
+
 def replay_buffer_sample(state: ReplayBufferState, key: jax.Array, batch_size: int) -> Experience:
     """``batch_size`` transitions drawn uniformly, with replacement, from the filled slots only
     (as in Mnih et al. 2015). Sampling an empty buffer returns slot 0's zeros: fill it first."""

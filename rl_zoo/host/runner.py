@@ -74,6 +74,7 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     import jax
 
     from envs import EpisodeStatistics
+    from rl_zoo.core.buffers import replay_buffer_end_episodes
 
     t0 = time.perf_counter()
     init = jax.jit(partial(init_seeds, agent))
@@ -85,6 +86,8 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
         states = states._replace(obs=obs, env_state=env_state)
         if hasattr(states, "reward_scaler"):  # the running discounted returns belonged to the old episodes
             states = states._replace(reward_scaler=states.reward_scaler._replace(returns=states.reward_scaler.returns * 0))
+        if hasattr(states, "buffer"):  # DQN: the old episodes end at their last stored step (n-step sums stop there)
+            states = states._replace(buffer=replay_buffer_end_episodes(states.buffer, obs.shape[0]))
         return states
 
     states = init(seeds)
