@@ -31,6 +31,7 @@ import numpy as np
 
 from envs import spaces
 from envs.environment import EnvParams
+from envs.registry import gymnasium_name
 
 #: time limit recorded in ``default_params`` for gymnasium ids registered without one
 NO_TIME_LIMIT = 2**31 - 1
@@ -43,7 +44,7 @@ def _spec(env_id: str):
     accepts and ``gymnasium.spec`` does not (``envs.make`` has imported the module by then)."""
     import gymnasium
 
-    return gymnasium.spec(env_id.rpartition(":")[2])
+    return gymnasium.spec(gymnasium_name(env_id))
 
 
 def required_extra(env_id: str) -> str | None:

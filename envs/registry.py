@@ -65,6 +65,12 @@ def _import_from_here_too(module: str) -> None:
         importlib.import_module(module)
 
 
+def gymnasium_name(env_id: str) -> str:
+    """The id gymnasium's registry knows: ``"EnvId-v0"`` of ``"module:EnvId-v0"`` (``gymnasium.make``
+    takes both forms, ``gymnasium.spec`` only this one); an id without a colon as it is."""
+    return env_id.rpartition(":")[2]
+
+
 def _registered_by_module(env_id: str) -> str:
     """gymnasium's ``"module:EnvId-v0"`` form: import ``module`` (which registers ``EnvId-v0`` with
     gymnasium) and return ``EnvId-v0``; an id without a colon is returned as it is. The full form is
@@ -72,8 +78,8 @@ def _registered_by_module(env_id: str) -> str:
     ``rl_zoo.load``, an async vector env's worker) imports the module again from the id alone."""
     if ":" not in env_id:
         return env_id
-    module, _, bare = env_id.partition(":")
-    if not module or not bare or ":" in bare:
+    module, bare = env_id.partition(":")[0], gymnasium_name(env_id)
+    if not module or not bare or env_id.count(":") > 1:
         raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID with gymnasium)")
     try:
         _import_from_here_too(module)

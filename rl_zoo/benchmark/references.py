@@ -53,6 +53,8 @@ def threshold(env_id: str) -> float | None:
     try:
         import gymnasium
 
-        return gymnasium.spec(env_id.rpartition(":")[2]).reward_threshold  # "module:EnvId-v0" as gymnasium.make takes it
+        from envs.registry import gymnasium_name
+
+        return gymnasium.spec(gymnasium_name(env_id)).reward_threshold
     except Exception:
         return None
