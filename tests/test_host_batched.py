@@ -207,6 +207,28 @@ def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_pa
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)][-1] == 6
 
 
+@pytest.mark.slow  # two host compiles of DQN (about 40 s)
+def test_a_dqn_resume_ends_the_stored_episodes_where_the_envs_restart(tmp_path, monkeypatch, seed_offset):
+    """The host envs restart with fresh episodes on resume: the replay buffer's newest step of each env
+    must end its episode (``replay_buffer_end_episodes``, unit-tested in test_replay_buffer), or n-step
+    sums run on into the new episode. Here: the resumed program applies it, once, to each seed's envs."""
+    import rl_zoo.core.buffers as buffers
+
+    ended = []
+    original = buffers.replay_buffer_end_episodes
+    monkeypatch.setattr(buffers, "replay_buffer_end_episodes", lambda state, n: ended.append(n) or original(state, n))
+    monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)
+    out = tmp_path / "run"
+    overrides = dict(num_envs=4, learning_starts=256, train_frequency=8, gradient_steps=2, n_step=3, buffer_size=4096)
+    kwargs = dict(seeds=2, seed=seed_offset, total_steps=1024, overrides=overrides, num_evals=4, eval_episodes=1,
+                  backend="gymnasium", progress=False, log=lambda *_: None, out=out)
+    with pytest.raises(_Crash):
+        driver_run.train("dqn", "CartPole-v1", hooks=[_CrashAfter(3)], **kwargs)
+    assert ended == []  # a fresh run has nothing to end
+    result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    assert ended == [4] and result.summary["env_steps_per_seed"] == 1024  # traced once, vmapped over the 2 seeds
+
+
 def test_evaluation_segments_by_hand():
     from rl_zoo.host.runner import evaluation_segments, evaluations_through
 
