@@ -27,6 +27,13 @@ def _gymnasium_ids() -> list[str]:
     return sorted(gymnasium.registry.keys())
 
 
+def is_gymnasium_id(env_id: str) -> bool:
+    """Whether ``env_id`` names a gymnasium env: an id in gymnasium's registry, or the ``MODULE:ID``
+    form (whose module registers it when imported; not imported here). Says nothing of whether the env
+    can be built (its extra installed, its spaces supported): ``make`` finds that out."""
+    return ":" in env_id or env_id in _gymnasium_ids()
+
+
 def _one_per_family(ids: list[str]) -> list[str]:
     """The first of each family in ``ids`` ("Hopper-v5", "Hopper-v4" -> "Hopper-v5"): five versions of
     one env would crowd out every other suggestion."""
@@ -131,7 +138,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
         params = env.default_params.replace(**param_over) if param_over else env.default_params
         return env, params
     if backend == "jax":
-        if env_id in _gymnasium_ids():
+        if is_gymnasium_id(env_id):
             raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
         raise _unknown(env_id)
     if _registered_by_module(env_id) not in _gymnasium_ids():
@@ -143,6 +150,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
 
 
 def backend_of(env_id: str) -> str:
+    """``"jax"`` for an id with a pure-JAX port, else ``"gymnasium"`` (whether or not gymnasium knows it)."""
     return "jax" if env_id in _PORTS else "gymnasium"
 
 

@@ -33,6 +33,8 @@ def test_ids_without_a_port_go_to_the_adapter():
     assert envs.backend_of("Blackjack-v1") == "gymnasium"
     with pytest.raises(ValueError, match="has no JAX port"):
         envs.make("Blackjack-v1", backend="jax")
+    with pytest.raises(ValueError, match="'my_envs:MyEnv-v0' has no JAX port"):  # gymnasium's MODULE:ID form
+        envs.make("my_envs:MyEnv-v0", backend="jax")
 
 
 @pytest.mark.parametrize(

@@ -223,6 +223,7 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     (["--algo", "dqn", "--env", "Pendulum-v1"], "DQN cannot run on Pendulum-v1"),
     (["--record", "nope"], "--record nope: not a field"),
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
+    (["--env", "Blackjack-v1"], "need a JAX env; Blackjack-v1 runs through"),  # registered, though the adapter refuses its Tuple space
     (["--env", "Pendulm-v1"], "unknown environment id 'Pendulm-v1'. Did you mean Pendulum-v1? Sweeps run on the JAX ports: "),
 ])
 def test_a_dry_run_refuses_what_the_real_run_refuses(argv, message, tmp_path, capsys):

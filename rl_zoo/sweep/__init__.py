@@ -144,19 +144,15 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
 
     plan = plan_sweep(spec)
     if envs.backend_of(spec.env_id) != "jax":
-        from envs.gymnasium_adapter import MissingDependency
+        from envs.registry import is_gymnasium_id
 
-        try:
-            envs.make(spec.env_id)
-        except MissingDependency:  # a gymnasium id whose extra (box2d, mujoco) is not installed: still no JAX env
-            pass
-        except ValueError:  # not a gymnasium id either: suggest the ports only (a sweep cannot take the others)
+        if not is_gymnasium_id(spec.env_id):  # suggest the ports only (a sweep cannot take the others)
             import difflib
 
             close = difflib.get_close_matches(spec.env_id, envs.list(), n=3, cutoff=0.5)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(f"unknown environment id {spec.env_id!r}.{hint} Sweeps run on the JAX ports: "
-                              f"{', '.join(envs.list())}") from None
+                              f"{', '.join(envs.list())}")
         raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
     env, env_params = envs.make(spec.env_id)
