@@ -114,8 +114,14 @@ def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path,
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
-    assert "it keeps no checkpoint: they were removed, as rl-zoo benchmark does" in printed
+    assert "it keeps no checkpoint: rl-zoo benchmark removes a finished cell's" in printed
     assert "compiled" not in printed and _snapshot(run) == before
+    from rl_zoo.enjoy import VideoHook
+
+    said = []
+    train(resume=run, progress=False, log=said.append, hooks=[VideoHook()])  # enjoy has nothing to play: not suggested
+    assert said[-1] == "--record-video not applied: the run is finished, so nothing trained and nothing was recorded; " \
+                       "it keeps no checkpoint, so no policy to play: a video needs a new run with --record-video"
     with pytest.raises(FileNotFoundError, match="finished \\(summary.json\\) but keeps no checkpoints.*train its config again"):
         find_checkpoint(run, None)
 
@@ -175,6 +181,19 @@ def test_every_checkpoint_damaged_is_refused_and_nothing_changes(reference, tmp_
     assert "every checkpoint" in err and "Nothing was changed" in err
     assert all(p.name in err for p in checkpoint.list_checkpoints(run))
     assert _snapshot(run) == before  # the lock file holds this same process's PID: byte-identical too
+    assert "move the checkpoints folder away and run the same --resume command" in err
+
+
+def test_every_checkpoint_of_a_finished_run_damaged_says_its_results_stand(reference, tmp_path, capsys):
+    """Moving the checkpoints away would not train a finished run again (without them it is finished
+    all the same): the advice is a new run."""
+    run = tmp_path / "run"
+    shutil.copytree(reference[0].run_dir, run)
+    for path in checkpoint.list_checkpoints(run):
+        path.write_bytes(path.read_bytes()[:-7])
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "The run had finished (summary.json), so its results stand" in err and "move the checkpoints" not in err
 
 
 def _damage_first_seed(path):

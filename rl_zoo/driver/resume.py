@@ -66,10 +66,13 @@ def choose_checkpoint(run_dir: Path) -> CheckpointChoice:
         return CheckpointChoice(ResumePoint(path, meta), tuple(damaged))
     if damaged:
         listing = "; ".join(f"{p.name}: {why}" for p, why in damaged)
+        again = ("The run had finished (summary.json), so its results stand; for a policy to load, train a new run "
+                 "with the settings config.json records" if (Path(run_dir) / "summary.json").is_file() else
+                 "To train this run again from the beginning, move the checkpoints folder away and run the same "
+                 "--resume command; or start a new run")
         raise CheckpointsDamaged(
             f"cannot resume {str(run_dir)!r}: every checkpoint in {Path(run_dir) / 'checkpoints'} is damaged ({listing}). "
-            f"Nothing was changed. To train this run again from the beginning, move the checkpoints folder away "
-            f"and run the same --resume command; or start a new run.", tuple(damaged))
+            f"Nothing was changed. {again}.", tuple(damaged))
     return CheckpointChoice(None, ())
 
 

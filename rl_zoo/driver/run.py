@@ -121,9 +121,9 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
                                   f"from: {why}", CONFIG_TODO)
         if (finished := _finished_summary(run_dir, choice, agent)) is not None:
             log(f"{run_dir} is finished ({finished['env_steps_per_seed']:,} env steps per seed): nothing to resume; "
-                f"its files are as they were" + ("" if choice.point else " (it keeps no checkpoint: they were removed, "
-                                                 "as rl-zoo benchmark does for a finished cell)"))
-            if note := unapplied_hooks_note(hooks, run_dir):
+                f"its files are as they were" + ("" if choice.point else " (it keeps no checkpoint: "
+                                                 "rl-zoo benchmark removes a finished cell's)"))
+            if note := unapplied_hooks_note(hooks, run_dir, has_policy=choice.point is not None):
                 log(note)
             return RunResult(run_dir, finished)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
@@ -182,15 +182,17 @@ def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> s
             f"but not necessarily bit for bit as an uninterrupted run would have")
 
 
-def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path) -> str | None:
+def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path, has_policy: bool = True) -> str | None:
     """The line for a finished run resumed with hooks (``--record-video``, ``--tensorboard``, ``--wandb``):
-    nothing trains, so none of them runs; where a video of the final policy comes from instead."""
+    nothing trains, so none of them runs; where a video of the final policy comes from instead
+    (``rl-zoo enjoy`` where the run keeps a checkpoint, ``has_policy``; else only a new run)."""
     if not hooks:
         return None
     names = [getattr(hook, "flag", None) or type(hook).__name__ for hook in hooks]
     note = f"{', '.join(names)} not applied: the run is finished, so nothing trained and nothing was recorded"
     if any(getattr(hook, "flag", None) == "--record-video" for hook in hooks):
-        note += f"; a video of its final policy: `rl-zoo enjoy {run_dir} --record OUT.gif` (or OUT.mp4)"
+        note += (f"; a video of its final policy: `rl-zoo enjoy {run_dir} --record OUT.gif` (or OUT.mp4)" if has_policy else
+                 "; it keeps no checkpoint, so no policy to play: a video needs a new run with --record-video")
     return note
 
 
