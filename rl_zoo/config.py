@@ -135,6 +135,16 @@ def to_dict(config) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+def _finite(value) -> bool:
+    """``math.isfinite``, but False for an int too large to be a float (10**400), where it raises."""
+    import math
+
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_types(config) -> None:
     """Every field holds a value of its declared type (bool, int, float, str; ``X | None``).
 
@@ -142,7 +152,6 @@ def check_types(config) -> None:
     infinity for a float field (no hyperparameter means "unbounded" by ``inf``: such a run would only
     reach the NaN guard). Tracers (a float field vmapped over) are let through.
     """
-    import math
     import numbers
 
     for f in dataclasses.fields(config):
@@ -158,7 +167,7 @@ def check_types(config) -> None:
             ok, name = isinstance(value, numbers.Integral) and not isinstance(value, bool), "an integer"
         elif kind.startswith("float"):
             ok, name = isinstance(value, numbers.Real) and not isinstance(value, bool), "a number"
-            if ok and not math.isfinite(value):  # NaN or +-inf
+            if ok and not _finite(value):  # NaN, +-inf, or an int too large for a float
                 ok, name = False, "a finite number (not NaN or infinite)"
         elif kind.startswith("str"):
             ok, name = isinstance(value, str), "a string"

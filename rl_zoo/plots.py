@@ -28,10 +28,17 @@ def prefetch() -> None:
 
 
 def figure_formats() -> tuple[str, ...]:
-    """The file suffixes matplotlib can save a figure as (``.png``, ``.pdf``, ``.svg``, ...)."""
+    """The file suffixes matplotlib can save a figure as (``.png``, ``.pdf``, ``.svg``, ...); ``.pgf`` only
+    where the TeX program it runs (``rcParams["pgf.texsystem"]``, xelatex by default) is installed."""
+    import shutil
+
+    import matplotlib
     from matplotlib.backend_bases import FigureCanvasBase
 
-    return tuple(f".{ext}" for ext in sorted(FigureCanvasBase.get_supported_filetypes()))
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if shutil.which(matplotlib.rcParams["pgf.texsystem"]) is None:
+        formats.remove("pgf")
+    return tuple(f".{ext}" for ext in formats)
 
 
 def figure_path(output: str | Path, default_name: str = "curve.png", option: str = "-o") -> Path:
@@ -44,6 +51,10 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
     formats = figure_formats()
     if path.suffix.lower() not in formats:
         got = f"{path.suffix!r} is not one of them" if path.suffix else "it has no suffix"
+        if path.suffix.lower() == ".pgf":
+            import matplotlib
+
+            got += f" ({matplotlib.rcParams['pgf.texsystem']}, which matplotlib runs to write .pgf, is not installed)"
         raise ValueError(f"{option} {str(output)!r}: a figure is saved as {', '.join(formats)}; {got} "
                          f"(or give an existing folder, for {default_name} in it)")
     if path.parent.exists() and not path.parent.is_dir():

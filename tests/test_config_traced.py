@@ -31,6 +31,14 @@ def test_concrete_bad_value_still_refused():
         trpo.Config(max_kl=-1.0).validate()
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 10**400])  # 10**400: math.isfinite raised OverflowError
+def test_a_float_field_must_be_finite(value):
+    from rl_zoo.driver.spec import resolve_config
+
+    with pytest.raises(ConfigError, match="'learning_rate' = .* must be a finite number"):
+        resolve_config("ppo", "CartPole-v1", {"learning_rate": value})
+
+
 @pytest.mark.parametrize("env_id", ["Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0"])
 def test_spaces_concrete_inside_jit(env_id):
     """make_agent builds the spaces inside the jitted function when a config field is vmapped; their

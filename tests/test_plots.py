@@ -3,6 +3,8 @@ refused before any work, in one line naming the -o path (not a hidden temporary 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from rl_zoo import plots, runs
@@ -51,6 +53,9 @@ def test_figure_path(tmp_path):
     assert plots.figure_path(tmp_path) == tmp_path / "curve.png"
     assert plots.figure_path(tmp_path / "a.SVG") == tmp_path / "a.SVG"
     assert ".png" in plots.figure_formats() and ".pdf" in plots.figure_formats()
+    if shutil.which("xelatex") is None:  # .pgf runs xelatex: refused before any work, not a traceback at savefig
+        with pytest.raises(ValueError, match="'.pgf' is not one of them \\(xelatex, which matplotlib runs"):
+            plots.figure_path(tmp_path / "curve.pgf")
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="is a file, not a folder"):
         plots.figure_path(tmp_path / "file" / "x.png")

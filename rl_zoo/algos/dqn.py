@@ -25,9 +25,11 @@ One ``update`` (one iteration of the driver's jitted scan):
 1. ``train_frequency`` steps of ``num_envs`` envs with an epsilon-greedy policy (through
    ``rl_zoo.core.rollout``: ``lax.scan`` for JAX envs, a host loop for gymnasium envs); the policy
    is uniformly random in the updates that end before ``learning_starts`` env steps are stored
-   (Mnih et al.'s "replay start size"; ``num_warmup_updates``), so when ``learning_starts`` is not a
-   multiple of ``env_steps_per_update`` the rest of the warm-up, in the update that reaches it, already
-   follows the epsilon schedule (tuned CartPole: steps 768-999 at epsilon 0.905, not 1).
+   (Mnih et al.'s "replay start size"; ``num_warmup_updates``); the update whose collection reaches
+   ``learning_starts`` (and whose gradient steps are the first) already follows the epsilon schedule,
+   whether or not ``learning_starts`` is a multiple of ``env_steps_per_update`` (tuned CartPole,
+   ``learning_starts`` 1000: steps 768-999 at epsilon 0.905, not 1; with ``learning_starts`` no larger
+   than one update's steps no update is wholly random).
    Epsilon follows a linear schedule from ``epsilon_start`` to ``epsilon_end`` over
    ``exploration_fraction`` of training, read once per update (a staircase of ``env_steps_per_update``
    env steps);
