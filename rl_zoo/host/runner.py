@@ -135,7 +135,7 @@ class BatchedHostRunner:
         states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
         latest = np.full(len(seeds), np.nan)
         if resume is not None:
-            states, raw = checkpoint.restore(resume.path, states)
+            states, raw = checkpoint.restore(resume.path, states, leading="seeds")
             meta = resume.meta
             done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
             latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
