@@ -214,11 +214,12 @@ def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
 
 
 def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
-    """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni)."""
+    """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni).
+    A NaN p-value (no test made) is never rejected; ``argsort`` puts it last, so it stops the steps."""
     order = np.argsort(pvalues)
     rejected = [False] * len(pvalues)
     for rank, i in enumerate(order):
-        if pvalues[i] > alpha / (len(pvalues) - rank):
+        if not pvalues[i] <= alpha / (len(pvalues) - rank):
             break
         rejected[i] = True
     return rejected

@@ -109,6 +109,7 @@ def test_holm_steps_down():
     assert stats.holm([0.01, 0.02]) == [True, True]  # 0.01 <= 0.025, 0.02 <= 0.05
     assert stats.holm([0.03, 0.04]) == [False, False]  # the smaller, 0.03 > 0.05/2: nothing rejected
     assert stats.holm([]) == []
+    assert stats.holm([float("nan")]) == [False] and stats.holm([0.001, float("nan")]) == [True, False]  # no test: no rejection
 
 
 def test_diff_ci_brackets_the_difference():
