@@ -61,7 +61,8 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
         raise FileNotFoundError(
             f"run {str(run_dir)!r} finished (summary.json) but keeps no checkpoints (checkpoints/ckpt_*.msgpack): they "
             "were removed, as `rl-zoo benchmark` does for a finished cell (unless run with --record-video, which keeps "
-            "the last)" + (", or never written (gymnasium-adapter runs of older rl_zoo versions)" if backend != "jax" else "")
+            "the last)" + (", or never written (gymnasium-adapter runs of older rl_zoo versions)" if backend != "jax" else
+                          ", or never written (a multi-host run writes none)")
             + ". To watch or load this policy, train its config again: `rl-zoo train` with the algorithm, env, "
             "seed and `--set` values of its config.json, into a new folder."
         )
