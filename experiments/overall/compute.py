@@ -90,7 +90,7 @@ def aggregates(grouped: dict) -> dict:
     return numbers
 
 
-def score_rows(norm: dict, auc: dict) -> list[dict]:
-    """``normalised_scores.csv``: one row per (algo, env, seed)."""
-    return [dict(algo=a, env=e, seed=i, normalised_final_score=float(v), normalised_auc=float(auc[a][e][i]))
+def score_rows(norm: dict, auc: dict, first_seed: int) -> list[dict]:
+    """``normalised_scores.csv``: one row per (algo, env, seed); a cell's seeds are ``first_seed``, ``first_seed + 1``, ..."""
+    return [dict(algo=a, env=e, seed=first_seed + i, normalised_final_score=float(v), normalised_auc=float(auc[a][e][i]))
             for a, per_env in norm.items() for e, x in per_env.items() for i, v in enumerate(x)]

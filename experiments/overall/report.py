@@ -12,7 +12,7 @@ from experiments.common import f2, num
 from experiments.overall.compute import NAMES
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
-HELD_OUT = 1000  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
+HELD_OUT = common.REPORT_SEED  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
 IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
 FINDING = (
     "On {env_list} ({seed_set}), no algorithm was best on both counts: TRPO and PPO-clip learned fastest "
@@ -126,12 +126,12 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         dqn_hidden=dqn.get("hidden_size"),
         **tables(s, numbers, auc, label))
     for a in NAMES:  # "–" for an algorithm that is not in the grid
-        f.update({f"{m}_{a.replace('-', '_')}": "–" for m in ("iqm", "gap", "auc", "gap_ci", "dauc")})
+        f.update({f"{m}_{a.replace('-', '_')}": "–" for m in ("iqm", "gap", "auc", "gap_ci", "dauc", "dgap")})
     for a in A:
         k = a.replace("-", "_")
         f.update({f"iqm_{k}": f2(A[a][IQM][0]), f"gap_{k}": f2(A[a][GAP][0]), f"auc_{k}": f2(A[a][AUC][0]),
                   f"gap_ci_{k}": f"[{f2(A[a][GAP][1])}, {f2(A[a][GAP][2])}]",
-                  f"dauc_{k}": f2(D[a][AUC][0]) if a in D else "–"})
+                  f"dauc_{k}": f2(D[a][AUC][0]) if a in D else "–", f"dgap_{k}": f2(D[a][GAP][0]) if a in D else "–"})
     return f
 
 
