@@ -13,7 +13,8 @@ episodes) every 5 updates. Per run: the final return (last evaluation), the wors
 between two consecutive evaluations, and the KL per update.
 
 A finished sweep is read back, not trained again, so re-running redraws the figures and the README
-from ``sweeps/``. A sweep folder that holds a different sweep (other seeds, budget or tuned base
+from ``sweeps/`` (where its raw arrays, ``groups/*.npz``, are kept: they are not committed, so a fresh
+clone trains the sweeps again). A sweep folder that holds a different sweep (other seeds, budget or tuned base
 config) is refused with one line: delete the folder, or pass ``--rerun`` to train every sweep again.
 Seeds 1000 and up (``--seed``): the tuned configs whose unswept fields the sweeps keep were chosen on
 seeds 0-9. ``compute.py`` holds the sweeps and the
