@@ -103,7 +103,7 @@ class Runner:
         self.segment_updates.append(k)
         self.train_s += dt
         self.done += k
-        self.metrics.append(jax.tree.map(lambda x: np.asarray(x)[0, 0], metrics))
+        self.metrics.append(jax.tree.map(np.asarray, metrics))  # every seed's every update: [seeds, k]
         self._record()
 
     def curve(self) -> Curve:
@@ -115,11 +115,12 @@ class Runner:
         """Gradient-type evaluations per update."""
         c = self.config
         if self.name == "TRPO":
-            p = self.metrics[-1].details.policy_step
-            return dict(policy_gradients=int(p.grad_evals), policy_gradient_samples=c.batch_size,
-                        fisher_vector_products=int(p.fvp_evals), fvp_samples=c.batch_size,
-                        line_search_forward_passes=float(np.mean([m.details.policy_step.line_search_evals for m in self.metrics])),
-                        value_gradients=int(self.metrics[-1].details.value_grad_evals),
+            p = self.metrics[-1].details.policy_step  # fixed by the config: the same in every update
+            return dict(policy_gradients=int(p.grad_evals[0, 0]), policy_gradient_samples=c.batch_size,
+                        fisher_vector_products=int(p.fvp_evals[0, 0]), fvp_samples=c.batch_size,
+                        line_search_forward_passes=float(np.mean(np.concatenate(  # over every update of every seed
+                            [m.details.policy_step.line_search_evals.ravel() for m in self.metrics]))),
+                        value_gradients=int(self.metrics[-1].details.value_grad_evals[0, 0]),
                         value_gradient_samples=c.batch_size // c.value_minibatches)
         return dict(policy_gradients=c.update_epochs * c.num_minibatches, policy_gradient_samples=c.minibatch_size,
                     fisher_vector_products=0, fvp_samples=0, line_search_forward_passes=0,

@@ -41,7 +41,8 @@ def bench_fields(b: dict | None) -> dict:
         f"`benchmarks/results/policy_gradient.json` (dated {b['date']}) times one seed at a *matched* batch of "
         f"{b['batch']} with {b['name_ppo']}. There TRPO's update is {b['trpo_ms'] / b['ppo_ms']:.1f}× PPO's "
         f"({b['trpo_ms']:.1f} vs {b['ppo_ms']:.1f} ms), and {100 * (1 - b['trpo_policy'] / b['trpo_learn']):.0f}% of "
-        "TRPO's learning time is the value fit, not the natural-gradient step."))
+        "TRPO's learning time is spent outside the natural-gradient step (the value fit and the rest; the "
+        "parts are timed apart and need not add up)."))
 
 
 def table(by: dict, env_ids: list[str]) -> str:
