@@ -1,6 +1,6 @@
 """Helpers shared by the experiments: confidence bands, figure saving, timing, CSV output, training
 with in-program evaluations (every update trained, in the driver's segments), the reporting seeds,
-small statistics the library lacks (Wilson, Fisher, Holm, a bootstrap difference), the command-line
+the small statistics of ``rl_zoo.stats`` re-exported (Wilson, Fisher, Holm, a bootstrap difference), the command-line
 helpers (one line for bad input, the recorded run, the index), the number formatters of the READMEs,
 README templates and the experiments index.
 
@@ -26,7 +26,7 @@ from rl_zoo.runs import atomic_write_text
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
 from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
 from rl_zoo.stats import t_band  # noqa: F401
-from rl_zoo.stats import diff_ci, fisher_p, holm, wilson  # noqa: F401 (proportions and differences: the experiments)
+from rl_zoo.stats import diff_ci, fisher_p, holm, holm_adjusted, wilson  # noqa: F401 (proportions and differences: the experiments)
 
 DPI = 110
 

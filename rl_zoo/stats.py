@@ -17,7 +17,7 @@ independently across tasks, so that every resample keeps every task in proportio
   reference score.
 
 For counts ("how many seeds collapsed") and two-arm comparisons: ``wilson`` (Wilson 1927 score
-interval of a proportion), ``fisher_p`` (Fisher's exact test of two proportions), ``holm`` (Holm 1979
+interval of a proportion), ``fisher_p`` (Fisher's exact test of two proportions), ``holm`` / ``holm_adjusted`` (Holm 1979
 step-down correction over a family of tests) and ``diff_ci`` (bootstrap CI of a difference of means).
 """
 
@@ -223,6 +223,20 @@ def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
             break
         rejected[i] = True
     return rejected
+
+
+def holm_adjusted(pvalues: list[float]) -> list[float]:
+    """Holm's adjusted p-values (Holm 1979; Wright 1992, "Adjusted p-values for simultaneous inference"):
+    with the m p-values sorted, p~_(i) = max over j <= i of min(1, (m - j + 1) p_(j)). ``holm(p, alpha)``
+    rejects exactly those with p~ <= alpha; a NaN stays NaN."""
+    order = np.argsort(pvalues)
+    adjusted, running = [float("nan")] * len(pvalues), 0.0
+    for rank, i in enumerate(order):
+        if np.isnan(pvalues[i]):
+            continue
+        running = max(running, min(1.0, (len(pvalues) - rank) * float(pvalues[i])))
+        adjusted[i] = running
+    return adjusted
 
 
 def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:

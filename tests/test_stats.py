@@ -112,6 +112,17 @@ def test_holm_steps_down():
     assert stats.holm([float("nan")]) == [False] and stats.holm([0.001, float("nan")]) == [True, False]  # no test: no rejection
 
 
+def test_holm_adjusted_p_values():
+    # sorted 0.001, 0.03, 0.04: 3 x 0.001 = 0.003; 2 x 0.03 = 0.06; max(0.06, 1 x 0.04) = 0.06
+    assert stats.holm_adjusted([0.001, 0.04, 0.03]) == pytest.approx([0.003, 0.06, 0.06])
+    assert stats.holm_adjusted([0.6, 0.5]) == pytest.approx([1.0, 1.0])  # 2 x 0.5 = 1.0; 0.6 takes the running maximum
+    adjusted = stats.holm_adjusted([0.2, float("nan"), 0.01])
+    assert adjusted[0] == pytest.approx(0.4) and np.isnan(adjusted[1]) and adjusted[2] == pytest.approx(0.03)
+    rng = np.random.default_rng(0)
+    for p in rng.uniform(0, 0.1, (50, 6)):  # holm rejects exactly where the adjusted p <= alpha
+        assert stats.holm(list(p)) == [a <= 0.05 for a in stats.holm_adjusted(list(p))]
+
+
 def test_diff_ci_brackets_the_difference():
     m, lo, hi = stats.diff_ci([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
     assert m == pytest.approx(2.0) and 1.0 <= lo <= m <= hi <= 3.0

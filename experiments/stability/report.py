@@ -124,13 +124,14 @@ def holds_text(tests: list[dict]) -> str:
     """The differences between algorithms below the top KL bin that hold after Holm's correction over
     those tests, in words (for the finding)."""
     below = [t for t in tests if t["bin"] < len(KL_BINS) - 1]
-    held = [t for t, keep in zip(below, common.holm([t["p"] for t in below])) if keep]
+    ps = [t["p"] for t in below]
+    held = [(t, adj) for t, keep, adj in zip(below, common.holm(ps), common.holm_adjusted(ps)) if keep]
     if not held:
         return "no difference between algorithms at equal KL holds after Holm's correction of Fisher's exact tests"
     labels = bin_labels()
     return "; ".join(f"at a mean KL of {labels[t['bin']]}, {t['a']} collapsed in {t['a_counts'][0]}/{t['a_counts'][1]} "
-                     f"and {t['b']} in {t['b_counts'][0]}/{t['b_counts'][1]} (Fisher p = {t['p']:.2g}, Holm-corrected "
-                     f"over {len(below)} tests)" for t in held)
+                     f"and {t['b']} in {t['b_counts'][0]}/{t['b_counts'][1]} (Fisher p = {t['p']:.2g}; Holm-adjusted "
+                     f"over {len(below)} tests, p = {adj:.2g})" for t, adj in held)
 
 
 def bins_table(bins: dict[str, list[tuple[int, int]]]) -> str:
