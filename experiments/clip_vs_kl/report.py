@@ -11,8 +11,8 @@ from experiments.common import num, pct, pow2
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
-    "With identical configs, PPO-clip and PPO adaptive-KL end with final returns that do not differ measurably on "
-    "CartPole and Pendulum ({seeds_text}). The adaptive penalty holds the KL near its target on Pendulum (median "
+    "With identical configs, this run does not separate PPO-clip's and PPO adaptive-KL's final returns on "
+    "CartPole or Pendulum ({seeds_text}; overlapping 95% intervals). The adaptive penalty holds the KL near its target on Pendulum (median "
     "{Pendulum_kl_median} vs d_targ "
     "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
     "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "

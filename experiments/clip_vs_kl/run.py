@@ -49,6 +49,7 @@ def main() -> None:
         configs = compute.recorded_configs(info)
         print(report.write(out, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
                            info["n_points"], info))
+        common.finish_index(out, HERE)  # the index quotes finding.md
         return
     if args.replot:
         old = common.read_record(out, "run_info.json")

@@ -44,6 +44,7 @@ def main() -> None:
     out = Path(args.out) if args.out else (Path("/tmp/overestimation") if args.quick else HERE)
     if args.report:
         print(report.write(out, common.read_record(out, "summary.json")))
+        common.finish_index(out, HERE)  # the index quotes finding.md
         return
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -59,6 +59,7 @@ def main() -> None:
             plots.plot(compute.load_curves(raw), info["summaries"], out, seeds)
         with open(curves_csv, newline="") as fh:
             print(report.write(out, info, list(csv.DictReader(fh))))
+        common.finish_index(out, HERE)  # the index quotes finding.md
         return
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
