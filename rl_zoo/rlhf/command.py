@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
     r.add_argument("--beta", type=float, default=None, help="KL-to-SFT coefficient (default 0.05; 0 switches it off)")
     r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats (Ziegler et al. 2019; default: none, beta stays fixed)")
     r.add_argument("--updates", type=int, default=None, help="RL updates (default 60)")
-    r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<time>); must not hold files")
+    r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<algo>-<time>); must not hold files")
     r.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
 
 
