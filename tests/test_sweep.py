@@ -295,6 +295,27 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
 
 
+def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, monkeypatch):
+    """--static-groups over num_envs: each group trains its own whole updates, so their last env steps
+    differ (here 512 and 480); every config trained to its group's end may be the best, and the report
+    gives each group's env steps (the best rule took only the group with the most env steps)."""
+    import rl_zoo.sweep
+    from rl_zoo.sweep.runner import GroupResult
+
+    def run_group(module, group, env, env_params, seeds, *a, **k):
+        end = 512 if group.points[0].config.num_envs == 4 else 480
+        last = np.array([[100.0 if p.config.num_envs == 4 else 500.0] * seeds for p in group.points])
+        return GroupResult(np.array([0, end]), np.stack([np.zeros_like(last), last], axis=-1), 0.0, 0.0, 1)
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", run_group)
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "num_envs=4,8"], static_groups=True, seeds=2,
+                     total_steps=512)
+    result = run_sweep(spec, tmp_path, log=lambda s: None)
+    assert result.best.point.config.num_envs == 8  # IQM 500, though its group ends at 480 env steps
+    assert [s.point.config.num_envs for s in report.order(result.summaries)] == [8, 8, 4, 4]
+    assert "Env steps per run, by group: 0: 512, 1: 480" in (tmp_path / "report.md").read_text()
+
+
 def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):
     """curves.png names a diverged config and dashes it, sensitivity.png crosses it out in red and says
     so, heatmap.png puts a dagger on its cells; a sweep where nothing diverged carries none of these."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rl_zoo import stats
-from rl_zoo.sweep.report import ConfigSummary, log_scale, values_of
+from rl_zoo.sweep.report import ConfigSummary, log_scale, rank_key, values_of
 from rl_zoo.sweep.spec import SweepSpec, _fmt
 
 
@@ -41,8 +41,7 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))
     cmap = plt.get_cmap("viridis")
-    order = sorted(range(len(summaries)), key=lambda i: (-summaries[i].env_steps_trained, -summaries[i].iqm,
-                                                         -float(np.mean(summaries[i].auc))))  # the best rule's order
+    order = sorted(range(len(summaries)), key=lambda i: rank_key(summaries[i]))  # the best rule's order
     for rank, i in enumerate(order):
         s, steps, curve = summaries[i], env_steps[i], returns[i]
         mean, low, high = stats.mean_ci_over_seeds(curve)

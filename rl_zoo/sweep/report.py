@@ -42,6 +42,7 @@ class ConfigSummary:
     ci_high: float
     env_steps_trained: int = 0  # env steps per run at its last evaluation (successive halving stops some early)
     finite: np.ndarray | None = None  # [seeds] bool: the run's parameters stayed finite (None: all did)
+    stopped_early: bool = False  # successive halving dropped it before its group's last evaluation
 
     @property
     def non_finite(self) -> int:
@@ -74,15 +75,17 @@ def summarize(groups: list[Group], results: list[GroupResult], threshold: float 
             final = curves[:, -1]
             point, low, high = stats.stratified_bootstrap_ci(final.reshape(-1, 1), statistic=stats.iqm)
             out.append(ConfigSummary(p, group.index, final, area_under_curve(steps, curves),
-                                     steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1]), finite[i]))
+                                     steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1]), finite[i],
+                                     stopped_early=n < len(result.env_steps)))
     return sorted(out, key=lambda s: s.point.index)
 
 
 def best(summaries: list[ConfigSummary]) -> ConfigSummary:
-    """Among the configs trained to the full budget whose every run kept finite parameters, the highest
-    IQM of final returns over seeds; ties broken by the higher mean AUC. ``NonFiniteError`` if none did."""
-    full = max(s.env_steps_trained for s in summaries)
-    eligible = [s for s in summaries if s.env_steps_trained == full and not s.non_finite]
+    """Among the configs trained to the full budget (not dropped by successive halving; with
+    ``--static-groups`` each group's budget, whose whole updates may end at other env steps) whose every
+    run kept finite parameters, the highest IQM of final returns over seeds; ties broken by the higher
+    mean AUC. ``NonFiniteError`` if none did."""
+    eligible = [s for s in summaries if not s.stopped_early and not s.non_finite]
     if not eligible:
         from rl_zoo.driver.guard import NonFiniteError
 
@@ -92,9 +95,16 @@ def best(summaries: list[ConfigSummary]) -> ConfigSummary:
     return max(eligible, key=lambda s: (s.iqm, float(np.mean(s.auc))))
 
 
+def rank_key(s: ConfigSummary) -> tuple:
+    """The best rule's order as a sort key: configs with non-finite runs last; those successive halving
+    dropped after the full-budget ones (the later dropped first); then by IQM and mean AUC."""
+    return (bool(s.non_finite), s.stopped_early, -s.env_steps_trained if s.stopped_early else 0, -s.iqm,
+            -float(np.mean(s.auc)))
+
+
 def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
-    """The best rule's order: configs with non-finite runs last, the longest trained first, then by IQM and mean AUC."""
-    return sorted(summaries, key=lambda s: (bool(s.non_finite), -s.env_steps_trained, -s.iqm, -float(np.mean(s.auc))))
+    """``summaries`` in the best rule's order (``rank_key``)."""
+    return sorted(summaries, key=rank_key)
 
 
 def best_yaml(spec: SweepSpec, config, default) -> str:
@@ -192,8 +202,8 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
 {f'Command: `{command}`' if command else ''}
 
 {len(summaries)} configs x {spec.seeds} seeds (seeds {spec.seed}-{spec.seed + spec.seeds - 1}, the same seeds for every config);
-{grid}{'; ' if grid and sampled else ''}{sampled}. Env steps per run: {int(results[0].env_steps[-1]):,}; greedy evaluation of
-{spec.eval_episodes} episodes at {len(results[0].env_steps)} points. Threshold for "reached": {threshold if threshold is not None else 'none'}.
+{grid}{'; ' if grid and sampled else ''}{sampled}. {_budget_text(results)}; greedy evaluation of
+{spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.
 
 Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays):
 
@@ -229,6 +239,20 @@ Files: `runs.csv` (config, swept fields, seed, final return, AUC, env steps to t
     path = out / "report.md"
     runs.atomic_write_text(path, text)
     return path
+
+
+def _budget_text(results: list[GroupResult]) -> str:
+    """"Env steps per run: N", or per compiled group where their whole updates end at other env steps
+    (``--static-groups`` over a field that sets the batch, such as ``num_envs``)."""
+    steps = [int(r.env_steps[-1]) for r in results]
+    if len(set(steps)) == 1:
+        return f"Env steps per run: {steps[0]:,}"
+    return "Env steps per run, by group: " + ", ".join(f"{i}: {n:,}" for i, n in enumerate(steps))
+
+
+def _points_text(results: list[GroupResult]) -> str:
+    points = [len(r.env_steps) for r in results]
+    return f"{points[0]} points" if len(set(points)) == 1 else "points by group: " + ", ".join(f"{i}: {n}" for i, n in enumerate(points))
 
 
 def values_of(summaries: list[ConfigSummary], name: str) -> list[Any]:
