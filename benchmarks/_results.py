@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from rl_zoo.runs import cpu_name  # noqa: F401 (the benchmarks import it from here)
 
 
 def load_results(path: Path, empty: dict | None = None) -> dict:
@@ -33,17 +34,6 @@ def save_results(path: Path, raw: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(raw, indent=1))
     tmp.replace(path)
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> str:

@@ -61,7 +61,9 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 def machine() -> str:
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()  # not on every OS
-    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, load average at start "
+    from rl_zoo.runs import cpu_name
+
+    return (f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} CPU cores, load average at start "
             f"{', '.join(f'{x:.1f}' for x in load)}")
 
 
@@ -334,6 +336,14 @@ def load_at_start(machine_line: str | None) -> str | None:
     return machine_line.split("load average at start", 1)[1].split(",")[0].strip()
 
 
+def cpu_of(machine_line: str | None) -> str | None:
+    """The CPU a :func:`machine` line names, shortened ("AMD EPYC", "Intel Xeon"); ``None`` for a line of
+    before it named one ("x86_64, 2 CPU cores, ...")."""
+    if not machine_line or " (" not in machine_line.split(",")[0]:
+        return None
+    return machine_line.split(" (", 1)[0].replace("(R)", "").replace(" Processor", "").strip()
+
+
 def write_index(root: Path | None = None) -> Path:
     """Rebuild ``experiments/README.md``: one row per experiment folder (one with a ``run.py``), its
     command, its recorded wall time (``wall_s`` of ``run_info.json`` / ``summary.json``) and the one
@@ -353,19 +363,21 @@ def write_index(root: Path | None = None) -> Path:
             wall = rec.get("wall_s")
             if isinstance(wall, (int, float)):
                 walls.append((name, float(wall), load_at_start(rec.get("machine"))))
-                time_here = fmt_minutes(wall)
+                cpu = cpu_of(rec.get("machine"))
+                time_here = fmt_minutes(wall) + (f" ({cpu})" if cpu else "")
             else:
                 time_here = "not recorded"
         rows.append(f"| [{name}]({name}/) | `python -m experiments.{name}.run` | {time_here} | {finding} |")
     if walls:
         over = [w for w in walls if w[1] > BUDGET_MIN * 60]
         if over:
-            timing = ("The times are the last full run of each, on a 2-core CPU, some shared with other jobs; "
+            timing = ("The times are the last full run of each, on a 2-core CPU (named beside the time where "
+                      "recorded), some shared with other jobs; "
                       + "; ".join(f"{n} took {fmt_minutes(w)}, over the {BUDGET_MIN}-minute budget"
                                   + (f" (load average {ld} at its start)" if ld else "") for n, w, ld in over) + ".")
         else:
-            timing = (f"Every run below finished in under {BUDGET_MIN} minutes on a 2-core CPU shared with "
-                      "other jobs (time here: the last full run, recorded by the script).")
+            timing = (f"Every run below finished in under {BUDGET_MIN} minutes on a 2-core CPU (named beside the "
+                      "time where recorded) shared with other jobs (time here: the last full run, recorded by the script).")
     else:
         timing = "No full run has been recorded yet."
     intro = INDEX_INTRO.format(timing=timing).split("\n", 2)
@@ -475,7 +487,8 @@ def run_line(wall_s: float, machine_line: str) -> str:
     load = load_at_start(machine_line)
     cores = machine_line.split(" CPU cores")[0].split(", ")[-1] if "CPU cores" in machine_line else "?"
     over = "" if wall_s <= BUDGET_MIN * 60 else f" This is over the {BUDGET_MIN}-minute budget."
-    return (f"{wall_s:.0f} s ({fmt_minutes(wall_s)}) for the whole script, on {cores} CPU cores (1-minute load "
+    cpu = f" of an {cpu_of(machine_line)}" if cpu_of(machine_line) else ""
+    return (f"{wall_s:.0f} s ({fmt_minutes(wall_s)}) for the whole script, on {cores} CPU cores{cpu} (1-minute load "
             f"average {load if load else '?'} at the start; above 1, other work shared them).{over}")
 
 

@@ -165,6 +165,20 @@ def _parses(name: str, text: str) -> bool:
         return False
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else what ``platform`` knows: timings of one model do
+    not carry over to another (the results files say which)."""
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, the platform and every library a result depends on."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}

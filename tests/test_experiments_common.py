@@ -127,3 +127,12 @@ def test_stability_bin_tests():
     assert "1 test with" in text and "1 pair differs" in text and "not after" not in text
     assert "PPO-clip 6/8 vs TRPO 0/16, p = 2.1e-04" in text
     assert "no pair differs" in tests_text([dict(t, p=0.5)])
+
+
+def test_the_run_line_names_the_cpu_where_the_record_does():
+    xeon = "Intel(R) Xeon(R) Processor (x86_64), 2 CPU cores, load average at start 0.9, 2.9, 4.7"
+    assert common.cpu_of(xeon) == "Intel Xeon" and common.load_at_start(xeon) == "0.9"
+    assert common.run_line(384.0, xeon) == ("384 s (6.4 min) for the whole script, on 2 CPU cores of an Intel Xeon (1-minute "
+                                            "load average 0.9 at the start; above 1, other work shared them).")
+    old = "x86_64, 2 CPU cores, load average at start 1.3, 1.5, 1.6"  # a record of before the CPU was named
+    assert common.cpu_of(old) is None and "on 2 CPU cores (1-minute load average 1.3" in common.run_line(321.0, old)
