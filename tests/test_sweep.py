@@ -125,6 +125,24 @@ def test_a_random_search_draws_distinct_configs():
     assert len(values) == 16 and len(set(values)) == 16
 
 
+def test_random_values_stay_in_their_ranges():
+    """Rounding to 4 digits may not step past a bound (0.99999 rounded to 1.0, which TRPO refuses); ints
+    are the whole numbers of the range, each as likely (the ends were half as likely when rounded)."""
+    from rl_zoo.algos import dqn, trpo
+    from rl_zoo.sweep.spec import RangeField, sample_values
+
+    near_one = sample_values((RangeField("backtrack_coeff", 0.99, 0.99999, False),), 40, 5, trpo.Config())
+    assert all(0.99 <= v <= 0.99999 for (v,) in near_one)
+    steps = [v for (v,) in sample_values((RangeField("n_step", 1, 3, False),), 3, 0, dqn.Config())]
+    assert sorted(steps) == [1, 2, 3]
+    with pytest.raises(ConfigError, match="no whole number in the range"):
+        sample_values((RangeField("n_step", 1.2, 1.8, False),), 1, 0, dqn.Config())
+    draws = [sample_values((RangeField("n_step", 1, 3, False), RangeField("learning_rate", 1e-4, 1e-3, True)), 60, s,
+                           dqn.Config()) for s in range(5)]
+    counts = np.bincount([v for d in draws for (v, _) in d], minlength=4)[1:]
+    assert counts.min() > 0.6 * counts.max()  # 300 draws, 1/3 each (rounding gave 1/4, 1/2, 1/4)
+
+
 def test_static_fields_run_as_separate_groups():
     plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "num_envs=4,8"], static_groups=True))
     assert [dict(g.static) for g in plan.groups] == [{"num_envs": 4}, {"num_envs": 8}]

@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
     p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
     p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="values of one field (repeatable; crossed)")
-    p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints to whole numbers)")
+    p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints drawn from the whole numbers in the range; each value within its range)")
     p.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
                    help="range of one field for --sample, uniform or log-uniform (repeatable)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the random search's draws (default 0)")

@@ -165,21 +165,28 @@ def _field(config, name: str, flag: str) -> dataclasses.Field:
 
 
 def sample_values(ranges: tuple[RangeField, ...], samples: int, seed: int, config) -> list[tuple]:
-    """``samples`` distinct random points, one value per range field (log-uniform where asked; ints
-    rounded to whole numbers, floats to 4 significant digits). A draw that rounds to an earlier point
-    is drawn again, so that no config is trained twice; a range too narrow for ``samples`` distinct
-    points is refused."""
+    """``samples`` distinct random points, one value per range field: floats uniform (log-uniform where
+    asked) and rounded to 4 significant digits, kept inside ``[low, high]``; ints uniform over the whole
+    numbers in ``[low, high]`` (log-uniform where asked, then rounded). A draw that rounds to an earlier
+    point is drawn again, so that no config is trained twice; a range too narrow for ``samples``
+    distinct points is refused."""
     rng = np.random.default_rng(seed)
     kinds = [_field(config, r.name, "--range").type for r in ranges]
     ints = [(k if isinstance(k, str) else k.__name__) == "int" for k in kinds]
+    for r, is_int in zip(ranges, ints):
+        if is_int and math.ceil(r.low) > math.floor(r.high):
+            raise ConfigError(f"--range {r.name}={r.low:g}:{r.high:g}: no whole number in the range, and {r.name} is an integer")
+
+    def one(r: RangeField, is_int: bool):
+        if is_int and not r.log:
+            return int(rng.integers(math.ceil(r.low), math.floor(r.high) + 1))
+        v = math.exp(rng.uniform(math.log(r.low), math.log(r.high))) if r.log else rng.uniform(r.low, r.high)
+        if is_int:
+            return min(max(int(round(v)), math.ceil(r.low)), math.floor(r.high))
+        return min(max(float(f"{v:.4g}"), r.low), r.high)  # rounding may step past a bound (0.99999 -> 1.0)
 
     def draw() -> tuple:
-        row = []
-        for r, is_int in zip(ranges, ints):
-            u = rng.uniform(math.log(r.low), math.log(r.high)) if r.log else rng.uniform(r.low, r.high)
-            v = math.exp(u) if r.log else u
-            row.append(int(round(v)) if is_int else float(f"{v:.4g}"))
-        return tuple(row)
+        return tuple(one(r, is_int) for r, is_int in zip(ranges, ints))
 
     points: list[tuple] = []
     for _ in range(100 * samples):
