@@ -288,6 +288,10 @@ def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):
     assert again.trained_groups == 1 and json.loads((tmp_path / "sweep.json").read_text())["base_config"]["gamma"] == 0.9
     assert yaml.safe_load((tmp_path / "best.yaml").read_text())["CartPole-v1"]["gamma"] == 0.9
     assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 0
+    # best.yaml pasted into the tuned file changes only the swept field, which every config sets: the same sweep
+    monkeypatch.setattr(driver_spec, "load_hyperparams", lambda algo, env: {**tuned(algo, env), "gamma": 0.9,
+                                                                            "ent_coef": 0.05, "learning_rate": 3e-3})
+    assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 0
 
 
 def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch):

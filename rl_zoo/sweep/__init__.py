@@ -233,12 +233,14 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 
-def base_config_changes(saved: dict, base) -> list[str]:
+def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[str]:
     """The fields whose value in ``saved`` (``sweep.json``'s ``base_config``) differs from the resolved
     ``base`` config, as ``"name: old -> new"``. Fields only one side has (a Config field added or
-    removed since) are not compared."""
+    removed since) are not compared, nor the ``swept`` ones, which every config sets (pasting the
+    sweep's ``best.yaml`` into the tuned file changes them and no trained config)."""
     now = json.loads(json.dumps(dataclasses.asdict(base), default=str))  # as sweep.json stores it
-    return [f"{k}: {saved[k]!r} -> {now[k]!r}" for k in sorted(now) if k in saved and saved[k] != now[k]]
+    return [f"{k}: {saved[k]!r} -> {now[k]!r}" for k in sorted(now)
+            if k in saved and k not in swept and saved[k] != now[k]]
 
 
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
@@ -251,7 +253,7 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> N
         if saved.get("digest") != spec.digest() and not rerun:
             raise ConfigError(f"{out} holds a different sweep (its sweep.json differs from this command): "
                               f"use another --out, or --rerun to replace its results")
-        changes = base_config_changes(saved.get("base_config") or {}, plan.base)
+        changes = base_config_changes(saved.get("base_config") or {}, plan.base, spec.fields)
         if changes and not rerun:
             raise ConfigError(f"{out} holds a sweep of this command with another base config (tuned hyperparameters or "
                               f"defaults changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or "
