@@ -338,6 +338,22 @@ def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, mo
     assert "Env steps per run, by group: 0: 512, 1: 480" in (tmp_path / "report.md").read_text()
 
 
+def test_the_heatmap_marks_cells_that_successive_halving_dropped(tmp_path, monkeypatch):
+    """A dropped config's "final" return is at its rung's budget: its heatmap cell says so (a star)."""
+    from rl_zoo.sweep import figures
+    from rl_zoo.sweep.report import ConfigSummary
+
+    plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "gamma=0.9,0.99"], seeds=2))
+    summaries = [ConfigSummary(p, 0, np.array([100.0, 200.0]), np.zeros(2), np.full(2, np.nan), 150.0, 100.0, 200.0,
+                               512, stopped_early=p.index < 2) for p in plan.groups[0].points]
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    figures.heatmap(tmp_path, plan.spec, summaries)
+    ax = drawn["heatmap.png"].axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["150", "150", "150*", "150*"]
+    assert "*: dropped by successive halving" in ax.get_title()
+
+
 def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):
     """curves.png names a diverged config and dashes it, sensitivity.png crosses it out in red and says
     so, heatmap.png puts a dagger on its cells; a sweep where nothing diverged carries none of these."""
