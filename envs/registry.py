@@ -79,22 +79,25 @@ def gymnasium_name(env_id: str) -> str:
 
 
 def _registered_by_module(env_id: str) -> str:
-    """gymnasium's ``"module:EnvId-v0"`` form: import ``module`` (which registers ``EnvId-v0`` with
-    gymnasium) and return ``EnvId-v0``; an id without a colon is returned as it is. The full form is
-    what a run should record for an env registered from Python: a fresh process (``rl-zoo enjoy``,
-    ``rl_zoo.load``, an async vector env's worker) imports the module again from the id alone."""
+    """gymnasium's ``"module:EnvId-v0"`` form: import ``module`` (which registers ``EnvId-v0``, as a JAX
+    port with ``envs.register`` or with gymnasium) and return ``EnvId-v0``; an id without a colon is
+    returned as it is. The full form is what a run should record for an env registered from Python: a
+    fresh process (``rl-zoo train``/``enjoy``, ``rl_zoo.load``, an async vector env's worker) imports
+    the module again from the id alone."""
     if ":" not in env_id:
         return env_id
     module, bare = env_id.partition(":")[0], gymnasium_name(env_id)
     if not module or not bare or env_id.count(":") > 1:
-        raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID with gymnasium)")
+        raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID, with "
+                         "envs.register or with gymnasium)")
     try:
         _import_from_here_too(module)
     except ImportError as e:
         raise ValueError(f"environment id {env_id!r}: cannot import {module!r}, the module that should register "
-                         f"{bare!r} with gymnasium, from the current folder or PYTHONPATH ({type(e).__name__}: {e})") from None
-    if bare not in _gymnasium_ids():
-        raise ValueError(f"environment id {env_id!r}: importing {module!r} did not register {bare!r} with gymnasium")
+                         f"{bare!r}, from the current folder or PYTHONPATH ({type(e).__name__}: {e})") from None
+    if bare not in _PORTS and bare not in _gymnasium_ids():
+        raise ValueError(f"environment id {env_id!r}: importing {module!r} registered {bare!r} neither as a JAX "
+                         "port (envs.register) nor with gymnasium")
     return bare
 
 
@@ -122,14 +125,15 @@ def make(env_id: str, backend: str | None = None, **overrides):
     field of the env's params (``max_steps_in_episode``, or gymnasium's name ``max_episode_steps``;
     physical constants) replace it; the rest go to the constructor (``map_name``, ``is_slippery`` ...;
     for the adapter, to ``gymnasium.make``). ``env_id`` may be gymnasium's ``"module:EnvId-v0"``:
-    ``module`` is imported first, to register ``EnvId-v0`` (an env of your own, trained and loaded
-    from the command line).
+    ``module`` is imported first, to register ``EnvId-v0`` as a JAX port (``register``) or with
+    gymnasium (an env of your own, trained and loaded from the command line).
     """
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
     overrides = _one_time_limit(overrides)
-    if env_id in _PORTS and backend != "gymnasium":
-        entry_point, kwargs = _PORTS[env_id]
+    port_id = _registered_by_module(env_id) if ":" in env_id and backend != "gymnasium" else env_id
+    if port_id in _PORTS and backend != "gymnasium":
+        entry_point, kwargs = _PORTS[port_id]
         module, cls = entry_point.split(":")
         probe = getattr(importlib.import_module(module), cls)
         # Split overrides into params fields and constructor kwargs using a default instance.
@@ -150,8 +154,9 @@ def make(env_id: str, backend: str | None = None, **overrides):
 
 
 def backend_of(env_id: str) -> str:
-    """``"jax"`` for an id with a pure-JAX port, else ``"gymnasium"`` (whether or not gymnasium knows it)."""
-    return "jax" if env_id in _PORTS else "gymnasium"
+    """``"jax"`` for an id with a pure-JAX port (a ``MODULE:ID`` whose module registers ``ID`` with
+    ``envs.register``: imported here), else ``"gymnasium"`` (whether or not gymnasium knows it)."""
+    return "jax" if (_registered_by_module(env_id) if ":" in env_id else env_id) in _PORTS else "gymnasium"
 
 
 def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:

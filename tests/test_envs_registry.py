@@ -33,8 +33,6 @@ def test_ids_without_a_port_go_to_the_adapter():
     assert envs.backend_of("Blackjack-v1") == "gymnasium"
     with pytest.raises(ValueError, match="has no JAX port"):
         envs.make("Blackjack-v1", backend="jax")
-    with pytest.raises(ValueError, match="'my_envs:MyEnv-v0' has no JAX port"):  # gymnasium's MODULE:ID form
-        envs.make("my_envs:MyEnv-v0", backend="jax")
 
 
 @pytest.mark.parametrize(
@@ -111,7 +109,7 @@ def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, mon
     assert params.max_steps_in_episode == 60  # the registered time limit
     with pytest.raises(ValueError, match="cannot import 'rl_zoo_test_no_such_module', the module that should register 'X-v0'"):
         envs.make("rl_zoo_test_no_such_module:X-v0")
-    with pytest.raises(ValueError, match="importing 'rl_zoo_test_shortpole' did not register 'Other-v0'"):
+    with pytest.raises(ValueError, match="importing 'rl_zoo_test_shortpole' registered 'Other-v0' neither as a JAX port"):
         envs.make("rl_zoo_test_shortpole:Other-v0")
     with pytest.raises(ValueError, match="expected MODULE:ENV_ID"):
         envs.make(":RlZooShortPole-v0")
@@ -127,3 +125,28 @@ def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, mon
     elsewhere = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300, env=environ,
                                cwd=tmp_path.parent)
     assert elsewhere.returncode != 0 and "from the current folder or PYTHONPATH" in elsewhere.stderr
+
+
+def test_module_colon_id_of_a_jax_port_of_your_own(tmp_path, monkeypatch):
+    """A module that registers a pure-JAX env with ``envs.register``: ``MODULE:ID`` makes the port (the
+    CLI, enjoy and rl_zoo.load in a fresh process find it by the id alone); ``backend='jax'`` on a
+    gymnasium env's ``MODULE:ID`` says it has no JAX port."""
+    import subprocess
+    import sys
+
+    (tmp_path / "rl_zoo_test_jaxpole.py").write_text(
+        "import envs\nenvs.register('RlZooJaxPole-v0', 'envs.classic_control.cartpole:CartPole')\n")
+    _write_registering_module(tmp_path, "rl_zoo_test_gympole", "RlZooGymPole-v0")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    env, params = envs.make("rl_zoo_test_jaxpole:RlZooJaxPole-v0")
+    assert env.backend == "jax" and envs.backend_of("rl_zoo_test_jaxpole:RlZooJaxPole-v0") == "jax"
+    assert params.max_steps_in_episode == 500
+    with pytest.raises(ValueError, match="'rl_zoo_test_gympole:RlZooGymPole-v0' has no JAX port"):
+        envs.make("rl_zoo_test_gympole:RlZooGymPole-v0", backend="jax")
+    code = ("from rl_zoo.cli import main; raise SystemExit(main(['train', '--env', 'rl_zoo_test_jaxpole:RlZooJaxPole-v0', "
+            "'--total-steps', '2048', '--evals', '1', '--eval-episodes', '1', '--no-progress', '--out', 'run']))")
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["backend"] == "jax"
