@@ -82,3 +82,14 @@ def test_hyperparams_are_valid_configs(name, env_id, overrides):
     _skip_without_extra(env_id)
     env, params = envs.make(env_id)
     module.make_agent(config, env, params)  # the networks fit the env's spaces
+
+
+@pytest.mark.parametrize("algo", ["ppo", "vpg", "trpo"])
+def test_a_state_index_observation_is_refused_before_anything_is_written(algo, tmp_path, capsys):
+    """FrozenLake's observation is Discrete(16), a scalar the actor-critic MLPs cannot take (it was an
+    IndexError in the network after config.json was written); the refusal names dqn and q-learning."""
+    from rl_zoo.cli import main
+
+    assert main(["train", "--algo", algo, "--env", "FrozenLake-v1", "--no-progress", "--out", str(tmp_path / "r")]) == 2
+    assert "cannot run on FrozenLake-v1: its observations are Discrete(16)" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

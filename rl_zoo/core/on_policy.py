@@ -198,6 +198,21 @@ class Metrics(NamedTuple):
 # ----------------------------------------------------------------------------------------------
 
 
+def check_env(env, env_params) -> None:
+    """Refuse, before anything compiles, an env whose observations are not vectors: the actor-critic
+    networks are MLPs over a float vector, and a ``Discrete`` observation (FrozenLake, CliffWalking,
+    Taxi: a state index) is a scalar. DQN and tabular Q-learning take those (DQN one-hot encodes them)."""
+    from envs import spaces
+    from rl_zoo.config import ConfigError
+
+    obs_space = env.observation_space(env_params)
+    if isinstance(obs_space, spaces.Discrete):
+        name = getattr(env, "id", "") or type(env).__name__
+        raise ConfigError(f"VPG, TRPO and PPO cannot run on {name}: its observations are {obs_space}, a state index, "
+                          "and their networks take a vector of floats. Use dqn (which one-hot encodes the state) or "
+                          "q-learning (a table, one row per state).")
+
+
 def make_networks(config: Config, action_space) -> Networks:
     hidden = (config.hidden_size,) * config.num_layers
     return Networks(
