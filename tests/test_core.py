@@ -224,3 +224,35 @@ def test_episode_metrics_no_episode_is_nan_not_zero():
     assert np.isnan(float(mean_episode_return(jax.tree.map(lambda x: x[:1], per_update))))
     batched = jax.tree.map(lambda x: jnp.stack([x, x[::-1]]), per_update)  # [seeds, updates]
     np.testing.assert_array_equal(np.asarray(mean_episode_return(batched, axis=1)), [17.5, 17.5])
+
+
+def test_env_action_numbers_a_choice_as_its_space_does():
+    """A categorical choice is an index 0..n-1; Discrete(3, start=-1) takes -1, 0, 1 (the index went
+    to the env as it was, outside the space); a Box clips; Discrete(n) is unchanged."""
+    from envs import spaces
+    from rl_zoo.core.rollout import env_action
+
+    index = jnp.array([0, 1, 2], jnp.int32)
+    shifted = env_action(index, spaces.Discrete(3, start=-1))
+    assert shifted.tolist() == [-1, 0, 1] and shifted.dtype == jnp.int32
+    assert env_action(index, spaces.Discrete(3)).tolist() == [0, 1, 2]
+    assert env_action(jnp.array([-3.0, 0.5, 3.0]), spaces.Box(-1.0, 2.0, (3,))).tolist() == [-1.0, 0.5, 2.0]
+
+
+def test_q_learning_refuses_spaces_not_numbered_from_zero():
+    from envs import spaces
+    from rl_zoo.algos import q_learning
+    from rl_zoo.config import ConfigError
+
+    class Shifted:  # only what check_env reads
+        id = "Shifted-v0"
+        backend = "jax"
+
+        def observation_space(self, params):
+            return spaces.Discrete(4)
+
+        def action_space(self, params):
+            return spaces.Discrete(3, start=-1)
+
+    with pytest.raises(ConfigError, match="action space is Discrete.*numbered from -1.*Instead, use DQN"):
+        q_learning.check_env(Shifted(), None)

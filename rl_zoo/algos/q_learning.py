@@ -249,6 +249,10 @@ def check_env(env, env_params) -> None:
         problems.append(f"its observation space is {obs_space}, not Discrete (a Q-table needs one row per state)")
     if not isinstance(act_space, spaces.Discrete):
         problems.append(f"its action space is {act_space}, not Discrete (a Q-table needs one column per action)")
+    for what, space in (("observation", obs_space), ("action", act_space)):
+        if not problems and isinstance(space, spaces.Discrete) and space.start:
+            problems.append(f"its {what} space is {space}, numbered from {space.start} (a Q-table's rows and "
+                            "columns are numbered from 0)")
     if problems:
         if not isinstance(act_space, spaces.Discrete):
             hint = "use PPO (rl-zoo train --algo ppo), which handles continuous actions"
