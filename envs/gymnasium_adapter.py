@@ -101,7 +101,7 @@ class GymnasiumEnv:
         probe = _make(env_id, **make_kwargs)
         try:
             self._observation_space = spaces.check_observation(spaces.from_gymnasium(probe.observation_space), env_id)
-            self._action_space = spaces.from_gymnasium(probe.action_space)
+            self._action_space = spaces.from_gymnasium(probe.action_space, "action")
         finally:
             probe.close()
 
@@ -150,7 +150,7 @@ class GymnasiumVecEnv:
             [make_one for _ in range(self.num_envs)], autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP
         )
         self.observation_space = spaces.check_observation(spaces.from_gymnasium(self._venv.single_observation_space), env_id)
-        self.action_space = spaces.from_gymnasium(self._venv.single_action_space)
+        self.action_space = spaces.from_gymnasium(self._venv.single_action_space, "action")
         self._gym_action_space = self._venv.single_action_space
 
     @property

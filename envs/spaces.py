@@ -93,18 +93,24 @@ class UnsupportedSpace(ValueError, TypeError):
     """A gymnasium space rl_zoo cannot take (a ``ValueError``, so ``rl-zoo`` reports it in one line)."""
 
 
-def from_gymnasium(space) -> Space:
-    """Translate a gymnasium space into ours (Discrete and Box only)."""
+def from_gymnasium(space, what: str = "observation") -> Space:
+    """Translate a gymnasium space into ours (Discrete and Box only); ``what`` ("observation" or
+    "action") says which the refusal of another kind is about."""
     import gymnasium
 
     if isinstance(space, gymnasium.spaces.Discrete):
         return Discrete(int(space.n), int(space.start), jnp.int32)
     if isinstance(space, gymnasium.spaces.Box):
         return Box(space.low, space.high, tuple(space.shape), jnp.float32)
+    if what == "action":
+        raise UnsupportedSpace(
+            f"rl_zoo's algorithms act in a Discrete or Box action space; got {type(space).__name__} ({space}). To train "
+            "on such an env, wrap it in a gymnasium.ActionWrapper that maps one Discrete or Box action to the env's, "
+            "register the wrapped env with gymnasium in a module of yours, and train on --env MODULE:NEW_ID.")
     raise UnsupportedSpace(
         f"rl_zoo handles Discrete and Box spaces; got {type(space).__name__} ({space}). To train on such an env, "
-        "register a flattened id with gymnasium from Python (gymnasium.register(NEW_ID, entry_point=a function "
-        "returning gymnasium.wrappers.FlattenObservation(gymnasium.make(ID)))) and train on NEW_ID (rl_zoo.train.train)."
+        "register a flattened id with gymnasium in a module of yours (gymnasium.register(NEW_ID, entry_point=a function "
+        "returning gymnasium.wrappers.FlattenObservation(gymnasium.make(ID)))) and train on --env MODULE:NEW_ID."
     )
 
 

@@ -161,6 +161,10 @@ def test_unsupported_space_is_explained():
         GymnasiumEnv("Blackjack-v1")  # Tuple observation space
     with pytest.raises(ValueError, match="register a flattened id"):  # a ValueError too: rl-zoo prints it in one line
         GymnasiumEnv("Blackjack-v1")
+    import gymnasium
+
+    with pytest.raises(ValueError, match="act in a Discrete or Box action space; got MultiDiscrete.*ActionWrapper"):
+        spaces.from_gymnasium(gymnasium.spaces.MultiDiscrete([2, 3]), "action")  # not FlattenObservation's advice
 
 
 def test_an_image_observation_is_refused_before_anything_compiles():
