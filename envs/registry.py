@@ -11,9 +11,29 @@ from typing import Any
 _PORTS: dict[str, tuple[str, dict[str, Any]]] = {}
 
 
-def register(env_id: str, entry_point: str, **kwargs) -> None:
-    """Register a pure-JAX port: ``entry_point`` is ``"module:Class"``; ``kwargs`` go to the constructor."""
+def register(env_id: str, entry_point, **kwargs) -> None:
+    """Register a pure-JAX env (an ``envs.Environment`` subclass) under ``env_id``: ``entry_point`` is
+    ``"module:Class"`` (imported when the env is made) or the class itself; ``kwargs`` go to the
+    constructor. Registering an id again replaces it, with a warning (as gymnasium warns)."""
+    if isinstance(entry_point, str):
+        module, _, cls = entry_point.partition(":")
+        if not module or not cls or ":" in cls:
+            raise ValueError(f"envs.register({env_id!r}, {entry_point!r}): entry_point must be 'module:Class' "
+                             "(e.g. 'my_envs:Corridor') or the class itself")
+    elif not callable(entry_point):
+        raise TypeError(f"envs.register({env_id!r}, ...): entry_point must be 'module:Class' or a class, got {entry_point!r}")
+    if env_id in _PORTS and _PORTS[env_id] != (entry_point, kwargs):
+        warnings.warn(f"envs.register: {env_id!r} was registered already ({_PORTS[env_id][0]}); it is replaced by "
+                      f"{entry_point}", stacklevel=2)
     _PORTS[env_id] = (entry_point, kwargs)
+
+
+def _entry_class(entry_point):
+    """The class a registered entry point names (``"module:Class"`` imported now) or is."""
+    if not isinstance(entry_point, str):
+        return entry_point
+    module, cls = entry_point.split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def list() -> list[str]:  # noqa: A001 - the issue names it envs.list()
@@ -134,8 +154,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
     port_id = _registered_by_module(env_id) if ":" in env_id and backend != "gymnasium" else env_id
     if port_id in _PORTS and backend != "gymnasium":
         entry_point, kwargs = _PORTS[port_id]
-        module, cls = entry_point.split(":")
-        probe = getattr(importlib.import_module(module), cls)
+        probe = _entry_class(entry_point)
         # Split overrides into params fields and constructor kwargs using a default instance.
         param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
         env = probe(**{**kwargs, **ctor_over})

@@ -150,3 +150,24 @@ def test_module_colon_id_of_a_jax_port_of_your_own(tmp_path, monkeypatch):
     import json
 
     assert json.loads((tmp_path / "run" / "config.json").read_text())["backend"] == "jax"
+
+
+def test_register_checks_its_entry_point_and_warns_when_it_replaces_one(monkeypatch):
+    from envs import registry
+    from envs.classic_control.cartpole import CartPole
+
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))  # leave the real registry as it was
+    envs.register("RlZooClassPole-v0", CartPole)  # the class itself
+    assert envs.make("RlZooClassPole-v0")[0].backend == "jax"
+    with pytest.raises(ValueError, match="entry_point must be 'module:Class'"):
+        envs.register("RlZooBad-v0", "envs.classic_control.cartpole.CartPole")  # a dot, not a colon: refused now, not at make
+    with pytest.raises(TypeError, match="must be 'module:Class' or a class, got 3"):
+        envs.register("RlZooBad-v0", 3)
+    assert "RlZooBad-v0" not in envs.list()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        envs.register("RlZooClassPole-v0", CartPole)  # the same again (a module imported twice): silent
+    with pytest.warns(UserWarning, match="'CartPole-v1' was registered already"):
+        envs.register("CartPole-v1", "envs.classic_control.acrobot:Acrobot")
