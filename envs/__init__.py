@@ -6,12 +6,12 @@
 """
 
 from envs import spaces
-from envs.environment import EnvParams, EnvState, Environment
+from envs.environment import EnvParams, EnvState, Environment, check_env
 from envs.registry import backend_of, describe, list, make, register
 from envs.vector import JaxVecEnv, vectorize
 from envs.wrappers import EpisodeStatistics
 
 __all__ = [
     "EnvParams", "EnvState", "Environment", "EpisodeStatistics", "JaxVecEnv",
-    "backend_of", "describe", "list", "make", "register", "spaces", "vectorize",
+    "backend_of", "check_env", "describe", "list", "make", "register", "spaces", "vectorize",
 ]

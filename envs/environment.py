@@ -105,3 +105,61 @@ class Environment:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id!r}, backend={self.backend!r})"
+
+
+def check_env(env: Environment, params: EnvParams | None = None, name: str | None = None) -> None:
+    """Check an environment of your own against the contract above, before anything trains on it:
+    ``reset_env`` and ``step_env`` traced once with ``jax.eval_shape`` (nothing runs or compiles), and
+    ``ValueError`` naming the first broken rule: the observation's shape and kind against
+    ``observation_space``, the same observation and state (``state.time`` included) from reset and
+    step (a ``lax.scan`` carries them), a scalar float reward, a scalar boolean ``terminated``, an
+    ``info`` dict of arrays. It cannot see whether ``step_env`` increments ``state.time`` (without
+    it the time limit never cuts an episode). ``envs.make`` runs it on envs registered from outside
+    this package."""
+    params = env.default_params if params is None else params
+    name = name or env.id or type(env).__name__  # ``name``: the id it was registered under
+    where = "(the env contract: envs/environment.py)"
+
+    def fail(what: str):
+        raise ValueError(f"environment {name}: {what} {where}")
+
+    def desc(x) -> str:
+        return f"shape {tuple(x.shape)}, dtype {x.dtype}"
+
+    obs_space, act_space = env.observation_space(params), env.action_space(params)
+    key = jax.random.key(0)
+    try:
+        obs, state = jax.eval_shape(lambda k: env.reset_env(k, params), key)
+    except Exception as e:  # noqa: BLE001 - any tracing error is the env's; say where it came from
+        fail(f"reset_env(key, params) cannot be traced as JAX ({type(e).__name__}: {str(e).splitlines()[0][:300]})")
+    if tuple(obs.shape) != tuple(obs_space.shape):
+        fail(f"reset_env gives an observation of {desc(obs)}, but observation_space is {obs_space}")
+    want_int = isinstance(obs_space, spaces.Discrete)
+    if jnp.issubdtype(obs.dtype, jnp.integer) != want_int:
+        fail(f"reset_env gives an observation of {desc(obs)}, but observation_space {obs_space} wants "
+             + ("integers" if want_int else "floats"))
+    if not hasattr(state, "time"):
+        fail("the state reset_env returns has no field `time` (subclass envs.EnvState: the time limit counts it)")
+    action = jax.ShapeDtypeStruct(act_space.shape, act_space.dtype)
+    try:
+        out = jax.eval_shape(lambda k, s, a: env.step_env(k, s, a, params), key, state, action)
+    except Exception as e:  # noqa: BLE001
+        fail(f"step_env(key, state, action, params) cannot be traced as JAX ({type(e).__name__}: "
+             f"{str(e).splitlines()[0][:300]})")
+    if not isinstance(out, tuple) or len(out) != 5:
+        fail("step_env must return (obs, state, reward, terminated, info)")
+    obs2, state2, reward, terminated, info = out
+    if (tuple(obs2.shape), obs2.dtype) != (tuple(obs.shape), obs.dtype):
+        fail(f"step_env gives an observation of {desc(obs2)}, reset_env one of {desc(obs)}")
+    before, after = jax.tree.structure(state), jax.tree.structure(state2)
+    if before != after:
+        fail(f"step_env returns a state of another structure than reset_env's ({after} vs {before})")
+    for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(state2)):
+        if (tuple(a.shape), a.dtype) != (tuple(b.shape), b.dtype):
+            fail(f"a state field changes from {desc(a)} at reset to {desc(b)} after step_env (it must keep its shape and dtype)")
+    if tuple(reward.shape) != () or not jnp.issubdtype(reward.dtype, jnp.floating):
+        fail(f"step_env's reward must be a float scalar, got {desc(reward)}")
+    if tuple(terminated.shape) != () or terminated.dtype != jnp.bool_:
+        fail(f"step_env's terminated must be a boolean scalar, got {desc(terminated)}")
+    if not isinstance(info, dict):
+        fail(f"step_env's info must be a dict, got {type(info).__name__}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium
+import jax.numpy as jnp
 import pytest
 
 import envs
@@ -171,3 +172,48 @@ def test_register_checks_its_entry_point_and_warns_when_it_replaces_one(monkeypa
         envs.register("RlZooClassPole-v0", CartPole)  # the same again (a module imported twice): silent
     with pytest.warns(UserWarning, match="'CartPole-v1' was registered already"):
         envs.register("CartPole-v1", "envs.classic_control.acrobot:Acrobot")
+
+
+def _broken(change):
+    """CartPole with one rule of the env contract broken by ``change(obs, state, reward, terminated, info)``."""
+    from envs.classic_control.cartpole import CartPole
+
+    class Broken(CartPole):
+        id = "Broken-v0"
+
+        def step_env(self, key, state, action, params):
+            return change(*super().step_env(key, state, action, params))
+
+    return Broken()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda o, s, r, t, i: (o, s, r[None], t, i), r"reward must be a float scalar, got shape \(1,\)"),
+    (lambda o, s, r, t, i: (o, s, r, t.astype(jnp.float32), i), "terminated must be a boolean scalar"),
+    (lambda o, s, r, t, i: (o[:3], s, r, t, i), r"step_env gives an observation of shape \(3,\), dtype float32, reset_env one of shape \(4,\)"),
+    (lambda o, s, r, t, i: (o, s.replace(time=s.time.astype(jnp.float32)), r, t, i), "a state field changes from shape"),
+    (lambda o, s, r, t, i: (o, s, r, t, {"msg": "hello"}), "step_env.* cannot be traced as JAX"),
+    (lambda o, s, r, t, i: (o, s, r, t), r"must return \(obs, state, reward, terminated, info\)"),
+])
+def test_check_env_names_the_broken_rule(change, message):
+    """An env of your own that breaks the contract is refused with the rule it breaks, before anything
+    compiles (these were scan-carry errors, flax shape errors or 'not a valid JAX type' deep inside)."""
+    env = _broken(change)
+    with pytest.raises(ValueError, match=f"environment Broken-v0: .*{message}"):
+        envs.check_env(env, env.default_params)
+
+
+def test_make_checks_an_env_registered_from_outside_the_package(tmp_path, monkeypatch):
+    from envs import registry
+
+    (tmp_path / "rl_zoo_test_brokenpole.py").write_text(
+        "from envs.classic_control.cartpole import CartPole\n"
+        "class Broken(CartPole):\n"
+        "    def step_env(self, key, state, action, params):\n"
+        "        o, s, r, t, i = super().step_env(key, state, action, params)\n"
+        "        return o, s, r[None], t, i\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))
+    envs.register("RlZooBrokenPole-v0", "rl_zoo_test_brokenpole:Broken")
+    with pytest.raises(ValueError, match="reward must be a float scalar"):
+        envs.make("RlZooBrokenPole-v0")
