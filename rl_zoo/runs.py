@@ -221,7 +221,9 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
     """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``."""
     path = Path(out)
     if path.exists() and any(path.iterdir()):
-        raise FileExistsError(f"run directory {str(path)!r} already exists and is not empty; choose another --out "
+        resume = (f", or continue the run it holds with `rl-zoo train --resume {path}` (a run stopped before its first "
+                  "checkpoint starts again from the beginning)") if (path / "config.json").is_file() else ""
+        raise FileExistsError(f"run directory {str(path)!r} already exists and is not empty; choose another --out{resume} "
                               "(nothing in it was touched)")
     return path
 

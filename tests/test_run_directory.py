@@ -250,3 +250,16 @@ def test_a_second_process_on_a_locked_run_directory_exits_and_touches_nothing(re
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_taken_out_folder_that_holds_a_run_points_to_resume(tmp_path):
+    """A run that failed before its first checkpoint leaves config.json: --out of it again is refused
+    (nothing is overwritten), and the refusal says --resume continues it."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="or continue the run it holds with `rl-zoo train --resume"):
+        runs.refuse_non_empty(tmp_path / "run")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    with pytest.raises(FileExistsError, match=r"choose another --out \(nothing in it was touched\)"):
+        runs.refuse_non_empty(tmp_path / "other")
