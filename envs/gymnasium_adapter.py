@@ -80,6 +80,35 @@ def _make(env_id: str, **make_kwargs):
         raise _missing_dependency(env_id, e) from e
 
 
+def _of_your_own(env_id: str) -> bool:
+    """Whether ``env_id`` is registered from outside gymnasium (its entry point is not gymnasium's own)."""
+    entry = _spec(env_id).entry_point
+    return not (isinstance(entry, str) and entry.startswith("gymnasium."))
+
+
+def check_host_env(env, env_id: str, obs_space: spaces.Space, act_space: spaces.Space) -> None:
+    """One reset and one step of a gymnasium env of your own, checked against what rl_zoo's vector envs
+    rely on (gymnasium's checker only warns): the observation's shape is its space's, the reward a
+    scalar number, ``terminated`` and ``truncated`` booleans. ``ValueError`` naming the broken rule;
+    without it such an env fails inside the compiled program (a host-callback error)."""
+    def fail(what: str):
+        raise ValueError(f"environment {env_id}: {what} (what rl_zoo needs of a gymnasium env: Env.reset and Env.step "
+                         "as gymnasium documents them)")
+
+    obs, _ = env.reset(seed=0)
+    if np.shape(obs) != tuple(obs_space.shape):
+        fail(f"reset() gives an observation of shape {np.shape(obs)}, but observation_space is {obs_space}")
+    action = env.action_space.sample()
+    obs, reward, terminated, truncated, _ = env.step(action)
+    if np.shape(obs) != tuple(obs_space.shape):
+        fail(f"step() gives an observation of shape {np.shape(obs)}, but observation_space is {obs_space}")
+    if np.shape(reward) != () or not np.issubdtype(np.asarray(reward).dtype, np.number):
+        fail(f"step() gives a reward of shape {np.shape(reward)} ({type(reward).__name__}); it must be a scalar number")
+    for name, flag in (("terminated", terminated), ("truncated", truncated)):
+        if np.shape(flag) != () or np.asarray(flag).dtype.kind not in "biu" or flag not in (0, 1):
+            fail(f"step() gives {name} = {flag!r}; it must be a boolean")
+
+
 class GymnasiumEnv:
     """Description of a gymnasium id: spaces, default params, and ``make_vec``.
 
@@ -102,6 +131,8 @@ class GymnasiumEnv:
         try:
             self._observation_space = spaces.check_observation(spaces.from_gymnasium(probe.observation_space), env_id)
             self._action_space = spaces.from_gymnasium(probe.action_space, "action")
+            if _of_your_own(env_id):
+                check_host_env(probe, env_id, self._observation_space, self._action_space)
         finally:
             probe.close()
 

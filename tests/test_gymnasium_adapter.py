@@ -185,3 +185,30 @@ def test_missing_box2d_is_explained():
     else:
         env, params = envs.make("LunarLander-v3")
         assert env.backend == "gymnasium" and params.max_steps_in_episode == gymnasium.spec("LunarLander-v3").max_episode_steps
+
+
+def test_a_gymnasium_env_of_your_own_is_checked_when_made(tmp_path, monkeypatch):
+    """Its observation shape and reward are checked on one reset and step (gymnasium's checker only
+    warns; the mismatch failed inside the compiled program as a host-callback error)."""
+    import envs
+
+    (tmp_path / "rl_zoo_test_badgym.py").write_text(
+        "import gymnasium, numpy as np\n"
+        "from gymnasium.envs.classic_control.cartpole import CartPoleEnv\n"
+        "class BadObs(CartPoleEnv):\n"
+        "    def step(self, a):\n"
+        "        o, r, t, tr, i = super().step(a)\n"
+        "        return o[:3], r, t, tr, i\n"
+        "class BadReward(CartPoleEnv):\n"
+        "    def step(self, a):\n"
+        "        o, r, t, tr, i = super().step(a)\n"
+        "        return o, np.array([r]), t, tr, i\n"
+        "gymnasium.register('RlZooBadObs-v0', entry_point='rl_zoo_test_badgym:BadObs', max_episode_steps=50)\n"
+        "gymnasium.register('RlZooBadReward-v0', entry_point='rl_zoo_test_badgym:BadReward', max_episode_steps=50)\n"
+        "gymnasium.register('RlZooGoodPole-v0', entry_point='rl_zoo_test_badgym:CartPoleEnv', max_episode_steps=50)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"RlZooBadObs-v0: step\(\) gives an observation of shape \(3,\)"):
+        envs.make("rl_zoo_test_badgym:RlZooBadObs-v0")
+    with pytest.raises(ValueError, match=r"RlZooBadReward-v0: step\(\) gives a reward of shape \(1,\)"):
+        envs.make("rl_zoo_test_badgym:RlZooBadReward-v0")
+    assert envs.make("rl_zoo_test_badgym:RlZooGoodPole-v0")[0].backend == "gymnasium"  # checked, and fine
