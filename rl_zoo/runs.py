@@ -168,8 +168,6 @@ def _parses(name: str, text: str) -> bool:
 def cpu_name() -> str:
     """The CPU model from /proc/cpuinfo (Linux), else what ``platform`` knows: timings of one model do
     not carry over to another (the results files say which)."""
-    from pathlib import Path
-
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

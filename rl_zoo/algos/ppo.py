@@ -36,9 +36,8 @@ import optax
 from rl_zoo.config import check
 from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
-from rl_zoo.core.on_policy import check_env  # noqa: F401 (the driver and sweeps call module.check_env)
 from rl_zoo.core.buffers import shuffled_minibatches
-from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, make_networks, prepare_batch, sample_action  # noqa: F401
+from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, check_env, make_networks, prepare_batch, sample_action  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics
 
 __all__ = ["Config", "State", "Metrics", "Details", "LossInfo", "ppo_loss", "adapt_kl_beta", "make_optimizer", "learn",

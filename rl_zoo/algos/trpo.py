@@ -34,9 +34,8 @@ from jax.flatten_util import ravel_pytree
 
 from rl_zoo.config import check
 from rl_zoo.core import on_policy
-from rl_zoo.core.on_policy import check_env  # noqa: F401 (the driver and sweeps call module.check_env)
 from rl_zoo.core import trust_region as tr
-from rl_zoo.core.on_policy import Metrics, Networks, Params, make_networks, prepare_batch
+from rl_zoo.core.on_policy import Metrics, Networks, Params, check_env, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics
 
 __all__ = ["Config", "State", "Metrics", "Details", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]

@@ -33,8 +33,7 @@ import optax
 from rl_zoo.config import check
 from rl_zoo.core import losses
 from rl_zoo.core import on_policy
-from rl_zoo.core.on_policy import check_env  # noqa: F401 (the driver and sweeps call module.check_env)
-from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, fit_value, make_networks, prepare_batch  # noqa: F401
+from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, check_env, fit_value, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics
 
 __all__ = ["Config", "State", "Metrics", "Details", "policy_loss", "learn", "make_agent", "make_train"]
