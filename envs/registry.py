@@ -8,7 +8,7 @@ import importlib
 import warnings
 from typing import Any
 
-_PORTS: dict[str, tuple[str, dict[str, Any]]] = {}
+_PORTS: dict[str, tuple[Any, dict[str, Any]]] = {}  # id -> (entry point: "module:Class" or the class, kwargs)
 
 
 def register(env_id: str, entry_point, **kwargs) -> None:
