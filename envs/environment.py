@@ -96,7 +96,7 @@ class Environment:
     def _step_in_episode(self, key_step: jax.Array, state: Any, action: jax.Array, params: EnvParams):
         obs, state, reward, terminated, info = self.step_env(key_step, state, action, params)
         truncated = state.time >= params.max_steps_in_episode
-        return obs, state, reward.astype(jnp.float32), terminated, truncated, info
+        return obs, state, jnp.asarray(reward, jnp.float32), terminated, truncated, info  # a Python float too
 
     @property
     def num_actions(self) -> int:
@@ -112,7 +112,7 @@ def check_env(env: Environment, params: EnvParams | None = None, name: str | Non
     ``reset_env`` and ``step_env`` traced once with ``jax.eval_shape`` (nothing runs or compiles), and
     ``ValueError`` naming the first broken rule: the observation's shape and kind against
     ``observation_space``, the same observation and state (``state.time`` included) from reset and
-    step (a ``lax.scan`` carries them), a scalar float reward, a scalar boolean ``terminated``, an
+    step (a ``lax.scan`` carries them), a scalar number for the reward, a scalar boolean ``terminated``, an
     ``info`` dict of arrays. It cannot see whether ``step_env`` increments ``state.time`` (without
     it the time limit never cuts an episode). ``envs.make`` runs it on envs registered from outside
     this package."""
@@ -134,7 +134,7 @@ def check_env(env: Environment, params: EnvParams | None = None, name: str | Non
         fail(f"reset_env(key, params) cannot be traced as JAX ({type(e).__name__}: {str(e).splitlines()[0][:300]})")
     if tuple(obs.shape) != tuple(obs_space.shape):
         fail(f"reset_env gives an observation of {desc(obs)}, but observation_space is {obs_space}")
-    want_int = isinstance(obs_space, spaces.Discrete)
+    want_int = isinstance(obs_space, spaces.Discrete) or jnp.issubdtype(obs_space.dtype, jnp.integer)
     if jnp.issubdtype(obs.dtype, jnp.integer) != want_int:
         fail(f"reset_env gives an observation of {desc(obs)}, but observation_space {obs_space} wants "
              + ("integers" if want_int else "floats"))
@@ -157,8 +157,8 @@ def check_env(env: Environment, params: EnvParams | None = None, name: str | Non
     for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(state2)):
         if (tuple(a.shape), a.dtype) != (tuple(b.shape), b.dtype):
             fail(f"a state field changes from {desc(a)} at reset to {desc(b)} after step_env (it must keep its shape and dtype)")
-    if tuple(reward.shape) != () or not jnp.issubdtype(reward.dtype, jnp.floating):
-        fail(f"step_env's reward must be a float scalar, got {desc(reward)}")
+    if tuple(reward.shape) != () or not (jnp.issubdtype(reward.dtype, jnp.floating) or jnp.issubdtype(reward.dtype, jnp.integer)):
+        fail(f"step_env's reward must be a scalar number (step casts it to float32), got {desc(reward)}")
     if tuple(terminated.shape) != () or terminated.dtype != jnp.bool_:
         fail(f"step_env's terminated must be a boolean scalar, got {desc(terminated)}")
     if not isinstance(info, dict):

@@ -22,10 +22,19 @@ def register(env_id: str, entry_point, **kwargs) -> None:
                              "(e.g. 'my_envs:Corridor') or the class itself")
     elif not callable(entry_point):
         raise TypeError(f"envs.register({env_id!r}, ...): entry_point must be 'module:Class' or a class, got {entry_point!r}")
-    if env_id in _PORTS and _PORTS[env_id] != (entry_point, kwargs):
+    if env_id in _PORTS and not _same_registration(_PORTS[env_id], (entry_point, kwargs)):
         warnings.warn(f"envs.register: {env_id!r} was registered already ({_PORTS[env_id][0]}); it is replaced by "
                       f"{entry_point}", stacklevel=2)
     _PORTS[env_id] = (entry_point, kwargs)
+
+
+def _same_registration(old: tuple, new: tuple) -> bool:
+    """Whether two ``(entry_point, kwargs)`` are equal; kwargs that ``==`` cannot compare to a bool
+    (numpy arrays) count as equal only when they are the same objects."""
+    try:
+        return bool(old == new)
+    except (ValueError, TypeError):
+        return old[0] == new[0] and old[1].keys() == new[1].keys() and all(old[1][k] is new[1][k] for k in old[1])
 
 
 def _entry_class(entry_point):

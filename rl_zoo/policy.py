@@ -143,10 +143,14 @@ def state_template(agent, run):
 def greedy_policy(agent, action_space, clip: bool = True):
     """``greedy(state, obs) -> action`` for one observation: the algorithm's greedy ``act`` (frozen
     normalisation statistics included), its action clipped into a continuous action space as the
-    driver's evaluation sends it to the env (``clip=False``: the raw mode). Pure and jittable."""
+    driver's evaluation sends it to the env (``clip=False``: the raw mode). A discrete action is the
+    env's either way (``start + index`` for a ``Discrete(n, start)``). Pure and jittable."""
+    from envs import spaces
     from rl_zoo.core.rollout import env_action
 
-    return (lambda state, obs: env_action(agent.act(state, obs), action_space)) if clip else agent.act
+    if clip or isinstance(action_space, spaces.Discrete):
+        return lambda state, obs: env_action(agent.act(state, obs), action_space)
+    return agent.act
 
 
 def seed_state(states, index: int):

@@ -228,7 +228,7 @@ def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
 def holm_adjusted(pvalues: list[float]) -> list[float]:
     """Holm's adjusted p-values (Holm 1979; Wright 1992, "Adjusted p-values for simultaneous inference"):
     with the m p-values sorted, p~_(i) = max over j <= i of min(1, (m - j + 1) p_(j)). ``holm(p, alpha)``
-    rejects exactly those with p~ <= alpha; a NaN stays NaN."""
+    rejects those with p~ <= alpha (up to float rounding at a p exactly on a threshold); a NaN stays NaN."""
     order = np.argsort(pvalues)
     adjusted, running = [float("nan")] * len(pvalues), 0.0
     for rank, i in enumerate(order):

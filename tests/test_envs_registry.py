@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -188,7 +189,7 @@ def _broken(change):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda o, s, r, t, i: (o, s, r[None], t, i), r"reward must be a float scalar, got shape \(1,\)"),
+    (lambda o, s, r, t, i: (o, s, r[None], t, i), r"reward must be a scalar number \(step casts it to float32\), got shape \(1,\)"),
     (lambda o, s, r, t, i: (o, s, r, t.astype(jnp.float32), i), "terminated must be a boolean scalar"),
     (lambda o, s, r, t, i: (o[:3], s, r, t, i), r"step_env gives an observation of shape \(3,\), dtype float32, reset_env one of shape \(4,\)"),
     (lambda o, s, r, t, i: (o, s.replace(time=s.time.astype(jnp.float32)), r, t, i), "a state field changes from shape"),
@@ -215,5 +216,46 @@ def test_make_checks_an_env_registered_from_outside_the_package(tmp_path, monkey
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))
     envs.register("RlZooBrokenPole-v0", "rl_zoo_test_brokenpole:Broken")
-    with pytest.raises(ValueError, match="reward must be a float scalar"):
+    with pytest.raises(ValueError, match="reward must be a scalar number"):
         envs.make("RlZooBrokenPole-v0")
+
+
+def test_check_env_takes_what_the_contract_allows():
+    """Integer Box observations (the RLHF token env's), an int or Python-float reward (step casts it),
+    typed PRNG keys in the state: valid, so not refused; a Python float reward also steps under jit."""
+    from envs import spaces
+    from envs.classic_control.cartpole import CartPole
+
+    class IntObs(CartPole):  # a Box of integers, as the RLHF token env's context
+        def observation_space(self, params=None):
+            return spaces.Box(-10, 10, (4,), jnp.int32)
+
+        def reset_env(self, key, params):
+            obs, state = super().reset_env(key, params)
+            return obs.astype(jnp.int32), state
+
+        def step_env(self, key, state, action, params):
+            obs, state, reward, terminated, info = super().step_env(key, state, action, params)
+            return obs.astype(jnp.int32), state, reward, terminated, info
+
+    envs.check_env(IntObs(), IntObs().default_params)
+    for reward in (lambda r: r.astype(jnp.int32), lambda r: 1.0):
+        env = _broken(lambda o, s, r, t, i, f=reward: (o, s, f(r), t, i))
+        envs.check_env(env, env.default_params)
+    env = _broken(lambda o, s, r, t, i: (o, s, 1.0, t, i))
+    obs, state = env.reset(jax.random.key(0))
+    out = jax.jit(env.step)(jax.random.key(1), state, jnp.int32(0))
+    assert out[2].dtype == jnp.float32 and float(out[2]) == 1.0
+
+
+def test_registering_again_with_array_kwargs_warns_rather_than_crashes(monkeypatch):
+    import numpy as np
+
+    from envs import registry
+
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))
+    weights = np.array([0.0, 1.0])
+    envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=weights)
+    envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=weights)  # same objects: silent
+    with pytest.warns(UserWarning, match="registered already"):
+        envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=np.array([0.0, 1.0]))

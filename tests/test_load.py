@@ -209,3 +209,18 @@ def test_discrete_observations_must_be_states(tmp_path, seed_offset):
     with pytest.raises(ValueError, match="integers 0 to 15; got bool values"):
         policy(True)
     check_discrete(np.arange(16), policy.observation_space, "FrozenLake-v1")  # every state passes
+
+
+def test_a_discrete_action_is_the_envs_with_or_without_clip():
+    """clip=False returns a continuous policy's raw mode; a Discrete(3, start=-1) action is still the
+    env's (-1..1), not the network's index (0..2), as rl_zoo.load(clip=False) returned."""
+    from types import SimpleNamespace
+
+    from envs import spaces
+    from rl_zoo.policy import greedy_policy
+
+    agent = SimpleNamespace(act=lambda state, obs: jnp.int32(2))
+    for clip in (True, False):
+        assert int(greedy_policy(agent, spaces.Discrete(3, start=-1), clip)(None, None)) == 1
+    raw = SimpleNamespace(act=lambda state, obs: jnp.array([3.0]))
+    assert float(greedy_policy(raw, spaces.Box(-1.0, 1.0, (1,)), clip=False)(None, None)[0]) == 3.0

@@ -351,7 +351,7 @@ def test_the_heatmap_marks_cells_that_successive_halving_dropped(tmp_path, monke
     figures.heatmap(tmp_path, plan.spec, summaries)
     ax = drawn["heatmap.png"].axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["150", "150", "150*", "150*"]
-    assert "*: dropped by successive halving" in ax.get_title()
+    assert "*: holds configs dropped by successive halving" in ax.get_title()
 
 
 def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):

@@ -106,13 +106,13 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     (fx, xs), (fy, ys) = [(g.name, list(g.values)) for g in spec.grid[:2]]
     grid = np.full((len(ys), len(xs)), np.nan)
     diverged = np.zeros((len(ys), len(xs)), bool)
-    dropped = np.zeros((len(ys), len(xs)), bool)  # successive halving stopped every config of the cell early
+    dropped = np.zeros((len(ys), len(xs)), bool)  # successive halving stopped some config of the cell early
     for (i, y), (j, x) in itertools.product(enumerate(ys), enumerate(xs)):
         cell = [s for s in summaries if dict(s.point.values)[fx] == x and dict(s.point.values)[fy] == y]
         if cell:
             grid[i, j] = stats.iqm(np.concatenate([s.final for s in cell]))
             diverged[i, j] = any(s.non_finite for s in cell)
-            dropped[i, j] = all(s.stopped_early for s in cell)
+            dropped[i, j] = any(s.stopped_early for s in cell)
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 0.8 * len(ys) + 2))
     im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
     for i, j in itertools.product(range(len(ys)), range(len(xs))):
@@ -123,5 +123,5 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     ax.set_ylabel(fy)
     fig.colorbar(im, ax=ax, label="final return, IQM over seeds")
     ax.set_title(f"{spec.algo} on {spec.env_id}" + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
-                 + ("\n*: dropped by successive halving, return at its last rung's budget" if dropped.any() else ""))
+                 + ("\n*: holds configs dropped by successive halving (their return at their last rung's budget)" if dropped.any() else ""))
     return _save(fig, out / "heatmap.png")
