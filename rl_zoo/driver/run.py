@@ -307,10 +307,16 @@ def _make_run_dir(spec: RunSpec, runs_root, out) -> Path:
     return path
 
 
+def _ret(x: float) -> str:
+    """A return for the terminal: one decimal, two below 10 (FrozenLake's 0.74 would show as 0.7, and
+    0.96 as 1.0)."""
+    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+
 def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     """The end of the learning curve and where the run went, for the terminal."""
     s = result.summary
-    lines = [f"{s['algo']} on {s['env']}: final greedy return {s['final_return_mean']:.1f} +- {s['final_return_std']:.1f} "
+    lines = [f"{s['algo']} on {s['env']}: final greedy return {_ret(s['final_return_mean'])} +- {_ret(s['final_return_std'])} "
              f"over {len(s['seeds'])} seed(s) after {s['env_steps_per_seed']:,} env steps per seed"]
     rows = runs.read_metrics(result.run_dir / "metrics.csv")
     by_step: dict[int, list[float]] = {}
@@ -318,7 +324,7 @@ def format_summary(result: RunResult, rows_tail: int = 5) -> str:
         by_step.setdefault(r["env_steps"], []).append(r["return"])
     lines.append("learning curve (env steps -> mean greedy return):")
     for step in sorted(by_step)[-rows_tail:]:
-        lines.append(f"  {step:>10,}  {np.mean(by_step[step]):8.1f}")
+        lines.append(f"  {step:>10,}  {_ret(float(np.mean(by_step[step]))):>8}")
     lines.append(f"compile {s['compile_s']:.1f}s, train {s['train_s']:.1f}s, {s['steps_per_s']:,.0f} env steps/s, "
                  f"peak memory {s['peak_memory_mb']:.0f} MB")
     lines.append(f"run written to {result.run_dir}")
