@@ -177,7 +177,11 @@ def make(env_id: str, backend: str | None = None, **overrides):
         if is_gymnasium_id(env_id):
             raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
         raise _unknown(env_id)
-    if _registered_by_module(env_id) not in _gymnasium_ids():
+    bare = _registered_by_module(env_id)
+    if bare not in _gymnasium_ids():
+        if bare in _PORTS:  # backend="gymnasium" on a JAX env of one's own
+            raise ValueError(f"{env_id!r} is a pure-JAX env (envs.register), not a gymnasium one: leave out "
+                             "backend='gymnasium' (--backend gymnasium)")
         raise _unknown(env_id)
     from envs.gymnasium_adapter import GymnasiumEnv
 

@@ -145,6 +145,8 @@ def test_module_colon_id_of_a_jax_port_of_your_own(tmp_path, monkeypatch):
     assert params.max_steps_in_episode == 500
     with pytest.raises(ValueError, match="'rl_zoo_test_gympole:RlZooGymPole-v0' has no JAX port"):
         envs.make("rl_zoo_test_gympole:RlZooGymPole-v0", backend="jax")
+    with pytest.raises(ValueError, match="is a pure-JAX env \\(envs.register\\), not a gymnasium one"):
+        envs.make("rl_zoo_test_jaxpole:RlZooJaxPole-v0", backend="gymnasium")
     code = ("from rl_zoo.cli import main; raise SystemExit(main(['train', '--env', 'rl_zoo_test_jaxpole:RlZooJaxPole-v0', "
             "'--total-steps', '2048', '--evals', '1', '--eval-episodes', '1', '--no-progress', '--out', 'run']))")
     done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path)
