@@ -72,7 +72,8 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         ax_r.legend(fontsize=8, loc="lower right")
         for ax in (ax_t, ax_c, ax_r):
             ax.grid(alpha=0.3)
-    fig.suptitle(f"TRPO vs PPO-clip, tuned configs, same env-step budget; return: mean over {seeds} seeds, "
+    fig.suptitle(f"TRPO vs PPO-clip, tuned configs, same env-step budget; return: mean over "
+                 f"{common.seeds_text(summaries[0].get('first_seed', 0), seeds)}, "
                  "95% percentile-bootstrap band", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "trpo_cost.png")
