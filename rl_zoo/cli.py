@@ -84,8 +84,8 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between EVALS/2 and 2*EVALS chosen to divide the updates "
                         "(39 updates with --evals 7: 3 segments); on gymnasium envs (no JAX port) fewer, so that "
-                        "their worst case (every episode to the time limit) stays under 10%% of training's env steps "
-                        "(the start's and the final one are always made, whatever they cost); "
+                        "the worst case of those after the start (every episode to the time limit) stays under 10%% "
+                        "of training's env steps (the start's comes on top; the final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
     t.add_argument("--backend", choices=["jax", "gymnasium"], default=None,

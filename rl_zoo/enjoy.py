@@ -62,10 +62,9 @@ class VideoSpec:
 
 def max_episode_steps(env_params) -> int:
     """The episode cap: the env's time limit, or the driver evaluation's cap for an env without one."""
-    from rl_zoo.core.evaluate import MAX_EVAL_STEPS, UNLIMITED_EVAL_STEPS
+    from rl_zoo.core.evaluate import episode_cap
 
-    limit = int(env_params.max_steps_in_episode)
-    return limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
+    return episode_cap(env_params)
 
 
 # --- playing ---------------------------------------------------------------------------------------
@@ -212,7 +211,16 @@ def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> None:
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         images = list(pool.map(lambda f: Image.fromarray(f).convert("P", palette=Image.Palette.ADAPTIVE), frames))
-    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=gif_durations(len(images), duration_ms), loop=0)
+
+
+def gif_durations(n: int, duration_ms: float) -> list[int]:
+    """Each of ``n`` frames' display time in ms, whole GIF time units (10 ms) whose running sum follows
+    ``i * duration_ms``: a GIF stores 10 ms units, and 33.3 ms rounded down to 30 played 30-fps envs
+    11% fast (so 30, 30, 40, 30, ...)."""
+    ends = [10 * round((i + 1) * duration_ms / 10) for i in range(n)]
+    return [max(10, e - s) for s, e in zip([0] + ends[:-1], ends)]
 
 
 @contextlib.contextmanager

@@ -178,3 +178,13 @@ def test_fast_envs_make_gifs_at_real_speed(tmp_path):
     assert ms == 5 * 40  # 25 frames at 125 fps = 200 ms
     _, ms = _gif_frames_and_ms(write_video(frames, 50, VideoSpec(tmp_path / "cartpole_rate.gif")))
     assert ms == 25 * 20
+
+
+def test_gif_frame_times_add_up_to_real_time():
+    """A GIF stores 10 ms units: a 30-fps env's 33.3 ms frames were stored as 30 ms (11% fast); the
+    frame times now carry the rounding, so 30 frames last one second."""
+    from rl_zoo.enjoy import gif_durations
+
+    assert gif_durations(6, 1000 / 30) == [30, 40, 30, 30, 40, 30]
+    assert sum(gif_durations(30, 1000 / 30)) == 1000 and sum(gif_durations(15, 1000 / 15)) == 1000
+    assert gif_durations(3, 40.0) == [40, 40, 40]

@@ -149,7 +149,7 @@ def test_evaluation_runs_continuous_actions():
 
 
 def test_eval_count_keeps_evaluation_a_small_fraction():
-    assert evaluation.eval_count(1_000_000, 1000, 10, 10) == 10  # 10 x 10k worst case = 10% of 1M
+    assert evaluation.eval_count(1_000_000, 1000, 10, 10) == 10  # after the start: 10 x 10k worst case = 10% of 1M
     assert evaluation.eval_count(100_000, 1000, 10, 20) == 1  # only the final one
     assert evaluation.eval_count(100_000, 500, 2, 20) == 10
 
@@ -308,3 +308,25 @@ def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "Received the following error from Worker" not in err, err
+
+
+def test_eval_seeds_take_negative_run_seeds():
+    """--seed -2 is a valid run seed (the JAX path and the training copies take it): evaluation's
+    SeedSequence refused it ('expected non-negative integer') at the first evaluation, after compiling."""
+    seeds = evaluation.eval_seeds(np.array([-2, -1, 0]), 3)
+    assert seeds.shape == (3,) and len(set(seeds.tolist())) == 3
+    assert (evaluation.eval_seeds(np.array([0]), 3) == seeds[2]).all()  # seed 0's stream unchanged
+
+
+def test_an_env_without_a_time_limit_is_evaluated_as_long_everywhere():
+    """One cap for an env with no time limit: the host evaluation took 100,000 steps where the JAX
+    evaluation and enjoy take 1,000; a real limit is kept."""
+    from envs import EnvParams
+    from envs.gymnasium_adapter import NO_TIME_LIMIT
+    from rl_zoo.core.evaluate import episode_cap
+    from rl_zoo.enjoy import max_episode_steps
+    from rl_zoo.host.runner import eval_limit
+
+    unlimited, limited = EnvParams(max_steps_in_episode=NO_TIME_LIMIT), EnvParams(max_steps_in_episode=1600)
+    assert eval_limit(unlimited) == episode_cap(unlimited) == max_episode_steps(unlimited) == 1000
+    assert eval_limit(limited) == episode_cap(limited) == 1600

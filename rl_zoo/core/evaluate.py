@@ -17,6 +17,13 @@ MAX_EVAL_STEPS = 100_000
 UNLIMITED_EVAL_STEPS = 1_000
 
 
+def episode_cap(env_params) -> int:
+    """Steps an evaluation episode may take: the env's time limit, or ``UNLIMITED_EVAL_STEPS`` for an env
+    whose limit is above ``MAX_EVAL_STEPS`` (none). One rule for the JAX and host evaluations and enjoy."""
+    limit = int(env_params.max_steps_in_episode)
+    return limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
+
+
 def evaluate(
     act: Callable[[Any, jax.Array], jax.Array],
     agent_state: Any,
@@ -39,8 +46,7 @@ def evaluate(
     host loop over the auto-resetting vector env.
     """
     if max_steps is None:
-        limit = int(env_params.max_steps_in_episode)
-        max_steps = limit if limit <= MAX_EVAL_STEPS else UNLIMITED_EVAL_STEPS
+        max_steps = episode_cap(env_params)
     max_steps = int(max_steps)
     key_reset, key_steps = jax.random.split(key)
     keys = jax.random.split(key_steps, max_steps)

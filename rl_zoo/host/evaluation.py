@@ -6,8 +6,9 @@ again. The greedy policy runs once per step for every seed (``jax.vmap`` over se
 each seed's frozen normalisation statistics (the trap of cleanrl issue 532).
 
 Evaluation episodes on long-episode envs (LunarLander, MuJoCo: up to 1,000 steps each) can cost as
-many env steps as training itself; ``eval_count`` picks how many evaluations a run makes so that
-their worst case stays at most ``EVAL_FRACTION`` of the training's env steps.
+many env steps as training itself; ``eval_count`` picks how many evaluations a run makes after the
+start's so that their worst case stays at most ``EVAL_FRACTION`` of the training's env steps (the
+start's evaluation comes on top: up to one evaluation more in all).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def eval_cut_note(total_steps: int, episode_limit: int, episodes: int, asked: in
 
 def eval_seeds(seeds: np.ndarray, index: int) -> np.ndarray:
     """Env seeds of evaluation ``index`` for each run seed: a stream apart from the training envs'."""
-    return np.array([np.random.SeedSequence([int(s), 1, index]).generate_state(1)[0] for s in seeds], np.int64)
+    return np.array([np.random.SeedSequence([int(s) & 0xFFFFFFFF, 1, index]).generate_state(1)[0] for s in seeds], np.int64)
 
 
 @functools.cache

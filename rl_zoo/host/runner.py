@@ -66,8 +66,11 @@ def batched_env(ctx) -> tuple[SeedBatchedEnv, Any]:
 
 
 def eval_limit(env_params) -> int:
-    """Steps an evaluation episode may take: the env's time limit (at most 100,000)."""
-    return min(int(env_params.max_steps_in_episode), 100_000)
+    """Steps an evaluation episode may take: the env's time limit, or 1,000 for an env without one, as
+    the JAX evaluation and enjoy cap it (``rl_zoo.core.evaluate.episode_cap``; it was 100,000 here)."""
+    from rl_zoo.core.evaluate import episode_cap
+
+    return episode_cap(env_params)
 
 
 def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per_segment: int) -> HostPlan:
