@@ -160,9 +160,9 @@ def make(env_id: str, backend: str | None = None, **overrides):
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
     overrides = _one_time_limit(overrides)
-    port_id = _registered_by_module(env_id) if ":" in env_id and backend != "gymnasium" else env_id
-    if port_id in _PORTS and backend != "gymnasium":
-        entry_point, kwargs = _PORTS[port_id]
+    bare = _registered_by_module(env_id)  # the id a MODULE:ID's module registered (imported now); a plain id as it is
+    if bare in _PORTS and backend != "gymnasium":
+        entry_point, kwargs = _PORTS[bare]
         probe = _entry_class(entry_point)
         # Split overrides into params fields and constructor kwargs using a default instance.
         param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
@@ -171,13 +171,12 @@ def make(env_id: str, backend: str | None = None, **overrides):
         if not probe.__module__.startswith("envs."):  # an env of your own: its contract checked once (the ports have tests)
             from envs.environment import check_env
 
-            check_env(env, params, port_id)
+            check_env(env, params, bare)
         return env, params
     if backend == "jax":
         if is_gymnasium_id(env_id):
             raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
         raise _unknown(env_id)
-    bare = _registered_by_module(env_id)
     if bare not in _gymnasium_ids():
         if bare in _PORTS:  # backend="gymnasium" on a JAX env of one's own
             raise ValueError(f"{env_id!r} is a pure-JAX env (envs.register), not a gymnasium one: leave out "
@@ -192,7 +191,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
 def backend_of(env_id: str) -> str:
     """``"jax"`` for an id with a pure-JAX port (a ``MODULE:ID`` whose module registers ``ID`` with
     ``envs.register``: imported here), else ``"gymnasium"`` (whether or not gymnasium knows it)."""
-    return "jax" if (_registered_by_module(env_id) if ":" in env_id else env_id) in _PORTS else "gymnasium"
+    return "jax" if _registered_by_module(env_id) in _PORTS else "gymnasium"
 
 
 def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:

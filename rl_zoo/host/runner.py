@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from rl_zoo import checkpoint
+from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.guard import check_finite, finite_param_flags
 from rl_zoo.driver.plan import init_seeds, map_seeds, update_seeds
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
@@ -63,14 +64,6 @@ def batched_env(ctx) -> tuple[SeedBatchedEnv, Any]:
         return ctx.env, ctx.agent
     env = SeedBatchedEnv(ctx.env, getattr(ctx.spec, "vector_env", DEFAULT_VECTOR_ENV))
     return env, ctx.spec.module.make_agent(ctx.spec.config, env, ctx.env_params)
-
-
-def eval_limit(env_params) -> int:
-    """Steps an evaluation episode may take: the env's time limit, or 1,000 for an env without one, as
-    the JAX evaluation and enjoy cap it (``rl_zoo.core.evaluate.episode_cap``; it was 100,000 here)."""
-    from rl_zoo.core.evaluate import episode_cap
-
-    return episode_cap(env_params)
 
 
 def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per_segment: int) -> HostPlan:
@@ -126,7 +119,7 @@ class BatchedHostRunner:
         seeds = np.array(spec.seed_ids)
         env.start(len(seeds))
         steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
-        limit = eval_limit(ctx.env_params)
+        limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
         n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
         per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
         n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
