@@ -138,7 +138,9 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
                 total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
                 if record:
                     frames.append(render.render(env))
-            episodes.append(Episode(total, length, not done, frames))
+            # the cap is gymnasium's TimeLimit here: an env without a limit of its own is cut by it (as play_port says)
+            capped = length >= steps and steps < int(env_params.max_steps_in_episode)
+            episodes.append(Episode(total, length, not done or capped, frames))
     finally:
         env.close()
     return episodes

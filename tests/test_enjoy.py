@@ -188,3 +188,16 @@ def test_gif_frame_times_add_up_to_real_time():
     assert gif_durations(6, 1000 / 30) == [30, 40, 30, 30, 40, 30]
     assert sum(gif_durations(30, 1000 / 30)) == 1000 and sum(gif_durations(15, 1000 / 15)) == 1000
     assert gif_durations(3, 40.0) == [40, 40, 40]
+
+
+def test_an_adapter_episode_cut_by_the_cap_says_so():
+    """CliffWalking has no time limit: enjoy caps its episodes at 1,000 steps through gymnasium's
+    TimeLimit, whose truncation marked the episode as not cut (a JAX port's said cut)."""
+    import numpy as np
+
+    import envs
+    from rl_zoo.enjoy import play_gymnasium
+
+    env, params = envs.make("CliffWalking-v1", backend="gymnasium")
+    (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0], record=False)  # always up
+    assert episode.length == 1000 and episode.cut and episode.episode_return == -1000.0
