@@ -86,7 +86,7 @@ def _of_your_own(env_id: str) -> bool:
     return not (isinstance(entry, str) and entry.startswith("gymnasium."))
 
 
-def check_host_env(env, env_id: str, obs_space: spaces.Space, act_space: spaces.Space) -> None:
+def check_host_env(env, env_id: str, obs_space: spaces.Space) -> None:
     """One reset and one step of a gymnasium env of your own, checked against what rl_zoo's vector envs
     rely on (gymnasium's checker only warns): the observation's shape is its space's, the reward a
     scalar number, ``terminated`` and ``truncated`` booleans. ``ValueError`` naming the broken rule;
@@ -132,7 +132,7 @@ class GymnasiumEnv:
             self._observation_space = spaces.check_observation(spaces.from_gymnasium(probe.observation_space), env_id)
             self._action_space = spaces.from_gymnasium(probe.action_space, "action")
             if _of_your_own(env_id):
-                check_host_env(probe, env_id, self._observation_space, self._action_space)
+                check_host_env(probe, env_id, self._observation_space)
         finally:
             probe.close()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from rl_zoo.plots import save_figure, shrink_png  # noqa: F401 (shrink_png: used by the experiments)
-from rl_zoo.runs import atomic_write_text
+from rl_zoo.runs import atomic_write_text, cpu_name
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
 from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
 from rl_zoo.stats import t_band  # noqa: F401
@@ -61,8 +61,6 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 def machine() -> str:
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()  # not on every OS
-    from rl_zoo.runs import cpu_name
-
     return (f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} CPU cores, load average at start "
             f"{', '.join(f'{x:.1f}' for x in load)}")
 

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
 
 #: video formats ``--record`` writes, and what each needs
@@ -58,13 +59,6 @@ class VideoSpec:
     path: Path
     frame_skip: int = 1
     width: int | None = None
-
-
-def max_episode_steps(env_params) -> int:
-    """The episode cap: the env's time limit, or the driver evaluation's cap for an env without one."""
-    from rl_zoo.core.evaluate import episode_cap
-
-    return episode_cap(env_params)
 
 
 # --- playing ---------------------------------------------------------------------------------------
@@ -102,7 +96,7 @@ def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
 def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=None) -> list[Episode]:
     """Greedy episodes on a JAX port, one per key; frames drawn by ``renderer`` (a
     ``envs.render.PortRenderer``) when given."""
-    steps = max_episode_steps(env_params)
+    steps = episode_cap(env_params)  # the env's time limit, or the driver evaluation's cap for an env without one
     run = _port_episode_fn(greedy, env, env_params, steps)
     episodes = []
     for key in keys:
@@ -124,7 +118,7 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
 
     from envs import render
 
-    steps = max_episode_steps(env_params)
+    steps = episode_cap(env_params)
     env = render.make_rgb_env(env_id, max_episode_steps=steps) if record else gymnasium.make(env_id, max_episode_steps=steps)
     episodes = []
     try:

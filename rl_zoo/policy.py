@@ -145,12 +145,9 @@ def greedy_policy(agent, action_space, clip: bool = True):
     normalisation statistics included), its action clipped into a continuous action space as the
     driver's evaluation sends it to the env (``clip=False``: the raw mode). A discrete action is the
     env's either way (``start + index`` for a ``Discrete(n, start)``). Pure and jittable."""
-    from envs import spaces
     from rl_zoo.core.rollout import env_action
 
-    if clip or isinstance(action_space, spaces.Discrete):
-        return lambda state, obs: env_action(agent.act(state, obs), action_space)
-    return agent.act
+    return lambda state, obs: env_action(agent.act(state, obs), action_space, clip)
 
 
 def seed_state(states, index: int):

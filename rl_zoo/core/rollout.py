@@ -23,12 +23,13 @@ PolicyFn = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, Any]]
 _jitted: "weakref.WeakKeyDictionary[Callable, Callable]" = weakref.WeakKeyDictionary()
 
 
-def env_action(action: jax.Array, space) -> jax.Array:
-    """The action sent to the env: a Gaussian sample is clipped into a Box; the sample itself is kept
-    in the trajectory so that its log-probability stays exact. A categorical choice is an index 0..n-1:
-    a ``Discrete(n, start)`` space gets ``start + index`` (the trajectory keeps the index)."""
+def env_action(action: jax.Array, space, clip: bool = True) -> jax.Array:
+    """The action sent to the env: a Gaussian sample is clipped into a Box (``clip=False``: left as it
+    is, the policy's raw mode); the sample itself is kept in the trajectory so that its log-probability
+    stays exact. A categorical choice is an index 0..n-1: a ``Discrete(n, start)`` space gets
+    ``start + index`` (the trajectory keeps the index)."""
     if isinstance(space, spaces.Box):
-        return jnp.clip(action, space.low, space.high)
+        return jnp.clip(action, space.low, space.high) if clip else action
     if isinstance(space, spaces.Discrete) and space.start:
         return action + jnp.asarray(space.start, action.dtype)
     return action
