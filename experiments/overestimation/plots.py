@@ -56,7 +56,8 @@ def _bin(x: np.ndarray, steps: np.ndarray, n_bins: int):
     return x[:, :u].reshape(x.shape[0], n_bins, -1).mean(axis=2), steps[:u].reshape(n_bins, -1).mean(axis=1)
 
 
-def plot_deep(results: dict, out: Path, seeds: int) -> None:
+def plot_deep(results: dict, out: Path, seeds: int, first_seed: int = common.REPORT_SEED) -> None:
+    """``deep.png``: one row per env (estimates vs truth, their gap, greedy return); the title names the seeds."""
     plt = common.pyplot()
     env_ids = list(DEEP_ENVS)
     fig, axes = plt.subplots(len(env_ids), 3, figsize=(16.5, 4.3 * len(env_ids)))
@@ -103,7 +104,7 @@ def plot_deep(results: dict, out: Path, seeds: int) -> None:
             ax.set_xlabel("env steps")
             ax.grid(alpha=0.3)
             ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
-    fig.suptitle(f"DQN vs Double DQN: mean over {seeds} seeds, 95% percentile-bootstrap bands over seeds "
+    fig.suptitle(f"DQN vs Double DQN: mean over {common.seeds_text(first_seed, seeds)}, 95% percentile-bootstrap bands over seeds "
                  f"(greedy probes: {EVAL_EPISODES} episodes per point)", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "deep.png")

@@ -58,7 +58,7 @@ def main() -> None:
     rows, info["tabular"] = compute.tabular_summary(tab, tab_seeds)
     common.write_csv(out / "tabular.csv", rows)
     deep = compute.run_deep(seeds, args.quick, args.seed)
-    plots.plot_deep(deep, out, seeds)
+    plots.plot_deep(deep, out, seeds, args.seed)
     info["deep"], rows = compute.deep_summary(deep, seeds, args.seed)
     common.write_csv(out / "deep.csv", rows)
     info["wall_s"] = round(time.perf_counter() - t0, 1)
