@@ -111,7 +111,8 @@ def _main() -> None:
           f"run {t2 - t1:.1f} s ({c2 - c1:.1f} s cpu)")
     for name in ("greedy", "train"):
         values = getattr(scores, name)
-        print(f"  {name:>6} sorted: {' '.join(f'{v:.0f}' for v in np.sort(values))}")
+        digits = 2 if np.nanmax(np.abs(values), initial=0.0) < 10 else 0  # success rates (FrozenLake) need decimals
+        print(f"  {name:>6} sorted: {' '.join(f'{v:.{digits}f}' for v in np.sort(values))}")
     extra = getattr(importlib.import_module(args.module), "measure_extra", None)
     if extra is not None:
         extra(scores)

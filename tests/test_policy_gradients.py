@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 import envs
+import learning
 from rl_zoo import algos
+from rl_zoo.algos import ppo
 from rl_zoo.config import apply_overrides
 from rl_zoo.core.evaluate import evaluate
 
@@ -84,12 +86,52 @@ def test_hyperparams_are_valid_configs(name, env_id, overrides):
     module.make_agent(config, env, params)  # the networks fit the env's spaces
 
 
-@pytest.mark.parametrize("algo", ["ppo", "vpg", "trpo"])
-def test_a_state_index_observation_is_refused_before_anything_is_written(algo, tmp_path, capsys):
-    """FrozenLake's observation is Discrete(16), a scalar the actor-critic MLPs cannot take (it was an
-    IndexError in the network after config.json was written); the refusal names dqn and q-learning."""
+def test_a_state_index_observation_trains_one_hot_and_loads(tmp_path, capsys):
+    """FrozenLake's observation is Discrete(16), a state index: the actor-critic networks take it one-hot
+    (it was refused; before that an IndexError after config.json was written). The run loads, and the
+    loaded policy takes the env's own index, one or a batch."""
+    import rl_zoo
     from rl_zoo.cli import main
 
-    assert main(["train", "--algo", algo, "--env", "FrozenLake-v1", "--no-progress", "--out", str(tmp_path / "r")]) == 2
-    assert "cannot run on FrozenLake-v1: its observations are Discrete(16)" in capsys.readouterr().err
-    assert not (tmp_path / "r").exists()
+    out = tmp_path / "r"
+    args = ["train", "--algo", "ppo", "--env", "FrozenLake-v1", "--no-progress", "--out", str(out), "--total-steps", "1024",
+            "--set", "num_envs=2", "--set", "num_steps=64", "--set", "hidden_size=8"]
+    assert main(args) == 0, capsys.readouterr().err
+    policy = rl_zoo.load(out)
+    assert int(policy(5)) in range(4)
+    assert np.asarray(policy(np.array([0, 5, 15]))).shape == (3,)
+    kernels = policy.state.params.policy["params"]["MLP_0"]["kernels"]
+    assert kernels[0].shape == (16, 8)  # the first layer reads the 16 one-hot inputs
+
+
+# Measured (python tests/learning.py test_policy_gradients FROZEN_LAKE 100 124), 100k env steps, greedy success
+# rate over 50 episodes per seed, seeds 100-123 sorted: .12 .16 .18 .32 .34 .36 .52 .54 .56 .6 .6 .6 .62 .62 .62 .66
+# .72 .72 .72 .72 .74 .74 .74 .88; training success (episodes ended in the last 20 updates): .1 .22 .22 .25 .32 .33
+# .44 .52 .56 .6 .6 .65 .66 .66 .67 .69 .69 .7 .71 .74 .74 .75 .75 .75. Untrained (one update of 512 steps):
+# greedy 0 (x11) to .22, training at most .05. Asserted: of 8 seeds, at least 5 reach .2 in training (23 of 24
+# measured did) and at least 3 reach .3 greedy (21 of 24 did; an untrained policy never did).
+FROZEN_LAKE = learning.Setting(
+    "ppo", "FrozenLake-v1",
+    ppo.Config(num_envs=8, num_steps=64, total_timesteps=100_000, num_minibatches=4, update_epochs=4, gamma=0.99,
+               ent_coef=0.01, learning_rate=3e-3),
+    eval_episodes=50, tail=20)
+
+
+@pytest.mark.slow  # 40-80 s on 2 cores
+def test_ppo_learns_slippery_frozen_lake_from_one_hot_states(seed_offset):
+    scores = learning.run(FROZEN_LAKE, learning.seeds(seed_offset, 8))
+    assert learning.count(scores.train, 0.2) >= 5, scores.train
+    assert learning.count(scores.greedy, 0.3) >= 3, scores.greedy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["vpg", "trpo"])
+def test_vpg_and_trpo_run_on_a_state_index_observation(algo, seed_offset):
+    module, preset = algos.get(algo)
+    cfg = apply_overrides(module.Config(), {**preset, **SMALL[algo], "total_timesteps": 256})
+    env, params = envs.make("CliffWalking-v1")
+    state, metrics = jax.jit(module.make_train(cfg, env, params))(jax.random.key(seed_offset))
+    assert state.obs.shape == (2, 48)  # [envs, one-hot of 48 states]
+    assert np.all(np.isfinite(np.asarray(metrics.value_loss)))
+    agent = module.make_agent(cfg, env, params)
+    assert int(agent.act(state, jax.numpy.asarray(36))) in range(4)

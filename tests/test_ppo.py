@@ -82,3 +82,8 @@ def test_config_validation_names_field_and_rule():
         dataclasses.replace(CARTPOLE, learning_rate=0.0).validate()
     with pytest.raises(ConfigError, match="loss"):
         dataclasses.replace(CARTPOLE, loss="trust").validate()
+    one_sample = dict(num_envs=1, num_steps=4, num_minibatches=4, total_timesteps=4)  # the advantage centred to 0
+    with pytest.raises(ConfigError, match="num_minibatches.*one sample.*never moves"):
+        dataclasses.replace(CARTPOLE, **one_sample).validate()
+    dataclasses.replace(CARTPOLE, **one_sample, norm_adv=False).validate()
+    dataclasses.replace(CARTPOLE, **dict(one_sample, num_minibatches=2)).validate()

@@ -57,6 +57,7 @@ import jax.numpy as jnp
 import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
+from envs.wrappers import one_hot_state
 from rl_zoo.config import check
 from rl_zoo.core import losses
 from rl_zoo.core.buffers import (
@@ -205,7 +206,7 @@ def make_network(config: Config, action_space) -> QNetwork:
 def features(obs_space, obs: jax.Array) -> jax.Array:
     """Network input: the observation as float32; a Discrete observation (toy-text) becomes one-hot."""
     if isinstance(obs_space, spaces.Discrete):
-        return jax.nn.one_hot(obs - obs_space.start, obs_space.n)
+        return one_hot_state(obs_space, obs)
     return obs.astype(jnp.float32)
 
 

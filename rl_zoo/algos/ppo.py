@@ -36,7 +36,7 @@ import optax
 from rl_zoo.config import check
 from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
-from rl_zoo.core.buffers import shuffled_minibatches
+from rl_zoo.core.sgd import minibatch_epochs
 from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, check_env, make_networks, prepare_batch, sample_action  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics
 
@@ -59,7 +59,8 @@ class Config(on_policy.Config):
     loss: str = "clip"
     """Policy objective: "clip" (PPO-clip, eq. 7) or "kl" (adaptive KL penalty, eq. 8)."""
     clip_eps: float = 0.2
-    """Clip range eps of the surrogate ratio (0.1-0.3); unused by loss="kl"."""
+    """Clip range eps of the surrogate ratio (0.1-0.3). With loss="kl" it still sets the value clip
+    (clip_value) and the reported clip_frac, not the policy objective."""
     kl_target: float = 0.01
     """Target KL d_targ per update for loss="kl" (0.003-0.03)."""
     kl_beta_init: float = 1.0
@@ -83,6 +84,9 @@ class Config(on_policy.Config):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.batch_size % self.num_minibatches == 0, "num_minibatches", self.num_minibatches,
               f"must divide the batch num_envs * num_steps = {self.batch_size}")
+        check(not self.norm_adv or self.batch_size >= 2 * self.num_minibatches, "num_minibatches", self.num_minibatches,
+              "leaves minibatches of one sample: norm_adv centres its advantage to 0 and the policy never moves "
+              "(use fewer minibatches, a bigger batch, or norm_adv=False)")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
         check(self.loss in ("clip", "kl"), "loss", self.loss, 'must be "clip" or "kl"')
         for name in ("clip_eps", "kl_target", "kl_beta_init", "max_grad_norm"):
@@ -151,20 +155,10 @@ def make_optimizer(config: Config) -> optax.GradientTransformation:
 def learn(state: State, traj, networks: Networks, optimizer, config: Config) -> tuple[State, Metrics]:
     """GAE, then ``update_epochs`` x ``num_minibatches`` Adam steps on ``ppo_loss``, then the beta rule."""
     batch, reward_scaler = prepare_batch(state.params, state.obs_stats, state.reward_scaler, traj, networks, config)
-    grad_fn = jax.grad(partial(ppo_loss, networks=networks, config=config), has_aux=True)
-
-    def minibatch_step(carry, minibatch):
-        params, opt_state = carry
-        grads, info = grad_fn(params, minibatch, state.kl_beta)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), info
-
-    def epoch(carry, key):
-        carry, infos = jax.lax.scan(minibatch_step, carry, shuffled_minibatches(key, batch, config.num_minibatches))
-        return carry, infos
-
+    grad_fn = jax.grad(partial(ppo_loss, networks=networks, config=config, kl_beta=state.kl_beta), has_aux=True)
     key, key_epochs = jax.random.split(state.key)
-    (params, opt_state), infos = jax.lax.scan(epoch, (state.params, state.opt_state), jax.random.split(key_epochs, config.update_epochs))
+    params, opt_state, infos = minibatch_epochs(grad_fn, optimizer, state.params, state.opt_state, batch, key_epochs,
+                                                config.update_epochs, config.num_minibatches)
     info = jax.tree.map(jnp.mean, infos)
 
     new_dist = networks.policy.apply(params.policy, batch.obs)

@@ -18,8 +18,9 @@ approximately, as in Appendix C (`policy_step`):
    L(theta) > L(theta_old); if none passes, theta = theta_old (`backtracking_line_search`).
 
 The value function is fitted separately afterwards with Adam (`rl_zoo.core.on_policy.fit_value`).
-Advantages are normalised over the batch (``norm_adv``), which rescales g but not the step (the
-step length is set by delta alone).
+Advantages are normalised over the batch (``norm_adv``): centring changes g's direction (the mean
+advantage acts as a baseline), scaling only its size, which does not change the step (its length is
+set by delta alone).
 """
 
 from __future__ import annotations

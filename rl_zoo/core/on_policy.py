@@ -27,7 +27,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from envs import EpisodeStatistics, vectorize
+from envs import EpisodeStatistics, spaces, vectorize
+from envs.wrappers import OneHotObservations, one_hot_state
 from rl_zoo.config import check
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
@@ -54,9 +55,15 @@ class Config:
     gae_lambda: float = 0.95
     """GAE lambda: 0 is one-step TD, 1 is Monte Carlo (0.8-1; GAE paper: 0.97)."""
     norm_adv: bool = True
-    """Normalise advantages (zero mean, unit std): per minibatch in PPO, over the batch in VPG and TRPO."""
+    """Normalise advantages (zero mean, unit std): per minibatch in PPO, over the batch in VPG and TRPO.
+    The std is the population one (ddof 0; SB3 and CleanRL divide by torch's ddof-1 std, a factor
+    sqrt((M-1)/M) apart for M samples)."""
     normalize_obs: bool = False
-    """Normalise observations with running statistics (reused, frozen, at evaluation)."""
+    """Normalise observations with running statistics (reused, frozen, at evaluation). The statistics
+    advance once per update, after it, with that update's batch: the rollout, GAE and the loss all see
+    the same frozen statistics (so log pi_old stays exact), and the first update sees the raw
+    observation clipped to [-10, 10] (SB3's VecNormalize and gymnasium's NormalizeObservation update
+    at every step before normalising)."""
     normalize_reward: bool = False
     """Scale rewards by the running std of the discounted return."""
     hidden_size: int = 64
@@ -199,18 +206,9 @@ class Metrics(NamedTuple):
 
 
 def check_env(env, env_params) -> None:
-    """Refuse, before anything compiles, an env whose observations are not vectors: the actor-critic
-    networks are MLPs over a float vector, and a ``Discrete`` observation (FrozenLake, CliffWalking,
-    Taxi: a state index) is a scalar. DQN and tabular Q-learning take those (DQN one-hot encodes them)."""
-    from envs import spaces
-    from rl_zoo.config import ConfigError
-
-    obs_space = env.observation_space(env_params)
-    if isinstance(obs_space, spaces.Discrete):
-        name = getattr(env, "id", "") or type(env).__name__
-        raise ConfigError(f"VPG, TRPO and PPO cannot run on {name}: its observations are {obs_space}, a state index, "
-                          "and their networks take a vector of floats. Use dqn (which one-hot encodes the state) or "
-                          "q-learning (a table, one row per state).")
+    """Nothing to refuse: the actor-critic networks take any ``Box`` observation, and a ``Discrete`` one
+    (FrozenLake, CliffWalking, Taxi: a state index) arrives one-hot encoded (`build_agent`). Kept so
+    that every algorithm module offers the ``check_env(env, env_params)`` the driver and sweeps call."""
 
 
 def make_networks(config: Config, action_space) -> Networks:
@@ -237,6 +235,11 @@ def sample_action(networks: Networks, config: Config, acting: ActingParams, key,
 def greedy_action(networks: Networks, config: Config, state, obs):
     """The deterministic policy (the distribution's mode), with the training statistics frozen."""
     return networks.policy.apply(state.params.policy, observe(config, state.obs_stats, obs)).mode()
+
+
+def _greedy_on_state_index(act, state_space, state, obs):
+    """``act`` for an env whose observations are state indices: encode them as training saw them."""
+    return act(state, one_hot_state(state_space, obs))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,11 +364,21 @@ def build_agent(
 
     ``init`` draws the network parameters and resets the envs into a `Start`, which ``make_state``
     completes into the algorithm's State (its optimiser states). ``update`` = rollout of
-    ``config.num_steps`` steps with `sample_action`, then ``learn_fn(state, trajectory)``.
+    ``config.num_steps`` steps with `sample_action`, then ``learn_fn(state, trajectory)``. A
+    ``Discrete`` (state-index) observation is one-hot encoded on its way in (`OneHotObservations`,
+    and ``act`` encodes the index it is given), so the trajectory, the observation statistics and the
+    networks see vectors of ``n`` floats.
     """
-    venv = EpisodeStatistics(vectorize(env, env_params, config.num_envs))
-    obs_space = env.observation_space(env_params)
+    venv = vectorize(env, env_params, config.num_envs)
+    state_space = venv.observation_space
+    if isinstance(state_space, spaces.Discrete):  # a state index: the networks see it one-hot
+        venv = OneHotObservations(venv)
+    venv = EpisodeStatistics(venv)
+    obs_space = venv.observation_space
     policy_fn = partial(sample_action, networks, config)
+    act = partial(greedy_action, networks, config)
+    if isinstance(state_space, spaces.Discrete):  # evaluation, rl_zoo.load and enjoy hand it the env's own index
+        act = partial(_greedy_on_state_index, act, state_space)
     if not venv.is_jax:  # the host-loop rollout calls learn eagerly: compile it once
         learn_fn = jax.jit(learn_fn)
 
@@ -393,7 +406,7 @@ def build_agent(
     return Agent(
         init=init,
         update=update,
-        act=partial(greedy_action, networks, config),
+        act=act,
         env_steps_per_update=config.batch_size,
         num_updates=config.num_updates,
     )
