@@ -135,6 +135,32 @@ def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
     return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}
 
 
+def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
+    """Refuse options neither the constructor of ``cls`` nor the params take, naming those that exist
+    (it was ``TypeError: CartPole() takes no arguments``), and where gymnasium's own env may take them
+    (``sutton_barto_reward``), the adapter that passes them on."""
+    import inspect
+
+    if cls.__init__ is object.__init__:
+        ctor = []
+    else:
+        sig = inspect.signature(cls.__init__)
+        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return
+        ctor = [n for n, p in sig.parameters.items() if n != "self" and p.kind is not p.VAR_POSITIONAL]
+    unknown = [k for k in ctor_over if k not in ctor]
+    if not unknown:
+        return
+    fields = [f.name for f in dataclasses.fields(params)] + ["max_episode_steps"]
+    known = ctor + fields
+    close = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
+    hints = "".join(f" ({k}: did you mean {c[0]}?)" for k, c in close.items() if c)
+    adapter = (f" gymnasium's own {env_id} may take options the port lacks: make it with backend='gymnasium' "
+               "(--backend gymnasium) to pass them to gymnasium.make." if env_id in _gymnasium_ids() and not hints else "")
+    raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
+                     f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}].{adapter}")
+
+
 def _one_time_limit(overrides: dict[str, Any]) -> dict[str, Any]:
     """``overrides`` with gymnasium's name for the time limit, ``max_episode_steps``, as rl_zoo's
     ``max_steps_in_episode`` (for the ports and the adapter alike); both names at once are refused."""
@@ -166,7 +192,9 @@ def make(env_id: str, backend: str | None = None, **overrides):
         probe = _entry_class(entry_point)
         # Split overrides into params fields and constructor kwargs using a default instance.
         param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
+        _check_options(bare, probe, probe(**kwargs).default_params, ctor_over)
         env = probe(**{**kwargs, **ctor_over})
+        env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)
         params = env.default_params.replace(**param_over) if param_over else env.default_params
         if not probe.__module__.startswith("envs."):  # an env of your own: its contract checked once (the ports have tests)
             from envs.environment import check_env
@@ -217,7 +245,9 @@ register("Acrobot-v1", "envs.classic_control.acrobot:Acrobot")
 register("MountainCar-v0", "envs.classic_control.mountain_car:MountainCar")
 register("MountainCarContinuous-v0", "envs.classic_control.continuous_mountain_car:ContinuousMountainCar")
 register("Pendulum-v1", "envs.classic_control.pendulum:Pendulum")
-register("FrozenLake-v1", "envs.toy_text.frozen_lake:FrozenLake")
-register("FrozenLake8x8-v1", "envs.toy_text.frozen_lake:FrozenLake", map_name="8x8")
+# gymnasium gives a FrozenLake the time limit of the id it is made from, whatever its map: so do these
+register("FrozenLake-v1", "envs.toy_text.frozen_lake:FrozenLake", max_episode_steps=100)
+register("FrozenLake8x8-v1", "envs.toy_text.frozen_lake:FrozenLake", map_name="8x8", max_episode_steps=200)
 register("CliffWalking-v1", "envs.toy_text.cliff_walking:CliffWalking")
+register("CliffWalkingSlippery-v1", "envs.toy_text.cliff_walking:CliffWalking", is_slippery=True)
 register("Taxi-v4", "envs.toy_text.taxi:Taxi")

@@ -64,14 +64,20 @@ class Box:
         return hash(self._key())
 
     def sample(self, key: jax.Array) -> jax.Array:
-        """Uniform inside finite bounds; a standard normal along unbounded dimensions."""
-        low = jnp.asarray(self.low)
-        high = jnp.asarray(self.high)
-        finite = jnp.isfinite(low) & jnp.isfinite(high)
-        k1, k2 = jax.random.split(key)
-        u = jax.random.uniform(k1, self.shape, self.dtype, jnp.where(finite, low, 0.0), jnp.where(finite, high, 1.0))
-        n = jax.random.normal(k2, self.shape, self.dtype)
-        return jnp.where(finite, u, n).astype(self.dtype)
+        """Gymnasium's ``Box.sample`` scheme: uniform inside finite bounds, a standard normal along
+        dimensions unbounded both ways, ``low + Exp(1)`` / ``high - Exp(1)`` along those bounded on one
+        side only (so every sample lies in the space)."""
+        low = jnp.asarray(self.low, jnp.float32)
+        high = jnp.asarray(self.high, jnp.float32)
+        has_low, has_high = jnp.isfinite(low), jnp.isfinite(high)
+        k1, k2, k3 = jax.random.split(key, 3)
+        u = jax.random.uniform(k1, self.shape, jnp.float32, jnp.where(has_low & has_high, low, 0.0),
+                               jnp.where(has_low & has_high, high, 1.0))
+        n = jax.random.normal(k2, self.shape, jnp.float32)
+        e = jax.random.exponential(k3, self.shape, jnp.float32)
+        x = jnp.where(has_low & has_high, u, jnp.where(has_low, jnp.where(has_low, low, 0.0) + e,
+                                                        jnp.where(has_high, jnp.where(has_high, high, 0.0) - e, n)))
+        return x.astype(self.dtype)
 
     def contains(self, x) -> bool:
         x = np.asarray(x)

@@ -326,3 +326,23 @@ def test_params_vmap_over_physics():
     assert obs.shape == (3, 3) and len({float(x) for x in obs[:, 2]}) == 3  # thdot depends on g
     _, p981 = envs.make("Pendulum-v1", g=9.81)
     assert p981.g == 9.81
+
+
+def test_box_samples_lie_in_the_space_when_bounded_on_one_side():
+    """Gymnasium's scheme: low + Exp(1) / high - Exp(1) on a half-bounded dimension (a normal there fell
+    outside the space 72% of the time), a normal only where both bounds are infinite."""
+    box = spaces.Box(np.array([0.0, -np.inf, -1.0, -np.inf], np.float32), np.array([np.inf, 0.0, 1.0, np.inf], np.float32), (4,))
+    x = np.asarray(jax.vmap(box.sample)(jax.random.split(jax.random.key(0), 4000)))
+    assert all(box.contains(v) for v in x)
+    assert np.all(x[:, 0] >= 0) and np.all(x[:, 1] <= 0) and np.all(np.abs(x[:, 2]) <= 1)
+    assert (x[:, 3] < 0).mean() > 0.4 and (x[:, 3] > 0).mean() > 0.4  # the unbounded one spans both signs
+
+
+@pytest.mark.parametrize("env_id", ["MountainCar-v0", "Acrobot-v1"])
+def test_a_float_action_is_its_whole_action_not_a_fraction_of_the_push(env_id):
+    """The docstrings say actions are clipped into {0, 1, 2}: 1.5 was half way between pushes."""
+    env, params = envs.make(env_id)
+    _, state = env.reset(jax.random.key(0), params)
+    step = lambda a: np.asarray(env.step_env(jax.random.key(1), state, a, params)[0])
+    np.testing.assert_array_equal(step(jnp.float32(1.5)), step(jnp.int32(1)))
+    np.testing.assert_array_equal(step(jnp.float32(7.0)), step(jnp.int32(2)))

@@ -261,3 +261,15 @@ def test_registering_again_with_array_kwargs_warns_rather_than_crashes(monkeypat
     envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=weights)  # same objects: silent
     with pytest.warns(UserWarning, match="registered already"):
         envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("env_id, kwargs, said", [
+    ("CartPole-v1", {"sutton_barto_reward": True}, "unknown option sutton_barto_reward. The port takes constructor options [none]"),
+    ("FrozenLake-v1", {"slippery": True}, "(slippery: did you mean is_slippery?)"),
+])
+def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, said):
+    """It was ``TypeError: CartPole() takes no arguments``; gymnasium's CartPole takes ``sutton_barto_reward``."""
+    with pytest.raises(ValueError) as e:
+        envs.make(env_id, **kwargs)
+    assert said in str(e.value)
+    assert ("backend='gymnasium'" in str(e.value)) == (env_id == "CartPole-v1")  # the adapter, unless it is a typo

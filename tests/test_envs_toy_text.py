@@ -87,6 +87,23 @@ def test_registered_time_limits_are_gymnasiums():
     assert gym.spec("CliffWalking-v1").max_episode_steps is None
 
 
+@pytest.mark.parametrize("env_id, kwargs", [
+    ("FrozenLake-v1", {"map_name": "8x8"}), ("FrozenLake8x8-v1", {"map_name": "4x4"}),
+    ("FrozenLake8x8-v1", {"desc": ["SFH", "FFG"]}), ("FrozenLake-v1", {"desc": ["SFH", "FFG"]}),
+])
+def test_a_frozen_lake_keeps_the_time_limit_and_id_it_was_made_from(env_id, kwargs):
+    """gymnasium's limit comes with the id's registration, not the map: the port's did follow the map."""
+    env, params = envs.make(env_id, **kwargs)
+    assert params.max_steps_in_episode == gym.make(env_id, **kwargs).spec.max_episode_steps == {"FrozenLake-v1": 100, "FrozenLake8x8-v1": 200}[env_id]
+    assert env.id == env_id
+
+
+def test_slippery_cliff_walking_is_a_port_as_gymnasium_registers_it():
+    env, params = envs.make("CliffWalkingSlippery-v1")
+    assert envs.backend_of("CliffWalkingSlippery-v1") == "jax" and env.is_slippery and env.id == "CliffWalkingSlippery-v1"
+    np.testing.assert_array_equal(np.asarray(params.probs), np.asarray(envs.make("CliffWalking-v1", is_slippery=True)[1].probs))
+
+
 def _run_parity(gym_env, env, params, actions, sync_reset: bool):
     """Step both with ``actions``; on every reset copy gymnasium's start state into ours when
     ``sync_reset`` (Taxi draws it at random), else check ours equals it."""
@@ -298,3 +315,35 @@ def test_bad_constructor_arguments_are_refused():
     with pytest.raises(ValueError, match="rainy_probability"):
         Taxi(rainy_probability=1.5)
     assert CliffWalking(is_slippery=True).id == "CliffWalkingSlippery-v1"
+
+
+def test_one_hot_state_numbers_from_the_space_start():
+    from envs.spaces import Discrete
+    from envs.wrappers import one_hot_state
+
+    x = np.asarray(one_hot_state(Discrete(3, start=-1), jnp.array([-1, 1, 0])))
+    np.testing.assert_array_equal(x, [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    assert x.dtype == np.float32
+
+
+def test_one_hot_observations_encode_reset_step_and_final_obs():
+    """Non-slippery 4x4 FrozenLake (SFFF / FHFH / FFFH / HFFG), two copies from state 0. Copy 0 goes down
+    three times: 4, 8, then the hole at 12 (terminated: final_obs one-hot at 12, the observation the
+    reset's 0). Copy 1 goes right, right, down: 1, 2, 6, still on the lake."""
+    from envs.wrappers import OneHotObservations
+
+    env, params = envs.make("FrozenLake-v1", is_slippery=False)
+    venv = OneHotObservations(envs.vectorize(env, params, 2))
+    assert venv.observation_space.shape == (16,)
+    obs, state = venv.reset(jax.random.key(0))
+    assert obs.shape == (2, 16) and obs.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(obs).argmax(-1), [0, 0])
+    assert float(obs.sum()) == 2.0
+    down, right = 1, 2
+    for t, (action, expect) in enumerate((([down, right], [4, 1]), ([down, right], [8, 2]), ([down, down], [0, 6]))):
+        obs, state, reward, terminated, truncated, info = venv.step(jax.random.key(t), state, jnp.array(action))
+        np.testing.assert_array_equal(np.asarray(obs).argmax(-1), expect)
+        assert float(obs.sum()) == 2.0
+    np.testing.assert_array_equal(np.asarray(terminated), [True, False])
+    np.testing.assert_array_equal(np.asarray(info["final_obs"]).argmax(-1), [12, 6])
+    assert info["final_obs"].shape == (2, 16)

@@ -120,7 +120,7 @@ class Acrobot(Environment):
         return self.get_obs(state), state
 
     def step_env(self, key, state, action, params):
-        torque = (jnp.clip(action, 0, 2) - 1).astype(jnp.float32)  # AVAIL_TORQUE = [-1, 0, +1]
+        torque = (jnp.clip(jnp.asarray(action).astype(jnp.int32), 0, 2) - 1).astype(jnp.float32)  # AVAIL_TORQUE = [-1, 0, +1]
         s = jnp.stack([state.theta1, state.theta2, state.dtheta1, state.dtheta2])
         ns = _rk4(s, torque, params)
         state = AcrobotState(

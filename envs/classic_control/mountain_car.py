@@ -50,7 +50,7 @@ class MountainCar(MountainCarBase):
         return MountainCarParams()
 
     def step_env(self, key, state, action, params):
-        push = (jnp.clip(action, 0, 2) - 1).astype(jnp.float32)
+        push = (jnp.clip(jnp.asarray(action).astype(jnp.int32), 0, 2) - 1).astype(jnp.float32)  # a float 1.5 is action 1
         velocity = state.velocity + (push * params.force + jnp.cos(3 * state.position) * (-params.gravity))
         velocity = jnp.clip(velocity, -params.max_speed, params.max_speed)
         position = jnp.clip(state.position + velocity, params.min_position, params.max_position)

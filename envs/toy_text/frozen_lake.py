@@ -12,10 +12,10 @@ Cross a frozen lake from the start ``S`` to the goal ``G`` without falling into 
 * Entering ``G`` or ``H`` terminates. ``G``/``H`` cells themselves self-loop with reward 0 and
   ``terminated=True`` (gymnasium's table; unreachable in an episode).
 * The episode starts uniformly on the ``S`` cells (one in every built-in map).
-* Time limit: 100 steps (``FrozenLake-v1``), 200 with the built-in 8x8 map (``FrozenLake8x8-v1``).
-  gymnasium ties the limit to the id, so ``gymnasium.make("FrozenLake-v1", map_name="8x8")`` keeps
-  100 where ``envs.make("FrozenLake-v1", map_name="8x8")`` gives 200; pass
-  ``max_steps_in_episode=`` to choose.
+* Time limit: that of the id, as gymnasium's (its ``TimeLimit`` comes with the registration):
+  ``envs.make("FrozenLake-v1", ...)`` 100 steps, ``envs.make("FrozenLake8x8-v1", ...)`` 200, whatever
+  the map (``map_name="8x8"`` under ``FrozenLake-v1`` keeps 100); ``max_episode_steps=`` chooses.
+  ``FrozenLake(...)`` built directly takes 200 for the built-in 8x8 map, 100 otherwise.
 * ``desc=[...]`` gives a custom map; ``desc=None, map_name=None`` a random valid 8x8 map
   (:func:`generate_random_map`, the same generator and seeding as gymnasium's).
 
@@ -131,6 +131,7 @@ class FrozenLake(TabularEnv):
         is_slippery: bool = True,
         success_rate: float = 1.0 / 3.0,
         reward_schedule: tuple[float, float, float] = (1, 0, 0),
+        max_episode_steps: int | None = None,
     ):
         if desc is None and map_name is None:
             desc = generate_random_map()
@@ -152,5 +153,7 @@ class FrozenLake(TabularEnv):
         self.reward_schedule = tuple(reward_schedule)
         builtin_8x8 = desc == MAPS["8x8"] and map_name == "8x8"
         self.id = "FrozenLake8x8-v1" if builtin_8x8 else "FrozenLake-v1"
+        if max_episode_steps is None:  # built directly: the limit of the id the map is registered under
+            max_episode_steps = 200 if builtin_8x8 else 100
         table = build_table(desc, self.is_slippery, success_rate, self.reward_schedule)
-        self._finish_init(table, max_episode_steps=200 if builtin_8x8 else 100)
+        self._finish_init(table, max_episode_steps=max_episode_steps)
