@@ -190,16 +190,37 @@ def _expected_rows(seeds, steps):
     return sorted((st, s) for st in steps for s in seeds)
 
 
-@pytest.mark.slow  # 11 s in the parallel default run; the seed-stream test stays in the default run
-def test_resume_continues_counters_and_metrics_without_gaps_or_duplicates(tmp_path, monkeypatch, seed_offset):
+def _key_data(tree):
+    """``tree`` with typed PRNG keys as their raw words, so that leaves compare with numpy."""
+    return jax.tree.map(lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x, tree)
+
+
+# 11 s in the parallel default run: the one default-run test of a host (gymnasium) resume
+def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_gaps(tmp_path, monkeypatch, seed_offset):
+    """The resumed run's first segment starts from the checkpoint's learner (parameters, optimiser,
+    normaliser, keys, counters: each seed's, leaf for leaf) with fresh envs, and its rows join the
+    stopped run's without a gap or a duplicate."""
+    from rl_zoo.host.runner import HostPlan
+
     monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # evaluate after every segment
+    started = []  # the states each segment program is called with
+    program = HostPlan.program
+    monkeypatch.setattr(HostPlan, "program", lambda self, k: (lambda states: started.append(states) or program(self, k)(states)))
     out = tmp_path / "run"
     kwargs = dict(seeds=2, seed=seed_offset, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=3, eval_episodes=2,
                   backend="gymnasium", progress=False, log=lambda *_: None, out=out)
     with pytest.raises(_Crash):
         driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAfter(3)], **kwargs)  # start, segment 1, segment 2 (crash)
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2]
+    started.clear()
     result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    first = started[0]
+    saved, _ = checkpoint.restore(checkpoint.list_checkpoints(out)[0], first, leading="seeds")
+    assert int(first.update_step[0]) == 2
+    learner = lambda s: _key_data((s.params, s.opt_state, s.obs_stats, s.key, s.update_step, s.kl_beta))
+    for got, want in zip(jax.tree.leaves(learner(first)), jax.tree.leaves(learner(saved)), strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    assert not np.array_equal(np.asarray(first.obs), np.asarray(saved.obs))  # fresh episodes: a reset's observations
     rows = runs.read_csv(out / "metrics.csv")
     got = sorted((int(r["env_steps"]), int(r["seed"])) for r in rows)
     assert got == _expected_rows([seed_offset, seed_offset + 1], [0, 256, 512, 768])
