@@ -5,6 +5,7 @@ float field vmapped over (a tracer) must pass through ``check`` instead of raisi
 import dataclasses
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -20,10 +21,13 @@ def test_vmap_over_float_hyperparameter(module, field, seed_offset):
     base = module.Config(total_timesteps=64, num_envs=2, num_steps=32, value_iters=1)
 
     def run(value, key):
-        return module.make_train(dataclasses.replace(base, **{field: value}), env, params)(key)[1].episode.episodes
+        return jax.flatten_util.ravel_pytree(module.make_train(dataclasses.replace(base, **{field: value}), env, params)(key)[0].params)[0]
 
-    out = jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), jax.random.key(seed_offset))
-    assert out.shape[0] == 2
+    key = jax.random.key(seed_offset)
+    lanes = np.asarray(jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), key))
+    for lane, value in zip(lanes, (1e-3, 1e-2)):  # each lane is the run of its value alone
+        np.testing.assert_allclose(lane, np.asarray(jax.jit(run)(jnp.float32(value), key)), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(lanes[0], lanes[1], rtol=1e-4, atol=1e-6)  # and the value reached the update
 
 
 def test_concrete_bad_value_still_refused():

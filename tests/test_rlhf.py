@@ -195,3 +195,41 @@ def test_the_rl_policy_is_scored_at_its_sampling_temperature():
     raw = model.apply(params, tokens)
     np.testing.assert_allclose(policy_opt.policy_logits(models, params, tokens, policy_opt.Config(temperature=2.0)), raw / 2.0, rtol=1e-6)
     np.testing.assert_array_equal(policy_opt.policy_logits(models, params, tokens, policy_opt.Config()), raw)  # T = 1: unchanged
+
+
+@pytest.mark.parametrize("algo, expect", [
+    ("rloo", [-1.5, 0.0, 1.5]),  # R_i minus the mean of the other two: 1 - 5/2, 2 - 4/2, 3 - 3/2
+    ("grpo", [-1.2247449, 0.0, 1.2247449]),  # (R_i - 2) / sqrt(2/3), the group's population std
+])
+def test_critic_free_advantages_baseline_each_response_in_its_group(algo, expect):
+    """One prompt, three responses whose masked rewards sum to 1, 2 and 3 (the 9 is padding): every token
+    of a response gets its response's advantage; no value targets."""
+    config = policy_opt.Config(algo=algo, prompts_per_batch=1, group_size=3, update_epochs=1, num_minibatches=1)
+    rewards = jnp.array([[1.0, 0.0, 0.0], [0.0, 2.0, 9.0], [3.0, 0.0, 0.0]])
+    mask = jnp.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    adv, targets = policy_opt.token_advantages(config, rewards, jnp.zeros_like(rewards), mask)
+    np.testing.assert_allclose(adv, np.repeat(np.array(expect)[:, None], 3, axis=1), rtol=1e-5, atol=1e-6)
+    assert not np.asarray(targets).any()
+
+
+@pytest.mark.parametrize("algo", policy_opt.ALGOS)
+def test_each_algorithm_takes_its_own_policy_loss(algo):
+    """Ratio e^0.5 on every token (old log-probs 0.5 below the policy's), advantage 1, all tokens real:
+    ppo and grpo clip it to 1 + eps = 1.2 (loss -1.2); ppo-kl takes the ratio unclipped with a zero KL
+    to the old logits (-e^0.5); rloo is REINFORCE, -mean log pi(a|s) (no ratio at all)."""
+    from rl_zoo.core.distributions import Categorical
+    from rl_zoo.rlhf.generate import response_logits
+
+    spec = TransformerSpec(vocab_size=LAY.vocab_size, context=LAY.context, width=8, layers=1, heads=1)
+    models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1), type("E", (), {"layout": LAY})(), None)
+    tokens = jnp.array([[LAY.bos, 4, 5, LAY.sep, 4, 5, 3], [LAY.bos, 6, 7, LAY.sep, 6, 6, 3]], jnp.int32)
+    params = {"policy": models.policy.init(jax.random.key(0), tokens), "value": models.value.init(jax.random.key(1), tokens)}
+    config = policy_opt.Config(algo=algo, prompts_per_batch=1, group_size=2, update_epochs=1, num_minibatches=1)
+    logits = response_logits(LAY, policy_opt.policy_logits(models, params["policy"], tokens, config))
+    actions = tokens[:, LAY.response_start:]
+    log_prob = Categorical(logits).log_prob(actions)
+    ones = jnp.ones_like(log_prob)
+    batch = policy_opt.Batch(tokens, actions, ones, log_prob - 0.5, logits, 0 * ones, ones, 0 * ones)
+    _, (pg, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(1.0), models, config)
+    want = {"ppo": -1.2, "grpo": -1.2, "ppo-kl": -math.exp(0.5), "rloo": -float(log_prob.mean())}[algo]
+    np.testing.assert_allclose(float(pg), want, rtol=1e-5)

@@ -54,19 +54,25 @@ def test_the_fields_the_issue_names_fall_where_it_says():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALGOS)
 def test_every_numeric_field_can_be_traced(name):
-    """Every numeric field of every algorithm at once as a vmapped array: init and one update compile."""
+    """Every numeric field of every algorithm at once as a vmapped array: init and one update compile,
+    the lane of the config's own values makes the update that config makes alone, and the lane of
+    values 0.9x as big makes another (the fields reach the update rather than being ignored)."""
     module, preset = algos.get(name)
     base = apply_overrides(module.Config(), {**preset, **SMALL[name]})
     env, params = envs.make(ENV.get(name, "CartPole-v1"))
-    hp = {f: jnp.array([getattr(base, f)] * 2, jnp.float32) for f in numeric_fields(base)}
+    values = {f: getattr(base, f) for f in numeric_fields(base)}
+    hp = {f: jnp.array([v, 0.9 * v], jnp.float32) for f, v in values.items()}
 
     def one(h):
         agent = agent_for(module, base, env, params, h)
         return agent.update(agent.init(jax.random.key(0)))[0]
 
-    states = jax.jit(jax.vmap(one))(hp)
-    leaves = [x for x in jax.tree.leaves(states) if jnp.issubdtype(x.dtype, jnp.floating)]
-    assert all(np.array_equal(np.asarray(x[0]), np.asarray(x[1]), equal_nan=True) for x in leaves)  # same values, same result
+    floats = lambda states: [np.asarray(x) for x in jax.tree.leaves(states) if jnp.issubdtype(x.dtype, jnp.floating)]  # noqa: E731
+    lanes = floats(jax.jit(jax.vmap(one))(hp))
+    alone = floats(jax.jit(one)({f: jnp.float32(v) for f, v in values.items()}))
+    for x, y in zip(lanes, alone, strict=True):
+        np.testing.assert_allclose(x[0], y, rtol=1e-4, atol=1e-5)
+    assert any(not np.allclose(x[0], x[1], rtol=1e-4, atol=1e-5, equal_nan=True) for x in lanes)
 
 
 @pytest.mark.parametrize("name, grid", [pytest.param("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"], marks=pytest.mark.slow),  # 2 configs, 2 traced fields (6.5 s)
@@ -400,3 +406,26 @@ def result_from_npz(folder):
     from rl_zoo.sweep.runner import result_from_arrays
 
     return result_from_arrays(np.load(folder / "groups" / "group_0.npz"))
+
+
+def test_area_under_curve_and_steps_to_threshold_by_hand():
+    """Steps (0, 100, 200), returns (0, 10, 30): trapezoids 5 x 100 + 20 x 100 = 2500 over 200 steps is
+    12.5; a threshold of 10 is first reached at step 100, one of 31 never (NaN), as with no threshold."""
+    from rl_zoo.sweep.report import area_under_curve, steps_to_threshold
+
+    steps, returns = np.array([0, 100, 200]), np.array([[0.0, 10.0, 30.0], [30.0, 30.0, 30.0]])
+    np.testing.assert_allclose(area_under_curve(steps, returns), [12.5, 30.0])
+    np.testing.assert_array_equal(steps_to_threshold(steps, returns, 10.0), [100.0, 0.0])
+    assert np.isnan(steps_to_threshold(steps, returns[:1], 31.0)).all()
+    assert np.isnan(steps_to_threshold(steps, returns, None)).all()
+
+
+def test_equal_iqms_are_ranked_by_area_under_the_curve():
+    """The best rule breaks an IQM tie by mean AUC: the config that got there sooner ranks first."""
+    from rl_zoo.sweep.report import ConfigSummary, order
+
+    def summary(name, auc):
+        return ConfigSummary(point={"lr": name}, group=0, final=np.array([100.0]), auc=np.array([auc]),
+                             steps_to_threshold=np.array([np.nan]), iqm=100.0, ci_low=90.0, ci_high=110.0)
+
+    assert [s.point["lr"] for s in order([summary("late", 40.0), summary("soon", 75.0)])] == ["soon", "late"]
