@@ -288,6 +288,9 @@ def _check_output_folders(args) -> None:
     run writes nothing and is not checked."""
     from rl_zoo.runs import check_output_folder
 
+    for flag in ("out", "runs_root", "resume"):
+        if getattr(args, flag, None) is not None and not str(getattr(args, flag)).strip():
+            raise ConfigError(f"--{flag.replace('_', '-')} is empty: name a folder (an empty name was the current folder)")
     if getattr(args, "dry_run", False):
         return
     out = getattr(args, "out", None)
@@ -308,9 +311,10 @@ RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--s
                    ("--vector-env", "vector_env", "vector_env"), ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
 
 
-def _check_resume_flags(args, defaults: dict) -> None:
-    """``train --resume RUN`` with a flag that config.json decides, given a value other than its default
-    and other than the run's: refused (it would be ignored without a word), naming each and the run's value."""
+def _check_resume_flags(args, defaults: dict, argv: list[str] = ()) -> None:
+    """``train --resume RUN`` with a flag that config.json decides, given (in ``argv``, or a value other
+    than its default) with a value other than the run's: refused (it would be ignored without a word),
+    naming each and the run's value. ``--seed 0`` on a run of seed 3 is refused too, though 0 is the default."""
     from pathlib import Path
 
     from rl_zoo.driver import read_spec
@@ -318,8 +322,9 @@ def _check_resume_flags(args, defaults: dict) -> None:
     if not (Path(args.resume) / "config.json").is_file():
         return  # not a run directory: train says what it is instead
     spec = read_spec(args.resume)
+    given = lambda flag: any(a == flag or a.startswith(flag + "=") for a in argv)  # noqa: E731
     clash = [f"{flag} {getattr(args, dest)} (the run's: {getattr(spec, field)})" for flag, dest, field in RESUME_RECORDED
-             if getattr(args, dest) != defaults[dest] and getattr(args, dest) != getattr(spec, field)]
+             if (given(flag) or getattr(args, dest) != defaults[dest]) and getattr(args, dest) != getattr(spec, field)]
     if args.runs_root != defaults["runs_root"]:
         clash.append(f"--runs-root {args.runs_root} (a resumed run stays in {args.resume})")
     if clash:
@@ -327,7 +332,19 @@ def _check_resume_flags(args, defaults: dict) -> None:
 
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
+    """``rl-zoo ARGV``: the exit status (0 done, 2 bad input, 3 a run diverged, 130 interrupted)."""
+    from rl_zoo import interrupt
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    with interrupt.installed():
+        try:
+            return _main(argv, cpu_devices)
+        except KeyboardInterrupt:  # before the command started (building the parser imports for a second)
+            print("rl-zoo: interrupted", file=sys.stderr)
+            return 130
+
+
+def _main(argv: list[str], cpu_devices: bool) -> int:
     parser = _build_parser(_help_for(argv) if {"-h", "--help"} & set(argv) else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -357,7 +374,7 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
             if args.resume and (overrides or args.out or args.total_steps is not None):
                 raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --out or --total-steps")
             if args.resume:
-                _check_resume_flags(args, vars(parser.parse_args(["train"])))
+                _check_resume_flags(args, vars(parser.parse_args(["train"])), argv)
             if "total_timesteps" in overrides and args.total_steps is not None:
                 raise ConfigError(f"--total-steps {args.total_steps} and --set total_timesteps={overrides['total_timesteps']} "
                                   "say the same thing twice: give one")
@@ -400,6 +417,9 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a disk full, a read-only folder (train says what the run keeps): one line, not a traceback
+        print(f"rl-zoo: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
         again = {"sweep": ": run the same command again to train only what is missing",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}

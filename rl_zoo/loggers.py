@@ -227,8 +227,12 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
     writes on from its checkpoint: points past it, left by the interrupted process, are purged."""
 
     def make(start: RunStart) -> TensorBoardLogger:
-        purge = start.start_updates * start.agent.env_steps_per_update + 1 if start.start_updates else None
-        return TensorBoardLogger(logdir or start.run_dir / "tensorboard", start.spec.seed_ids, purge_step=purge)
+        folder = Path(logdir or start.run_dir / "tensorboard")
+        if start.start_updates:  # past the checkpoint's evaluation
+            purge = start.start_updates * start.agent.env_steps_per_update + 1
+        else:  # a run started again (killed before its first checkpoint) writes its points again from step 0
+            purge = 0 if folder.is_dir() else None
+        return TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
 
     return LiveMetricsHook(make, "--tensorboard")
 

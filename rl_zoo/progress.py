@@ -3,8 +3,8 @@
 A :class:`Display` is a rich live area of bars, each ``label  [bar]  done/total steps  pct  elapsed  info``;
 disabled, it draws nothing and hands its lines to ``log``. Two uses build on it:
 
-* :class:`RunProgress`: one bar for one training run (env steps of all seeds, steps/s, latest greedy
-  return), ``update(steps, sps, ret)`` between segments;
+* :class:`RunProgress`: one bar for one training run (env steps per seed, env steps/s of all seeds
+  together, latest greedy return), ``update(steps, sps, ret)`` between segments;
 * :class:`GridProgress`: a bar over the whole grid (env steps of every cell to run) and one bar per
   running cell, ``start`` / ``advance`` / ``finish`` per cell.
 
@@ -74,7 +74,8 @@ class Display:
 
 
 class RunProgress:
-    """The driver's bar: env steps of all seeds, env steps/s, latest mean greedy return."""
+    """The driver's bar: env steps per seed (of ``total`` per seed), env steps/s of all seeds together
+    (what the machine does), latest mean greedy return."""
 
     def __init__(self, enabled: bool, total: int, label: str):
         self.display, self.total, self.label = Display(enabled), total, label

@@ -226,6 +226,18 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
     return path
 
 
+def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
+    """Delete the ``.NAME.*.tmp`` files `atomic_write_bytes` leaves when its process is killed mid-write
+    (a DQN checkpoint's is megabytes per seed), in ``run_dir`` and its ``checkpoints``; call it holding the
+    run directory's lock, so that no live writer owns them. Returns what it removed."""
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:
     """Create a fresh run directory. An explicit ``out`` that already holds files is refused, so
     that nothing of an earlier run is overwritten."""

@@ -195,9 +195,11 @@ def _recorded_run(folder, **kwargs):
     (["--env", "Acrobot-v1"], "drop --env Acrobot-v1 (the run's: CartPole-v1)"),
     (["--keep-checkpoints", "7"], "drop --keep-checkpoints 7 (the run's: 3)"),
     (["--runs-root", "elsewhere"], "drop --runs-root elsewhere (a resumed run stays in"),
+    (["--seed", "0"], "drop --seed 0 (the run's: 3)"),  # the default value, given: it was ignored without a word
+    (["--evals=10", "--algo", "ppo"], "drop --evals 10 (the run's: 5)\n"),  # --algo ppo agrees with the run: only --evals named
 ])
 def test_resume_refuses_flags_its_config_decides(flags, message, tmp_path, capsys):
-    run = _recorded_run(tmp_path / "run", seeds=2, num_evals=5)
+    run = _recorded_run(tmp_path / "run", seeds=2, seed=3, num_evals=5)
     assert main(["train", "--resume", str(run), *flags, "--no-progress"]) == 2
     assert message in capsys.readouterr().err
 
@@ -218,4 +220,13 @@ def test_a_missing_optional_install_is_one_line_not_a_traceback(tmp_path, capsys
     assert main(["train", "--env", "Hopper-v5", "--runs-root", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rl-zoo: error: Hopper-v5 needs MuJoCo") and '.[mujoco]' in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags", [["--out", ""], ["--runs-root", " "], ["--resume", ""]])
+def test_an_empty_folder_name_is_refused(flags, tmp_path, capsys, monkeypatch):
+    """``--out ""`` trained into the current folder ("run written to .")."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *flags, "--total-steps", "256", "--no-progress"]) == 2
+    assert "is empty: name a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

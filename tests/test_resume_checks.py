@@ -115,6 +115,48 @@ def test_a_checkpoint_of_other_seeds_is_refused_by_resume_and_load(reference, tm
         rl_zoo.load(run)
 
 
+@pytest.mark.parametrize("field, value", [("backend", "foo"), ("vector_env", "threads")])
+def test_a_config_json_naming_an_unknown_backend_is_refused_naming_the_field(reference, tmp_path, capsys, field, value):
+    """It was ``KeyError: 'foo'`` with exit 1 (RUNNERS[spec.backend]), after the lock."""
+    run = _copy(reference, tmp_path)
+    _edit_config(run, lambda d: d.update({field: value}))
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"field {field!r} = {value!r} is none of" in err and "config.json" in err
+    assert _snapshot(run) == before
+
+
+def test_a_resumed_run_removes_the_half_written_files_of_a_killed_write(reference, tmp_path):
+    """A SIGKILL inside ``atomic_write_bytes`` leaves ``.NAME.XXXX.tmp`` (megabytes for DQN); resume removes them."""
+    run = _copy(reference, tmp_path)
+    stale = [run / "checkpoints" / ".ckpt_000000012.msgpack.abc123.tmp", run / ".metrics.csv.xyz.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    train(resume=run, progress=False, log=lambda s: None)
+    assert not any(path.exists() for path in stale)
+
+
+def test_a_full_disk_stops_the_run_in_one_line_that_says_how_it_goes_on(reference, tmp_path, capsys, monkeypatch):
+    """It was a traceback with exit 1 and no word of --resume."""
+    import errno
+
+    from rl_zoo import checkpoint as ckpt
+
+    run = _copy(reference, tmp_path)
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(ckpt, "atomic_write_bytes", full)
+    (run / "checkpoints" / "ckpt_000000010.msgpack").unlink()  # resume from update 8: a segment and its checkpoint to go
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("rl-zoo: error: [Errno 28] No space left on device") and "Traceback" not in err
+    assert f"stopped by the system (No space left on device): {run} keeps its metrics and checkpoints" in out + err
+    assert f"rl-zoo train --resume {run}" in out + err
+
+
 def test_schedule_and_seed_checks():
     meta = CheckpointMeta(segments_done=2, updates_done=4, train_s=0.0, wall_s=0.0, latest_train_return=(0.0,))
     assert segment_schedule(10, 5) == (2, 2, 2, 2, 2)

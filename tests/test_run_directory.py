@@ -157,6 +157,32 @@ def test_ctrl_c_says_how_to_resume_and_the_cli_exits_130(reference, tmp_path, ca
     assert capsys.readouterr().err.strip() == "rl-zoo: interrupted"
 
 
+class _SwallowedCtrlC(RecorderHook):
+    """A Ctrl-C that lands, at the start, in a callback whose exceptions Python ignores (an XLA gc
+    callback, an import lock's weakref callback): the handler ran, the KeyboardInterrupt went nowhere."""
+
+    def on_start(self, start) -> None:
+        import signal
+
+        from rl_zoo import interrupt
+
+        try:
+            interrupt._handler(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pass  # "Exception ignored in: <function _xla_gc_callback ...>"
+
+
+def test_a_ctrl_c_python_swallowed_stops_the_run_after_its_next_checkpoint(tmp_path, seed_offset):
+    """It ran on to the end (exit 0), and once hung importing matplotlib for the figure, holding the lock."""
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train("ppo", "CartPole-v1", seeds=1, seed=seed_offset, out=run, hooks=[_SwallowedCtrlC()], **KW)
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(run)] == [2]  # the first segment's, then stopped
+    assert not (run / "summary.json").exists()
+    result = train(resume=run, progress=False, log=lambda s: None)  # and nothing is left pending for the next run
+    assert result.summary["env_steps_per_seed"] == 2560
+
+
 def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
     path = tmp_path / "ckpt_000000010.msgpack"
     data = bytearray(checkpoint.latest(reference[0].run_dir).read_bytes())

@@ -136,3 +136,25 @@ def test_resumed_run_purges_points_past_its_checkpoint(tmp_path):
         resumed.scalars({"x": float(step)}, step)
     resumed.close()
     assert _read(tmp_path / "seed_0")["x"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (6, 6.0)]
+
+
+def test_a_run_started_again_without_a_checkpoint_logs_each_step_once(tmp_path):
+    """Killed before its first checkpoint, a run resumes from nothing and writes steps 0, 1, 2 again: the
+    hook purges from step 0 (it purged nothing, and TensorBoard showed the start's evaluation twice)."""
+    import time
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    first = TensorBoardLogger(tmp_path / "tensorboard", [0])
+    for step in (0, 1, 2):
+        first.scalars({"x": -1.0 - step}, step)
+    first.close()
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    hook = tensorboard_hook()
+    agent = SimpleNamespace(env_steps_per_update=1)
+    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=0))
+    for step in (0, 1, 2):
+        hook.logger.scalars({"x": float(step)}, step)
+    hook.close()
+    assert _read(tmp_path / "tensorboard" / "seed_0")["x"] == [(0, 0.0), (1, 1.0), (2, 2.0)]

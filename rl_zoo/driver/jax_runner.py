@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from rl_zoo import checkpoint, distributed
+from rl_zoo import checkpoint, distributed, interrupt
 from rl_zoo.driver.guard import check_finite
 from rl_zoo.driver.plan import compile_plan
 from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
@@ -78,6 +78,7 @@ class JaxRunner:
                         wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist()),
                         seeds=spec.seed_ids))
                 checkpoint_s += time.perf_counter() - t
+                interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                 bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
                            float(np.mean(returns)))
         # where the host loop's time went besides compiling and training (benchmarks/ppo_speed.py reports it)

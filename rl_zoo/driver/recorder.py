@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from rl_zoo import runs
+from rl_zoo import interrupt, runs
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,6 @@ class Recorder:
         for hook in self.hooks:
             hook.on_start(start)
 
-    def trim(self, last_env_steps: int) -> None:
-        """Drop the rows past ``last_env_steps`` (written after the checkpoint a run resumes from)."""
-        self.rows = [r for r in self.rows if r["env_steps"] <= last_env_steps]
-
     def last_returns(self, seeds: int) -> np.ndarray:
         """The greedy returns of the last evaluation (its ``seeds`` rows)."""
         return np.array([float(r["return"]) for r in self.rows[-seeds:]])
@@ -132,6 +128,7 @@ class Recorder:
             hook.on_segment(seg)
 
     def finish(self, summary: dict[str, Any], final_state: Any) -> None:
+        interrupt.check()  # a Ctrl-C Python swallowed stops the run before its summary and figure
         if self.writer:
             from rl_zoo import plots
 

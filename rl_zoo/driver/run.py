@@ -128,6 +128,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             return RunResult(run_dir, finished)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
         # refusals end here: from now on the run directory changes
+        runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
                      devices_note(recorded_devices, spec.devices)):
             if note:
@@ -224,19 +225,30 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
-        import jax
-
-        if jax.process_count() > 1:  # multi-host runs write no checkpoint (rl_zoo.driver.jax_runner)
-            ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics up to the last finished segment; a multi-host run "
-                    f"writes no checkpoints, so it cannot be resumed: start it again")
-        else:
-            ctx.log(f"\ninterrupted: {ctx.run_dir} keeps its metrics and checkpoints up to the last finished segment; "
-                    f"`rl-zoo train --resume {ctx.run_dir}` continues from there")
+        ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
+        raise
+    except OSError as e:  # a disk full, a folder made read-only: the run stops where its files say
+        ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
         raise
     finally:
         recorder.close()
     distributed.barrier("run finished")
     return RunResult(ctx.run_dir, summary, outcome.final_state)
+
+
+def _stopped_note(run_dir: Path) -> str:
+    """What a run stopped before its end keeps, and how it goes on (``--resume``, or starting again)."""
+    import jax
+
+    from rl_zoo import checkpoint
+
+    if jax.process_count() > 1:  # multi-host runs write no checkpoint (rl_zoo.driver.jax_runner)
+        return (f"{run_dir} keeps its metrics up to the last finished segment; a multi-host run writes no checkpoints, "
+                "so it cannot be resumed: start it again")
+    if not checkpoint.list_checkpoints(run_dir):
+        return f"{run_dir} had no checkpoint yet; `rl-zoo train --resume {run_dir}` starts it again from its config.json"
+    return (f"{run_dir} keeps its metrics and checkpoints up to the last finished segment; "
+            f"`rl-zoo train --resume {run_dir}` continues from there")
 
 
 def _resume_devices(spec: RunSpec, devices: int | None, log) -> int:

@@ -142,6 +142,11 @@ class RunSpec:
         for name in ("algo", "env_id", "backend"):
             if not isinstance(values.get(name, ""), str):
                 raise runs.file_error(path, f"field {name!r} = {values[name]!r} is not a string", todo)
+        from rl_zoo.host.batched_env import VECTOR_ENVS
+
+        for name, allowed in (("backend", ("jax", "gymnasium")), ("vector_env", VECTOR_ENVS)):
+            if name in values and values[name] not in allowed:
+                raise runs.file_error(path, f"field {name!r} = {values[name]!r} is none of {', '.join(map(repr, allowed))}", todo)
         for name in ("seeds", "seed", "num_evals", "eval_episodes", "devices", "keep_checkpoints"):
             v = values.get(name, 1)
             if not isinstance(v, int) or isinstance(v, bool) or (name != "seed" and v < 1):

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_zoo import checkpoint
+from rl_zoo import checkpoint, interrupt
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.guard import check_finite, finite_param_flags
 from rl_zoo.driver.plan import init_seeds, map_seeds, update_seeds
@@ -176,6 +176,7 @@ class BatchedHostRunner:
                                       evaluated=evaluated, seeds=tuple(spec.seed_ids))
                 checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
                                 keep=spec.keep_checkpoints)
+                interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                 bar.update(done * steps_per_update, sps, float(np.mean(returns)))
         env.close()
         train_steps = total * len(seeds)
