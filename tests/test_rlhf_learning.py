@@ -1,4 +1,4 @@
-"""RLHF learns: PPO-clip on the token env raises the reward of a tiny transformer policy; and the whole
+"""RLHF learns: PPO-clip (and ppo-kl, rloo, grpo) on the token env raise the reward of a tiny transformer policy; and the whole
 four-stage command runs end to end (slow).
 
 The learning test uses the gold reward as the env's reward (no reward model), so it tests the RL
@@ -24,8 +24,9 @@ def _train(seeds, algo="ppo"):
     gold = lambda tokens: gold_reward(LAY, tokens)  # noqa: E731
     env = TokenEnv(LAY, lambda _p, tokens: gold(tokens))
     models = policy_opt.Models(CausalTransformer(SPEC), CausalTransformer(SPEC, out=1), env, gold)
-    config = policy_opt.Config(algo=algo, num_updates=25, prompts_per_batch=16, group_size=2, update_epochs=4,
-                               num_minibatches=2, learning_rate=3e-3, beta=0.0)
+    epochs, minibatches = (1, 1) if algo == "rloo" else (4, 2)  # rloo is plain on-policy REINFORCE
+    config = policy_opt.Config(algo=algo, num_updates=25, prompts_per_batch=16, group_size=2, update_epochs=epochs,
+                               num_minibatches=minibatches, learning_rate=3e-3, beta=0.0)
     prompts = np.array([[4, 5], [5, 6], [6, 7], [7, 4], [4, 6], [5, 7]], np.int32)
 
     def run(seed):
@@ -48,6 +49,22 @@ def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
     gold = np.asarray(metrics.gold)  # [seeds, updates]
     gain = gold[:, -5:].mean(1) - gold[:, 0]
     assert (gain > 1.5).sum() >= 3, gain
+    assert np.isfinite(np.asarray(metrics.policy_loss)).all()
+
+
+@pytest.mark.slow  # about 10 s each
+@pytest.mark.parametrize("algo", ["ppo-kl", "rloo", "grpo"])
+def test_the_other_policy_updates_raise_the_reward_too(algo, seed_offset):
+    """The same task for the adaptive-KL surrogate and the two critic-free updates (none of them ran in
+    any test before). Measured on seeds 100-131 (2026-12-01), gain of the last 5 updates' gold over the
+    first's, sorted: ppo-kl 2.09 2.32 ... 5.25, rloo 1.41 1.54 ... 4.86 (one update per batch), grpo
+    2.14 2.39 ... 5.72; no seed below 1.4. A policy that does not learn (grpo at learning rate 1e-9, same
+    seeds) gains only the batch noise: -1.28 to 0.97, 30 of 32 below 0.7. Asserted: a gain above 1.2 in
+    at least 3 of 4 seeds."""
+    metrics = _train(np.arange(4) + seed_offset, algo)
+    gold = np.asarray(metrics.gold)
+    gain = gold[:, -5:].mean(1) - gold[:, 0]
+    assert (gain > 1.2).sum() >= 3, gain
     assert np.isfinite(np.asarray(metrics.policy_loss)).all()
 
 
