@@ -265,12 +265,12 @@ def test_make_train_vmaps_over_float_hyperparameters(seed_offset):
     np.testing.assert_allclose(np.asarray(metrics.q_max)[1, :early], np.asarray(single.q_max)[:early], rtol=1e-4, atol=1e-6)
 
 
-def test_gymnasium_env_runs_eagerly():
+def test_gymnasium_env_runs_eagerly(seed_offset):
     pytest.importorskip("envs.gymnasium_adapter")
     env, params = envs.make("CartPole-v1", backend="gymnasium")
     cfg = dataclasses.replace(CARTPOLE, total_timesteps=64, num_envs=2, learning_starts=16, hidden_size=16, batch_size=8)
     agent = dqn.make_agent(cfg, env, params)
-    state = agent.init(jax.random.key(0))
+    state = agent.init(jax.random.key(seed_offset))
     for _ in range(agent.num_updates):
         state, metrics = agent.update(state)
     assert int(state.buffer.size) == 64 and bool(metrics.learning)

@@ -31,14 +31,14 @@ HYPERPARAMS = Path(__file__).resolve().parents[1] / "rl_zoo" / "hyperparams"
 # batched host path every adapter run takes); the family shares that path (rl_zoo.core.on_policy)
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FAMILY)
-def test_trains_on_the_gymnasium_adapter_unchanged(name):
+def test_trains_on_the_gymnasium_adapter_unchanged(name, seed_offset):
     pytest.importorskip("envs.gymnasium_adapter")
     module, preset = algos.get(name)
     config = apply_overrides(module.Config(), {**preset, **SMALL[name], "total_timesteps": 3 * 64})
     env, params = envs.make("CartPole-v1", backend="gymnasium")
     assert env.backend == "gymnasium"
     agent = module.make_agent(config, env, params)
-    state = agent.init(jax.random.PRNGKey(0))
+    state = agent.init(jax.random.PRNGKey(seed_offset))
     episodes = 0
     for _ in range(agent.num_updates):  # host loop: rollout in Python, learn jitted
         state, metrics = agent.update(state)

@@ -169,11 +169,11 @@ def test_learns_cliff_walking_optimal_path(seed_offset):
     assert grid.splitlines()[4].startswith("↑ C C")  # the start goes up, away from the cliff
 
 
-def test_agent_for_the_driver():
+def test_agent_for_the_driver(seed_offset):
     env, params = envs.make("FrozenLake-v1")
     agent = ql.make_agent(ql.Config(total_timesteps=100, num_envs=4, num_evals=5), env, params)
     assert (agent.env_steps_per_update, agent.num_updates) == (4, 25)
-    state = agent.init(jax.random.key(0))
+    state = agent.init(jax.random.key(seed_offset))
     state, metrics = jax.jit(agent.update)(state)
     assert state.obs.shape == (4,) and metrics.episode.episodes.shape == ()
     assert agent.act(state, jnp.arange(16)).shape == (16,)

@@ -217,8 +217,9 @@ def test_cpu_device_count_is_the_largest_even_split_within_the_cores():
 def test_share_gpu_memory_turns_preallocation_off_unless_the_user_chose(monkeypatch, chosen):
     from rl_zoo.distributed import GPU_MEMORY_ENV, share_gpu_memory
 
-    for name in GPU_MEMORY_ENV:
-        monkeypatch.delenv(name, raising=False)
+    for name in GPU_MEMORY_ENV:  # set, then deleted: monkeypatch restores each as it was (unset) afterwards,
+        monkeypatch.setenv(name, "")  # share_gpu_memory's own setting included (a bare delenv records nothing)
+        monkeypatch.delenv(name)
     if chosen is None:
         assert share_gpu_memory() is True
         assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"

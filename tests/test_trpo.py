@@ -84,10 +84,10 @@ def test_config_validation_names_the_field():
 
 
 @pytest.mark.slow  # 5 s; the Gaussian's KL is unit-tested in tests/test_core.py, the trust-region step in tests/test_trust_region.py
-def test_continuous_actions_run():
+def test_continuous_actions_run(seed_offset):
     env, params = envs.make("Pendulum-v1")
     config = trpo.Config(total_timesteps=96, num_envs=2, num_steps=16, value_iters=2, value_minibatches=2, hidden_size=8, normalize_obs=True)
-    state, metrics = jax.jit(trpo.make_train(config, env, params))(jax.random.PRNGKey(0))
+    state, metrics = jax.jit(trpo.make_train(config, env, params))(jax.random.PRNGKey(seed_offset))
     assert all(np.isfinite(x).all() for x in jax.tree.leaves((state.params, metrics._replace(episode=None))))  # episode stats: NaN where none ended
     assert np.all(np.asarray(metrics.kl) <= config.max_kl)
 

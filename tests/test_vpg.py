@@ -106,20 +106,20 @@ def test_fit_value_reduces_the_loss_and_counts_steps():
 SMALL = vpg.Config(total_timesteps=64, num_envs=2, num_steps=16, value_iters=3, value_minibatches=2, hidden_size=8)
 
 
-def test_one_update_is_one_policy_step_and_value_iters_value_steps():
+def test_one_update_is_one_policy_step_and_value_iters_value_steps(seed_offset):
     env, params = envs.make("CartPole-v1")
     agent = vpg.make_agent(SMALL, env, params)
-    state, metrics = jax.jit(agent.update)(agent.init(jax.random.PRNGKey(0)))
+    state, metrics = jax.jit(agent.update)(agent.init(jax.random.PRNGKey(seed_offset)))
     assert int(state.policy_opt_state[0].count) == 1
     assert int(state.value_opt_state[0].count) == SMALL.value_iters * SMALL.value_minibatches
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(metrics._replace(episode=None)))  # episode stats: NaN where none ended
     assert float(metrics.kl) > 0
 
 
-def test_continuous_actions_and_normalisation_run():
+def test_continuous_actions_and_normalisation_run(seed_offset):
     env, params = envs.make("Pendulum-v1")
     config = dataclasses.replace(SMALL, normalize_obs=True, normalize_reward=True, total_timesteps=96)
-    state, metrics = jax.jit(vpg.make_train(config, env, params))(jax.random.PRNGKey(0))
+    state, metrics = jax.jit(vpg.make_train(config, env, params))(jax.random.PRNGKey(seed_offset))
     assert metrics.kl.shape == (3,)
     assert all(np.isfinite(x).all() for x in jax.tree.leaves((state.params, metrics._replace(episode=None))))  # episode stats: NaN where none ended
     assert float(state.obs_stats.count) > 90  # the statistics were updated
