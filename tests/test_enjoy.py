@@ -201,3 +201,17 @@ def test_an_adapter_episode_cut_by_the_cap_says_so():
     env, params = envs.make("CliffWalking-v1", backend="gymnasium")
     (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0], record=False)  # always up
     assert episode.length == 1000 and episode.cut and episode.episode_return == -1000.0
+
+
+def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, capsys, seed_offset):
+    """--policy-seed and --checkpoint reach rl_zoo.load: the header names what played, and a seed the run
+    did not train is refused naming those it did."""
+    from rl_zoo import checkpoint
+
+    first = checkpoint.list_checkpoints(run_dir)[0].name
+    second_seed = 12 + seed_offset  # train_tiny trains seeds s and s + 1
+    assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", str(second_seed), "--checkpoint", first]) == 0
+    out = capsys.readouterr().out
+    assert f"seed {second_seed}, {first}" in out.splitlines()[0]
+    assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", "999999"]) == 2
+    assert "999999" in capsys.readouterr().err
