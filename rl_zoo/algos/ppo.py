@@ -16,7 +16,8 @@ where the policy term is one of (``Config.loss``):
 r_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t). The KL in the penalty and in the beta rule is the exact,
 closed-form KL between the old and new action distributions at each sampled state, averaged over
 the batch (not a sample estimate). The logged ``approx_kl`` is the k3 sample estimator, for
-comparison with other libraries.
+comparison with other libraries. There is no ``target_kl`` early stop of the epochs (SB3 and CleanRL
+offer one, off by default): every update runs all its epochs; ``loss="kl"`` is the KL control here.
 
 The rollout, the batch with GAE, the networks and the acting policies are the on-policy core's
 (`rl_zoo.core.on_policy`), shared with VPG and TRPO; this file holds the loss, the beta rule and the
