@@ -103,6 +103,7 @@ def summarise(results: dict) -> list[dict]:
                 beta_median_first_90pct=float(np.median(body)),
                 frac_updates_kl_below_target_over_1_5_last_tenth=float((kl[:, -tenth:] < target / 1.5).mean()),
                 clip_frac_mean=float(r["clip_frac"].mean()),
+                final_return_per_seed=" ".join(f"{x:.1f}" for x in final),  # seeds in order, the same for both losses
             ))
     return rows
 

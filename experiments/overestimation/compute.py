@@ -146,6 +146,7 @@ def deep_summary(results: dict, seeds: int, first_seed: int = common.REPORT_SEED
             config=dict(r["config"]),
             final_greedy_return=float(p.greedy_return[:, -1].mean()),
             final_greedy_return_ci=common.boot_ci(p.greedy_return[:, -1]),
+            final_greedy_return_per_seed=[round(float(x), 2) for x in p.greedy_return[:, -1]],  # for differences and tests
             true_value_first=float(p.true_value[:, 0].mean()), q_estimate_first=float(p.q_estimate[:, 0].mean()),
             early_gap_max=float(early[hump - 1]), early_gap_max_step=int(r["steps"][hump]),
             gap_first=float(gap[:, 0].mean()),
