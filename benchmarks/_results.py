@@ -18,7 +18,28 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rl_zoo.runs import cpu_name  # noqa: F401 (the benchmarks import it from here)
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``rl_zoo.runs.cpu_name``), imported when asked: the peer workers run these
+    scripts with a peer's Python (``peer_speed.py --worker``), which has no rl_zoo to import."""
+    from rl_zoo.runs import cpu_name as name
+
+    return name()
+
+
+#: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
+#: would otherwise also make every cold run rebuild the font list, a cost no user pays twice
+MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib")
+
+
+def cold_cache_env(cache_home: str | Path) -> dict:
+    """The environment of an ``rl-zoo`` command whose JAX compilation cache lives in ``cache_home`` (an empty
+    folder: a new user's first run; the same folder again: a warm one), with matplotlib's font list where
+    it always is (``MPL_CACHE``), and without ``RL_ZOO_NO_CACHE``. Every speed script's cold run uses it."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), MPLCONFIGDIR=MPL_CACHE)
+    env.pop("RL_ZOO_NO_CACHE", None)
+    return env
 
 
 def load_results(path: Path, empty: dict | None = None) -> dict:

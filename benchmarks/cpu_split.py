@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cpu_name, load_average, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -38,7 +38,7 @@ def run_once(seeds: int, extra_env: dict) -> dict:
         out = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1",
                "--seeds", str(seeds), "--no-progress", "--out", str(out)]
-        env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"), **extra_env)
+        env = dict(cold_cache_env(Path(tmp) / "cache"), **extra_env)  # a cold JAX cache, not a cold font cache
         for name in ("RL_ZOO_NO_CACHE", "JAX_NUM_CPU_DEVICES") + (() if extra_env else ("RL_ZOO_CPU_DEVICES",)):
             if name not in extra_env:
                 env.pop(name, None)

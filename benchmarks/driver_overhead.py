@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import cpu_name  # benchmarks/_results.py (this script's folder is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 
@@ -100,7 +102,7 @@ def main() -> None:
     lines = [
         "# Driver speed on one CPU device, before and after seed sharding (issue 9)",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, by "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, by "
         f"`python benchmarks/driver_overhead.py --base {args.base}{' --head ' + args.head if args.head else ''} --repeats {args.repeats} --seeds {args.seeds}`.",
         f"base = `{args.base}` ({base_rev}, before sharding); head = {'`' + args.head + '` (' + head_rev + ')' if args.head else 'the working tree at ' + head_rev}. "
         "`rl_zoo.train.train('ppo', 'CartPole-v1')` with the tuned config (100k env steps, 10 evaluations), "

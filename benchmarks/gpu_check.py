@@ -45,7 +45,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import load_average  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def run(seeds: int, steps: int) -> dict:
@@ -90,7 +90,7 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
         "# GPU check: PPO on CartPole-v1, seeds vmapped",
         "",
         f"{time.strftime('%Y-%m-%d')}, jax {jax.__version__}, backend `{jax.default_backend()}`, devices: "
-        f"{', '.join(getattr(d, 'device_kind', str(d)) for d in devices)}; host {platform.node() or 'unknown'}. "
+        f"{', '.join(getattr(d, 'device_kind', str(d)) for d in devices)}; host CPU {cpu_name()}. "
         f"Command: `python benchmarks/gpu_check.py --seeds {args.seeds} --steps {args.steps}`. Host load average "
         f"at the start: {load_start}; when the last row was written: {load_average()}.",
         "PureJaxRL's configuration: 4 envs x 128 steps, 4 epochs x 4 minibatches, "

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import timed
+from _results import cold_cache_env, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
@@ -92,7 +92,7 @@ def bare_worker(env_id: str, n_envs: int, total: int, vector: str) -> None:
 
 def rl_zoo_run(env_id: str, seeds: int, cache: str | None, work: Path) -> dict:
     out = work / f"rz-{env_id}-{seeds}-{time.time_ns()}"
-    env = dict(os.environ, XDG_CACHE_HOME=cache) if cache else dict(os.environ, RL_ZOO_NO_CACHE="1")
+    env = cold_cache_env(cache) if cache else dict(os.environ, RL_ZOO_NO_CACHE="1")
     wall = timed(["rl-zoo", "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
                   "--seeds", str(seeds), "--out", str(out)], env, cwd=ROOT).wall_s
     summary = json.loads((out / "summary.json").read_text())
@@ -129,6 +129,10 @@ def main() -> None:
         env_id, n, total, vector = args.bare_worker
         return bare_worker(env_id, int(n), int(total), vector)
 
+    if not Path(args.sb3_python).exists():
+        sys.exit(f"SB3's python {args.sb3_python} not found: install SB3 in its own virtualenv as this script's "
+                 "docstring says (python -m venv /work/venvs/sb3 && /work/venvs/sb3/bin/pip install stable-baselines3 "
+                 "\"gymnasium[box2d,mujoco]\"), or pass --sb3-python")
     sb3_version = subprocess.run([args.sb3_python, "-c", "import stable_baselines3 as s, torch; print(s.__version__, torch.__version__)"],
                                  capture_output=True, text=True).stdout.split()
     results = dict(machine=machine(), uptime_before=uptime(), sb3=sb3_version[0] if sb3_version else None,

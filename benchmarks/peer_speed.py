@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, timed
+from _results import cold_cache_env, cpu_name, load_average, timed
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -130,9 +130,7 @@ def rl_zoo_run(algo: str, seeds: int, cache_home: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = ["rl-zoo", "train", "--algo", algo, "--env", "CartPole-v1", "--seeds", str(seeds), "--no-progress", "--out", str(out)]
-        env = dict(os.environ, XDG_CACHE_HOME=cache_home)
-        env.pop("RL_ZOO_NO_CACHE", None)
-        t = timed(cmd, env)
+        t = timed(cmd, cold_cache_env(cache_home))  # a cold JAX cache, not a cold font cache (as ppo_speed.py)
         s = json.loads((out / "summary.json").read_text())
     return dict(wall_s=t.wall_s, cpu_s=t.cpu_s, compile_s=s["compile_s"], run_s=s["train_s"], final_return=s["final_return_mean"])
 
@@ -205,7 +203,9 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
               "it linearly to 0); rejax's networks and initialisation are its own (64x64 tanh like rl-zoo's); SBX counts "
               "the target-network interval in env steps, set to the same 256 env steps as rl-zoo's 128 gradient steps. "
               "rejax evaluates 10 times x 10 episodes inside its program, like rl-zoo's default; SBX evaluates 10 "
-              "episodes once at the end."]
+              "episodes once at the end. SBX's DQN has no gradient-norm clip (rl-zoo clips at max_grad_norm 10). "
+              "With 16 seeds rl-zoo splits them over the CPU's 2 cores as 2 XLA devices (its default, "
+              "`rl_zoo.distributed`); rejax's `jit(vmap(train))` runs them as one program on one device."]
     return "\n".join(lines) + "\n"
 
 

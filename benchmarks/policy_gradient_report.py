@@ -9,6 +9,7 @@ import os
 import platform
 from statistics import median
 
+from _results import cpu_name
 from policy_gradient_plan import EVAL_EPISODES, REPORT, REPORT_SEED0, RUNS, SPEED_CONFIG, TARGETS, TUNING_SEED0, passes
 
 
@@ -89,7 +90,7 @@ def write_report(raw: dict) -> None:
     lines = [
         "# Policy-gradient benchmarks: VPG, TRPO, PPO-KL (issue 4)",
         "",
-        f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with other jobs, jax {jax.__version__} ({jax.default_backend()}), "
+        f"Measured on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores shared with other jobs, jax {jax.__version__} ({jax.default_backend()}), "
         f"by `python benchmarks/policy_gradient.py`: returns on held-out seeds {_dates(raw['returns'].values())}, "
         f"speed and cost {raw.get('speed_date', raw.get('date', '?'))}.",
         "",

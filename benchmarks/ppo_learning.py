@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import load_results, save_results
+from _results import cpu_name, load_results, save_results
 from rl_zoo.train import enable_compilation_cache, train
 
 #: env id -> (seeds, env steps per seed, pass rule, text of the target)
@@ -50,16 +50,17 @@ def run_cell(algo: str, env_id: str, seed_set: str) -> dict:
     return dict(algo=algo, env=env_id, seed_set=seed_set, seed_list=list(range(seed0, seed0 + seeds)),
                 env_steps_per_seed=int(s["env_steps_per_seed"]), final=[float(x) for x in r], met=None if target == "reported" else bool(rule(r)), target=target,
                 compile_s=float(s["compile_s"]), train_s=float(s["train_s"]), steps_per_s=float(s["steps_per_s"]),
-                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0])
+                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], cpu=cpu_name())
 
 
 def report(algo: str, raw: dict) -> str:
     import jax
 
+    cpus = sorted({r.get("cpu", "an unrecorded CPU") for r in raw.values() if isinstance(r, dict) and "final" in r})
     lines = [
         f"# {algo} learning results",
         "",
-        f"Measured on {os.cpu_count()} CPU cores (shared with other jobs), jax {jax.__version__} ({jax.default_backend()}), "
+        f"Measured on {' and '.join(cpus) or 'a CPU'}, {os.cpu_count()} cores (shared with other jobs), jax {jax.__version__} ({jax.default_backend()}), "
         f"by `python benchmarks/ppo_learning.py --algo {algo}`; tuned hyperparameters from `rl_zoo/hyperparams/{algo}.yaml`, "
         "all seeds of a cell vmapped in one program through the driver of `rl-zoo train`; return = greedy policy, "
         "mean of 10 evaluation episodes per seed, at the end of the budget.",

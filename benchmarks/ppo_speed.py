@@ -32,12 +32,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cpu_name, load_average, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-#: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
-#: would otherwise also make every cold run rebuild the font list, a cost no user pays twice
-_MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib")
 
 BARE = r"""
 import json, resource, sys, time
@@ -78,9 +75,7 @@ def run_train(seeds: int, cache_home: str) -> dict:
         out = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", str(seeds),
                "--no-progress", "--out", str(out)]
-        env = dict(os.environ, XDG_CACHE_HOME=cache_home, MPLCONFIGDIR=_MPL_CACHE)  # a cold JAX cache, not a cold font cache
-        env.pop("RL_ZOO_NO_CACHE", None)
-        t = timed(cmd, env)
+        t = timed(cmd, cold_cache_env(cache_home))  # a cold JAX cache, not a cold font cache
         s = json.loads((out / "summary.json").read_text())
     return dict(wall_s=t.wall_s, cpu_s=t.cpu_s, compile_s=s["compile_s"], train_s=s["train_s"], eval_s=s.get("eval_s", float("nan")),
                 checkpoint_s=s.get("checkpoint_s", float("nan")), returns=s["final_return"], peak_mb=s["peak_memory_mb"])

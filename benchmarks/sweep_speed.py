@@ -75,6 +75,8 @@ def main() -> None:
                     help=f"the sweep's folder, relative to the repository root (or absolute), emptied first; default {SWEEP_OUT} "
                          "with the default --out, else sweep_ppo_cartpole/ beside --out (a committed result is not replaced)")
     args = ap.parse_args()
+    if not 1 <= args.separate <= len(LRS) * len(CLIPS):
+        ap.error(f"--separate {args.separate}: time between 1 and {len(LRS) * len(CLIPS)} of the separate train commands")
     default_out = str(ROOT / "benchmarks" / "results" / "sweep_speed.md")
     if args.sweep_out is None:
         args.sweep_out = SWEEP_OUT if args.out == default_out else str(Path(args.out).resolve().parent / "sweep_ppo_cartpole")

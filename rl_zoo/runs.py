@@ -178,8 +178,9 @@ def cpu_name() -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, the platform and every library a result depends on."""
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    """Versions of Python, the platform and every library a result depends on, and the CPU's model
+    (timings and the last float bits of a run depend on it too)."""
+    out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_name()}
     for pkg in ("rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)

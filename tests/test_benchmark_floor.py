@@ -1,5 +1,5 @@
 """The FLOP count of ``benchmarks/arithmetic_floor.py`` (issue 15): hand-worked values, and XLA's own
-count of the same gradient as a cross-check. No training, no timing."""
+count of the same gradient as a cross-check; and the peer workers' imports. No training, no timing."""
 
 import sys
 from pathlib import Path
@@ -39,3 +39,16 @@ def test_trained_net_flops_agree_with_xla(floor, sizes, batch, act):
     cost = cost[0] if isinstance(cost, list) else cost
     ratio = cost["flops"] / (batch * floor.trained_net_flops(sizes))
     assert 1.0 <= ratio <= 1.05, ratio
+
+
+def test_peer_workers_import_without_rl_zoo():
+    """``peer_speed.py --worker`` and gymnasium_speed's SB3 worker run with the peer's Python, which has no
+    rl_zoo: their module and ``_results`` must import without it (a top-level import of rl_zoo.runs in
+    ``_results`` stopped every peer timing with ModuleNotFoundError)."""
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); sys.modules['rl_zoo'] = None\n"
+            "import _results, peer_speed, gymnasium_speed")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parents[1] / "benchmarks")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -190,7 +190,7 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
         ran = f"; the cells were last run together in {meta.grid_wall_s:,.0f} s (started {meta.started}{load})."
     lines += [
         f"{_settings_sentence(described, meta)} "
-        f"Machine: {v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, jax {v.get('jax', '?')} "
+        f"Machine: {v['cpu'] + ', ' if 'cpu' in v else ''}{v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, jax {v.get('jax', '?')} "
         f"({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. Sum of cell wall times: "
         f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
         "",
