@@ -194,7 +194,10 @@ def make(env_id: str, backend: str | None = None, **overrides):
         param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
         _check_options(bare, probe, probe(**kwargs).default_params, ctor_over)
         env = probe(**{**kwargs, **ctor_over})
-        env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)
+        try:
+            env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)
+        except AttributeError:  # an env of one's own whose id is a property, or a frozen dataclass: its own say
+            pass
         params = env.default_params.replace(**param_over) if param_over else env.default_params
         if not probe.__module__.startswith("envs."):  # an env of your own: its contract checked once (the ports have tests)
             from envs.environment import check_env

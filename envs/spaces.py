@@ -67,6 +67,8 @@ class Box:
         """Gymnasium's ``Box.sample`` scheme: uniform inside finite bounds, a standard normal along
         dimensions unbounded both ways, ``low + Exp(1)`` / ``high - Exp(1)`` along those bounded on one
         side only (so every sample lies in the space)."""
+        if jnp.issubdtype(self.dtype, jnp.integer):  # gymnasium: uniform over the integers low..high, both included
+            return jax.random.randint(key, self.shape, jnp.asarray(self.low, jnp.int32), jnp.asarray(self.high, jnp.int32) + 1).astype(self.dtype)
         low = jnp.asarray(self.low, jnp.float32)
         high = jnp.asarray(self.high, jnp.float32)
         has_low, has_high = jnp.isfinite(low), jnp.isfinite(high)

@@ -56,6 +56,15 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+class _StoreGiven(argparse.Action):
+    """Store the value and remember that the flag was given, however it was spelt (``--seed 0``, ``--see=0``,
+    an abbreviation argparse resolved): ``train --resume`` refuses one that contradicts the run's config.json."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
+
+
 def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> argparse.ArgumentParser:
     """The ``rl-zoo`` parser; ``help_for = (algo, env)``: whose config fields ``train --help`` lists
     (None: none, for a command that is not asking for help: resolving them imports the driver)."""
@@ -72,31 +81,31 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
         epilog=(_config_help(*help_for) if help_for else "") + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    t.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
-    t.add_argument("--env", default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
-    t.add_argument("--seeds", type=int, default=1, help="number of seeds, trained together (default 1)")
-    t.add_argument("--seed", type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
+    t.add_argument("--algo", action=_StoreGiven, default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
+    t.add_argument("--env", action=_StoreGiven, default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
+    t.add_argument("--seeds", action=_StoreGiven, type=int, default=1, help="number of seeds, trained together (default 1)")
+    t.add_argument("--seed", action=_StoreGiven, type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
     t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
-    t.add_argument("--evals", type=int, default=10,
+    t.add_argument("--evals", action=_StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between EVALS/2 and 2*EVALS chosen to divide the updates "
                         "(39 updates with --evals 7: 3 segments); on gymnasium envs (no JAX port) fewer, so that "
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
-    t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation and seed (default 10)")
-    t.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
+    t.add_argument("--eval-episodes", action=_StoreGiven, type=int, default=10, help="episodes per evaluation and seed (default 10)")
+    t.add_argument("--backend", action=_StoreGiven, choices=["jax", "gymnasium"], default=None,
                    help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
-    t.add_argument("--vector-env", choices=["sync", "async"], default=None,
+    t.add_argument("--vector-env", action=_StoreGiven, choices=["sync", "async"], default=None,
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
                         "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
-    t.add_argument("--keep-checkpoints", type=int, default=None,
+    t.add_argument("--keep-checkpoints", action=_StoreGiven, type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
     t.add_argument("--devices", type=int, default=None,
                    help="split the seeds over this many devices; N must divide the seeds (default: the largest device count "
@@ -311,8 +320,8 @@ RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--s
                    ("--vector-env", "vector_env", "vector_env"), ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
 
 
-def _check_resume_flags(args, defaults: dict, argv: list[str] = ()) -> None:
-    """``train --resume RUN`` with a flag that config.json decides, given (in ``argv``, or a value other
+def _check_resume_flags(args, defaults: dict) -> None:
+    """``train --resume RUN`` with a flag that config.json decides, given (``_StoreGiven``, or a value other
     than its default) with a value other than the run's: refused (it would be ignored without a word),
     naming each and the run's value. ``--seed 0`` on a run of seed 3 is refused too, though 0 is the default."""
     from pathlib import Path
@@ -322,9 +331,9 @@ def _check_resume_flags(args, defaults: dict, argv: list[str] = ()) -> None:
     if not (Path(args.resume) / "config.json").is_file():
         return  # not a run directory: train says what it is instead
     spec = read_spec(args.resume)
-    given = lambda flag: any(a == flag or a.startswith(flag + "=") for a in argv)  # noqa: E731
+    given = getattr(args, "given", frozenset())
     clash = [f"{flag} {getattr(args, dest)} (the run's: {getattr(spec, field)})" for flag, dest, field in RESUME_RECORDED
-             if (given(flag) or getattr(args, dest) != defaults[dest]) and getattr(args, dest) != getattr(spec, field)]
+             if (dest in given or getattr(args, dest) != defaults[dest]) and getattr(args, dest) != getattr(spec, field)]
     if args.runs_root != defaults["runs_root"]:
         clash.append(f"--runs-root {args.runs_root} (a resumed run stays in {args.resume})")
     if clash:
@@ -374,7 +383,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             if args.resume and (overrides or args.out or args.total_steps is not None):
                 raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --out or --total-steps")
             if args.resume:
-                _check_resume_flags(args, vars(parser.parse_args(["train"])), argv)
+                _check_resume_flags(args, vars(parser.parse_args(["train"])))
             if "total_timesteps" in overrides and args.total_steps is not None:
                 raise ConfigError(f"--total-steps {args.total_steps} and --set total_timesteps={overrides['total_timesteps']} "
                                   "say the same thing twice: give one")
@@ -418,6 +427,10 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a disk full, a read-only folder (train says what the run keeps): one line, not a traceback
+        from rl_zoo.runs import STORAGE_ERRNOS
+
+        if e.errno not in STORAGE_ERRNOS:  # anything else is a bug to see whole
+            raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)

@@ -1,4 +1,4 @@
-"""One Ctrl-C always stops a command.
+"""One Ctrl-C always stops a run, a sweep, a benchmark cell or the RLHF pipeline.
 
 Python's own SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread is at the time. Now
 and then that is inside a callback whose exceptions Python ignores (a garbage-collection callback of
@@ -6,7 +6,8 @@ XLA's, an import lock's weakref callback): it prints ``Exception ignored in: ...
 on as if nothing was pressed (seen in 3 of 25 tries at the first second of a run; once the process
 then hung importing matplotlib, holding its run directory's lock). ``installed`` keeps Python's
 behaviour (the interrupt is raised at once) and also remembers it; `check`, called where the driver
-can stop cleanly (after each segment, before the summary and figure), raises it again if it was lost.
+can stop cleanly (after each checkpointed segment of a run or a sweep, after each RLHF stage, before
+a run's summary and figure), raises it again if it was lost.
 """
 
 from __future__ import annotations

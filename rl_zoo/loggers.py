@@ -230,8 +230,8 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
         folder = Path(logdir or start.run_dir / "tensorboard")
         if start.start_updates:  # past the checkpoint's evaluation
             purge = start.start_updates * start.agent.env_steps_per_update + 1
-        else:  # a run started again (killed before its first checkpoint) writes its points again from step 0
-            purge = 0 if folder.is_dir() else None
+        else:  # a run started again (killed before its first checkpoint, after writing) writes its points again from 0
+            purge = 0 if folder.is_dir() and (start.run_dir / "metrics.csv").is_file() else None
         return TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
 
     return LiveMetricsHook(make, "--tensorboard")

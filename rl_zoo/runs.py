@@ -13,6 +13,7 @@ crash leaves either the old or the new file, never half of one.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import functools
@@ -227,6 +228,10 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
     return path
 
 
+#: what a full disk, a full quota, a read-only or forbidden folder raise: the run stops with one line
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
     """Delete the ``.NAME.*.tmp`` files `atomic_write_bytes` leaves when its process is killed mid-write
     (a DQN checkpoint's is megabytes per seed), in ``run_dir`` and its ``checkpoints``; call it holding the
@@ -234,8 +239,9 @@ def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
     removed = []
     for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
         for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
+            if re.fullmatch(r"\..+\.[a-z0-9_]{8}\.tmp", tmp.name):  # mkstemp's 8 random characters: ours, not a stranger's
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
     return removed
 
 

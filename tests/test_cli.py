@@ -197,9 +197,10 @@ def _recorded_run(folder, **kwargs):
     (["--runs-root", "elsewhere"], "drop --runs-root elsewhere (a resumed run stays in"),
     (["--seed", "0"], "drop --seed 0 (the run's: 3)"),  # the default value, given: it was ignored without a word
     (["--evals=10", "--algo", "ppo"], "drop --evals 10 (the run's: 5)\n"),  # --algo ppo agrees with the run: only --evals named
+    (["--eval-ep", "10"], "drop --eval-episodes 10 (the run's: 4)"),  # an abbreviation, of the default value
 ])
 def test_resume_refuses_flags_its_config_decides(flags, message, tmp_path, capsys):
-    run = _recorded_run(tmp_path / "run", seeds=2, seed=3, num_evals=5)
+    run = _recorded_run(tmp_path / "run", seeds=2, seed=3, num_evals=5, eval_episodes=4)
     assert main(["train", "--resume", str(run), *flags, "--no-progress"]) == 2
     assert message in capsys.readouterr().err
 

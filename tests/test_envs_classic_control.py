@@ -336,6 +336,9 @@ def test_box_samples_lie_in_the_space_when_bounded_on_one_side():
     assert all(box.contains(v) for v in x)
     assert np.all(x[:, 0] >= 0) and np.all(x[:, 1] <= 0) and np.all(np.abs(x[:, 2]) <= 1)
     assert (x[:, 3] < 0).mean() > 0.4 and (x[:, 3] > 0).mean() > 0.4  # the unbounded one spans both signs
+    ints = spaces.Box(np.zeros(1, np.float32), np.full(1, 2, np.float32), (1,), dtype=np.uint8)  # high included, as gymnasium
+    counts = np.bincount(np.asarray(jax.vmap(ints.sample)(jax.random.split(jax.random.key(1), 3000))).ravel(), minlength=4)
+    assert counts[3] == 0 and all(900 < c < 1100 for c in counts[:3]), counts
 
 
 @pytest.mark.parametrize("env_id", ["MountainCar-v0", "Acrobot-v1"])

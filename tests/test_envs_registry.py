@@ -273,3 +273,15 @@ def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, s
         envs.make(env_id, **kwargs)
     assert said in str(e.value)
     assert ("backend='gymnasium'" in str(e.value)) == (env_id == "CartPole-v1")  # the adapter, unless it is a typo
+
+
+def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(tmp_path):
+    """``envs.make`` gives a port the id it was made from; an env whose ``id`` is a property keeps its own."""
+    from envs.classic_control.cartpole import CartPole
+
+    class Named(CartPole):
+        id = property(lambda self: "Named-v0")
+
+    envs.register("NamedProbe-v0", Named)
+    env, _ = envs.make("NamedProbe-v0")
+    assert env.id == "Named-v0"

@@ -187,6 +187,7 @@ def test_missing_box2d_is_explained():
         assert env.backend == "gymnasium" and params.max_steps_in_episode == gymnasium.spec("LunarLander-v3").max_episode_steps
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:gymnasium.utils.passive_env_checker")  # gymnasium's own checker warns about the broken envs made here
 def test_a_gymnasium_env_of_your_own_is_checked_when_made(tmp_path, monkeypatch):
     """Its observation shape and reward are checked on one reset and step (gymnasium's checker only
     warns; the mismatch failed inside the compiled program as a host-callback error)."""

@@ -228,6 +228,20 @@ def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)][-1] == 6
 
 
+@pytest.mark.slow  # two host compiles (about 30 s)
+def test_a_state_index_run_on_gymnasium_envs_resumes(tmp_path, monkeypatch, seed_offset):
+    """PPO on gymnasium's FrozenLake: the resumed run restarts its envs wrapped as the agent wraps them
+    (one-hot observations); they came back as bare indices and the compiled segment refused them."""
+    monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)
+    out = tmp_path / "run"
+    kwargs = dict(seeds=2, seed=seed_offset, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=3, eval_episodes=2,
+                  backend="gymnasium", progress=False, log=lambda *_: None, out=out)
+    with pytest.raises(_Crash):
+        driver_run.train("ppo", "FrozenLake-v1", hooks=[_CrashAfter(3)], **kwargs)
+    result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    assert result.summary["env_steps_per_seed"] == 128 * 6 and result.final_state.obs.shape == (2, 4, 16)
+
+
 @pytest.mark.slow  # two host compiles of DQN (about 40 s)
 def test_a_dqn_resume_ends_the_stored_episodes_where_the_envs_restart(tmp_path, monkeypatch, seed_offset):
     """The host envs restart with fresh episodes on resume: the replay buffer's newest step of each env

@@ -130,11 +130,12 @@ def test_a_config_json_naming_an_unknown_backend_is_refused_naming_the_field(ref
 def test_a_resumed_run_removes_the_half_written_files_of_a_killed_write(reference, tmp_path):
     """A SIGKILL inside ``atomic_write_bytes`` leaves ``.NAME.XXXX.tmp`` (megabytes for DQN); resume removes them."""
     run = _copy(reference, tmp_path)
-    stale = [run / "checkpoints" / ".ckpt_000000012.msgpack.abc123.tmp", run / ".metrics.csv.xyz.tmp"]
-    for path in stale:
+    stale = [run / "checkpoints" / ".ckpt_000000012.msgpack.ab12cd_3.tmp", run / ".metrics.csv.x9yz0k1w.tmp"]
+    stranger = run / ".notes.tmp"  # not a name atomic_write_bytes makes: left alone
+    for path in stale + [stranger]:
         path.write_bytes(b"half")
     train(resume=run, progress=False, log=lambda s: None)
-    assert not any(path.exists() for path in stale)
+    assert not any(path.exists() for path in stale) and stranger.exists()
 
 
 def test_a_full_disk_stops_the_run_in_one_line_that_says_how_it_goes_on(reference, tmp_path, capsys, monkeypatch):

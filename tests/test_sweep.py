@@ -56,7 +56,8 @@ def test_the_fields_the_issue_names_fall_where_it_says():
 def test_every_numeric_field_can_be_traced(name):
     """Every numeric field of every algorithm at once as a vmapped array: init and one update compile,
     the lane of the config's own values makes the update that config makes alone, and the lane of
-    values 0.9x as big makes another (the fields reach the update rather than being ignored)."""
+    values 0.9x as big makes another (the traced values reach the update; which field does is not
+    separated here: test_a_swept_config_makes_the_same_update_as_alone sweeps single fields)."""
     module, preset = algos.get(name)
     base = apply_overrides(module.Config(), {**preset, **SMALL[name]})
     env, params = envs.make(ENV.get(name, "CartPole-v1"))

@@ -150,6 +150,7 @@ def test_a_run_started_again_without_a_checkpoint_logs_each_step_once(tmp_path):
     for step in (0, 1, 2):
         first.scalars({"x": -1.0 - step}, step)
     first.close()
+    (tmp_path / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,1.0,0,9.0,\n")  # its first row
     time.sleep(1.1)  # event files are named by the second they were opened in
     hook = tensorboard_hook()
     agent = SimpleNamespace(env_steps_per_update=1)

@@ -9,6 +9,7 @@ which the grid's FAILED line quotes. Users run grids with ``rl-zoo benchmark``.
 import argparse
 import os
 
+from rl_zoo import interrupt
 from rl_zoo.benchmark.cells import cell_main, die_with_parent, split_cpu_for_cell
 from rl_zoo.cli import exit_now
 
@@ -22,4 +23,6 @@ parser.add_argument("--cores", type=int, default=None, help="CPU cores the cell'
 args = parser.parse_args()
 split_cpu_for_cell(args.cell, args.cores)  # before anything starts JAX
 die_with_parent(args.parent if args.parent is not None else os.getppid())
-exit_now(cell_main(args.cell, args.record_video))  # its files are written and closed: skip the interpreter's teardown
+with interrupt.installed():  # a swallowed Ctrl-C stops the cell at its next checkpoint, as in `rl-zoo train`
+    status = cell_main(args.cell, args.record_video)
+exit_now(status)  # its files are written and closed: skip the interpreter's teardown

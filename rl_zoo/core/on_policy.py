@@ -237,6 +237,12 @@ def greedy_action(networks: Networks, config: Config, state, obs):
     return networks.policy.apply(state.params.policy, observe(config, state.obs_stats, obs)).mode()
 
 
+def wrap_envs(venv):
+    """The training envs as the networks see them: a ``Discrete`` (state-index) observation one-hot
+    (`OneHotObservations`), any other as it is."""
+    return OneHotObservations(venv) if isinstance(venv.observation_space, spaces.Discrete) else venv
+
+
 def _greedy_on_state_index(act, state_space, state, obs):
     """``act`` for an env whose observations are state indices: encode them as training saw them."""
     return act(state, one_hot_state(state_space, obs))
@@ -371,9 +377,7 @@ def build_agent(
     """
     venv = vectorize(env, env_params, config.num_envs)
     state_space = venv.observation_space
-    if isinstance(state_space, spaces.Discrete):  # a state index: the networks see it one-hot
-        venv = OneHotObservations(venv)
-    venv = EpisodeStatistics(venv)
+    venv = EpisodeStatistics(wrap_envs(venv))
     obs_space = venv.observation_space
     policy_fn = partial(sample_action, networks, config)
     act = partial(greedy_action, networks, config)
@@ -407,6 +411,7 @@ def build_agent(
         init=init,
         update=update,
         act=act,
+        wrap_envs=wrap_envs,
         env_steps_per_update=config.batch_size,
         num_updates=config.num_updates,
     )

@@ -31,7 +31,10 @@ class Agent(NamedTuple):
 
     ``init(key) -> State``; ``update(State) -> (State, Metrics)``, jittable when the env is a JAX port;
     ``act(State, obs) -> action``, the greedy (deterministic) policy, observation normalisation included,
-    used for evaluation; ``env_steps_per_update`` env steps each ``update`` consumes per seed.
+    used for evaluation; ``env_steps_per_update`` env steps each ``update`` consumes per seed;
+    ``wrap_envs(venv) -> venv``, what the agent puts around its training envs before
+    ``EpisodeStatistics`` (VPG/TRPO/PPO: one-hot state indices), so that envs restarted outside
+    ``init`` (a resumed gymnasium run) hand it observations of the same shape.
     """
 
     init: Callable[[jax.Array], Any]
@@ -39,6 +42,7 @@ class Agent(NamedTuple):
     act: Callable[[Any, jax.Array], jax.Array]
     env_steps_per_update: int
     num_updates: int
+    wrap_envs: Callable[[Any], Any] = lambda venv: venv  # noqa: E731 (DQN, Q-learning: the envs as they are)
 
 
 class EpisodeMetrics(NamedTuple):

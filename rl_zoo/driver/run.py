@@ -228,7 +228,8 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
         raise
     except OSError as e:  # a disk full, a folder made read-only: the run stops where its files say
-        ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
+        if e.errno in runs.STORAGE_ERRNOS:
+            ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
         raise
     finally:
         recorder.close()

@@ -77,8 +77,8 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     segment = jax.jit(partial(update_seeds, agent), static_argnums=1)
     venv = env.training_envs
 
-    def fresh_envs(states, key):  # new episodes on the host envs; the learner untouched
-        obs, env_state = EpisodeStatistics(venv).reset(key)
+    def fresh_envs(states, key):  # new episodes on the host envs (wrapped as the agent wraps them); the learner untouched
+        obs, env_state = EpisodeStatistics(agent.wrap_envs(venv)).reset(key)
         states = states._replace(obs=obs, env_state=env_state)
         if hasattr(states, "reward_scaler"):  # the running discounted returns belonged to the old episodes
             states = states._replace(reward_scaler=states.reward_scaler._replace(returns=states.reward_scaler.returns * 0))

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rl_zoo.core.transformer import CausalTransformer, TransformerSpec
+from rl_zoo import interrupt
 from rl_zoo.rlhf import lm, policy_opt
 from rl_zoo.rlhf import reward_model as rmod
 from rl_zoo.rlhf.generate import generate
@@ -181,6 +182,7 @@ class Timer:
         t = time.perf_counter()
         out = jax.block_until_ready(fn(*args))
         self.seconds[name] = round(time.perf_counter() - t, 2)
+        interrupt.check()  # a Ctrl-C Python swallowed stops the pipeline after the stage
         return out
 
 

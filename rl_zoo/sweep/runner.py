@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rl_zoo import distributed
+from rl_zoo import distributed, interrupt
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.runner import segment_sizes, whole_updates_note
 from rl_zoo.sweep.spec import Group
@@ -215,6 +215,7 @@ def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int
         recorded.append({k: np.asarray(v) for k, v in metrics.items()})
         evaluated.append(tuple(map(np.asarray, evaluation(rows.hp, states, rows.seeds, i + 1))))
         env_steps.append(env_steps[-1] + updates * probe.env_steps_per_update)
+        interrupt.check()  # a Ctrl-C Python swallowed stops the sweep here (finished groups are kept)
         log(f"  {env_steps[-1]:>10,} env steps  mean return {evaluated[-1][0].mean():8.1f}  ({time.perf_counter() - t0:.1f}s)")
     shape = (len(group.points), seeds)
     per_update = {name: np.concatenate([r[name] for r in recorded], axis=1).reshape(shape + (-1,)) for name in record}
