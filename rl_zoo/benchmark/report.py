@@ -104,7 +104,9 @@ def summarize(out: str | os.PathLike) -> Summary:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
+    """A return as the tables print it: two decimals below 10 (a success rate, FrozenLake's 0.74), one
+    below 10,000, none above (as the run summary, ``rl_zoo.driver.run``)."""
+    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def _q(x) -> str:
