@@ -191,8 +191,9 @@ def make(env_id: str, backend: str | None = None, **overrides):
         entry_point, kwargs = _PORTS[bare]
         probe = _entry_class(entry_point)
         # Split overrides into params fields and constructor kwargs using a default instance.
-        param_over, ctor_over = _split_overrides(probe(**kwargs).default_params, overrides)
-        _check_options(bare, probe, probe(**kwargs).default_params, ctor_over)
+        defaults = probe(**kwargs).default_params
+        param_over, ctor_over = _split_overrides(defaults, overrides)
+        _check_options(bare, probe, defaults, ctor_over)
         env = probe(**{**kwargs, **ctor_over})
         try:
             env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)
