@@ -144,7 +144,9 @@ class Recorder:
 
 
 def summarize(spec, final_returns, *, env_steps_per_seed: int, compile_s: float, train_s: float) -> dict[str, Any]:
-    """What ``summary.json`` holds."""
+    """What ``summary.json`` holds. ``train_s`` adds up every process of a resumed run; ``compile_s`` is
+    the last process's, and ``versions`` the libraries and CPU of the process that finished it
+    (config.json keeps those it started with)."""
     import jax
 
     return dict(
@@ -164,4 +166,5 @@ def summarize(spec, final_returns, *, env_steps_per_seed: int, compile_s: float,
         eval_episodes=spec.eval_episodes,
         devices=spec.devices,
         processes=jax.process_count(),
+        versions=runs.versions(),
     )
