@@ -23,11 +23,11 @@ def test_vmap_over_float_hyperparameter(module, field, seed_offset):
     def run(value, key):
         return jax.flatten_util.ravel_pytree(module.make_train(dataclasses.replace(base, **{field: value}), env, params)(key)[0].params)[0]
 
-    key = jax.random.key(seed_offset)
-    lanes = np.asarray(jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), key))
-    for lane, value in zip(lanes, (1e-3, 1e-2)):  # each lane is the run of its value alone
-        np.testing.assert_allclose(lane, np.asarray(jax.jit(run)(jnp.float32(value), key)), rtol=1e-4, atol=1e-6)
-    assert not np.allclose(lanes[0], lanes[1], rtol=1e-4, atol=1e-6)  # and the value reached the update
+    lanes = np.asarray(jax.jit(jax.vmap(run, in_axes=(0, None)))(jnp.array([1e-3, 1e-2]), jax.random.key(seed_offset)))
+    assert np.isfinite(lanes).all()
+    # the same key, another value: the traced value reached the update (each lane equal to its value's run
+    # alone is test_sweep's slow test_every_numeric_field_can_be_traced, which costs a second compile)
+    assert not np.allclose(lanes[0], lanes[1], rtol=1e-4, atol=1e-6)
 
 
 def test_concrete_bad_value_still_refused():
