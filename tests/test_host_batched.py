@@ -190,11 +190,6 @@ def _expected_rows(seeds, steps):
     return sorted((st, s) for st in steps for s in seeds)
 
 
-def _key_data(tree):
-    """``tree`` with typed PRNG keys as their raw words, so that leaves compare with numpy."""
-    return jax.tree.map(lambda x: jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x, tree)
-
-
 # 11 s in the parallel default run: the one default-run test of a host (gymnasium) resume
 def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_gaps(tmp_path, monkeypatch, seed_offset):
     """The resumed run's first segment starts from the checkpoint's learner (parameters, optimiser,
@@ -217,7 +212,8 @@ def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_
     first = started[0]
     saved, _ = checkpoint.restore(checkpoint.list_checkpoints(out)[0], first, leading="seeds")
     assert int(first.update_step[0]) == 2
-    learner = lambda s: _key_data((s.params, s.opt_state, s.obs_stats, s.key, s.update_step, s.kl_beta))
+    # as host arrays, typed PRNG keys as their raw words (what the checkpoint stores)
+    learner = lambda s: jax.tree.map(checkpoint._to_host, (s.params, s.opt_state, s.obs_stats, s.key, s.update_step, s.kl_beta))  # noqa: E731
     for got, want in zip(jax.tree.leaves(learner(first)), jax.tree.leaves(learner(saved)), strict=True):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     assert not np.array_equal(np.asarray(first.obs), np.asarray(saved.obs))  # fresh episodes: a reset's observations
