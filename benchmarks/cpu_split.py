@@ -39,7 +39,7 @@ def run_once(seeds: int, extra_env: dict) -> dict:
         cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1",
                "--seeds", str(seeds), "--no-progress", "--out", str(out)]
         env = dict(cold_cache_env(Path(tmp) / "cache"), **extra_env)  # a cold JAX cache, not a cold font cache
-        for name in ("RL_ZOO_NO_CACHE", "JAX_NUM_CPU_DEVICES") + (() if extra_env else ("RL_ZOO_CPU_DEVICES",)):
+        for name in ("JAX_NUM_CPU_DEVICES",) + (() if extra_env else ("RL_ZOO_CPU_DEVICES",)):  # cold_cache_env left out RL_ZOO_NO_CACHE
             if name not in extra_env:
                 env.pop(name, None)
         t = timed(cmd, env)

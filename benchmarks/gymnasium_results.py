@@ -82,9 +82,9 @@ def command(cell: PlannedCell, steps: int) -> list[str]:
             "--total-steps", str(steps), "--out", str(cell_dir(cell).relative_to(ROOT)), "--no-progress"]
 
 
-def run(only: set[str] | None, full: bool = True) -> None:
-    """Run (or resume, or skip when finished) every planned cell at its target budget; ``full`` is kept
-    for old command lines (the reduced 300k budgets it once switched off are gone: every cell has run 1M)."""
+def run(only: set[str] | None) -> None:
+    """Run (or resume, or skip when finished) every planned cell at its target budget (``--full`` once
+    switched off reduced 300k budgets; they are gone, every cell has run its target)."""
     failed = []
     for cell in PLAN:
         if only and f"{cell.algo}:{cell.env}" not in only:
@@ -208,7 +208,7 @@ def main() -> None:
     p.add_argument("--full", action="store_true", help="kept for old command lines: every cell runs its target budget")
     args = p.parse_args()
     if args.what == "run":
-        run(set(filter(None, args.only.split(","))) or None, args.full)
+        run(set(filter(None, args.only.split(","))) or None)  # --full: accepted, nothing left to switch
     report()
 
 
