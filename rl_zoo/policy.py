@@ -220,6 +220,16 @@ def check_seeds(meta: dict, run, path: Path) -> None:
                          f"after it was written, or it belongs to another run)")
 
 
+def edited_note(path: Path, run) -> str:
+    """``" (config.json was edited since: ...)"`` when the checkpoint at ``path`` records a run
+    (``RunSpec.trajectory_record``) other than ``run``'s config.json, else ``""``."""
+    from rl_zoo.driver.spec import trajectory_mismatch
+
+    recorded = ckpt.read(path)[1].get("spec")
+    why = trajectory_mismatch(recorded, run) if recorded is not None else None
+    return f" ({why})" if why else ""
+
+
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
     """The greedy policy of a run directory written by ``rl-zoo train``.
 
@@ -239,7 +249,10 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
     env, env_params = run.make_env()
     agent = run.module.make_agent(run.config, env, env_params)
-    states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
+    try:
+        states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
+    except ValueError as e:  # shapes that do not fit: say which config.json field changed, when the checkpoint knows
+        raise ValueError(f"{e}{edited_note(path, run)}") from None
     check_seeds(meta, run, path)
     state = seed_state(states, seed - run.seed)
     return Policy(run, agent, state, seed, path, env, env_params, clip)

@@ -2,8 +2,10 @@
 
 * config.json must hold every field it has recorded since the first driver: a deleted ``num_evals``
   or ``seed`` took a default (the run trained past its budget; ``rl_zoo.load`` named the wrong seed);
-* the checkpoint must be a point of the run's segment schedule, and hold the run's seeds
-  (checkpoints record them now; older ones, without the record, still resume exactly);
+* the checkpoint must record the run config.json describes (an edited learning rate continued silently;
+  an edited hidden size failed after compiling, on the checkpoint's shapes), be a point of the run's
+  segment schedule, and hold the run's seeds (checkpoints record the run and the seeds now; older ones,
+  without the records, still resume exactly);
 * a folder that is not a run directory gets no lock file;
 * a finished run resumed with ``--record-video`` / ``--tensorboard`` says they were not applied;
 * other library versions or another device count are reported (not refused);
@@ -15,6 +17,7 @@ tests/test_run_directory.py and tests/test_cli.py compile) is trained once; each
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -28,7 +31,7 @@ from rl_zoo import checkpoint, runs
 from rl_zoo.cli import main
 from rl_zoo.driver.run import resume_mismatch, unapplied_hooks_note, versions_note
 from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismatch, segment_schedule
-from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config
+from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config, trajectory_mismatch
 from rl_zoo.train import train
 
 KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
@@ -90,8 +93,45 @@ def test_a_config_json_lacking_a_recorded_field_is_refused_naming_every_one(refe
         rl_zoo.load(run)
 
 
-def test_an_edited_evaluation_schedule_is_refused_before_compiling(reference, tmp_path, capsys):
+def _strip_record(run: Path, field: str) -> None:
+    """The newest checkpoint as written before checkpoints recorded ``field`` ("seeds", "spec")."""
+    path = checkpoint.latest(run)
+    leaves, meta = checkpoint.read(path)
+    del meta[field]
+    path.write_bytes(checkpoint.encode(leaves, meta))
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda d: d["config"].update(learning_rate=d["config"]["learning_rate"] / 2), "config.learning_rate is 0.0005 there but was 0.001"),
+    (lambda d: d["config"].update(hidden_size=32), "config.hidden_size is 32 there but was 64"),
+    (lambda d: d.update(num_evals=3), "num_evals is 3 there but was 5"),
+])
+def test_an_edited_config_json_is_refused_before_compiling_naming_the_field(reference, tmp_path, capsys, edit, named):
+    """A learning rate edited in config.json was continued silently as if it were the run it started as;
+    a hidden size was refused only after compiling, by the checkpoint's shapes, without naming config.json."""
     run = _copy(reference, tmp_path)
+    _edit_config(run, edit)
+    before = _snapshot(run)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "config.json: does not fit ckpt_000000010.msgpack" in captured.err and "was edited since: " + named in captured.err
+    assert "compiled" not in captured.out and "Traceback" not in captured.err
+    assert _snapshot(run) == before
+
+
+def test_a_policy_whose_config_json_changed_shapes_names_the_field(reference, tmp_path):
+    import rl_zoo
+
+    run = _copy(reference, tmp_path, finished=True)
+    _edit_config(run, lambda d: d["config"].update(hidden_size=32))
+    with pytest.raises(ValueError, match=r"expected .*\(config.json was edited since: config.hidden_size is 32 there but was 64"):
+        rl_zoo.load(run)
+
+
+def test_an_edited_evaluation_schedule_is_refused_before_compiling(reference, tmp_path, capsys):
+    """A checkpoint that does not record its run (written before they did) is checked against the schedule."""
+    run = _copy(reference, tmp_path)
+    _strip_record(run, "spec")
     _edit_config(run, lambda d: d.update(num_evals=3))  # 10 updates: 2 segments of 5 instead of 5 of 2
     before = _snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
@@ -170,6 +210,18 @@ def test_schedule_and_seed_checks():
     assert seeds_mismatch((3, 4, 5), (0,)) == "it holds the states of seeds 3-5, this run's are 0"
 
 
+def test_trajectory_mismatch_names_what_changes_the_run_and_nothing_a_resume_may_change():
+    _, config = resolve_config("ppo", "CartPole-v1")
+    spec = RunSpec(algo="ppo", env_id="CartPole-v1", config=config, seeds=2, seed=3)
+    record = spec.trajectory_record()
+    assert trajectory_mismatch(record, spec.replace(devices=2, keep_checkpoints=9, command="x", vector_env="async")) is None
+    assert trajectory_mismatch(record, spec.replace(eval_episodes=4, config=dataclasses.replace(config, gamma=0.9))) == (
+        "config.json was edited since: config.gamma is 0.9 there but was 0.98 when it was written; "
+        "eval_episodes is 4 there but was 10 when it was written")
+    older = json.dumps({k: v for k, v in json.loads(record).items() if k != "backend"})  # a field added since
+    assert trajectory_mismatch(older, spec) == "config.json was edited since: backend is 'jax' there but was absent when it was written"
+
+
 # --- not a run directory -------------------------------------------------------------------------
 def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, capsys):
     empty = tmp_path / "e"
@@ -230,17 +282,15 @@ def fake_wandb(monkeypatch):
 @pytest.fixture(scope="module")
 def resumed(reference, tmp_path_factory):
     """The reference run killed after its 4th segment, its newest checkpoint written before checkpoints
-    recorded their seeds, its config.json recording older library versions and 2 devices, resumed with
+    recorded their seeds, its config.json recording older library versions, 2 devices and 5 checkpoints to keep (changes a resume may make), resumed with
     ``--wandb`` (a W&B run it recorded): ``(run, log lines, fake wandb)``."""
     from rl_zoo.loggers import WANDB_RUN_FILE, wandb_hook
 
     run = _copy(reference, tmp_path_factory.mktemp("resumed"))
     checkpoint.latest(run).unlink()
-    older = checkpoint.latest(run)
-    leaves, meta = checkpoint.read(older)
-    del meta["seeds"]
-    older.write_bytes(checkpoint.encode(leaves, meta))
-    _edit_config(run, lambda d: (d["versions"].update(jax="0.0.1", numpy="0.0.2"), d.update(devices=2)))
+    _strip_record(run, "seeds")
+    _strip_record(run, "spec")
+    _edit_config(run, lambda d: (d["versions"].update(jax="0.0.1", numpy="0.0.2"), d.update(devices=2, keep_checkpoints=5, command="edited")))
     (run / WANDB_RUN_FILE).write_text(json.dumps({"id": "abc123", "project": "mine"}))
     said, fake = [], FakeWandb()
     with pytest.MonkeyPatch.context() as patch:
@@ -255,7 +305,9 @@ def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records
     assert _rows(run) == _rows(reference.run_dir)
     for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(reference.run_dir))[0]):
         np.testing.assert_array_equal(a, b)
-    assert checkpoint.read(checkpoint.latest(run))[1]["seeds"] == reference.summary["seeds"]
+    newest = checkpoint.read(checkpoint.latest(run))[1]
+    assert newest["seeds"] == reference.summary["seeds"]
+    assert json.loads(newest["spec"]) == json.loads(read_spec(reference.run_dir).trajectory_record())
 
 
 def test_other_versions_and_devices_are_reported(resumed):

@@ -23,6 +23,7 @@ class JaxRunner:
         import jax
 
         spec, agent = ctx.spec, ctx.agent
+        record = spec.trajectory_record()  # stored in each checkpoint: run.resume_mismatch
         plan = compile_plan(ctx)
         states = plan.initial_states
         steps_per_update = agent.env_steps_per_update
@@ -76,7 +77,7 @@ class JaxRunner:
                     save_checkpoint(ctx, states, CheckpointMeta(
                         segments_done=i + 1, updates_done=done_updates, train_s=train_s,
                         wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist()),
-                        seeds=spec.seed_ids))
+                        seeds=spec.seed_ids, spec=record))
                 checkpoint_s += time.perf_counter() - t
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                 bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),

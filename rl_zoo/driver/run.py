@@ -26,7 +26,7 @@ from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
 from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
                                   segment_schedule, whole_updates_note)
-from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec
+from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec, trajectory_mismatch
 from rl_zoo.host.runner import BatchedHostRunner
 
 #: the runner for each env backend (a spec's ``backend``)
@@ -151,9 +151,12 @@ def _check_run_dir(run_dir: Path) -> None:
 
 def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
     """Why the checkpoint progress ``meta`` cannot be continued as ``spec`` (read from config.json)
-    trains, or ``None``: the checkpoint holds other seeds than the spec's, or its updates are not a
+    trains, or ``None``: the checkpoint holds other seeds than the spec's, was written by a run whose
+    algorithm, env, evaluation schedule or hyperparameters differ (``trajectory_mismatch``), or its updates are not a
     point of the spec's schedule (a JAX run's segments, ``segment_schedule``; a host run's budget)."""
     if why := seeds_mismatch(meta.seeds, spec.seed_ids):
+        return why
+    if meta.spec is not None and (why := trajectory_mismatch(meta.spec, spec)):
         return why
     if spec.backend == "jax":
         return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals))

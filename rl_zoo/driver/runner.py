@@ -64,18 +64,24 @@ class CheckpointMeta:
     latest_train_return: tuple[float, ...]  # per seed, the last training episode's return
     evaluated: bool = True  # the segment ended with an evaluation (host runs with fewer evaluations than segments: not all)
     seeds: tuple[int, ...] | None = None  # the seed ids whose states the checkpoint holds (None: not recorded, older files)
+    spec: str | None = None  # RunSpec.trajectory_record of the run that wrote it (None: not recorded, older files)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
                    wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated)
-        return out if self.seeds is None else dict(out, seeds=list(self.seeds))
+        if self.seeds is not None:
+            out["seeds"] = list(self.seeds)
+        if self.spec is not None:
+            out["spec"] = self.spec
+        return out
 
     @classmethod
     def from_dict(cls, meta: dict[str, Any]) -> "CheckpointMeta":
         seeds = meta.get("seeds")
         return cls(int(meta["segments_done"]), int(meta["updates_done"]), float(meta["train_s"]), float(meta["wall_s"]),
                    tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)),
-                   None if seeds is None else tuple(int(s) for s in seeds))
+                   None if seeds is None else tuple(int(s) for s in seeds),
+                   None if meta.get("spec") is None else str(meta["spec"]))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ checkpoints to keep, and the algorithm's resolved ``Config`` (defaults <- the al
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ CONFIG_TODO = ("It is written by rl-zoo train and should not be edited: restore 
 #: edited, and a default in its place would silently change the run (its seeds, its evaluation schedule).
 #: ``devices``, ``keep_checkpoints`` and ``vector_env`` came later and take their defaults when absent.
 REQUIRED_KEYS = ("algo", "env", "backend", "seeds", "seed", "num_evals", "eval_episodes", "config")
+#: config.json keys a resumed run may see changed (``RunSpec.trajectory_record`` leaves them out)
+RESUMABLE_CHANGES = ("devices", "keep_checkpoints", "vector_env", "command", "versions")
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
@@ -113,6 +116,15 @@ class RunSpec:
     def replace(self, **changes) -> "RunSpec":
         return dataclasses.replace(self, **changes)
 
+    def trajectory_record(self) -> str:
+        """The fields that decide what the run trains, as canonical JSON: every checkpoint stores it and
+        ``--resume`` compares it with ``config.json``'s before compiling (``trajectory_mismatch``), so that
+        an edited config.json does not silently continue as another run. ``devices`` and
+        ``keep_checkpoints`` (which ``--resume`` may change), ``vector_env`` (how host envs are stepped),
+        the command and the versions (reported on their own) are left out."""
+        record = {k: v for k, v in self.to_json().items() if k not in RESUMABLE_CHANGES}
+        return json.dumps(record, sort_keys=True)
+
     def to_json(self) -> dict[str, Any]:
         """The contents of ``config.json`` (with the library versions)."""
         out: dict[str, Any] = {}
@@ -173,6 +185,24 @@ class RunSpec:
 def missing_keys(data: dict[str, Any]) -> list[str]:
     """The keys of ``REQUIRED_KEYS`` that a ``config.json``'s contents ``data`` lacks, in that order."""
     return [key for key in REQUIRED_KEYS if key not in data]
+
+
+def trajectory_mismatch(recorded: str, spec: RunSpec) -> str | None:
+    """Why ``spec`` (read from config.json) is not the run whose checkpoint recorded ``recorded``
+    (``RunSpec.trajectory_record``), or ``None``: each changed field named with both values."""
+    def flat(d: dict, prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    before, now = flat(json.loads(recorded)), flat(json.loads(spec.trajectory_record()))
+    def value(d: dict, k: str) -> str:
+        return repr(d[k]) if k in d else "absent"
+
+    changed = [f"{k} is {value(now, k)} there but was {value(before, k)} when it was written"
+               for k in sorted(before.keys() | now.keys()) if before.get(k, ...) != now.get(k, ...)]
+    return None if not changed else f"config.json was edited since: {'; '.join(changed)}"
 
 
 def read_spec(run_dir: str | os.PathLike) -> RunSpec:

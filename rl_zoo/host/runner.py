@@ -115,6 +115,7 @@ class BatchedHostRunner:
         import jax
 
         spec = ctx.spec
+        record = spec.trajectory_record()  # stored in each checkpoint: run.resume_mismatch
         env, agent = batched_env(ctx)
         seeds = np.array(spec.seed_ids)
         env.start(len(seeds))
@@ -173,7 +174,7 @@ class BatchedHostRunner:
                     returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
                 meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
                                       wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
-                                      evaluated=evaluated, seeds=tuple(spec.seed_ids))
+                                      evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
                 checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
                                 keep=spec.keep_checkpoints)
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
