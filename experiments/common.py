@@ -108,12 +108,16 @@ def eval_steps(plan: list[int], env_steps_per_update: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(plan)]).astype(np.int64) * env_steps_per_update
 
 
-def train_and_evaluate(agent, evaluate, num_evals: int, key):
-    """Pure, for ``jax.jit`` / ``jax.vmap``: ``agent.init``, then every one of ``agent.num_updates``
-    updates in the segments of :func:`segment_plan`, with ``evaluate(state, key) -> pytree`` before
-    training and after each segment. Returns (evaluations ``[E + 1, ...]``, per-update metrics
-    ``[num_updates, ...]``): ``n`` scanned segments of K, then, where K does not divide the updates,
-    one shorter segment of the rest and its evaluation."""
+def train_and_evaluate(agent, evaluate, num_evals: int, seed):
+    """Pure, for ``jax.jit`` / ``jax.vmap`` over ``seed`` (an integer): ``agent.init``, then every one of
+    ``agent.num_updates`` updates in the segments of :func:`segment_plan`, with ``evaluate(state, key) ->
+    pytree`` before training and after each segment. Returns (evaluations ``[E + 1, ...]``, per-update
+    metrics ``[num_updates, ...]``): ``n`` scanned segments of K, then, where K does not divide the
+    updates, one shorter segment of the rest and its evaluation.
+
+    The keys are ``rl-zoo train --seed``'s (``rl_zoo.driver.plan``): the initial state of
+    ``jax.random.key(seed)``, evaluation ``i`` (0 before training) with ``fold_in(fold_in(key, 1), i)``,
+    so an experiment's seed 1000 starts where ``rl-zoo train --seed 1000`` starts."""
     import jax
     import jax.numpy as jnp
 
@@ -121,64 +125,48 @@ def train_and_evaluate(agent, evaluate, num_evals: int, key):
 
     k, n = segment_sizes(agent.num_updates, num_evals)
     rest = agent.num_updates - k * n
+    key = jax.random.key(seed)
+    eval_key = lambda i: jax.random.fold_in(jax.random.fold_in(key, 1), i)  # noqa: E731
 
     def segment(length: int):
-        def run(state, kk):
+        def run(state, i):
             state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, length)
-            return state, (evaluate(state, kk), metrics)
+            return state, (evaluate(state, eval_key(i)), metrics)
 
         return run
 
     def cat(*trees):
         return jax.tree.map(lambda *xs: jnp.concatenate(xs), *trees)
 
-    k_init, k_eval0, k_evals = jax.random.split(key, 3)
-    eval_keys = jax.random.split(k_evals, n + (rest > 0))
-    state = agent.init(k_init)
-    first = jax.tree.map(lambda x: x[None], evaluate(state, k_eval0))
-    state, (evals, metrics) = jax.lax.scan(segment(k), state, eval_keys[:n])
+    state = agent.init(key)
+    first = jax.tree.map(lambda x: x[None], evaluate(state, eval_key(0)))
+    state, (evals, metrics) = jax.lax.scan(segment(k), state, jnp.arange(1, n + 1))
     metrics = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), metrics)  # [n, K, ...] -> [n K, ...]
     evals = cat(first, evals)
     if rest:
-        state, (last, last_metrics) = segment(rest)(state, eval_keys[n])
+        state, (last, last_metrics) = segment(rest)(state, n + 1)
         evals, metrics = cat(evals, jax.tree.map(lambda x: x[None], last)), cat(metrics, last_metrics)
     return evals, metrics
 
 
-def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, eval_episodes: int):
-    """A jitted ``run(values [V], keys [S]) -> (eval_returns [V, S, E + 1], metrics [V, S, U])``, the
-    env steps of the E + 1 evaluations, and the env steps per update.
-
-    Each (value, seed) trains ``module`` with ``config`` (``field`` replaced by the value, inside the
-    vmapped function) for all of its ``U = num_updates`` updates (:func:`train_and_evaluate`), and
-    evaluates the greedy policy on ``eval_episodes`` fresh episodes (``rl_zoo.core.evaluate.evaluate``)
-    before training and after each segment of :func:`segment_plan` (about ``num_evals`` of them)."""
-    import dataclasses
-
+def make_seed_runs(module, config, env_id: str, num_evals: int, eval_episodes: int):
+    """A jitted ``run(seeds [S]) -> (eval_returns [S, E + 1], metrics [S, U])``, the env steps of the
+    E + 1 evaluations, and the env steps per update: each seed trains ``module`` with ``config`` for all
+    of its ``U = num_updates`` updates (:func:`train_and_evaluate`), the seeds vmapped in one program,
+    and evaluates the greedy policy on ``eval_episodes`` fresh episodes (``rl_zoo.core.evaluate``)
+    before training and after each segment of :func:`segment_plan` (about ``num_evals`` of them).
+    (A grid of hyperparameter values is ``rl_zoo.sweep``'s job; this keeps every update's metrics.)"""
     import jax
-    import jax.numpy as jnp
 
     import envs
     from rl_zoo.core.evaluate import evaluate
 
     env, env_params = envs.make(env_id)
-    probe = module.make_agent(config, env, env_params)
-    steps = eval_steps(segment_plan(probe.num_updates, num_evals), probe.env_steps_per_update)
-
-    def one(value, key):
-        cfg = dataclasses.replace(config, **{field: value}) if field else config
-        agent = module.make_agent(cfg, env, env_params)
-        greedy = lambda state, k: evaluate(agent.act, state, env, env_params, k, eval_episodes).mean()  # noqa: E731
-        return train_and_evaluate(agent, greedy, num_evals, key)
-
-    flat = jax.jit(jax.vmap(one))  # one vmap over the (value, seed) pairs
-
-    def run(values, keys):
-        v, s = values.shape[0], keys.shape[0]
-        out = flat(jnp.repeat(values, s), jnp.tile(keys, v))
-        return jax.tree.map(lambda x: x.reshape((v, s) + x.shape[1:]), out)
-
-    return run, steps, probe.env_steps_per_update
+    agent = module.make_agent(config, env, env_params)
+    steps = eval_steps(segment_plan(agent.num_updates, num_evals), agent.env_steps_per_update)
+    greedy = lambda state, k: evaluate(agent.act, state, env, env_params, k, eval_episodes).mean()  # noqa: E731
+    run = jax.jit(jax.vmap(lambda seed: train_and_evaluate(agent, greedy, num_evals, seed)))
+    return run, steps, agent.env_steps_per_update
 
 
 # --------------------------------------------------------------------------------------------------
@@ -188,12 +176,18 @@ def make_sweep(module, config, env_id: str, field: str | None, num_evals: int, e
 REPORT_SEED = 1000
 
 
+def seed_ids(first: int, n: int):
+    """The seeds ``first`` .. ``first + n - 1`` as an int32 array, to vmap :func:`train_and_evaluate` over."""
+    import jax.numpy as jnp
+
+    return jnp.arange(first, first + n, dtype=jnp.int32)
+
+
 def seed_keys(first: int, n: int):
     """The PRNG keys of seeds ``first`` .. ``first + n - 1``: ``jax.random.key(seed)``, as ``rl-zoo train --seed`` makes them."""
     import jax
-    import jax.numpy as jnp
 
-    return jax.vmap(jax.random.key)(jnp.arange(first, first + n))
+    return jax.vmap(jax.random.key)(seed_ids(first, n))
 
 
 def seeds_text(first: int, n: int) -> str:

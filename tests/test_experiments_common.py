@@ -39,16 +39,36 @@ class _Counter(NamedTuple):
 @pytest.mark.parametrize("num_updates,num_evals", [(97, 10), (40, 4), (13, 20)])
 def test_train_and_evaluate_runs_the_rest(num_updates, num_evals):
     agent = _Counter(num_updates)
-    evals, metrics = jax.jit(lambda k: common.train_and_evaluate(agent, lambda s, _: s, num_evals, k))(jax.random.key(0))
+    evals, metrics = jax.jit(lambda seed: common.train_and_evaluate(agent, lambda s, _: s, num_evals, seed))(0)
     plan = common.segment_plan(num_updates, num_evals)
     np.testing.assert_array_equal(np.asarray(evals), np.concatenate([[0], np.cumsum(plan)]))
     np.testing.assert_array_equal(np.asarray(metrics["done"]), np.arange(1, num_updates + 1))
 
 
-def test_seed_keys_are_rl_zoo_trains():
-    keys = common.seed_keys(1000, 3)
+class _KeyRecorder(_Counter):
+    """An agent whose state is the key data it was initialised with."""
+
+    def init(self, key):
+        return jax.random.key_data(key)
+
+    def update(self, state):
+        return state, {}
+
+
+def test_an_experiment_seed_starts_and_evaluates_as_rl_zoo_train_does():
+    """Seed 1000 of an experiment was ``split(key(1000))[0]``: not the run ``rl-zoo train --seed 1000`` makes."""
+    from rl_zoo.driver.plan import init_seeds
+
+    agent = _KeyRecorder(4)
+    seeds = common.seed_ids(1000, 3)
+    evaluate = lambda state, key: (state, jax.random.key_data(key))  # noqa: E731
+    (states, eval_keys), _ = jax.jit(jax.vmap(lambda s: common.train_and_evaluate(agent, evaluate, 2, s)))(seeds)
+    np.testing.assert_array_equal(np.asarray(states[:, 0]), np.asarray(init_seeds(agent, seeds)))
     for i, s in enumerate(range(1000, 1003)):
-        np.testing.assert_array_equal(jax.random.key_data(keys[i]), jax.random.key_data(jax.random.key(s)))
+        for e in range(3):  # before training, after each of the 2 segments: the driver's eval_all keys
+            expected = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 1), e)
+            np.testing.assert_array_equal(np.asarray(eval_keys[i, e]), np.asarray(jax.random.key_data(expected)))
+        np.testing.assert_array_equal(jax.random.key_data(common.seed_keys(1000, 3)[i]), jax.random.key_data(jax.random.key(s)))
     assert common.seeds_text(1000, 8) == "seeds 1000–1007" and common.seeds_text(5, 1) == "seed 5"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax.numpy as jnp
 import numpy as np
 
 from experiments import common
@@ -32,12 +31,12 @@ def run_env(env_id: str, total: int, num_evals: int, overrides: dict, seeds: int
     out = {}
     for name, loss in VARIANTS.items():
         module, config = common.tuned("ppo", env_id, total_timesteps=total, loss=loss, **overrides)
-        run, steps, per_update = common.make_sweep(module, config, env_id, None, num_evals, eval_episodes=EVAL_EPISODES)
+        run, steps, per_update = common.make_seed_runs(module, config, env_id, num_evals, eval_episodes=EVAL_EPISODES)
         with common.Timer(f"{name} on {env_id}: {seeds} seeds x {int(steps[-1]):,} env steps") as t:
-            returns, m = run(jnp.zeros((1,), jnp.float32), common.seed_keys(first_seed, seeds))
-            returns = np.asarray(returns)[0]
-        out[name] = dict(returns=returns, kl=np.asarray(m.kl)[0], beta=np.asarray(m.details.kl_beta)[0],
-                         clip_frac=np.asarray(m.details.clip_frac)[0], steps=steps, per_update=per_update, seconds=t.s,
+            returns, m = run(common.seed_ids(first_seed, seeds))
+            returns = np.asarray(returns)
+        out[name] = dict(returns=returns, kl=np.asarray(m.kl), beta=np.asarray(m.details.kl_beta),
+                         clip_frac=np.asarray(m.details.clip_frac), steps=steps, per_update=per_update, seconds=t.s,
                          config=config)
     return out
 

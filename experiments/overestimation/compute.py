@@ -100,7 +100,7 @@ def run_deep(seeds: int, quick: bool, first_seed: int = common.REPORT_SEED) -> d
             run, steps, update_steps = make_experiment(config, env_id, 5 if quick else spec["num_evals"],
                                                        eval_episodes=EVAL_EPISODES, extra_steps=EXTRA_STEPS)
             with common.Timer(f"{DEEP_NAMES[double]} on {env_id}, {seeds} seeds, {config.total_timesteps:,} steps") as t:
-                probes, q_max, learning = jax.jit(jax.vmap(run))(common.seed_keys(first_seed, seeds))
+                probes, q_max, learning = jax.jit(jax.vmap(run))(common.seed_ids(first_seed, seeds))
                 probes = jax.tree.map(np.asarray, probes)
             results[(env_id, double)] = dict(
                 config=dataclasses.asdict(config), steps=steps, update_steps=update_steps, probes=probes,

@@ -71,7 +71,7 @@ def probe(network, obs_space, params, env, env_params, key, num_episodes: int, g
 
 
 def make_experiment(config: dqn.Config, env_id: str, num_evals: int, eval_episodes: int, extra_steps: int):
-    """``run(key) -> (Probe [E + 1], q_max per update [num_updates], learning per update)``, pure, for
+    """``run(seed) -> (Probe [E + 1], q_max per update [num_updates], learning per update)``, pure, for
     ``jax.jit(jax.vmap(run))`` over seeds; and the env steps of the E + 1 probes and of every update.
     Every update trains: the segments between probes are ``common.segment_plan``'s, as the driver's
     (``common.train_and_evaluate``)."""
@@ -85,8 +85,8 @@ def make_experiment(config: dqn.Config, env_id: str, num_evals: int, eval_episod
     def evaluate(state, key):
         return probe(network, obs_space, state.params, env, env_params, key, eval_episodes, config.gamma, extra_steps)
 
-    def run(key):
-        probes, metrics = common.train_and_evaluate(agent, evaluate, num_evals, key)
+    def run(seed):
+        probes, metrics = common.train_and_evaluate(agent, evaluate, num_evals, seed)
         return probes, metrics.q_max, metrics.learning
 
     steps = common.eval_steps(common.segment_plan(agent.num_updates, num_evals), agent.env_steps_per_update)

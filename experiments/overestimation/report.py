@@ -13,10 +13,59 @@ FINDING = (
     "Tabular Q-learning overestimates badly on Sutton & Barto's maximisation-bias MDP: it picks \"left\" "
     "{q_peak_pct0}% of the time at episode {q_peak_episode} and {q_left_end0}% at episode {episodes}, against an "
     "optimal {optimal}%; Double Q-learning is at {d_left_end0}% by episode {episodes}. Deep (last quarter of "
-    "training, {seeds_text}, both with DQN's tuned config): on CartPole-v1 DQN overestimates by {CartPole_dqn_over} "
-    "on values of about {CartPole_true_abs}; Double DQN overestimates too, by {CartPole_ddqn_over}, not significantly "
-    "less. On Acrobot-v1 neither error is significant (DQN {Acrobot_dqn_over}, Double DQN {Acrobot_ddqn_over}, on "
-    "values of about {Acrobot_true}).")
+    "training, {seeds_text}, both with DQN's tuned config; estimate minus true value, mean with 95% bootstrap CI): "
+    "{deep_finding}")
+
+
+def error_words(t) -> str:
+    """What a mean error with its CI ``(m, lo, hi)`` shows: over-, under-estimation or neither."""
+    if t[1] > 0:
+        return f"overestimates by {ci(t)}"
+    if t[2] < 0:
+        return f"underestimates by {ci(t)}"
+    return f"has an error of {ci(t)}, not significant"
+
+
+def difference_words(t, seeds: int) -> str:
+    """What DQN's error minus Double DQN's ``(m, lo, hi)`` shows."""
+    if t[1] > 0:
+        return f"DQN minus Double DQN is {ci(t)}: Double DQN's estimate is significantly lower"
+    if t[2] < 0:
+        return f"DQN minus Double DQN is {ci(t)}: Double DQN's estimate is significantly higher"
+    return f"DQN minus Double DQN is {ci(t)}: not significant with {seeds} seeds"
+
+
+def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
+    """The README's bullet on one env, every verdict read off the intervals (no hand-written verdicts
+    to go stale when the run is repeated), the per-seed spread and median beside each mean."""
+    import numpy as np
+
+    def one(name, x):
+        per_seed = x["overestimate_last_quarter_per_seed"]
+        return (f"{name} {error_words(x['overestimate_last_quarter'])} ({x['seeds_overestimating']} of {seeds} seeds "
+                f"above the truth, {signed(min(per_seed), '+.1f')} to {signed(max(per_seed), '+.1f')}, median "
+                f"{signed(float(np.median(per_seed)), '+.1f')})")
+
+    diff = common.diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"])
+    return (f"On {env_id} (true values about {signed(a['true_value_last_quarter'], '.0f')}), {one('DQN', a)}; "
+            f"{one('Double DQN', b)}. {difference_words(diff, seeds)}.")
+
+
+def finding_sentence(env_id: str, a: dict, b: dict, seeds: int) -> str:
+    diff = common.diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"])
+    return (f"On {env_id} (values of about {signed(a['true_value_last_quarter'], '.0f')}), DQN "
+            f"{error_words(a['overestimate_last_quarter'])} and Double DQN {error_words(b['overestimate_last_quarter'])}; "
+            f"{difference_words(diff, seeds)}.")
+
+
+def final_returns_words(deep: dict, env_ids: list[str]) -> str:
+    """Whether the final greedy returns' 95% intervals separate DQN from Double DQN, env by env."""
+    parts = []
+    for e in env_ids:
+        a, b = deep[f"DQN on {e}"]["final_greedy_return_ci"], deep[f"Double DQN on {e}"]["final_greedy_return_ci"]
+        verdict = "overlap" if a[1] <= b[2] and b[1] <= a[2] else "do not overlap"
+        parts.append(f"{e.split('-')[0]} {ci(a, '.0f')} vs {ci(b, '.0f')} ({verdict})")
+    return "; ".join(parts)
 
 
 def ci(t, spec: str = "+.1f") -> str:
@@ -107,6 +156,11 @@ def deep_fields(deep: dict) -> dict:
                       f"{s}_{key}_hump_step": f"{x['early_gap_max_step']:,}"})
         rel.append(max(a["overestimate_last_quarter"][0], b["overestimate_last_quarter"][0], 0.0) / max(abs(true), 1e-9))
     f["worst_pct"] = f"{100 * max(rel):.0f}"
+    seeds = first["seeds"]
+    pairs = [(e, deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]) for e in env_ids]
+    f["deep_bullets"] = "\n".join(f"* {env_bullet(e, a, b, seeds)}" for e, a, b in pairs)
+    f["deep_finding"] = " ".join(finding_sentence(e, a, b, seeds) for e, a, b in pairs)
+    f["final_returns"] = final_returns_words(deep, env_ids)
     return f
 
 
