@@ -86,12 +86,27 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--evals", "0"], "--evals = 0 is invalid"),
         (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),
         (["train", "--env", "Blackjack-v1"], "rl_zoo handles Discrete and Box spaces; got Tuple"),  # gymnasium's toy text
+        # seeds are int32 in the programs: 2**31 - 1 and the next one wrapped to -2**31 (or a traceback)
+        (["train", "--seed", "2147483647", "--seeds", "2"], "--seed = 2147483647 is invalid: seeds must lie in 0 .. 2,147,483,647"),
+        (["train", "--seed", "-1"], "--seed = -1 is invalid"),
     ],
 )
 def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
     assert main(argv + ["--runs-root", str(tmp_path), "--no-progress"]) == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing was created
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sweep", "--grid", "clip_eps=0.1,0.2", "--seed", "3000000000"], "--seed = 3000000000 is invalid"),
+    (["sweep", "--sample", "2", "--range", "gamma=0.9:0.99", "--sample-seed", "-1"], "--sample-seed = -1 is invalid"),
+    (["rlhf", "--small", "--seed", "3000000000"], "asked for 3000000000 to 3000000002"),  # was an OverflowError traceback
+    (["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seed", "2147483640"], "asked for 2147483640 to 2147483649"),
+])
+def test_seeds_out_of_int32_are_refused_by_every_command(argv, message, tmp_path, capsys):
+    assert main(argv + ["--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -273,6 +273,35 @@ def _fake_run_group(returns_of):
     return run_group
 
 
+def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch):
+    """A --rerun killed before it finished left the old sweep's report.md, best.yaml and tables beside
+    the new sweep.json: a folder that contradicted itself."""
+    import json
+
+    import rl_zoo.sweep
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
+    run_sweep(spec, tmp_path, log=lambda s: None)
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv"} <= written
+    assert "`rl-zoo train --seed 1000 --seeds 10" in (tmp_path / "report.md").read_text()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", killed)
+    other = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=3, seed=1000, total_steps=512)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(other, tmp_path, rerun=True, log=lambda s: None)
+    assert json.loads((tmp_path / "sweep.json").read_text())["spec"]["seeds"] == 3
+    assert not set(rl_zoo.sweep.RESULT_FILES) & {p.name for p in tmp_path.iterdir()}
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    run_sweep(other, tmp_path, log=lambda s: None)
+    report = (tmp_path / "report.md").read_text()  # seeds 1000-1002 chose it: measure it from 1003
+    assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --seed 1003 --seeds 10" in report
+
+
 def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):
     """The same command after the tuned hyperparameters changed (best.yaml pasted into hyperparams/ppo.yaml)
     must not report the results trained with the old ones as the new config's."""

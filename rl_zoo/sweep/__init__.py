@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_types
+from rl_zoo.config import ConfigError, apply_overrides, check_seeds, check_types
 from rl_zoo.sweep import halving
 from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
@@ -89,6 +89,8 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
             raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
     if samples < 0:
         raise ConfigError(f"--sample = {samples} is invalid: must be >= 0")
+    check_seeds(seed, seeds)
+    check_seeds(sample_seed, flag="--sample-seed")
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
                      ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
                      seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted((overrides or {}).items())),
@@ -243,6 +245,11 @@ def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[
             if k in saved and k not in swept and saved[k] != now[k]]
 
 
+#: what a finished sweep writes beside sweep.json and groups/ (``--rerun`` removes them first)
+RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv", "halving.csv",
+                "curves.png", "sensitivity.png", "heatmap.png")
+
+
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
     """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched).
     A sweep is the command's spec (its digest) and the base config it resolved to: the same command
@@ -261,8 +268,9 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> N
         if not rerun:
             return
     out.mkdir(parents=True, exist_ok=True)
-    if rerun:
-        for old in [*(out / "groups").glob("group_*.npz"), *(out / "groups" / "halving").glob("*")]:
+    if rerun:  # the old results go before the new sweep.json: a folder killed mid-rerun holds no report of the old sweep
+        for old in [*(out / "groups").glob("group_*.npz"), *(out / "groups" / "halving").glob("*"),
+                    *(out / name for name in RESULT_FILES if (out / name).exists())]:
             old.unlink()
     runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
                                       groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),

@@ -221,7 +221,7 @@ interval. AUC: mean return over training (area under the learning curve / env st
 Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC){full_only};
 a config whose parameters became non-finite in any seed is not eligible.{diverged}
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
-These seeds chose it: report its return on other seeds (e.g. `rl-zoo train --seed 1000 --seeds 10 --set ...`).
+{report_seeds_advice(spec)}
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml`; it lists every field that differs
 from the defaults:
 
@@ -239,6 +239,24 @@ Files: `runs.csv` (config, swept fields, seed, final return, AUC, env steps to t
     path = out / "report.md"
     runs.atomic_write_text(path, text)
     return path
+
+
+#: the first of the seeds rl_zoo's benchmarks and experiments report on (none tuned on them)
+REPORT_SEED = 1000
+
+
+def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
+    """The report's line on where to measure the chosen config: ``n`` seeds the sweep did not use, from
+    ``REPORT_SEED`` unless the sweep's own seeds overlap them (then from just after its last)."""
+    last = spec.seed + spec.seeds - 1
+    first = REPORT_SEED if last < REPORT_SEED or spec.seed >= REPORT_SEED + n else last + 1
+    which = f"This seed ({spec.seed})" if spec.seeds == 1 else f"These seeds ({spec.seed}-{last})"
+    text = (f"{which} chose it: report its return on seeds that played no part in the choice "
+            f"(e.g. `rl-zoo train --seed {first} --seeds {n} --set ...`).")
+    if last >= REPORT_SEED:
+        text += (f" This sweep ran on seeds from {REPORT_SEED} up, which rl_zoo's benchmarks and experiments keep for "
+                 f"reporting: the best config's figures here are those it was chosen on.")
+    return text
 
 
 def _budget_text(results: list[GroupResult]) -> str:
