@@ -61,6 +61,18 @@ def test_kl_controller_update_hand_worked():
     assert kl_controller_update(s, jnp.float32(50.0), 64, None, 1000.0) is s  # fixed beta
 
 
+def test_the_default_kl_horizon_lets_beta_move_far_enough_in_one_run():
+    """With a fixed horizon of 2000 responses the default run (60 updates of 64) could move beta by
+    1.47x at most: --kl-target 0.1 ended with a KL 21x its target, beta 1.8% higher."""
+    config = policy_opt.Config(kl_target=0.1)
+    assert config.controller_horizon == 60 * 64 / 20
+    s = kl_controller_init(config.beta)
+    for _ in range(config.num_updates):  # the KL far above its target every update: the largest step each time
+        s = kl_controller_update(s, jnp.float32(2.0), config.batch_size, config.kl_target, config.controller_horizon)
+    np.testing.assert_allclose(s.beta / config.beta, (1 + 4 / 60) ** 60, rtol=1e-4)  # 48x
+    assert policy_opt.Config(kl_horizon=500.0).controller_horizon == 500.0
+
+
 def test_leave_one_out_and_group_baselines():
     np.testing.assert_allclose(policy_opt.leave_one_out_advantages(jnp.array([[1.0, 2.0, 3.0]])), [[-1.5, 0.0, 1.5]])
     np.testing.assert_allclose(policy_opt.group_normalized_advantages(jnp.array([[1.0, 3.0]])), [[-1.0, 1.0]], rtol=1e-5)
@@ -69,15 +81,15 @@ def test_leave_one_out_and_group_baselines():
 
 
 def test_gae_advantages_end_at_the_last_token():
-    """gamma = lambda = 1 and zero values: every token's advantage is the response's total reward-to-go."""
+    """gamma = lambda = 1: every token's value target is the response's reward-to-go. The values (and
+    the rewards) on padding are junk that a response not cut off at its last token would bootstrap from."""
     config = policy_opt.Config(prompts_per_batch=1, group_size=2, gae_lambda=1.0)
-    rewards = jnp.array([[0.1, 0.2, 1.0], [2.0, 0.0, 0.0]])
-    mask = jnp.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
-    values = jnp.zeros_like(rewards)
-    config = policy_opt.Config(prompts_per_batch=1, group_size=2, gae_lambda=1.0)
+    rewards = jnp.array([[0.1, 0.2, 1.0, 0.0], [2.0, 9.0, 9.0, 9.0]])
+    mask = jnp.array([[1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    values = jnp.array([[0.5, 0.5, 0.5, 5.0], [0.5, 5.0, 5.0, 5.0]])
     adv, targets = policy_opt.token_advantages(config, rewards, values, mask)
-    np.testing.assert_allclose(targets[0], [1.3, 1.2, 1.0], rtol=1e-6)
-    assert float(targets[1, 0]) == 2.0  # the second response ends at its first token: nothing flows back into it
+    np.testing.assert_allclose(targets[0, :3], [1.3, 1.2, 1.0], rtol=1e-6)  # the first ends at its third token
+    assert float(targets[1, 0]) == 2.0  # the second ends at its first token: nothing flows back into it
 
 
 def _tokens(prompt, response):
@@ -213,23 +225,37 @@ def test_critic_free_advantages_baseline_each_response_in_its_group(algo, expect
 
 
 @pytest.mark.parametrize("algo", policy_opt.ALGOS)
-def test_each_algorithm_takes_its_own_policy_loss(algo):
-    """Ratio e^0.5 on every token (old log-probs 0.5 below the policy's), advantage 1, all tokens real:
-    ppo and grpo clip it to 1 + eps = 1.2 (loss -1.2); ppo-kl takes the ratio unclipped with a zero KL
-    to the old logits (-e^0.5); rloo is REINFORCE, -mean log pi(a|s) (no ratio at all)."""
+def test_each_algorithm_takes_its_own_policy_loss_over_response_tokens_only(algo):
+    """Ratio e^0.5 on every real token (old log-probs 0.5 below the policy's), advantage 1: ppo and grpo
+    clip it to 1 + eps = 1.2 (loss -1.2); ppo-kl takes the ratio unclipped with a zero KL to the old
+    logits (-e^0.5); rloo is REINFORCE, -mean log pi(a|s) over the real tokens (no ratio at all); grpo
+    adds beta * mean k3 with log pi_ref 0.3 below log pi: 0.5 (e^-0.3 + 0.3 - 1). The second response
+    is one token long: its padding holds junk (old log-probs, advantages, reference log-probs, value
+    targets) that a loss which did not mask it would show; ppo's value loss is 0.5 on targets 1 above."""
     from rl_zoo.core.distributions import Categorical
     from rl_zoo.rlhf.generate import response_logits
 
     spec = TransformerSpec(vocab_size=LAY.vocab_size, context=LAY.context, width=8, layers=1, heads=1)
     models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1), type("E", (), {"layout": LAY})(), None)
-    tokens = jnp.array([[LAY.bos, 4, 5, LAY.sep, 4, 5, 3], [LAY.bos, 6, 7, LAY.sep, 6, 6, 3]], jnp.int32)
+    tokens = jnp.array([[LAY.bos, 4, 5, LAY.sep, 4, 5, 3], [LAY.bos, 6, 7, LAY.sep, 3, LAY.pad, LAY.pad]], jnp.int32)
     params = {"policy": models.policy.init(jax.random.key(0), tokens), "value": models.value.init(jax.random.key(1), tokens)}
     config = policy_opt.Config(algo=algo, prompts_per_batch=1, group_size=2, update_epochs=1, num_minibatches=1)
     logits = response_logits(LAY, policy_opt.policy_logits(models, params["policy"], tokens, config))
     actions = tokens[:, LAY.response_start:]
     log_prob = Categorical(logits).log_prob(actions)
-    ones = jnp.ones_like(log_prob)
-    batch = policy_opt.Batch(tokens, actions, ones, log_prob - 0.5, logits, 0 * ones, ones, 0 * ones)
-    _, (pg, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(1.0), models, config)
-    want = {"ppo": -1.2, "grpo": -1.2, "ppo-kl": -math.exp(0.5), "rloo": -float(log_prob.mean())}[algo]
+    mask = jnp.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    real = mask > 0
+    junk = lambda good, bad: jnp.where(real, good, bad)  # noqa: E731
+    values = policy_opt.response_values(models, params["value"], tokens)
+    batch = policy_opt.Batch(tokens, actions, mask, junk(log_prob - 0.5, log_prob - 5.0), logits, 0 * mask,
+                             junk(1.0, 100.0), junk(values + 1.0, values + 50.0), junk(log_prob - 0.3, log_prob + 7.0))
+    _, (pg, v_loss, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(1.0), models, config, kl_beta=0.5)
+    want = {"ppo": -1.2, "grpo": -1.2 + 0.5 * (math.exp(-0.3) + 0.3 - 1.0), "ppo-kl": -math.exp(0.5),
+            "rloo": -float(log_prob[real].mean())}[algo]
     np.testing.assert_allclose(float(pg), want, rtol=1e-5)
+    np.testing.assert_allclose(float(v_loss), 0.5 if config.uses_critic else 0.0, rtol=1e-5)
+
+
+def test_grpo_kl_is_the_k3_estimator():
+    log_prob, ref = jnp.array([-1.0, -2.0, -0.5]), jnp.array([-1.0, -1.5, -1.2])
+    np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref), [0.0, math.exp(0.5) - 1.5, math.exp(-0.7) - 0.3], rtol=1e-6)

@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
     r.add_argument("--small", action="store_true", help="a tiny pipeline: every stage, few steps (a smoke test of the pipeline: 81 s cold on 2 idle CPU cores; learns little)")
     r.add_argument("--algo", default=None, help="RL update: ppo (default), ppo-kl, rloo, grpo")
     r.add_argument("--beta", type=float, default=None, help="KL-to-SFT coefficient (default 0.05; 0 switches it off)")
-    r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats (Ziegler et al. 2019; default: none, beta stays fixed)")
+    r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats, by Ziegler et al. 2019's controller: beta moves by at most "
+                        "0.2 x batch / horizon per update (horizon: the run's responses / 20), up to ~55x over a run (default: none, "
+                        "beta stays fixed)")
     r.add_argument("--updates", type=int, default=None, help="RL updates (default 60)")
     r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<algo>-<time>); must not hold files")
     r.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")

@@ -12,9 +12,12 @@ policy updates, all built from rl_zoo's own losses and returns:
 * ``rloo``   REINFORCE with a leave-one-out baseline (Kool et al. 2019; Ahmadian et al. 2024):
              A_i = R_i - mean_{j != i} R_j over the group of one prompt, R the whole penalised return,
              one on-policy gradient step per batch (``policy_gradient_loss``), no critic.
-* ``grpo``   group-normalised advantages A_i = (R_i - mean_G R) / (std_G R + eps) without a critic
-             (Shao et al. 2024), with the clipped surrogate. (GRPO's paper puts the KL into the loss;
-             here, as for the other three, it is in the reward, so the four differ only in the update.)
+* ``grpo``   group-normalised advantages A_i = (r_i - mean_G r) / (std_G r + eps) of the reward
+             model's scores r alone, without a critic, with the clipped surrogate, and the KL to the
+             reference in the loss, not the reward: + beta * mean_t [pi_ref/pi - log(pi_ref/pi) - 1]
+             (Shao et al. 2024, eqs. 3-4: the k3 estimator, unbiased and never negative). (In the
+             reward, as the other three have it, the group's std would divide the penalty too: an
+             effective beta that changes from group to group.)
 
 All four losses are means over the batch's response tokens (``loss_fn``), not means of each
 response's own token mean: GRPO's paper (Shao et al. 2024, eq. 3) averages each response's tokens
@@ -82,8 +85,12 @@ class Config:
     """KL-to-reference coefficient of the reward (initial value when kl_target is set); 0 switches the penalty off."""
     kl_target: float | None = None
     """Target KL(pi || pi_ref) per response in nats for Ziegler et al.'s controller; None keeps beta fixed."""
-    kl_horizon: float = 2000.0
-    """Controller horizon in responses: K_beta = responses per batch / horizon (Ziegler et al.'s released code: 10000 at their scale)."""
+    kl_horizon: float | None = None
+    """Controller horizon in responses: K_beta = responses per batch / horizon, so beta moves by at most a
+    factor 1 +- 0.2 K_beta per update (Ziegler et al.'s released code: 10000 with 512-response batches).
+    None: the run's total responses / 20 (``controller_horizon``), so that over the whole run beta can move
+    by up to (1 + 4 / num_updates)^num_updates, about e^4 = 55x; a fixed 2000 let a 60-update run of 64
+    responses move it by 1.47x at most, and the KL ended 21x its target."""
     ppo_kl_target: float = 0.01
     """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
     ppo_kl_beta_init: float = 1.0
@@ -105,6 +112,11 @@ class Config:
     def total_samples(self) -> int:
         return self.num_updates * self.batch_size
 
+    @property
+    def controller_horizon(self) -> float:
+        """The KL controller's horizon in responses: ``kl_horizon``, or the run's total responses / 20."""
+        return self.total_samples / 20 if self.kl_horizon is None else self.kl_horizon
+
     def validate(self) -> None:
         check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}")
         for name in ("num_updates", "prompts_per_batch", "update_epochs", "num_minibatches"):
@@ -122,7 +134,7 @@ class Config:
         check(self.temperature > 0, "temperature", self.temperature, "must be > 0")
         for name in ("clip_eps", "max_grad_norm", "ppo_kl_target", "ppo_kl_beta_init"):
             check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
-        check(self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
+        check(self.kl_horizon is None or self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
               "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
         for name in ("gamma", "gae_lambda"):  # & not a chained comparison: a traced value has no bool
             value = getattr(self, name)
@@ -179,6 +191,7 @@ class Batch(NamedTuple):
     old_values: jax.Array  # [B, R]
     advantages: jax.Array  # [B, R]
     targets: jax.Array  # [B, R]
+    ref_log_prob: jax.Array  # [B, R] log pi_ref of the sampled tokens (grpo's KL term)
 
 
 class Metrics(NamedTuple):
@@ -233,9 +246,17 @@ def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask
     return adv, jnp.zeros_like(adv)
 
 
-def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config):
+def grpo_kl(log_prob: jax.Array, ref_log_prob: jax.Array) -> jax.Array:
+    """GRPO's per-token KL(pi || pi_ref) estimate (Shao et al. 2024, eq. 4; Schulman's "k3"):
+    pi_ref/pi - log(pi_ref/pi) - 1, for tokens sampled from pi: unbiased, and >= 0 token by token."""
+    log_r = ref_log_prob - log_prob
+    return jnp.exp(log_r) - log_r - 1.0
+
+
+def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config, kl_beta=0.0):
     """The configured policy loss (+ value loss), each a mean over response tokens only: the token
-    weights w = mask * (#entries / #tokens) turn the library losses' plain means into masked means."""
+    weights w = mask * (#entries / #tokens) turn the library losses' plain means into masked means.
+    ``kl_beta``: grpo's coefficient of the KL to the reference in the loss (``grpo_kl``)."""
     layout = models.env.layout
     logits = response_logits(layout, policy_logits(models, params["policy"], batch.tokens, config))  # [B, R, V]
     dist = Categorical(logits)
@@ -244,8 +265,10 @@ def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config):
     ratio = jnp.exp(log_ratio)
     w = batch.mask * (batch.mask.size / jnp.maximum(batch.mask.sum(), 1.0))
     adv = batch.advantages * w
-    if config.algo in ("ppo", "grpo"):
+    if config.algo == "ppo":
         pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps)
+    elif config.algo == "grpo":
+        pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps) + kl_beta * (grpo_kl(log_prob, batch.ref_log_prob) * w).mean()
     elif config.algo == "ppo-kl":
         pg = losses.kl_penalty_loss(ratio, adv, Categorical(batch.old_logits).kl(dist) * w, ppo_kl_beta)
     else:
@@ -298,12 +321,15 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     logits = response_logits(layout, full_logits)
     log_prob = response_log_probs(layout, full_logits, resp.tokens)
     ref_log_prob = response_log_probs(layout, policy_logits(models, start.sft_params, resp.tokens, config), resp.tokens)
-    rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, state.kl_ctl.beta)
+    # grpo pays the KL in its loss (loss_fn), so its advantages see the reward model's score alone
+    reward_beta = jnp.zeros_like(state.kl_ctl.beta) if config.algo == "grpo" else state.kl_ctl.beta
+    rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, reward_beta)
     values = response_values(models, state.params["value"], resp.tokens) if config.uses_critic else jnp.zeros_like(mask)
     advantages, targets = token_advantages(config, rewards, values, mask)
-    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, values, advantages, targets)
+    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, values, advantages, targets, ref_log_prob)
 
-    grad_fn = jax.grad(partial(loss_fn, ppo_kl_beta=state.ppo_kl_beta, models=models, config=config), has_aux=True)
+    grad_fn = jax.grad(partial(loss_fn, ppo_kl_beta=state.ppo_kl_beta, models=models, config=config, kl_beta=state.kl_ctl.beta),
+                       has_aux=True)
     params, opt_state, infos = minibatch_epochs(grad_fn, make_optimizer(config), state.params, state.opt_state, batch,
                                                 k_epochs, config.update_epochs, config.num_minibatches)
     pg, v_loss, entropy, clip_frac = jax.tree.map(jnp.mean, infos)
@@ -314,7 +340,7 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
         step_kl = (Categorical(logits).kl(Categorical(new_logits)) * mask).sum() / mask.sum()
         ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, step_kl, config.ppo_kl_target)
     seq_kl = ((log_prob - ref_log_prob) * mask).sum(-1)  # [B]
-    kl_ctl = kl_controller_update(state.kl_ctl, seq_kl.mean(), config.batch_size, config.kl_target, config.kl_horizon)
+    kl_ctl = kl_controller_update(state.kl_ctl, seq_kl.mean(), config.batch_size, config.kl_target, config.controller_horizon)
 
     gold = jax.vmap(models.gold)(resp.tokens)
     pairs = lambda x: x.reshape(config.prompts_per_batch, config.group_size)[:, :2]  # noqa: E731
