@@ -217,12 +217,30 @@ def check_output_folder(path: str | os.PathLike, option: str) -> None:
         raise ValueError(f"{option} {str(path)!r}: the folder {str(nearest)!r} is not writable")
 
 
+#: what an rl-zoo rlhf run directory is not (its config.json records a "pipeline", not an "algo")
+RLHF_RUN = ("an `rl-zoo rlhf` run directory: `rl-zoo train --resume`, `rl-zoo enjoy` and `rl_zoo.load` take those of "
+            "`rl-zoo train`; an rlhf run does not resume, and its results are its summary.json, samples.md and stages.png")
+
+
+def is_rlhf_config(data: dict) -> bool:
+    """Whether a config.json's contents are an ``rl-zoo rlhf`` run's (``rl_zoo.rlhf.report``), not a train run's."""
+    return "pipeline" in data and "algo" not in data
+
+
 def refuse_non_empty(out: str | os.PathLike) -> Path:
-    """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``."""
+    """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``
+    (naming the resume command when the folder holds an ``rl-zoo train`` run)."""
     path = Path(out)
     if path.exists() and any(path.iterdir()):
-        resume = (f", or continue the run it holds with `rl-zoo train --resume {path}` (a run stopped before its first "
-                  "checkpoint starts again from the beginning)") if (path / "config.json").is_file() else ""
+        resume = ""
+        if (path / "config.json").is_file():
+            try:
+                rlhf = is_rlhf_config(json.loads((path / "config.json").read_text()))
+            except (OSError, ValueError, TypeError, AttributeError):
+                rlhf = False
+            resume = (" (it holds an `rl-zoo rlhf` run, which does not resume)" if rlhf else
+                      f", or continue the run it holds with `rl-zoo train --resume {path}` (a run stopped before its first "
+                      "checkpoint starts again from the beginning)")
         raise FileExistsError(f"run directory {str(path)!r} already exists and is not empty; choose another --out{resume} "
                               "(nothing in it was touched)")
     return path

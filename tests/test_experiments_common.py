@@ -156,3 +156,16 @@ def test_the_run_line_names_the_cpu_where_the_record_does():
                                             "load average 0.9 at the start; above 1, other work shared them).")
     old = "x86_64, 2 CPU cores, load average at start 1.3, 1.5, 1.6"  # a record of before the CPU was named
     assert common.cpu_of(old) is None and "on 2 CPU cores (1-minute load average 1.3" in common.run_line(321.0, old)
+
+
+def test_rlhf_experiment_reports_every_algorithm_comparison_and_refuses_unknown_parts(tmp_path, capsys):
+    """``--algo-beta 0.1`` saved algo_<name>_beta0.1.npz that results.md never showed; ``--only swep`` ran nothing."""
+    from experiments.rlhf import run
+
+    for name in ("algo_ppo.npz", "algo_ppo-kl.npz", "algo_grpo_beta0.2.npz", "algo_rloo_beta0.1.npz", "best_of_n.npz"):
+        (tmp_path / name).write_bytes(b"")
+    assert run.algo_suffixes(tmp_path) == ["", "_beta0.1", "_beta0.2"]
+    with pytest.raises(SystemExit) as e:
+        run.main(["--only", "swep", "--out", str(tmp_path / "new")])
+    assert e.value.code == 2 and "unknown part(s) swep; the parts are sweep, bon, algos" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

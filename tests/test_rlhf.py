@@ -209,6 +209,44 @@ def test_the_rl_policy_is_scored_at_its_sampling_temperature():
     np.testing.assert_array_equal(policy_opt.policy_logits(models, params, tokens, policy_opt.Config()), raw)  # T = 1: unchanged
 
 
+@pytest.mark.parametrize("argv, group, prompts", [
+    (["rlhf"], 2, 32), (["rlhf", "--algo", "grpo"], 4, 16), (["rlhf", "--algo", "rloo"], 4, 16),
+    (["rlhf", "--algo", "grpo", "--group-size", "8"], 8, 8), (["rlhf", "--small", "--algo", "grpo"], 4, 4),
+])
+def test_rlhf_group_size_keeps_the_batch(argv, group, prompts):
+    """grpo ran with the default groups of 2 (its advantages +-1 whatever the scores) and no flag to change it."""
+    from rl_zoo.cli import _build_parser
+    from rl_zoo.rlhf.command import resolve
+
+    rl = resolve(_build_parser().parse_args(argv)).rl
+    assert (rl.group_size, rl.prompts_per_batch) == (group, prompts)
+    with pytest.raises(ValueError, match="--group-size = 5 is invalid: must be at least 2 and divide the batch of 64"):
+        resolve(_build_parser().parse_args(["rlhf", "--group-size", "5"]))
+
+
+def test_the_held_out_evaluation_samples_at_the_rl_temperature(monkeypatch):
+    """The RLHF policy was trained as softmax(logits / T) but evaluated at T = 1: another policy."""
+    import dataclasses
+
+    from rl_zoo.rlhf import pipeline
+    from rl_zoo.rlhf.generate import Responses
+
+    asked = []
+
+    def fake_generate(env, env_params, apply_fn, params, key, num_prompts, group_size=1, temperature=1.0, top_k=0):
+        asked.append(temperature)
+        n = num_prompts * group_size
+        return Responses(jnp.zeros((n, 7), jnp.int32), jnp.zeros(n), jnp.ones(n, jnp.int32), jnp.ones(n, bool))
+
+    monkeypatch.setattr(pipeline, "generate", fake_generate)
+    monkeypatch.setattr(pipeline.rmod, "score", lambda *args: jnp.zeros(1))
+    config = pipeline.small_config()
+    config = dataclasses.replace(config, rl=dataclasses.replace(config.rl, temperature=0.7))
+    prompts = jnp.zeros((4, config.task.layout.prompt_len), jnp.int32)
+    pipeline.evaluate_policy(jax.random.key(0), None, None, pipeline.Models(type("LM", (), {"apply": None})(), None), config, prompts)
+    assert asked == [0.7]
+
+
 @pytest.mark.parametrize("algo, expect", [
     ("rloo", [-1.5, 0.0, 1.5]),  # R_i minus the mean of the other two: 1 - 5/2, 2 - 4/2, 3 - 3/2
     ("grpo", [-1.2247449, 0.0, 1.2247449]),  # (R_i - 2) / sqrt(2/3), the group's population std

@@ -69,7 +69,7 @@ def test_the_other_policy_updates_raise_the_reward_too(algo, seed_offset):
 
 
 @pytest.mark.slow
-def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path, seed_offset):
+def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path, seed_offset, capsys):
     from rl_zoo.cli import main
 
     out = tmp_path / "run"
@@ -77,4 +77,8 @@ def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path, seed_offset):
     for name in ("config.json", "summary.json", "samples.md", "stages.png", "metrics/rl.csv", "metrics/pretrain.csv",
                  "checkpoints/sft.msgpack", "checkpoints/policy.msgpack", "checkpoints/rm.msgpack"):
         assert (out / name).exists(), name
+    capsys.readouterr()
     assert main(["rlhf", "--small", "--out", str(out)]) == 2  # refuses a non-empty run directory
+    assert "it holds an `rl-zoo rlhf` run, which does not resume" in capsys.readouterr().err  # not `train --resume`
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 2
+    assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err  # was "config.json: lacks the field(s) ..."

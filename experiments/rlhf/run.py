@@ -26,6 +26,7 @@ HERE = Path(__file__).parent
 BETAS = [0.0, 0.02, 0.05, 0.2]
 BON_NS = [1, 2, 4, 8, 16, 32]
 ALGOS = ["ppo", "ppo-kl", "rloo", "grpo"]
+PARTS = ("sweep", "bon", "algos")
 
 
 def _save(path: Path, d: dict) -> None:
@@ -56,6 +57,9 @@ def main(argv=None) -> int:
                     "the last run in --out (kept where it ran; not committed)")
     ap.add_argument("--out", default=None, help="output folder (default: results/ beside this script; /tmp/rlhf with --small)")
     args = ap.parse_args(argv)
+    unknown = sorted(set(args.only.split(",")) - set(PARTS))
+    if unknown:
+        common.fail(f"--only {args.only!r}: unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
     out = Path(args.out) if args.out else (Path("/tmp/rlhf") if args.small else HERE / "results")
     t0 = time.perf_counter()
     if not args.replot:
@@ -95,6 +99,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def algo_suffixes(out: Path) -> list[str]:
+    """The suffixes of the algorithm comparisons in ``out``: "" (the pipeline's beta, ``algo_<name>.npz``)
+    first, then each ``_beta<B>`` of ``algo_<name>_beta<B>.npz`` (``--algo-beta B``) by B."""
+    import re
+
+    pattern = re.compile(rf"algo_({'|'.join(map(re.escape, sorted(ALGOS, key=len, reverse=True)))})(_beta[^/]+)?\.npz")
+    found = {m.group(2) or "" for p in out.glob("algo_*.npz") if (m := pattern.fullmatch(p.name))}
+    return sorted(found, key=lambda x: (x != "", float(x[len("_beta"):]) if x else 0.0))
+
+
 def report(out: Path) -> None:
     sup = _load(common.require_file(out / "supervised.npz", "the arrays of the last run, kept for --replot "
                                     "on the machine that ran it: *.npz files are not committed"))
@@ -121,10 +135,11 @@ def report(out: Path) -> None:
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")
         lines.append("")
-    for suffix, label in (("", "beta 0.05 (the pipeline's default)"), ("_beta0.2", "beta 0.2")):
+    elif (out / "beta_sweep.npz").exists() or (out / "best_of_n.npz").exists():
+        lines += ["Q1 needs both beta_sweep.npz and best_of_n.npz (`--only sweep,bon`): one of them is missing.", ""]
+    for suffix in algo_suffixes(out):
         algos = {a: _load(out / f"algo_{a}{suffix}.npz") for a in ALGOS if (out / f"algo_{a}{suffix}.npz").exists()}
-        if not algos:
-            continue
+        label = f"beta {suffix[len('_beta'):]}" if suffix else "beta 0.05 (the pipeline's default)"
         plots.algorithms(algos, out / f"q2_algorithms{suffix}.png")
         lines += [f"## Q2: algorithms at matched samples, {label}", "",
                   "| algorithm | responses | held-out gold | final KL | final proxy (batch) | compile s | run s |", "|---|---|---|---|---|---|---|"]

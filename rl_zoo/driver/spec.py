@@ -211,7 +211,10 @@ def read_spec(run_dir: str | os.PathLike) -> RunSpec:
     path = run_dir / "config.json"
     if not path.is_file():
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
-    return RunSpec.from_json(runs.read_json_file(path, required=REQUIRED_KEYS, todo=CONFIG_TODO), path)
+    data = runs.read_json_file(path, todo=CONFIG_TODO)
+    if runs.is_rlhf_config(data):  # not a damaged train run: say what it is (its fields are all "missing")
+        raise runs.RunFileError(f"{str(run_dir)!r} is {runs.RLHF_RUN}")
+    return RunSpec.from_json(data, path)  # every REQUIRED_KEYS field checked there
 
 
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,

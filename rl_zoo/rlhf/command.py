@@ -25,6 +25,9 @@ def add_parser(sub) -> None:
     r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats, by Ziegler et al. 2019's controller: beta moves by at most "
                         "0.2 x batch / horizon per update (horizon: the run's responses / 20), up to ~55x over a run (default: none, "
                         "beta stays fixed)")
+    r.add_argument("--group-size", type=int, default=None,
+                   help="responses per prompt in each batch, the batch's size kept (default 4 for rloo and grpo, whose "
+                        "baselines are the group's: with 2, grpo's advantages are +-1 whatever the scores; 2 for ppo and ppo-kl)")
     r.add_argument("--updates", type=int, default=None, help="RL updates (default 60)")
     r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<algo>-<time>); must not hold files")
     r.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
@@ -39,6 +42,12 @@ def resolve(args):
         rl = dataclasses.replace(rl, algo=args.algo)
         if args.algo == "rloo":
             rl = dataclasses.replace(rl, update_epochs=1, num_minibatches=1)
+    group = args.group_size if args.group_size is not None else (4 if rl.algo in ("rloo", "grpo") else rl.group_size)
+    if group != rl.group_size:
+        if group < 2 or rl.batch_size % group:
+            raise ValueError(f"--group-size = {group} is invalid: must be at least 2 and divide the batch of "
+                             f"{rl.batch_size} responses (it keeps its size: prompts per batch = {rl.batch_size} / group size)")
+        rl = dataclasses.replace(rl, group_size=group, prompts_per_batch=rl.batch_size // group)
     if args.beta is not None:
         rl = dataclasses.replace(rl, beta=args.beta)
     if args.kl_target is not None:

@@ -156,10 +156,13 @@ class EvalResult(NamedTuple):
 
 def evaluate_policy(key, policy_params, rm_params, models: Models, config: PipelineConfig, prompts) -> EvalResult:
     """One response per held-out prompt draw (``eval_samples``), scored by the gold reward and the RM.
-    The same key gives the same prompts to every policy."""
+    The same key gives the same prompts to every policy. Responses are sampled at the RL stage's
+    temperature (``config.rl.temperature``), the distribution the RLHF policy was trained as (and the
+    SFT model at the same T, so that the two differ by the RL stage alone)."""
     lay = config.task.layout
     env = rmod.make_gold_env(lay)
-    resp = generate(env, env.make_params(prompts), models.lm.apply, policy_params, key, config.eval_samples, 1)
+    resp = generate(env, env.make_params(prompts), models.lm.apply, policy_params, key, config.eval_samples, 1,
+                    config.rl.temperature)
     return EvalResult(resp.tokens, resp.score, rmod.score(models.scalar, rm_params, lay, resp.tokens))
 
 
