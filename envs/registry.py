@@ -207,7 +207,8 @@ def make(env_id: str, backend: str | None = None, **overrides):
         return env, params
     if backend == "jax":
         if is_gymnasium_id(env_id):
-            raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Use backend='gymnasium'.")
+            raise ValueError(f"{env_id!r} has no JAX port; JAX ports: {', '.join(list())}. Leave the backend out (it picks gymnasium's env), or ask for it: `--backend gymnasium` "
+                             f"(backend='gymnasium' in Python).")
         raise _unknown(env_id)
     if bare not in _gymnasium_ids():
         if bare in _PORTS:  # backend="gymnasium" on a JAX env of one's own

@@ -52,7 +52,10 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
         if "=" not in pair:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         key, value = pair.split("=", 1)
-        out[key.strip()] = value.strip()
+        key = key.strip()
+        if key in out:  # the last would win silently (as --total-steps with --set total_timesteps is refused)
+            raise ConfigError(f"--set {key} is given twice ({out[key]} and {value.strip()}): give it once")
+        out[key] = value.strip()
     return out
 
 

@@ -229,8 +229,17 @@ def ffmpeg_subprocess():
         yield
 
 
-def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
-    """Write ``frames`` to ``spec.path`` atomically (a temporary file in the same folder, then a rename)."""
+class Video(NamedTuple):
+    """A video written: where, how many frames it holds (after frame skipping) and at what rate."""
+
+    path: Path
+    frames: int
+    fps: float
+
+
+def write_video(frames: list, fps: float, spec: VideoSpec) -> Video:
+    """Write ``frames`` (drawn at ``fps``) to ``spec.path`` atomically (a temporary file in the same
+    folder, then a rename), every ``spec.frame_skip``-th kept (more for a GIF past 50 per second)."""
     import imageio.v3 as iio
 
     if not frames:
@@ -255,7 +264,7 @@ def write_video(frames: list, fps: float, spec: VideoSpec) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return Video(path, len(frames), rate)
 
 
 # --- the command -----------------------------------------------------------------------------------
@@ -313,8 +322,9 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
         log(f"episode {i + 1}/{episodes}: return {ep.episode_return:.1f}, {ep.length} steps" + (" (cut at the cap)" if ep.cut else ""))
     if video is not None:
         frames = [f for ep in played for f in ep.frames]
-        path = write_video(frames, fps, video)
-        log(f"recorded {len(frames)} frames ({fps} per second) to {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        written = write_video(frames, fps, video)
+        log(f"recorded {written.frames} frames ({written.fps:g} per second, {written.frames / written.fps:.1f} s) to "
+            f"{written.path} ({written.path.stat().st_size / 1e6:.2f} MB)")
     return played
 
 
@@ -365,5 +375,5 @@ class VideoHook(RecorderHook):
         keys = [jax.random.key(self.seed)]
         played, fps = record_episodes(greedy, seed_state(end.final_state, 0), st.env, st.env_params, keys, record=True)
         ep = self.episode = played[0]
-        self.path = write_video(ep.frames, fps, VideoSpec(Path(end.run_dir) / self.name, self.frame_skip, self.width))
+        self.path = write_video(ep.frames, fps, VideoSpec(Path(end.run_dir) / self.name, self.frame_skip, self.width)).path
         self.message = f"final greedy episode (return {ep.episode_return:.1f}, {ep.length} steps) recorded to {self.path}"

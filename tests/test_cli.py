@@ -82,6 +82,9 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--set", "learning_rate=-1"], "learning_rate"),
         (["train", "--set", "num_envs=two"], "num_envs"),
         (["train", "--set", "gamma"], "key=value"),
+        (["train", "--set", "learning_rate=1e-3", "--set", "learning_rate=2e-3"], "--set learning_rate is given twice (1e-3 and 2e-3)"),
+        (["train", "--algo", "PPO"], "Did you mean ppo"),
+        (["train", "--env", "CartPol-v1", "--total-steps", "1000"], "Did you mean: CartPole-v1"),  # before the budget's error
         (["train", "--seeds", "0"], "seeds"),
         (["train", "--evals", "0"], "--evals = 0 is invalid"),
         (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),

@@ -243,10 +243,12 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     asked_vector_env, vector_env = vector_env, vector_env or "sync"
     if vector_env not in VECTOR_ENVS:
         raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
-    module, config = resolve_config(algo, env_id, overrides, total_steps)
     import envs
+    from rl_zoo import algos
 
+    algos.get(algo)  # an unknown algorithm, then an unknown env, before a config error that a typo'd env id would hide
     env, env_params = envs.make(env_id, backend=backend)
+    module, config = resolve_config(algo, env_id, overrides, total_steps)
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
