@@ -11,8 +11,7 @@ from experiments.common import num, pct, pow2
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
-    "With identical configs, this run does not separate PPO-clip's and PPO adaptive-KL's final returns on "
-    "CartPole or Pendulum ({seeds_text}; overlapping 95% intervals). The adaptive penalty holds the KL near its target on Pendulum (median "
+    "With identical configs, this run {final_verdict} ({seeds_text}). The adaptive penalty holds the KL near its target on Pendulum (median "
     "{Pendulum_kl_median} vs d_targ "
     "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
     "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "
@@ -63,6 +62,27 @@ def variant_fields(r: dict, target: float) -> dict:
         beta_final=num(r["beta_final_median"], 2))
 
 
+def overlap(a: dict, b: dict, key: str) -> bool:
+    """Whether two summary rows' 95% intervals of ``key`` ("final_return", "auc_return") overlap."""
+    return a[f"{key}_lo"] <= b[f"{key}_hi"] and b[f"{key}_lo"] <= a[f"{key}_hi"]
+
+
+def separation_words(rows: list[dict], key: str, what: str) -> str:
+    """"does not separate the variants' WHAT: the intervals overlap on both envs" or which env's do not
+    (every verdict read off the intervals, so that a rerun cannot leave a stale one)."""
+    by_env: dict = {}
+    for r in rows:
+        by_env.setdefault(r["env"], {})[r["loss"]] = r
+    apart = [e.split("-")[0] for e, v in by_env.items() if not overlap(v["clip"], v["kl"], key)]
+    if not apart:
+        return f"does not separate the variants' {what}: the 95% intervals overlap on every env"
+    return f"separates the variants' {what} on {common.and_list(apart)} (95% intervals apart)"
+
+
+def compare_words(a: float, b: float) -> str:
+    return "larger" if a > b else "smaller" if a < b else "the same"
+
+
 def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) -> dict:
     """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
     first = next(iter(cfgs.values()))
@@ -74,7 +94,14 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
              clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
              beta0=f"{first.kl_beta_init:g}", table=table(rows),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."
-                          if all(c.anneal_lr for c in cfgs.values()) else ""))
+                          if all(c.anneal_lr for c in cfgs.values()) else ""),
+             final_verdict=separation_words(rows, "final_return", "final returns"),
+             auc_verdict=separation_words(rows, "auc_return", "mean return over training"))
+    pend = {r["loss"]: r for r in rows if r["env"].startswith("Pendulum")}
+    if pend:
+        f.update(Pendulum_max_cmp=compare_words(pend["clip"]["kl_max"], pend["kl"]["kl_max"]),
+                 Pendulum_p90_cmp=compare_words(pend["clip"]["kl_p90"], pend["kl"]["kl_p90"]),
+                 Pendulum_median_cmp=compare_words(pend["clip"]["kl_median"], pend["kl"]["kl_median"]))
     for env_id, cfg in cfgs.items():
         short = env_id.split("-")[0]
         f.update({f"{short}_budget": f"{cfg.total_timesteps:,}", f"{short}_config": config_note(cfg),
