@@ -15,11 +15,12 @@ TEMPLATE = Path(__file__).with_name("readme_template.md")
 HELD_OUT = common.REPORT_SEED  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
 IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
 FINDING = (
-    "On {env_list} ({seed_set}), no algorithm was best on both counts: TRPO and PPO-clip learned fastest "
-    "(area-under-curve IQM {auc_trpo}, {auc_ppo}) but left runs below the threshold (optimality gap {gap_trpo}, "
-    "{gap_ppo}; TRPO's is one Acrobot seed that never learned); DQN, on CartPole and Acrobot, left none (gap {gap_dqn}) "
-    "but learned more slowly ({auc_dqn}), as did PPO-KL ({auc_ppo_kl}) and Double DQN ({auc_double_dqn}); VPG was "
-    "slowest ({auc_vpg}).")
+    "On {env_list} ({seed_set}), no algorithm was best on both counts: TRPO and PPO-clip learned fastest over the "
+    "three envs (area-under-curve IQM {auc_trpo}, {auc_ppo}) but left runs below the threshold (optimality gap "
+    "{gap_trpo}, {gap_ppo}; TRPO's is one Acrobot seed that never learned). DQN runs on the discrete CartPole and "
+    "Acrobot only; there it left no run below the threshold (gap {dgap_dqn}; VPG {dgap_vpg}, TRPO {dgap_trpo}, PPO-clip "
+    "{dgap_ppo}) with an area-under-curve IQM of {dauc_dqn} against TRPO's {dauc_trpo} and PPO-clip's {dauc_ppo} on "
+    "the same two envs. Over all three envs PPO-KL trails ({auc_ppo_kl}) and VPG is slowest ({auc_vpg}).")
 
 
 def runs_below(scores: dict, finals: dict) -> str:
