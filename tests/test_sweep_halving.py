@@ -143,9 +143,13 @@ def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)
     monkeypatch.setattr(halving._Store, "save", real_save)
+    before = np.load(tmp_path / "cut" / "groups" / "halving" / "rung_0.npz")["seconds"]  # compile, train before the stop
+    assert (before > 0).all()
     lines = []
     resumed = run_sweep(_spec(), tmp_path / "cut", log=lines.append)
     assert any("resumed after rung 0" in line for line in lines)
+    # the report's times include the work before the stop (they were the resumed process's alone)
+    assert resumed.results[0].compile_s > before[0] and resumed.results[0].train_s > before[1]
     assert resumed.rungs == whole.rungs
     np.testing.assert_array_equal(resumed.results[0].returns, whole.results[0].returns)
     np.testing.assert_array_equal(resumed.results[0].recorded["kl"], whole.results[0].recorded["kl"])

@@ -137,7 +137,8 @@ def describe(rungs: tuple[Rung, ...], plan: list[int], env_steps_per_update: int
 
 class _Store:
     """``groups/halving/``: per finished rung, the survivors' states (``rung_<i>.ckpt``) and the sweep so far
-    (``rung_<i>.npz``: returns, recorded metrics, evaluations done) and ``rungs.json`` (the records)."""
+    (``rung_<i>.npz``: returns, recorded metrics, evaluations done, compile and train seconds so far) and
+    ``rungs.json`` (the records)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -193,6 +194,8 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         returns, evals_done = arrays["returns"], arrays["evals_done"]
         finite = arrays.get("finite", finite)  # a rung written before the check: not checked
         recorded = {name: arrays[f"record.{name}"] for name in spec.record}
+        # the seconds spent before the stop (a rung written before they were recorded: not counted)
+        compile_s, train_s = (float(x) for x in arrays.get("seconds", (0.0, 0.0)))
         configs = tuple(records[-1].kept)
         rows = place_rows(group, configs, seeds, spec.seed)
         states, _ = checkpoint.restore(path, init_rows(fns, rows))
@@ -229,7 +232,8 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
             break
         rows, states = _promote(group, configs, record.kept, states, seeds, spec.seed)
         configs = record.kept
-        arrays = dict(returns=returns, evals_done=evals_done, finite=finite, **{f"record.{k}": v for k, v in recorded.items()})
+        arrays = dict(returns=returns, evals_done=evals_done, finite=finite, seconds=np.array([compile_s, train_s]),
+                      **{f"record.{k}": v for k, v in recorded.items()})
         store.save(rung.index, states, arrays, records)
     result = GroupResult(env_steps, returns, compile_s, train_s, rows.num_devices, recorded, evals_done, finite)
     if note := non_finite_note(group, result, spec.seed):
