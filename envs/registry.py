@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import importlib
+import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 _PORTS: dict[str, tuple[Any, dict[str, Any]]] = {}  # id -> (entry point: "module:Class" or the class, kwargs)
@@ -227,20 +230,67 @@ def backend_of(env_id: str) -> str:
     return "jax" if _registered_by_module(env_id) in _PORTS else "gymnasium"
 
 
+def _shorten(text: str, width: int = 70) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``width`` characters, with an ellipsis if cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0]
+    return (cut if len(cut) > width // 2 else text[: width - 1]) + "…"
+
+
+@contextlib.contextmanager
+def _quiet_native_output(path: Path):
+    """File descriptors 1 and 2 go to ``path`` meanwhile: MuJoCo prints a deprecation warning per model it
+    compiles (C code, past Python's ``warnings``), which would bury the table."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "wb") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, old in zip((1, 2), saved):
+            os.dup2(old, fd)
+            os.close(old)
+
+
+def _space_text(space, width: int = 70) -> str:
+    """A space as its ``str``, or, where that is longer than ``width`` (a Box's per-dimension bounds),
+    its kind, shape and dtype."""
+    text = " ".join(str(space).split())
+    if len(text) <= width or getattr(space, "shape", None) is None:
+        return _shorten(text, width)
+    import numpy as np
+
+    return f"{type(space).__name__}(shape {tuple(space.shape)}, {np.dtype(space.dtype).name})"
+
+
 def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
-    """One row per id: id, backend, observation space, action space (for ``rl-zoo envs``)."""
+    """One row per id: id, backend, observation space, action space (for ``rl-zoo envs``), each cell
+    shortened to one table-friendly line. The envs are built in a temporary folder: MuJoCo writes its
+    warnings to ``MUJOCO_LOG.TXT`` in the working directory."""
+    import tempfile
+
     rows = []
     ids = list() + ([i for i in _gymnasium_ids() if i not in _PORTS] if include_gymnasium else [])
-    for env_id in ids:
-        try:
-            with warnings.catch_warnings():  # gymnasium warns for each old version it lists (Ant-v2, ...)
-                warnings.simplefilter("ignore")
-                env, params = make(env_id)
-            rows.append(
-                dict(id=env_id, backend=env.backend, observation=str(env.observation_space(params)), action=str(env.action_space(params)))
-            )
-        except Exception as e:  # an optional dependency (box2d, mujoco) may be missing
-            rows.append(dict(id=env_id, backend="gymnasium", observation="unavailable", action=type(e).__name__ + ": " + str(e)[:60]))
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch), _quiet_native_output(Path(scratch) / "native.txt"):
+        for env_id in ids:
+            try:
+                with warnings.catch_warnings():  # gymnasium warns for each old version it lists (Ant-v2, ...)
+                    warnings.simplefilter("ignore")
+                    env, params = make(env_id)
+                rows.append(dict(id=env_id, backend=env.backend, observation=_space_text(env.observation_space(params)),
+                                 action=_space_text(env.action_space(params))))
+            except Exception as e:  # an optional dependency (box2d, mujoco) may be missing
+                rows.append(dict(id=env_id, backend="gymnasium", observation="unavailable",
+                                 action=_shorten(f"{type(e).__name__}: {e}", 90)))
     return rows
 
 

@@ -89,6 +89,20 @@ def test_describe_rows_for_the_ports():
         assert rows[env_id]["backend"] == "jax"
         assert rows[env_id]["observation"].startswith("Box(")
     assert rows["Acrobot-v1"]["action"] == "Discrete(3)"
+    assert rows["Acrobot-v1"]["observation"] == "Box(shape (6,), float32)"  # its per-dimension bounds were 100 characters
+
+
+def test_describe_all_leaves_no_file_and_keeps_its_lines_short(tmp_path, monkeypatch, capfd):
+    """`rl-zoo envs --all` wrote MuJoCo's MUJOCO_LOG.TXT into the working folder, printed a MuJoCo
+    deprecation warning per model, and made 455-character lines, its reasons cut mid-word."""
+    monkeypatch.chdir(tmp_path)
+    rows = envs.describe(include_gymnasium=True)
+    assert not any(tmp_path.iterdir())
+    assert "settotalmass" not in capfd.readouterr().err
+    assert max(len(r["observation"]) for r in rows) <= 70 and max(len(r["action"]) for r in rows) <= 90
+    reasons = [r["action"] for r in rows if r["observation"] == "unavailable"]
+    assert all(x.endswith("…") or len(x) < 90 for x in reasons)
+    assert envs.registry._shorten("one two three four", 12) == "one two…"
 
 
 def _write_registering_module(folder, name: str, env_id: str) -> None:
