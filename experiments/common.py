@@ -281,7 +281,8 @@ INDEX_INTRO = """\
 Each folder asks one question and answers it with one command, run from the repository root. The
 command trains everything it needs (seeds, and swept hyperparameters where there are any, vmapped
 in compiled JAX programs) and writes its figures, small CSVs of the plotted numbers, a `README.md`
-and a one-line `finding.md` beside itself, then rebuilds this index (`common.write_index()`). {timing}
+and a one-line `finding.md` beside itself (rlhf: its `results/results.md`; its README and finding are
+written by hand from it), then rebuilds this index (`common.write_index()`). {timing}
 `--quick` runs a small smoke version into `/tmp`.
 """
 
@@ -291,8 +292,10 @@ Layout of an experiment (a package, `experiments/<name>/`):
   it), `plots.py` draws the figures, `report.py` fills in `readme_template.md`, `run.py` is the
   command line (`--quick`; `--replot` from the raw arrays of the last run, `raw.npz`, not in git;
   `--report` rewrites the README and finding from the recorded numbers, where the experiment has it).
-* The README's tables and numbers are generated; the interpretation around them is written by hand
-  in `readme_template.md`, after the run it describes. When a rerun changes the numbers, check the
+* The README's tables and numbers are generated, and so are the verdicts that follow from the
+  intervals (overlap, significance, which is larger), so that a rerun cannot leave a stale one
+  (overestimation, clip_vs_kl); the rest of the interpretation is written by hand in
+  `readme_template.md`, after the run it describes. When a rerun changes the numbers, check the
   words against the tables.
 
 Conventions:
