@@ -187,6 +187,8 @@ def versions() -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
+    if commit := source_commit():
+        out["rl-zoo-commit"] = commit
     try:
         import jax
 
@@ -195,6 +197,27 @@ def versions() -> dict[str, str]:
     except Exception:  # pragma: no cover
         pass
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def source_commit() -> str | None:
+    """The git commit of the rl_zoo source this process imported, with ``-dirty`` when tracked files
+    differ from it, where that source is a git checkout (an editable install); else ``None``. The
+    package version (0.1.0) says nothing of the code between releases; the commit does."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        run = lambda *args: subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)  # noqa: E731
+        head = run("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return None
+        dirty = run("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def slug(text: str) -> str:

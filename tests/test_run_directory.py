@@ -294,3 +294,18 @@ def test_a_taken_out_folder_that_holds_a_run_points_to_resume(tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("x")
     with pytest.raises(FileExistsError, match=r"choose another --out \(nothing in it was touched\)"):
         runs.refuse_non_empty(tmp_path / "other")
+
+
+def test_versions_record_the_source_commit():
+    """The package version (0.1.0) said nothing of the code between releases: a checkout records its commit."""
+    import subprocess
+
+    import rl_zoo
+    from rl_zoo import runs
+
+    root = Path(rl_zoo.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("rl_zoo is not imported from a git checkout here")
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = runs.versions()["rl-zoo-commit"]
+    assert commit in (head, f"{head}-dirty")
