@@ -241,6 +241,43 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     return _save(fig, path, shrink=True)
 
 
+def interval_bars(ax, intervals: dict[str, tuple[float, float, float]], colors: dict[str, str],
+                  labels: dict[str, str] | None = None) -> None:
+    """One row per algorithm on ``ax``, first at the top: its interval ``(point, lo, hi)`` as a bar and the
+    point estimate as a black tick (Agarwal et al. 2021, fig. 9 style)."""
+    algos = list(intervals)
+    for i, a in enumerate(algos):
+        point, lo, hi = intervals[a]
+        y = len(algos) - 1 - i
+        ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
+        ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
+    ax.set_yticks(range(len(algos)))
+    ax.set_yticklabels([(labels or {}).get(a, a) for a in reversed(algos)])
+    ax.grid(axis="x", alpha=0.3)
+
+
+def profile_lines(ax, scores: dict[str, list[np.ndarray]], taus: np.ndarray, colors: dict[str, str],
+                  labels: dict[str, str] | None = None, confidence: float = 0.95, n_resamples: int = 2000,
+                  band_alpha: float = 0.2) -> None:
+    """Performance profiles on ``ax``: per algorithm, the fraction of runs (all envs and seeds of
+    ``scores[algo]``, one array per env) whose normalised score exceeds each tau, with a pointwise
+    stratified bootstrap band (Agarwal et al. 2021, sec. 4)."""
+    from rl_zoo import stats
+
+    for a, sc in scores.items():
+        p, lo, hi = stats.performance_profile_ci(sc, taus, confidence, n_resamples)
+        ax.plot(taus, p, color=colors[a], linewidth=1.8, label=(labels or {}).get(a, a))
+        ax.fill_between(taus, lo, hi, color=colors[a], alpha=band_alpha, linewidth=0)
+
+
+def profile_taus(scores: dict[str, list[np.ndarray]]) -> np.ndarray:
+    """201 thresholds from below 0 (or the lowest score) to above 1.1 (or the highest)."""
+    pooled = np.concatenate([np.concatenate([np.asarray(s, float).ravel() for s in v]) for v in scores.values()])
+    hi_tau = max(1.1, float(np.nanmax(pooled)) + 0.05) if pooled.size else 1.1
+    lo_tau = min(0.0, float(np.nanmin(pooled)) - 0.05) if pooled.size else 0.0
+    return np.linspace(lo_tau, hi_tau, 201)
+
+
 def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, labels: dict[str, str] | None = None,
                         confidence: float = 0.95, n_resamples: int = 2000) -> dict[str, dict[str, tuple]]:
     """IQM and optimality gap of normalised scores, per algorithm, with stratified bootstrap
@@ -251,23 +288,15 @@ def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, l
     plt = _pyplot()
     algos = list(scores)
     colors = algo_colors(algos)
-    labels = labels or {}
     metrics = (("IQM", stats.iqm), ("Optimality gap", stats.optimality_gap))
     results: dict[str, dict[str, tuple]] = {a: {} for a in algos}
     fig, axes = plt.subplots(1, 2, figsize=(10.0, 0.55 * len(algos) + 1.6), dpi=110, sharey=True)
     for j, (name, fn) in enumerate(metrics):
-        ax = axes[j]
-        for i, a in enumerate(algos):
-            point, lo, hi = stats.stratified_bootstrap_ci(scores[a], fn, confidence, n_resamples)
-            results[a][name] = (point, lo, hi)
-            y = len(algos) - 1 - i
-            ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
-            ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
-        ax.set_title(name + (" (higher is better)" if j == 0 else " (lower is better)"), fontsize=10)
-        ax.set_xlabel("normalised score (0 = random policy, 1 = solved threshold)")
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(range(len(algos)))
-    axes[0].set_yticklabels([labels.get(a, a) for a in reversed(algos)])
+        for a in algos:
+            results[a][name] = stats.stratified_bootstrap_ci(scores[a], fn, confidence, n_resamples)
+        interval_bars(axes[j], {a: results[a][name] for a in algos}, colors, labels)
+        axes[j].set_title(name + (" (higher is better)" if j == 0 else " (lower is better)"), fontsize=10)
+        axes[j].set_xlabel("normalised score (0 = random policy, 1 = solved threshold)")
     fig.suptitle(f"Final normalised score across envs: point estimate and {confidence:.0%} stratified bootstrap CI",
                  fontsize=10)
     fig.tight_layout()
@@ -279,21 +308,9 @@ def performance_profiles(scores: dict[str, list[np.ndarray]], path: str | Path, 
                          confidence: float = 0.95, n_resamples: int = 2000) -> Path:
     """Performance profiles (run-score distributions): the fraction of runs, over all envs and seeds,
     whose normalised final score exceeds tau, with a pointwise stratified bootstrap band."""
-    from rl_zoo import stats
-
     plt = _pyplot()
-    algos = list(scores)
-    colors = algo_colors(algos)
-    labels = labels or {}
-    pooled = np.concatenate([np.concatenate([np.asarray(s, float).ravel() for s in v]) for v in scores.values()])
-    hi_tau = max(1.1, float(np.nanmax(pooled)) + 0.05) if pooled.size else 1.1
-    lo_tau = min(0.0, float(np.nanmin(pooled)) - 0.05) if pooled.size else 0.0
-    taus = np.linspace(lo_tau, hi_tau, 201)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    for a in algos:
-        p, lo, hi = stats.performance_profile_ci(scores[a], taus, confidence, n_resamples)
-        ax.plot(taus, p, color=colors[a], linewidth=1.8, label=labels.get(a, a))
-        ax.fill_between(taus, lo, hi, color=colors[a], alpha=0.2, linewidth=0)
+    profile_lines(ax, scores, profile_taus(scores), algo_colors(list(scores)), labels, confidence, n_resamples)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
     ax.set_xlabel(r"normalised score $\tau$ (0 = random policy, 1 = solved threshold)")
     ax.set_ylabel(r"fraction of runs with score > $\tau$")

@@ -33,20 +33,15 @@ def aggregate_figure(grouped: dict, numbers: dict, s, out: Path) -> None:
     extent = {col: [np.inf, -np.inf] for col in range(len(METRICS))}
     for row, (title, both) in enumerate(grouped.items()):
         for col, (mname, _, which) in enumerate(METRICS):
-            algos = list(both[which])
-            ax = axes[row, col]
-            for i, a in enumerate(algos):
-                point, lo, hi = numbers[title][a][mname.split(" (")[0]]
-                y = len(algos) - 1 - i
+            intervals = {a: numbers[title][a][mname.split(" (")[0]] for a in both[which]}
+            for point, lo, hi in intervals.values():
                 extent[col] = [min(extent[col][0], lo, point), max(extent[col][1], hi, point)]
-                ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
-                ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
-            ax.set_yticks(range(len(algos)))
-            n_envs = {a: len(both[which][a]) for a in algos}
-            ax.set_yticklabels([NAMES.get(a, a) if n_envs[a] == max(n_envs.values()) else f"{NAMES.get(a, a)} ({n_envs[a]} envs)"
-                                for a in reversed(algos)])
+            n_envs = {a: len(both[which][a]) for a in intervals}
+            labels = {a: NAMES.get(a, a) if n_envs[a] == max(n_envs.values()) else f"{NAMES.get(a, a)} ({n_envs[a]} envs)"
+                      for a in intervals}
+            ax = axes[row, col]
+            plots.interval_bars(ax, intervals, colors, labels)
             ax.set_title(f"{mname}\n{title}", fontsize=9)
-            ax.grid(axis="x", alpha=0.3)
             if row == 1:
                 ax.set_xlabel(("normalised final score" if which == 0 else "normalised mean return over training")
                               + "\n(0 = random policy, 1 = solved threshold)")
@@ -62,22 +57,17 @@ def aggregate_figure(grouped: dict, numbers: dict, s, out: Path) -> None:
 
 def profile_figure(grouped: dict, norm: dict, out: Path) -> None:
     """``profile.png``: the fraction of runs with normalised final score > tau, 95% stratified-bootstrap bands."""
-    from rl_zoo import plots, stats
+    from rl_zoo import plots
 
     colors = plots.algo_colors(list(norm))
     all_envs = list(dict.fromkeys(e for v in norm.values() for e in v))
+    missing = {a: [e for e in all_envs if e not in norm[a]] for a in norm}
+    labels = {a: f"{NAMES.get(a, a)} (not on {', '.join(m)})" if m else NAMES.get(a, a) for a, m in missing.items()}
     plt = common.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
-    pooled = np.concatenate([np.ravel(x) for v in norm.values() for x in v.values()])
-    taus = np.linspace(min(0.0, pooled.min() - 0.05), max(1.1, pooled.max() + 0.05), 201)
+    taus = plots.profile_taus({a: list(v.values()) for a, v in norm.items()})
     for ax, (title, (scores, _)) in zip(axes, grouped.items()):
-        for a, sc in scores.items():
-            p, lo, hi = stats.performance_profile_ci(sc, taus, 0.95, 2000)
-            name = NAMES.get(a, a)
-            missing = [e for e in all_envs if e not in norm[a]]
-            ax.plot(taus, p, color=colors[a], linewidth=1.8,
-                    label=f"{name} (not on {', '.join(missing)})" if missing else name)
-            ax.fill_between(taus, lo, hi, color=colors[a], alpha=0.15, linewidth=0)
+        plots.profile_lines(ax, scores, taus, colors, labels, band_alpha=0.15)
         ax.axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6, label=r"solved threshold ($\tau$ = 1)")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel(r"normalised final score $\tau$ (0 = random, 1 = solved threshold)")
