@@ -100,6 +100,39 @@ def test_n_step_dqn_trains_on_n_step_targets(seed_offset):
         dataclasses.replace(cfg, n_step=0).validate()
 
 
+def test_the_loss_gets_the_n_step_discount_and_each_envs_own_next_steps():
+    """The n-step sampler's discount gamma^m and its stride (one env's next step is num_envs slots on)
+    must reach the TD target: with gamma in its place, or windows across envs, the sampler's own
+    test above still passes. Two envs, two steps (slot 2t + env): env 0 pays 1 then 2, env 1 pays 10
+    then 20, both truncated at their second step; n_step 2, gamma 0.5. The four windows are equally
+    likely; the mean target over 16,384 draws is their mean within 0.4 (about 5 standard errors)."""
+    from rl_zoo.core.buffers import replay_buffer_add, replay_buffer_init
+
+    env, p = envs.make("CartPole-v1")
+    cfg = dqn.Config(num_envs=2, n_step=2, gamma=0.5, batch_size=16384, hidden_size=8, learning_rate=1e-9,
+                     train_frequency=2, buffer_size=8, learning_starts=0, gradient_steps=1)
+    state = dqn.make_agent(cfg, env, p).init(jax.random.key(0))
+    obs = jnp.arange(16.0).reshape(4, 4) / 16
+    nxt = obs + 30.0  # values far from 0: gamma^m against gamma shows well above the sampling noise
+    exp = Experience(obs, jnp.zeros(4, jnp.int32), jnp.array([1.0, 10.0, 2.0, 20.0]), nxt,
+                     jnp.zeros(4, bool), jnp.array([False, False, True, True]))
+    state = state._replace(buffer=replay_buffer_add(replay_buffer_init(8, jnp.zeros(4), jnp.zeros((), jnp.int32)), exp),
+                           gradient_step=jnp.array(0))
+    net = dqn.make_network(cfg, env.action_space(p))
+    v = np.asarray(net.apply(state.target_params, nxt).max(-1))  # V(next_obs) of each slot
+    expected = np.mean([1 + 0.5 * 2 + 0.25 * v[2], 10 + 0.5 * 20 + 0.25 * v[3], 2 + 0.5 * v[2], 20 + 0.5 * v[3]])
+    _, info = dqn.gradient_phase(state, net, env.observation_space(p), dqn.make_optimizer(cfg), cfg)
+    np.testing.assert_allclose(float(info.target), expected, rtol=0, atol=0.4)
+
+
+def test_a_warm_up_that_leaves_no_learning_update_is_refused():
+    """Updates round down, warm-up updates up: learning_starts just below total_timesteps passed the
+    check and the run finished with its initial weights."""
+    with pytest.raises(ConfigError, match="learning_starts.*leaves no update that learns .1 update.s. of .* 1 of them warm-up"):
+        dqn.Config(total_timesteps=100, num_envs=1, train_frequency=64, learning_starts=70).validate()
+    dqn.Config(total_timesteps=128, num_envs=1, train_frequency=64, learning_starts=64).validate()  # the second update learns
+
+
 def test_double_dqn_selects_with_online_and_evaluates_with_target():
     q_next_online = jnp.array([[1.0, 5.0], [3.0, 2.0]])  # online prefers a'=1 in row 0, a'=0 in row 1
     q_next_target = jnp.array([[10.0, 0.0], [4.0, 7.0]])  # target prefers the other action in each row

@@ -62,6 +62,29 @@ def test_schedules():
     np.testing.assert_allclose(ql.step_size(50, jnp.array([1]), linear), [0.3], rtol=1e-6)
 
 
+def test_the_visit_count_step_size_counts_the_update_it_makes():
+    """alpha = lr / n^omega with n the entry's updates including this one (Even-Dar & Mansour 2003): the
+    second update of an entry moves it by half its TD error (with the count taken before the increment
+    it moved by the whole)."""
+    cfg = ql.Config(learning_rate=1.0, learning_rate_schedule="visits", learning_rate_power=1.0)
+    q, visits = jnp.zeros((1, 2, 2)), jnp.zeros((1, 2, 2), jnp.int32)
+    one = (jnp.array([0]), jnp.array([1]), jnp.array([0]))
+    alpha_fn = lambda n: ql.step_size(0, n, cfg)  # noqa: E731
+    q, visits, a1 = ql.apply_td_update(q, visits, *one, jnp.array([4.0]), alpha_fn)
+    q, visits, a2 = ql.apply_td_update(q, visits, *one, jnp.array([2.0]), alpha_fn)
+    assert (float(a1[0]), float(a2[0])) == (1.0, 0.5) and float(q[0, 1, 0]) == 4.0 + 0.5 * 2.0
+
+
+def test_double_q_learning_acts_on_the_mean_of_both_tables():
+    """van Hasselt (2010), Algorithm 1: the behaviour (and greedy) policy uses Q^A + Q^B, not Q^A alone."""
+    env, params = envs.make("FrozenLake-v1", is_slippery=False)
+    state = ql.init(jax.random.key(0), env, params, ql.Config(double=True, num_envs=1))
+    q = jnp.zeros_like(state.q).at[0, 3].set(jnp.array([0.0, 1.0, 0.0, 0.0])).at[1, 3].set(jnp.array([0.0, 0.0, 3.0, 0.0]))
+    state = dataclasses.replace(state, q=q)  # Q^A prefers action 1 in state 3, Q^B (and the mean) action 2
+    np.testing.assert_allclose(ql.q_values(state, jnp.array([3]))[0], [0.0, 0.5, 1.5, 0.0])
+    assert int(ql.greedy_action(state, jnp.array([3]))[0]) == 2
+
+
 def test_epsilon_greedy_explores_at_rate_epsilon_and_breaks_ties_at_random():
     q = jnp.tile(jnp.array([[1.0, 3.0, 3.0, 0.0]]), (40000, 1))
     greedy = np.asarray(ql.epsilon_greedy(jax.random.key(0), q, 0.0))

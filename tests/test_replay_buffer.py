@@ -133,10 +133,10 @@ def test_jit_matches_eager_and_scan_works():
 
 def test_vmap_over_independent_buffers():
     states = jax.vmap(lambda _: _empty(4))(jnp.arange(3))
-    states = jax.vmap(replay_buffer_add, in_axes=(0, None))(states, _batch(0, 2))
+    states = jax.vmap(replay_buffer_add, in_axes=(0, None))(states, _batch(1, 2))  # rewards 1, 2: an empty slot's 0 would show
     samples = jax.vmap(replay_buffer_sample, in_axes=(0, 0, None))(states, jax.random.split(jax.random.PRNGKey(3), 3), 8)
     assert samples.obs.shape == (3, 8, 2)
-    assert set(np.asarray(samples.reward).astype(int).ravel()) <= {0, 1}
+    assert set(np.asarray(samples.reward).astype(int).ravel()) <= {1, 2}
 
 
 # --- n-step transitions (replay_buffer_sample_n_step) ---------------------------------------------

@@ -149,6 +149,12 @@ class Config:
               f"must be at least one update (num_envs * train_frequency = {self.env_steps_per_update})")
         check(self.learning_starts < self.total_timesteps, "learning_starts", self.learning_starts,
               f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns")
+        if isinstance(self.learning_starts, int) and isinstance(self.total_timesteps, int):  # concrete (not vmapped)
+            # the updates round down and the warm-up ones up: learning_starts just below total_timesteps left none
+            check(self.num_updates > self.num_warmup_updates, "learning_starts", self.learning_starts,
+                  f"leaves no update that learns ({self.num_updates} update(s) of num_envs * train_frequency = "
+                  f"{self.env_steps_per_update} env steps, {self.num_warmup_updates} of them warm-up): lower it or "
+                  f"raise total_timesteps")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
         check((0 < self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in (0, 1]")
         check((0 < self.tau) & (self.tau <= 1), "tau", self.tau, "must be in (0, 1]")
