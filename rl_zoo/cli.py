@@ -442,8 +442,13 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: interrupted{again.get(args.command, '')}", file=sys.stderr)
         return 130
     except RuntimeError as e:
+        from rl_zoo.host.batched_env import HostEnvError
         from rl_zoo.train import NonFiniteError
 
+        if isinstance(e, HostEnvError):  # the env's own traceback (not XLA's twice), then one line
+            print(e.env_traceback.rstrip(), file=sys.stderr)
+            print(f"rl-zoo: error: {e}", file=sys.stderr)
+            return 1
         if not isinstance(e, NonFiniteError):
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)

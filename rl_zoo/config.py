@@ -37,17 +37,18 @@ class ConfigError(ValueError):
     """An impossible config: the message names the field, the value and the rule."""
 
 
-#: seeds enter the compiled programs as int32 and gymnasium's resets as non-negative integers
-MAX_SEED = 2**31 - 1
+#: seeds enter the compiled programs as int32 (negative seeds are valid run seeds)
+MIN_SEED, MAX_SEED = -(2**31), 2**31 - 1
 
 
 def check_seeds(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
     """Refuse a first seed ``seed`` whose ``seeds`` seeds (``seed`` .. ``seed + seeds - 1``) are not all
-    in 0 .. 2**31 - 1, naming ``flag``: above it, ``jnp.arange`` of the seeds overflowed (a traceback,
-    or a seed silently wrapped to a negative one); below 0 gymnasium's reset refuses them."""
-    if seed < 0 or seed + seeds - 1 > MAX_SEED:
+    int32, naming ``flag``: past it, ``jnp.arange`` of the seeds overflowed (a traceback, or a seed
+    silently wrapped to -2**31)."""
+    if seed < MIN_SEED or seed + seeds - 1 > MAX_SEED:
         span = f"{seed}" if seeds == 1 else f"{seed} to {seed + seeds - 1}"
-        raise ConfigError(f"{flag} = {seed} is invalid: seeds must lie in 0 .. {MAX_SEED:,} (2**31 - 1): asked for {span}")
+        raise ConfigError(f"{flag} = {seed} is invalid: seeds must lie in {MIN_SEED:,} .. {MAX_SEED:,} (int32): "
+                          f"asked for {span}")
 
 
 def check(ok: bool, field: str, value: Any, rule: str) -> None:

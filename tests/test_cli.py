@@ -90,8 +90,8 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),
         (["train", "--env", "Blackjack-v1"], "rl_zoo handles Discrete and Box spaces; got Tuple"),  # gymnasium's toy text
         # seeds are int32 in the programs: 2**31 - 1 and the next one wrapped to -2**31 (or a traceback)
-        (["train", "--seed", "2147483647", "--seeds", "2"], "--seed = 2147483647 is invalid: seeds must lie in 0 .. 2,147,483,647"),
-        (["train", "--seed", "-1"], "--seed = -1 is invalid"),
+        (["train", "--seed", "2147483647", "--seeds", "2"], "--seed = 2147483647 is invalid: seeds must lie in -2,147,483,648 .. 2,147,483,647"),
+        (["train", "--seed", "-2147483649"], "--seed = -2147483649 is invalid"),  # negative seeds in int32 are valid
     ],
 )
 def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
@@ -102,7 +102,7 @@ def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["sweep", "--grid", "clip_eps=0.1,0.2", "--seed", "3000000000"], "--seed = 3000000000 is invalid"),
-    (["sweep", "--sample", "2", "--range", "gamma=0.9:0.99", "--sample-seed", "-1"], "--sample-seed = -1 is invalid"),
+    (["sweep", "--sample", "2", "--range", "gamma=0.9:0.99", "--sample-seed", "-1"], "--sample-seed = -1 is invalid: must be in 0 .."),
     (["rlhf", "--small", "--seed", "3000000000"], "asked for 3000000000 to 3000000002"),  # was an OverflowError traceback
     (["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seed", "2147483640"], "asked for 2147483640 to 2147483649"),
 ])

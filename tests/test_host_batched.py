@@ -358,3 +358,71 @@ def test_an_env_without_a_time_limit_is_evaluated_as_long_everywhere():
     unlimited, limited = EnvParams(max_steps_in_episode=NO_TIME_LIMIT), EnvParams(max_steps_in_episode=1600)
     assert episode_cap(unlimited) == 1000  # the host runner's and enjoy's cap too (they call episode_cap)
     assert episode_cap(limited) == 1600
+
+
+CRASHING_ENV = '''
+import os, time
+import numpy as np, gymnasium as gym
+from gymnasium import spaces
+
+
+class Crash(gym.Env):
+    """Raises at its CRASH_AT-th step (a % in the message and in the line that raises it); sleeps STEP_SLEEP a step."""
+
+    def __init__(self):
+        self.observation_space = spaces.Box(-1, 1, (2,), np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.n = 0
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, a):
+        self.n += 1
+        time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
+        if self.n > int(os.environ.get("CRASH_AT", "1000000000")):
+            raise RuntimeError("simulator exploded at step %d" % self.n)
+        return np.zeros(2, np.float32), 1.0, False, self.n % 50 == 0, {}
+
+
+gym.register("Crash-v0", entry_point=Crash, max_episode_steps=50)
+'''
+
+
+def _crash_run(tmp_path, extra_env: dict, *flags: str) -> subprocess.Popen:
+    (tmp_path / "crashmod.py").write_text(CRASHING_ENV)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), **extra_env)
+    return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "crashmod:Crash-v0", "--evals", "4",
+                             "--eval-episodes", "1", "--out", str(tmp_path / "run"), "--no-progress", *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("vector", ["sync", pytest.param("async", marks=pytest.mark.slow)])
+def test_an_env_that_raises_mid_run_is_named_with_its_own_traceback(tmp_path, vector):
+    """It was XLA's `CpuCallback error` with the env's traceback twice and no word on the checkpoints
+    (sync); with async workers a `%` in the env's traceback replaced its error by gymnasium's
+    `TypeError: not enough arguments for format string`."""
+    out, err = _crash_run(tmp_path, {"CRASH_AT": "400"}, "--total-steps", "8192", "--vector-env", vector).communicate(timeout=600)
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("rl-zoo: error: crashmod:Crash-v0 (a training step) raised ") and \
+        lines[-1].count("simulator exploded at step 401") == 1, err
+    assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err  # the env's frame, its % intact
+    assert "CpuCallback" not in err and "io_callback failed" not in err and "not enough arguments" not in err
+    assert "stopped by the env's error" in out and checkpoint.list_checkpoints(tmp_path / "run")  # segment 1 kept
+
+
+def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path):
+    """The main thread waited inside XLA for the whole segment (here about a minute of 5 ms steps) and
+    then lost it: now a Ctrl-C stops the program at its next env step."""
+    proc = _crash_run(tmp_path, {"STEP_SLEEP": "0.005"}, "--total-steps", "32768", "--evals", "2")
+    for line in proc.stdout:
+        if line.startswith("compiled"):
+            break
+    time.sleep(2)
+    t0 = time.time()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 130, err
+    assert time.time() - t0 < 20, "the segment ran on after the Ctrl-C"  # the segment: 2048 steps of 8 x 5 ms
+    assert "interrupted:" in out and "Traceback" not in err

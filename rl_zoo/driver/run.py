@@ -27,6 +27,7 @@ from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damage
 from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
                                   segment_schedule, whole_updates_note)
 from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec, trajectory_mismatch
+from rl_zoo.host.batched_env import HostEnvError
 from rl_zoo.host.runner import BatchedHostRunner
 
 #: the runner for each env backend (a spec's ``backend``)
@@ -229,6 +230,9 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
         ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
+        raise
+    except HostEnvError:  # a gymnasium env raised mid-run: its checkpoints stand
+        ctx.log(f"\nstopped by the env's error: {_stopped_note(ctx.run_dir)}")
         raise
     except OSError as e:  # a disk full, a folder made read-only: the run stops where its files say
         if e.errno in runs.STORAGE_ERRNOS:

@@ -27,6 +27,7 @@ with fresh episodes (``rl_zoo.host.runner``): exact for the learner, not for the
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +162,10 @@ class _HostEnvs:
 
     def close(self) -> None:
         if self.venv is not None:
-            self.venv.close()
+            try:
+                self.venv.close()
+            except (EOFError, OSError):  # an async worker died (its env raised) while a step was pending
+                self.venv.close(terminate=True)
         for env in self.envs:
             env.close()
         self.venv, self.envs, self.seeds = None, [], None
@@ -203,6 +207,76 @@ class HostVecEnv:
         self._host.close()
 
 
+class HostEnvError(RuntimeError):
+    """A gymnasium env raised inside a compiled training program: ``__cause__`` is its exception and
+    ``env_traceback`` its traceback from the env call down (without XLA's frames)."""
+
+    def __init__(self, message: str, env_traceback: str = ""):
+        super().__init__(message)
+        self.env_traceback = env_traceback
+
+
+class _Stopped(Exception):
+    """An env call refused after a Ctrl-C (an ``Exception``: XLA's callback machinery passes it on)."""
+
+
+#: set by a Ctrl-C while a program that steps host envs runs: its next env call raises, so it stops there
+_stop = threading.Event()
+#: the exceptions host env calls raised inside compiled programs (XLA reports them only as text), each
+#: with its traceback as text, taken before XLA's frames are added to it
+_raised: list[tuple[BaseException, str]] = []
+
+
+def _host_call(fn, a):
+    """``fn(a)`` for an ``io_callback``: refused once ``_stop`` is set; an exception is remembered for
+    ``run_host_program`` (XLA turns it into a ``JaxRuntimeError`` whose text repeats the traceback)."""
+    if _stop.is_set():
+        raise _Stopped("the run was interrupted: no more env steps")
+    try:
+        return fn(a)
+    except BaseException as e:
+        import traceback
+
+        _raised.append((e, "".join(traceback.format_exception(e))))
+        raise
+
+
+def run_host_program(program, *args, what: str = "a gymnasium env"):
+    """``program(*args)``, a compiled program that steps host envs, run so that Ctrl-C stops it at its
+    next env step: the main thread waits on a worker thread (a wait Ctrl-C interrupts, where the main
+    thread inside XLA would only see it when the whole program ended, and then lose its work). An
+    exception the env raised comes out as ``HostEnvError`` naming ``what``, from the env's own
+    exception, instead of XLA's ``CpuCallback error`` with the traceback twice."""
+    import concurrent.futures
+
+    import logging
+
+    _stop.clear()
+    _raised.clear()
+    jax_callbacks = logging.getLogger("jax._src.callback")  # it logs each callback's exception with its traceback
+    was_disabled, jax_callbacks.disabled = jax_callbacks.disabled, True
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rl-zoo-host") as pool:
+        future = pool.submit(lambda: jax.block_until_ready(program(*args)))
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            _stop.set()
+            concurrent.futures.wait([future])  # ends at the program's next env step
+            raise
+        except jax.errors.JaxRuntimeError:
+            env_errors = [(e, text) for e, text in _raised if not isinstance(e, _Stopped)]
+            if not env_errors:
+                raise
+            cause, text = env_errors[0]
+            message = str(cause)
+            if isinstance(cause, EnvWorkerError):  # the worker's message and traceback, its % doubled (_percent_safe)
+                message, _, text = message.replace("%%", "%").partition("\n")
+            raise HostEnvError(f"{what} raised {type(cause).__name__}: {message}", text) from cause
+        finally:
+            _stop.clear()
+            jax_callbacks.disabled = was_disabled
+
+
 def _batched_call(fn, shapes: tuple, cast):
     """``fn`` on the host, once per call for all seeds: ``fn(x [S, ...]) -> outputs [S, *shape]``.
 
@@ -213,7 +287,7 @@ def _batched_call(fn, shapes: tuple, cast):
 
     def call(x, batch: int):
         out = tuple(jax.ShapeDtypeStruct((batch, *s.shape), s.dtype) for s in shapes)
-        return io_callback(lambda a: cast(fn(np.asarray(a)), out), out, x)
+        return io_callback(lambda a: cast(_host_call(fn, np.asarray(a)), out), out, x)
 
     @custom_vmap
     def single(x):
@@ -239,7 +313,45 @@ def _worker_make(env_id: str, make_kwargs: dict):
 
     if multiprocessing.parent_process() is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return _PercentSafe(gymnasium.make(env_id, **make_kwargs))
     return gymnasium.make(env_id, **make_kwargs)
+
+
+def _percent_safe(call):
+    """Re-raise an env's exception as a ``RuntimeError`` holding its traceback with every ``%`` doubled:
+    gymnasium's AsyncVectorEnv passes a worker's traceback to its logger as a %-format string, so a
+    ``%`` in it (``raise ValueError("x = %d" % x)``) replaced the env's error by ``TypeError: not enough
+    arguments for format string``. ``run_host_program`` undoubles them."""
+    import traceback
+
+    def wrapped(*args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except Exception as e:  # (no percent sign on the raise line below: the traceback shows that line too)
+            text = f"{e} ({type(e).__name__} in an async worker)\n" + "".join(traceback.format_exception(e))
+            raise EnvWorkerError(_doubled_percent(text)) from None
+
+    return wrapped
+
+
+class EnvWorkerError(RuntimeError):
+    """An env's exception in an async worker: the first line of its message is the env's message, the
+    rest the env's traceback in the worker."""
+
+
+def _doubled_percent(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+class _PercentSafe:
+    """An async worker's env with ``step`` and ``reset`` behind ``_percent_safe`` (all else passed through)."""
+
+    def __init__(self, env):
+        self._env = env
+        self.step, self.reset = _percent_safe(env.step), _percent_safe(env.reset)
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
 
 
 def subprocess_start_method() -> str:

@@ -31,7 +31,7 @@ from rl_zoo.driver.guard import check_finite, finite_param_flags
 from rl_zoo.driver.plan import init_seeds, map_seeds, update_seeds
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
-from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv
+from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv, run_host_program
 from rl_zoo.host.evaluation import eval_count, eval_cut_note, eval_seeds, evaluate_seeds
 from rl_zoo.progress import RunProgress
 
@@ -119,67 +119,68 @@ class BatchedHostRunner:
         env, agent = batched_env(ctx)
         seeds = np.array(spec.seed_ids)
         env.start(len(seeds))
-        steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
-        limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
-        n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
-        per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
-        n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
-        evaluate_after = evaluation_segments(n_segments, n_evals)
-        if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
-            ctx.log(f"{note}; a checkpoint still after each of the {n_segments} segments")
-        plan = compile_host_plan(agent, env, seeds, per_segment)
-        eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
-        states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
-        latest = np.full(len(seeds), np.nan)
-        if resume is not None:
-            states, raw = checkpoint.restore(resume.path, states, leading="seeds")
-            meta = resume.meta
-            done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
-            latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
-            keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), done))(seeds)
-            states = plan.fresh_envs(states, keys)
-            ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
-                    f"done; the gymnasium envs restart with fresh episodes")
-        ctx.log(f"compiled {spec.algo} on {spec.env_id} in {plan.compile_s:.1f}s: {len(seeds)} seed(s) in one program, "
-                f"{len(seeds)} x {env.training_envs.num_envs} gymnasium envs in one {env.vector.capitalize()}VectorEnv")
-        t_start = time.perf_counter() - wall_offset
+        try:  # the envs closed however the run ends (an async vector env's subprocesses too)
+            steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
+            limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
+            n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
+            per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
+            n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
+            evaluate_after = evaluation_segments(n_segments, n_evals)
+            if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
+                ctx.log(f"{note}; a checkpoint still after each of the {n_segments} segments")
+            plan = compile_host_plan(agent, env, seeds, per_segment)
+            eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
+            states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
+            latest = np.full(len(seeds), np.nan)
+            if resume is not None:
+                states, raw = checkpoint.restore(resume.path, states, leading="seeds")
+                meta = resume.meta
+                done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
+                latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
+                keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), done))(seeds)
+                states = plan.fresh_envs(states, keys)
+                ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
+                        f"done; the gymnasium envs restart with fresh episodes")
+            ctx.log(f"compiled {spec.algo} on {spec.env_id} in {plan.compile_s:.1f}s: {len(seeds)} seed(s) in one program, "
+                    f"{len(seeds)} x {env.training_envs.num_envs} gymnasium envs in one {env.vector.capitalize()}VectorEnv")
+            t_start = time.perf_counter() - wall_offset
 
-        def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
-            nonlocal eval_steps
-            before = env.steps(evaluation=True)
-            returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(), limit).mean(axis=1)
-            eval_steps += env.steps(evaluation=True) - before
-            recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
-            return returns
+            def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
+                nonlocal eval_steps
+                before = env.steps(evaluation=True)
+                returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(), limit).mean(axis=1)
+                eval_steps += env.steps(evaluation=True) - before
+                recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
+                return returns
 
-        returns = evaluate(states, 0) if resume is None else recorder.last_returns(spec.seeds)
-        with RunProgress(ctx.progress, total, ctx.label) as bar:
-            bar.update(done * steps_per_update, 0.0, float(np.mean(returns)))
-            while done < agent.num_updates:
-                k = min(plan.updates_per_segment, agent.num_updates - done)
-                t0 = time.perf_counter()
-                new_states, metrics = plan.program(k)(states)
-                jax.block_until_ready(new_states)
-                train_s += time.perf_counter() - t0
-                metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
-                check_finite(metrics, finite_param_flags(new_states), done_updates=done, steps_per_update=steps_per_update,
-                             first_seed=spec.seed, run_dir=ctx.run_dir)
-                states = new_states
-                sps = len(seeds) * k * steps_per_update / max(time.perf_counter() - t0, 1e-9)
-                recorder.segment(SegmentEnd(done, k, steps_per_update, spec.seed_ids, metrics, time.perf_counter() - t_start, sps))
-                done, segments_done = done + k, segments_done + 1
-                latest = latest_episode_return(metrics, latest)
-                evaluated = segments_done in evaluate_after or done >= agent.num_updates
-                if evaluated:
-                    returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
-                meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
-                                      wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
-                                      evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
-                checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
-                                keep=spec.keep_checkpoints)
-                interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
-                bar.update(done * steps_per_update, sps, float(np.mean(returns)))
-        env.close()
+            returns = evaluate(states, 0) if resume is None else recorder.last_returns(spec.seeds)
+            with RunProgress(ctx.progress, total, ctx.label) as bar:
+                bar.update(done * steps_per_update, 0.0, float(np.mean(returns)))
+                while done < agent.num_updates:
+                    k = min(plan.updates_per_segment, agent.num_updates - done)
+                    t0 = time.perf_counter()
+                    new_states, metrics = run_host_program(plan.program(k), states, what=f"{spec.env_id} (a training step)")
+                    train_s += time.perf_counter() - t0
+                    metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
+                    check_finite(metrics, finite_param_flags(new_states), done_updates=done, steps_per_update=steps_per_update,
+                                 first_seed=spec.seed, run_dir=ctx.run_dir)
+                    states = new_states
+                    sps = len(seeds) * k * steps_per_update / max(time.perf_counter() - t0, 1e-9)
+                    recorder.segment(SegmentEnd(done, k, steps_per_update, spec.seed_ids, metrics, time.perf_counter() - t_start, sps))
+                    done, segments_done = done + k, segments_done + 1
+                    latest = latest_episode_return(metrics, latest)
+                    evaluated = segments_done in evaluate_after or done >= agent.num_updates
+                    if evaluated:
+                        returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
+                    meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
+                                          wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
+                                          evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
+                    checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
+                                    keep=spec.keep_checkpoints)
+                    interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
+                    bar.update(done * steps_per_update, sps, float(np.mean(returns)))
+        finally:
+            env.close()
         train_steps = total * len(seeds)
         extra = dict(vector_env=env.vector, eval_env_steps_total=int(eval_steps), eval_fraction=round(eval_steps / train_steps, 4),
                      evaluations=evaluations_through(segments_done, evaluate_after) + 1, resume=RESUME_NOTE)

@@ -90,7 +90,8 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
     if samples < 0:
         raise ConfigError(f"--sample = {samples} is invalid: must be >= 0")
     check_seeds(seed, seeds)
-    check_seeds(sample_seed, flag="--sample-seed")
+    if not 0 <= sample_seed <= 2**32 - 1:  # numpy's generator, which draws the configs, takes no other
+        raise ConfigError(f"--sample-seed = {sample_seed} is invalid: must be in 0 .. {2**32 - 1:,}")
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
                      ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
                      seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted((overrides or {}).items())),
