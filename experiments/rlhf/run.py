@@ -1,11 +1,13 @@
 """RLHF in miniature: the three questions of issue 18, answered with figures.
 
-    python -m experiments.rlhf.run              # stages 1-3 once per seed, then the sweeps (about 8 minutes on 2 cores)
+    python -m experiments.rlhf.run              # questions 1 and 3 on seeds 1000-1002 (results/), 2 on 1003-1005 (results/algos/)
     python -m experiments.rlhf.run --replot     # figures and results.md again from results/*.npz
     python -m experiments.rlhf.run --small      # a tiny version (smoke test, into /tmp/rlhf)
 
 Seeds: the defaults (PipelineConfig, policy_opt.Config) were chosen looking at seeds 0-2 of
-``rl-zoo rlhf``; everything reported here uses seeds 1000-1002 (``--seed``), never looked at before.
+``rl-zoo rlhf``; questions 1 and 3 use seeds 1000-1002 (``--seed``), never looked at before; question
+2 compares the algorithms at the default beta and at 0.2, chosen looking at question 1, so it runs
+on the next seeds, 1003-1005 (``--algo-seed``), with stages 1-3 trained afresh for them.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; into /tmp/rlhf unless --out)")
     ap.add_argument("--sweep-updates", type=int, default=80, help="PPO updates per run of the beta sweep (default 80)")
-    ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated)")
+    ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated): sweep and bon (questions "
+                    "1 and 3, on --seed's seeds), algos (question 2, on --algo-seed's)")
+    ap.add_argument("--algo-seed", type=int, default=None,
+                    help="first seed of the algorithm comparison (default: the first after question 1's seeds, 1003: its "
+                         "beta 0.2 was chosen looking at question 1), written to OUT/algos/")
     ap.add_argument("--algo-beta", type=float, action="append", default=None,
                     help="KL coefficient of the algorithm comparison, repeatable (default: the pipeline's 0.05, into "
                          "algo_<name>.npz, and 0.2, into algo_<name>_beta0.2.npz; another B goes to algo_<name>_beta<B>.npz)")
@@ -64,39 +70,54 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     if not args.replot:
         out.mkdir(parents=True, exist_ok=True)
-        from rl_zoo.rlhf.pipeline import PipelineConfig, Timer, run_supervised, small_config
+        from rl_zoo.rlhf.pipeline import PipelineConfig, small_config
         from rl_zoo.train import enable_compilation_cache
 
         enable_compilation_cache()
         config = small_config() if args.small else PipelineConfig()
-        seeds = list(range(args.seed, args.seed + args.seeds))
-        timer = Timer()
-        base = run_supervised(config, seeds, timer)
-        _save(out / "supervised.npz", {"rm_heldout_accuracy": np.asarray(base.rm.heldout_accuracy),
-                                       "rm_heldout_label_accuracy": np.asarray(base.rm.heldout_label_accuracy),
-                                       "seconds": np.asarray([timer.seconds[k] for k in ("pretrain", "sft", "rm")])})
         parts = args.only.split(",")
-        if "bon" in parts:
-            print("best-of-n", flush=True)
-            _save(out / "best_of_n.npz", compute.best_of_n(base, config, BON_NS, prompts=16 if args.small else 64))
-        if "sweep" in parts:
-            print(f"beta sweep {BETAS}", flush=True)
-            sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=4 if args.small else args.sweep_updates))
-            _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
-        for algo_beta in (args.algo_beta or [None, 0.2]) if "algos" in parts else []:
-            print(f"algorithms {ALGOS}, beta {config.rl.beta if algo_beta is None else algo_beta}", flush=True)
-            algo_cfg, suffix = config, ""
-            if algo_beta is not None:
-                algo_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, beta=algo_beta))
-                suffix = f"_beta{algo_beta:g}"
-            res = compute.algorithms(base, algo_cfg, ALGOS, group_size=4)
-            for name, d in res.items():
-                _save(out / f"algo_{name}{suffix}.npz", d)
-        log = (out / "run.md").read_text().splitlines() if (out / "run.md").exists() else []
-        common.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
-                                               f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
-    report(out)
+        algo_seed = args.seed + args.seeds if args.algo_seed is None else args.algo_seed
+        jobs = [(out, args.seed, [p for p in parts if p != "algos"])] if set(parts) - {"algos"} else []
+        jobs += [(out / "algos", algo_seed, ["algos"])] if "algos" in parts else []
+        for folder, first, todo in jobs:
+            folder.mkdir(parents=True, exist_ok=True)
+            run_parts(folder, config, list(range(first, first + args.seeds)), todo, args, argv, t0)
+    folders = [f for f in (out, out / "algos") if (f / "supervised.npz").exists()]
+    if not folders:  # --replot of a folder without arrays: report() says what is missing
+        folders = [out]
+    for folder in folders:
+        report(folder)
     return 0
+
+
+def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv, t0: float) -> None:
+    """Stages 1-3 on ``seeds``, then the asked parts of the experiment, their arrays into ``out``."""
+    from rl_zoo.rlhf.pipeline import Timer, run_supervised
+
+    timer = Timer()
+    base = run_supervised(config, seeds, timer)
+    _save(out / "supervised.npz", {"rm_heldout_accuracy": np.asarray(base.rm.heldout_accuracy),
+                                   "rm_heldout_label_accuracy": np.asarray(base.rm.heldout_label_accuracy),
+                                   "seconds": np.asarray([timer.seconds[k] for k in ("pretrain", "sft", "rm")])})
+    if "bon" in parts:
+        print("best-of-n", flush=True)
+        _save(out / "best_of_n.npz", compute.best_of_n(base, config, BON_NS, prompts=16 if args.small else 64))
+    if "sweep" in parts:
+        print(f"beta sweep {BETAS}", flush=True)
+        sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=4 if args.small else args.sweep_updates))
+        _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
+    for algo_beta in (args.algo_beta or [None, 0.2]) if "algos" in parts else []:
+        print(f"algorithms {ALGOS}, beta {config.rl.beta if algo_beta is None else algo_beta}", flush=True)
+        algo_cfg, suffix = config, ""
+        if algo_beta is not None:
+            algo_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, beta=algo_beta))
+            suffix = f"_beta{algo_beta:g}"
+        res = compute.algorithms(base, algo_cfg, ALGOS, group_size=4)
+        for name, d in res.items():
+            _save(out / f"algo_{name}{suffix}.npz", d)
+    log = (out / "run.md").read_text().splitlines() if (out / "run.md").exists() else []
+    common.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
+                                           f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
 
 
 def algo_suffixes(out: Path) -> list[str]:
