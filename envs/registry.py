@@ -240,6 +240,17 @@ def _shorten(text: str, width: int = 70) -> str:
 
 
 @contextlib.contextmanager
+def _working_folder(path: str):
+    """``os.chdir(path)`` meanwhile (``contextlib.chdir`` is Python 3.11+; the floor is 3.10)."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+@contextlib.contextmanager
 def _quiet_native_output(path: Path):
     """File descriptors 1 and 2 go to ``path`` meanwhile: MuJoCo prints a deprecation warning per model it
     compiles (C code, past Python's ``warnings``), which would bury the table."""
@@ -280,7 +291,7 @@ def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
 
     rows = []
     ids = list() + ([i for i in _gymnasium_ids() if i not in _PORTS] if include_gymnasium else [])
-    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch), _quiet_native_output(Path(scratch) / "native.txt"):
+    with tempfile.TemporaryDirectory() as scratch, _working_folder(scratch), _quiet_native_output(Path(scratch) / "native.txt"):
         for env_id in ids:
             try:
                 with warnings.catch_warnings():  # gymnasium warns for each old version it lists (Ant-v2, ...)

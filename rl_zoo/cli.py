@@ -446,7 +446,8 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         from rl_zoo.train import NonFiniteError
 
         if isinstance(e, HostEnvError):  # the env's own traceback (not XLA's twice), then one line
-            print(e.env_traceback.rstrip(), file=sys.stderr)
+            if e.env_traceback:
+                print(e.env_traceback.rstrip(), file=sys.stderr)
             print(f"rl-zoo: error: {e}", file=sys.stderr)
             return 1
         if not isinstance(e, NonFiniteError):

@@ -210,7 +210,8 @@ def source_commit() -> str | None:
     if not (root / ".git").exists():
         return None
     try:
-        run = lambda *args: subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)  # noqa: E731
+        env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")  # `git status` takes no index.lock
+        run = lambda *args: subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, env=env)  # noqa: E731
         head = run("rev-parse", "HEAD")
         if head.returncode != 0:
             return None

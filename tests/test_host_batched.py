@@ -426,3 +426,49 @@ def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path):
     assert proc.returncode == 130, err
     assert time.time() - t0 < 20, "the segment ran on after the Ctrl-C"  # the segment: 2048 steps of 8 x 5 ms
     assert "interrupted:" in out and "Traceback" not in err
+
+
+TWO_CTRL_C = '''
+import os, signal, sys, threading, time
+import jax, jax.numpy as jnp, numpy as np
+from jax.experimental import io_callback
+from rl_zoo import interrupt
+from rl_zoo.host.batched_env import _host_call, run_host_program
+
+
+def step(a):
+    time.sleep(0.2)
+    return np.asarray(a + 1, np.float32)
+
+
+@jax.jit
+def program(x):  # 40 env steps of 0.2 s
+    body = lambda c, _: (io_callback(lambda a: _host_call(step, a), jax.ShapeDtypeStruct((), jnp.float32), c), None)
+    return jax.lax.scan(body, x, None, 40)[0]
+
+
+program.lower(jnp.float32(0)).compile()
+
+
+def ctrl_c_twice():
+    for wait in (0.9, 0.05):
+        time.sleep(wait)
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+threading.Thread(target=ctrl_c_twice, daemon=True).start()
+t0 = time.time()
+with interrupt.installed():
+    try:
+        run_host_program(program, jnp.float32(0))
+    except KeyboardInterrupt:
+        print(f"interrupted after {time.time() - t0:.2f} s")
+'''
+
+
+def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
+    """The second Ctrl-C cleared the stop flag while the program was still running: it ran all its
+    remaining env steps (8 s here) instead of stopping at the next one."""
+    done = subprocess.run([sys.executable, "-c", TWO_CTRL_C], capture_output=True, text=True, timeout=300)
+    assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
+    assert float(done.stdout.split()[2]) < 4.0, done.stdout

@@ -189,19 +189,23 @@ def missing_keys(data: dict[str, Any]) -> list[str]:
 
 def trajectory_mismatch(recorded: str, spec: RunSpec) -> str | None:
     """Why ``spec`` (read from config.json) is not the run whose checkpoint recorded ``recorded``
-    (``RunSpec.trajectory_record``), or ``None``: each changed field named with both values."""
+    (``RunSpec.trajectory_record``), or ``None``: each changed field named with both values. A field
+    the record lacks that holds its default now was added to the library since the checkpoint was
+    written (config.json's absent fields take their defaults too): not a change."""
     def flat(d: dict, prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in d.items():
             out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
         return out
 
-    before, now = flat(json.loads(recorded)), flat(json.loads(spec.trajectory_record()))
     def value(d: dict, k: str) -> str:
         return repr(d[k]) if k in d else "absent"
 
+    before, now = flat(json.loads(recorded)), flat(json.loads(spec.trajectory_record()))
+    defaults = flat(json.loads(RunSpec(algo=spec.algo, env_id=spec.env_id, config=type(spec.config)()).trajectory_record()))
+    added = {k for k in now.keys() - before.keys() if k in defaults and now[k] == defaults[k]}
     changed = [f"{k} is {value(now, k)} there but was {value(before, k)} when it was written"
-               for k in sorted(before.keys() | now.keys()) if before.get(k, ...) != now.get(k, ...)]
+               for k in sorted((before.keys() | now.keys()) - added) if before.get(k, ...) != now.get(k, ...)]
     return None if not changed else f"config.json was edited since: {'; '.join(changed)}"
 
 

@@ -261,7 +261,11 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
             return future.result()
         except KeyboardInterrupt:
             _stop.set()
-            concurrent.futures.wait([future])  # ends at the program's next env step
+            while not future.done():  # it ends at the program's next env step; a second Ctrl-C must not cut that wait
+                try:
+                    concurrent.futures.wait([future])
+                except KeyboardInterrupt:
+                    pass
             raise
         except jax.errors.JaxRuntimeError:
             env_errors = [(e, text) for e, text in _raised if not isinstance(e, _Stopped)]
@@ -269,11 +273,12 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
                 raise
             cause, text = env_errors[0]
             message = str(cause)
-            if isinstance(cause, EnvWorkerError):  # the worker's message and traceback, its % doubled (_percent_safe)
-                message, _, text = message.replace("%%", "%").partition("\n")
+            if isinstance(cause, EnvWorkerError):  # its % doubled (_percent_safe); gymnasium has printed its traceback
+                message, text = message.replace("%%", "%").partition("\n")[0] + " (its traceback above)", ""
             raise HostEnvError(f"{what} raised {type(cause).__name__}: {message}", text) from cause
         finally:
             _stop.clear()
+            _raised.clear()  # not the exceptions' frames kept alive
             jax_callbacks.disabled = was_disabled
 
 
