@@ -86,7 +86,7 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
             states = states._replace(buffer=replay_buffer_end_episodes(states.buffer, obs.shape[0]))
         return states
 
-    states = init(seeds)
+    states = run_host_program(init, seeds, what=f"{env.id} (its first reset)")
     n = agent.num_updates
     lengths = {min(updates_per_segment, n)} | ({n % updates_per_segment} if n > updates_per_segment and n % updates_per_segment else set())
     segments = {k: segment.lower(states, k).compile() for k in sorted(lengths)}
@@ -138,7 +138,7 @@ class BatchedHostRunner:
                 done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
                 latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
                 keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), done))(seeds)
-                states = plan.fresh_envs(states, keys)
+                states = run_host_program(plan.fresh_envs, states, keys, what=f"{spec.env_id} (its reset on resume)")
                 ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
                         f"done; the gymnasium envs restart with fresh episodes")
             ctx.log(f"compiled {spec.algo} on {spec.env_id} in {plan.compile_s:.1f}s: {len(seeds)} seed(s) in one program, "
