@@ -421,6 +421,11 @@ def num(x: float, sig: int = 3) -> str:
     return s.replace("-", "−")
 
 
+def intervals_overlap(a, b) -> bool:
+    """Whether two intervals ``(point, low, high)`` overlap (which does not show their means equal)."""
+    return a[1] <= b[2] and b[1] <= a[2]
+
+
 def signed(x: float, spec: str = ".2f") -> str:
     """``format(x, spec)`` with a true minus (``spec`` "+.1f" adds the sign of positive numbers too)."""
     return format(x, spec).replace("-", "\u2212")

@@ -41,7 +41,7 @@ class ConfigError(ValueError):
 MIN_SEED, MAX_SEED = -(2**31), 2**31 - 1
 
 
-def check_seeds(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
+def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
     """Refuse a first seed ``seed`` whose ``seeds`` seeds (``seed`` .. ``seed + seeds - 1``) are not all
     int32, naming ``flag``: past it, ``jnp.arange`` of the seeds overflowed (a traceback, or a seed
     silently wrapped to -2**31)."""

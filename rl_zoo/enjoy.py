@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rl_zoo.config import check_seeds
+from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
 
@@ -308,7 +308,7 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
 
     if episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
-    check_seeds(seed)
+    check_seed_range(seed)
     if frame_skip < 1 or (width is not None and width < 2):
         raise ValueError("--frame-skip must be at least 1 and --width at least 2 pixels")
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None

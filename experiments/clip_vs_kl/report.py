@@ -62,18 +62,14 @@ def variant_fields(r: dict, target: float) -> dict:
         beta_final=num(r["beta_final_median"], 2))
 
 
-def overlap(a: dict, b: dict, key: str) -> bool:
-    """Whether two summary rows' 95% intervals of ``key`` ("final_return", "auc_return") overlap."""
-    return a[f"{key}_lo"] <= b[f"{key}_hi"] and b[f"{key}_lo"] <= a[f"{key}_hi"]
-
-
 def separation_words(rows: list[dict], key: str, what: str) -> str:
     """"does not separate the variants' WHAT: the intervals overlap on both envs" or which env's do not
     (every verdict read off the intervals, so that a rerun cannot leave a stale one)."""
     by_env: dict = {}
     for r in rows:
         by_env.setdefault(r["env"], {})[r["loss"]] = r
-    apart = [e.split("-")[0] for e, v in by_env.items() if not overlap(v["clip"], v["kl"], key)]
+    interval = lambda r: (r[f"{key}_mean"], r[f"{key}_lo"], r[f"{key}_hi"])  # noqa: E731
+    apart = [e.split("-")[0] for e, v in by_env.items() if not common.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
     if not apart:
         return f"does not separate the variants' {what}: the 95% intervals overlap on every env"
     return f"separates the variants' {what} on {common.and_list(apart)} (95% intervals apart)"

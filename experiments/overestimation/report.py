@@ -63,7 +63,7 @@ def final_returns_words(deep: dict, env_ids: list[str]) -> str:
     parts = []
     for e in env_ids:
         a, b = deep[f"DQN on {e}"]["final_greedy_return_ci"], deep[f"Double DQN on {e}"]["final_greedy_return_ci"]
-        verdict = "overlap" if a[1] <= b[2] and b[1] <= a[2] else "do not overlap"
+        verdict = "overlap" if common.intervals_overlap(a, b) else "do not overlap"
         parts.append(f"{e.split('-')[0]} {ci(a, '.0f')} vs {ci(b, '.0f')} ({verdict})")
     return "; ".join(parts)
 

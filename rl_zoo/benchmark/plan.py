@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, SpecFields, read_cell_record
 from rl_zoo.benchmark.references import default_steps
-from rl_zoo.config import check_seeds
+from rl_zoo.config import check_seed_range
 
 DEFAULT_ALGOS = ("ppo", "ppo-kl", "trpo", "vpg", "dqn")
 DEFAULT_ENVS = ("CartPole-v1", "Acrobot-v1", "Pendulum-v1")
@@ -142,7 +142,7 @@ def plan_grid(
         raise ValueError("no environments given (rl-zoo envs lists them)")
     if seeds < 1:
         raise ValueError(f"--seeds = {seeds} is invalid: must be at least 1")
-    check_seeds(seed, seeds)
+    check_seed_range(seed, seeds)
     if points < 1 or eval_episodes < 1:
         raise ValueError("the number of grid points and of evaluation episodes must be at least 1")
     errors, modules, made = [], {}, {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_seeds, check_types
+from rl_zoo.config import ConfigError, apply_overrides, check_seed_range, check_types
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent.parent / "hyperparams"
 #: what to do about a damaged config.json
@@ -235,7 +235,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
     if seeds < 1:
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
-    check_seeds(seed, seeds)
+    check_seed_range(seed, seeds)
     for flag, value in (("--evals", num_evals), ("--eval-episodes", eval_episodes)):
         if value < 1:
             raise ConfigError(f"{flag} = {value} is invalid: must be at least 1")

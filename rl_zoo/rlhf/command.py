@@ -63,7 +63,7 @@ def resolve(args):
 
 def main(args, argv) -> int:
     from rl_zoo import runs
-    from rl_zoo.config import check_seeds
+    from rl_zoo.config import check_seed_range
     from rl_zoo.rlhf.pipeline import run_stages
     from rl_zoo.rlhf.report import format_summary, write_run
     from rl_zoo.train import enable_compilation_cache
@@ -71,7 +71,7 @@ def main(args, argv) -> int:
     config = resolve(args)  # every field checked before anything compiles
     if args.seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
-    check_seeds(args.seed, args.seeds)
+    check_seed_range(args.seed, args.seeds)
     out = runs.new_run_dir("rlhf", config.rl.algo, args.runs_root, args.out)
     enable_compilation_cache()
     seeds = list(range(args.seed, args.seed + args.seeds))

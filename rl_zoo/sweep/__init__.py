@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_seeds, check_types
+from rl_zoo.config import ConfigError, apply_overrides, check_seed_range, check_types
 from rl_zoo.sweep import halving
 from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
@@ -89,7 +89,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
             raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
     if samples < 0:
         raise ConfigError(f"--sample = {samples} is invalid: must be >= 0")
-    check_seeds(seed, seeds)
+    check_seed_range(seed, seeds)
     if not 0 <= sample_seed <= 2**32 - 1:  # numpy's generator, which draws the configs, takes no other
         raise ConfigError(f"--sample-seed = {sample_seed} is invalid: must be in 0 .. {2**32 - 1:,}")
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
