@@ -59,7 +59,8 @@ def report(runs: dict[str, list[dict]], args, load_before: str, load_after: str)
         f"{load_before}; after: {load_after}.",
         "",
         f"`python -m rl_zoo.cli train --algo ppo --env CartPole-v1 --seeds {args.seeds} --no-progress`, each run a fresh "
-        "process with an empty compilation cache, the two ways alternated; medians (every run listed below).",
+        "process with an empty compilation cache, the two ways alternated; medians (every run listed below). Seeds 0..N-1 "
+        "(the command's default first seed; a speed check, not a held-out result).",
         "",
         "| way | devices | wall s | compile s | train s (segments) | final return (mean over seeds) |",
         "|---|---:|---:|---:|---:|---:|",

@@ -94,7 +94,8 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
         f"Command: `python benchmarks/gpu_check.py --seeds {args.seeds} --steps {args.steps}`. Host load average "
         f"at the start: {load_start}; when the last row was written: {load_average()}.",
         "PureJaxRL's configuration: 4 envs x 128 steps, 4 epochs x 4 minibatches, "
-        f"{args.steps:,} env steps per seed.",
+        f"{args.steps:,} env steps per seed; N seeds are seeds 0..N-1 (a speed check, "
+        "not a held-out result).",
         "",
         "| seeds | devices | compile s | run s | env steps/s | mean training return (last 10 updates) |",
         "|---:|---:|---:|---:|---:|---:|",

@@ -144,7 +144,8 @@ def write_report(raw: dict) -> None:
         lines += [
             "", "## TRPO speed, CartPole-v1, 100k env steps, one seed",
             "",
-            "Settings: " + ", ".join(f"{k}={v}" for k, v in SPEED_CONFIG.items()) + ". A fresh `python` process each; "
+            "Settings (fixed for this timing, `SPEED_CONFIG` in benchmarks/policy_gradient_plan.py; not the tuned config, whose "
+            "learning rates differ and cost the same): " + ", ".join(f"{k}={v}" for k, v in SPEED_CONFIG.items()) + ". A fresh `python` process each; "
             "wall = the whole process as `time python ...` sees it (interpreter start and exit included); import = importing jax "
             "and rl_zoo and building the agent; compile = tracing + XLA compilation of one program, `make_train(...)` followed by "
             "10 greedy evaluation episodes; run = executing it (97 updates, then the evaluation). "

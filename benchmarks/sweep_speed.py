@@ -117,7 +117,7 @@ def main() -> None:
 
 `python benchmarks/sweep_speed.py --separate {args.separate}{'' if args.steps == 100_000 else f' --steps {args.steps}'}{'' if args.seeds == 8 else f' --seeds {args.seeds}'}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
 Machine: {cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()};
-JAX backend {device}.
+JAX backend {device} (a plain process; on a CPU the timed `rl-zoo` commands split it into one device per core, `rl_zoo.distributed.split_cpu`).
 Load: before `{load_before}`; after `{load_after}` (the load after includes the timed commands' own
 threads; other work on a shared machine inflates absolute seconds, the ratio is measured in the same script
 under the same load).

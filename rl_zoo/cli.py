@@ -94,7 +94,7 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
     t.add_argument("--evals", action=_StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
-                        "N equal segments of whole updates, N between EVALS/2 and 2*EVALS chosen to divide the updates "
+                        "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
                         "(39 updates with --evals 7: 3 segments); on gymnasium envs (no JAX port) fewer, so that "
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "

@@ -66,7 +66,8 @@ def approx_kl(log_ratio: jax.Array) -> jax.Array:
 def td_target(
     reward: jax.Array, next_value: jax.Array, terminated: jax.Array, gamma: float
 ) -> jax.Array:
-    """One-step TD target y = r + gamma (1 - terminated) V(s') (Sutton & Barto 2018, eq. 6.8).
+    """One-step TD target y = r + gamma (1 - terminated) V(s') (Sutton & Barto 2018, eq. 6.2; with
+    V(s') = max_a Q(s', a) it is Q-learning's target, eq. 6.8).
 
     Only ``terminated`` drops the bootstrap; a truncated step bootstraps from V(s') of its final
     observation."""

@@ -89,7 +89,7 @@ class Config:
     """Controller horizon in responses: K_beta = responses per batch / horizon, so beta moves by at most a
     factor 1 +- 0.2 K_beta per update (Ziegler et al.'s released code: 10000 with 512-response batches).
     None: the run's total responses / 20 (``controller_horizon``), so that over the whole run beta can move
-    by up to (1 + 4 / num_updates)^num_updates, about e^4 = 55x; a fixed 2000 let a 60-update run of 64
+    by up to (1 + 4 / num_updates)^num_updates (48x at 60 updates, below e^4 = 55x); a fixed 2000 let a 60-update run of 64
     responses move it by 1.47x at most, and the KL ended 21x its target."""
     ppo_kl_target: float = 0.01
     """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
