@@ -67,6 +67,50 @@ def test_line_search_backtracks_when_the_full_step_breaks_the_kl_bound():
     assert int(info.line_search_evals) >= 2
 
 
+def test_line_search_kl_is_old_to_new():
+    # a step large enough that the two directions differ (p = (1/4, 3/4) pushed hard towards arm 0):
+    # the bound is on KL(pi_old || pi_new) (eq. 12), not KL(pi_new || pi_old)
+    params = {"logits": jnp.log(jnp.array([1.0, 3.0], jnp.float32))}
+    actions = jnp.array([0, 1, 1, 1])
+    adv = jnp.array([1.0, 0.0])[actions]
+    config = trpo.Config(max_kl=1.0, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.9)
+    new, info = trpo.policy_step(params, jnp.zeros((4, 1)), actions, adv, bandit_policy, config)
+    p, q = np.array([0.25, 0.75]), np.asarray(jax.nn.softmax(new["logits"]), np.float64)
+    old_to_new, new_to_old = (p * np.log(p / q)).sum(), (q * np.log(q / p)).sum()
+    assert abs(old_to_new - new_to_old) > 0.1 * old_to_new  # the directions are told apart here
+    np.testing.assert_allclose(info.kl, old_to_new, rtol=1e-4)
+
+
+@pytest.mark.parametrize("accept_ratio,fraction", [(0.0, 1.0), (0.7, 0.5), (0.8, 0.25)])
+def test_accept_ratio_reaches_the_line_search(accept_ratio, fraction):
+    # p = (3/4, 1/4) pushed towards arm 0: the surrogate is concave along the step, so its actual /
+    # expected improvement is 0.50 at the full step, 0.72 at half and 0.85 at a quarter of it
+    params = {"logits": jnp.log(jnp.array([3.0, 1.0], jnp.float32))}
+    actions = jnp.array([0, 0, 0, 1])
+    adv = jnp.array([1.0, 0.0])[actions]
+    config = trpo.Config(max_kl=0.5, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.5, accept_ratio=accept_ratio)
+    _, info = trpo.policy_step(params, jnp.zeros((4, 1)), actions, adv, bandit_policy, config)
+    assert bool(info.accepted)
+    assert float(info.step_fraction) == fraction
+    assert float(info.surrogate_improvement) >= accept_ratio * float(info.expected_improvement)
+
+
+def test_cg_iters_reaches_conjugate_gradient():
+    # r = (1, 0, 0) on p = (1/4, 1/2, 1/4): g = p (r - p.r) is not an eigenvector of F, so one CG
+    # iteration (x along g) and the converged solve point different ways
+    params, obs, actions, _, _ = exact_bandit_batch()
+    adv = jnp.array([1.0, 0.0, 0.0])[actions] - 0.25
+    g = np.array([0.25, 0.5, 0.25]) * (np.array([1.0, 0.0, 0.0]) - 0.25)
+    cosines = {}
+    for n in (1, 3):
+        new, info = trpo.policy_step(params, obs, actions, adv, bandit_policy, trpo.Config(max_kl=1e-3, cg_iters=n, cg_damping=0.05))
+        assert int(info.cg_iterations) <= n and int(info.fvp_evals) == n
+        d = np.asarray(new["logits"] - params["logits"], np.float64)
+        cosines[n] = d @ g / np.linalg.norm(d) / np.linalg.norm(g)
+    np.testing.assert_allclose(cosines[1], 1.0, atol=1e-6)
+    assert cosines[3] < 0.99
+
+
 def test_no_improvement_keeps_the_old_policy():
     params, obs, actions, _, _ = exact_bandit_batch()
     new, info = trpo.policy_step(params, obs, actions, jnp.zeros(4), bandit_policy, trpo.Config(cg_iters=3))

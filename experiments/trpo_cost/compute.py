@@ -112,7 +112,8 @@ class Runner:
                      np.array([row["env_steps"] for row in self.rows]))
 
     def counts(self) -> dict:
-        """Gradient-type evaluations per update."""
+        """Gradient-type evaluations per update. ``policy_gradient_networks``: the networks one policy
+        gradient runs back through (PPO's joint policy + value loss: 2; TRPO's surrogate: the policy alone)."""
         c = self.config
         if self.name == "TRPO":
             p = self.metrics[-1].details.policy_step  # fixed by the config: the same in every update
@@ -121,10 +122,11 @@ class Runner:
                         line_search_forward_passes=float(np.mean(np.concatenate(  # over every update of every seed
                             [m.details.policy_step.line_search_evals.ravel() for m in self.metrics]))),
                         value_gradients=int(self.metrics[-1].details.value_grad_evals[0, 0]),
-                        value_gradient_samples=c.batch_size // c.value_minibatches)
+                        value_gradient_samples=c.batch_size // c.value_minibatches, policy_gradient_networks=1)
         return dict(policy_gradients=c.update_epochs * c.num_minibatches, policy_gradient_samples=c.minibatch_size,
                     fisher_vector_products=0, fvp_samples=0, line_search_forward_passes=0,
-                    value_gradients=0, value_gradient_samples=0)  # PPO's value loss shares the policy's gradients
+                    value_gradients=0, value_gradient_samples=0,  # PPO's value loss shares the policy's gradients
+                    policy_gradient_networks=2)
 
     def summary(self) -> dict:
         sizes = np.array(self.segment_updates)
@@ -132,7 +134,6 @@ class Runner:
         rollout = np.array(self.rollout_s) / sizes
         c = self.counts()
         n = self.agent.env_steps_per_update
-        grad_samples = c["policy_gradients"] * c["policy_gradient_samples"] + c["value_gradients"] * c["value_gradient_samples"]
         final = self.rows[-1]["returns"]
         per_1000 = per_update * 1e6 / n
         ci = common.boot_ci(final)
@@ -150,13 +151,27 @@ class Runner:
             **c,
             gradient_evals_per_1000_env_steps=(c["policy_gradients"] + c["value_gradients"]) * 1000 / n,
             fvp_per_1000_env_steps=c["fisher_vector_products"] * 1000 / n,
-            backprop_samples_per_env_step=(grad_samples + c["fisher_vector_products"] * c["fvp_samples"]) / n,
+            backprop_samples_per_env_step=sum(backward_parts(dict(c, env_steps_per_update=n)).values()),
             train_s=round(self.train_s, 2), final_return_mean=float(final.mean()),
             final_return_lo=ci[1], final_return_hi=ci[2], final_return_ci=ci,
             tuned_total_timesteps=int(self.tuned_total), total_timesteps=int(self.config.total_timesteps),
             final_return_per_train_s=float(final.mean()) / self.train_s,
             config=dataclasses.asdict(self.config),
         )
+
+
+def backward_parts(s: dict) -> dict[str, float]:
+    """Samples through a backward pass per env step, by kind, counted once per network a pass runs
+    through (the two networks are the same size): PPO's joint-loss gradients go back through the policy
+    and the value network, so they count under "policy gradients" and "value gradients" alike. A
+    Fisher-vector product (forward-over-reverse: a gradient and a forward-mode pass over it) counts as
+    one backward pass, which understates it; the line search's forward passes are not counted."""
+    n = s["env_steps_per_update"]
+    joint = s.get("policy_gradient_networks", 1) == 2
+    policy = s["policy_gradients"] * s["policy_gradient_samples"] / n
+    return {"policy gradients": policy,
+            "Fisher-vector products": s["fisher_vector_products"] * s["fvp_samples"] / n,
+            "value gradients": policy if joint else s["value_gradients"] * s["value_gradient_samples"] / n}
 
 
 def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:

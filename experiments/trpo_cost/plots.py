@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import common
+from experiments.trpo_cost import compute
 from experiments.trpo_cost.compute import ALGOS, ENVS, Curve
 
 COLORS = {"PPO-clip": "tab:blue", "TRPO": "tab:green"}
@@ -38,19 +39,18 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         ax_t.set_title(f"{env_id}: where the time goes (median over segments)", fontsize=10)
         ax_t.legend(fontsize=8, loc="upper left")
         ax_t.set_ylim(0, max(r + l for r, l in zip(roll, learn)) * 1.6)
-        # backward-pass work per env step, stacked: evaluations x the samples each one covers / env steps per update
-        parts = [("policy gradients", "policy_gradients", "policy_gradient_samples", "tab:blue"),
-                 ("Fisher-vector products", "fisher_vector_products", "fvp_samples", "tab:purple"),
-                 ("value gradients", "value_gradients", "value_gradient_samples", "tab:olive")]
+        # backward-pass work per env step, stacked, once per network a pass runs through (compute.backward_parts)
+        colors = {"policy gradients": "tab:blue", "Fisher-vector products": "tab:purple", "value gradients": "tab:olive"}
         bottom = np.zeros(len(names))
-        for label, key, samples, color in parts:
-            vals = np.array([by[(env_id, n)][key] * by[(env_id, n)][samples] / by[(env_id, n)]["env_steps_per_update"]
-                             for n in names])
+        for label, color in colors.items():
+            vals = np.array([compute.backward_parts(by[(env_id, n)])[label] for n in names])
             ax_c.bar(x, vals, bottom=bottom, color=color, edgecolor="black", label=label)
             bottom += vals
         for i, n in enumerate(names):
             s = by[(env_id, n)]
             text = f"per update: {s['policy_gradients']} grad x {s['policy_gradient_samples']}"
+            if s.get("policy_gradient_networks", 1) == 2:
+                text += "\n(joint loss: through the policy\nand the value network)"
             if s["fisher_vector_products"]:
                 text += (f"\n+ {s['fisher_vector_products']} FVP x {s['fvp_samples']}"
                          f"\n+ {s['value_gradients']} value grad x {s['value_gradient_samples']}"
@@ -58,7 +58,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
             ax_c.text(i, bottom[i], text, ha="center", va="bottom", fontsize=7.5)
         ax_c.set_xticks(x, names)
         ax_c.set_ylim(0, bottom.max() * 1.6)
-        ax_c.set_ylabel("samples through a backward pass per env step")
+        ax_c.set_ylabel("samples x networks through a backward pass per env step")
         ax_c.set_title(f"{env_id}: gradient / Fisher-vector work per env step", fontsize=10)
         ax_c.legend(fontsize=7.5, loc="upper left")
         for n in names:

@@ -14,10 +14,37 @@ from experiments.trpo_cost.compute import SEGMENTS
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "policy_gradient.json"
 FINDING = (
-    "TRPO is not expensive next to PPO here. With the tuned configs it costs {ratios} PPO's wall time per env step. "
+    "{verdict_sentence} With the tuned configs it costs {ratios} PPO's wall time per env step. "
     "It is slower per update on CartPole ({CartPole_trpo_update_ms} vs {CartPole_ppo_update_ms} ms) because its "
     "updates are {CartPole_size_ratio}× larger. On Pendulum, the natural-gradient step (CG/Fisher-vector products, "
     "line search) is {Pendulum_policy_share}% of TRPO's learning time, the rest the value fit (the two timed apart).")
+
+
+CHEAP = 1.25
+"""TRPO/PPO wall time per env step up to which the write-up calls TRPO "not expensive" next to PPO."""
+
+
+def verdicts(ratios: list[float], trpo_backprop: list[float], ppo_backprop: list[float]) -> dict:
+    """The words of the finding, from the numbers: TRPO/PPO wall time per env step (``ratios``, one
+    per env) against :data:`CHEAP`, and the backward-pass samples per env step of each."""
+    if max(ratios) <= CHEAP:
+        per_step, bottom = "TRPO is about as expensive as PPO here", "TRPO is not computationally expensive next to PPO"
+        claim = ("The usual claim that TRPO is costly (second-order products, CG) does not show at this scale: PPO's "
+                 "epochs of minibatch gradients cost about as much.")
+        sentence = "TRPO is not expensive next to PPO here."
+    elif min(ratios) > CHEAP:
+        per_step, bottom = "TRPO is more expensive than PPO here", "TRPO is computationally more expensive than PPO"
+        claim = "The usual claim that TRPO is costly (second-order products, CG) shows at this scale."
+        sentence = "TRPO is more expensive than PPO here."
+    else:
+        per_step = bottom = "TRPO's cost next to PPO depends on the env"
+        claim = "The usual claim that TRPO is costly (second-order products, CG) holds on one env and not the other."
+        sentence = "TRPO's cost next to PPO depends on the env here."
+    more = [t > p for t, p in zip(trpo_backprop, ppo_backprop)]
+    cmp = "more" if all(more) else "fewer" if not any(more) else "more on one env and fewer on the other"
+    head = {"more": "More backward-pass work", "fewer": "Less backward-pass work"}.get(cmp, "Backward-pass work")
+    return dict(per_step_verdict=per_step, bottom_verdict=bottom, bottom_claim=claim, verdict_sentence=sentence,
+                backprop_cmp=cmp, backprop_head=head)
 
 
 def matched_batch_benchmark(path: Path = BENCHMARK) -> dict | None:
@@ -99,7 +126,9 @@ def fields(info: dict, curves: list[dict]) -> dict:
              quartiles="; ".join(f"{s['algo']} on {e.split('-')[0]} {s['wall_ms_per_1000_env_steps_q25']:.0f}–"
                                  f"{s['wall_ms_per_1000_env_steps_q75']:.0f} ms"
                                  for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")])),
-             **bench_fields(matched_batch_benchmark()))
+             **bench_fields(matched_batch_benchmark()),
+             **verdicts([ratio[e] for e in env_ids], [by[(e, "TRPO")]["backprop_samples_per_env_step"] for e in env_ids],
+                        [by[(e, "PPO-clip")]["backprop_samples_per_env_step"] for e in env_ids]))
     for e in env_ids:
         s, t, p = e.split("-")[0], by[(e, "TRPO")], by[(e, "PPO-clip")]
         thr = ENV_REFERENCES[e].solved
@@ -114,7 +143,8 @@ def fields(info: dict, curves: list[dict]) -> dict:
                   f"{s}_policy_in_learn_ms": f"{policy_share(t) * t['learn_ms_per_update_median']:.0f}",
                   f"{s}_line_search": f"{t['line_search_forward_passes']:.2f}",
                   f"{s}_ppo_learn_per_k": f"{p['learn_ms_per_1000_env_steps']:.0f}", f"{s}_ppo_grads": p["policy_gradients"],
-                  f"{s}_ppo_tuned": f"{p['tuned_total_timesteps']:,}", f"{s}_ppo_budget": f"{p['total_timesteps']:,}"})
+                  f"{s}_ppo_tuned": f"{p['tuned_total_timesteps']:,}", f"{s}_trpo_tuned": f"{t['tuned_total_timesteps']:,}",
+                  f"{s}_ppo_budget": f"{p['total_timesteps']:,}"})
         for key, x in (("ppo", p), ("trpo", t)):
             ci = x["final_return_ci"]
             curve = [r for r in curves if r["env"] == e and r["algo"] == x["algo"]]
