@@ -173,6 +173,20 @@ def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, 
     assert resolve_config("ppo-kl", "CartPole-v1")[1] == chosen
 
 
+def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chosen_config():
+    """PPO's CartPole block tunes learning_rate to 1e-3; a sweep choosing the default 3e-4 left it out of
+    best.yaml, and its --set pairs then trained with 1e-3."""
+    from rl_zoo.cli import _parse_sets
+    from rl_zoo.train import resolve_config
+
+    plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,1e-3"], total_steps=40_960))
+    chosen = plan.points[0].config
+    assert chosen.learning_rate == plan.default.learning_rate == 3e-4 != plan.base.learning_rate
+    block = yaml.safe_load(report.best_yaml(plan.spec, chosen, plan.default))["CartPole-v1"]
+    assert block["learning_rate"] == 3e-4
+    assert resolve_config("ppo", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
+
+
 def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys, seed_offset):
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, seed=seed_offset, total_steps=512, num_evals=2,
                      eval_episodes=1, overrides=dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8))

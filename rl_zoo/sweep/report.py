@@ -108,12 +108,16 @@ def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
 
 
 def best_yaml(spec: SweepSpec, config, default) -> str:
-    """``ENV_ID:`` then every field of ``config`` that differs from ``default`` (the algorithm's
-    defaults with its name's presets): the block ``rl_zoo/hyperparams/<algo>.yaml`` takes."""
+    """``ENV_ID:`` then every swept field of ``config`` and every other field that differs from
+    ``default`` (the algorithm's defaults with its name's presets): the block
+    ``rl_zoo/hyperparams/<algo>.yaml`` takes, and as ``--set`` pairs the same config. A swept field is
+    listed even at its default: the tuned file may set another value (PPO's CartPole learning rate
+    1e-3, the default 3e-4), which ``--set`` pairs without it would keep."""
     import yaml
 
+    swept = set(spec.fields)
     changed = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-               if getattr(config, f.name) != getattr(default, f.name)}
+               if f.name in swept or getattr(config, f.name) != getattr(default, f.name)}
     changed = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
 
@@ -222,8 +226,8 @@ Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the hi
 a config whose parameters became non-finite in any seed is not eligible.{diverged}
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 {report_seeds_advice(spec)}
-The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml`; it lists every field that differs
-from the defaults:
+The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
+block) or after `rl-zoo train --set`; it lists every swept field and every other field that differs from the defaults:
 
 ```yaml
 {yaml_block.rstrip()}
