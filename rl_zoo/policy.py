@@ -34,6 +34,10 @@ def read_run(run_dir: str | Path):
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")
+    if not (run_dir / "config.json").is_file() and (run_dir / "sweep.json").is_file():
+        raise FileNotFoundError(
+            f"{str(run_dir)!r} is a sweep folder (`rl-zoo sweep`): it keeps returns, not trained agents; train its best "
+            f"config (best.yaml, as `rl-zoo train --set` pairs) and load that run directory")
     if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(
             f"{str(run_dir)!r} is not a run directory: it has no config.json (a run directory is the folder "
@@ -178,8 +182,10 @@ class Policy:
 
     ``obs`` is one observation (the observation space's shape) or a batch of them (one more leading
     axis). A numpy array (or a list, or a Python number) gives a numpy action; a JAX array gives a JAX
-    array. Attributes: ``algo``, ``env_id``, ``env`` and ``env_params`` (``envs.make``), ``config``,
-    ``state`` (the learner's state of this seed), ``seed``, ``checkpoint`` (the file loaded).
+    array. Attributes: ``algo``, ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make``
+    for a JAX port; for a gymnasium-backend run the driver's host-backed env, which ``rl-zoo enjoy``
+    steps: to step one yourself, ``gymnasium.make(env_id)``), ``config``, ``state`` (the learner's state
+    of this seed), ``seed``, ``checkpoint`` (the file loaded).
     """
 
     def __init__(self, run, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True):
@@ -243,6 +249,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     unknown seed).
     """
     run = read_run(run_dir)
+    if seed is not None and (isinstance(seed, bool) or not float(seed).is_integer()):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")
     seed = run.seed if seed is None else int(seed)
     if not run.seed <= seed < run.seed + run.seeds:
         raise ValueError(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")

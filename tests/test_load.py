@@ -103,6 +103,11 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     with pytest.raises(FileNotFoundError, match="not a run directory: it has no config.json"):
         rl_zoo.load(tmp_path / "empty")
 
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "sweep.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="is a sweep folder .* train its best config"):
+        rl_zoo.load(tmp_path / "sweep")
+
     run_dir, seed, _, _ = runs("CartPole-v1")
     policy = rl_zoo.load(run_dir)
     assert policy.seed == seed  # the run's first seed by default
@@ -110,6 +115,8 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
         policy(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="is not one of this run's seeds"):
         rl_zoo.load(run_dir, seed=seed + 2)
+    with pytest.raises(ValueError, match="seed must be a whole number, got"):  # int() truncated it to the first seed
+        rl_zoo.load(run_dir, seed=seed + 0.7)
     with pytest.raises(FileNotFoundError, match="checkpoint 'ckpt_123.msgpack' not found"):
         rl_zoo.load(run_dir, checkpoint="ckpt_123.msgpack")
     # an earlier checkpoint by file name

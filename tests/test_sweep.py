@@ -173,6 +173,18 @@ def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, 
     assert resolve_config("ppo-kl", "CartPole-v1")[1] == chosen
 
 
+def test_a_sweep_into_a_folder_another_sweep_holds_is_refused_before_writing(tmp_path):
+    """A --rerun into a folder a running sweep held claimed it, and the running sweep's group file was
+    later reported under the --rerun's values."""
+    from rl_zoo.lock import FolderInUse, FolderLock
+
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.1,0.5"], seeds=2, total_steps=2_000, num_evals=2)
+    with FolderLock(tmp_path, what="sweep folder"):
+        with pytest.raises(FolderInUse, match="sweep folder .* is in use"):
+            run_sweep(spec, tmp_path, rerun=True, log=lambda s: None)
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]
+
+
 def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chosen_config():
     """PPO's CartPole block tunes learning_rate to 1e-3; a sweep choosing the default 3e-4 left it out of
     best.yaml, and its --set pairs then trained with 1e-3."""

@@ -36,6 +36,29 @@ def test_rank_by_hand():
     assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0]), np.array([False, False, True, False])).tolist() == [1, 3, 0, 2]
 
 
+def test_a_rung_keeps_its_best_configs_not_the_first_or_the_worst():
+    # configs (1, 3, 4, 6) (a later rung: positions are not indices), 3 seeds, evaluations 0..2; the
+    # rung ends at segment 2. IQM at the rung: 1 -> 1, 3 -> 5, 4 -> 2, 6 -> 4: keep 3 and 6 (top 2)
+    returns = np.zeros((7, 3, 3))
+    for c, final in ((1, 1.0), (3, 5.0), (4, 2.0), (6, 4.0)):
+        returns[c, :, 2] = final
+    record = halving._rank_rung(Rung(1, 4, 2, 2), (1, 3, 4, 6), returns, np.array([0, 10, 20]))
+    assert record.ranked == (3, 6, 4, 1) and record.kept == (3, 6) and record.iqm == (5.0, 4.0, 2.0, 1.0)
+    assert record.env_steps == 20
+
+
+def test_promotion_takes_the_kept_configs_rows_by_position():
+    # rows are laid out by position among the rung's configs (1, 3, 4), 2 seeds each: config 4's rows are
+    # 4 and 5, not 8 and 9 (an index past the end JAX would clamp without a word)
+    plan = rl_zoo.sweep.plan_sweep(make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.1,0.2,0.3,0.4,0.5"],
+                                             seeds=2, total_steps=2_000))
+    states = {"row": np.arange(6) * 10}
+    rows, kept = halving._promote(plan.groups[0], (1, 3, 4), (1, 4), states, 2, 0)
+    assert np.asarray(kept["row"]).tolist() == [0, 10, 40, 50]
+    assert rows.configs == (1, 4) and np.asarray(rows.seeds).tolist() == [0, 1, 0, 1]
+    np.testing.assert_allclose(np.asarray(rows.hp["learning_rate"]), [0.2, 0.2, 0.5, 0.5])
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(halving_eta=1), "--successive-halving 1 is invalid: ETA .* at least 2"),
     (dict(halving_eta=2, halving_rungs=1), "--rungs 1 is invalid: .* at least 2 rungs"),

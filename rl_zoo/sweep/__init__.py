@@ -42,6 +42,7 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.config import ConfigError, apply_overrides, check_seed_range, check_types
+from rl_zoo.lock import FolderLock
 from rl_zoo.sweep import halving
 from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
@@ -168,41 +169,44 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
 
 def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Callable[[str], None] = print,
               command: str | None = None, threshold: float | None = None) -> SweepResult:
-    """Check (`check_sweep`), train every group not finished yet in ``out``, then write the tables, figures and report."""
+    """Check (`check_sweep`), train every group not finished yet in ``out``, then write the tables, figures and report.
+    The folder is held (``rl_zoo.lock.FolderLock``) from the claim to the report: a second sweep into it
+    is refused (``FolderInUse``) at once, before it writes anything."""
     checked = check_sweep(spec)
     plan, env, env_params = checked.plan, checked.env, checked.env_params
     if spec.halving_eta:
         rungs, seg_plan, per_update = checked.halving
     out = Path(out)
-    _claim_folder(out, spec, plan, rerun)
-    if threshold is None:
-        threshold = _default_threshold(spec.env_id)
-    log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} "
-        f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
-        + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
-    if spec.halving_eta:
-        log(f"successive halving, eta {spec.halving_eta}: " + "; ".join(halving.describe(rungs, seg_plan, per_update)))
-    results, trained, records = [], 0, []
-    for group in plan.groups:
-        path = out / "groups" / f"group_{group.index}.npz"
-        where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
-        if path.exists() and not rerun:
-            log(f"group {group.index} ({where}): finished earlier, read from {path}")
-            results.append(result_from_arrays(np.load(path)))
-            records = halving.load_records(out / "groups" / "halving") if spec.halving_eta else []
-            continue
-        log(f"group {group.index} ({where}): {len(group.points)} config(s)")
+    with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
+        _claim_folder(out, spec, plan, rerun)
+        if threshold is None:
+            threshold = _default_threshold(spec.env_id)
+        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} "
+            f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
+            + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
         if spec.halving_eta:
-            result, records = halving.run_halving(plan.module, group, env, env_params, spec, out / "groups" / "halving", log)
-        else:
-            result = run_group(plan.module, group, env, env_params, spec.seeds, spec.seed, spec.num_evals, spec.eval_episodes,
-                               log, spec.record)
-        buf = io.BytesIO()
-        np.savez(buf, **result_arrays(result))
-        runs.atomic_write_bytes(path, buf.getvalue())
-        results.append(result)
-        trained += 1
-    return _write_outputs(out, plan, results, threshold, command, trained, tuple(records))
+            log(f"successive halving, eta {spec.halving_eta}: " + "; ".join(halving.describe(rungs, seg_plan, per_update)))
+        results, trained, records = [], 0, []
+        for group in plan.groups:
+            path = out / "groups" / f"group_{group.index}.npz"
+            where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
+            if path.exists() and not rerun:
+                log(f"group {group.index} ({where}): finished earlier, read from {path}")
+                results.append(result_from_arrays(np.load(path)))
+                records = halving.load_records(out / "groups" / "halving") if spec.halving_eta else []
+                continue
+            log(f"group {group.index} ({where}): {len(group.points)} config(s)")
+            if spec.halving_eta:
+                result, records = halving.run_halving(plan.module, group, env, env_params, spec, out / "groups" / "halving", log)
+            else:
+                result = run_group(plan.module, group, env, env_params, spec.seeds, spec.seed, spec.num_evals, spec.eval_episodes,
+                                   log, spec.record)
+            buf = io.BytesIO()
+            np.savez(buf, **result_arrays(result))
+            runs.atomic_write_bytes(path, buf.getvalue())
+            results.append(result)
+            trained += 1
+        return _write_outputs(out, plan, results, threshold, command, trained, tuple(records))
 
 
 def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int,

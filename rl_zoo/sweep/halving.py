@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from rl_zoo import checkpoint, runs
+from rl_zoo import checkpoint, interrupt, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.sweep.runner import GroupResult, compile_rows, functions, init_rows, non_finite_note, place_rows, segment_plan
 from rl_zoo.sweep.spec import Group
@@ -220,6 +220,7 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
             for name, values in metrics.items():
                 recorded[name][idx, :, update_ends[i]:update_ends[i + 1]] = np.asarray(values).reshape(len(configs), seeds, -1)
             _store(evaluation(rows.hp, states, rows.seeds, i + 1), idx, i + 1, returns, finite)
+            interrupt.check()  # a Ctrl-C Python swallowed stops the sweep here (finished rungs are kept)
         evals_done[idx] = rung.end_segment + 1
         train_s += time.perf_counter() - t1
         record = _rank_rung(rung, configs, returns, env_steps, finite)
