@@ -41,6 +41,17 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     assert main(["benchmark", "--algos", "ppo,dqn", "--envs", "Pendulum-v1", "--dry-run", "--out", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "dqn" in out and "cannot run" in out and "continuous" in out
+    # a sweep folder or a run directory as --out: its report.md / files would be replaced
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "sweep.json").write_text("{}")
+    (tmp_path / "sweep" / "report.md").write_text("SWEEP REPORT")
+    assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--out", str(tmp_path / "sweep")]) == 2
+    assert "is a sweep folder" in capsys.readouterr().err
+    assert (tmp_path / "sweep" / "report.md").read_text() == "SWEEP REPORT" and not (tmp_path / "sweep" / "cells").exists()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="is a run directory"):
+        bm.plan_grid("ppo", "CartPole-v1", out=tmp_path / "run")
 
 
 def test_total_steps_and_sets_parsing():
@@ -190,3 +201,19 @@ def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
     devices = json.loads((run_dir / "config.json").read_text())["devices"]
     assert devices == json.loads((run_dir / "summary.json").read_text())["devices"]
     assert chosen or devices == cpu_device_count(2, usable_cores())
+
+
+def test_a_finished_cell_excluded_by_the_last_command_is_named_in_the_report():
+    """Its results stay (finished by an earlier command), but the report said nothing of the exclusion."""
+    from types import SimpleNamespace
+
+    from rl_zoo.benchmark import report
+
+    meta = SimpleNamespace(plan=[dict(algo="ppo", env="CartPole-v1", status="done", reason="finished before"),
+                                 dict(algo="vpg", env="CartPole-v1", status="skipped",
+                                      reason="excluded on the command line (--exclude vpg:CartPole-v1)"),
+                                 dict(algo="dqn", env="Pendulum-v1", status="skipped", reason="continuous actions")])
+    records = [SimpleNamespace(algo="ppo", env="CartPole-v1", status="done"),
+               SimpleNamespace(algo="vpg", env="CartPole-v1", status="done"),
+               SimpleNamespace(algo="dqn", env="Pendulum-v1", status="skipped")]
+    assert [(r.algo, r.env) for r in report.excluded_but_kept(records, meta)] == [("vpg", "CartPole-v1")]

@@ -128,3 +128,49 @@ def test_diff_ci_brackets_the_difference():
     assert m == pytest.approx(2.0) and 1.0 <= lo <= m <= hi <= 3.0
     m, lo, hi = stats.diff_ci([5.0, 5.0], [2.0, 2.0])
     assert (m, lo, hi) == (3.0, 3.0, 3.0)
+
+
+def test_iqm_trims_a_quarter_of_the_runs_rounded_down_from_each_end():
+    # asymmetric, so the amount trimmed shows: floor(8/4) = 2 from each end leaves 4, 8, 16, 32
+    # (trimming one from each end would give 21)
+    assert stats.iqm([1.0, 2, 4, 8, 16, 32, 64, 128]) == pytest.approx(15.0)
+    assert stats.iqm([1.0, 2, 3, 4, 100]) == pytest.approx(3.0)  # 5 runs: the middle 3
+    assert stats.iqm([1.0, 2, 100]) == pytest.approx(103 / 3)  # 3 runs: nothing trimmed, the mean
+
+
+def test_t_band_by_hand():
+    # mean 1, sd (n-1) sqrt(2), se 1, t(0.975, 1 dof) = 12.706
+    m, lo, hi = stats.t_band(np.array([0.0, 2.0]))
+    assert (float(m), float(lo), float(hi)) == pytest.approx((1.0, 1 - 12.7062, 1 + 12.7062), abs=1e-3)
+
+
+@pytest.mark.parametrize("interval", ["stratified", "mean_band", "diff", "profile"])
+def test_the_bootstrap_intervals_are_95_percent_wide_on_a_big_normal_sample(interval):
+    # 400 standard normal seeds: a 95% interval of a mean is about 2 x 1.96 / 20 = 0.196 wide (of a
+    # difference of two such means sqrt(2) wider; of the fraction above 0, 2 x 1.96 x 0.5 / 20 = 0.098);
+    # a 90% one would be 16% narrower
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=400), rng.normal(size=400)
+    if interval == "stratified":
+        _, lo, hi = stats.stratified_bootstrap_ci(x.reshape(-1, 1), stats.mean)
+        expected = 2 * 1.96 * x.std() / 20
+    elif interval == "mean_band":
+        _, lo, hi = (float(v[0]) for v in stats.mean_ci_over_seeds(x.reshape(-1, 1)))
+        expected = 2 * 1.96 * x.std() / 20
+    elif interval == "diff":
+        _, lo, hi = stats.diff_ci(x, y)
+        expected = 2 * 1.96 * np.sqrt(x.var() / 400 + y.var() / 400)
+    else:
+        p, low, high = stats.performance_profile_ci(x.reshape(-1, 1), [0.0])
+        lo, hi = float(low[0]), float(high[0])
+        expected = 2 * 1.96 * np.sqrt(p[0] * (1 - p[0]) / 400)
+    assert hi - lo == pytest.approx(expected, rel=0.08)
+
+
+def test_performance_profile_band_counts_scores_above_tau_and_propagates_nan():
+    # two runs at 1 and 2, tau = 1: P(X > 1) = 0.5; resampled fractions are 0, 0.5 or 1
+    p, lo, hi = stats.performance_profile_ci(np.array([[1.0], [2.0]]), [1.0])
+    assert (p[0], lo[0], hi[0]) == (0.5, 0.0, 1.0)
+    # a NaN score is not a low score: the band is NaN as the profile is (it was a finite [0, 1])
+    p, lo, hi = stats.performance_profile_ci(np.array([[1.0], [2.0], [np.nan]]), [0.0, 1.5])
+    assert np.isnan(p).all() and np.isnan(lo).all() and np.isnan(hi).all()

@@ -126,11 +126,11 @@ def finish_cell(out: Path, job: Running) -> CellRecord | None:
         cell.status, cell.reason = "failed", why or failure_reason(job.proc.returncode, read_attempt_log(folder, job.log_start))
         runs.atomic_write_json(folder / "cell.json", cell.record(cell_wall_s=wall).to_json())
         return None
-    if not job.record_video:  # finished: nothing to resume (a grid with clips keeps the last, to record one later)
-        shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)
     cell.status, cell.reason = "done", ""
     record = cell.record(cell_wall_s=wall, result=result)
-    runs.atomic_write_json(folder / "cell.json", record.to_json())
+    runs.atomic_write_json(folder / "cell.json", record.to_json())  # done first: a kill between the two keeps the run
+    if not job.record_video:  # finished: nothing to resume (a grid with clips keeps the last, to record one later)
+        shutil.rmtree(folder / "run" / "checkpoints", ignore_errors=True)
     return record
 
 

@@ -135,6 +135,7 @@ def plan_grid(
 
     from rl_zoo import algos as registry
 
+    refuse_other_folder(Path(out))
     algo_names, env_names = parse_list(algos), parse_list(env_ids)
     if not algo_names:
         raise ValueError(f"no algorithms given; known algorithms: {', '.join(registry.names())}")
@@ -177,6 +178,17 @@ def plan_grid(
         raise ValueError("\n".join(errors))
     _skip_finished(Path(out), cells, rerun)
     return cells
+
+
+def refuse_other_folder(out: Path) -> None:
+    """An ``--out`` that holds a sweep or a run directory (not a grid) is refused: the grid's report.md
+    and tables would replace theirs."""
+    if not out.is_dir() or (out / "cells").is_dir() or (out / "benchmark.json").exists():
+        return
+    if (out / "sweep.json").exists():
+        raise ValueError(f"{out} is a sweep folder (`rl-zoo sweep`): a grid there would replace its report.md; use another --out")
+    if (out / "config.json").exists() or (out / "metrics.csv").exists():
+        raise ValueError(f"{out} is a run directory (`rl-zoo train`): a grid there would mix with its files; use another --out")
 
 
 def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple[Cell | None, str]:
