@@ -77,20 +77,21 @@ def cell_dir(cell: PlannedCell) -> Path:
     return OUT / "cells" / f"{cell.algo}-{cell.env}"
 
 
-def command(cell: PlannedCell, steps: int) -> list[str]:
+def command(cell: PlannedCell, steps: int, rerun: bool = False) -> list[str]:
     return ["rl-zoo", "benchmark", "--algos", cell.algo, "--envs", cell.env, "--seeds", str(SEEDS), "--seed", str(FIRST_SEED),
-            "--total-steps", str(steps), "--out", str(cell_dir(cell).relative_to(ROOT)), "--no-progress"]
+            "--total-steps", str(steps), "--out", str(cell_dir(cell).relative_to(ROOT)), "--no-progress"] + (["--rerun"] if rerun else [])
 
 
-def run(only: set[str] | None) -> None:
+def run(only: set[str] | None, rerun: bool = False) -> None:
     """Run (or resume, or skip when finished) every planned cell at its target budget (``--full`` once
-    switched off reduced 300k budgets; they are gone, every cell has run its target)."""
+    switched off reduced 300k budgets; they are gone, every cell has run its target); ``rerun``: run
+    the cells again and replace their results (after a config change, which the cells otherwise refuse)."""
     failed = []
     for cell in PLAN:
         if only and f"{cell.algo}:{cell.env}" not in only:
             continue
-        print(" ".join(command(cell, cell.target_steps)), flush=True)
-        if subprocess.run(command(cell, cell.target_steps), cwd=ROOT, check=False).returncode:
+        print(" ".join(command(cell, cell.target_steps, rerun)), flush=True)
+        if subprocess.run(command(cell, cell.target_steps, rerun), cwd=ROOT, check=False).returncode:
             failed.append(f"{cell.algo}:{cell.env}")
         report()
     if failed:  # each cell's own message is above; the page lists what is still to run
@@ -206,9 +207,10 @@ def main() -> None:
     p.add_argument("what", choices=["run", "report"])
     p.add_argument("--only", default="", help="ALGO:ENV,... (default: every cell of PLAN, in order)")
     p.add_argument("--full", action="store_true", help="kept for old command lines: every cell runs its target budget")
+    p.add_argument("--rerun", action="store_true", help="run the cells again, replacing their results (with --only: those)")
     args = p.parse_args()
     if args.what == "run":
-        run(set(filter(None, args.only.split(","))) or None)  # --full: accepted, nothing left to switch
+        run(set(filter(None, args.only.split(","))) or None, args.rerun)  # --full: accepted, nothing left to switch
     report()
 
 
