@@ -26,6 +26,7 @@ curves show the interrupted process's points; metrics.csv holds the resumed run'
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -55,26 +56,41 @@ def scalar_fields(metrics: Any, prefix: str = "update") -> dict[str, np.ndarray]
 
 
 class TensorBoardLogger:
-    """Scalars per seed into ``logdir/seed_<s>`` event files (tensorboardX ``SummaryWriter``); with
-    ``purge_step``, TensorBoard hides the points of earlier files at or after that step (a resumed run)."""
+    """Scalars per seed into ``logdir/seed_<s>`` event files; with ``purge_step``, TensorBoard hides the
+    points of earlier files at or after that step (a resumed run).
+
+    Events are written in the calling thread (tensorboardX's ``EventsWriter``, the record writer its
+    ``SummaryWriter`` queues to): ``SummaryWriter.flush`` does not wait for its queue, so a process
+    killed right after the hook's flush, its checkpoint saved, lost the evaluation the checkpoint holds,
+    and the resumed run, purging from the checkpoint on, never logged it again."""
 
     def __init__(self, logdir: str | os.PathLike, seeds: Sequence[int], purge_step: int | None = None):
         try:
-            from tensorboardX import SummaryWriter
+            from tensorboardX.event_file_writer import EventsWriter
+            from tensorboardX.proto.event_pb2 import Event, SessionLog
         except ImportError as e:  # a dependency of rl_zoo; only a broken install lacks it
             raise ImportError(f"--tensorboard needs tensorboardX, which is not installed ({e}): pip install tensorboardX") from e
         self.logdir, self.seeds = Path(logdir), [int(s) for s in seeds]
-        self.writers = {s: SummaryWriter(logdir=str(self.logdir / f"seed_{s}"), purge_step=purge_step) for s in self.seeds}
+        self.writers = {}
+        for s in self.seeds:
+            folder = self.logdir / f"seed_{s}"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.writers[s] = EventsWriter(str(folder / "events"))
+            if purge_step is not None:  # as SummaryWriter(purge_step=...) marks it
+                self.writers[s].write_event(Event(wall_time=time.time(), step=int(purge_step), file_version="brain.Event:2"))
+                self.writers[s].write_event(Event(wall_time=time.time(), step=int(purge_step),
+                                                  session_log=SessionLog(status=SessionLog.START)))
         self.message = f"TensorBoard event files in {self.logdir} (view them: tensorboard --logdir {self.logdir})"
 
     def _write(self, seed: int, step: int, values: dict[str, float]) -> None:
         """One event holding every finite value of ``values`` at ``step`` (one protobuf per step rather than
         one per scalar, as ``add_scalar`` would make: about 10x less work for a dozen metrics)."""
+        from tensorboardX.proto.event_pb2 import Event
         from tensorboardX.proto.summary_pb2 import Summary
 
         points = [Summary.Value(tag=tag, simple_value=float(v)) for tag, v in values.items() if _finite(v)]
         if points:
-            self.writers[seed].file_writer.add_summary(Summary(value=points), int(step))
+            self.writers[seed].write_event(Event(wall_time=time.time(), step=int(step), summary=Summary(value=points)))
 
     def rows(self, rows: Iterable[dict]) -> None:
         for row in rows:
@@ -95,6 +111,8 @@ class TensorBoardLogger:
             self._write(seed, env_steps, values)
 
     def flush(self) -> None:
+        """Every event written so far is in the files when this returns (the OS holds it: a killed
+        process keeps it)."""
         for writer in self.writers.values():
             writer.flush()
 
@@ -246,15 +264,15 @@ def _import_wandb():
 
 
 def wandb_hook(project: str | None = None) -> LiveMetricsHook:
-    """``--wandb``: one W&B run named after the run directory, the resolved config as its config
-    (refused here, before training, if wandb is not installed). A run resumed from a checkpoint continues
+    """``--wandb``: one W&B run named after the run directory, ``config.json`` as its config (the run's
+    seeds, evaluations, backend, command and versions, and the algorithm's fields at the top level, to
+    filter runs by) (refused here, before training, if wandb is not installed). A run resumed from a checkpoint continues
     the W&B run it recorded (``WandbLogger``), keeping the points past the checkpoint (W&B cannot drop them)."""
-    import dataclasses
-
     _import_wandb()
 
     def make(start: RunStart) -> WandbLogger:
-        config = dict(algo=start.spec.algo, env=start.spec.env_id, **dataclasses.asdict(start.spec.config))
+        record = start.spec.to_json()
+        config = dict(record, **record.pop("config"))
         return WandbLogger(start.run_dir, start.spec.seed_ids, config, project, resume=start.start_updates > 0)
 
     return LiveMetricsHook(make, "--wandb")

@@ -1,10 +1,13 @@
 """One progress display for the driver (``rl-zoo train``) and the benchmark grid (``rl-zoo benchmark``).
 
-A :class:`Display` is a rich live area of bars, each ``label  [bar]  done/total steps  pct  elapsed  info``;
-disabled, it draws nothing and hands its lines to ``log``. Two uses build on it:
+A :class:`Display` is a rich live area of bars, each ``label  [bar]  done/total  pct  elapsed  eta
+info`` (at 80 columns the bar and then the end of ``info`` give way, never the times); disabled, it
+draws nothing and hands its lines to ``log``. Two uses build on it:
 
-* :class:`RunProgress`: one bar for one training run (env steps per seed, env steps/s of all seeds
-  together, latest greedy return), ``update(steps, sps, ret)`` between segments;
+* :class:`RunProgress`: one bar for one training run (env steps per seed, latest greedy return, env
+  steps/s of all seeds together), ``update(steps, sps, ret)`` between segments; when the output is
+  not a terminal (a log file, a pipe), one plain line per update instead, as rich would draw the bar
+  only at the end;
 * :class:`GridProgress`: a bar over the whole grid (env steps of every cell to run) and one bar per
   running cell, ``start`` / ``advance`` / ``finish`` per cell.
 
@@ -14,8 +17,27 @@ disabled, it draws nothing and hands its lines to ``log``. Two uses build on it:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+
+def compact(n: float) -> str:
+    """Env steps in few characters: 950, 12.3k, 480k, 1.00M."""
+    n = float(n)
+    if n >= 1e6:
+        return f"{n / 1e6:.2f}M"
+    if n >= 1e5:
+        return f"{n / 1e3:.0f}k"
+    if n >= 1e4:
+        return f"{n / 1e3:.1f}k"
+    return f"{n:,.0f}"
+
+
+def clock(seconds: float) -> str:
+    """``H:MM:SS``, as rich's time columns."""
+    s = int(max(seconds, 0))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 class Display:
@@ -27,12 +49,18 @@ class Display:
 
     def __enter__(self) -> "Display":
         if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.table import Column
 
+            fixed = lambda width: Column(no_wrap=True, min_width=width)  # noqa: E731 (never cut)
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(bar_width=28),
-                TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"), TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(), TextColumn("{task.fields[info]}"), transient=False,
+                TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+                BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=4)),
+                TextColumn("{task.fields[steps]}", table_column=fixed(10)),
+                TextColumn("{task.percentage:>3.0f}%", table_column=fixed(4)),
+                TimeElapsedColumn(table_column=fixed(7)), TextColumn("eta", table_column=fixed(3)),
+                TimeRemainingColumn(table_column=fixed(7)),
+                TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True, overflow="ellipsis")), transient=False,
             )
             self._progress.__enter__()
         return self
@@ -47,7 +75,10 @@ class Display:
         """A new bar; its id (``None`` when disabled)."""
         if self._progress is None:
             return None
-        return self._progress.add_task(label, total=max(int(total), 1), info=info)
+        total = max(int(total), 1)
+        label_column = self._progress.columns[0].get_table_column()  # labels stay whole (up to 40 characters)
+        label_column.min_width = max(label_column.min_width or 0, min(len(label), 40))
+        return self._progress.add_task(label, total=total, info=info, steps=f"0/{compact(total)}")
 
     def update(self, bar: Any, completed: float | None = None, info: str | None = None, label: str | None = None) -> None:
         if self._progress is None or bar is None:
@@ -55,11 +86,15 @@ class Display:
         fields: dict[str, Any] = {}
         if completed is not None:
             fields["completed"] = completed
+            fields["steps"] = f"{compact(completed)}/{compact(self._progress.tasks[self._index(bar)].total)}"
         if info is not None:
             fields["info"] = info
         if label is not None:
             fields["description"] = label
         self._progress.update(bar, **fields)
+
+    def _index(self, bar: Any) -> int:
+        return next(i for i, t in enumerate(self._progress.tasks) if t.id == bar)
 
     def remove(self, bar: Any) -> None:
         if self._progress is not None and bar is not None:
@@ -74,20 +109,34 @@ class Display:
 
 
 class RunProgress:
-    """The driver's bar: env steps per seed (of ``total`` per seed), env steps/s of all seeds together
-    (what the machine does), latest mean greedy return."""
+    """The driver's bar: env steps per seed (of ``total`` per seed), latest mean greedy return, env
+    steps/s of all seeds together (what the machine does). Enabled on an output that is not a terminal,
+    one plain line per update through ``log``."""
 
-    def __init__(self, enabled: bool, total: int, label: str):
-        self.display, self.total, self.label = Display(enabled), total, label
+    def __init__(self, enabled: bool, total: int, label: str, log: Callable[[str], None] = print, terminal: bool | None = None):
+        if terminal is None and enabled:
+            from rich.console import Console
+
+            terminal = Console().is_terminal
+        self.plain = enabled and not terminal
+        self.display, self.total, self.label, self.log = Display(enabled and not self.plain), total, label, log
         self._bar: Any = None
+        self._start = time.perf_counter()
 
     def __enter__(self) -> "RunProgress":
         self.display.__enter__()
         self._bar = self.display.add(self.label, self.total, info="")
+        self._start = time.perf_counter()
         return self
 
     def update(self, steps: int, sps: float, ret: float) -> None:
-        self.display.update(self._bar, completed=steps, info=f"{sps:,.0f} steps/s  return {ret:.1f}")
+        info = f"return {ret:.1f}  {sps:,.0f} steps/s"
+        if self.plain:
+            elapsed = time.perf_counter() - self._start
+            eta = elapsed * (self.total - steps) / steps if steps > 0 else float("nan")
+            self.log(f"{self.label}: {compact(steps)}/{compact(self.total)} steps ({100 * steps / max(self.total, 1):.0f}%), "
+                     f"{clock(elapsed)} elapsed, eta {clock(eta) if eta == eta else '-'}, {info}")
+        self.display.update(self._bar, completed=steps, info=info)
 
     def __exit__(self, *exc) -> bool:
         return self.display.__exit__(*exc)

@@ -30,10 +30,31 @@ def test_grid_progress_with_display_counts_the_grid_and_prints_finished_cells(ca
 
 def test_run_progress_shows_steps_speed_and_return(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "160")  # room for every column, whatever the terminal
-    with RunProgress(True, total=1000, label="ppo CartPole-v1") as bar:
+    with RunProgress(True, total=1000, label="ppo CartPole-v1", terminal=True) as bar:
         bar.update(1000, 2500.0, 41.25)
     out = capsys.readouterr().out
-    assert "ppo CartPole-v1" in out and "1,000/1,000 steps" in out and "2,500 steps/s" in out and "return 41.2" in out
+    assert "ppo CartPole-v1" in out and "1,000/1,000" in out and "2,500 steps/s" in out and "return 41.2" in out
     with RunProgress(False, total=1000, label="quiet") as bar:
         bar.update(500, 1.0, 2.0)
     assert capsys.readouterr().out == ""
+
+
+def test_at_80_columns_the_times_stay_whole(capsys, monkeypatch):
+    """The elapsed column showed "0:00:…" at 80 columns (and no ETA): the bar and the end of the
+    info text give way now."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with RunProgress(True, total=1_000_000, label="trpo HalfCheetah-v5", terminal=True) as bar:
+        bar.update(480_000, 22438.0, -1357.0)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "trpo HalfCheetah-v5 " in line and "480k/1.00M" in line and " 48% 0:00:0" in line and "eta " in line and "return -1357.0" in line
+    assert "0:00:…" not in line and len(line) <= 80
+
+
+def test_run_progress_off_a_terminal_logs_one_line_per_update():
+    """Piped to a log, rich drew the bar only when training ended: nothing in between."""
+    lines: list[str] = []
+    with RunProgress(True, total=1000, label="ppo CartPole-v1", log=lines.append, terminal=False) as bar:
+        bar.update(500, 2500.0, 41.25)
+        bar.update(1000, 2400.0, 60.0)
+    assert len(lines) == 2 and lines[0].startswith("ppo CartPole-v1: 500/1,000 steps (50%), 0:00:00 elapsed, eta ")
+    assert lines[1].endswith("return 60.0  2,400 steps/s")

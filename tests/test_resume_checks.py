@@ -329,6 +329,9 @@ def test_wandb_continues_the_recorded_run(resumed):
     assert len(fake.inits) == 1
     assert fake.inits[0]["id"] == "abc123" and fake.inits[0]["resume"] == "allow" and fake.inits[0]["project"] == "mine"
     assert min(step for _, step in fake.logged) > 8 * 256  # from the checkpoint on
+    config = fake.inits[0]["config"]  # config.json's run-level fields beside the algorithm's (were the latter only)
+    assert config["algo"] == "ppo" and config["seeds"] >= 1 and "num_evals" in config and "versions" in config
+    assert config["learning_rate"] == json.loads((resumed[0] / "config.json").read_text())["config"]["learning_rate"]
 
 
 def test_versions_note():

@@ -342,8 +342,10 @@ def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     by_step: dict[int, list[float]] = {}
     for r in rows:
         by_step.setdefault(r["env_steps"], []).append(r["return"])
-    lines.append("learning curve (env steps -> mean greedy return):")
-    for step in sorted(by_step)[-rows_tail:]:
+    shown = sorted(by_step)[-rows_tail:]
+    which = f", the last {len(shown)} of {len(by_step)} evaluations" if len(shown) < len(by_step) else ""
+    lines.append(f"learning curve (env steps -> mean greedy return{which}; all in metrics.csv and curve.png):")
+    for step in shown:
         lines.append(f"  {step:>10,}  {_ret(float(np.mean(by_step[step]))):>8}")
     lines.append(f"compile {s['compile_s']:.1f}s, train {s['train_s']:.1f}s, {s['steps_per_s']:,.0f} env steps/s, "
                  f"peak memory {s['peak_memory_mb']:.0f} MB")
