@@ -4,6 +4,7 @@ profiles; statistics in ``rl_zoo.stats``)."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
     path = Path(output)
     if path.is_dir():
         path = path / default_name
+    elif str(output).endswith(("/", os.sep)):  # meant as a folder
+        raise FileNotFoundError(f"{option} {str(output)!r}: the folder does not exist (create it first)")
     formats = figure_formats()
     if path.suffix.lower() not in formats:
         got = f"{path.suffix!r} is not one of them" if path.suffix else "it has no suffix"
@@ -65,8 +68,10 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
 
 
 def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
-    """Greedy evaluation return against env steps: one thin line per seed, the mean in bold. Written
-    atomically to ``path`` in the format its suffix names (``figure_path`` checks one given by a user)."""
+    """Greedy evaluation return against env steps: one thin line per seed, the mean in bold (with one
+    seed, its line alone). A non-finite return (a diverged run) is marked with a red cross on the x axis
+    at its step and named in the legend. Written atomically to ``path`` in the format its suffix names
+    (``figure_path`` checks one given by a user)."""
     plt = _pyplot()
     by_seed: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for r in rows:
@@ -76,13 +81,20 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     for seed, pts in sorted(by_seed.items()):
         pts.sort()
         x, y = np.array(pts).T
-        ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if not curves else None)
+        if len(by_seed) == 1:
+            ax.plot(x, y, color="tab:blue", linewidth=2.0, label=f"seed {seed}")
+        else:
+            ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if not curves else None)
         curves.append((x, y))
-    if curves:
+    if len(curves) > 1:
         n = min(len(c[0]) for c in curves)
         x = curves[0][0][:n]
         mean = np.mean([c[1][:n] for c in curves], axis=0)
-        ax.plot(x, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(curves)} seed(s)")
+        ax.plot(x, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(curves)} seeds")
+    bad = sorted({x for c in curves for x, y in zip(*c) if not np.isfinite(y)})
+    if bad:
+        ax.plot(bad, [0.0] * len(bad), "x", color="red", markersize=8, transform=ax.get_xaxis_transform(), clip_on=False,
+                label=f"non-finite return ({len(bad)} evaluation(s))")
     ax.set_xlabel("env steps (per seed)")
     ax.set_ylabel("greedy evaluation return")
     ax.set_title(title)

@@ -37,12 +37,13 @@ def test_a_folder_means_its_curve_png_and_a_suffix_its_format(run_dir, tmp_path,
     ("missing/x.png", "-o '{tmp}/missing/x.png': the folder '{tmp}/missing' does not exist"),
     ("x.tmp", "-o '{tmp}/x.tmp': a figure is saved as .*; '.tmp' is not one of them"),
     ("noext", "-o '{tmp}/noext': a figure is saved as .*; it has no suffix"),
+    ("newfolder/", "-o '{tmp}/newfolder/': the folder does not exist"),  # was "it has no suffix"
 ])
 def test_an_output_that_cannot_be_written_is_refused_up_front(run_dir, tmp_path, capsys, target, message):
     import re
 
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert main(["plot", str(run_dir), "-o", str(tmp_path / target)]) == 2
+    assert main(["plot", str(run_dir), "-o", f"{tmp_path}/{target}"]) == 2
     err = capsys.readouterr().err
     assert re.search(message.format(tmp=re.escape(str(tmp_path))), err), err
     assert ".tmp." not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -59,3 +60,20 @@ def test_figure_path(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="is a file, not a folder"):
         plots.figure_path(tmp_path / "file" / "x.png")
+
+
+def test_a_non_finite_return_is_marked_and_one_seed_is_named(tmp_path):
+    import matplotlib.pyplot as plt
+
+    rows = [dict(env_steps=s, seed=7, **{"return": r}) for s, r in ((0, 1.0), (256, float("nan")), (512, 3.0))]
+    seen = {}
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *a, **k):
+        seen["labels"] = [line.get_label() for line in fig.axes[0].get_lines()]
+        return real_savefig(fig, *a, **k)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plt.Figure, "savefig", keep)
+        plots.learning_curve(rows, "t", tmp_path / "c.png")
+    assert seen["labels"] == ["seed 7", "non-finite return (1 evaluation(s))"]
