@@ -23,7 +23,8 @@ class Categorical(NamedTuple):
         return jax.nn.log_softmax(self.logits, axis=-1)
 
     def log_prob(self, action: jax.Array) -> jax.Array:
-        # a one-hot select rather than a gather: the same numbers, and its gradient is a select instead
+        # an index outside 0..n-1 selects nothing and gets log-probability 0 (sampled actions are always
+        # in range). A one-hot select rather than a gather: the same numbers, and its gradient is a select instead
         # of a scatter (fewer, simpler XLA kernels); a select, not a product, so that a masked action's
         # -inf log-probability does not turn every other action's into 0 * -inf = NaN
         chosen = jax.nn.one_hot(action, self.logits.shape[-1], dtype=jnp.bool_)

@@ -65,7 +65,10 @@ class Config:
     observation clipped to [-10, 10] (SB3's VecNormalize and gymnasium's NormalizeObservation update
     at every step before normalising)."""
     normalize_reward: bool = False
-    """Scale rewards by the running std of the discounted return."""
+    """Scale rewards by the running std of the discounted return (no mean subtracted; the return reset
+    at every episode end, as SB3's VecNormalize). The statistics take in each rollout's whole block
+    before its rewards are scaled, where SB3 updates them step by step: the first update's scale comes
+    from its own block."""
     hidden_size: int = 64
     """Units per hidden layer of the policy and value networks (32-256)."""
     num_layers: int = 2

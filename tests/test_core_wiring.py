@@ -1,0 +1,126 @@
+"""The on-policy core's wiring, each piece on a case where the wrong choice gives another number: the
+reward scaler (no mean subtracted, reset at every episode end), the rollout's raw action and its
+exact log-probability, the batch normalised with the rollout's statistics, PPO's learning-rate
+schedule over optimiser steps, a new permutation per epoch, the initial gains, and the direction of
+PPO's KL penalty. (A review's mutations of each passed every fast test before.)"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import envs
+from rl_zoo.algos import ppo
+from rl_zoo.core import normalize, on_policy
+from rl_zoo.core.sgd import minibatch_epochs
+
+
+def test_reward_scaler_by_hand_resets_at_episode_ends_and_subtracts_no_mean():
+    # gamma 0.5, rewards 1 everywhere, env 0's episode ends at t = 1 (truncated or not: episode_done)
+    rewards = jnp.ones((3, 2))
+    done = jnp.array([[False, False], [True, False], [False, False]])
+    scaler = normalize.reward_scaler_update(normalize.reward_scaler_init(2), rewards, done, 0.5)
+    # discounted returns: env 0: 1, 1.5 (then reset), 1; env 1: 1, 1.5, 1.75
+    np.testing.assert_allclose(scaler.returns, [1.0, 1.75])
+    seen = np.array([1.0, 1.0, 1.5, 1.5, 1.0, 1.75])
+    np.testing.assert_allclose(scaler.stats.mean, seen.mean(), rtol=1e-4)
+    np.testing.assert_allclose(scaler.stats.var, seen.var(), rtol=1e-3)
+    # the reward is divided by the return's std, its mean not subtracted (SB3's VecNormalize)
+    np.testing.assert_allclose(normalize.scale_reward(scaler, jnp.array([2.0])), [2.0 / np.sqrt(seen.var())], rtol=1e-3)
+
+
+def _pendulum_rollout():
+    """One rollout of an on-policy agent on Pendulum with a wide Gaussian (std e^1.5 = 4.5) and
+    non-trivial observation statistics: ``(config, networks, start, trajectory)``."""
+    env, env_params = envs.make("Pendulum-v1")
+    config = ppo.Config(num_envs=2, num_steps=16, init_log_std=1.5, normalize_obs=True, normalize_reward=True,
+                        total_timesteps=64, num_minibatches=1)
+    networks = on_policy.make_networks(config, env.action_space(env_params))
+    agent = on_policy.build_agent(config, env, env_params, networks, learn_fn=lambda s, traj: (s, traj),
+                                  make_state=lambda start: start)
+    start = agent.init(jax.random.key(3))
+    stats = normalize.RunningMeanStd(jnp.array([0.5, -0.2, 1.0]), jnp.array([0.3, 2.0, 4.0]), jnp.array(50.0))
+    start = start._replace(obs_stats=stats)
+    _, traj = agent.update(start)
+    return config, networks, start, traj
+
+
+def test_the_rollout_keeps_the_raw_sample_and_its_exact_log_probability():
+    config, networks, start, traj = _pendulum_rollout()
+    assert float(jnp.abs(traj.action).max()) > 2.0  # outside Pendulum's [-2, 2]: the env got it clipped
+    dist = networks.policy.apply(start.params.policy, on_policy.observe(config, start.obs_stats, traj.obs))
+    np.testing.assert_allclose(traj.extras.log_prob, dist.log_prob(traj.action), rtol=1e-6, atol=1e-6)
+
+
+def test_the_batch_is_normalised_with_the_rollouts_statistics():
+    # the ratio pi_theta / pi_old is exactly 1 before any step only if the batch's observations are
+    # normalised as the rollout's were
+    config, networks, start, traj = _pendulum_rollout()
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    new = networks.policy.apply(start.params.policy, batch.obs).log_prob(batch.action)
+    np.testing.assert_allclose(new, batch.old.log_prob, rtol=1e-6, atol=1e-6)
+
+
+def test_ppo_learning_rate_anneals_over_every_optimiser_step():
+    # 4 updates x 2 epochs x 2 minibatches = 16 Adam steps; a constant gradient makes each Adam step
+    # about the learning rate, which falls linearly: step k (0-based) about lr (1 - k / 16)
+    config = ppo.Config(num_envs=1, num_steps=4, total_timesteps=16, update_epochs=2, num_minibatches=2, learning_rate=1e-2,
+                        norm_adv=False)
+    assert config.num_updates == 4
+    optimizer = ppo.make_optimizer(config)
+    params = jnp.zeros(())
+    state = optimizer.init(params)
+    steps = []
+    for _ in range(16):
+        updates, state = optimizer.update(jnp.ones(()), state, params)
+        steps.append(-float(updates))
+        params = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(steps, 1e-2 * (1 - np.arange(16) / 16), rtol=1e-3)
+
+
+def test_every_epoch_draws_a_new_permutation_of_the_batch():
+    batch = {"i": jnp.arange(8)}
+    grad_fn = lambda p, mb: (jnp.zeros(()), mb["i"])  # noqa: E731  (no step; the minibatch's indices as info)
+    _, _, infos = minibatch_epochs(grad_fn, optax.sgd(0.0), jnp.zeros(()), optax.sgd(0.0).init(jnp.zeros(())), batch,
+                                   jax.random.key(0), epochs=3, num_minibatches=2)
+    order = np.asarray(infos).reshape(3, 8)  # [epochs, samples in the order seen]
+    assert all(sorted(row) == list(range(8)) for row in order)  # each epoch uses every sample once
+    assert len({tuple(row) for row in order}) == 3  # and in its own order
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_initial_gains_are_sqrt2_hidden_001_policy_head_1_value_head(env_id):
+    # orthogonal initialisation (OpenAI baselines' gains, which CleanRL and SB3 keep; the small policy
+    # head: Andrychowicz et al. 2021, sec. 3.2): every singular value of a kernel equals its gain
+    env, env_params = envs.make(env_id)
+    config = ppo.Config()
+    networks = on_policy.make_networks(config, env.action_space(env_params))
+    dummy = jnp.zeros(env.observation_space(env_params).shape)
+    policy = networks.policy.init(jax.random.key(0), dummy)["params"]["MLP_0"]["kernels"]
+    value = networks.value.init(jax.random.key(1), dummy)["params"]["MLP_0"]["kernels"]
+    gains = lambda kernels: [np.linalg.svd(np.asarray(k), compute_uv=False) for k in kernels]  # noqa: E731
+    for s in gains(policy)[:-1] + gains(value)[:-1]:
+        np.testing.assert_allclose(s, np.sqrt(2.0), rtol=1e-4)
+    np.testing.assert_allclose(gains(policy)[-1], 0.01, rtol=1e-4)
+    np.testing.assert_allclose(gains(value)[-1], 1.0, rtol=1e-4)
+
+
+def test_ppo_kl_penalty_is_kl_old_to_new():
+    # eq. 8: L^KLPEN = -E[r A - beta KL(pi_old || pi_theta)]; on a Gaussian policy whose std moved, the
+    # two directions of the KL differ
+    config, networks, start, traj = _pendulum_rollout()
+    config = ppo.Config(**{**config.__dict__, "loss": "kl", "norm_adv": False})
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    moved = jax.tree.map(lambda x: x, start.params)
+    moved.policy["params"]["log_std"] = moved.policy["params"]["log_std"] - 0.7
+    beta = jnp.asarray(2.0)
+    _, info = ppo.ppo_loss(moved, batch, beta, networks, config)
+    new = networks.policy.apply(moved.policy, batch.obs)
+    ratio = jnp.exp(new.log_prob(batch.action) - batch.old.log_prob)
+    surrogate = (ratio * batch.advantages).mean()
+    old_to_new, new_to_old = batch.old.dist.kl(new).mean(), new.kl(batch.old.dist).mean()
+    assert abs(float(old_to_new - new_to_old)) > 0.1
+    np.testing.assert_allclose(info.policy_loss, -surrogate + beta * old_to_new, rtol=1e-5)
