@@ -197,6 +197,14 @@ def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chos
     block = yaml.safe_load(report.best_yaml(plan.spec, chosen, plan.default))["CartPole-v1"]
     assert block["learning_rate"] == 3e-4
     assert resolve_config("ppo", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
+    # a --set (or --total-steps) taking a tuned field back to its default: listed too (the stability
+    # sweeps ran PPO at its default num_steps 128 where the CartPole block tunes 32)
+    plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,1e-3"], total_steps=1_000_000,
+                                overrides=dict(num_steps=128, gamma=0.99)))
+    chosen = plan.points[1].config
+    block = yaml.safe_load(report.best_yaml(plan.spec, chosen, plan.default, plan.tuned))["CartPole-v1"]
+    assert block["num_steps"] == 128 and block["gamma"] == 0.99 and block["total_timesteps"] == 1_000_000
+    assert resolve_config("ppo", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
 
 
 def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys, seed_offset):

@@ -63,6 +63,7 @@ class SweepPlan:
     default: Any  # the algorithm's defaults with its name's presets (what best.yaml is a difference from)
     points: tuple[Point, ...]
     groups: tuple[Group, ...]
+    tuned: Any = None  # what `rl-zoo train` resolves with no --set (defaults <- preset <- tuned); best.yaml's --set pairs go on it
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
                               f"--static-groups this sweep has {len(groups)} programs: run one halving sweep per value of the "
                               f"static field(s) (--set NAME=VALUE), or sweep only numeric fields")
         halving.check_halving(spec.halving_eta, spec.halving_rungs, len(points))
-    return SweepPlan(spec, module, base, default, tuple(points), groups)
+    _, tuned = resolve_config(spec.algo, spec.env_id)
+    return SweepPlan(spec, module, base, default, tuple(points), groups, tuned)
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
         for stale in ("best.yaml", "report.md"):
             (out / stale).unlink(missing_ok=True)
         raise
-    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default)
+    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default, plan.tuned)
     runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
                            f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
     by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])

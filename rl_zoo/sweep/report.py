@@ -107,17 +107,20 @@ def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
     return sorted(summaries, key=rank_key)
 
 
-def best_yaml(spec: SweepSpec, config, default) -> str:
+def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
     """``ENV_ID:`` then every swept field of ``config`` and every other field that differs from
-    ``default`` (the algorithm's defaults with its name's presets): the block
-    ``rl_zoo/hyperparams/<algo>.yaml`` takes, and as ``--set`` pairs the same config. A swept field is
-    listed even at its default: the tuned file may set another value (PPO's CartPole learning rate
-    1e-3, the default 3e-4), which ``--set`` pairs without it would keep."""
+    ``default`` (the algorithm's defaults with its name's presets) or from ``tuned`` (what ``rl-zoo
+    train`` resolves with no ``--set``): the block ``rl_zoo/hyperparams/<algo>.yaml`` takes, and as
+    ``--set`` pairs the same config. A field at its default is listed when the tuned file sets another
+    value (PPO's CartPole learning rate 1e-3, the default 3e-4): ``--set`` pairs without it would keep
+    the tuned one."""
     import yaml
 
     swept = set(spec.fields)
+    tuned = default if tuned is None else tuned
     changed = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-               if f.name in swept or getattr(config, f.name) != getattr(default, f.name)}
+               if f.name in swept or getattr(config, f.name) != getattr(default, f.name)
+               or getattr(config, f.name) != getattr(tuned, f.name)}
     changed = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
 
