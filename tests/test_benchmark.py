@@ -48,6 +48,7 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--out", str(tmp_path / "sweep")]) == 2
     assert "is a sweep folder" in capsys.readouterr().err
     assert (tmp_path / "sweep" / "report.md").read_text() == "SWEEP REPORT" and not (tmp_path / "sweep" / "cells").exists()
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["report.md", "sweep.json"]  # not even a lock file
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="is a run directory"):

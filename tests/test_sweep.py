@@ -185,6 +185,18 @@ def test_a_sweep_into_a_folder_another_sweep_holds_is_refused_before_writing(tmp
     assert [p.name for p in tmp_path.iterdir()] == [".lock"]
 
 
+def test_a_sweep_into_a_grid_or_a_run_directory_is_refused_before_writing(tmp_path):
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.1,0.5"], seeds=2, total_steps=2_000, num_evals=2)
+    for kind, marker in (("benchmark", "benchmark.json"), ("run directory", "config.json")):
+        folder = tmp_path / marker
+        folder.mkdir()
+        (folder / marker).write_text("{}")
+        (folder / "report.md").write_text("THEIRS")
+        with pytest.raises(ConfigError, match=f"is a {kind}"):
+            run_sweep(spec, folder, log=lambda s: None)
+        assert sorted(p.name for p in folder.iterdir()) == sorted([marker, "report.md"])  # not even a lock file
+
+
 def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chosen_config():
     """PPO's CartPole block tunes learning_rate to 1e-3; a sweep choosing the default 3e-4 left it out of
     best.yaml, and its --set pairs then trained with 1e-3."""

@@ -14,7 +14,8 @@ from typing import Any, Callable, Sequence
 from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
-from rl_zoo.benchmark.plan import DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record
+from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record,
+                                   refuse_other_folder)
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
 from rl_zoo.benchmark.tables import load_cells, write_tables
@@ -95,6 +96,7 @@ def run_benchmark(
     distributed.share_gpu_memory()  # this process and its cell processes on one GPU (before any backend starts)
     plan = _plan_arguments(algos, env_ids, grid)
     out = plan["out"] = Path(plan["out"])
+    refuse_other_folder(out)  # before the lock, which would leave its file in a folder not ours
     lock = FolderLock(out, what=GRID_LOCK)
     try:
         cells = _plan_under_lock(plan, lock)

@@ -179,6 +179,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     if spec.halving_eta:
         rungs, seg_plan, per_update = checked.halving
     out = Path(out)
+    refuse_other_folder(out)
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
         _claim_folder(out, spec, plan, rerun)
         if threshold is None:
@@ -255,6 +256,18 @@ def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[
 #: what a finished sweep writes beside sweep.json and groups/ (``--rerun`` removes them first)
 RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv", "halving.csv",
                 "curves.png", "sensitivity.png", "heatmap.png")
+
+
+def refuse_other_folder(out: Path) -> None:
+    """An ``out`` that holds a benchmark grid or a run directory (not a sweep) is refused before
+    anything is written there: the sweep's report.md and tables would replace theirs."""
+    if not out.is_dir() or (out / "sweep.json").exists():
+        return
+    if (out / "cells").is_dir() or (out / "benchmark.json").exists():
+        raise ConfigError(f"{out} is a benchmark folder (`rl-zoo benchmark`): a sweep there would replace its report.md; "
+                          "use another --out")
+    if (out / "config.json").exists() or (out / "metrics.csv").exists():
+        raise ConfigError(f"{out} is a run directory (`rl-zoo train`): a sweep there would mix with its files; use another --out")
 
 
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
