@@ -160,18 +160,30 @@ class Runner:
         )
 
 
+FVP_PASSES = 2
+"""Backward passes a Fisher-vector product counts as: forward-over-reverse is a gradient and a
+forward-mode pass over it, about two gradient evaluations (``trust_region.fisher_vector_product``;
+measured in this experiment: 1 gradient + 10 products took about as long as 20 value gradients on
+the same batch)."""
+
+
 def backward_parts(s: dict) -> dict[str, float]:
     """Samples through a backward pass per env step, by kind, counted once per network a pass runs
     through (the two networks are the same size): PPO's joint-loss gradients go back through the policy
-    and the value network, so they count under "policy gradients" and "value gradients" alike. A
-    Fisher-vector product (forward-over-reverse: a gradient and a forward-mode pass over it) counts as
-    one backward pass, which understates it; the line search's forward passes are not counted."""
+    and the value network, so they count under "policy gradients" and "value gradients" alike; a
+    Fisher-vector product counts as ``FVP_PASSES`` backward passes; the line search's forward passes
+    are not counted."""
     n = s["env_steps_per_update"]
     joint = s.get("policy_gradient_networks", 1) == 2
     policy = s["policy_gradients"] * s["policy_gradient_samples"] / n
     return {"policy gradients": policy,
-            "Fisher-vector products": s["fisher_vector_products"] * s["fvp_samples"] / n,
+            "Fisher-vector products": FVP_PASSES * s["fisher_vector_products"] * s["fvp_samples"] / n,
             "value gradients": policy if joint else s["value_gradients"] * s["value_gradient_samples"] / n}
+
+
+def cost_rows(summaries: list[dict]) -> list[dict]:
+    """``cost.csv``: one row per (env, algo), the summary without its config and per-segment lists."""
+    return [{k: v for k, v in s.items() if k not in ("config", "final_return_ci", "segments")} for s in summaries]
 
 
 def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:

@@ -41,10 +41,11 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         ax_t.set_ylim(0, max(r + l for r, l in zip(roll, learn)) * 1.6)
         # backward-pass work per env step, stacked, once per network a pass runs through (compute.backward_parts)
         colors = {"policy gradients": "tab:blue", "Fisher-vector products": "tab:purple", "value gradients": "tab:olive"}
+        shown = {"Fisher-vector products": f"Fisher-vector products ({compute.FVP_PASSES} passes each)"}
         bottom = np.zeros(len(names))
         for label, color in colors.items():
             vals = np.array([compute.backward_parts(by[(env_id, n)])[label] for n in names])
-            ax_c.bar(x, vals, bottom=bottom, color=color, edgecolor="black", label=label)
+            ax_c.bar(x, vals, bottom=bottom, color=color, edgecolor="black", label=shown.get(label, label))
             bottom += vals
         for i, n in enumerate(names):
             s = by[(env_id, n)]
@@ -58,7 +59,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
             ax_c.text(i, bottom[i], text, ha="center", va="bottom", fontsize=7.5)
         ax_c.set_xticks(x, names)
         ax_c.set_ylim(0, bottom.max() * 1.6)
-        ax_c.set_ylabel("samples x networks through a backward pass per env step")
+        ax_c.set_ylabel("samples x networks through a\nbackward pass per env step")
         ax_c.set_title(f"{env_id}: gradient / Fisher-vector work per env step", fontsize=10)
         ax_c.legend(fontsize=7.5, loc="upper left")
         for n in names:

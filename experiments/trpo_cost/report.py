@@ -21,13 +21,15 @@ FINDING = (
 
 
 CHEAP = 1.25
-"""TRPO/PPO wall time per env step up to which the write-up calls TRPO "not expensive" next to PPO."""
+"""TRPO/PPO wall time per env step within [1/CHEAP, CHEAP] reads as "about as expensive"."""
+SAME = 1.1
+"""Backward-pass counts within a factor SAME of each other read as "about as many"."""
 
 
-def verdicts(ratios: list[float], trpo_backprop: list[float], ppo_backprop: list[float]) -> dict:
-    """The words of the finding, from the numbers: TRPO/PPO wall time per env step (``ratios``, one
-    per env) against :data:`CHEAP`, and the backward-pass samples per env step of each."""
-    if max(ratios) <= CHEAP:
+def verdicts(ratios: list[float], trpo_backprop: list[float], ppo_backprop: list[float], envs: list[str]) -> dict:
+    """The words of the finding, from the numbers: TRPO/PPO wall time per env step (``ratios``, one per
+    env in ``envs``) against :data:`CHEAP`, and each env's backward-pass samples per env step."""
+    if all(1 / CHEAP <= r <= CHEAP for r in ratios):
         per_step, bottom = "TRPO is about as expensive as PPO here", "TRPO is not computationally expensive next to PPO"
         claim = ("The usual claim that TRPO is costly (second-order products, CG) does not show at this scale: PPO's "
                  "epochs of minibatch gradients cost about as much.")
@@ -36,15 +38,23 @@ def verdicts(ratios: list[float], trpo_backprop: list[float], ppo_backprop: list
         per_step, bottom = "TRPO is more expensive than PPO here", "TRPO is computationally more expensive than PPO"
         claim = "The usual claim that TRPO is costly (second-order products, CG) shows at this scale."
         sentence = "TRPO is more expensive than PPO here."
+    elif max(ratios) < 1 / CHEAP:
+        per_step, bottom = "TRPO is cheaper than PPO here", "TRPO is computationally cheaper than PPO"
+        claim = "The usual claim that TRPO is costly (second-order products, CG) is reversed at this scale."
+        sentence = "TRPO is cheaper than PPO here."
     else:
         per_step = bottom = "TRPO's cost next to PPO depends on the env"
         claim = "The usual claim that TRPO is costly (second-order products, CG) holds on one env and not the other."
         sentence = "TRPO's cost next to PPO depends on the env here."
-    more = [t > p for t, p in zip(trpo_backprop, ppo_backprop)]
-    cmp = "more" if all(more) else "fewer" if not any(more) else "more on one env and fewer on the other"
-    head = {"more": "More backward-pass work", "fewer": "Less backward-pass work"}.get(cmp, "Backward-pass work")
+
+    def compared(t: float, p: float, env: str) -> str:
+        word = ("about as many samples as PPO" if 1 / SAME <= t / p <= SAME
+                else "more samples than PPO" if t > p else "fewer samples than PPO")
+        return f"{word} on {env.split('-')[0]} ({t:.0f} vs {p:.0f})"
+
+    backprop = " and ".join(compared(t, p, e) for t, p, e in zip(trpo_backprop, ppo_backprop, envs))
     return dict(per_step_verdict=per_step, bottom_verdict=bottom, bottom_claim=claim, verdict_sentence=sentence,
-                backprop_cmp=cmp, backprop_head=head)
+                backprop_compared=backprop)
 
 
 def matched_batch_benchmark(path: Path = BENCHMARK) -> dict | None:
@@ -128,7 +138,7 @@ def fields(info: dict, curves: list[dict]) -> dict:
                                  for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")])),
              **bench_fields(matched_batch_benchmark()),
              **verdicts([ratio[e] for e in env_ids], [by[(e, "TRPO")]["backprop_samples_per_env_step"] for e in env_ids],
-                        [by[(e, "PPO-clip")]["backprop_samples_per_env_step"] for e in env_ids]))
+                        [by[(e, "PPO-clip")]["backprop_samples_per_env_step"] for e in env_ids], env_ids))
     for e in env_ids:
         s, t, p = e.split("-")[0], by[(e, "TRPO")], by[(e, "PPO-clip")]
         thr = ENV_REFERENCES[e].solved
@@ -143,7 +153,8 @@ def fields(info: dict, curves: list[dict]) -> dict:
                   f"{s}_policy_in_learn_ms": f"{policy_share(t) * t['learn_ms_per_update_median']:.0f}",
                   f"{s}_line_search": f"{t['line_search_forward_passes']:.2f}",
                   f"{s}_ppo_learn_per_k": f"{p['learn_ms_per_1000_env_steps']:.0f}", f"{s}_ppo_grads": p["policy_gradients"],
-                  f"{s}_ppo_tuned": f"{p['tuned_total_timesteps']:,}", f"{s}_trpo_tuned": f"{t['tuned_total_timesteps']:,}",
+                  f"{s}_tuned": (f"{p['tuned_total_timesteps']:,}" if p["tuned_total_timesteps"] == t["tuned_total_timesteps"] else
+                                  f"{p['tuned_total_timesteps']:,} and {t['tuned_total_timesteps']:,}"),
                   f"{s}_ppo_budget": f"{p['total_timesteps']:,}"})
         for key, x in (("ppo", p), ("trpo", t)):
             ci = x["final_return_ci"]

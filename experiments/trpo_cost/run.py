@@ -47,11 +47,14 @@ def main() -> None:
                     help=f"first seed (default {common.REPORT_SEED}: the tuned configs were chosen on seeds 0-9)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--replot", action="store_true", help="redraw the figure and README from raw.npz (no training)")
-    ap.add_argument("--report", action="store_true", help="only rewrite README.md and finding.md")
+    ap.add_argument("--report", action="store_true", help="only rewrite README.md, finding.md and cost.csv")
     args = ap.parse_args()
     out = Path(args.out) if args.out else (Path("/tmp/trpo_cost") if args.quick else HERE)
     if args.report or args.replot:
         info = common.read_record(out, "run_info.json")
+        for s in info["summaries"]:  # a derived count: by today's rule (compute.backward_parts) whatever the record's
+            s["backprop_samples_per_env_step"] = sum(compute.backward_parts(s).values())
+        common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
         if args.replot:
             seeds = info["summaries"][0]["seeds"]
@@ -70,8 +73,7 @@ def main() -> None:
     curves = {key: r.curve() for key, r in runners.items()}
     compute.save_curves(curves, out / "raw.npz")
     plots.plot(curves, summaries, out, seeds)
-    common.write_csv(out / "cost.csv", [{k: v for k, v in s.items() if k not in ("config", "final_return_ci", "segments")}
-                                        for s in summaries])
+    common.write_csv(out / "cost.csv", compute.cost_rows(summaries))
     curve_rows = compute.curve_rows(curves)
     common.write_csv(out / "curves.csv", curve_rows)
     command = COMMAND + (" --quick" if args.quick else "") + (f" --seeds {seeds}" if args.seeds else "") + (
