@@ -208,11 +208,11 @@ def test_a_finished_cell_excluded_by_the_last_command_is_named_in_the_report():
     """Its results stay (finished by an earlier command), but the report said nothing of the exclusion."""
     from types import SimpleNamespace
 
-    from rl_zoo.benchmark import report
+    from rl_zoo.benchmark import plan, report
 
     meta = SimpleNamespace(plan=[dict(algo="ppo", env="CartPole-v1", status="done", reason="finished before"),
                                  dict(algo="vpg", env="CartPole-v1", status="skipped",
-                                      reason="excluded on the command line (--exclude vpg:CartPole-v1)"),
+                                      reason=f"{plan.EXCLUDED} (--exclude vpg:CartPole-v1)"),
                                  dict(algo="dqn", env="Pendulum-v1", status="skipped", reason="continuous actions")])
     records = [SimpleNamespace(algo="ppo", env="CartPole-v1", status="done"),
                SimpleNamespace(algo="vpg", env="CartPole-v1", status="done"),

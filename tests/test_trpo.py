@@ -30,6 +30,15 @@ def exact_bandit_batch():
     return params, jnp.zeros((4, 1)), actions, r[actions] - 0.0, r
 
 
+def two_arm_step(weights, arms, **config):
+    """``policy_step`` on the two-armed bandit with p proportional to ``weights``, a batch pulling
+    ``arms`` and advantage 1 for arm 0 (0 for arm 1): ``(new params, info)``."""
+    params = {"logits": jnp.log(jnp.array(weights, jnp.float32))}
+    actions = jnp.array(arms)
+    adv = jnp.array([1.0, 0.0])[actions]
+    return trpo.policy_step(params, jnp.zeros((len(arms), 1)), actions, adv, bandit_policy, trpo.Config(**config))
+
+
 def test_policy_step_matches_the_dense_natural_gradient():
     params, obs, actions, adv, r = exact_bandit_batch()
     config = trpo.Config(max_kl=1e-3, cg_iters=3, cg_damping=0.05)
@@ -56,13 +65,9 @@ def test_policy_step_matches_the_dense_natural_gradient():
 def test_line_search_backtracks_when_the_full_step_breaks_the_kl_bound():
     # p = (1/4, 3/4), pushing towards the rare arm with a large delta: the exact KL of the full step
     # (~0.6) is above the quadratic model's 0.5, so the first candidate fails and the search halves.
-    params = {"logits": jnp.log(jnp.array([1.0, 3.0], jnp.float32))}
-    actions = jnp.array([0, 1, 1, 1])
-    adv = jnp.array([1.0, 0.0])[actions]
-    config = trpo.Config(max_kl=0.5, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.5)
-    _, info = trpo.policy_step(params, jnp.zeros((4, 1)), actions, adv, bandit_policy, config)
+    _, info = two_arm_step([1.0, 3.0], [0, 1, 1, 1], max_kl=0.5, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.5)
     assert bool(info.accepted)
-    assert float(info.kl) <= config.max_kl
+    assert float(info.kl) <= 0.5
     assert float(info.step_fraction) < 1.0
     assert int(info.line_search_evals) >= 2
 
@@ -70,11 +75,7 @@ def test_line_search_backtracks_when_the_full_step_breaks_the_kl_bound():
 def test_line_search_kl_is_old_to_new():
     # a step large enough that the two directions differ (p = (1/4, 3/4) pushed hard towards arm 0):
     # the bound is on KL(pi_old || pi_new) (eq. 12), not KL(pi_new || pi_old)
-    params = {"logits": jnp.log(jnp.array([1.0, 3.0], jnp.float32))}
-    actions = jnp.array([0, 1, 1, 1])
-    adv = jnp.array([1.0, 0.0])[actions]
-    config = trpo.Config(max_kl=1.0, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.9)
-    new, info = trpo.policy_step(params, jnp.zeros((4, 1)), actions, adv, bandit_policy, config)
+    new, info = two_arm_step([1.0, 3.0], [0, 1, 1, 1], max_kl=1.0, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.9)
     p, q = np.array([0.25, 0.75]), np.asarray(jax.nn.softmax(new["logits"]), np.float64)
     old_to_new, new_to_old = (p * np.log(p / q)).sum(), (q * np.log(q / p)).sum()
     assert abs(old_to_new - new_to_old) > 0.1 * old_to_new  # the directions are told apart here
@@ -85,11 +86,8 @@ def test_line_search_kl_is_old_to_new():
 def test_accept_ratio_reaches_the_line_search(accept_ratio, fraction):
     # p = (3/4, 1/4) pushed towards arm 0: the surrogate is concave along the step, so its actual /
     # expected improvement is 0.50 at the full step, 0.72 at half and 0.85 at a quarter of it
-    params = {"logits": jnp.log(jnp.array([3.0, 1.0], jnp.float32))}
-    actions = jnp.array([0, 0, 0, 1])
-    adv = jnp.array([1.0, 0.0])[actions]
-    config = trpo.Config(max_kl=0.5, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.5, accept_ratio=accept_ratio)
-    _, info = trpo.policy_step(params, jnp.zeros((4, 1)), actions, adv, bandit_policy, config)
+    _, info = two_arm_step([3.0, 1.0], [0, 0, 0, 1], max_kl=0.5, cg_iters=2, cg_damping=0.0, backtrack_coeff=0.5,
+                           accept_ratio=accept_ratio)
     assert bool(info.accepted)
     assert float(info.step_fraction) == fraction
     assert float(info.surrogate_improvement) >= accept_ratio * float(info.expected_improvement)

@@ -13,6 +13,8 @@ from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, SpecF
 from rl_zoo.benchmark.references import default_steps
 from rl_zoo.config import check_seed_range
 
+EXCLUDED = "excluded on the command line"
+"""How a cell left out by ``--exclude`` begins its reason (the report names such cells by it)."""
 DEFAULT_ALGOS = ("ppo", "ppo-kl", "trpo", "vpg", "dqn")
 DEFAULT_ENVS = ("CartPole-v1", "Acrobot-v1", "Pendulum-v1")
 DEFAULT_OUT = Path("runs") / "benchmark"
@@ -197,7 +199,7 @@ def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple
     from rl_zoo.train import resolve_config
 
     if excluded:
-        return Cell(spec, "skipped", f"excluded on the command line (--exclude {spec.algo}:{spec.env})"), ""
+        return Cell(spec, "skipped", f"{EXCLUDED} (--exclude {spec.algo}:{spec.env})"), ""
     check = getattr(module, "check_env", None)
     try:
         if check is not None:
@@ -236,6 +238,6 @@ def format_plan(cells: list[Cell]) -> str:
     lines = []
     for c in cells:
         what = {"run": f"run    {c.seeds} seed(s) x {c.total_steps:,} env steps", "done": "skip   finished before, same config",
-                "skipped": ("skip   " if c.reason.startswith("excluded") else "skip   cannot run: ") + c.reason}[c.status]
+                "skipped": ("skip   " if c.reason.startswith(EXCLUDED) else "skip   cannot run: ") + c.reason}[c.status]
         lines.append(f"  {c.algo:<12} {c.env:<26} {what}")
     return "\n".join(lines)

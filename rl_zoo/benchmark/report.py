@@ -15,6 +15,7 @@ from rl_zoo.benchmark.records import (
     DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
 from rl_zoo.benchmark.clips import clips_section
+from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
 
@@ -132,7 +133,7 @@ def excluded_but_kept(records: list[CellRecord], meta: GridMeta) -> list[CellRec
     """Finished cells that the last command excluded (``--exclude``): their results, of an earlier
     command, stay in the folder and the tables."""
     excluded = {(p.get("algo"), p.get("env")) for p in meta.plan
-                if p.get("status") == "skipped" and str(p.get("reason", "")).startswith("excluded")}
+                if p.get("status") == "skipped" and str(p.get("reason", "")).startswith(EXCLUDED)}
     return [r for r in records if r.status == "done" and (r.algo, r.env) in excluded]
 
 
