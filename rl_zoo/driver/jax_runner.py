@@ -80,8 +80,7 @@ class JaxRunner:
                         seeds=spec.seed_ids, spec=record))
                 checkpoint_s += time.perf_counter() - t
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
-                bar.update(done_updates * steps_per_update, spec.seeds * k * steps_per_update / max(time.perf_counter() - t0, 1e-9),
-                           float(np.mean(returns)))
+                bar.update(done_updates * steps_per_update, sps, float(np.mean(returns)))  # training's rate, as the summary's
         # where the host loop's time went besides compiling and training (benchmarks/ppo_speed.py reports it)
         extra = dict(eval_s=round(eval_s, 3), checkpoint_s=round(checkpoint_s, 3))
         return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, extra_summary=extra)
