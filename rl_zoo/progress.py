@@ -49,6 +49,7 @@ class Display:
 
     def __enter__(self) -> "Display":
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
             from rich.table import Column
 
@@ -61,6 +62,7 @@ class Display:
                 TimeElapsedColumn(table_column=fixed(7)), TextColumn("eta", table_column=fixed(3)),
                 TimeRemainingColumn(table_column=fixed(7)),
                 TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True, overflow="ellipsis")), transient=False,
+                console=Console(),  # its own, sized now (rich's shared one keeps the width of its first use)
             )
             self._progress.__enter__()
         return self
