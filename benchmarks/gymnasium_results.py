@@ -20,6 +20,7 @@ a hold-out as the others.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -114,6 +115,25 @@ def _summary(cell: PlannedCell):
 
 
 ENVS = ("LunarLander-v3", "LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5")
+VPG_GAUSSIAN = ("LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5")
+
+
+def vpg_log_std_note() -> str:
+    """Which VPG Gaussian cells ran with Spinning Up's initial log std -0.5 (the YAML's since 2026-12-01)
+    and which still hold a run from log std 0, read from each cell's recorded config."""
+    fixed, old = [], []
+    for env in VPG_GAUSSIAN:
+        config = OUT / "cells" / f"vpg-{env}" / "cells" / f"vpg__{env}" / "run" / "config.json"
+        try:
+            log_std = json.loads(config.read_text())["config"]["init_log_std"]
+        except (OSError, KeyError, ValueError):
+            continue
+        (fixed if log_std == -0.5 else old).append(env)
+    said = f"re-run with it: {', '.join(fixed) or 'none yet'}"
+    if old:
+        said += (f"; still the runs from log std 0: {', '.join(old)} (to re-run: `python benchmarks/gymnasium_results.py "
+                 f"run --rerun --only {','.join('vpg:' + e for e in old)}`)")
+    return said
 
 
 def _marks() -> dict[str, dict[str, float]]:
@@ -143,7 +163,11 @@ def report() -> None:
         "the exact command is listed per cell below). Final return: mean over seeds 1000-1004 of the greedy return",
         "(10 episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources'",
         "settings (rl_zoo/hyperparams/*.yaml cite them per env); where a config was changed after trying it, the",
-        "YAML comment says so and which seeds were tried (never 1000-1004).",
+        "YAML comment says so and which seeds were tried (never 1000-1004). Three differences from the sources were",
+        "not chosen by trying (found by a review on 2026-12-01; the YAML comments say so): the PPO and PPO-KL MuJoCo",
+        "cells run without CleanRL's clipped value loss, and TRPO's LunarLander cells with 10 CG iterations where",
+        "sb3-contrib takes 15 (both kept, their rows as run); VPG's Gaussian cells started at log std 0 where Spinning",
+        f"Up starts at -0.5 (fixed in the YAML; {vpg_log_std_note()}).",
         "",
         "**Tuning.** Four cells first ran with their source's setting and fell short here: DQN LunarLander-v3",
         "(-95.5; rl-baselines3-zoo's older entry), TRPO LunarLander-v3 (80.7), TRPO LunarLanderContinuous-v3",
@@ -158,7 +182,8 @@ def report() -> None:
         "100k. *Wall* is the cell's whole `rl-zoo benchmark` process (5 seeds in one program, compile and",
         "evaluations included) on this 2-core machine: the ppo and trpo cells (10-30 min) ran while other jobs",
         "shared it; TRPO Hopper-v5's re-run and the ppo-kl and vpg cells (4-13 min) ran two at a time on an",
-        "otherwise idle machine.",
+        "otherwise idle machine; the VPG Gaussian cells' re-runs with log std -0.5 (2026-12-01/02) ran one at a time on",
+        "a 2-core Intel Xeon about 3x slower, beside test runs.",
         "",
         "**VPG's greedy policy.** The table scores the greedy policy (the most likely action, or the mean",
         "action). After 1M steps VPG's policy is still far from deterministic, and on LunarLander-v3 its greedy",
@@ -166,7 +191,9 @@ def report() -> None:
         "of the five seeds average -20.8 (`train_return` in the cell's metrics.csv), the greedy policy -723.1.",
         "",
         "**References** (column *reference*): rl-baselines3-zoo's benchmark.md, **one trained agent** each (not a",
-        "mean over seeds), on the **older env versions** named (LunarLander-v2, MuJoCo v3), at the budget given.",
+        "mean over seeds), on the **older env versions** named (LunarLander-v2, MuJoCo v3), at the budget given,",
+        "with the zoo's own configs of the time (for PPO on MuJoCo its tuned v3 entries, for TRPO LunarLander its",
+        "2 x 512-step setting), not always the configs of the rows here.",
         "",
         "![Learning curves per env, seeds 1000-1004](curves.png)",
         "",
