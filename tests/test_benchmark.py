@@ -218,3 +218,26 @@ def test_a_finished_cell_excluded_by_the_last_command_is_named_in_the_report():
                SimpleNamespace(algo="vpg", env="CartPole-v1", status="done"),
                SimpleNamespace(algo="dqn", env="Pendulum-v1", status="skipped")]
     assert [(r.algo, r.env) for r in report.excluded_but_kept(records, meta)] == [("vpg", "CartPole-v1")]
+
+
+def test_one_seed_shows_no_interval_and_a_kept_excluded_cell_is_named_in_the_header():
+    from types import SimpleNamespace
+
+    from rl_zoo.benchmark import plan, report
+
+    result = SimpleNamespace(compile_s=1.0, run_s=2.0, env_steps_per_s=3.0, peak_memory_mb=4.0)
+
+    def row(seeds):
+        return SimpleNamespace(env="CartPole-v1", algo="ppo", threshold=None, steps_to_threshold=None, seeds_reached=0,
+                               n_seeds=seeds, final_mean=9.5, final_low=9.5, final_high=9.5, final_iqm=9.5,
+                               record=SimpleNamespace(result=result, cell_wall_s=5.0))
+
+    one, two = report._cells_section([row(1)])[4], report._cells_section([row(2)])[4]
+    assert "| 9.50 - |" in one and "| 9.50 [9.50, 9.50] |" in two  # [x, x] from one seed said nothing
+    meta = SimpleNamespace(plan=[dict(algo="ppo", env="CartPole-v1", status="skipped", reason=f"{plan.EXCLUDED} (--exclude ppo:CartPole-v1)")],
+                           algos=["ppo"], envs=["CartPole-v1"], command=None, note=None, versions={}, grid_wall_s=None,
+                           seeds=1, eval_episodes=1, cpu_count=2, jobs=1)
+    rec = SimpleNamespace(algo="ppo", env="CartPole-v1", status="done", cell_wall_s=5.0, reason="",
+                          spec=SimpleNamespace(seeds=1, eval_episodes=1))
+    header = "\n".join(report._header(SimpleNamespace(records=[rec], table=[]), meta))
+    assert "Excluded by the last command (`--exclude`) but finished by an earlier one" in header and "ppo on CartPole-v1" in header
