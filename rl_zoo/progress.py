@@ -95,6 +95,13 @@ class Display:
             fields["description"] = label
         self._progress.update(bar, **fields)
 
+    def start_at(self, bar: Any, completed: float) -> None:
+        """Restart ``bar``'s clock at ``completed`` (a resumed run: its speed and ETA count only the
+        steps made from here, not a jump from 0)."""
+        if self._progress is not None and bar is not None:
+            self._progress.reset(bar, completed=completed)
+            self.update(bar, completed=completed)
+
     def _index(self, bar: Any) -> int:
         return next(i for i, t in enumerate(self._progress.tasks) if t.id == bar)
 
@@ -124,6 +131,7 @@ class RunProgress:
         self.display, self.total, self.label, self.log = Display(enabled and not self.plain), total, label, log
         self._bar: Any = None
         self._start = time.perf_counter()
+        self._base: int | None = None  # steps at the first update: a resumed run's ETA counts this process's steps
 
     def __enter__(self) -> "RunProgress":
         self.display.__enter__()
@@ -133,9 +141,13 @@ class RunProgress:
 
     def update(self, steps: int, sps: float, ret: float) -> None:
         info = f"return {ret:.1f}  {sps:,.0f} steps/s"
+        if self._base is None:
+            self._base = steps
+            self.display.start_at(self._bar, steps)
         if self.plain:
             elapsed = time.perf_counter() - self._start
-            eta = elapsed * (self.total - steps) / steps if steps > 0 else float("nan")
+            done = steps - self._base
+            eta = elapsed * (self.total - steps) / done if done > 0 else float("nan")
             self.log(f"{self.label}: {compact(steps)}/{compact(self.total)} steps ({100 * steps / max(self.total, 1):.0f}%), "
                      f"{clock(elapsed)} elapsed, eta {clock(eta) if eta == eta else '-'}, {info}")
         self.display.update(self._bar, completed=steps, info=info)
