@@ -30,11 +30,12 @@ def read_run(run_dir: str | Path):
     """The ``RunSpec`` of a run directory (``rl_zoo.driver.read_spec``); a folder that is not a run
     directory gets an error saying so. A damaged ``config.json`` is a ``RunFileError`` naming it."""
     from rl_zoo.driver import read_spec
+    from rl_zoo.runs import folder_kind
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")
-    if not (run_dir / "config.json").is_file() and (run_dir / "sweep.json").is_file():
+    if not (run_dir / "config.json").is_file() and folder_kind(run_dir) == "sweep":
         raise FileNotFoundError(
             f"{str(run_dir)!r} is a sweep folder (`rl-zoo sweep`): it keeps returns, not trained agents; train its best "
             f"config (best.yaml, as `rl-zoo train --set` pairs) and load that run directory")

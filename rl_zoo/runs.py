@@ -246,6 +246,34 @@ RLHF_RUN = ("an `rl-zoo rlhf` run directory: `rl-zoo train --resume`, `rl-zoo en
             "`rl-zoo train`; an rlhf run does not resume, and its results are its summary.json, samples.md and stages.png")
 
 
+FOLDER_KINDS = {"sweep": "a sweep folder (`rl-zoo sweep`)", "benchmark": "a benchmark folder (`rl-zoo benchmark`)",
+                "run": "a run directory (`rl-zoo train`)"}
+
+
+def folder_kind(path: str | os.PathLike) -> str | None:
+    """What an existing folder holds, by the files each command writes first: ``"sweep"`` (sweep.json),
+    ``"benchmark"`` (cells/ or benchmark.json), ``"run"`` (config.json or metrics.csv); ``None`` for
+    anything else (a missing or empty folder)."""
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    if (path / "sweep.json").exists():
+        return "sweep"
+    if (path / "cells").is_dir() or (path / "benchmark.json").exists():
+        return "benchmark"
+    if (path / "config.json").exists() or (path / "metrics.csv").exists():
+        return "run"
+    return None
+
+
+def refuse_other_kind(out: str | os.PathLike, mine: str, what: str) -> None:
+    """``ValueError`` when ``out`` holds another command's outputs than ``mine`` (a ``folder_kind``):
+    ``what`` (the command's outputs, "report.md and tables") would replace or mix with theirs."""
+    kind = folder_kind(out)
+    if kind is not None and kind != mine:
+        raise ValueError(f"{out} is {FOLDER_KINDS[kind]}: {what} there would replace or mix with its files; use another --out")
+
+
 def is_rlhf_config(data: dict) -> bool:
     """Whether a config.json's contents are an ``rl-zoo rlhf`` run's (``rl_zoo.rlhf.report``), not a train run's."""
     return "pipeline" in data and "algo" not in data

@@ -86,14 +86,17 @@ def main(args, argv: list[str]) -> int:
     if args.command == "plot":
         from pathlib import Path
 
+        from rl_zoo.runs import folder_kind
+
         d = Path(args.dir)
-        if (d / "cells").is_dir() or (d / "benchmark.json").exists():
+        kind = folder_kind(d)
+        if kind == "benchmark":
             print(f"report written to {bm.write_report(d, args.output)}")
             return 0
-        if (d / "metrics.csv").exists():
+        if kind == "run":
             print(f"figure written to {plot_run(d, args.output)}")
             return 0
-        if (d / "sweep.json").exists():
+        if kind == "sweep":
             raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "
                              f"it trains no finished group and rewrites the tables, figures and report")
         raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")

@@ -185,12 +185,9 @@ def plan_grid(
 def refuse_other_folder(out: Path) -> None:
     """An ``--out`` that holds a sweep or a run directory (not a grid) is refused: the grid's report.md
     and tables would replace theirs."""
-    if not out.is_dir() or (out / "cells").is_dir() or (out / "benchmark.json").exists():
-        return
-    if (out / "sweep.json").exists():
-        raise ValueError(f"{out} is a sweep folder (`rl-zoo sweep`): a grid there would replace its report.md; use another --out")
-    if (out / "config.json").exists() or (out / "metrics.csv").exists():
-        raise ValueError(f"{out} is a run directory (`rl-zoo train`): a grid there would mix with its files; use another --out")
+    from rl_zoo.runs import refuse_other_kind
+
+    refuse_other_kind(out, "benchmark", "a grid")
 
 
 def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple[Cell | None, str]:

@@ -261,13 +261,10 @@ RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv
 def refuse_other_folder(out: Path) -> None:
     """An ``out`` that holds a benchmark grid or a run directory (not a sweep) is refused before
     anything is written there: the sweep's report.md and tables would replace theirs."""
-    if not out.is_dir() or (out / "sweep.json").exists():
-        return
-    if (out / "cells").is_dir() or (out / "benchmark.json").exists():
-        raise ConfigError(f"{out} is a benchmark folder (`rl-zoo benchmark`): a sweep there would replace its report.md; "
-                          "use another --out")
-    if (out / "config.json").exists() or (out / "metrics.csv").exists():
-        raise ConfigError(f"{out} is a run directory (`rl-zoo train`): a sweep there would mix with its files; use another --out")
+    try:
+        runs.refuse_other_kind(out, "sweep", "a sweep")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
