@@ -192,7 +192,7 @@ def test_a_sweep_into_a_grid_or_a_run_directory_is_refused_before_writing(tmp_pa
         folder.mkdir()
         (folder / marker).write_text("{}")
         (folder / "report.md").write_text("THEIRS")
-        with pytest.raises(ConfigError, match=f"is a {kind}"):
+        with pytest.raises(ValueError, match=f"is a {kind}"):
             run_sweep(spec, folder, log=lambda s: None)
         assert sorted(p.name for p in folder.iterdir()) == sorted([marker, "report.md"])  # not even a lock file
 

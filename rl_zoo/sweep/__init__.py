@@ -179,7 +179,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     if spec.halving_eta:
         rungs, seg_plan, per_update = checked.halving
     out = Path(out)
-    refuse_other_folder(out)
+    runs.refuse_other_kind(out, "sweep", "a sweep")  # a grid's or a run's folder: before the lock
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
         _claim_folder(out, spec, plan, rerun)
         if threshold is None:
@@ -256,15 +256,6 @@ def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[
 #: what a finished sweep writes beside sweep.json and groups/ (``--rerun`` removes them first)
 RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv", "halving.csv",
                 "curves.png", "sensitivity.png", "heatmap.png")
-
-
-def refuse_other_folder(out: Path) -> None:
-    """An ``out`` that holds a benchmark grid or a run directory (not a sweep) is refused before
-    anything is written there: the sweep's report.md and tables would replace theirs."""
-    try:
-        runs.refuse_other_kind(out, "sweep", "a sweep")
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
 
 
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
