@@ -151,7 +151,7 @@ class Runner:
             **c,
             gradient_evals_per_1000_env_steps=(c["policy_gradients"] + c["value_gradients"]) * 1000 / n,
             fvp_per_1000_env_steps=c["fisher_vector_products"] * 1000 / n,
-            backprop_samples_per_env_step=sum(backward_parts(dict(c, env_steps_per_update=n)).values()),
+            backprop_samples_per_env_step=backprop_per_env_step(dict(c, env_steps_per_update=n)),
             train_s=round(self.train_s, 2), final_return_mean=float(final.mean()),
             final_return_lo=ci[1], final_return_hi=ci[2], final_return_ci=ci,
             tuned_total_timesteps=int(self.tuned_total), total_timesteps=int(self.config.total_timesteps),
@@ -181,9 +181,17 @@ def backward_parts(s: dict) -> dict[str, float]:
             "value gradients": policy if joint else s["value_gradients"] * s["value_gradient_samples"] / n}
 
 
+def backprop_per_env_step(s: dict) -> float:
+    """All of ``backward_parts``: a count derived from the summary's counts by today's rule, whatever a
+    record of an older rule stored."""
+    return sum(backward_parts(s).values())
+
+
 def cost_rows(summaries: list[dict]) -> list[dict]:
-    """``cost.csv``: one row per (env, algo), the summary without its config and per-segment lists."""
-    return [{k: v for k, v in s.items() if k not in ("config", "final_return_ci", "segments")} for s in summaries]
+    """``cost.csv``: one row per (env, algo), the summary without its config and per-segment lists (its
+    backward-pass count derived again, ``backprop_per_env_step``)."""
+    return [dict({k: v for k, v in s.items() if k not in ("config", "final_return_ci", "segments")},
+                 backprop_samples_per_env_step=backprop_per_env_step(s)) for s in summaries]
 
 
 def trpo_breakdown(runner: Runner, repeats: int = 15) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from experiments import common
 from experiments.common import signed
+from experiments.trpo_cost import compute
 from experiments.trpo_cost.compute import SEGMENTS
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
@@ -90,7 +91,7 @@ def table(by: dict, env_ids: list[str]) -> str:
 
     return "\n".join(
         f"| {e} | {s['algo']} | {s['env_steps_per_update']} | {s['wall_ms_per_update_median']:.0f} | "
-        f"{s['wall_ms_per_1000_env_steps']:.0f} | {s['backprop_samples_per_env_step']:.0f} | {final(s, e)} | {s['train_s']:.1f} |"
+        f"{s['wall_ms_per_1000_env_steps']:.0f} | {compute.backprop_per_env_step(s):.0f} | {final(s, e)} | {s['train_s']:.1f} |"
         for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")]))
 
 
@@ -137,8 +138,8 @@ def fields(info: dict, curves: list[dict]) -> dict:
                                  f"{s['wall_ms_per_1000_env_steps_q75']:.0f} ms"
                                  for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")])),
              **bench_fields(matched_batch_benchmark()),
-             **verdicts([ratio[e] for e in env_ids], [by[(e, "TRPO")]["backprop_samples_per_env_step"] for e in env_ids],
-                        [by[(e, "PPO-clip")]["backprop_samples_per_env_step"] for e in env_ids], env_ids))
+             **verdicts([ratio[e] for e in env_ids], [compute.backprop_per_env_step(by[(e, "TRPO")]) for e in env_ids],
+                        [compute.backprop_per_env_step(by[(e, "PPO-clip")]) for e in env_ids], env_ids))
     for e in env_ids:
         s, t, p = e.split("-")[0], by[(e, "TRPO")], by[(e, "PPO-clip")]
         thr = ENV_REFERENCES[e].solved
@@ -161,7 +162,7 @@ def fields(info: dict, curves: list[dict]) -> dict:
             curve = [r for r in curves if r["env"] == e and r["algo"] == x["algo"]]
             f.update({f"{s}_{key}_update_ms": f"{x['wall_ms_per_update_median']:.0f}",
                       f"{s}_{key}_batch": x["env_steps_per_update"],
-                      f"{s}_{key}_backprop": f"{x['backprop_samples_per_env_step']:.0f}",
+                      f"{s}_{key}_backprop": f"{compute.backprop_per_env_step(x):.0f}",
                       f"{s}_{key}_final": f"{signed(ci[0], '.0f')} [{signed(ci[1], '.0f')}, {signed(ci[2], '.0f')}]",
                       f"{s}_{key}_train_s": f"{x['train_s']:.1f}", f"{s}_{key}_reach": reach(curve, thr)})
     return f

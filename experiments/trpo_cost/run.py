@@ -52,8 +52,6 @@ def main() -> None:
     out = Path(args.out) if args.out else (Path("/tmp/trpo_cost") if args.quick else HERE)
     if args.report or args.replot:
         info = common.read_record(out, "run_info.json")
-        for s in info["summaries"]:  # a derived count: by today's rule (compute.backward_parts) whatever the record's
-            s["backprop_samples_per_env_step"] = sum(compute.backward_parts(s).values())
         common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
         if args.replot:
