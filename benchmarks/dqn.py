@@ -184,7 +184,7 @@ def report(raw: dict) -> str:
               f"*held-out* seeds {REPORT_SEED0}-{REPORT_SEED0 + 9}, which played no part in choosing them "
               "(`python benchmarks/dqn.py learning ENV [--algo double-dqn]`); tuning-seed rows are marked as such.", "",
               "Greedy return (`evaluate` with `agent.act`, mean of 10 episodes per seed), all seeds in one "
-              "`jax.jit(jax.vmap(...))` program, evaluated some 25-40 times along the run (the divisor of the update count nearest 25). *Final* (the headline) is the "
+              "`jax.jit(jax.vmap(...))` program, evaluated at the end of each segment of updates, a segment being the divisor of the update count nearest (updates / 25), so some 25-40 times along the run. *Final* (the headline) is the "
               "evaluation at the end of the budget; *best* the best evaluation along the way, with the env steps "
               "where it happened (what a best-model checkpoint such as SB3's EvalCallback would keep). "
               "*Collapsed* counts the seeds that reached the solved level (CartPole 475, Acrobot -100, "

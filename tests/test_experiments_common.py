@@ -193,3 +193,25 @@ def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbe
     mixed = report.verdicts([1.0, 1.6], [30.0, 20.0], [40.0, 20.0], envs_)
     assert "depends on the env" in mixed["verdict_sentence"]
     assert mixed["backprop_compared"].startswith("fewer samples than PPO on CartPole (30 vs 40) and about as many")
+
+
+def test_overestimation_report_compares_errors_not_estimates():
+    """Each arm's error is its estimate minus its own greedy policy's true value; the two true values differ,
+    so the bullet names both and calls the difference one of errors (DQN estimate -36 against -38, Double DQN
+    -34.5 against -32: Double DQN's error is lower though its estimate is higher)."""
+    from experiments.overestimation import report
+
+    def arm(true, over_raw):
+        per_seed = list(over_raw)
+        m = float(np.mean(per_seed))
+        return dict(true_value_last_quarter=true, overestimate_last_quarter=(m, m - 1.0, m + 1.0),
+                    overestimate_last_quarter_raw=np.array(per_seed)[:, None], overestimate_last_quarter_per_seed=per_seed,
+                    seeds_overestimating=sum(x > 0 for x in per_seed))
+
+    a, b = arm(-38.0, [2.0, 2.5, 1.5, 2.0]), arm(-32.0, [-2.0, -2.5, -1.5, -2.0])
+    text = report.env_bullet("Acrobot-v1", a, b, 4)
+    assert "−38 for DQN's greedy policy, −32 for Double DQN's" in text
+    assert "Double DQN's error is significantly lower" in text and "estimate is" not in text
+    assert "−38 / −32" in report.deep_table({"DQN on Acrobot-v1": dict(a, final_greedy_return_ci=(-80, -90, -70)),
+                                              "Double DQN on Acrobot-v1": dict(b, final_greedy_return_ci=(-80, -90, -70))},
+                                             ["Acrobot-v1"])

@@ -233,3 +233,12 @@ def test_bad_config_is_refused_with_the_field_named(field, value, rule):
     with pytest.raises(ConfigError, match=field) as e:
         ql.make_train(dataclasses.replace(ql.Config(), **{field: value}), env, params)
     assert rule in str(e.value)
+
+
+def test_learning_rate_end_is_checked_only_by_the_schedule_that_reads_it():
+    """A constant step size below learning_rate_end's default (0.01) is valid; the linear schedule still
+    refuses an end above its start."""
+    ql.Config(learning_rate=0.005).validate()
+    ql.Config(learning_rate=0.005, learning_rate_schedule="visits").validate()
+    with pytest.raises(ConfigError, match=r"learning_rate_end.*linear"):
+        ql.Config(learning_rate=0.005, learning_rate_schedule="linear").validate()

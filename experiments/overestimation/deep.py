@@ -3,7 +3,7 @@
 
 During training, ``rl_zoo.algos.dqn`` logs per update the mean of max_a Q(s, a; theta) over the states
 of its replay minibatches (``Metrics.q_max``). Before training and after each segment of updates
-(``experiments.common.segment_plan``: about ``num_evals`` of them, every update trained), inside the same
+(``experiments.common.segment_plan``: about ``num_evals`` of them, covering every update), inside the same
 jitted program, :func:`probe` runs the greedy policy for ``eval_episodes`` fresh episodes and, for
 every state s_t it visits within the env's usual time limit, records
 

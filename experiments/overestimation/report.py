@@ -27,12 +27,20 @@ def error_words(t) -> str:
 
 
 def difference_words(t, seeds: int) -> str:
-    """What DQN's error minus Double DQN's ``(m, lo, hi)`` shows."""
+    """What DQN's error minus Double DQN's ``(m, lo, hi)`` shows. It compares errors (each arm's estimate
+    minus its own greedy policy's true value), not estimates: the two greedy policies differ, and so do
+    their true values."""
     if t[1] > 0:
-        return f"DQN minus Double DQN is {ci(t)}: Double DQN's estimate is significantly lower"
+        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's error is significantly lower"
     if t[2] < 0:
-        return f"DQN minus Double DQN is {ci(t)}: Double DQN's estimate is significantly higher"
-    return f"DQN minus Double DQN is {ci(t)}: not significant with {seeds} seeds"
+        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's error is significantly higher"
+    return f"DQN's error minus Double DQN's is {ci(t)}: not significant with {seeds} seeds"
+
+
+def true_values(a: dict, b: dict) -> str:
+    """Both arms' true values (last quarter): each arm is measured against its own greedy policy."""
+    return (f"{signed(a['true_value_last_quarter'], '.0f')} for DQN's greedy policy, "
+            f"{signed(b['true_value_last_quarter'], '.0f')} for Double DQN's")
 
 
 def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
@@ -47,13 +55,13 @@ def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
                 f"{signed(float(np.median(per_seed)), '+.1f')})")
 
     diff = common.diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"])
-    return (f"On {env_id} (true values about {signed(a['true_value_last_quarter'], '.0f')}), {one('DQN', a)}; "
+    return (f"On {env_id} (true values about {true_values(a, b)}), {one('DQN', a)}; "
             f"{one('Double DQN', b)}. {difference_words(diff, seeds)}.")
 
 
 def finding_sentence(env_id: str, a: dict, b: dict, seeds: int) -> str:
     diff = common.diff_ci(a["overestimate_last_quarter_raw"], b["overestimate_last_quarter_raw"])
-    return (f"On {env_id} (values of about {signed(a['true_value_last_quarter'], '.0f')}), DQN "
+    return (f"On {env_id} (true values about {true_values(a, b)}), DQN "
             f"{error_words(a['overestimate_last_quarter'])} and Double DQN {error_words(b['overestimate_last_quarter'])}; "
             f"{difference_words(diff, seeds)}.")
 
@@ -85,9 +93,20 @@ def deep_table(deep: dict, env_ids: list[str]) -> str:
         return f"**{ci(t)}**" if t[1] > 0 or t[2] < 0 else ci(t)
 
     return "\n".join(
-        f"| {e} (true value ≈ {signed(a['true_value_last_quarter'], '.0f')}) | {cell(a)} | {cell(b)} | "
+        f"| {e} (true value ≈ {signed(a['true_value_last_quarter'], '.0f')} / {signed(b['true_value_last_quarter'], '.0f')}) "
+        f"| {cell(a)} | {cell(b)} | "
         f"{signed(a['final_greedy_return_ci'][0], '.0f')} / {signed(b['final_greedy_return_ci'][0], '.0f')} |"
         for e, a, b in ((e, deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]) for e in env_ids))
+
+
+def warmup_words(config: dict) -> str:
+    """How many of the updates only collect (``learning_starts``) before the first gradient step."""
+    from rl_zoo.algos import dqn
+
+    n = dqn.Config(**config).num_warmup_updates
+    if n == 0:
+        return "every one trained"
+    return f"the first {n} only collecting until `learning_starts` {config['learning_starts']:,}"
 
 
 def double_dqn_file_note(differs: dict | None) -> str:
@@ -136,6 +155,7 @@ def deep_fields(deep: dict) -> dict:
                   f"{s}_trained": f"{a['env_steps']:,}", f"{s}_updates": f"{a.get('updates', '?'):,}",
                   f"{s}_per_update": a.get("env_steps_per_update", "?"), f"{s}_batch": a["config"]["batch_size"],
                   f"{s}_n_step": a["config"].get("n_step", 1), f"{s}_num_evals": a["num_evals"],
+                  f"{s}_warmup": warmup_words(a["config"]),
                   f"{s}_last_probes": a["last_probes"],
                   f"{s}_ddqn_file": double_dqn_file_note(a.get("double_dqn_yaml_differs")),
                   f"{s}_hidden": a["config"]["hidden_size"], f"{s}_tuned_hidden": a["tuned_hidden_size"],
@@ -154,7 +174,7 @@ def deep_fields(deep: dict) -> dict:
                       f"{s}_{key}_final_ci": ci(x["final_greedy_return_ci"], ".0f"),
                       f"{s}_{key}_hump_return": signed(x["early_gap_max_greedy_return"], ".0f"),
                       f"{s}_{key}_hump_step": f"{x['early_gap_max_step']:,}"})
-        rel.append(max(a["overestimate_last_quarter"][0], b["overestimate_last_quarter"][0], 0.0) / max(abs(true), 1e-9))
+        rel += [max(x["overestimate_last_quarter"][0], 0.0) / max(abs(x["true_value_last_quarter"]), 1e-9) for x in (a, b)]
     f["worst_pct"] = f"{100 * max(rel):.0f}"
     seeds = first["seeds"]
     pairs = [(e, deep[f"DQN on {e}"], deep[f"Double DQN on {e}"]) for e in env_ids]

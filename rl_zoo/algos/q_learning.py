@@ -110,8 +110,9 @@ class Config:
         check((0 < self.learning_rate) & (self.learning_rate <= 1), "learning_rate", self.learning_rate, "must be in (0, 1]")
         check(self.learning_rate_schedule in ("constant", "linear", "visits"), "learning_rate_schedule",
               self.learning_rate_schedule, 'must be "constant", "linear" or "visits"')
-        check((0 <= self.learning_rate_end) & (self.learning_rate_end <= self.learning_rate), "learning_rate_end", self.learning_rate_end,
-              f"must be in [0, learning_rate = {self.learning_rate}]")
+        if self.learning_rate_schedule == "linear":  # the only schedule that reads it
+            check((0 <= self.learning_rate_end) & (self.learning_rate_end <= self.learning_rate), "learning_rate_end",
+                  self.learning_rate_end, f"must be in [0, learning_rate = {self.learning_rate}] for the \"linear\" schedule")
         check((0 < self.learning_rate_power) & (self.learning_rate_power <= 1), "learning_rate_power", self.learning_rate_power,
               "must be in (0, 1] (in (0.5, 1] for convergence)")
         check(self.epsilon_schedule in ("linear", "exponential", "constant"), "epsilon_schedule",
