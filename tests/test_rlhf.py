@@ -73,6 +73,23 @@ def test_the_default_kl_horizon_lets_beta_move_far_enough_in_one_run():
     assert policy_opt.Config(kl_horizon=500.0).controller_horizon == 500.0
 
 
+@pytest.mark.parametrize("num_updates", [1, 2, 3, 4, 7])
+def test_a_short_run_never_cuts_beta_to_zero_or_below(num_updates):
+    """The default horizon (responses / 20) would give a step of 4 / num_updates: beta x 0 after one update
+    at KL 0 with 4 updates (`--small`), negative with 2-3. The first batch comes from the reference itself
+    (KL 0, error -0.2): the largest cut, every run. The horizon is kept >= 0.4 batches: beta at most halves."""
+    config = policy_opt.Config(kl_target=0.5, num_updates=num_updates)
+    assert config.controller_step == 0.5 and config.controller_horizon == 0.4 * config.batch_size
+    s = kl_controller_init(config.beta)
+    for _ in range(num_updates):
+        s = kl_controller_update(s, jnp.float32(0.0), config.batch_size, config.kl_target, config.controller_horizon)
+    np.testing.assert_allclose(s.beta, config.beta * 0.5**num_updates, rtol=1e-5)
+    assert policy_opt.Config(kl_target=0.5, num_updates=8).controller_horizon == 8 * 64 / 20  # responses / 20 from 8 up
+    with pytest.raises(ConfigError, match=r"kl_horizon.*>= 0.4 x the batch of 64 responses = 25.6"):
+        policy_opt.Config(kl_horizon=25.0).validate()
+    policy_opt.Config(kl_horizon=25.6).validate()
+
+
 def test_leave_one_out_and_group_baselines():
     np.testing.assert_allclose(policy_opt.leave_one_out_advantages(jnp.array([[1.0, 2.0, 3.0]])), [[-1.5, 0.0, 1.5]])
     np.testing.assert_allclose(policy_opt.group_normalized_advantages(jnp.array([[1.0, 3.0]])), [[-1.0, 1.0]], rtol=1e-5)
@@ -103,6 +120,7 @@ def _tokens(prompt, response):
     ([4, 5], [6, 7, 6], -3.0),  # off topic and never ends (-3)
     ([4, 5], [4, 1, 3], 0.0),  # a special token inside (-1)
     ([4, 5], [3], 0.0),  # the empty response
+    ([4, 5], [0, 0, 3], -4.0),  # "_ _": two special tokens (-1 each) and a stutter (-2): any repeated token counts
 ])
 def test_gold_reward_hand_worked(prompt, response, gold):
     assert float(gold_reward(LAY, _tokens(prompt, response))) == gold
@@ -153,6 +171,29 @@ def test_empty_corpus_is_refused():
         lm.check_sequences(LAY, np.zeros((0, LAY.context), np.int32), "pretraining corpus")
     with pytest.raises(ConfigError, match="corpus_docs"):
         TaskSpec(corpus_docs=0).validate()
+
+
+def test_task_sizes_that_cannot_make_demonstrations_are_refused():
+    """Demonstrations have 2-6 distinct-from-the-last letters and EOS: a one-token limit crashed in numpy's
+    integers(2, 2); a one-letter prompt with every demo letter from it never finished."""
+    with pytest.raises(ConfigError, match=r"max_new_tokens.*at least two letters"):
+        TaskSpec(num_letters=4, prompt_len=2, max_new_tokens=2).validate()
+    with pytest.raises(ConfigError, match=r"demo_on_topic.*prompt_len = 1"):
+        TaskSpec(num_letters=4, prompt_len=1, demo_on_topic=1.0).validate()
+    TaskSpec(num_letters=4, prompt_len=1, demo_on_topic=0.9).validate()
+
+
+def test_prompts_beyond_a_million_arrangements_are_drawn_not_listed():
+    """16 letters, prompts of 7: 57.7 million arrangements (listing them took gigabytes); 50,000 distinct
+    ones are drawn, each of 7 distinct letters. Small sets are listed in full as before."""
+    from rl_zoo.rlhf import task
+
+    rng = np.random.default_rng(0)
+    big = task._prompts(rng, 16, 7)
+    assert big.shape == (task.MAX_PROMPTS, 7) and len({tuple(r) for r in big}) == task.MAX_PROMPTS
+    assert all(len(set(r)) == 7 for r in big[:1000]) and big.min() >= 0 and big.max() <= 15
+    small = task._prompts(rng, 4, 2)
+    assert sorted(map(tuple, small)) == [(a, b) for a in range(4) for b in range(4) if a != b]
 
 
 def test_prompt_longer_than_context_is_refused():

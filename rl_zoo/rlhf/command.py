@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
     r.add_argument("--algo", default=None, help="RL update: ppo (default), ppo-kl, rloo, grpo")
     r.add_argument("--beta", type=float, default=None, help="KL-to-SFT coefficient (default 0.05; 0 switches it off)")
     r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats, by Ziegler et al. 2019's controller: beta moves by at most "
-                        "0.2 x batch / horizon per update (horizon: the run's responses / 20), up to (1 + 4/updates)^updates over a run, ~48x at the default 60 updates (default: "
+                        "a factor 1 +- 0.2 x batch / horizon per update (horizon: the run's responses / 20, at least 0.4 batches), up to "
+                        "(1 + 4/updates)^updates over a run, ~48x at the default 60 updates (1.5^updates under 8 updates) (default: "
                         "none, beta stays fixed)")
     r.add_argument("--group-size", type=int, default=None,
                    help="responses per prompt in each batch, the batch's size kept (default 4 for rloo and grpo, whose "

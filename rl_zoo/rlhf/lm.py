@@ -29,11 +29,12 @@ class FitConfig:
     """One supervised stage (pretraining, SFT or the reward model)."""
 
     steps: int = 600
-    """Adam steps (100-3000)."""
+    """AdamW steps (100-3000)."""
     batch_size: int = 64
     """Sequences per step (16-256)."""
     learning_rate: float = 1e-3
-    """Adam step size, cosine-decayed to 10% (1e-4 to 3e-3)."""
+    """AdamW step size (weight decay 0.01 on every weight, LayerNorm and embeddings included), cosine-decayed
+    to 10% (1e-4 to 3e-3)."""
     max_grad_norm: float = 1.0
     """Global gradient-norm clip."""
 

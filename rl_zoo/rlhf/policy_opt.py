@@ -53,6 +53,8 @@ from rl_zoo.rlhf.generate import Responses, generate, response_log_probs, respon
 from rl_zoo.rlhf.reward_model import pairwise_accuracy
 
 ALGOS = ("ppo", "ppo-kl", "rloo", "grpo")
+#: the KL controller's shortest horizon, in batches: one update then moves beta by at most 0.2 / 0.4 = 50%
+MIN_HORIZON_BATCHES = 0.4
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ class Config:
     factor 1 +- 0.2 K_beta per update (Ziegler et al.'s released code: 10000 with 512-response batches).
     None: the run's total responses / 20 (``controller_horizon``), so that over the whole run beta can move
     by up to (1 + 4 / num_updates)^num_updates (48x at 60 updates, below e^4 = 55x); a fixed 2000 let a 60-update run of 64
-    responses move it by 1.47x at most, and the KL ended 21x its target."""
+    responses move it by 1.47x at most, and the KL ended 21x its target. The step 0.2 K_beta is kept <= 0.5
+    (the default horizon is at least 0.4 batches; a smaller ``kl_horizon`` is refused): a larger one would
+    cut beta to 0 or below in one update, and the first update always cuts (its batch is sampled from the
+    reference itself, KL 0)."""
     ppo_kl_target: float = 0.01
     """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
     ppo_kl_beta_init: float = 1.0
@@ -114,8 +119,17 @@ class Config:
 
     @property
     def controller_horizon(self) -> float:
-        """The KL controller's horizon in responses: ``kl_horizon``, or the run's total responses / 20."""
-        return self.total_samples / 20 if self.kl_horizon is None else self.kl_horizon
+        """The KL controller's horizon in responses: ``kl_horizon``, or the run's total responses / 20 but at
+        least ``MIN_HORIZON_BATCHES`` batches (runs under 8 updates), so that one update moves beta by a factor
+        within [0.5, 1.5]."""
+        if self.kl_horizon is not None:
+            return self.kl_horizon
+        return max(self.total_samples / 20, MIN_HORIZON_BATCHES * self.batch_size)
+
+    @property
+    def controller_step(self) -> float:
+        """The largest relative change of beta in one update, 0.2 x responses per batch / horizon."""
+        return 0.2 * self.batch_size / self.controller_horizon
 
     def validate(self) -> None:
         check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}")
@@ -136,6 +150,10 @@ class Config:
             check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
         check(self.kl_horizon is None or self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
               "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
+        check(self.kl_horizon is None or self.kl_horizon >= MIN_HORIZON_BATCHES * self.batch_size, "kl_horizon",
+              self.kl_horizon, f"must be >= {MIN_HORIZON_BATCHES:g} x the batch of {self.batch_size} responses = "
+              f"{MIN_HORIZON_BATCHES * self.batch_size:g}: beta moves by up to 0.2 x batch / horizon per update, and "
+              "a step over 0.5 could cut it to 0 or below (a bonus for drifting from the reference)")
         for name in ("gamma", "gae_lambda"):  # & not a chained comparison: a traced value has no bool
             value = getattr(self, name)
             check((0 <= value) & (value <= 1), name, value, "must be in [0, 1]")

@@ -6,8 +6,9 @@ Vocabulary: PAD=0, BOS=1, SEP=2, EOS=3 and ``num_letters`` letters (ids 4, 5, ..
   with no letter repeated twice in a row, between BOS and EOS.
 * **Prompts**: ``prompt_len`` distinct letters. **Responses** follow SEP and end with EOS.
 * **Gold reward** (the "human", hidden from every model; ``gold_reward``): for the letters before EOS,
-  +1 per letter that occurs in the prompt ("on topic"), -2 per letter equal to the one before it
-  ("stutter"), -1 per special token, and -3 if the response never ends (no EOS within the limit).
+  +1 per letter that occurs in the prompt ("on topic"), -2 per token equal to the one before it
+  ("stutter": a repeated special token such as PAD PAD counts too), -1 per special token, and -3 if the
+  response never ends (no EOS within the limit).
   The best responses use the prompt's letters, vary them, and stop: at most ``max_new_tokens - 1``.
 * **Demonstrations** (SFT): a mediocre demonstrator writes 2 to 6 letters, each from the prompt with
   probability ``demo_on_topic`` and otherwise from the bigram chain, never stuttering, then EOS.
@@ -19,6 +20,7 @@ the proxy too hard can part from the gold reward.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -29,6 +31,10 @@ import numpy as np
 from envs.language import TokenLayout
 
 FIRST_LETTER = 4
+#: prompts kept at most (drawn at random from all arrangements beyond it)
+MAX_PROMPTS = 50_000
+#: arrangements listed in full up to this many (larger sets are sampled without listing them)
+ENUMERATE_UP_TO = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,11 @@ class TaskSpec:
         check(self.num_letters >= 2, "num_letters", self.num_letters, "must be >= 2")
         check(1 <= self.prompt_len <= self.num_letters, "prompt_len", self.prompt_len,
               f"must be in [1, num_letters = {self.num_letters}] (prompt letters are distinct)")
-        check(self.max_new_tokens >= 2, "max_new_tokens", self.max_new_tokens, "must be >= 2 (a letter and EOS)")
+        check(self.max_new_tokens >= 3, "max_new_tokens", self.max_new_tokens,
+              "must be >= 3 (a demonstration has at least two letters, then EOS)")
+        check(self.prompt_len >= 2 or self.demo_on_topic < 1.0, "demo_on_topic", self.demo_on_topic,
+              "must be < 1 with prompt_len = 1: demonstrations never repeat a letter, and a one-letter prompt "
+              "offers only one")
         check(self.corpus_docs >= 1, "corpus_docs", self.corpus_docs, "must be >= 1: the pretraining corpus cannot be empty")
         check(self.demos >= 1, "demos", self.demos, "must be >= 1: SFT needs demonstrations")
         check(0.0 <= self.demo_on_topic <= 1.0, "demo_on_topic", self.demo_on_topic, "must be in [0, 1]")
@@ -78,9 +88,7 @@ class TaskData:
         self.layout = spec.layout
         rng = np.random.default_rng(spec.data_seed)
         self.bigram = _bigram_chain(rng, spec.num_letters)  # [K, K], zero diagonal
-        prompts = np.array(list(permutations(range(spec.num_letters), spec.prompt_len)), np.int32)
-        if len(prompts) > 50_000:
-            prompts = prompts[rng.choice(len(prompts), 50_000, replace=False)]
+        prompts = _prompts(rng, spec.num_letters, spec.prompt_len)
         prompts = prompts[rng.permutation(len(prompts))] + FIRST_LETTER
         n_eval = max(1, int(round(spec.eval_fraction * len(prompts))))
         self.eval_prompts, self.train_prompts = prompts[:n_eval], prompts[n_eval:]
@@ -125,6 +133,25 @@ class TaskData:
             out[i, 0], out[i, 1 : 1 + lay.prompt_len], out[i, s - 1] = lay.bos, prompt, lay.sep
             out[i, s : s + n], out[i, s + n] = np.array(resp) + FIRST_LETTER, lay.eos
         return out
+
+
+def _prompts(rng, k: int, p: int, keep: int = MAX_PROMPTS) -> np.ndarray:
+    """``[n, p]`` distinct prompts of ``p`` distinct letters out of ``k``: all of them up to ``keep``, else
+    ``keep`` of them at random. Up to ``ENUMERATE_UP_TO`` they are listed and drawn from; beyond, drawn
+    directly (listing the 8! = 40,320 ... 16!/8! = 519 million arrangements would take gigabytes)."""
+    total = math.perm(k, p)
+    if total <= ENUMERATE_UP_TO:
+        prompts = np.array(list(permutations(range(k), p)), np.int32)
+        if len(prompts) > keep:
+            prompts = prompts[rng.choice(len(prompts), keep, replace=False)]
+        return prompts
+    seen: dict[tuple[int, ...], None] = {}
+    while len(seen) < keep:  # under 5% of the draws repeat one: total > ENUMERATE_UP_TO = 20 x keep
+        for row in np.argsort(rng.random((keep, k)), axis=1)[:, :p]:
+            seen.setdefault(tuple(int(c) for c in row))
+            if len(seen) == keep:
+                break
+    return np.array(list(seen), np.int32)
 
 
 def _bigram_chain(rng, k: int) -> np.ndarray:
