@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import difflib
 import importlib
+import operator
 import os
 import warnings
 from pathlib import Path
@@ -164,9 +165,29 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}].{adapter}")
 
 
+def _positive_int(value) -> bool:
+    """An integer >= 1 (a Python, numpy or JAX integer scalar; not a bool, not a float)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return operator.index(value) >= 1
+    except TypeError:
+        return False
+
+
+#: the time limit's two names: rl_zoo's params field and gymnasium's make argument
+TIME_LIMIT_NAMES = ("max_steps_in_episode", "max_episode_steps")
+
+
 def _one_time_limit(overrides: dict[str, Any]) -> dict[str, Any]:
     """``overrides`` with gymnasium's name for the time limit, ``max_episode_steps``, as rl_zoo's
-    ``max_steps_in_episode`` (for the ports and the adapter alike); both names at once are refused."""
+    ``max_steps_in_episode`` (for the ports and the adapter alike); both names at once are refused. A
+    limit of ``None`` means the registered one (as in ``gymnasium.make``); any other must be a positive
+    integer."""
+    overrides = {k: v for k, v in overrides.items() if not (k in TIME_LIMIT_NAMES and v is None)}
+    for name in (n for n in TIME_LIMIT_NAMES if n in overrides):
+        if not _positive_int(overrides[name]):
+            raise ValueError(f"{name}={overrides[name]!r}: the time limit must be a positive integer (None: the registered limit)")
     if "max_episode_steps" not in overrides:
         return overrides
     if "max_steps_in_episode" in overrides:

@@ -349,3 +349,57 @@ def test_a_float_action_is_its_whole_action_not_a_fraction_of_the_push(env_id):
     step = lambda a: np.asarray(env.step_env(jax.random.key(1), state, a, params)[0])
     np.testing.assert_array_equal(step(jnp.float32(1.5)), step(jnp.int32(1)))
     np.testing.assert_array_equal(step(jnp.float32(7.0)), step(jnp.int32(2)))
+
+
+def _one_step_from(env_id, values, actions):
+    """``step_env`` once from each state ``values[i]`` (the env's ``_fields``) with ``actions[i]``, port and
+    gymnasium side by side: ``(port obs, gymnasium obs, port reward, gymnasium reward)``."""
+    env, params = envs.make(env_id)
+    _, state = env.reset(jax.random.key(0), params)
+    genv = gymnasium.make(env_id)
+    genv.reset(seed=0)
+    ours, theirs, our_r, their_r = [], [], [], []
+    for v, a in zip(values, actions):
+        s = state.replace(**{f: jnp.float32(x) for f, x in zip(_fields(env_id), v)})
+        obs, _, r, _, _ = env.step_env(jax.random.key(1), s, jnp.asarray(a), params)
+        _set_gym_state(env_id, genv, s)
+        gobs, gr, *_ = genv.unwrapped.step(_gym_action(env_id, a))
+        ours.append(np.asarray(obs)), theirs.append(np.asarray(gobs, np.float32)), our_r.append(float(r)), their_r.append(gr)
+    return np.array(ours), np.array(theirs), np.array(our_r), np.array(their_r)
+
+
+@pytest.mark.parametrize(("env_id", "values", "actions", "clipped"), [
+    # Acrobot: the velocities are clipped to 4 pi and 9 pi (the parity episodes reach 5.95 and 13.4 at most)
+    ("Acrobot-v1", [(0.0, 0.0, 20.0, 0.0), (0.0, 0.0, 0.0, 40.0), (0.0, 0.0, 0.0, -40.0), (0.0, 0.0, -20.0, 0.0)], [1, 2, 0, 1],
+     [(0, 4, 4 * math.pi), (1, 4, -4 * math.pi), (1, 5, 9 * math.pi), (2, 4, 4 * math.pi), (2, 5, -9 * math.pi),
+      (3, 4, -4 * math.pi)]),
+    # MountainCar: the speed is clipped to 0.07 (the parity episodes never reach it)
+    ("MountainCar-v0", [(-0.5, 0.0695), (-0.5, -0.0695), (0.2, 0.09)], [2, 0, 1], [(0, 1, 0.07), (1, 1, -0.07), (2, 1, 0.07)]),
+    ("MountainCarContinuous-v0", [(-0.5, 0.0695), (-0.5, -0.0695), (0.2, 0.09)], [[1.0], [-1.0], [0.0]],
+     [(0, 1, 0.07), (1, 1, -0.07), (2, 1, 0.07)]),
+])
+def test_velocity_limits_match_gymnasium(env_id, values, actions, clipped):
+    """One step from states at and beyond the velocity limits, which the parity episodes never reach:
+    each clipped component (row, observation index) equals gymnasium's limit, and the whole step agrees
+    with gymnasium's."""
+    ours, theirs, our_r, their_r = _one_step_from(env_id, values, actions)
+    for row, component, limit in clipped:
+        np.testing.assert_allclose(ours[row, component], limit, rtol=1e-6)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    np.testing.assert_allclose(our_r, their_r, atol=1e-6)
+
+
+def test_pendulum_angle_wrap_is_exact_beside_every_odd_multiple_of_pi():
+    """Pendulum's cost squares the wrapped angle. Its float32 turn count was one off within a few ulps of
+    (2j + 1) pi, landing just below -pi where gymnasium has just below +pi: the cost moved by up to 8e-5.
+    Every float32 within 1000 ulps of each boundary up to |theta| < 85 (about the largest an episode
+    reaches), against gymnasium's formula in float64 on the same float32 angle."""
+    from envs.classic_control.pendulum import angle_normalize
+
+    x = np.concatenate([(np.float32((2 * j + 1) * math.pi).view(np.int32) + np.arange(-1000, 1001, dtype=np.int32)).view(np.float32)
+                        for j in range(-14, 14)])
+    x = x[np.abs(x) < 85]
+    ours = np.asarray(angle_normalize(jnp.asarray(x)), np.float64)
+    gym = ((x.astype(np.float64) + np.pi) % (2 * np.pi)) - np.pi
+    assert np.all(ours >= -np.float32(math.pi)) and np.all(ours < np.float32(math.pi))
+    np.testing.assert_allclose(ours**2, gym**2, atol=2e-6)  # one float32 ulp of pi, squared: 1.5e-6

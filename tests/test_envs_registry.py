@@ -83,6 +83,18 @@ def test_gymnasiums_name_for_the_time_limit_works_on_a_port_too():
             envs.make("Pendulum-v1", backend=backend, max_episode_steps=40, max_steps_in_episode=50)
 
 
+def test_a_time_limit_of_none_is_the_registered_one_and_a_bad_one_is_refused():
+    """As in ``gymnasium.make(id, max_episode_steps=None)``: the registered limit (the port took None and
+    failed on its first step); 2.5, 0, True and "10" are refused by name."""
+    for backend in (None, "gymnasium"):
+        for name in ("max_episode_steps", "max_steps_in_episode"):
+            _, params = envs.make("CartPole-v1", backend=backend, **{name: None})
+            assert params.max_steps_in_episode == 500
+            for bad in (2.5, 0, True, "10"):
+                with pytest.raises(ValueError, match=f"{name}=.*must be a positive integer"):
+                    envs.make("CartPole-v1", backend=backend, **{name: bad})
+
+
 def test_describe_rows_for_the_ports():
     rows = {r["id"]: r for r in envs.describe()}
     for env_id in CLASSIC_CONTROL:
