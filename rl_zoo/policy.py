@@ -227,14 +227,31 @@ def check_seeds(meta: dict, run, path: Path) -> None:
                          f"after it was written, or it belongs to another run)")
 
 
-def edited_note(path: Path, run) -> str:
-    """``" (config.json was edited since: ...)"`` when the checkpoint at ``path`` records a run
-    (``RunSpec.trajectory_record``) other than ``run``'s config.json, else ``""``."""
+def recorded_run_mismatch(run, recorded: str | None) -> str | None:
+    """Why a checkpoint recording ``recorded`` (``RunSpec.trajectory_record``, in its meta since the record
+    was added) is not ``run``'s: written by another algorithm or env (a loose file of another run), or
+    config.json edited since; ``None`` when they agree or the checkpoint predates the record."""
+    import json
+
     from rl_zoo.driver.spec import trajectory_mismatch
 
-    recorded = ckpt.read(path)[1].get("spec")
-    why = trajectory_mismatch(recorded, run) if recorded is not None else None
-    return f" ({why})" if why else ""
+    if recorded is None:
+        return None
+    data = json.loads(recorded)
+    if (data.get("algo"), data.get("env")) != (run.algo, run.env_id):
+        return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {run.algo} on "
+                f"{run.env_id}: load it with the run directory that wrote it")
+    return trajectory_mismatch(recorded, run)
+
+
+def check_recorded_run(path: Path, run, recorded: str | None) -> None:
+    """Refuse a checkpoint that records another run than ``run``'s config.json (``recorded_run_mismatch``).
+    Arrays of the same shapes load without complaint (PPO and PPO-KL; another activation or
+    ``normalize_obs``) and the policy would silently not be the one trained, so any difference is refused,
+    as ``rl-zoo train --resume`` refuses it."""
+    if why := recorded_run_mismatch(run, recorded):
+        raise ValueError(f"checkpoint {path} does not fit this run: {why}; its weights would not act as the policy "
+                         f"that was trained")
 
 
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
@@ -260,8 +277,10 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     agent = run.module.make_agent(run.config, env, env_params)
     try:
         states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
-    except ValueError as e:  # shapes that do not fit: say which config.json field changed, when the checkpoint knows
-        raise ValueError(f"{e}{edited_note(path, run)}") from None
+    except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
+        why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"))
+        raise ValueError(f"{e} ({why})" if why else str(e)) from None
     check_seeds(meta, run, path)
+    check_recorded_run(path, run, meta.get("spec"))
     state = seed_state(states, seed - run.seed)
     return Policy(run, agent, state, seed, path, env, env_params, clip)

@@ -14,7 +14,7 @@ import pytest
 from envs.render import PortRenderer, RenderError
 from rl_zoo.cli import main
 from rl_zoo.enjoy import enjoy, ffmpeg_subprocess, record_episodes
-from test_load import train_tiny  # the same tiny PPO program as tests/test_load.py (a warm compile)
+from test_load import train_tiny, with_an_older_checkpoint  # the same tiny PPO program as tests/test_load.py (a warm compile)
 
 
 # gymnasium draws CartPole with pygame, which the dev and video extras bring (a bare install does not)
@@ -204,12 +204,14 @@ def test_an_adapter_episode_cut_by_the_cap_says_so():
     assert episode.length == 1000 and episode.cut and episode.episode_return == -1000.0
 
 
-def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, capsys, seed_offset):
-    """--policy-seed and --checkpoint reach rl_zoo.load: the header names what played, and a seed the run
-    did not train is refused naming those it did."""
+def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path, capsys, seed_offset):
+    """--policy-seed and --checkpoint reach rl_zoo.load: the header names what played (an older checkpoint
+    than the newest, which plays by default), and a seed the run did not train is refused naming those it did."""
     from rl_zoo import checkpoint
 
+    run_dir = with_an_older_checkpoint(run_dir, tmp_path / "copy")
     first = checkpoint.list_checkpoints(run_dir)[0].name
+    assert first != checkpoint.latest(run_dir).name
     second_seed = 12 + seed_offset  # train_tiny trains seeds s and s + 1
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", str(second_seed), "--checkpoint", first]) == 0
     out = capsys.readouterr().out

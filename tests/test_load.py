@@ -96,6 +96,17 @@ def test_loaded_policy_acts_as_the_trained_state(runs, env_id):
     assert not np.allclose(np.asarray(env_action(agent.act(raw, jnp.asarray(obs)), space)), expected)
 
 
+def with_an_older_checkpoint(run_dir: Path, copy: Path) -> Path:
+    """A copy of ``run_dir`` whose only checkpoint has an older copy beside it, ``ckpt_000000001``."""
+    from rl_zoo import checkpoint
+
+    shutil.copytree(run_dir, copy)
+    newest = checkpoint.latest(copy)
+    assert checkpoint.updates_of(newest) > 1
+    shutil.copy(newest, newest.with_name("ckpt_000000001.msgpack"))
+    return copy
+
+
 def test_load_errors_say_what_is_wrong(tmp_path, runs):
     with pytest.raises(FileNotFoundError, match="not a folder"):
         rl_zoo.load(tmp_path / "missing")
@@ -119,9 +130,13 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
         rl_zoo.load(run_dir, seed=seed + 0.7)
     with pytest.raises(FileNotFoundError, match="checkpoint 'ckpt_123.msgpack' not found"):
         rl_zoo.load(run_dir, checkpoint="ckpt_123.msgpack")
-    # an earlier checkpoint by file name
+    # an earlier checkpoint by file name (the tiny run writes one: an older copy beside it, so that
+    # loading the newest instead would be seen)
+    two = with_an_older_checkpoint(run_dir, tmp_path / "older")
+    older = sorted((two / "checkpoints").iterdir())[0]
+    assert older.name == "ckpt_000000001.msgpack" and rl_zoo.load(two).checkpoint != older
+    assert rl_zoo.load(two, checkpoint=older.name).checkpoint == older
     first = sorted((run_dir / "checkpoints").iterdir())[0]
-    assert rl_zoo.load(run_dir, checkpoint=first.name).checkpoint == first
 
     # a path with a folder is taken as given: a mistyped one is not found (not this run's file of that name)
     with pytest.raises(FileNotFoundError, match="not found"):

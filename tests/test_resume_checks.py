@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import sys
 import types
@@ -125,6 +126,22 @@ def test_a_policy_whose_config_json_changed_shapes_names_the_field(reference, tm
     run = _copy(reference, tmp_path, finished=True)
     _edit_config(run, lambda d: d["config"].update(hidden_size=32))
     with pytest.raises(ValueError, match=r"expected .*\(config.json was edited since: config.hidden_size is 32 there but was 64"):
+        rl_zoo.load(run)
+
+
+@pytest.mark.parametrize("edit,named", [
+    (lambda d: d["config"].update(normalize_obs=not d["config"]["normalize_obs"]), "config.normalize_obs is"),
+    (lambda d: d["config"].update(activation="relu"), "config.activation is 'relu' there but was 'tanh'"),
+    (lambda d: d.update(algo="ppo-kl"), "does not fit this run: it was written by a ppo run on CartPole-v1, not by this run's ppo-kl"),
+])
+def test_a_policy_whose_config_json_changed_without_changing_shapes_is_refused(reference, tmp_path, edit, named):
+    """The same array shapes loaded silently as another policy (observations not normalised, another
+    activation, PPO's weights as PPO-KL's): every difference from the checkpoint's record is refused."""
+    import rl_zoo
+
+    run = _copy(reference, tmp_path, finished=True)
+    _edit_config(run, edit)
+    with pytest.raises(ValueError, match=re.escape(named)):
         rl_zoo.load(run)
 
 
