@@ -127,6 +127,22 @@ def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypa
     (tmp_path / "notes.txt").unlink()
     with pytest.raises(ValueError, match=r"must end in \.gif or \.mp4"):
         enjoy(run_dir, record=tmp_path / "clip.avi")
+    # a folder that cannot be written (read-only permissions; a read-only mount, which root passes): refused
+    # before playing (it failed after every episode was played and drawn, naming a temporary file)
+    import tempfile
+
+    from rl_zoo import enjoy as enjoy_module
+
+    def no_file_here(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    for target, fake in ((enjoy_module.os, "access"), (tempfile, "NamedTemporaryFile")):
+        with monkeypatch.context() as m:
+            m.setattr(target, fake, (lambda *a: False) if fake == "access" else no_file_here)
+            assert main(["enjoy", str(run_dir), "--episodes", "2", "--record", str(tmp_path / "clip.gif")]) == 2
+        captured = capsys.readouterr()
+        assert f"the folder {str(tmp_path)!r} is not writable" in captured.err and "episode 1" not in captured.out
+    assert not (tmp_path / "clip.gif").exists() and not list(tmp_path.glob(".*"))  # no video, no probe left
     # not a run directory / no checkpoints, through the command: exit code 2 and the reason
     assert main(["enjoy", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
