@@ -112,6 +112,20 @@ def test_seeds_out_of_int32_are_refused_by_every_command(argv, message, tmp_path
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("algo, field, value, other", [
+    ("ppo-kl", "loss", "clip", "ppo"), ("ppo", "loss", "kl", "ppo-kl"), ("double-dqn", "double", "false", "dqn"),
+    ("dqn", "double", "true", "double-dqn"), ("q-learning", "double", "true", "double-q-learning"),
+])
+def test_a_set_that_turns_one_algorithm_into_another_is_refused(algo, field, value, other, tmp_path, capsys):
+    """--algo ppo-kl --set loss=clip trained PPO, with ppo-kl's tuned values, labelled ppo-kl everywhere."""
+    env = "FrozenLake-v1" if "q-learning" in algo else "CartPole-v1"
+    assert main(["train", "--algo", algo, "--env", env, "--set", f"{field}={value}", "--total-steps", "5000",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"--algo {algo} with {field}=" in err and f"is {other}: use --algo {other}" in err
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -26,6 +26,18 @@ ALGOS: dict[str, tuple[str, dict, str]] = {
 }
 
 
+def implied_name(name: str, config) -> str:
+    """The algorithm name ``config`` trains, among the names sharing ``name``'s module: the one whose preset
+    fields it holds (``ppo`` with ``loss="kl"`` is ``ppo-kl``; ``double-dqn`` with ``double=False`` is
+    ``dqn``); ``name`` itself when none or several match."""
+    module = ALGOS[name][0]
+    siblings = [n for n, (m, _, _) in ALGOS.items() if m == module]
+    keys = set().union(*(ALGOS[n][1] for n in siblings))
+    default = type(config)()
+    match = [n for n in siblings if all(getattr(config, k) == ALGOS[n][1].get(k, getattr(default, k)) for k in keys)]
+    return match[0] if len(match) == 1 else name
+
+
 def names() -> list[str]:
     return list(ALGOS)
 

@@ -71,6 +71,10 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
         config = apply_overrides(config, {"total_timesteps": total_steps})
     check_types(config)
     config.validate()
+    if (other := algos.implied_name(algo, config)) != algo:  # it would train one algorithm under another's name
+        fields = ", ".join(f"{k}={getattr(config, k)!r}" for k in sorted(set(preset) | set(algos.get(other)[1])))
+        raise ConfigError(f"--algo {algo} with {fields} is {other}: use --algo {other} (its name labels the run, and its "
+                          f"tuned hyperparameters apply)")
     return module, config
 
 
