@@ -126,6 +126,17 @@ def test_a_set_that_turns_one_algorithm_into_another_is_refused(algo, field, val
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("field, instead", [("eval_max_steps", "the env's time limit"), ("eval_episodes", "--eval-episodes"),
+                                           ("num_evals", "--evals")])
+def test_a_field_only_make_train_reads_is_refused_by_train(field, instead, tmp_path, capsys):
+    """Q-learning's evaluation fields drive its standalone make_train; rl-zoo train evaluated as its flags say,
+    and --set eval_max_steps=50 or eval_episodes=0 changed nothing without a word."""
+    assert main(["train", "--algo", "q-learning", "--env", "CliffWalking-v1", "--set", f"{field}=5", "--total-steps", "2000",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert f"--set {field}: q-learning's {field} is read by its make_train only; rl-zoo train uses {instead}" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     "argv",
     [

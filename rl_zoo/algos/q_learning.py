@@ -80,12 +80,15 @@ class Config:
     q_init: float = 0.0
     """Initial value of every table entry; above the largest return it is optimistic and drives exploration (0-1)."""
     num_evals: int = 10
-    """Greedy evaluations spread evenly over training by make_train (1-100); total_timesteps is rounded down to a multiple of num_evals * num_envs."""
+    """make_train only: greedy evaluations spread evenly over training (1-100); total_timesteps is rounded down to a
+    multiple of num_evals * num_envs. (rl-zoo train: --evals.)"""
     eval_episodes: int = 100
-    """Episodes per greedy evaluation in make_train, on separate env copies (0 turns evaluation off; 100-10000)."""
+    """make_train only: episodes per greedy evaluation, on separate env copies (0 turns evaluation off; 100-10000).
+    (rl-zoo train: --eval-episodes.)"""
     eval_max_steps: int = 1000
-    """Cap on the length of an evaluation episode, for envs without a time limit such as CliffWalking-v1 (100-10000);
-    an episode still running at the cap counts with its return so far."""
+    """make_train only: cap on the length of an evaluation episode, for envs without a time limit such as
+    CliffWalking-v1 (100-10000); an episode still running at the cap counts with its return so far. (rl-zoo train:
+    the env's time limit, or 1000 steps without one.)"""
 
     @property
     def num_tables(self) -> int:
@@ -123,6 +126,11 @@ class Config:
             check((self.epsilon_end > 0) & (self.epsilon_start > 0), "epsilon_end", self.epsilon_end,
                   'epsilon_start and epsilon_end must be > 0 for the "exponential" schedule')
         check((0 < self.exploration_fraction) & (self.exploration_fraction <= 1), "exploration_fraction", self.exploration_fraction, "must be in (0, 1]")
+
+
+#: Config fields that only ``make_train`` reads, and what ``rl-zoo train`` (the driver) uses instead
+MAKE_TRAIN_ONLY = {"num_evals": "--evals", "eval_episodes": "--eval-episodes",
+                   "eval_max_steps": "the env's time limit (1000 steps for an env without one)"}
 
 
 @struct.dataclass

@@ -65,6 +65,9 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     from rl_zoo import algos
 
     module, preset = algos.get(algo)
+    for name in set(overrides or {}) & set(getattr(module, "MAKE_TRAIN_ONLY", {})):
+        raise ConfigError(f"--set {name}: {algo}'s {name} is read by its make_train only; rl-zoo train uses "
+                          f"{module.MAKE_TRAIN_ONLY[name]}")
     config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
     config = apply_overrides(config, dict(overrides or {}))
     if total_steps is not None:
