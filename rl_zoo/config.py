@@ -159,6 +159,19 @@ def _finite(value) -> bool:
         return False
 
 
+#: integer fields and the counts derived from them stay below this: JAX computes in 32-bit integers
+INT32_LIMIT = 2**31
+
+
+def check_step_count(count: int, name: str, value, what: str) -> None:
+    """Refuse a derived count (optimiser steps: the learning-rate schedule's length) at or over 2**31, which
+    JAX's 32-bit integers cannot hold: it failed inside compilation, after the run directory was made.
+    ``name``/``value``: the field to blame (usually total_timesteps)."""
+    if isinstance(count, int):  # concrete (a vmapped field is a tracer)
+        check(count < INT32_LIMIT, name, value, f"makes {what} = {count:,}, over JAX's 32-bit integer limit of "
+              f"2**31 = {INT32_LIMIT:,}")
+
+
 def check_types(config) -> None:
     """Every field holds a value of its declared type (bool, int, float, str; ``X | None``).
 
@@ -179,6 +192,8 @@ def check_types(config) -> None:
             ok, name = isinstance(value, bool), "a boolean"
         elif kind.startswith("int"):
             ok, name = isinstance(value, numbers.Integral) and not isinstance(value, bool), "an integer"
+            if ok and not -INT32_LIMIT <= value < INT32_LIMIT:  # JAX's default integers: it would fail in compilation
+                ok, name = False, f"an integer below 2**31 = {INT32_LIMIT:,} (JAX's 32-bit integers)"
         elif kind.startswith("float"):
             ok, name = isinstance(value, numbers.Real) and not isinstance(value, bool), "a number"
             if ok and not _finite(value):  # NaN, +-inf, or an int too large for a float

@@ -145,6 +145,7 @@ def test_a_field_only_make_train_reads_is_refused_by_train(field, instead, tmp_p
         ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--total-steps", "256", "--out"],
         ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "gamma=0.9,0.99", "--total-steps", "256", "--out"],
         ["rlhf", "--small", "--out"],
+        ["train", "--total-steps", "256", "--no-progress", "--tensorboard"],
     ],
 )
 def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp_path, capsys):

@@ -3,6 +3,7 @@ float field vmapped over (a tracer) must pass through ``check`` instead of raisi
 ``TracerBoolConversionError``; concrete bad values are still refused."""
 
 import dataclasses
+import re
 
 import jax
 import jax.flatten_util
@@ -41,6 +42,25 @@ def test_a_float_field_must_be_finite(value):
 
     with pytest.raises(ConfigError, match="'learning_rate' = .* must be a finite number"):
         resolve_config("ppo", "CartPole-v1", {"learning_rate": value})
+
+
+@pytest.mark.parametrize("algo, overrides, message", [
+    ("ppo", {"hidden_size": 10**20}, "'hidden_size' = 100000000000000000000 is invalid: must be an integer below 2**31"),
+    ("ppo", {"total_timesteps": 10**12}, "'total_timesteps' = 1000000000000 is invalid: must be an integer below 2**31"),
+    ("ppo", {"num_envs": 1, "num_steps": 1, "norm_adv": False, "update_epochs": 30, "total_timesteps": 10**8},
+     "num_updates x update_epochs x num_minibatches gradient steps = 3,000,000,000, over JAX's 32-bit"),
+    ("vpg", {"num_envs": 1, "num_steps": 1, "value_iters": 80, "total_timesteps": 10**8}, "value-fit steps = 8,000,000,000"),
+    ("dqn", {"train_frequency": 1, "gradient_steps": 30, "total_timesteps": 10**8}, "num_updates x gradient_steps gradient steps = 3,000,000,000"),
+])
+def test_counts_over_32_bits_are_refused_before_compiling(algo, overrides, message):
+    """Integers in range for Python but not for JAX's int32 passed validation and failed in compilation
+    (an OverflowError traceback after the run directory was made)."""
+    from rl_zoo.driver.spec import resolve_config
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve_config(algo, "CartPole-v1", overrides)
+    if "total_timesteps" in overrides:  # the same settings, fewer steps: fine
+        resolve_config(algo, "CartPole-v1", dict(overrides, total_timesteps=10**6))
 
 
 @pytest.mark.parametrize("env_id", ["Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0"])

@@ -58,7 +58,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import one_hot_state
-from rl_zoo.config import check
+from rl_zoo.config import check, check_step_count
 from rl_zoo.core import losses
 from rl_zoo.core.buffers import (
     Experience,
@@ -155,6 +155,8 @@ class Config:
                   f"leaves no update that learns ({self.num_updates} update(s) of num_envs * train_frequency = "
                   f"{self.env_steps_per_update} env steps, {self.num_warmup_updates} of them warm-up): lower it or "
                   f"raise total_timesteps")
+        check_step_count(self.num_updates * self.gradient_steps, "total_timesteps", self.total_timesteps,
+                         "num_updates x gradient_steps gradient steps")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
         check((0 < self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in (0, 1]")
         check((0 < self.tau) & (self.tau <= 1), "tau", self.tau, "must be in (0, 1]")

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rl_zoo.config import check
+from rl_zoo.config import check, check_step_count
 from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
 from rl_zoo.core.sgd import minibatch_epochs
@@ -88,6 +88,8 @@ class Config(on_policy.Config):
         check(not self.norm_adv or self.batch_size >= 2 * self.num_minibatches, "num_minibatches", self.num_minibatches,
               "leaves minibatches of one sample: norm_adv centres its advantage to 0 and the policy never moves "
               "(use fewer minibatches, a bigger batch, or norm_adv=False)")
+        check_step_count(self.num_updates * self.update_epochs * self.num_minibatches, "total_timesteps", self.total_timesteps,
+                         "num_updates x update_epochs x num_minibatches gradient steps")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
         check(self.loss in ("clip", "kl"), "loss", self.loss, 'must be "clip" or "kl"')
         for name in ("clip_eps", "kl_target", "kl_beta_init", "max_grad_norm"):

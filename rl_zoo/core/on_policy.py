@@ -29,7 +29,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import OneHotObservations, one_hot_state
-from rl_zoo.config import check
+from rl_zoo.config import check, check_step_count
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
 from rl_zoo.core.networks import ValueNetwork, make_policy
@@ -114,6 +114,8 @@ class ValueFitConfig(Config):
         check(self.batch_size % self.value_minibatches == 0, "value_minibatches", self.value_minibatches,
               f"must divide the batch num_envs * num_steps = {self.batch_size}")
         check(self.value_lr > 0, "value_lr", self.value_lr, "must be > 0")
+        check_step_count(self.num_updates * self.value_iters * self.value_minibatches, "total_timesteps", self.total_timesteps,
+                         "num_updates x value_iters x value_minibatches value-fit steps")
 
 
 # ----------------------------------------------------------------------------------------------
