@@ -9,6 +9,7 @@ checkpoint: resuming it re-runs the segments after the checkpoint it falls back 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -227,6 +228,13 @@ def test_every_checkpoint_of_a_finished_run_damaged_says_its_results_stand(refer
     assert "The run had finished (summary.json), so its results stand" in err and "move the checkpoints" not in err
 
 
+def _edit_json(path, **changes):
+    """config.json with ``changes`` to its top-level fields (an edit: ``devices`` was named as flags never
+    given, a seed past int32 was an OverflowError)."""
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(data, **changes)))
+
+
 def _damage_first_seed(path):
     """The seed of metrics.csv's first row becomes 'zero' (whatever the seeds: --seed-offset shifts them)."""
     lines = path.read_text().splitlines()
@@ -241,10 +249,13 @@ def _damage_first_seed(path):
     (lambda run: (run / "config.json").write_text('{"algo": "ppo", "env": "CartPole-v1"}'), "config.json: lacks the field"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace('"seeds": 2', '"seeds": "two"')),
      "config.json: field 'seeds' = 'two' is not a positive integer"),
+    (lambda run: _edit_json(run / "config.json", devices=3), r"config.json: field 'devices' = 3 does not divide its 'seeds' = 2"),
+    (lambda run: _edit_json(run / "config.json", seed=3_000_000_000), r"config.json: field 'seed' = 3000000000 is invalid"),
     (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a number"),
     (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
      "metrics.csv: lacks the evaluation at env step 2,560"),
-], ids=["config-not-json", "config-field-missing", "config-field-mistyped", "metrics-bad-value", "metrics-cut-short"])
+], ids=["config-not-json", "config-field-missing", "config-field-mistyped", "config-devices-split", "config-seed-int32",
+        "metrics-bad-value", "metrics-cut-short"])
 def test_a_corrupted_run_file_is_named_and_nothing_changes(reference, tmp_path, capsys, damage, message):
     import re
 

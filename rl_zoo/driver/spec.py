@@ -170,6 +170,13 @@ class RunSpec:
             v = values.get(name, 1)
             if not isinstance(v, int) or isinstance(v, bool) or (name != "seed" and v < 1):
                 raise runs.file_error(path, f"field {name!r} = {v!r} is not a positive integer", todo)
+        if values["seeds"] % values.get("devices", 1):
+            raise runs.file_error(path, f"field 'devices' = {values['devices']} does not divide its 'seeds' = {values['seeds']} "
+                                        f"(the seeds are split evenly over the devices)", todo)
+        try:
+            check_seed_range(values["seed"], values["seeds"], "field 'seed'")
+        except ConfigError as e:
+            raise runs.file_error(path, str(e), todo) from None
         if not isinstance(values["config"], dict):
             raise runs.file_error(path, "field 'config' is not an object", todo)
         try:
