@@ -88,14 +88,16 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
     t.add_argument("--env", action=_StoreGiven, default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
     t.add_argument("--seeds", action=_StoreGiven, type=int, default=1, help="number of seeds, trained together (default 1)")
     t.add_argument("--seed", action=_StoreGiven, type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
-    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value)")
+    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
+                        "else the algorithm's default: rl-zoo train --algo A --env E --help shows it)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
     t.add_argument("--evals", action=_StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
-                        "(39 updates with --evals 7: 3 segments); on gymnasium envs (no JAX port) fewer, so that "
+                        "(39 updates with --evals 7: 3 segments; when none divides them, EVALS segments and a last short one "
+                        "with the remainder: 1,171 updates with --evals 10 make 10 of 117 and one of 1); on gymnasium envs (no JAX port) fewer, so that "
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")

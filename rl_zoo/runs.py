@@ -178,6 +178,10 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+#: optional simulators recorded by ``versions`` when installed (the box2d / mujoco extras)
+ENV_BACKENDS = ("mujoco", "box2d")
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, the platform and every library a result depends on, and the CPU's model
     (timings and the last float bits of a run depend on it too)."""
@@ -187,6 +191,11 @@ def versions() -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
+    for pkg in ENV_BACKENDS:  # the physics behind gymnasium's Box2D and MuJoCo results, where installed
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
     if commit := source_commit():
         out["rl-zoo-commit"] = commit
     try:

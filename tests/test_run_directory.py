@@ -320,3 +320,24 @@ def test_versions_record_the_source_commit():
     head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     commit = runs.versions()["rl-zoo-commit"]
     assert commit in (head, f"{head}-dirty")
+
+
+def test_versions_record_the_simulators_where_installed(monkeypatch):
+    """Box2D and MuJoCo results depend on the simulator's version as much as on gymnasium's: recorded when
+    installed, left out when not (the box2d / mujoco extras are optional)."""
+    from importlib import metadata
+
+    from rl_zoo import runs
+
+    real = metadata.version
+    monkeypatch.setattr(runs.metadata, "version", lambda pkg: "9.9" if pkg in runs.ENV_BACKENDS else real(pkg))
+    recorded = runs.versions()
+    assert all(recorded[pkg] == "9.9" for pkg in runs.ENV_BACKENDS)
+
+    def missing(pkg):
+        if pkg in runs.ENV_BACKENDS:
+            raise metadata.PackageNotFoundError(pkg)
+        return real(pkg)
+
+    monkeypatch.setattr(runs.metadata, "version", missing)
+    assert not set(runs.ENV_BACKENDS) & set(runs.versions())
