@@ -16,9 +16,11 @@ medians of ``--repeats``):
   train every 256 env steps with 128 gradient steps, target copy every 128 gradient steps = 256 env
   steps, 256x256 ReLU, lr 2.3e-3), 1 seed cold, against **SBX**'s DQN with the same numbers.
 
-Both sides evaluate: rl-zoo its default 10 evaluations of 10 greedy episodes per seed, rejax 10
-evaluations of 10 episodes (its ``eval_freq`` = total / 10, its evaluation cut to 10 episodes), SBX
-10 greedy episodes at the end (``evaluate_policy``). What differs and cannot be matched is listed in
+Both sides train the same updates (rejax's ``total_timesteps`` and ``eval_freq`` are whole multiples of
+the batch, so that it runs rl-zoo's 390, not 400) and evaluate: rl-zoo its default 10 evaluations of 10
+greedy episodes per seed plus one at the start (11), rejax 10 evaluations of 10 episodes (its evaluation cut
+to 10 episodes, the initial one skipped), SBX 10 greedy episodes at the end (``evaluate_policy``). Both
+sides' processes find matplotlib's font list built (``cold_cache_env``; rejax imports it through gymnax). What differs and cannot be matched is listed in
 the results file (rejax and SBX use a constant learning rate; rl-zoo anneals it linearly).
 
 The peers are benchmark-only installs in their own virtualenv, never dependencies of rl_zoo:
@@ -59,7 +61,9 @@ def rejax_worker(settings: dict) -> dict:
     from rejax import PPO
     from rejax.evaluate import evaluate
 
-    algo = PPO.create(env="CartPole-v1", total_timesteps=settings["total"], eval_freq=settings["total"] // 10,
+    # rejax runs ceil(eval_freq / batch) iterations per evaluation for ceil(total / eval_freq) evaluations: exactly
+    # rl-zoo's num_updates (total // batch) when both are whole multiples of the batch (total // 10 gave 400, not 390)
+    algo = PPO.create(env="CartPole-v1", total_timesteps=settings["total"], eval_freq=settings["eval_freq"],
                       num_envs=settings["num_envs"], num_steps=settings["num_steps"], num_epochs=settings["epochs"],
                       num_minibatches=settings["minibatches"], learning_rate=settings["lr"], gamma=settings["gamma"],
                       gae_lambda=settings["lam"], clip_eps=settings["clip"], ent_coef=settings["ent"], vf_coef=settings["vf"],
@@ -109,7 +113,7 @@ def ppo_settings(seeds: int) -> dict:
     from rl_zoo.driver.spec import resolve_config
 
     _, c = resolve_config("ppo", "CartPole-v1")
-    return dict(seeds=seeds, total=c.total_timesteps, num_envs=c.num_envs, num_steps=c.num_steps, epochs=c.update_epochs,
+    return dict(seeds=seeds, total=c.num_updates * c.batch_size, eval_freq=(c.num_updates // 10) * c.batch_size, num_envs=c.num_envs, num_steps=c.num_steps, epochs=c.update_epochs,
                 minibatches=c.num_minibatches, lr=c.learning_rate, gamma=c.gamma, lam=c.gae_lambda, clip=c.clip_eps,
                 ent=c.ent_coef, vf=c.vf_coef, max_grad_norm=c.max_grad_norm)
 
@@ -136,8 +140,10 @@ def rl_zoo_run(algo: str, seeds: int, cache_home: str) -> dict:
 
 
 def peer_run(python: str, worker: str, settings: dict) -> dict:
-    with tempfile.TemporaryDirectory() as cache:  # a fresh cache home: no peer keeps a JAX cache, make sure of it
-        env = dict(os.environ, XDG_CACHE_HOME=cache, JAX_ENABLE_COMPILATION_CACHE="false")
+    with tempfile.TemporaryDirectory() as cache:  # a fresh cache home: no peer keeps a JAX cache, make sure of it;
+        # matplotlib's font list where it always is, as for rl-zoo's runs (rejax imports gymnax, which imports pyplot:
+        # with only a fresh XDG_CACHE_HOME every rejax run rebuilt the font list, a cost no user pays twice)
+        env = dict(cold_cache_env(cache), JAX_ENABLE_COMPILATION_CACHE="false")
         t = timed([python, __file__, "--worker", worker, json.dumps(settings)], env)
     return dict(json.loads(t.stdout.strip().splitlines()[-1]), wall_s=t.wall_s, cpu_s=t.cpu_s)
 
@@ -202,8 +208,10 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
     lines += ["", "Settings the peers could not share: rejax and SBX train with a constant learning rate (rl-zoo anneals "
               "it linearly to 0); rejax's networks and initialisation are its own (64x64 tanh like rl-zoo's); SBX counts "
               "the target-network interval in env steps, set to the same 256 env steps as rl-zoo's 128 gradient steps. "
-              "rejax evaluates 10 times x 10 episodes inside its program, like rl-zoo's default; SBX evaluates 10 "
-              "episodes once at the end. SBX's DQN has no gradient-norm clip (rl-zoo clips at max_grad_norm 10). "
+              "rejax evaluates 10 times x 10 episodes inside its program, rl-zoo 11 times (its default 10 and one at the "
+              "start); SBX evaluates 10 episodes once at the end. *train s* is not the same quantity on each side: "
+              "rejax's is its whole jitted program, evaluations included; rl-zoo's is its training segments alone "
+              "(summary.json's train_s, evaluations excluded); SBX's is `learn`. SBX's DQN has no gradient-norm clip (rl-zoo clips at max_grad_norm 10). "
               "With 16 seeds rl-zoo splits them over the CPU's 2 cores as 2 XLA devices (its default, "
               "`rl_zoo.distributed`); rejax's `jit(vmap(train))` runs them as one program on one device."]
     return "\n".join(lines) + "\n"
@@ -230,6 +238,8 @@ def main() -> None:
         sys.exit(f"unknown rows {sorted(unknown)}; choose from {', '.join(ROWS)}")
     load_before = load_average()
     versions = peer_version(args.peer_python)
+    # the peer's matplotlib builds its own font list once (another version's file), untimed, as rl-zoo's was built
+    subprocess.run([args.peer_python, "-c", "import matplotlib.font_manager"], env=cold_cache_env(tempfile.gettempdir()), check=True)
     results = {row: measure(row, args.repeats, args.peer_python) for row in rows}
     text = report(results, args, load_before, load_average(), versions)
     Path(args.out).write_text(text)
