@@ -54,7 +54,7 @@ def report(runs: dict[str, list[dict]], args, load_before: str, load_after: str)
     lines = [
         "# One JAX device per CPU core against one device: `rl-zoo train`, PPO CartPole-v1",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M')} UTC on {cpu_name()}, {os.cpu_count()} cores, jax {jax.__version__}, "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, jax {jax.__version__}, "
         f"by `python benchmarks/cpu_split.py --repeats {args.repeats} --seeds {args.seeds}`. Load average before: "
         f"{load_before}; after: {load_after}.",
         "",
