@@ -56,18 +56,18 @@ def run_cell(algo: str, env_id: str, seed_set: str) -> dict:
 def report(algo: str, raw: dict) -> str:
     import jax
 
-    cpus = sorted({r.get("cpu", "an unrecorded CPU") for r in raw.values() if isinstance(r, dict) and "final" in r})
+    cpus = sorted({r["cpu"] for r in raw.values() if isinstance(r, dict) and "final" in r and "cpu" in r})
     lines = [
         f"# {algo} learning results",
         "",
-        f"Measured on {' and '.join(cpus) or 'a CPU'}, {os.cpu_count()} cores (shared with other jobs), jax {jax.__version__} ({jax.default_backend()}), "
+        f"Measured on {' and '.join(cpus) or 'a CPU whose model was not recorded'}, {os.cpu_count()} cores (shared with other jobs), jax {jax.__version__} ({jax.default_backend()}), "
         f"by `python benchmarks/ppo_learning.py --algo {algo}`; tuned hyperparameters from `rl_zoo/hyperparams/{algo}.yaml`, "
         "all seeds of a cell vmapped in one program through the driver of `rl-zoo train`; return = greedy policy, "
         "mean of 10 evaluation episodes per seed, at the end of the budget.",
         "",
         f"**Seeds.** The hyperparameters were chosen on *tuning* seeds {SEED_SETS['tuning']}..N-1 "
         f"({SEED_SETS['tuning']}-{SEED_SETS['tuning'] + 9} for CartPole-v1, {SEED_SETS['tuning']}-{SEED_SETS['tuning'] + 4} for the others). "
-        f"The table reports *held-out* seeds {SEED_SETS['report']}..N-1, which played no part in choosing them "
+        f"The table reports *held-out* seeds {SEED_SETS['report']}..{SEED_SETS['report']}+N-1, which played no part in choosing them "
         f"(`python benchmarks/ppo_learning.py`); tuning-seed rows, where measured, follow it for comparison only.",
         "",
         "| env | seeds | env steps/seed | mean return | per-seed returns | target | met | compile s | train s | env steps/s | date, load |",
