@@ -11,7 +11,7 @@ doubled once per batch). All seeds of both variants run in one vmapped program p
 per update: the exact mean KL(pi_old || pi_new) over the batch after the update (``Metrics.kl``),
 beta (``Metrics.details.kl_beta``), the clip fraction; greedy evaluations (10 episodes) at ~20 points.
 Every update of the budget trains (whole updates: ``total_timesteps // batch``), so an annealed
-learning rate does reach 0. Seeds 1000 and up (``--seed``): PPO's tuned configs were chosen on 0-9.
+learning rate does reach 0. Seeds 1000 and up (``--seed``): PPO's tuned configs were chosen on 0-9 (CartPole) and 0-4 (Pendulum).
 
 ``compute.py`` trains and summarises, ``plots.py`` draws, ``report.py`` fills in ``readme_template.md``.
 """
@@ -37,7 +37,7 @@ def main() -> None:
                     help="budgets cut tenfold, 2 seeds (unless --seeds), 4 evaluations (into /tmp/clip_vs_kl)")
     ap.add_argument("--seeds", type=common.positive_int, default=None, help="seeds per variant (default 8; 2 with --quick)")
     ap.add_argument("--seed", type=int, default=common.REPORT_SEED,
-                    help=f"first seed (default {common.REPORT_SEED}: PPO's tuned configs were chosen on seeds 0-9)")
+                    help=f"first seed (default {common.REPORT_SEED}: PPO's tuned configs were chosen on seeds 0-9 / 0-4)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--replot", action="store_true",
                     help="redraw the figure and rewrite the tables and README from raw.npz (no training)")
