@@ -472,3 +472,21 @@ def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
     done = subprocess.run([sys.executable, "-c", TWO_CTRL_C], capture_output=True, text=True, timeout=300)
     assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
     assert float(done.stdout.split()[2]) < 4.0, done.stdout
+
+
+def test_make_train_takes_an_adapter_env_as_the_docs_promise(seed_offset):
+    """``make_train(config, env, params)`` with ``envs.make``'s gymnasium adapter (every id without a JAX port)
+    failed under ``jax.jit`` with a tracer error: the adapter's vector env steps in a Python loop. It is now
+    stepped through the seed-batched host env, jitted and vmapped over seeds alike."""
+    import jax
+
+    import envs
+    from rl_zoo.algos import ppo
+
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    config = ppo.Config(total_timesteps=512, num_envs=2, num_steps=64, num_minibatches=1, update_epochs=1)
+    train = ppo.make_train(config, env, params)
+    _, one = jax.jit(train)(jax.random.key(seed_offset))
+    _, two = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(seed_offset), 2))
+    assert np.asarray(one.episode.episodes).sum() > 0  # 512 random-ish CartPole steps end some episodes
+    assert (np.asarray(two.episode.episodes).sum(axis=1) > 0).all()

@@ -411,8 +411,11 @@ def make_agent(config: Config, env, env_params) -> Agent:
 
 
 def make_train(config: Config, env, env_params):
-    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept."""
-    agent = make_agent(config, env, env_params)
+    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept (a gymnasium
+    env steps through host callbacks: ``rl_zoo.host.batched_env.jittable``)."""
+    from rl_zoo.host.batched_env import jittable
+
+    agent = make_agent(config, jittable(env), env_params)
 
     def train(key):
         return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)

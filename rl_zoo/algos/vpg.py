@@ -131,5 +131,8 @@ def make_agent(config: Config, env, env_params) -> Agent:
 
 
 def make_train(config: Config, env, env_params):
-    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept."""
-    return on_policy.scan_train(make_agent(config, env, env_params))
+    """A pure ``train(key) -> (State, Metrics [num_updates])`` that ``jax.jit`` and ``jax.vmap`` accept (a gymnasium
+    env steps through host callbacks: ``rl_zoo.host.batched_env.jittable``)."""
+    from rl_zoo.host.batched_env import jittable
+
+    return on_policy.scan_train(make_agent(config, jittable(env), env_params))

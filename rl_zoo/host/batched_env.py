@@ -445,3 +445,13 @@ class SeedBatchedEnv:
 
     def __repr__(self) -> str:
         return f"SeedBatchedEnv({self.id!r}, vector={self.vector!r})"
+
+
+def jittable(env):
+    """``env`` as ``make_train``'s ``jax.jit`` / ``jax.vmap`` can take it: a gymnasium adapter env (``envs.make``
+    of an id without a JAX port, or ``backend="gymnasium"``) as a ``SeedBatchedEnv``, whose steps are host
+    callbacks (the adapter's own vector env steps in a Python loop, which no trace can run); anything else as
+    it is."""
+    from envs.gymnasium_adapter import GymnasiumEnv
+
+    return SeedBatchedEnv(env) if isinstance(env, GymnasiumEnv) else env
