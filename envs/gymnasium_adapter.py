@@ -233,9 +233,12 @@ class GymnasiumVecEnv:
                 raise ValueError(f"{self.id}: actions for the action space {space} must be integers, got {a.dtype}: {a!r}")
             bad = (a < space.start) | (a >= space.start + space.n)
             a = a.astype(np.int64)
-        else:
-            a = a.astype(self._gym_action_space.dtype)
-            bad = ~np.all(np.isfinite(a) & (a >= space.low) & (a <= space.high), axis=tuple(range(1, a.ndim)))
+        else:  # within the bounds as float32 (the policy's) or as the env's own dtype; then clipped to the env's
+            gym = self._gym_action_space  # (a float64 bound 0.1 is 0.100000001 in float32: just outside the env's)
+            a = a.astype(gym.dtype)
+            low, high = np.minimum(space.low, gym.low), np.maximum(space.high, gym.high)
+            bad = ~np.all(np.isfinite(a) & (a >= low) & (a <= high), axis=tuple(range(1, a.ndim)))
+            a = np.clip(a, gym.low, gym.high)
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(

@@ -490,3 +490,42 @@ def test_make_train_takes_an_adapter_env_as_the_docs_promise(seed_offset):
     _, two = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(seed_offset), 2))
     assert np.asarray(one.episode.episodes).sum() > 0  # 512 random-ish CartPole steps end some episodes
     assert (np.asarray(two.episode.episodes).sum(axis=1) > 0).all()
+
+
+class _Float64Tenth(gymnasium.Env):
+    """Actions in Box(-0.1, 0.1) of float64, checked by the env itself at every step."""
+
+    observation_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32)
+    action_space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        assert self.action_space.contains(np.asarray(action)), action
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+
+
+def test_float64_action_bounds_reach_the_env_inside_its_space():
+    """The policy clips to the bounds as float32 (0.1 -> 0.100000001), just outside a float64 Box: the env's own
+    check refused the bound itself. The host envs clip to the env's own bounds in its dtype; the adapter
+    accepts the float32 bound and an exact float64 one (0.7 was refused against 0.699999988)."""
+    from envs.gymnasium_adapter import GymnasiumVecEnv
+    from rl_zoo.host.batched_env import _HostEnvs
+
+    gymnasium.register("RlZooTestFloat64Tenth-v0", entry_point=_Float64Tenth, max_episode_steps=5)
+    try:
+        edge = np.float32(0.1)  # what env_action's clip to the float32 space gives
+        assert float(edge) > 0.1
+        host = _HostEnvs("RlZooTestFloat64Tenth-v0", copies=2, make_kwargs={}, vector="sync", evaluation=False)
+        host.reset(np.array([0]))
+        host.step(np.array([[[edge], [-edge]]], np.float32))  # [seeds, copies, 1]: the env asserts containment
+        host.close()
+        venv = GymnasiumVecEnv("RlZooTestFloat64Tenth-v0", 2)
+        checked = venv._check_action(np.array([[edge], [0.1]]))
+        assert checked.dtype == np.float64 and (checked <= 0.1).all()
+        with pytest.raises(ValueError, match="outside the action space"):
+            venv._check_action(np.array([[0.2], [0.0]]))
+    finally:
+        gymnasium.registry.pop("RlZooTestFloat64Tenth-v0", None)

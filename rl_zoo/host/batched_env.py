@@ -153,8 +153,14 @@ class _HostEnvs:
                                "a host env runs under at most one vmap (over seeds)")
 
     def _flat(self, actions: np.ndarray) -> np.ndarray:
+        """One action per gymnasium copy: integers as int64; a Box action in the env's own dtype and clipped to its
+        own bounds (the policy clips to them rounded to float32: a float64 bound 0.1 is 0.100000001 there)."""
         a = actions.reshape((-1,) + actions.shape[2:])
-        return a.astype(np.int64) if np.issubdtype(a.dtype, np.integer) else a
+        if np.issubdtype(a.dtype, np.integer):
+            return a.astype(np.int64)
+        space = self.venv.single_action_space if self.venv is not None else self.envs[0].action_space
+        low, high = getattr(space, "low", None), getattr(space, "high", None)
+        return a if low is None else np.clip(a.astype(space.dtype), low, high)
 
     def _shape(self, x) -> np.ndarray:
         x = np.asarray(x)
