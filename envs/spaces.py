@@ -109,6 +109,12 @@ def from_gymnasium(space, what: str = "observation") -> Space:
     if isinstance(space, gymnasium.spaces.Discrete):
         return Discrete(int(space.n), int(space.start), jnp.int32)
     if isinstance(space, gymnasium.spaces.Box):
+        if what == "action" and len(space.shape) != 1:  # the Gaussian policy outputs one flat vector
+            raise UnsupportedSpace(
+                f"rl_zoo's continuous policies act with a vector of actions (a Box of rank 1); got {space}, of rank "
+                f"{len(space.shape)}. To train on such an env, wrap it in a gymnasium.ActionWrapper that reshapes a flat "
+                "Box action to the env's, register the wrapped env with gymnasium in a module of yours, and train on "
+                "--env MODULE:NEW_ID.")
         return Box(space.low, space.high, tuple(space.shape), jnp.float32)
     if what == "action":
         raise UnsupportedSpace(

@@ -165,6 +165,12 @@ def test_unsupported_space_is_explained():
 
     with pytest.raises(ValueError, match="act in a Discrete or Box action space; got MultiDiscrete.*ActionWrapper"):
         spaces.from_gymnasium(gymnasium.spaces.MultiDiscrete([2, 3]), "action")  # not FlattenObservation's advice
+    # a Box action of rank 0 or 2: the Gaussian policy's flat vector failed in compilation (rank 2) or reached the
+    # env with the wrong shape (rank 0), after the run directory was written
+    for shape in ((), (2, 2)):
+        with pytest.raises(ValueError, match=rf"vector of actions \(a Box of rank 1\); got .* of rank {len(shape)}"):
+            spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, shape), "action")
+    assert spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, (2, 2))).shape == (2, 2)  # as observations: check_observation's call
 
 
 def test_an_image_observation_is_refused_before_anything_compiles():
