@@ -5,6 +5,7 @@ needs no optional install and steps fast.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -410,6 +411,16 @@ def test_an_env_that_raises_mid_run_is_named_with_its_own_traceback(tmp_path, ve
     assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err  # the env's frame, its % intact
     assert "CpuCallback" not in err and "io_callback failed" not in err and "not enough arguments" not in err
     assert "stopped by the env's error" in out and checkpoint.list_checkpoints(tmp_path / "run")  # segment 1 kept
+
+
+def test_an_env_that_raises_in_an_evaluation_is_named_too(tmp_path):
+    """The evaluation envs' steps ran outside the compiled program's error handling: a raw traceback, no
+    `rl-zoo: error:` line. Each env copy raises at its 11th step: in the first evaluation, before training."""
+    out, err = _crash_run(tmp_path, {"CRASH_AT": "10"}, "--total-steps", "8192").communicate(timeout=600)
+    last = err.strip().splitlines()[-1]
+    assert re.match(r"rl-zoo: error: (crashmod:)?Crash-v0 \(an evaluation, a step\) raised RuntimeError: simulator exploded "
+                    r"at step 11", last), err
+    assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err and "stopped by the env's error" in out
 
 
 def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path):

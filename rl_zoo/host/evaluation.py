@@ -58,6 +58,23 @@ def _greedy_all(act, action_space):
     return jax.jit(map_seeds(lambda state, obs: env_action(act(state, obs), action_space)))
 
 
+def _env_call(fn, arg, what: str):
+    """``fn(arg)``, an evaluation env call: an exception the env raises comes out as ``HostEnvError`` (one line
+    and the env's traceback, the run's checkpoints named), as one raised in a training step does."""
+    import traceback
+
+    from rl_zoo.host.batched_env import HostEnvError
+
+    try:
+        return fn(arg)
+    except (KeyboardInterrupt, HostEnvError):
+        raise
+    except Exception as e:
+        env_id = getattr(fn.__self__, "env_id", "the env")
+        raise HostEnvError(f"{env_id} (an evaluation, {what}) raised {type(e).__name__}: {e}",
+                           "".join(traceback.format_exception(e))) from e
+
+
 def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int) -> np.ndarray:
     """Undiscounted return of each seed's ``host.copies`` first episodes ``[S, E]``.
 
@@ -65,11 +82,11 @@ def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps
     a leading seed axis; ``host`` evaluation envs from ``SeedBatchedEnv.make_eval``. An episode still
     running after ``max_steps`` counts the return collected so far.
     """
-    (obs,) = host.reset(seeds)
+    (obs,) = _env_call(host.reset, seeds, what="its reset")
     greedy = _greedy_all(act, action_space)
     returns = np.zeros(obs.shape[:2], np.float64)
     for _ in range(int(max_steps)):
-        obs, reward, ended = host.step_first_episode(np.asarray(greedy(states, obs)))
+        obs, reward, ended = _env_call(host.step_first_episode, np.asarray(greedy(states, obs)), what="a step")
         returns += reward
         if ended.all():
             break
