@@ -45,11 +45,13 @@ NOTE = ("Seeds 1000-1004, held out: the hyperparameters (rl_zoo/hyperparams/*.ya
 
 
 def run(extra: list[str]) -> int:
-    out = os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
-    if "--out" in extra:
-        out = extra[extra.index("--out") + 1]
-    else:
-        extra = [*extra, "--out", out]
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--out")  # "--out X" and "--out=X" alike (an "--out=X" was missed: it ran into results/grid)
+    given, rest = parser.parse_known_args(extra)
+    out = given.out or os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
+    extra = [*rest, "--out", out]
     code = main(["benchmark", "--algos", ALGOS, "--envs", ENVS, "--seeds", str(SEEDS), "--seed", str(SEED), "--exclude", EXCLUDE, "--note", NOTE, *extra])
     # keep the committed folder small: the per-cell curves are redrawn by `rl-zoo plot <cell>/run`
     for png in Path(out).glob("cells/*/run/curve.png"):

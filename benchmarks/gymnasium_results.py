@@ -160,7 +160,7 @@ def report() -> None:
         "# rl_zoo on LunarLander and MuJoCo (gymnasium adapter, all 5 seeds of a cell in one program)",
         "",
         "Made by `python benchmarks/gymnasium_results.py run --full` (each cell one `rl-zoo benchmark` call, resumable;",
-        "the exact command is listed per cell below). Final return: mean over seeds 1000-1004 of the greedy return",
+        "each cell's exact command is in cells/<cell>/benchmark.json and report.md). Final return: mean over seeds 1000-1004 of the greedy return",
         "(10 episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources'",
         "settings (rl_zoo/hyperparams/*.yaml cite them per env); where a config was changed after trying it, the",
         "YAML comment says so and which seeds were tried (never 1000-1004). Three differences from the sources were",

@@ -157,6 +157,7 @@ def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> GridMeta:
     """Before any cell runs: ``benchmark.json``, the records of cells skipped now (a cell finished before
     and excluded now keeps its results), and the tables."""
     keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
+    load_cells(out)  # every record readable (a damaged one outside the plan is refused before anything is written)
     runs.atomic_write_json(out / "benchmark.json", meta.to_json())
     for c in keep:
         runs.atomic_write_json(out / "cells" / c.name / "cell.json", c.record().to_json())
