@@ -62,7 +62,7 @@ def rejax_worker(settings: dict) -> dict:
     from rejax.evaluate import evaluate
 
     # rejax runs ceil(eval_freq / batch) iterations per evaluation for ceil(total / eval_freq) evaluations: exactly
-    # rl-zoo's num_updates (total // batch) when both are whole multiples of the batch (total // 10 gave 400, not 390)
+    # rl-zoo's num_updates (total // batch) when total is a whole multiple of the batch and eval_freq of a divisor of it
     algo = PPO.create(env="CartPole-v1", total_timesteps=settings["total"], eval_freq=settings["eval_freq"],
                       num_envs=settings["num_envs"], num_steps=settings["num_steps"], num_epochs=settings["epochs"],
                       num_minibatches=settings["minibatches"], learning_rate=settings["lr"], gamma=settings["gamma"],
@@ -113,7 +113,8 @@ def ppo_settings(seeds: int) -> dict:
     from rl_zoo.driver.spec import resolve_config
 
     _, c = resolve_config("ppo", "CartPole-v1")
-    return dict(seeds=seeds, total=c.num_updates * c.batch_size, eval_freq=(c.num_updates // 10) * c.batch_size, num_envs=c.num_envs, num_steps=c.num_steps, epochs=c.update_epochs,
+    evals = next(n for n in range(10, 0, -1) if c.num_updates % n == 0)  # rejax's evaluations: they must divide the updates
+    return dict(seeds=seeds, total=c.num_updates * c.batch_size, eval_freq=(c.num_updates // evals) * c.batch_size, num_envs=c.num_envs, num_steps=c.num_steps, epochs=c.update_epochs,
                 minibatches=c.num_minibatches, lr=c.learning_rate, gamma=c.gamma, lam=c.gae_lambda, clip=c.clip_eps,
                 ent=c.ent_coef, vf=c.vf_coef, max_grad_norm=c.max_grad_norm)
 

@@ -15,8 +15,8 @@ FINDING = (
     "{Pendulum_kl_median} vs d_targ "
     "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
     "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "
-    "the learning rate anneals. The two cells differ in update shape, batch, learning rate, normalisation and action "
-    "type, so the run does not say which of them decides.")
+    "the learning rate anneals. The two cells differ in update shape, batch, gamma and GAE lambda, budget, normalisation "
+    "and action type, so the run does not say which of them decides.")
 
 
 def config_note(cfg) -> str:
