@@ -227,10 +227,16 @@ def check_seeds(meta: dict, run, path: Path) -> None:
                          f"after it was written, or it belongs to another run)")
 
 
-def recorded_run_mismatch(run, recorded: str | None) -> str | None:
+#: what a checkpoint's record holds besides what it trains: a checkpoint of another run directory may differ there
+SCHEDULE_KEYS = ("seeds", "seed", "num_evals", "eval_episodes")
+
+
+def recorded_run_mismatch(run, recorded: str | None, own: bool = True) -> str | None:
     """Why a checkpoint recording ``recorded`` (``RunSpec.trajectory_record``, in its meta since the record
-    was added) is not ``run``'s: written by another algorithm or env (a loose file of another run), or
-    config.json edited since; ``None`` when they agree or the checkpoint predates the record."""
+    was added) is not ``run``'s, or ``None`` when they agree or the checkpoint predates the record: written
+    by another algorithm or env, or, for one of the run's ``own`` checkpoints, config.json edited since. A
+    checkpoint of another run directory (``own=False``) need only share the algorithm, env, backend and
+    config: its seeds are checked on their own (``check_seeds``), its evaluation schedule is its run's."""
     import json
 
     from rl_zoo.driver.spec import trajectory_mismatch
@@ -241,15 +247,22 @@ def recorded_run_mismatch(run, recorded: str | None) -> str | None:
     if (data.get("algo"), data.get("env")) != (run.algo, run.env_id):
         return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {run.algo} on "
                 f"{run.env_id}: load it with the run directory that wrote it")
-    return trajectory_mismatch(recorded, run)
+    if not own:
+        mine = json.loads(run.trajectory_record())
+        data.update({k: mine[k] for k in SCHEDULE_KEYS if k in mine})
+    why = trajectory_mismatch(json.dumps(data), run)
+    if why and not own:
+        return why.replace("config.json was edited since: ", "it was written by a run with other settings: ").replace(
+            " there but was ", " here but was ")
+    return why
 
 
-def check_recorded_run(path: Path, run, recorded: str | None) -> None:
+def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) -> None:
     """Refuse a checkpoint that records another run than ``run``'s config.json (``recorded_run_mismatch``).
     Arrays of the same shapes load without complaint (PPO and PPO-KL; another activation or
     ``normalize_obs``) and the policy would silently not be the one trained, so any difference is refused,
     as ``rl-zoo train --resume`` refuses it."""
-    if why := recorded_run_mismatch(run, recorded):
+    if why := recorded_run_mismatch(run, recorded, own):
         raise ValueError(f"checkpoint {path} does not fit this run: {why}; its weights would not act as the policy "
                          f"that was trained")
 
@@ -275,12 +288,13 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
     env, env_params = run.make_env()
     agent = run.module.make_agent(run.config, env, env_params)
+    own = path.resolve().parent == (Path(run_dir) / "checkpoints").resolve()  # else a file of another run directory
     try:
         states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
     except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
-        why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"))
+        why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"), own)
         raise ValueError(f"{e} ({why})" if why else str(e)) from None
     check_seeds(meta, run, path)
-    check_recorded_run(path, run, meta.get("spec"))
+    check_recorded_run(path, run, meta.get("spec"), own)
     state = seed_state(states, seed - run.seed)
     return Policy(run, agent, state, seed, path, env, env_params, clip)

@@ -129,6 +129,19 @@ def test_a_policy_whose_config_json_changed_shapes_names_the_field(reference, tm
         rl_zoo.load(run)
 
 
+def test_another_runs_checkpoint_need_not_share_the_evaluation_schedule(reference, tmp_path):
+    """A sibling run of the same algorithm, env and config but other --evals: its checkpoint loads into this run
+    (as --checkpoint's help says); this run's own checkpoint, under an edited num_evals, does not."""
+    import rl_zoo
+
+    run = _copy(reference, tmp_path, finished=True)
+    _edit_config(run, lambda d: d.update(num_evals=d["num_evals"] + 3))
+    sibling = sorted((reference.run_dir / "checkpoints").iterdir())[-1]
+    assert rl_zoo.load(run, checkpoint=sibling).checkpoint == sibling
+    with pytest.raises(ValueError, match="config.json was edited since: num_evals is"):
+        rl_zoo.load(run)
+
+
 @pytest.mark.parametrize("edit,named", [
     (lambda d: d["config"].update(normalize_obs=not d["config"]["normalize_obs"]), "config.normalize_obs is"),
     (lambda d: d["config"].update(activation="relu"), "config.activation is 'relu' there but was 'tanh'"),
