@@ -203,7 +203,7 @@ def _train_hooks(args) -> list:
                 spec = read_spec(args.resume)
                 env_id, backend = spec.env_id, spec.backend
             hooks.append(VideoHook(args.record_video))
-            check_video_path(args.record_video)  # the writer for its format is installed
+            check_video_path(args.record_video, writable=False)  # the writer for its format is installed (the folder: --out's)
             check_can_record(env_id, backend)
         if args.tensorboard is not None:
             from rl_zoo.loggers import tensorboard_hook

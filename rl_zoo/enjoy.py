@@ -128,7 +128,7 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
             frames = [render.render(env)] if record else []
             total, length, done = 0.0, 0, False
             while not done and length < steps:
-                action = np.asarray(policy(np.asarray(obs)))
+                action = _env_dtype(np.asarray(policy(np.asarray(obs))), env.action_space)
                 obs, reward, terminated, truncated, _ = env.step(action.item() if action.ndim == 0 else action)
                 total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
                 if record:
@@ -142,9 +142,18 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
 
 
 # --- writing ---------------------------------------------------------------------------------------
-def check_video_path(path: str | os.PathLike) -> Path:
+def _env_dtype(action: np.ndarray, space) -> np.ndarray:
+    """A Box action in the gymnasium env's own dtype and bounds (the policy clips to them rounded to float32:
+    a float64 bound 0.1 is 0.100000001 there, outside the env's space), as the training host envs send it."""
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    return action if low is None else np.clip(action.astype(space.dtype), low, high)
+
+
+def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
     """Refuse, before anything is played, an output that cannot be written: an unknown suffix, a folder
-    that does not exist, a missing video writer. Returns the path."""
+    that does not exist (or, ``writable``, that cannot be written), a missing video writer. Returns the
+    path. ``rl-zoo train --record-video NAME`` checks only the name (its folder is the run directory,
+    checked as ``--out``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
@@ -155,7 +164,7 @@ def check_video_path(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
     if path.is_dir():
         raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
-    if not _writable(path.parent):
+    if writable and not _writable(path.parent):
         raise ValueError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} is not writable")
     missing = [m for m in (["imageio", "PIL"] + (["imageio_ffmpeg"] if suffix == ".mp4" else [])) if not _importable(m)]
     if missing:

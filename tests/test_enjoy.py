@@ -234,3 +234,30 @@ def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path,
     assert f"seed {second_seed}, {first}" in out.splitlines()[0]
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", "999999"]) == 2
     assert "999999" in capsys.readouterr().err
+
+
+def test_a_played_box_action_reaches_the_env_in_its_own_dtype_and_bounds():
+    """The policy clips to the bounds rounded to float32 (0.1 -> 0.100000001): played on a float64 Box env it
+    was outside the env's own space, which the training host envs had stopped sending."""
+    import gymnasium
+
+    from rl_zoo.enjoy import _env_dtype
+
+    space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
+    played = _env_dtype(np.array([np.float32(0.1)]), space)
+    assert played.dtype == np.float64 and space.contains(played)
+    assert _env_dtype(np.array(1), gymnasium.spaces.Discrete(2)) == 1  # a discrete action as it was
+
+
+def test_record_video_checks_its_name_not_the_current_folder(tmp_path, monkeypatch):
+    """``train --record-video NAME`` writes RUN_DIR/NAME: the current folder's permissions are not its
+    business (a read-only one was refused, and a probe file was made in it)."""
+    from rl_zoo import enjoy as enjoy_module
+    from rl_zoo.enjoy import check_video_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(enjoy_module.os, "access", lambda *a: False)
+    assert check_video_path("final_episode.gif", writable=False).name == "final_episode.gif"
+    with pytest.raises(ValueError, match="is not writable"):
+        check_video_path("final_episode.gif")
+    assert not list(tmp_path.iterdir())
