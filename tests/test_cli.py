@@ -122,7 +122,7 @@ def test_a_set_that_turns_one_algorithm_into_another_is_refused(algo, field, val
     assert main(["train", "--algo", algo, "--env", env, "--set", f"{field}={value}", "--total-steps", "5000",
                  "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert f"--algo {algo} with {field}=" in err and f"is {other}: use --algo {other}" in err
+    assert f"--algo {algo} with {field}=" in err and f"is {other}: use the algorithm name {other}" in err
     assert not any(tmp_path.iterdir())
 
 
@@ -133,7 +133,7 @@ def test_a_field_only_make_train_reads_is_refused_by_train(field, instead, tmp_p
     and --set eval_max_steps=50 or eval_episodes=0 changed nothing without a word."""
     assert main(["train", "--algo", "q-learning", "--env", "CliffWalking-v1", "--set", f"{field}=5", "--total-steps", "2000",
                  "--out", str(tmp_path / "run")]) == 2
-    assert f"--set {field}: q-learning's {field} is read by its make_train only; rl-zoo train uses {instead}" in capsys.readouterr().err
+    assert f"--set {field}: q-learning's {field} is read by its make_train only" in (err := capsys.readouterr().err) and instead in err
     assert not any(tmp_path.iterdir())
 
 

@@ -114,6 +114,8 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["learning_rate=1e-4,1e-3"], overrides=dict(learning_rate=5e-2)), "--set fixes learning_rate, which --grid sweeps"),
     (dict(ranges=["gamma=0.9:0.99"], samples=2, overrides=dict(gamma=0.9)), "--set fixes gamma, which --range sweeps"),
     (dict(grid=["total_timesteps=1024,2048"], static_groups=True, total_steps=512), "--total-steps fixes total_timesteps"),
+    # a point that trains another algorithm (PPO-KL labelled ppo, and a best.yaml advising a --set train refuses)
+    (dict(grid=["loss=clip,kl"], static_groups=True), "--algo ppo with loss='kl' is ppo-kl: use the algorithm name ppo-kl"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     import rl_zoo.sweep
@@ -121,6 +123,14 @@ def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monk
     monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
     with pytest.raises(ConfigError, match=message):
         run_sweep(make_spec("ppo", "CartPole-v1", seeds=2, **kwargs), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_swept_field_only_make_train_reads_is_refused(tmp_path):
+    """Q-learning's evaluation fields are ignored by the driver: swept, every point trained alike."""
+    with pytest.raises(ConfigError, match="swept field eval_episodes: q-learning's eval_episodes is read by its make_train only"):
+        run_sweep(make_spec("q-learning", "FrozenLake-v1", grid=["eval_episodes=10,100"], static_groups=True, seeds=2),
+                  tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

@@ -65,20 +65,37 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     from rl_zoo import algos
 
     module, preset = algos.get(algo)
-    for name in set(overrides or {}) & set(getattr(module, "MAKE_TRAIN_ONLY", {})):
-        raise ConfigError(f"--set {name}: {algo}'s {name} is read by its make_train only; rl-zoo train uses "
-                          f"{module.MAKE_TRAIN_ONLY[name]}")
+    check_driver_fields(algo, overrides or {}, "--set")
     config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
     config = apply_overrides(config, dict(overrides or {}))
     if total_steps is not None:
         config = apply_overrides(config, {"total_timesteps": total_steps})
     check_types(config)
     config.validate()
-    if (other := algos.implied_name(algo, config)) != algo:  # it would train one algorithm under another's name
-        fields = ", ".join(f"{k}={getattr(config, k)!r}" for k in sorted(set(preset) | set(algos.get(other)[1])))
-        raise ConfigError(f"--algo {algo} with {fields} is {other}: use --algo {other} (its name labels the run, and its "
-                          f"tuned hyperparameters apply)")
+    check_algorithm_name(algo, config)
     return module, config
+
+
+def check_driver_fields(algo: str, values: dict, option: str) -> None:
+    """Refuse ``values`` (``--set`` or a sweep's ``--grid`` / ``--range``) naming a config field that only the
+    algorithm's standalone ``make_train`` reads (``MAKE_TRAIN_ONLY``): the driver would ignore it."""
+    from rl_zoo import algos
+
+    module = algos.get(algo)[0]
+    for name in sorted(set(values) & set(getattr(module, "MAKE_TRAIN_ONLY", {}))):
+        raise ConfigError(f"{option} {name}: {algo}'s {name} is read by its make_train only; rl-zoo train, sweep and "
+                          f"benchmark evaluate on their own schedule (rl-zoo train: {module.MAKE_TRAIN_ONLY[name]})")
+
+
+def check_algorithm_name(algo: str, config) -> None:
+    """Refuse a config that trains another of the algorithm names sharing ``algo``'s module (``ppo`` with
+    ``loss="kl"`` is ``ppo-kl``): it would train one algorithm under another's name and tuned values."""
+    from rl_zoo import algos
+
+    if (other := algos.implied_name(algo, config)) != algo:
+        fields = ", ".join(f"{k}={getattr(config, k)!r}" for k in sorted(set(algos.get(algo)[1]) | set(algos.get(other)[1])))
+        raise ConfigError(f"--algo {algo} with {fields} is {other}: use the algorithm name {other} (its name labels "
+                          f"the run, and its tuned hyperparameters apply)")
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,7 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     """Resolve and check every config and group (unknown field, value outside its rule, static field
     without ``static_groups``: a ``ConfigError`` naming it), before anything compiles."""
     from rl_zoo import algos
+    from rl_zoo.driver.spec import check_algorithm_name, check_driver_fields
     from rl_zoo.train import resolve_config
 
     module, base = resolve_config(spec.algo, spec.env_id, dict(spec.overrides), spec.total_steps)
@@ -115,7 +116,10 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
         config = apply_overrides(base, values)
         check_types(config)
         config.validate()
+        check_algorithm_name(spec.algo, config)
         return config
+
+    check_driver_fields(spec.algo, {d.name: None for d in (*spec.grid, *spec.ranges)}, "swept field")
 
     check_static(spec, base)  # the structural refusal first, then every config's values
     points = build_points(spec, base, validate_one)
