@@ -254,3 +254,23 @@ def test_threshold_is_read_from_the_evaluations_by_hand():
     # step 200 without seed 0: seed 1's 500 there alone is not a mean over the seeds
     assert reach_threshold(rows[:2] + rows[3:], 450.0) == (None, 2)
     assert reach_threshold(rows, 501.0) == (None, 0)
+
+
+def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(tmp_path):
+    """An excluded cell's record is rewritten "skipped" (its run directory kept): it started over when included
+    again, its checkpoint thrown away, since only "running" and "failed" records resumed."""
+    from rl_zoo import runs
+
+    out = tmp_path / "b"
+    [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    (folder / "run" / "checkpoints").mkdir(parents=True)
+    (folder / "run" / "config.json").write_text("{}")
+    (folder / "run" / "checkpoints" / "ckpt_000000004.msgpack").write_bytes(b"x")
+    status = cell.status
+    cell.status = "skipped"
+    runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
+    cell.status = status
+    assert cells.resumable(out, cell)
+    (folder / "run" / "checkpoints" / "ckpt_000000004.msgpack").unlink()
+    assert not cells.resumable(out, cell)  # nothing to resume from: it starts over

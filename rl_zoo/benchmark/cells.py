@@ -101,12 +101,13 @@ def attempt_separator(when: str, how: str) -> str:
 
 
 def resumable(out: Path, cell: Cell) -> bool:
-    """An interrupted cell with the same spec and a checkpoint continues from it instead of starting over."""
+    """An interrupted cell with the same spec and a checkpoint continues from it instead of starting over (one
+    excluded by a command since is recorded "skipped" there, its run directory kept: it continues too)."""
     from rl_zoo import checkpoint
 
     previous = previous_record(out, cell.spec)
     run_dir = cell_dir(out, cell) / "run"
-    return bool(previous and previous.status in ("running", "failed") and previous.spec.identity() == cell.spec.identity()
+    return bool(previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
                 and (run_dir / "config.json").exists() and checkpoint.latest(run_dir) is not None)
 
 
