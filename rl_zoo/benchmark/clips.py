@@ -68,8 +68,9 @@ def complete_clips(out: Path, records: Sequence, cannot_draw: dict[str, str],
         folder = out / "cells" / rec.name
         if rec.status != "done" or clip_path(folder).exists() or (folder / NO_CLIP).exists():
             continue
-        if rec.env in cannot_draw:
-            write_no_clip(folder, f"{cannot_draw[rec.env]} ({RETRY})")
+        if rec.env in cannot_draw:  # its checkpoints were not kept (no clip was to be drawn): only a re-run can make one
+            write_no_clip(folder, f"{cannot_draw[rec.env]} (once it can be drawn, delete the cell folder and run the "
+                                  f"command again with --record-video: the cell runs again and its clip is drawn)")
         elif checkpoint.latest(folder / "run") is None:
             write_no_clip(folder, "finished by a grid without --record-video, whose checkpoints were removed: "
                           "run it again (--rerun, or delete the cell folder) to record a clip")
