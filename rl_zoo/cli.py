@@ -311,14 +311,14 @@ def _check_output_folders(args) -> None:
     out = getattr(args, "out", None)
     if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
         check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))
-    if getattr(args, "tensorboard", None):  # a DIR of its own (the default is inside the run directory)
-        check_output_folder(args.tensorboard, "--tensorboard")
     elif args.command == "benchmark":
         check_output_folder(out, "--out")
     elif args.command == "sweep":
         from rl_zoo.sweep.command import output_folder
 
         check_output_folder(output_folder(args), "--out" if out else "the default --out")
+    if getattr(args, "tensorboard", None):  # a DIR of its own (the default is inside the run directory)
+        check_output_folder(args.tensorboard, "--tensorboard")
 
 
 #: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, its argparse dest, the RunSpec field)
