@@ -238,14 +238,13 @@ class GymnasiumVecEnv:
             a = a.astype(gym.dtype)
             low, high = np.minimum(space.low, gym.low), np.maximum(space.high, gym.high)
             bad = ~np.all(np.isfinite(a) & (a >= low) & (a <= high), axis=tuple(range(1, a.ndim)))
-            a = np.clip(a, gym.low, gym.high)
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"{self.id}: action {a[i].tolist()!r} (env {i} of {self.num_envs}) is outside the action space {space}"
                 + ("; clip continuous actions to the bounds before stepping." if isinstance(space, spaces.Box) else ".")
             )
-        return a
+        return spaces.to_gymnasium_action(a, self._gym_action_space)
 
     def __repr__(self) -> str:
         return f"GymnasiumVecEnv({self.id!r}, num_envs={self.num_envs})"

@@ -101,6 +101,14 @@ class UnsupportedSpace(ValueError, TypeError):
     """A gymnasium space rl_zoo cannot take (a ``ValueError``, so ``rl-zoo`` reports it in one line)."""
 
 
+def to_gymnasium_action(action: np.ndarray, space) -> np.ndarray:
+    """``action`` as a gymnasium env with action space ``space`` takes it: a Box action in the env's own dtype,
+    clipped to the env's own bounds (rl_zoo's policies clip to them rounded to float32: a float64 bound 0.1 is
+    0.100000001 there, just outside the env's space); any other action as it is."""
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    return action if low is None else np.clip(np.asarray(action).astype(space.dtype), low, high)
+
+
 def from_gymnasium(space, what: str = "observation") -> Space:
     """Translate a gymnasium space into ours (Discrete and Box only); ``what`` ("observation" or
     "action") says which the refusal of another kind is about."""

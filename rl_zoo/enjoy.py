@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs.spaces import to_gymnasium_action
 from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
@@ -128,7 +129,7 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
             frames = [render.render(env)] if record else []
             total, length, done = 0.0, 0, False
             while not done and length < steps:
-                action = _env_dtype(np.asarray(policy(np.asarray(obs))), env.action_space)
+                action = to_gymnasium_action(np.asarray(policy(np.asarray(obs))), env.action_space)  # as training sends it
                 obs, reward, terminated, truncated, _ = env.step(action.item() if action.ndim == 0 else action)
                 total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
                 if record:
@@ -142,13 +143,6 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, record: boo
 
 
 # --- writing ---------------------------------------------------------------------------------------
-def _env_dtype(action: np.ndarray, space) -> np.ndarray:
-    """A Box action in the gymnasium env's own dtype and bounds (the policy clips to them rounded to float32:
-    a float64 bound 0.1 is 0.100000001 there, outside the env's space), as the training host envs send it."""
-    low, high = getattr(space, "low", None), getattr(space, "high", None)
-    return action if low is None else np.clip(action.astype(space.dtype), low, high)
-
-
 def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
     """Refuse, before anything is played, an output that cannot be written: an unknown suffix, a folder
     that does not exist (or, ``writable``, that cannot be written), a missing video writer. Returns the

@@ -241,7 +241,7 @@ def test_a_played_box_action_reaches_the_env_in_its_own_dtype_and_bounds():
     was outside the env's own space, which the training host envs had stopped sending."""
     import gymnasium
 
-    from rl_zoo.enjoy import _env_dtype
+    from envs.spaces import to_gymnasium_action as _env_dtype
 
     space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
     played = _env_dtype(np.array([np.float32(0.1)]), space)

@@ -186,11 +186,8 @@ def test_a_damaged_newest_checkpoint_is_skipped_unless_asked_for(tmp_path, runs,
     from rl_zoo import checkpoint
 
     run_dir, seed, _, _ = runs("CartPole-v1")
-    copy = tmp_path / "copy"
-    shutil.copytree(run_dir, copy)
-    newest = checkpoint.latest(copy)  # the tiny run's only checkpoint: an older intact one beside it
-    older = newest.with_name("ckpt_000000001.msgpack")
-    shutil.copy(newest, older)
+    copy = with_an_older_checkpoint(run_dir, tmp_path / "copy")  # the tiny run's only checkpoint, an intact copy beside it
+    newest, older = checkpoint.latest(copy), copy / "checkpoints" / "ckpt_000000001.msgpack"
     newest.write_bytes(newest.read_bytes()[:1000])
     capsys.readouterr()
     policy = rl_zoo.load(copy)

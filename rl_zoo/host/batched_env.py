@@ -158,9 +158,7 @@ class _HostEnvs:
         a = actions.reshape((-1,) + actions.shape[2:])
         if np.issubdtype(a.dtype, np.integer):
             return a.astype(np.int64)
-        space = self.venv.single_action_space if self.venv is not None else self.envs[0].action_space
-        low, high = getattr(space, "low", None), getattr(space, "high", None)
-        return a if low is None else np.clip(a.astype(space.dtype), low, high)
+        return spaces.to_gymnasium_action(a, self.venv.single_action_space if self.venv is not None else self.envs[0].action_space)
 
     def _shape(self, x) -> np.ndarray:
         x = np.asarray(x)
@@ -458,6 +456,4 @@ def jittable(env):
     of an id without a JAX port, or ``backend="gymnasium"``) as a ``SeedBatchedEnv``, whose steps are host
     callbacks (the adapter's own vector env steps in a Python loop, which no trace can run); anything else as
     it is."""
-    from envs.gymnasium_adapter import GymnasiumEnv
-
     return SeedBatchedEnv(env) if isinstance(env, GymnasiumEnv) else env
