@@ -138,7 +138,7 @@ class TaskData:
 def _prompts(rng, k: int, p: int, keep: int = MAX_PROMPTS) -> np.ndarray:
     """``[n, p]`` distinct prompts of ``p`` distinct letters out of ``k``: all of them up to ``keep``, else
     ``keep`` of them at random. Up to ``ENUMERATE_UP_TO`` they are listed and drawn from; beyond, drawn
-    directly (listing the 8! = 40,320 ... 16!/8! = 519 million arrangements would take gigabytes)."""
+    directly (16 letters in prompts of 8 make 16!/8! = 519 million arrangements: gigabytes to list)."""
     total = math.perm(k, p)
     if total <= ENUMERATE_UP_TO:
         prompts = np.array(list(permutations(range(k), p)), np.int32)
