@@ -247,14 +247,10 @@ def recorded_run_mismatch(run, recorded: str | None, own: bool = True) -> str | 
     if (data.get("algo"), data.get("env")) != (run.algo, run.env_id):
         return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {run.algo} on "
                 f"{run.env_id}: load it with the run directory that wrote it")
-    if not own:
-        mine = json.loads(run.trajectory_record())
-        data.update({k: mine[k] for k in SCHEDULE_KEYS if k in mine})
-    why = trajectory_mismatch(json.dumps(data), run)
-    if why and not own:
-        return why.replace("config.json was edited since: ", "it was written by a run with other settings: ").replace(
-            " there but was ", " here but was ")
-    return why
+    if own:
+        return trajectory_mismatch(recorded, run)
+    return trajectory_mismatch(recorded, run, ignore=SCHEDULE_KEYS, lead="it was written by a run with other settings",
+                               where="here")
 
 
 def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) -> None:

@@ -218,11 +218,13 @@ def missing_keys(data: dict[str, Any]) -> list[str]:
     return [key for key in REQUIRED_KEYS if key not in data]
 
 
-def trajectory_mismatch(recorded: str, spec: RunSpec) -> str | None:
+def trajectory_mismatch(recorded: str, spec: RunSpec, ignore: tuple[str, ...] = (),
+                        lead: str = "config.json was edited since", where: str = "there") -> str | None:
     """Why ``spec`` (read from config.json) is not the run whose checkpoint recorded ``recorded``
-    (``RunSpec.trajectory_record``), or ``None``: each changed field named with both values. A field
-    the record lacks that holds its default now was added to the library since the checkpoint was
-    written (config.json's absent fields take their defaults too): not a change."""
+    (``RunSpec.trajectory_record``), or ``None``: after ``lead``, each changed field named with both values
+    (``spec``'s said to be ``where``). A field the record lacks that holds its default now was added to the
+    library since the checkpoint was written (config.json's absent fields take their defaults too): not a
+    change. Top-level keys in ``ignore`` are not compared."""
     def flat(d: dict, prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in d.items():
@@ -232,12 +234,13 @@ def trajectory_mismatch(recorded: str, spec: RunSpec) -> str | None:
     def value(d: dict, k: str) -> str:
         return repr(d[k]) if k in d else "absent"
 
-    before, now = flat(json.loads(recorded)), flat(json.loads(spec.trajectory_record()))
+    before, now = (flat({k: v for k, v in json.loads(text).items() if k not in ignore})
+                   for text in (recorded, spec.trajectory_record()))
     defaults = flat(json.loads(RunSpec(algo=spec.algo, env_id=spec.env_id, config=type(spec.config)()).trajectory_record()))
     added = {k for k in now.keys() - before.keys() if k in defaults and now[k] == defaults[k]}
-    changed = [f"{k} is {value(now, k)} there but was {value(before, k)} when it was written"
+    changed = [f"{k} is {value(now, k)} {where} but was {value(before, k)} when it was written"
                for k in sorted((before.keys() | now.keys()) - added) if before.get(k, ...) != now.get(k, ...)]
-    return None if not changed else f"config.json was edited since: {'; '.join(changed)}"
+    return None if not changed else f"{lead}: {'; '.join(changed)}"
 
 
 def read_spec(run_dir: str | os.PathLike) -> RunSpec:
