@@ -165,12 +165,48 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}].{adapter}")
 
 
+#: the largest time limit: the ports and the adapter count an episode's steps in int32
+MAX_TIME_LIMIT = 2**31 - 1
+
+
+def _check_param_values(env_id: str, defaults, param_over: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a params override whose value does not have the default's shape, or is not a number (``None``,
+    a string): it passed ``make`` and failed at the first reset or step, naming no option (``reward=1.0`` on
+    FrozenLake, whose ``reward`` is the ``[S, A, K]`` table the map builds). Array fields built from the
+    constructor's options say so. Returns the overrides, an array field's value as an array of the
+    default's dtype (a list was kept as a list, which the env's code cannot index)."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    out = dict(param_over)
+    for name, value in param_over.items():
+        default = getattr(defaults, name)
+        try:
+            if np.asarray(default).dtype.kind not in "biuf":
+                continue  # a field of another kind (an env of one's own): its own checks
+        except Exception:  # noqa: BLE001
+            continue
+        shape = np.shape(default)
+        try:
+            arr = np.asarray(value)
+        except Exception:  # noqa: BLE001 - a ragged list: numpy says why below
+            arr = np.asarray(None)
+        if arr.dtype.kind in "biuf" and arr.shape == shape:
+            if shape != ():
+                out[name] = jnp.asarray(arr, dtype=np.asarray(default).dtype)
+            continue
+        what = ("a number" if shape == () else
+                f"an array of shape {shape} (it is built from the constructor's options; change those instead)")
+        raise ValueError(f"{env_id}: option {name}={value!r}: {name} is a params field that takes {what}")
+    return out
+
+
 def _positive_int(value) -> bool:
-    """An integer >= 1 (a Python, numpy or JAX integer scalar; not a bool, not a float)."""
+    """An integer in [1, ``MAX_TIME_LIMIT``] (a Python, numpy or JAX integer scalar; not a bool, not a float)."""
     if isinstance(value, bool):
         return False
     try:
-        return operator.index(value) >= 1
+        return 1 <= operator.index(value) <= MAX_TIME_LIMIT
     except TypeError:
         return False
 
@@ -187,7 +223,8 @@ def _one_time_limit(overrides: dict[str, Any]) -> dict[str, Any]:
     overrides = {k: v for k, v in overrides.items() if not (k in TIME_LIMIT_NAMES and v is None)}
     for name in (n for n in TIME_LIMIT_NAMES if n in overrides):
         if not _positive_int(overrides[name]):
-            raise ValueError(f"{name}={overrides[name]!r}: the time limit must be a positive integer (None: the registered limit)")
+            raise ValueError(f"{name}={overrides[name]!r}: the time limit must be a positive integer of at most "
+                             f"2**31 - 1 = {MAX_TIME_LIMIT:,} (steps are counted in int32; None: the registered limit)")
     if "max_episode_steps" not in overrides:
         return overrides
     if "max_steps_in_episode" in overrides:
@@ -218,6 +255,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
         defaults = probe(**kwargs).default_params
         param_over, ctor_over = _split_overrides(defaults, overrides)
         _check_options(bare, probe, defaults, ctor_over)
+        param_over = _check_param_values(bare, defaults, param_over)
         env = probe(**{**kwargs, **ctor_over})
         try:
             env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)

@@ -85,14 +85,34 @@ def test_gymnasiums_name_for_the_time_limit_works_on_a_port_too():
 
 def test_a_time_limit_of_none_is_the_registered_one_and_a_bad_one_is_refused():
     """As in ``gymnasium.make(id, max_episode_steps=None)``: the registered limit (the port took None and
-    failed on its first step); 2.5, 0, True and "10" are refused by name."""
+    failed on its first step); 2.5, 0, True, "10" and 2**31 are refused by name; 2**31 - 1 is kept."""
     for backend in (None, "gymnasium"):
         for name in ("max_episode_steps", "max_steps_in_episode"):
             _, params = envs.make("CartPole-v1", backend=backend, **{name: None})
             assert params.max_steps_in_episode == 500
-            for bad in (2.5, 0, True, "10"):
+            for bad in (2.5, 0, True, "10", 2**31):  # 2**31: an OverflowError at the first jitted step (int32)
                 with pytest.raises(ValueError, match=f"{name}=.*must be a positive integer"):
                     envs.make("CartPole-v1", backend=backend, **{name: bad})
+            assert envs.make("CartPole-v1", backend=backend, **{name: 2**31 - 1})[1].max_steps_in_episode == 2**31 - 1
+
+
+def test_a_params_override_of_the_wrong_shape_or_kind_is_refused_by_name():
+    """It passed ``make`` and failed at the first reset or step with an AttributeError or TypeError naming
+    no option (FrozenLake's ``reward`` is the ``[S, A, K]`` table its map builds; ``reward=`` is one
+    letter group from ``reward_schedule=``). A value of the right shape is kept, as an array."""
+    for env_id, kwargs, said in [
+        ("FrozenLake-v1", dict(reward=1.0), r"reward=1.0: .*array of shape \(16, 4, 3\).*constructor's options"),
+        ("FrozenLake-v1", dict(probs=None), r"probs=None: .*array of shape"),
+        ("FrozenLake-v1", dict(terminated=True), r"terminated=True: .*array of shape"),
+        ("CartPole-v1", dict(gravity=None), r"gravity=None: .*takes a number"),
+        ("CartPole-v1", dict(gravity="9.8"), r"gravity='9.8': .*takes a number"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            envs.make(env_id, **kwargs)
+    env, params = envs.make("FrozenLake-v1", initial_states=[5])  # a list of the default's shape: start on tile 5
+    obs, _ = env.reset(jax.random.key(0), params)
+    assert int(obs) == 5
+    assert envs.make("CartPole-v1", gravity=10)[1].gravity == 10
 
 
 def test_describe_rows_for_the_ports():
@@ -301,9 +321,12 @@ def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, s
     assert ("backend='gymnasium'" in str(e.value)) == (env_id == "CartPole-v1")  # the adapter, unless it is a typo
 
 
-def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(tmp_path):
+def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
     """``envs.make`` gives a port the id it was made from; an env whose ``id`` is a property keeps its own."""
+    from envs import registry
     from envs.classic_control.cartpole import CartPole
+
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))  # leave the real registry as it was
 
     class Named(CartPole):
         id = property(lambda self: "Named-v0")

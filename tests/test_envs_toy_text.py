@@ -270,6 +270,11 @@ def test_out_of_range_actions_are_clipped():
     above = env.step(jax.random.key(0), state, jnp.int32(7), params)[0]
     up = env.step(jax.random.key(0), state, jnp.int32(3), params)[0]
     assert int(below) == int(left) and int(above) == int(up)
+    for env_id in ("FrozenLake-v1", "CliffWalking-v1", "Taxi-v4"):  # a Python int, as gymnasium users pass it
+        env, params = envs.make(env_id)  # it was AttributeError: 'int' object has no attribute 'astype'
+        _, state = env.reset(jax.random.key(0), params)
+        py = env.step(jax.random.key(1), state, 1, params)[0]
+        assert int(py) == int(env.step(jax.random.key(1), state, jnp.int32(1), params)[0])
 
 
 def test_random_map_matches_gymnasium_generator():
@@ -312,6 +317,10 @@ def test_bad_constructor_arguments_are_refused():
         FrozenLake(map_name="5x5")
     with pytest.raises(ValueError, match="letters"):
         FrozenLake(desc=["SFX", "FFG"])
+    with pytest.raises(ValueError, match="list of rows"):  # was read as a one-column map (gymnasium raises)
+        FrozenLake(desc="SFFG")
+    with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 numbers"):
+        FrozenLake(reward_schedule=(1, 0))  # was IndexError from inside the table's construction
     with pytest.raises(ValueError, match="rainy_probability"):
         Taxi(rainy_probability=1.5)
     assert CliffWalking(is_slippery=True).id == "CliffWalkingSlippery-v1"

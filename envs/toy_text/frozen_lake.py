@@ -144,6 +144,8 @@ class FrozenLake(TabularEnv):
             raise ValueError(f"desc rows must all have the same length, got {desc}")
         if any(c not in "SFHG" for r in desc for c in r) or not any("S" in r for r in desc):
             raise ValueError(f"desc must use the letters S, F, H, G and hold at least one S, got {desc}")
+        if len(tuple(reward_schedule)) != 3:
+            raise ValueError(f"reward_schedule is (goal, hole, frozen): 3 numbers, got {tuple(reward_schedule)!r}")
         if not 0.0 <= success_rate <= 1.0:
             raise ValueError(f"success_rate must lie in [0, 1], got {success_rate}")
         self.desc = desc

@@ -20,7 +20,8 @@ The float64 table exactly as gymnasium holds it is kept on the environment (``en
 tests can compare it with ``env.unwrapped.P`` bit for bit; params hold its float32 cast.
 
 Out-of-range actions: gymnasium raises ``KeyError`` from ``P[s][a]``. A jitted step cannot raise,
-so actions are clipped into ``{0, ..., A - 1}`` (``-1 -> 0``, ``A -> A - 1``). Pass valid actions.
+so actions are clipped into ``{0, ..., A - 1}`` (``-1 -> 0``, ``A -> A - 1``), after a float action is
+truncated toward zero (``1.9 -> 1``; the gymnasium adapter refuses it). Pass valid integer actions.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class TabularEnv(Environment):
     def sample_transition(key: jax.Array, s: jax.Array, action: jax.Array, params: TabularParams):
         """``(next_state, reward, terminated, prob)`` of one draw from ``P[s][a]`` (action clipped)."""
         num_actions = params.probs.shape[1]
-        a = jnp.clip(action.astype(jnp.int32), 0, num_actions - 1)
+        a = jnp.clip(jnp.asarray(action).astype(jnp.int32), 0, num_actions - 1)  # a Python int too
         probs = params.probs[s, a]  # [K]
         if probs.shape[0] == 1:
             k = 0
@@ -183,7 +184,11 @@ class TabularEnv(Environment):
 
 
 def grid_letters(desc) -> list[str]:
-    """``desc`` as a list of ``str`` rows, whatever gymnasium-style form it came in."""
+    """``desc`` as a list of ``str`` rows, whatever gymnasium-style form it came in (a list of rows, or
+    gymnasium's array of bytes); one string alone is refused (gymnasium raises on it too), not read as a
+    one-column map."""
+    if isinstance(desc, (str, bytes, np.str_, np.bytes_)):
+        raise ValueError(f"desc is a list of rows, e.g. ['SFFF', 'FHFH', 'FFFH', 'HFFG'], got the single string {desc!r}")
     rows = []
     for row in desc:
         if isinstance(row, (bytes, np.bytes_)):
