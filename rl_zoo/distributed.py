@@ -164,8 +164,8 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     given, else ``RL_ZOO_CPU_DEVICES`` when set, else the largest divisor of ``rows`` not above
     ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each
     its share). It takes effect only before JAX's backends start, and never overrides a count the
-    user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, or ``--xla_force_host_platform_device_count``
-    in ``XLA_FLAGS``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
+    user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, ``--xla_force_host_platform_device_count``
+    in ``XLA_FLAGS``, or ``jax.config.update("jax_num_cpu_devices", n)``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
 
     A different device count rounds differently, so a run is bit-for-bit repeatable on the same
     machine (and a resumed run keeps its count), not between machines with different core counts.
@@ -174,8 +174,10 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     import jax
     from jax._src import xla_bridge
 
+    global _count_set
     if xla_bridge.backends_are_initialized() or "JAX_NUM_CPU_DEVICES" in os.environ \
-            or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+            or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "") \
+            or getattr(jax.config, "jax_num_cpu_devices", -1) not in (-1, _count_set):  # -1: JAX's default, not set
         return 1
     chosen = _int_env(CPU_DEVICES_ENV)
     if chosen is not None and chosen < 1:
@@ -183,7 +185,13 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     n = devices or chosen or cpu_device_count(rows, cores or usable_cores())
     if n > 1:
         jax.config.update("jax_num_cpu_devices", n)
+        _count_set = n
     return n
+
+
+#: the CPU device count ``split_cpu`` set in this process (a later call may set another; one set with
+#: ``jax.config`` by the user is left alone)
+_count_set: int | None = None
 
 
 #: the variables with which a user chooses how JAX takes a GPU's memory (JAX docs, "GPU memory allocation")

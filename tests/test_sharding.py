@@ -230,13 +230,17 @@ def test_share_gpu_memory_turns_preallocation_off_unless_the_user_chose(monkeypa
 
 
 SPLIT = r"""
-import json, sys
+import json, os, sys
+if "PRESET_CPU_DEVICES" in os.environ:  # the user's own jax.config setting, before rl_zoo's
+    import jax
+    jax.config.update("jax_num_cpu_devices", int(os.environ["PRESET_CPU_DEVICES"]))
 from rl_zoo import distributed
 n = distributed.split_cpu(int(sys.argv[1]))
+again = distributed.split_cpu(int(sys.argv[1]))  # still before JAX starts: its own count is not the user's
 import jax
 count = jax.device_count()  # starts the backend
 later = distributed.split_cpu(int(sys.argv[1]))  # too late: nothing changes
-print(json.dumps(dict(n=n, later=later, device_count=count)))
+print(json.dumps(dict(n=n, again=again, later=later, device_count=count)))
 """
 
 
@@ -245,14 +249,16 @@ print(json.dumps(dict(n=n, later=later, device_count=count)))
     pytest.param(dict(RL_ZOO_CPU_DEVICES="1"), 16, 1, marks=pytest.mark.slow),  # the way to keep one device
     pytest.param(dict(JAX_NUM_CPU_DEVICES="2"), 16, None, marks=pytest.mark.slow),  # JAX's own setting is left alone
     (dict(XLA_FLAGS="--xla_force_host_platform_device_count=4"), 16, None),
+    (dict(PRESET_CPU_DEVICES="4"), 16, None),  # set with jax.config.update: it was replaced by the split (2)
 ])
 def test_split_cpu_sets_the_device_count_before_jax_starts(env_extra, rows, expect):
-    env = {k: v for k, v in os.environ.items() if k not in ("RL_ZOO_CPU_DEVICES", "JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RL_ZOO_CPU_DEVICES", "JAX_NUM_CPU_DEVICES", "XLA_FLAGS", "PRESET_CPU_DEVICES")}
     out = subprocess.run([sys.executable, "-c", SPLIT, str(rows)], env=dict(env, JAX_PLATFORMS="cpu", **env_extra),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    assert r["later"] == 1
+    assert r["later"] == 1 and r["again"] == r["n"]
     if expect is None:  # not split by rl_zoo: JAX's own count
         assert r["n"] == 1 and r["device_count"] == int(next(iter(env_extra.values()))[-1])
     else:

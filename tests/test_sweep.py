@@ -114,6 +114,9 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["learning_rate=1e-4,1e-3"], overrides=dict(learning_rate=5e-2)), "--set fixes learning_rate, which --grid sweeps"),
     (dict(ranges=["gamma=0.9:0.99"], samples=2, overrides=dict(gamma=0.9)), "--set fixes gamma, which --range sweeps"),
     (dict(grid=["total_timesteps=1024,2048"], static_groups=True, total_steps=512), "--total-steps fixes total_timesteps"),
+    # trained --total-steps without a word, while sweep.json kept the --set value (rl-zoo train refuses the pair)
+    (dict(grid=["learning_rate=1e-4,1e-3"], total_steps=512, overrides=dict(total_timesteps=100_000)),
+     "--total-steps 512 and --set total_timesteps=100000 say the same thing twice"),
     # a point that trains another algorithm (PPO-KL labelled ppo, and a best.yaml advising a --set train refuses)
     (dict(grid=["loss=clip,kl"], static_groups=True), "--algo ppo with loss='kl' is ppo-kl: use the algorithm name ppo-kl"),
 ])

@@ -44,7 +44,8 @@ def add_parser(sub) -> None:
                         "configs and continues them from their train state; rung i of R trains to 1/ETA^(R-1-i) of the budget")
     p.add_argument("--rungs", type=int, default=0, metavar="R",
                    help="rungs of --successive-halving (default: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
-                        "the first rung's budget must hold one evaluation segment: --evals >= ETA^(R-1))")
+                        "the first rung's budget must hold one of the run's evaluation segments: segments >= ETA^(R-1), where the "
+                        "segments are about --evals, a divisor of the updates; --dry-run shows them)")
     p.add_argument("--record", action="append", default=[], metavar="NAME",
                    help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")

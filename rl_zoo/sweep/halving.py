@@ -227,7 +227,7 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         records.append(record)
         log(f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
             + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
-            + f" (IQM at the rung {record.iqm[0]:.1f} best, {record.iqm[-1]:.1f} worst; {time.perf_counter() - t0:.1f}s)")
+            + f" (IQM at the rung {record.iqm[0]:.1f} best, {record.iqm[-1]:.1f} last-ranked; {time.perf_counter() - t0:.1f}s)")
         if not rung.keep:
             store.save_records(records)
             break

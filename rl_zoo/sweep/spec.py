@@ -228,8 +228,14 @@ def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
 
 def check_fixed(spec: SweepSpec) -> None:
     """A swept field cannot also be fixed for every config (``--set``, or ``--total-steps`` for
-    ``total_timesteps``): the sweep's values would silently replace the fixed one."""
+    ``total_timesteps``): the sweep's values would silently replace the fixed one. Nor can
+    ``--total-steps`` and ``--set total_timesteps=`` both be given (as ``rl-zoo train`` refuses: the
+    first won without a word, and sweep.json kept the other)."""
     fixed = {name: "--set" for name, _ in spec.overrides}
+    if spec.total_steps is not None and "total_timesteps" in fixed:
+        given = dict(spec.overrides)["total_timesteps"]
+        raise ConfigError(f"--total-steps {spec.total_steps} and --set total_timesteps={given} say the same thing "
+                          "twice: give one")
     if spec.total_steps is not None:
         fixed["total_timesteps"] = "--total-steps"
     swept = {**{r.name: "--range" for r in spec.ranges}, **{g.name: "--grid" for g in spec.grid}}
