@@ -260,11 +260,12 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
     assert "is a sweep folder: run its `rl-zoo sweep` command again" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # 9-14 s each; the default run sweeps over 4 devices in one process (tests/test_sharding.py)
+@pytest.mark.slow  # 9-14 s (halving), twice that (grid: one device too); the default run sweeps over 4 devices (test_sharding.py)
 @pytest.mark.parametrize("halving", [[], ["--successive-halving", "2", "--rungs", "2"]], ids=["grid", "halving"])
 def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving, seed_offset):
     """`rl-zoo sweep` splits the CPU into devices (``rl_zoo.distributed.split_cpu``): every program keeps
-    the rows sharded from one segment to the next (a replicated output once broke the second segment)."""
+    the rows sharded from one segment to the next (a replicated output once broke the second segment).
+    The grid's rows train as on one device: every update's KL the same up to rounding."""
     import json
     import os
     import subprocess
@@ -273,7 +274,7 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
     env = {k: v for k, v in os.environ.items() if k not in ("JAX_NUM_CPU_DEVICES", "XLA_FLAGS")}
     cmd = [sys.executable, "-m", "rl_zoo.cli", "sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "learning_rate=1e-3,3e-3",
            "--grid", "clip_eps=0.1,0.2", "--seeds", "2", "--seed", str(seed_offset), "--total-steps", "1024", "--evals", "2", "--eval-episodes", "1",
-           "--set", "num_envs=2", "--set", "num_steps=64", "--set", "hidden_size=8", "--out", str(tmp_path / "s"), *halving]
+           "--set", "num_envs=2", "--set", "num_steps=64", "--set", "hidden_size=8", "--record", "kl", *halving, "--out", str(tmp_path / "s")]
     out = subprocess.run(cmd, env=dict(env, RL_ZOO_CPU_DEVICES="2", JAX_PLATFORMS="cpu"), capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     if halving:  # the rungs' lines (run_halving): 4 configs, the best 2 kept to the full budget
@@ -289,6 +290,13 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
     assert len(runs_csv) == 1 + 4 * 2
     assert {int(r.split(",")[4]) for r in runs_csv[1:]} == {seed_offset, seed_offset + 1}, runs_csv[0]
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())
+    if not halving:  # the same sweep on one device: each row's per-update KL as on two (rounding apart)
+        one = subprocess.run([*cmd[:-1], str(tmp_path / "one")], env=dict(env, RL_ZOO_CPU_DEVICES="1", JAX_PLATFORMS="cpu"),
+                             capture_output=True, text=True, timeout=600)
+        assert one.returncode == 0, one.stderr[-3000:]
+        kl1, kl2 = (np.load(tmp_path / d / "groups" / "group_0.npz")["record.kl"] for d in ("one", "s"))
+        assert kl1.shape == kl2.shape == (4, 2, 8) and np.all(kl1 > 0)
+        np.testing.assert_allclose(kl2, kl1, rtol=1e-3, atol=1e-8)
 
 
 def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of():
