@@ -89,24 +89,26 @@ def test_a_resumed_cell_appends_to_its_log_and_its_failure_quotes_this_attempt(t
     [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
     folder = cells.cell_dir(out, cell)
     folder.mkdir(parents=True)
-    first = "compiled ppo on CartPole-v1\nthe first attempt's last line\n"
+    first = f"compiled ppo on CartPole-v1\n{cells.CELL_ERROR}the first attempt's error\n"
     (folder / "log.txt").write_text(first)
     popen = subprocess.Popen
 
-    def second_attempt(cmd, stdout, stderr):  # the cell process of this attempt: one line, then exit 2
-        return popen([sys.executable, "-c", f"import sys; print({cells.CELL_ERROR + 'boom'!r}, file=sys.stderr)"
-                      "; sys.exit(2)"], stdout=stdout, stderr=stderr)
+    def second_attempt(cmd, stdout, stderr):  # the cell process of this attempt: a traceback's last line, then exit 2
+        return popen([sys.executable, "-c", "import sys; print('RuntimeError: boom', file=sys.stderr); sys.exit(2)"],
+                     stdout=stdout, stderr=stderr)
 
     monkeypatch.setattr(cells, "resumable", lambda out, cell: True)  # it continues from a checkpoint
     monkeypatch.setattr(cells.subprocess, "Popen", second_attempt)
     job = cells.start_cell(out, cell)
     job.proc.wait()
     assert cells.finish_cell(out, job) is None
-    assert cell.reason == "exit code 2: boom"  # this attempt's words, not the first one's
+    # this attempt's words, not the first attempt's error line (which a reading of the whole log would quote)
+    assert cell.reason.startswith("exit code 2: ") and cell.reason.endswith("RuntimeError: boom"), cell.reason
+    assert "first attempt" not in cell.reason
     log = (folder / "log.txt").read_text()
     assert log.startswith(first)  # nothing of the first attempt is lost
     assert "a new attempt of this cell started (resuming from its last checkpoint)" in log
-    assert log.endswith(cells.CELL_ERROR + "boom\n")
+    assert log.endswith("RuntimeError: boom\n")
 
 
 def test_a_cell_started_over_keeps_the_earlier_attempts_log(tmp_path, monkeypatch):

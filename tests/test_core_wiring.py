@@ -32,9 +32,11 @@ def test_reward_scaler_by_hand_resets_at_episode_ends_and_subtracts_no_mean():
     np.testing.assert_allclose(normalize.scale_reward(scaler, jnp.array([2.0])), [2.0 / np.sqrt(seen.var())], rtol=1e-3)
 
 
-def _pendulum_rollout():
+@pytest.fixture(scope="module")
+def pendulum_rollout():
     """One rollout of an on-policy agent on Pendulum with a wide Gaussian (std e^1.5 = 4.5) and
-    non-trivial observation statistics: ``(config, networks, start, trajectory)``."""
+    non-trivial observation statistics: ``(config, networks, start, trajectory)``; made once for the
+    module's tests that read it (an unjitted init and update, ~5 s of CPU each time)."""
     env, env_params = envs.make("Pendulum-v1")
     config = ppo.Config(num_envs=2, num_steps=16, init_log_std=1.5, normalize_obs=True, normalize_reward=True,
                         total_timesteps=64, num_minibatches=1)
@@ -48,17 +50,17 @@ def _pendulum_rollout():
     return config, networks, start, traj
 
 
-def test_the_rollout_keeps_the_raw_sample_and_its_exact_log_probability():
-    config, networks, start, traj = _pendulum_rollout()
+def test_the_rollout_keeps_the_raw_sample_and_its_exact_log_probability(pendulum_rollout):
+    config, networks, start, traj = pendulum_rollout
     assert float(jnp.abs(traj.action).max()) > 2.0  # outside Pendulum's [-2, 2]: the env got it clipped
     dist = networks.policy.apply(start.params.policy, on_policy.observe(config, start.obs_stats, traj.obs))
     np.testing.assert_allclose(traj.extras.log_prob, dist.log_prob(traj.action), rtol=1e-6, atol=1e-6)
 
 
-def test_the_batch_is_normalised_with_the_rollouts_statistics():
+def test_the_batch_is_normalised_with_the_rollouts_statistics(pendulum_rollout):
     # the ratio pi_theta / pi_old is exactly 1 before any step only if the batch's observations are
     # normalised as the rollout's were
-    config, networks, start, traj = _pendulum_rollout()
+    config, networks, start, traj = pendulum_rollout
     batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
     new = networks.policy.apply(start.params.policy, batch.obs).log_prob(batch.action)
     np.testing.assert_allclose(new, batch.old.log_prob, rtol=1e-6, atol=1e-6)
@@ -108,10 +110,10 @@ def test_initial_gains_are_sqrt2_hidden_001_policy_head_1_value_head(env_id):
     np.testing.assert_allclose(gains(value)[-1], 1.0, rtol=1e-4)
 
 
-def test_ppo_kl_penalty_is_kl_old_to_new():
+def test_ppo_kl_penalty_is_kl_old_to_new(pendulum_rollout):
     # eq. 8: L^KLPEN = -E[r A - beta KL(pi_old || pi_theta)]; on a Gaussian policy whose std moved, the
     # two directions of the KL differ
-    config, networks, start, traj = _pendulum_rollout()
+    config, networks, start, traj = pendulum_rollout
     config = ppo.Config(**{**config.__dict__, "loss": "kl", "norm_adv": False})
     batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
     moved = jax.tree.map(lambda x: x, start.params)

@@ -83,6 +83,12 @@ def test_double_q_learning_acts_on_the_mean_of_both_tables():
     state = dataclasses.replace(state, q=q)  # Q^A prefers action 1 in state 3, Q^B (and the mean) action 2
     np.testing.assert_allclose(ql.q_values(state, jnp.array([3]))[0], [0.0, 0.5, 1.5, 0.0])
     assert int(ql.greedy_action(state, jnp.array([3]))[0]) == 2
+    # the behaviour policy of a training step too: greedy from state 3, it takes action 2 (Q^A alone: 1)
+    config = ql.Config(double=True, num_envs=1, **GREEDY)
+    acting = _state_at(env, params, config, 3, {})
+    acting = acting.replace(q=q)
+    new, _ = ql.update(acting, env, params, config)
+    assert new.visits[:, 3].sum(axis=0).tolist() == [0, 0, 1, 0]
 
 
 def test_epsilon_greedy_explores_at_rate_epsilon_and_breaks_ties_at_random():

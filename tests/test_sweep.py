@@ -518,11 +518,13 @@ def test_area_under_curve_and_steps_to_threshold_by_hand():
 
 
 def test_equal_iqms_are_ranked_by_area_under_the_curve():
-    """The best rule breaks an IQM tie by mean AUC: the config that got there sooner ranks first."""
-    from rl_zoo.sweep.report import ConfigSummary, order
+    """The best rule breaks an IQM tie by mean AUC: the config that got there sooner ranks first, in the
+    report's order and as best.yaml's config."""
+    from rl_zoo.sweep.report import ConfigSummary, best, order
 
     def summary(name, auc):
         return ConfigSummary(point={"lr": name}, group=0, final=np.array([100.0]), auc=np.array([auc]),
                              steps_to_threshold=np.array([np.nan]), iqm=100.0, ci_low=90.0, ci_high=110.0)
 
     assert [s.point["lr"] for s in order([summary("late", 40.0), summary("soon", 75.0)])] == ["soon", "late"]
+    assert best([summary("late", 40.0), summary("soon", 75.0)]).point["lr"] == "soon"

@@ -138,6 +138,29 @@ def test_resumed_run_purges_points_past_its_checkpoint(tmp_path):
     assert _read(tmp_path / "seed_0")["x"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (6, 6.0)]
 
 
+def test_the_hook_of_a_run_resumed_from_a_checkpoint_purges_past_it(tmp_path):
+    """Through ``tensorboard_hook`` (the path ``--tensorboard`` takes): resumed from the checkpoint after
+    update 3 (1 env step per update), the points of steps 1-3 are kept, those the killed process wrote
+    past it (4, 5) replaced by the resumed run's."""
+    import time
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    first = TensorBoardLogger(tmp_path / "tensorboard", [0])
+    for step in (1, 2, 3, 4, 5):
+        first.scalars({"x": float(step) if step <= 3 else -float(step)}, step)
+    first.close()
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    hook = tensorboard_hook()
+    agent = SimpleNamespace(env_steps_per_update=1)
+    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=3))
+    for step in (4, 5, 6):
+        hook.logger.scalars({"x": float(step)}, step)
+    hook.close()
+    assert _read(tmp_path / "tensorboard" / "seed_0")["x"] == [(s, float(s)) for s in range(1, 7)]
+
+
 def test_a_run_started_again_without_a_checkpoint_logs_each_step_once(tmp_path):
     """Killed before its first checkpoint, a run resumes from nothing and writes steps 0, 1, 2 again: the
     hook purges from step 0 (it purged nothing, and TensorBoard showed the start's evaluation twice)."""

@@ -92,7 +92,7 @@ def best(summaries: list[ConfigSummary]) -> ConfigSummary:
         raise NonFiniteError("no best config: every config trained to the full budget has non-finite (NaN/Inf) parameters "
                              "in some seed, where rl-zoo train would stop; configs.csv and runs.csv show them (column "
                              "non_finite). A smaller learning rate (or max_grad_norm) usually cures this.")
-    return max(eligible, key=lambda s: (s.iqm, float(np.mean(s.auc))))
+    return order(eligible)[0]  # the report's order, one rule for both
 
 
 def rank_key(s: ConfigSummary) -> tuple:
