@@ -78,12 +78,18 @@ def _make(env_id: str, **make_kwargs):
         return gymnasium.make(env_id, **make_kwargs)
     except gymnasium.error.DependencyNotInstalled as e:
         raise _missing_dependency(env_id, e) from e
+    except ImportError as e:  # gymnasium's own ids that need what no extra gives (HalfCheetah-v3: mujoco-py; shimmy)
+        if _of_your_own(env_id):
+            raise  # an env of one's own: its traceback is the user's to see
+        raise MissingDependency(f"{env_id} cannot be made here: gymnasium's make raised ImportError: {e} "
+                                "(`rl-zoo envs --all` lists the ids and which of them are available)") from e
 
 
 def _of_your_own(env_id: str) -> bool:
     """Whether ``env_id`` is registered from outside gymnasium (its entry point is not gymnasium's own)."""
     entry = _spec(env_id).entry_point
-    return not (isinstance(entry, str) and entry.startswith("gymnasium."))
+    where = entry if isinstance(entry, str) else getattr(entry, "__module__", "") or ""  # a class or function too
+    return not where.startswith("gymnasium.")
 
 
 def check_host_env(env, env_id: str, obs_space: spaces.Space) -> None:

@@ -36,7 +36,9 @@ def _config_help(algo: str, env_id: str) -> str:
     source = (f"'tuned' = rl_zoo/hyperparams/{algo}.yaml's value for {env_id}" if tuned
               else f"rl_zoo/hyperparams/{algo}.yaml tunes nothing for {env_id}: the defaults")
     lines = [f"config fields of {algo!r} as `rl-zoo train --algo {algo} --env {env_id}` runs them (set with --set key=value; "
-             f"{source}; --env NAME --help shows another env's):"]
+             f"{source}; --env NAME --help shows another env's)"
+             + (" (tabular: it runs on envs of finitely many states, not on the default --env CartPole-v1)"
+                if _tabular(algo) and env_id == TABULAR_HELP_ENV else "") + ":"]
     for f in dataclasses.fields(module.Config):
         default = preset.get(f.name, f.default)
         value = repr(default)
@@ -249,7 +251,19 @@ def _help_for(argv: list[str]) -> tuple[str, str]:
                 return a.split("=", 1)[1]
         return default
 
-    return given("--algo", "ppo"), given("--env", "CartPole-v1")
+    algo = given("--algo", "ppo")
+    return algo, given("--env", TABULAR_HELP_ENV if _tabular(algo) else "CartPole-v1")
+
+
+#: the env ``train --algo q-learning --help`` shows the fields for when no --env is given (the default,
+#: CartPole-v1, is refused for tabular Q-learning: its states are not a finite set)
+TABULAR_HELP_ENV = "FrozenLake-v1"
+
+
+def _tabular(algo: str) -> bool:
+    from rl_zoo import algos
+
+    return algo in algos.ALGOS and algos.ALGOS[algo][0].endswith(".q_learning")
 
 
 def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:

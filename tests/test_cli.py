@@ -179,6 +179,11 @@ def test_help_lists_config_fields(capsys):
         main(["train", "--algo", "dqn", "--env", "Pendulum-v1", "--help"])
     text = capsys.readouterr().out
     assert "dqn.yaml tunes nothing for Pendulum-v1" in text and "total_timesteps = 500000\n" in text
+    with pytest.raises(SystemExit):  # tabular: not the default CartPole-v1, which it refuses, but FrozenLake-v1
+        main(["train", "--algo", "q-learning", "--help"])
+    text = capsys.readouterr().out
+    assert "`rl-zoo train --algo q-learning --env FrozenLake-v1` runs them" in text
+    assert "not on the default --env CartPole-v1" in text and "total_timesteps = 200000  (tuned)" in text
 
 
 def test_envs_and_algos_listing(capsys):
@@ -265,6 +270,50 @@ def test_a_missing_optional_install_is_one_line_not_a_traceback(tmp_path, capsys
     assert main(["train", "--env", "Hopper-v5", "--runs-root", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rl-zoo: error: Hopper-v5 needs MuJoCo") and '.[mujoco]' in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_env_the_algorithm_cannot_run_on_is_said_before_a_config_error(tmp_path, capsys):
+    """DQN on Pendulum with 500 steps was told learning_starts 1000 must be below 500, and only after a
+    fix of that, that DQN cannot run on Pendulum at all."""
+    assert main(["train", "--algo", "dqn", "--env", "Pendulum-v1", "--total-steps", "500", "--runs-root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("rl-zoo: error: DQN cannot run on Pendulum-v1")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_compilation_cache_folder_that_cannot_be_made_leaves_the_cache_off(tmp_path, monkeypatch, capsys):
+    """A read-only home (containers, HPC) stopped every training command with a bare ``[Errno 30]``: the
+    cache only saves time, so it is left off with a note. (A file where the folder should be fails the
+    same way, as root too.)"""
+    import jax
+
+    from rl_zoo.train import enable_compilation_cache
+
+    (tmp_path / "cache").write_text("a file, not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("RL_ZOO_NO_CACHE", raising=False)
+    before = jax.config.jax_compilation_cache_dir
+    assert enable_compilation_cache() is None
+    assert jax.config.jax_compilation_cache_dir == before
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: note: the JAX compilation cache is off") and "XDG_CACHE_HOME" in err
+
+
+def test_a_gymnasium_id_that_cannot_be_made_here_is_one_line_not_a_traceback(tmp_path, capsys):
+    """gymnasium raises a plain ImportError for 22 registered ids (the MuJoCo v2/v3 ones: mujoco-py;
+    GymV21Environment-v0: shimmy), which no extra of ours installs: it was a 25-line traceback."""
+    import gymnasium
+
+    try:
+        gymnasium.make("HalfCheetah-v3")
+    except ImportError as e:
+        said = str(e)
+    else:
+        pytest.skip("HalfCheetah-v3 can be made here")
+    assert main(["train", "--env", "HalfCheetah-v3", "--runs-root", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: HalfCheetah-v3 cannot be made here: gymnasium's make raised ImportError")
+    assert said in err and "rl-zoo envs --all" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -200,6 +200,24 @@ def test_missing_box2d_is_explained(monkeypatch):
         envs.make("LunarLander-v3")
 
 
+def test_an_import_error_of_an_env_of_ones_own_keeps_its_traceback(tmp_path, monkeypatch):
+    """gymnasium's own ids that raise ImportError become one line (tests/test_cli.py); an env of one's own
+    raising it in its constructor is the user's bug: the ImportError itself, not a MissingDependency."""
+    from envs.gymnasium_adapter import MissingDependency
+
+    (tmp_path / "rl_zoo_test_importing.py").write_text(
+        "import gymnasium\n"
+        "from gymnasium.envs.classic_control.cartpole import CartPoleEnv\n"
+        "class Needs(CartPoleEnv):\n"
+        "    def __init__(self, **kw):\n"
+        "        import rl_zoo_no_such_module_here  # noqa: F401\n"
+        "gymnasium.register('NeedsMissing-v0', entry_point=Needs)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ImportError, match="rl_zoo_no_such_module_here") as e:
+        envs.make("rl_zoo_test_importing:NeedsMissing-v0")
+    assert not isinstance(e.value, MissingDependency)
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning:gymnasium.utils.passive_env_checker")  # gymnasium's own checker warns about the broken envs made here
 def test_a_gymnasium_env_of_your_own_is_checked_when_made(tmp_path, monkeypatch):
     """Its observation shape and reward are checked on one reset and step (gymnasium's checker only

@@ -313,6 +313,8 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
 
 @pytest.mark.parametrize("argv, message", [
     (["--algo", "dqn", "--env", "Pendulum-v1"], "DQN cannot run on Pendulum-v1"),
+    # not the config error that the budget gives (learning_starts 1000 above 500 steps): it would hide this one
+    (["--algo", "dqn", "--env", "Pendulum-v1", "--total-steps", "500"], "DQN cannot run on Pendulum-v1"),
     (["--record", "nope"], "--record nope: not a field"),
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
     (["--env", "Blackjack-v1"], "need a JAX env; Blackjack-v1 runs through"),  # registered, though the adapter refuses its Tuple space

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,23 @@ RESUMABLE_CHANGES = ("devices", "keep_checkpoints", "vector_env", "command", "ve
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
     """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
-    repeated run starts warm. ``RL_ZOO_NO_CACHE=1`` turns it off."""
+    repeated run starts warm. ``RL_ZOO_NO_CACHE=1`` turns it off. A folder that cannot be made or written
+    (a read-only home in a container) leaves it off, with a note on stderr: the cache only saves time, and
+    it stopped every training command with a bare ``[Errno 30] Read-only file system``."""
     if os.environ.get("RL_ZOO_NO_CACHE"):
         return None
     import jax
 
     path = Path(path or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rl_zoo" / "jax")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"the folder {path} is not writable")
+    except OSError as e:
+        print(f"rl-zoo: note: the JAX compilation cache is off (every run compiles from scratch): cannot write to "
+              f"{path} ({e}); set XDG_CACHE_HOME to a writable folder, or RL_ZOO_NO_CACHE=1 to silence this",
+              file=sys.stderr)
+        return None
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
@@ -284,11 +295,13 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     import envs
     from rl_zoo import algos
 
-    algos.get(algo)  # an unknown algorithm, then an unknown env, before a config error that a typo'd env id would hide
+    # an unknown algorithm, then an unknown env, then an env the algorithm cannot run on (DQN on Pendulum),
+    # before a config error that each of them would hide (a typo'd env id; DQN's learning_starts on Pendulum)
+    module, _ = algos.get(algo)
     env, env_params = envs.make(env_id, backend=backend)
-    module, config = resolve_config(algo, env_id, overrides, total_steps)
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
+    module, config = resolve_config(algo, env_id, overrides, total_steps)
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
     if asked_vector_env is not None and env.backend == "jax":
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "

@@ -149,10 +149,13 @@ class CheckedSweep:
 def check_sweep(spec: SweepSpec) -> CheckedSweep:
     """Everything a sweep checks before it compiles or writes: `plan_sweep`, then against the env (a
     JAX port, the algorithm's action space, ``--record`` names, the halving schedule). ``run_sweep``
-    and ``rl-zoo sweep --dry-run`` both call it."""
+    and ``rl-zoo sweep --dry-run`` both call it. An env the algorithm cannot run on is refused before
+    the configs are checked (as ``rl-zoo train`` does): DQN on Pendulum with a small budget was told
+    about learning_starts."""
     import envs
+    from rl_zoo import algos
 
-    plan = plan_sweep(spec)
+    module, _ = algos.get(spec.algo)
     if envs.backend_of(spec.env_id) != "jax":
         from envs.registry import is_gymnasium_id
 
@@ -166,8 +169,9 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
         raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
     env, env_params = envs.make(spec.env_id)
-    if hasattr(plan.module, "check_env"):
-        plan.module.check_env(env, env_params)
+    if hasattr(module, "check_env"):
+        module.check_env(env, env_params)
+    plan = plan_sweep(spec)
     check_record(plan.module, plan.base, env, env_params, spec.record)
     rungs = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec) if spec.halving_eta else None
     return CheckedSweep(plan, env, env_params, rungs)
