@@ -87,3 +87,12 @@ def test_config_validation_names_field_and_rule():
         dataclasses.replace(CARTPOLE, **one_sample).validate()
     dataclasses.replace(CARTPOLE, **one_sample, norm_adv=False).validate()
     dataclasses.replace(CARTPOLE, **dict(one_sample, num_minibatches=2)).validate()
+    # a batch of one sample: VPG and TRPO took it (and never moved the policy) while PPO refused it
+    from rl_zoo.algos import trpo, vpg
+
+    for config in (vpg.Config(), trpo.Config(), CARTPOLE):
+        one = dict(num_envs=1, num_steps=1, total_timesteps=8,
+                   **({"num_minibatches": 1} if config is CARTPOLE else {"value_minibatches": 1}))
+        with pytest.raises(ConfigError, match="'num_steps' = 1.*a batch of one sample.*never moves"):
+            dataclasses.replace(config, **one).validate()
+        dataclasses.replace(config, **one, norm_adv=False).validate()

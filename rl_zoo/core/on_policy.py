@@ -91,6 +91,9 @@ class Config:
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,
               f"must be at least one batch (num_envs * num_steps = {self.batch_size})")
+        check(not self.norm_adv or self.batch_size >= 2, "num_steps", self.num_steps,
+              "with num_envs = 1 makes a batch of one sample: norm_adv centres its advantage to 0 and the policy "
+              "never moves (use a bigger batch, or norm_adv=False)")
         check((0 < self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in (0, 1]")
         check((0 <= self.gae_lambda) & (self.gae_lambda <= 1), "gae_lambda", self.gae_lambda, "must be in [0, 1]")
         check(self.activation in ACTIVATIONS, "activation", self.activation, "must be tanh, relu, elu or gelu")
