@@ -248,3 +248,23 @@ def test_learning_rate_end_is_checked_only_by_the_schedule_that_reads_it():
     ql.Config(learning_rate=0.005, learning_rate_schedule="visits").validate()
     with pytest.raises(ConfigError, match=r"learning_rate_end.*linear"):
         ql.Config(learning_rate=0.005, learning_rate_schedule="linear").validate()
+
+
+def test_the_driver_runs_every_whole_update_of_the_budget_whatever_num_evals():
+    """``num_evals`` is make_train's only (--set refuses it): the driver's agent rounded 19 steps down to
+    make_train's 10 whole segments of 1 update, though 19 is a multiple of its 1 env step per update."""
+    env, params = envs.make("FrozenLake-v1")
+    assert ql.make_agent(ql.Config(total_timesteps=19, num_envs=1), env, params).num_updates == 19
+    assert ql.make_agent(ql.Config(total_timesteps=19, num_envs=2), env, params).num_updates == 9
+    assert ql.Config(total_timesteps=19, num_envs=1).num_updates == 10  # make_train's: 10 segments of 1
+
+
+def test_make_train_vmaps_over_the_env_params_time_limit():
+    """The evaluation's length came from ``int(env_params.max_steps_in_episode)``: a TracerBoolConversionError
+    when make_train is vmapped over env params (DESIGN: env params may be traced); now eval_max_steps."""
+    env, params = envs.make("FrozenLake-v1", is_slippery=False)
+    limits = jnp.array([5, 100], jnp.int32)
+    stacked = jax.tree.map(lambda a: jnp.stack([jnp.asarray(a)] * 2), params).replace(max_steps_in_episode=limits)
+    config = ql.Config(total_timesteps=200, num_envs=1, num_evals=2, eval_episodes=2, eval_max_steps=200)
+    _, metrics = jax.jit(jax.vmap(lambda p: ql.make_train(config, env, p)(jax.random.key(0))))(stacked)
+    assert metrics.eval_return.shape == (2, 2) and bool(jnp.all(jnp.isfinite(metrics.eval_return)))

@@ -100,15 +100,16 @@ class Config:
 
     @property
     def num_updates(self) -> int:
-        """Updates per seed (each steps num_envs envs once)."""
+        """``make_train``'s updates per seed (each steps num_envs envs once): whole ``num_evals`` segments.
+        The driver (``make_agent``) runs ``total_timesteps // num_envs`` and cuts its own segments."""
         return self.updates_per_eval * self.num_evals
 
     def validate(self) -> None:
         for name in ("total_timesteps", "num_envs", "num_evals", "eval_max_steps"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.eval_episodes >= 0, "eval_episodes", self.eval_episodes, "must be >= 0 (0 turns evaluation off)")
-        check(self.total_timesteps >= self.num_envs * self.num_evals, "total_timesteps", self.total_timesteps,
-              f"must be at least num_envs * num_evals = {self.num_envs * self.num_evals} (one update per evaluation)")
+        check(self.total_timesteps >= self.num_envs, "total_timesteps", self.total_timesteps,
+              f"must be at least num_envs = {self.num_envs} (one update)")
         check((0 <= self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in [0, 1]")
         check((0 < self.learning_rate) & (self.learning_rate <= 1), "learning_rate", self.learning_rate, "must be in (0, 1]")
         check(self.learning_rate_schedule in ("constant", "linear", "visits"), "learning_rate_schedule",
@@ -370,7 +371,7 @@ def make_agent(config: Config, env, env_params) -> Agent:
         update=partial(update, env=env, env_params=env_params, config=config),
         act=greedy_action,
         env_steps_per_update=config.num_envs,
-        num_updates=config.num_updates,
+        num_updates=config.total_timesteps // config.num_envs,  # not num_updates: num_evals is make_train's only
     )
 
 
@@ -382,8 +383,13 @@ def make_train(config: Config, env, env_params):
     than stacked, so memory does not grow with ``total_timesteps``.
     """
     config.validate()
+    check(config.total_timesteps >= config.num_envs * config.num_evals, "total_timesteps", config.total_timesteps,
+          f"must be at least num_envs * num_evals = {config.num_envs * config.num_evals} (make_train: one update per "
+          "evaluation)")
     check_env(env, env_params)
-    eval_steps = int(min(config.eval_max_steps, env_params.max_steps_in_episode))
+    limit = env_params.max_steps_in_episode  # traced when make_train is vmapped over env params: the evaluation's
+    eval_steps = (config.eval_max_steps if isinstance(limit, jax.core.Tracer)  # scan length must be static; the env
+                  else int(min(config.eval_max_steps, limit)))  # still truncates each episode at its own limit
 
     def segment(state: State, key_eval: jax.Array) -> tuple[State, TrainMetrics]:
         def body(carry, _):
