@@ -49,6 +49,11 @@ class Box:
     dtype: Any = jnp.float32
 
     def __post_init__(self):
+        if any(isinstance(b, jax.core.Tracer) for b in (self.low, self.high)):
+            raise ValueError(
+                "a Box's bounds must be concrete numbers, but one is traced: an env param that bounds a space "
+                "(Pendulum's max_torque, for one) cannot be vmapped or jitted over. Trace only params the spaces do "
+                "not read (gravity, masses, the time limit), or give that one as a constant.")
         object.__setattr__(self, "low", np.broadcast_to(np.asarray(self.low, self.dtype), self.shape).copy())
         object.__setattr__(self, "high", np.broadcast_to(np.asarray(self.high, self.dtype), self.shape).copy())
 

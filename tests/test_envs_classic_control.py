@@ -403,3 +403,14 @@ def test_pendulum_angle_wrap_is_exact_beside_every_odd_multiple_of_pi():
     gym = ((x.astype(np.float64) + np.pi) % (2 * np.pi)) - np.pi
     assert np.all(ours >= -np.float32(math.pi)) and np.all(ours < np.float32(math.pi))
     np.testing.assert_allclose(ours**2, gym**2, atol=2e-6)  # one float32 ulp of pi, squared: 1.5e-6
+
+
+def test_a_traced_param_that_bounds_a_space_is_refused_by_name():
+    """Pendulum's max_torque bounds its actions: vmapped over, it was a TracerArrayConversionError from
+    inside numpy; traced params the spaces do not read (g) still vmap."""
+    env, params = envs.make("Pendulum-v1")
+    stacked = jax.tree.map(lambda a: jnp.stack([jnp.asarray(a)] * 2), params)
+    with pytest.raises(ValueError, match="bounds must be concrete.*max_torque"):
+        jax.vmap(env.action_space)(stacked.replace(max_torque=jnp.array([2.0, 1.0])))
+    obs, _ = jax.vmap(env.reset, in_axes=(None, 0))(jax.random.key(0), stacked.replace(g=jnp.array([9.8, 5.0])))
+    assert obs.shape == (2, 3)

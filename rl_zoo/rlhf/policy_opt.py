@@ -28,6 +28,13 @@ The value network is separate from the policy (as the rest of rl_zoo keeps them)
 pull the language model away from the reference, and it starts from the reward model's weights
 (InstructGPT, sec. 3.5), which already read whole responses. ``beta`` is fixed or adapted toward
 ``kl_target`` by Ziegler et al.'s controller, once per batch.
+
+Why not ``rl_zoo.core.on_policy`` and ``rl_zoo.algos.ppo`` as they are: an episode here is one response
+(every env ends within ``max_new_tokens``, none auto-resets, the rollout is ``generate``'s scan of
+``TokenEnv.step_no_reset``), the rewards are made per token from two models' log-probabilities after
+sampling, and the losses are masked means over response tokens of unequal lengths. So the rollout and
+the update loop are this module's; their parts are the library's: the losses
+(``rl_zoo.core.losses``), GAE, the epochs of minibatches (``rl_zoo.core.sgd``) and PPO's beta rule.
 """
 
 from __future__ import annotations
