@@ -60,9 +60,14 @@ def save(run_dir: str | Path, updates: int, state: Any, meta: dict, keep: int = 
     (files renamed as damaged are never deleted)."""
     path = Path(run_dir) / "checkpoints" / f"ckpt_{updates:09d}.msgpack"
     atomic_write_bytes(path, encode(state, meta))
+    prune(run_dir, keep)
+    return path
+
+
+def prune(run_dir: str | Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` checkpoints (files renamed as damaged are never deleted)."""
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
-    return path
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:

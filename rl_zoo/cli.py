@@ -363,7 +363,8 @@ def _check_resume_flags(args, defaults: dict) -> None:
 
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
-    """``rl-zoo ARGV``: the exit status (0 done, 2 bad input, 3 a run diverged, 130 interrupted)."""
+    """``rl-zoo ARGV``: the exit status (0 done, 1 the system or the env stopped it, 2 bad input, 3 a run
+    diverged, 130 interrupted)."""
     from rl_zoo import interrupt
 
     argv = list(sys.argv[1:] if argv is None else argv)

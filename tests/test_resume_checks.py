@@ -369,6 +369,9 @@ def test_versions_note():
     assert versions_note(same, dict(same, platform="b", devices="cpu:0, cpu:1")) is None
     assert "jax 1 -> 3" in versions_note(same, dict(same, jax="3"))
     assert "records no library versions" in versions_note(None, same)
+    # rl_zoo's own source (a `git pull` between a kill and --resume) and the CPU model are recorded and compared too
+    assert "rl-zoo-commit abc -> def" in versions_note(dict(same, **{"rl-zoo-commit": "abc"}), dict(same, **{"rl-zoo-commit": "def"}))
+    assert "cpu Xeon -> EPYC" in versions_note(dict(same, cpu="Xeon"), dict(same, cpu="EPYC"))
 
 
 def test_wandb_logger_records_a_new_run_and_continues_it(tmp_path, fake_wandb):

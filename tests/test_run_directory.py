@@ -92,6 +92,18 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_resume_from_the_last_checkpoint_prunes_the_one_a_kill_left(reference, tmp_path):
+    """Killed after its last checkpoint was written and before the oldest was deleted, a run kept one too
+    many for good: the resume from the last checkpoint saves none, and only a save pruned."""
+    run = _interrupted_copy(reference, tmp_path)
+    kept = [int(p.name[5:14]) for p in checkpoint.list_checkpoints(run)]
+    assert kept == [6, 8, 10]
+    oldest = checkpoint.list_checkpoints(run)[0]
+    shutil.copy(oldest, oldest.with_name("ckpt_000000004.msgpack"))  # the checkpoint the killed process had not deleted
+    train(resume=run, progress=False, log=lambda s: None)
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(run)] == kept
+
+
 def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(reference[0].run_dir, run)

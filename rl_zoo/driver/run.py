@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from rl_zoo import distributed, runs
+from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
@@ -137,6 +137,9 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         if choice.point is None:
             log(f"no checkpoint in {run_dir}: starting it again from the beginning")
         set_aside_damaged(choice, log)
+        # a process killed between its last checkpoint and the pruning kept one too many, and a resume from the
+        # last checkpoint saves none: the run would keep it for good (and keep_checkpoints may have changed)
+        checkpoint.prune(run_dir, spec.keep_checkpoints)
         ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks, rows=rows), choice.point)
 
@@ -166,10 +169,12 @@ def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
     return None
 
 
-#: library versions whose change can make a resumed run round differently from an uninterrupted one
-#: (the platform string and the device list are left out: a kernel update or a device count change them,
-#: and the device count is reported on its own)
-COMPARED_VERSIONS = ("python", "rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy", "jax_backend")
+#: library versions whose change can make a resumed run round differently from an uninterrupted one: rl_zoo's
+#: source commit too (an editable install's `git pull` between a kill and --resume), and the CPU's model (the
+#: last float bits depend on it); the platform string and the device list are left out: a kernel update or a
+#: device count change them, and the device count is reported on its own
+COMPARED_VERSIONS = ("python", "rl-zoo", "rl-zoo-commit", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy",
+                     "jax_backend", "cpu")
 
 
 def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
@@ -247,8 +252,6 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
 def _stopped_note(run_dir: Path) -> str:
     """What a run stopped before its end keeps, and how it goes on (``--resume``, or starting again)."""
     import jax
-
-    from rl_zoo import checkpoint
 
     if jax.process_count() > 1:  # multi-host runs write no checkpoint (rl_zoo.driver.jax_runner)
         return (f"{run_dir} keeps its metrics up to the last finished segment; a multi-host run writes no checkpoints, "
