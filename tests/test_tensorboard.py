@@ -138,50 +138,41 @@ def test_resumed_run_purges_points_past_its_checkpoint(tmp_path):
     assert _read(tmp_path / "seed_0")["x"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (6, 6.0)]
 
 
-def test_the_hook_of_a_run_resumed_from_a_checkpoint_purges_past_it(tmp_path):
-    """Through ``tensorboard_hook`` (the path ``--tensorboard`` takes): resumed from the checkpoint after
-    update 3 (1 env step per update), the points of steps 1-3 are kept, those the killed process wrote
-    past it (4, 5) replaced by the resumed run's."""
+def _through_the_hook(tmp_path, first: dict[int, float], start_updates: int, again: list[int]) -> list[tuple]:
+    """The points TensorBoard reads after a killed run wrote ``first`` ({step: x}) and a resume from the
+    checkpoint after ``start_updates`` updates (1 env step per update) wrote each step of ``again`` (x =
+    step), through ``tensorboard_hook``, the path ``--tensorboard`` takes."""
     import time
     from types import SimpleNamespace
 
     from rl_zoo.driver.recorder import RunStart
 
-    first = TensorBoardLogger(tmp_path / "tensorboard", [0])
-    for step in (1, 2, 3, 4, 5):
-        first.scalars({"x": float(step) if step <= 3 else -float(step)}, step)
-    first.close()
+    killed = TensorBoardLogger(tmp_path / "tensorboard", [0])
+    for step, x in first.items():
+        killed.scalars({"x": x}, step)
+    killed.close()
     time.sleep(1.1)  # event files are named by the second they were opened in
     hook = tensorboard_hook()
     agent = SimpleNamespace(env_steps_per_update=1)
-    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=3))
-    for step in (4, 5, 6):
+    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=start_updates))
+    for step in again:
         hook.logger.scalars({"x": float(step)}, step)
     hook.close()
-    assert _read(tmp_path / "tensorboard" / "seed_0")["x"] == [(s, float(s)) for s in range(1, 7)]
+    return _read(tmp_path / "tensorboard" / "seed_0")["x"]
+
+
+def test_the_hook_of_a_run_resumed_from_a_checkpoint_purges_past_it(tmp_path):
+    """Resumed from the checkpoint after update 3, the points of steps 1-3 are kept, those the killed
+    process wrote past it (4, 5) replaced by the resumed run's."""
+    first = {1: 1.0, 2: 2.0, 3: 3.0, 4: -4.0, 5: -5.0}
+    assert _through_the_hook(tmp_path, first, 3, [4, 5, 6]) == [(s, float(s)) for s in range(1, 7)]
 
 
 def test_a_run_started_again_without_a_checkpoint_logs_each_step_once(tmp_path):
     """Killed before its first checkpoint, a run resumes from nothing and writes steps 0, 1, 2 again: the
     hook purges from step 0 (it purged nothing, and TensorBoard showed the start's evaluation twice)."""
-    import time
-    from types import SimpleNamespace
-
-    from rl_zoo.driver.recorder import RunStart
-
-    first = TensorBoardLogger(tmp_path / "tensorboard", [0])
-    for step in (0, 1, 2):
-        first.scalars({"x": -1.0 - step}, step)
-    first.close()
     (tmp_path / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,1.0,0,9.0,\n")  # its first row
-    time.sleep(1.1)  # event files are named by the second they were opened in
-    hook = tensorboard_hook()
-    agent = SimpleNamespace(env_steps_per_update=1)
-    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=0))
-    for step in (0, 1, 2):
-        hook.logger.scalars({"x": float(step)}, step)
-    hook.close()
-    assert _read(tmp_path / "tensorboard" / "seed_0")["x"] == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert _through_the_hook(tmp_path, {0: -1.0, 1: -2.0, 2: -3.0}, 0, [0, 1, 2]) == [(0, 0.0), (1, 1.0), (2, 2.0)]
 
 
 def test_a_flushed_point_survives_a_killed_process(tmp_path):
