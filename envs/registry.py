@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import dataclasses
 import difflib
@@ -170,35 +171,43 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
 MAX_TIME_LIMIT = 2**31 - 1
 
 
-def _check_param_values(env_id: str, defaults, param_over: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a params override whose value does not have the default's shape, or is not a number (``None``,
-    a string): it passed ``make`` and failed at the first reset or step, naming no option (``reward=1.0`` on
-    FrozenLake, whose ``reward`` is the ``[S, A, K]`` table the map builds). Array fields built from the
-    constructor's options say so. Returns the overrides, an array field's value as an array of the
-    default's dtype (a list was kept as a list, which the env's code cannot index)."""
+def _check_param_values(env_id: str, defaults, param_over: dict[str, Any], built: bool) -> dict[str, Any]:
+    """Refuse a params override that cannot stand where its default does: not a number (``None``, a
+    string) for a numeric field, or a scalar for an array field and the other way round (``reward=1.0``
+    on FrozenLake, whose ``reward`` is the ``[S, A, K]`` table its map builds): it passed ``make`` and
+    failed at the first reset or step, naming no option. ``defaults`` are the params of the env as made
+    (its constructor options applied); ``built``: its array fields are built from those options (a
+    port), as the message then says. Traced values (``make`` under ``jax.vmap``) and arrays of another
+    length pass. Returns the overrides, a list given for an array field as an array of its dtype (the
+    env's code cannot index a list)."""
+    import jax
     import jax.numpy as jnp
     import numpy as np
 
     out = dict(param_over)
     for name, value in param_over.items():
         default = getattr(defaults, name)
-        try:
-            if np.asarray(default).dtype.kind not in "biuf":
-                continue  # a field of another kind (an env of one's own): its own checks
-        except Exception:  # noqa: BLE001
+        if isinstance(value, jax.core.Tracer):
             continue
-        shape = np.shape(default)
+        try:
+            kind, ndim = np.asarray(default).dtype.kind, np.ndim(default)
+        except Exception:  # noqa: BLE001 - a field of another kind (an env of one's own): its own checks
+            continue
+        if kind not in "biuf":
+            continue
         try:
             arr = np.asarray(value)
-        except Exception:  # noqa: BLE001 - a ragged list: numpy says why below
+        except Exception:  # noqa: BLE001 - a ragged list
             arr = np.asarray(None)
-        if arr.dtype.kind in "biuf" and arr.shape == shape:
-            if shape != ():
-                out[name] = jnp.asarray(arr, dtype=np.asarray(default).dtype)
+        if arr.dtype.kind in "biuf" and arr.ndim == ndim:
+            if isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list
+                out[name] = jnp.asarray(arr, dtype=default.dtype)
             continue
-        what = ("a number" if shape == () else
-                f"an array of shape {shape} (it is built from the constructor's options; change those instead)")
-        raise ValueError(f"{env_id}: option {name}={value!r}: {name} is a params field that takes {what}")
+        shown = repr(value) if arr.size <= 8 else f"<{arr.dtype} array of shape {arr.shape}>"
+        what = ("a number" if ndim == 0 else f"an array of {ndim} dimension{'s' if ndim > 1 else ''} (shape "
+                f"{np.shape(default)} here" + ("; it is built from the constructor's options: change those instead"
+                                               if built else "") + ")")
+        raise ValueError(f"{env_id}: option {name}={shown}: {name} is a params field that takes {what}")
     return out
 
 
@@ -256,8 +265,8 @@ def make(env_id: str, backend: str | None = None, **overrides):
         defaults = probe(**kwargs).default_params
         param_over, ctor_over = _split_overrides(defaults, overrides)
         _check_options(bare, probe, defaults, ctor_over)
-        param_over = _check_param_values(bare, defaults, param_over)
         env = probe(**{**kwargs, **ctor_over})
+        param_over = _check_param_values(bare, env.default_params, param_over, probe.__module__.startswith("envs."))
         try:
             env.id = bare  # the id it was made from (a FrozenLake8x8-v1 on a map of one's own is still that id)
         except AttributeError:  # an env of one's own whose id is a property, or a frozen dataclass: its own say

@@ -18,7 +18,7 @@ import shlex
 import sys
 from typing import NoReturn
 
-from rl_zoo.config import ConfigError, field_docs
+from rl_zoo.config import ConfigError, check_total_steps_once, field_docs
 from rl_zoo.lock import FolderInUse
 
 
@@ -407,9 +407,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
                 raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --out or --total-steps")
             if args.resume:
                 _check_resume_flags(args, vars(parser.parse_args(["train"])))
-            if "total_timesteps" in overrides and args.total_steps is not None:
-                raise ConfigError(f"--total-steps {args.total_steps} and --set total_timesteps={overrides['total_timesteps']} "
-                                  "say the same thing twice: give one")
+            check_total_steps_once(args.total_steps, overrides)
             from rl_zoo import distributed
 
             distributed.initialize(args.coordinator, args.num_processes, args.process_id)

@@ -51,6 +51,14 @@ def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
                           f"asked for {span}")
 
 
+def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -> None:
+    """``--total-steps N`` and ``--set total_timesteps=M`` together are refused (train and sweep): one
+    silently won over the other."""
+    if total_steps is not None and "total_timesteps" in overrides:
+        raise ConfigError(f"--total-steps {total_steps} and --set total_timesteps={overrides['total_timesteps']} "
+                          "say the same thing twice: give one")
+
+
 def check(ok: bool, field: str, value: Any, rule: str) -> None:
     if _traced(ok):  # a hyperparameter vmapped or jitted over: no concrete value to check here
         return

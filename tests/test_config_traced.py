@@ -49,7 +49,7 @@ def test_a_float_field_must_be_finite(value):
     ("ppo", {"total_timesteps": 10**12}, "'total_timesteps' = 1000000000000 is invalid: must be an integer below 2**31"),
     ("ppo", {"num_envs": 1, "num_steps": 1, "norm_adv": False, "update_epochs": 30, "total_timesteps": 10**8},
      "num_updates x update_epochs x num_minibatches gradient steps = 3,000,000,000, over JAX's 32-bit"),
-    ("vpg", {"num_envs": 1, "num_steps": 1, "value_iters": 80, "total_timesteps": 10**8}, "value-fit steps = 8,000,000,000"),
+    ("vpg", {"num_envs": 1, "num_steps": 1, "norm_adv": False, "value_iters": 80, "total_timesteps": 10**8}, "value-fit steps = 8,000,000,000"),
     ("dqn", {"train_frequency": 1, "gradient_steps": 30, "total_timesteps": 10**8}, "num_updates x gradient_steps gradient steps = 3,000,000,000"),
 ])
 def test_counts_over_32_bits_are_refused_before_compiling(algo, overrides, message):

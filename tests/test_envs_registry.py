@@ -99,11 +99,12 @@ def test_a_time_limit_of_none_is_the_registered_one_and_a_bad_one_is_refused():
 def test_a_params_override_of_the_wrong_shape_or_kind_is_refused_by_name():
     """It passed ``make`` and failed at the first reset or step with an AttributeError or TypeError naming
     no option (FrozenLake's ``reward`` is the ``[S, A, K]`` table its map builds; ``reward=`` is one
-    letter group from ``reward_schedule=``). A value of the right shape is kept, as an array."""
+    letter group from ``reward_schedule=``). A value of the default's rank is kept (a list as an array), of
+    another length too; so is a traced one, and one checked against the env the constructor's options made."""
     for env_id, kwargs, said in [
-        ("FrozenLake-v1", dict(reward=1.0), r"reward=1.0: .*array of shape \(16, 4, 3\).*constructor's options"),
-        ("FrozenLake-v1", dict(probs=None), r"probs=None: .*array of shape"),
-        ("FrozenLake-v1", dict(terminated=True), r"terminated=True: .*array of shape"),
+        ("FrozenLake-v1", dict(reward=1.0), r"reward=1.0: .*array of 3 dimensions \(shape \(16, 4, 3\).*constructor's options"),
+        ("FrozenLake-v1", dict(probs=None), r"probs=None: .*array of 3 dimensions"),
+        ("FrozenLake-v1", dict(terminated=True), r"terminated=True: .*array of 3 dimensions"),
         ("CartPole-v1", dict(gravity=None), r"gravity=None: .*takes a number"),
         ("CartPole-v1", dict(gravity="9.8"), r"gravity='9.8': .*takes a number"),
     ]:
@@ -113,6 +114,12 @@ def test_a_params_override_of_the_wrong_shape_or_kind_is_refused_by_name():
     obs, _ = env.reset(jax.random.key(0), params)
     assert int(obs) == 5
     assert envs.make("CartPole-v1", gravity=10)[1].gravity == 10
+    eight = envs.make("FrozenLake-v1", map_name="8x8")[1].reward  # [64, 4, 3]: the made env's shape, not the 4x4's
+    assert float(envs.make("FrozenLake-v1", map_name="8x8", reward=eight * 2)[1].reward.max()) == 2.0
+    two = envs.make("FrozenLake-v1", initial_states=jnp.array([0, 5]), initial_cdf=jnp.array([0.5, 1.0]))[1]
+    assert two.initial_states.tolist() == [0, 5]  # another length than the default's one start
+    gravity = jax.vmap(lambda g: envs.make("CartPole-v1", gravity=g)[1].gravity)(jnp.array([9.8, 5.0]))
+    assert gravity.tolist() == pytest.approx([9.8, 5.0])  # traced: params are a pytree (DESIGN), make under vmap too
 
 
 def test_describe_rows_for_the_ports():

@@ -147,11 +147,10 @@ class CheckedSweep:
 
 
 def check_sweep(spec: SweepSpec) -> CheckedSweep:
-    """Everything a sweep checks before it compiles or writes: `plan_sweep`, then against the env (a
-    JAX port, the algorithm's action space, ``--record`` names, the halving schedule). ``run_sweep``
-    and ``rl-zoo sweep --dry-run`` both call it. An env the algorithm cannot run on is refused before
-    the configs are checked (as ``rl-zoo train`` does): DQN on Pendulum with a small budget was told
-    about learning_starts."""
+    """Everything a sweep checks before it compiles or writes: the env (a JAX port, the algorithm's action
+    space), then `plan_sweep` (the configs), then ``--record`` names and the halving schedule.
+    ``run_sweep`` and ``rl-zoo sweep --dry-run`` both call it. The env comes first, as in ``rl-zoo
+    train``: DQN on Pendulum with a small budget was told about learning_starts."""
     import envs
     from rl_zoo import algos
 

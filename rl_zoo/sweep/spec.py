@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_zoo.config import ConfigError, is_numeric, numeric_fields, parse_value
+from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numeric_fields, parse_value
 
 
 @dataclass(frozen=True)
@@ -231,11 +231,8 @@ def check_fixed(spec: SweepSpec) -> None:
     ``total_timesteps``): the sweep's values would silently replace the fixed one. Nor can
     ``--total-steps`` and ``--set total_timesteps=`` both be given (as ``rl-zoo train`` refuses: the
     first won without a word, and sweep.json kept the other)."""
+    check_total_steps_once(spec.total_steps, dict(spec.overrides))
     fixed = {name: "--set" for name, _ in spec.overrides}
-    if spec.total_steps is not None and "total_timesteps" in fixed:
-        given = dict(spec.overrides)["total_timesteps"]
-        raise ConfigError(f"--total-steps {spec.total_steps} and --set total_timesteps={given} say the same thing "
-                          "twice: give one")
     if spec.total_steps is not None:
         fixed["total_timesteps"] = "--total-steps"
     swept = {**{r.name: "--range" for r in spec.ranges}, **{g.name: "--grid" for g in spec.grid}}
