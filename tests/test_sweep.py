@@ -265,7 +265,7 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
 def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving, seed_offset):
     """`rl-zoo sweep` splits the CPU into devices (``rl_zoo.distributed.split_cpu``): every program keeps
     the rows sharded from one segment to the next (a replicated output once broke the second segment).
-    The grid's rows train as on one device: every update's KL the same up to rounding."""
+    The grid's rows train as on one device: every update's KL the same up to rounding (rtol 1e-3, atol 1e-6)."""
     import json
     import os
     import subprocess
@@ -295,8 +295,10 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
                              capture_output=True, text=True, timeout=600)
         assert one.returncode == 0, one.stderr[-3000:]
         kl1, kl2 = (np.load(tmp_path / d / "groups" / "group_0.npz")["record.kl"] for d in ("one", "s"))
-        assert kl1.shape == kl2.shape == (4, 2, 8) and np.all(kl1 > 0)
-        np.testing.assert_allclose(kl2, kl1, rtol=1e-3, atol=1e-8)
+        assert kl1.shape == kl2.shape == (4, 2, 8) and kl1.max() > 1e-4  # the policies moved: a comparison of something
+        # atol: a KL near 1e-7 is a difference of nearly equal float32 log-probabilities, whose rounding on
+        # another device count reached 5% of it (seed offset 7127); rows trained from other seeds differ by ~1e-3
+        np.testing.assert_allclose(kl2, kl1, rtol=1e-3, atol=1e-6)
 
 
 def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of():
