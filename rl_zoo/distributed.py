@@ -165,7 +165,8 @@ def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -
     ``cores`` (default ``usable_cores()``; a benchmark grid running several cells at once gives each
     its share). It takes effect only before JAX's backends start, and never overrides a count the
     user chose for JAX itself (``JAX_NUM_CPU_DEVICES``, ``--xla_force_host_platform_device_count``
-    in ``XLA_FLAGS``, or ``jax.config.update("jax_num_cpu_devices", n)``); a GPU or TPU backend ignores it. Returns the count set (1: nothing was split).
+    in ``XLA_FLAGS``, or ``jax.config.update("jax_num_cpu_devices", n)``); a GPU or TPU backend
+    ignores it. Returns the count set (1: nothing was split).
 
     A different device count rounds differently, so a run is bit-for-bit repeatable on the same
     machine (and a resumed run keeps its count), not between machines with different core counts.
