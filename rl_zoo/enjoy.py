@@ -34,6 +34,7 @@ from envs.spaces import to_gymnasium_action
 from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
+from rl_zoo.runs import writable_folder
 
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with imageio)", ".mp4": "imageio-ffmpeg"}
@@ -158,27 +159,13 @@ def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
         raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
     if path.is_dir():
         raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
-    if writable and not _writable(path.parent):
+    if writable and not writable_folder(path.parent):
         raise ValueError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} is not writable")
     missing = [m for m in (["imageio", "PIL"] + (["imageio_ffmpeg"] if suffix == ".mp4" else [])) if not _importable(m)]
     if missing:
         raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {', '.join(missing)} is not installed: "
                           f"{VIDEO_INSTALL_HINT} (or pip install {' '.join('pillow' if m == 'PIL' else m.replace('_', '-') for m in missing)})")
     return path
-
-
-def _writable(folder: Path) -> bool:
-    """Whether a file can be made in ``folder``: its permissions, then a probe file made and removed (a
-    read-only mount, or /proc, passes the permission check as root)."""
-    import tempfile
-
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return False
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rl_zoo_probe_"):
-            return True
-    except OSError:
-        return False
 
 
 def _importable(module: str) -> bool:

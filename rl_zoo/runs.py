@@ -246,8 +246,20 @@ def check_output_folder(path: str | os.PathLike, option: str) -> None:
     nearest = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
     if not nearest.is_dir():
         raise ValueError(f"{option} {str(path)!r}: {str(nearest)!r} is a file, so no folder can be made below it")
-    if not os.access(nearest, os.W_OK | os.X_OK):
+    if not writable_folder(nearest):
         raise ValueError(f"{option} {str(path)!r}: the folder {str(nearest)!r} is not writable")
+
+
+def writable_folder(folder: str | os.PathLike) -> bool:
+    """Whether a file can be made in the existing ``folder``: its permissions, then a probe file made and
+    removed (as root, a read-only mount, /proc or /sys passes the permission check)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rl_zoo_probe_"):
+            return True
+    except OSError:
+        return False
 
 
 #: what an rl-zoo rlhf run directory is not (its config.json records a "pipeline", not an "algo")

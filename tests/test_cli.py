@@ -148,15 +148,29 @@ def test_a_field_only_make_train_reads_is_refused_by_train(field, instead, tmp_p
         ["train", "--total-steps", "256", "--no-progress", "--tensorboard"],
     ],
 )
-def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp_path, capsys):
+def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp_path, capsys, monkeypatch):
     """A file where a folder must go (``--out results.csv/run``) is one line naming the option and the
-    file, not a traceback from ``mkdir`` after the work began; the file is untouched."""
+    file, not a traceback from ``mkdir`` after the work began; the file is untouched. So is a folder no
+    file can be made in although its permissions allow it (a read-only mount, /sys or /proc as root: it
+    was a bare ``[Errno 1]`` naming no option)."""
+    import tempfile
+
     blocker = tmp_path / "results.csv"
     blocker.write_text("precious")
     for out, said in ((blocker / "run", "is a file, so no folder can be made below it"), (blocker, "it is a file, not a folder")):
         assert main(argv + [str(out)]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"rl-zoo: error: {argv[-1]} '{out}'") and said in err, err
+    monkeypatch.chdir(tmp_path)  # the default --runs-root too lies in the folder no file can be made in
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    with monkeypatch.context() as m:
+        m.setattr(tempfile, "NamedTemporaryFile", read_only)
+        assert main(argv + [str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: --") and f"the folder {str(tmp_path)!r} is not writable" in err, err
     assert blocker.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
 
 
