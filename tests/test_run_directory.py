@@ -9,7 +9,9 @@ checkpoint: resuming it re-runs the segments after the checkpoint it falls back 
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -113,6 +115,31 @@ def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
     assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
     assert "compiled" not in printed
     assert _snapshot(run) == before  # its summary keeps the timings of the run that trained
+
+
+def test_a_run_on_read_only_storage_resumes_only_when_finished(reference, tmp_path, capsys, monkeypatch):
+    """On a read-only mount the lock file cannot be made: a finished run is still reported finished (it
+    stopped at ``[Errno 30]`` on ``.lock``), and an unfinished one is refused by name, nothing changed."""
+    import rl_zoo.lock
+
+    real_open = os.open
+
+    def read_only_open(path, *args, **kwargs):
+        if str(path).endswith(rl_zoo.lock.LOCK_NAME):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    finished = tmp_path / "finished"
+    shutil.copytree(reference[0].run_dir, finished)
+    unfinished = _interrupted_copy(reference, tmp_path)
+    before = {run: _snapshot(run) for run in (finished, unfinished)}
+    monkeypatch.setattr(rl_zoo.lock.os, "open", read_only_open)
+    assert main(["train", "--resume", str(finished), "--no-progress"]) == 0
+    assert f"{finished} is finished (2,560 env steps per seed): nothing to resume" in capsys.readouterr().out
+    assert main(["train", "--resume", str(unfinished), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot resume {str(unfinished)!r}: no file can be made there (Read-only file system)" in err, err
+    assert {run: _snapshot(run) for run in (finished, unfinished)} == before
 
 
 def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path, capsys):

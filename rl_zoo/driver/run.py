@@ -104,7 +104,7 @@ def train(
 
 def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
     _check_run_dir(run_dir)  # before the lock: taking it would leave a .lock file in a folder that is not a run directory
-    with _locked(run_dir):
+    with _locked(run_dir, read_only_ok=True) as unwritable:
         spec = read_spec(run_dir)
         runner = RUNNERS[spec.backend]
         if not runner.can_resume:
@@ -127,6 +127,10 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             if note := unapplied_hooks_note(hooks, run_dir, has_policy=choice.point is not None):
                 log(note)
             return RunResult(run_dir, finished)
+        if unwritable is not None:  # a finished run is read above, but training on writes checkpoints and metrics
+            raise OSError(unwritable.errno, f"cannot resume {str(run_dir)!r}: no file can be made there ({unwritable.strerror}), "
+                          f"and a resumed run writes its checkpoints and metrics in its run directory; copy it to a "
+                          f"writable folder and resume the copy")
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
@@ -304,15 +308,26 @@ def _is_writer() -> bool:
 
 
 @contextlib.contextmanager
-def _locked(run_dir: Path):
-    """Hold the run directory's lock (process 0; other hosts of a multi-host run share the directory)."""
+def _locked(run_dir: Path, read_only_ok: bool = False):
+    """Hold the run directory's lock (process 0; other hosts of a multi-host run share the directory).
+    Yields ``None``, or with ``read_only_ok`` the storage error that kept the lock file from being made
+    (a read-only folder: nothing can write there, so a reader needs no lock)."""
     from rl_zoo.lock import FolderLock
 
     if not _is_writer():
-        yield
+        yield None
         return
-    with FolderLock(run_dir, what="run directory"):
-        yield
+    try:
+        lock = FolderLock(run_dir, what="run directory").acquire()
+    except OSError as e:
+        if not (read_only_ok and e.errno in runs.STORAGE_ERRNOS):
+            raise
+        yield e
+        return
+    try:
+        yield None
+    finally:
+        lock.release()
 
 
 def _make_run_dir(spec: RunSpec, runs_root, out) -> Path:
