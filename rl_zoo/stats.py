@@ -90,9 +90,9 @@ def performance_profile(scores, taus) -> np.ndarray:
 
 def _columns(scores) -> list[np.ndarray]:
     """Per-task score arrays from a ``[runs, tasks]`` matrix (any array: numpy, JAX; a 1-D array = one
-    task) or a list of per-task arrays (a list of numbers = one task). A nested list of lists is a list
+    task) or a list of per-task arrays (a list of numbers = one task, 0-d arrays too). A nested list of lists is a list
     of per-task rows, the transpose of the same numbers as a ``[runs, tasks]`` array."""
-    if hasattr(scores, "shape") or (isinstance(scores, Sequence) and scores and np.isscalar(scores[0])):
+    if hasattr(scores, "shape") or (isinstance(scores, Sequence) and scores and np.ndim(scores[0]) == 0):
         arr = np.asarray(scores, dtype=float)
         if arr.ndim == 1:
             return [arr]
@@ -227,11 +227,12 @@ def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
 
 def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
     """Which of ``pvalues`` are rejected at family-wise level ``alpha`` (Holm 1979, step-down Bonferroni).
-    A NaN p-value (no test made) is never rejected; ``argsort`` puts it last, so it stops the steps."""
-    order = np.argsort(pvalues)
+    A NaN p-value (no test made) is never rejected and not counted in the family's size m; ``argsort`` puts
+    it last, so it stops the steps."""
+    order, m = np.argsort(pvalues), _tests_made(pvalues)
     rejected = [False] * len(pvalues)
     for rank, i in enumerate(order):
-        if not pvalues[i] <= alpha / (len(pvalues) - rank):
+        if np.isnan(pvalues[i]) or not pvalues[i] <= alpha / (m - rank):
             break
         rejected[i] = True
     return rejected
@@ -240,15 +241,21 @@ def holm(pvalues: list[float], alpha: float = 0.05) -> list[bool]:
 def holm_adjusted(pvalues: list[float]) -> list[float]:
     """Holm's adjusted p-values (Holm 1979; Wright 1992, "Adjusted p-values for simultaneous inference"):
     with the m p-values sorted, p~_(i) = max over j <= i of min(1, (m - j + 1) p_(j)). ``holm(p, alpha)``
-    rejects those with p~ <= alpha (up to float rounding at a p exactly on a threshold); a NaN stays NaN."""
-    order = np.argsort(pvalues)
+    rejects those with p~ <= alpha (up to float rounding at a p exactly on a threshold); a NaN (no test
+    made) stays NaN and is not counted in m."""
+    order, m = np.argsort(pvalues), _tests_made(pvalues)
     adjusted, running = [float("nan")] * len(pvalues), 0.0
     for rank, i in enumerate(order):
         if np.isnan(pvalues[i]):
             continue
-        running = max(running, min(1.0, (len(pvalues) - rank) * float(pvalues[i])))
+        running = max(running, min(1.0, (m - rank) * float(pvalues[i])))
         adjusted[i] = running
     return adjusted
+
+
+def _tests_made(pvalues) -> int:
+    """Holm's family size m: the p-values that are not NaN (a NaN is a test not made)."""
+    return int(np.sum(~np.isnan(np.asarray(pvalues, dtype=float))))
 
 
 def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:

@@ -62,6 +62,11 @@ def test_a_jax_matrix_is_runs_by_tasks_as_a_numpy_one():
     assert [list(c) for c in stats._columns(jnp.asarray(scores))] == [list(c) for c in stats._columns(scores)]
     np.testing.assert_allclose(stats.stratified_bootstrap_ci(jnp.asarray(scores), stats.iqm),
                                stats.stratified_bootstrap_ci(scores, stats.iqm))
+    # a list of 0-d arrays (indexing a JAX or numpy vector) is one task, as a list of floats: it was one
+    # task per value, and the stratified bootstrap, resampling within each, gave a zero-width interval
+    column = jnp.asarray(scores[:, 0])
+    for listed in ([column[i] for i in range(3)], [np.float32(v) for v in scores[:, 0]], [np.asarray(v) for v in scores[:, 0]]):
+        assert [list(c) for c in stats._columns(listed)] == [list(scores[:, 0])]
 
 
 def test_performance_profile_by_hand_and_monotone():
@@ -110,14 +115,15 @@ def test_holm_steps_down():
     assert stats.holm([0.03, 0.04]) == [False, False]  # the smaller, 0.03 > 0.05/2: nothing rejected
     assert stats.holm([]) == []
     assert stats.holm([float("nan")]) == [False] and stats.holm([0.001, float("nan")]) == [True, False]  # no test: no rejection
+    assert stats.holm([0.03, float("nan")]) == [True, False]  # nor is it counted in m: 0.03 <= 0.05 / 1
 
 
 def test_holm_adjusted_p_values():
     # sorted 0.001, 0.03, 0.04: 3 x 0.001 = 0.003; 2 x 0.03 = 0.06; max(0.06, 1 x 0.04) = 0.06
     assert stats.holm_adjusted([0.001, 0.04, 0.03]) == pytest.approx([0.003, 0.06, 0.06])
     assert stats.holm_adjusted([0.6, 0.5]) == pytest.approx([1.0, 1.0])  # 2 x 0.5 = 1.0; 0.6 takes the running maximum
-    adjusted = stats.holm_adjusted([0.2, float("nan"), 0.01])
-    assert adjusted[0] == pytest.approx(0.4) and np.isnan(adjusted[1]) and adjusted[2] == pytest.approx(0.03)
+    adjusted = stats.holm_adjusted([0.2, float("nan"), 0.01])  # m = 2 tests made: 2 x 0.01 = 0.02; 1 x 0.2
+    assert adjusted[0] == pytest.approx(0.2) and np.isnan(adjusted[1]) and adjusted[2] == pytest.approx(0.02)
     rng = np.random.default_rng(0)
     for p in rng.uniform(0, 0.1, (50, 6)):  # holm rejects exactly where the adjusted p <= alpha
         assert stats.holm(list(p)) == [a <= 0.05 for a in stats.holm_adjusted(list(p))]
