@@ -461,6 +461,29 @@ def test_the_heatmap_marks_cells_that_successive_halving_dropped(tmp_path, monke
     assert "*: holds configs dropped by successive halving" in ax.get_title()
 
 
+def test_the_heatmap_names_the_fields_it_pools(tmp_path, monkeypatch):
+    """With a third swept field each cell is the IQM over every config it holds, a value no one config
+    need have reached: the colour bar and the title name the pooled field (it read "IQM over seeds")."""
+    from rl_zoo.sweep import figures
+    from rl_zoo.sweep.report import ConfigSummary
+
+    def summaries_of(spec):
+        return [ConfigSummary(p, 0, np.full(2, 500.0 if dict(p.values).get("ent_coef", 0.0) == 0.0 else 10.0), np.zeros(2),
+                              np.full(2, np.nan), 0.0, 0.0, 0.0, 512) for p in plan_sweep(spec).groups[0].points]
+
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "gamma=0.9,0.99", "ent_coef=0.0,0.1"], seeds=2)
+    figures.heatmap(tmp_path, spec, summaries_of(spec))
+    image, bar = drawn.pop("heatmap.png").axes
+    assert sorted(t.get_text() for t in image.texts) == ["255"] * 4  # 2 seeds at 500, 2 at 10: every cell pooled
+    assert bar.get_ylabel() == "final return, IQM over seeds and ent_coef" and "pools every ent_coef swept" in image.get_title()
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "gamma=0.9,0.99"], seeds=2)
+    figures.heatmap(tmp_path, spec, summaries_of(spec))
+    image, bar = drawn.pop("heatmap.png").axes
+    assert bar.get_ylabel() == "final return, IQM over seeds" and "pools" not in image.get_title()
+
+
 def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):
     """curves.png names a diverged config and dashes it, sensitivity.png crosses it out in red and says
     so, heatmap.png puts a dagger on its cells; a sweep where nothing diverged carries none of these."""

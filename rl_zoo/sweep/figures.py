@@ -99,7 +99,8 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
 
 
 def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path | None:
-    """IQM of final returns over the first two grid fields (pooled over any other swept field)."""
+    """IQM of final returns over the first two grid fields, pooled over any other swept field (each
+    cell's IQM over the seeds of every config it holds; the title and the colour bar name the pooled fields)."""
     if len(spec.grid) < 2:
         return None
     plt = _pyplot()
@@ -121,7 +122,8 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
     ax.set_xlabel(fx)
     ax.set_ylabel(fy)
-    fig.colorbar(im, ax=ax, label="final return, IQM over seeds")
-    ax.set_title(f"{spec.algo} on {spec.env_id}" + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
+    pooled = [name for name in spec.fields if name not in (fx, fy)]
+    fig.colorbar(im, ax=ax, label="final return, IQM over seeds" + (f" and {', '.join(pooled)}" if pooled else ""))
+    ax.set_title(f"{spec.algo} on {spec.env_id}" + (f"\neach cell pools every {', '.join(pooled)} swept" if pooled else "") + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
                  + ("\n*: holds configs dropped by successive halving (their return at their last rung's budget)" if dropped.any() else ""))
     return _save(fig, out / "heatmap.png")
