@@ -198,7 +198,8 @@ def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbe
 def test_overestimation_report_compares_errors_not_estimates():
     """Each arm's error is its estimate minus its own greedy policy's true value; the two true values differ,
     so the bullet names both and calls the difference one of errors (DQN estimate -36 against -38, Double DQN
-    -34.5 against -32: Double DQN's error is lower though its estimate is higher)."""
+    -34.5 against -32: Double DQN's signed error is lower though its estimate is higher; as large in size, so
+    not called "a lower error")."""
     from experiments.overestimation import report
 
     def arm(true, over_raw):
@@ -211,7 +212,8 @@ def test_overestimation_report_compares_errors_not_estimates():
     a, b = arm(-38.0, [2.0, 2.5, 1.5, 2.0]), arm(-32.0, [-2.0, -2.5, -1.5, -2.0])
     text = report.env_bullet("Acrobot-v1", a, b, 4)
     assert "−38 for DQN's greedy policy, −32 for Double DQN's" in text
-    assert "Double DQN's error is significantly lower" in text and "estimate is" not in text
+    assert "Double DQN's estimate sits significantly lower against its own truth (a signed difference, not a smaller error)" in text
+    assert "estimate is" not in text and "error is significantly lower" not in text
     assert "−38 / −32" in report.deep_table({"DQN on Acrobot-v1": dict(a, final_greedy_return_ci=(-80, -90, -70)),
                                               "Double DQN on Acrobot-v1": dict(b, final_greedy_return_ci=(-80, -90, -70))},
                                              ["Acrobot-v1"])

@@ -31,9 +31,9 @@ def difference_words(t, seeds: int) -> str:
     minus its own greedy policy's true value), not estimates: the two greedy policies differ, and so do
     their true values."""
     if t[1] > 0:
-        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's error is significantly lower"
+        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's estimate sits significantly lower against its own truth (a signed difference, not a smaller error)"
     if t[2] < 0:
-        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's error is significantly higher"
+        return f"DQN's error minus Double DQN's is {ci(t)}: Double DQN's estimate sits significantly higher against its own truth (a signed difference, not a larger error)"
     return f"DQN's error minus Double DQN's is {ci(t)}: not significant with {seeds} seeds"
 
 
