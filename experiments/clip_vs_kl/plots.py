@@ -28,10 +28,10 @@ def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
             ax_r.fill_between(r["steps"], lo, hi, color=c, alpha=0.2, linewidth=0)
             u = np.arange(1, r["kl"].shape[1] + 1) * r["per_update"]
             m, lo, hi = common.boot_band(r["kl"])
-            lo = np.maximum(lo, m.min() / 10)  # a band edge near 0 would stretch the log axis
             ax_k.plot(u, m, color=c, linewidth=1.2, label=name)
-            ax_k.fill_between(u, lo, hi, color=c, alpha=0.2, linewidth=0)
-            k_range = [min(k_range[0], lo.min()), max(k_range[1], hi.max())]
+            ax_k.fill_between(u, lo, hi, color=c, alpha=0.2, linewidth=0)  # the whole band: it may run below the axis
+            # the log axis stops at a tenth of the smallest mean: a band edge near 0 would stretch it
+            k_range = [min(k_range[0], np.maximum(lo, m.min() / 10).min()), max(k_range[1], hi.max())]
             if r["config"].loss == "kl":
                 m, lo, hi = common.boot_band(r["beta"])
                 ax_b.plot(u, m, color=c, linewidth=1.4, label="mean over seeds, 95% band")
