@@ -20,7 +20,9 @@ approximately, as in Appendix C (`policy_step`):
 The value function is fitted separately afterwards with Adam (`rl_zoo.core.on_policy.fit_value`).
 Advantages are normalised over the batch (``norm_adv``): centring changes g's direction (the mean
 advantage acts as a baseline), scaling only its size, which does not change the step (its length is
-set by delta alone).
+set by delta alone) in exact arithmetic; conjugate gradient stops on an absolute ``residual_tol``
+(as ``modular_rl``'s does), so unnormalised tiny advantages can end it after one iteration, nearer the
+plain gradient's direction.
 """
 
 from __future__ import annotations

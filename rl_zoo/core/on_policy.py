@@ -201,8 +201,12 @@ class Metrics(NamedTuple):
     """What one update of any on-policy algorithm reports (scalars per update)."""
 
     episode: EpisodeMetrics
-    policy_loss: jax.Array  # the algorithm's policy objective, negated, before (VPG, TRPO) or during (PPO) the step
-    value_loss: jax.Array  # mean 0.5 (V - R)^2 over the value-fit steps
+    # the algorithm's policy objective, negated, before (VPG, TRPO) or during (PPO) the step; TRPO's is -L(theta_old) =
+    # -E[A], 0 up to float rounding under norm_adv (its step's gain is details.policy_step.surrogate_improvement)
+    policy_loss: jax.Array
+    # the value loss as optimised: mean 0.5 (V - R)^2 over the separate fit's steps (VPG, TRPO), or PPO's joint-loss
+    # value term over its epochs and minibatches (the clipped max form under clip_value)
+    value_loss: jax.Array
     entropy: jax.Array  # mean entropy of the policy over the batch
     kl: jax.Array  # exact mean KL(pi_old || pi_new) over the batch after the update
     details: Any  # the algorithm's own diagnostics (a NamedTuple)
