@@ -6,7 +6,7 @@ epochs of one minibatch of 256, gamma 0.98, lambda 0.8, lr 1e-3, clip 0.2, entro
 100k env steps per seed); the bare program builds the same Config.
 
     rl-zoo train:  python -m rl_zoo.cli train --algo ppo --env CartPole-v1 --seeds N --no-progress --out TMP
-                   (the `rl-zoo` console script minus its launcher), 10 evaluations x 10 episodes, a
+                   (the `rl-zoo` console script minus its launcher), 11 evaluations x 10 episodes (the default 10 and one at the start), a
                    checkpoint per segment, metrics.csv, summary.json, curve.png
     bare:          import, jit(vmap(make_train) + one greedy evaluation of 10 episodes), run (one seed: not vmapped)
 
@@ -119,7 +119,7 @@ def report(results: dict[int, dict[str, list[dict]]], args, load_before: str, lo
         "",
         "Tuned CartPole-v1 defaults (8 envs x 32 steps, 20 epochs x 1 minibatch of 256, gamma 0.98, lambda 0.8, lr 1e-3, "
         "100k env steps per seed). `rl-zoo train` = `python -m rl_zoo.cli train --algo ppo --env CartPole-v1 --seeds N "
-        "--no-progress --out TMP` as a fresh process (10 evaluations of 10 episodes, checkpoints, metrics.csv, summary.json, "
+        "--no-progress --out TMP` as a fresh process (11 evaluations of 10 episodes: the default 10 and one at the start; checkpoints, metrics.csv, summary.json, "
         "curve.png); bare = one jit of make_train plus one evaluation of 10 episodes, in a fresh process. Cold = empty "
         "compilation cache, warm = the same command again. Medians of the runs listed below.",
         "",

@@ -185,9 +185,10 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
         ret = np.stack([c[:n, 2] for c in curves])  # [seeds, points]
         m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
         final_walls.append(float(wall[-1]))
-        label = f"{labels.get(algo, algo)} ({len(seeds)} seeds)"
+        style, note = _few_points_style(n)
+        label = f"{labels.get(algo, algo)} ({len(seeds)} seeds{note})"
         for ax, x in ((axes[0], steps), (axes[1], wall)):
-            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label)
+            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label, **style)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
     for ax in axes:
         if threshold is not None:
@@ -208,6 +209,14 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
     fig.suptitle(f"{env_id}: mean over seeds, {confidence:.0%} bootstrap confidence band")
     fig.tight_layout(rect=(0, 0.08 if len(names) <= 5 else 0.13, 1, 1))
     return _save(fig, path)
+
+
+def _few_points_style(points: int) -> tuple[dict, str]:
+    """How a curve of only ``points`` evaluations is drawn, and what its label adds: two (the start and
+    the end, where a run's evaluation budget allowed no more) as dotted markers, not a learning curve."""
+    if points > 2:
+        return {}, ""
+    return {"marker": "o", "linestyle": ":"}, ", evaluated at the start and end only" if points == 2 else ", one evaluation"
 
 
 def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str, dict[str, float]] | None = None,
@@ -233,7 +242,8 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
             n = min(len(c) for c in curves)
             m, lo, hi = stats.mean_ci_over_seeds(np.stack([c[:n, 1] for c in curves]), confidence)
             x = curves[0][:n, 0]
-            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({len(curves)} seeds)")
+            style, note = _few_points_style(n)
+            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({len(curves)} seeds{note})", **style)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
         for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items()):
             ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)

@@ -77,3 +77,20 @@ def test_a_non_finite_return_is_marked_and_one_seed_is_named(tmp_path):
         patch.setattr(plt.Figure, "savefig", keep)
         plots.learning_curve(rows, "t", tmp_path / "c.png")
     assert seen["labels"] == ["seed 7", "non-finite return (1 evaluation(s))"]
+
+
+def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path, monkeypatch):
+    """Two evaluations (a DQN cell's 100k budget left room for no more) joined by a line read as a
+    learning curve: they are dotted markers, and the legend says so; a curve of more points is a line."""
+    from rl_zoo.benchmark import ReturnRow
+
+    rows = [ReturnRow("dqn", "LunarLander-v3", seed, steps, 0.0, ret)
+            for seed in (0, 1) for steps, ret in ((0, -300.0), (100_000, 150.0))]
+    rows += [ReturnRow("ppo", "LunarLander-v3", seed, steps, 0.0, steps / 1000) for seed in (0, 1) for steps in (0, 50_000, 100_000)]
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.setdefault("fig", fig) and path)
+    plots.env_panels(rows, ["LunarLander-v3"], tmp_path / "curves.png")
+    lines = {line.get_label(): line for line in drawn["fig"].axes[0].get_lines()}
+    dqn, ppo = lines["dqn (2 seeds, evaluated at the start and end only)"], lines["ppo (2 seeds)"]
+    assert (dqn.get_marker(), dqn.get_linestyle()) == ("o", ":") and list(dqn.get_xdata()) == [0, 100_000]
+    assert ppo.get_marker() == "None" and ppo.get_linestyle() == "-"
