@@ -180,8 +180,9 @@ def check_step_count(count: int, name: str, value, what: str) -> None:
               f"2**31 = {INT32_LIMIT:,}")
 
 
-def check_types(config) -> None:
-    """Every field holds a value of its declared type (bool, int, float, str; ``X | None``).
+def check_types(config, prefix: str = "") -> None:
+    """Every field holds a value of its declared type (bool, int, float, str; ``X | None``); a field
+    holding a dataclass is left to its own check (the error names a field as ``prefix + name``).
 
     An int is accepted for a float field; a bool is never accepted for a number, nor NaN or an
     infinity for a float field (no hyperparameter means "unbounded" by ``inf``: such a run would only
@@ -211,4 +212,4 @@ def check_types(config) -> None:
         else:
             continue
         if not ok:
-            raise ConfigError(f"config field {f.name!r} = {value!r} is invalid: must be {name}")
+            raise ConfigError(f"config field {prefix + f.name!r} = {value!r} is invalid: must be {name}")

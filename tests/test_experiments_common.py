@@ -217,3 +217,21 @@ def test_overestimation_report_compares_errors_not_estimates():
     assert "−38 / −32" in report.deep_table({"DQN on Acrobot-v1": dict(a, final_greedy_return_ci=(-80, -90, -70)),
                                               "Double DQN on Acrobot-v1": dict(b, final_greedy_return_ci=(-80, -90, -70))},
                                              ["Acrobot-v1"])
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--seeds", "0"], "--seeds: 0 is not >= 1"),
+    (["--sweep-updates", "0"], "--sweep-updates: 0 is not >= 1"),
+    (["--seed", "2147483647", "--seeds", "2"], "--seed = 2147483647 is invalid"),
+    (["--only", "algos", "--algo-seed", "2147483647"], "--algo-seed = 2147483647 is invalid"),
+    (["--only", "algos", "--algo-beta", "-1"], "'beta' = -1.0 is invalid"),
+])
+def test_the_rlhf_experiment_refuses_bad_input_before_training(argv, said, tmp_path, capsys):
+    """These were refused after stages 1-3 had trained for minutes (--sweep-updates 0), or were JAX
+    tracebacks (--seeds 0, a seed past int32); now one line, and no folder made."""
+    from experiments.rlhf import run
+
+    with pytest.raises(SystemExit) as stop:
+        run.main(["--small", "--out", str(tmp_path / "out"), *argv])
+    assert stop.value.code == 2 and said in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

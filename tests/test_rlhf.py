@@ -2,6 +2,7 @@
 leave-one-out and group baselines, gold reward, next-token loss; bad input refused before compiling."""
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -235,6 +236,50 @@ def test_bad_rl_config_is_refused():
     for field, bad in (("clip_eps", 0.0), ("ppo_kl_target", -0.1), ("gamma", 1.5), ("gae_lambda", -0.1), ("vf_coef", -1.0)):
         with pytest.raises(ConfigError, match=field):
             policy_opt.Config(**{field: bad}).validate()
+    # an infinite beta or kl_target passed the bounds and trained a NaN policy reported as a result (inf x a KL of 0)
+    for field in ("beta", "kl_target", "learning_rate", "temperature"):
+        with pytest.raises(ConfigError, match=f"'{field}' = inf is invalid: must be a finite number"):
+            policy_opt.Config(**{field: math.inf}).validate()
+
+
+def test_bad_pipeline_config_is_refused_by_its_dotted_name():
+    """The supervised stages' and the task's fields are checked too: a negative gradient clip trained
+    uphill (optax flips the gradient), an infinite learning rate or a NaN passed."""
+    import dataclasses
+
+    from rl_zoo.rlhf.pipeline import small_config
+
+    config = small_config()
+    for bad, said in ((dict(sft=lm.FitConfig(max_grad_norm=-1.0)), "'sft.max_grad_norm' = -1.0 is invalid: must be > 0"),
+                      (dict(rm=lm.FitConfig(learning_rate=math.inf)), "'rm.learning_rate' = inf is invalid: must be a finite"),
+                      (dict(label_temperature=math.nan), "'label_temperature' = nan is invalid: must be a finite"),
+                      (dict(task=dataclasses.replace(config.task, demo_on_topic=math.nan)), "'task.demo_on_topic' = nan")):
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            dataclasses.replace(config, **bad).validate()
+    config.validate()
+
+
+def test_the_stages_refuse_seeds_before_compiling():
+    """An empty seed list or one past int32 was a JAX traceback (a traced float seed; an OverflowError)."""
+    from rl_zoo.rlhf.pipeline import Timer, run_supervised, small_config
+
+    for seeds, said in (([], "non-empty list of integers"), ([1.5], "non-empty list of integers"),
+                        ([2**31], "seeds = 2147483648 is invalid")):
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            run_supervised(small_config(), seeds, Timer(), log=lambda s: None)
+
+
+def test_non_finite_seeds_names_the_seeds_whose_rl_stage_broke():
+    from rl_zoo.rlhf.pipeline import non_finite_seeds
+
+    params = {"policy": {"w": jnp.array([[1.0, 2.0], [1.0, 2.0], [jnp.nan, 0.0]])}}
+    metrics = policy_opt.Metrics(*([jnp.zeros((3, 4))] * len(policy_opt.Metrics._fields)))
+    state = policy_opt.State(params, None, None, None, None)
+    assert non_finite_seeds(state, metrics, [10, 11, 12]) == [12]
+    metrics = metrics._replace(policy_loss=jnp.zeros((3, 4)).at[1, 3].set(jnp.inf))
+    assert non_finite_seeds(state, metrics, [10, 11, 12]) == [11, 12]
+    assert non_finite_seeds(state._replace(params={"policy": {"w": jnp.ones((3, 2))}}), metrics._replace(
+        policy_loss=jnp.zeros((3, 4))), [10, 11, 12]) == []
 
 
 def test_the_rl_policy_is_scored_at_its_sampling_temperature():

@@ -5,6 +5,8 @@ The learning test uses the gold reward as the env's reward (no reward model), so
 machinery alone: generation through the env, per-token rewards, GAE, the clipped surrogate.
 """
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,6 +79,9 @@ def test_rl_zoo_rlhf_small_writes_a_run_directory(tmp_path, seed_offset, capsys)
     for name in ("config.json", "summary.json", "samples.md", "stages.png", "metrics/rl.csv", "metrics/pretrain.csv",
                  "checkpoints/sft.msgpack", "checkpoints/policy.msgpack", "checkpoints/rm.msgpack"):
         assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rl_non_finite_seeds"] == []
+    assert summary["rl_beta_after_last_update"]["mean"] == pytest.approx(0.05)  # fixed beta: the controller keeps it
     capsys.readouterr()
     assert main(["rlhf", "--small", "--out", str(out)]) == 2  # refuses a non-empty run directory
     assert "it holds an `rl-zoo rlhf` run, which does not resume" in capsys.readouterr().err  # not `train --resume`

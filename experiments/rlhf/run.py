@@ -47,10 +47,11 @@ def _load(path: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=common.positive_int, default=3)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; into /tmp/rlhf unless --out)")
-    ap.add_argument("--sweep-updates", type=int, default=80, help="PPO updates per run of the beta sweep (default 80)")
+    ap.add_argument("--sweep-updates", type=common.positive_int, default=None,
+                    help="PPO updates per run of the beta sweep (default 80; 4 with --small)")
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated): sweep and bon (questions "
                     "1 and 3, on --seed's seeds), algos (question 2, on --algo-seed's)")
     ap.add_argument("--algo-seed", type=int, default=None,
@@ -69,7 +70,6 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else (Path("/tmp/rlhf") if args.small else HERE / "results")
     t0 = time.perf_counter()
     if not args.replot:
-        out.mkdir(parents=True, exist_ok=True)
         from rl_zoo.rlhf.pipeline import PipelineConfig, small_config
         from rl_zoo.train import enable_compilation_cache
 
@@ -77,6 +77,8 @@ def main(argv=None) -> int:
         config = small_config() if args.small else PipelineConfig()
         parts = args.only.split(",")
         algo_seed = args.seed + args.seeds if args.algo_seed is None else args.algo_seed
+        check_inputs(args, config, parts, algo_seed)  # before stages 1-3, which take minutes
+        out.mkdir(parents=True, exist_ok=True)
         jobs = [(out, args.seed, [p for p in parts if p != "algos"])] if set(parts) - {"algos"} else []
         jobs += [(out / "algos", algo_seed, ["algos"])] if "algos" in parts else []
         for folder, first, todo in jobs:
@@ -88,6 +90,28 @@ def main(argv=None) -> int:
     for folder in folders:
         report(folder)
     return 0
+
+
+def sweep_updates(args) -> int:
+    """The beta sweep's PPO updates per run: ``--sweep-updates``, else 80 (4 with ``--small``)."""
+    return args.sweep_updates or (4 if args.small else 80)
+
+
+def check_inputs(args, config, parts: list[str], algo_seed: int) -> None:
+    """Refuse, before anything trains, seeds out of range and an RL config the parts would build that
+    does not validate (a negative ``--algo-beta``), one line each."""
+    from rl_zoo.config import ConfigError, check_seed_range
+
+    try:
+        if set(parts) - {"algos"}:
+            check_seed_range(args.seed, args.seeds, "--seed")
+            dataclasses.replace(config.rl, num_updates=sweep_updates(args)).validate()
+        if "algos" in parts:
+            check_seed_range(algo_seed, args.seeds, "--algo-seed" if args.algo_seed is not None else "--seed")
+            for beta in args.algo_beta or []:
+                dataclasses.replace(config.rl, beta=beta).validate()
+    except ConfigError as e:
+        common.fail(str(e))
 
 
 def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv, t0: float) -> None:
@@ -104,7 +128,7 @@ def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv,
         _save(out / "best_of_n.npz", compute.best_of_n(base, config, BON_NS, prompts=16 if args.small else 64))
     if "sweep" in parts:
         print(f"beta sweep {BETAS}", flush=True)
-        sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=4 if args.small else args.sweep_updates))
+        sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=sweep_updates(args)))
         _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
     for algo_beta in (args.algo_beta or [None, 0.2]) if "algos" in parts else []:
         print(f"algorithms {ALGOS}, beta {config.rl.beta if algo_beta is None else algo_beta}", flush=True)

@@ -39,11 +39,14 @@ class FitConfig:
     """Global gradient-norm clip."""
 
     def validate(self, name: str) -> None:
-        from rl_zoo.config import check
+        from rl_zoo.config import check, check_types
 
+        check_types(self, f"{name}.")
         check(self.steps >= 1, f"{name}.steps", self.steps, "must be >= 1")
         check(self.batch_size >= 1, f"{name}.batch_size", self.batch_size, "must be >= 1")
         check(self.learning_rate > 0, f"{name}.learning_rate", self.learning_rate, "must be > 0")
+        check(self.max_grad_norm > 0, f"{name}.max_grad_norm", self.max_grad_norm,
+              "must be > 0 (a negative clip turns the gradient around, 0 stops it)")
 
     def optimizer(self) -> optax.GradientTransformation:
         lr = optax.cosine_decay_schedule(self.learning_rate, self.steps, alpha=0.1)

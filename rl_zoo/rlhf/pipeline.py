@@ -5,7 +5,8 @@ held-out evaluation of the SFT and RLHF policies by the gold reward, and a run d
     config.json   the resolved PipelineConfig, seeds, library versions, the command
     metrics/      pretrain.csv, sft.csv (loss per step), rm.csv (loss per step; held-out accuracy),
                   rl.csv (per update: gold, proxy, KL, beta, RM accuracy on the policy's samples, ...)
-    summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% intervals), timings
+    summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% intervals), the RL
+                  stage's last update, beta after it, the seeds whose RL stage went non-finite, timings
     samples.md    SFT and RLHF responses to the same held-out prompts, with their gold and proxy rewards
     stages.png    the four stages' curves
     checkpoints/  pretrain / sft / rm / policy / value parameters (flax msgpack, all seeds stacked)
@@ -57,8 +58,9 @@ class PipelineConfig:
         return TransformerSpec(lay.vocab_size, lay.context, self.width, self.layers, self.heads)
 
     def validate(self) -> None:
-        from rl_zoo.config import check
+        from rl_zoo.config import check, check_types
 
+        check_types(self)  # NaN and infinities too (the nested configs check their own fields)
         self.task.validate()
         self.transformer.validate()
         for name in ("pretrain", "sft", "rm"):
@@ -213,8 +215,14 @@ class Supervised(NamedTuple):
 
 def run_supervised(config: PipelineConfig, seeds: list[int], timer: "Timer", data: TaskData | None = None, log=print) -> Supervised:
     """Stages 1-3 (pretrain, SFT, reward model), vmapped over seeds, each compiled once. Every check
-    that needs no compiling (config fields, empty corpus, sequences and prompts that do not fit) runs first."""
+    that needs no compiling (config fields, seeds, empty corpus, sequences and prompts that do not fit) runs first."""
+    from rl_zoo.config import ConfigError, check_seed_range
+
     config.validate()
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds):
+        raise ConfigError(f"seeds must be a non-empty list of integers, got {seeds!r}")
+    check_seed_range(min(seeds), max(seeds) - min(seeds) + 1, flag="seeds")
     data = data or TaskData(config.task)
     lay = config.task.layout
     corpus = lm.check_sequences(lay, data.corpus, "pretraining corpus")
@@ -259,10 +267,22 @@ def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None =
     beta = jnp.full((len(seeds),), config.rl.beta, jnp.float32)
     rl_state, rl_metrics = timer.run("rlhf", jax.jit(jax.vmap(train)), base.keys[:, 3], beta, rl_start(base, config))
     log(f"      gold {_first_last(rl_metrics.gold)}, proxy {_first_last(rl_metrics.proxy)}, KL {_first_last(rl_metrics.kl)}  ({timer.seconds['rlhf']} s)")
+    if broken := non_finite_seeds(rl_state, rl_metrics, seeds):
+        log(f"      warning: the RL stage went non-finite (NaN or infinity) on seed(s) {', '.join(map(str, broken))}: their "
+            f"policies are broken and their results are not results (summary.json lists them); lower the learning rate")
     ev = jax.jit(jax.vmap(lambda k, p, r: evaluate_policy(k, p, r, base.models, config, base.data.eval_prompts)))
     eval_sft = timer.run("eval_sft", ev, base.keys[:, 4], base.sft.params, base.rm.params)
     eval_rlhf = timer.run("eval_rlhf", ev, base.keys[:, 4], rl_state.params["policy"], base.rm.params)
     return PipelineResult(base.pretrain, base.sft, base.rm, rl_state, rl_metrics, eval_sft, eval_rlhf, timer.seconds)
+
+
+def non_finite_seeds(rl_state: policy_opt.State, rl_metrics: policy_opt.Metrics, seeds: list[int]) -> list[int]:
+    """The seeds (leading axis of every array) whose RL stage ended with a non-finite parameter or metric."""
+    ok = np.ones(len(seeds), bool)
+    for x in map(np.asarray, jax.tree.leaves((rl_state.params, rl_metrics))):
+        if np.issubdtype(x.dtype, np.floating):
+            ok &= np.isfinite(x.reshape(len(seeds), -1)).all(axis=1)
+    return [s for s, good in zip(seeds, ok) if not good]
 
 
 def _first_last(x) -> str:

@@ -21,8 +21,9 @@ policy updates, all built from rl_zoo's own losses and returns:
 
 All four losses are means over the batch's response tokens (``loss_fn``), not means of each
 response's own token mean: GRPO's paper (Shao et al. 2024, eq. 3) averages each response's tokens
-first (1/|o_i|), so here a long response weighs more than there, and RLOO's step size scales with the
-batch's mean response length.
+first (1/|o_i|), so here a long response weighs more than there, and RLOO's gradient is the
+per-response REINFORCE gradient divided by the batch's mean response length (Adam's normalisation
+takes most of that out of the step).
 
 The value network is separate from the policy (as the rest of rl_zoo keeps them): its loss cannot
 pull the language model away from the reference, and it starts from the reward model's weights
@@ -49,7 +50,7 @@ import optax
 
 from envs.language import TokenEnv, TokenEnvParams
 from rl_zoo.algos.ppo import adapt_kl_beta
-from rl_zoo.config import check
+from rl_zoo.config import check, check_types
 from rl_zoo.core import losses
 from rl_zoo.core.distributions import Categorical
 from rl_zoo.core.kl_control import KLControllerState, kl_controller_init, kl_controller_update, kl_penalized_rewards
@@ -85,7 +86,8 @@ class Config:
     clip_eps: float = 0.2
     """Clip range of the ratio (ppo, grpo)."""
     gamma: float = 1.0
-    """Discount over the tokens of a response (1: the reward at the end counts fully)."""
+    """Discount over the tokens of a response (1: the reward at the end counts fully) (ppo, ppo-kl; rloo
+    and grpo sum a response's rewards undiscounted)."""
     gae_lambda: float = 0.95
     """GAE lambda (ppo, ppo-kl)."""
     vf_coef: float = 0.5
@@ -139,6 +141,7 @@ class Config:
         return 0.2 * self.batch_size / self.controller_horizon
 
     def validate(self) -> None:
+        check_types(self)  # an infinite beta or kl_target passed the bounds below and trained a NaN policy
         check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}")
         for name in ("num_updates", "prompts_per_batch", "update_epochs", "num_minibatches"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be >= 1")
@@ -223,7 +226,7 @@ class Metrics(NamedTuple):
     gold: jax.Array  # mean gold reward of the batch's responses
     proxy: jax.Array  # mean reward-model score
     kl: jax.Array  # mean sum_t (log pi - log pi_ref): sample KL(pi || pi_ref) per response, nats
-    beta: jax.Array
+    beta: jax.Array  # the KL coefficient this batch's rewards used (the controller's next one: State.kl_ctl.beta)
     length: jax.Array  # mean response length (EOS included)
     eos_rate: jax.Array
     rm_accuracy: jax.Array  # RM's pairwise accuracy against gold on this batch's pairs

@@ -11,7 +11,7 @@ import numpy as np
 from flax import serialization
 
 from rl_zoo import runs, stats
-from rl_zoo.rlhf.pipeline import PipelineConfig, PipelineResult
+from rl_zoo.rlhf.pipeline import PipelineConfig, PipelineResult, non_finite_seeds
 from rl_zoo.rlhf.task import detokenize
 
 RL_FIELDS = ("update", "responses", "seed", "gold", "proxy", "kl", "beta", "length", "eos_rate", "rm_accuracy",
@@ -109,6 +109,9 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
         "rm_heldout_accuracy_vs_labels": interval(result.rm.heldout_label_accuracy),
         "rl_final": {k: interval(np.asarray(v)[:, -1]) for k, v in result.rl_metrics._asdict().items()
                      if k in ("gold", "proxy", "kl", "beta", "rm_accuracy", "length")},
+        # the controller's beta after the last update (rl_final's beta is the one that update's rewards used)
+        "rl_beta_after_last_update": interval(result.rl_state.kl_ctl.beta),
+        "rl_non_finite_seeds": non_finite_seeds(result.rl_state, result.rl_metrics, seeds),
         "seconds": result.seconds,
         "seeds": seeds,
     }
@@ -129,6 +132,8 @@ def format_summary(summary: dict) -> str:
         f"gold reward on held-out prompts, mean over {len(summary['seeds'])} seeds [95% CI]:",
         f"  SFT  {f(g['sft'])}",
         f"  RLHF {f(g['rlhf'])}   {'separated' if g['separated'] else 'NOT separated'}",
+        *([f"  warning: seed(s) {', '.join(map(str, summary['rl_non_finite_seeds']))} went non-finite in the RL stage: "
+           f"their RLHF numbers are not results"] if summary.get("rl_non_finite_seeds") else []),
         f"reward model held-out accuracy vs gold: {f(summary['rm_heldout_accuracy_vs_gold'])}",
         f"stage seconds: {summary['seconds']}",
     ])

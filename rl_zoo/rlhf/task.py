@@ -63,8 +63,9 @@ class TaskSpec:
         return TokenLayout(FIRST_LETTER + self.num_letters, self.prompt_len, self.max_new_tokens)
 
     def validate(self) -> None:
-        from rl_zoo.config import check
+        from rl_zoo.config import check, check_types
 
+        check_types(self, "task.")
         check(self.num_letters >= 2, "num_letters", self.num_letters, "must be >= 2")
         check(1 <= self.prompt_len <= self.num_letters, "prompt_len", self.prompt_len,
               f"must be in [1, num_letters = {self.num_letters}] (prompt letters are distinct)")
