@@ -1,4 +1,4 @@
-"""experiments/common.py: the segment plan trains every update, the small statistics, and the
+"""experiments/common.py and reporting.py: the segment plan trains every update, the small statistics, and the
 command-line helpers (one line for bad input, nothing created)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import common
+from experiments import common, reporting
 
 
 @pytest.mark.parametrize("num_updates,num_evals", [(195, 20), (97, 10), (244, 20), (73, 10), (7, 20), (1, 5), (390, 15)])
@@ -88,8 +88,8 @@ def test_is_experiment_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from pathlib import Path
 
-    assert common.is_experiment_folder(Path("exp"), here) and common.is_experiment_folder(Path("./exp/"), here)
-    assert not common.is_experiment_folder(Path("other"), here)
+    assert reporting.is_experiment_folder(Path("exp"), here) and reporting.is_experiment_folder(Path("./exp/"), here)
+    assert not reporting.is_experiment_folder(Path("other"), here)
 
 
 @pytest.mark.parametrize("module,flag", [("experiments.trpo_cost.run", "--report"), ("experiments.trpo_cost.run", "--replot"),
@@ -151,11 +151,11 @@ def test_stability_bin_tests():
 
 def test_the_run_line_names_the_cpu_where_the_record_does():
     xeon = "Intel(R) Xeon(R) Processor (x86_64), 2 CPU cores, load average at start 0.9, 2.9, 4.7"
-    assert common.cpu_of(xeon) == "Intel Xeon" and common.load_at_start(xeon) == "0.9"
-    assert common.run_line(384.0, xeon) == ("384 s (6.4 min) for the whole script, on 2 CPU cores of an Intel Xeon (1-minute "
+    assert reporting.cpu_of(xeon) == "Intel Xeon" and reporting.load_at_start(xeon) == "0.9"
+    assert reporting.run_line(384.0, xeon) == ("384 s (6.4 min) for the whole script, on 2 CPU cores of an Intel Xeon (1-minute "
                                             "load average 0.9 at the start; above 1, other work shared them).")
     old = "x86_64, 2 CPU cores, load average at start 1.3, 1.5, 1.6"  # a record of before the CPU was named
-    assert common.cpu_of(old) is None and "on 2 CPU cores (1-minute load average 1.3" in common.run_line(321.0, old)
+    assert reporting.cpu_of(old) is None and "on 2 CPU cores (1-minute load average 1.3" in reporting.run_line(321.0, old)
 
 
 def test_rlhf_experiment_reports_every_algorithm_comparison_and_refuses_unknown_parts(tmp_path, capsys):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 
 COLORS = {"PPO-clip": "tab:blue", "PPO-KL (adaptive beta)": "tab:orange"}
 
@@ -58,7 +58,7 @@ def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
         ax_b.set_ylim(lo_b / max(hi_b / lo_b, 4) ** 0.4, hi_b * 1.5)
         ax_b.yaxis.set_major_locator(LogLocator(base=2, numticks=9))
         ax_b.yaxis.set_minor_formatter(NullFormatter())
-        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: common.pow2(y)))
+        ax_b.yaxis.set_major_formatter(FuncFormatter(lambda y, _: reporting.pow2(y)))
         ax_b.set_title(f"{env_id}: PPO-KL's penalty coefficient beta", fontsize=10)
         ax_b.set_ylabel("beta (used in the next update)")
         ax_b.legend(fontsize=8, loc="lower left")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments import common
-from experiments.common import num, pct, pow2
+from experiments import common, reporting
+from experiments.reporting import num, pct, pow2
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
@@ -38,8 +38,8 @@ def table(rows: list[dict]) -> str:
     """One row per (env, variant)."""
     return "\n".join(
         f"| {r['env']} | {'PPO-clip' if r['loss'] == 'clip' else 'PPO-KL'} | "
-        f"{common.ci_text(r['final_return_mean'], r['final_return_lo'], r['final_return_hi'])} | "
-        f"{common.ci_text(r['auc_return_mean'], r['auc_return_lo'], r['auc_return_hi'])} | {num(r['kl_median'])} | "
+        f"{reporting.ci_text(r['final_return_mean'], r['final_return_lo'], r['final_return_hi'])} | "
+        f"{reporting.ci_text(r['auc_return_mean'], r['auc_return_lo'], r['auc_return_hi'])} | {num(r['kl_median'])} | "
         f"{num(r['kl_p90'], 2)} | {num(r['kl_max'], 2)} | {pct(r['frac_updates_kl_above_1_5_target'])} | "
         f"{pct(r['frac_updates_kl_below_target_over_1_5'])} |"
         for env in dict.fromkeys(r["env"] for r in rows) for loss in ("clip", "kl")
@@ -70,10 +70,10 @@ def separation_words(rows: list[dict], key: str, what: str) -> str:
     for r in rows:
         by_env.setdefault(r["env"], {})[r["loss"]] = r
     interval = lambda r: (r[f"{key}_mean"], r[f"{key}_lo"], r[f"{key}_hi"])  # noqa: E731
-    apart = [e.split("-")[0] for e, v in by_env.items() if not common.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
+    apart = [e.split("-")[0] for e, v in by_env.items() if not reporting.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
     if not apart:
         return f"does not separate the variants' {what}: the 95% intervals overlap on every env"
-    return f"separates the variants' {what} on {common.and_list(apart)} (95% intervals apart)"
+    return f"separates the variants' {what} on {reporting.and_list(apart)} (95% intervals apart)"
 
 
 def compare_words(a: float, b: float) -> str:
@@ -85,7 +85,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     first = next(iter(cfgs.values()))
     target = first.kl_target
     f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {seeds} seeds. Not a result.**\n" if info.get("quick") else "",
-             minutes=f"{info['wall_s'] / 60:.1f}", run_line=common.run_line(info["wall_s"], info["machine"]),
+             minutes=f"{info['wall_s'] / 60:.1f}", run_line=reporting.run_line(info["wall_s"], info["machine"]),
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
              seeds=seeds, n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
              clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
@@ -117,5 +117,5 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
 def write(out: Path, rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(rows, cfgs, seeds, n_points, info)
-    common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    reporting.fill_template(TEMPLATE, out / "README.md", f)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -24,7 +24,7 @@ import json
 import time
 from pathlib import Path
 
-from experiments import common
+from experiments import common, reporting
 from experiments.clip_vs_kl import compute, plots, report
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +49,7 @@ def main() -> None:
         configs = compute.recorded_configs(info)
         print(report.write(out, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
                            info["n_points"], info))
-        common.finish_index(out, HERE)  # the index quotes finding.md
+        reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     if args.replot:
         old = common.read_record(out, "run_info.json")
@@ -81,7 +81,7 @@ def main() -> None:
                 configs={f"{e} {n}": dataclasses.asdict(r["config"]) for e, res in results.items() for n, r in res.items()})
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
     finding = report.write(out, rows, {e: r["config"] for e, r in first.items()}, seeds, info["n_points"], info)
-    common.finish_index(out, HERE)
+    reporting.finish_index(out, HERE)
     print(finding)
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
-from experiments.common import f2, num
+from experiments import common, reporting
+from experiments.reporting import f2, num
 from experiments.overall.compute import NAMES
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
@@ -63,7 +63,7 @@ def tables(s, numbers: dict, auc: dict, label: dict) -> dict:
     budget = {e: next(r.total_steps for r in table if r.env == e) for e in envs}
     cells += [f"| {e} ({budget[e] / 1000:g}k) | " + " | ".join(
         "skipped" if (a, e) not in cell else
-        common.ci_text(cell[(a, e)].final_mean, cell[(a, e)].final_low, cell[(a, e)].final_high, brackets="[]")
+        reporting.ci_text(cell[(a, e)].final_mean, cell[(a, e)].final_low, cell[(a, e)].final_high, brackets="[]")
         for a in algos) + " |" for e in envs]
     agg = [f"| | IQM final score, {len(envs)} envs | optimality gap, {len(envs)} envs | IQM area under curve, "
            f"{len(envs)} envs | IQM area under curve, discrete envs |", "|---|---|---|---|---|"]
@@ -102,12 +102,12 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
     failed = [r for r in s.records if r.status in ("failed", "running")]
     f = dict(
         quick_note="\n**Smoke run (`--quick`): tiny budgets, 2 seeds. Not a result.**\n" if info.get("quick") else "",
-        minutes=common.fmt_minutes(info["wall_s"]), run_line=common.run_line(info["wall_s"], info["machine"]),
+        minutes=reporting.fmt_minutes(info["wall_s"]), run_line=reporting.run_line(info["wall_s"], info["machine"]),
         compilation_cache=info.get("compilation_cache", "on"), jobs=meta.jobs,
         resumed="; the grid was resumed from an earlier run's finished cells" if info.get("resumed") else "",
         sum_cells=f"{sum(r.cell_wall_s or 0 for r in s.records):,.0f}",
-        algos=common.and_list(NAMES.get(a, a) for a in algos), envs=common.and_list(envs),
-        env_list=common.and_list(e.split("-")[0] for e in envs),
+        algos=reporting.and_list(NAMES.get(a, a) for a in algos), envs=reporting.and_list(envs),
+        env_list=reporting.and_list(e.split("-")[0] for e in envs),
         budgets=", ".join(f"{e.split('-')[0]} {next(r.total_steps for r in table if r.env == e) / 1000:g}k"
                           for e in envs),
         seeds="/".join(map(str, sorted({r.n_seeds for r in table}))), eval_episodes=meta.eval_episodes,
@@ -139,5 +139,5 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
 def write(out: Path, bench: Path, s, numbers: dict, auc: dict, info: dict) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(bench, s, numbers, auc, info)
-    common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    reporting.fill_template(TEMPLATE, out / "README.md", f)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

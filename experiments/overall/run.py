@@ -26,7 +26,7 @@ import shutil
 import time
 from pathlib import Path
 
-from experiments import common
+from experiments import common, reporting
 from experiments.overall import compute, plots, report
 
 HERE = Path(__file__).resolve().parent
@@ -83,7 +83,7 @@ def finish(bench: Path, out: Path, info: dict) -> None:
                           for g, d in numbers.items()}
     (out / "run_info.json").write_text(json.dumps(info, indent=1))
     finding = report.write(out, bench, s, numbers, auc, info)
-    common.finish_index(out, HERE)
+    reporting.finish_index(out, HERE)
     print(finding)
 
 

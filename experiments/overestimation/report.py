@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments import common
-from experiments.common import signed
+from experiments import common, reporting
+from experiments.reporting import signed
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
@@ -71,7 +71,7 @@ def final_returns_words(deep: dict, env_ids: list[str]) -> str:
     parts = []
     for e in env_ids:
         a, b = deep[f"DQN on {e}"]["final_greedy_return_ci"], deep[f"Double DQN on {e}"]["final_greedy_return_ci"]
-        verdict = "overlap" if common.intervals_overlap(a, b) else "do not overlap"
+        verdict = "overlap" if reporting.intervals_overlap(a, b) else "do not overlap"
         parts.append(f"{e.split('-')[0]} {ci(a, '.0f')} vs {ci(b, '.0f')} ({verdict})")
     return "; ".join(parts)
 
@@ -115,7 +115,7 @@ def double_dqn_file_note(differs: dict | None) -> str:
         return "not compared in this run"
     if not differs:
         return "the same as dqn.yaml's"
-    return ("it differs in " + common.and_list([f"`{k}` ({v})" for k, v in differs.items()])
+    return ("it differs in " + reporting.and_list([f"`{k}` ({v})" for k, v in differs.items()])
             + ", not used here")
 
 
@@ -191,5 +191,5 @@ def write(out: Path, info: dict) -> str:
                          if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
-    common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    reporting.fill_template(TEMPLATE, out / "README.md", f)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

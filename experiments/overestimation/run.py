@@ -22,7 +22,7 @@ import json
 import time
 from pathlib import Path
 
-from experiments import common
+from experiments import common, reporting
 from experiments.overestimation import compute, plots, report
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +44,7 @@ def main() -> None:
     out = Path(args.out) if args.out else (Path("/tmp/overestimation") if args.quick else HERE)
     if args.report:
         print(report.write(out, common.read_record(out, "summary.json")))
-        common.finish_index(out, HERE)  # the index quotes finding.md
+        reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -65,7 +65,7 @@ def main() -> None:
     (out / "summary.json").write_text(json.dumps(info, indent=1, default=str))
     print(f"total {info['wall_s']:.0f}s")
     print(report.write(out, info))
-    common.finish_index(out, HERE)
+    reporting.finish_index(out, HERE)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 from experiments.rlhf import compute, plots
 
 HERE = Path(__file__).parent
@@ -140,7 +140,7 @@ def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv,
         for name, d in res.items():
             _save(out / f"algo_{name}{suffix}.npz", d)
     log = (out / "run.md").read_text().splitlines() if (out / "run.md").exists() else []
-    common.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
+    reporting.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
                                            f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
 
 
@@ -192,7 +192,7 @@ def report(out: Path) -> None:
             lines.append(f"| {a} | {int(m['responses'])} | {f(m['final_gold'])} | {f(m['kl'][:, -1])} | {f(m['proxy'][:, -1])} | "
                          f"{m['seconds'][0]:.0f} | {m['seconds'][1]:.0f} |")
         lines.append("")
-    common.write_md(out / "results.md", lines, width=10_000)
+    reporting.write_md(out / "results.md", lines, width=10_000)
     print(json.dumps({"results": str(out / "results.md")}))
 
 

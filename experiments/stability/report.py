@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
-from experiments.common import and_list, sig2, short_sci
+from experiments import common, reporting
+from experiments.reporting import and_list, sig2, short_sci
 from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, bin_tests, kl_bins, settings
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
@@ -206,11 +206,11 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
     """Write README.md and finding.md into ``out``; returns the finding. A reduced (or ``--quick``) run's
     README keeps the tables and figures but not the hand-written reading (`REDUCED`)."""
     f = fields(results, info, seeds, quick)
-    path = common.fill_template(TEMPLATE, out / "README.md", f)
+    path = reporting.fill_template(TEMPLATE, out / "README.md", f)
     finding = FINDING.format(**f)
     if quick or reduced(results, seeds):
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
         common.atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
         finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
-    return common.write_finding(out, finding)
+    return reporting.write_finding(out, finding)

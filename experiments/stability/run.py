@@ -31,7 +31,7 @@ import shlex
 import time
 from pathlib import Path
 
-from experiments import common
+from experiments import common, reporting
 from experiments.stability import compute, plots, report
 from rl_zoo import runs
 from rl_zoo.config import ConfigError
@@ -92,7 +92,7 @@ def main() -> None:
                     seconds=trained, configs={k: dataclasses.asdict(v.config) for k, v in results.items()})
         runs.atomic_write_json(info_path, info)
     print(report.write(out, results, info, seeds, quick=info.get("quick", False)))
-    common.finish_index(out, HERE)
+    reporting.finish_index(out, HERE)
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from experiments import common
-from experiments.common import signed
+from experiments import common, reporting
+from experiments.reporting import signed
 from experiments.trpo_cost import compute
 from experiments.trpo_cost.compute import SEGMENTS
 
@@ -106,7 +106,7 @@ def policy_share(trpo: dict) -> float:
 def field(summary: dict, name: str) -> str:
     """A field of a summary's recorded config (a dict; older records hold the config as text)."""
     cfg = summary["config"]
-    return f"{cfg[name]:g}" if isinstance(cfg, dict) else common.config_field(cfg, name)
+    return f"{cfg[name]:g}" if isinstance(cfg, dict) else reporting.config_field(cfg, name)
 
 
 def reach(curve: list[dict], threshold: float) -> str:
@@ -171,5 +171,5 @@ def fields(info: dict, curves: list[dict]) -> dict:
 def write(out: Path, info: dict, curves: list[dict]) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(info, curves)
-    common.fill_template(TEMPLATE, out / "README.md", f)
-    return common.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    reporting.fill_template(TEMPLATE, out / "README.md", f)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -32,7 +32,7 @@ import json
 import time
 from pathlib import Path
 
-from experiments import common
+from experiments import common, reporting
 from experiments.trpo_cost import compute, plots, report
 
 HERE = Path(__file__).resolve().parent
@@ -60,7 +60,7 @@ def main() -> None:
             plots.plot(compute.load_curves(raw), info["summaries"], out, seeds)
         with open(curves_csv, newline="") as fh:
             print(report.write(out, info, list(csv.DictReader(fh))))
-        common.finish_index(out, HERE)  # the index quotes finding.md
+        reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -80,7 +80,7 @@ def main() -> None:
                 command=command, summaries=summaries)
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
     print(report.write(out, info, curve_rows))
-    common.finish_index(out, HERE)
+    reporting.finish_index(out, HERE)
 
 if __name__ == "__main__":
     main()
