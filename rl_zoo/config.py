@@ -51,6 +51,29 @@ def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
                           f"asked for {span}")
 
 
+def check_int_args(values: dict[str, Any]) -> None:
+    """Refuse, naming the flag, a value of ``values`` (flag -> value; ``None`` = not given) that is not an
+    integer (a bool or a float from Python: ``train(seeds=1.5)`` made a run directory, wrote config.json,
+    then failed deep in numpy, and its resume refused the config.json it had written)."""
+    import numbers
+
+    for flag, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise ConfigError(f"{flag} = {value!r} is invalid: must be an integer")
+
+
+def check_overrides(overrides: Any) -> dict[str, Any]:
+    """``overrides`` (``--set``'s values from Python) as a dict: a mapping of config field to value, or ``None``."""
+    from collections.abc import Mapping
+
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"overrides must map config fields to values (a dict such as {{'learning_rate': 3e-4}}), "
+                          f"got a {type(overrides).__name__}: {overrides!r}")
+    return dict(overrides)
+
+
 def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -> None:
     """``--total-steps N`` and ``--set total_timesteps=M`` together are refused (train and sweep): one
     silently won over the other."""

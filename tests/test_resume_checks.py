@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from rl_zoo import checkpoint, runs
+from rl_zoo.config import ConfigError
 from rl_zoo.cli import main
 from rl_zoo.driver.run import resume_mismatch, unapplied_hooks_note, versions_note
 from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismatch, segment_schedule
@@ -254,6 +255,24 @@ def test_trajectory_mismatch_names_what_changes_the_run_and_nothing_a_resume_may
     assert trajectory_mismatch(json.dumps(older), spec) is None
     assert trajectory_mismatch(json.dumps(older), spec.replace(config=dataclasses.replace(config, clip_value=True))) == (
         "config.json was edited since: config.clip_value is True there but was absent when it was written")
+
+
+# --- bad arguments from Python ----------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, said", [
+    (dict(seeds=True), "--seeds = True is invalid: must be an integer"),
+    (dict(seeds=1.5), "--seeds = 1.5 is invalid: must be an integer"),
+    (dict(num_evals=1.5), "--evals = 1.5 is invalid: must be an integer"),
+    (dict(eval_episodes="3"), "--eval-episodes = '3' is invalid: must be an integer"),
+    (dict(keep_checkpoints=0), "--keep-checkpoints = 0 is invalid: must be at least 1"),
+    (dict(overrides=["learning_rate=1"]), "overrides must map config fields to values"),
+    (dict(total_steps=1000, overrides={"total_timesteps": 2000}), "say the same thing twice"),
+])
+def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tmp_path):
+    """A bool or float count made the run directory and its config.json, then failed in numpy, and the
+    resume refused that config.json as edited; total_steps silently won over overrides' total_timesteps."""
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        train("ppo", "CartPole-v1", out=tmp_path / "run", progress=False, **kwargs)
+    assert not (tmp_path / "run").exists()
 
 
 # --- not a run directory -------------------------------------------------------------------------

@@ -119,13 +119,16 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
      "--total-steps 512 and --set total_timesteps=100000 say the same thing twice"),
     # a point that trains another algorithm (PPO-KL labelled ppo, and a best.yaml advising a --set train refuses)
     (dict(grid=["loss=clip,kl"], static_groups=True), "--algo ppo with loss='kl' is ppo-kl: use the algorithm name ppo-kl"),
+    # from Python: a float count passed check_sweep, wrote sweep.json, then failed in numpy (max() of an empty sequence)
+    (dict(grid=["gamma=0.9,0.99"], seeds=1.5), "--seeds = 1.5 is invalid: must be an integer"),
+    (dict(grid=["gamma=0.9,0.99"], overrides=["gamma=0.9"]), "overrides must map config fields to values"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     import rl_zoo.sweep
 
     monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
     with pytest.raises(ConfigError, match=message):
-        run_sweep(make_spec("ppo", "CartPole-v1", seeds=2, **kwargs), tmp_path / "out")
+        run_sweep(make_spec("ppo", "CartPole-v1", **{"seeds": 2, **kwargs}), tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_seed_range, check_types
+from rl_zoo.config import (ConfigError, apply_overrides, check_int_args, check_overrides, check_seed_range,
+                           check_total_steps_once, check_types)
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent.parent / "hyperparams"
 #: what to do about a damaged config.json
@@ -278,6 +279,10 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
 
     if algo is None or env_id is None:
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
+    check_int_args({"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
+                    "--eval-episodes": eval_episodes, "--keep-checkpoints": keep_checkpoints, "--devices": devices})
+    overrides = check_overrides(overrides)
+    check_total_steps_once(total_steps, overrides)  # the command line checks it too; train() from Python did not
     if seeds < 1:
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
     check_seed_range(seed, seeds)
@@ -286,7 +291,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
             raise ConfigError(f"{flag} = {value} is invalid: must be at least 1")
     keep_checkpoints = 3 if keep_checkpoints is None else keep_checkpoints
     if keep_checkpoints < 1:
-        raise ConfigError(f"keep_checkpoints = {keep_checkpoints} is invalid: must be at least 1")
+        raise ConfigError(f"--keep-checkpoints = {keep_checkpoints} is invalid: must be at least 1")
     from rl_zoo.host.batched_env import VECTOR_ENVS
 
     asked_vector_env, vector_env = vector_env, vector_env or "sync"

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_seed_range, check_types
+from rl_zoo.config import ConfigError, apply_overrides, check_int_args, check_overrides, check_seed_range, check_types
 from rl_zoo.lock import FolderLock
 from rl_zoo.sweep import halving
 from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
@@ -86,6 +86,10 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
 
     module, preset = algos.get(algo)
     config = apply_overrides(module.Config(), preset)
+    check_int_args({"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
+                    "--eval-episodes": eval_episodes, "--sample": samples, "--sample-seed": sample_seed,
+                    "--successive-halving": halving_eta, "--rungs": halving_rungs})
+    overrides = check_overrides(overrides)
     for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
         if value < 1:
             raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
@@ -96,7 +100,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
         raise ConfigError(f"--sample-seed = {sample_seed} is invalid: must be in 0 .. {2**32 - 1:,}")
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
                      ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
-                     seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted((overrides or {}).items())),
+                     seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted(overrides.items())),
                      num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups,
                      halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record))
 
