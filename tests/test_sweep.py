@@ -4,6 +4,8 @@ config alone, errors before compiling, the best config's YAML round trip, and a 
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 
 import jax
 import jax.numpy as jnp
@@ -374,6 +376,29 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     run_sweep(other, tmp_path, log=lambda s: None)
     report = (tmp_path / "report.md").read_text()  # seeds 1000-1002 chose it: measure it from 1003
     assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --seed 1003 --seeds 10" in report
+
+
+def test_damaged_sweep_files_are_named_with_what_to_do(tmp_path, monkeypatch):
+    """A damaged sweep.json was JSON's bare message naming no file (or an AttributeError for a list),
+    and --rerun could not replace it; a truncated group file was zipfile's traceback."""
+    import rl_zoo.sweep
+    from rl_zoo.runs import RunFileError
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
+    run_sweep(spec, tmp_path, log=lambda s: None)
+    group = tmp_path / "groups" / "group_0.npz"
+    group.write_bytes(group.read_bytes()[:100])
+    with pytest.raises(RunFileError, match=re.escape(f"{group}: cannot be read (BadZipFile") + ".*Delete it to train that group again"):
+        run_sweep(spec, tmp_path, log=lambda s: None)
+    group.unlink()
+    assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 1  # deleted: that group trains again
+    for damage, said in (("{garbage", "is not valid JSON (line 1 column 2"), ("[1, 2]", "holds a JSON list, not an object")):
+        (tmp_path / "sweep.json").write_text(damage)
+        with pytest.raises(RunFileError, match=re.escape(f"{tmp_path / 'sweep.json'}: {said}") + ".*with --rerun"):
+            run_sweep(spec, tmp_path, log=lambda s: None)
+        assert run_sweep(spec, tmp_path, rerun=True, log=lambda s: None).trained_groups == 1
+        assert json.loads((tmp_path / "sweep.json").read_text())["digest"] == spec.digest()
 
 
 def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):

@@ -206,7 +206,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
             where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
             if path.exists() and not rerun:
                 log(f"group {group.index} ({where}): finished earlier, read from {path}")
-                results.append(result_from_arrays(np.load(path)))
+                results.append(_read_group(path))
                 records = halving.load_records(out / "groups" / "halving") if spec.halving_eta else []
                 continue
             log(f"group {group.index} ({where}): {len(group.points)} config(s)")
@@ -269,13 +269,33 @@ RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv
                 "curves.png", "sensitivity.png", "heatmap.png")
 
 
+def _read_group(path: Path) -> GroupResult:
+    """A finished group's arrays read back; a file that cannot be read (truncated, not an npz, an array
+    missing) is a ``RunFileError`` naming it and what to do, not numpy's traceback."""
+    import zipfile
+
+    try:
+        with np.load(path) as arrays:
+            return result_from_arrays(arrays)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})",
+                              "Delete it to train that group again (the sweep's other groups are kept), or run the "
+                              "same command with --rerun to train them all again") from None
+
+
 def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
     """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched).
     A sweep is the command's spec (its digest) and the base config it resolved to: the same command
     after ``rl_zoo/hyperparams/<algo>.yaml`` changed is a different sweep."""
     path = out / "sweep.json"
     if path.exists():
-        saved = json.loads(path.read_text())
+        try:
+            saved = runs.read_json_file(path, todo="Run the same command with --rerun to replace this folder's results, "
+                                                   "or use another --out")
+        except runs.RunFileError:
+            if not rerun:
+                raise
+            saved = {}  # --rerun replaces it with the rest of the results
         if saved.get("digest") != spec.digest() and not rerun:
             raise ConfigError(f"{out} holds a different sweep (its sweep.json differs from this command): "
                               f"use another --out, or --rerun to replace its results")
