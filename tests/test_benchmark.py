@@ -35,6 +35,11 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     assert "Known algorithms: ppo" in str(e.value) and "CartPole-v1" in str(e.value)
     with pytest.raises(ValueError, match="ppo on CartPole-v1: .*total_timesteps"):
         bm.plan_grid("ppo", "CartPole-v1", total_steps=10, out=tmp_path)
+    # a grid of more points than env steps was allocated whole after the cells trained (a gigabyte array per 1e8)
+    with pytest.raises(ValueError, match="--points = 20,001 is invalid: at most the smallest env budget, 20,000 env steps \\(Acrobot-v1\\)"):
+        bm.plan_grid("ppo", "CartPole-v1,Acrobot-v1", total_steps="CartPole-v1=50000,Acrobot-v1=20000", points=20_001, out=tmp_path)
+    with pytest.raises(ValueError, match="--points = 0 is invalid: must be at least 1"):
+        bm.plan_grid("ppo", "CartPole-v1", points=0, out=tmp_path)
     assert main(["benchmark", "--algos", "ppo,nope", "--envs", "CartPole-v1", "--out", str(tmp_path / "b")]) == 2
     assert "Known algorithms" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()

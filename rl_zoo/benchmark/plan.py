@@ -146,8 +146,9 @@ def plan_grid(
     if seeds < 1:
         raise ValueError(f"--seeds = {seeds} is invalid: must be at least 1")
     check_seed_range(seed, seeds)
-    if points < 1 or eval_episodes < 1:
-        raise ValueError("the number of grid points and of evaluation episodes must be at least 1")
+    for flag, value in (("--points", points), ("--eval-episodes", eval_episodes)):
+        if value < 1:
+            raise ValueError(f"{flag} = {value} is invalid: must be at least 1")
     errors, modules, made = [], {}, {}
     for a in algo_names:
         try:
@@ -178,6 +179,10 @@ def plan_grid(
                 cells.append(cell)
     if errors:
         raise ValueError("\n".join(errors))
+    fewest = min(steps.values())
+    if points > fewest:  # a grid of one point per env step at most (more allocated gigabytes after training)
+        raise ValueError(f"--points = {points:,} is invalid: at most the smallest env budget, {fewest:,} env steps "
+                         f"({min(steps, key=steps.get)}); the grid's points are env steps")
     _skip_finished(Path(out), cells, rerun)
     return cells
 
