@@ -320,6 +320,8 @@ def _check_output_folders(args) -> None:
     for flag in ("out", "runs_root", "resume"):
         if getattr(args, flag, None) is not None and not str(getattr(args, flag)).strip():
             raise ConfigError(f"--{flag.replace('_', '-')} is empty: name a folder (an empty name was the current folder)")
+    if args.command == "plot" and args.output is not None and not str(args.output).strip():
+        raise ConfigError("-o is empty: name a file or a folder (an empty name was the current folder)")
     if getattr(args, "dry_run", False):
         return
     out = getattr(args, "out", None)

@@ -236,18 +236,19 @@ def slug(text: str) -> str:
 
 
 
-def check_output_folder(path: str | os.PathLike, option: str) -> None:
+def check_output_folder(path: str | os.PathLike, option: str, given: str | os.PathLike | None = None) -> None:
     """Refuse, before any work, an output folder that cannot be made or written: ``path`` (given on the
-    command line as ``option``) must be a folder, or not exist yet below a writable folder. Raises
-    ``ValueError`` naming the option and the part of the path in the way."""
+    command line as ``option``, or as the folder of ``given``) must be a folder, or not exist yet below a
+    writable folder. Raises ``ValueError`` naming the option, what was given and the part of the path in the way."""
     path = Path(path)
+    shown = str(path if given is None else given)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{option} {str(path)!r}: it is a file, not a folder; give a folder")
+        raise ValueError(f"{option} {shown!r}: {'it' if given is None else repr(str(path))} is a file, not a folder; give a folder")
     nearest = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
     if not nearest.is_dir():
-        raise ValueError(f"{option} {str(path)!r}: {str(nearest)!r} is a file, so no folder can be made below it")
+        raise ValueError(f"{option} {shown!r}: {str(nearest)!r} is a file, so no folder can be made below it")
     if not writable_folder(nearest):
-        raise ValueError(f"{option} {str(path)!r}: the folder {str(nearest)!r} is not writable")
+        raise ValueError(f"{option} {shown!r}: the folder {str(nearest)!r} is not writable")
 
 
 def writable_folder(folder: str | os.PathLike) -> bool:

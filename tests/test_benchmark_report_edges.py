@@ -5,6 +5,7 @@ several commands ran into one folder, nor is written for a folder with no cell. 
 ``slow`` test)."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -276,3 +277,37 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     assert cells.resumable(out, cell)
     (folder / "run" / "checkpoints" / "ckpt_000000004.msgpack").unlink()
     assert not cells.resumable(out, cell)  # nothing to resume from: it starts over
+
+
+def test_the_report_path_is_refused_before_any_work_naming_o(tmp_path, monkeypatch):
+    """``plot BENCHMARK -o``: an existing file was a bare ``[Errno 17]``, ``report.txt`` silently became a
+    folder, a place no file can be made in failed on a temporary figure, and an empty name wrote to the
+    current folder."""
+    import tempfile
+
+    from rl_zoo.benchmark.report import report_path
+
+    assert report_path(tmp_path / "new" / "summary.md") == tmp_path / "new" / "summary.md"
+    assert report_path(tmp_path / "figs") == tmp_path / "figs" / "report.md"
+    (tmp_path / "v1.2").mkdir()
+    assert report_path(tmp_path / "v1.2") == tmp_path / "v1.2" / "report.md"  # an existing folder with a dot
+    (tmp_path / "afile").write_text("precious")
+    (tmp_path / "dir.md").mkdir()
+    for output, said in (("", "-o is empty"), (tmp_path / "afile", "it is a file, not a folder"),
+                         (tmp_path / "bmrep.txt", "'.txt' is neither"), (tmp_path / "dir.md", "it is a folder; give a file name")):
+        with pytest.raises(ValueError, match=re.escape(said)):
+            report_path(output)
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", read_only)
+    with pytest.raises(ValueError, match=re.escape(f"-o '{tmp_path / 'r.md'}': the folder '{tmp_path}' is not writable")):
+        report_path(tmp_path / "r.md")
+    assert (tmp_path / "afile").read_text() == "precious" and not (tmp_path / "bmrep.txt").exists()
+    run = tmp_path / "run"  # a run directory's plot too: it wrote ./curve.png
+    run.mkdir()
+    (run / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,0.1,0,9.0,nan\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", str(run), "-o", ""]) == 2
+    assert not (tmp_path / "curve.png").exists()

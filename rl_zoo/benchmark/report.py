@@ -325,14 +325,36 @@ def _references_section(envs_: list[str]) -> list[str]:
     return lines + ["", "Random policy: mean return of 1000 episodes of uniformly random actions on this project's JAX port.", ""]
 
 
+def report_path(output: str | os.PathLike, option: str = "-o") -> Path:
+    """Where ``rl-zoo plot BENCHMARK -o OUTPUT`` writes its report: ``OUTPUT`` itself when it ends in ``.md``,
+    else ``OUTPUT/report.md`` (a folder, made if missing). Refused naming ``option``, before any work: an
+    empty name, an existing file that is not ``.md``, a missing path with another suffix (``report.txt``
+    became a folder), a place no file can be made in."""
+    from rl_zoo.runs import check_output_folder
+
+    if not str(output).strip():
+        raise ValueError(f"{option} is empty: name a .md file or a folder (an empty name was the current folder)")
+    path = Path(output)
+    if path.suffix == ".md":
+        check_output_folder(path.parent, option, given=output)
+        if path.is_dir():
+            raise ValueError(f"{option} {str(output)!r}: it is a folder; give a file name ending in .md, or a folder name without it")
+        return path
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {str(output)!r}: it is a file, not a folder; give a .md file or a folder for report.md")
+    if not path.exists() and path.suffix:
+        raise ValueError(f"{option} {str(output)!r}: the report is a .md file, or a folder to hold report.md and its "
+                         f"figures; {path.suffix!r} is neither (create the folder first to use that name)")
+    check_output_folder(path, option)
+    return path / "report.md"
+
+
 def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
     """Figures (PNG) and ``report.md`` for the benchmark folder ``out``; the report and its figures go
     to ``path`` (default ``out/report.md``; a path without ``.md`` is a folder to hold ``report.md``).
     ``ValueError`` (nothing written) when no cell of ``out`` has a record yet: there is nothing to report."""
     out = Path(out)
-    path = Path(path) if path is not None else out / "report.md"
-    if path.suffix != ".md":
-        path = path / "report.md"
+    path = report_path(path) if path is not None else out / "report.md"
     s, meta = summarize(out), read_grid_meta(out)
     if not s.records:
         raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
