@@ -276,6 +276,20 @@ def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tm
 
 
 # --- not a run directory -------------------------------------------------------------------------
+def test_a_checkpoints_file_is_refused_before_compiling(reference, tmp_path, capsys):
+    """It trained a segment from the beginning, cut metrics.csv, then failed making the checkpoint folder."""
+    run = tmp_path / "run"
+    shutil.copytree(reference.run_dir, run)
+    (run / "summary.json").unlink()
+    shutil.rmtree(run / "checkpoints")
+    (run / "checkpoints").write_text("not a folder")
+    before = (run / "metrics.csv").read_bytes()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{run / 'checkpoints'}: is a file, not the run's checkpoint folder. Move it away" in err and "compiled" not in err
+    assert (run / "metrics.csv").read_bytes() == before
+
+
 def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, capsys):
     empty = tmp_path / "e"
     empty.mkdir()

@@ -155,6 +155,9 @@ def _check_run_dir(run_dir: Path) -> None:
                                                                         else "no such directory"))
     if not (run_dir / "config.json").is_file():
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
+    if (run_dir / "checkpoints").exists() and not (run_dir / "checkpoints").is_dir():  # it trained, then failed writing one
+        raise runs.file_error(run_dir / "checkpoints", "is a file, not the run's checkpoint folder",
+                              "Move it away, then resume")
 
 
 def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
