@@ -232,6 +232,8 @@ def _enjoy_main(args) -> int:
     from envs.render import RenderError
     from rl_zoo.enjoy import enjoy
 
+    if args.record is None and (args.frame_skip != 1 or args.width is not None):
+        print("note: --frame-skip and --width shape a recording: without --record they do nothing", file=sys.stderr)
     try:
         enjoy(args.run_dir, checkpoint=args.checkpoint, episodes=args.episodes, record=args.record, seed=args.seed,
               frame_skip=args.frame_skip, width=args.width, policy_seed=args.policy_seed)

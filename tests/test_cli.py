@@ -101,6 +101,17 @@ def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
+    (["--updates", "0"], "--updates: config field 'num_updates' = 0 is invalid"),
+    (["--algo", "dpo"], "--algo: config field 'algo' = 'dpo' is invalid: must be one of"),
+    (["--beta", "inf"], "--beta: config field 'beta' = inf is invalid: must be a finite number"),
+])
+def test_rlhf_names_the_flag_of_a_refused_field(argv, message, tmp_path, capsys):
+    assert main(["rlhf", "--small", *argv, "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv, message", [
     (["sweep", "--grid", "clip_eps=0.1,0.2", "--seed", "3000000000"], "--seed = 3000000000 is invalid"),
     (["sweep", "--sample", "2", "--range", "gamma=0.9:0.99", "--sample-seed", "-1"], "--sample-seed = -1 is invalid: must be in 0 .."),
     (["rlhf", "--small", "--seed", "3000000000"], "asked for 3000000000 to 3000000002"),  # was an OverflowError traceback

@@ -326,6 +326,9 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
     (["--env", "Blackjack-v1"], "need a JAX env; Blackjack-v1 runs through"),  # registered, though the adapter refuses its Tuple space
     (["--env", "Pendulm-v1"], "unknown environment id 'Pendulm-v1'. Did you mean Pendulum-v1? Sweeps run on the JAX ports: "),
+    (["--threshold", "nan"], "--threshold = nan is invalid: must be a finite return"),  # the report's "reached" was empty
+    (["--grid", "clip_eps=0.1,abc"], "--grid 'clip_eps=0.1,abc': config field 'clip_eps': expected float"),
+    (["--range", "gamma=0.9:0.99", "--sample", "0"], "--range needs --sample N, N >= 1"),
 ])
 def test_a_dry_run_refuses_what_the_real_run_refuses(argv, message, tmp_path, capsys):
     """--dry-run makes the real run's checks against the env (`check_sweep`, shared), not only the configs'."""
@@ -334,6 +337,14 @@ def test_a_dry_run_refuses_what_the_real_run_refuses(argv, message, tmp_path, ca
     assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "1", *argv, "--out", str(tmp_path / "s"), "--dry-run"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def test_a_dry_run_into_another_commands_folder_is_refused_as_the_real_run_is(tmp_path, capsys):
+    from rl_zoo.cli import main
+
+    (tmp_path / "cells").mkdir()  # a benchmark folder
+    assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--out", str(tmp_path), "--dry-run"]) == 2
+    assert "is a benchmark folder (`rl-zoo benchmark`): a sweep there would replace or mix with its files" in capsys.readouterr().err
 
 
 def _fake_run_group(returns_of):

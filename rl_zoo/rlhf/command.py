@@ -6,6 +6,8 @@ import dataclasses
 import time
 from pathlib import Path
 
+from rl_zoo.config import ConfigError
+
 
 def add_parser(sub) -> None:
     r = sub.add_parser(
@@ -58,8 +60,16 @@ def resolve(args):
     if args.updates is not None:
         rl = dataclasses.replace(rl, num_updates=args.updates)
     config = dataclasses.replace(config, rl=rl)
-    config.validate()
+    try:
+        config.validate()
+    except ConfigError as e:  # name the flag that set the field (the message names the config field)
+        flag = next((flag for field, flag in FLAGS.items() if f"config field {field!r}" in str(e)), None)
+        raise ConfigError(f"{flag}: {e}" if flag else str(e)) from None
     return config
+
+
+#: the RL config fields this command's flags set
+FLAGS = {"algo": "--algo", "beta": "--beta", "kl_target": "--kl-target", "num_updates": "--updates", "group_size": "--group-size"}
 
 
 def main(args, argv) -> int:

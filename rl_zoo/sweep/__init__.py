@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     """Check (`check_sweep`), train every group not finished yet in ``out``, then write the tables, figures and report.
     The folder is held (``rl_zoo.lock.FolderLock``) from the claim to the report: a second sweep into it
     is refused (``FolderInUse``) at once, before it writes anything."""
+    check_threshold(threshold)
     checked = check_sweep(spec)
     plan, env, env_params = checked.plan, checked.env, checked.env_params
     if spec.halving_eta:
@@ -267,6 +269,12 @@ def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[
 #: what a finished sweep writes beside sweep.json and groups/ (``--rerun`` removes them first)
 RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv", "halving.csv",
                 "curves.png", "sensitivity.png", "heatmap.png")
+
+
+def check_threshold(threshold: float | None) -> None:
+    """``--threshold``: a finite return, or ``None`` for the env's solved threshold (NaN marked nothing reached)."""
+    if threshold is not None and not math.isfinite(threshold):
+        raise ConfigError(f"--threshold = {threshold} is invalid: must be a finite return")
 
 
 def _read_group(path: Path) -> GroupResult:

@@ -111,6 +111,11 @@ def main(args, argv: list[str]) -> int:
 
     spec = spec_from_args(args)
     if args.dry_run:
+        from rl_zoo import runs
+        from rl_zoo.sweep import check_threshold
+
+        runs.refuse_other_kind(output_folder(args), "sweep", "a sweep")  # as the real run does
+        check_threshold(args.threshold)
         checked = check_sweep(spec)  # every check the real run makes before it compiles
         plan = checked.plan
         for g in plan.groups:

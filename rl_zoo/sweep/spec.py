@@ -111,7 +111,10 @@ def parse_grid(text: str, config) -> GridField:
     """``"learning_rate=1e-4,3e-4"`` -> ``GridField``, each value parsed by the field's type."""
     name, values = _split(text, "--grid", "NAME=V1,V2,...")
     field = _field(config, name, "--grid")
-    parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
+    try:
+        parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
+    except ConfigError as e:
+        raise ConfigError(f"--grid {text!r}: {e}") from None
     if not parsed:
         raise ConfigError(f"--grid {text!r}: no values after '='; give NAME=V1,V2,...")
     if len(set(parsed)) != len(parsed):
@@ -204,7 +207,7 @@ def build_points(spec: SweepSpec, base, validate_one) -> list[Point]:
     """Every config of the sweep: the grid crossed with the sampled points, each validated concretely
     by ``validate_one(values) -> Config`` (which raises naming the field and the rule)."""
     if spec.ranges and spec.samples < 1:
-        raise ConfigError("--range needs --sample N (how many random configs to draw)")
+        raise ConfigError("--range needs --sample N, N >= 1 (how many random configs to draw)")
     if spec.samples and not spec.ranges:
         raise ConfigError("--sample N needs at least one --range NAME=LOW:HIGH[:log]")
     if not spec.grid and not spec.ranges:
