@@ -37,10 +37,21 @@ def test_the_driver_runs_gymnasium_envs_with_the_batched_runner():
 
 @pytest.mark.parametrize("module", ["rl_zoo.host.runner", "rl_zoo.host.evaluation"])
 def test_a_host_module_imports_first_in_a_fresh_process(module):
-    # the driver registers the host runner, which is built from the driver's parts (an import cycle
-    # that rl_zoo/host/__init__.py breaks by importing the driver first)
+    # the driver's RUNNERS holds the host runner, which is built from the driver's parts: an import cycle
+    # that the driver breaks by making the host runner on first use
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_an_algorithms_make_train_does_not_import_the_driver():
+    """make_train takes a gymnasium env through rl_zoo.host.batched_env; the host package's __init__ imported
+    the whole driver for it (an algos -> host -> driver -> algos cycle)."""
+    code = ("import sys, envs; from rl_zoo.algos import ppo; env, p = envs.make('CartPole-v1'); "
+            "ppo.make_train(ppo.Config(total_timesteps=512, num_envs=2, num_steps=64), env, p); "
+            "assert 'rl_zoo.host.batched_env' in sys.modules; "
+            "print(sorted(m for m in sys.modules if m.startswith('rl_zoo.driver')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", (done.stdout, done.stderr[-2000:])
 
 
 def _cartpole():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -28,10 +29,38 @@ from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContex
                                   segment_schedule, whole_updates_note)
 from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec, trajectory_mismatch
 from rl_zoo.host.batched_env import HostEnvError
-from rl_zoo.host.runner import BatchedHostRunner
 
-#: the runner for each env backend (a spec's ``backend``)
-RUNNERS: dict[str, Runner] = {"jax": JaxRunner(), "gymnasium": BatchedHostRunner()}
+
+class _Runners(Mapping):
+    """The runner for each env backend (a spec's ``backend``). The host runner is made on first use: it is
+    built from the driver's parts, so importing it here would make ``import rl_zoo.host.runner`` (and every
+    algorithm's ``make_train``, which imports ``rl_zoo.host.batched_env``) import the whole driver first."""
+
+    BACKENDS = ("jax", "gymnasium")
+
+    def __init__(self):
+        self._made: dict[str, Runner] = {}
+
+    def __getitem__(self, backend: str) -> Runner:
+        if backend not in self._made:
+            if backend == "jax":
+                self._made[backend] = JaxRunner()
+            elif backend == "gymnasium":
+                from rl_zoo.host.runner import BatchedHostRunner
+
+                self._made[backend] = BatchedHostRunner()
+            else:
+                raise KeyError(backend)
+        return self._made[backend]
+
+    def __iter__(self):
+        return iter(self.BACKENDS)
+
+    def __len__(self) -> int:
+        return len(self.BACKENDS)
+
+
+RUNNERS: Mapping[str, Runner] = _Runners()
 
 
 @dataclass

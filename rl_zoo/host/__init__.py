@@ -2,6 +2,6 @@
 batched greedy evaluation at a counted cost (``evaluation``), the driver's runner with checkpoints and
 resume (``runner``). ``rl-zoo train`` uses them for every env without a JAX port."""
 
-# The driver's run module registers this package's runner, and the runner is built from the driver's
-# parts: importing the driver first lets ``import rl_zoo.host.runner`` (or ``.evaluation``) come first too.
-import rl_zoo.driver  # noqa: F401
+# Nothing is imported here: ``batched_env`` (what every algorithm's ``make_train`` takes a gymnasium env
+# through) needs only ``envs``; ``runner`` and ``evaluation`` import the driver's parts themselves, and
+# the driver makes its host runner on first use (``rl_zoo.driver.run.RUNNERS``).
