@@ -71,7 +71,7 @@ from rl_zoo.core.buffers import (
 )
 from rl_zoo.core.networks import QNetwork
 from rl_zoo.core.rollout import rollout
-from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics
+from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics, scan_train
 
 
 @dataclass(frozen=True)
@@ -415,9 +415,4 @@ def make_train(config: Config, env, env_params):
     env steps through host callbacks: ``rl_zoo.host.batched_env.jittable``)."""
     from rl_zoo.host.batched_env import jittable
 
-    agent = make_agent(config, jittable(env), env_params)
-
-    def train(key):
-        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
-
-    return train
+    return scan_train(make_agent(config, jittable(env), env_params))

@@ -39,7 +39,7 @@ from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
 from rl_zoo.core.sgd import minibatch_epochs
 from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, check_env, make_networks, prepare_batch, sample_action  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
-from rl_zoo.core.types import Agent, episode_metrics
+from rl_zoo.core.types import Agent, episode_metrics, scan_train
 
 __all__ = ["Config", "State", "Metrics", "Details", "LossInfo", "ppo_loss", "adapt_kl_beta", "make_optimizer", "learn",
            "make_agent", "make_train"]
@@ -198,4 +198,4 @@ def make_train(config: Config, env, env_params):
     env steps through host callbacks: ``rl_zoo.host.batched_env.jittable``)."""
     from rl_zoo.host.batched_env import jittable
 
-    return on_policy.scan_train(make_agent(config, jittable(env), env_params))
+    return scan_train(make_agent(config, jittable(env), env_params))

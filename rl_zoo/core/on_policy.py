@@ -427,12 +427,3 @@ def build_agent(
         env_steps_per_update=config.batch_size,
         num_updates=config.num_updates,
     )
-
-
-def scan_train(agent: Agent):
-    """A pure ``train(key) -> (State, Metrics [num_updates])``: ``init``, then every update in one ``lax.scan``."""
-
-    def train(key):
-        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
-
-    return train

@@ -45,6 +45,16 @@ class Agent(NamedTuple):
     wrap_envs: Callable[[Any], Any] = lambda venv: venv  # noqa: E731 (DQN, Q-learning: the envs as they are)
 
 
+def scan_train(agent: Agent):
+    """A pure ``train(key) -> (State, Metrics [num_updates])``: ``init``, then every update in one
+    ``lax.scan`` (every algorithm's ``make_train``)."""
+
+    def train(key):
+        return jax.lax.scan(lambda s, _: agent.update(s), agent.init(key), None, agent.num_updates)
+
+    return train
+
+
 class EpisodeMetrics(NamedTuple):
     """The episodes that finished during one update.
 
