@@ -51,15 +51,17 @@ def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
                           f"asked for {span}")
 
 
-def check_int_args(values: dict[str, Any]) -> None:
-    """Refuse, naming the flag, a value of ``values`` (flag -> value; ``None`` = not given) that is not an
-    integer (a bool or a float from Python: ``train(seeds=1.5)`` made a run directory, wrote config.json,
-    then failed deep in numpy, and its resume refused the config.json it had written)."""
+def check_int_args(values: dict[str, Any]) -> list[int | None]:
+    """``values`` (flag -> value; ``None`` = not given) as Python ints, in order; a value that is not an
+    integer is refused naming its flag (a bool or a float from Python: ``train(seeds=1.5)`` made a run
+    directory, wrote config.json, then failed deep in numpy, and its resume refused the config.json it had
+    written). A numpy integer becomes an int (it failed writing config.json)."""
     import numbers
 
     for flag, value in values.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise ConfigError(f"{flag} = {value!r} is invalid: must be an integer")
+    return [None if value is None else int(value) for value in values.values()]
 
 
 def check_overrides(overrides: Any) -> dict[str, Any]:

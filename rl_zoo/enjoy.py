@@ -318,7 +318,12 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     if frame_skip < 1 or (width is not None and width < 2):
         raise ValueError("--frame-skip must be at least 1 and --width at least 2 pixels")
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
-    policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
+    try:
+        policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
+    except ValueError as e:
+        if policy_seed is not None and str(e).startswith(f"seed {policy_seed} "):  # name the flag that chose it
+            raise ValueError(f"--policy-seed: {e}") from None
+        raise
     if video is not None and policy.env.backend == "jax" and not render.can_render_port(policy.env):
         raise render.RenderError(f"no renderer for the JAX port of {policy.env_id}")
     log(f"{policy.algo} on {policy.env_id} ({policy.env.backend}), seed {policy.seed}, {policy.checkpoint.name}")

@@ -64,6 +64,10 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
         raise ValueError(f"{option} {str(output)!r}: {str(path.parent)!r} is a file, not a folder")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{option} {str(output)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
+    from rl_zoo.runs import writable_folder
+
+    if not writable_folder(path.parent):  # /proc, /sys, a read-only mount: it failed on a temporary file after drawing
+        raise ValueError(f"{option} {str(output)!r}: the folder {str(path.parent)!r} is not writable")
     return path
 
 

@@ -38,6 +38,8 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     # a grid of more points than env steps was allocated whole after the cells trained (a gigabyte array per 1e8)
     with pytest.raises(ValueError, match="--points = 20,001 is invalid: at most the smallest env budget, 20,000 env steps \\(Acrobot-v1\\)"):
         bm.plan_grid("ppo", "CartPole-v1,Acrobot-v1", total_steps="CartPole-v1=50000,Acrobot-v1=20000", points=20_001, out=tmp_path)
+    with pytest.raises(ValueError, match="--set 'ppo:total_timesteps=2048': a grid sets each env's budget with --total-steps"):
+        bm.plan_grid("ppo", "CartPole-v1", sets=["ppo:total_timesteps=2048"], out=tmp_path)  # every cell failed on it
     with pytest.raises(ValueError, match="--points = 0 is invalid: must be at least 1"):
         bm.plan_grid("ppo", "CartPole-v1", points=0, out=tmp_path)
     assert main(["benchmark", "--algos", "ppo,nope", "--envs", "CartPole-v1", "--out", str(tmp_path / "b")]) == 2

@@ -233,7 +233,7 @@ def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path,
     out = capsys.readouterr().out
     assert f"seed {second_seed}, {first}" in out.splitlines()[0]
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", "999999"]) == 2
-    assert "seed 999999 (enjoy's --policy-seed) is not one of this run's seeds" in capsys.readouterr().err
+    assert "--policy-seed: seed 999999 is not one of this run's seeds" in capsys.readouterr().err
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--width", "100"]) == 0  # played, with a word on --width
     assert "--frame-skip and --width shape a recording: without --record they do nothing" in capsys.readouterr().err
 

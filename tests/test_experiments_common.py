@@ -108,6 +108,20 @@ def test_report_without_a_record_is_one_line(module, flag, tmp_path, monkeypatch
     assert not out.exists()  # nothing created
 
 
+@pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run", "experiments.overestimation.run",
+                                    "experiments.stability.run"])
+def test_seeds_past_int32_are_refused_before_any_work(module, tmp_path, monkeypatch, capsys):
+    """seed_ids wrapped 2147483647 + 1 to -2147483648 silently, and the report named seeds that never ran."""
+    import importlib
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["run.py", "--quick", "--seed", "2147483647", "--out", str(out)])
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(module).main()
+    assert e.value.code == 2 and "--seed = 2147483647 is invalid" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run",
                                     "experiments.overestimation.run", "experiments.stability.run"])
 def test_zero_seeds_is_one_line(module, monkeypatch, capsys):
@@ -235,3 +249,20 @@ def test_the_rlhf_experiment_refuses_bad_input_before_training(argv, said, tmp_p
         run.main(["--small", "--out", str(tmp_path / "out"), *argv])
     assert stop.value.code == 2 and said in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_reduced_stability_run_replaces_the_hand_written_reading(tmp_path, monkeypatch):
+    """A --quick or reduced run's README drops the full run's reading (it crashed there, calling a helper
+    that moved when experiments/common.py was split)."""
+    import string
+
+    from experiments.stability import report
+
+    slots = {name for _, name, _, _ in string.Formatter().parse(report.TEMPLATE.read_text()) if name}
+    monkeypatch.setattr(report, "fields", lambda *a: {**dict.fromkeys(slots, "x"), "seeds": 2, "total": "1,024"})
+    monkeypatch.setattr(report, "FINDING", "finding {seeds}")
+    finding = report.write(tmp_path, {}, {}, 2, quick=True)
+    text = (tmp_path / "README.md").read_text()
+    assert "**this is a reduced run** (2 seeds, 1,024 env steps" in text and "Reading the tables (reliable" not in text
+    assert finding.startswith("Reduced run (2 seeds, 1,024 env steps): finding 2")
+    assert (tmp_path / "finding.md").exists()

@@ -50,8 +50,17 @@ def test_an_output_that_cannot_be_written_is_refused_up_front(run_dir, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_figure_path(tmp_path):
+def test_figure_path(tmp_path, monkeypatch):
     assert plots.figure_path(tmp_path) == tmp_path / "curve.png"
+    import tempfile
+
+    def read_only(*args, **kwargs):  # /proc, /sys or a read-only mount as root: it failed after drawing, on a temporary file
+        raise OSError(30, "Read-only file system")
+
+    with monkeypatch.context() as m:
+        m.setattr(tempfile, "NamedTemporaryFile", read_only)
+        with pytest.raises(ValueError, match="-o '.*x.png': the folder '.*' is not writable"):
+            plots.figure_path(tmp_path / "x.png")
     assert plots.figure_path(tmp_path / "a.SVG") == tmp_path / "a.SVG"
     assert ".png" in plots.figure_formats() and ".pdf" in plots.figure_formats()
     if shutil.which("xelatex") is None:  # .pgf runs xelatex: refused before any work, not a traceback at savefig

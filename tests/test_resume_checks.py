@@ -275,6 +275,14 @@ def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tm
     assert not (tmp_path / "run").exists()
 
 
+def test_train_from_python_takes_numpy_integers(tmp_path):
+    """np.int64 counts passed the integer check, then failed writing config.json (not JSON serializable)."""
+    result = train("ppo", "CartPole-v1", seeds=np.int64(1), seed=np.int32(2), total_steps=np.int64(512), num_evals=np.int64(1),
+                   eval_episodes=np.int64(1), out=tmp_path / "run", progress=False, overrides=dict(num_envs=2, num_steps=64))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["seeds"], config["seed"], config["num_evals"]) == (1, 2, 1) and result.summary["env_steps_per_seed"] == 512
+
+
 # --- not a run directory -------------------------------------------------------------------------
 def test_a_checkpoints_file_is_refused_before_compiling(reference, tmp_path, capsys):
     """It trained a segment from the beginning, cut metrics.csv, then failed making the checkpoint folder."""

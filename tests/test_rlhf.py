@@ -253,7 +253,7 @@ def test_bad_pipeline_config_is_refused_by_its_dotted_name():
     for bad, said in ((dict(sft=lm.FitConfig(max_grad_norm=-1.0)), "'sft.max_grad_norm' = -1.0 is invalid: must be > 0"),
                       (dict(rm=lm.FitConfig(learning_rate=math.inf)), "'rm.learning_rate' = inf is invalid: must be a finite"),
                       (dict(label_temperature=math.nan), "'label_temperature' = nan is invalid: must be a finite"),
-                      (dict(task=dataclasses.replace(config.task, demo_on_topic=math.nan)), "'task.demo_on_topic' = nan")):
+                      (dict(task=dataclasses.replace(config.task, demo_on_topic=math.nan)), "'demo_on_topic' = nan is invalid: must be a finite")):
         with pytest.raises(ConfigError, match=re.escape(said)):
             dataclasses.replace(config, **bad).validate()
     config.validate()
@@ -280,6 +280,9 @@ def test_non_finite_seeds_names_the_seeds_whose_rl_stage_broke():
     assert non_finite_seeds(state, metrics, [10, 11, 12]) == [11, 12]
     assert non_finite_seeds(state._replace(params={"policy": {"w": jnp.ones((3, 2))}}), metrics._replace(
         policy_loss=jnp.zeros((3, 4))), [10, 11, 12]) == []
+    # the RM's accuracy is NaN by design in a batch where no pair's gold rewards differ: not a broken seed
+    assert non_finite_seeds(state._replace(params={"policy": {"w": jnp.ones((3, 2))}}), metrics._replace(
+        policy_loss=jnp.zeros((3, 4)), rm_accuracy=jnp.full((3, 4), jnp.nan)), [10, 11, 12]) == []
 
 
 def test_the_rl_policy_is_scored_at_its_sampling_temperature():

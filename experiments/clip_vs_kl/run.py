@@ -59,6 +59,7 @@ def main() -> None:
                                                    old.get("quick", False))
         command = old.get("command", COMMAND)
     else:
+        common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         machine, quick, first_seed = common.machine(), args.quick, args.seed

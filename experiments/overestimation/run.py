@@ -46,6 +46,7 @@ def main() -> None:
         print(report.write(out, common.read_record(out, "summary.json")))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
+    common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     seeds = args.seeds or (2 if args.quick else 8)

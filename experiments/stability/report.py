@@ -9,6 +9,7 @@ import numpy as np
 
 from experiments import common, reporting
 from experiments.reporting import and_list, sig2, short_sci
+from rl_zoo.runs import atomic_write_text
 from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, bin_tests, kl_bins, settings
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
@@ -211,6 +212,6 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
     if quick or reduced(results, seeds):
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
-        common.atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
+        atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
         finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
     return reporting.write_finding(out, finding)

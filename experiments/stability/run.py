@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     out = Path(args.out) if args.out else (Path("/tmp/stability") if args.quick else HERE)
+    common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
     t0 = time.perf_counter()
     machine = common.machine()
     seeds = args.seeds or (2 if args.quick else 8)

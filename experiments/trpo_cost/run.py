@@ -62,6 +62,7 @@ def main() -> None:
             print(report.write(out, info, list(csv.DictReader(fh))))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
+    common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     machine = common.machine()

@@ -87,6 +87,9 @@ def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dic
         if "=" not in rest:
             raise ValueError(f"--set expects [ALGO:]KEY=VALUE, got {pair!r}")
         key, value = (s.strip() for s in rest.split("=", 1))
+        if key == "total_timesteps":  # every cell runs its env's budget: --total-steps sets it, and the two would clash
+            raise ValueError(f"--set {pair!r}: a grid sets each env's budget with --total-steps N or ENV=N,ENV=N, "
+                             f"not total_timesteps")
         if target and target not in out:
             raise ValueError(f"--set {pair!r} names algorithm {target!r}, which is not in the grid ({', '.join(algo_names)})")
         for a in [target] if target else algo_names:

@@ -279,8 +279,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
 
     if algo is None or env_id is None:
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
-    check_int_args({"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
-                    "--eval-episodes": eval_episodes, "--keep-checkpoints": keep_checkpoints, "--devices": devices})
+    seeds, seed, total_steps, num_evals, eval_episodes, keep_checkpoints, devices = check_int_args(
+        {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
+         "--eval-episodes": eval_episodes, "--keep-checkpoints": keep_checkpoints, "--devices": devices})
     overrides = check_overrides(overrides)
     check_total_steps_once(total_steps, overrides)  # the command line checks it too; train() from Python did not
     if seeds < 1:

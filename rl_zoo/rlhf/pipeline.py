@@ -277,9 +277,10 @@ def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None =
 
 
 def non_finite_seeds(rl_state: policy_opt.State, rl_metrics: policy_opt.Metrics, seeds: list[int]) -> list[int]:
-    """The seeds (leading axis of every array) whose RL stage ended with a non-finite parameter or metric."""
+    """The seeds (leading axis of every array) whose RL stage ended with a non-finite parameter or metric;
+    ``rm_accuracy`` is left out: it is NaN by design in a batch where no pair's gold rewards differ."""
     ok = np.ones(len(seeds), bool)
-    for x in map(np.asarray, jax.tree.leaves((rl_state.params, rl_metrics))):
+    for x in map(np.asarray, jax.tree.leaves((rl_state.params, rl_metrics._replace(rm_accuracy=None)))):
         if np.issubdtype(x.dtype, np.floating):
             ok &= np.isfinite(x.reshape(len(seeds), -1)).all(axis=1)
     return [s for s, good in zip(seeds, ok) if not good]

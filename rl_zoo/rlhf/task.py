@@ -65,7 +65,7 @@ class TaskSpec:
     def validate(self) -> None:
         from rl_zoo.config import check, check_types
 
-        check_types(self, "task.")
+        check_types(self)
         check(self.num_letters >= 2, "num_letters", self.num_letters, "must be >= 2")
         check(1 <= self.prompt_len <= self.num_letters, "prompt_len", self.prompt_len,
               f"must be in [1, num_letters = {self.num_letters}] (prompt letters are distinct)")

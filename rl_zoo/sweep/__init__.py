@@ -87,9 +87,9 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
 
     module, preset = algos.get(algo)
     config = apply_overrides(module.Config(), preset)
-    check_int_args({"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
-                    "--eval-episodes": eval_episodes, "--sample": samples, "--sample-seed": sample_seed,
-                    "--successive-halving": halving_eta, "--rungs": halving_rungs})
+    seeds, seed, total_steps, num_evals, eval_episodes, samples, sample_seed, halving_eta, halving_rungs = check_int_args(
+        {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals, "--eval-episodes": eval_episodes,
+         "--sample": samples, "--sample-seed": sample_seed, "--successive-halving": halving_eta, "--rungs": halving_rungs})
     overrides = check_overrides(overrides)
     for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
         if value < 1:
