@@ -342,7 +342,8 @@ def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
                              "--vector-env", "async", "--seeds", "2", "--total-steps", "200000", "--eval-episodes", "1",
                              "--out", str(out), "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_sigint_at_its_default)
     deadline = time.time() + 180
     while time.time() < deadline and not checkpoint.list_checkpoints(out):
         time.sleep(0.2)
@@ -402,12 +403,19 @@ gym.register("Crash-v0", entry_point=Crash, max_episode_steps=50)
 '''
 
 
+def _sigint_at_its_default():
+    """``preexec_fn`` of a child these tests send SIGINT: a shell's background job (``cmd &``, nohup) hands its
+    children SIGINT ignored, and Python then installs no KeyboardInterrupt handler, so the Ctrl-C tests
+    failed when the suite itself ran in the background (the run ignored the signal and finished)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _crash_run(tmp_path, extra_env: dict, *flags: str) -> subprocess.Popen:
     (tmp_path / "crashmod.py").write_text(CRASHING_ENV)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), **extra_env)
     return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "crashmod:Crash-v0", "--evals", "4",
                              "--eval-episodes", "1", "--out", str(tmp_path / "run"), "--no-progress", *flags],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_sigint_at_its_default)
 
 
 @pytest.mark.parametrize("vector", ["sync", pytest.param("async", marks=pytest.mark.slow)])
@@ -491,7 +499,8 @@ with interrupt.installed():
 def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
     """The second Ctrl-C cleared the stop flag while the program was still running: it ran all its
     remaining env steps (8 s here) instead of stopping at the next one."""
-    done = subprocess.run([sys.executable, "-c", TWO_CTRL_C], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", TWO_CTRL_C], capture_output=True, text=True, timeout=300,
+                          preexec_fn=_sigint_at_its_default)
     assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
     assert float(done.stdout.split()[2]) < 4.0, done.stdout
 
