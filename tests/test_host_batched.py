@@ -4,11 +4,13 @@ The gymnasium adapter's CartPole (``backend="gymnasium"``) stands in for LunarLa
 needs no optional install and steps fast.
 """
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -339,11 +341,11 @@ def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
     """The terminal sends SIGINT to the whole process group: the AsyncVectorEnv workers leave it to the
     main process, which stops as a sync run does (exit 130), instead of each dying with its traceback."""
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
-                             "--vector-env", "async", "--seeds", "2", "--total-steps", "200000", "--eval-episodes", "1",
-                             "--out", str(out), "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=_sigint_at_its_default)
+    with _sigint_not_ignored():
+        proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
+                                 "--vector-env", "async", "--seeds", "2", "--total-steps", "200000", "--eval-episodes", "1",
+                                 "--out", str(out), "--no-progress"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 180
     while time.time() < deadline and not checkpoint.list_checkpoints(out):
         time.sleep(0.2)
@@ -403,19 +405,30 @@ gym.register("Crash-v0", entry_point=Crash, max_episode_steps=50)
 '''
 
 
-def _sigint_at_its_default():
-    """``preexec_fn`` of a child these tests send SIGINT: a shell's background job (``cmd &``, nohup) hands its
+@contextlib.contextmanager
+def _sigint_not_ignored():
+    """Around starting a child these tests send SIGINT: a shell's background job (``cmd &``, nohup) hands its
     children SIGINT ignored, and Python then installs no KeyboardInterrupt handler, so the Ctrl-C tests
-    failed when the suite itself ran in the background (the run ignored the signal and finished)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    failed when the suite itself ran in the background (the run ignored the signal and finished). A
+    handled signal is reset to its default by exec, an ignored one is not: handle it while the child starts
+    (no ``preexec_fn``, whose Python code between fork and exec is unsafe beside JAX's threads)."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN and threading.current_thread() is threading.main_thread()
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _crash_run(tmp_path, extra_env: dict, *flags: str) -> subprocess.Popen:
     (tmp_path / "crashmod.py").write_text(CRASHING_ENV)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), **extra_env)
-    return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "crashmod:Crash-v0", "--evals", "4",
-                             "--eval-episodes", "1", "--out", str(tmp_path / "run"), "--no-progress", *flags],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_sigint_at_its_default)
+    with _sigint_not_ignored():
+        return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "crashmod:Crash-v0", "--evals", "4",
+                                 "--eval-episodes", "1", "--out", str(tmp_path / "run"), "--no-progress", *flags],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 @pytest.mark.parametrize("vector", ["sync", pytest.param("async", marks=pytest.mark.slow)])
@@ -499,8 +512,9 @@ with interrupt.installed():
 def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
     """The second Ctrl-C cleared the stop flag while the program was still running: it ran all its
     remaining env steps (8 s here) instead of stopping at the next one."""
-    done = subprocess.run([sys.executable, "-c", TWO_CTRL_C], capture_output=True, text=True, timeout=300,
-                          preexec_fn=_sigint_at_its_default)
+    with _sigint_not_ignored():
+        proc = subprocess.Popen([sys.executable, "-c", TWO_CTRL_C], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.CompletedProcess(proc.args, None, *proc.communicate(timeout=300))
     assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
     assert float(done.stdout.split()[2]) < 4.0, done.stdout
 
