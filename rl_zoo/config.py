@@ -34,7 +34,12 @@ def _traced(x: Any) -> bool:
 
 
 class ConfigError(ValueError):
-    """An impossible config: the message names the field, the value and the rule."""
+    """An impossible config: the message names the field, the value and the rule; ``field`` is the config
+    field's name where one field is refused (``check``, ``check_types``), else ``None``."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 #: seeds enter the compiled programs as int32 (negative seeds are valid run seeds)
@@ -88,7 +93,7 @@ def check(ok: bool, field: str, value: Any, rule: str) -> None:
     if _traced(ok):  # a hyperparameter vmapped or jitted over: no concrete value to check here
         return
     if not ok:
-        raise ConfigError(f"config field {field!r} = {value!r} is invalid: {rule}")
+        raise ConfigError(f"config field {field!r} = {value!r} is invalid: {rule}", field=field)
 
 
 def _kind(field: dataclasses.Field) -> str:
@@ -237,4 +242,4 @@ def check_types(config, prefix: str = "") -> None:
         else:
             continue
         if not ok:
-            raise ConfigError(f"config field {prefix + f.name!r} = {value!r} is invalid: must be {name}")
+            raise ConfigError(f"config field {prefix + f.name!r} = {value!r} is invalid: must be {name}", field=prefix + f.name)

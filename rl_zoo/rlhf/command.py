@@ -62,9 +62,10 @@ def resolve(args):
     config = dataclasses.replace(config, rl=rl)
     try:
         config.validate()
-    except ConfigError as e:  # name the flag that set the field (the message names the config field)
-        flag = next((flag for field, flag in FLAGS.items() if f"config field {field!r}" in str(e)), None)
-        raise ConfigError(f"{flag}: {e}" if flag else str(e)) from None
+    except ConfigError as e:  # name the flag that set the field
+        if e.field not in FLAGS:
+            raise
+        raise ConfigError(f"{FLAGS[e.field]}: {e}", field=e.field) from None
     return config
 
 
