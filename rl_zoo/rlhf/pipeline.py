@@ -200,6 +200,7 @@ class PipelineResult(NamedTuple):
     eval_sft: EvalResult
     eval_rlhf: EvalResult
     seconds: dict
+    rl_non_finite_seeds: list[int]  # the seeds whose RL stage went non-finite (``non_finite_seeds``)
 
 
 class Supervised(NamedTuple):
@@ -267,13 +268,13 @@ def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None =
     beta = jnp.full((len(seeds),), config.rl.beta, jnp.float32)
     rl_state, rl_metrics = timer.run("rlhf", jax.jit(jax.vmap(train)), base.keys[:, 3], beta, rl_start(base, config))
     log(f"      gold {_first_last(rl_metrics.gold)}, proxy {_first_last(rl_metrics.proxy)}, KL {_first_last(rl_metrics.kl)}  ({timer.seconds['rlhf']} s)")
-    if broken := non_finite_seeds(rl_state, rl_metrics, seeds):
+    if broken := non_finite_seeds(rl_state, rl_metrics, seeds):  # computed once: summary.json lists them too
         log(f"      warning: the RL stage went non-finite (NaN or infinity) on seed(s) {', '.join(map(str, broken))}: their "
             f"policies are broken and their results are not results (summary.json lists them); lower the learning rate")
     ev = jax.jit(jax.vmap(lambda k, p, r: evaluate_policy(k, p, r, base.models, config, base.data.eval_prompts)))
     eval_sft = timer.run("eval_sft", ev, base.keys[:, 4], base.sft.params, base.rm.params)
     eval_rlhf = timer.run("eval_rlhf", ev, base.keys[:, 4], rl_state.params["policy"], base.rm.params)
-    return PipelineResult(base.pretrain, base.sft, base.rm, rl_state, rl_metrics, eval_sft, eval_rlhf, timer.seconds)
+    return PipelineResult(base.pretrain, base.sft, base.rm, rl_state, rl_metrics, eval_sft, eval_rlhf, timer.seconds, broken)
 
 
 def non_finite_seeds(rl_state: policy_opt.State, rl_metrics: policy_opt.Metrics, seeds: list[int]) -> list[int]:

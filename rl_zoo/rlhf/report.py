@@ -11,7 +11,7 @@ import numpy as np
 from flax import serialization
 
 from rl_zoo import runs, stats
-from rl_zoo.rlhf.pipeline import PipelineConfig, PipelineResult, non_finite_seeds
+from rl_zoo.rlhf.pipeline import PipelineConfig, PipelineResult
 from rl_zoo.rlhf.task import detokenize
 
 RL_FIELDS = ("update", "responses", "seed", "gold", "proxy", "kl", "beta", "length", "eos_rate", "rm_accuracy",
@@ -111,7 +111,7 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
                      if k in ("gold", "proxy", "kl", "beta", "rm_accuracy", "length")},
         # the controller's beta after the last update (rl_final's beta is the one that update's rewards used)
         "rl_beta_after_last_update": interval(result.rl_state.kl_ctl.beta),
-        "rl_non_finite_seeds": non_finite_seeds(result.rl_state, result.rl_metrics, seeds),
+        "rl_non_finite_seeds": result.rl_non_finite_seeds,
         "seconds": result.seconds,
         "seeds": seeds,
     }
