@@ -100,16 +100,18 @@ def sweep_updates(args) -> int:
 def check_inputs(args, config, parts: list[str], algo_seed: int) -> None:
     """Refuse, before anything trains, seeds out of range and an RL config the parts would build that
     does not validate (a negative ``--algo-beta``), one line each."""
-    from rl_zoo.config import ConfigError, check_seed_range
+    from rl_zoo.config import ConfigError
 
+    rl_configs = []
+    if set(parts) - {"algos"}:
+        common.check_seed_args(args.seed, args.seeds)
+        rl_configs.append(dataclasses.replace(config.rl, num_updates=sweep_updates(args)))
+    if "algos" in parts:
+        common.check_seed_args(algo_seed, args.seeds, "--algo-seed" if args.algo_seed is not None else "--seed")
+        rl_configs += [dataclasses.replace(config.rl, beta=beta) for beta in args.algo_beta or []]
     try:
-        if set(parts) - {"algos"}:
-            check_seed_range(args.seed, args.seeds, "--seed")
-            dataclasses.replace(config.rl, num_updates=sweep_updates(args)).validate()
-        if "algos" in parts:
-            check_seed_range(algo_seed, args.seeds, "--algo-seed" if args.algo_seed is not None else "--seed")
-            for beta in args.algo_beta or []:
-                dataclasses.replace(config.rl, beta=beta).validate()
+        for rl in rl_configs:
+            rl.validate()
     except ConfigError as e:
         common.fail(str(e))
 
