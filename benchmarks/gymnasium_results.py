@@ -120,9 +120,9 @@ def _summary(cell: PlannedCell):
 
 def _evaluated_steps(folder: Path, cell: PlannedCell) -> set[int]:
     """The env steps at which the cell's run evaluated (its metrics.csv), not the shared grid's."""
-    from rl_zoo.benchmark import read_metrics
+    from rl_zoo.benchmark import cell_name, read_metrics
 
-    path = folder / "cells" / f"{cell.algo}__{cell.env}" / "run" / "metrics.csv"
+    path = folder / "cells" / cell_name(cell.algo, cell.env) / "run" / "metrics.csv"
     return {int(r["env_steps"]) for r in read_metrics(path)} if path.exists() else set()
 
 
@@ -133,9 +133,11 @@ VPG_GAUSSIAN = ("LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walk
 def vpg_log_std_note() -> str:
     """Which VPG Gaussian cells ran with Spinning Up's initial log std -0.5 (the YAML's since 2026-12-01)
     and which still hold a run from log std 0, read from each cell's recorded config."""
+    from rl_zoo.benchmark import cell_name
+
     fixed, old = [], []
     for env in VPG_GAUSSIAN:
-        config = OUT / "cells" / f"vpg-{env}" / "cells" / f"vpg__{env}" / "run" / "config.json"
+        config = OUT / "cells" / f"vpg-{env}" / "cells" / cell_name("vpg", env) / "run" / "config.json"
         try:
             log_std = json.loads(config.read_text())["config"]["init_log_std"]
         except (OSError, KeyError, ValueError):
