@@ -310,7 +310,7 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     all, one after another, to ``record`` (``.gif`` or ``.mp4``) if given. ``seed`` seeds the episodes'
     initial states; ``policy_seed`` picks which of the run's seeds plays (default its first)."""
     from envs import render
-    from rl_zoo.policy import load
+    from rl_zoo.policy import NotARunSeed, load
 
     if episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
@@ -320,10 +320,8 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
         policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
-    except ValueError as e:
-        if policy_seed is not None and str(e).startswith(f"seed {policy_seed} "):  # name the flag that chose it
-            raise ValueError(f"--policy-seed: {e}") from None
-        raise
+    except NotARunSeed as e:  # name the flag that chose it
+        raise NotARunSeed(f"--policy-seed: {e}") from None
     if video is not None and policy.env.backend == "jax" and not render.can_render_port(policy.env):
         raise render.RenderError(f"no renderer for the JAX port of {policy.env_id}")
     log(f"{policy.algo} on {policy.env_id} ({policy.env.backend}), seed {policy.seed}, {policy.checkpoint.name}")

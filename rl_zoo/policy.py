@@ -178,6 +178,10 @@ def check_discrete(obs, space: Discrete, env_id: str) -> None:
                          f"got {first.item()!r}" + (f" among {x.size} values" if x.size > 1 else ""))
 
 
+class NotARunSeed(ValueError):
+    """``load(seed=...)`` of a seed the run did not train (the message names the run's seeds)."""
+
+
 class Policy:
     """The greedy policy of one seed of a trained run: ``policy(obs) -> action``.
 
@@ -280,7 +284,7 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
         raise ValueError(f"seed must be a whole number, got {seed!r}")
     seed = run.seed if seed is None else int(seed)
     if not run.seed <= seed < run.seed + run.seeds:
-        raise ValueError(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")
+        raise NotARunSeed(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")
     path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
     env, env_params = run.make_env()
     agent = run.module.make_agent(run.config, env, env_params)
