@@ -182,8 +182,9 @@ class _Crash(RuntimeError):
 
 
 class _CrashAfter(RecorderHook):
-    """Raise after the ``n``-th evaluation was written (``at="evaluation"``) or the ``n``-th segment ended
-    (``at="segment"``), before its checkpoint: the worst moment."""
+    """Raise after the ``n``-th evaluation was written (``at="evaluation"``: after its segment's checkpoint,
+    before that checkpoint is written again to record the evaluation) or the ``n``-th segment ended
+    (``at="segment"``, before its checkpoint): the worst moments."""
 
     def __init__(self, n, at="evaluation"):
         self.n, self.at, self.seen = n, at, 0
@@ -208,7 +209,9 @@ def _expected_rows(seeds, steps):
 def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_gaps(tmp_path, monkeypatch, seed_offset):
     """The resumed run's first segment starts from the checkpoint's learner (parameters, optimiser,
     normaliser, keys, counters: each seed's, leaf for leaf) with fresh envs, and its rows join the
-    stopped run's without a gap or a duplicate."""
+    stopped run's without a gap or a duplicate. The run stops during the evaluation after segment 2:
+    that segment was checkpointed before it (it was lost with the evaluation), and the resumed run makes
+    the evaluation first, with the same returns, written once."""
     from rl_zoo.host.runner import HostPlan
 
     monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # evaluate after every segment
@@ -220,12 +223,14 @@ def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_
                   backend="gymnasium", progress=False, log=lambda *_: None, out=out)
     with pytest.raises(_Crash):
         driver_run.train("ppo", "CartPole-v1", hooks=[_CrashAfter(3)], **kwargs)  # start, segment 1, segment 2 (crash)
-    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2]
+    assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)] == [2, 4]
+    stopped_rows = [(int(r["env_steps"]), int(r["seed"]), r["return"]) for r in runs.read_csv(out / "metrics.csv")]
+    assert [r[0] for r in stopped_rows] == [0, 0, 256, 256, 512, 512]  # written before the crash, not yet checkpointed
     started.clear()
     result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
     first = started[0]
-    saved, _ = checkpoint.restore(checkpoint.list_checkpoints(out)[0], first, leading="seeds")
-    assert int(first.update_step[0]) == 2
+    saved, _ = checkpoint.restore(checkpoint.list_checkpoints(out)[1], first, leading="seeds")
+    assert int(first.update_step[0]) == 4
     # as host arrays, typed PRNG keys as their raw words (what the checkpoint stores)
     learner = lambda s: jax.tree.map(checkpoint._to_host, (s.params, s.opt_state, s.obs_stats, s.key, s.update_step, s.kl_beta))  # noqa: E731
     for got, want in zip(jax.tree.leaves(learner(first)), jax.tree.leaves(learner(saved)), strict=True):
@@ -234,8 +239,11 @@ def test_resume_restores_the_learner_and_continues_counters_and_metrics_without_
     rows = runs.read_csv(out / "metrics.csv")
     got = sorted((int(r["env_steps"]), int(r["seed"])) for r in rows)
     assert got == _expected_rows([seed_offset, seed_offset + 1], [0, 256, 512, 768])
-    assert result.summary["env_steps_per_seed"] == 768
+    assert [(int(r["env_steps"]), int(r["seed"]), r["return"]) for r in rows[:6]] == stopped_rows  # made again, the same
+    assert result.summary["env_steps_per_seed"] == 768 and result.summary["evaluations"] == 4
     assert [int(p.name[5:14]) for p in checkpoint.list_checkpoints(out)][-1] == 6
+    meta = checkpoint.read(checkpoint.list_checkpoints(out)[-1])[1]  # written again after its evaluation
+    assert meta["evaluated"] is True and meta["evaluation_due"] is False and meta["eval_env_steps"] > 0
 
 
 @pytest.mark.slow  # two host compiles (about 30 s)

@@ -86,12 +86,14 @@ def set_aside_damaged(choice: CheckpointChoice, log: Callable[[str], None]) -> N
 def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, seeds: tuple[int, ...]) -> list[dict]:
     """The rows of ``metrics.csv`` up to the checkpoint's env step; ``RunFileError`` naming the file if
     it cannot be read or lacks the evaluation the checkpoint was written after (where it was written
-    after one: a host run with fewer evaluations than segments checkpoints between them too)."""
+    after one: a host run with fewer evaluations than segments checkpoints between them too, and saves
+    a segment before its evaluation). Rows at the checkpoint's own step are kept only if it was written
+    after their evaluation: else that evaluation is made again on resume (``rl_zoo.host.runner``)."""
     path = Path(run_dir) / "metrics.csv"
     todo = "The run cannot continue with it: restore it from a copy, or start a new run (nothing was changed)"
     rows = runs.read_metrics(path, todo=todo)
     last = point.meta.updates_done * env_steps_per_update
-    kept = [r for r in rows if r["env_steps"] <= last]
+    kept = [r for r in rows if r["env_steps"] < last or (r["env_steps"] == last and point.meta.evaluated)]
     at_last = sorted(r["seed"] for r in kept if r["env_steps"] == last)
     if point.meta.evaluated and at_last != sorted(seeds):
         raise runs.file_error(path, f"lacks the evaluation at env step {last:,} (of seeds {list(seeds)}) that "

@@ -4,7 +4,9 @@ The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.v
 (a single seed runs alone, ``rl_zoo.driver.plan.map_seeds``: 0.4-0.6 s less compile on Hopper-v5 and
 LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the
 compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. The run has as many
-segments as evaluations asked (``--evals``), a checkpoint after each. After some of them: greedy
+segments as evaluations asked (``--evals``), a checkpoint after each, written before the segment's
+evaluation (an evaluation that fails or is stopped loses no training: resume makes it first) and again
+after it. After some of them: greedy
 evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside the
 training's, and the number of evaluations is cut so that they cost at most ``EVAL_FRACTION`` of
 training: then they come after evenly spaced segments, ``evaluation_segments``, the last among
@@ -131,12 +133,13 @@ class BatchedHostRunner:
             plan = compile_host_plan(agent, env, seeds, per_segment)
             eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
             states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
-            latest = np.full(len(seeds), np.nan)
+            latest, evaluation_due = np.full(len(seeds), np.nan), False
             if resume is not None:
                 states, raw = checkpoint.restore(resume.path, states, leading="seeds")
                 meta = resume.meta
                 done, segments_done, train_s, wall_offset = meta.updates_done, meta.segments_done, meta.train_s, meta.wall_s
                 latest, eval_steps = np.array(meta.latest_train_return, float), int(raw.get("eval_env_steps", 0))
+                evaluation_due = bool(raw.get("evaluation_due", False))
                 keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), done))(seeds)
                 states = run_host_program(plan.fresh_envs, states, keys, what=f"{spec.env_id} (its reset on resume)")
                 ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done * steps_per_update:,} of {total:,} env steps per seed "
@@ -153,7 +156,19 @@ class BatchedHostRunner:
                 recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
                 return returns
 
-            returns = evaluate(states, 0) if resume is None else recorder.last_returns(spec.seeds)
+            def save(states, *, due: bool, evaluated: bool) -> None:  # due: the evaluation after this segment is still to make
+                meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
+                                      wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
+                                      evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
+                checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps, evaluation_due=due),
+                                keep=spec.keep_checkpoints)
+
+            if resume is None:
+                returns = evaluate(states, 0)
+            elif evaluation_due:  # the run stopped during the evaluation after its last checkpointed segment: made now
+                returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
+            else:
+                returns = recorder.last_returns(spec.seeds)
             with RunProgress(ctx.progress, total, ctx.label) as bar:
                 bar.update(done * steps_per_update, 0.0, float(np.mean(returns)))
                 while done < agent.num_updates:
@@ -169,14 +184,11 @@ class BatchedHostRunner:
                     recorder.segment(SegmentEnd(done, k, steps_per_update, spec.seed_ids, metrics, time.perf_counter() - t_start, sps))
                     done, segments_done = done + k, segments_done + 1
                     latest = latest_episode_return(metrics, latest)
-                    evaluated = segments_done in evaluate_after or done >= agent.num_updates
-                    if evaluated:
+                    due = segments_done in evaluate_after or done >= agent.num_updates
+                    save(states, due=due, evaluated=False)  # the segment kept before its evaluation, which may fail or be stopped
+                    if due:
                         returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
-                    meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
-                                          wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
-                                          evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
-                    checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps),
-                                    keep=spec.keep_checkpoints)
+                        save(states, due=False, evaluated=True)  # the same checkpoint, now after its evaluation
                     interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                     bar.update(done * steps_per_update, sps, float(np.mean(returns)))
         finally:
