@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
                    help="successive halving with reduction factor ETA >= 2 (e.g. 3): each rung keeps the best 1/ETA of its "
                         "configs and continues them from their train state; rung i of R trains to 1/ETA^(R-1-i) of the budget")
     p.add_argument("--rungs", type=int, default=0, metavar="R",
-                   help="rungs of --successive-halving (default: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
+                   help="rungs of --successive-halving (default, or 0: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
                         "the first rung's budget must hold one of the run's evaluation segments: segments >= ETA^(R-1), where the "
                         "segments are about --evals, a divisor of the updates; --dry-run shows them)")
     p.add_argument("--record", action="append", default=[], metavar="NAME",
