@@ -458,6 +458,13 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # XLA out of memory: what to ask for instead, one line (a bug keeps its traceback)
+        from rl_zoo.driver.guard import MEMORY_ADVICE, out_of_memory
+
+        if (oom := out_of_memory(e)) is None:
+            raise
+        print(f"rl-zoo: error: out of memory ({oom}): {MEMORY_ADVICE}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
         again = {"sweep": ": run the same command again to train only what is missing",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}

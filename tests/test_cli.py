@@ -349,3 +349,32 @@ def test_an_empty_folder_name_is_refused(flags, tmp_path, capsys, monkeypatch):
     assert main(["train", *flags, "--total-steps", "256", "--no-progress"]) == 2
     assert "is empty: name a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("text, one_line", [("RESOURCE_EXHAUSTED: Out of memory allocating 55800000568 bytes.", True),
+                                             ("INTERNAL: something else broke", False)])
+def test_out_of_memory_is_one_line_naming_what_to_ask_for_and_what_the_run_keeps(text, one_line, tmp_path, capsys, monkeypatch):
+    """XLA failing to allocate (e.g. --eval-episodes 100000000: an evaluation plays its episodes at once) was a
+    JAX traceback; now one line and exit 1. Any other XLA error keeps its traceback (a bug to see whole)."""
+    import jax
+
+    from rl_zoo.driver.guard import out_of_memory
+    from rl_zoo.driver.jax_runner import JaxRunner
+
+    def run(self, ctx, recorder, resume):
+        raise jax.errors.JaxRuntimeError(text)
+
+    monkeypatch.setattr(JaxRunner, "run", run)
+    argv = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--total-steps", "2048", "--out", str(tmp_path / "run"), "--no-progress"]
+    if not one_line:
+        with pytest.raises(jax.errors.JaxRuntimeError):
+            main(argv)
+        assert out_of_memory(jax.errors.JaxRuntimeError(text)) is None and out_of_memory(RuntimeError(text)) is None
+        return
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert err.strip() == ("rl-zoo: error: out of memory (Out of memory allocating 55800000568 bytes): a run's memory grows "
+                           "with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays all its episodes at "
+                           "once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+    assert f"stopped: out of memory: {tmp_path / 'run'} had no checkpoint yet" in out
+    assert out_of_memory(RuntimeError(text)) is None  # only XLA's own error

@@ -14,6 +14,20 @@ class NonFiniteError(RuntimeError):
     """Training produced NaN or Inf; the message names the update, the seed and the quantity."""
 
 
+#: What stops a run that asked for more memory than the device has, and what to ask for instead.
+MEMORY_ADVICE = ("a run's memory grows with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays "
+                 "all its episodes at once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+
+
+def out_of_memory(error: BaseException) -> str | None:
+    """XLA's words when ``error`` is its failure to allocate (``RESOURCE_EXHAUSTED``, e.g. "Out of memory
+    allocating 55800000568 bytes."), else ``None``: a resource to name in one line, not a bug's traceback."""
+    text = str(error)
+    if type(error).__name__ not in ("JaxRuntimeError", "XlaRuntimeError") or "RESOURCE_EXHAUSTED" not in text:
+        return None
+    return text.split("RESOURCE_EXHAUSTED:", 1)[1].strip().splitlines()[0].rstrip(".") or "RESOURCE_EXHAUSTED"
+
+
 def param_flags(states):
     """Per parameter array, whether each seed's values are all finite: ``{path: [seeds] bool}``, traced
     (the JAX runner's segment program returns it beside the new states, so only booleans travel)."""

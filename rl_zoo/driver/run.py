@@ -22,6 +22,7 @@ import numpy as np
 
 from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
+from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
@@ -278,6 +279,10 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
     except OSError as e:  # a disk full, a folder made read-only: the run stops where its files say
         if e.errno in runs.STORAGE_ERRNOS:
             ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
+        raise
+    except Exception as e:  # XLA out of memory: the command names it in one line (rl_zoo.cli)
+        if out_of_memory(e):
+            ctx.log(f"\nstopped: out of memory: {_stopped_note(ctx.run_dir)}")
         raise
     finally:
         recorder.close()
