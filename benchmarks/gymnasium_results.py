@@ -108,7 +108,8 @@ def _summary(cell: PlannedCell):
         return None, []
     try:
         summary = benchmark.summarize(folder)
-    except Exception:  # a cell still running or killed before its first row
+    except (ValueError, OSError) as e:  # a file of a cell still running, or killed mid-write (runs.RunFileError names it)
+        print(f"{folder}: left out of the report for now ({e})", file=sys.stderr)
         return None, []
     row = next((r for r in summary.table if r.algo == cell.algo and r.env == cell.env and len(r.final)), None)
     returns = [r for r in summary.returns if r.algo == cell.algo and r.env == cell.env]
