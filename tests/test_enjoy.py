@@ -67,7 +67,7 @@ def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
     assert len(played) == 2
     for ep in played:
         assert ep.episode_return == ep.length  # CartPole: +1 per step
-        assert len(ep.frames) == ep.length + 1  # the first state, then one per step
+        assert ep.frames == ep.length + 1  # the first state, then one per step
     assert [line for line in lines if line.startswith("episode")] == [
         f"episode {i + 1}/2: return {ep.episode_return:.1f}, {ep.length} steps" for i, ep in enumerate(played)]
     frames, ms = _gif_frames_and_ms(out)
@@ -96,9 +96,11 @@ def test_enjoy_writes_mp4(run_dir, tmp_path):
 
 
 @needs_pygame
-def test_adapter_env_draws_itself():
+def test_adapter_env_draws_itself(tmp_path):
     """A gymnasium-adapter env plays in gymnasium with render_mode="rgb_array" (here an untrained PPO
     policy on the adapter's CartPole-v1)."""
+    from rl_zoo.enjoy import VideoSpec
+
     import envs
     from rl_zoo.algos import ppo
     from rl_zoo.core.rollout import env_action
@@ -107,12 +109,15 @@ def test_adapter_env_draws_itself():
     agent = ppo.make_agent(ppo.Config(num_envs=1, num_steps=8, num_minibatches=1), env, params)
     state = agent.init(jax.random.key(0))
     space = env.action_space(params)
-    played, fps = record_episodes(lambda s, o: env_action(agent.act(s, o), space), state, env, params,
-                                  jax.random.split(jax.random.key(1), 2), record=True)
-    assert fps == 50 and len(played) == 2
+    played, video = record_episodes(lambda s, o: env_action(agent.act(s, o), space), state, env, params,
+                                    jax.random.split(jax.random.key(1), 2), VideoSpec(tmp_path / "clip.gif"))
+    assert video.fps == 50 and len(played) == 2
     for ep in played:
-        assert ep.episode_return == ep.length and len(ep.frames) == ep.length + 1
-        assert ep.frames[0].shape == (400, 600, 3) and ep.frames[0].dtype == np.uint8
+        assert ep.episode_return == ep.length and ep.frames == ep.length + 1
+    frames, ms = _gif_frames_and_ms(video.path)
+    assert video.frames == sum(ep.frames for ep in played) and frames[0].shape == (400, 600, 3) and frames[0].dtype == np.uint8
+    assert ms == pytest.approx(video.frames * 20, abs=len(frames))  # 50 fps (identical frames may be merged)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]
 
 
 def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypatch, capsys):
@@ -216,7 +221,7 @@ def test_an_adapter_episode_cut_by_the_cap_says_so():
     from rl_zoo.enjoy import play_gymnasium
 
     env, params = envs.make("CliffWalking-v1", backend="gymnasium")
-    (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0], record=False)  # always up
+    (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0])  # always up
     assert episode.length == 1000 and episode.cut and episode.episode_return == -1000.0
 
 
@@ -263,3 +268,36 @@ def test_record_video_checks_its_name_not_the_current_folder(tmp_path, monkeypat
     with pytest.raises(ValueError, match="is not writable"):
         check_video_path("final_episode.gif")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_recording_is_written_as_it_is_drawn_and_an_error_leaves_the_target_as_it_was(tmp_path):
+    """Frames went to a list per episode and were stacked for the mp4 encoder at the end (ten 1,000-step
+    MuJoCo episodes at 480 x 480: 6.9 GB, twice that while encoding). Now an mp4's frames go to ffmpeg as
+    they are drawn, every --frame-skip-th kept, and a GIF keeps only the kept, scaled ones."""
+    pytest.importorskip("imageio_ffmpeg", reason='mp4 needs imageio-ffmpeg: pip install -e ".[video]"')
+    import imageio.v3 as iio
+
+    from rl_zoo.enjoy import VideoSpec, VideoWriter
+
+    frames = [np.full((16, 24, 3), 40 * i, np.uint8) for i in range(5)]
+    with VideoWriter(VideoSpec(tmp_path / "clip.mp4", frame_skip=2), 30) as writer:
+        for f in frames:
+            writer.add(f)
+            assert writer.gif_frames == [] and writer.writer is not None  # handed to ffmpeg, not kept
+        video = writer.close()
+    assert (video.frames, video.fps) == (3, 15)
+    with ffmpeg_subprocess():
+        back = iio.imread(video.path, plugin="FFMPEG", index=None)
+    assert back.shape == (3, 16, 24, 3)  # frames 0, 2 and 4 (grey levels 0, 80, 160 up to the codec's rounding)
+    np.testing.assert_allclose(back.mean(axis=(1, 2, 3)), [0, 80, 160], atol=4)
+    with VideoWriter(VideoSpec(tmp_path / "small.gif", frame_skip=2, width=12), 30) as writer:
+        for f in frames:
+            writer.add(f)
+        assert [g.shape for g in writer.gif_frames] == [(8, 12, 3)] * 3  # kept as scaled, the skipped ones dropped
+        writer.close()
+    (tmp_path / "old.mp4").write_bytes(b"an earlier clip")
+    with pytest.raises(RuntimeError, match="renderer broke"), VideoWriter(VideoSpec(tmp_path / "old.mp4"), 30) as writer:
+        writer.add(frames[0])
+        raise RuntimeError("renderer broke")
+    assert (tmp_path / "old.mp4").read_bytes() == b"an earlier clip"  # no temporary file left, the target as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "old.mp4", "small.gif"]
