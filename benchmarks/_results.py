@@ -1,7 +1,8 @@
 """The raw-results file of a benchmark script (``benchmarks/results/<name>.json``): read it, and
 rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
 measurement in progress and never leaves a half-written file; the CPU's name and load, recorded with
-the timings; and ``timed``, the one way the speed scripts time a whole command.
+the timings; and ``timed``, how the peer and driver speed scripts time a whole command (``sweep_speed.py``
+times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its child with no cache, each its own way).
 
 Imported by the benchmark scripts (``dqn.py``, ``q_learning.py``, ``policy_gradient.py`` and its plan,
 ``ppo_learning.py``, and the speed scripts), which run as scripts (``python benchmarks/<name>.py``), so
@@ -36,7 +37,8 @@ MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE
 def cold_cache_env(cache_home: str | Path) -> dict:
     """The environment of an ``rl-zoo`` command whose JAX compilation cache lives in ``cache_home`` (an empty
     folder: a new user's first run; the same folder again: a warm one), with matplotlib's font list where
-    it always is (``MPL_CACHE``), and without ``RL_ZOO_NO_CACHE``. Every speed script's cold run uses it."""
+    it always is (``MPL_CACHE``), and without ``RL_ZOO_NO_CACHE``. The peer and driver speed scripts' cold runs use it (``sweep_speed.py`` and ``dqn.py``
+run cold without the cache instead)."""
     env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), MPLCONFIGDIR=MPL_CACHE)
     env.pop("RL_ZOO_NO_CACHE", None)
     return env

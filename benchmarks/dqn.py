@@ -20,10 +20,15 @@ import, compile and run seconds apart, and the process's CPU seconds (the machin
     python benchmarks/dqn.py                      # everything, then writes benchmarks/results/dqn.md
     python benchmarks/dqn.py learning CartPole-v1 [--algo double-dqn] [--seeds 10]   # held-out seeds, recorded
     python benchmarks/dqn.py tune CartPole-v1 n_step=3 [--save FILE]   # tuning seeds, printed, not recorded
-    python benchmarks/dqn.py add FILE...          # record runs saved with --save
+    python benchmarks/dqn.py add FILE... [--label NAME]   # record runs saved with --save (a label: beside the headline)
     python benchmarks/dqn.py figure FILE...       # dqn.collapse.png: a collapsing and a stable seed per saved run
     python benchmarks/dqn.py speed                # the cold-process speed measurement
     python benchmarks/dqn.py report               # rewrite dqn.md from benchmarks/results/dqn.json
+
+``--out DIR`` writes ``dqn.json``, ``dqn.md`` and the figure there instead of ``benchmarks/results/``.
+``learning`` with other settings than the headline's (``field=value``, ``--steps``, ``--seeds``,
+``--seed0``, ``--seed-set tuning``) is refused into the committed results, whose held-out row of that
+algorithm and env it would replace: give ``--out`` for a trial, or ``tune ... --save FILE`` and ``add FILE --label NAME``.
 """
 
 from __future__ import annotations
@@ -174,6 +179,12 @@ def speed(repeats: int = 1) -> dict:
     return dict(config=SPEED_CONFIG, runs=runs, cpus=os.cpu_count(), machine=cpu_name())
 
 
+def _row_name(r: dict) -> str:
+    """A learning row's name in the report: its label (or algorithm), with the fields it changed."""
+    changed = ", ".join(f"{k}={v}" for k, v in (r.get("overrides") or {}).items())
+    return r.get("label", r["algo"]) + (f" [{changed}]" if changed else "")
+
+
 def report(raw: dict) -> str:
     import numpy as np
 
@@ -184,7 +195,7 @@ def report(raw: dict) -> str:
               f"*held-out* seeds {REPORT_SEED0}-{REPORT_SEED0 + 9}, which played no part in choosing them "
               "(`python benchmarks/dqn.py learning ENV [--algo double-dqn]`); tuning-seed rows are marked as such.", "",
               "Greedy return (`evaluate` with `agent.act`, mean of 10 episodes per seed), all seeds in one "
-              "`jax.jit(jax.vmap(...))` program, evaluated at the end of each segment of updates, a segment being the divisor of the update count nearest (updates / 25), so some 25-40 times along the run. *Final* (the headline) is the "
+              "`jax.jit(jax.vmap(...))` program, evaluated at the end of each segment of updates, a segment being the divisor of the update count nearest (updates / 25), so some 25-40 times along the run (15-20 in the rows before issue 19, made with fewer). *Final* (the headline) is the "
               "evaluation at the end of the budget; *best* the best evaluation along the way, with the env steps "
               "where it happened (what a best-model checkpoint such as SB3's EvalCallback would keep). "
               "*Collapsed* counts the seeds that reached the solved level (CartPole 475, Acrobot -100, "
@@ -202,7 +213,7 @@ def report(raw: dict) -> str:
         best_txt = ", ".join(f"{x:.0f}" + (f" @{s / 1000:.0f}k" if s else "") for x, s in zip(best, best_at))
         collapsed = r.get("collapsed")
         lines.append(
-            f"| {r.get('label', r['algo'])} | {r['env_id']} | {r['env_steps'][-1]:,} | {seed_list[0]}-{seed_list[-1]} ({label}) | "
+            f"| {_row_name(r)} | {r['env_id']} | {r['env_steps'][-1]:,} | {seed_list[0]}-{seed_list[-1]} ({label}) | "
             f"{TARGETS[r['env_id']][1]} | {', '.join(f'{x:.0f}' for x in final)} | {np.mean(final):.1f} | "
             f"{'yes' if passes(r['env_id'], final) else 'no'} | {best_txt} | {'-' if collapsed is None else collapsed} |"
         )
@@ -212,7 +223,7 @@ def report(raw: dict) -> str:
         ret = np.asarray(r["eval_returns"]).mean(0)
         q = np.asarray(r["q_max"]).mean(0)
         label = "held-out" if r.get("seed_set") == "report" else "tuning"
-        lines.append(f"- **{r.get('label', r['algo'])} {r['env_id']}, {label} seeds** (compile {r['compile_s']} s, run {r['run_s']} s, load average {r['loadavg']:.1f}): "
+        lines.append(f"- **{_row_name(r)} {r['env_id']}, {label} seeds** (compile {r['compile_s']} s, run {r['run_s']} s, load average {r['loadavg']:.1f}): "
                      + ", ".join(f"{s // 1000}k: {x:.0f} (Q {y:.0f})" for s, x, y in zip(r["env_steps"], ret, q)))
     sp = raw.get("speed")
     if sp:
@@ -277,9 +288,28 @@ def collapse_figure(runs: list[tuple[str, dict]], out: Path) -> str:
 def _parse_overrides(items: list[str]) -> dict:
     out = {}
     for item in items:
-        k, _, v = item.partition("=")
+        k, sep, v = item.partition("=")
+        if not sep or not k:
+            raise SystemExit(f"dqn.py: error: {item!r} is not field=value")
         out[k] = v
     return out
+
+
+def _check_args(ap: argparse.ArgumentParser, args) -> None:
+    """Bad flags refused before anything trains or is rewritten (they were tracebacks, some after a run)."""
+    for flag in ("seeds", "steps", "repeats"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            ap.error(f"--{flag} = {value} is invalid: must be at least 1")
+    if args.command in ("learning", "tune", "all") and args.env_id is not None and args.env_id not in TARGETS:
+        ap.error(f"{args.command} runs one of {', '.join(TARGETS)} (their targets and solved levels), not {args.env_id!r}")
+    if args.command in ("add", "figure") and not args.env_id:
+        ap.error(f"{args.command} needs result files (written by tune ... --save FILE)")
+    changed = [name for name, given in (("field=value", args.overrides), ("--steps", args.steps), ("--seeds", args.seeds),
+                                        ("--seed0", args.seed0 is not None), ("--seed-set tuning", args.seed_set == "tuning")) if given]
+    if args.command in ("learning", "all") and changed and args.out.resolve() == RESULTS.resolve():
+        ap.error(f"learning with {', '.join(changed)} would replace the held-out row of the tuned settings in {RAW}: "
+                 "give --out DIR for a trial, or record it as a labelled row (tune ... --save FILE, then add FILE --label NAME)")
 
 
 def main() -> None:
@@ -295,12 +325,17 @@ def main() -> None:
                     help=f"tuning: seeds {TUNING_SEED0}.. (default of tune), report: held-out seeds {REPORT_SEED0}.. (default of learning)")
     ap.add_argument("--seed0", type=int, help="first seed, instead of the seed set's")
     ap.add_argument("--save", help="also write this run's raw result to this JSON file")
+    ap.add_argument("--label", help="add: the rows' name in the report, kept beside the held-out headline rows (e.g. 'dqn, Polyak tau 0.005')")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder of dqn.json, dqn.md and the figure (default benchmarks/results)")
     args = ap.parse_intermixed_args()
+    _check_args(ap, args)
 
     if args.command == "speed-child":
         print(json.dumps(speed_child()))
         return
-    raw = load_results(RAW)
+    args.out.mkdir(parents=True, exist_ok=True)
+    raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
+    raw = load_results(raw_path)
     if args.command in ("learning", "tune", "all"):
         todo = [(args.algo, args.env_id)] if args.env_id else [(a, e) for a in ("dqn", "double-dqn") for e in TARGETS]
         seed_set = args.seed_set or ("tuning" if args.command == "tune" else "report")
@@ -317,25 +352,29 @@ def main() -> None:
             if args.save:
                 save_results(Path(args.save), result)
             if args.command != "tune":
-                raw = load_results(RAW)  # again: another learning run may have written it meanwhile
+                raw = load_results(raw_path)  # again: another learning run may have written it meanwhile
                 raw.setdefault("learning", {})[f"{algo} {env_id} {seed_set}"] = result
-                save_results(RAW, raw)
+                save_results(raw_path, raw)
     if args.command in ("speed", "all"):
         raw["speed"] = speed(args.repeats)
-        save_results(RAW, raw)
+        save_results(raw_path, raw)
     if args.command == "add":
-        raw = load_results(RAW)
+        raw = load_results(raw_path)
         for path in [args.env_id, *args.overrides]:
             result = json.loads(Path(path).read_text())
-            raw.setdefault("learning", {})[f"{result['algo']} {result['env_id']} {result['seed_set']}"] = result
-        save_results(RAW, raw)
+            key = f"{result['algo']} {result['env_id']} {result['seed_set']}"
+            if args.label:  # a row beside the headline, named in the report (with the fields it changed)
+                result["label"] = args.label
+                key += f", {args.label}"
+            raw.setdefault("learning", {})[key] = result
+        save_results(raw_path, raw)
     if args.command == "figure":
         runs = [(Path(path).stem, json.loads(Path(path).read_text())) for path in [args.env_id, *args.overrides]]
-        print(collapse_figure(runs, RESULTS / "dqn.collapse.png"))
+        print(collapse_figure(runs, args.out / "dqn.collapse.png"))
         return
     if args.command != "tune":
-        REPORT.write_text(report(raw))
-        print(f"wrote {REPORT}")
+        report_path.write_text(report(raw))
+        print(f"wrote {report_path}")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,11 @@ def main(argv=None) -> str:
     parser.add_argument("--quick", action="store_true", help="short timings, no results file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    for flag in ("num_envs", "scan_steps", "repeats"):  # 0 wrote a table of zeros (or crashed inside JAX)
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} = {getattr(args, flag)} is invalid: must be at least 1")
+    if not args.gym_seconds > 0:
+        parser.error(f"--gym-seconds = {args.gym_seconds} is invalid: must be above 0")
     if args.quick:
         args.scan_steps, args.repeats, args.gym_seconds = 100, 2, 0.5
 

@@ -18,7 +18,7 @@ with 1, 64, 512 and 2048 seeds vmapped.
 On the lent accelerator machine (JAX with CUDA there; gymnasium is not needed), as one ``run`` of the
 device tool, then commit the two files that come back into ``benchmarks/results/``:
 
-    export PYTHONPATH=$PWD PYTHONUNBUFFERED=1; python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md \
+    set -o pipefail; export PYTHONPATH=$PWD PYTHONUNBUFFERED=1; python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md \
         --sweep-md $OUT/sweep_speed_gpu.md 2>&1 | tee $OUT/gpu_check.log
 
 Run so on an NVIDIA H200 (jax 0.11.2, CUDA 13) on 2026-11-30: ``results/gpu_check.md`` and
@@ -105,6 +105,22 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def _seed_counts(parser: argparse.ArgumentParser, args) -> list[int]:
+    """``--seeds`` as counts, and ``--steps``, refused when bad before anything runs (they failed after the sweep check)."""
+    try:
+        counts = [int(x) for x in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds = {args.seeds!r} is invalid: comma-separated seed counts, e.g. 1,64,512")
+    if min(counts) < 1:
+        parser.error(f"--seeds = {args.seeds!r} is invalid: every count must be at least 1")
+    batch = 4 * 128  # PureJaxRL's 4 envs x 128 steps per update (run)
+    if args.steps < batch:
+        parser.error(f"--steps = {args.steps} is invalid: must be at least one update's batch ({batch} env steps)")
+    if not 0 <= args.sweep_separate <= 12:
+        parser.error(f"--sweep-separate = {args.sweep_separate} is invalid: 0 (skip) to 12 (the sweep's configs)")
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="1,64,512,2048")
@@ -114,12 +130,13 @@ def main() -> None:
                         help="separate train commands the sweep is timed against (1-12; 0 skips the sweep check)")
     parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"))
     args = parser.parse_args()
+    seed_counts = _seed_counts(parser, args)  # checked before the sweep check's minutes (of device time)
     if args.sweep_separate:
         sweep_check(args.sweep_separate, args.sweep_md)
     devices = jax.devices()
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, {len(devices)} device(s): {devices}")
     rows, load_start = [], load_average()
-    for n in (int(x) for x in args.seeds.split(",")):
+    for n in seed_counts:
         r = run(n, args.steps)
         rows.append(r)
         print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "

@@ -27,6 +27,10 @@ machine may be shared: the process's CPU seconds and the load average are record
     python benchmarks/q_learning.py learning [--env Taxi-v4] [--seeds 8]
     python benchmarks/q_learning.py speed [--steps 100000] [--agents 1024]
     python benchmarks/q_learning.py report          # rewrite the .md from the .json
+
+``--out DIR`` writes ``q_learning.{json,md}`` there instead of ``benchmarks/results/``. Learning on other
+seeds than the headline's (``--seeds`` other than 10, ``--seed0``, ``--tuning-seeds``) is refused into
+the committed results, whose held-out rows it would replace: give ``--out`` for a trial.
 """
 
 from __future__ import annotations
@@ -222,10 +226,26 @@ def report(raw: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Bad flags refused before anything runs or is rewritten (they were tracebacks, one after a measured row)."""
+    for flag in ("seeds", "agents", "steps", "repeats"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} = {getattr(args, flag)} is invalid: must be at least 1")
+    if args.tuning_seeds and args.seeds > 8:
+        parser.error(f"--tuning-seeds has 8 keys ({TUNING_SET}): give --seeds 8 or fewer (it is {args.seeds}; more would be keys no tuning saw)")
+    devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core
+    if args.what in ("all", "speed") and args.agents % devices:
+        parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them over")
+    other = [flag for flag, given in (("--seeds", args.seeds != 10), ("--seed0", args.seed0 != REPORT_SEED0),
+                                      ("--tuning-seeds", args.tuning_seeds)) if given]
+    if args.what in ("all", "learning") and other and args.out.resolve() == RESULTS.resolve():
+        parser.error(f"learning with {', '.join(other)} would replace the held-out rows in {RAW}: give --out DIR for a trial")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all", choices=["all", "learning", "speed", "report"])
-    parser.add_argument("--env", action="append", help="learning: only these envs")
+    parser.add_argument("--env", action="append", choices=list(TARGETS), help="learning: only these envs")
     parser.add_argument("--algo", action="append", choices=["q-learning", "double-q-learning"])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--seed0", type=int, default=REPORT_SEED0, help=f"first held-out seed (default {REPORT_SEED0})")
@@ -233,12 +253,16 @@ def main(argv=None) -> None:
     parser.add_argument("--agents", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of q_learning.json and .md (default benchmarks/results)")
     args = parser.parse_args(argv)
+    _check_args(parser, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
 
     import flax
     import gymnasium
 
-    raw = load_results(RAW)
+    raw = load_results(raw_path)
     if args.what != "report":
         raw["meta"] = dict(
             date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=cpu_name(),
@@ -253,12 +277,12 @@ def main(argv=None) -> None:
                     continue  # not tuned
                 done[(algo, env_id)] = learning(env_id, algo, args.seeds, None if args.tuning_seeds else args.seed0)
         raw["learning"] = sorted(done.values(), key=lambda r: (r["algo"] != "q-learning", list(TARGETS).index(r["env"])))
-        save_results(RAW, raw)
+        save_results(raw_path, raw)
     if args.what in ("all", "speed"):
         raw["speed"] = speed(args.agents, args.steps, args.repeats)
-        save_results(RAW, raw)
-    REPORT.write_text(report(raw))
-    print(f"wrote {REPORT}")
+        save_results(raw_path, raw)
+    report_path.write_text(report(raw))
+    print(f"wrote {report_path}")
 
 
 if __name__ == "__main__":

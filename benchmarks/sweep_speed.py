@@ -90,8 +90,10 @@ def main() -> None:
                           "--out", args.sweep_out]
     sweep_s = wall(sweep_cmd)
     configs = [(lr, clip) for lr in LRS for clip in CLIPS]
-    # spread the timed subset over the grid (every 12/N-th config)
-    chosen = [configs[round(i * len(configs) / args.separate)] for i in range(args.separate)]
+    # spread the timed subset over both axes: the grid's diagonals, one after another (N = 4 times each learning
+    # rate once, with clips 0.1, 0.2, 0.3, 0.1; every 3rd config of the list above was one clip, 0.1, for N = 4)
+    diagonals = [(LRS[i], CLIPS[(i + d) % len(CLIPS)]) for d in range(len(CLIPS)) for i in range(len(LRS))]
+    chosen = diagonals[:args.separate]
     sweep_rows = list(csv.DictReader(open(ROOT / args.sweep_out / "runs.csv")))
     lines, separate = [], []
     from scipy.stats import mannwhitneyu

@@ -63,3 +63,34 @@ def test_ppo_learning_report_names_the_seeds(scripts):
     assert "| Acrobot-v1 | 1000-1004 (held-out) | 499,712 | -91.4 |" in text
     assert "tuning* seeds 0..N-1" in text
     assert "Not measured on held-out seeds yet: CartPole-v1, Pendulum-v1, MountainCarContinuous-v0." in text
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("dqn.py", ["learning", "CartPole-v1", "n_step=1", "--seeds", "1"],
+     "learning with field=value, --seeds would replace the held-out row of the tuned settings in"),
+    ("dqn.py", ["learning", "CartPole-v1", "--seed-set", "tuning"], "learning with --seed-set tuning would replace"),
+    ("q_learning.py", ["learning", "--env", "CliffWalking-v1", "--seeds", "2"],
+     "learning with --seeds would replace the held-out rows in"),
+    ("q_learning.py", ["learning", "--tuning-seeds", "--seeds", "8"], "learning with --seeds, --tuning-seeds would replace"),
+])
+def test_learning_on_other_seeds_or_settings_is_refused_into_the_committed_results(script, argv, message, tmp_path):
+    """`dqn.py learning CartPole-v1 n_step=1 --seeds 1` replaced the 10-seed held-out headline row in
+    benchmarks/results/dqn.json with a 1-seed row of other settings, and the report did not show the change
+    (q_learning.py likewise with --seeds 2): refused before anything trains; --out DIR takes a trial. The
+    script runs from a copy of the folder, so that a broken check cannot touch the committed files."""
+    import os
+    import shutil
+    import subprocess
+
+    copy = tmp_path / "benchmarks"
+    (copy / "results").mkdir(parents=True)
+    for name in (script, "_results.py"):
+        shutil.copy(BENCHMARKS / name, copy / name)
+    for p in (BENCHMARKS / "results").glob("*"):
+        if p.stem in ("dqn", "q_learning") and p.suffix in (".json", ".md"):
+            shutil.copy(p, copy / "results" / p.name)
+    committed = {p: p.read_bytes() for p in (copy / "results").iterdir()}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCHMARKS.parent), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(copy / script), *argv], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2 and message in done.stderr and "--out DIR" in done.stderr, done.stderr
+    assert {p: p.read_bytes() for p in (copy / "results").iterdir()} == committed
