@@ -458,19 +458,14 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # XLA out of memory: what to ask for instead, one line (a bug keeps its traceback)
-        from rl_zoo.driver.guard import MEMORY_ADVICE, out_of_memory
-
-        if (oom := out_of_memory(e)) is None:
-            raise
-        print(f"rl-zoo: error: out of memory ({oom}): {MEMORY_ADVICE}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
-        again = {"sweep": ": run the same command again to train only what is missing",
+        again = {"train": f": `rl-zoo train --resume {args.resume}` continues it" if getattr(args, "resume", None) else "",
+                 "sweep": ": run the same command again to train only what is missing",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
         print(f"rl-zoo: interrupted{again.get(args.command, '')}", file=sys.stderr)
         return 130
     except RuntimeError as e:
+        from rl_zoo.driver.guard import MEMORY_ADVICE, out_of_memory
         from rl_zoo.host.batched_env import HostEnvError
         from rl_zoo.train import NonFiniteError
 
@@ -478,6 +473,9 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             if e.env_traceback:
                 print(e.env_traceback.rstrip(), file=sys.stderr)
             print(f"rl-zoo: error: {e}", file=sys.stderr)
+            return 1
+        if (oom := out_of_memory(e)) is not None:  # XLA's (a RuntimeError): what to ask for instead, one line
+            print(f"rl-zoo: error: out of memory ({oom}): {MEMORY_ADVICE}", file=sys.stderr)
             return 1
         if not isinstance(e, NonFiniteError):
             raise

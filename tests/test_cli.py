@@ -351,30 +351,52 @@ def test_an_empty_folder_name_is_refused(flags, tmp_path, capsys, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("text, one_line", [("RESOURCE_EXHAUSTED: Out of memory allocating 55800000568 bytes.", True),
-                                             ("INTERNAL: something else broke", False)])
-def test_out_of_memory_is_one_line_naming_what_to_ask_for_and_what_the_run_keeps(text, one_line, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("kind", ["out of memory", "diverged", "another XLA error"])
+def test_a_run_stopped_by_xla_or_the_nan_guard_ends_in_one_line_with_its_exit_code(kind, tmp_path, capsys, monkeypatch):
     """XLA failing to allocate (e.g. --eval-episodes 100000000: an evaluation plays its episodes at once) was a
-    JAX traceback; now one line and exit 1. Any other XLA error keeps its traceback (a bug to see whole)."""
+    JAX traceback; now one line and exit 1 (and train says what the run keeps). The NaN guard's error is one
+    line and exit 3 (the out-of-memory branch, first put before the RuntimeError one, turned it into a
+    traceback). Any other XLA error keeps its traceback (a bug to see whole)."""
     import jax
 
-    from rl_zoo.driver.guard import out_of_memory
+    from rl_zoo.driver.guard import NonFiniteError, out_of_memory
     from rl_zoo.driver.jax_runner import JaxRunner
 
+    error = {"out of memory": jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 55800000568 bytes."),
+             "diverged": NonFiniteError("update 3 of seed 0: loss = nan"),
+             "another XLA error": jax.errors.JaxRuntimeError("INTERNAL: something else broke")}[kind]
+
     def run(self, ctx, recorder, resume):
-        raise jax.errors.JaxRuntimeError(text)
+        raise error
 
     monkeypatch.setattr(JaxRunner, "run", run)
     argv = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--total-steps", "2048", "--out", str(tmp_path / "run"), "--no-progress"]
-    if not one_line:
+    if kind == "another XLA error":
         with pytest.raises(jax.errors.JaxRuntimeError):
             main(argv)
-        assert out_of_memory(jax.errors.JaxRuntimeError(text)) is None and out_of_memory(RuntimeError(text)) is None
+        assert out_of_memory(error) is None
         return
-    assert main(argv) == 1
+    assert main(argv) == (1 if kind == "out of memory" else 3)
     out, err = capsys.readouterr()
+    if kind == "diverged":
+        assert err == "rl-zoo: error: update 3 of seed 0: loss = nan\n"
+        return
     assert err.strip() == ("rl-zoo: error: out of memory (Out of memory allocating 55800000568 bytes): a run's memory grows "
                            "with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays all its episodes at "
                            "once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
     assert f"stopped: out of memory: {tmp_path / 'run'} had no checkpoint yet" in out
-    assert out_of_memory(RuntimeError(text)) is None  # only XLA's own error
+    assert out_of_memory(RuntimeError(str(error))) is None  # only XLA's own error
+
+
+def test_ctrl_c_of_a_resume_names_the_resume_command(tmp_path, capsys, monkeypatch):
+    """A Ctrl-C before a resumed run's driver took over (its imports, the checks) printed only
+    `rl-zoo: interrupted`; the train command now names how to go on, as sweep and benchmark do."""
+    import rl_zoo.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rl_zoo.train, "train", interrupted)
+    (tmp_path / "run").mkdir()
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 130
+    assert capsys.readouterr().err == f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'}` continues it\n"
