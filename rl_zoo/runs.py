@@ -132,9 +132,16 @@ def _metric_value(name: str, text: str):
 def read_metrics(path, todo: str = "Restore it from a copy, or start a new run") -> list[dict]:
     """The rows of a driver's ``metrics.csv``, numbers parsed (``env_steps`` and ``seed`` int, the rest
     float), so that writing them back gives the same text; ``RunFileError`` naming the file and the
-    line when the header or a value is wrong."""
+    line when the header or a value is wrong, a row repeats an earlier one's env step and seed or comes
+    before it, or the file ends inside a line (cut inside its last number, it parsed as another number)."""
     path = Path(path)
     try:
+        with open(path, "rb") as f:
+            if f.seek(0, os.SEEK_END):  # not empty: its last byte
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    raise file_error(path, "ends inside its last line (every line the driver writes ends with a line "
+                                     "break): it was cut short", todo)
         with open(path, newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
@@ -142,7 +149,7 @@ def read_metrics(path, todo: str = "Restore it from a copy, or start a new run")
                 raise file_error(path, "is empty (not even the header line)", todo)
             if tuple(header) != METRIC_FIELDS:
                 raise file_error(path, f"has the columns {header}, expected {list(METRIC_FIELDS)}", todo)
-            rows = []
+            rows, seen = [], {}  # (env_steps, seed) -> line
             for line, values in enumerate(reader, start=2):
                 if len(values) != len(METRIC_FIELDS):
                     raise file_error(path, f"line {line} has {len(values)} values, expected {len(METRIC_FIELDS)}", todo)
@@ -151,6 +158,13 @@ def read_metrics(path, todo: str = "Restore it from a copy, or start a new run")
                 except ValueError:
                     bad = next(k for k, v in zip(METRIC_FIELDS, values) if not _parses(k, v))
                     raise file_error(path, f"line {line}: {bad} = {values[METRIC_FIELDS.index(bad)]!r} is not a number", todo) from None
+                key = (rows[-1]["env_steps"], rows[-1]["seed"])
+                if key in seen:
+                    raise file_error(path, f"line {line} repeats line {seen[key]} (env step {key[0]:,}, seed {key[1]})", todo)
+                if len(rows) > 1 and key[0] < rows[-2]["env_steps"]:
+                    raise file_error(path, f"line {line} (env step {key[0]:,}) comes after env step {rows[-2]['env_steps']:,}: "
+                                     "the rows are out of order", todo)
+                seen[key] = line
             return rows
     except FileNotFoundError:
         raise file_error(path, "not found", todo) from None

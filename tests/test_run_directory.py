@@ -283,6 +283,12 @@ def _damage_first_seed(path):
     path.write_text("\n".join([lines[0], ",".join(row)] + lines[2:]) + "\n")
 
 
+def _edit_lines(path, edit):
+    """Rewrite a CSV file's lines through ``edit`` (a list of lines -> a list of lines), as the driver ends them."""
+    lines = path.read_text().splitlines()
+    path.write_bytes(("\r\n".join(edit(lines)) + "\r\n").encode())
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda run: (run / "config.json").write_text("{not json"), r"config.json: is not valid JSON \(line 1 column 2"),
     (lambda run: (run / "config.json").write_text('{"algo": "ppo", "env": "CartPole-v1"}'), "config.json: lacks the field"),
@@ -293,8 +299,13 @@ def _damage_first_seed(path):
     (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a number"),
     (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
      "metrics.csv: lacks the evaluation at env step 2,560"),
+    # cut inside its last number, the row parsed as another number (116.5 -> 116.) and was kept (review)
+    (lambda run: (run / "metrics.csv").write_bytes((run / "metrics.csv").read_bytes()[:-3]), "metrics.csv: ends inside its last line"),
+    (lambda run: _edit_lines(run / "metrics.csv", lambda lines: lines[:3] + lines[2:]), r"metrics.csv: line 4 repeats line 3 \(env step 0,"),
+    (lambda run: _edit_lines(run / "metrics.csv", lambda lines: [lines[0], lines[-1]] + lines[1:-1]),
+     r"metrics.csv: line 3 \(env step 0\) comes after env step [\d,]+: the rows are out of order"),
 ], ids=["config-not-json", "config-field-missing", "config-field-mistyped", "config-devices-split", "config-seed-int32",
-        "metrics-bad-value", "metrics-cut-short"])
+        "metrics-bad-value", "metrics-cut-short", "metrics-cut-in-a-number", "metrics-row-repeated", "metrics-out-of-order"])
 def test_a_corrupted_run_file_is_named_and_nothing_changes(reference, tmp_path, capsys, damage, message):
     import re
 
