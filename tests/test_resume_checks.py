@@ -255,6 +255,12 @@ def test_trajectory_mismatch_names_what_changes_the_run_and_nothing_a_resume_may
     assert trajectory_mismatch(json.dumps(older), spec) is None
     assert trajectory_mismatch(json.dumps(older), spec.replace(config=dataclasses.replace(config, clip_value=True))) == (
         "config.json was edited since: config.clip_value is True there but was absent when it was written")
+    # a field deleted from config.json reads as the default (review: it was said as if the file held that value)
+    default_lr = type(config)().learning_rate
+    assert default_lr != config.learning_rate
+    assert trajectory_mismatch(record, spec.replace(config=dataclasses.replace(config, learning_rate=default_lr))) == (
+        f"config.json was edited since: config.learning_rate is {default_lr!r} there (the default, which a field absent "
+        f"from config.json takes) but was {config.learning_rate!r} when it was written")
 
 
 # --- bad arguments from Python ----------------------------------------------------------------------

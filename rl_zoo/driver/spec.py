@@ -250,7 +250,10 @@ def trajectory_mismatch(recorded: str, spec: RunSpec, ignore: tuple[str, ...] = 
                    for text in (recorded, spec.trajectory_record()))
     defaults = flat(json.loads(RunSpec(algo=spec.algo, env_id=spec.env_id, config=type(spec.config)()).trajectory_record()))
     added = {k for k in now.keys() - before.keys() if k in defaults and now[k] == defaults[k]}
-    changed = [f"{k} is {value(now, k)} {where} but was {value(before, k)} when it was written"
+    def default_note(k: str) -> str:  # a config field deleted from config.json reads as its default: say so
+        return " (the default, which a field absent from config.json takes)" if k in now and defaults.get(k, ...) == now[k] else ""
+
+    changed = [f"{k} is {value(now, k)} {where}{default_note(k)} but was {value(before, k)} when it was written"
                for k in sorted((before.keys() | now.keys()) - added) if before.get(k, ...) != now.get(k, ...)]
     return None if not changed else f"{lead}: {'; '.join(changed)}"
 
