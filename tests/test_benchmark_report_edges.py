@@ -261,22 +261,27 @@ def test_threshold_is_read_from_the_evaluations_by_hand():
 
 def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(tmp_path):
     """An excluded cell's record is rewritten "skipped" (its run directory kept): it started over when included
-    again, its checkpoint thrown away, since only "running" and "failed" records resumed."""
-    from rl_zoo import runs
+    again, its checkpoint thrown away, since only "running" and "failed" records resumed. A damaged checkpoint
+    (a cell keeps one) starts it over too: resuming from it failed on every re-run (review)."""
+    import numpy as np
+
+    from rl_zoo import checkpoint, runs
 
     out = tmp_path / "b"
     [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
     folder = cells.cell_dir(out, cell)
-    (folder / "run" / "checkpoints").mkdir(parents=True)
+    (folder / "run").mkdir(parents=True)
     (folder / "run" / "config.json").write_text("{}")
-    (folder / "run" / "checkpoints" / "ckpt_000000004.msgpack").write_bytes(b"x")
+    path = checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
     status = cell.status
     cell.status = "skipped"
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
     cell.status = status
     assert cells.resumable(out, cell)
-    (folder / "run" / "checkpoints" / "ckpt_000000004.msgpack").unlink()
-    assert not cells.resumable(out, cell)  # nothing to resume from: it starts over
+    path.write_bytes(path.read_bytes()[:-5])  # cut short
+    assert not cells.resumable(out, cell)  # nothing intact to resume from: it starts over
+    path.unlink()
+    assert not cells.resumable(out, cell)
 
 
 def test_the_report_path_is_refused_before_any_work_naming_o(tmp_path, monkeypatch):

@@ -101,14 +101,17 @@ def attempt_separator(when: str, how: str) -> str:
 
 
 def resumable(out: Path, cell: Cell) -> bool:
-    """An interrupted cell with the same spec and a checkpoint continues from it instead of starting over (one
-    excluded by a command since is recorded "skipped" there, its run directory kept: it continues too)."""
+    """An interrupted cell with the same spec and an intact checkpoint continues from it instead of starting
+    over (one excluded by a command since is recorded "skipped" there, its run directory kept: it continues
+    too). A cell keeps one checkpoint: a damaged one (outside damage; writes are atomic) starts the cell
+    over, where resuming failed on every re-run, its error telling to run a --resume command."""
     from rl_zoo import checkpoint
 
     previous = previous_record(out, cell.spec)
     run_dir = cell_dir(out, cell) / "run"
     return bool(previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
-                and (run_dir / "config.json").exists() and checkpoint.latest(run_dir) is not None)
+                and (run_dir / "config.json").exists()
+                and any(checkpoint.verify(path) is None for path in checkpoint.list_checkpoints(run_dir)))
 
 
 def finish_cell(out: Path, job: Running) -> CellRecord | None:
