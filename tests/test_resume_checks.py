@@ -96,7 +96,7 @@ def test_a_config_json_lacking_a_recorded_field_is_refused_naming_every_one(refe
 
 
 def _strip_record(run: Path, field: str) -> None:
-    """The newest checkpoint as written before checkpoints recorded ``field`` ("seeds", "spec")."""
+    """The newest checkpoint as written before checkpoints recorded ``field`` ("seeds", "spec", "devices")."""
     path = checkpoint.latest(run)
     leaves, meta = checkpoint.read(path)
     del meta[field]
@@ -369,8 +369,8 @@ def resumed(reference, tmp_path_factory):
 
     run = _copy(reference, tmp_path_factory.mktemp("resumed"))
     checkpoint.latest(run).unlink()
-    _strip_record(run, "seeds")
-    _strip_record(run, "spec")
+    for field in ("seeds", "spec", "devices"):
+        _strip_record(run, field)
     _edit_config(run, lambda d: (d["versions"].update(jax="0.0.1", numpy="0.0.2"), d.update(devices=2, keep_checkpoints=5, command="edited")))
     (run / WANDB_RUN_FILE).write_text(json.dumps({"id": "abc123", "project": "mine"}))
     said, fake = [], FakeWandb()
@@ -389,6 +389,21 @@ def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records
     newest = checkpoint.read(checkpoint.latest(run))[1]
     assert newest["seeds"] == reference.summary["seeds"]
     assert json.loads(newest["spec"]) == json.loads(read_spec(reference.run_dir).trajectory_record())
+
+
+def test_devices_edited_in_config_json_are_said_and_the_checkpoints_count_kept(reference, tmp_path):
+    """config.json's devices edited (1 -> 2) resumed on 2 without a word: the checkpoint now records the
+    count its seeds were split over, and a resume continues on that one, saying what config.json says (review)."""
+    run = _copy(reference, tmp_path)
+    trained_on = checkpoint.read(checkpoint.latest(run))[1]["devices"]
+    assert trained_on == reference.summary["devices"]
+    _edit_config(run, lambda d: d.update(devices=2 if trained_on == 1 else 1))
+    said = []
+    result = train(resume=run, progress=False, log=said.append)
+    assert f"config.json records {2 if trained_on == 1 else 1} device(s) but {checkpoint.list_checkpoints(reference.run_dir)[-1].name} " \
+        f"was written on {trained_on}: the checkpoint's count is the run's" in said
+    assert result.summary["devices"] == trained_on and not any(line.startswith("resuming on") for line in said)
+    assert _rows(run) == _rows(reference.run_dir)
 
 
 def test_other_versions_and_devices_are_reported(resumed):

@@ -77,7 +77,7 @@ class JaxRunner:
                     save_checkpoint(ctx, states, CheckpointMeta(
                         segments_done=i + 1, updates_done=done_updates, train_s=train_s,
                         wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist()),
-                        seeds=spec.seed_ids, spec=record))
+                        seeds=spec.seed_ids, spec=record, devices=spec.devices))
                 checkpoint_s += time.perf_counter() - t
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                 bar.update(done_updates * steps_per_update, sps, float(np.mean(returns)))  # training's rate, as the summary's

@@ -140,11 +140,16 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         if not runner.can_resume:
             raise ConfigError(f"cannot resume {str(run_dir)!r}: runs on {spec.backend!r} envs cannot resume yet "
                               f"(exact resume needs a JAX env)")
-        recorded_devices = spec.devices
-        spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints, devices=_resume_devices(spec, devices, log))
+        choice = choose_checkpoint(run_dir)
+        # the devices the checkpoint's seeds were split over (config.json's if it does not say: an older file)
+        trained_on = choice.point.meta.devices if choice.point is not None and choice.point.meta.devices else None
+        recorded = (trained_on, "its checkpoint") if trained_on else (spec.devices, "config.json")
+        edited = (f"config.json records {spec.devices} device(s) but {choice.point.path.name} was written on {trained_on}: "
+                  f"the checkpoint's count is the run's") if trained_on and trained_on != spec.devices else None
+        spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints,
+                            devices=_resume_devices(spec, recorded[0], devices, log))
         if spec.keep_checkpoints < 1:
             raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
-        choice = choose_checkpoint(run_dir)
         env, env_params = spec.make_env()
         agent = spec.module.make_agent(spec.config, env, env_params)
         if choice.point is not None and (why := resume_mismatch(spec, agent, choice.point.meta)):
@@ -165,7 +170,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
-                     devices_note(recorded_devices, spec.devices)):
+                     edited, devices_note(*recorded, spec.devices)):
             if note:
                 log(note)
         if choice.point is None:
@@ -303,26 +308,27 @@ def _stopped_note(run_dir: Path) -> str:
             f"`rl-zoo train --resume {run_dir}` continues from there")
 
 
-def _resume_devices(spec: RunSpec, devices: int | None, log) -> int:
-    """The device count of a resumed run: as asked, else as the run was (when this machine has as
-    many devices; bit-identical continuation needs it), else the default choice."""
+def _resume_devices(spec: RunSpec, trained_on: int, devices: int | None, log) -> int:
+    """The device count of a resumed run: as asked, else as the run was (``trained_on``, when this machine
+    has as many devices; bit-identical continuation needs it), else the default choice."""
     import jax
 
     if spec.backend != "jax":
         return 1
-    if devices is None and spec.devices <= jax.device_count():
-        devices = spec.devices
+    if devices is None and trained_on <= jax.device_count():
+        devices = trained_on
     num_devices, note = distributed.choose_devices(spec.seeds, devices)
     if note:
         log(note)
     return num_devices
 
 
-def devices_note(recorded: int, now: int) -> str | None:
-    """The line for a run resumed on ``now`` devices that config.json records as trained on ``recorded``."""
+def devices_note(recorded: int, source: str, now: int) -> str | None:
+    """The line for a run resumed on ``now`` devices that ``source`` (its checkpoint, or config.json for
+    a checkpoint that does not record it) says trained on ``recorded``."""
     if now == recorded:
         return None
-    return (f"resuming on {now} device(s); the run trained on {recorded} (config.json): its seeds continue, but "
+    return (f"resuming on {now} device(s); the run trained on {recorded} ({source}): its seeds continue, but "
             f"round differently from an uninterrupted run (summary.json records the new count)")
 
 

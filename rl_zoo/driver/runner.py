@@ -65,6 +65,7 @@ class CheckpointMeta:
     evaluated: bool = True  # the segment ended with an evaluation (host runs with fewer evaluations than segments: not all)
     seeds: tuple[int, ...] | None = None  # the seed ids whose states the checkpoint holds (None: not recorded, older files)
     spec: str | None = None  # RunSpec.trajectory_record of the run that wrote it (None: not recorded, older files)
+    devices: int | None = None  # the devices its seeds were split over (None: not recorded, older files)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
@@ -73,6 +74,8 @@ class CheckpointMeta:
             out["seeds"] = list(self.seeds)
         if self.spec is not None:
             out["spec"] = self.spec
+        if self.devices is not None:
+            out["devices"] = self.devices
         return out
 
     @classmethod
@@ -81,7 +84,8 @@ class CheckpointMeta:
         return cls(int(meta["segments_done"]), int(meta["updates_done"]), float(meta["train_s"]), float(meta["wall_s"]),
                    tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)),
                    None if seeds is None else tuple(int(s) for s in seeds),
-                   None if meta.get("spec") is None else str(meta["spec"]))
+                   None if meta.get("spec") is None else str(meta["spec"]),
+                   None if meta.get("devices") is None else int(meta["devices"]))
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ class BatchedHostRunner:
             def save(states, *, due: bool, evaluated: bool) -> None:  # due: the evaluation after this segment is still to make
                 meta = CheckpointMeta(segments_done=segments_done, updates_done=done, train_s=train_s,
                                       wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest.tolist()),
-                                      evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record)
+                                      evaluated=evaluated, seeds=tuple(spec.seed_ids), spec=record, devices=spec.devices)
                 checkpoint.save(ctx.run_dir, done, states, dict(meta.to_dict(), eval_env_steps=eval_steps, evaluation_due=due),
                                 keep=spec.keep_checkpoints)
 
