@@ -126,3 +126,57 @@ def test_ppo_kl_penalty_is_kl_old_to_new(pendulum_rollout):
     old_to_new, new_to_old = batch.old.dist.kl(new).mean(), new.kl(batch.old.dist).mean()
     assert abs(float(old_to_new - new_to_old)) > 0.1
     np.testing.assert_allclose(info.policy_loss, -surrogate + beta * old_to_new, rtol=1e-5)
+
+
+# --- what crosses an episode's end (a review's mutations of each passed every test) ------------------
+@pytest.fixture(scope="module")
+def truncating_rollout():
+    """The Pendulum agent of ``pendulum_rollout`` with 5-step episodes: 16 steps cross three time-limit
+    cuts (truncated, not terminated). ``(config, networks, start, trajectory)``."""
+    env, env_params = envs.make("Pendulum-v1", max_steps_in_episode=5)
+    config = ppo.Config(num_envs=2, num_steps=16, init_log_std=1.5, normalize_obs=True, normalize_reward=True,
+                        total_timesteps=64, num_minibatches=1)
+    networks = on_policy.make_networks(config, env.action_space(env_params))
+    agent = on_policy.build_agent(config, env, env_params, networks, learn_fn=lambda s, traj: (s, traj),
+                                  make_state=lambda start: start)
+    start = agent.init(jax.random.key(5))
+    stats = normalize.RunningMeanStd(jnp.array([0.5, -0.2, 1.0]), jnp.array([0.3, 2.0, 4.0]), jnp.array(50.0))
+    scaler = normalize.reward_scaler_update(start.reward_scaler, jnp.full((3, 2), -4.0), jnp.zeros((3, 2), bool), config.gamma)
+    start = start._replace(obs_stats=stats, reward_scaler=scaler)
+    _, traj = agent.update(start)
+    return config, networks, start, traj
+
+
+def test_a_truncated_steps_next_obs_is_its_episodes_last_not_the_resets(truncating_rollout):
+    """GAE and DQN bootstrap a cut episode from V or Q of its last observation (``info["final_obs"]``):
+    the observation after the auto-reset (the next step's ``obs``) belongs to another episode."""
+    _, _, _, traj = truncating_rollout
+    done = np.asarray(traj.episode_done)[:-1]
+    assert done.sum() == 6 and not np.asarray(traj.terminated).any()  # steps 5, 10, 15 of each env
+    next_obs, obs = np.asarray(traj.next_obs)[:-1], np.asarray(traj.obs)[1:]
+    np.testing.assert_array_equal(next_obs[~done], obs[~done])  # within an episode: the next step's observation
+    assert (np.abs(next_obs[done] - obs[done]).max(axis=-1) > 1e-3).all()  # at a cut: not the reset's
+
+
+def test_gae_bootstraps_from_the_normalised_next_observation_and_the_scaler_resets_at_cuts(truncating_rollout):
+    """V(s') is taken on ``next_obs`` normalised as the rollout's observations were, and the reward
+    scaler's running return restarts at every episode end, a time-limit cut included (``episode_done``)."""
+    from rl_zoo.core.returns import gae
+
+    config, networks, start, traj = truncating_rollout
+    batch, scaler = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    want_scaler = normalize.reward_scaler_update(start.reward_scaler, traj.reward, traj.episode_done, config.gamma)
+    np.testing.assert_allclose(scaler.returns, want_scaler.returns, rtol=1e-6)
+    next_values = networks.value.apply(start.params.value, normalize.normalize(start.obs_stats, traj.next_obs))
+    advantages, _ = gae(normalize.scale_reward(want_scaler, traj.reward), traj.extras.value, next_values, traj.terminated,
+                        traj.truncated, config.gamma, config.gae_lambda)
+    np.testing.assert_allclose(batch.advantages, np.asarray(advantages).reshape(-1), rtol=1e-5, atol=1e-6)
+
+
+def test_the_observation_statistics_advance_by_the_rollouts_observations(truncating_rollout):
+    config, _, start, traj = truncating_rollout
+    state = on_policy.finish_update(start, traj, start.reward_scaler, start.key, config)
+    want = normalize.rms_update(start.obs_stats, traj.obs)
+    for got, expected in zip(state.obs_stats, want):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert not np.allclose(normalize.rms_update(start.obs_stats, traj.next_obs).mean, want.mean)  # the choice matters here
