@@ -180,3 +180,33 @@ def test_the_observation_statistics_advance_by_the_rollouts_observations(truncat
     for got, expected in zip(state.obs_stats, want):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert not np.allclose(normalize.rms_update(start.obs_stats, traj.next_obs).mean, want.mean)  # the choice matters here
+
+
+# --- how the losses are put together (a review's mutations of each passed every fast test) -----------
+def test_ppo_loss_weighs_its_parts_and_normalises_advantages_only_when_asked(pendulum_rollout):
+    """L = L^pi + c_v L^V - c_H H (Schulman et al. 2017, eq. 9); before any step the ratio is 1, so the
+    clipped surrogate is -mean(A): 0 for advantages normalised over the batch, their raw mean if not."""
+    config, networks, start, traj = pendulum_rollout
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    for norm_adv in (True, False):
+        cfg = ppo.Config(**{**vars(config), "vf_coef": 0.3, "ent_coef": 0.1, "norm_adv": norm_adv})
+        total, info = ppo.ppo_loss(start.params, batch, jnp.asarray(1.0), networks, cfg)
+        np.testing.assert_allclose(total, info.policy_loss + 0.3 * info.value_loss - 0.1 * info.entropy, rtol=1e-6)
+        assert float(info.entropy) > 0 and float(info.value_loss) > 0
+        want = 0.0 if norm_adv else -float(jnp.mean(batch.advantages))
+        np.testing.assert_allclose(float(info.policy_loss), want, atol=1e-5)
+    assert abs(float(jnp.mean(batch.advantages))) > 1e-2  # the two cases differ here
+
+
+def test_vpg_takes_its_entropy_bonus():
+    """VPG's policy loss is -E[log pi A] - c_H H: the same rollout (same key) under ent_coef 0 and 0.5."""
+    from rl_zoo.algos import vpg
+
+    env, env_params = envs.make("CartPole-v1")
+    metrics = {}
+    for ent_coef in (0.0, 0.5):
+        config = vpg.Config(num_envs=2, num_steps=16, total_timesteps=64, ent_coef=ent_coef)
+        agent = vpg.make_agent(config, env, env_params)
+        _, metrics[ent_coef] = jax.jit(agent.update)(agent.init(jax.random.key(2)))
+    np.testing.assert_allclose(metrics[0.5].entropy, metrics[0.0].entropy, rtol=1e-6)  # the same rollout and policy
+    np.testing.assert_allclose(metrics[0.5].policy_loss, metrics[0.0].policy_loss - 0.5 * metrics[0.0].entropy, rtol=1e-5)
