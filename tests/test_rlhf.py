@@ -386,3 +386,26 @@ def test_each_algorithm_takes_its_own_policy_loss_over_response_tokens_only(algo
 def test_grpo_kl_is_the_k3_estimator():
     log_prob, ref = jnp.array([-1.0, -2.0, -0.5]), jnp.array([-1.0, -1.5, -1.2])
     np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref), [0.0, math.exp(0.5) - 1.5, math.exp(-0.7) - 0.3], rtol=1e-6)
+
+
+def test_the_kl_penalty_is_taken_against_the_frozen_sft_reference():
+    """A policy that moved from its SFT start pays a KL to that start: the update's sequence KL is
+    sum_t (log pi - log pi_ref) over the response against ``start.sft_params``, not 0 (a review's mutation
+    that took the reference from the current policy passed every test: the learning tests run beta 0)."""
+    from envs.language import TokenEnv
+
+    spec = TransformerSpec(vocab_size=LAY.vocab_size, context=LAY.context, width=8, layers=1, heads=1)
+    models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1),
+                               TokenEnv(LAY, rmod.reward_fn(CausalTransformer(spec, out=1), LAY)), lambda t: gold_reward(LAY, t))
+    zeros = jnp.zeros((1, LAY.context), jnp.int32)
+    sft = jax.jit(models.policy.init)(jax.random.key(0), zeros)
+    rm = jax.jit(models.value.init)(jax.random.key(1), zeros)
+    start = policy_opt.make_start(models, sft, rm, rm, np.array([[4, 5], [6, 7]]))
+    config = policy_opt.Config(prompts_per_batch=2, group_size=2, update_epochs=1, num_minibatches=1)
+    state = policy_opt.init(jax.random.key(2), jnp.float32(0.1), start, config)
+    moved = jax.jit(models.policy.init)(jax.random.key(3), zeros)  # another policy than the reference
+    update = jax.jit(lambda state, start: policy_opt.update(state, start, models, config))
+    _, same = update(state, start)
+    _, other = update(state._replace(params={**state.params, "policy": moved}), start)
+    assert float(same.kl) == 0.0  # the policy is the reference: log pi - log pi_ref = 0 on every token
+    assert abs(float(other.kl)) > 1e-3
