@@ -75,3 +75,36 @@ def test_step_no_reset_is_the_transition_step_takes_before_resetting(env_id, ove
         if not bool(term_r | trunc_r):
             jax.tree.map(np.testing.assert_array_equal, state_n, state_r)
         state = state_r
+
+
+def test_a_gymnasium_evaluation_keeps_each_copys_first_episode():
+    """The gymnasium vector env resets an ended copy by itself: a copy whose first episode ends early plays
+    a second one while another copy is still in its first. Each copy counts its first episode (the JAX
+    path's rule); a review's mutation that let a later episode overwrite it passed every test. Episodes 1
+    and 3 (of the whole process) last 2 steps, the others 9; episode n pays n per step."""
+    import gymnasium
+
+    class Lengths(gymnasium.Env):
+        resets = 0
+        observation_space = gymnasium.spaces.Box(-1, 1, (1,), np.float32)
+        action_space = gymnasium.spaces.Discrete(2)
+
+        def reset(self, seed=None, options=None):
+            super().reset(seed=seed)
+            n = Lengths.resets = Lengths.resets + 1
+            self.length, self.reward, self.t = (2 if n in (1, 3) else 9), float(n), 0
+            return np.zeros(1, np.float32), {}
+
+        def step(self, action):
+            self.t += 1
+            return np.zeros(1, np.float32), self.reward, self.t >= self.length, False, {}
+
+    gymnasium.register("rl_zoo_test/Lengths-v0", entry_point=Lengths, max_episode_steps=50)
+    try:
+        env, params = envs.make("rl_zoo_test/Lengths-v0", backend="gymnasium")
+        Lengths.resets = 0
+        returns = evaluate(lambda s, obs: jnp.zeros(obs.shape[0], jnp.int32), None, env, params, jax.random.key(0), 2, 20)
+        assert Lengths.resets >= 3  # copy 0 played its second episode (pays 3 a step) before copy 1 ended
+        np.testing.assert_array_equal(returns, [2.0, 18.0])  # 2 steps x 1, 9 steps x 2
+    finally:
+        gymnasium.registry.pop("rl_zoo_test/Lengths-v0", None)
