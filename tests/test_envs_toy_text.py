@@ -239,6 +239,9 @@ def test_taxi_fickle_passenger():
         assert (row, col, pas) == (3, 2, 4) and dest != 3 and float(r) == -1.0 and not bool(s2.fickle_step)
         dests.add(dest)
     assert dests == {0, 1, 2}
+    # a move along the row changes it too (gymnasium: taxi_row != shadow_row or taxi_col != shadow_col)
+    obs_e, s_e, *_ = env.step(jax.random.key(7), s1, jnp.int32(2), params)  # east: (2, 2) -> (2, 3), no wall there
+    assert decode(int(obs_e))[:3] == (2, 3, 4) and decode(int(obs_e))[3] != 3 and not bool(s_e.fickle_step)
     # changes destination once only
     obs3, _, _, _, _, _ = env.step(jax.random.key(99), s2, jnp.int32(1), params)
     assert decode(int(obs3))[3] == decode(int(s2.s))[3]
@@ -248,6 +251,10 @@ def test_taxi_fickle_passenger():
     g.s = 2 * 100 + 2 * 20 + 4 * 4 + 3
     obs_g, *_ = g.step(0)
     assert decode(obs_g)[:3] == (3, 2, 4) and decode(obs_g)[3] != 3
+    g.reset(seed=0)
+    g.s = 2 * 100 + 2 * 20 + 4 * 4 + 3
+    obs_g, *_ = g.step(2)  # east
+    assert decode(obs_g)[:3] == (2, 3, 4) and decode(obs_g)[3] != 3
     # without fickleness the destination never changes
     env0, params0 = envs.make("Taxi-v4")
     _, st = env0.reset(jax.random.key(0), params0)
