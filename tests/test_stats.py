@@ -134,6 +134,10 @@ def test_diff_ci_brackets_the_difference():
     assert m == pytest.approx(2.0) and 1.0 <= lo <= m <= hi <= 3.0
     m, lo, hi = stats.diff_ci([5.0, 5.0], [2.0, 2.0])
     assert (m, lo, hi) == (3.0, 3.0, 3.0)
+    # samples of other sizes: each resampled at its own size. b's 30 coin flips: a bootstrap mean's sd is
+    # sqrt(0.25 / 30) = 0.09, so the interval is about 0.36 wide (resampled at a's size 3 it was about 1)
+    m, lo, hi = stats.diff_ci([0.0, 0.0, 0.0], [0.0, 1.0] * 15)
+    assert m == pytest.approx(-0.5) and -0.75 < lo < m < hi < -0.25 and hi - lo < 0.5
 
 
 def test_iqm_trims_a_quarter_of_the_runs_rounded_down_from_each_end():
