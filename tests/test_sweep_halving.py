@@ -47,6 +47,18 @@ def test_a_rung_keeps_its_best_configs_not_the_first_or_the_worst():
     assert record.env_steps == 20
 
 
+def test_a_tie_in_iqm_goes_to_the_higher_mean_so_far_the_rungs_own_evaluation_included():
+    # 4 seeds: IQM drops one from each end. At the rung's evaluation (segment 2) config 0 has [0, 5, 5, 10]
+    # and config 1 [4, 5, 5, 100]: IQM 5 each, means 5 and 28.5; the evaluations before are all 0. The mean
+    # so far over evaluations 0..2 breaks the tie: config 1 (a mutation that left out the rung's own
+    # evaluation tied them at 0 and kept the lower position, config 0, passing every test).
+    returns = np.zeros((2, 4, 3))
+    returns[0, :, 2], returns[1, :, 2] = [0, 5, 5, 10], [4, 5, 5, 100]
+    record = halving._rank_rung(Rung(0, 2, 1, 2), (0, 1), returns, np.array([0, 10, 20]))
+    assert record.iqm == (5.0, 5.0) and record.ranked == (1, 0) and record.kept == (1,)
+    np.testing.assert_allclose(record.mean_so_far, (28.5 / 3, 5.0 / 3))
+
+
 def test_promotion_takes_the_kept_configs_rows_by_position():
     # rows are laid out by position among the rung's configs (1, 3, 4), 2 seeds each: config 4's rows are
     # 4 and 5, not 8 and 9 (an index past the end JAX would clamp without a word)
