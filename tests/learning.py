@@ -6,7 +6,7 @@ another run. What holds anywhere is a statement about the distribution over seed
 vmapped together, at least k clear a threshold*. Each learning test names a ``Setting`` and asserts
 that, with n, k and the threshold chosen from the setting's measured distribution (20+ seeds other
 than the test's own, numbers kept in a comment beside the setting), so that a working algorithm
-fails with a probability well under 1e-3 and a broken one (random play) cannot pass.
+rarely fails (how rarely: tests/README.md, "How sure is k of n?") and a broken one (random play) cannot pass.
 
 Measure a setting (prints each score's sorted values over the seeds)::
 
