@@ -32,22 +32,28 @@ def test_reward_scaler_by_hand_resets_at_episode_ends_and_subtracts_no_mean():
     np.testing.assert_allclose(normalize.scale_reward(scaler, jnp.array([2.0])), [2.0 / np.sqrt(seen.var())], rtol=1e-3)
 
 
-@pytest.fixture(scope="module")
-def pendulum_rollout():
-    """One rollout of an on-policy agent on Pendulum with a wide Gaussian (std e^1.5 = 4.5) and
-    non-trivial observation statistics: ``(config, networks, start, trajectory)``; made once for the
-    module's tests that read it (an unjitted init and update, ~5 s of CPU each time)."""
-    env, env_params = envs.make("Pendulum-v1")
+def _pendulum_rollout(key: int, **env_overrides):
+    """One rollout of an on-policy agent on Pendulum with a wide Gaussian (std e^1.5 = 4.5), non-trivial
+    observation statistics and a reward scaler that has seen three steps: ``(config, networks, start,
+    trajectory)`` (an unjitted init and update, ~5 s of CPU each time)."""
+    env, env_params = envs.make("Pendulum-v1", **env_overrides)
     config = ppo.Config(num_envs=2, num_steps=16, init_log_std=1.5, normalize_obs=True, normalize_reward=True,
                         total_timesteps=64, num_minibatches=1)
     networks = on_policy.make_networks(config, env.action_space(env_params))
     agent = on_policy.build_agent(config, env, env_params, networks, learn_fn=lambda s, traj: (s, traj),
                                   make_state=lambda start: start)
-    start = agent.init(jax.random.key(3))
+    start = agent.init(jax.random.key(key))
     stats = normalize.RunningMeanStd(jnp.array([0.5, -0.2, 1.0]), jnp.array([0.3, 2.0, 4.0]), jnp.array(50.0))
-    start = start._replace(obs_stats=stats)
+    scaler = normalize.reward_scaler_update(start.reward_scaler, jnp.full((3, 2), -4.0), jnp.zeros((3, 2), bool), config.gamma)
+    start = start._replace(obs_stats=stats, reward_scaler=scaler)
     _, traj = agent.update(start)
     return config, networks, start, traj
+
+
+@pytest.fixture(scope="module")
+def pendulum_rollout():
+    """``_pendulum_rollout`` made once for the module's tests that read it."""
+    return _pendulum_rollout(3)
 
 
 def test_the_rollout_keeps_the_raw_sample_and_its_exact_log_probability(pendulum_rollout):
@@ -131,20 +137,8 @@ def test_ppo_kl_penalty_is_kl_old_to_new(pendulum_rollout):
 # --- what crosses an episode's end (a review's mutations of each passed every test) ------------------
 @pytest.fixture(scope="module")
 def truncating_rollout():
-    """The Pendulum agent of ``pendulum_rollout`` with 5-step episodes: 16 steps cross three time-limit
-    cuts (truncated, not terminated). ``(config, networks, start, trajectory)``."""
-    env, env_params = envs.make("Pendulum-v1", max_steps_in_episode=5)
-    config = ppo.Config(num_envs=2, num_steps=16, init_log_std=1.5, normalize_obs=True, normalize_reward=True,
-                        total_timesteps=64, num_minibatches=1)
-    networks = on_policy.make_networks(config, env.action_space(env_params))
-    agent = on_policy.build_agent(config, env, env_params, networks, learn_fn=lambda s, traj: (s, traj),
-                                  make_state=lambda start: start)
-    start = agent.init(jax.random.key(5))
-    stats = normalize.RunningMeanStd(jnp.array([0.5, -0.2, 1.0]), jnp.array([0.3, 2.0, 4.0]), jnp.array(50.0))
-    scaler = normalize.reward_scaler_update(start.reward_scaler, jnp.full((3, 2), -4.0), jnp.zeros((3, 2), bool), config.gamma)
-    start = start._replace(obs_stats=stats, reward_scaler=scaler)
-    _, traj = agent.update(start)
-    return config, networks, start, traj
+    """``_pendulum_rollout`` with 5-step episodes: 16 steps cross three time-limit cuts (truncated, not terminated)."""
+    return _pendulum_rollout(5, max_steps_in_episode=5)
 
 
 def test_a_truncated_steps_next_obs_is_its_episodes_last_not_the_resets(truncating_rollout):
