@@ -305,9 +305,14 @@ def _check_args(ap: argparse.ArgumentParser, args) -> None:
         ap.error(f"{args.command} runs one of {', '.join(TARGETS)} (their targets and solved levels), not {args.env_id!r}")
     if args.command in ("add", "figure") and not args.env_id:
         ap.error(f"{args.command} needs result files (written by tune ... --save FILE)")
-    changed = [name for name, given in (("field=value", args.overrides), ("--steps", args.steps), ("--seeds", args.seeds),
-                                        ("--seed0", args.seed0 is not None), ("--seed-set tuning", args.seed_set == "tuning")) if given]
-    if args.command in ("learning", "all") and changed and args.out.resolve() == RESULTS.resolve():
+    # what learning records is the row "ALGO ENV SEEDSET": on the held-out (report) set, the headline's settings only
+    seed_set = args.seed_set or ("tuning" if args.command == "tune" else "report")
+    headline_seeds = {TARGETS[e][0] for e in ([args.env_id] if args.env_id in TARGETS else TARGETS)}
+    changed = [name for name, given in (
+        ("field=value", args.overrides), ("--steps", args.steps),
+        ("--seeds", args.seeds is not None and {args.seeds} != headline_seeds),
+        ("--seed0", args.seed0 is not None and args.seed0 != (TUNING_SEED0 if seed_set == "tuning" else REPORT_SEED0))) if given]
+    if args.command in ("learning", "all") and seed_set == "report" and changed and args.out.resolve() == RESULTS.resolve():
         ap.error(f"learning with {', '.join(changed)} would replace the held-out row of the tuned settings in {RAW}: "
                  "give --out DIR for a trial, or record it as a labelled row (tune ... --save FILE, then add FILE --label NAME)")
 
@@ -329,10 +334,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder of dqn.json, dqn.md and the figure (default benchmarks/results)")
     args = ap.parse_intermixed_args()
     _check_args(ap, args)
-
-    if args.command == "speed-child":
+    if args.command == "speed-child":  # timed from its start: imports nothing else first
         print(json.dumps(speed_child()))
         return
+    from rl_zoo.config import ConfigError
+
+    try:
+        _main(ap, args)
+    except ConfigError as e:  # a config the library refuses (e.g. --steps below learning_starts): its message, no traceback
+        ap.exit(2, f"dqn.py: error: {e}\n")
+
+
+def _main(ap: argparse.ArgumentParser, args) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
     raw = load_results(raw_path)
@@ -366,6 +379,9 @@ def main() -> None:
             if args.label:  # a row beside the headline, named in the report (with the fields it changed)
                 result["label"] = args.label
                 key += f", {args.label}"
+            elif key in raw.get("learning", {}):  # `tune --seed-set report` then `add` would replace the headline row
+                ap.error(f"{path} would replace the row {key!r} of {raw_path}: give it a --label (a row beside it), "
+                         f"or record the headline with `learning`")
             raw.setdefault("learning", {})[key] = result
         save_results(raw_path, raw)
     if args.command == "figure":

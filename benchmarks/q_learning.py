@@ -235,7 +235,8 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
         parser.error(f"--tuning-seeds has 8 keys ({TUNING_SET}): give --seeds 8 or fewer (it is {args.seeds}; more would be keys no tuning saw)")
     devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core
     if args.what in ("all", "speed") and args.agents % devices:
-        parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them over")
+        parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them "
+                     f"over (e.g. {max(devices, args.agents // devices * devices)})")
     other = [flag for flag, given in (("--seeds", args.seeds != 10), ("--seed0", args.seed0 != REPORT_SEED0),
                                       ("--tuning-seeds", args.tuning_seeds)) if given]
     if args.what in ("all", "learning") and other and args.out.resolve() == RESULTS.resolve():

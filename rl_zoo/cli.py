@@ -459,13 +459,13 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
-        again = {"train": f": `rl-zoo train --resume {args.resume}` continues it" if getattr(args, "resume", None) else "",
+        again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if getattr(args, "resume", None) else "",
                  "sweep": ": run the same command again to train only what is missing",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
         print(f"rl-zoo: interrupted{again.get(args.command, '')}", file=sys.stderr)
         return 130
     except RuntimeError as e:
-        from rl_zoo.driver.guard import MEMORY_ADVICE, out_of_memory
+        from rl_zoo.driver.guard import memory_advice, out_of_memory
         from rl_zoo.host.batched_env import HostEnvError
         from rl_zoo.train import NonFiniteError
 
@@ -475,7 +475,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             print(f"rl-zoo: error: {e}", file=sys.stderr)
             return 1
         if (oom := out_of_memory(e)) is not None:  # XLA's (a RuntimeError): what to ask for instead, one line
-            print(f"rl-zoo: error: out of memory ({oom}): {MEMORY_ADVICE}", file=sys.stderr)
+            print(f"rl-zoo: error: out of memory ({oom}): {memory_advice(args.command)}", file=sys.stderr)
             return 1
         if not isinstance(e, NonFiniteError):
             raise

@@ -278,8 +278,10 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
     cell.status = status
     assert cells.resumable(out, cell)
+    assert cells.damaged_checkpoints(folder / "run") == ""
     path.write_bytes(path.read_bytes()[:-5])  # cut short
-    assert not cells.resumable(out, cell)  # nothing intact to resume from: it starts over
+    assert not cells.resumable(out, cell)  # nothing intact to resume from: it starts over, saying why in log.txt
+    assert cells.damaged_checkpoints(folder / "run").startswith("its checkpoints are damaged (ckpt_000000004.msgpack: ")
     path.unlink()
     assert not cells.resumable(out, cell)
 

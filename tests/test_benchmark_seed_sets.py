@@ -68,7 +68,8 @@ def test_ppo_learning_report_names_the_seeds(scripts):
 @pytest.mark.parametrize("script, argv, message", [
     ("dqn.py", ["learning", "CartPole-v1", "n_step=1", "--seeds", "1"],
      "learning with field=value, --seeds would replace the held-out row of the tuned settings in"),
-    ("dqn.py", ["learning", "CartPole-v1", "--seed-set", "tuning"], "learning with --seed-set tuning would replace"),
+    ("dqn.py", ["learning", "CartPole-v1", "--seed0", "1005"], "learning with --seed0 would replace"),
+    ("dqn.py", ["add", "{tmp}/tuned_on_held_out.json"], "would replace the row 'dqn CartPole-v1 report' of"),
     ("q_learning.py", ["learning", "--env", "CliffWalking-v1", "--seeds", "2"],
      "learning with --seeds would replace the held-out rows in"),
     ("q_learning.py", ["learning", "--tuning-seeds", "--seeds", "8"], "learning with --seeds, --tuning-seeds would replace"),
@@ -90,7 +91,10 @@ def test_learning_on_other_seeds_or_settings_is_refused_into_the_committed_resul
         if p.stem in ("dqn", "q_learning") and p.suffix in (".json", ".md"):
             shutil.copy(p, copy / "results" / p.name)
     committed = {p: p.read_bytes() for p in (copy / "results").iterdir()}
+    # `tune ... --seed-set report --save FILE` then `add FILE` (no --label) went round the refusal
+    (tmp_path / "tuned_on_held_out.json").write_text(json.dumps(dict(algo="dqn", env_id="CartPole-v1", seed_set="report")))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCHMARKS.parent), os.environ.get("PYTHONPATH", "")]))
+    argv = [a.format(tmp=tmp_path) for a in argv]
     done = subprocess.run([sys.executable, str(copy / script), *argv], capture_output=True, text=True, timeout=120, env=env)
-    assert done.returncode == 2 and message in done.stderr and "--out DIR" in done.stderr, done.stderr
+    assert done.returncode == 2 and message in done.stderr and ("--out DIR" in done.stderr or "--label" in done.stderr), done.stderr
     assert {p: p.read_bytes() for p in (copy / "results").iterdir()} == committed

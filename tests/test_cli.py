@@ -384,8 +384,10 @@ def test_a_run_stopped_by_xla_or_the_nan_guard_ends_in_one_line_with_its_exit_co
     assert err.strip() == ("rl-zoo: error: out of memory (Out of memory allocating 55800000568 bytes): a run's memory grows "
                            "with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays all its episodes at "
                            "once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
-    assert f"stopped: out of memory: {tmp_path / 'run'} had no checkpoint yet" in out
+    assert f"stopped: out of memory: {tmp_path / 'run'} keeps what it wrote, but `--resume` asks for the same memory" in out
     assert out_of_memory(RuntimeError(str(error))) is None  # only XLA's own error
+    for text, said in (("RESOURCE_EXHAUSTED:", "RESOURCE_EXHAUSTED"), ("INTERNAL: RESOURCE_EXHAUSTED while x", "while x")):
+        assert out_of_memory(jax.errors.JaxRuntimeError(text)) == said  # (an IndexError inside the handler, before)
 
 
 def test_ctrl_c_of_a_resume_names_the_resume_command(tmp_path, capsys, monkeypatch):
@@ -399,4 +401,4 @@ def test_ctrl_c_of_a_resume_names_the_resume_command(tmp_path, capsys, monkeypat
     monkeypatch.setattr(rl_zoo.train, "train", interrupted)
     (tmp_path / "run").mkdir()
     assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 130
-    assert capsys.readouterr().err == f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'}` continues it\n"
+    assert capsys.readouterr().err == f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'}` takes it up again\n"

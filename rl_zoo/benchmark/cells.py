@@ -65,6 +65,7 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
     folder = cell_dir(out, cell)
     FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
     resume = resumable(out, cell)
+    why = "" if resume else damaged_checkpoints(folder / "run")  # said in log.txt: the folder goes with them
     earlier_log = b""
     if folder.exists() and not resume:  # starting over: the folder goes, but not what earlier attempts printed
         earlier_log = (folder / "log.txt").read_bytes() if (folder / "log.txt").is_file() else b""
@@ -73,7 +74,7 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
     if earlier_log:
         (folder / "log.txt").write_bytes(earlier_log)
     runs.atomic_write_json(folder / "cell.json", cell.record("running", resume=resume).to_json())
-    log, log_start = open_log(folder / "log.txt", resume)
+    log, log_start = open_log(folder / "log.txt", resume, why)
     (folder / NO_CLIP).unlink(missing_ok=True)  # this run decides anew
     proc = subprocess.Popen(
         [sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json"), "--parent", str(os.getpid())]
@@ -83,13 +84,13 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
     return Running(cell, proc, time.perf_counter(), log, record_video, log_start)
 
 
-def open_log(path: Path, resume: bool = False) -> tuple[IO[bytes], int]:
+def open_log(path: Path, resume: bool = False, why: str = "") -> tuple[IO[bytes], int]:
     """The cell's ``log.txt`` opened for this attempt, and the offset where this attempt's output starts:
     appended to, so that an earlier attempt's output stays, after a line saying a new attempt started
-    (only when there is earlier output)."""
+    (only when there is earlier output), and ``why`` it starts over when there is a reason to give."""
     log = open(path, "ab")
     if log.tell():
-        how = "resuming from its last checkpoint" if resume else "starting over"
+        how = "resuming from its last checkpoint" if resume else "starting over" + (f": {why}" if why else "")
         log.write(attempt_separator(time.strftime("%Y-%m-%d %H:%M:%S"), how).encode())
         log.flush()
     return log, log.tell()
@@ -112,6 +113,17 @@ def resumable(out: Path, cell: Cell) -> bool:
     return bool(previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
                 and (run_dir / "config.json").exists()
                 and any(checkpoint.verify(path) is None for path in checkpoint.list_checkpoints(run_dir)))
+
+
+def damaged_checkpoints(run_dir: Path) -> str:
+    """Why a cell's run cannot resume from its checkpoints when it has some and none is intact, else ``""``."""
+    from rl_zoo import checkpoint
+
+    paths = checkpoint.list_checkpoints(run_dir) if run_dir.is_dir() else []
+    reasons = [(path.name, checkpoint.verify(path)) for path in paths]
+    if not reasons or any(why is None for _, why in reasons):
+        return ""
+    return "its checkpoints are damaged (" + "; ".join(f"{name}: {why}" for name, why in reasons) + ")"
 
 
 def finish_cell(out: Path, job: Running) -> CellRecord | None:

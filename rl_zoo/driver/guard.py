@@ -14,9 +14,12 @@ class NonFiniteError(RuntimeError):
     """Training produced NaN or Inf; the message names the update, the seed and the quantity."""
 
 
-#: What stops a run that asked for more memory than the device has, and what to ask for instead.
-MEMORY_ADVICE = ("a run's memory grows with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays "
-                 "all its episodes at once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+def memory_advice(command: str | None) -> str:
+    """What to ask for instead when ``rl-zoo COMMAND`` ran out of memory."""
+    if command in ("train", "sweep", "benchmark"):
+        return ("a run's memory grows with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays "
+                "all its episodes at once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+    return "the command asked for more memory than the device has: ask for less (fewer episodes, samples or seeds)"
 
 
 def out_of_memory(error: BaseException) -> str | None:
@@ -25,7 +28,8 @@ def out_of_memory(error: BaseException) -> str | None:
     text = str(error)
     if type(error).__name__ not in ("JaxRuntimeError", "XlaRuntimeError") or "RESOURCE_EXHAUSTED" not in text:
         return None
-    return text.split("RESOURCE_EXHAUSTED:", 1)[1].strip().splitlines()[0].rstrip(".") or "RESOURCE_EXHAUSTED"
+    lines = text.partition("RESOURCE_EXHAUSTED")[2].lstrip(":").strip().splitlines()
+    return (lines[0].strip().rstrip(".") if lines else "") or "RESOURCE_EXHAUSTED"
 
 
 def param_flags(states):

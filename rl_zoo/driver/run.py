@@ -286,8 +286,9 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
             ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
         raise
     except Exception as e:  # XLA out of memory: the command names it in one line (rl_zoo.cli)
-        if out_of_memory(e):
-            ctx.log(f"\nstopped: out of memory: {_stopped_note(ctx.run_dir)}")
+        if out_of_memory(e):  # its settings are the run's: a resume would ask for the same memory
+            ctx.log(f"\nstopped: out of memory: {ctx.run_dir} keeps what it wrote, but `--resume` asks for the same "
+                    f"memory (unless other programs held some of it): train a new run that asks for less")
         raise
     finally:
         recorder.close()

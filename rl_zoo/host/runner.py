@@ -15,7 +15,8 @@ them), a metrics row per seed.
 Resume restores the learner exactly (parameters, optimiser, normalisers, replay buffer, PRNG keys,
 counters) and **restarts the gymnasium envs with fresh episodes**: their state lives in gymnasium
 objects, not in the checkpoint. A resumed run is exact for the learner, not for the envs. The metrics
-rows already written are kept (the driver trims those past the checkpoint), none is duplicated.
+rows already written are kept (the driver trims those past the checkpoint, and those at it when its
+evaluation was still to make: resume makes it again), none is duplicated.
 """
 
 from __future__ import annotations
