@@ -140,19 +140,21 @@ def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
     # a cell outside the grid's plan (ppo only): refused too before benchmark.json was rewritten
     ("cells/vpg__CartPole-v1/cell.json", r"cell\.json is damaged: not valid JSON .*delete the folder"),
     ("benchmark.json", r"benchmark\.json is damaged: not valid JSON .*delete it"),
-    ("cells/vpg__CartPole-v1/run/metrics.csv", r"metrics\.csv is damaged: line 3, column 'return' holds 'x'"),
+    ("cells/vpg__CartPole-v1/run/metrics.csv", r"metrics\.csv: line 3: return = 'x' is not a number\. Delete the folder"),
+    ("cells/vpg__CartPole-v1/run/metrics.csv#repeat", r"metrics\.csv: line 3 repeats line 2 \(env step 0, seed"),  # checked as resume checks it
 ])
 def test_a_damaged_record_names_the_file_in_plot_and_benchmark(tmp_path, capsys, damage, message):
     import re
 
     out = _copy_grid(tmp_path)
+    damage, _, how = damage.partition("#")
     path = out / damage
     if path.suffix == ".csv":
         lines = path.read_text().splitlines()
         cols = lines[0].split(",")
         row = lines[2].split(",")
         row[cols.index("return")] = "x"
-        lines[2] = ",".join(row)
+        lines = lines[:2] + lines[1:] if how == "repeat" else lines[:2] + [",".join(row)] + lines[3:]
         path.write_text("\n".join(lines) + "\n")
     else:
         path.write_text("{not json")

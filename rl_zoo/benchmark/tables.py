@@ -58,22 +58,14 @@ def _order(out: Path) -> tuple[dict[str, int], dict[str, int]]:
     return {a: i for i, a in enumerate(algo_order)}, {e: i for i, e in enumerate(env_order)}
 
 
-def read_metrics(path: Path) -> list[dict[str, str]]:
-    """A cell run's ``metrics.csv`` (the driver's rows), checked: ``BenchmarkFileError`` names the file,
-    the line and the field when it is damaged."""
-    fix = f"delete the folder {path.parent.parent} to run that cell again"
+def read_metrics(path: Path) -> list[dict]:
+    """A cell run's ``metrics.csv`` (the driver's rows, numbers parsed), checked as a resume checks it
+    (``rl_zoo.runs.read_metrics``: columns, numbers, every line ended, no row repeated or out of order):
+    ``BenchmarkFileError`` names the file, the line and what is wrong when it is damaged."""
     try:
-        rows = runs.read_csv(path)
-    except (OSError, csv.Error, UnicodeDecodeError) as e:
-        raise BenchmarkFileError(f"cannot read {path}: {e}; {fix}") from None
-    for line, row in enumerate(rows, start=2):
-        for name, parse in (("env_steps", int), ("seed", int), ("return", float), ("wall_s", float)):
-            try:
-                parse(row.get(name))
-            except (TypeError, ValueError):
-                raise BenchmarkFileError(f"{path} is damaged: line {line}, column {name!r} holds {row.get(name)!r}, "
-                                         f"not a number; {fix}") from None
-    return rows
+        return runs.read_metrics(path, todo=f"Delete the folder {path.parent.parent} to run that cell again")
+    except runs.RunFileError as e:
+        raise BenchmarkFileError(str(e)) from None
 
 
 def load_returns(out: str | os.PathLike, records: list[CellRecord] | None = None) -> list[ReturnRow]:
