@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rl_zoo import benchmark as bm
@@ -318,3 +319,15 @@ def test_the_report_path_is_refused_before_any_work_naming_o(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert main(["plot", str(run), "-o", ""]) == 2
     assert not (tmp_path / "curve.png").exists()
+
+
+def test_normalised_scores_run_from_random_to_solved_by_hand(tmp_path):
+    """(return - random) / (solved - random) per seed (Agarwal et al. 2021's normalisation; CartPole's random
+    21.5, solved 475), on the committed grid: PPO's five seeds end at 500, PPO-KL's second at 186.9. A
+    review's mutation swapping random and solved (1 - score) passed every test."""
+    grid = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "grid"
+    out = tmp_path / "grid"
+    shutil.copytree(grid, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
+    normalised = bm.summarize(out).normalised
+    np.testing.assert_allclose(normalised["ppo"]["CartPole-v1"], [(500 - 21.5) / (475 - 21.5)] * 5)
+    np.testing.assert_allclose(normalised["ppo-kl"]["CartPole-v1"][1], (186.9 - 21.5) / (475 - 21.5), rtol=1e-6)

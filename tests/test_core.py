@@ -156,6 +156,16 @@ def test_diag_gaussian_closed_forms():
     np.testing.assert_allclose(d.mode(), mean)
 
 
+def test_diag_gaussian_samples_have_its_mean_and_std():
+    """``sample`` draws mean + std * N(0, 1): at the initial log std 0, std and variance are both 1, and a
+    review's mutation sampling with the variance passed every test (20,000 draws: the sample std is within
+    about 0.5% of the true one, asserted within 3%)."""
+    d = DiagGaussian(jnp.array([0.5, -1.0]), jnp.log(jnp.array([2.0, 0.5])))
+    x = np.asarray(jax.vmap(d.sample)(jax.random.split(jax.random.key(0), 20_000)))
+    np.testing.assert_allclose(x.mean(0), [0.5, -1.0], atol=0.05)
+    np.testing.assert_allclose(x.std(0), [2.0, 0.5], rtol=0.03)
+
+
 def test_minibatches_cover_every_sample_once_per_epoch():
     traj = {"x": jnp.arange(8 * 6).reshape(8, 6), "y": jnp.arange(8 * 6 * 2).reshape(8, 6, 2)}
     flat = flatten_time_batch(traj)

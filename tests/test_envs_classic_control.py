@@ -414,3 +414,26 @@ def test_a_traced_param_that_bounds_a_space_is_refused_by_name():
         jax.vmap(env.action_space)(stacked.replace(max_torque=jnp.array([2.0, 1.0])))
     obs, _ = jax.vmap(env.reset, in_axes=(None, 0))(jax.random.key(0), stacked.replace(g=jnp.array([9.8, 5.0])))
     assert obs.shape == (2, 3)
+
+
+# --- the vector env and its episode statistics (a review's mutations of each passed every test) --------
+def test_each_vectorised_copy_starts_from_its_own_state():
+    obs, _ = envs.vectorize(*envs.make("CartPole-v1"), 8).reset(jax.random.key(0))
+    assert len(np.unique(np.asarray(obs), axis=0)) == 8
+
+
+def test_episode_statistics_start_each_episode_from_zero():
+    """CartPole pushed left always: episodes of about 10 steps, so 60 steps end several per copy; at each
+    end the reported length and return (1 a step) count only that episode's steps."""
+    env, params = envs.make("CartPole-v1")
+    venv = envs.EpisodeStatistics(envs.vectorize(env, params, 4))
+    _, state = venv.reset(jax.random.key(0))
+    step = jax.jit(lambda k, s: venv.step(k, s, jnp.zeros((4,), jnp.int32)))
+    started, ended = np.zeros(4, int), 0
+    for t, k in enumerate(jax.random.split(jax.random.key(1), 60), start=1):
+        _, state, _, _, _, info = step(k, state)
+        done = np.asarray(info["episode_done"])
+        np.testing.assert_array_equal(np.asarray(info["episode_length"])[done], (t - started)[done])
+        np.testing.assert_array_equal(np.asarray(info["episode_return"])[done], (t - started)[done])
+        ended, started = ended + int(done.sum()), np.where(done, t, started)
+    assert ended >= 12  # the later episodes are what test the reset

@@ -103,3 +103,34 @@ def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path,
     dqn, ppo = lines["dqn (2 seeds, evaluated at the start and end only)"], lines["ppo (2 seeds)"]
     assert (dqn.get_marker(), dqn.get_linestyle()) == ("o", ":") and list(dqn.get_xdata()) == [0, 100_000]
     assert ppo.get_marker() == "None" and ppo.get_linestyle() == "-"
+
+
+# --- what is averaged (a review's mutations of each passed every test) ---------------------------------
+def test_the_learning_curves_mean_line_is_the_mean_of_its_seeds(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    rows = [dict(seed=s, env_steps=t, **{"return": r}) for s, c in ((0, (1.0, 3.0)), (1, (3.0, 5.0))) for t, r in zip((0, 10), c)]
+    seen = {}
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *a, **k):
+        seen.update({line.get_label(): list(line.get_ydata()) for line in fig.axes[0].get_lines()})
+        return real_savefig(fig, *a, **k)
+
+    monkeypatch.setattr(plt.Figure, "savefig", keep)
+    plots.learning_curve(rows, "t", tmp_path / "c.png")
+    assert seen["mean of 2 seeds"] == [2.0, 4.0]  # (1 + 3) / 2, (3 + 5) / 2: not the first seed's 1, 3
+
+
+def test_benchmark_figures_draw_the_mean_return_over_seeds_not_the_wall_time(tmp_path, monkeypatch):
+    from rl_zoo.benchmark import ReturnRow
+
+    # seed 0: wall 0, 10 s and returns 10, 30; seed 1: wall 0, 20 s and returns 20, 40 -> mean returns 15, 35
+    rows = [ReturnRow("ppo", "CartPole-v1", s, t, w, r) for s, ws, rs in ((0, (0.0, 10.0), (10.0, 30.0)), (1, (0.0, 20.0), (20.0, 40.0)))
+            for t, w, r in zip((0, 100), ws, rs)]
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
+    plots.env_panels(rows, ["CartPole-v1"], tmp_path / "p.png")
+    curves, panels = ([list(line.get_ydata()) for line in fig.axes[0].get_lines()] for fig in drawn)
+    assert [15.0, 35.0] in curves and [15.0, 35.0] in panels
