@@ -37,8 +37,8 @@ MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE
 def cold_cache_env(cache_home: str | Path) -> dict:
     """The environment of an ``rl-zoo`` command whose JAX compilation cache lives in ``cache_home`` (an empty
     folder: a new user's first run; the same folder again: a warm one), with matplotlib's font list where
-    it always is (``MPL_CACHE``), and without ``RL_ZOO_NO_CACHE``. The peer and driver speed scripts' cold runs use it (``sweep_speed.py`` and ``dqn.py``
-run cold without the cache instead)."""
+    it always is (``MPL_CACHE``), and without ``RL_ZOO_NO_CACHE``. The peer and driver speed scripts' cold
+    runs use it (``sweep_speed.py`` and ``dqn.py`` run cold without the cache instead)."""
     env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), MPLCONFIGDIR=MPL_CACHE)
     env.pop("RL_ZOO_NO_CACHE", None)
     return env

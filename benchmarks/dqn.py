@@ -26,9 +26,10 @@ import, compile and run seconds apart, and the process's CPU seconds (the machin
     python benchmarks/dqn.py report               # rewrite dqn.md from benchmarks/results/dqn.json
 
 ``--out DIR`` writes ``dqn.json``, ``dqn.md`` and the figure there instead of ``benchmarks/results/``.
-``learning`` with other settings than the headline's (``field=value``, ``--steps``, ``--seeds``,
-``--seed0``, ``--seed-set tuning``) is refused into the committed results, whose held-out row of that
-algorithm and env it would replace: give ``--out`` for a trial, or ``tune ... --save FILE`` and ``add FILE --label NAME``.
+``learning`` on the held-out seeds with other settings than the headline's (``field=value``, ``--steps``,
+``--seeds``, ``--seed0``) is refused into the committed results, whose held-out row of that algorithm and
+env it would replace: give ``--out`` for a trial, or ``tune ... --save FILE`` and ``add FILE --label NAME``
+(``add`` without a label over an existing row is refused too).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ gymnasium env made with ``render_mode="rgb_array"``, which draws itself.
 A recording (``.gif`` through Pillow, ``.mp4`` through imageio-ffmpeg) is written as its frames are
 drawn (``VideoWriter``: an mp4's go to ffmpeg at once; ``rl-zoo enjoy`` of 5 Pendulum episodes to mp4
 peaked at 0.33 GB instead of 1.8 GB, the same bytes written), to a temporary file beside the target
-renamed over it at the end, so an interrupted or failed recording leaves nothing half written. Everything that can be checked before playing is: the output's folder and suffix, the video
-writer, and whether the env can be drawn.
+renamed over it at the end, so an interrupted or failed recording leaves nothing half written.
+Everything that can be checked before playing is: the output's folder and suffix, the video writer,
+and whether the env can be drawn.
 """
 
 from __future__ import annotations

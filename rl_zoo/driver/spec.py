@@ -250,6 +250,7 @@ def trajectory_mismatch(recorded: str, spec: RunSpec, ignore: tuple[str, ...] = 
                    for text in (recorded, spec.trajectory_record()))
     defaults = flat(json.loads(RunSpec(algo=spec.algo, env_id=spec.env_id, config=type(spec.config)()).trajectory_record()))
     added = {k for k in now.keys() - before.keys() if k in defaults and now[k] == defaults[k]}
+
     def default_note(k: str) -> str:  # a config field deleted from config.json reads as its default: say so
         return " (the default, which a field absent from config.json takes)" if k in now and defaults.get(k, ...) == now[k] else ""
 
