@@ -99,7 +99,7 @@ def test_a_resumed_cell_appends_to_its_log_and_its_failure_quotes_this_attempt(t
         return popen([sys.executable, "-c", "import sys; print('RuntimeError: boom', file=sys.stderr); sys.exit(2)"],
                      stdout=stdout, stderr=stderr)
 
-    monkeypatch.setattr(cells, "resumable", lambda out, cell: True)  # it continues from a checkpoint
+    monkeypatch.setattr(cells, "resume_decision", lambda out, cell: (True, ""))  # it continues from a checkpoint
     monkeypatch.setattr(cells.subprocess, "Popen", second_attempt)
     job = cells.start_cell(out, cell)
     job.proc.wait()

@@ -64,8 +64,7 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
     the CPU cores its seeds may be split over (``split_cpu_for_cell``; default all)."""
     folder = cell_dir(out, cell)
     FolderLock(folder, what=CELL_LOCK).acquire().release()  # free now; the cell process holds it from its start
-    resume = resumable(out, cell)
-    why = "" if resume else damaged_checkpoints(folder / "run")  # said in log.txt: the folder goes with them
+    resume, why = resume_decision(out, cell)  # why: said in log.txt, the folder goes with the damaged checkpoints
     earlier_log = b""
     if folder.exists() and not resume:  # starting over: the folder goes, but not what earlier attempts printed
         earlier_log = (folder / "log.txt").read_bytes() if (folder / "log.txt").is_file() else b""
@@ -102,28 +101,38 @@ def attempt_separator(when: str, how: str) -> str:
 
 
 def resumable(out: Path, cell: Cell) -> bool:
-    """An interrupted cell with the same spec and an intact checkpoint continues from it instead of starting
-    over (one excluded by a command since is recorded "skipped" there, its run directory kept: it continues
-    too). A cell keeps one checkpoint: a damaged one (outside damage; writes are atomic) starts the cell
-    over, where resuming failed on every re-run, its error telling to run a --resume command."""
+    """Whether the cell continues from its checkpoint (``resume_decision``)."""
+    return resume_decision(out, cell)[0]
+
+
+def resume_decision(out: Path, cell: Cell) -> tuple[bool, str]:
+    """``(resume, why not)``: an interrupted cell with the same spec and an intact checkpoint continues from
+    it instead of starting over (one excluded by a command since is recorded "skipped" there, its run
+    directory kept: it continues too). A cell keeps one checkpoint: a damaged one (outside damage; writes are
+    atomic) starts the cell over, saying why, where resuming failed on every re-run, its error telling to
+    run a --resume command."""
     from rl_zoo import checkpoint
 
     previous = previous_record(out, cell.spec)
     run_dir = cell_dir(out, cell) / "run"
-    return bool(previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
-                and (run_dir / "config.json").exists()
-                and any(checkpoint.verify(path) is None for path in checkpoint.list_checkpoints(run_dir)))
+    if not (previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
+            and (run_dir / "config.json").exists() and checkpoint.list_checkpoints(run_dir)):
+        return False, ""
+    why = damaged_checkpoints(run_dir)
+    return not why, why
 
 
 def damaged_checkpoints(run_dir: Path) -> str:
-    """Why a cell's run cannot resume from its checkpoints when it has some and none is intact, else ``""``."""
+    """Why a cell's run cannot resume from its checkpoints when it has some and none is intact, else ``""``
+    (each is read until an intact one is found)."""
     from rl_zoo import checkpoint
 
-    paths = checkpoint.list_checkpoints(run_dir) if run_dir.is_dir() else []
-    reasons = [(path.name, checkpoint.verify(path)) for path in paths]
-    if not reasons or any(why is None for _, why in reasons):
-        return ""
-    return "its checkpoints are damaged (" + "; ".join(f"{name}: {why}" for name, why in reasons) + ")"
+    reasons = []
+    for path in checkpoint.list_checkpoints(run_dir) if run_dir.is_dir() else []:
+        if (why := checkpoint.verify(path)) is None:
+            return ""
+        reasons.append(f"{path.name}: {why}")
+    return f"its checkpoints are damaged ({'; '.join(reasons)})" if reasons else ""
 
 
 def finish_cell(out: Path, job: Running) -> CellRecord | None:
