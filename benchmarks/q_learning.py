@@ -118,10 +118,22 @@ def learning(env_id: str, algo: str, seeds: int, seed0: int | None = REPORT_SEED
         config={k: v for k, v in vars(config).items()},
         target=TARGETS[env_id][1] if algo == "q-learning" else "none",
         passed=passes(env_id, final) if algo == "q-learning" else None,
+        **ran_where(),
     )
     print(f"{algo:18s} {env_id:16s} mean {row['mean']:.3f} min {row['min']:.3f} max {row['max']:.3f} "
           f"({seeds} seeds, {row['env_steps']:,} steps, {wall:.0f}s incl. compile) pass={row['passed']}", flush=True)
     return row
+
+
+def ran_where() -> dict:
+    """When and on what a row was measured: each row keeps its own, as a run of one section (or one env)
+    rewrites only its rows and the file's header describes the last run."""
+    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                machine=f"{cpu_name()}, {os.cpu_count()} cores")
+
+
+def _ran(row: dict) -> str:
+    return f"{row['date']}, {row['machine']}" if "date" in row else "not recorded"
 
 
 def speed(agents: int, steps: int, repeats: int) -> list[dict]:
@@ -159,7 +171,7 @@ def speed(agents: int, steps: int, repeats: int) -> list[dict]:
             devices=len(devices), prng=impl or "threefry (default)", agents=agents, steps_per_agent=config.num_updates,
             env_steps=total, compile_s=round(compile_s, 2), run_s=round(best["run_s"], 3), cpu_s=round(best["cpu_s"], 3),
             steps_per_s=total / best["run_s"], steps_per_cpu_s=total / best["cpu_s"], load_before=best["load"],
-            all_run_s=[round(r["run_s"], 3) for r in runs],
+            all_run_s=[round(r["run_s"], 3) for r in runs], **ran_where(),
         )
         print(f"speed: {len(devices)} device(s), {row['prng']}, {agents} agents x {config.num_updates:,} steps: "
               f"compile {compile_s:.1f}s, run {best['run_s']:.2f}s -> {row['steps_per_s'] / 1e6:.2f} M env steps/s "
@@ -176,7 +188,7 @@ def report(raw: dict) -> str:
     lines = [
         "# Tabular Q-learning benchmark",
         "",
-        f"Date {meta.get('date', '?')}; {meta.get('cores', '?')} CPU cores ({meta.get('processor', '')}), no GPU; "
+        f"Last written {meta.get('date', '?')} (each row says when and where it ran); {meta.get('cores', '?')} CPU cores ({meta.get('processor', '')}), no GPU; "
         f"python {meta.get('python', platform.python_version())}, jax {meta.get('jax', jax.__version__)}, "
         f"flax {meta.get('flax', flax.__version__)}, gymnasium {meta.get('gymnasium', gymnasium.__version__)}, "
         f"numpy {meta.get('numpy', np.__version__)}.",
@@ -188,14 +200,14 @@ def report(raw: dict) -> str:
         f"`jax.random.key(s)`, s = {REPORT_SEED0}.. (`python benchmarks/q_learning.py learning`), which played no part "
         "in choosing them, unless the seeds column says tuning.",
         "",
-        "| algorithm | env | env steps per seed | seeds | eval episodes per seed | mean | min | max | target | pass |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| algorithm | env | env steps per seed | seeds | eval episodes per seed | mean | min | max | target | pass | ran |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for row in raw.get("learning", []):
         passed = "-" if row["passed"] is None else ("yes" if row["passed"] else "**no**")
         lines.append(
             f"| {row['algo']} | {row['env']} | {row['env_steps']:,} | {row['seeds']} ({row.get('seed_set', 'tuning: ' + TUNING_SET)}) | {row['eval_episodes']:,} | "
-            f"{row['mean']:.3f} | {row['min']:.3f} | {row['max']:.3f} | {row['target']} | {passed} |"
+            f"{row['mean']:.3f} | {row['min']:.3f} | {row['max']:.3f} | {row['target']} | {passed} | {_ran(row)} |"
         )
     lines += [
         "",
@@ -204,14 +216,14 @@ def report(raw: dict) -> str:
         "",
         "## Speed: Q-learning on FrozenLake-v1 (slippery 4x4), agents vmapped, one env each, no evaluation",
         "",
-        "| CPU devices | PRNG | agents | steps per agent | env steps | compile s | run s | env steps/s | CPU s | env steps per CPU s | load average before |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU devices | PRNG | agents | steps per agent | env steps | compile s | run s | env steps/s | CPU s | env steps per CPU s | load average before | ran |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in raw.get("speed", []):
         lines.append(
             f"| {row['devices']} | {row.get('prng', 'threefry (default)')} | {row['agents']} | {row['steps_per_agent']:,} | {row['env_steps']:,} | {row['compile_s']:.1f} | "
             f"{row['run_s']:.2f} | {row['steps_per_s'] / 1e6:.2f} M | {row['cpu_s']:.2f} | {row['steps_per_cpu_s'] / 1e6:.2f} M | "
-            f"{row['load_before']} |"
+            f"{row['load_before']} | {_ran(row)} |"
         )
     lines += [
         "",
@@ -266,7 +278,7 @@ def main(argv=None) -> None:
     raw = load_results(raw_path)
     if args.what != "report":
         raw["meta"] = dict(
-            date=datetime.datetime.now().isoformat(timespec="seconds"), cores=os.cpu_count(), processor=cpu_name(),
+            date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), cores=os.cpu_count(), processor=cpu_name(),
             python=platform.python_version(), jax=jax.__version__, flax=flax.__version__, gymnasium=gymnasium.__version__,
             numpy=np.__version__,
         )

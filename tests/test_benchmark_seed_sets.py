@@ -98,3 +98,30 @@ def test_learning_on_other_seeds_or_settings_is_refused_into_the_committed_resul
     done = subprocess.run([sys.executable, str(copy / script), *argv], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and message in done.stderr and ("--out DIR" in done.stderr or "--label" in done.stderr), done.stderr
     assert {p: p.read_bytes() for p in (copy / "results").iterdir()} == committed
+
+
+def test_q_learning_rows_keep_when_and_where_they_ran(tmp_path):
+    """`q_learning.py learning --env CliffWalking-v1` rewrote the file's header date, the one date the
+    report had, so the untouched speed rows (run days before) read as measured with it: each row now
+    records its own date and machine, and a run keeps those of the rows it does not make again."""
+    import os
+    import subprocess
+
+    out = tmp_path / "trial"
+    out.mkdir()
+    earlier = dict(devices=1, prng="threefry (default)", agents=4, steps_per_agent=10, env_steps=40, compile_s=1.0,
+                   run_s=2.0, cpu_s=2.0, steps_per_s=20.0, steps_per_cpu_s=20.0, load_before=[0.5, 0.5, 0.5],
+                   date="2026-11-26 06:27 UTC", machine="Some CPU, 2 cores")
+    (out / "q_learning.json").write_text(json.dumps(dict(meta=dict(date="2026-11-26T06:27:05"), learning=[], speed=[earlier])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCHMARKS.parent), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "q_learning.py"), "learning", "--env", "CliffWalking-v1",
+                           "--algo", "q-learning", "--seeds", "1", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    raw = json.loads((out / "q_learning.json").read_text())
+    assert raw["speed"][0]["date"] == "2026-11-26 06:27 UTC"
+    (row,) = raw["learning"]
+    assert raw["meta"]["date"] <= row["date"] and row["date"].endswith(" UTC") and row["machine"].endswith(" cores")
+    text = (out / "q_learning.md").read_text()
+    assert "| [0.5, 0.5, 0.5] | 2026-11-26 06:27 UTC, Some CPU, 2 cores |" in text
+    assert f"| yes | {row['date']}, {row['machine']} |" in text
