@@ -594,3 +594,62 @@ def test_equal_iqms_are_ranked_by_area_under_the_curve():
 
     assert [s.point["lr"] for s in order([summary("late", 40.0), summary("soon", 75.0)])] == ["soon", "late"]
     assert best([summary("late", 40.0), summary("soon", 75.0)]).point["lr"] == "soon"
+
+
+def _four_seed_sweep():
+    """Two configs x 4 seeds, evaluated at env steps 0, 10, 20. Config 0 ends at (1, 2, 3, 100): IQM
+    (2 + 3) / 2 = 2.5 where the mean is 26.5; config 1 ends at (2, 2, 3, 3), the same IQM 2.5, later."""
+    from rl_zoo.sweep.runner import GroupResult
+    from rl_zoo.sweep.spec import Group, Point
+
+    curves = np.array([[[0, 5, 1], [0, 5, 2], [0, 5, 3], [0, 5, 100]],
+                       [[0, 0, 2], [0, 0, 2], [0, 0, 3], [0, 0, 3]]], float)
+    points = tuple(Point(i, (("learning_rate", lr),), None) for i, lr in enumerate((1e-3, 3e-4)))
+    return [Group(0, (), ("learning_rate",), points)], [GroupResult(np.array([0, 10, 20]), curves, 0.0, 0.0, 1)]
+
+
+def test_a_config_is_summarised_by_its_last_evaluation_and_the_iqm_over_seeds():
+    """By hand: final returns are the last column; IQM 2.5 (the mean would be 26.5). The 95% bootstrap
+    interval of the IQM of 4 values is (1, 100): a resample's IQM is 1 when 3 of its 4 draws are the 1,
+    with probability 4 (1/4)^3 (3/4) + (1/4)^4 = 5.1% > 2.5% (likewise 100). AUC of seed 0: trapezoids
+    (0 + 5) / 2 x 10 + (5 + 1) / 2 x 10 = 55 over 20 steps = 2.75; the threshold 50 is reached by seed 3
+    alone, at step 20."""
+    groups, results = _four_seed_sweep()
+    first, second = report.summarize(groups, results, 50.0)
+    np.testing.assert_array_equal(first.final, [1, 2, 3, 100])
+    assert (first.iqm, first.ci_low, first.ci_high) == (2.5, 1.0, 100.0)
+    np.testing.assert_allclose(first.auc, [2.75, 3.0, 3.25, 27.5])
+    np.testing.assert_array_equal(first.steps_to_threshold, [np.nan, np.nan, np.nan, 20.0])
+    assert second.iqm == 2.5 and report.best([second, first]) is first  # the tie goes to the higher AUC
+
+
+def test_the_sweep_tables_and_report_hold_each_configs_numbers(tmp_path):
+    """configs.csv, runs.csv (seeds numbered from the sweep's --seed) and report.md's table carry the
+    summary's numbers in their own columns, and only the chosen config is marked best (config 1 ties
+    its IQM)."""
+    from rl_zoo.sweep.spec import SweepSpec
+
+    groups, results = _four_seed_sweep()
+    spec = SweepSpec("ppo", "CartPole-v1", seeds=4, seed=1000)
+    summaries = report.summarize(groups, results, 50.0)
+    assert report.config_rows(summaries, spec)[0] == {
+        "config": 0, "learning_rate": 1e-3, "group": 0, "iqm_final": 2.5, "ci_low": 1.0, "ci_high": 100.0,
+        "mean_final": 26.5, "mean_auc": 9.125, "reached": "1/4"}
+    rows = report.run_rows(summaries, spec)
+    assert [(r["config"], r["seed"], r["final_return"], r["steps_to_threshold"]) for r in rows[:4]] == [
+        (0, 1000, 1.0, ""), (0, 1001, 2.0, ""), (0, 1002, 3.0, ""), (0, 1003, 100.0, 20)]
+    text = report.write_report(tmp_path, spec, groups, results, summaries, 50.0, "CartPole-v1: {}\n", [], None).read_text()
+    assert "| 0 **best** | 0.001 | 2.5 [1.0, 100.0] | 26.5 | 9.1 | 1/4 |" in text
+    assert "| 1 | 0.0003 | 2.5 [2.0, 3.0] | 2.5 | 0.6 | 0/4 |" in text
+
+
+def test_configs_successive_halving_dropped_rank_after_the_full_budget_the_later_dropped_first():
+    from rl_zoo.sweep.report import ConfigSummary, order
+
+    def summary(name, trained, stopped):
+        return ConfigSummary(point=name, group=0, final=np.array([1.0]), auc=np.array([1.0]), steps_to_threshold=np.array([np.nan]),
+                             iqm={"full": 1.0, "early": 9.0, "later": 5.0}[name], ci_low=0.0, ci_high=9.0,
+                             env_steps_trained=trained, stopped_early=stopped)
+
+    assert [s.point for s in order([summary("early", 128, True), summary("full", 512, False), summary("later", 256, True)])] == [
+        "full", "later", "early"]
