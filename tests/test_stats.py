@@ -21,6 +21,16 @@ def test_optimality_gap_by_hand():
     assert stats.optimality_gap([0.5, 1.0, 1.5, 0.0]) == pytest.approx(0.375)
     assert stats.optimality_gap([2.0, 3.0]) == 0.0
     assert stats.optimality_gap([0.2], gamma=0.5) == pytest.approx(0.3)
+    # per column: shortfalls (0.5, 1) and (0, 0); the stratified bootstrap calls it with an axis
+    np.testing.assert_allclose(stats.optimality_gap([[0.5, 2.0], [0.0, 1.0]], axis=0), [0.75, 0.0])
+
+
+def test_a_stratified_interval_of_the_optimality_gap_by_hand():
+    """Task A's gaps (0.5, 1), task B's (0, 0.8): pooled mean 0.575. A resample draws 2 runs per task; the
+    lowest pooled mean, (0.5 + 0.5 + 0 + 0) / 4 = 0.25, has probability 1/4 x 1/4 = 6.25% > 2.5%, so it is
+    the interval's low end; likewise the highest, (1 + 1 + 0.8 + 0.8) / 4 = 0.9."""
+    point, lo, hi = stats.stratified_bootstrap_ci([np.array([0.5, 0.0]), np.array([1.0, 0.2])], stats.optimality_gap)
+    assert (point, lo, hi) == pytest.approx((0.575, 0.25, 0.9))
 
 
 def test_normalize():
@@ -35,6 +45,17 @@ def test_bootstrap_ci_covers_the_mean_of_a_big_normal_sample():
     assert lo < 3.0 < hi
     assert hi - lo == pytest.approx(2 * 1.96 / np.sqrt(x.size), rel=0.25)  # about the normal-theory width
     assert stats.bootstrap_ci([5.0, 5.0, 5.0]) == (5.0, 5.0)  # no spread: the interval collapses
+
+
+def test_small_sample_bootstrap_intervals_by_hand():
+    """Two values 0 and 2: a resample is both 0 (mean 0) with probability 1/4 > 2.5%, both 2 likewise, so
+    the 95% interval is (0, 2); with 4 values 0..6 a 50% interval is inside the 95% one. The median of
+    (1, 2, 3, 100) is 2.5; a resample's median is 1 when 3 of its 4 draws are the 1 (5.1% > 2.5%)."""
+    assert stats.bootstrap_ci([0.0, 2.0]) == (0.0, 2.0)
+    lo50, hi50 = stats.bootstrap_ci([0.0, 2.0, 4.0, 6.0], confidence=0.5)
+    lo95, hi95 = stats.bootstrap_ci([0.0, 2.0, 4.0, 6.0])
+    assert lo95 < lo50 < 3.0 < hi50 < hi95
+    assert stats.point_ci([1.0, 2.0, 3.0, 100.0], np.median) == (2.5, 1.0, 100.0)
 
 
 def test_stratified_resamples_keep_every_task():
@@ -86,9 +107,16 @@ def test_mean_band_over_seeds():
     m, lo, hi = stats.mean_ci_over_seeds(curves)
     np.testing.assert_allclose(m, [1.0, 2.0, 3.0])
     assert np.all(lo <= m) and np.all(m <= hi) and np.all(lo >= curves.min(0)) and np.all(hi <= curves.max(0))
+    # two seeds: a resample of both rows the first has probability 1/4 > 2.5%, so the band is the two seeds
+    np.testing.assert_allclose(lo, curves[0])
+    np.testing.assert_allclose(hi, curves[1])
     m1, lo1, hi1 = stats.mean_ci_over_seeds(curves[:1])  # one seed: no band
     np.testing.assert_allclose(lo1, m1)
     np.testing.assert_allclose(hi1, m1)
+    # any shape: seeds first, every other entry a point of its own
+    m3, lo3, hi3 = stats.mean_band_over_seeds(np.arange(12.0).reshape(3, 2, 2))
+    np.testing.assert_allclose(m3, [4.0, 5.0, 6.0, 7.0])
+    assert np.all(lo3 < m3) and np.all(m3 < hi3)
 
 
 def test_wilson_interval_by_hand():
@@ -113,6 +141,7 @@ def test_holm_steps_down():
     assert stats.holm([0.001, 0.04, 0.03]) == [True, False, False]
     assert stats.holm([0.01, 0.02]) == [True, True]  # 0.01 <= 0.025, 0.02 <= 0.05
     assert stats.holm([0.03, 0.04]) == [False, False]  # the smaller, 0.03 > 0.05/2: nothing rejected
+    assert stats.holm([0.05]) == [True] and stats.holm([0.025, 0.04]) == [True, True]  # p = alpha / (m - rank) rejects
     assert stats.holm([]) == []
     assert stats.holm([float("nan")]) == [False] and stats.holm([0.001, float("nan")]) == [True, False]  # no test: no rejection
     assert stats.holm([0.03, float("nan")]) == [True, False]  # nor is it counted in m: 0.03 <= 0.05 / 1
