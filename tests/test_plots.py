@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from rl_zoo import plots, runs
@@ -134,3 +135,49 @@ def test_benchmark_figures_draw_the_mean_return_over_seeds_not_the_wall_time(tmp
     plots.env_panels(rows, ["CartPole-v1"], tmp_path / "p.png")
     curves, panels = ([list(line.get_ydata()) for line in fig.axes[0].get_lines()] for fig in drawn)
     assert [15.0, 35.0] in curves and [15.0, 35.0] in panels
+
+
+def test_the_aggregate_figure_gives_each_algorithm_its_own_interval_and_name(tmp_path, monkeypatch):
+    """`aggregate.png` and the report's aggregate table: each algorithm's IQM (not the mean) and
+    optimality gap of its own scores; its bar spans its interval, labelled with its name, top to bottom
+    in the order given. One env, normalised scores (0, 1, 2, 3, 100): IQM (1 + 2 + 3) / 3 = 2, the
+    mean 21.2; gap (1 + 0 + 0 + 0 + 0) / 5 = 0.2."""
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    results = plots.aggregate_intervals({"a": [np.array([0.0, 1.0, 2.0, 3.0, 100.0])], "b": [np.array([0.5] * 5)]},
+                                        tmp_path / "aggregate.png", labels={"a": "algo A", "b": "algo B"})
+    assert results["a"]["IQM"][0] == pytest.approx(2.0) and results["a"]["Optimality gap"][0] == pytest.approx(0.2)
+    assert results["b"]["IQM"] == pytest.approx((0.5, 0.5, 0.5)) and results["b"]["Optimality gap"] == pytest.approx((0.5, 0.5, 0.5))
+    iqm_axes = drawn[0].axes[0]
+    assert [t.get_text() for t in iqm_axes.get_yticklabels()][::-1] == ["algo A", "algo B"]  # ticks bottom-up
+    bars = {round(p.get_y() + p.get_height() / 2): p for p in iqm_axes.patches}  # y = 1 for "a" (top), 0 for "b"
+    _, lo, hi = results["a"]["IQM"]
+    assert lo < 2.0 < hi and (bars[1].get_x(), bars[1].get_width()) == pytest.approx((lo, hi - lo))
+
+
+def test_a_non_finite_return_of_any_seed_is_marked(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    rows = [dict(env_steps=s, seed=seed, **{"return": float("nan") if (seed, s) == (1, 256) else 1.0})
+            for seed in (0, 1) for s in (0, 256, 512)]
+    seen = {}
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *a, **k):
+        seen["labels"] = [line.get_label() for line in fig.axes[0].get_lines()]
+        return real_savefig(fig, *a, **k)
+
+    monkeypatch.setattr(plt.Figure, "savefig", keep)
+    plots.learning_curve(rows, "t", tmp_path / "c.png")
+    assert "non-finite return (1 evaluation(s))" in seen["labels"]
+
+
+def test_the_wall_clock_panel_places_points_at_the_mean_time_over_seeds(tmp_path, monkeypatch):
+    from rl_zoo.benchmark import ReturnRow
+
+    # seed 0 reaches step 100 at 10 s, seed 1 at 20 s: the wall-clock panel's point is at 15 s
+    rows = [ReturnRow("ppo", "CartPole-v1", s, t, w, 1.0) for s, ws in ((0, (0.0, 10.0)), (1, (0.0, 20.0))) for t, w in zip((0, 100), ws)]
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
+    assert [list(line.get_xdata()) for line in drawn[0].axes[1].get_lines() if line.get_label().startswith("ppo")] == [[0.0, 15.0]]
