@@ -124,6 +124,9 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     # from Python: a float count passed check_sweep, wrote sweep.json, then failed in numpy (max() of an empty sequence)
     (dict(grid=["gamma=0.9,0.99"], seeds=1.5), "--seeds = 1.5 is invalid: must be an integer"),
     (dict(grid=["gamma=0.9,0.99"], overrides=["gamma=0.9"]), "overrides must map config fields to values"),
+    # the same config trained twice, or one field given two ways
+    (dict(grid=["learning_rate=1e-3,0.001"]), "'learning_rate=1e-3,0.001': a value is repeated"),
+    (dict(grid=["gamma=0.9,0.99"], ranges=["gamma=0.9:0.99"], samples=2), "a field is swept twice: gamma, gamma"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     import rl_zoo.sweep
@@ -166,6 +169,28 @@ def test_random_values_stay_in_their_ranges():
                            dqn.Config()) for s in range(5)]
     counts = np.bincount([v for d in draws for (v, _) in d], minlength=4)[1:]
     assert counts.min() > 0.6 * counts.max()  # 300 draws, 1/3 each (rounding gave 1/4, 1/2, 1/4)
+
+
+def test_a_log_range_draws_each_decade_alike_and_lin_is_uniform():
+    """`--range learning_rate=1e-4:1e-1:log`: one decade of three below 1e-3, so a third of the draws
+    (uniform draws put 0.9% there); `:lin` (or nothing) is uniform."""
+    from rl_zoo.algos import dqn, ppo
+    from rl_zoo.sweep.spec import RangeField, parse_range, sample_values
+
+    draws = np.array([v for (v,) in sample_values((RangeField("learning_rate", 1e-4, 1e-1, True),), 300, 0, dqn.Config())])
+    assert 0.2 < np.mean(draws < 1e-3) < 0.47  # 1/3, binomial sd 0.027 over 300 draws
+    assert parse_range("learning_rate=1e-4:1e-2:log", ppo.Config()).log
+    assert not parse_range("learning_rate=1e-4:1e-2:lin", ppo.Config()).log
+    assert not parse_range("learning_rate=1e-4:1e-2", ppo.Config()).log
+
+
+def test_fields_added_to_the_sweep_spec_later_stay_out_of_an_earlier_sweeps_digest():
+    """sweep.json of a sweep without --halving-eta, --halving-rungs or --record is what it was before those
+    options existed, so an existing sweep folder is not read as a different sweep."""
+    from rl_zoo.sweep.spec import SweepSpec
+
+    assert not {"halving_eta", "halving_rungs", "record"} & set(SweepSpec("ppo", "CartPole-v1").to_json())
+    assert SweepSpec("ppo", "CartPole-v1", record=("kl",)).to_json()["record"] == ("kl",)
 
 
 def test_static_fields_run_as_separate_groups():
