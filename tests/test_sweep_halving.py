@@ -27,6 +27,28 @@ def test_schedule_by_hand():
     assert schedule(5, 2, 2, 7) == (Rung(0, 5, 2, 3), Rung(1, 2, 0, 7))
     assert [max_rungs(n, 3) for n in (2, 3, 8, 9, 26, 27)] == [1, 2, 2, 3, 3, 4]
 
+    # the log's and --dry-run's lines: 2 updates of 32 env steps per segment, rungs ending at segments 1, 3, 10
+    assert halving.describe(schedule(12, 3, 0, 10), [2] * 10, 32) == [
+        "rung 0: 12 config(s) to 64 env steps per run, keep the best 4", "rung 1: 4 config(s) to 192 env steps per run, keep the best 1",
+        "rung 2: 1 config(s) to 640 env steps per run (the full budget)"]
+
+
+def test_the_halving_table_and_report_by_hand():
+    """Two rungs, eta 2, 2 seeds: configs 1 and 0 to 128 env steps (1 kept), config 1 on to 256. halving.csv
+    holds each config's IQM and mean so far in their columns and its status; the report counts 2 x 128 +
+    1 x (256 - 128) = 384 env steps per seed, 75% of the 2 x 256 that training both to the end takes."""
+    from rl_zoo.sweep.halving import RungRecord
+    from rl_zoo.sweep.spec import Group, Point, SweepSpec
+
+    group = Group(0, (), ("learning_rate",), tuple(Point(i, (("learning_rate", lr),), None) for i, lr in enumerate((1e-3, 3e-4))))
+    records = [RungRecord(0, 128, (1, 0), (5.0, 2.0), (3.0, 1.0), (1,)), RungRecord(1, 256, (1,), (7.0,), (4.0,), ())]
+    rows = halving.table_rows(records, group, 2)
+    assert [(r["rung"], r["config"], r["rank"], r["status"], r["iqm_at_rung"], r["mean_return_so_far"]) for r in rows] == [
+        (0, 1, 1, "promoted", 5.0, 3.0), (0, 0, 2, "dropped", 2.0, 1.0), (1, 1, 1, "final", 7.0, 4.0)]
+    text = halving.report_section(records, group, SweepSpec("ppo", "CartPole-v1", seeds=2, halving_eta=2))
+    assert "Env steps spent: 384 per seed over 3 config-rungs, 75% of the 512 that" in text
+    assert "| 0 | 128 | 2 x 2 | 1 (5.0) | 0 (2.0) |" in text and "| 1 | 256 | 1 x 2 | — (last rung) | — |" in text
+
 
 def test_rank_by_hand():
     # IQM first, then the mean so far, then the lower position
