@@ -58,3 +58,26 @@ def test_run_progress_off_a_terminal_logs_one_line_per_update():
         bar.update(1000, 2400.0, 60.0)
     assert len(lines) == 2 and lines[0].startswith("ppo CartPole-v1: 500/1,000 steps (50%), 0:00:00 elapsed, eta -, ")
     assert lines[1].endswith("return 60.0  2,400 steps/s")  # (its ETA from the steps this process made: 500 -> 1000)
+
+
+def test_a_logged_runs_eta_is_the_time_per_step_so_far_times_the_steps_left(monkeypatch):
+    """A resumed run starts at 500 of 1000 steps: 250 steps in 10 s leave 250 steps, 10 s more (not the
+    20 s of counting from the first update's 500 or from 0)."""
+    from types import SimpleNamespace
+
+    import rl_zoo.progress as progress
+
+    clock_at = iter([0.0, 0.0, 0.0, 10.0])  # the bar made, entered, the first update, the second
+    monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=lambda: next(clock_at)))
+    lines: list[str] = []
+    with RunProgress(True, total=1000, label="ppo", log=lines.append, terminal=False) as bar:
+        bar.update(500, 0.0, 0.0)
+        bar.update(750, 25.0, 1.0)
+    assert lines[1].startswith("ppo: 750/1,000 steps (75%), 0:00:10 elapsed, eta 0:00:10, ")
+
+
+def test_clock_and_compact_by_hand():
+    from rl_zoo.progress import clock, compact
+
+    assert [clock(s) for s in (0, 59.9, 3725, 36000 + 61)] == ["0:00:00", "0:00:59", "1:02:05", "10:01:01"]
+    assert [compact(n) for n in (950, 12_345, 480_000, 1_000_000)] == ["950", "12.3k", "480k", "1.00M"]
