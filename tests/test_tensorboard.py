@@ -33,6 +33,31 @@ def _read(folder) -> dict[str, list[tuple[int, float]]]:
 def test_scalar_fields_name_leaves_by_their_path():
     m = _Metrics(_Episode(np.zeros((1, 2)), np.ones((1, 2), np.int32)), np.zeros((1, 2)), np.zeros((1, 2)))
     assert sorted(scalar_fields(m)) == ["update/approx_kl", "update/episode/episode_return", "update/episode/episodes", "update/policy_loss"]
+    # a vector per update ([seeds, K, D]) or a bool is not a scalar: left out (np.stack of the rest would fail)
+    v = _Metrics(_Episode(np.zeros((1, 2, 3)), np.ones((1, 2), bool)), np.zeros((1, 2)), np.zeros(1))
+    assert list(scalar_fields(v)) == ["update/policy_loss"]
+
+
+def test_the_hook_logs_each_evaluations_return_and_train_return_under_their_names():
+    from rl_zoo.driver.recorder import Evaluation
+    from rl_zoo.loggers import LiveMetricsHook
+
+    class Logger:
+        def __init__(self):
+            self.got = []
+
+        def rows(self, rows):
+            self.got += list(rows)
+
+        def flush(self):
+            pass
+
+    logger = Logger()
+    hook = LiveMetricsHook(lambda start: logger)
+    hook.on_start(None)
+    hook.on_evaluation(Evaluation(10, 1.5, (7, 8), np.array([5.0, 6.0]), np.array([3.0, np.nan])))
+    assert [(r["seed"], r["env_steps"], r["return"], r["train_return"]) for r in logger.got][0] == (7, 10, 5.0, 3.0)
+    assert logger.got[1]["return"] == 6.0 and np.isnan(logger.got[1]["train_return"])
 
 
 def test_rows_and_per_update_metrics_read_back(tmp_path):
