@@ -388,24 +388,59 @@ def test_grpo_kl_is_the_k3_estimator():
     np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref), [0.0, math.exp(0.5) - 1.5, math.exp(-0.7) - 0.3], rtol=1e-6)
 
 
-def test_the_kl_penalty_is_taken_against_the_frozen_sft_reference():
-    """A policy that moved from its SFT start pays a KL to that start: the update's sequence KL is
-    sum_t (log pi - log pi_ref) over the response against ``start.sft_params``, not 0 (a review's mutation
-    that took the reference from the current policy passed every test: the learning tests run beta 0)."""
+def _tiny_rl_start(gold=None):
+    """A one-layer policy (the SFT start and reference), value head and reward model on LAY, two prompts;
+    the gold reward is the task's unless given (``gold(tokens [context]) -> score``)."""
     from envs.language import TokenEnv
 
     spec = TransformerSpec(vocab_size=LAY.vocab_size, context=LAY.context, width=8, layers=1, heads=1)
-    models = policy_opt.Models(CausalTransformer(spec), CausalTransformer(spec, out=1),
-                               TokenEnv(LAY, rmod.reward_fn(CausalTransformer(spec, out=1), LAY)), lambda t: gold_reward(LAY, t))
+    rm_model = CausalTransformer(spec, out=1)
     zeros = jnp.zeros((1, LAY.context), jnp.int32)
+    rm = jax.jit(rm_model.init)(jax.random.key(1), zeros)
+    models = policy_opt.Models(CausalTransformer(spec), rm_model, TokenEnv(LAY, rmod.reward_fn(rm_model, LAY)),
+                               gold or (lambda t: gold_reward(LAY, t)))
     sft = jax.jit(models.policy.init)(jax.random.key(0), zeros)
-    rm = jax.jit(models.value.init)(jax.random.key(1), zeros)
-    start = policy_opt.make_start(models, sft, rm, rm, np.array([[4, 5], [6, 7]]))
-    config = policy_opt.Config(prompts_per_batch=2, group_size=2, update_epochs=1, num_minibatches=1)
-    state = policy_opt.init(jax.random.key(2), jnp.float32(0.1), start, config)
+    return models, policy_opt.make_start(models, sft, rm, rm, np.array([[4, 5], [6, 7]]))
+
+
+def test_the_kl_penalty_is_taken_against_the_frozen_sft_reference(monkeypatch):
+    """A policy that moved from its SFT start pays a KL to that start: the update's sequence KL is
+    sum_t (log pi - log pi_ref) over the response against ``start.sft_params``, not 0 (a review's mutation
+    that took the reference from the current policy passed every test: the learning tests run beta 0).
+    The same update, by what each other number must be: init keeps the run's own beta (a beta sweep passes
+    it per run; the config's 0.05 is not it); responses are sampled at the config's temperature; rl.csv's
+    beta is the one this batch paid, and the controller moves it with the batch's mean sequence KL
+    (Ziegler et al. 2019, eq. 2; not the sum over the batch). With the reward model as the gold, the
+    reward model's accuracy is 1 (a swapped pair gives 0)."""
+    from rl_zoo.rlhf import generate as gen
+
+    models, start = _tiny_rl_start()
+    scored_by_the_rm = rmod.reward_fn(models.value, LAY)
+    models = models._replace(gold=lambda t: scored_by_the_rm(start.rm_params, t))
+    asked = []
+    monkeypatch.setattr(policy_opt, "generate", lambda *a, **k: asked.append(a[7]) or gen.generate(*a, **k))
+    zeros = jnp.zeros((1, LAY.context), jnp.int32)
+    # kl_target 5: this batch's mean sequence KL (3.7 here) is below it, beta goes down; the sum over the 8
+    # responses (about 30) is far above it
+    config = policy_opt.Config(prompts_per_batch=4, group_size=2, update_epochs=1, num_minibatches=1, kl_target=5.0, temperature=0.7)
+    state = policy_opt.init(jax.random.key(2), jnp.float32(0.3), start, config)
+    assert float(state.kl_ctl.beta) == pytest.approx(0.3)
     moved = jax.jit(models.policy.init)(jax.random.key(3), zeros)  # another policy than the reference
     update = jax.jit(lambda state, start: policy_opt.update(state, start, models, config))
     _, same = update(state, start)
-    _, other = update(state._replace(params={**state.params, "policy": moved}), start)
+    new, other = update(state._replace(params={**state.params, "policy": moved}), start)
     assert float(same.kl) == 0.0  # the policy is the reference: log pi - log pi_ref = 0 on every token
     assert abs(float(other.kl)) > 1e-3
+    assert asked == [0.7]  # traced once
+    assert float(other.beta) == pytest.approx(0.3) and float(other.rm_accuracy) == 1.0
+    want = kl_controller_update(state.kl_ctl, other.kl, config.batch_size, config.kl_target, config.controller_horizon)
+    assert 0.75 < float(other.kl) < 5.0 and float(new.kl_ctl.beta) == pytest.approx(float(want.beta)) and float(want.beta) < 0.3
+
+
+def test_ppo_kl_adapts_its_own_beta_after_the_epochs():
+    """Far over a tiny target, ppo-kl's surrogate beta doubles (Schulman et al. 2017, sec. 4)."""
+    models, start = _tiny_rl_start()
+    config = policy_opt.Config(algo="ppo-kl", prompts_per_batch=2, group_size=2, update_epochs=1, num_minibatches=1, ppo_kl_target=1e-9)
+    state = policy_opt.init(jax.random.key(2), jnp.float32(0.0), start, config)
+    new, _ = jax.jit(lambda s: policy_opt.update(s, start, models, config))(state)
+    assert float(new.ppo_kl_beta) == 2.0 * config.ppo_kl_beta_init
