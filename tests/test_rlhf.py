@@ -444,3 +444,69 @@ def test_ppo_kl_adapts_its_own_beta_after_the_epochs():
     state = policy_opt.init(jax.random.key(2), jnp.float32(0.0), start, config)
     new, _ = jax.jit(lambda s: policy_opt.update(s, start, models, config))(state)
     assert float(new.ppo_kl_beta) == 2.0 * config.ppo_kl_beta_init
+
+
+# --- the data and sampling plumbing (a review's mutations of each passed every test) -----------------------
+def test_a_group_of_responses_shares_its_prompt():
+    """RLOO and GRPO baseline each response against the others of its group, and the reward model's pairs
+    are two responses to one prompt: rows g*G .. g*G+G-1 must hold the same prompt."""
+    from rl_zoo.rlhf.generate import generate
+
+    env = rmod.make_gold_env(LAY)
+    prompts = np.array([[4, 5], [6, 7], [5, 4], [7, 6], [4, 6], [6, 4]])
+    apply_fn = lambda _params, obs: jnp.zeros(obs.shape + (LAY.vocab_size,))  # noqa: E731 (uniform)
+    resp = generate(env, env.make_params(prompts), apply_fn, None, jax.random.key(0), 4, 2)
+    given = np.asarray(resp.tokens[:, 1:1 + LAY.prompt_len]).reshape(4, 2, LAY.prompt_len)
+    np.testing.assert_array_equal(given[:, 0], given[:, 1])
+    assert len({tuple(p) for p in given[:, 0]}) > 1  # (and the groups are not all one prompt)
+
+
+def test_a_response_that_ends_early_keeps_its_eos_and_its_mask_stops_at_it():
+    """EOS as the first response token: length 1, ended by EOS (what eos_rate counts) however the finished
+    buffer steps on; the mask covers the generated tokens, EOS included, and nothing after."""
+    from rl_zoo.rlhf.generate import generate, response_mask
+
+    table = jnp.array([LAY.eos if i == LAY.response_start - 1 else 4 for i in range(LAY.context)])
+    apply_fn = lambda _params, obs: jnp.broadcast_to(  # noqa: E731
+        100.0 * jax.nn.one_hot(table, LAY.vocab_size), obs.shape + (LAY.vocab_size,))
+    env = rmod.make_gold_env(LAY)
+    resp = generate(env, env.make_params(np.array([[4, 5]])), apply_fn, None, jax.random.key(0), 2)
+    np.testing.assert_array_equal(resp.length, [1, 1])
+    assert bool(resp.eos.all())
+    np.testing.assert_array_equal(response_mask(LAY, jnp.array([1, 3])), [[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+
+
+def test_the_task_data_holds_out_its_eval_prompts_and_never_stutters():
+    """Held-out prompts are not trained on; the bigram chain has no self-transitions, so no corpus document
+    repeats a letter; the demonstrator never says a letter twice in a row (the gold reward's stutter)."""
+    from rl_zoo.rlhf.task import TaskData
+
+    data = TaskData(TaskSpec(num_letters=6, prompt_len=3, max_new_tokens=6, corpus_docs=200, demos=200))
+    assert not {tuple(p) for p in data.eval_prompts} & {tuple(p) for p in data.train_prompts}
+    assert not np.diag(data.bigram).any()
+    for rows in (data.corpus, data.demos):
+        letters = rows >= 4  # letter ids start at 4
+        assert not (letters[:, 1:] & letters[:, :-1] & (rows[:, 1:] == rows[:, :-1])).any()
+
+
+def test_the_annotators_temperature_softens_its_preferences():
+    """Bradley-Terry labels: gold 1 against 0 at temperature 10 wins sigmoid(0.1) = 0.525 of the time (not
+    sigmoid(1) = 0.731); 4000 pairs give a share within 0.008 (one sd) of it."""
+    n = 4000
+    a, b = jnp.ones((n, 1)), jnp.zeros((n, 1))
+    c = rmod.label_pairs(jax.random.key(0), a, b, jnp.ones(n), jnp.zeros(n), 10.0)
+    assert 0.495 < float(c.gold_chosen.mean()) < 0.555
+
+
+def test_token_ids_the_vocabulary_lacks_are_refused_and_padding_is_no_target():
+    with pytest.raises(ValueError, match=r"token ids outside \[0, 8\)"):
+        lm.check_sequences(LAY, [[1, LAY.vocab_size]], "corpus")
+    np.testing.assert_array_equal(lm.pretrain_mask(LAY, np.array([[LAY.bos, 4, LAY.eos, LAY.pad, LAY.pad]])), [[1, 1, 1, 0, 0]])
+
+
+def test_supervised_minibatches_draw_every_example():
+    """fit's minibatches come from all of ``data``: with examples 0 and 1 and the batch mean as the loss, the
+    mean loss over 50 steps of 16 is about 0.5 (the last example never drawn would give 0)."""
+    result = lm.fit(lambda p, batch: batch.mean() + 0.0 * p["w"], {"w": jnp.zeros(())}, jnp.array([0.0, 1.0]),
+                    lm.FitConfig(steps=50, batch_size=16), jax.random.key(0))
+    assert 0.4 < float(result.losses.mean()) < 0.6
