@@ -510,3 +510,50 @@ def test_supervised_minibatches_draw_every_example():
     result = lm.fit(lambda p, batch: batch.mean() + 0.0 * p["w"], {"w": jnp.zeros(())}, jnp.array([0.0, 1.0]),
                     lm.FitConfig(steps=50, batch_size=16), jax.random.key(0))
     assert 0.4 < float(result.losses.mean()) < 0.6
+
+
+def test_the_pipeline_evaluates_the_sft_and_the_rlhf_policies_each_its_own():
+    """run_stages' wiring, every stage stubbed: the held-out evaluation of "SFT" gets the SFT parameters
+    and that of "RLHF" the RL stage's policy (a mutation that evaluated the SFT policy twice passed every
+    test: the report would compare SFT with itself), both with the reward model's parameters."""
+    from types import SimpleNamespace
+
+    from rl_zoo.rlhf import pipeline
+
+    seeds = [0, 1]
+    base = SimpleNamespace(keys=jnp.zeros((2, 5, 2), jnp.uint32), sft=SimpleNamespace(params=jnp.full(2, 10.0)),
+                           rm=SimpleNamespace(params=jnp.full(2, 3.0)), models=None, data=SimpleNamespace(eval_prompts=None),
+                           pretrain=None)
+    metrics = policy_opt.Metrics(*([jnp.zeros(4)] * len(policy_opt.Metrics._fields)))
+
+    def train(key, beta, start):
+        return policy_opt.State({"policy": jnp.float32(20.0)}, (), None, jnp.float32(1.0), key), metrics
+
+    config = pipeline.small_config()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "run_supervised", lambda *a, **k: base)
+        patch.setattr(pipeline, "rl_models", lambda *a: None)
+        patch.setattr(pipeline, "rl_start", lambda *a: jnp.zeros(2))
+        patch.setattr(pipeline.policy_opt, "make_train", lambda *a: train)
+        patch.setattr(pipeline, "evaluate_policy", lambda key, params, rm_params, *rest: params + rm_params / 100.0)
+        result = pipeline.run_stages(config, seeds, log=lambda *a: None)
+    np.testing.assert_allclose(result.eval_sft, [10.03, 10.03], rtol=1e-6)
+    np.testing.assert_allclose(result.eval_rlhf, [20.03, 20.03], rtol=1e-6)
+
+
+def test_comparisons_carry_each_responses_own_gold_score():
+    """The reward model's training pairs: the annotator labels each pair by its two responses' gold scores,
+    so each side's recorded gold is the gold reward of its own tokens."""
+    from rl_zoo.rlhf import pipeline
+
+    config = pipeline.PipelineConfig(task=TaskSpec(num_letters=4, prompt_len=2, max_new_tokens=3), width=8, layers=1, heads=1)
+    lay = config.task.layout
+    models = pipeline.make_models(config)
+    env = rmod.make_gold_env(lay)
+    env_params = env.make_params(np.array([[4, 5], [6, 7], [5, 4], [7, 6]]))
+    c = jax.jit(lambda k: pipeline.sample_comparisons(k, env, env_params, models, lm.init_lm(models.lm, lay, k), 16, 1.0))(
+        jax.random.key(1))
+    gold = jax.vmap(lambda t: gold_reward(lay, t))
+    np.testing.assert_allclose(gold(c.chosen), c.gold_chosen)
+    np.testing.assert_allclose(gold(c.rejected), c.gold_rejected)
+    assert float(jnp.abs(c.gold_chosen - c.gold_rejected).max()) > 0  # some pair differs: a swap would show
