@@ -557,3 +557,24 @@ def test_comparisons_carry_each_responses_own_gold_score():
     np.testing.assert_allclose(gold(c.chosen), c.gold_chosen)
     np.testing.assert_allclose(gold(c.rejected), c.gold_rejected)
     assert float(jnp.abs(c.gold_chosen - c.gold_rejected).max()) > 0  # some pair differs: a swap would show
+
+
+def test_the_rlhf_summary_separates_only_intervals_that_do_not_overlap_and_reports_the_last_update():
+    """summary.json: "separated" when RLHF's 95% interval of held-out gold lies above SFT's (per-seed means
+    (0, 0, 0) against (1, 1.1, 0.9)), not merely a higher mean ((0, 1, 2) against (0.5, 1.5, 2.5)); rl_final
+    is each metric at the last update; rl.csv counts the responses sampled so far."""
+    from types import SimpleNamespace
+
+    from rl_zoo.rlhf import report
+
+    def result(sft, rlhf):  # per-seed means, two held-out prompts each
+        ev = lambda m: SimpleNamespace(gold=np.repeat(np.array(m, float)[:, None], 2, axis=1), proxy=np.zeros((len(m), 2)))  # noqa: E731
+        return SimpleNamespace(eval_sft=ev(sft), eval_rlhf=ev(rlhf))
+
+    assert report.gold_comparison(result([0, 0, 0], [1, 1.1, 0.9]))["separated"]
+    apart = report.gold_comparison(result([0, 1, 2], [0.5, 1.5, 2.5]))
+    assert apart["rlhf"]["mean"] > apart["sft"]["mean"] and not apart["separated"]
+    metrics = policy_opt.Metrics(*[np.array([[0.0, 1.0], [2.0, 3.0]])] * len(policy_opt.Metrics._fields))  # [seeds, updates]
+    assert report.final_metrics(metrics)["gold"]["per_seed"] == [1.0, 3.0]
+    rows = report.rl_rows(metrics, [7, 8], batch_size=16)
+    assert [(r["seed"], r["update"], r["responses"], r["gold"]) for r in rows] == [(7, 1, 16, 0.0), (7, 2, 32, 1.0), (8, 1, 16, 2.0), (8, 2, 32, 3.0)]

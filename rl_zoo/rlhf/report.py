@@ -44,6 +44,13 @@ def rl_rows(metrics, seeds: list[int], batch_size: int) -> list[dict]:
     return rows
 
 
+def final_metrics(metrics) -> dict:
+    """summary.json's ``rl_final``: the reported RL metrics at the last update (``metrics``: each ``[S, U]``),
+    mean over seeds with its interval."""
+    return {k: interval(np.asarray(v)[:, -1]) for k, v in metrics._asdict().items()
+            if k in ("gold", "proxy", "kl", "beta", "rm_accuracy", "length")}
+
+
 def loss_rows(losses, seeds: list[int], every: int = 10) -> list[dict]:
     losses = np.asarray(losses)  # [S, steps]
     return [{"step": i + 1, "seed": seed, "loss": float(losses[s, i])}
@@ -107,8 +114,7 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
         "gold_heldout": gold_comparison(result),
         "rm_heldout_accuracy_vs_gold": interval(result.rm.heldout_accuracy),
         "rm_heldout_accuracy_vs_labels": interval(result.rm.heldout_label_accuracy),
-        "rl_final": {k: interval(np.asarray(v)[:, -1]) for k, v in result.rl_metrics._asdict().items()
-                     if k in ("gold", "proxy", "kl", "beta", "rm_accuracy", "length")},
+        "rl_final": final_metrics(result.rl_metrics),
         # the controller's beta after the last update (rl_final's beta is the one that update's rewards used)
         "rl_beta_after_last_update": interval(result.rl_state.kl_ctl.beta),
         "rl_non_finite_seeds": result.rl_non_finite_seeds,
