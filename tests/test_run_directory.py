@@ -391,3 +391,48 @@ def test_versions_record_the_simulators_where_installed(monkeypatch):
 
     monkeypatch.setattr(runs.metadata, "version", missing)
     assert not set(runs.ENV_BACKENDS) & set(runs.versions())
+
+
+def test_only_a_swallowed_ctrl_c_is_kept_out_of_pythons_unraisable_reports():
+    """Within ``interrupt.installed()`` the "Exception ignored in ..." report of a swallowed Ctrl-C is
+    left out (the run stops at its next check instead), and every other one still reaches the hook."""
+    from types import SimpleNamespace
+
+    from rl_zoo import interrupt
+
+    seen = []
+    for exc_type in (KeyboardInterrupt, RuntimeError):
+        interrupt._quiet_about_interrupts(seen.append, SimpleNamespace(exc_type=exc_type))
+    assert [u.exc_type for u in seen] == [RuntimeError]
+
+
+def test_a_sigint_handler_the_caller_set_is_left_in_place():
+    """A program that embeds rl_zoo with its own SIGINT handler keeps it inside ``interrupt.installed()``."""
+    import signal
+
+    from rl_zoo import interrupt
+
+    def own(signum, frame):
+        pass
+
+    before = signal.signal(signal.SIGINT, own)
+    try:
+        with interrupt.installed():
+            assert signal.getsignal(signal.SIGINT) is own
+        with pytest.raises(KeyboardInterrupt):  # and with Python's default, installed() raises and remembers
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            with interrupt.installed():
+                assert signal.getsignal(signal.SIGINT) is interrupt._handler
+                signal.raise_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, before)
+        interrupt._pending = False
+
+
+def test_a_checkpoint_set_aside_twice_keeps_both_damaged_copies(tmp_path):
+    first = tmp_path / "ckpt_000000002.ckpt"
+    first.write_text("one")
+    assert checkpoint.set_aside(first).name == "ckpt_000000002.ckpt.damaged"
+    first.write_text("two")  # the same name damaged again (a resumed run wrote it anew)
+    assert checkpoint.set_aside(first).name == "ckpt_000000002.ckpt.damaged2"
+    assert (tmp_path / "ckpt_000000002.ckpt.damaged").read_text() == "one"

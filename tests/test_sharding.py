@@ -198,6 +198,8 @@ def test_process_counts_are_checked_before_jax_starts(monkeypatch):
 
     with pytest.raises(ConfigError, match="--num-processes = 0 is invalid: must be at least 1"):
         initialize("127.0.0.1:1", 0, 0)
+    with pytest.raises(ConfigError, match=r"--process-id = 2 is invalid: must be in \[0, 2\)"):  # not a 300 s wait
+        initialize("127.0.0.1:1", 2, 2)
     monkeypatch.delenv("RL_ZOO_NUM_PROCESSES", raising=False)
     assert (processes_from_args(3), processes_from_args(None)) == (3, 1)
     monkeypatch.setenv("RL_ZOO_NUM_PROCESSES", "2")
@@ -235,8 +237,9 @@ if "PRESET_CPU_DEVICES" in os.environ:  # the user's own jax.config setting, bef
     import jax
     jax.config.update("jax_num_cpu_devices", int(os.environ["PRESET_CPU_DEVICES"]))
 from rl_zoo import distributed
-n = distributed.split_cpu(int(sys.argv[1]))
-again = distributed.split_cpu(int(sys.argv[1]))  # still before JAX starts: its own count is not the user's
+devices = int(sys.argv[2]) if len(sys.argv) > 2 else None  # --devices, or the count a resumed run recorded
+n = distributed.split_cpu(int(sys.argv[1]), devices)
+again = distributed.split_cpu(int(sys.argv[1]), devices)  # still before JAX starts: its own count is not the user's
 import jax
 count = jax.device_count()  # starts the backend
 later = distributed.split_cpu(int(sys.argv[1]))  # too late: nothing changes
@@ -250,11 +253,12 @@ print(json.dumps(dict(n=n, again=again, later=later, device_count=count)))
     pytest.param(dict(JAX_NUM_CPU_DEVICES="2"), 16, None, marks=pytest.mark.slow),  # JAX's own setting is left alone
     (dict(XLA_FLAGS="--xla_force_host_platform_device_count=4"), 16, None),
     (dict(PRESET_CPU_DEVICES="4"), 16, None),  # set with jax.config.update: it was replaced by the split (2)
+    (dict(RL_ZOO_CPU_DEVICES="3"), "16 2", 2),  # an explicit count (--devices 2, a resume's) before the variable
 ])
 def test_split_cpu_sets_the_device_count_before_jax_starts(env_extra, rows, expect):
     env = {k: v for k, v in os.environ.items()
            if k not in ("RL_ZOO_CPU_DEVICES", "JAX_NUM_CPU_DEVICES", "XLA_FLAGS", "PRESET_CPU_DEVICES")}
-    out = subprocess.run([sys.executable, "-c", SPLIT, str(rows)], env=dict(env, JAX_PLATFORMS="cpu", **env_extra),
+    out = subprocess.run([sys.executable, "-c", SPLIT, *str(rows).split()], env=dict(env, JAX_PLATFORMS="cpu", **env_extra),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
