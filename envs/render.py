@@ -63,7 +63,8 @@ def _physics(*fields: str, torque: bool = False):
 
 
 def _grid(u, state, action) -> None:
-    """Toy text: the cell index and the last action (FrozenLake and Taxi draw its direction)."""
+    """Toy text: the cell index and the last action (Taxi turns the taxi to it; gymnasium 1.4's FrozenLake
+    and CliffWalking draw no direction)."""
     u.s = int(np.asarray(state.s))
     u.lastaction = None if action is None else int(np.asarray(action))
 

@@ -5,6 +5,7 @@ before anything is played or written."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import jax
@@ -59,6 +60,44 @@ def test_port_frames_are_gymnasium_frames():
     gym_env.close()
 
 
+
+@needs_pygame
+@pytest.mark.parametrize("env_id, action", [("Acrobot-v1", 2), ("Pendulum-v1", np.array([1.5], np.float32)), ("Taxi-v4", 2)])
+def test_port_frames_with_their_action_are_gymnasium_frames(env_id, action):
+    """The other copies: Acrobot's four angles in gymnasium's order, Pendulum's torque arrow (its last
+    action, signed) and the way Taxi's last move turned the taxi, drawn from the port state and the action
+    that led to it."""
+    import gymnasium
+
+    import envs
+    from envs.classic_control.acrobot import AcrobotState
+    from envs.classic_control.pendulum import PendulumState
+    from envs.toy_text.taxi import TaxiState
+
+    env, params = envs.make(env_id)
+    gym_env = gymnasium.make(env_id, render_mode="rgb_array")
+    gym_env.reset(seed=3)
+    for _ in range(5):
+        gym_env.step(action)
+    u, t = gym_env.unwrapped, np.int32(5)
+    state = {"Acrobot-v1": lambda: AcrobotState(*(np.float32(v) for v in u.state), time=t),
+             "Pendulum-v1": lambda: PendulumState(*(np.float32(v) for v in u.state), time=t),
+             "Taxi-v4": lambda: TaxiState(s=np.int32(u.s), time=t, fickle_step=np.bool_(False))}[env_id]()
+    with PortRenderer(env, params) as renderer:
+        np.testing.assert_array_equal(renderer.frame(state, action), gym_env.render())
+    gym_env.close()
+
+
+def test_video_settings_are_refused_before_anything_plays(run_dir, tmp_path):
+    from rl_zoo.enjoy import VideoHook
+
+    with pytest.raises(ValueError, match="--frame-skip must be at least 1"):
+        enjoy(run_dir, record=tmp_path / "clip.gif", frame_skip=0)
+    for name in ("sub/x.gif", "../x.gif"):  # a file name in the run directory, not a path out of it
+        with pytest.raises(ValueError, match="--record-video writes a file name in the run directory"):
+            VideoHook(name)
+    assert not list(tmp_path.iterdir())
+
 @needs_pygame
 def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
     out = tmp_path / "clip.gif"
@@ -74,6 +113,9 @@ def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
     assert frames[0].shape == (400, 600, 3)
     assert ms == pytest.approx(sum(ep.length + 1 for ep in played) * 20, abs=len(frames))  # 50 fps: 20 ms a frame
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's private 0600
 
     # the command prints the same returns (same episode seed), and --width scales the frames
     assert main(["enjoy", str(run_dir), "--episodes", "2", "--record", str(tmp_path / "small.gif"), "--width", "150"]) == 0
