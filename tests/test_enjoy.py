@@ -9,6 +9,7 @@ import os
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -343,3 +344,25 @@ def test_a_recording_is_written_as_it_is_drawn_and_an_error_leaves_the_target_as
         raise RuntimeError("renderer broke")
     assert (tmp_path / "old.mp4").read_bytes() == b"an earlier clip"  # no temporary file left, the target as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "old.mp4", "small.gif"]
+
+
+def test_each_frame_of_a_port_episode_is_drawn_with_the_action_that_led_to_it():
+    """Pendulum's torque arrow and Taxi's heading come from the action: the reset's frame has none, every
+    later one the action of its step, and each frame goes to the sink as it is drawn."""
+    import envs
+    from rl_zoo.enjoy import play_port
+
+    env, params = envs.make("Pendulum-v1")
+
+    class Renderer:
+        def __init__(self):
+            self.actions = []
+
+        def frame(self, state, action=None):
+            self.actions.append(None if action is None else float(np.asarray(action).ravel()[0]))
+            return len(self.actions)
+
+    renderer, sunk = Renderer(), []
+    (episode,) = play_port(lambda agent_state, obs: jnp.array([1.5]), None, env, params, [jax.random.key(0)], renderer, sunk.append)
+    assert episode.length == 200 and episode.frames == 201 and sunk == list(range(1, 202))
+    assert renderer.actions[0] is None and renderer.actions[1:] == [1.5] * 200
