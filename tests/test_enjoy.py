@@ -266,6 +266,10 @@ def test_an_adapter_episode_cut_by_the_cap_says_so():
     env, params = envs.make("CliffWalking-v1", backend="gymnasium")
     (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0])  # always up
     assert episode.length == 1000 and episode.cut and episode.episode_return == -1000.0
+    # an episode the env's own time limit ends (MountainCar's 200 steps, never pushed up the hill) is not cut
+    env, params = envs.make("MountainCar-v0", backend="gymnasium")
+    (episode,) = play_gymnasium(lambda obs: np.int64(1), "MountainCar-v0", params, [0])
+    assert episode.length == 200 and not episode.cut
 
 
 def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path, capsys, seed_offset):
