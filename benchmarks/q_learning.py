@@ -188,7 +188,8 @@ def report(raw: dict) -> str:
     lines = [
         "# Tabular Q-learning benchmark",
         "",
-        f"Last written {meta.get('date', '?')} (each row says when and where it ran); {meta.get('cores', '?')} CPU cores ({meta.get('processor', '')}), no GPU; "
+        f"Last written {meta.get('date', '?')} (each row says when and where it ran); "
+        f"{meta.get('cores', '?')} CPU cores ({meta.get('processor', '')}), no GPU; "
         f"python {meta.get('python', platform.python_version())}, jax {meta.get('jax', jax.__version__)}, "
         f"flax {meta.get('flax', flax.__version__)}, gymnasium {meta.get('gymnasium', gymnasium.__version__)}, "
         f"numpy {meta.get('numpy', np.__version__)}.",
