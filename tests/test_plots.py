@@ -72,21 +72,26 @@ def test_figure_path(tmp_path, monkeypatch):
         plots.figure_path(tmp_path / "file" / "x.png")
 
 
-def test_a_non_finite_return_is_marked_and_one_seed_is_named(tmp_path):
+def _learning_curve_lines(rows, path, monkeypatch) -> list[tuple[str, list[float]]]:
+    """``plots.learning_curve(rows, ...)`` drawn to ``path``: each line's (legend label, y data), as saved."""
     import matplotlib.pyplot as plt
 
-    rows = [dict(env_steps=s, seed=7, **{"return": r}) for s, r in ((0, 1.0), (256, float("nan")), (512, 3.0))]
-    seen = {}
+    seen = []
     real_savefig = plt.Figure.savefig
 
     def keep(fig, *a, **k):
-        seen["labels"] = [line.get_label() for line in fig.axes[0].get_lines()]
+        seen.extend((line.get_label(), list(line.get_ydata())) for line in fig.axes[0].get_lines())
         return real_savefig(fig, *a, **k)
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plt.Figure, "savefig", keep)
-        plots.learning_curve(rows, "t", tmp_path / "c.png")
-    assert seen["labels"] == ["seed 7", "non-finite return (1 evaluation(s))"]
+    monkeypatch.setattr(plt.Figure, "savefig", keep)
+    plots.learning_curve(rows, "t", path)
+    return seen
+
+
+def test_a_non_finite_return_is_marked_and_one_seed_is_named(tmp_path, monkeypatch):
+    rows = [dict(env_steps=s, seed=7, **{"return": r}) for s, r in ((0, 1.0), (256, float("nan")), (512, 3.0))]
+    labels = [label for label, _ in _learning_curve_lines(rows, tmp_path / "c.png", monkeypatch)]
+    assert labels == ["seed 7", "non-finite return (1 evaluation(s))"]
 
 
 def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path, monkeypatch):
@@ -108,18 +113,8 @@ def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path,
 
 # --- what is averaged (a review's mutations of each passed every test) ---------------------------------
 def test_the_learning_curves_mean_line_is_the_mean_of_its_seeds(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
-
     rows = [dict(seed=s, env_steps=t, **{"return": r}) for s, c in ((0, (1.0, 3.0)), (1, (3.0, 5.0))) for t, r in zip((0, 10), c)]
-    seen = {}
-    real_savefig = plt.Figure.savefig
-
-    def keep(fig, *a, **k):
-        seen.update({line.get_label(): list(line.get_ydata()) for line in fig.axes[0].get_lines()})
-        return real_savefig(fig, *a, **k)
-
-    monkeypatch.setattr(plt.Figure, "savefig", keep)
-    plots.learning_curve(rows, "t", tmp_path / "c.png")
+    seen = dict(_learning_curve_lines(rows, tmp_path / "c.png", monkeypatch))
     assert seen["mean of 2 seeds"] == [2.0, 4.0]  # (1 + 3) / 2, (3 + 5) / 2: not the first seed's 1, 3
 
 
@@ -156,20 +151,10 @@ def test_the_aggregate_figure_gives_each_algorithm_its_own_interval_and_name(tmp
 
 
 def test_a_non_finite_return_of_any_seed_is_marked(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
-
     rows = [dict(env_steps=s, seed=seed, **{"return": float("nan") if (seed, s) == (1, 256) else 1.0})
             for seed in (0, 1) for s in (0, 256, 512)]
-    seen = {}
-    real_savefig = plt.Figure.savefig
-
-    def keep(fig, *a, **k):
-        seen["labels"] = [line.get_label() for line in fig.axes[0].get_lines()]
-        return real_savefig(fig, *a, **k)
-
-    monkeypatch.setattr(plt.Figure, "savefig", keep)
-    plots.learning_curve(rows, "t", tmp_path / "c.png")
-    assert "non-finite return (1 evaluation(s))" in seen["labels"]
+    labels = [label for label, _ in _learning_curve_lines(rows, tmp_path / "c.png", monkeypatch)]
+    assert "non-finite return (1 evaluation(s))" in labels
 
 
 def test_the_wall_clock_panel_places_points_at_the_mean_time_over_seeds(tmp_path, monkeypatch):

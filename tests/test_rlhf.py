@@ -388,9 +388,9 @@ def test_grpo_kl_is_the_k3_estimator():
     np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref), [0.0, math.exp(0.5) - 1.5, math.exp(-0.7) - 0.3], rtol=1e-6)
 
 
-def _tiny_rl_start(gold=None):
-    """A one-layer policy (the SFT start and reference), value head and reward model on LAY, two prompts;
-    the gold reward is the task's unless given (``gold(tokens [context]) -> score``)."""
+def _tiny_rl_start():
+    """A one-layer policy (the SFT start and reference), value head and reward model on LAY, two prompts,
+    the task's gold reward."""
     from envs.language import TokenEnv
 
     spec = TransformerSpec(vocab_size=LAY.vocab_size, context=LAY.context, width=8, layers=1, heads=1)
@@ -398,7 +398,7 @@ def _tiny_rl_start(gold=None):
     zeros = jnp.zeros((1, LAY.context), jnp.int32)
     rm = jax.jit(rm_model.init)(jax.random.key(1), zeros)
     models = policy_opt.Models(CausalTransformer(spec), rm_model, TokenEnv(LAY, rmod.reward_fn(rm_model, LAY)),
-                               gold or (lambda t: gold_reward(LAY, t)))
+                               lambda t: gold_reward(LAY, t))
     sft = jax.jit(models.policy.init)(jax.random.key(0), zeros)
     return models, policy_opt.make_start(models, sft, rm, rm, np.array([[4, 5], [6, 7]]))
 
