@@ -166,3 +166,31 @@ def test_the_wall_clock_panel_places_points_at_the_mean_time_over_seeds(tmp_path
     monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
     plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
     assert [list(line.get_xdata()) for line in drawn[0].axes[1].get_lines() if line.get_label().startswith("ppo")] == [[0.0, 15.0]]
+
+
+def test_an_algorithm_keeps_its_colour_whichever_figure_it_is_in():
+    """The registry's order gives each algorithm its colour (dqn the same beside ppo as alone); others follow."""
+    from rl_zoo import algos
+
+    order = algos.names()
+    assert plots.algo_colors(["dqn", "ppo", "mine"]) == {
+        "dqn": plots._PALETTE[order.index("dqn")], "ppo": plots._PALETTE[0], "mine": plots._PALETTE[len(order) % len(plots._PALETTE)]}
+    assert plots.algo_colors(["dqn"]) == {"dqn": plots._PALETTE[order.index("dqn")]}
+
+
+def test_profile_thresholds_span_0_to_1_1_or_the_scores():
+    for scores, ends in (([0.2, 0.5], (0.0, 1.1)), ([-0.5, 2.0], (-0.55, 2.05))):
+        taus = plots.profile_taus({"a": [np.array(scores)]})
+        assert len(taus) == 201 and (taus[0], taus[-1]) == pytest.approx(ends)
+
+
+def test_the_wall_clock_axis_turns_logarithmic_for_algorithms_an_order_of_magnitude_apart(tmp_path, monkeypatch):
+    from rl_zoo.benchmark import ReturnRow
+
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    for slow_end in (50.0, 90.0):  # the slower algorithm ends at 5x, then 9x the faster one's 10 s
+        rows = [ReturnRow(a, "CartPole-v1", 0, t, w, 1.0) for a, end in (("ppo", 10.0), ("dqn", slow_end))
+                for t, w in ((0, 0.0), (100, end))]
+        plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
+    assert [fig.axes[1].get_xscale() for fig in drawn] == ["linear", "log"]
