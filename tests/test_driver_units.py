@@ -1,0 +1,70 @@
+"""The driver's small pure pieces on hand-worked values: the NaN guard's message, the rows a resume
+keeps, the latest training return, the last evaluation's returns and summary.json's totals (a fourth
+mutation round found each could change without any fast test failing)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from rl_zoo import runs
+from rl_zoo.driver.guard import NonFiniteError, check_finite
+from rl_zoo.driver.recorder import Recorder, _row, summarize
+from rl_zoo.driver.resume import rows_up_to
+from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, latest_episode_return
+
+
+class _Episode(NamedTuple):
+    episodes: np.ndarray
+    episode_return: np.ndarray
+
+
+class _Metrics(NamedTuple):
+    loss: np.ndarray
+    episode: _Episode
+
+
+def test_the_nan_guard_names_the_first_update_then_the_seed_and_skips_episode_statistics(tmp_path):
+    """Seed index 0 goes NaN at update 5 of the segment, seed index 1 Inf at update 2: the earlier update
+    is named (10 done before: update 13, env step 13 x 128 = 1,664) with its seed (first seed 3 + 1). An
+    update where no episode ended has NaN episode statistics by design: not a failure."""
+    no_episode = _Episode(np.zeros((2, 8)), np.full((2, 8), np.nan))
+    loss = np.zeros((2, 8))
+    loss[0, 5], loss[1, 2] = np.nan, np.inf
+    where = dict(done_updates=10, steps_per_update=128, first_seed=3, run_dir=tmp_path)
+    with pytest.raises(NonFiniteError, match=r"non-finite value at update 13 \(env step 1,664\) of seed 4: loss = inf"):
+        check_finite(_Metrics(loss, no_episode), {}, **where)
+    check_finite(_Metrics(np.zeros((2, 8)), no_episode), {}, **where)
+    with pytest.raises(NonFiniteError, match=r"in this segment of seed 4: parameter \['w'\] is not finite"):
+        check_finite(_Metrics(np.zeros((2, 8)), no_episode), {"w": np.array([True, False])}, **where)
+
+
+def test_a_resume_keeps_the_rows_at_its_checkpoint_only_if_it_was_evaluated(tmp_path):
+    """A host run killed after an evaluation's rows were written but before the checkpoint that follows
+    it: the checkpoint before the evaluation (evaluated=False) drops that step's rows, which the resume
+    makes again (kept, they would be there twice)."""
+    runs.write_csv(tmp_path / "metrics.csv", [_row(t, 0.0, 0, 1.0, 1.0) for t in (0, 200, 400)])
+    for evaluated, steps in ((False, [0, 200]), (True, [0, 200, 400])):
+        point = ResumePoint(tmp_path / "ckpt", CheckpointMeta(2, 4, 0.0, 0.0, (1.0,), evaluated=evaluated, seeds=(0,)))
+        assert [r["env_steps"] for r in rows_up_to(tmp_path, point, 100, (0,))] == steps
+
+
+def test_the_latest_training_return_is_the_last_update_that_ended_an_episode():
+    metrics = SimpleNamespace(episode=_Episode(np.array([[1, 0, 2], [0, 0, 0]]), np.array([[5.0, np.nan, 9.0], [np.nan] * 3])))
+    np.testing.assert_array_equal(latest_episode_return(metrics, np.array([np.nan, 7.0])), [9.0, 7.0])  # none ended: kept
+
+
+def test_a_finished_runs_final_returns_are_its_last_evaluations(tmp_path):
+    """A run resumed with nothing left to train takes its summary's final returns from metrics.csv's last
+    evaluation, not its first (the random policy's)."""
+    rows = [_row(0, 0.0, 0, 1.0, np.nan), _row(0, 0.0, 1, 2.0, np.nan), _row(100, 1.0, 0, 3.0, np.nan), _row(100, 1.0, 1, 4.0, np.nan)]
+    np.testing.assert_array_equal(Recorder(tmp_path, rows=rows).last_returns(2), [3.0, 4.0])
+
+
+def test_the_summary_counts_env_steps_over_every_seed():
+    spec = SimpleNamespace(algo="ppo", env_id="CartPole-v1", backend="jax", seed_ids=(0, 1, 2), seeds=3, eval_episodes=10, devices=1)
+    summary = summarize(spec, np.array([1.0, 2.0, 3.0]), env_steps_per_seed=4096, compile_s=1.0, train_s=2.0)
+    assert (summary["env_steps_total"], summary["steps_per_s"], summary["final_return_mean"]) == (12288, 6144.0, 2.0)
