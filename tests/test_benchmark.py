@@ -225,6 +225,10 @@ def test_a_finished_cell_excluded_by_the_last_command_is_named_in_the_report():
                SimpleNamespace(algo="vpg", env="CartPole-v1", status="done"),
                SimpleNamespace(algo="dqn", env="Pendulum-v1", status="skipped")]
     assert [(r.algo, r.env) for r in report.excluded_but_kept(records, meta)] == [("vpg", "CartPole-v1")]
+    # an excluded cell that had not finished is not "kept" (grid.py records it as skipped)
+    meta.plan.append(dict(algo="ppo", env="Acrobot-v1", status="skipped", reason=f"{plan.EXCLUDED} (--exclude ppo:Acrobot-v1)"))
+    records.append(SimpleNamespace(algo="ppo", env="Acrobot-v1", status="skipped"))
+    assert [(r.algo, r.env) for r in report.excluded_but_kept(records, meta)] == [("vpg", "CartPole-v1")]
 
 
 def test_one_seed_shows_no_interval_and_a_kept_excluded_cell_is_named_in_the_header():

@@ -331,3 +331,44 @@ def test_normalised_scores_run_from_random_to_solved_by_hand(tmp_path):
     normalised = bm.summarize(out).normalised
     np.testing.assert_allclose(normalised["ppo"]["CartPole-v1"], [(500 - 21.5) / (475 - 21.5)] * 5)
     np.testing.assert_allclose(normalised["ppo-kl"]["CartPole-v1"][1], (186.9 - 21.5) / (475 - 21.5), rtol=1e-6)
+
+
+def test_a_mean_exactly_at_the_threshold_reaches_it():
+    """CartPole's 475, MountainCar's -110, Acrobot's -100: whole-number returns land on the threshold."""
+    from rl_zoo.benchmark.report import reach_threshold
+
+    rows = [dict(seed=s, env_steps=t, **{"return": r}) for s in (0, 1) for t, r in ((0, 0.0), (100, 475.0))]
+    assert reach_threshold(rows, 475.0) == (100, 2)
+
+
+def test_the_dry_run_plans_what_the_run_would_do(tmp_path, capsys):
+    """`--dry-run` with `--exclude` skips the excluded cell, and with `--rerun` runs a finished one again,
+    as the real command would (the committed grid: ppo on CartPole-v1, seeds 1000-1004)."""
+    out = _copy_grid(tmp_path)
+    argv = ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "5", "--seed", "1000", "--dry-run", "--out", str(out)]
+    for extra, line in (([], "skip   finished before, same config"), (["--rerun"], "run    5 seed(s)")):
+        assert main(argv + extra) == 0
+        assert line in capsys.readouterr().out
+    assert main(["benchmark", "--algos", "ppo,vpg", "--envs", "CartPole-v1", "--dry-run", "--exclude", "vpg:CartPole-v1",
+                 "--out", str(tmp_path / "new")]) == 0
+    assert "skip   excluded on the command line (--exclude vpg:CartPole-v1)" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_benchmark_command_exits_1_when_a_cell_failed(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import rl_zoo.benchmark as bm
+
+    for statuses, code in ((["done", "failed"], 1), (["done", "done"], 0)):
+        monkeypatch.setattr(bm, "run_benchmark", lambda *a, s=statuses, **k: SimpleNamespace(cells=[SimpleNamespace(status=x) for x in s]))
+        assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--out", str(tmp_path / "b"), "--no-progress"]) == code
+
+
+def test_a_mistyped_exclude_is_refused():
+    from rl_zoo.benchmark.plan import parse_exclude
+
+    assert parse_exclude("ppo:CartPole-v1", ["ppo"], ["CartPole-v1"]) == {("ppo", "CartPole-v1")}
+    for bad in ("ppo:CartPol-v1", "pp:CartPole-v1", "ppo"):
+        with pytest.raises(ValueError, match="--exclude expects ALGO:ENV"):
+            parse_exclude(bad, ["ppo"], ["CartPole-v1"])
