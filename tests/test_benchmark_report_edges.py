@@ -279,6 +279,8 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
     cell.status = status
     assert cells.resumable(out, cell)
+    [bigger] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=10240, out=out)  # planned again, another budget
+    assert cells.cell_dir(out, bigger) == folder and not cells.resumable(out, bigger)  # the old run's checkpoint is not its
     assert cells.damaged_checkpoints(folder / "run") == ""
     path.write_bytes(path.read_bytes()[:-5])  # cut short
     assert not cells.resumable(out, cell)  # nothing intact to resume from: it starts over, saying why in log.txt
