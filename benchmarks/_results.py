@@ -59,6 +59,11 @@ def save_results(path: Path, raw: dict) -> None:
     tmp.replace(path)
 
 
+def now_utc() -> str:
+    """The date and minute in UTC, as the results files quote when they were measured."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
 def load_average() -> str:
     """The 1- and 5-minute load averages and the core count, as the results files quote them."""
     one, five, _ = os.getloadavg()

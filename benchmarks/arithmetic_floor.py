@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import cpu_name, load_average
+from _results import cpu_name, load_average, now_utc
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table[-1], flush=True)
     peak = matmul_rate(2048, 2048, args.repeats, chain=20)
     lines = ["# The arithmetic floor under issue 15's peer rows", "",
-             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, "
+             f"Measured {now_utc()} on {cpu_name()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}, jax {jax.__version__} ({len(jax.devices())} CPU devices), by "
              f"`python benchmarks/arithmetic_floor.py --repeats {args.repeats}`. Load average before: {load_before}; "
              f"after: {load_average()}.", "",

@@ -22,11 +22,10 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, now_utc, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -54,7 +53,7 @@ def report(runs: dict[str, list[dict]], args, load_before: str, load_after: str)
     lines = [
         "# One JAX device per CPU core against one device: `rl-zoo train`, PPO CartPole-v1",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, jax {jax.__version__}, "
+        f"Measured {now_utc()} on {cpu_name()}, {os.cpu_count()} cores, jax {jax.__version__}, "
         f"by `python benchmarks/cpu_split.py --repeats {args.repeats} --seeds {args.seeds}`. Load average before: "
         f"{load_before}; after: {load_after}.",
         "",

@@ -46,7 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, cpu_name, load_average, timed
+from _results import cold_cache_env, cpu_name, load_average, now_utc, timed
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -186,7 +186,7 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
 
     med = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
     lines = ["# `rl-zoo train` against the JAX peers (rejax, SBX): whole processes, side by side", "",
-             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu_name()}, {os.cpu_count()} cores, by "
+             f"Measured {now_utc()} on {cpu_name()}, {os.cpu_count()} cores, by "
              f"`python benchmarks/peer_speed.py --repeats {args.repeats} --only {args.only}`. Peers: {versions} "
              "(their own virtualenv; benchmark-only). "
              f"Load average before: {load_before}; after: {load_after}.", "",

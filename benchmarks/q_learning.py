@@ -43,14 +43,13 @@ os.environ["XLA_FLAGS"] = (
 ).strip()
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import cpu_name, load_results, save_results  # noqa: E402
+from _results import cpu_name, load_results, now_utc, save_results  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -128,8 +127,7 @@ def learning(env_id: str, algo: str, seeds: int, seed0: int | None = REPORT_SEED
 def ran_where() -> dict:
     """When and on what a row was measured: each row keeps its own, as a run of one section (or one env)
     rewrites only its rows and the file's header describes the last run."""
-    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                machine=f"{cpu_name()}, {os.cpu_count()} cores")
+    return dict(date=now_utc(), machine=f"{cpu_name()}, {os.cpu_count()} cores")
 
 
 def _ran(row: dict) -> str:
@@ -279,7 +277,7 @@ def main(argv=None) -> None:
     raw = load_results(raw_path)
     if args.what != "report":
         raw["meta"] = dict(
-            date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), cores=os.cpu_count(), processor=cpu_name(),
+            date=now_utc(), cores=os.cpu_count(), processor=cpu_name(),
             python=platform.python_version(), jax=jax.__version__, flax=flax.__version__, gymnasium=gymnasium.__version__,
             numpy=np.__version__,
         )

@@ -360,8 +360,6 @@ def test_the_dry_run_plans_what_the_run_would_do(tmp_path, capsys):
 def test_the_benchmark_command_exits_1_when_a_cell_failed(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    import rl_zoo.benchmark as bm
-
     for statuses, code in ((["done", "failed"], 1), (["done", "done"], 0)):
         monkeypatch.setattr(bm, "run_benchmark", lambda *a, s=statuses, **k: SimpleNamespace(cells=[SimpleNamespace(status=x) for x in s]))
         assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--out", str(tmp_path / "b"), "--no-progress"]) == code
