@@ -38,6 +38,12 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     # a grid of more points than env steps was allocated whole after the cells trained (a gigabyte array per 1e8)
     with pytest.raises(ValueError, match="--points = 20,001 is invalid: at most the smallest env budget, 20,000 env steps \\(Acrobot-v1\\)"):
         bm.plan_grid("ppo", "CartPole-v1,Acrobot-v1", total_steps="CartPole-v1=50000,Acrobot-v1=20000", points=20_001, out=tmp_path)
+    # a budget of 0 is refused as a budget (not by the --points check it would then fail), and --points
+    # equal to the smallest budget (one point per env step) is the largest allowed
+    with pytest.raises(ValueError, match="--total-steps for CartPole-v1 = 0 is invalid: must be at least 1"):
+        bm.plan_grid("ppo", "CartPole-v1", total_steps="CartPole-v1=0", points=1, out=tmp_path)
+    cells = bm.plan_grid("ppo", "CartPole-v1,Acrobot-v1", total_steps="CartPole-v1=50000,Acrobot-v1=20000", points=20_000, out=tmp_path)
+    assert [c.status for c in cells] == ["run", "run"]
     with pytest.raises(ValueError, match="--set 'ppo:total_timesteps=2048': a grid sets each env's budget with --total-steps"):
         bm.plan_grid("ppo", "CartPole-v1", sets=["ppo:total_timesteps=2048"], out=tmp_path)  # every cell failed on it
     with pytest.raises(ValueError, match="--points = 0 is invalid: must be at least 1"):

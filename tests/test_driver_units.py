@@ -68,3 +68,17 @@ def test_the_summary_counts_env_steps_over_every_seed():
     spec = SimpleNamespace(algo="ppo", env_id="CartPole-v1", backend="jax", seed_ids=(0, 1, 2), seeds=3, eval_episodes=10, devices=1)
     summary = summarize(spec, np.array([1.0, 2.0, 3.0]), env_steps_per_seed=4096, compile_s=1.0, train_s=2.0)
     assert (summary["env_steps_total"], summary["steps_per_s"], summary["final_return_mean"]) == (12288, 6144.0, 2.0)
+
+
+def test_a_resume_splits_the_cpu_as_asked_before_as_recorded(tmp_path, monkeypatch):
+    """``--devices`` given on resume wins over config.json's recorded count; without it, the recorded one."""
+    from rl_zoo import distributed
+    from rl_zoo.driver.resume import split_cpu_as_recorded
+
+    asked = []
+    monkeypatch.setattr(distributed, "split_cpu", lambda rows, devices=None: asked.append((rows, devices)) or devices)
+    (tmp_path / "config.json").write_text('{"seeds": 4, "devices": 2}')
+    assert (split_cpu_as_recorded(tmp_path, 1), split_cpu_as_recorded(tmp_path)) == (1, 2)
+    assert asked == [(4, 1), (4, 2)]
+    (tmp_path / "config.json").write_text("{not json")
+    assert split_cpu_as_recorded(tmp_path, 2) == 1 and len(asked) == 2  # unreadable: nothing split, the driver reports it
