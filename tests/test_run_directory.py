@@ -406,6 +406,28 @@ def test_only_a_swallowed_ctrl_c_is_kept_out_of_pythons_unraisable_reports():
     assert [u.exc_type for u in seen] == [RuntimeError]
 
 
+def test_a_swallowed_ctrl_c_is_raised_by_the_next_check_once():
+    """``interrupt.check()`` raises a swallowed Ctrl-C once, and the next check goes on: a program that
+    caught the interrupt and, in the same ``interrupt.installed()``, trains again (a sweep's next group,
+    a resume) is not stopped by the old Ctrl-C."""
+    import signal
+
+    from rl_zoo import interrupt
+
+    try:
+        interrupt.check()  # nothing pending: nothing raised
+        with pytest.raises(KeyboardInterrupt):
+            interrupt._handler(signal.SIGINT, None)
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()
+        try:
+            interrupt.check()
+        except KeyboardInterrupt:  # a KeyboardInterrupt escaping a test would stop pytest itself
+            pytest.fail("check() raised the same swallowed Ctrl-C twice")
+    finally:
+        interrupt._pending = False
+
+
 def test_a_sigint_handler_the_caller_set_is_left_in_place():
     """A program that embeds rl_zoo with its own SIGINT handler keeps it inside ``interrupt.installed()``."""
     import signal
