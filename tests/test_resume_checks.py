@@ -401,7 +401,8 @@ def test_devices_edited_in_config_json_are_said_and_the_checkpoints_count_kept(r
     said = []
     result = train(resume=run, progress=False, log=said.append)
     assert f"config.json records {2 if trained_on == 1 else 1} device(s) but {checkpoint.list_checkpoints(reference.run_dir)[-1].name} " \
-        f"was written on {trained_on}: the checkpoint's count is the run's" in said
+        f"was written on {trained_on} (an earlier resume with --devices, or an edited config.json): the checkpoint's count " \
+        f"is the run's" in said
     assert result.summary["devices"] == trained_on and not any(line.startswith("resuming on") for line in said)
     assert _rows(run) == _rows(reference.run_dir)
 

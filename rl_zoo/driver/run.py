@@ -144,8 +144,9 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         # the devices the checkpoint's seeds were split over (config.json's if it does not say: an older file)
         trained_on = choice.point.meta.devices if choice.point is not None and choice.point.meta.devices else None
         recorded = (trained_on, "its checkpoint") if trained_on else (spec.devices, "config.json")
-        edited = (f"config.json records {spec.devices} device(s) but {choice.point.path.name} was written on {trained_on}: "
-                  f"the checkpoint's count is the run's") if trained_on and trained_on != spec.devices else None
+        edited = (f"config.json records {spec.devices} device(s) but {choice.point.path.name} was written on {trained_on} "
+                  f"(an earlier resume with --devices, or an edited config.json): the checkpoint's count is the run's"
+                  ) if trained_on and trained_on != spec.devices else None
         spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints,
                             devices=_resume_devices(spec, recorded[0], devices, log))
         if spec.keep_checkpoints < 1:
