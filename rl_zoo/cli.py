@@ -316,7 +316,7 @@ def _split_cpu_for(args) -> None:
 def _check_output_folders(args) -> None:
     """Before anything starts: every folder the command will write must be makeable
     (``rl_zoo.runs.check_output_folder``); ``--out`` where given, else where the default goes. A dry
-    run writes nothing and is not checked."""
+    run writes nothing but is checked the same: it tells what the real run would refuse."""
     from rl_zoo.runs import check_output_folder
 
     for flag in ("out", "runs_root", "resume"):
@@ -324,8 +324,6 @@ def _check_output_folders(args) -> None:
             raise ConfigError(f"--{flag.replace('_', '-')} is empty: name a folder (an empty name was the current folder)")
     if args.command == "plot" and args.output is not None and not str(args.output).strip():
         raise ConfigError("-o is empty: name a file or a folder (an empty name was the current folder)")
-    if getattr(args, "dry_run", False):
-        return
     out = getattr(args, "out", None)
     if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
         check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))

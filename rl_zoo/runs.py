@@ -303,11 +303,18 @@ def folder_kind(path: str | os.PathLike) -> str | None:
 
 
 def refuse_other_kind(out: str | os.PathLike, mine: str, what: str) -> None:
-    """``ValueError`` when ``out`` holds another command's outputs than ``mine`` (a ``folder_kind``):
-    ``what`` (the command's outputs, "report.md and tables") would replace or mix with theirs."""
+    """``ValueError`` when ``out`` holds another command's outputs than ``mine`` (a ``folder_kind``), or
+    files of no command (a folder of the user's own: its report.md was replaced): ``what`` (the command's
+    outputs, "a sweep") would replace or mix with them. Hidden files (``.gitkeep``, a lock) do not count."""
     kind = folder_kind(out)
     if kind is not None and kind != mine:
         raise ValueError(f"{out} is {FOLDER_KINDS[kind]}: {what} there would replace or mix with its files; use another --out")
+    if kind is None and Path(out).is_dir():
+        others = sorted(p.name for p in Path(out).iterdir() if not p.name.startswith("."))
+        if others:
+            shown = ", ".join(others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
+            raise ValueError(f"{out} holds other files ({shown}) and is not {FOLDER_KINDS[mine]}: {what} there could "
+                             f"replace them; use a new or empty --out (nothing was touched)")
 
 
 def is_rlhf_config(data: dict) -> bool:

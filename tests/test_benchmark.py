@@ -53,6 +53,8 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     assert not (tmp_path / "b").exists()
     assert main(["benchmark", "--algos", "ppo,dqn", "--envs", "Pendulum-v1", "--dry-run", "--out", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
+    assert out.startswith(f"benchmark grid -> {tmp_path / 'b'}: 1 cell(s) to run, 0 finished before with the same config "
+                          f"(skipped), 1 skipped (cannot run, or excluded)\n")  # where it goes, as the real run says
     assert "dqn" in out and "cannot run" in out and "continuous" in out
     # a sweep folder or a run directory as --out: its report.md / files would be replaced
     (tmp_path / "sweep").mkdir()

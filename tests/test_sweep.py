@@ -282,8 +282,14 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
     assert again.trained_groups == 0
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
     other = dataclasses.replace(spec, seeds=3)
-    with pytest.raises(ConfigError, match="holds a different sweep"):
+    with pytest.raises(ConfigError, match="holds a different sweep \\(sweep.json -> this command: seeds: 2 -> 3\\)"):
         run_sweep(other, tmp_path, log=lambda s: None)
+    from rl_zoo.sweep import check_folder, plan_sweep
+
+    assert check_folder(tmp_path, spec, plan_sweep(spec), rerun=False)  # what the dry run says: this sweep, nothing to train
+    assert not check_folder(tmp_path, spec, plan_sweep(spec), rerun=True)
+    with pytest.raises(ConfigError, match="seeds: 2 -> 3"):  # and it refuses as the real run does
+        check_folder(tmp_path, other, plan_sweep(other), rerun=False)
     from rl_zoo.cli import main
 
     assert main(["plot", str(tmp_path)]) == 2  # rl-zoo plot points at the sweep's own command
@@ -370,6 +376,37 @@ def test_a_dry_run_into_another_commands_folder_is_refused_as_the_real_run_is(tm
     (tmp_path / "cells").mkdir()  # a benchmark folder
     assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--out", str(tmp_path), "--dry-run"]) == 2
     assert "is a benchmark folder (`rl-zoo benchmark`): a sweep there would replace or mix with its files" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("mine")  # a file as --out: the real run refuses it, and now the dry run too
+    assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--out", str(tmp_path / "afile"), "--dry-run"]) == 2
+    assert "--out " + repr(str(tmp_path / "afile")) + ": it is a file, not a folder" in capsys.readouterr().err
+    assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--out", str(tmp_path / "new"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith(f"sweep -> {tmp_path / 'new'}\n") and not (tmp_path / "new").exists()
+    (tmp_path / "other").mkdir()  # another sweep's folder (its sweep.json's spec differs): refused, naming the field
+    (tmp_path / "other" / "sweep.json").write_text('{"digest": "0", "spec": {"seeds": 9}}')
+    assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "1", "--out", str(tmp_path / "other"), "--dry-run"]) == 2
+    assert "holds a different sweep (sweep.json -> this command: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["sweep", "--grid", "learning_rate=1e-3,3e-3"], ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1"]])
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_folder_of_the_users_own_files_is_refused_and_left_as_it_was(command, dry_run, tmp_path, capsys):
+    """A sweep's or a grid's --out holding files of no rl-zoo command: its report.md was replaced without a
+    word (a new user's review). Hidden files (a .gitkeep) are no reason to refuse."""
+    from rl_zoo.cli import main
+
+    (tmp_path / ".gitkeep").write_text("")
+    (tmp_path / "report.md").write_text("my notes")
+    (tmp_path / "returns.csv").write_text("a,b")
+    assert main([*command, "--seeds", "1", "--total-steps", "4096", "--out", str(tmp_path), *dry_run]) == 2
+    kind = "a sweep folder (`rl-zoo sweep`)" if command[0] == "sweep" else "a benchmark folder (`rl-zoo benchmark`)"
+    assert f"{tmp_path} holds other files (report.md, returns.csv) and is not {kind}: " in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", "report.md", "returns.csv"]
+    assert (tmp_path / "report.md").read_text() == "my notes"
+    from rl_zoo.runs import refuse_other_kind
+
+    (tmp_path / "report.md").unlink()
+    (tmp_path / "returns.csv").unlink()
+    refuse_other_kind(tmp_path, command[0], "it")  # only hidden files left: nothing refused
 
 
 def _fake_run_group(returns_of):

@@ -105,6 +105,7 @@ def main(args, argv: list[str]) -> int:
         cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
                              out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
+        print(bm.plan_header(args.out, cells))
         print(bm.format_plan(cells))
         return 0
     from rl_zoo.lock import FolderInUse

@@ -14,8 +14,8 @@ from typing import Any, Callable, Sequence
 from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
-from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, previous_record,
-                                   refuse_other_folder)
+from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, plan_header,
+                                   previous_record, refuse_other_folder)
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
 from rl_zoo.benchmark.tables import load_cells, write_tables
@@ -101,9 +101,7 @@ def run_benchmark(
     try:
         cells = _plan_under_lock(plan, lock)
         todo = [c for c in cells if c.status == "run"]
-        log(f"benchmark grid -> {out}: {len(todo)} cell(s) to run, "
-            f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
-            f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
+        log(plan_header(out, cells))
         log(format_plan(cells))
         meta = _write_start(out, cells, _new_meta(out, cells, plan, jobs, command, note, record_video))
         cannot_draw = _check_drawing(cells, log) if record_video else {}

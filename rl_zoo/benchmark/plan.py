@@ -238,6 +238,13 @@ def _skip_finished(out: Path, cells: list[Cell], rerun: bool) -> None:
         )
 
 
+def plan_header(out, cells: list[Cell]) -> str:
+    """The line above `format_plan`'s: where the grid writes and how many cells run, were finished, are skipped."""
+    return (f"benchmark grid -> {out}: {sum(c.status == 'run' for c in cells)} cell(s) to run, "
+            f"{sum(c.status == 'done' for c in cells)} finished before with the same config (skipped), "
+            f"{sum(c.status == 'skipped' for c in cells)} skipped (cannot run, or excluded)")
+
+
 def format_plan(cells: list[Cell]) -> str:
     """One line per cell: run (seeds x env steps), skipped as finished before, or skipped with the reason."""
     lines = []

@@ -291,29 +291,47 @@ def _read_group(path: Path) -> GroupResult:
                               "same command with --rerun to train them all again") from None
 
 
-def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
-    """Write ``sweep.json``; a folder that holds a different sweep is refused (nothing in it is touched).
+def spec_changes(saved: dict, now: dict) -> list[str]:
+    """The fields of a sweep.json's ``spec`` that differ from this command's (``SweepSpec.to_json``), as
+    ``name: saved -> now`` (a field only one of them has shows as ``-``)."""
+    return [f"{k}: {json.dumps(saved.get(k, '-'), default=str)} -> {json.dumps(now.get(k, '-'), default=str)}"
+            for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+
+
+def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bool:
+    """Whether ``out`` already holds this sweep (a re-run trains only its unfinished groups); a folder
+    that holds a different sweep is refused (``ConfigError``, naming what differs; nothing is touched).
     A sweep is the command's spec (its digest) and the base config it resolved to: the same command
-    after ``rl_zoo/hyperparams/<algo>.yaml`` changed is a different sweep."""
+    after ``rl_zoo/hyperparams/<algo>.yaml`` changed is a different sweep. Writes nothing (a dry run
+    calls it too)."""
     path = out / "sweep.json"
-    if path.exists():
-        try:
-            saved = runs.read_json_file(path, todo="Run the same command with --rerun to replace this folder's results, "
-                                                   "or use another --out")
-        except runs.RunFileError:
-            if not rerun:
-                raise
-            saved = {}  # --rerun replaces it with the rest of the results
-        if saved.get("digest") != spec.digest() and not rerun:
-            raise ConfigError(f"{out} holds a different sweep (its sweep.json differs from this command): "
-                              f"use another --out, or --rerun to replace its results")
-        changes = base_config_changes(saved.get("base_config") or {}, plan.base, spec.fields)
-        if changes and not rerun:
-            raise ConfigError(f"{out} holds a sweep of this command with another base config (tuned hyperparameters or "
-                              f"defaults changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or "
-                              f"--rerun to replace its results")
+    if not path.exists():
+        return False
+    try:
+        saved = runs.read_json_file(path, todo="Run the same command with --rerun to replace this folder's results, "
+                                               "or use another --out")
+    except runs.RunFileError:
         if not rerun:
-            return
+            raise
+        return False  # --rerun replaces it with the rest of the results
+    if saved.get("digest") != spec.digest() and not rerun:
+        changes = spec_changes(saved.get("spec") if isinstance(saved.get("spec"), dict) else {}, json.loads(
+            json.dumps(spec.to_json(), default=str)))
+        raise ConfigError(f"{out} holds a different sweep (sweep.json -> this command: {'; '.join(changes) or 'its digest'}): "
+                          f"use another --out, or --rerun to replace its results")
+    changes = base_config_changes(saved.get("base_config") or {}, plan.base, spec.fields)
+    if changes and not rerun:
+        raise ConfigError(f"{out} holds a sweep of this command with another base config (tuned hyperparameters or "
+                          f"defaults changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or "
+                          f"--rerun to replace its results")
+    return not rerun
+
+
+def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
+    """Write ``sweep.json`` unless ``out`` holds this sweep already (``check_folder``, which refuses another)."""
+    if check_folder(out, spec, plan, rerun):
+        return
+    path = out / "sweep.json"
     out.mkdir(parents=True, exist_ok=True)
     if rerun:  # the old results go before the new sweep.json: a folder killed mid-rerun holds no report of the old sweep
         for old in [*(out / "groups").glob("group_*.npz"), *(out / "groups" / "halving").glob("*"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -112,12 +113,17 @@ def main(args, argv: list[str]) -> int:
     spec = spec_from_args(args)
     if args.dry_run:
         from rl_zoo import runs
-        from rl_zoo.sweep import check_threshold
+        from rl_zoo.sweep import check_folder, check_threshold
 
         runs.refuse_other_kind(output_folder(args), "sweep", "a sweep")  # as the real run does
         check_threshold(args.threshold)
         checked = check_sweep(spec)  # every check the real run makes before it compiles
         plan = checked.plan
+        out = Path(output_folder(args))
+        held = check_folder(out, spec, plan, args.rerun)  # a folder of another sweep is refused as the real run does
+        replaced = args.rerun and (out / "sweep.json").exists()
+        print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
+                                   else " (its results replaced: --rerun)" if replaced else ""))
         for g in plan.groups:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:
