@@ -275,10 +275,44 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
 
 
+class PipeGuard:
+    """A text stream that, once its reader has gone (``BrokenPipeError``: ``rl-zoo envs --all | head``),
+    sends the rest of its output to ``os.devnull`` instead of raising, so that the command finishes as it
+    would have (a run keeps training and writes its files) rather than ending in a traceback."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())  # what is still buffered goes there too
+        finally:
+            os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def console_main() -> NoReturn:
     """The ``rl-zoo`` command: ``main`` in a process of its own, which may first split the CPU into one
     JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``), and ends it with
-    ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller."""
+    ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller.
+    Its output survives a reader that goes away (`PipeGuard`)."""
+    sys.stdout, sys.stderr = PipeGuard(sys.stdout), PipeGuard(sys.stderr)
     exit_now(main(cpu_devices=True))
 
 

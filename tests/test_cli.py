@@ -402,3 +402,28 @@ def test_ctrl_c_of_a_resume_names_the_resume_command(tmp_path, capsys, monkeypat
     (tmp_path / "run").mkdir()
     assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 130
     assert capsys.readouterr().err == f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'}` takes it up again\n"
+
+
+def test_output_into_a_closed_pipe_goes_to_devnull_and_the_command_goes_on():
+    """`rl-zoo envs --all | head` ended in a BrokenPipeError traceback (and a piped `rl-zoo train` stopped
+    half-way): once the reader has gone, the rest of the output is dropped and the command finishes."""
+    import io
+    import os
+    import subprocess
+    import sys
+
+    from rl_zoo.cli import PipeGuard
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone
+    stream = io.TextIOWrapper(os.fdopen(write, "wb"), line_buffering=True)
+    guard = PipeGuard(stream)
+    assert guard.write("a line\n") == len("a line\n")  # the flush raised inside; it is dropped, not raised
+    guard.write("x" * 100_000)
+    guard.flush()
+    assert os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))  # the rest goes to devnull
+    stream.close()
+    cli = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "envs", "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert cli.stdout.readline().startswith(b"id ")
+    cli.stdout.close()  # as `| head -1` does
+    assert cli.wait(timeout=120) == 0 and b"Traceback" not in cli.stderr.read()
