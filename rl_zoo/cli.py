@@ -99,7 +99,8 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
                         "(39 updates with --evals 7: 3 segments; when none divides them, EVALS segments and a last short one "
-                        "with the remainder: 1,171 updates with --evals 10 make 10 of 117 and one of 1); on gymnasium envs (no JAX port) fewer, so that "
+                        "with the remainder: 1,171 updates with --evals 10 make 10 of 117 and one of 1); at most one per update "
+                        "(--evals 100 on a run of 16 updates: 16 and the start's); on gymnasium envs (no JAX port) fewer, so that "
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")

@@ -27,7 +27,7 @@ from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
 from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
-                                  segment_schedule, whole_updates_note)
+                                  evals_note, segment_schedule, whole_updates_note)
 from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec, trajectory_mismatch
 from rl_zoo.host.batched_env import HostEnvError
 
@@ -129,6 +129,8 @@ def train(
         ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
         if rounding := whole_updates_note(spec.config.total_timesteps, ctx.agent.num_updates, ctx.agent.env_steps_per_update):
             log(rounding)
+        if fewer := evals_note(spec.num_evals, ctx.agent.num_updates):
+            log(fewer)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks), None)
 
 

@@ -162,6 +162,15 @@ def whole_updates_note(asked: int, num_updates: int, per_update: int) -> str | N
             f"{per_update:,} env steps (a multiple of {per_update:,} runs them all)")
 
 
+def evals_note(num_evals: int, num_updates: int) -> str | None:
+    """A line for the log when ``--evals`` asks for more evaluations than the run has updates: a run
+    evaluates at most once per update (``segment_sizes``). ``None`` otherwise."""
+    if num_evals <= num_updates:
+        return None
+    return (f"--evals {num_evals:,} asked, {num_updates:,} made: a run evaluates at most once per update, and this one "
+            f"runs {num_updates:,} (plus the evaluation at the start)")
+
+
 def latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
     """Per seed, the mean return of the last update in the segment that finished an episode."""
     ep = metrics.episode
