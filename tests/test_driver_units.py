@@ -82,3 +82,20 @@ def test_a_resume_splits_the_cpu_as_asked_before_as_recorded(tmp_path, monkeypat
     assert asked == [(4, 1), (4, 2)]
     (tmp_path / "config.json").write_text("{not json")
     assert split_cpu_as_recorded(tmp_path, 2) == 1 and len(asked) == 2  # unreadable: nothing split, the driver reports it
+
+
+def test_the_terminal_summary_says_what_its_plus_minus_is(tmp_path):
+    """"final greedy return 251.9 +- 53.4 over 3 seed(s)" did not say what +- was (a new user's review)."""
+    from rl_zoo.driver.run import RunResult, format_summary
+
+    (tmp_path / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,0.0,0,1.0,nan\n0,0.0,1,3.0,nan\n"
+                                          "512,1.0,0,10.0,5.0\n512,1.0,1,30.0,6.0\n")
+    summary = dict(algo="ppo", env="CartPole-v1", seeds=[0, 1], final_return_mean=20.0, final_return_std=10.0, env_steps_per_seed=512,
+                   compile_s=1.0, train_s=2.0, steps_per_s=512.0, peak_memory_mb=100.0)
+    lines = format_summary(RunResult(tmp_path, summary)).splitlines()
+    assert lines[0] == "ppo on CartPole-v1: final greedy return 20.0 +- 10.0 (mean +- std over 2 seeds) after 512 env steps per seed"
+    assert [line.split() for line in lines[2:4]] == [["0", "2.00"], ["512", "20.0"]]
+    assert lines[4:] == ["compile 1.0s, train 2.0s, 512 env steps/s, peak memory 100 MB", f"run written to {tmp_path}"]
+    one = dict(summary, seeds=[0], final_return_std=0.0)
+    assert format_summary(RunResult(tmp_path, one)).splitlines()[0] == \
+        "ppo on CartPole-v1: final greedy return 20.0 (1 seed) after 512 env steps per seed"

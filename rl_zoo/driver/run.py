@@ -401,8 +401,9 @@ def _ret(x: float) -> str:
 def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     """The end of the learning curve and where the run went, for the terminal."""
     s = result.summary
-    lines = [f"{s['algo']} on {s['env']}: final greedy return {_ret(s['final_return_mean'])} +- {_ret(s['final_return_std'])} "
-             f"over {len(s['seeds'])} seed(s) after {s['env_steps_per_seed']:,} env steps per seed"]
+    spread = f" +- {_ret(s['final_return_std'])} (mean +- std over {len(s['seeds'])} seeds)" if len(s["seeds"]) > 1 else " (1 seed)"
+    lines = [f"{s['algo']} on {s['env']}: final greedy return {_ret(s['final_return_mean'])}{spread} "
+             f"after {s['env_steps_per_seed']:,} env steps per seed"]
     rows = runs.read_metrics(result.run_dir / "metrics.csv")
     by_step: dict[int, list[float]] = {}
     for r in rows:
