@@ -76,6 +76,7 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
     from rl_zoo import algos
 
     parser = argparse.ArgumentParser(prog="rl-zoo", description="Pure-functional JAX reinforcement learning.")
+    parser.add_argument("--version", action=_Version, help="print rl-zoo's version and the JAX it runs on, and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser(
@@ -306,6 +307,28 @@ class PipeGuard:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+class _Version(argparse.Action):
+    """``--version``: rl-zoo's and its JAX's versions (read from the installed packages' metadata, only
+    when asked: importing JAX would cost every command's parser a second)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        from rl_zoo import __version__
+
+        def installed(name: str) -> str:
+            try:
+                return metadata.version(name)
+            except metadata.PackageNotFoundError:
+                return "not installed"
+
+        print(f"rl-zoo {__version__} (jax {installed('jax')}, jaxlib {installed('jaxlib')}, Python {sys.version.split()[0]})")
+        parser.exit()
 
 
 def console_main() -> NoReturn:

@@ -438,3 +438,15 @@ def test_output_into_a_closed_pipe_goes_to_devnull_and_the_command_goes_on():
     assert cli.stdout.readline().startswith(b"id ")
     cli.stdout.close()  # as `| head -1` does
     assert cli.wait(timeout=120) == 0 and b"Traceback" not in cli.stderr.read()
+
+
+def test_version_names_rl_zoo_and_its_jax(capsys):
+    """`rl-zoo --version` answered "the following arguments are required: COMMAND"."""
+    import jax
+
+    import rl_zoo
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.startswith(f"rl-zoo {rl_zoo.__version__} (jax {jax.__version__}, jaxlib ")
