@@ -353,8 +353,9 @@ def _space_text(space, width: int = 70) -> str:
 
 
 def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
-    """One row per id: id, backend, observation space, action space (for ``rl-zoo envs``), each cell
-    shortened to one table-friendly line. The envs are built in a temporary folder: MuJoCo writes its
+    """One row per id: id, backend, observation space, action space and a note (for ``rl-zoo envs``; the
+    note says why an id cannot be made here, its spaces then ``-``), each cell shortened to one
+    table-friendly line. The envs are built in a temporary folder: MuJoCo writes its
     warnings to ``MUJOCO_LOG.TXT`` in the working directory."""
     import tempfile
 
@@ -367,10 +368,10 @@ def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
                     warnings.simplefilter("ignore")
                     env, params = make(env_id)
                 rows.append(dict(id=env_id, backend=env.backend, observation=_space_text(env.observation_space(params)),
-                                 action=_space_text(env.action_space(params))))
+                                 action=_space_text(env.action_space(params)), note=""))
             except Exception as e:  # an optional dependency (box2d, mujoco) may be missing
-                rows.append(dict(id=env_id, backend="gymnasium", observation="unavailable",
-                                 action=_shorten(f"{type(e).__name__}: {e}", 90)))
+                rows.append(dict(id=env_id, backend="gymnasium", observation="-", action="-",
+                                 note=_shorten(f"unavailable: {type(e).__name__}: {e}", 90)))
     return rows
 
 

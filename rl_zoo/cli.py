@@ -272,9 +272,9 @@ def _tabular(algo: str) -> bool:
 
 def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
-    print("  ".join(c.ljust(widths[c]) for c in cols))
+    print("  ".join(c.ljust(widths[c]) for c in cols).rstrip())
     for r in rows:
-        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip())
 
 
 class PipeGuard:
@@ -449,7 +449,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
             import envs
 
             rows = envs.describe(include_gymnasium=args.all)
-            _print_table(rows, ["id", "backend", "observation", "action"])
+            _print_table(rows, ["id", "backend", "observation", "action"] + (["note"] if any(r["note"] for r in rows) else []))
             if not args.all:
                 print(f"{len(rows)} JAX ports. Any other gymnasium id (LunarLander-v3, Hopper-v5, ...) trains through the "
                       f"adapter: `rl-zoo envs --all` lists those installed")

@@ -138,9 +138,10 @@ def test_describe_all_leaves_no_file_and_keeps_its_lines_short(tmp_path, monkeyp
     rows = envs.describe(include_gymnasium=True)
     assert not any(tmp_path.iterdir())
     assert "settotalmass" not in capfd.readouterr().err
-    assert max(len(r["observation"]) for r in rows) <= 70 and max(len(r["action"]) for r in rows) <= 90
-    reasons = [r["action"] for r in rows if r["observation"] == "unavailable"]
-    assert all(x.endswith("…") or len(x) < 90 for x in reasons)
+    assert max(len(r["observation"]) for r in rows) <= 70 and max(len(r["action"]) for r in rows) <= 70
+    reasons = [r["note"] for r in rows if r["note"]]  # in a column of their own (they were in the action's)
+    assert reasons and all(x.startswith("unavailable: ") and (x.endswith("…") or len(x) < 90) for x in reasons)
+    assert all(r["observation"] == r["action"] == "-" for r in rows if r["note"])
     assert envs.registry._shorten("one two three four", 12) == "one two…"
 
 
