@@ -260,3 +260,12 @@ def test_one_seed_shows_no_interval_and_a_kept_excluded_cell_is_named_in_the_hea
                           spec=SimpleNamespace(seeds=1, eval_episodes=1))
     header = "\n".join(report._header(SimpleNamespace(records=[rec], table=[]), meta))
     assert "Excluded by the last command (`--exclude`) but finished by an earlier one" in header and "ppo on CartPole-v1" in header
+
+
+def test_plot_of_a_folder_that_does_not_exist_says_so(tmp_path, capsys):
+    """`rl-zoo plot runs/benchmark` before any grid ran said the folder was "neither a benchmark folder nor a run directory"."""
+    assert main(["plot", str(tmp_path / "nope")]) == 2
+    assert f"{tmp_path / 'nope'} does not exist: give a benchmark folder (`rl-zoo benchmark --out`, default runs/benchmark)" \
+        in capsys.readouterr().err
+    assert main(["plot", str(tmp_path)]) == 2  # an existing folder of neither kind
+    assert "is neither a benchmark folder (cells/, benchmark.json) nor a run directory" in capsys.readouterr().err

@@ -99,6 +99,9 @@ def main(args, argv: list[str]) -> int:
         if kind == "sweep":
             raise ValueError(f"{d} is a sweep folder: run its `rl-zoo sweep` command again (the Command line of {d / 'report.md'}); "
                              f"it trains no finished group and rewrites the tables, figures and report")
+        if not d.exists():
+            raise ValueError(f"{d} does not exist: give a benchmark folder (`rl-zoo benchmark --out`, default "
+                             f"{bm.DEFAULT_OUT}) or a run directory (`rl-zoo train --out`)")
         raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
     bm.check_jobs(args.jobs)  # a dry run too
     if args.dry_run:
