@@ -311,6 +311,16 @@ def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, ca
     assert "no config.json there" in capsys.readouterr().err
     assert list(empty.iterdir()) == []  # no .lock: `--out e` still takes it
     assert runs.refuse_non_empty(empty) == empty
+    # a sweep's or a grid's folder: resumed by running its own command again, which the error says
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "sweep.json").write_text("{}")
+    (tmp_path / "b" / "cells").mkdir(parents=True)
+    assert main(["train", "--resume", str(tmp_path / "s"), "--no-progress"]) == 2
+    assert "it is a sweep folder (`rl-zoo sweep`); run its `rl-zoo sweep` command again" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "b"), "--no-progress"]) == 2
+    assert "it is a benchmark folder (`rl-zoo benchmark`); run its `rl-zoo benchmark` command again: finished cells are " \
+        "skipped and unfinished ones resume" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["sweep.json"] and [p.name for p in (tmp_path / "b").iterdir()] == ["cells"]
 
 
 # --- a finished run --------------------------------------------------------------------------------

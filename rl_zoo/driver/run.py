@@ -192,7 +192,13 @@ def _check_run_dir(run_dir: Path) -> None:
         raise FileNotFoundError(f"cannot resume {str(run_dir)!r}: " + ("it is a file, not a run directory" if run_dir.exists()
                                                                         else "no such directory"))
     if not (run_dir / "config.json").is_file():
-        raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
+        kind = runs.folder_kind(run_dir)
+        again = {"sweep": "run its `rl-zoo sweep` command again (the Command line of its report.md): finished groups "
+                          "are kept and the rest train",
+                 "benchmark": "run its `rl-zoo benchmark` command again: finished cells are skipped and unfinished ones "
+                              "resume from their checkpoints (a cell's run directory is cells/<algo>__<env>/run)"}
+        raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: " + (f"it is {runs.FOLDER_KINDS[kind]}; {again[kind]}"
+                                if kind in again else "no config.json there (is it a run directory?)"))
     if (run_dir / "checkpoints").exists() and not (run_dir / "checkpoints").is_dir():  # it trained, then failed writing one
         raise runs.file_error(run_dir / "checkpoints", "is a file, not the run's checkpoint folder",
                               "Move it away, then resume")
