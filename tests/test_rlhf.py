@@ -578,3 +578,18 @@ def test_the_rlhf_summary_separates_only_intervals_that_do_not_overlap_and_repor
     assert report.final_metrics(metrics)["gold"]["per_seed"] == [1.0, 3.0]
     rows = report.rl_rows(metrics, [7, 8], batch_size=16)
     assert [(r["seed"], r["update"], r["responses"], r["gold"]) for r in rows] == [(7, 1, 16, 0.0), (7, 2, 32, 1.0), (8, 1, 16, 2.0), (8, 2, 32, 3.0)]
+
+
+def test_the_printed_summary_reads_as_text_not_python_objects():
+    """`rl-zoo rlhf` printed "held-out accuracy vs gold [0.49  0.686 0.775]" and "stage seconds: {'pretrain': 5.62, ...}"."""
+    from rl_zoo.rlhf.pipeline import _per_seed
+    from rl_zoo.rlhf.report import format_summary
+
+    assert _per_seed(jnp.array([0.49, 0.686, 0.775])) == "0.490, 0.686, 0.775 (per seed)" and _per_seed(jnp.array([0.5])) == "0.500"
+    ci = lambda m: dict(mean=m, ci95=[m - 0.1, m + 0.1])  # noqa: E731
+    summary = dict(seeds=[1000, 1001], gold_heldout=dict(sft=ci(1.0), rlhf=ci(2.0), separated=True),
+                   rm_heldout_accuracy_vs_gold=ci(0.7), seconds=dict(pretrain=5.62, sft=1.0, eval_rlhf=0.0))
+    assert format_summary(summary).splitlines() == [
+        "gold reward on held-out prompts, mean over 2 seeds [95% CI]:", "  SFT  1.00 [0.90, 1.10]",
+        "  RLHF 2.00 [1.90, 2.10]   separated", "reward model held-out accuracy vs gold: 0.70 [0.60, 0.80]",
+        "stage seconds: pretrain 5.6, sft 1.0, eval_rlhf 0.0"]

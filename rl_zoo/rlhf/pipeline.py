@@ -242,7 +242,7 @@ def run_supervised(config: PipelineConfig, seeds: list[int], timer: "Timer", dat
     log(f"[3/4] reward model on {config.rm_pairs} comparisons of SFT samples, {config.rm.steps} steps")
     prompts = jnp.asarray(data.train_prompts)
     rm = timer.run("rm", vm(lambda k, p: stage_rm(k, p, models, config, prompts)), keys[:, 2], sft.params)
-    log(f"      loss {_first_last(rm.losses)}, held-out accuracy vs gold {np.round(np.asarray(rm.heldout_accuracy), 3)}  ({timer.seconds['rm']} s)")
+    log(f"      loss {_first_last(rm.losses)}, held-out accuracy vs gold {_per_seed(rm.heldout_accuracy)}  ({timer.seconds['rm']} s)")
     return Supervised(pre, sft, rm, models, data, keys)
 
 
@@ -285,6 +285,12 @@ def non_finite_seeds(rl_state: policy_opt.State, rl_metrics: policy_opt.Metrics,
         if np.issubdtype(x.dtype, np.floating):
             ok &= np.isfinite(x.reshape(len(seeds), -1)).all(axis=1)
     return [s for s, good in zip(seeds, ok) if not good]
+
+
+def _per_seed(x) -> str:
+    """One number per seed, "0.490, 0.686, 0.775 (per seed)" (numpy printed "[0.49  0.686 0.775]")."""
+    values = np.asarray(x).ravel()
+    return ", ".join(f"{v:.3f}" for v in values) + (" (per seed)" if values.size > 1 else "")
 
 
 def _first_last(x) -> str:

@@ -141,5 +141,5 @@ def format_summary(summary: dict) -> str:
         *([f"  warning: seed(s) {', '.join(map(str, summary['rl_non_finite_seeds']))} went non-finite in the RL stage: "
            f"their RLHF numbers are not results"] if summary.get("rl_non_finite_seeds") else []),
         f"reward model held-out accuracy vs gold: {f(summary['rm_heldout_accuracy_vs_gold'])}",
-        f"stage seconds: {summary['seconds']}",
+        "stage seconds: " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["seconds"].items()),
     ])
