@@ -154,6 +154,17 @@ def cpu_device_count(rows: int, cores: int) -> int:
     return max(d for d in range(1, max(1, min(rows, cores)) + 1) if rows % d == 0)
 
 
+def devices_text(seeds: int, devices: int, platform: str, cores: int | None = None) -> str:
+    """How the compile line says where the seeds run: ``" over 2 CPU devices"``; on one CPU device of a
+    machine with several cores, why (``cpu_device_count`` found no even split), else ``""``."""
+    if devices > 1:
+        return f" over {devices} {platform.upper()} devices"
+    cores = cores or usable_cores()
+    if platform == "cpu" and seeds > 1 and cores > 1 and cpu_device_count(seeds, cores) == 1:
+        return f" on one CPU device since {seeds} do not split evenly over {cores} cores"
+    return ""
+
+
 def split_cpu(rows: int, devices: int | None = None, cores: int | None = None) -> int:
     """Make the CPU several JAX devices, so that a program vmapped over ``rows`` seeds runs on every core.
 

@@ -285,3 +285,14 @@ def test_rl_zoo_command_trains_the_seeds_on_split_cpu_devices(tmp_path, seed_off
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "RL_ZOO_CPU_DEVICES = 0 is invalid" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_compile_line_says_why_seeds_stay_on_one_cpu_device():
+    """3 seeds on 2 cores ran on one device without a word, though the README says the count is said."""
+    from rl_zoo import distributed
+
+    assert distributed.devices_text(4, 2, "cpu", cores=2) == " over 2 CPU devices"
+    assert distributed.devices_text(3, 1, "cpu", cores=2) == " on one CPU device since 3 do not split evenly over 2 cores"
+    assert distributed.devices_text(4, 1, "cpu", cores=2) == ""  # split by hand to one (--devices 1): nothing to explain
+    assert distributed.devices_text(1, 1, "cpu", cores=2) == distributed.devices_text(3, 1, "cpu", cores=1) == ""
+    assert distributed.devices_text(3, 1, "gpu", cores=2) == ""

@@ -38,7 +38,7 @@ class JaxRunner:
             latest_train_return = np.array(meta.latest_train_return, dtype=float)
             ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done_updates * steps_per_update:,} of "
                     f"{ctx.total_env_steps:,} env steps per seed done")
-        over = f" over {spec.devices} {jax.devices()[0].platform.upper()} devices" if spec.devices > 1 else ""
+        over = distributed.devices_text(spec.seeds, spec.devices, jax.devices()[0].platform)
         ctx.log(f"compiled {spec.algo} on {spec.env_id} ({spec.seeds} seed(s){over}, {agent.num_updates} updates "
                 f"of {steps_per_update} env steps) in {plan.compile_s:.1f}s")
         t_start = time.perf_counter() - wall_offset
