@@ -177,7 +177,8 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file (every frame is held in memory until it is written, about 1.2 MB "
                         "per 600x400 frame: 20 CartPole episodes of 500 steps need ~12 GB; record fewer episodes per file)")
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
-    p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays (default its first)")
+    p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays, by its value, not its position "
+                   "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
     p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels (default: the env's native width)")
 

@@ -79,8 +79,10 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
     if path is None:
         raise FileNotFoundError(
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
-            "segment of training, so the run stopped before its first segment ended or its checkpoints were deleted. "
-            f"Train it again, or continue it with `rl-zoo train --resume {run_dir}`."
+            "segment of training, so the run stopped before its first segment ended (killed, or stopped by the NaN "
+            "guard: exit 3, 'non-finite value ...') or its checkpoints were deleted. Continue a killed run with "
+            f"`rl-zoo train --resume {run_dir}`; train one that stopped on a non-finite value again with a smaller "
+            "learning rate (a resume would repeat the same updates)."
         )
     return path
 

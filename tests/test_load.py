@@ -154,8 +154,9 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     bare = tmp_path / "no_checkpoints"
     bare.mkdir()
     shutil.copy(run_dir / "config.json", bare / "config.json")
-    with pytest.raises(FileNotFoundError, match="has no checkpoints"):
+    with pytest.raises(FileNotFoundError, match="has no checkpoints") as e:
         rl_zoo.load(bare)
+    assert "stopped by the NaN guard" in str(e.value) and "again with a smaller learning rate" in str(e.value)
     (bare / "config.json").write_text(json.dumps({"algo": "ppo"}))
     with pytest.raises(ValueError, match="config.json"):
         rl_zoo.load(bare)
