@@ -68,8 +68,7 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             "were removed, as `rl-zoo benchmark` does for a finished cell (unless run with --record-video, which keeps "
             "the last)" + (", or never written (gymnasium-adapter runs of older rl_zoo versions)" if backend != "jax" else
                           ", or never written (a multi-host run writes none)")
-            + ". To watch or load this policy, train its config again: `rl-zoo train` with the algorithm, env, "
-            "seed and `--set` values of its config.json, into a new folder."
+            + f". To watch or load this policy, train its config again (into a new folder): {_retrain_text(run_dir)}"
         )
     if path is None and backend != "jax":
         raise FileNotFoundError(
@@ -85,6 +84,38 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             "learning rate (a resume would repeat the same updates)."
         )
     return path
+
+
+def retrain_command(run) -> str:
+    """The ``rl-zoo train`` command that trains a run's config again (``run``: a ``RunSpec``): its seeds,
+    budget and evaluations, and a ``--set`` for each field whose value is not what the algorithm and env
+    resolve to now (defaults, presets, tuned hyperparameters)."""
+    import dataclasses
+    import shlex
+
+    from rl_zoo.driver.spec import RunSpec, resolve_config
+
+    _, now = resolve_config(run.algo, run.env_id)
+    argv = ["rl-zoo", "train", "--algo", run.algo, "--env", run.env_id, "--seeds", str(run.seeds), "--seed", str(run.seed),
+            "--total-steps", str(run.config.total_timesteps)]
+    for flag, name in (("--evals", "num_evals"), ("--eval-episodes", "eval_episodes")):
+        if getattr(run, name) != getattr(RunSpec, name):
+            argv += [flag, str(getattr(run, name))]
+    for field in dataclasses.fields(run.config):
+        value = getattr(run.config, field.name)
+        if field.name != "total_timesteps" and value != getattr(now, field.name):
+            argv += ["--set", f"{field.name}={value}"]
+    return shlex.join(argv)
+
+
+def _retrain_text(run_dir: Path) -> str:
+    """`retrain_command` of the run in ``run_dir``, or where to read it from when its config.json cannot say."""
+    from rl_zoo.driver.spec import read_spec
+
+    try:
+        return f"`{retrain_command(read_spec(run_dir))}`."
+    except ValueError:  # a config.json this version cannot resolve: the user reads it
+        return "`rl-zoo train` with the algorithm, env, seed and `--set` values of its config.json."
 
 
 def newest_intact(run_dir: Path, log: Callable[[str], Any] | None = None) -> Path | None:

@@ -162,8 +162,30 @@ def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path,
     train(resume=run, progress=False, log=said.append, hooks=[VideoHook()])  # enjoy has nothing to play: not suggested
     assert said[-1] == "--record-video not applied: the run is finished, so nothing trained and nothing was recorded; " \
                        "it keeps no checkpoint, so no policy to play: a video needs a new run with --record-video"
-    with pytest.raises(FileNotFoundError, match="finished \\(summary.json\\) but keeps no checkpoints.*train its config again"):
+    with pytest.raises(FileNotFoundError, match="finished \\(summary.json\\) but keeps no checkpoints.*train its config again") as e:
         find_checkpoint(run, None)
+    seed = json.loads((run / "config.json").read_text())["seed"]  # and it gives the command that does
+    assert str(e.value).endswith(f"(into a new folder): `rl-zoo train --algo ppo --env CartPole-v1 --seeds 2 --seed {seed} "
+                                 f"--total-steps 2560 --evals 5 --eval-episodes 1`.")
+
+
+def test_the_retrain_command_resolves_to_the_runs_config(reference):
+    """The command a finished benchmark cell's enjoy error gives (its user retyped config.json's values by
+    hand): every field that differs from what the algorithm and env resolve to now is a --set."""
+    import dataclasses
+    import shlex
+
+    from rl_zoo.cli import _build_parser, _parse_sets
+    from rl_zoo.driver.spec import read_spec, resolve_config
+    from rl_zoo.policy import retrain_command
+
+    spec = read_spec(reference[0].run_dir)
+    spec = spec.replace(config=dataclasses.replace(spec.config, learning_rate=0.0123, anneal_lr=False, activation="relu"))
+    argv = shlex.split(retrain_command(spec))
+    assert argv[:2] == ["rl-zoo", "train"] and argv.count("--set") == 3
+    args = _build_parser(None).parse_args(argv[1:])
+    _, config = resolve_config(args.algo, args.env, _parse_sets(args.set), args.total_steps)
+    assert config == spec.config and (args.seeds, args.seed, args.evals, args.eval_episodes) == (spec.seeds, spec.seed, 5, 1)
 
 
 class _CtrlC(RecorderHook):
