@@ -450,3 +450,12 @@ def test_version_names_rl_zoo_and_its_jax(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert capsys.readouterr().out.startswith(f"rl-zoo {rl_zoo.__version__} (jax {jax.__version__}, jaxlib ")
+
+
+def test_a_budget_below_one_batch_is_named_as_the_flag_that_gave_it(tmp_path, capsys):
+    """--total-steps 4096 on LunarLander-v3 (a 16,384-step batch) was refused as "config field 'total_timesteps'"."""
+    assert main(["train", "--env", "Acrobot-v1", "--set", "num_envs=16", "--total-steps", "100", "--out", str(tmp_path / "a")]) == 2
+    assert "--total-steps = 100 is invalid: must be at least one batch (num_envs * num_steps = " in capsys.readouterr().err
+    assert main(["train", "--env", "Acrobot-v1", "--set", "num_envs=16", "--set", "total_timesteps=100", "--out", str(tmp_path / "b")]) == 2
+    assert "config field 'total_timesteps' = 100 is invalid: must be at least one batch" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -83,7 +83,13 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     if total_steps is not None:
         config = apply_overrides(config, {"total_timesteps": total_steps})
     check_types(config)
-    config.validate()
+    try:
+        config.validate()
+    except ConfigError as e:  # the budget the user gave as --total-steps: named as they typed it
+        field = "config field 'total_timesteps'"
+        if total_steps is None or not str(e).startswith(field):
+            raise
+        raise ConfigError("--total-steps" + str(e)[len(field):]) from None
     check_algorithm_name(algo, config)
     return module, config
 
