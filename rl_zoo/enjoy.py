@@ -367,8 +367,10 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     if episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
     check_seed_range(seed)
-    if frame_skip < 1 or (width is not None and width < 2):
-        raise ValueError("--frame-skip must be at least 1 and --width at least 2 pixels")
+    if frame_skip < 1:
+        raise ValueError(f"--frame-skip = {frame_skip} is invalid: must be at least 1 (every frame)")
+    if width is not None and width < 2:
+        raise ValueError(f"--width = {width} is invalid: must be at least 2 pixels")
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
         policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
