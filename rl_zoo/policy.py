@@ -93,6 +93,7 @@ def retrain_command(run) -> str:
     import dataclasses
     import shlex
 
+    import envs
     from rl_zoo.driver.spec import RunSpec, resolve_config
 
     _, now = resolve_config(run.algo, run.env_id)
@@ -101,6 +102,8 @@ def retrain_command(run) -> str:
     for flag, name in (("--evals", "num_evals"), ("--eval-episodes", "eval_episodes")):
         if getattr(run, name) != getattr(RunSpec, name):
             argv += [flag, str(getattr(run, name))]
+    if run.backend == "gymnasium" and run.env_id in envs.registry.list():  # a port exists: the adapter was asked for
+        argv += ["--backend", "gymnasium"]
     for field in dataclasses.fields(run.config):
         value = getattr(run.config, field.name)
         if field.name != "total_timesteps" and value != getattr(now, field.name):

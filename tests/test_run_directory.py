@@ -186,6 +186,8 @@ def test_the_retrain_command_resolves_to_the_runs_config(reference):
     args = _build_parser(None).parse_args(argv[1:])
     _, config = resolve_config(args.algo, args.env, _parse_sets(args.set), args.total_steps)
     assert config == spec.config and (args.seeds, args.seed, args.evals, args.eval_episodes) == (spec.seeds, spec.seed, 5, 1)
+    assert args.backend is None and _build_parser(None).parse_args(
+        shlex.split(retrain_command(spec.replace(backend="gymnasium")))[1:]).backend == "gymnasium"  # the adapter, asked for
 
 
 class _CtrlC(RecorderHook):
