@@ -254,6 +254,8 @@ def make(env_id: str, backend: str | None = None, **overrides):
     ``module`` is imported first, to register ``EnvId-v0`` as a JAX port (``register``) or with
     gymnasium (an env of your own, trained and loaded from the command line).
     """
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
     if backend not in (None, "jax", "gymnasium"):
         raise ValueError(f"backend must be 'jax', 'gymnasium' or None, got {backend!r}")
     overrides = _one_time_limit(overrides)

@@ -42,6 +42,15 @@ class ConfigError(ValueError):
         self.field = field
 
 
+def check_config_class(config: Any, expected: type) -> None:
+    """Refuse a ``config`` that is not an ``expected`` (an algorithm's ``Config``) before it is read: a dict,
+    or another algorithm's Config, failed on some attribute deep inside ``make_agent``."""
+    if not isinstance(config, expected):
+        raise ConfigError(f"config is a {type(config).__module__}.{type(config).__qualname__}, not the "
+                          f"{expected.__module__}.{expected.__qualname__} this algorithm takes: build one with "
+                          f"{expected.__qualname__}(field=value, ...), or rl_zoo.driver.spec.resolve_config(algo, env_id, overrides)")
+
+
 #: seeds enter the compiled programs as int32 (negative seeds are valid run seeds)
 MIN_SEED, MAX_SEED = -(2**31), 2**31 - 1
 

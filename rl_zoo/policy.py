@@ -29,9 +29,13 @@ from rl_zoo import checkpoint as ckpt
 def read_run(run_dir: str | Path):
     """The ``RunSpec`` of a run directory (``rl_zoo.driver.read_spec``); a folder that is not a run
     directory gets an error saying so. A damaged ``config.json`` is a ``RunFileError`` naming it."""
+    import os
+
     from rl_zoo.driver import read_spec
     from rl_zoo.runs import folder_kind
 
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise TypeError(f"run_dir must be a path (a str or pathlib.Path) of a run directory, got {run_dir!r}")
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")

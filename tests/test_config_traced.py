@@ -76,3 +76,17 @@ def test_spaces_concrete_inside_jit(env_id):
         return jnp.zeros(())
 
     bounds()
+
+
+def test_a_config_of_another_class_is_refused_by_name():
+    """A dict, or DQN's Config given to PPO, failed deep inside make_agent ('dict' object has no attribute
+    'validate'; ... no attribute 'init_log_std')."""
+    import envs
+    from rl_zoo.algos import dqn, ppo
+    from rl_zoo.config import ConfigError
+
+    env, params = envs.make("CartPole-v1")
+    with pytest.raises(ConfigError, match="config is a builtins.dict, not the rl_zoo.algos.ppo.Config this algorithm takes"):
+        ppo.make_train({"num_envs": 8}, env, params)
+    with pytest.raises(ConfigError, match="config is a rl_zoo.algos.dqn.Config, not the rl_zoo.algos.ppo.Config"):
+        ppo.make_agent(dqn.Config(), env, params)

@@ -342,3 +342,8 @@ def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
     envs.register("NamedProbe-v0", Named)
     env, _ = envs.make("NamedProbe-v0")
     assert env.id == "Named-v0"
+
+
+def test_an_env_id_that_is_not_a_string_is_refused_by_name():
+    with pytest.raises(TypeError, match="env_id must be a string such as 'CartPole-v1', got 3"):
+        envs.make(3)  # "argument of type 'int' is not iterable"

@@ -151,6 +151,8 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     with pytest.raises(ValueError, match="belongs to the run .* whose config differs"):
         rl_zoo.load(run_dir, checkpoint=copy / "checkpoints" / first.name)
 
+    with pytest.raises(TypeError, match="run_dir must be a path .* got 5"):  # pathlib's TypeError named no argument
+        rl_zoo.load(5)
     bare = tmp_path / "no_checkpoints"
     bare.mkdir()
     shutil.copy(run_dir / "config.json", bare / "config.json")

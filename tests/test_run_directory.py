@@ -482,3 +482,17 @@ def test_a_checkpoint_set_aside_twice_keeps_both_damaged_copies(tmp_path):
     first.write_text("two")  # the same name damaged again (a resumed run wrote it anew)
     assert checkpoint.set_aside(first).name == "ckpt_000000002.ckpt.damaged2"
     assert (tmp_path / "ckpt_000000002.ckpt.damaged").read_text() == "one"
+
+
+@pytest.mark.parametrize("hooks, message", [
+    ([1], "hook 1 is invalid: it has no on_start, on_evaluation, on_segment, on_finish, close"),
+    (5, "hooks = 5 is invalid: must be a list of RecorderHook objects"),
+])
+def test_a_bad_hook_is_refused_before_the_run_directory_is_made(tmp_path, hooks, message):
+    """hooks=[1] failed at the end ('int' object has no attribute 'close') and left config.json and a lock
+    behind, so the same out was then refused as not empty."""
+    from rl_zoo.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        train("ppo", "CartPole-v1", out=tmp_path / "run", hooks=hooks, **KW)
+    assert not (tmp_path / "run").exists()

@@ -715,3 +715,9 @@ def test_configs_successive_halving_dropped_rank_after_the_full_budget_the_later
 
     assert [s.point for s in order([summary("early", 128, True), summary("full", 512, False), summary("later", 256, True)])] == [
         "full", "later", "early"]
+
+
+def test_one_string_for_grid_is_one_grid_not_one_per_character():
+    """make_spec(grid="learning_rate=1e-3,3e-3") walked the string: "--grid 'l': expected NAME=V1,V2,..."."""
+    as_string = make_spec("ppo", "CartPole-v1", grid="learning_rate=1e-3,3e-3", record="kl")
+    assert as_string == make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], record=["kl"])

@@ -58,7 +58,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import one_hot_state
-from rl_zoo.config import check, check_step_count
+from rl_zoo.config import check, check_config_class, check_step_count
 from rl_zoo.core import losses
 from rl_zoo.core.buffers import (
     Experience,
@@ -372,6 +372,7 @@ def learn(state: State, traj, epsilon, network: QNetwork, obs_space, optimizer, 
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind DQN to an env: ``init``, ``update`` (epsilon-greedy rollout + replay learning) and the greedy ``act``."""
+    check_config_class(config, Config)
     config.validate()
     check_env(env, env_params)
     venv = EpisodeStatistics(vectorize(env, env_params, config.num_envs))

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rl_zoo.config import check, check_step_count
+from rl_zoo.config import check, check_config_class, check_step_count
 from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
 from rl_zoo.core.sgd import minibatch_epochs
@@ -181,6 +181,7 @@ def learn(state: State, traj, networks: Networks, optimizer, config: Config) -> 
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind PPO to an env: ``init``, ``update`` (rollout + learn) and the greedy ``act``."""
+    check_config_class(config, Config)
     config.validate()
     networks = make_networks(config, env.action_space(env_params))
     optimizer = make_optimizer(config)

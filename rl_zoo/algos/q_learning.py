@@ -44,7 +44,7 @@ import numpy as np
 from flax import struct
 
 from envs import EpisodeStatistics, spaces, vectorize
-from rl_zoo.config import ConfigError, check
+from rl_zoo.config import ConfigError, check, check_config_class
 from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics_from
 
 
@@ -364,6 +364,7 @@ def evaluate(key: jax.Array, state: State, env, env_params, num_episodes: int, m
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind Q-learning to an env for the driver: ``init(key)``, ``update(state)``, greedy ``act``."""
+    check_config_class(config, Config)
     config.validate()
     check_env(env, env_params)
     return Agent(

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from rl_zoo.config import check
+from rl_zoo.config import check, check_config_class
 from rl_zoo.core import on_policy
 from rl_zoo.core import trust_region as tr
 from rl_zoo.core.on_policy import Metrics, Networks, Params, check_env, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
@@ -193,6 +193,7 @@ def learn(state: State, traj, networks: Networks, value_optimizer, config: Confi
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind TRPO to an env: ``init``, ``update`` (rollout + learn) and the greedy ``act``."""
+    check_config_class(config, Config)
     config.validate()
     networks = make_networks(config, env.action_space(env_params))
     value_optimizer = on_policy.make_value_optimizer(config)

@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple
 import jax
 import optax
 
-from rl_zoo.config import check
+from rl_zoo.config import check, check_config_class
 from rl_zoo.core import losses
 from rl_zoo.core import on_policy
 from rl_zoo.core.on_policy import Batch, Metrics, Networks, Params, check_env, fit_value, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
@@ -120,6 +120,7 @@ def learn(state: State, traj, networks: Networks, policy_optimizer, value_optimi
 
 def make_agent(config: Config, env, env_params) -> Agent:
     """Bind VPG to an env: ``init``, ``update`` (rollout + learn) and the greedy ``act``."""
+    check_config_class(config, Config)
     config.validate()
     networks = make_networks(config, env.action_space(env_params))
     policy_optimizer = optax.adam(on_policy.learning_rate(config, config.num_updates))

@@ -83,6 +83,23 @@ class RecorderHook:
     def close(self) -> None: ...
 
 
+HOOK_METHODS = ("on_start", "on_evaluation", "on_segment", "on_finish", "close")
+
+
+def check_hooks(hooks) -> None:
+    """Refuse, before a run directory is made, ``hooks`` that are not a sequence of objects with every
+    `RecorderHook` method (a subclass of it has them all)."""
+    from rl_zoo.config import ConfigError
+
+    if isinstance(hooks, (str, bytes)) or not hasattr(hooks, "__iter__"):
+        raise ConfigError(f"hooks = {hooks!r} is invalid: must be a list of RecorderHook objects")
+    for hook in hooks:
+        missing = [m for m in HOOK_METHODS if not callable(getattr(hook, m, None))]
+        if missing:
+            raise ConfigError(f"hook {hook!r} is invalid: it has no {', '.join(missing)} (subclass "
+                              f"rl_zoo.driver.RecorderHook, whose methods default to nothing)")
+
+
 def _row(env_steps: int, wall_s: float, seed: int, ret: float, train_return: float) -> dict[str, Any]:
     return {"env_steps": int(env_steps), "wall_s": round(wall_s, 3), "seed": int(seed), "return": float(ret),
             "train_return": float(train_return)}

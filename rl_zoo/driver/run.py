@@ -24,7 +24,7 @@ from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
-from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, summarize
+from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, check_hooks, summarize
 from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
 from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
                                   evals_note, segment_schedule, whole_updates_note)
@@ -110,6 +110,7 @@ def train(
     "async" starts its subprocesses from a fresh server process, which imports the calling script
     again: guard a script's entry point with ``if __name__ == "__main__":``.
     """
+    check_hooks(hooks)
     if resume is not None:
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,

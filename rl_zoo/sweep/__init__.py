@@ -82,8 +82,11 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
               seeds: int = 8, seed: int = 0, total_steps: int | None = None, overrides: dict | None = None,
               num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False, halving_eta: int = 0,
               halving_rungs: int = 0, record: list[str] = ()) -> SweepSpec:
-    """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``)."""
+    """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``):
+    ``grid``, ``ranges`` and ``record`` are lists of them (one string is taken as a list of one)."""
     from rl_zoo import algos
+
+    grid, ranges, record = ([x] if isinstance(x, str) else x for x in (grid, ranges, record))  # not one per character
 
     module, preset = algos.get(algo)
     config = apply_overrides(module.Config(), preset)
