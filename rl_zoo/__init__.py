@@ -1,6 +1,13 @@
-"""rl_zoo: pure-functional JAX reinforcement learning."""
+"""rl_zoo: pure-functional JAX reinforcement learning.
+
+``rl_zoo.train.train(algo, env_id, ...)`` trains and writes a run directory (the ``rl-zoo train``
+command's function); ``rl_zoo.load(run_dir)`` is a trained run's greedy policy; ``envs.make(env_id)``
+makes an environment; each algorithm is one module of ``rl_zoo.algos`` (``make_train``, ``Config``).
+"""
 
 __version__ = "0.1.0"
+
+__all__ = ["load"]
 
 
 def __getattr__(name: str):
@@ -11,3 +18,7 @@ def __getattr__(name: str):
 
         return load
     raise AttributeError(f"module 'rl_zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
