@@ -52,3 +52,18 @@ def test_peer_workers_import_without_rl_zoo():
     done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parents[1] / "benchmarks")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_grid_scripts_help_is_its_own(monkeypatch, capsys):
+    """`python benchmarks/grid.py --help` printed `rl-zoo benchmark`'s help, whose defaults (10 seeds, seed 0,
+    runs/benchmark) are not the grid's; nothing runs."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import grid
+
+    try:
+        assert grid.run(["--help"]) == 0
+    finally:
+        sys.modules.pop("grid", None)
+    out = capsys.readouterr().out
+    assert out.startswith("Regenerate the project's published algorithm comparison")
+    assert "This script passes: --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 5 --seed 1000" in out
