@@ -46,8 +46,9 @@ INDEX_CONVENTIONS = """\
 Layout of an experiment (a package, `experiments/<name>/`):
 * `compute.py` trains and measures (a small function per training program: a sweep could replace
   it), `plots.py` draws the figures, `report.py` fills in `readme_template.md`, `run.py` is the
-  command line (`--quick`; `--replot` from the raw arrays of the last run, `raw.npz`, not in git;
-  `--report` rewrites the README and finding from the recorded numbers, where the experiment has it).
+  command line (`--quick`; where the experiment has them, `--replot` from the raw arrays of the last
+  run, `raw.npz`, not in git, and `--report`, which rewrites the README and finding from the recorded
+  numbers: `python -m experiments.<name>.run --help` lists them).
 * The README's tables and numbers are generated, and so are the verdicts that follow from the
   intervals (overlap, significance, which is larger), so that a rerun cannot leave a stale one
   (overestimation, clip_vs_kl); the rest of the interpretation is written by hand in
@@ -59,7 +60,8 @@ Conventions:
   unless a figure says otherwise. The tabular overestimation figure uses t-intervals over 10,000
   seeds; collapse fractions use Wilson intervals.
 * Returns are greedy-policy evaluations on separate env copies.
-* Each script records its configs and wall time (`run_info.json` or `summary.json`).
+* Each script records its configs and wall time (`run_info.json` or `summary.json`; rlhf: a line per
+  part in `results/run.md`, and its `run_info.json`, which the index reads, is written by hand from them).
 * Shared helpers live in `common.py` (bands, training, seeds, figures, the command line) and
   `reporting.py` (number formatters, README templates, this index).
 """

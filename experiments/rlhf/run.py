@@ -68,7 +68,6 @@ def main(argv=None) -> int:
     if unknown:
         common.fail(f"--only {args.only!r}: unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
     out = Path(args.out) if args.out else (Path("/tmp/rlhf") if args.small else HERE / "results")
-    t0 = time.perf_counter()
     if not args.replot:
         from rl_zoo.rlhf.pipeline import PipelineConfig, small_config
         from rl_zoo.train import enable_compilation_cache
@@ -83,7 +82,7 @@ def main(argv=None) -> int:
         jobs += [(out / "algos", algo_seed, ["algos"])] if "algos" in parts else []
         for folder, first, todo in jobs:
             folder.mkdir(parents=True, exist_ok=True)
-            run_parts(folder, config, list(range(first, first + args.seeds)), todo, args, argv, t0)
+            run_parts(folder, config, list(range(first, first + args.seeds)), todo, args, argv)
     folders = [f for f in (out, out / "algos") if (f / "supervised.npz").exists()]
     if not folders:  # --replot of a folder without arrays: report() says what is missing
         folders = [out]
@@ -116,10 +115,13 @@ def check_inputs(args, config, parts: list[str], algo_seed: int) -> None:
         common.fail(str(e))
 
 
-def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv, t0: float) -> None:
-    """Stages 1-3 on ``seeds``, then the asked parts of the experiment, their arrays into ``out``."""
+def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv) -> None:
+    """Stages 1-3 on ``seeds``, then the asked parts of the experiment, their arrays into ``out``; run.md
+    gets a line with the command and these parts' own seconds (the algorithm comparison's once counted
+    from the process start, the first parts' time included)."""
     from rl_zoo.rlhf.pipeline import Timer, run_supervised
 
+    t0 = time.perf_counter()
     timer = Timer()
     base = run_supervised(config, seeds, timer)
     _save(out / "supervised.npz", {"rm_heldout_accuracy": np.asarray(base.rm.heldout_accuracy),
