@@ -143,7 +143,7 @@ def test_stability_bad_budget_is_one_line(tmp_path, monkeypatch, capsys):
         run.main()
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "total_timesteps" in err and "\n" not in err
+    assert err.startswith("error: --total-steps = 10 is invalid: must be at least one batch") and "\n" not in err
     assert not out.exists()
 
 
