@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,15 @@ def load_results(path: Path, empty: dict | None = None) -> dict:
     if path.exists():
         return json.loads(path.read_text())
     return {} if empty is None else empty
+
+
+def require_results(path: Path, script: str) -> None:
+    """A report-only mode's check: exit 2 naming ``path`` when it does not exist (an empty report with a
+    "not recorded" header was written instead), before anything is made."""
+    if not Path(path).exists():
+        print(f"{script}: error: {path} not found: there are no results to report; run the benchmark with this "
+              f"--out first", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def save_results(path: Path, raw: dict) -> None:

@@ -43,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_results, save_results
+from _results import cpu_name, load_results, require_results, save_results
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -347,8 +347,10 @@ def main() -> None:
 
 
 def _main(ap: argparse.ArgumentParser, args) -> None:
-    args.out.mkdir(parents=True, exist_ok=True)
     raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
+    if args.command == "report":
+        require_results(raw_path, "dqn.py")
+    args.out.mkdir(parents=True, exist_ok=True)
     raw = load_results(raw_path)
     if args.command in ("learning", "tune", "all"):
         todo = [(args.algo, args.env_id)] if args.env_id else [(a, e) for a in ("dqn", "double-dqn") for e in TARGETS]

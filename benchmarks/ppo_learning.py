@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import cpu_name, load_results, save_results
+from _results import cpu_name, load_results, require_results, save_results
 from rl_zoo.train import enable_compilation_cache, train
 
 #: env id -> (seeds, env steps per seed, pass rule, text of the target)
@@ -107,7 +107,9 @@ def main() -> None:
     args = parser.parse_args()
     stem = Path(args.out) / f"{args.algo.replace('-', '_')}_learning"
     raw_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    if not args.report:
+    if args.report:
+        require_results(raw_path, "ppo_learning.py")
+    else:
         enable_compilation_cache()
         for env_id in args.cells.split(","):
             if env_id not in CELLS:

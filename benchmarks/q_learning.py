@@ -49,7 +49,7 @@ from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import cpu_name, load_results, now_utc, save_results  # noqa: E402
+from _results import cpu_name, load_results, now_utc, require_results, save_results  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -268,8 +268,10 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of q_learning.json and .md (default benchmarks/results)")
     args = parser.parse_args(argv)
     _check_args(parser, args)
-    args.out.mkdir(parents=True, exist_ok=True)
     raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
+    if args.what == "report":
+        require_results(raw_path, "q_learning.py")
+    args.out.mkdir(parents=True, exist_ok=True)
 
     import flax
     import gymnasium

@@ -125,3 +125,20 @@ def test_q_learning_rows_keep_when_and_where_they_ran(tmp_path):
     text = (out / "q_learning.md").read_text()
     assert "| [0.5, 0.5, 0.5] | 2026-11-26 06:27 UTC, Some CPU, 2 cores |" in text
     assert f"| yes | {row['date']}, {row['machine']} |" in text
+
+
+@pytest.mark.parametrize("script, argv", [("ppo_learning", ["--report"]), ("dqn", ["report"]), ("q_learning", ["report"])])
+def test_a_report_without_results_is_refused_not_written_empty(script, argv, tmp_path, monkeypatch, capsys):
+    """A report-only mode on an --out with no results wrote an empty table headed "a CPU whose model was not
+    recorded"; it exits 2 naming the missing file, and makes no folder."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *argv, "--out", str(tmp_path / "none")])
+    module = __import__(script)
+    try:
+        with pytest.raises(SystemExit) as e:
+            module.main()
+    finally:
+        sys.modules.pop(script, None)
+    assert e.value.code == 2 and not (tmp_path / "none").exists()
+    assert f"{script}.py: error: {tmp_path / 'none' / (script + '.json')} not found: there are no results to report" \
+        in capsys.readouterr().err
