@@ -332,7 +332,7 @@ def main() -> None:
     ap.add_argument("--seed0", type=int, help="first seed, instead of the seed set's")
     ap.add_argument("--save", help="also write this run's raw result to this JSON file")
     ap.add_argument("--label", help="add: the rows' name in the report, kept beside the held-out headline rows (e.g. 'dqn, Polyak tau 0.005')")
-    ap.add_argument("--out", type=Path, default=RESULTS, help="folder of dqn.json, dqn.md and the figure (default benchmarks/results)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder of dqn.json and dqn.md, and of dqn.collapse.png for the figure command (default benchmarks/results)")
     args = ap.parse_intermixed_args()
     _check_args(ap, args)
     if args.command == "speed-child":  # timed from its start: imports nothing else first
