@@ -137,7 +137,7 @@ def main(argv=None) -> str:
     parser.add_argument("--ids", nargs="*", default=IDS)
     parser.add_argument("--quick", action="store_true", help="short timings, no results file")
     parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="folder of env_throughput.md (default benchmarks/results; --quick writes nothing)")
+                        help="the results file (default benchmarks/results/env_throughput.md; --quick writes nothing)")
     args = parser.parse_args(argv)
     for flag in ("num_envs", "scan_steps", "repeats"):  # 0 wrote a table of zeros (or crashed inside JAX)
         if getattr(args, flag) < 1:
