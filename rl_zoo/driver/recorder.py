@@ -86,18 +86,20 @@ class RecorderHook:
 HOOK_METHODS = ("on_start", "on_evaluation", "on_segment", "on_finish", "close")
 
 
-def check_hooks(hooks) -> None:
-    """Refuse, before a run directory is made, ``hooks`` that are not a sequence of objects with every
-    `RecorderHook` method (a subclass of it has them all)."""
+def check_hooks(hooks) -> tuple:
+    """``hooks`` as a tuple; refused, before a run directory is made, if they are not a sequence of objects
+    with every `RecorderHook` method (a subclass of it has them all)."""
     from rl_zoo.config import ConfigError
 
     if isinstance(hooks, (str, bytes)) or not hasattr(hooks, "__iter__"):
         raise ConfigError(f"hooks = {hooks!r} is invalid: must be a list of RecorderHook objects")
+    hooks = tuple(hooks)  # a generator is read once
     for hook in hooks:
         missing = [m for m in HOOK_METHODS if not callable(getattr(hook, m, None))]
         if missing:
             raise ConfigError(f"hook {hook!r} is invalid: it has no {', '.join(missing)} (subclass "
                               f"rl_zoo.driver.RecorderHook, whose methods default to nothing)")
+    return hooks
 
 
 def _row(env_steps: int, wall_s: float, seed: int, ret: float, train_return: float) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def train(
     "async" starts its subprocesses from a fresh server process, which imports the calling script
     again: guard a script's entry point with ``if __name__ == "__main__":``.
     """
-    check_hooks(hooks)
+    hooks = check_hooks(hooks)
     if resume is not None:
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
