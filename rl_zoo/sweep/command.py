@@ -55,7 +55,7 @@ def add_parser(sub) -> None:
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")
     p.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
-    p.add_argument("--out", default=None, help="output folder (default sweeps/<algo>-<env>)")
+    p.add_argument("--out", default=None, help="output folder (default sweeps/<algo>-<env>): new, empty, or this sweep's own (a re-run trains only its unfinished groups)")
     p.add_argument("--rerun", action="store_true", help="train every group again, replacing the results in --out")
     p.add_argument("--dry-run", action="store_true", help="check everything and print the configs and groups; compile nothing")
 
