@@ -50,13 +50,14 @@ def run(extra: list[str]) -> int:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--out")  # "--out X" and "--out=X" alike (an "--out=X" was missed: it ran into results/grid)
     given, rest = parser.parse_known_args(extra)
+    default_out = os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
     if {"-h", "--help"} & set(rest):  # rl-zoo benchmark's help shows its defaults (10 seeds, runs/benchmark), not this grid's
         print(__doc__.strip())
         print(f"\nThis script passes: --algos {ALGOS} --envs {ENVS} --seeds {SEEDS} --seed {SEED} --exclude {EXCLUDE} "
-              f"--out {os.path.relpath(ROOT / 'results' / 'grid')} (unless given). Every other flag of `rl-zoo benchmark --help` "
+              f"--out {default_out} (unless given). Every other flag of `rl-zoo benchmark --help` "
               f"is passed on.")
         return 0
-    out = given.out or os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
+    out = given.out or default_out
     extra = [*rest, "--out", out]
     code = main(["benchmark", "--algos", ALGOS, "--envs", ENVS, "--seeds", str(SEEDS), "--seed", str(SEED), "--exclude", EXCLUDE, "--note", NOTE, *extra])
     # keep the committed folder small: the per-cell curves are redrawn by `rl-zoo plot <cell>/run`

@@ -83,9 +83,6 @@ class RecorderHook:
     def close(self) -> None: ...
 
 
-HOOK_METHODS = ("on_start", "on_evaluation", "on_segment", "on_finish", "close")
-
-
 def check_hooks(hooks) -> tuple:
     """``hooks`` as a tuple; refused, before a run directory is made, if they are not a sequence of objects
     with every `RecorderHook` method (a subclass of it has them all)."""
@@ -95,7 +92,7 @@ def check_hooks(hooks) -> tuple:
         raise ConfigError(f"hooks = {hooks!r} is invalid: must be a list of RecorderHook objects")
     hooks = tuple(hooks)  # a generator is read once
     for hook in hooks:
-        missing = [m for m in HOOK_METHODS if not callable(getattr(hook, m, None))]
+        missing = [m for m in vars(RecorderHook) if not m.startswith("_") and not callable(getattr(hook, m, None))]
         if missing:
             raise ConfigError(f"hook {hook!r} is invalid: it has no {', '.join(missing)} (subclass "
                               f"rl_zoo.driver.RecorderHook, whose methods default to nothing)")

@@ -86,10 +86,9 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     try:
         config.validate()
     except ConfigError as e:  # the budget the user gave as --total-steps: named as they typed it
-        field = "config field 'total_timesteps'"
-        if total_steps is None or not str(e).startswith(field):
+        if total_steps is None or e.field != "total_timesteps":
             raise
-        raise ConfigError("--total-steps" + str(e)[len(field):]) from None
+        raise ConfigError(str(e).replace("config field 'total_timesteps'", "--total-steps", 1)) from None
     check_algorithm_name(algo, config)
     return module, config
 

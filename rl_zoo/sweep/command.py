@@ -115,11 +115,11 @@ def main(args, argv: list[str]) -> int:
         from rl_zoo import runs
         from rl_zoo.sweep import check_folder, check_threshold
 
-        runs.refuse_other_kind(output_folder(args), "sweep", "a sweep")  # as the real run does
+        out = Path(output_folder(args))
+        runs.refuse_other_kind(out, "sweep", "a sweep")  # as the real run does
         check_threshold(args.threshold)
         checked = check_sweep(spec)  # every check the real run makes before it compiles
         plan = checked.plan
-        out = Path(output_folder(args))
         held = check_folder(out, spec, plan, args.rerun)  # a folder of another sweep is refused as the real run does
         replaced = args.rerun and (out / "sweep.json").exists()
         print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
