@@ -13,6 +13,7 @@ so that a change in machine load hits both alike. The ratio is head / base of th
     python benchmarks/driver_overhead.py                      # base d342961^ vs the working tree
     python benchmarks/driver_overhead.py --head d342961          # the sharding commit alone
     python benchmarks/driver_overhead.py --base REV --repeats 5 --seeds 1,8
+    python benchmarks/driver_overhead.py --repeats 1 --seeds 1 --out /tmp/trial.md   # a trial, not the results
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _results import cpu_name  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, now_utc  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -60,13 +60,28 @@ def child(tree: Path, cache: str, seeds: int, tries: int = 3) -> dict:
     raise RuntimeError(f"{tries} processes in a row hung in {tree}")
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="d342961^", help="reference commit (default: the one before sharding)")
     parser.add_argument("--head", default=None, help="candidate commit (default: the working tree)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seeds", default="1,8", help="comma-separated seed counts")
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each tree (default 5)")
+    parser.add_argument("--seeds", default="1,8", help="comma-separated seed counts (default 1,8)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the results file (default benchmarks/results/driver_overhead.md, or "
+                             "driver_overhead_<head>.md with --head)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    try:
+        seed_counts = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds = {args.seeds!r} is invalid: comma-separated seed counts, such as 1,8")
+    if min(seed_counts) < 1:
+        parser.error(f"--seeds = {args.seeds!r} is invalid: every seed count must be at least 1")
+    path = args.out or RESULTS / ("driver_overhead.md" if not args.head else
+                                  f"driver_overhead_{args.head.replace('^', '_parent').replace('/', '_')}.md")
+    if path.is_dir():
+        parser.error(f"--out {path} is a folder: give the results file to write")
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,7 +95,7 @@ def main() -> None:
                            check=True, capture_output=True)
         try:
             trees = {"base": base_tree, "head": head_tree}
-            for seeds in [int(s) for s in args.seeds.split(",")]:
+            for seeds in seed_counts:
                 caches = {name: tempfile.mkdtemp(dir=tmp) for name in trees}
                 for name, tree in trees.items():  # warm each tree's compilation cache, unrecorded
                     child(tree, caches[name], seeds)
@@ -102,8 +117,9 @@ def main() -> None:
     lines = [
         "# Driver speed on one CPU device, before and after seed sharding (issue 9)",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, by "
-        f"`python benchmarks/driver_overhead.py --base {args.base}{' --head ' + args.head if args.head else ''} --repeats {args.repeats} --seeds {args.seeds}`.",
+        f"Measured {now_utc()} on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, by "
+        f"`python benchmarks/driver_overhead.py --base {args.base}{' --head ' + args.head if args.head else ''} --repeats {args.repeats} --seeds {args.seeds}"
+        f"{' --out ' + str(args.out) if args.out else ''}`.",
         f"base = `{args.base}` ({base_rev}, before sharding); head = {'`' + args.head + '` (' + head_rev + ')' if args.head else 'the working tree at ' + head_rev}. "
         "`rl_zoo.train.train('ppo', 'CartPole-v1')` with the tuned config (100k env steps, 10 evaluations), "
         "fresh process per run, warm compilation cache per tree, runs alternating base/head. "
@@ -119,8 +135,8 @@ def main() -> None:
         for name in ("base", "head"):
             lines.append(f"- {seeds} seed(s), {name}: " + ", ".join(f"{r['train_s']:.2f}" for r in times[name]))
     lines += ["", "Target (issue 9): head / base <= 1.05 (nothing slower on one CPU device).",
-              f"1-minute load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."]
-    path = RESULTS / ("driver_overhead.md" if not args.head else f"driver_overhead_{args.head.replace('^', '_parent').replace('/', '_')}.md")
+              f"Load average at the end: {load_average()}."]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     print(f"wrote {path}")
 

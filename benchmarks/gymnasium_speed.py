@@ -1,6 +1,6 @@
 """Speed on gymnasium envs, side by side with Stable-Baselines3: whole processes, alternating, medians.
 
-    python benchmarks/gymnasium_speed.py [--repeats 3] [--envs LunarLander-v3,Hopper-v5] [--sb3-python PATH]
+    python benchmarks/gymnasium_speed.py [--repeats 3] [--envs LunarLander-v3,Hopper-v5] [--sb3-python PATH] [--out DIR]
 
 For each env: PPO with rl_zoo's tuned settings for it (``rl_zoo/hyperparams/ppo.yaml``; SB3 gets the
 same numbers: envs, steps, minibatch, epochs, learning rate and its schedule, gamma, lambda, entropy,
@@ -117,9 +117,13 @@ def machine() -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--envs", default="LunarLander-v3,Hopper-v5")
-    p.add_argument("--sb3-python", default="/work/venvs/sb3/bin/python")
+    p.add_argument("--repeats", type=int, default=3, help="rounds of the four timed processes per env (default 3)")
+    p.add_argument("--envs", default="LunarLander-v3,Hopper-v5", help="comma-separated gymnasium ids (default %(default)s)")
+    p.add_argument("--sb3-python", default="/work/venvs/sb3/bin/python",
+                   help="the python of SB3's own virtualenv (default %(default)s)")
+    p.add_argument("--out", type=Path, default=OUT,
+                   help="the folder of speed.json and speed.md (default benchmarks/results/gymnasium; envs measured "
+                        "there before by another --envs are kept)")
     p.add_argument("--sb3-worker", help=argparse.SUPPRESS)
     p.add_argument("--bare-worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -128,6 +132,10 @@ def main() -> None:
     if args.bare_worker:
         env_id, n, total, vector = args.bare_worker
         return bare_worker(env_id, int(n), int(total), vector)
+    if args.repeats < 1:
+        p.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    if args.out.exists() and not args.out.is_dir():
+        p.error(f"--out {args.out} is a file: give the folder for speed.json and speed.md")
 
     if not Path(args.sb3_python).exists():
         sys.exit(f"SB3's python {args.sb3_python} not found: install SB3 in its own virtualenv as this script's "
@@ -137,7 +145,8 @@ def main() -> None:
                                  capture_output=True, text=True).stdout.split()
     results = dict(machine=machine(), uptime_before=uptime(), sb3=sb3_version[0] if sb3_version else None,
                    torch=sb3_version[1] if len(sb3_version) > 1 else None, steps=STEPS, repeats=args.repeats, envs={})
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gym_speed_") as tmp:
         work = Path(tmp)
         for env_id in args.envs.split(","):
@@ -157,19 +166,19 @@ def main() -> None:
                                str(min(STEPS, 20_000 * copies)), vector], cwd=ROOT)
                     floors[f"{vector} x{copies}"] = json.loads(t.stdout)["steps_per_s"]
             results["envs"][env_id] = dict(settings=settings, runs=runs, bare_env_steps_per_s=floors, uptime_after=uptime())
-            write(results)
+            write(results, out)
     results["uptime_after"] = uptime()
-    write(results)
+    write(results, out)
 
 
-def write(results: dict) -> None:
+def write(results: dict, out: Path = OUT) -> None:
     """speed.json and speed.md; envs measured by an earlier invocation (``--envs`` another env) are kept."""
     from rl_zoo.runs import atomic_write_json, atomic_write_text
 
-    if (OUT / "speed.json").exists():
-        earlier = json.loads((OUT / "speed.json").read_text()).get("envs", {})
+    if (out / "speed.json").exists():
+        earlier = json.loads((out / "speed.json").read_text()).get("envs", {})
         results = dict(results, envs={**{k: v for k, v in earlier.items() if k not in results["envs"]}, **results["envs"]})
-    atomic_write_json(OUT / "speed.json", results)
+    atomic_write_json(out / "speed.json", results)
     lines = [
         "# rl_zoo vs Stable-Baselines3 on gymnasium envs: PPO, 100k env steps, whole processes",
         "",
@@ -207,7 +216,7 @@ def write(results: dict) -> None:
     for env_id, e in results["envs"].items():  # each env its own copy counts (its num_envs per seed, x5 seeds)
         for setting, rate in e.get("bare_env_steps_per_s", {}).items():
             lines.append(f"| {env_id} | {setting} | {rate:,.0f} |")
-    atomic_write_text(OUT / "speed.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "speed.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

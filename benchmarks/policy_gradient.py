@@ -29,6 +29,11 @@ number of gradient-sized evaluations each makes.
     python benchmarks/policy_gradient.py cost
     python benchmarks/policy_gradient.py report                 # rewrite the .md from results/policy_gradient.json
     python benchmarks/policy_gradient.py tune trpo Pendulum-v1 --seeds 3 max_kl=0.02 ...   # tuning seeds 0.., nothing recorded
+    python benchmarks/policy_gradient.py returns --algo trpo --env CartPole-v1 --seeds 2 --out /tmp/pg   # a trial
+
+``--out DIR`` writes policy_gradient.json and policy_gradient.md there instead of ``benchmarks/results``;
+``returns`` with another ``--seeds`` than a row's is refused into ``benchmarks/results`` (it would replace
+the recorded row of that seed set).
 
 The rows, targets and seed sets are in ``policy_gradient_plan.py``, the results file is written by
 ``policy_gradient_report.py``; this script trains, times and records.
@@ -43,10 +48,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-from _results import save_results
-from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT_SEED0, RUNS, SEED_SETS, SPEED_CONFIG, TUNING_SEED0,
-                                   load_raw, passes)
+from _results import now_utc, require_results, save_results
+from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
+                                   TUNING_SEED0, load_raw, passes)
 from policy_gradient_report import seed_range, write_report
 
 
@@ -273,7 +279,11 @@ def main() -> None:
                         help=f"tuning: seeds {TUNING_SEED0}.. (default of tune); report: held-out seeds {REPORT_SEED0}.. (default of returns)")
     parser.add_argument("--seed0", type=int, help="tune: first seed, instead of the seed set's")
     parser.add_argument("--repeats", type=int, default=5, help="speed: (cold, cold+write, warm) process triples (default 5)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help=f"folder of {RAW.name} and {REPORT.name} (default benchmarks/results)")
     args = parser.parse_intermixed_args()
+    rows = _check_args(parser, args)
+    raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
     if args.what == "tune":
         algo, env_id, *pairs = args.rest
         budget, seeds = RUNS.get((algo, env_id), (None, 5))
@@ -282,25 +292,54 @@ def main() -> None:
         seed0 = args.seed0 if args.seed0 is not None else SEED_SETS[args.seed_set or "tuning"]
         print(summarise(train_and_evaluate(algo, env_id, args.seeds or seeds, overrides, seed0)))
         return
-    raw = load_raw()
+    if args.what == "report":
+        require_results(raw_path, "policy_gradient.py")
+    args.out.mkdir(parents=True, exist_ok=True)
+    raw = load_raw(raw_path)
     if args.what in ("all", "speed", "cost"):
-        raw["speed_date"] = time.strftime("%Y-%m-%d")
+        raw["speed_date"] = now_utc()
     if args.what in ("all", "returns"):
-        for (algo, env_id), (budget, seeds) in RUNS.items():
-            if (args.algo and algo != args.algo) or (args.env and env_id != args.env):
-                continue
+        for (algo, env_id), (budget, seeds) in rows.items():
             seed_set = args.seed_set or "report"
             r = train_and_evaluate(algo, env_id, args.seeds or seeds, {"total_timesteps": budget}, SEED_SETS[seed_set])
             print(summarise(r), flush=True)
             raw["returns" if seed_set == "report" else "returns_tuning"][f"{algo}/{env_id}"] = r
-            save_results(RAW, raw)
+            save_results(raw_path, raw)
     if args.what in ("all", "speed"):
         raw["speed"] = speed(args.repeats)
-        save_results(RAW, raw)
+        save_results(raw_path, raw)
     if args.what in ("all", "cost"):
         raw["cost"] = cost()
-        save_results(RAW, raw)
-    write_report(raw)
+        save_results(raw_path, raw)
+    write_report(raw, report_path)
+
+
+def _check_args(parser: argparse.ArgumentParser, args) -> dict:
+    """Bad flags refused before anything trains or is rewritten; the rows of ``RUNS`` that ``--algo`` and
+    ``--env`` select (every row without them)."""
+    for flag in ("seeds", "repeats"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            parser.error(f"--{flag} = {value} is invalid: must be at least 1")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file: give the folder for {RAW.name} and {REPORT.name}")
+    if args.what == "tune":
+        if len(args.rest) < 2:
+            parser.error("tune needs ALGO ENV [field=value ...], such as: tune trpo Pendulum-v1 max_kl=0.02")
+        return {}
+    if args.rest:
+        parser.error(f"{args.what} takes no field=value pairs ({' '.join(args.rest)}): they are for tune")
+    rows = {key: plan for key, plan in RUNS.items()
+            if (not args.algo or key[0] == args.algo) and (not args.env or key[1] == args.env)}
+    if args.what in ("all", "returns") and not rows:
+        parser.error(f"no row is --algo {args.algo} --env {args.env}; the rows: "
+                     + ", ".join(f"{a} {e}" for a, e in RUNS))
+    other_seeds = args.seeds is not None and any(args.seeds != seeds for _, seeds in rows.values())
+    if args.what in ("all", "returns") and other_seeds and args.out.resolve() == RESULTS.resolve():
+        kind = "held-out" if (args.seed_set or "report") == "report" else "tuning-seed"
+        parser.error(f"returns with --seeds {args.seeds} would replace the {kind} rows recorded in {RAW} "
+                     "(their seed counts are the plan's): give --out DIR for a trial")
+    return rows
 
 
 if __name__ == "__main__":

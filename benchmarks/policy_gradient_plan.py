@@ -57,11 +57,11 @@ def passes(algo: str, env_id: str, final: list[float]) -> bool | None:
     return None
 
 
-def load_raw() -> dict:
-    """The raw results: ``returns`` (held-out seeds, the record), ``returns_tuning`` (tuning seeds, for
-    comparison), ``speed``, ``cost``. Rows written before issue 19 carry no seed set: they trained seeds
+def load_raw(path: Path = RAW) -> dict:
+    """The raw results in ``path``: ``returns`` (held-out seeds, the record), ``returns_tuning`` (tuning seeds,
+    for comparison), ``speed``, ``cost``. Rows written before issue 19 carry no seed set: they trained seeds
     0..N-1, the tuning seeds, and are moved to ``returns_tuning``."""
-    raw = load_results(RAW, {"returns": {}, "speed": [], "cost": []})
+    raw = load_results(path, {"returns": {}, "speed": [], "cost": []})
     tuning = raw.setdefault("returns_tuning", {})
     for key in [k for k, r in raw["returns"].items() if "seed_set" not in r]:
         r = raw["returns"].pop(key)

@@ -84,7 +84,8 @@ def _headline(r: dict) -> str:
     return f"mean {sum(final) / len(final):.1f}"
 
 
-def write_report(raw: dict) -> None:
+def write_report(raw: dict, path: Path = REPORT) -> None:
+    """The results page (``policy_gradient.md``) of the raw results ``raw``, written to ``path``."""
     import jax
 
     lines = [
@@ -184,5 +185,5 @@ def write_report(raw: dict) -> None:
             lines.append(f"| {r['name']} | {r['update_ms']:.2f} | {r.get('rollout_ms', float('nan')):.2f} | {r['learn_ms']:.2f} | {step} | "
                          f"{', '.join(f'{k} {v:g}' for k, v in r['evals'].items())} | {r['load']:.1f} |")
     lines += ["", "## Notes", ""] + [f"- {n}" for n in notes(raw)]
-    REPORT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {REPORT}")
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")

@@ -37,7 +37,7 @@ def test_seed_sets_are_disjoint(scripts):
         assert sets["report"] == 1000
 
 
-def test_rows_without_a_seed_set_become_tuning_rows(scripts, tmp_path, monkeypatch):
+def test_rows_without_a_seed_set_become_tuning_rows(scripts, tmp_path):
     pg, _ = scripts
     raw = {"returns": {"trpo/CartPole-v1": _row("trpo", "CartPole-v1", [500.0] * 10),
                        "vpg/CartPole-v1": _row("vpg", "CartPole-v1", [500.0] * 9 + [234.0], seed_set="report",
@@ -45,8 +45,7 @@ def test_rows_without_a_seed_set_become_tuning_rows(scripts, tmp_path, monkeypat
            "speed": [], "cost": []}
     path = tmp_path / "policy_gradient.json"
     path.write_text(json.dumps(raw))
-    monkeypatch.setattr(sys.modules["policy_gradient_plan"], "RAW", path)
-    loaded = pg.load_raw()
+    loaded = pg.load_raw(path)
     assert list(loaded["returns"]) == ["vpg/CartPole-v1"]
     moved = loaded["returns_tuning"]["trpo/CartPole-v1"]
     assert moved["seed_set"] == "tuning" and moved["seed_list"] == list(range(10))
@@ -73,11 +72,16 @@ def test_ppo_learning_report_names_the_seeds(scripts):
     ("q_learning.py", ["learning", "--env", "CliffWalking-v1", "--seeds", "2"],
      "learning with --seeds would replace the held-out rows in"),
     ("q_learning.py", ["learning", "--tuning-seeds", "--seeds", "8"], "learning with --seeds, --tuning-seeds would replace"),
+    ("policy_gradient.py", ["returns", "--algo", "trpo", "--env", "CartPole-v1", "--seeds", "2"],
+     "returns with --seeds 2 would replace the held-out rows recorded in"),
+    ("policy_gradient.py", ["returns", "--seed-set", "tuning", "--seeds", "3"],
+     "returns with --seeds 3 would replace the tuning-seed rows recorded in"),
 ])
 def test_learning_on_other_seeds_or_settings_is_refused_into_the_committed_results(script, argv, message, tmp_path):
     """`dqn.py learning CartPole-v1 n_step=1 --seeds 1` replaced the 10-seed held-out headline row in
     benchmarks/results/dqn.json with a 1-seed row of other settings, and the report did not show the change
-    (q_learning.py likewise with --seeds 2): refused before anything trains; --out DIR takes a trial. The
+    (q_learning.py likewise with --seeds 2, policy_gradient.py returns with --seeds 2 or 3 of every row):
+    refused before anything trains; --out DIR takes a trial. The
     script runs from a copy of the folder, so that a broken check cannot touch the committed files."""
     import os
     import shutil
@@ -85,10 +89,10 @@ def test_learning_on_other_seeds_or_settings_is_refused_into_the_committed_resul
 
     copy = tmp_path / "benchmarks"
     (copy / "results").mkdir(parents=True)
-    for name in (script, "_results.py"):
-        shutil.copy(BENCHMARKS / name, copy / name)
+    for path in [BENCHMARKS / script, BENCHMARKS / "_results.py", *BENCHMARKS.glob(f"{Path(script).stem}_*.py")]:
+        shutil.copy(path, copy / path.name)
     for p in (BENCHMARKS / "results").glob("*"):
-        if p.stem in ("dqn", "q_learning") and p.suffix in (".json", ".md"):
+        if p.stem in ("dqn", "q_learning", "policy_gradient") and p.suffix in (".json", ".md"):
             shutil.copy(p, copy / "results" / p.name)
     committed = {p: p.read_bytes() for p in (copy / "results").iterdir()}
     # `tune ... --seed-set report --save FILE` then `add FILE` (no --label) went round the refusal
@@ -127,7 +131,8 @@ def test_q_learning_rows_keep_when_and_where_they_ran(tmp_path):
     assert f"| yes | {row['date']}, {row['machine']} |" in text
 
 
-@pytest.mark.parametrize("script, argv", [("ppo_learning", ["--report"]), ("dqn", ["report"]), ("q_learning", ["report"])])
+@pytest.mark.parametrize("script, argv", [("ppo_learning", ["--report"]), ("dqn", ["report"]), ("q_learning", ["report"]),
+                                          ("policy_gradient", ["report"])])
 def test_a_report_without_results_is_refused_not_written_empty(script, argv, tmp_path, monkeypatch, capsys):
     """A report-only mode on an --out with no results wrote an empty table headed "a CPU whose model was not
     recorded"; it exits 2 naming the missing file, and makes no folder."""
@@ -138,7 +143,8 @@ def test_a_report_without_results_is_refused_not_written_empty(script, argv, tmp
         with pytest.raises(SystemExit) as e:
             module.main()
     finally:
-        sys.modules.pop(script, None)
+        for name in (script, f"{script}_plan", f"{script}_report"):
+            sys.modules.pop(name, None)
     assert e.value.code == 2 and not (tmp_path / "none").exists()
     assert f"{script}.py: error: {tmp_path / 'none' / (script + '.json')} not found: there are no results to report" \
         in capsys.readouterr().err

@@ -1,0 +1,73 @@
+"""Bad flags of the benchmark scripts are refused with exit 2 and one line naming the flag, before any
+work and before anything is written (some were tracebacks, a table of zeros, or a run that replaced the
+committed results). Each script runs from a copy of ``benchmarks/`` with an empty results folder, so
+that a broken check cannot touch the committed files. No training."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("driver_overhead.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("driver_overhead.py", ["--seeds", "1,x"], "--seeds = '1,x' is invalid: comma-separated seed counts"),
+    ("driver_overhead.py", ["--seeds", "1,0"], "--seeds = '1,0' is invalid: every seed count must be at least 1"),
+    ("driver_overhead.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("gymnasium_speed.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("gymnasium_speed.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for speed.json and speed.md"),
+    ("policy_gradient.py", ["returns", "--algo", "sac"], "no row is --algo sac --env None; the rows: trpo CartPole-v1,"),
+    ("policy_gradient.py", ["returns", "--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("policy_gradient.py", ["speed", "max_kl=0.02"], "speed takes no field=value pairs (max_kl=0.02): they are for tune"),
+    ("policy_gradient.py", ["tune", "trpo"], "tune needs ALGO ENV [field=value ...]"),
+    ("policy_gradient.py", ["report", "--out", "{tmp}/a_file"], "is a file: give the folder for policy_gradient.json"),
+    ("env_throughput.py", ["--num-envs", "0"], "--num-envs = 0 is invalid: must be at least 1"),
+    ("env_throughput.py", ["--gym-seconds", "0"], "--gym-seconds = 0.0 is invalid: must be above 0"),
+    ("gpu_check.py", ["--seeds", "1,0"], "--seeds = '1,0' is invalid: every count must be at least 1"),
+    ("gpu_check.py", ["--sweep-separate", "13"], "--sweep-separate = 13 is invalid: 0 (skip) to 12"),
+])
+def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
+    copy = tmp_path / "benchmarks"
+    (copy / "results").mkdir(parents=True)
+    for path in BENCHMARKS.glob("*.py"):
+        shutil.copy(path, copy / path.name)
+    (tmp_path / "a_file").write_text("mine\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCHMARKS.parent), os.environ.get("PYTHONPATH", "")]))
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    done = subprocess.run([sys.executable, str(copy / script), *argv], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"{script}: error: " in done.stderr and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "__pycache__" not in p.parts) == before
+    assert (tmp_path / "a_file").read_text() == "mine\n"
+
+
+def test_gymnasium_speed_writes_into_its_out_folder_and_keeps_its_other_envs(tmp_path, monkeypatch):
+    """``gymnasium_speed.py --out DIR`` (it wrote only to benchmarks/results/gymnasium): speed.json and
+    speed.md go to DIR, and an env measured there by an earlier call stays in both."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import gymnasium_speed
+
+    sys.modules.pop("gymnasium_speed", None)
+    committed = {p: p.stat().st_mtime_ns for p in (BENCHMARKS / "results" / "gymnasium").glob("speed.*")}
+    run = dict(wall_s=10.0, final_return=100.0, compile_s=2.0, train_s=7.0, eval_env_steps=5_000)
+
+    def results(env_id):
+        return dict(machine="Some CPU, 2 cores", uptime_before="up", sb3="2.9", torch="2.13", steps=100_000, repeats=1,
+                    envs={env_id: dict(settings={}, runs={"sb3": [dict(wall_s=20.0, final_return=90.0)],
+                                                          "rl-zoo 1 seed cold": [run]},
+                                       bare_env_steps_per_s={"sync x8": 1234.0}, uptime_after="up")})
+
+    gymnasium_speed.write(results("LunarLander-v3"), tmp_path)
+    gymnasium_speed.write(results("Hopper-v5"), tmp_path)
+    text = (tmp_path / "speed.md").read_text()
+    assert "| LunarLander-v3 | rl-zoo 1 seed cold | 10.0 | 10.0 | 0.50 | <= 0.6: met |" in text
+    assert "| Hopper-v5 | rl-zoo 1 seed cold | 10.0 |" in text and "| Hopper-v5 | sync x8 | 1,234 |" in text
+    assert {p: p.stat().st_mtime_ns for p in (BENCHMARKS / "results" / "gymnasium").glob("speed.*")} == committed
