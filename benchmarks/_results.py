@@ -45,6 +45,11 @@ def cold_cache_env(cache_home: str | Path) -> dict:
     return env
 
 
+def machine() -> str:
+    """The CPU model and core count of this machine, as a results row records where it was measured."""
+    return f"{cpu_name()}, {os.cpu_count()} cores"
+
+
 def load_results(path: Path, empty: dict | None = None) -> dict:
     """The results in ``path``; ``empty`` (default ``{}``) when there is no such file yet."""
     if path.exists():

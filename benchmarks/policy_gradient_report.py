@@ -5,11 +5,8 @@ seeds' figures beside it, TRPO's speed, the cost per update, and notes written f
 from __future__ import annotations
 
 import json
-import os
-import platform
 from statistics import median
 
-from _results import cpu_name
 from policy_gradient_plan import EVAL_EPISODES, REPORT, REPORT_SEED0, RUNS, SPEED_CONFIG, TARGETS, TUNING_SEED0, passes
 
 
@@ -72,6 +69,23 @@ def notes(raw: dict) -> list[str]:
     return out
 
 
+#: what the header says of results measured before their machine was recorded
+NOT_RECORDED = "a machine not recorded"
+
+
+def _machines(rows) -> str:
+    """The machines ``rows`` were measured on, each once."""
+    return "; ".join(sorted({r.get("machine", NOT_RECORDED) for r in rows})) or "none"
+
+
+def _speed_when(raw: dict) -> str:
+    """When and where the speed and cost figures were measured (raw results before issue 19 kept one date)."""
+    date = raw.get("speed_date", raw.get("date"))
+    if date is None:
+        return "speed and cost not yet measured"
+    return f"speed and cost {date} ({raw.get('speed_machine', NOT_RECORDED)})"
+
+
 def _dates(rows) -> str:
     dates = sorted({r.get("date", "?") for r in rows})
     return ", ".join(dates) or "not yet"
@@ -91,9 +105,9 @@ def write_report(raw: dict, path: Path = REPORT) -> None:
     lines = [
         "# Policy-gradient benchmarks: VPG, TRPO, PPO-KL (issue 4)",
         "",
-        f"Measured on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores shared with other jobs, jax {jax.__version__} ({jax.default_backend()}), "
-        f"by `python benchmarks/policy_gradient.py`: returns on held-out seeds {_dates(raw['returns'].values())}, "
-        f"speed and cost {raw.get('speed_date', raw.get('date', '?'))}.",
+        f"Measured by `python benchmarks/policy_gradient.py` on machines shared with other jobs: returns on held-out "
+        f"seeds {_dates(raw['returns'].values())} ({_machines(raw['returns'].values())}), {_speed_when(raw)}. "
+        f"Report written with jax {jax.__version__} ({jax.default_backend()}).",
         "",
         "## Returns",
         "",

@@ -148,3 +148,18 @@ def test_a_report_without_results_is_refused_not_written_empty(script, argv, tmp
     assert e.value.code == 2 and not (tmp_path / "none").exists()
     assert f"{script}.py: error: {tmp_path / 'none' / (script + '.json')} not found: there are no results to report" \
         in capsys.readouterr().err
+
+
+def test_policy_gradient_report_names_the_machines_the_rows_were_measured_on(scripts, tmp_path):
+    """The header said "Measured on" the machine that *wrote* the report (a `report` run elsewhere moved
+    every row to it): rows and the speed figures now record their machine, and older ones say it was not."""
+    pg, _ = scripts
+    row = _row("trpo", "CartPole-v1", [500.0] * 10, seed_set="report", seed_list=list(range(1000, 1010)),
+               date="2026-12-03", load=0.5, machine="Some CPU, 2 cores")
+    old = _row("vpg", "CartPole-v1", [500.0] * 10, seed_set="report", seed_list=list(range(1000, 1010)),
+               date="2026-11-30", load=0.5)
+    pg.write_report({"returns": {"trpo/CartPole-v1": row, "vpg/CartPole-v1": old}, "speed": [], "cost": [],
+                     "speed_date": "2026-12-03 00:10 UTC"}, tmp_path / "pg.md")
+    header = (tmp_path / "pg.md").read_text().splitlines()[2]
+    assert ("returns on held-out seeds 2026-11-30, 2026-12-03 (Some CPU, 2 cores; a machine not recorded), "
+            "speed and cost 2026-12-03 00:10 UTC (a machine not recorded)") in header
