@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, timed
+from _results import cold_cache_env, machine, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
@@ -107,12 +107,6 @@ def sb3_run(settings: dict, python: str) -> dict:
 
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def main() -> None:
