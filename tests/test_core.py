@@ -75,6 +75,17 @@ def test_discounted_returns_match_python_loop():
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_lambda_one_value_targets_are_the_rewards_to_go(seed):
+    """GAE's lambda-return at lambda = 1 is the reward-to-go (what Spinning Up's VPG fits V to), whatever V
+    is, so long as V(s'_t) = V(s_{t+1}) within an episode (the same observation): the baseline cancels along
+    each episode, and both bootstrap at a cut and at the batch's end."""
+    r, v, nv, term, trunc = _random_episode_data(seed)
+    v[1:] = np.where(term[:-1] | trunc[:-1], v[1:], nv[:-1])
+    _, targets = gae(r, v, nv, term, trunc, 0.95, 1.0)
+    np.testing.assert_allclose(targets, discounted_returns(r, nv, term, trunc, 0.95), rtol=1e-5, atol=1e-4)
+
+
 def test_clipped_surrogate_hand_worked():
     ratio = jnp.array([0.5, 1.5, 1.1, 0.7])
     adv = jnp.array([1.0, 1.0, -2.0, -1.0])

@@ -9,7 +9,8 @@ a target network theta^- on minibatches drawn uniformly from a replay buffer (Li
     L(theta) = E_{(s, a, r, s') ~ U(D)} [ huber( y - Q(s, a; theta) ) ]
     DQN         y = r + gamma (1 - terminated) max_a' Q(s', a'; theta^-)                 (Mnih et al.)
     Double DQN  y = r + gamma (1 - terminated) Q(s', argmax_a' Q(s', a'; theta); theta^-)
-                                                          (van Hasselt et al. 2016, eq. 4)
+                   (van Hasselt et al. 2016, section "Double DQN": Double Q-learning's eq. 4 with
+                    its second network theta' replaced by the target network theta^-)
 
 With ``n_step = n > 1`` the target sums n rewards before bootstrapping (Sutton 1988; Hessel et al.
 2018, "Rainbow", eq. 2; ``rl_zoo.core.buffers.replay_buffer_sample_n_step``), stopping early at the end
@@ -241,7 +242,8 @@ def bootstrap_value(q_next_target: jax.Array, q_next_online: jax.Array | None, d
     """The value of s' in the TD target, ``[N, A] -> [N]``.
 
     DQN (Mnih et al. 2015): max_a' Q(s', a'; theta^-), the target network both selects and evaluates.
-    Double DQN (van Hasselt et al. 2016, eq. 4): Q(s', argmax_a' Q(s', a'; theta); theta^-), the
+    Double DQN (van Hasselt et al. 2016, section "Double DQN": their eq. 4, Double Q-learning, with the
+    target network theta^- as its second network): Q(s', argmax_a' Q(s', a'; theta); theta^-), the
     online network selects and the target network evaluates, which removes the upward bias of
     max over noisy estimates.
     """

@@ -151,6 +151,9 @@ def adapt_kl_beta(beta: jax.Array, kl: jax.Array, kl_target: float) -> jax.Array
 
 
 def make_optimizer(config: Config) -> optax.GradientTransformation:
+    """Adam on the clipped global gradient norm. Its eps is 1e-5 rather than optax's 1e-8, as in OpenAI
+    baselines' ppo2, CleanRL and PureJaxRL (a larger eps damps steps along directions of tiny gradient
+    variance); DQN, VPG and the value fits keep the default."""
     lr = on_policy.learning_rate(config, config.num_updates * config.update_epochs * config.num_minibatches)
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr, eps=1e-5))
 

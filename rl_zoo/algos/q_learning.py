@@ -45,6 +45,7 @@ from flax import struct
 
 from envs import EpisodeStatistics, spaces, vectorize
 from rl_zoo.config import ConfigError, check, check_config_class
+from rl_zoo.core.losses import td_target  # y = r + gamma (1 - terminated) v(s'), shared with DQN
 from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics_from
 
 
@@ -60,7 +61,8 @@ class Config:
     """Step size alpha of the TD update (0.01-1; 1 suits deterministic envs; see learning_rate_schedule)."""
     learning_rate_schedule: str = "constant"
     """How alpha changes: "constant"; "linear" (from learning_rate to learning_rate_end over total_timesteps);
-    "visits" (alpha = learning_rate / n(s, a)^learning_rate_power, n the updates of that entry so far,
+    "visits" (alpha = learning_rate / n(s, a)^learning_rate_power, n the visits of that entry so far, this step's
+    included: k envs on one entry in a step count k, and move it once by alpha times their mean TD error;
     Even-Dar & Mansour 2003; with power in (0.5, 1] it meets Watkins & Dayan's convergence conditions)."""
     learning_rate_end: float = 0.01
     """Final alpha of the "linear" schedule (0-learning_rate)."""
@@ -137,7 +139,7 @@ MAKE_TRAIN_ONLY = {"num_evals": "--evals", "eval_episodes": "--eval-episodes",
 @struct.dataclass
 class State:
     q: jax.Array  # [n_tables, S, A] float32: Q (n_tables = 1) or Q^A, Q^B (double)
-    visits: jax.Array  # [n_tables, S, A] int32: updates applied to each entry
+    visits: jax.Array  # [n_tables, S, A] int32: visits of each entry (one per env that updated it)
     env_state: Any  # EpisodeStatisticsState of the num_envs training envs
     obs: jax.Array  # [B] int32 current state of each training env
     key: jax.Array  # the seed's key; update t draws from fold_in(key, t)
@@ -165,16 +167,6 @@ class TrainMetrics(NamedTuple):
 
 
 # --- the math -------------------------------------------------------------------------------------
-def td_target(reward: jax.Array, next_value: jax.Array, terminated: jax.Array, gamma: float) -> jax.Array:
-    """One-step TD target ``y = r + gamma (1 - terminated) v(s')`` ``[B]`` (Sutton & Barto 2018, eq. 6.2).
-
-    Only ``terminated`` zeroes the continuation; a truncated step passes ``v`` of its final
-    observation and is bootstrapped like any other.
-    """
-    chex.assert_equal_shape([reward, next_value, terminated])
-    return reward + gamma * (1.0 - terminated.astype(reward.dtype)) * next_value
-
-
 def q_learning_target(q_next: jax.Array, reward: jax.Array, terminated: jax.Array, gamma: float) -> jax.Array:
     """Q-learning target ``r + gamma (1 - terminated) max_a Q(s', a)`` ``[B]`` from ``q_next = Q(s', .)``
     ``[B, A]`` (Watkins & Dayan 1992; Sutton & Barto 2018, eq. 6.8)."""

@@ -145,7 +145,7 @@ def policy_step(
 
     surr_old, g = jax.value_and_grad(objective)(theta_old)  # 1. g = grad L(theta_old)  [P]
     fvp = tr.fisher_vector_product(kl_fn, theta_old, config.cg_damping)  # 2. v -> (F + lambda I) v
-    full_step, step_info = tr.trpo_step(g, fvp, config.max_kl, config.cg_iters)  # 2-3. s = sqrt(2 delta / x^T F x) x
+    full_step, step_info = tr.trpo_step(g, fvp, config.max_kl, config.cg_iters)  # 2-3. s = sqrt(2 delta / x^T (F + lambda I) x) x
     theta_new, ls = tr.backtracking_line_search(  # 4. backtrack on the exact KL and L
         objective, kl_fn, theta_old, full_step, step_info.expected_improve,
         config.max_kl, config.backtrack_coeff, config.backtrack_iters, config.accept_ratio,

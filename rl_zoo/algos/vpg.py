@@ -15,6 +15,8 @@ update follows OpenAI Spinning Up's ``vpg``. Each update
    whose gradient is the REINFORCE estimator  -E[grad log pi(a|s) A(s, a)] = -grad J(theta);
 4. fits V_phi to the lambda-returns with ``value_iters`` passes of Adam on 0.5 (V - R)^2, with its
    own optimiser (`fit_value`; optionally in ``value_minibatches`` shuffled minibatches per pass).
+   Spinning Up regresses V on the rewards-to-go instead (`rl_zoo.core.returns.discounted_returns`);
+   the lambda-returns are what TRPO and PPO fit too, and equal the rewards-to-go at gae_lambda = 1.
 
 Steps 1, 2 and 4, the networks and the acting policies are the on-policy core's
 (`rl_zoo.core.on_policy`), shared with TRPO and PPO: the three policy-gradient methods act the same

@@ -70,8 +70,9 @@ def td_target(
     V(s') = max_a Q(s', a) it is Q-learning's target, eq. 6.8).
 
     Only ``terminated`` drops the bootstrap; a truncated step bootstraps from V(s') of its final
-    observation."""
-    return reward + gamma * (1.0 - terminated.astype(jnp.float32)) * next_value
+    observation. Tabular Q-learning (`rl_zoo.algos.q_learning`) and DQN both use it."""
+    chex.assert_equal_shape([reward, next_value, terminated])
+    return reward + gamma * (1.0 - terminated.astype(reward.dtype)) * next_value
 
 
 def huber_loss(x: jax.Array, delta: float = 1.0) -> jax.Array:

@@ -1,8 +1,8 @@
 """Networks (flax.linen). Parameters are plain pytrees (nested dicts of arrays).
 
 Policy and value function are separate modules so that VPG and TRPO can step the policy alone and
-then fit the value with their own optimiser; PPO optimises the pair ``{"policy": ..., "value": ...}``
-together with one. Orthogonal initialisation with
+then fit the value with their own optimiser; PPO optimises the pair
+``rl_zoo.core.on_policy.Params(policy, value)`` together with one. Orthogonal initialisation with
 gains sqrt(2) (hidden), 0.01 (policy head) and 1 (value head) as OpenAI baselines' PPO (which CleanRL
 and SB3 keep); the small final policy layer is Andrychowicz et al. 2021's ("What matters in on-policy
 RL?", sec. 3.2).

@@ -323,8 +323,9 @@ def backtracking_line_search(
 ) -> tuple[PyTree, LineSearchInfo]:
     """Exponentially shrink the full TRPO step until the exact constraint and objective are satisfied.
 
-    Schulman et al. 2015, Appendix C ("we use a line search ... decreasing the step length
-    exponentially until the objective improves" while the KL constraint of eq. (14) holds). Tries
+    Schulman et al. 2015, Appendix C: "we use a line search to ensure improvement of the surrogate
+    objective and satisfaction of the KL divergence constraint ... we shrink beta exponentially until
+    the objective improves" (the constraint is eq. (14)'s). Tries
     ``theta_i = params + backtrack_coeff**i * full_step`` for ``i = 0 .. backtrack_iters - 1`` and
     returns the first one with
 
