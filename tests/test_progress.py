@@ -81,3 +81,16 @@ def test_clock_and_compact_by_hand():
 
     assert [clock(s) for s in (0, 59.9, 3725, 36000 + 61)] == ["0:00:00", "0:00:59", "1:02:05", "10:01:01"]
     assert [compact(n) for n in (950, 12_345, 480_000, 1_000_000)] == ["950", "12.3k", "480k", "1.00M"]
+
+
+def test_a_resumed_runs_bar_counts_its_speed_from_where_it_resumed(monkeypatch):
+    """A run resumed at 60% drew its first update as a jump from 0 to 60,000 steps in this process, so the
+    bar's speed and ETA counted steps made by an earlier process: the bar's clock restarts at the first
+    update (``Display.start_at``), and only the steps made from there are samples of its speed."""
+    monkeypatch.setenv("COLUMNS", "160")
+    with RunProgress(True, total=100_000, label="ppo CartPole-v1", terminal=True) as bar:
+        bar.update(60_000, 2500.0, 41.0)
+        task = bar.display._progress.tasks[0]
+        assert task.completed == 60_000 and sum(sample.completed for sample in task._progress) == 0
+        bar.update(70_000, 2500.0, 45.0)
+        assert task.completed == 70_000 and sum(sample.completed for sample in task._progress) == 10_000
