@@ -374,7 +374,7 @@ def test_each_algorithm_takes_its_own_policy_loss_over_response_tokens_only(algo
     real = mask > 0
     junk = lambda good, bad: jnp.where(real, good, bad)  # noqa: E731
     values = policy_opt.response_values(models, params["value"], tokens)
-    batch = policy_opt.Batch(tokens, actions, mask, junk(log_prob - 0.5, log_prob - 5.0), logits, 0 * mask,
+    batch = policy_opt.Batch(tokens, actions, mask, junk(log_prob - 0.5, log_prob - 5.0), logits,
                              junk(1.0, 100.0), junk(values + 1.0, values + 50.0), junk(log_prob - 0.3, log_prob + 7.0))
     _, (pg, v_loss, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(1.0), models, config, kl_beta=0.5)
     want = {"ppo": -1.2, "grpo": -1.2 + 0.5 * (math.exp(-0.3) + 0.3 - 1.0), "ppo-kl": -math.exp(0.5),

@@ -1,7 +1,8 @@
 """The KL penalty of RLHF: per-token penalised rewards and the adaptive KL controller.
 
 RLHF maximises r_RM(x, y) - beta KL(pi(.|x) || pi_ref(.|x)) (Ziegler et al. 2019, eq. 2; Stiennon et
-al. 2020, eq. 1; InstructGPT, Ouyang et al. 2022, eq. 2). The KL of a sampled response is estimated by
+al. 2020, sec. 3.4; InstructGPT, Ouyang et al. 2022, eq. 2 with its pretraining term's gamma = 0: their
+"PPO" models, not "PPO-ptx"). The KL of a sampled response is estimated by
 sum_t log pi(y_t|x, y_<t) - log pi_ref(y_t|x, y_<t), and paid token by token as a reward, so that the
 ordinary per-step machinery (GAE, PPO) serves unchanged.
 
@@ -46,7 +47,7 @@ def kl_controller_update(
 def kl_penalized_rewards(
     score: jax.Array, log_prob: jax.Array, ref_log_prob: jax.Array, mask: jax.Array, beta: jax.Array
 ) -> jax.Array:
-    """Per-token rewards ``[B, T]`` of RLHF (Ziegler et al. 2019, eq. 2; Ouyang et al. 2022, eq. 2):
+    """Per-token rewards ``[B, T]`` of RLHF (Ziegler et al. 2019, eq. 2; Ouyang et al. 2022, eq. 2, gamma = 0):
 
         r_t = -beta (log pi(y_t|.) - log pi_ref(y_t|.))  +  [t is the last token] r_RM(x, y)
 

@@ -1,4 +1,4 @@
-"""RLHF in miniature (InstructGPT's four stages, Ouyang et al. 2022) on a synthetic language whose
+"""RLHF in miniature (pretraining, then InstructGPT's three steps, Ouyang et al. 2022) on a synthetic language whose
 "human preference" is a known gold reward:
 
     task.py          the language, its corpora, prompts, demonstrations and the hidden gold reward

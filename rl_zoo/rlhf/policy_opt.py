@@ -15,9 +15,11 @@ policy updates, all built from rl_zoo's own losses and returns:
 * ``grpo``   group-normalised advantages A_i = (r_i - mean_G r) / (std_G r + eps) of the reward
              model's scores r alone, without a critic, with the clipped surrogate, and the KL to the
              reference in the loss, not the reward: + beta * mean_t [pi_ref/pi - log(pi_ref/pi) - 1]
-             (Shao et al. 2024, eqs. 3-4: the k3 estimator, unbiased and never negative). (In the
-             reward, as the other three have it, the group's std would divide the penalty too: an
-             effective beta that changes from group to group.)
+             (Shao et al. 2024, eqs. 3-4: the k3 estimator, ``grpo_kl``). Where the penalty sits
+             matters: in the reward (the other three), normalising by the group's std scales score and
+             penalty alike, so beta keeps its weight against r_RM; in GRPO's loss only the score is
+             divided by std_G, so its beta weighs as beta * std_G in the reward model's units, which
+             changes from group to group: the same beta is not the same penalty for grpo.
 
 All four losses are means over the batch's response tokens (``loss_fn``), not means of each
 response's own token mean: GRPO's paper (Shao et al. 2024, eq. 3) averages each response's tokens
@@ -27,7 +29,10 @@ takes most of that out of the step).
 
 The value network is separate from the policy (as the rest of rl_zoo keeps them): its loss cannot
 pull the language model away from the reference, and it starts from the reward model's weights
-(InstructGPT, sec. 3.5), which already read whole responses. ``beta`` is fixed or adapted toward
+(InstructGPT, sec. 3.5), which already read whole responses. Unlike InstructGPT (sec. 3.5) and Stiennon
+et al. 2020 (sec. 3.4), the reward model is not shifted so that demonstrations score 0 on average: rloo's
+and grpo's group baselines cancel a constant, and the critic starts from the reward model's own scores.
+``beta`` is fixed or adapted toward
 ``kl_target`` by Ziegler et al.'s controller, once per batch.
 
 Why not ``rl_zoo.core.on_policy`` and ``rl_zoo.algos.ppo`` as they are: an episode here is one response
@@ -93,7 +98,8 @@ class Config:
     vf_coef: float = 0.5
     """Weight of the value loss (ppo, ppo-kl)."""
     beta: float = 0.05
-    """KL-to-reference coefficient of the reward (initial value when kl_target is set); 0 switches the penalty off."""
+    """KL-to-reference coefficient of the reward (grpo: of the loss's KL term; see the module docstring); the
+    initial value when kl_target is set; 0 switches the penalty off."""
     kl_target: float | None = None
     """Target KL(pi || pi_ref) per response in nats for Ziegler et al.'s controller; None keeps beta fixed."""
     kl_horizon: float | None = None
@@ -102,9 +108,9 @@ class Config:
     None: the run's total responses / 20 (``controller_horizon``), so that over the whole run beta can move
     by up to (1 + 4 / num_updates)^num_updates (48x at 60 updates, below e^4 = 55x); a fixed 2000 let a 60-update run of 64
     responses move it by 1.47x at most, and the KL ended 21x its target. The step 0.2 K_beta is kept <= 0.5
-    (the default horizon is at least 0.4 batches; a smaller ``kl_horizon`` is refused): a larger one would
-    cut beta to 0 or below in one update, and the first update always cuts (its batch is sampled from the
-    reference itself, KL 0)."""
+    (the default horizon is at least 0.4 batches; a smaller ``kl_horizon`` is refused), so that an update at
+    most halves beta: the first update always cuts it (its batch is sampled from the reference itself, KL 0),
+    and a step of 1 or more would cut it to 0 or below (a bonus for drifting from the reference)."""
     ppo_kl_target: float = 0.01
     """ppo-kl: target per-token KL(pi_old || pi) of an update (Schulman et al. 2017, sec. 4)."""
     ppo_kl_beta_init: float = 1.0
@@ -162,8 +168,9 @@ class Config:
               "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
         check(self.kl_horizon is None or self.kl_horizon >= MIN_HORIZON_BATCHES * self.batch_size, "kl_horizon",
               self.kl_horizon, f"must be >= {MIN_HORIZON_BATCHES:g} x the batch of {self.batch_size} responses = "
-              f"{MIN_HORIZON_BATCHES * self.batch_size:g}: beta moves by up to 0.2 x batch / horizon per update, and "
-              "a step over 0.5 could cut it to 0 or below (a bonus for drifting from the reference)")
+              f"{MIN_HORIZON_BATCHES * self.batch_size:g}: beta moves by up to 0.2 x batch / horizon per update, kept "
+              "at 0.5 or less so that an update at most halves it (at 1 or more it could reach 0 or below: a bonus "
+              "for drifting from the reference)")
         for name in ("gamma", "gae_lambda"):  # & not a chained comparison: a traced value has no bool
             value = getattr(self, name)
             check((0 <= value) & (value <= 1), name, value, "must be in [0, 1]")
@@ -216,7 +223,6 @@ class Batch(NamedTuple):
     mask: jax.Array  # [B, R]
     old_log_prob: jax.Array  # [B, R]
     old_logits: jax.Array  # [B, R, V]
-    old_values: jax.Array  # [B, R]
     advantages: jax.Array  # [B, R]
     targets: jax.Array  # [B, R]
     ref_log_prob: jax.Array  # [B, R] log pi_ref of the sampled tokens (grpo's KL term)
@@ -259,7 +265,8 @@ def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask
     """``(advantages, value_targets)``, each ``[B, R]``, for the configured algorithm.
 
     ppo / ppo-kl: GAE over the tokens (time-major inside), the last token ``terminated``;
-    rloo / grpo: the whole response's penalised return, baselined within its group, on every token."""
+    rloo / grpo: the whole response's return (rloo: KL-penalised; grpo: the score alone, its KL is in the
+    loss), baselined within its group, on every token."""
     if config.uses_critic:
         length = mask.sum(-1, keepdims=True)
         t = jnp.arange(mask.shape[-1])[None]
@@ -276,7 +283,10 @@ def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask
 
 def grpo_kl(log_prob: jax.Array, ref_log_prob: jax.Array) -> jax.Array:
     """GRPO's per-token KL(pi || pi_ref) estimate (Shao et al. 2024, eq. 4; Schulman's "k3"):
-    pi_ref/pi - log(pi_ref/pi) - 1, for tokens sampled from pi: unbiased, and >= 0 token by token."""
+    pi_ref/pi - log(pi_ref/pi) - 1, >= 0 token by token. As a value it is unbiased for tokens sampled from
+    pi (after an update's first minibatch step they come from pi_old); as a loss, differentiated through
+    log pi, its expected gradient is that of KL(pi_ref || pi), the other direction: d k3 = (1 - pi_ref/pi)
+    d log pi, whose mean under pi is -sum pi_ref d log pi. GRPO's paper uses it so; so does this code."""
     log_r = ref_log_prob - log_prob
     return jnp.exp(log_r) - log_r - 1.0
 
@@ -354,7 +364,7 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, reward_beta)
     values = response_values(models, state.params["value"], resp.tokens) if config.uses_critic else jnp.zeros_like(mask)
     advantages, targets = token_advantages(config, rewards, values, mask)
-    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, values, advantages, targets, ref_log_prob)
+    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, advantages, targets, ref_log_prob)
 
     grad_fn = jax.grad(partial(loss_fn, ppo_kl_beta=state.ppo_kl_beta, models=models, config=config, kl_beta=state.kl_ctl.beta),
                        has_aux=True)
