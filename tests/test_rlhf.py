@@ -40,6 +40,17 @@ def test_pairwise_accuracy_skips_gold_ties():
     assert float(acc) == 0.5  # pair 1 agrees, pair 2 disagrees, pair 3 is a gold tie
 
 
+def test_pairwise_accuracy_counts_a_score_tie_half_whichever_way_the_gold_goes():
+    """A tie in score counted as agreeing whenever the gold preferred the second response (score_a > score_b
+    is False, as is gold_a > gold_b): a constant reward model scored the share of such pairs."""
+    tie = jnp.array([0.0, 0.0])
+    assert float(rmod.pairwise_accuracy(tie, tie, jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]))) == 0.5
+    assert float(rmod.pairwise_accuracy(tie, tie, jnp.array([0.0, 0.0]), jnp.array([1.0, 1.0]))) == 0.5
+    assert float(rmod.pairwise_accuracy(jnp.array([1.0, 0.0, 2.0]), jnp.array([1.0, 1.0, 0.0]),
+                                        jnp.array([0.0, 0.0, 1.0]), jnp.array([1.0, 1.0, 0.0]))) \
+        == pytest.approx((0.5 + 1 + 1) / 3)  # a tie, then two pairs ordered as the gold
+
+
 def test_per_token_kl_penalty_hand_worked():
     """r_t = -beta (log pi - log pi_ref) on response tokens, the RM score added at the last one."""
     score = jnp.array([2.0, -1.0])

@@ -74,10 +74,10 @@ def label_pairs(key, a: jax.Array, b: jax.Array, gold_a: jax.Array, gold_b: jax.
 
 def pairwise_accuracy(score_a: jax.Array, score_b: jax.Array, gold_a: jax.Array, gold_b: jax.Array) -> jax.Array:
     """Share of pairs with different gold rewards that the scores order as the gold does (ties in gold skipped;
-    NaN when no pair differs)."""
+    a tie in score counts half, as a coin toss would; NaN when no pair differs)."""
     differ = gold_a != gold_b
-    agree = (score_a > score_b) == (gold_a > gold_b)
-    return jnp.where(differ.any(), (agree & differ).sum() / jnp.maximum(differ.sum(), 1), jnp.nan)
+    agree = jnp.where(score_a == score_b, 0.5, ((score_a > score_b) == (gold_a > gold_b)).astype(jnp.float32))
+    return jnp.where(differ.any(), (agree * differ).sum() / jnp.maximum(differ.sum(), 1), jnp.nan)
 
 
 def make_gold_env(layout: TokenLayout) -> TokenEnv:
