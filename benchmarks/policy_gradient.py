@@ -332,7 +332,7 @@ def _check_args(parser: argparse.ArgumentParser, args) -> dict:
     rows = {key: plan for key, plan in RUNS.items()
             if (not args.algo or key[0] == args.algo) and (not args.env or key[1] == args.env)}
     if args.what in ("all", "returns") and not rows:
-        parser.error(f"no row is --algo {args.algo} --env {args.env}; the rows: "
+        parser.error(f"no row is {args.algo or 'any algorithm'} on {args.env or 'any env'}; the rows: "
                      + ", ".join(f"{a} {e}" for a, e in RUNS))
     other_seeds = args.seeds is not None and any(args.seeds != seeds for _, seeds in rows.values())
     if args.what in ("all", "returns") and other_seeds and args.out.resolve() == RESULTS.resolve():
