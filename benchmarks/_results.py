@@ -50,6 +50,18 @@ def machine() -> str:
     return f"{cpu_name()}, {os.cpu_count()} cores"
 
 
+def seed_counts(parser, text: str, example: str = "1,16") -> list[int]:
+    """``--seeds`` of a speed script (comma-separated seed counts, each measured apart) as ints; a bad
+    one is ``parser.error`` (exit 2, one line) before anything runs."""
+    try:
+        counts = [int(x) for x in text.split(",")]
+    except ValueError:
+        parser.error(f"--seeds = {text!r} is invalid: comma-separated seed counts, such as {example}")
+    if min(counts) < 1:
+        parser.error(f"--seeds = {text!r} is invalid: every seed count must be at least 1")
+    return counts
+
+
 def load_results(path: Path, empty: dict | None = None) -> dict:
     """The results in ``path``; ``empty`` (default ``{}``) when there is no such file yet."""
     if path.exists():

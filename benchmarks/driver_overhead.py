@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cpu_name, load_average, now_utc  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, now_utc, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -72,12 +72,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
-    try:
-        seed_counts = [int(s) for s in args.seeds.split(",")]
-    except ValueError:
-        parser.error(f"--seeds = {args.seeds!r} is invalid: comma-separated seed counts, such as 1,8")
-    if min(seed_counts) < 1:
-        parser.error(f"--seeds = {args.seeds!r} is invalid: every seed count must be at least 1")
+    counts = seed_counts(parser, args.seeds, "1,8")
     path = args.out or RESULTS / ("driver_overhead.md" if not args.head else
                                   f"driver_overhead_{args.head.replace('^', '_parent').replace('/', '_')}.md")
     if path.is_dir():
@@ -95,7 +90,7 @@ def main(argv=None) -> None:
                            check=True, capture_output=True)
         try:
             trees = {"base": base_tree, "head": head_tree}
-            for seeds in seed_counts:
+            for seeds in counts:
                 caches = {name: tempfile.mkdtemp(dir=tmp) for name in trees}
                 for name, tree in trees.items():  # warm each tree's compilation cache, unrecorded
                     child(tree, caches[name], seeds)

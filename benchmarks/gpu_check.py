@@ -45,7 +45,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import cpu_name, load_average  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def run(seeds: int, steps: int) -> dict:
@@ -107,12 +107,7 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
 
 def _seed_counts(parser: argparse.ArgumentParser, args) -> list[int]:
     """``--seeds`` as counts, and ``--steps``, refused when bad before anything runs (they failed after the sweep check)."""
-    try:
-        counts = [int(x) for x in args.seeds.split(",")]
-    except ValueError:
-        parser.error(f"--seeds = {args.seeds!r} is invalid: comma-separated seed counts, e.g. 1,64,512")
-    if min(counts) < 1:
-        parser.error(f"--seeds = {args.seeds!r} is invalid: every count must be at least 1")
+    counts = seed_counts(parser, args.seeds, "1,64,512")
     batch = 4 * 128  # PureJaxRL's 4 envs x 128 steps per update (run)
     if args.steps < batch:
         parser.error(f"--steps = {args.steps} is invalid: must be at least one update's batch ({batch} env steps)")

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, seed_counts, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -167,8 +167,11 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,16", help="comma-separated seed counts (default 1,16)")
     parser.add_argument("--out", default=str(RESULTS / "ppo_speed.md"), help="results file")
     args = parser.parse_args()
+    counts = seed_counts(parser, args.seeds)
+    if args.repeats < 1:
+        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
     load_before = load_average()
-    results = {int(s): measure(int(s), args.repeats) for s in args.seeds.split(",")}
+    results = {n: measure(n, args.repeats) for n in counts}
     text = report(results, args, load_before, load_average())
     Path(args.out).write_text(text)
     print(text)

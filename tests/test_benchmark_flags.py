@@ -29,7 +29,10 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("policy_gradient.py", ["report", "--out", "{tmp}/a_file"], "is a file: give the folder for policy_gradient.json"),
     ("env_throughput.py", ["--num-envs", "0"], "--num-envs = 0 is invalid: must be at least 1"),
     ("env_throughput.py", ["--gym-seconds", "0"], "--gym-seconds = 0.0 is invalid: must be above 0"),
-    ("gpu_check.py", ["--seeds", "1,0"], "--seeds = '1,0' is invalid: every count must be at least 1"),
+    ("gpu_check.py", ["--seeds", "1,0"], "--seeds = '1,0' is invalid: every seed count must be at least 1"),
+    ("gpu_check.py", ["--seeds", "1,a"], "--seeds = '1,a' is invalid: comma-separated seed counts, such as 1,64,512"),
+    ("ppo_speed.py", ["--seeds", "1,x"], "--seeds = '1,x' is invalid: comma-separated seed counts, such as 1,16"),
+    ("ppo_speed.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("gpu_check.py", ["--sweep-separate", "13"], "--sweep-separate = 13 is invalid: 0 (skip) to 12"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
