@@ -28,6 +28,21 @@ def _compilation_cache():
     enable_compilation_cache()  # $XDG_CACHE_HOME/rl_zoo/jax, the session's folder
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Every test leaves ``os.environ`` as it found it. Importing a benchmark script in-process leaked its
+    settings into every later test of the worker: ``benchmarks/q_learning.py`` adds
+    ``--xla_force_host_platform_device_count`` to ``XLA_FLAGS`` at import, and the two-process runs of
+    test_sharding.py that a worker started afterwards had 2 CPU devices each instead of 1 (a refusal
+    of 2 seeds over 4 devices instead of the one the test waits for, in `.ci/run` only, depending on
+    which files a worker drew)."""
+    before = dict(os.environ)
+    yield
+    if dict(os.environ) != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 def pytest_unconfigure(config):
     if _OWNER:  # the controller under xdist (after its workers ended), else the one process
         shutil.rmtree(_XDG, ignore_errors=True)
