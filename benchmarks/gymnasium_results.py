@@ -1,7 +1,10 @@
 """The gymnasium results page: LunarLander and MuJoCo cells run by ``rl-zoo benchmark``, resumable.
 
-    python benchmarks/gymnasium_results.py run [--only ALGO:ENV,...] [--full]   # run the cells still to do
-    python benchmarks/gymnasium_results.py report                               # rewrite README.md only
+    python benchmarks/gymnasium_results.py run [--only ALGO:ENV,...] [--out DIR]   # run the cells still to do
+    python benchmarks/gymnasium_results.py report [--out DIR]                      # rewrite README.md only
+
+``--out DIR`` (default ``benchmarks/results/gymnasium``) holds the cells, README.md and curves.png: a trial
+elsewhere leaves the committed page alone.
 
 Every cell is one ``rl-zoo benchmark`` call into its own folder ``cells/<algo>-<env>/`` (5 seeds in one
 program, resumable: killed, it continues from its last checkpoint; finished, it is skipped), so that
@@ -74,16 +77,24 @@ PLAN = (
 )
 
 
-def cell_dir(cell: PlannedCell) -> Path:
-    return OUT / "cells" / f"{cell.algo}-{cell.env}"
+def cell_dir(cell: PlannedCell, out: Path = OUT) -> Path:
+    return out / "cells" / f"{cell.algo}-{cell.env}"
 
 
-def command(cell: PlannedCell, steps: int, rerun: bool = False) -> list[str]:
+def _shown(path: Path) -> str:
+    """``path`` as a command line in the page gives it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path.resolve())
+
+
+def command(cell: PlannedCell, steps: int, rerun: bool = False, out: Path = OUT) -> list[str]:
     return ["rl-zoo", "benchmark", "--algos", cell.algo, "--envs", cell.env, "--seeds", str(SEEDS), "--seed", str(FIRST_SEED),
-            "--total-steps", str(steps), "--out", str(cell_dir(cell).relative_to(ROOT)), "--no-progress"] + (["--rerun"] if rerun else [])
+            "--total-steps", str(steps), "--out", _shown(cell_dir(cell, out)), "--no-progress"] + (["--rerun"] if rerun else [])
 
 
-def run(only: set[str] | None, rerun: bool = False) -> None:
+def run(only: set[str] | None, rerun: bool = False, out: Path = OUT) -> None:
     """Run (or resume, or skip when finished) every planned cell at its target budget (``--full`` once
     switched off reduced 300k budgets; they are gone, every cell has run its target); ``rerun``: run
     the cells again and replace their results (after a config change, which the cells otherwise refuse)."""
@@ -91,19 +102,19 @@ def run(only: set[str] | None, rerun: bool = False) -> None:
     for cell in PLAN:
         if only and f"{cell.algo}:{cell.env}" not in only:
             continue
-        print(" ".join(command(cell, cell.target_steps, rerun)), flush=True)
-        if subprocess.run(command(cell, cell.target_steps, rerun), cwd=ROOT, check=False).returncode:
+        print(" ".join(command(cell, cell.target_steps, rerun, out)), flush=True)
+        if subprocess.run(command(cell, cell.target_steps, rerun, out), cwd=ROOT, check=False).returncode:
             failed.append(f"{cell.algo}:{cell.env}")
-        report()
+        report(out)
     if failed:  # each cell's own message is above; the page lists what is still to run
         sys.exit(f"{len(failed)} cell(s) did not finish: {', '.join(failed)}")
 
 
-def _summary(cell: PlannedCell):
+def _summary(cell: PlannedCell, out: Path = OUT):
     """The cell's finished results and its return rows (``rl_zoo.benchmark.summarize``), or ``(None, [])``."""
     from rl_zoo import benchmark
 
-    folder = cell_dir(cell)
+    folder = cell_dir(cell, out)
     if not (folder / "cells.csv").exists():
         return None, []
     try:
@@ -131,14 +142,14 @@ ENVS = ("LunarLander-v3", "LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-
 VPG_GAUSSIAN = ("LunarLanderContinuous-v3", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5")
 
 
-def vpg_log_std_note() -> str:
+def vpg_log_std_note(out: Path = OUT) -> str:
     """Which VPG Gaussian cells ran with Spinning Up's initial log std -0.5 (the YAML's since 2026-12-01)
     and which still hold a run from log std 0, read from each cell's recorded config."""
     from rl_zoo.benchmark import cell_name
 
     fixed, old = [], []
     for env in VPG_GAUSSIAN:
-        config = OUT / "cells" / f"vpg-{env}" / "cells" / cell_name("vpg", env) / "run" / "config.json"
+        config = out / "cells" / f"vpg-{env}" / "cells" / cell_name("vpg", env) / "run" / "config.json"
         try:
             log_std = json.loads(config.read_text())["config"]["init_log_std"]
         except (OSError, KeyError, ValueError):
@@ -160,15 +171,15 @@ def _marks() -> dict[str, dict[str, float]]:
     return marks
 
 
-def figure(rows: list) -> Path:
+def figure(rows: list, out: Path = OUT) -> Path:
     """``curves.png``: every finished cell's learning curve, one panel per env (the README shows it)."""
     from rl_zoo.plots import env_panels
 
-    return env_panels(rows, list(ENVS), OUT / "curves.png", marks=_marks(),
+    return env_panels(rows, list(ENVS), out / "curves.png", marks=_marks(),
                       title="rl_zoo on the gymnasium adapter: seeds 1000-1004, mean and 95% bootstrap band")
 
 
-def report() -> None:
+def report(out: Path = OUT) -> None:
     from rl_zoo.runs import atomic_write_text
 
     lines = [
@@ -182,7 +193,7 @@ def report() -> None:
         "not chosen by trying (found by a review on 2026-12-01; the YAML comments say so): the PPO and PPO-KL MuJoCo",
         "cells run without CleanRL's clipped value loss, and TRPO's LunarLander cells with 10 CG iterations where",
         "sb3-contrib takes 15 (both kept, their rows as run); VPG's Gaussian cells started at log std 0 where Spinning",
-        f"Up starts at -0.5 (fixed in the YAML; {vpg_log_std_note()}).",
+        f"Up starts at -0.5 (fixed in the YAML; {vpg_log_std_note(out)}).",
         "",
         "**Tuning.** Four cells first ran with their source's setting and fell short here: DQN LunarLander-v3",
         "(-95.5; rl-baselines3-zoo's older entry), TRPO LunarLander-v3 (80.7), TRPO LunarLanderContinuous-v3",
@@ -218,7 +229,7 @@ def report() -> None:
     ]
     todo, rows = [], []
     for cell in PLAN:
-        row, returns = _summary(cell)
+        row, returns = _summary(cell, out)
         ref = f"{cell.reference.value:.0f} at {cell.reference.steps // 1000}k ({cell.reference.env})" if cell.reference else "-"
         goal = f">= {cell.goal:g}" if cell.goal is not None else "no bar"
         if row is None:
@@ -238,11 +249,12 @@ def report() -> None:
         wall = f"{row.record.cell_wall_s / 60:.0f} min" if row.record.cell_wall_s else ""
         lines.append(f"| {cell.algo} | {cell.env} | {budget // 1000}k ({cell.target_steps // 1000}k) | {final} | {goal} | {ref} | {status} | {wall} |")
     if rows:
-        figure(rows)
+        figure(rows, out)
     lines += ["", "Learning curves with bands, per cell: `cells/<algo>-<env>/report.md` (written by `rl-zoo benchmark`).", "",
               "## Still to run", "", "One command each (resumable; the script runs them all):", ""]
-    lines += [f"    {' '.join(command(c, c.target_steps))}" for c in todo] or ["    (none)"]
-    atomic_write_text(OUT / "README.md", "\n".join(lines) + "\n")
+    lines += [f"    {' '.join(command(c, c.target_steps, out=out))}" for c in todo] or ["    (none)"]
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "README.md", "\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -251,10 +263,20 @@ def main() -> None:
     p.add_argument("--only", default="", help="ALGO:ENV,... (default: every cell of PLAN, in order)")
     p.add_argument("--full", action="store_true", help="kept for old command lines: every cell runs its target budget")
     p.add_argument("--rerun", action="store_true", help="run the cells again, replacing their results (with --only: those)")
+    p.add_argument("--out", type=Path, default=OUT, help="the folder of the cells, README.md and curves.png "
+                                                          "(default: benchmarks/results/gymnasium)")
     args = p.parse_args()
+    if args.out.exists() and not args.out.is_dir():
+        p.error(f"--out {args.out} is a file: give the folder for the cells, README.md and curves.png")
+    only = set(filter(None, args.only.split(",")))
+    unknown = sorted(only - {f"{c.algo}:{c.env}" for c in PLAN})
+    if unknown:
+        p.error(f"--only {','.join(unknown)}: no such cell; the cells: {', '.join(f'{c.algo}:{c.env}' for c in PLAN)}")
+    if args.what == "report" and not (args.out / "cells").is_dir():
+        p.error(f"--out {args.out} holds no cells (no {args.out / 'cells'}): there is nothing to report; run them first")
     if args.what == "run":
-        run(set(filter(None, args.only.split(","))) or None, args.rerun)  # --full: accepted, nothing left to switch
-    report()
+        run(only or None, args.rerun, args.out)  # --full: accepted, nothing left to switch
+    report(args.out)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("ppo_speed.py", ["--seeds", "1,x"], "--seeds = '1,x' is invalid: comma-separated seed counts, such as 1,16"),
     ("ppo_speed.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("gpu_check.py", ["--sweep-separate", "13"], "--sweep-separate = 13 is invalid: 0 (skip) to 12"),
+    ("gymnasium_results.py", ["run", "--only", "ppo:Hopper-v5,ppo:Foo-v1"], "--only ppo:Foo-v1: no such cell; the cells: ppo:"),
+    ("gymnasium_results.py", ["report", "--out", "{tmp}/a_file"], "is a file: give the folder for the cells"),
+    ("gymnasium_results.py", ["report", "--out", "{tmp}/typo"], "holds no cells"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
@@ -75,3 +78,22 @@ def test_gymnasium_speed_writes_into_its_out_folder_and_keeps_its_other_envs(tmp
     assert "| LunarLander-v3 | rl-zoo 1 seed cold | 10.0 | 10.0 | 0.50 | <= 0.6: met |" in text
     assert "| Hopper-v5 | rl-zoo 1 seed cold | 10.0 |" in text and "| Hopper-v5 | sync x8 | 1,234 |" in text
     assert {p: p.stat().st_mtime_ns for p in (BENCHMARKS / "results" / "gymnasium").glob("speed.*")} == committed
+
+
+def test_gymnasium_results_reports_into_its_out_folder(tmp_path):
+    """``gymnasium_results.py report --out DIR`` (it wrote only to benchmarks/results/gymnasium): with one
+    committed cell copied into DIR, DIR's page has that cell's row as the committed page has it, every
+    other cell still to run with a command into DIR, and the committed page is not touched."""
+    committed = BENCHMARKS / "results" / "gymnasium"
+    page = (committed / "README.md").read_text()
+    shutil.copytree(committed / "cells" / "dqn-LunarLander-v3", tmp_path / "out" / "cells" / "dqn-LunarLander-v3")
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "gymnasium_results.py"), "report", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "out" / "README.md").read_text()
+    row = next(line for line in page.splitlines() if line.startswith("| dqn | LunarLander-v3 |"))
+    assert row in written.splitlines()
+    assert "| ppo | Hopper-v5 | - (1000k) | not run yet |" in written
+    assert f"--out {tmp_path.resolve() / 'out' / 'cells' / 'ppo-Hopper-v5'} --no-progress" in written
+    assert (tmp_path / "out" / "curves.png").stat().st_size > 0
+    assert (committed / "README.md").read_text() == page
