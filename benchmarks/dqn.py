@@ -43,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_results, require_results, save_results
+from _results import cpu_name, load_results, machine, require_results, save_results
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -134,7 +134,7 @@ def learning_curves(algo: str, env_id: str, seeds: int, overrides: dict | None =
         final=returns[:, -1].round(2).tolist(), best=returns.max(axis=1).round(2).tolist(),
         best_step=[steps[i] for i in best_at],
         collapsed=int(sum(collapsed_after_solving(env_id, list(c)) for c in returns)),
-        compile_s=round(t1 - t0, 1), run_s=round(t2 - t1, 1), loadavg=os.getloadavg()[0],
+        compile_s=round(t1 - t0, 1), run_s=round(t2 - t1, 1), loadavg=os.getloadavg()[0], machine=machine(),
     )
 
 
@@ -224,7 +224,7 @@ def report(raw: dict) -> str:
         ret = np.asarray(r["eval_returns"]).mean(0)
         q = np.asarray(r["q_max"]).mean(0)
         label = "held-out" if r.get("seed_set") == "report" else "tuning"
-        lines.append(f"- **{_row_name(r)} {r['env_id']}, {label} seeds** (compile {r['compile_s']} s, run {r['run_s']} s, load average {r['loadavg']:.1f}): "
+        lines.append(f"- **{_row_name(r)} {r['env_id']}, {label} seeds** (compile {r['compile_s']} s, run {r['run_s']} s, load average {r['loadavg']:.1f}, {r.get('machine', 'a machine not recorded')}): "
                      + ", ".join(f"{s // 1000}k: {x:.0f} (Q {y:.0f})" for s, x, y in zip(r["env_steps"], ret, q)))
     sp = raw.get("speed")
     if sp:
