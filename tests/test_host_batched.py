@@ -77,6 +77,36 @@ def _rollout_obs(seeds, steps=60, vector="sync"):
     return np.stack(out)
 
 
+@pytest.mark.parametrize("vmapped", [False, True])
+def test_steps_follow_the_reset_even_when_the_actions_ignore_the_observations(vmapped, seed_offset):
+    """A policy whose actions do not read the observation (random, scripted) gave XLA no reason to run the
+    reset before the steps, and it ran a step first ("stepped before any reset"): the env state token
+    now orders them. Its observations equal those of the same program whose actions read them."""
+    gym_env, params = _cartpole()
+    batched = SeedBatchedEnv(gym_env)
+    venv = batched.make_vec(2, params)
+
+    def program(key, reads_obs):
+        obs0, state = venv.reset(key)
+
+        def body(carry, t):
+            state, obs = carry
+            action = jnp.stack([t % 2, 1 - t % 2]).astype(jnp.int32)
+            if reads_obs:
+                action = jnp.where(jnp.isnan(obs.sum()), 0, action)  # the same action, once obs is there
+            obs, state, *_ = venv.step(key, state, action)
+            return (state, obs), obs
+
+        return obs0, jax.lax.scan(body, (state, obs0), jnp.arange(6))[1]
+
+    keys = jax.random.split(jax.random.key(seed_offset), 2)
+    runs_ = [jax.jit(jax.vmap(lambda k: program(k, r)) if vmapped else lambda k: program(k, r))(keys if vmapped else keys[0])
+             for r in (False, True)]
+    batched.close()
+    for ignoring, reading in zip(*runs_):
+        np.testing.assert_array_equal(np.asarray(ignoring), np.asarray(reading))
+
+
 def test_copy_seeds_are_distinct_and_depend_only_on_their_seed():
     both = copy_seeds(np.array([7, 8]), 4)
     assert len(set(both)) == 8

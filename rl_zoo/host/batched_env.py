@@ -188,8 +188,11 @@ class HostVecEnv:
         obs = jax.ShapeDtypeStruct((host.copies, *observation_space.shape), observation_space.dtype)
         flag = jax.ShapeDtypeStruct((host.copies,), jnp.bool_)
         reward = jax.ShapeDtypeStruct((host.copies,), jnp.float32)
-        self._reset = _batched_call(host.reset, (obs,), self._cast)
-        self._step = _batched_call(host.step, (obs, reward, flag, flag, obs), self._cast)
+        token = jax.ShapeDtypeStruct((host.copies,), jnp.int32)
+        self._reset = _batched_call(lambda seeds: (*host.reset(seeds), np.zeros(seeds.shape + (host.copies,))),
+                                    (obs, token), self._cast)
+        self._step = _batched_call(lambda actions, token: (*host.step(actions), token),
+                                   (obs, reward, flag, flag, obs, token), self._cast)
 
     @property
     def counter(self) -> StepCounter:
@@ -199,13 +202,16 @@ class HostVecEnv:
         return tuple(np.asarray(x, s.dtype) for x, s in zip(outputs, shapes))
 
     def reset(self, key: jax.Array):
+        """The state is on the host; the one returned (zeros, one per copy) is a token that each step
+        takes in and hands back, so that XLA runs the reset and the steps in order even where an action
+        does not depend on the observation (a random or scripted policy)."""
         seed = jax.random.randint(key, (), 0, 2**31 - 1)
-        (obs,) = self._reset(seed)
-        return obs, jnp.zeros((self.num_envs,), jnp.int32)  # a placeholder per copy: the state is on the host
+        obs, token = self._reset(seed)
+        return obs, token
 
     def step(self, key: jax.Array, state, action: jax.Array):
-        obs, reward, terminated, truncated, final_obs = self._step(action)
-        return obs, state, reward, terminated, truncated, {"final_obs": final_obs}
+        obs, reward, terminated, truncated, final_obs, token = self._step(action, state)
+        return obs, token, reward, terminated, truncated, {"final_obs": final_obs}
 
     def close(self) -> None:
         self._host.close()
@@ -231,13 +237,13 @@ _stop = threading.Event()
 _raised: list[tuple[BaseException, str]] = []
 
 
-def _host_call(fn, a):
-    """``fn(a)`` for an ``io_callback``: refused once ``_stop`` is set; an exception is remembered for
+def _host_call(fn, *a):
+    """``fn(*a)`` for an ``io_callback``: refused once ``_stop`` is set; an exception is remembered for
     ``run_host_program`` (XLA turns it into a ``JaxRuntimeError`` whose text repeats the traceback)."""
     if _stop.is_set():
         raise _Stopped("the run was interrupted: no more env steps")
     try:
-        return fn(a)
+        return fn(*a)
     except BaseException as e:
         import traceback
 
@@ -287,26 +293,26 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
 
 
 def _batched_call(fn, shapes: tuple, cast):
-    """``fn`` on the host, once per call for all seeds: ``fn(x [S, ...]) -> outputs [S, *shape]``.
+    """``fn`` on the host, once per call for all seeds: ``fn(x [S, ...], ...) -> outputs [S, *shape]``.
 
     Unbatched (one seed, no vmap) it is called with ``S = 1``; under one ``vmap`` (over seeds) with
-    the whole batch. ``io_callback`` (not ``pure_callback``): stepping an env is a side effect, and
-    the steps are ordered by their data (each action depends on the previous observation).
+    the whole batch. ``io_callback`` (not ``pure_callback``): stepping an env is a side effect. Its
+    calls are ordered by their data only (an ordered ``io_callback`` cannot be vmapped): ``HostVecEnv``
+    passes a token from each call to the next.
     """
 
-    def call(x, batch: int):
+    def call(xs, batch: int):
         out = tuple(jax.ShapeDtypeStruct((batch, *s.shape), s.dtype) for s in shapes)
-        return io_callback(lambda a: cast(_host_call(fn, np.asarray(a)), out), out, x)
+        return io_callback(lambda *a: cast(_host_call(fn, *map(np.asarray, a)), out), out, *xs)
 
     @custom_vmap
-    def single(x):
-        return tuple(y[0] for y in call(x[None], 1))
+    def single(*xs):
+        return tuple(y[0] for y in call([x[None] for x in xs], 1))
 
     @single.def_vmap
-    def rule(axis_size, in_batched, x):
-        if not in_batched[0]:
-            x = jnp.broadcast_to(x, (axis_size, *x.shape))
-        return call(x, axis_size), (True,) * len(shapes)
+    def rule(axis_size, in_batched, *xs):
+        xs = [x if batched else jnp.broadcast_to(x, (axis_size, *x.shape)) for x, batched in zip(xs, in_batched)]
+        return call(xs, axis_size), (True,) * len(shapes)
 
     return single
 
