@@ -6,8 +6,10 @@ them is actuated; the episode ends when the free end rises one link length above
 
 * Sutton, R. S. (1996). Generalization in Reinforcement Learning: Successful Examples Using Sparse
   Coarse Coding. NIPS 8. https://papers.nips.cc/paper/1995/hash/8f1d43620bc6bb580df6e80b0dc05c48-Abstract.html
-* Sutton, R. S. & Barto, A. G. (2018). Reinforcement Learning: An Introduction, 2nd ed.
-  (the "book" dynamics, which gymnasium uses by default and this port uses; Spong 1995 derives them).
+* Sutton, R. S. & Barto, A. G. (1998). Reinforcement Learning: An Introduction, 1st ed., section 11.3
+  "Acrobot" (http://incompleteideas.net/book/11/node4.html): the "book" dynamics, which gymnasium uses
+  by default and this port uses (Spong 1995 derives them). gymnasium's docstring cites the 2018 second
+  edition but links this section; the second edition has no Acrobot case study.
 * gymnasium ``gymnasium/envs/classic_control/acrobot.py`` (itself from RLPy).
 
 Dynamics: the book equations (``_dsdt``), integrated over ``dt = 0.2`` s with one classical
@@ -26,7 +28,8 @@ host (``action_space().contains``) if you need the error.
 
 The state is float32; gymnasium integrates in float64. The system is chaotic, so two trajectories
 from the same state drift apart over hundreds of steps although every single step agrees to ~1e-6
-(see ``tests/test_envs_classic_control.py``).
+(see ``tests/test_envs_classic_control.py``). The goal test is made in float32 too: a height
+within float32 rounding of 1 can end the episode one step apart from gymnasium's float64 test.
 """
 
 from __future__ import annotations
