@@ -106,5 +106,27 @@ def test_a_gymnasium_evaluation_keeps_each_copys_first_episode():
         returns = evaluate(lambda s, obs: jnp.zeros(obs.shape[0], jnp.int32), None, env, params, jax.random.key(0), 2, 20)
         assert Lengths.resets >= 3  # copy 0 played its second episode (pays 3 a step) before copy 1 ended
         np.testing.assert_array_equal(returns, [2.0, 18.0])  # 2 steps x 1, 9 steps x 2
+        Lengths.resets = 0  # cut at 5 steps: copy 1's first episode counts what it collected (5 steps x 2)
+        returns = evaluate(lambda s, obs: jnp.zeros(obs.shape[0], jnp.int32), None, env, params, jax.random.key(0), 2, 5)
+        np.testing.assert_array_equal(returns, [2.0, 10.0])
     finally:
         gymnasium.registry.pop("rl_zoo_test/Lengths-v0", None)
+
+
+def test_episode_cap_is_the_time_limit_up_to_the_largest_evaluated_one():
+    from rl_zoo.core.evaluate import MAX_EVAL_STEPS, UNLIMITED_EVAL_STEPS, episode_cap
+
+    _, params = envs.make("CartPole-v1")
+    assert episode_cap(params) == 500
+    assert episode_cap(params.replace(max_steps_in_episode=MAX_EVAL_STEPS)) == MAX_EVAL_STEPS
+    assert episode_cap(params.replace(max_steps_in_episode=MAX_EVAL_STEPS + 1)) == UNLIMITED_EVAL_STEPS
+
+
+def test_evaluate_refuses_the_drivers_seed_batched_host_env_with_where_to_go():
+    """``SeedBatchedEnv`` (the driver's gymnasium envs inside jit) says ``is_jax`` but cannot step without
+    its auto-reset: evaluate said ``AttributeError: ... step_no_reset``."""
+    from rl_zoo.host.batched_env import SeedBatchedEnv
+
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    with pytest.raises(TypeError, match="not SeedBatchedEnv, .* rl_zoo.host.evaluation.evaluate_seeds"):
+        evaluate(lambda s, obs: jnp.zeros(obs.shape[0], jnp.int32), None, SeedBatchedEnv(env), params, jax.random.key(0), 2)

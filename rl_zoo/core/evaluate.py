@@ -53,6 +53,10 @@ def evaluate(
     venv = vectorize(env, env_params, num_episodes)
     if not venv.is_jax:
         return _evaluate_host(act, agent_state, EpisodeStatistics(venv), key_reset, keys)
+    if not hasattr(venv, "step_no_reset"):  # rl_zoo.host's SeedBatchedEnv: its steps are host calls inside jit
+        raise TypeError(f"evaluate takes a JAX env or the gymnasium adapter's env (envs.make(id, backend='gymnasium')), "
+                        f"not {type(env).__name__}, whose vector env cannot step without its auto-reset; the driver "
+                        f"evaluates it with rl_zoo.host.evaluation.evaluate_seeds")
 
     obs, state = venv.reset(key_reset)
 
