@@ -436,6 +436,8 @@ class Crash(gym.Env):
         time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
         if self.n > int(os.environ.get("CRASH_AT", "1000000000")):
             raise RuntimeError("simulator exploded at step %d" % self.n)
+        if self.n > int(os.environ.get("NAN_AT", "1000000000")):  # a simulator that goes NaN without raising
+            return np.array([0.5, np.nan], np.float32), 1.0, False, self.n % 50 == 0, {}
         return np.zeros(2, np.float32), 1.0, False, self.n % 50 == 0, {}
 
 
@@ -481,6 +483,17 @@ def test_an_env_that_raises_mid_run_is_named_with_its_own_traceback(tmp_path, ve
     assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err  # the env's frame, its % intact
     assert "CpuCallback" not in err and "io_callback failed" not in err and "not enough arguments" not in err
     assert "stopped by the env's error" in out and checkpoint.list_checkpoints(tmp_path / "run")  # segment 1 kept
+
+
+def test_an_env_that_returns_nan_is_named_not_left_to_the_nan_guard(tmp_path):
+    """A NaN observation went into the network: the parameters turned NaN and the NaN guard stopped the run
+    with no word of the env. Each copy returns NaN from its 401st step (in training: 4 copies, 128 steps a
+    segment)."""
+    out, err = _crash_run(tmp_path, {"NAN_AT": "400"}, "--total-steps", "8192").communicate(timeout=600)
+    last = err.strip().splitlines()[-1]
+    assert re.match(r"rl-zoo: error: (crashmod:)?Crash-v0 \(a training step\) raised ValueError: (crashmod:)?Crash-v0 returned "
+                    r"a non-finite observation \[0.5, nan\] after [0-9,]+ env steps \(seed index 0, copy 0\)", last), err
+    assert "non-finite parameters" not in err and checkpoint.list_checkpoints(tmp_path / "run")
 
 
 def test_an_env_that_raises_in_an_evaluation_is_named_too(tmp_path):

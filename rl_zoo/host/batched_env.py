@@ -119,6 +119,7 @@ class _HostEnvs:
         else:
             obs, _ = self.venv.reset(seed=gym_seeds)
         self.last_obs = np.asarray(obs)
+        self._finite("observation", obs, "after its reset")
         return (self._shape(obs),)
 
     def step(self, actions: np.ndarray):
@@ -130,6 +131,8 @@ class _HostEnvs:
             for i in np.flatnonzero(info["_final_obs"]):
                 final_obs[i] = info["final_obs"][i]
         self.counter.steps += len(reward)
+        for name, x in (("observation", obs), ("reward", reward), ("final observation", final_obs)):
+            self._finite(name, x, f"after {self.counter.steps:,} env steps")
         return tuple(self._shape(x) for x in (obs, reward, terminated, truncated, final_obs))
 
     def step_first_episode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,7 +146,25 @@ class _HostEnvs:
             self.last_obs[i], reward[i], terminated, truncated, _ = self.envs[i].step(actions[i])
             self.ended[i] = terminated or truncated
         self.counter.steps += len(running)
+        self._finite("observation", self.last_obs, "in an evaluation")
+        self._finite("reward", reward, "in an evaluation")
         return self._shape(self.last_obs.copy()), self._shape(reward), self._shape(self.ended.copy())
+
+    def _finite(self, name: str, x, when: str) -> None:
+        """A ``ValueError`` naming the copy when a float ``x`` (one entry per copy) holds a NaN or an Inf, or a
+        value beyond float32's range (the networks take float32): else the parameters would turn NaN and the
+        run stop with no word of the env that started it."""
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            return
+        with np.errstate(over="ignore"):
+            bad = ~np.isfinite(x.astype(np.float32)).reshape(len(x), -1).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{self.env_id} returned a non-finite {name} {x[i].tolist()!r} {when} (seed index "
+                             f"{i // self.copies}, copy {i % self.copies}): NaN, Inf or beyond float32's range, which the "
+                             f"networks cannot take; fix the env or wrap it (gymnasium.wrappers.TransformObservation / "
+                             f"TransformReward)")
 
     def _check(self, actions: np.ndarray) -> None:
         if self.seeds is None:
