@@ -115,22 +115,22 @@ def train_and_evaluate(agent, evaluate, num_evals: int, seed):
     updates, one shorter segment of the rest and its evaluation.
 
     The keys are ``rl-zoo train --seed``'s (``rl_zoo.driver.plan``): the initial state of
-    ``jax.random.key(seed)``, evaluation ``i`` (0 before training) with ``fold_in(fold_in(key, 1), i)``,
+    ``jax.random.key(seed)``, evaluation ``i`` (0 before training) with ``rl_zoo.core.evaluate.eval_key``,
     so an experiment's seed 1000 starts where ``rl-zoo train --seed 1000`` starts."""
     import jax
     import jax.numpy as jnp
 
+    from rl_zoo.core.evaluate import eval_key
     from rl_zoo.driver.runner import segment_sizes
 
     k, n = segment_sizes(agent.num_updates, num_evals)
     rest = agent.num_updates - k * n
     key = jax.random.key(seed)
-    eval_key = lambda i: jax.random.fold_in(jax.random.fold_in(key, 1), i)  # noqa: E731
 
     def segment(length: int):
         def run(state, i):
             state, metrics = jax.lax.scan(lambda s, _: agent.update(s), state, None, length)
-            return state, (evaluate(state, eval_key(i)), metrics)
+            return state, (evaluate(state, eval_key(seed, i)), metrics)
 
         return run
 
@@ -138,7 +138,7 @@ def train_and_evaluate(agent, evaluate, num_evals: int, seed):
         return jax.tree.map(lambda *xs: jnp.concatenate(xs), *trees)
 
     state = agent.init(key)
-    first = jax.tree.map(lambda x: x[None], evaluate(state, eval_key(0)))
+    first = jax.tree.map(lambda x: x[None], evaluate(state, eval_key(seed, 0)))
     state, (evals, metrics) = jax.lax.scan(segment(k), state, jnp.arange(1, n + 1))
     metrics = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), metrics)  # [n, K, ...] -> [n K, ...]
     evals = cat(first, evals)

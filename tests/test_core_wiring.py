@@ -32,6 +32,13 @@ def test_reward_scaler_by_hand_resets_at_episode_ends_and_subtracts_no_mean():
     np.testing.assert_allclose(normalize.scale_reward(scaler, jnp.array([2.0])), [2.0 / np.sqrt(seen.var())], rtol=1e-3)
 
 
+def test_observation_normalisation_by_hand_clips_at_ten_standard_deviations():
+    """(x - mean) / sqrt(var + 1e-8), clipped to +-10 (SB3's VecNormalize clip_obs): mean 1, var 4."""
+    stats = normalize.RunningMeanStd(jnp.array([1.0, 1.0, 1.0, 1.0]), jnp.array([4.0, 4.0, 4.0, 4.0]), jnp.array(10.0))
+    got = normalize.normalize(stats, jnp.array([3.0, -5.0, 41.0, -39.0]))
+    np.testing.assert_allclose(got, [1.0, -3.0, 10.0, -10.0], rtol=1e-6)  # 40 / 2 = 20 and -20 clip to +-10
+
+
 def _pendulum_rollout(key: int, **env_overrides):
     """One rollout of an on-policy agent on Pendulum with a wide Gaussian (std e^1.5 = 4.5), non-trivial
     observation statistics and a reward scaler that has seen three steps: ``(config, networks, start,
@@ -204,3 +211,55 @@ def test_vpg_takes_its_entropy_bonus():
         _, metrics[ent_coef] = jax.jit(agent.update)(agent.init(jax.random.key(2)))
     np.testing.assert_allclose(metrics[0.5].entropy, metrics[0.0].entropy, rtol=1e-6)  # the same rollout and policy
     np.testing.assert_allclose(metrics[0.5].policy_loss, metrics[0.0].policy_loss - 0.5 * metrics[0.0].entropy, rtol=1e-5)
+
+
+def _constant_policy(action):
+    """``policy_fn(params, key, obs) -> (action per env, extras)``: the same raw action in every env."""
+    return lambda params, key, obs: (jnp.broadcast_to(jnp.asarray(action), (obs.shape[0],) + jnp.shape(action)), {})
+
+
+def test_the_rollout_clips_a_box_action_before_the_env_charges_for_it():
+    """MountainCarContinuous charges 0.1 a^2 for the action it is given (gymnasium's too), so the rollout's
+    clip into [-1, 1] (``env_action``) decides the reward: 0.1 x 1^2 per step, not 0.1 x 3^2. The raw
+    sample stays in the trajectory."""
+    from envs import EpisodeStatistics, vectorize
+    from rl_zoo.core.rollout import rollout
+
+    env, params = envs.make("MountainCarContinuous-v0")
+    venv = EpisodeStatistics(vectorize(env, params, 2))
+    obs, state = venv.reset(jax.random.key(0))
+    _, _, traj = rollout(venv, _constant_policy(jnp.array([3.0])), None, state, obs, jax.random.key(1), 5)
+    np.testing.assert_allclose(np.asarray(traj.reward), -0.1, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(traj.action), 3.0)
+
+
+def test_the_rollout_shifts_a_discrete_index_to_the_spaces_start():
+    """A gymnasium ``Discrete(3, start=-1)``: the policy samples the index 0..2 and the env must get -1..1
+    (its reward here is the action it got); the trajectory keeps the index."""
+    import gymnasium
+
+    from envs import EpisodeStatistics, vectorize
+    from rl_zoo.core.rollout import rollout
+
+    class Signed(gymnasium.Env):
+        observation_space = gymnasium.spaces.Box(-1, 1, (1,), np.float32)
+        action_space = gymnasium.spaces.Discrete(3, start=-1)
+
+        def reset(self, seed=None, options=None):
+            super().reset(seed=seed)
+            return np.zeros(1, np.float32), {}
+
+        def step(self, action):
+            assert self.action_space.contains(action), action
+            return np.zeros(1, np.float32), float(action), False, False, {}
+
+    gymnasium.register("rl_zoo_test/Signed-v0", entry_point=Signed, max_episode_steps=20)
+    try:
+        env, params = envs.make("rl_zoo_test/Signed-v0", backend="gymnasium")
+        venv = EpisodeStatistics(vectorize(env, params, 2))
+        obs, state = venv.reset(jax.random.key(0))
+        _, _, traj = rollout(venv, _constant_policy(jnp.int32(2)), None, state, obs, jax.random.key(1), 3)
+    finally:
+        gymnasium.registry.pop("rl_zoo_test/Signed-v0", None)
+    np.testing.assert_array_equal(np.asarray(traj.reward), 1.0)
+    np.testing.assert_array_equal(np.asarray(traj.action), 2)

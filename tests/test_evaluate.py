@@ -130,3 +130,13 @@ def test_evaluate_refuses_the_drivers_seed_batched_host_env_with_where_to_go():
     env, params = envs.make("CartPole-v1", backend="gymnasium")
     with pytest.raises(TypeError, match="not SeedBatchedEnv, .* rl_zoo.host.evaluation.evaluate_seeds"):
         evaluate(lambda s, obs: jnp.zeros(obs.shape[0], jnp.int32), None, SeedBatchedEnv(env), params, jax.random.key(0), 2)
+
+
+def test_eval_key_by_hand():
+    """Evaluation ``i`` of seed ``s``: ``fold_in(fold_in(key(s), 1), i)``, apart from the training's ``key(s)``."""
+    from rl_zoo.core.evaluate import eval_key
+
+    by_hand = jax.random.fold_in(jax.random.fold_in(jax.random.key(7), 1), 3)
+    np.testing.assert_array_equal(jax.random.key_data(eval_key(7, 3)), jax.random.key_data(by_hand))
+    keys = {tuple(np.asarray(jax.random.key_data(eval_key(7, i)))) for i in range(4)}
+    assert len(keys | {tuple(np.asarray(jax.random.key_data(jax.random.key(7))))}) == 5

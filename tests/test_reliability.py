@@ -73,11 +73,11 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
 
 
 @pytest.mark.slow  # 10 s in the parallel default run; kept under -m slow to hold the default run under 3 minutes
-def test_same_seed_same_metrics_different_seed_different(tmp_path):
+def test_same_seed_same_metrics_different_seed_different(tmp_path, seed_offset):
     kw = dict(total_steps=5120, num_evals=2, eval_episodes=2, progress=False, log=lambda s: None)
-    a = train("ppo", "CartPole-v1", out=tmp_path / "a", **kw)
-    b = train("ppo", "CartPole-v1", out=tmp_path / "b", **kw)
-    c = train("ppo", "CartPole-v1", out=tmp_path / "c", seed=1, **kw)
+    a = train("ppo", "CartPole-v1", out=tmp_path / "a", seed=seed_offset, **kw)
+    b = train("ppo", "CartPole-v1", out=tmp_path / "b", seed=seed_offset, **kw)
+    c = train("ppo", "CartPole-v1", out=tmp_path / "c", seed=seed_offset + 1, **kw)
     rows = {k: _comparable(runs.read_csv(r.run_dir / "metrics.csv")) for k, r in dict(a=a, b=b, c=c).items()}
     assert rows["a"] == rows["b"]
     assert [r[2:] for r in rows["a"][1:]] != [r[2:] for r in rows["c"][1:]]

@@ -35,7 +35,7 @@ def test_a_stratified_interval_of_the_optimality_gap_by_hand():
 
 def test_normalize():
     np.testing.assert_allclose(stats.normalize([21.5, 475.0, 248.25], 21.5, 475.0), [0.0, 1.0, 0.5])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must differ from the random score"):
         stats.normalize(1.0, 2.0, 2.0)
 
 

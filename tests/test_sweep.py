@@ -55,7 +55,7 @@ def test_the_fields_the_issue_names_fall_where_it_says():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALGOS)
-def test_every_numeric_field_can_be_traced(name):
+def test_every_numeric_field_can_be_traced(name, seed_offset):
     """Every numeric field of every algorithm at once as a vmapped array: init and one update compile,
     the lane of the config's own values makes the update that config makes alone, and the lane of
     values 0.9x as big makes another (the traced values reach the update; which field does is not
@@ -68,7 +68,7 @@ def test_every_numeric_field_can_be_traced(name):
 
     def one(h):
         agent = agent_for(module, base, env, params, h)
-        return agent.update(agent.init(jax.random.key(0)))[0]
+        return agent.update(agent.init(jax.random.key(seed_offset)))[0]
 
     floats = lambda states: [np.asarray(x) for x in jax.tree.leaves(states) if jnp.issubdtype(x.dtype, jnp.floating)]  # noqa: E731
     lanes = floats(jax.jit(jax.vmap(one))(hp))

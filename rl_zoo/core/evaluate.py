@@ -17,6 +17,14 @@ MAX_EVAL_STEPS = 100_000
 UNLIMITED_EVAL_STEPS = 1_000
 
 
+def eval_key(seed: int | jax.Array, index: int | jax.Array) -> jax.Array:
+    """The key of a run's evaluation ``index`` (0: before training) for seed ``seed``:
+    ``fold_in(fold_in(key(seed), 1), index)``, one stream per evaluation, apart from the training's
+    (``key(seed)`` itself). ``rl-zoo train``, sweeps and the experiments all evaluate with it, so that
+    their seed 1000 is evaluated alike."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), index)
+
+
 def episode_cap(env_params) -> int:
     """Steps an evaluation episode may take: the env's time limit, or ``UNLIMITED_EVAL_STEPS`` for an env
     whose limit is above ``MAX_EVAL_STEPS`` (none). One rule for the JAX and host evaluations and enjoy."""

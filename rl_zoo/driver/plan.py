@@ -110,7 +110,7 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     import jax
     import jax.numpy as jnp
 
-    from rl_zoo.core.evaluate import evaluate
+    from rl_zoo.core.evaluate import eval_key, evaluate
 
     spec, agent, env, env_params = ctx.spec, ctx.agent, ctx.env, ctx.env_params
     schedule = segment_schedule(agent.num_updates, spec.num_evals)  # what a resume was checked against
@@ -139,8 +139,7 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
 
     def eval_all(states, seeds, i):
         def one(state, s):
-            key = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 1), i)
-            return evaluate(agent.act, state, env, env_params, key, eval_episodes)
+            return evaluate(agent.act, state, env, env_params, eval_key(s, i), eval_episodes)
 
         return map_seeds(one)(states, seeds)
 

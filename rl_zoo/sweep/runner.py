@@ -104,7 +104,7 @@ class Functions:
 def functions(module, base, env, env_params, eval_episodes: int, record: tuple[str, ...] = ()) -> Functions:
     import jax
 
-    from rl_zoo.core.evaluate import evaluate
+    from rl_zoo.core.evaluate import eval_key, evaluate
 
     def init(hp, seed):
         return agent_for(module, base, env, env_params, hp).init(jax.random.key(seed))
@@ -115,8 +115,8 @@ def functions(module, base, env, env_params, eval_episodes: int, record: tuple[s
         return state, {name: metric_of(metrics, name) for name in record}
 
     def evaluation(hp, state, seed, i):
-        key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), i)
-        return evaluate(agent_for(module, base, env, env_params, hp).act, state, env, env_params, key, eval_episodes).mean()
+        return evaluate(agent_for(module, base, env, env_params, hp).act, state, env, env_params, eval_key(seed, i),
+                        eval_episodes).mean()
 
     return Functions(init, segment, evaluation)
 
