@@ -325,8 +325,12 @@ def is_rlhf_config(data: dict) -> bool:
 def refuse_non_empty(out: str | os.PathLike) -> Path:
     """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``
     (naming the resume command when the folder holds an ``rl-zoo train`` run)."""
+    from rl_zoo.lock import LOCK_NAME
+
     path = Path(out)
-    if path.exists() and any(path.iterdir()):
+    # a lock file alone: a run killed between taking the lock and writing config.json (the lock itself
+    # refuses the folder while another process holds it)
+    if path.exists() and any(p.name != LOCK_NAME for p in path.iterdir()):
         resume = ""
         if (path / "config.json").is_file():
             try:

@@ -304,6 +304,21 @@ def test_a_checkpoints_file_is_refused_before_compiling(reference, tmp_path, cap
     assert (run / "metrics.csv").read_bytes() == before
 
 
+def test_a_folder_holding_only_a_lock_is_taken_by_a_new_run_and_named_on_resume(tmp_path, capsys):
+    """A run killed between taking its lock and writing config.json left a folder with `.lock` alone: `--resume`
+    said "no config.json", and the same command with `--out` said "already exists and is not empty"."""
+    left = tmp_path / "left"
+    left.mkdir()
+    (left / ".lock").write_text("12345\n")
+    assert main(["train", "--resume", str(left), "--no-progress"]) == 2
+    assert "its run was stopped before it wrote config.json (the folder holds only its lock); start it again with its " \
+           f"command and --out {left}" in capsys.readouterr().err
+    assert runs.refuse_non_empty(left) == left
+    (left / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="already exists and is not empty"):
+        runs.refuse_non_empty(left)
+
+
 def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, capsys):
     empty = tmp_path / "e"
     empty.mkdir()

@@ -198,6 +198,11 @@ def _check_run_dir(run_dir: Path) -> None:
                           "are kept and the rest train",
                  "benchmark": "run its `rl-zoo benchmark` command again: finished cells are skipped and unfinished ones "
                               "resume from their checkpoints (a cell's run directory is cells/<algo>__<env>/run)"}
+        from rl_zoo.lock import LOCK_NAME
+
+        if [p.name for p in run_dir.iterdir()] == [LOCK_NAME]:  # killed between taking the lock and writing config.json
+            raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: its run was stopped before it wrote config.json (the "
+                                    f"folder holds only its lock); start it again with its command and --out {run_dir}")
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: " + (f"it is {runs.FOLDER_KINDS[kind]}; {again[kind]}"
                                 if kind in again else "no config.json there (is it a run directory?)"))
     if (run_dir / "checkpoints").exists() and not (run_dir / "checkpoints").is_dir():  # it trained, then failed writing one
