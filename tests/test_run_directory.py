@@ -221,6 +221,22 @@ def test_ctrl_c_says_how_to_resume_and_the_cli_exits_130(reference, tmp_path, ca
     assert capsys.readouterr().err.strip() == "rl-zoo: interrupted"
 
 
+def test_ctrl_c_while_the_run_is_set_up_says_how_to_resume(tmp_path, monkeypatch):
+    """A Ctrl-C after config.json was written but before the first segment (building the agent) printed only
+    `rl-zoo: interrupted`: the run's folder was left with no word of its resume command."""
+    from rl_zoo.algos import ppo
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ppo, "make_agent", interrupted)
+    said, run = [], tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train("ppo", "CartPole-v1", out=run, **dict(KW, log=said.append))
+    assert said[-1] == f"\ninterrupted: {run} had no checkpoint yet; `rl-zoo train --resume {run}` starts it again from its config.json"
+    assert (run / "config.json").is_file()
+
+
 class _SwallowedCtrlC(RecorderHook):
     """A Ctrl-C that lands, at the start, in a callback whose exceptions Python ignores (an XLA gc
     callback, an import lock's weakref callback): the handler ran, the KeyboardInterrupt went nowhere."""

@@ -127,12 +127,17 @@ def train(
         distributed.barrier("config written")
         if note:
             log(note)
-        ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
-        if rounding := whole_updates_note(spec.config.total_timesteps, ctx.agent.num_updates, ctx.agent.env_steps_per_update):
-            log(rounding)
-        if fewer := evals_note(spec.num_evals, ctx.agent.num_updates):
-            log(fewer)
-        return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks), None)
+        try:  # config.json is written: a Ctrl-C from here on says how to take the run up again
+            ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
+            if rounding := whole_updates_note(spec.config.total_timesteps, ctx.agent.num_updates, ctx.agent.env_steps_per_update):
+                log(rounding)
+            if fewer := evals_note(spec.num_evals, ctx.agent.num_updates):
+                log(fewer)
+            recorder = Recorder(run_dir, **_recorder_args(spec), hooks=hooks)
+        except KeyboardInterrupt:
+            log(f"\ninterrupted: {_stopped_note(run_dir)}")
+            raise
+        return _execute(ctx, recorder, None)
 
 
 def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
