@@ -425,16 +425,16 @@ def _check_resume_flags(args, defaults: dict) -> None:
 
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     """``rl-zoo ARGV``: the exit status (0 done, 1 the system or the env stopped it, 2 bad input, 3 a run
-    diverged, 130 interrupted)."""
+    diverged, 130 interrupted by Ctrl-C, 143 by SIGTERM, which stops a run as Ctrl-C does)."""
     from rl_zoo import interrupt
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    with interrupt.installed():
+    with interrupt.installed(terminate=True):
         try:
             return _main(argv, cpu_devices)
         except KeyboardInterrupt:  # before the command started (building the parser imports for a second)
-            print("rl-zoo: interrupted", file=sys.stderr)
-            return 130
+            print(f"rl-zoo: {interrupt.received()}", file=sys.stderr)
+            return interrupt.exit_status()
 
 
 def _main(argv: list[str], cpu_devices: bool) -> int:
@@ -519,8 +519,10 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if getattr(args, "resume", None) else "",
                  "sweep": ": run the same command again to train only what is missing",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
-        print(f"rl-zoo: interrupted{again.get(args.command, '')}", file=sys.stderr)
-        return 130
+        from rl_zoo import interrupt
+
+        print(f"rl-zoo: {interrupt.received()}{again.get(args.command, '')}", file=sys.stderr)
+        return interrupt.exit_status()
     except RuntimeError as e:
         from rl_zoo.driver.guard import memory_advice, out_of_memory
         from rl_zoo.host.batched_env import HostEnvError

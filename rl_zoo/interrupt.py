@@ -8,6 +8,10 @@ then hung importing matplotlib, holding its run directory's lock). ``installed``
 behaviour (the interrupt is raised at once) and also remembers it; `check`, called where the driver
 can stop cleanly (after each checkpointed segment of a run or a sweep, after each RLHF stage, before
 a run's summary and figure), raises it again if it was lost.
+
+``installed(terminate=True)`` (the ``rl-zoo`` command) treats SIGTERM (``timeout``, ``docker stop``, a
+batch scheduler's end of job) as a Ctrl-C: the run stops at its next chance and says how to resume;
+``exit_status`` is then 143, where a Ctrl-C's is 130.
 """
 
 from __future__ import annotations
@@ -19,30 +23,50 @@ import threading
 from functools import partial
 
 _pending = False
+_received: int | None = None  # the last signal the handler took (SIGINT or SIGTERM)
 
 
 def _handler(signum, frame):
-    global _pending
-    _pending = True
+    global _pending, _received
+    _pending, _received = True, signum
     raise KeyboardInterrupt
 
 
+def received() -> str:
+    """How the command was stopped, in a word for its last line: "terminated" after SIGTERM, else "interrupted"."""
+    return "terminated" if _received == signal.SIGTERM else "interrupted"
+
+
+def exit_status() -> int:
+    """The exit status of a command stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (_received or signal.SIGINT)
+
+
 @contextlib.contextmanager
-def installed():
+def installed(terminate: bool = False):
     """Within it, SIGINT raises ``KeyboardInterrupt`` and is remembered for `check` (main thread only;
-    elsewhere, and where another handler than Python's default is set, nothing changes)."""
-    global _pending
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    elsewhere, and where another handler than Python's default is set, nothing changes); with
+    ``terminate``, SIGTERM does the same where it has its default action (the process would just die)."""
+    global _pending, _received
+    main = threading.current_thread() is threading.main_thread()
+    sigint = main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    term = main and terminate and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    if not (sigint or term):
         yield
         return
-    _pending = False
-    signal.signal(signal.SIGINT, _handler)
+    _pending, _received = False, None
+    for signum, taken in ((signal.SIGINT, sigint), (signal.SIGTERM, term)):
+        if taken:
+            signal.signal(signum, _handler)
     unraisable = sys.unraisablehook
     sys.unraisablehook = partial(_quiet_about_interrupts, unraisable)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sys.unraisablehook = unraisable
         _pending = False
 

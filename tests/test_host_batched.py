@@ -506,20 +506,23 @@ def test_an_env_that_raises_in_an_evaluation_is_named_too(tmp_path):
     assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err and "stopped by the env's error" in out
 
 
-def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path):
+@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path, signum, status, word):
     """The main thread waited inside XLA for the whole segment (here about a minute of 5 ms steps) and
-    then lost it: now a Ctrl-C stops the program at its next env step."""
+    then lost it: now a Ctrl-C stops the program at its next env step. SIGTERM (``timeout``, ``docker
+    stop``, a scheduler's end of job) killed the process with no word: it now stops the run as Ctrl-C does."""
     proc = _crash_run(tmp_path, {"STEP_SLEEP": "0.005"}, "--total-steps", "32768", "--evals", "2")
     for line in proc.stdout:
         if line.startswith("compiled"):
             break
     time.sleep(2)
     t0 = time.time()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=600)
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     assert time.time() - t0 < 20, "the segment ran on after the Ctrl-C"  # the segment: 2048 steps of 8 x 5 ms
-    assert "interrupted:" in out and "Traceback" not in err
+    assert "interrupted:" in out and f"--resume {tmp_path / 'run'}" in out and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == f"rl-zoo: {word}", err
 
 
 TWO_CTRL_C = '''
