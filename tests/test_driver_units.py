@@ -40,6 +40,10 @@ def test_the_nan_guard_names_the_first_update_then_the_seed_and_skips_episode_st
     check_finite(_Metrics(np.zeros((2, 8)), no_episode), {}, **where)
     with pytest.raises(NonFiniteError, match=r"in this segment of seed 4: parameter \['w'\] is not finite"):
         check_finite(_Metrics(np.zeros((2, 8)), no_episode), {"w": np.array([True, False])}, **where)
+    per_layer = np.ones((2, 8, 3))  # several values per update (a gradient norm per layer): the non-finite one is named
+    per_layer[1, 2, 2] = np.nan
+    with pytest.raises(NonFiniteError, match=r"at update 13 \(env step 1,664\) of seed 4: loss = nan"):
+        check_finite(_Metrics(per_layer, no_episode), {}, **where)
 
 
 def test_a_resume_keeps_the_rows_at_its_checkpoint_only_if_it_was_evaluated(tmp_path):

@@ -76,7 +76,8 @@ def check_finite(metrics, params_finite, *, done_updates: int, steps_per_update:
             continue
         bad = ~np.isfinite(x.reshape(x.shape[0], x.shape[1], -1)).all(axis=2)  # [seeds, K]
         seed_idx, upd = min(zip(*np.nonzero(bad)), key=lambda t: (t[1], t[0]))
-        value = x[seed_idx, upd].ravel()[0] if x.ndim > 2 else x[seed_idx, upd]
+        entry = x[seed_idx, upd].ravel()  # a metric with several values per update: its first non-finite one
+        value = entry[np.flatnonzero(~np.isfinite(entry))[0]]
         _stop(run_dir, f"{jax.tree_util.keystr(path).lstrip('.')} = {value}", done_updates + int(upd) + 1,
               first_seed + int(seed_idx), steps_per_update)
     for path, finite in jax.tree_util.tree_flatten_with_path(params_finite)[0]:
