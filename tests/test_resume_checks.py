@@ -259,8 +259,8 @@ def test_trajectory_mismatch_names_what_changes_the_run_and_nothing_a_resume_may
     default_lr = type(config)().learning_rate
     assert default_lr != config.learning_rate
     assert trajectory_mismatch(record, spec.replace(config=dataclasses.replace(config, learning_rate=default_lr))) == (
-        f"config.json was edited since: config.learning_rate is {default_lr!r} there (the default, which a field absent "
-        f"from config.json takes) but was {config.learning_rate!r} when it was written")
+        f"config.json was edited since: config.learning_rate is {default_lr!r} there (its default: a field deleted from "
+        f"config.json reads as it, or it was set to it there) but was {config.learning_rate!r} when it was written")
 
 
 # --- bad arguments from Python ----------------------------------------------------------------------
