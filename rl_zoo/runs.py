@@ -43,8 +43,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic on POSIX)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
+    tmp = None
+    try:  # mkstemp inside: an interrupt between it and the write leaves no empty temporary behind
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -52,7 +53,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -351,12 +353,14 @@ STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCE
 
 def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
     """Delete the ``.NAME.*.tmp`` files `atomic_write_bytes` leaves when its process is killed mid-write
-    (a DQN checkpoint's is megabytes per seed), in ``run_dir`` and its ``checkpoints``; call it holding the
-    run directory's lock, so that no live writer owns them. Returns what it removed."""
+    (a DQN checkpoint's is megabytes per seed), in ``run_dir`` and its ``checkpoints``, and the figure's
+    ``.curve.tmp.png`` (``rl_zoo.plots``); call it holding the run directory's lock, so that no live writer
+    owns them. Returns what it removed."""
     removed = []
     for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
-        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
-            if re.fullmatch(r"\..+\.[a-z0-9_]{8}\.tmp", tmp.name):  # mkstemp's 8 random characters: ours, not a stranger's
+        for tmp in folder.glob(".*.tmp*") if folder.is_dir() else ():
+            # mkstemp's 8 random characters (ours, not a stranger's), or a figure's fixed temporary name
+            if re.fullmatch(r"\..+\.[a-z0-9_]{8}\.tmp", tmp.name) or re.fullmatch(r"\.curve\.tmp\.png", tmp.name):
                 tmp.unlink(missing_ok=True)
                 removed.append(tmp)
     return removed

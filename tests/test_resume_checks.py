@@ -203,10 +203,10 @@ def test_a_resumed_run_removes_the_half_written_files_of_a_killed_write(referenc
     run = _copy(reference, tmp_path)
     stale = [run / "checkpoints" / ".ckpt_000000012.msgpack.ab12cd_3.tmp", run / ".metrics.csv.x9yz0k1w.tmp"]
     stranger = run / ".notes.tmp"  # not a name atomic_write_bytes makes: left alone
-    for path in stale + [stranger]:
+    for path in stale + [stranger, run / ".notes.tmp.png"]:
         path.write_bytes(b"half")
     train(resume=run, progress=False, log=lambda s: None)
-    assert not any(path.exists() for path in stale) and stranger.exists()
+    assert not any(path.exists() for path in stale) and stranger.exists() and (run / ".notes.tmp.png").exists()
 
 
 def test_a_full_disk_stops_the_run_in_one_line_that_says_how_it_goes_on(reference, tmp_path, capsys, monkeypatch):
@@ -482,3 +482,16 @@ def test_resume_mismatch_of_a_host_run_checks_its_budget(reference):
     meta = CheckpointMeta(segments_done=7, updates_done=12, train_s=0.0, wall_s=0.0, latest_train_return=(0.0, 0.0))
     assert "only 10" in resume_mismatch(spec, agent, meta)
     assert resume_mismatch(spec, agent, CheckpointMeta(7, 10, 0.0, 0.0, (0.0, 0.0))) is None  # host segments may differ
+
+
+def test_remove_stale_temporaries_takes_ours_and_leaves_strangers(tmp_path):
+    """What a killed writer leaves (mkstemp's ``.NAME.XXXXXXXX.tmp``, the figure's ``.curve.tmp.png``) goes; other
+    hidden files stay. (The resume test above redraws curve.png, which replaces a stale ``.curve.tmp.png`` anyway.)"""
+    (tmp_path / "checkpoints").mkdir()
+    ours = [tmp_path / ".curve.tmp.png", tmp_path / ".summary.json.k2j4h6g8.tmp",
+            tmp_path / "checkpoints" / ".ckpt_000000004.msgpack.a1b2c3d4.tmp"]
+    strangers = [tmp_path / ".notes.tmp", tmp_path / ".notes.tmp.png", tmp_path / ".lock", tmp_path / ".x.toolong12.tmp"]
+    for path in ours + strangers:
+        path.write_bytes(b"x")
+    assert sorted(runs.remove_stale_temporaries(tmp_path)) == sorted(ours)
+    assert all(p.exists() for p in strangers) and not any(p.exists() for p in ours)
