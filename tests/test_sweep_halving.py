@@ -212,3 +212,20 @@ def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monke
     np.testing.assert_array_equal(resumed.results[0].recorded["kl"], whole.results[0].recorded["kl"])
     again = run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)  # finished: nothing trained
     assert again.trained_groups == 0 and again.rungs == whole.rungs
+
+
+def test_a_damaged_rung_file_is_named_with_what_to_do(tmp_path):
+    """A truncated ``rung_<i>.npz`` was numpy's ``BadZipFile`` traceback, a damaged ``rungs.json`` json's bare
+    "Expecting value": each is now a ``RunFileError`` naming the file and how to go on."""
+    from rl_zoo.runs import RunFileError
+
+    (tmp_path / "rung_1.npz").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "rung_1.ckpt").write_bytes(b"")
+    (tmp_path / "rungs.json").write_text("[\n")
+    with pytest.raises(RunFileError, match=r"rung_1.npz: cannot be read \(BadZipFile.*Delete it and rung_1.ckpt to "
+                                           r"continue from rung 0, or run the same command with --rerun"):
+        halving._Store(tmp_path).load(1)
+    (tmp_path / "rung_1.npz").unlink()
+    with pytest.raises(RunFileError, match=r"rungs.json: cannot be read \(JSONDecodeError.*Delete .* to train the "
+                                           r"successive halving again from rung 0"):
+        halving.load_records(tmp_path)

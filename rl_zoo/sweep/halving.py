@@ -160,14 +160,32 @@ class _Store:
         runs.atomic_write_json(self.folder / "rungs.json", [asdict(r) for r in records])
 
     def load(self, index: int):
-        arrays = np.load(self.folder / f"rung_{index}.npz")
-        records = load_records(self.folder)[:index + 1]
-        return self.folder / f"rung_{index}.ckpt", {k: np.asarray(arrays[k]) for k in arrays.files}, records
+        """Rung ``index``'s checkpoint path, arrays and the records up to it; a file that cannot be read is a
+        ``RunFileError`` naming it and what to do (numpy's or json's traceback before)."""
+        import zipfile
+
+        path = self.folder / f"rung_{index}.npz"
+        try:
+            with np.load(path) as arrays:
+                loaded = {k: np.asarray(arrays[k]) for k in arrays.files}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            earlier = (f"Delete it and rung_{index}.ckpt to continue from rung {index - 1}" if index else
+                       "Delete it and rung_0.ckpt to train the rungs again")
+            raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})",
+                                  f"{earlier}, or run the same command with --rerun to train the whole sweep again") from None
+        return self.folder / f"rung_{index}.ckpt", loaded, load_records(self.folder)[:index + 1]
 
 
 def load_records(folder: Path) -> list[RungRecord]:
+    """``rungs.json`` read back; a damaged one is a ``RunFileError`` naming it (json's bare message before)."""
     path = folder / "rungs.json"
-    return [RungRecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()}) for r in json.loads(path.read_text())]
+    try:
+        return [RungRecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()})
+                for r in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError, AttributeError) as e:
+        raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})",
+                              f"Delete {folder} to train the successive halving again from rung 0, or run the same "
+                              "command with --rerun") from None
 
 
 def run_halving(module, group: Group, env, env_params, spec, folder: Path,
