@@ -119,6 +119,9 @@ def parse_grid(text: str, config) -> GridField:
         raise ConfigError(f"--grid {text!r}: no values after '='; give NAME=V1,V2,...")
     if len(set(parsed)) != len(parsed):
         raise ConfigError(f"--grid {text!r}: a value is repeated")
+    as_trained = [float(np.float32(v)) if isinstance(v, float) else v for v in parsed]  # floats enter as float32 arrays
+    if len(set(as_trained)) != len(as_trained):
+        raise ConfigError(f"--grid {text!r}: a value is repeated as the sweep trains it (float32): two configs would be one")
     return GridField(name, parsed)
 
 
