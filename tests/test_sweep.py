@@ -126,7 +126,7 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["gamma=0.9,0.99"], overrides=["gamma=0.9"]), "overrides must map config fields to values"),
     # the same config trained twice, or one field given two ways
     (dict(grid=["learning_rate=1e-3,0.001"]), "'learning_rate=1e-3,0.001': a value is repeated"),
-    (dict(grid=["learning_rate=1e-3,1.00000001e-3"]), "a value is repeated as the sweep trains it (float32): two configs would be one"),
+    (dict(grid=["learning_rate=1e-3,1.00000001e-3"]), "a value is repeated as the sweep trains it \\(float32\\): two configs would be one"),
     (dict(grid=["gamma=0.9,0.99"], ranges=["gamma=0.9:0.99"], samples=2), "a field is swept twice: gamma, gamma"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
