@@ -113,7 +113,7 @@ def write_report(raw: dict, path: Path = REPORT) -> None:
         "",
         f"**Seeds.** The hyperparameters in `rl_zoo/hyperparams/<algo>.yaml` were chosen on *tuning* seeds {TUNING_SEED0}..N-1 "
         f"(`python benchmarks/policy_gradient.py tune ...`: {TUNING_SEED0}-{TUNING_SEED0 + 9} for the 10-seed rows, "
-        f"{TUNING_SEED0}-{TUNING_SEED0 + 4} for the 5-seed rows). The table reports *held-out* seeds {REPORT_SEED0}..N-1 "
+        f"{TUNING_SEED0}-{TUNING_SEED0 + 4} for the 5-seed rows). The table reports *held-out* seeds {REPORT_SEED0}..{REPORT_SEED0}+N-1 "
         f"({REPORT_SEED0}-{REPORT_SEED0 + 9} or {REPORT_SEED0}-{REPORT_SEED0 + 4}), which played no part in choosing them "
         "(`python benchmarks/policy_gradient.py returns`); the tuning seeds' figures follow it, for comparison only.",
         "",

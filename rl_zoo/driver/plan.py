@@ -55,8 +55,9 @@ def map_seeds(f: Callable) -> Callable:
 
     The outputs have the same shapes either way; the one-seed program is faster to compile and run:
     XLA's CPU backend runs a gradient step's batched matrix products with a batch of one up to 40%
-    slower than the plain ones (DQN's 24,576 steps of a 256x256 network on CartPole-v1: 12.0 s
-    vmapped over one seed, 8.2 s alone; PPO's CartPole programs compile 0.2-0.6 s sooner). It rounds
+    slower than the plain ones (DQN CartPole-v1's training segments, 24,576 gradient steps of a 256x256
+    network, in `rl-zoo train`: 11.1 s vmapped over one seed, 8.1 s alone, benchmarks/results/peer_speed.md;
+    PPO's CartPole programs compile 0.2-0.6 s sooner). It rounds
     differently from the vmapped program, as any change of the seed count does.
     """
     import jax
