@@ -56,6 +56,23 @@ def test_a_resume_keeps_the_rows_at_its_checkpoint_only_if_it_was_evaluated(tmp_
         assert [r["env_steps"] for r in rows_up_to(tmp_path, point, 100, (0,))] == steps
 
 
+def test_a_resume_refuses_metrics_that_lack_an_evaluation_before_its_checkpoint(tmp_path):
+    """A JAX run evaluates at the start and after every segment: rows of a whole evaluation deleted from the
+    middle of metrics.csv (a review's edit) were taken up, and the finished run lacked them for good; rows of
+    only some seeds at a step too. Segments of 2 updates of 100 env steps, 2 seeds, checkpoint after 3 segments."""
+    point = ResumePoint(tmp_path / "ckpt_6", CheckpointMeta(3, 6, 0.0, 0.0, (1.0, 1.0), evaluated=True, seeds=(0, 1)))
+    whole = [_row(t, 0.0, s, 1.0, 1.0) for t in (0, 200, 400, 600) for s in (0, 1)]
+    runs.write_csv(tmp_path / "metrics.csv", whole)
+    assert len(rows_up_to(tmp_path, point, 100, (0, 1), schedule=(2, 2, 2, 2))) == 8
+    runs.write_csv(tmp_path / "metrics.csv", [r for r in whole if r["env_steps"] != 200])
+    with pytest.raises(runs.RunFileError, match=r"lacks the evaluation at env step 200 \(of seeds \[0, 1\]\): it was cut"):
+        rows_up_to(tmp_path, point, 100, (0, 1), schedule=(2, 2, 2, 2))
+    assert len(rows_up_to(tmp_path, point, 100, (0, 1))) == 6  # a host run's evaluations are not every segment's
+    runs.write_csv(tmp_path / "metrics.csv", [r for r in whole if (r["env_steps"], r["seed"]) != (400, 1)])
+    with pytest.raises(runs.RunFileError, match=r"lacks the evaluation at env step 400 \(of seeds \[0, 1\]\)"):
+        rows_up_to(tmp_path, point, 100, (0, 1))
+
+
 def test_the_latest_training_return_is_the_last_update_that_ended_an_episode():
     metrics = SimpleNamespace(episode=_Episode(np.array([[1, 0, 2], [0, 0, 0]]), np.array([[5.0, np.nan, 9.0], [np.nan] * 3])))
     np.testing.assert_array_equal(latest_episode_return(metrics, np.array([np.nan, 7.0])), [9.0, 7.0])  # none ended: kept

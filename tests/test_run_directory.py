@@ -338,7 +338,7 @@ def _edit_lines(path, edit):
     (lambda run: _edit_json(run / "config.json", seed=3_000_000_000), r"config.json: field 'seed' = 3000000000 is invalid"),
     (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a number"),
     (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
-     "metrics.csv: lacks the evaluation at env step 2,560"),
+     r"metrics.csv: lacks the evaluation at env step 512 \(of seeds \[\d+, \d+\]\): it was cut short"),  # its first incomplete one
     # cut inside its last number, the row parsed as another number (116.5 -> 116.) and was kept (review)
     (lambda run: (run / "metrics.csv").write_bytes((run / "metrics.csv").read_bytes()[:-3]), "metrics.csv: ends inside its last line"),
     (lambda run: _edit_lines(run / "metrics.csv", lambda lines: lines[:3] + lines[2:]), r"metrics.csv: line 4 repeats line 3 \(env step 0,"),

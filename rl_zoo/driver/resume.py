@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
+
+import numpy as np
 
 from rl_zoo import checkpoint, runs
 from rl_zoo.driver.runner import CheckpointMeta, ResumePoint
@@ -83,19 +85,28 @@ def set_aside_damaged(choice: CheckpointChoice, log: Callable[[str], None]) -> N
         log(f"checkpoint {path} is damaged ({why}); renamed to {kept.name} and skipped")
 
 
-def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, seeds: tuple[int, ...]) -> list[dict]:
+def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, seeds: tuple[int, ...],
+               schedule: Sequence[int] | None = None) -> list[dict]:
     """The rows of ``metrics.csv`` up to the checkpoint's env step; ``RunFileError`` naming the file if
     it cannot be read or lacks the evaluation the checkpoint was written after (where it was written
     after one: a host run with fewer evaluations than segments checkpoints between them too, and saves
-    a segment before its evaluation). Rows at the checkpoint's own step are kept only if it was written
-    after their evaluation: else that evaluation is made again on resume (``rl_zoo.host.runner``)."""
+    a segment before its evaluation), or an evaluation holds rows of only some seeds. Rows at the
+    checkpoint's own step are kept only if it was written after their evaluation: else that evaluation
+    is made again on resume (``rl_zoo.host.runner``). ``schedule`` (a JAX run's segments, which evaluates
+    at the start and after each of them): every one of those evaluations up to the checkpoint must be there."""
     path = Path(run_dir) / "metrics.csv"
     todo = "The run cannot continue with it: restore it from a copy, or start a new run (nothing was changed)"
     rows = runs.read_metrics(path, todo=todo)
     last = point.meta.updates_done * env_steps_per_update
     kept = [r for r in rows if r["env_steps"] < last or (r["env_steps"] == last and point.meta.evaluated)]
-    at_last = sorted(r["seed"] for r in kept if r["env_steps"] == last)
-    if point.meta.evaluated and at_last != sorted(seeds):
-        raise runs.file_error(path, f"lacks the evaluation at env step {last:,} (of seeds {list(seeds)}) that "
-                              f"{point.path.name} was written after: it was cut short or edited", todo)
+    expected = {last} if point.meta.evaluated else set()
+    if schedule is not None:
+        ends = np.concatenate([[0], np.cumsum(schedule[:point.meta.segments_done])]) * env_steps_per_update
+        expected |= {int(s) for s in ends if s < last}
+    for step in sorted(expected | {r["env_steps"] for r in kept}):
+        at_step = sorted(r["seed"] for r in kept if r["env_steps"] == step)
+        if at_step != sorted(seeds):
+            after = f" that {point.path.name} was written after" if step == last else ""
+            raise runs.file_error(path, f"lacks the evaluation at env step {step:,} (of seeds {list(seeds)}){after}: "
+                                  f"it was cut short or edited", todo)
     return kept

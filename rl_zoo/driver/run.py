@@ -175,7 +175,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             raise OSError(unwritable.errno, f"cannot resume {str(run_dir)!r}: no file can be made there ({unwritable.strerror}), "
                           f"and a resumed run writes its checkpoints and metrics in its run directory; copy it to a "
                           f"writable folder and resume the copy")
-        rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids) if choice.point else []
+        schedule = segment_schedule(agent.num_updates, spec.num_evals) if spec.backend == "jax" else None
+        rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
