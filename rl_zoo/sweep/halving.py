@@ -16,9 +16,11 @@ and continue where they stopped, in the same program compiled for fewer rows: no
 retrained, a survivor's run continues the full-length run of a plain sweep (its schedules, e.g. an
 annealed learning rate, already span the full budget), and a dropped config's run is that run stopped
 early. Not bit for bit: XLA compiles the smaller batch of rows to other float roundings, which RL
-amplifies, so a survivor's later returns differ from the plain sweep's about as another seed's would. The ranking rule at a rung: the IQM over seeds of the greedy return at the rung's last
-evaluation (ties: the higher mean return over all its evaluations so far, then the lower config index);
-a config with non-finite parameters in some seed ranks after every other.
+amplifies, so a survivor's later returns differ from the plain sweep's about as another seed's would.
+
+The ranking rule at a rung: the IQM over seeds of the greedy return at the rung's last evaluation
+(ties: the higher mean return over all its evaluations so far, then the lower config index); a config
+with non-finite parameters in some seed ranks after every other.
 
 Resumable: after each rung the survivors' states are checkpointed (`rl_zoo.checkpoint`, checksummed)
 with the returns so far and the ranking (``groups/halving/``); the same command continues from the
@@ -325,8 +327,9 @@ def report_section(records: list[RungRecord], group: Group, spec) -> str:
 {spec.seeds} seeds to a budget of 1/{spec.halving_eta}^(rungs-1-i) of the run's evaluation segments; the survivors
 continue from their exact train state (parameters, optimiser, env state, keys) in the same vmapped
 program, so a survivor's run continues the full-length run (with other float roundings in the smaller
-program than in a plain sweep) and a dropped config's run is that run stopped early. Rule at each rung: the IQM over the {spec.seeds} seeds of the greedy return at the rung's last
-evaluation (ties: the higher mean return over all evaluations so far, then the lower config index).
+program than in a plain sweep) and a dropped config's run is that run stopped early. Rule at each rung:
+the IQM over the {spec.seeds} seeds of the greedy return at the rung's last evaluation (ties: the higher
+mean return over all evaluations so far, then the lower config index).
 Env steps spent: {spent:,} per seed over {runs_full} config-rungs, {spent / full:.0%} of the {full:,} that
 training every config to the full budget would take. Table: `halving.csv`.
 
