@@ -701,9 +701,14 @@ def test_the_sweep_tables_and_report_hold_each_configs_numbers(tmp_path):
     rows = report.run_rows(summaries, spec)
     assert [(r["config"], r["seed"], r["final_return"], r["steps_to_threshold"]) for r in rows[:4]] == [
         (0, 1000, 1.0, ""), (0, 1001, 2.0, ""), (0, 1002, 3.0, ""), (0, 1003, 100.0, 20)]
-    text = report.write_report(tmp_path, spec, groups, results, summaries, 50.0, "CartPole-v1: {}\n", [], None).read_text()
+    text = report.write_report(tmp_path, report.ReportInputs(spec, groups, results, summaries, 50.0, "CartPole-v1: {}\n",
+                                                             [])).read_text()
     assert "| 0 **best** | 0.001 | 2.5 [1.0, 100.0] | 26.5 | 9.1 | 1/4 |" in text
     assert "| 1 | 0.0003 | 2.5 [2.0, 3.0] | 2.5 | 0.6 | 0/4 |" in text
+    assert "as arrays),\ntimed on a machine not recorded:" in text
+    assert report.machine_of({"cpu": "AMD EPYC", "devices": "cpu:0, cpu:1", "jax": "0.10.2", "jax_backend": "cpu"}) == \
+        "AMD EPYC, devices cpu:0, cpu:1, jax 0.10.2 (cpu)"
+    assert report.machine_of({"jax": "0.10.2"}).startswith("a CPU whose model was not recorded")
 
 
 def test_configs_successive_halving_dropped_rank_after_the_full_budget_the_later_dropped_first():

@@ -254,8 +254,11 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
             figures.sensitivity(out, spec, summaries)]
     heat = figures.heatmap(out, spec, summaries)
     figs += [heat] if heat else []
-    report.write_report(out, spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command,
-                        halving.report_section(list(rungs), plan.groups[0], spec) if rungs else "")
+    created = runs.read_json_file(out / "sweep.json")
+    report.write_report(out, report.ReportInputs(
+        spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command,
+        halving.report_section(list(rungs), plan.groups[0], spec) if rungs else "",
+        report.machine_of(created.get("versions"))))
     return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 

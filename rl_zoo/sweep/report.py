@@ -178,8 +178,36 @@ def write_tables(out: Path, groups, results, summaries, spec) -> None:
     runs.atomic_write_text(out / "curves.csv", csv_text(curve_rows(groups, results, spec)))
 
 
-def write_report(out: Path, spec: SweepSpec, groups, results, summaries, threshold, yaml_block: str, figures: list[Path],
-                 command: str | None, halving_section: str = "") -> Path:
+@dataclass(frozen=True)
+class ReportInputs:
+    """What report.md is written from: the sweep, its compiled groups and their results, the configs'
+    summaries, the threshold for "reached", the best config's YAML block, the figures, the command line,
+    the successive-halving section (empty without it) and the machine the sweep was created on."""
+
+    spec: SweepSpec
+    groups: list[Group]
+    results: list[GroupResult]
+    summaries: list[ConfigSummary]
+    threshold: float | None
+    yaml_block: str
+    figures: list[Path]
+    command: str | None = None
+    halving_section: str = ""
+    machine: str | None = None  # "CPU, devices, jax version" from sweep.json (None: not recorded)
+
+
+def machine_of(versions: dict | None) -> str | None:
+    """The machine a sweep.json's ``versions`` (``rl_zoo.runs.versions``) records, for the report's timings."""
+    if not versions:
+        return None
+    cpu = versions.get("cpu") or "a CPU whose model was not recorded"
+    return f"{cpu}, devices {versions.get('devices', '?')}, jax {versions.get('jax', '?')} ({versions.get('jax_backend', '?')})"
+
+
+def write_report(out: Path, inputs: ReportInputs) -> Path:
+    spec, groups, results, summaries = inputs.spec, inputs.groups, inputs.results, inputs.summaries
+    threshold, yaml_block, figures, command = inputs.threshold, inputs.yaml_block, inputs.figures, inputs.command
+    halving_section = inputs.halving_section
     chosen = best(summaries)
     fields = spec.fields
     trained = " env steps trained |" if spec.halving_eta else ""
@@ -212,7 +240,8 @@ def write_report(out: Path, spec: SweepSpec, groups, results, summaries, thresho
 {grid}{'; ' if grid and sampled else ''}{sampled}. {_budget_text(results)}; greedy evaluation of
 {spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.
 
-Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays):
+Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays),
+timed on {inputs.machine or 'a machine not recorded'}:
 
 {chr(10).join(group_lines)}
 {halving_section}
