@@ -69,8 +69,10 @@ SPEED_CONFIG = dict(
 
 
 def passes(env_id: str, final: list[float]) -> bool:
+    """Whether ``final`` (one greedy return per seed) meets ``TARGETS[env_id]``. CartPole's rule counts seeds
+    (8 of 10); with another number of seeds it asks the same share (at least 80%, rounded up)."""
     if env_id == "CartPole-v1":
-        return sum(r >= 475 for r in final) >= 8
+        return 5 * sum(r >= 475 for r in final) >= 4 * len(final)
     if env_id in ("Acrobot-v1", "MountainCar-v0"):
         return sum(final) / len(final) >= SOLVED[env_id]
     raise KeyError(env_id)
@@ -194,6 +196,14 @@ def _seed_label(r: dict) -> str:
     return "held-out†" if (r["algo"], r["env_id"]) == ("double-dqn", "CartPole-v1") else "held-out"
 
 
+def _verdict(env_id: str, final: list[float]) -> str:
+    """The table's "met" cell: yes or no, and, where the row has fewer or more seeds than the target is set
+    for (the 5-seed tuning rows of before issue 19), on how many it was judged."""
+    verdict = "yes" if passes(env_id, final) else "no"
+    wanted = TARGETS[env_id][0]
+    return verdict if len(final) == wanted else f"{verdict}, on {len(final)} seeds, not {wanted}"
+
+
 def report(raw: dict) -> str:
     import numpy as np
 
@@ -223,7 +233,7 @@ def report(raw: dict) -> str:
         lines.append(
             f"| {_row_name(r)} | {r['env_id']} | {r['env_steps'][-1]:,} | {seed_list[0]}-{seed_list[-1]} ({label}) | "
             f"{TARGETS[r['env_id']][1]} | {', '.join(f'{x:.0f}' for x in final)} | {np.mean(final):.1f} | "
-            f"{'yes' if passes(r['env_id'], final) else 'no'} | {best_txt} | {'-' if collapsed is None else collapsed} |"
+            f"{_verdict(r['env_id'], final)} | {best_txt} | {'-' if collapsed is None else collapsed} |"
         )
     if any(_seed_label(r) == "held-out†" for r in rows):
         lines += ["", "† Double DQN's CartPole `n_step: 3` was adopted after comparing it with one-step targets on these "

@@ -163,3 +163,21 @@ def test_policy_gradient_report_names_the_machines_the_rows_were_measured_on(scr
     header = (tmp_path / "pg.md").read_text().splitlines()[2]
     assert ("returns on held-out seeds 2026-11-30, 2026-12-03 (Some CPU, 2 cores; a machine not recorded), "
             "speed and cost 2026-12-03 00:10 UTC (a machine not recorded)") in header
+
+
+def test_dqn_verdict_names_a_row_judged_on_other_than_the_targets_seeds(monkeypatch):
+    """dqn.md's 5-seed tuning rows (before issue 19) said "yes" beside "mean final >= -100 over 10 seeds":
+    the verdict now says on how many seeds it was judged, and CartPole's 8-of-10 rule asks the same share
+    (80%, rounded up) of another number of seeds. Hand values."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import dqn
+
+    try:
+        assert dqn._verdict("CartPole-v1", [500.0] * 8 + [100.0] * 2) == "yes"
+        assert dqn._verdict("CartPole-v1", [500.0] * 7 + [100.0] * 3) == "no"
+        assert dqn._verdict("CartPole-v1", [500.0] * 4 + [100.0]) == "yes, on 5 seeds, not 10"
+        assert dqn._verdict("CartPole-v1", [500.0] * 3 + [100.0] * 2) == "no, on 5 seeds, not 10"
+        assert dqn._verdict("Acrobot-v1", [-90.0, -110.0, -95.0, -105.0, -99.0]) == "yes, on 5 seeds, not 10"  # mean -99.8
+        assert dqn._verdict("MountainCar-v0", [-121.0] * 10) == "no"
+    finally:
+        sys.modules.pop("dqn", None)
