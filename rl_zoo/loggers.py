@@ -12,7 +12,8 @@ The driver hands every logger the same three things as training goes (the hooks 
 * ``scalars(values, env_steps)``: run-level numbers of a segment, the same for every seed (``steps_per_s``).
 
 TensorBoard gets one folder per seed (``<logdir>/seed_<s>``), so ``tensorboard --logdir <logdir>``
-shows the seeds as separate runs. The files are tensorboardX's; ``tensorboard`` (``pip install -e
+shows the seeds as separate runs; ``--tensorboard DIR`` (a folder runs share) puts each run's in
+``DIR/<run folder name>/seed_<s>``. The files are tensorboardX's; ``tensorboard`` (``pip install -e
 ".[tensorboard]"``) shows them, and its ``EventAccumulator`` reads them back (``tests/test_tensorboard.py``).
 
 A resumed run continues where its checkpoint left off. TensorBoard hides the points an interrupted
@@ -241,11 +242,13 @@ class LiveMetricsHook(RecorderHook):
 
 
 def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook:
-    """``--tensorboard [DIR]``: event files in ``DIR`` (default ``RUN_DIR/tensorboard``). A resumed run
-    writes on from its checkpoint: points past it, left by the interrupted process, are purged."""
+    """``--tensorboard [DIR]``: event files in ``RUN_DIR/tensorboard``, or, given a ``DIR`` (which other runs
+    may share), in ``DIR/<RUN_DIR's name>`` (runs sharing ``DIR/seed_<s>`` showed as one run in TensorBoard,
+    two points at each step). A resumed run writes on from its checkpoint: points past it, left by the
+    interrupted process, are purged."""
 
     def make(start: RunStart) -> TensorBoardLogger:
-        folder = Path(logdir or start.run_dir / "tensorboard")
+        folder = Path(logdir) / Path(start.run_dir).name if logdir else Path(start.run_dir) / "tensorboard"
         if start.start_updates:  # past the checkpoint's evaluation
             purge = start.start_updates * start.agent.env_steps_per_update + 1
         else:  # a run started again (killed before its first checkpoint, after writing) writes its points again from 0

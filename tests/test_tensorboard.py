@@ -213,3 +213,24 @@ def test_a_flushed_point_survives_a_killed_process(tmp_path):
               "os._exit(0)  # no close, no exit handlers: as a kill -9 after the last flush\n")
     subprocess.run([sys.executable, "-c", script], check=True)
     assert _read(tmp_path / "tb" / "seed_0")["return"] == [(100 * i, float(i)) for i in range(5)]
+
+
+def test_runs_given_one_dir_log_into_folders_of_their_own(tmp_path):
+    """``--tensorboard DIR`` shared by two runs wrote both into ``DIR/seed_0``: TensorBoard showed one run
+    with two points at each step. Each run now writes ``DIR/<run folder name>/seed_<s>``; without a DIR,
+    ``RUN_DIR/tensorboard/seed_<s>`` as before."""
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    agent = SimpleNamespace(env_steps_per_update=1)
+    for run, value, logdir in (("ppo-run", 1.0, tmp_path / "shared"), ("vpg-run", 2.0, tmp_path / "shared"),
+                               ("own-run", 3.0, None)):
+        hook = tensorboard_hook(logdir)
+        hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path / run, agent, None, None, start_updates=0))
+        hook.logger.scalars({"x": value}, 1)
+        hook.close()
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["ppo-run", "vpg-run"]
+    assert _read(tmp_path / "shared" / "ppo-run" / "seed_0")["x"] == [(1, 1.0)]
+    assert _read(tmp_path / "shared" / "vpg-run" / "seed_0")["x"] == [(1, 2.0)]
+    assert _read(tmp_path / "own-run" / "tensorboard" / "seed_0")["x"] == [(1, 3.0)]
