@@ -74,16 +74,13 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
                           ", or never written (a multi-host run writes none)")
             + f". To watch or load this policy, train its config again (into a new folder): {_retrain_text(run_dir)}"
         )
-    if path is None and backend != "jax":
-        raise FileNotFoundError(
-            f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): it trained on a gymnasium-adapter "
-            "env with a driver that did not checkpoint such runs; train it again with this version of rl_zoo."
-        )
-    if path is None:
+    if path is None:  # the same reasons on gymnasium-adapter envs, whose runs this driver checkpoints too
+        older = (" (or an rl_zoo older than its adapter's checkpoints trained it: train such a run again)"
+                 if backend != "jax" else "")
         raise FileNotFoundError(
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
             "segment of training, so the run stopped before its first segment ended (killed, or stopped by the NaN "
-            "guard: exit 3, 'non-finite value ...') or its checkpoints were deleted. Continue a killed run with "
+            f"guard: exit 3, 'non-finite value ...') or its checkpoints were deleted{older}. Continue a killed run with "
             f"`rl-zoo train --resume {run_dir}`; train one that stopped on a non-finite value again with a smaller "
             "learning rate (a resume would repeat the same updates)."
         )

@@ -246,3 +246,16 @@ def test_a_discrete_action_is_the_envs_with_or_without_clip():
         assert int(greedy_policy(agent, spaces.Discrete(3, start=-1), clip)(None, None)) == 1
     raw = SimpleNamespace(act=lambda state, obs: jnp.array([3.0]))
     assert float(greedy_policy(raw, spaces.Box(-1.0, 1.0, (1,)), clip=False)(None, None)[0]) == 3.0
+
+
+def test_an_adapter_run_without_checkpoints_is_told_to_resume(tmp_path):
+    """A gymnasium-adapter run killed before its first checkpoint was told that its driver "did not
+    checkpoint such runs" and to train again: this driver checkpoints them, so it is told what a JAX run
+    is (resume it), the older versions' case named beside it."""
+    from rl_zoo.policy import find_checkpoint
+
+    for backend in ("gymnasium", "jax"):
+        with pytest.raises(FileNotFoundError) as e:
+            find_checkpoint(tmp_path, None, backend=backend)
+        assert f"rl-zoo train --resume {tmp_path}" in str(e.value) and "did not checkpoint" not in str(e.value)
+        assert ("older than its adapter's checkpoints" in str(e.value)) == (backend == "gymnasium")
