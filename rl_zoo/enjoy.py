@@ -39,7 +39,9 @@ from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
 from rl_zoo.runs import writable_folder
 
 #: video formats ``--record`` writes, and what each needs
-VIDEO_SUFFIXES = {".gif": "Pillow (installed with imageio)", ".mp4": "imageio-ffmpeg"}
+VIDEO_SUFFIXES = {".gif": "Pillow (installed with matplotlib and imageio)", ".mp4": "imageio and imageio-ffmpeg"}
+#: the modules each format's writer imports: GIFs are Pillow's, mp4 goes through imageio to ffmpeg
+VIDEO_MODULES = {".gif": ("PIL",), ".mp4": ("imageio", "imageio_ffmpeg")}
 VIDEO_INSTALL_HINT = 'pip install -e ".[video]"'
 #: GIF frames shorter than 20 ms are shown at 100 ms by browsers: faster envs (MuJoCo's 125 fps) drop frames
 GIF_MAX_FPS = 50
@@ -165,9 +167,9 @@ def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
         raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
     if writable and not writable_folder(path.parent):
         raise ValueError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} is not writable")
-    missing = [m for m in (["imageio", "PIL"] + (["imageio_ffmpeg"] if suffix == ".mp4" else [])) if not _importable(m)]
+    missing = [m for m in VIDEO_MODULES[suffix] if not _importable(m)]
     if missing:
-        raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {', '.join(missing)} is not installed: "
+        raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
                           f"{VIDEO_INSTALL_HINT} (or pip install {' '.join('pillow' if m == 'PIL' else m.replace('_', '-') for m in missing)})")
     return path
 

@@ -372,3 +372,19 @@ def test_each_frame_of_a_port_episode_is_drawn_with_the_action_that_led_to_it():
     (episode,) = play_port(lambda agent_state, obs: jnp.array([1.5]), None, env, params, [jax.random.key(0)], renderer, sunk.append)
     assert episode.length == 200 and episode.frames == 201 and sunk == list(range(1, 202))
     assert renderer.actions[0] is None and renderer.actions[1:] == [1.5] * 200
+
+
+def test_a_gif_needs_pillow_only(monkeypatch, tmp_path):
+    """A .gif was refused when imageio was missing, though the GIF writer is Pillow's alone; an mp4 needs
+    imageio and imageio-ffmpeg, a GIF Pillow."""
+    import sys
+
+    from rl_zoo.enjoy import check_video_path
+
+    monkeypatch.setitem(sys.modules, "imageio", None)
+    assert check_video_path(tmp_path / "clip.gif") == tmp_path / "clip.gif"
+    with pytest.raises(ImportError, match=r"needs imageio and imageio-ffmpeg, but imageio (and imageio_ffmpeg are|is) not"):
+        check_video_path(tmp_path / "clip.mp4")
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match=r"recording \.gif needs Pillow .* PIL is not installed: .*pip install pillow"):
+        check_video_path(tmp_path / "clip.gif")
