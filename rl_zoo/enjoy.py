@@ -414,8 +414,9 @@ def check_can_record(env_id: str, backend: str | None = None) -> None:
 
 class VideoHook(RecorderHook):
     """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
-    state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically. A resumed run that
-    is already finished trains nothing and runs no hook: ``enjoy(run_dir, record=...)`` records it."""
+    state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically: the episode
+    ``rl-zoo enjoy RUN_DIR --episodes 1 --seed SEED`` plays (the same episode keys). A resumed run that is
+    already finished trains nothing and runs no hook: ``enjoy(run_dir, record=...)`` records it."""
 
     flag = "--record-video"  # the train flag that adds this hook (the driver names it when it does not run)
 
@@ -435,7 +436,7 @@ class VideoHook(RecorderHook):
 
         st = self.start
         greedy = greedy_policy(st.agent, st.env.action_space(st.env_params))
-        keys = [jax.random.key(self.seed)]
+        keys = jax.random.split(jax.random.key(self.seed), 1)  # enjoy's keys: `rl-zoo enjoy RUN_DIR --episodes 1` plays it again
         video = VideoSpec(Path(end.run_dir) / self.name, self.frame_skip, self.width)
         played, written = record_episodes(greedy, seed_state(end.final_state, 0), st.env, st.env_params, keys, video)
         ep, self.path = played[0], written.path

@@ -226,6 +226,9 @@ def test_train_record_video(tmp_path, seed_offset):
     assert hook.message.endswith(f"recorded to {hook.path}")
     frames, ms = _gif_frames_and_ms(hook.path)
     assert frames[0].shape == (400, 600, 3) and ms == pytest.approx((hook.episode.length + 1) * 20, abs=len(frames))
+    # the episode `rl-zoo enjoy RUN_DIR --episodes 1` plays (its keys were key(0), enjoy's split(key(0), 1))
+    (again,) = enjoy(tmp_path / "run", episodes=1, log=lambda *_: None)
+    assert (again.episode_return, again.length) == (hook.episode.episode_return, hook.episode.length)
     # through the command: a video name that is not a .gif/.mp4 file is refused before anything is written
     argv = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--total-steps", "128", "--no-progress",
             "--out", str(tmp_path / "run2"), "--record-video", "clip.avi"]
