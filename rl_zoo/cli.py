@@ -174,8 +174,9 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by rl-zoo train")
     p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's newest intact one (a damaged newer one is named and skipped)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
-    p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file (every frame is held in memory until it is written, about 1.2 MB "
-                        "per 600x400 frame: 20 CartPole episodes of 500 steps need ~12 GB; record fewer episodes per file)")
+    p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file (an mp4's frames go to ffmpeg as they are drawn; a GIF's "
+                        "are held in memory until the end, 0.72 MB per 600x400 frame: 20 CartPole episodes of 500 steps "
+                        "hold ~7 GB; record fewer episodes per GIF, or use --width / --frame-skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
     p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays, by its value, not its position "
                    "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")

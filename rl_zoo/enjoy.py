@@ -387,7 +387,8 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
         log(f"episode {i + 1}/{episodes}: return {ep.episode_return:.1f}, {ep.length} steps" + (" (cut at the cap)" if ep.cut else ""))
     if written is not None:
         log(f"recorded {written.frames} frames ({written.fps:g} per second, {written.frames / written.fps:.1f} s) to "
-            f"{written.path} ({written.path.stat().st_size / 1e6:.2f} MB)")
+            f"{written.path} ({written.path.stat().st_size / 1e6:.2f} MB"
+            + ("; a GIF stores identical consecutive frames once, shown for their summed time)" if written.path.suffix.lower() == ".gif" else ")"))
     return played
 
 
