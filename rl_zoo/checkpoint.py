@@ -33,10 +33,11 @@ DAMAGED_SUFFIX = ".damaged"
 
 
 class CheckpointDamaged(ValueError):
-    """A checkpoint file cannot be used: truncated, altered, or not a checkpoint. The message names it."""
+    """A checkpoint file cannot be used: truncated, altered, or not a checkpoint. The message names it
+    (``message`` replaces the whole of it: every checkpoint of a folder damaged, ``path`` the folder)."""
 
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"checkpoint {path} is damaged: {reason}")
+    def __init__(self, path: Path, reason: str, message: str | None = None):
+        super().__init__(message or f"checkpoint {path} is damaged: {reason}")
         self.path, self.reason = Path(path), reason
 
 

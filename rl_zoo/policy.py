@@ -133,7 +133,8 @@ def newest_intact(run_dir: Path, log: Callable[[str], Any] | None = None) -> Pat
         choice = choose_checkpoint(run_dir)
     except CheckpointsDamaged as e:  # its reasons, as choose_checkpoint found them (no file is read again)
         reasons = "; ".join(f"{p.name}: {why}" for p, why in reversed(e.damaged))
-        raise ckpt.CheckpointDamaged(run_dir / "checkpoints", f"every checkpoint is damaged ({reasons}); there is no "
+        folder = run_dir / "checkpoints"
+        raise ckpt.CheckpointDamaged(folder, reasons, f"every checkpoint in {folder} is damaged ({reasons}); there is no "
                                      "policy to load: train a new run with the settings its config.json records") from None
     if choice.point is None:
         return None
