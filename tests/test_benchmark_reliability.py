@@ -224,6 +224,7 @@ def test_a_damaged_run_summary_fails_its_cell_with_the_file_named(tmp_path):
     recorded = bm.read_cell_record(folder / "cell.json").result
     assert (good.compile_s, good.run_s, good.env_steps_per_update, good.final_return_mean) == (
         recorded.compile_s, recorded.run_s, recorded.env_steps_per_update, recorded.final_return_mean)
+    assert recorded.devices is None and good.devices == 1  # cell.json predates it; the run's summary.json says 1
     (folder / "run" / "summary.json").write_text('{"final_return": [1.0]}')
     with pytest.raises(bm.BenchmarkFileError, match=r"summary\.json is damaged: KeyError 'compile_s'.*delete the folder"):
         cells.read_result(folder)

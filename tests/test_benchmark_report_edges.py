@@ -200,7 +200,8 @@ def test_report_of_cells_with_different_seeds_says_each_cells_count(tmp_path, ca
     _one_seed_command(out, "done")
     text = _plot(out, capsys)
     assert "5 seeds per cell" not in text and "1/5" not in text
-    assert "Seeds per cell differ: 1 for ppo on CartPole-v1, 5 for the other 12 cells; each cell's seeds trained" in text
+    assert ("Seeds per cell differ: 1 for ppo on CartPole-v1, 5 for the other 12 cells (seeds 1000 for ppo on CartPole-v1, "
+            "1000-1004 for the other 12 cells); each cell's seeds trained") in text
     assert "Not in the plan of the last command into this folder (cells of earlier commands, with their own settings): " \
            "ppo-kl on CartPole-v1 (done)," in text
     assert "| CartPole-v1 | ppo |" in text
@@ -215,17 +216,34 @@ def test_report_after_a_failed_command_says_its_cells_are_from_earlier_commands(
     assert "- ppo on CartPole-v1: exit code 3: non-finite value" in text
 
 
+def _done(spec: "bm.CellSpec", devices: int | None = None) -> "bm.CellRecord":
+    result = bm.CellResult(1.0, 2.0, 100, 10, 50.0, 10.0, 9.0, 9.0, "then", devices=devices)
+    return bm.CellRecord(spec, "done", result=result)
+
+
 def test_settings_sentence_counts_per_cell_only_when_they_differ():
+    """Seeds per cell, which seeds (a review: the report never said), evaluation episodes and the CPU
+    devices each cell's seeds were split over (``--jobs`` changes it, and with it the rounding): once when
+    the cells agree, per cell when they differ."""
     meta = bm.GridMeta(seeds=3, eval_episodes=7)
-    assert report._settings_sentence([], meta).startswith("3 seeds per cell, trained together")
+    assert report._settings_sentence([], meta).startswith("3 seeds per cell, trained together")  # first seed unknown
+    assert report._settings_sentence([], bm.GridMeta(seeds=3, seed=1000)).startswith("3 seeds per cell (seeds 1000-1002), trained")
     assert "over 7 episodes per seed" in report._settings_sentence([], meta)
     spec = bm.CellSpec("ppo", "CartPole-v1", seeds=1, eval_episodes=2)
     one = bm.CellRecord(spec, "done")
-    assert report._settings_sentence([one], meta).startswith("1 seed per cell, trained together")
+    assert report._settings_sentence([one], meta).startswith("1 seed per cell (seed 0), trained together")
+    assert "CPU device" not in report._settings_sentence([one], meta)  # not recorded: not said
     other = bm.CellRecord(bm.CellSpec("vpg", "CartPole-v1", seeds=2, eval_episodes=4), "done")
     text = report._settings_sentence([one, other], meta)
-    assert text.startswith("Seeds per cell differ: 1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1")
+    assert text.startswith("Seeds per cell differ: 1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1 "
+                           "(seeds 0 for ppo on CartPole-v1, 0-1 for vpg on CartPole-v1)")
     assert "episodes per seed that differs per cell (2 for ppo on CartPole-v1, 4 for vpg on CartPole-v1)" in text
+    same = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5, seed=1000), devices=2) for a in ("ppo", "vpg")]
+    assert report._settings_sentence(same, meta).startswith("5 seeds per cell (seeds 1000-1004), trained together")
+    assert report._settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
+    mixed = same + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), devices=1)]
+    assert ("The CPU devices each cell's seeds were split over differ (1 for trpo on CartPole-v1, 2 for the other 2 "
+            "cells; None: not recorded)") in report._settings_sentence(mixed, meta)
     third = bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=2, eval_episodes=2), "done")
     assert report.per_cell([one, other, third], "seeds") == (None, "1 for ppo on CartPole-v1, 2 for the other 2 cells")
     assert report.per_cell([one, third], "eval_episodes") == (2, "")

@@ -99,6 +99,9 @@ class CellResult:
     final_return_mean: float
     final_return_iqm: float
     finished: str
+    #: CPU devices the cell's seeds were split over (``--jobs`` and the machine's cores set it; another count
+    #: rounds otherwise, README "Determinism"); None in cells finished before it was recorded
+    devices: int | None = None
 
 
 class SpecFields:
@@ -144,8 +147,8 @@ class CellRecord(SpecFields):
             out["resume"] = self.resume
         if self.cell_wall_s is not None:
             out["cell_wall_s"] = self.cell_wall_s
-        if self.result is not None:
-            out.update(dataclasses.asdict(self.result))
+        if self.result is not None:  # devices None (not recorded, an older cell) is left out, as it was
+            out.update({k: v for k, v in dataclasses.asdict(self.result).items() if not (k == "devices" and v is None)})
         return out
 
     def table_row(self) -> "CellRow":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -143,13 +144,13 @@ def _ordered(names: list[str], order: list[str]) -> list[str]:
     return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
 
 
-def per_cell(cells: list, field: str) -> tuple[int | None, str]:
-    """``(value, "")`` when every cell's spec has the same ``field`` (None: no cells), else ``(None, what
-    each has)``: ``"1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1"``, the value most cells share said
-    once (``"1 for ppo on CartPole-v1, 5 for the other 12 cells"``)."""
-    groups: dict[int, list[str]] = {}
+def per_cell(cells: list, field: str, value: Callable[[Any], Any] | None = None) -> tuple[Any, str]:
+    """``(value, "")`` when every cell's spec has the same ``field`` (or ``value(cell)``, given; None: no
+    cells), else ``(None, what each has)``: ``"1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1"``, the
+    value most cells share said once (``"1 for ppo on CartPole-v1, 5 for the other 12 cells"``)."""
+    groups: dict[Any, list[str]] = {}
     for c in cells:
-        groups.setdefault(getattr(c.spec, field), []).append(f"{c.algo} on {c.env}")
+        groups.setdefault(value(c) if value else getattr(c.spec, field), []).append(f"{c.algo} on {c.env}")
     if len(groups) <= 1:
         return next(iter(groups), None), ""
     sizes = sorted((len(names) for names in groups.values()), reverse=True)
@@ -160,22 +161,44 @@ def per_cell(cells: list, field: str) -> tuple[int | None, str]:
     return None, ", ".join(parts)
 
 
+def _seed_range(first: int | None, n: int | None) -> str | None:
+    """``"1000-1004"`` (``"1000"`` for one seed); None when the first seed is not known."""
+    return None if first is None or n is None else str(first) if n == 1 else f"{first}-{first + n - 1}"
+
+
+def _cell_devices(cell) -> int | None:
+    result = (cell.record if hasattr(cell, "record") else cell).result
+    return None if result is None else result.devices
+
+
 def _settings_sentence(cells: list, meta: GridMeta) -> str:
-    """Seeds per cell and evaluation episodes per seed: one number when the cells agree (the command's
-    when there are no cells), else the number of each cell (cells that different commands ran into one
-    folder may differ)."""
+    """Seeds per cell (and which), evaluation episodes per seed and the CPU devices each cell's seeds were
+    split over: one value when the cells agree (the command's when there are no cells), else the value of
+    each cell (cells that different commands ran into one folder, or runs of another ``--jobs``, may differ)."""
     seeds, seeds_each = per_cell(cells, "seeds")
+    used, used_each = per_cell(cells, "seed", lambda c: _seed_range(c.spec.seed, c.spec.seeds))
     episodes, episodes_each = per_cell(cells, "eval_episodes")
+    devices, devices_each = per_cell(cells, "devices", _cell_devices)
+    if not cells:
+        used = _seed_range(meta.seed, meta.seeds)
+    which = f"seeds {used_each}" if used_each else None if used is None else f"{'seed' if '-' not in used else 'seeds'} {used}"
     if seeds_each:
-        trained = f"Seeds per cell differ: {seeds_each}; each cell's seeds trained together"
+        trained = f"Seeds per cell differ: {seeds_each}" + (f" ({which})" if which else "") + "; each cell's seeds trained together"
     else:
         n = meta.seeds if seeds is None else seeds
-        trained = f"{_q(n)} seed{'' if n == 1 else 's'} per cell, trained together"
+        trained = f"{_q(n)} seed{'' if n == 1 else 's'} per cell" + (f" ({which})" if which else "") + ", trained together"
     if episodes_each:
         evaluation = f"greedy evaluation over a number of episodes per seed that differs per cell ({episodes_each})"
     else:
         evaluation = f"greedy evaluation over {_q(meta.eval_episodes if episodes is None else episodes)} episodes per seed"
-    return f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies."
+    if devices_each:
+        split = (f" The CPU devices each cell's seeds were split over differ ({devices_each}; None: not recorded): "
+                 "the same seeds on another device count round otherwise (README, Determinism).")
+    elif devices is not None:
+        split = f" Each cell's seeds were split over {devices} CPU device{'' if devices == 1 else 's'}."
+    else:
+        split = ""
+    return f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}"
 
 
 def _header(s: Summary, meta: GridMeta) -> list[str]:
@@ -242,12 +265,14 @@ def _cells_section(table: list[CellSummary]) -> list[str]:
         "Final return: the greedy return at the end of training (last point of the grid), mean over seeds with a 95% "
         "percentile bootstrap interval (2000 resamples of the seeds; \"-\" with one seed) and the interquartile mean over "
         "seeds. With few seeds a percentile bootstrap is narrower than its nominal 95%: for normal data it covers the "
-        "mean about 85% of the time with 5 seeds, 90% with 10 (`rl_zoo.stats`): read it as the seeds' spread. "
+        "mean about 85% of the time with 5 seeds, 90% with 10 (`rl_zoo.stats`), about half with 2 and three quarters "
+        "with 3, where it is the range of the seeds' returns: read it as the seeds' spread. Below 4 seeds the IQM "
+        "trims nothing: it is the mean. "
         "Env steps to threshold: the first evaluation at which the mean over seeds reaches the env's threshold "
         "(the threshold is in each curve's heading below; read from the evaluations, not the interpolated grid); seeds "
         "at threshold: how many seeds reach it at some evaluation. Cell wall: the cell's whole process (start, "
         "compile, training, evaluations; of a cell resumed after a stop, its last process only); compile: the driver's compilation (with JAX's persistent cache, so a "
-        "repeated run compiles faster); run: the training segments only; env steps/s: all seeds' env steps over run s; "
+        "repeated run compiles faster); run: the training segments only (summed over every process of a resumed cell, so it can exceed the cell wall time); env steps/s: all seeds' env steps over run s; "
         "peak MB: the cell process's peak resident memory.",
         "",
     ]
@@ -275,7 +300,7 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
              "Agarwal et al. 2021; with few seeds per env they are narrower than 95%: see the note under the results per cell). IQM: "
              "the mean after trimming a quarter of the runs (rounded down) from each end; optimality gap: the mean shortfall "
              "below 1 (lower is better). An algorithm that cannot run on some env is aggregated over the envs it ran on, "
-             "as its label says.", "",
+             "as its label says: its numbers then do not compare with those of the others, aggregated over more envs.", "",
              "![IQM and optimality gap](aggregate.png)", "",
              "| algorithm | envs | IQM [95% CI] | optimality gap [95% CI] |", "|---|---:|---|---|"]
     for a in agg_algos:
