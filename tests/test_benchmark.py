@@ -56,6 +56,14 @@ def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     assert out.startswith(f"benchmark grid -> {tmp_path / 'b'}: 1 cell(s) to run, 0 finished before with the same config "
                           f"(skipped), 1 skipped (cannot run, or excluded)\n")  # where it goes, as the real run says
     assert "dqn" in out and "cannot run" in out and "continuous" in out
+    # nothing that can run (a review: it wrote a folder with an empty report and exit 0): refused, nothing written;
+    # a dry run shows the plan, then the same refusal
+    for dry in ([], ["--dry-run"]):
+        assert main(["benchmark", "--algos", "dqn", "--envs", "Pendulum-v1", "--out", str(tmp_path / "b"), *dry]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("rl-zoo: error: nothing to run: every cell of the grid is skipped (dqn on Pendulum-v1: DQN "
+                              "cannot run") and len(err.splitlines()) == 1
+        assert not (tmp_path / "b").exists()
     # a sweep folder or a run directory as --out: its report.md / files would be replaced
     (tmp_path / "sweep").mkdir()
     (tmp_path / "sweep" / "sweep.json").write_text("{}")

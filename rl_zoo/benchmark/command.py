@@ -110,6 +110,7 @@ def main(args, argv: list[str]) -> int:
                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
         print(bm.plan_header(args.out, cells))
         print(bm.format_plan(cells))
+        bm.check_something_to_run(args.out, cells)  # what the grid would say, after the plan that shows why
         return 0
     from rl_zoo.lock import FolderInUse
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
-from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, format_plan, parse_list, plan_grid, plan_header,
+from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_something_to_run, format_plan, parse_list, plan_grid, plan_header,
                                    previous_record, refuse_other_folder)
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
@@ -61,8 +61,11 @@ def _plan_under_lock(plan: dict[str, Any], lock: FolderLock) -> list[Cell]:
     command creates nothing."""
     if Path(plan["out"]).exists():
         lock.acquire()
-        return plan_grid(**plan)
+        cells = plan_grid(**plan)
+        check_something_to_run(plan["out"], cells)
+        return cells
     cells = plan_grid(**plan)
+    check_something_to_run(plan["out"], cells)
     lock.acquire()
     return cells
 

@@ -238,6 +238,19 @@ def _skip_finished(out: Path, cells: list[Cell], rerun: bool) -> None:
         )
 
 
+def check_something_to_run(out: Path, cells: list[Cell]) -> None:
+    """Refuse (``ValueError``) a grid none of whose cells runs or was finished, and whose folder keeps no
+    finished cell's results either: every cell cannot run (DQN on Pendulum) or is excluded. It wrote a
+    folder holding an empty report and ended with code 0."""
+    if any(c.status in ("run", "done") for c in cells):
+        return
+    if any(getattr(previous_record(out, c.spec), "status", None) == "done" for c in cells):
+        return  # excluded now, finished by an earlier command: kept and reported
+    why = "; ".join(f"{c.algo} on {c.env}: {c.reason}" for c in cells) or "no cells"
+    raise ValueError(f"nothing to run: every cell of the grid is skipped ({why}); choose algorithms and envs that "
+                     "fit each other (`rl-zoo envs` lists each env's spaces)")
+
+
 def plan_header(out, cells: list[Cell]) -> str:
     """The line above `format_plan`'s: where the grid writes and how many cells run, were finished, are skipped."""
     return (f"benchmark grid -> {out}: {sum(c.status == 'run' for c in cells)} cell(s) to run, "
