@@ -187,7 +187,7 @@ def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000
 
 def t_band(x, axis: int = 0, confidence: float = 0.95):
     """Mean and Student-t confidence interval of the mean along ``axis`` (NaNs ignored):
-    ``(mean, low, high)``."""
+    ``(mean, low, high)``; with one finite value the bounds are NaN (no spread to estimate; numpy warns)."""
     x = np.asarray(x, float)
     n = np.sum(np.isfinite(x), axis=axis)
     m = np.nanmean(x, axis=axis)
@@ -217,7 +217,8 @@ def wilson(k, n, z: float = 1.96):
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    # at k = 0 (or n) the bound is 0 (1) exactly, which rounding put at -2.8e-17 (k = 0, n = 10)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:

@@ -127,6 +127,8 @@ def test_wilson_interval_by_hand():
     np.testing.assert_allclose([lo[0], hi[0]], [0.0, 2 * centre], atol=1e-12)
     np.testing.assert_allclose([lo[1], hi[1]], [1 - 2 * centre, 1.0], atol=1e-12)  # symmetric at k = n
     assert 2 * centre == pytest.approx(0.3244, abs=1e-4)
+    lo, hi = stats.wilson(np.array([0, 10]), 10)  # rounding put k = 0's bound at -2.8e-17, outside [0, 1]
+    assert lo[0] == 0.0 and hi[1] == 1.0 and (lo >= 0).all() and (hi <= 1).all()
 
 
 def test_fisher_p_by_hand():

@@ -106,7 +106,8 @@ def run_benchmark(
         todo = [c for c in cells if c.status == "run"]
         log(plan_header(out, cells))
         log(format_plan(cells))
-        meta = _write_start(out, cells, _new_meta(out, cells, plan, jobs, command, note, record_video))
+        meta = _new_meta(out, cells, plan, jobs, command, note, record_video)
+        _write_start(out, cells, meta)
         cannot_draw = _check_drawing(cells, log) if record_video else {}
         clips = frozenset(c.name for c in todo if record_video and c.env not in cannot_draw)
         t0 = time.perf_counter()
@@ -154,7 +155,7 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
     return dataclasses.replace(meta, load_start=_load_average())
 
 
-def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> GridMeta:
+def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> None:
     """Before any cell runs: ``benchmark.json``, the records of cells skipped now (a cell finished before
     and excluded now keeps its results), and the tables."""
     keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
@@ -163,4 +164,3 @@ def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> GridMeta:
     for c in keep:
         runs.atomic_write_json(out / "cells" / c.name / "cell.json", c.record().to_json())
     write_tables(out)
-    return meta
