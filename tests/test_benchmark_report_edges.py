@@ -122,7 +122,6 @@ def test_a_cell_started_over_keeps_the_earlier_attempts_log(tmp_path, monkeypatc
     (folder / "log.txt").write_text("the failed attempt's traceback\n")
     (folder / "run").mkdir()  # what the failed attempt left: removed
     popen = subprocess.Popen
-    monkeypatch.setattr(cells, "resumable", lambda out, cell: False)
     monkeypatch.setattr(cells.subprocess, "Popen", lambda cmd, stdout, stderr: popen(
         [sys.executable, "-c", "print('second attempt')"], stdout=stdout, stderr=stderr))
     job = cells.start_cell(out, cell)
@@ -296,15 +295,15 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     cell.status = "skipped"
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
     cell.status = status
-    assert cells.resumable(out, cell)
+    assert cells.resume_decision(out, cell)[0]
     [bigger] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=10240, out=out)  # planned again, another budget
-    assert cells.cell_dir(out, bigger) == folder and not cells.resumable(out, bigger)  # the old run's checkpoint is not its
+    assert cells.cell_dir(out, bigger) == folder and not cells.resume_decision(out, bigger)[0]  # the old run's checkpoint is not its
     assert cells.damaged_checkpoints(folder / "run") == ""
     path.write_bytes(path.read_bytes()[:-5])  # cut short
-    assert not cells.resumable(out, cell)  # nothing intact to resume from: it starts over, saying why in log.txt
+    assert not cells.resume_decision(out, cell)[0]  # nothing intact to resume from: it starts over, saying why in log.txt
     assert cells.damaged_checkpoints(folder / "run").startswith("its checkpoints are damaged (ckpt_000000004.msgpack: ")
     path.unlink()
-    assert not cells.resumable(out, cell)
+    assert not cells.resume_decision(out, cell)[0]
 
 
 def test_the_report_path_is_refused_before_any_work_naming_o(tmp_path, monkeypatch):

@@ -100,11 +100,6 @@ def attempt_separator(when: str, how: str) -> str:
     return f"\n----- {when}: a new attempt of this cell started ({how}); the output above is an earlier attempt's -----\n"
 
 
-def resumable(out: Path, cell: Cell) -> bool:
-    """Whether the cell continues from its checkpoint (``resume_decision``)."""
-    return resume_decision(out, cell)[0]
-
-
 def resume_decision(out: Path, cell: Cell) -> tuple[bool, str]:
     """``(resume, why not)``: an interrupted cell with the same spec and an intact checkpoint continues from
     it instead of starting over (one excluded by a command since is recorded "skipped" there, its run
