@@ -68,6 +68,9 @@ def _missing_dependency(env_id: str, error: Exception) -> MissingDependency:
         else "Install the package gymnasium names above."
     )
     what = _EXTRAS.get(extra, "an optional dependency")
+    named = str(error).split(" is not installed", 1)[0].strip() if " is not installed" in str(error) else ""
+    if named and " " not in named and named.lower() != what.lower():  # gymnasium names another module: pygame
+        what = named
     return MissingDependency(f"{env_id} needs {what}, which is not installed ({error}). {how}")
 
 

@@ -244,3 +244,19 @@ def test_a_gymnasium_env_of_your_own_is_checked_when_made(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match=r"RlZooBadReward-v0: step\(\) gives a reward of shape \(1,\)"):
         envs.make("rl_zoo_test_badgym:RlZooBadReward-v0")
     assert envs.make("rl_zoo_test_badgym:RlZooGoodPole-v0")[0].backend == "gymnasium"  # checked, and fine
+
+
+def test_a_missing_module_is_named_as_gymnasium_names_it():
+    """With pygame missing, LunarLander said it "needs Box2D, which is not installed (pygame is not
+    installed ...)" though Box2D was there: the module gymnasium names is the one said missing."""
+    import gymnasium
+
+    from envs.gymnasium_adapter import _missing_dependency
+
+    said = lambda env_id, text: str(_missing_dependency(env_id, gymnasium.error.DependencyNotInstalled(text)))  # noqa: E731
+    assert said("LunarLander-v3", 'pygame is not installed, run `pip install "gymnasium[box2d]"`').startswith(
+        "LunarLander-v3 needs pygame, which is not installed (pygame is not installed")
+    assert said("LunarLander-v3", "Box2D is not installed, you can install it by run `pip install swig`").startswith(
+        "LunarLander-v3 needs Box2D, which is not installed")
+    assert said("HalfCheetah-v5", "something else").startswith("HalfCheetah-v5 needs MuJoCo, which is not installed (something else)")
+    assert 'pip install -e ".[box2d]"' in said("LunarLander-v3", "pygame is not installed")
