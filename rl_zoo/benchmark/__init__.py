@@ -50,8 +50,8 @@ evaluations stay in ``cells/*/run/metrics.csv``.
 
 from rl_zoo.benchmark.grid import GRID_LOCK, BenchmarkResult, check_jobs, run_benchmark
 from rl_zoo.benchmark.plan import (
-    DEFAULT_ALGOS, DEFAULT_ENVS, DEFAULT_OUT, Cell, check_something_to_run, format_plan, parse_exclude, parse_list, parse_sets,
-    parse_total_steps, plan_grid, plan_header,
+    DEFAULT_ALGOS, DEFAULT_ENVS, DEFAULT_OUT, Cell, check_something_to_run, format_plan, parse_exclude, parse_list,
+    parse_sets, parse_total_steps, plan_grid, plan_header,
 )
 from rl_zoo.benchmark.records import (
     CELL_FIELDS, DEFAULT_POINTS, RETURN_FIELDS, BenchmarkFileError, CellRecord, CellResult, CellRow, CellSpec,
@@ -67,7 +67,8 @@ from rl_zoo.benchmark.tables import (
 __all__ = [
     "BenchmarkFileError", "BenchmarkResult", "CELL_FIELDS", "Cell", "CellRecord", "CellResult", "CellRow", "CellSpec",
     "CellSummary", "DEFAULT_ALGOS", "DEFAULT_ENVS", "DEFAULT_OUT", "DEFAULT_POINTS", "ENV_REFERENCES", "EnvReference",
-    "FALLBACK_STEPS", "GRID_LOCK", "GridMeta", "check_jobs", "check_something_to_run", "RETURN_FIELDS", "ReturnRow", "Summary", "cell_name", "default_steps",
+    "FALLBACK_STEPS", "GRID_LOCK", "GridMeta", "check_jobs", "check_something_to_run", "RETURN_FIELDS", "ReturnRow",
+    "Summary", "cell_name", "default_steps",
     "format_plan", "interpolate_runs", "load_cells", "load_returns", "parse_exclude", "parse_list", "parse_sets",
     "parse_total_steps", "plan_grid", "plan_header", "read_cell_record", "read_cells_table", "read_grid_meta", "read_metrics",
     "read_returns_table", "run_benchmark", "shared_grid", "slug", "steps_help", "summarize", "threshold",

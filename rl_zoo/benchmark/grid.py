@@ -14,8 +14,8 @@ from typing import Any, Callable, Sequence
 from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
-from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_something_to_run, format_plan, parse_list, plan_grid, plan_header,
-                                   previous_record, refuse_other_folder)
+from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_something_to_run, format_plan, parse_list,
+                                   plan_grid, plan_header, previous_record, refuse_other_folder)
 from rl_zoo.benchmark.records import GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
 from rl_zoo.benchmark.tables import load_cells, write_tables
