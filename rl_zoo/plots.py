@@ -73,49 +73,41 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
 
 def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     """Greedy evaluation return against env steps: one thin line per seed, the mean in bold (with one
-    seed, its line alone). A non-finite return (a diverged run) is marked with a red cross on the x axis
-    at its step and named in the legend. Written atomically to ``path`` in the format its suffix names
-    (``figure_path`` checks one given by a user)."""
+    seed, its line alone) at the env steps every seed was evaluated at (a resumed or hand-made
+    metrics.csv may not line up). A curve of one or two evaluations is drawn with markers (a line of
+    one point draws nothing). A non-finite return (a diverged run) is marked with a red cross on the x
+    axis at its step, and the legend counts them and names their seeds. Written atomically to ``path``
+    in the format its suffix names (``figure_path`` checks one given by a user)."""
     plt = _pyplot()
-    by_seed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    by_seed: dict[int, dict[float, float]] = defaultdict(dict)
     for r in rows:
-        by_seed[int(r["seed"])].append((float(r["env_steps"]), float(r["return"])))
+        by_seed[int(r["seed"])][float(r["env_steps"])] = float(r["return"])
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-    curves = []
-    for seed, pts in sorted(by_seed.items()):
-        pts.sort()
-        x, y = np.array(pts).T
+    few = max(len(pts) for pts in by_seed.values()) <= 2
+    dots = {"marker": "o", "markersize": 4} if few else {}
+    for i, (seed, pts) in enumerate(sorted(by_seed.items())):
+        x, y = np.array(sorted(pts.items())).T
         if len(by_seed) == 1:
-            ax.plot(x, y, color="tab:blue", linewidth=2.0, label=f"seed {seed}")
+            ax.plot(x, y, color="tab:blue", linewidth=2.0, label=f"seed {seed}", **dots)
         else:
-            ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if not curves else None)
-        curves.append((x, y))
-    if len(curves) > 1:
-        n = min(len(c[0]) for c in curves)
-        x = curves[0][0][:n]
-        mean = np.mean([c[1][:n] for c in curves], axis=0)
-        ax.plot(x, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(curves)} seeds")
-    bad = sorted({x for c in curves for x, y in zip(*c) if not np.isfinite(y)})
+            ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if i == 0 else None, **dots)
+    if len(by_seed) > 1:
+        common = sorted(set.intersection(*(set(pts) for pts in by_seed.values())))
+        mean = [np.mean([pts[x] for pts in by_seed.values()]) for x in common]
+        ax.plot(common, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(by_seed)} seeds", **dots)
+    bad = sorted((x, seed) for seed, pts in by_seed.items() for x, y in pts.items() if not np.isfinite(y))
     if bad:
-        ax.plot(bad, [0.0] * len(bad), "x", color="red", markersize=8, transform=ax.get_xaxis_transform(), clip_on=False,
-                label=f"non-finite return ({len(bad)} evaluation(s))")
+        seeds = sorted({seed for _, seed in bad})
+        ax.plot([x for x, _ in bad], [0.0] * len(bad), "x", color="red", markersize=8, transform=ax.get_xaxis_transform(),
+                clip_on=False, label=f"non-finite return ({len(bad)} evaluation{'s' if len(bad) > 1 else ''}, "
+                f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
     ax.set_xlabel("env steps (per seed)")
     ax.set_ylabel("greedy evaluation return")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:  # the format from the target's suffix, not from the temporary name's
-        fig.savefig(tmp, format=path.suffix[1:].lower() or None)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path, tight=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -134,31 +126,49 @@ def algo_colors(names) -> dict[str, str]:
     return {n: _PALETTE[order.index(n) % len(_PALETTE)] for n in names}
 
 
-def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = False) -> Path:
-    """Save ``fig`` tightly cropped through a temporary file and a rename (a crash leaves the old PNG or
-    the new one), then close it; ``shrink`` re-encodes the PNG with a 256-colour palette."""
+def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = False, tight: bool = True) -> Path:
+    """Draw ``fig`` into memory in the format ``path``'s suffix names (``tight``: cropped), ``shrink`` a PNG
+    to a 256-colour palette, and write it through a temporary file and a rename (``runs.atomic_write_bytes``:
+    a crash or an error leaves the old file or the new one, and no temporary file); the figure is closed
+    however this ends. The one way every figure of the library is saved."""
+    import io
+
+    from rl_zoo.runs import atomic_write_bytes
+
     plt = _pyplot()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, bbox_inches="tight", **({} if dpi is None else {"dpi": dpi}))
-    plt.close(fig)
-    if shrink:
-        shrink_png(tmp)
-    tmp.replace(path)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=path.suffix[1:].lower() or "png", **({"bbox_inches": "tight"} if tight else {}),
+                    **({} if dpi is None else {"dpi": dpi}))
+        data = _shrunk_png(buf.getvalue()) if shrink else buf.getvalue()
+        atomic_write_bytes(path, data)  # the folder made if missing
+    finally:
+        plt.close(fig)
     return path
 
 
 _save = save_figure
 
 
-def shrink_png(path: str | Path) -> None:
-    """Re-encode a PNG with a 256-colour palette (median cut, no dithering): 2-3x smaller, visually the same."""
+def _shrunk_png(data: bytes) -> bytes:
+    """A PNG's bytes re-encoded with a 256-colour palette (median cut, no dithering): 2-3x smaller, visually the same."""
+    import io
+
     from PIL import Image
 
-    with Image.open(path) as im:
+    with Image.open(io.BytesIO(data)) as im:
         q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    q.save(path, format="PNG", optimize=True)
+    out = io.BytesIO()
+    q.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def shrink_png(path: str | Path) -> None:
+    """Re-encode a PNG file with a 256-colour palette (``_shrunk_png``), in place, atomically."""
+    from rl_zoo.runs import atomic_write_bytes
+
+    atomic_write_bytes(Path(path), _shrunk_png(Path(path).read_bytes()))
 
 
 def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float | None = None,
@@ -190,7 +200,7 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
         m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
         final_walls.append(float(wall[-1]))
         style, note = _few_points_style(n)
-        label = f"{labels.get(algo, algo)} ({len(seeds)} seeds{note})"
+        label = f"{labels.get(algo, algo)} ({_seeds_label(len(seeds))}{note})"
         for ax, x in ((axes[0], steps), (axes[1], wall)):
             ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label, **style)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
@@ -210,9 +220,18 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(names) if len(names) <= 5 else (len(names) + 1) // 2,
                fontsize=8.5, frameon=False)
-    fig.suptitle(f"{env_id}: mean over seeds, {confidence:.0%} bootstrap confidence band")
+    fig.suptitle(f"{env_id}: mean over seeds, {confidence:.0%} bootstrap band ({_BAND_FEW_SEEDS})")
     fig.tight_layout(rect=(0, 0.08 if len(names) <= 5 else 0.13, 1, 1))
     return _save(fig, path)
+
+
+#: what a percentile bootstrap band over a few seeds is (its resampled means lie between the seeds'
+#: extremes: with 2 or 3 seeds the band is their range, narrower than its nominal level below ~10)
+_BAND_FEW_SEEDS = "with 2-3 seeds it is their range, with 1 none"
+
+
+def _seeds_label(n: int) -> str:
+    return f"{n} seed{'' if n == 1 else 's'}"
 
 
 def _few_points_style(points: int) -> tuple[dict, str]:
@@ -247,7 +266,7 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
             m, lo, hi = stats.mean_ci_over_seeds(np.stack([c[:n, 1] for c in curves]), confidence)
             x = curves[0][:n, 0]
             style, note = _few_points_style(n)
-            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({len(curves)} seeds{note})", **style)
+            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
         for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items()):
             ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)
@@ -262,7 +281,7 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("greedy evaluation return", fontsize=8.5)
-    fig.suptitle(title or f"mean over seeds, {confidence:.0%} bootstrap confidence band", fontsize=11)
+    fig.suptitle(title or f"mean over seeds, {confidence:.0%} bootstrap band ({_BAND_FEW_SEEDS})", fontsize=11)
     fig.tight_layout()
     return _save(fig, path, shrink=True)
 

@@ -91,7 +91,7 @@ def _learning_curve_lines(rows, path, monkeypatch) -> list[tuple[str, list[float
 def test_a_non_finite_return_is_marked_and_one_seed_is_named(tmp_path, monkeypatch):
     rows = [dict(env_steps=s, seed=7, **{"return": r}) for s, r in ((0, 1.0), (256, float("nan")), (512, 3.0))]
     labels = [label for label, _ in _learning_curve_lines(rows, tmp_path / "c.png", monkeypatch)]
-    assert labels == ["seed 7", "non-finite return (1 evaluation(s))"]
+    assert labels == ["seed 7", "non-finite return (1 evaluation, seed 7)"]
 
 
 def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path, monkeypatch):
@@ -154,7 +154,43 @@ def test_a_non_finite_return_of_any_seed_is_marked(tmp_path, monkeypatch):
     rows = [dict(env_steps=s, seed=seed, **{"return": float("nan") if (seed, s) == (1, 256) else 1.0})
             for seed in (0, 1) for s in (0, 256, 512)]
     labels = [label for label, _ in _learning_curve_lines(rows, tmp_path / "c.png", monkeypatch)]
-    assert "non-finite return (1 evaluation(s))" in labels
+    assert "non-finite return (1 evaluation, seed 1)" in labels
+    # two seeds diverged at the same step are two evaluations (the legend said 1: it counted the steps)
+    rows = [dict(env_steps=s, seed=seed, **{"return": float("nan") if s == 256 else 1.0}) for seed in (0, 3) for s in (0, 256)]
+    labels = [label for label, _ in _learning_curve_lines(rows, tmp_path / "c.png", monkeypatch)]
+    assert "non-finite return (2 evaluations, seeds 0, 3)" in labels
+
+
+def test_a_run_of_one_evaluation_is_drawn_as_markers(tmp_path, monkeypatch):
+    """A run plotted after its first evaluation (what the 'no rows yet' error says to do) was an empty
+    figure: a line through one point draws nothing. One or two evaluations are drawn with markers."""
+    import matplotlib.pyplot as plt
+
+    markers = []
+    real_savefig = plt.Figure.savefig
+    monkeypatch.setattr(plt.Figure, "savefig", lambda fig, *a, **k: markers.extend(
+        (line.get_label(), line.get_marker()) for line in fig.axes[0].get_lines()) or real_savefig(fig, *a, **k))
+    plots.learning_curve([dict(env_steps=0, seed=s, **{"return": 9.0 + s}) for s in (0, 1)], "t", tmp_path / "c.png")
+    assert markers == [("per seed", "o"), ("_child1", "o"), ("mean of 2 seeds", "o")]
+    markers.clear()
+    plots.learning_curve([dict(env_steps=t, seed=0, **{"return": 1.0}) for t in (0, 10, 20)], "t", tmp_path / "c.png")
+    assert markers == [("seed 0", "None")]
+
+
+def test_the_mean_line_is_taken_at_the_steps_every_seed_has(tmp_path, monkeypatch):
+    """Seeds evaluated at other steps (a hand-made or merged metrics.csv) were averaged by position: seed 0's
+    100 with seed 1's 150. The mean is drawn at the steps all seeds share, each the mean there."""
+    rows = [dict(seed=0, env_steps=t, **{"return": float(t)}) for t in (0, 100, 200, 300)]
+    rows += [dict(seed=1, env_steps=t, **{"return": float(t) + 10}) for t in (0, 150, 300)]
+    import matplotlib.pyplot as plt
+
+    seen = {}
+    real_savefig = plt.Figure.savefig
+    monkeypatch.setattr(plt.Figure, "savefig", lambda fig, *a, **k: seen.update(
+        {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in fig.axes[0].get_lines()})
+        or real_savefig(fig, *a, **k))
+    plots.learning_curve(rows, "t", tmp_path / "c.png")
+    assert seen["mean of 2 seeds"] == ([0.0, 300.0], [5.0, 305.0])
 
 
 def test_the_wall_clock_panel_places_points_at_the_mean_time_over_seeds(tmp_path, monkeypatch):
@@ -194,3 +230,16 @@ def test_the_wall_clock_axis_turns_logarithmic_for_algorithms_an_order_of_magnit
                 for t, w in ((0, 0.0), (100, end))]
         plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
     assert [fig.axes[1].get_xscale() for fig in drawn] == ["linear", "log"]
+
+
+def test_a_figure_that_cannot_be_written_leaves_no_temporary_file(tmp_path):
+    """save_figure wrote ``.NAME.tmp.png`` beside the target and left it (and the figure open) when the
+    rename failed: a folder in the target's place. Every figure is now written by atomic_write_bytes."""
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "fig.png").mkdir()
+    fig = plt.figure()
+    with pytest.raises(IsADirectoryError):
+        plots.save_figure(fig, tmp_path / "fig.png", shrink=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"] and not plt.fignum_exists(fig.number)
+    assert plots.save_figure(plt.figure(), tmp_path / "ok.svg").read_text().lstrip().startswith("<?xml")  # its suffix's format

@@ -321,7 +321,7 @@ def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
     if not done_envs:
         return []
     lines = ["## Learning curves", "",
-             "Mean over seeds of the greedy return with a 95% pointwise bootstrap band, against env steps per seed "
+             "Mean over seeds of the greedy return with a 95% pointwise bootstrap band (with 2-3 seeds, their range), against env steps per seed "
              "(left) and wall-clock seconds since training began (right; evaluations and checkpoints included, compilation "
              "excluded). "
              "Each seed's evaluations, made at its algorithm's update boundaries, are linearly interpolated onto "

@@ -25,15 +25,9 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    import io
+    from rl_zoo.plots import save_figure
 
-    from rl_zoo.runs import atomic_write_bytes
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
-    _pyplot().close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps: list[np.ndarray], returns: list[np.ndarray]) -> Path:
