@@ -140,7 +140,7 @@ class RunProgress:
         return self
 
     def update(self, steps: int, sps: float, ret: float) -> None:
-        info = f"return {ret:.1f}  {sps:,.0f} steps/s"
+        info = f"return {ret:.1f}  {f'{sps:,.0f}' if sps > 0 else '-'} steps/s"  # none yet at the first evaluation
         if self._base is None:
             self._base = steps
             self.display.start_at(self._bar, steps)
@@ -162,13 +162,16 @@ class GridProgress:
 
     ``start(name, label, total, plan)`` when a cell's process starts, ``advance(name, completed, info)``
     as its metrics come in, ``finish(name, line)`` when it ends (the line is printed above the bars,
-    or logged when the display is off, as is each start).
+    or logged when the display is off, as is each start). On an output that is not a terminal (a log
+    file, a pipe) no bars: each cell's start and end as plain lines (rich drew the bars there only at
+    the end, and wrapped the end lines at 80 columns).
     """
 
     enabled: bool
     cells: int
     total: int
     log: Callable[[str], None] = print
+    terminal: bool | None = None  # None: ask rich whether the output is one
     display: Display = field(init=False)
     _grid: Any = field(init=False, default=None)
     _bars: dict[str, Any] = field(init=False, default_factory=dict)
@@ -178,7 +181,11 @@ class GridProgress:
     _finished: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self.display = Display(self.enabled, self.log)
+        if self.terminal is None and self.enabled:
+            from rich.console import Console
+
+            self.terminal = Console().is_terminal
+        self.display = Display(self.enabled and bool(self.terminal), self.log)
 
     def __enter__(self) -> "GridProgress":
         self.display.__enter__()

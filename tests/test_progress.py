@@ -17,7 +17,7 @@ def test_grid_progress_without_display_logs_each_cell():
 
 def test_grid_progress_with_display_counts_the_grid_and_prints_finished_cells(capsys):
     lines: list[str] = []
-    with GridProgress(True, cells=2, total=300, log=lines.append) as bar:
+    with GridProgress(True, cells=2, total=300, log=lines.append, terminal=True) as bar:
         bar.start("a", "ppo on CartPole-v1", 100, "")
         bar.advance("a", 60, "return 9.0")
         grid = bar.display._progress.tasks[0]
@@ -94,3 +94,23 @@ def test_a_resumed_runs_bar_counts_its_speed_from_where_it_resumed(monkeypatch):
         assert task.completed == 60_000 and sum(sample.completed for sample in task._progress) == 0
         bar.update(70_000, 2500.0, 45.0)
         assert task.completed == 70_000 and sum(sample.completed for sample in task._progress) == 10_000
+
+
+def test_grid_progress_off_a_terminal_logs_plain_lines():
+    """Piped to a log, the grid drew its bars only at the end, with its end lines wrapped at 80 columns and
+    no line at a cell's start: off a terminal each cell's start and end are plain lines, whole."""
+    lines: list[str] = []
+    end = "done ppo on CartPole-v1: final return 500.0 [500.0, 500.0], compile 1.6s, run 0.3s, 60,285 env steps/s " * 2
+    with GridProgress(True, cells=1, total=100, log=lines.append, terminal=False) as bar:
+        bar.start("a", "ppo on CartPole-v1", 100, "1 seed(s) x 100 env steps")
+        bar.advance("a", 50, "return 9.0")
+        bar.finish("a", 100, end)
+    assert lines == ["[1/1] ppo on CartPole-v1: 1 seed(s) x 100 env steps", end]
+
+
+def test_the_first_update_shows_no_speed_yet():
+    """The first evaluation (before any training) said "0 steps/s"."""
+    lines: list[str] = []
+    with RunProgress(True, total=1000, label="ppo", log=lines.append, terminal=False) as bar:
+        bar.update(0, 0.0, 20.0)
+    assert lines[0].endswith("return 20.0  - steps/s")
