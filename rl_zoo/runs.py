@@ -202,7 +202,7 @@ def versions() -> dict[str, str]:
     """Versions of Python, the platform and every library a result depends on, and the CPU's model
     (timings and the last float bits of a run depend on it too)."""
     out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_name()}
-    for pkg in ("rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy"):
+    for pkg in ("rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy", "scipy", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -224,14 +224,15 @@ def versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def source_commit() -> str | None:
+@functools.lru_cache(maxsize=2)
+def source_commit(root: Path | None = None) -> str | None:
     """The git commit of the rl_zoo source this process imported, with ``-dirty`` when tracked files
-    differ from it, where that source is a git checkout (an editable install); else ``None``. The
+    differ from it or an untracked file sits in its ``rl_zoo/`` or ``envs/`` (a module not in the commit),
+    where that source is a git checkout (an editable install); else ``None``. The
     package version (0.1.0) says nothing of the code between releases; the commit does."""
     import subprocess
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent if root is None else root  # the checkout (tests give another)
     if not (root / ".git").exists():
         return None
     try:
@@ -240,7 +241,8 @@ def source_commit() -> str | None:
         head = run("rev-parse", "HEAD")
         if head.returncode != 0:
             return None
-        dirty = run("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        dirty = (run("status", "--porcelain", "--untracked-files=no").stdout.strip()  # a tracked file edited
+                 or run("status", "--porcelain", "--", "rl_zoo", "envs").stdout.strip())  # a new file of the source
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None

@@ -412,6 +412,35 @@ def test_versions_record_the_source_commit():
     assert commit in (head, f"{head}-dirty")
 
 
+def test_the_commit_is_dirty_for_an_edit_or_a_new_source_file(tmp_path):
+    """A new module in rl_zoo/ (untracked) left the recorded commit clean, though the run imported code the
+    commit does not hold. Tracked edits anywhere, or an untracked file in rl_zoo/ or envs/, mark it dirty;
+    an untracked file elsewhere (a user's notes) does not."""
+    import shutil
+    import subprocess
+
+    from rl_zoo import runs
+
+    if shutil.which("git") is None:
+        pytest.skip("no git here")
+    git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True, text=True)  # noqa: E731
+    git("init", "-q")
+    (tmp_path / "rl_zoo").mkdir()
+    (tmp_path / "rl_zoo" / "a.py").write_text("x = 1\n")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = git("rev-parse", "HEAD").stdout.strip()
+    commit = lambda: runs.source_commit.__wrapped__(tmp_path)  # noqa: E731 (not the cached one)
+    assert commit() == head
+    (tmp_path / "notes.txt").write_text("mine")
+    assert commit() == head
+    (tmp_path / "rl_zoo" / "new.py").write_text("y = 2\n")
+    assert commit() == f"{head}-dirty"
+    (tmp_path / "rl_zoo" / "new.py").unlink()
+    (tmp_path / "rl_zoo" / "a.py").write_text("x = 2\n")
+    assert commit() == f"{head}-dirty"
+
+
 def test_versions_record_the_simulators_where_installed(monkeypatch):
     """Box2D and MuJoCo results depend on the simulator's version as much as on gymnasium's: recorded when
     installed, left out when not (the box2d / mujoco extras are optional)."""
