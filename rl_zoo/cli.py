@@ -26,7 +26,7 @@ def _config_help(algo: str, env_id: str) -> str:
     """Every config field of ``algo`` with the value ``--env env_id`` runs it with (the defaults after the
     algorithm's presets, then the env's tuned values, marked) and its meaning."""
     from rl_zoo import algos
-    from rl_zoo.driver.spec import load_hyperparams
+    from rl_zoo.driver.spec import load_hyperparams, unsolved_note
 
     try:
         module, preset = algos.get(algo)
@@ -45,6 +45,8 @@ def _config_help(algo: str, env_id: str) -> str:
         if f.name in tuned:
             value = f"{tuned[f.name]!r}  (tuned)" if tuned[f.name] == default else f"{tuned[f.name]!r}  (tuned; default {default!r})"
         lines.append(f"  {f.name} = {value}\n      {docs.get(f.name, '')}")
+    if unsolved := unsolved_note(algo, env_id):
+        lines.append(unsolved)
     return "\n".join(lines)
 
 

@@ -57,6 +57,24 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | Non
     return str(path)
 
 
+#: (algo, env) pairs whose settings (tuned, or the defaults) are known not to solve the env, each with what
+#: was measured: ``rl-zoo train`` says so when it starts, ``train --help`` beside the fields
+UNSOLVED_FILE = HYPERPARAMS_DIR / "unsolved.yaml"
+
+
+def unsolved_note(algo: str, env_id: str) -> str | None:
+    """The note ``rl-zoo train --algo algo --env env_id`` prints when ``unsolved.yaml`` lists the pair:
+    its settings are known not to solve the env, and what was measured; None otherwise."""
+    import yaml
+
+    table = yaml.safe_load(UNSOLVED_FILE.read_text()) if UNSOLVED_FILE.exists() else {}
+    measured = ((table or {}).get(algo) or {}).get(env_id)
+    if not measured:
+        return None
+    return (f"note: {algo}'s settings for {env_id} (rl_zoo/hyperparams/{algo}.yaml, else the defaults) are known not "
+            f"to solve it: {measured} (rl_zoo/hyperparams/unsolved.yaml)")
+
+
 def load_hyperparams(algo: str, env_id: str) -> dict[str, Any]:
     """Tuned fields for ``(algo, env_id)`` from ``rl_zoo/hyperparams/<algo>.yaml`` (empty if none)."""
     import yaml
@@ -281,8 +299,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
              command: str | None = None, vector_env: str | None = None):
     """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
-    ``note`` says why fewer devices than available are used, or that ``vector_env`` (gymnasium envs
-    only; default "sync") does not apply to a JAX env (or is ``None``). Raises ``ConfigError`` /
+    ``note`` says why fewer devices than available are used, that ``vector_env`` (gymnasium envs
+    only; default "sync") does not apply to a JAX env, or that the pair's settings are known not to solve
+    the env (``unsolved_note``), or is ``None``. Raises ``ConfigError`` /
     ``ValueError`` naming what is wrong before anything is compiled or written."""
     from rl_zoo import distributed
 
@@ -318,6 +337,8 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         module.check_env(env, env_params)
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
+    if unsolved := unsolved_note(algo, env_id):
+        note = f"{note}\n{unsolved}" if note else unsolved
     if asked_vector_env is not None and env.backend == "jax":
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
                    f"compiled program (--backend gymnasium runs gymnasium's)")
