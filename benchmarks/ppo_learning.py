@@ -15,6 +15,7 @@ set), and the .md is rewritten from it after each cell.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -45,12 +46,13 @@ def run_cell(algo: str, env_id: str, seed_set: str) -> dict:
     seed0 = SEED_SETS[seed_set]
     with tempfile.TemporaryDirectory() as tmp:
         result = train(algo, env_id, seeds=seeds, seed=seed0, total_steps=steps, runs_root=tmp, progress=False, log=lambda s: None)
+        config = json.loads((result.run_dir / "config.json").read_text())["config"]  # the resolved config it ran
     s = result.summary
     r = np.array(s["final_return"])
     return dict(algo=algo, env=env_id, seed_set=seed_set, seed_list=list(range(seed0, seed0 + seeds)),
                 env_steps_per_seed=int(s["env_steps_per_seed"]), final=[float(x) for x in r], met=None if target == "reported" else bool(rule(r)), target=target,
                 compile_s=float(s["compile_s"]), train_s=float(s["train_s"]), steps_per_s=float(s["steps_per_s"]),
-                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], cpu=cpu_name())
+                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], cpu=cpu_name(), config=config)
 
 
 def report(algo: str, raw: dict) -> str:
