@@ -347,7 +347,10 @@ def _references_section(envs_: list[str]) -> list[str]:
     for e in refs:
         ref = ENV_REFERENCES[e]
         lines.append(f"| {e} | {ref.random:g} | {ref.solved:g} | {ref.source} | {ref.steps:,} |")
-    return lines + ["", "Random policy: mean return of 1000 episodes of uniformly random actions on this project's JAX port.", ""]
+    return lines + ["", "Random policy: mean return of 1000 episodes of uniformly random actions on this project's JAX port. "
+                    "Default env steps: every algorithm's budget on the env in a grid (`--total-steps` sets another), in "
+                    "place of the `total_timesteps` an algorithm's tuned settings give it alone "
+                    "(`rl_zoo/hyperparams/<algo>.yaml`; Pendulum-v1's 1M there, for one).", ""]
 
 
 def report_path(output: str | os.PathLike, option: str = "-o") -> Path:
