@@ -33,9 +33,14 @@ METRIC_FIELDS = ("env_steps", "wall_s", "seed", "return", "train_return")
 @functools.cache
 def _default_file_mode() -> int:
     """The mode ``open()`` would give a new file (0o666 less the umask); ``mkstemp`` makes 0o600.
-    Read once: reading the umask means setting it for a moment."""
-    umask = os.umask(0)
-    os.umask(umask)
+    Read once, from ``/proc/self/status`` where there is one (Linux); elsewhere by setting the umask for a
+    moment, during which another thread's new file would get the mode 0o666."""
+    try:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("Umask:"))
+        umask = int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0)
+        os.umask(umask)
     return 0o666 & ~umask
 
 

@@ -541,3 +541,23 @@ def test_a_bad_hook_is_refused_before_the_run_directory_is_made(tmp_path, hooks,
     with pytest.raises(ConfigError, match=message):
         train("ppo", "CartPole-v1", out=tmp_path / "run", hooks=hooks, **KW)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_umask_is_read_without_setting_it(monkeypatch):
+    """Reading the umask by setting it to 0 for a moment let another thread's file be made 0o666 then:
+    on Linux it is read from /proc/self/status, the same value."""
+    import os
+
+    from rl_zoo import runs
+
+    umask = os.umask(0o027)
+    try:
+        runs._default_file_mode.cache_clear()
+        monkeypatch.setattr(runs.os, "umask", lambda *a: pytest.fail("the umask was set to read it"))
+        if not Path("/proc/self/status").exists():
+            pytest.skip("no /proc here")
+        assert runs._default_file_mode() == 0o640
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+        runs._default_file_mode.cache_clear()
