@@ -164,7 +164,8 @@ def read_metrics(path, todo: str = "Restore it from a copy, or start a new run")
                     rows.append({k: _metric_value(k, v) for k, v in zip(METRIC_FIELDS, values)})
                 except ValueError:
                     bad = next(k for k, v in zip(METRIC_FIELDS, values) if not _parses(k, v))
-                    raise file_error(path, f"line {line}: {bad} = {values[METRIC_FIELDS.index(bad)]!r} is not a number", todo) from None
+                    kind = "a whole number" if bad in ("env_steps", "seed") else "a number"
+                    raise file_error(path, f"line {line}: {bad} = {values[METRIC_FIELDS.index(bad)]!r} is not {kind}", todo) from None
                 key = (rows[-1]["env_steps"], rows[-1]["seed"])
                 if key in seen:
                     raise file_error(path, f"line {line} repeats line {seen[key]} (env step {key[0]:,}, seed {key[1]})", todo)

@@ -247,6 +247,7 @@ def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_
     ("env_steps,return\n1,abc\n", None, "has the columns ['env_steps', 'return']"),
     ("env_steps,wall_s,seed,return,train_return\n", None, "has no evaluation rows yet"),
     ("env_steps,wall_s,seed,return,train_return\n0,0.1,0,x,9.0\n", None, "line 2: return = 'x' is not a number"),
+    ("env_steps,wall_s,seed,return,train_return\n256.0,0.1,0,1.0,9.0\n", None, "line 2: env_steps = '256.0' is not a whole number"),
     ("env_steps,wall_s,seed,return,train_return\n0,0.1,0,10.0,9.0\n", "{bad", "config.json: is not valid JSON"),
 ])
 def test_plot_of_a_damaged_run_directory_says_which_file(metrics, config, message, tmp_path, capsys):

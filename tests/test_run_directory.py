@@ -336,7 +336,7 @@ def _edit_lines(path, edit):
      "config.json: field 'seeds' = 'two' is not a positive integer"),
     (lambda run: _edit_json(run / "config.json", devices=3), r"config.json: field 'devices' = 3 does not divide its 'seeds' = 2"),
     (lambda run: _edit_json(run / "config.json", seed=3_000_000_000), r"config.json: field 'seed' = 3000000000 is invalid"),
-    (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a number"),
+    (lambda run: _damage_first_seed(run / "metrics.csv"), r"metrics.csv: line \d+: seed = 'zero' is not a whole number"),
     (lambda run: (run / "metrics.csv").write_text("\n".join((run / "metrics.csv").read_text().splitlines()[:4]) + "\n"),
      r"metrics.csv: lacks the evaluation at env step 512 \(of seeds \[\d+, \d+\]\): it was cut short"),  # its first incomplete one
     # cut inside its last number, the row parsed as another number (116.5 -> 116.) and was kept (review)
