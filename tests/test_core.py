@@ -277,3 +277,22 @@ def test_q_learning_refuses_spaces_not_numbered_from_zero():
 
     with pytest.raises(ConfigError, match="action space is Discrete.*numbered from -1.*Instead, use DQN"):
         q_learning.check_env(Shifted(), None)
+
+
+def test_an_action_index_out_of_range_has_no_log_probability():
+    """Categorical.log_prob gave an index outside 0..n-1 the log-probability 0 (a certain action), so an
+    env's shifted Discrete(n, start) action passed by mistake trained on silently: it is NaN now, for the
+    NaN guard to name. In-range actions keep their values, a masked one its -inf."""
+    from rl_zoo.core.distributions import Categorical
+
+    dist = Categorical(jnp.array([[1.0, 2.0, -jnp.inf], [0.0, 0.0, 0.0]]))
+    assert np.isnan(np.asarray(dist.log_prob(jnp.array([3, -1])))).all()
+    np.testing.assert_allclose(dist.log_prob(jnp.array([1, 2])), [1.0 - np.log(1 + np.e), -np.log(3.0)], rtol=1e-6)
+    assert float(dist.log_prob(jnp.array([2, 0]))[0]) == -np.inf
+
+
+def test_a_clipped_value_loss_needs_the_old_values():
+    from rl_zoo.core import losses
+
+    with pytest.raises(ValueError, match="clip_eps clips the change from old_values"):
+        losses.value_loss(jnp.ones(2), jnp.zeros(2), None, 0.2)

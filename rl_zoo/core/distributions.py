@@ -23,12 +23,15 @@ class Categorical(NamedTuple):
         return jax.nn.log_softmax(self.logits, axis=-1)
 
     def log_prob(self, action: jax.Array) -> jax.Array:
-        # an index outside 0..n-1 selects nothing and gets log-probability 0 (sampled actions are always
-        # in range). A one-hot select rather than a gather: the same numbers, and its gradient is a select instead
-        # of a scatter (fewer, simpler XLA kernels); a select, not a product, so that a masked action's
-        # -inf log-probability does not turn every other action's into 0 * -inf = NaN
-        chosen = jax.nn.one_hot(action, self.logits.shape[-1], dtype=jnp.bool_)
-        return jnp.where(chosen, self.log_probs, 0.0).sum(-1)
+        # A one-hot select rather than a gather: the same numbers, and its gradient is a select instead of a
+        # scatter (fewer, simpler XLA kernels); a select, not a product, so that a masked action's -inf
+        # log-probability does not turn every other action's into 0 * -inf = NaN. An index outside 0..n-1
+        # (sampled actions never are; an env's action with Discrete(n, start) start != 0 would be) selects
+        # nothing: NaN, which the driver's NaN guard names, not the log-probability 0 of a certain action
+        n = self.logits.shape[-1]
+        chosen = jax.nn.one_hot(action, n, dtype=jnp.bool_)
+        logp = jnp.where(chosen, self.log_probs, 0.0).sum(-1)
+        return jnp.where((action >= 0) & (action < n), logp, jnp.nan)
 
     def entropy(self) -> jax.Array:
         """H = -sum_a p_a log p_a, with 0 log 0 = 0 (an action masked by a -inf logit adds nothing)."""

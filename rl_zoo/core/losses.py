@@ -50,6 +50,8 @@ def value_loss(
     """0.5 E[(V(s) - V_targ)^2]; with ``clip_eps``, PPO2's pessimistic clipped form
     0.5 E[max((V - V_targ)^2, (V_old + clip(V - V_old, -eps, eps) - V_targ)^2)] (Dhariwal et al. 2017)."""
     chex.assert_equal_shape([values, targets])
+    if clip_eps is not None and old_values is None:
+        raise ValueError("value_loss: clip_eps clips the change from old_values, so it needs old_values")
     loss = (values - targets) ** 2
     if clip_eps is not None:
         clipped = old_values + jnp.clip(values - old_values, -clip_eps, clip_eps)

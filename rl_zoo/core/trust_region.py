@@ -157,9 +157,10 @@ def conjugate_gradient(
     Runs exactly ``iters`` matrix-vector products inside a ``lax.fori_loop`` (fixed trip count, so it
     is jittable, vmappable and differentiable); once ``r^T r < residual_tol`` after a step (the
     *squared* residual norm, tested after each step as in Schulman's reference code, so at least one
-    step is taken whatever the scale of b) the iterate is frozen by masking. It also freezes if the
-    curvature ``p^T A p`` is not positive and finite (A not SPD along p), returning the last good
-    iterate instead of NaN; with ``b == 0`` it returns 0.
+    step is taken whatever the scale of b, unless the first curvature fails the test below) the iterate
+    is frozen by masking. It also freezes if the curvature ``p^T A p`` is not positive and finite (A not
+    SPD along p), returning the last good iterate instead of NaN (0 when that happens on the first step:
+    ``b^T A b <= 0``); with ``b == 0`` it returns 0.
 
     Args:
       matvec: ``v -> A v``, a pytree-to-pytree map with ``b``'s structure, shapes and dtypes.
