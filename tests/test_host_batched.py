@@ -342,6 +342,16 @@ def test_cut_evaluations_keep_a_checkpoint_per_segment_and_resume_between_evalua
         assert checkpoint.read(path)[1]["seeds"] == [seed_offset, seed_offset + 1]
 
 
+def test_the_cut_evaluations_note_counts_from_the_evaluations_the_updates_allow(tmp_path):
+    """With 6 updates and --evals 10 the driver said "--evals 10 asked, 6 made", then the host runner
+    "1 evaluation(s) instead of 10": it now counts from the 6."""
+    lines: list[str] = []
+    driver_run.train("ppo", "CartPole-v1", seeds=1, total_steps=128 * 6, overrides=SMALL_OVERRIDES, num_evals=10,
+                     eval_episodes=2, backend="gymnasium", progress=False, log=lines.append, out=tmp_path / "run")
+    assert any(line.startswith("--evals 10 asked, 6 made") for line in lines)
+    assert any(line.startswith("1 evaluation(s) instead of 6: ") for line in lines), lines
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_loses_and_duplicates_no_row(tmp_path, monkeypatch, seed_offset):
     monkeypatch.setattr(evaluation, "EVAL_FRACTION", 100.0)  # the killed process's schedule: a row per update

@@ -125,11 +125,12 @@ class BatchedHostRunner:
         try:  # the envs closed however the run ends (an async vector env's subprocesses too)
             steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
             limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
-            n_evals = eval_count(total, limit, spec.eval_episodes, spec.num_evals)
-            per_segment = -(-agent.num_updates // max(n_evals, min(spec.num_evals, agent.num_updates)))
+            asked = min(spec.num_evals, agent.num_updates)  # at most one per update (the driver said so already)
+            n_evals = eval_count(total, limit, spec.eval_episodes, asked)
+            per_segment = -(-agent.num_updates // max(n_evals, asked))
             n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
             evaluate_after = evaluation_segments(n_segments, n_evals)
-            if note := eval_cut_note(total, limit, spec.eval_episodes, spec.num_evals):
+            if note := eval_cut_note(total, limit, spec.eval_episodes, asked):
                 ctx.log(f"{note}; a checkpoint still after each of the {n_segments} segments")
             plan = compile_host_plan(agent, env, seeds, per_segment)
             eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
