@@ -638,3 +638,13 @@ def test_float64_action_bounds_reach_the_env_inside_its_space():
             venv._check_action(np.array([[0.2], [0.0]]))
     finally:
         gymnasium.registry.pop("RlZooTestFloat64Tenth-v0", None)
+
+
+def test_a_bad_device_count_is_refused_on_gymnasium_envs_too():
+    """--devices 0 on a gymnasium run trained on (the count is not used there); it is refused as on a JAX env."""
+    from rl_zoo.config import ConfigError
+    from rl_zoo.driver.spec import new_spec
+
+    for devices in (0, -1):
+        with pytest.raises(ConfigError, match=f"--devices = {devices} is invalid: must be at least 1"):
+            new_spec("ppo", "CartPole-v1", backend="gymnasium", devices=devices)

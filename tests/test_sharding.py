@@ -155,13 +155,14 @@ def test_two_processes_write_one_merged_table(tmp_path, seed_offset):
     assert summary["processes"] == 2 and summary["devices"] == 4 and len(summary["final_return"]) == 8
 
 
-def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0):
-    """``rl-zoo train`` as processes 0 and 1 of a two-process run on this machine: ``[(code, stderr)]``."""
+def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0, extra=()):
+    """``rl-zoo train`` (and ``extra`` arguments) as processes 0 and 1 of a two-process run on this machine:
+    ``[(code, stderr)]``."""
     port = _free_port()
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", str(seeds), "--seed", str(first_seed), "--total-steps", "2560",
                                "--evals", "2", "--eval-episodes", "2", "--out", str(tmp_path / "run"), "--no-progress",
-                               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+                               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i), *extra],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, seeds in enumerate(seeds_by_process)]
     return [(p.returncode, e) for p, (_, e) in ((p, p.communicate(timeout=timeout)) for p in procs)]
@@ -171,6 +172,14 @@ def test_processes_given_different_settings_stop_with_a_message_not_a_hang(tmp_p
     """--seeds 4 on one process and 8 on the other hung both in their first collective; now both refuse."""
     for code, err in _two_processes(tmp_path, [4, 8]):
         assert code == 2 and "were given different settings" in err, err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_multi_host_run_on_gymnasium_envs_is_refused_in_every_process(tmp_path):
+    """--backend gymnasium over two processes: process 1 died on an array with no shard of its own, process 0
+    trained every seed alone, and both then hung in a collective. Both refuse it now, before anything is written."""
+    for code, err in _two_processes(tmp_path, [2, 2], timeout=120, extra=("--backend", "gymnasium")):
+        assert code == 2 and "a multi-host run trains JAX envs only" in err, err[-2000:]
     assert not (tmp_path / "run").exists()
 
 

@@ -318,6 +318,8 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     for flag, value in (("--evals", num_evals), ("--eval-episodes", eval_episodes)):
         if value < 1:
             raise ConfigError(f"{flag} = {value} is invalid: must be at least 1")
+    if devices is not None and devices < 1:  # on every backend (gymnasium runs ignore a count, not a bad one)
+        raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
     keep_checkpoints = 3 if keep_checkpoints is None else keep_checkpoints
     if keep_checkpoints < 1:
         raise ConfigError(f"--keep-checkpoints = {keep_checkpoints} is invalid: must be at least 1")
@@ -336,6 +338,11 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
     module, config = resolve_config(algo, env_id, overrides, total_steps)
+    import jax
+
+    if env.backend != "jax" and jax.process_count() > 1:  # refused in every process, before any collective
+        raise ConfigError(f"{env_id} runs on gymnasium envs (--backend {env.backend}), whose steps are host calls of one "
+                          "process: a multi-host run trains JAX envs only; run it on one host")
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
     if unsolved := unsolved_note(algo, env_id):
         note = f"{note}\n{unsolved}" if note else unsolved
