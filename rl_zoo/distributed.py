@@ -109,7 +109,8 @@ def _int_env(name: str) -> int | None:
 
 
 def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
-    """How many devices the seed axis is split over, and a note when that is fewer than available.
+    """How many devices the seed axis is split over, and a note when that is fewer than available, or
+    more CPU devices than this host's cores (``_oversplit_note``).
 
     ``devices=None`` uses every device (every device of every host when multi-host), or the largest
     count that divides ``seeds`` evenly (said in the note). An explicit ``devices`` must not exceed
@@ -132,13 +133,27 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
             )
         if multi_host and devices != available:
             raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
-        return devices, None
+        return devices, _oversplit_note(devices)
     if seeds % available == 0:
-        return available, None
+        return available, _oversplit_note(available)
     if multi_host:
         raise ConfigError(f"--seeds = {seeds} cannot be split evenly over the {available} devices of all hosts: use a multiple of {available}")
     best = max(d for d in range(1, available + 1) if seeds % d == 0)
-    return best, f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
+    note = f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
+    return best, note + (f"; {over}" if (over := _oversplit_note(best)) else "")
+
+
+def _oversplit_note(count: int) -> str | None:
+    """A note when ``count`` CPU devices of this host outnumber its cores (``--devices 8`` or
+    ``RL_ZOO_CPU_DEVICES=64`` on 2 cores: compile 2 s became 10.6 s and 12.9 s in a review)."""
+    import jax
+
+    local = count // jax.process_count()
+    cores = usable_cores()
+    if jax.devices()[0].platform != "cpu" or local <= cores:
+        return None
+    return (f"{local} CPU devices on {cores} cores: more devices than cores compile longer and train no faster "
+            f"(--devices {cores} keeps one per core)")
 
 
 CPU_DEVICES_ENV = "RL_ZOO_CPU_DEVICES"
