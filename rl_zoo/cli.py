@@ -345,6 +345,22 @@ def console_main() -> NoReturn:
     exit_now(main(cpu_devices=True))
 
 
+def _exit_if_a_peer_was_lost(error: BaseException) -> None:
+    """A multi-host run whose collective failed (another process died): one line, then the process ends at
+    once, exit 1. Its exit handlers would wait ~90 s in jax.distributed's shutdown for the lost process and
+    then abort with a C++ stack trace (a review: rc 134 after 72-87 s, a Python traceback before it)."""
+    from rl_zoo import distributed
+
+    if not distributed.lost_a_peer(error):
+        return
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    print(f"rl-zoo: error: a collective of this multi-host run failed, as when another of its processes stops "
+          f"({first[:300]}); a multi-host run keeps no checkpoints: stop every process and start the same command "
+          "again into a new --out", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)
+
+
 def exit_now(code: int | None) -> NoReturn:
     """End a finished command's process: run the exit handlers (logging, jax.distributed, loggers'
     own), flush, and exit without the interpreter's teardown of jax, XLA and ~2,000 modules, which took
@@ -503,6 +519,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
 
             return sweep_command.main(args, argv)
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
+        _exit_if_a_peer_was_lost(e)
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     except ImportError as e:  # an env's optional install missing (LunarLander: box2d, MuJoCo): its message, one line
@@ -540,6 +557,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         if (oom := out_of_memory(e)) is not None:  # XLA's (a RuntimeError): what to ask for instead, one line
             print(f"rl-zoo: error: out of memory ({oom}): {memory_advice(args.command)}", file=sys.stderr)
             return 1
+        _exit_if_a_peer_was_lost(e)
         if not isinstance(e, NonFiniteError):
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)

@@ -28,6 +28,10 @@ import numpy as np
 from rl_zoo.config import ConfigError
 
 
+#: seconds a multi-host process waits for the others to join (jax.distributed's initialization_timeout)
+INIT_TIMEOUT_ENV = "RL_ZOO_INIT_TIMEOUT"
+
+
 def initialize(coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None) -> bool:
     """Start multi-host JAX when asked (flags or ``RL_ZOO_*`` variables); return whether it did.
 
@@ -55,14 +59,12 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         jax.distributed.initialize(initialization_timeout=timeout)
     else:
         print(f"process {process_id} of {num_processes}: waiting up to {timeout} s for the others at {coordinator} "
-              f"({INIT_TIMEOUT_ENV} sets the wait)", file=sys.stderr, flush=True)
+              f"({INIT_TIMEOUT_ENV} sets the wait; if one never comes, JAX ends this process with 'Terminating "
+              "process because the JAX distributed service detected fatal errors')", file=sys.stderr, flush=True)
         jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id,
                                    initialization_timeout=timeout)
     return True
 
-
-#: seconds a multi-host process waits for the others to join (jax.distributed's initialization_timeout)
-INIT_TIMEOUT_ENV = "RL_ZOO_INIT_TIMEOUT"
 
 
 def processes_from_args(num_processes: int | None) -> int:
@@ -91,6 +93,17 @@ def agree(what: str, data: Any) -> None:
         raise ConfigError(f"the {len(digests)} processes of this multi-host run were given different {what} (processes "
                           f"with the same: {', '.join('[' + ' '.join(map(str, g)) + ']' for g in groups.values())}): start "
                           f"every process with the same command, but for --process-id")
+
+
+def lost_a_peer(error: BaseException) -> bool:
+    """Whether ``error`` is a collective of a multi-host run failing, as when another process died (gloo:
+    "Connection closed by peer"): XLA's runtime error in a process of several, or its text in the
+    ValueError that ``jax.tree.map`` turns it into (``to_host`` of a segment's metrics)."""
+    if "jax" not in sys.modules:
+        return False
+    import jax
+
+    return jax.process_count() > 1 and (isinstance(error, jax.errors.JaxRuntimeError) or "Gloo" in str(error))
 
 
 def _flag_or_env(value: int | None, name: str) -> int | None:

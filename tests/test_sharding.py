@@ -183,6 +183,42 @@ def test_a_multi_host_run_on_gymnasium_envs_is_refused_in_every_process(tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # two processes compiling, then a kill
+def test_a_process_left_alone_by_a_dead_peer_ends_with_one_line(tmp_path):
+    """kill -9 of one process of two mid-run: the other printed a traceback, waited ~80 s in jax.distributed's
+    shutdown and aborted with a C++ stack trace (exit 134). It now says what happened in one line, exit 1."""
+    import signal
+    import time
+
+    port = _free_port()
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    logs = [tmp_path / f"p{i}.log" for i in range(2)]
+    # segments of 400k env steps (a few seconds each): a collective fails before JAX's heartbeat check
+    # (100 s) notices the dead process, which would end this one from C++ ("Terminating process ...")
+    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "2", "--total-steps", "4000000",
+                               "--out", str(tmp_path / "run"), "--no-progress", "--coordinator",
+                               f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+                              env=env, stdout=open(logs[i], "w"), stderr=subprocess.STDOUT)
+             for i in range(2)]
+    try:
+        deadline = time.time() + 240
+        while not all("compiled" in log.read_text() for log in logs):
+            assert all(p.poll() is None for p in procs) and time.time() < deadline, [log.read_text()[-2000:] for log in logs]
+            time.sleep(0.2)
+        time.sleep(2.0)  # inside the first segment
+        procs[1].send_signal(signal.SIGKILL)
+        start = time.time()
+        code = procs[0].wait(timeout=120)
+        err = logs[0].read_text()
+        assert code == 1 and "rl-zoo: error: a collective of this multi-host run failed" in err, err[-3000:]
+        assert time.time() - start < 60 and "Traceback" not in err and "Check failure" not in err
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def test_a_non_empty_out_stops_every_process_at_once(tmp_path):
     """Process 0 refused it alone, and the others waited for it at a barrier until the deadline."""
     (tmp_path / "run").mkdir()
