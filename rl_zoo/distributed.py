@@ -112,8 +112,10 @@ def _flag_or_env(value: int | None, name: str) -> int | None:
 
 
 def _int_env(name: str) -> int | None:
+    """The integer in environment variable ``name``; None when it is unset or empty (``VAR=`` unsets it, as
+    in a shell); a ``ConfigError`` naming it when it holds anything else."""
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return None
     try:
         return int(value)
@@ -294,6 +296,8 @@ def local_seed_indices(x) -> list[int]:
 
 
 def barrier(name: str) -> None:
+    """Every process of a multi-host run waits here until all have come (``name`` tells the barriers apart in
+    JAX's errors); a no-op in a single process."""
     import jax
 
     if jax.process_count() > 1:

@@ -351,3 +351,15 @@ def test_more_cpu_devices_than_cores_get_a_note(monkeypatch):
     assert distributed._oversplit_note(2) is None
     assert distributed._oversplit_note(4) == ("4 CPU devices on 2 cores: more devices than cores compile longer and "
                                               "train no faster (--devices 2 keeps one per core)")
+
+
+def test_an_empty_variable_reads_as_unset(monkeypatch):
+    """RL_ZOO_CPU_DEVICES= (empty, as a shell unsets it in a command's environment) was refused as not an integer."""
+    from rl_zoo import distributed
+    from rl_zoo.config import ConfigError
+
+    monkeypatch.setenv("RL_ZOO_CPU_DEVICES", "")
+    assert distributed._int_env("RL_ZOO_CPU_DEVICES") is None
+    monkeypatch.setenv("RL_ZOO_CPU_DEVICES", "two")
+    with pytest.raises(ConfigError, match="RL_ZOO_CPU_DEVICES = 'two' is invalid: must be an integer"):
+        distributed._int_env("RL_ZOO_CPU_DEVICES")

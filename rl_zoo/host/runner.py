@@ -43,10 +43,11 @@ RESUME_NOTE = "exact for the learner; the gymnasium envs restart with fresh epis
 
 @dataclass(frozen=True)
 class HostPlan:
-    """The compiled programs of a host run and its schedule."""
+    """The compiled programs of a host run and its schedule. Frozen in its fields; ``segments`` (a dict)
+    gains the program of a segment length the schedule did not foresee (``program``)."""
 
     initial_states: Any  # every seed's State [seeds, ...] (the training envs just reset)
-    segments: dict  # updates -> compiled program(states) -> (states, metrics [seeds, updates])
+    segments: dict  # updates -> compiled program(states) -> (states, metrics [seeds, updates]); a cache
     fresh_envs: Any  # jitted (states, keys [seeds]) -> states with the envs restarted
     updates_per_segment: int
     compile_s: float
