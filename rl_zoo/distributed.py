@@ -95,15 +95,20 @@ def agree(what: str, data: Any) -> None:
                           f"every process with the same command, but for --process-id")
 
 
+#: words of XLA's error when a collective loses a process (gloo's "Connection closed by peer"), lower case
+PEER_LOST_SIGNS = ("gloo", "closed by peer", "connection reset", "heartbeat", "barrier failed", "deadline_exceeded")
+
+
 def lost_a_peer(error: BaseException) -> bool:
-    """Whether ``error`` is a collective of a multi-host run failing, as when another process died (gloo:
-    "Connection closed by peer"): XLA's runtime error in a process of several, or its text in the
-    ValueError that ``jax.tree.map`` turns it into (``to_host`` of a segment's metrics)."""
+    """Whether ``error`` is a collective of a multi-host run failing, as when another process died: its text
+    names it (``PEER_LOST_SIGNS``), whether it came as XLA's runtime error or as the ValueError that
+    ``jax.tree.map`` turns it into (``to_host`` of a segment's metrics); other errors keep their traceback."""
     if "jax" not in sys.modules:
         return False
     import jax
 
-    return jax.process_count() > 1 and (isinstance(error, jax.errors.JaxRuntimeError) or "Gloo" in str(error))
+    text = str(error).lower()
+    return jax.process_count() > 1 and any(sign in text for sign in PEER_LOST_SIGNS)
 
 
 def _flag_or_env(value: int | None, name: str) -> int | None:
@@ -112,8 +117,8 @@ def _flag_or_env(value: int | None, name: str) -> int | None:
 
 
 def _int_env(name: str) -> int | None:
-    """The integer in environment variable ``name``; None when it is unset or empty (``VAR=`` unsets it, as
-    in a shell); a ``ConfigError`` naming it when it holds anything else."""
+    """The integer in environment variable ``name``; None when it is unset or empty (an empty value reads
+    as unset); a ``ConfigError`` naming it when it holds anything else."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return None
@@ -148,27 +153,30 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
             )
         if multi_host and devices != available:
             raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
-        return devices, _oversplit_note(devices)
+        return devices, _oversplit_note(devices, seeds)
     if seeds % available == 0:
-        return available, _oversplit_note(available)
+        return available, _oversplit_note(available, seeds)
     if multi_host:
         raise ConfigError(f"--seeds = {seeds} cannot be split evenly over the {available} devices of all hosts: use a multiple of {available}")
     best = max(d for d in range(1, available + 1) if seeds % d == 0)
     note = f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
-    return best, note + (f"; {over}" if (over := _oversplit_note(best)) else "")
+    return best, note + (f"; {over}" if (over := _oversplit_note(best, seeds)) else "")
 
 
-def _oversplit_note(count: int) -> str | None:
-    """A note when ``count`` CPU devices of this host outnumber its cores (``--devices 8`` or
-    ``RL_ZOO_CPU_DEVICES=64`` on 2 cores: compile 2 s became 10.6 s and 12.9 s in a review)."""
+def _oversplit_note(count: int, seeds: int) -> str | None:
+    """A note when the ``count`` CPU devices over which ``seeds`` seeds run give this host more devices than
+    cores (``--devices 8`` or ``RL_ZOO_CPU_DEVICES=64`` on 2 cores: compile 2 s became 10.6 s and 12.9 s in a
+    review), with the count that keeps at most one per core (single host; a multi-host run uses every device)."""
     import jax
 
-    local = count // jax.process_count()
+    processes = jax.process_count()
+    local = count // processes
     cores = usable_cores()
     if jax.devices()[0].platform != "cpu" or local <= cores:
         return None
-    return (f"{local} CPU devices on {cores} cores: more devices than cores compile longer and train no faster "
-            f"(--devices {cores} keeps one per core)")
+    advice = (f" (--devices {cpu_device_count(seeds, cores)} keeps at most one per core)" if processes == 1 else
+              f" (set RL_ZOO_CPU_DEVICES to at most {cores} on each host)")
+    return f"{local} CPU devices on {cores} cores: more devices than cores compile longer and train no faster" + advice
 
 
 CPU_DEVICES_ENV = "RL_ZOO_CPU_DEVICES"

@@ -78,23 +78,24 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     one point draws nothing). A non-finite return (a diverged run) is marked with a red cross on the x
     axis at its step, and the legend counts them and names their seeds. Written atomically to ``path``
     in the format its suffix names (``figure_path`` checks one given by a user)."""
+    if not rows:
+        raise ValueError("learning_curve: no evaluation rows to draw")
     plt = _pyplot()
     by_seed: dict[int, dict[float, float]] = defaultdict(dict)
     for r in rows:
         by_seed[int(r["seed"])][float(r["env_steps"])] = float(r["return"])
+    dots = lambda n: {"marker": "o", "markersize": 4} if n <= 2 else {}  # noqa: E731 (a line of 1 point draws nothing)
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-    few = max(len(pts) for pts in by_seed.values()) <= 2
-    dots = {"marker": "o", "markersize": 4} if few else {}
     for i, (seed, pts) in enumerate(sorted(by_seed.items())):
         x, y = np.array(sorted(pts.items())).T
         if len(by_seed) == 1:
-            ax.plot(x, y, color="tab:blue", linewidth=2.0, label=f"seed {seed}", **dots)
+            ax.plot(x, y, color="tab:blue", linewidth=2.0, label=f"seed {seed}", **dots(len(x)))
         else:
-            ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if i == 0 else None, **dots)
-    if len(by_seed) > 1:
-        common = sorted(set.intersection(*(set(pts) for pts in by_seed.values())))
+            ax.plot(x, y, color="tab:blue", alpha=0.25, linewidth=0.8, label="per seed" if i == 0 else None, **dots(len(x)))
+    common = sorted(set.intersection(*(set(pts) for pts in by_seed.values())))
+    if len(by_seed) > 1 and common:  # no step every seed has: no mean to draw
         mean = [np.mean([pts[x] for pts in by_seed.values()]) for x in common]
-        ax.plot(common, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(by_seed)} seeds", **dots)
+        ax.plot(common, mean, color="tab:blue", linewidth=2.0, label=f"mean of {len(by_seed)} seeds", **dots(len(common)))
     bad = sorted((x, seed) for seed, pts in by_seed.items() for x, y in pts.items() if not np.isfinite(y))
     if bad:
         seeds = sorted({seed for _, seed in bad})

@@ -230,15 +230,20 @@ def versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=2)
-def source_commit(root: Path | None = None) -> str | None:
-    """The git commit of the rl_zoo source this process imported, with ``-dirty`` when tracked files
-    differ from it or an untracked file sits in its ``rl_zoo/`` or ``envs/`` (a module not in the commit),
-    where that source is a git checkout (an editable install); else ``None``. The
-    package version (0.1.0) says nothing of the code between releases; the commit does."""
+@functools.lru_cache(maxsize=1)
+def source_commit() -> str | None:
+    """The git commit of the rl_zoo source this process imported (``git_commit`` of its checkout), where
+    that source is a git checkout (an editable install); else ``None``. The package version (0.1.0) says
+    nothing of the code between releases; the commit does."""
+    return git_commit(Path(__file__).resolve().parent.parent)
+
+
+def git_commit(root: Path) -> str | None:
+    """The commit checked out at ``root``, with ``-dirty`` when tracked files differ from it or an
+    untracked file sits in its ``rl_zoo/`` or ``envs/`` (a module not in the commit); None when ``root`` is
+    not a git checkout or git cannot say."""
     import subprocess
 
-    root = Path(__file__).resolve().parent.parent if root is None else root  # the checkout (tests give another)
     if not (root / ".git").exists():
         return None
     try:

@@ -242,7 +242,13 @@ def test_settings_sentence_counts_per_cell_only_when_they_differ():
     assert report._settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
     mixed = same + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), devices=1)]
     assert ("The CPU devices each cell's seeds were split over differ (1 for trpo on CartPole-v1, 2 for the other 2 "
-            "cells; None: not recorded)") in report._settings_sentence(mixed, meta)
+            "cells): the same seeds") in report._settings_sentence(mixed, meta)
+    # a cell without a recorded count (None) is a value like the others: it was dropped when it tied
+    unrecorded = [same[0], bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), "failed")]
+    assert ("differ (2 for ppo on CartPole-v1, None for trpo on CartPole-v1; None: not recorded)"
+            in report._settings_sentence(unrecorded, meta))
+    gpu = bm.GridMeta(seeds=5, versions={"jax_backend": "gpu"})
+    assert report._settings_sentence(same, gpu).endswith("Each cell's seeds were split over 2 GPU devices.")
     third = bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=2, eval_episodes=2), "done")
     assert report.per_cell([one, other, third], "seeds") == (None, "1 for ppo on CartPole-v1, 2 for the other 2 cells")
     assert report.per_cell([one, third], "eval_episodes") == (2, "")

@@ -489,3 +489,5 @@ def test_a_pair_known_not_to_solve_its_env_says_so(capsys):
     from rl_zoo.driver.spec import new_spec
 
     assert new_spec("vpg", "MountainCar-v0", devices=1)[3] == unsolved_note("vpg", "MountainCar-v0")  # the run's note
+    assert new_spec("vpg", "MountainCar-v0", devices=1, total_steps=4096)[3].endswith(
+        "; this run changes some of them (--set, --total-steps)")

@@ -243,3 +243,26 @@ def test_a_figure_that_cannot_be_written_leaves_no_temporary_file(tmp_path):
         plots.save_figure(fig, tmp_path / "fig.png", shrink=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"] and not plt.fignum_exists(fig.number)
     assert plots.save_figure(plt.figure(), tmp_path / "ok.svg").read_text().lstrip().startswith("<?xml")  # its suffix's format
+
+
+def test_a_mean_is_drawn_only_where_the_seeds_share_steps(tmp_path, monkeypatch):
+    """Seeds with no step in common drew a 'mean' legend entry with no line; one shared step drew a mean of
+    one point without a marker (invisible); no rows raised inside matplotlib with the figure left open."""
+    import matplotlib.pyplot as plt
+
+    seen = {}
+    real_savefig = plt.Figure.savefig
+    monkeypatch.setattr(plt.Figure, "savefig", lambda fig, *a, **k: seen.update(
+        {line.get_label(): line.get_marker() for line in fig.axes[0].get_lines()}) or real_savefig(fig, *a, **k))
+    apart = [dict(seed=0, env_steps=t, **{"return": 1.0}) for t in (0, 100, 200)]
+    apart += [dict(seed=1, env_steps=t, **{"return": 2.0}) for t in (50, 150, 250)]
+    plots.learning_curve(apart, "t", tmp_path / "c.png")
+    assert "mean of 2 seeds" not in seen
+    seen.clear()
+    one_shared = apart + [dict(seed=1, env_steps=0, **{"return": 2.0})]
+    plots.learning_curve(one_shared, "t", tmp_path / "c.png")
+    assert seen["mean of 2 seeds"] == "o"
+    before = len(plt.get_fignums())  # other tests' figures may be open
+    with pytest.raises(ValueError, match="no evaluation rows"):
+        plots.learning_curve([], "t", tmp_path / "c.png")
+    assert len(plt.get_fignums()) == before

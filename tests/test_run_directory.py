@@ -430,7 +430,7 @@ def test_the_commit_is_dirty_for_an_edit_or_a_new_source_file(tmp_path):
     git("add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
     head = git("rev-parse", "HEAD").stdout.strip()
-    commit = lambda: runs.source_commit.__wrapped__(tmp_path)  # noqa: E731 (not the cached one)
+    commit = lambda: runs.git_commit(tmp_path)  # noqa: E731
     assert commit() == head
     (tmp_path / "notes.txt").write_text("mine")
     assert commit() == head

@@ -348,13 +348,30 @@ def test_more_cpu_devices_than_cores_get_a_note(monkeypatch):
     from rl_zoo import distributed
 
     monkeypatch.setattr(distributed, "usable_cores", lambda: 2)
-    assert distributed._oversplit_note(2) is None
-    assert distributed._oversplit_note(4) == ("4 CPU devices on 2 cores: more devices than cores compile longer and "
-                                              "train no faster (--devices 2 keeps one per core)")
+    assert distributed._oversplit_note(2, 8) is None
+    assert distributed._oversplit_note(4, 8) == ("4 CPU devices on 2 cores: more devices than cores compile longer and "
+                                                 "train no faster (--devices 2 keeps at most one per core)")
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 3)  # 8 seeds do not split over 3: 2 does
+    assert distributed._oversplit_note(8, 8).endswith("(--devices 2 keeps at most one per core)")
+
+
+def test_only_a_collectives_failure_reads_as_a_lost_peer(monkeypatch):
+    """Every JaxRuntimeError of a multi-host run read as another process's death (a GPU compile error too),
+    ending the process without its traceback; the text must name a lost connection."""
+    import jax
+
+    from rl_zoo import distributed
+
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    assert distributed.lost_a_peer(ValueError("UNKNOWN: Gloo AllGather failed: ... Connection closed by peer"))
+    assert distributed.lost_a_peer(RuntimeError("gloo: connection closed by peer"))
+    assert not distributed.lost_a_peer(RuntimeError("INTERNAL: ptxas exited with non-zero error code"))
+    monkeypatch.setattr(jax, "process_count", lambda: 1)
+    assert not distributed.lost_a_peer(ValueError("Gloo AllGather failed"))
 
 
 def test_an_empty_variable_reads_as_unset(monkeypatch):
-    """RL_ZOO_CPU_DEVICES= (empty, as a shell unsets it in a command's environment) was refused as not an integer."""
+    """RL_ZOO_CPU_DEVICES= (empty) was refused as not an integer: an empty value reads as unset."""
     from rl_zoo import distributed
     from rl_zoo.config import ConfigError
 

@@ -144,19 +144,24 @@ def _ordered(names: list[str], order: list[str]) -> list[str]:
     return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
 
 
-def per_cell(cells: list, field: str, value: Callable[[Any], Any] | None = None) -> tuple[Any, str]:
-    """``(value, "")`` when every cell's spec has the same ``field`` (or ``value(cell)``, given; None: no
-    cells), else ``(None, what each has)``: ``"1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1"``, the
-    value most cells share said once (``"1 for ppo on CartPole-v1, 5 for the other 12 cells"``)."""
+_NO_COMMON = object()  # per_cell: no value most cells share (None is a value: "not recorded")
+
+
+def per_cell(cells: list, key: str | Callable[[Any], Any]) -> tuple[Any, str]:
+    """``(value, "")`` when every cell has the same value of ``key`` (a field of its spec, or a function of
+    the cell; None: no cells), else ``(None, what each has)``: ``"1 for ppo on CartPole-v1, 2 for vpg on
+    CartPole-v1"``, the value most cells share said once (``"1 for ppo on CartPole-v1, 5 for the other 12
+    cells"``)."""
+    value = key if callable(key) else (lambda c: getattr(c.spec, key))
     groups: dict[Any, list[str]] = {}
     for c in cells:
-        groups.setdefault(value(c) if value else getattr(c.spec, field), []).append(f"{c.algo} on {c.env}")
+        groups.setdefault(value(c), []).append(f"{c.algo} on {c.env}")
     if len(groups) <= 1:
         return next(iter(groups), None), ""
     sizes = sorted((len(names) for names in groups.values()), reverse=True)
-    common = max(groups, key=lambda v: len(groups[v])) if sizes[0] > max(1, sizes[1]) else None
-    parts = [f"{v} for {name}" for v, names in groups.items() if v != common for name in names]
-    if common is not None:
+    common = max(groups, key=lambda v: len(groups[v])) if sizes[0] > max(1, sizes[1]) else _NO_COMMON
+    parts = [f"{v} for {name}" for v, names in groups.items() if v is not common for name in names]
+    if common is not _NO_COMMON:
         parts.append(f"{common} for the other {len(groups[common])} cells")
     return None, ", ".join(parts)
 
@@ -172,13 +177,14 @@ def _cell_devices(cell) -> int | None:
 
 
 def _settings_sentence(cells: list, meta: GridMeta) -> str:
-    """Seeds per cell (and which), evaluation episodes per seed and the CPU devices each cell's seeds were
+    """Seeds per cell (and which), evaluation episodes per seed and the devices each cell's seeds were
     split over: one value when the cells agree (the command's when there are no cells), else the value of
     each cell (cells that different commands ran into one folder, or runs of another ``--jobs``, may differ)."""
     seeds, seeds_each = per_cell(cells, "seeds")
-    used, used_each = per_cell(cells, "seed", lambda c: _seed_range(c.spec.seed, c.spec.seeds))
+    used, used_each = per_cell(cells, lambda c: _seed_range(c.spec.seed, c.spec.seeds))
     episodes, episodes_each = per_cell(cells, "eval_episodes")
-    devices, devices_each = per_cell(cells, "devices", _cell_devices)
+    devices, devices_each = per_cell(cells, _cell_devices)
+    platform = str(meta.versions.get("jax_backend", "cpu")).upper()
     if not cells:
         used = _seed_range(meta.seed, meta.seeds)
     which = f"seeds {used_each}" if used_each else None if used is None else f"{'seed' if '-' not in used else 'seeds'} {used}"
@@ -192,10 +198,11 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
     else:
         evaluation = f"greedy evaluation over {_q(meta.eval_episodes if episodes is None else episodes)} episodes per seed"
     if devices_each:
-        split = (f" The CPU devices each cell's seeds were split over differ ({devices_each}; None: not recorded): "
+        unknown = "; None: not recorded" if any(_cell_devices(c) is None for c in cells) else ""
+        split = (f" The {platform} devices each cell's seeds were split over differ ({devices_each}{unknown}): "
                  "the same seeds on another device count round otherwise (README, Determinism).")
     elif devices is not None:
-        split = f" Each cell's seeds were split over {devices} CPU device{'' if devices == 1 else 's'}."
+        split = f" Each cell's seeds were split over {devices} {platform} device{'' if devices == 1 else 's'}."
     else:
         split = ""
     return f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}"

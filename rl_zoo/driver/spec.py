@@ -62,9 +62,10 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | Non
 UNSOLVED_FILE = HYPERPARAMS_DIR / "unsolved.yaml"
 
 
-def unsolved_note(algo: str, env_id: str) -> str | None:
+def unsolved_note(algo: str, env_id: str, changed: bool = False) -> str | None:
     """The note ``rl-zoo train --algo algo --env env_id`` prints when ``unsolved.yaml`` lists the pair:
-    its settings are known not to solve the env, and what was measured; None otherwise."""
+    its settings are known not to solve the env, and what was measured (``changed``: the run changes some
+    of them, which the note says); None otherwise."""
     import yaml
 
     table = yaml.safe_load(UNSOLVED_FILE.read_text()) if UNSOLVED_FILE.exists() else {}
@@ -72,7 +73,8 @@ def unsolved_note(algo: str, env_id: str) -> str | None:
     if not measured:
         return None
     return (f"note: {algo}'s settings for {env_id} (rl_zoo/hyperparams/{algo}.yaml, else the defaults) are known not "
-            f"to solve it: {measured} (rl_zoo/hyperparams/unsolved.yaml)")
+            f"to solve it: {measured} (rl_zoo/hyperparams/unsolved.yaml)"
+            + ("; this run changes some of them (--set, --total-steps)" if changed else ""))
 
 
 def load_hyperparams(algo: str, env_id: str) -> dict[str, Any]:
@@ -344,7 +346,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError(f"{env_id} runs on gymnasium envs (--backend {env.backend}), whose steps are host calls of one "
                           "process: a multi-host run trains JAX envs only; run it on one host")
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
-    if unsolved := unsolved_note(algo, env_id):
+    if unsolved := unsolved_note(algo, env_id, changed=bool(overrides) or total_steps is not None):
         note = f"{note}\n{unsolved}" if note else unsolved
     if asked_vector_env is not None and env.backend == "jax":
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
