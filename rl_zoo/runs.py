@@ -366,9 +366,10 @@ STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCE
 
 def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
     """Delete the ``.NAME.*.tmp`` files `atomic_write_bytes` leaves when its process is killed mid-write
-    (a DQN checkpoint's is megabytes per seed), in ``run_dir`` and its ``checkpoints``, and the figure's
-    ``.curve.tmp.png`` (``rl_zoo.plots``); call it holding the run directory's lock, so that no live writer
-    owns them. Returns what it removed."""
+    (a DQN checkpoint's is megabytes per seed; figures go through it too), in ``run_dir`` and its
+    ``checkpoints``, and the ``.curve.tmp.png`` that rl_zoo.plots wrote before it did (a run of an older
+    version resumed); call it holding the run directory's lock, so that no live writer owns them. Returns
+    what it removed."""
     removed = []
     for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
         for tmp in folder.glob(".*.tmp*") if folder.is_dir() else ():
