@@ -42,7 +42,11 @@ def test_trains_on_the_gymnasium_adapter_unchanged(name, seed_offset):
     episodes = 0
     for _ in range(agent.num_updates):  # host loop: rollout in Python, learn jitted
         state, metrics = agent.update(state)
-        assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(metrics))
+        # the episode statistics are NaN in an update in which no episode ended (64 steps; seed offset 9421's
+        # third update), by design; everything else is finite
+        assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(metrics._replace(episode=())))
+        ended = int(metrics.episode.episodes) > 0
+        assert np.isfinite(float(metrics.episode.episode_return)) == ended
         episodes += int(metrics.episode.episodes)
     assert int(state.update_step) == 3
     assert episodes > 0  # random CartPole episodes last ~22 steps: some ended in 192 steps
