@@ -188,6 +188,30 @@ def test_rlhf_experiment_reports_every_algorithm_comparison_and_refuses_unknown_
     assert not (tmp_path / "new").exists()
 
 
+def test_rlhf_results_name_the_few_seeds_interval_the_pairs_and_each_algorithms_peak(tmp_path):
+    """results.md called a 3-seed bootstrap (the seeds' range) a "95% CI", the RM's accuracy on fresh pairs of
+    training prompts "held-out", and its Q2 peak-gold figures stood in no table; a results folder whose
+    question 2 ran apart (``algos/``) now points there in a generated line."""
+    from experiments.rlhf import run
+
+    np.savez(tmp_path / "supervised.npz", rm_heldout_accuracy=np.array([0.8, 0.9, 0.85]),
+             rm_heldout_label_accuracy=np.array([0.7, 0.7, 0.72]))
+    gold = np.array([[1.0, 3.0, 2.0, 2.0], [1.0, 4.0, 2.0, 1.0], [1.0, 2.0, 6.0, 2.0]])  # mean over seeds: 1, 3, 3.33, 1.67
+    np.savez(tmp_path / "algo_rloo.npz", responses=np.array(64), final_gold=np.array([2.0, 4.0, 3.0]), gold=gold,
+             kl=np.ones((3, 4)), proxy=np.zeros((3, 4)), seconds=np.array([1.0, 2.0]))
+    run.report(tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    assert "mean over seeds [the range of the 3 seeds (a percentile bootstrap over 3 values is their range, not a 95% interval)]" in text
+    assert "accuracy on fresh comparisons of SFT samples (training prompts) vs gold: 0.85 [0.80, 0.90]" in text
+    assert "| rloo | 64 | 3.00 [2.00, 4.00] | 1.00 [1.00, 1.00] | 0.00 [0.00, 0.00] | 3.33 (update 3) | 1 | 2 |" in text
+    assert "95% CI" not in text and "algos/results.md" not in text
+    (tmp_path / "algo_rloo.npz").unlink()
+    (tmp_path / "algos").mkdir()
+    (tmp_path / "algos" / "results.md").write_text("# Results\n")
+    run.report(tmp_path)
+    assert "ran on its own seeds (`--algo-seed`): [`algos/results.md`](algos/results.md)." in (tmp_path / "results.md").read_text()
+
+
 def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbers():
     """PPO's joint-loss gradient runs back through both networks (it was counted once) and a
     Fisher-vector product counts as two backward passes (it was counted as one); the verdict

@@ -601,6 +601,7 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
     summary = dict(seeds=[1000, 1001], gold_heldout=dict(sft=ci(1.0), rlhf=ci(2.0), separated=True),
                    rm_heldout_accuracy_vs_gold=ci(0.7), seconds=dict(pretrain=5.62, sft=1.0, eval_rlhf=0.0))
     assert format_summary(summary).splitlines() == [
-        "gold reward on held-out prompts, mean over 2 seeds [95% CI]:", "  SFT  1.00 [0.90, 1.10]",
-        "  RLHF 2.00 [1.90, 2.10]   separated", "reward model held-out accuracy vs gold: 0.70 [0.60, 0.80]",
+        "gold reward on held-out prompts, mean over seeds [the range of the 2 seeds (a percentile bootstrap over 2 "
+        "values is their range, not a 95% interval)]:", "  SFT  1.00 [0.90, 1.10]",
+        "  RLHF 2.00 [1.90, 2.10]   separated", "reward model accuracy vs gold on held-out pairs (training prompts): 0.70 [0.60, 0.80]",
         "stage seconds: pretrain 5.6, sft 1.0, eval_rlhf 0.0"]

@@ -58,6 +58,23 @@ def test_small_sample_bootstrap_intervals_by_hand():
     assert stats.point_ci([1.0, 2.0, 3.0, 100.0], np.median) == (2.5, 1.0, 100.0)
 
 
+def test_interval_name_says_a_few_seeds_interval_is_their_range():
+    """What bootstrap_ci over 2-3 seeds is, as its name says: exactly the seeds' range (min, max), for
+    any values (1/4 and 1/27 > 2.5%), and from 4 seeds on inside it (1/256 < 2.5%)."""
+    rng = np.random.default_rng(3)
+    for n in (2, 3):
+        x = rng.normal(size=n)
+        assert stats.bootstrap_ci(x) == (x.min(), x.max())
+        assert stats.interval_name(n) == f"the range of the {n} seeds (a percentile bootstrap over {n} values is their range, not a 95% interval)"
+    x = np.array([0.0, 1.0, 2.0, 9.0])
+    lo, hi = stats.bootstrap_ci(x)
+    assert x.min() < lo and hi < x.max()
+    assert stats.interval_name(4) == "95% percentile-bootstrap interval over 4 seeds"
+    assert stats.interval_name(1) == "1 seed: no interval"
+    with pytest.raises(ValueError, match="at least 1"):
+        stats.interval_name(0)
+
+
 def test_stratified_resamples_keep_every_task():
     a, b = np.array([0.0, 1.0, 2.0]), np.array([10.0, 11.0])
     boot = stats.stratified_resamples([a, b], n_resamples=200, seed=1)

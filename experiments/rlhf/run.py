@@ -23,6 +23,7 @@ import numpy as np
 
 from experiments import common, reporting
 from experiments.rlhf import compute, plots
+from rl_zoo import stats
 
 HERE = Path(__file__).parent
 BETAS = [0.0, 0.02, 0.05, 0.2]
@@ -165,8 +166,9 @@ def report(out: Path) -> None:
     if (out / "run.md").exists():
         lines += [(out / "run.md").read_text().strip(), ""]
     f = lambda x: "%.2f [%.2f, %.2f]" % common.boot_ci(np.asarray(x)[~np.isnan(x)])  # noqa: E731
-    lines += [f"Reward model held-out pairwise accuracy vs gold: {f(sup['rm_heldout_accuracy'])}; "
-              f"vs the noisy labels: {f(sup['rm_heldout_label_accuracy'])} (mean [95% CI] over seeds)", ""]
+    lines += [f"Every interval below: mean over seeds [{stats.interval_name(len(sup['rm_heldout_accuracy']))}].", "",
+              f"Reward model pairwise accuracy on fresh comparisons of SFT samples (training prompts) vs gold: "
+              f"{f(sup['rm_heldout_accuracy'])}; vs the noisy labels: {f(sup['rm_heldout_label_accuracy'])}", ""]
     if (out / "beta_sweep.npz").exists() and (out / "best_of_n.npz").exists():
         sw, bon = _load(out / "beta_sweep.npz"), _load(out / "best_of_n.npz")
         plots.kl_penalty(sw, bon, out / "q1_kl_penalty.png")
@@ -191,11 +193,16 @@ def report(out: Path) -> None:
         label = f"beta {suffix[len('_beta'):]}" if suffix else "beta 0.05 (the pipeline's default)"
         plots.algorithms(algos, out / f"q2_algorithms{suffix}.png")
         lines += [f"## Q2: algorithms at matched samples, {label}", "",
-                  "| algorithm | responses | held-out gold | final KL | final proxy (batch) | compile s | run s |", "|---|---|---|---|---|---|---|"]
+                  "| algorithm | responses | held-out gold | final KL | final proxy (batch) | peak gold (batch, update) | compile s | run s |",
+                  "|---|---|---|---|---|---|---|---|"]
         for a, m in algos.items():
+            g = m["gold"].mean(0)
             lines.append(f"| {a} | {int(m['responses'])} | {f(m['final_gold'])} | {f(m['kl'][:, -1])} | {f(m['proxy'][:, -1])} | "
-                         f"{m['seconds'][0]:.0f} | {m['seconds'][1]:.0f} |")
+                         f"{g.max():.2f} (update {int(g.argmax()) + 1}) | {m['seconds'][0]:.0f} | {m['seconds'][1]:.0f} |")
         lines.append("")
+    if not algo_suffixes(out) and (out / "algos" / "results.md").exists():
+        lines += ["## Q2", "", "Question 2 (the algorithms at matched samples) ran on its own seeds (`--algo-seed`): "
+                  "[`algos/results.md`](algos/results.md).", ""]
     reporting.write_md(out / "results.md", lines, width=10_000)
     print(json.dumps({"results": str(out / "results.md")}))
 

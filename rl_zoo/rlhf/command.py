@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
         description="Pretrain a small causal transformer on a synthetic letter language, fine-tune it on demonstrations, "
         "fit a reward model to Bradley-Terry comparisons labelled by a hidden gold reward, then optimise the policy "
         "against the reward model with a per-token KL penalty to the SFT model. Every stage is vmapped over the seeds. "
-        "Writes config.json, metrics/, summary.json (gold reward of SFT vs RLHF on held-out prompts with 95% intervals), "
+        "Writes config.json, metrics/, summary.json (gold reward of SFT vs RLHF on held-out prompts with bootstrap intervals over the seeds: with 2-3 seeds, their range), "
         "samples.md, stages.png and checkpoints/. See experiments/rlhf/README.md.",
     )
     r.add_argument("--seeds", type=int, default=3, help="seeds, each a whole pipeline, vmapped (default 3)")

@@ -5,8 +5,9 @@ held-out evaluation of the SFT and RLHF policies by the gold reward, and a run d
     config.json   the resolved PipelineConfig, seeds, library versions, the command
     metrics/      pretrain.csv, sft.csv (loss per step), rm.csv (loss per step; held-out accuracy),
                   rl.csv (per update: gold, proxy, KL, beta, RM accuracy on the policy's samples, ...)
-    summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% intervals), the RL
-                  stage's last update, beta after it, the seeds whose RL stage went non-finite, timings
+    summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% bootstrap
+                  intervals: with 2-3 seeds, their range), the RL stage's last update, beta after it,
+                  the seeds whose RL stage went non-finite, timings
     samples.md    SFT and RLHF responses to the same held-out prompts, with their gold and proxy rewards
     stages.png    the four stages' curves
     checkpoints/  pretrain / sft / rm / policy / value parameters (flax msgpack, all seeds stacked)
@@ -113,8 +114,8 @@ def stage_sft(key, params, models: Models, config: PipelineConfig, demos: np.nda
 class RMResult(NamedTuple):
     params: Any
     losses: jax.Array  # [steps]
-    heldout_accuracy: jax.Array  # against the gold ordering (noise-free)
-    heldout_label_accuracy: jax.Array  # against the annotator's noisy labels
+    heldout_accuracy: jax.Array  # on held-out pairs (fresh comparisons of SFT samples, the training prompts), against the gold ordering (noise-free)
+    heldout_label_accuracy: jax.Array  # the same pairs, against the annotator's noisy labels
     train_label_accuracy: jax.Array
 
 
@@ -242,7 +243,7 @@ def run_supervised(config: PipelineConfig, seeds: list[int], timer: "Timer", dat
     log(f"[3/4] reward model on {config.rm_pairs} comparisons of SFT samples, {config.rm.steps} steps")
     prompts = jnp.asarray(data.train_prompts)
     rm = timer.run("rm", vm(lambda k, p: stage_rm(k, p, models, config, prompts)), keys[:, 2], sft.params)
-    log(f"      loss {_first_last(rm.losses)}, held-out accuracy vs gold {_per_seed(rm.heldout_accuracy)}  ({timer.seconds['rm']} s)")
+    log(f"      loss {_first_last(rm.losses)}, accuracy vs gold on held-out pairs {_per_seed(rm.heldout_accuracy)}  ({timer.seconds['rm']} s)")
     return Supervised(pre, sft, rm, models, data, keys)
 
 

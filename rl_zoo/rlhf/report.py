@@ -19,7 +19,8 @@ RL_FIELDS = ("update", "responses", "seed", "gold", "proxy", "kl", "beta", "leng
 
 
 def interval(per_seed) -> dict:
-    """Mean over seeds and its 95% percentile-bootstrap interval (``rl_zoo.stats.bootstrap_ci``)."""
+    """Mean over seeds and its 95% percentile-bootstrap interval (``rl_zoo.stats.bootstrap_ci``; with 2-3
+    seeds exactly their range: ``stats.interval_name``)."""
     x = np.asarray(per_seed, float)
     lo, hi = stats.bootstrap_ci(x)
     return {"mean": float(x.mean()), "ci95": [lo, hi], "per_seed": x.tolist()}
@@ -135,11 +136,11 @@ def format_summary(summary: dict) -> str:
     g = summary["gold_heldout"]
     f = lambda d: f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]"  # noqa: E731
     return "\n".join([
-        f"gold reward on held-out prompts, mean over {len(summary['seeds'])} seeds [95% CI]:",
+        f"gold reward on held-out prompts, mean over seeds [{stats.interval_name(len(summary['seeds']))}]:",
         f"  SFT  {f(g['sft'])}",
         f"  RLHF {f(g['rlhf'])}   {'separated' if g['separated'] else 'NOT separated'}",
         *([f"  warning: seed(s) {', '.join(map(str, summary['rl_non_finite_seeds']))} went non-finite in the RL stage: "
            f"their RLHF numbers are not results"] if summary.get("rl_non_finite_seeds") else []),
-        f"reward model held-out accuracy vs gold: {f(summary['rm_heldout_accuracy_vs_gold'])}",
+        f"reward model accuracy vs gold on held-out pairs (training prompts): {f(summary['rm_heldout_accuracy_vs_gold'])}",
         "stage seconds: " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["seconds"].items()),
     ])
