@@ -121,18 +121,21 @@ def bootstrap_ci(
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def interval_name(n: int, confidence: float = 0.95) -> str:
+def interval_name(n: int, confidence: float = 0.95, short: bool = False) -> str:
     """What ``bootstrap_ci`` of the mean over ``n`` seeds is, in words for a table or a figure: with 2 or 3
     seeds every resampled mean lies between the seeds' extremes and the all-lowest (or all-highest)
     resample is more likely than the tail (1/4, 1/27 > 2.5%), so the "95%" interval is exactly the seeds'
-    range and covers the true mean far less often than 95%; with 1 there is none."""
+    range and covers the true mean far less often than 95%; with 1 there is none. ``short``: the few words
+    of an axis label or a table header ("95% CI", "range of the 3 seeds")."""
     if n < 1:
         raise ValueError(f"n = {n} is invalid: a count of seeds, at least 1")
+    if short:  # an axis label or a table header
+        return "1 seed, no interval" if n == 1 else f"range of the {n} seeds" if n <= 3 else f"{confidence:.0%} CI"
     if n == 1:
         return "1 seed: no interval"
     if n <= 3:
         return f"the range of the {n} seeds (a percentile bootstrap over {n} values is their range, not a {confidence:.0%} interval)"
-    return f"{confidence:.0%} percentile-bootstrap interval over {n} seeds"
+    return f"a {confidence:.0%} percentile-bootstrap interval over {n} seeds"
 
 
 def stratified_resamples(scores, n_resamples: int = 2000, seed: int = 0) -> np.ndarray:

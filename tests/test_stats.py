@@ -69,7 +69,7 @@ def test_interval_name_says_a_few_seeds_interval_is_their_range():
     x = np.array([0.0, 1.0, 2.0, 9.0])
     lo, hi = stats.bootstrap_ci(x)
     assert x.min() < lo and hi < x.max()
-    assert stats.interval_name(4) == "95% percentile-bootstrap interval over 4 seeds"
+    assert stats.interval_name(4) == "a 95% percentile-bootstrap interval over 4 seeds"
     assert stats.interval_name(1) == "1 seed: no interval"
     with pytest.raises(ValueError, match="at least 1"):
         stats.interval_name(0)

@@ -526,6 +526,52 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
 
 
+def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monkeypatch, capsys):
+    """With 2 seeds the "95% CI" of report.md, the best: line and the figures' axes was the seeds' range
+    (a percentile bootstrap over 2 values); "reached threshold" was not defined; one seed read "1 seeds";
+    the best block carried the sweep's short --total-steps as if tuned; a linear axis over 3e-4 and 1e-3
+    wrote its tick labels into one another; the lines were nudged sideways unsaid."""
+    import rl_zoo.sweep
+    from rl_zoo.cli import main
+    from rl_zoo.sweep import figures
+
+    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    out = tmp_path / "two"
+    assert main(["sweep", "--grid", "learning_rate=3e-4,1e-3", "--grid", "gamma=0.9,0.99", "--seeds", "2",
+                 "--total-steps", "512", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-2].endswith("IQM of final returns 103.0 [103.0, 103.0] (range of the 2 seeds)")
+    text = (out / "report.md").read_text()
+    assert "| IQM final [range of the 2 seeds] |" in text and "95% CI" not in text
+    assert "in brackets: the range of the 2 seeds (a percentile bootstrap over 2 values is their range, not a 95% interval)" in text
+    assert "Reached threshold: the seeds whose greedy return was at or above the\nthreshold at any evaluation" in text
+    assert "4 configs x 2 seeds (seeds 0-1), the same for every config;" in text
+    assert ("`total_timesteps` in the block is this sweep's budget (`--total-steps`), not a tuned value: leave it out to keep "
+            "the env's tuned budget (100,000).") in text
+    assert (out / "best.yaml").read_text().startswith("# rl-zoo sweep: the best of 4 configs of ppo on CartPole-v1, "
+                                                      "by the IQM of final returns over 2 seeds (seeds 0-1)\n")
+    sens = drawn["sensitivity.png"]
+    lr_axis = sens.axes[0]
+    assert lr_axis.get_xscale() == "linear" and [t.get_text() for t in lr_axis.get_xticklabels()] == ["0.0003", "0.001"]
+    assert lr_axis.get_ylabel() == "final return, IQM over seeds [range of the 2 seeds]"
+    assert "lines nudged sideways apart" in sens._suptitle.get_text()
+    assert drawn["curves.png"].axes[0].get_ylabel() == "greedy return, mean over seeds [range of the 2 seeds]"
+
+    drawn.clear()
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-4,1e-3,1e-2"], seeds=1), tmp_path / "one", log=lambda s: None)
+    text = (tmp_path / "one" / "report.md").read_text()
+    assert "3 configs x 1 seed (seed 0), the same for every config;" in text and "1 seeds" not in text
+    assert "| IQM final [1 seed, no interval] |" in text and "`total_timesteps` in the block" not in text  # the tuned budget
+    axis = drawn["sensitivity.png"].axes[0]
+    assert axis.get_xscale() == "log" and [t.get_text() for t in axis.get_xticklabels()] == ["0.0001", "0.001", "0.01"]
+    assert not any(t.get_text() for t in axis.get_xticklabels(minor=True))
+    assert "nudged" not in drawn["sensitivity.png"]._suptitle.get_text()  # one line: nothing to keep apart
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-4,1e-3"], seeds=1, total_steps=100_000), tmp_path / "tuned",
+              log=lambda s: None)  # --total-steps at the tuned budget: nothing to say
+    assert "`total_timesteps` in the block" not in (tmp_path / "tuned" / "report.md").read_text()
+
+
 def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, monkeypatch):
     """--static-groups over num_envs: each group trains its own whole updates, so their last env steps
     differ (here 512 and 480); every config trained to its group's end may be the best, and the report

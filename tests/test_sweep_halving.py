@@ -229,3 +229,30 @@ def test_a_damaged_rung_file_is_named_with_what_to_do(tmp_path):
     with pytest.raises(RunFileError, match=r"rungs.json: cannot be read \(JSONDecodeError.*Delete .* to train the "
                                            r"successive halving again from rung 0"):
         halving.load_records(tmp_path)
+
+
+@pytest.mark.slow  # tabular Q-learning: ~5 s
+def test_a_rung_is_logged_once_saved_and_the_dropped_configs_are_said_in_the_figure_and_best_yaml(tmp_path, monkeypatch):
+    """The rung line was logged before the rung was saved (a Ctrl-C between them retrained a rung the log had
+    called done); the sensitivity figure joined a dropped config's return at its smaller budget to the
+    survivors' unmarked; best.yaml said "best of 2 configs" where one reached the full budget."""
+    from rl_zoo.sweep import figures
+
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    saved_when_logged = []
+
+    def log(line):
+        if line.startswith("  rung 0:"):  # the rung's result (the schedule's line names it before)
+            saved_when_logged.append((tmp_path / "groups" / "halving" / "rung_0.npz").exists())
+
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, total_steps=64, num_evals=4,
+                     eval_episodes=1, halving_eta=2)
+    run_sweep(spec, tmp_path, log=log)
+    assert saved_when_logged == [True]
+    assert (tmp_path / "best.yaml").read_text().startswith(
+        "# rl-zoo sweep: the best among the 1 of 2 configs successive halving trained to the full budget of q-learning")
+    sens = drawn["sensitivity.png"]
+    open_markers = [line for line in sens.axes[0].get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"]
+    assert sum(len(line.get_xdata()) for line in open_markers) == 1  # the dropped config
+    assert "open marker: dropped by successive halving" in sens._suptitle.get_text()

@@ -200,7 +200,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
         _claim_folder(out, spec, plan, rerun)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
-        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} "
+        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seed{'' if spec.seeds == 1 else 's'} in {len(plan.groups)} "
             f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
             + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
         if spec.halving_eta:
@@ -245,8 +245,7 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
             (out / stale).unlink(missing_ok=True)
         raise
     yaml_block = report.best_yaml(spec, chosen.point.config, plan.default, plan.tuned)
-    runs.atomic_write_text(out / "best.yaml", f"# rl-zoo sweep: best of {len(summaries)} configs of {spec.algo} on {spec.env_id} "
-                           f"by the IQM of final returns over seeds {spec.seed}-{spec.seed + spec.seeds - 1}\n" + yaml_block)
+    runs.atomic_write_text(out / "best.yaml", report.best_yaml_header(spec, summaries) + yaml_block)
     by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])
                 for g, r in zip(plan.groups, results) for i, (p, curves) in enumerate(zip(g.points, r.returns))}
     figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],
@@ -258,7 +257,7 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     report.write_report(out, report.ReportInputs(
         spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command,
         halving.report_section(list(rungs), plan.groups[0], spec) if rungs else "",
-        report.machine_of(created.get("versions"))))
+        report.machine_of(created.get("versions")), getattr(plan.tuned, "total_timesteps", None)))
     return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 

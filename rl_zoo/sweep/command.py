@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
         "(by the IQM over seeds of the greedy return at the rung) continue from their exact train state, and so on "
         "until the last survivors reach the full --total-steps; the schedule, who was dropped and their scores go "
         "into report.md and halving.csv. "
-        "Re-running the same command into the same folder trains only what is missing (groups, or halving rungs).",
+        "Re-running the same command into the same folder trains only what is missing (groups, or halving rungs; an "
+        "interrupted group trains again from its start). Exit status: 0 done; 2 bad input (nothing compiled or written); "
+        "3 every config diverged (NaN/Inf parameters: the tables are written, no report.md or best.yaml); 130 interrupted (143 for SIGTERM).",
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
     p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
@@ -50,7 +52,7 @@ def add_parser(sub) -> None:
     p.add_argument("--record", action="append", default=[], metavar="NAME",
                    help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
-    p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10)")
+    p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10; rounded to a count that divides the updates into equal segments: the report says how many points)")
     p.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")
     p.add_argument("--no-progress", action="store_true",
@@ -128,7 +130,7 @@ def main(args, argv: list[str]) -> int:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:
                 print(f"  config {p.index}: {p.label()}")
-        print(f"{len(plan.points)} configs x {spec.seeds} seeds in {len(plan.groups)} compiled program(s)")
+        print(f"{len(plan.points)} configs x {spec.seeds} seed{'' if spec.seeds == 1 else 's'} in {len(plan.groups)} compiled program(s)")
         if spec.halving_eta:
             from rl_zoo.sweep import halving
 
@@ -141,7 +143,10 @@ def main(args, argv: list[str]) -> int:
     out = output_folder(args)
     result = run_sweep(spec, out, rerun=args.rerun, command="rl-zoo " + shlex.join(argv), threshold=args.threshold)
     b = result.best
-    print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}]")
+    from rl_zoo import stats
+
+    print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] "
+          f"({stats.interval_name(spec.seeds, short=True)})")
     print(f"report written to {result.out / 'report.md'}; best config as YAML in {result.out / 'best.yaml'}"
           + ("" if result.trained_groups else " (nothing trained: every group was finished already)"))
     return 0

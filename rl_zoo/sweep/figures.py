@@ -1,5 +1,6 @@
 """A sweep's figures: learning curves per config, final return against each swept field (sensitivity),
-and a heat map for two grid fields. Intervals are 95% bootstrap intervals (`rl_zoo.stats`). A config
+and a heat map for two grid fields. Intervals are 95% bootstrap intervals (`rl_zoo.stats`; with 2-3 seeds
+the seeds' range, said on the axis). A config
 that diverged (some seed's parameters became NaN/Inf, ``ConfigSummary.non_finite``) is marked in each
 figure, as report.md marks it in its tables: a dashed curve named so, a red cross, a dagger."""
 
@@ -31,7 +32,8 @@ def _save(fig, path: Path) -> Path:
 
 
 def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps: list[np.ndarray], returns: list[np.ndarray]) -> Path:
-    """Mean greedy return against env steps per config, with a 95% bootstrap band over seeds."""
+    """Mean greedy return against env steps per config, with a 95% bootstrap band over seeds (with 2-3
+    seeds their range, ``stats.interval_name``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))
     cmap = plt.get_cmap("viridis")
@@ -44,19 +46,37 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         ax.plot(steps, mean, color=color, lw=1.4, ls="--" if s.non_finite else "-", label=label)
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
-    ax.set_ylabel("greedy return")
-    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {spec.seeds} seeds (best IQM first)")
+    ax.set_ylabel(f"greedy return, mean over seeds [{stats.interval_name(spec.seeds, short=True)}]")
+    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {_seeds(spec.seeds)} (legend: best final IQM first)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, out / "curves.png")
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed{'' if n == 1 else 's'}"
+
+
+def _value_ticks(ax, values: list, log: bool) -> None:
+    """The swept values as the x ticks, written as report.md writes them (a linear axis over 3e-4 and
+    1e-3 wrote "0.0003" and "0.0004" into one another), when there are few; minor tick labels never."""
+    from matplotlib.ticker import NullFormatter
+
+    distinct = sorted(set(values))
+    if len(distinct) <= 8:
+        ax.set_xticks(distinct, [_fmt(v) for v in distinct], rotation=30 if len(distinct) > 3 else 0, fontsize=8)
+    if log:
+        ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path:
-    """Per swept field, the IQM of final returns of each config with its 95% interval against the
-    field's value; configs equal in the other swept fields are joined by a line."""
+    """Per swept field, the IQM of final returns of each config with its 95% interval (with 2-3 seeds
+    their range) against the field's value; configs equal in the other swept fields are joined by a
+    line, nudged sideways apart (said in the title); a config successive halving dropped is an open
+    marker (its return is at a smaller budget)."""
     plt = _pyplot()
     fields = spec.fields
     fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 3.8), squeeze=False)
-    any_diverged = False
+    any_diverged = any_dodged = any_dropped = False
     for ax, name in zip(axes[0], fields):
         others = [f for f in fields if f != name]
         lines: dict[tuple, list[ConfigSummary]] = {}
@@ -72,22 +92,31 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
             if joined and numeric and len(lines) > 1:  # dodge the lines sideways so that equal points stay visible
                 shift = (k - (len(lines) - 1) / 2) / len(lines)
                 x = [v * (1 + 0.15 * shift) if log else v + 0.04 * span * shift for v in x]
+                any_dodged = True
             y = np.array([s.iqm for s in members])
             err = np.array([[s.iqm - s.ci_low for s in members], [s.ci_high - s.iqm for s in members]])
             label = ", ".join(f"{f}={_fmt(v)}" for f, v in zip(others, key)) if joined and others else None
-            ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, lw=1.2 if joined else 0, elinewidth=1, label=label)
+            line = ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, lw=1.2 if joined else 0, elinewidth=1, label=label,
+                               color=None if joined else "C0")  # unjoined points are configs, one colour (no legend names them)
+            dropped = [k for k, s in enumerate(members) if s.stopped_early]
+            if dropped:
+                ax.plot([x[k] for k in dropped], y[dropped], "o", ms=7, mfc="white", mec=line[0].get_color(), mew=1.5, zorder=4)
+                any_dropped = True
             diverged = [k for k, s in enumerate(members) if s.non_finite]
             if diverged:
                 ax.plot([x[k] for k in diverged], y[diverged], "x", color="red", ms=9, mew=2, zorder=5)
                 any_diverged = True
         if log:
             ax.set_xscale("log")
+        if numeric:
+            _value_ticks(ax, values_of(summaries, name), log)
         ax.set_xlabel(name)
-        ax.set_ylabel("final return, IQM over seeds [95% CI]")
+        ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
         if joined and others:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({spec.seeds} seeds per config)"
-                 + ("\nsuccessive halving: a dropped config's return is at its last rung's budget" if spec.halving_eta else "")
+    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({_seeds(spec.seeds)} per config)"
+                 + ("\nopen marker: dropped by successive halving, its return at its last rung's smaller budget" if any_dropped else "")
+                 + ("\nlines nudged sideways apart so that equal points stay visible" if any_dodged else "")
                  + ("\nred x: the config diverged (non-finite parameters on some seed)" if any_diverged else ""))
     return _save(fig, out / "sensitivity.png")
 

@@ -246,17 +246,19 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         train_s += time.perf_counter() - t1
         record = _rank_rung(rung, configs, returns, env_steps, finite)
         records.append(record)
-        log(f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
-            + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
-            + f" (IQM at the rung {record.iqm[0]:.1f} best, {record.iqm[-1]:.1f} last-ranked; {time.perf_counter() - t0:.1f}s)")
+        line = (f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
+                + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
+                + f" (IQM at the rung {record.iqm[0]:.1f} best, {record.iqm[-1]:.1f} last-ranked; {time.perf_counter() - t0:.1f}s)")
         if not rung.keep:
             store.save_records(records)
+            log(line)
             break
         rows, states = _promote(group, configs, record.kept, states, seeds, spec.seed)
-        configs = record.kept
         arrays = dict(returns=returns, evals_done=evals_done, finite=finite, seconds=np.array([compile_s, train_s]),
                       **{f"record.{k}": v for k, v in recorded.items()})
         store.save(rung.index, states, arrays, records)
+        log(line)  # after the save: a Ctrl-C after this line does not train the rung again
+        configs = record.kept
     result = GroupResult(env_steps, returns, compile_s, train_s, rows.num_devices, recorded, evals_done, finite)
     if note := non_finite_note(group, result, spec.seed):
         log(f"  {note}")
@@ -324,11 +326,11 @@ def report_section(records: list[RungRecord], group: Group, spec) -> str:
 ## Successive halving
 
 `--successive-halving {spec.halving_eta}`: {total} rungs. Rung i trains floor(n / {spec.halving_eta}^i) configs x
-{spec.seeds} seeds to a budget of 1/{spec.halving_eta}^(rungs-1-i) of the run's evaluation segments; the survivors
+{spec.seeds} seed{'' if spec.seeds == 1 else 's'} to a budget of 1/{spec.halving_eta}^(rungs-1-i) of the run's evaluation segments; the survivors
 continue from their exact train state (parameters, optimiser, env state, keys) in the same vmapped
 program, so a survivor's run continues the full-length run (with other float roundings in the smaller
 program than in a plain sweep) and a dropped config's run is that run stopped early. Rule at each rung:
-the IQM over the {spec.seeds} seeds of the greedy return at the rung's last evaluation (ties: the higher
+the IQM over the {spec.seeds} seed{'' if spec.seeds == 1 else 's'} of the greedy return at the rung's last evaluation (ties: the higher
 mean return over all evaluations so far, then the lower config index).
 Env steps spent: {spent:,} per seed over {runs_full} config-rungs, {spent / full:.0%} of the {full:,} that
 training every config to the full budget would take. Table: `halving.csv`.

@@ -125,6 +125,16 @@ def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
 
 
+def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:
+    """best.yaml's comment line: of how many configs, by what, on which seeds; with successive halving,
+    among how many the full budget was reached (the others were dropped at a smaller one)."""
+    full = sum(not s.stopped_early for s in summaries)
+    among = (f" among the {full} of {len(summaries)} configs successive halving trained to the full budget"
+             if spec.halving_eta else f" of {len(summaries)} configs")
+    return (f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_id}, by the IQM of final returns over "
+            f"{_seeds_text(spec)}\n")
+
+
 def csv_text(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -194,6 +204,7 @@ class ReportInputs:
     command: str | None = None
     halving_section: str = ""
     machine: str | None = None  # "CPU, devices, jax version" from sweep.json (None: not recorded)
+    tuned_total_steps: int | None = None  # the env's tuned total_timesteps (what --total-steps replaced)
 
 
 def machine_of(versions: dict | None) -> str | None:
@@ -211,7 +222,8 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
     chosen = best(summaries)
     fields = spec.fields
     trained = " env steps trained |" if spec.halving_eta else ""
-    head = "| config | " + " | ".join(fields) + f" |{trained} IQM final [95% CI] | mean final | mean AUC | reached threshold |"
+    head = ("| config | " + " | ".join(fields) + f" |{trained} IQM final [{stats.interval_name(spec.seeds, short=True)}] | mean final "
+            "| mean AUC | reached threshold |")
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
     for s in order(summaries):
         mark = " **best**" if s is chosen else (f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
@@ -236,7 +248,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
 
 {f'Command: `{command}`' if command else ''}
 
-{len(summaries)} configs x {spec.seeds} seeds (seeds {spec.seed}-{spec.seed + spec.seeds - 1}, the same seeds for every config);
+{len(summaries)} configs x {_seeds_text(spec)}, the same for every config;
 {grid}{'; ' if grid and sampled else ''}{sampled}. {_budget_text(results)}; greedy evaluation of
 {spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.
 
@@ -247,17 +259,19 @@ timed on {inputs.machine or 'a machine not recorded'}:
 {halving_section}
 ## Configs, best first
 
-Final return: the last greedy evaluation. IQM: interquartile mean over the seeds, with a 95% bootstrap
-interval. AUC: mean return over training (area under the learning curve / env steps).
+Final return: the last greedy evaluation. IQM: interquartile mean over the seeds (below 4 seeds, their
+mean); in brackets: {stats.interval_name(spec.seeds)}. AUC: mean return over training (area under
+the learning curve / env steps). Reached threshold: the seeds whose greedy return was at or above the
+threshold at any evaluation (not necessarily the last).
 
 {chr(10).join(lines)}
 
 ## Best config
 
-Rule: the highest IQM of final returns over the {spec.seeds} seeds (ties: the higher mean AUC){full_only};
+Rule: the highest IQM of final returns over the {spec.seeds} seed{'' if spec.seeds == 1 else 's'} (ties: the higher mean AUC){full_only};
 a config whose parameters became non-finite in any seed is not eligible.{diverged}
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
-{report_seeds_advice(spec)}
+{report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
 block) or after `rl-zoo train --set`; it lists every swept field and every other field that differs from the defaults:
 
@@ -293,6 +307,24 @@ def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
         text += (f" This sweep ran on seeds from {REPORT_SEED} up, which rl_zoo's benchmarks and experiments keep for "
                  f"reporting: the best config's figures here are those it was chosen on.")
     return text
+
+
+def _seeds_text(spec: SweepSpec) -> str:
+    if spec.seeds == 1:
+        return f"1 seed (seed {spec.seed})"
+    return f"{spec.seeds} seeds (seeds {spec.seed}-{spec.seed + spec.seeds - 1})"
+
+
+def _budget_advice(yaml_block: str, spec: SweepSpec, tuned_total_steps: int | None) -> str:
+    """The report's word on ``total_timesteps`` in the best block when the sweep set it (``--total-steps``)
+    to another value than the tuned one, rather than swept it: pasted into the hyperparameters file, it
+    would replace the tuned budget."""
+    if (spec.total_steps is None or spec.total_steps == tuned_total_steps or "total_timesteps" in spec.fields
+            or "\n  total_timesteps:" not in "\n" + yaml_block):
+        return ""
+    tuned = f" ({tuned_total_steps:,})" if tuned_total_steps else ""
+    return (f"\n`total_timesteps` in the block is this sweep's budget (`--total-steps`), not a tuned value: leave it out "
+            f"to keep the env's tuned budget{tuned}.")
 
 
 def _budget_text(results: list[GroupResult]) -> str:
