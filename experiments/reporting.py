@@ -157,8 +157,11 @@ def write_finding(folder: Path, line: str, smoke: bool = False) -> str:
 
 def fill_template(template: Path, path: Path, fields: dict) -> Path:
     """Write ``template`` (markdown with ``{field}`` slots; ``{{``/``}}`` for literal braces) filled in
-    with ``fields`` to ``path``. A slot without a field is an error that names the template."""
+    with ``fields`` to ``path``. A slot without a field is an error that names the template. The slot
+    ``{quick_flag}`` (after the command on a README's first lines) is " --quick" for a smoke run (a
+    ``quick_note``), else empty, unless the report gives it."""
     text = Path(template).read_text()
+    fields = {"quick_flag": " --quick" if fields.get("quick_note") else "", **fields}
     try:
         filled = text.format_map(fields)
     except KeyError as e:

@@ -212,6 +212,73 @@ def test_rlhf_results_name_the_few_seeds_interval_the_pairs_and_each_algorithms_
     assert "ran on its own seeds (`--algo-seed`): [`algos/results.md`](algos/results.md)." in (tmp_path / "results.md").read_text()
 
 
+def test_stability_calls_a_setting_reliable_only_with_at_most_one_collapse_in_eight():
+    """"Reliable: at most one in 8 collapsed" was coded as ``fell <= max(1, n // 8)``: with 2 seeds a setting
+    where 1 of 2 collapsed after solving was reliable (a --quick finding said so beside "half or more")."""
+    from experiments.stability.compute import Sweep, settings
+
+    stays, falls = [100.0, 500.0, 500.0], [100.0, 500.0, 100.0]
+
+    def sweep(runs):  # one swept value, one run per seed
+        returns = np.array([runs])
+        return Sweep("learning_rate", [1e-3], np.arange(3), 1, returns, np.full(returns.shape, 0.01), 0.0, None)
+
+    reliable = lambda runs: settings({"ppo": sweep(runs)})["ppo"][0]["reliable"]  # noqa: E731
+    assert reliable([stays, stays]) and not reliable([stays, falls])  # 1 of 2
+    assert reliable([stays] * 7 + [falls]) and not reliable([stays] * 6 + [falls] * 2)  # 1 of 8; 2 of 8
+    assert reliable([stays] * 14 + [falls] * 2)  # 2 of 16
+
+
+def test_overestimation_figure_averages_every_update_into_its_chunks():
+    """deep.png's per-update lines were cut to a multiple of 50 chunks: CartPole's last 42 of 192 learning
+    updates never drawn."""
+    from experiments.overestimation.plots import _bin
+
+    values, steps = _bin(np.arange(7.0)[None], np.arange(7.0) * 10, 3)  # chunks 0-2, 3-4, 5-6
+    np.testing.assert_array_equal(values, [[1.0, 3.5, 5.5]])
+    np.testing.assert_array_equal(steps, [10.0, 35.0, 55.0])
+    values, steps = _bin(np.ones((2, 192)), np.arange(192.0), 50)
+    assert values.shape == (2, 50) and steps[-1] == 191.0 - 0.5 * (len(np.array_split(np.arange(192), 50)[-1]) - 1)
+
+
+def test_overall_finding_says_what_this_runs_numbers_say():
+    """finding.md was a fixed text: "TRPO's is one Acrobot seed that never learned" and DQN "left no run below
+    the threshold" whatever the run gave (a --quick run printed "no run below the threshold (gap 0.59)"); a
+    score of 0.9995 was listed "at 1.00" under "below the threshold"."""
+    from experiments.overall import report
+
+    IQM, GAP, AUC = report.IQM, report.GAP, report.AUC
+    agg = lambda auc, gap: {AUC: (auc, 0, 1), GAP: (gap, 0, 1), IQM: (1.0, 0, 1)}  # noqa: E731
+    A = {"vpg": agg(0.66, 0.1), "trpo": agg(0.96, 0.07), "ppo": agg(0.92, 0.05), "ppo-kl": agg(0.89, 0.02)}
+    D = {"vpg": agg(0.8, 0.0), "trpo": agg(0.92, 0.1), "ppo": agg(0.92, 0.01), "dqn": agg(0.87, 0.0)}
+    ok, one_low = [1.0] * 5, [1.0] * 4 + [0.19]
+    norm = {"vpg": {"C": ok, "A": ok, "P": [0.5] * 5}, "trpo": {"C": ok, "A": one_low, "P": ok},
+            "ppo": {"C": ok, "A": one_low, "P": one_low}, "ppo-kl": {"C": ok, "A": ok, "P": ok}, "dqn": {"C": ok, "A": ok}}
+    text = report.finding({"all": A, "discrete": D}, norm, "CartPole, Acrobot and Pendulum", "seeds 1000–1004")
+    assert text == ("On CartPole, Acrobot and Pendulum (seeds 1000–1004), no algorithm was best on both counts: TRPO and PPO-clip "
+                    "learned fastest over the 3 envs (area-under-curve IQM 0.96, 0.92) but left runs below the threshold "
+                    "(optimality gap 0.07, 0.05; 1 of 15 and 2 of 15 runs below). DQN runs on the discrete envs only; there it "
+                    "left no run below the threshold (gap 0.00; VPG 0.00, TRPO 0.10, PPO-clip 0.01) with an area-under-curve "
+                    "IQM of 0.87 against TRPO's 0.92 and PPO-clip's 0.92 on the same envs. Over all 3 envs PPO-KL (0.89) "
+                    "trails and VPG is slowest (0.66).")
+    norm["dqn"] = {"C": one_low, "A": one_low}
+    D["dqn"] = agg(0.5, 0.59)
+    assert "there it left 2 run(s) below the threshold (gap 0.59;" in report.finding({"all": A, "discrete": D}, norm, "x", "y")
+    A["trpo"] = agg(0.96, 0.02)  # the fastest also has the smallest gap
+    assert report.finding({"all": A, "discrete": D}, norm, "x", "y").startswith("On x (y), TRPO was best on both counts:")
+    assert [report.below_one(v) for v in (0.9995, 0.996, 0.85)] == ["0.999", "0.996", "0.85"]
+
+
+def test_a_smoke_runs_readme_names_the_quick_command_it_ran(tmp_path):
+    """A --quick README's first line gave the full command beside the quick run's minutes."""
+    template = tmp_path / "t.md"
+    template.write_text("    python -m experiments.x.run{quick_flag}    # {minutes} min\n")
+    reporting.fill_template(template, tmp_path / "quick.md", dict(minutes="1.1", quick_note="smoke"))
+    reporting.fill_template(template, tmp_path / "full.md", dict(minutes="20", quick_note=""))
+    assert (tmp_path / "quick.md").read_text() == "    python -m experiments.x.run --quick    # 1.1 min\n"
+    assert (tmp_path / "full.md").read_text() == "    python -m experiments.x.run    # 20 min\n"
+
+
 def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbers():
     """PPO's joint-loss gradient runs back through both networks (it was counted once) and a
     Fisher-vector product counts as two backward passes (it was counted as one); the verdict

@@ -190,6 +190,7 @@ def write(out: Path, info: dict) -> str:
     f = dict(quick_note=(f"\n**Smoke run (`--quick`): small budgets, {seeds} deep seeds. Not a result.**\n"
                          if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
-             machine=info["machine"], **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
+             machine=info["machine"], deep_figure_note=info.get("deep_figure_note", ""),  # a word on a committed figure, by hand
+             **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
     reporting.fill_template(TEMPLATE, out / "README.md", f)
     return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -135,7 +135,7 @@ def settings(results: dict[str, Sweep]) -> dict[str, list[dict]]:
                      kl=float(kl.mean()), kl_max=float(kl.max()),
                      kl_ratio_lo=float((kl.mean(axis=-1) / val).min()), kl_ratio_hi=float((kl.mean(axis=-1) / val).max()),
                      over_radius=int((kl.max(axis=-1) > val * (1 + 1e-4)).sum()))
-            s["reliable"] = s["reached"] == n and s["fell"] <= max(1, n // 8)
+            s["reliable"] = s["reached"] == n and 8 * s["fell"] <= n  # at most one in 8 collapsed (none of fewer than 8)
             s["good"] = s["final"][0] >= SOLVED
             per.append(s)
         out[name] = per

@@ -26,7 +26,8 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         roll = [by[(env_id, n)]["rollout_ms_per_update_median"] * 1000 / by[(env_id, n)]["env_steps_per_update"] for n in names]
         learn = [by[(env_id, n)]["learn_ms_per_1000_env_steps"] for n in names]
         ax_t.bar(x, roll, color="lightgray", edgecolor="black", label="rollout (acting + env)")
-        ax_t.bar(x, learn, bottom=roll, color=[COLORS[n] for n in names], edgecolor="black", label="learning (update)")
+        ax_t.bar(x, learn, bottom=roll, color=[COLORS[n] for n in names], edgecolor="black",
+                 label="learning (update), in each algorithm's colour")
         for i, n in enumerate(names):
             s = by[(env_id, n)]
             text = f"{s['wall_ms_per_update_median']:.0f} ms/update\n({s['env_steps_per_update']} env steps/update)"

@@ -52,12 +52,11 @@ def main() -> None:
     out = Path(args.out) if args.out else (Path("/tmp/trpo_cost") if args.quick else HERE)
     if args.report or args.replot:
         info = common.read_record(out, "run_info.json")
-        common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
-        if args.replot:
-            seeds = info["summaries"][0]["seeds"]
-            raw = common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot")
-            plots.plot(compute.load_curves(raw), info["summaries"], out, seeds)
+        raw = common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot") if args.replot else None
+        common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))  # after every input was found
+        if raw is not None:
+            plots.plot(compute.load_curves(raw), info["summaries"], out, info["summaries"][0]["seeds"])
         with open(curves_csv, newline="") as fh:
             print(report.write(out, info, list(csv.DictReader(fh))))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
