@@ -538,7 +538,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if getattr(args, "resume", None) else "",
-                 "sweep": ": run the same command again; finished groups (and halving rungs) are kept, an interrupted one trains from its start",
+                 "sweep": ": run the same command again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
         from rl_zoo import interrupt
 

@@ -237,8 +237,8 @@ def test_overestimation_figure_averages_every_update_into_its_chunks():
     values, steps = _bin(np.arange(7.0)[None], np.arange(7.0) * 10, 3)  # chunks 0-2, 3-4, 5-6
     np.testing.assert_array_equal(values, [[1.0, 3.5, 5.5]])
     np.testing.assert_array_equal(steps, [10.0, 35.0, 55.0])
-    values, steps = _bin(np.ones((2, 192)), np.arange(192.0), 50)
-    assert values.shape == (2, 50) and steps[-1] == 191.0 - 0.5 * (len(np.array_split(np.arange(192), 50)[-1]) - 1)
+    values, steps = _bin(np.ones((2, 192)), np.arange(192.0), 50)  # 42 chunks of 4 updates, then 8 of 3
+    assert values.shape == (2, 50) and (steps[41], steps[42], steps[-1]) == (165.5, 169.0, 190.0)
 
 
 def test_overall_finding_says_what_this_runs_numbers_say():

@@ -547,8 +547,9 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     assert "in brackets: the range of the 2 seeds (a percentile bootstrap over 2 values is their range, not a 95% interval)" in text
     assert "Reached threshold: the seeds whose greedy return was at or above the\nthreshold at any evaluation" in text
     assert "4 configs x 2 seeds (seeds 0-1), the same for every config;" in text
-    assert ("`total_timesteps` in the block is this sweep's budget (`--total-steps`), not a tuned value: leave it out to keep "
-            "the env's tuned budget (100,000).") in text
+    advice = ("`total_timesteps` in the block is this sweep's budget (`--total-steps` or `--set`), not a tuned value: leave it "
+              "out to keep the env's tuned budget (100,000).")
+    assert advice in text
     assert (out / "best.yaml").read_text().startswith("# rl-zoo sweep: the best of 4 configs of ppo on CartPole-v1, "
                                                       "by the IQM of final returns over 2 seeds (seeds 0-1)\n")
     sens = drawn["sensitivity.png"]
@@ -570,6 +571,16 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-4,1e-3"], seeds=1, total_steps=100_000), tmp_path / "tuned",
               log=lambda s: None)  # --total-steps at the tuned budget: nothing to say
     assert "`total_timesteps` in the block" not in (tmp_path / "tuned" / "report.md").read_text()
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-4,1e-3"], seeds=1, overrides={"total_timesteps": 512}),
+              tmp_path / "set", log=lambda s: None)  # the budget given by --set instead
+    assert advice in (tmp_path / "set" / "report.md").read_text()
+    drawn.clear()  # a random search's values may lie close together: matplotlib's own ticks, no minor labels
+    run_sweep(make_spec("ppo", "CartPole-v1", ranges=["learning_rate=1e-4:1e-2:log"], samples=4, seeds=1), tmp_path / "random",
+              log=lambda s: None)
+    axis = drawn["sensitivity.png"].axes[0]
+    drawn_values = sorted({round(float(v), 12) for line in axis.get_lines() for v in line.get_xdata()})
+    assert axis.get_xscale() == "log" and sorted(round(float(v), 12) for v in axis.get_xticks()) != drawn_values
+    assert not any(t.get_text() for t in axis.get_xticklabels(minor=True))
 
 
 def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, monkeypatch):

@@ -42,8 +42,9 @@ def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
         d_below = sum(int((np.asarray(x) < 1).sum()) for x in norm["dqn"].values())
         others = [a for a in ("vpg", "trpo", "ppo") if a in D]
         peers = [a for a in top if a in D]
+        other_gaps = ", ".join(f"{name(a)} {f2(D[a][GAP][0])}" for a in others)
         text += (f" DQN runs on the discrete envs only; there it left {'no run' if not d_below else f'{d_below} run(s)'} below "
-                 f"the threshold (gap {f2(D['dqn'][GAP][0])}; " + ", ".join(f"{name(a)} {f2(D[a][GAP][0])}" for a in others)
+                 f"the threshold (gap {f2(D['dqn'][GAP][0])}" + (f"; {other_gaps}" if other_gaps else "")
                  + f") with an area-under-curve IQM of {f2(D['dqn'][AUC][0])}"
                  + (" against " + " and ".join(f"{name(a)}'s {f2(D[a][AUC][0])}" for a in peers) if peers else "")
                  + " on the same envs.")

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
         "until the last survivors reach the full --total-steps; the schedule, who was dropped and their scores go "
         "into report.md and halving.csv. "
         "Re-running the same command into the same folder trains only what is missing (groups, or halving rungs; an "
-        "interrupted group trains again from its start). Exit status: 0 done; 2 bad input (nothing compiled or written); "
+        "interrupted group trains again from its start, or with --successive-halving from its last finished rung). Exit status: 0 done; 2 bad input (nothing compiled or written); "
         "3 every config diverged (NaN/Inf parameters: the tables are written, no report.md or best.yaml); 130 interrupted (143 for SIGTERM).",
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")

@@ -56,16 +56,21 @@ def _seeds(n: int) -> str:
     return f"{n} seed{'' if n == 1 else 's'}"
 
 
-def _value_ticks(ax, values: list, log: bool) -> None:
-    """The swept values as the x ticks, written as report.md writes them (a linear axis over 3e-4 and
-    1e-3 wrote "0.0003" and "0.0004" into one another), when there are few; minor tick labels never."""
+def _null_formatter():
     from matplotlib.ticker import NullFormatter
 
+    return NullFormatter()
+
+
+def _value_ticks(ax, values: list, log: bool) -> None:
+    """A grid's values as the x ticks, written as report.md writes them (a linear axis over 3e-4 and
+    1e-3 wrote "0.0003" and "0.0004" into one another), when there are at most 8; minor tick labels
+    never on a log axis (their labels overprinted the major ones)."""
     distinct = sorted(set(values))
     if len(distinct) <= 8:
         ax.set_xticks(distinct, [_fmt(v) for v in distinct], rotation=30 if len(distinct) > 3 else 0, fontsize=8)
     if log:
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_minor_formatter(_null_formatter())
 
 
 def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path:
@@ -108,8 +113,10 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
                 any_diverged = True
         if log:
             ax.set_xscale("log")
-        if numeric:
+        if numeric and name in [g.name for g in spec.grid]:  # a random search's values may lie close: default ticks
             _value_ticks(ax, values_of(summaries, name), log)
+        elif log:
+            ax.xaxis.set_minor_formatter(_null_formatter())
         ax.set_xlabel(name)
         ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
         if joined and others:

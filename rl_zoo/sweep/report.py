@@ -316,14 +316,15 @@ def _seeds_text(spec: SweepSpec) -> str:
 
 
 def _budget_advice(yaml_block: str, spec: SweepSpec, tuned_total_steps: int | None) -> str:
-    """The report's word on ``total_timesteps`` in the best block when the sweep set it (``--total-steps``)
+    """The report's word on ``total_timesteps`` in the best block when the sweep set it (``--total-steps`` or ``--set``)
     to another value than the tuned one, rather than swept it: pasted into the hyperparameters file, it
     would replace the tuned budget."""
-    if (spec.total_steps is None or spec.total_steps == tuned_total_steps or "total_timesteps" in spec.fields
+    budget = spec.total_steps if spec.total_steps is not None else dict(spec.overrides).get("total_timesteps")
+    if (budget is None or budget == tuned_total_steps or "total_timesteps" in spec.fields
             or "\n  total_timesteps:" not in "\n" + yaml_block):
         return ""
     tuned = f" ({tuned_total_steps:,})" if tuned_total_steps else ""
-    return (f"\n`total_timesteps` in the block is this sweep's budget (`--total-steps`), not a tuned value: leave it out "
+    return (f"\n`total_timesteps` in the block is this sweep's budget (`--total-steps` or `--set`), not a tuned value: leave it out "
             f"to keep the env's tuned budget{tuned}.")
 
 
