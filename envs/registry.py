@@ -153,6 +153,7 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
         if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
             return
         ctor = [n for n, p in sig.parameters.items() if n != "self" and p.kind is not p.VAR_POSITIONAL]
+        _check_option_types(env_id, sig, ctor_over)
     unknown = [k for k in ctor_over if k not in ctor]
     if not unknown:
         return
@@ -165,6 +166,21 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
                "of your own with them, MODULE:ID)." if env_id in _gymnasium_ids() and not hints else "")
     raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}].{adapter}")
+
+
+def _check_option_types(env_id: str, sig, ctor_over: dict[str, Any]) -> None:
+    """A constructor option whose default is a bool, an int or a str takes a value of that type: the
+    string ``is_slippery="False"`` is truthy, and made the slippery lake."""
+    for name, value in ctor_over.items():
+        p = sig.parameters.get(name)
+        default = None if p is None else p.default
+        kind = next((t for t in (bool, int, str) if isinstance(default, t)), None)
+        if kind is None or value is None:
+            continue
+        ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+        if not ok:
+            raise ValueError(f"{env_id}: option {name} = {value!r} is invalid: must be {kind.__name__} "
+                             f"(its default is {default!r})")
 
 
 #: the largest time limit: the ports and the adapter count an episode's steps in int32

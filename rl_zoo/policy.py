@@ -24,6 +24,7 @@ import numpy as np
 
 from envs.spaces import Discrete
 from rl_zoo import checkpoint as ckpt
+from rl_zoo import lock
 
 
 def read_run(run_dir: str | Path):
@@ -74,6 +75,10 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
                           ", or never written (a multi-host run writes none)")
             + f". To watch or load this policy, train its config again (into a new folder): {_retrain_text(run_dir)}"
         )
+    if path is None and (pid := lock.holder(run_dir)) is not None:
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} is still training ({f'process {pid}' if pid else 'another process'} holds it) and has "
+            "written no checkpoint yet: the driver writes one after every segment of training; load it after the first")
     if path is None:  # the same reasons on gymnasium-adapter envs, whose runs this driver checkpoints too
         older = (" (or an rl_zoo older than its adapter's checkpoints trained it: train such a run again)"
                  if backend != "jax" else "")
@@ -81,7 +86,7 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
             "segment of training, so the run stopped before its first segment ended (killed, or stopped by the NaN "
             f"guard: exit 3, 'non-finite value ...') or its checkpoints were deleted{older}. Continue a killed run with "
-            f"`rl-zoo train --resume {run_dir}`; train one that stopped on a non-finite value again with a smaller "
+            f"`rl-zoo train --resume {run_dir}` (from Python, `train(resume=...)`); train one that stopped on a non-finite value again with a smaller "
             "learning rate (a resume would repeat the same updates)."
         )
     return path
@@ -204,11 +209,16 @@ def seed_state(states, index: int):
 def check_discrete(obs, space: Discrete, env_id: str) -> None:
     """Refuse observations of a ``Discrete`` space that are not whole numbers in ``{start, ..., start + n - 1}``
     (cast to int, 3.7 would become state 3; a state out of range would index past the policy's table or
-    one-hot encoding): ``ValueError`` naming the valid range and the first bad value."""
+    one-hot encoding), and a float one-hot vector of length n (the network's input, not the env's
+    observation: it read as a batch of n states): ``ValueError`` naming the valid range and the first bad value."""
     x = np.asarray(obs)
     if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise ValueError(f"{env_id} observations are integers {space.start} to {space.start + space.n - 1}; got {x.dtype} values")
     low, high = space.start, space.start + space.n - 1
+    if (np.issubdtype(x.dtype, np.floating) and x.ndim >= 1 and x.shape[-1] == space.n and space.n > 1
+            and np.isin(x, (0.0, 1.0)).all() and (x.sum(axis=-1) == 1).all()):  # read as a batch of n states 0 and 1
+        raise ValueError(f"{env_id} observations are state indices {low} to {high}; got a one-hot vector of length "
+                         f"{space.n} (shape {x.shape}): pass the index instead (np.argmax(obs, axis=-1) + {low})")
     bad = ~((x >= low) & (x <= high) & (x == np.round(x)))
     if np.any(bad):
         first = x[bad].flat[0] if x.ndim else x

@@ -102,6 +102,12 @@ def _columns(scores) -> list[np.ndarray]:
     return [np.asarray(s, dtype=float).reshape(-1) for s in scores]
 
 
+def _check_confidence(confidence) -> None:
+    """A confidence level is a fraction in (0, 1): 95 (a percentage) gave NaN bounds, or numpy's quantile error."""
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)) or not 0 < confidence < 1:
+        raise ValueError(f"confidence = {confidence!r} is invalid: a fraction in (0, 1), such as 0.95")
+
+
 def bootstrap_ci(
     x,
     statistic: Callable = mean,
@@ -111,6 +117,7 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``statistic`` of one sample ``x`` (``scipy.stats.
     bootstrap``). With one value, or all values equal, the interval collapses to that value."""
+    _check_confidence(confidence)
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.size < 2 or np.all(x == x[0]):
         v = float(statistic(x))
@@ -160,6 +167,7 @@ def stratified_bootstrap_ci(
     cols = _columns(scores)
     point = float(statistic(np.concatenate(cols)))
     boot = statistic(stratified_resamples(cols, n_resamples, seed), axis=1)  # [resamples]
+    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha])
     return point, float(low), float(high)
@@ -181,6 +189,7 @@ def performance_profile_ci(
         return point, point.copy(), point.copy()
     boot = stratified_resamples(cols, n_resamples, seed)  # [resamples, runs]
     profiles = (boot[:, None, :] > taus[None, :, None]).mean(axis=2)  # [resamples, taus]
+    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(profiles, [alpha, 1 - alpha], axis=0)
     return point, low, high
@@ -197,6 +206,7 @@ def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     means = curves[idx].mean(axis=1)  # [resamples, points]
+    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
     return m, low, high
@@ -209,6 +219,7 @@ def t_band(x, axis: int = 0, confidence: float = 0.95):
     n = np.sum(np.isfinite(x), axis=axis)
     m = np.nanmean(x, axis=axis)
     se = np.nanstd(x, axis=axis, ddof=1) / np.sqrt(np.maximum(n, 1))
+    _check_confidence(confidence)
     h = se * _stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
     return m, m - h, m + h
 
@@ -231,6 +242,8 @@ def wilson(k, n, z: float = 1.96):
     """Wilson (1927) score interval (lo, hi) of a binomial proportion ``k / n``, 95% at the default ``z``
     (``k`` may be an array): unlike ``p +- z se`` it stays inside [0, 1] and keeps a width at k = 0 or n."""
     k = np.asarray(k, float)
+    if isinstance(n, bool) or not n > 0 or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"wilson(k={k.tolist()!r}, n={n!r}) is invalid: n trials > 0 and 0 <= k <= n successes")
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -272,8 +285,12 @@ def holm_adjusted(pvalues: list[float]) -> list[float]:
 
 
 def _tests_made(pvalues) -> int:
-    """Holm's family size m: the p-values that are not NaN (a NaN is a test not made)."""
-    return int(np.sum(~np.isnan(np.asarray(pvalues, dtype=float))))
+    """Holm's family size m: the p-values that are not NaN (a NaN is a test not made); one outside [0, 1]
+    is refused (it was ranked as if it were a p-value)."""
+    p = np.asarray(pvalues, dtype=float)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"p-values lie in [0, 1] (NaN: no test); got {p[(p < 0) | (p > 1)].tolist()}")
+    return int(np.sum(~np.isnan(p)))
 
 
 def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:

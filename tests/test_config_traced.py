@@ -90,3 +90,22 @@ def test_a_config_of_another_class_is_refused_by_name():
         ppo.make_train({"num_envs": 8}, env, params)
     with pytest.raises(ConfigError, match="config is a rl_zoo.algos.dqn.Config, not the rl_zoo.algos.ppo.Config"):
         ppo.make_agent(dqn.Config(), env, params)
+
+
+@pytest.mark.parametrize("algo, field, value, said", [
+    ("ppo", "anneal_lr", "no", "must be a boolean"),  # a truthy string: it annealed
+    ("ppo", "learning_rate", "3e-4", "must be a number"),  # TypeError: '>' not supported ...
+    ("ppo", "num_envs", 4.0, "must be an integer"),  # a JAX shape error while tracing
+    ("dqn", "double", "no", "must be a boolean"),  # Double DQN
+    ("q-learning", "learning_rate", "0.1", "must be a number"),
+])
+def test_make_train_and_make_agent_check_each_fields_type(algo, field, value, said):
+    """The README's bare program (Config, make_train) checked values, not types: train() did, make_train did not."""
+    from rl_zoo import algos
+
+    module, _ = algos.get(algo)
+    env, params = envs.make("FrozenLake-v1" if algo == "q-learning" else "CartPole-v1")
+    config = module.Config(**{field: value})
+    for make in (module.make_train, module.make_agent):
+        with pytest.raises(ConfigError, match=f"config field '{field}' = {re.escape(repr(value))} is invalid: {said}"):
+            make(config, env, params)

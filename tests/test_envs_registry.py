@@ -347,3 +347,13 @@ def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
 def test_an_env_id_that_is_not_a_string_is_refused_by_name():
     with pytest.raises(TypeError, match="env_id must be a string such as 'CartPole-v1', got 3"):
         envs.make(3)  # "argument of type 'int' is not iterable"
+
+
+def test_an_option_of_the_wrong_type_is_refused():
+    """is_slippery="False" (a truthy string) made the slippery lake."""
+    with pytest.raises(ValueError, match=r"FrozenLake-v1: option is_slippery = 'False' is invalid: must be bool \(its default is True\)"):
+        envs.make("FrozenLake-v1", is_slippery="False")
+    with pytest.raises(ValueError, match="option map_name = 8 is invalid: must be str"):
+        envs.make("FrozenLake-v1", map_name=8)
+    env, params = envs.make("FrozenLake-v1", is_slippery=False, map_name="8x8")
+    assert env.is_slippery is False and env.observation_space(params).n == 64

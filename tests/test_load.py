@@ -10,6 +10,7 @@ No return is asserted: two updates learn nothing, and the test is about loading,
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import jax
@@ -159,6 +160,13 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     with pytest.raises(FileNotFoundError, match="has no checkpoints") as e:
         rl_zoo.load(bare)
     assert "stopped by the NaN guard" in str(e.value) and "again with a smaller learning rate" in str(e.value)
+    from rl_zoo.lock import FolderLock
+
+    with FolderLock(bare):  # a run still training, before its first checkpoint (it was called killed)
+        with pytest.raises(FileNotFoundError, match=rf"is still training \(process {os.getpid()} holds it\) and has written no checkpoint yet"):
+            rl_zoo.load(bare)
+    with pytest.raises(FileNotFoundError, match="has no checkpoints"):  # released: the stopped-run reasons again
+        rl_zoo.load(bare)
     (bare / "config.json").write_text(json.dumps({"algo": "ppo"}))
     with pytest.raises(ValueError, match="config.json"):
         rl_zoo.load(bare)
@@ -232,6 +240,10 @@ def test_discrete_observations_must_be_states(tmp_path, seed_offset):
     with pytest.raises(ValueError, match="integers 0 to 15; got bool values"):
         policy(True)
     check_discrete(np.arange(16), policy.observation_space, "FrozenLake-v1")  # every state passes
+    for one_hot in (np.eye(16)[3], np.eye(16)[[3, 5]]):  # the network's input, read as 16 states 0 and 1
+        with pytest.raises(ValueError, match=r"got a one-hot vector of length 16 .*np.argmax\(obs, axis=-1\) \+ 0"):
+            policy(one_hot)
+    assert policy(np.array([0.0, 1.0])).shape == (2,)  # two states, not one-hot of length 16
 
 
 def test_a_discrete_action_is_the_envs_with_or_without_clip():

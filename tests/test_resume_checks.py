@@ -495,3 +495,12 @@ def test_remove_stale_temporaries_takes_ours_and_leaves_strangers(tmp_path):
         path.write_bytes(b"x")
     assert sorted(runs.remove_stale_temporaries(tmp_path)) == sorted(ours)
     assert all(p.exists() for p in strangers) and not any(p.exists() for p in ours)
+
+
+@pytest.mark.parametrize("given", [dict(overrides={"learning_rate": 5.0}), dict(total_steps=4096), dict(out="elsewhere")])
+def test_resume_from_python_refuses_the_settings_it_would_ignore(given, tmp_path):
+    """train(resume=RUN, overrides={...}) returned the run as it was, the overrides silently ignored (the
+    CLI refuses --set, --total-steps and --out with --resume)."""
+    with pytest.raises(ConfigError, match=f"continues the run with the settings its config.json records: leave out {next(iter(given))}"):
+        train(resume=tmp_path / "run", progress=False, log=lambda s: None, **given)
+    assert not (tmp_path / "run").exists()

@@ -232,3 +232,22 @@ def test_performance_profile_band_counts_scores_above_tau_and_propagates_nan():
     # a NaN score is not a low score: the band is NaN as the profile is (it was a finite [0, 1])
     p, lo, hi = stats.performance_profile_ci(np.array([[1.0], [2.0], [np.nan]]), [0.0, 1.5])
     assert np.isnan(p).all() and np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_out_of_range_arguments_are_refused_not_turned_into_nan():
+    """confidence=95 (a percentage) gave NaN bounds silently; holm ranked 1.5 as a p-value; wilson(12, 10) was
+    (nan, nan) and wilson(0, 0) a ZeroDivisionError."""
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    for call in (lambda: stats.bootstrap_ci(x, confidence=95), lambda: stats.point_ci(x, confidence=95),
+                 lambda: stats.t_band(x[:, None], confidence=95), lambda: stats.mean_ci_over_seeds(x[:, None], confidence=0),
+                 lambda: stats.stratified_bootstrap_ci([x], stats.mean, confidence=1.0)):
+        with pytest.raises(ValueError, match="confidence = .* is invalid: a fraction in \\(0, 1\\)"):
+            call()
+    with pytest.raises(ValueError, match=r"p-values lie in \[0, 1\] \(NaN: no test\); got \[1.5\]"):
+        stats.holm([1.5, 0.01])
+    with pytest.raises(ValueError, match=r"got \[-0.1\]"):
+        stats.holm_adjusted([-0.1])
+    assert stats.holm([0.01, float("nan")]) == [True, False]  # NaN is still "no test"
+    for k, n in ((12, 10), (0, 0), (-1, 5)):
+        with pytest.raises(ValueError, match=r"n trials > 0 and 0 <= k <= n successes"):
+            stats.wilson(k, n)

@@ -59,7 +59,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import one_hot_state
-from rl_zoo.config import check, check_config_class, check_step_count
+from rl_zoo.config import check, check_config_class, check_step_count, check_types
 from rl_zoo.core import losses
 from rl_zoo.core.buffers import (
     Experience,
@@ -140,6 +140,7 @@ class Config:
         return self.exploration_fraction * self.total_timesteps
 
     def validate(self) -> None:
+        check_types(self)  # each field's type first: double="no" was truthy (Double DQN)
         for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",
                      "gradient_steps", "target_update_interval", "hidden_size", "num_layers", "n_step"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")

@@ -44,7 +44,7 @@ import numpy as np
 from flax import struct
 
 from envs import EpisodeStatistics, spaces, vectorize
-from rl_zoo.config import ConfigError, check, check_config_class
+from rl_zoo.config import ConfigError, check, check_config_class, check_types
 from rl_zoo.core.losses import td_target  # y = r + gamma (1 - terminated) v(s'), shared with DQN
 from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics_from
 
@@ -107,6 +107,7 @@ class Config:
         return self.updates_per_eval * self.num_evals
 
     def validate(self) -> None:
+        check_types(self)  # each field's type first (a string "False" is truthy)
         for name in ("total_timesteps", "num_envs", "num_evals", "eval_max_steps"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.eval_episodes >= 0, "eval_episodes", self.eval_episodes, "must be >= 0 (0 turns evaluation off)")

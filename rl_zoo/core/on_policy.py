@@ -29,7 +29,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import OneHotObservations, one_hot_state
-from rl_zoo.config import check, check_step_count
+from rl_zoo.config import check, check_step_count, check_types
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
 from rl_zoo.core.networks import ValueNetwork, make_policy
@@ -87,6 +87,7 @@ class Config:
         return self.total_timesteps // self.batch_size
 
     def validate(self) -> None:
+        check_types(self)  # each field's type first: anneal_lr="no" was truthy, learning_rate="3e-4" a bare TypeError
         for name in ("total_timesteps", "num_envs", "num_steps", "hidden_size", "num_layers"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,

@@ -96,8 +96,8 @@ def train(
     """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
 
     ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
-    in its ``config.json`` (the other arguments are then ignored, but for ``keep_checkpoints``,
-    ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
+    in its ``config.json`` (``overrides``, ``total_steps`` and ``out`` are refused; the other arguments are
+    then ignored, but for ``keep_checkpoints``, ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
     A finished run is left as it is (its summary is returned; nothing compiles, no hook runs, and the
     log says which hooks, by their flags, were not applied).
     Raises ``NonFiniteError`` if a loss, metric or parameter becomes NaN or Inf (the last good
@@ -112,6 +112,10 @@ def train(
     """
     hooks = check_hooks(hooks)
     if resume is not None:
+        given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out)) if value]
+        if given:  # they were ignored: a run resumed with what its config.json records
+            raise ConfigError(f"resume={str(resume)!r} continues the run with the settings its config.json records: "
+                              f"leave out {', '.join(given)} (a changed config is a new run: train(...) without resume)")
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
