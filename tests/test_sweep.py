@@ -59,7 +59,10 @@ def test_every_numeric_field_can_be_traced(name, seed_offset):
     """Every numeric field of every algorithm at once as a vmapped array: init and one update compile,
     the lane of the config's own values makes the update that config makes alone, and the lane of
     values 0.9x as big makes another (the traced values reach the update; which field does is not
-    separated here: test_a_swept_config_makes_the_same_update_as_alone sweeps single fields)."""
+    separated here: test_a_swept_config_makes_the_same_update_as_alone sweeps single fields). "Another":
+    not bit for bit the same (two lanes of one program given the same key and values are); DQN's one
+    Adam step at learning rate 1e-4 moves its lanes ~1e-5 apart, inside allclose's tolerance (seed
+    offsets 1, 2 and 5077 failed an allclose test)."""
     module, preset = algos.get(name)
     base = apply_overrides(module.Config(), {**preset, **SMALL[name]})
     env, params = envs.make(ENV.get(name, "CartPole-v1"))
@@ -75,7 +78,7 @@ def test_every_numeric_field_can_be_traced(name, seed_offset):
     alone = floats(jax.jit(one)({f: jnp.float32(v) for f, v in values.items()}))
     for x, y in zip(lanes, alone, strict=True):
         np.testing.assert_allclose(x[0], y, rtol=1e-4, atol=1e-5)
-    assert any(not np.allclose(x[0], x[1], rtol=1e-4, atol=1e-5, equal_nan=True) for x in lanes)
+    assert any(not np.array_equal(x[0], x[1], equal_nan=True) for x in lanes)
 
 
 @pytest.mark.parametrize("name, grid", [pytest.param("ppo", ["learning_rate=1e-3,3e-3", "clip_eps=0.3"], marks=pytest.mark.slow),  # 2 configs, 2 traced fields (6.5 s)
