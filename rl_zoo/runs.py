@@ -205,8 +205,9 @@ ENV_BACKENDS = ("mujoco", "box2d")
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, the platform and every library a result depends on, and the CPU's model
-    (timings and the last float bits of a run depend on it too)."""
+    """Versions of Python, the platform and every library a result depends on, the CPU's model (timings
+    and the last float bits of a run depend on it too), and the JAX settings that change numbers (x64,
+    matmul precision, ``XLA_FLAGS`` and ``JAX_*`` variables but the compilation cache's)."""
     out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_name()}
     for pkg in ("rl-zoo", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy", "scipy", "matplotlib"):
         try:
@@ -225,9 +226,20 @@ def versions() -> dict[str, str]:
 
         out["jax_backend"] = jax.default_backend()
         out["devices"] = ", ".join(str(d) for d in jax.devices())
+        # settings that change a run's numbers as much as a version does (JAX_ENABLE_X64=1 trains another policy)
+        out["jax_enable_x64"] = str(bool(jax.config.jax_enable_x64))
+        out["jax_default_matmul_precision"] = str(jax.config.jax_default_matmul_precision)
     except Exception:  # pragma: no cover
         pass
+    for name in sorted(os.environ):  # XLA_FLAGS (the CPU split's device count among them) and JAX_* settings
+        if name == "XLA_FLAGS" or (name.startswith("JAX_") and name not in UNRECORDED_JAX_VARIABLES):
+            out[f"env {name}"] = os.environ[name]
     return out
+
+
+#: JAX environment variables that do not change a run's numbers (where the compilation cache lives)
+UNRECORDED_JAX_VARIABLES = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES")
 
 
 @functools.lru_cache(maxsize=1)

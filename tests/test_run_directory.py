@@ -92,6 +92,11 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
     assert result.summary["final_return"] == ref.summary["final_return"]
     for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(ref.run_dir))[0]):
         np.testing.assert_array_equal(a, b)
+    # the resume is on record (it left none where versions and devices were unchanged)
+    (entry,) = json.loads((run / "resumes.json").read_text())
+    assert entry["from_checkpoint"] == previous.name and entry["updates_done"] > 0 and entry["devices"] == ref.summary["devices"]
+    assert entry["versions"]["jax"] == runs.versions()["jax"] and result.summary["resumes"] == [entry]
+    assert ref.summary["resumes"] == [] and not (ref.run_dir / "resumes.json").exists()
 
 
 def test_a_resume_from_the_last_checkpoint_prunes_the_one_a_kill_left(reference, tmp_path):
@@ -460,6 +465,19 @@ def test_versions_record_the_simulators_where_installed(monkeypatch):
 
     monkeypatch.setattr(runs.metadata, "version", missing)
     assert not set(runs.ENV_BACKENDS) & set(runs.versions())
+
+
+def test_versions_record_the_jax_settings_that_change_numbers(monkeypatch):
+    """JAX_ENABLE_X64=1 trained another policy (final return 124 against 245) with an identical config.json:
+    x64, the matmul precision, XLA_FLAGS and JAX_* variables are recorded; the compilation cache's are not."""
+    from rl_zoo import runs
+
+    monkeypatch.setenv("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/somewhere")
+    recorded = runs.versions()
+    assert recorded["jax_enable_x64"] in ("True", "False") and "jax_default_matmul_precision" in recorded
+    assert recorded["env JAX_DEFAULT_MATMUL_PRECISION"] == "highest" and "env JAX_COMPILATION_CACHE_DIR" not in recorded
+    assert ("env XLA_FLAGS" in recorded) == ("XLA_FLAGS" in os.environ)
 
 
 def test_only_a_swallowed_ctrl_c_is_kept_out_of_pythons_unraisable_reports():

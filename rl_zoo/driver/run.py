@@ -183,6 +183,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
+        record_resume(run_dir, choice.point, spec.devices)
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
                      edited, devices_note(*recorded, spec.devices)):
             if note:
@@ -292,6 +293,37 @@ def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
     return summary
 
 
+#: a run directory's record of its resumes (``record_resume``), one entry per process that took it up again
+RESUMES = "resumes.json"
+
+
+def record_resume(run_dir: Path, point: ResumePoint | None, devices: int) -> None:
+    """Append this resume to ``RUN/resumes.json`` (summary.json quotes the list): when, from which
+    checkpoint (its updates done, per seed), on how many devices and with which libraries and commit.
+    config.json keeps what the run started with; without this a resume left no trace where versions
+    and devices were unchanged. A damaged record is started again (the run is not refused for it)."""
+    import time
+
+    import jax
+
+    if jax.process_index() != 0:  # process 0 writes a multi-host run's files
+        return
+    entry = dict(time=time.strftime("%Y-%m-%d %H:%M:%S"), from_checkpoint=point.path.name if point else None,
+                 updates_done=point.meta.updates_done if point else 0, devices=devices, versions=runs.versions())
+    runs.atomic_write_json(run_dir / RESUMES, [*_resumes(run_dir), entry])
+
+
+def _resumes(run_dir: Path) -> list:
+    """The entries of ``RUN/resumes.json`` ([] when there is none, or it does not read back as a list)."""
+    import json
+
+    try:
+        found = json.loads((run_dir / RESUMES).read_text())
+    except (OSError, ValueError):
+        return []
+    return found if isinstance(found, list) else []
+
+
 def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
     start = resume.meta.updates_done if resume else 0
     try:
@@ -299,6 +331,7 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         outcome = RUNNERS[ctx.spec.backend].run(ctx, recorder, resume)
         summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
+        summary["resumes"] = _resumes(ctx.run_dir)  # [] for a run that was never interrupted
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
         ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
