@@ -58,6 +58,13 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def versions() -> dict[str, str]:
+    """The library versions, commit and JAX settings of this process (``rl_zoo.runs.versions``), for a run record."""
+    from rl_zoo import runs
+
+    return runs.versions()
+
+
 def machine() -> str:
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()  # not on every OS
     return (f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} CPU cores, load average at start "

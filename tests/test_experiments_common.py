@@ -279,6 +279,18 @@ def test_a_smoke_runs_readme_names_the_quick_command_it_ran(tmp_path):
     assert (tmp_path / "full.md").read_text() == "    python -m experiments.x.run    # 20 min\n"
 
 
+def test_clip_vs_kl_verdicts_name_what_a_few_seeds_interval_is():
+    """A one-seed smoke run said the variants' returns "separate ... (95% intervals apart)": points, no intervals."""
+    from experiments.clip_vs_kl.report import separation_words
+
+    rows = [dict(env="CartPole-v1", loss=loss, final_return_mean=m, final_return_lo=m - 1, final_return_hi=m + 1)
+            for loss, m in (("clip", 100.0), ("kl", 200.0))]
+    assert separation_words(rows, "final_return", "final returns", 8) == "separates the variants' final returns on CartPole (95% intervals apart)"
+    assert separation_words(rows, "final_return", "final returns", 3) == "separates the variants' final returns on CartPole (ranges of the seeds apart)"
+    assert separation_words(rows, "final_return", "final returns", 1) == ("cannot say whether it separates the variants' final "
+                                                                          "returns: one seed gives no interval")
+
+
 def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbers():
     """PPO's joint-loss gradient runs back through both networks (it was counted once) and a
     Fisher-vector product counts as two backward passes (it was counted as one); the verdict

@@ -63,17 +63,21 @@ def variant_fields(r: dict, target: float) -> dict:
         beta_final=num(r["beta_final_median"], 2))
 
 
-def separation_words(rows: list[dict], key: str, what: str) -> str:
+def separation_words(rows: list[dict], key: str, what: str, seeds: int = 8) -> str:
     """"does not separate the variants' WHAT: the intervals overlap on both envs" or which env's do not
-    (every verdict read off the intervals, so that a rerun cannot leave a stale one)."""
+    (every verdict read off the intervals, so that a rerun cannot leave a stale one); with 2-3 seeds the
+    intervals are the seeds' ranges, with 1 there are none (a smoke run's verdict said "95% intervals")."""
+    if seeds < 2:
+        return f"cannot say whether it separates the variants' {what}: one seed gives no interval"
+    kind = "95% intervals" if seeds >= 4 else "ranges of the seeds"
     by_env: dict = {}
     for r in rows:
         by_env.setdefault(r["env"], {})[r["loss"]] = r
     interval = lambda r: (r[f"{key}_mean"], r[f"{key}_lo"], r[f"{key}_hi"])  # noqa: E731
     apart = [e.split("-")[0] for e, v in by_env.items() if not reporting.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
     if not apart:
-        return f"does not separate the variants' {what}: the 95% intervals overlap on every env"
-    return f"separates the variants' {what} on {reporting.and_list(apart)} (95% intervals apart)"
+        return f"does not separate the variants' {what}: the {kind} overlap on every env"
+    return f"separates the variants' {what} on {reporting.and_list(apart)} ({kind} apart)"
 
 
 def compare_words(a: float, b: float) -> str:
@@ -84,7 +88,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
     first = next(iter(cfgs.values()))
     target = first.kl_target
-    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {seeds} seeds. Not a result.**\n" if info.get("quick") else "",
+    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {seeds} seed{'s' if seeds != 1 else ''}. Not a result.**\n" if info.get("quick") else "",
              minutes=f"{info['wall_s'] / 60:.1f}", run_line=reporting.run_line(info["wall_s"], info["machine"]),
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
              seeds=seeds, n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
@@ -92,8 +96,8 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
              beta0=f"{first.kl_beta_init:g}", table=table(rows),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."
                           if all(c.anneal_lr for c in cfgs.values()) else ""),
-             final_verdict=separation_words(rows, "final_return", "final returns"),
-             auc_verdict=separation_words(rows, "auc_return", "mean return over training"))
+             final_verdict=separation_words(rows, "final_return", "final returns", seeds),
+             auc_verdict=separation_words(rows, "auc_return", "mean return over training", seeds))
     pend = {r["loss"]: r for r in rows if r["env"].startswith("Pendulum")}
     if pend:
         f.update(Pendulum_max_cmp=compare_words(pend["clip"]["kl_max"], pend["kl"]["kl_max"]),

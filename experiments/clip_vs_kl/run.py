@@ -57,12 +57,13 @@ def main() -> None:
                                    compute.recorded_configs(old))
         machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed", 0),
                                                    old.get("quick", False))
+        versions = old.get("versions")  # the run's (None: not recorded, an older record)
         command = old.get("command", COMMAND)
     else:
         common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        machine, quick, first_seed = common.machine(), args.quick, args.seed
+        machine, quick, first_seed, versions = common.machine(), args.quick, args.seed, common.versions()
         seeds = args.seeds or (2 if args.quick else 8)
         command = COMMAND + (" --quick" if quick else "") + (f" --seeds {seeds}" if args.seeds else "") + (
             f" --seed {first_seed}" if first_seed != common.REPORT_SEED else "")
@@ -77,7 +78,7 @@ def main() -> None:
     if not args.replot:
         wall = round(time.perf_counter() - t0, 1)
     first = {e: next(iter(res.values())) for e, res in results.items()}
-    info = dict(machine=machine, wall_s=wall, quick=quick, seeds=seeds, first_seed=first_seed, command=command,
+    info = dict(machine=machine, versions=versions, wall_s=wall, quick=quick, seeds=seeds, first_seed=first_seed, command=command,
                 summary=rows, n_points=int(next(iter(first.values()))["returns"].shape[1]),
                 configs={f"{e} {n}": dataclasses.asdict(r["config"]) for e, res in results.items() for n, r in res.items()})
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))

@@ -59,7 +59,8 @@ def main() -> None:
     machine = common.machine()
     commands = compute.run_benchmark(bench, 2 if args.quick else args.seeds, args.seed, args.jobs, args.quick)
     wall = time.perf_counter() - t0
-    info = dict(commands=commands, first_seed=args.seed, machine=machine, wall_s=round(wall, 1), quick=args.quick, resumed=args.resume,
+    info = dict(commands=commands, first_seed=args.seed, machine=machine, versions=common.versions(), wall_s=round(wall, 1),
+                quick=args.quick, resumed=args.resume,
                 compilation_cache="off (RL_ZOO_NO_CACHE=1)" if os.environ.get("RL_ZOO_NO_CACHE") else "on")
     finish(bench, out, info)
     print(f"total {wall:.0f}s")

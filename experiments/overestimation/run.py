@@ -54,7 +54,7 @@ def main() -> None:
     tab_seeds = 500 if args.quick else args.tabular_seeds
     command = COMMAND + (" --quick" if args.quick else "") + (f" --seeds {seeds}" if args.seeds else "") + (
         f" --seed {args.seed}" if args.seed != common.REPORT_SEED else "")
-    info = dict(machine=common.machine(), command=command)
+    info = dict(machine=common.machine(), versions=common.versions(), command=command)
     tab = compute.run_tabular(tab_seeds)
     plots.plot_tabular(tab, out, tab_seeds)
     rows, info["tabular"] = compute.tabular_summary(tab, tab_seeds)

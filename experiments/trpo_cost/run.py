@@ -76,8 +76,8 @@ def main() -> None:
     common.write_csv(out / "curves.csv", curve_rows)
     command = COMMAND + (" --quick" if args.quick else "") + (f" --seeds {seeds}" if args.seeds else "") + (
         f" --seed {args.seed}" if args.seed != common.REPORT_SEED else "")
-    info = dict(machine=machine, wall_s=round(time.perf_counter() - t_start, 1), eval_episodes=compute.EVAL_EPISODES,
-                command=command, summaries=summaries)
+    info = dict(machine=machine, versions=common.versions(), wall_s=round(time.perf_counter() - t_start, 1),
+                eval_episodes=compute.EVAL_EPISODES, command=command, summaries=summaries)
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
     print(report.write(out, info, curve_rows))
     reporting.finish_index(out, HERE)
