@@ -215,9 +215,27 @@ def test_report_after_a_failed_command_says_its_cells_are_from_earlier_commands(
     assert "- ppo on CartPole-v1: exit code 3: non-finite value" in text
 
 
-def _done(spec: "bm.CellSpec", devices: int | None = None) -> "bm.CellRecord":
-    result = bm.CellResult(1.0, 2.0, 100, 10, 50.0, 10.0, 9.0, 9.0, "then", devices=devices)
+def _done(spec: "bm.CellSpec", devices: int | None = None, commit: str | None = None) -> "bm.CellRecord":
+    result = bm.CellResult(1.0, 2.0, 100, 10, 50.0, 10.0, 9.0, 9.0, "then", devices=devices, commit=commit)
     return bm.CellRecord(spec, "done", result=result)
+
+
+def test_the_report_says_which_commit_trained_the_cells():
+    """A rerun after a code change skips finished cells: the report named only the jax of the command that
+    wrote it, and benchmark.json the new commit, while the cells were trained by the old code."""
+    old, new = "a" * 40, "b" * 40 + "-dirty"
+    meta = bm.GridMeta(seeds=5, versions={"rl-zoo-commit": new})
+    cells = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5), commit=old) for a in ("ppo", "vpg")]
+    assert report._settings_sentence(cells, meta).endswith(
+        f" Every cell was trained at rl_zoo commit {old[:12]}; this report was written at {new[:12]}, and a rerun skips finished cells.")
+    assert report._settings_sentence(cells, bm.GridMeta(seeds=5, versions={"rl-zoo-commit": old})).endswith(
+        f" Every cell was trained at rl_zoo commit {old[:12]}.")
+    mixed = cells + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5), commit=new)]
+    assert (f" The rl_zoo commits that trained the cells differ ({new[:12]} for trpo on CartPole-v1, {old[:12]} for the "
+            f"other 2 cells); this report was written at {new[:12]}.") in report._settings_sentence(mixed, meta)
+    assert "commit" not in report._settings_sentence([_done(bm.CellSpec("ppo", "CartPole-v1"))], meta)  # none recorded
+    record = _done(bm.CellSpec("ppo", "CartPole-v1"), commit=old)
+    assert record.to_json()["commit"] == old and "commit" not in _done(bm.CellSpec("ppo", "CartPole-v1")).to_json()
 
 
 def test_settings_sentence_counts_per_cell_only_when_they_differ():

@@ -187,6 +187,8 @@ def read_result(folder: Path) -> CellResult | None:
         timings = {k: float(summary[k]) for k in ("compile_s", "train_s", "steps_per_s", "peak_memory_mb")}
         steps_per_seed = int(summary["env_steps_per_seed"])
         devices = int(summary["devices"]) if "devices" in summary else None
+        versions = summary.get("versions")
+        commit = versions.get("rl-zoo-commit") if isinstance(versions, dict) else None
     except (KeyError, TypeError, ValueError) as e:
         raise BenchmarkFileError(f"{path} is damaged: {type(e).__name__} {e} reading its fields; {fix}") from None
     try:
@@ -197,7 +199,7 @@ def read_result(folder: Path) -> CellResult | None:
         compile_s=timings["compile_s"], run_s=timings["train_s"], env_steps_per_seed=steps_per_seed,
         env_steps_per_update=agent_steps, env_steps_per_s=timings["steps_per_s"], peak_memory_mb=timings["peak_memory_mb"],
         final_return_mean=float(final.mean()), final_return_iqm=float(stats.iqm(final)),
-        finished=time.strftime("%Y-%m-%d %H:%M:%S"), devices=devices,
+        finished=time.strftime("%Y-%m-%d %H:%M:%S"), devices=devices, commit=commit if isinstance(commit, str) else None,
     )
 
 

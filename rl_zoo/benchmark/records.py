@@ -102,6 +102,9 @@ class CellResult:
     #: CPU devices the cell's seeds were split over (``--jobs`` and the machine's cores set it; another count
     #: rounds otherwise, README "Determinism"); None in cells finished before it was recorded
     devices: int | None = None
+    #: the rl_zoo commit that trained the cell (its run's summary.json; a rerun skips a finished cell whatever the
+    #: code is now, so the report says each cell's); None where not recorded (not a git checkout, an older cell)
+    commit: str | None = None
 
 
 class SpecFields:
@@ -147,8 +150,8 @@ class CellRecord(SpecFields):
             out["resume"] = self.resume
         if self.cell_wall_s is not None:
             out["cell_wall_s"] = self.cell_wall_s
-        if self.result is not None:  # devices None (not recorded, an older cell) is left out, as it was
-            out.update({k: v for k, v in dataclasses.asdict(self.result).items() if not (k == "devices" and v is None)})
+        if self.result is not None:  # devices or commit None (not recorded, an older cell) is left out, as it was
+            out.update({k: v for k, v in dataclasses.asdict(self.result).items() if not (k in ("devices", "commit") and v is None)})
         return out
 
     def table_row(self) -> "CellRow":

@@ -176,6 +176,25 @@ def _cell_devices(cell) -> int | None:
     return None if result is None else result.devices
 
 
+def _cell_commit(cell) -> str | None:
+    result = (cell.record if hasattr(cell, "record") else cell).result
+    return None if result is None else result.commit
+
+
+def _commits_sentence(cells: list, meta: GridMeta) -> str:
+    """Which rl_zoo commit trained the cells: a rerun of a finished grid skips its cells whatever the code is
+    now, so the commit of the command that wrote the report (``benchmark.json``) need not be theirs."""
+    commit, each = per_cell(cells, lambda c: (_cell_commit(c) or "not recorded")[:12])
+    now = str(meta.versions.get("rl-zoo-commit", "not recorded"))[:12]
+    if each:
+        return f" The rl_zoo commits that trained the cells differ ({each}); this report was written at {now}."
+    if commit in (None, "not recorded"):  # no cells, or none recorded one (older cells, not a git checkout)
+        return ""
+    return (f" Every cell was trained at rl_zoo commit {commit}" + ("." if commit == now else
+                                                                  f"; this report was written at {now}, and a rerun "
+                                                                  "skips finished cells."))
+
+
 def _settings_sentence(cells: list, meta: GridMeta) -> str:
     """Seeds per cell (and which), evaluation episodes per seed and the devices each cell's seeds were
     split over: one value when the cells agree (the command's when there are no cells), else the value of
@@ -205,7 +224,8 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
         split = f" Each cell's seeds were split over {devices} {platform} device{'' if devices == 1 else 's'}."
     else:
         split = ""
-    return f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}"
+    return (f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}"
+            + _commits_sentence(cells, meta))
 
 
 def _header(s: Summary, meta: GridMeta) -> list[str]:
