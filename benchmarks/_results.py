@@ -30,6 +30,15 @@ def cpu_name() -> str:
     return name()
 
 
+def versions() -> dict[str, str]:
+    """What a results row records of the software that measured it: jax, jaxlib, numpy, the rl_zoo commit
+    and the JAX settings (``rl_zoo.runs.versions``, trimmed to those)."""
+    from rl_zoo.runs import versions as all_versions
+
+    keep = ("python", "jax", "jaxlib", "numpy", "rl-zoo-commit", "jax_backend", "jax_enable_x64")
+    return {k: v for k, v in all_versions().items() if k in keep or k.startswith("env ")}
+
+
 #: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
 #: would otherwise also make every cold run rebuild the font list, a cost no user pays twice
 MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib")

@@ -43,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_results, machine, require_results, save_results
+from _results import cpu_name, load_results, machine, require_results, save_results, versions
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -139,6 +139,7 @@ def learning_curves(algo: str, env_id: str, seeds: int, overrides: dict | None =
         best_step=[steps[i] for i in best_at],
         collapsed=int(sum(collapsed_after_solving(env_id, list(c)) for c in returns)),
         compile_s=round(t1 - t0, 1), run_s=round(t2 - t1, 1), loadavg=os.getloadavg()[0], machine=machine(),
+        versions=versions(),
     )
 
 

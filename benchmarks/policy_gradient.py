@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import machine, now_utc, require_results, save_results
+from _results import machine, now_utc, require_results, save_results, versions
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
                                    TUNING_SEED0, load_raw, passes)
 from policy_gradient_report import seed_range, write_report
@@ -103,6 +103,7 @@ def train_and_evaluate(algo: str, env_id: str, seeds: int, overrides: dict | Non
         config={k: v for k, v in to_dict(config).items() if k in (load_overrides(algo, env_id) | set(overrides or {}))},
         final=[float(r) for r in np.asarray(final)], train_tail=[float(r) for r in train_tail],
         compile_s=t1 - t0, run_s=t2 - t1, date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], machine=machine(),
+        versions=versions(),
     )
 
 

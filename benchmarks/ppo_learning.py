@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import cpu_name, load_results, require_results, save_results
+from _results import cpu_name, load_results, require_results, save_results, versions
 from rl_zoo.train import enable_compilation_cache, train
 
 #: env id -> (seeds, env steps per seed, pass rule, text of the target)
@@ -52,18 +52,23 @@ def run_cell(algo: str, env_id: str, seed_set: str) -> dict:
     return dict(algo=algo, env=env_id, seed_set=seed_set, seed_list=list(range(seed0, seed0 + seeds)),
                 env_steps_per_seed=int(s["env_steps_per_seed"]), final=[float(x) for x in r], met=None if target == "reported" else bool(rule(r)), target=target,
                 compile_s=float(s["compile_s"]), train_s=float(s["train_s"]), steps_per_s=float(s["steps_per_s"]),
-                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], cpu=cpu_name(), config=config)
+                date=time.strftime("%Y-%m-%d"), load=os.getloadavg()[0], cpu=cpu_name(), cores=os.cpu_count(), versions=versions(),
+                config=config)
 
 
 def report(algo: str, raw: dict) -> str:
-    import jax
-
-    cpus = sorted({r["cpu"] for r in raw.values() if isinstance(r, dict) and "final" in r and "cpu" in r})
+    rows = [r for r in raw.values() if isinstance(r, dict) and "final" in r]
+    cpus = sorted({r["cpu"] for r in rows if "cpu" in r})
+    cores = sorted({str(r["cores"]) for r in rows if "cores" in r})
+    jaxes = sorted({r["versions"]["jax"] for r in rows if "jax" in r.get("versions", {})})
+    unrecorded = " (older rows: not recorded)" if any("versions" not in r for r in rows) else ""
     lines = [
         f"# {algo} learning results",
         "",
-        f"Measured on {' and '.join(cpus) or 'a CPU whose model was not recorded'}, {os.cpu_count()} cores (shared with other jobs), jax {jax.__version__} ({jax.default_backend()}), "
-        f"by `python benchmarks/ppo_learning.py --algo {algo}`; tuned hyperparameters from `rl_zoo/hyperparams/{algo}.yaml`, "
+        f"Measured on {' and '.join(cpus) or 'a CPU whose model was not recorded'}, "
+        f"{'/'.join(cores) + ' cores' if cores else 'a core count not recorded'} (shared with other jobs), "
+        + (f"jax {'/'.join(jaxes)}{unrecorded} (each row's versions in ppo_learning.json), " if jaxes else "a jax version not recorded, ")
+        + f"by `python benchmarks/ppo_learning.py --algo {algo}`; tuned hyperparameters from `rl_zoo/hyperparams/{algo}.yaml`, "
         "all seeds of a cell vmapped in one program through the driver of `rl-zoo train`; return = greedy policy, "
         "mean of 10 evaluation episodes per seed, at the end of the budget.",
         "",

@@ -48,7 +48,7 @@ from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import cpu_name, load_results, machine, now_utc, require_results, save_results  # noqa: E402
+from _results import cpu_name, load_results, machine, now_utc, require_results, save_results, versions  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -128,7 +128,7 @@ def learning(env_id: str, algo: str, seeds: int, seed0: int | None = REPORT_SEED
 def ran_where() -> dict:
     """When and on what a row was measured: each row keeps its own, as a run of one section (or one env)
     rewrites only its rows and the file's header describes the last run."""
-    return dict(date=now_utc(), machine=machine())
+    return dict(date=now_utc(), machine=machine(), versions=versions())
 
 
 def _ran(row: dict) -> str:

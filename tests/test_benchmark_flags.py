@@ -97,3 +97,19 @@ def test_gymnasium_results_reports_into_its_out_folder(tmp_path):
     assert f"--out {tmp_path.resolve() / 'out' / 'cells' / 'ppo-Hopper-v5'} --no-progress" in written
     assert (tmp_path / "out" / "curves.png").stat().st_size > 0
     assert (committed / "README.md").read_text() == page
+
+
+def test_a_benchmark_scripts_row_records_its_software_and_the_report_reads_the_rows(monkeypatch):
+    """The scripts' results rows kept no jax, jaxlib, numpy or commit; ppo_learning.md printed the jax and core
+    count of the process that wrote the report, not of the runs (rows of 2026-11-30 under today's jax)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import _results
+    import ppo_learning
+
+    recorded = _results.versions()
+    assert {"jax", "jaxlib", "numpy", "jax_enable_x64"} <= set(recorded) and "cpu" not in recorded and "flax" not in recorded
+    row = dict(final=[1.0], cpu="AMD EPYC", cores=2, versions=dict(jax="0.9.9"))
+    old = dict(final=[1.0])
+    text = ppo_learning.report("ppo", {"a": row, "b": old})
+    assert "Measured on AMD EPYC, 2 cores (shared with other jobs), jax 0.9.9 (older rows: not recorded)" in text
+    assert "a jax version not recorded" in ppo_learning.report("ppo", {"b": old})
