@@ -546,6 +546,7 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
                  "--total-steps", "512", "--out", str(out)]) == 0
     assert capsys.readouterr().out.splitlines()[-2].endswith("IQM of final returns 103.0 [103.0, 103.0] (range of the 2 seeds)")
     text = (out / "report.md").read_text()
+    assert json.loads((out / "sweep.json").read_text())["command"].startswith("rl-zoo sweep --grid learning_rate=3e-4,1e-3")
     assert "| IQM final [range of the 2 seeds] |" in text and "95% CI" not in text
     assert "in brackets: the range of the 2 seeds (a percentile bootstrap over 2 values is their range, not a 95% interval)" in text
     assert "Reached threshold: the seeds whose greedy return was at or above the\nthreshold at any evaluation" in text

@@ -197,7 +197,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     out = Path(out)
     runs.refuse_other_kind(out, "sweep", "a sweep")  # a grid's or a run's folder: before the lock
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
-        _claim_folder(out, spec, plan, rerun)
+        _claim_folder(out, spec, plan, rerun, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
         log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seed{'' if spec.seeds == 1 else 's'} in {len(plan.groups)} "
@@ -332,8 +332,9 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bo
     return not rerun
 
 
-def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> None:
-    """Write ``sweep.json`` unless ``out`` holds this sweep already (``check_folder``, which refuses another)."""
+def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, command: str | None = None) -> None:
+    """Write ``sweep.json`` unless ``out`` holds this sweep already (``check_folder``, which refuses another),
+    with the command that created it (None from Python without one)."""
     if check_folder(out, spec, plan, rerun):
         return
     path = out / "sweep.json"
@@ -345,7 +346,7 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> N
     runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
                                       groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),
                                                    configs=[p.index for p in g.points]) for g in plan.groups],
-                                      versions=runs.versions(), created=time.strftime("%Y-%m-%d %H:%M:%S")))
+                                      versions=runs.versions(), created=time.strftime("%Y-%m-%d %H:%M:%S"), command=command))
 
 
 def _default_threshold(env_id: str) -> float | None:
