@@ -169,15 +169,18 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
 
 
 def _check_option_types(env_id: str, sig, ctor_over: dict[str, Any]) -> None:
-    """A constructor option whose default is a bool, an int or a str takes a value of that type: the
-    string ``is_slippery="False"`` is truthy, and made the slippery lake."""
+    """A constructor option whose default is a bool or a str takes a value of that type: the string
+    ``is_slippery="False"`` is truthy, and made the slippery lake (numbers are left to the env: an env of
+    one's own with ``scale=1`` may take 0.5)."""
+    import numpy as np
+
     for name, value in ctor_over.items():
         p = sig.parameters.get(name)
         default = None if p is None else p.default
-        kind = next((t for t in (bool, int, str) if isinstance(default, t)), None)
+        kind = next((t for t in (bool, str) if isinstance(default, t)), None)
         if kind is None or value is None:
             continue
-        ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+        ok = isinstance(value, (bool, np.bool_)) if kind is bool else isinstance(value, str)
         if not ok:
             raise ValueError(f"{env_id}: option {name} = {value!r} is invalid: must be {kind.__name__} "
                              f"(its default is {default!r})")

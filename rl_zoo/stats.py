@@ -164,10 +164,10 @@ def stratified_bootstrap_ci(
     """``(point, low, high)``: ``statistic`` of all runs of all tasks pooled, and its percentile
     confidence interval over stratified bootstrap resamples (``stratified_resamples``).
     ``scores``: ``[runs, tasks]`` or a list of per-task arrays; ``statistic(x, axis)`` reduces runs."""
+    _check_confidence(confidence)
     cols = _columns(scores)
     point = float(statistic(np.concatenate(cols)))
     boot = statistic(stratified_resamples(cols, n_resamples, seed), axis=1)  # [resamples]
-    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha])
     return point, float(low), float(high)
@@ -183,13 +183,13 @@ def performance_profile_ci(
     """``(profile, low, high)`` over ``taus``: the run-score distribution and its pointwise stratified
     bootstrap confidence band. A NaN score makes all three NaN (``performance_profile``)."""
     cols = _columns(scores)
+    _check_confidence(confidence)
     taus = np.asarray(taus, dtype=float)
     point = performance_profile(cols, taus)
     if np.isnan(point).any():  # a resample's NaN > tau is False: it would count as a low score
         return point, point.copy(), point.copy()
     boot = stratified_resamples(cols, n_resamples, seed)  # [resamples, runs]
     profiles = (boot[:, None, :] > taus[None, :, None]).mean(axis=2)  # [resamples, taus]
-    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(profiles, [alpha, 1 - alpha], axis=0)
     return point, low, high
@@ -198,6 +198,7 @@ def performance_profile_ci(
 def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0):
     """For ``curves [seeds, points]``: the mean across seeds at each point and a pointwise percentile
     bootstrap band (seeds resampled with replacement). Vectorised over points."""
+    _check_confidence(confidence)
     curves = np.asarray(curves, dtype=float)
     m = curves.mean(axis=0)
     n = curves.shape[0]
@@ -206,7 +207,6 @@ def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     means = curves[idx].mean(axis=1)  # [resamples, points]
-    _check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
     return m, low, high
@@ -242,7 +242,7 @@ def wilson(k, n, z: float = 1.96):
     """Wilson (1927) score interval (lo, hi) of a binomial proportion ``k / n``, 95% at the default ``z``
     (``k`` may be an array): unlike ``p +- z se`` it stays inside [0, 1] and keeps a width at k = 0 or n."""
     k = np.asarray(k, float)
-    if isinstance(n, bool) or not n > 0 or np.any(k < 0) or np.any(k > n):
+    if isinstance(n, bool) or np.any(np.asarray(n) <= 0) or np.any(k < 0) or np.any(k > n):
         raise ValueError(f"wilson(k={k.tolist()!r}, n={n!r}) is invalid: n trials > 0 and 0 <= k <= n successes")
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -227,13 +227,16 @@ def test_the_report_says_which_commit_trained_the_cells():
     meta = bm.GridMeta(seeds=5, versions={"rl-zoo-commit": new})
     cells = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5), commit=old) for a in ("ppo", "vpg")]
     assert report._settings_sentence(cells, meta).endswith(
-        f" Every cell was trained at rl_zoo commit {old[:12]}; this report was written at {new[:12]}, and a rerun skips finished cells.")
+        f" Every cell was trained at rl_zoo commit {old[:12]}; this report was written at {new[:12]}-dirty, and a rerun skips finished cells.")
     assert report._settings_sentence(cells, bm.GridMeta(seeds=5, versions={"rl-zoo-commit": old})).endswith(
         f" Every cell was trained at rl_zoo commit {old[:12]}.")
     mixed = cells + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5), commit=new)]
-    assert (f" The rl_zoo commits that trained the cells differ ({new[:12]} for trpo on CartPole-v1, {old[:12]} for the "
-            f"other 2 cells); this report was written at {new[:12]}.") in report._settings_sentence(mixed, meta)
+    assert (f" The rl_zoo commits that trained the cells differ ({new[:12]}-dirty for trpo on CartPole-v1, {old[:12]} for the "
+            f"other 2 cells); this report was written at {new[:12]}-dirty.") in report._settings_sentence(mixed, meta)
     assert "commit" not in report._settings_sentence([_done(bm.CellSpec("ppo", "CartPole-v1"))], meta)  # none recorded
+    edited = [_done(bm.CellSpec("ppo", "CartPole-v1"), commit=old + "-dirty")]  # the same commit with edited files
+    assert report._settings_sentence(edited, bm.GridMeta(versions={"rl-zoo-commit": old})).endswith(
+        f"commit {old[:12]}-dirty; this report was written at {old[:12]}, and a rerun skips finished cells.")
     record = _done(bm.CellSpec("ppo", "CartPole-v1"), commit=old)
     assert record.to_json()["commit"] == old and "commit" not in _done(bm.CellSpec("ppo", "CartPole-v1")).to_json()
 

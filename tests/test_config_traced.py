@@ -109,3 +109,13 @@ def test_make_train_and_make_agent_check_each_fields_type(algo, field, value, sa
     for make in (module.make_train, module.make_agent):
         with pytest.raises(ConfigError, match=f"config field '{field}' = {re.escape(repr(value))} is invalid: {said}"):
             make(config, env, params)
+
+
+def test_numpy_scalars_and_zero_d_arrays_pass_the_type_check():
+    """The type check inside validate() refused np.array(1e-3) and np.bool_(True), which make_train took before."""
+    from rl_zoo.algos import ppo
+
+    env, params = envs.make("CartPole-v1")
+    for config in (ppo.Config(learning_rate=np.array(1e-3), anneal_lr=np.bool_(False)),
+                   ppo.Config(learning_rate=np.float32(1e-3), num_envs=np.int64(4))):
+        ppo.make_train(config, env, params)  # builds without an error (nothing compiles)

@@ -357,3 +357,6 @@ def test_an_option_of_the_wrong_type_is_refused():
         envs.make("FrozenLake-v1", map_name=8)
     env, params = envs.make("FrozenLake-v1", is_slippery=False, map_name="8x8")
     assert env.is_slippery is False and env.observation_space(params).n == 64
+    import numpy as np
+
+    assert envs.make("FrozenLake-v1", is_slippery=np.bool_(False))[0].is_slippery == False  # noqa: E712

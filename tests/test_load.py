@@ -244,6 +244,12 @@ def test_discrete_observations_must_be_states(tmp_path, seed_offset):
         with pytest.raises(ValueError, match=r"got a one-hot vector of length 16 .*np.argmax\(obs, axis=-1\) \+ 0"):
             policy(one_hot)
     assert policy(np.array([0.0, 1.0])).shape == (2,)  # two states, not one-hot of length 16
+    from envs.spaces import Discrete
+
+    check_discrete(np.array([0.0, 1.0]), Discrete(2), "TwoStates")  # two float states of a 2-state space: not one-hot
+    with pytest.raises(ValueError, match="3 states that only look like one, pass as integers"):
+        check_discrete(np.array([0.0, 1.0, 0.0]), Discrete(3), "ThreeStates")
+    check_discrete(np.array([0, 1, 0]), Discrete(3), "ThreeStates")  # as integers they pass
 
 
 def test_a_discrete_action_is_the_envs_with_or_without_clip():

@@ -460,6 +460,10 @@ def test_versions_note():
     # rl_zoo's own source (a `git pull` between a kill and --resume) and the CPU model are recorded and compared too
     assert "rl-zoo-commit abc -> def" in versions_note(dict(same, **{"rl-zoo-commit": "abc"}), dict(same, **{"rl-zoo-commit": "def"}))
     assert "cpu Xeon -> EPYC" in versions_note(dict(same, cpu="Xeon"), dict(same, cpu="EPYC"))
+    # the JAX settings that change numbers, where config.json records them (not for runs from before they were)
+    assert "jax_enable_x64 False -> True" in versions_note(dict(same, jax_enable_x64="False"), dict(same, jax_enable_x64="True"))
+    assert versions_note(same, dict(same, jax_enable_x64="False")) is None
+    assert versions_note(dict(same, **{"env XLA_FLAGS": "a"}), dict(same, **{"env XLA_FLAGS": "b"})) is None  # the CPU split's
 
 
 def test_wandb_logger_records_a_new_run_and_continues_it(tmp_path, fake_wandb):
@@ -497,7 +501,8 @@ def test_remove_stale_temporaries_takes_ours_and_leaves_strangers(tmp_path):
     assert all(p.exists() for p in strangers) and not any(p.exists() for p in ours)
 
 
-@pytest.mark.parametrize("given", [dict(overrides={"learning_rate": 5.0}), dict(total_steps=4096), dict(out="elsewhere")])
+@pytest.mark.parametrize("given", [dict(overrides={"learning_rate": 5.0}), dict(total_steps=4096), dict(out="elsewhere"),
+                                   dict(total_steps=0), dict(out="")])
 def test_resume_from_python_refuses_the_settings_it_would_ignore(given, tmp_path):
     """train(resume=RUN, overrides={...}) returned the run as it was, the overrides silently ignored (the
     CLI refuses --set, --total-steps and --out with --resume)."""

@@ -33,6 +33,15 @@ SMALL = {
 ENV = {"q-learning": "CliffWalking-v1"}
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Tests that keep the figures (``figures._save`` patched) would leave them open in the worker."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.mark.parametrize("name", ALGOS)
 def test_fields_split_by_the_rule(name):
     module, _ = algos.get(name)

@@ -181,11 +181,18 @@ def _cell_commit(cell) -> str | None:
     return None if result is None else result.commit
 
 
+def _short_commit(commit) -> str:
+    """A commit as 12 hex digits, its ``-dirty`` kept (edited files are another code); "not recorded" for None."""
+    if not isinstance(commit, str):
+        return "not recorded"
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def _commits_sentence(cells: list, meta: GridMeta) -> str:
     """Which rl_zoo commit trained the cells: a rerun of a finished grid skips its cells whatever the code is
     now, so the commit of the command that wrote the report (``benchmark.json``) need not be theirs."""
-    commit, each = per_cell(cells, lambda c: (_cell_commit(c) or "not recorded")[:12])
-    now = str(meta.versions.get("rl-zoo-commit", "not recorded"))[:12]
+    commit, each = per_cell(cells, lambda c: _short_commit(_cell_commit(c)))
+    now = _short_commit(meta.versions.get("rl-zoo-commit"))
     if each:
         return f" The rl_zoo commits that trained the cells differ ({each}); this report was written at {now}."
     if commit in (None, "not recorded"):  # no cells, or none recorded one (older cells, not a git checkout)

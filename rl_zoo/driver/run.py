@@ -112,7 +112,8 @@ def train(
     """
     hooks = check_hooks(hooks)
     if resume is not None:
-        given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out)) if value]
+        given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out))
+                 if value is not None and value != {}]
         if given:  # they were ignored: a run resumed with what its config.json records
             raise ConfigError(f"resume={str(resume)!r} continues the run with the settings its config.json records: "
                               f"leave out {', '.join(given)} (a changed config is a new run: train(...) without resume)")
@@ -243,6 +244,9 @@ def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
 #: device count change them, and the device count is reported on its own
 COMPARED_VERSIONS = ("python", "rl-zoo", "rl-zoo-commit", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy",
                      "jax_backend", "cpu")
+#: JAX settings that change a run's numbers, compared where config.json records them (runs started before they
+#: were recorded are not warned about); XLA_FLAGS is not: the CPU split sets it, by the device count said apart
+COMPARED_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision")
 
 
 def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
@@ -254,6 +258,8 @@ def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> s
                 "the ones the run started with (a different jax or jaxlib can change its numbers)")
     differ = [f"{name} {recorded.get(name, 'unrecorded')} -> {current.get(name, 'unknown')}" for name in COMPARED_VERSIONS
               if recorded.get(name) != current.get(name) and (name in recorded or name in current)]
+    differ += [f"{name} {recorded[name]} -> {current.get(name, 'unknown')}" for name in COMPARED_SETTINGS
+               if name in recorded and recorded[name] != current.get(name)]
     if not differ:
         return None
     return (f"warning: library versions differ from those the run started with ({'; '.join(differ)}): it continues, "
