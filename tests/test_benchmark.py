@@ -118,7 +118,8 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid, tiny):
     out, result, lines = tiny_grid
     assert [c.status for c in result.cells] == ["done", "done"]
     # each cell records the commit that trained it (None only outside a git checkout)
-    assert {c.result.commit for c in result.cells} == {runs.versions().get("rl-zoo-commit")}
+    records = [bm.read_cell_record(p) for p in sorted(out.rglob("cell.json"))]
+    assert len(records) == 2 and {r.result.commit for r in records} == {runs.versions().get("rl-zoo-commit")}
     rows = runs.read_csv(out / "returns.csv")
     assert list(rows[0]) == list(bm.RETURN_FIELDS)
     assert len(rows) == 2 * 2 * 3  # algorithms x seeds x grid points (0, 2048, 4096)
