@@ -232,7 +232,9 @@ _BAND_FEW_SEEDS = "with 2-3 seeds it is their range, with 1 none"
 
 
 def _seeds_label(n: int) -> str:
-    return f"{n} seed{'' if n == 1 else 's'}"
+    from rl_zoo.runs import plural
+
+    return plural(n, "seed")
 
 
 def _few_points_style(points: int) -> tuple[dict, str]:

@@ -86,8 +86,8 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
             f"run {str(run_dir)!r} has no checkpoints (checkpoints/ckpt_*.msgpack): the driver writes one after every "
             "segment of training, so the run stopped before its first segment ended (killed, or stopped by the NaN "
             f"guard: exit 3, 'non-finite value ...') or its checkpoints were deleted{older}. Continue a killed run with "
-            f"`rl-zoo train --resume {run_dir}` (from Python, `train(resume=...)`); train one that stopped on a non-finite value again with a smaller "
-            "learning rate (a resume would repeat the same updates)."
+            f"`rl-zoo train --resume {run_dir}` (from Python, `train(resume=...)`); train one that stopped on a "
+            "non-finite value again with a smaller learning rate (a resume would repeat the same updates)."
         )
     return path
 

@@ -204,6 +204,11 @@ def cpu_name() -> str:
 ENV_BACKENDS = ("mujoco", "box2d")
 
 
+def plural(n: int, noun: str) -> str:
+    """``"1 seed"``, ``"2 seeds"``: a count with its noun, for the lines and reports that print one."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, the platform and every library a result depends on, the CPU's model (timings
     and the last float bits of a run depend on it too), and the JAX settings that change numbers (x64,

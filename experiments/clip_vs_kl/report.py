@@ -8,6 +8,7 @@ from pathlib import Path
 
 from experiments import common, reporting
 from experiments.reporting import num, pct, pow2
+from rl_zoo import runs
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
@@ -88,7 +89,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
     first = next(iter(cfgs.values()))
     target = first.kl_target
-    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {seeds} seed{'s' if seeds != 1 else ''}. Not a result.**\n" if info.get("quick") else "",
+    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(seeds, 'seed')}. Not a result.**\n" if info.get("quick") else "",
              minutes=f"{info['wall_s'] / 60:.1f}", run_line=reporting.run_line(info["wall_s"], info["machine"]),
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
              seeds=seeds, n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),

@@ -9,6 +9,7 @@ import numpy as np
 
 from experiments import common, reporting
 from experiments.reporting import and_list, sig2, short_sci
+from rl_zoo import runs
 from rl_zoo.runs import atomic_write_text
 from experiments.stability.compute import ENV, KL_BINS, LRS, MAX_KLS, TOTAL, Sweep, bin_tests, kl_bins, settings
 
@@ -154,7 +155,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     target = float(k.kl_target)
     top = [b[-1] for b in bins.values()]
     f = dict(
-        quick_note=f"\n**Smoke run (`--quick`): small budgets, {seeds} seed{'s' if seeds != 1 else ''}. Not a result.**\n" if quick else "",
+        quick_note=f"\n**Smoke run (`--quick`): small budgets, {runs.plural(seeds, 'seed')}. Not a result.**\n" if quick else "",
         first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
         seeds_text=common.seeds_text(info.get("first_seed", 0), seeds), bin_tests=tests_text(bin_tests(bins)),
         sweep_commands="\n".join(f"    {c}" for c in info.get("sweeps", [])),

@@ -97,7 +97,8 @@ def train(
 
     ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
     in its ``config.json`` (``overrides``, ``total_steps`` and ``out`` are refused; the other arguments are
-    then ignored, but for ``keep_checkpoints``, ``devices`` and ``hooks``); the metrics rows up to that checkpoint are kept and none is duplicated.
+    then ignored, but for ``keep_checkpoints``, ``devices`` and ``hooks``); the metrics rows up to that
+    checkpoint are kept and none is duplicated; ``RUN/resumes.json`` records the resume.
     A finished run is left as it is (its summary is returned; nothing compiles, no hook runs, and the
     log says which hooks, by their flags, were not applied).
     Raises ``NonFiniteError`` if a loss, metric or parameter becomes NaN or Inf (the last good

@@ -200,7 +200,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
         _claim_folder(out, spec, plan, rerun, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
-        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {spec.seeds} seed{'' if spec.seeds == 1 else 's'} in {len(plan.groups)} "
+        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
             f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
             + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
         if spec.halving_eta:

@@ -130,7 +130,7 @@ def main(args, argv: list[str]) -> int:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:
                 print(f"  config {p.index}: {p.label()}")
-        print(f"{len(plan.points)} configs x {spec.seeds} seed{'' if spec.seeds == 1 else 's'} in {len(plan.groups)} compiled program(s)")
+        print(f"{len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} compiled program(s)")
         if spec.halving_eta:
             from rl_zoo.sweep import halving
 

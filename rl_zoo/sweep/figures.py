@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rl_zoo import stats
+from rl_zoo import runs, stats
 from rl_zoo.sweep.report import ConfigSummary, log_scale, rank_key, values_of
 from rl_zoo.sweep.spec import SweepSpec, _fmt
 
@@ -47,13 +47,9 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
     ax.set_ylabel(f"greedy return, mean over seeds [{stats.interval_name(spec.seeds, short=True)}]")
-    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {_seeds(spec.seeds)} (legend: best final IQM first)")
+    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: best final IQM first)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, out / "curves.png")
-
-
-def _seeds(n: int) -> str:
-    return f"{n} seed{'' if n == 1 else 's'}"
 
 
 def _null_formatter():
@@ -121,7 +117,7 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
         if joined and others:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({_seeds(spec.seeds)} per config)"
+    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({runs.plural(spec.seeds, 'seed')} per config)"
                  + ("\nopen marker: dropped by successive halving, its return at its last rung's smaller budget" if any_dropped else "")
                  + ("\nlines nudged sideways apart so that equal points stay visible" if any_dodged else "")
                  + ("\nred x: the config diverged (non-finite parameters on some seed)" if any_diverged else ""))

@@ -326,11 +326,11 @@ def report_section(records: list[RungRecord], group: Group, spec) -> str:
 ## Successive halving
 
 `--successive-halving {spec.halving_eta}`: {total} rungs. Rung i trains floor(n / {spec.halving_eta}^i) configs x
-{spec.seeds} seed{'' if spec.seeds == 1 else 's'} to a budget of 1/{spec.halving_eta}^(rungs-1-i) of the run's evaluation segments; the survivors
+{runs.plural(spec.seeds, 'seed')} to a budget of 1/{spec.halving_eta}^(rungs-1-i) of the run's evaluation segments; the survivors
 continue from their exact train state (parameters, optimiser, env state, keys) in the same vmapped
 program, so a survivor's run continues the full-length run (with other float roundings in the smaller
 program than in a plain sweep) and a dropped config's run is that run stopped early. Rule at each rung:
-the IQM over the {spec.seeds} seed{'' if spec.seeds == 1 else 's'} of the greedy return at the rung's last evaluation (ties: the higher
+the IQM over the {runs.plural(spec.seeds, 'seed')} of the greedy return at the rung's last evaluation (ties: the higher
 mean return over all evaluations so far, then the lower config index).
 Env steps spent: {spent:,} per seed over {runs_full} config-rungs, {spent / full:.0%} of the {full:,} that
 training every config to the full budget would take. Table: `halving.csv`.

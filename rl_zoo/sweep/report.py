@@ -268,7 +268,7 @@ threshold at any evaluation (not necessarily the last).
 
 ## Best config
 
-Rule: the highest IQM of final returns over the {spec.seeds} seed{'' if spec.seeds == 1 else 's'} (ties: the higher mean AUC){full_only};
+Rule: the highest IQM of final returns over the {runs.plural(spec.seeds, 'seed')} (ties: the higher mean AUC){full_only};
 a config whose parameters became non-finite in any seed is not eligible.{diverged}
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 {report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
@@ -310,9 +310,8 @@ def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
 
 
 def _seeds_text(spec: SweepSpec) -> str:
-    if spec.seeds == 1:
-        return f"1 seed (seed {spec.seed})"
-    return f"{spec.seeds} seeds (seeds {spec.seed}-{spec.seed + spec.seeds - 1})"
+    which = f"seed {spec.seed}" if spec.seeds == 1 else f"seeds {spec.seed}-{spec.seed + spec.seeds - 1}"
+    return f"{runs.plural(spec.seeds, 'seed')} ({which})"
 
 
 def _budget_advice(yaml_block: str, spec: SweepSpec, tuned_total_steps: int | None) -> str:
