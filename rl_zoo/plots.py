@@ -78,8 +78,12 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
     one point draws nothing). A non-finite return (a diverged run) is marked with a red cross on the x
     axis at its step, and the legend counts them and names their seeds. Written atomically to ``path``
     in the format its suffix names (``figure_path`` checks one given by a user)."""
+    if isinstance(rows, (str, os.PathLike)):  # it failed with "string indices must be integers"
+        raise TypeError(f"learning_curve: rows are metrics rows (rl_zoo.runs.read_csv(path) of a metrics.csv), got {rows!r}")
     if not rows:
         raise ValueError("learning_curve: no evaluation rows to draw")
+    if Path(path).suffix.lower() not in figure_formats():  # from Python: "out/curve" was written as a PNG named curve
+        raise ValueError(f"learning_curve: path {str(path)!r} needs a figure suffix, one of {', '.join(figure_formats())}")
     plt = _pyplot()
     by_seed: dict[int, dict[float, float]] = defaultdict(dict)
     for r in rows:

@@ -266,3 +266,15 @@ def test_a_mean_is_drawn_only_where_the_seeds_share_steps(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match="no evaluation rows"):
         plots.learning_curve([], "t", tmp_path / "c.png")
     assert len(plt.get_fignums()) == before
+
+
+def test_learning_curve_from_python_refuses_a_path_without_a_figure_suffix_and_a_file_for_rows(tmp_path):
+    """From Python, learning_curve(rows, "t", "out/curve") wrote a PNG named "curve"; a metrics.csv path given
+    as the rows failed with "string indices must be integers". Refused before anything is drawn or written."""
+    rows = [dict(env_steps=0, seed=0, **{"return": 1.0})]
+    with pytest.raises(ValueError, match="learning_curve: path '.*curve' needs a figure suffix, one of .*png"):
+        plots.learning_curve(rows, "t", tmp_path / "curve")
+    with pytest.raises(TypeError, match="rows are metrics rows .*read_csv"):
+        plots.learning_curve(str(tmp_path / "metrics.csv"), "t", tmp_path / "c.png")
+    assert list(tmp_path.iterdir()) == []
+    assert plots.learning_curve(rows, "t", tmp_path / "c.svg").suffix == ".svg"
