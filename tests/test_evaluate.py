@@ -140,3 +140,11 @@ def test_eval_key_by_hand():
     np.testing.assert_array_equal(jax.random.key_data(eval_key(7, 3)), jax.random.key_data(by_hand))
     keys = {tuple(np.asarray(jax.random.key_data(eval_key(7, i)))) for i in range(4)}
     assert len(keys | {tuple(np.asarray(jax.random.key_data(jax.random.key(7))))}) == 5
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_a_bad_episode_count_is_refused_before_anything_runs(bad):
+    """num_episodes=2.5 failed inside JAX after compiling, 0 returned an empty array of returns."""
+    env, params = envs.make("CartPole-v1")
+    with pytest.raises(ValueError, match=r"evaluate: num_episodes = .* is invalid: a whole number of episodes, at least 1"):
+        evaluate(lambda s, o: jnp.zeros((), jnp.int32), None, env, params, jax.random.key(0), bad)

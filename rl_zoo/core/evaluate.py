@@ -53,6 +53,11 @@ def evaluate(
     reset, and an env whose episode ended is held where it stopped). For gymnasium envs it is a
     host loop over the auto-resetting vector env.
     """
+    import numbers
+
+    if isinstance(num_episodes, bool) or not isinstance(num_episodes, numbers.Integral) or num_episodes < 1:
+        # 2.5 failed inside JAX after compiling; 0 returned an empty array
+        raise ValueError(f"evaluate: num_episodes = {num_episodes!r} is invalid: a whole number of episodes, at least 1")
     if max_steps is None:
         max_steps = episode_cap(env_params)
     max_steps = int(max_steps)
