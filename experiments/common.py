@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rl_zoo.plots import save_figure, shrink_png  # noqa: F401 (shrink_png: used by the experiments)
-from rl_zoo.runs import cpu_name
+from rl_zoo.runs import cpu_name, versions  # noqa: F401 (versions: the experiments' run records)
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
 from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
 from rl_zoo.stats import t_band  # noqa: F401
@@ -56,13 +56,6 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
     print(f"wrote {path}")
     return path
-
-
-def versions() -> dict[str, str]:
-    """The library versions, commit and JAX settings of this process (``rl_zoo.runs.versions``), for a run record."""
-    from rl_zoo import runs
-
-    return runs.versions()
 
 
 def machine() -> str:
