@@ -17,4 +17,4 @@ from rl_zoo.driver import (  # noqa: F401
     resolve_config,
     train,
 )
-from rl_zoo.driver.spec import HYPERPARAMS_DIR  # noqa: F401
+from rl_zoo.driver.spec import HYPERPARAMS_DIR, read_config_file  # noqa: F401

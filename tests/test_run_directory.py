@@ -180,7 +180,8 @@ def test_the_retrain_command_resolves_to_the_runs_config(reference):
     import dataclasses
     import shlex
 
-    from rl_zoo.cli import _build_parser, _parse_sets
+    from rl_zoo.cli import _build_parser
+    from rl_zoo.train_command import parse_sets
     from rl_zoo.driver.spec import read_spec, resolve_config
     from rl_zoo.policy import retrain_command
 
@@ -189,7 +190,7 @@ def test_the_retrain_command_resolves_to_the_runs_config(reference):
     argv = shlex.split(retrain_command(spec))
     assert argv[:2] == ["rl-zoo", "train"] and argv.count("--set") == 3
     args = _build_parser(None).parse_args(argv[1:])
-    _, config = resolve_config(args.algo, args.env, _parse_sets(args.set), args.total_steps)
+    _, config = resolve_config(args.algo, args.env, parse_sets(args.set), args.total_steps)
     assert config == spec.config and (args.seeds, args.seed, args.evals, args.eval_episodes) == (spec.seeds, spec.seed, 5, 1)
     assert args.backend is None and _build_parser(None).parse_args(
         shlex.split(retrain_command(spec.replace(backend="gymnasium")))[1:]).backend == "gymnasium"  # the adapter, asked for

@@ -213,7 +213,7 @@ def test_static_fields_run_as_separate_groups():
 
 
 def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, monkeypatch):
-    from rl_zoo.cli import _parse_sets
+    from rl_zoo.train_command import parse_sets
     from rl_zoo.driver import spec as driver_spec
     from rl_zoo.train import resolve_config
 
@@ -223,7 +223,7 @@ def test_best_yaml_round_trips_through_set_and_the_hyperparams_loader(tmp_path, 
     block = yaml.safe_load(text)["CartPole-v1"]
     assert block["learning_rate"] == 3.3e-4 and block["kl_target"] == 0.02 and "loss" not in block  # the preset stays implied
     assert apply_overrides(plan.default, block) == chosen
-    assert resolve_config("ppo-kl", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
+    assert resolve_config("ppo-kl", "CartPole-v1", parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
     (tmp_path / "ppo-kl.yaml").write_text(text)
     monkeypatch.setattr(driver_spec, "HYPERPARAMS_DIR", tmp_path)
     assert resolve_config("ppo-kl", "CartPole-v1")[1] == chosen
@@ -256,7 +256,7 @@ def test_a_sweep_into_a_grid_or_a_run_directory_is_refused_before_writing(tmp_pa
 def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chosen_config():
     """PPO's CartPole block tunes learning_rate to 1e-3; a sweep choosing the default 3e-4 left it out of
     best.yaml, and its --set pairs then trained with 1e-3."""
-    from rl_zoo.cli import _parse_sets
+    from rl_zoo.train_command import parse_sets
     from rl_zoo.train import resolve_config
 
     plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,1e-3"], total_steps=40_960))
@@ -264,7 +264,7 @@ def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chos
     assert chosen.learning_rate == plan.default.learning_rate == 3e-4 != plan.base.learning_rate
     block = yaml.safe_load(report.best_yaml(plan.spec, chosen, plan.default))["CartPole-v1"]
     assert block["learning_rate"] == 3e-4
-    assert resolve_config("ppo", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
+    assert resolve_config("ppo", "CartPole-v1", parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
     # a --set (or --total-steps) taking a tuned field back to its default: listed too (the stability
     # sweeps ran PPO at its default num_steps 128 where the CartPole block tunes 32)
     plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,1e-3"], total_steps=1_000_000,
@@ -272,7 +272,7 @@ def test_best_yaml_lists_a_swept_field_at_its_default_so_set_pairs_give_the_chos
     chosen = plan.points[1].config
     block = yaml.safe_load(report.best_yaml(plan.spec, chosen, plan.default, plan.tuned))["CartPole-v1"]
     assert block["num_steps"] == 128 and block["gamma"] == 0.99 and block["total_timesteps"] == 1_000_000
-    assert resolve_config("ppo", "CartPole-v1", _parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
+    assert resolve_config("ppo", "CartPole-v1", parse_sets([f"{k}={v}" for k, v in block.items()]))[1] == chosen
 
 
 def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, monkeypatch, capsys, seed_offset):

@@ -88,6 +88,71 @@ def load_hyperparams(algo: str, env_id: str) -> dict[str, Any]:
     return dict(table.get(env_id) or {})
 
 
+def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[str, Any]:
+    """The config fields a file sets for ``algo`` on ``env_id`` (``rl-zoo train --config FILE``), checked
+    against ``algo``'s fields. The file is YAML (or JSON) in one of three forms:
+
+    * ``ENV_ID:`` blocks of ``field: value`` lines, as ``rl_zoo/hyperparams/<algo>.yaml`` and a sweep's
+      ``best.yaml`` are written: ``env_id``'s block;
+    * ``field: value`` lines alone: for any env;
+    * a run's ``config.json``: its resolved config, if the run was of ``algo`` on ``env_id``.
+
+    The caller puts them on the tuned values, under ``--set`` and ``--total-steps``. A ``ConfigError``
+    names the file and what is wrong in it (not found, not a mapping, no block for ``env_id``, an unknown
+    field or a value of the wrong type) before anything compiles.
+    """
+    import yaml
+
+    from rl_zoo import algos
+
+    where = f"--config {path}"
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where}: a folder, not a file (a sweep's best.yaml, or a run's config.json)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{where}: cannot be read ({e})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where} is not YAML: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{where} holds {'nothing' if data is None else 'no mapping'}: it should map config fields "
+                          f"to values (learning_rate: 0.001), or env ids to blocks of them, as a sweep's best.yaml does")
+    module, _ = algos.get(algo)
+    fields = {f.name for f in dataclasses.fields(module.Config)}
+    from rl_zoo.sweep.report import BEST_YAML_HEADER
+
+    if (swept := BEST_YAML_HEADER.match(text)) and swept["algo"] != algo:  # a ppo best.yaml would mostly train as dqn's too
+        raise ConfigError(f"{where} is a sweep's best config of {swept['algo']} (its first line says so), not of {algo}: "
+                          f"give --algo {swept['algo']}")
+    if {"algo", "env", "config"} <= set(data):  # a run's config.json
+        if (data["algo"], data["env"]) != (algo, env_id):
+            raise ConfigError(f"{where} is the config of a run of {data['algo']} on {data['env']}; give --algo "
+                              f"{data['algo']} --env {data['env']} to train it again")
+        values = data["config"]
+    elif all(isinstance(v, dict) or v is None for v in data.values()) and not set(data) & fields:
+        if env_id not in data:
+            raise ConfigError(f"{where} has no block for {env_id} (it has {', '.join(map(str, data))}): give --env with "
+                              f"one of those, or add an {env_id}: block")
+        values = data[env_id] or {}
+    elif not any(isinstance(v, dict) for v in data.values()):
+        values = data
+    else:
+        raise ConfigError(f"{where} mixes config fields with blocks: give either field: value lines, or ENV_ID: blocks "
+                          f"of them")
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: the config should map fields to values, got {values!r}")
+    try:
+        check_driver_fields(algo, values, f"{where}:")
+        check_types(apply_overrides(module.Config(), values))  # unknown fields, values of the wrong kind: said with the file
+    except ConfigError as e:
+        raise ConfigError(str(e) if str(e).startswith(where) else f"{where}: {e}") from None
+    return values
+
+
 def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = None, total_steps: int | None = None):
     """Config = defaults <- the algorithm name's presets <- tuned hyperparams <- ``overrides``; validated.
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
 
 
 def add_parser(sub) -> None:
     from rl_zoo import algos
+    from rl_zoo.train_command import CONFIG_HELP
 
     p = sub.add_parser(
         "sweep",
@@ -20,7 +22,7 @@ def add_parser(sub) -> None:
         "makes another algorithm name, e.g. ppo's loss=kl, is refused: sweep --algo ppo-kl). Every config is "
         "checked before anything compiles. Output: runs.csv (config, fields, seed, final return, AUC, env steps to "
         "threshold), configs.csv, curves.csv, curves.png, sensitivity.png, heatmap.png (two grid fields), report.md, "
-        "best.yaml (best by the IQM of final returns over seeds, as a block for rl_zoo/hyperparams/ALGO.yaml). "
+        "best.yaml (best by the IQM of final returns over seeds, as a block for rl_zoo/hyperparams/ALGO.yaml; rl-zoo train --config best.yaml trains it). "
         "--successive-halving ETA trains in rungs: all configs for a short budget, then only the best 1/ETA of them "
         "(by the IQM over seeds of the greedy return at the rung) continue from their exact train state, and so on "
         "until the last survivors reach the full --total-steps; the schedule, who was dropped and their scores go "
@@ -39,7 +41,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seeds", type=int, default=8, help="seeds per config (default 8)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0; tune on some seeds, report on others)")
     p.add_argument("--total-steps", type=int, default=None, help="env steps per run (default: the tuned value)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable; on top of --config)")
+    p.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP.replace("train that run's config again, e.g. on other --seed values",
+                                                                                      "sweep around that run's config") + "; a field it sets that --grid or --range sweeps takes the swept values")
     p.add_argument("--static-groups", action="store_true",
                    help="allow sweeping static fields: one compiled program per combination of their values")
     p.add_argument("--successive-halving", "--halving", dest="halving", type=int, default=0, metavar="ETA",
@@ -62,13 +66,22 @@ def add_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="check everything and print the configs and groups; compile nothing")
 
 
-def spec_from_args(args):
-    """The `SweepSpec` of parsed ``rl-zoo sweep`` arguments."""
-    from rl_zoo.cli import _parse_sets
+def spec_from_args(args, notes: bool = False):
+    """The `SweepSpec` of parsed ``rl-zoo sweep`` arguments (``notes``: say on stderr which of ``--config``'s
+    fields the sweep sets otherwise)."""
     from rl_zoo.sweep import make_spec
+    from rl_zoo.train_command import overrides_from
 
+    decided = tuple(text.split("=", 1)[0].strip() for text in args.grid + args.range)
+    decided += ("total_timesteps",) if args.total_steps is not None else ()
+
+    def note(dropped: list[str]) -> None:
+        print(f"note: --config {args.config} sets {', '.join(dropped)}, which this sweep sets otherwise (--grid, --range, "
+              f"--total-steps): the file's value{'' if len(dropped) == 1 else 's'} left out", file=sys.stderr)
+
+    overrides = overrides_from(args, decided=decided, note=note if notes else None)
     return make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
-                     seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=_parse_sets(args.set),
+                     seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=overrides,
                      num_evals=args.evals, eval_episodes=args.eval_episodes, static_groups=args.static_groups,
                      halving_eta=args.halving, halving_rungs=args.rungs, record=args.record)
 
@@ -112,7 +125,7 @@ def main(args, argv: list[str]) -> int:
     from rl_zoo.sweep import check_sweep, run_sweep
     from rl_zoo.train import enable_compilation_cache
 
-    spec = spec_from_args(args)
+    spec = spec_from_args(args, notes=True)
     if args.dry_run:
         from rl_zoo import runs
         from rl_zoo.sweep import check_folder, check_threshold

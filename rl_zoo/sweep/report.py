@@ -19,6 +19,7 @@ import csv
 import dataclasses
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,10 @@ def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
                or getattr(config, f.name) != getattr(tuned, f.name)}
     changed = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
+
+
+#: best.yaml's first line names the algorithm and env it was swept for: ``rl-zoo train --config`` checks them
+BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+), by the IQM")
 
 
 def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:
@@ -273,7 +278,8 @@ a config whose parameters became non-finite in any seed is not eligible.{diverge
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 {report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
-block) or after `rl-zoo train --set`; it lists every swept field and every other field that differs from the defaults:
+block), after `rl-zoo train --set`, or as a file to `rl-zoo train --algo {spec.algo} --env {spec.env_id} --config best.yaml`
+(on seeds the sweep did not use); it lists every swept field and every other field that differs from the defaults:
 
 ```yaml
 {yaml_block.rstrip()}

@@ -1,0 +1,270 @@
+"""``rl-zoo train``'s command line: its parser and ``--help`` (every config field with the value it runs
+with), the checks made before JAX starts (``--set`` pairs, ``--config`` files, flags a ``--resume`` takes from
+the run), and the call to ``rl_zoo.train.train``. ``rl_zoo.cli`` dispatches to ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+from pathlib import Path
+
+from rl_zoo.config import ConfigError, check_total_steps_once, field_docs
+
+
+#: ``--config``'s help (train and sweep)
+CONFIG_HELP = ("a YAML file of config fields, put on the tuned values (--set and --total-steps go on top): a sweep's best.yaml "
+               "or a file like rl_zoo/hyperparams/ALGO.yaml (ENV_ID: blocks; --env's is used), plain field: value lines, "
+               "or a run's config.json (train that run's config again, e.g. on other --seed values)")
+
+
+def add_parser(sub, help_for: tuple[str, str] | None) -> None:
+    """``rl-zoo train``; ``help_for = (algo, env)``: whose config fields its ``--help`` lists (None: none)."""
+    from rl_zoo import algos
+
+    t = sub.add_parser(
+        "train",
+        help="train an algorithm on an environment, all seeds vmapped",
+        description="Train ALGO on ENV with SEEDS seeds (vmapped in one compiled program) and write a run "
+        "directory with config.json, metrics.csv, summary.json and curve.png.",
+        epilog=(config_help(*help_for) if help_for else "") + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("--algo", action=StoreGiven, default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
+    t.add_argument("--env", action=StoreGiven, default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
+    t.add_argument("--seeds", action=StoreGiven, type=int, default=1, help="number of seeds, trained together (default 1)")
+    t.add_argument("--seed", action=StoreGiven, type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
+    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
+                        "else the algorithm's default: rl-zoo train --algo A --env E --help shows it)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable; on top of --config)")
+    t.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP)
+    t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
+    t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
+    t.add_argument("--evals", action=StoreGiven, type=int, default=10,
+                   help="greedy evaluations during training (default 10), about: one at the start and one after each of "
+                        "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
+                        "(39 updates with --evals 7: 3 segments; when none divides them, EVALS segments and a last short one "
+                        "with the remainder: 1,171 updates with --evals 10 make 10 of 117 and one of 1); at most one per update "
+                        "(--evals 100 on a run of 16 updates: 16 and the start's); on gymnasium envs (no JAX port) fewer, so that "
+                        "the worst case of those after the start (every episode to the time limit) stays under 10%% "
+                        "of training's env steps (the start's comes on top; the final one is always made); "
+                        "their env steps are counted in summary.json (eval_env_steps_total)")
+    t.add_argument("--eval-episodes", action=StoreGiven, type=int, default=10, help="episodes per evaluation and seed (default 10)")
+    t.add_argument("--backend", action=StoreGiven, choices=["jax", "gymnasium"], default=None,
+                   help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
+    t.add_argument("--vector-env", action=StoreGiven, choices=["sync", "async"], default=None,
+                   help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
+                        "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
+    t.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
+                        "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
+    t.add_argument("--keep-checkpoints", action=StoreGiven, type=int, default=None,
+                   help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
+    t.add_argument("--devices", type=int, default=None,
+                   help="split the seeds over this many devices; N must divide the seeds (default: the largest device count "
+                        "that divides them, said in the output). On a CPU, "
+                        "rl-zoo first makes one device per core, as many as divide the seeds (RL_ZOO_CPU_DEVICES=N "
+                        "sets the count, 1 keeps one device)")
+    t.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="multi-host: address of process 0 (or RL_ZOO_COORDINATOR); see rl_zoo/distributed.py")
+    t.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes (or RL_ZOO_NUM_PROCESSES)")
+    t.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index (or RL_ZOO_PROCESS_ID)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_live_flags(t)
+
+
+def add_live_flags(t) -> None:
+    """``rl-zoo train --tensorboard / --wandb / --record-video`` (recorder hooks: rl_zoo/loggers.py, rl_zoo/enjoy.py)."""
+    t.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="write TensorBoard event files, one folder per seed, in RUN_DIR/tensorboard (or, given a DIR other runs may "
+                   "share, in DIR/<run folder name>): metrics.csv's "
+                   "quantities under the same names, the training metrics one point per update, steps_per_s")
+    t.add_argument("--wandb", action="store_true", help="log the same to Weights & Biases (pip install -e \".[wandb]\")")
+    t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",
+                   help="at the end, record one greedy episode of the first seed to RUN_DIR/NAME "
+                   "(default final_episode.gif; .mp4 needs imageio-ffmpeg)")
+
+
+class StoreGiven(argparse.Action):
+    """Store the value and remember that the flag was given, however it was spelt (``--seed 0``, ``--see=0``,
+    an abbreviation argparse resolved): ``train --resume`` refuses one that contradicts the run's config.json."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
+
+
+def config_help(algo: str, env_id: str) -> str:
+    """Every config field of ``algo`` with the value ``--env env_id`` runs it with (the defaults after the
+    algorithm's presets, then the env's tuned values, marked) and its meaning."""
+    from rl_zoo import algos
+    from rl_zoo.driver.spec import load_hyperparams, unsolved_note
+
+    try:
+        module, preset = algos.get(algo)
+    except ValueError as e:
+        return str(e)
+    docs, tuned = field_docs(module.Config), load_hyperparams(algo, env_id)
+    source = (f"'tuned' = rl_zoo/hyperparams/{algo}.yaml's value for {env_id}" if tuned
+              else f"rl_zoo/hyperparams/{algo}.yaml tunes nothing for {env_id}: the defaults")
+    lines = [f"config fields of {algo!r} as `rl-zoo train --algo {algo} --env {env_id}` runs them (set with --set key=value; "
+             f"{source}; --env NAME --help shows another env's)"
+             + (" (tabular: it runs on envs of finitely many states, not on the default --env CartPole-v1)"
+                if tabular(algo) and env_id == TABULAR_HELP_ENV else "") + ":"]
+    for f in dataclasses.fields(module.Config):
+        default = preset.get(f.name, f.default)
+        value = repr(default)
+        if f.name in tuned:
+            value = f"{tuned[f.name]!r}  (tuned)" if tuned[f.name] == default else f"{tuned[f.name]!r}  (tuned; default {default!r})"
+        lines.append(f"  {f.name} = {value}\n      {docs.get(f.name, '')}")
+    if unsolved := unsolved_note(algo, env_id):
+        lines.append(unsolved)
+    return "\n".join(lines)
+
+
+def help_fields_for(argv: list[str]) -> tuple[str, str]:
+    """``(algo, env)`` named on the command line (or train's defaults), for ``train --help``'s field list."""
+    def given(flag: str, default: str) -> str:
+        for i, a in enumerate(argv):
+            if a == flag and i + 1 < len(argv):
+                return argv[i + 1]
+            if a.startswith(flag + "="):
+                return a.split("=", 1)[1]
+        return default
+
+    algo = given("--algo", "ppo")
+    return algo, given("--env", TABULAR_HELP_ENV if tabular(algo) else "CartPole-v1")
+
+
+#: the env ``train --algo q-learning --help`` shows the fields for when no --env is given (the default,
+#: CartPole-v1, is refused for tabular Q-learning: its states are not a finite set)
+TABULAR_HELP_ENV = "FrozenLake-v1"
+
+
+def tabular(algo: str) -> bool:
+    from rl_zoo import algos
+
+    return algo in algos.ALGOS and algos.ALGOS[algo][0].endswith(".q_learning")
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """``--set KEY=VALUE`` pairs as ``{KEY: VALUE}`` (strings, parsed by each field's type later); a key
+    given twice is refused."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        key = key.strip()
+        if key in out:  # the last would win silently (as --total-steps with --set total_timesteps is refused)
+            raise ConfigError(f"--set {key} is given twice ({out[key]} and {value.strip()}): give it once")
+        out[key] = value.strip()
+    return out
+
+
+def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
+    """The config fields ``rl-zoo train`` (or ``sweep``) sets on the tuned values: ``--config FILE``'s for
+    ``--env`` (``rl_zoo.driver.spec.read_config_file``), then ``--set``'s on top. The file's values of the
+    fields the command sets otherwise (``decided``: ``total_timesteps`` when ``--total-steps`` is given, a
+    sweep's swept fields) are left out; ``note`` is called with their names."""
+    sets = parse_sets(args.set)
+    if not getattr(args, "config", None):
+        return sets
+    from rl_zoo.driver.spec import read_config_file
+
+    values = read_config_file(args.config, args.algo, args.env)
+    dropped = [k for k in values if k in decided]
+    if dropped and note is not None:
+        note(dropped)
+    return {**{k: v for k, v in values.items() if k not in dropped}, **sets}
+
+
+#: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, its argparse dest, the RunSpec field)
+RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--seeds", "seeds", "seeds"),
+                   ("--seed", "seed", "seed"), ("--evals", "evals", "num_evals"),
+                   ("--eval-episodes", "eval_episodes", "eval_episodes"), ("--backend", "backend", "backend"),
+                   ("--vector-env", "vector_env", "vector_env"), ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
+
+
+def check_resume_flags(args, defaults: dict) -> None:
+    """``train --resume RUN`` with a flag that config.json decides, given (``StoreGiven``, or a value other
+    than its default) with a value other than the run's: refused (it would be ignored without a word),
+    naming each and the run's value. ``--seed 0`` on a run of seed 3 is refused too, though 0 is the default."""
+    from rl_zoo.driver import read_spec
+
+    if not (Path(args.resume) / "config.json").is_file():
+        return  # not a run directory: train says what it is instead
+    spec = read_spec(args.resume)
+    given = getattr(args, "given", frozenset())
+    clash = [f"{flag} {getattr(args, dest)} (the run's: {getattr(spec, field)})" for flag, dest, field in RESUME_RECORDED
+             if (dest in given or getattr(args, dest) != defaults[dest]) and getattr(args, dest) != getattr(spec, field)]
+    if args.runs_root != defaults["runs_root"]:
+        clash.append(f"--runs-root {args.runs_root} (a resumed run stays in {args.resume})")
+    if clash:
+        raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
+
+
+def train_hooks(args) -> list:
+    """The recorder hooks the train flags ask for; what they need is checked before anything trains."""
+    hooks = []
+    try:
+        if args.record_video is not None:
+            from rl_zoo.enjoy import VideoHook, check_can_record, check_video_path
+
+            env_id, backend = args.env, args.backend
+            if args.resume:
+                from rl_zoo.driver import read_spec
+
+                spec = read_spec(args.resume)
+                env_id, backend = spec.env_id, spec.backend
+            hooks.append(VideoHook(args.record_video))
+            check_video_path(args.record_video, writable=False)  # the writer for its format is installed (the folder: --out's)
+            check_can_record(env_id, backend)
+        if args.tensorboard is not None:
+            from rl_zoo.loggers import tensorboard_hook
+
+            hooks.append(tensorboard_hook(args.tensorboard or None))
+        if args.wandb:
+            from rl_zoo.loggers import wandb_hook
+
+            hooks.append(wandb_hook())
+    except ImportError as e:
+        raise ConfigError(str(e)) from None
+    except RuntimeError as e:  # envs.render.RenderError: the env cannot be drawn here
+        raise ConfigError(f"--record-video: {e}") from None
+    return hooks
+
+
+def print_hook_results(hooks) -> None:
+    for hook in hooks:
+        if getattr(hook, "message", None):
+            print(hook.message)
+
+
+def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
+    """Run parsed ``rl-zoo train`` arguments: check them, train, print the summary; the exit status."""
+    from rl_zoo.train import enable_compilation_cache, format_summary, train
+
+    if args.resume and (args.set or args.config or args.out or args.total_steps is not None):
+        raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --config, "
+                          "--out or --total-steps")
+    if args.resume:
+        check_resume_flags(args, vars(parser.parse_args(["train"])))
+    check_total_steps_once(args.total_steps, parse_sets(args.set))
+    overrides = overrides_from(args, decided=("total_timesteps",) if args.total_steps is not None else ())
+    from rl_zoo import distributed
+
+    distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+    enable_compilation_cache()
+    hooks = train_hooks(args)
+    result = train(
+        args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+        overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
+        eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
+        command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
+        devices=args.devices, hooks=hooks, vector_env=args.vector_env,
+    )
+    print(format_summary(result))
+    print_hook_results(hooks)
+    return 0

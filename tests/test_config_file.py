@@ -1,0 +1,126 @@
+"""``rl-zoo train --config FILE`` (and ``sweep --config``): a sweep's best.yaml, a file of fields, ENV_ID
+blocks or a run's config.json, put on the tuned values under --set and --total-steps; bad files refused
+with the file named, before anything compiles."""
+
+import argparse
+import json
+
+import pytest
+import yaml
+
+from rl_zoo.cli import main
+from rl_zoo.config import ConfigError
+from rl_zoo.driver.spec import RunSpec, read_config_file, resolve_config
+from rl_zoo.train_command import overrides_from
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_the_three_forms_give_the_fields_for_the_env(tmp_path):
+    blocks = _write(tmp_path / "blocks.yaml", "CartPole-v1:\n  learning_rate: 0.002\n  num_envs: 4\nAcrobot-v1:\n  gamma: 0.9\n")
+    assert read_config_file(blocks, "ppo", "CartPole-v1") == {"learning_rate": 0.002, "num_envs": 4}
+    assert read_config_file(blocks, "ppo", "Acrobot-v1") == {"gamma": 0.9}
+    flat = _write(tmp_path / "flat.yaml", "learning_rate: 1e-3\nnorm_adv: false\n")  # YAML reads 1e-3 as a string
+    assert read_config_file(flat, "ppo", "Pendulum-v1") == {"learning_rate": "1e-3", "norm_adv": False}
+    assert resolve_config("ppo", "Pendulum-v1", read_config_file(flat, "ppo", "Pendulum-v1"))[1].learning_rate == 1e-3
+    empty_block = _write(tmp_path / "empty_block.yaml", "CartPole-v1:\n")
+    assert read_config_file(empty_block, "ppo", "CartPole-v1") == {}
+
+
+def test_a_runs_config_json_trains_that_config_again(tmp_path):
+    _, config = resolve_config("dqn", "CartPole-v1", {"learning_rate": 5e-4, "buffer_size": 5000})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(RunSpec(algo="dqn", env_id="CartPole-v1", config=config, seed=3).to_json()))
+    assert resolve_config("dqn", "CartPole-v1", read_config_file(path, "dqn", "CartPole-v1"))[1] == config
+    with pytest.raises(ConfigError, match=r"config of a run of dqn on CartPole-v1; give --algo dqn --env CartPole-v1"):
+        read_config_file(path, "dqn", "Acrobot-v1")
+    with pytest.raises(ConfigError, match=r"run of dqn on CartPole-v1; give --algo dqn"):
+        read_config_file(path, "double-dqn", "CartPole-v1")
+
+
+def test_a_sweeps_best_yaml_round_trips_to_the_chosen_config(tmp_path):
+    from rl_zoo.sweep import make_spec, plan_sweep, report
+
+    plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=3e-4,2e-3"], total_steps=40_960,
+                                overrides=dict(num_steps=128)))
+    chosen = plan.points[1].config
+    summary = type("S", (), dict(stopped_early=False))()
+    text = report.best_yaml_header(plan.spec, [summary, summary]) + report.best_yaml(plan.spec, chosen, plan.default, plan.tuned)
+    path = _write(tmp_path / "best.yaml", text)
+    assert resolve_config("ppo", "CartPole-v1", read_config_file(path, "ppo", "CartPole-v1"))[1] == chosen
+    # its first line names the algorithm: a ppo config given to dqn (whose fields would mostly take it) is refused
+    with pytest.raises(ConfigError, match=r"best.yaml is a sweep's best config of ppo .*not of dqn: give --algo ppo"):
+        read_config_file(path, "dqn", "CartPole-v1")
+
+
+@pytest.mark.parametrize("text, message", [
+    (None, r"--config .*missing.yaml: no such file"),
+    ("", r"holds nothing: it should map config fields to values"),
+    ("[1, 2]\n", r"holds no mapping"),
+    ("a: [1, 2\n", r"is not YAML: "),
+    ("Acrobot-v1:\n  gamma: 0.9\nPendulum-v1:\n  gamma: 0.9\n", r"has no block for CartPole-v1 \(it has Acrobot-v1, Pendulum-v1\): give --env"),
+    ("CartPole-v1:\n  gamma: 0.9\nnum_envs: 4\n", r"mixes config fields with blocks"),
+    ("num_env: 4\n", r"--config .*: unknown config field 'num_env' \(did you mean 'num_envs'\?\) for ppo"),
+    ("learning_rate: abc\n", r"--config .*: config field 'learning_rate': expected float, got 'abc'"),
+    ("learning_rate: [1, 2]\n", r"--config .*: config field 'learning_rate' = \[1, 2\] is invalid: must be a number"),
+    ('{"algo": "ppo", "env": "CartPole-v1", "config": [1, 2]}', r"the config should map fields to values"),
+    ("CartPole-v1: [1, 2]\n", r"unknown config field 'CartPole-v1'"),
+])
+def test_a_bad_file_is_refused_naming_it(tmp_path, text, message):
+    path = tmp_path / "missing.yaml" if text is None else _write(tmp_path / "bad.yaml", text)
+    with pytest.raises(ConfigError, match=message):
+        read_config_file(path, "ppo", "CartPole-v1")
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"a folder, not a file"):
+        read_config_file(tmp_path, "ppo", "CartPole-v1")
+
+
+def test_set_goes_on_top_and_total_steps_replaces_the_files_budget(tmp_path):
+    path = _write(tmp_path / "f.yaml", "gamma: 0.9\nnum_envs: 4\ntotal_timesteps: 8192\n")
+
+    def args(*sets, total_steps=None):
+        return argparse.Namespace(set=list(sets), config=str(path), algo="ppo", env="CartPole-v1", total_steps=total_steps)
+
+    assert overrides_from(args("gamma=0.95")) == {"gamma": "0.95", "num_envs": 4, "total_timesteps": 8192}
+    noted = []
+    got = overrides_from(args(total_steps=4096), decided=("total_timesteps",), note=noted.append)
+    assert got == {"gamma": 0.9, "num_envs": 4} and noted == [["total_timesteps"]]
+    assert overrides_from(argparse.Namespace(set=["gamma=0.9"], config=None)) == {"gamma": "0.9"}
+
+
+def test_train_config_on_the_command_line(tmp_path, capsys, seed_offset):
+    """The file's budget trains (not the tuned 100,000), a --set on top wins; the same programs as
+    test_cli's reference run (gamma back at its tuned 0.98), so nothing new compiles."""
+    path = _write(tmp_path / "best.yaml", "CartPole-v1:\n  total_timesteps: 2560\n  gamma: 0.5\n")
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(path), "--set", "gamma=0.98", "--seeds", "2", "--seed", str(seed_offset),
+                 "--evals", "5", "--eval-episodes", "1", "--out", str(out), "--no-progress"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["config"]["total_timesteps"] == 2560 and config["config"]["gamma"] == 0.98
+    assert config["config"]["num_steps"] == 32  # the tuned value, under the file
+    assert "--config" in config["command"]
+    capsys.readouterr()
+    # with --resume it is refused (the run's config.json decides), and nothing is written
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["train", "--resume", str(out), "--config", str(path)]) == 2
+    assert "do not combine it with --set, --config, --out or --total-steps" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+    # a bad file: exit 2 before anything is made
+    assert main(["train", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "r2")]) == 2
+    assert "--config" in capsys.readouterr().err and not (tmp_path / "r2").exists()
+
+
+def test_sweep_config_leaves_the_swept_fields_to_the_sweep(tmp_path, capsys):
+    from rl_zoo.cli import _build_parser
+    from rl_zoo.sweep.command import spec_from_args
+
+    path = _write(tmp_path / "best.yaml", yaml.safe_dump({"CartPole-v1": {"learning_rate": 0.002, "num_envs": 4}}))
+    args = _build_parser(None).parse_args(["sweep", "--config", str(path), "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2"])
+    spec = spec_from_args(args, notes=True)
+    assert dict(spec.overrides) == {"num_envs": 4}
+    assert "sets learning_rate, which this sweep sets otherwise" in capsys.readouterr().err
