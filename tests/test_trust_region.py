@@ -350,9 +350,14 @@ def test_line_search_returns_old_params_when_nothing_passes():
     def improves(p):
         return jnp.sum(p["b"])
 
+    def inf_objective(p):  # +inf passes improvement > 0: rejected only by the finiteness test (the old
+        # params' 0 found by a tolerance: under jit the two sums need not round alike, and inf - inf is NaN)
+        return jnp.where(jnp.abs(jnp.sum(p["b"]) - jnp.sum(params["b"])) < 1e-6, 0.0, jnp.inf)
+
     cases = [
         (always_worse, kl_fn, 1.0),  # objective never improves
         (nan_objective, kl_fn, 1.0),  # non-finite objective
+        (inf_objective, kl_fn, 1.0),  # an infinite one
         (improves, kl_fn, 0.0),  # improves, but every candidate has KL > 0 == max_kl
     ]
     for objective_fn, kl, max_kl in cases:

@@ -24,16 +24,18 @@ from Q of its final observation, which the replay buffer keeps as ``next_obs`` (
 One ``update`` (one iteration of the driver's jitted scan):
 
 1. ``train_frequency`` steps of ``num_envs`` envs with an epsilon-greedy policy (through
-   ``rl_zoo.core.rollout``: ``lax.scan`` for JAX envs, a host loop for gymnasium envs); the policy
-   is uniformly random in the updates that end before ``learning_starts`` env steps are stored
-   (Mnih et al.'s "replay start size"; ``num_warmup_updates``); the update whose collection reaches
-   ``learning_starts`` (and whose gradient steps are the first) already follows the epsilon schedule,
-   whether or not ``learning_starts`` is a multiple of ``env_steps_per_update`` (tuned CartPole,
-   ``learning_starts`` 1000: steps 768-999 at epsilon 0.905, not 1; with ``learning_starts`` no larger
-   than one update's steps no update is wholly random).
-   Epsilon follows a linear schedule from ``epsilon_start`` to ``epsilon_end`` over
-   ``exploration_fraction`` of training, read once per update (a staircase of ``env_steps_per_update``
-   env steps);
+   ``rl_zoo.core.rollout``: ``lax.scan`` for JAX envs, a host loop for gymnasium envs):
+
+   * warm-up: in the updates that end before ``learning_starts`` env steps are stored, the policy is
+     uniformly random (Mnih et al.'s "replay start size"; ``num_warmup_updates``);
+   * schedule: from the update whose collection reaches ``learning_starts`` (whose gradient steps are
+     the first), epsilon goes linearly from ``epsilon_start`` to ``epsilon_end`` over
+     ``exploration_fraction`` of training;
+   * staircase: epsilon is read once per update, so it holds for ``env_steps_per_update`` env steps
+     (tuned CartPole, ``learning_starts`` 1000 and 256 steps per update: steps 768-999 already run
+     at epsilon 0.905, not 1; with ``learning_starts`` no larger than one update's steps no update is
+     wholly random);
+
 2. the ``train_frequency * num_envs`` transitions go into the replay buffer in one write;
 3. once ``learning_starts`` env steps are stored, ``gradient_steps`` Adam steps (a ``lax.scan``,
    skipped by ``lax.cond`` before that). After every ``target_update_interval`` gradient steps the

@@ -4,7 +4,7 @@ Each update collects ``num_envs x num_steps`` transitions with the current polic
 advantages (Schulman et al. 2016), then runs ``update_epochs`` passes of shuffled minibatch Adam
 steps on
 
-    L(theta) = L^pi(theta) + c_v L^V(theta) - c_H H[pi_theta]
+    L(theta) = L^pi(theta) + c_v L^V(theta) - c_H H[pi_theta]                    (eq. 9, negated)
 
 where the policy term is one of (``Config.loss``):
 

@@ -208,7 +208,9 @@ class Metrics(NamedTuple):
     # the value loss as optimised: mean 0.5 (V - R)^2 over the separate fit's steps (VPG, TRPO), or PPO's joint-loss
     # value term over its epochs and minibatches (the clipped max form under clip_value)
     value_loss: jax.Array
-    entropy: jax.Array  # mean entropy of the policy over the batch
+    # mean entropy of the policy over the batch's states: the policy before the step (VPG, TRPO), or averaged over
+    # PPO's epochs and minibatches as the policy moves (as its policy_loss is): read it within an algorithm, not across
+    entropy: jax.Array
     kl: jax.Array  # exact mean KL(pi_old || pi_new) over the batch after the update
     details: Any  # the algorithm's own diagnostics (a NamedTuple)
 

@@ -334,7 +334,8 @@ def backtracking_line_search(
         objective_fn(theta_i) - objective_fn(params) > 0  (L is the surrogate to MAXIMISE; strict)
         and  improvement >= accept_ratio * coeff**i * expected_improve   (only if accept_ratio > 0)
 
-    A candidate whose objective or KL is NaN/inf fails both comparisons and is rejected. If none
+    and both finite: a candidate whose objective or KL is NaN or infinite is rejected (a +inf objective
+    would pass ``improvement > 0``, so finiteness is its own test). If none
     passes, ``params`` is returned unchanged (bit-for-bit), as the design notes require.
 
     Implementation: a ``lax.while_loop`` that stops at the first accepted candidate, so the usual
@@ -372,6 +373,7 @@ def backtracking_line_search(
         accepted = (
             (kl <= max_kl)
             & (improvement > 0)
+            & jnp.isfinite(improvement)
             & ((accept_ratio <= 0) | (improvement >= accept_ratio * frac * expected_improve))
         )
         return _LSState(i + 1, accepted, candidate, frac, kl, improvement)

@@ -232,7 +232,7 @@ class Metrics(NamedTuple):
     gold: jax.Array  # mean gold reward of the batch's responses
     proxy: jax.Array  # mean reward-model score
     kl: jax.Array  # mean sum_t (log pi - log pi_ref): sample KL(pi || pi_ref) per response, nats
-    beta: jax.Array  # the KL coefficient this batch's rewards used (the controller's next one: State.kl_ctl.beta)
+    beta: jax.Array  # the KL coefficient of this batch (the controller's next one: State.kl_ctl.beta): in the reward for ppo / ppo-kl / rloo, in the loss for grpo (whose reward has none)
     length: jax.Array  # mean response length (EOS included)
     eos_rate: jax.Array
     rm_accuracy: jax.Array  # RM's pairwise accuracy against gold on this batch's pairs
@@ -257,14 +257,19 @@ def leave_one_out_advantages(returns: jax.Array) -> jax.Array:
 
 
 def group_normalized_advantages(returns: jax.Array, eps: float = 1e-6) -> jax.Array:
-    """GRPO (Shao et al. 2024, sec. 4.1.2): ``returns [P, G] -> (R_i - mean_G) / (std_G + eps)``."""
+    """GRPO (Shao et al. 2024, sec. 4.1.2): ``returns [P, G] -> (R_i - mean_G) / (std_G + eps)``.
+
+    ``std_G`` is the population standard deviation (ddof 0): with the default groups of 2, every pair
+    that differs gets advantages of exactly -1 and +1 (TRL's torch ``std``, ddof 1, gives +-0.707)."""
     return (returns - returns.mean(-1, keepdims=True)) / (returns.std(-1, keepdims=True) + eps)
 
 
 def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``(advantages, value_targets)``, each ``[B, R]``, for the configured algorithm.
 
-    ppo / ppo-kl: GAE over the tokens (time-major inside), the last token ``terminated``;
+    ppo / ppo-kl: GAE over the tokens (time-major inside), the last token ``terminated``, then whitened
+    over the whole batch's response tokens (``masked_whiten``; ``rl_zoo.algos.ppo`` normalises per
+    minibatch instead);
     rloo / grpo: the whole response's return (rloo: KL-penalised; grpo: the score alone, its KL is in the
     loss), baselined within its group, on every token."""
     if config.uses_critic:
