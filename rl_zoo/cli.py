@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
 
 
 def _main(argv: list[str], cpu_devices: bool) -> int:
-    parser = _build_parser(train_command.help_fields_for(argv) if {"-h", "--help"} & set(argv) else None)
+    asks_train_help = argv[:1] == ["train"] and bool({"-h", "--help"} & set(argv))  # its field list imports JAX
+    parser = _build_parser(train_command.help_fields_for(argv) if asks_train_help else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)

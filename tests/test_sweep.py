@@ -142,9 +142,9 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["gamma=0.9,0.99"], ranges=["gamma=0.9:0.99"], samples=2), "a field is swept twice: gamma, gamma"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
     with pytest.raises(ConfigError, match=message):
         run_sweep(make_spec("ppo", "CartPole-v1", **{"seeds": 2, **kwargs}), tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -288,9 +288,9 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
     assert result.results[0].returns.shape == (2, 2, 3)  # configs, seeds, evaluations (0 and 2 segments)
     assert "IQM of final returns" in (tmp_path / "report.md").read_text()
     before = {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")}
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("a finished sweep trained again"))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("a finished sweep trained again"))
     again = run_sweep(spec, tmp_path, log=lambda s: None)
     assert again.trained_groups == 0
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
@@ -440,9 +440,9 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     the new sweep.json: a folder that contradicted itself."""
     import json
 
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
     run_sweep(spec, tmp_path, log=lambda s: None)
     written = {p.name for p in tmp_path.iterdir()}
@@ -452,13 +452,13 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", killed)
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", killed)
     other = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=3, seed=1000, total_steps=512)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(other, tmp_path, rerun=True, log=lambda s: None)
     assert json.loads((tmp_path / "sweep.json").read_text())["spec"]["seeds"] == 3
     assert not set(rl_zoo.sweep.RESULT_FILES) & {p.name for p in tmp_path.iterdir()}
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
     run_sweep(other, tmp_path, log=lambda s: None)
     report = (tmp_path / "report.md").read_text()  # seeds 1000-1002 chose it: measure it from 1003
     assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --seed 1003 --seeds 10" in report
@@ -467,10 +467,10 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
 def test_damaged_sweep_files_are_named_with_what_to_do(tmp_path, monkeypatch):
     """A damaged sweep.json was JSON's bare message naming no file (or an AttributeError for a list),
     and --rerun could not replace it; a truncated group file was zipfile's traceback."""
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.runs import RunFileError
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
     run_sweep(spec, tmp_path, log=lambda s: None)
     group = tmp_path / "groups" / "group_0.npz"
@@ -492,10 +492,10 @@ def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):
     must not report the results trained with the old ones as the new config's."""
     import json
 
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.driver import spec as driver_spec
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512)
     assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 1
     assert run_sweep(spec, tmp_path, log=lambda s: None).trained_groups == 0  # unchanged: an exact resume, nothing trained
@@ -518,10 +518,10 @@ def test_a_changed_base_config_is_a_different_sweep(tmp_path, monkeypatch):
 def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch):
     """Runs whose parameters became NaN/Inf (where rl-zoo train stops with exit code 3) are marked in the
     tables and the report, ranked last, and not chosen even with the higher return."""
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.driver.guard import NonFiniteError
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 500.0 if p.index == 1 else 100.0))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 500.0 if p.index == 1 else 100.0))
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,1e30"], seeds=2, total_steps=512)
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     assert [s.non_finite for s in result.summaries] == [0, 2]
@@ -543,11 +543,11 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     (a percentile bootstrap over 2 values); "reached threshold" was not defined; one seed read "1 seeds";
     the best block carried the sweep's short --total-steps as if tuned; a linear axis over 3e-4 and 1e-3
     wrote its tick labels into one another; the lines were nudged sideways unsaid."""
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.cli import main
     from rl_zoo.sweep import figures
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
     drawn = {}
     monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
     out = tmp_path / "two"
@@ -600,7 +600,7 @@ def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, mo
     """--static-groups over num_envs: each group trains its own whole updates, so their last env steps
     differ (here 512 and 480); every config trained to its group's end may be the best, and the report
     gives each group's env steps (the best rule took only the group with the most env steps)."""
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.sweep.runner import GroupResult
 
     def run_group(module, group, env, env_params, seeds, *a, **k):
@@ -608,7 +608,7 @@ def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, mo
         last = np.array([[100.0 if p.config.num_envs == 4 else 500.0] * seeds for p in group.points])
         return GroupResult(np.array([0, end]), np.stack([np.zeros_like(last), last], axis=-1), 0.0, 0.0, 1)
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", run_group)
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", run_group)
     spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "num_envs=4,8"], static_groups=True, seeds=2,
                      total_steps=512)
     result = run_sweep(spec, tmp_path, log=lambda s: None)
@@ -659,10 +659,10 @@ def test_the_heatmap_names_the_fields_it_pools(tmp_path, monkeypatch):
 def test_the_figures_mark_a_diverged_config(tmp_path, monkeypatch):
     """curves.png names a diverged config and dashes it, sensitivity.png crosses it out in red and says
     so, heatmap.png puts a dagger on its cells; a sweep where nothing diverged carries none of these."""
-    import rl_zoo.sweep
+    import rl_zoo.sweep.runner
     from rl_zoo.sweep import figures
 
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
     drawn = {}
     monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
     run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,1e30", "gamma=0.9,0.99"], seeds=2, total_steps=512),

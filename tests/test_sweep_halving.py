@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import envs
-import rl_zoo.sweep
+import rl_zoo.sweep.runner
 from rl_zoo import checkpoint
 from rl_zoo.config import ConfigError
 from rl_zoo.sweep import halving, make_spec, run_sweep
@@ -106,7 +106,7 @@ def test_promotion_takes_the_kept_configs_rows_by_position():
 ])
 def test_bad_halving_is_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     monkeypatch.setattr(halving, "run_halving", lambda *a, **k: pytest.fail("compiled a refused sweep"))
-    monkeypatch.setattr(rl_zoo.sweep, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("compiled a refused sweep"))
     spec = make_spec("ppo", "CartPole-v1", **{"grid": ["learning_rate=1e-3,3e-3,1e-2"], "seeds": 2, "total_steps": 256,
                                               "overrides": TINY, "num_evals": 4, **kwargs})
     with pytest.raises(ConfigError, match=message):

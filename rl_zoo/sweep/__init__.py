@@ -44,13 +44,13 @@ import numpy as np
 from rl_zoo import runs
 from rl_zoo.config import ConfigError, apply_overrides, check_int_args, check_overrides, check_seed_range, check_types
 from rl_zoo.lock import FolderLock
-from rl_zoo.sweep import halving
-from rl_zoo.sweep.runner import GroupResult, check_record, result_arrays, result_from_arrays, run_group
 from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
                               parse_range)
 
-if TYPE_CHECKING:  # report and figures import scipy and matplotlib: loaded when a sweep writes its outputs,
-    from rl_zoo.sweep import report  # not for every `rl-zoo` command (the CLI imports rl_zoo.sweep.command)
+if TYPE_CHECKING:  # report and figures import scipy and matplotlib, halving and runner JAX: loaded when a sweep
+    # plans, runs or writes, not for every `rl-zoo` command (the CLI's parser imports rl_zoo.sweep.command)
+    from rl_zoo.sweep import halving, report
+    from rl_zoo.sweep.runner import GroupResult
 
 __all__ = ["SweepSpec", "GridField", "RangeField", "Point", "Group", "SweepPlan", "CheckedSweep", "SweepResult", "make_spec",
            "plan_sweep", "check_sweep", "run_sweep", "parse_grid", "parse_range"]
@@ -114,6 +114,7 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     without ``static_groups``: a ``ConfigError`` naming it), before anything compiles."""
     from rl_zoo import algos
     from rl_zoo.driver.spec import check_algorithm_name, check_driver_fields
+    from rl_zoo.sweep import halving
     from rl_zoo.train import resolve_config
 
     module, base = resolve_config(spec.algo, spec.env_id, dict(spec.overrides), spec.total_steps)
@@ -161,6 +162,8 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     train``: DQN on Pendulum with a small budget was told about learning_starts."""
     import envs
     from rl_zoo import algos
+    from rl_zoo.sweep import halving
+    from rl_zoo.sweep.runner import check_record
 
     module, _ = algos.get(spec.algo)
     if envs.backend_of(spec.env_id) != "jax":
@@ -189,6 +192,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     """Check (`check_sweep`), train every group not finished yet in ``out``, then write the tables, figures and report.
     The folder is held (``rl_zoo.lock.FolderLock``) from the claim to the report: a second sweep into it
     is refused (``FolderInUse``) at once, before it writes anything."""
+    from rl_zoo.sweep import halving
+    from rl_zoo.sweep.runner import result_arrays, run_group
+
     check_threshold(threshold)
     checked = check_sweep(spec)
     plan, env, env_params = checked.plan, checked.env, checked.env_params
@@ -231,7 +237,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
 def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], threshold, command, trained: int,
                    rungs: tuple[halving.RungRecord, ...]) -> SweepResult:
     from rl_zoo.driver.guard import NonFiniteError
-    from rl_zoo.sweep import figures, report
+    from rl_zoo.sweep import figures, halving, report
 
     spec = plan.spec
     summaries = report.summarize(list(plan.groups), results, threshold)
@@ -286,6 +292,8 @@ def _read_group(path: Path) -> GroupResult:
     """A finished group's arrays read back; a file that cannot be read (truncated, not an npz, an array
     missing) is a ``RunFileError`` naming it and what to do, not numpy's traceback."""
     import zipfile
+
+    from rl_zoo.sweep.runner import result_from_arrays
 
     try:
         with np.load(path) as arrays:
