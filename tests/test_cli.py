@@ -491,3 +491,15 @@ def test_a_pair_known_not_to_solve_its_env_says_so(capsys):
     assert new_spec("vpg", "MountainCar-v0", devices=1)[3] == unsolved_note("vpg", "MountainCar-v0")  # the run's note
     assert new_spec("vpg", "MountainCar-v0", devices=1, total_steps=4096)[3].endswith(
         "; this run changes some of them (--set, --total-steps)")
+
+
+def test_commands_that_do_not_train_do_not_import_jax():
+    """`rl-zoo algos`, `rl-zoo --help`, `rl-zoo sweep --help` build the whole parser: importing JAX there
+    cost every such command about a second (the sweep package pulled it in through its runner)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rl_zoo.cli import _build_parser; _build_parser(None); "
+            "print(sorted(m for m in sys.modules if m == 'jax' or m.startswith('jax.'))[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
