@@ -14,7 +14,7 @@ import pytest
 
 import envs
 from rl_zoo.algos import ppo
-from rl_zoo.core import normalize, on_policy
+from rl_zoo.core import losses, normalize, on_policy
 from rl_zoo.core.sgd import minibatch_epochs
 
 
@@ -263,3 +263,115 @@ def test_the_rollout_shifts_a_discrete_index_to_the_spaces_start():
         gymnasium.registry.pop("rl_zoo_test/Signed-v0", None)
     np.testing.assert_array_equal(np.asarray(traj.reward), 1.0)
     np.testing.assert_array_equal(np.asarray(traj.action), 2)
+
+
+# --- which quantity each update uses (a review's mutations of each passed every test, the learning tests included) ---
+def _ppo_state(start, optimizer, beta):
+    return ppo.State(**start._asdict(), opt_state=optimizer.init(start.params), kl_beta=jnp.float32(beta))
+
+
+def test_ppo_kl_learns_with_the_states_beta_and_adapts_it_by_the_kl_old_to_new(pendulum_rollout):
+    """``learn`` penalises with ``state.kl_beta`` (not the initial beta), reports ``Metrics.kl`` as
+    KL(pi_old || pi_new) after the epochs, and the beta rule reads that direction: with the target set
+    so that 1.5 d_targ falls between the two directions' values, they would adapt beta differently."""
+    config, networks, start, traj = pendulum_rollout
+    base = {**vars(config), "loss": "kl", "update_epochs": 4, "learning_rate": 0.05, "anneal_lr": False}
+    cfg = ppo.Config(**base)
+    optimizer = ppo.make_optimizer(cfg)
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, cfg)
+    learn = lambda s, c: jax.jit(lambda s: ppo.learn(s, traj, networks, optimizer, c))(s)  # noqa: E731
+    (low, m_low), (high, _) = learn(_ppo_state(start, optimizer, 0.01), cfg), learn(_ppo_state(start, optimizer, 10.0), cfg)
+    moved = max(float(jnp.abs(a - b).max()) for a, b in zip(jax.tree.leaves(low.params.policy), jax.tree.leaves(high.params.policy)))
+    assert moved > 1e-2  # beta 10 held the policy nearer pi_old than beta 0.01 did
+    new = networks.policy.apply(low.params.policy, batch.obs)
+    old_to_new, new_to_old = float(batch.old.dist.kl(new).mean()), float(new.kl(batch.old.dist).mean())
+    assert abs(old_to_new - new_to_old) > 0.1 * old_to_new  # the directions differ here
+    np.testing.assert_allclose(float(m_low.kl), old_to_new, rtol=1e-4)
+    target = (old_to_new + new_to_old) / 3.0  # 1.5 d_targ = their mean
+    _, m = learn(_ppo_state(start, optimizer, 0.01), ppo.Config(**{**base, "kl_target": target}))
+    rule = lambda d: float(ppo.adapt_kl_beta(jnp.float32(0.01), jnp.float32(d), target))  # noqa: E731
+    assert rule(old_to_new) != rule(new_to_old)
+    np.testing.assert_allclose(float(m.details.kl_beta), rule(old_to_new), rtol=1e-6)
+
+
+def test_ppo_value_loss_regresses_on_the_lambda_returns_and_clips_only_when_asked(pendulum_rollout):
+    """L^V = 0.5 E[(V - V_targ)^2] on the GAE lambda-returns (not the advantages); with ``clip_value`` the
+    pessimistic clipped form around the rollout's values (moved here past clip_eps)."""
+    config, networks, start, traj = pendulum_rollout
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    moved = jax.tree.map(lambda x: x, start.params)
+    moved.value["params"]["MLP_0"]["biases"][-1] = moved.value["params"]["MLP_0"]["biases"][-1] - 0.5  # V - 0.5 everywhere
+    values = networks.value.apply(moved.value, batch.obs)
+    np.testing.assert_allclose(values - batch.old.value, -0.5, rtol=1e-5)  # past clip_eps 0.2, towards the targets
+    plain = losses.value_loss(values, batch.targets)
+    clipped = losses.value_loss(values, batch.targets, batch.old.value, config.clip_eps)
+    assert abs(float(plain - clipped)) > 1e-3 and abs(float(plain - losses.value_loss(values, batch.advantages))) > 1e-3
+    for clip_value, want in ((False, plain), (True, clipped)):
+        cfg = ppo.Config(**{**vars(config), "clip_value": clip_value})
+        _, info = ppo.ppo_loss(moved, batch, jnp.asarray(1.0), networks, cfg)
+        np.testing.assert_allclose(float(info.value_loss), float(want), rtol=1e-5)
+
+
+def test_ppo_clip_fraction_counts_both_sides(pendulum_rollout):
+    """``clip_frac`` = the fraction of samples with |r - 1| > eps: ratios below 1 - eps count as well as above."""
+    config, networks, start, traj = pendulum_rollout
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    moved = jax.tree.map(lambda x: x, start.params)
+    moved.policy["params"]["log_std"] = moved.policy["params"]["log_std"] - 0.5
+    ratio = jnp.exp(networks.policy.apply(moved.policy, batch.obs).log_prob(batch.action) - batch.old.log_prob)
+    above, below = float((ratio > 1 + config.clip_eps).mean()), float((ratio < 1 - config.clip_eps).mean())
+    assert above > 0 and below > 0
+    _, info = ppo.ppo_loss(moved, batch, jnp.asarray(1.0), networks, config)
+    np.testing.assert_allclose(float(info.clip_frac), above + below, rtol=1e-6)
+
+
+def _value_fit_learn(algo, pendulum_rollout, **changes):
+    """One ``learn`` of VPG or TRPO on the Pendulum rollout: ``(config, batch, metrics, new state)``."""
+    from rl_zoo.algos import trpo, vpg
+
+    module = {"vpg": vpg, "trpo": trpo}[algo]
+    ppo_config, networks, start, traj = pendulum_rollout
+    shared = {k: getattr(ppo_config, k) for k in ("num_envs", "num_steps", "total_timesteps", "init_log_std", "normalize_obs",
+                                                  "normalize_reward")}
+    config = module.Config(**shared, **changes)
+    value_optimizer = on_policy.make_value_optimizer(config)
+    policy_optimizer = optax.adam(config.learning_rate) if algo == "vpg" else None
+    state = on_policy.value_fit_state(start, policy_optimizer, value_optimizer)
+    optimizers = (policy_optimizer, value_optimizer) if algo == "vpg" else (value_optimizer,)
+    new, metrics = jax.jit(lambda s: module.learn(s, traj, networks, *optimizers, config))(state)
+    batch, _ = on_policy.prepare_batch(start.params, start.obs_stats, start.reward_scaler, traj, networks, config)
+    return config, batch, metrics, new, state
+
+
+@pytest.mark.parametrize("algo", ["vpg", "trpo"])
+def test_vpg_and_trpo_fit_the_value_on_the_lambda_returns(algo, pendulum_rollout):
+    """The separate value fit (``fit_value_on_batch``) regresses V on the batch's lambda-returns: one Adam
+    pass of one minibatch, redone by hand with the same key, lands on the same parameters."""
+    config, batch, metrics, new, state = _value_fit_learn(algo, pendulum_rollout, value_iters=1, value_minibatches=1)
+    _, networks, _, _ = pendulum_rollout
+    _, key_value = jax.random.split(state.key)
+    fit = lambda targets: on_policy.fit_value(state.params.value, state.value_opt_state, key_value, batch.obs, targets,  # noqa: E731
+                                              networks.value.apply, on_policy.make_value_optimizer(config), 1, 1)
+    want, _, want_loss = fit(batch.targets)
+    for a, b in zip(jax.tree.leaves(new.params.value), jax.tree.leaves(want)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(float(metrics.value_loss), float(want_loss), rtol=1e-5)
+    assert abs(float(fit(batch.advantages)[2] - want_loss)) > 1e-3  # the advantages would give another fit
+
+
+@pytest.mark.parametrize("algo", ["vpg", "trpo"])
+def test_vpg_and_trpo_normalise_the_advantages_only_when_asked(algo, pendulum_rollout):
+    """The policy loss before the step, by hand: TRPO's -L(theta_old) = -E[A] (0 for advantages normalised over
+    the batch); VPG's -E[log pi(a|s) A] - c_H H."""
+    _, networks, start, _ = pendulum_rollout
+    for norm_adv in (True, False):
+        no_bonus = {"ent_coef": 0.0} if algo == "vpg" else {}  # (TRPO has no entropy bonus)
+        config, batch, metrics, _, _ = _value_fit_learn(algo, pendulum_rollout, norm_adv=norm_adv, **no_bonus)
+        adv = losses.normalize_advantages(batch.advantages) if norm_adv else batch.advantages
+        if algo == "trpo":
+            want = -float(adv.mean())
+        else:
+            log_prob = networks.policy.apply(start.params.policy, batch.obs).log_prob(batch.action)
+            want = -float((log_prob * adv).mean())
+        np.testing.assert_allclose(float(metrics.policy_loss), want, rtol=1e-4, atol=1e-5)
+    assert abs(float(jnp.mean(batch.advantages))) > 1e-2  # raw and normalised advantages differ here

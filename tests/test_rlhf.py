@@ -365,8 +365,9 @@ def test_critic_free_advantages_baseline_each_response_in_its_group(algo, expect
 @pytest.mark.parametrize("algo", policy_opt.ALGOS)
 def test_each_algorithm_takes_its_own_policy_loss_over_response_tokens_only(algo):
     """Ratio e^0.5 on every real token (old log-probs 0.5 below the policy's), advantage 1: ppo and grpo
-    clip it to 1 + eps = 1.2 (loss -1.2); ppo-kl takes the ratio unclipped with a zero KL to the old
-    logits (-e^0.5); rloo is REINFORCE, -mean log pi(a|s) over the real tokens (no ratio at all); grpo
+    clip it to 1 + eps = 1.2 (loss -1.2); ppo-kl takes the ratio unclipped and adds beta times the mean
+    over real tokens of KL(pi_old || pi), the old logits moved away from the policy's (-e^0.5 + 0.5 KL);
+    rloo is REINFORCE, -mean log pi(a|s) over the real tokens (no ratio at all); grpo
     adds beta * mean k3 with log pi_ref 0.3 below log pi: 0.5 (e^-0.3 + 0.3 - 1). The second response
     is one token long: its padding holds junk (old log-probs, advantages, reference log-probs, value
     targets) that a loss which did not mask it would show; ppo's value loss is 0.5 on targets 1 above."""
@@ -385,13 +386,33 @@ def test_each_algorithm_takes_its_own_policy_loss_over_response_tokens_only(algo
     real = mask > 0
     junk = lambda good, bad: jnp.where(real, good, bad)  # noqa: E731
     values = policy_opt.response_values(models, params["value"], tokens)
-    batch = policy_opt.Batch(tokens, actions, mask, junk(log_prob - 0.5, log_prob - 5.0), logits,
+    old_logits = jnp.where(real[..., None], logits + jnp.linspace(-2.0, 2.0, logits.shape[-1]), logits * 9.0)
+    old_to_new = Categorical(old_logits).kl(Categorical(logits))
+    assert abs(float(old_to_new[real].mean() - Categorical(logits).kl(Categorical(old_logits))[real].mean())) > 0.01
+    batch = policy_opt.Batch(tokens, actions, mask, junk(log_prob - 0.5, log_prob - 5.0), old_logits,
                              junk(1.0, 100.0), junk(values + 1.0, values + 50.0), junk(log_prob - 0.3, log_prob + 7.0))
-    _, (pg, v_loss, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(1.0), models, config, kl_beta=0.5)
-    want = {"ppo": -1.2, "grpo": -1.2 + 0.5 * (math.exp(-0.3) + 0.3 - 1.0), "ppo-kl": -math.exp(0.5),
-            "rloo": -float(log_prob[real].mean())}[algo]
+    _, (pg, v_loss, *_rest) = policy_opt.loss_fn(params, batch, jnp.float32(0.5), models, config, kl_beta=0.5)
+    want = {"ppo": -1.2, "grpo": -1.2 + 0.5 * (math.exp(-0.3) + 0.3 - 1.0),
+            "ppo-kl": -math.exp(0.5) + 0.5 * float(old_to_new[real].mean()), "rloo": -float(log_prob[real].mean())}[algo]
     np.testing.assert_allclose(float(pg), want, rtol=1e-5)
     np.testing.assert_allclose(float(v_loss), 0.5 if config.uses_critic else 0.0, rtol=1e-5)
+
+
+def test_ppo_kl_beta_rule_reads_the_mean_kl_old_to_new_over_response_tokens():
+    """Two responses, the second one token long: token KLs 0.5 and 0.2 (the first response) and 0.3, by hand
+    from two-token distributions; the padded entry's junk (KL 5) is left out: d = 1/3 (0.5 + 0.2 + 0.3)."""
+    from rl_zoo.core.distributions import Categorical
+
+    def logits_with_kl(kl):  # old (1/2, 1/2) against new (p, 1 - p): KL(old || new) = -log 2 - 0.5 log(p (1 - p))
+        p = 0.5 * (1.0 + math.sqrt(1.0 - 4.0 * math.exp(-2.0 * (kl + math.log(2.0)))))
+        return [0.0, 0.0], [math.log(p), math.log(1.0 - p)]
+
+    pairs = [[logits_with_kl(0.5), logits_with_kl(0.2)], [logits_with_kl(0.3), logits_with_kl(5.0)]]
+    old = jnp.array([[o for o, _ in row] for row in pairs])
+    new = jnp.array([[n for _, n in row] for row in pairs])
+    np.testing.assert_allclose(Categorical(old).kl(Categorical(new)), [[0.5, 0.2], [0.3, 5.0]], rtol=1e-5)
+    mask = jnp.array([[1.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(float(policy_opt.mean_token_kl(old, new, mask)), 1.0 / 3.0, rtol=1e-5)
 
 
 def test_grpo_kl_is_the_k3_estimator():

@@ -296,6 +296,12 @@ def grpo_kl(log_prob: jax.Array, ref_log_prob: jax.Array) -> jax.Array:
     return jnp.exp(log_r) - log_r - 1.0
 
 
+def mean_token_kl(old_logits: jax.Array, new_logits: jax.Array, mask: jax.Array) -> jax.Array:
+    """KL(pi_old || pi_new) averaged over the response tokens (``mask``; padding left out): the ``d`` of
+    ppo-kl's beta rule (Schulman et al. 2017, sec. 4), ``[B, R, V]`` logits and a ``[B, R]`` mask in."""
+    return (Categorical(old_logits).kl(Categorical(new_logits)) * mask).sum() / mask.sum()
+
+
 def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config, kl_beta=0.0):
     """The configured policy loss (+ value loss), each a mean over response tokens only: the token
     weights w = mask * (#entries / #tokens) turn the library losses' plain means into masked means.
@@ -380,8 +386,7 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     ppo_kl_beta = state.ppo_kl_beta
     if config.algo == "ppo-kl":  # once per batch, after the epochs (Schulman et al. 2017, sec. 4)
         new_logits = response_logits(layout, policy_logits(models, params["policy"], resp.tokens, config))
-        step_kl = (Categorical(logits).kl(Categorical(new_logits)) * mask).sum() / mask.sum()
-        ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, step_kl, config.ppo_kl_target)
+        ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, mean_token_kl(logits, new_logits, mask), config.ppo_kl_target)
     seq_kl = ((log_prob - ref_log_prob) * mask).sum(-1)  # [B]
     kl_ctl = kl_controller_update(state.kl_ctl, seq_kl.mean(), config.batch_size, config.kl_target, config.controller_horizon)
 
