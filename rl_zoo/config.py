@@ -65,6 +65,24 @@ def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
                           f"asked for {span}")
 
 
+def whole_number(text: str) -> int:
+    """A count typed on the command line: ``100000``, ``100_000`` or ``1e5`` (a float that is a whole number,
+    as ``--set`` takes it and the help texts write budgets); ``ValueError`` for anything else (``1.5e3`` is
+    1500, ``2.5`` is refused). The argparse ``type`` of ``--total-steps``."""
+    cleaned = str(text).strip().replace("_", "")
+    try:
+        return int(cleaned)
+    except ValueError:
+        pass
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if not value.is_integer():  # also NaN and the infinities
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def check_int_args(values: dict[str, Any]) -> list[int | None]:
     """``values`` (flag -> value; ``None`` = not given) as Python ints, in order; a value that is not an
     integer is refused naming its flag (a bool or a float from Python: ``train(seeds=1.5)`` made a run

@@ -10,7 +10,7 @@ import dataclasses
 import shlex
 from pathlib import Path
 
-from rl_zoo.config import ConfigError, check_total_steps_once, field_docs
+from rl_zoo.config import ConfigError, check_total_steps_once, field_docs, whole_number
 
 
 #: ``--config``'s help (train and sweep)
@@ -35,7 +35,7 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
     t.add_argument("--env", action=StoreGiven, default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
     t.add_argument("--seeds", action=StoreGiven, type=int, default=1, help="number of seeds, trained together (default 1)")
     t.add_argument("--seed", action=StoreGiven, type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
-    t.add_argument("--total-steps", type=int, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
+    t.add_argument("--total-steps", type=total_steps_arg, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
                         "else the algorithm's default: rl-zoo train --algo A --env E --help shows it)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable; on top of --config)")
     t.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP)
@@ -84,6 +84,14 @@ def add_live_flags(t) -> None:
     t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",
                    help="at the end, record one greedy episode of the first seed to RUN_DIR/NAME "
                    "(default final_episode.gif; .mp4 needs imageio-ffmpeg)")
+
+
+def total_steps_arg(text: str) -> int:
+    """``--total-steps``' argparse type: a whole number, written ``100000``, ``100_000`` or ``1e5``."""
+    try:
+        return whole_number(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{e}: give env steps as 100000, 100_000 or 1e5") from None
 
 
 class StoreGiven(argparse.Action):

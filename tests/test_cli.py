@@ -503,3 +503,24 @@ def test_commands_that_do_not_train_do_not_import_jax():
             "print(sorted(m for m in sys.modules if m == 'jax' or m.startswith('jax.'))[:3])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("text, value", [("100000", 100_000), ("100_000", 100_000), ("1e5", 100_000), ("1.5e3", 1500), (" 64 ", 64)])
+def test_total_steps_takes_the_notation_the_help_writes(text, value):
+    """`--help` writes budgets as 1e5 and 1e6, and `--set total_timesteps=1e5` took them; `--total-steps 1e5`
+    was refused by argparse's int()."""
+    from rl_zoo.cli import _build_parser
+    from rl_zoo.config import whole_number
+
+    assert whole_number(text) == value
+    for command in (["train"], ["sweep", "--grid", "learning_rate=1e-3,2e-3"]):
+        assert _build_parser(None).parse_args([*command, "--total-steps", text]).total_steps == value
+
+
+@pytest.mark.parametrize("text", ["2.5", "1e5x", "nan", "inf", ""])
+def test_total_steps_refuses_what_is_not_a_whole_number(text, capsys):
+    from rl_zoo.cli import _build_parser
+
+    with pytest.raises(SystemExit):
+        _build_parser(None).parse_args(["train", "--total-steps", text])
+    assert "is not a whole number: give env steps as 100000, 100_000 or 1e5" in capsys.readouterr().err

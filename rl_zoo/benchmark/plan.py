@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, SpecFields, read_cell_record
 from rl_zoo.benchmark.references import default_steps
-from rl_zoo.config import check_seed_range
+from rl_zoo.config import check_seed_range, whole_number
 
 EXCLUDED = "excluded on the command line"
 """How a cell left out by ``--exclude`` begins its reason (the report names such cells by it)."""
@@ -55,7 +55,7 @@ def parse_total_steps(text: str | int | dict | None, env_ids: Iterable[str]) -> 
         pairs = dict(text)
     elif isinstance(text, int) or "=" not in str(text):
         try:
-            n = int(str(text).replace("_", ""))
+            n = whole_number(text)
         except ValueError:
             raise ValueError(f"--total-steps expects N or ENV=N,ENV=N, got {text!r}") from None
         pairs = {e: n for e in env_ids}
@@ -66,7 +66,7 @@ def parse_total_steps(text: str | int | dict | None, env_ids: Iterable[str]) -> 
                 raise ValueError(f"--total-steps expects N or ENV=N,ENV=N, got {text!r}")
             k, v = part.split("=", 1)
             try:
-                pairs[k.strip()] = int(v.strip().replace("_", ""))
+                pairs[k.strip()] = whole_number(v)
             except ValueError:
                 raise ValueError(f"--total-steps: {v.strip()!r} for {k.strip()} is not an integer") from None
     for k, v in pairs.items():

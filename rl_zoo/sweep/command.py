@@ -9,7 +9,7 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     from rl_zoo import algos
-    from rl_zoo.train_command import CONFIG_HELP
+    from rl_zoo.train_command import CONFIG_HELP, total_steps_arg
 
     p = sub.add_parser(
         "sweep",
@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the random search's draws (default 0)")
     p.add_argument("--seeds", type=int, default=8, help="seeds per config (default 8)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0; tune on some seeds, report on others)")
-    p.add_argument("--total-steps", type=int, default=None, help="env steps per run (default: the tuned value)")
+    p.add_argument("--total-steps", type=total_steps_arg, default=None, help="env steps per run (default: the tuned value)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable; on top of --config)")
     p.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP.replace("train that run's config again, e.g. on other --seed values",
                                                                                       "sweep around that run's config") + "; a field it sets that --grid or --range sweeps takes the swept values")
