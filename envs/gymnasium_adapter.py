@@ -95,20 +95,43 @@ def _of_your_own(env_id: str) -> bool:
     return not where.startswith("gymnasium.")
 
 
+class HostEnvError(RuntimeError):
+    """A gymnasium env raised: inside a compiled training program (``rl_zoo.host``), or in the one reset and
+    step with which ``check_host_env`` tries an env of your own. ``__cause__`` is its exception and
+    ``env_traceback`` its traceback from the env call down (without XLA's frames)."""
+
+    def __init__(self, message: str, env_traceback: str = ""):
+        super().__init__(message)
+        self.env_traceback = env_traceback
+
+
+def _tried(env_id: str, what: str, fn, *args):
+    """``fn(*args)`` of ``check_host_env``; the env's own exception as a ``HostEnvError`` naming the call."""
+    try:
+        return fn(*args)
+    except Exception as e:
+        import traceback
+
+        raise HostEnvError(f"environment {env_id} raised {type(e).__name__}: {e} in {what}, during the one reset and "
+                           f"step with which rl_zoo tries an env of your own before training",
+                           "".join(traceback.format_exception(e))) from e
+
+
 def check_host_env(env, env_id: str, obs_space: spaces.Space) -> None:
     """One reset and one step of a gymnasium env of your own, checked against what rl_zoo's vector envs
     rely on (gymnasium's checker only warns): the observation's shape is its space's, the reward a
     scalar number, ``terminated`` and ``truncated`` booleans. ``ValueError`` naming the broken rule;
-    without it such an env fails inside the compiled program (a host-callback error)."""
+    without it such an env fails inside the compiled program (a host-callback error). An exception the env
+    raises comes out as ``HostEnvError`` with its traceback (the CLI prints both, exit 1)."""
     def fail(what: str):
         raise ValueError(f"environment {env_id}: {what} (what rl_zoo needs of a gymnasium env: Env.reset and Env.step "
                          "as gymnasium documents them)")
 
-    obs, _ = env.reset(seed=0)
+    obs, _ = _tried(env_id, "reset(seed=0)", lambda: env.reset(seed=0))
     if np.shape(obs) != tuple(obs_space.shape):
         fail(f"reset() gives an observation of shape {np.shape(obs)}, but observation_space is {obs_space}")
     action = env.action_space.sample()
-    obs, reward, terminated, truncated, _ = env.step(action)
+    obs, reward, terminated, truncated, _ = _tried(env_id, "step(a random action)", env.step, action)
     if np.shape(obs) != tuple(obs_space.shape):
         fail(f"step() gives an observation of shape {np.shape(obs)}, but observation_space is {obs_space}")
     if np.shape(reward) != () or not np.issubdtype(np.asarray(reward).dtype, np.number):

@@ -648,3 +648,29 @@ def test_a_bad_device_count_is_refused_on_gymnasium_envs_too():
     for devices in (0, -1):
         with pytest.raises(ConfigError, match=f"--devices = {devices} is invalid: must be at least 1"):
             new_spec("ppo", "CartPole-v1", backend="gymnasium", devices=devices)
+
+
+def test_a_diverged_policys_nan_action_is_the_nan_guards_stop_not_the_envs_error(tmp_path):
+    """Parameters gone NaN inside a segment handed the gymnasium env NaN actions; it returned a NaN reward
+    and the run blamed the env ("fix the env or wrap it", exit 1, `--resume` offered, which only diverges
+    again). The actions are checked before the env steps: the NaN guard's error (exit 3), naming the seed."""
+    from rl_zoo.train import NonFiniteError, train
+
+    with pytest.raises(NonFiniteError, match=r"the policy's action for Pendulum-v1 after [0-9,]+ env steps is not finite "
+                                             r"\(seed index 0: \[nan\]\): the learner diverged, not the env.*smaller learning rate"):
+        train("ppo", "Pendulum-v1", backend="gymnasium", total_steps=256, num_evals=1, eval_episodes=1, progress=False,
+              out=tmp_path / "run", overrides=dict(num_envs=1, num_steps=64, num_minibatches=1, update_epochs=1, learning_rate=1e30))
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_an_env_that_raises_in_the_first_check_is_named_with_its_traceback(tmp_path):
+    """An env of your own is tried (one reset, one step) before anything is made: an exception there was a
+    bare Python traceback with no `rl-zoo: error:` line."""
+    proc = _crash_run(tmp_path, {"CRASH_AT": "0"}, "--total-steps", "8192")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err
+    assert re.match(r"rl-zoo: error: environment (crashmod:)?Crash-v0 raised RuntimeError: simulator exploded at step 1 in "
+                    r"step\(a random action\), during the one reset and step with which rl_zoo tries an env of your own",
+                    err.strip().splitlines()[-1]), err
+    assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err  # the env's own frame
+    assert not (tmp_path / "run").exists()

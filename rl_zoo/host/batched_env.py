@@ -38,7 +38,7 @@ from jax.custom_batching import custom_vmap
 from jax.experimental import io_callback
 
 from envs import spaces
-from envs.gymnasium_adapter import GymnasiumEnv, _make
+from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -125,6 +125,7 @@ class _HostEnvs:
     def step(self, actions: np.ndarray):
         """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
         self._check(actions)
+        self._finite_actions(actions, f"after {self.counter.steps:,} env steps")
         obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
         final_obs = np.array(obs, copy=True)
         if "_final_obs" in info:
@@ -139,6 +140,7 @@ class _HostEnvs:
         """Evaluation step: only the copies whose first episode is still running move; an ended copy
         holds its last observation and earns 0. Returns ``(obs, reward, ended)``, each ``[S, N, ...]``."""
         self._check(actions)
+        self._finite_actions(actions, "in an evaluation")
         actions = self._flat(actions)
         reward = np.zeros(len(self.envs), np.float32)
         running = np.flatnonzero(~self.ended)
@@ -165,6 +167,18 @@ class _HostEnvs:
                              f"{i // self.copies}, copy {i % self.copies}): NaN, Inf or beyond float32's range, which the "
                              f"networks cannot take; fix the env or wrap it (gymnasium.wrappers.TransformObservation / "
                              f"TransformReward)")
+
+    def _finite_actions(self, actions: np.ndarray, when: str) -> None:
+        """``NonFiniteAction`` when the policy gave a copy a NaN or infinite action (``[S, N, ...]``): its
+        parameters diverged. Passed on, it came back from the env as a NaN reward, and the env was blamed."""
+        a = np.asarray(actions)
+        if not np.issubdtype(a.dtype, np.floating):
+            return
+        bad = ~np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+        if bad.any():
+            s = int(np.flatnonzero(bad)[0])
+            raise NonFiniteAction(f"the policy's action for {self.env_id} {when} is not finite (seed index {s}: "
+                                  f"{a[s].ravel()[:4].tolist()!r}): the learner diverged, not the env", seed_index=s)
 
     def _check(self, actions: np.ndarray) -> None:
         if self.seeds is None:
@@ -236,13 +250,13 @@ class HostVecEnv:
         self._host.close()
 
 
-class HostEnvError(RuntimeError):
-    """A gymnasium env raised inside a compiled training program: ``__cause__`` is its exception and
-    ``env_traceback`` its traceback from the env call down (without XLA's frames)."""
+class NonFiniteAction(ValueError):
+    """The policy handed a host env a NaN or infinite action: the parameters (or observation statistics)
+    diverged. ``run_host_program`` raises it as itself, not as the env's error (``HostEnvError``)."""
 
-    def __init__(self, message: str, env_traceback: str = ""):
+    def __init__(self, message: str, seed_index: int):
         super().__init__(message)
-        self.env_traceback = env_traceback
+        self.seed_index = seed_index
 
 
 class _Stopped(Exception):
@@ -301,6 +315,8 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
             if not env_errors:
                 raise
             cause, text = env_errors[0]
+            if isinstance(cause, NonFiniteAction):  # the learner's failure, for the NaN guard to report
+                raise NonFiniteAction(str(cause), cause.seed_index) from None
             message = str(cause)
             if isinstance(cause, EnvWorkerError):  # its % doubled (_percent_safe); gymnasium has printed its traceback
                 message, text = message.replace("%%", "%").partition("\n")[0] + " (its traceback above)", ""

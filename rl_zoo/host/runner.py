@@ -30,11 +30,11 @@ import numpy as np
 
 from rl_zoo import checkpoint, interrupt
 from rl_zoo.core.evaluate import episode_cap
-from rl_zoo.driver.guard import check_finite, finite_param_flags
+from rl_zoo.driver.guard import check_finite, finite_param_flags, stop_non_finite
 from rl_zoo.driver.plan import init_seeds, map_seeds, update_seeds
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
-from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv, run_host_program
+from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, NonFiniteAction, SeedBatchedEnv, run_host_program
 from rl_zoo.host.evaluation import eval_count, eval_cut_note, eval_seeds, evaluate_seeds
 from rl_zoo.progress import RunProgress
 
@@ -177,7 +177,10 @@ class BatchedHostRunner:
                 while done < agent.num_updates:
                     k = min(plan.updates_per_segment, agent.num_updates - done)
                     t0 = time.perf_counter()
-                    new_states, metrics = run_host_program(plan.program(k), states, what=f"{spec.env_id} (a training step)")
+                    try:
+                        new_states, metrics = run_host_program(plan.program(k), states, what=f"{spec.env_id} (a training step)")
+                    except NonFiniteAction as e:  # the parameters diverged inside the segment: the NaN guard's stop
+                        stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, steps_per_update)
                     train_s += time.perf_counter() - t0
                     metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
                     check_finite(metrics, finite_param_flags(new_states), done_updates=done, steps_per_update=steps_per_update,
