@@ -172,6 +172,19 @@ class GymnasiumEnv:
     def default_params(self) -> EnvParams:
         return self._default_params
 
+    def _batched_only(self, name: str):
+        raise TypeError(f"{self.id} runs through the gymnasium adapter, which has no single-env {name}: it steps its "
+                        f"envs in batches on the host. Use venv = env.make_vec(n, params), then venv.reset(key) and "
+                        f"venv.step(key, state, actions) with actions shaped [n, ...] (the JAX ports have both)")
+
+    def reset(self, *args, **kwargs):
+        """Refused, saying what to call instead (``make_vec``): the adapter steps its envs batched."""
+        self._batched_only("reset")
+
+    def step(self, *args, **kwargs):
+        """Refused, saying what to call instead (``make_vec``): the adapter steps its envs batched."""
+        self._batched_only("step")
+
     @property
     def make_kwargs(self) -> dict[str, Any]:
         """What ``gymnasium.make`` gets besides the id (the time limit excluded)."""

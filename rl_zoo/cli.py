@@ -61,8 +61,21 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     for arg in unknown:
         name = arg.split("=", 1)[0]
         close = difflib.get_close_matches(name, known, n=2, cutoff=0.7) if name.startswith("--") else []
+        if not name.startswith("-") and "--algo" in known:  # `rl-zoo train ppo CartPole-v1`: the flags' values without them
+            close = [f"--{flag} {arg}" for flag in ("algo", "env") if _names_a(flag, arg)]
         hints += [f" {name}: did you mean {' or '.join(close)}?"] if close else []
     sub.error(f"unrecognized arguments: {' '.join(unknown)}.{''.join(hints)} `rl-zoo {command} --help` lists the options")
+
+
+def _names_a(flag: str, word: str) -> bool:
+    """Whether ``word`` is an algorithm name (``flag`` "algo") or an env id rl-zoo knows (``flag`` "env")."""
+    from rl_zoo import algos
+
+    if flag == "algo":
+        return word in algos.names()
+    import envs
+
+    return word in envs.list() or envs.registry.is_gymnasium_id(word)
 
 
 def _add_enjoy_parser(sub) -> None:

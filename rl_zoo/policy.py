@@ -218,8 +218,8 @@ def check_discrete(obs, space: Discrete, env_id: str) -> None:
     if (np.issubdtype(x.dtype, np.floating) and x.ndim >= 1 and x.shape[-1] == space.n and space.n > 2
             and np.isin(x, (0.0, 1.0)).all() and (x.sum(axis=-1) == 1).all()):  # read as a batch of n states 0 and 1
         raise ValueError(f"{env_id} observations are state indices {low} to {high}; got a one-hot vector of length "
-                         f"{space.n} (shape {x.shape}): pass the index instead (np.argmax(obs, axis=-1) + {low}); "
-                         f"{space.n} states that only look like one, pass as integers")
+                         f"{space.n} (shape {x.shape}): pass the index instead (np.argmax(obs, axis=-1)"
+                         f"{f' + {low}' if low else ''}); if these are {space.n} state indices, pass them as integers")
     bad = ~((x >= low) & (x <= high) & (x == np.round(x)))
     if np.any(bad):
         first = x[bad].flat[0] if x.ndim else x

@@ -241,6 +241,13 @@ def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_
     with pytest.raises(SystemExit):
         main(["sweep", "--foo"])
     assert "did you mean" not in capsys.readouterr().err  # nothing close to --foo: no guess
+    # the flags' values typed without the flags: named as the flags they belong to
+    with pytest.raises(SystemExit):
+        main(["train", "ppo", "CartPole-v1"])
+    assert "ppo: did you mean --algo ppo? CartPole-v1: did you mean --env CartPole-v1?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "foo"])
+    assert "did you mean" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("metrics, config, message", [

@@ -260,3 +260,12 @@ def test_a_missing_module_is_named_as_gymnasium_names_it():
         "LunarLander-v3 needs Box2D, which is not installed")
     assert said("HalfCheetah-v5", "something else").startswith("HalfCheetah-v5 needs MuJoCo, which is not installed (something else)")
     assert 'pip install -e ".[box2d]"' in said("LunarLander-v3", "pygame is not installed")
+
+
+def test_the_adapters_single_env_reset_and_step_say_to_use_make_vec():
+    """`env.reset(key, params)` on an adapter env was a bare AttributeError; the README says it is batched only."""
+    env, params = envs.make("Acrobot-v1", backend="gymnasium")
+    for call in (lambda: env.reset(jax.random.key(0), params), lambda: env.step(jax.random.key(0), None, 0, params)):
+        with pytest.raises(TypeError, match=r"Acrobot-v1 runs through the gymnasium adapter, which has no single-env (reset|step)"
+                                            r": .*venv = env.make_vec\(n, params\)"):
+            call()

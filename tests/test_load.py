@@ -241,14 +241,16 @@ def test_discrete_observations_must_be_states(tmp_path, seed_offset):
         policy(True)
     check_discrete(np.arange(16), policy.observation_space, "FrozenLake-v1")  # every state passes
     for one_hot in (np.eye(16)[3], np.eye(16)[[3, 5]]):  # the network's input, read as 16 states 0 and 1
-        with pytest.raises(ValueError, match=r"got a one-hot vector of length 16 .*np.argmax\(obs, axis=-1\) \+ 0"):
+        with pytest.raises(ValueError, match=r"got a one-hot vector of length 16 .*np.argmax\(obs, axis=-1\)\); if these"):
             policy(one_hot)
     assert policy(np.array([0.0, 1.0])).shape == (2,)  # two states, not one-hot of length 16
     from envs.spaces import Discrete
 
     check_discrete(np.array([0.0, 1.0]), Discrete(2), "TwoStates")  # two float states of a 2-state space: not one-hot
-    with pytest.raises(ValueError, match="3 states that only look like one, pass as integers"):
+    with pytest.raises(ValueError, match="if these are 3 state indices, pass them as integers"):
         check_discrete(np.array([0.0, 1.0, 0.0]), Discrete(3), "ThreeStates")
+    with pytest.raises(ValueError, match=r"np.argmax\(obs, axis=-1\) \+ 2\)"):  # a space starting at 2: its offset said
+        check_discrete(np.array([0.0, 1.0, 0.0]), Discrete(3, start=2), "ShiftedStates")
     check_discrete(np.array([0, 1, 0]), Discrete(3), "ThreeStates")  # as integers they pass
 
 

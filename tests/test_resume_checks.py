@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
 import sys
@@ -323,7 +324,19 @@ def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, ca
     empty = tmp_path / "e"
     empty.mkdir()
     assert main(["train", "--resume", str(empty), "--no-progress"]) == 2
-    assert "no config.json there" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no config.json there" in err and "it holds run directories" not in err
+    # the runs root itself (`--resume runs`): its newest run directories are named, to give one of them
+    root = tmp_path / "runs"
+    for i, name in enumerate(["a", "b", "c", "d"]):
+        (root / name).mkdir(parents=True)
+        (root / name / "config.json").write_text("{}")
+        os.utime(root / name / "config.json", (1000 + i, 1000 + i))
+        os.utime(root / name, (1000 + i, 1000 + i))
+    (root / "notes").mkdir()
+    assert main(["train", "--resume", str(root), "--no-progress"]) == 2
+    assert (f"it holds run directories: {root / 'd'}, {root / 'c'}, {root / 'b'} and 1 more (newest first): give one of them"
+            in capsys.readouterr().err)
     assert list(empty.iterdir()) == []  # no .lock: `--out e` still takes it
     assert runs.refuse_non_empty(empty) == empty
     # a sweep's or a grid's folder: resumed by running its own command again, which the error says

@@ -1,4 +1,6 @@
-"""RLHF in miniature: the three questions of issue 18, answered with figures.
+"""RLHF in miniature, three questions answered with figures (experiments/rlhf/README.md): 1. why the KL
+penalty (a sweep of beta)? 2. which algorithm (PPO, PPO-KL, RLOO, GRPO)? 3. what does the reward model
+know (best-of-n against the gold reward)?
 
     python -m experiments.rlhf.run              # questions 1 and 3 on seeds 1000-1002 (results/), 2 on 1003-1005 (results/algos/)
     python -m experiments.rlhf.run --replot     # figures and results.md again from results/*.npz
@@ -48,8 +50,8 @@ def _load(path: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=common.positive_int, default=3)
-    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--seeds", type=common.positive_int, default=3, help="seeds per question, trained together (default 3)")
+    ap.add_argument("--seed", type=int, default=1000, help="first seed of questions 1 and 3 (default 1000: seeds the defaults were not tuned on)")
     ap.add_argument("--small", "--quick", action="store_true", help="a tiny version (smoke test; into /tmp/rlhf unless --out)")
     ap.add_argument("--sweep-updates", type=common.positive_int, default=None,
                     help="PPO updates per run of the beta sweep (default 80; 4 with --small)")

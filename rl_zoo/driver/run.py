@@ -217,7 +217,7 @@ def _check_run_dir(run_dir: Path) -> None:
             raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: its run was stopped before it wrote config.json (the "
                                     f"folder holds only its lock); start it again with its command and --out {run_dir}")
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: " + (f"it is {runs.FOLDER_KINDS[kind]}; {again[kind]}"
-                                if kind in again else "no config.json there (is it a run directory?)"))
+                                if kind in again else "no config.json there (is it a run directory?)" + _runs_inside(run_dir)))
     if (run_dir / "checkpoints").exists() and not (run_dir / "checkpoints").is_dir():  # it trained, then failed writing one
         raise runs.file_error(run_dir / "checkpoints", "is a file, not the run's checkpoint folder",
                               "Move it away, then resume")
@@ -359,6 +359,15 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         recorder.close()
     distributed.barrier("run finished")
     return RunResult(ctx.run_dir, summary, outcome.final_state)
+
+
+def _runs_inside(folder: Path, shown: int = 3) -> str:
+    """``--resume runs`` (the runs root, not a run in it): its newest run directories, to name one of them."""
+    found = sorted((p for p in folder.iterdir() if (p / "config.json").is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not found:
+        return ""
+    names = ", ".join(str(p) for p in found[:shown]) + (f" and {len(found) - shown} more" if len(found) > shown else "")
+    return f"; it holds run directories: {names} (newest first): give one of them"
 
 
 def _stopped_note(run_dir: Path) -> str:
