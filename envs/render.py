@@ -30,6 +30,16 @@ INSTALL_HINT = 'pip install -e ".[video]" (or pip install "gymnasium[classic-con
 _GL_HINT = " Without a display, MuJoCo envs draw with MUJOCO_GL=egl (a GPU or Mesa's EGL) or MUJOCO_GL=osmesa (software)."
 
 
+def _gl_hint(env_id) -> str:
+    """``_GL_HINT`` for a MuJoCo env (whose drawing needs an OpenGL context), else nothing."""
+    from envs.gymnasium_adapter import required_extra
+
+    try:
+        return _GL_HINT if required_extra(str(env_id)) == "mujoco" else ""
+    except Exception:  # an id gymnasium does not know: no guess
+        return ""
+
+
 class RenderError(RuntimeError):
     """The env cannot be drawn here; the message names what is missing and how to install it."""
 
@@ -110,7 +120,7 @@ def make_rgb_env(env_id: str, max_episode_steps: int | None = None, **make_kwarg
         raise RenderError(f"{env_id} cannot be made for drawing: {e}. Install it: {INSTALL_HINT}.") from e
     except Exception as e:  # an env that takes no render_mode, a broken OpenGL set-up, ...
         raise RenderError(f"{env_id} cannot be made for drawing (gymnasium.make(render_mode='rgb_array') failed: "
-                          f"{type(e).__name__}: {e}).{_GL_HINT}") from e
+                          f"{type(e).__name__}: {e}).{_gl_hint(env_id)}") from e
     if "rgb_array" not in env.metadata.get("render_modes", []):
         env.close()
         raise RenderError(f"{env_id} has no rgb_array render mode (its modes: {env.metadata.get('render_modes', [])}), so it cannot be recorded.")
@@ -128,7 +138,7 @@ def render(gym_env) -> np.ndarray:
     except gymnasium.error.DependencyNotInstalled as e:
         raise RenderError(f"drawing {name} needs a library that is not installed: {e}. Install it: {INSTALL_HINT}.") from e
     except Exception as e:  # e.g. MuJoCo without an OpenGL context: say what failed, and the usual cure
-        raise RenderError(f"drawing {name} failed ({type(e).__name__}: {e}).{_GL_HINT}") from e
+        raise RenderError(f"drawing {name} failed ({type(e).__name__}: {e}).{_gl_hint(name)}") from e
     if frame is None:
         raise RenderError(f"{gym_env} returned no frame from render(); it was not made with render_mode='rgb_array'.")
     return np.asarray(frame, np.uint8)

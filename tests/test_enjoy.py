@@ -391,3 +391,19 @@ def test_a_gif_needs_pillow_only(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(ImportError, match=r"recording \.gif needs Pillow .* PIL is not installed: .*pip install pillow"):
         check_video_path(tmp_path / "clip.gif")
+
+
+def test_a_drawing_failure_gives_the_mujoco_gl_hint_only_for_mujoco_envs(monkeypatch):
+    """An env of your own that takes no render_mode was told about MUJOCO_GL, which does nothing for it."""
+    import gymnasium
+
+    from envs import render
+
+    def fails(*a, **k):
+        raise TypeError("__init__() got an unexpected keyword argument 'render_mode'")
+
+    monkeypatch.setattr(gymnasium, "make", fails)
+    for env_id, hinted in (("CartPole-v1", False), ("Hopper-v5", True)):
+        with pytest.raises(RenderError, match=rf"{env_id} cannot be made for drawing") as e:
+            render.make_rgb_env(env_id)
+        assert ("MUJOCO_GL" in str(e.value)) == hinted
