@@ -4,7 +4,6 @@ file; and `rl-zoo plot` on the committed grid rewrites its report.md word for wo
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,9 +16,8 @@ from rl_zoo import benchmark as bm
 from rl_zoo.benchmark import cells
 from rl_zoo.cli import main
 from rl_zoo.lock import FolderInUse, FolderLock
+from run_helpers import GRID, copy_grid, snapshot
 
-ROOT = Path(__file__).resolve().parents[1]
-GRID = ROOT / "benchmarks" / "results" / "grid"  # the committed grid: real records and tables, no training
 
 
 def _alive(pid: int) -> bool:
@@ -57,14 +55,6 @@ def _lock_holder(folder: Path) -> int | None:
         return None
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _copy_grid(tmp_path: Path) -> Path:
-    out = tmp_path / "grid"
-    shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
-    return out
 
 
 def test_kill_9_of_the_grid_ends_its_cell_process(tmp_path):
@@ -99,29 +89,29 @@ def test_kill_9_of_the_grid_ends_its_cell_process(tmp_path):
 
 
 def test_a_second_grid_on_a_locked_folder_is_refused_and_touches_nothing(tmp_path, capsys):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from rl_zoo.lock import FolderLock; "
                                f"FolderLock({str(out)!r}, what='benchmark folder').acquire(); print('locked', flush=True); "
                                "time.sleep(120)"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        before = _snapshot(out)
+        before = snapshot_with_mtimes(out)
         code = main(["benchmark", "--algos", "ppo,vpg", "--envs", "CartPole-v1", "--seeds", "5", "--out", str(out), "--rerun"])
         err = capsys.readouterr().err
         assert code == 2
         assert f"benchmark folder {str(out)!r} is in use by process {holder.pid}" in err
-        assert _snapshot(out) == before  # every file byte-identical, not even rewritten
+        assert snapshot_with_mtimes(out) == before  # every file byte-identical, not even rewritten
     finally:
         holder.kill()
         holder.wait()
 
 
 def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     [cell] = [c for c in bm.plan_grid("ppo", "CartPole-v1", seeds=5, out=out, rerun=True)]
     folder = out / "cells" / cell.name
     with FolderLock(folder, what=cells.CELL_LOCK):  # as a running cell process holds it
-        before = _snapshot(folder)
+        before = snapshot_with_mtimes(folder)
         with pytest.raises(FolderInUse, match="benchmark cell folder .* is in use by process"):
             cells.start_cell(out, cell)
         child = subprocess.run([sys.executable, "-m", "rl_zoo.benchmark", "--cell", str(folder / "cell.json")],
@@ -132,7 +122,7 @@ def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
         assert [c.status for c in result.cells] == ["failed"]
         assert f"is in use by process {os.getpid()}" in result.cells[0].reason and "FAILED ppo on CartPole-v1" in "\n".join(lines)
     assert child.returncode == 2 and f"is in use by process {os.getpid()}" in child.stderr
-    assert _snapshot(folder) == before
+    assert snapshot_with_mtimes(folder) == before
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -146,7 +136,7 @@ def test_a_cell_folder_held_by_another_process_is_refused(tmp_path):
 def test_a_damaged_record_names_the_file_in_plot_and_benchmark(tmp_path, capsys, damage, message):
     import re
 
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     damage, _, how = damage.partition("#")
     path = out / damage
     if path.suffix == ".csv":
@@ -162,17 +152,17 @@ def test_a_damaged_record_names_the_file_in_plot_and_benchmark(tmp_path, capsys,
     err = capsys.readouterr().err
     assert str(path) in err and re.search(message, err), err
     if path.name == "cell.json":  # a grid into the folder stops at its plan, before writing anything
-        before = _snapshot(out)
+        before = snapshot_with_mtimes(out)
         assert main(["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "5", "--seed", "1000",
                      "--out", str(out)]) == 2  # the committed grid's seeds: the ppo cell finished with the same config
         err = capsys.readouterr().err
         assert str(path) in err and re.search(message, err), err
-        after = _snapshot(out)
+        after = snapshot_with_mtimes(out)
         assert {k: after[k] for k in before} == before and set(after) - set(before) <= {".lock"}
 
 
 def test_tables_read_back_typed_and_damaged_ones_name_the_file(tmp_path):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     for suffix in (".csv", ".parquet"):
         rows = bm.read_returns_table(out / f"returns{suffix}")
         assert rows and all(isinstance(r, bm.ReturnRow) for r in rows)
@@ -218,7 +208,7 @@ def test_plot_rewrites_the_committed_report_word_for_word(tmp_path):
 
 
 def test_a_damaged_run_summary_fails_its_cell_with_the_file_named(tmp_path):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     folder = out / "cells" / "ppo__CartPole-v1"
     good = cells.read_result(folder)
     recorded = bm.read_cell_record(folder / "cell.json").result
@@ -235,3 +225,7 @@ def test_a_damaged_run_summary_fails_its_cell_with_the_file_named(tmp_path):
     assert cells.finish_cell(out, job) is None
     record = bm.read_cell_record(folder / "cell.json")
     assert record.status == "failed" and "summary.json is damaged" in record.reason and record.result is None
+
+
+def snapshot_with_mtimes(folder: Path) -> dict:
+    return snapshot(folder, mtimes=True)

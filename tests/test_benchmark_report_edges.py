@@ -19,16 +19,11 @@ from rl_zoo.benchmark import cells, report
 from rl_zoo.cli import main
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import NonFiniteError
+from run_helpers import GRID, copy_grid
 
-GRID = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "grid"  # the committed grid
 NON_FINITE = ("non-finite value at update 1 (env step 256) of seed 0: policy_loss = nan. Training stopped; "
               "A smaller learning rate (or max_grad_norm) usually cures this.")
 
-
-def _copy_grid(tmp_path: Path) -> Path:
-    out = tmp_path / "grid"
-    shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
-    return out
 
 
 def _plot(out: Path, capsys) -> str:
@@ -163,7 +158,7 @@ def test_jobs_below_one_is_refused_before_anything_is_written(tmp_path, capsys, 
 
 
 def test_report_lists_cells_the_last_command_planned_but_never_started(tmp_path, capsys):
-    out = _copy_grid(tmp_path)  # as if the grid had been killed before its vpg cells started
+    out = copy_grid(tmp_path)  # as if the grid had been killed before its vpg cells started
     for env in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1"):
         shutil.rmtree(out / "cells" / f"vpg__{env}")
     text = _plot(out, capsys)
@@ -173,7 +168,7 @@ def test_report_lists_cells_the_last_command_planned_but_never_started(tmp_path,
         assert f"- vpg on {env}: planned by the last command into this folder, never started" in text
     assert report.not_started(bm.load_cells(out), bm.read_grid_meta(out)) == [
         ("vpg", "CartPole-v1"), ("vpg", "Acrobot-v1"), ("vpg", "Pendulum-v1")]
-    assert "Not started" not in _plot(_copy_grid(tmp_path / "whole"), capsys)
+    assert "Not started" not in _plot(copy_grid(tmp_path / "whole"), capsys)
 
 
 def _one_seed_command(out: Path, status: str) -> None:
@@ -195,7 +190,7 @@ def _one_seed_command(out: Path, status: str) -> None:
 
 
 def test_report_of_cells_with_different_seeds_says_each_cells_count(tmp_path, capsys):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     _one_seed_command(out, "done")
     text = _plot(out, capsys)
     assert "5 seeds per cell" not in text and "1/5" not in text
@@ -207,7 +202,7 @@ def test_report_of_cells_with_different_seeds_says_each_cells_count(tmp_path, ca
 
 
 def test_report_after_a_failed_command_says_its_cells_are_from_earlier_commands(tmp_path, capsys):
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     _one_seed_command(out, "failed")  # the finished cells all have 5 seeds, the command says --seeds 1
     text = _plot(out, capsys)
     assert "5 seeds per cell" in text and "--seeds 1" in text
@@ -390,7 +385,7 @@ def test_a_mean_exactly_at_the_threshold_reaches_it():
 def test_the_dry_run_plans_what_the_run_would_do(tmp_path, capsys):
     """`--dry-run` with `--exclude` skips the excluded cell, and with `--rerun` runs a finished one again,
     as the real command would (the committed grid: ppo on CartPole-v1, seeds 1000-1004)."""
-    out = _copy_grid(tmp_path)
+    out = copy_grid(tmp_path)
     argv = ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "5", "--seed", "1000", "--dry-run", "--out", str(out)]
     for extra, line in (([], "skip   finished before, same config"), (["--rerun"], "run    5 seed(s)")):
         assert main(argv + extra) == 0

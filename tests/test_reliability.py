@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from rl_zoo import algos, checkpoint, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.train import NonFiniteError, resolve_config, train
+from run_helpers import metrics_rows
 
 RUN = [sys.executable, "-m", "rl_zoo.cli", "train", "--no-progress", "--eval-episodes", "2"]
 
@@ -28,9 +29,6 @@ def _env(tmp_path: Path) -> dict:
     # a private compilation cache: the three processes share it, the user's is not touched
     return dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
 
-
-def _comparable(rows: list[dict]) -> list[tuple]:
-    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in rows]
 
 
 def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
@@ -64,7 +62,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
     assert "resuming" in out.stdout
 
     ref_rows, run_rows = runs.read_csv(ref / "metrics.csv"), runs.read_csv(run / "metrics.csv")
-    assert _comparable(run_rows) == _comparable(ref_rows)  # kept, none duplicated, same values
+    assert metrics_rows(run_rows) == metrics_rows(ref_rows)  # kept, none duplicated, same values
     ref_leaves, run_leaves = _checkpoint_leaves(ref), _checkpoint_leaves(run)
     assert len(ref_leaves) == len(run_leaves)
     for a, b in zip(ref_leaves, run_leaves):
@@ -78,7 +76,7 @@ def test_same_seed_same_metrics_different_seed_different(tmp_path, seed_offset):
     a = train("ppo", "CartPole-v1", out=tmp_path / "a", seed=seed_offset, **kw)
     b = train("ppo", "CartPole-v1", out=tmp_path / "b", seed=seed_offset, **kw)
     c = train("ppo", "CartPole-v1", out=tmp_path / "c", seed=seed_offset + 1, **kw)
-    rows = {k: _comparable(runs.read_csv(r.run_dir / "metrics.csv")) for k, r in dict(a=a, b=b, c=c).items()}
+    rows = {k: metrics_rows(runs.read_csv(r.run_dir / "metrics.csv")) for k, r in dict(a=a, b=b, c=c).items()}
     assert rows["a"] == rows["b"]
     assert [r[2:] for r in rows["a"][1:]] != [r[2:] for r in rows["c"][1:]]
     for x, y in zip(jax.tree.leaves(a.final_state.params), jax.tree.leaves(b.final_state.params)):

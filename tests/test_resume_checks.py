@@ -36,23 +36,14 @@ from rl_zoo.driver.run import resume_mismatch, unapplied_hooks_note, versions_no
 from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismatch, segment_schedule
 from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config, trajectory_mismatch
 from rl_zoo.train import train
+from run_helpers import KW, copy_run, metrics_rows, snapshot
 
-KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, seed_offset):
     return train("ppo", "CartPole-v1", seeds=2, seed=3 + seed_offset, out=tmp_path_factory.mktemp("ref") / "run", **KW)
 
-
-def _copy(reference, tmp_path: Path, finished: bool = False) -> Path:
-    """The reference run; unless ``finished``, as a run killed after its last checkpoint (no summary, no figure)."""
-    run = tmp_path / "run"
-    shutil.copytree(reference.run_dir, run)
-    if not finished:
-        (run / "summary.json").unlink()
-        (run / "curve.png").unlink()
-    return run
 
 
 def _edit_config(run: Path, edit) -> None:
@@ -61,12 +52,6 @@ def _edit_config(run: Path, edit) -> None:
     (run / "config.json").write_text(json.dumps(data))
 
 
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _rows(run_dir: Path) -> list[tuple]:
-    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in runs.read_csv(run_dir / "metrics.csv")]
 
 
 # --- config.json ---------------------------------------------------------------------------------
@@ -85,13 +70,13 @@ def test_required_keys_are_written_and_later_fields_keep_their_defaults():
 def test_a_config_json_lacking_a_recorded_field_is_refused_naming_every_one(reference, tmp_path, capsys, deleted):
     import rl_zoo
 
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     _edit_config(run, lambda d: [d.pop(k) for k in deleted])
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"lacks the field(s) {', '.join(map(repr, deleted))}" in err and "config.json" in err and "Traceback" not in err
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
     with pytest.raises(ValueError, match=r"lacks the field\(s\)"):
         rl_zoo.load(run)
 
@@ -112,20 +97,20 @@ def _strip_record(run: Path, field: str) -> None:
 def test_an_edited_config_json_is_refused_before_compiling_naming_the_field(reference, tmp_path, capsys, edit, named):
     """A learning rate edited in config.json was continued silently as if it were the run it started as;
     a hidden size was refused only after compiling, by the checkpoint's shapes, without naming config.json."""
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     _edit_config(run, edit)
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     captured = capsys.readouterr()
     assert "config.json: does not fit ckpt_000000010.msgpack" in captured.err and "was edited since: " + named in captured.err
     assert "compiled" not in captured.out and "Traceback" not in captured.err
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
 
 
 def test_a_policy_whose_config_json_changed_shapes_names_the_field(reference, tmp_path):
     import rl_zoo
 
-    run = _copy(reference, tmp_path, finished=True)
+    run = copy_run(reference.run_dir, tmp_path, finished=True)
     _edit_config(run, lambda d: d["config"].update(hidden_size=32))
     with pytest.raises(ValueError, match=r"expected .*\(config.json was edited since: config.hidden_size is 32 there but was 64"):
         rl_zoo.load(run)
@@ -136,7 +121,7 @@ def test_another_runs_checkpoint_need_not_share_the_evaluation_schedule(referenc
     (as --checkpoint's help says); this run's own checkpoint, under an edited num_evals, does not."""
     import rl_zoo
 
-    run = _copy(reference, tmp_path, finished=True)
+    run = copy_run(reference.run_dir, tmp_path, finished=True)
     _edit_config(run, lambda d: d.update(num_evals=d["num_evals"] + 3))
     sibling = sorted((reference.run_dir / "checkpoints").iterdir())[-1]
     assert rl_zoo.load(run, checkpoint=sibling).checkpoint == sibling
@@ -154,7 +139,7 @@ def test_a_policy_whose_config_json_changed_without_changing_shapes_is_refused(r
     activation, PPO's weights as PPO-KL's): every difference from the checkpoint's record is refused."""
     import rl_zoo
 
-    run = _copy(reference, tmp_path, finished=True)
+    run = copy_run(reference.run_dir, tmp_path, finished=True)
     _edit_config(run, edit)
     with pytest.raises(ValueError, match=re.escape(named)):
         rl_zoo.load(run)
@@ -162,27 +147,27 @@ def test_a_policy_whose_config_json_changed_without_changing_shapes_is_refused(r
 
 def test_an_edited_evaluation_schedule_is_refused_before_compiling(reference, tmp_path, capsys):
     """A checkpoint that does not record its run (written before they did) is checked against the schedule."""
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     _strip_record(run, "spec")
     _edit_config(run, lambda d: d.update(num_evals=3))  # 10 updates: 2 segments of 5 instead of 5 of 2
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     captured = capsys.readouterr()
     assert "does not fit ckpt_000000010.msgpack" in captured.err and "5 segment(s)" in captured.err
     assert "compiled" not in captured.out
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
 
 
 def test_a_checkpoint_of_other_seeds_is_refused_by_resume_and_load(reference, tmp_path, capsys):
     import rl_zoo
 
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     seed = reference.summary["seeds"][0]
     _edit_config(run, lambda d: d.update(seed=seed + 10))
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     assert f"holds the states of seeds {seed}, {seed + 1}, this run's are {seed + 10}, {seed + 11}" in capsys.readouterr().err
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
     with pytest.raises(ValueError, match="does not fit this run: it holds the states of seeds"):
         rl_zoo.load(run)
 
@@ -190,18 +175,18 @@ def test_a_checkpoint_of_other_seeds_is_refused_by_resume_and_load(reference, tm
 @pytest.mark.parametrize("field, value", [("backend", "foo"), ("vector_env", "threads")])
 def test_a_config_json_naming_an_unknown_backend_is_refused_naming_the_field(reference, tmp_path, capsys, field, value):
     """It was ``KeyError: 'foo'`` with exit 1 (RUNNERS[spec.backend]), after the lock."""
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     _edit_config(run, lambda d: d.update({field: value}))
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"field {field!r} = {value!r} is none of" in err and "config.json" in err
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
 
 
 def test_a_resumed_run_removes_the_half_written_files_of_a_killed_write(reference, tmp_path):
     """A SIGKILL inside ``atomic_write_bytes`` leaves ``.NAME.XXXX.tmp`` (megabytes for DQN); resume removes them."""
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     stale = [run / "checkpoints" / ".ckpt_000000012.msgpack.ab12cd_3.tmp", run / ".metrics.csv.x9yz0k1w.tmp"]
     stranger = run / ".notes.tmp"  # not a name atomic_write_bytes makes: left alone
     for path in stale + [stranger, run / ".notes.tmp.png"]:
@@ -216,7 +201,7 @@ def test_a_full_disk_stops_the_run_in_one_line_that_says_how_it_goes_on(referenc
 
     from rl_zoo import checkpoint as ckpt
 
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -356,14 +341,14 @@ def test_a_finished_run_says_its_hooks_were_not_applied(reference, tmp_path):
     from rl_zoo.enjoy import VideoHook
     from rl_zoo.loggers import tensorboard_hook
 
-    run = _copy(reference, tmp_path, finished=True)
-    before = _snapshot(run)
+    run = copy_run(reference.run_dir, tmp_path, finished=True)
+    before = snapshot(run)
     said = []
     train(resume=run, progress=False, log=said.append, hooks=[VideoHook(), tensorboard_hook()])
     assert said[-1] == unapplied_hooks_note([VideoHook(), tensorboard_hook()], run)
     assert said[-1].startswith("--record-video, --tensorboard not applied: the run is finished")
     assert f"rl-zoo enjoy {run} --record OUT.gif" in said[-1]
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
     assert unapplied_hooks_note([], run) is None
 
 
@@ -405,7 +390,7 @@ def resumed(reference, tmp_path_factory):
     ``--wandb`` (a W&B run it recorded): ``(run, log lines, fake wandb)``."""
     from rl_zoo.loggers import WANDB_RUN_FILE, wandb_hook
 
-    run = _copy(reference, tmp_path_factory.mktemp("resumed"))
+    run = copy_run(reference.run_dir, tmp_path_factory.mktemp("resumed"))
     checkpoint.latest(run).unlink()
     for field in ("seeds", "spec", "devices"):
         _strip_record(run, field)
@@ -421,7 +406,7 @@ def resumed(reference, tmp_path_factory):
 def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records_them(reference, resumed):
     run, said, _ = resumed
     assert any(line.startswith(f"resuming {run} from ckpt_000000008.msgpack") for line in said)
-    assert _rows(run) == _rows(reference.run_dir)
+    assert metrics_rows(run) == metrics_rows(reference.run_dir)
     for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(reference.run_dir))[0]):
         np.testing.assert_array_equal(a, b)
     newest = checkpoint.read(checkpoint.latest(run))[1]
@@ -432,7 +417,7 @@ def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records
 def test_devices_edited_in_config_json_are_said_and_the_checkpoints_count_kept(reference, tmp_path):
     """config.json's devices edited (1 -> 2) resumed on 2 without a word: the checkpoint now records the
     count its seeds were split over, and a resume continues on that one, saying what config.json says (review)."""
-    run = _copy(reference, tmp_path)
+    run = copy_run(reference.run_dir, tmp_path)
     trained_on = checkpoint.read(checkpoint.latest(run))[1]["devices"]
     assert trained_on == reference.summary["devices"]
     _edit_config(run, lambda d: d.update(devices=2 if trained_on == 1 else 1))
@@ -442,7 +427,7 @@ def test_devices_edited_in_config_json_are_said_and_the_checkpoints_count_kept(r
         f"was written on {trained_on} (an earlier resume with --devices, or an edited config.json): the checkpoint's count " \
         f"is the run's" in said
     assert result.summary["devices"] == trained_on and not any(line.startswith("resuming on") for line in said)
-    assert _rows(run) == _rows(reference.run_dir)
+    assert metrics_rows(run) == metrics_rows(reference.run_dir)
 
 
 def test_other_versions_and_devices_are_reported(resumed):

@@ -25,8 +25,8 @@ from rl_zoo.cli import main
 from rl_zoo.driver import RecorderHook
 from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.train import train
+from run_helpers import KW, copy_run, metrics_rows, snapshot
 
-KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)  # test_cli.py trains the same programs
 
 
 class _LockProbe(RecorderHook):
@@ -53,21 +53,7 @@ def reference(tmp_path_factory, seed_offset):
     return result, probe
 
 
-def _interrupted_copy(reference, tmp_path: Path) -> Path:
-    """The reference run as a run killed after its last checkpoint (no summary, no figure)."""
-    run = tmp_path / "run"
-    shutil.copytree(reference[0].run_dir, run)
-    (run / "summary.json").unlink()
-    (run / "curve.png").unlink()
-    return run
 
-
-def _comparable(run_dir: Path) -> list[tuple]:
-    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in runs.read_csv(run_dir / "metrics.csv")]
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_run_holds_its_lock_while_it_trains_and_releases_it(reference):
@@ -79,7 +65,7 @@ def test_the_run_holds_its_lock_while_it_trains_and_releases_it(reference):
 
 def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_result(reference, tmp_path):
     ref = reference[0]
-    run = _interrupted_copy(reference, tmp_path)
+    run = copy_run(reference[0].run_dir, tmp_path)
     newest, previous = checkpoint.list_checkpoints(run)[-1], checkpoint.list_checkpoints(run)[-2]
     newest.write_bytes(newest.read_bytes()[:1000])  # a disk that filled up
     said = []
@@ -88,7 +74,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
     assert f"checkpoint {newest} is damaged" in text and "checksum" in text
     assert f"resuming {run} from {previous.name}" in text
     assert (newest.parent / (newest.name + ".damaged")).stat().st_size == 1000  # kept, renamed
-    assert _comparable(run) == _comparable(ref.run_dir)  # rows past the fallback trimmed, re-made identically
+    assert metrics_rows(run) == metrics_rows(ref.run_dir)  # rows past the fallback trimmed, re-made identically
     assert result.summary["final_return"] == ref.summary["final_return"]
     for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(ref.run_dir))[0]):
         np.testing.assert_array_equal(a, b)
@@ -102,7 +88,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
 def test_a_resume_from_the_last_checkpoint_prunes_the_one_a_kill_left(reference, tmp_path):
     """Killed after its last checkpoint was written and before the oldest was deleted, a run kept one too
     many for good: the resume from the last checkpoint saves none, and only a save pruned."""
-    run = _interrupted_copy(reference, tmp_path)
+    run = copy_run(reference[0].run_dir, tmp_path)
     kept = [int(p.name[5:14]) for p in checkpoint.list_checkpoints(run)]
     assert kept == [6, 8, 10]
     oldest = checkpoint.list_checkpoints(run)[0]
@@ -114,12 +100,12 @@ def test_a_resume_from_the_last_checkpoint_prunes_the_one_a_kill_left(reference,
 def test_resuming_a_finished_run_changes_nothing(reference, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(reference[0].run_dir, run)
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
     assert "compiled" not in printed
-    assert _snapshot(run) == before  # its summary keeps the timings of the run that trained
+    assert snapshot(run) == before  # its summary keeps the timings of the run that trained
 
 
 def test_a_run_on_read_only_storage_resumes_only_when_finished(reference, tmp_path, capsys, monkeypatch):
@@ -136,15 +122,15 @@ def test_a_run_on_read_only_storage_resumes_only_when_finished(reference, tmp_pa
 
     finished = tmp_path / "finished"
     shutil.copytree(reference[0].run_dir, finished)
-    unfinished = _interrupted_copy(reference, tmp_path)
-    before = {run: _snapshot(run) for run in (finished, unfinished)}
+    unfinished = copy_run(reference[0].run_dir, tmp_path)
+    before = {run: snapshot(run) for run in (finished, unfinished)}
     monkeypatch.setattr(rl_zoo.lock.os, "open", read_only_open)
     assert main(["train", "--resume", str(finished), "--no-progress"]) == 0
     assert f"{finished} is finished (2,560 env steps per seed): nothing to resume" in capsys.readouterr().out
     assert main(["train", "--resume", str(unfinished), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert f"cannot resume {str(unfinished)!r}: no file can be made there (Read-only file system)" in err, err
-    assert {run: _snapshot(run) for run in (finished, unfinished)} == before
+    assert {run: snapshot(run) for run in (finished, unfinished)} == before
 
 
 def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path, capsys):
@@ -155,12 +141,12 @@ def test_a_finished_run_without_checkpoints_is_finished_too(reference, tmp_path,
     run = tmp_path / "run"
     shutil.copytree(reference[0].run_dir, run)
     shutil.rmtree(run / "checkpoints")
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert f"{run} is finished (2,560 env steps per seed): nothing to resume" in printed
     assert "it keeps no checkpoint: rl-zoo benchmark removes a finished cell's" in printed
-    assert "compiled" not in printed and _snapshot(run) == before
+    assert "compiled" not in printed and snapshot(run) == before
     from rl_zoo.enjoy import VideoHook
 
     said = []
@@ -289,15 +275,15 @@ def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
 
 
 def test_every_checkpoint_damaged_is_refused_and_nothing_changes(reference, tmp_path, capsys):
-    run = _interrupted_copy(reference, tmp_path)
+    run = copy_run(reference[0].run_dir, tmp_path)
     for path in checkpoint.list_checkpoints(run):
         path.write_bytes(path.read_bytes()[:-7])
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "every checkpoint" in err and "Nothing was changed" in err
     assert all(p.name in err for p in checkpoint.list_checkpoints(run))
-    assert _snapshot(run) == before  # the lock file holds this same process's PID: byte-identical too
+    assert snapshot(run) == before  # the lock file holds this same process's PID: byte-identical too
     assert "move the checkpoints folder away and run the same --resume command" in err
 
 
@@ -355,14 +341,14 @@ def _edit_lines(path, edit):
 def test_a_corrupted_run_file_is_named_and_nothing_changes(reference, tmp_path, capsys, damage, message):
     import re
 
-    run = _interrupted_copy(reference, tmp_path)
+    run = copy_run(reference[0].run_dir, tmp_path)
     damage(run)
-    before = _snapshot(run)
+    before = snapshot(run)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert re.search(message, err), err
     assert str(run) in err and ("restore it from a copy" in err) and "Traceback" not in err
-    assert _snapshot(run) == before
+    assert snapshot(run) == before
 
 
 HOLDER = r"""
@@ -375,16 +361,16 @@ time.sleep(120)
 
 
 def test_a_second_process_on_a_locked_run_directory_exits_and_touches_nothing(reference, tmp_path):
-    run = _interrupted_copy(reference, tmp_path)
+    run = copy_run(reference[0].run_dir, tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(run)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        before = _snapshot(run)
+        before = snapshot(run)
         out = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--resume", str(run), "--no-progress"],
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 2
         assert f"run directory {str(run)!r} is in use by process {holder.pid}" in out.stderr
-        assert _snapshot(run) == before
+        assert snapshot(run) == before
     finally:
         holder.kill()
         holder.wait()

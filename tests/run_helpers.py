@@ -1,0 +1,45 @@
+"""Helpers the run-directory, resume and benchmark tests share (``import run_helpers``, as ``learning``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rl_zoo import runs
+
+#: a short PPO CartPole run: test_cli.py, test_run_directory.py, test_resume_checks.py and test_config_file.py train
+#: the same programs (with 2 seeds), compiled once per test session
+KW = dict(total_steps=2560, num_evals=5, eval_episodes=1, progress=False, log=lambda s: None)
+#: the committed benchmark grid: real records and tables, no training
+GRID = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "grid"
+
+
+def snapshot(folder: Path, mtimes: bool = False) -> dict:
+    """Every file under ``folder`` by its relative path: its bytes (and ``mtimes``: with its mtime in ns)."""
+    files = (p for p in sorted(folder.rglob("*")) if p.is_file())
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) if mtimes else p.read_bytes() for p in files}
+
+
+def metrics_rows(rows_or_run_dir) -> list[tuple]:
+    """metrics.csv's rows as ``(env_steps, seed, return, train_return)``: of a run directory, or of rows read already
+    (the wall seconds left out: they differ between two runs of the same numbers)."""
+    rows = runs.read_csv(Path(rows_or_run_dir) / "metrics.csv") if isinstance(rows_or_run_dir, (str, Path)) else rows_or_run_dir
+    return [(r["env_steps"], r["seed"], r["return"], r["train_return"]) for r in rows]
+
+
+def copy_run(run_dir: Path, tmp_path: Path, finished: bool = False) -> Path:
+    """A copy of ``run_dir`` in ``tmp_path/run``; unless ``finished``, as a run killed after its last checkpoint
+    (no summary, no figure)."""
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    if not finished:
+        (run / "summary.json").unlink()
+        (run / "curve.png").unlink()
+    return run
+
+
+def copy_grid(tmp_path: Path) -> Path:
+    """The committed grid's records and tables in ``tmp_path/grid``, without its figures, report and lock."""
+    out = tmp_path / "grid"
+    shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
+    return out
