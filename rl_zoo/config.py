@@ -80,6 +80,8 @@ def whole_number(text: str) -> int:
         raise ValueError(f"{text!r} is not a whole number") from None
     if not value.is_integer():  # also NaN and the infinities
         raise ValueError(f"{text!r} is not a whole number")
+    if abs(value) >= 2**63:  # 1e308 is a whole number of 309 digits, which no count is
+        raise ValueError(f"{text!r} is too large a count")
     return int(value)
 
 

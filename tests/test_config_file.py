@@ -60,7 +60,10 @@ def test_a_sweeps_best_yaml_round_trips_to_the_chosen_config(tmp_path):
     (None, r"--config .*missing.yaml: no such file"),
     ("", r"holds nothing: it should map config fields to values"),
     ("[1, 2]\n", r"holds no mapping"),
-    ("a: [1, 2\n", r"is not YAML: "),
+    ("a: [1, 2\n", r"is not YAML at line 2, column 1: expected ',' or '\]'"),
+    ("CartPole-v1:\n\tgamma: 0.9\n", r"is not YAML at line 2, column 1: found character '\\t'"),
+    ("CartPole-v1:\n  on: 1\n", r"the key True is not a field name \(YAML reads on, off, yes, no"),
+    ("learnig_rate: null\n", r"unknown config field 'learnig_rate' \(did you mean 'learning_rate'\?\)"),
     ("Acrobot-v1:\n  gamma: 0.9\nPendulum-v1:\n  gamma: 0.9\n", r"has no block for CartPole-v1 \(it has Acrobot-v1, Pendulum-v1\): give --env"),
     ("CartPole-v1:\n  gamma: 0.9\nnum_envs: 4\n", r"mixes config fields with blocks"),
     ("num_env: 4\n", r"--config .*: unknown config field 'num_env' \(did you mean 'num_envs'\?\) for ppo"),
@@ -73,6 +76,28 @@ def test_a_bad_file_is_refused_naming_it(tmp_path, text, message):
     path = tmp_path / "missing.yaml" if text is None else _write(tmp_path / "bad.yaml", text)
     with pytest.raises(ConfigError, match=message):
         read_config_file(path, "ppo", "CartPole-v1")
+
+
+def test_whole_number_floats_count_as_integers_and_a_byte_order_mark_is_read_past(tmp_path):
+    path = _write(tmp_path / "f.yaml", "total_timesteps: 100000.0\nhidden_size: 64.0\n")
+    assert read_config_file(path, "ppo", "CartPole-v1") == {"total_timesteps": 100_000, "hidden_size": 64}
+    with pytest.raises(ConfigError, match=r"config field 'hidden_size' = 64.5 is invalid: must be an integer"):
+        read_config_file(_write(tmp_path / "g.yaml", "hidden_size: 64.5\n"), "ppo", "CartPole-v1")
+    # a BOM (a file saved by some editors) hid the first line's algorithm from the check
+    bom = tmp_path / "best.yaml"
+    bom.write_text("\ufeff# rl-zoo sweep: the best of 4 configs of dqn on CartPole-v1, by the IQM of final returns over "
+                   "seeds 0-7\nCartPole-v1:\n  learning_rate: 0.1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="best config of dqn .*not of ppo"):
+        read_config_file(bom, "ppo", "CartPole-v1")
+
+
+def test_a_tabular_runs_config_json_trains_again(tmp_path):
+    """q-learning's resolved config holds the fields only its make_train reads (evaluation settings), which
+    --config refuses: a run's config.json of it was always refused."""
+    _, config = resolve_config("q-learning", "FrozenLake-v1", {"learning_rate": 0.3})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(RunSpec(algo="q-learning", env_id="FrozenLake-v1", config=config).to_json()))
+    assert resolve_config("q-learning", "FrozenLake-v1", read_config_file(path, "q-learning", "FrozenLake-v1"))[1] == config
 
 
 def test_a_folder_is_refused(tmp_path):

@@ -539,7 +539,8 @@ def test_a_checkpoint_set_aside_twice_keeps_both_damaged_copies(tmp_path):
     (5, "hooks = 5 is invalid: must be a list of RecorderHook objects"),
     # the README's names taken as hooks: a factory function and a class, not what they make
     (["tensorboard_hook"], r"hook tensorboard_hook is invalid: a function, not a hook; .*pass the hook it returns: hooks=\[tensorboard_hook\(\)\]"),
-    (["VideoHook"], r"hook VideoHook is invalid: it is the class; pass a hook made from it: hooks=\[VideoHook\(\)\]"),
+    (["VideoHook"], r"hook VideoHook is invalid: it is a class; pass a hook made from it: hooks=\[VideoHook\(\)\]"),
+    (["Duck"], r"hook Duck is invalid: it is a class; pass a hook made from it: hooks=\[Duck\(\)\]"),  # not a RecorderHook
 ])
 def test_a_bad_hook_is_refused_before_the_run_directory_is_made(tmp_path, hooks, message):
     """hooks=[1] failed at the end ('int' object has no attribute 'close') and left config.json and a lock
@@ -548,7 +549,10 @@ def test_a_bad_hook_is_refused_before_the_run_directory_is_made(tmp_path, hooks,
     from rl_zoo.enjoy import VideoHook
     from rl_zoo.loggers import tensorboard_hook
 
-    named = {"tensorboard_hook": tensorboard_hook, "VideoHook": VideoHook}
+    class Duck:  # every hook method, but the class itself given: it passed, and failed after the folder was made
+        on_start = on_evaluation = on_segment = on_finish = close = lambda self, *a: None
+
+    named = {"tensorboard_hook": tensorboard_hook, "VideoHook": VideoHook, "Duck": Duck}
     hooks = [named.get(h, h) for h in hooks] if isinstance(hooks, list) else hooks
     with pytest.raises(ConfigError, match=message):
         train("ppo", "CartPole-v1", out=tmp_path / "run", hooks=hooks, **KW)

@@ -797,3 +797,18 @@ def test_one_string_for_grid_is_one_grid_not_one_per_character():
     """make_spec(grid="learning_rate=1e-3,3e-3") walked the string: "--grid 'l': expected NAME=V1,V2,..."."""
     as_string = make_spec("ppo", "CartPole-v1", grid="learning_rate=1e-3,3e-3", record="kl")
     assert as_string == make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], record=["kl"])
+
+
+def test_the_same_fixed_values_written_as_strings_or_numbers_are_the_same_sweep(tmp_path, monkeypatch):
+    """`--set gamma=0.97` keeps the string "0.97", a --config file the number 0.97 (and YAML reads 1e-2 as a
+    string): the same sweep written two ways was refused as "a different sweep". A changed value still is."""
+    import rl_zoo.sweep.runner
+
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    grid = dict(grid=["learning_rate=1e-3,2e-3"], seeds=2, total_steps=512)
+    run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": "0.97", "ent_coef": "1e-2"}, **grid), tmp_path, log=lambda s: None)
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("the same sweep trained again"))
+    again = run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": 0.97, "ent_coef": 0.01}, **grid), tmp_path, log=lambda s: None)
+    assert again.trained_groups == 0
+    with pytest.raises(ConfigError, match=r'holds a different sweep .*overrides: .*\["gamma", "0.97"\].* -> .*\["gamma", 0.98\]'):
+        run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": 0.98, "ent_coef": 0.01}, **grid), tmp_path, log=lambda s: None)

@@ -93,12 +93,12 @@ def check_hooks(hooks) -> tuple:
     hooks = tuple(hooks)  # a generator is read once
     for hook in hooks:
         missing = [m for m in vars(RecorderHook) if not m.startswith("_") and not callable(getattr(hook, m, None))]
-        if isinstance(hook, type) and issubclass(hook, RecorderHook):  # VideoHook rather than VideoHook()
-            raise ConfigError(f"hook {hook.__qualname__} is invalid: it is the class; pass a hook made from it: "
-                              f"hooks=[{hook.__qualname__}()]")
-        if missing and callable(hook) and hasattr(hook, "__qualname__"):  # tensorboard_hook rather than tensorboard_hook()
-            raise ConfigError(f"hook {hook.__qualname__} is invalid: a function, not a hook; if it makes hooks (as "
-                              f"rl_zoo.loggers.tensorboard_hook does), pass the hook it returns: hooks=[{hook.__qualname__}()]")
+        if isinstance(hook, type):  # VideoHook rather than VideoHook() (its methods, looked up on the class, are callable)
+            raise ConfigError(f"hook {hook.__name__} is invalid: it is a class; pass a hook made from it: "
+                              f"hooks=[{hook.__name__}()]")
+        if missing and callable(hook) and hasattr(hook, "__name__"):  # tensorboard_hook rather than tensorboard_hook()
+            raise ConfigError(f"hook {hook.__name__} is invalid: a function, not a hook; if it makes hooks (as "
+                              f"rl_zoo.loggers.tensorboard_hook does), pass the hook it returns: hooks=[{hook.__name__}()]")
         if missing:
             raise ConfigError(f"hook {hook!r} is invalid: it has no {', '.join(missing)} (subclass "
                               f"rl_zoo.driver.RecorderHook, whose methods default to nothing)")

@@ -101,13 +101,39 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     names the file and what is wrong in it (not found, not a mapping, no block for ``env_id``, an unknown
     field or a value of the wrong type) before anything compiles.
     """
-    import yaml
-
     from rl_zoo import algos
 
     where = f"--config {path}"
+    text, data = _read_yaml(path, where)
+    module = algos.get(algo)[0]
+    from rl_zoo.sweep.report import BEST_YAML_HEADER
+
+    if (swept := BEST_YAML_HEADER.match(text)) and swept["algo"] != algo:  # a ppo best.yaml would mostly train as dqn's too
+        raise ConfigError(f"{where} is a sweep's best config of {swept['algo']} (its first line says so), not of {algo}: "
+                          f"give --algo {swept['algo']}")
+    values = _config_of(data, algo, env_id, module, where)
+    fields = {f.name: f for f in dataclasses.fields(module.Config)}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: the key {key!r} is not a field name (YAML reads on, off, yes, no, true and false "
+                              f"as booleans, and bare numbers as numbers: quote it)")
+        if key in fields and "int" in str(fields[key].type) and isinstance(value, float) and value.is_integer():
+            values[key] = int(value)  # 100000.0, as --set and --total-steps take 1e5
     try:
-        text = Path(path).read_text()
+        check_driver_fields(algo, values, f"{where}:")
+        check_types(apply_overrides(module.Config(), values))  # unknown fields, values of the wrong kind: said with the file
+    except ConfigError as e:
+        raise ConfigError(str(e) if str(e).startswith(where) else f"{where}: {e}") from None
+    return values
+
+
+def _read_yaml(path, where: str) -> tuple[str, dict]:
+    """``(text, mapping)`` of a ``--config`` file (a byte-order mark dropped); ``ConfigError`` for a file that is
+    missing, a folder, unreadable, not YAML (with the line and column) or not a non-empty mapping."""
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{where}: no such file") from None
     except IsADirectoryError:
@@ -117,40 +143,43 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{where} is not YAML: {str(e).splitlines()[0]}") from None
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{where} is not YAML{at}: {getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{where} holds {'nothing' if data is None else 'no mapping'}: it should map config fields "
                           f"to values (learning_rate: 0.001), or env ids to blocks of them, as a sweep's best.yaml does")
-    module, _ = algos.get(algo)
-    fields = {f.name for f in dataclasses.fields(module.Config)}
-    from rl_zoo.sweep.report import BEST_YAML_HEADER
+    return text, data
 
-    if (swept := BEST_YAML_HEADER.match(text)) and swept["algo"] != algo:  # a ppo best.yaml would mostly train as dqn's too
-        raise ConfigError(f"{where} is a sweep's best config of {swept['algo']} (its first line says so), not of {algo}: "
-                          f"give --algo {swept['algo']}")
+
+def _config_of(data: dict, algo: str, env_id: str, module, where: str) -> dict:
+    """The ``field: value`` mapping a ``--config`` file's ``data`` holds for ``env_id``, by its form."""
+    import re
+
+    fields = {f.name for f in dataclasses.fields(module.Config)}
     if {"algo", "env", "config"} <= set(data):  # a run's config.json
         if (data["algo"], data["env"]) != (algo, env_id):
             raise ConfigError(f"{where} is the config of a run of {data['algo']} on {data['env']}; give --algo "
                               f"{data['algo']} --env {data['env']} to train it again")
-        values = data["config"]
-    elif all(isinstance(v, dict) or v is None for v in data.values()) and not set(data) & fields:
+        if not isinstance(data["config"], dict):
+            raise ConfigError(f"{where}: the config should map fields to values, got {data['config']!r}")
+        only_make_train = getattr(module, "MAKE_TRAIN_ONLY", {})  # at their defaults in any run's config: not set again
+        return {k: v for k, v in data["config"].items() if k not in only_make_train}
+    looks_like_ids = all(isinstance(k, str) and re.search(r"-v\d+$", k) for k in data)
+    blocks = (all(isinstance(v, dict) or v is None for v in data.values()) and not set(data) & fields
+              and (looks_like_ids or any(isinstance(v, dict) for v in data.values())))
+    if blocks:
         if env_id not in data:
             raise ConfigError(f"{where} has no block for {env_id} (it has {', '.join(map(str, data))}): give --env with "
                               f"one of those, or add an {env_id}: block")
         values = data[env_id] or {}
-    elif not any(isinstance(v, dict) for v in data.values()):
-        values = data
-    else:
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: the config should map fields to values, got {values!r}")
+        return dict(values)
+    if any(isinstance(v, dict) for v in data.values()):
         raise ConfigError(f"{where} mixes config fields with blocks: give either field: value lines, or ENV_ID: blocks "
                           f"of them")
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where}: the config should map fields to values, got {values!r}")
-    try:
-        check_driver_fields(algo, values, f"{where}:")
-        check_types(apply_overrides(module.Config(), values))  # unknown fields, values of the wrong kind: said with the file
-    except ConfigError as e:
-        raise ConfigError(str(e) if str(e).startswith(where) else f"{where}: {e}") from None
-    return values
+    return dict(data)
 
 
 def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = None, total_steps: int | None = None):

@@ -311,6 +311,26 @@ def spec_changes(saved: dict, now: dict) -> list[str]:
             for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
 
 
+def _same_overrides_typed(saved: dict, now: dict, config) -> bool:
+    """Whether two sweep specs (as sweep.json holds them) differ only in how their fixed values were written:
+    ``--set gamma=0.97`` keeps the string "0.97", a ``--config`` file the number 0.97 (and YAML reads ``1e-2`` as a
+    string). Each is compared as the field's type parses it; the digest stays the one first written."""
+    from rl_zoo.config import parse_value
+
+    if {k: v for k, v in saved.items() if k != "overrides"} != {k: v for k, v in now.items() if k != "overrides"}:
+        return False
+    fields = {f.name: f for f in dataclasses.fields(config)}
+
+    def typed(pairs) -> dict | None:
+        try:
+            return {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in pairs}
+        except (KeyError, ValueError, TypeError, ConfigError):  # a field gone, a value its type refuses: not the same
+            return None
+
+    a, b = typed(saved.get("overrides") or []), typed(now.get("overrides") or [])
+    return a is not None and a == b
+
+
 def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bool:
     """Whether ``out`` already holds this sweep (a re-run trains only its unfinished groups); a folder
     that holds a different sweep is refused (``ConfigError``, naming what differs; nothing is touched).
@@ -327,9 +347,10 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bo
         if not rerun:
             raise
         return False  # --rerun replaces it with the rest of the results
-    if saved.get("digest") != spec.digest() and not rerun:
-        changes = spec_changes(saved.get("spec") if isinstance(saved.get("spec"), dict) else {}, json.loads(
-            json.dumps(spec.to_json(), default=str)))
+    saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
+    now_spec = json.loads(json.dumps(spec.to_json(), default=str))
+    if saved.get("digest") != spec.digest() and not rerun and not _same_overrides_typed(saved_spec, now_spec, plan.default):
+        changes = spec_changes(saved_spec, now_spec)
         raise ConfigError(f"{out} holds a different sweep (sweep.json -> this command: {'; '.join(changes) or 'its digest'}): "
                           f"use another --out, or --rerun to replace its results")
     changes = base_config_changes(saved.get("base_config") or {}, plan.base, spec.fields)
