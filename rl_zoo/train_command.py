@@ -16,7 +16,8 @@ from rl_zoo.config import ConfigError, check_total_steps_once, field_docs, whole
 #: ``--config``'s help (train and sweep)
 CONFIG_HELP = ("a YAML file of config fields, put on the tuned values (--set and --total-steps go on top): a sweep's best.yaml "
                "or a file like rl_zoo/hyperparams/ALGO.yaml (ENV_ID: blocks; --env's is used), plain field: value lines, "
-               "or a run's config.json (train that run's config again, e.g. on other --seed values)")
+               "or a run's config.json (train that run's config again, e.g. on other --seed values; its config fields only: "
+               "--seeds, --backend and the other flags are this command's)")
 
 
 def add_parser(sub, help_for: tuple[str, str] | None) -> None:
