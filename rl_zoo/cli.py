@@ -329,9 +329,10 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
+        same = "the same command without --rerun" if getattr(args, "rerun", False) else "the same command"  # --rerun would start over
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if getattr(args, "resume", None) else "",
-                 "sweep": ": run the same command again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
-                 "benchmark": ": run the same command again; finished cells are skipped, an interrupted one resumes"}
+                 "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
+                 "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
         from rl_zoo import interrupt
 
         print(f"rl-zoo: {interrupt.received()}{again.get(args.command, '')}", file=sys.stderr)

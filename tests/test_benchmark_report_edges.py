@@ -411,3 +411,27 @@ def test_a_mistyped_exclude_is_refused():
     for bad in ("ppo:CartPol-v1", "pp:CartPole-v1", "ppo"):
         with pytest.raises(ValueError, match="--exclude expects ALGO:ENV"):
             parse_exclude(bad, ["ppo"], ["CartPole-v1"])
+
+
+def test_cells_of_one_env_with_other_budgets_and_points_are_said_per_cell(tmp_path, capsys):
+    """Cells that different commands ran into one folder: the report said one grid size (the last command's, or
+    the default 40 without benchmark.json) and one env's budget from its first cell, for all of them."""
+    out = copy_grid(tmp_path)
+    cell = out / "cells" / "ppo__CartPole-v1" / "cell.json"
+    record = json.loads(cell.read_text())
+    cell.write_text(json.dumps(dict(record, points=20, total_steps=50_000)))
+    text = _plot(out, capsys)
+    assert "The cells of CartPole-v1 trained for different budgets" in text
+    assert "### CartPole-v1 (threshold 475, env steps per seed: 50,000 for ppo on CartPole-v1, 100,000 for the other 4 cells)" in text
+    assert "a shared grid of equal intervals of env steps, as many as each cell was run with (20 for ppo on CartPole-v1, " \
+           "40 for the other 12 cells)" in text
+    assert "Envs ran on their JAX ports." in text
+
+
+def test_a_report_without_benchmark_json_says_what_it_does_not_know(tmp_path, capsys):
+    out = copy_grid(tmp_path)
+    (out / "benchmark.json").unlink()
+    text = _plot(out, capsys)
+    assert "Machine: not recorded (the folder has no benchmark.json)." in text
+    assert "written at not recorded" not in text and "Machine: ?" not in text
+    assert "a shared grid of 40 equal intervals" in text  # the cells' own, not a default

@@ -812,3 +812,20 @@ def test_the_same_fixed_values_written_as_strings_or_numbers_are_the_same_sweep(
     assert again.trained_groups == 0
     with pytest.raises(ConfigError, match=r'holds a different sweep .*overrides: .*\["gamma", "0.97"\].* -> .*\["gamma", 0.98\]'):
         run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": 0.98, "ent_coef": 0.01}, **grid), tmp_path, log=lambda s: None)
+
+
+@pytest.mark.parametrize("rerun", [False, True])
+def test_ctrl_c_says_how_to_go_on_without_rerun_starting_over(tmp_path, monkeypatch, capsys, rerun):
+    """A grid or sweep interrupted under --rerun was told to "run the same command again", which with --rerun
+    trains every finished group (or cell) again."""
+    import rl_zoo.sweep.runner
+    from rl_zoo.cli import main
+
+    def ctrl_c(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", ctrl_c)
+    argv = ["sweep", "--grid", "learning_rate=1e-3,2e-3", "--seeds", "2", "--total-steps", "512", "--out", str(tmp_path / "s")]
+    assert main(argv + (["--rerun"] if rerun else [])) == 130
+    err = capsys.readouterr().err
+    assert ("run the same command without --rerun again" in err) == rerun and "finished groups and halving rungs are kept" in err

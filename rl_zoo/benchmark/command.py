@@ -53,7 +53,8 @@ def add_parsers(sub) -> None:
                        description="For a benchmark folder: learning curves per env (mean, 95% bootstrap band, against env "
                        "steps and wall-clock seconds), IQM / optimality gap with stratified bootstrap intervals and "
                        "performance profiles of normalised scores, and report.md embedding them. For a run directory "
-                       "of `rl-zoo train`: its curve.png.")
+                       "of `rl-zoo train`: its curve.png. A sweep's folder is drawn again by its own `rl-zoo sweep` "
+                       "command (run again into it: finished groups are not trained again).")
     p.add_argument("dir", help="benchmark folder or run directory")
     p.add_argument("-o", "--output", default=None,
                    help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "

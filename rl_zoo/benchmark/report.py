@@ -13,7 +13,7 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.benchmark.records import (
-    DEFAULT_POINTS, CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
+    CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
 from rl_zoo.benchmark.clips import clips_section
 from rl_zoo.benchmark.plan import EXCLUDED
@@ -197,7 +197,7 @@ def _commits_sentence(cells: list, meta: GridMeta) -> str:
         return f" The rl_zoo commits that trained the cells differ ({each}); this report was written at {now}."
     if commit in (None, "not recorded"):  # no cells, or none recorded one (older cells, not a git checkout)
         return ""
-    return (f" Every cell was trained at rl_zoo commit {commit}" + ("." if commit == now else
+    return (f" Every cell was trained at rl_zoo commit {commit}" + ("." if commit == now or now == "not recorded" else
                                                                   f"; this report was written at {now}, and a rerun "
                                                                   "skips finished cells."))
 
@@ -210,6 +210,9 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
     used, used_each = per_cell(cells, lambda c: _seed_range(c.spec.seed, c.spec.seeds))
     episodes, episodes_each = per_cell(cells, "eval_episodes")
     devices, devices_each = per_cell(cells, _cell_devices)
+    backend, backend_each = per_cell(cells, lambda c: _BACKENDS.get(c.spec.backend, c.spec.backend or "not recorded"))
+    uneven = [e for e in dict.fromkeys(c.env for c in cells)  # an env whose cells trained for different budgets
+              if per_cell([c for c in cells if c.env == e], lambda c: c.spec.total_steps)[1]]
     platform = str(meta.versions.get("jax_backend", "cpu")).upper()
     if not cells:
         used = _seed_range(meta.seed, meta.seeds)
@@ -231,8 +234,16 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
         split = f" Each cell's seeds were split over {devices} {platform} device{'' if devices == 1 else 's'}."
     else:
         split = ""
-    return (f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}"
-            + _commits_sentence(cells, meta))
+    envs_on = (f" Envs ran on {backend}." if backend else f" The env backends differ per cell ({backend_each})." if backend_each else "")
+    budgets = (f" The cells of {', '.join(uneven)} trained for different budgets (env steps per seed; each curve's heading "
+               "below gives them): their curves end at different steps, and the tables and the aggregate compare runs of "
+               "unequal length." if uneven else "")
+    return (f"{trained} (vmapped in one compiled program per cell); {evaluation} on separate env copies.{split}{envs_on}"
+            f"{budgets}" + _commits_sentence(cells, meta))
+
+
+#: how the report names a cell's env backend
+_BACKENDS = {"jax": "their JAX ports", "gymnasium": "gymnasium, through the adapter"}
 
 
 def _header(s: Summary, meta: GridMeta) -> list[str]:
@@ -260,10 +271,11 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
         load = (f", 1-minute load average {meta.load_start:.1f} at the start and {meta.load_end:.1f} at the end"
                 if meta.load_end is not None else "")
         ran = f"; the cells were last run together in {meta.grid_wall_s:,.0f} s (started {meta.started}{load})."
+    machine = (f"Machine: {v['cpu'] + ', ' if 'cpu' in v else ''}{v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, "
+               f"jax {v.get('jax', '?')} ({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. " if v else
+               "Machine: not recorded (the folder has no benchmark.json). ")
     lines += [
-        f"{_settings_sentence(described, meta)} "
-        f"Machine: {v['cpu'] + ', ' if 'cpu' in v else ''}{v.get('platform', '?')}, {_q(meta.cpu_count)} CPU cores, jax {v.get('jax', '?')} "
-        f"({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. Sum of cell wall times: "
+        f"{_settings_sentence(described, meta)} {machine}Sum of cell wall times: "
         f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
         "",
     ]
@@ -278,8 +290,12 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
 
 
 def _cells_section(table: list[CellSummary]) -> list[str]:
+    from rl_zoo.stats import interval_name
+
+    counts = {r.n_seeds for r in table}
+    interval = interval_name(counts.pop(), short=True) if len(counts) == 1 else "95% CI; with 2-3 seeds their range"
     lines = ["## Results per cell", "",
-             "| env | algorithm | final return: mean [95% CI] | IQM | env steps to threshold (mean over seeds) | seeds at threshold | "
+             f"| env | algorithm | final return: mean [{interval}] | IQM | env steps to threshold (mean over seeds) | seeds at threshold | "
              "cell wall s | compile s | run s | env steps/s | peak MB |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table:
@@ -354,19 +370,23 @@ def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
     done_envs = list(dict.fromkeys(r.env for r in s.table))
     if not done_envs:
         return []
+    points, points_each = per_cell(s.table, "points")
+    grid = (f"a shared grid of {points} equal intervals of env steps" if points else
+            f"a shared grid of equal intervals of env steps, as many as each cell was run with ({points_each})")
     lines = ["## Learning curves", "",
              "Mean over seeds of the greedy return with a 95% pointwise bootstrap band (with 2-3 seeds, their range), against env steps per seed "
              "(left) and wall-clock seconds since training began (right; evaluations and checkpoints included, compilation "
              "excluded). "
              "Each seed's evaluations, made at its algorithm's update boundaries, are linearly interpolated onto "
-             f"a shared grid of {meta.points or DEFAULT_POINTS} equal intervals of env steps (the last "
+             f"{grid} (the last "
              "evaluation, at most one update short of the budget, is held to its end), so that curves line up.", ""]
     for e in done_envs:
         png = f"curves_{slug(e)}.png"
         thr = threshold(e)
         plots.benchmark_curves(s.returns, e, fig_dir / png, thr)
-        budget = next(r.total_steps for r in s.table if r.env == e)
-        lines += [f"### {e}" + (f" (threshold {thr:g}" if thr is not None else " (") + f", {budget:,} env steps per seed)", "",
+        budget, budget_each = per_cell([r for r in s.table if r.env == e], lambda c: f"{c.spec.total_steps:,}")
+        budget = f"{budget} env steps per seed" if budget else f"env steps per seed: {budget_each}"
+        lines += [f"### {e}" + (f" (threshold {thr:g}" if thr is not None else " (") + f", {budget})", "",
                   f"![{e} learning curves]({png})", ""]
     return lines
 
