@@ -210,9 +210,10 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
     used, used_each = per_cell(cells, lambda c: _seed_range(c.spec.seed, c.spec.seeds))
     episodes, episodes_each = per_cell(cells, "eval_episodes")
     devices, devices_each = per_cell(cells, _cell_devices)
-    backend, backend_each = per_cell(cells, lambda c: _BACKENDS.get(c.spec.backend, c.spec.backend or "not recorded"))
+    recorded = [c for c in cells if getattr(c.spec, "backend", "")]  # older cells recorded none
+    backend, backend_each = per_cell(recorded, lambda c: _BACKENDS.get(c.spec.backend, c.spec.backend))
     uneven = [e for e in dict.fromkeys(c.env for c in cells)  # an env whose cells trained for different budgets
-              if per_cell([c for c in cells if c.env == e], lambda c: c.spec.total_steps)[1]]
+              if per_cell([c for c in cells if c.env == e], lambda c: getattr(c.spec, "total_steps", None))[1]]
     platform = str(meta.versions.get("jax_backend", "cpu")).upper()
     if not cells:
         used = _seed_range(meta.seed, meta.seeds)
