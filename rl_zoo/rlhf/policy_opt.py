@@ -357,13 +357,14 @@ def init(key: jax.Array, beta: jax.Array, start: Start, config: Config) -> State
                  jnp.asarray(config.ppo_kl_beta_init, jnp.float32), key)
 
 
-def update(state: State, start: Start, models: Models, config: Config) -> tuple[State, Metrics]:
-    """Sample a batch, reward it, and run the configured policy update (module docstring)."""
-    env = models.env
-    layout = env.layout
-    key, k_gen, k_epochs = jax.random.split(state.key, 3)
+def make_batch(state: State, start: Start, models: Models, config: Config, key: jax.Array) -> tuple[Batch, Responses]:
+    """The batch one update learns from: responses sampled from the policy, scored by the reward model, their
+    per-token rewards (the score minus beta times the KL to the SFT model, Ziegler et al. 2019, eq. 2; grpo
+    pays its KL in the loss instead) and advantages (``token_advantages``). Also the responses themselves
+    (scores, lengths, EOS) for the metrics."""
+    layout = models.env.layout
     env_params = TokenEnvParams(max_steps_in_episode=layout.max_new_tokens + 1, prompts=start.prompts, reward_params=start.rm_params)
-    resp: Responses = generate(env, env_params, models.policy.apply, state.params["policy"], k_gen,
+    resp: Responses = generate(models.env, env_params, models.policy.apply, state.params["policy"], key,
                                config.prompts_per_batch, config.group_size, config.temperature)
     mask = response_mask(layout, resp.length)
     full_logits = policy_logits(models, state.params["policy"], resp.tokens, config)  # [B, context, V]
@@ -375,25 +376,45 @@ def update(state: State, start: Start, models: Models, config: Config) -> tuple[
     rewards = kl_penalized_rewards(resp.score, log_prob, ref_log_prob, mask, reward_beta)
     values = response_values(models, state.params["value"], resp.tokens) if config.uses_critic else jnp.zeros_like(mask)
     advantages, targets = token_advantages(config, rewards, values, mask)
-    batch = Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, advantages, targets, ref_log_prob)
+    return Batch(resp.tokens, response_tokens(layout, resp.tokens), mask, log_prob, logits, advantages, targets, ref_log_prob), resp
+
+
+def sequence_kl(batch: Batch) -> jax.Array:
+    """``[B]``: each response's summed log pi - log pi_ref over its tokens, the sample KL(pi || pi_ref) it was
+    sampled with (what the reward penalises and the controller steers)."""
+    return ((batch.old_log_prob - batch.ref_log_prob) * batch.mask).sum(-1)
+
+
+def next_betas(state: State, params, batch: Batch, models: Models, config: Config) -> tuple[jax.Array, KLControllerState]:
+    """After the epochs, once per batch: ppo-kl's surrogate beta by PPO's rule on the mean token KL(pi_old ||
+    pi_new) (Schulman et al. 2017, sec. 4; other algorithms keep theirs), and the reward's KL coefficient by
+    the controller (fixed, or Ziegler et al.'s adaptive one) on the batch's mean sequence KL to the SFT model."""
+    ppo_kl_beta = state.ppo_kl_beta
+    if config.algo == "ppo-kl":
+        new_logits = response_logits(models.env.layout, policy_logits(models, params["policy"], batch.tokens, config))
+        ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, mean_token_kl(batch.old_logits, new_logits, batch.mask), config.ppo_kl_target)
+    kl_ctl = kl_controller_update(state.kl_ctl, sequence_kl(batch).mean(), config.batch_size, config.kl_target,
+                                  config.controller_horizon)
+    return ppo_kl_beta, kl_ctl
+
+
+def update(state: State, start: Start, models: Models, config: Config) -> tuple[State, Metrics]:
+    """One RLHF update (module docstring): sample and reward a batch (`make_batch`), run the configured policy
+    loss over ``update_epochs`` passes of minibatches (`loss_fn`), then move the KL coefficients (`next_betas`)."""
+    key, k_gen, k_epochs = jax.random.split(state.key, 3)
+    batch, resp = make_batch(state, start, models, config, k_gen)
 
     grad_fn = jax.grad(partial(loss_fn, ppo_kl_beta=state.ppo_kl_beta, models=models, config=config, kl_beta=state.kl_ctl.beta),
                        has_aux=True)
     params, opt_state, infos = minibatch_epochs(grad_fn, make_optimizer(config), state.params, state.opt_state, batch,
                                                 k_epochs, config.update_epochs, config.num_minibatches)
     pg, v_loss, entropy, clip_frac = jax.tree.map(jnp.mean, infos)
-
-    ppo_kl_beta = state.ppo_kl_beta
-    if config.algo == "ppo-kl":  # once per batch, after the epochs (Schulman et al. 2017, sec. 4)
-        new_logits = response_logits(layout, policy_logits(models, params["policy"], resp.tokens, config))
-        ppo_kl_beta = adapt_kl_beta(ppo_kl_beta, mean_token_kl(logits, new_logits, mask), config.ppo_kl_target)
-    seq_kl = ((log_prob - ref_log_prob) * mask).sum(-1)  # [B]
-    kl_ctl = kl_controller_update(state.kl_ctl, seq_kl.mean(), config.batch_size, config.kl_target, config.controller_horizon)
+    ppo_kl_beta, kl_ctl = next_betas(state, params, batch, models, config)
 
     gold = jax.vmap(models.gold)(resp.tokens)
     pairs = lambda x: x.reshape(config.prompts_per_batch, config.group_size)[:, :2]  # noqa: E731
     rm_acc = pairwise_accuracy(pairs(resp.score)[:, 0], pairs(resp.score)[:, 1], pairs(gold)[:, 0], pairs(gold)[:, 1])
-    metrics = Metrics(gold.mean(), resp.score.mean(), seq_kl.mean(), state.kl_ctl.beta, resp.length.mean(),
+    metrics = Metrics(gold.mean(), resp.score.mean(), sequence_kl(batch).mean(), state.kl_ctl.beta, resp.length.mean(),
                       resp.eos.mean(), rm_acc, entropy, pg, v_loss, clip_frac)
     return State(params, opt_state, kl_ctl, ppo_kl_beta, key), metrics
 
