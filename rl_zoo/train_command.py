@@ -56,7 +56,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                    help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
     t.add_argument("--vector-env", action=StoreGiven, choices=["sync", "async"], default=None,
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
-                        "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs)")
+                        "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs); "
+                        "a resumed run may switch (its envs restart with fresh episodes anyway)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
                         "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
@@ -193,7 +194,7 @@ def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
 RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--seeds", "seeds", "seeds"),
                    ("--seed", "seed", "seed"), ("--evals", "evals", "num_evals"),
                    ("--eval-episodes", "eval_episodes", "eval_episodes"), ("--backend", "backend", "backend"),
-                   ("--vector-env", "vector_env", "vector_env"), ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
+                   ("--keep-checkpoints", "keep_checkpoints", "keep_checkpoints"))
 
 
 def check_resume_flags(args, defaults: dict) -> None:

@@ -5,6 +5,7 @@ needs no optional install and steps fast.
 """
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -286,8 +287,12 @@ def test_a_state_index_run_on_gymnasium_envs_resumes(tmp_path, monkeypatch, seed
                   backend="gymnasium", progress=False, log=lambda *_: None, out=out)
     with pytest.raises(_Crash):
         driver_run.train("ppo", "FrozenLake-v1", hooks=[_CrashAfter(3)], **kwargs)
-    result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
+    said = []
+    result = driver_run.train(resume=out, progress=False, log=said.append, vector_env="async")  # a resume may switch it
     assert result.summary["env_steps_per_seed"] == 128 * 6 and result.final_state.obs.shape == (2, 4, 16)
+    assert json.loads((out / "config.json").read_text())["vector_env"] == "sync"  # what the run began with
+    assert result.summary["vector_env"] == "async" and result.summary["resumes"][-1]["vector_env"] == "async"
+    assert any("the run goes on with async host envs (it began with sync)" in s for s in said)
 
 
 @pytest.mark.slow  # two host compiles of DQN (about 40 s)

@@ -97,7 +97,7 @@ def train(
 
     ``resume=RUN_DIR`` continues an interrupted run from its newest intact checkpoint with the settings
     in its ``config.json`` (``overrides``, ``total_steps`` and ``out`` are refused; the other arguments are
-    then ignored, but for ``keep_checkpoints``, ``devices`` and ``hooks``); the metrics rows up to that
+    then ignored, but for ``keep_checkpoints``, ``devices``, ``vector_env`` and ``hooks``); the metrics rows up to that
     checkpoint are kept and none is duplicated; ``RUN/resumes.json`` records the resume.
     A finished run is left as it is (its summary is returned; nothing compiles, no hook runs, and the
     log says which hooks, by their flags, were not applied).
@@ -118,7 +118,8 @@ def train(
         if given:  # they were ignored: a run resumed with what its config.json records
             raise ConfigError(f"resume={str(resume)!r} continues the run with the settings its config.json records: "
                               f"leave out {', '.join(given)} (a changed config is a new run: train(...) without resume)")
-        return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks)
+        return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks,
+                       vector_env=vector_env)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
                                            keep_checkpoints=keep_checkpoints, devices=devices, command=command,
@@ -146,7 +147,8 @@ def train(
         return _execute(ctx, recorder, None)
 
 
-def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks) -> RunResult:
+def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None, devices: int | None, hooks,
+            vector_env: str | None = None) -> RunResult:
     _check_run_dir(run_dir)  # before the lock: taking it would leave a .lock file in a folder that is not a run directory
     with _locked(run_dir, read_only_ok=True) as unwritable:
         spec = read_spec(run_dir)
@@ -162,7 +164,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
                   f"(an earlier resume with --devices, or an edited config.json): the checkpoint's count is the run's"
                   ) if trained_on and trained_on != spec.devices else None
         spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints,
-                            devices=_resume_devices(spec, recorded[0], devices, log))
+                            devices=_resume_devices(spec, recorded[0], devices, log),
+                            vector_env=_resume_vector_env(spec, vector_env, log))
         if spec.keep_checkpoints < 1:
             raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
         env, env_params = spec.make_env()
@@ -185,7 +188,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
-        record_resume(run_dir, choice.point, spec.devices)
+        record_resume(run_dir, choice.point, spec.devices, spec.vector_env if spec.backend == "gymnasium" else None)
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
                      edited, devices_note(*recorded, spec.devices)):
             if note:
@@ -304,9 +307,10 @@ def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
 RESUMES = "resumes.json"
 
 
-def record_resume(run_dir: Path, point: ResumePoint | None, devices: int) -> None:
+def record_resume(run_dir: Path, point: ResumePoint | None, devices: int, vector_env: str | None = None) -> None:
     """Append this resume to ``RUN/resumes.json`` (summary.json quotes the list): when, from which
-    checkpoint (its updates done, per seed), on how many devices and with which libraries and commit.
+    checkpoint (its updates done, per seed), on how many devices (and host vector env, for a gymnasium run)
+    and with which libraries and commit.
     config.json keeps what the run started with; without this a resume left no trace where versions
     and devices were unchanged. A damaged record is started again (the run is not refused for it)."""
     import time
@@ -316,7 +320,8 @@ def record_resume(run_dir: Path, point: ResumePoint | None, devices: int) -> Non
     if jax.process_index() != 0:  # process 0 writes a multi-host run's files
         return
     entry = dict(time=time.strftime("%Y-%m-%d %H:%M:%S"), from_checkpoint=point.path.name if point else None,
-                 updates_done=point.meta.updates_done if point else 0, devices=devices, versions=runs.versions())
+                 updates_done=point.meta.updates_done if point else 0, devices=devices,
+                 **({"vector_env": vector_env} if vector_env else {}), versions=runs.versions())
     runs.atomic_write_json(run_dir / RESUMES, [*_resumes(run_dir), entry])
 
 
@@ -368,6 +373,22 @@ def _runs_inside(folder: Path, shown: int = 3) -> str:
         return ""
     names = ", ".join(str(p) for p in found[:shown]) + (f" and {len(found) - shown} more" if len(found) > shown else "")
     return f"; it holds run directories: {names} (newest first): give one of them"
+
+
+def _resume_vector_env(spec: RunSpec, vector_env: str | None, log) -> str:
+    """The host vector env a resumed run steps its gymnasium envs with: ``vector_env`` if given (they restart with
+    fresh episodes on resume anyway, so the run's numbers do not depend on it), else the run's own."""
+    from rl_zoo.host.batched_env import VECTOR_ENVS
+
+    if vector_env is None or vector_env == spec.vector_env:
+        return spec.vector_env
+    if vector_env not in VECTOR_ENVS:
+        raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
+    if spec.backend != "gymnasium":
+        log(f"--vector-env {vector_env} does not apply: {spec.env_id} runs on its JAX port")
+        return spec.vector_env
+    log(f"--vector-env {vector_env}: the run goes on with {vector_env} host envs (it began with {spec.vector_env})")
+    return vector_env
 
 
 def _stopped_note(run_dir: Path) -> str:
