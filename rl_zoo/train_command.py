@@ -118,7 +118,7 @@ def config_help(algo: str, env_id: str) -> str:
     docs, tuned = field_docs(module.Config), load_hyperparams(algo, env_id)
     source = (f"'tuned' = rl_zoo/hyperparams/{algo}.yaml's value for {env_id}" if tuned
               else f"rl_zoo/hyperparams/{algo}.yaml tunes nothing for {env_id}: the defaults")
-    lines = [f"config fields of {algo!r} as `rl-zoo train --algo {algo} --env {env_id}` runs them (set with --set key=value; "
+    lines = [f"config fields of {algo!r} as `rl-zoo train --algo {algo} --env {env_id}` runs them (set with --set key=value or --config FILE; "
              f"{source}; --env NAME --help shows another env's)"
              + (" (tabular: it runs on envs of finitely many states, not on the default --env CartPole-v1)"
                 if tabular(algo) and env_id == TABULAR_HELP_ENV else "") + ":"]
