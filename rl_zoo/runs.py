@@ -369,7 +369,10 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
                 rlhf = is_rlhf_config(json.loads((path / "config.json").read_text()))
             except (OSError, ValueError, TypeError, AttributeError):
                 rlhf = False
-            resume = (" (it holds an `rl-zoo rlhf` run, which does not resume)" if rlhf else
+            whole = (path / "summary.json").exists()
+            resume = ((" (it holds an `rl-zoo rlhf` run, which does not resume)" if whole else " (it holds an `rl-zoo rlhf` "
+                       "run stopped before its end, without summary.json: delete it and run again; an rlhf run does not "
+                       "resume)") if rlhf else
                       f", or continue the run it holds with `rl-zoo train --resume {path}` (a run stopped before its first "
                       "checkpoint starts again from the beginning)")
         raise FileExistsError(f"run directory {str(path)!r} already exists and is not empty; choose another --out{resume} "

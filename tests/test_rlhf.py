@@ -1,6 +1,7 @@
 """RLHF pieces on hand-worked values: Bradley-Terry loss, per-token KL penalty, KL controller,
 leave-one-out and group baselines, gold reward, next-token loss; bad input refused before compiling."""
 
+import json
 import math
 import re
 
@@ -626,3 +627,34 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
         "values is their range, not a 95% interval)]:", "  SFT  1.00 [0.90, 1.10]",
         "  RLHF 2.00 [1.90, 2.10]   separated", "reward model accuracy vs gold on held-out pairs (training prompts): 0.70 [0.60, 0.80]",
         "stage seconds: pretrain 5.6, sft 1.0, eval_rlhf 0.0"]
+
+
+def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkeypatch, capsys):
+    """Ctrl-C before the results: the folder was left empty with no word (another per interrupted run in runs/);
+    a stop while the results were written left summary.json without the figure or checkpoints, read as a whole
+    run. config.json is written first now, summary.json last, and a stopped run is said for what it is."""
+    from rl_zoo.cli import main
+    from rl_zoo.rlhf import pipeline, report
+
+    def ctrl_c(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_stages", ctrl_c)
+    assert main(["rlhf", "--small", "--runs-root", str(tmp_path / "runs")]) == 130
+    assert "nothing was kept" in capsys.readouterr().err and list((tmp_path / "runs").iterdir()) == []
+    given = tmp_path / "given"
+    given.mkdir()
+    assert main(["rlhf", "--small", "--out", str(given)]) == 130  # the user's own empty folder stays, emptied
+    assert given.is_dir() and list(given.iterdir()) == []
+    # stopped while writing: after the metrics, before the figure (and so before summary.json)
+    monkeypatch.setattr(pipeline, "run_stages", lambda config, seeds: object())
+    monkeypatch.setattr(report, "write_run", lambda out, *a, **k: ((out / "metrics").mkdir(), ctrl_c()))
+    out = tmp_path / "partial"
+    assert main(["rlhf", "--small", "--out", str(out)]) == 130
+    assert "holds a partial run (no summary.json, which is written last)" in capsys.readouterr().err
+    assert "pipeline" in json.loads((out / "config.json").read_text()) and not (out / "summary.json").exists()
+    assert main(["rlhf", "--small", "--out", str(out)]) == 2
+    assert "run stopped before its end, without summary.json: delete it and run again" in capsys.readouterr().err
+    # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv)
+    assert main(["plot", str(out)]) == 2
+    assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err

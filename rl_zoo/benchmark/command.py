@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 
@@ -95,6 +96,14 @@ def main(args, argv: list[str]) -> int:
             print(f"report written to {bm.write_report(d, args.output)}")
             return 0
         if kind == "run":
+            from rl_zoo.runs import RLHF_RUN, is_rlhf_config
+
+            try:
+                rlhf = is_rlhf_config(json.loads((d / "config.json").read_text()))
+            except (OSError, ValueError, TypeError):
+                rlhf = False
+            if rlhf:
+                raise ValueError(f"{d} is {RLHF_RUN}")
             print(f"figure written to {plot_run(d, args.output)}")
             return 0
         if kind == "sweep":

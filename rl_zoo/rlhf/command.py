@@ -77,19 +77,44 @@ def main(args, argv) -> int:
     from rl_zoo import runs
     from rl_zoo.config import check_seed_range
     from rl_zoo.rlhf.pipeline import run_stages
-    from rl_zoo.rlhf.report import format_summary, write_run
+    from rl_zoo.rlhf.report import format_summary, write_config, write_run
     from rl_zoo.train import enable_compilation_cache
 
     config = resolve(args)  # every field checked before anything compiles
     if args.seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
     check_seed_range(args.seed, args.seeds)
+    made = args.out is None or not Path(args.out).exists()  # a folder of its own, removed if it ends up holding nothing
     out = runs.new_run_dir("rlhf", config.rl.algo, args.runs_root, args.out)
-    enable_compilation_cache()
     seeds = list(range(args.seed, args.seed + args.seeds))
+    write_config(Path(out), config, seeds, ["rl-zoo", *argv])
+    enable_compilation_cache()
     t = time.perf_counter()
-    result = run_stages(config, seeds)
-    summary = write_run(Path(out), config, seeds, result, ["rl-zoo", *argv])
+    try:
+        result = run_stages(config, seeds)
+        summary = write_run(Path(out), config, seeds, result, ["rl-zoo", *argv])
+    except BaseException:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
+        _say_stopped(Path(out), made)
+        raise
     print(format_summary(summary))
     print(f"run written to {out} ({time.perf_counter() - t:.0f} s)")
     return 0
+
+
+def _say_stopped(out: Path, made: bool) -> None:
+    """A run stopped before its summary.json: with nothing but its config.json, the folder goes (if this command
+    made it) and the user is told to run again; with some files, that they are a partial run to delete."""
+    import sys
+
+    if (out / "summary.json").exists():
+        return
+    if [p.name for p in out.iterdir()] == ["config.json"]:
+        (out / "config.json").unlink()
+        if made:
+            out.rmdir()
+        print(f"rl-zoo rlhf: stopped before it wrote its results (it writes them at the end); nothing was kept"
+              f"{' (' + str(out) + ' removed)' if made else ''}: run the command again (an rlhf run starts from the "
+              "beginning)", file=sys.stderr)
+    else:
+        print(f"rl-zoo rlhf: {out} holds a partial run (no summary.json, which is written last): an rlhf run does not "
+              "resume; delete the folder and run the command again", file=sys.stderr)

@@ -296,4 +296,5 @@ def _per_seed(x) -> str:
 
 def _first_last(x) -> str:
     x = np.asarray(x).mean(0)
-    return f"{x[0]:.3f} -> {x[-1]:.3f}"
+    plain = lambda v: round(float(v), 3) + 0.0  # noqa: E731  (a mean that rounds to -0.000 prints 0.000)
+    return f"{plain(x[0]):.3f} -> {plain(x[-1]):.3f}"

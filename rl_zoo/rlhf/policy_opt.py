@@ -45,6 +45,7 @@ the update loop are this module's; their parts are the library's: the losses
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, NamedTuple
@@ -148,7 +149,9 @@ class Config:
 
     def validate(self) -> None:
         check_types(self)  # an infinite beta or kl_target passed the bounds below and trained a NaN policy
-        check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}")
+        close = difflib.get_close_matches(str(self.algo).lower(), ALGOS, n=1, cutoff=0.5) if self.algo not in ALGOS else []
+        check(self.algo in ALGOS, "algo", self.algo, f"must be one of {', '.join(ALGOS)}"
+              + (f" (did you mean {close[0]}?)" if close else ""))
         for name in ("num_updates", "prompts_per_batch", "update_epochs", "num_minibatches"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be >= 1")
         check(self.group_size >= 2, "group_size", self.group_size, "must be >= 2 (leave-one-out / group baselines, RM accuracy on pairs)")

@@ -100,17 +100,31 @@ def stages_figure(result: PipelineResult, path: Path, batch_size: int) -> Path:
     return _save(fig, path)
 
 
-def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: PipelineResult, argv=None) -> dict:
-    """Everything of ``pipeline``'s module docstring, atomically; returns the summary."""
-    out = Path(out)
-    (out / "metrics").mkdir(parents=True, exist_ok=True)
-    runs.atomic_write_json(out / "config.json", {
+def write_config(out: Path, config: PipelineConfig, seeds: list[int], argv=None) -> None:
+    """``config.json`` (the resolved pipeline, seeds, versions, command), written when the run directory is
+    made, so that a run stopped before its end still says what it was."""
+    runs.atomic_write_json(Path(out) / "config.json", {
         "pipeline": dataclasses.asdict(config), "seeds": seeds, "versions": runs.versions(),
         "command": shlex.join(sys.argv if argv is None else argv)})
+
+
+def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: PipelineResult, argv=None) -> dict:
+    """Everything of ``pipeline``'s module docstring, each file atomically, ``summary.json`` last: a run directory
+    with a summary is whole (one stopped while it wrote has none). Returns the summary."""
+    out = Path(out)
+    (out / "metrics").mkdir(parents=True, exist_ok=True)
+    if not (out / "config.json").exists():  # (rl-zoo rlhf wrote it when it made the folder)
+        write_config(out, config, seeds, argv)
     runs.write_csv(out / "metrics" / "pretrain.csv", loss_rows(result.pretrain.losses, seeds), ("step", "seed", "loss"))
     runs.write_csv(out / "metrics" / "sft.csv", loss_rows(result.sft.losses, seeds), ("step", "seed", "loss"))
     runs.write_csv(out / "metrics" / "rm.csv", loss_rows(result.rm.losses, seeds), ("step", "seed", "loss"))
     runs.write_csv(out / "metrics" / "rl.csv", rl_rows(result.rl_metrics, seeds, config.rl.batch_size), RL_FIELDS)
+    runs.atomic_write_text(out / "samples.md", "# Held-out prompts: SFT and RLHF responses (seed %d)\n\n%s\n"
+                           % (seeds[0], samples_markdown(config, result)))
+    stages_figure(result, out / "stages.png", config.rl.batch_size)
+    for name, params in [("pretrain", result.pretrain.params), ("sft", result.sft.params), ("rm", result.rm.params),
+                         *result.rl_state.params.items()]:  # "policy" (and "value" with a critic)
+        runs.atomic_write_bytes(out / "checkpoints" / f"{name}.msgpack", serialization.to_bytes(params))
     summary = {
         "gold_heldout": gold_comparison(result),
         "rm_heldout_accuracy_vs_gold": interval(result.rm.heldout_accuracy),
@@ -123,12 +137,6 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
         "seeds": seeds,
     }
     runs.atomic_write_json(out / "summary.json", summary)
-    runs.atomic_write_text(out / "samples.md", "# Held-out prompts: SFT and RLHF responses (seed %d)\n\n%s\n"
-                           % (seeds[0], samples_markdown(config, result)))
-    stages_figure(result, out / "stages.png", config.rl.batch_size)
-    for name, params in [("pretrain", result.pretrain.params), ("sft", result.sft.params), ("rm", result.rm.params),
-                         *result.rl_state.params.items()]:  # "policy" (and "value" with a critic)
-        runs.atomic_write_bytes(out / "checkpoints" / f"{name}.msgpack", serialization.to_bytes(params))
     return summary
 
 
