@@ -32,7 +32,7 @@ import pytest
 from rl_zoo import checkpoint, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.cli import main
-from rl_zoo.driver.run import resume_mismatch, unapplied_hooks_note, versions_note
+from rl_zoo.driver.resume import resume_mismatch, unapplied_hooks_note, versions_note
 from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismatch, segment_schedule
 from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config, trajectory_mismatch
 from rl_zoo.train import train

@@ -25,10 +25,11 @@ from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, check_hooks, summarize
-from rl_zoo.driver.resume import choose_checkpoint, rows_up_to, set_aside_damaged
-from rl_zoo.driver.runner import (CheckpointMeta, ResumePoint, Runner, RunContext, schedule_mismatch, seeds_mismatch,
-                                  evals_note, segment_schedule, whole_updates_note)
-from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec, trajectory_mismatch
+from rl_zoo.driver.resume import (choose_checkpoint, devices_note, record_resume, recorded_resumes, resume_devices,
+                                  resume_mismatch, resume_vector_env, rows_up_to, set_aside_damaged, unapplied_hooks_note,
+                                  versions_note)
+from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, evals_note, segment_schedule, whole_updates_note
+from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec
 from rl_zoo.host.batched_env import HostEnvError
 
 
@@ -164,8 +165,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
                   f"(an earlier resume with --devices, or an edited config.json): the checkpoint's count is the run's"
                   ) if trained_on and trained_on != spec.devices else None
         spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints,
-                            devices=_resume_devices(spec, recorded[0], devices, log),
-                            vector_env=_resume_vector_env(spec, vector_env, log))
+                            devices=resume_devices(spec, recorded[0], devices, log),
+                            vector_env=resume_vector_env(spec, vector_env, log))
         if spec.keep_checkpoints < 1:
             raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
         env, env_params = spec.make_env()
@@ -226,64 +227,6 @@ def _check_run_dir(run_dir: Path) -> None:
                               "Move it away, then resume")
 
 
-def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
-    """Why the checkpoint progress ``meta`` cannot be continued as ``spec`` (read from config.json)
-    trains, or ``None``: the checkpoint holds other seeds than the spec's, was written by a run whose
-    algorithm, env, evaluation schedule or hyperparameters differ (``trajectory_mismatch``), or its updates are not a
-    point of the spec's schedule (a JAX run's segments, ``segment_schedule``; a host run's budget)."""
-    if why := seeds_mismatch(meta.seeds, spec.seed_ids):
-        return why
-    if meta.spec is not None and (why := trajectory_mismatch(meta.spec, spec)):
-        return why
-    if spec.backend == "jax":
-        return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals))
-    if meta.updates_done > agent.num_updates:
-        return f"it records {meta.updates_done:,} updates, but the run has only {agent.num_updates:,}"
-    return None
-
-
-#: library versions whose change can make a resumed run round differently from an uninterrupted one: rl_zoo's
-#: source commit too (an editable install's `git pull` between a kill and --resume), and the CPU's model (the
-#: last float bits depend on it); the platform string and the device list are left out: a kernel update or a
-#: device count change them, and the device count is reported on its own
-COMPARED_VERSIONS = ("python", "rl-zoo", "rl-zoo-commit", "jax", "jaxlib", "flax", "optax", "chex", "gymnasium", "numpy",
-                     "jax_backend", "cpu")
-#: JAX settings that change a run's numbers, compared where config.json records them (runs started before they
-#: were recorded are not warned about); XLA_FLAGS is not: the CPU split sets it, by the device count said apart
-COMPARED_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision")
-
-
-def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
-    """One warning line when the library versions a run recorded in config.json (``recorded``) differ from
-    ``current`` (``runs.versions()``) in ``COMPARED_VERSIONS``, or ``None`` when they agree. The run is
-    not refused: it continues, but not necessarily bit for bit as it would have without the interruption."""
-    if not isinstance(recorded, dict):
-        return ("warning: config.json records no library versions, so this resume cannot check that they are "
-                "the ones the run started with (a different jax or jaxlib can change its numbers)")
-    differ = [f"{name} {recorded.get(name, 'unrecorded')} -> {current.get(name, 'unknown')}" for name in COMPARED_VERSIONS
-              if recorded.get(name) != current.get(name) and (name in recorded or name in current)]
-    differ += [f"{name} {recorded[name]} -> {current.get(name, 'unknown')}" for name in COMPARED_SETTINGS
-               if name in recorded and recorded[name] != current.get(name)]
-    if not differ:
-        return None
-    return (f"warning: library versions differ from those the run started with ({'; '.join(differ)}): it continues, "
-            f"but not necessarily bit for bit as an uninterrupted run would have")
-
-
-def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path, has_policy: bool = True) -> str | None:
-    """The line for a finished run resumed with hooks (``--record-video``, ``--tensorboard``, ``--wandb``):
-    nothing trains, so none of them runs; where a video of the final policy comes from instead
-    (``rl-zoo enjoy`` where the run keeps a checkpoint, ``has_policy``; else only a new run)."""
-    if not hooks:
-        return None
-    names = [getattr(hook, "flag", None) or type(hook).__name__ for hook in hooks]
-    note = f"{', '.join(names)} not applied: the run is finished, so nothing trained and nothing was recorded"
-    if any(getattr(hook, "flag", None) == "--record-video" for hook in hooks):
-        note += (f"; a video of its final policy: `rl-zoo enjoy {run_dir} --record OUT.gif` (or OUT.mp4)" if has_policy else
-                 "; it keeps no checkpoint, so no policy to play: a video needs a new run with --record-video")
-    return note
-
-
 def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
     """``summary.json`` of a run that has nothing left to do (its newest intact checkpoint is after the
     last update, and its summary and figure were written), else ``None``. Resuming such a run would
@@ -303,39 +246,6 @@ def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
     return summary
 
 
-#: a run directory's record of its resumes (``record_resume``), one entry per process that took it up again
-RESUMES = "resumes.json"
-
-
-def record_resume(run_dir: Path, point: ResumePoint | None, devices: int, vector_env: str | None = None) -> None:
-    """Append this resume to ``RUN/resumes.json`` (summary.json quotes the list): when, from which
-    checkpoint (its updates done, per seed), on how many devices (and host vector env, for a gymnasium run)
-    and with which libraries and commit.
-    config.json keeps what the run started with; without this a resume left no trace where versions
-    and devices were unchanged. A damaged record is started again (the run is not refused for it)."""
-    import time
-
-    import jax
-
-    if jax.process_index() != 0:  # process 0 writes a multi-host run's files
-        return
-    entry = dict(time=time.strftime("%Y-%m-%d %H:%M:%S"), from_checkpoint=point.path.name if point else None,
-                 updates_done=point.meta.updates_done if point else 0, devices=devices,
-                 **({"vector_env": vector_env} if vector_env else {}), versions=runs.versions())
-    runs.atomic_write_json(run_dir / RESUMES, [*_resumes(run_dir), entry])
-
-
-def _resumes(run_dir: Path) -> list:
-    """The entries of ``RUN/resumes.json`` ([] when there is none, or it does not read back as a list)."""
-    import json
-
-    try:
-        found = json.loads((run_dir / RESUMES).read_text())
-    except (OSError, ValueError):
-        return []
-    return found if isinstance(found, list) else []
-
-
 def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
     start = resume.meta.updates_done if resume else 0
     try:
@@ -343,7 +253,7 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         outcome = RUNNERS[ctx.spec.backend].run(ctx, recorder, resume)
         summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
-        summary["resumes"] = _resumes(ctx.run_dir)  # [] for a run that was never interrupted
+        summary["resumes"] = recorded_resumes(ctx.run_dir)  # [] for a run that was never interrupted
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
         ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
@@ -375,22 +285,6 @@ def _runs_inside(folder: Path, shown: int = 3) -> str:
     return f"; it holds run directories: {names} (newest first): give one of them"
 
 
-def _resume_vector_env(spec: RunSpec, vector_env: str | None, log) -> str:
-    """The host vector env a resumed run steps its gymnasium envs with: ``vector_env`` if given (they restart with
-    fresh episodes on resume anyway, so the run's numbers do not depend on it), else the run's own."""
-    from rl_zoo.host.batched_env import VECTOR_ENVS
-
-    if vector_env is None or vector_env == spec.vector_env:
-        return spec.vector_env
-    if vector_env not in VECTOR_ENVS:
-        raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
-    if spec.backend != "gymnasium":
-        log(f"--vector-env {vector_env} does not apply: {spec.env_id} runs on its JAX port")
-        return spec.vector_env
-    log(f"--vector-env {vector_env}: the run goes on with {vector_env} host envs (it began with {spec.vector_env})")
-    return vector_env
-
-
 def _stopped_note(run_dir: Path) -> str:
     """What a run stopped before its end keeps, and how it goes on (``--resume``, or starting again)."""
     import jax
@@ -402,30 +296,6 @@ def _stopped_note(run_dir: Path) -> str:
         return f"{run_dir} had no checkpoint yet; `rl-zoo train --resume {run_dir}` starts it again from its config.json"
     return (f"{run_dir} keeps its metrics and checkpoints up to the last finished segment; "
             f"`rl-zoo train --resume {run_dir}` continues from there")
-
-
-def _resume_devices(spec: RunSpec, trained_on: int, devices: int | None, log) -> int:
-    """The device count of a resumed run: as asked, else as the run was (``trained_on``, when this machine
-    has as many devices; bit-identical continuation needs it), else the default choice."""
-    import jax
-
-    if spec.backend != "jax":
-        return 1
-    if devices is None and trained_on <= jax.device_count():
-        devices = trained_on
-    num_devices, note = distributed.choose_devices(spec.seeds, devices)
-    if note:
-        log(note)
-    return num_devices
-
-
-def devices_note(recorded: int, source: str, now: int) -> str | None:
-    """The line for a run resumed on ``now`` devices that ``source`` (its checkpoint, or config.json for
-    a checkpoint that does not record it) says trained on ``recorded``."""
-    if now == recorded:
-        return None
-    return (f"resuming on {now} device(s); the run trained on {recorded} ({source}): its seeds continue, but "
-            f"round differently from an uninterrupted run (summary.json records the new count)")
 
 
 def _recorder_args(spec: RunSpec) -> dict[str, Any]:
