@@ -8,7 +8,7 @@
     (rl_zoo.host)   gymnasium-adapter envs: all seeds in one program, env steps as host calls
     recorder.py     metrics rows, metrics.csv and per-host shards, summary.json, curve.png, hooks
     guard.py        the NaN guard
-    resume.py       the newest intact checkpoint and the metrics rows up to it
+    resume.py       the newest intact checkpoint and the metrics rows up to it; what a resume checks and records
 """
 
 from rl_zoo.driver.guard import NonFiniteError
