@@ -242,6 +242,10 @@ def train_hooks(args) -> list:
     except ImportError as e:
         raise ConfigError(str(e)) from None
     except RuntimeError as e:  # envs.render.RenderError: the env cannot be drawn here
+        from envs.gymnasium_adapter import HostEnvError
+
+        if isinstance(e, HostEnvError):  # the env itself raised (its first check): its own error, not the video's
+            raise
         raise ConfigError(f"--record-video: {e}") from None
     return hooks
 

@@ -293,6 +293,9 @@ def test_a_state_index_run_on_gymnasium_envs_resumes(tmp_path, monkeypatch, seed
     assert json.loads((out / "config.json").read_text())["vector_env"] == "sync"  # what the run began with
     assert result.summary["vector_env"] == "async" and result.summary["resumes"][-1]["vector_env"] == "async"
     assert any("the run goes on with async host envs (it began with sync)" in s for s in said)
+    said.clear()  # a finished run goes on with nothing: no word of switching
+    driver_run.train(resume=out, progress=False, log=said.append, vector_env="async")
+    assert any("is finished" in s for s in said) and not any("goes on" in s for s in said)
 
 
 @pytest.mark.slow  # two host compiles of DQN (about 40 s)
@@ -668,10 +671,12 @@ def test_a_diverged_policys_nan_action_is_the_nan_guards_stop_not_the_envs_error
     assert not (tmp_path / "run" / "summary.json").exists()
 
 
-def test_an_env_that_raises_in_the_first_check_is_named_with_its_traceback(tmp_path):
+@pytest.mark.parametrize("flags", [(), ("--record-video",)])
+def test_an_env_that_raises_in_the_first_check_is_named_with_its_traceback(tmp_path, flags):
     """An env of your own is tried (one reset, one step) before anything is made: an exception there was a
-    bare Python traceback with no `rl-zoo: error:` line."""
-    proc = _crash_run(tmp_path, {"CRASH_AT": "0"}, "--total-steps", "8192")
+    bare Python traceback with no `rl-zoo: error:` line (and under --record-video, whose check makes the env
+    first, a `--record-video:` error without the env's traceback)."""
+    proc = _crash_run(tmp_path, {"CRASH_AT": "0"}, "--total-steps", "8192", *flags)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1, err
     assert re.match(r"rl-zoo: error: environment (crashmod:)?Crash-v0 raised RuntimeError: simulator exploded at step 1 in "

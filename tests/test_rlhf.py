@@ -1,6 +1,7 @@
 """RLHF pieces on hand-worked values: Bradley-Terry loss, per-token KL penalty, KL controller,
 leave-one-out and group baselines, gold reward, next-token loss; bad input refused before compiling."""
 
+import dataclasses
 import json
 import math
 import re
@@ -658,3 +659,67 @@ def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkey
     # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv)
     assert main(["plot", str(out)]) == 2
     assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err
+
+
+def test_ppo_kl_next_beta_reads_the_kl_old_to_new_of_the_batch():
+    """``next_betas`` feeds PPO's rule KL(pi_old || pi_new) of the batch's tokens: with the target set so that
+    1.5 d_targ falls between the two directions' values, the other direction would move beta otherwise."""
+    from rl_zoo.rlhf.generate import response_logits
+
+    models, start = _tiny_rl_start()
+    config = policy_opt.Config(algo="ppo-kl", prompts_per_batch=2, group_size=2, update_epochs=1, num_minibatches=1)
+    state = policy_opt.init(jax.random.key(2), jnp.float32(0.0), start, config)
+    batch, _ = policy_opt.make_batch(state, start, models, config, jax.random.key(3))
+    moved = jax.tree.map(lambda x: x * 3.0 if x.ndim == 2 else x, state.params)  # a sharper policy: the directions differ
+    new_logits = response_logits(models.env.layout, policy_opt.policy_logits(models, moved["policy"], batch.tokens, config))
+    old_to_new = float(policy_opt.mean_token_kl(batch.old_logits, new_logits, batch.mask))
+    new_to_old = float(policy_opt.mean_token_kl(new_logits, batch.old_logits, batch.mask))
+    assert abs(old_to_new - new_to_old) > 0.1 * max(old_to_new, new_to_old)
+    target = (old_to_new + new_to_old) / 3.0  # 1.5 d_targ = their mean
+    config = dataclasses.replace(config, ppo_kl_target=target)
+    rule = lambda d: float(policy_opt.adapt_kl_beta(state.ppo_kl_beta, jnp.float32(d), target))  # noqa: E731
+    assert rule(old_to_new) != rule(new_to_old)
+    beta, _ = policy_opt.next_betas(state, moved, batch, models, config)
+    np.testing.assert_allclose(float(beta), rule(old_to_new), rtol=1e-6)
+
+
+def test_write_run_writes_summary_json_last(tmp_path, monkeypatch):
+    """A stop while the results are written (here: in the figure) leaves no summary.json, the mark of a whole
+    run; it was written before the figure and the checkpoints."""
+    from types import SimpleNamespace as NS
+
+    from rl_zoo.rlhf import report
+
+    for name in ("loss_rows", "rl_rows"):
+        monkeypatch.setattr(report, name, lambda *a, **k: [])
+    for name in ("gold_comparison", "interval", "final_metrics"):
+        monkeypatch.setattr(report, name, lambda *a, **k: 0.0)
+    monkeypatch.setattr(report, "samples_markdown", lambda *a, **k: "")
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "stages_figure", stopped)
+    stage = NS(losses=None, params={}, heldout_accuracy=None, heldout_label_accuracy=None)
+    result = NS(pretrain=stage, sft=stage, rm=stage, rl_metrics=None, rl_state=NS(kl_ctl=NS(beta=0.0), params={}),
+                rl_non_finite_seeds=[], seconds={})
+    config = report.PipelineConfig()
+    with pytest.raises(KeyboardInterrupt):
+        report.write_run(tmp_path, config, [0], result, ["rl-zoo", "rlhf"])
+    assert (tmp_path / "metrics").is_dir() and (tmp_path / "samples.md").exists()
+    assert not (tmp_path / "summary.json").exists() and not (tmp_path / "checkpoints").exists()
+
+
+def test_an_rlhf_run_that_fails_is_not_told_to_run_again(tmp_path, monkeypatch, capsys):
+    """The same error would come back: only an interrupted run is told to run the command again."""
+    from rl_zoo.cli import main
+    from rl_zoo.driver.guard import NonFiniteError
+    from rl_zoo.rlhf import pipeline
+
+    def diverged(*a, **k):
+        raise NonFiniteError("non-finite RL stage (a test)")
+
+    monkeypatch.setattr(pipeline, "run_stages", diverged)
+    assert main(["rlhf", "--small", "--out", str(tmp_path / "r")]) == 3
+    err = capsys.readouterr().err
+    assert "nothing was kept" in err and "run the command again" not in err and not (tmp_path / "r").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -87,13 +88,13 @@ def check_finite(metrics, params_finite, *, done_updates: int, steps_per_update:
                   first_seed + int(np.nonzero(~finite)[0][0]), steps_per_update)
 
 
-def stop_non_finite(run_dir: Path, what: str, seed: int, steps_per_update: int) -> None:
+def stop_non_finite(run_dir: Path, what: str, seed: int, steps_per_update: int) -> NoReturn:
     """``NonFiniteError`` for a divergence seen outside the segment's metrics (a host env given a NaN action),
     with the guard's words: where the run's last good checkpoint is, and the usual cure."""
     _stop(run_dir, what, None, seed, steps_per_update)
 
 
-def _stop(run_dir: Path, what: str, update: int | None, seed: int, steps_per_update: int) -> None:
+def _stop(run_dir: Path, what: str, update: int | None, seed: int, steps_per_update: int) -> NoReturn:
     ckpt = checkpoint.latest(run_dir)
     where = f"at update {update} (env step {update * steps_per_update:,})" if update is not None else "in this segment"
     kept = f"the last good checkpoint is {ckpt}" if ckpt else "no checkpoint had been written yet"

@@ -164,9 +164,10 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         edited = (f"config.json records {spec.devices} device(s) but {choice.point.path.name} was written on {trained_on} "
                   f"(an earlier resume with --devices, or an edited config.json): the checkpoint's count is the run's"
                   ) if trained_on and trained_on != spec.devices else None
+        switched: list[str] = []  # --vector-env's note, said only if the run goes on (not for a finished run)
         spec = spec.replace(keep_checkpoints=spec.keep_checkpoints if keep_checkpoints is None else keep_checkpoints,
                             devices=resume_devices(spec, recorded[0], devices, log),
-                            vector_env=resume_vector_env(spec, vector_env, log))
+                            vector_env=resume_vector_env(spec, vector_env, switched.append))
         if spec.keep_checkpoints < 1:
             raise ConfigError(f"keep_checkpoints = {spec.keep_checkpoints} is invalid: must be at least 1")
         env, env_params = spec.make_env()
@@ -191,7 +192,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
         record_resume(run_dir, choice.point, spec.devices, spec.vector_env if spec.backend == "gymnasium" else None)
         for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
-                     edited, devices_note(*recorded, spec.devices)):
+                     edited, devices_note(*recorded, spec.devices), *switched):
             if note:
                 log(note)
         if choice.point is None:

@@ -106,7 +106,7 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     where = f"--config {path}"
     text, data = _read_yaml(path, where)
     module = algos.get(algo)[0]
-    from rl_zoo.sweep.report import BEST_YAML_HEADER
+    from rl_zoo.sweep.spec import BEST_YAML_HEADER
 
     if (swept := BEST_YAML_HEADER.match(text)) and swept["algo"] != algo:  # a ppo best.yaml would mostly train as dqn's too
         raise ConfigError(f"{where} is a sweep's best config of {swept['algo']} (its first line says so), not of {algo}: "

@@ -169,8 +169,8 @@ class _HostEnvs:
                              f"TransformReward)")
 
     def _finite_actions(self, actions: np.ndarray, when: str) -> None:
-        """``NonFiniteAction`` when the policy gave a copy a NaN or infinite action (``[S, N, ...]``): its
-        parameters diverged. Passed on, it came back from the env as a NaN reward, and the env was blamed."""
+        """``NonFiniteAction`` when the policy gives a copy a NaN or infinite action (``[S, N, ...]``): the
+        learner diverged, and the env must not be stepped with it (its NaN reward would read as the env's fault)."""
         a = np.asarray(actions)
         if not np.issubdtype(a.dtype, np.floating):
             return

@@ -63,11 +63,11 @@ def _env_call(fn, arg, what: str):
     and the env's traceback, the run's checkpoints named), as one raised in a training step does."""
     import traceback
 
-    from rl_zoo.host.batched_env import HostEnvError
+    from rl_zoo.host.batched_env import HostEnvError, NonFiniteAction
 
     try:
         return fn(arg)
-    except (KeyboardInterrupt, HostEnvError):
+    except (KeyboardInterrupt, HostEnvError, NonFiniteAction):  # NonFiniteAction: the learner's, for the NaN guard
         raise
     except Exception as e:
         env_id = getattr(fn.__self__, "env_id", "the env")

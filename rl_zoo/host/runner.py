@@ -154,7 +154,11 @@ class BatchedHostRunner:
             def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
                 nonlocal eval_steps
                 before = env.steps(evaluation=True)
-                returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(), limit).mean(axis=1)
+                try:
+                    returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(),
+                                             limit).mean(axis=1)
+                except NonFiniteAction as e:  # finite parameters whose greedy action overflows: the NaN guard's stop
+                    stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, steps_per_update)
                 eval_steps += env.steps(evaluation=True) - before
                 recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
                 return returns

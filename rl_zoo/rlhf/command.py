@@ -93,17 +93,18 @@ def main(args, argv) -> int:
     try:
         result = run_stages(config, seeds)
         summary = write_run(Path(out), config, seeds, result, ["rl-zoo", *argv])
-    except BaseException:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
-        _say_stopped(Path(out), made)
+    except BaseException as e:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
+        _say_stopped(Path(out), made, interrupted=isinstance(e, KeyboardInterrupt))
         raise
     print(format_summary(summary))
     print(f"run written to {out} ({time.perf_counter() - t:.0f} s)")
     return 0
 
 
-def _say_stopped(out: Path, made: bool) -> None:
+def _say_stopped(out: Path, made: bool, interrupted: bool) -> None:
     """A run stopped before its summary.json: with nothing but its config.json, the folder goes (if this command
-    made it) and the user is told to run again; with some files, that they are a partial run to delete."""
+    made it) and, if it was interrupted (not an error, which a new run would meet again), the user is told to run
+    again; with some files, that they are a partial run to delete."""
     import sys
 
     if (out / "summary.json").exists():
@@ -112,9 +113,9 @@ def _say_stopped(out: Path, made: bool) -> None:
         (out / "config.json").unlink()
         if made:
             out.rmdir()
+        again = ": run the command again (an rlhf run starts from the beginning)" if interrupted else ""
         print(f"rl-zoo rlhf: stopped before it wrote its results (it writes them at the end); nothing was kept"
-              f"{' (' + str(out) + ' removed)' if made else ''}: run the command again (an rlhf run starts from the "
-              "beginning)", file=sys.stderr)
+              f"{' (' + str(out) + ' removed)' if made else ''}{again}", file=sys.stderr)
     else:
         print(f"rl-zoo rlhf: {out} holds a partial run (no summary.json, which is written last): an rlhf run does not "
-              "resume; delete the folder and run the command again", file=sys.stderr)
+              f"resume; delete the folder{' and run the command again' if interrupted else ''}", file=sys.stderr)

@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import io
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,10 +123,6 @@ def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
                or getattr(config, f.name) != getattr(tuned, f.name)}
     changed = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
-
-
-#: best.yaml's first line names the algorithm and env it was swept for: ``rl-zoo train --config`` checks them
-BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+), by the IQM")
 
 
 def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,11 @@ import numpy as np
 
 from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numeric_fields, parse_value
 
+
+
+#: best.yaml's first line (``rl_zoo.sweep.report.best_yaml_header``) names the algorithm and env it was swept for:
+#: ``rl-zoo train --config`` reads them (here, in a module light to import)
+BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+), by the IQM")
 
 @dataclass(frozen=True)
 class GridField:
