@@ -158,10 +158,12 @@ def plan_grid(
             modules[a] = registry.get(a)[0]
         except ValueError as e:
             errors.append(str(e))
+    from envs.gymnasium_adapter import HostEnvError
+
     for e in env_names:
         try:
             made[e] = envs.make(e, backend=backend)
-        except ValueError as ex:
+        except (ValueError, HostEnvError) as ex:  # HostEnvError: an env of one's own raised in its first check
             errors.append(str(ex))
     if errors:
         raise ValueError("\n".join(errors))
