@@ -354,6 +354,14 @@ def is_rlhf_config(data: dict) -> bool:
     return "pipeline" in data and "algo" not in data
 
 
+def holds_rlhf_run(folder: str | os.PathLike) -> bool:
+    """Whether ``folder``'s config.json is an ``rl-zoo rlhf`` run's (False when there is none, or it does not read)."""
+    try:
+        return is_rlhf_config(json.loads((Path(folder) / "config.json").read_text()))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
 def refuse_non_empty(out: str | os.PathLike) -> Path:
     """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``
     (naming the resume command when the folder holds an ``rl-zoo train`` run)."""
@@ -365,10 +373,7 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
     if path.exists() and any(p.name != LOCK_NAME for p in path.iterdir()):
         resume = ""
         if (path / "config.json").is_file():
-            try:
-                rlhf = is_rlhf_config(json.loads((path / "config.json").read_text()))
-            except (OSError, ValueError, TypeError, AttributeError):
-                rlhf = False
+            rlhf = holds_rlhf_run(path)
             whole = (path / "summary.json").exists()
             resume = ((" (it holds an `rl-zoo rlhf` run, which does not resume)" if whole else " (it holds an `rl-zoo rlhf` "
                        "run stopped before its end, without summary.json: delete it and run again; an rlhf run does not "

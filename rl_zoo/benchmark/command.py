@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 
@@ -96,13 +95,9 @@ def main(args, argv: list[str]) -> int:
             print(f"report written to {bm.write_report(d, args.output)}")
             return 0
         if kind == "run":
-            from rl_zoo.runs import RLHF_RUN, is_rlhf_config
+            from rl_zoo.runs import RLHF_RUN, holds_rlhf_run
 
-            try:
-                rlhf = is_rlhf_config(json.loads((d / "config.json").read_text()))
-            except (OSError, ValueError, TypeError):
-                rlhf = False
-            if rlhf:
+            if holds_rlhf_run(d):
                 raise ValueError(f"{d} is {RLHF_RUN}")
             print(f"figure written to {plot_run(d, args.output)}")
             return 0
