@@ -26,6 +26,7 @@ with fresh episodes (``rl_zoo.host.runner``): exact for the learner, not for the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -117,7 +118,8 @@ class _HostEnvs:
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
             self.ended = np.zeros(len(self.envs), bool)
         else:
-            obs, _ = self.venv.reset(seed=gym_seeds)
+            with _worker_errors_unprinted(self.venv):
+                obs, _ = self.venv.reset(seed=gym_seeds)
         self.last_obs = np.asarray(obs)
         self._finite("observation", obs, "after its reset")
         return (self._shape(obs),)
@@ -126,7 +128,8 @@ class _HostEnvs:
         """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
         self._check(actions)
         self._finite_actions(actions, f"after {self.counter.steps:,} env steps")
-        obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
+        with _worker_errors_unprinted(self.venv):
+            obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
         final_obs = np.array(obs, copy=True)
         if "_final_obs" in info:
             for i in np.flatnonzero(info["_final_obs"]):
@@ -318,8 +321,9 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
             if isinstance(cause, NonFiniteAction):  # the learner's failure, for the NaN guard to report
                 raise NonFiniteAction(str(cause), cause.seed_index) from None
             message = str(cause)
-            if isinstance(cause, EnvWorkerError):  # its % doubled (_percent_safe); gymnasium has printed its traceback
-                message, text = message.replace("%%", "%").partition("\n")[0] + " (its traceback above)", ""
+            if isinstance(cause, EnvWorkerError):  # its % doubled (_percent_safe); its worker's traceback after line 1
+                first, _, worker_traceback = message.replace("%%", "%").partition("\n")
+                message, text = first, worker_traceback
             raise HostEnvError(f"{what} raised {type(cause).__name__}: {message}", text) from cause
         finally:
             _stop.clear()
@@ -365,6 +369,25 @@ def _worker_make(env_id: str, make_kwargs: dict):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         return _PercentSafe(gymnasium.make(env_id, **make_kwargs))
     return gymnasium.make(env_id, **make_kwargs)
+
+
+@contextlib.contextmanager
+def _worker_errors_unprinted(venv):
+    """Around a call of gymnasium's ``AsyncVectorEnv``: its logger printed every failed worker's traceback
+    (8 workers raising at one step: ~250 lines) before it raised the last worker's exception. That
+    exception (``EnvWorkerError``) carries its worker's traceback, which ``run_host_program`` shows once."""
+    import gymnasium
+
+    if not isinstance(venv, gymnasium.vector.AsyncVectorEnv):
+        yield
+        return
+    from gymnasium import logger
+
+    level, logger.min_level = logger.min_level, logger.ERROR + 10
+    try:
+        yield
+    finally:
+        logger.min_level = level
 
 
 def _percent_safe(call):
