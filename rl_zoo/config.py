@@ -181,10 +181,7 @@ def parse_value(field: dataclasses.Field, text: str) -> Any:
         raise ConfigError(f"config field {field.name!r}: expected a boolean (true/false), got {text!r}")
     try:
         if "int" in kind and "float" not in kind:
-            as_float = float(text)
-            if not as_float.is_integer():
-                raise ValueError
-            return int(as_float)
+            return whole_number(text)  # 100000, 100_000 or 1e5, as --total-steps takes them
         if "float" in kind:
             return float(text)
     except ValueError:
