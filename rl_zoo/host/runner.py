@@ -154,11 +154,8 @@ class BatchedHostRunner:
             def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
                 nonlocal eval_steps
                 before = env.steps(evaluation=True)
-                try:
-                    returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(),
-                                             limit).mean(axis=1)
-                except NonFiniteAction as e:  # finite parameters whose greedy action overflows: the NaN guard's stop
-                    stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, steps_per_update)
+                returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(),
+                                         limit).mean(axis=1)
                 eval_steps += env.steps(evaluation=True) - before
                 recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
                 return returns
@@ -181,10 +178,7 @@ class BatchedHostRunner:
                 while done < agent.num_updates:
                     k = min(plan.updates_per_segment, agent.num_updates - done)
                     t0 = time.perf_counter()
-                    try:
-                        new_states, metrics = run_host_program(plan.program(k), states, what=f"{spec.env_id} (a training step)")
-                    except NonFiniteAction as e:  # the parameters diverged inside the segment: the NaN guard's stop
-                        stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, steps_per_update)
+                    new_states, metrics = run_host_program(plan.program(k), states, what=f"{spec.env_id} (a training step)")
                     train_s += time.perf_counter() - t0
                     metrics = jax.tree.map(np.asarray, metrics)  # [seeds, k]
                     check_finite(metrics, finite_param_flags(new_states), done_updates=done, steps_per_update=steps_per_update,
@@ -201,6 +195,8 @@ class BatchedHostRunner:
                         save(states, due=False, evaluated=True)  # the same checkpoint, now after its evaluation
                     interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                     bar.update(done * steps_per_update, sps, float(np.mean(returns)))
+        except NonFiniteAction as e:  # a NaN action, in a segment or an evaluation: the learner diverged, the NaN guard's stop
+            stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, agent.env_steps_per_update)
         finally:
             env.close()
         train_steps = total * len(seeds)
