@@ -160,12 +160,7 @@ class _HostEnvs:
         value beyond float32's range (the networks take float32): else the parameters would turn NaN and the
         run stop with no word of the env that started it."""
         x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.floating):
-            return
-        with np.errstate(over="ignore"):
-            bad = ~np.isfinite(x.astype(np.float32)).reshape(len(x), -1).all(axis=1)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        if (i := _first_non_finite_row(x, np.float32)) is not None:
             raise ValueError(f"{self.env_id} returned a non-finite {name} {x[i].tolist()!r} {when} (seed index "
                              f"{i // self.copies}, copy {i % self.copies}): NaN, Inf or beyond float32's range, which the "
                              f"networks cannot take; fix the env or wrap it (gymnasium.wrappers.TransformObservation / "
@@ -175,11 +170,7 @@ class _HostEnvs:
         """``NonFiniteAction`` when the policy gives a copy a NaN or infinite action (``[S, N, ...]``): the
         learner diverged, and the env must not be stepped with it (its NaN reward would read as the env's fault)."""
         a = np.asarray(actions)
-        if not np.issubdtype(a.dtype, np.floating):
-            return
-        bad = ~np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
-        if bad.any():
-            s = int(np.flatnonzero(bad)[0])
+        if (s := _first_non_finite_row(a)) is not None:
             raise NonFiniteAction(f"the policy's action for {self.env_id} {when} is not finite (seed index {s}: "
                                   f"{a[s].ravel()[:4].tolist()!r}): the learner diverged, not the env", seed_index=s)
 
@@ -251,6 +242,16 @@ class HostVecEnv:
 
     def close(self) -> None:
         self._host.close()
+
+
+def _first_non_finite_row(x: np.ndarray, as_dtype=None) -> int | None:
+    """The first index along ``x``'s leading axis whose entries are not all finite (NaN, Inf, or, cast to
+    ``as_dtype``, beyond its range); None for a float array without one, or one of integers."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return None
+    with np.errstate(over="ignore"):
+        bad = ~np.isfinite(x if as_dtype is None else x.astype(as_dtype)).reshape(len(x), -1).all(axis=1)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
 class NonFiniteAction(ValueError):
