@@ -705,7 +705,7 @@ def test_write_run_writes_summary_json_last(tmp_path, monkeypatch):
                 rl_non_finite_seeds=[], seconds={})
     config = report.PipelineConfig()
     with pytest.raises(KeyboardInterrupt):
-        report.write_run(tmp_path, config, [0], result, ["rl-zoo", "rlhf"])
+        report.write_run(tmp_path, config, [0], result)
     assert (tmp_path / "metrics").is_dir() and (tmp_path / "samples.md").exists()
     assert not (tmp_path / "summary.json").exists() and not (tmp_path / "checkpoints").exists()
 

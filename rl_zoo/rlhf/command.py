@@ -92,7 +92,7 @@ def main(args, argv) -> int:
     t = time.perf_counter()
     try:
         result = run_stages(config, seeds)
-        summary = write_run(Path(out), config, seeds, result, ["rl-zoo", *argv])
+        summary = write_run(Path(out), config, seeds, result)
     except BaseException as e:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
         _say_stopped(Path(out), made, interrupted=isinstance(e, KeyboardInterrupt))
         raise

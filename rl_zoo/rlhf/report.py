@@ -108,13 +108,12 @@ def write_config(out: Path, config: PipelineConfig, seeds: list[int], argv=None)
         "command": shlex.join(sys.argv if argv is None else argv)})
 
 
-def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: PipelineResult, argv=None) -> dict:
-    """Everything of ``pipeline``'s module docstring, each file atomically, ``summary.json`` last: a run directory
-    with a summary is whole (one stopped while it wrote has none). Returns the summary."""
+def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: PipelineResult) -> dict:
+    """The results of ``pipeline``'s module docstring (``config.json`` is ``write_config``'s, written when the run
+    directory was made), each file atomically, ``summary.json`` last: a run directory with a summary is whole
+    (one stopped while it wrote has none). Returns the summary."""
     out = Path(out)
     (out / "metrics").mkdir(parents=True, exist_ok=True)
-    if not (out / "config.json").exists():  # (rl-zoo rlhf wrote it when it made the folder)
-        write_config(out, config, seeds, argv)
     runs.write_csv(out / "metrics" / "pretrain.csv", loss_rows(result.pretrain.losses, seeds), ("step", "seed", "loss"))
     runs.write_csv(out / "metrics" / "sft.csv", loss_rows(result.sft.losses, seeds), ("step", "seed", "loss"))
     runs.write_csv(out / "metrics" / "rm.csv", loss_rows(result.rm.losses, seeds), ("step", "seed", "loss"))
