@@ -162,8 +162,8 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     close = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
     hints = "".join(f" ({k}: did you mean {c[0]}?)" for k, c in close.items() if c)
     adapter = (f" gymnasium's own {env_id} may take options the port lacks: make it with backend='gymnasium' "
-               "to pass them to gymnasium.make (from Python; the command line passes no env options: register an id "
-               "of your own with them, MODULE:ID)." if env_id in _gymnasium_ids() and not hints else "")
+               "to pass them to gymnasium.make (on the command line: --backend gymnasium --env-kwargs KEY=VALUE)."
+               if env_id in _gymnasium_ids() and not hints else "")
     raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}] (max_episode_steps, "
                      f"gymnasium's name, is taken for max_steps_in_episode).{adapter}")

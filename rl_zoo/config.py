@@ -118,6 +118,61 @@ def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -
                           "say the same thing twice: give one")
 
 
+def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
+    """``rl-zoo train --env-kwargs KEY=VALUE ...`` as ``{KEY: VALUE}``, each value read as a YAML scalar
+    or list (``true`` a bool, ``-9.8`` a float, ``8x8`` a string, ``[SFFF, FHFH]`` a list); a pair
+    without ``=``, an empty key or a key given twice is refused, naming it."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--env-kwargs expects KEY=VALUE pairs (continuous=true, map_name=8x8), got {pair!r}")
+        if key in out:
+            raise ConfigError(f"--env-kwargs {key} is given twice: give it once")
+        try:
+            out[key] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as e:
+            raise ConfigError(f"--env-kwargs {key}={text}: not a value YAML can read ({' '.join(str(e).split())})") from None
+    return check_env_kwargs(out, "--env-kwargs")
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is what config.json can hold and read back as it was: a string, bool, int,
+    finite float or None, or a list of such values."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return _finite(value)
+    return isinstance(value, list) and all(_plain(v) for v in value)
+
+
+def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, Any]:
+    """``env_kwargs`` (the env's options, ``envs.make``'s overrides: ``continuous=True``, a physical
+    constant, ``max_episode_steps``) as a dict whose keys are names and whose values config.json records
+    exactly (strings, numbers, booleans, None, lists; a tuple becomes a list); ``ConfigError`` naming
+    ``where`` otherwise. Whether the env takes them is the env's to say (``envs.make``)."""
+    from collections.abc import Mapping
+
+    if env_kwargs is None:
+        return {}
+    if not isinstance(env_kwargs, Mapping):
+        raise ConfigError(f"{where} must map option names to values (a dict such as {{'continuous': True}}), got a "
+                          f"{type(env_kwargs).__name__}: {env_kwargs!r}")
+    out = {}
+    for key, value in env_kwargs.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ConfigError(f"{where}: {key!r} is not an option name (a keyword argument of the env)")
+        value = list(value) if isinstance(value, tuple) else value
+        if not _plain(value):
+            raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, number, boolean, "
+                              f"None or a list of them)")
+        out[key] = value
+    return out
+
+
 def check(ok: bool, field: str, value: Any, rule: str) -> None:
     if _traced(ok):  # a hyperparameter vmapped or jitted over: no concrete value to check here
         return

@@ -119,15 +119,18 @@ def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=Non
     return episodes
 
 
-def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None) -> list[Episode]:
-    """Greedy episodes on a gymnasium env (the adapter's backend), one per seed; with a ``sink``, drawn
-    by gymnasium itself (``render_mode="rgb_array"``) and each frame handed to it as it is drawn."""
+def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
+                   make_kwargs: dict | None = None) -> list[Episode]:
+    """Greedy episodes on a gymnasium env (the adapter's backend, made with ``make_kwargs``), one per seed;
+    with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``) and each frame handed to it as
+    it is drawn."""
     import gymnasium
 
     from envs import render
 
-    steps, record = episode_cap(env_params), sink is not None
-    env = render.make_rgb_env(env_id, max_episode_steps=steps) if record else gymnasium.make(env_id, max_episode_steps=steps)
+    steps, record, make_kwargs = episode_cap(env_params), sink is not None, make_kwargs or {}
+    env = (render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs) if record
+           else gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs))
     episodes = []
     try:
         for seed in seeds:
@@ -338,10 +341,11 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
             return episodes, writer.close()
     act = jax.jit(greedy)
     seeds = [int(jax.random.randint(k, (), 0, 2**31 - 1)) for k in keys]
+    make_kwargs = getattr(env, "gym_env", env).make_kwargs  # the adapter's, or the seed-batched env's adapter's
     if video is None:
-        return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds), None
+        return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs), None
     with VideoWriter(video, _gymnasium_fps(env.id)) as writer:
-        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add)
+        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, make_kwargs)
         return episodes, writer.close()
 
 
@@ -393,19 +397,19 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
 
 
 # --- rl-zoo train --record-video -------------------------------------------------------------------
-def check_can_record(env_id: str, backend: str | None = None) -> None:
-    """Raise ``RenderError`` (what is missing, how to install it) if episodes of ``env_id`` cannot be
-    drawn here, so that ``--record-video`` fails before training rather than after it."""
-    import envs
+def check_can_record(env_id: str, backend: str | None = None, env_kwargs: dict | None = None) -> None:
+    """Raise ``RenderError`` (what is missing, how to install it) if episodes of ``env_id`` (made with
+    ``env_kwargs``) cannot be drawn here, so that ``--record-video`` fails before training rather than after it."""
     from envs import render
+    from rl_zoo.driver.spec import make_env
 
-    env, env_params = envs.make(env_id, backend=backend)
+    env, env_params = make_env(env_id, backend, env_kwargs or {})
     if env.backend == "jax":
         if not render.can_render_port(env):
             raise render.RenderError(f"no renderer for the JAX port of {env_id}")
         render.PortRenderer(env, env_params).close()
         return
-    gym_env = render.make_rgb_env(env_id)
+    gym_env = render.make_rgb_env(env_id, **env.make_kwargs)
     try:
         gym_env.reset(seed=0)
         render.render(gym_env)

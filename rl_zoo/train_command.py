@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shlex
+import sys
 from pathlib import Path
 
-from rl_zoo.config import ConfigError, check_total_steps_once, field_docs, whole_number
+from rl_zoo.config import ConfigError, check_total_steps_once, field_docs, parse_env_kwargs, whole_number
 
 
 #: ``--config``'s help (train and sweep)
@@ -40,6 +42,11 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "else the algorithm's default: rl-zoo train --algo A --env E --help shows it)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable; on top of --config)")
     t.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP)
+    t.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="options of the env, recorded in config.json: gymnasium.make's keyword arguments for a gymnasium env "
+                        "(LunarLander-v3 continuous=true; MuJoCo's ctrl_cost_weight=0.1), a JAX port's physical constants or "
+                        "options (CartPole-v1 gravity=12.0, FrozenLake-v1 is_slippery=false map_name=8x8), the time limit for "
+                        "either (max_episode_steps=200); values read as YAML. The tuned hyperparameters are still the env id's")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
     t.add_argument("--evals", action=StoreGiven, type=int, default=10,
@@ -190,6 +197,20 @@ def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
     return {**{k: v for k, v in values.items() if k not in dropped}, **sets}
 
 
+def note_config_env_kwargs(path: str, env_kwargs: dict) -> None:
+    """``--config`` a run's config.json whose env was made with options other than ``--env-kwargs``'s: said on
+    stderr (the file gives config fields only; the env and its options are the command line's)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))  # read already by overrides_from: a mapping
+    theirs = data.get("env_kwargs") if {"algo", "env", "config"} <= set(data) else None
+    if theirs and theirs != env_kwargs:
+        given = " ".join(f"{k}={json.dumps(v)}" for k, v in theirs.items())
+        print(f"rl-zoo: note: --config {path} is of a run whose env had the options {given}; this run's env has "
+              f"{'other ones' if env_kwargs else 'none'} (--config sets config fields only: give --env-kwargs {given} "
+              f"for the same env)", file=sys.stderr)
+
+
 #: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, its argparse dest, the RunSpec field)
 RESUME_RECORDED = (("--algo", "algo", "algo"), ("--env", "env", "env_id"), ("--seeds", "seeds", "seeds"),
                    ("--seed", "seed", "seed"), ("--evals", "evals", "num_evals"),
@@ -215,8 +236,9 @@ def check_resume_flags(args, defaults: dict) -> None:
         raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
 
 
-def train_hooks(args) -> list:
-    """The recorder hooks the train flags ask for; what they need is checked before anything trains."""
+def train_hooks(args, env_kwargs: dict | None = None) -> list:
+    """The recorder hooks the train flags ask for; what they need is checked before anything trains
+    (``env_kwargs``: ``--env-kwargs`` parsed)."""
     hooks = []
     try:
         if args.record_video is not None:
@@ -227,10 +249,10 @@ def train_hooks(args) -> list:
                 from rl_zoo.driver import read_spec
 
                 spec = read_spec(args.resume)
-                env_id, backend = spec.env_id, spec.backend
+                env_id, backend, env_kwargs = spec.env_id, spec.backend, spec.env_kwargs
             hooks.append(VideoHook(args.record_video))
             check_video_path(args.record_video, writable=False)  # the writer for its format is installed (the folder: --out's)
-            check_can_record(env_id, backend)
+            check_can_record(env_id, backend, env_kwargs)
         if args.tensorboard is not None:
             from rl_zoo.loggers import tensorboard_hook
 
@@ -260,24 +282,27 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
     """Run parsed ``rl-zoo train`` arguments: check them, train, print the summary; the exit status."""
     from rl_zoo.train import enable_compilation_cache, format_summary, train
 
-    if args.resume and (args.set or args.config or args.out or args.total_steps is not None):
+    if args.resume and (args.set or args.config or args.out or args.total_steps is not None or args.env_kwargs):
         raise ConfigError("--resume continues a run with its own saved config: do not combine it with --set, --config, "
-                          "--out or --total-steps")
+                          "--env-kwargs, --out or --total-steps")
     if args.resume:
         check_resume_flags(args, vars(parser.parse_args(["train"])))
     check_total_steps_once(args.total_steps, parse_sets(args.set))
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
     overrides = overrides_from(args, decided=("total_timesteps",) if args.total_steps is not None else ())
+    if args.config:
+        note_config_env_kwargs(args.config, env_kwargs)
     from rl_zoo import distributed
 
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
     enable_compilation_cache()
-    hooks = train_hooks(args)
+    hooks = train_hooks(args, env_kwargs)
     result = train(
         args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
         overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
         eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
         command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
-        devices=args.devices, hooks=hooks, vector_env=args.vector_env,
+        devices=args.devices, hooks=hooks, vector_env=args.vector_env, env_kwargs=env_kwargs,
     )
     print(format_summary(result))
     print_hook_results(hooks)

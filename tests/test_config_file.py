@@ -133,7 +133,7 @@ def test_train_config_on_the_command_line(tmp_path, capsys, seed_offset):
     # with --resume it is refused (the run's config.json decides), and nothing is written
     before = sorted(p.name for p in out.iterdir())
     assert main(["train", "--resume", str(out), "--config", str(path)]) == 2
-    assert "do not combine it with --set, --config, --out or --total-steps" in capsys.readouterr().err
+    assert "do not combine it with --set, --config, --env-kwargs, --out or --total-steps" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == before
     # a bad file: exit 2 before anything is made
     assert main(["train", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "r2")]) == 2

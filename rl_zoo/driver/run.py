@@ -93,6 +93,7 @@ def train(
     devices: int | None = None,
     hooks: Sequence[RecorderHook] = (),
     vector_env: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train ``algo`` on ``env_id`` for ``seeds`` seeds (``seed, seed+1, ...``) and write a run directory.
 
@@ -111,10 +112,14 @@ def train(
     ``vector_env`` (gymnasium envs only): "sync" (the default) or "async", the host vector env (``rl_zoo.host``);
     "async" starts its subprocesses from a fresh server process, which imports the calling script
     again: guard a script's entry point with ``if __name__ == "__main__":``.
+    ``env_kwargs``: the env's options (``envs.make``'s overrides: ``{"continuous": True}`` to ``gymnasium.make``,
+    a JAX port's params field or constructor option), recorded in config.json; the tuned hyperparameters
+    are still looked up by ``env_id``.
     """
     hooks = check_hooks(hooks)
     if resume is not None:
-        given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out))
+        given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out),
+                                          ("env_kwargs", env_kwargs))
                  if value is not None and value != {}]
         if given:  # they were ignored: a run resumed with what its config.json records
             raise ConfigError(f"resume={str(resume)!r} continues the run with the settings its config.json records: "
@@ -124,7 +129,7 @@ def train(
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
                                            num_evals=num_evals, eval_episodes=eval_episodes, backend=backend,
                                            keep_checkpoints=keep_checkpoints, devices=devices, command=command,
-                                           vector_env=vector_env)
+                                           vector_env=vector_env, env_kwargs=env_kwargs)
     # the command differs by --process-id, and the platform string may differ between hosts
     settings = {k: v for k, v in spec.to_json().items() if k not in ("command", "versions")}
     distributed.agree("settings", dict(settings, out=None if out is None else str(out)))

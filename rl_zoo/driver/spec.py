@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from rl_zoo import runs
-from rl_zoo.config import (ConfigError, apply_overrides, check_int_args, check_overrides, check_seed_range,
-                           check_total_steps_once, check_types)
+from rl_zoo.config import (ConfigError, apply_overrides, check_env_kwargs, check_int_args, check_overrides,
+                           check_seed_range, check_total_steps_once, check_types)
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent.parent / "hyperparams"
 #: what to do about a damaged config.json
@@ -26,7 +26,7 @@ CONFIG_TODO = ("It is written by rl-zoo train and should not be edited: restore 
                "(nothing was changed)")
 #: the keys every config.json has recorded since the first driver (bb03b22): a file without one of them was
 #: edited, and a default in its place would silently change the run (its seeds, its evaluation schedule).
-#: ``devices``, ``keep_checkpoints`` and ``vector_env`` came later and take their defaults when absent.
+#: ``devices``, ``keep_checkpoints``, ``vector_env`` and ``env_kwargs`` came later and take their defaults when absent.
 REQUIRED_KEYS = ("algo", "env", "backend", "seeds", "seed", "num_evals", "eval_episodes", "config")
 #: config.json keys a resumed run may see changed (``RunSpec.trajectory_record`` leaves them out)
 RESUMABLE_CHANGES = ("devices", "keep_checkpoints", "vector_env", "command", "versions")
@@ -245,6 +245,7 @@ class RunSpec:
     keep_checkpoints: int = 3  # checkpoints kept in RUN_DIR/checkpoints
     command: str | None = None  # the command line that started the run
     vector_env: str = "sync"  # gymnasium envs: the host vector env, "sync" or "async" (rl_zoo.host.batched_env)
+    env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)  # the env's options (envs.make's overrides)
 
     @property
     def module(self):
@@ -261,7 +262,7 @@ class RunSpec:
         """``(env, env_params)`` on this spec's backend."""
         import envs
 
-        env, env_params = envs.make(self.env_id, backend=self.backend)
+        env, env_params = envs.make(self.env_id, backend=self.backend, **self.env_kwargs)
         if self.backend == "gymnasium":  # all seeds in one program (rl_zoo.host)
             from rl_zoo.host.batched_env import SeedBatchedEnv
 
@@ -293,8 +294,8 @@ class RunSpec:
         """The spec in a ``config.json`` read back; ``RunFileError`` naming the file for anything wrong
         (missing or mistyped fields, an unknown algorithm, a config that no longer validates). Every key
         of ``REQUIRED_KEYS`` must be there (one error names all those missing); fields added to the spec
-        after the first driver (``devices``, ``keep_checkpoints``, ``vector_env``, ``command``) take
-        their defaults when absent."""
+        after the first driver (``devices``, ``keep_checkpoints``, ``vector_env``, ``command``,
+        ``env_kwargs``) take their defaults when absent."""
         from rl_zoo import algos
 
         todo = CONFIG_TODO
@@ -327,6 +328,10 @@ class RunSpec:
             raise runs.file_error(path, str(e), todo) from None
         if not isinstance(values["config"], dict):
             raise runs.file_error(path, "field 'config' is not an object", todo)
+        try:
+            values["env_kwargs"] = check_env_kwargs(values.get("env_kwargs", {}), "field 'env_kwargs'")
+        except ConfigError as e:
+            raise runs.file_error(path, str(e), todo) from None
         try:
             module, _ = algos.get(values["algo"])
         except ValueError as e:
@@ -390,10 +395,25 @@ def read_spec(run_dir: str | os.PathLike) -> RunSpec:
     return RunSpec.from_json(data, path)  # every REQUIRED_KEYS field checked there
 
 
+def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
+    """``envs.make(env_id, backend, **env_kwargs)``; an option the env refuses becomes a ``ConfigError``
+    that names ``--env-kwargs`` and the env's own words (an unknown id keeps its own error)."""
+    import envs
+
+    if not env_kwargs:
+        return envs.make(env_id, backend=backend)
+    try:
+        return envs.make(env_id, backend=backend, **env_kwargs)
+    except (TypeError, ValueError) as e:
+        envs.make(env_id, backend=backend)  # the id itself is at fault: its error, not the options'
+        given = " ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
+        raise ConfigError(f"--env-kwargs {given}: {env_id} does not take them: {e}") from None
+
+
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
              overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int = 10,
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
-             command: str | None = None, vector_env: str | None = None):
+             command: str | None = None, vector_env: str | None = None, env_kwargs: dict[str, Any] | None = None):
     """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
     ``note`` says why fewer devices than available are used, that ``vector_env`` (gymnasium envs
     only; default "sync") does not apply to a JAX env, or that the pair's settings are known not to solve
@@ -407,6 +427,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
          "--eval-episodes": eval_episodes, "--keep-checkpoints": keep_checkpoints, "--devices": devices})
     overrides = check_overrides(overrides)
+    env_kwargs = check_env_kwargs(env_kwargs, "--env-kwargs")
     check_total_steps_once(total_steps, overrides)  # the command line checks it too; train() from Python did not
     if seeds < 1:
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
@@ -424,13 +445,12 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     asked_vector_env, vector_env = vector_env, vector_env or "sync"
     if vector_env not in VECTOR_ENVS:
         raise ConfigError(f"--vector-env = {vector_env!r} is invalid: must be one of {', '.join(VECTOR_ENVS)}")
-    import envs
     from rl_zoo import algos
 
     # an unknown algorithm, then an unknown env, then an env the algorithm cannot run on (DQN on Pendulum),
     # before a config error that each of them would hide (a typo'd env id; DQN's learning_starts on Pendulum)
     module, _ = algos.get(algo)
-    env, env_params = envs.make(env_id, backend=backend)
+    env, env_params = make_env(env_id, backend, env_kwargs)
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
     module, config = resolve_config(algo, env_id, overrides, total_steps)
@@ -440,7 +460,11 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError(f"{env_id} runs on gymnasium envs (--backend {env.backend}), whose steps are host calls of one "
                           "process: a multi-host run trains JAX envs only; run it on one host")
     num_devices, note = distributed.choose_devices(seeds, devices) if env.backend == "jax" else (1, None)
-    if unsolved := unsolved_note(algo, env_id, changed=bool(overrides) or total_steps is not None):
+    if env_kwargs and load_hyperparams(algo, env_id):
+        tuned = (f"note: {algo}'s tuned settings for {env_id} (rl_zoo/hyperparams/{algo}.yaml) apply, though they were "
+                 f"tuned without --env-kwargs")
+        note = f"{note}\n{tuned}" if note else tuned
+    if unsolved := unsolved_note(algo, env_id, changed=bool(overrides or env_kwargs) or total_steps is not None):
         note = f"{note}\n{unsolved}" if note else unsolved
     if asked_vector_env is not None and env.backend == "jax":
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
@@ -452,7 +476,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         note = f"{note}\n{one}" if note else one
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
-                   keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env)
+                   keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env, env_kwargs=env_kwargs)
     if env.backend == "gymnasium":  # all seeds in one program (rl_zoo.host), as spec.make_env() builds it
         from rl_zoo.host.batched_env import SeedBatchedEnv
 

@@ -1,0 +1,161 @@
+"""``rl-zoo train --env-kwargs KEY=VALUE`` (``train(env_kwargs=...)``): the env's options reach the env
+that trains, the one that evaluates, a resumed run's, a loaded policy's and ``enjoy``'s, and config.json
+records them. Bad options are refused before anything compiles or is written.
+
+The options are chosen so that their effect shows in every return whatever the rounding: a time limit of
+5 steps on CartPole-v1 (no episode can fail in 5 steps: every return is exactly 5), and gymnasium's
+``sutton_barto_reward`` (0 a step, -1 on failure: every return is 0 or -1).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+import rl_zoo
+from rl_zoo import checkpoint
+from rl_zoo.cli import main
+from rl_zoo.config import ConfigError, check_env_kwargs, parse_env_kwargs
+from rl_zoo.driver.spec import RunSpec
+from rl_zoo.enjoy import enjoy
+from rl_zoo.runs import RunFileError
+from rl_zoo.train import train
+from run_helpers import KW, copy_run, metrics_rows
+
+
+# --- parsing and checking (pure) --------------------------------------------------------------------
+def test_values_are_read_as_yaml():
+    assert parse_env_kwargs(["continuous=true", "gravity=-9.8", "map_name=8x8", "desc=[SF, FG]", "n=3", "x=", "y=null"]) == {
+        "continuous": True, "gravity": -9.8, "map_name": "8x8", "desc": ["SF", "FG"], "n": 3, "x": "", "y": None}
+    assert parse_env_kwargs([" reset_bound = 0.1 "]) == {"reset_bound": 0.1}
+    assert parse_env_kwargs([]) == {}
+
+
+@pytest.mark.parametrize("pairs, message", [
+    (["continuous"], "expects KEY=VALUE pairs"),
+    (["=1"], "expects KEY=VALUE pairs"),
+    (["g=1", "g=2"], "g is given twice"),
+    (["g=[1"], "not a value YAML can read"),
+    (["g={a: 1}"], "not a value a run can record"),
+    (["g=.nan"], "not a value a run can record"),
+    (["1g=3"], "not an option name"),
+])
+def test_bad_pairs_are_refused_naming_them(pairs, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_env_kwargs(pairs)
+
+
+def test_check_env_kwargs_takes_a_mapping_of_names_to_plain_values():
+    assert check_env_kwargs(None) == {}
+    assert check_env_kwargs({"desc": ("SF", "FG"), "g": 1.5}) == {"desc": ["SF", "FG"], "g": 1.5}  # a tuple as JSON reads it back
+    with pytest.raises(ConfigError, match="must map option names"):
+        check_env_kwargs(["continuous", True])
+    with pytest.raises(ConfigError, match="not a value a run can record"):
+        check_env_kwargs({"g": math.inf})
+    with pytest.raises(ConfigError, match="not a value a run can record"):
+        check_env_kwargs({"g": object()})
+
+
+def _config_json(**extra) -> dict:
+    from rl_zoo.algos import ppo
+
+    return dict(RunSpec(algo="ppo", env_id="CartPole-v1", config=ppo.Config()).to_json(), **extra)
+
+
+def test_config_json_reads_back_its_env_kwargs(tmp_path):
+    data = _config_json()
+    assert data["env_kwargs"] == {}
+    del data["env_kwargs"]  # a run written before the field existed
+    assert RunSpec.from_json(data).env_kwargs == {}
+    assert RunSpec.from_json(_config_json(env_kwargs={"gravity": 12.0})).env_kwargs == {"gravity": 12.0}
+    with pytest.raises(RunFileError, match="env_kwargs.*must map option names"):
+        RunSpec.from_json(_config_json(env_kwargs=[1]), tmp_path / "config.json")
+
+
+# --- refusals before anything is written ------------------------------------------------------------
+@pytest.mark.parametrize("env_kwargs, message", [
+    (["foo=1"], r"--env-kwargs foo=1: CartPole-v1 does not take them: CartPole-v1: unknown option foo"),
+    (["gravity=abc"], r"--env-kwargs gravity='abc': CartPole-v1 does not take them: .*takes a number"),
+    (["continuous"], "expects KEY=VALUE pairs"),
+])
+def test_options_the_env_does_not_take_are_refused_before_the_run_starts(tmp_path, capsys, env_kwargs, message):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--no-progress", "--env-kwargs", *env_kwargs]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_a_gymnasium_env_that_refuses_an_option_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"--env-kwargs foo=1: CartPole-v1 does not take them: .*unexpected keyword argument 'foo'"):
+        train("ppo", "CartPole-v1", backend="gymnasium", env_kwargs={"foo": 1}, out=tmp_path / "run", **KW)
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unknown_env_keeps_its_own_error(tmp_path):
+    with pytest.raises(ValueError, match="Unknown environment id 'CartPol-v1'"):
+        train("ppo", "CartPol-v1", env_kwargs={"gravity": 1.0}, out=tmp_path / "run", **KW)
+
+
+def test_a_resume_takes_its_options_from_config_json(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path), "--env-kwargs", "gravity=1.0"]) == 2
+    assert "do not combine it with --set, --config, --env-kwargs" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="leave out env_kwargs"):
+        train(resume=tmp_path, env_kwargs={"gravity": 1.0})
+
+
+# --- the options reach every env of the run ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory, seed_offset):
+    """PPO on CartPole-v1 with a 5-step time limit, 2 seeds, through the command line."""
+    out = tmp_path_factory.mktemp("capped") / "run"
+    assert main(["train", "--out", str(out), "--no-progress", "--seeds", "2", "--seed", str(seed_offset), "--total-steps", "2560",
+                 "--evals", "5", "--eval-episodes", "1", "--env-kwargs", "max_episode_steps=5"]) == 0
+    return out
+
+
+def test_a_time_limit_option_caps_every_evaluation(capped):
+    assert json.loads((capped / "config.json").read_text())["env_kwargs"] == {"max_episode_steps": 5}
+    returns = [float(row[2]) for row in metrics_rows(capped)]
+    assert len(returns) == 12 and set(returns) == {5.0}  # 6 evaluations x 2 seeds, each episode cut at 5 steps
+
+
+def test_a_resumed_run_and_a_loaded_policy_keep_the_options(capped, tmp_path):
+    run = copy_run(capped, tmp_path)
+    max(checkpoint.list_checkpoints(run)).unlink()  # killed before its last checkpoint: the last segment trains again
+    said = []
+    train(resume=run, progress=False, log=said.append)
+    assert any("resuming" in s for s in said)
+    assert metrics_rows(run) == metrics_rows(capped)
+    policy = rl_zoo.load(run)
+    assert int(policy.env_params.max_steps_in_episode) == 5
+    played = enjoy(run, episodes=2, log=lambda s: None)
+    assert [(ep.episode_return, ep.length) for ep in played] == [(5.0, 5), (5.0, 5)]
+
+
+def test_gymnasium_options_reach_the_host_envs_evaluation_and_enjoy(tmp_path, seed_offset):
+    run = tmp_path / "run"
+    result = train("ppo", "CartPole-v1", backend="gymnasium", env_kwargs={"sutton_barto_reward": True}, seed=seed_offset,
+                   total_steps=128, overrides=dict(num_envs=4, num_steps=16, update_epochs=1, num_minibatches=1),
+                   out=run, num_evals=1, eval_episodes=2, progress=False, log=lambda s: None)
+    returns = [float(row[2]) for row in metrics_rows(run)]
+    assert returns and all(-1.0 <= r <= 0.0 for r in returns)  # means of 0 or -1 an episode; CartPole's +1 a step: positive
+    train_returns = [float(row[3]) for row in metrics_rows(run) if row[3] not in ("", "nan")]
+    assert all(-1.0 <= r <= 0.0 for r in train_returns)
+    assert rl_zoo.load(run).env.gym_env.make_kwargs == {"sutton_barto_reward": True}
+    played = enjoy(run, episodes=1, log=lambda s: None)
+    assert played[0].episode_return in (0.0, -1.0)
+    assert all(-1.0 <= r <= 0.0 for r in result.summary["final_return"])
+
+
+def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
+    """--config a run's config.json sets its config fields, not its env's options: said, with the flag to give."""
+    from rl_zoo.train_command import note_config_env_kwargs
+
+    note_config_env_kwargs(str(capped / "config.json"), {})
+    assert ("had the options max_episode_steps=5; this run's env has none (--config sets config fields only: give "
+            "--env-kwargs max_episode_steps=5 for the same env)") in capsys.readouterr().err.replace("\n", " ")
+    note_config_env_kwargs(str(capped / "config.json"), {"max_episode_steps": 5})
+    assert capsys.readouterr().err == ""
