@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -255,7 +256,9 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     there, the mean over seeds and a pointwise bootstrap band (``rl_zoo.stats.mean_ci_over_seeds``).
 
     ``rows``: tidy ``ReturnRow``s (algo, env, seed, env_steps, wall_s, ret), any number of cells;
-    ``marks``: per env, labelled horizontal lines (for example a target or a published reference)."""
+    ``marks``: per env, labelled horizontal lines (for example a target or a published reference).
+    With more than one panel the algorithms' legend is drawn once, in the grid's first empty cell (else
+    below the panels), so that it hides no curve; each panel's legend names only its marks."""
     from rl_zoo import stats
 
     plt = _pyplot()
@@ -266,6 +269,8 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     cols = min(3, max(1, len(env_ids)))
     nrows = -(-len(env_ids) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.6 * nrows), dpi=100, squeeze=False)
+    shared = len(env_ids) > 1
+    algo_lines: dict[str, Any] = {}  # label -> its first line, for the shared legend
     for ax, env_id in zip(axes.flat, env_ids):
         for algo, by_seed in sorted(data.get(env_id, {}).items()):
             curves = [np.array(sorted(v)) for v in by_seed.values()]
@@ -273,23 +278,38 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
             m, lo, hi = stats.mean_ci_over_seeds(np.stack([c[:n, 1] for c in curves]), confidence)
             x = curves[0][:n, 0]
             style, note = _few_points_style(n)
-            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
+            (line,) = ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
+            algo_lines.setdefault(line.get_label(), line)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
-        for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items()):
-            ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)
+        mark_lines = [ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)
+                      for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items())]
         ax.set_title(env_id, fontsize=10)
         ax.grid(alpha=0.3)
         ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
         ax.set_xlabel("env steps (per seed)", fontsize=8.5)
-        ax.legend(fontsize=7.5, loc="best", frameon=False)
+        if not shared:
+            ax.legend(fontsize=7.5, loc="best", frameon=False)
+        elif mark_lines:
+            ax.legend(handles=mark_lines, fontsize=7, loc="best", frameon=False)
         if not data.get(env_id):
             ax.text(0.5, 0.5, "not run yet", ha="center", va="center", transform=ax.transAxes, color="gray")
-    for ax in list(axes.flat)[len(env_ids):]:
+    spare = list(axes.flat)[len(env_ids):]
+    for ax in spare:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("greedy evaluation return", fontsize=8.5)
     fig.suptitle(title or f"mean over seeds, {confidence:.0%} bootstrap band ({_BAND_FEW_SEEDS})", fontsize=11)
-    fig.tight_layout()
+    if shared and algo_lines and spare:
+        spare[0].set_visible(True)
+        spare[0].axis("off")
+        spare[0].legend(list(algo_lines.values()), list(algo_lines), loc="center", fontsize=9, frameon=False, title="algorithm")
+        fig.tight_layout()
+    elif shared and algo_lines:
+        fig.legend(list(algo_lines.values()), list(algo_lines), loc="lower center", ncol=min(4, len(algo_lines)),
+                   fontsize=8.5, frameon=False)
+        fig.tight_layout(rect=(0, 0.04 + 0.03 * ((len(algo_lines) - 1) // 4), 1, 1))
+    else:
+        fig.tight_layout()
     return _save(fig, path, shrink=True)
 
 

@@ -278,3 +278,30 @@ def test_learning_curve_from_python_refuses_a_path_without_a_figure_suffix_and_a
         plots.learning_curve(str(tmp_path / "metrics.csv"), "t", tmp_path / "c.png")
     assert list(tmp_path.iterdir()) == []
     assert plots.learning_curve(rows, "t", tmp_path / "c.svg").suffix == ".svg"
+
+
+def test_env_panels_draw_the_algorithms_legend_once_outside_the_curves(tmp_path, monkeypatch):
+    """With several panels each carried every algorithm's legend over its curves: now one legend, in the
+    grid's first empty cell (else below the panels), names the algorithms; a panel's legend names only its
+    marks (targets)."""
+    from rl_zoo.benchmark import ReturnRow
+
+    envs_ = ["CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCar-v0"]  # 3 + 1 panels: two empty cells
+    rows = [ReturnRow(algo, env, seed, steps, 0.0, steps / 100) for algo in ("ppo", "trpo") for env in envs_
+            for seed in (0, 1) for steps in (0, 50, 100)]
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    marks = {"CartPole-v1": {"ppo target 475": 475.0}}
+
+    def legends(fig):
+        return [[t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else None for ax in fig.axes]
+
+    plots.env_panels(rows, envs_, tmp_path / "p.png", marks=marks)
+    assert legends(drawn[0]) == [["ppo target 475"], None, None, None, ["ppo (2 seeds)", "trpo (2 seeds)"], None]
+    legend_cell = drawn[0].axes[4]
+    assert legend_cell.get_visible() and not legend_cell.axison and not drawn[0].axes[5].get_visible()
+    plots.env_panels(rows, envs_[:2], tmp_path / "two.png", marks=marks)  # no empty cell: below the panels
+    assert legends(drawn[1]) == [["ppo target 475"], None]
+    assert [t.get_text() for t in drawn[1].legends[0].get_texts()] == ["ppo (2 seeds)", "trpo (2 seeds)"]
+    plots.env_panels(rows, envs_[:1], tmp_path / "one.png", marks=marks)  # one panel: its own legend, as before
+    assert legends(drawn[2]) == [["ppo (2 seeds)", "trpo (2 seeds)", "ppo target 475"]] and not drawn[2].legends
