@@ -374,6 +374,17 @@ def _space_text(space, width: int = 70) -> str:
     return f"{type(space).__name__}(shape {tuple(space.shape)}, {np.dtype(space.dtype).name})"
 
 
+def made_quietly(env_id: str, backend: str | None = None):
+    """``make(env_id, backend=backend)`` in a temporary working folder, with native output (MuJoCo's
+    warnings, ``MUJOCO_LOG.TXT``) and gymnasium's warnings kept out of the caller's terminal and folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch, _working_folder(scratch), _quiet_native_output(Path(scratch) / "native.txt"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return make(env_id, backend=backend)
+
+
 def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
     """One row per id: id, backend, observation space, action space and a note (for ``rl-zoo envs``; the
     note says why an id cannot be made here, its spaces then ``-``), each cell shortened to one

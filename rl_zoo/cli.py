@@ -1,7 +1,7 @@
 """``rl-zoo``: train an algorithm, list environments and algorithms.
 
     rl-zoo train --algo ppo --env CartPole-v1 [--seeds N] [--total-steps N] [--set key=value ...] [--out DIR]
-    rl-zoo envs [--all]
+    rl-zoo envs [--all] | rl-zoo envs ID [--backend jax|gymnasium]
     rl-zoo algos
     rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 10 [--out DIR]
     rl-zoo plot DIR [-o FILE|FOLDER]
@@ -31,9 +31,13 @@ def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> 
 
     train_command.add_parser(sub, help_for)
 
-    e = sub.add_parser("envs", help="list environment ids with backend and spaces",
-                       description="List the environment ids rl-zoo trains on, with their backend and spaces.")
+    e = sub.add_parser("envs", help="list environment ids with backend and spaces; `rl-zoo envs ID`: one env's options",
+                       description="List the environment ids rl-zoo trains on, with their backend and spaces. With an ID: "
+                       "that env's spaces and the options it takes (rl-zoo train --env-kwargs KEY=VALUE), with their defaults.")
+    e.add_argument("env_id", nargs="?", default=None, metavar="ID", help="an env id: show its options")
     e.add_argument("--all", action="store_true", help="also every gymnasium id without a JAX port (through the adapter)")
+    e.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
+                   help="with an ID: the options of this backend's env (default: the JAX port where one exists)")
 
     sub.add_parser("algos", help="list the algorithms", description="List the algorithms rl-zoo trains, with their papers.")
     from rl_zoo.benchmark import command as benchmark_command
@@ -120,6 +124,29 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
     print("  ".join(c.ljust(widths[c]) for c in cols).rstrip())
     for r in rows:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip())
+
+
+def _print_env_options(env_id: str, backend: str | None) -> int:
+    """``rl-zoo envs ID``: the env's backend and spaces, then every option it takes with its default."""
+    import json
+
+    import envs
+    from envs.options import KINDS, env_options
+
+    env, params = envs.registry.made_quietly(env_id, backend)
+    backend, options = env_options(env_id, backend)
+    print(f"{env_id} ({backend}{': through the adapter' if backend == 'gymnasium' else ': a pure-JAX port'}); observation "
+          f"{env.observation_space(params)}, action {env.action_space(params)}")
+    print(f"options, each given as `rl-zoo train --env {env_id} --env-kwargs KEY=VALUE ...` (values read as YAML; in Python "
+          f"envs.make({env_id!r}, KEY=VALUE)):")
+    _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name,
+                       default=json.dumps(o.default) if not isinstance(o.default, tuple) else json.dumps(list(o.default)),
+                       kind=o.kind) for o in options], ["option", "default", "kind"])
+    for kind in dict.fromkeys(o.kind for o in options):
+        print(f"{kind}: {KINDS[kind]}")
+    if backend == "jax" and envs.registry.is_gymnasium_id(env_id):
+        print(f"gymnasium's own {env_id} may take other options: rl-zoo envs {env_id} --backend gymnasium")
+    return 0
 
 
 class PipeGuard:
@@ -280,6 +307,12 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         _check_output_folders(args)
         if cpu_devices:
             _split_cpu_for(args)
+        if args.command == "envs" and args.env_id is not None:
+            if args.all:
+                raise ConfigError(f"--all lists every env id; `rl-zoo envs {args.env_id}` shows that env alone: give one of them")
+            return _print_env_options(args.env_id, args.backend)
+        if args.command == "envs" and args.backend is not None:
+            raise ConfigError("--backend picks which env's options `rl-zoo envs ID --backend B` shows: give an ID")
         if args.command == "envs":
             import envs
 

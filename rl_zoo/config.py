@@ -141,11 +141,14 @@ def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
 
 def _plain(value: Any) -> bool:
     """Whether ``value`` is what config.json can hold and read back as it was: a string, bool, int,
-    finite float or None, or a list of such values."""
+    finite float or None, or a list of such values, or a mapping of names to them (MuJoCo's
+    ``default_camera_config``)."""
     if value is None or isinstance(value, (str, bool, int)):
         return True
     if isinstance(value, float):
         return _finite(value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return isinstance(value, list) and all(_plain(v) for v in value)
 
 
@@ -167,8 +170,8 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
             raise ConfigError(f"{where}: {key!r} is not an option name (a keyword argument of the env)")
         value = list(value) if isinstance(value, tuple) else value
         if not _plain(value):
-            raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, number, boolean, "
-                              f"None or a list of them)")
+            raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, finite number, "
+                              f"boolean, None, or a list or a mapping of them)")
         out[key] = value
     return out
 

@@ -31,6 +31,7 @@ def test_values_are_read_as_yaml():
     assert parse_env_kwargs(["continuous=true", "gravity=-9.8", "map_name=8x8", "desc=[SF, FG]", "n=3", "x=", "y=null"]) == {
         "continuous": True, "gravity": -9.8, "map_name": "8x8", "desc": ["SF", "FG"], "n": 3, "x": "", "y": None}
     assert parse_env_kwargs([" reset_bound = 0.1 "]) == {"reset_bound": 0.1}
+    assert parse_env_kwargs(["default_camera_config={distance: 4.0}"]) == {"default_camera_config": {"distance": 4.0}}
     assert parse_env_kwargs([]) == {}
 
 
@@ -39,7 +40,7 @@ def test_values_are_read_as_yaml():
     (["=1"], "expects KEY=VALUE pairs"),
     (["g=1", "g=2"], "g is given twice"),
     (["g=[1"], "not a value YAML can read"),
-    (["g={a: 1}"], "not a value a run can record"),
+    (["g={1: a}"], "not a value a run can record"),
     (["g=.nan"], "not a value a run can record"),
     (["1g=3"], "not an option name"),
 ])
@@ -159,3 +160,50 @@ def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
             "--env-kwargs max_episode_steps=5 for the same env)") in capsys.readouterr().err.replace("\n", " ")
     note_config_env_kwargs(str(capped / "config.json"), {"max_episode_steps": 5})
     assert capsys.readouterr().err == ""
+
+
+# --- rl-zoo envs ID: what options an env takes ------------------------------------------------------
+def test_a_ports_options_are_its_constructors_and_its_params_numbers():
+    from envs.options import Option, env_options
+
+    backend, options = env_options("CartPole-v1")
+    assert backend == "jax" and Option("max_steps_in_episode", 500, "time limit") in options
+    assert Option("gravity", 9.8, "params") in options and Option("masspole", 0.1, "params") in options
+    backend, options = env_options("FrozenLake8x8-v1")  # registered with map_name="8x8": that is its default
+    assert Option("map_name", "8x8", "constructor") in options and Option("is_slippery", True, "constructor") in options
+    assert Option("max_steps_in_episode", 200, "time limit") in options
+    assert {o.kind for o in options} == {"constructor", "time limit"}  # its tables (arrays) are no options
+
+
+def test_a_gymnasium_envs_options_are_its_keyword_arguments():
+    from envs.options import Option, env_options
+
+    assert env_options("CartPole-v1", "gymnasium") == ("gymnasium", [Option("sutton_barto_reward", False, "gymnasium.make"),
+                                                                     Option("max_episode_steps", 500, "time limit")])
+    with pytest.raises(ValueError, match="Unknown environment id"):
+        env_options("CartPol-v1")
+
+
+@pytest.mark.parametrize("backend", ["jax", "gymnasium"])
+def test_every_option_listed_is_taken_at_its_default(backend):
+    import envs
+    from envs.options import env_options
+
+    for env_id in envs.list():
+        if backend == "gymnasium" and env_id not in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1", "FrozenLake-v1", "Taxi-v4"):
+            continue
+        for option in env_options(env_id, backend)[1]:
+            name = "max_episode_steps" if option.kind == "time limit" else option.name
+            envs.make(env_id, backend=backend, **check_env_kwargs({name: option.default}))  # as config.json reads it back
+
+
+def test_rl_zoo_envs_id_prints_the_options(capsys):
+    assert main(["envs", "CartPole-v1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^gravity +9\.8 +params$", out, re.M) and re.search(r"^max_episode_steps +500 +time limit$", out, re.M)
+    assert "rl-zoo envs CartPole-v1 --backend gymnasium" in out  # gymnasium's own CartPole takes other options
+    assert main(["envs", "CartPole-v1", "--backend", "gymnasium"]) == 0
+    assert re.search(r"^sutton_barto_reward +false +gymnasium\.make$", capsys.readouterr().out, re.M)
+    assert main(["envs", "CartPole-v1", "--all"]) == 2
+    assert main(["envs", "--backend", "jax"]) == 2
+    assert main(["envs", "CartPol-v1"]) == 2 and "Unknown environment id" in capsys.readouterr().err

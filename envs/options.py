@@ -1,0 +1,91 @@
+"""The options an env takes: the keywords ``envs.make(ID, **options)`` and ``rl-zoo train --env-kwargs
+KEY=VALUE`` accept, each with the value the env is made with when it is not given (``rl-zoo envs ID``).
+
+A JAX port takes two kinds: its constructor's options (``map_name``, ``is_slippery``: they change the
+program) and the fields of its params pytree (physical constants, the time limit: numbers, which
+``jax.vmap`` can batch). A gymnasium env takes its entry point's keyword arguments, passed to
+``gymnasium.make``, with the defaults its registration sets (``LunarLanderContinuous-v3`` is
+``LunarLander`` with ``continuous=True``), and gymnasium's ``max_episode_steps``. A port's array fields
+(a tabular env's tables, built from its constructor options) are not listed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+#: what the kinds of option are, as ``rl-zoo envs ID`` prints them
+KINDS = {
+    "constructor": "a JAX port's constructor option (changes the compiled program)",
+    "params": "a field of a JAX port's params (a number in the program)",
+    "gymnasium.make": "a keyword argument of the gymnasium env, given to gymnasium.make",
+    "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
+}
+#: gymnasium keywords that are not the env's to take from a run: the adapter and the renderer set them
+_NOT_OPTIONS = ("render_mode",)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword an env takes, its value when not given, and its kind (a key of ``KINDS``)."""
+
+    name: str
+    default: Any
+    kind: str
+
+
+def env_options(env_id: str, backend: str | None = None) -> tuple[str, list[Option]]:
+    """``(backend, options)`` of ``env_id`` on ``backend`` (as ``envs.make`` picks it: ``None`` the JAX port
+    where one exists). An unknown id raises ``envs.make``'s ``ValueError``; a gymnasium env whose module
+    cannot be imported (box2d or mujoco missing) raises the import's error."""
+    from envs import registry
+
+    bare = registry._registered_by_module(env_id)
+    if bare in registry._PORTS and backend != "gymnasium":
+        return "jax", _port_options(*registry._PORTS[bare])
+    if backend == "jax" or bare not in registry._gymnasium_ids():
+        registry.make(env_id, backend=backend)  # its error: an unknown id, or no JAX port
+    return "gymnasium", _gymnasium_options(bare)
+
+
+def _signature_options(creator, registered: dict[str, Any], kind: str) -> list[Option]:
+    """The keyword parameters of ``creator`` (a class or a function) with their defaults, those
+    ``registered`` sets replaced by its values (and those it sets that the signature hides behind
+    ``**kwargs`` added)."""
+    params = inspect.signature(creator).parameters
+    out = [Option(n, registered.get(n, p.default if p.default is not p.empty else None), kind) for n, p in params.items()
+           if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in _NOT_OPTIONS]
+    named = {o.name for o in out}
+    return out + [Option(n, v, kind) for n, v in registered.items() if n not in named and n not in _NOT_OPTIONS]
+
+
+def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
+    from envs import registry
+
+    cls = registry._entry_class(entry_point)
+    ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor")
+    params = cls(**registered).default_params
+    fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params")
+              for f in dataclasses.fields(params) if _number(getattr(params, f.name)) is not None]
+    return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
+
+
+def _gymnasium_options(env_id: str) -> list[Option]:
+    import gymnasium
+    from gymnasium.envs.registration import load_env_creator
+
+    spec = gymnasium.spec(env_id)
+    creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+    return _signature_options(creator, dict(spec.kwargs), "gymnasium.make") + [
+        Option("max_episode_steps", spec.max_episode_steps, "time limit")]
+
+
+def _number(value: Any) -> Any:
+    """A params field's default as a Python number, or None for an array (a tabular env's tables, built
+    from its constructor options: not an option of their own)."""
+    import numpy as np
+
+    array = np.asarray(value)
+    return array.item() if array.ndim == 0 else None
