@@ -14,6 +14,8 @@ independently across tasks, so that every resample keeps every task in proportio
   ``gamma`` (1 = the reference score after normalisation); lower is better.
 * ``performance_profile``: the run-score distribution ``P(X > tau)`` for each threshold ``tau``: the
   fraction of runs (over all tasks) whose score exceeds ``tau``; non-increasing in ``tau``.
+* ``probability_of_improvement``: ``P(X > Y)``, how likely a run of X on a task beats a run of Y, averaged
+  over tasks (ties count 1/2); 0.5 is no difference. Its interval resamples X's and Y's runs apart.
 * ``normalize``: ``(score - random) / (reference - random)``, so 0 is a random policy and 1 the
   reference score.
 
@@ -193,6 +195,58 @@ def performance_profile_ci(
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(profiles, [alpha, 1 - alpha], axis=0)
     return point, low, high
+
+
+def _win_rate(x, y) -> np.ndarray:
+    """``(1/(N K)) sum_i sum_j S(x_i, y_j)`` over the last axes of ``x [..., N]`` and ``y [..., K]``, with
+    S(x, y) = 1 if x > y, 1/2 if x == y, else 0: the Mann-Whitney U statistic of x over y divided by N K."""
+    x, y = x[..., :, None], y[..., None, :]
+    return np.mean((x > y) + 0.5 * (x == y), axis=(-2, -1))
+
+
+def probability_of_improvement(x, y) -> float:
+    """P(X > Y), the probability that a run of algorithm X on a task scores higher than a run of Y, averaged
+    over tasks (Agarwal et al. 2021, "Deep Reinforcement Learning at the Edge of the Statistical Precipice",
+    NeurIPS, sec. 4.3, "Probability of improvement"; rliable's ``probability_of_improvement``):
+
+        P(X > Y) = (1/M) sum_m P(X_m > Y_m),   P(X_m > Y_m) = (1/(N K)) sum_i sum_j S(x_m,i, y_m,j)
+
+    over M tasks, N runs of X and K of Y on task m, with S(x, y) = 1 if x > y, 1/2 if x == y, 0 otherwise
+    (the Mann-Whitney U statistic normalised). 0.5: neither tends to score higher; 1: every run of X beats
+    every run of Y on every task. ``x``, ``y``: ``[runs, tasks]`` or lists of per-task arrays, the same tasks
+    in the same order (the runs may differ in number). A NaN score makes it NaN (a NaN is neither > nor ==)."""
+    xs, ys = _columns(x), _columns(y)
+    if len(xs) != len(ys) or not xs or any(c.size == 0 for c in xs + ys):
+        raise ValueError(f"probability_of_improvement needs runs of both algorithms on the same tasks; got "
+                         f"{[c.size for c in xs]} runs of X and {[c.size for c in ys]} of Y per task")
+    if any(np.isnan(c).any() for c in xs + ys):
+        return float("nan")
+    return float(np.mean([_win_rate(a, b) for a, b in zip(xs, ys)]))
+
+
+def probability_of_improvement_ci(
+    x,
+    y,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """``(point, low, high)``: ``probability_of_improvement(x, y)`` and its percentile confidence interval
+    over stratified bootstrap resamples in which the runs of X and those of Y are resampled within each task,
+    independently (``stratified_resamples`` of the 2 M per-task columns; rliable's
+    ``StratifiedIndependentBootstrap``). With one run per task and algorithm the interval is the point."""
+    _check_confidence(confidence)
+    xs, ys = _columns(x), _columns(y)
+    point = probability_of_improvement(xs, ys)
+    if np.isnan(point):
+        return point, point, point
+    boot = stratified_resamples(xs + ys, n_resamples, seed)  # [resamples, runs of X, then of Y]
+    parts = np.split(boot, np.cumsum([c.size for c in xs + ys])[:-1], axis=1)
+    m = len(xs)
+    per_task = [_win_rate(parts[t], parts[m + t]) for t in range(m)]  # M x [resamples]
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(np.mean(per_task, axis=0), [alpha, 1 - alpha])
+    return point, float(low), float(high)
 
 
 def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0):

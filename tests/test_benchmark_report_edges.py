@@ -435,3 +435,35 @@ def test_a_report_without_benchmark_json_says_what_it_does_not_know(tmp_path, ca
     assert "Machine: not recorded (the folder has no benchmark.json)." in text
     assert "written at not recorded" not in text and "Machine: ?" not in text
     assert "a shared grid of 40 equal intervals" in text  # the cells' own, not a default
+
+
+def test_probability_of_improvement_table_by_hand():
+    """a against b: on E1 (1, 2, 3) against (2, 2, 0) wins 6 of 9 pairs of seeds, on E2 (0, 0) against (1, 1) none:
+    1/3 over the 2 envs, and b against a 2/3 with the interval mirrored (each resample's P(b > a) is 1 - P(a > b)).
+    c ran on E1 only, one seed at 5, above every seed of a and b: P = 0 in every resample, counted on E1 alone;
+    d shares no env with the others: "-"."""
+    from rl_zoo.benchmark import improvement
+
+    normalised = {"a": {"E1": np.array([1.0, 2.0, 3.0]), "E2": np.array([0.0, 0.0])},
+                  "b": {"E1": np.array([2.0, 2.0, 0.0]), "E2": np.array([1.0, 1.0])},
+                  "c": {"E1": np.array([5.0])}}
+    algos, envs = ["a", "b", "c"], ["E1", "E2"]
+    matrix = improvement.improvement_matrix(normalised, algos, envs)
+    p, lo, hi = matrix["a", "b"]
+    assert p == pytest.approx(1 / 3) and lo <= p <= hi
+    assert matrix["b", "a"] == pytest.approx((2 / 3, 1 - hi, 1 - lo))
+    assert matrix["a", "c"] == (0.0, 0.0, 0.0) and matrix["c", "a"] == (1.0, 1.0, 1.0)
+    lines = improvement.improvement_section(normalised, algos, envs)
+    assert "0.5 is no difference" in lines[0] and "narrower than 95% with few seeds" in lines[0]
+    assert lines[0].endswith("Each pair is compared on the envs both algorithms ran on: all 2 envs (E1, E2), except "
+                             "every pair with c: E1 only (a cell says how many envs when fewer than 2).")
+    assert lines[2:4] == ["| P(row > column) | a | b | c |", "|---|---|---|---|"]
+    assert lines[4].startswith("| a | - | 0.33 [") and lines[4].endswith("| 0.00 [0.00, 0.00] (1 env) |")
+    assert lines[6] == "| c | 1.00 [1.00, 1.00] (1 env) | 1.00 [1.00, 1.00] (1 env) | - |"
+    normalised["d"] = {"E3": np.array([0.5])}
+    lines = improvement.improvement_section(normalised, ["a", "b", "d"], ["E1", "E2", "E3"])
+    assert lines[0].endswith("both algorithms ran on: a and b: E1, E2 only; every pair with d: no common env (-) (a cell "
+                             "says how many envs when fewer than 3).")  # no pair ran on all 3: none said to
+    assert lines[-2] == "| d | - | - | - |"
+    assert improvement.improvement_section(normalised, ["a"], envs) == []  # nothing to compare
+    assert improvement.envs_counted_sentence(normalised, ["a", "b"], envs) == "Every pair is compared on all 2 envs (E1, E2)."

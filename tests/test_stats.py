@@ -251,3 +251,70 @@ def test_out_of_range_arguments_are_refused_not_turned_into_nan():
     for k, n in ((12, 10), (0, 0), (-1, 5)):
         with pytest.raises(ValueError, match=r"n trials > 0 and 0 <= k <= n successes"):
             stats.wilson(k, n)
+
+
+def test_probability_of_improvement_by_hand():
+    """x = (1, 2, 3) against y = (2, 2, 0), every pair S(x_i, y_j): x = 1 beats only the 0 (1); x = 2 ties both 2s
+    (1/2 + 1/2) and beats the 0 (2); x = 3 beats all three (3): 6 of 9 pairs, P = 2/3; the other way round the
+    complement, 1/3. Ties count one half: (1, 1) against (1, 1) is 1/2, (1, 2) against (1) is (1/2 + 1) / 2."""
+    assert stats.probability_of_improvement([1.0, 2.0, 3.0], [2.0, 2.0, 0.0]) == pytest.approx(2 / 3)
+    assert stats.probability_of_improvement([2.0, 2.0, 0.0], [1.0, 2.0, 3.0]) == pytest.approx(1 / 3)
+    assert stats.probability_of_improvement([1.0, 1.0], [1.0, 1.0]) == 0.5
+    assert stats.probability_of_improvement([1.0, 2.0], [1.0]) == 0.75
+    assert stats.probability_of_improvement([5.0, 6.0], [1.0, 2.0, 3.0]) == 1.0
+
+
+def test_probability_of_improvement_averages_the_tasks():
+    """Task A: 2/3 (as above); task B: (0, 0) never beats (1, 1), 0. The mean over the 2 tasks is 1/3, whether
+    the scores come as per-task arrays (the runs may differ in number) or as [runs, tasks] matrices."""
+    per_task = stats.probability_of_improvement([np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0])],
+                                                [np.array([2.0, 2.0, 0.0]), np.array([1.0, 1.0])])
+    matrix = stats.probability_of_improvement(np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]),
+                                              np.array([[2.0, 1.0], [2.0, 1.0], [0.0, 1.0]]))
+    assert per_task == pytest.approx(1 / 3) and matrix == pytest.approx(1 / 3)
+
+
+def test_probability_of_improvement_is_the_normalised_mann_whitney_u():
+    """rliable's definition: scipy's U of x over y, over N K, averaged over tasks (ties included); and
+    P(X > Y) + P(Y > X) = 1."""
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(4)
+    x, y = rng.integers(0, 4, size=(5, 3)).astype(float), rng.integers(0, 4, size=(7, 3)).astype(float)
+    u = [mannwhitneyu(x[:, m], y[:, m]).statistic / (5 * 7) for m in range(3)]
+    assert stats.probability_of_improvement(x, y) == pytest.approx(np.mean(u))
+    assert stats.probability_of_improvement(x, y) + stats.probability_of_improvement(y, x) == pytest.approx(1.0)
+
+
+def test_probability_of_improvement_interval_by_hand():
+    """x = (1) against y = (0, 2): a resample of y is (0, 0) with probability 1/4 (P = 1), (2, 2) with 1/4 (P = 0),
+    else mixed (P = 1/2); 1/4 > 2.5% at each end, so the interval is (0, 1) about the point 1/2. X's and Y's runs
+    are resampled apart: (0, 1) against itself is always 1/2 if they were resampled together, but x = (0, 0) with
+    y = (1, 1) has probability 1/16 > 2.5% (P = 0), and the reverse likewise (P = 1)."""
+    assert stats.probability_of_improvement_ci([1.0], [0.0, 2.0]) == (0.5, 0.0, 1.0)
+    assert stats.probability_of_improvement_ci([0.0, 1.0], [0.0, 1.0]) == (0.5, 0.0, 1.0)
+    # one run of each per task: no spread to resample, the interval is the point
+    assert stats.probability_of_improvement_ci(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]])) == (0.75, 0.75, 0.75)
+
+
+def test_probability_of_improvement_interval_contains_the_point_and_is_seeded():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.3, 1.0, size=(5, 3)), rng.normal(0.0, 1.0, size=(5, 3))
+    point, lo, hi = stats.probability_of_improvement_ci(x, y, seed=7)
+    assert point == stats.probability_of_improvement(x, y)
+    assert 0.0 <= lo < point < hi <= 1.0
+    assert stats.probability_of_improvement_ci(x, y, seed=7) == (point, lo, hi)  # the same seed, the same interval
+    assert stats.probability_of_improvement_ci(x, y, seed=8) != (point, lo, hi)
+    lo50, hi50 = stats.probability_of_improvement_ci(x, y, confidence=0.5, seed=7)[1:]
+    assert lo <= lo50 < hi50 <= hi
+
+
+def test_probability_of_improvement_refuses_unmatched_tasks_and_propagates_nan():
+    with pytest.raises(ValueError, match="on the same tasks"):
+        stats.probability_of_improvement(np.zeros((3, 2)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="on the same tasks"):
+        stats.probability_of_improvement([np.array([1.0]), np.array([])], [np.array([1.0]), np.array([2.0])])
+    with pytest.raises(ValueError, match="confidence = 95 is invalid"):
+        stats.probability_of_improvement_ci([1.0, 2.0], [0.0], confidence=95)
+    assert np.isnan(stats.probability_of_improvement([1.0, np.nan], [0.0]))  # NaN is not a loss (NaN > 0 is False)
+    assert all(np.isnan(stats.probability_of_improvement_ci([1.0, np.nan], [0.0, 1.0])))

@@ -1,6 +1,7 @@
 """The numbers of a benchmark folder (:func:`summarize`) and its ``report.md`` with figures
 (:func:`write_report`): final return per cell with a bootstrap interval, env steps to threshold,
-speed; IQM / optimality gap and performance profiles of normalised scores; learning curves."""
+speed; IQM / optimality gap, performance profiles and probability of improvement of normalised scores;
+learning curves."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rl_zoo.benchmark.records import (
     CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
 from rl_zoo.benchmark.clips import clips_section
+from rl_zoo.benchmark.improvement import improvement_section
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
@@ -359,6 +361,7 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
         lines.append(f"| {a} | {len(scores[a])} | {iq[0]:.2f} [{iq[1]:.2f}, {iq[2]:.2f}] | {gap[0]:.2f} [{gap[1]:.2f}, {gap[2]:.2f}] |")
     lines += ["", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
               "exceeds tau; a curve above another is better everywhere.", "", "![Performance profiles](profile.png)", ""]
+    lines += improvement_section(normalised, agg_algos, [e for e in envs_ if any(e in normalised[a] for a in agg_algos)])
     missing = [e for e in dict.fromkeys(r.env for r in s.table) if e not in ENV_REFERENCES]
     if missing:
         lines += [f"Not in the aggregate (no reference values): {', '.join(missing)}.", ""]
