@@ -118,10 +118,46 @@ def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -
                           "say the same thing twice: give one")
 
 
+def _option_loader():
+    """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema): ``1e-3``
+    a float (YAML 1.1 left it a string, which gymnasium took and failed on at its first step), ``010`` ten (not
+    octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``/``false`` (any case, Python's ``True`` too)
+    booleans and ``null``/``None``/``~`` None."""
+    import re
+
+    import yaml
+
+    tags = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null")}
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in pairs if tag not in tags]
+                                      for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for tag, pattern, first in (
+        ("bool", r"(?i:true|false)", "tTfF"),
+        ("int", r"[-+]?[0-9]+", "-+0123456789"),
+        ("float", r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+         "-+0123456789."),
+        ("null", r"~|null|Null|NULL|None|", ["~", "n", "N", "", None]),
+    ):
+        Loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(f"^(?:{pattern})$"), list(first))
+    Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node)))
+    return Loader
+
+
+def parse_option_value(text: str) -> Any:
+    """One ``--env-kwargs`` value: a YAML scalar, flow list or mapping read by ``_option_loader`` (``true`` a
+    bool, ``-9.8`` and ``1e-3`` floats, ``8x8`` a string, ``[SFFF, FHFH]`` a list, ``{distance: 4.0}`` a
+    mapping); an empty value is the empty string. ``yaml.YAMLError`` for text YAML cannot read."""
+    import yaml
+
+    return yaml.load(text, Loader=_option_loader()) if text.strip() else ""
+
+
 def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
-    """``rl-zoo train --env-kwargs KEY=VALUE ...`` as ``{KEY: VALUE}``, each value read as a YAML scalar
-    or list (``true`` a bool, ``-9.8`` a float, ``8x8`` a string, ``[SFFF, FHFH]`` a list); a pair
-    without ``=``, an empty key or a key given twice is refused, naming it."""
+    """``rl-zoo train --env-kwargs KEY=VALUE ...`` as ``{KEY: VALUE}``, each value read by
+    ``parse_option_value``; a pair without ``=``, an empty key or a key given twice is refused, naming it."""
     import yaml
 
     out: dict[str, Any] = {}
@@ -133,7 +169,7 @@ def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
         if key in out:
             raise ConfigError(f"--env-kwargs {key} is given twice: give it once")
         try:
-            out[key] = yaml.safe_load(text) if text.strip() else ""
+            out[key] = parse_option_value(text)
         except yaml.YAMLError as e:
             raise ConfigError(f"--env-kwargs {key}={text}: not a value YAML can read ({' '.join(str(e).split())})") from None
     return check_env_kwargs(out, "--env-kwargs")
@@ -168,6 +204,9 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
     for key, value in env_kwargs.items():
         if not isinstance(key, str) or not key.isidentifier():
             raise ConfigError(f"{where}: {key!r} is not an option name (a keyword argument of the env)")
+        if key == "render_mode":
+            raise ConfigError(f"{where}: render_mode is not an option of a run's env: its envs train undrawn, and "
+                              f"`rl-zoo enjoy RUN --record FILE` or `rl-zoo train --record-video` draw episodes")
         value = list(value) if isinstance(value, tuple) else value
         if not _plain(value):
             raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, finite number, "

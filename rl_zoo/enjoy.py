@@ -36,7 +36,7 @@ from envs.spaces import to_gymnasium_action
 from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
-from rl_zoo.runs import writable_folder
+from rl_zoo.runs import env_label, writable_folder
 
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with matplotlib and imageio)", ".mp4": "imageio and imageio-ffmpeg"}
@@ -384,7 +384,8 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
         raise NotARunSeed(f"--policy-seed: {e}") from None
     if video is not None and policy.env.backend == "jax" and not render.can_render_port(policy.env):
         raise render.RenderError(f"no renderer for the JAX port of {policy.env_id}")
-    log(f"{policy.algo} on {policy.env_id} ({policy.env.backend}), seed {policy.seed}, {policy.checkpoint.name}")
+    log(f"{policy.algo} on {env_label(policy.env_id, policy.run.env_kwargs)} ({policy.env.backend}), seed {policy.seed}, "
+        f"{policy.checkpoint.name}")
     keys = jax.random.split(jax.random.key(seed), episodes)
     played, written = record_episodes(policy.greedy, policy.state, policy.env, policy.env_params, keys, video)
     for i, ep in enumerate(played):

@@ -276,6 +276,14 @@ def git_commit(root: Path) -> str | None:
         return None
 
 
+def env_label(env_id: str, env_kwargs: dict | None = None) -> str:
+    """``env_id`` with the options its env was made with, as a run's summary line, figure and ``enjoy`` name
+    it: ``"LunarLander-v3 (continuous=true)"``; the id alone without options."""
+    if not env_kwargs:
+        return env_id
+    return f"{env_id} ({', '.join(f'{k}={json.dumps(v)}' for k, v in env_kwargs.items())})"
+
+
 def slug(text: str) -> str:
     """``text`` as a safe file-name part (runs of other characters become ``_``)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)

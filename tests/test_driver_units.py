@@ -86,7 +86,7 @@ def test_a_finished_runs_final_returns_are_its_last_evaluations(tmp_path):
 
 
 def test_the_summary_counts_env_steps_over_every_seed():
-    spec = SimpleNamespace(algo="ppo", env_id="CartPole-v1", backend="jax", seed_ids=(0, 1, 2), seeds=3, eval_episodes=10, devices=1)
+    spec = SimpleNamespace(algo="ppo", env_id="CartPole-v1", backend="jax", seed_ids=(0, 1, 2), seeds=3, eval_episodes=10, devices=1, env_kwargs={})
     summary = summarize(spec, np.array([1.0, 2.0, 3.0]), env_steps_per_seed=4096, compile_s=1.0, train_s=2.0)
     assert (summary["env_steps_total"], summary["steps_per_s"], summary["final_return_mean"]) == (12288, 6144.0, 2.0)
 

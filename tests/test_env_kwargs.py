@@ -27,7 +27,11 @@ from run_helpers import KW, copy_run, metrics_rows
 
 
 # --- parsing and checking (pure) --------------------------------------------------------------------
-def test_values_are_read_as_yaml():
+def test_values_are_read_as_yaml_1_2_scalars():
+    """1e-3 a float (YAML 1.1 read it as the string "1e-3", which a gymnasium env took and failed on at its
+    first step), 010 ten (not octal 8), yes / on / 1:30 strings (not True and 90)."""
+    assert parse_env_kwargs(["a=1e-3", "b=010", "c=yes", "d=on", "e=1:30", "f=True", "g=None", "h=[1e-3, 2]", "i='1e-3'"]) == {
+        "a": 0.001, "b": 10, "c": "yes", "d": "on", "e": "1:30", "f": True, "g": None, "h": [0.001, 2], "i": "1e-3"}
     assert parse_env_kwargs(["continuous=true", "gravity=-9.8", "map_name=8x8", "desc=[SF, FG]", "n=3", "x=", "y=null"]) == {
         "continuous": True, "gravity": -9.8, "map_name": "8x8", "desc": ["SF", "FG"], "n": 3, "x": "", "y": None}
     assert parse_env_kwargs([" reset_bound = 0.1 "]) == {"reset_bound": 0.1}
@@ -78,8 +82,9 @@ def test_config_json_reads_back_its_env_kwargs(tmp_path):
 
 # --- refusals before anything is written ------------------------------------------------------------
 @pytest.mark.parametrize("env_kwargs, message", [
-    (["foo=1"], r"--env-kwargs foo=1: CartPole-v1 does not take them: CartPole-v1: unknown option foo"),
-    (["gravity=abc"], r"--env-kwargs gravity='abc': CartPole-v1 does not take them: .*takes a number"),
+    (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: CartPole-v1: unknown option foo"),
+    (["gravity=abc"], r"--env-kwargs gravity='abc': refused by CartPole-v1: .*takes a number"),
+    (["render_mode=human"], r"render_mode is not an option of a run's env"),
     (["continuous"], "expects KEY=VALUE pairs"),
 ])
 def test_options_the_env_does_not_take_are_refused_before_the_run_starts(tmp_path, capsys, env_kwargs, message):
@@ -90,7 +95,7 @@ def test_options_the_env_does_not_take_are_refused_before_the_run_starts(tmp_pat
 
 
 def test_a_gymnasium_env_that_refuses_an_option_is_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"--env-kwargs foo=1: CartPole-v1 does not take them: .*unexpected keyword argument 'foo'"):
+    with pytest.raises(ConfigError, match=r"--env-kwargs foo=1: refused by CartPole-v1: .*unexpected keyword argument 'foo'"):
         train("ppo", "CartPole-v1", backend="gymnasium", env_kwargs={"foo": 1}, out=tmp_path / "run", **KW)
     assert not (tmp_path / "run").exists()
 
@@ -207,3 +212,42 @@ def test_rl_zoo_envs_id_prints_the_options(capsys):
     assert main(["envs", "CartPole-v1", "--all"]) == 2
     assert main(["envs", "--backend", "jax"]) == 2
     assert main(["envs", "CartPol-v1"]) == 2 and "Unknown environment id" in capsys.readouterr().err
+
+
+def test_a_gymnasium_constructors_assertion_is_refused_in_one_line(tmp_path, capsys):
+    pytest.importorskip("Box2D")
+    out = tmp_path / "run"
+    assert main(["train", "--env", "LunarLander-v3", "--env-kwargs", "gravity=5", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: --env-kwargs gravity=5: refused by LunarLander-v3: AssertionError") and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_the_options_name_the_run_in_its_summary_figure_title_and_enjoy(capped, capsys, tmp_path):
+    from rl_zoo.train import RunResult, format_summary
+
+    summary = json.loads((capped / "summary.json").read_text())
+    assert summary["env_kwargs"] == {"max_episode_steps": 5}
+    line = format_summary(RunResult(capped, summary, None)).splitlines()[0]
+    assert line.startswith("ppo on CartPole-v1 (max_episode_steps=5): final greedy return 5.00")
+    said = []
+    enjoy(capped, log=said.append)
+    assert said[0].startswith("ppo on CartPole-v1 (max_episode_steps=5) (jax), seed")
+
+
+def test_the_config_note_quotes_each_option_for_the_shell(tmp_path, capsys):
+    import shlex
+
+    from rl_zoo.train_command import note_config_env_kwargs
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_config_json(env_kwargs={"desc": ["SF", "FG"], "is_slippery": False})))
+    note_config_env_kwargs(str(path), {})
+    err = capsys.readouterr().err.replace("\n", " ")
+    pasted = shlex.split(err.split("give --env-kwargs ", 1)[1].split(" for the same env")[0])
+    assert parse_env_kwargs(pasted) == {"desc": ["SF", "FG"], "is_slippery": False}  # pasted, it reads back the same
+    note_config_env_kwargs(str(path), {}, sweep=True)
+    assert "a sweep makes its env with the default options" in capsys.readouterr().err
+    path.write_text(json.dumps(_config_json(env_kwargs={"max_steps_in_episode": 5})))
+    note_config_env_kwargs(str(path), {"max_episode_steps": 5})  # the same limit by gymnasium's name: no note
+    assert capsys.readouterr().err == ""

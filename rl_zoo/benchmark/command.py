@@ -24,7 +24,8 @@ def add_parsers(sub) -> None:
         epilog=f"default env steps per seed: {bm.steps_help()}.",
     )
     b.add_argument("--algos", default=",".join(bm.DEFAULT_ALGOS), help=f"comma-separated algorithms (default {','.join(bm.DEFAULT_ALGOS)})")
-    b.add_argument("--envs", default=",".join(bm.DEFAULT_ENVS), help=f"comma-separated env ids (default {','.join(bm.DEFAULT_ENVS)})")
+    b.add_argument("--envs", default=",".join(bm.DEFAULT_ENVS), help=f"comma-separated env ids (default {','.join(bm.DEFAULT_ENVS)}), each with its default options (a benchmark "
+                   "takes no --env-kwargs)")
     b.add_argument("--seeds", type=int, default=10, help="seeds per cell, trained together (default 10)")
     b.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     b.add_argument("--total-steps", default=None, metavar="N | ENV=N,...",
@@ -76,7 +77,7 @@ def plot_run(d, output):
     title = d.name
     if (d / "config.json").exists():
         cfg = runs.read_json_file(d / "config.json", todo=todo)
-        title = f"{cfg.get('algo')} on {cfg.get('env')}"
+        title = f"{cfg.get('algo')} on {runs.env_label(str(cfg.get('env')), cfg.get('env_kwargs') if isinstance(cfg.get('env_kwargs'), dict) else None)}"
     return plots.learning_curve(rows, title, path)
 
 

@@ -155,7 +155,8 @@ class Recorder:
             from rl_zoo import plots
 
             runs.atomic_write_json(self.run_dir / "summary.json", summary)
-            plots.learning_curve(self.rows, f"{summary['algo']} on {summary['env']}", self.run_dir / "curve.png")
+            plots.learning_curve(self.rows, f"{summary['algo']} on {runs.env_label(summary['env'], summary.get('env_kwargs'))}",
+                                 self.run_dir / "curve.png")
         end = RunEnd(summary, final_state, self.run_dir)
         for hook in self.hooks:
             hook.on_finish(end)
@@ -189,4 +190,5 @@ def summarize(spec, final_returns, *, env_steps_per_seed: int, compile_s: float,
         devices=spec.devices,
         processes=jax.process_count(),
         versions=runs.versions(),
+        **({"env_kwargs": spec.env_kwargs} if spec.env_kwargs else {}),
     )

@@ -370,7 +370,7 @@ def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     """The end of the learning curve and where the run went, for the terminal."""
     s = result.summary
     spread = f" +- {_ret(s['final_return_std'])} (mean +- std over {len(s['seeds'])} seeds)" if len(s["seeds"]) > 1 else " (1 seed)"
-    lines = [f"{s['algo']} on {s['env']}: final greedy return {_ret(s['final_return_mean'])}{spread} "
+    lines = [f"{s['algo']} on {runs.env_label(s['env'], s.get('env_kwargs'))}: final greedy return {_ret(s['final_return_mean'])}{spread} "
              f"after {s['env_steps_per_seed']:,} env steps per seed"]
     rows = runs.read_metrics(result.run_dir / "metrics.csv")
     by_step: dict[int, list[float]] = {}

@@ -404,10 +404,11 @@ def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
         return envs.make(env_id, backend=backend)
     try:
         return envs.make(env_id, backend=backend, **env_kwargs)
-    except (TypeError, ValueError) as e:
+    except Exception as e:  # a gymnasium env's constructor may assert (LunarLander's gravity), or raise anything
         envs.make(env_id, backend=backend)  # the id itself is at fault: its error, not the options'
         given = " ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
-        raise ConfigError(f"--env-kwargs {given}: {env_id} does not take them: {e}") from None
+        raise ConfigError(f"--env-kwargs {given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
+                          f"{e}") from None
 
 
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
@@ -452,7 +453,13 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     module, _ = algos.get(algo)
     env, env_params = make_env(env_id, backend, env_kwargs)
     if hasattr(module, "check_env"):
-        module.check_env(env, env_params)
+        try:
+            module.check_env(env, env_params)
+        except ValueError as e:
+            if not env_kwargs:
+                raise
+            raise ConfigError(f"{e} (the env as --env-kwargs {' '.join(f'{k}={v!r}' for k, v in env_kwargs.items())} "
+                              f"made it)") from None
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     import jax
 

@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
         "3 every config diverged (NaN/Inf parameters: the tables are written, no report.md or best.yaml); 130 interrupted (143 for SIGTERM).",
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
-    p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
+    p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1), with its default "
+                   "options (a sweep takes no --env-kwargs)")
     p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="values of one field (repeatable; crossed)")
     p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints drawn from the whole numbers in the range; each value within its range)")
     p.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
@@ -80,6 +81,10 @@ def spec_from_args(args, notes: bool = False):
               f"--total-steps): the file's value{'' if len(dropped) == 1 else 's'} left out", file=sys.stderr)
 
     overrides = overrides_from(args, decided=decided, note=note if notes else None)
+    if notes and args.config:
+        from rl_zoo.train_command import note_config_env_kwargs
+
+        note_config_env_kwargs(args.config, {}, sweep=True)
     return make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
                      seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=overrides,
                      num_evals=args.evals, eval_episodes=args.eval_episodes, static_groups=args.static_groups,
