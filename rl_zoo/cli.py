@@ -4,7 +4,7 @@
     rl-zoo envs [--all] | rl-zoo envs ID [--backend jax|gymnasium]
     rl-zoo algos
     rl-zoo benchmark --algos ppo,ppo-kl,trpo,vpg,dqn --envs CartPole-v1,Acrobot-v1,Pendulum-v1 --seeds 10 [--out DIR]
-    rl-zoo plot DIR [-o FILE|FOLDER]
+    rl-zoo plot DIR [-o FILE|FOLDER] | rl-zoo plot RUN_DIR RUN_DIR ... [-o FILE|FOLDER]
     rl-zoo enjoy RUN_DIR [--checkpoint FILE] [--episodes N] [--record OUT.gif|OUT.mp4]
 """
 

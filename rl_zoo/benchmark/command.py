@@ -54,12 +54,14 @@ def add_parsers(sub) -> None:
                        description="For a benchmark folder: learning curves per env (mean, 95% bootstrap band, against env "
                        "steps and wall-clock seconds), IQM / optimality gap with stratified bootstrap intervals and "
                        "performance profiles of normalised scores, and report.md embedding them. For a run directory "
-                       "of `rl-zoo train`: its curve.png. A sweep's folder is drawn again by its own `rl-zoo sweep` "
+                       "of `rl-zoo train`: its curve.png; for several: their curves in one figure. A sweep's folder is drawn again by its own `rl-zoo sweep` "
                        "command (run again into it: finished groups are not trained again).")
-    p.add_argument("dir", help="benchmark folder or run directory")
+    p.add_argument("dir", nargs="+", help="benchmark folder or run directory; several run directories: their learning "
+                   "curves in one figure (one panel per env, each run's mean over its seeds with a 95%% bootstrap band)")
     p.add_argument("-o", "--output", default=None,
                    help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "
-                   "run: the figure file (.png, .pdf, .svg, ...) or an existing folder for curve.png (default DIR/curve.png)")
+                   "run: the figure file (.png, .pdf, .svg, ...) or an existing folder for curve.png (default DIR/curve.png); "
+                   "several runs: the figure file or an existing folder for compare.png (default ./compare.png)")
 
 
 def plot_run(d, output):
@@ -90,7 +92,12 @@ def main(args, argv: list[str]) -> int:
 
         from rl_zoo.runs import folder_kind
 
-        d = Path(args.dir)
+        if len(args.dir) > 1:
+            from rl_zoo.compare import compare_runs
+
+            print(f"figure written to {compare_runs(args.dir, args.output)}")
+            return 0
+        d = Path(args.dir[0])
         kind = folder_kind(d)
         if kind == "benchmark":
             print(f"report written to {bm.write_report(d, args.output)}")

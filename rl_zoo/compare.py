@@ -1,0 +1,69 @@
+"""``rl-zoo plot RUN_DIR RUN_DIR ... [-o FILE]``: several runs of ``rl-zoo train`` in one figure.
+
+One panel per env (its options named, ``LunarLander-v3 (continuous=true)``), and in it one curve per run:
+the mean greedy return over the run's seeds against env steps, with a pointwise 95% bootstrap band over
+its seeds (``rl_zoo.plots.env_panels``). A run is labelled by its algorithm, and by its folder's name as
+well where two runs in a panel share an algorithm (two PPO runs of different ``--set``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: the figure's file name in a folder given as ``-o`` (or in the current folder without ``-o``)
+DEFAULT_NAME = "compare.png"
+TODO = "`rl-zoo train` writes it; compare run directories it wrote"
+
+
+def check_run_dirs(dirs: list[Path]) -> None:
+    """Every folder is a run directory of ``rl-zoo train`` (not a benchmark, a sweep or an RLHF run) and
+    appears once; ``ValueError`` naming the first that is not."""
+    from rl_zoo.runs import folder_kind, holds_rlhf_run
+
+    seen: set[Path] = set()
+    for d in dirs:
+        kind = folder_kind(d)
+        if kind != "run" or holds_rlhf_run(d):
+            what = ("an `rl-zoo rlhf` run" if kind == "run" else f"a {kind} folder" if kind else
+                    "not there" if not d.exists() else "not a run directory (no metrics.csv)")
+            raise ValueError(f"rl-zoo plot with several folders draws run directories of `rl-zoo train` together; {d} is "
+                             f"{what} (plot a benchmark or sweep folder alone)")
+        if d.resolve() in seen:
+            raise ValueError(f"{d} is given twice: give each run once")
+        seen.add(d.resolve())
+
+
+def run_rows(dirs: list[Path]) -> list:
+    """The evaluation rows of every run as ``ReturnRow``s: ``algo`` its label, ``env`` the env id with its
+    options. A run without evaluations yet, or whose files are damaged, is refused naming the file."""
+    from rl_zoo import runs
+    from rl_zoo.benchmark import ReturnRow
+
+    read = []
+    for d in dirs:
+        cfg = runs.read_json_file(d / "config.json", required=("algo", "env"), todo=TODO)
+        rows = runs.read_metrics(d / "metrics.csv", todo=TODO)
+        if not rows:
+            raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")
+        kwargs = cfg.get("env_kwargs") if isinstance(cfg.get("env_kwargs"), dict) else None
+        read.append((d, str(cfg["algo"]), runs.env_label(str(cfg["env"]), kwargs), rows))
+    shared = [(algo, env) for _, algo, env, _ in read]
+    out = []
+    for d, algo, env, rows in read:
+        label = f"{algo}: {d.name}" if shared.count((algo, env)) > 1 else algo
+        out += [ReturnRow(label, env, int(r["seed"]), int(r["env_steps"]), float(r["wall_s"]), float(r["return"])) for r in rows]
+    return out
+
+
+def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Path:
+    """Draw the runs in ``dirs`` together (module docstring) to ``output`` (a figure file, or an existing folder
+    for ``compare.png`` in it; default ``./compare.png``); the path written. Every folder and the output are
+    checked before anything is drawn."""
+    from rl_zoo import plots
+
+    dirs = [Path(d) for d in dirs]
+    check_run_dirs(dirs)
+    path = plots.figure_path(output if output is not None else Path.cwd(), DEFAULT_NAME, "-o")
+    rows = run_rows(dirs)
+    envs = list(dict.fromkeys(r.env for r in rows))
+    return plots.env_panels(rows, envs, path)

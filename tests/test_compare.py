@@ -1,0 +1,69 @@
+"""``rl-zoo plot RUN RUN ...``: several runs' learning curves in one figure (``rl_zoo.compare``). The runs
+are written by hand (config.json and metrics.csv, as ``rl-zoo train`` writes them): nothing trains."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rl_zoo import plots, runs
+from rl_zoo.cli import main
+from rl_zoo.compare import compare_runs, run_rows
+
+
+def _run(folder: Path, algo: str, env: str, curves: dict[int, list[float]], env_kwargs: dict | None = None) -> Path:
+    """A run directory whose seed ``s`` returned ``curves[s]`` at env steps 0, 100, 200, ..."""
+    folder.mkdir(parents=True)
+    config = dict(algo=algo, env=env, **({"env_kwargs": env_kwargs} if env_kwargs else {}))
+    (folder / "config.json").write_text(json.dumps(config))
+    rows = [dict(env_steps=100 * i, wall_s=float(i), seed=s, **{"return": r, "train_return": float("nan")})
+            for s, curve in curves.items() for i, r in enumerate(curve)]
+    runs.write_csv(folder / "metrics.csv", sorted(rows, key=lambda r: (r["env_steps"], r["seed"])))
+    return folder
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: figures.append(fig) or Path(path))
+    return figures
+
+
+def test_each_run_is_its_seeds_mean_labelled_by_algorithm(tmp_path, drawn):
+    a = _run(tmp_path / "a", "ppo", "CartPole-v1", {0: [10.0, 30.0, 60.0], 1: [20.0, 50.0, 80.0]})  # mean 15, 40, 70
+    b = _run(tmp_path / "b", "trpo", "CartPole-v1", {3: [5.0, 7.0, 9.0]})
+    assert compare_runs([a, b], tmp_path / "c.png") == tmp_path / "c.png"
+    (panel,) = drawn[0].axes  # one env: one panel, its own legend
+    lines = {line.get_label(): list(line.get_ydata()) for line in panel.get_lines()}
+    assert lines == {"ppo (2 seeds)": [15.0, 40.0, 70.0], "trpo (1 seed)": [5.0, 7.0, 9.0]}
+    assert panel.get_title() == "CartPole-v1"
+
+
+def test_runs_of_one_algorithm_are_told_apart_by_folder_and_options_by_panel(tmp_path):
+    a = _run(tmp_path / "lr3e-4", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
+    b = _run(tmp_path / "lr1e-3", "ppo", "CartPole-v1", {0: [1.0, 3.0]})
+    c = _run(tmp_path / "short", "ppo", "CartPole-v1", {0: [1.0, 4.0]}, env_kwargs={"max_episode_steps": 200})
+    rows = run_rows([a, b, c])
+    assert sorted({(r.algo, r.env) for r in rows}) == [("ppo", "CartPole-v1 (max_episode_steps=200)"),
+                                                       ("ppo: lr1e-3", "CartPole-v1"), ("ppo: lr3e-4", "CartPole-v1")]
+
+
+def test_the_command_line_draws_several_runs_and_refuses_what_is_not_one(tmp_path, capsys):
+    a = _run(tmp_path / "a", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
+    b = _run(tmp_path / "b", "vpg", "CartPole-v1", {0: [1.0, 3.0]})
+    assert main(["plot", str(a), str(b), "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "compare.png").stat().st_size > 0 and f"figure written to {tmp_path / 'compare.png'}" in capsys.readouterr().out
+    bench = tmp_path / "bench"
+    (bench / "cells").mkdir(parents=True)
+    for argv, message in [([str(a), str(a)], "is given twice"), ([str(a), str(bench)], "bench is a benchmark folder"),
+                          ([str(a), str(tmp_path / "nope")], "nope is not there")]:
+        assert main(["plot", *argv, "-o", str(tmp_path / "x.png")]) == 2
+        assert message in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.json").write_text(json.dumps(dict(algo="ppo", env="CartPole-v1")))
+    runs.write_csv(empty / "metrics.csv", [])
+    assert main(["plot", str(a), str(empty), "-o", str(tmp_path / "x.png")]) == 2
+    assert "has no evaluation rows yet" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
