@@ -46,7 +46,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                    help="options of the env, recorded in config.json: gymnasium.make's keyword arguments for a gymnasium env "
                         "(LunarLander-v3 continuous=true; MuJoCo's ctrl_cost_weight=0.1), a JAX port's physical constants or "
                         "options (CartPole-v1 gravity=12.0, FrozenLake-v1 is_slippery=false map_name=8x8), the time limit for "
-                        "either (max_episode_steps=200); values read as YAML. The tuned hyperparameters are still the env id's")
+                        "either (max_episode_steps=200); `rl-zoo envs ID` lists an env's options and defaults. Values read as YAML 1.2 (1e-3 a "
+                        "number, true a boolean, 8x8 and yes strings, [a, b] a list). The tuned hyperparameters are still the env id's")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
     t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
     t.add_argument("--evals", action=StoreGiven, type=int, default=10,
