@@ -36,6 +36,15 @@ class Option:
     kind: str
 
 
+def has_gymnasium_twin(env_id: str) -> bool:
+    """Whether ``env_id`` (or the id a ``MODULE:ID`` registers) is a JAX port that gymnasium also knows: its
+    own env, with options of its own, is then ``backend="gymnasium"``'s."""
+    from envs import registry
+
+    bare = registry._registered_by_module(env_id)
+    return bare in registry._PORTS and bare in registry._gymnasium_ids()
+
+
 def env_options(env_id: str, backend: str | None = None) -> tuple[str, list[Option]]:
     """``(backend, options)`` of ``env_id`` on ``backend`` (as ``envs.make`` picks it: ``None`` the JAX port
     where one exists). An unknown id raises ``envs.make``'s ``ValueError``; a gymnasium env whose module
@@ -55,10 +64,29 @@ def _signature_options(creator, registered: dict[str, Any], kind: str) -> list[O
     ``registered`` sets replaced by its values (and those it sets that the signature hides behind
     ``**kwargs`` added)."""
     params = inspect.signature(creator).parameters
-    out = [Option(n, registered.get(n, p.default if p.default is not p.empty else None), kind) for n, p in params.items()
-           if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in _NOT_OPTIONS]
+    out = [Option(n, plain(registered.get(n, p.default if p.default is not p.empty else None)), kind)
+           for n, p in params.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in _NOT_OPTIONS]
     named = {o.name for o in out}
-    return out + [Option(n, v, kind) for n, v in registered.items() if n not in named and n not in _NOT_OPTIONS]
+    return out + [Option(n, plain(v), kind) for n, v in registered.items() if n not in named and n not in _NOT_OPTIONS]
+
+
+def takes_more(env_id: str, backend: str | None = None) -> bool:
+    """Whether the env's constructor (or factory) also takes ``**kwargs``: options beyond those listed."""
+    from envs import registry
+
+    bare = registry._registered_by_module(env_id)
+    if bare in registry._PORTS and backend != "gymnasium":
+        creator = registry._entry_class(registry._PORTS[bare][0])
+    else:
+        import gymnasium
+        from gymnasium.envs.registration import load_env_creator
+
+        spec = gymnasium.spec(bare)
+        creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+    try:
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(creator).parameters.values())
+    except (TypeError, ValueError):  # no signature to read
+        return False
 
 
 def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
@@ -69,6 +97,8 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     params = cls(**registered).default_params
     fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params")
               for f in dataclasses.fields(params) if _number(getattr(params, f.name)) is not None]
+    fields = [Option(o.name, None, o.kind) if o.kind == "time limit" and o.default == registry.MAX_TIME_LIMIT else o
+              for o in fields]  # no time limit (CliffWalking's), as gymnasium says it: None
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
 
 
@@ -89,3 +119,46 @@ def _number(value: Any) -> Any:
 
     array = np.asarray(value)
     return array.item() if array.ndim == 0 else None
+
+
+def plain(value: Any) -> Any:
+    """A default as config.json would record it: arrays and tuples as lists, NumPy scalars as numbers,
+    within lists and mappings too."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def option_text(value: Any) -> str:
+    """``value`` written so that ``--env-kwargs KEY=<it>`` reads it back equal (``rl_zoo.config.parse_option_value``):
+    YAML flow style, ``true``, ``null``, ``.inf``, ``[1, 0, 0]``, ``{distance: 4.0}``; a string YAML would read
+    as something else (``"1e-3"``, ``"true"``, ``""``) double-quoted."""
+    import json
+    import math
+
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, float) and math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(option_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{option_text(k)}: {option_text(v)}" for k, v in value.items()) + "}"
+    from rl_zoo.config import parse_option_value
+
+    try:
+        same = (value.strip() == value != "" and parse_option_value(value) == value
+                and not any(c in value for c in ",[]{}#:'\""))
+    except Exception:  # noqa: BLE001 - any text YAML cannot read as itself is quoted
+        same = False
+    return value if same else json.dumps(value)

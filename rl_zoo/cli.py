@@ -127,24 +127,28 @@ def _print_table(rows: list[dict[str, str]], cols: list[str]) -> None:
 
 
 def _print_env_options(env_id: str, backend: str | None) -> int:
-    """``rl-zoo envs ID``: the env's backend and spaces, then every option it takes with its default."""
-    import json
-
+    """``rl-zoo envs ID``: the env's backend and spaces, then every option it takes with its default, written
+    as ``--env-kwargs`` reads it back."""
     import envs
-    from envs.options import KINDS, env_options
+    from envs.options import KINDS, env_options, has_gymnasium_twin, option_text, takes_more
 
-    env, params = envs.registry.made_quietly(env_id, backend)
-    backend, options = env_options(env_id, backend)
-    print(f"{env_id} ({backend}{': through the adapter' if backend == 'gymnasium' else ': a pure-JAX port'}); observation "
-          f"{env.observation_space(params)}, action {env.action_space(params)}")
-    print(f"options, each given as `rl-zoo train --env {env_id} --env-kwargs KEY=VALUE ...` (values read as YAML; in Python "
-          f"envs.make({env_id!r}, KEY=VALUE)):")
-    _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name,
-                       default=json.dumps(o.default) if not isinstance(o.default, tuple) else json.dumps(list(o.default)),
+    backend, options = env_options(env_id, backend)  # an unknown id: its error, first
+    try:
+        env, params = envs.registry.made_quietly(env_id, backend)
+        spaces = f"observation {env.observation_space(params)}, action {env.action_space(params)}"
+    except Exception as e:  # an env of one's own that needs an option to be made at all
+        spaces = f"it cannot be made with its default options ({type(e).__name__}: {e})"
+    print(f"{env_id} ({backend}{': through the adapter' if backend == 'gymnasium' else ': a pure-JAX port'}); {spaces}")
+    print(f"options, each given as `rl-zoo train --env {env_id} --env-kwargs KEY=VALUE ...` (in Python "
+          f"envs.make({env_id!r}, KEY=VALUE)); quote a pair whose value has spaces, brackets or braces, "
+          f"'KEY=[a, b]':")
+    _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name, default=option_text(o.default),
                        kind=o.kind) for o in options], ["option", "default", "kind"])
     for kind in dict.fromkeys(o.kind for o in options):
         print(f"{kind}: {KINDS[kind]}")
-    if backend == "jax" and envs.registry.is_gymnasium_id(env_id):
+    if takes_more(env_id, backend):
+        print("its constructor also takes **kwargs: it may take options not listed here")
+    if backend == "jax" and has_gymnasium_twin(env_id):
         print(f"gymnasium's own {env_id} may take other options: rl-zoo envs {env_id} --backend gymnasium")
     return 0
 

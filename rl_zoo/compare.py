@@ -3,11 +3,13 @@
 One panel per env (its options named, ``LunarLander-v3 (continuous=true)``), and in it one curve per run:
 the mean greedy return over the run's seeds against env steps, with a pointwise 95% bootstrap band over
 its seeds (``rl_zoo.plots.env_panels``). A run is labelled by its algorithm, and by its folder's name as
-well where two runs in a panel share an algorithm (two PPO runs of different ``--set``).
+well where two runs in a panel share an algorithm (two PPO runs of different ``--set``; the folder as given
+where two share a name), and says where its returns stop being finite (a diverged run draws no line there).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 #: the figure's file name in a folder given as ``-o`` (or in the current folder without ``-o``)
@@ -24,10 +26,9 @@ def check_run_dirs(dirs: list[Path]) -> None:
     for d in dirs:
         kind = folder_kind(d)
         if kind != "run" or holds_rlhf_run(d):
-            what = ("an `rl-zoo rlhf` run" if kind == "run" else f"a {kind} folder" if kind else
+            what = ("an `rl-zoo rlhf` run" if kind == "run" else f"a {kind} folder (plot it alone)" if kind else
                     "not there" if not d.exists() else "not a run directory (no metrics.csv)")
-            raise ValueError(f"rl-zoo plot with several folders draws run directories of `rl-zoo train` together; {d} is "
-                             f"{what} (plot a benchmark or sweep folder alone)")
+            raise ValueError(f"rl-zoo plot with several folders draws run directories of `rl-zoo train` together; {d} is {what}")
         if d.resolve() in seen:
             raise ValueError(f"{d} is given twice: give each run once")
         seen.add(d.resolve())
@@ -48,9 +49,13 @@ def run_rows(dirs: list[Path]) -> list:
         kwargs = cfg.get("env_kwargs") if isinstance(cfg.get("env_kwargs"), dict) else None
         read.append((d, str(cfg["algo"]), runs.env_label(str(cfg["env"]), kwargs), rows))
     shared = [(algo, env) for _, algo, env, _ in read]
+    names = [d.name for d, *_ in read]
     out = []
     for d, algo, env, rows in read:
-        label = f"{algo}: {d.name}" if shared.count((algo, env)) > 1 else algo
+        label = algo if shared.count((algo, env)) == 1 else f"{algo}: {d.name if names.count(d.name) == 1 else d}"
+        bad = sorted({r["env_steps"] for r in rows if not math.isfinite(r["return"])})
+        if bad:  # its mean is NaN from there on, which draws no line: say why it stops
+            label += f", non-finite returns from {bad[0]:,} env steps"
         out += [ReturnRow(label, env, int(r["seed"]), int(r["env_steps"]), float(r["wall_s"]), float(r["return"])) for r in rows]
     return out
 

@@ -119,7 +119,8 @@ def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -
 
 
 def _option_loader():
-    """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema): ``1e-3``
+    """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema, decimal
+    integers only, and Python's ``None`` as null): ``1e-3``
     a float (YAML 1.1 left it a string, which gymnasium took and failed on at its first step), ``010`` ten (not
     octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``/``false`` (any case, Python's ``True`` too)
     booleans and ``null``/``None``/``~`` None."""
@@ -135,7 +136,7 @@ def _option_loader():
     Loader.yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in pairs if tag not in tags]
                                       for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
     for tag, pattern, first in (
-        ("bool", r"(?i:true|false)", "tTfF"),
+        ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
         ("int", r"[-+]?[0-9]+", "-+0123456789"),
         ("float", r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
          "-+0123456789."),
@@ -177,12 +178,12 @@ def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
 
 def _plain(value: Any) -> bool:
     """Whether ``value`` is what config.json can hold and read back as it was: a string, bool, int,
-    finite float or None, or a list of such values, or a mapping of names to them (MuJoCo's
-    ``default_camera_config``)."""
+    float other than NaN (``.inf``: gymnasium's MuJoCo envs have infinite bounds) or None, or a list of such
+    values, or a mapping of names to them (MuJoCo's ``default_camera_config``)."""
     if value is None or isinstance(value, (str, bool, int)):
         return True
     if isinstance(value, float):
-        return _finite(value)
+        return value == value  # NaN is not equal to itself: a run could not be compared with its record
     if isinstance(value, dict):
         return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return isinstance(value, list) and all(_plain(v) for v in value)
@@ -209,8 +210,9 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
                               f"`rl-zoo enjoy RUN --record FILE` or `rl-zoo train --record-video` draw episodes")
         value = list(value) if isinstance(value, tuple) else value
         if not _plain(value):
-            raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, finite number, "
-                              f"boolean, None, or a list or a mapping of them)")
+            raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, a number other than "
+                              f"NaN, a boolean, None, or a list or a mapping of them; quote text that YAML reads otherwise, "
+                              f"{key}='\"...\"')")
         out[key] = value
     return out
 

@@ -134,7 +134,7 @@ def algo_colors(names) -> dict[str, str]:
 
 def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = False, tight: bool = True) -> Path:
     """Draw ``fig`` into memory in the format ``path``'s suffix names (``tight``: cropped), ``shrink`` a PNG
-    to a 256-colour palette, and write it through a temporary file and a rename (``runs.atomic_write_bytes``:
+    to a 256-colour palette (other formats are left as drawn), and write it through a temporary file and a rename (``runs.atomic_write_bytes``:
     a crash or an error leaves the old file or the new one, and no temporary file); the figure is closed
     however this ends. The one way every figure of the library is saved."""
     import io
@@ -147,7 +147,8 @@ def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = 
         buf = io.BytesIO()
         fig.savefig(buf, format=path.suffix[1:].lower() or "png", **({"bbox_inches": "tight"} if tight else {}),
                     **({} if dpi is None else {"dpi": dpi}))
-        data = _shrunk_png(buf.getvalue()) if shrink else buf.getvalue()
+        png = path.suffix.lower() in (".png", "")
+        data = _shrunk_png(buf.getvalue()) if shrink and png else buf.getvalue()  # a PDF or SVG as drawn
         atomic_write_bytes(path, data)  # the folder made if missing
     finally:
         plt.close(fig)

@@ -67,3 +67,17 @@ def test_the_command_line_draws_several_runs_and_refuses_what_is_not_one(tmp_pat
     runs.write_csv(empty / "metrics.csv", [])
     assert main(["plot", str(a), str(empty), "-o", str(tmp_path / "x.png")]) == 2
     assert "has no evaluation rows yet" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
+
+
+def test_runs_of_one_name_in_two_folders_stay_apart_and_a_diverged_one_says_where(tmp_path, drawn):
+    a = _run(tmp_path / "x" / "ppo", "ppo", "CartPole-v1", {0: [1.0, 2.0, 3.0]})
+    b = _run(tmp_path / "y" / "ppo", "ppo", "CartPole-v1", {0: [1.0, float("nan"), float("nan")]})
+    labels = sorted({r.algo for r in run_rows([a, b])})
+    assert labels == [f"ppo: {a}", f"ppo: {b}, non-finite returns from 100 env steps"]
+
+
+def test_several_runs_draw_to_pdf_and_svg(tmp_path):
+    a = _run(tmp_path / "a", "ppo", "CartPole-v1", {0: [1.0, 2.0, 3.0]})
+    b = _run(tmp_path / "b", "vpg", "Acrobot-v1", {0: [1.0, 3.0, 4.0]})
+    for suffix, magic in ((".pdf", b"%PDF"), (".svg", b"<?xml")):
+        assert compare_runs([a, b], tmp_path / f"c{suffix}").read_bytes().startswith(magic)  # not shrunk as a PNG

@@ -46,11 +46,21 @@ def test_values_are_read_as_yaml_1_2_scalars():
     (["g=[1"], "not a value YAML can read"),
     (["g={1: a}"], "not a value a run can record"),
     (["g=.nan"], "not a value a run can record"),
+    (["g=2001-12-14"], "not a value a run can record.*quote text"),
     (["1g=3"], "not an option name"),
 ])
 def test_bad_pairs_are_refused_naming_them(pairs, message):
     with pytest.raises(ConfigError, match=message):
         parse_env_kwargs(pairs)
+
+
+def test_an_infinite_bound_is_taken_and_written_back_as_yaml_reads_it():
+    """gymnasium's MuJoCo envs default to infinite bounds (Hopper-v4's healthy_z_range [0.7, inf])."""
+    from envs.options import option_text
+
+    assert parse_env_kwargs(["healthy_z_range=[0.7, .inf]", "low=-.inf"]) == {"healthy_z_range": [0.7, math.inf], "low": -math.inf}
+    assert [option_text(v) for v in ([0.7, math.inf], {"distance": 4.0, "lookat": (0.0, 1.15)}, "1e-3", "", None)] == [
+        "[0.7, .inf]", "{distance: 4.0, lookat: [0.0, 1.15]}", '"1e-3"', '""', "null"]
 
 
 def test_check_env_kwargs_takes_a_mapping_of_names_to_plain_values():
@@ -59,7 +69,7 @@ def test_check_env_kwargs_takes_a_mapping_of_names_to_plain_values():
     with pytest.raises(ConfigError, match="must map option names"):
         check_env_kwargs(["continuous", True])
     with pytest.raises(ConfigError, match="not a value a run can record"):
-        check_env_kwargs({"g": math.inf})
+        check_env_kwargs({"g": math.nan})
     with pytest.raises(ConfigError, match="not a value a run can record"):
         check_env_kwargs({"g": object()})
 
@@ -192,14 +202,16 @@ def test_a_gymnasium_envs_options_are_its_keyword_arguments():
 @pytest.mark.parametrize("backend", ["jax", "gymnasium"])
 def test_every_option_listed_is_taken_at_its_default(backend):
     import envs
-    from envs.options import env_options
+    from envs.options import env_options, option_text
 
     for env_id in envs.list():
         if backend == "gymnasium" and env_id not in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1", "FrozenLake-v1", "Taxi-v4"):
             continue
         for option in env_options(env_id, backend)[1]:
             name = "max_episode_steps" if option.kind == "time limit" else option.name
-            envs.make(env_id, backend=backend, **check_env_kwargs({name: option.default}))  # as config.json reads it back
+            pasted = parse_env_kwargs([f"{name}={option_text(option.default)}"])  # as `rl-zoo envs ID` prints it
+            assert pasted == {name: option.default}
+            envs.make(env_id, backend=backend, **check_env_kwargs(pasted))
 
 
 def test_rl_zoo_envs_id_prints_the_options(capsys):
@@ -251,3 +263,23 @@ def test_the_config_note_quotes_each_option_for_the_shell(tmp_path, capsys):
     path.write_text(json.dumps(_config_json(env_kwargs={"max_steps_in_episode": 5})))
     note_config_env_kwargs(str(path), {"max_episode_steps": 5})  # the same limit by gymnasium's name: no note
     assert capsys.readouterr().err == ""
+
+
+def test_an_env_that_needs_an_option_to_be_made_is_listed_and_refused_in_one_line(tmp_path, capsys):
+    """A gymnasium env of one's own whose constructor requires an argument: `rl-zoo envs` lists its options
+    (it cannot be made with none), and a wrong option is refused in the env's words, not a traceback."""
+    import gymnasium
+    from gymnasium.envs.classic_control.cartpole import CartPoleEnv
+
+    class NeedsScale(CartPoleEnv):
+        def __init__(self, scale: float, render_mode=None):
+            super().__init__(render_mode=render_mode)
+
+    if "rl_zoo_test/NeedsScale-v0" not in gymnasium.registry:
+        gymnasium.register("rl_zoo_test/NeedsScale-v0", entry_point=NeedsScale, max_episode_steps=50)
+    assert main(["envs", "rl_zoo_test/NeedsScale-v0"]) == 0
+    out = capsys.readouterr().out
+    assert "it cannot be made with its default options (TypeError" in out and re.search(r"^scale +null +gymnasium\.make$", out, re.M)
+    assert main(["train", "--env", "rl_zoo_test/NeedsScale-v0", "--env-kwargs", "foo=1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: --env-kwargs foo=1: refused by rl_zoo_test/NeedsScale-v0:") and "Traceback" not in err

@@ -405,7 +405,12 @@ def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
     try:
         return envs.make(env_id, backend=backend, **env_kwargs)
     except Exception as e:  # a gymnasium env's constructor may assert (LunarLander's gravity), or raise anything
-        envs.make(env_id, backend=backend)  # the id itself is at fault: its error, not the options'
+        try:
+            envs.make(env_id, backend=backend)
+        except ValueError:  # the id itself is at fault (unknown, no JAX port, a MODULE:ID that registers none): its error
+            raise
+        except Exception:  # noqa: BLE001 - an env that cannot be made without options at all: theirs is the error to say
+            pass
         given = " ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
         raise ConfigError(f"--env-kwargs {given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
                           f"{e}") from None
