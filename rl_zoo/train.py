@@ -17,4 +17,5 @@ from rl_zoo.driver import (  # noqa: F401
     resolve_config,
     train,
 )
-from rl_zoo.driver.spec import HYPERPARAMS_DIR, read_config_file  # noqa: F401
+from rl_zoo.driver.config_file import read_config_file  # noqa: F401
+from rl_zoo.driver.spec import HYPERPARAMS_DIR  # noqa: F401

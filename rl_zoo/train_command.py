@@ -183,13 +183,13 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
 
 def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
     """The config fields ``rl-zoo train`` (or ``sweep``) sets on the tuned values: ``--config FILE``'s for
-    ``--env`` (``rl_zoo.driver.spec.read_config_file``), then ``--set``'s on top. The file's values of the
+    ``--env`` (``rl_zoo.driver.config_file.read_config_file``), then ``--set``'s on top. The file's values of the
     fields the command sets otherwise (``decided``: ``total_timesteps`` when ``--total-steps`` is given, a
     sweep's swept fields) are left out; ``note`` is called with their names."""
     sets = parse_sets(args.set)
     if not getattr(args, "config", None):
         return sets
-    from rl_zoo.driver.spec import read_config_file
+    from rl_zoo.driver.config_file import read_config_file
 
     values = read_config_file(args.config, args.algo, args.env)
     dropped = [k for k in values if k in decided]

@@ -10,7 +10,8 @@ import yaml
 
 from rl_zoo.cli import main
 from rl_zoo.config import ConfigError
-from rl_zoo.driver.spec import RunSpec, read_config_file, resolve_config
+from rl_zoo.driver.config_file import read_config_file
+from rl_zoo.driver.spec import RunSpec, resolve_config
 from rl_zoo.train_command import overrides_from
 
 
