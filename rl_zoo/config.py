@@ -192,8 +192,8 @@ def _plain(value: Any) -> bool:
 def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, Any]:
     """``env_kwargs`` (the env's options, ``envs.make``'s overrides: ``continuous=True``, a physical
     constant, ``max_episode_steps``) as a dict whose keys are names and whose values config.json records
-    exactly (strings, numbers, booleans, None, lists; a tuple becomes a list); ``ConfigError`` naming
-    ``where`` otherwise. Whether the env takes them is the env's to say (``envs.make``)."""
+    exactly (strings, numbers, booleans, None, lists; a tuple becomes a list), the time limit named
+    ``max_episode_steps`` (a port's ``max_steps_in_episode`` renamed); ``ConfigError`` naming ``where`` otherwise. Whether the env takes them is the env's to say (``envs.make``)."""
     from collections.abc import Mapping
 
     if env_kwargs is None:
@@ -214,6 +214,10 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
                               f"NaN, a boolean, None, or a list or a mapping of them; quote text that YAML reads otherwise, "
                               f"{key}='\"...\"')")
         out[key] = value
+    if "max_steps_in_episode" in out:  # a port's name for the time limit: recorded by gymnasium's, as `rl-zoo envs` lists it
+        if "max_episode_steps" in out:
+            raise ConfigError(f"{where}: give the time limit once, max_episode_steps (or max_steps_in_episode), not both")
+        out = {"max_episode_steps" if k == "max_steps_in_episode" else k: v for k, v in out.items()}
     return out
 
 

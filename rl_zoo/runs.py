@@ -284,6 +284,18 @@ def env_label(env_id: str, env_kwargs: dict | None = None) -> str:
     return f"{env_id} ({', '.join(f'{k}={json.dumps(v)}' for k, v in env_kwargs.items())})"
 
 
+def env_kwargs_args(env_kwargs: dict | None) -> str:
+    """``" --env-kwargs K=V ..."``: each pair written as ``--env-kwargs`` reads it back (``envs.options.option_text``)
+    and shell-quoted, to follow ``--env ENV_ID`` in a command line; ``""`` for none."""
+    if not env_kwargs:
+        return ""
+    import shlex
+
+    from envs.options import option_text
+
+    return " --env-kwargs " + " ".join(shlex.quote(f"{k}={option_text(v)}") for k, v in env_kwargs.items())
+
+
 def slug(text: str) -> str:
     """``text`` as a safe file-name part (runs of other characters become ``_``)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)

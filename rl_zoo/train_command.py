@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -200,22 +199,25 @@ def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
 
 def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> None:
     """``--config`` a run's config.json whose env was made with options other than ``--env-kwargs``'s: said on
-    stderr (the file gives config fields only; the env and its options are the command line's; ``sweep``:
-    ``rl-zoo sweep``'s, whose envs take their default options)."""
+    stderr, with the ``--env-kwargs`` pairs (shell-quoted, written as ``--env-kwargs`` reads them back) that make
+    the same env (the file gives config fields only; the env and its options are the command line's; ``sweep``:
+    the command is ``rl-zoo sweep``, whose ``--env-kwargs`` are ``env_kwargs``)."""
     import yaml
+
+    from rl_zoo.config import check_env_kwargs
+    from rl_zoo.runs import env_kwargs_args
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))  # read already by overrides_from: a mapping
     theirs = data.get("env_kwargs") if {"algo", "env", "config"} <= set(data) else None
-
-    def limit_named_once(options: dict) -> dict:  # a port's max_steps_in_episode is gymnasium's max_episode_steps
-        return {"max_episode_steps" if k == "max_steps_in_episode" else k: v for k, v in options.items()}
-
-    if theirs and limit_named_once(theirs) != limit_named_once(env_kwargs):
-        given = " ".join(shlex.quote(f"{k}={json.dumps(v)}") for k, v in theirs.items())
-        todo = ("a sweep makes its env with the default options" if sweep else f"give --env-kwargs {given} for the same env")
-        print(f"rl-zoo: note: --config {path} is of a run whose env had the options {given}; this "
-              f"{'sweep' if sweep else 'run'}'s env has {'other ones' if env_kwargs else 'none'} (--config sets config "
-              f"fields only: {todo})", file=sys.stderr)
+    try:
+        theirs = check_env_kwargs(theirs)  # the time limit by one name, as env_kwargs are
+    except ConfigError:
+        return  # a damaged record: not this note's to say
+    if theirs and theirs != env_kwargs:
+        flag = env_kwargs_args(theirs).strip()
+        print(f"rl-zoo: note: --config {path} is of a run whose env had the options {flag.removeprefix('--env-kwargs ')}; "
+              f"this {'sweep' if sweep else 'run'}'s env has {'other ones' if env_kwargs else 'none'} (--config sets config "
+              f"fields only: give {flag} for the same env)", file=sys.stderr)
 
 
 #: ``rl-zoo train`` flags a resumed run takes from its config.json: (flag, its argparse dest, the RunSpec field)

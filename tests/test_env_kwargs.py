@@ -35,6 +35,7 @@ def test_values_are_read_as_yaml_1_2_scalars():
     assert parse_env_kwargs(["continuous=true", "gravity=-9.8", "map_name=8x8", "desc=[SF, FG]", "n=3", "x=", "y=null"]) == {
         "continuous": True, "gravity": -9.8, "map_name": "8x8", "desc": ["SF", "FG"], "n": 3, "x": "", "y": None}
     assert parse_env_kwargs([" reset_bound = 0.1 "]) == {"reset_bound": 0.1}
+    assert parse_env_kwargs(["max_steps_in_episode=50"]) == {"max_episode_steps": 50}  # the limit by one name
     assert parse_env_kwargs(["default_camera_config={distance: 4.0}"]) == {"default_camera_config": {"distance": 4.0}}
     assert parse_env_kwargs([]) == {}
 
@@ -48,6 +49,7 @@ def test_values_are_read_as_yaml_1_2_scalars():
     (["g=.nan"], "not a value a run can record"),
     (["g=2001-12-14"], "not a value a run can record.*quote text"),
     (["1g=3"], "not an option name"),
+    (["max_steps_in_episode=5", "max_episode_steps=5"], "give the time limit once"),
 ])
 def test_bad_pairs_are_refused_naming_them(pairs, message):
     with pytest.raises(ConfigError, match=message):
@@ -259,7 +261,7 @@ def test_the_config_note_quotes_each_option_for_the_shell(tmp_path, capsys):
     pasted = shlex.split(err.split("give --env-kwargs ", 1)[1].split(" for the same env")[0])
     assert parse_env_kwargs(pasted) == {"desc": ["SF", "FG"], "is_slippery": False}  # pasted, it reads back the same
     note_config_env_kwargs(str(path), {}, sweep=True)
-    assert "a sweep makes its env with the default options" in capsys.readouterr().err
+    assert "this sweep's env has none (--config sets config fields only: give --env-kwargs" in capsys.readouterr().err
     path.write_text(json.dumps(_config_json(env_kwargs={"max_steps_in_episode": 5})))
     note_config_env_kwargs(str(path), {"max_episode_steps": 5})  # the same limit by gymnasium's name: no note
     assert capsys.readouterr().err == ""

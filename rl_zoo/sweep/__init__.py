@@ -4,6 +4,9 @@
                  --grid clip_eps=0.1,0.2,0.3 --seeds 8
     rl-zoo sweep --algo dqn --env CartPole-v1 --sample 16 --range learning_rate=1e-4:3e-3:log \\
                  --range gamma=0.95:0.999 --seeds 5
+    rl-zoo sweep --algo ppo --env CartPole-v1 --env-kwargs gravity=12.0 --grid learning_rate=3e-4,1e-3
+
+``--env-kwargs`` makes the env with its options as ``rl-zoo train`` does (``SweepSpec.env_kwargs``, in sweep.json).
 
 The numeric fields of a Config (the rule in `rl_zoo.config`: ``float`` fields) become arrays, so all
 configs x seeds that differ only in them train vmapped in ONE compiled program
@@ -42,10 +45,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.config import ConfigError, apply_overrides, check_int_args, check_overrides, check_seed_range, check_types
+from rl_zoo.config import (ConfigError, apply_overrides, check_env_kwargs, check_int_args, check_overrides, check_seed_range,
+                           check_types)
 from rl_zoo.lock import FolderLock
-from rl_zoo.sweep.spec import (GridField, Group, Point, RangeField, SweepSpec, build_points, check_static, group_points, parse_grid,
-                              parse_range)
+from rl_zoo.sweep.spec import (LATER_FIELDS, GridField, Group, Point, RangeField, SweepSpec, build_points, check_static,
+                              group_points, parse_grid, parse_range)
 
 if TYPE_CHECKING:  # report and figures import scipy and matplotlib, halving and runner JAX: loaded when a sweep
     # plans, runs or writes, not for every `rl-zoo` command (the CLI's parser imports rl_zoo.sweep.command)
@@ -81,9 +85,11 @@ class SweepResult:
 def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = (), samples: int = 0, sample_seed: int = 0,
               seeds: int = 8, seed: int = 0, total_steps: int | None = None, overrides: dict | None = None,
               num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False, halving_eta: int = 0,
-              halving_rungs: int = 0, record: list[str] = ()) -> SweepSpec:
+              halving_rungs: int = 0, record: list[str] = (), env_kwargs: dict | None = None) -> SweepSpec:
     """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``):
-    ``grid``, ``ranges`` and ``record`` are lists of them (one string is taken as a list of one)."""
+    ``grid``, ``ranges`` and ``record`` are lists of them (one string is taken as a list of one);
+    ``env_kwargs``: the env's options, ``--env-kwargs`` parsed (``rl_zoo.config.parse_env_kwargs``), as
+    ``rl_zoo.train.train`` takes them (whether the env takes them: `check_sweep`)."""
     from rl_zoo import algos
 
     grid, ranges, record = ([x] if isinstance(x, str) else x for x in (grid, ranges, record))  # not one per character
@@ -94,6 +100,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
         {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals, "--eval-episodes": eval_episodes,
          "--sample": samples, "--sample-seed": sample_seed, "--successive-halving": halving_eta, "--rungs": halving_rungs})
     overrides = check_overrides(overrides)
+    env_kwargs = check_env_kwargs(env_kwargs, "--env-kwargs")
     for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
         if value < 1:
             raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
@@ -106,7 +113,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
                      ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
                      seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted(overrides.items())),
                      num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups,
-                     halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record))
+                     halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record), env_kwargs=env_kwargs)
 
 
 def plan_sweep(spec: SweepSpec) -> SweepPlan:
@@ -156,12 +163,14 @@ class CheckedSweep:
 
 
 def check_sweep(spec: SweepSpec) -> CheckedSweep:
-    """Everything a sweep checks before it compiles or writes: the env (a JAX port, the algorithm's action
-    space), then `plan_sweep` (the configs), then ``--record`` names and the halving schedule.
+    """Everything a sweep checks before it compiles or writes: the env (a JAX port, made with the sweep's
+    options, which it may refuse in its own words, the algorithm's action space), then `plan_sweep` (the
+    configs), then ``--record`` names and the halving schedule.
     ``run_sweep`` and ``rl-zoo sweep --dry-run`` both call it. The env comes first, as in ``rl-zoo
     train``: DQN on Pendulum with a small budget was told about learning_starts."""
     import envs
     from rl_zoo import algos
+    from rl_zoo.driver.spec import make_env
     from rl_zoo.sweep import halving
     from rl_zoo.sweep.runner import check_record
 
@@ -178,7 +187,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
                               f"{', '.join(envs.list())}")
         raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
-    env, env_params = envs.make(spec.env_id)
+    env, env_params = make_env(spec.env_id, "jax", spec.env_kwargs)  # a refused option: ConfigError, the env's words
     if hasattr(module, "check_env"):
         module.check_env(env, env_params)
     plan = plan_sweep(spec)
@@ -206,7 +215,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
         _claim_folder(out, spec, plan, rerun, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
-        log(f"sweep {spec.algo} on {spec.env_id}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
+        log(f"sweep {spec.algo} on {spec.env_label}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
             f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
             + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
         if spec.halving_eta:
@@ -306,7 +315,10 @@ def _read_group(path: Path) -> GroupResult:
 
 def spec_changes(saved: dict, now: dict) -> list[str]:
     """The fields of a sweep.json's ``spec`` that differ from this command's (``SweepSpec.to_json``), as
-    ``name: saved -> now`` (a field only one of them has shows as ``-``)."""
+    ``name: saved -> now``. A field added since (``spec.LATER_FIELDS``: ``env_kwargs`` ...) that one of them
+    leaves out is at its default there (``env_kwargs: {} -> {"gravity": 12.0}``); another field only one of
+    them has shows as ``-``."""
+    saved, now = {**LATER_FIELDS, **saved}, {**LATER_FIELDS, **now}
     return [f"{k}: {json.dumps(saved.get(k, '-'), default=str)} -> {json.dumps(now.get(k, '-'), default=str)}"
             for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
 

@@ -32,8 +32,14 @@ def add_parser(sub) -> None:
         "3 every config diverged (NaN/Inf parameters: the tables are written, no report.md or best.yaml); 130 interrupted (143 for SIGTERM).",
     )
     p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
-    p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1), with its default "
-                   "options (a sweep takes no --env-kwargs)")
+    p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
+    p.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="options of the env, made with them for every config as rl-zoo train makes it and recorded in "
+                        "sweep.json: a JAX port's physical constants or options (CartPole-v1 gravity=12.0, FrozenLake-v1 "
+                        "is_slippery=false map_name=8x8), its time limit (max_episode_steps=200); `rl-zoo envs ID` lists an "
+                        "env's options and defaults. Values read as YAML 1.2 (1e-3 a number, true a boolean, 8x8 and yes "
+                        "strings, [a, b] a list). The tuned hyperparameters are still the env id's; the report's train "
+                        "command for best.yaml carries the options")
     p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="values of one field (repeatable; crossed)")
     p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints drawn from the whole numbers in the range; each value within its range)")
     p.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
@@ -70,6 +76,7 @@ def add_parser(sub) -> None:
 def spec_from_args(args, notes: bool = False):
     """The `SweepSpec` of parsed ``rl-zoo sweep`` arguments (``notes``: say on stderr which of ``--config``'s
     fields the sweep sets otherwise)."""
+    from rl_zoo.config import parse_env_kwargs
     from rl_zoo.sweep import make_spec
     from rl_zoo.train_command import overrides_from
 
@@ -80,15 +87,16 @@ def spec_from_args(args, notes: bool = False):
         print(f"note: --config {args.config} sets {', '.join(dropped)}, which this sweep sets otherwise (--grid, --range, "
               f"--total-steps): the file's value{'' if len(dropped) == 1 else 's'} left out", file=sys.stderr)
 
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
     overrides = overrides_from(args, decided=decided, note=note if notes else None)
     if notes and args.config:
         from rl_zoo.train_command import note_config_env_kwargs
 
-        note_config_env_kwargs(args.config, {}, sweep=True)
+        note_config_env_kwargs(args.config, env_kwargs, sweep=True)
     return make_spec(args.algo, args.env, grid=args.grid, ranges=args.range, samples=args.sample, sample_seed=args.sample_seed,
                      seeds=args.seeds, seed=args.seed, total_steps=args.total_steps, overrides=overrides,
                      num_evals=args.evals, eval_episodes=args.eval_episodes, static_groups=args.static_groups,
-                     halving_eta=args.halving, halving_rungs=args.rungs, record=args.record)
+                     halving_eta=args.halving, halving_rungs=args.rungs, record=args.record, env_kwargs=env_kwargs)
 
 
 def rows_per_program(args) -> int:
@@ -144,6 +152,8 @@ def main(args, argv: list[str]) -> int:
         replaced = args.rerun and (out / "sweep.json").exists()
         print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
                                    else " (its results replaced: --rerun)" if replaced else ""))
+        if spec.env_kwargs:
+            print(f"env: {spec.env_label}, made with{spec.env_kwargs_args}")
         for g in plan.groups:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:

@@ -47,7 +47,7 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
     ax.set_ylabel(f"greedy return, mean over seeds [{stats.interval_name(spec.seeds, short=True)}]")
-    ax.set_title(f"{spec.algo} on {spec.env_id}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: best final IQM first)")
+    ax.set_title(f"{spec.algo} on {spec.env_label}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: best final IQM first)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, out / "curves.png")
 
@@ -117,7 +117,7 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
         if joined and others:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{spec.algo} on {spec.env_id}: sensitivity of the final return ({runs.plural(spec.seeds, 'seed')} per config)"
+    fig.suptitle(f"{spec.algo} on {spec.env_label}: sensitivity of the final return ({runs.plural(spec.seeds, 'seed')} per config)"
                  + ("\nopen marker: dropped by successive halving, its return at its last rung's smaller budget" if any_dropped else "")
                  + ("\nlines nudged sideways apart so that equal points stay visible" if any_dodged else "")
                  + ("\nred x: the config diverged (non-finite parameters on some seed)" if any_diverged else ""))
@@ -150,6 +150,6 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     ax.set_ylabel(fy)
     pooled = [name for name in spec.fields if name not in (fx, fy)]
     fig.colorbar(im, ax=ax, label="final return, IQM over seeds" + (f" and {', '.join(pooled)}" if pooled else ""))
-    ax.set_title(f"{spec.algo} on {spec.env_id}" + (f"\neach cell pools every {', '.join(pooled)} swept" if pooled else "") + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
+    ax.set_title(f"{spec.algo} on {spec.env_label}" + (f"\neach cell pools every {', '.join(pooled)} swept" if pooled else "") + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
                  + ("\n*: holds configs dropped by successive halving (their return at their last rung's budget)" if dropped.any() else ""))
     return _save(fig, out / "heatmap.png")

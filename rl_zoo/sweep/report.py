@@ -131,8 +131,16 @@ def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:
     full = sum(not s.stopped_early for s in summaries)
     among = (f" among the {full} of {len(summaries)} configs successive halving trained to the full budget"
              if spec.halving_eta else f" of {len(summaries)} configs")
-    return (f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_id}, by the IQM of final returns over "
+    text = (f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_label}, by the IQM of final returns over "
             f"{_seeds_text(spec)}\n")
+    if spec.env_kwargs:  # --config sets config fields only: the env's options are the command line's
+        text += f"# train it on the same env: {train_command(spec)} --config best.yaml\n"
+    return text
+
+
+def train_command(spec: SweepSpec) -> str:
+    """``rl-zoo train --algo A --env E`` and the sweep's env options (``--env-kwargs``, shell-quoted), if any."""
+    return f"rl-zoo train --algo {spec.algo} --env {spec.env_id}{spec.env_kwargs_args}"
 
 
 def csv_text(rows: list[dict]) -> str:
@@ -244,7 +252,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
                 f"returns are those of a broken policy." if bad else "")
     halving_files = (", `halving.csv` (every rung's configs, their scores, who went on) and `groups/halving/` (each finished "
                      "rung's survivors' states)." if spec.halving_eta else ".")
-    text = f"""# Sweep: {spec.algo} on {spec.env_id}
+    text = f"""# Sweep: {spec.algo} on {spec.env_label}
 
 {f'Command: `{command}`' if command else ''}
 
@@ -273,7 +281,7 @@ a config whose parameters became non-finite in any seed is not eligible.{diverge
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 {report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
-block), after `rl-zoo train --set`, or as a file to `rl-zoo train --algo {spec.algo} --env {spec.env_id} --config best.yaml`
+block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{train_command(spec)} --config best.yaml`
 (on seeds the sweep did not use); it lists every swept field and every other field that differs from the defaults:
 
 ```yaml
@@ -303,11 +311,19 @@ def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
     first = REPORT_SEED if last < REPORT_SEED or spec.seed >= REPORT_SEED + n else last + 1
     which = f"This seed ({spec.seed})" if spec.seeds == 1 else f"These seeds ({spec.seed}-{last})"
     text = (f"{which} chose it: report its return on seeds that played no part in the choice "
-            f"(e.g. `rl-zoo train --seed {first} --seeds {n} --set ...`).")
+            f"(e.g. `rl-zoo train --seed {first} --seeds {n} --set ...{spec.env_kwargs_args}`).")
     if last >= REPORT_SEED:
         text += (f" This sweep ran on seeds from {REPORT_SEED} up, which rl_zoo's benchmarks and experiments keep for "
                  f"reporting: the best config's figures here are those it was chosen on.")
     return text
+
+
+def _options_caveat(spec: SweepSpec) -> str:
+    """The report's word, for a sweep of an env with options, that the hyperparameters file's blocks are per env id."""
+    if not spec.env_kwargs:
+        return ""
+    return (f", which `rl-zoo train --env {spec.env_id}` uses with any options: this block was chosen on "
+            f"{spec.env_label}")
 
 
 def _seeds_text(spec: SweepSpec) -> str:

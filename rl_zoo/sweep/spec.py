@@ -25,8 +25,9 @@ from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numer
 
 
 #: best.yaml's first line (``rl_zoo.sweep.report.best_yaml_header``) names the algorithm and env it was swept for:
-#: ``rl-zoo train --config`` reads them (here, in a module light to import)
-BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+), by the IQM")
+#: ``rl-zoo train --config`` reads them (here, in a module light to import); the env may carry its options,
+#: ``on CartPole-v1 (max_episode_steps=200), by the IQM`` (``rl_zoo.runs.env_label``)
+BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+)(?: \(.*\))?, by the IQM")
 
 @dataclass(frozen=True)
 class GridField:
@@ -66,6 +67,23 @@ class SweepSpec:
     halving_eta: int = 0  # successive halving's reduction factor (0: off; `rl_zoo.sweep.halving`)
     halving_rungs: int = 0  # its rungs (0: as many as the configs allow)
     record: tuple[str, ...] = ()  # scalar fields of each update's Metrics kept per update (e.g. "kl")
+    env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)  # the env's options (``--env-kwargs``), as
+    # ``rl-zoo train`` takes them (``rl_zoo.driver.spec.make_env``); {}: its defaults
+
+    @property
+    def env_label(self) -> str:
+        """The env with its options, as titles and the report name it: ``"CartPole-v1 (max_episode_steps=200)"``."""
+        from rl_zoo.runs import env_label
+
+        return env_label(self.env_id, self.env_kwargs)
+
+    @property
+    def env_kwargs_args(self) -> str:
+        """The options as ``rl-zoo train`` takes them, each pair shell-quoted: ``" --env-kwargs max_episode_steps=200
+        'desc=[SF, FG]'"`` (empty without options), to follow ``--env ENV_ID`` in a command line."""
+        from rl_zoo.runs import env_kwargs_args
+
+        return env_kwargs_args(self.env_kwargs)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -73,9 +91,10 @@ class SweepSpec:
 
     def to_json(self) -> dict:
         """The fields, without those added after the first sweeps were written when they are at their
-        defaults (so that a folder of an earlier sweep keeps its digest)."""
+        defaults (so that a folder of an earlier sweep keeps its digest, and its sweep.json reads as
+        one of no ``env_kwargs``: the env's default options)."""
         data = dataclasses.asdict(self)
-        for name in ("halving_eta", "halving_rungs", "record"):
+        for name in LATER_FIELDS:
             if not data[name]:
                 del data[name]
         return data
@@ -85,6 +104,11 @@ class SweepSpec:
         ``base_config``, which the tuned hyperparameters can change) it decides the results: a re-run with
         the same digest and base config does no work."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+#: SweepSpec fields added after the first sweeps were written, with their defaults: ``to_json`` leaves them out
+#: at those, and a sweep.json without one is read as having it there (``rl_zoo.sweep.spec_changes``)
+LATER_FIELDS = {"halving_eta": 0, "halving_rungs": 0, "record": [], "env_kwargs": {}}
 
 
 @dataclass(frozen=True)
