@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -197,8 +198,13 @@ def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
     return {**{k: v for k, v in values.items() if k not in dropped}, **sets}
 
 
+#: a sweep's best.yaml made with env options says how to train it (``rl_zoo.sweep.report.best_yaml_header``)
+BEST_YAML_TRAIN_LINE = re.compile(r"^# train it on the same env: rl-zoo train .* --env-kwargs (?P<pairs>.*) --config best\.yaml$", re.M)
+
+
 def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> None:
-    """``--config`` a run's config.json whose env was made with options other than ``--env-kwargs``'s: said on
+    """``--config`` a run's config.json (or a sweep's best.yaml) whose env was made with options other than
+    ``--env-kwargs``'s: said on
     stderr, with the ``--env-kwargs`` pairs (shell-quoted, written as ``--env-kwargs`` reads them back) that make
     the same env (the file gives config fields only; the env and its options are the command line's; ``sweep``:
     the command is ``rl-zoo sweep``, whose ``--env-kwargs`` are ``env_kwargs``)."""
@@ -207,15 +213,23 @@ def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> 
     from rl_zoo.config import check_env_kwargs
     from rl_zoo.runs import env_kwargs_args
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))  # read already by overrides_from: a mapping
+    text = Path(path).read_text(encoding="utf-8-sig")
+    data = yaml.safe_load(text)  # read already by overrides_from: a mapping
     theirs = data.get("env_kwargs") if {"algo", "env", "config"} <= set(data) else None
+    what = "a run"
+    if (swept := BEST_YAML_TRAIN_LINE.search(text)) and theirs is None:  # a sweep's best.yaml: its train command's options
+        what = "the best config of a sweep"
+        try:
+            theirs = parse_env_kwargs(shlex.split(swept["pairs"]))
+        except (ConfigError, ValueError):
+            return  # an edited comment: not this note's to say
     try:
         theirs = check_env_kwargs(theirs)  # the time limit by one name, as env_kwargs are
     except ConfigError:
         return  # a damaged record: not this note's to say
     if theirs and theirs != env_kwargs:
         flag = env_kwargs_args(theirs).strip()
-        print(f"rl-zoo: note: --config {path} is of a run whose env had the options {flag.removeprefix('--env-kwargs ')}; "
+        print(f"rl-zoo: note: --config {path} is {what} whose env had the options {flag.removeprefix('--env-kwargs ')}; "
               f"this {'sweep' if sweep else 'run'}'s env has {'other ones' if env_kwargs else 'none'} (--config sets config "
               f"fields only: give {flag} for the same env)", file=sys.stderr)
 

@@ -285,3 +285,21 @@ def test_an_env_that_needs_an_option_to_be_made_is_listed_and_refused_in_one_lin
     assert main(["train", "--env", "rl_zoo_test/NeedsScale-v0", "--env-kwargs", "foo=1", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rl-zoo: error: --env-kwargs foo=1: refused by rl_zoo_test/NeedsScale-v0:") and "Traceback" not in err
+
+
+def test_a_sweeps_best_yaml_made_with_options_is_noted_like_a_run(tmp_path, capsys):
+    """best.yaml of a sweep with --env-kwargs carries its train command in a comment: train --config without
+    the same options says so, with the flag."""
+    from rl_zoo.sweep import make_spec
+    from rl_zoo.sweep.report import train_command
+    from rl_zoo.train_command import note_config_env_kwargs
+
+    spec = make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], env_kwargs={"gravity": 12.0, "desc": ["SF", "FG"]})
+    path = tmp_path / "best.yaml"
+    path.write_text(f"# rl-zoo sweep: the best of 2 configs of ppo on CartPole-v1 (...), by the IQM of final returns over 8 seeds\n"
+                    f"# train it on the same env: {train_command(spec)} --config best.yaml\nCartPole-v1:\n  learning_rate: 0.001\n")
+    note_config_env_kwargs(str(path), {})
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "is the best config of a sweep whose env had the options gravity=12.0 'desc=[SF, FG]'" in err
+    note_config_env_kwargs(str(path), {"gravity": 12.0, "desc": ["SF", "FG"]})
+    assert capsys.readouterr().err == ""
