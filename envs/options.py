@@ -7,6 +7,9 @@ program) and the fields of its params pytree (physical constants, the time limit
 ``gymnasium.make``, with the defaults its registration sets (``LunarLanderContinuous-v3`` is
 ``LunarLander`` with ``continuous=True``), and gymnasium's ``max_episode_steps``. A port's array fields
 (a tabular env's tables, built from its constructor options) are not listed.
+
+Values are written as the command line reads them back: ``option_text`` writes, ``parse_option_value``
+reads (YAML 1.2 scalars and flow lists and mappings), ``recordable`` says what config.json can hold.
 """
 
 from __future__ import annotations
@@ -154,11 +157,61 @@ def option_text(value: Any) -> str:
         return "[" + ", ".join(option_text(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{option_text(k)}: {option_text(v)}" for k, v in value.items()) + "}"
-    from rl_zoo.config import parse_option_value
-
     try:
         same = (value.strip() == value != "" and parse_option_value(value) == value
                 and not any(c in value for c in ",[]{}#:'\""))
     except Exception:  # noqa: BLE001 - any text YAML cannot read as itself is quoted
         same = False
     return value if same else json.dumps(value)
+
+
+# --- reading what the command line gives: YAML 1.2 values, and what a run can record ------------------
+def _option_loader():
+    """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema, decimal
+    integers only, and Python's ``None`` as null): ``1e-3``
+    a float (YAML 1.1 left it a string, which gymnasium took and failed on at its first step), ``010`` ten (not
+    octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``/``false`` (any case, Python's ``True`` too)
+    booleans and ``null``/``None``/``~`` None."""
+    import re
+
+    import yaml
+
+    tags = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null")}
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in pairs if tag not in tags]
+                                      for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for tag, pattern, first in (
+        ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+        ("int", r"[-+]?[0-9]+", "-+0123456789"),
+        ("float", r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+         "-+0123456789."),
+        ("null", r"~|null|Null|NULL|None|", ["~", "n", "N", "", None]),
+    ):
+        Loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(f"^(?:{pattern})$"), list(first))
+    Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node)))
+    return Loader
+
+
+def parse_option_value(text: str) -> Any:
+    """One ``--env-kwargs`` value: a YAML scalar, flow list or mapping read by ``_option_loader`` (``true`` a
+    bool, ``-9.8`` and ``1e-3`` floats, ``8x8`` a string, ``[SFFF, FHFH]`` a list, ``{distance: 4.0}`` a
+    mapping); an empty value is the empty string. ``yaml.YAMLError`` for text YAML cannot read."""
+    import yaml
+
+    return yaml.load(text, Loader=_option_loader()) if text.strip() else ""
+
+
+def recordable(value: Any) -> bool:
+    """Whether ``value`` is what config.json can hold and read back as it was: a string, bool, int,
+    float other than NaN (``.inf``: gymnasium's MuJoCo envs have infinite bounds) or None, or a list of such
+    values, or a mapping of names to them (MuJoCo's ``default_camera_config``)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value  # NaN is not equal to itself: a run could not be compared with its record
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and recordable(v) for k, v in value.items())
+    return isinstance(value, list) and all(recordable(v) for v in value)

@@ -132,6 +132,7 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     import envs
     from envs.options import KINDS, env_options, has_gymnasium_twin, option_text, takes_more
 
+    asked = backend
     backend, options = env_options(env_id, backend)  # an unknown id: its error, first
     try:
         env, params = envs.registry.made_quietly(env_id, backend)
@@ -139,8 +140,9 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     except Exception as e:  # an env of one's own that needs an option to be made at all
         spaces = f"it cannot be made with its default options ({type(e).__name__}: {e})"
     print(f"{env_id} ({backend}{': through the adapter' if backend == 'gymnasium' else ': a pure-JAX port'}); {spaces}")
-    print(f"options, each given as `rl-zoo train --env {env_id} --env-kwargs KEY=VALUE ...` (in Python "
-          f"envs.make({env_id!r}, KEY=VALUE)); quote a pair whose value has spaces, brackets or braces, "
+    flag, arg = (" --backend gymnasium", ", backend='gymnasium'") if asked == "gymnasium" else ("", "")
+    print(f"options, each given as `rl-zoo train --env {env_id}{flag} --env-kwargs KEY=VALUE ...` (in Python "
+          f"envs.make({env_id!r}{arg}, KEY=VALUE)); quote a pair whose value has spaces, brackets or braces, "
           f"'KEY=[a, b]':")
     _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name, default=option_text(o.default),
                        kind=o.kind) for o in options], ["option", "default", "kind"])

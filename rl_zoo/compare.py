@@ -26,7 +26,8 @@ def check_run_dirs(dirs: list[Path]) -> None:
     for d in dirs:
         kind = folder_kind(d)
         if kind != "run" or holds_rlhf_run(d):
-            what = ("an `rl-zoo rlhf` run" if kind == "run" else f"a {kind} folder (plot it alone)" if kind else
+            what = ("an `rl-zoo rlhf` run" if kind == "run" else "a benchmark folder (plot it alone)" if kind == "benchmark"
+                    else "a sweep folder (its `rl-zoo sweep` command draws it again)" if kind == "sweep" else
                     "not there" if not d.exists() else "not a run directory (no metrics.csv)")
             raise ValueError(f"rl-zoo plot with several folders draws run directories of `rl-zoo train` together; {d} is {what}")
         if d.resolve() in seen:

@@ -118,48 +118,13 @@ def check_total_steps_once(total_steps: int | None, overrides: dict[str, Any]) -
                           "say the same thing twice: give one")
 
 
-def _option_loader():
-    """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema, decimal
-    integers only, and Python's ``None`` as null): ``1e-3``
-    a float (YAML 1.1 left it a string, which gymnasium took and failed on at its first step), ``010`` ten (not
-    octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``/``false`` (any case, Python's ``True`` too)
-    booleans and ``null``/``None``/``~`` None."""
-    import re
-
-    import yaml
-
-    tags = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null")}
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in pairs if tag not in tags]
-                                      for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-    for tag, pattern, first in (
-        ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-        ("int", r"[-+]?[0-9]+", "-+0123456789"),
-        ("float", r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
-         "-+0123456789."),
-        ("null", r"~|null|Null|NULL|None|", ["~", "n", "N", "", None]),
-    ):
-        Loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(f"^(?:{pattern})$"), list(first))
-    Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node)))
-    return Loader
-
-
-def parse_option_value(text: str) -> Any:
-    """One ``--env-kwargs`` value: a YAML scalar, flow list or mapping read by ``_option_loader`` (``true`` a
-    bool, ``-9.8`` and ``1e-3`` floats, ``8x8`` a string, ``[SFFF, FHFH]`` a list, ``{distance: 4.0}`` a
-    mapping); an empty value is the empty string. ``yaml.YAMLError`` for text YAML cannot read."""
-    import yaml
-
-    return yaml.load(text, Loader=_option_loader()) if text.strip() else ""
-
-
 def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
     """``rl-zoo train --env-kwargs KEY=VALUE ...`` as ``{KEY: VALUE}``, each value read by
-    ``parse_option_value``; a pair without ``=``, an empty key or a key given twice is refused, naming it."""
+    ``envs.options.parse_option_value``; a pair without ``=``, an empty key or a key given twice is refused,
+    naming it."""
     import yaml
+
+    from envs.options import parse_option_value
 
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -176,25 +141,14 @@ def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
     return check_env_kwargs(out, "--env-kwargs")
 
 
-def _plain(value: Any) -> bool:
-    """Whether ``value`` is what config.json can hold and read back as it was: a string, bool, int,
-    float other than NaN (``.inf``: gymnasium's MuJoCo envs have infinite bounds) or None, or a list of such
-    values, or a mapping of names to them (MuJoCo's ``default_camera_config``)."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return True
-    if isinstance(value, float):
-        return value == value  # NaN is not equal to itself: a run could not be compared with its record
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return isinstance(value, list) and all(_plain(v) for v in value)
-
-
 def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, Any]:
     """``env_kwargs`` (the env's options, ``envs.make``'s overrides: ``continuous=True``, a physical
     constant, ``max_episode_steps``) as a dict whose keys are names and whose values config.json records
     exactly (strings, numbers, booleans, None, lists; a tuple becomes a list), the time limit named
     ``max_episode_steps`` (a port's ``max_steps_in_episode`` renamed); ``ConfigError`` naming ``where`` otherwise. Whether the env takes them is the env's to say (``envs.make``)."""
     from collections.abc import Mapping
+
+    from envs.options import plain, recordable
 
     if env_kwargs is None:
         return {}
@@ -208,11 +162,11 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
         if key == "render_mode":
             raise ConfigError(f"{where}: render_mode is not an option of a run's env: its envs train undrawn, and "
                               f"`rl-zoo enjoy RUN --record FILE` or `rl-zoo train --record-video` draw episodes")
-        value = list(value) if isinstance(value, tuple) else value
-        if not _plain(value):
+        value = plain(value)  # tuples as lists, NumPy numbers as Python's, within lists and mappings too
+        if not recordable(value):
+            quote = f"; quote text that YAML reads otherwise, {key}='\"...\"'" if where == "--env-kwargs" else ""
             raise ConfigError(f"{where}: {key}={value!r} is not a value a run can record (a string, a number other than "
-                              f"NaN, a boolean, None, or a list or a mapping of them; quote text that YAML reads otherwise, "
-                              f"{key}='\"...\"')")
+                              f"NaN, a boolean, None, or a list or a mapping of them{quote})")
         out[key] = value
     if "max_steps_in_episode" in out:  # a port's name for the time limit: recorded by gymnasium's, as `rl-zoo envs` lists it
         if "max_episode_steps" in out:

@@ -278,10 +278,13 @@ def git_commit(root: Path) -> str | None:
 
 def env_label(env_id: str, env_kwargs: dict | None = None) -> str:
     """``env_id`` with the options its env was made with, as a run's summary line, figure and ``enjoy`` name
-    it: ``"LunarLander-v3 (continuous=true)"``; the id alone without options."""
+    it: ``"LunarLander-v3 (continuous=true)"`` (sorted by name, each value as ``--env-kwargs`` takes it, so the
+    same options give the same label in any order); the id alone without options."""
     if not env_kwargs:
         return env_id
-    return f"{env_id} ({', '.join(f'{k}={json.dumps(v)}' for k, v in env_kwargs.items())})"
+    from envs.options import option_text
+
+    return f"{env_id} ({', '.join(f'{k}={option_text(v)}' for k, v in sorted(env_kwargs.items()))})"
 
 
 def env_kwargs_args(env_kwargs: dict | None) -> str:

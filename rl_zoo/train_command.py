@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -198,10 +197,6 @@ def overrides_from(args, decided: tuple[str, ...] = (), note=None) -> dict:
     return {**{k: v for k, v in values.items() if k not in dropped}, **sets}
 
 
-#: a sweep's best.yaml made with env options says how to train it (``rl_zoo.sweep.report.best_yaml_header``)
-BEST_YAML_TRAIN_LINE = re.compile(r"^# train it on the same env: rl-zoo train .* --env-kwargs (?P<pairs>.*) --config best\.yaml$", re.M)
-
-
 def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> None:
     """``--config`` a run's config.json (or a sweep's best.yaml) whose env was made with options other than
     ``--env-kwargs``'s: said on
@@ -212,6 +207,7 @@ def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> 
 
     from rl_zoo.config import check_env_kwargs
     from rl_zoo.runs import env_kwargs_args
+    from rl_zoo.sweep.spec import BEST_YAML_TRAIN_LINE
 
     text = Path(path).read_text(encoding="utf-8-sig")
     data = yaml.safe_load(text)  # read already by overrides_from: a mapping

@@ -57,7 +57,7 @@ def test_the_command_line_draws_several_runs_and_refuses_what_is_not_one(tmp_pat
     assert (tmp_path / "compare.png").stat().st_size > 0 and f"figure written to {tmp_path / 'compare.png'}" in capsys.readouterr().out
     bench = tmp_path / "bench"
     (bench / "cells").mkdir(parents=True)
-    for argv, message in [([str(a), str(a)], "is given twice"), ([str(a), str(bench)], "bench is a benchmark folder"),
+    for argv, message in [([str(a), str(a)], "is given twice"), ([str(a), f"{tmp_path}/./a"], "is given twice"), ([str(a), str(bench)], "bench is a benchmark folder"),
                           ([str(a), str(tmp_path / "nope")], "nope is not there")]:
         assert main(["plot", *argv, "-o", str(tmp_path / "x.png")]) == 2
         assert message in capsys.readouterr().err

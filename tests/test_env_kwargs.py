@@ -13,6 +13,7 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
 import rl_zoo
@@ -95,7 +96,7 @@ def test_config_json_reads_back_its_env_kwargs(tmp_path):
 # --- refusals before anything is written ------------------------------------------------------------
 @pytest.mark.parametrize("env_kwargs, message", [
     (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: CartPole-v1: unknown option foo"),
-    (["gravity=abc"], r"--env-kwargs gravity='abc': refused by CartPole-v1: .*takes a number"),
+    (["gravity=abc"], r"--env-kwargs gravity=abc: refused by CartPole-v1: .*takes a number"),
     (["render_mode=human"], r"render_mode is not an option of a run's env"),
     (["continuous"], "expects KEY=VALUE pairs"),
 ])
@@ -303,3 +304,40 @@ def test_a_sweeps_best_yaml_made_with_options_is_noted_like_a_run(tmp_path, caps
     assert "is the best config of a sweep whose env had the options gravity=12.0 'desc=[SF, FG]'" in err
     note_config_env_kwargs(str(path), {"gravity": 12.0, "desc": ["SF", "FG"]})
     assert capsys.readouterr().err == ""
+
+
+def test_a_missing_package_is_the_envs_error_not_the_options(tmp_path):
+    """An env whose package is missing failed with options too: it was said to refuse them."""
+    import gymnasium
+    from gymnasium.error import DependencyNotInstalled
+
+    def needs_package(**kwargs):
+        raise DependencyNotInstalled("box2d is not installed, run `pip install box2d`")
+
+    if "rl_zoo_test/NeedsPackage-v0" not in gymnasium.registry:
+        gymnasium.register("rl_zoo_test/NeedsPackage-v0", entry_point=needs_package)
+    for env_kwargs in ({}, {"continuous": True}):
+        with pytest.raises(ImportError, match="box2d"):
+            train("ppo", "rl_zoo_test/NeedsPackage-v0", env_kwargs=env_kwargs, out=tmp_path / "run", **KW)
+
+
+def test_options_from_python_may_be_numpy_numbers_and_nested_tuples():
+    assert check_env_kwargs({"g": np.float32(12.0), "cam": {"lookat": (0.0, 1.5)}, "pairs": [(1, 2)]}) == {
+        "g": 12.0, "cam": {"lookat": [0.0, 1.5]}, "pairs": [[1, 2]]}
+    with pytest.raises(ConfigError, match=r"a list or a mapping of them\)$"):  # no shell quoting advice from Python
+        check_env_kwargs({"g": object()})
+
+
+def test_the_same_options_in_another_order_label_the_same_env():
+    from rl_zoo.runs import env_label
+
+    assert env_label("CartPole-v1", {"max_episode_steps": 200, "gravity": 12.0}) == env_label(
+        "CartPole-v1", {"gravity": 12.0, "max_episode_steps": 200}) == "CartPole-v1 (gravity=12.0, max_episode_steps=200)"
+    assert env_label("Hopper-v4", {"healthy_z_range": [0.7, math.inf]}) == "Hopper-v4 (healthy_z_range=[0.7, .inf])"
+
+
+def test_rl_zoo_envs_with_backend_gymnasium_says_to_train_with_it(capsys):
+    assert main(["envs", "CartPole-v1", "--backend", "gymnasium"]) == 0
+    out = capsys.readouterr().out
+    assert "`rl-zoo train --env CartPole-v1 --backend gymnasium --env-kwargs KEY=VALUE ...`" in out
+    assert "envs.make('CartPole-v1', backend='gymnasium', KEY=VALUE)" in out

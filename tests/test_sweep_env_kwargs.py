@@ -106,7 +106,7 @@ def test_the_dry_run_and_help_show_the_options(tmp_path, capsys):
     assert main(["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "1", "--env-kwargs", "max_episode_steps=200",
                  "gravity=12.0", "--out", str(tmp_path / "s"), "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "env: CartPole-v1 (max_episode_steps=200, gravity=12.0), made with --env-kwargs max_episode_steps=200 gravity=12.0"
+    assert lines[1] == "env: CartPole-v1 (gravity=12.0, max_episode_steps=200), made with --env-kwargs max_episode_steps=200 gravity=12.0"
     with pytest.raises(SystemExit):
         main(["sweep", "--help"])
     text = " ".join(capsys.readouterr().out.split())

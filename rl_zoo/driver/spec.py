@@ -313,13 +313,26 @@ def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
     except Exception as e:  # a gymnasium env's constructor may assert (LunarLander's gravity), or raise anything
         try:
             envs.make(env_id, backend=backend)
-        except ValueError:  # the id itself is at fault (unknown, no JAX port, a MODULE:ID that registers none): its error
-            raise
+        except (ValueError, ImportError):  # the id itself is at fault (unknown, no JAX port, a MODULE:ID that registers
+            raise  # none) or the env's package is missing (box2d): its error, not the options'
         except Exception:  # noqa: BLE001 - an env that cannot be made without options at all: theirs is the error to say
             pass
-        given = " ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
-        raise ConfigError(f"--env-kwargs {given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
+        given = runs.env_kwargs_args(env_kwargs).strip()
+        raise ConfigError(f"{given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
                           f"{e}") from None
+
+
+def check_algorithm_env(module, env, env_params, env_kwargs: dict[str, Any]) -> None:
+    """The algorithm's own check of the env (``module.check_env``: DQN needs discrete actions), its refusal
+    naming the ``--env-kwargs`` that made the env what it is (``continuous=true``), where there are some."""
+    if not hasattr(module, "check_env"):
+        return
+    try:
+        module.check_env(env, env_params)
+    except ValueError as e:
+        if not env_kwargs:
+            raise
+        raise ConfigError(f"{e} (the env as {runs.env_kwargs_args(env_kwargs).strip()} made it)") from None
 
 
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
@@ -363,14 +376,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     # before a config error that each of them would hide (a typo'd env id; DQN's learning_starts on Pendulum)
     module, _ = algos.get(algo)
     env, env_params = make_env(env_id, backend, env_kwargs)
-    if hasattr(module, "check_env"):
-        try:
-            module.check_env(env, env_params)
-        except ValueError as e:
-            if not env_kwargs:
-                raise
-            raise ConfigError(f"{e} (the env as --env-kwargs {' '.join(f'{k}={v!r}' for k, v in env_kwargs.items())} "
-                              f"made it)") from None
+    check_algorithm_env(module, env, env_params, env_kwargs)
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     import jax
 

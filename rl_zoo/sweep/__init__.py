@@ -170,7 +170,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     train``: DQN on Pendulum with a small budget was told about learning_starts."""
     import envs
     from rl_zoo import algos
-    from rl_zoo.driver.spec import make_env
+    from rl_zoo.driver.spec import check_algorithm_env, make_env
     from rl_zoo.sweep import halving
     from rl_zoo.sweep.runner import check_record
 
@@ -188,8 +188,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
         raise ConfigError(f"sweeps vmap over configs and seeds and need a JAX env; {spec.env_id} runs through the "
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
     env, env_params = make_env(spec.env_id, "jax", spec.env_kwargs)  # a refused option: ConfigError, the env's words
-    if hasattr(module, "check_env"):
-        module.check_env(env, env_params)
+    check_algorithm_env(module, env, env_params, spec.env_kwargs)
     plan = plan_sweep(spec)
     check_record(plan.module, plan.base, env, env_params, spec.record)
     rungs = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec) if spec.halving_eta else None

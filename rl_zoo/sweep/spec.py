@@ -28,6 +28,8 @@ from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numer
 #: ``rl-zoo train --config`` reads them (here, in a module light to import); the env may carry its options,
 #: ``on CartPole-v1 (max_episode_steps=200), by the IQM`` (``rl_zoo.runs.env_label``)
 BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+)(?: \(.*\))?, by the IQM")
+#: and, made with env options, its second line the train command that gives them (``note_config_env_kwargs`` reads it)
+BEST_YAML_TRAIN_LINE = re.compile(r"^# train it on the same env: rl-zoo train .* --env-kwargs (?P<pairs>.*) --config best\.yaml$", re.M)
 
 @dataclass(frozen=True)
 class GridField:
