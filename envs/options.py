@@ -15,6 +15,7 @@ reads (YAML 1.2 scalars and flow lists and mappings), ``recordable`` says what c
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -166,12 +167,13 @@ def option_text(value: Any) -> str:
 
 
 # --- reading what the command line gives: YAML 1.2 values, and what a run can record ------------------
+@functools.lru_cache(maxsize=None)
 def _option_loader():
     """A YAML loader that reads scalars as a user of ``--env-kwargs`` means them (YAML 1.2's core schema, decimal
     integers only, and Python's ``None`` as null): ``1e-3``
     a float (YAML 1.1 left it a string, which gymnasium took and failed on at its first step), ``010`` ten (not
-    octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``/``false`` (any case, Python's ``True`` too)
-    booleans and ``null``/``None``/``~`` None."""
+    octal 8), ``yes``, ``no``, ``on`` and ``1:30`` strings; ``true``, ``True``, ``TRUE`` (and ``false`` alike)
+    booleans, ``null``/``None``/``~`` None. Built once."""
     import re
 
     import yaml
