@@ -18,6 +18,8 @@ independently across tasks, so that every resample keeps every task in proportio
   over tasks (ties count 1/2); 0.5 is no difference. Its interval resamples X's and Y's runs apart.
 * ``normalize``: ``(score - random) / (reference - random)``, so 0 is a random policy and 1 the
   reference score.
+* ``area_under_curve``: a learning curve's mean over env steps (trapezoids over the steps, divided by
+  their span); of a normalised curve, the normalised AUC, a sample-efficiency score.
 
 For counts ("how many seeds collapsed") and two-arm comparisons: ``wilson`` (Wilson 1927 score
 interval of a proportion), ``fisher_p`` (Fisher's exact test of two proportions), ``holm`` / ``holm_adjusted`` (Holm 1979
@@ -43,6 +45,29 @@ def normalize(score, random: float, reference: float):
     if reference == random:
         raise ValueError("the reference score must differ from the random score")
     return (np.asarray(score, dtype=float) - random) / (reference - random)
+
+
+def area_under_curve(env_steps, scores) -> np.ndarray:
+    """The area under a learning curve divided by the env steps it spans: ``scores [..., E]`` evaluated at
+    ``env_steps [E]`` (increasing), by the trapezoid rule,
+
+        AUC = sum_k (t_k+1 - t_k) (s_k + s_k+1) / 2  /  (t_E - t_1),
+
+    so an evaluation weighs by the env steps around it (unevenly spaced points are not counted alike, and
+    the first and last count half as much as the others of an even grid). It is the curve's mean over
+    training: of normalised scores (``normalize``), the normalised AUC: 1 for a run at the reference score
+    from its first evaluation on, 0 for one random throughout, and, of two runs that end on the same
+    score, higher for the one that got there in fewer env steps (the area under the learning curve as a
+    measure of sample efficiency, as Stadie et al. 2015, "Incentivizing Exploration in Reinforcement Learning
+    with Deep Predictive Models", arXiv:1507.00814, report it: AUC-100). With one evaluation the span is
+    empty: the AUC is its score."""
+    t, s = np.asarray(env_steps, dtype=float), np.asarray(scores, dtype=float)
+    if t.ndim != 1 or t.size == 0 or s.shape[-1:] != t.shape or np.any(np.diff(t) <= 0):
+        raise ValueError(f"area_under_curve needs increasing env steps [E] and scores [..., E]; got env steps "
+                         f"{t.tolist() if t.size <= 6 else t.shape} and scores of shape {s.shape}")
+    if t.size == 1:
+        return s[..., 0]
+    return np.sum(np.diff(t) * (s[..., 1:] + s[..., :-1]) / 2, axis=-1) / (t[-1] - t[0])
 
 
 def iqm(x, axis=None):

@@ -318,3 +318,32 @@ def test_probability_of_improvement_refuses_unmatched_tasks_and_propagates_nan()
         stats.probability_of_improvement_ci([1.0, 2.0], [0.0], confidence=95)
     assert np.isnan(stats.probability_of_improvement([1.0, np.nan], [0.0]))  # NaN is not a loss (NaN > 0 is False)
     assert all(np.isnan(stats.probability_of_improvement_ci([1.0, np.nan], [0.0, 1.0])))
+
+
+def test_area_under_curve_weighs_each_evaluation_by_the_env_steps_it_covers():
+    """Steps (0, 100, 400), scores (0, 1, 1): trapezoids 100 x 1/2 + 300 x 1 = 350 over 400 steps is 0.875
+    (the plain mean of the points, 2/3, would weigh the evaluation at 100 like the 300 steps after it). A
+    grid from step 100: (100, 200, 300), scores (0.25, 0.5, 1): (100 x 0.375 + 100 x 0.75) / 200 = 0.5625,
+    the span being 200 steps, not 300. The same final score reached sooner, steps 0..4: (0, 1, 1, 1, 1) is
+    (1/2 + 3) / 4 = 0.875, (0, 0, 0, 1, 1) is (1/2 + 1) / 4 = 0.375. Normalised: 1 at the reference throughout,
+    0 at random throughout, one curve per row of ``[..., E]``."""
+    assert stats.area_under_curve([0, 100, 400], [0.0, 1.0, 1.0]) == 0.875
+    assert stats.area_under_curve([100, 200, 300], [0.25, 0.5, 1.0]) == 0.5625
+    np.testing.assert_array_equal(stats.area_under_curve(np.arange(5), [[0, 1, 1, 1, 1], [0, 0, 0, 1, 1]]), [0.875, 0.375])
+    np.testing.assert_array_equal(stats.area_under_curve([0, 10, 30], np.array([[[1.0] * 3, [0.0] * 3]])), [[1.0, 0.0]])
+    # returns 21.5 (random) then 475 (threshold) on CartPole: normalised (0, 1, 1), 0.875; the area of the returns
+    # normalised is the normalised area of the returns (the normalisation is affine)
+    returns = np.array([21.5, 475.0, 475.0])
+    assert stats.area_under_curve([0, 100, 400], stats.normalize(returns, 21.5, 475.0)) == 0.875
+    assert stats.normalize(stats.area_under_curve([0, 100, 400], returns), 21.5, 475.0) == pytest.approx(0.875)
+
+
+def test_area_under_curve_of_one_evaluation_and_bad_grids():
+    """One evaluation spans no env steps: its score. Steps that do not increase, or a curve of another
+    length than the steps, are refused; a NaN score makes the area NaN."""
+    assert stats.area_under_curve([500], [0.3]) == 0.3
+    np.testing.assert_array_equal(stats.area_under_curve([500], [[0.3], [0.7]]), [0.3, 0.7])
+    for steps, scores in (([0, 100, 100], [0, 1, 1]), ([100, 0], [0, 1]), ([0, 100], [0, 1, 1]), ([], [])):
+        with pytest.raises(ValueError, match="increasing env steps"):
+            stats.area_under_curve(steps, scores)
+    assert np.isnan(stats.area_under_curve([0, 1, 2], [0.0, np.nan, 1.0]))

@@ -707,7 +707,8 @@ def result_from_npz(folder):
 def test_area_under_curve_and_steps_to_threshold_by_hand():
     """Steps (0, 100, 200), returns (0, 10, 30): trapezoids 5 x 100 + 20 x 100 = 2500 over 200 steps is
     12.5; a threshold of 10 is first reached at step 100, one of 31 never (NaN), as with no threshold."""
-    from rl_zoo.sweep.report import area_under_curve, steps_to_threshold
+    from rl_zoo.stats import area_under_curve
+    from rl_zoo.sweep.report import steps_to_threshold
 
     steps, returns = np.array([0, 100, 200]), np.array([[0.0, 10.0, 30.0], [30.0, 30.0, 30.0]])
     np.testing.assert_allclose(area_under_curve(steps, returns), [12.5, 30.0])

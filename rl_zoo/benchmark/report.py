@@ -1,12 +1,12 @@
 """The numbers of a benchmark folder (:func:`summarize`) and its ``report.md`` with figures
 (:func:`write_report`): final return per cell with a bootstrap interval, env steps to threshold,
-speed; IQM / optimality gap, performance profiles and probability of improvement of normalised scores;
-learning curves."""
+speed; IQM / optimality gap, performance profiles and probability of improvement of normalised scores,
+the IQM of the normalised area under the learning curve; learning curves."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,6 +17,7 @@ from rl_zoo.benchmark.records import (
     CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
 from rl_zoo.benchmark.clips import clips_section
+from rl_zoo.benchmark.efficiency import AUC_NOTE, auc_intervals, seed_aucs
 from rl_zoo.benchmark.improvement import improvement_section
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
@@ -49,12 +50,14 @@ class CellSummary(SpecFields):
 @dataclass(frozen=True)
 class Summary:
     """Everything the report says: the cell records, the tidy returns, one :class:`CellSummary` per
-    finished cell, and normalised final scores ``normalised[algo][env]`` ([seeds]; 0 random, 1 solved)."""
+    finished cell, normalised final scores ``normalised[algo][env]`` ([seeds]; 0 random, 1 solved) and
+    the seeds' normalised areas under their learning curves ``normalised_auc[algo][env]`` ([seeds])."""
 
     records: list[CellRecord]
     returns: list[ReturnRow]
     table: list[CellSummary]
     normalised: dict[str, dict[str, np.ndarray]]
+    normalised_auc: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def reach_threshold(evaluations: list[dict], thr: float) -> tuple[int | None, int]:
@@ -86,7 +89,7 @@ def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]], 
 
 def summarize(out: str | os.PathLike) -> Summary:
     """The numbers of the report: per-cell final return (mean, 95% CI, IQM), steps to threshold, speed;
-    normalised final scores per algorithm and env."""
+    normalised final scores and areas under the learning curves per algorithm and env."""
     from rl_zoo import stats
 
     out = Path(out)
@@ -95,7 +98,7 @@ def summarize(out: str | os.PathLike) -> Summary:
     curves: dict[tuple[str, str], dict[int, list[tuple[int, float]]]] = {}
     for r in returns:
         curves.setdefault((r.algo, r.env), {}).setdefault(r.seed, []).append((r.env_steps, r.ret))
-    table, normalised = [], {}
+    table, normalised, normalised_auc = [], {}, {}
     for rec in records:
         if rec.status != "done" or (rec.algo, rec.env) not in curves:
             continue
@@ -104,7 +107,8 @@ def summarize(out: str | os.PathLike) -> Summary:
         ref = ENV_REFERENCES.get(rec.env)
         if ref is not None:
             normalised.setdefault(rec.algo, {})[rec.env] = stats.normalize(row.final, ref.random, ref.solved)
-    return Summary(records, returns, table, normalised)
+            normalised_auc.setdefault(rec.algo, {})[rec.env] = seed_aucs(curves[(rec.algo, rec.env)], ref)
+    return Summary(records, returns, table, normalised, normalised_auc)
 
 
 def _fmt(x: float) -> str:
@@ -345,6 +349,7 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
     labels = {a: a if len(normalised[a]) == n_envs else f"{a} ({len(normalised[a])} of {n_envs} envs)" for a in agg_algos}
     scores = {a: [normalised[a][e] for e in envs_ if e in normalised[a]] for a in agg_algos}
     numbers = plots.aggregate_intervals(scores, fig_dir / "aggregate.png", labels)
+    auc = auc_intervals(s.normalised_auc, agg_algos, envs_)
     plots.performance_profiles(scores, fig_dir / "profile.png", labels)
     lines = ["## Aggregate across envs", "",
              "Final returns normalised per env as (return - random) / (threshold - random): 0 is a uniformly random "
@@ -355,11 +360,11 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
              "below 1 (lower is better). An algorithm that cannot run on some env is aggregated over the envs it ran on, "
              "as its label says: its numbers then do not compare with those of the others, aggregated over more envs.", "",
              "![IQM and optimality gap](aggregate.png)", "",
-             "| algorithm | envs | IQM [95% CI] | optimality gap [95% CI] |", "|---|---:|---|---|"]
+             "| algorithm | envs | IQM [95% CI] | optimality gap [95% CI] | normalised AUC: IQM [95% CI] |", "|---|---:|---|---|---|"]
     for a in agg_algos:
-        iq, gap = numbers[a]["IQM"], numbers[a]["Optimality gap"]
-        lines.append(f"| {a} | {len(scores[a])} | {iq[0]:.2f} [{iq[1]:.2f}, {iq[2]:.2f}] | {gap[0]:.2f} [{gap[1]:.2f}, {gap[2]:.2f}] |")
-    lines += ["", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
+        lines.append(f"| {a} | {len(scores[a])} | " + " | ".join(
+            f"{p:.2f} [{lo:.2f}, {hi:.2f}]" for p, lo, hi in (numbers[a]["IQM"], numbers[a]["Optimality gap"], auc[a])) + " |")
+    lines += ["", AUC_NOTE, "", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
               "exceeds tau; a curve above another is better everywhere.", "", "![Performance profiles](profile.png)", ""]
     lines += improvement_section(normalised, agg_algos, [e for e in envs_ if any(e in normalised[a] for a in agg_algos)])
     missing = [e for e in dict.fromkeys(r.env for r in s.table) if e not in ENV_REFERENCES]

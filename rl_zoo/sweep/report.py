@@ -50,12 +50,6 @@ class ConfigSummary:
         return 0 if self.finite is None else int((~self.finite).sum())
 
 
-def area_under_curve(env_steps: np.ndarray, returns: np.ndarray) -> np.ndarray:
-    """Mean return over training: the trapezoid area of ``returns [..., E]`` over ``env_steps [E]`` / the last env step."""
-    widths = np.diff(env_steps.astype(float))
-    return ((returns[..., 1:] + returns[..., :-1]) / 2 * widths).sum(axis=-1) / max(float(env_steps[-1]), 1.0)
-
-
 def steps_to_threshold(env_steps: np.ndarray, returns: np.ndarray, threshold: float | None) -> np.ndarray:
     """First env step count at which ``returns [..., E]`` reaches ``threshold``; NaN where never (or no threshold)."""
     if threshold is None:
@@ -74,7 +68,7 @@ def summarize(groups: list[Group], results: list[GroupResult], threshold: float 
             curves, steps = curves[:, :n], result.env_steps[:n]
             final = curves[:, -1]
             point, low, high = stats.stratified_bootstrap_ci(final.reshape(-1, 1), statistic=stats.iqm)
-            out.append(ConfigSummary(p, group.index, final, area_under_curve(steps, curves),
+            out.append(ConfigSummary(p, group.index, final, stats.area_under_curve(steps, curves),
                                      steps_to_threshold(steps, curves, threshold), point, low, high, int(steps[-1]), finite[i],
                                      stopped_early=n < len(result.env_steps)))
     return sorted(out, key=lambda s: s.point.index)
