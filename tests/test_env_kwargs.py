@@ -95,7 +95,7 @@ def test_config_json_reads_back_its_env_kwargs(tmp_path):
 
 # --- refusals before anything is written ------------------------------------------------------------
 @pytest.mark.parametrize("env_kwargs, message", [
-    (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: CartPole-v1: unknown option foo"),
+    (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: unknown option foo"),
     (["gravity=abc"], r"--env-kwargs gravity=abc: refused by CartPole-v1: .*takes a number"),
     (["render_mode=human"], r"render_mode is not an option of a run's env"),
     (["continuous"], "expects KEY=VALUE pairs"),

@@ -447,7 +447,9 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     run_sweep(spec, tmp_path, log=lambda s: None)
     written = {p.name for p in tmp_path.iterdir()}
     assert {"report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv"} <= written
-    assert "`rl-zoo train --seed 1000 --seeds 10" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "`rl-zoo train --algo ppo --env CartPole-v1 --seed 1000 --seeds 10 --set ...`" in report
+    assert f"--config {tmp_path / 'best.yaml'}`" in report  # the file where the sweep wrote it, not a bare best.yaml
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
@@ -461,7 +463,7 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
     run_sweep(other, tmp_path, log=lambda s: None)
     report = (tmp_path / "report.md").read_text()  # seeds 1000-1002 chose it: measure it from 1003
-    assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --seed 1003 --seeds 10" in report
+    assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --algo ppo --env CartPole-v1 --seed 1003 --seeds 10" in report
 
 
 def test_damaged_sweep_files_are_named_with_what_to_do(tmp_path, monkeypatch):

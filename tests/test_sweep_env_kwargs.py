@@ -31,7 +31,15 @@ def capped(tmp_path_factory):
     """One tiny sweep (2 configs x 2 seeds, 512 env steps) on CartPole-v1 with a time limit of 5 steps."""
     out = tmp_path_factory.mktemp("capped")
     spec = tiny_spec(env_kwargs=CAPPED)
-    return spec, out, run_sweep(spec, out, log=lambda s: None)
+    return spec, out, run_sweep(spec, out, log=LOGGED.append)
+
+
+LOGGED: list[str] = []  # what the capped sweep said
+
+
+def test_the_env_ids_threshold_is_said_to_be_measured_without_the_options(capped):
+    assert ('note: the threshold for "reached" is CartPole-v1\'s, 475, measured without --env-kwargs: give --threshold '
+            'for what a return means on CartPole-v1 (max_episode_steps=5)') in LOGGED
 
 
 def test_every_config_trains_and_is_evaluated_on_the_env_made_with_the_options(capped):
@@ -117,8 +125,8 @@ def test_the_report_and_best_yaml_name_the_env_with_its_options_and_train_with_t
     spec, out, _ = capped
     text = (out / "report.md").read_text()
     assert text.startswith("# Sweep: ppo on CartPole-v1 (max_episode_steps=5)\n")
-    assert "`rl-zoo train --algo ppo --env CartPole-v1 --env-kwargs max_episode_steps=5 --config best.yaml`" in text
-    assert "`rl-zoo train --seed 1000 --seeds 10 --set ... --env-kwargs max_episode_steps=5`" in text
+    assert f"`rl-zoo train --algo ppo --env CartPole-v1 --env-kwargs max_episode_steps=5 --config {out / 'best.yaml'}`" in text
+    assert "`rl-zoo train --algo ppo --env CartPole-v1 --env-kwargs max_episode_steps=5 --seed 1000 --seeds 10 --set ...`" in text
     best = (out / "best.yaml").read_text().splitlines()
     assert best[0].startswith("# rl-zoo sweep: the best of 2 configs of ppo on CartPole-v1 (max_episode_steps=5), by the IQM")
     assert best[1] == "# train it on the same env: rl-zoo train --algo ppo --env CartPole-v1 --env-kwargs max_episode_steps=5 --config best.yaml"

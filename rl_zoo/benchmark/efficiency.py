@@ -14,10 +14,11 @@ Interval = tuple[float, float, float]  # (point, low, high)
 #: the report's sentence under the aggregate table
 AUC_NOTE = ("Normalised AUC (sample efficiency): each seed's normalised greedy return averaged over training, the area "
             "under its learning curve on the shared grid of env steps (trapezoid rule) divided by the env steps it spans "
-            "(Stadie et al. 2015): 1 = at the threshold from the first evaluation on (at env step 0, the untrained "
-            "policy), 0 = random throughout, above 1 where the curve runs above the threshold, and of two runs that end "
-            "on the same score the one that learns sooner scores higher; its IQM and interval are computed as those of "
-            "the final scores.")
+            "(Stadie et al. 2015): 0 for a run random throughout, 1 for one at the threshold throughout (from its first "
+            "evaluation, at env step 0, on); a run that starts near 0 and ends above the threshold can score about 1 too, "
+            "so it mixes how soon a run learns with how far above the threshold it ends; of two runs that end on the "
+            "same score the one that learns sooner scores higher. Its IQM and interval are computed as those of the "
+            "final scores.")
 
 
 def seed_aucs(by_seed: dict[int, list[tuple[int, float]]], ref: EnvReference) -> np.ndarray:

@@ -76,7 +76,7 @@ def improvement_section(normalised: dict[str, dict[str, np.ndarray]], algos: lis
              "seed of the row algorithm ends with a higher normalised final score than a seed of the column algorithm "
              "(every pair of their seeds compared, a tie counting one half: the Mann-Whitney U statistic over the number "
              "of pairs), averaged over the envs both ran on. 0.5 is no difference (an env where every seed of both ends "
-             "on the same score, a capped return for one, counts 0.5 there); above 0.5 the row tends to score higher, "
+             "on the same score, as at CartPole's cap of 500, counts 0.5 there); above 0.5 the row tends to score higher, "
              "and P(column > row) is 1 minus it. The interval: 95% stratified bootstrap (each algorithm's seeds "
              "resampled within each env, apart from the other's; 2000 resamples), narrower than 95% with few seeds per "
              "env (see the note under the results per cell). " + envs_counted_sentence(normalised, algos, envs), "",

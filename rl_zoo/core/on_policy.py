@@ -91,7 +91,8 @@ class Config:
         for name in ("total_timesteps", "num_envs", "num_steps", "hidden_size", "num_layers"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,
-              f"must be at least one batch (num_envs * num_steps = {self.batch_size})")
+              f"must be at least one batch (num_envs * num_steps = {self.batch_size}): raise it, or lower num_envs or "
+              f"num_steps (--set num_envs=4)")
         check(not self.norm_adv or self.batch_size >= 2, "num_steps", self.num_steps,
               "with num_envs = 1 makes a batch of one sample: norm_adv centres its advantage to 0 and the policy "
               "never moves (use a bigger batch, or norm_adv=False)")

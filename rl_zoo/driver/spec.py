@@ -317,9 +317,9 @@ def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
             raise  # none) or the env's package is missing (box2d): its error, not the options'
         except Exception:  # noqa: BLE001 - an env that cannot be made without options at all: theirs is the error to say
             pass
-        given = runs.env_kwargs_args(env_kwargs).strip()
+        given, said = runs.env_kwargs_args(env_kwargs).strip(), str(e).removeprefix(f"{env_id}: ")  # the id once
         raise ConfigError(f"{given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
-                          f"{e}") from None
+                          f"{said}") from None
 
 
 def check_algorithm_env(module, env, env_params, env_kwargs: dict[str, Any]) -> None:

@@ -214,6 +214,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
         _claim_folder(out, spec, plan, rerun, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
+            if spec.env_kwargs and threshold is not None:  # the id's threshold may mean nothing on the changed env
+                log(f"note: the threshold for \"reached\" is {spec.env_id}'s, {threshold:g}, measured without "
+                    f"--env-kwargs: give --threshold for what a return means on {spec.env_label}")
         log(f"sweep {spec.algo} on {spec.env_label}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
             f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
             + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))

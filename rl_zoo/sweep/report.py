@@ -19,6 +19,7 @@ import csv
 import dataclasses
 import io
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,7 +276,7 @@ a config whose parameters became non-finite in any seed is not eligible.{diverge
 Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
 {report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
 The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
-block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{train_command(spec)} --config best.yaml`
+block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{train_command(spec)} --config {shlex.quote(str(out / "best.yaml"))}`
 (on seeds the sweep did not use); it lists every swept field and every other field that differs from the defaults:
 
 ```yaml
@@ -305,7 +306,7 @@ def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
     first = REPORT_SEED if last < REPORT_SEED or spec.seed >= REPORT_SEED + n else last + 1
     which = f"This seed ({spec.seed})" if spec.seeds == 1 else f"These seeds ({spec.seed}-{last})"
     text = (f"{which} chose it: report its return on seeds that played no part in the choice "
-            f"(e.g. `rl-zoo train --seed {first} --seeds {n} --set ...{spec.env_kwargs_args}`).")
+            f"(e.g. `{train_command(spec)} --seed {first} --seeds {n} --set ...`).")
     if last >= REPORT_SEED:
         text += (f" This sweep ran on seeds from {REPORT_SEED} up, which rl_zoo's benchmarks and experiments keep for "
                  f"reporting: the best config's figures here are those it was chosen on.")
