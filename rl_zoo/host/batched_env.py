@@ -26,7 +26,6 @@ with fresh episodes (``rl_zoo.host.runner``): exact for the learner, not for the
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from jax.experimental import io_callback
 
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
+from rl_zoo.host.workers import EnvWorkerError, subprocess_start_method, worker_errors_unprinted, worker_make
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -95,7 +95,7 @@ class _HostEnvs:
             # SubprocVecEnv does). Each gets gymnasium.make itself, not the adapter's wrapper (which
             # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
-            worker, method = functools.partial(_worker_make, self.env_id, self.make_kwargs), subprocess_start_method()
+            worker, method = functools.partial(worker_make, self.env_id, self.make_kwargs), subprocess_start_method()
             try:
                 self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
                                                             autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
@@ -118,7 +118,7 @@ class _HostEnvs:
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
             self.ended = np.zeros(len(self.envs), bool)
         else:
-            with _worker_errors_unprinted(self.venv):
+            with worker_errors_unprinted(self.venv):
                 obs, _ = self.venv.reset(seed=gym_seeds)
         self.last_obs = np.asarray(obs)
         self._finite("observation", obs, "after its reset")
@@ -128,7 +128,7 @@ class _HostEnvs:
         """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
         self._check(actions)
         self._finite_actions(actions, f"after {self.counter.steps:,} env steps")
-        with _worker_errors_unprinted(self.venv):
+        with worker_errors_unprinted(self.venv):
             obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
         final_obs = np.array(obs, copy=True)
         if "_final_obs" in info:
@@ -322,7 +322,7 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
             if isinstance(cause, NonFiniteAction):  # the learner's failure, for the NaN guard to report
                 raise NonFiniteAction(str(cause), cause.seed_index) from None
             message = str(cause)
-            if isinstance(cause, EnvWorkerError):  # its % doubled (_percent_safe); its worker's traceback after line 1
+            if isinstance(cause, EnvWorkerError):  # its % doubled (workers.percent_safe); its worker's traceback after line 1
                 first, _, worker_traceback = message.replace("%%", "%").partition("\n")
                 message, text = first, worker_traceback
             raise HostEnvError(f"{what} raised {type(cause).__name__}: {message}", text) from cause
@@ -355,86 +355,6 @@ def _batched_call(fn, shapes: tuple, cast):
         return call(xs, axis_size), (True,) * len(shapes)
 
     return single
-
-
-def _worker_make(env_id: str, make_kwargs: dict):
-    """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C to the main process (that
-    closes it, as after a sync run) instead of dying of it with a traceback per worker. In the main
-    process (gymnasium may make a copy there to read the spaces) Ctrl-C keeps its meaning."""
-    import multiprocessing
-    import signal
-
-    import gymnasium
-
-    if multiprocessing.parent_process() is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return _PercentSafe(gymnasium.make(env_id, **make_kwargs))
-    return gymnasium.make(env_id, **make_kwargs)
-
-
-@contextlib.contextmanager
-def _worker_errors_unprinted(venv):
-    """Around a call of gymnasium's ``AsyncVectorEnv``: its logger printed every failed worker's traceback
-    (8 workers raising at one step: ~250 lines) before it raised the last worker's exception. That
-    exception (``EnvWorkerError``) carries its worker's traceback, which ``run_host_program`` shows once."""
-    import gymnasium
-
-    if not isinstance(venv, gymnasium.vector.AsyncVectorEnv):
-        yield
-        return
-    from gymnasium import logger
-
-    level, logger.min_level = logger.min_level, logger.ERROR + 10
-    try:
-        yield
-    finally:
-        logger.min_level = level
-
-
-def _percent_safe(call):
-    """Re-raise an env's exception as a ``RuntimeError`` holding its traceback with every ``%`` doubled:
-    gymnasium's AsyncVectorEnv passes a worker's traceback to its logger as a %-format string, so a
-    ``%`` in it (``raise ValueError("x = %d" % x)``) replaced the env's error by ``TypeError: not enough
-    arguments for format string``. ``run_host_program`` undoubles them."""
-    import traceback
-
-    def wrapped(*args, **kwargs):
-        try:
-            return call(*args, **kwargs)
-        except Exception as e:  # (no percent sign on the raise line below: the traceback shows that line too)
-            text = f"{e} ({type(e).__name__} in an async worker)\n" + "".join(traceback.format_exception(e))
-            raise EnvWorkerError(_doubled_percent(text)) from None
-
-    return wrapped
-
-
-class EnvWorkerError(RuntimeError):
-    """An env's exception in an async worker: the first line of its message is the env's message, the
-    rest the env's traceback in the worker."""
-
-
-def _doubled_percent(text: str) -> str:
-    return text.replace("%", "%%")
-
-
-class _PercentSafe:
-    """An async worker's env with ``step`` and ``reset`` behind ``_percent_safe`` (all else passed through)."""
-
-    def __init__(self, env):
-        self._env = env
-        self.step, self.reset = _percent_safe(env.step), _percent_safe(env.reset)
-
-    def __getattr__(self, name):
-        return getattr(self._env, name)
-
-
-def subprocess_start_method() -> str:
-    """How ``--vector-env async`` starts its subprocesses: ``"forkserver"`` where the platform has it,
-    else ``"spawn"``. Either imports the main module afresh in the server, so a script that trains with
-    ``vector_env="async"`` must guard its entry point with ``if __name__ == "__main__":``."""
-    import multiprocessing
-
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class SeedBatchedEnv:

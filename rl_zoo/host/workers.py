@@ -1,0 +1,89 @@
+"""The worker side of ``--vector-env async`` (gymnasium's ``AsyncVectorEnv``, one subprocess per env copy):
+how a worker makes its env and leaves Ctrl-C to the main process, how an env's exception crosses to the main
+process intact (its ``%`` signs doubled for gymnasium's logger, its traceback kept), how the logger's
+per-worker tracebacks are kept quiet, and how the subprocesses are started. ``rl_zoo.host.batched_env`` uses
+them; ``run_host_program`` shows a worker's error once."""
+
+from __future__ import annotations
+
+import contextlib
+
+
+def worker_make(env_id: str, make_kwargs: dict):
+    """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C to the main process (that
+    closes it, as after a sync run) instead of dying of it with a traceback per worker. In the main
+    process (gymnasium may make a copy there to read the spaces) Ctrl-C keeps its meaning."""
+    import multiprocessing
+    import signal
+
+    import gymnasium
+
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return PercentSafe(gymnasium.make(env_id, **make_kwargs))
+    return gymnasium.make(env_id, **make_kwargs)
+
+
+@contextlib.contextmanager
+def worker_errors_unprinted(venv):
+    """Around a call of gymnasium's ``AsyncVectorEnv``: its logger printed every failed worker's traceback
+    (8 workers raising at one step: ~250 lines) before it raised the last worker's exception. That
+    exception (``EnvWorkerError``) carries its worker's traceback, which ``run_host_program`` shows once."""
+    import gymnasium
+
+    if not isinstance(venv, gymnasium.vector.AsyncVectorEnv):
+        yield
+        return
+    from gymnasium import logger
+
+    level, logger.min_level = logger.min_level, logger.ERROR + 10
+    try:
+        yield
+    finally:
+        logger.min_level = level
+
+
+def percent_safe(call):
+    """Re-raise an env's exception as a ``RuntimeError`` holding its traceback with every ``%`` doubled:
+    gymnasium's AsyncVectorEnv passes a worker's traceback to its logger as a %-format string, so a
+    ``%`` in it (``raise ValueError("x = %d" % x)``) replaced the env's error by ``TypeError: not enough
+    arguments for format string``. ``run_host_program`` undoubles them."""
+    import traceback
+
+    def wrapped(*args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except Exception as e:  # (no percent sign on the raise line below: the traceback shows that line too)
+            text = f"{e} ({type(e).__name__} in an async worker)\n" + "".join(traceback.format_exception(e))
+            raise EnvWorkerError(doubled_percent(text)) from None
+
+    return wrapped
+
+
+class EnvWorkerError(RuntimeError):
+    """An env's exception in an async worker: the first line of its message is the env's message, the
+    rest the env's traceback in the worker."""
+
+
+def doubled_percent(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+class PercentSafe:
+    """An async worker's env with ``step`` and ``reset`` behind ``percent_safe`` (all else passed through)."""
+
+    def __init__(self, env):
+        self._env = env
+        self.step, self.reset = percent_safe(env.step), percent_safe(env.reset)
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
+
+
+def subprocess_start_method() -> str:
+    """How ``--vector-env async`` starts its subprocesses: ``"forkserver"`` where the platform has it,
+    else ``"spawn"``. Either imports the main module afresh in the server, so a script that trains with
+    ``vector_env="async"`` must guard its entry point with ``if __name__ == "__main__":``."""
+    import multiprocessing
+
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
