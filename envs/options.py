@@ -82,11 +82,7 @@ def takes_more(env_id: str, backend: str | None = None) -> bool:
     if bare in registry._PORTS and backend != "gymnasium":
         creator = registry._entry_class(registry._PORTS[bare][0])
     else:
-        import gymnasium
-        from gymnasium.envs.registration import load_env_creator
-
-        spec = gymnasium.spec(bare)
-        creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+        creator = _gymnasium_creator(bare)[0]
     try:
         return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(creator).parameters.values())
     except (TypeError, ValueError):  # no signature to read
@@ -106,12 +102,18 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
 
 
-def _gymnasium_options(env_id: str) -> list[Option]:
+def _gymnasium_creator(env_id: str):
+    """``(creator, spec)`` of a gymnasium id: the class or function its entry point names (imported now), and
+    its registration."""
     import gymnasium
     from gymnasium.envs.registration import load_env_creator
 
     spec = gymnasium.spec(env_id)
-    creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+    return (load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point), spec
+
+
+def _gymnasium_options(env_id: str) -> list[Option]:
+    creator, spec = _gymnasium_creator(env_id)
     return _signature_options(creator, dict(spec.kwargs), "gymnasium.make") + [
         Option("max_episode_steps", spec.max_episode_steps, "time limit")]
 

@@ -47,8 +47,7 @@ def run_rows(dirs: list[Path]) -> list:
         rows = runs.read_metrics(d / "metrics.csv", todo=TODO)
         if not rows:
             raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")
-        kwargs = cfg.get("env_kwargs") if isinstance(cfg.get("env_kwargs"), dict) else None
-        read.append((d, str(cfg["algo"]), runs.env_label(str(cfg["env"]), kwargs), rows))
+        read.append((d, str(cfg["algo"]), runs.recorded_env_label(cfg), rows))
     shared = [(algo, env) for _, algo, env, _ in read]
     names = [d.name for d, *_ in read]
     out = []

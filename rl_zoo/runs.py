@@ -287,6 +287,12 @@ def env_label(env_id: str, env_kwargs: dict | None = None) -> str:
     return f"{env_id} ({', '.join(f'{k}={option_text(v)}' for k, v in sorted(env_kwargs.items()))})"
 
 
+def recorded_env_label(config: dict) -> str:
+    """``env_label`` of what a run's ``config.json`` (its contents ``config``) records: its env and options."""
+    options = config.get("env_kwargs")
+    return env_label(str(config.get("env")), options if isinstance(options, dict) else None)
+
+
 def env_kwargs_args(env_kwargs: dict | None) -> str:
     """``" --env-kwargs K=V ..."``: each pair written as ``--env-kwargs`` reads it back (``envs.options.option_text``)
     and shell-quoted, to follow ``--env ENV_ID`` in a command line; ``""`` for none."""

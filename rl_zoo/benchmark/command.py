@@ -79,7 +79,7 @@ def plot_run(d, output):
     title = d.name
     if (d / "config.json").exists():
         cfg = runs.read_json_file(d / "config.json", todo=todo)
-        title = f"{cfg.get('algo')} on {runs.env_label(str(cfg.get('env')), cfg.get('env_kwargs') if isinstance(cfg.get('env_kwargs'), dict) else None)}"
+        title = f"{cfg.get('algo')} on {runs.recorded_env_label(cfg)}"
     return plots.learning_curve(rows, title, path)
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from rl_zoo import stats
+from rl_zoo.benchmark.improvement import Interval
 from rl_zoo.benchmark.references import EnvReference
-
-Interval = tuple[float, float, float]  # (point, low, high)
 
 #: the report's sentence under the aggregate table
 AUC_NOTE = ("Normalised AUC (sample efficiency): each seed's normalised greedy return averaged over training, the area "
