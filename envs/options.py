@@ -23,7 +23,8 @@ from typing import Any
 #: what the kinds of option are, as ``rl-zoo envs ID`` prints them
 KINDS = {
     "constructor": "a JAX port's constructor option (changes the compiled program)",
-    "params": "a field of a JAX port's params (a number in the program)",
+    "params": "a field of a JAX port's params (a number in the program; a float one can be swept in one program: "
+              "rl-zoo sweep --grid env.NAME=V1,V2)",
     "gymnasium.make": "a keyword argument of the gymnasium env, given to gymnasium.make",
     "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
 }

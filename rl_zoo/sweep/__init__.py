@@ -6,7 +6,8 @@
                  --range gamma=0.95:0.999 --seeds 5
     rl-zoo sweep --algo ppo --env CartPole-v1 --env-kwargs gravity=12.0 --grid learning_rate=3e-4,1e-3
 
-``--env-kwargs`` makes the env with its options as ``rl-zoo train`` does (``SweepSpec.env_kwargs``, in sweep.json).
+``--env-kwargs`` makes the env with its options as ``rl-zoo train`` does (``SweepSpec.env_kwargs``, in sweep.json);
+``--grid env.length=0.25,0.5,1`` sweeps a float field of the env's params in the same program (`rl_zoo.sweep.env_fields`).
 
 The numeric fields of a Config (the rule in `rl_zoo.config`: ``float`` fields) become arrays, so all
 configs x seeds that differ only in them train vmapped in ONE compiled program
@@ -27,8 +28,9 @@ The same command after its base config changed (e.g. new tuned values in ``rl_zo
 different sweep: refused there, like any other, unless ``--rerun``. Runs whose parameters become
 NaN/Inf are marked non-finite and their configs cannot be the best (`rl_zoo.sweep.report`).
 
-Layout: ``spec.py`` (fields, values, groups, checks), ``runner.py`` (one group, one program),
-``halving.py`` (rungs), ``report.py`` (tables, best config, report.md), ``figures.py``.
+Layout: ``spec.py`` (fields, values, groups, checks), ``env_fields.py`` (the env's params swept: their checks),
+``runner.py`` (one group, one program), ``halving.py`` (rungs), ``report.py`` (tables, best config, report.md),
+``figures.py``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from rl_zoo.config import (ConfigError, apply_overrides, check_env_kwargs, check
                            check_types)
 from rl_zoo.lock import FolderLock
 from rl_zoo.sweep.spec import (LATER_FIELDS, GridField, Group, Point, RangeField, SweepSpec, build_points, check_static,
-                              group_points, parse_grid, parse_range)
+                              group_points, is_env_field, parse_grid, parse_range)
 
 if TYPE_CHECKING:  # report and figures import scipy and matplotlib, halving and runner JAX: loaded when a sweep
     # plans, runs or writes, not for every `rl-zoo` command (the CLI's parser imports rl_zoo.sweep.command)
@@ -77,7 +79,7 @@ class SweepResult:
     plan: SweepPlan
     results: tuple[GroupResult, ...]
     summaries: tuple[report.ConfigSummary, ...]
-    best: report.ConfigSummary
+    best: report.ConfigSummary | None  # None: only the env's params were swept (no best config, no best.yaml)
     trained_groups: int  # groups trained by this call (0: everything was already there)
     rungs: tuple[halving.RungRecord, ...] = ()  # successive halving: what each rung ranked, kept and dropped
 
@@ -129,13 +131,13 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     default = apply_overrides(module.Config(), preset)
 
     def validate_one(values: dict):
-        config = apply_overrides(base, values)
+        config = apply_overrides(base, {k: v for k, v in values.items() if not is_env_field(k)})  # env params: check_sweep
         check_types(config)
         config.validate()
         check_algorithm_name(spec.algo, config)
         return config
 
-    check_driver_fields(spec.algo, {d.name: None for d in (*spec.grid, *spec.ranges)}, "swept field")
+    check_driver_fields(spec.algo, {name: None for name in spec.config_fields}, "swept field")
 
     check_static(spec, base)  # the structural refusal first, then every config's values
     points = build_points(spec, base, validate_one)
@@ -143,6 +145,10 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     if spec.halving_rungs and not spec.halving_eta:
         raise ConfigError("--rungs needs --successive-halving ETA")
     if spec.halving_eta or spec.halving_rungs:
+        if spec.env_fields:
+            raise ConfigError(f"--successive-halving ranks configs on one env; this sweep also sweeps the env's "
+                              f"{', '.join(spec.env_fields)}, whose values would be dropped as if they were worse configs: "
+                              f"sweep without halving, or run one halving sweep per value (--env-kwargs NAME=VALUE)")
         if len(groups) > 1:
             raise ConfigError(f"--successive-halving ranks every config at equal budgets inside one compiled program; with "
                               f"--static-groups this sweep has {len(groups)} programs: run one halving sweep per value of the "
@@ -172,6 +178,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     from rl_zoo import algos
     from rl_zoo.driver.spec import check_algorithm_env, make_env
     from rl_zoo.sweep import halving
+    from rl_zoo.sweep.env_fields import check_env_fields
     from rl_zoo.sweep.runner import check_record
 
     module, _ = algos.get(spec.algo)
@@ -190,6 +197,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     env, env_params = make_env(spec.env_id, "jax", spec.env_kwargs)  # a refused option: ConfigError, the env's words
     check_algorithm_env(module, env, env_params, spec.env_kwargs)
     plan = plan_sweep(spec)
+    check_env_fields(spec, plan, env, env_params)
     check_record(plan.module, plan.base, env, env_params, spec.record)
     rungs = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec) if spec.halving_eta else None
     return CheckedSweep(plan, env, env_params, rungs)
@@ -214,7 +222,11 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
         _claim_folder(out, spec, plan, rerun, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
-            if spec.env_kwargs and threshold is not None:  # the id's threshold may mean nothing on the changed env
+            if spec.env_fields and threshold is not None:  # the id's threshold may mean nothing on a changed env
+                log(f"note: the threshold for \"reached\" is {spec.env_id}'s, {threshold:g}, measured on its default "
+                    f"params: give --threshold for what a return means as {' and '.join(spec.env_fields)} "
+                    f"change{'s' if len(spec.env_fields) == 1 else ''}")
+            elif spec.env_kwargs and threshold is not None:
                 log(f"note: the threshold for \"reached\" is {spec.env_id}'s, {threshold:g}, measured without "
                     f"--env-kwargs: give --threshold for what a return means on {spec.env_label}")
         log(f"sweep {spec.algo} on {spec.env_label}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
@@ -256,13 +268,19 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     if rungs:
         runs.atomic_write_text(out / "halving.csv", report.csv_text(halving.table_rows(list(rungs), plan.groups[0], len(rungs))))
     try:
-        chosen = report.best(summaries)
+        chosen = report.best(report.settings(summaries, spec)) if spec.has_best else None
+        if chosen is None:
+            report.best(summaries)  # only env params swept: no best, but every config diverged is still exit 3
     except NonFiniteError:  # no config kept finite parameters: a best.yaml or report.md of replaced results goes
         for stale in ("best.yaml", "report.md"):
             (out / stale).unlink(missing_ok=True)
         raise
-    yaml_block = report.best_yaml(spec, chosen.point.config, plan.default, plan.tuned)
-    runs.atomic_write_text(out / "best.yaml", report.best_yaml_header(spec, summaries) + yaml_block)
+    if chosen is None:
+        (out / "best.yaml").unlink(missing_ok=True)
+        yaml_block = ""
+    else:
+        yaml_block = report.best_yaml(spec, chosen.point.config, plan.default, plan.tuned)
+        runs.atomic_write_text(out / "best.yaml", report.best_yaml_header(spec, summaries) + yaml_block)
     by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])
                 for g, r in zip(plan.groups, results) for i, (p, curves) in enumerate(zip(g.points, r.returns))}
     figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],

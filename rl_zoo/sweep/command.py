@@ -40,10 +40,14 @@ def add_parser(sub) -> None:
                         "env's options and defaults. Values read as YAML 1.2 (1e-3 a number, true a boolean, 8x8 and yes "
                         "strings, [a, b] a list). The tuned hyperparameters are still the env id's; the report's train "
                         "command for best.yaml carries the options")
-    p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="values of one field (repeatable; crossed)")
+    p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="values of one field (repeatable; crossed). env.NAME sweeps a float field of the env's params in the "
+                        "same program (--grid env.length=0.25,0.5,1; `rl-zoo envs ID` lists them): crossed with config fields, "
+                        "the best config is the one with the highest IQM over every env value; with only env fields, no best")
     p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints drawn from the whole numbers in the range; each value within its range)")
     p.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
-                   help="range of one field for --sample, uniform or log-uniform (repeatable)")
+                   help="range of one field for --sample, uniform or log-uniform (repeatable; env.NAME: a float field of "
+                        "the env's params)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the random search's draws (default 0)")
     p.add_argument("--seeds", type=int, default=8, help="seeds per config (default 8)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0; tune on some seeds, report on others)")
@@ -173,8 +177,16 @@ def main(args, argv: list[str]) -> int:
     b = result.best
     from rl_zoo import stats
 
-    print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] "
-          f"({stats.interval_name(spec.seeds, short=True)})")
-    print(f"report written to {result.out / 'report.md'}; best config as YAML in {result.out / 'best.yaml'}"
+    interval = stats.interval_name(spec.seeds, short=True)
+    if b is None:  # only the env's params swept: each config's score, no best
+        for s in result.summaries:
+            print(f"config {s.point.index} ({s.point.label()}): IQM of final returns {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] ({interval})")
+    elif spec.env_fields:
+        print(f"best: {b.point.label()} over every value of {', '.join(spec.env_fields)}, IQM of final returns {b.iqm:.1f} "
+              f"[{b.ci_low:.1f}, {b.ci_high:.1f}] (95% stratified bootstrap CI)")
+    else:
+        print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] "
+              f"({interval})")
+    print(f"report written to {result.out / 'report.md'}" + (f"; best config as YAML in {result.out / 'best.yaml'}" if b else "")
           + ("" if result.trained_groups else " (nothing trained: every group was finished already)"))
     return 0

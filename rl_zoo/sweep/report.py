@@ -11,6 +11,9 @@ is marked non-finite in the tables (column ``non_finite``, present when some run
 report, ranked last, and never chosen; if no config is left, ``NonFiniteError``.
 With successive halving a dropped config's "final" return is its last evaluation (at its rung's
 budget), and the best config is chosen among those trained to the full budget.
+With the env's params swept too (``--grid env.gravity=...``), the best is a setting of the swept config
+fields, scored over its runs on every env value (`settings`); with only env params swept there is none
+(and no best.yaml): every config is the same algorithm on another env.
 """
 
 from __future__ import annotations
@@ -75,6 +78,35 @@ def summarize(groups: list[Group], results: list[GroupResult], threshold: float 
     return sorted(out, key=lambda s: s.point.index)
 
 
+def settings(summaries: list[ConfigSummary], spec: SweepSpec) -> list[ConfigSummary]:
+    """With the env's params swept too (``spec.env_fields``), one summary per setting of the swept config
+    fields, of all its runs on every env value it met: its final returns ``[seeds x env values]``, their IQM
+    and a 95% bootstrap interval stratified over the env values (`rl_zoo.stats.stratified_bootstrap_ci`, the
+    env values as tasks); its point the first of its configs, with only the config fields' values. Without
+    env params swept, ``summaries`` themselves (each config is its own setting)."""
+    if not spec.env_fields:
+        return summaries
+    by_setting: dict[tuple, list[ConfigSummary]] = {}
+    for s in sorted(summaries, key=lambda s: s.point.index):
+        by_setting.setdefault(s.point.config_values, []).append(s)
+    out = []
+    for values, members in by_setting.items():
+        final = np.stack([m.final for m in members], axis=1)  # [seeds, env values]
+        point, low, high = stats.stratified_bootstrap_ci(final, statistic=stats.iqm)
+        finite = np.concatenate([np.ones(len(m.final), bool) if m.finite is None else m.finite for m in members])
+        first = members[0]
+        out.append(ConfigSummary(Point(first.point.index, values, first.point.config), first.group,
+                                 np.concatenate([m.final for m in members]), np.concatenate([m.auc for m in members]),
+                                 np.concatenate([m.steps_to_threshold for m in members]), point, low, high,
+                                 min(m.env_steps_trained for m in members), finite, any(m.stopped_early for m in members)))
+    return out
+
+
+def configs_of(setting: ConfigSummary, summaries: list[ConfigSummary]) -> list[int]:
+    """The indices of the configs (one per env value) that make up ``setting`` (one of `settings`)."""
+    return [s.point.index for s in summaries if s.point.config_values == setting.point.values]
+
+
 def best(summaries: list[ConfigSummary]) -> ConfigSummary:
     """Among the configs trained to the full budget (not dropped by successive halving; with
     ``--static-groups`` each group's budget, whose whole updates may end at other env steps) whose every
@@ -111,7 +143,7 @@ def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
     the tuned one."""
     import yaml
 
-    swept = set(spec.fields)
+    swept = set(spec.config_fields)
     tuned = default if tuned is None else tuned
     changed = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
                if f.name in swept or getattr(config, f.name) != getattr(default, f.name)
@@ -124,10 +156,12 @@ def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:
     """best.yaml's comment line: of how many configs, by what, on which seeds; with successive halving,
     among how many the full budget was reached (the others were dropped at a smaller one)."""
     full = sum(not s.stopped_early for s in summaries)
+    n = len(settings(summaries, spec))
     among = (f" among the {full} of {len(summaries)} configs successive halving trained to the full budget"
-             if spec.halving_eta else f" of {len(summaries)} configs")
+             if spec.halving_eta else f" of {n} configs")
+    envs = f" x {len(summaries) // n} values of {', '.join(spec.env_fields)}" if spec.env_fields else ""
     text = (f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_label}, by the IQM of final returns over "
-            f"{_seeds_text(spec)}\n")
+            f"{_seeds_text(spec)}{envs}\n")
     if spec.env_kwargs:  # --config sets config fields only: the env's options are the command line's
         text += f"# train it on the same env: {train_command(spec)} --config best.yaml\n"
     return text
@@ -220,16 +254,19 @@ def machine_of(versions: dict | None) -> str | None:
 
 def write_report(out: Path, inputs: ReportInputs) -> Path:
     spec, groups, results, summaries = inputs.spec, inputs.groups, inputs.results, inputs.summaries
-    threshold, yaml_block, figures, command = inputs.threshold, inputs.yaml_block, inputs.figures, inputs.command
+    threshold, figures, command = inputs.threshold, inputs.figures, inputs.command
     halving_section = inputs.halving_section
-    chosen = best(summaries)
+    ranked = order(settings(summaries, spec))
+    chosen = best(ranked) if spec.has_best else None
+    rank = {r.point.values: i for i, r in enumerate(ranked)}
     fields = spec.fields
     trained = " env steps trained |" if spec.halving_eta else ""
     head = ("| config | " + " | ".join(fields) + f" |{trained} IQM final [{stats.interval_name(spec.seeds, short=True)}] | mean final "
             "| mean AUC | reached threshold |")
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
-    for s in order(summaries):
-        mark = " **best**" if s is chosen else (f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
+    for s in sorted(summaries, key=lambda s: (rank[s.point.config_values], s.point.index)):  # each setting's env values together
+        mark = (" **best**" if chosen and s.point.config_values == chosen.point.values
+                else f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
                      + (f" | {s.env_steps_trained:,}" if trained else "") + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
                      f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)} |")
@@ -260,7 +297,7 @@ timed on {inputs.machine or 'a machine not recorded'}:
 
 {chr(10).join(group_lines)}
 {halving_section}
-## Configs, best first
+## Configs, {'best first' if chosen else 'in order'}
 
 Final return: the last greedy evaluation. IQM: interquartile mean over the seeds (below 4 seeds, their
 mean); in brackets: {stats.interval_name(spec.seeds)}. AUC: mean return over training (area under
@@ -269,20 +306,7 @@ threshold at any evaluation (not necessarily the last).
 
 {chr(10).join(lines)}
 
-## Best config
-
-Rule: the highest IQM of final returns over the {runs.plural(spec.seeds, 'seed')} (ties: the higher mean AUC){full_only};
-a config whose parameters became non-finite in any seed is not eligible.{diverged}
-Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].
-{report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
-The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
-block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{train_command(spec)} --config {shlex.quote(str(out / "best.yaml"))}`
-(on seeds the sweep did not use); it lists every swept field and every other field that differs from the defaults:
-
-```yaml
-{yaml_block.rstrip()}
-```
-
+{_best_section(out, inputs, chosen, summaries, full_only, diverged)}
 ## Figures
 
 {chr(10).join(f'![{p.stem}]({p.name})' for p in figures)}
@@ -293,6 +317,45 @@ Files: `runs.csv` (config, swept fields, seed, final return, AUC, env steps to t
     path = out / "report.md"
     runs.atomic_write_text(path, text)
     return path
+
+
+def _best_section(out: Path, inputs: ReportInputs, chosen: ConfigSummary | None, summaries: list[ConfigSummary],
+                  full_only: str, diverged: str) -> str:
+    """report.md's section on the best config (its rule, the choice, the YAML block), or, with only env params
+    swept, on why there is none."""
+    spec, yaml_block = inputs.spec, inputs.yaml_block
+    envs = ", ".join(spec.env_fields)
+    if chosen is None:
+        return f"""## Across the env's params
+
+Only the env's params were swept ({envs}): every config is the same algorithm on another env, so there is no best
+config and no `best.yaml`. The table above and the figures show how the return changes with {envs}.{diverged}
+"""
+    if spec.env_fields:
+        n = len(chosen.final) // spec.seeds
+        rule = (f"Rule: each setting of {', '.join(spec.config_fields)} is scored over all its runs, the {runs.plural(spec.seeds, 'seed')} "
+                f"x the {n} values of {envs} it met: the highest IQM of those final returns (ties: the higher mean AUC; the interval a "
+                f"bootstrap over its runs, stratified by env value){full_only}; a setting with non-finite parameters in any run "
+                f"is not eligible.{diverged}\nBest: {chosen.point.label()} (configs {', '.join(map(str, configs_of(chosen, summaries)))}), "
+                f"IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}] over its {len(chosen.final)} runs. "
+                f"`best.yaml` holds the config fields only: `rl-zoo train` makes the env with its default params unless given "
+                f"`--env-kwargs`.")
+    else:
+        rule = (f"Rule: the highest IQM of final returns over the {runs.plural(spec.seeds, 'seed')} (ties: the higher mean AUC){full_only};\n"
+                f"a config whose parameters became non-finite in any seed is not eligible.{diverged}\n"
+                f"Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].")
+    return f"""## Best config
+
+{rule}
+{report_seeds_advice(spec)}{_budget_advice(yaml_block, spec, inputs.tuned_total_steps)}
+The block below (also `best.yaml`) goes into `rl_zoo/hyperparams/{spec.algo}.yaml` (in place of its `{spec.env_id}`
+block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{train_command(spec)} --config {shlex.quote(str(out / "best.yaml"))}`
+(on seeds the sweep did not use); it lists every swept field and every other field that differs from the defaults:
+
+```yaml
+{yaml_block.rstrip()}
+```
+"""
 
 
 #: the first of the seeds rl_zoo's benchmarks and experiments report on (none tuned on them)

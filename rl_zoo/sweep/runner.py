@@ -27,7 +27,7 @@ import numpy as np
 from rl_zoo import distributed, interrupt
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.runner import segment_sizes, whole_updates_note
-from rl_zoo.sweep.spec import Group
+from rl_zoo.sweep.spec import Group, env_param, is_env_field
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,25 @@ class GroupResult:
 
 
 def traced_values(group: Group, seeds: int) -> dict[str, np.ndarray]:
-    """For each swept numeric field, its value per row ``[configs * seeds]`` (config-major), float32."""
-    return {name: np.repeat(np.array([getattr(p.config, name) for p in group.points], np.float32), seeds)
-            for name in group.traced}
+    """For each swept numeric field (a Config's or the env's, ``env.NAME``), its value per row
+    ``[configs * seeds]`` (config-major), float32."""
+    def value(p, name):
+        return dict(p.values)[name] if is_env_field(name) else getattr(p.config, name)
+
+    return {name: np.repeat(np.array([value(p, name) for p in group.points], np.float32), seeds) for name in group.traced}
+
+
+def row_params(env_params, hp: dict):
+    """The env params of one row: ``env_params`` with the swept ``env.NAME`` fields of ``hp`` set (tracers inside ``vmap``)."""
+    env_hp = {env_param(k): v for k, v in hp.items() if is_env_field(k)}
+    return env_params.replace(**env_hp) if env_hp else env_params
 
 
 def agent_for(module, config, env, env_params, hp: dict):
-    """The agent of one row: ``config`` with the swept numeric fields set to ``hp`` (tracers inside ``vmap``)."""
-    return module.make_agent(dataclasses.replace(config, **hp), env, env_params)
+    """The agent of one row: ``config`` with the swept numeric fields set to ``hp`` (tracers inside ``vmap``),
+    on the row's env params (`row_params`)."""
+    config_hp = {k: v for k, v in hp.items() if not is_env_field(k)}
+    return module.make_agent(dataclasses.replace(config, **config_hp), env, row_params(env_params, hp))
 
 
 def metric_of(metrics, name: str):
@@ -115,8 +126,8 @@ def functions(module, base, env, env_params, eval_episodes: int, record: tuple[s
         return state, {name: metric_of(metrics, name) for name in record}
 
     def evaluation(hp, state, seed, i):
-        return evaluate(agent_for(module, base, env, env_params, hp).act, state, env, env_params, eval_key(seed, i),
-                        eval_episodes).mean()
+        return evaluate(agent_for(module, base, env, env_params, hp).act, state, env, row_params(env_params, hp),
+                        eval_key(seed, i), eval_episodes).mean()
 
     return Functions(init, segment, evaluation)
 

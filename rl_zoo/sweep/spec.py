@@ -91,6 +91,22 @@ class SweepSpec:
     def fields(self) -> tuple[str, ...]:
         return tuple(g.name for g in self.grid) + tuple(r.name for r in self.ranges)
 
+    @property
+    def env_fields(self) -> tuple[str, ...]:
+        """The swept fields of the env's params (``env.gravity``), in spec order."""
+        return tuple(n for n in self.fields if is_env_field(n))
+
+    @property
+    def config_fields(self) -> tuple[str, ...]:
+        """The swept fields of the algorithm's Config, in spec order."""
+        return tuple(n for n in self.fields if not is_env_field(n))
+
+    @property
+    def has_best(self) -> bool:
+        """Whether the sweep chooses a best config: not when it sweeps only the env's params (every config is the
+        same algorithm on another env)."""
+        return not self.env_fields or bool(self.config_fields)
+
     def to_json(self) -> dict:
         """The fields, without those added after the first sweeps were written when they are at their
         defaults (so that a folder of an earlier sweep keeps its digest, and its sweep.json reads as
@@ -113,6 +129,20 @@ class SweepSpec:
 LATER_FIELDS = {"halving_eta": 0, "halving_rungs": 0, "record": [], "env_kwargs": {}}
 
 
+#: a swept field named ``env.NAME`` is the float field NAME of the env's params (``env.gravity`` of CartPole-v1):
+#: its values enter the program as arrays like a numeric config field's, each row stepping its own env
+ENV_PREFIX = "env."
+
+
+def is_env_field(name: str) -> bool:
+    return name.startswith(ENV_PREFIX)
+
+
+def env_param(name: str) -> str:
+    """``"env.gravity"`` -> ``"gravity"``."""
+    return name[len(ENV_PREFIX):]
+
+
 @dataclass(frozen=True)
 class Point:
     """One config of the sweep: its index, the swept fields' values, the resolved, validated Config."""
@@ -123,6 +153,11 @@ class Point:
 
     def label(self) -> str:
         return ", ".join(f"{k}={_fmt(v)}" for k, v in self.values)
+
+    @property
+    def config_values(self) -> tuple[tuple[str, Any], ...]:
+        """The swept Config fields' values (without the env's params): points equal in them are one setting of the algorithm."""
+        return tuple((k, v) for k, v in self.values if not is_env_field(k))
 
 
 @dataclass(frozen=True)
@@ -142,11 +177,14 @@ def _fmt(v: Any) -> str:
 def parse_grid(text: str, config) -> GridField:
     """``"learning_rate=1e-4,3e-4"`` -> ``GridField``, each value parsed by the field's type."""
     name, values = _split(text, "--grid", "NAME=V1,V2,...")
-    field = _field(config, name, "--grid")
-    try:
-        parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
-    except ConfigError as e:
-        raise ConfigError(f"--grid {text!r}: {e}") from None
+    if is_env_field(name):
+        parsed = tuple(_env_value(name, v.strip(), f"--grid {text!r}") for v in values.split(",") if v.strip())
+    else:
+        field = _field(config, name, "--grid")
+        try:
+            parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
+        except ConfigError as e:
+            raise ConfigError(f"--grid {text!r}: {e}") from None
     if not parsed:
         raise ConfigError(f"--grid {text!r}: no values after '='; give NAME=V1,V2,...")
     if len(set(parsed)) != len(parsed):
@@ -160,8 +198,12 @@ def parse_grid(text: str, config) -> GridField:
 def parse_range(text: str, config) -> RangeField:
     """``"learning_rate=1e-4:3e-3:log"`` -> ``RangeField`` (a numeric or integer field)."""
     name, rest = _split(text, "--range", "NAME=LOW:HIGH[:log]")
-    field = _field(config, name, "--range")
-    kind = field.type if isinstance(field.type, str) else field.type.__name__
+    if is_env_field(name):
+        _env_value(name, "0", f"--range {text!r}")  # the name's form; its values are checked below
+        kind = "float"
+    else:
+        field = _field(config, name, "--range")
+        kind = field.type if isinstance(field.type, str) else field.type.__name__
     if kind not in ("float", "int"):
         raise ConfigError(f"--range {name}: the field is {kind}; only number fields take a range (use --grid for its values)")
     parts = rest.split(":")
@@ -190,6 +232,21 @@ def _split(text: str, flag: str, form: str) -> tuple[str, str]:
     return name.strip(), rest.strip()
 
 
+def _env_value(name: str, text: str, where: str) -> float:
+    """A value of a swept env param (``env.NAME``): a finite number (whether the env has the field, takes the
+    value and can trace it is checked against the env, `rl_zoo.sweep.env_fields`)."""
+    if not env_param(name).isidentifier():
+        raise ConfigError(f"{where}: {name!r} names no field of the env's params; give env.NAME, e.g. env.gravity "
+                          f"(`rl-zoo envs ID` lists an env's options)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{where}: {text!r} is not a number; {name} is a number field of the env's params") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
 def _field(config, name: str, flag: str) -> dataclasses.Field:
     fields = {f.name: f for f in dataclasses.fields(config)}
     if name not in fields:
@@ -209,7 +266,7 @@ def sample_values(ranges: tuple[RangeField, ...], samples: int, seed: int, confi
     point is drawn again, so that no config is trained twice; a range too narrow for ``samples``
     distinct points is refused."""
     rng = np.random.default_rng(seed)
-    kinds = [_field(config, r.name, "--range").type for r in ranges]
+    kinds = [float if is_env_field(r.name) else _field(config, r.name, "--range").type for r in ranges]
     ints = [(k if isinstance(k, str) else k.__name__) == "int" for k in kinds]
     for r, is_int in zip(ranges, ints):
         if is_int and math.ceil(r.low) > math.floor(r.high):
@@ -283,7 +340,7 @@ def check_fixed(spec: SweepSpec) -> None:
 def check_static(spec: SweepSpec, base) -> None:
     """Swept static fields are refused, with the reason, unless ``spec.static_groups``."""
     fields = {f.name: f for f in dataclasses.fields(base)}
-    static = [n for n in spec.fields if not is_numeric(fields[n])]
+    static = [n for n in spec.config_fields if not is_numeric(fields[n])]
     if static and not spec.static_groups:
         kinds = ", ".join(f"{n} ({fields[n].type})" for n in static)
         raise ConfigError(
@@ -297,8 +354,8 @@ def group_points(points: list[Point], spec: SweepSpec, base) -> list[Group]:
     """Split the configs into compiled groups by their swept static fields (`check_static` first)."""
     check_static(spec, base)
     fields = {f.name: f for f in dataclasses.fields(base)}
-    static = [n for n in spec.fields if not is_numeric(fields[n])]
-    traced = tuple(n for n in spec.fields if is_numeric(fields[n]))
+    static = [n for n in spec.config_fields if not is_numeric(fields[n])]
+    traced = tuple(n for n in spec.fields if is_env_field(n) or is_numeric(fields[n]))  # an env param: a float
     groups: dict[tuple, list[Point]] = {}
     for p in points:
         key = tuple((n, v) for n, v in p.values if n in static)

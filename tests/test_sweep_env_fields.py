@@ -1,0 +1,133 @@
+"""rl-zoo sweep over the env's own numbers (``--grid env.tau=0.02,0``): each row steps and is evaluated on its
+own env in the one program, crossed with a config field the best is a setting of the config fields scored over every
+env value, with only env fields swept there is no best (and no best.yaml), and what cannot be traced is refused
+before anything compiles or is written.
+
+CartPole-v1 with a time step ``tau`` of 0 never moves, so every episode lasts to the time limit: a greedy return of
+exactly 500.0 whatever the policy and the rounding; with the default 0.02 an untrained greedy policy (the evaluation
+before training) lets the pole fall long before that."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import yaml
+
+from envs.classic_control.cartpole import CartPoleParams
+from rl_zoo.cli import main
+from rl_zoo.config import ConfigError
+from rl_zoo.sweep import check_sweep, make_spec, report, run_sweep
+from rl_zoo.sweep.runner import row_params
+from rl_zoo.sweep.spec import BEST_YAML_HEADER, Point, parse_grid, parse_range
+
+TINY = dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8)  # as test_sweep_env_kwargs.py's
+EDGE = "env.tau=0.02,0"
+
+
+def tiny_spec(grid, **kwargs):
+    return make_spec("ppo", "CartPole-v1", **{**dict(grid=grid, seeds=2, total_steps=512, num_evals=2, eval_episodes=1,
+                                                     overrides=TINY), **kwargs})
+
+
+@pytest.fixture(scope="module")
+def crossed(tmp_path_factory):
+    """2 learning rates x 2 values of tau x 2 seeds, 512 env steps, in one program."""
+    out = tmp_path_factory.mktemp("crossed")
+    return out, run_sweep(tiny_spec([EDGE, "learning_rate=1e-3,3e-3"]), out, log=lambda s: None)
+
+
+def test_each_row_steps_and_is_evaluated_on_its_own_env(crossed):
+    _, result = crossed
+    returns = result.results[0].returns  # [configs, seeds, evaluations]; configs: tau-major
+    taus = [dict(p.values)["env.tau"] for p in result.plan.groups[0].points]
+    assert returns.shape == (4, 2, 3) and taus == [0.02, 0.02, 0.0, 0.0]
+    assert np.all(returns[2:] == 500.0) and np.any(returns[:2, :, 0] < 500.0)  # before training: 4 untrained policies
+
+
+def test_the_best_is_a_setting_of_the_config_fields_scored_over_every_env_value(crossed):
+    out, result = crossed
+    best = result.best
+    assert [name for name, _ in best.point.values] == ["learning_rate"] and len(best.final) == 4  # 2 seeds x 2 envs
+    assert report.configs_of(best, list(result.summaries)) == [c for c in range(4) if c % 2 == best.point.index % 2]
+    header, body = (out / "best.yaml").read_text().split("\n", 1)
+    assert header.endswith("over 2 seeds (seeds 0-1) x 2 values of env.tau") and BEST_YAML_HEADER.match(header)
+    assert not any(k.startswith("env") for k in yaml.safe_load(body)["CartPole-v1"])
+    text = (out / "report.md").read_text()
+    assert text.count("**best**") == 2 and "| config | env.tau | learning_rate |" in text
+    assert f"Best: {best.point.label()} (configs " in text and "`best.yaml` holds the config fields only" in text
+    assert (out / "runs.csv").read_text().startswith("config,env.tau,learning_rate,group,seed,")
+
+
+def test_with_only_env_fields_swept_there_is_no_best_config(tmp_path, capsys):
+    argv = ["sweep", "--grid", EDGE, "--seeds", "2", "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
+            *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")), "--out", str(tmp_path / "s")]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert "config 1 (env.tau=0): IQM of final returns 500.0 [500.0, 500.0]" in said and "best" not in said
+    assert not (tmp_path / "s" / "best.yaml").exists()
+    assert "## Across the env's params" in (tmp_path / "s" / "report.md").read_text()
+
+
+def test_settings_pool_each_config_settings_runs_over_the_env_values():
+    spec = tiny_spec([EDGE, "learning_rate=1e-3,3e-3"])
+
+    def summary(i, tau, lr, final):
+        return report.ConfigSummary(Point(i, (("env.tau", tau), ("learning_rate", lr)), None), 0, np.array(final),
+                                    np.zeros(2), np.full(2, np.nan), 0.0, 0.0, 0.0, 512)
+
+    summaries = [summary(0, 0.02, 1e-3, [1.0, 2.0]), summary(1, 0.02, 3e-3, [9.0, 9.0]), summary(2, 0.0, 1e-3, [3.0, 4.0]),
+                 summary(3, 0.0, 3e-3, [9.0, 9.0])]
+    first = report.settings(summaries, spec)[0]
+    assert first.point.values == (("learning_rate", 1e-3),) and first.point.index == 0
+    assert first.final.tolist() == [1.0, 2.0, 3.0, 4.0] and first.iqm == 2.5  # the middle two of the four runs
+    assert report.configs_of(first, summaries) == [0, 2]
+    no_env = tiny_spec(["learning_rate=1e-3,3e-3"])
+    assert report.settings(summaries, no_env) is summaries
+
+
+def test_row_params_sets_the_swept_env_fields_only():
+    params = CartPoleParams()
+    assert row_params(params, {"env.gravity": 20.0, "learning_rate": 1e-3}) == dataclasses.replace(params, gravity=20.0)
+    assert row_params(params, {"learning_rate": 1e-3}) is params
+
+
+@pytest.mark.parametrize("text, said", [("env.gravity=9.8,x", "'x' is not a number"),
+                                        ("env.=1,2", "names no field of the env's params"),
+                                        ("env.gravity=1,inf", "'inf' is not a finite number")])
+def test_values_that_are_not_finite_numbers_are_refused(text, said):
+    with pytest.raises(ConfigError, match=said):
+        parse_grid(text, None)
+
+
+def test_an_env_range_is_a_float_range():
+    assert parse_range("env.length=0.25:1:log", None) == parse_range("env.length=0.25:1:log", None)
+    assert parse_range("env.length=0.25:1:log", None).log
+
+
+@pytest.mark.parametrize("env_id, grid, kwargs, said", [
+    ("CartPole-v1", "env.gravty=9.8,12", {}, r"no field 'gravty' \(did you mean env.gravity\?\)"),
+    ("CartPole-v1", "env.max_steps_in_episode=100,200", {}, "an integer, not a float.*--env-kwargs max_episode_steps=VALUE"),
+    ("CartPole-v1", "env.gravity=9.8,12", {"env_kwargs": {"gravity": 11.0}}, "--env-kwargs fixes gravity, which env.gravity sweeps"),
+    ("CartPole-v1", "env.gravity=9.8,12", {"halving_eta": 2}, "--successive-halving ranks configs on one env"),
+    ("Pendulum-v1", "env.max_torque=1,2", {}, "env.max_torque: .*needs max_torque as a concrete number.*--env-kwargs max_torque=VALUE"),
+    ("CartPole-v1", "env.gravity=9.8,12", {"ranges": ["env.x_threshold=2:3"], "samples": 2},
+     "env.x_threshold: .*concrete number"),  # its observation space's bound: named alone, though gravity traces
+])
+def test_what_a_sweep_cannot_trace_is_refused_naming_the_field(env_id, grid, kwargs, said):
+    with pytest.raises(ConfigError, match=said):
+        check_sweep(make_spec("ppo", env_id, grid=[grid], seeds=2, **kwargs))
+
+
+def test_an_array_field_is_refused_and_nothing_is_written(tmp_path, capsys):
+    out = tmp_path / "s"
+    assert main(["sweep", "--algo", "q-learning", "--env", "FrozenLake-v1", "--grid", "env.reward=1,2", "--out", str(out)]) == 2
+    assert "env.reward: FrozenLake-v1's reward is an array" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_default_threshold_is_said_to_be_the_default_envs(tmp_path):
+    said: list[str] = []
+    run_sweep(tiny_spec([EDGE]), tmp_path / "s", log=said.append)
+    assert ('note: the threshold for "reached" is CartPole-v1\'s, 475, measured on its default params: give --threshold '
+            'for what a return means as env.tau changes') in said
