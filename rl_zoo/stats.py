@@ -232,7 +232,8 @@ def _win_rate(x, y) -> np.ndarray:
 def probability_of_improvement(x, y) -> float:
     """P(X > Y), the probability that a run of algorithm X on a task scores higher than a run of Y, averaged
     over tasks (Agarwal et al. 2021, "Deep Reinforcement Learning at the Edge of the Statistical Precipice",
-    NeurIPS, sec. 4.3, "Probability of improvement"; rliable's ``probability_of_improvement``):
+    NeurIPS, sec. 4.3, "Robust and Efficient Aggregate Metrics", the per-task term its eq. A.2; rliable's
+    ``probability_of_improvement``):
 
         P(X > Y) = (1/M) sum_m P(X_m > Y_m),   P(X_m > Y_m) = (1/(N K)) sum_i sum_j S(x_m,i, y_m,j)
 

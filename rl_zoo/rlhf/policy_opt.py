@@ -254,7 +254,8 @@ def masked_whiten(x: jax.Array, mask: jax.Array, eps: float = 1e-8) -> jax.Array
 
 
 def leave_one_out_advantages(returns: jax.Array) -> jax.Array:
-    """RLOO (Ahmadian et al. 2024, eq. 5): ``returns [P, G] -> R_i - (sum_j R_j - R_i) / (G - 1)``."""
+    """RLOO (Ahmadian et al. 2024, sec. 2.3, an unnumbered equation in arXiv:2402.14740v2):
+    ``returns [P, G] -> R_i - (sum_j R_j - R_i) / (G - 1)``."""
     g = returns.shape[-1]
     return returns - (returns.sum(-1, keepdims=True) - returns) / (g - 1)
 
