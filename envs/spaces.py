@@ -35,6 +35,10 @@ class Discrete:
         return f"Discrete({self.n})" if self.start == 0 else f"Discrete({self.n}, start={self.start})"
 
 
+class TracedBoundsError(ValueError):
+    """A Box made with a traced bound (an env param that bounds a space, vmapped or jitted over)."""
+
+
 @dataclass(frozen=True)
 class Box:
     """A box in R^n with (possibly infinite) bounds (gymnasium ``spaces.Box``).
@@ -50,7 +54,7 @@ class Box:
 
     def __post_init__(self):
         if any(isinstance(b, jax.core.Tracer) for b in (self.low, self.high)):
-            raise ValueError(
+            raise TracedBoundsError(
                 "a Box's bounds must be concrete numbers, but one is traced: an env param that bounds a space "
                 "(Pendulum's max_torque, for one) cannot be vmapped or jitted over. Trace only params the spaces do "
                 "not read (gravity, masses, the time limit), or give that one as a constant.")

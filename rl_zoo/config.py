@@ -254,6 +254,8 @@ def apply_overrides(config, overrides: dict[str, Any]):
         import difflib
 
         def hint(key: str) -> str:
+            if key.startswith("env."):  # the env's param, as a sweep names it: not a config field
+                return f"{key!r} (the env's {key[4:]}: give it with --env-kwargs {key[4:]}=VALUE, or sweep it with --grid {key}=V1,V2)"
             close = difflib.get_close_matches(key, fields, 1)
             return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
 

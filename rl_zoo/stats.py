@@ -200,6 +200,31 @@ def stratified_bootstrap_ci(
     return point, float(low), float(high)
 
 
+def task_mean_ci(
+    scores,
+    statistic: Callable = iqm,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """``(point, low, high)``: the mean over tasks of ``statistic`` of each task's runs (every task weighs the
+    same, however its runs spread: a task where every run fails lowers it by its share, where the pooled IQM
+    of `stratified_bootstrap_ci` trims a failing task of a quarter or less of the runs away), and its
+    percentile interval over bootstrap resamples that draw each task's runs with replacement within it.
+    ``scores``: ``[runs, tasks]``."""
+    _check_confidence(confidence)
+    x = np.asarray(scores, dtype=float)
+    if x.ndim != 2 or not x.size:
+        raise ValueError(f"scores must be [runs, tasks] with at least one of each, got shape {x.shape}")
+    point = float(np.mean(statistic(x, axis=0)))
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, x.shape[0], size=(n_resamples,) + x.shape)  # [resamples, runs, tasks]
+    boot = statistic(np.take_along_axis(np.broadcast_to(x, drawn.shape), drawn, axis=1), axis=1).mean(axis=1)
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return point, float(low), float(high)
+
+
 def performance_profile_ci(
     scores,
     taus,

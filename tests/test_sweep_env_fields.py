@@ -16,11 +16,13 @@ import pytest
 import yaml
 
 from envs.classic_control.cartpole import CartPoleParams
+from rl_zoo import stats
 from rl_zoo.cli import main
 from rl_zoo.config import ConfigError
-from rl_zoo.sweep import check_sweep, make_spec, report, run_sweep
+from rl_zoo.sweep import check_sweep, make_spec, plan_sweep, report, run_sweep
+from rl_zoo.sweep.env_fields import members, settings, settings_section
 from rl_zoo.sweep.runner import row_params
-from rl_zoo.sweep.spec import BEST_YAML_HEADER, Point, parse_grid, parse_range
+from rl_zoo.sweep.spec import BEST_YAML_HEADER, Point, RangeField, parse_grid, parse_range
 
 TINY = dict(num_envs=2, num_steps=64, update_epochs=1, num_minibatches=1, hidden_size=8)  # as test_sweep_env_kwargs.py's
 EDGE = "env.tau=0.02,0"
@@ -50,13 +52,15 @@ def test_the_best_is_a_setting_of_the_config_fields_scored_over_every_env_value(
     out, result = crossed
     best = result.best
     assert [name for name, _ in best.point.values] == ["learning_rate"] and len(best.final) == 4  # 2 seeds x 2 envs
-    assert report.configs_of(best, list(result.summaries)) == [c for c in range(4) if c % 2 == best.point.index % 2]
+    assert [m.point.index for m in members(best, list(result.summaries))] == [c for c in range(4) if c % 2 == best.point.index % 2]
     header, body = (out / "best.yaml").read_text().split("\n", 1)
-    assert header.endswith("over 2 seeds (seeds 0-1) x 2 values of env.tau") and BEST_YAML_HEADER.match(header)
+    assert "by the mean over 2 values of env.tau of the IQM of final returns over 2 seeds (seeds 0-1)" in header
+    assert BEST_YAML_HEADER.match(header)
     assert not any(k.startswith("env") for k in yaml.safe_load(body)["CartPole-v1"])
     text = (out / "report.md").read_text()
     assert text.count("**best**") == 2 and "| config | env.tau | learning_rate |" in text
     assert f"Best: {best.point.label()} (configs " in text and "`best.yaml` holds the config fields only" in text
+    assert "## Settings of learning_rate over the env values" in text and "| env.tau=0.02 | env.tau=0 |" in text
     assert (out / "runs.csv").read_text().startswith("config,env.tau,learning_rate,group,seed,")
 
 
@@ -70,21 +74,36 @@ def test_with_only_env_fields_swept_there_is_no_best_config(tmp_path, capsys):
     assert "## Across the env's params" in (tmp_path / "s" / "report.md").read_text()
 
 
-def test_settings_pool_each_config_settings_runs_over_the_env_values():
+def summary(i, values, final):
+    """A config's summary as `report.summarize` makes one (its interval left at 0: not read here)."""
+    return report.ConfigSummary(Point(i, values, None), 0, np.array(final, float), np.zeros(len(final)),
+                                np.full(len(final), np.nan), float(stats.iqm(final)), 0.0, 0.0, 512)
+
+
+def test_a_setting_is_scored_by_the_mean_over_env_values_of_its_iqm_at_each():
     spec = tiny_spec([EDGE, "learning_rate=1e-3,3e-3"])
-
-    def summary(i, tau, lr, final):
-        return report.ConfigSummary(Point(i, (("env.tau", tau), ("learning_rate", lr)), None), 0, np.array(final),
-                                    np.zeros(2), np.full(2, np.nan), 0.0, 0.0, 0.0, 512)
-
-    summaries = [summary(0, 0.02, 1e-3, [1.0, 2.0]), summary(1, 0.02, 3e-3, [9.0, 9.0]), summary(2, 0.0, 1e-3, [3.0, 4.0]),
-                 summary(3, 0.0, 3e-3, [9.0, 9.0])]
-    first = report.settings(summaries, spec)[0]
+    summaries = [summary(0, (("env.tau", 0.02), ("learning_rate", 1e-3)), [1.0, 2.0]),
+                 summary(1, (("env.tau", 0.02), ("learning_rate", 3e-3)), [9.0, 9.0]),
+                 summary(2, (("env.tau", 0.0), ("learning_rate", 1e-3)), [3.0, 10.0]),
+                 summary(3, (("env.tau", 0.0), ("learning_rate", 3e-3)), [9.0, 9.0])]
+    first = settings(summaries, spec)[0]
     assert first.point.values == (("learning_rate", 1e-3),) and first.point.index == 0
-    assert first.final.tolist() == [1.0, 2.0, 3.0, 4.0] and first.iqm == 2.5  # the middle two of the four runs
-    assert report.configs_of(first, summaries) == [0, 2]
-    no_env = tiny_spec(["learning_rate=1e-3,3e-3"])
-    assert report.settings(summaries, no_env) is summaries
+    assert first.final.tolist() == [1.0, 2.0, 3.0, 10.0] and first.iqm == 4.0  # (1.5 + 6.5) / 2; the runs pooled: 2.5
+    assert [m.point.index for m in members(first, summaries)] == [0, 2]
+    assert settings(summaries, tiny_spec(["learning_rate=1e-3,3e-3"])) is summaries
+
+
+def test_a_setting_that_collapses_on_one_env_value_loses_to_one_that_holds_on_all():
+    """500 on four of five pole lengths and 0 on the fifth: the IQM of its 20 runs pooled trims the four zeros away
+    (500); the mean over the lengths of each one's IQM is 400, below a setting at 480 everywhere."""
+    spec = tiny_spec(["env.length=0.25,0.5,1,2,4", "learning_rate=1e-3,3e-3"])
+    summaries = [summary(2 * i + j, (("env.length", x), ("learning_rate", lr)), [final] * 4)
+                 for i, x in enumerate([0.25, 0.5, 1.0, 2.0, 4.0]) for j, (lr, final) in
+                 enumerate([(1e-3, 0.0 if x == 4.0 else 500.0), (3e-3, 480.0)])]
+    ranked, chosen = report.choose(summaries, spec)
+    assert [r.iqm for r in ranked] == [480.0, 400.0] and chosen.point.values == (("learning_rate", 3e-3),)
+    text = settings_section(ranked, summaries, spec)
+    assert "| learning_rate=0.001 | 400.0 [400.0, 400.0] | env.length=4: 0.0 | 500.0 | 500.0 | 500.0 | 500.0 | 0.0 | 0/20 |" in text
 
 
 def test_row_params_sets_the_swept_env_fields_only():
@@ -102,8 +121,27 @@ def test_values_that_are_not_finite_numbers_are_refused(text, said):
 
 
 def test_an_env_range_is_a_float_range():
-    assert parse_range("env.length=0.25:1:log", None) == parse_range("env.length=0.25:1:log", None)
-    assert parse_range("env.length=0.25:1:log", None).log
+    assert parse_range("env.length=0.25:1:log", None) == RangeField("env.length", 0.25, 1.0, True)
+
+
+def test_sampling_env_and_config_ranges_together_is_refused():
+    """Each sampled config would meet one env value of its own; an env grid crossed with sampled configs is fine."""
+    with pytest.raises(ConfigError, match="each sampled config would meet one env value of its own.*--grid env.length="):
+        plan_sweep(make_spec("ppo", "CartPole-v1", ranges=["env.length=0.25:2", "learning_rate=1e-4:1e-3"], samples=3))
+    plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["env.length=0.25,2"], ranges=["learning_rate=1e-4:1e-3"], samples=3))
+    assert len(plan.points) == 6
+
+
+def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path, capsys):
+    """A pole of length 0 divides by zero: every run there goes NaN; the configs at 0.5 stay finite, so it is not
+    every config diverged (exit 3), but no setting is eligible: no best, no best.yaml, the report says why."""
+    argv = ["sweep", "--grid", "env.length=0,0.5", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--total-steps", "512",
+            "--evals", "2", "--eval-episodes", "1", *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")),
+            "--out", str(tmp_path / "s")]
+    assert main(argv) == 0
+    assert "no best config: no setting of learning_rate kept finite parameters at every value of env.length" in capsys.readouterr().out
+    assert not (tmp_path / "s" / "best.yaml").exists()
+    assert "No setting of learning_rate kept finite parameters" in (tmp_path / "s" / "report.md").read_text()
 
 
 @pytest.mark.parametrize("env_id, grid, kwargs, said", [
@@ -131,3 +169,15 @@ def test_the_default_threshold_is_said_to_be_the_default_envs(tmp_path):
     run_sweep(tiny_spec([EDGE]), tmp_path / "s", log=said.append)
     assert ('note: the threshold for "reached" is CartPole-v1\'s, 475, measured on its default params: give --threshold '
             'for what a return means as env.tau changes') in said
+
+
+def test_every_config_diverged_names_the_env_values_as_a_cause():
+    from rl_zoo.driver.guard import NonFiniteError
+
+    spec = tiny_spec(["env.length=0,0.5"])
+    summaries = [dataclasses.replace(summary(i, (("env.length", x),), [1.0, 2.0]), finite=np.array([False, True]))
+                 for i, x in enumerate([0.0, 0.5])]
+    with pytest.raises(NonFiniteError, match="An env value can be the cause"):
+        report.choose(summaries, spec)
+    ranked, chosen = report.choose(summaries[:1] + [summary(1, (("env.length", 0.5),), [1.0, 2.0])], spec)
+    assert chosen is None and len(ranked) == 1  # only env params swept: no best, though one config stayed finite

@@ -79,7 +79,7 @@ class SweepResult:
     plan: SweepPlan
     results: tuple[GroupResult, ...]
     summaries: tuple[report.ConfigSummary, ...]
-    best: report.ConfigSummary | None  # None: only the env's params were swept (no best config, no best.yaml)
+    best: report.ConfigSummary | None  # None: only the env's params swept, or no setting finite on every env value
     trained_groups: int  # groups trained by this call (0: everything was already there)
     rungs: tuple[halving.RungRecord, ...] = ()  # successive halving: what each rung ranked, kept and dropped
 
@@ -142,11 +142,17 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     check_static(spec, base)  # the structural refusal first, then every config's values
     points = build_points(spec, base, validate_one)
     groups = tuple(group_points(points, spec, base))
+    env_ranges = [r.name for r in spec.ranges if is_env_field(r.name)]
+    if env_ranges and len(env_ranges) < len(spec.ranges):
+        raise ConfigError(f"--range {', '.join(env_ranges)} with --range of config fields: --sample draws every range "
+                          f"together, so each sampled config would meet one env value of its own, and the best would be the "
+                          f"one that drew the easiest env. Give the env's values with --grid {env_ranges[0]}=V1,V2,... "
+                          f"(crossed with every sampled config), or sample the env's params alone")
     if spec.halving_rungs and not spec.halving_eta:
         raise ConfigError("--rungs needs --successive-halving ETA")
     if spec.halving_eta or spec.halving_rungs:
         if spec.env_fields:
-            raise ConfigError(f"--successive-halving ranks configs on one env; this sweep also sweeps the env's "
+            raise ConfigError(f"--successive-halving ranks configs on one env; this sweep also sweeps "
                               f"{', '.join(spec.env_fields)}, whose values would be dropped as if they were worse configs: "
                               f"sweep without halving, or run one halving sweep per value (--env-kwargs NAME=VALUE)")
         if len(groups) > 1:
@@ -268,23 +274,22 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     if rungs:
         runs.atomic_write_text(out / "halving.csv", report.csv_text(halving.table_rows(list(rungs), plan.groups[0], len(rungs))))
     try:
-        chosen = report.best(report.settings(summaries, spec)) if spec.has_best else None
-        if chosen is None:
-            report.best(summaries)  # only env params swept: no best, but every config diverged is still exit 3
+        ranked, chosen = report.choose(summaries, spec)
     except NonFiniteError:  # no config kept finite parameters: a best.yaml or report.md of replaced results goes
         for stale in ("best.yaml", "report.md"):
             (out / stale).unlink(missing_ok=True)
         raise
-    if chosen is None:
+    if chosen is None:  # only env params swept, or no setting finite on every env value
         (out / "best.yaml").unlink(missing_ok=True)
         yaml_block = ""
     else:
         yaml_block = report.best_yaml(spec, chosen.point.config, plan.default, plan.tuned)
-        runs.atomic_write_text(out / "best.yaml", report.best_yaml_header(spec, summaries) + yaml_block)
+        runs.atomic_write_text(out / "best.yaml", report.best_yaml_header(spec, summaries, len(ranked)) + yaml_block)
     by_point = {p.index: (r.env_steps[:r.evals_of(i)], curves[:, :r.evals_of(i)])
                 for g, r in zip(plan.groups, results) for i, (p, curves) in enumerate(zip(g.points, r.returns))}
-    figs = [figures.curves(out, spec, summaries, [by_point[s.point.index][0] for s in summaries],
-                           [by_point[s.point.index][1] for s in summaries]),
+    listed = report.row_order(summaries, ranked)  # the report's order: the curves' legend lists them so
+    figs = [figures.curves(out, spec, listed, [by_point[s.point.index][0] for s in listed],
+                           [by_point[s.point.index][1] for s in listed]),
             figures.sensitivity(out, spec, summaries)]
     heat = figures.heatmap(out, spec, summaries)
     figs += [heat] if heat else []
@@ -292,7 +297,7 @@ def _write_outputs(out: Path, plan: SweepPlan, results: list[GroupResult], thres
     report.write_report(out, report.ReportInputs(
         spec, list(plan.groups), results, summaries, threshold, yaml_block, figs, command,
         halving.report_section(list(rungs), plan.groups[0], spec) if rungs else "",
-        report.machine_of(created.get("versions")), getattr(plan.tuned, "total_timesteps", None)))
+        report.machine_of(created.get("versions")), getattr(plan.tuned, "total_timesteps", None), ranked, chosen))
     return SweepResult(out, plan, tuple(results), tuple(summaries), chosen, trained, rungs)
 
 

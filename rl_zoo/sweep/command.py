@@ -178,12 +178,19 @@ def main(args, argv: list[str]) -> int:
     from rl_zoo import stats
 
     interval = stats.interval_name(spec.seeds, short=True)
-    if b is None:  # only the env's params swept: each config's score, no best
+    if b is None and spec.has_best:
+        print(f"no best config: no setting of {', '.join(spec.config_fields)} kept finite parameters at every value of "
+              f"{', '.join(spec.env_fields)} (report.md says where each diverged)")
+    elif b is None:  # only the env's params swept: each config's score, no best
         for s in result.summaries:
-            print(f"config {s.point.index} ({s.point.label()}): IQM of final returns {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] ({interval})")
+            diverged = f"; non-finite parameters in {s.non_finite} of {len(s.final)} seeds" if s.non_finite else ""
+            print(f"config {s.point.index} ({s.point.label()}): IQM of final returns {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] "
+                  f"({interval}){diverged}")
     elif spec.env_fields:
-        print(f"best: {b.point.label()} over every value of {', '.join(spec.env_fields)}, IQM of final returns {b.iqm:.1f} "
-              f"[{b.ci_low:.1f}, {b.ci_high:.1f}] (95% stratified bootstrap CI)")
+        from rl_zoo.sweep.env_fields import interval_label
+
+        print(f"best: {b.point.label()}, score {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] (the mean over the values of "
+              f"{', '.join(spec.env_fields)} of the IQM of final returns at each; {interval_label(spec.seeds)})")
     else:
         print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] "
               f"({interval})")

@@ -38,6 +38,8 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
     fig, ax = plt.subplots(figsize=(8, 4.8))
     cmap = plt.get_cmap("viridis")
     order = sorted(range(len(summaries)), key=lambda i: rank_key(summaries[i]))  # the best rule's order
+    if spec.env_fields:  # as given: the report's order, a setting's configs together (`report.row_order`)
+        order = list(range(len(summaries)))
     for rank, i in enumerate(order):
         s, steps, curve = summaries[i], env_steps[i], returns[i]
         mean, low, high = stats.mean_ci_over_seeds(curve)
@@ -47,7 +49,7 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
     ax.set_ylabel(f"greedy return, mean over seeds [{stats.interval_name(spec.seeds, short=True)}]")
-    ax.set_title(f"{spec.algo} on {spec.env_label}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: best final IQM first)")
+    ax.set_title(f"{spec.algo} on {spec.env_label}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: {'the report' + chr(39) + 's order' if spec.env_fields else 'best final IQM first'})")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, out / "curves.png")
 

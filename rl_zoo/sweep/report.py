@@ -12,8 +12,9 @@ report, ranked last, and never chosen; if no config is left, ``NonFiniteError``.
 With successive halving a dropped config's "final" return is its last evaluation (at its rung's
 budget), and the best config is chosen among those trained to the full budget.
 With the env's params swept too (``--grid env.gravity=...``), the best is a setting of the swept config
-fields, scored over its runs on every env value (`settings`); with only env params swept there is none
-(and no best.yaml): every config is the same algorithm on another env.
+fields, scored by the mean over the env values of its IQM at each (`rl_zoo.sweep.env_fields.settings`);
+with only env params swept there is none (and no best.yaml): every config is the same algorithm on
+another env.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 
 from rl_zoo import runs, stats
 from rl_zoo.sweep.runner import GroupResult
+from rl_zoo.sweep.env_fields import env_values_label, interval_label, members, settings, settings_section
 from rl_zoo.sweep.spec import Group, Point, SweepSpec, _fmt
 
 
@@ -78,35 +80,6 @@ def summarize(groups: list[Group], results: list[GroupResult], threshold: float 
     return sorted(out, key=lambda s: s.point.index)
 
 
-def settings(summaries: list[ConfigSummary], spec: SweepSpec) -> list[ConfigSummary]:
-    """With the env's params swept too (``spec.env_fields``), one summary per setting of the swept config
-    fields, of all its runs on every env value it met: its final returns ``[seeds x env values]``, their IQM
-    and a 95% bootstrap interval stratified over the env values (`rl_zoo.stats.stratified_bootstrap_ci`, the
-    env values as tasks); its point the first of its configs, with only the config fields' values. Without
-    env params swept, ``summaries`` themselves (each config is its own setting)."""
-    if not spec.env_fields:
-        return summaries
-    by_setting: dict[tuple, list[ConfigSummary]] = {}
-    for s in sorted(summaries, key=lambda s: s.point.index):
-        by_setting.setdefault(s.point.config_values, []).append(s)
-    out = []
-    for values, members in by_setting.items():
-        final = np.stack([m.final for m in members], axis=1)  # [seeds, env values]
-        point, low, high = stats.stratified_bootstrap_ci(final, statistic=stats.iqm)
-        finite = np.concatenate([np.ones(len(m.final), bool) if m.finite is None else m.finite for m in members])
-        first = members[0]
-        out.append(ConfigSummary(Point(first.point.index, values, first.point.config), first.group,
-                                 np.concatenate([m.final for m in members]), np.concatenate([m.auc for m in members]),
-                                 np.concatenate([m.steps_to_threshold for m in members]), point, low, high,
-                                 min(m.env_steps_trained for m in members), finite, any(m.stopped_early for m in members)))
-    return out
-
-
-def configs_of(setting: ConfigSummary, summaries: list[ConfigSummary]) -> list[int]:
-    """The indices of the configs (one per env value) that make up ``setting`` (one of `settings`)."""
-    return [s.point.index for s in summaries if s.point.config_values == setting.point.values]
-
-
 def best(summaries: list[ConfigSummary]) -> ConfigSummary:
     """Among the configs trained to the full budget (not dropped by successive halving; with
     ``--static-groups`` each group's budget, whose whole updates may end at other env steps) whose every
@@ -120,6 +93,34 @@ def best(summaries: list[ConfigSummary]) -> ConfigSummary:
                              "in some seed, where rl-zoo train would stop; configs.csv and runs.csv show them (column "
                              "non_finite). A smaller learning rate (or max_grad_norm) usually cures this.")
     return order(eligible)[0]  # the report's order, one rule for both
+
+
+def choose(summaries: list[ConfigSummary], spec: SweepSpec) -> tuple[list[ConfigSummary], ConfigSummary | None]:
+    """``(ranked, best)``: the settings (`rl_zoo.sweep.env_fields.settings`; without env params swept, the configs)
+    in the best rule's order, and the best of them. ``NonFiniteError`` when every config diverged (`best`), as
+    without env params; ``None`` when only env params were swept (no best), or when every setting diverged on some
+    env value while some config did not (no best: the report says so)."""
+    ranked = order(settings(summaries, spec))
+    if not spec.env_fields:
+        return ranked, best(summaries)
+    from rl_zoo.driver.guard import NonFiniteError
+
+    try:
+        best(summaries)
+    except NonFiniteError:  # every config diverged: said with the env values as a cause to look at
+        raise NonFiniteError("every config has non-finite (NaN/Inf) parameters in some seed, where rl-zoo train would stop; "
+                             "configs.csv and runs.csv show them (column non_finite). An env value can be the cause (a "
+                             "pole of length 0 divides by zero: the env's params are not range-checked), or the config (a "
+                             "smaller learning rate or max_grad_norm usually cures a divergence)") from None
+    eligible = [r for r in ranked if not r.non_finite] if spec.has_best else []
+    return ranked, eligible[0] if eligible else None
+
+
+def row_order(summaries: list[ConfigSummary], ranked: list[ConfigSummary]) -> list[ConfigSummary]:
+    """The configs as the report's table and the curves' legend list them: by their setting's rank (`choose`'s
+    ``ranked``), a setting's configs (one per env value) together in config order."""
+    rank = {r.point.values: i for i, r in enumerate(ranked)}
+    return sorted(summaries, key=lambda s: (rank[s.point.config_values], s.point.index))
 
 
 def rank_key(s: ConfigSummary) -> tuple:
@@ -152,16 +153,20 @@ def best_yaml(spec: SweepSpec, config, default, tuned=None) -> str:
     return yaml.safe_dump({spec.env_id: changed}, sort_keys=False, default_flow_style=False)
 
 
-def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary]) -> str:
+def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary], settings_count: int | None = None) -> str:
     """best.yaml's comment line: of how many configs, by what, on which seeds; with successive halving,
-    among how many the full budget was reached (the others were dropped at a smaller one)."""
+    among how many the full budget was reached (the others were dropped at a smaller one); with env params
+    swept, of how many settings (``settings_count``) over how many env values."""
     full = sum(not s.stopped_early for s in summaries)
-    n = len(settings(summaries, spec))
+    n = settings_count or len(summaries)
     among = (f" among the {full} of {len(summaries)} configs successive halving trained to the full budget"
              if spec.halving_eta else f" of {n} configs")
-    envs = f" x {len(summaries) // n} values of {', '.join(spec.env_fields)}" if spec.env_fields else ""
-    text = (f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_label}, by the IQM of final returns over "
-            f"{_seeds_text(spec)}{envs}\n")
+    if spec.env_fields:
+        how = (f"the mean over {len(summaries) // n} values of {' x '.join(spec.env_fields)} of the IQM of final returns over "
+               f"{_seeds_text(spec)}")
+    else:
+        how = f"the IQM of final returns over {_seeds_text(spec)}"
+    text = f"# rl-zoo sweep: the best{among} of {spec.algo} on {spec.env_label}, by {how}\n"
     if spec.env_kwargs:  # --config sets config fields only: the env's options are the command line's
         text += f"# train it on the same env: {train_command(spec)} --config best.yaml\n"
     return text
@@ -242,6 +247,8 @@ class ReportInputs:
     halving_section: str = ""
     machine: str | None = None  # "CPU, devices, jax version" from sweep.json (None: not recorded)
     tuned_total_steps: int | None = None  # the env's tuned total_timesteps (what --total-steps replaced)
+    ranked: list[ConfigSummary] | None = None  # `choose`'s (None: chosen here)
+    chosen: ConfigSummary | None = None
 
 
 def machine_of(versions: dict | None) -> str | None:
@@ -256,15 +263,13 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
     spec, groups, results, summaries = inputs.spec, inputs.groups, inputs.results, inputs.summaries
     threshold, figures, command = inputs.threshold, inputs.figures, inputs.command
     halving_section = inputs.halving_section
-    ranked = order(settings(summaries, spec))
-    chosen = best(ranked) if spec.has_best else None
-    rank = {r.point.values: i for i, r in enumerate(ranked)}
+    ranked, chosen = (inputs.ranked, inputs.chosen) if inputs.ranked is not None else choose(summaries, spec)
     fields = spec.fields
     trained = " env steps trained |" if spec.halving_eta else ""
     head = ("| config | " + " | ".join(fields) + f" |{trained} IQM final [{stats.interval_name(spec.seeds, short=True)}] | mean final "
             "| mean AUC | reached threshold |")
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
-    for s in sorted(summaries, key=lambda s: (rank[s.point.config_values], s.point.index)):  # each setting's env values together
+    for s in row_order(summaries, ranked):
         mark = (" **best**" if chosen and s.point.config_values == chosen.point.values
                 else f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
@@ -279,7 +284,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
     grid = "grid: " + "; ".join(f"{g.name} = {', '.join(_fmt(v) for v in g.values)}" for g in spec.grid) if spec.grid else ""
     full_only = ", among the configs trained to the full budget" if spec.halving_eta else ""
     bad = [s for s in summaries if s.non_finite]
-    diverged = (f"\nNot eligible: config(s) {', '.join(str(s.point.index) for s in bad)}, marked **non-finite**: their "
+    diverged = (f"\n{'Not eligible' if spec.has_best else 'Diverged'}: config(s) {', '.join(str(s.point.index) for s in bad)}, marked **non-finite**: their "
                 f"parameters became NaN or Inf in some seed, where `rl-zoo train` stops a run (exit code 3), and their "
                 f"returns are those of a broken policy." if bad else "")
     halving_files = (", `halving.csv` (every rung's configs, their scores, who went on) and `groups/halving/` (each finished "
@@ -306,7 +311,7 @@ threshold at any evaluation (not necessarily the last).
 
 {chr(10).join(lines)}
 
-{_best_section(out, inputs, chosen, summaries, full_only, diverged)}
+{settings_section(ranked, summaries, spec) if spec.env_fields and spec.config_fields else ''}{_best_section(out, inputs, chosen, summaries, full_only, diverged)}
 ## Figures
 
 {chr(10).join(f'![{p.stem}]({p.name})' for p in figures)}
@@ -325,21 +330,29 @@ def _best_section(out: Path, inputs: ReportInputs, chosen: ConfigSummary | None,
     swept, on why there is none."""
     spec, yaml_block = inputs.spec, inputs.yaml_block
     envs = ", ".join(spec.env_fields)
-    if chosen is None:
+    if chosen is None and not spec.has_best:
         return f"""## Across the env's params
 
 Only the env's params were swept ({envs}): every config is the same algorithm on another env, so there is no best
 config and no `best.yaml`. The table above and the figures show how the return changes with {envs}.{diverged}
 """
+    if chosen is None:
+        return f"""## Best config
+
+No setting of {', '.join(spec.config_fields)} kept finite parameters at every value of {envs} (the table above marks
+the configs that diverged): there is no best config and no `best.yaml`.{diverged}
+"""
     if spec.env_fields:
-        n = len(chosen.final) // spec.seeds
-        rule = (f"Rule: each setting of {', '.join(spec.config_fields)} is scored over all its runs, the {runs.plural(spec.seeds, 'seed')} "
-                f"x the {n} values of {envs} it met: the highest IQM of those final returns (ties: the higher mean AUC; the interval a "
-                f"bootstrap over its runs, stratified by env value){full_only}; a setting with non-finite parameters in any run "
-                f"is not eligible.{diverged}\nBest: {chosen.point.label()} (configs {', '.join(map(str, configs_of(chosen, summaries)))}), "
-                f"IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}] over its {len(chosen.final)} runs. "
-                f"`best.yaml` holds the config fields only: `rl-zoo train` makes the env with its default params unless given "
-                f"`--env-kwargs`.")
+        at = {env_values_label(m): m.iqm for m in members(chosen, summaries)}
+        worst = min(at, key=at.get)
+        rule = (f"Rule: each setting of {', '.join(spec.config_fields)} is scored by the mean over the {len(at)} values of {envs} "
+                f"of the IQM of its final returns over the {runs.plural(spec.seeds, 'seed')} at each value (each env value weighs "
+                f"the same, so a collapse at one counts; ties: the higher mean AUC); a setting with non-finite parameters in "
+                f"any run is not eligible.{diverged}\nBest: {chosen.point.label()} (configs "
+                f"{', '.join(str(m.point.index) for m in members(chosen, summaries))}), score {chosen.iqm:.1f} "
+                f"[{chosen.ci_low:.1f}, {chosen.ci_high:.1f}] ({interval_label(spec.seeds)}); its worst env value {worst}, "
+                f"IQM {at[worst]:.1f}. `best.yaml` holds the config fields only: `rl-zoo train` makes the env with its default "
+                f"params unless given `--env-kwargs`.")
     else:
         rule = (f"Rule: the highest IQM of final returns over the {runs.plural(spec.seeds, 'seed')} (ties: the higher mean AUC){full_only};\n"
                 f"a config whose parameters became non-finite in any seed is not eligible.{diverged}\n"

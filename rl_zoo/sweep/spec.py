@@ -26,8 +26,9 @@ from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numer
 
 #: best.yaml's first line (``rl_zoo.sweep.report.best_yaml_header``) names the algorithm and env it was swept for:
 #: ``rl-zoo train --config`` reads them (here, in a module light to import); the env may carry its options,
-#: ``on CartPole-v1 (max_episode_steps=200), by the IQM`` (``rl_zoo.runs.env_label``)
-BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+)(?: \(.*\))?, by the IQM")
+#: ``on CartPole-v1 (max_episode_steps=200), by the IQM`` (``rl_zoo.runs.env_label``); ``by the mean`` (over env values)
+#: where the env's params were swept
+BEST_YAML_HEADER = re.compile(r"# rl-zoo sweep: the best .* of (?P<algo>\S+) on (?P<env>\S+)(?: \(.*\))?, by the (?:IQM|mean)")
 #: and, made with env options, its second line the train command that gives them (``note_config_env_kwargs`` reads it)
 BEST_YAML_TRAIN_LINE = re.compile(r"^# train it on the same env: rl-zoo train .* --env-kwargs (?P<pairs>.*) --config best\.yaml$", re.M)
 
@@ -244,6 +245,8 @@ def _env_value(name: str, text: str, where: str) -> float:
         raise ConfigError(f"{where}: {text!r} is not a number; {name} is a number field of the env's params") from None
     if not math.isfinite(value):
         raise ConfigError(f"{where}: {text!r} is not a finite number")
+    if not np.isfinite(np.float32(value)):  # the sweep trains it as a float32, like every traced value
+        raise ConfigError(f"{where}: {text} overflows a float32 (the sweep's arrays): give a value below 3.4e38")
     return value
 
 
