@@ -347,3 +347,16 @@ def test_area_under_curve_of_one_evaluation_and_bad_grids():
         with pytest.raises(ValueError, match="increasing env steps"):
             stats.area_under_curve(steps, scores)
     assert np.isnan(stats.area_under_curve([0, 1, 2], [0.0, np.nan, 1.0]))
+
+
+def test_task_mean_ci_is_the_mean_over_tasks_of_each_tasks_statistic():
+    """Tasks [1, 3, 5] and [2, 4, 6]: IQMs 3 and 4 (3 runs: nothing trimmed), mean 3.5; one run per task leaves the
+    bootstrap nothing to draw but itself; a task where every run fails costs its share, where the pooled IQM trims it."""
+    assert stats.task_mean_ci(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))[0] == 3.5
+    assert stats.task_mean_ci(np.array([[1.0, 2.0]])) == (1.5, 1.5, 1.5)
+    collapse = np.array([[500.0] * 4 + [0.0]] * 4)  # [runs, tasks]: 0 on the last of five tasks
+    assert stats.task_mean_ci(collapse)[0] == 400.0 and stats.stratified_bootstrap_ci(collapse)[0] == 500.0
+    low, high = stats.task_mean_ci(np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0], [7.0, 10.0]]), statistic=stats.mean)[1:]
+    assert 5.5 <= low < 7.0 < high <= 8.5  # (mean of the first task's resamples, in [1, 7]) / 2 + 5
+    with pytest.raises(ValueError, match=r"\[runs, tasks\]"):
+        stats.task_mean_ci(np.array([1.0, 2.0]))
