@@ -78,7 +78,8 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
     marker (its return is at a smaller budget)."""
     plt = _pyplot()
     fields = spec.fields
-    fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 3.8), squeeze=False)
+    # constrained layout leaves the title of several lines its room above the panels
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 3.8), squeeze=False, layout="constrained")
     any_diverged = any_dodged = any_dropped = False
     for ax, name in zip(axes[0], fields):
         others = [f for f in fields if f != name]
