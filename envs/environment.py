@@ -18,7 +18,7 @@ here, once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -29,9 +29,34 @@ from envs import spaces
 
 @struct.dataclass
 class EnvParams:
-    """Parameters shared by every environment. ``max_steps_in_episode`` is gymnasium's TimeLimit."""
+    """Parameters shared by every environment. ``max_steps_in_episode`` is gymnasium's TimeLimit.
+
+    A port declares the values its dynamics are defined for (``POSITIVE``, ``NON_NEGATIVE``: field names;
+    ``ORDERED``: ``(low, high)`` pairs of fields, low below high); `invalid` says the first one broken, and
+    ``envs.make`` refuses params made with it (a pole of length 0 would divide by zero at every step)."""
 
     max_steps_in_episode: int = 500
+
+    POSITIVE: ClassVar[tuple[str, ...]] = ()
+    NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
+    ORDERED: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def invalid(self) -> str | None:
+        """The first rule of ``POSITIVE``, ``NON_NEGATIVE`` and ``ORDERED`` these params break, in words (None:
+        none). Traced values (params made under ``jax.vmap``, a sweep's rows) are not checked."""
+        def concrete(*names):
+            return all(not isinstance(getattr(self, n), jax.core.Tracer) for n in names)
+
+        for name in self.POSITIVE:
+            if concrete(name) and not getattr(self, name) > 0:
+                return f"{name} = {getattr(self, name)!r} must be > 0"
+        for name in self.NON_NEGATIVE:
+            if concrete(name) and not getattr(self, name) >= 0:
+                return f"{name} = {getattr(self, name)!r} must be >= 0"
+        for low, high in self.ORDERED:
+            if concrete(low, high) and not getattr(self, low) < getattr(self, high):
+                return f"{low} = {getattr(self, low)!r} must be below {high} = {getattr(self, high)!r}"
+        return None
 
 
 @struct.dataclass

@@ -294,6 +294,8 @@ def make(env_id: str, backend: str | None = None, **overrides):
         except AttributeError:  # an env of one's own whose id is a property, or a frozen dataclass: its own say
             pass
         params = env.default_params.replace(**param_over) if param_over else env.default_params
+        if param_over and (problem := getattr(params, "invalid", lambda: None)()):  # e.g. a pole of length 0
+            raise ValueError(f"{bare}: {problem}")
         if not probe.__module__.startswith("envs."):  # an env of your own: its contract checked once (the ports have tests)
             from envs.environment import check_env
 

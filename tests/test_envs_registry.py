@@ -362,3 +362,25 @@ def test_an_option_of_the_wrong_type_is_refused():
     import numpy as np
 
     assert envs.make("FrozenLake-v1", is_slippery=np.bool_(False))[0].is_slippery == False  # noqa: E712
+
+
+@pytest.mark.parametrize("env_id, kwargs, said", [
+    ("CartPole-v1", {"length": 0.0}, "CartPole-v1: length = 0.0 must be > 0"),
+    ("CartPole-v1", {"masspole": -0.1}, "masspole = -0.1 must be >= 0"),
+    ("Pendulum-v1", {"m": 0}, "m = 0 must be > 0"),
+    ("Acrobot-v1", {"link_moi": -1.0}, "link_moi = -1.0 must be > 0"),
+    ("MountainCar-v0", {"min_position": 1.0}, "min_position = 1.0 must be below max_position = 0.6"),
+    ("MountainCarContinuous-v0", {"max_action": -2.0}, "min_action = -1.0 must be below max_action = -2.0"),
+])
+def test_a_physical_constant_outside_what_the_dynamics_allow_is_refused(env_id, kwargs, said):
+    """A pole of length 0 divides by zero at every step: refused by make, where it would have trained NaN."""
+    with pytest.raises(ValueError, match=said):
+        envs.make(env_id, **kwargs)
+
+
+def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
+    for env_id in envs.list():
+        assert getattr(envs.make(env_id)[1], "invalid", lambda: None)() is None
+    envs.make("CartPole-v1", tau=0.0, masspole=0.0, gravity=-9.8)  # a frozen cart, a massless pole, gravity upside down
+    traced = jax.vmap(lambda length: envs.make("CartPole-v1")[1].replace(length=length).invalid())
+    traced(jnp.array([0.0, 1.0]))  # a traced value is not checked (a sweep's rows): no error

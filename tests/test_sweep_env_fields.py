@@ -132,16 +132,31 @@ def test_sampling_env_and_config_ranges_together_is_refused():
     assert len(plan.points) == 6
 
 
-def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path, capsys):
-    """A pole of length 0 divides by zero: every run there goes NaN; the configs at 0.5 stay finite, so it is not
-    every config diverged (exit 3), but no setting is eligible: no best, no best.yaml, the report says why."""
-    argv = ["sweep", "--grid", "env.length=0,0.5", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--total-steps", "512",
-            "--evals", "2", "--eval-episodes", "1", *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")),
-            "--out", str(tmp_path / "s")]
-    assert main(argv) == 0
-    assert "no best config: no setting of learning_rate kept finite parameters at every value of env.length" in capsys.readouterr().out
-    assert not (tmp_path / "s" / "best.yaml").exists()
-    assert "No setting of learning_rate kept finite parameters" in (tmp_path / "s" / "report.md").read_text()
+def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path):
+    """Each learning rate diverged at one pole length, while a config of each stayed finite: not every config
+    diverged (exit 3), but no setting is eligible: no best, and the report says why."""
+    from rl_zoo.sweep.runner import GroupResult
+    from rl_zoo.sweep.spec import Group
+
+    spec = tiny_spec(["env.length=0.25,0.5", "learning_rate=1e-3,3e-3"])
+    values = [(("env.length", x), ("learning_rate", lr)) for x in (0.25, 0.5) for lr in (1e-3, 3e-3)]
+    points = tuple(Point(i, v, None) for i, v in enumerate(values))
+    finite = np.ones((4, 2, 2), bool)
+    finite[0, 1, 1] = finite[3, 0, 1] = False  # lr 1e-3 at length 0.25, lr 3e-3 at length 0.5: one seed each
+    groups = [Group(0, (), ("env.length", "learning_rate"), points)]
+    results = [GroupResult(np.array([0, 10]), np.full((4, 2, 2), 9.0), 0.0, 0.0, 1, finite=finite)]
+    summaries = report.summarize(groups, results, None)
+    ranked, chosen = report.choose(summaries, spec)
+    assert chosen is None and [r.non_finite for r in ranked] == [1, 1]
+    text = report.write_report(tmp_path, report.ReportInputs(spec, groups, results, summaries, None, "", [])).read_text()
+    assert "No setting of learning_rate kept finite parameters at every value of env.length" in text
+    assert "Not eligible: config(s) 0, 3" in text and "| 0/4 |" not in text
+
+
+def test_a_value_the_env_refuses_is_refused_before_compiling(tmp_path, capsys):
+    assert main(["sweep", "--grid", "env.length=0,0.5", "--out", str(tmp_path / "s")]) == 2
+    assert "sweep config env.length=0: refused by CartPole-v1: length = 0.0 must be > 0" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 @pytest.mark.parametrize("env_id, grid, kwargs, said", [
@@ -149,13 +164,15 @@ def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path, capsys)
     ("CartPole-v1", "env.max_steps_in_episode=100,200", {}, "an integer, not a float.*--env-kwargs max_episode_steps=VALUE"),
     ("CartPole-v1", "env.gravity=9.8,12", {"env_kwargs": {"gravity": 11.0}}, "--env-kwargs fixes gravity, which env.gravity sweeps"),
     ("CartPole-v1", "env.gravity=9.8,12", {"halving_eta": 2}, "--successive-halving ranks configs on one env"),
+    ("CartPole-v1", "env.max_episode_steps=100,200", {}, "the time limit is an integer.*--env-kwargs max_episode_steps=VALUE"),
+    ("FrozenLake-v1", "env.success_rate=0.3,0.5", {}, "success_rate is an option of its constructor"),
     ("Pendulum-v1", "env.max_torque=1,2", {}, "env.max_torque: .*needs max_torque as a concrete number.*--env-kwargs max_torque=VALUE"),
     ("CartPole-v1", "env.gravity=9.8,12", {"ranges": ["env.x_threshold=2:3"], "samples": 2},
      "env.x_threshold: .*concrete number"),  # its observation space's bound: named alone, though gravity traces
 ])
 def test_what_a_sweep_cannot_trace_is_refused_naming_the_field(env_id, grid, kwargs, said):
     with pytest.raises(ConfigError, match=said):
-        check_sweep(make_spec("ppo", env_id, grid=[grid], seeds=2, **kwargs))
+        check_sweep(make_spec("q-learning" if "Frozen" in env_id else "ppo", env_id, grid=[grid], seeds=2, **kwargs))
 
 
 def test_an_array_field_is_refused_and_nothing_is_written(tmp_path, capsys):
@@ -174,9 +191,9 @@ def test_the_default_threshold_is_said_to_be_the_default_envs(tmp_path):
 def test_every_config_diverged_names_the_env_values_as_a_cause():
     from rl_zoo.driver.guard import NonFiniteError
 
-    spec = tiny_spec(["env.length=0,0.5"])
+    spec = tiny_spec(["env.length=0.25,0.5"])
     summaries = [dataclasses.replace(summary(i, (("env.length", x),), [1.0, 2.0]), finite=np.array([False, True]))
-                 for i, x in enumerate([0.0, 0.5])]
+                 for i, x in enumerate([0.25, 0.5])]
     with pytest.raises(NonFiniteError, match="An env value can be the cause"):
         report.choose(summaries, spec)
     ranked, chosen = report.choose(summaries[:1] + [summary(1, (("env.length", 0.5),), [1.0, 2.0])], spec)

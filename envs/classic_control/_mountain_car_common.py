@@ -39,6 +39,9 @@ class MountainCarTrackParams(EnvParams):
     reset_low: float = -0.6
     reset_high: float = -0.4
 
+    POSITIVE = ("max_speed",)  # the velocity is clipped to [-max_speed, max_speed]
+    ORDERED = (("min_position", "max_position"),)
+
 
 class MountainCarBase(Environment):
     """Reset (position uniform in [reset_low, reset_high), velocity 0), observation

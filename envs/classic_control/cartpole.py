@@ -51,6 +51,10 @@ class CartPoleParams(EnvParams):
     reset_bound: float = 0.05
     max_steps_in_episode: int = 500
 
+    # the dynamics divide by the total mass and the pole's length; the reset draws in [-reset_bound, reset_bound]
+    POSITIVE = ("masscart", "length")
+    NON_NEGATIVE = ("masspole", "tau", "reset_bound")
+
 
 class CartPole(Environment):
     id = "CartPole-v1"

@@ -51,6 +51,10 @@ class PendulumParams(EnvParams):
     y_init: float = 1.0  # reset: theta_dot uniform in [-y_init, y_init)
     max_steps_in_episode: int = 200
 
+    # the dynamics divide by m l^2; the speed and torque are clipped to [-max, max]
+    POSITIVE = ("m", "l", "max_speed", "max_torque")
+    NON_NEGATIVE = ("dt", "x_init", "y_init")
+
 
 # 2 pi = _TWO_PI_HI + _TWO_PI_LO, with _TWO_PI_HI = 201 / 32 exact in 8 bits, so k * _TWO_PI_HI is exact
 _TWO_PI_HI = 6.28125

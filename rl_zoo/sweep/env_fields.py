@@ -34,8 +34,6 @@ def check_env_fields(spec: SweepSpec, plan, env, env_params) -> None:
     """Refuse, naming the field, an ``env.NAME`` the sweep cannot train (module docstring); nothing if none is swept."""
     if not spec.env_fields:
         return
-    from rl_zoo.driver.spec import make_env
-
     defaults = env.default_params  # the fields' kinds as the env declares them (--env-kwargs m=3 makes Pendulum's m an int)
     floats = float_fields(defaults)
     every = [f.name for f in dataclasses.fields(defaults)]
@@ -63,13 +61,15 @@ def check_env_fields(spec: SweepSpec, plan, env, env_params) -> None:
                 why = (f"is {'an array' if hasattr(value, 'shape') else 'a ' + type(value).__name__} (built from the "
                        f"env's options), not a float: a sweep traces float fields only")
             raise ConfigError(f"{name}: {spec.env_id}'s {field} {why} (its float fields: {', '.join(floats) or 'none'})")
+    import envs
+
     for values in sorted({tuple((k, v) for k, v in p.values if is_env_field(k)) for p in plan.points}):
-        options = {**spec.env_kwargs, **{env_param(k): v for k, v in values}}
+        options = {**spec.env_kwargs, **{env_param(k): v for k, v in values}}  # the fixed ones passed check_sweep
         try:
-            make_env(spec.env_id, "jax", options)
-        except ConfigError as e:
+            envs.make(spec.env_id, backend="jax", **options)
+        except (ValueError, TypeError, AssertionError) as e:  # the env's rules (a pole of length 0)
             label = ", ".join(f"{k}={v:g}" for k, v in values)
-            raise ConfigError(f"sweep config {label}: {e}") from None
+            raise ConfigError(f"sweep config {label}: refused by {spec.env_id}: {str(e).removeprefix(spec.env_id + ': ')}") from None
     for group in plan.groups:
         check_traceable(plan.module, group.points[0].config, env, env_params, spec)
 

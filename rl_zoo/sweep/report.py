@@ -110,8 +110,8 @@ def choose(summaries: list[ConfigSummary], spec: SweepSpec) -> tuple[list[Config
     except NonFiniteError:  # every config diverged: said with the env values as a cause to look at
         raise NonFiniteError("every config has non-finite (NaN/Inf) parameters in some seed, where rl-zoo train would stop; "
                              "configs.csv and runs.csv show them (column non_finite). An env value can be the cause (a "
-                             "pole of length 0 divides by zero: the env's params are not range-checked), or the config (a "
-                             "smaller learning rate or max_grad_norm usually cures a divergence)") from None
+                             "value the env's rules allow whose dynamics still blow up), or the config (a smaller learning "
+                             "rate or max_grad_norm usually cures a divergence)") from None
     eligible = [r for r in ranked if not r.non_finite] if spec.has_best else []
     return ranked, eligible[0] if eligible else None
 
