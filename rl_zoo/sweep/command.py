@@ -43,7 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
                    help="values of one field (repeatable; crossed). env.NAME sweeps a float field of the env's params in the "
                         "same program (--grid env.length=0.25,0.5,1; `rl-zoo envs ID` lists them): crossed with config fields, "
-                        "the best config is the one with the highest IQM over every env value; with only env fields, no best")
+                        "the best is the setting of the config fields with the highest mean over the env values of its IQM at "
+                        "each; with only env fields, no best")
     p.add_argument("--sample", type=int, default=0, metavar="N", help="random search: N distinct configs drawn from the --range fields (floats rounded to 4 significant digits, ints drawn from the whole numbers in the range; each value within its range)")
     p.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
                    help="range of one field for --sample, uniform or log-uniform (repeatable; env.NAME: a float field of "
