@@ -28,6 +28,8 @@ KINDS = {
     "gymnasium.make": "a keyword argument of the gymnasium env, given to gymnasium.make",
     "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
 }
+#: what the time limit takes (``envs.registry._one_time_limit``): null is the registered limit
+TIME_LIMIT_RULE = "integer >= 1, or null"
 #: gymnasium keywords that are not the env's to take from a run: the adapter and the renderer set them
 _NOT_OPTIONS = ("render_mode",)
 
@@ -39,6 +41,7 @@ class Option:
     name: str
     default: Any
     kind: str
+    allowed: str = ""  # a port's rule for the value (``"> 0"``, ``"< max_position"``; `EnvParams.invalid`); "": any
 
 
 def has_gymnasium_twin(env_id: str) -> bool:
@@ -96,11 +99,26 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     cls = registry._entry_class(entry_point)
     ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor")
     params = cls(**registered).default_params
-    fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params")
-              for f in dataclasses.fields(params) if _number(getattr(params, f.name)) is not None]
-    fields = [Option(o.name, None, o.kind) if o.kind == "time limit" and o.default == registry.MAX_TIME_LIMIT else o
+    rules = {**allowed_values(params), "max_steps_in_episode": TIME_LIMIT_RULE}
+    fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params",
+                     rules.get(f.name, "")) for f in dataclasses.fields(params) if _number(getattr(params, f.name)) is not None]
+    fields = [Option(o.name, None, o.kind, o.allowed) if o.kind == "time limit" and o.default == registry.MAX_TIME_LIMIT else o
               for o in fields]  # no time limit (CliffWalking's), as gymnasium says it: None
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
+
+
+def allowed_values(params) -> dict[str, str]:
+    """``{field: rule}``: what a port's params declare their dynamics are defined for (``POSITIVE``, ``NON_NEGATIVE``,
+    ``ORDERED``; `envs.environment.EnvParams`), in words: ``"> 0"``, ``">= 0"``, ``"< max_position"``."""
+    rules: dict[str, list[str]] = {}
+    for name in getattr(params, "POSITIVE", ()):
+        rules.setdefault(name, []).append("> 0")
+    for name in getattr(params, "NON_NEGATIVE", ()):
+        rules.setdefault(name, []).append(">= 0")
+    for low, high in getattr(params, "ORDERED", ()):
+        rules.setdefault(low, []).append(f"< {high}")
+        rules.setdefault(high, []).append(f"> {low}")
+    return {name: ", ".join(said) for name, said in rules.items()}
 
 
 def _gymnasium_creator(env_id: str):
@@ -116,7 +134,7 @@ def _gymnasium_creator(env_id: str):
 def _gymnasium_options(env_id: str) -> list[Option]:
     creator, spec = _gymnasium_creator(env_id)
     return _signature_options(creator, dict(spec.kwargs), "gymnasium.make") + [
-        Option("max_episode_steps", spec.max_episode_steps, "time limit")]
+        Option("max_episode_steps", spec.max_episode_steps, "time limit", TIME_LIMIT_RULE)]
 
 
 def _number(value: Any) -> Any:

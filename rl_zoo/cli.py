@@ -144,8 +144,9 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     print(f"options, each given as `rl-zoo train --env {env_id}{flag} --env-kwargs KEY=VALUE ...` (in Python "
           f"envs.make({env_id!r}{arg}, KEY=VALUE)); quote a pair whose value has spaces, brackets or braces, "
           f"'KEY=[a, b]':")
+    ruled = any(o.allowed for o in options)  # a port's rules for its physical constants (EnvParams.invalid)
     _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name, default=option_text(o.default),
-                       kind=o.kind) for o in options], ["option", "default", "kind"])
+                       kind=o.kind, allowed=o.allowed) for o in options], ["option", "default", "kind"] + ["allowed"] * ruled)
     for kind in dict.fromkeys(o.kind for o in options):
         print(f"{kind}: {KINDS[kind]}")
     if takes_more(env_id, backend):

@@ -182,11 +182,12 @@ def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
 
 # --- rl-zoo envs ID: what options an env takes ------------------------------------------------------
 def test_a_ports_options_are_its_constructors_and_its_params_numbers():
-    from envs.options import Option, env_options
+    from envs.options import TIME_LIMIT_RULE, Option, env_options
 
     backend, options = env_options("CartPole-v1")
-    assert backend == "jax" and Option("max_steps_in_episode", 500, "time limit") in options
-    assert Option("gravity", 9.8, "params") in options and Option("masspole", 0.1, "params") in options
+    assert backend == "jax" and Option("max_steps_in_episode", 500, "time limit", TIME_LIMIT_RULE) in options
+    assert Option("length", 0.5, "params", "> 0") in options  # a port's rule (EnvParams.POSITIVE)
+    assert Option("gravity", 9.8, "params") in options and Option("masspole", 0.1, "params", ">= 0") in options
     backend, options = env_options("FrozenLake8x8-v1")  # registered with map_name="8x8": that is its default
     assert Option("map_name", "8x8", "constructor") in options and Option("is_slippery", True, "constructor") in options
     assert Option("max_steps_in_episode", 200, "time limit") in options
@@ -194,10 +195,10 @@ def test_a_ports_options_are_its_constructors_and_its_params_numbers():
 
 
 def test_a_gymnasium_envs_options_are_its_keyword_arguments():
-    from envs.options import Option, env_options
+    from envs.options import TIME_LIMIT_RULE, Option, env_options
 
     assert env_options("CartPole-v1", "gymnasium") == ("gymnasium", [Option("sutton_barto_reward", False, "gymnasium.make"),
-                                                                     Option("max_episode_steps", 500, "time limit")])
+                                                                     Option("max_episode_steps", 500, "time limit", TIME_LIMIT_RULE)])
     with pytest.raises(ValueError, match="Unknown environment id"):
         env_options("CartPol-v1")
 
@@ -220,7 +221,8 @@ def test_every_option_listed_is_taken_at_its_default(backend):
 def test_rl_zoo_envs_id_prints_the_options(capsys):
     assert main(["envs", "CartPole-v1"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^gravity +9\.8 +params$", out, re.M) and re.search(r"^max_episode_steps +500 +time limit$", out, re.M)
+    assert re.search(r"^gravity +9\.8 +params$", out, re.M) and re.search(r"^length +0\.5 +params +> 0$", out, re.M)
+    assert re.search(r"^max_episode_steps +500 +time limit +integer >= 1, or null$", out, re.M)
     assert "rl-zoo envs CartPole-v1 --backend gymnasium" in out  # gymnasium's own CartPole takes other options
     assert main(["envs", "CartPole-v1", "--backend", "gymnasium"]) == 0
     assert re.search(r"^sutton_barto_reward +false +gymnasium\.make$", capsys.readouterr().out, re.M)
