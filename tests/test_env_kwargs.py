@@ -190,7 +190,7 @@ def test_a_ports_options_are_its_constructors_and_its_params_numbers():
     assert Option("gravity", 9.8, "params") in options and Option("masspole", 0.1, "params", ">= 0") in options
     backend, options = env_options("FrozenLake8x8-v1")  # registered with map_name="8x8": that is its default
     assert Option("map_name", "8x8", "constructor") in options and Option("is_slippery", True, "constructor") in options
-    assert Option("max_steps_in_episode", 200, "time limit") in options
+    assert Option("max_steps_in_episode", 200, "time limit", TIME_LIMIT_RULE) in options
     assert {o.kind for o in options} == {"constructor", "time limit"}  # its tables (arrays) are no options
 
 
