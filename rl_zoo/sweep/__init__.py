@@ -5,6 +5,7 @@
     rl-zoo sweep --algo dqn --env CartPole-v1 --sample 16 --range learning_rate=1e-4:3e-3:log \\
                  --range gamma=0.95:0.999 --seeds 5
     rl-zoo sweep --algo ppo --env CartPole-v1 --env-kwargs gravity=12.0 --grid learning_rate=3e-4,1e-3
+    rl-zoo sweep --algo ppo --env CartPole-v1 --grid env.length=0.25,0.5,1 --grid learning_rate=3e-4,1e-3
 
 ``--env-kwargs`` makes the env with its options as ``rl-zoo train`` does (``SweepSpec.env_kwargs``, in sweep.json);
 ``--grid env.length=0.25,0.5,1`` sweeps a float field of the env's params in the same program (`rl_zoo.sweep.env_fields`).
