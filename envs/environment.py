@@ -42,20 +42,33 @@ class EnvParams:
     ORDERED: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def invalid(self) -> str | None:
-        """The first rule of ``POSITIVE``, ``NON_NEGATIVE`` and ``ORDERED`` these params break, in words (None:
-        none). Traced values (params made under ``jax.vmap``, a sweep's rows) are not checked."""
+        """The first rule these params break, in words (None: none): a float field that is not finite (NaN or
+        inf, which the dynamics carry into every observation), then ``POSITIVE``, ``NON_NEGATIVE`` and
+        ``ORDERED``. Traced values (params made under ``jax.vmap``, a sweep's rows) are not checked."""
+        import dataclasses
+
+        import numpy as np
+
         def concrete(*names):
             return all(not isinstance(getattr(self, n), jax.core.Tracer) for n in names)
 
+        def shown(name):
+            value = np.asarray(getattr(self, name))
+            return f"{value.item():g}" if value.ndim == 0 and value.dtype.kind in "biuf" else repr(getattr(self, name))
+
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if concrete(f.name) and np.asarray(value).dtype.kind == "f" and not np.all(np.isfinite(value)):
+                return f"{f.name} = {shown(f.name)} must be a finite number"
         for name in self.POSITIVE:
-            if concrete(name) and not getattr(self, name) > 0:
-                return f"{name} = {getattr(self, name)!r} must be > 0"
+            if concrete(name) and not np.all(np.asarray(getattr(self, name)) > 0):
+                return f"{name} = {shown(name)} must be > 0"
         for name in self.NON_NEGATIVE:
-            if concrete(name) and not getattr(self, name) >= 0:
-                return f"{name} = {getattr(self, name)!r} must be >= 0"
+            if concrete(name) and not np.all(np.asarray(getattr(self, name)) >= 0):
+                return f"{name} = {shown(name)} must be >= 0"
         for low, high in self.ORDERED:
-            if concrete(low, high) and not getattr(self, low) < getattr(self, high):
-                return f"{low} = {getattr(self, low)!r} must be below {high} = {getattr(self, high)!r}"
+            if concrete(low, high) and not np.all(np.asarray(getattr(self, low)) < np.asarray(getattr(self, high))):
+                return f"{low} = {shown(low)} must be below {high} = {shown(high)}"
         return None
 
 

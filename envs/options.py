@@ -29,7 +29,7 @@ KINDS = {
     "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
 }
 #: what the time limit takes (``envs.registry._one_time_limit``): null is the registered limit
-TIME_LIMIT_RULE = "integer >= 1, or null"
+TIME_LIMIT_RULE = "integer 1 .. 2**31-1, or null"
 #: gymnasium keywords that are not the env's to take from a run: the adapter and the renderer set them
 _NOT_OPTIONS = ("render_mode",)
 

@@ -365,12 +365,16 @@ def test_an_option_of_the_wrong_type_is_refused():
 
 
 @pytest.mark.parametrize("env_id, kwargs, said", [
-    ("CartPole-v1", {"length": 0.0}, "CartPole-v1: length = 0.0 must be > 0"),
+    ("CartPole-v1", {"length": 0.0}, "CartPole-v1: length = 0 must be > 0"),
     ("CartPole-v1", {"masspole": -0.1}, "masspole = -0.1 must be >= 0"),
     ("Pendulum-v1", {"m": 0}, "m = 0 must be > 0"),
-    ("Acrobot-v1", {"link_moi": -1.0}, "link_moi = -1.0 must be > 0"),
-    ("MountainCar-v0", {"min_position": 1.0}, "min_position = 1.0 must be below max_position = 0.6"),
-    ("MountainCarContinuous-v0", {"max_action": -2.0}, "min_action = -1.0 must be below max_action = -2.0"),
+    ("Acrobot-v1", {"link_moi": -1.0}, "link_moi = -1 must be > 0"),
+    ("MountainCar-v0", {"min_position": 1.0}, "min_position = 1 must be below max_position = 0.6"),
+    ("MountainCarContinuous-v0", {"max_action": -2.0}, "min_action = -1 must be below max_action = -2"),
+    ("CartPole-v1", {"x_threshold": -1.0}, "x_threshold = -1 must be > 0"),  # it bounds the observation space
+    ("CartPole-v1", {"masscart": 0.0, "masspole": 0.0}, "masscart \\+ masspole = 0 must be > 0"),
+    ("CartPole-v1", {"gravity": float("nan")}, "gravity = nan must be a finite number"),
+    ("CartPole-v1", {"length": float("inf")}, "length = inf must be a finite number"),
 ])
 def test_a_physical_constant_outside_what_the_dynamics_allow_is_refused(env_id, kwargs, said):
     """A pole of length 0 divides by zero at every step: refused by make, where it would have trained NaN."""
@@ -382,5 +386,7 @@ def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
     for env_id in envs.list():
         assert getattr(envs.make(env_id)[1], "invalid", lambda: None)() is None
     envs.make("CartPole-v1", tau=0.0, masspole=0.0, gravity=-9.8)  # a frozen cart, a massless pole, gravity upside down
+    envs.make("CartPole-v1", masscart=0.0)  # the pole's mass alone: the total mass stays positive
+    envs.make("Acrobot-v1", link_mass_1=0.0, link_length_1=0.0)  # the inertia keeps the mass matrix positive definite
     traced = jax.vmap(lambda length: envs.make("CartPole-v1")[1].replace(length=length).invalid())
     traced(jnp.array([0.0, 1.0]))  # a traced value is not checked (a sweep's rows): no error

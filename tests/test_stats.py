@@ -358,5 +358,7 @@ def test_task_mean_ci_is_the_mean_over_tasks_of_each_tasks_statistic():
     assert stats.task_mean_ci(collapse)[0] == 400.0 and stats.stratified_bootstrap_ci(collapse)[0] == 500.0
     low, high = stats.task_mean_ci(np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0], [7.0, 10.0]]), statistic=stats.mean)[1:]
     assert 5.5 <= low < 7.0 < high <= 8.5  # (mean of the first task's resamples, in [1, 7]) / 2 + 5
+    low, high = stats.task_mean_ci(np.array([[1.0, 3.0], [3.0, 1.0]]), statistic=stats.mean)[1:]
+    assert (low, high) == (1.0, 3.0)  # each task's runs drawn apart (both at 1: 1/16 > 2.5%); whole rows would give [2, 2]
     with pytest.raises(ValueError, match=r"\[runs, tasks\]"):
         stats.task_mean_ci(np.array([1.0, 2.0]))

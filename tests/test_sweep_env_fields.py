@@ -155,7 +155,7 @@ def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path):
 
 def test_a_value_the_env_refuses_is_refused_before_compiling(tmp_path, capsys):
     assert main(["sweep", "--grid", "env.length=0,0.5", "--out", str(tmp_path / "s")]) == 2
-    assert "sweep config env.length=0: refused by CartPole-v1: length = 0.0 must be > 0" in capsys.readouterr().err
+    assert "sweep config env.length=0: refused by CartPole-v1: length = 0 must be > 0" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
 
 
@@ -198,3 +198,13 @@ def test_every_config_diverged_names_the_env_values_as_a_cause():
         report.choose(summaries, spec)
     ranked, chosen = report.choose(summaries[:1] + [summary(1, (("env.length", 0.5),), [1.0, 2.0])], spec)
     assert chosen is None and len(ranked) == 1  # only env params swept: no best, though one config stayed finite
+
+
+def test_a_heat_map_cell_pooling_env_values_is_their_mean_of_iqms():
+    from rl_zoo.sweep.figures import cell_score
+
+    cell = [summary(0, (("env.length", 0.5), ("clip_eps", 0.1)), [500.0] * 4),
+            summary(1, (("env.length", 4.0), ("clip_eps", 0.1)), [0.0] * 4)]
+    assert cell_score(cell, ["env.length"]) == 250.0 and cell_score(cell, []) == 250.0
+    four = cell + [summary(2 + i, (("env.length", x), ("clip_eps", 0.1)), [500.0] * 4) for i, x in enumerate([1.0, 2.0, 0.25])]
+    assert cell_score(four, ["env.length"]) == 400.0 and cell_score(four, []) == 500.0  # pooled: the zeros trimmed away

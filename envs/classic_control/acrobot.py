@@ -69,9 +69,11 @@ class AcrobotParams(EnvParams):
     reset_bound: float = 0.1
     max_steps_in_episode: int = 500
 
-    # the dynamics divide by the mass matrix's d1 and its Schur complement, positive when these are
-    POSITIVE = ("link_length_1", "link_mass_1", "link_mass_2", "link_moi", "max_vel_1", "max_vel_2")
-    NON_NEGATIVE = ("dt", "link_com_pos_1", "link_com_pos_2", "reset_bound")
+    # the dynamics divide by the mass matrix's d1 and its Schur complement: positive definite when the links' moment of
+    # inertia is positive and their masses are not negative, whatever the lengths; the velocity limits bound the
+    # observation space
+    POSITIVE = ("link_moi", "max_vel_1", "max_vel_2")
+    NON_NEGATIVE = ("link_mass_1", "link_mass_2", "dt", "reset_bound")
 
 
 def _dsdt(s, torque, p: AcrobotParams):

@@ -51,9 +51,16 @@ class CartPoleParams(EnvParams):
     reset_bound: float = 0.05
     max_steps_in_episode: int = 500
 
-    # the dynamics divide by the total mass and the pole's length; the reset draws in [-reset_bound, reset_bound]
-    POSITIVE = ("masscart", "length")
-    NON_NEGATIVE = ("masspole", "tau", "reset_bound")
+    # the dynamics divide by the pole's length and the total mass (checked in `invalid`); the thresholds bound the
+    # observation space; the reset draws in [-reset_bound, reset_bound]
+    POSITIVE = ("length", "x_threshold", "theta_threshold_radians")
+    NON_NEGATIVE = ("masscart", "masspole", "tau", "reset_bound")
+
+    def invalid(self) -> str | None:
+        said = super().invalid()
+        if said is None and not isinstance(self.masscart + self.masspole, jax.core.Tracer) and not self.masscart + self.masspole > 0:
+            return f"masscart + masspole = {self.masscart + self.masspole:g} must be > 0 (the dynamics divide by the total mass)"
+        return said
 
 
 class CartPole(Environment):

@@ -13,7 +13,7 @@ import numpy as np
 
 from rl_zoo import runs, stats
 from rl_zoo.sweep.report import ConfigSummary, log_scale, rank_key, values_of
-from rl_zoo.sweep.spec import SweepSpec, _fmt
+from rl_zoo.sweep.spec import SweepSpec, _fmt, is_env_field
 
 
 def _pyplot():
@@ -127,20 +127,34 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
     return _save(fig, out / "sensitivity.png")
 
 
+def cell_score(cell: list[ConfigSummary], env_pooled: list[str]) -> float:
+    """A heat map cell: the IQM of the final returns of every run its configs hold; where env fields are pooled in
+    it (``env_pooled``), the mean over their values of the IQM of the runs at each (a collapse at one counts)."""
+    by_env: dict[tuple, list[np.ndarray]] = {}
+    for s in cell:
+        by_env.setdefault(tuple(dict(s.point.values)[n] for n in env_pooled), []).append(s.final)
+    return float(np.mean([stats.iqm(np.concatenate(finals)) for finals in by_env.values()]))
+
+
 def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path | None:
     """IQM of final returns over the first two grid fields, pooled over any other swept field (each
-    cell's IQM over the seeds of every config it holds; the title and the colour bar name the pooled fields)."""
+    cell's IQM over the seeds of every config it holds; the title and the colour bar name the pooled fields).
+    Where a pooled field is the env's (``env.NAME``), a cell is the mean over its env values of the IQM at each,
+    as a setting's score is (`rl_zoo.sweep.env_fields.settings`): pooled runs would trim a collapse away."""
     if len(spec.grid) < 2:
         return None
     plt = _pyplot()
     (fx, xs), (fy, ys) = [(g.name, list(g.values)) for g in spec.grid[:2]]
+    pooled = [name for name in spec.fields if name not in (fx, fy)]
+    env_pooled = [name for name in pooled if is_env_field(name)]
+
     grid = np.full((len(ys), len(xs)), np.nan)
     diverged = np.zeros((len(ys), len(xs)), bool)
     dropped = np.zeros((len(ys), len(xs)), bool)  # successive halving stopped some config of the cell early
     for (i, y), (j, x) in itertools.product(enumerate(ys), enumerate(xs)):
         cell = [s for s in summaries if dict(s.point.values)[fx] == x and dict(s.point.values)[fy] == y]
         if cell:
-            grid[i, j] = stats.iqm(np.concatenate([s.final for s in cell]))
+            grid[i, j] = cell_score(cell, env_pooled)
             diverged[i, j] = any(s.non_finite for s in cell)
             dropped[i, j] = any(s.stopped_early for s in cell)
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 0.8 * len(ys) + 2))
@@ -151,8 +165,9 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
     ax.set_xlabel(fx)
     ax.set_ylabel(fy)
-    pooled = [name for name in spec.fields if name not in (fx, fy)]
-    fig.colorbar(im, ax=ax, label="final return, IQM over seeds" + (f" and {', '.join(pooled)}" if pooled else ""))
+    others = [name for name in pooled if name not in env_pooled]
+    label = "final return, IQM over seeds" + (f" and {', '.join(others)}" if others else "")
+    fig.colorbar(im, ax=ax, label=f"{label}, mean over {', '.join(env_pooled)}" if env_pooled else label)
     ax.set_title(f"{spec.algo} on {spec.env_label}" + (f"\neach cell pools every {', '.join(pooled)} swept" if pooled else "") + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
                  + ("\n*: holds configs dropped by successive halving (their return at their last rung's budget)" if dropped.any() else ""))
     return _save(fig, out / "heatmap.png")
