@@ -40,11 +40,13 @@ class EnvParams:
     POSITIVE: ClassVar[tuple[str, ...]] = ()
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
     ORDERED: ClassVar[tuple[tuple[str, str], ...]] = ()
+    MAY_BE_INFINITE: ClassVar[tuple[str, ...]] = ()  # float fields an infinity means something for (no limit)
 
     def invalid(self) -> str | None:
-        """The first rule these params break, in words (None: none): a float field that is not finite (NaN or
-        inf, which the dynamics carry into every observation), then ``POSITIVE``, ``NON_NEGATIVE`` and
-        ``ORDERED``. Traced values (params made under ``jax.vmap``, a sweep's rows) are not checked."""
+        """The first rule these params break, in words (None: none): a float field that is NaN, or infinite where
+        ``MAY_BE_INFINITE`` does not allow it (the dynamics would carry it into every observation), then
+        ``POSITIVE``, ``NON_NEGATIVE`` and ``ORDERED``. Traced values (params made under ``jax.vmap``, a sweep's
+        rows) are not checked."""
         import dataclasses
 
         import numpy as np
@@ -58,7 +60,9 @@ class EnvParams:
 
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if concrete(f.name) and np.asarray(value).dtype.kind == "f" and not np.all(np.isfinite(value)):
+            if not concrete(f.name) or np.asarray(value).dtype.kind != "f":
+                continue
+            if np.any(np.isnan(value)) or (f.name not in self.MAY_BE_INFINITE and not np.all(np.isfinite(value))):
                 return f"{f.name} = {shown(f.name)} must be a finite number"
         for name in self.POSITIVE:
             if concrete(name) and not np.all(np.asarray(getattr(self, name)) > 0):

@@ -74,6 +74,7 @@ class AcrobotParams(EnvParams):
     # observation space
     POSITIVE = ("link_moi", "max_vel_1", "max_vel_2")
     NON_NEGATIVE = ("link_mass_1", "link_mass_2", "dt", "reset_bound")
+    MAY_BE_INFINITE = ("max_vel_1", "max_vel_2")  # no velocity limit
 
 
 def _dsdt(s, torque, p: AcrobotParams):

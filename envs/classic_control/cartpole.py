@@ -55,6 +55,7 @@ class CartPoleParams(EnvParams):
     # observation space; the reset draws in [-reset_bound, reset_bound]
     POSITIVE = ("length", "x_threshold", "theta_threshold_radians")
     NON_NEGATIVE = ("masscart", "masspole", "tau", "reset_bound")
+    MAY_BE_INFINITE = ("x_threshold", "theta_threshold_radians")  # no such end of an episode
 
     def invalid(self) -> str | None:
         said = super().invalid()
