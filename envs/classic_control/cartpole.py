@@ -58,9 +58,11 @@ class CartPoleParams(EnvParams):
     MAY_BE_INFINITE = ("x_threshold", "theta_threshold_radians")  # no such end of an episode
 
     def invalid(self) -> str | None:
-        said = super().invalid()
-        if said is None and not isinstance(self.masscart + self.masspole, jax.core.Tracer) and not self.masscart + self.masspole > 0:
-            return f"masscart + masspole = {self.masscart + self.masspole:g} must be > 0 (the dynamics divide by the total mass)"
+        """`EnvParams.invalid`'s rules, then the total mass: positive (the pole's mass alone may carry it)."""
+        said, total = super().invalid(), self.masscart + self.masspole
+        if said is None and not isinstance(total, jax.core.Tracer) and not np.all(np.asarray(total) > 0):
+            shown = f"{total:g}" if np.ndim(total) == 0 else np.asarray(total)
+            return f"masscart + masspole = {shown} must be > 0 (the dynamics divide by the total mass)"
         return said
 
 
