@@ -102,6 +102,10 @@ def _add_enjoy_parser(sub) -> None:
                    "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
     p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels (default: the env's native width)")
+    p.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="play on the env made with these options on top of the run's (`rl-zoo envs ID` lists them): "
+                        "CartPole-v1 length=1.0 tries the policy on a pole twice as long as it trained on; an env whose "
+                        "observation or action space changes kind or shape is refused")
 
 
 def _enjoy_main(args) -> int:
@@ -110,9 +114,12 @@ def _enjoy_main(args) -> int:
 
     if args.record is None and (args.frame_skip != 1 or args.width is not None):
         print("note: --frame-skip and --width shape a recording: without --record they do nothing", file=sys.stderr)
+    from rl_zoo.config import parse_env_kwargs
+
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
     try:
         enjoy(args.run_dir, checkpoint=args.checkpoint, episodes=args.episodes, record=args.record, seed=args.seed,
-              frame_skip=args.frame_skip, width=args.width, policy_seed=args.policy_seed)
+              frame_skip=args.frame_skip, width=args.width, policy_seed=args.policy_seed, env_kwargs=env_kwargs)
     except (RenderError, ImportError) as e:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2

@@ -363,10 +363,11 @@ def _gymnasium_fps(env_id: str) -> int:
 
 def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike | None = None, seed: int = 0,
           frame_skip: int = 1, width: int | None = None, policy_seed: int | None = None,
-          log: Callable[[str], Any] = print) -> list[Episode]:
+          log: Callable[[str], Any] = print, env_kwargs: dict | None = None) -> list[Episode]:
     """Play ``episodes`` greedy episodes of a run (``rl_zoo.load``), print each return, and write them
     all, one after another, to ``record`` (``.gif`` or ``.mp4``) if given. ``seed`` seeds the episodes'
-    initial states; ``policy_seed`` picks which of the run's seeds plays (default its first)."""
+    initial states; ``policy_seed`` picks which of the run's seeds plays (default its first); ``env_kwargs``
+    plays on the env made with these options on top of the run's (``rl_zoo.load``'s)."""
     from envs import render
     from rl_zoo.policy import NotARunSeed, load
 
@@ -379,12 +380,14 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
         raise ValueError(f"--width = {width} is invalid: must be at least 2 pixels")
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
-        policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed)
+        policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed, env_kwargs=env_kwargs)
     except NotARunSeed as e:  # name the flag that chose it
         raise NotARunSeed(f"--policy-seed: {e}") from None
     if video is not None and policy.env.backend == "jax" and not render.can_render_port(policy.env):
         raise render.RenderError(f"no renderer for the JAX port of {policy.env_id}")
-    log(f"{policy.algo} on {env_label(policy.env_id, policy.run.env_kwargs)} ({policy.env.backend}), seed {policy.seed}, "
+    trained = (f", trained on {env_label(policy.env_id, policy.run.env_kwargs)}" if policy.env_kwargs != policy.run.env_kwargs
+               else "")
+    log(f"{policy.algo} on {env_label(policy.env_id, policy.env_kwargs)} ({policy.env.backend}){trained}, seed {policy.seed}, "
         f"{policy.checkpoint.name}")
     keys = jax.random.split(jax.random.key(seed), episodes)
     played, written = record_episodes(policy.greedy, policy.state, policy.env, policy.env_params, keys, video)

@@ -242,8 +242,11 @@ class Policy:
     of this seed), ``seed``, ``checkpoint`` (the file loaded).
     """
 
-    def __init__(self, run, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True):
+    def __init__(self, run, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True,
+                 env_kwargs: dict | None = None):
         self.run, self.algo, self.env_id, self.config = run, run.algo, run.env_id, run.config
+        #: the options ``env`` was made with: the run's (``run.env_kwargs``), or others it plays on (`load`'s ``env_kwargs``)
+        self.env_kwargs = dict(run.env_kwargs) if env_kwargs is None else env_kwargs
         self.env, self.env_params, self.state, self.seed, self.checkpoint = env, env_params, state, seed, checkpoint
         self.observation_space, self.action_space = env.observation_space(env_params), env.action_space(env_params)
         #: ``greedy(state, obs) -> action`` for one observation: pure and jittable (``rl_zoo.enjoy`` scans it)
@@ -316,7 +319,8 @@ def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) 
                          f"that was trained")
 
 
-def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True) -> Policy:
+def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True,
+         env_kwargs: dict | None = None) -> Policy:
     """The greedy policy of a run directory written by ``rl-zoo train``.
 
     ``checkpoint``: a file name in ``run_dir/checkpoints``, or a path (a file inside another run
@@ -324,9 +328,11 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     intact one (damaged newer ones are named on stderr and skipped, as ``rl-zoo train --resume`` skips
     them; a damaged ``checkpoint`` given explicitly is refused). ``seed``: which of the run's seeds
     (default: its first). ``clip=False`` returns the policy's raw mode for continuous actions instead
-    of the action clipped into the action space. Raises ``FileNotFoundError`` / ``ValueError`` with the
-    reason (not a run directory, no checkpoint, a damaged checkpoint, a checkpoint of other seeds, an
-    unknown seed).
+    of the action clipped into the action space. ``env_kwargs``: play on the env made with these options
+    on top of the run's (``{"length": 1.0}``: a longer pole than it trained on); an env whose observation or
+    action space is not the trained one's in kind and shape is refused (``ConfigError``). Raises
+    ``FileNotFoundError`` / ``ValueError`` with the reason (not a run directory, no checkpoint, a damaged
+    checkpoint, a checkpoint of other seeds, an unknown seed).
     """
     run = read_run(run_dir)
     if seed is not None and (isinstance(seed, bool) or not float(seed).is_integer()):
@@ -346,4 +352,33 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     check_seeds(meta, run, path)
     check_recorded_run(path, run, meta.get("spec"), own)
     state = seed_state(states, seed - run.seed)
+    if env_kwargs:
+        options, env, env_params = other_env(run, env, env_params, env_kwargs)
+        return Policy(run, agent, state, seed, path, env, env_params, clip, options)
     return Policy(run, agent, state, seed, path, env, env_params, clip)
+
+
+def other_env(run, env, env_params, env_kwargs: dict) -> tuple[dict, Any, Any]:
+    """``(options, env, env_params)``: the env of ``run`` made with ``env_kwargs`` on top of its own options, for
+    its policy to play; ``ConfigError`` where the env refuses them (in its words) or where its spaces are not the
+    trained env's in kind and shape (the network could not read its observations or give its actions). Box
+    bounds may differ: a continuous action is clipped into the played env's."""
+    from rl_zoo.config import ConfigError, check_env_kwargs
+    from rl_zoo.driver.spec import make_env
+    from rl_zoo.runs import env_kwargs_args
+
+    options = {**run.env_kwargs, **check_env_kwargs(env_kwargs, "--env-kwargs")}
+    make_env(run.env_id, run.backend, options)  # refused options: ConfigError naming them, before the env is wrapped
+    played, played_params = run.replace(env_kwargs=options).make_env()
+    for what, trained, now in (("observation", env.observation_space(env_params), played.observation_space(played_params)),
+                               ("action", env.action_space(env_params), played.action_space(played_params))):
+        if _space_kind(trained) != _space_kind(now):
+            raise ConfigError(f"{env_kwargs_args(env_kwargs).strip()}: the {what} space becomes {now}, where the policy was "
+                              f"trained on {trained}: it cannot play that env")
+    return options, played, played_params
+
+
+def _space_kind(space) -> tuple:
+    """A space's type, shape, dtype and (Discrete) size and start: what a policy's network is built for."""
+    return (type(space).__name__, tuple(space.shape), str(np.dtype(space.dtype)), getattr(space, "n", None),
+            getattr(space, "start", None))

@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 import rl_zoo
+from rl_zoo.config import ConfigError
 from rl_zoo.core.rollout import env_action
+from rl_zoo.policy import load
 from rl_zoo.train import resolve_config, train
 
 # two updates of a small batch: enough for the normaliser to hold statistics that change the actions
@@ -281,3 +283,35 @@ def test_an_adapter_run_without_checkpoints_is_told_to_resume(tmp_path):
             find_checkpoint(tmp_path, None, backend=backend)
         assert f"rl-zoo train --resume {tmp_path}" in str(e.value) and "did not checkpoint" not in str(e.value)
         assert ("older than its adapter's checkpoints" in str(e.value)) == (backend == "gymnasium")
+
+
+def test_a_policy_plays_on_the_env_made_with_other_options(runs):
+    """A time limit of 5 steps ends every episode at 5, whatever the policy; Pendulum's policy plays with a wider
+    torque range (its actions clipped into the played env's); the run's own options are the default."""
+    from rl_zoo.enjoy import enjoy
+
+    run_dir, seed, _, _ = runs("CartPole-v1")
+    said: list[str] = []
+    played = enjoy(run_dir, episodes=2, env_kwargs={"max_episode_steps": 5}, log=said.append)
+    assert [(ep.episode_return, ep.length) for ep in played] == [(5.0, 5), (5.0, 5)]
+    assert said[0].startswith("ppo on CartPole-v1 (max_episode_steps=5) (jax), trained on CartPole-v1, seed")
+    assert load(run_dir).env_kwargs == {}
+    pendulum = load(runs("Pendulum-v1")[0], env_kwargs={"max_torque": 3.0})
+    assert pendulum.env_kwargs == {"max_torque": 3.0} and float(pendulum.action_space.high[0]) == 3.0
+
+
+@pytest.mark.parametrize("options, said", [({"length": 0}, "--env-kwargs length=0: refused by CartPole-v1: length = 0 must be > 0"),
+                                           ({"render_mode": "human"}, "render_mode")])
+def test_options_the_env_refuses_are_refused_by_load(runs, options, said):
+    with pytest.raises(ConfigError, match=said):
+        load(runs("CartPole-v1")[0], env_kwargs=options)
+
+
+def test_an_env_whose_spaces_change_is_refused(tmp_path):
+    """FrozenLake's 8x8 map has 64 states where the policy's table has 16 rows."""
+    train("q-learning", "FrozenLake-v1", seeds=1, total_steps=200, out=tmp_path / "run", num_evals=1, eval_episodes=1,
+          progress=False, log=lambda *_: None)
+    with pytest.raises(ConfigError, match=r"map_name=8x8: the observation space becomes Discrete\(64\), where the policy was "
+                                          r"trained on Discrete\(16\)"):
+        load(tmp_path / "run", env_kwargs={"map_name": "8x8"})
+    assert load(tmp_path / "run", env_kwargs={"is_slippery": False}).env_kwargs == {"is_slippery": False}
