@@ -149,6 +149,18 @@ def fps(gym_env, default: int = 30) -> int:
     return int(gym_env.metadata.get("render_fps") or default)
 
 
+def copy_constants(unwrapped, env_params) -> None:
+    """Give the gymnasium env the port's physical constants where it has an attribute of the same name (CartPole's
+    ``length`` and ``x_threshold``, which its picture draws to scale), so that a port made with other options
+    (``--env-kwargs length=1.0``) is drawn as it is."""
+    import dataclasses
+
+    for f in dataclasses.fields(env_params):
+        value, current = getattr(env_params, f.name), getattr(unwrapped, f.name, None)
+        if isinstance(current, (int, float)) and not isinstance(current, bool) and np.ndim(value) == 0:
+            setattr(unwrapped, f.name, type(current)(np.asarray(value).item()))
+
+
 class PortRenderer:
     """Draws states of a JAX port with gymnasium's renderer (see the module docstring)."""
 
@@ -159,6 +171,8 @@ class PortRenderer:
         self._sync = sync
         self.gym_env = make_rgb_env(sync.gym_id, **sync.make_kwargs(env))
         self.gym_env.reset(seed=0)  # gymnasium refuses to render before the first reset
+        if env_params is not None:
+            copy_constants(self.gym_env.unwrapped, env_params)
         render(self.gym_env)  # fails here, before any episode is played, if pygame is missing
         self.fps = fps(self.gym_env)
 

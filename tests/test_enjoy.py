@@ -58,6 +58,12 @@ def test_port_frames_are_gymnasium_frames():
     state = CartPoleState(*(np.float32(v) for v in (x, x_dot, theta, theta_dot)), time=np.int32(5))
     with PortRenderer(env, params) as renderer:
         np.testing.assert_array_equal(renderer.frame(state), gym_env.render())
+    gym_env.unwrapped.length = 1.0  # gymnasium's own env with a pole twice as long, and the port made so
+    with PortRenderer(*envs.make("CartPole-v1", length=1.0)) as renderer:
+        longer = renderer.frame(state)
+        np.testing.assert_array_equal(longer, gym_env.render())
+    with PortRenderer(env, params) as renderer:
+        assert not np.array_equal(longer, renderer.frame(state))  # the default pole is drawn shorter
     gym_env.close()
 
 
