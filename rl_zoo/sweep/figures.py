@@ -168,6 +168,8 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
     others = [name for name in pooled if name not in env_pooled]
     label = "final return, IQM over seeds" + (f" and {', '.join(others)}" if others else "")
     fig.colorbar(im, ax=ax, label=f"{label}, mean over {', '.join(env_pooled)}" if env_pooled else label)
-    ax.set_title(f"{spec.algo} on {spec.env_label}" + (f"\neach cell pools every {', '.join(pooled)} swept" if pooled else "") + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
+    pooling = (f"\neach cell pools every {', '.join(others)} swept" if others else "") + (
+        f"\neach cell: the mean over {', '.join(env_pooled)} of the IQM at each" if env_pooled else "")
+    ax.set_title(f"{spec.algo} on {spec.env_label}" + pooling + ("\n\u2020: diverged (non-finite parameters on some seed)" if diverged.any() else "")
                  + ("\n*: holds configs dropped by successive halving (their return at their last rung's budget)" if dropped.any() else ""))
     return _save(fig, out / "heatmap.png")
