@@ -23,8 +23,7 @@ from typing import Any
 #: what the kinds of option are, as ``rl-zoo envs ID`` prints them
 KINDS = {
     "constructor": "a JAX port's constructor option (changes the compiled program)",
-    "params": "a field of a JAX port's params (a number in the program; a float one can be swept in one program: "
-              "rl-zoo sweep --grid env.NAME=V1,V2)",
+    "params": "a field of a JAX port's params (a number in the program)",
     "gymnasium.make": "a keyword argument of the gymnasium env, given to gymnasium.make",
     "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
 }
@@ -105,6 +104,36 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     fields = [Option(o.name, None, o.kind, o.allowed) if o.kind == "time limit" and o.default == registry.MAX_TIME_LIMIT else o
               for o in fields]  # no time limit (CliffWalking's), as gymnasium says it: None
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
+
+
+def sweepable(env, params) -> tuple[list[str], list[str]]:
+    """``(traced, fixed)``: the float fields of a JAX port's params that its spaces, reset and step can take as
+    traced numbers (what ``rl-zoo sweep --grid env.NAME=...`` vmaps), and those they need concrete (a bound of an
+    observation or action space: CartPole's ``x_threshold``). Traced with ``jax.eval_shape``: nothing runs."""
+    import jax
+    import jax.numpy as jnp
+
+    from envs.spaces import TracedBoundsError
+
+    space = env.action_space(params)
+    action = jnp.zeros(space.shape, space.dtype)
+
+    def one(name):
+        def run(value):
+            p = params.replace(**{name: value})
+            env.observation_space(p), env.action_space(p)
+            _, state = env.reset(jax.random.key(0), p)
+            return env.step(jax.random.key(1), state, action, p)[0]
+
+        try:
+            jax.eval_shape(run, jax.ShapeDtypeStruct((), jnp.float32))
+            return True
+        except (jax.errors.JAXTypeError, TracedBoundsError):
+            return False
+
+    floats = [f.name for f in dataclasses.fields(params) if type(getattr(params, f.name)) is float]
+    traced = [name for name in floats if one(name)]
+    return traced, [name for name in floats if name not in traced]
 
 
 def allowed_values(params) -> dict[str, str]:

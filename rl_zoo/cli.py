@@ -142,10 +142,10 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     asked = backend
     backend, options = env_options(env_id, backend)  # an unknown id: its error, first
     try:
-        env, params = envs.registry.made_quietly(env_id, backend)
+        made = env, params = envs.registry.made_quietly(env_id, backend)
         spaces = f"observation {env.observation_space(params)}, action {env.action_space(params)}"
     except Exception as e:  # an env of one's own that needs an option to be made at all
-        spaces = f"it cannot be made with its default options ({type(e).__name__}: {e})"
+        made, spaces = None, f"it cannot be made with its default options ({type(e).__name__}: {e})"
     print(f"{env_id} ({backend}{': through the adapter' if backend == 'gymnasium' else ': a pure-JAX port'}); {spaces}")
     flag, arg = (" --backend gymnasium", ", backend='gymnasium'") if asked == "gymnasium" else ("", "")
     print(f"options, each given as `rl-zoo train --env {env_id}{flag} --env-kwargs KEY=VALUE ...` (in Python "
@@ -156,11 +156,23 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
                        kind=o.kind, allowed=o.allowed) for o in options], ["option", "default", "kind"] + ["allowed"] * ruled)
     for kind in dict.fromkeys(o.kind for o in options):
         print(f"{kind}: {KINDS[kind]}")
+    if backend == "jax" and made is not None:
+        _print_sweepable(*made)
     if takes_more(env_id, backend):
         print("its constructor also takes **kwargs: it may take options not listed here")
     if backend == "jax" and has_gymnasium_twin(env_id):
         print(f"gymnasium's own {env_id} may take other options: rl-zoo envs {env_id} --backend gymnasium")
     return 0
+
+
+def _print_sweepable(env, params) -> None:
+    """The line of ``rl-zoo envs ID`` on which params fields a sweep can trace (``--grid env.NAME=...``)."""
+    from envs.options import sweepable
+
+    traced, fixed = sweepable(env, params)
+    if traced or fixed:
+        print(f"rl-zoo sweep --grid env.NAME=V1,V2 traces: {', '.join(traced) or 'none'}"
+              + (f"; not {', '.join(fixed)} (they bound the env's spaces: one value per run, --env-kwargs NAME=VALUE)" if fixed else ""))
 
 
 class PipeGuard:

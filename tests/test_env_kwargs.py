@@ -343,3 +343,17 @@ def test_rl_zoo_envs_with_backend_gymnasium_says_to_train_with_it(capsys):
     out = capsys.readouterr().out
     assert "`rl-zoo train --env CartPole-v1 --backend gymnasium --env-kwargs KEY=VALUE ...`" in out
     assert "envs.make('CartPole-v1', backend='gymnasium', KEY=VALUE)" in out
+
+
+def test_rl_zoo_envs_says_which_params_a_sweep_can_trace(capsys):
+    """CartPole's thresholds bound its observation space, Pendulum's max_torque its action space: one value per run;
+    the physical constants the dynamics only compute with are traced (what rl-zoo sweep --grid env.NAME takes)."""
+    import envs
+    from envs.options import sweepable
+
+    traced, fixed = sweepable(*envs.make("CartPole-v1"))
+    assert {"gravity", "length", "masspole", "tau"} <= set(traced) and set(fixed) == {"x_threshold", "theta_threshold_radians"}
+    assert "max_torque" in sweepable(*envs.make("Pendulum-v1"))[1]
+    assert main(["envs", "CartPole-v1"]) == 0
+    assert "rl-zoo sweep --grid env.NAME=V1,V2 traces: gravity, masscart" in capsys.readouterr().out
+    assert main(["envs", "FrozenLake-v1"]) == 0 and "traces" not in capsys.readouterr().out  # no float params
