@@ -343,6 +343,7 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
         raise NotARunSeed(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")
     path = find_checkpoint(Path(run_dir), checkpoint, run.backend)
     env, env_params = run.make_env()
+    played = other_env(run, env, env_params, env_kwargs) if env_kwargs else None  # refused before anything loads
     agent = run.module.make_agent(run.config, env, env_params)
     own = path.resolve().parent == (Path(run_dir) / "checkpoints").resolve()  # else a file of another run directory
     try:
@@ -353,8 +354,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     check_seeds(meta, run, path)
     check_recorded_run(path, run, meta.get("spec"), own)
     state = seed_state(states, seed - run.seed)
-    if env_kwargs:
-        options, env, env_params = other_env(run, env, env_params, env_kwargs)
+    if played is not None:
+        options, env, env_params = played
         return Policy(run, agent, state, seed, path, env, env_params, clip, options)
     return Policy(run, agent, state, seed, path, env, env_params, clip)
 
