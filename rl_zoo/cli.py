@@ -91,7 +91,7 @@ def _add_enjoy_parser(sub) -> None:
         "all to one .gif or .mp4 (JAX ports are drawn by gymnasium's own renderer from the port's states; adapter "
         "envs draw themselves). Drawing needs pygame and mp4 needs imageio-ffmpeg: pip install -e \".[video]\".",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by rl-zoo train")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="a run directory written by rl-zoo train")
     p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's newest intact one (a damaged newer one is named and skipped)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
     p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file (an mp4's frames go to ffmpeg as they are drawn; a GIF's "
@@ -116,6 +116,10 @@ def _enjoy_main(args) -> int:
         print("note: --frame-skip and --width shape a recording: without --record they do nothing", file=sys.stderr)
     from rl_zoo.config import parse_env_kwargs
 
+    if args.run_dir is None:  # `enjoy --env-kwargs k=v RUN_DIR`: the options' list took the folder
+        if not (args.env_kwargs and "=" not in args.env_kwargs[-1]):
+            raise ConfigError("give RUN_DIR, the run directory to play: rl-zoo enjoy RUN_DIR [options]")
+        args.run_dir = args.env_kwargs.pop()
     env_kwargs = parse_env_kwargs(args.env_kwargs)
     try:
         enjoy(args.run_dir, checkpoint=args.checkpoint, episodes=args.episodes, record=args.record, seed=args.seed,

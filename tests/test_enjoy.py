@@ -413,3 +413,11 @@ def test_a_drawing_failure_gives_the_mujoco_gl_hint_only_for_mujoco_envs(monkeyp
         with pytest.raises(RenderError, match=rf"{env_id} cannot be made for drawing") as e:
             render.make_rgb_env(env_id)
         assert ("MUJOCO_GL" in str(e.value)) == hinted
+
+
+def test_enjoy_env_kwargs_before_the_run_dir(run_dir, capsys):
+    """`--env-kwargs k=v RUN_DIR`: the options' list takes the folder too; it is given back as RUN_DIR. No RUN_DIR at
+    all is refused with the command's form."""
+    assert main(["enjoy", "--env-kwargs", "max_episode_steps=5", str(run_dir)]) == 0
+    assert "episode 1/1: return 5.0, 5 steps" in capsys.readouterr().out
+    assert main(["enjoy"]) == 2 and "give RUN_DIR" in capsys.readouterr().err
