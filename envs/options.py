@@ -106,6 +106,11 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
 
 
+def float_fields(params) -> list[str]:
+    """The fields of a port's params that hold a Python float (what a sweep can trace, if the code lets it)."""
+    return [f.name for f in dataclasses.fields(params) if type(getattr(params, f.name)) is float]
+
+
 def sweepable(env, params) -> tuple[list[str], list[str]]:
     """``(traced, fixed)``: the float fields of a JAX port's params that its spaces, reset and step can take as
     traced numbers (what ``rl-zoo sweep --grid env.NAME=...`` vmaps), and those they need concrete (a bound of an
@@ -131,7 +136,7 @@ def sweepable(env, params) -> tuple[list[str], list[str]]:
         except (jax.errors.JAXTypeError, TracedBoundsError):
             return False
 
-    floats = [f.name for f in dataclasses.fields(params) if type(getattr(params, f.name)) is float]
+    floats = float_fields(params)
     traced = [name for name in floats if one(name)]
     return traced, [name for name in floats if name not in traced]
 

@@ -21,13 +21,9 @@ import difflib
 
 import numpy as np
 
+from envs.options import float_fields
 from rl_zoo.config import ConfigError
 from rl_zoo.sweep.spec import SweepSpec, env_param, is_env_field
-
-
-def float_fields(env_params) -> list[str]:
-    """The fields of ``env_params`` that hold a Python float (what a sweep can trace)."""
-    return [f.name for f in dataclasses.fields(env_params) if type(getattr(env_params, f.name)) is float]
 
 
 def check_env_fields(spec: SweepSpec, plan, env, env_params) -> None:
