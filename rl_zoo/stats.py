@@ -135,6 +135,14 @@ def _check_confidence(confidence) -> None:
         raise ValueError(f"confidence = {confidence!r} is invalid: a fraction in (0, 1), such as 0.95")
 
 
+def _percentile_interval(boot, confidence: float, axis=None):
+    """``(low, high)``: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of bootstrap
+    statistics ``boot`` along ``axis`` (the percentile interval; Efron & Tibshirani 1993, ch. 13)."""
+    alpha = (1.0 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha], axis=axis)
+    return low, high
+
+
 def bootstrap_ci(
     x,
     statistic: Callable = mean,
@@ -195,8 +203,7 @@ def stratified_bootstrap_ci(
     cols = _columns(scores)
     point = float(statistic(np.concatenate(cols)))
     boot = statistic(stratified_resamples(cols, n_resamples, seed), axis=1)  # [resamples]
-    alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    low, high = _percentile_interval(boot, confidence)
     return point, float(low), float(high)
 
 
@@ -220,8 +227,7 @@ def task_mean_ci(
     rng = np.random.default_rng(seed)
     drawn = rng.integers(0, x.shape[0], size=(n_resamples,) + x.shape)  # [resamples, runs, tasks]
     boot = statistic(np.take_along_axis(np.broadcast_to(x, drawn.shape), drawn, axis=1), axis=1).mean(axis=1)
-    alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    low, high = _percentile_interval(boot, confidence)
     return point, float(low), float(high)
 
 
@@ -242,8 +248,7 @@ def performance_profile_ci(
         return point, point.copy(), point.copy()
     boot = stratified_resamples(cols, n_resamples, seed)  # [resamples, runs]
     profiles = (boot[:, None, :] > taus[None, :, None]).mean(axis=2)  # [resamples, taus]
-    alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(profiles, [alpha, 1 - alpha], axis=0)
+    low, high = _percentile_interval(profiles, confidence, axis=0)
     return point, low, high
 
 
@@ -295,8 +300,7 @@ def probability_of_improvement_ci(
     parts = np.split(boot, np.cumsum([c.size for c in xs + ys])[:-1], axis=1)
     m = len(xs)
     per_task = [_win_rate(parts[t], parts[m + t]) for t in range(m)]  # M x [resamples]
-    alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(np.mean(per_task, axis=0), [alpha, 1 - alpha])
+    low, high = _percentile_interval(np.mean(per_task, axis=0), confidence)
     return point, float(low), float(high)
 
 
@@ -312,8 +316,7 @@ def mean_ci_over_seeds(curves, confidence: float = 0.95, n_resamples: int = 1000
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     means = curves[idx].mean(axis=1)  # [resamples, points]
-    alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    low, high = _percentile_interval(means, confidence, axis=0)
     return m, low, high
 
 
@@ -405,4 +408,5 @@ def diff_ci(a, b, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float,
     a, b = np.asarray(a, float), np.asarray(b, float)
     rng = np.random.default_rng(seed)
     d = (rng.choice(a, (n_resamples, a.size)).mean(1) - rng.choice(b, (n_resamples, b.size)).mean(1))
-    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+    low, high = _percentile_interval(d, 0.95)
+    return float(a.mean() - b.mean()), float(low), float(high)
