@@ -150,15 +150,17 @@ def fps(gym_env, default: int = 30) -> int:
 
 
 def copy_constants(unwrapped, env_params) -> None:
-    """Give the gymnasium env the port's physical constants where it has an attribute of the same name (CartPole's
-    ``length`` and ``x_threshold``, which its picture draws to scale), so that a port made with other options
-    (``--env-kwargs length=1.0``) is drawn as it is."""
+    """Give the gymnasium env the port's physical constants where it has an attribute of the same name, or of the
+    name in capitals (CartPole's ``length`` and ``x_threshold``, Acrobot's ``LINK_LENGTH_1``, which their pictures
+    draw to scale), so that a port made with other options (``--env-kwargs length=1.0``) is drawn as it is."""
     import dataclasses
 
     for f in dataclasses.fields(env_params):
-        value, current = getattr(env_params, f.name), getattr(unwrapped, f.name, None)
+        value = getattr(env_params, f.name)
+        name = next((n for n in (f.name, f.name.upper()) if hasattr(unwrapped, n)), None)
+        current = getattr(unwrapped, name, None) if name else None
         if isinstance(current, (int, float)) and not isinstance(current, bool) and np.ndim(value) == 0:
-            setattr(unwrapped, f.name, type(current)(np.asarray(value).item()))
+            setattr(unwrapped, name, type(current)(np.asarray(value).item()))
 
 
 class PortRenderer:

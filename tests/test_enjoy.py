@@ -92,6 +92,13 @@ def test_port_frames_with_their_action_are_gymnasium_frames(env_id, action):
              "Taxi-v4": lambda: TaxiState(s=np.int32(u.s), time=t, fickle_step=np.bool_(False))}[env_id]()
     with PortRenderer(env, params) as renderer:
         np.testing.assert_array_equal(renderer.frame(state, action), gym_env.render())
+    if env_id == "Acrobot-v1":  # its first link's length is drawn from gymnasium's capitalised LINK_LENGTH_1
+        u.LINK_LENGTH_1 = 0.5
+        with PortRenderer(*envs.make(env_id, link_length_1=0.5)) as renderer:
+            shorter = renderer.frame(state, action)
+            np.testing.assert_array_equal(shorter, gym_env.render())
+        with PortRenderer(env, params) as renderer:
+            assert not np.array_equal(shorter, renderer.frame(state, action))
     gym_env.close()
 
 
