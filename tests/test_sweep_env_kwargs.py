@@ -86,6 +86,31 @@ def test_a_sweep_json_written_before_the_field_reads_as_no_options(tmp_path):
         check_folder(tmp_path, gravity, plan_sweep(gravity), rerun=False)
 
 
+def test_sweep_json_records_the_env_params_and_a_changed_default_is_another_sweep(capped, tmp_path, capsys):
+    """The same command after a release changed a port's constant (CartPole's pole half-length 0.5, here as if it
+    had been 0.4 when the sweep ran) is refused as another sweep; a swept ``env.length`` is not compared."""
+    import envs
+
+    spec, out, _ = capped
+    saved = json.loads((out / "sweep.json").read_text())
+    assert saved["env_params"]["max_steps_in_episode"] == 5 and saved["env_params"]["length"] == 0.5
+    saved["env_params"]["length"] = 0.4
+    (tmp_path / "sweep.json").write_text(json.dumps(saved))
+    env_params = envs.make("CartPole-v1", **CAPPED)[1]
+    with pytest.raises(ConfigError, match=r"with other params \(the env's defaults changed since; sweep.json -> now: "
+                                          r"length: 0.4 -> 0.5\)"):
+        check_folder(tmp_path, spec, plan_sweep(spec), rerun=False, env_params=env_params)
+    assert not check_folder(tmp_path, spec, plan_sweep(spec), rerun=True, env_params=env_params)
+    argv = ["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
+            *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")), "--env-kwargs", "max_episode_steps=5",
+            "--out", str(tmp_path), "--dry-run"]
+    assert main(argv) == 2 and "length: 0.4 -> 0.5" in capsys.readouterr().err  # the dry run refuses as the run does
+    swept = dataclasses.replace(spec, grid=spec.grid + make_spec("ppo", "CartPole-v1", grid=["env.length=0.4,0.5"]).grid)
+    saved["spec"], saved["digest"] = swept.to_json(), swept.digest()
+    (tmp_path / "sweep.json").write_text(json.dumps(saved))
+    assert check_folder(tmp_path, swept, plan_sweep(swept), rerun=False, env_params=env_params)  # its values are the sweep's
+
+
 @pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["run", "dry-run"])
 @pytest.mark.parametrize("options, message", [
     (["gravty=12"], "--env-kwargs gravty=12: refused by CartPole-v1: .*did you mean gravity"),

@@ -226,7 +226,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     out = Path(out)
     runs.refuse_other_kind(out, "sweep", "a sweep")  # a grid's or a run's folder: before the lock
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
-        _claim_folder(out, spec, plan, rerun, command)
+        _claim_folder(out, spec, plan, rerun, env_params, command)
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
             if spec.env_fields and threshold is not None:  # the id's threshold may mean nothing on a changed env
@@ -312,6 +312,29 @@ def base_config_changes(saved: dict, base, swept: tuple[str, ...] = ()) -> list[
             if k in saved and k not in swept and saved[k] != now[k]]
 
 
+def env_params_record(env_params) -> dict[str, Any]:
+    """The env's params as ``sweep.json`` records them (``env_params``): a number as it is, an array (a toy-text
+    env's transition table) as its shape and a digest of its bytes, so that a table of 100 KB is a short line."""
+    import hashlib
+
+    record = {}
+    for f in dataclasses.fields(env_params):
+        value = np.asarray(getattr(env_params, f.name))
+        record[f.name] = value.item() if value.ndim == 0 else \
+            f"array {list(value.shape)} {value.dtype} sha256:{hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:16]}"
+    return record
+
+
+def env_params_changes(saved: dict, env_params, swept: tuple[str, ...] = ()) -> list[str]:
+    """The fields whose value in ``saved`` (``sweep.json``'s ``env_params``) differs from ``env_params`` (the env
+    made with the sweep's options now), as ``"name: old -> new"``: the same command after a release changed a
+    port's constants is another sweep. Fields only one side has, and the swept ``env.NAME`` ones, are not compared."""
+    now = json.loads(json.dumps(env_params_record(env_params)))  # as sweep.json stores it
+    swept_names = {name[len("env."):] for name in swept if is_env_field(name)}
+    return [f"{k}: {saved[k]!r} -> {now[k]!r}" for k in sorted(now)
+            if k in saved and k not in swept_names and saved[k] != now[k]]
+
+
 #: what a finished sweep writes beside sweep.json and groups/ (``--rerun`` removes them first)
 RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv", "halving.csv",
                 "curves.png", "sensitivity.png", "heatmap.png")
@@ -369,12 +392,12 @@ def _same_overrides_typed(saved: dict, now: dict, config) -> bool:
     return a is not None and a == b
 
 
-def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bool:
+def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params=None) -> bool:
     """Whether ``out`` already holds this sweep (a re-run trains only its unfinished groups); a folder
     that holds a different sweep is refused (``ConfigError``, naming what differs; nothing is touched).
-    A sweep is the command's spec (its digest) and the base config it resolved to: the same command
-    after ``rl_zoo/hyperparams/<algo>.yaml`` changed is a different sweep. Writes nothing (a dry run
-    calls it too)."""
+    A sweep is the command's spec (its digest), the base config it resolved to and the env's params
+    (``env_params``, when given and recorded): the same command after ``rl_zoo/hyperparams/<algo>.yaml``
+    or a port's constants changed is a different sweep. Writes nothing (a dry run calls it too)."""
     path = out / "sweep.json"
     if not path.exists():
         return False
@@ -396,13 +419,18 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool) -> bo
         raise ConfigError(f"{out} holds a sweep of this command with another base config (tuned hyperparameters or "
                           f"defaults changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or "
                           f"--rerun to replace its results")
+    changes = env_params_changes(saved.get("env_params") or {}, env_params, spec.fields) if env_params is not None else []
+    if changes and not rerun:
+        raise ConfigError(f"{out} holds a sweep of this command on {spec.env_id} with other params (the env's defaults "
+                          f"changed since; sweep.json -> now: {'; '.join(changes)}): use another --out, or --rerun to "
+                          f"replace its results")
     return not rerun
 
 
-def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, command: str | None = None) -> None:
+def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params, command: str | None = None) -> None:
     """Write ``sweep.json`` unless ``out`` holds this sweep already (``check_folder``, which refuses another),
-    with the command that created it (None from Python without one)."""
-    if check_folder(out, spec, plan, rerun):
+    with the env's params and the command that created it (None from Python without one)."""
+    if check_folder(out, spec, plan, rerun, env_params):
         return
     path = out / "sweep.json"
     out.mkdir(parents=True, exist_ok=True)
@@ -411,6 +439,7 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, comm
                     *(out / name for name in RESULT_FILES if (out / name).exists())]:
             old.unlink()
     runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
+                                      env_params=env_params_record(env_params),
                                       groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),
                                                    configs=[p.index for p in g.points]) for g in plan.groups],
                                       versions=runs.versions(), created=time.strftime("%Y-%m-%d %H:%M:%S"), command=command))

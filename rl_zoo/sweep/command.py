@@ -153,7 +153,7 @@ def main(args, argv: list[str]) -> int:
         check_threshold(args.threshold)
         checked = check_sweep(spec)  # every check the real run makes before it compiles
         plan = checked.plan
-        held = check_folder(out, spec, plan, args.rerun)  # a folder of another sweep is refused as the real run does
+        held = check_folder(out, spec, plan, args.rerun, checked.env_params)  # another sweep's folder refused as the run does
         replaced = args.rerun and (out / "sweep.json").exists()
         print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
                                    else " (its results replaced: --rerun)" if replaced else ""))
