@@ -52,7 +52,7 @@ from rl_zoo.config import (ConfigError, apply_overrides, check_env_kwargs, check
                            check_types)
 from rl_zoo.lock import FolderLock
 from rl_zoo.sweep.spec import (LATER_FIELDS, GridField, Group, Point, RangeField, SweepSpec, build_points, check_static,
-                              group_points, is_env_field, parse_grid, parse_range)
+                              env_param, group_points, is_env_field, parse_grid, parse_range)
 
 if TYPE_CHECKING:  # report and figures import scipy and matplotlib, halving and runner JAX: loaded when a sweep
     # plans, runs or writes, not for every `rl-zoo` command (the CLI's parser imports rl_zoo.sweep.command)
@@ -330,7 +330,7 @@ def env_params_changes(saved: dict, env_params, swept: tuple[str, ...] = ()) -> 
     made with the sweep's options now), as ``"name: old -> new"``: the same command after a release changed a
     port's constants is another sweep. Fields only one side has, and the swept ``env.NAME`` ones, are not compared."""
     now = json.loads(json.dumps(env_params_record(env_params)))  # as sweep.json stores it
-    swept_names = {name[len("env."):] for name in swept if is_env_field(name)}
+    swept_names = {env_param(name) for name in swept if is_env_field(name)}
     return [f"{k}: {saved[k]!r} -> {now[k]!r}" for k in sorted(now)
             if k in saved and k not in swept_names and saved[k] != now[k]]
 
