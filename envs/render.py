@@ -158,7 +158,7 @@ def copy_constants(unwrapped, env_params) -> None:
     for f in dataclasses.fields(env_params):
         value = getattr(env_params, f.name)
         name = next((n for n in (f.name, f.name.upper()) if hasattr(unwrapped, n)), None)
-        current = getattr(unwrapped, name, None) if name else None
+        current = getattr(unwrapped, name) if name else None
         if isinstance(current, (int, float)) and not isinstance(current, bool) and np.ndim(value) == 0:
             setattr(unwrapped, name, type(current)(np.asarray(value).item()))
 
