@@ -354,10 +354,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     check_seeds(meta, run, path)
     check_recorded_run(path, run, meta.get("spec"), own)
     state = seed_state(states, seed - run.seed)
-    if played is not None:
-        options, env, env_params = played
-        return Policy(run, agent, state, seed, path, env, env_params, clip, options)
-    return Policy(run, agent, state, seed, path, env, env_params, clip)
+    options, env, env_params = played if played is not None else (None, env, env_params)  # None: the run's options
+    return Policy(run, agent, state, seed, path, env, env_params, clip, options)
 
 
 def other_env(run, env, env_params, env_kwargs: dict) -> tuple[dict, Any, Any]:
@@ -366,12 +364,10 @@ def other_env(run, env, env_params, env_kwargs: dict) -> tuple[dict, Any, Any]:
     trained env's in kind and shape (the network could not read its observations or give its actions). Box
     bounds may differ: a continuous action is clipped into the played env's."""
     from rl_zoo.config import ConfigError, check_env_kwargs
-    from rl_zoo.driver.spec import make_env
     from rl_zoo.runs import env_kwargs_args
 
     options = {**run.env_kwargs, **check_env_kwargs(env_kwargs, "--env-kwargs")}
-    make_env(run.env_id, run.backend, options)  # refused options: ConfigError naming them, before the env is wrapped
-    played, played_params = run.replace(env_kwargs=options).make_env()
+    played, played_params = run.replace(env_kwargs=options).make_env()  # refused options: ConfigError naming them
     for what, trained, now in (("observation", env.observation_space(env_params), played.observation_space(played_params)),
                                ("action", env.action_space(env_params), played.action_space(played_params))):
         if _space_kind(trained) != _space_kind(now):

@@ -165,15 +165,9 @@ class RunSpec:
         return tuple(range(self.seed, self.seed + self.seeds))
 
     def make_env(self):
-        """``(env, env_params)`` on this spec's backend."""
-        import envs
-
-        env, env_params = envs.make(self.env_id, backend=self.backend, **self.env_kwargs)
-        if self.backend == "gymnasium":  # all seeds in one program (rl_zoo.host)
-            from rl_zoo.host.batched_env import SeedBatchedEnv
-
-            env = SeedBatchedEnv(env, self.vector_env)
-        return env, env_params
+        """``(env, env_params)`` on this spec's backend (options the env refuses: `make_env`'s ``ConfigError``)."""
+        env, env_params = make_env(self.env_id, self.backend, self.env_kwargs)
+        return seed_batched(env, self.vector_env), env_params
 
     def replace(self, **changes) -> "RunSpec":
         return dataclasses.replace(self, **changes)
@@ -401,8 +395,14 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
                    keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env, env_kwargs=env_kwargs)
-    if env.backend == "gymnasium":  # all seeds in one program (rl_zoo.host), as spec.make_env() builds it
-        from rl_zoo.host.batched_env import SeedBatchedEnv
+    return spec, seed_batched(env, vector_env), env_params, note
 
-        env = SeedBatchedEnv(env, vector_env)
-    return spec, env, env_params, note
+
+def seed_batched(env, vector_env: str | None):
+    """The env a run's seeds step: a gymnasium env wrapped so that all seeds run in one program (``rl_zoo.host``);
+    a JAX port as it is."""
+    if env.backend != "gymnasium":
+        return env
+    from rl_zoo.host.batched_env import SeedBatchedEnv
+
+    return SeedBatchedEnv(env, vector_env)
