@@ -37,6 +37,7 @@ Targets (issue 15, 2-core CPU): 1 seed cold <= 7 s and <= 0.5x rejax; warm <= 4 
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 import json
 import os
 import statistics
@@ -150,7 +151,7 @@ def peer_run(python: str, worker: str, settings: dict) -> dict:
 
 
 def peer_version(python: str) -> str:
-    code = "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in ('rejax', 'sbx-rl', 'jax', 'stable_baselines3')))"
+    code = "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in ('rejax', 'sbx-rl', 'jax', 'ml_dtypes', 'stable_baselines3')))"
     return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -188,7 +189,8 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
     lines = ["# `rl-zoo train` against the JAX peers (rejax, SBX): whole processes, side by side", "",
              f"Measured {now_utc()} on {cpu_name()}, {os.cpu_count()} cores, by "
              f"`python benchmarks/peer_speed.py --repeats {args.repeats} --only {args.only}`. Peers: {versions} "
-             "(their own virtualenv; benchmark-only). "
+             f"(their own virtualenv; benchmark-only); rl-zoo's side: ml_dtypes {metadata.version('ml_dtypes')} "
+             "(an import of 0.7.0 costs about 0.7 s more per process: ml_dtypes_import.md). "
              f"Load average before: {load_before}; after: {load_after}.", "",
              "Each figure is the median wall time of whole fresh processes, taken in alternation (rl-zoo, peer, rl-zoo, ...). "
              "rl-zoo cold = an empty JAX compilation cache; warm = the same command again on the cache it left. The peers "

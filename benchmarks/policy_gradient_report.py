@@ -5,6 +5,7 @@ seeds' figures beside it, TRPO's speed, the cost per update, and notes written f
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from statistics import median
 
 from policy_gradient_plan import EVAL_EPISODES, REPORT, REPORT_SEED0, RUNS, SPEED_CONFIG, TARGETS, TUNING_SEED0, passes
