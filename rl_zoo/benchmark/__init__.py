@@ -48,29 +48,41 @@ last evaluation is at most one update short of ``T`` and is held flat up to ``T`
 evaluations stay in ``cells/*/run/metrics.csv``.
 """
 
-from rl_zoo.benchmark.grid import GRID_LOCK, BenchmarkResult, check_jobs, run_benchmark
-from rl_zoo.benchmark.plan import (
-    DEFAULT_ALGOS, DEFAULT_ENVS, DEFAULT_OUT, Cell, check_something_to_run, format_plan, parse_exclude, parse_list,
-    parse_sets, parse_total_steps, plan_grid, plan_header,
-)
-from rl_zoo.benchmark.records import (
-    CELL_FIELDS, DEFAULT_POINTS, RETURN_FIELDS, BenchmarkFileError, CellRecord, CellResult, CellRow, CellSpec,
-    GridMeta, ReturnRow, cell_name, read_cell_record, read_grid_meta, slug,
-)
-from rl_zoo.benchmark.references import ENV_REFERENCES, FALLBACK_STEPS, EnvReference, default_steps, steps_help, threshold
-from rl_zoo.benchmark.report import CellSummary, Summary, summarize, write_report
-from rl_zoo.benchmark.tables import (
-    interpolate_runs, load_cells, load_returns, read_cells_table, read_metrics, read_returns_table, shared_grid,
-    write_tables,
-)
+# The names below are imported from their modules when first asked for (PEP 562), not when the package is:
+# `rl-zoo train` builds the whole command line, `rl-zoo benchmark`'s parser included, and importing grid/report
+# here would load scipy.stats (about 0.7 s of every command's start on a 2-core EPYC) for nothing.
+_EXPORTS = {
+    "grid": ("BenchmarkResult", "GRID_LOCK", "check_jobs", "run_benchmark"),
+    "plan": (
+        "Cell", "DEFAULT_ALGOS", "DEFAULT_ENVS", "DEFAULT_OUT", "check_something_to_run", "format_plan",
+        "parse_exclude", "parse_list", "parse_sets", "parse_total_steps", "plan_grid", "plan_header"
+    ),
+    "records": (
+        "BenchmarkFileError", "CELL_FIELDS", "CellRecord", "CellResult", "CellRow", "CellSpec", "DEFAULT_POINTS",
+        "GridMeta", "RETURN_FIELDS", "ReturnRow", "cell_name", "read_cell_record", "read_grid_meta", "slug"
+    ),
+    "references": ("ENV_REFERENCES", "EnvReference", "FALLBACK_STEPS", "default_steps", "steps_help", "threshold"),
+    "report": ("CellSummary", "Summary", "summarize", "write_report"),
+    "tables": (
+        "interpolate_runs", "load_cells", "load_returns", "read_cells_table", "read_metrics", "read_returns_table",
+        "shared_grid", "write_tables"
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
 
-__all__ = [
-    "BenchmarkFileError", "BenchmarkResult", "CELL_FIELDS", "Cell", "CellRecord", "CellResult", "CellRow", "CellSpec",
-    "CellSummary", "DEFAULT_ALGOS", "DEFAULT_ENVS", "DEFAULT_OUT", "DEFAULT_POINTS", "ENV_REFERENCES", "EnvReference",
-    "FALLBACK_STEPS", "GRID_LOCK", "GridMeta", "check_jobs", "check_something_to_run", "RETURN_FIELDS", "ReturnRow",
-    "Summary", "cell_name", "default_steps",
-    "format_plan", "interpolate_runs", "load_cells", "load_returns", "parse_exclude", "parse_list", "parse_sets",
-    "parse_total_steps", "plan_grid", "plan_header", "read_cell_record", "read_cells_table", "read_grid_meta", "read_metrics",
-    "read_returns_table", "run_benchmark", "shared_grid", "slug", "steps_help", "summarize", "threshold",
-    "write_report", "write_tables",
-]
+
+def __getattr__(name: str):
+    """``rl_zoo.benchmark.NAME``: the name from its module (imported now, once)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rl_zoo.benchmark' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"rl_zoo.benchmark.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,126 @@
+"""Whole `rl-zoo` commands at two commits, side by side: what a change did to the commands users type.
+
+    python benchmarks/command_start.py --base REV [--repeats 5] [--out benchmarks/results/command_start.md]
+
+The base is checked out into a temporary git worktree; the head is the working tree. Each measurement is
+a fresh process of the same Python running ``rl_zoo.cli.main`` from one tree (the editable install's
+import hook is left out, so that the tree named is the tree imported), timed whole, the trees taken in
+alternation (base, head, base, ...), medians of ``--repeats``. Rows:
+
+* ``rl-zoo algos``: the command line built and a table printed, no JAX: the floor of every command;
+* ``rl-zoo train warm``: PPO on CartPole-v1 with its defaults, 1 seed, on a compilation cache that a first,
+  unrecorded run of each tree filled (so that XLA compiling does not drown a difference of start-up);
+* ``rl-zoo train cold``: the same on an empty cache (``--cold``; a new user's first run).
+
+Both trees' returns are compared (``metrics.csv``'s env steps, seeds and returns): a change that should not
+touch training must train the same numbers, bit for bit; a difference is printed, not hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _results import cold_cache_env, load_average, machine, now_utc, save_results, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+
+#: runs rl_zoo.cli.main from the tree in argv[1], with the editable install's finder removed
+LAUNCH = r"""
+import sys
+tree = sys.argv[1]
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, tree)
+sys.argv = ["rl-zoo", *sys.argv[2:]]
+import rl_zoo.cli
+assert rl_zoo.cli.__file__.startswith(tree), rl_zoo.cli.__file__
+rl_zoo.cli.main()
+"""
+TRAIN = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
+
+
+def command(tree: Path, args: list[str]) -> list[str]:
+    return [sys.executable, "-c", LAUNCH, str(tree), *args]
+
+
+def returns(run_dir: Path) -> list[str]:
+    """metrics.csv's env_steps, seed and return columns (not wall_s), one string per row."""
+    return [",".join(c for i, c in enumerate(row.split(",")) if i in (0, 2, 3))
+            for row in (run_dir / "metrics.csv").read_text().splitlines()]
+
+
+def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path) -> tuple[dict, bool]:
+    """({row: {tree name: [wall s]}}, whether both trees trained the same returns)."""
+    caches = {name: work / f"cache-{name}" for name in trees}
+    for name, tree in trees.items():  # fill each tree's cache, unrecorded
+        timed(command(tree, [*TRAIN, "--out", str(work / f"prime-{name}")]), env=cold_cache_env(caches[name]))
+    rows = ["rl-zoo algos", "rl-zoo train warm"] + (["rl-zoo train cold"] if cold else [])
+    times = {row: {name: [] for name in trees} for row in rows}
+    for r in range(repeats):
+        for name, tree in trees.items():
+            times["rl-zoo algos"][name].append(timed(command(tree, ["algos"])).wall_s)
+            run = work / f"warm-{name}-{r}"
+            times["rl-zoo train warm"][name].append(timed(command(tree, [*TRAIN, "--out", str(run)]), env=cold_cache_env(caches[name])).wall_s)
+            if cold:
+                empty = Path(tempfile.mkdtemp(dir=work))
+                times["rl-zoo train cold"][name].append(timed(command(tree, [*TRAIN, "--out", str(work / f"cold-{name}-{r}")]),
+                                                              env=cold_cache_env(empty)).wall_s)
+            print(f"repeat {r + 1}/{repeats}, {name}: " + ", ".join(f"{row} {t[name][-1]:.2f} s" for row, t in times.items()), flush=True)
+    base, head = trees
+    same = returns(work / f"prime-{base}") == returns(work / f"prime-{head}")
+    return times, same
+
+
+def report(times: dict, same: bool, meta: dict) -> str:
+    lines = ["# Whole `rl-zoo` commands at two commits", "",
+             f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}`: base {meta['base']}, head {meta['head']}. "
+             f"Load average before: {meta['load_before']}; after: {meta['load_after']}.", "",
+             "Fresh processes timed whole, the trees alternating, medians. *train* is `rl-zoo train --algo ppo --env CartPole-v1` "
+             "(1 seed, defaults); warm = on a compilation cache each tree filled first; cold = an empty one. Returns: "
+             + ("the same bit for bit." if same else "**they differ** between the trees."), "",
+             "| command | base s (median) | head s (median) | head / base | base runs | head runs |",
+             "|---|---:|---:|---:|---|---|"]
+    for row, by_tree in times.items():
+        b, h = (statistics.median(v) for v in by_tree.values())
+        runs = [", ".join(f"{t:.2f}" for t in v) for v in by_tree.values()]
+        lines.append(f"| {row} | {b:.2f} | {h:.2f} | {h / b:.2f} | {runs[0]} | {runs[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="the commit to compare against (any git revision)")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating runs per tree (default 5)")
+    parser.add_argument("--cold", action="store_true", help="also time the train command on an empty compilation cache")
+    parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help="results file (and .json beside it)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True)
+    if rev.returncode != 0:
+        parser.error(f"--base {args.base!r} is not a revision of this repository: {rev.stderr.strip()}")
+    head_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "base": rev.stdout.strip(),
+            "head": head_rev + (" + uncommitted changes" if dirty else ""),
+            "command": "python benchmarks/command_start.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    with tempfile.TemporaryDirectory() as work:
+        base_tree = Path(work) / "base"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(base_tree), args.base], cwd=ROOT, check=True)
+        try:
+            times, same = measure({"base": base_tree, "head": ROOT}, args.repeats, args.cold, Path(work))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
+    meta["load_after"] = load_average()
+    save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times, "same_returns": same})
+    args.out.write_text(report(times, same, meta))
+    print(args.out.read_text())
+
+
+if __name__ == "__main__":
+    main()
