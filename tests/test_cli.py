@@ -500,14 +500,18 @@ def test_a_pair_known_not_to_solve_its_env_says_so(capsys):
         "; this run changes some of them (--set, --total-steps)")
 
 
-def test_commands_that_do_not_train_do_not_import_jax():
-    """`rl-zoo algos`, `rl-zoo --help`, `rl-zoo sweep --help` build the whole parser: importing JAX there
-    cost every such command about a second (the sweep package pulled it in through its runner)."""
+def test_building_the_command_line_imports_no_jax_scipy_or_matplotlib():
+    """Every command builds the whole parser (`rl-zoo algos`, `--help`, and `rl-zoo train` too). Importing JAX
+    there cost every command that does not train about a second (the sweep package pulled it in through its
+    runner); scipy.stats, which the benchmark package's statistics imported, about 0.7 s of every command,
+    `rl-zoo train` included, which never uses it (benchmarks/results/command_start.md); matplotlib is drawn
+    only when a figure is."""
     import subprocess
     import sys
 
+    heavy = ("jax", "scipy", "matplotlib")
     code = ("import sys; from rl_zoo.cli import _build_parser; _build_parser(None); "
-            "print(sorted(m for m in sys.modules if m == 'jax' or m.startswith('jax.'))[:3])")
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
