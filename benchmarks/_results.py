@@ -127,3 +127,10 @@ def timed(cmd: list[str], env: dict | None = None, cwd: str | Path | None = None
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd[:4]))} ... failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return Timed(proc.stdout, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+
+
+def metrics_returns(run_dir: Path) -> list[str]:
+    """A run directory's metrics.csv without its wall-clock column: env_steps, seed and return, one string per
+    row (header included), for checking that two builds trained the same numbers bit for bit."""
+    return [",".join(cell for i, cell in enumerate(row.split(",")) if i in (0, 2, 3))
+            for row in (Path(run_dir) / "metrics.csv").read_text().splitlines()]

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cold_cache_env, load_average, machine, now_utc, save_results, timed
+from _results import metrics_returns, cold_cache_env, load_average, machine, now_utc, save_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -48,12 +48,6 @@ def command(tree: Path, args: list[str]) -> list[str]:
     return [sys.executable, "-c", LAUNCH, str(tree), *args]
 
 
-def returns(run_dir: Path) -> list[str]:
-    """metrics.csv's env_steps, seed and return columns (not wall_s), one string per row."""
-    return [",".join(c for i, c in enumerate(row.split(",")) if i in (0, 2, 3))
-            for row in (run_dir / "metrics.csv").read_text().splitlines()]
-
-
 def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path) -> tuple[dict, bool]:
     """({row: {tree name: [wall s]}}, whether both trees trained the same returns)."""
     caches = {name: work / f"cache-{name}" for name in trees}
@@ -72,7 +66,7 @@ def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path) -> tup
                                                               env=cold_cache_env(empty)).wall_s)
             print(f"repeat {r + 1}/{repeats}, {name}: " + ", ".join(f"{row} {t[name][-1]:.2f} s" for row, t in times.items()), flush=True)
     base, head = trees
-    same = returns(work / f"prime-{base}") == returns(work / f"prime-{head}")
+    same = metrics_returns(work / f"prime-{base}") == metrics_returns(work / f"prime-{head}")
     return times, same
 
 

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cold_cache_env, load_average, machine, now_utc, save_results, timed, versions
+from _results import metrics_returns, cold_cache_env, load_average, machine, now_utc, save_results, timed, versions
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
@@ -44,12 +44,6 @@ def install(version: str, store: Path) -> Path:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(folder),
                         f"ml_dtypes=={version}"], check=True)
     return folder
-
-
-def returns(run_dir: Path) -> list[str]:
-    """metrics.csv's columns env_steps, seed and return (not wall_s), one string per row."""
-    rows = (run_dir / "metrics.csv").read_text().splitlines()
-    return [",".join(cell for i, cell in enumerate(row.split(",")) if i in (0, 2, 3)) for row in rows]
 
 
 def measure(versions_: list[str], repeats: int, store: Path, work: Path) -> dict:
@@ -72,7 +66,7 @@ def measure(versions_: list[str], repeats: int, store: Path, work: Path) -> dict
                 times[row][v].append(timed(cmd, env=env_of[v]).wall_s)
             out = work / f"run-{v}-{r}"
             times["rl-zoo train warm"][v].append(timed([sys.executable, *TRAIN, "--out", str(out)], env=env_of[v]).wall_s)
-            if returns(out) != returns(work / "prime"):
+            if metrics_returns(out) != metrics_returns(work / "prime"):
                 raise SystemExit(f"ml_dtypes_import.py: ml_dtypes {v} trained other returns than {versions_[0]}")
             print(f"repeat {r + 1}/{repeats}, ml_dtypes {v}: " + ", ".join(f"{row} {t[v][-1]:.2f} s" for row, t in times.items()),
                   flush=True)
