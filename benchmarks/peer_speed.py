@@ -37,7 +37,6 @@ Targets (issue 15, 2-core CPU): 1 seed cold <= 7 s and <= 0.5x rejax; warm <= 4 
 from __future__ import annotations
 
 import argparse
-from importlib import metadata
 import json
 import os
 import statistics
@@ -45,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 from _results import cold_cache_env, cpu_name, load_average, now_utc, timed

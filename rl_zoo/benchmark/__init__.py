@@ -48,6 +48,8 @@ last evaluation is at most one update short of ``T`` and is held flat up to ``T`
 evaluations stay in ``cells/*/run/metrics.csv``.
 """
 
+import importlib
+
 # The names below are imported from their modules when first asked for (PEP 562), not when the package is:
 # `rl-zoo train` builds the whole command line, `rl-zoo benchmark`'s parser included, and importing grid/report
 # here would load scipy.stats (about 0.7 s of every command's start on a 2-core EPYC) for nothing.
@@ -77,8 +79,6 @@ def __getattr__(name: str):
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'rl_zoo.benchmark' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f"rl_zoo.benchmark.{module}"), name)
     globals()[name] = value
     return value
