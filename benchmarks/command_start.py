@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import metrics_returns, cold_cache_env, load_average, machine, now_utc, save_results, timed
+from _results import cold_cache_env, load_average, machine, metrics_returns, now_utc, save_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"

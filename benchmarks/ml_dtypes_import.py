@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import metrics_returns, cold_cache_env, load_average, machine, now_utc, save_results, timed, versions
+from _results import cold_cache_env, load_average, machine, metrics_returns, now_utc, save_results, timed, versions
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
