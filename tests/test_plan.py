@@ -37,3 +37,22 @@ def test_keys_and_pytrees_of_one_seed():
     state = map_seeds(lambda k: {"key": k, "draw": jax.random.normal(k, (3,))})(keys)
     assert state["key"].shape == (1,) and state["draw"].shape == (1, 3)
     np.testing.assert_array_equal(state["draw"][0], jax.random.normal(jax.random.key(0), (3,)))
+
+
+def test_a_program_split_over_devices_keeps_its_functions_name():
+    """``on_each_device`` wraps the function it splits; the program XLA compiles is named after the function (a
+    profile or `benchmarks/compile_programs.py` lists ``jit_segment``, not ``jit_split`` three times)."""
+    from functools import partial
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.plan import on_each_device
+
+    def segment(states, k):
+        return states
+
+    two_devices = SimpleNamespace(mesh=SimpleNamespace(size=2))  # only its mesh's size is read when wrapping
+    assert on_each_device(partial(segment, k=3), two_devices).__name__ == "segment"
+    assert on_each_device(partial(partial(segment), k=3), two_devices).__name__ == "segment"
+    assert on_each_device(segment, SimpleNamespace(mesh=SimpleNamespace(size=1))) is segment  # one device: f itself
+    lowered = jax.jit(on_each_device(partial(segment, k=3), two_devices)).lower(jnp.zeros(3))  # 3 rows: not split
+    assert lowered.as_text().startswith("module @jit_segment")

@@ -104,7 +104,15 @@ def on_each_device(f: Callable, sharding, replicated: int = 0) -> Callable:
         specs = (PartitionSpec("seed"),) * (len(args) - replicated) + (PartitionSpec(),) * replicated
         return jax.shard_map(f, mesh=mesh, in_specs=specs, out_specs=PartitionSpec("seed"), check_vma=False)(*args)
 
+    split.__name__ = split.__qualname__ = _name(f)  # the compiled program's name (jit_segment, not jit_split)
     return split
+
+
+def _name(f: Callable) -> str:
+    """The name of ``f``, or of the function a ``functools.partial`` wraps."""
+    while isinstance(f, partial):
+        f = f.func
+    return getattr(f, "__name__", "program")
 
 
 def compile_plan(ctx: RunContext) -> JaxPlan:
