@@ -1,4 +1,4 @@
-"""``rl_zoo.driver.plan.map_seeds``: vmap over the seed axis, or the one seed alone."""
+"""``rl_zoo.driver.plan``: ``map_seeds`` (vmap over the seed axis, or the one seed alone) and the name ``on_each_device`` gives the program."""
 
 from __future__ import annotations
 
