@@ -1,4 +1,5 @@
-"""``rl_zoo.driver.plan``: ``map_seeds`` (vmap over the seed axis, or the one seed alone) and the name ``on_each_device`` gives the program."""
+"""``rl_zoo.driver.plan``: ``map_seeds`` (vmap over the seed axis, or the one seed alone) and the name
+``on_each_device`` gives the program it splits over devices."""
 
 from __future__ import annotations
 
