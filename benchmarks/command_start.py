@@ -1,6 +1,6 @@
 """Whole `rl-zoo` commands at two commits, side by side: what a change did to the commands users type.
 
-    python benchmarks/command_start.py --base REV [--repeats 5] [--out benchmarks/results/command_start.md]
+    python benchmarks/command_start.py --base REV [--repeats 5] [--cold] [--train 'ARGS'] [--out benchmarks/results/command_start.md]
 
 The base is checked out into a temporary git worktree; the head is the working tree. Each measurement is
 a fresh process of the same Python running ``rl_zoo.cli.main`` from one tree (the editable install's
@@ -8,8 +8,9 @@ import hook is left out, so that the tree named is the tree imported), timed who
 alternation (base, head, base, ...), medians of ``--repeats``. Rows:
 
 * ``rl-zoo algos``: the command line built and a table printed, no JAX: the floor of every command;
-* ``rl-zoo train warm``: PPO on CartPole-v1 with its defaults, 1 seed, on a compilation cache that a first,
-  unrecorded run of each tree filled (so that XLA compiling does not drown a difference of start-up);
+* ``rl-zoo train warm``: PPO on CartPole-v1 with its defaults, 1 seed (``--train``: other arguments of
+  ``rl-zoo train``), on a compilation cache that a first, unrecorded run of each tree filled (so that XLA
+  compiling does not drown a difference of start-up);
 * ``rl-zoo train cold``: the same on an empty cache (``--cold``; a new user's first run).
 
 Both trees' returns are compared (``metrics.csv``'s env steps, seeds and returns): a change that should not
@@ -19,6 +20,7 @@ touch training must train the same numbers, bit for bit; a difference is printed
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import subprocess
 import sys
@@ -41,15 +43,16 @@ import rl_zoo.cli
 assert rl_zoo.cli.__file__.startswith(tree), rl_zoo.cli.__file__
 rl_zoo.cli.main()
 """
-TRAIN = ["train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
+DEFAULT_TRAIN = "--algo ppo --env CartPole-v1"
 
 
 def command(tree: Path, args: list[str]) -> list[str]:
     return [sys.executable, "-c", LAUNCH, str(tree), *args]
 
 
-def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path) -> tuple[dict, bool]:
+def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path, train_args: list[str]) -> tuple[dict, bool]:
     """({row: {tree name: [wall s]}}, whether both trees trained the same returns)."""
+    TRAIN = ["train", *train_args, "--no-progress"]
     caches = {name: work / f"cache-{name}" for name in trees}
     for name, tree in trees.items():  # fill each tree's cache, unrecorded
         timed(command(tree, [*TRAIN, "--out", str(work / f"prime-{name}")]), env=cold_cache_env(caches[name]))
@@ -74,8 +77,8 @@ def report(times: dict, same: bool, meta: dict) -> str:
     lines = ["# Whole `rl-zoo` commands at two commits", "",
              f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}`: base {meta['base']}, head {meta['head']}. "
              f"Load average before: {meta['load_before']}; after: {meta['load_after']}.", "",
-             "Fresh processes timed whole, the trees alternating, medians. *train* is `rl-zoo train --algo ppo --env CartPole-v1` "
-             "(1 seed, defaults); warm = on a compilation cache each tree filled first; cold = an empty one. Returns: "
+             f"Fresh processes timed whole, the trees alternating, medians. *train* is `rl-zoo train {meta['train']}` "
+             "(its defaults otherwise); warm = on a compilation cache each tree filled first; cold = an empty one. Returns: "
              + ("the same bit for bit." if same else "**they differ** between the trees."), "",
              "| command | base s (median) | head s (median) | head / base | base runs | head runs |",
              "|---|---:|---:|---:|---|---|"]
@@ -91,10 +94,16 @@ def main(argv=None) -> None:
     parser.add_argument("--base", required=True, help="the commit to compare against (any git revision)")
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs per tree (default 5)")
     parser.add_argument("--cold", action="store_true", help="also time the train command on an empty compilation cache")
+    parser.add_argument("--train", default=DEFAULT_TRAIN, metavar="ARGS",
+                        help=f"the train command's arguments, quoted as one (default {DEFAULT_TRAIN!r}; --out and --no-progress are added)")
     parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help="results file (and .json beside it)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    train_args = shlex.split(args.train)
+    if not train_args or {"--out", "--resume"} & {a.split("=")[0] for a in train_args}:
+        parser.error(f"--train {args.train!r}: give the run's settings (--algo, --env, --seeds, ...); "
+                     "the script chooses each run's --out")
     rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True)
     if rev.returncode != 0:
         parser.error(f"--base {args.base!r} is not a revision of this repository: {rev.stderr.strip()}")
@@ -102,12 +111,13 @@ def main(argv=None) -> None:
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "base": rev.stdout.strip(),
             "head": head_rev + (" + uncommitted changes" if dirty else ""),
-            "command": "python benchmarks/command_start.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+            "command": "python benchmarks/command_start.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+            "train": shlex.join(train_args)}
     with tempfile.TemporaryDirectory() as work:
         base_tree = Path(work) / "base"
         subprocess.run(["git", "worktree", "add", "-q", "--detach", str(base_tree), args.base], cwd=ROOT, check=True)
         try:
-            times, same = measure({"base": base_tree, "head": ROOT}, args.repeats, args.cold, Path(work))
+            times, same = measure({"base": base_tree, "head": ROOT}, args.repeats, args.cold, Path(work), train_args)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
     meta["load_after"] = load_average()

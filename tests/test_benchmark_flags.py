@@ -22,6 +22,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("compile_programs.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("compile_programs.py", ["--rows", " ; "], "--rows = ' ; ' names no command"),
     ("compile_programs.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("command_start.py", ["--base", "HEAD", "--train", "--algo ppo --out x"], "--train '--algo ppo --out x': give the run's settings"),
+    ("command_start.py", ["--base", "HEAD", "--train", " "], "--train ' ': give the run's settings"),
     ("gymnasium_speed.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("gymnasium_speed.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for speed.json and speed.md"),
     ("policy_gradient.py", ["returns", "--algo", "sac"], "no row is sac on any env; the rows: trpo CartPole-v1,"),
