@@ -76,7 +76,7 @@ def test_compile_options_by_role_and_platform():
 
 def test_a_cpu_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
     """``compile_plan`` hands XLA each program's options (before, every program compiled at XLA's level 3:
-    PPO CartPole's initial states 2.0 s, now 0.8 s). The short run of run_helpers.KW, compiled once per session."""
+    PPO CartPole's initial states 1.8 s, now 1.0 s). The short run of run_helpers.KW, compiled once per session."""
     from jax import stages
     from run_helpers import KW
 

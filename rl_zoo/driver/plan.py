@@ -60,12 +60,14 @@ def compile_options(role: str, platform: str) -> dict[str, Any] | None:
     """XLA's compiler options for a run's ``role`` program ("init", "segment" or "eval") on ``platform``
     (a device's ``platform``: "cpu", "gpu", "tpu"); ``None``, XLA's defaults, off the CPU.
 
-    XLA's CPU backend spends most of a cold compile in LLVM (it emits LLVM IR for every fusion and
-    loop), and at its default level 3 more than the programs' run can win back: PPO CartPole-v1's initial
-    states compile in 0.8 s at level 0 against 2.0 s, its segment in 3.0 s at level 2 against 3.4 s (16
-    seeds: 3.9 against 5.6 s) with training as fast, its evaluation in 0.7 s at level 1 against 0.9 s
-    (level 0 would slow 16 seeds' evaluations 0.3 -> 0.8 s). Numbers round differently at each level,
-    as on another CPU: a run is repeatable with the same levels (a resumed run compiles with them too).
+    XLA's CPU backend spends much of a cold compile in LLVM (it emits LLVM IR for every fusion and loop),
+    and its default level 3 costs more than it wins back here (``benchmarks/results/compile_levels.md``): PPO
+    CartPole-v1's initial states compile in 1.0 s at level 0 against 1.8 s; with 16 seeds (8 vmapped on each of
+    2 CPU devices) the initial states, segment and evaluation in 1.0, 3.6 and 0.8 s against 2.9, 5.2 and 1.6 s,
+    training as fast within the host's noise. Level 0 would halve the segment's compile again but slows
+    training about twofold; it slowed 16 seeds' evaluations 0.3 -> 0.8 s, hence level 1 for them. Numbers
+    round differently at each level, as on another CPU: a run is repeatable at the same levels (a resumed
+    run compiles with them too).
     Accelerators compile through other backends: not measured there, so left at their defaults.
     """
     if role not in CPU_OPTIMIZATION_LEVELS:
