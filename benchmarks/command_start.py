@@ -3,7 +3,7 @@
     python benchmarks/command_start.py --base REV [--repeats 5] [--cold] [--train 'ARGS'] [--out benchmarks/results/command_start.md]
 
 The base is checked out into a temporary git worktree; the head is the working tree. Each measurement is
-a fresh process of the same Python running ``rl_zoo.cli.main`` from one tree (the editable install's
+a fresh process of the same Python running the ``rl-zoo`` entry point (``rl_zoo.cli.console_main``) from one tree (the editable install's
 import hook is left out, so that the tree named is the tree imported), timed whole, the trees taken in
 alternation (base, head, base, ...), medians of ``--repeats``. Rows:
 
@@ -32,7 +32,8 @@ from _results import cold_cache_env, load_average, machine, metrics_returns, now
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 
-#: runs rl_zoo.cli.main from the tree in argv[1], with the editable install's finder removed
+#: runs the ``rl-zoo`` entry point (``rl_zoo.cli.console_main``: the CPU split into devices for several seeds, as
+#: users get it) from the tree in argv[1], with the editable install's finder removed
 LAUNCH = r"""
 import sys
 tree = sys.argv[1]
@@ -41,7 +42,7 @@ sys.path.insert(0, tree)
 sys.argv = ["rl-zoo", *sys.argv[2:]]
 import rl_zoo.cli
 assert rl_zoo.cli.__file__.startswith(tree), rl_zoo.cli.__file__
-rl_zoo.cli.main()
+rl_zoo.cli.console_main()
 """
 DEFAULT_TRAIN = "--algo ppo --env CartPole-v1"
 
