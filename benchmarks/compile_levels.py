@@ -125,7 +125,7 @@ def child(row: str, repeats: int, out: Path) -> None:
     for _ in range(repeats):
         for name, p in variants.items():
             runs[name].append(train(p))
-    out.write_text(json.dumps({"row": row, "devices": len(jax.devices()), "updates": plan.segments and sum(s.updates for s in plan.segments),
+    out.write_text(json.dumps({"row": row, "devices": len(jax.devices()), "updates": sum(s.updates for s in plan.segments),
                                "compile_s": {n: {str(lv): v for lv, v in by.items()} for n, by in compile_s.items()},
                                "runs": runs, "levels": CPU_OPTIMIZATION_LEVELS}))
 
