@@ -53,20 +53,20 @@ def command(tree: Path, args: list[str]) -> list[str]:
 
 def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path, train_args: list[str]) -> tuple[dict, bool]:
     """({row: {tree name: [wall s]}}, whether both trees trained the same returns)."""
-    TRAIN = ["train", *train_args, "--no-progress"]
+    train_cmd = ["train", *train_args, "--no-progress"]
     caches = {name: work / f"cache-{name}" for name in trees}
     for name, tree in trees.items():  # fill each tree's cache, unrecorded
-        timed(command(tree, [*TRAIN, "--out", str(work / f"prime-{name}")]), env=cold_cache_env(caches[name]))
+        timed(command(tree, [*train_cmd, "--out", str(work / f"prime-{name}")]), env=cold_cache_env(caches[name]))
     rows = ["rl-zoo algos", "rl-zoo train warm"] + (["rl-zoo train cold"] if cold else [])
     times = {row: {name: [] for name in trees} for row in rows}
     for r in range(repeats):
         for name, tree in trees.items():
             times["rl-zoo algos"][name].append(timed(command(tree, ["algos"])).wall_s)
             run = work / f"warm-{name}-{r}"
-            times["rl-zoo train warm"][name].append(timed(command(tree, [*TRAIN, "--out", str(run)]), env=cold_cache_env(caches[name])).wall_s)
+            times["rl-zoo train warm"][name].append(timed(command(tree, [*train_cmd, "--out", str(run)]), env=cold_cache_env(caches[name])).wall_s)
             if cold:
                 empty = Path(tempfile.mkdtemp(dir=work))
-                times["rl-zoo train cold"][name].append(timed(command(tree, [*TRAIN, "--out", str(work / f"cold-{name}-{r}")]),
+                times["rl-zoo train cold"][name].append(timed(command(tree, [*train_cmd, "--out", str(work / f"cold-{name}-{r}")]),
                                                               env=cold_cache_env(empty)).wall_s)
             print(f"repeat {r + 1}/{repeats}, {name}: " + ", ".join(f"{row} {t[name][-1]:.2f} s" for row, t in times.items()), flush=True)
     base, head = trees
