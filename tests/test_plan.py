@@ -61,7 +61,7 @@ def test_a_program_split_over_devices_keeps_its_functions_name():
 
 def test_compile_options_by_role_and_platform():
     """On the CPU each role has its LLVM level (the initial states 0, an evaluation 1, a segment 2); elsewhere
-    XLA's defaults; a role the plan does not have is refused by name."""
+    XLA's defaults; the platform defaults to JAX's devices'; a role the plan does not have is refused by name."""
     import pytest
 
     from rl_zoo.driver.plan import compile_options
@@ -70,6 +70,7 @@ def test_compile_options_by_role_and_platform():
     assert compile_options("eval", "cpu") == {"xla_backend_optimization_level": 1}
     assert compile_options("segment", "cpu") == {"xla_backend_optimization_level": 2}
     assert compile_options("segment", "gpu") is None and compile_options("init", "tpu") is None
+    assert compile_options("segment") == compile_options("segment", jax.devices()[0].platform)  # default: JAX's devices'
     with pytest.raises(ValueError, match="unknown program role 'update': one of init, eval, segment"):
         compile_options("update", "cpu")
 

@@ -56,9 +56,10 @@ class JaxPlan:
 CPU_OPTIMIZATION_LEVELS = {"init": 0, "eval": 1, "segment": 2}
 
 
-def compile_options(role: str, platform: str) -> dict[str, Any] | None:
+def compile_options(role: str, platform: str | None = None) -> dict[str, Any] | None:
     """XLA's compiler options for a run's ``role`` program ("init", "segment" or "eval") on ``platform``
-    (a device's ``platform``: "cpu", "gpu", "tpu"); ``None``, XLA's defaults, off the CPU.
+    ("cpu", "gpu", "tpu"; default: JAX's devices', which a run's seeds are split over); ``None``, XLA's
+    defaults, off the CPU.
 
     XLA's CPU backend spends much of a cold compile in LLVM (it emits LLVM IR for every fusion and loop),
     and its default level 3 costs more than it wins back here (``benchmarks/results/compile_levels.md``): PPO
@@ -72,6 +73,10 @@ def compile_options(role: str, platform: str) -> dict[str, Any] | None:
     """
     if role not in CPU_OPTIMIZATION_LEVELS:
         raise ValueError(f"unknown program role {role!r}: one of {', '.join(CPU_OPTIMIZATION_LEVELS)}")
+    if platform is None:
+        import jax
+
+        platform = jax.devices()[0].platform
     if platform != "cpu":
         return None
     return {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVELS[role]}
@@ -181,23 +186,22 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
         return map_seeds(one)(states, seeds)
 
     seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
-    options = partial(compile_options, platform=sharding.mesh.devices.flat[0].platform)
     t0 = time.perf_counter()
-    states = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile(options("init"))(seeds_array)
+    states = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile(compile_options("init"))(seeds_array)
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
     if len(set(schedule)) == 1:
         k = schedule[0]
         seg = jax.jit(on_each_device(partial(segment, k=k), sharding), in_shardings=sharding, out_shardings=sharding)
-        seg = seg.lower(states).compile(options("segment"))
+        seg = seg.lower(states).compile(compile_options("segment"))
         segments = tuple(Segment(seg, k) for _ in schedule)
     else:  # one program for the K-update segments and the last, shorter one
         seg = jax.jit(on_each_device(partial(segment_upto, k=max(schedule)), sharding, replicated=1),
                       in_shardings=(sharding, replicated), out_shardings=sharding)
-        seg = seg.lower(states, replicated_int(0, replicated)).compile(options("segment"))
+        seg = seg.lower(states, replicated_int(0, replicated)).compile(compile_options("segment"))
         segments = tuple(Segment(partial(_apply_count, seg, replicated_int(n, replicated)), n) for n in schedule)
     index = replicated_int(0, replicated)
     eval_program = jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding)
-    eval_program = eval_program.lower(states, seeds_array, index).compile(options("eval"))
+    eval_program = eval_program.lower(states, seeds_array, index).compile(compile_options("eval"))
     return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
                    compile_s=time.perf_counter() - t0,
                    _eval_program=eval_program, _replicated=replicated)

@@ -57,15 +57,8 @@ class HostPlan:
         """The compiled segment of ``updates`` updates (compiled now if the schedule did not foresee it,
         e.g. a run resumed under another evaluation schedule)."""
         if updates not in self.segments:
-            self.segments[updates] = self.segment_fn.lower(self.initial_states, updates).compile(segment_options())
+            self.segments[updates] = self.segment_fn.lower(self.initial_states, updates).compile(compile_options("segment"))
         return self.segments[updates]
-
-
-def segment_options() -> dict | None:
-    """XLA's options for a host run's segment program (``rl_zoo.driver.plan.compile_options``)."""
-    import jax
-
-    return compile_options("segment", jax.devices()[0].platform)
 
 
 def batched_env(ctx) -> tuple[SeedBatchedEnv, Any]:
@@ -84,7 +77,7 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     from rl_zoo.core.buffers import replay_buffer_end_episodes
 
     t0 = time.perf_counter()
-    init = jax.jit(partial(init_seeds, agent), compiler_options=compile_options("init", jax.devices()[0].platform))
+    init = jax.jit(partial(init_seeds, agent), compiler_options=compile_options("init"))
     segment = jax.jit(partial(update_seeds, agent), static_argnums=1)
     venv = env.training_envs
 
@@ -100,7 +93,7 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     states = run_host_program(init, seeds, what=f"{env.id} (its first reset)")
     n = agent.num_updates
     lengths = {min(updates_per_segment, n)} | ({n % updates_per_segment} if n > updates_per_segment and n % updates_per_segment else set())
-    segments = {k: segment.lower(states, k).compile(segment_options()) for k in sorted(lengths)}
+    segments = {k: segment.lower(states, k).compile(compile_options("segment")) for k in sorted(lengths)}
     return HostPlan(states, segments, jax.jit(map_seeds(fresh_envs)), updates_per_segment, time.perf_counter() - t0, segment)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -178,14 +177,13 @@ def compile_rows(fns: Functions, rows: Rows, states, lengths: set[int]):
     # every output keeps the rows split over the devices, as the inputs are (several devices: a CPU split
     # per core, an accelerator's), so that a segment's states go back into the next as they came out
     out = rows.sharding
-    options = partial(compile_options, platform=platform(rows))
-    segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u)), out_shardings=out).lower(rows.hp, states).compile(options("segment"))
+    segments = {u: jax.jit(jax.vmap(lambda h, s, u=u: fns.segment(h, s, u)), out_shardings=out).lower(rows.hp, states).compile(compile_options("segment"))
                 for u in sorted(lengths - {0})}
 
     def evaluation_rows(hp, states, seeds, i):
         return jax.vmap(fns.evaluation, in_axes=(0, 0, 0, None))(hp, states, seeds, i), finite_rows(states)
 
-    evaluation = jax.jit(evaluation_rows, out_shardings=out).lower(rows.hp, states, rows.seeds, 0).compile(options("eval"))
+    evaluation = jax.jit(evaluation_rows, out_shardings=out).lower(rows.hp, states, rows.seeds, 0).compile(compile_options("eval"))
     return segments, evaluation
 
 
@@ -193,12 +191,7 @@ def init_rows(fns: Functions, rows: Rows):
     import jax
 
     init = jax.jit(jax.vmap(fns.init), out_shardings=rows.sharding).lower(rows.hp, rows.seeds)
-    return init.compile(compile_options("init", platform(rows)))(rows.hp, rows.seeds)
-
-
-def platform(rows: Rows) -> str:
-    """The platform of the devices the rows are split over ("cpu", "gpu", "tpu")."""
-    return rows.sharding.mesh.devices.flat[0].platform
+    return init.compile(compile_options("init"))(rows.hp, rows.seeds)
 
 
 def segment_plan(num_updates: int, num_evals: int) -> list[int]:
