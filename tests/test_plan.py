@@ -6,8 +6,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from rl_zoo.driver.plan import map_seeds
+from rl_zoo.driver.plan import compile_options, map_seeds
 
 
 def layer(w, x):
@@ -62,10 +63,6 @@ def test_a_program_split_over_devices_keeps_its_functions_name():
 def test_compile_options_by_role_and_platform():
     """On the CPU each role has its LLVM level (the initial states 0, an evaluation 1, a segment 2); elsewhere
     XLA's defaults; the platform defaults to JAX's devices'; a role the plan does not have is refused by name."""
-    import pytest
-
-    from rl_zoo.driver.plan import compile_options
-
     assert compile_options("init", "cpu") == {"xla_backend_optimization_level": 0}
     assert compile_options("eval", "cpu") == {"xla_backend_optimization_level": 1}
     assert compile_options("segment", "cpu") == {"xla_backend_optimization_level": 2}
