@@ -21,9 +21,11 @@ device tool, then commit the two files that come back into ``benchmarks/results/
     set -o pipefail; export PYTHONPATH=$PWD PYTHONUNBUFFERED=1; python3 benchmarks/gpu_check.py --out $OUT/gpu_check.md \
         --sweep-md $OUT/sweep_speed_gpu.md 2>&1 | tee $OUT/gpu_check.log
 
-Run so on an NVIDIA H200 (jax 0.11.2, CUDA 13) on 2026-11-30: ``results/gpu_check.md`` and
-``results/sweep_speed_gpu.md``, with their readings; ``results/sweep_speed_gpu_all12.md`` is
-``sweep_speed.py --separate 12`` run right after on the same machine.
+Run so on an NVIDIA H200 (jax 0.11.2, CUDA 13) on 2026-11-30 and again on 2026-12-04:
+``results/gpu_check.md`` and ``results/sweep_speed_gpu.md`` hold the second run, with their readings (the first
+is their version in commit 17de750); ``results/sweep_speed_gpu_all12.md`` is ``sweep_speed.py --separate 12``
+run right after the first on the same machine. The second run went on, in the same command, with
+``benchmarks/ppo_speed.py --repeats 2 --out $OUT/ppo_speed_gpu.md`` (``results/ppo_speed_gpu.md``).
 """
 
 from __future__ import annotations
