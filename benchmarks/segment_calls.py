@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cpu_name, load_average  # noqa: E402
+from _results import load_average, machine, now_utc  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 #: (K, with the NaN guard's flags) of each segment program measured
@@ -89,10 +88,11 @@ def measure() -> dict:
             ts.append(time.perf_counter() - t0)
             st = r[0]
         rest = sorted(ts[1:])
+        median = rest[len(rest) // 2] if rest else None
         out[f"segment_k{k}_flags{int(flags)}"] = dict(
             compile_s=compile_s, hlo=hlo_size(c), first_s=round(ts[0], 4),
-            rest_median_s=round(rest[len(rest) // 2], 4) if rest else None,
-            per_update_ms_rest=round(1000 * rest[len(rest) // 2] / k, 4) if rest else None, calls=len(ts))
+            rest_median_s=None if median is None else round(median, 4),
+            per_update_ms_rest=None if median is None else round(1000 * median / k, 4), calls=len(ts))
         print(json.dumps(out), flush=True)
     return out
 
@@ -146,11 +146,9 @@ def main() -> None:
             ap.error(f"--render {args.render}: not the JSON object this script prints (no bare_calls_s)")
         where = args.where or "machine not recorded"
     else:
-        t0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        before = load_average()
+        t0, before = now_utc(), load_average()
         r = measure()
-        where = (f"Measured {t0} on {cpu_name()}, {os.cpu_count()} cores; load average before: {before}, "
-                 f"after: {load_average()}")
+        where = f"Measured {t0} on {machine()}; load average before: {before}, after: {load_average()}"
     out = Path(args.out or RESULTS / f"segment_calls_{r['backend']}.md")
     out.write_text(report(r, where))
     print(out.read_text())
