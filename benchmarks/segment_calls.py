@@ -8,7 +8,8 @@ updates in one scan). This script compiles, on JAX's default device, with one se
 CartPole-v1 defaults (390 updates of 256 env steps):
 
 - bare: ``jit(map_seeds(make_train))``, called 3 times;
-- the segment program with K = 39 (what `rl-zoo train` runs: 10 segments), with and without the flags;
+- the segment program with the K `rl-zoo train` runs (``segment_schedule`` at the default 10 evaluations:
+  K = 39, 10 segments), with and without the flags;
 - K = 390 (the whole run in one segment) and K = 1 (a call per update: the per-call cost);
 
 and reports each program's compile seconds, its HLO size (lines, fusions, while loops), the first
@@ -32,8 +33,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import load_average, machine, now_utc  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-#: (K, with the NaN guard's flags) of each segment program measured
-SEGMENTS = ((39, True), (39, False), (390, True), (1, True))
+
+
+def driver_k(num_updates: int) -> int:
+    """The updates per segment `rl-zoo train` runs at its default number of evaluations."""
+    from rl_zoo.driver.runner import segment_schedule
+    from rl_zoo.driver.spec import RunSpec
+
+    return segment_schedule(num_updates, RunSpec.num_evals)[0]
+
+
+def segments(num_updates: int) -> tuple[tuple[int, bool], ...]:
+    """(K, with the NaN guard's flags) of each segment program measured."""
+    k = driver_k(num_updates)
+    return (k, True), (k, False), (num_updates, True), (1, True)
 
 
 def hlo_size(compiled) -> dict:
@@ -72,7 +85,7 @@ def measure() -> dict:
     out["bare_calls_s"] = calls
 
     states = jax.jit(partial(init_seeds, agent))(seeds)
-    for k, flags in SEGMENTS:
+    for k, flags in segments(agent.num_updates):
         def segment(s, k=k, flags=flags):
             s2, m = update_seeds(agent, s, k)
             return (s2, m, param_flags(s2)) if flags else (s2, m)
@@ -113,15 +126,16 @@ def report(r: dict, where: str) -> str:
         f"{r['bare_hlo']['fusions']} | {r['bare_hlo']['whiles']} | {bare[0]:.3f} | {sorted(bare[1:])[0]:.3f}-{sorted(bare[1:])[-1]:.3f} | "
         f"{1000 * sorted(bare)[1] / n:.2f} | {len(bare)} |",
     ]
-    for k, flags in SEGMENTS:
+    for k, flags in segments(n):
         s = r.get(f"segment_k{k}_flags{int(flags)}")
         if s is None:
             continue
         name = f"segment, K = {k}" + ("" if flags else ", no finiteness flags")
         lines.append(f"| {name} | {s['compile_s']:.2f} | {s['hlo']['lines']} | {s['hlo']['fusions']} | {s['hlo']['whiles']} | "
                      f"{s['first_s']:.3f} | {s['rest_median_s']:.3f} | {s['per_update_ms_rest']:.2f} | {s['calls']} |")
-    lines += ["", f"The bare row's ms per update is the median of its calls over {n} updates (its program also makes the initial state). `rl-zoo train` calls the K = 39 "
-              f"program {n // 39} times: its training seconds are about {n // 39} x that row's later calls."]
+    k = driver_k(n)
+    lines += ["", f"The bare row's ms per update is the median of its calls over {n} updates (its program also makes the initial state). `rl-zoo train` calls the K = {k} "
+              f"program {n // k} times: its training seconds are about {n // k} x that row's later calls."]
     return "\n".join(lines) + "\n"
 
 
