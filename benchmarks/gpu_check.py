@@ -26,6 +26,8 @@ Run so on an NVIDIA H200 (jax 0.11.2, CUDA 13) on 2026-11-30 and again on 2026-1
 is their version in commit 17de750); ``results/sweep_speed_gpu_all12.md`` is ``sweep_speed.py --separate 12``
 run right after the first on the same machine. The second run went on, in the same command, with
 ``benchmarks/ppo_speed.py --repeats 2 --out $OUT/ppo_speed_gpu.md`` (``results/ppo_speed_gpu.md``).
+A third run (2026-12-04, at ``fdfc924``, the same library) is the last section of each of the two files;
+its one-seed return led to ``gpu_determinism.py`` (``results/gpu_determinism.md``).
 """
 
 from __future__ import annotations
@@ -49,10 +51,15 @@ from rl_zoo.core.types import mean_episode_return
 from _results import cpu_name, load_average, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 
+def purejaxrl_config(steps: int) -> ppo.Config:
+    """PureJaxRL's CartPole PPO (4 envs x 128 steps, 4 epochs x 4 minibatches, lr 2.5e-4 annealed), ``steps`` per seed."""
+    return ppo.Config(total_timesteps=steps, num_envs=4, num_steps=128, update_epochs=4, num_minibatches=4,
+                      learning_rate=2.5e-4, anneal_lr=True, gamma=0.99, gae_lambda=0.95, clip_eps=0.2,
+                      ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5)
+
+
 def run(seeds: int, steps: int) -> dict:
-    config = ppo.Config(total_timesteps=steps, num_envs=4, num_steps=128, update_epochs=4, num_minibatches=4,
-                        learning_rate=2.5e-4, anneal_lr=True, gamma=0.99, gae_lambda=0.95, clip_eps=0.2,
-                        ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5)
+    config = purejaxrl_config(steps)
     env, params = envs.make("CartPole-v1")
     train = ppo.make_train(config, env, params)
     n_dev, _ = distributed.choose_devices(seeds, None)

@@ -1,0 +1,216 @@
+"""Same seed, same machine, same results, on an accelerator? Run-to-run determinism of PPO, process by process.
+
+On a CPU, XLA's programs give the same floats each time they are compiled and run on one machine, and
+rl_zoo's tests rely on it. On a GPU, XLA picks some kernels by timing them at compile time (autotuning)
+and some reductions and scatters use atomics, so a fresh process may round differently and RL amplifies
+the difference: ``gpu_check.py``'s one seed ended its training at 206.4, 184.1 and 441.2 in three runs of
+the same code on three H200 machines. This script measures it and what ``--xla_gpu_deterministic_ops=true``
+(XLA's flag for run-to-run determinism; it also excludes nondeterministic ops) costs:
+
+1. The bare program: PureJaxRL's CartPole PPO (``gpu_check.purejaxrl_config``), one seed, 500k env steps,
+   in fresh processes (no persistent compilation cache), default XLA flags and the deterministic flag
+   alternating, ``--repeats`` each. Each process compiles once and runs the program twice; the table gives a
+   digest of the final train state and metrics for both calls (same within the process?) and across processes.
+2. The command users run, ``rl-zoo train --algo ppo --env CartPole-v1 --seeds 1`` (tuned defaults, 100k
+   steps), cold (``RL_ZOO_NO_CACHE=1``) with each flag setting, and with the persistent compilation cache
+   shared between its runs (the second run loads the first's program); the digest covers metrics.csv
+   without its wall-clock column and the last checkpoint's saved state.
+
+    python benchmarks/gpu_determinism.py [--repeats 3] [--train-repeats 2] [--steps 500000] [--out FILE]
+
+On the lent accelerator machine, as one ``run`` of the device tool (gymnasium is not needed):
+
+    set -o pipefail; export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 MPLBACKEND=Agg; python3 benchmarks/gpu_determinism.py \\
+        --out $OUT/gpu_determinism.md 2>&1 | tee $OUT/gpu_determinism.log
+
+The table is rewritten after each row, so a run stopped at its time limit keeps the rows it finished.
+On a CPU every digest should agree (the check that the script itself is sound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _results import cpu_name, load_average  # benchmarks/_results.py (this script's folder is on the path)
+
+HERE = Path(__file__).resolve().parent
+DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
+
+
+def digest_tree(tree) -> str:
+    """sha256 over every leaf's bytes (typed PRNG keys as their key data), first 12 hex digits."""
+    import jax
+    import numpy as np
+
+    h = hashlib.sha256()
+    for leaf in jax.tree.leaves(tree):
+        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf = jax.random.key_data(leaf)
+        h.update(np.ascontiguousarray(np.asarray(leaf)).tobytes())
+    return h.hexdigest()[:12]
+
+
+def child(steps: int) -> None:
+    """One process: compile the 1-seed program once, run it twice, print one JSON line."""
+    import jax
+    import numpy as np
+
+    import envs
+    from gpu_check import purejaxrl_config
+    from rl_zoo.algos import ppo
+    from rl_zoo.core.types import mean_episode_return
+
+    env, params = envs.make("CartPole-v1")
+    train = jax.jit(ppo.make_train(purejaxrl_config(steps), env, params))
+    key = jax.random.key(0)
+    t0 = time.perf_counter()
+    compiled = train.lower(key).compile()
+    t1 = time.perf_counter()
+    first = jax.block_until_ready(compiled(key))
+    t2 = time.perf_counter()
+    second = jax.block_until_ready(compiled(key))
+    ret = mean_episode_return(jax.tree.map(lambda x: x[-10:], first[1].episode))
+    print(json.dumps(dict(compile_s=t1 - t0, run_s=t2 - t1, first=digest_tree(first), second=digest_tree(second),
+                          ret=float(np.asarray(ret)), backend=jax.default_backend())), flush=True)
+
+
+def bare_row(deterministic: bool, steps: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), str(HERE), os.environ.get("PYTHONPATH")])))
+    env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), DETERMINISTIC if deterministic else ""]))
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "--steps", str(steps)],
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        return dict(error=(done.stderr.strip().splitlines() or ["(no output)"])[-1][:200], wall_s=wall)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]), wall_s=wall)
+
+
+def run_digest(out: Path) -> str:
+    """metrics.csv without wall_s, and the last checkpoint's saved state (not its meta, which holds wall times)."""
+    import numpy as np
+
+    from rl_zoo import checkpoint
+
+    h = hashlib.sha256()
+    with open(out / "metrics.csv") as f:
+        for row in csv.DictReader(f):
+            row.pop("wall_s", None)
+            h.update(json.dumps(row, sort_keys=True).encode())
+    leaves, _ = checkpoint.read(checkpoint.latest(out))
+    for leaf in leaves:
+        h.update(np.ascontiguousarray(leaf).tobytes())
+    return h.hexdigest()[:12]
+
+
+def train_row(mode: str, cache_home: str) -> dict:
+    """``rl-zoo train`` PPO CartPole 1 seed as a process; mode: 'cold', 'cold deterministic' or 'shared cache'."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])),
+               XDG_CACHE_HOME=cache_home)
+    if mode.startswith("cold"):
+        env["RL_ZOO_NO_CACHE"] = "1"
+    if mode.endswith("deterministic"):
+        env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), DETERMINISTIC]))
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "1",
+               "--no-progress", "--out", tmp]
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=HERE.parent)
+        wall = time.perf_counter() - t0
+        if done.returncode != 0:
+            return dict(error=(done.stderr.strip().splitlines() or ["(no output)"])[-1][:200], wall_s=wall)
+        summary = json.loads((Path(tmp) / "summary.json").read_text())
+        return dict(digest=run_digest(Path(tmp)), wall_s=wall, compile_s=summary["compile_s"],
+                    train_s=summary["train_s"], ret=summary["final_return_mean"])
+
+
+def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str, dict]], load_start: str) -> None:
+    lines = [
+        "# Run-to-run determinism on this machine: PPO CartPole-v1, one seed, process by process",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, host CPU {cpu_name()}, {os.cpu_count()} cores. "
+        f"Command: `python benchmarks/gpu_determinism.py --repeats {args.repeats} --train-repeats {args.train_repeats} "
+        f"--steps {args.steps}`. Load average at the start: {load_start}; at this write: {load_average()}.",
+        f"`deterministic` = `XLA_FLAGS={DETERMINISTIC}`. Digests: sha256 of the outputs, first 12 hex digits.",
+        "",
+        f"Bare program (PureJaxRL's configuration, seed 0, {args.steps:,} env steps), a fresh process per row, "
+        "no persistent cache; each process compiles once and calls the program twice:",
+        "",
+        "| run | XLA flags | backend | compile s | run s | process wall s | digest, 1st call | digest, 2nd call | training return (last 10 updates) |",
+        "|---:|---|---|---:|---:|---:|---|---|---:|",
+    ]
+    for i, (flags, r) in enumerate(bare, 1):
+        if "error" in r:
+            lines.append(f"| {i} | {flags} | failed: {r['error']} | | | {r['wall_s']:.1f} | | | |")
+        else:
+            lines.append(f"| {i} | {flags} | {r['backend']} | {r['compile_s']:.1f} | {r['run_s']:.1f} | {r['wall_s']:.1f} | "
+                         f"`{r['first']}` | `{r['second']}` | {r['ret']:.1f} |")
+    lines += ["", "`rl-zoo train --algo ppo --env CartPole-v1 --seeds 1` (tuned defaults, 100k steps), a fresh process per row; "
+              "digest of metrics.csv without wall_s and the last checkpoint's state:", "",
+              "| run | mode | compile s | train s | process wall s | digest | final greedy return |",
+              "|---:|---|---:|---:|---:|---|---:|"]
+    for i, (mode, r) in enumerate(train, 1):
+        if "error" in r:
+            lines.append(f"| {i} | {mode} | failed: {r['error']} | | {r['wall_s']:.1f} | | |")
+        else:
+            lines.append(f"| {i} | {mode} | {r['compile_s']:.1f} | {r['train_s']:.1f} | {r['wall_s']:.1f} | `{r['digest']}` | {r['ret']:.1f} |")
+    lines += ["", "Distinct digests per setting (1 = reproducible in these runs):", ""]
+    for label, rows, key in [("bare, default", [r for f, r in bare if f == "default"], "first"),
+                             ("bare, deterministic", [r for f, r in bare if f == "deterministic"], "first"),
+                             *[(f"rl-zoo train, {m}", [r for mm, r in train if mm == m], "digest")
+                               for m in ("cold", "cold deterministic", "shared cache")]]:
+        ok = [r[key] for r in rows if "error" not in r]
+        if ok:
+            lines.append(f"- {label}: {len(set(ok))} distinct of {len(ok)} runs")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="bare-program processes per flag setting (default 3)")
+    parser.add_argument("--train-repeats", type=int, default=2, help="rl-zoo train processes per mode (default 2; 0 skips)")
+    parser.add_argument("--steps", type=int, default=500_000, help="env steps of the bare program (default 500k)")
+    parser.add_argument("--out", default=str(HERE / "results" / "gpu_determinism.md"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.steps < 512:
+        parser.error(f"--steps = {args.steps} is invalid: must be at least one update's batch (512 env steps)")
+    if args.repeats < 1:
+        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    if args.train_repeats < 0:
+        parser.error(f"--train-repeats = {args.train_repeats} is invalid: must be at least 0 (0 skips rl-zoo train)")
+    if Path(args.out).is_dir():
+        parser.error(f"--out {args.out} is a folder: give the results file to write")
+    if args.child:
+        child(args.steps)
+        return
+    out, load_start = Path(args.out), load_average()
+    bare: list[tuple[str, dict]] = []
+    train: list[tuple[str, dict]] = []
+    for _ in range(args.repeats):
+        for flags in ("default", "deterministic"):
+            bare.append((flags, bare_row(flags == "deterministic", args.steps)))
+            print(flags, bare[-1], flush=True)
+            write(out, args, bare, train, load_start)
+    with tempfile.TemporaryDirectory() as shared_cache:
+        for _ in range(args.train_repeats):
+            for mode in ("cold", "cold deterministic", "shared cache"):
+                with tempfile.TemporaryDirectory() as own_cache:
+                    train.append((mode, train_row(mode, shared_cache if mode == "shared cache" else own_cache)))
+                print(mode, train[-1], flush=True)
+                write(out, args, bare, train, load_start)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
