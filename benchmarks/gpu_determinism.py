@@ -9,14 +9,15 @@ the same code on three H200 machines. This script measures it and what ``--xla_g
 
 1. The bare program: PureJaxRL's CartPole PPO (``gpu_check.purejaxrl_config``), one seed, 500k env steps,
    in fresh processes (no persistent compilation cache), default XLA flags and the deterministic flag
-   alternating, ``--repeats`` each. Each process compiles once and runs the program twice; the table gives a
+   (or autotuning off alone, ``--xla_gpu_autotune_level=0``: ``--variants``) alternating, ``--repeats`` each. Each process compiles once and runs the program twice; the table gives a
    digest of the final train state and metrics for both calls (same within the process?) and across processes.
 2. The command users run, ``rl-zoo train --algo ppo --env CartPole-v1 --seeds 1`` (tuned defaults, 100k
    steps), cold (``RL_ZOO_NO_CACHE=1``) with each flag setting, and with the persistent compilation cache
    shared between its runs (the second run loads the first's program); the digest covers metrics.csv
    without its wall-clock column and the last checkpoint's saved state.
 
-    python benchmarks/gpu_determinism.py [--repeats 3] [--train-repeats 2] [--steps 500000] [--out FILE]
+    python benchmarks/gpu_determinism.py [--repeats 3] [--train-repeats 2] [--steps 500000]
+                                         [--variants default,deterministic,autotune0] [--out FILE]
 
 On the lent accelerator machine, as one ``run`` of the device tool (gymnasium is not needed):
 
@@ -44,6 +45,8 @@ from _results import cpu_name, load_average  # benchmarks/_results.py (this scri
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
+#: the bare program's XLA flag settings (--variants): XLA's defaults, its determinism flag, autotuning off alone
+VARIANTS = {"default": "", "deterministic": DETERMINISTIC, "autotune0": "--xla_gpu_autotune_level=0"}
 
 
 def digest_tree(tree) -> str:
@@ -83,9 +86,9 @@ def child(steps: int) -> None:
                           ret=float(np.asarray(ret)), backend=jax.default_backend())), flush=True)
 
 
-def bare_row(deterministic: bool, steps: int) -> dict:
+def bare_row(variant: str, steps: int) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), str(HERE), os.environ.get("PYTHONPATH")])))
-    env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), DETERMINISTIC if deterministic else ""]))
+    env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), VARIANTS[variant]]))
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "--steps", str(steps)],
                           env=env, capture_output=True, text=True)
@@ -139,8 +142,9 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
         "",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, host CPU {cpu_name()}, {os.cpu_count()} cores. "
         f"Command: `python benchmarks/gpu_determinism.py --repeats {args.repeats} --train-repeats {args.train_repeats} "
-        f"--steps {args.steps}`. Load average at the start: {load_start}; at this write: {load_average()}.",
-        f"`deterministic` = `XLA_FLAGS={DETERMINISTIC}`. Digests: sha256 of the outputs, first 12 hex digits.",
+        f"--steps {args.steps} --variants {args.variants}`. Load average at the start: {load_start}; at this write: {load_average()}.",
+        "XLA flags: " + "; ".join(f"`{v}` = `XLA_FLAGS={f}`" for v, f in VARIANTS.items() if f) + ". "
+        "Digests: sha256 of the outputs, first 12 hex digits.",
         "",
         f"Bare program (PureJaxRL's configuration, seed 0, {args.steps:,} env steps), a fresh process per row, "
         "no persistent cache; each process compiles once and calls the program twice:",
@@ -164,8 +168,7 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
         else:
             lines.append(f"| {i} | {mode} | {r['compile_s']:.1f} | {r['train_s']:.1f} | {r['wall_s']:.1f} | `{r['digest']}` | {r['ret']:.1f} |")
     lines += ["", "Distinct digests per setting (1 = reproducible in these runs):", ""]
-    for label, rows, key in [("bare, default", [r for f, r in bare if f == "default"], "first"),
-                             ("bare, deterministic", [r for f, r in bare if f == "deterministic"], "first"),
+    for label, rows, key in [*[(f"bare, {v}", [r for f, r in bare if f == v], "first") for v in VARIANTS],
                              *[(f"rl-zoo train, {m}", [r for mm, r in train if mm == m], "digest")
                                for m in ("cold", "cold deterministic", "shared cache")]]:
         ok = [r[key] for r in rows if "error" not in r]
@@ -181,6 +184,8 @@ def main() -> None:
     parser.add_argument("--train-repeats", type=int, default=2, help="rl-zoo train processes per mode (default 2; 0 skips)")
     parser.add_argument("--steps", type=int, default=500_000, help="env steps of the bare program (default 500k)")
     parser.add_argument("--out", default=str(HERE / "results" / "gpu_determinism.md"))
+    parser.add_argument("--variants", default="default,deterministic",
+                        help=f"the bare program's XLA flag settings, alternated (of {', '.join(VARIANTS)}; default: default,deterministic)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps < 512:
@@ -191,6 +196,9 @@ def main() -> None:
         parser.error(f"--train-repeats = {args.train_repeats} is invalid: must be at least 0 (0 skips rl-zoo train)")
     if Path(args.out).is_dir():
         parser.error(f"--out {args.out} is a folder: give the results file to write")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if not variants or any(v not in VARIANTS for v in variants):
+        parser.error(f"--variants = {args.variants!r} is invalid: comma-separated, of {', '.join(VARIANTS)}")
     if args.child:
         child(args.steps)
         return
@@ -198,8 +206,8 @@ def main() -> None:
     bare: list[tuple[str, dict]] = []
     train: list[tuple[str, dict]] = []
     for _ in range(args.repeats):
-        for flags in ("default", "deterministic"):
-            bare.append((flags, bare_row(flags == "deterministic", args.steps)))
+        for flags in variants:
+            bare.append((flags, bare_row(flags, args.steps)))
             print(flags, bare[-1], flush=True)
             write(out, args, bare, train, load_start)
     with tempfile.TemporaryDirectory() as shared_cache:

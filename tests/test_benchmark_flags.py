@@ -48,6 +48,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("gpu_determinism.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("gpu_determinism.py", ["--train-repeats", "-1"], "--train-repeats = -1 is invalid: must be at least 0"),
     ("gpu_determinism.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("gpu_determinism.py", ["--variants", "default,fast"], "--variants = 'default,fast' is invalid: comma-separated, of default,"),
     ("segment_calls.py", ["--render", "{tmp}/nope.json"], "nope.json: no such file"),
     ("segment_calls.py", ["--render", "{tmp}/a_file"], "not the JSON object this script prints"),
     ("segment_calls.py", ["--out", "{tmp}/no/such.md"], "no/such.md: no folder"),
