@@ -9,8 +9,9 @@ the same code on three H200 machines. This script measures it and what ``--xla_g
 
 1. The bare program: PureJaxRL's CartPole PPO (``gpu_check.purejaxrl_config``), one seed, 500k env steps,
    in fresh processes (no persistent compilation cache), default XLA flags and the deterministic flag
-   (or autotuning off alone, ``--xla_gpu_autotune_level=0``: ``--variants``) alternating, ``--repeats`` each. Each process compiles once and runs the program twice; the table gives a
-   digest of the final train state and metrics for both calls (same within the process?) and across processes.
+   (or autotuning off alone, ``--xla_gpu_autotune_level=0``: ``--variants``) alternating, ``--repeats``
+   each. Each process compiles once and runs the program twice; the table gives a digest of the final
+   train state and metrics for both calls (same within the process?) and across processes.
 2. The command users run, ``rl-zoo train --algo ppo --env CartPole-v1 --seeds 1`` (tuned defaults, 100k
    steps), cold (``RL_ZOO_NO_CACHE=1``) with each flag setting, and with the persistent compilation cache
    shared between its runs (the second run loads the first's program); the digest covers metrics.csv
@@ -35,13 +36,12 @@ import csv
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, timed  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -86,16 +86,25 @@ def child(steps: int) -> None:
                           ret=float(np.asarray(ret)), backend=jax.default_backend())), flush=True)
 
 
+def child_env(*paths: Path, xla_flags: str = "", **extra: str) -> dict:
+    """This process's environment with ``paths`` on PYTHONPATH, ``xla_flags`` added to XLA_FLAGS, and ``extra``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [*map(str, paths), os.environ.get("PYTHONPATH")])), **extra)
+    env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), xla_flags]))
+    return env
+
+
+def failure(e: RuntimeError) -> dict:
+    """A row for a child that failed: the last line of what it said."""
+    return dict(error=(str(e).strip().splitlines() or ["(no output)"])[-1][:200])
+
+
 def bare_row(variant: str, steps: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), str(HERE), os.environ.get("PYTHONPATH")])))
-    env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), VARIANTS[variant]]))
-    t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "--steps", str(steps)],
-                          env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        return dict(error=(done.stderr.strip().splitlines() or ["(no output)"])[-1][:200], wall_s=wall)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]), wall_s=wall)
+    try:
+        done = timed([sys.executable, str(Path(__file__).resolve()), "--child", "--steps", str(steps)],
+                     env=child_env(HERE.parent, HERE, xla_flags=VARIANTS[variant]))
+    except RuntimeError as e:
+        return failure(e)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]), wall_s=done.wall_s)
 
 
 def run_digest(out: Path) -> str:
@@ -105,7 +114,7 @@ def run_digest(out: Path) -> str:
     from rl_zoo import checkpoint
 
     h = hashlib.sha256()
-    with open(out / "metrics.csv") as f:
+    with open(out / "metrics.csv") as f:  # every column but wall_s (_results.metrics_returns keeps only three)
         for row in csv.DictReader(f):
             row.pop("wall_s", None)
             h.update(json.dumps(row, sort_keys=True).encode())
@@ -117,22 +126,17 @@ def run_digest(out: Path) -> str:
 
 def train_row(mode: str, cache_home: str) -> dict:
     """``rl-zoo train`` PPO CartPole 1 seed as a process; mode: 'cold', 'cold deterministic' or 'shared cache'."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])),
-               XDG_CACHE_HOME=cache_home)
-    if mode.startswith("cold"):
-        env["RL_ZOO_NO_CACHE"] = "1"
-    if mode.endswith("deterministic"):
-        env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), DETERMINISTIC]))
+    env = child_env(HERE.parent, xla_flags=DETERMINISTIC if mode.endswith("deterministic") else "",
+                    XDG_CACHE_HOME=cache_home, **({"RL_ZOO_NO_CACHE": "1"} if mode.startswith("cold") else {}))
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "1",
                "--no-progress", "--out", tmp]
-        t0 = time.perf_counter()
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=HERE.parent)
-        wall = time.perf_counter() - t0
-        if done.returncode != 0:
-            return dict(error=(done.stderr.strip().splitlines() or ["(no output)"])[-1][:200], wall_s=wall)
+        try:
+            done = timed(cmd, env=env, cwd=HERE.parent)
+        except RuntimeError as e:
+            return failure(e)
         summary = json.loads((Path(tmp) / "summary.json").read_text())
-        return dict(digest=run_digest(Path(tmp)), wall_s=wall, compile_s=summary["compile_s"],
+        return dict(digest=run_digest(Path(tmp)), wall_s=done.wall_s, compile_s=summary["compile_s"],
                     train_s=summary["train_s"], ret=summary["final_return_mean"])
 
 
@@ -154,7 +158,7 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
     ]
     for i, (flags, r) in enumerate(bare, 1):
         if "error" in r:
-            lines.append(f"| {i} | {flags} | failed: {r['error']} | | | {r['wall_s']:.1f} | | | |")
+            lines.append(f"| {i} | {flags} | failed: {r['error']} | | | | | | |")
         else:
             lines.append(f"| {i} | {flags} | {r['backend']} | {r['compile_s']:.1f} | {r['run_s']:.1f} | {r['wall_s']:.1f} | "
                          f"`{r['first']}` | `{r['second']}` | {r['ret']:.1f} |")
@@ -164,7 +168,7 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
               "|---:|---|---:|---:|---:|---|---:|"]
     for i, (mode, r) in enumerate(train, 1):
         if "error" in r:
-            lines.append(f"| {i} | {mode} | failed: {r['error']} | | {r['wall_s']:.1f} | | |")
+            lines.append(f"| {i} | {mode} | failed: {r['error']} | | | | |")
         else:
             lines.append(f"| {i} | {mode} | {r['compile_s']:.1f} | {r['train_s']:.1f} | {r['wall_s']:.1f} | `{r['digest']}` | {r['ret']:.1f} |")
     lines += ["", "Distinct digests per setting (1 = reproducible in these runs):", ""]
