@@ -140,6 +140,8 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
 
     available = jax.device_count()
     multi_host = jax.process_count() > 1
+    if multi_host:
+        same_device_counts([d.process_index for d in jax.devices()], jax.devices()[0].platform)
     if devices is not None:
         if devices < 1:
             raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
@@ -161,6 +163,22 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
     best = max(d for d in range(1, available + 1) if seeds % d == 0)
     note = f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
     return best, note + (f"; {over}" if (over := _oversplit_note(best, seeds)) else "")
+
+
+def same_device_counts(process_of_device: list[int], platform: str) -> None:
+    """Every process of a multi-host run must hold as many devices as the others (``process_of_device``: each
+    device's process index): the seed axis splits evenly over them, and ``agree``'s collective fails on uneven
+    counts. Each host splits its CPU for its own share of the seeds (``split_cpu``), so processes given
+    different ``--seeds`` (4 and 8 on 16-core hosts: 2 and 4 devices) or a different ``RL_ZOO_CPU_DEVICES``
+    hold different counts; every process sees the whole device list, so each says so without a collective
+    (before, they said that neither --seeds split over the 6 devices the two counts made)."""
+    counts = {i: process_of_device.count(i) for i in sorted(set(process_of_device))}
+    if len(set(counts.values())) > 1:
+        held = ", ".join(f"process {i}: {n}" for i, n in counts.items())
+        why = (f"each host splits its CPU for its share of --seeds, so they were given different --seeds or "
+               f"{CPU_DEVICES_ENV}: start every process with the same command, but for --process-id" if platform == "cpu"
+               else f"a run's seeds split evenly over its hosts' {platform.upper()}s: use hosts with as many each")
+        raise ConfigError(f"the processes of this multi-host run hold different device counts ({held}): {why}")
 
 
 def _oversplit_note(count: int, seeds: int) -> str | None:

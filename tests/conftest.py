@@ -15,6 +15,13 @@ import tempfile
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# On a GPU, XLA picks some kernels by timing candidates as it compiles (autotuning), so a program compiled
+# again (a resumed run's) can round otherwise: the suite's bit-for-bit resume tests hold there with XLA's
+# determinism flag, as the README's determinism note tells GPU users (an H200 run of this suite without it:
+# one of those tests failed, another each time; with it, none). The CPU ignores it (same digests, same time).
+_DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
+if _DETERMINISTIC not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_DETERMINISTIC}".strip()
 _SHARED = "RL_ZOO_TESTS_XDG"  # set by the process that made the session's folder, inherited by workers
 _OWNER = _SHARED not in os.environ
 _XDG = os.environ[_SHARED] if not _OWNER else tempfile.mkdtemp(prefix="rl_zoo_tests_xdg_")

@@ -72,9 +72,10 @@ def test_compile_options_by_role_and_platform():
         compile_options("update", "cpu")
 
 
-def test_a_cpu_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
+def test_a_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
     """``compile_plan`` hands XLA each program's options (before, every program compiled at XLA's level 3:
-    PPO CartPole's initial states 1.8 s, now 1.0 s). The short run of run_helpers.KW, compiled once per session."""
+    PPO CartPole's initial states 1.8 s, now 1.0 s); on a GPU, XLA's defaults (no options). The short run of
+    run_helpers.KW, compiled once per session."""
     from jax import stages
     from run_helpers import KW
 
@@ -89,4 +90,6 @@ def test_a_cpu_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatc
     monkeypatch.setattr(stages.Lowered, "compile", recording)
     train("ppo", "CartPole-v1", seeds=2, out=tmp_path / "run", **KW)
     level = {name: (options or {}).get("xla_backend_optimization_level") for name, options in seen.items()}
-    assert level == {"jit_init_seeds": 0, "jit_segment": 2, "jit_eval_all": 1}, seen
+    on_cpu = jax.devices()[0].platform == "cpu"
+    assert level == ({"jit_init_seeds": 0, "jit_segment": 2, "jit_eval_all": 1} if on_cpu else
+                     {"jit_init_seeds": None, "jit_segment": None, "jit_eval_all": None}), seen

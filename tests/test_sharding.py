@@ -155,24 +155,52 @@ def test_two_processes_write_one_merged_table(tmp_path, seed_offset):
     assert summary["processes"] == 2 and summary["devices"] == 4 and len(summary["final_return"]) == 8
 
 
-def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0, extra=()):
-    """``rl-zoo train`` (and ``extra`` arguments) as processes 0 and 1 of a two-process run on this machine:
+def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0, extra=(), cpu_devices=(None, None)):
+    """``rl-zoo train`` (and ``extra`` arguments) as processes 0 and 1 of a two-process run on this machine,
+    each with its ``RL_ZOO_CPU_DEVICES`` where given (else split for its seeds and this host's cores):
     ``[(code, stderr)]``."""
     port = _free_port()
     env = dict(os.environ, JAX_PLATFORMS="cpu")
+    envs = [env if n is None else dict(env, RL_ZOO_CPU_DEVICES=str(n)) for n in cpu_devices]
     procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", str(seeds), "--seed", str(first_seed), "--total-steps", "2560",
                                "--evals", "2", "--eval-episodes", "2", "--out", str(tmp_path / "run"), "--no-progress",
                                "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i), *extra],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              env=envs[i], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, seeds in enumerate(seeds_by_process)]
     return [(p.returncode, e) for p, (_, e) in ((p, p.communicate(timeout=timeout)) for p in procs)]
 
 
 def test_processes_given_different_settings_stop_with_a_message_not_a_hang(tmp_path):
-    """--seeds 4 on one process and 8 on the other hung both in their first collective; now both refuse."""
-    for code, err in _two_processes(tmp_path, [4, 8]):
+    """--seeds 4 on one process and 8 on the other hung both in their first collective; now both refuse.
+    Two CPU devices each, as 2-core hosts split them for either count (``test_processes_holding_different_...``:
+    a 16-core host splits 2 and 4)."""
+    for code, err in _two_processes(tmp_path, [4, 8], cpu_devices=(2, 2)):
         assert code == 2 and "were given different settings" in err, err[-2000:]
     assert not (tmp_path / "run").exists()
+
+
+def test_processes_holding_different_device_counts_are_told_why(tmp_path):
+    """On a 16-core host, --seeds 4 and 8 split each CPU for its share (2 and 4 devices): both processes said
+    that neither count split over "the 6 devices of all hosts" (a GPU machine's run of this suite). Now
+    each names the counts and the cause, before any collective (which fails on uneven counts)."""
+    for code, err in _two_processes(tmp_path, [4, 8], cpu_devices=(2, 4)):
+        assert code == 2 and ("the processes of this multi-host run hold different device counts (process 0: 2, "
+                              "process 1: 4): each host splits its CPU for its share of --seeds") in err, err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
+def test_same_device_counts_names_each_process_and_the_cause():
+    from rl_zoo.config import ConfigError
+    from rl_zoo.distributed import same_device_counts
+
+    same_device_counts([0, 0, 1, 1], "cpu")  # two each: nothing to say
+    same_device_counts([0], "gpu")
+    with pytest.raises(ConfigError, match=r"hold different device counts \(process 0: 1, process 1: 2, process 2: 1\): "
+                                          r"each host splits its CPU .* different --seeds or RL_ZOO_CPU_DEVICES"):
+        same_device_counts([0, 1, 1, 2], "cpu")
+    with pytest.raises(ConfigError, match=r"\(process 0: 8, process 1: 4\): a run's seeds split evenly over its hosts' "
+                                          r"GPUs: use hosts with as many each"):
+        same_device_counts([0] * 8 + [1] * 4, "gpu")
 
 
 def test_a_multi_host_run_on_gymnasium_envs_is_refused_in_every_process(tmp_path):
@@ -347,6 +375,9 @@ def test_more_cpu_devices_than_cores_get_a_note(monkeypatch):
     """--devices 8 or RL_ZOO_CPU_DEVICES=64 on 2 cores ran without a word, compiling 5-6 times longer."""
     from rl_zoo import distributed
 
+    import jax
+
+    monkeypatch.setattr(jax, "devices", lambda *backend: jax.local_devices(backend="cpu"))  # a GPU machine's too
     monkeypatch.setattr(distributed, "usable_cores", lambda: 2)
     assert distributed._oversplit_note(2, 8) is None
     assert distributed._oversplit_note(4, 8) == ("4 CPU devices on 2 cores: more devices than cores compile longer and "
