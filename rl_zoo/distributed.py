@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -141,7 +142,8 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
     available = jax.device_count()
     multi_host = jax.process_count() > 1
     if multi_host:
-        same_device_counts([d.process_index for d in jax.devices()], jax.devices()[0].platform)
+        every = jax.devices()  # every host's
+        same_device_counts([d.process_index for d in every], every[0].platform)
     if devices is not None:
         if devices < 1:
             raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
@@ -172,7 +174,7 @@ def same_device_counts(process_of_device: list[int], platform: str) -> None:
     different ``--seeds`` (4 and 8 on 16-core hosts: 2 and 4 devices) or a different ``RL_ZOO_CPU_DEVICES``
     hold different counts; every process sees the whole device list, so each says so without a collective
     (before, they said that neither --seeds split over the 6 devices the two counts made)."""
-    counts = {i: process_of_device.count(i) for i in sorted(set(process_of_device))}
+    counts = dict(sorted(Counter(process_of_device).items()))
     if len(set(counts.values())) > 1:
         held = ", ".join(f"process {i}: {n}" for i, n in counts.items())
         why = (f"each host splits its CPU for its share of --seeds, so they were given different --seeds or "

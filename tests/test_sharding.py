@@ -373,9 +373,9 @@ def test_the_compile_line_says_why_seeds_stay_on_one_cpu_device():
 
 def test_more_cpu_devices_than_cores_get_a_note(monkeypatch):
     """--devices 8 or RL_ZOO_CPU_DEVICES=64 on 2 cores ran without a word, compiling 5-6 times longer."""
-    from rl_zoo import distributed
-
     import jax
+
+    from rl_zoo import distributed
 
     monkeypatch.setattr(jax, "devices", lambda *backend: jax.local_devices(backend="cpu"))  # a GPU machine's too
     monkeypatch.setattr(distributed, "usable_cores", lambda: 2)
