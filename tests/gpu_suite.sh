@@ -17,6 +17,8 @@
 # The log comes back as $OUT/gpu_tests.log; tests/README.md records the runs.
 set -o pipefail
 if ! python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-compile --no-cache-dir .whl/*.whl -e . > /tmp/pip.log 2>&1; then
+  # a fallback only: the two MODULE:ID tests of test_envs_registry start fresh processes without PYTHONPATH
+  # (or isolated, -I), which then miss /tmp/site and rl_zoo (the first H200 run's set-up, tests/README.md)
   tail -n 5 /tmp/pip.log; echo "editable install failed: wheels to /tmp/site, rl_zoo on PYTHONPATH, a shim rl-zoo"
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1
   export PYTHONPATH=$PWD:/tmp/site; mkdir -p /tmp/bin
