@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rl_zoo.driver.plan import compile_options, map_seeds
+from rl_zoo.driver.plan import compile_options, map_seeds, xla_knows_option
 
 
 def layer(w, x):
@@ -61,15 +61,29 @@ def test_a_program_split_over_devices_keeps_its_functions_name():
 
 
 def test_compile_options_by_role_and_platform():
-    """On the CPU each role has its LLVM level (the initial states 0, an evaluation 1, a segment 2); elsewhere
-    XLA's defaults; the platform defaults to JAX's devices'; a role the plan does not have is refused by name."""
-    assert compile_options("init", "cpu") == {"xla_backend_optimization_level": 0}
+    """On the CPU each role has its LLVM level (the initial states 0, an evaluation 1, a segment 2), the initial
+    states without XLA's fusion emitters; elsewhere XLA's defaults; the platform defaults to JAX's devices'; a
+    role the plan does not have is refused by name."""
+    elemental = {"xla_cpu_use_fusion_emitters": False} if xla_knows_option("xla_cpu_use_fusion_emitters", False) else {}
+    assert compile_options("init", "cpu") == {"xla_backend_optimization_level": 0, **elemental}
     assert compile_options("eval", "cpu") == {"xla_backend_optimization_level": 1}
     assert compile_options("segment", "cpu") == {"xla_backend_optimization_level": 2}
     assert compile_options("segment", "gpu") is None and compile_options("init", "tpu") is None
     assert compile_options("segment") == compile_options("segment", jax.devices()[0].platform)  # default: JAX's devices'
     with pytest.raises(ValueError, match="unknown program role 'update': one of init, eval, segment"):
         compile_options("update", "cpu")
+
+
+def test_an_option_this_xla_lacks_is_left_out(monkeypatch):
+    """``xla_knows_option`` compiles a trivial program with the option: every XLA has the LLVM level, none a
+    made-up option; where XLA lacks the fusion-emitter switch (an older or newer jax), the initial states
+    compile at their level alone instead of failing with "No such compile option"."""
+    from rl_zoo.driver import plan
+
+    assert xla_knows_option("xla_backend_optimization_level", 1)
+    assert not xla_knows_option("xla_cpu_no_such_option", True)
+    monkeypatch.setattr(plan, "xla_knows_option", lambda name, value: False)
+    assert compile_options("init", "cpu") == {"xla_backend_optimization_level": 0}
 
 
 def test_a_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
@@ -87,9 +101,10 @@ def test_a_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
         seen[self.as_text().split("@", 1)[1].split(maxsplit=1)[0]] = compiler_options
         return real(self, compiler_options, **kwargs)
 
+    compile_options("init")  # xla_knows_option's own trivial compile, before recording
     monkeypatch.setattr(stages.Lowered, "compile", recording)
     train("ppo", "CartPole-v1", seeds=2, out=tmp_path / "run", **KW)
-    level = {name: (options or {}).get("xla_backend_optimization_level") for name, options in seen.items()}
     on_cpu = jax.devices()[0].platform == "cpu"
-    assert level == ({"jit_init_seeds": 0, "jit_segment": 2, "jit_eval_all": 1} if on_cpu else
-                     {"jit_init_seeds": None, "jit_segment": None, "jit_eval_all": None}), seen
+    assert seen == ({"jit_init_seeds": compile_options("init", "cpu"), "jit_segment": {"xla_backend_optimization_level": 2},
+                     "jit_eval_all": {"xla_backend_optimization_level": 1}} if on_cpu else
+                    {"jit_init_seeds": None, "jit_segment": None, "jit_eval_all": None})
