@@ -1,10 +1,12 @@
-"""What LLVM's optimisation level costs and buys for each program of an `rl-zoo train` run on the CPU.
+"""What LLVM's optimisation level and XLA's emitters cost and buy for each program of an `rl-zoo train` run on the CPU.
 
     python benchmarks/compile_levels.py [--repeats 3] [--rows 'ARGS;ARGS'] [--out benchmarks/results/compile_levels.md]
 
 XLA's CPU backend spends most of a cold compile in LLVM, at ``xla_backend_optimization_level`` 3 unless
-told otherwise; ``rl_zoo.driver.plan.compile_options`` compiles a run's initial states at level 0, its
-evaluation at 1 and its segments at 2 (``CPU_OPTIMIZATION_LEVELS``). This script measures that choice.
+told otherwise, and emits each fusion through its MLIR fusion emitters unless ``xla_cpu_use_fusion_emitters``
+is off (then its older elemental IR emitters); ``rl_zoo.driver.plan.compile_options`` compiles a run's initial
+states at level 0 with the elemental emitters, its evaluation at 1 and its segments at 2
+(``CPU_OPTIMIZATION_LEVELS``, ``CPU_ELEMENTAL_EMITTERS``). This script measures those choices.
 
 Each row (``--rows``: ``rl-zoo train`` arguments among ``--algo``, ``--env``, ``--seeds``, ``--total-steps``;
 ``;`` between rows; default PPO on CartPole-v1 with 1 and with 16 seeds, DQN on CartPole-v1) runs in a fresh
@@ -12,10 +14,12 @@ process that splits the CPU into devices as the ``rl-zoo`` command does, builds 
 (``compile_plan``), and keeps the three programs it lowered. Then, with JAX's caches cleared before each
 compile and no persistent cache:
 
-* **compile**: each program compiled at each level 0-3, the levels alternating, medians of ``--repeats``;
-* **run**: the whole training (every segment and the evaluation after it) with the programs of rl-zoo's
-  levels and with all three at level 3 (XLA's default), alternating, medians of ``--repeats``: whether the
-  cheaper compile costs training or evaluation time.
+* **compile**: each program compiled at each level 0-3 with the fusion emitters, and at rl-zoo's level with
+  the elemental ones, the settings alternating, medians of ``--repeats``;
+* **run**: the whole training (every segment and the evaluation after it) with the programs as rl-zoo
+  compiles them, with all three at level 3 (XLA's default) and with all three at rl-zoo's levels with the
+  elemental emitters, alternating, medians of ``--repeats``: whether the cheaper compile costs training or
+  evaluation time.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from _results import load_average, machine, now_utc, save_results, versions
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16;--algo dqn --env CartPole-v1"
 LEVELS = (0, 1, 2, 3)
+ELEMENTAL = "elemental"  # rl-zoo's level for the program, without XLA's fusion emitters
+SETTINGS = (*(str(level) for level in LEVELS), ELEMENTAL)
 ROLES = {"jit_init_seeds": "init", "jit_segment": "segment", "jit_segment_upto": "segment", "jit_eval_all": "eval"}
 
 
@@ -66,7 +72,7 @@ def child(row: str, repeats: int, out: Path) -> None:
     from jax import stages
 
     jax.config.update("jax_enable_compilation_cache", False)
-    from rl_zoo.driver.plan import CPU_OPTIMIZATION_LEVELS, compile_plan
+    from rl_zoo.driver.plan import CPU_OPTIMIZATION_LEVELS, compile_options, compile_plan
     from rl_zoo.driver.runner import RunContext
     from rl_zoo.driver.spec import new_spec
 
@@ -79,28 +85,38 @@ def child(row: str, repeats: int, out: Path) -> None:
     spec, env, env_params, _ = new_spec(args.algo, args.env, seeds=args.seeds, total_steps=args.total_steps)
     ctx = RunContext(spec, Path(tempfile.mkdtemp()), spec.module.make_agent(spec.config, env, env_params), env, env_params,
                      lambda s: None, False)
+    compile_options("init", "cpu")  # its xla_knows_option compiles a trivial program: before keeping the run's
     stages.Lowered.compile = keep
     try:
         plan = compile_plan(ctx)
     finally:
         stages.Lowered.compile = real_compile
 
-    def compile_at(low, level):
+    def options(role: str, setting: str) -> dict:
+        if setting == ELEMENTAL:
+            return {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVELS[role], "xla_cpu_use_fusion_emitters": False}
+        return {"xla_backend_optimization_level": int(setting)}
+
+    def compile_with(low, opts: dict):
         jax.clear_caches()  # else a compile with the same options is answered from memory
         t = time.perf_counter()
-        program = low.compile({"xla_backend_optimization_level": level})
+        program = low.compile(opts)
         return time.perf_counter() - t, program
 
-    compile_s = {name: {level: [] for level in LEVELS} for name in lowered}
+    compile_s = {name: {setting: [] for setting in SETTINGS} for name in lowered}
     for _ in range(repeats):
         for name, low in lowered.items():
-            for level in LEVELS:
-                compile_s[name][level].append(compile_at(low, level)[0])
+            for setting in SETTINGS:
+                compile_s[name][setting].append(compile_with(low, options(ROLES[name], setting))[0])
 
-    def programs(levels: dict[str, int]):
-        return {ROLES[name]: compile_at(low, levels[ROLES[name]])[1] for name, low in lowered.items()}
+    def programs(opts_of):
+        return {ROLES[name]: compile_with(low, opts_of(ROLES[name]))[1] for name, low in lowered.items()}
 
-    variants = {"rl-zoo levels": programs(CPU_OPTIMIZATION_LEVELS), "all at 3": programs(dict.fromkeys(CPU_OPTIMIZATION_LEVELS, 3))}
+    variants = {"as rl-zoo compiles them": programs(lambda role: compile_options(role, "cpu")),
+                "all at 3": programs(lambda role: options(role, "3")),
+                "all elemental": programs(lambda role: options(role, ELEMENTAL))}
+    chosen = {role: ELEMENTAL if compile_options(role, "cpu").get("xla_cpu_use_fusion_emitters") is False
+              else str(CPU_OPTIMIZATION_LEVELS[role]) for role in CPU_OPTIMIZATION_LEVELS}
     count = {segment.updates for segment in plan.segments}
 
     def train(p) -> tuple[float, float, float]:
@@ -126,33 +142,33 @@ def child(row: str, repeats: int, out: Path) -> None:
         for name, p in variants.items():
             runs[name].append(train(p))
     out.write_text(json.dumps({"row": row, "devices": len(jax.devices()), "updates": sum(s.updates for s in plan.segments),
-                               "compile_s": {n: {str(lv): v for lv, v in by.items()} for n, by in compile_s.items()},
-                               "runs": runs, "levels": CPU_OPTIMIZATION_LEVELS}))
+                               "compile_s": compile_s, "runs": runs, "levels": CPU_OPTIMIZATION_LEVELS, "chosen": chosen}))
 
 
 def report(rows: list[dict], meta: dict) -> str:
     med = statistics.median
-    lines = ["# LLVM's optimisation level, program by program", "",
+    lines = ["# LLVM's optimisation level and XLA's emitters, program by program", "",
              f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}` (rl_zoo {meta['versions'].get('rl-zoo-commit', '?')}, "
              f"jax {meta['versions'].get('jax', '?')}). Load average before: {meta['load_before']}; after: {meta['load_after']}.", "",
              "One fresh process per row, the CPU split into devices as `rl-zoo train` splits it; no compilation cache. *compile s*: "
-             "`Lowered.compile` of that program at each `xla_backend_optimization_level` (XLA's default is 3), the levels "
-             "alternating; **bold**: the level rl-zoo compiles it at (`rl_zoo.driver.plan.CPU_OPTIMIZATION_LEVELS`). *run*: the "
-             "whole training, every segment and the evaluation after it, with the three programs at rl-zoo's levels and "
-             "with all three at level 3, alternating. Medians of the repeats.", ""]
+             "`Lowered.compile` of that program at each `xla_backend_optimization_level` (XLA's default is 3) with XLA's MLIR fusion "
+             "emitters (its default), and at rl-zoo's level for the program with the elemental emitters (`xla_cpu_use_fusion_emitters` "
+             "off), the settings alternating; **bold**: how rl-zoo compiles it (`rl_zoo.driver.plan.compile_options`). *run*: the "
+             "whole training, every segment and the evaluation after it, with the three programs as rl-zoo compiles them, "
+             "all three at level 3, and all three at rl-zoo's levels with the elemental emitters, alternating. Medians of the repeats.", ""]
     for r in rows:
-        chosen = r["levels"]
+        chosen = r["chosen"]
         lines += [f"## `rl-zoo train {r['row']}` ({r['devices']} device(s), {r['updates']} updates)", "",
-                  "| program | " + " | ".join(f"level {lv} compile s" for lv in LEVELS) + " | saved against 3 |",
-                  "|---|" + "---:|" * (len(LEVELS) + 1)]
+                  "| program | " + " | ".join(f"level {lv} compile s" for lv in LEVELS) + " | rl-zoo's level, elemental | saved against 3 |",
+                  "|---|" + "---:|" * (len(SETTINGS) + 1)]
         total_chosen = total_default = 0.0
         for name, by in r["compile_s"].items():
-            level = chosen[ROLES[name]]
-            cells = [f"**{med(by[str(lv)]):.2f}**" if lv == level else f"{med(by[str(lv)]):.2f}" for lv in LEVELS]
-            total_chosen += med(by[str(level)])
+            setting = chosen[ROLES[name]]
+            cells = [f"**{med(by[s]):.2f}**" if s == setting else f"{med(by[s]):.2f}" for s in SETTINGS]
+            total_chosen += med(by[setting])
             total_default += med(by["3"])
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {med(by['3']) - med(by[str(level)]):.2f} |")
-        lines += [f"| all three | | | | | {total_default - total_chosen:.2f} ({total_default:.2f} -> {total_chosen:.2f}) |", "",
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {med(by['3']) - med(by[setting]):.2f} |")
+        lines += [f"| all three | | | | | | {total_default - total_chosen:.2f} ({total_default:.2f} -> {total_chosen:.2f}) |", "",
                   "| programs | train s (median) | runs | evaluation s (median) | final mean return |", "|---|---:|---|---:|---:|"]
         for name, runs in r["runs"].items():
             lines.append(f"| {name} | {med(x[0] for x in runs):.2f} | {', '.join(f'{x[0]:.2f}' for x in runs)} | "

@@ -61,6 +61,11 @@ CPU_OPTIMIZATION_LEVELS = {"init": 0, "eval": 1, "segment": 2}
 CPU_ELEMENTAL_EMITTERS = frozenset({"init"})
 
 
+def option_probe(x):
+    """The program ``xla_knows_option`` compiles (``jit_option_probe`` in XLA's logs)."""
+    return x + 1
+
+
 @cache
 def xla_knows_option(name: str, value: Any) -> bool:
     """Whether this XLA accepts the compiler option ``name`` (a field of its ``DebugOptions``) set to
@@ -70,7 +75,7 @@ def xla_knows_option(name: str, value: Any) -> bool:
     import jax
 
     try:
-        jax.jit(lambda x: x + 1).lower(np.float32(0)).compile({name: value})
+        jax.jit(option_probe).lower(np.float32(0)).compile({name: value})
     except Exception:  # jax.errors.JaxRuntimeError: INVALID_ARGUMENT: No such compile option: '...'
         return False
     return True
