@@ -57,7 +57,7 @@ CPU_OPTIMIZATION_LEVELS = {"init": 0, "eval": 1, "segment": 2}
 
 #: Programs of a run that XLA's CPU backend emits with its elemental IR emitters rather than its MLIR fusion
 #: emitters (``xla_cpu_use_fusion_emitters``, where this XLA has the option): the initial states, which run
-#: once. ``benchmarks/results/compile_emitters.md`` measures each program both ways.
+#: once. ``benchmarks/results/compile_levels.md`` measures each program both ways.
 CPU_ELEMENTAL_EMITTERS = frozenset({"init"})
 
 
@@ -92,14 +92,15 @@ def compile_options(role: str, platform: str | None = None) -> dict[str, Any] | 
     2 CPU devices) the initial states, segment and evaluation in 1.0, 3.6 and 0.8 s against 2.9, 5.2 and 1.6 s,
     training as fast within the host's noise. Level 0 would halve the segment's compile again but slows
     training about twofold; it slowed 16 seeds' evaluations 0.3 -> 0.8 s, hence level 1 for them. Numbers
-    round differently at each level, as on another CPU: a run is repeatable at the same levels (a resumed
-    run compiles with them too).
+    round differently at each level and with each emitter, as on another CPU: a run is repeatable with the
+    same options (a resumed run compiles with them too).
 
     The initial states also skip XLA's MLIR fusion emitters (``CPU_ELEMENTAL_EMITTERS``), which spend much of
-    the rest of a CPU compile: 0.4-0.6 s sooner for PPO CartPole-v1 with 1 or 16 seeds and for DQN
-    (``benchmarks/results/compile_emitters.md``); the program runs once. The segment and the evaluation keep
-    them: without, the segment compiles about 1 s sooner but trains 1.7x slower (PPO CartPole-v1, 1 seed:
-    4.3 s against 2.4 s), and 16 seeds' evaluations take 0.6 s against 0.25 s.
+    the rest of a CPU compile: 0.5, 0.6 and 0.2 s against 0.9, 1.4 and 0.6 s at level 0 for PPO CartPole-v1
+    with 1 and 16 seeds and DQN (``benchmarks/results/compile_levels.md``); the program runs once. The segment
+    and the evaluation keep them: with the elemental emitters a segment compiles 0.6-0.9 s sooner but trains
+    1.4-1.8x slower (PPO CartPole-v1, 1 seed: 4.3 s against 2.4 s), and 16 seeds' evaluations take longer
+    than their compile saves (0.60 s against 0.43 s for 11 of them, for 0.16 s less compile).
     Accelerators compile through other backends: not measured there, so left at their defaults.
     """
     if role not in CPU_OPTIMIZATION_LEVELS:
