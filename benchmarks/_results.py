@@ -41,7 +41,7 @@ def versions() -> dict[str, str]:
 
 #: matplotlib's own cache (its font list): a fresh XDG_CACHE_HOME, which empties the JAX cache for a cold run,
 #: would otherwise also make every cold run rebuild the font list, a cost no user pays twice
-MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib")
+MPL_CACHE = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib")
 
 
 def cold_cache_env(cache_home: str | Path) -> dict:

@@ -4,6 +4,7 @@
     run.py          train(): run directory and its lock, the runner for the backend, resume, summary
     runner.py       what a runner gets (RunContext) and returns (RunOutcome); checkpoint progress
     plan.py         the compiled programs of a JAX run (init, segment, evaluation): compile_plan -> JaxPlan
+    program_store.py  those programs kept on disk, so that the same command run again skips tracing them
     jax_runner.py   JAX envs: all seeds vmapped in compiled segments, checkpointed
     (rl_zoo.host)   gymnasium-adapter envs: all seeds in one program, env steps as host calls
     recorder.py     metrics rows, metrics.csv and per-host shards, summary.json, curve.png, hooks

@@ -40,7 +40,7 @@ class JaxRunner:
                     f"{ctx.total_env_steps:,} env steps per seed done")
         over = distributed.devices_text(spec.seeds, spec.devices, jax.devices()[0].platform)
         ctx.log(f"compiled {spec.algo} on {spec.env_id} ({spec.seeds} seed(s){over}, {agent.num_updates} updates "
-                f"of {steps_per_update} env steps) in {plan.compile_s:.1f}s")
+                f"of {steps_per_update} env steps) in {plan.compile_s:.1f}s" + (" (loaded: compiled by an earlier run)" if plan.stored else ""))
         t_start = time.perf_counter() - wall_offset
 
         def evaluate(states, i: int, env_steps: int, train_returns: np.ndarray) -> np.ndarray:

@@ -9,10 +9,14 @@ evaluation of every seed. When the updates do not split evenly into segments, th
 takes a replicated count of the steps that update (``segment_upto``), so that the last, shorter or
 longer segment reuses it instead of compiling its own. On the CPU each program is compiled at the LLVM
 optimisation level its use calls for, the initial states with XLA's cheaper emitters (``compile_options``).
+A plan compiled before, with everything that decides it the same, is loaded from ``program_store`` instead
+of traced and compiled again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache, partial
@@ -21,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rl_zoo import distributed
+from rl_zoo.driver import program_store
 from rl_zoo.driver.guard import param_flags
 from rl_zoo.driver.runner import RunContext, segment_schedule
 
@@ -40,7 +45,8 @@ class JaxPlan:
     initial_states: Any  # every seed's freshly initialised State, laid out over the devices
     segments: tuple[Segment, ...]
     seeds_array: Any  # [seeds] int32, sharded like the states
-    compile_s: float  # seconds to compile the programs (and initialise the states)
+    compile_s: float  # seconds to compile the programs, or load them (``stored``), and initialise the states
+    stored: bool  # the programs came from ``program_store`` (compiled by an earlier run), not from tracing them
     _eval_program: Any
     _replicated: Any  # NamedSharding that puts a scalar on every device
 
@@ -184,16 +190,46 @@ def _name(f: Callable) -> str:
 
 
 def compile_plan(ctx: RunContext) -> JaxPlan:
+    """The run's programs (``compile_programs``), or the same programs an earlier run compiled and stored
+    (``program_store``), with every seed's initial state."""
+    import jax
+
+    spec, agent = ctx.spec, ctx.agent
+    schedule = segment_schedule(agent.num_updates, spec.num_evals)  # what a resume was checked against
+    sharding = distributed.seed_sharding(spec.devices)
+    seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
+    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    t0 = time.perf_counter()
+    options = {role: compile_options(role) for role in CPU_OPTIMIZATION_LEVELS}  # before the snapshot: may compile a probe
+    folder, key = store_key(ctx, options)
+    programs = program_store.load(folder, key) if key else None
+    stored = programs is not None
+    if programs is None:
+        before = program_store.CacheEvents.snapshot()
+        programs, states = compile_programs(ctx, schedule, sharding, seeds_array, replicated, options)
+        if key and program_store.CacheEvents.all_compiled_here(before, program_store.CacheEvents.snapshot(), 3):
+            program_store.save(folder, key, programs)
+    else:
+        states = programs.init(seeds_array)
+    if programs.upto:
+        segments = tuple(Segment(partial(_apply_count, programs.segment, replicated_int(n, replicated)), n) for n in schedule)
+    else:
+        segments = tuple(Segment(programs.segment, k) for k in schedule)
+    return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
+                   compile_s=time.perf_counter() - t0, stored=stored,
+                   _eval_program=programs.eval, _replicated=replicated)
+
+
+def compile_programs(ctx: RunContext, schedule, sharding, seeds_array, replicated, options):
+    """Trace, lower and compile the run's three programs (module docstring) with XLA's ``options`` per role:
+    ``(program_store.Programs, every seed's initial state)`` (the segment and evaluation are lowered on them)."""
     import jax
     import jax.numpy as jnp
 
     from rl_zoo.core.evaluate import eval_key, evaluate
 
     spec, agent, env, env_params = ctx.spec, ctx.agent, ctx.env, ctx.env_params
-    schedule = segment_schedule(agent.num_updates, spec.num_evals)  # what a resume was checked against
-    sharding = distributed.seed_sharding(spec.devices)
     eval_episodes = spec.eval_episodes
-
     init = partial(init_seeds, agent)
 
     def segment(states, k):
@@ -220,26 +256,40 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
 
         return map_seeds(one)(states, seeds)
 
-    seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
-    t0 = time.perf_counter()
-    states = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile(compile_options("init"))(seeds_array)
-    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
-    if len(set(schedule)) == 1:
-        k = schedule[0]
-        seg = jax.jit(on_each_device(partial(segment, k=k), sharding), in_shardings=sharding, out_shardings=sharding)
-        seg = seg.lower(states).compile(compile_options("segment"))
-        segments = tuple(Segment(seg, k) for _ in schedule)
+    init_program = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile(options["init"])
+    states = init_program(seeds_array)
+    upto = len(set(schedule)) > 1
+    if not upto:
+        seg = jax.jit(on_each_device(partial(segment, k=schedule[0]), sharding), in_shardings=sharding, out_shardings=sharding)
+        seg = seg.lower(states).compile(options["segment"])
     else:  # one program for the K-update segments and the last, shorter one
         seg = jax.jit(on_each_device(partial(segment_upto, k=max(schedule)), sharding, replicated=1),
                       in_shardings=(sharding, replicated), out_shardings=sharding)
-        seg = seg.lower(states, replicated_int(0, replicated)).compile(compile_options("segment"))
-        segments = tuple(Segment(partial(_apply_count, seg, replicated_int(n, replicated)), n) for n in schedule)
-    index = replicated_int(0, replicated)
+        seg = seg.lower(states, replicated_int(0, replicated)).compile(options["segment"])
     eval_program = jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding)
-    eval_program = eval_program.lower(states, seeds_array, index).compile(compile_options("eval"))
-    return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
-                   compile_s=time.perf_counter() - t0,
-                   _eval_program=eval_program, _replicated=replicated)
+    eval_program = eval_program.lower(states, seeds_array, replicated_int(0, replicated)).compile(options["eval"])
+    return program_store.Programs(init_program, seg, eval_program, upto=upto), states
+
+
+def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
+    """``(program_store folder, the plan's key)``; ``(None, None)`` where the store is off (no compilation
+    cache) and ``(folder, None)`` where no key can cover the code (an env from a notebook's cell)."""
+    folder = program_store.store_dir()
+    if folder is None:
+        return None, None
+    spec = ctx.spec
+    env_module = sys.modules.get(spec.env_id.partition(":")[0]) if ":" in spec.env_id else None  # MODULE:ID's
+    roots = program_store.code_roots(ctx.env, ctx.env_params, ctx.agent, spec.module, env_module)
+    if roots is None:
+        return folder, None
+    return folder, program_store.plan_key(program_store.key_material(store_record(spec), options, roots))
+
+
+def store_record(spec) -> dict[str, Any]:
+    """The spec's fields as ``config.json`` names them, without the versions (which the store's key covers
+    file by file, and whose lookup costs 0.02-0.6 s): ``program_store.key_material`` leaves out the host's."""
+    record = {("env" if f.name == "env_id" else f.name): getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return dict(record, config=dataclasses.asdict(spec.config))
 
 
 def _apply_count(compiled_segment, count, states):

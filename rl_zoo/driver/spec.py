@@ -34,14 +34,16 @@ RESUMABLE_CHANGES = ("devices", "keep_checkpoints", "vector_env", "command", "ve
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
     """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
-    repeated run starts warm. ``RL_ZOO_NO_CACHE=1`` turns it off. A folder that cannot be made or written
+    repeated run starts warm, and with it the program store beside it (``program_store``: the same command
+    run again skips tracing too). ``RL_ZOO_NO_CACHE=1`` turns both off. A folder that cannot be made or written
     (a read-only home in a container) leaves it off, with a note on stderr: the cache only saves time, and
     it stopped every training command with a bare ``[Errno 30] Read-only file system``."""
     if os.environ.get("RL_ZOO_NO_CACHE"):
         return None
     import jax
 
-    path = Path(path or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rl_zoo" / "jax")
+    # an empty XDG_CACHE_HOME is unset (the XDG spec); taken as a path, it put the cache in ./rl_zoo/jax
+    path = Path(path or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rl_zoo" / "jax")
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not os.access(path, os.W_OK | os.X_OK):

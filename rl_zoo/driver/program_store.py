@@ -1,0 +1,259 @@
+"""A JAX run's compiled programs kept on disk, so that the same command run again skips tracing them too.
+
+JAX's persistent compilation cache (``spec.enable_compilation_cache``) saves XLA's compile, but it keys on
+the lowered program: a warm ``rl-zoo train`` still traces and lowers its three programs (initial states,
+segment, evaluation) before each cache lookup, 1.1-1.3 s of a 4.7-5.3 s warm PPO CartPole-v1 command on a
+2-core CPU (``benchmarks/results/program_store_ab1.md``). This store keys the compiled programs on everything
+that decides them *before* tracing, and keeps them with ``jax.experimental.serialize_executable``:
+
+* the run's spec as ``config.json`` records it, less the first seed (an argument of the programs, not part of
+  them) and the fields that only the host reads (``command``, ``keep_checkpoints``, ``vector_env``, the
+  versions, which the next item covers);
+* the code (``code_identity``) of the packages that traced code calls (``PROGRAM_PACKAGES``: rl_zoo, envs,
+  jax, jaxlib, optax, ...) and of the modules that define the env, its parameters, the agent and the algorithm
+  (a user's env module among them): every source file of a checkout or editable install, the ``__init__`` of
+  a pip-installed package: a file edited, added or reinstalled is another key (a file of ``site-packages``
+  edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``). An env or agent defined where no file says what it is (a notebook's
+  cell) turns the store off for the run;
+* the machine and JAX's settings: the devices (platform, kind, id, process), the backend's version, the CPU's
+  model and feature flags, Python's version, JAX's configuration values and the ``XLA_*``, ``JAX_*`` and
+  ``TF_*`` environment variables;
+* the XLA compiler options of each program (``plan.compile_options``).
+
+It lives beside JAX's cache (``<cache>-programs``, for the default ``~/.cache/rl_zoo/jax-programs``) and is on
+when that cache is: ``RL_ZOO_NO_CACHE=1`` turns both off. It keeps the ``MAX_ENTRIES`` most recently used
+plans. An entry is written only from programs XLA compiled in this process: an executable that JAX's cache
+loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not
+found" when called), so a plan whose compile hit JAX's cache, or that no cache event vouches for, is not
+stored: a run whose initial states or evaluation an earlier run compiled (one that changes only the learning
+rate, say) traces as before, every time. An entry that cannot be read or loaded is deleted and the plan compiled as before. Like JAX's own
+cache, an entry is machine code that this process runs: the folder must be the user's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import pickle
+import platform
+import sys
+import threading
+import types
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rl_zoo import runs
+
+#: plans kept; the least recently used beyond it are deleted when another is stored (PPO CartPole-v1's
+#: plan takes about 1.9 MB with one seed)
+MAX_ENTRIES = 32
+#: the spec fields that do not enter the compiled programs
+HOST_ONLY_FIELDS = ("seed", "command", "keep_checkpoints", "vector_env", "versions")
+#: packages whose code a run's programs are traced from, whatever the env (``code_roots`` adds the env's own)
+PROGRAM_PACKAGES = ("rl_zoo", "envs", "jax", "jaxlib", "optax", "flax", "chex", "numpy", "ml_dtypes", "scipy",
+                    "opt_einsum", "gymnasium")
+#: the files ``code_identity`` stats
+CODE_SUFFIXES = (".py", ".so", ".pyd", ".dylib")
+#: the folders pip installs packages into (``code_identity``)
+INSTALL_FOLDERS = {"site-packages", "dist-packages"}
+#: environment variables that can change what XLA compiles
+ENV_PREFIXES = ("XLA_", "JAX_", "TF_")
+
+
+class Programs(NamedTuple):
+    """A run's compiled programs (``jax.stages.Compiled``): its initial states, its segment (``upto``: the
+    variant that takes the count of steps that update, ``plan.compile_plan``'s ``segment_upto``) and its
+    evaluation."""
+
+    init: Any
+    segment: Any
+    eval: Any
+    upto: bool
+
+
+def store_dir() -> Path | None:
+    """The store's folder beside JAX's compilation cache, or None when that cache is off."""
+    import jax
+
+    cache = jax.config.jax_compilation_cache_dir
+    if not cache or os.environ.get("RL_ZOO_NO_CACHE"):
+        return None
+    cache = Path(cache)
+    return cache.with_name(cache.name + "-programs")
+
+
+def code_roots(*objects: Any) -> frozenset[str] | None:
+    """``PROGRAM_PACKAGES`` and the top-level modules that define ``objects`` (an env, its parameters, the
+    agent, the algorithm's module; an object's ``env`` attribute, a wrapper's env, too); None when one of them
+    comes from a module without a file (a notebook's ``__main__``), whose code no key can cover."""
+    roots = set(PROGRAM_PACKAGES)
+    for obj in objects:
+        while obj is not None:
+            name = obj.__name__ if isinstance(obj, types.ModuleType) else type(obj).__module__
+            if not isinstance(getattr(sys.modules.get(name), "__file__", None), str):
+                return None
+            roots.add(name.split(".")[0])
+            obj = None if isinstance(obj, types.ModuleType) else getattr(obj, "env", None)
+    return frozenset(roots)
+
+
+def code_identity(roots: frozenset[str]) -> list[tuple[str, int, int]]:
+    """``(file, size, mtime_ns)`` of the modules or packages ``roots``, found where Python would import them
+    from, imported or not: every source and extension file of a package outside ``site-packages`` (rl_zoo and
+    envs in a checkout, a user's env package; tests and caches left out), the ``__init__`` file of one pip
+    installed (which every install of another version rewrites), sorted. Walking every file of the installed
+    ones too (jax's 600, numpy's 250) took 0.4 s beside the thread that imports matplotlib meanwhile."""
+    out = []
+    for root in sorted(roots):
+        module = sys.modules.get(root)
+        if module is not None:  # where this process imported it from (a script's __main__ too)
+            files, dirs = [getattr(module, "__file__", None)], list(getattr(module, "__path__", []))
+        else:
+            try:
+                found = importlib.util.find_spec(root)
+            except (ImportError, ValueError):
+                found = None
+            if found is None:
+                out.append((root, -1, -1))  # not installed: installing it is another key
+                continue
+            files, dirs = [found.origin], list(found.submodule_search_locations or [])
+        installed = [d for d in dirs if set(Path(d).parts) & INSTALL_FOLDERS]
+        dirs = [d for d in dirs if d not in installed]  # an installed package's __init__: rewritten by every install
+        for folder in dirs:
+            for where, subdirs, names in os.walk(folder):
+                subdirs[:] = sorted(d for d in subdirs if d not in ("__pycache__", "tests"))
+                files += [os.path.join(where, n) for n in sorted(names) if n.endswith(CODE_SUFFIXES)]
+        for path in files:
+            if not isinstance(path, str):
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((path, st.st_size, st.st_mtime_ns))
+    return sorted(set(out))
+
+
+def cpu_identity() -> str:
+    """The CPU's model and feature flags (XLA compiles for the host's instruction set)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return f"{platform.machine()} {platform.processor()}"
+    wanted = ("model name", "flags", "Features", "CPU implementer", "CPU part")
+    seen: dict[str, str] = {}
+    for line in lines:
+        key = line.split(":", 1)[0].strip()
+        if key in wanted and key not in seen:
+            seen[key] = line.split(":", 1)[1].strip() if ":" in line else ""
+    return json.dumps(seen, sort_keys=True)
+
+
+def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: frozenset[str], *,
+                 environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the key of a plan hashes (module docstring), as one JSON-able dict."""
+    import jax
+
+    environ = os.environ if environ is None else environ
+    spec_part = {k: v for k, v in spec_json.items() if k not in HOST_ONLY_FIELDS}
+    devices = [(d.id, d.platform, d.device_kind, d.process_index) for d in jax.devices()]
+    return {
+        "spec": spec_part,
+        "options": options,
+        "code": code_identity(roots),
+        "devices": devices,
+        "backend": jax.devices()[0].client.platform_version,
+        "cpu": cpu_identity(),
+        "python": sys.version,
+        "jax_config": sorted((k, repr(v)) for k, v in jax.config.values.items()),
+        "environ": sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIXES)),
+    }
+
+
+def plan_key(material: dict[str, Any]) -> str:
+    """The sha256 of ``key_material``'s canonical JSON."""
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def load(folder: Path, key: str) -> Programs | None:
+    """The plan stored under ``key``, or None (not there, or unreadable: then deleted)."""
+    from jax.experimental import serialize_executable
+
+    path = folder / f"{key}.pkl"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        entry = pickle.loads(data)
+        programs = [serialize_executable.deserialize_and_load(*entry[name]) for name in ("init", "segment", "eval")]
+        loaded = Programs(*programs, upto=bool(entry["upto"]))
+    except Exception:  # noqa: BLE001 - another jax's entry, a torn file: compile as if it were not there
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        os.utime(path)  # most recently used: kept longest
+    except OSError:
+        pass
+    return loaded
+
+
+def save(folder: Path, key: str, programs: Programs) -> bool:
+    """Store ``programs`` under ``key`` (and prune the folder to ``MAX_ENTRIES``); False when they cannot be
+    serialized (a program with constants JAX cannot serialize) or the folder cannot be written."""
+    from jax.experimental import serialize_executable
+
+    try:
+        entry = {name: serialize_executable.serialize(getattr(programs, name)) for name in ("init", "segment", "eval")}
+        data = pickle.dumps(dict(entry, upto=programs.upto), protocol=pickle.HIGHEST_PROTOCOL)
+        runs.atomic_write_bytes(folder / f"{key}.pkl", data)
+        prune(folder, MAX_ENTRIES)
+    except Exception:  # noqa: BLE001 - the store only saves time: a run never fails for it
+        return False
+    return True
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used entries of ``folder``."""
+    entries = []
+    for path in folder.glob("*.pkl"):
+        try:
+            entries.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    for _, path in sorted(entries, reverse=True)[keep:]:
+        path.unlink(missing_ok=True)
+
+
+class CacheEvents:
+    """Counts of JAX's compilation-cache events (``jax.monitoring``) in this process: whether the programs
+    compiled between two ``snapshot`` calls were compiled by XLA here (misses) or loaded from JAX's cache
+    (hits)."""
+
+    _lock = threading.Lock()
+    _counts: dict[str, int] = {"hits": 0, "misses": 0}
+    _registered = False
+
+    @classmethod
+    def snapshot(cls) -> tuple[int, int]:
+        import jax
+
+        with cls._lock:
+            if not cls._registered:
+                jax.monitoring.register_event_listener(cls._on_event)
+                cls._registered = True
+            return cls._counts["hits"], cls._counts["misses"]
+
+    @classmethod
+    def _on_event(cls, event: str, **_: Any) -> None:
+        name = {"/jax/compilation_cache/cache_hits": "hits", "/jax/compilation_cache/cache_misses": "misses"}.get(event)
+        if name:
+            with cls._lock:
+                cls._counts[name] += 1
+
+    @staticmethod
+    def all_compiled_here(before: tuple[int, int], after: tuple[int, int], programs: int) -> bool:
+        """Whether ``programs`` compiles between ``before`` and ``after`` were each a miss of JAX's cache."""
+        return after[0] == before[0] and after[1] - before[1] >= programs

@@ -1,0 +1,171 @@
+"""The program store (rl_zoo/driver/program_store.py): a run's compiled programs kept under a key of what
+decides them, so that the same command run again skips tracing. Its key (what changes it and what does
+not), its bookkeeping (pruning, a damaged entry), and whole `rl-zoo train` processes: a run whose programs
+came from the store trains bit for bit as one that traced them, with another first seed too."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+import types
+
+from rl_zoo.driver import program_store
+from rl_zoo.driver.plan import store_record
+from rl_zoo.driver.spec import RunSpec
+
+
+def spec(**changes) -> RunSpec:
+    from rl_zoo.algos import ppo
+
+    return dataclasses.replace(RunSpec(algo="ppo", env_id="CartPole-v1", config=ppo.Config()), **changes)
+
+
+def key(s: RunSpec, options=None, environ=None) -> str:
+    material = program_store.key_material(store_record(s), options or {"segment": {"level": 2}},
+                                          frozenset(program_store.PROGRAM_PACKAGES), environ=environ or {})
+    return program_store.plan_key(material)
+
+
+def test_the_key_follows_what_the_programs_are_made_of():
+    base = key(spec())
+    assert key(spec()) == base  # the same inputs: the same key
+    assert key(spec(config=dataclasses.replace(spec().config, learning_rate=5e-4))) != base
+    assert key(spec(seeds=2)) != base
+    assert key(spec(devices=2)) != base
+    assert key(spec(eval_episodes=5)) != base
+    assert key(spec(env_kwargs={"max_episode_steps": 200})) != base
+    assert key(spec(), options={"segment": {"level": 1}}) != base
+    assert key(spec(), environ={"XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"}) != base
+    assert key(spec(), environ={"JAX_ENABLE_X64": "1"}) != base
+
+
+def test_the_key_leaves_out_what_only_the_host_reads():
+    base = key(spec())
+    # the first seed is an argument of the programs; the others never reach them
+    for changes in ({"seed": 1000}, {"command": "rl-zoo train ..."}, {"keep_checkpoints": 1}, {"vector_env": "async"}):
+        assert key(spec(**changes)) == base, changes
+    assert key(spec(), environ={"HOME": "/elsewhere", "MPLBACKEND": "Agg"}) == base
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_code_identity_sees_a_module_edited_or_added_imported_or_not(tmp_path, monkeypatch):
+    package = tmp_path / "src" / "my_envs_for_the_store"
+    write(package / "__init__.py", "")
+    physics = write(package / "physics.py", "G = 9.8\n")
+    write(package / "__pycache__" / "physics.cpython-311.pyc", "cache")
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    roots = frozenset({"my_envs_for_the_store"})
+    before = program_store.code_identity(roots)
+    assert [os.path.basename(p) for p, _, _ in before] == ["__init__.py", "physics.py"]  # not the cache
+    physics.write_text("G = 9.81\n")
+    assert program_store.code_identity(roots) != before
+    edited = program_store.code_identity(roots)
+    write(package / "wind.py", "W = 0\n")
+    assert len(program_store.code_identity(roots)) == 3 != len(edited)
+    assert program_store.code_identity(frozenset({"no_such_package_here"})) == [("no_such_package_here", -1, -1)]
+
+
+def test_an_env_defined_where_no_file_says_what_it_is_turns_the_store_off(monkeypatch):
+    cell = types.ModuleType("notebook_cell_for_the_store")  # a module without __file__, as a notebook's __main__
+    monkeypatch.setitem(sys.modules, cell.__name__, cell)
+    Env = type("Env", (), {"__module__": cell.__name__})  # noqa: N806
+    assert program_store.code_roots(Env()) is None
+
+    Inner = type("Inner", (), {"__module__": "envs.wrappers"})  # noqa: N806
+    Outer = type("Outer", (), {"__module__": "rl_zoo.host.batched_env", "env": Inner()})  # noqa: N806
+    assert program_store.code_roots(Outer()) == frozenset(program_store.PROGRAM_PACKAGES)
+    Inner.env = Env()  # the wrapped env's own env from the cell
+    assert program_store.code_roots(Outer()) is None
+
+
+def test_only_programs_xla_compiled_here_are_stored():
+    ok = program_store.CacheEvents.all_compiled_here
+    assert ok((0, 0), (0, 3), 3)
+    assert ok((2, 5), (2, 9), 3)  # other compiles in between missed too
+    assert not ok((0, 0), (1, 3), 3)  # one of them was loaded from JAX's cache
+    assert not ok((0, 0), (0, 2), 3)  # an event unaccounted for: nothing vouches for the third
+    assert not ok((0, 0), (0, 0), 3)  # no events at all (another jax's names)
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path):
+    for i in range(5):
+        path = write(tmp_path / f"{i}.pkl", "x")
+        os.utime(path, ns=(i * 10**9, i * 10**9))
+    write(tmp_path / "notes.txt", "not an entry")
+    program_store.prune(tmp_path, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.pkl", "4.pkl", "notes.txt"]
+
+
+def test_a_damaged_entry_is_deleted_and_the_plan_compiled(tmp_path):
+    torn = write(tmp_path / "abc.pkl", "not a pickle")
+    assert program_store.load(tmp_path, "abc") is None
+    assert not torn.exists()
+    assert program_store.load(tmp_path, "absent") is None
+
+
+def test_the_store_is_on_where_jax_cache_is(monkeypatch):
+    import jax
+
+    monkeypatch.delenv("RL_ZOO_NO_CACHE", raising=False)
+    folder = program_store.store_dir()
+    assert folder is not None and folder.name == os.path.basename(jax.config.jax_compilation_cache_dir) + "-programs"
+    monkeypatch.setenv("RL_ZOO_NO_CACHE", "1")
+    assert program_store.store_dir() is None
+
+
+def train(tmp_path, name, *args, env=None):
+    out = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1",
+                          "--total-steps", "2816", "--evals", "5", "--seeds", "2", "--no-progress",
+                          "--out", str(tmp_path / name), *args],
+                         capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def rows(run_dir):
+    """metrics.csv without its wall-clock column."""
+    import csv
+
+    with open(run_dir / "metrics.csv") as f:
+        return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
+
+
+def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path):
+    """Two seeds over the CPU's 2 devices where it has 2 cores, 11 updates in segments of 2 and a last of 1:
+    the sharded programs and the one whose steps take a count (``segment_upto``). The first run compiles
+    and stores; the second, with another first seed, loads; the third traces again (no cache)."""
+    xdg = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = train(tmp_path, "first", env=xdg)
+    assert "loaded" not in first
+    assert len(list((tmp_path / "cache" / "rl_zoo" / "jax-programs").glob("*.pkl"))) == 1
+    loaded = train(tmp_path, "loaded", "--seed", "7", env=xdg)
+    assert "(loaded: compiled by an earlier run)" in loaded
+    traced = train(tmp_path, "traced", "--seed", "7", env={**xdg, "RL_ZOO_NO_CACHE": "1"})
+    assert "loaded" not in traced
+    assert rows(tmp_path / "loaded") == rows(tmp_path / "traced")
+    assert rows(tmp_path / "loaded") != rows(tmp_path / "first")  # other seeds: other numbers
+
+
+def test_an_edited_module_of_the_env_is_another_plan(tmp_path):
+    """What the key is made of, end to end: the env's own module (a ``MODULE:ID`` env of the user's) edited
+    finds no stored plan."""
+    xdg = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    package = tmp_path / "src" / "my_store_envs"
+    init = write(package / "__init__.py", "from envs.classic_control.cartpole import CartPole\n"
+                                          "from envs.registry import register\n"
+                                          "class StoreCartPole(CartPole):\n    pass\n"
+                                          "register('StoreCartPole-v0', StoreCartPole)\n")
+    env = {**xdg, "PYTHONPATH": os.pathsep.join([str(tmp_path / "src"), os.environ.get("PYTHONPATH", "")])}
+    store = tmp_path / "cache" / "rl_zoo" / "jax-programs"
+    train(tmp_path, "first", "--env", "my_store_envs:StoreCartPole-v0", env=env)
+    assert len(list(store.glob("*.pkl"))) == 1
+    init.write_text(init.read_text() + "# edited\n")
+    again = train(tmp_path, "again", "--env", "my_store_envs:StoreCartPole-v0", env=env)
+    assert "loaded" not in again
+    # the edit (a comment) leaves the programs as they were: JAX's cache served them, and such are not stored
+    assert len(list(store.glob("*.pkl"))) == 1
