@@ -13,8 +13,8 @@ that decides them *before* tracing, and keeps them with ``jax.experimental.seria
   jax, jaxlib, optax, ...) and of the modules that define the env, its parameters, the agent and the algorithm
   (a user's env module among them): every source file of a checkout or editable install, the ``__init__`` of
   a pip-installed package: a file edited, added or reinstalled is another key (a file of ``site-packages``
-  edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``). An env or agent defined where no file says what it is (a notebook's
-  cell) turns the store off for the run;
+  edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``). An env or agent defined where no
+  file says what it is (a notebook's cell) turns the store off for the run;
 * the machine and JAX's settings: the devices (platform, kind, id, process), the backend's version, the CPU's
   model and feature flags, Python's version, JAX's configuration values and the ``XLA_*``, ``JAX_*`` and
   ``TF_*`` environment variables;
@@ -26,8 +26,9 @@ plans. An entry is written only from programs XLA compiled in this process: an e
 loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not
 found" when called), so a plan whose compile hit JAX's cache, or that no cache event vouches for, is not
 stored: a run whose initial states or evaluation an earlier run compiled (one that changes only the learning
-rate, say) traces as before, every time. An entry that cannot be read or loaded is deleted and the plan compiled as before. Like JAX's own
-cache, an entry is machine code that this process runs: the folder must be the user's own.
+rate, say) traces as before, every time. An entry that cannot be read or loaded is deleted and the plan
+compiled as before. Like JAX's own cache, an entry is machine code that this process runs: the folder must be
+the user's own. Measured on the CPU only (no accelerator was at hand when it was written).
 """
 
 from __future__ import annotations
