@@ -7,7 +7,8 @@ medians of ``--repeats``):
 
 * ``ppo``: PPO-clip on CartPole-v1 with rl-zoo's tuned defaults (8 envs x 32 steps, 20 epochs of one
   minibatch of 256, gamma 0.98, lambda 0.8, lr 1e-3, clip 0.2, 64x64 tanh, 100k env steps), 1 seed:
-  `rl-zoo train` cold (empty compilation cache) and warm (the cache it left), against **rejax**'s PPO
+  `rl-zoo train` cold (empty compilation cache) and warm (the caches it left: JAX's and the program store's),
+  against **rejax**'s PPO
   with the same numbers, ``jit(train)`` of one key (rejax keeps no compilation cache, so its every run
   is cold).
 * ``ppo16``: the same with 16 seeds: `rl-zoo train --seeds 16` cold against rejax's ``jit(vmap(train))``
@@ -193,7 +194,8 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
              "(an import of 0.7.0 costs about 0.7 s more per process: ml_dtypes_import.md). "
              f"Load average before: {load_before}; after: {load_after}.", "",
              "Each figure is the median wall time of whole fresh processes, taken in alternation (rl-zoo, peer, rl-zoo, ...). "
-             "rl-zoo cold = an empty JAX compilation cache; warm = the same command again on the cache it left. The peers "
+             "rl-zoo cold = an empty JAX compilation cache; warm = the same command again on the caches it left (JAX's "
+             "compilation cache and, from 4c15af0, rl-zoo's program store: rl_zoo/driver/program_store.py). The peers "
              "keep no compilation cache: every run of theirs is cold.", "",
              "| row | run | wall s (median) | runs | x peer | target | compile s | train s | CPU s | final return |",
              "|---|---|---:|---|---:|---|---:|---:|---:|---:|"]
