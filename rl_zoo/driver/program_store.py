@@ -22,8 +22,8 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
 * the XLA compiler options of each program (``plan.compile_options``).
 
 It lives beside JAX's cache (``<cache>-programs``, for the default ``~/.cache/rl_zoo/jax-programs``) and is on
-when that cache is: ``RL_ZOO_NO_CACHE=1`` turns both off. It keeps the ``MAX_ENTRIES`` most recently used
-plans. An entry is written only from programs XLA compiled in this process: an executable that JAX's cache
+when that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the
+``MAX_ENTRIES`` most recently used plans. An entry is written only from programs XLA compiled in this process: an executable that JAX's cache
 loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not
 found" when called), so a plan whose compile hit JAX's cache, or that no cache event vouches for, is not
 stored: a run whose initial states or evaluation an earlier run compiled (one that changes only the learning
@@ -76,11 +76,12 @@ class Programs(NamedTuple):
 
 
 def store_dir() -> Path | None:
-    """The store's folder beside JAX's compilation cache, or None when that cache is off."""
+    """The store's folder beside JAX's compilation cache, or None when that cache is off or the run spans
+    several processes (a multi-host run's programs hold every host's devices: not tried, so not stored)."""
     import jax
 
     cache = jax.config.jax_compilation_cache_dir
-    if not cache or os.environ.get("RL_ZOO_NO_CACHE"):
+    if not cache or os.environ.get("RL_ZOO_NO_CACHE") or jax.process_count() > 1:
         return None
     cache = Path(cache)
     return cache.with_name(cache.name + "-programs")
