@@ -236,9 +236,13 @@ class _Version(argparse.Action):
 def console_main() -> NoReturn:
     """The ``rl-zoo`` command: ``main`` in a process of its own, which may first split the CPU into one
     JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``), and ends it with
-    ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller.
+    ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller, and does
+    not use the program store (``rl_zoo.driver.program_store.enable``).
     Its output survives a reader that goes away (`PipeGuard`)."""
+    from rl_zoo.driver import program_store
+
     sys.stdout, sys.stderr = PipeGuard(sys.stdout), PipeGuard(sys.stderr)
+    program_store.enable()  # a process of its own: nothing in it patched at run time
     exit_now(main(cpu_devices=True))
 
 

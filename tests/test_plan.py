@@ -103,7 +103,6 @@ def test_a_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
 
     compile_options("init")  # xla_knows_option's own trivial compile, before recording
     monkeypatch.setattr(stages.Lowered, "compile", recording)
-    monkeypatch.setenv("RL_ZOO_NO_CACHE", "1")  # compiled here, not loaded from a plan another test stored
     train("ppo", "CartPole-v1", seeds=2, out=tmp_path / "run", **KW)
     on_cpu = jax.devices()[0].platform == "cpu"
     assert seen == ({"jit_init_seeds": compile_options("init", "cpu"), "jit_segment": {"xla_backend_optimization_level": 2},

@@ -108,10 +108,12 @@ def test_a_damaged_entry_is_deleted_and_the_plan_compiled(tmp_path):
     assert program_store.load(tmp_path, "absent") is None
 
 
-def test_the_store_is_on_where_jax_cache_is(monkeypatch):
+def test_the_store_is_on_in_a_commands_process_where_jax_cache_is(monkeypatch):
     import jax
 
     monkeypatch.delenv("RL_ZOO_NO_CACHE", raising=False)
+    assert program_store.store_dir() is None  # a Python caller's process (this one): off
+    monkeypatch.setattr(program_store, "_enabled", True)  # as rl_zoo.cli.console_main sets it
     folder = program_store.store_dir()
     assert folder is not None and folder.name == os.path.basename(jax.config.jax_compilation_cache_dir) + "-programs"
     monkeypatch.setenv("RL_ZOO_NO_CACHE", "1")

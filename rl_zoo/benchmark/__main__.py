@@ -12,6 +12,7 @@ import os
 from rl_zoo import interrupt
 from rl_zoo.benchmark.cells import cell_main, die_with_parent, split_cpu_for_cell
 from rl_zoo.cli import exit_now
+from rl_zoo.driver import program_store
 
 parser = argparse.ArgumentParser(prog="python -m rl_zoo.benchmark",
                                  description="the process of one benchmark cell (internal; use `rl-zoo benchmark`)")
@@ -22,6 +23,7 @@ parser.add_argument("--record-video", action="store_true", help="record the cell
 parser.add_argument("--cores", type=int, default=None, help="CPU cores the cell's seeds may be split over (default: all)")
 args = parser.parse_args()
 split_cpu_for_cell(args.cell, args.cores)  # before anything starts JAX
+program_store.enable()  # a process of its own, as `rl-zoo train`'s
 die_with_parent(args.parent if args.parent is not None else os.getppid())
 with interrupt.installed():  # a swallowed Ctrl-C stops the cell at its next checkpoint, as in `rl-zoo train`
     status = cell_main(args.cell, args.record_video)

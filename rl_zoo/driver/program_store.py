@@ -22,7 +22,8 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
 * the XLA compiler options of each program (``plan.compile_options``).
 
 It lives beside JAX's cache (``<cache>-programs``, for the default ``~/.cache/rl_zoo/jax-programs``) and is on
-when that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the
+in the processes of the commands (``rl-zoo train``, a benchmark cell; not a Python caller's: ``enable``) when
+that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the
 ``MAX_ENTRIES`` most recently used plans. An entry is written only from programs XLA compiled in this process: an executable that JAX's cache
 loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not
 found" when called), so a plan whose compile hit JAX's cache, or that no cache event vouches for, is not
@@ -75,13 +76,25 @@ class Programs(NamedTuple):
     upto: bool
 
 
+_enabled = False  # set by ``enable``
+
+
+def enable() -> None:
+    """Use the store in this process: called by the commands' own processes (``rl_zoo.cli.console_main``, a
+    benchmark cell's process), never by the Python API. A notebook or script may patch a function of rl_zoo or
+    of an env at run time, which no file's size or time records: its runs trace, as before the store."""
+    global _enabled
+    _enabled = True
+
+
 def store_dir() -> Path | None:
-    """The store's folder beside JAX's compilation cache, or None when that cache is off or the run spans
-    several processes (a multi-host run's programs hold every host's devices: not tried, so not stored)."""
+    """The store's folder beside JAX's compilation cache, or None when this process does not use the store
+    (``enable``), the cache is off, or the run spans several processes (a multi-host run's programs hold every
+    host's devices: not tried, so not stored)."""
     import jax
 
     cache = jax.config.jax_compilation_cache_dir
-    if not cache or os.environ.get("RL_ZOO_NO_CACHE") or jax.process_count() > 1:
+    if not _enabled or not cache or os.environ.get("RL_ZOO_NO_CACHE") or jax.process_count() > 1:
         return None
     cache = Path(cache)
     return cache.with_name(cache.name + "-programs")
