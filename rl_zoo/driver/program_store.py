@@ -24,12 +24,12 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
 It lives beside JAX's cache (``<cache>-programs``, for the default ``~/.cache/rl_zoo/jax-programs``) and is on
 in the processes of the commands (``rl-zoo train``, a benchmark cell; not a Python caller's: ``enable``) when
 that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the
-``MAX_ENTRIES`` most recently used plans. An entry is written only from programs XLA compiled in this process: an executable that JAX's cache
-loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not
-found" when called), so a plan whose compile hit JAX's cache, or that no cache event vouches for, is not
-stored: a run whose initial states or evaluation an earlier run compiled (one that changes only the learning
-rate, say) traces as before, every time. An entry that cannot be read or loaded is deleted and the plan
-compiled as before. Like JAX's own cache, an entry is machine code that this process runs: the folder must be
+``MAX_ENTRIES`` most recently used plans. An entry is written only from programs XLA compiled in this
+process: an executable that JAX's cache loaded serializes without its code on the CPU (jax 0.10.2: the
+reloaded copy fails with "Function ... not found" when called), so a plan whose compile hit JAX's cache, or
+that no cache event vouches for, is not stored: a run whose initial states or evaluation an earlier run
+compiled (one that changes only the learning rate, say) traces as before, every time. An entry that cannot
+be read or loaded is deleted and the plan compiled as before. Like JAX's own cache, an entry is machine code that this process runs: the folder must be
 the user's own. Measured on the CPU only (no accelerator was at hand when it was written).
 """
 
@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 from rl_zoo import runs
 
 #: plans kept; the least recently used beyond it are deleted when another is stored (PPO CartPole-v1's
-#: plan takes about 1.9 MB with one seed)
+#: plan takes about 2.4 MB with one seed)
 MAX_ENTRIES = 32
 #: the spec fields that do not enter the compiled programs
 HOST_ONLY_FIELDS = ("seed", "command", "keep_checkpoints", "vector_env", "versions")
