@@ -29,8 +29,9 @@ process: an executable that JAX's cache loaded serializes without its code on th
 reloaded copy fails with "Function ... not found" when called), so a plan whose compile hit JAX's cache, or
 that no cache event vouches for, is not stored: a run whose initial states or evaluation an earlier run
 compiled (one that changes only the learning rate, say) traces as before, every time. An entry that cannot
-be read or loaded is deleted and the plan compiled as before. Like JAX's own cache, an entry is machine code that this process runs: the folder must be
-the user's own. Measured on the CPU only (no accelerator was at hand when it was written).
+be read or loaded is deleted and the plan compiled as before. Like JAX's own cache, an entry is machine code
+that this process runs: the folder must be the user's own. Measured on the CPU only (no accelerator was at
+hand when it was written).
 """
 
 from __future__ import annotations
