@@ -84,12 +84,12 @@ def test_an_env_defined_where_no_file_says_what_it_is_turns_the_store_off(monkey
 
 
 def test_only_programs_xla_compiled_here_are_stored():
-    ok = program_store.CacheEvents.all_compiled_here
-    assert ok((0, 0), (0, 3), 3)
-    assert ok((2, 5), (2, 9), 3)  # other compiles in between missed too
-    assert not ok((0, 0), (1, 3), 3)  # one of them was loaded from JAX's cache
-    assert not ok((0, 0), (0, 2), 3)  # an event unaccounted for: nothing vouches for the third
-    assert not ok((0, 0), (0, 0), 3)  # no events at all (another jax's names)
+    here = program_store.CacheEvents.compiled_here
+    assert here((0, 0), (0, 1))
+    assert here((2, 5), (2, 7))  # another compile in between missed too
+    assert not here((0, 0), (1, 1))  # loaded from JAX's cache (with a miss of another program's)
+    assert not here((0, 0), (1, 0))
+    assert not here((3, 3), (3, 3))  # no event at all: JAX's in-memory cache, or another jax's event names
 
 
 def test_prune_keeps_the_most_recently_used(tmp_path):
@@ -103,9 +103,9 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
 
 def test_a_damaged_entry_is_deleted_and_the_plan_compiled(tmp_path):
     torn = write(tmp_path / "abc.pkl", "not a pickle")
-    assert program_store.load(tmp_path, "abc") is None
+    assert program_store.load(tmp_path, "abc") == program_store.Stored()
     assert not torn.exists()
-    assert program_store.load(tmp_path, "absent") is None
+    assert program_store.load(tmp_path, "absent") == program_store.Stored()
 
 
 def test_the_store_is_on_in_a_commands_process_where_jax_cache_is(monkeypatch):
@@ -140,17 +140,26 @@ def rows(run_dir):
 def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path):
     """Two seeds over the CPU's 2 devices where it has 2 cores, 11 updates in segments of 2 and a last of 1:
     the sharded programs and the one whose steps take a count (``segment_upto``). The first run compiles
-    and stores; the second, with another first seed, loads; the third traces again (no cache)."""
+    and stores; the second, with another first seed, loads; the third traces again (no cache). Then another
+    learning rate: its initial states and evaluation come from JAX's cache (not storable), its segment is
+    compiled and stored, and the same command again loads the segment alone."""
     xdg = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     first = train(tmp_path, "first", env=xdg)
     assert "loaded" not in first
     assert len(list((tmp_path / "cache" / "rl_zoo" / "jax-programs").glob("*.pkl"))) == 1
     loaded = train(tmp_path, "loaded", "--seed", "7", env=xdg)
-    assert "(loaded: compiled by an earlier run)" in loaded
+    assert "(loaded from an earlier run: init, segment, eval)" in loaded
     traced = train(tmp_path, "traced", "--seed", "7", env={**xdg, "RL_ZOO_NO_CACHE": "1"})
     assert "loaded" not in traced
     assert rows(tmp_path / "loaded") == rows(tmp_path / "traced")
     assert rows(tmp_path / "loaded") != rows(tmp_path / "first")  # other seeds: other numbers
+
+    tweak = ("--set", "learning_rate=0.0005")
+    assert "loaded" not in train(tmp_path, "tweaked", *tweak, env=xdg)
+    again = train(tmp_path, "tweaked-again", *tweak, env=xdg)
+    assert "(loaded from an earlier run: segment)" in again
+    assert rows(tmp_path / "tweaked-again") == rows(tmp_path / "tweaked")
+    assert rows(tmp_path / "tweaked") != rows(tmp_path / "first")
 
 
 def test_an_edited_module_of_the_env_is_another_plan(tmp_path):

@@ -39,7 +39,7 @@ class JaxRunner:
             ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done_updates * steps_per_update:,} of "
                     f"{ctx.total_env_steps:,} env steps per seed done")
         over = distributed.devices_text(spec.seeds, spec.devices, jax.devices()[0].platform)
-        loaded = " (loaded: compiled by an earlier run)" if plan.stored else ""  # program_store
+        loaded = f" (loaded from an earlier run: {', '.join(plan.loaded)})" if plan.loaded else ""  # program_store
         ctx.log(f"compiled {spec.algo} on {spec.env_id} ({spec.seeds} seed(s){over}, {agent.num_updates} updates "
                 f"of {steps_per_update} env steps) in {plan.compile_s:.1f}s{loaded}")
         t_start = time.perf_counter() - wall_offset

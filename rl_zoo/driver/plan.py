@@ -9,8 +9,8 @@ evaluation of every seed. When the updates do not split evenly into segments, th
 takes a replicated count of the steps that update (``segment_upto``), so that the last, shorter or
 longer segment reuses it instead of compiling its own. On the CPU each program is compiled at the LLVM
 optimisation level its use calls for, the initial states with XLA's cheaper emitters (``compile_options``).
-A plan compiled before, with everything that decides it the same, is loaded from ``program_store`` instead
-of traced and compiled again.
+A program compiled before, with everything that decides the run the same, is loaded from ``program_store``
+instead of traced and compiled again.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ class JaxPlan:
     initial_states: Any  # every seed's freshly initialised State, laid out over the devices
     segments: tuple[Segment, ...]
     seeds_array: Any  # [seeds] int32, sharded like the states
-    compile_s: float  # seconds to compile the programs, or load them (``stored``), and initialise the states
-    stored: bool  # the programs came from ``program_store`` (compiled by an earlier run), not from tracing them
+    compile_s: float  # seconds to compile the programs, or load them (``loaded``), and initialise the states
+    loaded: tuple[str, ...]  # the programs ("init", "segment", "eval") that came from ``program_store``, not tracing
     _eval_program: Any
     _replicated: Any  # NamedSharding that puts a scalar on every device
 
@@ -190,8 +190,8 @@ def _name(f: Callable) -> str:
 
 
 def compile_plan(ctx: RunContext) -> JaxPlan:
-    """The run's programs (``compile_programs``), or the same programs an earlier run compiled and stored
-    (``program_store``), with every seed's initial state."""
+    """The run's three programs (``lowerings``), each compiled, or loaded where an earlier run compiled it and
+    stored it (``program_store``), with every seed's initial state."""
     import jax
 
     spec, agent = ctx.spec, ctx.agent
@@ -199,30 +199,40 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     sharding = distributed.seed_sharding(spec.devices)
     seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    upto = len(set(schedule)) > 1  # one program for the K-update segments and the last, shorter one
     t0 = time.perf_counter()
-    options = {role: compile_options(role) for role in CPU_OPTIMIZATION_LEVELS}  # before the snapshot: may compile a probe
+    options = {role: compile_options(role) for role in CPU_OPTIMIZATION_LEVELS}  # before any snapshot: may compile a probe
     folder, key = store_key(ctx, options)
-    programs = program_store.load(folder, key) if key else None
-    stored = programs is not None
-    if programs is None:
+    stored = program_store.load(folder, key) if key else program_store.Stored()
+    lower = lowerings(ctx, schedule, sharding, seeds_array, replicated, upto)
+    fresh = {}  # the programs XLA compiled here, which the store can keep
+
+    def program(role: str, *args):
+        if role in stored.programs:
+            return stored.programs[role]
         before = program_store.CacheEvents.snapshot()
-        programs, states = compile_programs(ctx, schedule, sharding, seeds_array, replicated, options)
-        if key and program_store.CacheEvents.all_compiled_here(before, program_store.CacheEvents.snapshot(), 3):
-            program_store.save(folder, key, programs)
+        compiled = lower[role](*args).compile(options[role])
+        if program_store.CacheEvents.compiled_here(before, program_store.CacheEvents.snapshot()):
+            fresh[role] = compiled
+        return compiled
+
+    init = program("init")
+    states = init(seeds_array)
+    segment, eval_program = program("segment", states), program("eval", states)
+    if key and fresh:
+        program_store.save(folder, key, stored, fresh)
+    if upto:
+        segments = tuple(Segment(partial(_apply_count, segment, replicated_int(n, replicated)), n) for n in schedule)
     else:
-        states = programs.init(seeds_array)
-    if programs.upto:
-        segments = tuple(Segment(partial(_apply_count, programs.segment, replicated_int(n, replicated)), n) for n in schedule)
-    else:
-        segments = tuple(Segment(programs.segment, k) for k in schedule)
+        segments = tuple(Segment(segment, k) for k in schedule)
     return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
-                   compile_s=time.perf_counter() - t0, stored=stored,
-                   _eval_program=programs.eval, _replicated=replicated)
+                   compile_s=time.perf_counter() - t0, loaded=tuple(r for r in lower if r in stored.programs),
+                   _eval_program=eval_program, _replicated=replicated)
 
 
-def compile_programs(ctx: RunContext, schedule, sharding, seeds_array, replicated, options):
-    """Trace, lower and compile the run's three programs (module docstring) with XLA's ``options`` per role:
-    ``(program_store.Programs, every seed's initial state)`` (the segment and evaluation are lowered on them)."""
+def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto: bool) -> dict[str, Callable]:
+    """The run's three programs (module docstring), each as a function that traces and lowers it: ``init()``,
+    ``segment(states)`` and ``eval(states)``, lowered on every seed's initial states."""
     import jax
     import jax.numpy as jnp
 
@@ -256,19 +266,20 @@ def compile_programs(ctx: RunContext, schedule, sharding, seeds_array, replicate
 
         return map_seeds(one)(states, seeds)
 
-    init_program = jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array).compile(options["init"])
-    states = init_program(seeds_array)
-    upto = len(set(schedule)) > 1
-    if not upto:
-        seg = jax.jit(on_each_device(partial(segment, k=schedule[0]), sharding), in_shardings=sharding, out_shardings=sharding)
-        seg = seg.lower(states).compile(options["segment"])
-    else:  # one program for the K-update segments and the last, shorter one
-        seg = jax.jit(on_each_device(partial(segment_upto, k=max(schedule)), sharding, replicated=1),
-                      in_shardings=(sharding, replicated), out_shardings=sharding)
-        seg = seg.lower(states, replicated_int(0, replicated)).compile(options["segment"])
-    eval_program = jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding)
-    eval_program = eval_program.lower(states, seeds_array, replicated_int(0, replicated)).compile(options["eval"])
-    return program_store.Programs(init_program, seg, eval_program, upto=upto), states
+    def lower_segment(states):
+        if not upto:
+            program = on_each_device(partial(segment, k=schedule[0]), sharding)
+            return jax.jit(program, in_shardings=sharding, out_shardings=sharding).lower(states)
+        program = on_each_device(partial(segment_upto, k=max(schedule)), sharding, replicated=1)
+        return jax.jit(program, in_shardings=(sharding, replicated), out_shardings=sharding).lower(
+            states, replicated_int(0, replicated))
+
+    return {
+        "init": lambda: jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array),
+        "segment": lower_segment,
+        "eval": lambda states: jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding).lower(
+            states, seeds_array, replicated_int(0, replicated)),
+    }
 
 
 def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:

@@ -23,15 +23,15 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
 
 It lives beside JAX's cache (``<cache>-programs``, for the default ``~/.cache/rl_zoo/jax-programs``) and is on
 in the processes of the commands (``rl-zoo train``, a benchmark cell; not a Python caller's: ``enable``) when
-that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the
-``MAX_ENTRIES`` most recently used plans. An entry is written only from programs XLA compiled in this
-process: an executable that JAX's cache loaded serializes without its code on the CPU (jax 0.10.2: the
-reloaded copy fails with "Function ... not found" when called), so a plan whose compile hit JAX's cache, or
-that no cache event vouches for, is not stored: a run whose initial states or evaluation an earlier run
-compiled (one that changes only the learning rate, say) traces as before, every time. An entry that cannot
-be read or loaded is deleted and the plan compiled as before. Like JAX's own cache, an entry is machine code
-that this process runs: the folder must be the user's own. Measured on the CPU only (no accelerator was at
-hand when it was written).
+that cache is (``RL_ZOO_NO_CACHE=1`` turns both off), in single-process runs. It keeps the ``MAX_ENTRIES`` most
+recently used plans. Only programs XLA compiled in this process are stored: an executable that JAX's cache
+loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fails with "Function ... not found"
+when called). So where a run's initial states or evaluation came from JAX's cache (another run compiled the
+same, one that changed only the learning rate, say), the entry holds the rest (the segment), and the run after
+it loads that and traces the others; a program stored once is kept as read, never serialized again. An entry
+that cannot be read or loaded is deleted and the run compiles. Like JAX's own cache, an entry is machine code
+that this process runs: the folder must be the user's own. Measured on the CPU only (no accelerator was at hand
+when it was written).
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ import platform
 import sys
 import threading
 import types
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from rl_zoo import runs
 
@@ -66,15 +67,14 @@ INSTALL_FOLDERS = {"site-packages", "dist-packages"}
 ENV_PREFIXES = ("XLA_", "JAX_", "TF_")
 
 
-class Programs(NamedTuple):
-    """A run's compiled programs (``jax.stages.Compiled``): its initial states, its segment (``upto``: the
-    variant that takes the count of steps that update, ``plan.compile_plan``'s ``segment_upto``) and its
-    evaluation."""
+@dataclass(frozen=True)
+class Stored:
+    """What the store holds for a run: its programs loaded (``jax.stages.Compiled`` by role: "init", "segment",
+    "eval"; those an earlier run compiled, not always all three) and their serialized records, kept as read (an
+    executable loaded from bytes cannot be serialized again: see the module docstring)."""
 
-    init: Any
-    segment: Any
-    eval: Any
-    upto: bool
+    programs: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, Any] = field(default_factory=dict)
 
 
 _enabled = False  # set by ``enable``
@@ -194,37 +194,37 @@ def plan_key(material: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=repr).encode()).hexdigest()
 
 
-def load(folder: Path, key: str) -> Programs | None:
-    """The plan stored under ``key``, or None (not there, or unreadable: then deleted)."""
+def load(folder: Path, key: str) -> Stored:
+    """The programs stored under ``key`` (none when there is no entry; an unreadable entry is deleted)."""
     from jax.experimental import serialize_executable
 
     path = folder / f"{key}.pkl"
     try:
         data = path.read_bytes()
     except OSError:
-        return None
+        return Stored()
     try:
-        entry = pickle.loads(data)
-        programs = [serialize_executable.deserialize_and_load(*entry[name]) for name in ("init", "segment", "eval")]
-        loaded = Programs(*programs, upto=bool(entry["upto"]))
+        records = pickle.loads(data)["programs"]
+        programs = {role: serialize_executable.deserialize_and_load(*record) for role, record in records.items()}
     except Exception:  # noqa: BLE001 - another jax's entry, a torn file: compile as if it were not there
         path.unlink(missing_ok=True)
-        return None
+        return Stored()
     try:
         os.utime(path)  # most recently used: kept longest
     except OSError:
         pass
-    return loaded
+    return Stored(programs, records)
 
 
-def save(folder: Path, key: str, programs: Programs) -> bool:
-    """Store ``programs`` under ``key`` (and prune the folder to ``MAX_ENTRIES``); False when they cannot be
-    serialized (a program with constants JAX cannot serialize) or the folder cannot be written."""
+def save(folder: Path, key: str, stored: Stored, fresh: dict[str, Any]) -> bool:
+    """Store the programs ``fresh`` (compiled by XLA in this process) under ``key`` beside those ``stored``
+    there already, and prune the folder to ``MAX_ENTRIES``; False when they cannot be serialized (a program with
+    constants JAX cannot serialize) or the folder cannot be written."""
     from jax.experimental import serialize_executable
 
     try:
-        entry = {name: serialize_executable.serialize(getattr(programs, name)) for name in ("init", "segment", "eval")}
-        data = pickle.dumps(dict(entry, upto=programs.upto), protocol=pickle.HIGHEST_PROTOCOL)
+        records = dict(stored.records, **{role: serialize_executable.serialize(c) for role, c in fresh.items()})
+        data = pickle.dumps({"programs": records}, protocol=pickle.HIGHEST_PROTOCOL)
         runs.atomic_write_bytes(folder / f"{key}.pkl", data)
         prune(folder, MAX_ENTRIES)
     except Exception:  # noqa: BLE001 - the store only saves time: a run never fails for it
@@ -271,6 +271,7 @@ class CacheEvents:
                 cls._counts[name] += 1
 
     @staticmethod
-    def all_compiled_here(before: tuple[int, int], after: tuple[int, int], programs: int) -> bool:
-        """Whether ``programs`` compiles between ``before`` and ``after`` were each a miss of JAX's cache."""
-        return after[0] == before[0] and after[1] - before[1] >= programs
+    def compiled_here(before: tuple[int, int], after: tuple[int, int]) -> bool:
+        """Whether the compile between ``before`` and ``after`` was XLA's, here: a miss of JAX's cache and no hit
+        (no event at all: JAX's in-memory cache, or another jax's event names)."""
+        return after[0] == before[0] and after[1] > before[1]
