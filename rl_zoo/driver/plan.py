@@ -283,8 +283,9 @@ def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto
 
 
 def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
-    """``(program_store folder, the plan's key)``; ``(None, None)`` where the store is off (no compilation
-    cache) and ``(folder, None)`` where no key can cover the code (an env from a notebook's cell)."""
+    """``(program_store folder, the plan's key)``; ``(None, None)`` where the store is off
+    (``program_store.store_dir``) and ``(folder, None)`` where no key can cover the code (an env from a
+    notebook's cell)."""
     folder = program_store.store_dir()
     if folder is None:
         return None, None
