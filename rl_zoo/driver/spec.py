@@ -34,8 +34,9 @@ RESUMABLE_CHANGES = ("devices", "keep_checkpoints", "vector_env", "command", "ve
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
     """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
-    repeated run starts warm, and with it the program store beside it (``program_store``: the same command
-    run again skips tracing too). ``RL_ZOO_NO_CACHE=1`` turns both off. A folder that cannot be made or written
+    repeated run starts warm; the program store beside it (``program_store``: the same command run again skips
+    tracing too, in the commands' own processes) is on where this cache is. ``RL_ZOO_NO_CACHE=1`` turns both
+    off. A folder that cannot be made or written
     (a read-only home in a container) leaves it off, with a note on stderr: the cache only saves time, and
     it stopped every training command with a bare ``[Errno 30] Read-only file system``."""
     if os.environ.get("RL_ZOO_NO_CACHE"):
