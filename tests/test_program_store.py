@@ -10,7 +10,6 @@ import sys
 import types
 
 from rl_zoo.driver import program_store
-from rl_zoo.driver.plan import store_record
 from rl_zoo.driver.spec import RunSpec
 
 
@@ -21,7 +20,7 @@ def spec(**changes) -> RunSpec:
 
 
 def key(s: RunSpec, options=None, environ=None) -> str:
-    material = program_store.key_material(store_record(s), options or {"segment": {"level": 2}},
+    material = program_store.key_material(s.fields_json(), options or {"segment": {"level": 2}},
                                           frozenset(program_store.PROGRAM_PACKAGES), environ=environ or {})
     return program_store.plan_key(material)
 

@@ -15,7 +15,6 @@ instead of traced and compiled again.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -294,14 +293,7 @@ def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
     roots = program_store.code_roots(ctx.env, ctx.env_params, ctx.agent, spec.module, env_module)
     if roots is None:
         return folder, None
-    return folder, program_store.plan_key(program_store.key_material(store_record(spec), options, roots))
-
-
-def store_record(spec) -> dict[str, Any]:
-    """The spec's fields as ``config.json`` names them, without the versions (which the store's key covers
-    file by file, and whose lookup costs 0.02-0.6 s): ``program_store.key_material`` leaves out the host's."""
-    record = {("env" if f.name == "env_id" else f.name): getattr(spec, f.name) for f in dataclasses.fields(spec)}
-    return dict(record, config=dataclasses.asdict(spec.config))
+    return folder, program_store.plan_key(program_store.key_material(spec.fields_json(), options, roots))
 
 
 def _apply_count(compiled_segment, count, states):

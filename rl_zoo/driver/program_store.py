@@ -7,9 +7,9 @@ decides them *before* tracing, and keeps them with ``jax.experimental.serialize_
 CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and takes 4.61 s with the store
 (medians of 5 alternating runs, ``benchmarks/results/program_store_ab1.md``). The key is made of:
 
-* the run's spec as ``config.json`` records it, less the first seed (an argument of the programs, not part of
-  them) and the fields that only the host reads (``command``, ``keep_checkpoints``, ``vector_env``, the
-  versions, which the next item covers);
+* the run's spec as ``config.json`` records it (``RunSpec.fields_json``: without the command, and without the
+  versions, which the next item covers), less the first seed (an argument of the programs, not part of them)
+  and the fields that only the host reads (``keep_checkpoints``, ``vector_env``);
 * the code (``code_identity``) of the packages that traced code calls (``PROGRAM_PACKAGES``: rl_zoo, envs,
   jax, jaxlib, optax, ...) and of the modules that define the env, its parameters, the agent and the algorithm
   (a user's env module among them): every source file of a checkout or editable install, the ``__init__`` of
@@ -55,7 +55,7 @@ from rl_zoo import runs
 #: plan takes about 2.4 MB with one seed)
 MAX_ENTRIES = 32
 #: the spec fields that do not enter the compiled programs
-HOST_ONLY_FIELDS = ("seed", "command", "keep_checkpoints", "vector_env", "versions")
+HOST_ONLY_FIELDS = ("seed", "keep_checkpoints", "vector_env")
 #: packages whose code a run's programs are traced from, whatever the env (``code_roots`` adds the env's own)
 PROGRAM_PACKAGES = ("rl_zoo", "envs", "jax", "jaxlib", "optax", "flax", "chex", "numpy", "ml_dtypes", "scipy",
                     "opt_einsum", "gymnasium")
