@@ -91,6 +91,24 @@ def test_only_programs_xla_compiled_here_are_stored():
     assert not here((3, 3), (3, 3))  # no event at all: JAX's in-memory cache, or another jax's event names
 
 
+def test_cache_events_are_counted_in_the_thread_that_compiles():
+    """compile_plan compiles the initial states on a thread beside the main one: a hit of JAX's cache there must
+    not keep the main thread's compile, a miss, from the store (nor a miss there store a hit here)."""
+    import threading
+
+    events = program_store.CacheEvents
+    before = events.snapshot()
+    beside = threading.Thread(target=events._on_event, args=("/jax/compilation_cache/cache_hits",))
+    beside.start()
+    beside.join()
+    events._on_event("/jax/compilation_cache/cache_misses")
+    events._on_event("/jax/other_event")
+    assert events.compiled_here(before, events.snapshot())
+    mine = events.snapshot()
+    events._on_event("/jax/compilation_cache/cache_hits")
+    assert not events.compiled_here(mine, events.snapshot())
+
+
 def test_prune_keeps_the_most_recently_used(tmp_path):
     for i in range(5):
         path = write(tmp_path / f"{i}.pkl", "x")

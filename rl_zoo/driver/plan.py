@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, Callable
@@ -190,7 +191,11 @@ def _name(f: Callable) -> str:
 
 def compile_plan(ctx: RunContext) -> JaxPlan:
     """The run's three programs (``lowerings``), each compiled, or loaded where an earlier run compiled it and
-    stored it (``program_store``), with every seed's initial state."""
+    stored it (``program_store``), with every seed's initial states.
+
+    On a thread beside the main one, XLA compiles the initial states and runs them while Python traces and
+    lowers the segment and the evaluation on the states' shapes (XLA's compile leaves the GIL; tracing holds
+    one core): the order of the programs, and so their numbers, stay those of compiling one after another."""
     import jax
 
     spec, agent = ctx.spec, ctx.agent
@@ -206,18 +211,27 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     lower = lowerings(ctx, schedule, sharding, seeds_array, replicated, upto)
     fresh = {}  # the programs XLA compiled here, which the store can keep
 
-    def program(role: str, *args):
+    def program(role: str, lowered):
         if role in stored.programs:
             return stored.programs[role]
+        lowered = lowered()
         before = program_store.CacheEvents.snapshot()
-        compiled = lower[role](*args).compile(options[role])
+        compiled = lowered.compile(options[role])
         if program_store.CacheEvents.compiled_here(before, program_store.CacheEvents.snapshot()):
             fresh[role] = compiled
         return compiled
 
-    init = program("init")
-    states = init(seeds_array)
-    segment, eval_program = program("segment", states), program("eval", states)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rl-zoo-init") as beside:
+        if "init" in stored.programs:  # no lowering to overlap, and no tracing for the shapes
+            initial = beside.submit(stored.programs["init"], seeds_array)
+            shapes = initial.result() if not {"segment", "eval"} <= set(stored.programs) else None
+        else:
+            lowered_init = lower.init()  # traced here: the thread gets a lowered program
+            initial = beside.submit(lambda: program("init", lambda: lowered_init)(seeds_array))
+            shapes = lower.state_shapes()
+        segment = program("segment", partial(lower.segment, shapes))
+        eval_program = program("eval", partial(lower.eval, shapes))
+        states = initial.result()
     if key and fresh:
         program_store.save(folder, key, stored, fresh)
     if upto:
@@ -225,13 +239,28 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     else:
         segments = tuple(Segment(segment, k) for k in schedule)
     return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
-                   compile_s=time.perf_counter() - t0, loaded=tuple(r for r in lower if r in stored.programs),
+                   compile_s=time.perf_counter() - t0, loaded=tuple(r for r in ROLES if r in stored.programs),
                    _eval_program=eval_program, _replicated=replicated)
 
 
-def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto: bool) -> dict[str, Callable]:
+#: The programs of a run, in the order they run.
+ROLES = ("init", "segment", "eval")
+
+
+@dataclass(frozen=True)
+class Lowerings:
     """The run's three programs (module docstring), each as a function that traces and lowers it: ``init()``,
-    ``segment(states)`` and ``eval(states)``, lowered on every seed's initial states."""
+    ``segment(states)`` and ``eval(states)``, where ``states`` are every seed's initial states or their
+    shapes (``state_shapes()``: ``jax.ShapeDtypeStruct`` leaves, sharded as the states are)."""
+
+    init: Callable[[], Any]
+    state_shapes: Callable[[], Any]
+    segment: Callable[[Any], Any]
+    eval: Callable[[Any], Any]
+
+
+def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto: bool) -> Lowerings:
+    """The run's three programs, to trace and lower (``Lowerings``)."""
     import jax
     import jax.numpy as jnp
 
@@ -273,12 +302,14 @@ def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto
         return jax.jit(program, in_shardings=(sharding, replicated), out_shardings=sharding).lower(
             states, replicated_int(0, replicated))
 
-    return {
-        "init": lambda: jax.jit(on_each_device(init, sharding), out_shardings=sharding).lower(seeds_array),
-        "segment": lower_segment,
-        "eval": lambda states: jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding).lower(
+    init_program = jax.jit(on_each_device(init, sharding), out_shardings=sharding)
+    return Lowerings(
+        init=lambda: init_program.lower(seeds_array),
+        state_shapes=lambda: jax.eval_shape(init_program, seeds_array),  # the trace init() made, from JAX's cache
+        segment=lower_segment,
+        eval=lambda states: jax.jit(on_each_device(eval_all, sharding, replicated=1), out_shardings=sharding).lower(
             states, seeds_array, replicated_int(0, replicated)),
-    }
+    )
 
 
 def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:

@@ -245,12 +245,14 @@ def prune(folder: Path, keep: int) -> None:
 
 
 class CacheEvents:
-    """Counts of JAX's compilation-cache events (``jax.monitoring``) in this process: whether the programs
-    compiled between two ``snapshot`` calls were compiled by XLA here (misses) or loaded from JAX's cache
-    (hits)."""
+    """Counts of JAX's compilation-cache events (``jax.monitoring``) in each thread of this process: whether the
+    programs a thread compiled between two ``snapshot`` calls were compiled by XLA here (misses) or loaded from
+    JAX's cache (hits). JAX records a compile's event in the thread that compiles, so a compile on another
+    thread (``rl_zoo.driver.plan.compile_plan`` compiles the initial states beside the main thread) is not
+    counted in this one's."""
 
     _lock = threading.Lock()
-    _counts: dict[str, int] = {"hits": 0, "misses": 0}
+    _counts: dict[int, tuple[int, int]] = {}  # thread ident -> (hits, misses)
     _registered = False
 
     @classmethod
@@ -261,14 +263,15 @@ class CacheEvents:
             if not cls._registered:
                 jax.monitoring.register_event_listener(cls._on_event)
                 cls._registered = True
-            return cls._counts["hits"], cls._counts["misses"]
+            return cls._counts.get(threading.get_ident(), (0, 0))
 
     @classmethod
     def _on_event(cls, event: str, **_: Any) -> None:
-        name = {"/jax/compilation_cache/cache_hits": "hits", "/jax/compilation_cache/cache_misses": "misses"}.get(event)
-        if name:
+        hit = {"/jax/compilation_cache/cache_hits": True, "/jax/compilation_cache/cache_misses": False}.get(event)
+        if hit is not None:
             with cls._lock:
-                cls._counts[name] += 1
+                hits, misses = cls._counts.get(threading.get_ident(), (0, 0))
+                cls._counts[threading.get_ident()] = (hits + 1, misses) if hit else (hits, misses + 1)
 
     @staticmethod
     def compiled_here(before: tuple[int, int], after: tuple[int, int]) -> bool:
