@@ -108,3 +108,29 @@ def test_a_run_compiles_each_program_at_its_roles_level(tmp_path, monkeypatch):
     assert seen == ({"jit_init_seeds": compile_options("init", "cpu"), "jit_segment": {"xla_backend_optimization_level": 2},
                      "jit_eval_all": {"xla_backend_optimization_level": 1}} if on_cpu else
                     {"jit_init_seeds": None, "jit_segment": None, "jit_eval_all": None})
+
+
+@pytest.mark.parametrize("algo, total_steps", [("ppo", 2560), ("ppo", 2816), ("dqn", 2000)])
+def test_programs_lowered_on_the_states_shapes_are_the_programs_lowered_on_the_states(tmp_path, algo, total_steps):
+    """``compile_plan`` lowers the segment and the evaluation on ``state_shapes()`` while the initial states
+    compile on another thread: the StableHLO must be that of lowering them on the states themselves (weak types
+    and shardings included), so the overlap changes no number. PPO in even segments and with a last, shorter
+    one (``segment_upto``), and DQN, on the CPU's devices."""
+    from rl_zoo import distributed
+    from rl_zoo.driver.plan import lowerings
+    from rl_zoo.driver.runner import RunContext, segment_schedule
+    from rl_zoo.driver.spec import new_spec
+
+    seeds = len(jax.devices())
+    spec, env, env_params, _ = new_spec(algo, "CartPole-v1", seeds=seeds, total_steps=total_steps, num_evals=5)
+    ctx = RunContext(spec, tmp_path, spec.module.make_agent(spec.config, env, env_params), env, env_params, lambda s: None, False)
+    schedule = segment_schedule(ctx.agent.num_updates, spec.num_evals)
+    sharding = distributed.seed_sharding(spec.devices)
+    seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
+    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    lower = lowerings(ctx, schedule, sharding, seeds_array, replicated, len(set(schedule)) > 1)
+    states = lower.init().compile()(seeds_array)
+    shapes = lower.state_shapes()
+    assert jax.tree.structure(shapes) == jax.tree.structure(states)
+    for role in (lower.segment, lower.eval):
+        assert role(shapes).as_text() == role(states).as_text()
