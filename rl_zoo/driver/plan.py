@@ -195,9 +195,9 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
 
     Python traces and lowers on the main thread; a second thread compiles the initial states and runs them,
     then compiles the evaluation, while the main thread traces the segment on the states' shapes and compiles
-    it. XLA's compile leaves the GIL and tracing holds one core, so on 2 cores a cold one-seed PPO CartPole
-    plan takes 3.8 s instead of 4.1 s (``benchmarks/results/compile_overlap.md``). The programs are the ones
-    lowered one after another (the same StableHLO), so the numbers are too."""
+    it. XLA's compile leaves the GIL and tracing holds one core: on 2 cores a cold one-seed PPO CartPole plan
+    takes about 0.3 s less (``benchmarks/results/compile_overlap.md``). The programs are the ones lowered one
+    after another (the same StableHLO: ``tests/test_plan.py``), so the numbers are too."""
     import jax
 
     spec, agent = ctx.spec, ctx.agent
