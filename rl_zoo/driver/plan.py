@@ -189,7 +189,7 @@ def _name(f: Callable) -> str:
     return getattr(f, "__name__", "program")
 
 
-def compile_plan(ctx: RunContext) -> JaxPlan:
+def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = None) -> JaxPlan:
     """The run's three programs (``lowerings``), each compiled, or loaded where an earlier run compiled it and
     stored it (``program_store``), with every seed's initial states.
 
@@ -197,7 +197,9 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
     then compiles the evaluation, while the main thread traces the segment on the states' shapes and compiles
     it. XLA's compile leaves the GIL and tracing holds one core: on 2 cores a cold one-seed PPO CartPole plan
     takes about 0.3 s less (``benchmarks/results/compile_overlap.md``). The programs are the ones lowered one
-    after another (the same StableHLO: ``tests/test_plan.py``), so the numbers are too."""
+    after another (the same StableHLO: ``tests/test_plan.py``), so the numbers are too. ``beside_compile`` is
+    called once the tracing is over and XLA's work is what remains (the recorder's import of matplotlib, which
+    holds the GIL: beside the tracing it delays it; XLA's compile leaves the GIL)."""
     import jax
 
     spec, agent = ctx.spec, ctx.agent
@@ -237,7 +239,10 @@ def compile_plan(ctx: RunContext) -> JaxPlan:
             initial = beside.submit(lambda: program("init", lowered_init)(seeds_array))
             shapes = lower.state_shapes()
         evaluation = beside.submit(program, "eval", lowered("eval", shapes))
-        segment = program("segment", lowered("segment", shapes))
+        lowered_segment = lowered("segment", shapes)
+        if beside_compile is not None:
+            beside_compile()
+        segment = program("segment", lowered_segment)
         states, eval_program = initial.result(), evaluation.result()
     finally:  # after an error (a trace that fails, Ctrl-C), what the thread has not started is dropped
         beside.shutdown(cancel_futures=True)

@@ -124,12 +124,18 @@ class Recorder:
         self.rows: list[dict[str, Any]] = list(rows)
 
     def start(self, start: RunStart) -> None:
-        if self.writer:  # the learning curve is drawn at the end: import matplotlib while the programs compile
+        for hook in self.hooks:
+            hook.on_start(start)
+
+    def prefetch_figures(self) -> None:
+        """Import matplotlib on a background thread (``plots.prefetch``), where this process draws the learning
+        curve at the end. A runner calls it where its main thread waits on XLA: the import holds the GIL for
+        about 0.5 s, which beside JAX's tracing delays the tracing (a cold one-seed PPO CartPole plan compiled
+        0.4-0.5 s slower with the import started at the run's start, ``benchmarks/results/compile_overlap.md``)."""
+        if self.writer:
             from rl_zoo import plots
 
             plots.prefetch()
-        for hook in self.hooks:
-            hook.on_start(start)
 
     def last_returns(self, seeds: int) -> np.ndarray:
         """The greedy returns of the last evaluation (its ``seeds`` rows)."""

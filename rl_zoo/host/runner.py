@@ -120,6 +120,7 @@ class BatchedHostRunner:
 
         spec = ctx.spec
         record = spec.trajectory_record()  # stored in each checkpoint: run.resume_mismatch
+        recorder.prefetch_figures()  # beside the envs' start and the programs' compile
         env, agent = batched_env(ctx)
         seeds = np.array(spec.seed_ids)
         env.start(len(seeds))
