@@ -93,20 +93,25 @@ def test_only_programs_xla_compiled_here_are_stored():
 
 def test_cache_events_are_counted_in_the_thread_that_compiles():
     """compile_plan compiles the initial states on a thread beside the main one: a hit of JAX's cache there must
-    not keep the main thread's compile, a miss, from the store (nor a miss there store a hit here)."""
+    not keep the main thread's compile, a miss, from the store; nor may a miss there pass for XLA's compile of a
+    program that JAX answered here from memory (no event of its own), which the store must not keep."""
     import threading
 
     events = program_store.CacheEvents
+
+    def beside(event: str) -> None:
+        thread = threading.Thread(target=events._on_event, args=(event,))
+        thread.start()
+        thread.join()
+
     before = events.snapshot()
-    beside = threading.Thread(target=events._on_event, args=("/jax/compilation_cache/cache_hits",))
-    beside.start()
-    beside.join()
+    beside("/jax/compilation_cache/cache_hits")
     events._on_event("/jax/compilation_cache/cache_misses")
     events._on_event("/jax/other_event")
     assert events.compiled_here(before, events.snapshot())
-    mine = events.snapshot()
-    events._on_event("/jax/compilation_cache/cache_hits")
-    assert not events.compiled_here(mine, events.snapshot())
+    before = events.snapshot()
+    beside("/jax/compilation_cache/cache_misses")
+    assert not events.compiled_here(before, events.snapshot())
 
 
 def test_prune_keeps_the_most_recently_used(tmp_path):
