@@ -3,7 +3,7 @@
     python benchmarks/command_start.py --base REV [--repeats 5] [--cold] [--train 'ARGS'] [--out benchmarks/results/command_start.md]
 
 The base is checked out into a temporary git worktree, and so is the head: the working tree as it is,
-uncommitted and untracked files included (``snapshot_commit``), so that both trees are imported from the same
+uncommitted and untracked files included (``_results.git_worktrees``), so that both trees are imported from the same
 kind of folder (the working tree itself, imported from /work rather than /tmp, ran ``rl-zoo algos`` 0.04-0.07 s
 faster than the same code in a worktree). Each measurement is
 a fresh process of the same Python running the ``rl-zoo`` entry point (``rl_zoo.cli.console_main``) from one tree (the editable install's
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cold_cache_env, load_average, machine, metrics_returns, now_utc, save_results, timed
+from _results import cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, save_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -86,20 +85,6 @@ def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path, train_
     return times, compile_s, same
 
 
-def snapshot_commit(root: Path) -> str:
-    """A commit (on no branch) of the working tree as it is: HEAD plus every change, untracked files included
-    (those .gitignore names left out), made through a temporary index, the repository's own index untouched."""
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
-
-        def git(*args: str) -> str:
-            return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-        git("read-tree", "HEAD")
-        git("add", "-A")
-        return git("commit-tree", git("write-tree"), "-p", "HEAD", "-m", "command_start.py: the working tree")
-
-
 def report(times: dict, compile_s: dict, same: bool, meta: dict) -> str:
     lines = ["# Whole `rl-zoo` commands at two commits", "",
              f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}`: base {meta['base']}, head {meta['head']}. "
@@ -142,16 +127,8 @@ def main(argv=None) -> None:
             "head": head_rev + (" + uncommitted changes" if dirty else ""),
             "command": "python benchmarks/command_start.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
             "train": shlex.join(train_args)}
-    revisions = {"base": args.base, "head": snapshot_commit(ROOT) if dirty else "HEAD"}
-    with tempfile.TemporaryDirectory() as work:
-        trees = {name: Path(work) / name for name in revisions}
-        try:
-            for name, revision in revisions.items():
-                subprocess.run(["git", "worktree", "add", "-q", "--detach", str(trees[name]), revision], cwd=ROOT, check=True)
-            times, compile_s, same = measure(trees, args.repeats, args.cold, Path(work), train_args)
-        finally:
-            for tree in trees.values():
-                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True)
+    with tempfile.TemporaryDirectory() as work, git_worktrees(ROOT, {"base": args.base, "head": None}, Path(work)) as trees:
+        times, compile_s, same = measure(trees, args.repeats, args.cold, Path(work), train_args)
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times, "compile_s": compile_s, "same_returns": same})
     args.out.write_text(report(times, compile_s, same, meta))

@@ -2,7 +2,8 @@
 at two commits, measured in alternation in fresh processes on this machine.
 
 Issue 9 asks that device-parallel training leave single-device CPU speed within 5% of before. The
-reference is the last commit before sharding landed (``d342961^``); the candidate is the working tree.
+reference is the last commit before sharding landed (``d342961^``); the candidate is the working tree (checked out as
+it is, uncommitted changes included, in a worktree beside the base: `_results.git_worktrees`).
 Each measurement is a fresh ``python`` process that runs ``train("ppo", "CartPole-v1", ...)`` (the
 README's main job: tuned config, 100k env steps, 10 evaluations) and reports the driver's own
 ``train_s`` (the jitted training segments alone: evaluations, checkpoints and compile excluded) and ``compile_s``. Both
@@ -28,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cpu_name, load_average, now_utc, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, git_worktrees, load_average, now_utc, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -81,33 +82,20 @@ def main(argv=None) -> None:
         parser.error(f"--out {path} is a folder: give the results file to write")
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        base_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), args.base],
-                       check=True, capture_output=True)
-        head_tree = ROOT
-        if args.head:
-            head_tree = Path(tmp) / "head"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(head_tree), args.head],
-                           check=True, capture_output=True)
-        try:
-            trees = {"base": base_tree, "head": head_tree}
-            for seeds in counts:
-                caches = {name: tempfile.mkdtemp(dir=tmp) for name in trees}
-                for name, tree in trees.items():  # warm each tree's compilation cache, unrecorded
-                    child(tree, caches[name], seeds)
-                times = {name: [] for name in trees}
-                for i in range(args.repeats):
-                    for name, tree in trees.items():
-                        r = child(tree, caches[name], seeds)
-                        times[name].append(r)
-                        print(f"seeds={seeds} {name} #{i + 1}: train {r['train_s']:.2f} s, compile {r['compile_s']:.2f} s, "
-                              f"return {r['ret']:.1f}", flush=True)
-                med = {n: statistics.median(r["train_s"] for r in times[n]) for n in trees}
-                rows.append((seeds, med["base"], med["head"], med["head"] / med["base"], times))
-        finally:
-            for tree in {base_tree, head_tree} - {ROOT}:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp, git_worktrees(ROOT, {"base": args.base, "head": args.head}, Path(tmp)) as trees:
+        for seeds in counts:
+            caches = {name: tempfile.mkdtemp(dir=tmp) for name in trees}
+            for name, tree in trees.items():  # warm each tree's compilation cache, unrecorded
+                child(tree, caches[name], seeds)
+            times = {name: [] for name in trees}
+            for i in range(args.repeats):
+                for name, tree in trees.items():
+                    r = child(tree, caches[name], seeds)
+                    times[name].append(r)
+                    print(f"seeds={seeds} {name} #{i + 1}: train {r['train_s']:.2f} s, compile {r['compile_s']:.2f} s, "
+                          f"return {r['ret']:.1f}", flush=True)
+            med = {n: statistics.median(r["train_s"] for r in times[n]) for n in trees}
+            rows.append((seeds, med["base"], med["head"], med["head"] / med["base"], times))
 
     base_rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.base], capture_output=True, text=True).stdout.strip()
     head_rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.head or "HEAD"], capture_output=True, text=True).stdout.strip()
