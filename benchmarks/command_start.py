@@ -3,9 +3,8 @@
     python benchmarks/command_start.py --base REV [--repeats 5] [--cold] [--train 'ARGS'] [--out benchmarks/results/command_start.md]
 
 The base is checked out into a temporary git worktree, and so is the head: the working tree as it is,
-uncommitted and untracked files included (``_results.git_worktrees``), so that both trees are imported from the same
-kind of folder (the working tree itself, imported from /work rather than /tmp, ran ``rl-zoo algos`` 0.04-0.07 s
-faster than the same code in a worktree). Each measurement is
+uncommitted and untracked files included, so that both trees are imported from the same kind of folder
+(``_results.git_worktrees`` says why). Each measurement is
 a fresh process of the same Python running the ``rl-zoo`` entry point (``rl_zoo.cli.console_main``) from one tree (the editable install's
 import hook is left out, so that the tree named is the tree imported), timed whole, the trees taken in
 alternation (base, head, base, ...), medians of ``--repeats``. Rows:

@@ -56,6 +56,9 @@ class JaxPlan:
         return distributed.to_host(returns).mean(axis=1)
 
 
+#: The programs of a run, in the order they run.
+ROLES = ("init", "segment", "eval")
+
 #: LLVM's optimisation level (XLA's ``xla_backend_optimization_level``; XLA's default is 3) for each program
 #: of a run on the CPU, by how much of the run it is: the initial states run once, an evaluation a few
 #: times, the segments are the training. ``benchmarks/results/compile_levels.md`` measures each level.
@@ -209,7 +212,7 @@ def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = No
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
     upto = len(set(schedule)) > 1  # one program for the K-update segments and the last, shorter one
     t0 = time.perf_counter()
-    options = {role: compile_options(role) for role in CPU_OPTIMIZATION_LEVELS}  # before any snapshot: may compile a probe
+    options = {role: compile_options(role) for role in ROLES}  # before any snapshot: may compile a probe
     folder, key = store_key(ctx, options)
     stored = program_store.load(folder, key) if key else program_store.Stored()
     lower = lowerings(ctx, schedule, sharding, seeds_array, replicated, upto)
@@ -255,10 +258,6 @@ def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = No
     return JaxPlan(initial_states=states, segments=segments, seeds_array=seeds_array,
                    compile_s=time.perf_counter() - t0, loaded=tuple(r for r in ROLES if r in stored.programs),
                    _eval_program=eval_program, _replicated=replicated)
-
-
-#: The programs of a run, in the order they run.
-ROLES = ("init", "segment", "eval")
 
 
 @dataclass(frozen=True)
