@@ -92,13 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(*json.loads(args.worker))))
         return 0
-    if args.repeats < 1 or args.steps < 1:
-        ap.error("--repeats and --steps must be at least 1")
+    for flag in ("repeats", "steps"):
+        if getattr(args, flag) < 1:
+            ap.error(f"--{flag} = {getattr(args, flag)} is invalid: must be at least 1")
+    if Path(args.out).is_dir():
+        ap.error(f"--out {args.out} is a folder: give the results file to write")
     load_before, raw = load_average(), {"rows": []}
     table = ["| shapes | cores | optimizer | compile s (median) | run s (median) | run s, each process | fusions |",
              "|---|---|---|---:|---:|---|---:|"]
     for label, hidden, batch in SHAPES:
-        for one_core in (False, True):
+        for one_core in (False, True) if hasattr(os, "sched_setaffinity") else (False,):  # Linux pins, others do not
             runs = {v: [] for v in VARIANTS}
             for _ in range(args.repeats):
                 for variant in VARIANTS:

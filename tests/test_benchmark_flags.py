@@ -56,6 +56,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("gymnasium_results.py", ["run", "--only", "ppo:Hopper-v5,ppo:Foo-v1"], "--only ppo:Foo-v1: no such cell; the cells: ppo:"),
     ("gymnasium_results.py", ["report", "--out", "{tmp}/a_file"], "is a file: give the folder for the cells"),
     ("gymnasium_results.py", ["report", "--out", "{tmp}/typo"], "holds no cells"),
+    ("flat_optimizer.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("flat_optimizer.py", ["--steps", "-3"], "--steps = -3 is invalid: must be at least 1"),
+    ("flat_optimizer.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
