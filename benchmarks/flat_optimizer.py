@@ -4,7 +4,7 @@
 
 rl-zoo's optimizers (``rl_zoo.algos.ppo.make_optimizer``, ``rl_zoo.algos.dqn.make_optimizer``) clip the
 global gradient norm and apply Adam to each leaf of the parameters (a weight matrix, a bias): one fused XLA
-kernel per leaf, 12 leaves for PPO's two 2-layer networks. ``optax.flatten`` concatenates the leaves into one
+kernel per leaf, 12 leaves for PPO's two networks of 3 layers. ``optax.flatten`` concatenates the leaves into one
 vector first, so that the clip and Adam are one kernel: fewer fusions for XLA to compile. This script times
 ``--steps`` gradient steps (a regression through an MLP of the tuned settings' shapes, the batch drawn in the
 loop, one ``jit`` of a ``lax.scan``) with the optimizer both ways, on the shapes of rl-zoo's tuned PPO and DQN
