@@ -20,11 +20,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, save_results
+from _results import load_average, machine, now_utc, save_results, timed
 
 RESULTS = Path(__file__).parent / "results"
 #: (label, hidden width, batch): the tuned CartPole-v1 networks' shapes (rl_zoo/hyperparams)
@@ -79,7 +78,7 @@ def worker(variant: str, hidden: int, batch: int, steps: int, one_core: bool) ->
 
 def measure(variant: str, hidden: int, batch: int, steps: int, one_core: bool) -> dict:
     args = [sys.executable, __file__, "--worker", json.dumps([variant, hidden, batch, steps, one_core])]
-    return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+    return json.loads(timed(args).stdout)  # a failed worker raises with the end of its stderr
 
 
 def main(argv: list[str] | None = None) -> int:
