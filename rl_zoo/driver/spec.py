@@ -36,9 +36,9 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | Non
     """Turn on JAX's persistent compilation cache (default ``~/.cache/rl_zoo/jax``) so that a
     repeated run starts warm; the program store beside it (``program_store``: the same command run again skips
     tracing too, in the commands' own processes) is on where this cache is. ``RL_ZOO_NO_CACHE=1`` turns both
-    off. A folder that cannot be made or written
-    (a read-only home in a container) leaves it off, with a note on stderr: the cache only saves time, and
-    it stopped every training command with a bare ``[Errno 30] Read-only file system``."""
+    off. A folder that cannot be made or written (a read-only home in a container) leaves it off, with a note
+    on stderr: the cache only saves time, and it stopped every training command with a bare ``[Errno 30]
+    Read-only file system``."""
     if os.environ.get("RL_ZOO_NO_CACHE"):
         return None
     import jax
