@@ -1,7 +1,8 @@
 """The raw-results file of a benchmark script (``benchmarks/results/<name>.json``): read it, and
 rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
 measurement in progress and never leaves a half-written file; the CPU's name and load, recorded with
-the timings; and ``timed``, how the peer and driver speed scripts time a whole command (``sweep_speed.py``
+the timings; the checks of the flags the scripts share (``require_counts``, ``require_results_file``,
+``seed_counts``); and ``timed``, how the peer and driver speed scripts time a whole command (``sweep_speed.py``
 times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its child with no cache, each its own way).
 
 Imported by the benchmark scripts (``dqn.py``, ``q_learning.py``, ``policy_gradient.py`` and its plan,
@@ -71,6 +72,23 @@ def seed_counts(parser, text: str, example: str = "1,16") -> list[int]:
     if min(counts) < 1:
         parser.error(f"--seeds = {text!r} is invalid: every seed count must be at least 1")
     return counts
+
+
+def require_counts(parser, args, *flags: str) -> None:
+    """Each of ``flags`` (attribute names of ``args``; ``None`` means unset) is a count of at least 1; one
+    below is ``parser.error`` (exit 2, one line naming the flag as typed) before anything runs: 0 repeats
+    wrote a table of nothing, 0 envs crashed inside JAX."""
+    for flag in flags:
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            parser.error(f"--{flag.replace('_', '-')} = {value} is invalid: must be at least 1")
+
+
+def require_results_file(parser, path: str | Path) -> None:
+    """``--out`` of a script that writes one results file (and its .json beside it): a folder given instead
+    is ``parser.error`` before anything runs, rather than a traceback after the measurements."""
+    if Path(path).is_dir():
+        parser.error(f"--out {path} is a folder: give the results file to write")
 
 
 def load_results(path: Path, empty: dict | None = None) -> dict:

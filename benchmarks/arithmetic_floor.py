@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import cpu_name, load_average, now_utc
+from _results import cpu_name, load_average, now_utc, require_counts
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
     unknown = [n for n in names if n not in ROWS]
-    if unknown or args.repeats < 1:
-        ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}" if unknown else "--repeats must be at least 1")
+    if unknown:
+        ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
+    require_counts(ap, args, "repeats")
     distributed.split_cpu(16)  # before any backend starts: the cores split as `rl-zoo train --seeds 16` splits them
     load_before = load_average()
     table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s "

@@ -33,7 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, save_results, timed
+from _results import (cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
+                      save_results, timed)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -111,8 +112,7 @@ def main(argv=None) -> None:
                         help=f"the train command's arguments, quoted as one (default {DEFAULT_TRAIN!r}; --out and --no-progress are added)")
     parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help="results file (and .json beside it)")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    require_counts(parser, args, "repeats")
     train_args = shlex.split(args.train)
     if not train_args or {"--out", "--resume"} & {a.split("=")[0] for a in train_args}:
         parser.error(f"--train {args.train!r}: give the run's settings (--algo, --env, --seeds, ...); "

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, save_results, versions
+from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, versions
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16;--algo dqn --env CartPole-v1"
@@ -186,10 +186,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child[0], args.repeats, Path(args.child[1]))
-    if args.repeats < 1:
-        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
-    if args.out.is_dir():
-        parser.error(f"--out {args.out} is a folder: give the results file to write")
+    require_counts(parser, args, "repeats")
+    require_results_file(parser, args.out)
     rows = [r.strip() for r in args.rows.split(";") if r.strip()]
     if not rows:
         parser.error(f"--rows = {args.rows!r} names no command")

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, load_average, machine, now_utc, save_results, timed, versions
+from _results import (cold_cache_env, load_average, machine, now_utc, require_counts, require_results_file, save_results,
+                      timed, versions)
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16"
@@ -106,10 +107,8 @@ def main(argv=None) -> None:
                                                              f"(default {DEFAULT_ROWS!r})")
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_programs.md", help="results file (and .json beside it)")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
-    if args.out.is_dir():
-        parser.error(f"--out {args.out} is a folder: give the results file to write")
+    require_counts(parser, args, "repeats")
+    require_results_file(parser, args.out)
     row_args = [shlex.split(row) for row in args.rows.split(";") if row.strip()]
     if not row_args:
         parser.error(f"--rows = {args.rows!r} names no command: `rl-zoo train` arguments, ';' between rows")

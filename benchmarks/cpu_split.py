@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, now_utc, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -80,8 +80,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=16, help="seeds per run (default 16)")
     parser.add_argument("--out", default=str(RESULTS / "cpu_split.md"), help="results file")
     args = parser.parse_args()
-    if args.repeats < 1 or args.seeds < 1:
-        parser.error("--repeats and --seeds must be at least 1")
+    require_counts(parser, args, "repeats", "seeds")
     load_before = load_average()
     runs: dict[str, list[dict]] = {way: [] for way in WAYS}
     for i in range(args.repeats):

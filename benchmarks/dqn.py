@@ -43,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_results, machine, require_results, save_results, versions
+from _results import cpu_name, load_results, machine, require_counts, require_results, save_results, versions
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -321,10 +321,7 @@ def _parse_overrides(items: list[str]) -> dict:
 
 def _check_args(ap: argparse.ArgumentParser, args) -> None:
     """Bad flags refused before anything trains or is rewritten (they were tracebacks, some after a run)."""
-    for flag in ("seeds", "steps", "repeats"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            ap.error(f"--{flag} = {value} is invalid: must be at least 1")
+    require_counts(ap, args, "seeds", "steps", "repeats")
     if args.command in ("learning", "tune", "all") and args.env_id is not None and args.env_id not in TARGETS:
         ap.error(f"{args.command} runs one of {', '.join(TARGETS)} (their targets and solved levels), not {args.env_id!r}")
     if args.command in ("add", "figure") and not args.env_id:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cpu_name, git_worktrees, load_average, now_utc, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -73,13 +73,11 @@ def main(argv=None) -> None:
                         help="the results file (default benchmarks/results/driver_overhead.md, or "
                              "driver_overhead_<head>.md with --head)")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    require_counts(parser, args, "repeats")
     counts = seed_counts(parser, args.seeds, "1,8")
     path = args.out or RESULTS / ("driver_overhead.md" if not args.head else
                                   f"driver_overhead_{args.head.replace('^', '_parent').replace('/', '_')}.md")
-    if path.is_dir():
-        parser.error(f"--out {path} is a folder: give the results file to write")
+    require_results_file(parser, path)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp, git_worktrees(ROOT, {"base": args.base, "head": args.head}, Path(tmp)) as trees:

@@ -23,7 +23,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, save_results, timed
+from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, timed
 
 RESULTS = Path(__file__).parent / "results"
 #: (label, hidden width, batch): the tuned CartPole-v1 networks' shapes (rl_zoo/hyperparams)
@@ -91,11 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(*json.loads(args.worker))))
         return 0
-    for flag in ("repeats", "steps"):
-        if getattr(args, flag) < 1:
-            ap.error(f"--{flag} = {getattr(args, flag)} is invalid: must be at least 1")
-    if Path(args.out).is_dir():
-        ap.error(f"--out {args.out} is a folder: give the results file to write")
+    require_counts(ap, args, "repeats", "steps")
+    require_results_file(ap, args.out)
     load_before, raw = load_average(), {"rows": []}
     table = ["| shapes | cores | optimizer | compile s (median) | run s (median) | run s, each process | fusions |",
              "|---|---|---|---:|---:|---|---:|"]

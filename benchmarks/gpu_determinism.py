@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, timed  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, require_counts, require_results_file, timed  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -194,12 +194,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.steps < 512:
         parser.error(f"--steps = {args.steps} is invalid: must be at least one update's batch (512 env steps)")
-    if args.repeats < 1:
-        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    require_counts(parser, args, "repeats")
     if args.train_repeats < 0:
         parser.error(f"--train-repeats = {args.train_repeats} is invalid: must be at least 0 (0 skips rl-zoo train)")
-    if Path(args.out).is_dir():
-        parser.error(f"--out {args.out} is a folder: give the results file to write")
+    require_results_file(parser, args.out)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if not variants or any(v not in VARIANTS for v in variants):
         parser.error(f"--variants = {args.variants!r} is invalid: comma-separated, of {', '.join(VARIANTS)}")

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, machine, timed
+from _results import cold_cache_env, machine, require_counts, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
@@ -126,8 +126,7 @@ def main() -> None:
     if args.bare_worker:
         env_id, n, total, vector = args.bare_worker
         return bare_worker(env_id, int(n), int(total), vector)
-    if args.repeats < 1:
-        p.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    require_counts(p, args, "repeats")
     if args.out.exists() and not args.out.is_dir():
         p.error(f"--out {args.out} is a file: give the folder for speed.json and speed.md")
 

@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import machine, now_utc, require_results, save_results, versions
+from _results import machine, now_utc, require_counts, require_results, save_results, versions
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
                                    TUNING_SEED0, load_raw, passes)
 from policy_gradient_report import seed_range, write_report
@@ -318,10 +318,7 @@ def main() -> None:
 def _check_args(parser: argparse.ArgumentParser, args) -> dict:
     """Bad flags refused before anything trains or is rewritten; the rows of ``RUNS`` that ``--algo`` and
     ``--env`` select (every row without them)."""
-    for flag in ("seeds", "repeats"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            parser.error(f"--{flag} = {value} is invalid: must be at least 1")
+    require_counts(parser, args, "seeds", "repeats")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file: give the folder for {RAW.name} and {REPORT.name}")
     if args.what == "tune":

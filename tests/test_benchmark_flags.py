@@ -59,6 +59,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("flat_optimizer.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("flat_optimizer.py", ["--steps", "-3"], "--steps = -3 is invalid: must be at least 1"),
     ("flat_optimizer.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("arithmetic_floor.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("command_start.py", ["--base", "HEAD", "--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("cpu_split.py", ["--seeds", "0"], "--seeds = 0 is invalid: must be at least 1"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
