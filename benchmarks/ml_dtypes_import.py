@@ -31,7 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cold_cache_env, load_average, machine, metrics_returns, now_utc, save_results, timed, versions
+from _results import (cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, save_results, timed,
+                      versions)
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
@@ -100,8 +101,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "ml_dtypes_import.md", help="results file (and .json beside it)")
     args = parser.parse_args(argv)
     versions_ = [v.strip() for v in args.versions.split(",") if v.strip()]
-    if len(versions_) < 2 or args.repeats < 1:
-        parser.error("give at least two --versions and --repeats >= 1")
+    if len(versions_) < 2:
+        parser.error(f"--versions {args.versions!r}: give at least two, comma-separated")
+    require_counts(parser, args, "repeats")
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(),
             "command": "python benchmarks/ml_dtypes_import.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "versions": ", ".join(f"{k} {v}" for k, v in versions().items())}

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, seed_counts, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, require_counts, seed_counts, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -168,8 +168,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "ppo_speed.md"), help="results file")
     args = parser.parse_args()
     counts = seed_counts(parser, args.seeds)
-    if args.repeats < 1:
-        parser.error(f"--repeats = {args.repeats} is invalid: must be at least 1")
+    require_counts(parser, args, "repeats")
     load_before = load_average()
     results = {n: measure(n, args.repeats) for n in counts}
     text = report(results, args, load_before, load_average())

@@ -62,6 +62,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("arithmetic_floor.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("command_start.py", ["--base", "HEAD", "--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("cpu_split.py", ["--seeds", "0"], "--seeds = 0 is invalid: must be at least 1"),
+    ("q_learning.py", ["--agents", "0"], "--agents = 0 is invalid: must be at least 1"),
+    ("ml_dtypes_import.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("ml_dtypes_import.py", ["--versions", "0.6.0"], "--versions '0.6.0': give at least two, comma-separated"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
