@@ -2,8 +2,9 @@
 rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
 measurement in progress and never leaves a half-written file; the CPU's name and load, recorded with
 the timings; the checks of the flags the scripts share (``require_counts``, ``require_results_file``,
-``seed_counts``); and ``timed``, how the peer and driver speed scripts time a whole command (``sweep_speed.py``
-times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its child with no cache, each its own way).
+``require_results_folder``, ``seed_counts``); and ``timed``, how the peer and driver speed scripts time a
+whole command (``sweep_speed.py`` times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its
+child with no cache, each its own way).
 
 Imported by the benchmark scripts (``dqn.py``, ``q_learning.py``, ``policy_gradient.py`` and its plan,
 ``ppo_learning.py``, and the speed scripts), which run as scripts (``python benchmarks/<name>.py``), so
@@ -89,6 +90,13 @@ def require_results_file(parser, path: str | Path) -> None:
     is ``parser.error`` before anything runs, rather than a traceback after the measurements."""
     if Path(path).is_dir():
         parser.error(f"--out {path} is a folder: give the results file to write")
+
+
+def require_results_folder(parser, path: Path, holds: str) -> None:
+    """``--out`` of a script that writes a folder (``holds``: what goes in it, for the message): a file given
+    instead is ``parser.error`` before anything runs; a folder not there yet is made later."""
+    if path.exists() and not path.is_dir():
+        parser.error(f"--out {path} is a file: give the folder for {holds}")
 
 
 def load_results(path: Path, empty: dict | None = None) -> dict:

@@ -29,6 +29,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from _results import require_results_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
 SEEDS, FIRST_SEED = 5, 1000
@@ -266,8 +268,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=OUT, help="the folder of the cells, README.md and curves.png "
                                                           "(default: benchmarks/results/gymnasium)")
     args = p.parse_args()
-    if args.out.exists() and not args.out.is_dir():
-        p.error(f"--out {args.out} is a file: give the folder for the cells, README.md and curves.png")
+    require_results_folder(p, args.out, "the cells, README.md and curves.png")
     only = set(filter(None, args.only.split(",")))
     unknown = sorted(only - {f"{c.algo}:{c.env}" for c in PLAN})
     if unknown:

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, machine, require_counts, timed
+from _results import cold_cache_env, machine, require_counts, require_results_folder, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
@@ -127,8 +127,7 @@ def main() -> None:
         env_id, n, total, vector = args.bare_worker
         return bare_worker(env_id, int(n), int(total), vector)
     require_counts(p, args, "repeats")
-    if args.out.exists() and not args.out.is_dir():
-        p.error(f"--out {args.out} is a file: give the folder for speed.json and speed.md")
+    require_results_folder(p, args.out, "speed.json and speed.md")
 
     if not Path(args.sb3_python).exists():
         sys.exit(f"SB3's python {args.sb3_python} not found: install SB3 in its own virtualenv as this script's "

@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import machine, now_utc, require_counts, require_results, save_results, versions
+from _results import machine, now_utc, require_counts, require_results, require_results_folder, save_results, versions
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
                                    TUNING_SEED0, load_raw, passes)
 from policy_gradient_report import seed_range, write_report
@@ -319,8 +319,7 @@ def _check_args(parser: argparse.ArgumentParser, args) -> dict:
     """Bad flags refused before anything trains or is rewritten; the rows of ``RUNS`` that ``--algo`` and
     ``--env`` select (every row without them)."""
     require_counts(parser, args, "seeds", "repeats")
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"--out {args.out} is a file: give the folder for {RAW.name} and {REPORT.name}")
+    require_results_folder(parser, args.out, f"{RAW.name} and {REPORT.name}")
     if args.what == "tune":
         if len(args.rest) < 2:
             parser.error("tune needs ALGO ENV [field=value ...], such as: tune trpo Pendulum-v1 max_kl=0.02")
