@@ -48,7 +48,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from _results import cold_cache_env, cpu_name, load_average, now_utc, timed
+from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -234,6 +234,8 @@ def main() -> None:
         worker, settings = args.worker
         print(json.dumps((rejax_worker if worker == "rejax" else sbx_worker)(json.loads(settings))))
         return
+    require_counts(p, args, "repeats")  # 0 ended in a traceback after the peers' set-up
+    require_results_file(p, args.out)  # a folder lost every measurement at the end
     if not Path(args.peer_python).exists():
         sys.exit(f"peer python {args.peer_python} not found: install the peers as this script's docstring says, or pass --peer-python")
     sys.path.insert(0, str(Path(__file__).parent))

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, timed
+from _results import cpu_name, load_average, require_counts, require_results_file, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
@@ -75,6 +75,8 @@ def main() -> None:
                     help=f"the sweep's folder, relative to the repository root (or absolute), emptied first; default {SWEEP_OUT} "
                          "with the default --out, else sweep_ppo_cartpole/ beside --out (a committed result is not replaced)")
     args = ap.parse_args()
+    require_counts(ap, args, "steps", "seeds")
+    require_results_file(ap, args.out)  # a folder lost the sweep's and the commands' timings at the end
     if not 1 <= args.separate <= len(LRS) * len(CLIPS):
         ap.error(f"--separate {args.separate}: time between 1 and {len(LRS) * len(CLIPS)} of the separate train commands")
     default_out = str(ROOT / "benchmarks" / "results" / "sweep_speed.md")

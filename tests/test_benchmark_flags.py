@@ -65,6 +65,10 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("q_learning.py", ["--agents", "0"], "--agents = 0 is invalid: must be at least 1"),
     ("ml_dtypes_import.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
     ("ml_dtypes_import.py", ["--versions", "0.6.0"], "--versions '0.6.0': give at least two, comma-separated"),
+    ("peer_speed.py", ["--repeats", "0"], "--repeats = 0 is invalid: must be at least 1"),
+    ("peer_speed.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("sweep_speed.py", ["--seeds", "0"], "--seeds = 0 is invalid: must be at least 1"),
+    ("sweep_speed.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
