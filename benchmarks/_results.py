@@ -85,11 +85,11 @@ def require_counts(parser, args, *flags: str) -> None:
             parser.error(f"--{flag.replace('_', '-')} = {value} is invalid: must be at least 1")
 
 
-def require_results_file(parser, path: str | Path) -> None:
-    """``--out`` of a script that writes one results file (and its .json beside it): a folder given instead
-    is ``parser.error`` before anything runs, rather than a traceback after the measurements."""
+def require_results_file(parser, path: str | Path, flag: str = "--out") -> None:
+    """``--out`` (or ``flag``) of a script that writes one results file (and its .json beside it): a folder
+    given instead is ``parser.error`` before anything runs, rather than a traceback after the measurements."""
     if Path(path).is_dir():
-        parser.error(f"--out {path} is a folder: give the results file to write")
+        parser.error(f"{flag} {path} is a folder: give the results file to write")
 
 
 def require_results_folder(parser, path: Path, holds: str) -> None:

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import cpu_name, load_average, now_utc, require_counts
+from _results import cpu_name, load_average, now_utc, require_counts, require_results_file
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
     require_counts(ap, args, "repeats")
+    require_results_file(ap, args.out)
     distributed.split_cpu(16)  # before any backend starts: the cores split as `rl-zoo train --seeds 16` splits them
     load_before = load_average()
     table = ["| row | gradient steps alone: run s (median) | runs | compile + first run s "

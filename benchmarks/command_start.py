@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from _results import (cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
-                      save_results, timed)
+                      require_results_file, save_results, timed)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -113,6 +113,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help="results file (and .json beside it)")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
+    require_results_file(parser, args.out)
     train_args = shlex.split(args.train)
     if not train_args or {"--out", "--resume"} & {a.split("=")[0] for a in train_args}:
         parser.error(f"--train {args.train!r}: give the run's settings (--algo, --env, --seeds, ...); "

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "cpu_split.md"), help="results file")
     args = parser.parse_args()
     require_counts(parser, args, "repeats", "seeds")
+    require_results_file(parser, args.out)
     load_before = load_average()
     runs: dict[str, list[dict]] = {way: [] for way in WAYS}
     for i in range(args.repeats):

@@ -43,7 +43,8 @@ import sys
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_results, machine, require_counts, require_results, save_results, versions
+from _results import (cpu_name, load_results, machine, require_counts, require_results, require_results_folder, save_results,
+                      versions)
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -322,6 +323,7 @@ def _parse_overrides(items: list[str]) -> dict:
 def _check_args(ap: argparse.ArgumentParser, args) -> None:
     """Bad flags refused before anything trains or is rewritten (they were tracebacks, some after a run)."""
     require_counts(ap, args, "seeds", "steps", "repeats")
+    require_results_folder(ap, args.out, "dqn.json and dqn.md")
     if args.command in ("learning", "tune", "all") and args.env_id is not None and args.env_id not in TARGETS:
         ap.error(f"{args.command} runs one of {', '.join(TARGETS)} (their targets and solved levels), not {args.env_id!r}")
     if args.command in ("add", "figure") and not args.env_id:

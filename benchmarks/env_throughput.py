@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import envs
-from _results import cpu_name, require_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, require_counts, require_results_file  # benchmarks/_results.py (this script's folder is on the path)
 from envs import spaces
 
 IDS = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
@@ -140,6 +140,7 @@ def main(argv=None) -> str:
                         help="the results file (default benchmarks/results/env_throughput.md; --quick writes nothing)")
     args = parser.parse_args(argv)
     require_counts(parser, args, "num_envs", "scan_steps", "repeats")  # 0 wrote a table of zeros (or crashed inside JAX)
+    require_results_file(parser, args.out)
     if not args.gym_seconds > 0:
         parser.error(f"--gym-seconds = {args.gym_seconds} is invalid: must be above 0")
     if args.quick:

@@ -48,7 +48,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import cpu_name, load_average, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, require_results_file, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def purejaxrl_config(steps: int) -> ppo.Config:
@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"))
     args = parser.parse_args()
     seed_counts = _seed_counts(parser, args)  # checked before the sweep check's minutes (of device time)
+    require_results_file(parser, args.out)
+    require_results_file(parser, args.sweep_md, "--sweep-md")
     if args.sweep_separate:
         sweep_check(args.sweep_separate, args.sweep_md)
     devices = jax.devices()

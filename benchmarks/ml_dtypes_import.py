@@ -31,8 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import (cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, save_results, timed,
-                      versions)
+from _results import (cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, require_results_file,
+                      save_results, timed, versions)
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
@@ -104,6 +104,7 @@ def main(argv=None) -> None:
     if len(versions_) < 2:
         parser.error(f"--versions {args.versions!r}: give at least two, comma-separated")
     require_counts(parser, args, "repeats")
+    require_results_file(parser, args.out)
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(),
             "command": "python benchmarks/ml_dtypes_import.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "versions": ", ".join(f"{k} {v}" for k, v in versions().items())}

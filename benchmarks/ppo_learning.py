@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import cpu_name, load_results, require_results, save_results, versions
+from _results import cpu_name, load_results, require_results, require_results_folder, save_results, versions
 from rl_zoo.train import enable_compilation_cache, train
 
 #: env id -> (seeds, env steps per seed, pass rule, text of the target)
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only rewrite the .md from the .json")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
+    require_results_folder(parser, Path(args.out), f"{args.algo.replace('-', '_')}_learning.json and .md")
     stem = Path(args.out) / f"{args.algo.replace('-', '_')}_learning"
     raw_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     if args.report:

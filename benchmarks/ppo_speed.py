@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, require_counts, seed_counts, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, require_counts, require_results_file, seed_counts, timed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -169,6 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = seed_counts(parser, args.seeds)
     require_counts(parser, args, "repeats")
+    require_results_file(parser, args.out)
     load_before = load_average()
     results = {n: measure(n, args.repeats) for n in counts}
     text = report(results, args, load_before, load_average())

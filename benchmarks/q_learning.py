@@ -48,7 +48,8 @@ from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import cpu_name, load_results, machine, now_utc, require_counts, require_results, save_results, versions  # noqa: E402
+from _results import (cpu_name, load_results, machine, now_utc, require_counts, require_results,  # noqa: E402
+                      require_results_folder, save_results, versions)
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
@@ -242,6 +243,7 @@ def report(raw: dict) -> str:
 def _check_args(parser: argparse.ArgumentParser, args) -> None:
     """Bad flags refused before anything runs or is rewritten (they were tracebacks, one after a measured row)."""
     require_counts(parser, args, "seeds", "agents", "steps", "repeats")
+    require_results_folder(parser, args.out, "q_learning.json and q_learning.md")
     if args.tuning_seeds and args.seeds > 8:
         parser.error(f"--tuning-seeds has 8 keys ({TUNING_SET}): give --seeds 8 or fewer (it is {args.seeds}; more would be keys no tuning saw)")
     devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core

@@ -69,6 +69,17 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("peer_speed.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
     ("sweep_speed.py", ["--seeds", "0"], "--seeds = 0 is invalid: must be at least 1"),
     ("sweep_speed.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("arithmetic_floor.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("command_start.py", ["--base", "HEAD", "--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("cpu_split.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("env_throughput.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("ppo_speed.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("ml_dtypes_import.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("gpu_check.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
+    ("gpu_check.py", ["--sweep-md", "{tmp}"], "--sweep-md {tmp} is a folder: give the results file to write"),
+    ("dqn.py", ["learning", "--out", "{tmp}/a_file"], "is a file: give the folder for dqn.json and dqn.md"),
+    ("q_learning.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for q_learning.json and q_learning.md"),
+    ("ppo_learning.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for ppo_learning.json and .md"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
@@ -79,6 +90,7 @@ def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCHMARKS.parent), os.environ.get("PYTHONPATH", "")]))
     argv = [a.format(tmp=tmp_path) for a in argv]
+    message = message.format(tmp=tmp_path)
     done = subprocess.run([sys.executable, str(copy / script), *argv], capture_output=True, text=True, timeout=120,
                           env=env, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
