@@ -218,6 +218,15 @@ def fail(message: str, code: int = 2):
     raise SystemExit(code)
 
 
+def output_folder(given: str | None, default: Path) -> Path:
+    """The run's folder: ``--out`` as given, else ``default``. A file there stops the command with one line
+    before any work (it was a traceback: FileExistsError, or NotADirectoryError from stability's sweeps/)."""
+    out = Path(given) if given else Path(default)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file: give the folder for the experiment's figures, tables and README")
+    return out
+
+
 def positive_int(text: str) -> int:
     """An argparse type: an integer >= 1 (``--seeds 0`` is refused with one line)."""
     import argparse

@@ -135,6 +135,26 @@ def test_zero_seeds_is_one_line(module, monkeypatch, capsys):
     assert "--seeds: 0 is not >= 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run", "experiments.overestimation.run",
+                                    "experiments.stability.run", "experiments.overall.run", "experiments.rlhf.run"])
+def test_a_file_as_out_is_one_line_before_any_work(module, tmp_path, monkeypatch, capsys):
+    """``--out`` naming a file was a traceback (FileExistsError; NotADirectoryError from stability's sweeps/);
+    now one line, and the file is kept as it was."""
+    import importlib
+
+    mine = tmp_path / "a_file"
+    mine.write_text("mine\n")
+    argv = ["--small" if module == "experiments.rlhf.run" else "--quick", "--out", str(mine)]
+    monkeypatch.setattr(sys, "argv", ["run.py", *argv])
+    main = importlib.import_module(module).main
+    with pytest.raises(SystemExit) as e:
+        main(argv) if module == "experiments.rlhf.run" else main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --out {mine} is a file: give the folder for the experiment's figures, tables and README"
+    assert mine.read_text() == "mine\n" and sorted(tmp_path.iterdir()) == [mine]
+
+
 def test_stability_bad_budget_is_one_line(tmp_path, monkeypatch, capsys):
     from experiments.stability import run
 

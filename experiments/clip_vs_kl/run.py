@@ -43,7 +43,7 @@ def main() -> None:
                     help="redraw the figure and rewrite the tables and README from raw.npz (no training)")
     ap.add_argument("--report", action="store_true", help="only rewrite README.md and finding.md from run_info.json")
     args = ap.parse_args()
-    out = Path(args.out) if args.out else (Path("/tmp/clip_vs_kl") if args.quick else HERE)
+    out = common.output_folder(args.out, Path("/tmp/clip_vs_kl") if args.quick else HERE)
     if args.report:
         info = common.read_record(out, "run_info.json")
         configs = compute.recorded_configs(info)

@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--replot", action="store_true", help="only redraw the figures and README from the benchmark folder")
     ap.add_argument("--resume", action="store_true", help="keep benchmark/ and skip the cells finished there before")
     args = ap.parse_args()
-    out = Path(args.out) if args.out else (Path("/tmp/overall") if args.quick else HERE)
+    out = common.output_folder(args.out, Path("/tmp/overall") if args.quick else HERE)
     bench = out / "benchmark"
     if args.replot:
         info = common.read_record(out, "run_info.json")

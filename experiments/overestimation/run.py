@@ -42,7 +42,7 @@ def main() -> None:
                     help="seeds of the tabular maximisation-bias runs (default 10,000, vmapped; --quick: 500)")
     ap.add_argument("--report", action="store_true", help="only rewrite README.md and finding.md from summary.json")
     args = ap.parse_args()
-    out = Path(args.out) if args.out else (Path("/tmp/overestimation") if args.quick else HERE)
+    out = common.output_folder(args.out, Path("/tmp/overestimation") if args.quick else HERE)
     if args.report:
         print(report.write(out, common.read_record(out, "summary.json")))
         reporting.finish_index(out, HERE)  # the index quotes finding.md

@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     unknown = sorted(set(args.only.split(",")) - set(PARTS))
     if unknown:
         common.fail(f"--only {args.only!r}: unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
-    out = Path(args.out) if args.out else (Path("/tmp/rlhf") if args.small else HERE / "results")
+    out = common.output_folder(args.out, Path("/tmp/rlhf") if args.small else HERE / "results")
     if not args.replot:
         from rl_zoo.rlhf.pipeline import PipelineConfig, small_config
         from rl_zoo.train import enable_compilation_cache

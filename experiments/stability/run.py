@@ -60,7 +60,7 @@ def main() -> None:
                          "command, e.g. other seeds, is otherwise refused)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    out = Path(args.out) if args.out else (Path("/tmp/stability") if args.quick else HERE)
+    out = common.output_folder(args.out, Path("/tmp/stability") if args.quick else HERE)
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
     t0 = time.perf_counter()
     machine = common.machine()

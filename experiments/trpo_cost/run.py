@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--replot", action="store_true", help="redraw the figure and README from raw.npz (no training)")
     ap.add_argument("--report", action="store_true", help="only rewrite README.md, finding.md and cost.csv")
     args = ap.parse_args()
-    out = Path(args.out) if args.out else (Path("/tmp/trpo_cost") if args.quick else HERE)
+    out = common.output_folder(args.out, Path("/tmp/trpo_cost") if args.quick else HERE)
     if args.report or args.replot:
         info = common.read_record(out, "run_info.json")
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
