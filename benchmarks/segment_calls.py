@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import load_average, machine, now_utc  # noqa: E402
+from _results import load_average, machine, now_utc, require_results_file  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -148,6 +148,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.out and not Path(args.out).parent.is_dir():
         ap.error(f"--out {args.out}: no folder {Path(args.out).parent}")
+    if args.out:
+        require_results_file(ap, args.out)
     if args.where and not args.render:
         ap.error("--where names the machine of a rendered table: give it with --render")
     if args.render:

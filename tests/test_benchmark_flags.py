@@ -52,6 +52,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("segment_calls.py", ["--render", "{tmp}/nope.json"], "nope.json: no such file"),
     ("segment_calls.py", ["--render", "{tmp}/a_file"], "not the JSON object this script prints"),
     ("segment_calls.py", ["--out", "{tmp}/no/such.md"], "no/such.md: no folder"),
+    ("segment_calls.py", ["--out", "{tmp}"], "is a folder: give the results file to write"),
     ("segment_calls.py", ["--where", "here"], "--where names the machine of a rendered table"),
     ("gymnasium_results.py", ["run", "--only", "ppo:Hopper-v5,ppo:Foo-v1"], "--only ppo:Foo-v1: no such cell; the cells: ppo:"),
     ("gymnasium_results.py", ["report", "--out", "{tmp}/a_file"], "is a file: give the folder for the cells"),
