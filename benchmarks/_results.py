@@ -115,6 +115,13 @@ def require_results(path: Path, script: str) -> None:
         raise SystemExit(2)
 
 
+def write_report(path: str | Path, text: str) -> None:
+    """Write the Markdown report ``text`` to ``path``, making its folder first as ``save_results`` does (a
+    missing folder lost a whole run's measurements at this last write)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+
+
 def save_results(path: Path, raw: dict) -> None:
     """Write ``raw`` to ``path`` as JSON (indent 1) through a temporary file beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import cpu_name, load_average, now_utc, require_counts, require_results_file
+from _results import cpu_name, load_average, now_utc, require_counts, require_results_file, write_report
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
              f"A 2048 x 2048 by 2048 x 2048 product alone runs at {peak:.0f} GFLOP/s here (the CPU's large-product rate). "
              "FLOPs count 2 per multiply-add of the matrix products only; the dominant product alone is chained "
              "through tanh, one per seed, split over the devices as the row's seeds are.", ""]
-    Path(args.out).write_text("\n".join(lines))
+    write_report(args.out, "\n".join(lines))
     print(f"written to {args.out}", file=sys.stderr)
     return 0
 

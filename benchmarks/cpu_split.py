@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -91,7 +91,7 @@ def main() -> None:
             print(f"#{i + 1} {way}: wall {r['wall_s']:.2f} s, compile {r['compile_s']:.2f} s, train {r['train_s']:.2f} s, "
                   f"devices {r['devices']}, load {os.getloadavg()[0]:.1f}", flush=True)
     text = report(runs, args, load_before, load_average())
-    Path(args.out).write_text(text)
+    write_report(args.out, text)
     print(text)
     print(f"wrote {args.out}")
 

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -119,8 +119,7 @@ def main(argv=None) -> None:
             lines.append(f"- {seeds} seed(s), {name}: " + ", ".join(f"{r['train_s']:.2f}" for r in times[name]))
     lines += ["", f"Target (issue 9): head / base <= {TARGET:g} (nothing slower on one CPU device).",
               f"Load average at the end: {load_average()}."]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_report(path, "\n".join(lines) + "\n")
     print(f"wrote {path}")
 
 

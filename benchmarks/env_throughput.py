@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import envs
-from _results import cpu_name, require_counts, require_results_file  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, require_counts, require_results_file, write_report  # benchmarks/_results.py (this script's folder is on the path)
 from envs import spaces
 
 IDS = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
@@ -197,8 +197,7 @@ def main(argv=None) -> str:
     ]
     table = "\n".join(lines)
     if not args.quick:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(table)
+        write_report(args.out, table)
         print(f"wrote {args.out}")
     return table
 

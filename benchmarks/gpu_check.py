@@ -48,7 +48,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import cpu_name, load_average, require_results_file, seed_counts  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def purejaxrl_config(steps: int) -> ppo.Config:
@@ -109,8 +109,7 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [f"| {r['seeds']} | {r['devices']} | {r['compile_s']:.1f} | {r['run_s']:.1f} | {r['steps_per_s']:,.0f} | {r['mean_return']:.1f} |" for r in rows]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(lines) + "\n")
+    write_report(path, "\n".join(lines) + "\n")
 
 
 def _seed_counts(parser: argparse.ArgumentParser, args) -> list[int]:

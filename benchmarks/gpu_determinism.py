@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, require_counts, require_results_file, timed  # benchmarks/_results.py (this script's folder is on the path)
+from _results import cpu_name, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -178,8 +178,7 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
         ok = [r[key] for r in rows if "error" not in r]
         if ok:
             lines.append(f"- {label}: {len(set(ok))} distinct of {len(ok)} runs")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_report(path, "\n".join(lines) + "\n")
 
 
 def main() -> None:

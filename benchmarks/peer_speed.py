@@ -48,7 +48,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed
+from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -249,7 +249,7 @@ def main() -> None:
     subprocess.run([args.peer_python, "-c", "import matplotlib.font_manager"], env=cold_cache_env(tempfile.gettempdir()), check=True)
     results = {row: measure(row, args.repeats, args.peer_python) for row in rows}
     text = report(results, args, load_before, load_average(), versions)
-    Path(args.out).write_text(text)
+    write_report(args.out, text)
     print(text)
     print(f"wrote {args.out}")
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, require_counts, require_results_file, seed_counts, timed  # noqa: E402
+from _results import cold_cache_env, cpu_name, load_average, require_counts, require_results_file, seed_counts, timed, write_report  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -173,7 +173,7 @@ def main() -> None:
     load_before = load_average()
     results = {n: measure(n, args.repeats) for n in counts}
     text = report(results, args, load_before, load_average())
-    Path(args.out).write_text(text)
+    write_report(args.out, text)
     print(text)
     print(f"wrote {args.out}")
 

@@ -146,9 +146,9 @@ def main() -> None:
     ap.add_argument("--render", default=None, help="a JSON object this script printed: write its table, measure nothing")
     ap.add_argument("--where", default=None, help="the machine line of a rendered table (with --render)")
     args = ap.parse_args()
-    if args.out and not Path(args.out).parent.is_dir():
-        ap.error(f"--out {args.out}: no folder {Path(args.out).parent}")
     if args.out:
+        if not Path(args.out).parent.is_dir():
+            ap.error(f"--out {args.out}: no folder {Path(args.out).parent}")
         require_results_file(ap, args.out)
     if args.where and not args.render:
         ap.error("--where names the machine of a rendered table: give it with --render")

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, require_counts, require_results_file, timed
+from _results import cpu_name, load_average, require_counts, require_results_file, timed, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
@@ -151,8 +151,7 @@ experiment, not the same numbers), and the Mann-Whitney U p-value of the two sam
 
 The sweep's report (tables, learning curves, sensitivity figures, best config): {report_link}.
 """
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    write_report(args.out, text)
     print(text)
 
 

@@ -158,3 +158,17 @@ def test_a_benchmark_scripts_row_records_its_software_and_the_report_reads_the_r
     text = ppo_learning.report("ppo", {"a": row, "b": old})
     assert "Measured on AMD EPYC, 2 cores (shared with other jobs), jax 0.9.9 (older rows: not recorded)" in text
     assert "a jax version not recorded" in ppo_learning.report("ppo", {"b": old})
+
+
+def test_a_report_into_a_folder_not_there_yet_is_written(tmp_path, monkeypatch):
+    """peer_speed, ppo_speed, cpu_split and arithmetic_floor wrote their report with a bare ``write_text``: an
+    ``--out`` in a folder not made yet lost the whole run at that last write. ``write_report`` makes the folder,
+    as ``save_results`` does for the JSON beside it."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import _results
+
+    path = tmp_path / "new" / "deeper" / "peer_speed.md"
+    _results.write_report(path, "| row |\n")
+    assert path.read_text() == "| row |\n"
+    _results.write_report(str(path), "| row | again |\n")
+    assert path.read_text() == "| row | again |\n"
