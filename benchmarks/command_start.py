@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from _results import (cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
-                      require_results_file, save_results, timed)
+                      require_results_file, save_results, timed, write_report)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -131,7 +131,7 @@ def main(argv=None) -> None:
         times, compile_s, same = measure(trees, args.repeats, args.cold, Path(work), train_args)
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times, "compile_s": compile_s, "same_returns": same})
-    args.out.write_text(report(times, compile_s, same, meta))
+    write_report(args.out, report(times, compile_s, same, meta))
     print(args.out.read_text())
 
 

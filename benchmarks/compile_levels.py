@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, versions
+from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, versions, write_report
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16;--algo dqn --env CartPole-v1"
@@ -211,7 +211,7 @@ def main(argv=None) -> None:
             print(f"{row}: done", flush=True)
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": results})
-    args.out.write_text(report(results, meta))
+    write_report(args.out, report(results, meta))
     print(args.out.read_text())
 
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from _results import (cold_cache_env, load_average, machine, now_utc, require_counts, require_results_file, save_results,
-                      timed, versions)
+                      timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16"
@@ -120,7 +120,7 @@ def main(argv=None) -> None:
             rows[" ".join(train_args)] = measure(train_args, args.repeats, Path(work))
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": rows})
-    args.out.write_text(report(rows, meta))
+    write_report(args.out, report(rows, meta))
     print(args.out.read_text())
 
 

@@ -23,7 +23,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, timed
+from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, timed, write_report
 
 RESULTS = Path(__file__).parent / "results"
 #: (label, hidden width, batch): the tuned CartPole-v1 networks' shapes (rl_zoo/hyperparams)
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
               (f"Measured {now_utc()} on {machine()} by `python benchmarks/flat_optimizer.py --repeats {args.repeats} "
                f"--steps {args.steps}`. Load average before: {load_before}; after: {load_average()}."), "",
               " ".join(line.strip() for line in __doc__.split("\n\n")[2].splitlines()), ""]
-    Path(args.out).write_text("\n".join([*header, *table, ""]))
     save_results(Path(args.out).with_suffix(".json"), {"measured": now_utc(), "machine": machine(), **raw})
+    write_report(args.out, "\n".join([*header, *table, ""]))
     print(f"written to {args.out}", file=sys.stderr)
     return 0
 

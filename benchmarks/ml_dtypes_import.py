@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 from _results import (cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, require_results_file,
-                      save_results, timed, versions)
+                      save_results, timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
@@ -112,7 +112,7 @@ def main(argv=None) -> None:
         times = measure(versions_, args.repeats, args.store, Path(work))
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times})
-    args.out.write_text(report(times, versions_, meta))
+    write_report(args.out, report(times, versions_, meta))
     print(f"written to {args.out}")
 
 
