@@ -161,7 +161,7 @@ def test_a_benchmark_scripts_row_records_its_software_and_the_report_reads_the_r
 
 
 def test_a_report_into_a_folder_not_there_yet_is_written(tmp_path, monkeypatch):
-    """peer_speed, ppo_speed, cpu_split and arithmetic_floor wrote their report with a bare ``write_text``: an
+    """peer_speed, ppo_speed, cpu_split, arithmetic_floor and flat_optimizer wrote their report with a bare ``write_text``: an
     ``--out`` in a folder not made yet lost the whole run at that last write. ``write_report`` makes the folder,
     as ``save_results`` does for the JSON beside it."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
