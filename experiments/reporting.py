@@ -261,7 +261,7 @@ def write_md(path: Path, lines: list[str], width: int = 100) -> Path:
     for line in lines:
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
-        if (len(line) <= width or not stripped or line.startswith("    ") and not stripped[:2] in ("* ", "1.", "2.", "3.")
+        if (len(line) <= width or not stripped or line.startswith("    ") and stripped[:2] not in ("* ", "1.", "2.", "3.")
                 or stripped[0] in "|#!<"):
             out.append(line)
             continue

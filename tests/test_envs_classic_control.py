@@ -346,7 +346,9 @@ def test_a_float_action_is_its_whole_action_not_a_fraction_of_the_push(env_id):
     """The docstrings say actions are clipped into {0, 1, 2}: 1.5 was half way between pushes."""
     env, params = envs.make(env_id)
     _, state = env.reset(jax.random.key(0), params)
-    step = lambda a: np.asarray(env.step_env(jax.random.key(1), state, a, params)[0])
+    def step(a):
+        return np.asarray(env.step_env(jax.random.key(1), state, a, params)[0])
+
     np.testing.assert_array_equal(step(jnp.float32(1.5)), step(jnp.int32(1)))
     np.testing.assert_array_equal(step(jnp.float32(7.0)), step(jnp.int32(2)))
 

@@ -193,8 +193,8 @@ def test_fvp_is_linear_and_keeps_structure():
     lhs = fvp(jax.tree.map(lambda a, b: 2.0 * a - b, u, w))
     rhs = jax.tree.map(lambda a, b: 2.0 * a - b, fvp(u), fvp(w))
     assert jax.tree.structure(lhs) == jax.tree.structure(params)
-    for l, r in zip(jax.tree.leaves(lhs), jax.tree.leaves(rhs)):
-        np.testing.assert_allclose(l, r, rtol=1e-4, atol=1e-5)
+    for left, right in zip(jax.tree.leaves(lhs), jax.tree.leaves(rhs)):
+        np.testing.assert_allclose(left, right, rtol=1e-4, atol=1e-5)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         ax_t.set_ylabel(f"wall ms per 1,000 env steps ({seeds} seeds vmapped)")
         ax_t.set_title(f"{env_id}: where the time goes (median over segments)", fontsize=10)
         ax_t.legend(fontsize=8, loc="upper left")
-        ax_t.set_ylim(0, max(r + l for r, l in zip(roll, learn)) * 1.6)
+        ax_t.set_ylim(0, max(r + lr for r, lr in zip(roll, learn)) * 1.6)
         # backward-pass work per env step, stacked, once per network a pass runs through (compute.backward_parts)
         colors = {"policy gradients": "tab:blue", "Fisher-vector products": "tab:purple", "value gradients": "tab:olive"}
         shown = {"Fisher-vector products": f"Fisher-vector products ({compute.FVP_PASSES} passes each)"}
