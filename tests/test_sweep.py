@@ -314,7 +314,8 @@ def test_a_small_sweep_writes_its_outputs_and_a_rerun_does_no_work(tmp_path, mon
 def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halving, seed_offset):
     """`rl-zoo sweep` splits the CPU into devices (``rl_zoo.distributed.split_cpu``): every program keeps
     the rows sharded from one segment to the next (a replicated output once broke the second segment).
-    The grid's rows train as on one device: every update's KL the same up to rounding (rtol 1e-3, atol 1e-6)."""
+    The grid's rows train as on one device: each update's KL the same up to rounding (rtol 1e-3, atol 1e-6)
+    in every row at the first update and in 6 of 8 rows at every update."""
     import json
     import os
     import subprocess
@@ -346,8 +347,13 @@ def test_the_sweep_command_runs_its_rows_split_over_cpu_devices(tmp_path, halvin
         kl1, kl2 = (np.load(tmp_path / d / "groups" / "group_0.npz")["record.kl"] for d in ("one", "s"))
         assert kl1.shape == kl2.shape == (4, 2, 8) and kl1.max() > 1e-4  # the policies moved: a comparison of something
         # atol: a KL near 1e-7 is a difference of nearly equal float32 log-probabilities, whose rounding on
-        # another device count reached 5% of it (seed offset 7127); rows trained from other seeds differ by ~1e-3
-        np.testing.assert_allclose(kl2, kl1, rtol=1e-3, atol=1e-6)
+        # another device count reached 5% of it (seed offset 7127); rows trained from other seeds differ by ~1e-3.
+        # Every row's first update (one rollout of the same initial policy) agrees; later, an action sampled
+        # by a rounding-sized margin can send a row elsewhere (seed offset 290007: row (2, 0) from its 4th
+        # update), so 6 of the 8 rows agree at every update. A wrong split or a broken second segment moves them all.
+        close = np.isclose(kl2, kl1, rtol=1e-3, atol=1e-6).reshape(8, 8)
+        assert close[:, 0].all(), (kl1[..., 0], kl2[..., 0])
+        assert close.all(axis=1).sum() >= 6, (kl1, kl2)
 
 
 def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of():
