@@ -58,15 +58,21 @@ def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
 @pytest.mark.parametrize("algo", ["ppo-kl", "rloo", "grpo"])
 def test_the_other_policy_updates_raise_the_reward_too(algo, seed_offset):
     """The same task for the adaptive-KL surrogate and the two critic-free updates (none of them ran in
-    any test before). Measured on seeds 100-131 (2026-12-01), gain of the last 5 updates' gold over the
-    first's, sorted: ppo-kl 2.09 2.32 ... 5.25, rloo 1.41 1.54 ... 4.86 (one update per batch), grpo
-    2.14 2.39 ... 5.72; no seed below 1.4. A policy that does not learn (grpo at learning rate 1e-9, same
-    seeds) gains only the batch noise: -1.28 to 0.97, 30 of 32 below 0.7. Asserted: a gain above 1.2 in
-    at least 3 of 4 seeds."""
-    metrics = _train(np.arange(4) + seed_offset, algo)
+    any test before).
+
+    Measured on seeds 200-711 (512 seeds, none of the asserted ones; 2026-12-05), gain of the last 5
+    updates' gold over the first's: ppo-kl lowest 1.02 1.21 1.29, none of 512 below 1.0; grpo lowest
+    1.41 1.44, none below 1.0; rloo (one update per batch, the slowest learner) lowest 0.32 0.48 0.52
+    0.79, 1.8% below 1.0 (9 of 512). A policy that does not learn (grpo at learning rate 1e-9, seeds
+    200-455) gains only the batch noise: -1.54 to 1.49, 6.3% above 1.0.
+    Asserted: a gain above 1.0 in at least 6 of 8 seeds. rloo fails that with probability about 3e-4
+    (3 or more of 8 seeds below 1.0 at 1.8% each); a non-learner passes it with about 1.5e-6. (It was 3 of
+    4 seeds above 1.2, measured on 32 seeds; seed offset 340007 drew two rloo seeds at 0.93 and 1.04,
+    a 0.4% event at rloo's 2.7% below 1.2.)"""
+    metrics = _train(np.arange(8) + seed_offset, algo)
     gold = np.asarray(metrics.gold)
     gain = gold[:, -5:].mean(1) - gold[:, 0]
-    assert (gain > 1.2).sum() >= 3, gain
+    assert (gain > 1.0).sum() >= 6, gain
     assert np.isfinite(np.asarray(metrics.policy_loss)).all()
 
 
