@@ -46,7 +46,8 @@ def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
 
     Measured on seeds 100-131 (none of the asserted seeds; 2026-12-01, after the sampled-PAD fix):
     first-update gold -4.8 to -1.3, mean of the last 5 updates 0.9 to 1.9, gain 2.7 to 6.1 (every
-    seed). Asserted: a gain above 1.5 in at least 3 of 4 seeds."""
+    seed); on seeds 200-711 (512 seeds, 2026-12-05) the lowest gains were 1.34 1.35 1.78, 0.4% below
+    1.5. Asserted: a gain above 1.5 in at least 3 of 4 seeds (2 or more of 4 below it: about 1e-4)."""
     metrics = _train(np.arange(4) + seed_offset)
     gold = np.asarray(metrics.gold)  # [seeds, updates]
     gain = gold[:, -5:].mean(1) - gold[:, 0]
