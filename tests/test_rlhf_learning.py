@@ -40,6 +40,12 @@ def _train(seeds, algo="ppo"):
     return jax.jit(jax.vmap(run))(jnp.asarray(seeds))
 
 
+def _gain(metrics):
+    """Each seed's gain: the mean gold reward of the last 5 updates minus the first update's."""
+    gold = np.asarray(metrics.gold)  # [seeds, updates]
+    return gold[:, -5:].mean(1) - gold[:, 0]
+
+
 @pytest.mark.slow  # RLHF learning (9 s); tests/test_rlhf.py keeps the unit tests
 def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
     """A random policy rambles (no EOS: -3); PPO learns to answer with prompt letters and stop.
@@ -49,8 +55,7 @@ def test_ppo_raises_the_reward_of_a_random_policy(seed_offset):
     seed); on seeds 200-711 (512 seeds, 2026-12-05) the lowest gains were 1.34 1.35 1.78, 0.4% below
     1.5. Asserted: a gain above 1.5 in at least 3 of 4 seeds (2 or more of 4 below it: about 1e-4)."""
     metrics = _train(np.arange(4) + seed_offset)
-    gold = np.asarray(metrics.gold)  # [seeds, updates]
-    gain = gold[:, -5:].mean(1) - gold[:, 0]
+    gain = _gain(metrics)
     assert (gain > 1.5).sum() >= 3, gain
     assert np.isfinite(np.asarray(metrics.policy_loss)).all()
 
@@ -71,8 +76,7 @@ def test_the_other_policy_updates_raise_the_reward_too(algo, seed_offset):
     4 seeds above 1.2, measured on 32 seeds; seed offset 340007 drew two rloo seeds at 0.93 and 1.04,
     a 0.4% event at rloo's 2.7% below 1.2.)"""
     metrics = _train(np.arange(8) + seed_offset, algo)
-    gold = np.asarray(metrics.gold)
-    gain = gold[:, -5:].mean(1) - gold[:, 0]
+    gain = _gain(metrics)
     assert (gain > 1.0).sum() >= 6, gain
     assert np.isfinite(np.asarray(metrics.policy_loss)).all()
 
