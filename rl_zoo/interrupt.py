@@ -71,6 +71,39 @@ def installed(terminate: bool = False):
         _pending = False
 
 
+@contextlib.contextmanager
+def deferred():
+    """Within it, a SIGINT (and a SIGTERM `installed` took) is held and raised on leaving, as its handler would
+    have raised it: for a few lines that must not be cut in two. ``run_host_program`` starts the thread that
+    runs a program stepping host envs inside it: a Ctrl-C inside ``Thread.start`` left that thread stepping
+    the envs with no one to stop it or wait for it, while the run closed them under it (a traceback, exit 1).
+    Outside the main thread, or where neither handler is Python's or ours, nothing changes."""
+    main = threading.current_thread() is threading.main_thread()
+    held = [s for s in (signal.SIGINT, signal.SIGTERM)
+            if main and signal.getsignal(s) in (_handler, signal.default_int_handler)]
+    came: list[int] = []
+    handlers: dict[int, object] = {}
+    holding = True
+
+    def hold(signum, frame):  # once the block is left, a signal goes to its handler even before that is back
+        if holding:
+            came.append(signum)
+        else:
+            handlers[signum](signum, frame)
+
+    try:
+        for s in held:
+            handlers[s] = signal.getsignal(s)
+            signal.signal(s, hold)
+        yield
+    finally:
+        holding = False
+        for s, h in handlers.items():
+            signal.signal(s, h)
+        if came:
+            handlers[came[0]](came[0], None)  # raises KeyboardInterrupt (ours also remembers it for `check`)
+
+
 def _quiet_about_interrupts(hook, unraisable) -> None:
     """``sys.unraisablehook`` that leaves out the ``Exception ignored in ...`` traceback of a swallowed
     Ctrl-C (`check` raises it where the run can stop) and passes anything else to ``hook``."""

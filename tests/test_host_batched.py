@@ -594,6 +594,70 @@ def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
     assert float(done.stdout.split()[2]) < 4.0, done.stdout
 
 
+CTRL_C_IN_THREAD_START = '''
+import os, signal, threading, time
+import jax, jax.numpy as jnp, numpy as np
+from jax.experimental import io_callback
+from rl_zoo import interrupt
+from rl_zoo.host.batched_env import _host_call, run_host_program
+
+ended = threading.Event()
+
+
+def step(a):
+    time.sleep(0.05)
+    return np.asarray(a + 1, np.float32)
+
+
+@jax.jit
+def program(x):  # 200 env steps of 0.05 s
+    body = lambda c, _: (io_callback(lambda a: _host_call(step, a), jax.ShapeDtypeStruct((), jnp.float32), c), None)
+    return jax.lax.scan(body, x, None, 200)[0]
+
+
+program.lower(jnp.float32(0)).compile()
+
+
+def run(x):
+    try:
+        return jax.block_until_ready(program(x))
+    finally:
+        ended.set()
+
+
+real_start = threading.Thread.start
+
+
+def start_then_ctrl_c(self):  # the Ctrl-C lands inside Thread.start, the thread already running
+    real_start(self)
+    if self.name.startswith("rl-zoo-host"):
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+threading.Thread.start = start_then_ctrl_c
+t0 = time.time()
+with interrupt.installed():
+    try:
+        run_host_program(run, jnp.float32(0))
+    except KeyboardInterrupt:
+        print(f"interrupted after {time.time() - t0:.2f} s; the program had ended: {ended.is_set()}")
+'''
+
+
+def test_a_ctrl_c_inside_the_host_threads_start_still_stops_the_program_first():
+    """A Ctrl-C that landed inside ``Thread.start`` (the pool's submit) came out of ``run_host_program`` at
+    once, the program still stepping the envs on its thread: the run then closed the AsyncVectorEnv under
+    it, a traceback and exit 1 (seen once in the slow Ctrl-C test). Held across the start, it stops the
+    program at its next env step and comes out after it."""
+    with _sigint_not_ignored():
+        proc = subprocess.Popen([sys.executable, "-c", CTRL_C_IN_THREAD_START], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    done = subprocess.CompletedProcess(proc.args, None, *proc.communicate(timeout=300))
+    assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("the program had ended: True"), done.stdout
+    assert float(done.stdout.split()[2]) < 5.0, done.stdout  # its next env step, not its 200th (10 s)
+
+
 def test_make_train_takes_an_adapter_env_as_the_docs_promise(seed_offset):
     """``make_train(config, env, params)`` with ``envs.make``'s gymnasium adapter (every id without a JAX port)
     failed under ``jax.jit`` with a tracer error: the adapter's vector env steps in a Python loop. It is now

@@ -502,6 +502,46 @@ def test_a_swallowed_ctrl_c_is_raised_by_the_next_check_once():
         interrupt._pending = False
 
 
+DEFERRED = '''
+import os, signal
+from rl_zoo import interrupt
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell hands children SIGINT ignored
+with interrupt.installed(terminate=True):
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        reached = False
+        try:
+            with interrupt.deferred():
+                os.kill(os.getpid(), signum)
+                reached = True  # held: the block runs to its end
+        except KeyboardInterrupt:
+            print(signal.Signals(signum).name, "held:", reached, "then raised, remembered:", interrupt._pending,
+                  "received:", interrupt.received())
+            interrupt._pending = False
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        print("not raised after the block")
+    except KeyboardInterrupt:
+        print("raised at once after the block")
+    with interrupt.deferred():
+        pass
+    print("a block without a signal goes on")
+'''
+
+
+def test_deferred_holds_a_ctrl_c_or_sigterm_to_the_end_of_its_block():
+    """``interrupt.deferred()`` (around the start of the thread that steps host envs): a SIGINT or SIGTERM
+    inside the block is raised as a KeyboardInterrupt when the block ends, as the handler would (remembered
+    for ``check``, SIGTERM said as "terminated"), and the handlers are back afterwards."""
+    done = subprocess.run([sys.executable, "-c", DEFERRED], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == [
+        "SIGINT held: True then raised, remembered: True received: interrupted",
+        "SIGTERM held: True then raised, remembered: True received: terminated",
+        "raised at once after the block",
+        "a block without a signal goes on",
+    ], done.stdout + done.stderr
+
+
 def test_a_sigint_handler_the_caller_set_is_left_in_place():
     """A program that embeds rl_zoo with its own SIGINT handler keeps it inside ``interrupt.installed()``."""
     import signal

@@ -39,6 +39,7 @@ from jax.experimental import io_callback
 
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
+from rl_zoo import interrupt
 from rl_zoo.host.workers import EnvWorkerError, subprocess_start_method, worker_errors_unprinted, worker_make
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
@@ -303,12 +304,14 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
     jax_callbacks = logging.getLogger("jax._src.callback")  # it logs each callback's exception with its traceback
     was_disabled, jax_callbacks.disabled = jax_callbacks.disabled, True
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rl-zoo-host") as pool:
-        future = pool.submit(lambda: jax.block_until_ready(program(*args)))
+        future = None
         try:
+            with interrupt.deferred():  # cut inside the thread's start, the program would run on unwatched
+                future = pool.submit(lambda: jax.block_until_ready(program(*args)))
             return future.result()
         except KeyboardInterrupt:
             _stop.set()
-            while not future.done():  # it ends at the program's next env step; a second Ctrl-C must not cut that wait
+            while future is not None and not future.done():  # it ends at the program's next env step; a second Ctrl-C must not cut that wait
                 try:
                     concurrent.futures.wait([future])
                 except KeyboardInterrupt:
