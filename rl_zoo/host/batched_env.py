@@ -311,7 +311,8 @@ def run_host_program(program, *args, what: str = "a gymnasium env"):
             return future.result()
         except KeyboardInterrupt:
             _stop.set()
-            while future is not None and not future.done():  # it ends at the program's next env step; a second Ctrl-C must not cut that wait
+            # it ends at the program's next env step; a second Ctrl-C must not cut that wait
+            while future is not None and not future.done():
                 try:
                     concurrent.futures.wait([future])
                 except KeyboardInterrupt:
