@@ -78,11 +78,8 @@ def deferred():
     runs a program stepping host envs inside it: a Ctrl-C inside ``Thread.start`` left that thread stepping
     the envs with no one to stop it or wait for it, while the run closed them under it (a traceback, exit 1).
     Outside the main thread, or where neither handler is Python's or ours, nothing changes."""
-    main = threading.current_thread() is threading.main_thread()
-    held = [s for s in (signal.SIGINT, signal.SIGTERM)
-            if main and signal.getsignal(s) in (_handler, signal.default_int_handler)]
     came: list[int] = []
-    handlers: dict[int, object] = {}
+    handlers: dict[int, object] = {}  # the signals held, each with its handler to put back
     holding = True
 
     def hold(signum, frame):  # once the block is left, a signal goes to its handler even before that is back
@@ -92,9 +89,11 @@ def deferred():
             handlers[signum](signum, frame)
 
     try:
-        for s in held:
-            handlers[s] = signal.getsignal(s)
-            signal.signal(s, hold)
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                if (h := signal.getsignal(s)) in (_handler, signal.default_int_handler):
+                    handlers[s] = h
+                    signal.signal(s, hold)
         yield
     finally:
         holding = False

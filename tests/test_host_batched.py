@@ -546,7 +546,7 @@ def test_ctrl_c_stops_a_host_segment_at_its_next_env_step(tmp_path, signum, stat
     assert err.strip().splitlines()[-1] == f"rl-zoo: {word}", err
 
 
-#: a compiled program of 40 host env steps of 0.2 s each, for the Ctrl-C scripts below
+#: 40 host env steps of 0.2 s each, run and reported under ``interrupt.installed()`` by the Ctrl-C scripts below
 HOST_PROGRAM = '''
 import os, signal, sys, threading, time
 import jax, jax.numpy as jnp, numpy as np
@@ -567,6 +567,23 @@ def program(x):  # 40 env steps of 0.2 s
 
 
 program.lower(jnp.float32(0)).compile()
+ended = threading.Event()
+
+
+def run(x):  # the program, noting when it ended
+    try:
+        return jax.block_until_ready(program(x))
+    finally:
+        ended.set()
+
+
+def run_and_report():
+    t0 = time.time()
+    with interrupt.installed():
+        try:
+            run_host_program(run, jnp.float32(0))
+        except KeyboardInterrupt:
+            print(f"interrupted after {time.time() - t0:.2f} s; the program had ended: {ended.is_set()}")
 '''
 
 TWO_CTRL_C = HOST_PROGRAM + '''
@@ -578,12 +595,7 @@ def ctrl_c_twice():
 
 
 threading.Thread(target=ctrl_c_twice, daemon=True).start()
-t0 = time.time()
-with interrupt.installed():
-    try:
-        run_host_program(program, jnp.float32(0))
-    except KeyboardInterrupt:
-        print(f"interrupted after {time.time() - t0:.2f} s")
+run_and_report()
 '''
 
 
@@ -595,19 +607,10 @@ def test_a_second_ctrl_c_does_not_let_the_host_program_run_to_its_end():
     done = subprocess.CompletedProcess(proc.args, None, *proc.communicate(timeout=300))
     assert done.stdout.startswith("interrupted after "), done.stdout + done.stderr
     assert float(done.stdout.split()[2]) < 4.0, done.stdout
+    assert done.stdout.rstrip().endswith("the program had ended: True"), done.stdout
 
 
 CTRL_C_IN_THREAD_START = HOST_PROGRAM + '''
-ended = threading.Event()
-
-
-def run(x):
-    try:
-        return jax.block_until_ready(program(x))
-    finally:
-        ended.set()
-
-
 real_start = threading.Thread.start
 
 
@@ -618,12 +621,7 @@ def start_then_ctrl_c(self):  # the Ctrl-C lands inside Thread.start, the thread
 
 
 threading.Thread.start = start_then_ctrl_c
-t0 = time.time()
-with interrupt.installed():
-    try:
-        run_host_program(run, jnp.float32(0))
-    except KeyboardInterrupt:
-        print(f"interrupted after {time.time() - t0:.2f} s; the program had ended: {ended.is_set()}")
+run_and_report()
 '''
 
 
