@@ -1,6 +1,7 @@
 """The raw-results file of a benchmark script (``benchmarks/results/<name>.json``): read it, and
 rewrite it whole and atomically after each measurement, so that an interrupted run loses only the
-measurement in progress and never leaves a half-written file; the CPU's name and load, recorded with
+measurement in progress and never leaves a half-written file; the Markdown report (``write_report``),
+written above what the file held before, so a rerun adds its table and loses none; the CPU's name and load, recorded with
 the timings; the checks of the flags the scripts share (``require_counts``, ``require_results_file``,
 ``require_results_folder``, ``seed_counts``); and ``timed``, how the peer and driver speed scripts time a
 whole command (``sweep_speed.py`` times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its
@@ -115,11 +116,33 @@ def require_results(path: Path, script: str) -> None:
         raise SystemExit(2)
 
 
+#: what a speed script's ``--out`` help says of a rerun (``write_report``)
+RERUN_KEEPS = "a rerun writes its report on top and keeps what the file held below it"
+
+#: the heading over what a results file held before ``write_report`` put a new report above it
+EARLIER = "## Earlier in this file (kept below the report above when it was written, {when})"
+
+
 def write_report(path: str | Path, text: str) -> None:
     """Write the Markdown report ``text`` to ``path``, making its folder first as ``save_results`` does (a
-    missing folder lost a whole run's measurements at this last write)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
+    missing folder lost a whole run's measurements at this last write).
+
+    A file already there keeps what it held below the new report, under ``EARLIER`` (its title line dropped
+    when the new report starts with the same one): the results files carry earlier tables and readings
+    written by hand, which a rerun of the script that made them once replaced whole. To start a file afresh,
+    delete it first. Written through a temporary file beside it, so an interrupted write loses neither."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    earlier = path.read_text() if path.exists() else ""
+    earlier = "" if earlier == text else earlier
+    title = text.partition("\n")[0]
+    if title.startswith("# ") and earlier.partition("\n")[0] == title:
+        earlier = earlier.partition("\n")[2]
+    if earlier.strip():
+        text = f"{text.rstrip()}\n\n{EARLIER.format(when=now_utc())}\n\n{earlier.strip()}\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def save_results(path: Path, raw: dict) -> None:

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import cpu_name, load_average, now_utc, require_counts, require_results_file, write_report
+from _results import RERUN_KEEPS, cpu_name, load_average, now_utc, require_counts, require_results_file, write_report
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", default=",".join(ROWS), help=f"rows, comma-separated ({', '.join(ROWS)})")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "arithmetic_floor.md"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "arithmetic_floor.md"), help=f"results file; {RERUN_KEEPS}")
     args = ap.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
     unknown = [n for n in names if n not in ROWS]

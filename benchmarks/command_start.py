@@ -33,7 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import (cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
+from _results import (RERUN_KEEPS, cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
                       require_results_file, save_results, timed, write_report)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cold", action="store_true", help="also time the train command on an empty compilation cache")
     parser.add_argument("--train", default=DEFAULT_TRAIN, metavar="ARGS",
                         help=f"the train command's arguments, quoted as one (default {DEFAULT_TRAIN!r}; --out and --no-progress are added)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help="results file (and .json beside it)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
     require_results_file(parser, args.out)

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, versions, write_report
+from _results import RERUN_KEEPS, load_average, machine, now_utc, require_counts, require_results_file, save_results, versions, write_report
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16;--algo dqn --env CartPole-v1"
@@ -181,7 +181,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="compiles per level and runs per variant (default 3)")
     parser.add_argument("--rows", default=DEFAULT_ROWS, help=f"train arguments, ';' between rows (default {DEFAULT_ROWS!r})")
-    parser.add_argument("--out", type=Path, default=RESULTS / "compile_levels.md", help="results file (and .json beside it)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_levels.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import (cold_cache_env, load_average, machine, now_utc, require_counts, require_results_file, save_results,
+from _results import (RERUN_KEEPS, cold_cache_env, load_average, machine, now_utc, require_counts, require_results_file, save_results,
                       timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
@@ -105,7 +105,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="fresh cold processes per command (default 3)")
     parser.add_argument("--rows", default=DEFAULT_ROWS, help=f"`rl-zoo train` arguments of each row, ';' between rows "
                                                              f"(default {DEFAULT_ROWS!r})")
-    parser.add_argument("--out", type=Path, default=RESULTS / "compile_programs.md", help="results file (and .json beside it)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_programs.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
     require_results_file(parser, args.out)

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report  # noqa: E402
+from _results import RERUN_KEEPS, cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 WAYS = {"split (default)": {}, "one device (RL_ZOO_CPU_DEVICES=1)": {"RL_ZOO_CPU_DEVICES": "1"}}
@@ -78,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each way, alternated (default 3)")
     parser.add_argument("--seeds", type=int, default=16, help="seeds per run (default 16)")
-    parser.add_argument("--out", default=str(RESULTS / "cpu_split.md"), help="results file")
+    parser.add_argument("--out", default=str(RESULTS / "cpu_split.md"), help=f"results file; {RERUN_KEEPS}")
     args = parser.parse_args()
     require_counts(parser, args, "repeats", "seeds")
     require_results_file(parser, args.out)

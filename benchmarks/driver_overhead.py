@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -71,7 +71,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", default="1,8", help="comma-separated seed counts (default 1,8)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the results file (default benchmarks/results/driver_overhead.md, or "
-                             "driver_overhead_<head>.md with --head)")
+                             f"driver_overhead_<head>.md with --head); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
     counts = seed_counts(parser, args.seeds, "1,8")

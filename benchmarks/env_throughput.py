@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import envs
-from _results import cpu_name, require_counts, require_results_file, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, require_counts, require_results_file, write_report  # benchmarks/_results.py (this script's folder is on the path)
 from envs import spaces
 
 IDS = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
@@ -137,7 +137,7 @@ def main(argv=None) -> str:
     parser.add_argument("--ids", nargs="*", default=IDS)
     parser.add_argument("--quick", action="store_true", help="short timings, no results file")
     parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="the results file (default benchmarks/results/env_throughput.md; --quick writes nothing)")
+                        help=f"the results file (default benchmarks/results/env_throughput.md; --quick writes nothing); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "num_envs", "scan_steps", "repeats")  # 0 wrote a table of zeros (or crashed inside JAX)
     require_results_file(parser, args.out)

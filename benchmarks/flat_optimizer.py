@@ -23,7 +23,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from _results import load_average, machine, now_utc, require_counts, require_results_file, save_results, timed, write_report
+from _results import RERUN_KEEPS, load_average, machine, now_utc, require_counts, require_results_file, save_results, timed, write_report
 
 RESULTS = Path(__file__).parent / "results"
 #: (label, hidden width, batch): the tuned CartPole-v1 networks' shapes (rl_zoo/hyperparams)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=4, help="fresh processes per variant and row (default 4)")
     ap.add_argument("--steps", type=int, default=2000, help="gradient steps per program (default 2000)")
-    ap.add_argument("--out", default=str(RESULTS / "flat_optimizer.md"))
+    ap.add_argument("--out", default=str(RESULTS / "flat_optimizer.md"), help=f"results file; {RERUN_KEEPS}")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:

@@ -48,7 +48,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import cpu_name, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def purejaxrl_config(steps: int) -> ppo.Config:
@@ -127,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="1,64,512,2048")
     parser.add_argument("--steps", type=int, default=500_000, help="env steps per seed (default 500k)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu_check.md"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu_check.md"), help=f"results file; {RERUN_KEEPS}")
     parser.add_argument("--sweep-separate", type=int, default=4,
                         help="separate train commands the sweep is timed against (1-12; 0 skips the sweep check)")
     parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"))

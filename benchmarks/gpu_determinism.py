@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="bare-program processes per flag setting (default 3)")
     parser.add_argument("--train-repeats", type=int, default=2, help="rl-zoo train processes per mode (default 2; 0 skips)")
     parser.add_argument("--steps", type=int, default=500_000, help="env steps of the bare program (default 500k)")
-    parser.add_argument("--out", default=str(HERE / "results" / "gpu_determinism.md"))
+    parser.add_argument("--out", default=str(HERE / "results" / "gpu_determinism.md"), help=f"results file; {RERUN_KEEPS}")
     parser.add_argument("--variants", default="default,deterministic",
                         help=f"the bare program's XLA flag settings, alternated (of {', '.join(VARIANTS)}; default: default,deterministic)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import (cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, require_results_file,
+from _results import (RERUN_KEEPS, cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, require_results_file,
                       save_results, timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
@@ -98,7 +98,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs per version (default 5)")
     parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "rl_zoo_ml_dtypes",
                         help="where each version is installed (default /tmp/rl_zoo_ml_dtypes/<version>)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "ml_dtypes_import.md", help="results file (and .json beside it)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "ml_dtypes_import.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
     versions_ = [v.strip() for v in args.versions.split(",") if v.strip()]
     if len(versions_) < 2:

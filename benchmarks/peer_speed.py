@@ -48,7 +48,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from _results import cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report
+from _results import RERUN_KEEPS, cold_cache_env, cpu_name, load_average, now_utc, require_counts, require_results_file, timed, write_report
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PEER_PYTHON = "/work/venvs/jaxpeers/bin/python"
@@ -227,7 +227,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="alternating runs per row (default 3)")
     p.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON, help="the peers' virtualenv python")
     p.add_argument("--only", default="ppo,ppo16,dqn", help="rows to run (default all: ppo,ppo16,dqn)")
-    p.add_argument("--out", default=str(RESULTS / "peer_speed.md"))
+    p.add_argument("--out", default=str(RESULTS / "peer_speed.md"), help=f"results file; {RERUN_KEEPS}")
     p.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import cold_cache_env, cpu_name, load_average, require_counts, require_results_file, seed_counts, timed, write_report  # noqa: E402
+from _results import RERUN_KEEPS, cold_cache_env, cpu_name, load_average, require_counts, require_results_file, seed_counts, timed, write_report  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -165,7 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="cold+warm pairs per program and seed count (default 3)")
     parser.add_argument("--seeds", default="1,16", help="comma-separated seed counts (default 1,16)")
-    parser.add_argument("--out", default=str(RESULTS / "ppo_speed.md"), help="results file")
+    parser.add_argument("--out", default=str(RESULTS / "ppo_speed.md"), help=f"results file; {RERUN_KEEPS}")
     args = parser.parse_args()
     counts = seed_counts(parser, args.seeds)
     require_counts(parser, args, "repeats")

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import load_average, machine, now_utc, require_results_file  # noqa: E402
+from _results import RERUN_KEEPS, load_average, machine, now_utc, require_results_file, write_report  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -142,7 +142,7 @@ def report(r: dict, where: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=None, help="results file (default benchmarks/results/segment_calls_<backend>.md)")
+    ap.add_argument("--out", default=None, help=f"results file (default benchmarks/results/segment_calls_<backend>.md); {RERUN_KEEPS}")
     ap.add_argument("--render", default=None, help="a JSON object this script printed: write its table, measure nothing")
     ap.add_argument("--where", default=None, help="the machine line of a rendered table (with --render)")
     args = ap.parse_args()
@@ -167,7 +167,7 @@ def main() -> None:
         r = measure()
         where = f"Measured {t0} on {machine()}; load average before: {before}, after: {load_average()}"
     out = Path(args.out or RESULTS / f"segment_calls_{r['backend']}.md")
-    out.write_text(report(r, where))
+    write_report(out, report(r, where))
     print(out.read_text())
     print(f"wrote {out}")
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cpu_name, load_average, require_counts, require_results_file, timed, write_report
+from _results import RERUN_KEEPS, cpu_name, load_average, require_counts, require_results_file, timed, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100_000)
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--separate", type=int, default=12, help="how many of the 12 separate train commands to time (1-12)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"), help="the results file")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_speed.md"), help=f"the results file; {RERUN_KEEPS}")
     ap.add_argument("--sweep-out", default=None,
                     help=f"the sweep's folder, relative to the repository root (or absolute), emptied first; default {SWEEP_OUT} "
                          "with the default --out, else sweep_ppo_cartpole/ beside --out (a committed result is not replaced)")

@@ -170,5 +170,31 @@ def test_a_report_into_a_folder_not_there_yet_is_written(tmp_path, monkeypatch):
     path = tmp_path / "new" / "deeper" / "peer_speed.md"
     _results.write_report(path, "| row |\n")
     assert path.read_text() == "| row |\n"
-    _results.write_report(str(path), "| row | again |\n")
-    assert path.read_text() == "| row | again |\n"
+
+
+def test_a_rerun_writes_its_report_above_what_the_file_held(tmp_path, monkeypatch):
+    """Rerunning a speed script (``python benchmarks/peer_speed.py``, its default ``--out``) replaced the whole
+    results file: the earlier tables and the readings written by hand below them (peer_speed.md held a
+    thousand lines of them) were gone. ``write_report`` now puts the new report on top and keeps the rest
+    under a dated heading, its repeated title line once; the same text twice is written once."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import _results
+
+    path = tmp_path / "peer_speed.md"
+    _results.write_report(path, "# Peers\n\n| old table |\n")
+    path.write_text(path.read_text() + "\n## Reading (by hand)\n\n* slower host\n")
+    _results.write_report(path, "# Peers\n\n| new table |\n")
+    text = path.read_text()
+    assert text.startswith("# Peers\n\n| new table |\n\n## Earlier in this file (kept below the report above when it was written, ")
+    assert text.endswith(" UTC)\n\n| old table |\n\n## Reading (by hand)\n\n* slower host\n")
+    assert text.count("# Peers") == 1 and not list(tmp_path.glob("*.tmp"))
+    _results.write_report(path, text)
+    assert path.read_text() == text
+    other = tmp_path / "other.md"
+    other.write_text("# Another title\n")
+    _results.write_report(other, "# Peers\n| t |\n")
+    assert other.read_text().endswith(" UTC)\n\n# Another title\n")
+    only_title = tmp_path / "only_title.md"
+    only_title.write_text("# Peers\n")
+    _results.write_report(only_title, "# Peers\n| t |\n")
+    assert only_title.read_text() == "# Peers\n| t |\n"
