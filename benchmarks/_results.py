@@ -120,7 +120,7 @@ def require_results(path: Path, script: str) -> None:
 RERUN_KEEPS = "a rerun writes its report on top and keeps what the file held below it"
 
 #: the heading over what a results file held before ``write_report`` put a new report above it
-EARLIER = "## Earlier in this file (kept below the report above when it was written, {when})"
+EARLIER = "## Earlier in this file (before the report above, written {when})"
 
 
 def write_report(path: str | Path, text: str) -> None:

@@ -185,7 +185,7 @@ def test_a_rerun_writes_its_report_above_what_the_file_held(tmp_path, monkeypatc
     path.write_text(path.read_text() + "\n## Reading (by hand)\n\n* slower host\n")
     _results.write_report(path, "# Peers\n\n| new table |\n")
     text = path.read_text()
-    assert text.startswith("# Peers\n\n| new table |\n\n## Earlier in this file (kept below the report above when it was written, ")
+    assert text.startswith("# Peers\n\n| new table |\n\n## Earlier in this file (before the report above, written ")
     assert text.endswith(" UTC)\n\n| old table |\n\n## Reading (by hand)\n\n* slower host\n")
     assert text.count("# Peers") == 1 and not list(tmp_path.glob("*.tmp"))
     _results.write_report(path, text)
