@@ -130,9 +130,11 @@ def write_report(path: str | Path, text: str) -> None:
     A file already there keeps what it held below the new report, under ``EARLIER`` (its title line dropped
     when the new report starts with the same one): the results files carry earlier tables and readings
     written by hand, which a rerun of the script that made them once replaced whole. To start a file afresh,
-    delete it first. Written through a temporary file beside it, so an interrupted write loses neither."""
+    delete it first. Written as the library writes its run files (``rl_zoo.runs.atomic_write_text``: a
+    temporary file beside it, then a rename), so an interrupted write loses neither."""
+    from rl_zoo.runs import atomic_write_text  # imported when asked, as ``cpu_name`` is: peer workers have no rl_zoo
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     earlier = path.read_text() if path.exists() else ""
     earlier = "" if earlier == text else earlier
     title = text.partition("\n")[0]
@@ -140,9 +142,7 @@ def write_report(path: str | Path, text: str) -> None:
         earlier = earlier.partition("\n")[2]
     if earlier.strip():
         text = f"{text.rstrip()}\n\n{EARLIER.format(when=now_utc())}\n\n{earlier.strip()}\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write_text(path, text)  # makes the folder first
 
 
 def save_results(path: Path, raw: dict) -> None:

@@ -131,8 +131,9 @@ def main(argv=None) -> None:
         times, compile_s, same = measure(trees, args.repeats, args.cold, Path(work), train_args)
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times, "compile_s": compile_s, "same_returns": same})
-    write_report(args.out, report(times, compile_s, same, meta))
-    print(args.out.read_text())
+    text = report(times, compile_s, same, meta)
+    write_report(args.out, text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -211,8 +211,9 @@ def main(argv=None) -> None:
             print(f"{row}: done", flush=True)
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": results})
-    write_report(args.out, report(results, meta))
-    print(args.out.read_text())
+    text = report(results, meta)
+    write_report(args.out, text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,9 @@ def main(argv=None) -> None:
             rows[" ".join(train_args)] = measure(train_args, args.repeats, Path(work))
     meta["load_after"] = load_average()
     save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": rows})
-    write_report(args.out, report(rows, meta))
-    print(args.out.read_text())
+    text = report(rows, meta)
+    write_report(args.out, text)
+    print(text)
 
 
 if __name__ == "__main__":

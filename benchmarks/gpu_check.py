@@ -130,7 +130,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu_check.md"), help=f"results file; {RERUN_KEEPS}")
     parser.add_argument("--sweep-separate", type=int, default=4,
                         help="separate train commands the sweep is timed against (1-12; 0 skips the sweep check)")
-    parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"))
+    parser.add_argument("--sweep-md", default=str(Path(__file__).parent / "results" / "sweep_speed_gpu.md"),
+                        help=f"sweep_speed.py's results file; {RERUN_KEEPS}")
     args = parser.parse_args()
     seed_counts = _seed_counts(parser, args)  # checked before the sweep check's minutes (of device time)
     require_results_file(parser, args.out)

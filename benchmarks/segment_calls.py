@@ -167,8 +167,9 @@ def main() -> None:
         r = measure()
         where = f"Measured {t0} on {machine()}; load average before: {before}, after: {load_average()}"
     out = Path(args.out or RESULTS / f"segment_calls_{r['backend']}.md")
-    write_report(out, report(r, where))
-    print(out.read_text())
+    text = report(r, where)
+    write_report(out, text)
+    print(text)
     print(f"wrote {out}")
 
 
