@@ -146,11 +146,10 @@ def write_report(path: str | Path, text: str) -> None:
 
 
 def save_results(path: Path, raw: dict) -> None:
-    """Write ``raw`` to ``path`` as JSON (indent 1) through a temporary file beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(raw, indent=1))
-    tmp.replace(path)
+    """Write ``raw`` to ``path`` as JSON (indent 1), as ``write_report`` writes (``rl_zoo.runs.atomic_write_text``)."""
+    from rl_zoo.runs import atomic_write_text
+
+    atomic_write_text(path, json.dumps(raw, indent=1))  # makes the folder first
 
 
 def now_utc() -> str:
