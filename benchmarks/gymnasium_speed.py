@@ -117,7 +117,7 @@ def main() -> None:
                    help="the python of SB3's own virtualenv (default %(default)s)")
     p.add_argument("--out", type=Path, default=OUT,
                    help="the folder of speed.json and speed.md (default benchmarks/results/gymnasium; envs measured "
-                        "there before by another --envs are kept)")
+                        "there before by another --envs are kept, and so are sections written by hand below speed.md's tables)")
     p.add_argument("--sb3-worker", help=argparse.SUPPRESS)
     p.add_argument("--bare-worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -163,8 +163,20 @@ def main() -> None:
     write(results, out)
 
 
+def written_by_hand(page: Path) -> list[str]:
+    """The sections of an earlier speed.md from its first ``## `` heading on: the page this script writes
+    has none, so they are readings someone wrote below its tables (results/gymnasium/speed.md's "What else
+    ran"), kept when the tables are written again; no page, or none there, is ``[]``."""
+    if not page.exists():
+        return []
+    lines = page.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    return [""] + lines[start:] if start < len(lines) else []
+
+
 def write(results: dict, out: Path = OUT) -> None:
-    """speed.json and speed.md; envs measured by an earlier invocation (``--envs`` another env) are kept."""
+    """speed.json and speed.md; envs measured by an earlier invocation (``--envs`` another env) are kept,
+    and so are the sections written by hand below speed.md's tables (``written_by_hand``)."""
     from rl_zoo.runs import atomic_write_json, atomic_write_text
 
     if (out / "speed.json").exists():
@@ -208,6 +220,7 @@ def write(results: dict, out: Path = OUT) -> None:
     for env_id, e in results["envs"].items():  # each env its own copy counts (its num_envs per seed, x5 seeds)
         for setting, rate in e.get("bare_env_steps_per_s", {}).items():
             lines.append(f"| {env_id} | {setting} | {rate:,.0f} |")
+    lines += written_by_hand(out / "speed.md")
     atomic_write_text(out / "speed.md", "\n".join(lines) + "\n")
 
 

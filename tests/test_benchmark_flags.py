@@ -103,7 +103,8 @@ def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
 
 def test_gymnasium_speed_writes_into_its_out_folder_and_keeps_its_other_envs(tmp_path, monkeypatch):
     """``gymnasium_speed.py --out DIR`` (it wrote only to benchmarks/results/gymnasium): speed.json and
-    speed.md go to DIR, and an env measured there by an earlier call stays in both."""
+    speed.md go to DIR, and an env measured there by an earlier call stays in both, as does a section written
+    by hand below speed.md's tables (a rerun dropped it)."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import gymnasium_speed
 
@@ -118,10 +119,14 @@ def test_gymnasium_speed_writes_into_its_out_folder_and_keeps_its_other_envs(tmp
                                        bare_env_steps_per_s={"sync x8": 1234.0}, uptime_after="up")})
 
     gymnasium_speed.write(results("LunarLander-v3"), tmp_path)
+    reading = "\n## What else ran (written by hand)\n\nThe third repeat shared the machine.\n"
+    with open(tmp_path / "speed.md", "a") as page:
+        page.write(reading)
     gymnasium_speed.write(results("Hopper-v5"), tmp_path)
     text = (tmp_path / "speed.md").read_text()
     assert "| LunarLander-v3 | rl-zoo 1 seed cold | 10.0 | 10.0 | 0.50 | <= 0.6: met |" in text
     assert "| Hopper-v5 | rl-zoo 1 seed cold | 10.0 |" in text and "| Hopper-v5 | sync x8 | 1,234 |" in text
+    assert text.endswith("| Hopper-v5 | sync x8 | 1,234 |\n" + reading), text  # the hand-written section kept, once
     assert {p: p.stat().st_mtime_ns for p in (BENCHMARKS / "results" / "gymnasium").glob("speed.*")} == committed
 
 
