@@ -414,7 +414,9 @@ def _main(ap: argparse.ArgumentParser, args) -> None:
         print(collapse_figure(runs, args.out / "dqn.collapse.png"))
         return
     if args.command != "tune":
-        report_path.write_text(report(raw))
+        from rl_zoo.runs import atomic_write_text
+
+        atomic_write_text(report_path, report(raw))  # a render of the raw file: a kill mid-write leaves the old page
         print(f"wrote {report_path}")
 
 

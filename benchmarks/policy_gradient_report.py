@@ -200,5 +200,7 @@ def write_report(raw: dict, path: Path = REPORT) -> None:
             lines.append(f"| {r['name']} | {r['update_ms']:.2f} | {r.get('rollout_ms', float('nan')):.2f} | {r['learn_ms']:.2f} | {step} | "
                          f"{', '.join(f'{k} {v:g}' for k, v in r['evals'].items())} | {r['load']:.1f} |")
     lines += ["", "## Notes", ""] + [f"- {n}" for n in notes(raw)]
-    path.write_text("\n".join(lines) + "\n")
+    from rl_zoo.runs import atomic_write_text
+
+    atomic_write_text(path, "\n".join(lines) + "\n")  # a kill mid-write leaves the old page
     print(f"wrote {path}")

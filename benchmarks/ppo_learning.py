@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from _results import cpu_name, load_results, require_results, require_results_folder, save_results, versions
+from rl_zoo.runs import atomic_write_text
 from rl_zoo.train import enable_compilation_cache, train
 
 #: env id -> (seeds, env steps per seed, pass rule, text of the target)
@@ -97,12 +98,6 @@ def report(algo: str, raw: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated env ids")
@@ -128,8 +123,8 @@ def main() -> None:
             raw = load_results(raw_path)  # again: another run may have written it meanwhile
             raw[f"{env_id} {args.seed_set}"] = row
             save_results(raw_path, raw)
-            _write(md_path, report(args.algo, raw))
-    _write(md_path, report(args.algo, load_results(raw_path)))
+            atomic_write_text(md_path, report(args.algo, raw))
+    atomic_write_text(md_path, report(args.algo, load_results(raw_path)))
     print(f"wrote {md_path}")
 
 

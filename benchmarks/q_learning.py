@@ -295,7 +295,9 @@ def main(argv=None) -> None:
     if args.what in ("all", "speed"):
         raw["speed"] = speed(args.agents, args.steps, args.repeats)
         save_results(raw_path, raw)
-    report_path.write_text(report(raw))
+    from rl_zoo.runs import atomic_write_text
+
+    atomic_write_text(report_path, report(raw))  # a render of the raw file: a kill mid-write leaves the old page
     print(f"wrote {report_path}")
 
 
