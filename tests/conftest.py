@@ -88,6 +88,9 @@ def seed_offset(request) -> int:
 # --- CPU seconds per test (``--cpu-durations N``): on a shared, loaded machine wall times say little,
 # the CPU time a test takes (its own process and the subprocesses it waited for) is what it would
 # cost on an idle one (an upper bound on its wall time there, when the work is single-threaded).
+# Each phase's report carries its CPU seconds as a user property (``cpu_s``), so that under
+# pytest-xdist (the default ``-n 2``) the workers' figures reach the controller, which prints them:
+# kept in the worker's memory, as they were, the controller had none and the option printed nothing.
 
 def _cpu_seconds() -> float:
     import resource
@@ -96,14 +99,30 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+_PHASE_START: dict[str, float] = {}
 _CPU: dict[str, float] = {}
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    start = _cpu_seconds()
+    _PHASE_START[item.nodeid] = _cpu_seconds()
     yield
-    _CPU[item.nodeid] = _cpu_seconds() - start
+    _PHASE_START.pop(item.nodeid, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    now = _cpu_seconds()
+    report.user_properties.append(("cpu_s", now - _PHASE_START.get(item.nodeid, now)))
+    _PHASE_START[item.nodeid] = now
+
+
+def pytest_runtest_logreport(report):
+    """Sums each phase's ``cpu_s`` per test, in whichever process prints the summary."""
+    for name, value in report.user_properties:
+        if name == "cpu_s":
+            _CPU[report.nodeid] = _CPU.get(report.nodeid, 0.0) + value
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
