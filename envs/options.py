@@ -92,6 +92,28 @@ def takes_more(env_id: str, backend: str | None = None) -> bool:
         return False
 
 
+def only_gymnasium_takes(env_id: str) -> list[str] | None:
+    """The options of gymnasium's own ``env_id`` that its JAX port does not take (none for the ports shipped
+    here: each takes every keyword of gymnasium's env); None when that cannot be told (gymnasium's entry point
+    takes ``**kwargs``, or its signature cannot be read). ``rl-zoo envs ID`` names them, and ``envs.make``
+    points an unknown option to ``backend="gymnasium"`` when gymnasium's env takes it."""
+    from envs import registry
+
+    bare = registry._registered_by_module(env_id)
+    try:
+        if takes_more(bare, "gymnasium"):
+            return None
+        theirs = [o.name for o in _gymnasium_options(bare) if o.kind != "time limit"]
+    except (ImportError, TypeError, ValueError):  # a module that cannot load here, a creator without a signature
+        return None
+    entry_point, registered = registry._PORTS[bare]
+    cls = registry._entry_class(entry_point)
+    if cls.__init__ is not object.__init__ and any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+        return []  # the port takes any keyword
+    ours = {o.name for o in _port_options(entry_point, registered)} | {"max_episode_steps"}
+    return [name for name in theirs if name not in ours]
+
+
 def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     from envs import registry
 

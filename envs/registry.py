@@ -142,9 +142,11 @@ def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
 
 def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     """Refuse options neither the constructor of ``cls`` nor the params take, naming those that exist
-    (it was ``TypeError: CartPole() takes no arguments``), and where gymnasium's own env may take them
-    (``sutton_barto_reward``), the adapter that passes them on."""
+    (it was ``TypeError: CartPole() takes no arguments``), and, where gymnasium's own env takes them (or may:
+    its signature cannot tell), the adapter that passes them on."""
     import inspect
+
+    from envs.options import only_gymnasium_takes
 
     if cls.__init__ is object.__init__:
         ctor = []
@@ -161,9 +163,12 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     known = ctor + fields + ["max_episode_steps"]
     close = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
     hints = "".join(f" ({k}: did you mean {c[0]}?)" for k, c in close.items() if c)
-    adapter = (f" gymnasium's own {env_id} may take options the port lacks: make it with backend='gymnasium' "
-               "to pass them to gymnasium.make (on the command line: --backend gymnasium --env-kwargs KEY=VALUE)."
-               if env_id in _gymnasium_ids() and not hints else "")
+    only = only_gymnasium_takes(env_id) if env_id in _gymnasium_ids() and not hints else []
+    taken = [k for k in unknown if only is not None and k in only]
+    adapter = "" if only is not None and not taken else (
+        f" gymnasium's own {env_id} {'may take options the port lacks' if only is None else 'takes ' + ', '.join(taken)}: "
+        "make it with backend='gymnasium' to pass them to gymnasium.make (on the command line: --backend gymnasium "
+        "--env-kwargs KEY=VALUE).")
     raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}] (max_episode_steps, "
                      f"gymnasium's name, is taken for max_steps_in_episode).{adapter}")

@@ -141,7 +141,7 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     """``rl-zoo envs ID``: the env's backend and spaces, then every option it takes with its default, written
     as ``--env-kwargs`` reads it back."""
     import envs
-    from envs.options import KINDS, env_options, has_gymnasium_twin, option_text, takes_more
+    from envs.options import KINDS, env_options, has_gymnasium_twin, only_gymnasium_takes, option_text, takes_more
 
     asked = backend
     backend, options = env_options(env_id, backend)  # an unknown id: its error, first
@@ -165,7 +165,10 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     if takes_more(env_id, backend):
         print("its constructor also takes **kwargs: it may take options not listed here")
     if backend == "jax" and has_gymnasium_twin(env_id):
-        print(f"gymnasium's own {env_id} may take other options: rl-zoo envs {env_id} --backend gymnasium")
+        only, listed = only_gymnasium_takes(env_id), f"rl-zoo envs {env_id} --backend gymnasium"
+        print(f"gymnasium's own {env_id} may take other options: {listed}" if only is None else
+              f"gymnasium's own {env_id} also takes {', '.join(only)} (--backend gymnasium): {listed}" if only else
+              f"gymnasium's own {env_id} takes no option the port lacks ({listed} lists its own)")
     return 0
 
 

@@ -180,6 +180,22 @@ def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_the_ports_sutton_barto_reward_reaches_training_evaluation_and_enjoy(tmp_path, seed_offset):
+    """The JAX port takes gymnasium's option too (its steps match gymnasium's: test_envs_classic_control): every
+    return of the run, greedy, training and played, is a mean of episodes of 0 or -1."""
+    run = tmp_path / "run"
+    result = train("ppo", "CartPole-v1", env_kwargs={"sutton_barto_reward": True}, seed=seed_offset, total_steps=128,
+                   overrides=dict(num_envs=4, num_steps=16, update_epochs=1, num_minibatches=1),
+                   out=run, num_evals=1, eval_episodes=2, progress=False, log=lambda s: None)
+    assert result.summary["backend"] == "jax" and result.summary["env_kwargs"] == {"sutton_barto_reward": True}
+    returns = [float(row[2]) for row in metrics_rows(run)]
+    assert returns and all(-1.0 <= r <= 0.0 for r in returns)
+    assert all(-1.0 <= float(row[3]) <= 0.0 for row in metrics_rows(run) if row[3] not in ("", "nan"))
+    assert rl_zoo.load(run).env.sutton_barto_reward is True
+    played = enjoy(run, episodes=1, log=lambda s: None)
+    assert played[0].episode_return in (0.0, -1.0)
+
+
 # --- rl-zoo envs ID: what options an env takes ------------------------------------------------------
 def test_a_ports_options_are_its_constructors_and_its_params_numbers():
     from envs.options import TIME_LIMIT_RULE, Option, env_options
@@ -223,7 +239,9 @@ def test_rl_zoo_envs_id_prints_the_options(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^gravity +9\.8 +params$", out, re.M) and re.search(r"^length +0\.5 +params +> 0$", out, re.M)
     assert re.search(r"^max_episode_steps +500 +time limit +integer 1 \.\. 2\*\*31-1, or null$", out, re.M)
-    assert "rl-zoo envs CartPole-v1 --backend gymnasium" in out  # gymnasium's own CartPole takes other options
+    assert re.search(r"^sutton_barto_reward +false +constructor$", out, re.M)  # gymnasium's one option, the port's too
+    assert ("gymnasium's own CartPole-v1 takes no option the port lacks (rl-zoo envs CartPole-v1 --backend gymnasium "
+            "lists its own)") in out
     assert main(["envs", "CartPole-v1", "--backend", "gymnasium"]) == 0
     assert re.search(r"^sutton_barto_reward +false +gymnasium\.make$", capsys.readouterr().out, re.M)
     assert main(["envs", "CartPole-v1", "--all"]) == 2

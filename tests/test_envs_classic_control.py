@@ -145,8 +145,8 @@ def _gym_action(env_id, a):
 
 
 # --- the port side: all episodes of one env in one jitted vmap(scan) --------------------------------
-def _port_rollouts(env_id, x64=False):
-    env, params = envs.make(env_id)
+def _port_rollouts(env_id, x64=False, **env_kwargs):
+    env, params = envs.make(env_id, **env_kwargs)
     case = CASES[env_id]
     policies = case["policies"]
     steps = int(params.max_steps_in_episode)
@@ -176,10 +176,11 @@ def _port_rollouts(env_id, x64=False):
     return jax.device_get(jax.jit(jax.vmap(episode))(keys, pids))
 
 
-def _compare(env_id, rollouts, modes, horizon=None):
-    """Replay the port's actions into gymnasium; compare every step (up to ``horizon`` steps if given)."""
+def _compare(env_id, rollouts, modes, horizon=None, **env_kwargs):
+    """Replay the port's actions into gymnasium; compare every step (up to ``horizon`` steps if given).
+    ``env_kwargs``: the options both were made with."""
     obs0, state0, traj = rollouts
-    genv = gymnasium.make(env_id, disable_env_checker=True)
+    genv = gymnasium.make(env_id, disable_env_checker=True, **env_kwargs)
     endings = []
     for i, mode in enumerate(modes):
         genv.reset(seed=i)
@@ -213,6 +214,18 @@ def test_parity_with_gymnasium(env_id):
     endings = _compare(env_id, _port_rollouts(env_id), [m for _, m in case["episodes"]])
     assert len(endings) >= 10
     assert set(endings) == case["endings"], endings
+
+
+def test_parity_with_gymnasiums_sutton_barto_reward():
+    """CartPole's one constructor option, ``sutton_barto_reward=True``: the same 12 episodes match gymnasium's,
+    rewards included, with 0 a step and -1 on (and only on) each step the pole falls or the cart leaves."""
+    case = CASES["CartPole-v1"]
+    rollouts = _port_rollouts("CartPole-v1", sutton_barto_reward=True)
+    endings = _compare("CartPole-v1", rollouts, [m for _, m in case["episodes"]], sutton_barto_reward=True)
+    assert set(endings) == case["endings"], endings
+    reward, terminated = rollouts[2]["reward"], rollouts[2]["terminated"]
+    assert reward.dtype == np.float32 and set(np.unique(reward)) == {0.0, -1.0}
+    np.testing.assert_array_equal(reward == -1.0, terminated)
 
 
 @pytest.mark.parametrize(("env_id", "horizon"), FLOAT64_OPEN_LOOP)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import pytest
 
 import envs
+from envs.classic_control.cartpole import CartPole
 
 CLASSIC_CONTROL = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
 
@@ -317,18 +318,47 @@ def test_registering_again_with_array_kwargs_warns_rather_than_crashes(monkeypat
         envs.register("RlZooArr-v0", "envs.classic_control.cartpole:CartPole", weights=np.array([0.0, 1.0]))
 
 
-@pytest.mark.parametrize("env_id, kwargs, said", [
-    ("CartPole-v1", {"sutton_barto_reward": True}, "unknown option sutton_barto_reward. The port takes constructor options [none]"),
-    ("FrozenLake-v1", {"slippery": True}, "(slippery: did you mean is_slippery?)"),
+class _CartPoleOfOld(CartPole):
+    """CartPole as the port was before it took gymnasium's ``sutton_barto_reward``: no constructor options."""
+
+    def __init__(self):
+        super().__init__()
+
+
+@pytest.mark.parametrize("env_id, kwargs, said, adapter", [
+    ("CartPole-v1", {"wind": 1.0}, "unknown option wind. The port takes constructor options [sutton_barto_reward]", False),
+    ("FrozenLake-v1", {"slippery": True}, "(slippery: did you mean is_slippery?)", False),
+    ("OldCartPole", {"sutton_barto_reward": True}, "unknown option sutton_barto_reward. The port takes constructor options "
+     "[none]", True),
 ])
-def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, said):
-    """It was ``TypeError: CartPole() takes no arguments``; gymnasium's CartPole takes ``sutton_barto_reward``."""
+def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, said, adapter, monkeypatch):
+    """It was ``TypeError: CartPole() takes no arguments``. The adapter is named when gymnasium's own env takes the
+    option (``OldCartPole``: a port under gymnasium's CartPole id without ``sutton_barto_reward``), not for an
+    option gymnasium's env lacks too, nor for a typo."""
+    from envs import registry
+
+    if env_id == "OldCartPole":
+        env_id = "CartPole-v1"
+        monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS, **{env_id: (_CartPoleOfOld, {})}))
     with pytest.raises(ValueError) as e:
         envs.make(env_id, **kwargs)
     assert said in str(e.value)
-    assert ("backend='gymnasium'" in str(e.value)) == (env_id == "CartPole-v1")  # the adapter, unless it is a typo
+    assert ("gymnasium's own CartPole-v1 takes sutton_barto_reward: make it with backend='gymnasium'" in str(e.value)) == adapter
+    assert ("backend='gymnasium'" in str(e.value)) == adapter
     # gymnasium's name of the time limit is an alias, said once, not listed as a field beside rl_zoo's
     assert "reset_bound] (max_episode_steps, gymnasium's name, is taken for max_steps_in_episode)" in str(e.value) or env_id != "CartPole-v1"
+
+
+def test_only_gymnasium_takes_names_what_a_ports_twin_takes_beyond_it(monkeypatch):
+    """Every port shipped here takes every keyword of gymnasium's env; a port that lacks one has it named."""
+    from envs import registry
+    from envs.options import has_gymnasium_twin, only_gymnasium_takes
+
+    twins = [env_id for env_id in envs.list() if has_gymnasium_twin(env_id)]
+    assert "CartPole-v1" in twins and "Taxi-v4" in twins and "FrozenLake8x8-v1" in twins
+    assert {env_id: only_gymnasium_takes(env_id) for env_id in twins} == {env_id: [] for env_id in twins}
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS, **{"CartPole-v1": (_CartPoleOfOld, {})}))
+    assert only_gymnasium_takes("CartPole-v1") == ["sutton_barto_reward"]
 
 
 def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):

@@ -2,7 +2,10 @@
 
 Dynamics from Florian (2007), "Correct equations for the dynamics of the cart-pole system", explicit
 Euler with tau = 0.02 s, as gymnasium integrates them. Reward 1 per step (including the step that
-terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 steps.
+terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 steps. With
+``sutton_barto_reward=True`` (gymnasium's constructor option, ``--env-kwargs sutton_barto_reward=true``) the
+reward is that of Barto, Sutton & Anderson (1983) instead: 0 a step and -1 on the step that ends the episode
+(a time limit's cut is no failure: 0), so every return is 0 or -1.
 
 Actions: 0 pushes left, 1 pushes right. gymnasium asserts that the action is in {0, 1}; this port
 cannot raise inside jit, so any action other than 1 pushes left.
@@ -67,7 +70,12 @@ class CartPoleParams(EnvParams):
 
 
 class CartPole(Environment):
+    """CartPole-v1; constructor arguments as gymnasium's ``CartPoleEnv`` (minus rendering)."""
+
     id = "CartPole-v1"
+
+    def __init__(self, sutton_barto_reward: bool = False):
+        self.sutton_barto_reward = bool(sutton_barto_reward)
 
     @property
     def default_params(self) -> CartPoleParams:
@@ -101,7 +109,11 @@ class CartPole(Environment):
             | (state.theta < -params.theta_threshold_radians)
             | (state.theta > params.theta_threshold_radians)
         )
-        return self.get_obs(state), state, jnp.float32(1.0), terminated, {}
+        if self.sutton_barto_reward:  # gymnasium's CartPoleEnv.step: 0.0 until the pole falls, -1.0 when it does
+            reward = jnp.where(terminated, jnp.float32(-1.0), jnp.float32(0.0))
+        else:
+            reward = jnp.float32(1.0)
+        return self.get_obs(state), state, reward, terminated, {}
 
     def get_obs(self, state):
         return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(jnp.float32)
