@@ -142,11 +142,9 @@ def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
 
 def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     """Refuse options neither the constructor of ``cls`` nor the params take, naming those that exist
-    (it was ``TypeError: CartPole() takes no arguments``), and, where gymnasium's own env takes them (or may:
-    its signature cannot tell), the adapter that passes them on."""
+    (it was ``TypeError: CartPole() takes no arguments``), and, where gymnasium's own env takes them, the adapter
+    that passes them on (`_adapter_hint`)."""
     import inspect
-
-    from envs.options import only_gymnasium_takes
 
     if cls.__init__ is object.__init__:
         ctor = []
@@ -163,15 +161,26 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     known = ctor + fields + ["max_episode_steps"]
     close = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
     hints = "".join(f" ({k}: did you mean {c[0]}?)" for k, c in close.items() if c)
-    only = only_gymnasium_takes(env_id) if env_id in _gymnasium_ids() and not hints else []
-    taken = [k for k in unknown if only is not None and k in only]
-    adapter = "" if only is not None and not taken else (
-        f" gymnasium's own {env_id} {'may take options the port lacks' if only is None else 'takes ' + ', '.join(taken)}: "
-        "make it with backend='gymnasium' to pass them to gymnasium.make (on the command line: --backend gymnasium "
-        "--env-kwargs KEY=VALUE).")
+    adapter = "" if hints else _adapter_hint(env_id, unknown)
     raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}] (max_episode_steps, "
                      f"gymnasium's name, is taken for max_steps_in_episode).{adapter}")
+
+
+def _adapter_hint(env_id: str, unknown: list[str]) -> str:
+    """The sentence that sends options a port lacks to ``backend="gymnasium"``: said when gymnasium's own env
+    takes them (a port of one's own under a gymnasium id), or may (its signature cannot tell); "" otherwise."""
+    from envs.options import only_gymnasium_takes
+
+    if env_id not in _gymnasium_ids():
+        return ""
+    only = only_gymnasium_takes(env_id)
+    taken = unknown if only is None else [k for k in unknown if k in only]
+    if not taken:
+        return ""
+    said = "may take options the port lacks" if only is None else f"takes {', '.join(taken)}"
+    return (f" gymnasium's own {env_id} {said}: make it with backend='gymnasium' to pass them to gymnasium.make "
+            "(on the command line: --backend gymnasium --env-kwargs KEY=VALUE).")
 
 
 def _check_option_types(env_id: str, sig, ctor_over: dict[str, Any]) -> None:

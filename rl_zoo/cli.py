@@ -166,9 +166,12 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
         print("its constructor also takes **kwargs: it may take options not listed here")
     if backend == "jax" and has_gymnasium_twin(env_id):
         only, listed = only_gymnasium_takes(env_id), f"rl-zoo envs {env_id} --backend gymnasium"
-        print(f"gymnasium's own {env_id} may take other options: {listed}" if only is None else
-              f"gymnasium's own {env_id} also takes {', '.join(only)} (--backend gymnasium): {listed}" if only else
-              f"gymnasium's own {env_id} takes no option the port lacks ({listed} lists its own)")
+        if only is None:
+            print(f"gymnasium's own {env_id} may take other options: {listed}")
+        elif only:
+            print(f"gymnasium's own {env_id} also takes {', '.join(only)} (--backend gymnasium): {listed}")
+        else:
+            print(f"gymnasium's own {env_id} takes no option the port lacks ({listed} lists its own)")
     return 0
 
 

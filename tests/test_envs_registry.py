@@ -349,16 +349,21 @@ def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, s
     assert "reset_bound] (max_episode_steps, gymnasium's name, is taken for max_steps_in_episode)" in str(e.value) or env_id != "CartPole-v1"
 
 
-def test_only_gymnasium_takes_names_what_a_ports_twin_takes_beyond_it(monkeypatch):
-    """Every port shipped here takes every keyword of gymnasium's env; a port that lacks one has it named."""
+def test_only_gymnasium_takes_names_what_a_ports_twin_takes_beyond_it(monkeypatch, capsys):
+    """Every port shipped here takes every keyword of gymnasium's env; a port that lacks one has it named, by
+    ``rl-zoo envs ID`` too."""
     from envs import registry
     from envs.options import has_gymnasium_twin, only_gymnasium_takes
+    from rl_zoo.cli import main
 
     twins = [env_id for env_id in envs.list() if has_gymnasium_twin(env_id)]
     assert "CartPole-v1" in twins and "Taxi-v4" in twins and "FrozenLake8x8-v1" in twins
     assert {env_id: only_gymnasium_takes(env_id) for env_id in twins} == {env_id: [] for env_id in twins}
     monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS, **{"CartPole-v1": (_CartPoleOfOld, {})}))
     assert only_gymnasium_takes("CartPole-v1") == ["sutton_barto_reward"]
+    assert main(["envs", "CartPole-v1"]) == 0
+    assert ("gymnasium's own CartPole-v1 also takes sutton_barto_reward (--backend gymnasium): rl-zoo envs CartPole-v1 "
+            "--backend gymnasium") in capsys.readouterr().out
 
 
 def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
