@@ -106,11 +106,9 @@ def only_gymnasium_takes(env_id: str) -> list[str] | None:
         theirs = [o.name for o in _gymnasium_options(bare) if o.kind != "time limit"]
     except (ImportError, TypeError, ValueError):  # a module that cannot load here, a creator without a signature
         return None
-    entry_point, registered = registry._PORTS[bare]
-    cls = registry._entry_class(entry_point)
-    if cls.__init__ is not object.__init__ and any(p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+    if takes_more(bare):
         return []  # the port takes any keyword
-    ours = {o.name for o in _port_options(entry_point, registered)} | {"max_episode_steps"}
+    ours = {o.name for o in _port_options(*registry._PORTS[bare])} | {"max_episode_steps"}
     return [name for name in theirs if name not in ours]
 
 

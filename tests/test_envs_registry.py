@@ -365,6 +365,13 @@ def test_only_gymnasium_takes_names_what_a_ports_twin_takes_beyond_it(monkeypatc
     assert ("gymnasium's own CartPole-v1 also takes sutton_barto_reward (--backend gymnasium): rl-zoo envs CartPole-v1 "
             "--backend gymnasium") in capsys.readouterr().out
 
+    class AnyOption(CartPole):  # a port that takes any keyword lacks none
+        def __init__(self, **options):
+            super().__init__()
+
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS, **{"CartPole-v1": (AnyOption, {})}))
+    assert only_gymnasium_takes("CartPole-v1") == []
+
 
 def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
     """``envs.make`` gives a port the id it was made from; an env whose ``id`` is a property keeps its own."""
