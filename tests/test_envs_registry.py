@@ -349,6 +349,16 @@ def test_an_option_the_port_lacks_is_named_with_those_it_takes(env_id, kwargs, s
     assert "reset_bound] (max_episode_steps, gymnasium's name, is taken for max_steps_in_episode)" in str(e.value) or env_id != "CartPole-v1"
 
 
+def test_where_gymnasiums_signature_cannot_tell_the_adapter_is_said_as_a_may(monkeypatch):
+    """``only_gymnasium_takes`` None (gymnasium's entry point takes ``**kwargs``): an unknown option may be its."""
+    from envs import options
+
+    monkeypatch.setattr(options, "only_gymnasium_takes", lambda env_id: None)
+    with pytest.raises(ValueError, match="gymnasium's own CartPole-v1 may take options the port lacks: make it with "
+                                         "backend='gymnasium'"):
+        envs.make("CartPole-v1", wind=1.0)
+
+
 def test_only_gymnasium_takes_names_what_a_ports_twin_takes_beyond_it(monkeypatch, capsys):
     """Every port shipped here takes every keyword of gymnasium's env; a port that lacks one has it named, by
     ``rl-zoo envs ID`` too."""
