@@ -113,6 +113,9 @@ def test_row_params_sets_the_swept_env_fields_only():
 
 
 @pytest.mark.parametrize("text, said", [("env.gravity=9.8,x", "'x' is not a number"),
+                                        # it said "env.is_slippery is a number field of the env's params"
+                                        ("env.is_slippery=true,false", "'true' is not a number: env.is_slippery can only "
+                                         "sweep a float field.*--env-kwargs is_slippery=VALUE"),
                                         ("env.=1,2", "names no field of the env's params"),
                                         ("env.gravity=1,inf", "'inf' is not a finite number")])
 def test_values_that_are_not_finite_numbers_are_refused(text, said):
@@ -166,6 +169,8 @@ def test_a_value_the_env_refuses_is_refused_before_compiling(tmp_path, capsys):
     ("CartPole-v1", "env.gravity=9.8,12", {"halving_eta": 2}, "--successive-halving ranks configs on one env"),
     ("CartPole-v1", "env.max_episode_steps=100,200", {}, "the time limit is an integer.*--env-kwargs max_episode_steps=VALUE"),
     ("FrozenLake-v1", "env.success_rate=0.3,0.5", {}, "success_rate is an option of its constructor"),
+    ("CartPole-v1", "env.sutton_barto_reward=0,1", {}, r"sutton_barto_reward is an option of its constructor \(it decides "
+     "what the env builds and compiles.*--env-kwargs sutton_barto_reward=VALUE"),
     ("Pendulum-v1", "env.max_torque=1,2", {}, "env.max_torque: .*needs max_torque as a concrete number.*--env-kwargs max_torque=VALUE"),
     ("CartPole-v1", "env.gravity=9.8,12", {"ranges": ["env.x_threshold=2:3"], "samples": 2},
      "env.x_threshold: .*concrete number"),  # its observation space's bound: named alone, though gravity traces

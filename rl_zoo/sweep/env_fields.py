@@ -45,8 +45,8 @@ def check_env_fields(spec: SweepSpec, plan, env, env_params) -> None:
             close = difflib.get_close_matches(field, floats, 1)
             hint = f" (did you mean env.{close[0]}?)" if close else ""
             if _takes_option(env, field):
-                hint = (f": {field} is an option of its constructor, which builds the env's arrays from it, not a number in "
-                        f"the program; train one value per sweep with --env-kwargs {field}=VALUE")
+                hint = (f": {field} is an option of its constructor (it decides what the env builds and compiles: not a "
+                        f"number in the program); train one value per sweep with --env-kwargs {field}=VALUE")
             raise ConfigError(f"{name}: {spec.env_id}'s params have no field {field!r}{hint}; its float fields: "
                               f"{', '.join(floats) or 'none'} (`rl-zoo envs {spec.env_id}` lists its options)")
         if field not in floats:

@@ -242,7 +242,9 @@ def _env_value(name: str, text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{where}: {text!r} is not a number; {name} is a number field of the env's params") from None
+        raise ConfigError(f"{where}: {text!r} is not a number: {name} can only sweep a float field of the env's params; "
+                          f"an option that is a switch or a name takes one value per sweep: --env-kwargs "
+                          f"{env_param(name)}=VALUE") from None
     if not math.isfinite(value):
         raise ConfigError(f"{where}: {text!r} is not a finite number")
     if not np.isfinite(np.float32(value)):  # the sweep trains it as a float32, like every traced value
