@@ -115,6 +115,7 @@ def test_bad_input_is_refused_before_compiling(argv, message, tmp_path, capsys):
     (["--updates", "0"], "--updates: config field 'num_updates' = 0 is invalid"),
     (["--algo", "dpo"], "--algo: config field 'algo' = 'dpo' is invalid: must be one of"),
     (["--beta", "inf"], "--beta: config field 'beta' = inf is invalid: must be a finite number"),
+    (["--seeds", "0"], "--seeds = 0 is invalid: must be at least 1"),  # as train, sweep and benchmark say it
 ])
 def test_rlhf_names_the_flag_of_a_refused_field(argv, message, tmp_path, capsys):
     assert main(["rlhf", "--small", *argv, "--out", str(tmp_path / "out")]) == 2

@@ -82,7 +82,7 @@ def main(args, argv) -> int:
 
     config = resolve(args)  # every field checked before anything compiles
     if args.seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+        raise ValueError(f"--seeds = {args.seeds} is invalid: must be at least 1")  # as train, sweep and benchmark say it
     check_seed_range(args.seed, args.seeds)
     made = args.out is None or not Path(args.out).exists()  # a folder of its own, removed if it ends up holding nothing
     out = runs.new_run_dir("rlhf", config.rl.algo, args.runs_root, args.out)
