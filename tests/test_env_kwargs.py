@@ -154,16 +154,24 @@ def test_a_resumed_run_and_a_loaded_policy_keep_the_options(capped, tmp_path):
     assert [(ep.episode_return, ep.length) for ep in played] == [(5.0, 5), (5.0, 5)]
 
 
-def test_gymnasium_options_reach_the_host_envs_evaluation_and_enjoy(tmp_path, seed_offset):
+@pytest.mark.parametrize("backend", ["jax", "gymnasium"])
+def test_sutton_barto_reward_reaches_training_evaluation_and_enjoy(backend, tmp_path, seed_offset):
+    """gymnasium's CartPole option, on the JAX port (its steps match gymnasium's: test_envs_classic_control) and on
+    the host envs: every return of the run, greedy, training and played, is a mean of episodes of 0 or -1."""
     run = tmp_path / "run"
-    result = train("ppo", "CartPole-v1", backend="gymnasium", env_kwargs={"sutton_barto_reward": True}, seed=seed_offset,
+    result = train("ppo", "CartPole-v1", backend=backend, env_kwargs={"sutton_barto_reward": True}, seed=seed_offset,
                    total_steps=128, overrides=dict(num_envs=4, num_steps=16, update_epochs=1, num_minibatches=1),
                    out=run, num_evals=1, eval_episodes=2, progress=False, log=lambda s: None)
+    assert result.summary["backend"] == backend and result.summary["env_kwargs"] == {"sutton_barto_reward": True}
     returns = [float(row[2]) for row in metrics_rows(run)]
     assert returns and all(-1.0 <= r <= 0.0 for r in returns)  # means of 0 or -1 an episode; CartPole's +1 a step: positive
     train_returns = [float(row[3]) for row in metrics_rows(run) if row[3] not in ("", "nan")]
     assert all(-1.0 <= r <= 0.0 for r in train_returns)
-    assert rl_zoo.load(run).env.gym_env.make_kwargs == {"sutton_barto_reward": True}
+    env = rl_zoo.load(run).env
+    if backend == "jax":
+        assert env.sutton_barto_reward is True
+    else:
+        assert env.gym_env.make_kwargs == {"sutton_barto_reward": True}
     played = enjoy(run, episodes=1, log=lambda s: None)
     assert played[0].episode_return in (0.0, -1.0)
     assert all(-1.0 <= r <= 0.0 for r in result.summary["final_return"])
@@ -178,22 +186,6 @@ def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
             "--env-kwargs max_episode_steps=5 for the same env)") in capsys.readouterr().err.replace("\n", " ")
     note_config_env_kwargs(str(capped / "config.json"), {"max_episode_steps": 5})
     assert capsys.readouterr().err == ""
-
-
-def test_the_ports_sutton_barto_reward_reaches_training_evaluation_and_enjoy(tmp_path, seed_offset):
-    """The JAX port takes gymnasium's option too (its steps match gymnasium's: test_envs_classic_control): every
-    return of the run, greedy, training and played, is a mean of episodes of 0 or -1."""
-    run = tmp_path / "run"
-    result = train("ppo", "CartPole-v1", env_kwargs={"sutton_barto_reward": True}, seed=seed_offset, total_steps=128,
-                   overrides=dict(num_envs=4, num_steps=16, update_epochs=1, num_minibatches=1),
-                   out=run, num_evals=1, eval_episodes=2, progress=False, log=lambda s: None)
-    assert result.summary["backend"] == "jax" and result.summary["env_kwargs"] == {"sutton_barto_reward": True}
-    returns = [float(row[2]) for row in metrics_rows(run)]
-    assert returns and all(-1.0 <= r <= 0.0 for r in returns)
-    assert all(-1.0 <= float(row[3]) <= 0.0 for row in metrics_rows(run) if row[3] not in ("", "nan"))
-    assert rl_zoo.load(run).env.sutton_barto_reward is True
-    played = enjoy(run, episodes=1, log=lambda s: None)
-    assert played[0].episode_return in (0.0, -1.0)
 
 
 # --- rl-zoo envs ID: what options an env takes ------------------------------------------------------
