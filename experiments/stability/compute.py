@@ -18,13 +18,14 @@ ENV = "CartPole-v1"
 TOTAL = 200_000
 LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
 MAX_KLS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
-_PPO = dict(num_envs=8, num_steps=128, update_epochs=10, num_minibatches=4, gamma=0.99, gae_lambda=0.95, anneal_lr=False)
+NUM_ENVS, NUM_STEPS = 8, 128  # one batch of 1024 transitions per update, for every algorithm
+_PPO = dict(num_envs=NUM_ENVS, num_steps=NUM_STEPS, update_epochs=10, num_minibatches=4, gamma=0.99, gae_lambda=0.95, anneal_lr=False)
 #: name -> (registry name, swept field, values, overrides; batch 1024 everywhere, no annealing)
 ALGOS = {
-    "VPG": ("vpg", "learning_rate", LRS, dict(num_envs=8, num_steps=128, anneal_lr=False)),
+    "VPG": ("vpg", "learning_rate", LRS, dict(num_envs=NUM_ENVS, num_steps=NUM_STEPS, anneal_lr=False)),
     "PPO-clip": ("ppo", "learning_rate", LRS, _PPO),
     "PPO-KL": ("ppo-kl", "learning_rate", LRS, _PPO),
-    "TRPO": ("trpo", "max_kl", MAX_KLS, dict(num_envs=8, num_steps=128)),
+    "TRPO": ("trpo", "max_kl", MAX_KLS, dict(num_envs=NUM_ENVS, num_steps=NUM_STEPS)),
 }
 EVAL_EPISODES = 5
 #: seeds first_seed ... first_seed + seeds - 1 (jax.random.key(seed), as rl-zoo train), from 1000 by default: the

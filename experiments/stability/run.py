@@ -66,6 +66,10 @@ def main() -> None:
     machine = common.machine()
     seeds = args.seeds or (2 if args.quick else 8)
     total = args.total_steps or (20_480 if args.quick else compute.TOTAL)
+    if total < compute.NUM_ENVS * compute.NUM_STEPS:  # the library's rule would suggest a --set this command lacks
+        common.fail(f"--total-steps = {total} is invalid: must be at least one batch (num_envs * num_steps = "
+                    f"{compute.NUM_ENVS} * {compute.NUM_STEPS} = {compute.NUM_ENVS * compute.NUM_STEPS:,}, the same "
+                    f"for every algorithm of this experiment)")
     num_evals = 4 if args.quick else max(1, round(39 * total / compute.TOTAL))  # an evaluation every ~5 updates
     try:
         results = compute.run_all(seeds, total, num_evals, out, first_seed=args.seed, rerun=args.rerun)  # makes out/sweeps/
