@@ -471,20 +471,20 @@ def test_a_budget_below_one_batch_is_named_as_the_flag_that_gave_it(tmp_path, ca
 
 
 @pytest.mark.parametrize("algo, fields, fix", [
-    ("ppo", dict(num_envs=4, num_steps=1024, num_minibatches=32, total_timesteps=2000), "--set num_steps=496"),
+    ("ppo", dict(num_envs=4, num_steps=1024, num_minibatches=32, total_timesteps=2000), "num_steps=496"),
     ("ppo", dict(num_envs=4, num_steps=1024, num_minibatches=32, total_timesteps=20),
-     "--set num_steps=5 --set num_minibatches=1"),
+     "num_steps=5, num_minibatches=1"),
     ("ppo", dict(num_envs=4, num_steps=1024, num_minibatches=32, total_timesteps=3),
-     "--set num_envs=3 --set num_steps=1 --set num_minibatches=1"),
-    ("vpg", dict(num_envs=8, num_steps=256, total_timesteps=1000), "--set num_steps=125"),
+     "num_envs=3, num_steps=1, num_minibatches=1"),
+    ("vpg", dict(num_envs=8, num_steps=256, total_timesteps=1000), "num_steps=125"),
     ("dqn", dict(num_envs=1, train_frequency=256, learning_starts=1000, total_timesteps=100),
-     "--set train_frequency=100 --set learning_starts=0"),
+     "train_frequency=100, learning_starts=0"),
     ("dqn", dict(num_envs=4, train_frequency=256, learning_starts=0, total_timesteps=3),
-     "--set num_envs=3 --set train_frequency=1"),
+     "num_envs=3, train_frequency=1"),
 ])
-def test_a_budget_below_one_batch_names_a_set_that_makes_it_fit(algo, fields, fix):
+def test_a_budget_below_one_batch_names_values_that_make_it_fit(algo, fields, fix):
     """The rule said "(--set num_envs=4)" whatever the config (Pendulum-v1's PPO runs 4 envs of 1,024 steps, so
-    that hint changed nothing); it names the fields' values now, and the `--set`s it suggests make the config valid."""
+    that hint changed nothing); it names the fields' values now, and the values it suggests make the config valid."""
     import dataclasses
 
     from rl_zoo.algos import dqn, ppo, vpg
@@ -492,8 +492,8 @@ def test_a_budget_below_one_batch_names_a_set_that_makes_it_fit(algo, fields, fi
     config = {"ppo": ppo, "vpg": vpg, "dqn": dqn}[algo].Config(**fields)
     with pytest.raises(ConfigError) as e:
         config.validate()
-    assert str(e.value).endswith(f"make the {'update' if algo == 'dqn' else 'batch'} fit ({fix})")
-    pairs = (item.split("=") for item in fix.removeprefix("--set ").split(" --set "))
+    assert str(e.value).endswith(f"shrink the {'update' if algo == 'dqn' else 'batch'} to fit ({fix})")
+    pairs = (item.split("=") for item in fix.split(", "))
     dataclasses.replace(config, **{key: int(value) for key, value in pairs}).validate()
 
 

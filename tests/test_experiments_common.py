@@ -165,7 +165,7 @@ def test_stability_bad_budget_is_one_line(tmp_path, monkeypatch, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --total-steps = 10 is invalid: must be at least one batch") and "\n" not in err
-    assert "--set" not in err  # the library's rule suggests a `--set`, which this command does not take
+    assert "shrink the batch" not in err and err.endswith("the same for every algorithm of this experiment)")
     assert not out.exists()
 
 

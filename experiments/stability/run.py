@@ -66,7 +66,7 @@ def main() -> None:
     machine = common.machine()
     seeds = args.seeds or (2 if args.quick else 8)
     total = args.total_steps or (20_480 if args.quick else compute.TOTAL)
-    if total < compute.NUM_ENVS * compute.NUM_STEPS:  # the library's rule would suggest a --set this command lacks
+    if total < compute.NUM_ENVS * compute.NUM_STEPS:  # the library's rule suggests smaller num_steps: fixed here
         common.fail(f"--total-steps = {total} is invalid: must be at least one batch (num_envs * num_steps = "
                     f"{compute.NUM_ENVS} * {compute.NUM_STEPS} = {compute.NUM_ENVS * compute.NUM_STEPS:,}, the same "
                     f"for every algorithm of this experiment)")

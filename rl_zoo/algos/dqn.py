@@ -142,14 +142,14 @@ class Config:
         return self.exploration_fraction * self.total_timesteps
 
     def _update_that_fits(self) -> str:
-        """The `--set` that makes one update's env steps fit in total_timesteps (and leaves learning_starts below it)."""
+        """Field values that make one update's env steps fit in total_timesteps (and learning_starts below it)."""
         if not all(isinstance(v, int) for v in (self.total_timesteps, self.num_envs, self.learning_starts)):
             return "lower num_envs or train_frequency"  # a value traced (vmapped): the rule is built before check()
         if self.total_timesteps >= self.num_envs:
-            fix = f"--set train_frequency={self.total_timesteps // self.num_envs}"
+            fix = f"train_frequency={self.total_timesteps // self.num_envs}"
         else:
-            fix = f"--set num_envs={self.total_timesteps} --set train_frequency=1"
-        return fix + (" --set learning_starts=0" if self.learning_starts >= self.total_timesteps else "")
+            fix = f"num_envs={self.total_timesteps}, train_frequency=1"
+        return fix + (", learning_starts=0" if self.learning_starts >= self.total_timesteps else "")
 
     def validate(self) -> None:
         check_types(self)  # each field's type first: double="no" was truthy (Double DQN)
@@ -161,8 +161,8 @@ class Config:
               f"must hold one update's transitions (num_envs * train_frequency = {self.env_steps_per_update})")
         check(self.total_timesteps >= self.env_steps_per_update, "total_timesteps", self.total_timesteps,
               f"must be at least one update (num_envs * train_frequency = {self.num_envs} * {self.train_frequency} "
-              f"= {self.env_steps_per_update}): raise it to {self.env_steps_per_update:,} or more, or make the update "
-              f"fit ({self._update_that_fits()})")
+              f"= {self.env_steps_per_update}): raise it to {self.env_steps_per_update:,} or more, or shrink the "
+              f"update to fit ({self._update_that_fits()})")
         check(self.learning_starts < self.total_timesteps, "learning_starts", self.learning_starts,
               f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns")
         if isinstance(self.learning_starts, int) and isinstance(self.total_timesteps, int):  # concrete (not vmapped)

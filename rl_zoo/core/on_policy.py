@@ -87,20 +87,21 @@ class Config:
         return self.total_timesteps // self.batch_size
 
     def _batch_that_fits(self) -> str:
-        """The `--set` that makes one batch fit in total_timesteps: the most steps per env that fit (and, for PPO,
-        keep the batch a multiple of num_minibatches), else fewer envs of one step.
+        """Field values that make one batch fit in total_timesteps: the most steps per env that fit (for PPO, with
+        the batch a multiple of num_minibatches), else fewer envs of one step.
 
-        (It used to say "--set num_envs=4" whatever the config: Pendulum-v1's PPO already runs 4 envs.)"""
+        (It used to say "--set num_envs=4" whatever the config: Pendulum-v1's PPO already runs 4 envs. No "--set" in
+        the text: a sweep may --grid the field, and an experiment's command takes neither.)"""
         minibatches = getattr(self, "num_minibatches", 1)  # PPO's; VPG and TRPO take the whole batch
         if not all(isinstance(v, int) for v in (self.total_timesteps, self.num_envs, minibatches)):
             return "lower num_envs or num_steps"  # a value traced (vmapped): the rule is built before check() looks
         for num_steps in range(self.total_timesteps // self.num_envs, 0, -1):
             if self.num_envs * num_steps % minibatches == 0:
-                return f"--set num_steps={num_steps}"
+                return f"num_steps={num_steps}"
         if self.total_timesteps >= self.num_envs:
-            return f"--set num_steps={self.total_timesteps // self.num_envs} --set num_minibatches=1"
-        extra = " --set num_minibatches=1" if minibatches != 1 else ""
-        return f"--set num_envs={self.total_timesteps} --set num_steps=1{extra}"
+            return f"num_steps={self.total_timesteps // self.num_envs}, num_minibatches=1"
+        extra = ", num_minibatches=1" if minibatches != 1 else ""
+        return f"num_envs={self.total_timesteps}, num_steps=1{extra}"
 
     def validate(self) -> None:
         check_types(self)  # each field's type first: anneal_lr="no" was truthy, learning_rate="3e-4" a bare TypeError
@@ -108,7 +109,7 @@ class Config:
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,
               f"must be at least one batch (num_envs * num_steps = {self.num_envs} * {self.num_steps} = "
-              f"{self.batch_size}): raise it to {self.batch_size:,} or more, or make the batch fit "
+              f"{self.batch_size}): raise it to {self.batch_size:,} or more, or shrink the batch to fit "
               f"({self._batch_that_fits()})")
         check(not self.norm_adv or self.batch_size >= 2, "num_steps", self.num_steps,
               "with num_envs = 1 makes a batch of one sample: norm_adv centres its advantage to 0 and the policy "
