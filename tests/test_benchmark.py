@@ -90,6 +90,26 @@ def test_total_steps_and_sets_parsing():
         bm.parse_sets(["dqn:gamma=0.9"], ["ppo"])
 
 
+def test_a_set_some_algorithms_lack_and_an_error_of_every_env_are_said_once(tmp_path):
+    """`--set learning_rate=1e-3` on the default grid said "unknown config field" once per TRPO cell, each line with
+    every TRPO field; a typo said it once per cell of every algorithm."""
+    with pytest.raises(ValueError) as e:
+        bm.plan_grid("ppo,trpo,dqn", "CartPole-v1,Acrobot-v1", sets=["learning_rate=1e-3"], out=tmp_path)
+    assert str(e.value) == ("--set 'learning_rate=1e-3' sets every algorithm of the grid, and trpo has no config field "
+                            "'learning_rate': name the algorithms that take it (--set ppo:learning_rate=1e-3 "
+                            "--set dqn:learning_rate=1e-3)")
+    cells = bm.plan_grid("ppo,trpo", "CartPole-v1", sets=["ppo:learning_rate=1e-3", "gamma=0.9"], out=tmp_path)
+    assert [c.spec.overrides for c in cells] == [{"learning_rate": "1e-3", "gamma": "0.9"}, {"gamma": "0.9"}]
+    with pytest.raises(ValueError) as e:
+        bm.plan_grid("ppo,trpo", "CartPole-v1,Acrobot-v1", sets=["gama=0.9"], out=tmp_path)
+    lines = str(e.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == ["ppo on every env of the grid", "trpo on every env of the grid"]
+    assert all("unknown config field 'gama' (did you mean 'gamma'?)" in line for line in lines)
+    with pytest.raises(ValueError) as e:  # an error of some envs' cells names them
+        bm.plan_grid("trpo", "CartPole-v1,Acrobot-v1,Pendulum-v1", total_steps="Pendulum-v1=100", out=tmp_path)
+    assert str(e.value).startswith("trpo on Pendulum-v1: --total-steps = 100 is invalid") and "\n" not in str(e.value)
+
+
 def test_interpolation_onto_the_shared_grid():
     grid = bm.shared_grid(1000, 4)
     np.testing.assert_array_equal(grid, [0, 250, 500, 750, 1000])

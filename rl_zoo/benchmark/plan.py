@@ -97,6 +97,23 @@ def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dic
     return out
 
 
+def refuse_grid_wide_sets_some_lack(pairs: Iterable[str], modules: dict) -> None:
+    """A grid-wide ``--set KEY=VALUE`` whose KEY some of the grid's algorithms have and others lack is refused in one
+    line naming both (it was one "unknown config field" line per cell of the others, with every field listed).
+    ``modules``: algorithm name -> its module (with ``Config``). A KEY no algorithm has is left to each cell's own
+    "unknown config field (did you mean ...)"."""
+    for pair in pairs:
+        if ":" in pair.split("=", 1)[0] or "=" not in pair:
+            continue
+        key = pair.split("=", 1)[0].strip()
+        has = [a for a, m in modules.items() if key in {f.name for f in dataclasses.fields(m.Config)}]
+        lack = [a for a in modules if a not in has]
+        if has and lack:
+            raise ValueError(f"--set {pair!r} sets every algorithm of the grid, and {', '.join(lack)} "
+                             f"{'has' if len(lack) == 1 else 'have'} no config field {key!r}: name the algorithms "
+                             f"that take it ({' '.join(f'--set {a}:{pair}' for a in has)})")
+
+
 def parse_exclude(text: str | Iterable[str], algo_names: list[str], env_names: list[str]) -> set[tuple[str, str]]:
     """``ALGO:ENV,ALGO:ENV`` -> the (algo, env) pairs to leave out; each must name a cell of the grid."""
     excluded = set()
@@ -169,9 +186,11 @@ def plan_grid(
         raise ValueError("\n".join(errors))
     steps = parse_total_steps(total_steps, env_names)
     overrides = parse_sets(sets, algo_names)
+    refuse_grid_wide_sets_some_lack(sets, modules)
     excluded = parse_exclude(exclude, algo_names, env_names)
 
     cells: list[Cell] = []
+    refused: dict[tuple[str, str], list[str]] = {}  # (algo, error) -> the envs whose cell it refuses
     for e in env_names:
         env, env_params = made[e]
         for a in algo_names:
@@ -179,11 +198,13 @@ def plan_grid(
                             eval_episodes=eval_episodes, backend=env.backend, overrides=overrides[a])
             cell, error = _plan_cell(spec, modules[a], env, env_params, (a, e) in excluded)
             if error:
-                errors.append(f"{a} on {e}: {error}")
+                refused.setdefault((a, error), []).append(e)
             else:
                 cells.append(cell)
-    if errors:
-        raise ValueError("\n".join(errors))
+    if refused:  # an error every env's cell gives (an unknown --set field) is said once, not once per env
+        raise ValueError("\n".join(
+            f"{a} on {'every env of the grid' if len(where) == len(env_names) > 1 else ', '.join(where)}: {error}"
+            for (a, error), where in refused.items()))
     fewest = min(steps.values())
     if points > fewest:  # a grid of one point per env step at most (more allocated gigabytes after training)
         raise ValueError(f"--points = {points:,} is invalid: at most the smallest env budget, {fewest:,} env steps "
