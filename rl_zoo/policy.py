@@ -367,7 +367,15 @@ def other_env(run, env, env_params, env_kwargs: dict) -> tuple[dict, Any, Any]:
     from rl_zoo.runs import env_kwargs_args
 
     options = {**run.env_kwargs, **check_env_kwargs(env_kwargs, "--env-kwargs")}
-    played, played_params = run.replace(env_kwargs=options).make_env()  # refused options: ConfigError naming them
+    try:
+        played, played_params = run.replace(env_kwargs=options).make_env()  # refused options: ConfigError naming them
+    except ConfigError as e:  # it names the options made with, the run's own among them: say which were given here
+        combined, kept = env_kwargs_args(options).strip(), {k: v for k, v in run.env_kwargs.items() if k not in env_kwargs}
+        if not kept or not str(e).startswith(combined):
+            raise
+        own = env_kwargs_args(kept).removeprefix(" --env-kwargs ")
+        raise ConfigError(f"{env_kwargs_args(env_kwargs).strip()} (on the run's own {own})"
+                          f"{str(e).removeprefix(combined)}") from None
     for what, trained, now in (("observation", env.observation_space(env_params), played.observation_space(played_params)),
                                ("action", env.action_space(env_params), played.action_space(played_params))):
         if _space_kind(trained) != _space_kind(now):

@@ -307,6 +307,20 @@ def test_options_the_env_refuses_are_refused_by_load(runs, options, said):
         load(runs("CartPole-v1")[0], env_kwargs=options)
 
 
+def test_a_refused_option_is_told_apart_from_the_runs_own(tmp_path):
+    """The refusal named the options the env was made with, the run's own among them (`rl-zoo enjoy RUN
+    --env-kwargs foo=1` on a run of gravity=-1 said "--env-kwargs gravity=-1 foo=1: refused ...")."""
+    train("q-learning", "FrozenLake-v1", seeds=1, total_steps=200, out=tmp_path / "run", num_evals=1, eval_episodes=1,
+          progress=False, log=lambda *_: None, env_kwargs={"is_slippery": False})
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path / "run", env_kwargs={"success_rate": 2})
+    assert str(e.value) == ("--env-kwargs success_rate=2 (on the run's own is_slippery=false): refused by FrozenLake-v1: "
+                            "success_rate must lie in [0, 1], got 2")
+    with pytest.raises(ConfigError) as e:  # the run's own option replaced: the env was made with the given ones only
+        load(tmp_path / "run", env_kwargs={"is_slippery": True, "success_rate": 2})
+    assert str(e.value).startswith("--env-kwargs is_slippery=true success_rate=2: refused by FrozenLake-v1: ")
+
+
 def test_an_env_whose_spaces_change_is_refused(tmp_path):
     """FrozenLake's 8x8 map has 64 states where the policy's table has 16 rows."""
     train("q-learning", "FrozenLake-v1", seeds=1, total_steps=200, out=tmp_path / "run", num_evals=1, eval_episodes=1,
