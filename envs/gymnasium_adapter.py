@@ -165,6 +165,13 @@ class GymnasiumEnv:
             self._action_space = spaces.from_gymnasium(probe.action_space, "action")
             if _of_your_own(env_id):
                 check_host_env(probe, env_id, self._observation_space)
+        except spaces.UnsupportedSpace as e:
+            from envs import registry
+
+            if env_id not in registry.list():
+                raise
+            raise spaces.UnsupportedSpace(f"{e} Or drop --backend gymnasium: {env_id} has a JAX port, which trains (`rl-zoo "
+                                          f"envs {env_id}` shows its spaces)") from None
         finally:
             probe.close()
 

@@ -436,3 +436,4 @@ register("FrozenLake8x8-v1", "envs.toy_text.frozen_lake:FrozenLake", map_name="8
 register("CliffWalking-v1", "envs.toy_text.cliff_walking:CliffWalking")
 register("CliffWalkingSlippery-v1", "envs.toy_text.cliff_walking:CliffWalking", is_slippery=True)
 register("Taxi-v4", "envs.toy_text.taxi:Taxi")
+register("Blackjack-v1", "envs.toy_text.blackjack:Blackjack", sab=True)  # gymnasium registers it with sab=True

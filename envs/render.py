@@ -2,9 +2,9 @@
 
 The JAX ports have no drawing code of their own. ``PortRenderer`` keeps one gymnasium env made with
 ``render_mode="rgb_array"`` beside the port, copies the port's state into it (``unwrapped.state``
-for classic control, ``unwrapped.s`` and ``lastaction`` for toy text, ``last_u`` for Pendulum's
-torque arrow) and calls gymnasium's ``render()``: every frame is gymnasium's picture of exactly
-the state the port reached, and nothing is re-drawn here. Adapter envs are gymnasium envs already;
+for classic control, ``unwrapped.s`` and ``lastaction`` for toy text, the hands for Blackjack,
+``last_u`` for Pendulum's torque arrow) and calls gymnasium's ``render()``: every frame is
+gymnasium's picture of exactly the state the port reached, and nothing is re-drawn here. Adapter envs are gymnasium envs already;
 ``make_rgb_env`` makes one that renders (the episode then runs in gymnasium itself).
 
 Drawing needs pygame (``pip install -e ".[video]"``, or ``pip install "gymnasium[classic-control]"``);
@@ -79,6 +79,16 @@ def _grid(u, state, action) -> None:
     u.lastaction = None if action is None else int(np.asarray(action))
 
 
+def _cards(u, state, action) -> None:
+    """Blackjack: what gymnasium draws (the player's sum and usable ace, the dealer's face-up card), as hands
+    with that sum; the face-up card's suit is spades and a ten-card a king (gymnasium draws both at random)."""
+    total, ace = int(np.asarray(state.player.total)), bool(np.asarray(state.player.ace))
+    u.player = [1, total - 1] if ace and total + 10 <= 21 else [total]
+    card = int(np.asarray(state.dealer_card))
+    u.dealer = [card]
+    u.dealer_top_card_suit, u.dealer_top_card_value_str = "S", {1: "A", 10: "K"}.get(card, str(card))
+
+
 _SYNCS: dict[str, _Sync] = {
     "CartPole": _Sync("CartPole-v1", _no_kwargs, _physics("x", "x_dot", "theta", "theta_dot")),
     "Acrobot": _Sync("Acrobot-v1", _no_kwargs, _physics("theta1", "theta2", "dtheta1", "dtheta2")),
@@ -88,6 +98,7 @@ _SYNCS: dict[str, _Sync] = {
     "FrozenLake": _Sync("FrozenLake-v1", lambda env: {"desc": ["".join(r) for r in env.desc]}, _grid),
     "CliffWalking": _Sync("CliffWalking-v1", _no_kwargs, _grid),
     "Taxi": _Sync("Taxi-v4", _no_kwargs, _grid),
+    "Blackjack": _Sync("Blackjack-v1", _no_kwargs, _cards),
 }
 
 

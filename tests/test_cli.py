@@ -99,7 +99,8 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--seeds", "0"], "seeds"),
         (["train", "--evals", "0"], "--evals = 0 is invalid"),
         (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),
-        (["train", "--env", "Blackjack-v1"], "rl_zoo handles Discrete and Box spaces; got Tuple"),  # gymnasium's toy text
+        (["train", "--env", "Blackjack-v1", "--backend", "gymnasium"],  # gymnasium's Tuple space; the port's is Discrete
+         "rl_zoo handles Discrete and Box spaces; got Tuple"),
         # seeds are int32 in the programs: 2**31 - 1 and the next one wrapped to -2**31 (or a traceback)
         (["train", "--seed", "2147483647", "--seeds", "2"], "--seed = 2147483647 is invalid: seeds must lie in -2,147,483,648 .. 2,147,483,647"),
         (["train", "--seed", "-2147483649"], "--seed = -2147483649 is invalid"),  # negative seeds in int32 are valid

@@ -102,6 +102,36 @@ def test_port_frames_with_their_action_are_gymnasium_frames(env_id, action):
     gym_env.close()
 
 
+@needs_pygame
+def test_blackjack_frames_are_gymnasium_frames():
+    """The port keeps sums, not gymnasium's lists of cards: its frames show the same player sum, usable ace and
+    dealer's face-up card (gymnasium's randomly drawn suit and face card set to the port's: spades, a king)."""
+    import gymnasium
+
+    import envs
+    from envs.toy_text import blackjack as bj
+
+    env, params = envs.make("Blackjack-v1")
+    gym_env = gymnasium.make("Blackjack-v1", render_mode="rgb_array")
+    u, sums = gym_env.unwrapped, set()
+    with PortRenderer(env, params) as renderer:
+        for seed in range(300):  # until 30 hands, 3 of them soft, were drawn
+            if len(sums) >= 30 and sum(usable for _, _, usable in sums) >= 3:
+                break
+            gym_env.reset(seed=seed)
+            if seed % 2:
+                gym_env.step(1)  # a hit: three cards (or a bust)
+            player, dealer = bj.new_hand(*u.player[:2]), bj.new_hand(*u.dealer[:2])
+            for card in u.player[2:]:
+                player = bj.add_card(player, card)
+            state = bj.BlackjackState(player=player, dealer=dealer, dealer_card=np.int32(u.dealer[0]), time=np.int32(0))
+            u.dealer_top_card_suit, u.dealer_top_card_value_str = "S", {1: "A", 10: "K"}.get(u.dealer[0], str(u.dealer[0]))
+            np.testing.assert_array_equal(renderer.frame(state), gym_env.render())
+            sums.add(u._get_obs())
+    assert len(sums) >= 30 and sum(usable for _, _, usable in sums) >= 3
+    gym_env.close()
+
+
 def test_video_settings_are_refused_before_anything_plays(run_dir, tmp_path):
     from rl_zoo.enjoy import VideoHook
 

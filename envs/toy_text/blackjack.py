@@ -1,0 +1,196 @@
+"""Blackjack-v1 in pure JAX: gymnasium's ``BlackjackEnv`` (Sutton & Barto 2018, Example 5.1), card for card.
+
+The player's hand against the dealer's, from an infinite deck (each card drawn uniformly from
+``DECK``: ace 1, 2-10, and three face cards worth 10). Reset deals the dealer two cards (the first face
+up), then the player two. Action 1 (hit) draws a card for the player: above 21 is a bust, reward -1,
+the episode ends; else reward 0. Action 0 (stick) ends the episode: the dealer draws while their sum
+is below 17, and the reward is +1, 0 or -1 as the player's score beats, ties or loses to the dealer's
+(a bust scores 0). An ace counts 11 where that keeps the hand at 21 or below ("usable").
+
+Options (gymnasium's constructor arguments; ``Blackjack-v1`` is registered with ``sab=True``):
+
+* ``sab=True`` (Sutton & Barto's rules): a natural (an ace and a ten-card as the first two cards) wins
+  +1 outright unless the dealer also has one (then the ordinary comparison: a draw). Overrides
+  ``natural``.
+* ``natural=True`` (with ``sab=False``): a natural that wins pays +1.5.
+
+Time limit: none (gymnasium registers no ``max_episode_steps``; every episode ends by itself: a stick
+ends it, and a hand busts by its 20th hit, 22 aces); ``max_steps_in_episode=`` cuts episodes.
+
+**Observation.** gymnasium's is the tuple ``(player sum 0-31, dealer's face-up card 1-10, usable ace
+0/1)`` in ``Tuple(Discrete(32), Discrete(11), Discrete(2))``; rl_zoo's algorithms take Discrete and Box
+spaces, so the port gives the same tuple as one index of ``Discrete(704)``, mixed radix in the tuple's
+order: ``(player_sum * 11 + dealer_card) * 2 + usable_ace`` (`encode`; `decode` gives the tuple back).
+Tabular Q-learning keeps one row per tuple; the networks see it one-hot.
+
+**Cards.** A step draws ``MAX_DEALER_DRAWS`` cards up front (`draw_cards`) and the pure transition
+(`hit`, `stick`) takes them in order, as gymnasium's ``draw_card`` hands them out: a hit uses the first,
+a stick as many as the dealer needs. The parity test feeds gymnasium's own draws through the same
+functions. Out-of-range actions are clipped into ``{0, 1}`` (gymnasium asserts), as in the other
+toy-text ports.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from envs import spaces
+from envs.environment import EnvParams, Environment
+from envs.toy_text.tabular import NO_TIME_LIMIT
+
+#: gymnasium's ``deck``: 1 = ace, 2-10, and jack, queen, king worth 10
+DECK = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10)
+STICK, HIT = 0, 1
+#: cards a stick can need: after the deal the dealer's sum (aces as 1) is at least 2, each card adds at
+#: least 1, and they stop once their hand is worth 17 or more (its worth is at least that sum)
+MAX_DEALER_DRAWS = 15
+#: gymnasium's ``Tuple(Discrete(32), Discrete(11), Discrete(2))``
+OBS_SIZES = (32, 11, 2)
+
+
+@struct.dataclass
+class Hand:
+    """A hand, as much of it as the rules read: the sum with aces counted 1, whether it holds an ace, and
+    how many cards (a natural is two)."""
+
+    total: jax.Array  # int32
+    ace: jax.Array  # bool
+    cards: jax.Array  # int32
+
+
+@struct.dataclass
+class BlackjackState:
+    player: Hand
+    dealer: Hand
+    dealer_card: jax.Array  # int32, the dealer's face-up card (their first), 1-10
+    time: jax.Array  # int32 steps taken in this episode
+
+
+def new_hand(first, second) -> Hand:
+    first, second = jnp.asarray(first, jnp.int32), jnp.asarray(second, jnp.int32)
+    return Hand(total=first + second, ace=(first == 1) | (second == 1), cards=jnp.array(2, jnp.int32))
+
+
+def add_card(hand: Hand, card) -> Hand:
+    card = jnp.asarray(card, jnp.int32)
+    return Hand(total=hand.total + card, ace=hand.ace | (card == 1), cards=hand.cards + 1)
+
+
+def usable_ace(hand: Hand) -> jax.Array:
+    """gymnasium's ``usable_ace``: an ace that can count 11 without passing 21."""
+    return hand.ace & (hand.total + 10 <= 21)
+
+
+def hand_sum(hand: Hand) -> jax.Array:
+    """gymnasium's ``sum_hand``: the total, with a usable ace counted 11."""
+    return hand.total + 10 * usable_ace(hand).astype(jnp.int32)
+
+
+def is_natural(hand: Hand) -> jax.Array:
+    """gymnasium's ``is_natural``: the two cards are an ace and a ten-card."""
+    return (hand.cards == 2) & hand.ace & (hand.total == 11)
+
+
+def score(hand: Hand) -> jax.Array:
+    """gymnasium's ``score``: the hand's sum, 0 for a bust."""
+    total = hand_sum(hand)
+    return jnp.where(total > 21, 0, total)
+
+
+def encode(player_sum, dealer_card, usable) -> jax.Array:
+    """gymnasium's observation tuple as one index of ``Discrete(704)`` (mixed radix, the tuple's order)."""
+    return (jnp.asarray(player_sum, jnp.int32) * OBS_SIZES[1] + dealer_card) * OBS_SIZES[2] + jnp.asarray(usable, jnp.int32)
+
+
+def decode(obs):
+    """``(player_sum, dealer_card, usable_ace)`` of an observation index; works on ints and on jax arrays."""
+    return obs // (OBS_SIZES[1] * OBS_SIZES[2]), (obs // OBS_SIZES[2]) % OBS_SIZES[1], obs % OBS_SIZES[2]
+
+
+def observe(state: BlackjackState) -> jax.Array:
+    """gymnasium's ``_get_obs`` (player's sum, dealer's face-up card, player's usable ace), encoded."""
+    return encode(hand_sum(state.player), state.dealer_card, usable_ace(state.player))
+
+
+def draw_cards(key: jax.Array, n: int) -> jax.Array:
+    """``n`` cards, each uniform over ``DECK`` (gymnasium's ``np_random.choice(deck)``)."""
+    return jnp.asarray(DECK, jnp.int32)[jax.random.randint(key, (n,), 0, len(DECK))]
+
+
+def deal(cards: jax.Array) -> BlackjackState:
+    """The reset: ``cards[0:2]`` to the dealer (``cards[0]`` face up), ``cards[2:4]`` to the player, in
+    gymnasium's order (``dealer = draw_hand(); player = draw_hand()``)."""
+    return BlackjackState(player=new_hand(cards[2], cards[3]), dealer=new_hand(cards[0], cards[1]),
+                          dealer_card=jnp.asarray(cards[0], jnp.int32), time=jnp.array(0, jnp.int32))
+
+
+def hit(player: Hand, card) -> tuple[Hand, jax.Array, jax.Array]:
+    """``(player, reward, terminated)`` after drawing ``card``: -1 and the end on a bust, else 0."""
+    player = add_card(player, card)
+    bust = hand_sum(player) > 21
+    return player, jnp.where(bust, -1.0, 0.0), bust
+
+
+def dealer_plays(dealer: Hand, cards: jax.Array) -> Hand:
+    """The dealer draws ``cards`` in order while their hand is worth less than 17."""
+
+    def draw(hand, card):
+        return jax.tree.map(lambda new, old: jnp.where(hand_sum(hand) < 17, new, old), add_card(hand, card), hand), None
+
+    return jax.lax.scan(draw, dealer, cards)[0]
+
+
+def stick(player: Hand, dealer: Hand, cards: jax.Array, sab: bool, natural: bool) -> tuple[Hand, jax.Array]:
+    """``(dealer, reward)`` of standing: the dealer plays out their hand from ``cards``, then the scores are
+    compared (gymnasium's ``cmp``), with the natural rules of ``sab`` and ``natural``."""
+    dealer = dealer_plays(dealer, cards)
+    mine, theirs = score(player), score(dealer)
+    reward = (mine > theirs).astype(jnp.float32) - (mine < theirs).astype(jnp.float32)
+    if sab:  # a natural wins outright unless the dealer has one too
+        reward = jnp.where(is_natural(player) & ~is_natural(dealer), 1.0, reward)
+    elif natural:  # a winning natural pays 1.5
+        reward = jnp.where(is_natural(player) & (reward == 1.0), 1.5, reward)
+    return dealer, reward
+
+
+def transition(state: BlackjackState, action, cards: jax.Array, sab: bool, natural: bool):
+    """``(state, reward, terminated)`` of ``action`` (0 stick, 1 hit; clipped into them) with the next
+    ``cards`` of the deck (``MAX_DEALER_DRAWS`` of them; a hit uses the first)."""
+    take_hit = jnp.clip(jnp.asarray(action).astype(jnp.int32), STICK, HIT) == HIT
+    player_hit, reward_hit, bust = hit(state.player, cards[0])
+    dealer_stuck, reward_stick = stick(state.player, state.dealer, cards, sab, natural)
+    state = state.replace(
+        player=jax.tree.map(lambda h, s: jnp.where(take_hit, h, s), player_hit, state.player),
+        dealer=jax.tree.map(lambda h, s: jnp.where(take_hit, h, s), state.dealer, dealer_stuck),
+        time=state.time + 1)
+    return state, jnp.where(take_hit, reward_hit, reward_stick), jnp.where(take_hit, bust, True)
+
+
+class Blackjack(Environment):
+    """Blackjack; constructor arguments as gymnasium's ``BlackjackEnv`` (minus rendering)."""
+
+    id = "Blackjack-v1"
+
+    def __init__(self, natural: bool = False, sab: bool = False):
+        self.natural = bool(natural)
+        self.sab = bool(sab)
+
+    @property
+    def default_params(self) -> EnvParams:
+        return EnvParams(max_steps_in_episode=NO_TIME_LIMIT)
+
+    def observation_space(self, params=None):
+        return spaces.Discrete(OBS_SIZES[0] * OBS_SIZES[1] * OBS_SIZES[2])
+
+    def action_space(self, params=None):
+        return spaces.Discrete(2)
+
+    def reset_env(self, key, params):
+        state = deal(draw_cards(key, 4))
+        return observe(state), state
+
+    def step_env(self, key, state, action, params):
+        state, reward, terminated = transition(state, action, draw_cards(key, MAX_DEALER_DRAWS), self.sab, self.natural)
+        return observe(state), state, reward, terminated, {}
