@@ -9,7 +9,9 @@ greedy policy of every seed evaluated on many fresh episodes
 * FrozenLake-v1 (slippery 4x4): greedy success rate >= 0.70 in every seed (10,000 episodes each;
   with the default reward schedule the return of an episode is 1 on success, else 0);
 * CliffWalking-v1: greedy return -13 (the optimal path) in every seed;
-* Taxi-v4: mean greedy return >= 7 over the seeds (1,000 episodes each).
+* Taxi-v4: mean greedy return >= 7 over the seeds (1,000 episodes each);
+* Blackjack-v1: the greedy policy's exact expected return (``envs.toy_text.blackjack.policy_return``, every
+  deal counted, no sampling) within 0.005 of the optimal policy's (-0.0431) in every seed.
 
 FrozenLake8x8-v1 and Double Q-learning (its own tuned file) are reported beside them, without a target.
 
@@ -55,12 +57,17 @@ RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "q_learning.json"
 REPORT = RESULTS / "q_learning.md"
 
+#: Blackjack-v1's target: the greedy policy's exact expected return at most this far below the optimal policy's
+BLACKJACK_GAP = 0.005
+
 #: env -> (evaluation episodes per seed, target description)
 TARGETS = {
     "FrozenLake-v1": (10_000, "success rate >= 0.70 in every seed"),
     "FrozenLake8x8-v1": (10_000, "none (gymnasium's reward_threshold is 0.85)"),
     "CliffWalking-v1": (10, "greedy return -13 in every seed"),
     "Taxi-v4": (1_000, "mean return >= 7 over the seeds"),
+    # 0 episodes: scored exactly (`blackjack_gap`), not sampled: a +-1 return needs ~10^6 episodes for 0.001
+    "Blackjack-v1": (0, f"exact return within {BLACKJACK_GAP} of the optimum in every seed"),
 }
 
 
@@ -71,7 +78,19 @@ def passes(env_id: str, returns: list[float]) -> bool | None:
         return all(r == -13.0 for r in returns)
     if env_id == "Taxi-v4":
         return float(np.mean(returns)) >= 7.0
+    if env_id == "Blackjack-v1":
+        from envs.toy_text import blackjack
+
+        return min(returns) >= blackjack.policy_return() - BLACKJACK_GAP
     return None
+
+
+def blackjack_return(q_tables: np.ndarray) -> float:
+    """The exact expected return of the greedy policy of ``q_tables`` ``[tables, 704, 2]`` (their mean, as
+    ``q_learning.q_values``; first maximum on ties, as ``greedy_action``) on Blackjack-v1 (sab rules)."""
+    from envs.toy_text import blackjack
+
+    return blackjack.policy_return(np.asarray(q_tables).mean(axis=0).argmax(-1).reshape(blackjack.OBS_SIZES))
 
 
 def _load_average() -> list[float]:
@@ -103,13 +122,15 @@ def learning(env_id: str, algo: str, seeds: int, seed0: int | None = REPORT_SEED
 
     def run(key):
         state, metrics = train(key)
+        if episodes == 0:  # scored exactly on the host
+            return state.q, metrics.eval_return
         returns = ql.evaluate(jax.random.fold_in(key, 7), state, env, params, episodes, max_steps)
         return returns.mean(), metrics.eval_return
 
     t0 = time.perf_counter()
     keys = jax.random.split(jax.random.key(0), seeds) if seed0 is None else jax.vmap(jax.random.key)(np.arange(seed0, seed0 + seeds))
     final, curve = jax.jit(jax.vmap(run))(keys)
-    final = [float(x) for x in np.asarray(final)]
+    final = [blackjack_return(q) for q in np.asarray(final)] if episodes == 0 else [float(x) for x in np.asarray(final)]
     wall = time.perf_counter() - t0
     row = dict(
         env=env_id, algo=algo, seeds=seeds,
@@ -207,12 +228,17 @@ def report(raw: dict) -> str:
     for row in raw.get("learning", []):
         passed = "-" if row["passed"] is None else ("yes" if row["passed"] else "**no**")
         lines.append(
-            f"| {row['algo']} | {row['env']} | {row['env_steps']:,} | {row['seeds']} ({row.get('seed_set', 'tuning: ' + TUNING_SET)}) | {row['eval_episodes']:,} | "
-            f"{row['mean']:.3f} | {row['min']:.3f} | {row['max']:.3f} | {row['target']} | {passed} | {_ran(row)} |"
+            f"| {row['algo']} | {row['env']} | {row['env_steps']:,} | {row['seeds']} ({row.get('seed_set', 'tuning: ' + TUNING_SET)}) | "
+            f"{row['eval_episodes'] or 'exact'} | {row['mean']:.{4 if row['eval_episodes'] == 0 else 3}f} | "
+            f"{row['min']:.{4 if row['eval_episodes'] == 0 else 3}f} | {row['max']:.{4 if row['eval_episodes'] == 0 else 3}f} | "
+            f"{row['target']} | {passed} | {_ran(row)} |"
         )
     lines += [
         "",
-        "FrozenLake's return is the success rate (reward 1 at the goal, 0 otherwise). Learning curves "
+        "FrozenLake's return is the success rate (reward 1 at the goal, 0 otherwise). Blackjack-v1 (Sutton & Barto's "
+        "rules) is scored exactly: the expected return of each seed's greedy policy over every deal, computed "
+        "(`envs.toy_text.blackjack.policy_return`), not sampled; its optimal policy (Sutton & Barto's Figure 5.2) "
+        "returns -0.0431. Learning curves "
         "(mean greedy return over seeds at each of the `num_evals` in-training evaluations) are in the JSON.",
         "",
         "## Speed: Q-learning on FrozenLake-v1 (slippery 4x4), agents vmapped, one env each, no evaluation",

@@ -145,3 +145,55 @@ def test_initial_observations_follow_the_deal_distribution():
     obs, _ = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(3), 20_000), params)
     _, dealer, _ = bj.decode(np.asarray(obs))
     assert abs(np.mean(dealer == 10) - 4 / 13) < 0.015 and abs(np.mean(dealer == 1) - 1 / 13) < 0.01
+
+
+# --- exact values ------------------------------------------------------------------------------------
+
+#: Sutton & Barto (2018), Figure 5.2: the optimal policy, rows player sum 12-21, columns dealer A, 2-10; 1 hit
+FIGURE_5_2_HARD = ["1110001111", "1000001111", "1000001111", "1000001111", "1000001111"] + ["0000000000"] * 5
+FIGURE_5_2_SOFT = ["1111111111"] * 6 + ["1000000011"] + ["0000000000"] * 3
+
+
+def test_the_optimal_policy_is_sutton_and_bartos_figure_5_2():
+    policy = bj.optimal_policy()
+    for usable, figure in ((0, FIGURE_5_2_HARD), (1, FIGURE_5_2_SOFT)):
+        got = ["".join(str(int(a)) for a in policy[s, 1:, usable]) for s in range(12, 22)]
+        assert got == figure, usable
+    assert policy[4:12, 1:, 0].all()  # a hard 11 or less always hits (it cannot bust)
+    assert abs(bj.policy_return() - bj.policy_return(policy)) < 1e-12
+
+
+def test_exact_returns_are_the_ports_monte_carlo_returns():
+    """100,000 episodes of the port under three policies: the sample mean lies within 4 standard errors of
+    the exact expected return, and the exact returns are ordered optimal > always-stick > stick-on-20."""
+    env, params = envs.make("Blackjack-v1")
+    always_stick = np.zeros(bj.OBS_SIZES, np.int32)
+    stick_on_20 = np.ones(bj.OBS_SIZES, np.int32)  # Sutton & Barto's Example 5.1 policy
+    stick_on_20[20:] = 0
+
+    @jax.jit
+    def returns(policy, key):
+        def episode(k):
+            k_reset, k_steps = jax.random.split(k)
+            obs, state = env.reset(k_reset, params)
+
+            def step(carry, k_step):
+                obs, state, total, done = carry
+                obs, state, reward, terminated, _, _ = env.step_no_reset(k_step, state, policy.reshape(-1)[obs], params)
+                return (obs, state, total + jnp.where(done, 0.0, reward), done | terminated), None
+
+            carry = (obs, state, jnp.float32(0), jnp.bool_(False))
+            (_, _, total, done), _ = jax.lax.scan(step, carry, jax.random.split(k_steps, 21))
+            return total, done
+
+        return jax.vmap(episode)(jax.random.split(key, 100_000))
+
+    exact = {}
+    for name, policy in (("optimal", bj.optimal_policy()), ("always stick", always_stick), ("stick on 20", stick_on_20)):
+        total, done = returns(jnp.asarray(policy), jax.random.key(11))
+        total = np.asarray(total)
+        assert np.asarray(done).all()
+        exact[name] = bj.policy_return(policy)
+        assert abs(total.mean() - exact[name]) < 4 * total.std() / np.sqrt(total.size), (name, total.mean(), exact[name])
+    assert exact["optimal"] > exact["always stick"] > exact["stick on 20"]
+    assert round(exact["optimal"], 4) == -0.0431 and round(exact["stick on 20"], 4) == -0.3501

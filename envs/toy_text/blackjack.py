@@ -194,3 +194,102 @@ class Blackjack(Environment):
     def step_env(self, key, state, action, params):
         state, reward, terminated = transition(state, action, draw_cards(key, MAX_DEALER_DRAWS), self.sab, self.natural)
         return observe(state), state, reward, terminated, {}
+
+
+# --- exact values (numpy): what a policy over the observations returns in expectation ----------------
+# The deck is infinite, so a hand is all the rules need of the past, and sums only grow: one recursion over
+# hands gives the exact expected return of any policy, and the optimal one (Sutton & Barto 2018, sec. 5.3,
+# estimate these by Monte Carlo; here they are computed, to score a learned policy without sampling noise).
+
+
+def _worth(total: int, ace: bool) -> int:
+    return total + 10 if ace and total + 10 <= 21 else total
+
+
+def _dealer_final(total: int, ace: bool, memo: dict) -> dict[int, float]:
+    """Distribution of the dealer's final score (0 for a bust) from a hand of ``total`` (aces as 1)."""
+    if (total, ace) not in memo:
+        worth = _worth(total, ace)
+        if worth >= 17:
+            memo[total, ace] = {worth if worth <= 21 else 0: 1.0}
+        else:
+            out: dict[int, float] = {}
+            for card in DECK:
+                for final, p in _dealer_final(total + card, ace or card == 1, memo).items():
+                    out[final] = out.get(final, 0.0) + p / len(DECK)
+            memo[total, ace] = out
+    return memo[total, ace]
+
+
+def _stick_value(score_: int, natural_hand: bool, up: int, sab: bool, natural: bool, memo: dict) -> float:
+    """Expected reward of sticking with ``score_`` (a natural if ``natural_hand``) against face-up card ``up``."""
+    value = 0.0
+    for hole in DECK:
+        dealer_natural = sorted((up, hole)) == [1, 10]
+        for final, p in _dealer_final(up + hole, up == 1 or hole == 1, memo).items():
+            reward = float(score_ > final) - float(score_ < final)
+            if sab and natural_hand and not dealer_natural:
+                reward = 1.0
+            elif not sab and natural and natural_hand and reward == 1.0:
+                reward = 1.5
+            value += p * reward / len(DECK)
+    return value
+
+
+def _action_values(policy, sab: bool, natural: bool):
+    """``q(total, ace, two_cards, up) -> (stick, hit)``: the expected return of each action from a hand, then
+    following ``policy`` (``[32, 11, 2]`` actions by observation tuple; ``None``: the optimal policy)."""
+    import numpy as np
+
+    policy = None if policy is None else np.asarray(policy)
+    memo: dict = {}
+    values: dict = {}
+
+    def value(total: int, ace: bool, two_cards: bool, up: int) -> float:
+        key = (total, ace, two_cards, up)
+        if key not in values:
+            stick_, hit_ = q(total, ace, two_cards, up)
+            if policy is None:
+                values[key] = max(stick_, hit_)
+            else:
+                values[key] = hit_ if int(policy[_worth(total, ace), up, int(ace and total + 10 <= 21)]) == HIT else stick_
+        return values[key]
+
+    def q(total: int, ace: bool, two_cards: bool, up: int) -> tuple[float, float]:
+        stick_ = _stick_value(_worth(total, ace), two_cards and ace and total == 11, up, sab, natural, memo)
+        hit_ = 0.0
+        for card in DECK:  # -1 on a bust, else the hand after it
+            new_total, new_ace = total + card, ace or card == 1
+            hit_ += (-1.0 if _worth(new_total, new_ace) > 21 else value(new_total, new_ace, False, up)) / len(DECK)
+        return stick_, hit_
+
+    return value, q
+
+
+def policy_return(policy=None, sab: bool = True, natural: bool = False) -> float:
+    """The exact expected return of an episode from the deal under ``policy``, an int array ``[32, 11, 2]`` of
+    actions indexed by the observation tuple (0 stick, 1 hit; a Q-table's ``argmax(-1).reshape(OBS_SIZES)``),
+    or of the optimal policy for ``None``. ``sab`` and ``natural`` as the env's options (``Blackjack-v1``:
+    ``sab=True``)."""
+    value, _ = _action_values(policy, sab, natural)
+    return sum(value(a + b, a == 1 or b == 1, True, up) for a in DECK for b in DECK for up in DECK) / len(DECK) ** 3
+
+
+def optimal_policy(sab: bool = True, natural: bool = False):
+    """The optimal action of every observation tuple, an int array ``[32, 11, 2]`` (Sutton & Barto 2018,
+    Figure 5.2): hit where hitting's expected return is higher, else stick (and stick on the tuples no
+    hand reaches: sums below 4 without an ace, dealer card 0). A hand's observation decides its future: a
+    hard hand and a soft one of the same sum show different tuples, and the one thing the tuple hides, a
+    natural (two cards, soft 21), is a stick either way."""
+    import numpy as np
+
+    _, q = _action_values(None, sab, natural)
+    policy = np.zeros(OBS_SIZES, np.int32)
+    for up in range(1, 11):
+        for worth in range(4, 22):
+            stick_, hit_ = q(worth, False, False, up)
+            policy[worth, up, 0] = int(hit_ > stick_)
+        for worth in range(12, 22):
+            stick_, hit_ = q(worth - 10, True, False, up)
+            policy[worth, up, 1] = int(hit_ > stick_)
+    return policy
