@@ -229,7 +229,7 @@ def report(raw: dict) -> str:
         passed = "-" if row["passed"] is None else ("yes" if row["passed"] else "**no**")
         lines.append(
             f"| {row['algo']} | {row['env']} | {row['env_steps']:,} | {row['seeds']} ({row.get('seed_set', 'tuning: ' + TUNING_SET)}) | "
-            f"{row['eval_episodes'] or 'exact'} | {row['mean']:.{4 if row['eval_episodes'] == 0 else 3}f} | "
+            f"{format(row['eval_episodes'], ',') if row['eval_episodes'] else 'exact'} | {row['mean']:.{4 if row['eval_episodes'] == 0 else 3}f} | "
             f"{row['min']:.{4 if row['eval_episodes'] == 0 else 3}f} | {row['max']:.{4 if row['eval_episodes'] == 0 else 3}f} | "
             f"{row['target']} | {passed} | {_ran(row)} |"
         )
