@@ -90,6 +90,9 @@ class Environment:
     id: str = ""
     #: ``"jax"`` for pure-JAX ports; the gymnasium adapter says ``"gymnasium"``
     backend: str = "jax"
+    #: greedy episodes per evaluation and seed that rl-zoo's commands play unless told (``--eval-episodes``):
+    #: an env whose return is one noisy draw (Blackjack's +-1) needs many more than 10 to say anything
+    default_eval_episodes: int = 10
 
     # --- to implement -------------------------------------------------------------------------
     @property

@@ -135,6 +135,19 @@ def _registered_by_module(env_id: str) -> str:
     return bare
 
 
+def default_eval_episodes(env_id: str, backend: str | None = None) -> int:
+    """The greedy episodes per evaluation and seed that rl-zoo's commands play on ``env_id`` unless told: the
+    JAX port's ``default_eval_episodes`` (1,000 for Blackjack-v1, whose return is one +-1 draw), 10 for
+    the adapter and for an id that is not known (``make`` then says what is wrong with it)."""
+    try:
+        bare = _registered_by_module(env_id)
+    except ValueError:
+        return 10
+    if bare in _PORTS and backend != "gymnasium":
+        return int(getattr(_entry_class(_PORTS[bare][0]), "default_eval_episodes", 10))
+    return 10
+
+
 def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
     fields = {f.name for f in dataclasses.fields(params)}
     return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}

@@ -58,7 +58,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
-    t.add_argument("--eval-episodes", action=StoreGiven, type=int, default=10, help="episodes per evaluation and seed (default 10)")
+    t.add_argument("--eval-episodes", action=StoreGiven, type=int, default=None,
+                   help="episodes per evaluation and seed (default 10; 1,000 on Blackjack-v1, whose return is one +-1 draw)")
     t.add_argument("--backend", action=StoreGiven, choices=["jax", "gymnasium"], default=None,
                    help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
     t.add_argument("--vector-env", action=StoreGiven, choices=["sync", "async"], default=None,

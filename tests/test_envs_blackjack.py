@@ -197,3 +197,24 @@ def test_exact_returns_are_the_ports_monte_carlo_returns():
         assert abs(total.mean() - exact[name]) < 4 * total.std() / np.sqrt(total.size), (name, total.mean(), exact[name])
     assert exact["optimal"] > exact["always stick"] > exact["stick on 20"]
     assert round(exact["optimal"], 4) == -0.0431 and round(exact["stick on 20"], 4) == -0.3501
+
+
+def test_evaluations_default_to_the_envs_own_episode_count(tmp_path):
+    """A Blackjack return is one +-1 draw: 10 evaluation episodes (everyone else's default) reported a "final
+    greedy return 0.10 +- 0.36" for policies whose exact return is -0.044. train, sweep and benchmark play 1,000
+    unless told; an explicit count wins."""
+    from envs.registry import default_eval_episodes
+    from rl_zoo.benchmark import plan_grid
+    from rl_zoo.driver.spec import new_spec
+    from rl_zoo.sweep import make_spec
+
+    assert default_eval_episodes("Blackjack-v1") == 1000 and default_eval_episodes("CartPole-v1") == 10
+    assert default_eval_episodes("LunarLander-v3") == 10 and default_eval_episodes("Nope-v0") == 10
+    for env_id, want in (("Blackjack-v1", 1000), ("FrozenLake-v1", 10)):
+        assert new_spec("q-learning", env_id)[0].eval_episodes == want
+        assert new_spec("q-learning", env_id, eval_episodes=3)[0].eval_episodes == 3
+        assert make_spec("q-learning", env_id, grid=["learning_rate=0.1,0.2"]).eval_episodes == want
+        assert make_spec("q-learning", env_id, grid=["learning_rate=0.1,0.2"], eval_episodes=3).eval_episodes == 3
+    cells = plan_grid("q-learning", "Blackjack-v1,FrozenLake-v1", out=tmp_path / "grid")
+    assert [c.spec.eval_episodes for c in cells] == [1000, 10]
+    assert [c.spec.eval_episodes for c in plan_grid("q-learning", "Blackjack-v1", eval_episodes=3, out=tmp_path / "g")] == [3]

@@ -172,6 +172,9 @@ class Blackjack(Environment):
     """Blackjack; constructor arguments as gymnasium's ``BlackjackEnv`` (minus rendering)."""
 
     id = "Blackjack-v1"
+    #: an episode's return is one reward of +-1 (or 0): 10 episodes put the mean's standard error near 0.3,
+    #: 1,000 near 0.03 (the optimal policy returns -0.043); they cost little, an episode is a few steps
+    default_eval_episodes = 1000
 
     def __init__(self, natural: bool = False, sab: bool = False):
         self.natural = bool(natural)

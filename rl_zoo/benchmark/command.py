@@ -32,7 +32,9 @@ def add_parsers(sub) -> None:
                    help="env steps per seed, for every env (N) or per env (ENV=N,...); default per env as below")
     b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}): new, empty, or a grid's own (re-running into it skips finished cells)")
     b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid the curves are read on (default {bm.DEFAULT_POINTS}); each run also evaluates that often (as train --evals N), each time --eval-episodes episodes per seed: fewer points, less time")
-    b.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes per evaluation and seed (default 10)")
+    b.add_argument("--eval-episodes", type=int, default=None,
+                   help="greedy episodes per evaluation and seed (default 10; 1,000 on Blackjack-v1, whose return is one "
+                        "+-1 draw)")
     b.add_argument("--set", action="append", default=[], metavar="[ALGO:]KEY=VALUE",
                    help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable)")
     b.add_argument("--exclude", action="append", default=[], metavar="ALGO:ENV[,ALGO:ENV]",

@@ -141,7 +141,7 @@ def plan_grid(
     total_steps: str | int | dict | None = None,
     out: str | os.PathLike = DEFAULT_OUT,
     points: int = DEFAULT_POINTS,
-    eval_episodes: int = 10,
+    eval_episodes: int | None = None,
     backend: str | None = None,
     sets: Iterable[str] = (),
     exclude: str | Iterable[str] = (),
@@ -149,11 +149,13 @@ def plan_grid(
 ) -> list[Cell]:
     """Check every name and config and decide, before anything compiles, what each cell does.
 
-    ``exclude``: ``ALGO:ENV`` pairs to leave out (listed as skipped, "excluded"). Raises ``ValueError``
+    ``exclude``: ``ALGO:ENV`` pairs to leave out (listed as skipped, "excluded"). ``eval_episodes`` None: each
+    env's own count (``envs.registry.default_eval_episodes``: 10, or 1,000 for Blackjack-v1). Raises ``ValueError``
     naming every unknown algorithm / env (with the known ones), any config a cell would refuse, and
     any cell in ``out`` finished with a different config (unless ``rerun``). Writes nothing.
     """
     import envs
+    from envs.registry import default_eval_episodes
 
     from rl_zoo import algos as registry
 
@@ -167,7 +169,7 @@ def plan_grid(
         raise ValueError(f"--seeds = {seeds} is invalid: must be at least 1")
     check_seed_range(seed, seeds)
     for flag, value in (("--points", points), ("--eval-episodes", eval_episodes)):
-        if value < 1:
+        if value is not None and value < 1:
             raise ValueError(f"{flag} = {value} is invalid: must be at least 1")
     errors, modules, made = [], {}, {}
     for a in algo_names:
@@ -194,8 +196,9 @@ def plan_grid(
     for e in env_names:
         env, env_params = made[e]
         for a in algo_names:
+            episodes = default_eval_episodes(e, backend) if eval_episodes is None else eval_episodes  # Blackjack: 1,000
             spec = CellSpec(a, e, total_steps=steps[e], seeds=seeds, seed=seed, points=points,
-                            eval_episodes=eval_episodes, backend=env.backend, overrides=overrides[a])
+                            eval_episodes=episodes, backend=env.backend, overrides=overrides[a])
             cell, error = _plan_cell(spec, modules[a], env, env_params, (a, e) in excluded)
             if error:
                 refused.setdefault((a, error), []).append(e)

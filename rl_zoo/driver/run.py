@@ -83,7 +83,7 @@ def train(
     out: str | os.PathLike | None = None,
     runs_root: str | os.PathLike = "runs",
     num_evals: int = 10,
-    eval_episodes: int = 10,
+    eval_episodes: int | None = None,
     backend: str | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
@@ -112,6 +112,8 @@ def train(
     ``vector_env`` (gymnasium envs only): "sync" (the default) or "async", the host vector env (``rl_zoo.host``);
     "async" starts its subprocesses from a fresh server process, which imports the calling script
     again: guard a script's entry point with ``if __name__ == "__main__":``.
+    ``eval_episodes``: greedy episodes per evaluation and seed; ``None``: the env's ``default_eval_episodes`` (10,
+    or 1,000 for Blackjack-v1, whose return is one +-1 draw).
     ``env_kwargs``: the env's options (``envs.make``'s overrides: ``{"continuous": True}`` to ``gymnasium.make``,
     a JAX port's params field or constructor option), recorded in config.json; the tuned hyperparameters
     are still looked up by ``env_id``.

@@ -338,7 +338,7 @@ def check_algorithm_env(module, env, env_params, env_kwargs: dict[str, Any]) -> 
 
 
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
-             overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int = 10,
+             overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int | None = None,
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
              command: str | None = None, vector_env: str | None = None, env_kwargs: dict[str, Any] | None = None):
     """A validated ``RunSpec`` for a new run, with its env: ``(spec, env, env_params, note)``, where
@@ -360,7 +360,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         raise ConfigError(f"--seeds = {seeds} is invalid: must be at least 1")
     check_seed_range(seed, seeds)
     for flag, value in (("--evals", num_evals), ("--eval-episodes", eval_episodes)):
-        if value < 1:
+        if value is not None and value < 1:
             raise ConfigError(f"{flag} = {value} is invalid: must be at least 1")
     if devices is not None and devices < 1:  # on every backend (gymnasium runs ignore a count, not a bad one)
         raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
@@ -380,6 +380,10 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     env, env_params = make_env(env_id, backend, env_kwargs)
     check_algorithm_env(module, env, env_params, env_kwargs)
     module, config = resolve_config(algo, env_id, overrides, total_steps)
+    if eval_episodes is None:  # the env's own count (Blackjack's one-draw returns need 1,000), else 10
+        from envs.registry import default_eval_episodes
+
+        eval_episodes = default_eval_episodes(env_id, env.backend)
     import jax
 
     if env.backend != "jax" and jax.process_count() > 1:  # refused in every process, before any collective

@@ -87,12 +87,13 @@ class SweepResult:
 
 def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = (), samples: int = 0, sample_seed: int = 0,
               seeds: int = 8, seed: int = 0, total_steps: int | None = None, overrides: dict | None = None,
-              num_evals: int = 10, eval_episodes: int = 10, static_groups: bool = False, halving_eta: int = 0,
+              num_evals: int = 10, eval_episodes: int | None = None, static_groups: bool = False, halving_eta: int = 0,
               halving_rungs: int = 0, record: list[str] = (), env_kwargs: dict | None = None) -> SweepSpec:
     """A `SweepSpec` from command-line strings (``--grid NAME=V1,V2``, ``--range NAME=LOW:HIGH[:log]``):
     ``grid``, ``ranges`` and ``record`` are lists of them (one string is taken as a list of one);
     ``env_kwargs``: the env's options, ``--env-kwargs`` parsed (``rl_zoo.config.parse_env_kwargs``), as
-    ``rl_zoo.train.train`` takes them (whether the env takes them: `check_sweep`)."""
+    ``rl_zoo.train.train`` takes them (whether the env takes them: `check_sweep`). ``eval_episodes`` None: the
+    env's own count (``envs.registry.default_eval_episodes``: 10, or 1,000 for Blackjack-v1)."""
     from rl_zoo import algos
 
     grid, ranges, record = ([x] if isinstance(x, str) else x for x in (grid, ranges, record))  # not one per character
@@ -105,8 +106,12 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
     overrides = check_overrides(overrides)
     env_kwargs = check_env_kwargs(env_kwargs, "--env-kwargs")
     for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
-        if value < 1:
+        if value is not None and value < 1:
             raise ConfigError(f"{name} = {value} is invalid: must be at least 1")
+    if eval_episodes is None:  # the env's own count (Blackjack's one-draw returns need 1,000), else 10
+        from envs.registry import default_eval_episodes
+
+        eval_episodes = default_eval_episodes(env_id, "jax")
     if samples < 0:
         raise ConfigError(f"--sample = {samples} is invalid: must be >= 0")
     check_seed_range(seed, seeds)

@@ -69,7 +69,8 @@ def add_parser(sub) -> None:
                    help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
     p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10; rounded to a count that divides the updates into equal segments: the report says how many points)")
-    p.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
+    p.add_argument("--eval-episodes", type=int, default=None,
+                   help="episodes per evaluation (default 10; 1,000 on Blackjack-v1, whose return is one +-1 draw)")
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")
     p.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
