@@ -272,15 +272,15 @@ def test_make_train_vmaps_over_the_env_params_time_limit():
 
 def test_learns_a_near_optimal_blackjack_policy(seed_offset):
     """Blackjack's draws make every target noisy; with alpha = 1/n(s, a) each Q entry is the mean of its targets.
-    Scored exactly (the greedy policy's expected return over every deal, no sampling): at 200k env steps the
-    gap to the optimal policy (-0.0431) measured 0.0015-0.0040 on the keys key(0)..key(7)."""
+    Scored exactly (the greedy policy's expected return over every deal, no sampling): at 100k env steps the
+    gap to the optimal policy (-0.0431) measured 0.0020-0.0101 on the keys key(0)..key(7) (always sticking: 0.14)."""
     from envs.toy_text import blackjack
 
     env, params = envs.make("Blackjack-v1")
-    config = ql.Config(total_timesteps=200_000, gamma=1.0, learning_rate=1.0, learning_rate_schedule="visits",
+    config = ql.Config(total_timesteps=100_000, gamma=1.0, learning_rate=1.0, learning_rate_schedule="visits",
                        learning_rate_power=1.0, epsilon_end=0.01, num_evals=1, eval_episodes=1)
     state, _ = jax.jit(jax.vmap(ql.make_train(config, env, params)))(jax.vmap(jax.random.key)(jnp.arange(4) + seed_offset))
     optimum = blackjack.policy_return()
     gaps = [optimum - blackjack.policy_return(np.asarray(q).mean(0).argmax(-1).reshape(blackjack.OBS_SIZES))
             for q in np.asarray(state.q)]
-    assert sum(gap <= 0.01 for gap in gaps) >= 3, gaps
+    assert sum(gap <= 0.015 for gap in gaps) >= 3, gaps
