@@ -96,7 +96,7 @@ def _config_of(data: dict, algo: str, env_id: str, module, where: str) -> dict:
     if blocks:
         if env_id not in data:
             raise ConfigError(f"{where} has no block for {env_id} (it has {', '.join(map(str, data))}): give --env with "
-                              f"one of those, or add an {env_id}: block")
+                              f"one of those, or add a block {env_id}: with the fields")
         values = data[env_id] or {}
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: the config should map fields to values, got {values!r}")
