@@ -246,8 +246,10 @@ def parse_value(field: dataclasses.Field, text: str) -> Any:
     return text
 
 
-def apply_overrides(config, overrides: dict[str, Any]):
-    """Replace fields of ``config``; an unknown key names the valid ones. Strings are parsed by type."""
+def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
+    """Replace fields of ``config``; an unknown key names the valid ones (and ``algo``, the algorithm's name as the
+    user gave it, else the config's module: ``--algo double-q-learning`` is not "q_learning" to them). Strings are
+    parsed by type."""
     fields = {f.name: f for f in dataclasses.fields(config)}
     unknown = [k for k in overrides if k not in fields]
     if unknown:
@@ -261,7 +263,7 @@ def apply_overrides(config, overrides: dict[str, Any]):
 
         hints = [hint(k) for k in unknown]
         raise ConfigError(
-            f"unknown config field {', '.join(hints)} for {type(config).__module__.split('.')[-1]}; "
+            f"unknown config field {', '.join(hints)} for {algo or type(config).__module__.split('.')[-1]}; "
             f"valid fields: {', '.join(sorted(fields))}"
         )
     values = {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in overrides.items()}

@@ -99,6 +99,9 @@ def test_existing_run_directory_is_not_overwritten(tmp_path, capsys):
         (["train", "--seeds", "0"], "seeds"),
         (["train", "--evals", "0"], "--evals = 0 is invalid"),
         (["train", "--eval-episodes", "0"], "--eval-episodes = 0 is invalid"),
+        # the algorithm as typed, not its module ("for q_learning" of --algo double-q-learning)
+        (["train", "--algo", "double-q-learning", "--env", "FrozenLake-v1", "--set", "alpha=1"],
+         "unknown config field 'alpha' for double-q-learning; valid fields: "),
         (["train", "--env", "Blackjack-v1", "--backend", "gymnasium"],  # gymnasium's Tuple space; the port's is Discrete
          "rl_zoo handles Discrete and Box spaces; got Tuple"),
         # seeds are int32 in the programs: 2**31 - 1 and the next one wrapped to -2**31 (or a traceback)

@@ -374,7 +374,8 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     (["--algo", "dqn", "--env", "Pendulum-v1", "--total-steps", "500"], "DQN cannot run on Pendulum-v1"),
     (["--record", "nope"], "--record nope: not a field"),
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
-    (["--env", "CarRacing-v3"], "need a JAX env; CarRacing-v3 runs through"),  # registered, though the adapter refuses its images
+    (["--env", "CarRacing-v3"], "need a JAX env; CarRacing-v3 runs through"),
+    (["--algo", "ppo-kl", "--grid", "foo=1,2"], "--grid: unknown config field 'foo' for ppo-kl; numeric"),  # as typed  # registered, though the adapter refuses its images
     (["--env", "Pendulm-v1"], "unknown environment id 'Pendulm-v1'. Did you mean Pendulum-v1? Sweeps run on the JAX ports: "),
     (["--threshold", "nan"], "--threshold = nan is invalid: must be a finite return"),  # the report's "reached" was empty
     (["--grid", "clip_eps=0.1,abc"], "--grid 'clip_eps=0.1,abc': config field 'clip_eps': expected float"),

@@ -46,7 +46,7 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
             values[key] = int(value)  # 100000.0, as --set and --total-steps take 1e5
     try:
         check_driver_fields(algo, values, f"{where}:")
-        check_types(apply_overrides(module.Config(), values))  # unknown fields, values of the wrong kind: said with the file
+        check_types(apply_overrides(module.Config(), values, algo))  # unknown fields, values of the wrong kind: said with the file
     except ConfigError as e:
         raise ConfigError(str(e) if str(e).startswith(where) else f"{where}: {e}") from None
     return values

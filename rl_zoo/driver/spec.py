@@ -102,7 +102,7 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     module, preset = algos.get(algo)
     check_driver_fields(algo, overrides or {}, "--set")
     config = apply_overrides(module.Config(), {**preset, **load_hyperparams(algo, env_id)})
-    config = apply_overrides(config, dict(overrides or {}))
+    config = apply_overrides(config, dict(overrides or {}), algo)
     if total_steps is not None:
         config = apply_overrides(config, {"total_timesteps": total_steps})
     check_types(config)

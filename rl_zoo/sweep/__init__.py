@@ -117,8 +117,8 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
     check_seed_range(seed, seeds)
     if not 0 <= sample_seed <= 2**32 - 1:  # numpy's generator, which draws the configs, takes no other
         raise ConfigError(f"--sample-seed = {sample_seed} is invalid: must be in 0 .. {2**32 - 1:,}")
-    return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config) for g in grid),
-                     ranges=tuple(parse_range(r, config) for r in ranges), samples=samples, sample_seed=sample_seed,
+    return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config, algo) for g in grid),
+                     ranges=tuple(parse_range(r, config, algo) for r in ranges), samples=samples, sample_seed=sample_seed,
                      seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted(overrides.items())),
                      num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups,
                      halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record), env_kwargs=env_kwargs)
@@ -137,7 +137,7 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     default = apply_overrides(module.Config(), preset)
 
     def validate_one(values: dict):
-        config = apply_overrides(base, {k: v for k, v in values.items() if not is_env_field(k)})  # env params: check_sweep
+        config = apply_overrides(base, {k: v for k, v in values.items() if not is_env_field(k)}, spec.algo)  # env params: check_sweep
         check_types(config)
         config.validate()
         check_algorithm_name(spec.algo, config)

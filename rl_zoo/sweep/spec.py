@@ -175,13 +175,13 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def parse_grid(text: str, config) -> GridField:
+def parse_grid(text: str, config, algo: str | None = None) -> GridField:
     """``"learning_rate=1e-4,3e-4"`` -> ``GridField``, each value parsed by the field's type."""
     name, values = _split(text, "--grid", "NAME=V1,V2,...")
     if is_env_field(name):
         parsed = tuple(_env_value(name, v.strip(), f"--grid {text!r}") for v in values.split(",") if v.strip())
     else:
-        field = _field(config, name, "--grid")
+        field = _field(config, name, "--grid", algo)
         try:
             parsed = tuple(parse_value(field, v.strip()) for v in values.split(",") if v.strip())
         except ConfigError as e:
@@ -196,14 +196,14 @@ def parse_grid(text: str, config) -> GridField:
     return GridField(name, parsed)
 
 
-def parse_range(text: str, config) -> RangeField:
+def parse_range(text: str, config, algo: str | None = None) -> RangeField:
     """``"learning_rate=1e-4:3e-3:log"`` -> ``RangeField`` (a numeric or integer field)."""
     name, rest = _split(text, "--range", "NAME=LOW:HIGH[:log]")
     if is_env_field(name):
         _env_value(name, "0", f"--range {text!r}")  # the name's form; its values are checked below
         kind = "float"
     else:
-        field = _field(config, name, "--range")
+        field = _field(config, name, "--range", algo)
         kind = field.type if isinstance(field.type, str) else field.type.__name__
     if kind not in ("float", "int"):
         raise ConfigError(f"--range {name}: the field is {kind}; only number fields take a range (use --grid for its values)")
@@ -252,14 +252,16 @@ def _env_value(name: str, text: str, where: str) -> float:
     return value
 
 
-def _field(config, name: str, flag: str) -> dataclasses.Field:
+def _field(config, name: str, flag: str, algo: str | None = None) -> dataclasses.Field:
+    """``config``'s field ``name``; else a ``ConfigError`` naming the algorithm (``algo`` as the user gave it, else
+    the config's module) and its fields."""
     fields = {f.name: f for f in dataclasses.fields(config)}
     if name not in fields:
         import difflib
 
         close = difflib.get_close_matches(name, fields, 1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"{flag}: unknown config field {name!r}{hint} for {type(config).__module__.split('.')[-1]}; "
+        raise ConfigError(f"{flag}: unknown config field {name!r}{hint} for {algo or type(config).__module__.split('.')[-1]}; "
                           f"numeric (traced) fields: {', '.join(numeric_fields(config))}; all fields: {', '.join(sorted(fields))}")
     return fields[name]
 
