@@ -130,7 +130,8 @@ def test_contract_jit_vmap_and_episode_lengths():
         lengths[newly] = length[newly]
         done_once |= np.asarray(terminated)
         assert not np.any(np.asarray(truncated))
-    assert done_once.all() and lengths.max() <= 21
+    assert done_once.all()  # the last step sticks: nothing runs on
+    assert lengths.min() == 1 and lengths.max() >= 4  # a first stick or bust, and hands hit several times
     # out-of-range actions are clipped: 5 hits, -3 sticks
     _, s0 = env.reset(jax.random.key(1), params)
     for bad, good in ((5, 1), (-3, 0)):
