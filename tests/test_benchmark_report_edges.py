@@ -467,3 +467,13 @@ def test_probability_of_improvement_table_by_hand():
     assert lines[-2] == "| d | - | - | - |"
     assert improvement.improvement_section(normalised, ["a"], envs) == []  # nothing to compare
     assert improvement.envs_counted_sentence(normalised, ["a", "b"], envs) == "Every pair is compared on all 2 envs (E1, E2)."
+
+
+def test_the_curve_heading_of_an_env_without_a_threshold(tmp_path, capsys, monkeypatch):
+    """Blackjack-v1 has no solved threshold: its heading read "### Blackjack-v1 (, 20,000 env steps per seed)"."""
+    from rl_zoo.benchmark import report
+
+    out = copy_grid(tmp_path)
+    monkeypatch.setattr(report, "threshold", lambda env_id: None if env_id == "CartPole-v1" else 1.0)
+    text = _plot(out, capsys)
+    assert "### CartPole-v1 (no threshold, 100,000 env steps per seed)" in text

@@ -395,7 +395,8 @@ def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
         plots.benchmark_curves(s.returns, e, fig_dir / png, thr)
         budget, budget_each = per_cell([r for r in s.table if r.env == e], lambda c: f"{c.spec.total_steps:,}")
         budget = f"{budget} env steps per seed" if budget else f"env steps per seed: {budget_each}"
-        lines += [f"### {e}" + (f" (threshold {thr:g}" if thr is not None else " (") + f", {budget})", "",
+        heading = f"threshold {thr:g}, {budget}" if thr is not None else f"no threshold, {budget}"  # it said "(, ..."
+        lines += [f"### {e} ({heading})", "",
                   f"![{e} learning curves]({png})", ""]
     return lines
 
