@@ -40,6 +40,15 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats as _stats
 
+def return_decimals(*values) -> int:
+    """Decimals that tell returns of this size apart: 1 from 10 up (CartPole's 500.0), 2 from 1 (Taxi's 7.90),
+    3 below (FrozenLake's success 0.740, Blackjack's -0.044: one decimal printed -0.1 for every config). The
+    largest finite magnitude among ``values`` (numbers or arrays) decides; none: 1."""
+    finite = [abs(float(v)) for x in values for v in np.ravel(np.asarray(x, dtype=float)) if np.isfinite(v)]
+    largest = max(finite, default=10.0)
+    return 1 if largest >= 10 else 2 if largest >= 1 else 3
+
+
 def normalize(score, random: float, reference: float):
     """Normalised score ``(score - random) / (reference - random)``: 0 = random policy, 1 = reference."""
     if reference == random:

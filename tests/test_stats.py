@@ -362,3 +362,12 @@ def test_task_mean_ci_is_the_mean_over_tasks_of_each_tasks_statistic():
     assert (low, high) == (1.0, 3.0)  # each task's runs drawn apart (both at 1: 1/16 > 2.5%); whole rows would give [2, 2]
     with pytest.raises(ValueError, match=r"\[runs, tasks\]"):
         stats.task_mean_ci(np.array([1.0, 2.0]))
+
+
+def test_return_decimals_tell_small_returns_apart():
+    """A sweep printed every Blackjack config as "-0.1 [-0.1, -0.0]": one decimal for returns below 1."""
+    from rl_zoo.stats import return_decimals
+
+    assert return_decimals(500.0, [103.0, -20.5]) == 1 and return_decimals(-160.8) == 1 and return_decimals(-10.0) == 1
+    assert return_decimals(7.9, [-1.5]) == 2 and return_decimals(np.array([0.74, 0.1])) == 3
+    assert return_decimals(-0.0437, np.nan, np.inf) == 3 and return_decimals() == 1 and return_decimals(np.nan) == 1

@@ -47,7 +47,7 @@ def test_the_halving_table_and_report_by_hand():
         (0, 1, 1, "promoted", 5.0, 3.0), (0, 0, 2, "dropped", 2.0, 1.0), (1, 1, 1, "final", 7.0, 4.0)]
     text = halving.report_section(records, group, SweepSpec("ppo", "CartPole-v1", seeds=2, halving_eta=2))
     assert "Env steps spent: 384 per seed over 3 config-rungs, 75% of the 512 that" in text
-    assert "| 0 | 128 | 2 x 2 | 1 (5.0) | 0 (2.0) |" in text and "| 1 | 256 | 1 x 2 | — (last rung) | — |" in text
+    assert "| 0 | 128 | 2 x 2 | 1 (5.00) | 0 (2.00) |" in text  # returns below 10: two decimals (stats.return_decimals) and "| 1 | 256 | 1 x 2 | — (last rung) | — |" in text
 
 
 def test_rank_by_hand():

@@ -180,21 +180,22 @@ def main(args, argv: list[str]) -> int:
     from rl_zoo import stats
 
     interval = stats.interval_name(spec.seeds, short=True)
+    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high] for s in result.summaries))  # -0.044, not -0.0
     if b is None and spec.has_best:
         print(f"no best config: no setting of {', '.join(spec.config_fields)} kept finite parameters at every value of "
               f"{', '.join(spec.env_fields)} (report.md says where each diverged)")
     elif b is None:  # only the env's params swept: each config's score, no best
         for s in result.summaries:
             diverged = f"; non-finite parameters in {s.non_finite} of {len(s.final)} seeds" if s.non_finite else ""
-            print(f"config {s.point.index} ({s.point.label()}): IQM of final returns {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] "
+            print(f"config {s.point.index} ({s.point.label()}): IQM of final returns {s.iqm:.{d}f} [{s.ci_low:.{d}f}, {s.ci_high:.{d}f}] "
                   f"({interval}){diverged}")
     elif spec.env_fields:
         from rl_zoo.sweep.env_fields import interval_label
 
-        print(f"best: {b.point.label()}, score {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] (the mean over the values of "
+        print(f"best: {b.point.label()}, score {b.iqm:.{d}f} [{b.ci_low:.{d}f}, {b.ci_high:.{d}f}] (the mean over the values of "
               f"{', '.join(spec.env_fields)} of the IQM of final returns at each; {interval_label(spec.seeds)})")
     else:
-        print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.1f} [{b.ci_low:.1f}, {b.ci_high:.1f}] "
+        print(f"best: config {b.point.index} ({b.point.label()}), IQM of final returns {b.iqm:.{d}f} [{b.ci_low:.{d}f}, {b.ci_high:.{d}f}] "
               f"({interval})")
     print(f"report written to {result.out / 'report.md'}" + (f"; best config as YAML in {result.out / 'best.yaml'}" if b else "")
           + ("" if result.trained_groups else " (nothing trained: every group was finished already)"))

@@ -40,6 +40,7 @@ import numpy as np
 
 from rl_zoo import checkpoint, interrupt, runs
 from rl_zoo.config import ConfigError
+from rl_zoo.stats import return_decimals
 from rl_zoo.sweep.runner import GroupResult, compile_rows, functions, init_rows, non_finite_note, place_rows, segment_plan
 from rl_zoo.sweep.spec import Group
 
@@ -248,7 +249,8 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         records.append(record)
         line = (f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
                 + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
-                + f" (IQM at the rung {record.iqm[0]:.1f} best, {record.iqm[-1]:.1f} last-ranked; {time.perf_counter() - t0:.1f}s)")
+                + f" (IQM at the rung {record.iqm[0]:.{return_decimals(record.iqm)}f} best, "
+                  f"{record.iqm[-1]:.{return_decimals(record.iqm)}f} last-ranked; {time.perf_counter() - t0:.1f}s)")
         if not rung.keep:
             store.save_records(records)
             log(line)
@@ -313,11 +315,12 @@ def report_section(records: list[RungRecord], group: Group, spec) -> str:
     labels = {p.index: p.label() for p in group.points}
     total = len(records)
     lines = ["| rung | env steps per run at its end | configs x seeds | kept | dropped (IQM at the rung) |", "|---|---:|---:|---|---|"]
+    d = return_decimals(*(r.iqm for r in records))
     for r in records:
         dropped = [(c, s) for c, s in zip(r.ranked, r.iqm) if c not in r.kept] if r.index < total - 1 else []
         lines.append(f"| {r.index} | {r.env_steps:,} | {len(r.ranked)} x {spec.seeds} | "
-                     + (", ".join(f"{c} ({s:.1f})" for c, s in zip(r.ranked, r.iqm) if c in r.kept) or "— (last rung)") + " | "
-                     + (", ".join(f"{c} ({s:.1f})" for c, s in dropped) or "—") + " |")
+                     + (", ".join(f"{c} ({s:.{d}f})" for c, s in zip(r.ranked, r.iqm) if c in r.kept) or "— (last rung)") + " | "
+                     + (", ".join(f"{c} ({s:.{d}f})" for c, s in dropped) or "—") + " |")
     runs_full = sum(len(r.ranked) for r in records)  # configs trained in each rung, summed
     spent = sum((r.env_steps - (records[r.index - 1].env_steps if r.index else 0)) * len(r.ranked) for r in records)
     full = records[-1].env_steps * len(records[0].ranked)

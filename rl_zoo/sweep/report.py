@@ -270,11 +270,12 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
     head = ("| config | " + " | ".join(fields) + f" |{trained} IQM final [{stats.interval_name(spec.seeds, short=True)}] | mean final "
             "| mean AUC | reached threshold |")
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
+    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high, s.final.mean()] for s in summaries))  # -0.044, not -0.0
     for s in row_order(summaries, ranked):
         mark = (" **best**" if chosen and s.point.config_values == chosen.point.values
                 else f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
         lines.append(f"| {s.point.index}{mark} | " + " | ".join(_fmt(v) for _, v in s.point.values)
-                     + (f" | {s.env_steps_trained:,}" if trained else "") + f" | {s.iqm:.1f} [{s.ci_low:.1f}, {s.ci_high:.1f}] | {s.final.mean():.1f} | {s.auc.mean():.1f} | "
+                     + (f" | {s.env_steps_trained:,}" if trained else "") + f" | {s.iqm:.{d}f} [{s.ci_low:.{d}f}, {s.ci_high:.{d}f}] | {s.final.mean():.{d}f} | {s.auc.mean():.{d}f} | "
                      f"{int(np.isfinite(s.steps_to_threshold).sum())}/{len(s.final)} |")
     group_lines = [f"- group {g.index}: {len(g.points)} config(s)"
                    + (f", static {', '.join(f'{k}={_fmt(v)}' for k, v in g.static)}" if g.static else "")
@@ -343,6 +344,7 @@ config and no `best.yaml`. The table above and the figures show how the return c
 No setting of {', '.join(spec.config_fields)} kept finite parameters at every value of {envs} (the table above marks
 the configs that diverged): there is no best config and no `best.yaml`.{diverged}
 """
+    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high] for s in summaries))
     if spec.env_fields:
         at = {env_values_label(m): m.iqm for m in members(chosen, summaries)}
         worst = min(at, key=at.get)
@@ -350,14 +352,14 @@ the configs that diverged): there is no best config and no `best.yaml`.{diverged
                 f"of the IQM of its final returns over the {runs.plural(spec.seeds, 'seed')} at each value (each env value weighs "
                 f"the same, so a collapse at one counts; ties: the higher mean AUC); a setting with non-finite parameters in "
                 f"any run is not eligible.{diverged}\nBest: {chosen.point.label()} (configs "
-                f"{', '.join(str(m.point.index) for m in members(chosen, summaries))}), score {chosen.iqm:.1f} "
-                f"[{chosen.ci_low:.1f}, {chosen.ci_high:.1f}] ({interval_label(spec.seeds)}); its worst env value {worst}, "
-                f"IQM {at[worst]:.1f}. `best.yaml` holds the config fields only: `rl-zoo train` makes the env with its default "
+                f"{', '.join(str(m.point.index) for m in members(chosen, summaries))}), score {chosen.iqm:.{d}f} "
+                f"[{chosen.ci_low:.{d}f}, {chosen.ci_high:.{d}f}] ({interval_label(spec.seeds)}); its worst env value {worst}, "
+                f"IQM {at[worst]:.{d}f}. `best.yaml` holds the config fields only: `rl-zoo train` makes the env with its default "
                 f"params unless given `--env-kwargs`.")
     else:
         rule = (f"Rule: the highest IQM of final returns over the {runs.plural(spec.seeds, 'seed')} (ties: the higher mean AUC){full_only};\n"
                 f"a config whose parameters became non-finite in any seed is not eligible.{diverged}\n"
-                f"Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.1f} [{chosen.ci_low:.1f}, {chosen.ci_high:.1f}].")
+                f"Best: config {chosen.point.index} ({chosen.point.label()}), IQM {chosen.iqm:.{d}f} [{chosen.ci_low:.{d}f}, {chosen.ci_high:.{d}f}].")
     return f"""## Best config
 
 {rule}

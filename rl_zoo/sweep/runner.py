@@ -26,6 +26,7 @@ import numpy as np
 
 from rl_zoo import distributed, interrupt
 from rl_zoo.config import ConfigError
+from rl_zoo.stats import return_decimals
 from rl_zoo.driver.plan import compile_options
 from rl_zoo.driver.runner import segment_sizes, whole_updates_note
 from rl_zoo.sweep.spec import Group, env_param, is_env_field
@@ -229,7 +230,8 @@ def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int
         evaluated.append(tuple(map(np.asarray, evaluation(rows.hp, states, rows.seeds, i + 1))))
         env_steps.append(env_steps[-1] + updates * probe.env_steps_per_update)
         interrupt.check()  # a Ctrl-C Python swallowed stops the sweep here (finished groups are kept)
-        log(f"  {env_steps[-1]:>10,} env steps  mean return {evaluated[-1][0].mean():8.1f}  ({time.perf_counter() - t0:.1f}s)")
+        mean = evaluated[-1][0].mean()
+        log(f"  {env_steps[-1]:>10,} env steps  mean return {mean:8.{return_decimals(mean)}f}  ({time.perf_counter() - t0:.1f}s)")
     shape = (len(group.points), seeds)
     per_update = {name: np.concatenate([r[name] for r in recorded], axis=1).reshape(shape + (-1,)) for name in record}
     returns, finite = (np.stack(x, axis=1).reshape(shape + (len(env_steps),)) for x in zip(*evaluated))
