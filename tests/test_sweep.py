@@ -642,6 +642,20 @@ def test_the_heatmap_marks_cells_that_successive_halving_dropped(tmp_path, monke
     assert "*: holds configs dropped by successive halving" in ax.get_title()
 
 
+def test_the_heatmap_writes_small_returns_with_their_decimals(tmp_path, monkeypatch):
+    """FrozenLake's success rates and Blackjack's returns were written ":.0f": every cell read "1" or "-0"."""
+    from rl_zoo.sweep import figures
+    from rl_zoo.sweep.report import ConfigSummary
+
+    plan = plan_sweep(make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.1,0.5", "gamma=0.9,0.99"], seeds=2))
+    summaries = [ConfigSummary(p, 0, np.array([0.7, 0.8]) - p.index / 100, np.zeros(2), np.full(2, np.nan),
+                               0.75 - p.index / 100, 0.7, 0.8, 512) for p in plan.groups[0].points]
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    figures.heatmap(tmp_path, plan.spec, summaries)
+    assert sorted(t.get_text() for t in drawn["heatmap.png"].axes[0].texts) == ["0.72", "0.73", "0.74", "0.75"]
+
+
 def test_the_heatmap_names_the_fields_it_pools(tmp_path, monkeypatch):
     """With a third swept field each cell is the IQM over every config it holds, a value no one config
     need have reached: the colour bar and the title name the pooled field (it read "IQM over seeds")."""

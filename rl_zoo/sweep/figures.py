@@ -159,8 +159,9 @@ def heatmap(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> Path 
             dropped[i, j] = any(s.stopped_early for s in cell)
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 0.8 * len(ys) + 2))
     im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+    d = stats.return_decimals(grid) - 1  # one fewer than the tables: "500" for CartPole, "0.74" for FrozenLake (it wrote "1")
     for i, j in itertools.product(range(len(ys)), range(len(xs))):
-        ax.text(j, i, f"{grid[i, j]:.0f}" + ("\u2020" if diverged[i, j] else "") + ("*" if dropped[i, j] else ""), ha="center", va="center", color="w" if grid[i, j] < np.nanmean(grid) else "k", fontsize=9)
+        ax.text(j, i, f"{grid[i, j]:.{d}f}" + ("\u2020" if diverged[i, j] else "") + ("*" if dropped[i, j] else ""), ha="center", va="center", color="w" if grid[i, j] < np.nanmean(grid) else "k", fontsize=9)
     ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
     ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
     ax.set_xlabel(fx)
