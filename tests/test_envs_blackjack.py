@@ -162,6 +162,11 @@ def test_the_optimal_policy_is_sutton_and_bartos_figure_5_2():
         assert got == figure, usable
     assert policy[4:12, 1:, 0].all()  # a hard 11 or less always hits (it cannot bust)
     assert abs(bj.policy_return() - bj.policy_return(policy)) < 1e-12
+    drawn = bj.format_policy(policy).splitlines()  # as the figure draws it: sums 21 down to 12, H hit, S stick
+    for usable, figure, at in ((1, FIGURE_5_2_SOFT, 0), (0, FIGURE_5_2_HARD, 12)):
+        assert drawn[at] == ("usable ace" if usable else "no usable ace")
+        rows = [line.split()[1:] for line in drawn[at + 2:at + 12]]
+        assert ["".join("1" if a == "H" else "0" for a in row) for row in rows] == figure[::-1]
 
 
 def test_exact_returns_are_the_ports_monte_carlo_returns():

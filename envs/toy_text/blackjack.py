@@ -31,7 +31,8 @@ toy-text ports.
 
 **Exact values.** `policy_return` gives the expected return of any policy over the observations,
 computed over every deal rather than sampled, and `optimal_policy` the best one (Sutton & Barto's
-Figure 5.2; it returns -0.0431 under ``sab``): a learned policy is scored without sampling noise.
+Figure 5.2, drawn by `format_policy`; it returns -0.0431 under ``sab``): a learned policy is scored
+without sampling noise.
 A sampled evaluation needs many episodes, each return being one draw of +-1: rl-zoo's commands play
 ``default_eval_episodes`` = 1,000 per evaluation here, not 10.
 """
@@ -302,3 +303,18 @@ def optimal_policy(sab: bool = True, natural: bool = False):
             stick_, hit_ = q(worth - 10, True, False, up)
             policy[worth, up, 1] = int(hit_ > stick_)
     return policy
+
+
+def format_policy(policy) -> str:
+    """``policy`` (``[32, 11, 2]`` actions by observation tuple) as Sutton & Barto draw it in Figure 5.2: a table
+    for a usable ace and one without, rows the player's sum 21 down to 12 (below 12 a hit cannot bust), columns
+    the dealer's card A, 2-10; H hit, S stick. ``print(format_policy(optimal_policy()))`` draws the figure."""
+    import numpy as np
+
+    policy = np.asarray(policy)
+    lines = []
+    for usable, title in ((1, "usable ace"), (0, "no usable ace")):
+        lines += [title, "     A 2 3 4 5 6 7 8 9 10"]
+        lines += [f"  {s:2d} " + " ".join("H" if policy[s, d, usable] == HIT else "S" for d in range(1, 11))
+                  for s in range(21, 11, -1)]
+    return "\n".join(lines)
