@@ -40,6 +40,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats as _stats
 
+
 def return_decimals(*values) -> int:
     """Decimals that tell returns of this size apart: 1 from 10 up (CartPole's 500.0), 2 from 1 (Taxi's 7.90),
     3 below (FrozenLake's success 0.740, Blackjack's -0.044: one decimal printed -0.1 for every config). The

@@ -78,15 +78,21 @@ def parse_total_steps(text: str | int | dict | None, env_ids: Iterable[str]) -> 
     return steps
 
 
+def _split_set(pair: str) -> tuple[str, str, str]:
+    """``(algorithm or "" for every one, key, value)`` of a ``--set [ALGO:]KEY=VALUE``."""
+    target, _, rest = pair.partition(":") if ":" in pair.split("=", 1)[0] else ("", "", pair)
+    if "=" not in rest:
+        raise ValueError(f"--set expects [ALGO:]KEY=VALUE, got {pair!r}")
+    key, value = (s.strip() for s in rest.split("=", 1))
+    return target, key, value
+
+
 def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dict[str, str]]:
     """``ALGO:KEY=VALUE`` (one algorithm) or ``KEY=VALUE`` (every algorithm of the grid) -> per-algo overrides."""
     algo_names = list(algo_names)
     out: dict[str, dict[str, str]] = {a: {} for a in algo_names}
     for pair in pairs:
-        target, _, rest = pair.partition(":") if ":" in pair.split("=", 1)[0] else ("", "", pair)
-        if "=" not in rest:
-            raise ValueError(f"--set expects [ALGO:]KEY=VALUE, got {pair!r}")
-        key, value = (s.strip() for s in rest.split("=", 1))
+        target, key, value = _split_set(pair)
         if key == "total_timesteps":  # every cell runs its env's budget: --total-steps sets it, and the two would clash
             raise ValueError(f"--set {pair!r}: a grid sets each env's budget with --total-steps N or ENV=N,ENV=N, "
                              f"not total_timesteps")
@@ -103,9 +109,9 @@ def refuse_grid_wide_sets_some_lack(pairs: Iterable[str], modules: dict) -> None
     ``modules``: algorithm name -> its module (with ``Config``). A KEY no algorithm has is left to each cell's own
     "unknown config field (did you mean ...)"."""
     for pair in pairs:
-        if ":" in pair.split("=", 1)[0] or "=" not in pair:
+        target, key, _ = _split_set(pair)  # parse_sets has refused a malformed one
+        if target:
             continue
-        key = pair.split("=", 1)[0].strip()
         has = [a for a, m in modules.items() if key in {f.name for f in dataclasses.fields(m.Config)}]
         lack = [a for a in modules if a not in has]
         if has and lack:
@@ -195,8 +201,8 @@ def plan_grid(
     refused: dict[tuple[str, str], list[str]] = {}  # (algo, error) -> the envs whose cell it refuses
     for e in env_names:
         env, env_params = made[e]
+        episodes = default_eval_episodes(e, backend) if eval_episodes is None else eval_episodes  # Blackjack: 1,000
         for a in algo_names:
-            episodes = default_eval_episodes(e, backend) if eval_episodes is None else eval_episodes  # Blackjack: 1,000
             spec = CellSpec(a, e, total_steps=steps[e], seeds=seeds, seed=seed, points=points,
                             eval_episodes=episodes, backend=env.backend, overrides=overrides[a])
             cell, error = _plan_cell(spec, modules[a], env, env_params, (a, e) in excluded)

@@ -247,10 +247,11 @@ def run_halving(module, group: Group, env, env_params, spec, folder: Path,
         train_s += time.perf_counter() - t1
         record = _rank_rung(rung, configs, returns, env_steps, finite)
         records.append(record)
+        d = return_decimals(record.iqm)
         line = (f"  rung {rung.index}: {len(configs)} config(s) x {seeds} seed(s) to {record.env_steps:,} env steps; "
                 + (f"kept {', '.join(map(str, record.kept))}" if record.kept else f"best {record.ranked[0]}")
-                + f" (IQM at the rung {record.iqm[0]:.{return_decimals(record.iqm)}f} best, "
-                  f"{record.iqm[-1]:.{return_decimals(record.iqm)}f} last-ranked; {time.perf_counter() - t0:.1f}s)")
+                + f" (IQM at the rung {record.iqm[0]:.{d}f} best, {record.iqm[-1]:.{d}f} last-ranked; "
+                  f"{time.perf_counter() - t0:.1f}s)")
         if not rung.keep:
             store.save_records(records)
             log(line)
