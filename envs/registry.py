@@ -439,6 +439,7 @@ def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
 
 # --- the pure-JAX ports -------------------------------------------------------------------------
 register("CartPole-v1", "envs.classic_control.cartpole:CartPole")
+register("CartPole-v0", "envs.classic_control.cartpole:CartPole", max_episode_steps=200)  # gymnasium's first, out of date
 register("Acrobot-v1", "envs.classic_control.acrobot:Acrobot")
 register("MountainCar-v0", "envs.classic_control.mountain_car:MountainCar")
 register("MountainCarContinuous-v0", "envs.classic_control.continuous_mountain_car:ContinuousMountainCar")

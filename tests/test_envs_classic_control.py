@@ -108,6 +108,7 @@ CASES = {
         endings={"truncated"},  # Pendulum never terminates
     ),
 }
+CASES["CartPole-v0"] = CASES["CartPole-v1"]  # the same env under gymnasium's first, 200-step limit
 FLOAT64_OPEN_LOOP = [("Acrobot-v1", 300), ("Pendulum-v1", None)]  # (id, steps compared per episode)
 
 
@@ -115,6 +116,7 @@ FLOAT64_OPEN_LOOP = [("Acrobot-v1", 300), ("Pendulum-v1", None)]  # (id, steps c
 def _fields(env_id):
     return {
         "CartPole-v1": ("x", "x_dot", "theta", "theta_dot"),
+        "CartPole-v0": ("x", "x_dot", "theta", "theta_dot"),
         "Acrobot-v1": ("theta1", "theta2", "dtheta1", "dtheta2"),
         "MountainCar-v0": ("position", "velocity"),
         "MountainCarContinuous-v0": ("position", "velocity"),
@@ -127,7 +129,7 @@ def _set_gym_state(env_id, genv, state, t=None):
     values = [np.asarray(getattr(state, f) if t is None else getattr(state, f)[t], np.float64) for f in _fields(env_id)]
     u = genv.unwrapped
     u.state = np.array(values, np.float64)
-    if env_id == "CartPole-v1":
+    if env_id.startswith("CartPole"):
         u.steps_beyond_terminated = None
 
 
@@ -226,6 +228,16 @@ def test_parity_with_gymnasiums_sutton_barto_reward():
     reward, terminated = rollouts[2]["reward"], rollouts[2]["terminated"]
     assert reward.dtype == np.float32 and set(np.unique(reward)) == {0.0, -1.0}
     np.testing.assert_array_equal(reward == -1.0, terminated)
+
+
+def test_parity_of_cartpole_v0_cut_at_its_200_steps():
+    """CartPole-v0, gymnasium's first (out-of-date) CartPole, is CartPole-v1 under a 200-step limit: the same 12
+    episodes match gymnasium's CartPole-v0 step for step, the controller's truncated at step 200."""
+    rollouts = _port_rollouts("CartPole-v0")
+    assert rollouts[2]["reward"].shape[1] == 200
+    endings = _compare("CartPole-v0", rollouts, [m for _, m in CASES["CartPole-v0"]["episodes"]])
+    assert set(endings) == {"terminated", "truncated"}
+    assert bool(rollouts[2]["truncated"][-1, 199]) and not rollouts[2]["terminated"][-1].any()  # the balanced one
 
 
 @pytest.mark.parametrize(("env_id", "horizon"), FLOAT64_OPEN_LOOP)

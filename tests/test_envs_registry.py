@@ -10,7 +10,7 @@ import pytest
 import envs
 from envs.classic_control.cartpole import CartPole
 
-CLASSIC_CONTROL = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
+CLASSIC_CONTROL = ["CartPole-v1", "CartPole-v0", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
 
 
 @pytest.mark.parametrize("env_id", CLASSIC_CONTROL)
@@ -326,7 +326,8 @@ class _CartPoleOfOld(CartPole):
 
 
 @pytest.mark.parametrize("env_id, kwargs, said, adapter", [
-    ("CartPole-v1", {"wind": 1.0}, "unknown option wind. The port takes constructor options [sutton_barto_reward]", False),
+    ("CartPole-v1", {"wind": 1.0}, "unknown option wind. The port takes constructor options [sutton_barto_reward, "
+     "max_episode_steps]", False),
     ("FrozenLake-v1", {"slippery": True}, "(slippery: did you mean is_slippery?)", False),
     ("OldCartPole", {"sutton_barto_reward": True}, "unknown option sutton_barto_reward. The port takes constructor options "
      "[none]", True),

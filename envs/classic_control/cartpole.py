@@ -2,7 +2,8 @@
 
 Dynamics from Florian (2007), "Correct equations for the dynamics of the cart-pole system", explicit
 Euler with tau = 0.02 s, as gymnasium integrates them. Reward 1 per step (including the step that
-terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 steps. With
+terminates), termination when |x| > 2.4 or |theta| > 12 degrees, time limit 500 steps (CartPole-v0,
+gymnasium's out-of-date first version, is the same env with a limit of 200 and a reward threshold of 195). With
 ``sutton_barto_reward=True`` (gymnasium's constructor option, ``--env-kwargs sutton_barto_reward=true``) the
 reward is that of Barto, Sutton & Anderson (1983) instead: 0 a step and -1 on the step that ends the episode
 (a time limit's cut is no failure: 0), so every return is 0 or -1.
@@ -74,12 +75,14 @@ class CartPole(Environment):
 
     id = "CartPole-v1"
 
-    def __init__(self, sutton_barto_reward: bool = False):
+    def __init__(self, sutton_barto_reward: bool = False, max_episode_steps: int = 500):
         self.sutton_barto_reward = bool(sutton_barto_reward)
+        #: the time limit of the id it is registered under: CartPole-v1's 500, CartPole-v0's 200
+        self.max_episode_steps = int(max_episode_steps)
 
     @property
     def default_params(self) -> CartPoleParams:
-        return CartPoleParams()
+        return CartPoleParams(max_steps_in_episode=self.max_episode_steps)
 
     def reset_env(self, key, params):
         x, x_dot, theta, theta_dot = jax.random.uniform(key, (4,), jnp.float32, -params.reset_bound, params.reset_bound)
