@@ -4,8 +4,9 @@ The JAX ports have no drawing code of their own. ``PortRenderer`` keeps one gymn
 ``render_mode="rgb_array"`` beside the port, copies the port's state into it (``unwrapped.state``
 for classic control, ``unwrapped.s`` and ``lastaction`` for toy text, the hands for Blackjack,
 ``last_u`` for Pendulum's torque arrow) and calls gymnasium's ``render()``: every frame is
-gymnasium's picture of exactly the state the port reached, and nothing is re-drawn here. Adapter envs are gymnasium envs already;
-``make_rgb_env`` makes one that renders (the episode then runs in gymnasium itself).
+gymnasium's picture of exactly the state the port reached, and nothing is re-drawn here. Adapter
+envs are gymnasium envs already; ``make_rgb_env`` makes one that renders (the episode then runs in
+gymnasium itself).
 
 Drawing needs pygame (``pip install -e ".[video]"``, or ``pip install "gymnasium[classic-control]"``);
 without it, or for an env that has no ``rgb_array`` mode, ``RenderError`` says what is missing and

@@ -246,6 +246,12 @@ def parse_value(field: dataclasses.Field, text: str) -> Any:
     return text
 
 
+def config_owner(config, algo: str | None = None) -> str:
+    """Whose config an "unknown config field" names: ``algo`` as the user gave it (``double-q-learning``), else the
+    config's module (``q_learning``)."""
+    return algo or type(config).__module__.split(".")[-1]
+
+
 def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
     """Replace fields of ``config``; an unknown key names the valid ones (and ``algo``, the algorithm's name as the
     user gave it, else the config's module: ``--algo double-q-learning`` is not "q_learning" to them). Strings are
@@ -263,7 +269,7 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
 
         hints = [hint(k) for k in unknown]
         raise ConfigError(
-            f"unknown config field {', '.join(hints)} for {algo or type(config).__module__.split('.')[-1]}; "
+            f"unknown config field {', '.join(hints)} for {config_owner(config, algo)}; "
             f"valid fields: {', '.join(sorted(fields))}"
         )
     values = {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in overrides.items()}

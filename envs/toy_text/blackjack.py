@@ -140,11 +140,16 @@ def hit(player: Hand, card) -> tuple[Hand, jax.Array, jax.Array]:
     return player, jnp.where(bust, -1.0, 0.0), bust
 
 
+def _pick(cond, if_true: Hand, if_false: Hand) -> Hand:
+    """``if_true`` where ``cond``, else ``if_false``, field by field (a branch a compiled step cannot take)."""
+    return jax.tree.map(lambda a, b: jnp.where(cond, a, b), if_true, if_false)
+
+
 def dealer_plays(dealer: Hand, cards: jax.Array) -> Hand:
     """The dealer draws ``cards`` in order while their hand is worth less than 17."""
 
     def draw(hand, card):
-        return jax.tree.map(lambda new, old: jnp.where(hand_sum(hand) < 17, new, old), add_card(hand, card), hand), None
+        return _pick(hand_sum(hand) < 17, add_card(hand, card), hand), None
 
     return jax.lax.scan(draw, dealer, cards)[0]
 
@@ -168,10 +173,8 @@ def transition(state: BlackjackState, action, cards: jax.Array, sab: bool, natur
     take_hit = jnp.clip(jnp.asarray(action).astype(jnp.int32), STICK, HIT) == HIT
     player_hit, reward_hit, bust = hit(state.player, cards[0])
     dealer_stuck, reward_stick = stick(state.player, state.dealer, cards, sab, natural)
-    state = state.replace(
-        player=jax.tree.map(lambda h, s: jnp.where(take_hit, h, s), player_hit, state.player),
-        dealer=jax.tree.map(lambda h, s: jnp.where(take_hit, h, s), state.dealer, dealer_stuck),
-        time=state.time + 1)
+    state = state.replace(player=_pick(take_hit, player_hit, state.player), dealer=_pick(take_hit, state.dealer, dealer_stuck),
+                          time=state.time + 1)
     return state, jnp.where(take_hit, reward_hit, reward_stick), jnp.where(take_hit, bust, True)
 
 

@@ -178,9 +178,10 @@ def main(args, argv: list[str]) -> int:
     result = run_sweep(spec, out, rerun=args.rerun, command="rl-zoo " + shlex.join(argv), threshold=args.threshold)
     b = result.best
     from rl_zoo import stats
+    from rl_zoo.sweep.report import return_decimals_of
 
     interval = stats.interval_name(spec.seeds, short=True)
-    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high] for s in result.summaries))  # -0.044, not -0.0
+    d = return_decimals_of(result.summaries)
     if b is None and spec.has_best:
         print(f"no best config: no setting of {', '.join(spec.config_fields)} kept finite parameters at every value of "
               f"{', '.join(spec.env_fields)} (report.md says where each diverged)")

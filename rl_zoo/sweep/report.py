@@ -260,6 +260,12 @@ def machine_of(versions: dict | None) -> str | None:
     return f"{cpu}, devices {versions.get('devices', '?')}, jax {versions.get('jax', '?')} ({versions.get('jax_backend', '?')})"
 
 
+def return_decimals_of(summaries: list[ConfigSummary]) -> int:
+    """Decimals for a sweep's returns, the same in its table, its best line and the command's last lines
+    (``stats.return_decimals`` of every IQM, interval end and mean final return: -0.044, not -0.0)."""
+    return stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high, s.final.mean()] for s in summaries))
+
+
 def write_report(out: Path, inputs: ReportInputs) -> Path:
     spec, groups, results, summaries = inputs.spec, inputs.groups, inputs.results, inputs.summaries
     threshold, figures, command = inputs.threshold, inputs.figures, inputs.command
@@ -270,7 +276,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
     head = ("| config | " + " | ".join(fields) + f" |{trained} IQM final [{stats.interval_name(spec.seeds, short=True)}] | mean final "
             "| mean AUC | reached threshold |")
     lines = [head, "|" + "---|" * (len(fields) + 5 + bool(trained))]
-    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high, s.final.mean()] for s in summaries))  # -0.044, not -0.0
+    d = return_decimals_of(summaries)
     for s in row_order(summaries, ranked):
         mark = (" **best**" if chosen and s.point.config_values == chosen.point.values
                 else f" **non-finite** ({s.non_finite}/{len(s.final)} seeds)" if s.non_finite else "")
@@ -344,7 +350,7 @@ config and no `best.yaml`. The table above and the figures show how the return c
 No setting of {', '.join(spec.config_fields)} kept finite parameters at every value of {envs} (the table above marks
 the configs that diverged): there is no best config and no `best.yaml`.{diverged}
 """
-    d = stats.return_decimals(*([s.iqm, s.ci_low, s.ci_high] for s in summaries))
+    d = return_decimals_of(summaries)
     if spec.env_fields:
         at = {env_values_label(m): m.iqm for m in members(chosen, summaries)}
         worst = min(at, key=at.get)

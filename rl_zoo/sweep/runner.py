@@ -26,9 +26,9 @@ import numpy as np
 
 from rl_zoo import distributed, interrupt
 from rl_zoo.config import ConfigError
-from rl_zoo.stats import return_decimals
 from rl_zoo.driver.plan import compile_options
 from rl_zoo.driver.runner import segment_sizes, whole_updates_note
+from rl_zoo.stats import return_decimals
 from rl_zoo.sweep.spec import Group, env_param, is_env_field
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_zoo.config import ConfigError, check_total_steps_once, is_numeric, numeric_fields, parse_value
+from rl_zoo.config import ConfigError, check_total_steps_once, config_owner, is_numeric, numeric_fields, parse_value
 
 
 
@@ -261,7 +261,7 @@ def _field(config, name: str, flag: str, algo: str | None = None) -> dataclasses
 
         close = difflib.get_close_matches(name, fields, 1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"{flag}: unknown config field {name!r}{hint} for {algo or type(config).__module__.split('.')[-1]}; "
+        raise ConfigError(f"{flag}: unknown config field {name!r}{hint} for {config_owner(config, algo)}; "
                           f"numeric (traced) fields: {', '.join(numeric_fields(config))}; all fields: {', '.join(sorted(fields))}")
     return fields[name]
 
