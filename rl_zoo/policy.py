@@ -94,27 +94,30 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
 
 def retrain_command(run) -> str:
     """The ``rl-zoo train`` command that trains a run's config again (``run``: a ``RunSpec``): its seeds,
-    budget and evaluations, and a ``--set`` for each field whose value is not what the algorithm and env
-    resolve to now (defaults, presets, tuned hyperparameters)."""
+    budget and evaluations (each where it differs from the default: the env's own episode count,
+    ``envs.registry.default_eval_episodes``), the env's options (``--env-kwargs``), and a ``--set`` for each
+    field whose value is not what the algorithm and env resolve to now (defaults, presets, tuned hyperparameters)."""
     import dataclasses
     import shlex
 
     import envs
     from rl_zoo.driver.spec import RunSpec, resolve_config
+    from rl_zoo.runs import env_kwargs_args
 
     _, now = resolve_config(run.algo, run.env_id)
     argv = ["rl-zoo", "train", "--algo", run.algo, "--env", run.env_id, "--seeds", str(run.seeds), "--seed", str(run.seed),
             "--total-steps", str(run.config.total_timesteps)]
-    for flag, name in (("--evals", "num_evals"), ("--eval-episodes", "eval_episodes")):
-        if getattr(run, name) != getattr(RunSpec, name):
-            argv += [flag, str(getattr(run, name))]
+    if run.num_evals != RunSpec.num_evals:
+        argv += ["--evals", str(run.num_evals)]
+    if run.eval_episodes != envs.registry.default_eval_episodes(run.env_id, run.backend):
+        argv += ["--eval-episodes", str(run.eval_episodes)]
     if run.backend == "gymnasium" and run.env_id in envs.registry.list():  # a port exists: the adapter was asked for
         argv += ["--backend", "gymnasium"]
     for field in dataclasses.fields(run.config):
         value = getattr(run.config, field.name)
         if field.name != "total_timesteps" and value != getattr(now, field.name):
             argv += ["--set", f"{field.name}={value}"]
-    return shlex.join(argv)
+    return shlex.join(argv) + env_kwargs_args(run.env_kwargs)
 
 
 def _retrain_text(run_dir: Path) -> str:

@@ -167,6 +167,7 @@ def test_the_retrain_command_resolves_to_the_runs_config(reference):
     import shlex
 
     from rl_zoo.cli import _build_parser
+    from rl_zoo.config import parse_env_kwargs
     from rl_zoo.train_command import parse_sets
     from rl_zoo.driver.spec import read_spec, resolve_config
     from rl_zoo.policy import retrain_command
@@ -180,6 +181,22 @@ def test_the_retrain_command_resolves_to_the_runs_config(reference):
     assert config == spec.config and (args.seeds, args.seed, args.evals, args.eval_episodes) == (spec.seeds, spec.seed, 5, 1)
     assert args.backend is None and _build_parser(None).parse_args(
         shlex.split(retrain_command(spec.replace(backend="gymnasium")))[1:]).backend == "gymnasium"  # the adapter, asked for
+    other = spec.replace(env_kwargs={"length": 1.0, "desc": ["SF", "FG"]})  # options (a list too) go with it
+    assert parse_env_kwargs(_build_parser(None).parse_args(shlex.split(retrain_command(other))[1:]).env_kwargs) == \
+        other.env_kwargs
+
+
+def test_the_retrain_command_gives_an_eval_count_other_than_the_envs_own():
+    """Blackjack-v1 evaluates 1,000 episodes unless told: a run told 10 (the count of most envs) says so."""
+    import shlex
+
+    from rl_zoo.driver.spec import new_spec
+    from rl_zoo.policy import retrain_command
+
+    for episodes, said in ((10, ["--eval-episodes", "10"]), (1000, [])):
+        argv = shlex.split(retrain_command(new_spec("q-learning", "Blackjack-v1", total_steps=2000,
+                                                      eval_episodes=episodes)[0]))
+        assert argv[argv.index("--total-steps") + 2:] == said
 
 
 class _CtrlC(RecorderHook):
