@@ -369,7 +369,8 @@ def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, l
             results[a][name] = stats.stratified_bootstrap_ci(scores[a], fn, confidence, n_resamples)
         interval_bars(axes[j], {a: results[a][name] for a in algos}, colors, labels)
         axes[j].set_title(name + (" (higher is better)" if j == 0 else " (lower is better)"), fontsize=10)
-        axes[j].set_xlabel("normalised score (0 = random policy, 1 = solved threshold)")
+        axes[j].set_xlabel("normalised score (0 = random policy, 1 = solved threshold)" if j == 0 else
+                           "mean shortfall of the normalised score below 1 (0 = every run at the threshold, 1 = random)")
         if j == 0:  # the threshold, so that scores just above it (CartPole's 500 is 1.055) read as "solved", not as a spread
             axes[j].axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
     fig.suptitle(f"Final normalised score across envs: point estimate and {confidence:.0%} stratified bootstrap CI",

@@ -35,6 +35,7 @@ collapse to the point.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import numpy as np
@@ -48,6 +49,13 @@ def return_decimals(*values) -> int:
     finite = [abs(float(v)) for x in values for v in np.ravel(np.asarray(x, dtype=float)) if np.isfinite(v)]
     largest = max(finite, default=10.0)
     return 1 if largest >= 10 else 2 if largest >= 1 else 3
+
+
+def descending(score) -> float:
+    """A sort key that puts higher scores first and a NaN last: ``-score``, or ``inf`` for a NaN (Python's sort
+    orders NaN against nothing, so a bare ``-score`` key leaves a list's order up to where the NaN sits)."""
+    score = float(score)
+    return math.inf if math.isnan(score) else -score
 
 
 def normalize(score, random: float, reference: float):

@@ -148,6 +148,8 @@ def test_the_aggregate_figure_gives_each_algorithm_its_own_interval_and_name(tmp
     bars = {round(p.get_y() + p.get_height() / 2): p for p in iqm_axes.patches}  # y = 1 for "a" (top), 0 for "b"
     _, lo, hi = results["a"]["IQM"]
     assert lo < 2.0 < hi and (bars[1].get_x(), bars[1].get_width()) == pytest.approx((lo, hi - lo))
+    gap_axis = drawn[0].axes[1].get_xlabel()  # the gap's 0 is every run at the threshold, not a random policy
+    assert iqm_axes.get_xlabel().startswith("normalised score (0 = random policy") and "0 = every run at the threshold" in gap_axis
 
 
 def test_a_non_finite_return_of_any_seed_is_marked(tmp_path, monkeypatch):

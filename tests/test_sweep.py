@@ -753,6 +753,20 @@ def test_equal_iqms_are_ranked_by_area_under_the_curve():
     assert best([summary("late", 40.0), summary("soon", 75.0)]).point["lr"] == "soon"
 
 
+def test_a_nan_score_ranks_below_every_number_wherever_it_sits():
+    """A NaN return from finite parameters (huge weights giving inf - inf actions): Python's sort compares NaN false
+    with everything, so with a bare -iqm key a config of IQM 115 before a NaN one was "best" over one of 400."""
+    from rl_zoo.sweep.report import ConfigSummary, best, order
+
+    def summary(name, iqm, auc=1.0):
+        return ConfigSummary(point=name, group=0, final=np.array([iqm]), auc=np.array([auc]),
+                             steps_to_threshold=np.array([np.nan]), iqm=iqm, ci_low=iqm, ci_high=iqm)
+
+    assert best([summary("a", 115.0), summary("b", np.nan), summary("c", 400.0)]).point == "c"
+    assert [s.point for s in order([summary("b", np.nan), summary("a", 115.0)])] == ["a", "b"]
+    assert [s.point for s in order([summary("a", 5.0, np.nan), summary("b", 5.0, 2.0)])] == ["b", "a"]
+
+
 def _four_seed_sweep():
     """Two configs x 4 seeds, evaluated at env steps 0, 10, 20. Config 0 ends at (1, 2, 3, 100): IQM
     (2 + 3) / 2 = 2.5 where the mean is 26.5; config 1 ends at (2, 2, 3, 3), the same IQM 2.5, later."""

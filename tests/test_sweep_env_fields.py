@@ -20,7 +20,7 @@ from rl_zoo import stats
 from rl_zoo.cli import main
 from rl_zoo.config import ConfigError
 from rl_zoo.sweep import check_sweep, make_spec, plan_sweep, report, run_sweep
-from rl_zoo.sweep.env_fields import members, settings, settings_section
+from rl_zoo.sweep.env_fields import members, settings, settings_section, worst_value
 from rl_zoo.sweep.runner import row_params
 from rl_zoo.sweep.spec import BEST_YAML_HEADER, Point, RangeField, parse_grid, parse_range
 
@@ -133,6 +133,27 @@ def test_sampling_env_and_config_ranges_together_is_refused():
         plan_sweep(make_spec("ppo", "CartPole-v1", ranges=["env.length=0.25:2", "learning_rate=1e-4:1e-3"], samples=3))
     plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["env.length=0.25,2"], ranges=["learning_rate=1e-4:1e-3"], samples=3))
     assert len(plan.points) == 6
+
+
+def test_the_settings_table_gives_returns_the_decimals_of_the_report_s_other_table(tmp_path):
+    """MountainCarContinuous's "do nothing" scores about -0.03: one decimal printed every setting as -0.0."""
+    from rl_zoo.sweep.runner import GroupResult
+    from rl_zoo.sweep.spec import Group
+
+    spec = tiny_spec(["env.length=0.25,0.5", "learning_rate=1e-3,3e-3"])
+    values = [(("env.length", x), ("learning_rate", lr)) for x in (0.25, 0.5) for lr in (1e-3, 3e-3)]
+    groups = [Group(0, (), ("env.length", "learning_rate"), tuple(Point(i, v, None) for i, v in enumerate(values)))]
+    curves = np.zeros((4, 2, 2))
+    curves[:, :, 1] = np.array([-0.031, -0.042, -0.053, -0.061])[:, None]
+    results = [GroupResult(np.array([0, 10]), curves, 0.0, 0.0, 1)]
+    summaries = report.summarize(groups, results, None)
+    text = report.write_report(tmp_path, report.ReportInputs(spec, groups, results, summaries, None, "", [])).read_text()
+    assert "| learning_rate=0.001 | -0.042 [-0.042, -0.042] | env.length=0.5: -0.053 | -0.031 | -0.053 | 0/4 |" in text
+
+
+def test_the_worst_env_value_is_a_nan_wherever_it_sits():
+    assert worst_value({"g=1": 3.0, "g=2": float("nan"), "g=3": 1.0}) == "g=2"
+    assert worst_value({"g=1": 3.0, "g=2": 2.0, "g=3": 1.0}) == "g=3"
 
 
 def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path):

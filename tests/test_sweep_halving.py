@@ -54,6 +54,10 @@ def test_rank_by_hand():
     # IQM first, then the mean so far, then the lower position
     assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0])).tolist() == [2, 1, 3, 0]
     assert rank(np.array([5.0, 5.0, 5.0]), np.array([1.0, 1.0, 1.0])).tolist() == [0, 1, 2]
+    # a NaN (a NaN return from finite parameters) below every number, wherever it sits
+    assert rank(np.array([1.0, np.nan, 3.0, 2.0]), np.zeros(4)).tolist() == [2, 3, 0, 1]
+    assert rank(np.array([np.nan, 1.0]), np.zeros(2)).tolist() == [1, 0]
+    assert rank(np.array([5.0, 5.0]), np.array([np.nan, 1.0])).tolist() == [1, 0]
     # a config with non-finite parameters in some seed after every other, whatever its return
     assert rank(np.array([1.0, 3.0, 3.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0]), np.array([False, False, True, False])).tolist() == [1, 3, 0, 2]
 
@@ -72,13 +76,31 @@ def test_a_rung_keeps_its_best_configs_not_the_first_or_the_worst():
 def test_a_tie_in_iqm_goes_to_the_higher_mean_so_far_the_rungs_own_evaluation_included():
     # 4 seeds: IQM drops one from each end. At the rung's evaluation (segment 2) config 0 has [0, 5, 5, 10]
     # and config 1 [4, 5, 5, 100]: IQM 5 each, means 5 and 28.5; the evaluations before are all 0. The mean
-    # so far over evaluations 0..2 breaks the tie: config 1 (a mutation that left out the rung's own
-    # evaluation tied them at 0 and kept the lower position, config 0, passing every test).
+    # so far over env steps 0..20 (trapezoids: the last evaluation's half of the last 10 steps, over 20)
+    # breaks the tie: config 1, 28.5 / 4 against 5 / 4 (a mutation that left out the rung's own evaluation
+    # tied them at 0 and kept the lower position, config 0, passing every test).
     returns = np.zeros((2, 4, 3))
     returns[0, :, 2], returns[1, :, 2] = [0, 5, 5, 10], [4, 5, 5, 100]
     record = halving._rank_rung(Rung(0, 2, 1, 2), (0, 1), returns, np.array([0, 10, 20]))
     assert record.iqm == (5.0, 5.0) and record.ranked == (1, 0) and record.kept == (1,)
-    np.testing.assert_allclose(record.mean_so_far, (28.5 / 3, 5.0 / 3))
+    np.testing.assert_allclose(record.mean_so_far, (28.5 / 4, 5.0 / 4))
+
+
+def test_the_last_rung_breaks_an_iqm_tie_as_the_reports_best_rule_does():
+    """Two configs at the cap (CartPole's 500) on both seeds at the end: config 1's curve got there in fewer env steps
+    (mean AUC 433.3 against 406.7), so it is first at the last rung and best.yaml's config; a plain mean over the
+    evaluations, the rung's old tie-break, put config 0 first (410 against 400: it weighs the first evaluation fully)."""
+    from rl_zoo import stats
+    from rl_zoo.sweep import report
+
+    steps = np.array([0, 10, 20, 30])
+    returns = np.array([[[340.0, 300.0, 500.0, 500.0]] * 2, [[100.0, 500.0, 500.0, 500.0]] * 2])
+    record = halving._rank_rung(Rung(1, 2, 0, 3), (0, 1), returns, steps)
+    assert record.iqm == (500.0, 500.0) and record.ranked == (1, 0)
+    np.testing.assert_allclose(record.mean_so_far, (1300 / 3, 1220 / 3))
+    summaries = [report.ConfigSummary(None, 0, returns[c, :, -1], stats.area_under_curve(steps, returns[c]),
+                                      np.full(2, np.nan), 500.0, 500.0, 500.0, 30) for c in (0, 1)]
+    assert [id(s) for s in report.order(summaries)] == [id(summaries[1]), id(summaries[0])]
 
 
 def test_promotion_takes_the_kept_configs_rows_by_position():

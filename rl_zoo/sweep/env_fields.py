@@ -179,17 +179,25 @@ def interval_label(seeds: int) -> str:
     return "95% CI, seeds resampled within each env value"
 
 
-def settings_section(ranked: list, summaries: list, spec: SweepSpec) -> str:
+def worst_value(at: dict[str, float]) -> str:
+    """The env value (its label) where a setting's IQM is lowest, ``at``: label -> IQM; a NaN is the lowest,
+    wherever it sits (``min`` over a bare IQM key passes a NaN by unless it comes first)."""
+    return min(at, key=lambda e: (not np.isnan(at[e]), at[e]))
+
+
+def settings_section(ranked: list, summaries: list, spec: SweepSpec, decimals: int = 1) -> str:
     """report.md's table of every setting of the config fields, best first: its score and interval, its worst env
-    value, its IQM over seeds at each env value, its non-finite runs."""
+    value, its IQM over seeds at each env value, its non-finite runs; returns with ``decimals`` (the report's other
+    table's, ``rl_zoo.sweep.report.return_decimals_of``: MountainCarContinuous's -0.03, not -0.0)."""
+    d = decimals
     envs = [env_values_label(m) for m in members(ranked[0], summaries)]
     lines = ["| setting | score [" + interval_label(spec.seeds) + "] | worst env value: IQM | "
              + " | ".join(envs) + " | non-finite runs |", "|" + "---|" * (len(envs) + 4)]
     for r in ranked:
         at = {env_values_label(m): m.iqm for m in members(r, summaries)}
-        worst = min(at, key=at.get)
-        lines.append(f"| {r.point.label()} | {r.iqm:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}] | {worst}: {at[worst]:.1f} | "
-                     + " | ".join(f"{at[e]:.1f}" if e in at else "" for e in envs) + f" | {r.non_finite}/{len(r.final)} |")
+        worst = worst_value(at)
+        lines.append(f"| {r.point.label()} | {r.iqm:.{d}f} [{r.ci_low:.{d}f}, {r.ci_high:.{d}f}] | {worst}: {at[worst]:.{d}f} | "
+                     + " | ".join(f"{at[e]:.{d}f}" if e in at else "" for e in envs) + f" | {r.non_finite}/{len(r.final)} |")
     return f"""## Settings of {', '.join(spec.config_fields)} over the env values
 
 Score: the mean over the values of {', '.join(spec.env_fields)} of the IQM of the final returns over the seeds at each

@@ -19,8 +19,8 @@ early. Not bit for bit: XLA compiles the smaller batch of rows to other float ro
 amplifies, so a survivor's later returns differ from the plain sweep's about as another seed's would.
 
 The ranking rule at a rung: the IQM over seeds of the greedy return at the rung's last evaluation
-(ties: the higher mean return over all its evaluations so far, then the lower config index); a config
-with non-finite parameters in some seed ranks after every other.
+(ties: the higher mean AUC so far, the curve's mean over the env steps trained, as the report's best rule
+breaks a tie; then the lower config index); a config with non-finite parameters in some seed ranks after every other.
 
 Resumable: after each rung the survivors' states are checkpointed (`rl_zoo.checkpoint`, checksummed)
 with the returns so far and the ranking (``groups/halving/``); the same command continues from the
@@ -63,7 +63,7 @@ class RungRecord:
     env_steps: int  # env steps per run at the rung's end
     ranked: tuple[int, ...]  # config indices of the rung, best first
     iqm: tuple[float, ...]  # the IQM over seeds of the greedy return at the rung's end, in ``ranked`` order
-    mean_so_far: tuple[float, ...]  # the tie-break: mean return over the evaluations so far, in ``ranked`` order
+    mean_so_far: tuple[float, ...]  # the tie-break: the curve's mean over env steps so far (the report's AUC), ``ranked`` order
     kept: tuple[int, ...]  # promoted config indices (the first ``keep`` of ``ranked``); empty at the last rung
 
 
@@ -126,10 +126,14 @@ def plan_rungs(module, group: Group, env, env_params, spec) -> tuple[tuple[Rung,
 
 
 def rank(iqm: np.ndarray, mean_so_far: np.ndarray, diverged: np.ndarray | None = None) -> np.ndarray:
-    """Positions best first: the higher IQM, then the higher mean so far, then the lower position;
+    """Positions best first: the higher IQM, then the higher mean so far, then the lower position, as the
+    report's best rule orders full-budget configs (``rl_zoo.sweep.report.rank_key``); a NaN below every number;
     a ``diverged`` one (non-finite parameters in some seed) after every other."""
+    from rl_zoo.stats import descending
+
     bad = np.zeros(len(iqm), bool) if diverged is None else np.asarray(diverged, bool)
-    return np.array(sorted(range(len(iqm)), key=lambda i: (bool(bad[i]), -iqm[i], -mean_so_far[i], i)), dtype=int)
+    return np.array(sorted(range(len(iqm)), key=lambda i: (bool(bad[i]), descending(iqm[i]), descending(mean_so_far[i]), i)),
+                    dtype=int)
 
 
 def describe(rungs: tuple[Rung, ...], plan: list[int], env_steps_per_update: int) -> list[str]:
@@ -281,7 +285,10 @@ def _rank_rung(rung: Rung, configs: tuple[int, ...], returns: np.ndarray, env_st
 
     at = returns[np.asarray(configs), :, rung.end_segment]  # [configs, seeds]
     iqm = np.array([float(stats.iqm(x)) for x in at])
-    so_far = returns[np.asarray(configs), :, :rung.end_segment + 1].mean(axis=(1, 2))
+    # the curve's mean over env steps so far, seeds averaged: the report's mean AUC (stats.area_under_curve), so the
+    # last rung's order is the report's best rule on an IQM tie (CartPole's capped 500s tie often)
+    so_far = stats.area_under_curve(env_steps[:rung.end_segment + 1],
+                                    returns[np.asarray(configs), :, :rung.end_segment + 1]).mean(axis=1)
     diverged = None if finite is None else ~finite[np.asarray(configs)].all(axis=(1, 2))
     order = rank(iqm, so_far, diverged)
     ranked = tuple(int(configs[i]) for i in order)
@@ -335,7 +342,7 @@ continue from their exact train state (parameters, optimiser, env state, keys) i
 program, so a survivor's run continues the full-length run (with other float roundings in the smaller
 program than in a plain sweep) and a dropped config's run is that run stopped early. Rule at each rung:
 the IQM over the {runs.plural(spec.seeds, 'seed')} of the greedy return at the rung's last evaluation (ties: the higher
-mean return over all evaluations so far, then the lower config index).
+mean AUC so far, the curve's mean over the env steps trained, then the lower config index).
 Env steps spent: {spent:,} per seed over {runs_full} config-rungs, {spent / full:.0%} of the {full:,} that
 training every config to the full budget would take. Table: `halving.csv`.
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from rl_zoo import runs, stats
 from rl_zoo.sweep.runner import GroupResult
-from rl_zoo.sweep.env_fields import env_values_label, interval_label, members, settings, settings_section
+from rl_zoo.sweep.env_fields import env_values_label, interval_label, members, settings, settings_section, worst_value
 from rl_zoo.sweep.spec import Group, Point, SweepSpec, _fmt
 
 
@@ -125,9 +125,10 @@ def row_order(summaries: list[ConfigSummary], ranked: list[ConfigSummary]) -> li
 
 def rank_key(s: ConfigSummary) -> tuple:
     """The best rule's order as a sort key: configs with non-finite runs last; those successive halving
-    dropped after the full-budget ones (the later dropped first); then by IQM and mean AUC."""
-    return (bool(s.non_finite), s.stopped_early, -s.env_steps_trained if s.stopped_early else 0, -s.iqm,
-            -float(np.mean(s.auc)))
+    dropped after the full-budget ones (the later dropped first); then by IQM and mean AUC, a NaN (a NaN
+    return from finite parameters) below every number."""
+    return (bool(s.non_finite), s.stopped_early, -s.env_steps_trained if s.stopped_early else 0,
+            stats.descending(s.iqm), stats.descending(np.mean(s.auc)))
 
 
 def order(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
@@ -319,7 +320,7 @@ threshold at any evaluation (not necessarily the last).
 
 {chr(10).join(lines)}
 
-{settings_section(ranked, summaries, spec) if spec.env_fields and spec.config_fields else ''}{_best_section(out, inputs, chosen, summaries, full_only, diverged)}
+{settings_section(ranked, summaries, spec, d) if spec.env_fields and spec.config_fields else ''}{_best_section(out, inputs, chosen, summaries, full_only, diverged)}
 ## Figures
 
 {chr(10).join(f'![{p.stem}]({p.name})' for p in figures)}
@@ -353,7 +354,7 @@ the configs that diverged): there is no best config and no `best.yaml`.{diverged
     d = return_decimals_of(summaries)
     if spec.env_fields:
         at = {env_values_label(m): m.iqm for m in members(chosen, summaries)}
-        worst = min(at, key=at.get)
+        worst = worst_value(at)
         rule = (f"Rule: each setting of {', '.join(spec.config_fields)} is scored by the mean over the {len(at)} values of {envs} "
                 f"of the IQM of its final returns over the {runs.plural(spec.seeds, 'seed')} at each value (each env value weighs "
                 f"the same, so a collapse at one counts; ties: the higher mean AUC); a setting with non-finite parameters in "
