@@ -442,5 +442,7 @@ def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
     envs.make("CartPole-v1", masscart=0.0)  # the pole's mass alone: the total mass stays positive
     envs.make("Acrobot-v1", link_mass_1=0.0, link_length_1=0.0)  # the inertia keeps the mass matrix positive definite
     envs.make("CartPole-v1", x_threshold=float("inf"))  # no wall: an infinity that means something (MAY_BE_INFINITE)
+    for env_id in ("MountainCar-v0", "MountainCarContinuous-v0"):  # gymnasium takes either infinity too
+        envs.make(env_id, goal_velocity=float("inf")), envs.make(env_id, goal_velocity=-float("inf"))
     traced = jax.vmap(lambda length: envs.make("CartPole-v1")[1].replace(length=length).invalid())
     traced(jnp.array([0.0, 1.0]))  # a traced value is not checked (a sweep's rows): no error

@@ -40,6 +40,7 @@ class MountainCarTrackParams(EnvParams):
     reset_high: float = -0.4
 
     POSITIVE = ("max_speed",)  # the velocity is clipped to [-max_speed, max_speed]
+    MAY_BE_INFINITE = ("goal_velocity",)  # -inf: reaching the goal ends an episode at any velocity; +inf: nothing does
     ORDERED = (("min_position", "max_position"),)
 
 
