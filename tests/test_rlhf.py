@@ -420,6 +420,18 @@ def test_ppo_kl_beta_rule_reads_the_mean_kl_old_to_new_over_response_tokens():
 def test_grpo_kl_is_the_k3_estimator():
     log_prob, ref = jnp.array([-1.0, -2.0, -0.5]), jnp.array([-1.0, -1.5, -1.2])
     np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref), [0.0, math.exp(0.5) - 1.5, math.exp(-0.7) - 0.3], rtol=1e-6)
+    # padding after EOS: 0 there, and no inf * 0 = NaN from a gap of 100 nats, in the value or the gradient
+    log_prob, ref, mask = jnp.array([-2.0, -101.0]), jnp.array([-1.5, -1.0]), jnp.array([1.0, 0.0])
+    np.testing.assert_allclose(policy_opt.grpo_kl(log_prob, ref, mask), [math.exp(0.5) - 1.5, 0.0], rtol=1e-6)
+    grad = jax.grad(lambda lp: (policy_opt.grpo_kl(lp, ref, mask) * mask).mean())(log_prob)
+    np.testing.assert_allclose(grad, [(1.0 - math.exp(0.5)) / 2, 0.0], rtol=1e-6)
+
+
+def test_the_label_accuracy_counts_a_tie_in_score_half():
+    """Two identical responses score the same; their label is a coin toss: half, not a disagreement."""
+    chosen, rejected = jnp.array([2.0, 1.0, 0.5, 3.0]), jnp.array([1.0, 2.0, 0.5, 3.0])
+    assert float(rmod.label_accuracy(chosen, rejected)) == 0.5  # (1 + 0 + 0.5 + 0.5) / 4
+    assert float(rmod.label_accuracy(chosen[:1], rejected[:1])) == 1.0
 
 
 def _tiny_rl_start():

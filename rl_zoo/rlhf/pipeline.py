@@ -3,8 +3,8 @@ vmapped over seeds (each seed is a whole pipeline: its own initialisation, sampl
 held-out evaluation of the SFT and RLHF policies by the gold reward, and a run directory:
 
     config.json   the resolved PipelineConfig, seeds, library versions, the command
-    metrics/      pretrain.csv, sft.csv (loss per step), rm.csv (loss per step; held-out accuracy),
-                  rl.csv (per update: gold, proxy, KL, beta, RM accuracy on the policy's samples, ...)
+    metrics/      pretrain.csv, sft.csv, rm.csv (the loss, every 10th step; the reward model's held-out
+                  accuracies are in summary.json), rl.csv (per update: gold, proxy, KL, beta, RM accuracy on the policy's samples, ...)
     summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% bootstrap
                   intervals: with 2-3 seeds, their range), the RL stage's last update, beta after it,
                   the seeds whose RL stage went non-finite, timings
@@ -146,8 +146,8 @@ def stage_rm(key, sft_params, models: Models, config: PipelineConfig, prompts) -
     return RMResult(
         fit.params, fit.losses,
         rmod.pairwise_accuracy(s_c, s_r, held.gold_chosen, held.gold_rejected),
-        (s_c > s_r).mean(),
-        (score(fit.params, train.chosen) > score(fit.params, train.rejected)).mean(),
+        rmod.label_accuracy(s_c, s_r),
+        rmod.label_accuracy(score(fit.params, train.chosen), score(fit.params, train.rejected)),
     )
 
 

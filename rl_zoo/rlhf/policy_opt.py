@@ -290,13 +290,17 @@ def token_advantages(config: Config, rewards: jax.Array, values: jax.Array, mask
     return adv, jnp.zeros_like(adv)
 
 
-def grpo_kl(log_prob: jax.Array, ref_log_prob: jax.Array) -> jax.Array:
+def grpo_kl(log_prob: jax.Array, ref_log_prob: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     """GRPO's per-token KL(pi || pi_ref) estimate (Shao et al. 2024, eq. 4; Schulman's "k3"):
     pi_ref/pi - log(pi_ref/pi) - 1, >= 0 token by token. As a value it is unbiased for tokens sampled from
     pi (after an update's first minibatch step they come from pi_old); as a loss, differentiated through
     log pi, its expected gradient is that of KL(pi_ref || pi), the other direction: d k3 = (1 - pi_ref/pi)
-    d log pi, whose mean under pi is -sum pi_ref d log pi. GRPO's paper uses it so; so does this code."""
+    d log pi, whose mean under pi is -sum pi_ref d log pi. GRPO's paper uses it so; so does this code.
+    ``mask``: 0 where there is no token (padding after EOS): 0 there, the log-ratio masked before the
+    exponential (a padded slot's gap past ~88 nats overflowed to inf, and inf * 0 is NaN in loss and gradient)."""
     log_r = ref_log_prob - log_prob
+    if mask is not None:
+        log_r = jnp.where(mask > 0, log_r, 0.0)
     return jnp.exp(log_r) - log_r - 1.0
 
 
@@ -321,7 +325,7 @@ def loss_fn(params, batch: Batch, ppo_kl_beta, models: Models, config: Config, k
     if config.algo == "ppo":
         pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps)
     elif config.algo == "grpo":
-        pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps) + kl_beta * (grpo_kl(log_prob, batch.ref_log_prob) * w).mean()
+        pg = losses.clipped_surrogate_loss(ratio, adv, config.clip_eps) + kl_beta * (grpo_kl(log_prob, batch.ref_log_prob, batch.mask) * w).mean()
     elif config.algo == "ppo-kl":
         pg = losses.kl_penalty_loss(ratio, adv, Categorical(batch.old_logits).kl(dist) * w, ppo_kl_beta)
     else:

@@ -80,6 +80,12 @@ def pairwise_accuracy(score_a: jax.Array, score_b: jax.Array, gold_a: jax.Array,
     return jnp.where(differ.any(), (agree * differ).sum() / jnp.maximum(differ.sum(), 1), jnp.nan)
 
 
+def label_accuracy(score_chosen: jax.Array, score_rejected: jax.Array) -> jax.Array:
+    """Share of labelled pairs whose scores order them as the annotator's label does; a tie in score counts half
+    (two identical responses get equal scores: their label is a coin toss, and so is the score's order)."""
+    return jnp.where(score_chosen == score_rejected, 0.5, (score_chosen > score_rejected).astype(jnp.float32)).mean()
+
+
 def make_gold_env(layout: TokenLayout) -> TokenEnv:
     from rl_zoo.rlhf.task import gold_reward
 
