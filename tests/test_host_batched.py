@@ -432,7 +432,7 @@ def test_an_env_without_a_time_limit_is_evaluated_as_long_everywhere():
 
 
 CRASHING_ENV = '''
-import os, time
+import os, signal, time
 import numpy as np, gymnasium as gym
 from gymnasium import spaces
 
@@ -443,10 +443,12 @@ class Crash(gym.Env):
     def __init__(self):
         self.observation_space = spaces.Box(-1, 1, (2,), np.float32)
         self.action_space = spaces.Discrete(2)
-        self.n = 0
+        self.n, self.doomed = 0, False
 
     def reset(self, seed=None, options=None):
         super().reset(seed=seed)
+        if seed is not None:  # SEGV_SEED: the copy reset with this gymnasium seed is the one that segfaults
+            self.doomed = str(seed) == os.environ.get("SEGV_SEED")
         return np.zeros(2, np.float32), {}
 
     def step(self, a):
@@ -454,6 +456,8 @@ class Crash(gym.Env):
         time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
         if self.n > int(os.environ.get("CRASH_AT", "1000000000")):
             raise RuntimeError("simulator exploded at step %d" % self.n)
+        if self.n > int(os.environ.get("SEGV_AT", "1000000000")) and self.doomed:  # a crash in native code, no exception
+            os.kill(os.getpid(), signal.SIGSEGV)
         if self.n > int(os.environ.get("NAN_AT", "1000000000")):  # a simulator that goes NaN without raising
             return np.array([0.5, np.nan], np.float32), 1.0, False, self.n % 50 == 0, {}
         return np.zeros(2, np.float32), 1.0, False, self.n % 50 == 0, {}
@@ -504,6 +508,40 @@ def test_an_env_that_raises_mid_run_is_named_with_its_own_traceback(tmp_path, ve
     # once, not once per async worker (gymnasium logged each of the 8 workers' tracebacks: ~250 lines)
     assert err.count('raise RuntimeError("simulator exploded at step %d" % self.n)') == 1 and len(lines) < 60
     assert "Received the following error" not in err
+
+
+def test_an_async_worker_that_dies_is_named_and_the_envs_close(tmp_path):
+    """A worker process that segfaults mid-step (MuJoCo, Box2D, the OOM killer) left gymnasium's AsyncVectorEnv
+    waiting: closing it hung for ever (a dead copy past the first) or raised a bare EOFError (the first copy),
+    the cause never said. Each case in its own process, under a timeout."""
+    (tmp_path / "crashmod.py").write_text(CRASHING_ENV)
+    script = (
+        "import sys, numpy as np, envs, crashmod\n"
+        "from rl_zoo.host.batched_env import SeedBatchedEnv, copy_seeds\n"
+        "from rl_zoo.host.workers import EnvWorkerDied\n"
+        "if __name__ == '__main__':\n"
+        "    import os\n"
+        "    os.environ['SEGV_SEED'] = str(copy_seeds(np.array([0]), 4)[int(sys.argv[1])])\n"
+        "    env, params = envs.make('crashmod:Crash-v0')\n"
+        "    batched = SeedBatchedEnv(env, 'async')\n"
+        "    host = batched.make_vec(4, params)._host\n"
+        "    host.reset(np.array([0]))\n"
+        "    try:\n"
+        "        for _ in range(10):\n"
+        "            host.step(np.zeros((1, 4), np.int64))\n"
+        "    except EnvWorkerDied as e:\n"
+        "        print('died:', e, flush=True)\n"
+        "    host.close()\n"
+        "    print('closed', flush=True)\n")
+    (tmp_path / "die.py").write_text(script)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), SEGV_AT="3")
+    for copy in (0, 2):
+        done = subprocess.run([sys.executable, str(tmp_path / "die.py"), str(copy)], capture_output=True, text=True,
+                              env=env, timeout=120, cwd=tmp_path)
+        said = done.stdout.splitlines()
+        assert done.returncode == 0 and said[-1] == "closed", done.stdout + done.stderr
+        assert said[0].startswith("died: an async worker process of crashmod:Crash-v0 died in a step, after 12 env steps "
+                                  f"(seed index 0, copy {copy}: signal SIGSEGV) with no Python exception"), done.stdout
 
 
 def test_an_env_that_returns_nan_is_named_not_left_to_the_nan_guard(tmp_path):

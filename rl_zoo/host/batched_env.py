@@ -26,6 +26,7 @@ with fresh episodes (``rl_zoo.host.runner``): exact for the learner, not for the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ from jax.experimental import io_callback
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
 from rl_zoo import interrupt
-from rl_zoo.host.workers import EnvWorkerError, subprocess_start_method, worker_errors_unprinted, worker_make
+from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, subprocess_start_method, terminate,
+                                  worker_errors_unprinted, worker_make)
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -119,7 +121,7 @@ class _HostEnvs:
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
             self.ended = np.zeros(len(self.envs), bool)
         else:
-            with worker_errors_unprinted(self.venv):
+            with worker_errors_unprinted(self.venv), self._worker_deaths_named("a reset"):
                 obs, _ = self.venv.reset(seed=gym_seeds)
         self.last_obs = np.asarray(obs)
         self._finite("observation", obs, "after its reset")
@@ -129,7 +131,7 @@ class _HostEnvs:
         """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
         self._check(actions)
         self._finite_actions(actions, f"after {self.counter.steps:,} env steps")
-        with worker_errors_unprinted(self.venv):
+        with worker_errors_unprinted(self.venv), self._worker_deaths_named(f"a step, after {self.counter.steps:,} env steps"):
             obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
         final_obs = np.array(obs, copy=True)
         if "_final_obs" in info:
@@ -194,12 +196,32 @@ class _HostEnvs:
         x = np.asarray(x)
         return x.reshape((self.seeds, self.copies) + x.shape[1:])
 
+    @contextlib.contextmanager
+    def _worker_deaths_named(self, call: str):
+        """An async worker that died in ``call`` (gymnasium raises a bare ``EOFError`` or ``ConnectionError`` from
+        its pipe) as ``EnvWorkerDied`` naming its seed index, copy and signal or exit code."""
+        try:
+            yield
+        except (EOFError, ConnectionError):
+            if not (dead := dead_workers(self.venv, wait=1.0)):
+                raise
+            which = "; ".join(f"seed index {i // self.copies}, copy {i % self.copies}: {death_text(code)}" for i, code in dead[:3])
+            which += f"; {len(dead) - 3} more" if len(dead) > 3 else ""
+            who = "an async worker process" if len(dead) == 1 else f"{len(dead)} async worker processes"
+            raise EnvWorkerDied(
+                f"{who} of {self.env_id} died in {call} ({which}) with no Python exception: a crash in "
+                "the env's native code (a segfault) or the out-of-memory killer. `--vector-env sync` runs the env in this "
+                "process, where PYTHONFAULTHANDLER=1 shows where it crashes") from None
+
     def close(self) -> None:
         if self.venv is not None:
-            try:
-                self.venv.close()
-            except (EOFError, OSError):  # an async worker died (its env raised) while a step was pending
-                self.venv.close(terminate=True)
+            if dead_workers(self.venv):  # a worker died mid-call: gymnasium's close would hang on, or re-read, its pipes
+                terminate(self.venv)
+            else:
+                try:
+                    self.venv.close()
+                except (EOFError, OSError):  # an async worker died (its env raised) while a step was pending
+                    self.venv.close(terminate=True)
         for env in self.envs:
             env.close()
         self.venv, self.envs, self.seeds = None, [], None

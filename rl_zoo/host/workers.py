@@ -65,6 +65,53 @@ class EnvWorkerError(RuntimeError):
     rest the env's traceback in the worker."""
 
 
+class EnvWorkerDied(EnvWorkerError):
+    """An async worker's process ended in the middle of a call (a crash in an env's native code, such as a
+    segfault in MuJoCo or Box2D, or the out-of-memory killer): no Python exception crossed its pipe."""
+
+
+def dead_workers(venv, wait: float = 0.0) -> list[tuple[int, int]]:
+    """``(copy, exit code)`` of each subprocess of an ``AsyncVectorEnv`` that has ended (a negative code: the
+    signal that ended it); [] for a vector env without subprocesses. ``wait``: seconds to look again while none
+    has (its pipe closes as it exits, a moment before its exit code is there)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        dead = [(i, p.exitcode) for i, p in enumerate(getattr(venv, "processes", ())) if p.exitcode is not None]
+        if dead or time.monotonic() >= deadline:
+            return dead
+        time.sleep(0.05)
+
+
+def death_text(code: int) -> str:
+    """``-11`` -> ``"signal SIGSEGV"``, ``1`` -> ``"exit code 1"``."""
+    import signal
+
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def terminate(venv) -> None:
+    """Close an ``AsyncVectorEnv`` one of whose workers died mid-call without reading its pipes: gymnasium's own
+    ``close`` first waits for the pending call, on a pipe whose reply it had already read (a hang), or reads the
+    dead worker's pipe again (``EOFError``), even with ``terminate=True``. Ends the live workers, closes the pipes,
+    joins them all."""
+    for process in venv.processes:
+        if process.is_alive():
+            process.terminate()
+    for pipe in venv.parent_pipes:
+        if pipe is not None:
+            pipe.close()
+    for process in venv.processes:
+        process.join()
+    venv.closed = True
+
+
 def doubled_percent(text: str) -> str:
     return text.replace("%", "%%")
 
