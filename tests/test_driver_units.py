@@ -91,6 +91,17 @@ def test_the_summary_counts_env_steps_over_every_seed():
     assert (summary["env_steps_total"], summary["steps_per_s"], summary["final_return_mean"]) == (12288, 6144.0, 2.0)
 
 
+def test_the_summary_of_returns_read_back_from_metrics_is_the_uninterrupted_runs():
+    """A run killed after its last checkpoint summarises the returns metrics.csv gives back (float64 of the float32
+    values); the uninterrupted run summarised the evaluation's float32 array: its std differed in the 7th digit."""
+    spec = SimpleNamespace(algo="ppo", env_id="CartPole-v1", backend="jax", seed_ids=(0, 1, 2), seeds=3, eval_episodes=10, devices=1, env_kwargs={})
+    evaluated = np.array([396.9, 500.0, 500.0], np.float32)
+    read_back = np.array([float(x) for x in evaluated])  # as runs.write_csv writes and read_metrics reads them
+    kept = ("final_return", "final_return_mean", "final_return_std")
+    first, again = (summarize(spec, r, env_steps_per_seed=1, compile_s=0.0, train_s=1.0) for r in (evaluated, read_back))
+    assert {k: first[k] for k in kept} == {k: again[k] for k in kept}
+
+
 def test_a_resume_splits_the_cpu_as_asked_before_as_recorded(tmp_path, monkeypatch):
     """``--devices`` given on resume wins over config.json's recorded count; without it, the recorded one."""
     from rl_zoo import distributed

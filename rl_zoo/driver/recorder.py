@@ -175,9 +175,12 @@ class Recorder:
 def summarize(spec, final_returns, *, env_steps_per_seed: int, compile_s: float, train_s: float) -> dict[str, Any]:
     """What ``summary.json`` holds. ``train_s`` adds up every process of a resumed run; ``compile_s`` is
     the last process's, and ``versions`` the libraries and CPU of the process that finished it
-    (config.json keeps those it started with)."""
+    (config.json keeps those it started with). The mean and std are taken in float64 of the returns as recorded,
+    so a run resumed after its last checkpoint, whose returns come back from metrics.csv, gives the same numbers
+    as the uninterrupted run, whose returns are the evaluation's float32 (its std differed in the 7th digit)."""
     import jax
 
+    final_returns = np.asarray(final_returns, np.float64)
     return dict(
         algo=spec.algo,
         env=spec.env_id,
