@@ -116,6 +116,23 @@ def test_a_resume_splits_the_cpu_as_asked_before_as_recorded(tmp_path, monkeypat
     assert split_cpu_as_recorded(tmp_path, 2) == 1 and len(asked) == 2  # unreadable: nothing split, the driver reports it
 
 
+def test_a_resume_splits_the_cpu_as_its_checkpoint_was_written_not_as_config_json_first_said(tmp_path, monkeypatch):
+    """config.json keeps the count a run started with; a resume with --devices 1 wrote its checkpoints on 1: a
+    later plain resume split the CPU by config.json's 2, after saying the checkpoint's count was the run's."""
+    from rl_zoo import checkpoint, distributed
+    from rl_zoo.driver.resume import split_cpu_as_recorded
+    from rl_zoo.driver.runner import CheckpointMeta
+
+    asked = []
+    monkeypatch.setattr(distributed, "split_cpu", lambda rows, devices=None: asked.append((rows, devices)) or devices)
+    (tmp_path / "config.json").write_text('{"seeds": 4, "devices": 2}')
+    meta = CheckpointMeta(1, 8, 1.0, 1.0, (0.0,) * 4, devices=1)
+    checkpoint.save(tmp_path, 8, {"w": np.zeros(3)}, meta.to_dict())
+    assert (split_cpu_as_recorded(tmp_path), split_cpu_as_recorded(tmp_path, 2)) == (1, 2)  # --devices still wins
+    checkpoint.save(tmp_path, 16, {"w": np.zeros(3)}, CheckpointMeta(2, 16, 2.0, 2.0, (0.0,) * 4).to_dict())
+    assert split_cpu_as_recorded(tmp_path) == 2  # a checkpoint that does not record its count: config.json's
+
+
 def test_the_terminal_summary_says_what_its_plus_minus_is(tmp_path):
     """"final greedy return 251.9 +- 53.4 over 3 seed(s)" did not say what +- was (a new user's review)."""
     from rl_zoo.driver.run import RunResult, format_summary

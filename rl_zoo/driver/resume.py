@@ -26,10 +26,12 @@ from rl_zoo.driver.spec import RunSpec, trajectory_mismatch
 
 
 def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> int:
-    """Before JAX starts, for a run about to resume: the CPU split into as many devices as its
-    ``config.json`` records (``devices`` instead, when given), since a resumed run continues bit for bit
-    only on the same count (``rl_zoo.distributed.split_cpu``). A config.json that cannot be read changes
-    nothing: the driver reports it. Returns the count set (1: none)."""
+    """Before JAX starts, for a run about to resume: the CPU split into as many devices as the checkpoint it
+    resumes from was written on, else as its ``config.json`` records (``devices`` instead, when given), since a
+    resumed run continues bit for bit only on the same count (``rl_zoo.distributed.split_cpu``). The checkpoint
+    first: a resume with ``--devices`` changes the count and config.json keeps the first (a later plain resume
+    split by config.json's went back to it, after saying the checkpoint's count was the run's). A config.json
+    that cannot be read changes nothing: the driver reports it. Returns the count set (1: none)."""
     from rl_zoo import distributed
 
     try:
@@ -37,6 +39,12 @@ def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> in
         seeds, recorded = int(config["seeds"]), int(config.get("devices", 1))
     except (TypeError, ValueError):  # runs.RunFileError is a ValueError
         return 1
+    if devices is None:
+        try:
+            point = choose_checkpoint(Path(run_dir)).point
+        except CheckpointsDamaged:  # the driver says so
+            point = None
+        devices = point.meta.devices if point is not None and point.meta.devices else None
     return distributed.split_cpu(seeds, devices or recorded)
 
 
