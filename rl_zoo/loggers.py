@@ -26,6 +26,7 @@ curves show the interrupted process's points; metrics.csv holds the resumed run'
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
@@ -241,18 +242,36 @@ class LiveMetricsHook(RecorderHook):
             self.logger.close()
 
 
+#: the file in a ``--tensorboard DIR`` run folder that names the run directory whose events it holds
+OWNER_FILE = "run_dir.txt"
+
+
+def shared_folder(logdir: Path, run_dir: Path) -> Path:
+    """A run's folder in a ``--tensorboard DIR`` other runs may share: ``DIR/<RUN_DIR's name>``, or, where that
+    holds another run's events (runs ``A/run`` and ``B/run``), ``DIR/<name>-2``, ``-3``, ...: the first that is
+    this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``."""
+    me = str(Path(run_dir).resolve())
+    for i in itertools.count(1):
+        folder = logdir / (Path(run_dir).name + (f"-{i}" if i > 1 else ""))
+        owner = folder / OWNER_FILE
+        if not folder.exists() or (owner.is_file() and owner.read_text().strip() == me):
+            folder.mkdir(parents=True, exist_ok=True)
+            owner.write_text(me + "\n")
+            return folder
+
+
 def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook:
     """``--tensorboard [DIR]``: event files in ``RUN_DIR/tensorboard``, or, given a ``DIR`` (which other runs
     may share), in ``DIR/<RUN_DIR's name>`` (runs sharing ``DIR/seed_<s>`` showed as one run in TensorBoard,
-    two points at each step). A resumed run writes on from its checkpoint: points past it, left by the
-    interrupted process, are purged."""
+    two points at each step), ``-2``, ``-3`` after it where another run of that name has it (``shared_folder``).
+    A resumed run writes on from its checkpoint: points past it, left by the interrupted process, are purged."""
 
     def make(start: RunStart) -> TensorBoardLogger:
-        folder = Path(logdir) / Path(start.run_dir).name if logdir else Path(start.run_dir) / "tensorboard"
+        folder = shared_folder(Path(logdir), Path(start.run_dir)) if logdir else Path(start.run_dir) / "tensorboard"
         if start.start_updates:  # past the checkpoint's evaluation
             purge = start.start_updates * start.agent.env_steps_per_update + 1
         else:  # a run started again (killed before its first checkpoint, after writing) writes its points again from 0
-            purge = 0 if folder.is_dir() and (start.run_dir / "metrics.csv").is_file() else None
+            purge = 0 if any(folder.glob("seed_*")) and (start.run_dir / "metrics.csv").is_file() else None
         return TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
 
     return LiveMetricsHook(make, "--tensorboard")

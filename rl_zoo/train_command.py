@@ -88,7 +88,7 @@ def add_live_flags(t) -> None:
     """``rl-zoo train --tensorboard / --wandb / --record-video`` (recorder hooks: rl_zoo/loggers.py, rl_zoo/enjoy.py)."""
     t.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
                    help="write TensorBoard event files, one folder per seed, in RUN_DIR/tensorboard (or, given a DIR other runs may "
-                   "share, in DIR/<run folder name>): metrics.csv's "
+                   "share, in DIR/<run folder name>, or <name>-2, -3, ... where another run of that name has it): metrics.csv's "
                    "quantities under the same names, the training metrics one point per update, steps_per_s")
     t.add_argument("--wandb", action="store_true", help="log the same to Weights & Biases (pip install -e \".[wandb]\")")
     t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",

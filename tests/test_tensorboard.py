@@ -234,3 +234,31 @@ def test_runs_given_one_dir_log_into_folders_of_their_own(tmp_path):
     assert _read(tmp_path / "shared" / "ppo-run" / "seed_0")["x"] == [(1, 1.0)]
     assert _read(tmp_path / "shared" / "vpg-run" / "seed_0")["x"] == [(1, 2.0)]
     assert _read(tmp_path / "own-run" / "tensorboard" / "seed_0")["x"] == [(1, 3.0)]
+
+
+def test_runs_of_the_same_folder_name_given_one_dir_log_apart_and_a_resume_finds_its_own(tmp_path):
+    """``--out A/run`` and ``--out B/run`` with one ``--tensorboard DIR`` both wrote ``DIR/run/seed_0``: the second
+    goes to ``DIR/run-2``, and each, resumed, to its own folder again."""
+    import time
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    agent = SimpleNamespace(env_steps_per_update=1)
+
+    def log(run_dir, value, step, start_updates=0):
+        hook = tensorboard_hook(tmp_path / "shared")
+        hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), run_dir, agent, None, None, start_updates=start_updates))
+        hook.logger.scalars({"x": value}, step)
+        hook.close()
+        return hook.message
+
+    (tmp_path / "A" / "run").mkdir(parents=True), (tmp_path / "B" / "run").mkdir(parents=True)
+    log(tmp_path / "A" / "run", 1.0, 1)
+    assert str(tmp_path / "shared" / "run-2") in log(tmp_path / "B" / "run", 2.0, 1)
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    log(tmp_path / "B" / "run", 4.0, 3, start_updates=2)  # resumed: its own folder, not A's
+    log(tmp_path / "A" / "run", 3.0, 3, start_updates=2)
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["run", "run-2"]
+    assert _read(tmp_path / "shared" / "run" / "seed_0")["x"] == [(1, 1.0), (3, 3.0)]
+    assert _read(tmp_path / "shared" / "run-2" / "seed_0")["x"] == [(1, 2.0), (3, 4.0)]
