@@ -188,6 +188,19 @@ def test_diff_ci_brackets_the_difference():
     assert m == pytest.approx(-0.5) and -0.75 < lo < m < hi < -0.25 and hi - lo < 0.5
 
 
+def test_permutation_p_by_hand():
+    """(1, 2, 3) against (4, 5, 6): of the 20 ways to split the six values three and three, only the observed
+    split and its mirror are as far apart (|difference| 3): p = 2/20. Equal samples: every split is as far: 1."""
+    assert stats.permutation_p([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]) == pytest.approx(0.1)
+    assert stats.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
+    # (0, 0, 1) against (1, 1), |difference| 2/3: of the 10 splits of {0, 0, 1, 1, 1} into 3 and 2, the 3 with two
+    # ones in the pair (2/3) and the 1 with both zeros there (1) are as far; the 6 with one of each, 1/6, are not
+    assert stats.permutation_p([0.0, 0.0, 1.0], [1.0, 1.0]) == pytest.approx(0.4)
+    # past n_resamples splits it samples them: the same answer within its noise, the observed split counted
+    exact = stats.permutation_p(np.arange(8.0), np.arange(8.0) + 3.0)
+    assert abs(stats.permutation_p(np.arange(8.0), np.arange(8.0) + 3.0, n_resamples=2000) - exact) < 0.02
+
+
 def test_iqm_trims_a_quarter_of_the_runs_rounded_down_from_each_end():
     # asymmetric, so the amount trimmed shows: floor(8/4) = 2 from each end leaves 4, 8, 16, 32
     # (trimming one from each end would give 21)
