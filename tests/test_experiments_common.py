@@ -187,6 +187,25 @@ def test_stability_bin_tests():
     assert "no pair differs" in tests_text([dict(t, p=0.5)])
 
 
+def test_stability_says_per_algorithm_whether_large_steps_go_with_collapse():
+    """The committed run's PPO-KL (3/5 solved runs collapsed above a mean KL of 0.03, 23/43 below: Fisher p = 1)
+    was read as "large steps go with collapse in every algorithm" off the pooled top bin."""
+    from experiments.stability.compute import KL_BINS
+    from experiments.stability.report import kl_against_clip, top_against_below
+
+    empty = [(0, 0)] * (len(KL_BINS) - 1)
+    bins = {"VPG": [(6, 29), *empty[1:], (11, 11)], "PPO-KL": [(23, 43), *empty[1:], (3, 5)]}
+    said = top_against_below(bins)
+    assert said["top_where"] == "in VPG, not in PPO-KL"
+    assert said["top_vs_below"].startswith("VPG 11/11 above, 6/29 below (Fisher p = 5") and "PPO-KL 3/5 above, 23/43 below (Fisher p = 1)" in said["top_vs_below"]
+    assert top_against_below({"VPG": bins["VPG"]})["top_where"] == "in every algorithm"
+    # PPO-KL against PPO-clip, rate by rate, on the share of solved runs that collapsed (a rate none solved is left out)
+    rate = lambda value, fell, reached: dict(value=value, fell=fell, reached=reached)  # noqa: E731
+    kl = [rate(1e-4, 6, 8), rate(1e-3, 7, 8), rate(1e-2, 1, 8), rate(3e-2, 0, 0)]
+    clip = [rate(1e-4, 8, 8), rate(1e-3, 0, 8), rate(1e-2, 1, 8), rate(3e-2, 7, 8)]
+    assert kl_against_clip(kl, clip) == dict(kl_more="1 of 3 learning rates (1e-3)", kl_less="1 (1e-4)")
+
+
 def test_the_run_line_names_the_cpu_where_the_record_does():
     xeon = "Intel(R) Xeon(R) Processor (x86_64), 2 CPU cores, load average at start 0.9, 2.9, 4.7"
     assert reporting.cpu_of(xeon) == "Intel Xeon" and reporting.load_at_start(xeon) == "0.9"

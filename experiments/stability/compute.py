@@ -133,7 +133,7 @@ def settings(results: dict[str, Sweep]) -> dict[str, list[dict]]:
             n = ret.shape[0]
             s = dict(value=float(val), n=n, reached=int(reached.sum()), fell=int(fell.sum()),
                      final=common.boot_ci(ret[:, -1]), drop=float(worst_drop(ret).mean()),
-                     kl=float(kl.mean()), kl_max=float(kl.max()),
+                     kl=float(kl.mean()), kl_median=float(np.median(kl)), kl_max=float(kl.max()),
                      kl_ratio_lo=float((kl.mean(axis=-1) / val).min()), kl_ratio_hi=float((kl.mean(axis=-1) / val).max()),
                      over_radius=int((kl.max(axis=-1) > val * (1 + 1e-4)).sum()))
             s["reliable"] = s["reached"] == n and 8 * s["fell"] <= n  # at most one in 8 collapsed (none of fewer than 8)
