@@ -328,6 +328,37 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     assert not cells.resume_decision(out, cell)[0]
 
 
+def test_a_killed_cell_excluded_by_a_later_command_keeps_its_runs_settings_and_resumes_when_included(tmp_path):
+    """The excluding command wrote the cell's record from its plan, which has no config (an excluded cell is not
+    resolved): a third command including it again found another identity and started it over, its checkpoint
+    deleted. The record now keeps the interrupted run's settings."""
+    import numpy as np
+
+    from rl_zoo import checkpoint, runs
+    from rl_zoo.benchmark import grid
+    from rl_zoo.benchmark.records import GridMeta
+
+    out = tmp_path / "b"
+    [cell] = bm.plan_grid("dqn", "CartPole-v1", seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    (folder / "run").mkdir(parents=True)
+    (folder / "run" / "config.json").write_text("{}")
+    checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+    runs.atomic_write_json(folder / "cell.json", cell.record("running").to_json())  # killed mid-run
+    [excluded] = bm.plan_grid("dqn", "CartPole-v1", seeds=1, total_steps=5120, out=out, exclude=["dqn:CartPole-v1"])
+    assert excluded.status == "skipped" and not excluded.spec.config
+    grid._write_start(out, [excluded], GridMeta())
+    kept = bm.read_cell_record(folder / "cell.json")
+    assert kept.status == "skipped" and kept.spec == cell.spec and "--exclude" in kept.reason
+    assert cells.resume_decision(out, cell)[0]  # included again: it continues from its checkpoint
+
+
+def test_a_cell_gets_the_cores_of_the_cells_that_can_run_beside_it():
+    """`--jobs 2` with one cell left to run split it over half the cores, alone on the machine."""
+    assert [cells.cell_cores(2, 2, n) for n in (1, 2, 3)] == [2, 1, 1]
+    assert (cells.cell_cores(16, 3, 8), cells.cell_cores(16, 1, 8), cells.cell_cores(1, 4, 4)) == (5, 16, 1)
+
+
 def test_the_report_path_is_refused_before_any_work_naming_o(tmp_path, monkeypatch):
     """``plot BENCHMARK -o``: an existing file was a bare ``[Errno 17]``, ``report.txt`` silently became a
     folder, a place no file can be made in failed on a temporary figure, and an empty name wrote to the

@@ -203,6 +203,13 @@ def read_result(folder: Path) -> CellResult | None:
     )
 
 
+def cell_cores(cores: int, jobs: int, cells: int) -> int:
+    """The CPU cores each cell of a grid may split its seeds over: ``cores`` shared by the cells that can run at once,
+    ``min(jobs, cells)`` (a grid's one cell left to run under ``--jobs 2`` ran on half of them); fixed by the command,
+    not by which cells happen to overlap, so a cell's device count (and its rounding) does not depend on timing."""
+    return max(1, cores // max(1, min(jobs, cells)))
+
+
 def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress, clips: frozenset[str] = frozenset()) -> None:
     """Run the cells, ``jobs`` processes at a time, in order; rewrite the tables after each one. However
     this ends (an error, Ctrl-C), the running cell processes are stopped before it returns. A cell whose
@@ -212,7 +219,7 @@ named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
     from rl_zoo.distributed import usable_cores
 
     pending, running = list(todo), []
-    cores = max(1, usable_cores() // jobs)  # each running cell's share, for its seeds' CPU devices
+    cores = cell_cores(usable_cores(), jobs, len(todo))  # each running cell's share, for its seeds' CPU devices
     try:
         while pending or running:
             while pending and len(running) < jobs:

@@ -16,7 +16,7 @@ from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
 from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_something_to_run, format_plan, parse_list,
                                    plan_grid, plan_header, previous_record, refuse_other_folder)
-from rl_zoo.benchmark.records import GridMeta, read_grid_meta
+from rl_zoo.benchmark.records import CellRecord, GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
 from rl_zoo.benchmark.tables import load_cells, write_tables
 from rl_zoo.lock import FolderLock
@@ -157,10 +157,14 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
 
 def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> None:
     """Before any cell runs: ``benchmark.json``, the records of cells skipped now (a cell finished before
-    and excluded now keeps its results), and the tables."""
-    keep = [c for c in cells if c.status == "skipped" and getattr(previous_record(out, c.spec), "status", None) != "done"]
+    and excluded now keeps its results; one interrupted or failed before keeps its run's settings, so that
+    a later command including it again resumes its run: an excluded cell's plan has no config, and its
+    record, written over the interrupted one's, made that command start the cell over), and the tables."""
+    skipped = [(c, previous_record(out, c.spec)) for c in cells if c.status == "skipped"]
+    keep = [(c, before) for c, before in skipped if getattr(before, "status", None) != "done"]
     load_cells(out)  # every record readable (a damaged one outside the plan is refused before anything is written)
     runs.atomic_write_json(out / "benchmark.json", meta.to_json())
-    for c in keep:
-        runs.atomic_write_json(out / "cells" / c.name / "cell.json", c.record().to_json())
+    for c, before in keep:
+        record = c.record() if before is None or not before.spec.config else CellRecord(before.spec, "skipped", c.reason)
+        runs.atomic_write_json(out / "cells" / c.name / "cell.json", record.to_json())
     write_tables(out)
