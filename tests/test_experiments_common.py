@@ -281,6 +281,16 @@ def test_overestimation_figure_averages_every_update_into_its_chunks():
     assert values.shape == (2, 50) and (steps[41], steps[42], steps[-1]) == (165.5, 169.0, 190.0)
 
 
+def test_overall_marks_a_cell_whose_config_was_chosen_on_some_of_its_seeds():
+    """Double DQN's CartPole n_step was chosen on seeds 1000-1009: a run on 1000-1004 marks that cell, one on 2000 up not."""
+    from experiments.overall.report import tuned_on_these
+
+    records = {("double-dqn", "CartPole-v1"): None, ("dqn", "CartPole-v1"): None}
+    assert tuned_on_these(records, 1000, 5) == {("double-dqn", "CartPole-v1")} == tuned_on_these(records, 995, 6)
+    assert tuned_on_these(records, 2000, 5) == set() == tuned_on_these(records, 990, 10)
+    assert tuned_on_these({("dqn", "CartPole-v1"): None}, 1000, 5) == set()
+
+
 def test_overall_finding_says_what_this_runs_numbers_say():
     """finding.md was a fixed text: "TRPO's is one Acrobot seed that never learned" and DQN "left no run below
     the threshold" whatever the run gave (a --quick run printed "no run below the threshold (gap 0.59)"); a
