@@ -93,6 +93,21 @@ def test_config_json_reads_back_its_env_kwargs(tmp_path):
         RunSpec.from_json(_config_json(env_kwargs=[1]), tmp_path / "config.json")
 
 
+def test_a_random_frozenlake_map_is_recorded_so_the_run_is_played_on_it_again(tmp_path):
+    """`--env-kwargs map_name=null` draws a random map at each make: config.json recorded only map_name, so every
+    rl_zoo.load / enjoy / resume played a map of its own, and a policy that solved its map scored 0 on the next."""
+    said = []
+    run = train("q-learning", "FrozenLake-v1", out=tmp_path / "run", env_kwargs={"map_name": None},
+                **dict(KW, total_steps=200, num_evals=1, log=said.append)).run_dir
+    recorded = json.loads((run / "config.json").read_text())["env_kwargs"]
+    assert recorded["map_name"] is None and len(recorded["desc"]) == 8 and any("drew 'desc=[" in s for s in said)
+    maps = {tuple(rl_zoo.load(run).env.desc) for _ in range(2)}
+    assert maps == {tuple(recorded["desc"])}
+    given = train("q-learning", "FrozenLake-v1", out=tmp_path / "given", env_kwargs={"map_name": None, "desc": ["SF", "FG"]},
+                  **dict(KW, total_steps=200, num_evals=1)).run_dir  # a map given: recorded as given
+    assert json.loads((given / "config.json").read_text())["env_kwargs"] == {"map_name": None, "desc": ["SF", "FG"]}
+
+
 # --- refusals before anything is written ------------------------------------------------------------
 @pytest.mark.parametrize("env_kwargs, message", [
     (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: unknown option foo"),
