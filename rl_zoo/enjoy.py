@@ -344,17 +344,19 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
     make_kwargs = getattr(env, "gym_env", env).make_kwargs  # the adapter's, or the seed-batched env's adapter's
     if video is None:
         return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs), None
-    with VideoWriter(video, _gymnasium_fps(env.id)) as writer:
+    with VideoWriter(video, _gymnasium_fps(env.id, make_kwargs)) as writer:
         episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, make_kwargs)
         return episodes, writer.close()
 
 
-def _gymnasium_fps(env_id: str) -> int:
+def _gymnasium_fps(env_id: str, make_kwargs: dict | None = None) -> int:
+    """The frame rate gymnasium's env plays at, made with the run's options: a MuJoCo env's ``render_fps`` is
+    ``1 / dt``, and ``frame_skip`` changes ``dt`` (InvertedPendulum-v5 with frame_skip=4: 12, not 25 fps)."""
     import gymnasium
 
     from envs import render
 
-    env = gymnasium.make(env_id)
+    env = gymnasium.make(env_id, **(make_kwargs or {}))
     try:
         return render.fps(env)
     finally:

@@ -458,3 +458,12 @@ def test_enjoy_env_kwargs_before_the_run_dir(run_dir, capsys):
     assert main(["enjoy", "--env-kwargs", "max_episode_steps=5", str(run_dir)]) == 0
     assert "episode 1/1: return 5.0, 5 steps" in capsys.readouterr().out
     assert main(["enjoy"]) == 2 and "give RUN_DIR" in capsys.readouterr().err
+
+
+def test_a_gymnasium_envs_recording_plays_at_its_own_frame_rate_with_the_runs_options():
+    """A MuJoCo env plays at 1 / dt, and frame_skip changes dt: recordings of InvertedPendulum-v5 with
+    frame_skip=4 were written at the default 25 fps, twice too fast (its own rate: 12)."""
+    pytest.importorskip("mujoco")
+    from rl_zoo.enjoy import _gymnasium_fps
+
+    assert (_gymnasium_fps("InvertedPendulum-v5"), _gymnasium_fps("InvertedPendulum-v5", {"frame_skip": 4})) == (25, 12)
