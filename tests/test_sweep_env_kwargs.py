@@ -189,3 +189,12 @@ def test_config_of_a_run_with_options_is_noted_unless_the_sweep_has_the_same(tmp
     assert spec.env_kwargs == CAPPED and "env had the options" not in capsys.readouterr().err
     spec_from_args(parse(argv + ["--env-kwargs", "max_episode_steps=6"]), notes=True)
     assert "this sweep's env has other ones" in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_option_that_draws_the_env_at_random_is_refused_naming_a_draw_to_give(tmp_path):
+    """FrozenLake's map_name=null draws a map at each make: a resumed sweep, or its best config trained, would play another."""
+    with pytest.raises(ConfigError, match=r"--env-kwargs map_name=null draws part of the env at random at each make: .*"
+                                          r"such as this draw's --env-kwargs 'desc=\[S"):
+        run_sweep(make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.1,0.2"], total_steps=2000,
+                            env_kwargs={"map_name": None}), tmp_path / "s")
+    assert not (tmp_path / "s").exists()
