@@ -273,7 +273,8 @@ def test_make_train_vmaps_over_the_env_params_time_limit():
 def test_learns_a_near_optimal_blackjack_policy(seed_offset):
     """Blackjack's draws make every target noisy; with alpha = 1/n(s, a) each Q entry is the mean of its targets.
     Scored exactly (the greedy policy's expected return over every deal, no sampling): at 100k env steps the
-    gap to the optimal policy (-0.0431) measured 0.0020-0.0101 on the keys key(0)..key(7) (always sticking: 0.14)."""
+    gap to the optimal policy (-0.0431) measured 0.0028-0.0095 over seeds 100-115 (four programs of 4 seeds
+    vmapped, as here; always sticking: 0.14), so 0.015 sits well above every seed measured."""
     from envs.toy_text import blackjack
 
     env, params = envs.make("Blackjack-v1")
