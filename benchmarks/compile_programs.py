@@ -51,7 +51,9 @@ def child(log: Path, argv: list[str]) -> int:
 
     stages.Lowered.compile = timed_compile
     from rl_zoo.cli import main
+    from rl_zoo.driver import program_store
 
+    program_store.enable()  # as the `rl-zoo` entry point does (cli.console_main): its key and save are in the cold cost
     return main(argv, cpu_devices=True)
 
 

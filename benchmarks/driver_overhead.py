@@ -73,6 +73,7 @@ def main(argv=None) -> None:
                         help="the results file (default benchmarks/results/driver_overhead.md, or "
                              f"driver_overhead_<head>.md with --head); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
+    load_before = load_average()  # the results say how loaded the machine was before and after the runs
     require_counts(parser, args, "repeats")
     counts = seed_counts(parser, args.seeds, "1,8")
     path = args.out or RESULTS / ("driver_overhead.md" if not args.head else
@@ -118,7 +119,7 @@ def main(argv=None) -> None:
         for name in ("base", "head"):
             lines.append(f"- {seeds} seed(s), {name}: " + ", ".join(f"{r['train_s']:.2f}" for r in times[name]))
     lines += ["", f"Target (issue 9): head / base <= {TARGET:g} (nothing slower on one CPU device).",
-              f"Load average at the end: {load_average()}."]
+              f"Load average before: {load_before}; at the end: {load_average()}."]
     write_report(path, "\n".join(lines) + "\n")
     print(f"wrote {path}")
 

@@ -139,6 +139,7 @@ def main(argv=None) -> str:
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help=f"the results file (default benchmarks/results/env_throughput.md; --quick writes nothing); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None  # the results give the load before and after
     require_counts(parser, args, "num_envs", "scan_steps", "repeats")  # 0 wrote a table of zeros (or crashed inside JAX)
     require_results_file(parser, args.out)
     if not args.gym_seconds > 0:
@@ -168,7 +169,8 @@ def main(argv=None) -> str:
         "",
         f"- machine: {cpu_name()} ({platform.machine()}), {os.cpu_count()} CPU cores ({platform.platform()}), "
         f"JAX device: {jax.devices()[0].device_kind} ({jax.default_backend()})"
-        + (f", 1-min load average at the end of the run {load[0]:.2f} (other work shares the cores)" if load else ""),
+        + (f", 1-min load average {load_before[0]:.2f} before the run and {load[0]:.2f} at its end (other work shares the "
+           "cores)" if load and load_before else ""),
         f"- python {platform.python_version()}, jax {jax.__version__}, jaxlib {jax.lib.__version__ if hasattr(jax.lib, '__version__') else ''}, "
         f"gymnasium {gymnasium.__version__}, numpy {np.__version__}",
         f"- {args.num_envs} envs, random actions, auto-reset; JAX: jit(lax.scan(vmap(env.step))) with {args.scan_steps} "

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import cold_cache_env, machine, require_counts, require_results_folder, timed
+from _results import cold_cache_env, machine, no_cache_env, require_counts, require_results_folder, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "gymnasium"
@@ -92,7 +91,7 @@ def bare_worker(env_id: str, n_envs: int, total: int, vector: str) -> None:
 
 def rl_zoo_run(env_id: str, seeds: int, cache: str | None, work: Path) -> dict:
     out = work / f"rz-{env_id}-{seeds}-{time.time_ns()}"
-    env = cold_cache_env(cache) if cache else dict(os.environ, RL_ZOO_NO_CACHE="1")
+    env = cold_cache_env(cache) if cache else no_cache_env()
     wall = timed(["rl-zoo", "train", "--algo", "ppo", "--env", env_id, "--total-steps", str(STEPS),
                   "--seeds", str(seeds), "--out", str(out)], env, cwd=ROOT).wall_s
     summary = json.loads((out / "summary.json").read_text())

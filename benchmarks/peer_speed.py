@@ -164,6 +164,13 @@ def measure(row: str, repeats: int, python: str) -> dict[str, list[dict]]:
         print(f"{row} #{len(runs[label])} {label}: wall {r['wall_s']:.2f} s, CPU {r['cpu_s']:.2f} s, "
               f"return {r['final_return']:.1f}, load {os.getloadavg()[0]:.2f}", flush=True)
 
+    # one unrecorded run of each command first: a fresh machine's first process reads its files from a cold disk
+    # cache (rl-zoo 12.2 s, rejax 30.3 s, against 6.6 s and 12.1 s after), which a median of 3 kept in
+    with tempfile.TemporaryDirectory() as cache:
+        warm_up = {"ppo": ("ppo", 1, "rejax", ppo_settings(1)), "ppo16": ("ppo", 16, "rejax", ppo_settings(16)),
+                   "dqn": ("dqn", 1, "sbx", dqn_settings())}[row]
+        for name, r in (("rl-zoo", rl_zoo_run(warm_up[0], warm_up[1], cache)), (warm_up[2], peer_run(python, warm_up[2], warm_up[3]))):
+            print(f"{row} warm-up {name} (not recorded): wall {r['wall_s']:.2f} s", flush=True)
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as cache:
             if row == "ppo":
@@ -193,7 +200,8 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
              f"(their own virtualenv; benchmark-only); rl-zoo's side: ml_dtypes {metadata.version('ml_dtypes')} "
              "(an import of 0.7.0 costs about 0.7 s more per process: ml_dtypes_import.md). "
              f"Load average before: {load_before}; after: {load_after}.", "",
-             "Each figure is the median wall time of whole fresh processes, taken in alternation (rl-zoo, peer, rl-zoo, ...). "
+             "Each figure is the median wall time of whole fresh processes, taken in alternation (rl-zoo, peer, rl-zoo, ...), "
+             "after one unrecorded run of each command (a fresh machine's first process reads its files from a cold disk cache). "
              "rl-zoo cold = an empty JAX compilation cache; warm = the same command again on the caches it left (JAX's "
              "compilation cache and, from 4c15af0, rl-zoo's program store: rl_zoo/driver/program_store.py). The peers "
              "keep no compilation cache: every run of theirs is cold.", "",

@@ -50,7 +50,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import machine, now_utc, require_counts, require_results, require_results_folder, save_results, versions
+from _results import (machine, no_cache_env, now_utc, require_counts, require_results, require_results_folder, save_results,
+                      versions)
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
                                    TUNING_SEED0, load_raw, passes)
 from policy_gradient_report import seed_range, write_report
@@ -170,7 +171,7 @@ def _speed_pair() -> list[dict]:
         # cold: no persistent cache at all; cold+write: empty cache, every executable serialised into
         # it (what a first `rl-zoo` run pays); warm: a second process reading that cache
         for label in ("cold", "cold+write", "warm"):
-            env = dict(os.environ, **({"RL_ZOO_NO_CACHE": "1"} if label == "cold" else {}))
+            env = no_cache_env() if label == "cold" else dict(os.environ)
             t0 = time.perf_counter()
             out = subprocess.run([sys.executable, "-c", CHILD, cache, json.dumps(SPEED_CONFIG)], capture_output=True, text=True, check=True, env=env)
             r = json.loads(out.stdout.strip().splitlines()[-1])

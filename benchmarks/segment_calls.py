@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from functools import partial
@@ -125,7 +126,7 @@ def report(r: dict, where: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| bare: `make_train`, all {n} updates | {r['bare_compile_s']:.2f} | {r['bare_hlo']['lines']} | "
         f"{r['bare_hlo']['fusions']} | {r['bare_hlo']['whiles']} | {bare[0]:.3f} | {later[0]:.3f}-{later[-1]:.3f} | "
-        f"{1000 * sorted(bare)[1] / n:.2f} | {len(bare)} |",
+        f"{1000 * statistics.median(later) / n:.2f} | {len(bare)} |",
     ]
     for k, flags in segments(n):
         s = r.get(f"segment_k{k}_flags{int(flags)}")

@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import RERUN_KEEPS, cpu_name, load_average, require_counts, require_results_file, timed, write_report
+from _results import (RERUN_KEEPS, cpu_name, load_average, no_cache_env, require_counts, require_results_file, timed,
+                      write_report)
 
 ROOT = Path(__file__).resolve().parents[1]
 LRS = ["1e-4", "3e-4", "1e-3", "3e-3"]
@@ -38,7 +39,7 @@ SWEEP_OUT = "benchmarks/results/sweep_ppo_cartpole"  # the README's sweep exampl
 
 def wall(cmd: list[str]) -> float:
     """Wall seconds of ``cmd`` as a fresh process, cold (no persistent compilation cache)."""
-    return timed(cmd, dict(os.environ, RL_ZOO_NO_CACHE="1"), cwd=ROOT).wall_s
+    return timed(cmd, no_cache_env(), cwd=ROOT).wall_s
 
 
 def rl_zoo_command() -> list[str]:
