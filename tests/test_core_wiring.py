@@ -96,6 +96,23 @@ def test_ppo_learning_rate_anneals_over_every_optimiser_step():
     np.testing.assert_allclose(steps, 1e-2 * (1 - np.arange(16) / 16), rtol=1e-3)
 
 
+@pytest.mark.parametrize("algo, max_grad_norm", [("ppo", 0.5), ("dqn", 10.0)])
+def test_the_optimiser_clips_the_global_gradient_norm_before_adam(algo, max_grad_norm):
+    """A gradient of norm 100 reaches Adam as one of norm max_grad_norm: Adam's first moment after one step is
+    (1 - b1) = 0.1 times the clipped gradient. Removing the clip left every other test passing (Adam rescales
+    each step to the learning rate, whatever the gradient's size)."""
+    from rl_zoo import algos
+
+    module, _ = algos.get(algo)
+    config = module.Config(max_grad_norm=max_grad_norm)
+    optimizer = module.make_optimizer(config)
+    params, grad = {"w": jnp.zeros(4)}, {"w": jnp.array([60.0, 80.0, 0.0, 0.0])}  # |g| = 100
+    _, state = optimizer.update(grad, optimizer.init(params), params)
+    (adam,) = [x for x in jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, optax.ScaleByAdamState))
+               if isinstance(x, optax.ScaleByAdamState)]
+    np.testing.assert_allclose(adam.mu["w"], 0.1 * np.array([60.0, 80.0, 0.0, 0.0]) * max_grad_norm / 100.0, rtol=1e-6)
+
+
 def test_every_epoch_draws_a_new_permutation_of_the_batch():
     batch = {"i": jnp.arange(8)}
     grad_fn = lambda p, mb: (jnp.zeros(()), mb["i"])  # noqa: E731  (no step; the minibatch's indices as info)

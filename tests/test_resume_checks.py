@@ -407,7 +407,7 @@ def test_an_old_checkpoint_without_seeds_resumes_exactly_and_the_new_one_records
     run, said, _ = resumed
     assert any(line.startswith(f"resuming {run} from ckpt_000000008.msgpack") for line in said)
     assert metrics_rows(run) == metrics_rows(reference.run_dir)
-    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(reference.run_dir))[0]):
+    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(reference.run_dir))[0], strict=True):
         np.testing.assert_array_equal(a, b)
     newest = checkpoint.read(checkpoint.latest(run))[1]
     assert newest["seeds"] == reference.summary["seeds"]

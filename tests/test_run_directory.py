@@ -76,7 +76,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_with_the_same_re
     assert (newest.parent / (newest.name + ".damaged")).stat().st_size == 1000  # kept, renamed
     assert metrics_rows(run) == metrics_rows(ref.run_dir)  # rows past the fallback trimmed, re-made identically
     assert result.summary["final_return"] == ref.summary["final_return"]
-    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(ref.run_dir))[0]):
+    for a, b in zip(checkpoint.read(checkpoint.latest(run))[0], checkpoint.read(checkpoint.latest(ref.run_dir))[0], strict=True):
         np.testing.assert_array_equal(a, b)
     # the resume is on record (it left none where versions and devices were unchanged)
     (entry,) = json.loads((run / "resumes.json").read_text())
