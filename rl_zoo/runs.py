@@ -294,15 +294,18 @@ def recorded_env_label(config: dict) -> str:
 
 
 def env_kwargs_args(env_kwargs: dict | None) -> str:
-    """``" --env-kwargs K=V ..."``: each pair written as ``--env-kwargs`` reads it back (``envs.options.option_text``)
-    and shell-quoted, to follow ``--env ENV_ID`` in a command line; ``""`` for none."""
-    if not env_kwargs:
-        return ""
+    """``" --env-kwargs K=V ..."``: each pair written as ``--env-kwargs`` reads it back (``env_kwargs_pairs``), to
+    follow ``--env ENV_ID`` in a command line; ``""`` for none."""
+    return " --env-kwargs " + env_kwargs_pairs(env_kwargs) if env_kwargs else ""
+
+
+def env_kwargs_pairs(env_kwargs: dict) -> str:
+    """``"K=V ..."``: each pair written as ``--env-kwargs`` reads it back (``envs.options.option_text``), shell-quoted."""
     import shlex
 
     from envs.options import option_text
 
-    return " --env-kwargs " + " ".join(shlex.quote(f"{k}={option_text(v)}") for k, v in env_kwargs.items())
+    return " ".join(shlex.quote(f"{k}={option_text(v)}") for k, v in env_kwargs.items())
 
 
 def slug(text: str) -> str:

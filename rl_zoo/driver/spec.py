@@ -406,8 +406,8 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
                f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
         note = f"{note}\n{one}" if note else one
     if drawn != env_kwargs:  # FrozenLake's map_name=None: the map it drew, recorded so that resume, enjoy and load play it
-        said = (f"--env-kwargs {runs.env_kwargs_args(env_kwargs).strip().removeprefix('--env-kwargs ')} drew "
-                f"{runs.env_kwargs_args({k: v for k, v in drawn.items() if k not in env_kwargs}).strip().removeprefix('--env-kwargs ')} "
+        said = (f"{runs.env_kwargs_args(env_kwargs).strip()} drew "
+                f"{runs.env_kwargs_pairs({k: v for k, v in drawn.items() if k not in env_kwargs})} "
                 "at random: config.json records it, so a resumed, loaded or watched run plays the same")
         note = f"{note}\n{said}" if note else said
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,

@@ -210,7 +210,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     check_algorithm_env(module, env, env_params, spec.env_kwargs)
     if (drawn := env.options_to_record(spec.env_kwargs)) != spec.env_kwargs:  # FrozenLake's map_name=null
         given = runs.env_kwargs_args(spec.env_kwargs).strip()
-        extra = runs.env_kwargs_args({k: v for k, v in drawn.items() if k not in spec.env_kwargs}).strip().removeprefix("--env-kwargs ")
+        extra = runs.env_kwargs_pairs({k: v for k, v in drawn.items() if k not in spec.env_kwargs})
         raise ConfigError(f"{given} draws part of the env at random at each make: a sweep resumed, or its best config "
                           f"trained, would play another; give it as an option, such as this draw's --env-kwargs {extra}")
     plan = plan_sweep(spec)
