@@ -4,7 +4,8 @@ held-out evaluation of the SFT and RLHF policies by the gold reward, and a run d
 
     config.json   the resolved PipelineConfig, seeds, library versions, the command
     metrics/      pretrain.csv, sft.csv, rm.csv (the loss, every 10th step; the reward model's held-out
-                  accuracies are in summary.json), rl.csv (per update: gold, proxy, KL, beta, RM accuracy on the policy's samples, ...)
+                  accuracies are in summary.json), rl.csv (per update: gold, proxy, KL, beta, RM accuracy
+                  on the policy's samples, ...)
     summary.json  gold reward of SFT vs RLHF on held-out prompts (per seed, mean, 95% bootstrap
                   intervals: with 2-3 seeds, their range), the RL stage's last update, beta after it,
                   the seeds whose RL stage went non-finite, timings
