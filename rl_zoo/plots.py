@@ -125,11 +125,19 @@ _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab
 
 
 def algo_colors(names) -> dict[str, str]:
-    """A colour per algorithm name: the registry's order first, then the others in order of appearance."""
+    """A colour per algorithm name: a registered algorithm its own (the registry's order), every other name, in
+    order of appearance, the next palette colour no name drawn beside it has (from the one after the registry's);
+    colours repeat only past ten names. (Counting on past the palette gave `rl-zoo plot`'s third run label that
+    is not an algorithm's, such as "dqn: d3", ppo's blue beside ppo.)"""
     from rl_zoo import algos as registry
 
-    order = registry.names() + [n for n in names if n not in registry.names()]
-    return {n: _PALETTE[order.index(n) % len(_PALETTE)] for n in names}
+    known = registry.names()
+    colors = {n: _PALETTE[known.index(n) % len(_PALETTE)] for n in names if n in known}
+    start = len(known) % len(_PALETTE)
+    free = [c for c in _PALETTE[start:] + _PALETTE[:start] if c not in colors.values()]
+    for i, n in enumerate(dict.fromkeys(n for n in names if n not in known)):
+        colors[n] = free[i] if i < len(free) else _PALETTE[(start + i) % len(_PALETTE)]
+    return {n: colors[n] for n in names}
 
 
 def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = False, tight: bool = True) -> Path:

@@ -214,6 +214,13 @@ def test_an_algorithm_keeps_its_colour_whichever_figure_it_is_in():
     assert plots.algo_colors(["dqn", "ppo", "mine"]) == {
         "dqn": plots._PALETTE[order.index("dqn")], "ppo": plots._PALETTE[0], "mine": plots._PALETTE[len(order) % len(plots._PALETTE)]}
     assert plots.algo_colors(["dqn"]) == {"dqn": plots._PALETTE[order.index("dqn")]}
+    # labels that are not algorithms' (`rl-zoo plot`'s "dqn: d1", ...) take the colours no drawn name has: the
+    # third of them took ppo's blue beside ppo (counting on past the palette)
+    names = ["ppo", "dqn: d1", "dqn: d2", "dqn: d3"]
+    colors = plots.algo_colors(names)
+    assert colors["ppo"] == plots._PALETTE[0] and len(set(colors.values())) == 4
+    many = plots.algo_colors([f"run {i}" for i in range(12)])  # past ten names, colours repeat
+    assert len(set(many.values())) == 10
 
 
 def test_profile_thresholds_span_0_to_1_1_or_the_scores():
