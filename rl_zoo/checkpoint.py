@@ -154,6 +154,11 @@ def restore(path: str | Path, template: Any, leading: str | None = None) -> tupl
     restored = []
     for i, (ref, x) in enumerate(zip(leaves, saved)):
         if _is_key(ref):
+            width = jax.random.key_data(ref).shape[-1]
+            if np.ndim(x) == 0 or np.shape(x)[-1] != width:  # wrap_key_data's own TypeError is a traceback
+                raise ValueError(f"checkpoint {path}: array {i} holds random keys {np.shape(x)[-1] if np.ndim(x) else 0} "
+                                 f"words wide, this process's ({jax.random.key_impl(ref)}) {width}: it was written under "
+                                 f"another JAX_DEFAULT_PRNG_IMPL (config.json's versions record it)")
             x = jax.random.wrap_key_data(np.asarray(x), impl=jax.random.key_impl(ref))
         ref_shape = np.shape(ref)
         if np.shape(x) != ref_shape:

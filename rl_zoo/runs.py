@@ -234,6 +234,7 @@ def versions() -> dict[str, str]:
         # settings that change a run's numbers as much as a version does (JAX_ENABLE_X64=1 trains another policy)
         out["jax_enable_x64"] = str(bool(jax.config.jax_enable_x64))
         out["jax_default_matmul_precision"] = str(jax.config.jax_default_matmul_precision)
+        out["jax_default_prng_impl"] = str(jax.config.jax_default_prng_impl)  # the kind of a checkpoint's random keys
     except Exception:  # pragma: no cover
         pass
     for name in sorted(os.environ):  # XLA_FLAGS (the CPU split's device count among them) and JAX_* settings

@@ -148,3 +148,22 @@ def test_the_terminal_summary_says_what_its_plus_minus_is(tmp_path):
     one = dict(summary, seeds=[0], final_return_std=0.0)
     assert format_summary(RunResult(tmp_path, one)).splitlines()[0] == \
         "ppo on CartPole-v1: final greedy return 20.0 (1 seed) after 512 env steps per seed"
+
+
+def test_a_run_whose_keys_are_of_another_prng_kind_is_refused_before_anything_changes(tmp_path):
+    """JAX_DEFAULT_PRNG_IMPL=rbg on a threefry run's checkpoint: wrap_key_data's TypeError traceback, after resumes.json
+    was written; rbg's keys read as unsafe_rbg's (both 4 words wide): the run went on, on other random streams."""
+    import jax
+
+    from rl_zoo import checkpoint
+    from rl_zoo.driver.resume import prng_mismatch
+
+    assert prng_mismatch({"jax_default_prng_impl": "rbg"}, {"jax_default_prng_impl": "unsafe_rbg"}).endswith(
+        "resume it with JAX_DEFAULT_PRNG_IMPL=rbg")
+    assert prng_mismatch({"jax_default_prng_impl": "rbg"}, {"jax_default_prng_impl": "rbg"}) is None
+    assert prng_mismatch({}, {"jax_default_prng_impl": "rbg"}) is None  # a config.json of before it was recorded
+    path = checkpoint.save(tmp_path, 1, {"key": jax.random.key(0, impl="threefry2x32")}, {})
+    with pytest.raises(ValueError, match="random keys 2 words wide, this process's .*4: it was written under another"):
+        checkpoint.restore(path, {"key": jax.random.key(0, impl="rbg")})
+    restored, _ = checkpoint.restore(path, {"key": jax.random.key(5, impl="threefry2x32")})
+    assert (jax.random.key_data(restored["key"]) == jax.random.key_data(jax.random.key(0))).all()

@@ -153,6 +153,18 @@ COMPARED_VERSIONS = ("python", "rl-zoo", "rl-zoo-commit", "jax", "jaxlib", "flax
 #: were recorded are not warned about); XLA_FLAGS is not: the CPU split sets it, by the device count said apart
 COMPARED_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision")
 
+def prng_mismatch(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
+    """Why a run cannot continue in this process because its random keys are of another kind (``jax_default_prng_impl``,
+    set by ``JAX_DEFAULT_PRNG_IMPL``), or ``None``: the checkpoint's keys could not be read back as this process's
+    (threefry's 2 words against rbg's 4), or would be read as the other kind (rbg and unsafe_rbg: both 4 words) and
+    continue on other random streams. A config.json that does not record it (older runs) is not checked here."""
+    was, now = (recorded or {}).get("jax_default_prng_impl"), current.get("jax_default_prng_impl")
+    if was is None or now is None or was == now:
+        return None
+    return (f"its random keys are {was}'s (config.json's jax_default_prng_impl), this process's {now}: resume it with "
+            f"JAX_DEFAULT_PRNG_IMPL={was}")
+
+
 def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
     """One warning line when the library versions a run recorded in config.json (``recorded``) differ from
     ``current`` (``runs.versions()``) in ``COMPARED_VERSIONS``, or ``None`` when they agree. The run is

@@ -25,7 +25,7 @@ from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, check_hooks, summarize
-from rl_zoo.driver.resume import (choose_checkpoint, devices_note, record_resume, recorded_resumes, resume_devices,
+from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch, record_resume, recorded_resumes, resume_devices,
                                   resume_mismatch, resume_vector_env, rows_up_to, set_aside_damaged, unapplied_hooks_note,
                                   versions_note)
 from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, evals_note, segment_schedule, whole_updates_note
@@ -193,6 +193,9 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             raise OSError(unwritable.errno, f"cannot resume {str(run_dir)!r}: no file can be made there ({unwritable.strerror}), "
                           f"and a resumed run writes its checkpoints and metrics in its run directory; copy it to a "
                           f"writable folder and resume the copy")
+        if choice.point is not None and (why := prng_mismatch(runs.read_json_file(run_dir / "config.json").get("versions"),
+                                                               runs.versions())):
+            raise ConfigError(f"cannot resume {str(run_dir)!r}: {why}")
         schedule = segment_schedule(agent.num_updates, spec.num_evals) if spec.backend == "jax" else None
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
