@@ -193,15 +193,15 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             raise OSError(unwritable.errno, f"cannot resume {str(run_dir)!r}: no file can be made there ({unwritable.strerror}), "
                           f"and a resumed run writes its checkpoints and metrics in its run directory; copy it to a "
                           f"writable folder and resume the copy")
-        if choice.point is not None and (why := prng_mismatch(runs.read_json_file(run_dir / "config.json").get("versions"),
-                                                               runs.versions())):
+        versions = (runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions())  # (recorded, this process's)
+        if choice.point is not None and (why := prng_mismatch(*versions)):
             raise ConfigError(f"cannot resume {str(run_dir)!r}: {why}")
         schedule = segment_schedule(agent.num_updates, spec.num_evals) if spec.backend == "jax" else None
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write
         record_resume(run_dir, choice.point, spec.devices, spec.vector_env if spec.backend == "gymnasium" else None)
-        for note in (versions_note(runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions()),
+        for note in (versions_note(*versions),
                      edited, devices_note(*recorded, spec.devices), *switched):
             if note:
                 log(note)
