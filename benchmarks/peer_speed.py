@@ -164,25 +164,19 @@ def measure(row: str, repeats: int, python: str) -> dict[str, list[dict]]:
         print(f"{row} #{len(runs[label])} {label}: wall {r['wall_s']:.2f} s, CPU {r['cpu_s']:.2f} s, "
               f"return {r['final_return']:.1f}, load {os.getloadavg()[0]:.2f}", flush=True)
 
+    algo, seeds, peer, settings = {"ppo": ("ppo", 1, "rejax", ppo_settings(1)), "ppo16": ("ppo", 16, "rejax", ppo_settings(16)),
+                                   "dqn": ("dqn", 1, "sbx", dqn_settings())}[row]
     # one unrecorded run of each command first: a fresh machine's first process reads its files from a cold disk
     # cache (rl-zoo 12.2 s, rejax 30.3 s, against 6.6 s and 12.1 s after), which a median of 3 kept in
     with tempfile.TemporaryDirectory() as cache:
-        warm_up = {"ppo": ("ppo", 1, "rejax", ppo_settings(1)), "ppo16": ("ppo", 16, "rejax", ppo_settings(16)),
-                   "dqn": ("dqn", 1, "sbx", dqn_settings())}[row]
-        for name, r in (("rl-zoo", rl_zoo_run(warm_up[0], warm_up[1], cache)), (warm_up[2], peer_run(python, warm_up[2], warm_up[3]))):
+        for name, r in (("rl-zoo", rl_zoo_run(algo, seeds, cache)), (peer, peer_run(python, peer, settings))):
             print(f"{row} warm-up {name} (not recorded): wall {r['wall_s']:.2f} s", flush=True)
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as cache:
-            if row == "ppo":
-                add("rl-zoo train cold", rl_zoo_run("ppo", 1, cache))
-                add("rl-zoo train warm", rl_zoo_run("ppo", 1, cache))
-                add("rejax", peer_run(python, "rejax", ppo_settings(1)))
-            elif row == "ppo16":
-                add("rl-zoo train cold", rl_zoo_run("ppo", 16, cache))
-                add("rejax", peer_run(python, "rejax", ppo_settings(16)))
-            else:
-                add("rl-zoo train cold", rl_zoo_run("dqn", 1, cache))
-                add("sbx", peer_run(python, "sbx", dqn_settings()))
+            add("rl-zoo train cold", rl_zoo_run(algo, seeds, cache))
+            if row == "ppo":  # the same command again, on the caches the cold run left
+                add("rl-zoo train warm", rl_zoo_run(algo, seeds, cache))
+            add(peer, peer_run(python, peer, settings))
     return runs
 
 

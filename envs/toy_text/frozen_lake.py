@@ -133,8 +133,8 @@ class FrozenLake(TabularEnv):
         reward_schedule: tuple[float, float, float] = (1, 0, 0),
         max_episode_steps: int | None = None,
     ):
-        desc_given = desc is not None
-        if desc is None and map_name is None:
+        self.random_map = desc is None and map_name is None  # options_to_record: a map drawn here, not given
+        if self.random_map:
             desc = generate_random_map()
         elif desc is None:
             if map_name not in MAPS:
@@ -158,7 +158,6 @@ class FrozenLake(TabularEnv):
         self.id = "FrozenLake8x8-v1" if builtin_8x8 else "FrozenLake-v1"
         if max_episode_steps is None:  # built directly: the limit of the id the map is registered under
             max_episode_steps = 200 if builtin_8x8 else 100
-        self.random_map = map_name is None and desc is not None and not desc_given
         table = build_table(desc, self.is_slippery, success_rate, self.reward_schedule)
         self._finish_init(table, max_episode_steps=max_episode_steps)
 

@@ -65,8 +65,8 @@ def top_against_below(bins: dict[str, list[tuple[int, int]]]) -> dict[str, str]:
     pvals = [fisher_p(top[0], top[1], below[0], below[1]) for _, top, below in rows]
     rises = [name for (name, top, below), hold in zip(rows, holm(pvals)) if hold and top[0] / top[1] > below[0] / below[1]]
     others = [name for name, _, _ in rows if name not in rises]
-    where = (f"in {and_list(rises)}" if rises else "in no algorithm") + (f", not in {and_list(others)}" if others and rises else "")
-    where = "in every algorithm" if rises and not others else where
+    where = ("in no algorithm" if not rises else "in every algorithm" if not others
+             else f"in {and_list(rises)}, not in {and_list(others)}")
     detail = "; ".join(f"{name} {top[0]}/{top[1]} above, {below[0]}/{below[1]} below (Fisher p = {p:.2g})"
                        for (name, top, below), p in zip(rows, pvals))
     return dict(top_where=where, top_vs_below=detail or "no algorithm has solved runs on both sides")
