@@ -204,14 +204,12 @@ def note_config_env_kwargs(path: str, env_kwargs: dict, sweep: bool = False) -> 
     stderr, with the ``--env-kwargs`` pairs (shell-quoted, written as ``--env-kwargs`` reads them back) that make
     the same env (the file gives config fields only; the env and its options are the command line's; ``sweep``:
     the command is ``rl-zoo sweep``, whose ``--env-kwargs`` are ``env_kwargs``)."""
-    import yaml
-
     from rl_zoo.config import check_env_kwargs
+    from rl_zoo.driver.config_file import read_mapping
     from rl_zoo.runs import env_kwargs_args
     from rl_zoo.sweep.spec import BEST_YAML_TRAIN_LINE
 
-    text = Path(path).read_text(encoding="utf-8-sig")
-    data = yaml.safe_load(text)  # read already by overrides_from: a mapping
+    text, data = read_mapping(path, f"--config {path}")  # read already by overrides_from: a mapping
     theirs = data.get("env_kwargs") if {"algo", "env", "config"} <= set(data) else None
     what = "a run"
     if (swept := BEST_YAML_TRAIN_LINE.search(text)) and theirs is None:  # a sweep's best.yaml: its train command's options

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 
 import numpy as np
 import pytest
@@ -201,6 +202,26 @@ def test_config_of_a_run_with_options_notes_them(capped, tmp_path, capsys):
             "--env-kwargs max_episode_steps=5 for the same env)") in capsys.readouterr().err.replace("\n", " ")
     note_config_env_kwargs(str(capped / "config.json"), {"max_episode_steps": 5})
     assert capsys.readouterr().err == ""
+
+
+def test_config_json_options_read_as_json_numbers(tmp_path, capsys):
+    """A config.json's options in JSON's own spellings (1e-05, Infinity: YAML 1.1 reads both as strings) are the
+    numbers --env-kwargs gives: no note for the same options, and a note's flag that --env-kwargs takes back."""
+    import json
+
+    from rl_zoo.config import parse_env_kwargs
+    from rl_zoo.train_command import note_config_env_kwargs
+
+    path = tmp_path / "config.json"
+    options = {"tau": 1e-05, "x_threshold": float("inf")}
+    path.write_text(json.dumps({"algo": "ppo", "env": "CartPole-v1", "config": {}, "env_kwargs": options}))
+    assert "1e-05" in path.read_text() and "Infinity" in path.read_text()
+    note_config_env_kwargs(str(path), parse_env_kwargs(["tau=0.00001", "x_threshold=.inf"]))
+    assert capsys.readouterr().err == ""
+    note_config_env_kwargs(str(path), {})
+    err = capsys.readouterr().err.replace("\n", " ")
+    flag = err.split("give --env-kwargs ")[1].split(" for the same env")[0]
+    assert parse_env_kwargs(shlex.split(flag)) == options
 
 
 # --- rl-zoo envs ID: what options an env takes ------------------------------------------------------

@@ -29,7 +29,7 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     from rl_zoo.driver.spec import check_driver_fields
 
     where = f"--config {path}"
-    text, data = _read_yaml(path, where)
+    text, data = read_mapping(path, where)
     module = algos.get(algo)[0]
     from rl_zoo.sweep.spec import BEST_YAML_HEADER
 
@@ -52,9 +52,13 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     return values
 
 
-def _read_yaml(path, where: str) -> tuple[str, dict]:
+def read_mapping(path, where: str) -> tuple[str, dict]:
     """``(text, mapping)`` of a ``--config`` file (a byte-order mark dropped); ``ConfigError`` for a file that is
-    missing, a folder, unreadable, not YAML (with the line and column) or not a non-empty mapping."""
+    missing, a folder, unreadable, not YAML (with the line and column) or not a non-empty mapping. A file that is
+    JSON (a run's config.json) is read as JSON: YAML 1.1 reads JSON's ``1e-05``, ``1e+16`` and ``Infinity`` as
+    strings."""
+    import json
+
     import yaml
 
     try:
@@ -66,7 +70,11 @@ def _read_yaml(path, where: str) -> tuple[str, dict]:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{where}: cannot be read ({e})") from None
     try:
-        data = yaml.safe_load(text)
+        data = json.loads(text)
+    except ValueError:  # not JSON: YAML (of which JSON's own numbers are a superset only in YAML 1.2)
+        data = None
+    try:
+        data = yaml.safe_load(text) if data is None else data
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
