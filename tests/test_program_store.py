@@ -19,9 +19,10 @@ def spec(**changes) -> RunSpec:
     return dataclasses.replace(RunSpec(algo="ppo", env_id="CartPole-v1", config=ppo.Config()), **changes)
 
 
-def key(s: RunSpec, options=None, environ=None) -> str:
+def key(s: RunSpec, options=None, environ=None, env_params=None) -> str:
     material = program_store.key_material(s.fields_json(), options or {"segment": {"level": 2}},
-                                          frozenset(program_store.PROGRAM_PACKAGES), environ=environ or {})
+                                          frozenset(program_store.PROGRAM_PACKAGES), environ=environ or {},
+                                          env_params=env_params)
     return program_store.plan_key(material)
 
 
@@ -36,6 +37,37 @@ def test_the_key_follows_what_the_programs_are_made_of():
     assert key(spec(), options={"segment": {"level": 1}}) != base
     assert key(spec(), environ={"XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"}) != base
     assert key(spec(), environ={"JAX_ENABLE_X64": "1"}) != base
+
+
+def test_the_key_follows_the_envs_parameters_whatever_code_computed_them():
+    """An env's parameters are constants of its programs: a user's env whose defaults come from a helper module
+    (edited, the env's own file not) is another key."""
+    import dataclasses
+
+    import envs
+
+    params = envs.make("CartPole-v1")[1]
+    base = key(spec(), env_params=params)
+    assert key(spec(), env_params=dataclasses.replace(params)) == base
+    assert key(spec(), env_params=dataclasses.replace(params, gravity=30.0)) != base
+    assert key(spec(), env_params=dataclasses.replace(params, gravity=9.8000001)) != base
+
+
+def test_the_code_key_covers_every_module_imported_from_the_users_files(tmp_path, monkeypatch):
+    """local_modules: a helper module imported beside a user's env module is covered, the standard library and
+    pip's packages are not (their own rules: PROGRAM_PACKAGES, the interpreter's version)."""
+    import importlib
+
+    write(tmp_path / "store_helper_module.py", "GRAVITY = 9.8\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("store_helper_module")
+    try:
+        local = program_store.local_modules()
+        assert "store_helper_module" in local and "rl_zoo" in local
+        assert not local & {"json", "os", "numpy", "jax", "yaml"}
+        assert "store_helper_module" in program_store.code_roots(program_store)
+    finally:
+        sys.modules.pop("store_helper_module", None)
 
 
 def test_the_key_leaves_out_what_only_the_host_reads():
@@ -77,7 +109,7 @@ def test_an_env_defined_where_no_file_says_what_it_is_turns_the_store_off(monkey
 
     Inner = type("Inner", (), {"__module__": "envs.wrappers"})  # noqa: N806
     Outer = type("Outer", (), {"__module__": "rl_zoo.host.batched_env", "env": Inner()})  # noqa: N806
-    assert program_store.code_roots(Outer()) == frozenset(program_store.PROGRAM_PACKAGES)
+    assert program_store.code_roots(Outer()) == frozenset(program_store.PROGRAM_PACKAGES) | program_store.local_modules()
     Inner.env = Env()  # the wrapped env's own env from the cell
     assert program_store.code_roots(Outer()) is None
 
@@ -123,11 +155,40 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.pkl", "4.pkl", "notes.txt"]
 
 
+def test_prune_deletes_the_temporary_files_of_writes_that_died(tmp_path):
+    """A process killed while it saved leaves runs.atomic_write_bytes's temporary (megabytes); one older than
+    STALE_TMP_S is deleted by the next prune, a younger one (another process's write in progress) is not."""
+    import time
+
+    old = write(tmp_path / ".abc.pkl.x1y2.tmp", "half an entry")
+    stale = time.time() - program_store.STALE_TMP_S - 60
+    os.utime(old, (stale, stale))
+    young = write(tmp_path / ".def.pkl.z3w4.tmp", "a write in progress")
+    program_store.prune(tmp_path, 2)
+    assert not old.exists() and young.exists()
+
+
 def test_a_damaged_entry_is_deleted_and_the_plan_compiled(tmp_path):
     torn = write(tmp_path / "abc.pkl", "not a pickle")
     assert program_store.load(tmp_path, "abc") == program_store.Stored()
     assert not torn.exists()
     assert program_store.load(tmp_path, "absent") == program_store.Stored()
+
+
+def test_a_damaged_entry_in_a_read_only_store_is_left_and_the_plan_compiled(tmp_path, monkeypatch):
+    """A store folder the run cannot write (mounted read-only): the damaged entry cannot be deleted, and the run
+    compiles all the same rather than stopping on the store's error."""
+    import errno
+    from pathlib import Path
+
+    torn = write(tmp_path / "abc.pkl", "not a pickle")
+
+    def read_only(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    assert program_store.load(tmp_path, "abc") == program_store.Stored()
+    assert torn.exists()
 
 
 def test_the_store_is_on_in_a_commands_process_where_jax_cache_is(monkeypatch):

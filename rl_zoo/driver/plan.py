@@ -337,7 +337,8 @@ def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
     roots = program_store.code_roots(ctx.env, ctx.env_params, ctx.agent, spec.module, env_module)
     if roots is None:
         return folder, None
-    return folder, program_store.plan_key(program_store.key_material(spec.fields_json(), options, roots))
+    material = program_store.key_material(spec.fields_json(), options, roots, env_params=ctx.env_params)
+    return folder, program_store.plan_key(material)
 
 
 def _apply_count(compiled_segment, count, states):

@@ -14,8 +14,11 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
   jax, jaxlib, optax, ...) and of the modules that define the env, its parameters, the agent and the algorithm
   (a user's env module among them): every source file of a checkout or editable install, the ``__init__`` of
   a pip-installed package: a file edited, added or reinstalled is another key (a file of ``site-packages``
-  edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``). An env or agent defined where no
-  file says what it is (a notebook's cell) turns the store off for the run;
+  edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``); the same for every other module the
+  process imported from outside the standard library and pip's folders (``local_modules``: a helper module
+  beside a user's env). An env or agent defined where no file says what it is (a notebook's cell) turns the
+  store off for the run;
+* the env's parameters by value (``params_digest``: constants of the programs, whatever code computed them);
 * the machine and JAX's settings: the devices (platform, kind, id, process), the backend's version, the CPU's
   model and feature flags, Python's version, JAX's configuration values and the ``XLA_*``, ``JAX_*`` and
   ``TF_*`` environment variables;
@@ -113,7 +116,40 @@ def code_roots(*objects: Any) -> frozenset[str] | None:
                 return None
             roots.add(name.split(".")[0])
             obj = None if isinstance(obj, types.ModuleType) else getattr(obj, "env", None)
-    return frozenset(roots)
+    return frozenset(roots | local_modules())
+
+
+def local_modules() -> set[str]:
+    """The top-level modules and packages this process imported from files of its own: neither the standard
+    library nor a pip install (a user's env module, and the helper module beside it whose constants it reads)."""
+    import sysconfig
+
+    stdlib = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
+    out = set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if "." in name or not isinstance(path, str):
+            continue
+        real = os.path.realpath(path)
+        if set(Path(real).parts) & INSTALL_FOLDERS or any(real.startswith(d + os.sep) for d in stdlib):
+            continue
+        out.add(name)
+    return out
+
+
+def params_digest(tree: Any) -> str:
+    """The sha256 of a pytree's structure and its leaves' dtypes, shapes and values (an env's parameters:
+    constants of the compiled programs, whichever code computed them)."""
+    import jax
+    import numpy as np
+
+    leaves, treedef = jax.tree.flatten(tree)
+    h = hashlib.sha256(str(treedef).encode())
+    for leaf in leaves:
+        a = np.asarray(leaf)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a).encode())
+    return h.hexdigest()
 
 
 def code_identity(roots: frozenset[str]) -> list[tuple[str, int, int]]:
@@ -169,7 +205,7 @@ def cpu_identity() -> str:
 
 
 def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: frozenset[str], *,
-                 environ: dict[str, str] | None = None) -> dict[str, Any]:
+                 env_params: Any = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything the key of a plan hashes (module docstring), as one JSON-able dict."""
     import jax
 
@@ -178,6 +214,7 @@ def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: froz
     devices = [(d.id, d.platform, d.device_kind, d.process_index) for d in jax.devices()]
     return {
         "spec": spec_part,
+        "env_params": params_digest(env_params),
         "options": options,
         "code": code_identity(roots),
         "devices": devices,
@@ -207,7 +244,10 @@ def load(folder: Path, key: str) -> Stored:
         records = pickle.loads(data)["programs"]
         programs = {role: serialize_executable.deserialize_and_load(*record) for role, record in records.items()}
     except Exception:  # noqa: BLE001 - another jax's entry, a torn file: compile as if it were not there
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # a read-only store: the entry stays, the run compiles all the same
+            pass
         return Stored()
     try:
         os.utime(path)  # most recently used: kept longest
@@ -232,8 +272,22 @@ def save(folder: Path, key: str, stored: Stored, fresh: dict[str, Any]) -> bool:
     return True
 
 
+#: seconds after which a temporary file of the store is a write that died (a process killed as it saved)
+STALE_TMP_S = 3600
+
+
 def prune(folder: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently used entries of ``folder``."""
+    """Delete all but the ``keep`` most recently used entries of ``folder``, and the temporary files of writes
+    that died (``runs.atomic_write_bytes``'s, older than ``STALE_TMP_S``: a younger one may be another process's
+    write in progress)."""
+    import time
+
+    for path in folder.glob(".*.pkl.*.tmp"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_TMP_S:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
     entries = []
     for path in folder.glob("*.pkl"):
         try:
