@@ -264,17 +264,57 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
     """``--tensorboard [DIR]``: event files in ``RUN_DIR/tensorboard``, or, given a ``DIR`` (which other runs
     may share), in ``DIR/<RUN_DIR's name>`` (runs sharing ``DIR/seed_<s>`` showed as one run in TensorBoard,
     two points at each step), ``-2``, ``-3`` after it where another run of that name has it (``shared_folder``).
-    A resumed run writes on from its checkpoint: points past it, left by the interrupted process, are purged."""
+    A resumed run writes on from its checkpoint: points past it, left by the interrupted process, are purged
+    (from its own step where the checkpoint was saved before its evaluation, which the run makes again: the
+    segment's points at that step are written back, ``segment_points_at``)."""
 
     def make(start: RunStart) -> TensorBoardLogger:
         folder = shared_folder(Path(logdir), Path(start.run_dir)) if logdir else Path(start.run_dir) / "tensorboard"
-        if start.start_updates:  # past the checkpoint's evaluation
-            purge = start.start_updates * start.agent.env_steps_per_update + 1
+        step = start.start_updates * start.agent.env_steps_per_update
+        kept = {}
+        if start.start_updates and start.start_evaluated:  # past the checkpoint's evaluation
+            purge = step + 1
+        elif start.start_updates:  # its evaluation is made again: from its step, the segment's own points written back
+            purge, kept = step, {s: segment_points_at(folder / f"seed_{s}", step) for s in start.spec.seed_ids}
         else:  # a run started again (killed before its first checkpoint, after writing) writes its points again from 0
             purge = 0 if any(folder.glob("seed_*")) and (start.run_dir / "metrics.csv").is_file() else None
-        return TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
+        logger = TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
+        for seed, values in kept.items():
+            logger._write(seed, step, values)
+        return logger
 
     return LiveMetricsHook(make, "--tensorboard")
+
+
+def segment_points_at(folder: Path, step: int) -> dict[str, float]:
+    """The values a seed's event files in ``folder`` hold at ``step`` under the segments' tags (``update/...``,
+    ``steps_per_s``; not an evaluation's), as TensorBoard reads them: a later point of a tag wins, and a purge
+    (``SessionLog.START``) at or before ``step`` hides the earlier files' points. A resume from a checkpoint saved
+    before its evaluation purges from that step, to log the evaluation once, and writes these back."""
+    import struct
+
+    from tensorboardX.proto.event_pb2 import Event, SessionLog
+
+    values: dict[str, float] = {}
+    for path in sorted(folder.glob("events*")):
+        data = path.read_bytes()
+        i = 0
+        while i + 12 <= len(data):  # TFRecord: length (8 bytes), its CRC (4), the event, its CRC (4)
+            (n,) = struct.unpack("<Q", data[i:i + 8])
+            payload = data[i + 12:i + 12 + n]
+            i += 16 + n
+            if len(payload) < n:
+                break  # a record the killed process did not finish
+            try:
+                event = Event.FromString(payload)
+            except Exception:  # noqa: BLE001 - a damaged record: TensorBoard skips it too
+                continue
+            if event.session_log.status == SessionLog.START and event.step <= step:
+                values.clear()
+            elif event.step == step:
+                values.update({v.tag: v.simple_value for v in event.summary.value
+                               if v.tag.startswith("update/") or v.tag == "steps_per_s"})
+    return values
 
 
 def _import_wandb():

@@ -163,7 +163,8 @@ def test_resumed_run_purges_points_past_its_checkpoint(tmp_path):
     assert _read(tmp_path / "seed_0")["x"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (6, 6.0)]
 
 
-def _through_the_hook(tmp_path, first: dict[int, float], start_updates: int, again: list[int]) -> list[tuple]:
+def _through_the_hook(tmp_path, first: dict[int, float], start_updates: int, again: list[int],
+                      start_evaluated: bool = True) -> list[tuple]:
     """The points TensorBoard reads after a killed run wrote ``first`` ({step: x}) and a resume from the
     checkpoint after ``start_updates`` updates (1 env step per update) wrote each step of ``again`` (x =
     step), through ``tensorboard_hook``, the path ``--tensorboard`` takes."""
@@ -179,7 +180,8 @@ def _through_the_hook(tmp_path, first: dict[int, float], start_updates: int, aga
     time.sleep(1.1)  # event files are named by the second they were opened in
     hook = tensorboard_hook()
     agent = SimpleNamespace(env_steps_per_update=1)
-    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=start_updates))
+    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), tmp_path, agent, None, None, start_updates=start_updates,
+                           start_evaluated=start_evaluated))
     for step in again:
         hook.logger.scalars({"x": float(step)}, step)
     hook.close()
@@ -191,6 +193,41 @@ def test_the_hook_of_a_run_resumed_from_a_checkpoint_purges_past_it(tmp_path):
     process wrote past it (4, 5) replaced by the resumed run's."""
     first = {1: 1.0, 2: 2.0, 3: 3.0, 4: -4.0, 5: -5.0}
     assert _through_the_hook(tmp_path, first, 3, [4, 5, 6]) == [(s, float(s)) for s in range(1, 7)]
+
+
+def test_a_resume_from_a_checkpoint_saved_before_its_evaluation_logs_that_evaluation_once(tmp_path):
+    """A gymnasium-backend run saves each segment before its evaluation (rl_zoo.host.runner): killed between that
+    save and the next, it had logged the evaluation at step 3, which the resumed run makes again. The hook purged
+    from step 4 and TensorBoard kept both points at step 3; it purges from step 3 (metrics.csv drops the row too)."""
+    first = {1: 1.0, 2: 2.0, 3: -3.0}
+    assert _through_the_hook(tmp_path, first, 3, [3, 4], start_evaluated=False) == [(s, float(s)) for s in range(1, 5)]
+
+
+def test_that_resume_keeps_the_segments_points_at_the_checkpoints_step(tmp_path):
+    """The purge from the checkpoint's step hides every tag's point there; the segment's own (update/..., steps_per_s),
+    which the resumed run does not make again, are written back from the killed process's files."""
+    import time
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    killed = TensorBoardLogger(tmp_path / "tensorboard", [0, 1])
+    killed.updates({"loss": np.array([[0.5, 0.25], [0.75, 0.125]])}, 1, 1)  # [seeds, K]: updates 2 and 3
+    killed.scalars({"steps_per_s": 100.0}, 3)
+    killed.rows([{"env_steps": 3, "seed": s, "return": -3.0} for s in (0, 1)])
+    killed.close()
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    hook = tensorboard_hook()
+    start = RunStart(SimpleNamespace(seed_ids=(0, 1)), tmp_path, SimpleNamespace(env_steps_per_update=1), None, None,
+                     start_updates=3, start_evaluated=False)
+    hook.on_start(start)
+    hook.logger.rows([{"env_steps": 3, "seed": s, "return": 3.0} for s in (0, 1)])
+    hook.close()
+    for seed, losses in ((0, [0.5, 0.25]), (1, [0.75, 0.125])):
+        read = _read(tmp_path / "tensorboard" / f"seed_{seed}")
+        assert read["return"] == [(3, 3.0)]
+        assert read["update/loss"] == [(2, losses[0]), (3, losses[1])]
+        assert read["steps_per_s"] == [(3, 100.0)]
 
 
 def test_a_run_started_again_without_a_checkpoint_logs_each_step_once(tmp_path):

@@ -36,6 +36,9 @@ class RunStart:
     env: Any
     env_params: Any
     start_updates: int  # updates already done (0, or the checkpoint's count when resuming)
+    #: the checkpoint's own evaluation is in metrics.csv (a host run saves a segment before its evaluation too:
+    #: resumed from such a checkpoint, the run makes that evaluation again)
+    start_evaluated: bool = True
 
 
 @dataclass(frozen=True)

@@ -260,7 +260,8 @@ def _finished_summary(run_dir: Path, choice, agent) -> dict[str, Any] | None:
 def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) -> RunResult:
     start = resume.meta.updates_done if resume else 0
     try:
-        recorder.start(RunStart(ctx.spec, ctx.run_dir, ctx.agent, ctx.env, ctx.env_params, start))
+        recorder.start(RunStart(ctx.spec, ctx.run_dir, ctx.agent, ctx.env, ctx.env_params, start,
+                                start_evaluated=resume.meta.evaluated if resume else True))
         outcome = RUNNERS[ctx.spec.backend].run(ctx, recorder, resume)
         summary = summarize(ctx.spec, outcome.final_returns, env_steps_per_seed=ctx.total_env_steps,
                             compile_s=outcome.compile_s, train_s=outcome.train_s) | outcome.extra_summary
