@@ -142,13 +142,17 @@ def config_help(algo: str, env_id: str) -> str:
 
 
 def help_fields_for(argv: list[str]) -> tuple[str, str]:
-    """``(algo, env)`` named on the command line (or train's defaults), for ``train --help``'s field list."""
+    """``(algo, env)`` named on the command line (or train's defaults), for ``train --help``'s field list;
+    ``--algo`` also as argparse takes it abbreviated (``--alg dqn``: no other option of train starts ``--a``)."""
     def given(flag: str, default: str) -> str:
         for i, a in enumerate(argv):
-            if a == flag and i + 1 < len(argv):
-                return argv[i + 1]
-            if a.startswith(flag + "="):
+            name = a.split("=", 1)[0]
+            if not (name == flag or (flag == "--algo" and len(name) >= 3 and flag.startswith(name))):
+                continue
+            if "=" in a:
                 return a.split("=", 1)[1]
+            if i + 1 < len(argv):
+                return argv[i + 1]
         return default
 
     algo = given("--algo", "ppo")

@@ -227,6 +227,20 @@ def test_help_lists_config_fields(capsys):
     assert "not on the default --env CartPole-v1" in text and "total_timesteps = 200000  (tuned)" in text
 
 
+def test_help_lists_the_fields_of_an_algo_given_with_an_abbreviated_flag(capsys):
+    """argparse takes ``--alg dqn`` for ``--algo dqn`` (and trains DQN): ``--help`` listed PPO's fields."""
+    from rl_zoo.cli import _build_parser
+    from rl_zoo.train_command import help_fields_for
+
+    train = _build_parser(None).subcommands["train"]
+    assert [o for a in train._actions for o in a.option_strings if o.startswith("--a")] == ["--algo"]  # unambiguous
+    for argv in (["--alg", "dqn"], ["--al=dqn"], ["--a", "dqn"], ["--algo", "dqn"]):
+        assert help_fields_for(["train", *argv, "--help"]) == ("dqn", "CartPole-v1"), argv
+    with pytest.raises(SystemExit):
+        main(["train", "--alg", "dqn", "--help"])
+    assert "config fields of 'dqn'" in capsys.readouterr().out
+
+
 def test_envs_and_algos_listing(capsys):
     assert main(["envs"]) == 0
     text = capsys.readouterr().out
