@@ -299,6 +299,10 @@ def _split_cpu_for(args) -> None:
         distributed.split_cpu(rows_per_program(args))
 
 
+#: ``train`` and ``rlhf``'s ``--runs-root`` default
+RUNS_ROOT = "runs"
+
+
 def _check_output_folders(args) -> None:
     """Before anything starts: every folder the command will write must be makeable
     (``rl_zoo.runs.check_output_folder``); ``--out`` where given, else where the default goes. A dry
@@ -311,6 +315,9 @@ def _check_output_folders(args) -> None:
     if args.command == "plot" and args.output is not None and not str(args.output).strip():
         raise ConfigError("-o is empty: name a file or a folder (an empty name was the current folder)")
     out = getattr(args, "out", None)
+    if args.command in ("train", "rlhf") and out and args.runs_root != RUNS_ROOT:
+        raise ConfigError(f"--out {out} names the run directory, --runs-root only where default ones go: give one "
+                          f"(--runs-root {args.runs_root} would be ignored)")
     if args.command in ("train", "rlhf") and not getattr(args, "resume", None):
         check_output_folder(*((out, "--out") if out else (args.runs_root, "--runs-root")))
     elif args.command == "benchmark":

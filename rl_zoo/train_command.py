@@ -48,7 +48,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "either (max_episode_steps=200); `rl-zoo envs ID` lists an env's options and defaults. Values read as YAML 1.2 (1e-3 a "
                         "number, true a boolean, 8x8 and yes strings, [a, b] a list). The tuned hyperparameters are still the env id's")
     t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
-    t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
+    t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/; not with --out, "
+                   "which names the run directory)")
     t.add_argument("--evals", action=StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "

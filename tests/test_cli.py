@@ -389,6 +389,18 @@ def test_an_empty_folder_name_is_refused(flags, tmp_path, capsys, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["train", "rlhf"])
+def test_runs_root_with_out_is_refused_not_ignored(command, tmp_path, capsys, monkeypatch):
+    """``--out`` names the run directory: a ``--runs-root`` beside it was ignored without a word (exit 0)."""
+    from rl_zoo.cli import RUNS_ROOT, _build_parser
+
+    assert _build_parser(None).subcommands[command].get_default("runs_root") == RUNS_ROOT
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "--out", "o1", "--runs-root", "elsewhere", "--no-progress"]) == 2
+    assert "--out o1 names the run directory, --runs-root only where default ones go" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("kind", ["out of memory", "diverged", "another XLA error"])
 def test_a_run_stopped_by_xla_or_the_nan_guard_ends_in_one_line_with_its_exit_code(kind, tmp_path, capsys, monkeypatch):
     """XLA failing to allocate (e.g. --eval-episodes 100000000: an evaluation plays its episodes at once) was a

@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
     r.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
     r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<algo>-<time>); must not hold files")
-    r.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/)")
+    r.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/; not with --out, "
+                   "which names the run directory)")
 
 
 def resolve(args):
