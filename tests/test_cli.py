@@ -37,7 +37,7 @@ def test_vector_env_on_a_jax_env_is_said_not_to_apply():
 
     spec, *_, note = new_spec("ppo", "CartPole-v1", devices=1, vector_env="async")  # resolves and validates; compiles nothing
     assert note.startswith("--vector-env async does not apply: CartPole-v1 runs on its JAX port")
-    assert spec.vector_env == "async" and spec.backend == "jax"
+    assert spec.vector_env == "sync" and spec.backend == "jax"  # config.json records what ran, not what was asked
     assert new_spec("ppo", "CartPole-v1", devices=1)[-1] is None  # not asked: nothing to say (devices=1: no device note)
     spec, *_, note = new_spec("ppo", "CartPole-v1", backend="gymnasium", vector_env="async")
     assert note is None and spec.vector_env == "async"

@@ -401,6 +401,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         ignored = (f"--vector-env {asked_vector_env} does not apply: {env_id} runs on its JAX port, its envs inside the "
                    f"compiled program (--backend gymnasium runs gymnasium's)")
         note = f"{note}\n{ignored}" if note else ignored
+        vector_env = "sync"  # the default, as config.json records it for a JAX run: what ran, not what was asked
     if devices is not None and devices > 1 and env.backend == "gymnasium":
         one = (f"--devices {devices} does not apply: {env_id} runs on gymnasium envs, whose steps are host calls; its "
                f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
