@@ -41,6 +41,11 @@ class CheckpointDamaged(ValueError):
         self.path, self.reason = Path(path), reason
 
 
+class CheckpointGone(CheckpointDamaged):
+    """A checkpoint file removed after it was listed: a training run keeps its newest few and deletes the older
+    (``keep_checkpoints``), so a reader of a run still training can lose that race. Not damage: list again."""
+
+
 def _is_key(x) -> bool:
     return hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
 
@@ -97,6 +102,8 @@ def read(path: str | Path) -> tuple[list[np.ndarray], dict]:
     path = Path(path)
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointGone(path, "removed since it was listed (a run still training prunes its older checkpoints)") from None
     except OSError as e:
         raise CheckpointDamaged(path, f"cannot be read ({e.strerror or e})") from None
     if not data:

@@ -323,6 +323,10 @@ def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) 
                          f"that was trained")
 
 
+#: times ``load`` takes the newest checkpoint again when the one it chose was removed before it was read
+LOAD_TRIES = 5
+
+
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | None = None, clip: bool = True,
          env_kwargs: dict | None = None) -> Policy:
     """The greedy policy of a run directory written by ``rl-zoo train``.
@@ -348,12 +352,21 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     env, env_params = run.make_env()
     played = other_env(run, env, env_params, env_kwargs) if env_kwargs else None  # refused before anything loads
     agent = run.module.make_agent(run.config, env, env_params)
-    own = path.resolve().parent == (Path(run_dir) / "checkpoints").resolve()  # else a file of another run directory
-    try:
-        states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
-    except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
-        why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"), own)
-        raise ValueError(f"{e} ({why})" if why else str(e)) from None
+    for _ in range(LOAD_TRIES):
+        own = path.resolve().parent == (Path(run_dir) / "checkpoints").resolve()  # else a file of another run directory
+        try:
+            states, meta = ckpt.restore(path, state_template(agent, run), leading="seeds")
+            break
+        except ckpt.CheckpointGone:  # pruned by the run still training since it was chosen: the newest again
+            if checkpoint is not None:
+                raise
+            path = find_checkpoint(Path(run_dir), None, run.backend)
+        except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
+            why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"), own)
+            raise ValueError(f"{e} ({why})" if why else str(e)) from None
+    else:
+        raise FileNotFoundError(f"run {str(run_dir)!r} removed each checkpoint chosen before it could be read ({LOAD_TRIES} "
+                                f"times): it is still training, pruning them (keep_checkpoints); load it again")
     check_seeds(meta, run, path)
     check_recorded_run(path, run, meta.get("spec"), own)
     state = seed_state(states, seed - run.seed)

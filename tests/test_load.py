@@ -217,6 +217,43 @@ def test_a_damaged_newest_checkpoint_is_skipped_unless_asked_for(tmp_path, runs,
     assert not str(e.value).startswith("checkpoint ")  # it named the folder as a damaged checkpoint
 
 
+def test_loading_a_run_still_training_takes_the_newest_again_when_its_choice_was_pruned(tmp_path, runs, monkeypatch, capsys):
+    """A run still training keeps its newest 3 checkpoints: the one load chose could be removed before it was read
+    (with short segments, 6 times out of 6 in a review's repro), and load said it was damaged. It takes the newest
+    again; choose_checkpoint lists again when one it listed is gone, not calling it damaged."""
+    from rl_zoo import checkpoint
+    from rl_zoo.driver.resume import choose_checkpoint
+
+    run_dir, *_ = runs("CartPole-v1")
+    copy = with_an_older_checkpoint(run_dir, tmp_path / "copy")
+    chosen = checkpoint.latest(copy)
+    newer = chosen.with_name(f"ckpt_{checkpoint.updates_of(chosen) + 1:09d}.msgpack")
+    real_restore = checkpoint.restore
+
+    def training_goes_on(path, *args, **kwargs):  # the run writes its next checkpoint and prunes the chosen one
+        if path == chosen:
+            shutil.copy(chosen, newer)
+            chosen.unlink()
+        return real_restore(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "restore", training_goes_on)
+    capsys.readouterr()
+    assert rl_zoo.load(copy).checkpoint == newer
+    assert "damaged" not in capsys.readouterr().err
+    with pytest.raises(checkpoint.CheckpointGone, match="removed since it was listed"):
+        checkpoint.read(chosen)
+
+    real_list, listed = checkpoint.list_checkpoints, []
+
+    def stale_first(run):  # the first listing names a file pruned before it is read
+        listed.append(run)
+        return real_list(run) + ([chosen] if len(listed) == 1 else [])
+
+    monkeypatch.setattr(checkpoint, "list_checkpoints", stale_first)
+    choice = choose_checkpoint(copy)
+    assert choice.point.path == newer and choice.damaged == () and len(listed) == 2
+
+
 def test_a_checkpoint_of_more_seeds_says_so(tmp_path, runs):
     run_dir, seed, _, _ = runs("CartPole-v1")
     copy = tmp_path / "copy"

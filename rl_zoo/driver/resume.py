@@ -63,23 +63,32 @@ class CheckpointChoice:
     damaged: tuple[tuple[Path, str], ...]  # newer checkpoints that are damaged, with why
 
 
+#: times ``choose_checkpoint`` lists a run's checkpoints again when one it listed was removed before it was read
+LISTINGS = 10
+
+
 def choose_checkpoint(run_dir: Path) -> CheckpointChoice:
     """The newest checkpoint that reads back intact, and the damaged ones newer than it.
 
     Raises ``CheckpointsDamaged`` (nothing renamed or written) when there are checkpoints and none is intact.
     """
-    damaged: list[tuple[Path, str]] = []
-    for path in reversed(checkpoint.list_checkpoints(run_dir)):
-        try:
-            _, raw = checkpoint.read(path)
-            meta = CheckpointMeta.from_dict(raw)
-        except checkpoint.CheckpointDamaged as e:
-            damaged.append((path, e.reason))
-            continue
-        except (KeyError, TypeError, ValueError) as e:
-            damaged.append((path, f"its progress record is incomplete ({type(e).__name__}: {e})"))
-            continue
-        return CheckpointChoice(ResumePoint(path, meta), tuple(damaged))
+    for _ in range(LISTINGS):  # a file pruned by a run still training after the listing: list again
+        damaged: list[tuple[Path, str]] = []
+        for path in reversed(checkpoint.list_checkpoints(run_dir)):
+            try:
+                _, raw = checkpoint.read(path)
+                meta = CheckpointMeta.from_dict(raw)
+            except checkpoint.CheckpointGone:
+                break
+            except checkpoint.CheckpointDamaged as e:
+                damaged.append((path, e.reason))
+                continue
+            except (KeyError, TypeError, ValueError) as e:
+                damaged.append((path, f"its progress record is incomplete ({type(e).__name__}: {e})"))
+                continue
+            return CheckpointChoice(ResumePoint(path, meta), tuple(damaged))
+        else:
+            break
     if damaged:
         listing = "; ".join(f"{p.name}: {why}" for p, why in damaged)
         again = ("The run had finished (summary.json), so its results stand; for a policy to load, train a new run "
