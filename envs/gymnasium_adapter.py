@@ -23,6 +23,7 @@ before stepping and raises a ``ValueError`` naming the action and the space when
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import jax
@@ -86,6 +87,15 @@ def _make(env_id: str, **make_kwargs):
             raise  # an env of one's own: its traceback is the user's to see
         raise MissingDependency(f"{env_id} cannot be made here: gymnasium's make raised ImportError: {e} "
                                 "(`rl-zoo envs --all` lists the ids and which of them are available)") from e
+    except Exception as e:
+        gl = os.environ.get("MUJOCO_GL")
+        if not gl or _of_your_own(env_id) or required_extra(env_id) != "mujoco":
+            raise
+        # mujoco imports the OpenGL backend MUJOCO_GL names when it is imported: without its library, PyOpenGL fails
+        # with an AttributeError ('NoneType' object has no attribute 'glGetError' for osmesa)
+        raise MissingDependency(f"{env_id} cannot be made here: importing MuJoCo with MUJOCO_GL={gl} raised "
+                                f"{type(e).__name__}: {e} (the library of that OpenGL backend is missing: install it, "
+                                "set MUJOCO_GL=egl, or unset MUJOCO_GL)") from e
 
 
 def _of_your_own(env_id: str) -> bool:

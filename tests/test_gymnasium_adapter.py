@@ -201,6 +201,29 @@ def test_missing_box2d_is_explained(monkeypatch):
         envs.make("LunarLander-v3")
 
 
+def test_mujoco_without_the_opengl_backend_mujoco_gl_names_is_one_line(monkeypatch):
+    """MUJOCO_GL=osmesa without OSMesa's library: mujoco's import fails inside gymnasium.make with PyOpenGL's
+    AttributeError, a 35-frame traceback (train and enjoy), or, with --env-kwargs, blamed on the options. Now a
+    MissingDependency (an ImportError: not the options') naming MUJOCO_GL; without MUJOCO_GL the error is the env's."""
+    import gymnasium
+
+    from envs.gymnasium_adapter import MissingDependency
+    from rl_zoo.driver.spec import make_env
+
+    def no_osmesa(*args, **kwargs):
+        raise AttributeError("'NoneType' object has no attribute 'glGetError'")
+
+    monkeypatch.setattr(gymnasium, "make", no_osmesa)
+    monkeypatch.setenv("MUJOCO_GL", "osmesa")
+    with pytest.raises(MissingDependency, match="importing MuJoCo with MUJOCO_GL=osmesa raised AttributeError"):
+        envs.make("InvertedPendulum-v5")
+    with pytest.raises(MissingDependency, match="MUJOCO_GL=osmesa"):
+        make_env("InvertedPendulum-v5", None, {"frame_skip": 4})
+    monkeypatch.delenv("MUJOCO_GL")
+    with pytest.raises(AttributeError, match="glGetError"):
+        envs.make("InvertedPendulum-v5")
+
+
 def test_an_import_error_of_an_env_of_ones_own_keeps_its_traceback(tmp_path, monkeypatch):
     """gymnasium's own ids that raise ImportError become one line (tests/test_cli.py); an env of one's own
     raising it in its constructor is the user's bug: the ImportError itself, not a MissingDependency."""
