@@ -49,10 +49,10 @@ def run_rows(dirs: list[Path]) -> list:
             raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")
         read.append((d, str(cfg["algo"]), runs.recorded_env_label(cfg), rows))
     shared = [(algo, env) for _, algo, env, _ in read]
-    names = [d.name for d, *_ in read]
+    names = [run_name(d) for d, *_ in read]
     out = []
     for d, algo, env, rows in read:
-        label = algo if shared.count((algo, env)) == 1 else f"{algo}: {d.name if names.count(d.name) == 1 else d}"
+        label = algo if shared.count((algo, env)) == 1 else f"{algo}: {run_name(d) if names.count(run_name(d)) == 1 else d}"
         bad = sorted({r["env_steps"] for r in rows if not math.isfinite(r["return"])})
         if bad:  # its mean is NaN from there on, which draws no line: say why it stops
             label += f", non-finite returns from {bad[0]:,} env steps"
@@ -72,3 +72,8 @@ def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Pa
     rows = run_rows(dirs)
     envs = list(dict.fromkeys(r.env for r in rows))
     return plots.env_panels(rows, envs, path)
+
+
+def run_name(d: Path) -> str:
+    """A run directory's folder name, ``.`` and ``..`` (whose ``Path.name`` is empty or "..") resolved."""
+    return Path(d).resolve().name if Path(d).name in ("", "..") else Path(d).name

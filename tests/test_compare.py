@@ -50,6 +50,17 @@ def test_runs_of_one_algorithm_are_told_apart_by_folder_and_options_by_panel(tmp
                                                        ("ppo: lr1e-3", "CartPole-v1"), ("ppo: lr3e-4", "CartPole-v1")]
 
 
+def test_a_run_given_as_dot_is_labelled_by_its_folder(tmp_path, monkeypatch):
+    """``cd RUN && rl-zoo plot . ../OTHER``: the legend said "ppo:  (2 seeds)" (Path('.').name is empty)."""
+    a = _run(tmp_path / "lr3e-4", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
+    _run(tmp_path / "lr1e-3", "ppo", "CartPole-v1", {0: [1.0, 3.0]})
+    monkeypatch.chdir(a)
+    assert sorted({r.algo for r in run_rows([Path("."), Path("../lr1e-3")])}) == ["ppo: lr1e-3", "ppo: lr3e-4"]
+    (a / "checkpoints").mkdir()
+    monkeypatch.chdir(a / "checkpoints")  # and as ".."
+    assert sorted({r.algo for r in run_rows([Path(".."), Path("../../lr1e-3")])}) == ["ppo: lr1e-3", "ppo: lr3e-4"]
+
+
 def test_the_command_line_draws_several_runs_and_refuses_what_is_not_one(tmp_path, capsys):
     a = _run(tmp_path / "a", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
     b = _run(tmp_path / "b", "vpg", "CartPole-v1", {0: [1.0, 3.0]})
