@@ -101,7 +101,7 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays, by its value, not its position "
                    "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
-    p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels (default: the env's native width)")
+    p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels, 2 to 3840 (default: the env's native width)")
     p.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="play on the env made with these options on top of the run's (`rl-zoo envs ID` lists them): "
                         "CartPole-v1 length=1.0 tries the policy on a pole twice as long as it trained on; an env whose "

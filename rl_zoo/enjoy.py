@@ -363,6 +363,10 @@ def _gymnasium_fps(env_id: str, make_kwargs: dict | None = None) -> int:
         env.close()
 
 
+#: the widest ``--width`` (4K video's): a GIF's frames are held in memory until it is written
+MAX_WIDTH = 3840
+
+
 def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike | None = None, seed: int = 0,
           frame_skip: int = 1, width: int | None = None, policy_seed: int | None = None,
           log: Callable[[str], Any] = print, env_kwargs: dict | None = None) -> list[Episode]:
@@ -378,8 +382,9 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     check_seed_range(seed)
     if frame_skip < 1:
         raise ValueError(f"--frame-skip = {frame_skip} is invalid: must be at least 1 (every frame)")
-    if width is not None and width < 2:
-        raise ValueError(f"--width = {width} is invalid: must be at least 2 pixels")
+    if width is not None and not 2 <= width <= MAX_WIDTH:
+        raise ValueError(f"--width = {width} is invalid: must be 2 to {MAX_WIDTH} pixels (a GIF's frames are all held in "
+                         f"memory: 100000 was killed for it)")
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
         policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed, env_kwargs=env_kwargs)

@@ -137,8 +137,10 @@ def test_video_settings_are_refused_before_anything_plays(run_dir, tmp_path):
 
     with pytest.raises(ValueError, match="--frame-skip = 0 is invalid: must be at least 1"):
         enjoy(run_dir, record=tmp_path / "clip.gif", frame_skip=0)
-    with pytest.raises(ValueError, match="--width = -5 is invalid: must be at least 2 pixels"):  # each flag alone
+    with pytest.raises(ValueError, match="--width = -5 is invalid: must be 2 to 3840 pixels"):  # each flag alone
         enjoy(run_dir, record=tmp_path / "clip.gif", width=-5)
+    with pytest.raises(ValueError, match="--width = 100000 is invalid"):  # a typo's frames were killed for memory (137)
+        enjoy(run_dir, record=tmp_path / "clip.gif", width=100000)
     for name in ("sub/x.gif", "../x.gif"):  # a file name in the run directory, not a path out of it
         with pytest.raises(ValueError, match="--record-video writes a file name in the run directory"):
             VideoHook(name)
