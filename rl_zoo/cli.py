@@ -94,7 +94,7 @@ def _add_enjoy_parser(sub) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="a run directory written by rl-zoo train")
     p.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint to load: a file name in RUN_DIR/checkpoints, or a path (another run's only if it has this run's algorithm, env and config); default: the run's newest intact one (a damaged newer one is named and skipped)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play (default 1)")
-    p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file (an mp4's frames go to ffmpeg as they are drawn; a GIF's "
+    p.add_argument("--record", default=None, metavar="OUT.gif|OUT.mp4", help="write the episodes to this video file, replacing one of that name (an mp4's frames go to ffmpeg as they are drawn; a GIF's "
                         "are held in memory until the end, 0.72 MB per 600x400 frame: 20 CartPole episodes of 500 steps "
                         "hold ~7 GB; record fewer episodes per GIF, or use --width / --frame-skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
