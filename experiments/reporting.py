@@ -240,6 +240,30 @@ def pct(x: float) -> str:
     return f"{100 * float(x):.0f}%"
 
 
+#: seeds from which an interval over seeds is a 95% percentile bootstrap's; below, a bootstrap of 2-3 values is
+#: their range, and one seed has none
+BOOTSTRAP_SEEDS = 4
+
+
+def interval_words(seeds: int) -> dict[str, str]:
+    """How a report names its interval over ``seeds`` seeds (a smoke run's 1-2 seeds were "95% CI"s): ``ci`` for
+    a table's header, ``band`` and ``bands`` (noun phrases: "the band shows {band}") for a caption, ``legend`` for a
+    figure's."""
+    if seeds >= BOOTSTRAP_SEEDS:
+        return dict(ci="95% CI", band="a 95% percentile-bootstrap interval over seeds",
+                    bands="95% percentile-bootstrap intervals over seeds", legend="95% band")
+    if seeds >= 2:
+        return dict(ci="range of the seeds", band="the range of the seeds", bands="the ranges of the seeds",
+                    legend="range of the seeds")
+    return dict(ci="one seed: no interval", band="no interval (one seed)", bands="no intervals (one seed)", legend="one seed")
+
+
+def value_interval(m: float, lo: float, hi: float, seeds: int, spec: str = ".0f", mean_spec: str | None = None) -> str:
+    """``"+317 [+310, +320]"`` (signed), or the value alone for one seed (whose interval is the value)."""
+    mean = signed(m, mean_spec or spec)
+    return mean if seeds < 2 else f"{mean} [{signed(lo, spec)}, {signed(hi, spec)}]"
+
+
 def ci_text(m: float, lo: float, hi: float, sig: int = 3, brackets: str = "()") -> str:
     return f"{num(m, sig)} {brackets[0]}{num(lo, sig)}, {num(hi, sig)}{brackets[1]}"
 

@@ -336,9 +336,21 @@ def test_clip_vs_kl_verdicts_name_what_a_few_seeds_interval_is():
     rows = [dict(env="CartPole-v1", loss=loss, final_return_mean=m, final_return_lo=m - 1, final_return_hi=m + 1)
             for loss, m in (("clip", 100.0), ("kl", 200.0))]
     assert separation_words(rows, "final_return", "final returns", 8) == "separates the variants' final returns on CartPole (95% intervals apart)"
-    assert separation_words(rows, "final_return", "final returns", 3) == "separates the variants' final returns on CartPole (ranges of the seeds apart)"
+    assert separation_words(rows, "final_return", "final returns", 3) == (  # a permutation test's smallest p: 1/10
+        "cannot say whether it separates the variants' final returns: the ranges of the seeds are apart on CartPole, but 3 "
+        "seeds are too few to call that a separation")
     assert separation_words(rows, "final_return", "final returns", 1) == ("cannot say whether it separates the variants' final "
                                                                           "returns: one seed gives no interval")
+
+
+def test_a_few_seeds_interval_is_named_for_what_it_is():
+    """A 1-seed trpo_cost smoke run's README had "final return (seed 1000, 95% CI)" and cells "316.8 [317, 317]"; 2
+    seeds' "95% CI" was their range."""
+    assert reporting.interval_words(8)["ci"] == "95% CI" and reporting.interval_words(4)["legend"] == "95% band"
+    assert reporting.interval_words(2)["ci"] == reporting.interval_words(3)["ci"] == "range of the seeds"
+    assert reporting.interval_words(1)["ci"] == "one seed: no interval"
+    assert reporting.value_interval(316.8, 316.8, 316.8, 1, ".0f", ".1f") == "316.8"
+    assert reporting.value_interval(-276.4, -404.2, -171.0, 8) == "\u2212276 [\u2212404, \u2212171]"
 
 
 def test_trpo_cost_counts_backward_passes_per_network_and_words_follow_the_numbers():

@@ -13,6 +13,7 @@ COLORS = {"PPO-clip": "tab:blue", "PPO-KL (adaptive beta)": "tab:orange"}
 
 def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
     plt = common.pyplot()
+    words = reporting.interval_words(seeds)
     env_ids = list(results)
     fig, axes = plt.subplots(len(env_ids), 3, figsize=(16, 4.3 * len(env_ids)))
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -24,7 +25,7 @@ def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
         for name, r in results[env_id].items():
             c = COLORS[name]
             m, lo, hi = common.boot_band(r["returns"])
-            ax_r.plot(r["steps"], m, color=c, marker=".", label=f"{name}: mean, 95% band")
+            ax_r.plot(r["steps"], m, color=c, marker=".", label=f"{name}: mean, {words['legend']}")
             ax_r.fill_between(r["steps"], lo, hi, color=c, alpha=0.2, linewidth=0)
             u = np.arange(1, r["kl"].shape[1] + 1) * r["per_update"]
             m, lo, hi = common.boot_band(r["kl"])
@@ -34,7 +35,7 @@ def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
             k_range = [min(k_range[0], np.maximum(lo, m.min() / 10).min()), max(k_range[1], hi.max())]
             if r["config"].loss == "kl":
                 m, lo, hi = common.boot_band(r["beta"])
-                ax_b.plot(u, m, color=c, linewidth=1.4, label="mean over seeds, 95% band")
+                ax_b.plot(u, m, color=c, linewidth=1.4, label=f"mean over seeds, {words['legend']}")
                 ax_b.fill_between(u, lo, hi, color=c, alpha=0.2, linewidth=0)
                 for s in range(min(3, r["beta"].shape[0])):
                     ax_b.plot(u, r["beta"][s], color=c, linewidth=0.6, alpha=0.5, drawstyle="steps-post",
@@ -67,6 +68,7 @@ def plot(results: dict, out: Path, seeds: int, first_seed: int) -> None:
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_formatter(kilo)
     fig.suptitle(f"PPO-clip vs PPO adaptive-KL, same config otherwise: mean over {common.seeds_text(first_seed, seeds)}, "
-                 "95% percentile-bootstrap bands over seeds", fontsize=11)
+                 f"{'95% percentile-bootstrap bands over seeds' if seeds >= reporting.BOOTSTRAP_SEEDS else 'bands: ' + words['bands']}",
+                 fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "clip_vs_kl.png")

@@ -12,10 +12,11 @@ from rl_zoo import runs
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
-    "With identical configs, this run {final_verdict} ({seeds_text}). The adaptive penalty holds the KL near its target on Pendulum (median "
-    "{Pendulum_kl_median} vs d_targ "
-    "{target}; {Pendulum_shape}). On CartPole ({CartPole_shape}) it misses its target by up to {CartPole_kl_max_ratio}× "
-    "(90th percentile {CartPole_kl_p90_ratio}× d_targ). Beta falls at the end of training on CartPole and Pendulum as "
+    "With identical configs, this run {final_verdict} ({seeds_text}). The adaptive penalty keeps the median KL per update "
+    "near its target d_targ {target} on both envs ({Pendulum_kl_median} on Pendulum, {CartPole_kl_median} on CartPole) but "
+    "holds it closer on Pendulum ({Pendulum_shape}: 90th percentile {Pendulum_kl_p90_ratio}× d_targ, maximum "
+    "{Pendulum_kl_max_ratio}×, {Pendulum_kl_in_band} of updates inside the band) than on CartPole ({CartPole_shape}: "
+    "{CartPole_kl_p90_ratio}×, {CartPole_kl_max_ratio}×, {CartPole_kl_in_band}). Beta falls at the end of training on CartPole and Pendulum as "
     "the learning rate anneals. The two cells differ in update shape, batch, gamma and GAE lambda, budget, normalisation "
     "and action type, so the run does not say which of them decides.")
 
@@ -70,7 +71,8 @@ def separation_words(rows: list[dict], key: str, what: str, seeds: int = 8) -> s
     intervals are the seeds' ranges, with 1 there are none (a smoke run's verdict said "95% intervals")."""
     if seeds < 2:
         return f"cannot say whether it separates the variants' {what}: one seed gives no interval"
-    kind = "95% intervals" if seeds >= 4 else "ranges of the seeds"
+    few = seeds < reporting.BOOTSTRAP_SEEDS
+    kind = "ranges of the seeds" if few else "95% intervals"
     by_env: dict = {}
     for r in rows:
         by_env.setdefault(r["env"], {})[r["loss"]] = r
@@ -78,6 +80,9 @@ def separation_words(rows: list[dict], key: str, what: str, seeds: int = 8) -> s
     apart = [e.split("-")[0] for e, v in by_env.items() if not reporting.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
     if not apart:
         return f"does not separate the variants' {what}: the {kind} overlap on every env"
+    if few:  # 2-3 seeds: a permutation test's smallest p is 1/3 (2 seeds) or 1/10 (3): apart ranges show no separation
+        return (f"cannot say whether it separates the variants' {what}: the {kind} are apart on {reporting.and_list(apart)}, "
+                f"but {seeds} seeds are too few to call that a separation")
     return f"separates the variants' {what} on {reporting.and_list(apart)} ({kind} apart)"
 
 
@@ -92,7 +97,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(seeds, 'seed')}. Not a result.**\n" if info.get("quick") else "",
              minutes=f"{info['wall_s'] / 60:.1f}", run_line=reporting.run_line(info["wall_s"], info["machine"]),
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
-             seeds=seeds, n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
+             seeds=seeds, seeds_words=runs.plural(seeds, "seed"), **reporting.interval_words(seeds), n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
              clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
              beta0=f"{first.kl_beta_init:g}", table=table(rows),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."

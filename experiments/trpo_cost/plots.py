@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 from experiments.trpo_cost import compute
 from experiments.trpo_cost.compute import ALGOS, ENVS, Curve
+from rl_zoo import runs
 
 COLORS = {"PPO-clip": "tab:blue", "TRPO": "tab:green"}
 
@@ -36,7 +37,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
                          f"\nvalue fit {s['value_fit_ms']:.0f} ms")
             ax_t.text(i, roll[i] + learn[i], text, ha="center", va="bottom", fontsize=7.5)
         ax_t.set_xticks(x, names)
-        ax_t.set_ylabel(f"wall ms per 1,000 env steps ({seeds} seeds vmapped)")
+        ax_t.set_ylabel(f"wall ms per 1,000 env steps ({runs.plural(seeds, 'seed')} vmapped)")
         ax_t.set_title(f"{env_id}: where the time goes (median over segments)", fontsize=10)
         ax_t.legend(fontsize=8, loc="upper left")
         ax_t.set_ylim(0, max(r + lr for r, lr in zip(roll, learn)) * 1.6)
@@ -68,7 +69,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
             m, lo, hi = common.boot_band(c.returns)
             ax_r.plot(c.train_s, m, color=COLORS[n], marker=".", label=f"{n} ({int(c.env_steps[-1]):,} env steps)")
             ax_r.fill_between(c.train_s, lo, hi, color=COLORS[n], alpha=0.2, linewidth=0)
-        ax_r.set_xlabel(f"training wall seconds ({seeds} seeds vmapped; compile and evaluation excluded)")
+        ax_r.set_xlabel(f"training wall seconds ({runs.plural(seeds, 'seed')} vmapped; compile and evaluation excluded)")
         ax_r.set_ylabel("greedy return (10 episodes)")
         ax_r.set_title(f"{env_id}: return against wall-clock time", fontsize=10)
         ax_r.legend(fontsize=8, loc="lower right")
@@ -76,6 +77,12 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
             ax.grid(alpha=0.3)
     fig.suptitle(f"TRPO vs PPO-clip, tuned configs, same env-step budget; return: mean over "
                  f"{common.seeds_text(summaries[0].get('first_seed', 0), seeds)}, "
-                 "95% percentile-bootstrap band", fontsize=11)
+                 f"{band_caption(seeds)}", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "trpo_cost.png")
+
+
+def band_caption(seeds: int) -> str:
+    """The figure title's words for its bands: "95% percentile-bootstrap band" from 4 seeds, else what they are."""
+    words = reporting.interval_words(seeds)
+    return "95% percentile-bootstrap band" if seeds >= reporting.BOOTSTRAP_SEEDS else f"band: {words['band']}"

@@ -11,6 +11,7 @@ from experiments import common, reporting
 from experiments.reporting import signed
 from experiments.trpo_cost import compute
 from experiments.trpo_cost.compute import SEGMENTS
+from rl_zoo import runs
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "policy_gradient.json"
@@ -85,9 +86,9 @@ def bench_fields(b: dict | None) -> dict:
 
 def table(by: dict, env_ids: list[str]) -> str:
     def final(s, e):
-        m = s["final_return_mean"]
-        spec = ".1f" if abs(m) < 1000 and e.startswith("CartPole") else ".0f"
-        return f"{signed(m, spec)} [{signed(s['final_return_ci'][1], '.0f')}, {signed(s['final_return_ci'][2], '.0f')}]"
+        m, lo, hi = s["final_return_ci"]
+        spec = ".1f" if abs(s["final_return_mean"]) < 1000 and e.startswith("CartPole") else ".0f"
+        return reporting.value_interval(s["final_return_mean"], lo, hi, s["seeds"], ".0f", spec)
 
     return "\n".join(
         f"| {e} | {s['algo']} | {s['env_steps_per_update']} | {s['wall_ms_per_update_median']:.0f} | "
@@ -122,11 +123,12 @@ def fields(info: dict, curves: list[dict]) -> dict:
     ratio = {e: by[(e, "TRPO")]["wall_ms_per_1000_env_steps"] / by[(e, "PPO-clip")]["wall_ms_per_1000_env_steps"]
              for e in env_ids}
     trpo0 = by[(env_ids[0], "TRPO")]
-    f = dict(quick_note=(f"\n**Smoke run (`--quick`): budgets cut tenfold, {trpo0['seeds']} seeds. Not a result.**\n"
+    f = dict(quick_note=(f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(trpo0['seeds'], 'seed')}. Not a result.**\n"
                          if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], compile_s=f"{sum(s['compile_s'] for s in info['summaries']):.0f}",
-             seeds=trpo0["seeds"], segments=SEGMENTS, eval_episodes=info.get("eval_episodes", 10),
+             seeds=trpo0["seeds"], seeds_words=runs.plural(trpo0["seeds"], "seed"), **reporting.interval_words(trpo0["seeds"]),
+             segments=SEGMENTS, eval_episodes=info.get("eval_episodes", 10),
              cg_iters=field(trpo0, "cg_iters"), max_kl=field(trpo0, "max_kl"),
              seeds_text=common.seeds_text(trpo0.get("first_seed", 0), trpo0["seeds"]),
              env_budgets=" and ".join(f"{e} ({by[(e, 'PPO-clip')]['total_timesteps']:,} env steps)" for e in env_ids),
@@ -163,7 +165,7 @@ def fields(info: dict, curves: list[dict]) -> dict:
             f.update({f"{s}_{key}_update_ms": f"{x['wall_ms_per_update_median']:.0f}",
                       f"{s}_{key}_batch": x["env_steps_per_update"],
                       f"{s}_{key}_backprop": f"{compute.backprop_per_env_step(x):.0f}",
-                      f"{s}_{key}_final": f"{signed(ci[0], '.0f')} [{signed(ci[1], '.0f')}, {signed(ci[2], '.0f')}]",
+                      f"{s}_{key}_final": reporting.value_interval(*ci, x["seeds"]),
                       f"{s}_{key}_train_s": f"{x['train_s']:.1f}", f"{s}_{key}_reach": reach(curve, thr)})
     return f
 
