@@ -423,6 +423,11 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         from rl_zoo.train import NonFiniteError
 
         if isinstance(e, HostEnvError):  # the env's own traceback (not XLA's twice), then one line
+            from rl_zoo import interrupt
+
+            if interrupt.signalled():  # a worker the same SIGTERM (or Ctrl-C) reached first: the stop, not a crash
+                print(f"rl-zoo: {interrupt.received()} (an env's subprocess ended with the signal: {e})", file=sys.stderr)
+                return interrupt.exit_status()
             if e.env_traceback:
                 print(e.env_traceback.rstrip(), file=sys.stderr)
             print(f"rl-zoo: error: {e}", file=sys.stderr)

@@ -37,6 +37,12 @@ def received() -> str:
     return "terminated" if _received == signal.SIGTERM else "interrupted"
 
 
+def signalled() -> bool:
+    """Whether a SIGINT or SIGTERM came since ``installed`` took them: an error that follows one (an async worker
+    the signal reached first) is the stop's, not a failure of its own."""
+    return _received is not None
+
+
 def exit_status() -> int:
     """The exit status of a command stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)."""
     return 128 + (_received or signal.SIGINT)

@@ -412,6 +412,83 @@ def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
     assert "Traceback" not in err and "Received the following error from Worker" not in err, err
 
 
+def _group(pgid: int) -> list[int]:
+    """The live pids of process group ``pgid`` (from /proc; zombies waiting to be reaped left out)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid and Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    out.append(int(entry))
+            except (ProcessLookupError, FileNotFoundError):
+                pass
+    return out
+
+
+def _async_run(out) -> subprocess.Popen:
+    with _sigint_not_ignored():
+        return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
+                                 "--vector-env", "async", "--total-steps", "400000", "--eval-episodes", "1",
+                                 "--out", str(out), "--no-progress"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+@pytest.mark.slow  # about 20 s: AsyncVectorEnv subprocesses
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="lists the process group from /proc")
+def test_sigterm_to_every_process_of_an_async_run_is_terminated_not_a_crash(tmp_path):
+    """A batch scheduler's end of job sends SIGTERM to every process, the workers and multiprocessing's forkserver
+    before the main one: the forkserver's death made multiprocessing report every live worker dead (exit code
+    255), and the run ended as an env crash (exit 1, 6 of 8 tries in a review), where a sync run exits 143."""
+    out = tmp_path / "run"
+    proc = _async_run(out)
+    deadline = time.time() + 180
+    while time.time() < deadline and not checkpoint.list_checkpoints(out):
+        time.sleep(0.2)
+    assert checkpoint.list_checkpoints(out), "the run never wrote a checkpoint"
+    for pid in _group(proc.pid):
+        if pid != proc.pid:
+            os.kill(pid, signal.SIGTERM)
+    time.sleep(0.3)  # the workers and the forkserver first
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "rl-zoo: terminated" in err and "Traceback" not in err, err
+
+
+@pytest.mark.slow  # about 15 s: AsyncVectorEnv subprocesses
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="lists the process group from /proc")
+def test_ctrl_c_as_async_workers_start_is_one_line_and_no_hang(tmp_path):
+    """A Ctrl-C (to the whole group) as the workers start killed some of them with a traceback each (before they
+    ignored it), and once was reported as a script without a main guard; and a venv built as the interrupt came,
+    never closed, left multiprocessing's exit handler waiting on workers that ignore its SIGTERM."""
+    out = tmp_path / "run"
+    proc = _async_run(out)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(_group(proc.pid)) < 5 and proc.poll() is None:  # the forkserver, 3 workers
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run ended before its workers started"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    deadline = time.time() + 10  # the forkserver and the resource tracker end as the main process's pipes close
+    while time.time() < deadline and _group(proc.pid):
+        time.sleep(0.1)
+    assert _group(proc.pid) == [], "workers left behind"
+
+
+def test_an_async_env_never_closed_does_not_hang_the_exit(tmp_path):
+    """Workers ignore SIGTERM (a scheduler's, sent to every process, is the main process's to act on), with which
+    multiprocessing's exit handler ends daemonic children before it waits for them: a vector env never closed
+    (an interrupt as it started, a caller's own code) hung the process at exit. Killed at exit instead."""
+    script = ("from rl_zoo.host.batched_env import _HostEnvs\n"
+              "h = _HostEnvs('CartPole-v1', copies=2, make_kwargs={}, vector='async', evaluation=False)\n"
+              "h.build(1)\n"
+              "print(len(h.venv.processes), flush=True)\n")  # exits without closing it
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
+
+
 def test_eval_seeds_take_negative_run_seeds():
     """--seed -2 is a valid run seed (the JAX path and the training copies take it): evaluation's
     SeedSequence refused it ('expected non-negative integer') at the first evaluation, after compiling."""

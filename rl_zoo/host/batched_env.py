@@ -41,8 +41,9 @@ from jax.experimental import io_callback
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
 from rl_zoo import interrupt
-from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, subprocess_start_method, terminate,
-                                  worker_errors_unprinted, worker_make)
+from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, start_forkserver_ignoring_stops,
+                                  kill_at_exit, subprocess_start_method, terminate, worker_errors_unprinted,
+                                  worker_make)
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -100,8 +101,12 @@ class _HostEnvs:
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
             worker, method = functools.partial(worker_make, self.env_id, self.make_kwargs), subprocess_start_method()
             try:
-                self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
-                                                            autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+                with interrupt.deferred():  # a signal waits for the venv, which then closes whole
+                    if method == "forkserver":
+                        start_forkserver_ignoring_stops()
+                    self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
+                                                                autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+                    kill_at_exit(self.venv.processes)
             except (EOFError, ConnectionError) as e:  # a subprocess died while starting
                 raise RuntimeError(
                     f"--vector-env async: the {n} subprocesses of gymnasium's AsyncVectorEnv for {self.env_id} did not "
@@ -221,7 +226,7 @@ class _HostEnvs:
                 try:
                     self.venv.close()
                 except (EOFError, OSError):  # an async worker died (its env raised) while a step was pending
-                    self.venv.close(terminate=True)
+                    terminate(self.venv)  # not gymnasium's close(terminate=True): its SIGTERM, the workers ignore
         for env in self.envs:
             env.close()
         self.venv, self.envs, self.seeds = None, [], None

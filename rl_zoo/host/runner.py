@@ -123,8 +123,8 @@ class BatchedHostRunner:
         recorder.prefetch_figures()  # beside the envs' start and the programs' compile
         env, agent = batched_env(ctx)
         seeds = np.array(spec.seed_ids)
-        env.start(len(seeds))
-        try:  # the envs closed however the run ends (an async vector env's subprocesses too)
+        try:  # the envs closed however the run ends (an async vector env's subprocesses too, a Ctrl-C as they start)
+            env.start(len(seeds))
             steps_per_update, total = agent.env_steps_per_update, agent.num_updates * agent.env_steps_per_update
             limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
             asked = min(spec.num_evals, agent.num_updates)  # at most one per update (the driver said so already)

@@ -9,19 +9,81 @@ from __future__ import annotations
 import contextlib
 
 
+#: the signals an async worker leaves to the main process: a terminal's Ctrl-C and a scheduler's SIGTERM reach
+#: the whole process group
+STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
 def worker_make(env_id: str, make_kwargs: dict):
-    """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C to the main process (that
-    closes it, as after a sync run) instead of dying of it with a traceback per worker. In the main
-    process (gymnasium may make a copy there to read the spaces) Ctrl-C keeps its meaning."""
+    """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C and SIGTERM to the main process
+    (that closes it, as after a sync run) instead of dying of them: with a traceback per worker, or, on a SIGTERM
+    sent to every process (a batch scheduler's end of job), before the main process could stop, which then
+    reported the workers as crashed (exit 1, where a sync run exits 143). A worker forked by the forkserver
+    ignores both from its start (``start_forkserver_ignoring_stops``); one spawned, from here. In the main process
+    (gymnasium may make a copy there to read the spaces) they keep their meaning."""
     import multiprocessing
     import signal
 
     import gymnasium
 
     if multiprocessing.parent_process() is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stops = {getattr(signal, name) for name in STOP_SIGNALS}
+        for signum in stops:
+            signal.signal(signum, signal.SIG_IGN)
         return PercentSafe(gymnasium.make(env_id, **make_kwargs))
     return gymnasium.make(env_id, **make_kwargs)
+
+
+_started: list = []  # the workers of this process's AsyncVectorEnvs, for ``_kill_leftovers`` at exit
+
+
+def kill_at_exit(processes) -> None:
+    """Have the worker ``processes`` of an AsyncVectorEnv killed at this process's exit where still alive (a venv
+    never closed: an interrupt as it started, a caller's own code). multiprocessing's exit handler ends daemonic
+    children with SIGTERM, which workers ignore (``worker_make``), then waits for them: the process hung. This
+    handler, registered after multiprocessing's, runs before it (exit handlers run last in, first out)."""
+    import atexit
+
+    if not _started:
+        atexit.register(_kill_leftovers)
+    _started[:] = [p for p in _started if p.exitcode is None] + list(processes)
+
+
+def _kill_leftovers() -> None:
+    for process in _started:
+        try:
+            if process.is_alive():
+                process.kill()
+        except (OSError, ValueError):  # already reaped, or its handle closed
+            pass
+
+
+def start_forkserver_ignoring_stops() -> None:
+    """Start multiprocessing's forkserver, where this process has none running yet, with SIGINT and SIGTERM ignored:
+    it and every worker it forks inherit that from their start. A SIGTERM sent to every process (a batch
+    scheduler's end of job) killed the forkserver, after which multiprocessing reported each live worker as dead
+    (exit code 255) and the run as an env crash (exit 1, where a sync run exits 143); a Ctrl-C as the workers
+    started, before ``worker_make`` ignored it, killed some with a traceback each. The two signals are ignored here
+    only while the server's process is spawned (milliseconds, once per process; one arriving then in another
+    thread is lost); a forkserver already running (started by the caller's own code) is left as it is."""
+    import multiprocessing.forkserver
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        multiprocessing.forkserver.ensure_running()
+        return
+    stops = {getattr(signal, name) for name in STOP_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # this thread takes none before they are ignored
+    handlers = {signum: signal.getsignal(signum) for signum in stops}
+    try:
+        for signum in stops:
+            signal.signal(signum, signal.SIG_IGN)
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @contextlib.contextmanager
@@ -99,11 +161,11 @@ def death_text(code: int) -> str:
 def terminate(venv) -> None:
     """Close an ``AsyncVectorEnv`` one of whose workers died mid-call without reading its pipes: gymnasium's own
     ``close`` first waits for the pending call, on a pipe whose reply it had already read (a hang), or reads the
-    dead worker's pipe again (``EOFError``), even with ``terminate=True``. Ends the live workers, closes the pipes,
-    joins them all."""
+    dead worker's pipe again (``EOFError``), even with ``terminate=True``. Ends the live workers (SIGKILL: they
+    ignore SIGTERM, ``worker_make``), closes the pipes, joins them all."""
     for process in venv.processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()
     for pipe in venv.parent_pipes:
         if pipe is not None:
             pipe.close()
