@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
     )
     r.add_argument("--seeds", type=int, default=3, help="seeds, each a whole pipeline, vmapped (default 3)")
     r.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    r.add_argument("--small", action="store_true", help="a tiny pipeline: every stage, few steps (a smoke test of the pipeline: about 30 s cold on 2 CPU cores, 1.1 GB; learns little)")
+    r.add_argument("--small", action="store_true", help="a tiny pipeline: every stage, few steps (a smoke test of the pipeline: about 34 s cold on 2 CPU cores, 1.05 GB: benchmarks/results/rlhf_small.md; learns little)")
     r.add_argument("--algo", default=None, help="RL update: ppo (default), ppo-kl, rloo, grpo")
     r.add_argument("--beta", type=float, default=None, help="KL-to-SFT coefficient (default 0.05; 0 switches it off)")
     r.add_argument("--kl-target", type=float, default=None, help="adapt beta toward this KL per response, in nats, by Ziegler et al. 2019's controller: beta moves by at most "
