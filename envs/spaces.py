@@ -132,6 +132,12 @@ def from_gymnasium(space, what: str = "observation") -> Space:
                 f"{len(space.shape)}. To train on such an env, wrap it in a gymnasium.ActionWrapper that reshapes a flat "
                 "Box action to the env's, register the wrapped env with gymnasium in a module of yours, and train on "
                 "--env MODULE:NEW_ID.")
+        if what == "action" and not np.issubdtype(space.dtype, np.floating):  # cast to it, 0.99 stepped as 0, -0.7 as 0
+            raise UnsupportedSpace(
+                f"rl_zoo's continuous policies act with float actions; got {space}, a Box of {space.dtype}, whose steps "
+                "would cut the policy's floats to whole numbers. To train on such an env, wrap it in a "
+                "gymnasium.ActionWrapper that maps a Discrete (or a float Box) action to the env's, register the wrapped "
+                "env with gymnasium in a module of yours, and train on --env MODULE:NEW_ID.")
         return Box(space.low, space.high, tuple(space.shape), jnp.float32)
     if what == "action":
         raise UnsupportedSpace(

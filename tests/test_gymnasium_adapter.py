@@ -172,6 +172,12 @@ def test_unsupported_space_is_explained():
         with pytest.raises(ValueError, match=rf"vector of actions \(a Box of rank 1\); got .* of rank {len(shape)}"):
             spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, shape), "action")
     assert spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, (2, 2))).shape == (2, 2)  # as observations: check_observation's call
+    # an integer Box action (gymnasium's tabular/CliffWalking-v0): the policy's floats were cast to it, 0.99 stepped
+    # as 0 and -0.7, outside the bounds, as 0 without a word
+    with pytest.raises(ValueError, match=r"act with float actions; got Box\(0, 3, \(1,\), int32\), a Box of int32"):
+        spaces.from_gymnasium(gymnasium.spaces.Box(0, 3, (1,), np.int32), "action")
+    assert spaces.from_gymnasium(gymnasium.spaces.Box(0, 255, (3,), np.uint8)).shape == (3,)  # observations: floats
+    assert spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float64), "action").shape == (2,)
 
 
 def test_an_image_observation_is_refused_before_anything_compiles():
