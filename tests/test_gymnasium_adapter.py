@@ -207,6 +207,30 @@ def test_missing_box2d_is_explained(monkeypatch):
         envs.make("LunarLander-v3")
 
 
+def test_a_module_registering_a_ported_id_with_gymnasium_is_told_to_pick_an_id_of_its_own(tmp_path, monkeypatch):
+    """``my_lake:FrozenLake-v1``, whose module registers its own FrozenLake-v1 with gymnasium: the JAX port was made,
+    Discrete(16) with a limit of 100, where gymnasium.make gives the user's Discrete(3) with a limit of 7."""
+    import gymnasium
+
+    (tmp_path / "rl_zoo_test_my_lake.py").write_text(
+        "import gymnasium as gym\n"
+        "from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv\n"
+        "class MyLake(FrozenLakeEnv):\n"
+        "    def __init__(self, **kw):\n"
+        "        super().__init__(desc=['SFG'], is_slippery=False)\n"
+        "gym.register('FrozenLake-v1', entry_point=MyLake, max_episode_steps=7)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    original = gymnasium.registry["FrozenLake-v1"]
+    try:
+        with pytest.warns(UserWarning, match="Overriding environment"):
+            with pytest.raises(ValueError, match="registers 'FrozenLake-v1' with gymnasium, an id rl_zoo runs on its own "
+                                                 "JAX port.*--env rl_zoo_test_my_lake:MyFrozenLake-v1"):
+                envs.make("rl_zoo_test_my_lake:FrozenLake-v1")
+    finally:
+        gymnasium.registry["FrozenLake-v1"] = original
+    assert envs.make("FrozenLake-v1")[0].observation_space(envs.make("FrozenLake-v1")[1]).n == 16
+
+
 def test_mujoco_without_the_opengl_backend_mujoco_gl_names_is_one_line(monkeypatch):
     """MUJOCO_GL=osmesa without OSMesa's library: mujoco's import fails inside gymnasium.make with PyOpenGL's
     AttributeError, a 35-frame traceback (train and enjoy), or, with --env-kwargs, blamed on the options. Now a
