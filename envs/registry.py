@@ -260,7 +260,7 @@ def _check_param_values(env_id: str, defaults, param_over: dict[str, Any], built
             arr = np.asarray(value)
         except Exception:  # noqa: BLE001 - a ragged list
             arr = np.asarray(None)
-        if arr.dtype.kind in "biuf" and arr.ndim == ndim:
+        if arr.dtype.kind in ("biuf" if kind == "b" else "iuf") and arr.ndim == ndim:  # a bool only where one is
             if isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list
                 out[name] = jnp.asarray(arr, dtype=default.dtype)
             continue

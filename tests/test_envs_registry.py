@@ -108,6 +108,7 @@ def test_a_params_override_of_the_wrong_shape_or_kind_is_refused_by_name():
         ("FrozenLake-v1", dict(terminated=True), r"terminated=True: .*array of 3 dimensions"),
         ("CartPole-v1", dict(gravity=None), r"gravity=None: .*takes a number"),
         ("CartPole-v1", dict(gravity="9.8"), r"gravity='9.8': .*takes a number"),
+        ("CartPole-v1", dict(gravity=True), r"gravity=True: .*takes a number"),  # --env-kwargs gravity=true ran at 1.0
     ]:
         with pytest.raises(ValueError, match=said):
             envs.make(env_id, **kwargs)
