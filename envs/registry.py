@@ -446,9 +446,16 @@ def describe(include_gymnasium: bool = False) -> list[dict[str, str]]:
                 rows.append(dict(id=env_id, backend=env.backend, observation=_space_text(env.observation_space(params)),
                                  action=_space_text(env.action_space(params)), note=""))
             except Exception as e:  # an optional dependency (box2d, mujoco) may be missing
-                rows.append(dict(id=env_id, backend="gymnasium", observation="-", action="-",
-                                 note=_shorten(f"unavailable: {type(e).__name__}: {e}", 90)))
+                rows.append(dict(id=env_id, backend="gymnasium", observation="-", action="-", note=unavailable_note(env_id, e)))
     return rows
+
+
+def unavailable_note(env_id: str, error: Exception) -> str:
+    """``rl-zoo envs --all``'s note on an id that cannot be made: the cause itself (gymnasium's ImportError behind a
+    MissingDependency, not the 90 characters of boilerplate before it), without the id the row names already."""
+    cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
+    text = str(cause).removeprefix(f"{env_id}: ").removeprefix(f"{env_id} ")
+    return _shorten(f"unavailable ({type(cause).__name__}): {text}", 110)
 
 
 # --- the pure-JAX ports -------------------------------------------------------------------------

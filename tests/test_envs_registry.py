@@ -142,7 +142,10 @@ def test_describe_all_leaves_no_file_and_keeps_its_lines_short(tmp_path, monkeyp
     assert "settotalmass" not in capfd.readouterr().err
     assert max(len(r["observation"]) for r in rows) <= 70 and max(len(r["action"]) for r in rows) <= 70
     reasons = [r["note"] for r in rows if r["note"]]  # in a column of their own (they were in the action's)
-    assert reasons and all(x.startswith("unavailable: ") and (x.endswith("…") or len(x) < 90) for x in reasons)
+    assert reasons and all(x.startswith("unavailable (") and (x.endswith("…") or len(x) < 110) for x in reasons)
+    # the cause itself, not 90 characters of "Ant-v2 cannot be made here: gymnasium's make raised…"
+    assert all("cannot be made here" not in x for x in reasons)
+    assert any("moved to the gymnasium-robotics" in r["note"] for r in rows if r["id"] == "Ant-v2") or "Ant-v2" not in {r["id"] for r in rows}
     assert all(r["observation"] == r["action"] == "-" for r in rows if r["note"])
     assert envs.registry._shorten("one two three four", 12) == "one two…"
 
