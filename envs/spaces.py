@@ -100,7 +100,7 @@ class Box:
             lo, hi = lo.flat[0], hi.flat[0]
         else:
             lo, hi = np.array2string(lo, precision=3), np.array2string(hi, precision=3)
-        return f"Box({lo}, {hi}, {self.shape}, {np.dtype(self.dtype).name})"
+        return f"Box({lo!s}, {hi!s}, {self.shape}, {np.dtype(self.dtype).name})"  # !s: format() shows a float32 as float64
 
 
 Space = Discrete | Box

@@ -177,6 +177,7 @@ def test_unsupported_space_is_explained():
     with pytest.raises(ValueError, match=r"act with float actions; got Box\(0, 3, \(1,\), int32\), a Box of int32"):
         spaces.from_gymnasium(gymnasium.spaces.Box(0, 3, (1,), np.int32), "action")
     assert spaces.from_gymnasium(gymnasium.spaces.Box(0, 255, (3,), np.uint8)).shape == (3,)  # observations: floats
+    assert str(spaces.from_gymnasium(gymnasium.spaces.Box(-0.4, 0.4, (2,), np.float32))) == "Box(-0.4, 0.4, (2,), float32)"
     assert spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float64), "action").shape == (2,)
 
 
