@@ -326,6 +326,8 @@ def test_bad_constructor_arguments_are_refused():
         FrozenLake(desc=["SFX", "FFG"])
     with pytest.raises(ValueError, match="list of rows"):  # was read as a one-column map (gymnasium raises)
         FrozenLake(desc="SFFG")
+    with pytest.raises(ValueError, match="got the row 101"):  # TypeError: 'int' object is not iterable
+        FrozenLake(desc=["SFF", 101])
     with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 numbers"):
         FrozenLake(reward_schedule=(1, 0))  # was IndexError from inside the table's construction
     with pytest.raises(ValueError, match="rainy_probability"):

@@ -195,6 +195,9 @@ def grid_letters(desc) -> list[str]:
             rows.append(row.decode())
         elif isinstance(row, str):
             rows.append(row)
-        else:
+        elif isinstance(row, (list, tuple, np.ndarray)):  # a row of letters (gymnasium's array of bytes)
             rows.append("".join(c.decode() if isinstance(c, (bytes, np.bytes_)) else str(c) for c in row))
+        else:
+            raise ValueError(f"desc is a list of rows of letters, e.g. ['SFFF', 'FHFH', 'FFFH', 'HFFG'], got the row "
+                             f"{row!r} in {desc!r}")
     return rows
