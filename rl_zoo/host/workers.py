@@ -54,7 +54,7 @@ def _kill_leftovers() -> None:
         try:
             if process.is_alive():
                 process.kill()
-        except (OSError, ValueError):  # already reaped, or its handle closed
+        except (OSError, ValueError, AssertionError):  # reaped, its handle closed; a forked child's copy (not its child)
             pass
 
 
