@@ -171,6 +171,24 @@ def test_report_lists_cells_the_last_command_planned_but_never_started(tmp_path,
     assert "Not started" not in _plot(copy_grid(tmp_path / "whole"), capsys)
 
 
+@pytest.mark.parametrize("damage, said", [
+    ("missing", "missing, though the cell finished"),
+    ("a seed cut", "holds the rows of seeds [1000, 1002, 1003, 1004], the cell ran seeds 1000-1004"),
+])
+def test_a_finished_cells_metrics_missing_or_short_of_a_seed_is_named_not_dropped(tmp_path, capsys, damage, said):
+    """The cell's row and its share of the algorithm's aggregate went without a word (metrics.csv deleted), or a
+    cell of 4 seeds' rows was averaged under the header's "5 seeds per cell" (one seed's rows cut)."""
+    out = copy_grid(tmp_path)
+    metrics = out / "cells" / "trpo__Acrobot-v1" / "run" / "metrics.csv"
+    if damage == "missing":
+        metrics.unlink()
+    else:
+        metrics.write_text("".join(line for line in metrics.read_text().splitlines(True) if ",1001," not in line))
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{metrics}: {said}" in err and "Delete the folder" in err
+
+
 def _one_seed_command(out: Path, status: str) -> None:
     """Make ``out`` (a copy of the committed 5-seed grid) look as if a last command had run ppo on
     CartPole-v1 again with ``--seeds 1 --rerun`` (its cell now ``status``, seed 1000 only)."""

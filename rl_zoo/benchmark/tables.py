@@ -76,10 +76,16 @@ def load_returns(out: str | os.PathLike, records: list[CellRecord] | None = None
         if rec.status != "done":
             continue
         metrics = out / "cells" / cell_name(rec.algo, rec.env) / "run" / "metrics.csv"
-        if not metrics.exists():
-            continue
+        todo = f"Delete the folder {metrics.parent.parent} to run that cell again"
+        if not metrics.exists():  # the cell's row and its algorithm's aggregate went without a word
+            raise BenchmarkFileError(f"{metrics}: missing, though the cell finished (its cell.json says done). {todo}")
+        read = read_metrics(metrics)
+        expected = set(range(int(rec.spec.seed), int(rec.spec.seed) + int(rec.spec.seeds)))
+        if rec.spec.seeds and (found := {int(r["seed"]) for r in read}) != expected:  # a cell of 4 seeds read as of 5
+            raise BenchmarkFileError(f"{metrics}: holds the rows of seeds {sorted(found)}, the cell ran seeds "
+                                     f"{min(expected)}-{max(expected)}: cut or edited. {todo}")
         grid = shared_grid(int(rec.spec.total_steps), int(rec.spec.points))
-        for s, (ret, wall) in interpolate_runs(read_metrics(metrics), grid).items():
+        for s, (ret, wall) in interpolate_runs(read, grid).items():
             for g, r, w in zip(grid, ret, wall):
                 rows.append(ReturnRow(rec.algo, rec.env, s, int(g), round(float(w), 3), float(r)))
     return rows
