@@ -268,6 +268,18 @@ def _exit_if_a_peer_was_lost(error: BaseException) -> None:
     os._exit(1)
 
 
+def _end_a_multi_host_process(code: int) -> None:
+    """A process of a multi-host run refusing its input ends at once: its exit handlers would wait in
+    jax.distributed's shutdown barrier for processes that go on (a review: a C++ abort after 30-100 s, rc 134).
+    The others stop at their next collective, or JAX's heartbeat check ends them. A no-op in a single process."""
+    from rl_zoo import distributed
+
+    if distributed.started():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def exit_now(code: int | None) -> NoReturn:
     """End a finished command's process: run the exit handlers (logging, jax.distributed, loggers'
     own), flush, and exit without the interpreter's teardown of jax, XLA and ~2,000 modules, which took
@@ -393,6 +405,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
     except (ConfigError, ValueError, FileExistsError, FileNotFoundError, FolderInUse) as e:
         _exit_if_a_peer_was_lost(e)
         print(f"rl-zoo: error: {e}", file=sys.stderr)
+        _end_a_multi_host_process(2)
         return 2
     except ImportError as e:  # an env's optional install missing (LunarLander: box2d, MuJoCo): its message, one line
         from envs.gymnasium_adapter import MissingDependency

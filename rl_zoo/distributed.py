@@ -54,17 +54,46 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         raise ConfigError(f"--num-processes = {num_processes} is invalid: must be at least 1")
     if not auto and not 0 <= process_id < num_processes:
         raise ConfigError(f"--process-id = {process_id} is invalid: must be in [0, {num_processes})")
+    if not auto:
+        check_coordinator(coordinator)
     timeout = _int_env(INIT_TIMEOUT_ENV) or 300
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    if auto:
-        jax.distributed.initialize(initialization_timeout=timeout)
-    else:
-        print(f"process {process_id} of {num_processes}: waiting up to {timeout} s for the others at {coordinator} "
-              f"({INIT_TIMEOUT_ENV} sets the wait; if one never comes, JAX ends this process with 'Terminating "
-              "process because the JAX distributed service detected fatal errors')", file=sys.stderr, flush=True)
-        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id,
-                                   initialization_timeout=timeout)
+    # JAX's preemption service takes SIGTERM for itself: a multi-host run then trained on to its end under a
+    # scheduler's SIGTERM, where rl-zoo stops as for Ctrl-C (exit 143)
+    jax.config.update("jax_enable_preemption_service", False)
+    try:
+        if auto:
+            jax.distributed.initialize(initialization_timeout=timeout)
+        else:
+            print(f"process {process_id} of {num_processes}: waiting up to {timeout} s for the others at {coordinator} "
+                  f"({INIT_TIMEOUT_ENV} sets the wait; if one never comes, JAX ends this process with 'Terminating "
+                  "process because the JAX distributed service detected fatal errors')", file=sys.stderr, flush=True)
+            jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                                       process_id=process_id, initialization_timeout=timeout)
+    except jax.errors.JaxRuntimeError as e:  # the coordinator's port in use, a host name that does not resolve
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"multi-host JAX could not start with the coordinator {coordinator}: {first[:300]} (a port "
+                          "in use by another program, or a host name that does not resolve?)") from None
+    global _started
+    _started = True
     return True
+
+
+_started = False  # set by ``initialize``: this process is one of a multi-host run's
+
+
+def started() -> bool:
+    """Whether ``initialize`` started multi-host JAX in this process (without touching JAX's backends)."""
+    return _started
+
+
+def check_coordinator(address: str) -> None:
+    """``--coordinator`` (``RL_ZOO_COORDINATOR``) as ``HOST:PORT`` with a port in 1-65535: ``ConfigError`` otherwise
+    (JAX's own check was an IndexError traceback for ``foo``; port 99999 waited the whole timeout, then aborted)."""
+    host, sep, port = str(address).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"--coordinator = {address!r} is invalid: give HOST:PORT, the first process's address and a "
+                          "free port in 1-65535 (e.g. 10.0.0.1:12355)")
 
 
 
@@ -94,6 +123,18 @@ def agree(what: str, data: Any) -> None:
         raise ConfigError(f"the {len(digests)} processes of this multi-host run were given different {what} (processes "
                           f"with the same: {', '.join('[' + ' '.join(map(str, g)) + ']' for g in groups.values())}): start "
                           f"every process with the same command, but for --process-id")
+
+
+def agree_on_command(argv: list[str]) -> None:
+    """Every process of a multi-host run given the same command line (``argv`` without ``--process-id``), checked as
+    soon as JAX's processes meet, before any input is checked: a refusal in one process alone (its own bad
+    ``--set``) left the others waiting until JAX aborted them; the same command refuses alike everywhere. The device
+    counts first (``agree``'s collective fails on uneven ones)."""
+    import jax
+
+    every = jax.devices()
+    same_device_counts([d.process_index for d in every], every[0].platform)
+    agree("command lines", argv)
 
 
 #: words of XLA's error when a collective loses a process (gloo's "Connection closed by peer"), lower case

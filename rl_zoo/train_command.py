@@ -259,12 +259,30 @@ def check_resume_flags(args, defaults: dict) -> None:
         raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
 
 
+def command_without_process_id(argv: list[str]) -> list[str]:
+    """``argv`` without ``--process-id I`` (``--process-id=I``), the one flag a multi-host run's processes differ in."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--process-id":
+            skip = True
+        elif not a.startswith("--process-id="):
+            out.append(a)
+    return out
+
+
 def train_hooks(args, env_kwargs: dict | None = None) -> list:
     """The recorder hooks the train flags ask for; what they need is checked before anything trains
     (``env_kwargs``: ``--env-kwargs`` parsed)."""
     hooks = []
     try:
         if args.record_video is not None:
+            from rl_zoo import distributed
+
+            if distributed.started():  # the hook runs in process 0 and reads every host's seeds: a collective no other enters
+                raise ConfigError("--record-video is not taken by a multi-host run (the recording would wait for the "
+                                  "other processes forever): record the policy of one of its seeds in a run of its own")
             from rl_zoo.enjoy import VideoHook, check_can_record, check_video_path
 
             env_id, backend = args.env, args.backend
@@ -310,6 +328,12 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
                           "--env-kwargs, --out or --total-steps")
     if args.resume:
         check_resume_flags(args, vars(parser.parse_args(["train"])))
+        from rl_zoo import distributed
+
+        if distributed.processes_from_args(args.num_processes) > 1:  # its device count was refused, misleadingly
+            raise ConfigError(f"--resume {args.resume}: a multi-host run keeps no checkpoints, so there is nothing to "
+                              "continue: start the same command again into a new --out (or resume it in one process, "
+                              "which starts it again from its config.json)")
     check_total_steps_once(args.total_steps, parse_sets(args.set))
     env_kwargs = parse_env_kwargs(args.env_kwargs)
     overrides = overrides_from(args, decided=("total_timesteps",) if args.total_steps is not None else ())
@@ -317,7 +341,9 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
         note_config_env_kwargs(args.config, env_kwargs)
     from rl_zoo import distributed
 
-    distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+    if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
+        # every process given the same command (but its id): checked before any refusal, which all then make alike
+        distributed.agree_on_command(command_without_process_id(argv))
     enable_compilation_cache()
     hooks = train_hooks(args, env_kwargs)
     result = train(

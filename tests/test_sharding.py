@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -175,7 +177,7 @@ def test_processes_given_different_settings_stop_with_a_message_not_a_hang(tmp_p
     Two CPU devices each, as 2-core hosts split them for either count (``test_processes_holding_different_...``:
     a 16-core host splits 2 and 4)."""
     for code, err in _two_processes(tmp_path, [4, 8], cpu_devices=(2, 2)):
-        assert code == 2 and "were given different settings" in err, err[-2000:]
+        assert code == 2 and "were given different command lines" in err, err[-2000:]
     assert not (tmp_path / "run").exists()
 
 
@@ -203,12 +205,77 @@ def test_same_device_counts_names_each_process_and_the_cause():
         same_device_counts([0] * 8 + [1] * 4, "gpu")
 
 
+def test_a_refusal_in_one_process_only_ends_both_at_once(tmp_path):
+    """Process 0 given a bad --set (process 1 not): it printed its error, then its exit handlers waited in
+    jax.distributed's shutdown barrier for process 1, which waited in a collective: a C++ abort after ~100 s
+    (rc 134) in both. The processes compare their command lines first: both refuse at once."""
+    port = _free_port()
+    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
+    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--total-steps", "2560", "--no-progress",
+                               "--out", str(tmp_path / "run"), "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
+                               "--process-id", str(i), *(["--set", "learning_rate=-1"] if i == 0 else [])],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=90)
+        assert p.returncode == 2 and "were given different command lines" in err and "Traceback" not in err, err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
+def test_record_video_is_refused_by_a_multi_host_run(tmp_path):
+    """Its hook runs in process 0 and reads every host's seeds, a collective process 1 never entered: both hung
+    after the summary (only kill -9 ended them)."""
+    for code, err in _two_processes(tmp_path, [2, 2], timeout=120, extra=("--record-video",), cpu_devices=(1, 1)):
+        assert code == 2 and "--record-video is not taken by a multi-host run" in err, err[-2000:]
+
+
+@pytest.mark.parametrize("coordinator", ["foo", "foo:bar", "127.0.0.1:99999", "127.0.0.1:"])
+def test_a_coordinator_that_is_not_host_port_is_one_line(coordinator, tmp_path, capsys):
+    """``foo`` was an IndexError traceback from JAX, ``foo:bar`` a JaxRuntimeError's, port 99999 a wait of the whole
+    timeout and a C++ abort."""
+    from rl_zoo.cli import main
+
+    assert main(["train", "--coordinator", coordinator, "--num-processes", "2", "--process-id", "0",
+                 "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert f"--coordinator = {coordinator!r} is invalid: give HOST:PORT" in capsys.readouterr().err
+
+
+def test_resume_in_a_multi_host_run_says_there_is_nothing_to_continue(tmp_path, capsys):
+    """Each process said "multi-host runs use every device: --devices must be 4", though none was given."""
+    from rl_zoo.cli import main
+
+    assert main(["train", "--resume", str(tmp_path), "--coordinator", "127.0.0.1:1", "--num-processes", "2",
+                 "--process-id", "0"]) == 2
+    assert "a multi-host run keeps no checkpoints, so there is nothing to continue" in capsys.readouterr().err
+
+
 def test_a_multi_host_run_on_gymnasium_envs_is_refused_in_every_process(tmp_path):
     """--backend gymnasium over two processes: process 1 died on an array with no shard of its own, process 0
     trained every seed alone, and both then hung in a collective. Both refuse it now, before anything is written."""
     for code, err in _two_processes(tmp_path, [2, 2], timeout=120, extra=("--backend", "gymnasium")):
         assert code == 2 and "a multi-host run trains JAX envs only" in err, err[-2000:]
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow  # two processes compiling, then SIGTERM
+def test_sigterm_stops_a_multi_host_run(tmp_path):
+    """JAX's preemption service took SIGTERM for itself: both processes trained on to the end and exited 0, where
+    a single process stops at once with 143."""
+    port = _free_port()
+    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
+    out = tmp_path / "run"
+    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "2", "--total-steps", "2000000",
+                               "--evals", "200", "--out", str(out), "--no-progress", "--coordinator", f"127.0.0.1:{port}",
+                               "--num-processes", "2", "--process-id", str(i)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    deadline = time.time() + 300
+    while time.time() < deadline and not (out / "metrics.csv").is_file():
+        time.sleep(0.2)
+    assert (out / "metrics.csv").is_file(), "the run never evaluated"
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 143 and "rl-zoo: terminated" in err, err[-2000:]
 
 
 @pytest.mark.slow  # two processes compiling, then a kill
