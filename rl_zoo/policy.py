@@ -79,6 +79,10 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
         raise FileNotFoundError(
             f"run {str(run_dir)!r} is still training ({f'process {pid}' if pid else 'another process'} holds it) and has "
             "written no checkpoint yet: the driver writes one after every segment of training; load it after the first")
+    if path is None and (run_dir / "metrics.host0.csv").is_file():  # its hosts' own tables: a multi-host run
+        raise FileNotFoundError(
+            f"run {str(run_dir)!r} is a multi-host run, which writes no checkpoints: there is no policy to load. To watch "
+            f"or load its policy, train its config again in one process (into a new folder): {_retrain_text(run_dir)}")
     if path is None:  # the same reasons on gymnasium-adapter envs, whose runs this driver checkpoints too
         older = (" (or an rl_zoo older than its adapter's checkpoints trained it: train such a run again)"
                  if backend != "jax" else "")

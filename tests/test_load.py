@@ -254,6 +254,19 @@ def test_loading_a_run_still_training_takes_the_newest_again_when_its_choice_was
     assert choice.point.path == newer and choice.damaged == () and len(listed) == 2
 
 
+def test_a_killed_multi_host_run_is_said_to_keep_no_checkpoints(tmp_path, runs):
+    """enjoy / load of a killed multi-host run said it "stopped before its first segment ended" and suggested
+    --resume: a multi-host run writes no checkpoints (its hosts' metrics.host<i>.csv tell it)."""
+    run_dir, *_ = runs("CartPole-v1")
+    copy = tmp_path / "multi"
+    shutil.copytree(run_dir, copy)
+    shutil.rmtree(copy / "checkpoints")
+    (copy / "summary.json").unlink()  # killed: no summary
+    shutil.copy(copy / "metrics.csv", copy / "metrics.host0.csv")
+    with pytest.raises(FileNotFoundError, match="is a multi-host run, which writes no checkpoints.*rl-zoo train --algo ppo"):
+        rl_zoo.load(copy)
+
+
 def test_a_checkpoint_of_more_seeds_says_so(tmp_path, runs):
     run_dir, seed, _, _ = runs("CartPole-v1")
     copy = tmp_path / "copy"
