@@ -96,7 +96,6 @@ def check_coordinator(address: str) -> None:
                           "free port in 1-65535 (e.g. 10.0.0.1:12355)")
 
 
-
 def processes_from_args(num_processes: int | None) -> int:
     """How many processes a run asked for (``--num-processes``, else ``RL_ZOO_NUM_PROCESSES``; 1 without
     either), before JAX starts: each host's CPU is split for its share of the seeds."""
