@@ -86,7 +86,7 @@ def bench_fields(b: dict | None) -> dict:
 
 def table(by: dict, env_ids: list[str]) -> str:
     def final(s, e):
-        m, lo, hi = s["final_return_ci"]
+        _, lo, hi = s["final_return_ci"]
         spec = ".1f" if abs(s["final_return_mean"]) < 1000 and e.startswith("CartPole") else ".0f"
         return reporting.value_interval(s["final_return_mean"], lo, hi, s["seeds"], ".0f", spec)
 
