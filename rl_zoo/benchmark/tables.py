@@ -63,9 +63,14 @@ def read_metrics(path: Path) -> list[dict]:
     (``rl_zoo.runs.read_metrics``: columns, numbers, every line ended, no row repeated or out of order):
     ``BenchmarkFileError`` names the file, the line and what is wrong when it is damaged."""
     try:
-        return runs.read_metrics(path, todo=f"Delete the folder {path.parent.parent} to run that cell again")
+        return runs.read_metrics(path, todo=_run_again(path))
     except runs.RunFileError as e:
         raise BenchmarkFileError(str(e)) from None
+
+
+def _run_again(metrics: Path) -> str:
+    """What to do about a cell's damaged or missing ``run/metrics.csv``."""
+    return f"Delete the folder {metrics.parent.parent} to run that cell again"
 
 
 def load_returns(out: str | os.PathLike, records: list[CellRecord] | None = None) -> list[ReturnRow]:
@@ -76,14 +81,14 @@ def load_returns(out: str | os.PathLike, records: list[CellRecord] | None = None
         if rec.status != "done":
             continue
         metrics = out / "cells" / cell_name(rec.algo, rec.env) / "run" / "metrics.csv"
-        todo = f"Delete the folder {metrics.parent.parent} to run that cell again"
         if not metrics.exists():  # the cell's row and its algorithm's aggregate went without a word
-            raise BenchmarkFileError(f"{metrics}: missing, though the cell finished (its cell.json says done). {todo}")
+            raise BenchmarkFileError(f"{metrics}: missing, though the cell finished (its cell.json says done). "
+                                     f"{_run_again(metrics)}")
         read = read_metrics(metrics)
         expected = set(range(int(rec.spec.seed), int(rec.spec.seed) + int(rec.spec.seeds)))
         if rec.spec.seeds and (found := {int(r["seed"]) for r in read}) != expected:  # a cell of 4 seeds read as of 5
             raise BenchmarkFileError(f"{metrics}: holds the rows of seeds {sorted(found)}, the cell ran seeds "
-                                     f"{min(expected)}-{max(expected)}: cut or edited. {todo}")
+                                     f"{min(expected)}-{max(expected)}: cut or edited. {_run_again(metrics)}")
         grid = shared_grid(int(rec.spec.total_steps), int(rec.spec.points))
         for s, (ret, wall) in interpolate_runs(read, grid).items():
             for g, r, w in zip(grid, ret, wall):
