@@ -120,6 +120,8 @@ def _registered_by_module(env_id: str) -> str:
     the module again from the id alone."""
     if ":" not in env_id:
         return env_id
+    from envs.gymnasium_adapter import _of_your_own
+
     module, bare = env_id.partition(":")[0], gymnasium_name(env_id)
     if not module or not bare or env_id.count(":") > 1:
         raise ValueError(f"environment id {env_id!r}: expected MODULE:ENV_ID (a module that registers ENV_ID, with "
@@ -132,21 +134,12 @@ def _registered_by_module(env_id: str) -> str:
     if bare not in _PORTS and bare not in _gymnasium_ids():
         raise ValueError(f"environment id {env_id!r}: importing {module!r} registered {bare!r} neither as a JAX "
                          "port (envs.register) nor with gymnasium")
-    if bare in _PORTS and _entry_class(_PORTS[bare][0]).__module__.startswith("envs.") and _gymnasium_env_of_yours(bare):
+    if bare in _PORTS and _entry_class(_PORTS[bare][0]).__module__.startswith("envs.") and bare in _gymnasium_ids() \
+            and _of_your_own(bare):
         raise ValueError(f"environment id {env_id!r}: {module!r} registers {bare!r} with gymnasium, an id rl_zoo runs on "
                          f"its own JAX port, which would be made instead of your env: register it under an id of its "
                          f"own (My{bare}) and train on --env {module}:My{bare}")
     return bare
-
-
-def _gymnasium_env_of_yours(env_id: str) -> bool:
-    """Whether gymnasium's registration of ``env_id`` has an entry point outside gymnasium (a module of yours)."""
-    import gymnasium
-
-    spec = gymnasium.registry.get(env_id)
-    entry = getattr(spec, "entry_point", None)
-    where = entry if isinstance(entry, str) else getattr(entry, "__module__", "") or ""
-    return spec is not None and not where.startswith("gymnasium.")
 
 
 def default_eval_episodes(env_id: str, backend: str | None = None) -> int:
