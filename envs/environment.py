@@ -94,10 +94,11 @@ class Environment:
     #: an env whose return is one noisy draw (Blackjack's +-1) needs many more than 10 to say anything
     default_eval_episodes: int = 10
 
-    def options_to_record(self, options: dict) -> dict:
-        """The options (``envs.make``'s overrides) that make this same env again, for a run directory to record: the
-        ones it was made with, plus what it drew at random from them (FrozenLake's random map)."""
-        return options
+    def drawn_options(self) -> dict:
+        """What this env drew at random from the options it was made with, as options (``envs.make``'s overrides)
+        that make it again (FrozenLake's random map as ``desc``), for a run directory to record beside them; {} for
+        an env that draws nothing."""
+        return {}
 
     # --- to implement -------------------------------------------------------------------------
     @property

@@ -109,6 +109,16 @@ def test_a_random_frozenlake_map_is_recorded_so_the_run_is_played_on_it_again(tm
     assert json.loads((given / "config.json").read_text())["env_kwargs"] == {"map_name": None, "desc": ["SF", "FG"]}
 
 
+def test_a_random_map_drawn_with_desc_null_given_is_named_and_recorded():
+    """``map_name=null desc=null``: the drawn desc was filtered out as "given", so the note read "... drew  at
+    random" with nothing between, and a sweep's refusal ended in an empty --env-kwargs."""
+    from rl_zoo.driver.spec import new_spec
+
+    spec, _, _, note = new_spec("q-learning", "FrozenLake-v1", devices=1, env_kwargs={"map_name": None, "desc": None})
+    assert spec.env_kwargs["map_name"] is None and len(spec.env_kwargs["desc"]) == 8
+    assert "map_name=null desc=null drew 'desc=[" in note
+
+
 # --- refusals before anything is written ------------------------------------------------------------
 @pytest.mark.parametrize("env_kwargs, message", [
     (["foo=1"], r"--env-kwargs foo=1: refused by CartPole-v1: unknown option foo"),

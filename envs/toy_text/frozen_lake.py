@@ -133,7 +133,7 @@ class FrozenLake(TabularEnv):
         reward_schedule: tuple[float, float, float] = (1, 0, 0),
         max_episode_steps: int | None = None,
     ):
-        self.random_map = desc is None and map_name is None  # options_to_record: a map drawn here, not given
+        self.random_map = desc is None and map_name is None  # drawn_options: a map drawn here, not given
         if self.random_map:
             desc = generate_random_map()
         elif desc is None:
@@ -161,7 +161,7 @@ class FrozenLake(TabularEnv):
         table = build_table(desc, self.is_slippery, success_rate, self.reward_schedule)
         self._finish_init(table, max_episode_steps=max_episode_steps)
 
-    def options_to_record(self, options: dict) -> dict:
+    def drawn_options(self) -> dict:
         """``map_name=None`` drew a random map (each ``make`` another, as gymnasium's): recorded as ``desc``, so a
         resumed, loaded or watched run plays the map it trained on."""
-        return {**options, "desc": list(self.desc)} if self.random_map else options
+        return {"desc": list(self.desc)} if self.random_map else {}

@@ -379,7 +379,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     module, _ = algos.get(algo)
     env, env_params = make_env(env_id, backend, env_kwargs)
     check_algorithm_env(module, env, env_params, env_kwargs)
-    drawn = env.options_to_record(env_kwargs) if env_kwargs and hasattr(env, "options_to_record") else env_kwargs
+    drawn = env.drawn_options() if hasattr(env, "drawn_options") else {}  # the adapter's envs draw nothing of their own
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     if eval_episodes is None:  # the env's own count (Blackjack's one-draw returns need 1,000), else 10
         from envs.registry import default_eval_episodes
@@ -406,14 +406,14 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         one = (f"--devices {devices} does not apply: {env_id} runs on gymnasium envs, whose steps are host calls; its "
                f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
         note = f"{note}\n{one}" if note else one
-    if drawn != env_kwargs:  # FrozenLake's map_name=None: the map it drew, recorded so that resume, enjoy and load play it
-        said = (f"{runs.env_kwargs_args(env_kwargs).strip()} drew "
-                f"{runs.env_kwargs_pairs({k: v for k, v in drawn.items() if k not in env_kwargs})} "
+    if drawn:  # FrozenLake's map_name=None: the map it drew, recorded so that resume, enjoy and load play it
+        said = (f"{runs.env_kwargs_args(env_kwargs).strip()} drew {runs.env_kwargs_pairs(drawn)} "
                 "at random: config.json records it, so a resumed, loaded or watched run plays the same")
         note = f"{note}\n{said}" if note else said
     spec = RunSpec(algo=algo, env_id=env_id, config=config, backend=env.backend, seeds=seeds, seed=seed,
                    num_evals=num_evals, eval_episodes=eval_episodes, devices=num_devices,
-                   keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env, env_kwargs=drawn)
+                   keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env,
+                   env_kwargs={**env_kwargs, **drawn})
     return spec, seed_batched(env, vector_env), env_params, note
 
 

@@ -208,9 +208,9 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
                           f"gymnasium adapter (rl-zoo envs lists the JAX ports)")
     env, env_params = make_env(spec.env_id, "jax", spec.env_kwargs)  # a refused option: ConfigError, the env's words
     check_algorithm_env(module, env, env_params, spec.env_kwargs)
-    if (drawn := env.options_to_record(spec.env_kwargs)) != spec.env_kwargs:  # FrozenLake's map_name=null
+    if drawn := env.drawn_options():  # FrozenLake's map_name=null
         given = runs.env_kwargs_args(spec.env_kwargs).strip()
-        extra = runs.env_kwargs_pairs({k: v for k, v in drawn.items() if k not in spec.env_kwargs})
+        extra = runs.env_kwargs_pairs(drawn)
         raise ConfigError(f"{given} draws part of the env at random at each make: a sweep resumed, or its best config "
                           f"trained, would play another; give it as an option, such as this draw's --env-kwargs {extra}")
     plan = plan_sweep(spec)
