@@ -59,11 +59,11 @@ def cold_cache_env(cache_home: str | Path) -> dict:
     return env
 
 
-def no_cache_env(**extra: str) -> dict:
+def no_cache_env() -> dict:
     """The environment of a command run cold with no persistent compilation cache at all: ``RL_ZOO_NO_CACHE=1``,
     and without ``JAX_COMPILATION_CACHE_DIR`` (with rl-zoo's cache off, JAX falls back on that variable, so a
     "cold" run in a shell that sets it could read earlier entries)."""
-    env = dict(os.environ, RL_ZOO_NO_CACHE="1", **extra)
+    env = dict(os.environ, RL_ZOO_NO_CACHE="1")
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     return env
 

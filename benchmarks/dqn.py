@@ -43,8 +43,8 @@ import sys
 import time
 from pathlib import Path
 
-from _results import (cpu_name, load_results, machine, require_counts, require_results, require_results_folder, save_results,
-                      versions)
+from _results import (cpu_name, load_results, machine, no_cache_env, require_counts, require_results, require_results_folder,
+                      save_results, versions)
 
 RESULTS = Path(__file__).parent / "results"
 RAW = RESULTS / "dqn.json"
@@ -173,8 +173,7 @@ def speed_child() -> dict:
 def speed(repeats: int = 1) -> dict:
     """Time ``python benchmarks/dqn.py speed-child`` as a whole, ``repeats`` times (fresh processes)."""
     runs = []
-    env = dict(os.environ)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    env = no_cache_env()  # the child turns no cache on; without JAX_COMPILATION_CACHE_DIR it reads none either
     for _ in range(repeats):
         load = os.getloadavg()[0]
         t0 = time.perf_counter()

@@ -128,6 +128,8 @@ def train_row(mode: str, cache_home: str) -> dict:
     """``rl-zoo train`` PPO CartPole 1 seed as a process; mode: 'cold', 'cold deterministic' or 'shared cache'."""
     env = child_env(HERE.parent, xla_flags=DETERMINISTIC if mode.endswith("deterministic") else "",
                     XDG_CACHE_HOME=cache_home, **({"RL_ZOO_NO_CACHE": "1"} if mode.startswith("cold") else {}))
+    if mode.startswith("cold"):  # with rl-zoo's cache off JAX falls back on this variable: a cold run could read it
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--seeds", "1",
                "--no-progress", "--out", tmp]

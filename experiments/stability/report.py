@@ -58,12 +58,10 @@ def top_against_below(bins: dict[str, list[tuple[int, int]]]) -> dict[str, str]:
     Holm-corrected over the algorithms): ``top_where``, where large steps go with collapse ("in VPG, PPO-clip and
     TRPO, not in PPO-KL"), and ``top_vs_below``, each algorithm's counts and p. A claim for "every algorithm" read
     off the pooled top bin held for three of four (PPO-KL: 3/5 above, 23/43 below, p = 1)."""
-    from rl_zoo.stats import fisher_p, holm
-
     rows = [(name, b[-1], (sum(c for c, _ in b[:-1]), sum(n for _, n in b[:-1]))) for name, b in bins.items()]
     rows = [r for r in rows if r[1][1] and r[2][1]]  # runs on both sides to compare
-    pvals = [fisher_p(top[0], top[1], below[0], below[1]) for _, top, below in rows]
-    rises = [name for (name, top, below), hold in zip(rows, holm(pvals)) if hold and top[0] / top[1] > below[0] / below[1]]
+    pvals = [common.fisher_p(top[0], top[1], below[0], below[1]) for _, top, below in rows]
+    rises = [name for (name, top, below), hold in zip(rows, common.holm(pvals)) if hold and top[0] / top[1] > below[0] / below[1]]
     others = [name for name, _, _ in rows if name not in rises]
     where = ("in no algorithm" if not rises else "in every algorithm" if not others
              else f"in {and_list(rises)}, not in {and_list(others)}")
