@@ -397,15 +397,8 @@ def test_ctrl_c_on_async_envs_is_one_line_not_a_traceback_per_worker(tmp_path):
     """The terminal sends SIGINT to the whole process group: the AsyncVectorEnv workers leave it to the
     main process, which stops as a sync run does (exit 130), instead of each dying with its traceback."""
     out = tmp_path / "run"
-    with _sigint_not_ignored():
-        proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
-                                 "--vector-env", "async", "--seeds", "2", "--total-steps", "200000", "--eval-episodes", "1",
-                                 "--out", str(out), "--no-progress"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.time() + 180
-    while time.time() < deadline and not checkpoint.list_checkpoints(out):
-        time.sleep(0.2)
-    assert checkpoint.list_checkpoints(out), "the run never wrote a checkpoint"
+    proc = _async_run(out, seeds=2, total_steps=200000)
+    _first_checkpoint(out)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -425,12 +418,21 @@ def _group(pgid: int) -> list[int]:
     return out
 
 
-def _async_run(out) -> subprocess.Popen:
+def _async_run(out, seeds: int = 1, total_steps: int = 400000) -> subprocess.Popen:
+    """``rl-zoo train`` of CartPole on ``--vector-env async`` into ``out``, in a process group of its own."""
     with _sigint_not_ignored():
         return subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--env", "CartPole-v1", "--backend", "gymnasium",
-                                 "--vector-env", "async", "--total-steps", "400000", "--eval-episodes", "1",
-                                 "--out", str(out), "--no-progress"],
+                                 "--vector-env", "async", "--seeds", str(seeds), "--total-steps", str(total_steps),
+                                 "--eval-episodes", "1", "--out", str(out), "--no-progress"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _first_checkpoint(out, timeout: float = 180) -> None:
+    """Wait until the run in ``out`` has written a checkpoint (it trains then, its workers started)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not checkpoint.list_checkpoints(out):
+        time.sleep(0.2)
+    assert checkpoint.list_checkpoints(out), "the run never wrote a checkpoint"
 
 
 @pytest.mark.slow  # about 20 s: AsyncVectorEnv subprocesses
@@ -441,10 +443,7 @@ def test_sigterm_to_every_process_of_an_async_run_is_terminated_not_a_crash(tmp_
     255), and the run ended as an env crash (exit 1, 6 of 8 tries in a review), where a sync run exits 143."""
     out = tmp_path / "run"
     proc = _async_run(out)
-    deadline = time.time() + 180
-    while time.time() < deadline and not checkpoint.list_checkpoints(out):
-        time.sleep(0.2)
-    assert checkpoint.list_checkpoints(out), "the run never wrote a checkpoint"
+    _first_checkpoint(out)
     for pid in _group(proc.pid):
         if pid != proc.pid:
             os.kill(pid, signal.SIGTERM)
