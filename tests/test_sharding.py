@@ -157,16 +157,18 @@ def test_two_processes_write_one_merged_table(tmp_path, seed_offset):
     assert summary["processes"] == 2 and summary["devices"] == 4 and len(summary["final_return"]) == 8
 
 
-def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0, extra=(), cpu_devices=(None, None)):
-    """``rl-zoo train`` (and ``extra`` arguments) as processes 0 and 1 of a two-process run on this machine,
-    each with its ``RL_ZOO_CPU_DEVICES`` where given (else split for its seeds and this host's cores):
-    ``[(code, stderr)]``."""
+def _two_processes(tmp_path, seeds_by_process, timeout=300, first_seed=0, extra=(), cpu_devices=(None, None),
+                   extra_by_process=((), ())):
+    """``rl-zoo train`` (and ``extra`` arguments, then each process's ``extra_by_process``) as processes 0 and 1 of a
+    two-process run on this machine, each with its ``RL_ZOO_CPU_DEVICES`` where given (else split for its seeds and
+    this host's cores): ``[(code, stderr)]``."""
     port = _free_port()
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     envs = [env if n is None else dict(env, RL_ZOO_CPU_DEVICES=str(n)) for n in cpu_devices]
     procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", str(seeds), "--seed", str(first_seed), "--total-steps", "2560",
                                "--evals", "2", "--eval-episodes", "2", "--out", str(tmp_path / "run"), "--no-progress",
-                               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i), *extra],
+                               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i), *extra,
+                               *extra_by_process[i]],
                               env=envs[i], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, seeds in enumerate(seeds_by_process)]
     return [(p.returncode, e) for p, (_, e) in ((p, p.communicate(timeout=timeout)) for p in procs)]
@@ -209,15 +211,9 @@ def test_a_refusal_in_one_process_only_ends_both_at_once(tmp_path):
     """Process 0 given a bad --set (process 1 not): it printed its error, then its exit handlers waited in
     jax.distributed's shutdown barrier for process 1, which waited in a collective: a C++ abort after ~100 s
     (rc 134) in both. The processes compare their command lines first: both refuse at once."""
-    port = _free_port()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
-    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--total-steps", "2560", "--no-progress",
-                               "--out", str(tmp_path / "run"), "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
-                               "--process-id", str(i), *(["--set", "learning_rate=-1"] if i == 0 else [])],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
-    for p in procs:
-        _, err = p.communicate(timeout=90)
-        assert p.returncode == 2 and "were given different command lines" in err and "Traceback" not in err, err[-2000:]
+    for code, err in _two_processes(tmp_path, [1, 1], timeout=90, cpu_devices=(1, 1),
+                                    extra_by_process=(("--set", "learning_rate=-1"), ())):
+        assert code == 2 and "were given different command lines" in err and "Traceback" not in err, err[-2000:]
     assert not (tmp_path / "run").exists()
 
 
