@@ -321,6 +321,7 @@ def print_hook_results(hooks) -> None:
 
 def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
     """Run parsed ``rl-zoo train`` arguments: check them, train, print the summary; the exit status."""
+    from rl_zoo import distributed
     from rl_zoo.train import enable_compilation_cache, format_summary, train
 
     if args.resume and (args.set or args.config or args.out or args.total_steps is not None or args.env_kwargs):
@@ -328,8 +329,6 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
                           "--env-kwargs, --out or --total-steps")
     if args.resume:
         check_resume_flags(args, vars(parser.parse_args(["train"])))
-        from rl_zoo import distributed
-
         if distributed.processes_from_args(args.num_processes) > 1:  # its device count was refused, misleadingly
             raise ConfigError(f"--resume {args.resume}: a multi-host run keeps no checkpoints, so there is nothing to "
                               "continue: start the same command again into a new --out (or resume it in one process, "
@@ -339,8 +338,6 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
     overrides = overrides_from(args, decided=("total_timesteps",) if args.total_steps is not None else ())
     if args.config:
         note_config_env_kwargs(args.config, env_kwargs)
-    from rl_zoo import distributed
-
     if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
         # every process given the same command (but its id): checked before any refusal, which all then make alike
         distributed.agree_on_command(command_without_process_id(argv))
