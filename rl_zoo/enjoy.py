@@ -119,18 +119,29 @@ def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=Non
     return episodes
 
 
-def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
-                   make_kwargs: dict | None = None) -> list[Episode]:
-    """Greedy episodes on a gymnasium env (the adapter's backend, made with ``make_kwargs``), one per seed;
-    with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``) and each frame handed to it as
-    it is drawn."""
+def make_gymnasium(env_id: str, env_params, make_kwargs: dict | None = None, drawn: bool = False):
+    """The gymnasium env ``play_gymnasium`` plays: made with the run's ``make_kwargs`` and the port's
+    episode cap, and ``drawn``, with ``render_mode="rgb_array"``."""
     import gymnasium
 
     from envs import render
 
-    steps, record, make_kwargs = episode_cap(env_params), sink is not None, make_kwargs or {}
-    env = (render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs) if record
-           else gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs))
+    steps, make_kwargs = episode_cap(env_params), make_kwargs or {}
+    return (render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs) if drawn
+            else gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs))
+
+
+def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
+                   make_kwargs: dict | None = None, env=None) -> list[Episode]:
+    """Greedy episodes on a gymnasium env (the adapter's backend, made with ``make_kwargs``), one per seed;
+    with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``) and each frame handed to it as
+    it is drawn. ``env``: one ``make_gymnasium`` made already (then closed here), so that a recording reads
+    its frame rate from the env it draws rather than making a second."""
+    from envs import render
+
+    steps, record = episode_cap(env_params), sink is not None
+    if env is None:
+        env = make_gymnasium(env_id, env_params, make_kwargs, drawn=record)
     episodes = []
     try:
         for seed in seeds:
@@ -344,23 +355,15 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
     make_kwargs = getattr(env, "gym_env", env).make_kwargs  # the adapter's, or the seed-batched env's adapter's
     if video is None:
         return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs), None
-    with VideoWriter(video, _gymnasium_fps(env.id, make_kwargs)) as writer:
-        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, make_kwargs)
-        return episodes, writer.close()
-
-
-def _gymnasium_fps(env_id: str, make_kwargs: dict | None = None) -> int:
-    """The frame rate gymnasium's env plays at, made with the run's options: a MuJoCo env's ``render_fps`` is
-    ``1 / dt``, and ``frame_skip`` changes ``dt`` (InvertedPendulum-v5 with frame_skip=4: 12, not 25 fps)."""
-    import gymnasium
-
-    from envs import render
-
-    env = gymnasium.make(env_id, **(make_kwargs or {}))
+    drawn = make_gymnasium(env.id, env_params, make_kwargs, drawn=True)  # its frame rate is the video's
     try:
-        return render.fps(env)
-    finally:
-        env.close()
+        writer = VideoWriter(video, render.fps(drawn))
+    except BaseException:
+        drawn.close()
+        raise
+    with writer:
+        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, env=drawn)
+        return episodes, writer.close()
 
 
 #: the widest ``--width`` (4K video's): a GIF's frames are held in memory until it is written

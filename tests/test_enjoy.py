@@ -466,6 +466,14 @@ def test_a_gymnasium_envs_recording_plays_at_its_own_frame_rate_with_the_runs_op
     """A MuJoCo env plays at 1 / dt, and frame_skip changes dt: recordings of InvertedPendulum-v5 with
     frame_skip=4 were written at the default 25 fps, twice too fast (its own rate: 12)."""
     pytest.importorskip("mujoco")
-    from rl_zoo.enjoy import _gymnasium_fps
+    import envs
+    from envs import render
+    from rl_zoo.enjoy import make_gymnasium
 
-    assert (_gymnasium_fps("InvertedPendulum-v5"), _gymnasium_fps("InvertedPendulum-v5", {"frame_skip": 4})) == (25, 12)
+    _, params = envs.make("InvertedPendulum-v5")
+    rates = []
+    for kwargs in ({}, {"frame_skip": 4}):
+        drawn = make_gymnasium("InvertedPendulum-v5", params, kwargs, drawn=True)  # the env the frames come from
+        rates.append(render.fps(drawn))
+        drawn.close()
+    assert rates == [25, 12]
