@@ -104,6 +104,15 @@ def tuned_on_these(records, first_seed: int, seeds: int) -> set:
     return {cell for cell, tuned in TUNED_ON.items() if cell in records and mine & set(tuned)}
 
 
+def seed_status(first_seed: int, marked: set) -> str:
+    """Whether this run's seeds are held out: from ``HELD_OUT`` up they are, but for a ``marked`` cell's."""
+    if first_seed < HELD_OUT:
+        return f"not held out: the configs were tuned on seeds below {HELD_OUT}"
+    return "held out, none of them played a part in choosing the configs" + (
+        ", but for Double DQN's CartPole `n_step: 3`, adopted after comparing it with one-step targets on "
+        "seeds 1000-1009 (`benchmarks/results/dqn.md`)" if ("double-dqn", "CartPole-v1") in marked else "")
+
+
 def tables(s, numbers: dict, auc: dict, label: dict, marked: set = frozenset()) -> dict:
     """The generated tables: per cell, the aggregates, the mean area under the curve per env, the runs below 1;
     a ``marked`` cell (its config chosen on some of these seeds) gets a †."""
@@ -167,10 +176,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
                           for e in envs),
         seeds="/".join(map(str, sorted({r.n_seeds for r in table}))), eval_episodes=meta.eval_episodes,
         seed_set=common.seeds_text(info.get("first_seed", 0), max(r.n_seeds for r in table)),
-        seed_status=(("held out, none of them played a part in choosing the configs" + (
-                         ", but for Double DQN's CartPole `n_step: 3`, adopted after comparing it with one-step targets on "
-                         "seeds 1000-1009 (`benchmarks/results/dqn.md`)" if ("double-dqn", "CartPole-v1") in records else ""))
-                     if info.get("first_seed", 0) >= HELD_OUT else f"not held out: the configs were tuned on seeds below {HELD_OUT}"),
+        seed_status=seed_status(info.get("first_seed", 0), marked),
         grid_points=(meta.points or 20) + 1,
         skipped="; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}" for r in s.records if r.status == "skipped") or "none",
         failed=("\n* **Failed or unfinished:** " + "; ".join(f"{NAMES.get(r.algo, r.algo)} on {r.env}: "
