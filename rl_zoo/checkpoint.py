@@ -170,8 +170,17 @@ def restore(path: str | Path, template: Any, leading: str | None = None) -> tupl
         ref_shape = np.shape(ref)
         if np.shape(x) != ref_shape:
             raise ValueError(f"checkpoint {path}: array {i} has shape {np.shape(x)}, expected {ref_shape}")
+        if not _is_key(ref) and _kind(np.asarray(x).dtype) != _kind(ref.dtype):  # 0.7 cast to an int is 0, silently
+            raise ValueError(f"checkpoint {path}: array {i} holds {np.asarray(x).dtype} values, this config's state "
+                             f"{ref.dtype}: it was written by another config")
         restored.append(x if _is_key(ref) else jax.numpy.asarray(x, dtype=ref.dtype))
     return jax.tree.unflatten(treedef, restored), meta
+
+
+def _kind(dtype) -> str:
+    """What a dtype holds, whatever its width (float32 and float64 alike: x64 runs resume x32 checkpoints)."""
+    kind = np.dtype(dtype).kind
+    return "int" if kind in "iu" else kind
 
 
 def leading_counts(saved: list[tuple], expected: list[tuple]) -> tuple[int, int] | None:

@@ -167,3 +167,19 @@ def test_a_run_whose_keys_are_of_another_prng_kind_is_refused_before_anything_ch
         checkpoint.restore(path, {"key": jax.random.key(0, impl="rbg")})
     restored, _ = checkpoint.restore(path, {"key": jax.random.key(5, impl="threefry2x32")})
     assert (jax.random.key_data(restored["key"]) == jax.random.key_data(jax.random.key(0))).all()
+
+
+def test_a_checkpoint_array_of_another_kind_is_refused_not_cast(tmp_path):
+    """restore cast each array to the template's dtype: a float 0.7 restored into an int leaf became 0, silently."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from rl_zoo import checkpoint
+
+    path = checkpoint.save(tmp_path, 1, {"q": jnp.array([0.7, 1.5])}, {})
+    with pytest.raises(ValueError, match="array 0 holds float32 values, this config's state int32"):
+        checkpoint.restore(path, {"q": jnp.zeros(2, jnp.int32)})
+    restored, _ = checkpoint.restore(path, {"q": jnp.zeros(2, jnp.float16)})  # a width, not a kind: cast
+    assert restored["q"].dtype == jnp.float16 and np.allclose(restored["q"], [0.7, 1.5], atol=1e-3)
+    count = checkpoint.save(tmp_path / "n", 1, {"n": jnp.array(3, jnp.uint32)}, {})
+    assert int(checkpoint.restore(count, {"n": jnp.array(0, jnp.int32)})[0]["n"]) == 3  # signed or not: an int
