@@ -265,6 +265,10 @@ def test_a_killed_multi_host_run_is_said_to_keep_no_checkpoints(tmp_path, runs):
     shutil.copy(copy / "metrics.csv", copy / "metrics.host0.csv")
     with pytest.raises(FileNotFoundError, match="is a multi-host run, which writes no checkpoints.*rl-zoo train --algo ppo"):
         rl_zoo.load(copy)
+    # resumed in one process, it starts again and its hosts' old tables go: they kept load saying "multi-host"
+    train(resume=copy)
+    assert not list(copy.glob("metrics.host*.csv"))
+    assert rl_zoo.load(copy) is not None
 
 
 def test_a_checkpoint_of_more_seeds_says_so(tmp_path, runs):

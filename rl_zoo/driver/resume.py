@@ -203,6 +203,16 @@ def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path, has_polic
                  "; it keeps no checkpoint, so no policy to play: a video needs a new run with --record-video")
     return note
 
+def remove_host_tables(run_dir: Path, log) -> None:
+    """Remove a multi-host run's per-host tables (``metrics.host<i>.csv``) when it is resumed in one process: it
+    keeps no checkpoints, so it starts again from the beginning, and its old tables no longer described the run
+    (``rl_zoo.load`` read their presence as "a multi-host run, no checkpoints" after the resume had written some)."""
+    stale = sorted(run_dir.glob("metrics.host*.csv"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if stale:
+        log(f"removed {', '.join(p.name for p in stale)}: the multi-host run's own tables; metrics.csv is now this run's")
+
 #: a run directory's record of its resumes (``record_resume``), one entry per process that took it up again
 RESUMES = "resumes.json"
 

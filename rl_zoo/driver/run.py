@@ -25,9 +25,9 @@ from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, check_hooks, summarize
-from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch, record_resume, recorded_resumes, resume_devices,
-                                  resume_mismatch, resume_vector_env, rows_up_to, set_aside_damaged, unapplied_hooks_note,
-                                  versions_note)
+from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch, record_resume, recorded_resumes,
+                                  remove_host_tables, resume_devices, resume_mismatch, resume_vector_env, rows_up_to,
+                                  set_aside_damaged, unapplied_hooks_note, versions_note)
 from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, evals_note, segment_schedule, whole_updates_note
 from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec
 from rl_zoo.host.batched_env import HostEnvError
@@ -207,6 +207,7 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
                 log(note)
         if choice.point is None:
             log(f"no checkpoint in {run_dir}: starting it again from the beginning")
+        remove_host_tables(run_dir, log)
         set_aside_damaged(choice, log)
         # a process killed between its last checkpoint and the pruning kept one too many, and a resume from the
         # last checkpoint saves none: the run would keep it for good (and keep_checkpoints may have changed)
