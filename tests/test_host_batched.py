@@ -846,3 +846,25 @@ def test_an_env_that_raises_in_the_first_check_is_named_with_its_traceback(tmp_p
                     err.strip().splitlines()[-1]), err
     assert 'raise RuntimeError("simulator exploded at step %d" % self.n)' in err  # the env's own frame
     assert not (tmp_path / "run").exists()
+
+
+def test_an_async_worker_whose_main_process_is_gone_ends_without_a_traceback():
+    """A ``kill -9`` of an async run's main process made each worker print a two-part traceback: its ``recv`` found
+    the pipe closed (EOFError), and sending that error back raised BrokenPipeError out of the worker."""
+    import multiprocessing as mp
+    import queue
+
+    from gymnasium.vector.async_vector_env import _async_worker
+
+    from rl_zoo.host.workers import orphan_quiet_worker
+
+    def orphaned():
+        mine, main_end = mp.Pipe()  # the worker closes the main process's end as it starts: gone
+        return (0, lambda: gymnasium.make("CartPole-v1"), mine, main_end, None, queue.Queue(),
+                gymnasium.vector.AutoresetMode.SAME_STEP, None)
+
+    with pytest.raises((BrokenPipeError, ConnectionResetError)):
+        _async_worker(*orphaned())  # gymnasium's own worker: the error escapes it (and multiprocessing prints it)
+    args = orphaned()
+    assert orphan_quiet_worker(*args) is None
+    assert args[5].get_nowait()[1] is EOFError  # its report of the closed pipe was made, then not sendable

@@ -41,9 +41,9 @@ from jax.experimental import io_callback
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
 from rl_zoo import interrupt
-from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, start_forkserver_ignoring_stops,
-                                  kill_at_exit, subprocess_start_method, terminate, worker_errors_unprinted,
-                                  worker_make)
+from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, kill_at_exit, orphan_quiet_worker,
+                                  start_forkserver_ignoring_stops, subprocess_start_method, terminate,
+                                  worker_errors_unprinted, worker_make)
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
 VECTOR_ENVS = ("sync", "async")
@@ -104,7 +104,7 @@ class _HostEnvs:
                 with interrupt.deferred():  # a signal waits for the venv, which then closes whole
                     if method == "forkserver":
                         start_forkserver_ignoring_stops()
-                    self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method,
+                    self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method, worker=orphan_quiet_worker,
                                                                 autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
                     kill_at_exit(self.venv.processes)
             except (EOFError, ConnectionError) as e:  # a subprocess died while starting

@@ -34,6 +34,19 @@ def worker_make(env_id: str, make_kwargs: dict):
     return gymnasium.make(env_id, **make_kwargs)
 
 
+def orphan_quiet_worker(*args) -> None:
+    """Gymnasium's ``_async_worker`` (the ``worker`` of an AsyncVectorEnv), ended quietly when the main process is
+    gone: a ``kill -9`` of it made every worker print a two-part traceback (its ``recv`` found the pipe closed, and
+    its report of that error could not be sent back). With the main process alive a worker's errors reach it as
+    before (the report is sent)."""
+    from gymnasium.vector.async_vector_env import _async_worker
+
+    try:
+        _async_worker(*args)
+    except (BrokenPipeError, ConnectionResetError, EOFError):  # no main process to tell
+        pass
+
+
 _started: list = []  # the workers of this process's AsyncVectorEnvs, for ``_kill_leftovers`` at exit
 
 
