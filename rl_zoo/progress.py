@@ -25,9 +25,9 @@ from typing import Any, Callable
 def compact(n: float) -> str:
     """Env steps in few characters: 950, 12.3k, 480k, 1.00M."""
     n = float(n)
-    if n >= 1e6:
+    if n >= 999_500:  # rounded where the next unit starts: 999,936 read "1000k", 99,960 "100.0k"
         return f"{n / 1e6:.2f}M"
-    if n >= 1e5:
+    if n >= 99_950:
         return f"{n / 1e3:.0f}k"
     if n >= 1e4:
         return f"{n / 1e3:.1f}k"

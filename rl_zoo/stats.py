@@ -431,6 +431,8 @@ def permutation_p(a, b, n_resamples: int = 100_000, seed: int = 0) -> float:
 
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
     pooled, n = np.concatenate([a, b]), a.size
+    if not np.all(np.isfinite(pooled)):  # no split reaches a NaN difference: p came out 0, "highly significant"
+        return float("nan")
     observed = abs(a.mean() - b.mean())
     tolerance = 1e-12 * max(1.0, float(np.abs(pooled).max(initial=0.0)))  # a split equal to the observed one counts
     if math.comb(pooled.size, n) <= n_resamples:

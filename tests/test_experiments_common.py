@@ -440,3 +440,14 @@ def test_a_reduced_stability_run_replaces_the_hand_written_reading(tmp_path, mon
     assert "**this is a reduced run** (2 seeds, 1,024 env steps" in text and "Reading the tables (reliable" not in text
     assert finding.startswith("Reduced run (2 seeds, 1,024 env steps): finding 2")
     assert (tmp_path / "finding.md").exists()
+
+
+def test_overestimation_does_not_test_a_difference_with_a_non_finite_seed():
+    """A diverged seed's NaN error gave permutation p = 0: "Double DQN's estimate sits significantly lower"."""
+    from experiments.overestimation.report import difference, difference_words
+
+    a = {"overestimate_last_quarter_raw": [1.0, 2.0, float("nan")]}
+    b = {"overestimate_last_quarter_raw": [0.0, 0.5, 0.2]}
+    assert difference_words(*difference(a, b), 3).endswith("not tested, as a seed's error is not finite")
+    a["overestimate_last_quarter_raw"][2] = 3.0
+    assert "permutation test: p = 0.1" in difference_words(*difference(a, b), 3)

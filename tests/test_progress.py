@@ -81,6 +81,7 @@ def test_clock_and_compact_by_hand():
 
     assert [clock(s) for s in (0, 59.9, 3725, 36000 + 61)] == ["0:00:00", "0:00:59", "1:02:05", "10:01:01"]
     assert [compact(n) for n in (950, 12_345, 480_000, 1_000_000)] == ["950", "12.3k", "480k", "1.00M"]
+    assert [compact(n) for n in (99_960, 999_936)] == ["100k", "1.00M"]  # were "100.0k" and "1000k"
 
 
 def test_a_resumed_runs_bar_counts_its_speed_from_where_it_resumed(monkeypatch):

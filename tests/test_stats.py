@@ -193,6 +193,9 @@ def test_permutation_p_by_hand():
     split and its mirror are as far apart (|difference| 3): p = 2/20. Equal samples: every split is as far: 1."""
     assert stats.permutation_p([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]) == pytest.approx(0.1)
     assert stats.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
+    # a NaN has no difference to compare: p was 0 (exact) or its floor (random splits), "highly significant"
+    assert np.isnan(stats.permutation_p([1, 2, 3], [4, 5, np.nan]))
+    assert np.isnan(stats.permutation_p(np.r_[np.nan, np.zeros(9)], np.zeros(10)))
     # (0, 0, 1) against (1, 1), |difference| 2/3: of the 10 splits of {0, 0, 1, 1, 1} into 3 and 2, the 3 with two
     # ones in the pair (2/3) and the 1 with both zeros there (1) are as far; the 6 with one of each, 1/6, are not
     assert stats.permutation_p([0.0, 0.0, 1.0], [1.0, 1.0]) == pytest.approx(0.4)

@@ -33,6 +33,8 @@ def difference_words(t, p: float, seeds: int) -> str:
     8, Acrobot's +4.4 [+0.2, +9.1] excluded 0 at a permutation p of 0.09). It compares errors (each arm's
     estimate minus its own greedy policy's true value), not estimates: the two greedy policies differ, and so
     do their true values."""
+    if p != p:  # NaN: a seed's error is not finite (a diverged run)
+        return f"DQN's error minus Double DQN's is {ci(t)}: not tested, as a seed's error is not finite"
     said = f"DQN's error minus Double DQN's is {ci(t)} (two-sample permutation test: p = {p:.2g})"
     if p < 0.05 and t[0] > 0:
         return f"{said}: Double DQN's estimate sits significantly lower against its own truth (a signed difference, not a smaller error)"
