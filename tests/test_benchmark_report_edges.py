@@ -526,3 +526,19 @@ def test_the_curve_heading_of_an_env_without_a_threshold(tmp_path, capsys, monke
     monkeypatch.setattr(report, "threshold", lambda env_id: None if env_id == "CartPole-v1" else 1.0)
     text = _plot(out, capsys)
     assert "### CartPole-v1 (no threshold, 100,000 env steps per seed)" in text
+
+
+def test_a_cell_still_training_is_reported_as_training_not_interrupted(tmp_path):
+    """`rl-zoo plot BENCHMARK` on a grid in progress listed its running cell as "interrupted"."""
+    from rl_zoo import runs
+    from rl_zoo.lock import FolderLock
+
+    out = copy_grid(tmp_path)
+    folder = out / "cells" / "ppo__CartPole-v1"
+    record = json.loads((folder / "cell.json").read_text())
+    runs.atomic_write_json(folder / "cell.json", {**record, "status": "running", "reason": "", "resume": False})
+    with FolderLock(folder, what=cells.CELL_LOCK):  # as its cell process holds it
+        held = report.write_report(out, tmp_path / "held").read_text()
+    left = report.write_report(out, tmp_path / "left").read_text()
+    line = "- ppo on CartPole-v1: "
+    assert line + "still training (process " in held and line + "interrupted" in left

@@ -253,7 +253,17 @@ def _settings_sentence(cells: list, meta: GridMeta) -> str:
 _BACKENDS = {"jax": "their JAX ports", "gymnasium": "gymnasium, through the adapter"}
 
 
-def _header(s: Summary, meta: GridMeta) -> list[str]:
+def _why_unfinished(out: Path, r: CellRecord) -> str:
+    """A cell record's reason; for a "running" one whose process still holds its folder, that it is training (a
+    report of a grid in progress called it "interrupted")."""
+    from rl_zoo import lock
+
+    if r.status == "running" and (pid := lock.holder(out / "cells" / r.spec.name)) is not None:
+        return f"still training ({f'process {pid}' if pid else 'another process'}): this report shows the grid so far"
+    return r.reason or "interrupted"
+
+
+def _header(s: Summary, meta: GridMeta, out: Path) -> list[str]:
     records, table = s.records, s.table
     missing = not_started(records, meta)
     algos = _ordered([r.algo for r in records] + [a for a, _ in missing], meta.algos)
@@ -289,7 +299,7 @@ def _header(s: Summary, meta: GridMeta) -> list[str]:
     for title, status in (("Skipped", "skipped"), ("Failed", "failed"), ("Unfinished", "running")):
         group = [r for r in records if r.status == status]
         if group:
-            lines += [f"**{title}:**", ""] + [f"- {r.algo} on {r.env}: {r.reason or 'interrupted'}" for r in group] + [""]
+            lines += [f"**{title}:**", ""] + [f"- {r.algo} on {r.env}: {_why_unfinished(out, r)}" for r in group] + [""]
     if missing:
         lines += ["**Not started:**", ""] + [f"- {a} on {e}: planned by the last command into this folder, never "
                                               "started (the grid ended before it); run that command again to run it" for a, e in missing] + [""]
@@ -452,7 +462,7 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
         raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
                          f"run a grid into it first (rl-zoo benchmark --out {out})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = (_header(s, meta) + _cells_section(s.table) + _aggregate_section(s, path.parent)
+    lines = (_header(s, meta, out) + _cells_section(s.table) + _aggregate_section(s, path.parent)
              + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
              + _references_section(list(dict.fromkeys(r.env for r in s.records))))
     lines += ["Tables: `returns.csv` / `returns.parquet` (algo, env, seed, env_steps, wall_s, return on the shared grid), "
