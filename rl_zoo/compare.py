@@ -4,7 +4,8 @@ One panel per env (its options named, ``LunarLander-v3 (continuous=true)``), and
 the mean greedy return over the run's seeds against env steps, with a pointwise 95% bootstrap band over
 its seeds (``rl_zoo.plots.env_panels``). A run is labelled by its algorithm, and by its folder's name as
 well where two runs in a panel share an algorithm (two PPO runs of different ``--set``; the folder as given
-where two share a name), and says where its returns stop being finite (a diverged run draws no line there).
+where two share a name), says where its returns stop being finite (a diverged run draws no line there), and,
+for a run without summary.json, whether it is training or stopped and up to which env step it was evaluated.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def check_run_dirs(dirs: list[Path]) -> None:
 def run_rows(dirs: list[Path]) -> list:
     """The evaluation rows of every run as ``ReturnRow``s: ``algo`` its label, ``env`` the env id with its
     options. A run without evaluations yet, or whose files are damaged, is refused naming the file."""
+    return [row for _, rows in _labelled_runs(dirs) for row in rows]
+
+
+def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
+    """Per run, whether it is unfinished (no summary.json: training, or stopped) and its rows (``run_rows``)."""
     from rl_zoo import runs
     from rl_zoo.benchmark import ReturnRow
 
@@ -47,17 +53,34 @@ def run_rows(dirs: list[Path]) -> list:
         rows = runs.read_metrics(d / "metrics.csv", todo=TODO)
         if not rows:
             raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")
-        read.append((d, str(cfg["algo"]), runs.recorded_env_label(cfg), rows))
-    shared = [(algo, env) for _, algo, env, _ in read]
+        read.append((d, str(cfg["algo"]), runs.recorded_env_label(cfg), rows, cfg))
+    shared = [(algo, env) for _, algo, env, _, _ in read]
     names = [run_name(d) for d, *_ in read]
     out = []
-    for d, algo, env, rows in read:
+    for d, algo, env, rows, cfg in read:
         label = algo if shared.count((algo, env)) == 1 else f"{algo}: {run_name(d) if names.count(run_name(d)) == 1 else d}"
         bad = sorted({r["env_steps"] for r in rows if not math.isfinite(r["return"])})
         if bad:  # its mean is NaN from there on, which draws no line: say why it stops
             label += f", non-finite returns from {bad[0]:,} env steps"
-        out += [ReturnRow(label, env, int(r["seed"]), int(r["env_steps"]), float(r["wall_s"]), float(r["return"])) for r in rows]
+        unfinished = unfinished_words(d, cfg, rows)
+        label += unfinished
+        out.append((bool(unfinished), [ReturnRow(label, env, int(r["seed"]), int(r["env_steps"]), float(r["wall_s"]),
+                                                 float(r["return"])) for r in rows]))
     return out
+
+
+def unfinished_words(d: Path, cfg: dict, rows: list[dict]) -> str:
+    """What a run without summary.json adds to its label: training (a process holds it) or stopped, and how far
+    it was evaluated (a run in progress with two evaluations was labelled "evaluated at the start and end only");
+    "" for a finished run."""
+    from rl_zoo import lock
+
+    if (d / "summary.json").is_file():
+        return ""
+    total = (cfg.get("config") or {}).get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
+    of = f" of {int(total):,}" if isinstance(total, (int, float)) and not isinstance(total, bool) else ""
+    state = "training" if lock.holder(d) is not None else "stopped"
+    return f", {state}: evaluated up to {max(int(r['env_steps']) for r in rows):,}{of} env steps"
 
 
 def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Path:
@@ -69,9 +92,10 @@ def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Pa
     dirs = [Path(d) for d in dirs]
     check_run_dirs(dirs)
     path = plots.figure_path(output if output is not None else Path.cwd(), DEFAULT_NAME, "-o")
-    rows = run_rows(dirs)
+    labelled = _labelled_runs(dirs)
+    rows = [row for _, rows in labelled for row in rows]
     envs = list(dict.fromkeys(r.env for r in rows))
-    return plots.env_panels(rows, envs, path)
+    return plots.env_panels(rows, envs, path, unfinished={rows[0].algo for unfinished, rows in labelled if unfinished})
 
 
 def run_name(d: Path) -> str:

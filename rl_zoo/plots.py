@@ -260,12 +260,14 @@ def _few_points_style(points: int) -> tuple[dict, str]:
 
 
 def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str, dict[str, float]] | None = None,
-               confidence: float = 0.95, title: str | None = None) -> Path:
+               confidence: float = 0.95, title: str | None = None, unfinished: frozenset | set = frozenset()) -> Path:
     """One panel per env in ``env_ids``: greedy return against env steps for every algorithm found
     there, the mean over seeds and a pointwise bootstrap band (``rl_zoo.stats.mean_ci_over_seeds``).
 
     ``rows``: tidy ``ReturnRow``s (algo, env, seed, env_steps, wall_s, ret), any number of cells;
-    ``marks``: per env, labelled horizontal lines (for example a target or a published reference).
+    ``marks``: per env, labelled horizontal lines (for example a target or a published reference);
+    ``unfinished``: the algorithms (labels) whose runs have not ended, whose few evaluations are not "the start and
+    the end". Seeds are averaged at the env steps all of them were evaluated at (hand-made tables may differ).
     With more than one panel the algorithms' legend is drawn once, in the grid's first empty cell (else
     below the panels), so that it hides no curve; each panel's legend names only its marks."""
     from rl_zoo import stats
@@ -282,11 +284,16 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     algo_lines: dict[str, Any] = {}  # label -> its first line, for the shared legend
     for ax, env_id in zip(axes.flat, env_ids):
         for algo, by_seed in sorted(data.get(env_id, {}).items()):
-            curves = [np.array(sorted(v)) for v in by_seed.values()]
-            n = min(len(c) for c in curves)
-            m, lo, hi = stats.mean_ci_over_seeds(np.stack([c[:n, 1] for c in curves]), confidence)
-            x = curves[0][:n, 0]
+            curves = [dict(v) for v in by_seed.values()]
+            x = np.array(sorted(set.intersection(*(set(c) for c in curves))), dtype=float)  # seed 1 at 0, 1024 and
+            # seed 0 at 0, 512, 1024 averaged seed 0's 512 with seed 1's 1024 (paired by position)
+            n = len(x)
+            if not n:  # no mean to draw: said in the legend rather than left out
+                ax.plot([], [], color=colors[algo], label=f"{algo} (no env step all its seeds were evaluated at)")
+                continue
+            m, lo, hi = stats.mean_ci_over_seeds(np.array([[c[int(s)] for s in x] for c in curves]), confidence)
             style, note = _few_points_style(n)
+            note = "" if algo in unfinished and n > 1 else note
             (line,) = ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
             algo_lines.setdefault(line.get_label(), line)
             ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)

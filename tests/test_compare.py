@@ -13,10 +13,15 @@ from rl_zoo.cli import main
 from rl_zoo.compare import compare_runs, run_rows
 
 
-def _run(folder: Path, algo: str, env: str, curves: dict[int, list[float]], env_kwargs: dict | None = None) -> Path:
-    """A run directory whose seed ``s`` returned ``curves[s]`` at env steps 0, 100, 200, ..."""
+def _run(folder: Path, algo: str, env: str, curves: dict[int, list[float]], env_kwargs: dict | None = None,
+         finished: bool = True, total: int | None = None) -> Path:
+    """A run directory whose seed ``s`` returned ``curves[s]`` at env steps 0, 100, 200, ...; ``finished``, with a
+    summary.json; ``total``, its config's total_timesteps."""
     folder.mkdir(parents=True)
-    config = dict(algo=algo, env=env, **({"env_kwargs": env_kwargs} if env_kwargs else {}))
+    config = dict(algo=algo, env=env, **({"env_kwargs": env_kwargs} if env_kwargs else {}),
+                  **({"config": {"total_timesteps": total}} if total else {}))
+    if finished:
+        (folder / "summary.json").write_text("{}")
     (folder / "config.json").write_text(json.dumps(config))
     rows = [dict(env_steps=100 * i, wall_s=float(i), seed=s, **{"return": r, "train_return": float("nan")})
             for s, curve in curves.items() for i, r in enumerate(curve)]
@@ -92,3 +97,30 @@ def test_several_runs_draw_to_pdf_and_svg(tmp_path):
     b = _run(tmp_path / "b", "vpg", "Acrobot-v1", {0: [1.0, 3.0, 4.0]})
     for suffix, magic in ((".pdf", b"%PDF"), (".svg", b"<?xml")):
         assert compare_runs([a, b], tmp_path / f"c{suffix}").read_bytes().startswith(magic)  # not shrunk as a PNG
+
+
+def test_seeds_are_averaged_at_the_steps_they_share_not_by_position(tmp_path, drawn):
+    """Seed 0 evaluated at 0, 100, 200 and seed 1 at 0 and 200: the mean at 100 averaged seed 0's 100 with seed 1's 200."""
+    a = _run(tmp_path / "a", "ppo", "CartPole-v1", {0: [10.0, 20.0, 30.0]})
+    rows = [r for r in runs.read_metrics(a / "metrics.csv")]
+    rows += [dict(env_steps=0, wall_s=0.0, seed=1, **{"return": 50.0, "train_return": float("nan")}),
+             dict(env_steps=200, wall_s=2.0, seed=1, **{"return": 70.0, "train_return": float("nan")})]
+    runs.write_csv(a / "metrics.csv", sorted(rows, key=lambda r: (r["env_steps"], r["seed"])))
+    compare_runs([a], tmp_path / "c.png")
+    (line,) = drawn[0].axes[0].get_lines()
+    assert list(line.get_xdata()) == [0, 200] and list(line.get_ydata()) == [30.0, 50.0]
+
+
+def test_an_unfinished_run_says_how_far_it_got(tmp_path, drawn):
+    """A run in progress after its second evaluation was labelled "evaluated at the start and end only"."""
+    from rl_zoo.lock import FolderLock
+
+    done = _run(tmp_path / "done", "trpo", "CartPole-v1", {0: [1.0, 2.0]})
+    live = _run(tmp_path / "live", "ppo", "CartPole-v1", {0: [1.0, 2.0]}, finished=False, total=4096)
+    with FolderLock(live):  # as its training process holds it
+        compare_runs([done, live], tmp_path / "c.png")
+    compare_runs([done, live], tmp_path / "d.png")
+    held, left = ({line.get_label() for line in fig.axes[0].get_lines()} for fig in drawn)
+    assert held == {"trpo (1 seed, evaluated at the start and end only)",
+                    "ppo, training: evaluated up to 100 of 4,096 env steps (1 seed)"}
+    assert "ppo, stopped: evaluated up to 100 of 4,096 env steps (1 seed)" in left
