@@ -509,6 +509,8 @@ def test_probability_of_improvement_table_by_hand():
     assert lines[2:4] == ["| P(row > column) | a | b | c |", "|---|---|---|---|"]
     assert lines[4].startswith("| a | - | 0.33 [") and lines[4].endswith("| 0.00 [0.00, 0.00] (1 env) |")
     assert lines[6] == "| c | 1.00 [1.00, 1.00] (1 env) | 1.00 [1.00, 1.00] (1 env) | - |"
+    normalised["e"] = {"E1": np.array([0.5])}  # one seed against one seed: nothing to resample, no interval
+    assert "| 1.00 (1 seed per env: no interval) (1 env) |" in improvement.improvement_section(normalised, ["c", "e"], envs)[4]
     normalised["d"] = {"E3": np.array([0.5])}
     lines = improvement.improvement_section(normalised, ["a", "b", "d"], ["E1", "E2", "E3"])
     assert lines[0].endswith("both algorithms ran on: a and b: E1, E2 only; every pair with d: no common env (-) (a cell "
@@ -542,3 +544,21 @@ def test_a_cell_still_training_is_reported_as_training_not_interrupted(tmp_path)
     left = report.write_report(out, tmp_path / "left").read_text()
     line = "- ppo on CartPole-v1: "
     assert line + "still training (process " in held and line + "interrupted" in left
+
+
+def test_aggregates_of_one_seed_per_env_say_they_have_no_interval(tmp_path, capsys):
+    """With --seeds 1 the aggregate table printed "0.01 [0.01, 0.01]": a bootstrap within each env of one seed."""
+    out = copy_grid(tmp_path)
+    for folder in (f for f in (out / "cells").iterdir() if (f / "run" / "metrics.csv").is_file()):  # not the skipped
+        record = json.loads((folder / "cell.json").read_text())
+        record["seeds"] = 1
+        (folder / "cell.json").write_text(json.dumps(record))
+        metrics = (folder / "run" / "metrics.csv").read_text().splitlines()
+        seed = metrics[0].split(",").index("seed")
+        (folder / "run" / "metrics.csv").write_text(
+            "\n".join([metrics[0]] + [m for m in metrics[1:] if m.split(",")[seed] == "1000"]) + "\n")
+    text = _plot(out, capsys)
+    row = next(line for line in text.splitlines() if line.startswith("| ppo | "))
+    assert row.count("(1 seed per env: no interval)") == 3 and "[" not in row
+    p_row = next(line for line in text.splitlines() if line.startswith("| ppo | - |"))
+    assert "(1 seed per env: no interval)" in p_row and "[" not in p_row

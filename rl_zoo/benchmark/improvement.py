@@ -69,8 +69,11 @@ def improvement_section(normalised: dict[str, dict[str, np.ndarray]], algos: lis
         if a == b or matrix[a, b] is None:
             return "-"
         p, lo, hi = matrix[a, b]
-        n = len(common_envs(normalised, a, b, envs))
-        return f"{p:.2f} [{lo:.2f}, {hi:.2f}]" + (f" ({n} env{'' if n == 1 else 's'})" if n < len(envs) else "")
+        shared = common_envs(normalised, a, b, envs)
+        n = len(shared)
+        single = all(np.size(normalised[x][e]) <= 1 for x in (a, b) for e in shared)  # nothing to resample: [p, p]
+        return (f"{p:.2f} (1 seed per env: no interval)" if single else f"{p:.2f} [{lo:.2f}, {hi:.2f}]") + (
+            f" ({n} env{'' if n == 1 else 's'})" if n < len(envs) else "")
 
     lines = ["Probability of improvement P(row > column) [95% CI] (Agarwal et al. 2021): on each env, the chance that a "
              "seed of the row algorithm ends with a higher normalised final score than a seed of the column algorithm "
