@@ -620,6 +620,12 @@ def test_the_rlhf_summary_separates_only_intervals_that_do_not_overlap_and_repor
     assert report.gold_comparison(result([0, 0, 0], [1, 1.1, 0.9]))["separated"]
     apart = report.gold_comparison(result([0, 1, 2], [0.5, 1.5, 2.5]))
     assert apart["rlhf"]["mean"] > apart["sft"]["mean"] and not apart["separated"]
+    assert report.gold_comparison(result([0], [1]))["separated"] is None  # one seed: a point, not an interval
+    # a seed's NaN (an RM accuracy on a batch without a comparable pair) made the mean NaN and summary.json not JSON
+    some = report.interval([float("nan"), 0.375, 0.5])
+    assert (some["mean"], some["ci95"], some["per_seed"], some["seeds_counted"]) == (0.4375, [0.375, 0.5], [None, 0.375, 0.5], 2)
+    assert report.interval([float("nan")]) == {"mean": None, "ci95": [None, None], "per_seed": [None], "seeds_counted": 0}
+    assert "seeds_counted" not in report.interval([1.0, 2.0])
     metrics = policy_opt.Metrics(*[np.array([[0.0, 1.0], [2.0, 3.0]])] * len(policy_opt.Metrics._fields))  # [seeds, updates]
     assert report.final_metrics(metrics)["gold"]["per_seed"] == [1.0, 3.0]
     rows = report.rl_rows(metrics, [7, 8], batch_size=16)
@@ -629,6 +635,7 @@ def test_the_rlhf_summary_separates_only_intervals_that_do_not_overlap_and_repor
 def test_the_printed_summary_reads_as_text_not_python_objects():
     """`rl-zoo rlhf` printed "held-out accuracy vs gold [0.49  0.686 0.775]" and "stage seconds: {'pretrain': 5.62, ...}"."""
     from rl_zoo.rlhf.pipeline import _per_seed
+    from rl_zoo.rlhf import report
     from rl_zoo.rlhf.report import format_summary
 
     assert _per_seed(jnp.array([0.49, 0.686, 0.775])) == "0.490, 0.686, 0.775 (per seed)" and _per_seed(jnp.array([0.5])) == "0.500"
@@ -640,6 +647,11 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
         "values is their range, not a 95% interval)]:", "  SFT  1.00 [0.90, 1.10]",
         "  RLHF 2.00 [1.90, 2.10]   separated", "reward model accuracy vs gold on held-out pairs (training prompts): 0.70 [0.60, 0.80]",
         "stage seconds: pretrain 5.6, sft 1.0, eval_rlhf 0.0"]
+    summary.update(seeds=[1000], gold_heldout=dict(sft=ci(1.0), rlhf=ci(2.0), separated=None),
+                   rm_heldout_accuracy_vs_gold=report.interval([float("nan"), 0.5]))
+    lines = format_summary(summary).splitlines()
+    assert lines[2] == "  RLHF 2.00 [1.90, 2.10]   (1 seed: no interval to separate)"
+    assert lines[3].endswith("training prompts): 0.50 (1 of 2 seeds finite)")
 
 
 def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkeypatch, capsys):

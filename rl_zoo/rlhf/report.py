@@ -20,17 +20,29 @@ RL_FIELDS = ("update", "responses", "seed", "gold", "proxy", "kl", "beta", "leng
 
 def interval(per_seed) -> dict:
     """Mean over seeds and its 95% percentile-bootstrap interval (``rl_zoo.stats.bootstrap_ci``; with 2-3
-    seeds exactly their range: ``stats.interval_name``)."""
+    seeds exactly their range: ``stats.interval_name``), over the seeds whose value is finite (``seeds_counted``
+    says how many where some are not; a seed's accuracy on a last batch without a comparable pair is NaN, which
+    made the mean NaN and was written as bare ``NaN``, not JSON); a missing value is ``null``."""
     x = np.asarray(per_seed, float)
-    lo, hi = stats.bootstrap_ci(x)
-    return {"mean": float(x.mean()), "ci95": [lo, hi], "per_seed": x.tolist()}
+    finite = x[np.isfinite(x)]
+    out = {"mean": None, "ci95": [None, None]}
+    if finite.size:
+        lo, hi = stats.bootstrap_ci(finite)
+        out = {"mean": float(finite.mean()), "ci95": [lo, hi]}
+    out["per_seed"] = [float(v) if np.isfinite(v) else None for v in x]
+    if finite.size < x.size:
+        out["seeds_counted"] = int(finite.size)
+    return out
 
 
 def gold_comparison(result: PipelineResult) -> dict:
-    """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, whether they separate."""
+    """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, whether they separate
+    (``None`` with one seed: its "interval" is a point, and a higher mean is not a separation)."""
     sft = interval(np.asarray(result.eval_sft.gold).mean(1))
     rlhf = interval(np.asarray(result.eval_rlhf.gold).mean(1))
-    return {"sft": sft, "rlhf": rlhf, "separated": bool(rlhf["ci95"][0] > sft["ci95"][1]),
+    counted = min(sft.get("seeds_counted", len(sft["per_seed"])), rlhf.get("seeds_counted", len(rlhf["per_seed"])))
+    separated = bool(rlhf["ci95"][0] > sft["ci95"][1]) if counted >= 2 else None
+    return {"sft": sft, "rlhf": rlhf, "separated": separated,
             "proxy_sft": interval(np.asarray(result.eval_sft.proxy).mean(1)),
             "proxy_rlhf": interval(np.asarray(result.eval_rlhf.proxy).mean(1))}
 
@@ -139,15 +151,25 @@ def write_run(out: Path, config: PipelineConfig, seeds: list[int], result: Pipel
     return summary
 
 
+def _mean_ci(d: dict) -> str:
+    """``mean [low, high]`` of an ``interval``; "none finite" without a mean; the seeds counted where some were not."""
+    if d.get("mean") is None:
+        return "none finite"
+    some = f" ({d['seeds_counted']} of {len(d['per_seed'])} seeds finite)" if "seeds_counted" in d else ""
+    if d.get("seeds_counted", len(d.get("per_seed", ()))) == 1:  # one seed: a point, not [x, x]
+        return f"{d['mean']:.2f}{some}"
+    return f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]{some}"
+
+
 def format_summary(summary: dict) -> str:
     g = summary["gold_heldout"]
-    f = lambda d: f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]"  # noqa: E731
+    verdict = {True: "separated", False: "NOT separated", None: "(1 seed: no interval to separate)"}[g["separated"]]
     return "\n".join([
         f"gold reward on held-out prompts, mean over seeds [{stats.interval_name(len(summary['seeds']))}]:",
-        f"  SFT  {f(g['sft'])}",
-        f"  RLHF {f(g['rlhf'])}   {'separated' if g['separated'] else 'NOT separated'}",
+        f"  SFT  {_mean_ci(g['sft'])}",
+        f"  RLHF {_mean_ci(g['rlhf'])}   {verdict}",
         *([f"  warning: seed(s) {', '.join(map(str, summary['rl_non_finite_seeds']))} went non-finite in the RL stage: "
            f"their RLHF numbers are not results"] if summary.get("rl_non_finite_seeds") else []),
-        f"reward model accuracy vs gold on held-out pairs (training prompts): {f(summary['rm_heldout_accuracy_vs_gold'])}",
+        f"reward model accuracy vs gold on held-out pairs (training prompts): {_mean_ci(summary['rm_heldout_accuracy_vs_gold'])}",
         "stage seconds: " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["seconds"].items()),
     ])
