@@ -252,6 +252,32 @@ def test_rlhf_results_name_the_few_seeds_interval_the_pairs_and_each_algorithms_
     assert "ran on its own seeds (`--algo-seed`): [`algos/results.md`](algos/results.md)." in (tmp_path / "results.md").read_text()
 
 
+def test_rlhf_results_leave_out_arrays_of_another_run_and_name_the_sweeps_batch(tmp_path):
+    """A second run with other seeds (``--only sweep``) rewrote supervised.npz and beta_sweep.npz, and results.md and
+    the Q1 figure put the first run's best-of-n beside them; the sweep's batch read "x 64 responses" whatever it was."""
+    from experiments.rlhf import run
+
+    seeds = 2
+    new, old = run.base_key("small", [7, 8]), run.base_key("small", [1000])
+    np.savez(tmp_path / "supervised.npz", rm_heldout_accuracy=np.full(seeds, 0.8), rm_heldout_label_accuracy=np.full(seeds, 0.7),
+             base=new)
+    sweep = dict(betas=np.array([0.0, 0.05]), gold=np.ones((2, seeds, 4)), proxy=np.ones((2, seeds, 4)), kl=np.ones((2, seeds, 4)),
+                 rm_accuracy=np.full((2, seeds, 4), 0.5), final_gold=np.ones((2, seeds)), final_proxy=np.ones((2, seeds)),
+                 seconds=np.array([1.0, 2.0]), batch_size=np.array(16), base=new)
+    np.savez(tmp_path / "beta_sweep.npz", **sweep)
+    bon = dict(ns=np.array([1, 2]), kl=np.array([0.0, 0.3]), proxy=np.ones((2, 1)), gold=np.ones((2, 1)))
+    np.savez(tmp_path / "best_of_n.npz", **bon, base=old)
+    run.report(tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    assert "## Q1" not in text and "Q1 needs both beta_sweep.npz and best_of_n.npz of one run" in text
+    assert "Left out: best_of_n.npz, of an earlier run in this folder" in text
+    np.savez(tmp_path / "best_of_n.npz", **bon, base=new)
+    run.report(tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    assert "## Q1: KL penalty sweep (PPO-clip, 4 updates x 16 responses)" in text and "RM acc. on last 4 updates |" in text
+    assert "Left out" not in text
+
+
 def test_stability_calls_a_setting_reliable_only_with_at_most_one_collapse_in_eight():
     """"Reliable: at most one in 8 collapsed" was coded as ``fell <= max(1, n // 8)``: with 2 seeds a setting
     where 1 of 2 collapsed after solving was reliable (a --quick finding said so beside "half or more")."""

@@ -12,7 +12,7 @@ BETA_COLORS = ["tab:red", "tab:orange", "tab:olive", "tab:green", "tab:blue", "t
 ALGO_COLORS = {"ppo": "tab:blue", "ppo-kl": "tab:orange", "rloo": "tab:green", "grpo": "tab:red"}
 
 
-def kl_penalty(sweep: dict, bon: dict, path: Path) -> Path:
+def kl_penalty(sweep: dict, bon: dict, path: Path, batch: int = 64) -> Path:
     """Q1: gold and proxy against KL(pi || SFT) along training, per beta (mean over seeds), best-of-n beside."""
     plt = common.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
@@ -32,7 +32,7 @@ def kl_penalty(sweep: dict, bon: dict, path: Path) -> Path:
     axes[0].set_title("gold reward against KL")
     axes[1].set_ylabel("proxy reward (reward model)")
     axes[1].set_title("proxy reward against KL")
-    axes[2].set_xlabel("PPO update (64 responses each)")
+    axes[2].set_xlabel(f"PPO update ({batch} responses each)")
     axes[2].set_ylabel("reward (solid: gold, dashed: proxy)")
     axes[2].set_title("over training")
     axes[0].legend(fontsize=7)

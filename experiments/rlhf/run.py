@@ -48,6 +48,27 @@ def _load(path: Path) -> dict:
         return {k: z[k] for k in z.files}
 
 
+def base_key(config, seeds: list[int]) -> str:
+    """Which stages 1-3 an array file's numbers come from (its seeds and config): each file of a run stores it
+    as ``base``, and ``report`` leaves out a file whose base is not ``supervised.npz``'s (a second run with other
+    seeds rewrote the sweep, and results.md put the first run's best-of-n beside it)."""
+    import hashlib
+
+    return hashlib.sha256(repr((list(seeds), config)).encode()).hexdigest()[:16]
+
+
+def _of_this_run(out: Path, name: str, base: str, stale: list[str]) -> dict | None:
+    """``out/name``'s arrays when the file exists and is of the run ``base`` (else ``None``; a file of another
+    run is named in ``stale``). Files written before ``base`` was kept pass when supervised.npz has none either."""
+    if not (out / name).exists():
+        return None
+    d = _load(out / name)
+    if str(d.pop("base", "")) != base:
+        stale.append(name)
+        return None
+    return d
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=common.positive_int, default=3, help="seeds per question, trained together (default 3)")
@@ -126,17 +147,19 @@ def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv)
 
     t0 = time.perf_counter()
     timer = Timer()
+    key = np.asarray(base_key(config, seeds))
     base = run_supervised(config, seeds, timer)
     _save(out / "supervised.npz", {"rm_heldout_accuracy": np.asarray(base.rm.heldout_accuracy),
                                    "rm_heldout_label_accuracy": np.asarray(base.rm.heldout_label_accuracy),
-                                   "seconds": np.asarray([timer.seconds[k] for k in ("pretrain", "sft", "rm")])})
+                                   "seconds": np.asarray([timer.seconds[k] for k in ("pretrain", "sft", "rm")]), "base": key})
     if "bon" in parts:
         print("best-of-n", flush=True)
-        _save(out / "best_of_n.npz", compute.best_of_n(base, config, BON_NS, prompts=16 if args.small else 64))
+        _save(out / "best_of_n.npz", {**compute.best_of_n(base, config, BON_NS, prompts=16 if args.small else 64), "base": key})
     if "sweep" in parts:
         print(f"beta sweep {BETAS}", flush=True)
         sweep_cfg = dataclasses.replace(config, rl=dataclasses.replace(config.rl, num_updates=sweep_updates(args)))
-        _save(out / "beta_sweep.npz", compute.beta_sweep(base, sweep_cfg, BETAS))
+        _save(out / "beta_sweep.npz", {**compute.beta_sweep(base, sweep_cfg, BETAS), "base": key,
+                                       "batch_size": np.asarray(sweep_cfg.rl.batch_size)})
     for algo_beta in (args.algo_beta or [None, 0.2]) if "algos" in parts else []:
         print(f"algorithms {ALGOS}, beta {config.rl.beta if algo_beta is None else algo_beta}", flush=True)
         algo_cfg, suffix = config, ""
@@ -145,7 +168,7 @@ def run_parts(out: Path, config, seeds: list[int], parts: list[str], args, argv)
             suffix = f"_beta{algo_beta:g}"
         res = compute.algorithms(base, algo_cfg, ALGOS, group_size=4)
         for name, d in res.items():
-            _save(out / f"algo_{name}{suffix}.npz", d)
+            _save(out / f"algo_{name}{suffix}.npz", {**d, "base": key})
     log = (out / "run.md").read_text().splitlines() if (out / "run.md").exists() else []
     reporting.write_md(out / "run.md", log + ["", f"`{' '.join(['python -m experiments.rlhf.run', *(argv if argv is not None else sys.argv[1:])])}`: "
                                            f"seeds {seeds}; parts {parts}; {time.perf_counter() - t0:.0f} s; {common.machine()}"])
@@ -171,16 +194,19 @@ def report(out: Path) -> None:
     lines += [f"Every interval below: mean over seeds [{stats.interval_name(len(sup['rm_heldout_accuracy']))}].", "",
               f"Reward model pairwise accuracy on fresh comparisons of SFT samples (training prompts) vs gold: "
               f"{f(sup['rm_heldout_accuracy'])}; vs the noisy labels: {f(sup['rm_heldout_label_accuracy'])}", ""]
-    if (out / "beta_sweep.npz").exists() and (out / "best_of_n.npz").exists():
-        sw, bon = _load(out / "beta_sweep.npz"), _load(out / "best_of_n.npz")
-        plots.kl_penalty(sw, bon, out / "q1_kl_penalty.png")
+    base, stale = str(sup.pop("base", "")), []
+    sw, bon = _of_this_run(out, "beta_sweep.npz", base, stale), _of_this_run(out, "best_of_n.npz", base, stale)
+    if sw is not None and bon is not None:
+        updates, batch = sw["gold"].shape[-1], int(sw.get("batch_size", 64))  # 64: the default's, before it was kept
+        last = min(10, updates)
+        plots.kl_penalty(sw, bon, out / "q1_kl_penalty.png", batch)
         plots.rm_accuracy(sw, sup["rm_heldout_accuracy"], out / "q3_rm_accuracy.png")
-        lines += ["## Q1: KL penalty sweep (PPO-clip, %d updates x 64 responses)" % sw["gold"].shape[-1], "",
-                  "| beta | final KL | proxy (batch) | gold (batch) | peak gold (batch, update) | held-out gold | held-out proxy | RM acc. on last 10 updates |",
+        lines += [f"## Q1: KL penalty sweep (PPO-clip, {updates} updates x {batch} responses)", "",
+                  f"| beta | final KL | proxy (batch) | gold (batch) | peak gold (batch, update) | held-out gold | held-out proxy | RM acc. on last {last} updates |",
                   "|---|---|---|---|---|---|---|---|"]
         for i, b in enumerate(sw["betas"]):
             g = sw["gold"][i].mean(0)
-            acc = np.nanmean(sw["rm_accuracy"][i][:, -10:], axis=1)
+            acc = np.nanmean(sw["rm_accuracy"][i][:, -last:], axis=1)
             lines.append(f"| {b:g} | {f(sw['kl'][i][:, -1])} | {f(sw['proxy'][i][:, -1])} | {f(sw['gold'][i][:, -1])} | "
                          f"{g.max():.2f} (update {int(g.argmax()) + 1}) | {f(sw['final_gold'][i])} | {f(sw['final_proxy'][i])} | {f(acc)} |")
         lines += ["", f"Sweep wall time: compile {sw['seconds'][0]:.0f} s, run {sw['seconds'][1]:.0f} s (all betas x seeds vmapped).", "",
@@ -188,10 +214,13 @@ def report(out: Path) -> None:
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")
         lines.append("")
-    elif (out / "beta_sweep.npz").exists() or (out / "best_of_n.npz").exists():
-        lines += ["Q1 needs both beta_sweep.npz and best_of_n.npz (`--only sweep,bon`): one of them is missing.", ""]
+    elif sw is not None or bon is not None:
+        lines += ["Q1 needs both beta_sweep.npz and best_of_n.npz of one run (`--only sweep,bon`): one of them is "
+                  "missing" + (" or of another run" if stale else "") + ".", ""]
     for suffix in algo_suffixes(out):
-        algos = {a: _load(out / f"algo_{a}{suffix}.npz") for a in ALGOS if (out / f"algo_{a}{suffix}.npz").exists()}
+        algos = {a: d for a in ALGOS if (d := _of_this_run(out, f"algo_{a}{suffix}.npz", base, stale)) is not None}
+        if not algos:
+            continue
         label = f"beta {suffix[len('_beta'):]}" if suffix else "beta 0.05 (the pipeline's default)"
         plots.algorithms(algos, out / f"q2_algorithms{suffix}.png")
         lines += [f"## Q2: algorithms at matched samples, {label}", "",
@@ -205,6 +234,9 @@ def report(out: Path) -> None:
     if not algo_suffixes(out) and (out / "algos" / "results.md").exists():
         lines += ["## Q2", "", "Question 2 (the algorithms at matched samples) ran on its own seeds (`--algo-seed`): "
                   "[`algos/results.md`](algos/results.md).", ""]
+    if stale:
+        lines += [f"Left out: {', '.join(stale)}, of an earlier run in this folder (other seeds or settings than "
+                  "supervised.npz's, which every run rewrites): compute its part again with this run's options.", ""]
     reporting.write_md(out / "results.md", lines, width=10_000)
     print(json.dumps({"results": str(out / "results.md")}))
 
