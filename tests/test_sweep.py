@@ -792,6 +792,11 @@ def test_a_config_is_summarised_by_its_last_evaluation_and_the_iqm_over_seeds():
     np.testing.assert_allclose(first.auc, [2.75, 3.0, 3.25, 27.5])
     np.testing.assert_array_equal(first.steps_to_threshold, [np.nan, np.nan, np.nan, 20.0])
     assert second.iqm == 2.5 and report.best([second, first]) is first  # the tie goes to the higher AUC
+    # float32 returns (as a sweep's are): seeds ending at 26.0 and 43.7 have the float32 mean 34.849998, printed 34.8
+    # beside the (float64) IQM's 34.9
+    results[0] = dataclasses.replace(results[0], returns=np.tile(np.array([[26.0], [43.7]], np.float32), (2, 1, 3)))
+    (two, _) = report.summarize(groups, results, None)
+    assert f"{two.final.mean():.1f}" == f"{two.iqm:.1f}" == "34.9"
 
 
 def test_the_sweep_tables_and_report_hold_each_configs_numbers(tmp_path):
