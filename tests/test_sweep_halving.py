@@ -251,6 +251,11 @@ def test_a_damaged_rung_file_is_named_with_what_to_do(tmp_path):
     with pytest.raises(RunFileError, match=r"rungs.json: cannot be read \(JSONDecodeError.*Delete .* to train the "
                                            r"successive halving again from rung 0"):
         halving.load_records(tmp_path)
+    # a finished group's halving folder deleted: deleting it (again) changed nothing, its results must go too
+    results = tmp_path / "group_0.npz"
+    with pytest.raises(RunFileError, match=r"rungs.json: cannot be read \(FileNotFoundError.*Restore it, or delete "
+                                           r".*group_0.npz \(the group's results\) and .* to train the successive halving"):
+        halving.load_records(tmp_path / "halving", finished=results)
 
 
 @pytest.mark.slow  # tabular Q-learning: ~5 s

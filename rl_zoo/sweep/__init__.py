@@ -258,7 +258,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
             if path.exists() and not rerun:
                 log(f"group {group.index} ({where}): finished earlier, read from {path}")
                 results.append(_read_group(path))
-                records = halving.load_records(out / "groups" / "halving") if spec.halving_eta else []
+                records = halving.load_records(out / "groups" / "halving", finished=path) if spec.halving_eta else []
                 continue
             log(f"group {group.index} ({where}): {len(group.points)} config(s)")
             if spec.halving_eta:

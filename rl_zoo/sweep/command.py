@@ -64,11 +64,12 @@ def add_parser(sub) -> None:
     p.add_argument("--rungs", type=int, default=0, metavar="R",
                    help="rungs of --successive-halving (default, or 0: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
                         "the first rung's budget must hold one of the run's evaluation segments: segments >= ETA^(R-1), where the "
-                        "segments are about --evals, a divisor of the updates; --dry-run shows them)")
+                        "segments are about --evals; --dry-run shows them)")
     p.add_argument("--record", action="append", default=[], metavar="NAME",
                    help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
-    p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10; rounded to a count that divides the updates into equal segments: the report says how many points)")
+    p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10; rounded to a count near it that divides the updates into equal segments, "
+                        "else with one shorter last segment, which adds a point and a compiled program: the log says the segments)")
     p.add_argument("--eval-episodes", type=int, default=None,
                    help="episodes per evaluation (default 10; 1,000 on Blackjack-v1, whose return is one +-1 draw)")
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")

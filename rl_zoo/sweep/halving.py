@@ -183,16 +183,20 @@ class _Store:
         return self.folder / f"rung_{index}.ckpt", loaded, load_records(self.folder)[:index + 1]
 
 
-def load_records(folder: Path) -> list[RungRecord]:
-    """``rungs.json`` read back; a damaged one is a ``RunFileError`` naming it (json's bare message before)."""
+def load_records(folder: Path, finished: Path | None = None) -> list[RungRecord]:
+    """``rungs.json`` read back; a damaged or missing one is a ``RunFileError`` naming it (json's bare message
+    before). ``finished``: the group's results file, when it has them (the rungs are then not trained again
+    unless it is deleted too: the advice to delete only the halving folder changed nothing)."""
     path = folder / "rungs.json"
     try:
         return [RungRecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()})
                 for r in json.loads(path.read_text())]
     except (OSError, ValueError, TypeError, AttributeError) as e:
+        again = (f"Restore it, or delete {finished} (the group's results) and {folder} to train the successive halving "
+                 f"again from rung 0" if finished is not None else
+                 f"Delete {folder} to train the successive halving again from rung 0")
         raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})",
-                              f"Delete {folder} to train the successive halving again from rung 0, or run the same "
-                              "command with --rerun") from None
+                              f"{again}, or run the same command with --rerun") from None
 
 
 def run_halving(module, group: Group, env, env_params, spec, folder: Path,
