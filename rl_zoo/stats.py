@@ -124,7 +124,8 @@ def median(x, axis=None):
 
 def performance_profile(scores, taus) -> np.ndarray:
     """Run-score distribution: for each ``tau``, the fraction of all runs (pooled over tasks) whose
-    score is greater than ``tau``. ``scores``: ``[runs, tasks]`` or a list of per-task arrays. Each task
+    score is greater than ``tau``. ``scores``: ``[runs, tasks]`` or a list of per-task arrays (a nested list is
+    the latter: ``_columns``). Each task
     weighs by its number of runs (equal when every task has the same number of seeds). A NaN score
     makes every fraction NaN, as it makes the other statistics here NaN (it is not counted as a low score)."""
     x = np.concatenate([np.asarray(s, dtype=float).reshape(-1) for s in _columns(scores)])
@@ -217,7 +218,8 @@ def stratified_bootstrap_ci(
 ) -> tuple[float, float, float]:
     """``(point, low, high)``: ``statistic`` of all runs of all tasks pooled, and its percentile
     confidence interval over stratified bootstrap resamples (``stratified_resamples``).
-    ``scores``: ``[runs, tasks]`` or a list of per-task arrays; ``statistic(x, axis)`` reduces runs."""
+    ``scores``: ``[runs, tasks]`` or a list of per-task arrays (a nested list is the latter: ``_columns``);
+    ``statistic(x, axis)`` reduces runs."""
     _check_confidence(confidence)
     cols = _columns(scores)
     point = float(statistic(np.concatenate(cols)))
@@ -237,10 +239,16 @@ def task_mean_ci(
     same, however its runs spread: a task where every run fails lowers it by its share, where the pooled IQM
     of `stratified_bootstrap_ci` trims a failing task of a quarter or less of the runs away), and its
     percentile interval over bootstrap resamples that draw each task's runs with replacement within it.
-    ``scores``: ``[runs, tasks]``."""
+    ``scores``: ``[runs, tasks]`` or a list of per-task arrays of one length, read as the other statistics here
+    read them (``_columns``: a nested list is per-task rows; it was read as ``[runs, tasks]`` here alone)."""
     _check_confidence(confidence)
-    x = np.asarray(scores, dtype=float)
-    if x.ndim != 2 or not x.size:
+    if hasattr(scores, "shape") and np.ndim(scores) < 2:
+        raise ValueError(f"scores must be [runs, tasks] with at least one of each, got shape {np.shape(scores)}")
+    cols = _columns(scores)
+    if len({c.size for c in cols}) != 1:
+        raise ValueError(f"every task needs as many runs here, got {', '.join(str(c.size) for c in cols)}")
+    x = np.stack(cols, axis=1)  # [runs, tasks]
+    if not x.size:
         raise ValueError(f"scores must be [runs, tasks] with at least one of each, got shape {x.shape}")
     point = float(np.mean(statistic(x, axis=0)))
     rng = np.random.default_rng(seed)

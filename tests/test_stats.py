@@ -378,6 +378,12 @@ def test_task_mean_ci_is_the_mean_over_tasks_of_each_tasks_statistic():
     assert (low, high) == (1.0, 3.0)  # each task's runs drawn apart (both at 1: 1/16 > 2.5%); whole rows would give [2, 2]
     with pytest.raises(ValueError, match=r"\[runs, tasks\]"):
         stats.task_mean_ci(np.array([1.0, 2.0]))
+    # a nested list is per-task rows here too, as stratified_bootstrap_ci reads it (it was [runs, tasks] here alone)
+    m = [[0.1, 0.9], [0.2, 1.0], [0.3, 1.1], [0.4, 1.2]]  # 4 tasks of 2 runs
+    assert stats.task_mean_ci(m, stats.mean) == stats.task_mean_ci(np.array(m).T, stats.mean)
+    assert stats.task_mean_ci(m, stats.mean)[1:] == pytest.approx(stats.stratified_bootstrap_ci(m, stats.mean)[1:], abs=0.05)
+    with pytest.raises(ValueError, match="as many runs"):
+        stats.task_mean_ci([[1.0, 2.0], [3.0]])
 
 
 def test_return_decimals_tell_small_returns_apart():
