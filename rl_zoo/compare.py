@@ -39,7 +39,7 @@ def check_run_dirs(dirs: list[Path]) -> None:
 def run_rows(dirs: list[Path]) -> list:
     """The evaluation rows of every run as ``ReturnRow``s: ``algo`` its label, ``env`` the env id with its
     options. A run without evaluations yet, or whose files are damaged, is refused naming the file."""
-    return [row for _, rows in _labelled_runs(dirs) for row in rows]
+    return [row for _, run in _labelled_runs(dirs) for row in run]
 
 
 def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
@@ -77,7 +77,7 @@ def unfinished_words(d: Path, cfg: dict, rows: list[dict]) -> str:
 
     if (d / "summary.json").is_file():
         return ""
-    total = (cfg.get("config") or {}).get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
+    total = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
     of = f" of {int(total):,}" if isinstance(total, (int, float)) and not isinstance(total, bool) else ""
     state = "training" if lock.holder(d) is not None else "stopped"
     return f", {state}: evaluated up to {max(int(r['env_steps']) for r in rows):,}{of} env steps"
@@ -93,9 +93,9 @@ def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Pa
     check_run_dirs(dirs)
     path = plots.figure_path(output if output is not None else Path.cwd(), DEFAULT_NAME, "-o")
     labelled = _labelled_runs(dirs)
-    rows = [row for _, rows in labelled for row in rows]
+    rows = [row for _, run in labelled for row in run]
     envs = list(dict.fromkeys(r.env for r in rows))
-    return plots.env_panels(rows, envs, path, unfinished={rows[0].algo for unfinished, rows in labelled if unfinished})
+    return plots.env_panels(rows, envs, path, unfinished={run[0].algo for unfinished, run in labelled if unfinished})
 
 
 def run_name(d: Path) -> str:

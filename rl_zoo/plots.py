@@ -284,9 +284,10 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     algo_lines: dict[str, Any] = {}  # label -> its first line, for the shared legend
     for ax, env_id in zip(axes.flat, env_ids):
         for algo, by_seed in sorted(data.get(env_id, {}).items()):
+            # the env steps every seed was evaluated at (pairing seeds by position averaged seed 0's step 512 with
+            # seed 1's 1024 where seed 1 was evaluated at 0 and 1024 only)
             curves = [dict(v) for v in by_seed.values()]
-            x = np.array(sorted(set.intersection(*(set(c) for c in curves))), dtype=float)  # seed 1 at 0, 1024 and
-            # seed 0 at 0, 512, 1024 averaged seed 0's 512 with seed 1's 1024 (paired by position)
+            x = np.array(sorted(set.intersection(*(set(c) for c in curves))), dtype=float)
             n = len(x)
             if not n:  # no mean to draw: said in the legend rather than left out
                 ax.plot([], [], color=colors[algo], label=f"{algo} (no env step all its seeds were evaluated at)")
