@@ -125,9 +125,9 @@ def median(x, axis=None):
 def performance_profile(scores, taus) -> np.ndarray:
     """Run-score distribution: for each ``tau``, the fraction of all runs (pooled over tasks) whose
     score is greater than ``tau``. ``scores``: ``[runs, tasks]`` or a list of per-task arrays (a nested list is
-    the latter: ``_columns``). Each task
-    weighs by its number of runs (equal when every task has the same number of seeds). A NaN score
-    makes every fraction NaN, as it makes the other statistics here NaN (it is not counted as a low score)."""
+    the latter: ``_columns``). Each task weighs by its number of runs (equal when every task has the same number of
+    seeds). A NaN score makes every fraction NaN, as it makes the other statistics here NaN (it is not counted as a
+    low score)."""
     x = np.concatenate([np.asarray(s, dtype=float).reshape(-1) for s in _columns(scores)])
     taus = np.asarray(taus, dtype=float)
     if np.isnan(x).any():
@@ -245,9 +245,9 @@ def task_mean_ci(
     if hasattr(scores, "shape") and np.ndim(scores) < 2:
         raise ValueError(f"scores must be [runs, tasks] with at least one of each, got shape {np.shape(scores)}")
     cols = _columns(scores)
-    if len({c.size for c in cols}) != 1:
+    if len({c.size for c in cols}) > 1:
         raise ValueError(f"every task needs as many runs here, got {', '.join(str(c.size) for c in cols)}")
-    x = np.stack(cols, axis=1)  # [runs, tasks]
+    x = np.stack(cols, axis=1) if cols else np.zeros((0, 0))  # [runs, tasks]
     if not x.size:
         raise ValueError(f"scores must be [runs, tasks] with at least one of each, got shape {x.shape}")
     point = float(np.mean(statistic(x, axis=0)))
