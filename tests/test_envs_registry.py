@@ -428,6 +428,9 @@ def test_an_option_of_the_wrong_type_is_refused():
     ("Acrobot-v1", {"link_moi": -1.0}, "link_moi = -1 must be > 0"),
     ("MountainCar-v0", {"min_position": 1.0}, "min_position = 1 must be below max_position = 0.6"),
     ("MountainCarContinuous-v0", {"max_action": -2.0}, "min_action = -1 must be below max_action = -2"),
+    # uniform(low, high) with low above high draws low every time: every episode started at one spot
+    ("MountainCar-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be below reset_high = -0.6"),
+    ("MountainCarContinuous-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be below reset_high"),
     ("CartPole-v1", {"x_threshold": -1.0}, "x_threshold = -1 must be > 0"),  # it bounds the observation space
     ("CartPole-v1", {"masscart": 0.0, "masspole": 0.0}, "masscart \\+ masspole = 0 must be > 0"),
     ("CartPole-v1", {"gravity": float("nan")}, "gravity = nan must be a finite number"),

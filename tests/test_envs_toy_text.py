@@ -328,10 +328,18 @@ def test_bad_constructor_arguments_are_refused():
         FrozenLake(desc="SFFG")
     with pytest.raises(ValueError, match="got the row 101"):  # TypeError: 'int' object is not iterable
         FrozenLake(desc=["SFF", 101])
-    with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 numbers"):
+    with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 finite numbers"):
         FrozenLake(reward_schedule=(1, 0))  # was IndexError from inside the table's construction
+    # None made the hole's reward NaN; the others were float()'s, iter()'s and a comparison's bare errors
+    for schedule in ((1, None, 0), ("a", "b", "c"), 1, (1, float("nan"), 0)):
+        with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 finite numbers"):
+            FrozenLake(reward_schedule=schedule)
+    with pytest.raises(ValueError, match="success_rate must be a number in \\[0, 1\\], got None"):
+        FrozenLake(success_rate=None)
     with pytest.raises(ValueError, match="rainy_probability"):
         Taxi(rainy_probability=1.5)
+    with pytest.raises(ValueError, match="rainy_probability must be a number in \\[0, 1\\], got None"):
+        Taxi(rainy_probability=None)
     assert CliffWalking(is_slippery=True).id == "CliffWalkingSlippery-v1"
 
 

@@ -369,7 +369,7 @@ def test_a_refused_option_is_told_apart_from_the_runs_own(tmp_path):
     with pytest.raises(ConfigError) as e:
         load(tmp_path / "run", env_kwargs={"success_rate": 2})
     assert str(e.value) == ("--env-kwargs success_rate=2 (on the run's own is_slippery=false): refused by FrozenLake-v1: "
-                            "success_rate must lie in [0, 1], got 2")
+                            "success_rate must be a number in [0, 1], got 2")
     with pytest.raises(ConfigError) as e:  # the run's own option replaced: the env was made with the given ones only
         load(tmp_path / "run", env_kwargs={"is_slippery": True, "success_rate": 2})
     assert str(e.value).startswith("--env-kwargs is_slippery=true success_rate=2: refused by FrozenLake-v1: ")

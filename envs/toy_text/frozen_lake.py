@@ -25,9 +25,11 @@ Out-of-range actions are clipped into ``{0, 1, 2, 3}`` (gymnasium raises ``KeyEr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
-from envs.toy_text.tabular import TabularEnv, TransitionTable, grid_letters
+from envs.toy_text.tabular import TabularEnv, TransitionTable, grid_letters, is_number
 
 LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
 
@@ -145,10 +147,12 @@ class FrozenLake(TabularEnv):
             raise ValueError(f"desc rows must all have the same length, got {desc}")
         if any(c not in "SFHG" for r in desc for c in r) or not any("S" in r for r in desc):
             raise ValueError(f"desc must use the letters S, F, H, G and hold at least one S, got {desc}")
-        if len(tuple(reward_schedule)) != 3:
-            raise ValueError(f"reward_schedule is (goal, hole, frozen): 3 numbers, got {tuple(reward_schedule)!r}")
-        if not 0.0 <= success_rate <= 1.0:
-            raise ValueError(f"success_rate must lie in [0, 1], got {success_rate}")
+        if (isinstance(reward_schedule, (str, bytes)) or not isinstance(reward_schedule, Iterable)
+                or len(tuple(reward_schedule)) != 3 or not all(is_number(r) for r in reward_schedule)):
+            # (1, None, 0) made the hole's reward NaN; ("a", "b", "c") and 1 were float()'s and iter()'s errors
+            raise ValueError(f"reward_schedule is (goal, hole, frozen): 3 finite numbers, got {reward_schedule!r}")
+        if not is_number(success_rate) or not 0.0 <= success_rate <= 1.0:
+            raise ValueError(f"success_rate must be a number in [0, 1], got {success_rate!r}")
         self.desc = desc
         self.nrow, self.ncol = len(desc), len(desc[0])
         self.is_slippery = bool(is_slippery)

@@ -183,6 +183,12 @@ class TabularEnv(Environment):
         return self.table.initial_distribution.copy()
 
 
+def is_number(x) -> bool:
+    """A finite real number (not a bool): what a constructor option that is a probability or a reward must be
+    (``None`` failed in a comparison as a bare TypeError, and became NaN in a reward table)."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) and bool(np.isfinite(x))
+
+
 def grid_letters(desc) -> list[str]:
     """``desc`` as a list of ``str`` rows, whatever gymnasium-style form it came in (a list of rows, or
     gymnasium's array of bytes); one string alone is refused (gymnasium raises on it too), not read as a

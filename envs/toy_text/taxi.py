@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from envs.toy_text.tabular import TabularEnv, TransitionTable
+from envs.toy_text.tabular import TabularEnv, TransitionTable, is_number
 
 MAP = [
     "+---------+",
@@ -192,8 +192,8 @@ class Taxi(TabularEnv):
         fickle_probability: float = 0.3,
     ):
         for name, p in (("rainy_probability", rainy_probability), ("fickle_probability", fickle_probability)):
-            if not 0.0 <= p <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {p}")
+            if not is_number(p) or not 0.0 <= p <= 1.0:  # None: a bare TypeError
+                raise ValueError(f"{name} must be a number in [0, 1], got {p!r}")
         self.is_rainy = bool(is_rainy)
         self.fickle_passenger = bool(fickle_passenger)
         self.rainy_probability = rainy_probability
