@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import common
+
 ALGOS = "ppo,ppo-kl,trpo,vpg,dqn,double-dqn"
 #: Two benchmark commands into one folder (the report covers every cell in it). DQN's tuned 256x256
 #: network on Acrobot (4 gradient steps of 128 per 4 env steps, 200k steps) would alone take most of
@@ -45,7 +47,10 @@ def run_benchmark(bench: Path, seeds: int, first_seed: int, jobs: int, quick: bo
         for s in grid["sets"]:
             cmd += ["--set", s]
         print("$", shlex.join(cmd), flush=True)
-        subprocess.run(cmd, check=True, env=dict(os.environ))
+        done = subprocess.run(cmd, env=dict(os.environ))
+        if done.returncode:  # its own error is printed above it; a traceback of CalledProcessError added nothing
+            common.fail(f"`rl-zoo benchmark` stopped with exit code {done.returncode} (its message is above; where it says "
+                        "--rerun, run this script without --resume, which starts benchmark/ afresh)", done.returncode)
         commands.append(shlex.join(cmd))
     return commands
 

@@ -2,7 +2,7 @@
 
     python -m experiments.overall.run            # runs `rl-zoo benchmark` afresh, then figures, README.md, finding.md
     python -m experiments.overall.run --quick    # a small smoke run (into /tmp/overall)
-    python -m experiments.overall.run --replot   # only redraw figures and README from benchmark/
+    python -m experiments.overall.run --replot   # only redraw figures and README from benchmark/ (not committed)
 
 The grid is `rl-zoo benchmark` (the package rl_zoo/benchmark/): PPO-clip, PPO-KL, TRPO, VPG, DQN and Double DQN
 on CartPole-v1, Acrobot-v1 and Pendulum-v1 (DQN cannot act in Pendulum's continuous action space
@@ -35,14 +35,15 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny budgets, 2 seeds (into /tmp/overall)")
-    ap.add_argument("--seeds", type=int, default=5, help="seeds per cell (default 5; --quick always runs 2)")
+    ap.add_argument("--seeds", type=common.positive_int, default=5, help="seeds per cell (default 5; --quick always runs 2)")
     ap.add_argument("--seed", type=int, default=common.REPORT_SEED,
                     help=f"first seed (default {common.REPORT_SEED}: held out; none of seeds {common.REPORT_SEED} up "
                          "played a part in tuning the configs but one: Double DQN's CartPole n_step 3 was adopted after "
                          "comparing it on seeds 1000-1009, as the README says)")
-    ap.add_argument("--jobs", type=int, default=2, help="grid cells run at the same time, as rl-zoo benchmark --jobs (default 2: one compiles while another trains; each cell's timings then include the competition)")
+    ap.add_argument("--jobs", type=common.positive_int, default=2, help="grid cells run at the same time, as rl-zoo benchmark --jobs (default 2: one compiles while another trains; each cell's timings then include the competition)")
     ap.add_argument("--out", default=None, help="output folder (default: beside this script; /tmp/overall with --quick)")
-    ap.add_argument("--replot", action="store_true", help="only redraw the figures and README from the benchmark folder")
+    ap.add_argument("--replot", action="store_true", help="only redraw the figures and README from the benchmark folder "
+                    "(benchmark/, kept where the grid ran; not committed)")
     ap.add_argument("--resume", action="store_true", help="keep benchmark/ and skip the cells finished there before")
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/overall") if args.quick else HERE)
@@ -52,12 +53,14 @@ def main() -> None:
         common.require_file(bench / "report.md", "the benchmark folder of the last run, kept for --replot")
         finish(bench, out, info)
         return
+    seeds = 2 if args.quick else args.seeds
+    common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid
     out.mkdir(parents=True, exist_ok=True)
     if bench.exists() and not args.resume:
         shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now
     t0 = time.perf_counter()
     machine = common.machine()
-    commands = compute.run_benchmark(bench, 2 if args.quick else args.seeds, args.seed, args.jobs, args.quick)
+    commands = compute.run_benchmark(bench, seeds, args.seed, args.jobs, args.quick)
     wall = time.perf_counter() - t0
     info = dict(commands=commands, first_seed=args.seed, machine=machine, versions=common.versions(), wall_s=round(wall, 1),
                 quick=args.quick, resumed=args.resume,
