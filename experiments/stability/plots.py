@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 from experiments.stability.compute import ENV, Sweep, collapsed, worst_drop
 
 COLORS = {"VPG": "tab:red", "PPO-clip": "tab:blue", "PPO-KL": "tab:orange", "TRPO": "tab:green"}
@@ -100,7 +100,7 @@ def plot_summary(results: dict[str, Sweep], out: Path, seeds: int) -> None:
             ax.scatter((values[:, None] * jitter).ravel(), metric.ravel(), s=16, color=c, alpha=0.55, linewidths=0, zorder=3,
                        label="one seed (mean over updates)" if i == 2 else "one seed")
             ax.errorbar(values, m, yerr=[m - lo, hi - m], color="black", marker="o", markersize=4, capsize=3,
-                        linewidth=1.0, label="mean, 95% bootstrap CI", zorder=2)
+                        linewidth=1.0, label=f"mean, {reporting.interval_words(seeds)['legend']}", zorder=2)
             if i == 2:
                 ax.scatter((values[:, None] * jitter).ravel(), kl_max.ravel(), s=10, facecolors="none", edgecolors=c,
                            alpha=0.5, linewidths=0.7, label="one seed, largest update")
@@ -114,7 +114,7 @@ def plot_summary(results: dict[str, Sweep], out: Path, seeds: int) -> None:
             if i == 0:
                 ax.set_title(name, fontsize=11, color=c)
     fig.suptitle(f"{ENV}, {results[names[0]].steps[-1]:,} env steps, batch 1024, {_seeds(results, seeds)} per setting: "
-                 "dots = seeds, black = mean with 95% percentile-bootstrap CI over seeds", fontsize=11)
+                 f"dots = seeds, black = mean with {reporting.interval_words(seeds)['band']}", fontsize=11)
     fig.tight_layout()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -123,7 +123,7 @@ def plot_summary(results: dict[str, Sweep], out: Path, seeds: int) -> None:
         Line2D([], [], color="gray", marker="o", linestyle="none", alpha=0.6, label="one seed (KL row: its mean over updates)"),
         Line2D([], [], color="gray", marker="o", markerfacecolor="none", linestyle="none",
                label="one seed, largest single update (KL row)"),
-        Line2D([], [], color="black", marker="o", markersize=4, label="mean over seeds, 95% bootstrap CI"),
+        Line2D([], [], color="black", marker="o", markersize=4, label=f"mean over seeds, {reporting.interval_words(seeds)['legend']}"),
         Line2D([], [], color="gray", linestyle="--", label="KL = max_kl (TRPO)"),
         Patch(facecolor="gray", alpha=0.7, edgecolor="black", label="fraction of seeds (bottom row)"),
         Line2D([], [], color="black", marker="_", markersize=10, label="95% Wilson interval (bottom row)"),
@@ -163,6 +163,6 @@ def plot_curves(results: dict[str, Sweep], out: Path, seeds: int) -> None:
             ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
     axes[0, 0].set_ylabel("greedy return (5 episodes)")
     axes[1, 0].set_ylabel("mean KL over the batch")
-    fig.suptitle(f"{ENV}: mean over {_seeds(results, seeds)} per setting, 95% percentile-bootstrap bands over seeds", fontsize=11)
+    fig.suptitle(f"{ENV}: mean over {_seeds(results, seeds)} per setting, {reporting.interval_words(seeds)['bands']}", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "curves.png")

@@ -86,6 +86,21 @@ def _span(win: list[dict]) -> str:
     return short_sci(win[0]["value"]) if len(win) == 1 else f"{short_sci(win[0]['value'])}–{short_sci(win[-1]['value'])}"
 
 
+def _decades(win: list[dict]) -> float:
+    """How many decades a window of settings spans (0 for one setting or none)."""
+    return float(np.log10(win[-1]["value"] / win[0]["value"])) if win else 0.0
+
+
+def vpg_range_words(vpg_good: list[dict], clip_good: list[dict]) -> str:
+    """VPG's window of mean final return >= 475 against PPO-clip's, in words: the README said "as wide or wider"
+    whatever the windows were (1 decade against PPO-clip's 1.5 in the committed run)."""
+    v, c = _decades(vpg_good), _decades(clip_good)
+    span = f"{v:.1f} decades: lr {_span(vpg_good)}" if vpg_good else "no learning rate"
+    if v >= c - 0.05:
+        return f"as wide or wider ({span}), but that hides its collapses"
+    return f"narrower ({span}, against PPO-clip's {c:.1f}), and even that hides its collapses"
+
+
 def _half_or_more(s: dict) -> bool:
     """Half or more of the seeds that solved the task collapsed afterwards."""
     return s["reached"] > 0 and s["fell"] >= s["reached"] / 2
@@ -191,7 +206,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
         machine=info["machine"], algo_seconds=", ".join(f"{n} {s:.0f} s" for n, s in info["seconds"].items()),
         env=ENV, lrs=", ".join(map(short_sci, LRS)), max_kls=", ".join(map(short_sci, MAX_KLS)), n_values=len(LRS),
-        seeds=seeds, total=f"{v.total_timesteps:,}", batch=v.num_envs * v.num_steps, num_envs=v.num_envs,
+        seeds=seeds, **reporting.interval_words(seeds), total=f"{v.total_timesteps:,}", batch=v.num_envs * v.num_steps, num_envs=v.num_envs,
         num_steps=v.num_steps, n_updates=n_updates, gamma=f"{v.gamma:g}",
         vpg_value_fit=f"{v.value_iters} " + ("full-batch" if v.value_minibatches == 1 else f"{v.value_minibatches}-minibatch"),
         vpg_lambda=f"{v.gae_lambda:g}", ppo_epochs=p.update_epochs, ppo_minibatches=p.num_minibatches,
@@ -206,7 +221,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         trpo_over=sum(s["over_radius"] for s in trpo), trpo_reliable=and_list([short_sci(s["value"]) for s in trpo if s["reliable"]] or ["none"]),
         trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
         trpo_bad_counts=and_list([f"{s['fell']}/{s['reached']}" for s in bad] or ["none"]),
-        clip_good=_span(good), clip_reliable=_span(_window(clip, "reliable")), vpg_good=_span(_window(vpg, "good")),
+        clip_good=_span(good), clip_reliable=_span(_window(clip, "reliable")), vpg_range=vpg_range_words(_window(vpg, "good"), good),
         holds_below=holds_text(bin_tests(bins)), clip_decades=f"{np.log10(good[-1]['value'] / good[0]['value']):.1f}" if good else "0",
         clip_kl_lo=sig2(min(s["kl"] for s in good)) if good else "–", clip_kl_hi=sig2(max(s["kl"] for s in good)) if good else "–",
         clip_kl_max_last=sig2(clip[-1]["kl_max"]),
