@@ -477,3 +477,14 @@ def test_overestimation_does_not_test_a_difference_with_a_non_finite_seed():
     assert difference_words(*difference(a, b), 3).endswith("not tested, as a seed's error is not finite")
     a["overestimate_last_quarter_raw"][2] = 3.0
     assert "permutation test: p = 0.1" in difference_words(*difference(a, b), 3)
+
+
+def test_stability_compares_vpgs_return_window_with_ppo_clips_from_the_data():
+    """The README said VPG's range of mean final return >= 475 was "as wide or wider" than PPO-clip's whatever the
+    windows were: 3e-4-3e-3 (1 decade) against 3e-4-1e-2 (1.5) in the committed run."""
+    from experiments.stability.report import vpg_range_words
+
+    lrs = lambda *v: [dict(value=x) for x in v]  # noqa: E731
+    clip = lrs(3e-4, 1e-3, 3e-3, 1e-2)
+    assert vpg_range_words(lrs(3e-4, 1e-3, 3e-3), clip).startswith("narrower (1.0 decades: lr 3e-4–3e-3, against PPO-clip's 1.5)")
+    assert vpg_range_words(lrs(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), clip).startswith("as wide or wider (2.0 decades")
