@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 from experiments.overestimation.compute import DEEP_ENVS, DEEP_NAMES, EVAL_EPISODES, TAB_NAMES, Tabular
 
 COLORS = {False: "tab:blue", True: "tab:orange"}
@@ -106,7 +106,7 @@ def plot_deep(results: dict, out: Path, seeds: int, first_seed: int = common.REP
             ax.set_xlabel("env steps")
             ax.grid(alpha=0.3)
             ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
-    fig.suptitle(f"DQN vs Double DQN: mean over {common.seeds_text(first_seed, seeds)}, 95% percentile-bootstrap bands over seeds "
+    fig.suptitle(f"DQN vs Double DQN: mean over {common.seeds_text(first_seed, seeds)}, {reporting.interval_words(seeds)['bands']} "
                  f"(greedy probes: {EVAL_EPISODES} episodes per point)", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "deep.png")

@@ -14,7 +14,7 @@ FINDING = (
     "Tabular Q-learning overestimates badly on Sutton & Barto's maximisation-bias MDP: it picks \"left\" "
     "{q_peak_pct0}% of the time at episode {q_peak_episode} and {q_left_end0}% at episode {episodes}, against an "
     "optimal {optimal}%; Double Q-learning is at {d_left_end0}% by episode {episodes}. Deep (last quarter of "
-    "training, {seeds_text}, both with DQN's tuned config; estimate minus true value, mean with 95% bootstrap CI): "
+    "training, {seeds_text}, both with DQN's tuned config; estimate minus true value, mean with {band}): "
     "{deep_finding}")
 
 
@@ -202,6 +202,6 @@ def write(out: Path, info: dict) -> str:
                          if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], deep_figure_note=info.get("deep_figure_note", ""),  # a word on a committed figure, by hand
-             **tabular_fields(info["tabular"]), **deep_fields(info["deep"]))
+             **tabular_fields(info["tabular"]), **deep_fields(info["deep"]), **reporting.interval_words(seeds))
     reporting.fill_template(TEMPLATE, out / "README.md", f)
     return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=common.REPORT_SEED,
                     help=f"first seed of the deep runs (default {common.REPORT_SEED}: the tuned configs were chosen on "
                          "seeds 0-9 and 200-209)")
-    ap.add_argument("--tabular-seeds", type=common.positive_int, default=10_000,
+    ap.add_argument("--tabular-seeds", type=common.positive_int, default=None,
                     help="seeds of the tabular maximisation-bias runs (default 10,000, vmapped; --quick: 500)")
     ap.add_argument("--report", action="store_true", help="only rewrite README.md and finding.md from summary.json")
     args = ap.parse_args()
@@ -51,9 +51,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     seeds = args.seeds or (2 if args.quick else 8)
-    tab_seeds = 500 if args.quick else args.tabular_seeds
+    tab_seeds = args.tabular_seeds or (500 if args.quick else 10_000)  # given, it holds under --quick too
     command = COMMAND + (" --quick" if args.quick else "") + (f" --seeds {seeds}" if args.seeds else "") + (
-        f" --seed {args.seed}" if args.seed != common.REPORT_SEED else "")
+        f" --seed {args.seed}" if args.seed != common.REPORT_SEED else "") + (
+        f" --tabular-seeds {tab_seeds}" if args.tabular_seeds else "")
     info = dict(machine=common.machine(), versions=common.versions(), command=command)
     tab = compute.run_tabular(tab_seeds)
     plots.plot_tabular(tab, out, tab_seeds)
