@@ -330,7 +330,7 @@ def test_overall_finding_says_what_this_runs_numbers_say():
     from experiments.overall import report
 
     IQM, GAP, AUC = report.IQM, report.GAP, report.AUC
-    agg = lambda auc, gap: {AUC: (auc, 0, 1), GAP: (gap, 0, 1), IQM: (1.0, 0, 1)}  # noqa: E731
+    agg = lambda auc, gap: {AUC: (auc, auc - 0.01, auc + 0.01), GAP: (gap, 0, 1), IQM: (1.0, 0, 1)}  # noqa: E731
     A = {"vpg": agg(0.66, 0.1), "trpo": agg(0.96, 0.07), "ppo": agg(0.92, 0.05), "ppo-kl": agg(0.89, 0.02)}
     D = {"vpg": agg(0.8, 0.0), "trpo": agg(0.92, 0.1), "ppo": agg(0.92, 0.01), "dqn": agg(0.87, 0.0)}
     ok, one_low = [1.0] * 5, [1.0] * 4 + [0.19]
@@ -349,6 +349,11 @@ def test_overall_finding_says_what_this_runs_numbers_say():
     A["trpo"] = agg(0.96, 0.02)  # the fastest also has the smallest gap
     assert report.finding({"all": A, "discrete": D}, norm, "x", "y").startswith("On x (y), TRPO was best on both counts:")
     assert [report.below_one(v) for v in (0.9995, 0.996, 0.85)] == ["0.999", "0.996", "0.85"]
+    # PPO-KL "trails" PPO-clip by point estimates whose intervals nest: said (finding.md ranked them plainly)
+    A["ppo-kl"] = {**A["ppo-kl"], AUC: (0.89, 0.86, 0.91)}
+    A["ppo"] = {**A["ppo"], AUC: (0.92, 0.84, 0.95)}
+    assert report.finding({"all": A, "discrete": D}, norm, "x", "y").endswith(
+        "That order is the point estimates': the area-under-curve intervals of PPO-KL and PPO-clip overlap.")
 
 
 def test_a_smoke_runs_readme_names_the_quick_command_it_ran(tmp_path):

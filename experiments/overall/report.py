@@ -54,7 +54,16 @@ def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
                  + f" {'trails' if len(rest) == 2 else 'trail'} and {name(rest[-1])} is slowest ({f2(A[rest[-1]][AUC][0])}).")
     elif rest:
         text += f" Over all {len(norm[top[0]])} envs {name(rest[0])} is slowest ({f2(A[rest[0]][AUC][0])})."
+    close = [(a, t) for a in rest for t in top if _overlap(A[a][AUC], A[t][AUC])]  # PPO-KL's [0.86, 0.91] in PPO-clip's
+    if close:
+        text += (" That order is the point estimates': the area-under-curve intervals of "
+                 + "; ".join(f"{name(a)} and {name(t)}" for a, t in close) + " overlap.")
     return text
+
+
+def _overlap(x, y) -> bool:
+    """Whether two ``(point, low, high)`` intervals overlap."""
+    return x[1] <= y[2] and y[1] <= x[2]
 
 
 def below_one(v: float) -> str:
@@ -102,6 +111,17 @@ def tuned_on_these(records, first_seed: int, seeds: int) -> set:
     """The cells of ``TUNED_ON`` this run has whose tuning seeds include some of this run's: marked † in the tables."""
     mine = set(range(first_seed, first_seed + seeds))
     return {cell for cell, tuned in TUNED_ON.items() if cell in records and mine & set(tuned)}
+
+
+def slowest_words(slowest: dict[str, str]) -> str:
+    """The algorithm that trained longest on each env, in words ("DQN is the slowest on CartPole and Double DQN on
+    Acrobot"; the README said DQN on both, where Double DQN's Acrobot cell took longer)."""
+    by_algo: dict[str, list[str]] = {}
+    for e, a in slowest.items():
+        by_algo.setdefault(a, []).append(e.split("-")[0])
+    parts = [f"{NAMES.get(a, a)}{' is the slowest' if i == 0 else ''} on {reporting.and_list(es)}"
+             for i, (a, es) in enumerate(by_algo.items())]
+    return reporting.and_list(parts)
 
 
 def seed_status(first_seed: int, marked: set) -> str:
@@ -161,6 +181,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         t = f"{e.split('-')[0]}: on-policy {_span([cell[(a, e)].record.result.run_s for a in onp if (a, e) in cell])} s"
         dq = [cell[(a, e)].record.result.run_s for a in ("dqn", "double-dqn") if (a, e) in cell]
         wall.append(t + (f", DQN/Double DQN {_span(dq)} s" if dq else ""))
+    slow = {e: max((a for a in algos if (a, e) in cell), key=lambda a: cell[(a, e)].record.result.run_s) for e in envs}
     dqn = records[("dqn", "CartPole-v1")].spec.config if ("dqn", "CartPole-v1") in records else {}  # the README quotes CartPole
     failed = [r for r in s.records if r.status in ("failed", "running")]
     marked = tuned_on_these(records, info.get("first_seed", 0), max(r.n_seeds for r in table))
@@ -185,7 +206,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         env_shorts=", ".join(e.split("-")[0] for e in envs),
         curve_images="\n\n".join(f"  ![{e} learning curves](curves_{e}.png)" for e in envs),
         iqm_lo=f2(min(A[a][IQM][0] for a in A)), iqm_hi=f2(max(A[a][IQM][0] for a in A)),
-        n_solved=int((scores >= 1).sum()), n_runs=scores.size, wall_clock="; ".join(wall),
+        n_solved=int((scores >= 1).sum()), n_runs=scores.size, wall_clock="; ".join(wall), slowest=slowest_words(slow),
         dqn_grad_per_step=f"{dqn.get('gradient_steps', 1) / (dqn.get('train_frequency', 1) * dqn.get('num_envs', 1)):g}",
         dqn_hidden=dqn.get("hidden_size"),
         marked_note=(" † Double DQN's CartPole `n_step: 3` was chosen by comparing runs on seeds 1000-1009, some of "
