@@ -132,8 +132,12 @@ def main() -> None:
         sys.exit(f"SB3's python {args.sb3_python} not found: install SB3 in its own virtualenv as this script's "
                  "docstring says (python -m venv /work/venvs/sb3 && /work/venvs/sb3/bin/pip install stable-baselines3 "
                  "\"gymnasium[box2d,mujoco]\"), or pass --sb3-python")
-    sb3_version = subprocess.run([args.sb3_python, "-c", "import stable_baselines3 as s, torch; print(s.__version__, torch.__version__)"],
-                                 capture_output=True, text=True).stdout.split()
+    query = subprocess.run([args.sb3_python, "-c", "import stable_baselines3 as s, torch; print(s.__version__, torch.__version__)"],
+                           capture_output=True, text=True)
+    if query.returncode:  # it was ignored, and the first SB3 run ended in a ModuleNotFoundError traceback
+        sys.exit(f"SB3's python {args.sb3_python} cannot import stable_baselines3 and torch "
+                 f"({(query.stderr.strip().splitlines() or ['no message'])[-1]}): install them there, or pass --sb3-python")
+    sb3_version = query.stdout.split()
     results = dict(machine=machine(), uptime_before=uptime(), sb3=sb3_version[0] if sb3_version else None,
                    torch=sb3_version[1] if len(sb3_version) > 1 else None, steps=STEPS, repeats=args.repeats, envs={})
     out = args.out

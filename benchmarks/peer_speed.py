@@ -151,9 +151,26 @@ def peer_run(python: str, worker: str, settings: dict) -> dict:
     return dict(json.loads(t.stdout.strip().splitlines()[-1]), wall_s=t.wall_s, cpu_s=t.cpu_s)
 
 
-def peer_version(python: str) -> str:
-    code = "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in ('rejax', 'sbx-rl', 'jax', 'ml_dtypes', 'stable_baselines3')))"
-    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+#: the peer packages each row runs, as pip names them
+PEER_PACKAGES = {"rejax": "rejax", "sbx": "sbx-rl"}
+
+
+def peer_version(python: str, needed: set[str] = frozenset()) -> str:
+    """The peers' versions in ``python`` ("name not installed" for a missing one); a missing package of
+    ``needed`` stops the script with one line (the query's CalledProcessError was a traceback)."""
+    code = ("import importlib.metadata as m\n"
+            "def v(p):\n    try:\n        return f'{p} {m.version(p)}'\n    except m.PackageNotFoundError:\n"
+            "        return f'{p} not installed'\n"
+            "print(', '.join(v(p) for p in ('rejax', 'sbx-rl', 'jax', 'ml_dtypes', 'stable_baselines3')))")
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"peer python {python} could not report its packages: {done.stderr.strip().splitlines()[-1:]}")
+    versions = done.stdout.strip()
+    missing = sorted(p for p in needed if f"{p} not installed" in versions)
+    if missing:
+        sys.exit(f"peer python {python} lacks {', '.join(missing)}, which the asked rows run: install the peers as this "
+                 "script's docstring says, or pass --peer-python")
+    return versions
 
 
 def measure(row: str, repeats: int, python: str) -> dict[str, list[dict]]:
@@ -219,6 +236,9 @@ def report(results: dict, args, load_before: str, load_after: str, versions: str
               "start); SBX evaluates 10 episodes once at the end. *train s* is not the same quantity on each side: "
               "rejax's is its whole jitted program, evaluations included; rl-zoo's is its training segments alone "
               "(summary.json's train_s, evaluations excluded); SBX's is `learn`. SBX's DQN has no gradient-norm clip (rl-zoo clips at max_grad_norm 10). "
+              "rejax's PPO clips each gradient element to +-max_grad_norm (optax.clip; rl-zoo the global norm), always "
+              "clips the value loss (rl-zoo's CartPole config does not: clip_value false), and trains actor and critic with "
+              "two Adam optimisers (eps 1e-8) on their own losses, where rl-zoo runs one Adam (eps 1e-5) on the combined loss. "
               "With 16 seeds rl-zoo splits them over the CPU's 2 cores as 2 XLA devices (its default, "
               "`rl_zoo.distributed`); rejax's `jit(vmap(train))` runs them as one program on one device."]
     return "\n".join(lines) + "\n"
@@ -246,7 +266,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown rows {sorted(unknown)}; choose from {', '.join(ROWS)}")
     load_before = load_average()
-    versions = peer_version(args.peer_python)
+    versions = peer_version(args.peer_python, {PEER_PACKAGES[ROWS[r][1]] for r in rows})
     # the peer's matplotlib builds its own font list once (another version's file), untimed, as rl-zoo's was built
     subprocess.run([args.peer_python, "-c", "import matplotlib.font_manager"], env=cold_cache_env(tempfile.gettempdir()), check=True)
     results = {row: measure(row, args.repeats, args.peer_python) for row in rows}
