@@ -232,3 +232,7 @@ def git_worktrees(root: Path, revisions: dict[str, str | None], folder: Path):
     finally:
         for tree in trees.values():
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, check=False, capture_output=True)
+
+
+if __name__ == "__main__":  # run alone it did nothing, --help included
+    raise SystemExit(f"{__file__} is a module the benchmark scripts import: run one of the scripts beside it (python benchmarks/<name>.py --help)")

@@ -67,3 +67,7 @@ def load_raw(path: Path = RAW) -> dict:
         r = raw["returns"].pop(key)
         tuning.setdefault(key, dict(r, seed_set="tuning", seed_list=list(range(r["seeds"]))))
     return raw
+
+
+if __name__ == "__main__":  # run alone it did nothing, --help included
+    raise SystemExit(f"{__file__} is a module the benchmark scripts import: run benchmarks/policy_gradient.py")

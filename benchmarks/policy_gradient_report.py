@@ -204,3 +204,7 @@ def write_report(raw: dict, path: Path = REPORT) -> None:
 
     atomic_write_text(path, "\n".join(lines) + "\n")  # a kill mid-write leaves the old page
     print(f"wrote {path}")
+
+
+if __name__ == "__main__":  # run alone it did nothing, --help included
+    raise SystemExit(f"{__file__} is a module the benchmark scripts import: run benchmarks/policy_gradient.py")
