@@ -220,26 +220,26 @@ def rows(run_dir):
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in csv.DictReader(f)]
 
 
-def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path):
+def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path, seed_offset):
     """Two seeds over the CPU's 2 devices where it has 2 cores, 11 updates in segments of 2 and a last of 1:
     the sharded programs and the one whose steps take a count (``segment_upto``). The first run compiles
     and stores; the second, with another first seed, loads; the third traces again (no cache). Then another
     learning rate: its initial states and evaluation come from JAX's cache (not storable), its segment is
     compiled and stored, and the same command again loads the segment alone."""
     xdg = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    first = train(tmp_path, "first", env=xdg)
+    first = train(tmp_path, "first", "--seed", str(seed_offset), env=xdg)
     assert "loaded" not in first
     assert len(list((tmp_path / "cache" / "rl_zoo" / "jax-programs").glob("*.pkl"))) == 1
-    loaded = train(tmp_path, "loaded", "--seed", "7", env=xdg)
+    loaded = train(tmp_path, "loaded", "--seed", str(seed_offset + 7), env=xdg)
     assert "(loaded from an earlier run: init, segment, eval)" in loaded
-    traced = train(tmp_path, "traced", "--seed", "7", env={**xdg, "RL_ZOO_NO_CACHE": "1"})
+    traced = train(tmp_path, "traced", "--seed", str(seed_offset + 7), env={**xdg, "RL_ZOO_NO_CACHE": "1"})
     assert "loaded" not in traced
     assert rows(tmp_path / "loaded") == rows(tmp_path / "traced")
     assert rows(tmp_path / "loaded") != rows(tmp_path / "first")  # other seeds: other numbers
 
     tweak = ("--set", "learning_rate=0.0005")
-    assert "loaded" not in train(tmp_path, "tweaked", *tweak, env=xdg)
-    again = train(tmp_path, "tweaked-again", *tweak, env=xdg)
+    assert "loaded" not in train(tmp_path, "tweaked", "--seed", str(seed_offset), *tweak, env=xdg)
+    again = train(tmp_path, "tweaked-again", "--seed", str(seed_offset), *tweak, env=xdg)
     assert "(loaded from an earlier run: segment)" in again
     assert rows(tmp_path / "tweaked-again") == rows(tmp_path / "tweaked")
     assert rows(tmp_path / "tweaked") != rows(tmp_path / "first")

@@ -27,10 +27,10 @@ def tiny_spec(**kwargs):
 
 
 @pytest.fixture(scope="module")
-def capped(tmp_path_factory):
-    """One tiny sweep (2 configs x 2 seeds, 512 env steps) on CartPole-v1 with a time limit of 5 steps."""
+def capped(tmp_path_factory, request):
+    """One tiny sweep (2 configs x 2 seeds from --seed-offset, 512 env steps) on CartPole-v1 with a time limit of 5 steps."""
     out = tmp_path_factory.mktemp("capped")
-    spec = tiny_spec(env_kwargs=CAPPED)
+    spec = tiny_spec(env_kwargs=CAPPED, seed=request.config.getoption("--seed-offset"))
     return spec, out, run_sweep(spec, out, log=LOGGED.append)
 
 
@@ -53,7 +53,7 @@ def test_sweep_json_records_the_options_and_the_same_command_does_no_work(capped
     spec, out, _ = capped
     saved = json.loads((out / "sweep.json").read_text())
     assert saved["spec"]["env_kwargs"] == CAPPED and saved["digest"] == spec.digest()
-    assert run_sweep(tiny_spec(env_kwargs=dict(CAPPED)), out, log=lambda s: None).trained_groups == 0
+    assert run_sweep(tiny_spec(env_kwargs=dict(CAPPED), seed=spec.seed), out, log=lambda s: None).trained_groups == 0
 
 
 @pytest.mark.parametrize("options, said", [({"max_episode_steps": 6}, '{"max_episode_steps": 5} -> {"max_episode_steps": 6}'),
@@ -62,8 +62,8 @@ def test_a_rerun_with_other_options_is_another_sweep_refused_naming_them(capped,
     spec, out, _ = capped
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     with pytest.raises(ConfigError, match=f"holds a different sweep \\(sweep.json -> this command: env_kwargs: {said}\\)"):
-        run_sweep(tiny_spec(env_kwargs=options), out, log=lambda s: None)
-    argv = ["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
+        run_sweep(tiny_spec(env_kwargs=options, seed=spec.seed), out, log=lambda s: None)
+    argv = ["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--seed", str(spec.seed), "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
             *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")), "--out", str(out), "--dry-run"]
     assert main(argv + (["--env-kwargs", *(f"{k}={v}" for k, v in options.items())] if options else [])) == 2
     assert f"env_kwargs: {said}" in capsys.readouterr().err
@@ -101,7 +101,7 @@ def test_sweep_json_records_the_env_params_and_a_changed_default_is_another_swee
                                           r"length: 0.4 -> 0.5\)"):
         check_folder(tmp_path, spec, plan_sweep(spec), rerun=False, env_params=env_params)
     assert not check_folder(tmp_path, spec, plan_sweep(spec), rerun=True, env_params=env_params)
-    argv = ["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
+    argv = ["sweep", "--grid", "learning_rate=1e-3,3e-3", "--seeds", "2", "--seed", str(spec.seed), "--total-steps", "512", "--evals", "2", "--eval-episodes", "1",
             *(a for k, v in TINY.items() for a in ("--set", f"{k}={v}")), "--env-kwargs", "max_episode_steps=5",
             "--out", str(tmp_path), "--dry-run"]
     assert main(argv) == 2 and "length: 0.4 -> 0.5" in capsys.readouterr().err  # the dry run refuses as the run does
