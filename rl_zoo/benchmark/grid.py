@@ -18,7 +18,7 @@ from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_some
                                    plan_grid, plan_header, previous_record, refuse_other_folder)
 from rl_zoo.benchmark.records import CellRecord, GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
-from rl_zoo.benchmark.tables import load_cells, write_tables
+from rl_zoo.benchmark.tables import load_cells, load_returns, write_tables
 from rl_zoo.lock import FolderLock
 from rl_zoo.progress import GridProgress
 
@@ -162,7 +162,10 @@ def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> None:
     record, written over the interrupted one's, made that command start the cell over), and the tables."""
     skipped = [(c, previous_record(out, c.spec)) for c in cells if c.status == "skipped"]
     keep = [(c, before) for c, before in skipped if getattr(before, "status", None) != "done"]
-    load_cells(out)  # every record readable (a damaged one outside the plan is refused before anything is written)
+    # every record readable (a damaged one outside the plan is refused before anything is written), and every
+    # finished cell's metrics.csv, which write_tables reads: a damaged one was refused after benchmark.json held
+    # the refused command
+    load_returns(out, [r for r in load_cells(out) if r.status in ("done", "skipped", "failed")])
     runs.atomic_write_json(out / "benchmark.json", meta.to_json())
     for c, before in keep:
         record = c.record() if before is None or not before.spec.config else CellRecord(before.spec, "skipped", c.reason)
