@@ -230,3 +230,17 @@ def test_a_damaged_run_summary_fails_its_cell_with_the_file_named(tmp_path):
 
 def snapshot_with_mtimes(folder: Path) -> dict:
     return snapshot(folder, mtimes=True)
+
+
+def test_a_cell_another_process_holds_is_reported_failed_not_never_started(tmp_path, seed_offset):
+    """The grid went on past a cell whose folder another process held and said FAILED, but nothing recorded it:
+    the report listed the cell as "never started (the grid ended before it)"."""
+    out = tmp_path / "grid"
+    with FolderLock(out / "cells" / "vpg__CartPole-v1", what=cells.CELL_LOCK):  # as another cell process holds it
+        result = bm.run_benchmark("ppo,vpg", "CartPole-v1", seeds=1, seed=seed_offset, total_steps=5120, points=2,
+                                  eval_episodes=1, out=out, progress=False, log=lambda *_: None)
+    assert [c.status for c in result.cells] == ["done", "failed"]
+    [entry] = [p for p in bm.read_grid_meta(out).plan if p["algo"] == "vpg"]
+    assert entry["status"] == "failed" and "is in use by process" in entry["reason"]
+    text = result.report.read_text()
+    assert "- vpg on CartPole-v1: benchmark cell folder" in text and "never started" not in text

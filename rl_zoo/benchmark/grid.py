@@ -114,7 +114,8 @@ def run_benchmark(
         with GridProgress(progress and bool(todo), len(todo), sum(c.seeds * c.total_steps for c in todo), log) as bar:
             run_cells(out, todo, jobs, bar, clips)
         if todo:
-            meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average())
+            meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average(),
+                                       plan=_plan_entries(cells))  # a cell that could not start (its folder held) says why
             runs.atomic_write_json(out / "benchmark.json", meta.to_json())
             log(f"grid finished in {meta.grid_wall_s:.0f}s: {sum(c.status == 'done' for c in todo)}/{len(todo)} cell(s) done"
                 + "".join(f"\n  FAILED {c.algo} on {c.env}: {c.reason}" for c in todo if c.status == "failed"))
@@ -144,7 +145,7 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
         command=command, note=note, algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
         seeds=plan["seeds"], seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
         total_steps={c.env: c.total_steps for c in cells},
-        plan=[dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells],
+        plan=_plan_entries(cells),
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
         record_video=record_video,
     )
@@ -153,6 +154,11 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
         return dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
                                    load_start=previous.load_start, load_end=previous.load_end)
     return dataclasses.replace(meta, load_start=_load_average())
+
+
+def _plan_entries(cells: list[Cell]) -> list[dict]:
+    """``benchmark.json``'s plan: each cell's algo, env, status and reason."""
+    return [dict(algo=c.algo, env=c.env, status=c.status, reason=c.reason) for c in cells]
 
 
 def _write_start(out: Path, cells: list[Cell], meta: GridMeta) -> None:

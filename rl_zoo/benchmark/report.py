@@ -296,10 +296,14 @@ def _header(s: Summary, meta: GridMeta, out: Path) -> list[str]:
         f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
         "",
     ]
+    have = {(r.algo, r.env) for r in records}
+    unrecorded = [p for p in meta.plan if p.get("status") == "failed" and (p.get("algo"), p.get("env")) not in have]
     for title, status in (("Skipped", "skipped"), ("Failed", "failed"), ("Unfinished", "running")):
-        group = [r for r in records if r.status == status]
+        group = [f"- {r.algo} on {r.env}: {_why_unfinished(out, r)}" for r in records if r.status == status]
+        if status == "failed":  # a cell that could not start (another process held its folder) has no record of its own
+            group += [f"- {p.get('algo')} on {p.get('env')}: {p.get('reason') or 'failed'}" for p in unrecorded]
         if group:
-            lines += [f"**{title}:**", ""] + [f"- {r.algo} on {r.env}: {_why_unfinished(out, r)}" for r in group] + [""]
+            lines += [f"**{title}:**", ""] + group + [""]
     if missing:
         lines += ["**Not started:**", ""] + [f"- {a} on {e}: planned by the last command into this folder, never "
                                               "started (the grid ended before it); run that command again to run it" for a, e in missing] + [""]
