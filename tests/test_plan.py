@@ -74,6 +74,16 @@ def test_compile_options_by_role_and_platform():
         compile_options("update", "cpu")
 
 
+def test_an_option_the_user_sets_in_xla_flags_is_left_to_it(monkeypatch):
+    """XLA_FLAGS=--xla_backend_optimization_level=0: the segment compiled at 2 anyway (the options given to
+    ``compile`` win over the flags), while config.json recorded the flags among the settings that change numbers."""
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0 "
+                                    "--xla_cpu_use_fusion_emitters=true")
+    assert compile_options("segment", "cpu") == {} and compile_options("init", "cpu") == {}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=true")
+    assert compile_options("segment", "cpu") == {"xla_backend_optimization_level": 2}
+
+
 def test_an_option_this_xla_lacks_is_left_out(monkeypatch):
     """``xla_knows_option`` compiles a trivial program with the option: every XLA has the LLVM level, none a
     made-up option; where XLA lacks the fusion-emitter switch (an older or newer jax), the initial states

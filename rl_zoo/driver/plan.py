@@ -110,7 +110,9 @@ def compile_options(role: str, platform: str | None = None) -> dict[str, Any] | 
     and the evaluation keep them: with the elemental emitters a segment compiles 0.6-0.9 s sooner but trains
     1.4-1.8x slower (PPO CartPole-v1, 1 seed: 4.3 s against 2.4 s), and 16 seeds' evaluations take longer
     than their compile saves (0.60 s against 0.43 s for 11 of them, for 0.16 s less compile).
-    Accelerators compile through other backends: not measured there, so left at their defaults.
+    Accelerators compile through other backends: not measured there, so left at their defaults. An option the
+    user sets in ``XLA_FLAGS`` is left to it (the options given here took precedence over it, while config.json
+    recorded the flags as those the run compiled with).
     """
     if role not in CPU_OPTIMIZATION_LEVELS:
         raise ValueError(f"unknown program role {role!r}: one of {', '.join(CPU_OPTIMIZATION_LEVELS)}")
@@ -123,7 +125,15 @@ def compile_options(role: str, platform: str | None = None) -> dict[str, Any] | 
     options: dict[str, Any] = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVELS[role]}
     if role in CPU_ELEMENTAL_EMITTERS and xla_knows_option("xla_cpu_use_fusion_emitters", False):
         options["xla_cpu_use_fusion_emitters"] = False
-    return options
+    users = xla_flags_set()
+    return {k: v for k, v in options.items() if k not in users}
+
+
+def xla_flags_set() -> set[str]:
+    """The names of the options ``XLA_FLAGS`` sets (``--xla_backend_optimization_level=0`` -> its name)."""
+    import os
+
+    return {token.lstrip("-").split("=", 1)[0] for token in os.environ.get("XLA_FLAGS", "").split() if token.startswith("--")}
 
 
 def map_seeds(f: Callable) -> Callable:
