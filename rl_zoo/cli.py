@@ -269,14 +269,16 @@ def _exit_if_a_peer_was_lost(error: BaseException) -> None:
 
 
 def _end_a_multi_host_process(code: int) -> None:
-    """A process of a multi-host run refusing its input ends at once: its exit handlers would wait in
-    jax.distributed's shutdown barrier for processes that go on (a review: a C++ abort after 30-100 s, rc 134).
-    The others stop at their next collective, or JAX's heartbeat check ends them. A no-op in a single process."""
+    """A process of a multi-host run refusing its input ends without its exit handlers, which would wait in
+    jax.distributed's shutdown barrier for processes that go on (a review: a C++ abort after 30-100 s, rc 134);
+    process 0 first waits a few seconds for the others' own refusals (``distributed.refusal_said``). Processes
+    that go on stop at their next collective, or JAX's heartbeat check ends them. A no-op in a single process."""
     from rl_zoo import distributed
 
     if distributed.started():
         sys.stdout.flush()
         sys.stderr.flush()
+        distributed.refusal_said()  # process 0 waits for the others' refusals before its end ends the run
         os._exit(code)
 
 

@@ -169,13 +169,16 @@ def _int_env(name: str) -> int | None:
         raise ConfigError(f"{name} = {value!r} is invalid: must be an integer") from None
 
 
-def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
+def choose_devices(seeds: int, devices: int | None, resuming: bool = False) -> tuple[int, str | None]:
     """How many devices the seed axis is split over, and a note when that is fewer than available, or
     more CPU devices than this host's cores (``_oversplit_note``).
 
     ``devices=None`` uses every device (every device of every host when multi-host), or the largest
     count that divides ``seeds`` evenly (said in the note). An explicit ``devices`` must not exceed
-    the device count and must divide ``seeds``; otherwise a ``ConfigError`` says what would work.
+    the device count and must divide ``seeds``; otherwise a ``ConfigError`` says what would work: on a CPU
+    rl-zoo split itself, any divisor of ``seeds`` (the CPU is split into as many devices as asked: the list was
+    the divisors up to the count just made for this request); ``resuming``, a device count only (a resumed run's
+    seed count is its own).
     """
     import jax
 
@@ -190,11 +193,11 @@ def choose_devices(seeds: int, devices: int | None) -> tuple[int, str | None]:
         if devices > available:
             raise ConfigError(f"--devices = {devices} is invalid: only {available} device(s) are available ({jax.devices()[0].platform})")
         if seeds % devices:
-            ok = [d for d in range(1, available + 1) if seeds % d == 0]
-            raise ConfigError(
-                f"--seeds = {seeds} cannot be split evenly over --devices = {devices}: use a multiple of {devices} seeds "
-                f"(e.g. {devices * max(1, -(-seeds // devices))}) or --devices in {ok}"
-            )
+            split_here = _count_set is not None and jax.devices()[0].platform == "cpu"  # any count can be made
+            ok = [d for d in range(1, (seeds if split_here else available) + 1) if seeds % d == 0]
+            more = "" if resuming else f"use a multiple of {devices} seeds (e.g. {devices * max(1, -(-seeds // devices))}) or "
+            raise ConfigError(f"--seeds = {seeds} cannot be split evenly over --devices = {devices}: {more}"
+                              f"{'use ' if resuming else ''}--devices in {ok}")
         if multi_host and devices != available:
             raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
         return devices, _oversplit_note(devices, seeds)
@@ -361,6 +364,34 @@ def local_seed_indices(x) -> list[int]:
         sl = shard.index[0]
         out.update(range(*sl.indices(x.shape[0])))
     return sorted(out)
+
+
+#: how long process 0 of a multi-host run waits, as it refuses, for the others' refusals to be said
+REFUSAL_WAIT_S = 10.0
+
+
+def refusal_said() -> None:
+    """Before a refusing process of a multi-host run ends: mark its refusal said, and in process 0 (whose end
+    ends the run's coordination service) wait up to ``REFUSAL_WAIT_S`` for the others' marks. A refusal every
+    process makes (uneven device counts, different command lines) ended process 0 first, and JAX then aborted a
+    slower process before it printed its own (rc -6 and a C++ stack trace, 2 of 6 tries on a loaded host). A
+    process that goes on leaves no mark: process 0 ends after the wait, and it stops at its next collective."""
+    import time
+
+    from jax._src import distributed as jax_distributed
+
+    state = jax_distributed.global_state
+    if state.client is None:
+        return
+    try:
+        state.client.key_value_set(f"rl_zoo/refused/{state.process_id}", "1")
+        if state.process_id == 0:
+            deadline = time.monotonic() + REFUSAL_WAIT_S
+            for other in range(1, state.num_processes):
+                state.client.blocking_key_value_get(f"rl_zoo/refused/{other}",
+                                                    max(1, int((deadline - time.monotonic()) * 1000)))
+    except Exception:  # the wait over, or a peer already gone: end anyway  # noqa: BLE001
+        pass
 
 
 def barrier(name: str) -> None:

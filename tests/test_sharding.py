@@ -474,3 +474,21 @@ def test_an_empty_variable_reads_as_unset(monkeypatch):
     monkeypatch.setenv("RL_ZOO_CPU_DEVICES", "two")
     with pytest.raises(ConfigError, match="RL_ZOO_CPU_DEVICES = 'two' is invalid: must be an integer"):
         distributed._int_env("RL_ZOO_CPU_DEVICES")
+
+
+def test_an_uneven_split_names_the_device_counts_that_would_work(tmp_path, monkeypatch):
+    """On a CPU rl-zoo splits itself, `--seeds 3 --devices 2` offered --devices in [1] (the divisors up to the count
+    just made for the request), where 3 works; a resume, whose seed count is its own, was told to change it."""
+    from rl_zoo.config import ConfigError
+    from rl_zoo.distributed import choose_devices
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JAX_NUM_CPU_DEVICES", "RL_ZOO_CPU_DEVICES")}
+    env["XLA_FLAGS"] = " ".join(t for t in env.get("XLA_FLAGS", "").split() if "device_count" not in t)
+    out = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "3", "--devices", "2", "--total-steps",
+                          "256", "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "use a multiple of 2 seeds (e.g. 4) or --devices in [1, 3]" in out.stderr, out.stderr
+    import jax
+
+    monkeypatch.setattr(jax, "device_count", lambda: 4)  # as a resume on a machine of 4 devices finds
+    with pytest.raises(ConfigError, match=r"cannot be split evenly over --devices = 3: use --devices in \[1, 2, 4\]$"):
+        choose_devices(4, 3, resuming=True)

@@ -267,7 +267,7 @@ def resume_devices(spec: RunSpec, trained_on: int, devices: int | None, log) -> 
         return 1
     if devices is None and trained_on <= jax.device_count():
         devices = trained_on
-    num_devices, note = distributed.choose_devices(spec.seeds, devices)
+    num_devices, note = distributed.choose_devices(spec.seeds, devices, resuming=True)
     if note:
         log(note)
     return num_devices
