@@ -390,7 +390,7 @@ def refusal_said() -> None:
             for other in range(1, state.num_processes):
                 state.client.blocking_key_value_get(f"rl_zoo/refused/{other}",
                                                     max(1, int((deadline - time.monotonic()) * 1000)))
-    except Exception:  # the wait over, or a peer already gone: end anyway  # noqa: BLE001
+    except Exception:  # the wait over, or a peer already gone: end anyway
         pass
 
 
