@@ -272,8 +272,17 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
             f"unknown config field {', '.join(hints)} for {config_owner(config, algo)}; "
             f"valid fields: {', '.join(sorted(fields))}"
         )
-    values = {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in overrides.items()}
+    values = {k: parse_value(fields[k], v) if isinstance(v, str) else _python_scalar(v) for k, v in overrides.items()}
     return dataclasses.replace(config, **values)
+
+
+def _python_scalar(value):
+    """A 0-d numpy value (``np.int64(4)``, ``np.array(1e-3)``, ``np.bool_(False)``) as the Python number it holds:
+    kept as numpy, it passed the type checks and then broke config.json (not JSON serializable) after the run
+    directory was made. Anything else as it is."""
+    import numpy as np
+
+    return value.item() if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 else value
 
 
 def to_dict(config) -> dict[str, Any]:

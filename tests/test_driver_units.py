@@ -183,3 +183,18 @@ def test_a_checkpoint_array_of_another_kind_is_refused_not_cast(tmp_path):
     assert restored["q"].dtype == jnp.float16 and np.allclose(restored["q"], [0.7, 1.5], atol=1e-3)
     count = checkpoint.save(tmp_path / "n", 1, {"n": jnp.array(3, jnp.uint32)}, {})
     assert int(checkpoint.restore(count, {"n": jnp.array(0, jnp.int32)})[0]["n"]) == 3  # signed or not: an int
+
+
+def test_numpy_scalars_given_as_overrides_become_python_numbers():
+    """``overrides={"num_envs": np.int64(4)}`` passed the type checks as numpy and broke config.json (not JSON
+    serializable) after the run directory was made, leaving .lock and config.json behind."""
+    import json
+
+    import numpy as np
+
+    from rl_zoo.driver.spec import resolve_config
+
+    _, config = resolve_config("ppo", "CartPole-v1", {"num_envs": np.int64(4), "learning_rate": np.array(1e-3),
+                                                      "anneal_lr": np.bool_(False)})
+    assert (type(config.num_envs), type(config.learning_rate), type(config.anneal_lr)) == (int, float, bool)
+    json.dumps({"num_envs": config.num_envs, "learning_rate": config.learning_rate, "anneal_lr": config.anneal_lr})
