@@ -109,6 +109,18 @@ def test_a_random_frozenlake_map_is_recorded_so_the_run_is_played_on_it_again(tm
     assert json.loads((given / "config.json").read_text())["env_kwargs"] == {"map_name": None, "desc": ["SF", "FG"]}
 
 
+def test_a_random_map_on_the_gymnasium_backend_is_drawn_once_for_every_copy():
+    """`--backend gymnasium --env-kwargs map_name=null`: every gymnasium copy drew its own map (each seed's training
+    and evaluation copies), config.json recorded none, and two runs of one seed differed. The port draws it once."""
+    from rl_zoo.driver.spec import new_spec
+
+    spec, env, _, note = new_spec("dqn", "FrozenLake-v1", seeds=2, backend="gymnasium", env_kwargs={"map_name": None})
+    desc = spec.env_kwargs["desc"]
+    assert len(desc) == 8 and "drew 'desc=[" in note
+    assert env.gym_env.make_kwargs["desc"] == desc  # the copies' gymnasium.make is given the drawn map
+    assert spec.make_env()[0].gym_env.make_kwargs["desc"] == desc  # and so is a resumed or evaluated run's
+
+
 def test_a_random_map_drawn_with_desc_null_given_is_named_and_recorded():
     """``map_name=null desc=null``: the drawn desc was filtered out as "given", so the note read "... drew  at
     random" with nothing between, and a sweep's refusal ended in an empty --env-kwargs."""

@@ -379,7 +379,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     module, _ = algos.get(algo)
     env, env_params = make_env(env_id, backend, env_kwargs)
     check_algorithm_env(module, env, env_params, env_kwargs)
-    drawn = env.drawn_options() if hasattr(env, "drawn_options") else {}  # the adapter's envs draw nothing of their own
+    drawn = env.drawn_options() if hasattr(env, "drawn_options") else _drawn_by_port(env_id, env_kwargs)
+    if drawn and env.backend != "jax":  # every gymnasium copy (training, evaluation) plays the port's one draw
+        env, env_params = make_env(env_id, backend, {**env_kwargs, **drawn})
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     if eval_episodes is None:  # the env's own count (Blackjack's one-draw returns need 1,000), else 10
         from envs.registry import default_eval_episodes
@@ -415,6 +417,19 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
                    keep_checkpoints=keep_checkpoints, command=command, vector_env=vector_env,
                    env_kwargs={**env_kwargs, **drawn})
     return spec, seed_batched(env, vector_env), env_params, note
+
+
+def _drawn_by_port(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """For a gymnasium-backend env: the options its JAX port draws at random from ``env_kwargs`` (FrozenLake's
+    ``map_name=None``: a ``desc``), drawn once by the port. Without it every gymnasium copy drew its own map (each
+    seed's training copies and evaluation copies different ones, others in every process), and config.json
+    recorded none. ``{}`` where the env has no port or the port draws nothing."""
+    import envs
+
+    if not env_kwargs or env_id not in envs.list():
+        return {}
+    port, _ = make_env(env_id, "jax", env_kwargs)
+    return port.drawn_options() if hasattr(port, "drawn_options") else {}
 
 
 def seed_batched(env, vector_env: str | None):
