@@ -442,6 +442,8 @@ class VideoHook(RecorderHook):
     def __init__(self, name: str = "final_episode.gif", seed: int = 0, frame_skip: int = 1, width: int | None = None):
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES or Path(name).name != name:
             raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
+        check_video_path(name, writable=False)  # its format's writer installed: an mp4 without imageio-ffmpeg failed
+        # after the whole run had trained (from Python; the command line checked it)
         self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None

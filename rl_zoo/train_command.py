@@ -283,7 +283,7 @@ def train_hooks(args, env_kwargs: dict | None = None) -> list:
             if distributed.started():  # the hook runs in process 0 and reads every host's seeds: a collective no other enters
                 raise ConfigError("--record-video is not taken by a multi-host run (the recording would wait for the "
                                   "other processes forever): record the policy of one of its seeds in a run of its own")
-            from rl_zoo.enjoy import VideoHook, check_can_record, check_video_path
+            from rl_zoo.enjoy import VideoHook, check_can_record
 
             env_id, backend = args.env, args.backend
             if args.resume:
@@ -291,8 +291,7 @@ def train_hooks(args, env_kwargs: dict | None = None) -> list:
 
                 spec = read_spec(args.resume)
                 env_id, backend, env_kwargs = spec.env_id, spec.backend, spec.env_kwargs
-            hooks.append(VideoHook(args.record_video))
-            check_video_path(args.record_video, writable=False)  # the writer for its format is installed (the folder: --out's)
+            hooks.append(VideoHook(args.record_video))  # checks its format's writer is installed (the folder: --out's)
             check_can_record(env_id, backend, env_kwargs)
         if args.tensorboard is not None:
             from rl_zoo.loggers import tensorboard_hook

@@ -198,3 +198,19 @@ def test_numpy_scalars_given_as_overrides_become_python_numbers():
                                                       "anneal_lr": np.bool_(False)})
     assert (type(config.num_envs), type(config.learning_rate), type(config.anneal_lr)) == (int, float, bool)
     json.dumps({"num_envs": config.num_envs, "learning_rate": config.learning_rate, "anneal_lr": config.anneal_lr})
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    (dict(out=""), "out = '' is invalid"),  # a whole run was written into the current folder
+    (dict(out="x", runs_root="elsewhere"), "out and runs_root = 'elsewhere' were both given"),  # runs_root was ignored
+    (dict(log=None), "log = None is invalid"),  # a TypeError after config.json was written
+    (dict(progress="no"), "progress = 'no' is invalid: must be True or False"),  # truthy: the bar was shown
+])
+def test_python_train_refuses_what_the_command_line_cannot_give_before_anything_is_made(tmp_path, monkeypatch, kwargs, said):
+    from rl_zoo.config import ConfigError
+    from rl_zoo.train import train
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=said):
+        train("ppo", "CartPole-v1", total_steps=256, **kwargs)
+    assert list(tmp_path.iterdir()) == []

@@ -491,3 +491,14 @@ def test_a_gymnasium_envs_recording_plays_at_its_own_frame_rate_with_the_runs_op
         rates.append(render.fps(drawn))
         drawn.close()
     assert rates == [25, 12]
+
+
+def test_a_video_hook_whose_writer_is_missing_is_refused_before_training(monkeypatch):
+    """``train(..., hooks=[VideoHook("ep.mp4")])`` without imageio-ffmpeg trained the whole run, then raised
+    ImportError: the run's RunResult lost (the command line checked the writer first, Python did not)."""
+    from rl_zoo import enjoy
+
+    monkeypatch.setattr(enjoy, "_importable", lambda module: module != "imageio_ffmpeg")
+    with pytest.raises(ImportError, match="recording .mp4 needs imageio and imageio-ffmpeg"):
+        enjoy.VideoHook("ep.mp4")
+    assert enjoy.VideoHook("ep.gif").name == "ep.gif"

@@ -119,6 +119,7 @@ def train(
     are still looked up by ``env_id``.
     """
     hooks = check_hooks(hooks)
+    _check_call(out, runs_root, progress, log)
     if resume is not None:
         given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out),
                                           ("env_kwargs", env_kwargs))
@@ -214,6 +215,21 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         checkpoint.prune(run_dir, spec.keep_checkpoints)
         ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
         return _execute(ctx, Recorder(run_dir, **_recorder_args(spec), hooks=hooks, rows=rows), choice.point)
+
+
+def _check_call(out, runs_root, progress, log) -> None:
+    """Refuse, before anything is made, what the command line cannot give: ``out=""`` (a whole run was written
+    into the current folder), ``out`` beside another ``runs_root`` (it was ignored), a ``log`` that is not
+    callable (None failed after config.json was written) and a ``progress`` that is not a bool ("no" is truthy)."""
+    if out is not None and not str(out).strip():
+        raise ConfigError("out = '' is invalid: give a folder for the run (or leave out out, for runs_root/<algo>/...)")
+    if out is not None and str(runs_root) != "runs":
+        raise ConfigError(f"out and runs_root = {str(runs_root)!r} were both given: out is the run's own folder, "
+                          "runs_root where runs without out go; give one")
+    if not callable(log):
+        raise ConfigError(f"log = {log!r} is invalid: give a function of one string (print, list.append, ...)")
+    if not isinstance(progress, bool):
+        raise ConfigError(f"progress = {progress!r} is invalid: must be True or False")
 
 
 def _check_run_dir(run_dir: Path) -> None:
