@@ -95,7 +95,9 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     """Config = defaults <- the algorithm name's presets <- tuned hyperparams <- ``overrides``; validated.
 
     Returns ``(module, config)``; raises ``ValueError``/``ConfigError`` naming the field and the rule
-    before anything is compiled.
+    before anything is compiled. ``env_id`` only selects the tuned entry: an id without one (a typo included) gets
+    the defaults, and ``total_steps`` wins over an ``overrides`` budget; ``train`` (``new_spec``) refuses an unknown
+    env and the two budgets given together.
     """
     from rl_zoo import algos
 
