@@ -119,7 +119,7 @@ def train(
     are still looked up by ``env_id``.
     """
     hooks = check_hooks(hooks)
-    _check_call(out, runs_root, progress, log)
+    _check_call(out if resume is None else None, runs_root, progress, log)  # a resume's out: refused below, by name
     if resume is not None:
         given = [name for name, value in (("overrides", overrides), ("total_steps", total_steps), ("out", out),
                                           ("env_kwargs", env_kwargs))
