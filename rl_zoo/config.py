@@ -322,12 +322,8 @@ def check_types(config, prefix: str = "") -> None:
     """
     import numbers
 
-    import numpy as np
-
     for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:  # np.array(1e-3), np.bool_(True)
-            value = value.item()
+        value = _python_scalar(getattr(config, f.name))  # np.array(1e-3), np.bool_(True)
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         if value is None and "None" in kind:
             continue

@@ -381,8 +381,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
     module, _ = algos.get(algo)
     env, env_params = make_env(env_id, backend, env_kwargs)
     check_algorithm_env(module, env, env_params, env_kwargs)
-    drawn = env.drawn_options() if hasattr(env, "drawn_options") else _drawn_by_port(env_id, env_kwargs)
-    if drawn and env.backend != "jax":  # every gymnasium copy (training, evaluation) plays the port's one draw
+    if env.backend == "jax":
+        drawn = env.drawn_options() if hasattr(env, "drawn_options") else {}
+    elif drawn := _drawn_by_port(env_id, env_kwargs):  # every gymnasium copy (training, evaluation) plays one draw
         env, env_params = make_env(env_id, backend, {**env_kwargs, **drawn})
     module, config = resolve_config(algo, env_id, overrides, total_steps)
     if eval_episodes is None:  # the env's own count (Blackjack's one-draw returns need 1,000), else 10
