@@ -54,16 +54,12 @@ def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
                  + f" {'trails' if len(rest) == 2 else 'trail'} and {name(rest[-1])} is slowest ({f2(A[rest[-1]][AUC][0])}).")
     elif rest:
         text += f" Over all {len(norm[top[0]])} envs {name(rest[0])} is slowest ({f2(A[rest[0]][AUC][0])})."
-    close = [(a, t) for a in rest for t in top if _overlap(A[a][AUC], A[t][AUC])]  # PPO-KL's [0.86, 0.91] in PPO-clip's
+    close = [(a, t) for a in rest for t in top if reporting.intervals_overlap(A[a][AUC], A[t][AUC])]  # PPO-KL's [0.86, 0.91] in PPO-clip's
     if close:
         text += (" That order is the point estimates': the area-under-curve intervals of "
                  + "; ".join(f"{name(a)} and {name(t)}" for a, t in close) + " overlap.")
     return text
 
-
-def _overlap(x, y) -> bool:
-    """Whether two ``(point, low, high)`` intervals overlap."""
-    return x[1] <= y[2] and y[1] <= x[2]
 
 
 def below_one(v: float) -> str:

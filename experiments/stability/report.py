@@ -222,7 +222,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
         trpo_bad_counts=and_list([f"{s['fell']}/{s['reached']}" for s in bad] or ["none"]),
         clip_good=_span(good), clip_reliable=_span(_window(clip, "reliable")), vpg_range=vpg_range_words(_window(vpg, "good"), good),
-        holds_below=holds_text(bin_tests(bins)), clip_decades=f"{np.log10(good[-1]['value'] / good[0]['value']):.1f}" if good else "0",
+        holds_below=holds_text(bin_tests(bins)), clip_decades=f"{_decades(good):.1f}" if good else "0",
         clip_kl_lo=sig2(min(s["kl"] for s in good)) if good else "–", clip_kl_hi=sig2(max(s["kl"] for s in good)) if good else "–",
         clip_kl_max_last=sig2(clip[-1]["kl_max"]),
         kl_upper_from=short_sci(upper[0]["value"]), kl_mean_lo=sig2(kl_lo), kl_mean_hi=sig2(kl_hi),
