@@ -368,6 +368,8 @@ def local_seed_indices(x) -> list[int]:
 
 #: how long process 0 of a multi-host run waits, as it refuses, for the others' refusals to be said
 REFUSAL_WAIT_S = 10.0
+#: and, once all have, how long it leaves them to end before it does
+REFUSAL_GRACE_S = 2.0
 
 
 def refusal_said() -> None:
@@ -390,6 +392,9 @@ def refusal_said() -> None:
             for other in range(1, state.num_processes):
                 state.client.blocking_key_value_get(f"rl_zoo/refused/{other}",
                                                     max(1, int((deadline - time.monotonic()) * 1000)))
+            # every process refused: let them end first (one that marked but had not yet ended was still aborted
+            # by JAX as process 0's end closed the service: rc -6 after its message, 1 of 1,369 tests under load)
+            time.sleep(REFUSAL_GRACE_S)
     except Exception:  # the wait over, or a peer already gone: end anyway
         pass
 
