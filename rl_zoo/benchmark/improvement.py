@@ -8,6 +8,13 @@ import numpy as np
 Interval = tuple[float, float, float]  # (point, low, high)
 
 
+def interval_cell(interval: tuple[float, float, float], single: bool) -> str:
+    """A table cell ``p [lo, hi]``; with one seed per env (``single``: a bootstrap within each env has nothing to
+    resample, so the interval is ``[p, p]``) the point alone, said to have no interval."""
+    p, lo, hi = interval
+    return f"{p:.2f} (1 seed per env: no interval)" if single else f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
 def common_envs(normalised: dict[str, dict[str, np.ndarray]], a: str, b: str, envs: list[str]) -> list[str]:
     """The envs of ``envs`` (in its order) that both ``a`` and ``b`` have normalised scores on."""
     return [e for e in envs if e in normalised[a] and e in normalised[b]]
@@ -71,9 +78,8 @@ def improvement_section(normalised: dict[str, dict[str, np.ndarray]], algos: lis
         p, lo, hi = matrix[a, b]
         shared = common_envs(normalised, a, b, envs)
         n = len(shared)
-        single = all(np.size(normalised[x][e]) <= 1 for x in (a, b) for e in shared)  # nothing to resample: [p, p]
-        return (f"{p:.2f} (1 seed per env: no interval)" if single else f"{p:.2f} [{lo:.2f}, {hi:.2f}]") + (
-            f" ({n} env{'' if n == 1 else 's'})" if n < len(envs) else "")
+        single = all(np.size(normalised[x][e]) <= 1 for x in (a, b) for e in shared)
+        return interval_cell((p, lo, hi), single) + (f" ({n} env{'' if n == 1 else 's'})" if n < len(envs) else "")
 
     lines = ["Probability of improvement P(row > column) [95% CI] (Agarwal et al. 2021): on each env, the chance that a "
              "seed of the row algorithm ends with a higher normalised final score than a seed of the column algorithm "

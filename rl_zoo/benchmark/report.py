@@ -18,7 +18,7 @@ from rl_zoo.benchmark.records import (
 )
 from rl_zoo.benchmark.clips import clips_section
 from rl_zoo.benchmark.efficiency import AUC_NOTE, auc_intervals, seed_aucs
-from rl_zoo.benchmark.improvement import improvement_section
+from rl_zoo.benchmark.improvement import improvement_section, interval_cell
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
@@ -376,10 +376,9 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
              "![IQM and optimality gap](aggregate.png)", "",
              "| algorithm | envs | IQM [95% CI] | optimality gap [95% CI] | normalised AUC: IQM [95% CI] |", "|---|---:|---|---|---|"]
     for a in agg_algos:
-        single = all(np.size(x) <= 1 for x in scores[a])  # a bootstrap within each env of one seed: [p, p]
+        single = all(np.size(x) <= 1 for x in scores[a])
         lines.append(f"| {a} | {len(scores[a])} | " + " | ".join(
-            f"{p:.2f} (1 seed per env: no interval)" if single else f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
-            for p, lo, hi in (numbers[a]["IQM"], numbers[a]["Optimality gap"], auc[a])) + " |")
+            interval_cell(t, single) for t in (numbers[a]["IQM"], numbers[a]["Optimality gap"], auc[a])) + " |")
     lines += ["", AUC_NOTE, "", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
               "exceeds tau; a curve above another is better everywhere.", "", "![Performance profiles](profile.png)", ""]
     lines += improvement_section(normalised, agg_algos, [e for e in envs_ if any(e in normalised[a] for a in agg_algos)])
