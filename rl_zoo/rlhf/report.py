@@ -35,13 +35,17 @@ def interval(per_seed) -> dict:
     return out
 
 
+def _counted(d: dict) -> int:
+    """The seeds an ``interval`` was taken over (its finite ones)."""
+    return d.get("seeds_counted", len(d.get("per_seed", ())))
+
+
 def gold_comparison(result: PipelineResult) -> dict:
     """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, whether they separate
     (``None`` with one seed: its "interval" is a point, and a higher mean is not a separation)."""
     sft = interval(np.asarray(result.eval_sft.gold).mean(1))
     rlhf = interval(np.asarray(result.eval_rlhf.gold).mean(1))
-    counted = min(sft.get("seeds_counted", len(sft["per_seed"])), rlhf.get("seeds_counted", len(rlhf["per_seed"])))
-    separated = bool(rlhf["ci95"][0] > sft["ci95"][1]) if counted >= 2 else None
+    separated = bool(rlhf["ci95"][0] > sft["ci95"][1]) if min(_counted(sft), _counted(rlhf)) >= 2 else None
     return {"sft": sft, "rlhf": rlhf, "separated": separated,
             "proxy_sft": interval(np.asarray(result.eval_sft.proxy).mean(1)),
             "proxy_rlhf": interval(np.asarray(result.eval_rlhf.proxy).mean(1))}
@@ -156,7 +160,7 @@ def _mean_ci(d: dict) -> str:
     if d.get("mean") is None:
         return "none finite"
     some = f" ({d['seeds_counted']} of {len(d['per_seed'])} seeds finite)" if "seeds_counted" in d else ""
-    if d.get("seeds_counted", len(d.get("per_seed", ()))) == 1:  # one seed: a point, not [x, x]
+    if _counted(d) == 1:  # one seed: a point, not [x, x]
         return f"{d['mean']:.2f}{some}"
     return f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]{some}"
 
