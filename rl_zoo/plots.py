@@ -287,12 +287,12 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
             # the env steps every seed was evaluated at (pairing seeds by position averaged seed 0's step 512 with
             # seed 1's 1024 where seed 1 was evaluated at 0 and 1024 only)
             curves = [dict(v) for v in by_seed.values()]
-            x = np.array(sorted(set.intersection(*(set(c) for c in curves))), dtype=float)
+            x = sorted(set.intersection(*(set(c) for c in curves)))
             n = len(x)
             if not n:  # no mean to draw: said in the legend rather than left out
                 ax.plot([], [], color=colors[algo], label=f"{algo} (no env step all its seeds were evaluated at)")
                 continue
-            m, lo, hi = stats.mean_ci_over_seeds(np.array([[c[int(s)] for s in x] for c in curves]), confidence)
+            m, lo, hi = stats.mean_ci_over_seeds(np.array([[c[s] for s in x] for c in curves]), confidence)
             style, note = _few_points_style(n)
             note = "" if algo in unfinished and n > 1 else note
             (line,) = ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
