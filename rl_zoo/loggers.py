@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from rl_zoo.driver.recorder import Evaluation, RecorderHook, RunStart, SegmentEnd
+from rl_zoo import runs
+from rl_zoo.driver.recorder import Evaluation, HookStartError, RecorderHook, RunStart, SegmentEnd
 
 #: metrics.csv columns that are the x axis or the run, not quantities
 _NOT_SCALARS = ("env_steps", "seed")
@@ -151,8 +152,6 @@ class WandbLogger:
         else:
             self.message = None
             if run_id := getattr(self.run, "id", None):  # a W&B run always has one; a stand-in may not
-                from rl_zoo import runs
-
                 runs.atomic_write_json(run_dir / WANDB_RUN_FILE, dict(id=str(run_id), project=project))
 
     def _log(self, per_seed: dict[str, dict[int, float]], step: int) -> None:
@@ -225,7 +224,12 @@ class LiveMetricsHook(RecorderHook):
         self.message: str | None = None  # where the metrics went, for the user
 
     def on_start(self, start: RunStart) -> None:
-        self.logger = self.make_logger(start)
+        try:
+            self.logger = self.make_logger(start)
+        except Exception as e:  # noqa: BLE001 - W&B not logged in or unreachable: one line, before training
+            if isinstance(e, OSError) and e.errno in runs.STORAGE_ERRNOS:  # a disk full: the driver says what the run keeps
+                raise
+            raise HookStartError(f"{self.flag or 'the logger'}: it could not start ({type(e).__name__}: {e})") from e
         self.message = getattr(self.logger, "message", None)
 
     def on_evaluation(self, ev: Evaluation) -> None:
@@ -328,8 +332,9 @@ def _import_wandb():
 def wandb_hook(project: str | None = None) -> LiveMetricsHook:
     """``--wandb``: one W&B run named after the run directory, ``config.json`` as its config (the run's
     seeds, evaluations, backend, command and versions, and the algorithm's fields at the top level, to
-    filter runs by) (refused here, before training, if wandb is not installed). A run resumed from a checkpoint continues
-    the W&B run it recorded (``WandbLogger``), keeping the points past the checkpoint (W&B cannot drop them)."""
+    filter runs by). Refused here, before the run directory is made, if wandb is not installed; a W&B run that cannot
+    start (no login, say) stops the run before it trains, its run directory kept for ``--resume`` (``HookStartError``).
+    A run resumed from a checkpoint continues the W&B run it recorded (``WandbLogger``), keeping the points past the checkpoint (W&B cannot drop them)."""
     _import_wandb()
 
     def make(start: RunStart) -> WandbLogger:

@@ -98,6 +98,31 @@ def test_wandb_missing_says_how_to_install(tmp_path, monkeypatch):
         WandbLogger(tmp_path, [0])
 
 
+def test_a_wandb_run_that_cannot_start_stops_the_train_command_in_one_line(tmp_path, monkeypatch, capsys):
+    """``rl-zoo train --wandb`` without a W&B login: exit 2, one line naming the flag and W&B's reason and how
+    to go on, before anything trains; the run directory keeps its config.json for ``--resume``."""
+    import sys
+    import types
+
+    from rl_zoo.cli import main
+
+    class UsageError(Exception):
+        pass
+
+    def init(**kwargs):
+        raise UsageError("No API key configured. Use `wandb login` to log in.")
+
+    monkeypatch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=init))
+    run = tmp_path / "run"
+    code = main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--total-steps", "1024", "--out", str(run),
+                 "--wandb", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("rl-zoo: error: --wandb: it could not start (UsageError: No API key configured")
+    assert f"rl-zoo train --resume {run}" in err and "Traceback" not in err
+    assert (run / "config.json").is_file() and not (run / "metrics.csv").exists()
+
+
 @pytest.mark.slow  # a real run (9 s); the writer's tags and steps are checked in the default run on hand-made rows
 def test_train_with_tensorboard_hook(tmp_path, seed_offset):
     """``rl-zoo train --tensorboard``: every seed's folder holds metrics.csv's quantities at the

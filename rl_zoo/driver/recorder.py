@@ -24,6 +24,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from rl_zoo import interrupt, runs
+from rl_zoo.config import ConfigError
+
+
+class HookStartError(ConfigError):
+    """A hook's service could not start (``--wandb`` without a W&B login, say): the run stops before it trains, its
+    run directory kept for ``--resume`` once the cause is mended. ``rl-zoo train`` says it in one line (exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
-from rl_zoo.driver.recorder import Recorder, RecorderHook, RunStart, check_hooks, summarize
+from rl_zoo.driver.recorder import HookStartError, Recorder, RecorderHook, RunStart, check_hooks, summarize
 from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch, record_resume, recorded_resumes,
                                   remove_host_tables, resume_devices, resume_mismatch, resume_vector_env, rows_up_to,
                                   set_aside_damaged, unapplied_hooks_note, versions_note)
@@ -287,6 +287,8 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
     except KeyboardInterrupt:
         ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
         raise
+    except HookStartError as e:  # --wandb not logged in: nothing trained; the message says how to go on
+        raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir)}") from e.__cause__
     except HostEnvError:  # a gymnasium env raised mid-run: its checkpoints stand
         ctx.log(f"\nstopped by the env's error: {_stopped_note(ctx.run_dir)}")
         raise
