@@ -31,6 +31,8 @@ KINDS = {
 TIME_LIMIT_RULE = "integer 1 .. 2**31-1, or null"
 #: gymnasium keywords that are not the env's to take from a run: the adapter and the renderer set them
 _NOT_OPTIONS = ("render_mode",)
+#: ``Option.allowed`` of a constructor option without a default (an env of one's own): it must be given
+REQUIRED = "required: it has no default"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def _signature_options(creator, registered: dict[str, Any], kind: str) -> list[O
     ``registered`` sets replaced by its values (and those it sets that the signature hides behind
     ``**kwargs`` added)."""
     params = inspect.signature(creator).parameters
-    out = [Option(n, plain(registered.get(n, p.default if p.default is not p.empty else None)), kind)
+    out = [Option(n, plain(registered.get(n, p.default if p.default is not p.empty else None)), kind,
+                  REQUIRED if p.default is p.empty and n not in registered else "")
            for n, p in params.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in _NOT_OPTIONS]
     named = {o.name for o in out}
     return out + [Option(n, plain(v), kind) for n, v in registered.items() if n not in named and n not in _NOT_OPTIONS]
@@ -117,6 +120,8 @@ def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
 
     cls = registry._entry_class(entry_point)
     ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor")
+    if any(n not in registered for n in registry.required_options(cls)):  # an env of one's own that needs an option
+        return ctor  # made only with it: its params fields are not known here
     params = cls(**registered).default_params
     rules = {**allowed_values(params), "max_steps_in_episode": TIME_LIMIT_RULE}
     fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params",

@@ -155,6 +155,33 @@ def default_eval_episodes(env_id: str, backend: str | None = None) -> int:
     return 10
 
 
+def required_options(cls) -> list[str]:
+    """The constructor parameters of ``cls`` without a default (``[]`` where its signature cannot be read)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return []
+    return [n for n, p in sig.parameters.items()
+            if n != "self" and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _probe_params(env_id: str, cls, registered: dict[str, Any], overrides: dict[str, Any]):
+    """The default params of ``cls`` made with its registered options, to split ``overrides`` into params fields
+    and constructor options. An env of one's own whose constructor requires an option (``size``) is made with the
+    overrides that give it; one not given is refused by name."""
+    needed = [n for n in required_options(cls) if n not in registered]
+    if not needed:
+        return cls(**registered).default_params
+    if missing := [n for n in needed if n not in overrides]:
+        pairs = " ".join(f"{n}=VALUE" for n in missing)
+        raise ValueError(f"{env_id}: its constructor needs {', '.join(missing)}: give {'it' if len(missing) == 1 else 'them'} "
+                         f"(--env-kwargs {pairs}; envs.make({env_id!r}, {pairs.replace(' ', ', ')}) in Python), or "
+                         f"register the env with {'it' if len(missing) == 1 else 'them'}: envs.register(..., {pairs.replace(' ', ', ')})")
+    return cls(**registered, **{n: overrides[n] for n in needed}).default_params
+
+
 def _split_overrides(params, overrides: dict[str, Any]) -> tuple[dict, dict]:
     fields = {f.name for f in dataclasses.fields(params)}
     return {k: v for k, v in overrides.items() if k in fields}, {k: v for k, v in overrides.items() if k not in fields}
@@ -318,7 +345,7 @@ def make(env_id: str, backend: str | None = None, **overrides):
         entry_point, kwargs = _PORTS[bare]
         probe = _entry_class(entry_point)
         # Split overrides into params fields and constructor kwargs using a default instance.
-        defaults = probe(**kwargs).default_params
+        defaults = _probe_params(env_id, probe, kwargs, overrides)
         param_over, ctor_over = _split_overrides(defaults, overrides)
         _check_options(bare, probe, defaults, ctor_over)
         env = probe(**{**kwargs, **ctor_over})

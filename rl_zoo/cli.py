@@ -141,7 +141,8 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
     """``rl-zoo envs ID``: the env's backend and spaces, then every option it takes with its default, written
     as ``--env-kwargs`` reads it back."""
     import envs
-    from envs.options import KINDS, env_options, has_gymnasium_twin, only_gymnasium_takes, option_text, takes_more
+    from envs.options import (KINDS, REQUIRED, env_options, has_gymnasium_twin, only_gymnasium_takes, option_text,
+                              takes_more)
 
     asked = backend
     backend, options = env_options(env_id, backend)  # an unknown id: its error, first
@@ -156,7 +157,8 @@ def _print_env_options(env_id: str, backend: str | None) -> int:
           f"envs.make({env_id!r}{arg}, KEY=VALUE)); quote a pair whose value has spaces, brackets or braces, "
           f"'KEY=[a, b]':")
     ruled = any(o.allowed for o in options)  # a port's rules for its physical constants (EnvParams.invalid)
-    _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name, default=option_text(o.default),
+    _print_table([dict(option="max_episode_steps" if o.kind == "time limit" else o.name,
+                       default="-" if o.allowed == REQUIRED else option_text(o.default),
                        kind=o.kind, allowed=o.allowed) for o in options], ["option", "default", "kind"] + ["allowed"] * ruled)
     for kind in dict.fromkeys(o.kind for o in options):
         print(f"{kind}: {KINDS[kind]}")

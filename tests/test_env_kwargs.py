@@ -352,7 +352,7 @@ def test_an_env_that_needs_an_option_to_be_made_is_listed_and_refused_in_one_lin
         gymnasium.register("rl_zoo_test/NeedsScale-v0", entry_point=NeedsScale, max_episode_steps=50)
     assert main(["envs", "rl_zoo_test/NeedsScale-v0"]) == 0
     out = capsys.readouterr().out
-    assert "it cannot be made with its default options (TypeError" in out and re.search(r"^scale +null +gymnasium\.make$", out, re.M)
+    assert "it cannot be made with its default options (TypeError" in out and re.search(r"^scale +- +gymnasium\.make +required: it has no default$", out, re.M)
     assert main(["train", "--env", "rl_zoo_test/NeedsScale-v0", "--env-kwargs", "foo=1", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rl-zoo: error: --env-kwargs foo=1: refused by rl_zoo_test/NeedsScale-v0:") and "Traceback" not in err

@@ -403,6 +403,34 @@ def test_an_env_of_ones_own_keeps_an_id_it_cannot_have_set(monkeypatch):
     assert env.id == "Named-v0"
 
 
+def test_an_env_of_ones_own_whose_constructor_needs_an_option_is_made_with_it(monkeypatch, capsys):
+    """A port whose constructor requires ``scale``: made with ``scale=`` (and a params field beside it), refused
+    by name without it, and listed by ``rl-zoo envs ID`` as required (it was a TypeError naming the option
+    given, and a traceback)."""
+    from envs import registry
+    from envs.classic_control.cartpole import CartPole
+    from envs.options import REQUIRED, env_options
+    from rl_zoo.cli import main
+
+    monkeypatch.setattr(registry, "_PORTS", dict(registry._PORTS))  # leave the real registry as it was
+
+    class Scaled(CartPole):
+        def __init__(self, scale):
+            super().__init__()
+            self.scale = scale
+
+    envs.register("RlZooScaled-v0", Scaled)
+    env, params = envs.make("RlZooScaled-v0", scale=3, max_episode_steps=7)
+    assert (env.scale, params.max_steps_in_episode) == (3, 7)
+    with pytest.raises(ValueError, match=r"RlZooScaled-v0: its constructor needs scale: give it \(--env-kwargs scale=VALUE"):
+        envs.make("RlZooScaled-v0")
+    assert [(o.name, o.allowed) for o in env_options("RlZooScaled-v0")[1]] == [("scale", REQUIRED)]
+    assert main(["envs", "RlZooScaled-v0"]) == 0
+    shown = capsys.readouterr().out
+    assert "it cannot be made with its default options (ValueError: RlZooScaled-v0: its constructor needs scale" in shown
+    assert [line.split() for line in shown.splitlines() if line.startswith("scale ")] == [["scale", "-", "constructor", *REQUIRED.split()]]
+
+
 def test_an_env_id_that_is_not_a_string_is_refused_by_name():
     with pytest.raises(TypeError, match="env_id must be a string such as 'CartPole-v1', got 3"):
         envs.make(3)  # "argument of type 'int' is not iterable"
