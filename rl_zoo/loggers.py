@@ -253,8 +253,11 @@ OWNER_FILE = "run_dir.txt"
 def shared_folder(logdir: Path, run_dir: Path) -> Path:
     """A run's folder in a ``--tensorboard DIR`` other runs may share: ``DIR/<RUN_DIR's name>``, or, where that
     holds another run's events (runs ``A/run`` and ``B/run``), ``DIR/<name>-2``, ``-3``, ...: the first that is
-    this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``."""
+    this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``. Where ``DIR`` is the
+    folder that holds the run directory (``--tensorboard runs``), ``DIR/<name>`` is the run itself: ``RUN_DIR/tensorboard``."""
     me = str(Path(run_dir).resolve())
+    if str((logdir / Path(run_dir).name).resolve()) == me:  # DIR is the runs root (--tensorboard runs): the run's own folder
+        return Path(run_dir) / "tensorboard"
     for i in itertools.count(1):
         folder = logdir / (Path(run_dir).name + (f"-{i}" if i > 1 else ""))
         owner = folder / OWNER_FILE

@@ -324,3 +324,20 @@ def test_runs_of_the_same_folder_name_given_one_dir_log_apart_and_a_resume_finds
     assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["run", "run-2"]
     assert _read(tmp_path / "shared" / "run" / "seed_0")["x"] == [(1, 1.0), (3, 3.0)]
     assert _read(tmp_path / "shared" / "run-2" / "seed_0")["x"] == [(1, 2.0), (3, 4.0)]
+
+
+def test_a_tensorboard_dir_that_holds_the_run_directory_logs_into_the_runs_own_folder(tmp_path):
+    """``--tensorboard runs`` for a run in ``runs/``: ``runs/<name>`` is the run itself, so its events go to
+    ``runs/<name>/tensorboard`` (they went to a sibling ``runs/<name>-2`` that looked like a second run)."""
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    run = tmp_path / "runs" / "ppo-CartPole-v1-1"
+    run.mkdir(parents=True)
+    hook = tensorboard_hook(tmp_path / "runs")
+    hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), run, SimpleNamespace(env_steps_per_update=1), None, None, start_updates=0))
+    hook.logger.scalars({"x": 1.0}, 1)
+    hook.close()
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [run.name]
+    assert _read(run / "tensorboard" / "seed_0")["x"] == [(1, 1.0)]
