@@ -60,3 +60,15 @@ def test_top_k_and_temperature():
     assert set(np.unique(top2)) == {2, 3}  # only the two largest logits survive
     cold = jax.vmap(lambda k: sample_token(k, logits, 1e-3))(keys)
     assert (cold == 3).all()  # temperature -> 0: greedy
+
+
+def test_temperature_zero_is_greedy_decoding_and_a_negative_one_is_refused():
+    """``temperature=0``: the argmax. It was logits / 0, every positive logit +inf and a zero one NaN, and the draw
+    took the first positive logit (token 1 here, not 2)."""
+    logits = jnp.array([[-1.0, 0.5, 2.0, 0.0], [3.0, -2.0, 0.0, 1.0]])
+    keys = jax.random.split(jax.random.key(0), 50)
+    draws = np.asarray(jax.vmap(lambda k: sample_token(k, logits, 0.0))(keys))
+    assert (draws == np.array([2, 0])).all()
+    assert (np.asarray(jax.jit(lambda k: sample_token(k, logits, 0))(keys[0])) == np.array([2, 0])).all()
+    with pytest.raises(ValueError, match=r"temperature = -1.0 is invalid: must be >= 0 \(0: greedy decoding\)"):
+        sample_token(keys[0], logits, -1.0)

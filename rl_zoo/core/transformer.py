@@ -93,7 +93,14 @@ def vocab_size_of(params) -> int:
 
 def sample_token(key: jax.Array, logits: jax.Array, temperature: float = 1.0, top_k: int = 0) -> jax.Array:
     """Draw a token from softmax(logits / temperature), keeping only the ``top_k`` largest logits
-    when ``top_k > 0`` (Fan et al. 2018). ``temperature`` -> 0 approaches greedy decoding."""
+    when ``top_k > 0`` (Fan et al. 2018; logits tied with the k-th are kept too). ``temperature`` -> 0
+    approaches greedy decoding; ``temperature=0`` (a Python number) is greedy decoding, the argmax; a
+    negative one is refused. A traced temperature must be positive."""
+    if isinstance(temperature, (int, float)):
+        if temperature < 0 or temperature != temperature:
+            raise ValueError(f"temperature = {temperature!r} is invalid: must be >= 0 (0: greedy decoding)")
+        if temperature == 0:  # logits / 0 made +-inf and NaN, and the draw took the first positive logit
+            return jnp.argmax(logits, axis=-1).astype(jnp.int32)
     logits = logits / temperature
     if top_k > 0:
         kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
