@@ -540,6 +540,20 @@ class Crash(gym.Env):
 
 
 gym.register("Crash-v0", entry_point=Crash, max_episode_steps=50)
+
+
+class WorkerFail(Crash):
+    """Cannot be made in a subprocess (a device or licence only the main process holds)."""
+
+    def __init__(self):
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            raise OSError("cannot open /dev/simulator in a worker")
+        super().__init__()
+
+
+gym.register("WorkerFail-v0", entry_point=WorkerFail, max_episode_steps=50)
 '''
 
 
@@ -584,6 +598,77 @@ def test_an_env_that_raises_mid_run_is_named_with_its_own_traceback(tmp_path, ve
     # once, not once per async worker (gymnasium logged each of the 8 workers' tracebacks: ~250 lines)
     assert err.count('raise RuntimeError("simulator exploded at step %d" % self.n)') == 1 and len(lines) < 60
     assert "Received the following error" not in err
+
+
+def test_an_env_whose_async_copies_cannot_be_made_is_named_once_in_one_line(tmp_path):
+    """Each of the 8 workers printed its traceback, then a RuntimeError blamed a missing `if __name__ == "__main__":`
+    guard, which the CLI cannot lack: now the env's traceback once and its error in the last line."""
+    out, err = _crash_run(tmp_path, {}, "--env", "crashmod:WorkerFail-v0", "--total-steps", "4096",
+                          "--vector-env", "async").communicate(timeout=300)
+    lines = err.strip().splitlines()
+    assert lines[-1] == ("rl-zoo: error: crashmod:WorkerFail-v0: a --vector-env async subprocess could not make its copy "
+                         "of the env: OSError: cannot open /dev/simulator in a worker"), err
+    assert err.count('raise OSError("cannot open /dev/simulator in a worker")') == 1 and len(lines) < 30, err
+    assert "__main__" not in err and "stopped by the env's error" in out
+
+
+def test_env_copies_that_cannot_be_made_here_are_named_as_the_envs_error():
+    """A sync vector env (or the evaluation copies) whose later copy the env refuses: a bare traceback, no
+    `rl-zoo: error:` line; now ``HostEnvError``, its traceback kept for the CLI to print."""
+    from rl_zoo.host.batched_env import HostEnvError, _HostEnvs
+
+    class Licensed(gymnasium.Env):
+        made = 0
+        observation_space, action_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32), gymnasium.spaces.Discrete(2)
+
+        def __init__(self):
+            Licensed.made += 1
+            if Licensed.made > 3:
+                raise OSError("only 3 simulator licences")
+
+    gymnasium.register("RlZooTestLicensed-v0", entry_point=Licensed, max_episode_steps=5)
+    try:
+        for evaluation in (False, True):
+            Licensed.made = 0
+            host = _HostEnvs("RlZooTestLicensed-v0", copies=4, make_kwargs={}, vector="sync", evaluation=evaluation)
+            with pytest.raises(HostEnvError, match=r"^RlZooTestLicensed-v0: making its copies raised OSError: only 3 "
+                                                   r"simulator licences$") as caught:
+                host.reset(np.array([0]))
+            assert 'raise OSError("only 3 simulator licences")' in caught.value.env_traceback
+    finally:
+        gymnasium.registry.pop("RlZooTestLicensed-v0", None)
+
+
+class _IntReset(gymnasium.Env):
+    """A float32 Box whose reset gives ints (``np.array([0, 0])``, as hand-written envs often do)."""
+
+    observation_space, action_space = gymnasium.spaces.Box(-10, 10, (2,), np.float32), gymnasium.spaces.Discrete(2)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([0, 0]), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.array([0.25 * self.t, 0.75], np.float32), 1.0, self.t >= 5, False, {}
+
+
+def test_an_evaluation_keeps_float_observations_after_an_int_reset():
+    """The evaluation copies wrote each step's observation into the reset's array in place: an int reset cut
+    every later one to ints (0.25 -> 0), and the greedy policy was evaluated on them: returns at chance level."""
+    from rl_zoo.host.batched_env import _HostEnvs
+
+    gymnasium.register("RlZooTestIntReset-v0", entry_point=_IntReset, max_episode_steps=10)
+    try:
+        host = _HostEnvs("RlZooTestIntReset-v0", copies=2, make_kwargs={}, vector="sync", evaluation=True)
+        (obs,) = host.reset(np.array([0]))
+        assert obs.dtype == np.float32
+        obs, _, _ = host.step_first_episode(np.zeros((1, 2), np.int64))
+        np.testing.assert_array_equal(obs, np.full((1, 2, 2), [0.25, 0.75], np.float32))
+        host.close()
+    finally:
+        gymnasium.registry.pop("RlZooTestIntReset-v0", None)
 
 
 def test_an_async_worker_that_dies_is_named_and_the_envs_close(tmp_path):

@@ -30,7 +30,7 @@ import contextlib
 import functools
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -41,8 +41,8 @@ from jax.experimental import io_callback
 from envs import spaces
 from envs.gymnasium_adapter import GymnasiumEnv, HostEnvError, _make  # noqa: F401  (HostEnvError: imported from here)
 from rl_zoo import interrupt
-from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, kill_at_exit, orphan_quiet_worker,
-                                  start_forkserver_ignoring_stops, subprocess_start_method, terminate,
+from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, death_text, kill_at_exit, made_in_workers,
+                                  orphan_quiet_worker, start_forkserver_ignoring_stops, subprocess_start_method, terminate,
                                   worker_errors_unprinted, worker_make)
 
 #: the host vector envs ``SeedBatchedEnv`` can use for training (``--vector-env``)
@@ -55,6 +55,17 @@ def copy_seeds(seeds: np.ndarray, copies: int) -> list[int]:
     """Gymnasium seeds of ``copies`` env copies for each of ``seeds`` ([S] ints): copy ``i`` of seed ``s``
     gets ``SeedSequence([seeds[s], i])``'s first word, so no two seeds' copies share a stream."""
     return [int(np.random.SeedSequence([int(s) & 0xFFFFFFFF, i]).generate_state(1)[0]) for s in np.ravel(seeds) for i in range(copies)]
+
+
+def _made(env_id: str, make: Callable[[], Any]):
+    """``make()``, which makes an env's copies in this process: the env's exception as ``HostEnvError`` (one line
+    and its traceback, as one raised in a step), not a bare traceback (a device or licence a later copy cannot get)."""
+    import traceback
+
+    try:
+        return make()
+    except Exception as e:
+        raise HostEnvError(f"{env_id}: making its copies raised {type(e).__name__}: {e}", "".join(traceback.format_exception(e))) from e
 
 
 @dataclass
@@ -92,20 +103,22 @@ class _HostEnvs:
         n = seeds * self.copies
         make_one = functools.partial(_make, self.env_id, **self.make_kwargs)
         if self.evaluation:
-            self.envs = [make_one() for _ in range(n)]
+            self.envs = _made(self.env_id, lambda: [make_one() for _ in range(n)])
         elif self.vector == "async":
             # Subprocesses start from a fresh server process (forkserver), not as forks of this one: JAX
             # runs threads here, and forking a threaded process can deadlock the child (as SB3's
             # SubprocVecEnv does). Each gets gymnasium.make itself, not the adapter's wrapper (which
             # imports rl_zoo's envs and so JAX): 32 LunarLander copies start in about 2 s, not 11 s, on
             # 2 cores. A missing optional dependency was already reported here, when the spaces were read.
-            worker, method = functools.partial(worker_make, self.env_id, self.make_kwargs), subprocess_start_method()
+            method = subprocess_start_method()
+            start = lambda failures: gymnasium.vector.AsyncVectorEnv(  # noqa: E731
+                [functools.partial(worker_make, self.env_id, self.make_kwargs, failures)] * n, context=method,
+                worker=orphan_quiet_worker, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
             try:
                 with interrupt.deferred():  # a signal waits for the venv, which then closes whole
                     if method == "forkserver":
                         start_forkserver_ignoring_stops()
-                    self.venv = gymnasium.vector.AsyncVectorEnv([worker] * n, context=method, worker=orphan_quiet_worker,
-                                                                autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+                    self.venv = made_in_workers(self.env_id, start)
                     kill_at_exit(self.venv.processes)
             except (EOFError, ConnectionError) as e:  # a subprocess died while starting
                 raise RuntimeError(
@@ -115,15 +128,17 @@ class _HostEnvs:
                     f"trains with vector_env='async' must guard its entry point with `if __name__ == \"__main__\":`"
                 ) from e
         else:
-            self.venv = gymnasium.vector.SyncVectorEnv([make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+            self.venv = _made(self.env_id, lambda: gymnasium.vector.SyncVectorEnv(
+                [make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP))
         self.seeds = seeds
 
     def reset(self, seeds: np.ndarray) -> tuple[np.ndarray]:
         """Reset every copy, seed ``s``'s copies from ``seeds[s]``: ``(observations [S, N, ...],)``."""
         self.build(len(seeds))
         gym_seeds = copy_seeds(seeds, self.copies)
-        if self.evaluation:
+        if self.evaluation:  # in the space's dtype, as the vector env gives it: an int reset cut the later float steps
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
+            obs = obs.astype(self.envs[0].observation_space.dtype or obs.dtype, copy=False)
             self.ended = np.zeros(len(self.envs), bool)
         else:
             with worker_errors_unprinted(self.venv), self._worker_deaths_named("a reset"):

@@ -7,6 +7,7 @@ them; ``run_host_program`` shows a worker's error once."""
 from __future__ import annotations
 
 import contextlib
+from typing import Any, Callable
 
 
 #: the signals an async worker leaves to the main process: a terminal's Ctrl-C and a scheduler's SIGTERM reach
@@ -14,24 +15,64 @@ import contextlib
 STOP_SIGNALS = ("SIGINT", "SIGTERM")
 
 
-def worker_make(env_id: str, make_kwargs: dict):
+def worker_make(env_id: str, make_kwargs: dict, failures: str | None = None):
     """``gymnasium.make`` for an AsyncVectorEnv subprocess, which leaves Ctrl-C and SIGTERM to the main process
     (that closes it, as after a sync run) instead of dying of them: with a traceback per worker, or, on a SIGTERM
     sent to every process (a batch scheduler's end of job), before the main process could stop, which then
     reported the workers as crashed (exit 1, where a sync run exits 143). A worker forked by the forkserver
     ignores both from its start (``start_forkserver_ignoring_stops``); one spawned, from here. In the main process
-    (gymnasium may make a copy there to read the spaces) they keep their meaning."""
+    (gymnasium may make a copy there to read the spaces) they keep their meaning. A worker whose env cannot be
+    made writes its error into the folder ``failures`` and exits quietly (``made_in_workers`` names it once; the
+    main process would see only a closed pipe, after a traceback per worker)."""
     import multiprocessing
     import signal
 
     import gymnasium
 
-    if multiprocessing.parent_process() is not None:
-        stops = {getattr(signal, name) for name in STOP_SIGNALS}
-        for signum in stops:
-            signal.signal(signum, signal.SIG_IGN)
+    if multiprocessing.parent_process() is None:
+        return gymnasium.make(env_id, **make_kwargs)
+    stops = {getattr(signal, name) for name in STOP_SIGNALS}
+    for signum in stops:
+        signal.signal(signum, signal.SIG_IGN)
+    try:
         return PercentSafe(gymnasium.make(env_id, **make_kwargs))
-    return gymnasium.make(env_id, **make_kwargs)
+    except Exception as e:
+        if failures is None:
+            raise
+        import os
+        import traceback
+        from pathlib import Path
+
+        mine = Path(failures) / f"{os.getpid()}"
+        try:  # the folder is gone once the main process read another worker's: nothing left to say
+            mine.with_suffix(".part").write_text(f"{type(e).__name__}: {e}\n" + "".join(traceback.format_exception(e)))
+            mine.with_suffix(".part").rename(mine.with_suffix(".txt"))
+        finally:
+            os._exit(1)
+
+
+def made_in_workers(env_id: str, start: Callable[[str], Any]):
+    """``start(failures)``, which starts an AsyncVectorEnv of ``worker_make`` workers that write why they could not
+    make their env into the folder ``failures``: such an error comes out as ``HostEnvError`` (the env's exception in
+    one line, its traceback), where the main process saw only a closed pipe (``EOFError``, ``ConnectionError``,
+    raised as they are where no worker wrote why: a script that imports itself again, say)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from envs.gymnasium_adapter import HostEnvError
+
+    failures = tempfile.mkdtemp(prefix="rl-zoo-workers-")
+    try:
+        return start(failures)
+    except (EOFError, ConnectionError) as e:
+        if said := sorted(Path(failures).glob("*.txt")):
+            first, _, text = said[0].read_text().partition("\n")
+            raise HostEnvError(f"{env_id}: a --vector-env async subprocess could not make its copy of the env: {first}",
+                               text) from e
+        raise
+    finally:
+        shutil.rmtree(failures, ignore_errors=True)
 
 
 def orphan_quiet_worker(*args) -> None:
