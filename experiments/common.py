@@ -173,6 +173,8 @@ def make_seed_runs(module, config, env_id: str, num_evals: int, eval_episodes: i
 # experiments report on seeds nobody tuned on, from REPORT_SEED up (as the benchmarks do)
 
 REPORT_SEED = 1000
+#: the seeds the tuned configs of rl_zoo/hyperparams were chosen on (their files say which each used)
+TUNING_SEEDS = (range(0, 10), range(200, 210))
 
 
 def seed_ids(first: int, n: int):
@@ -204,6 +206,34 @@ def check_seed_args(first: int, n: int, flag: str = "--seed") -> None:
 def seeds_text(first: int, n: int) -> str:
     """"seeds 1000–1007" (or "seed 1000")."""
     return f"seed {first}" if n == 1 else f"seeds {first}–{first + n - 1}"
+
+
+def tuning_seeds_said(first: int | None, n: int) -> str | None:
+    """The words for a run on seeds ``first`` .. ``first + n - 1`` that include some of ``TUNING_SEEDS``, else ``None``."""
+    if first is None:  # a record of an older format, which did not say: not guessed
+        return None
+    mine = set(range(first, first + n))
+    shared = sorted(s for r in TUNING_SEEDS for s in r if s in mine)
+    if not shared:
+        return None
+    return (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared[:3]))}"
+            f"{' ...' if len(shared) > 3 else ''} {'is' if len(shared) == 1 else 'are'} among those the tuned configs "
+            f"were chosen on, where the tuned algorithms look better than on new seeds; --seed {REPORT_SEED} gives held-out ones")
+
+
+def tuning_banner(first: int | None, n: int) -> str:
+    """The line a README puts at its top (``reporting.fill_template``'s ``banner``) for a run on seeds that include
+    tuning seeds (``--seed 0``): it went on to call them held out. Empty for held-out seeds."""
+    said = tuning_seeds_said(first, n)
+    return f"\n**Not held out: {said}.**\n" if said else ""
+
+
+def warn_tuning_seeds(first: int, n: int) -> None:
+    """One line on stderr, before training, where the seeds asked for include tuning seeds (``tuning_seeds_said``)."""
+    import sys
+
+    if said := tuning_seeds_said(first, n):
+        print(f"warning: {seeds_text(first, n)} {'is' if n == 1 else 'are'} not held out: {said}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -240,17 +270,23 @@ def positive_int(text: str) -> int:
     return value
 
 
-def read_record(folder: Path, name: str) -> dict:
+def read_record(folder: Path, name: str, required: tuple[str, ...] = ()) -> dict:
     """The JSON record ``name`` of an earlier run in ``folder`` (for ``--report`` / ``--replot``); a
-    missing or unreadable one stops the command with one line (nothing is created)."""
+    missing or unreadable one, or one without the ``required`` fields (another experiment's, given the wrong
+    ``--out``), stops the command with one line (nothing is created)."""
     path = Path(folder) / name
     if not path.is_file():
         fail(f"{path} not found: --report and --replot rewrite the outputs of a finished run in that folder; "
              "run the experiment there first (or pass --out to the run's folder)")
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
     except ValueError as e:
         fail(f"{path} is not valid JSON ({e})")
+    missing = [k for k in required if not isinstance(record, dict) or k not in record]
+    if missing:
+        fail(f"{path} is not a record of this experiment: it lacks {', '.join(missing)} (is --out another "
+             f"experiment's folder?)")
+    return record
 
 
 def require_file(path: Path, what: str) -> Path:

@@ -145,23 +145,27 @@ def write_index(root: Path | None = None) -> Path:
     return path
 
 
-def write_finding(folder: Path, line: str, smoke: bool = False) -> str:
+def write_finding(folder: Path, line: str, smoke: bool = False, tuning: bool = False) -> str:
     """``finding.md``: the experiment's finding in one line (for the index); returns the line. A smoke
-    run's (``--quick``) says so first: its hand-worded claims were written for the full run's numbers."""
+    run's (``--quick``) says so first: its hand-worded claims were written for the full run's numbers; so does
+    a run on ``tuning`` seeds (``common.tuning_seeds_said``)."""
     path = Path(folder) / "finding.md"
-    line = " ".join((("Smoke run (`--quick`), not a result: " if smoke else "") + line).split())
+    said = ("Smoke run (`--quick`), not a result: " if smoke else "") + ("On tuning seeds, not held out: " if tuning else "")
+    line = " ".join((said + line).split())
     atomic_write_text(path, line + "\n")
     print(f"wrote {path}")
     return line
 
 
-def fill_template(template: Path, path: Path, fields: dict) -> Path:
+def fill_template(template: Path, path: Path, fields: dict, banner: str = "") -> Path:
     """Write ``template`` (markdown with ``{field}`` slots; ``{{``/``}}`` for literal braces) filled in
     with ``fields`` to ``path``. A slot without a field is an error that names the template. The slot
     ``{quick_flag}`` (after the command on a README's first lines) is " --quick" for a smoke run (a
-    ``quick_note``), else empty, unless the report gives it."""
+    ``quick_note``), else empty, unless the report gives it. ``banner`` goes after the ``quick_note``
+    (``common.tuning_banner``: a run on tuning seeds)."""
     text = Path(template).read_text()
     fields = {"quick_flag": " --quick" if fields.get("quick_note") else "", **fields}
+    fields["quick_note"] = fields.get("quick_note", "") + banner
     try:
         filled = text.format_map(fields)
     except KeyError as e:

@@ -109,6 +109,52 @@ def test_report_without_a_record_is_one_line(module, flag, tmp_path, monkeypatch
     assert not out.exists()  # nothing created
 
 
+@pytest.mark.parametrize("module,flag,record", [("experiments.trpo_cost.run", "--report", "run_info.json"),
+                                                ("experiments.clip_vs_kl.run", "--report", "run_info.json"),
+                                                ("experiments.clip_vs_kl.run", "--replot", "run_info.json"),
+                                                ("experiments.overestimation.run", "--report", "summary.json")])
+def test_a_record_of_another_experiment_is_one_line(module, flag, record, tmp_path, monkeypatch, capsys):
+    """--out given another experiment's folder: its record is JSON but not this experiment's (KeyError: 'configs')."""
+    import importlib
+
+    (tmp_path / record).write_text('{"seeds": 8}')
+    (tmp_path / "curves.csv").write_text("")
+    (tmp_path / "raw.npz").write_bytes(b"")
+    monkeypatch.setattr(sys, "argv", ["run.py", flag, "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(module).main()
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and "\n" not in err, err
+    assert err.startswith(f"error: {tmp_path / record} is not a record of this experiment: it lacks ") and \
+        "(is --out another experiment's folder?)" in err
+
+
+def test_a_report_on_tuning_seeds_says_so_at_its_top_and_in_its_finding(tmp_path, capsys):
+    """``--seed 0``: the README called seeds 0-7 held out beside "the tuned configs were chosen on seeds 0-9"."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from experiments import common
+    from experiments.clip_vs_kl import compute, report
+
+    assert common.tuning_seeds_said(1000, 8) is None and common.tuning_seeds_said(None, 8) is None
+    assert common.tuning_seeds_said(8, 4).startswith("seeds 8, 9 are among those the tuned configs were chosen on")
+    assert common.tuning_seeds_said(195, 20).startswith("seeds 200, 201, 202 ... are among")
+    common.warn_tuning_seeds(0, 2)
+    assert capsys.readouterr().err.startswith("warning: seeds 0–1 are not held out: seeds 0, 1 are among")
+    for name in ("run_info.json", "README.md"):
+        shutil.copy(Path(compute.__file__).parent / name, tmp_path / name)
+    info = json.loads((tmp_path / "run_info.json").read_text())
+    info["first_seed"] = 0
+    configs = compute.recorded_configs(info)
+    line = report.write(tmp_path, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
+                        info["n_points"], info)
+    assert line.startswith("On tuning seeds, not held out: ")
+    assert "\n**Not held out: seeds 0, 1, 2 ... are among those the tuned configs were chosen on" in \
+        (tmp_path / "README.md").read_text()
+
+
 @pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run", "experiments.overestimation.run",
                                     "experiments.stability.run"])
 def test_seeds_past_int32_are_refused_before_any_work(module, tmp_path, monkeypatch, capsys):

@@ -127,5 +127,6 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
 def write(out: Path, rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(rows, cfgs, seeds, n_points, info)
-    reporting.fill_template(TEMPLATE, out / "README.md", f)
-    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    banner = common.tuning_banner(info.get("first_seed"), seeds)
+    reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]), tuning=bool(banner))

@@ -29,6 +29,8 @@ from experiments.clip_vs_kl import compute, plots, report
 
 HERE = Path(__file__).resolve().parent
 COMMAND = "python -m experiments.clip_vs_kl.run"
+#: the fields of run_info.json that --report and --replot read
+RECORD = ("summary", "configs", "seeds", "n_points", "machine", "wall_s")
 
 
 def main() -> None:
@@ -45,14 +47,14 @@ def main() -> None:
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/clip_vs_kl") if args.quick else HERE)
     if args.report:
-        info = common.read_record(out, "run_info.json")
+        info = common.read_record(out, "run_info.json", RECORD)
         configs = compute.recorded_configs(info)
         print(report.write(out, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
                            info["n_points"], info))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     if args.replot:
-        old = common.read_record(out, "run_info.json")
+        old = common.read_record(out, "run_info.json", RECORD)
         results = compute.load_raw(common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot"),
                                    compute.recorded_configs(old))
         machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed", 0),
@@ -61,6 +63,7 @@ def main() -> None:
         command = old.get("command", COMMAND)
     else:
         common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
+        common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         machine, quick, first_seed, versions = common.machine(), args.quick, args.seed, common.versions()

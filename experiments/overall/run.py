@@ -49,12 +49,13 @@ def main() -> None:
     out = common.output_folder(args.out, Path("/tmp/overall") if args.quick else HERE)
     bench = out / "benchmark"
     if args.replot:
-        info = common.read_record(out, "run_info.json")
+        info = common.read_record(out, "run_info.json", ("machine", "wall_s"))
         common.require_file(bench / "report.md", "the benchmark folder of the last run, kept for --replot")
         finish(bench, out, info)
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid
+    common.warn_tuning_seeds(args.seed, seeds)
     out.mkdir(parents=True, exist_ok=True)
     if bench.exists() and not args.resume:
         shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now

@@ -203,5 +203,7 @@ def write(out: Path, info: dict) -> str:
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], deep_figure_note=info.get("deep_figure_note", ""),  # a word on a committed figure, by hand
              **tabular_fields(info["tabular"]), **deep_fields(info["deep"]), **reporting.interval_words(seeds))
-    reporting.fill_template(TEMPLATE, out / "README.md", f)
-    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    first = next(iter(info["deep"].values()))
+    banner = common.tuning_banner(first.get("first_seed"), first["seeds"])
+    reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]), tuning=bool(banner))

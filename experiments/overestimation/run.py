@@ -44,10 +44,11 @@ def main() -> None:
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/overestimation") if args.quick else HERE)
     if args.report:
-        print(report.write(out, common.read_record(out, "summary.json")))
+        print(report.write(out, common.read_record(out, "summary.json", ("deep", "tabular", "command", "machine", "wall_s"))))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
+    common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     seeds = args.seeds or (2 if args.quick else 8)

@@ -255,11 +255,12 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
     """Write README.md and finding.md into ``out``; returns the finding. A reduced (or ``--quick``) run's
     README keeps the tables and figures but not the hand-written reading (`REDUCED`)."""
     f = fields(results, info, seeds, quick)
-    path = reporting.fill_template(TEMPLATE, out / "README.md", f)
+    banner = common.tuning_banner(info.get("first_seed"), seeds)
+    path = reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
     finding = FINDING.format(**f)
     if quick or reduced(results, seeds):
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
         atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
         finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
-    return reporting.write_finding(out, finding)
+    return reporting.write_finding(out, finding, tuning=bool(banner))

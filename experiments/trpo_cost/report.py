@@ -173,5 +173,7 @@ def fields(info: dict, curves: list[dict]) -> dict:
 def write(out: Path, info: dict, curves: list[dict]) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(info, curves)
-    reporting.fill_template(TEMPLATE, out / "README.md", f)
-    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]))
+    trpo0 = next(s for s in info["summaries"] if s["algo"] == "TRPO")
+    banner = common.tuning_banner(trpo0.get("first_seed"), trpo0["seeds"])
+    reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
+    return reporting.write_finding(out, FINDING.format(**f), smoke=bool(f["quick_note"]), tuning=bool(banner))

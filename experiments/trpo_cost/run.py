@@ -51,7 +51,7 @@ def main() -> None:
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/trpo_cost") if args.quick else HERE)
     if args.report or args.replot:
-        info = common.read_record(out, "run_info.json")
+        info = common.read_record(out, "run_info.json", ("summaries", "command", "machine", "wall_s"))
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
         raw = common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot") if args.replot else None
         common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))  # after every input was found
@@ -62,6 +62,7 @@ def main() -> None:
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
+    common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     machine = common.machine()
