@@ -328,6 +328,8 @@ def _check_output_folders(args) -> None:
     for flag in ("out", "runs_root", "resume"):
         if getattr(args, flag, None) is not None and not str(getattr(args, flag)).strip():
             raise ConfigError(f"--{flag.replace('_', '-')} is empty: name a folder (an empty name was the current folder)")
+    if getattr(args, "config", None) is not None and not str(args.config).strip():  # it trained on the tuned values
+        raise ConfigError("--config is empty: name a file (config fields in YAML, a sweep's best.yaml or a run's config.json)")
     if args.command == "plot" and args.output is not None and not str(args.output).strip():
         raise ConfigError("-o is empty: name a file or a folder (an empty name was the current folder)")
     out = getattr(args, "out", None)

@@ -18,7 +18,8 @@ from rl_zoo.config import ConfigError, check_total_steps_once, field_docs, parse
 CONFIG_HELP = ("a YAML file of config fields, put on the tuned values (--set and --total-steps go on top): a sweep's best.yaml "
                "or a file like rl_zoo/hyperparams/ALGO.yaml (ENV_ID: blocks; --env's is used), plain field: value lines, "
                "or a run's config.json (train that run's config again, e.g. on other --seed values; its config fields only: "
-               "--seeds, --backend and the other flags are this command's)")
+               "--seeds, --backend and the other flags are this command's). Numbers read as YAML 1.2 (016 sixteen, as --set "
+               "reads it); a key given twice is refused")
 
 
 def add_parser(sub, help_for: tuple[str, str] | None) -> None:

@@ -24,8 +24,8 @@ def test_the_three_forms_give_the_fields_for_the_env(tmp_path):
     blocks = _write(tmp_path / "blocks.yaml", "CartPole-v1:\n  learning_rate: 0.002\n  num_envs: 4\nAcrobot-v1:\n  gamma: 0.9\n")
     assert read_config_file(blocks, "ppo", "CartPole-v1") == {"learning_rate": 0.002, "num_envs": 4}
     assert read_config_file(blocks, "ppo", "Acrobot-v1") == {"gamma": 0.9}
-    flat = _write(tmp_path / "flat.yaml", "learning_rate: 1e-3\nnorm_adv: false\n")  # YAML reads 1e-3 as a string
-    assert read_config_file(flat, "ppo", "Pendulum-v1") == {"learning_rate": "1e-3", "norm_adv": False}
+    flat = _write(tmp_path / "flat.yaml", "learning_rate: 1e-3\nnorm_adv: false\n")  # YAML 1.2's float (1.1: a string)
+    assert read_config_file(flat, "ppo", "Pendulum-v1") == {"learning_rate": 1e-3, "norm_adv": False}
     assert resolve_config("ppo", "Pendulum-v1", read_config_file(flat, "ppo", "Pendulum-v1"))[1].learning_rate == 1e-3
     empty_block = _write(tmp_path / "empty_block.yaml", "CartPole-v1:\n")
     assert read_config_file(empty_block, "ppo", "CartPole-v1") == {}
@@ -63,7 +63,10 @@ def test_a_sweeps_best_yaml_round_trips_to_the_chosen_config(tmp_path):
     ("[1, 2]\n", r"holds no mapping"),
     ("a: [1, 2\n", r"is not YAML at line 2, column 1: expected ',' or '\]'"),
     ("CartPole-v1:\n\tgamma: 0.9\n", r"is not YAML at line 2, column 1: found character '\\t'"),
-    ("CartPole-v1:\n  on: 1\n", r"the key True is not a field name \(YAML reads on, off, yes, no"),
+    ("CartPole-v1:\n  true: 1\n", r"the key True is not a field name \(YAML reads true and false as booleans"),
+    ("gamma: 0.9\ngamma: 0.5\n", r"--config .*bad.yaml, line 2, column 1: the key 'gamma' is given twice \(the last would win"),
+    ("CartPole-v1:\n  gamma: 0.9\n  gamma: 0.5\n", r"bad.yaml, line 3, column 3: the key 'gamma' is given twice"),
+    ('{"gamma": 0.9, "gamma": 0.5}', r"bad.yaml: the key 'gamma' is given twice \(the last would win silently\)"),
     ("learnig_rate: null\n", r"unknown config field 'learnig_rate' \(did you mean 'learning_rate'\?\)"),
     ("Acrobot-v1:\n  gamma: 0.9\nPendulum-v1:\n  gamma: 0.9\n", r"has no block for CartPole-v1 \(it has Acrobot-v1, Pendulum-v1\): give --env"),
     ("CartPole-v1:\n  gamma: 0.9\nnum_envs: 4\n", r"mixes config fields with blocks"),
@@ -90,6 +93,20 @@ def test_whole_number_floats_count_as_integers_and_a_byte_order_mark_is_read_pas
                    "seeds 0-7\nCartPole-v1:\n  learning_rate: 0.1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="best config of dqn .*not of ppo"):
         read_config_file(bom, "ppo", "CartPole-v1")
+
+
+def test_numbers_read_as_set_reads_them_and_an_empty_config_flag_is_refused(tmp_path, capsys):
+    """YAML 1.1 read ``016`` as octal 14 (``--set num_envs=016`` is 16) and ``yes`` as a boolean key; an empty
+    ``--config ''`` trained on the tuned values with the flag in its recorded command."""
+    from rl_zoo.cli import main
+
+    path = _write(tmp_path / "f.yaml", "num_envs: 016\nlearning_rate: 1e-3\nanneal_lr: no\n")
+    assert read_config_file(path, "ppo", "CartPole-v1") == {"num_envs": 16, "learning_rate": 0.001, "anneal_lr": "no"}
+    assert resolve_config("ppo", "CartPole-v1", read_config_file(path, "ppo", "CartPole-v1"))[1].anneal_lr is False
+    for argv in (["train", "--config", "", "--out", str(tmp_path / "run")], ["train", "--resume", str(tmp_path), "--config", " "]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith("rl-zoo: error: --config is empty: name a file")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_tabular_runs_config_json_trains_again(tmp_path):

@@ -40,8 +40,8 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     fields = {f.name: f for f in dataclasses.fields(module.Config)}
     for key, value in values.items():
         if not isinstance(key, str):
-            raise ConfigError(f"{where}: the key {key!r} is not a field name (YAML reads on, off, yes, no, true and false "
-                              f"as booleans, and bare numbers as numbers: quote it)")
+            raise ConfigError(f"{where}: the key {key!r} is not a field name (YAML reads true and false as booleans, "
+                              f"and bare numbers as numbers: quote it)")
         if key in fields and "int" in str(fields[key].type) and isinstance(value, float) and value.is_integer():
             values[key] = int(value)  # 100000.0, as --set and --total-steps take 1e5
     try:
@@ -52,11 +52,46 @@ def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[st
     return values
 
 
+class _KeyTwice(ValueError):
+    pass
+
+
+def _no_key_twice(pairs: list[tuple]) -> dict:
+    """A JSON object's pairs as a dict; a key given twice refused (``json`` keeps the last silently)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _KeyTwice(f"the key {key!r} is given twice (the last would win silently)")
+        out[key] = value
+    return out
+
+
+def _file_loader():
+    """The YAML loader of ``--config`` files: ``--env-kwargs``'s (YAML 1.2's scalars: ``016`` sixteen, as
+    ``--set`` reads it, not YAML 1.1's octal 14; ``1e-3`` a float), refusing a key given twice in a mapping."""
+    import yaml
+
+    from envs.options import _option_loader
+
+    class Loader(_option_loader()):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice (the last would "
+                                                            "win silently)", key_node.start_mark)
+                seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+            return super().construct_mapping(node, deep)
+
+    return Loader
+
+
 def read_mapping(path, where: str) -> tuple[str, dict]:
     """``(text, mapping)`` of a ``--config`` file (a byte-order mark dropped); ``ConfigError`` for a file that is
-    missing, a folder, unreadable, not YAML (with the line and column) or not a non-empty mapping. A file that is
-    JSON (a run's config.json) is read as JSON: YAML 1.1 reads JSON's ``1e-05``, ``1e+16`` and ``Infinity`` as
-    strings."""
+    missing, a folder, unreadable, not YAML (with the line and column), not a non-empty mapping, or one with a key
+    given twice. A file that is JSON (a run's config.json) is read as JSON; YAML is read with YAML 1.2's numbers
+    (``_file_loader``)."""
     import json
 
     import yaml
@@ -70,15 +105,20 @@ def read_mapping(path, where: str) -> tuple[str, dict]:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{where}: cannot be read ({e})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_key_twice)
+    except _KeyTwice as e:
+        raise ConfigError(f"{where}: {e}") from None
     except ValueError:  # not JSON: YAML (of which JSON's own numbers are a superset only in YAML 1.2)
         data = None
     try:
-        data = yaml.safe_load(text) if data is None else data
+        data = yaml.load(text, Loader=_file_loader()) if data is None else data
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{where} is not YAML{at}: {getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
+        said = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if isinstance(e, yaml.constructor.ConstructorError) and "given twice" in said:  # YAML, but not a config
+            raise ConfigError(f"{where}{at.replace(' at', ',')}: {said}") from None
+        raise ConfigError(f"{where} is not YAML{at}: {said}") from None
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{where} holds {'nothing' if data is None else 'no mapping'}: it should map config fields "
                           f"to values (learning_rate: 0.001), or env ids to blocks of them, as a sweep's best.yaml does")
