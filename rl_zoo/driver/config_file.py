@@ -78,10 +78,12 @@ def _file_loader():
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
-                if isinstance(key, (str, int, float, bool)) and key in seen:
+                if not isinstance(key, (str, int, float, bool)):  # a list as a key: construct_mapping's own error
+                    continue
+                if key in seen:
                     raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice (the last would "
                                                             "win silently)", key_node.start_mark)
-                seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+                seen.add(key)
             return super().construct_mapping(node, deep)
 
     return Loader
