@@ -22,10 +22,25 @@ from rl_zoo.config import ConfigError
 from rl_zoo.lock import FolderInUse
 
 
+#: ``rl-zoo --help``'s end: a first command of each kind, and what the exit status means
+MAIN_EPILOG = """examples:
+  rl-zoo train --algo ppo --env CartPole-v1 --seeds 8       a run directory in runs/ (rl-zoo train --help: the options)
+  rl-zoo enjoy runs/ppo-CartPole-v1-<time> --record ep.gif  watch (or record) its greedy policy
+  rl-zoo plot runs/A runs/B -o compare.png                  learning curves of runs side by side
+  rl-zoo benchmark --algos ppo,dqn --envs CartPole-v1       a grid of algorithms x envs, report.md and figures
+  rl-zoo sweep --algo ppo --grid learning_rate=1e-3,3e-3    a hyperparameter sweep, every config vmapped
+  rl-zoo envs                                               the env ids (rl-zoo envs ID: one env's options)
+
+exit status: 0 done; 1 stopped by the system or an env (a full disk, an env that raised), or a benchmark with a
+failed cell; 2 bad input (said in one line, before anything compiles); 3 a run diverged (NaN/Inf); 130 Ctrl-C,
+143 SIGTERM (a run keeps its checkpoints: rl-zoo train --resume RUN_DIR)."""
+
+
 def _build_parser(help_for: tuple[str, str] | None = ("ppo", "CartPole-v1")) -> argparse.ArgumentParser:
     """The ``rl-zoo`` parser; ``help_for = (algo, env)``: whose config fields ``train --help`` lists
     (None: none, for a command that is not asking for help: resolving them imports the driver)."""
-    parser = argparse.ArgumentParser(prog="rl-zoo", description="Pure-functional JAX reinforcement learning.")
+    parser = argparse.ArgumentParser(prog="rl-zoo", description="Pure-functional JAX reinforcement learning.",
+                                     epilog=MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version, help="print rl-zoo's version and the JAX it runs on, and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -69,6 +84,18 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
             close = [f"--{flag} {arg}" for flag in ("algo", "env") if _names_a(flag, arg)]
         hints += [f" {name}: did you mean {' or '.join(close)}?"] if close else []
     sub.error(f"unrecognized arguments: {' '.join(unknown)}.{''.join(hints)} `rl-zoo {command} --help` lists the options")
+
+
+def _refuse_unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Exit 2 on a misspelt command (``rl-zoo trian``) naming the nearest (argparse lists the choices only)."""
+    import difflib
+
+    first = argv[0] if argv and not argv[0].startswith("-") else None  # the top level takes no option with a value
+    if first is None or first in parser.subcommands:
+        return
+    close = difflib.get_close_matches(first, list(parser.subcommands), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    parser.error(f"unknown command {first!r}{hint}; the commands: {', '.join(parser.subcommands)}")
 
 
 def _names_a(flag: str, word: str) -> bool:
@@ -365,6 +392,7 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
 def _main(argv: list[str], cpu_devices: bool) -> int:
     asks_train_help = argv[:1] == ["train"] and bool({"-h", "--help"} & set(argv))  # its field list imports JAX
     parser = _build_parser(train_command.help_fields_for(argv) if asks_train_help else None)
+    _refuse_unknown_command(parser, argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)

@@ -31,7 +31,11 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
         help="train an algorithm on an environment, all seeds vmapped",
         description="Train ALGO on ENV with SEEDS seeds (vmapped in one compiled program) and write a run "
         "directory with config.json, metrics.csv, summary.json and curve.png.",
-        epilog=(config_help(*help_for) if help_for else "") + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)",
+        epilog=(config_help(*help_for) if help_for else "") + f"\n\nalgorithms: {', '.join(algos.names())} (rl-zoo train --algo NAME --help shows NAME's fields)"
+        + "\n\nexample: rl-zoo train --algo dqn --env CartPole-v1 --seeds 4 --set learning_rate=1e-3 --out runs/dqn-lr"
+        "\nexit status: 0 trained; 1 stopped by the system or the env (a full disk, an env that raised: the run keeps its "
+        "checkpoints); 2 bad input (one line, nothing compiled); 3 the run diverged (NaN/Inf; the last good checkpoint "
+        "kept); 130 Ctrl-C, 143 SIGTERM (--resume RUN_DIR continues)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("--algo", action=StoreGiven, default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")

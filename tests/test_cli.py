@@ -596,3 +596,26 @@ def test_total_steps_refuses_what_is_not_a_whole_number(text, said, capsys):
     with pytest.raises(SystemExit):
         _build_parser(None).parse_args(["train", "--total-steps", text])
     assert f"{said}: give env steps as 100000, 100_000 or 1e5" in capsys.readouterr().err
+
+
+def test_python_dash_m_rl_zoo_is_the_command_and_a_misspelt_command_is_named(capsys):
+    """`python -m rl_zoo` said "No module named rl_zoo.__main__"; `rl-zoo trian` listed the commands without the
+    nearest; `rl-zoo --help` named no exit status and no example."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rl_zoo", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("usage: rl-zoo") and "exit status: 0 done;" in done.stdout
+    assert "  rl-zoo train --algo ppo --env CartPole-v1 --seeds 8" in done.stdout
+    for typo, meant in (("trian", "train"), ("bench", "benchmark"), ("env", "envs")):
+        with pytest.raises(SystemExit) as e:
+            main([typo])
+        assert e.value.code == 2
+        assert f"rl-zoo: error: unknown command {typo!r} (did you mean {meant}?); the commands: train, " in capsys.readouterr().err
+
+
+def test_sweep_help_names_no_option_sweep_lacks(capsys):
+    """sweep's --config help reused train's, which named --backend (sweep has none: "unrecognized arguments")."""
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    assert "--backend" not in capsys.readouterr().out

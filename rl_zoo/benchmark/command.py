@@ -21,7 +21,9 @@ def add_parsers(sub) -> None:
         "env steps/s, peak memory) are rewritten; at the end, report.md and its PNGs. Evaluation: each run is evaluated "
         "at its own update boundaries, then interpolated linearly onto a shared grid of env steps so that curves line "
         "up across algorithms. Re-running the same command skips the cells already finished with the same config.",
-        epilog=f"default env steps per seed: {bm.steps_help()}.",
+        epilog=f"default env steps per seed: {bm.steps_help()}. Exit status: 0 every cell finished (or was skipped); 1 a "
+        "cell failed (the others' results stand; its log is in its folder); 2 bad input; 130 Ctrl-C, 143 SIGTERM (the "
+        "same command again resumes).",
     )
     b.add_argument("--algos", default=",".join(bm.DEFAULT_ALGOS), help=f"comma-separated algorithms (default {','.join(bm.DEFAULT_ALGOS)})")
     b.add_argument("--envs", default=",".join(bm.DEFAULT_ENVS), help=f"comma-separated env ids (default {','.join(bm.DEFAULT_ENVS)}), each with its default options (a benchmark "

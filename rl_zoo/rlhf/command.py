@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     r.add_argument("--group-size", type=int, default=None,
                    help="responses per prompt in each batch, the batch's size kept (default 4 for rloo and grpo, whose "
                         "baselines are the group's: with 2, grpo's advantages are +-1 whatever the scores; 2 for ppo and ppo-kl)")
-    r.add_argument("--updates", type=int, default=None, help="RL updates (default 60)")
+    r.add_argument("--updates", type=int, default=None, help="RL updates (default 60; 4 with --small)")
     r.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
     r.add_argument("--out", default=None, help="run directory (default runs/rlhf-<algo>-<time>); must not hold files")

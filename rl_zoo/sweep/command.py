@@ -55,7 +55,8 @@ def add_parser(sub) -> None:
     p.add_argument("--total-steps", type=total_steps_arg, default=None, help="env steps per run (default: the tuned value)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable; on top of --config)")
     p.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP.replace("train that run's config again, e.g. on other --seed values",
-                                                                                      "sweep around that run's config") + "; a field it sets that --grid or --range sweeps takes the swept values")
+                                                                                      "sweep around that run's config").replace(
+                                                                                      "--seeds, --backend and", "--seeds and") + "; a field it sets that --grid or --range sweeps takes the swept values")
     p.add_argument("--static-groups", action="store_true",
                    help="allow sweeping static fields: one compiled program per combination of their values")
     p.add_argument("--successive-halving", "--halving", dest="halving", type=int, default=0, metavar="ETA",
