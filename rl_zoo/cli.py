@@ -273,12 +273,25 @@ def console_main() -> NoReturn:
     JAX device per core for the seeds it trains (``rl_zoo.distributed.split_cpu``), and ends it with
     ``exit_now``. ``main`` called in-process (tests, notebooks) leaves the device count to the caller, and does
     not use the program store (``rl_zoo.driver.program_store.enable``).
-    Its output survives a reader that goes away (`PipeGuard`)."""
-    from rl_zoo.driver import program_store
+    Its output survives a reader that goes away (`PipeGuard`). Ctrl-C and SIGTERM are taken (``interrupt.installed``)
+    before the driver's ~1 s of imports, and held through them (``interrupt.deferred``): one there was a traceback,
+    or was lost in an ignored callback and the run trained on to exit 0."""
+    from rl_zoo import interrupt
 
     sys.stdout, sys.stderr = PipeGuard(sys.stdout), PipeGuard(sys.stderr)
-    program_store.enable()  # a process of its own: nothing in it patched at run time
-    exit_now(main(cpu_devices=True))
+    with interrupt.installed(terminate=True):  # main's own `installed` then leaves these in place
+        try:
+            with interrupt.deferred():  # a KeyboardInterrupt inside JAX's native imports aborted the process (rc -6, -11)
+                from rl_zoo.driver import program_store
+
+                program_store.enable()  # a process of its own: nothing in it patched at run time
+        except KeyboardInterrupt:
+            interrupt.stopping()
+            print(f"rl-zoo: {interrupt.received()}", file=sys.stderr)
+            code = interrupt.exit_status()
+        else:
+            code = main(cpu_devices=True)
+    exit_now(code)
 
 
 def _exit_if_a_peer_was_lost(error: BaseException) -> None:
@@ -314,10 +327,26 @@ def _end_a_multi_host_process(code: int) -> None:
 def exit_now(code: int | None) -> NoReturn:
     """End a finished command's process: run the exit handlers (logging, jax.distributed, loggers'
     own), flush, and exit without the interpreter's teardown of jax, XLA and ~2,000 modules, which took
-    0.3-0.9 s of every command. Only once every file is written and closed and every env is shut."""
+    0.3-0.9 s of every command. Only once every file is written and closed and every env is shut. A Ctrl-C or
+    SIGTERM during the exit handlers (a second one, after a run stopped) ends the process at once with ``code``:
+    it was a traceback from JAX's handler and, now and then, exit -2 where 130 or 143 was due."""
+    import signal
+
+    def at_once(signum, frame):
+        _flushed_exit(code)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, at_once)
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flushed_exit(code)
+
+
+def _flushed_exit(code: int | None) -> NoReturn:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone, a closed stream: nothing more to say
+            pass
     os._exit(code or 0)
 
 
@@ -385,6 +414,7 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
         try:
             return _main(argv, cpu_devices)
         except KeyboardInterrupt:  # before the command started (building the parser imports for a second)
+            interrupt.stopping()
             print(f"rl-zoo: {interrupt.received()}", file=sys.stderr)
             return interrupt.exit_status()
 
@@ -456,12 +486,13 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was written stays (train says how to resume)
+        from rl_zoo import interrupt
+
+        interrupt.stopping()  # a second one now would cut this line with a traceback
         same = "the same command without --rerun" if getattr(args, "rerun", False) else "the same command"  # --rerun would start over
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if getattr(args, "resume", None) else "",
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
-        from rl_zoo import interrupt
-
         print(f"rl-zoo: {interrupt.received()}{again.get(args.command, '')}", file=sys.stderr)
         return interrupt.exit_status()
     except RuntimeError as e:

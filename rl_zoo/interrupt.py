@@ -24,12 +24,23 @@ from functools import partial
 
 _pending = False
 _received: int | None = None  # the last signal the handler took (SIGINT or SIGTERM)
+_stopping = False  # the command is ending after a signal (``stopping``): another is remembered, not raised
 
 
 def _handler(signum, frame):
     global _pending, _received
+    if _stopping:  # a second Ctrl-C while the first one's stop is said: it would cut that with a traceback
+        return
     _pending, _received = True, signum
     raise KeyboardInterrupt
+
+
+def stopping() -> None:
+    """The command is ending after a Ctrl-C or SIGTERM (its except clause says so): until ``installed``'s block is
+    left, a further signal changes nothing (it raised inside the clause, or inside ``installed``'s own exit, and
+    the process died of it with a traceback and exit -2, where 130 or 143 was due)."""
+    global _stopping
+    _stopping = True
 
 
 def received() -> str:
@@ -53,14 +64,14 @@ def installed(terminate: bool = False):
     """Within it, SIGINT raises ``KeyboardInterrupt`` and is remembered for `check` (main thread only;
     elsewhere, and where another handler than Python's default is set, nothing changes); with
     ``terminate``, SIGTERM does the same where it has its default action (the process would just die)."""
-    global _pending, _received
+    global _pending, _received, _stopping
     main = threading.current_thread() is threading.main_thread()
     sigint = main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     term = main and terminate and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     if not (sigint or term):
         yield
         return
-    _pending, _received = False, None
+    _pending, _received, _stopping = False, None, False
     for signum, taken in ((signal.SIGINT, sigint), (signal.SIGTERM, term)):
         if taken:
             signal.signal(signum, _handler)
@@ -69,12 +80,13 @@ def installed(terminate: bool = False):
     try:
         yield
     finally:
+        _stopping = True  # a signal in these lines would escape the block as a traceback
         if sigint:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         if term:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sys.unraisablehook = unraisable
-        _pending = False
+        _pending, _stopping = False, False
 
 
 @contextlib.contextmanager

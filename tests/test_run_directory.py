@@ -634,3 +634,57 @@ def test_the_umask_is_read_without_setting_it(monkeypatch):
         monkeypatch.undo()
         os.umask(umask)
         runs._default_file_mode.cache_clear()
+
+
+CTRL_C_IN_IMPORTS = '''
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell hands children SIGINT ignored
+from rl_zoo.driver import program_store
+real = program_store.enable
+def enable():
+    os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C among the driver's imports, which console_main makes first
+    real()
+program_store.enable = enable
+sys.argv = ["rl-zoo", "train", "--out", sys.argv[1], "--total-steps", "1024", "--no-progress"]
+from rl_zoo.cli import console_main
+console_main()
+'''
+
+SECOND_SIGNAL = '''
+import atexit, os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from rl_zoo import interrupt
+from rl_zoo.cli import exit_now
+with interrupt.installed(terminate=True):
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+        interrupt.stopping()
+        os.kill(os.getpid(), signal.SIGTERM)  # a second stop while the first is said: remembered, not raised
+        print("said once:", interrupt.received())
+with interrupt.installed(terminate=True):  # a later block takes signals again
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+        print("raised again in a new block")
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(5)))  # a Ctrl-C in JAX's exit handlers
+exit_now(130)
+'''
+
+
+def test_a_ctrl_c_among_the_commands_first_imports_is_one_line_and_130(tmp_path):
+    """A Ctrl-C in the ~1 s the command spends importing the driver reached Python's default handler: a traceback
+    (rc -2), an abort inside JAX's native imports (rc -6, -11), or, lost in an ignored callback, a run trained to
+    exit 0. It is held to the end of the imports now, and said in one line."""
+    done = subprocess.run([sys.executable, "-c", CTRL_C_IN_IMPORTS, str(tmp_path / "run")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 130 and done.stderr.strip() == "rl-zoo: interrupted", done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_second_signal_while_a_stop_is_said_or_in_the_exit_handlers_is_quiet():
+    """A second Ctrl-C 0.1 s after the first printed a traceback: raised inside the except clause saying the stop,
+    or in JAX's exit handlers (``exit_now``), and the process died of it (rc -2) where 130 or 143 was due."""
+    done = subprocess.run([sys.executable, "-c", SECOND_SIGNAL], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["said once: interrupted", "raised again in a new block"], done.stdout + done.stderr
+    assert done.returncode == 130 and "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
