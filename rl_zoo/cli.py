@@ -479,9 +479,10 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a disk full, a read-only folder (train says what the run keeps): one line, not a traceback
+        from rl_zoo.lock import LocksUnavailable
         from rl_zoo.runs import STORAGE_ERRNOS
 
-        if e.errno not in STORAGE_ERRNOS:  # anything else is a bug to see whole
+        if e.errno not in STORAGE_ERRNOS and not isinstance(e, LocksUnavailable):  # anything else is a bug to see whole
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)
         return 1

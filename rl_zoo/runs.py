@@ -398,12 +398,10 @@ def holds_rlhf_run(folder: str | os.PathLike) -> bool:
 def refuse_non_empty(out: str | os.PathLike) -> Path:
     """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``
     (naming the resume command when the folder holds an ``rl-zoo train`` run)."""
-    from rl_zoo.lock import LOCK_NAME
-
     path = Path(out)
-    # a lock file alone: a run killed between taking the lock and writing config.json (the lock itself
-    # refuses the folder while another process holds it)
-    if path.exists() and any(p.name != LOCK_NAME for p in path.iterdir()):
+    # a lock file alone, or with config.json's temporary: a run killed between taking the lock and writing config.json
+    # (the lock itself refuses the folder while another process holds it)
+    if path.exists() and not only_leftovers(path):
         resume = ""
         if (path / "config.json").is_file():
             rlhf = holds_rlhf_run(path)
@@ -431,11 +429,24 @@ def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
     removed = []
     for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
         for tmp in folder.glob(".*.tmp*") if folder.is_dir() else ():
-            # mkstemp's 8 random characters (ours, not a stranger's), or a figure's fixed temporary name
-            if re.fullmatch(r"\..+\.[a-z0-9_]{8}\.tmp", tmp.name) or re.fullmatch(r"\.curve\.tmp\.png", tmp.name):
+            if is_stale_temporary(tmp.name):
                 tmp.unlink(missing_ok=True)
                 removed.append(tmp)
     return removed
+
+
+def is_stale_temporary(name: str) -> bool:
+    """Whether a file name is one of `atomic_write_bytes`'s temporaries (mkstemp's 8 random characters: ours, not a
+    stranger's) or a figure's fixed temporary name: what a process killed mid-write leaves."""
+    return bool(re.fullmatch(r"\..+\.[a-z0-9_]{8}\.tmp", name) or re.fullmatch(r"\.curve\.tmp\.png", name))
+
+
+def only_leftovers(path: Path) -> bool:
+    """Whether the folder ``path`` holds nothing but its lock and the temporaries of a process killed mid-write
+    (between taking the lock and finishing config.json): a run that never started."""
+    from rl_zoo.lock import LOCK_NAME
+
+    return all(p.name == LOCK_NAME or is_stale_temporary(p.name) for p in path.iterdir())
 
 
 def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: str | os.PathLike | None = None) -> Path:

@@ -300,9 +300,49 @@ def test_a_folder_holding_only_a_lock_is_taken_by_a_new_run_and_named_on_resume(
     assert "its run was stopped before it wrote config.json (the folder holds only its lock); start it again with its " \
            f"command and --out {left}" in capsys.readouterr().err
     assert runs.refuse_non_empty(left) == left
+    # killed mid-write of config.json (a kill -9 between its temporary and the rename): the same, the temporary
+    # removed by the run that takes the folder (both refused it: "not empty", "no config.json there")
+    (left / ".config.json.ab12cd_9.tmp").write_text('{"algo": "pp')
+    assert main(["train", "--resume", str(left), "--no-progress"]) == 2
+    assert "its run was stopped before it wrote config.json" in capsys.readouterr().err
+    assert runs.refuse_non_empty(left) == left
+    (left / "stranger.txt").write_text("")
+    with pytest.raises(FileExistsError, match="already exists and is not empty"):
+        runs.refuse_non_empty(left)
+    (left / "stranger.txt").unlink()
     (left / "config.json").write_text("{}")
     with pytest.raises(FileExistsError, match="already exists and is not empty"):
         runs.refuse_non_empty(left)
+    (left / "config.json").unlink()
+    assert main(["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--total-steps", "2000", "--evals", "1",
+                 "--out", str(left), "--no-progress"]) == 0
+    assert not (left / ".config.json.ab12cd_9.tmp").exists() and (left / "summary.json").is_file()
+
+
+def test_a_file_system_without_locks_is_one_line_and_a_finished_run_still_reads(reference, tmp_path, capsys, monkeypatch):
+    """flock's ENOLCK (NFS without its lock daemon) was a traceback, for a new run and for a finished run's resume,
+    which only reads."""
+    import errno
+    import fcntl
+
+    real = fcntl.flock
+
+    def no_exclusive_locks(fd, op):
+        if op & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, "No locks available")
+        return real(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", no_exclusive_locks)
+    said = "its file system gives no locks (No locks available), which rl-zoo takes so that two processes never write"
+    assert main(["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--out", str(tmp_path / "new")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rl-zoo: error: ") and said in err and "Traceback" not in err
+    assert main(["train", "--resume", str(reference.run_dir), "--no-progress"]) == 0  # finished: read, nothing written
+    assert "is finished" in capsys.readouterr().out
+    unfinished = copy_run(reference.run_dir, tmp_path / "unfinished")  # killed after its last checkpoint
+    checkpoint.latest(unfinished).unlink()
+    assert main(["train", "--resume", str(unfinished), "--no-progress"]) == 1
+    assert said in capsys.readouterr().err
 
 
 def test_resume_of_a_folder_without_config_json_leaves_it_as_it_was(tmp_path, capsys):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from rl_zoo import checkpoint, distributed, runs
+from rl_zoo import checkpoint, distributed, interrupt, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
@@ -31,6 +31,7 @@ from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch
 from rl_zoo.driver.runner import ResumePoint, Runner, RunContext, evals_note, segment_schedule, whole_updates_note
 from rl_zoo.driver.spec import CONFIG_TODO, RunSpec, new_spec, read_spec
 from rl_zoo.host.batched_env import HostEnvError
+from rl_zoo.lock import LocksUnavailable
 
 
 class _Runners(Mapping):
@@ -139,6 +140,7 @@ def train(
     run_dir = _make_run_dir(spec, runs_root, out)
     with _locked(run_dir):
         if _is_writer():
+            runs.remove_stale_temporaries(run_dir)  # config.json's, of a process killed writing it into this --out
             runs.atomic_write_json(run_dir / "config.json", spec.to_json())
         distributed.barrier("config written")
         if note:
@@ -151,7 +153,7 @@ def train(
                 log(fewer)
             recorder = Recorder(run_dir, **_recorder_args(spec), hooks=hooks)
         except KeyboardInterrupt:
-            log(f"\ninterrupted: {_stopped_note(run_dir)}")
+            log(f"\n{interrupt.received()}: {_stopped_note(run_dir)}")
             raise
         return _execute(ctx, recorder, None)
 
@@ -190,6 +192,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
             if note := unapplied_hooks_note(hooks, run_dir, has_policy=choice.point is not None):
                 log(note)
             return RunResult(run_dir, finished)
+        if isinstance(unwritable, LocksUnavailable):  # a finished run is read above; training on needs the lock
+            raise unwritable
         if unwritable is not None:  # a finished run is read above, but training on writes checkpoints and metrics
             raise OSError(unwritable.errno, f"cannot resume {str(run_dir)!r}: no file can be made there ({unwritable.strerror}), "
                           f"and a resumed run writes its checkpoints and metrics in its run directory; copy it to a "
@@ -243,9 +247,7 @@ def _check_run_dir(run_dir: Path) -> None:
                           "are kept and the rest train",
                  "benchmark": "run its `rl-zoo benchmark` command again: finished cells are skipped and unfinished ones "
                               "resume from their checkpoints (a cell's run directory is cells/<algo>__<env>/run)"}
-        from rl_zoo.lock import LOCK_NAME
-
-        if [p.name for p in run_dir.iterdir()] == [LOCK_NAME]:  # killed between taking the lock and writing config.json
+        if any(run_dir.iterdir()) and runs.only_leftovers(run_dir):  # killed between taking the lock and writing config.json
             raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: its run was stopped before it wrote config.json (the "
                                     f"folder holds only its lock); start it again with its command and --out {run_dir}")
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: " + (f"it is {runs.FOLDER_KINDS[kind]}; {again[kind]}"
@@ -285,7 +287,7 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         summary["resumes"] = recorded_resumes(ctx.run_dir)  # [] for a run that was never interrupted
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
-        ctx.log(f"\ninterrupted: {_stopped_note(ctx.run_dir)}")
+        ctx.log(f"\n{interrupt.received()}: {_stopped_note(ctx.run_dir)}")
         raise
     except HookStartError as e:  # --wandb not logged in: nothing trained; the message says how to go on
         raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir)}") from e.__cause__
@@ -359,8 +361,8 @@ def _locked(run_dir: Path, read_only_ok: bool = False):
         return
     try:
         lock = FolderLock(run_dir, what="run directory").acquire()
-    except OSError as e:
-        if not (read_only_ok and e.errno in runs.STORAGE_ERRNOS):
+    except OSError as e:  # a read-only folder, or a file system without locks: a reader needs none
+        if not (read_only_ok and (e.errno in runs.STORAGE_ERRNOS or isinstance(e, LocksUnavailable))):
             raise
         yield e
         return
