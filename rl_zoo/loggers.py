@@ -256,14 +256,23 @@ def shared_folder(logdir: Path, run_dir: Path) -> Path:
     this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``. Where ``DIR`` is the
     folder that holds the run directory (``--tensorboard runs``), ``DIR/<name>`` is the run itself: ``RUN_DIR/tensorboard``."""
     me = str(Path(run_dir).resolve())
-    if str((logdir / Path(run_dir).name).resolve()) == me:  # DIR is the runs root (--tensorboard runs): the run's own folder
-        return Path(run_dir) / "tensorboard"
+    name = Path(run_dir).name
+
+    def mine(folder: Path) -> bool:
+        return (folder / OWNER_FILE).is_file() and (folder / OWNER_FILE).read_text().strip() == me
+
+    if str((logdir / name).resolve()) == me:  # DIR holds the run directory (--tensorboard runs): DIR/<name> is the run
+        for i in itertools.count(2):  # a DIR/<name>-k it logged into before this version is kept, else its own folder
+            folder = logdir / f"{name}-{i}"
+            if not folder.exists():
+                return Path(run_dir) / "tensorboard"
+            if mine(folder):
+                return folder
     for i in itertools.count(1):
-        folder = logdir / (Path(run_dir).name + (f"-{i}" if i > 1 else ""))
-        owner = folder / OWNER_FILE
-        if not folder.exists() or (owner.is_file() and owner.read_text().strip() == me):
+        folder = logdir / (name + (f"-{i}" if i > 1 else ""))
+        if not folder.exists() or mine(folder):
             folder.mkdir(parents=True, exist_ok=True)
-            owner.write_text(me + "\n")
+            (folder / OWNER_FILE).write_text(me + "\n")
             return folder
 
 

@@ -109,6 +109,20 @@ def test_numbers_read_as_set_reads_them_and_an_empty_config_flag_is_refused(tmp_
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("algo, env_id", [("trpo", "Pendulum-v1"), ("vpg", "CartPole-v1"), ("ppo", "CartPole-v1")])
+def test_the_tuned_files_load_as_config_files_merges_and_all(algo, env_id, tmp_path):
+    """The duplicate-key check read `<<: *base` as a key and refused trpo.yaml and vpg.yaml (their merges) as
+    files "not YAML"; a key set again under a merge overrides it, as YAML means, and is not "twice"."""
+    from pathlib import Path
+
+    import rl_zoo
+
+    tuned = Path(rl_zoo.__file__).parent / "hyperparams" / f"{algo}.yaml"
+    assert read_config_file(tuned, algo, env_id) == yaml.safe_load(tuned.read_text())[env_id]
+    merged = _write(tmp_path / "m2.yaml", "CartPole-v1: &b\n  gamma: 0.9\n  num_envs: 4\nAcrobot-v1:\n  <<: *b\n  gamma: 0.95\n")
+    assert read_config_file(merged, "ppo", "Acrobot-v1") == {"gamma": 0.95, "num_envs": 4}
+
+
 def test_a_tabular_runs_config_json_trains_again(tmp_path):
     """q-learning's resolved config holds the fields only its make_train reads (evaluation settings), which
     --config refuses: a run's config.json of it was always refused."""

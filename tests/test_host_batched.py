@@ -953,3 +953,32 @@ def test_an_async_worker_whose_main_process_is_gone_ends_without_a_traceback():
     args = orphaned()
     assert orphan_quiet_worker(*args) is None
     assert args[5].get_nowait()[1] is EOFError  # its report of the closed pipe was made, then not sendable
+
+
+USERS_OWN_PROCESS = '''
+import multiprocessing, sys, tempfile
+
+
+def child(failures):
+    from rl_zoo.host.workers import worker_make
+    try:
+        worker_make("RlZooNoSuchEnv-v0", {}, failures)  # the main process's copy, made in a process the user started
+    except Exception as e:
+        print("raised", type(e).__name__, flush=True)
+
+
+if __name__ == "__main__":
+    p = multiprocessing.get_context("spawn").Process(target=child, args=(tempfile.mkdtemp(),))
+    p.start()
+    p.join()
+    print("exit", p.exitcode)
+'''
+
+
+def test_an_env_made_in_a_process_the_user_started_raises_there(tmp_path):
+    """worker_make took any multiprocessing child for an AsyncVectorEnv worker: the copy gymnasium makes in the
+    main process to read the spaces, in a user's own subprocess, ended that process with os._exit(1), no word said
+    (and ignored its Ctrl-C). Only a worker (``orphan_quiet_worker``) writes its error and exits."""
+    (tmp_path / "user.py").write_text(USERS_OWN_PROCESS)
+    done = subprocess.run([sys.executable, str(tmp_path / "user.py")], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["raised", "NameNotFound", "exit", "0"], done.stdout + done.stderr

@@ -341,3 +341,19 @@ def test_a_tensorboard_dir_that_holds_the_run_directory_logs_into_the_runs_own_f
     hook.close()
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [run.name]
     assert _read(run / "tensorboard" / "seed_0")["x"] == [(1, 1.0)]
+
+
+def test_a_run_resumed_into_its_older_runs_root_folder_keeps_it(tmp_path):
+    """A run that logged with `--tensorboard runs` before RUN_DIR/tensorboard was its place wrote `runs/<name>-2`
+    (owned by it): resumed, it keeps that folder rather than showing as two runs in TensorBoard."""
+    from rl_zoo.loggers import OWNER_FILE, shared_folder
+
+    run = tmp_path / "runs" / "ppo-x"
+    run.mkdir(parents=True)
+    (tmp_path / "runs" / "ppo-x-2").mkdir()  # another run directory, not a TensorBoard folder: skipped
+    older = tmp_path / "runs" / "ppo-x-3"
+    older.mkdir()
+    (older / OWNER_FILE).write_text(f"{run.resolve()}\n")
+    assert shared_folder(tmp_path / "runs", run) == older
+    (older / OWNER_FILE).write_text("/elsewhere/ppo-x\n")
+    assert shared_folder(tmp_path / "runs", run) == run / "tensorboard"

@@ -68,7 +68,8 @@ def _no_key_twice(pairs: list[tuple]) -> dict:
 
 def _file_loader():
     """The YAML loader of ``--config`` files: ``--env-kwargs``'s (YAML 1.2's scalars: ``016`` sixteen, as
-    ``--set`` reads it, not YAML 1.1's octal 14; ``1e-3`` a float), refusing a key given twice in a mapping."""
+    ``--set`` reads it, not YAML 1.1's octal 14; ``1e-3`` a float), refusing a key given twice in a mapping (a key
+    that overrides one a merge ``<<: *base`` brings is not twice: rl_zoo/hyperparams' files do so)."""
     import yaml
 
     from envs.options import _option_loader
@@ -77,6 +78,8 @@ def _file_loader():
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its keys may be set again below it
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int, float, bool)):  # a list as a key: construct_mapping's own error
                     continue

@@ -13,6 +13,8 @@ from typing import Any, Callable
 #: the signals an async worker leaves to the main process: a terminal's Ctrl-C and a scheduler's SIGTERM reach
 #: the whole process group
 STOP_SIGNALS = ("SIGINT", "SIGTERM")
+#: whether this process is an AsyncVectorEnv worker (``orphan_quiet_worker`` sets it before the worker loop)
+_in_worker = False
 
 
 def worker_make(env_id: str, make_kwargs: dict, failures: str | None = None):
@@ -24,12 +26,11 @@ def worker_make(env_id: str, make_kwargs: dict, failures: str | None = None):
     (gymnasium may make a copy there to read the spaces) they keep their meaning. A worker whose env cannot be
     made writes its error into the folder ``failures`` and exits quietly (``made_in_workers`` names it once; the
     main process would see only a closed pipe, after a traceback per worker)."""
-    import multiprocessing
     import signal
 
     import gymnasium
 
-    if multiprocessing.parent_process() is None:
+    if not _in_worker:  # the main process's copy (gymnasium reads the spaces from one), in a process of the user's too
         return gymnasium.make(env_id, **make_kwargs)
     stops = {getattr(signal, name) for name in STOP_SIGNALS}
     for signum in stops:
@@ -82,6 +83,8 @@ def orphan_quiet_worker(*args) -> None:
     before (the report is sent)."""
     from gymnasium.vector.async_vector_env import _async_worker
 
+    global _in_worker
+    _in_worker = True  # for worker_make: multiprocessing.parent_process() is set in any process the user started too
     try:
         _async_worker(*args)
     except (BrokenPipeError, ConnectionResetError, EOFError):  # no main process to tell
