@@ -191,16 +191,19 @@ def seed_keys(first: int, n: int):
     return jax.vmap(jax.random.key)(seed_ids(first, n))
 
 
-def check_seed_args(first: int, n: int, flag: str = "--seed") -> None:
+def check_seed_args(first: int, n: int, flag: str = "--seed", tuned: bool = True) -> None:
     """Stop with one line (``fail``, naming ``flag``) when the ``n`` seeds from ``first`` are not all int32:
     ``seed_ids`` would wrap them silently (2147483647 + 1 -> -2147483648), and the reports would name seeds
-    that never ran."""
+    that never ran. With ``tuned`` (an experiment of rl_zoo/hyperparams' configs), warn of tuning seeds
+    (``warn_tuning_seeds``)."""
     from rl_zoo.config import ConfigError, check_seed_range
 
     try:
         check_seed_range(first, n, flag)
     except ConfigError as e:
         fail(str(e))
+    if tuned:
+        warn_tuning_seeds(first, n)
 
 
 def seeds_text(first: int, n: int) -> str:

@@ -63,7 +63,6 @@ def main() -> None:
         command = old.get("command", COMMAND)
     else:
         common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
-        common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         machine, quick, first_seed, versions = common.machine(), args.quick, args.seed, common.versions()

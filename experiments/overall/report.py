@@ -61,7 +61,6 @@ def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
     return text
 
 
-
 def below_one(v: float) -> str:
     """A normalised score below 1 as two decimals, or as many (up to 4, cut, not rounded) as keep it from
     reading "1.00" (an Acrobot run at 0.9995 was listed "at 1.00" under "below the threshold")."""

@@ -55,7 +55,6 @@ def main() -> None:
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid
-    common.warn_tuning_seeds(args.seed, seeds)
     out.mkdir(parents=True, exist_ok=True)
     if bench.exists() and not args.resume:
         shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now

@@ -48,7 +48,6 @@ def main() -> None:
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
-    common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     seeds = args.seeds or (2 if args.quick else 8)

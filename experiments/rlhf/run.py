@@ -127,10 +127,10 @@ def check_inputs(args, config, parts: list[str], algo_seed: int) -> None:
 
     rl_configs = []
     if set(parts) - {"algos"}:
-        common.check_seed_args(args.seed, args.seeds)
+        common.check_seed_args(args.seed, args.seeds, tuned=False)  # its configs are its own
         rl_configs.append(dataclasses.replace(config.rl, num_updates=sweep_updates(args)))
     if "algos" in parts:
-        common.check_seed_args(algo_seed, args.seeds, "--algo-seed" if args.algo_seed is not None else "--seed")
+        common.check_seed_args(algo_seed, args.seeds, "--algo-seed" if args.algo_seed is not None else "--seed", tuned=False)
         rl_configs += [dataclasses.replace(config.rl, beta=beta) for beta in args.algo_beta or []]
     try:
         for rl in rl_configs:

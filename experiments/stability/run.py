@@ -62,7 +62,6 @@ def main() -> None:
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/stability") if args.quick else HERE)
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
-    common.warn_tuning_seeds(args.seed, args.seeds or (2 if args.quick else 8))
     t0 = time.perf_counter()
     machine = common.machine()
     seeds = args.seeds or (2 if args.quick else 8)
