@@ -170,6 +170,8 @@ class GymnasiumEnv:
         self._make_kwargs = make_kwargs
         self._default_params = EnvParams(max_steps_in_episode=int(limit) if limit is not None else NO_TIME_LIMIT)
         probe = _make(env_id, **make_kwargs)
+        #: the env's own gymnasium action space (a float64 Box's bounds exact: ``spaces.to_gymnasium_action``)
+        self.gymnasium_action_space = probe.action_space
         try:
             self._observation_space = spaces.check_observation(spaces.from_gymnasium(probe.observation_space), env_id)
             self._action_space = spaces.from_gymnasium(probe.action_space, "action")

@@ -124,6 +124,9 @@ def from_gymnasium(space, what: str = "observation") -> Space:
     import gymnasium
 
     if isinstance(space, gymnasium.spaces.Discrete):
+        if not -2**31 <= int(space.start) <= int(space.start) + int(space.n) - 1 < 2**31:  # an OverflowError mid-compile
+            raise UnsupportedSpace(f"rl_zoo holds a Discrete {what} as an int32; {space} has values from {int(space.start)} to "
+                                   f"{int(space.start) + int(space.n) - 1}, beyond int32's -2**31 .. 2**31 - 1")
         return Discrete(int(space.n), int(space.start), jnp.int32)
     if isinstance(space, gymnasium.spaces.Box):
         if what == "action" and len(space.shape) != 1:  # the Gaussian policy outputs one flat vector

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.spaces import Discrete
+from envs.spaces import Discrete, to_gymnasium_action
 from rl_zoo import checkpoint as ckpt
 from rl_zoo import lock
 
@@ -242,8 +242,8 @@ class Policy:
     """The greedy policy of one seed of a trained run: ``policy(obs) -> action``.
 
     ``obs`` is one observation (the observation space's shape) or a batch of them (one more leading
-    axis). A numpy array (or a list, or a Python number) gives a numpy action; a JAX array gives a JAX
-    array. Attributes: ``algo``, ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make``
+    axis). A numpy array (or a list, or a Python number) gives a numpy action (for a gymnasium env, in its action
+    space's own dtype and bounds, as training steps it); a JAX array gives a JAX array. Attributes: ``algo``, ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make``
     for a JAX port; for a gymnasium-backend run the driver's host-backed env, which ``rl-zoo enjoy``
     steps: to step one yourself, ``gymnasium.make(env_id)``), ``env_kwargs`` (the options ``env`` was made
     with: the run's, or those `load` was given), ``config``, ``state`` (the learner's state of this seed),
@@ -260,6 +260,9 @@ class Policy:
         #: ``greedy(state, obs) -> action`` for one observation: pure and jittable (``rl_zoo.enjoy`` scans it)
         self.greedy = greedy_policy(agent, self.action_space, clip)
         self._act = jax.jit(jax.vmap(self.greedy, in_axes=(None, 0)))  # [B, *obs_shape] -> [B, *act_shape]
+        # a gymnasium env's own action space: a numpy action is given in its dtype and bounds, as training steps it
+        # (a float64 bound 0.1 is 0.100000001 in float32, and the env refused the action)
+        self._gym_action_space = getattr(env, "gymnasium_action_space", None) if clip else None
 
     def __call__(self, obs):
         is_jax = isinstance(obs, jax.Array)
@@ -274,7 +277,9 @@ class Policy:
         single = x.ndim == len(shape)
         action = self._act(self.state, x[None] if single else x)
         action = action[0] if single else action
-        return action if is_jax else np.asarray(action)
+        if is_jax:
+            return action
+        return np.asarray(action) if self._gym_action_space is None else to_gymnasium_action(np.asarray(action), self._gym_action_space)
 
     def __repr__(self) -> str:
         return f"Policy({self.algo} on {self.env_id}, seed {self.seed}, {self.checkpoint})"

@@ -178,6 +178,12 @@ def test_unsupported_space_is_explained():
         spaces.from_gymnasium(gymnasium.spaces.Box(0, 3, (1,), np.int32), "action")
     assert spaces.from_gymnasium(gymnasium.spaces.Box(0, 255, (3,), np.uint8)).shape == (3,)  # observations: floats
     assert str(spaces.from_gymnasium(gymnasium.spaces.Box(-0.4, 0.4, (2,), np.float32))) == "Box(-0.4, 0.4, (2,), float32)"
+    # a Discrete beyond int32 (start 2**31): an OverflowError mid-compile, after the run directory was made
+    for what in ("action", "observation"):
+        with pytest.raises(ValueError, match=rf"holds a Discrete {what} as an int32; Discrete\(3, start=2147483648\) has "
+                                             r"values from 2147483648 to 2147483650, beyond int32's"):
+            spaces.from_gymnasium(gymnasium.spaces.Discrete(3, start=2**31), what)
+    assert spaces.from_gymnasium(gymnasium.spaces.Discrete(2, start=2**31 - 2)).start == 2**31 - 2  # the last that fit
     assert spaces.from_gymnasium(gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float64), "action").shape == (2,)
 
 

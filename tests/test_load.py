@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -383,3 +384,42 @@ def test_an_env_whose_spaces_change_is_refused(tmp_path):
                                           r"trained on Discrete\(16\)"):
         load(tmp_path / "run", env_kwargs={"map_name": "8x8"})
     assert load(tmp_path / "run", env_kwargs={"is_slippery": False}).env_kwargs == {"is_slippery": False}
+
+
+class _Float64Tenth(gymnasium.Env):
+    """A gymnasium env whose actions are a float64 Box of bounds +-0.1 (0.1 is 0.100000001 in float32)."""
+
+    observation_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32)
+    action_space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+
+
+def test_a_loaded_policy_acts_inside_a_gymnasium_envs_own_float64_bounds():
+    """``load(run)(obs)`` clipped to the bounds rounded to float32: 0.100000001, outside the env's float64 Box,
+    which refused it; training and enjoy sent the env its own dtype and bounds. A numpy action is in them now."""
+    from types import SimpleNamespace
+
+    from envs.gymnasium_adapter import GymnasiumEnv
+    from rl_zoo.policy import Policy
+
+    gymnasium.register("RlZooTestLoadTenth-v0", entry_point=_Float64Tenth, max_episode_steps=5)
+    try:
+        env = GymnasiumEnv("RlZooTestLoadTenth-v0")
+        assert env.gymnasium_action_space == gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
+        agent = SimpleNamespace(act=lambda state, obs: jnp.full((1,), 5.0) * jnp.sign(obs[0] - 0.5))  # far past a bound
+        run = SimpleNamespace(algo="ppo", env_id="RlZooTestLoadTenth-v0", config=None, env_kwargs={})
+        policy = Policy(run, agent, None, 0, Path("c"), env, env.default_params)
+        for obs, edge in ((np.ones(2, np.float32), 0.1), (np.zeros(2, np.float32), -0.1)):
+            action = policy(obs)
+            assert action.dtype == np.float64 and action[0] == edge and env.gymnasium_action_space.contains(action)
+        assert policy(jnp.ones(2)).dtype == jnp.float32  # a JAX array in: the JAX action, as before
+        raw = Policy(run, agent, None, 0, Path("c"), env, env.default_params, clip=False)
+        assert raw(np.ones(2, np.float32))[0] == 5.0  # clip=False: the raw mode, as documented
+    finally:
+        gymnasium.registry.pop("RlZooTestLoadTenth-v0", None)

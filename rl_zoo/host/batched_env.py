@@ -431,6 +431,10 @@ class SeedBatchedEnv:
         return self.gym_env.action_space(params)
 
     @property
+    def gymnasium_action_space(self):
+        return self.gym_env.gymnasium_action_space
+
+    @property
     def num_actions(self) -> int:
         return self.gym_env.num_actions
 
