@@ -161,6 +161,8 @@ def check_observation(space: Space, env_id: str) -> Space:
     if isinstance(space, Box) and len(space.shape) != 1:
         raise UnsupportedSpace(
             f"{env_id}'s observations are {space}, an array of rank {len(space.shape)}: rl_zoo's networks are MLPs over "
-            f"a vector observation (there are no convolutional ones), so it cannot train on them."
+            f"a vector observation (there are no convolutional ones), so it cannot train on them as they are. To try "
+            f"anyway, flatten them: register an id whose entry point returns gymnasium.wrappers.FlattenObservation("
+            f"gymnasium.make(ID)) in a module of yours and train on --env MODULE:NEW_ID (an MLP on raw pixels learns little)."
         )
     return space
