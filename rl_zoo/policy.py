@@ -244,9 +244,9 @@ class Policy:
     ``obs`` is one observation (the observation space's shape) or a batch of them (one more leading
     axis). A numpy array (or a list, or a Python number) gives a numpy action (for a gymnasium env, in its action
     space's own dtype and bounds, as training steps it); a JAX array gives a JAX array. Attributes: ``algo``,
-    ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make`` for a JAX port; for a gymnasium-backend run the driver's host-backed env, which ``rl-zoo enjoy``
-    steps: to step one yourself, ``gymnasium.make(env_id)``), ``env_kwargs`` (the options ``env`` was made
-    with: the run's, or those `load` was given), ``config``, ``state`` (the learner's state of this seed),
+    ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make`` for a JAX port; for a gymnasium-backend
+    run the driver's host-backed env, which ``rl-zoo enjoy`` steps: to step one yourself,
+    ``gymnasium.make(env_id)``), ``env_kwargs`` (the options ``env`` was made with: the run's, or those `load` was given), ``config``, ``state`` (the learner's state of this seed),
     ``seed``, ``checkpoint`` (the file loaded).
     """
 
