@@ -246,8 +246,8 @@ class Policy:
     space's own dtype and bounds, as training steps it); a JAX array gives a JAX array. Attributes: ``algo``,
     ``env_id``, ``env`` and ``env_params`` (the run's env: ``envs.make`` for a JAX port; for a gymnasium-backend
     run the driver's host-backed env, which ``rl-zoo enjoy`` steps: to step one yourself,
-    ``gymnasium.make(env_id)``), ``env_kwargs`` (the options ``env`` was made with: the run's, or those `load` was given), ``config``, ``state`` (the learner's state of this seed),
-    ``seed``, ``checkpoint`` (the file loaded).
+    ``gymnasium.make(env_id)``), ``env_kwargs`` (the options ``env`` was made with: the run's, or those `load` was
+    given), ``config``, ``state`` (the learner's state of this seed), ``seed``, ``checkpoint`` (the file loaded).
     """
 
     def __init__(self, run, agent, state, seed: int, checkpoint: Path, env, env_params, clip: bool = True,
