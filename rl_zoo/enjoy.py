@@ -383,11 +383,7 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     if episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
     check_seed_range(seed)
-    if frame_skip < 1:
-        raise ValueError(f"--frame-skip = {frame_skip} is invalid: must be at least 1 (every frame)")
-    if width is not None and not 2 <= width <= MAX_WIDTH:
-        raise ValueError(f"--width = {width} is invalid: must be 2 to {MAX_WIDTH} pixels (a GIF's frames are all held in "
-                         f"memory: 100000 was killed for it)")
+    check_frames(frame_skip, width)
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
         policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed, env_kwargs=env_kwargs)
@@ -431,6 +427,16 @@ def check_can_record(env_id: str, backend: str | None = None, env_kwargs: dict |
         gym_env.close()
 
 
+def check_frames(frame_skip: int, width: int | None) -> None:
+    """Refuse a ``frame_skip`` below 1 or a ``width`` outside 2 .. ``MAX_WIDTH`` (a GIF holds all its frames in
+    memory: 100000 was killed for it), before anything plays or trains."""
+    if frame_skip < 1:
+        raise ValueError(f"--frame-skip = {frame_skip} is invalid: must be at least 1 (every frame)")
+    if width is not None and not 2 <= width <= MAX_WIDTH:
+        raise ValueError(f"--width = {width} is invalid: must be 2 to {MAX_WIDTH} pixels (a GIF's frames are all held in "
+                         f"memory: 100000 was killed for it)")
+
+
 class VideoHook(RecorderHook):
     """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
     state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically: the episode
@@ -444,6 +450,7 @@ class VideoHook(RecorderHook):
             raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
         check_video_path(name, writable=False)  # its format's writer installed: an mp4 without imageio-ffmpeg failed
         # after the whole run had trained (from Python; the command line checked it)
+        check_frames(frame_skip, width)  # frame_skip=0, width=100000: a traceback, or killed for memory, after training
         self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None

@@ -502,3 +502,16 @@ def test_a_video_hook_whose_writer_is_missing_is_refused_before_training(monkeyp
     with pytest.raises(ImportError, match="recording .mp4 needs imageio and imageio-ffmpeg"):
         enjoy.VideoHook("ep.mp4")
     assert enjoy.VideoHook("ep.gif").name == "ep.gif"
+
+
+def test_a_video_hooks_frame_skip_and_width_are_checked_when_it_is_made():
+    """``VideoHook(width=100000)`` trained the whole run, then was killed for memory (about 20 GB); frame_skip=0 was a
+    ZeroDivisionError after training: refused when made, as ``rl-zoo enjoy`` refuses them."""
+    from rl_zoo.enjoy import VideoHook
+
+    with pytest.raises(ValueError, match=r"--frame-skip = 0 is invalid: must be at least 1"):
+        VideoHook(frame_skip=0)
+    for width in (1, 100_000):
+        with pytest.raises(ValueError, match=rf"--width = {width} is invalid: must be 2 to \d+ pixels"):
+            VideoHook(width=width)
+    assert VideoHook(frame_skip=2, width=200).width == 200
