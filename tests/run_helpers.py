@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import gymnasium
+import numpy as np
+
 from rl_zoo import runs
 
 #: a short PPO CartPole run: test_cli.py, test_run_directory.py, test_resume_checks.py and test_config_file.py train
@@ -43,3 +46,19 @@ def copy_grid(tmp_path: Path) -> Path:
     out = tmp_path / "grid"
     shutil.copytree(GRID, out, ignore=shutil.ignore_patterns(".lock", "*.png", "report.md"))
     return out
+
+
+class Float64Tenth(gymnasium.Env):
+    """Actions in Box(-0.1, 0.1) of float64 (0.1 is 0.100000001 in float32), checked by the env itself at every step
+    (test_host_batched, test_load)."""
+
+    observation_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32)
+    action_space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        assert self.action_space.contains(np.asarray(action)), action
+        return np.zeros(2, np.float32), 0.0, False, False, {}

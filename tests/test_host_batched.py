@@ -29,6 +29,7 @@ from rl_zoo.driver import run as driver_run
 from rl_zoo.host import evaluation
 from rl_zoo.host.batched_env import SeedBatchedEnv, copy_seeds
 from rl_zoo.host.runner import BatchedHostRunner
+from run_helpers import Float64Tenth
 
 SMALL_PPO = ppo.Config(total_timesteps=4 * 32 * 6, num_envs=4, num_steps=32, update_epochs=1, num_minibatches=1)
 SMALL_OVERRIDES = dict(num_envs=4, num_steps=32, update_epochs=2, num_minibatches=2)
@@ -856,21 +857,6 @@ def test_make_train_takes_an_adapter_env_as_the_docs_promise(seed_offset):
     assert (np.asarray(two.episode.episodes).sum(axis=1) > 0).all()
 
 
-class _Float64Tenth(gymnasium.Env):
-    """Actions in Box(-0.1, 0.1) of float64, checked by the env itself at every step."""
-
-    observation_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32)
-    action_space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
-
-    def reset(self, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(2, np.float32), {}
-
-    def step(self, action):
-        assert self.action_space.contains(np.asarray(action)), action
-        return np.zeros(2, np.float32), 0.0, False, False, {}
-
-
 def test_float64_action_bounds_reach_the_env_inside_its_space():
     """The policy clips to the bounds as float32 (0.1 -> 0.100000001), just outside a float64 Box: the env's own
     check refused the bound itself. The host envs clip to the env's own bounds in its dtype; the adapter
@@ -878,7 +864,7 @@ def test_float64_action_bounds_reach_the_env_inside_its_space():
     from envs.gymnasium_adapter import GymnasiumVecEnv
     from rl_zoo.host.batched_env import _HostEnvs
 
-    gymnasium.register("RlZooTestFloat64Tenth-v0", entry_point=_Float64Tenth, max_episode_steps=5)
+    gymnasium.register("RlZooTestFloat64Tenth-v0", entry_point=Float64Tenth, max_episode_steps=5)
     try:
         edge = np.float32(0.1)  # what env_action's clip to the float32 space gives
         assert float(edge) > 0.1

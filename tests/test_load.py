@@ -25,6 +25,7 @@ from rl_zoo.config import ConfigError
 from rl_zoo.core.rollout import env_action
 from rl_zoo.policy import load
 from rl_zoo.train import resolve_config, train
+from run_helpers import Float64Tenth
 
 # two updates of a small batch: enough for the normaliser to hold statistics that change the actions
 TINY = {
@@ -386,20 +387,6 @@ def test_an_env_whose_spaces_change_is_refused(tmp_path):
     assert load(tmp_path / "run", env_kwargs={"is_slippery": False}).env_kwargs == {"is_slippery": False}
 
 
-class _Float64Tenth(gymnasium.Env):
-    """A gymnasium env whose actions are a float64 Box of bounds +-0.1 (0.1 is 0.100000001 in float32)."""
-
-    observation_space = gymnasium.spaces.Box(-1, 1, (2,), np.float32)
-    action_space = gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
-
-    def reset(self, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(2, np.float32), {}
-
-    def step(self, action):
-        return np.zeros(2, np.float32), 0.0, False, False, {}
-
-
 def test_a_loaded_policy_acts_inside_a_gymnasium_envs_own_float64_bounds():
     """``load(run)(obs)`` clipped to the bounds rounded to float32: 0.100000001, outside the env's float64 Box,
     which refused it; training and enjoy sent the env its own dtype and bounds. A numpy action is in them now."""
@@ -408,7 +395,7 @@ def test_a_loaded_policy_acts_inside_a_gymnasium_envs_own_float64_bounds():
     from envs.gymnasium_adapter import GymnasiumEnv
     from rl_zoo.policy import Policy
 
-    gymnasium.register("RlZooTestLoadTenth-v0", entry_point=_Float64Tenth, max_episode_steps=5)
+    gymnasium.register("RlZooTestLoadTenth-v0", entry_point=Float64Tenth, max_episode_steps=5)
     try:
         env = GymnasiumEnv("RlZooTestLoadTenth-v0")
         assert env.gymnasium_action_space == gymnasium.spaces.Box(-0.1, 0.1, (1,), np.float64)
