@@ -74,10 +74,13 @@ def _physics(*fields: str, torque: bool = False):
 
 
 def _grid(u, state, action) -> None:
-    """Toy text: the cell index and the last action (Taxi turns the taxi to it; gymnasium 1.4's FrozenLake
-    and CliffWalking draw no direction)."""
+    """Toy text: the cell index and the last action (Taxi turns the taxi to it, and a reset's frame, with no
+    action, faces it south as gymnasium's reset does; gymnasium 1.4's FrozenLake and CliffWalking draw no
+    direction)."""
     u.s = int(np.asarray(state.s))
     u.lastaction = None if action is None else int(np.asarray(action))
+    if action is None and hasattr(u, "taxi_orientation"):  # a reset: gymnasium's Taxi faces south again (its reset's
+        u.taxi_orientation = 0  # 0), where each later episode's first frame kept the last episode's last turn
 
 
 def _cards(u, state, action) -> None:

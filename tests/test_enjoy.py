@@ -103,6 +103,27 @@ def test_port_frames_with_their_action_are_gymnasium_frames(env_id, action):
 
 
 @needs_pygame
+def test_a_taxi_reset_frame_faces_south_as_gymnasiums_reset_does():
+    """Each later episode's first frame kept the taxi turned as the last episode's last move left it (the
+    renderer's gymnasium env is reused, and only gymnasium's reset set its orientation back)."""
+    import gymnasium
+
+    import envs
+    from envs.toy_text.taxi import TaxiState
+
+    env, params = envs.make("Taxi-v4")
+    gym_env = gymnasium.make("Taxi-v4", render_mode="rgb_array")
+    gym_env.reset(seed=3)
+    state = TaxiState(s=np.int32(gym_env.unwrapped.s), time=np.int32(0), fickle_step=np.bool_(False))
+    with PortRenderer(env, params) as renderer:
+        east = renderer.frame(state, 2)  # an episode ended facing east
+        first = renderer.frame(state)  # the next episode's reset frame
+    np.testing.assert_array_equal(first, gym_env.render())
+    assert not np.array_equal(first, east)
+    gym_env.close()
+
+
+@needs_pygame
 def test_blackjack_frames_are_gymnasium_frames():
     """The port keeps sums, not gymnasium's lists of cards: its frames show the same player sum, usable ace and
     dealer's face-up card (gymnasium's randomly drawn suit and face card set to the port's: spades, a king)."""
