@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import shlex
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.spaces import to_gymnasium_action
+from rl_zoo import interrupt
 from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
@@ -173,6 +175,9 @@ def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         raise ValueError(f"cannot record to {str(path)!r}: the file must end in {' or '.join(VIDEO_SUFFIXES)}")
+    if len(os.fsencode(path.name)) > (longest := _longest_name(path.parent)):  # else a traceback (or, run trained, lost)
+        raise ValueError(f"cannot record to {str(path)!r}: its file name is {len(os.fsencode(path.name))} bytes long, "
+                         f"over the {longest} a file name may have here")
     if path.parent.exists() and not path.parent.is_dir():
         raise ValueError(f"cannot record to {str(path)!r}: {str(path.parent)!r} is a file, not a folder")
     if not path.parent.is_dir():
@@ -186,6 +191,14 @@ def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
         raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
                           f"{VIDEO_INSTALL_HINT} (or pip install {' '.join('pillow' if m == 'PIL' else m.replace('_', '-') for m in missing)})")
     return path
+
+
+def _longest_name(folder: Path) -> int:
+    """The most bytes a file name may have in ``folder`` (``NAME_MAX``; 255 where it cannot be asked)."""
+    try:
+        return os.pathconf(folder if folder.is_dir() else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no such folder yet, no pathconf (Windows)
+        return 255
 
 
 def _importable(module: str) -> bool:
@@ -274,7 +287,8 @@ class VideoWriter:
             spec = dataclasses.replace(spec, frame_skip=_gif_frame_skip(fps))
         self.spec, self.rate, self.path = spec, fps / spec.frame_skip, path
         self.seen, self.kept, self.gif_frames, self.writer = 0, 0, [], None
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.stem[:64]}.", suffix=path.suffix, dir=path.parent)  # a short name
+        # beside a name of up to NAME_MAX
         os.close(fd)
 
     def add(self, frame: np.ndarray) -> None:
@@ -286,7 +300,10 @@ class VideoWriter:
         if self.gif:
             self.gif_frames.append(frame)
             return
-        with ffmpeg_subprocess():  # ffmpeg starts with the first frame
+        # ffmpeg starts with the first frame. A Ctrl-C is held to the end of a frame: one that cut a frame's bytes in
+        # two had ffmpeg, which ``abort`` then asks to end, print four lines of a corrupt packet (imageio starts it in
+        # a process group of its own, out of the Ctrl-C's reach)
+        with ffmpeg_subprocess(), interrupt.deferred():
             if self.writer is None:
                 import imageio.v2 as iio2
 
@@ -314,12 +331,13 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Stop writing and remove the temporary file (the target is left as it was)."""
-        if self.writer is not None:
-            with contextlib.suppress(Exception), ffmpeg_subprocess():
-                self.writer.close()
-            self.writer = None
-        self.gif_frames = []
-        Path(self.tmp).unlink(missing_ok=True)
+        try:
+            if self.writer is not None:
+                with contextlib.suppress(Exception), ffmpeg_subprocess():
+                    self.writer.close()
+        finally:  # a second Ctrl-C while ffmpeg ends: the temporary goes all the same
+            self.writer, self.gif_frames = None, []
+            Path(self.tmp).unlink(missing_ok=True)
 
     def __enter__(self) -> "VideoWriter":
         return self
@@ -458,6 +476,16 @@ class VideoHook(RecorderHook):
 
     def on_start(self, start: RunStart) -> None:
         self.start = start
+
+    def again(self, run_dir: Path) -> str | None:
+        """How to record the video of a finished run this hook did not write (a Ctrl-C stopped it), if it can be."""
+        from rl_zoo import checkpoint
+
+        if not checkpoint.list_checkpoints(run_dir):
+            return None
+        options = "".join(f" {flag} {value}" for flag, value, default in (("--seed", self.seed, 0), ("--frame-skip", self.frame_skip, 1),
+                                                                         ("--width", self.width, None)) if value != default)
+        return f"`rl-zoo enjoy {shlex.quote(str(run_dir))}{options} --record {shlex.quote(str(Path(run_dir) / self.name))}` records it"
 
     def on_finish(self, end: RunEnd) -> None:
         from rl_zoo.policy import greedy_policy, seed_state

@@ -54,6 +54,20 @@ def signalled() -> bool:
     return _received is not None
 
 
+class AfterTheRun(KeyboardInterrupt):
+    """A Ctrl-C (or SIGTERM) that stopped a hook after its run had finished (``--record-video`` drawing the final
+    episode): the run's results are written and there is nothing to resume."""
+
+
+def raise_if_signalled() -> None:
+    """Raise ``KeyboardInterrupt`` if a SIGINT or SIGTERM came since ``installed`` took them. For an error caught
+    where the signal may have caused it: a library that turns an interrupt inside its C code into an error of its
+    own (Box2D's drawing of LunarLander raised a TypeError, said as "drawing LunarLander-v3 failed", exit 2, in 2
+    of 22 Ctrl-Cs) is then the stop it is, not a failure."""
+    if _received is not None:
+        raise KeyboardInterrupt
+
+
 def exit_status() -> int:
     """The exit status of a command stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)."""
     return 128 + (_received or signal.SIGINT)
@@ -86,7 +100,7 @@ def installed(terminate: bool = False):
         if term:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sys.unraisablehook = unraisable
-        _pending, _stopping = False, False
+        _pending, _received, _stopping = False, None, False  # an error after the block is not a signal's
 
 
 @contextlib.contextmanager

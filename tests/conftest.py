@@ -10,6 +10,8 @@ once. Only the process that made the folder removes it."""
 
 import os
 import shutil
+import signal
+import sys
 import tempfile
 
 import pytest
@@ -48,6 +50,25 @@ def _environment_restored():
     if dict(os.environ) != before:
         os.environ.clear()
         os.environ.update(before)
+
+
+@pytest.fixture(autouse=True)
+def _no_signal_left_behind():
+    """A test that plays a Ctrl-C through ``rl_zoo.interrupt`` leaves no remembered signal to the next test of its
+    worker: where ``interrupt.installed`` took no signal (as under a shell that hands its children SIGINT ignored),
+    nothing else forgets it, and a later command's error would be read as that signal's stop."""
+    yield
+    if (interrupt := sys.modules.get("rl_zoo.interrupt")) is not None:
+        interrupt._pending, interrupt._received, interrupt._stopping = False, None, False
+
+
+@pytest.fixture
+def python_sigint():
+    """SIGINT with Python's own handler for the test, so that ``interrupt.installed`` takes it and a real SIGINT
+    raises KeyboardInterrupt: a background shell (``.ci/run`` in one) hands its children SIGINT ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.hookimpl(trylast=True)

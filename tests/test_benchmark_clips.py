@@ -105,3 +105,27 @@ def test_clips_section_links_clips_and_says_why_a_cell_has_none(tmp_path):
 
     CellVideoHook(out / "cells" / "dqn__CartPole-v1").on_finish(None)  # no run started: the hook cannot play
     assert "recording failed" in (out / "cells" / "dqn__CartPole-v1" / clips.NO_CLIP).read_text()
+
+
+def test_a_ctrl_c_that_the_drawing_turned_into_an_error_writes_no_no_clip_note(tmp_path, monkeypatch, python_sigint):
+    """Box2D's drawing turned a Ctrl-C into a TypeError (2 of 22 tries): the cell got a no_clip.txt saying the
+    recording failed, which kept every later run of the grid from recording its clip. It is the interrupt now."""
+    import signal
+
+    from rl_zoo import interrupt
+
+    def cut(*args, **kwargs):
+        try:
+            interrupt._handler(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            raise TypeError("a Box2D body's position") from None
+
+    monkeypatch.setattr("rl_zoo.enjoy.enjoy", cut)
+    folder = tmp_path / CELL
+    folder.mkdir()
+    with interrupt.installed(), pytest.raises(KeyboardInterrupt):
+        clips._clip_from_checkpoint(folder, print)
+    assert not list(folder.iterdir())
+    monkeypatch.setattr("rl_zoo.enjoy.enjoy", lambda *a, **k: (_ for _ in ()).throw(TypeError("a Box2D body's position")))
+    clips._clip_from_checkpoint(folder, print)  # no signal: the error is the recording's, and said
+    assert "TypeError" in (folder / clips.NO_CLIP).read_text()

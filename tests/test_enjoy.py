@@ -536,3 +536,124 @@ def test_a_video_hooks_frame_skip_and_width_are_checked_when_it_is_made():
         with pytest.raises(ValueError, match=rf"--width = {width} is invalid: must be 2 to \d+ pixels"):
             VideoHook(width=width)
     assert VideoHook(frame_skip=2, width=200).width == 200
+
+
+def _ctrl_c_inside_a_library(error: Exception):
+    """What Box2D's drawing did with a Ctrl-C in 2 of 22 tries: the signal's handler ran (the interrupt is
+    remembered) and the library turned the KeyboardInterrupt into an error of its own."""
+    import signal
+
+    from rl_zoo import interrupt
+
+    try:
+        interrupt._handler(signal.SIGINT, None)
+    except KeyboardInterrupt:
+        raise error from None
+
+
+@needs_pygame
+def test_a_ctrl_c_that_a_drawing_library_turned_into_an_error_is_an_interrupt(run_dir, tmp_path, monkeypatch, capsys,
+                                                                              python_sigint):
+    """`rl-zoo enjoy --record` said "drawing LunarLander-v3 failed (TypeError: ...)", exit 2: now 130, one line."""
+    from envs import render
+
+    monkeypatch.setattr(render, "render", lambda env: _ctrl_c_inside_a_library(RenderError("drawing CartPole-v1 failed (TypeError: x)")))
+    assert main(["enjoy", str(run_dir), "--record", str(tmp_path / "clip.gif")]) == 130
+    assert capsys.readouterr().err.strip() == "rl-zoo: interrupted"
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setattr(render, "render", lambda env: (_ for _ in ()).throw(RenderError("drawing CartPole-v1 failed (no signal)")))
+    assert main(["enjoy", str(run_dir), "--record", str(tmp_path / "clip.gif")]) == 2  # without a signal: the error it is
+    assert capsys.readouterr().err.strip() == "rl-zoo: error: drawing CartPole-v1 failed (no signal)"
+    from rl_zoo import interrupt
+
+    interrupt.raise_if_signalled()  # outside `installed`, the signal of an earlier command is forgotten
+
+
+@needs_pygame
+@pytest.mark.parametrize("how", ["interrupt", "error"])
+def test_a_ctrl_c_while_record_video_draws_after_the_run_says_nothing_is_left_to_resume(tmp_path, monkeypatch, how, seed_offset,
+                                                                                         python_sigint):
+    """A Ctrl-C while ``--record-video`` drew the final episode said the run could be resumed; the resume found
+    it finished and recorded nothing. A drawing error the Ctrl-C caused was a traceback."""
+    from rl_zoo import enjoy as enjoy_module
+    from rl_zoo import interrupt
+    from rl_zoo.enjoy import VideoHook
+    from rl_zoo.train import train
+    from test_load import TINY
+
+    def cut(*args, **kwargs):
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        _ctrl_c_inside_a_library(TypeError("a Box2D body's position"))
+
+    monkeypatch.setattr(enjoy_module, "record_episodes", cut)
+    said, run = [], tmp_path / "run"
+    with interrupt.installed(), pytest.raises(interrupt.AfterTheRun):
+        train("ppo", "CartPole-v1", seed=11 + seed_offset, total_steps=2 * 4 * 32, overrides=TINY["CartPole-v1"],
+              out=run, num_evals=1, eval_episodes=1, progress=False, log=said.append, hooks=[VideoHook(frame_skip=2)])
+    assert said[-1] == (f"\ninterrupted: --record-video was stopped after the run finished; {run} holds its results "
+                        f"(summary.json, curve.png), so there is nothing to resume; `rl-zoo enjoy {run} --frame-skip 2 "
+                        f"--record {run / 'final_episode.gif'}` records it")
+    assert (run / "summary.json").is_file() and (run / "curve.png").is_file()
+
+
+@needs_pygame
+def test_the_command_names_no_resume_after_a_finished_runs_hook_was_stopped(run_dir, monkeypatch, capsys):
+    from rl_zoo import interrupt
+
+    def stopped(*args, **kwargs):
+        raise interrupt.AfterTheRun
+
+    monkeypatch.setattr("rl_zoo.train.train", stopped)
+    assert main(["train", "--resume", str(run_dir), "--record-video", "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip() == "rl-zoo: interrupted"  # not ": `rl-zoo train --resume ...` takes it up again"
+
+
+def test_a_ctrl_c_is_held_to_the_end_of_a_frame_handed_to_ffmpeg(tmp_path, monkeypatch, python_sigint):
+    """A Ctrl-C that cut a frame's bytes in two had ffmpeg (out of the Ctrl-C's reach in its own process group),
+    asked by ``abort`` to end, print four lines about a corrupt packet. A second Ctrl-C while ffmpeg ends leaves
+    no temporary file either. (No ffmpeg needed: imageio's writer is stood in for.)"""
+    import signal
+
+    import imageio.v2 as iio2
+
+    from rl_zoo.enjoy import VideoSpec, VideoWriter
+
+    events = []
+
+    class Writer:
+        def append_data(self, frame):
+            events.append("frame begun")
+            os.kill(os.getpid(), signal.SIGINT)
+            events.append("frame written")
+
+        def close(self):
+            events.append("closed")
+            raise KeyboardInterrupt  # a second Ctrl-C while ffmpeg ends
+
+    monkeypatch.setattr(iio2, "get_writer", lambda *a, **k: Writer())
+    monkeypatch.setattr("rl_zoo.enjoy._importable", lambda module: True)  # imageio_ffmpeg, not in the dev extra
+    writer = VideoWriter(VideoSpec(tmp_path / "clip.mp4"), 30)
+    with pytest.raises(KeyboardInterrupt):
+        writer.add(np.zeros((16, 24, 3), np.uint8))
+    assert events == ["frame begun", "frame written"]
+    with pytest.raises(KeyboardInterrupt):
+        writer.abort()
+    assert events[-1] == "closed" and not list(tmp_path.iterdir())
+
+
+def test_a_long_video_name_records_and_one_too_long_is_refused_before_anything(tmp_path):
+    """A 245-byte name (the file system takes 255) was a traceback: its temporary file's name, the target's with a
+    prefix and suffix, was too long. A 304-byte name was a traceback too, from ``rl-zoo train --record-video``
+    after the whole run had trained."""
+    from rl_zoo.enjoy import VideoHook, VideoSpec, VideoWriter, check_video_path
+
+    long = tmp_path / ("a" * 241 + ".gif")
+    with VideoWriter(VideoSpec(long), 30) as writer:
+        writer.add(np.zeros((16, 24, 3), np.uint8))
+        assert writer.close().path == long
+    assert [p.name for p in tmp_path.iterdir()] == [long.name]
+    too_long = "b" * 300 + ".gif"
+    for make in (lambda: check_video_path(tmp_path / too_long), lambda: VideoHook(too_long)):
+        with pytest.raises(ValueError, match="its file name is 304 bytes long, over the 255 a file name may have here"):
+            make()

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Callable, Sequence
 
-from rl_zoo import runs
+from rl_zoo import interrupt, runs
 from rl_zoo.benchmark.records import CellRecord, GridMeta
 
 #: the clip in a cell's run directory
@@ -85,6 +85,7 @@ def _clip_from_checkpoint(folder: Path, log: Callable[[str], None]) -> None:
         played = enjoy(folder / "run", record=clip_path(folder), frame_skip=FRAME_SKIP, width=WIDTH, log=lambda _: None)
         log(f"clip of {folder.name} recorded from its last checkpoint (return {played[0].episode_return:.1f})")
     except Exception as e:  # noqa: BLE001 -- the cell's results stand without a clip
+        interrupt.raise_if_signalled()  # an error a Ctrl-C caused inside the drawing: no note that would stop a retry
         write_no_clip(folder, f"recording from the last checkpoint failed: {type(e).__name__}: {e} ({RETRY})")
 
 

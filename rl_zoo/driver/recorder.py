@@ -131,6 +131,9 @@ class Recorder:
         self.writer, self.host, self.host_seeds = writer, host, frozenset(host_seeds)
         self.hooks = list(hooks) if writer else []
         self.rows: list[dict[str, Any]] = list(rows)
+        #: the hook whose ``on_finish`` runs, once summary.json and curve.png are written: a Ctrl-C then stops
+        #: that hook, not the run, which has nothing left to resume (``rl_zoo.driver.run`` says so)
+        self.finishing: RecorderHook | None = None
 
     def start(self, start: RunStart) -> None:
         for hook in self.hooks:
@@ -174,7 +177,9 @@ class Recorder:
                                  self.run_dir / "curve.png")
         end = RunEnd(summary, final_state, self.run_dir)
         for hook in self.hooks:
+            self.finishing = hook
             hook.on_finish(end)
+        self.finishing = None
 
     def close(self) -> None:
         for hook in self.hooks:

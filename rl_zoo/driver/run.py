@@ -287,7 +287,8 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
         summary["resumes"] = recorded_resumes(ctx.run_dir)  # [] for a run that was never interrupted
         recorder.finish(summary, outcome.final_state)
     except KeyboardInterrupt:
-        ctx.log(f"\n{interrupt.received()}: {_stopped_note(ctx.run_dir)}")
+        if (after := _say_interrupted(ctx, recorder)) is not None:
+            raise after from None
         raise
     except HookStartError as e:  # --wandb not logged in: nothing trained; the message says how to go on
         raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir)}") from e.__cause__
@@ -299,6 +300,8 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
             ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
         raise
     except Exception as e:  # XLA out of memory: the command names it in one line (rl_zoo.cli)
+        if interrupt.signalled():  # the error of a library a Ctrl-C reached in its C code (Box2D drawing a video)
+            raise (_say_interrupted(ctx, recorder) or KeyboardInterrupt()) from e
         if out_of_memory(e):  # its settings are the run's: a resume would ask for the same memory
             ctx.log(f"\nstopped: out of memory: {ctx.run_dir} keeps what it wrote, but `--resume` asks for the same "
                     f"memory (unless other programs held some of it): train a new run that asks for less")
@@ -316,6 +319,21 @@ def _runs_inside(folder: Path, shown: int = 3) -> str:
         return ""
     names = ", ".join(str(p) for p in found[:shown]) + (f" and {len(found) - shown} more" if len(found) > shown else "")
     return f"; it holds run directories: {names} (newest first): give one of them"
+
+
+def _say_interrupted(ctx: RunContext, recorder: Recorder) -> interrupt.AfterTheRun | None:
+    """Say what a run stopped by Ctrl-C or SIGTERM keeps and how it goes on. Where the signal stopped a hook after
+    the run had finished (``--record-video`` drawing the final episode), the ``interrupt.AfterTheRun`` to raise
+    instead: its results are written and a resume would do nothing (the command's last line names no resume)."""
+    hook = recorder.finishing
+    if hook is None:
+        ctx.log(f"\n{interrupt.received()}: {_stopped_note(ctx.run_dir)}")
+        return None
+    name = getattr(hook, "flag", None) or type(hook).__name__
+    again = getattr(hook, "again", lambda run_dir: None)(ctx.run_dir)
+    ctx.log(f"\n{interrupt.received()}: {name} was stopped after the run finished; {ctx.run_dir} holds its results "
+            f"(summary.json, curve.png), so there is nothing to resume" + (f"; {again}" if again else ""))
+    return interrupt.AfterTheRun()
 
 
 def _stopped_note(run_dir: Path) -> str:
