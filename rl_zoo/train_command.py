@@ -347,13 +347,19 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
         distributed.agree_on_command(command_without_process_id(argv))
     enable_compilation_cache()
     hooks = train_hooks(args, env_kwargs)
-    result = train(
-        args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
-        overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
-        eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
-        command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
-        devices=args.devices, hooks=hooks, vector_env=args.vector_env, env_kwargs=env_kwargs,
-    )
+    from_file = set(overrides) - set(parse_sets(args.set)) if args.config else set()
+    try:
+        result = train(
+            args.algo, args.env, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+            overrides=overrides, out=args.out, runs_root=args.runs_root, num_evals=args.evals,
+            eval_episodes=args.eval_episodes, backend=args.backend, progress=not args.no_progress,
+            command="rl-zoo " + shlex.join(argv), resume=args.resume, keep_checkpoints=args.keep_checkpoints,
+            devices=args.devices, hooks=hooks, vector_env=args.vector_env, env_kwargs=env_kwargs,
+        )
+    except ConfigError as e:  # a value of the --config file out of its range: the file named, as its type errors name it
+        if e.field not in from_file:
+            raise
+        raise ConfigError(f"--config {args.config}: {e}", field=e.field) from None
     print(format_summary(result))
     print_hook_results(hooks)
     return 0

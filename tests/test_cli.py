@@ -498,7 +498,9 @@ def test_a_budget_below_one_batch_is_named_as_the_flag_that_gave_it(tmp_path, ca
     assert "--total-steps = 100 is invalid: must be at least one batch (num_envs * num_steps = " in capsys.readouterr().err
     assert main(["train", "--env", "Acrobot-v1", "--set", "num_envs=16", "--set", "total_timesteps=100", "--out", str(tmp_path / "b")]) == 2
     assert "config field 'total_timesteps' = 100 is invalid: must be at least one batch" in capsys.readouterr().err
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert main(["train", "--total-steps", "3e9", "--out", str(tmp_path / "c")]) == 2  # JAX's 32-bit integers: named so too
+    assert "--total-steps = 3000000000 is invalid: must be an integer below 2**31" in capsys.readouterr().err
+    assert not any((tmp_path / d).exists() for d in "abc")
 
 
 @pytest.mark.parametrize("algo, fields, fix", [

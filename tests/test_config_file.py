@@ -109,6 +109,17 @@ def test_numbers_read_as_set_reads_them_and_an_empty_config_flag_is_refused(tmp_
     assert not (tmp_path / "run").exists()
 
 
+def test_a_value_of_the_file_out_of_its_range_is_refused_naming_the_file(tmp_path, capsys):
+    """Its type errors named the file, its range errors only the field: a field the user never typed."""
+    path = _write(tmp_path / "f.yaml", "num_envs: -1\n")
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip() == (f"rl-zoo: error: --config {path}: config field 'num_envs' = -1 is invalid: "
+                                               f"must be a positive integer")
+    assert main(["train", "--config", str(path), "--set", "num_envs=-2", "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip() == "rl-zoo: error: config field 'num_envs' = -2 is invalid: must be a positive integer"
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("algo, env_id", [("trpo", "Pendulum-v1"), ("vpg", "CartPole-v1"), ("ppo", "CartPole-v1")])
 def test_the_tuned_files_load_as_config_files_merges_and_all(algo, env_id, tmp_path):
     """The duplicate-key check read `<<: *base` as a key and refused trpo.yaml and vpg.yaml (their merges) as

@@ -107,8 +107,8 @@ def resolve_config(algo: str, env_id: str, overrides: dict[str, Any] | None = No
     config = apply_overrides(config, dict(overrides or {}), algo)
     if total_steps is not None:
         config = apply_overrides(config, {"total_timesteps": total_steps})
-    check_types(config)
     try:
+        check_types(config)  # 3e9 steps: over JAX's 32-bit integers
         config.validate()
     except ConfigError as e:  # the budget the user gave as --total-steps: named as they typed it
         if total_steps is None or e.field != "total_timesteps":
