@@ -157,11 +157,12 @@ def from_gymnasium(space, what: str = "observation") -> Space:
 def check_observation(space: Space, env_id: str) -> Space:
     """``space`` if rl_zoo's networks can take it: a Discrete one, or a vector Box (rank 1). The
     policies and Q-networks are MLPs over a flat vector; an image (or any rank-2+ Box) would be fed
-    to them one pixel row at a time, so it is refused here, before anything compiles."""
+    to them one pixel row at a time, so it is refused here, before anything compiles. The message gives the shape
+    alone: the space as rl_zoo holds it says float32 of an env whose observations are uint8."""
     if isinstance(space, Box) and len(space.shape) != 1:
         raise UnsupportedSpace(
-            f"{env_id}'s observations are {space}, an array of rank {len(space.shape)}: rl_zoo's networks are MLPs over "
-            f"a vector observation (there are no convolutional ones), so it cannot train on them as they are. To try "
+            f"{env_id}'s observations are arrays of shape {tuple(space.shape)} (rank {len(space.shape)}): rl_zoo's networks "
+            f"are MLPs over a vector observation (there are no convolutional ones), so it cannot train on them as they are. To try "
             f"anyway, flatten them: register an id whose entry point returns gymnasium.wrappers.FlattenObservation("
             f"gymnasium.make(ID)) in a module of yours and train on --env MODULE:NEW_ID (an MLP on raw pixels learns little)."
         )

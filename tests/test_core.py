@@ -277,6 +277,9 @@ def test_q_learning_refuses_spaces_not_numbered_from_zero():
 
     with pytest.raises(ConfigError, match="action space is Discrete.*numbered from -1.*Instead, use DQN"):
         q_learning.check_env(Shifted(), None)
+    Shifted.backend = "gymnasium"  # one refusal, the backend's: the start fixed, it was refused a second time for it
+    with pytest.raises(ConfigError, match="runs on pure-JAX envs only; Shifted-v0 runs on the gymnasium adapter: use a JAX port"):
+        q_learning.check_env(Shifted(), None)
 
 
 def test_an_action_index_out_of_range_has_no_log_probability():

@@ -189,7 +189,7 @@ def test_unsupported_space_is_explained():
 
 def test_an_image_observation_is_refused_before_anything_compiles():
     image = spaces.Box(np.zeros((96, 96, 3)), np.full((96, 96, 3), 255.0), (96, 96, 3), jnp.float32)
-    with pytest.raises(ValueError, match=r"CarRacing-v3's observations are Box\(0.0, 255.0, \(96, 96, 3\), float32\), an array of rank 3"):
+    with pytest.raises(ValueError, match=r"CarRacing-v3's observations are arrays of shape \(96, 96, 3\) \(rank 3\): "):
         spaces.check_observation(image, "CarRacing-v3")
     vector = spaces.Box(np.zeros(4), np.ones(4), (4,), jnp.float32)
     assert spaces.check_observation(vector, "x") is vector

@@ -252,8 +252,9 @@ def check_env(env, env_params) -> None:
         problems.append(f"its observation space is {obs_space}, not Discrete (a Q-table needs one row per state)")
     if not isinstance(act_space, spaces.Discrete):
         problems.append(f"its action space is {act_space}, not Discrete (a Q-table needs one column per action)")
+    on_jax = getattr(env, "backend", "jax") == "jax"  # else refused below: a start would be a first of two refusals
     for what, space in (("observation", obs_space), ("action", act_space)):
-        if not problems and isinstance(space, spaces.Discrete) and space.start:
+        if not problems and on_jax and isinstance(space, spaces.Discrete) and space.start:
             problems.append(f"its {what} space is {space}, numbered from {space.start} (a Q-table's rows and "
                             "columns are numbered from 0)")
     if problems:
@@ -262,7 +263,7 @@ def check_env(env, env_params) -> None:
         else:
             hint = "use DQN (rl-zoo train --algo dqn), which fits a Q-network to continuous observations"
         raise ConfigError(f"tabular Q-learning cannot run on {name}: {'; '.join(problems)}. Instead, {hint}.")
-    if getattr(env, "backend", "jax") != "jax":
+    if not on_jax:
         from envs.registry import backend_of
 
         remedy = (f"{name} has a JAX port: leave out --backend gymnasium" if backend_of(name) == "jax"
