@@ -71,8 +71,8 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     for arg in unknown:
         name = arg.split("=", 1)[0]
         close = difflib.get_close_matches(name, known, n=2, cutoff=0.7) if name.startswith("--") else []
-        if not name.startswith("-") and "--algo" in known:  # `rl-zoo train ppo CartPole-v1`: the flags' values without them
-            close = [f"--{flag} {arg}" for flag in ("algo", "env") if _names_a(flag, arg)]
+        if not name.startswith("-"):  # `rl-zoo train ppo CartPole-v1`: the flags' values without them
+            close = [f"{flag} {arg}" for flag in ("--algo", "--env") if flag in known and _names_a(command, flag, arg)]
         hints += [f" {name}: did you mean {' or '.join(close)}?"] if close else []
     sub.error(f"unrecognized arguments: {' '.join(unknown)}.{''.join(hints)} `rl-zoo {command} --help` lists the options")
 
@@ -89,11 +89,16 @@ def _refuse_unknown_command(parser: argparse.ArgumentParser, argv: list[str]) ->
     parser.error(f"unknown command {first!r}{hint}; the commands: {', '.join(parser.subcommands)}")
 
 
-def _names_a(flag: str, word: str) -> bool:
-    """Whether ``word`` is an algorithm name (``flag`` "algo") or an env id rl-zoo knows (``flag`` "env")."""
-    from rl_zoo import algos
+def _names_a(command: str, flag: str, word: str) -> bool:
+    """Whether ``word`` is a value of ``command``'s ``flag``: an algorithm it takes (``--algo``: rlhf's RL updates
+    are its own) or an env id rl-zoo knows (``--env``)."""
+    if flag == "--algo" and command == "rlhf":  # `rl-zoo rlhf dqn` was told "did you mean --algo dqn?", then refused
+        from rl_zoo.rlhf.policy_opt import ALGOS
 
-    if flag == "algo":
+        return word in ALGOS
+    if flag == "--algo":
+        from rl_zoo import algos
+
         return word in algos.names()
     import envs
 

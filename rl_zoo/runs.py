@@ -398,10 +398,15 @@ def holds_rlhf_run(folder: str | os.PathLike) -> bool:
 def refuse_non_empty(out: str | os.PathLike) -> Path:
     """``out`` as a path, if it is a run directory still to be made (missing or empty); else ``FileExistsError``
     (naming the resume command when the folder holds an ``rl-zoo train`` run)."""
+    from rl_zoo.lock import holder
+
     path = Path(out)
     # a lock file alone, or with config.json's temporary: a run killed between taking the lock and writing config.json
     # (the lock itself refuses the folder while another process holds it)
     if path.exists() and not only_leftovers(path):
+        if path.is_dir() and (pid := holder(path)) is not None:  # its advice (resume it, delete it) is for a stopped run
+            raise FileExistsError(f"run directory {str(path)!r} is in use by {f'process {pid}' if pid else 'another process'}, "
+                                  f"a run writing into it now; choose another --out (nothing in it was touched)")
         resume = ""
         if (path / "config.json").is_file():
             rlhf = holds_rlhf_run(path)

@@ -268,6 +268,12 @@ def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_
     with pytest.raises(SystemExit):
         main(["train", "foo"])
     assert "did you mean" not in capsys.readouterr().err
+    # rlhf has no --env and RL updates of its own: `rlhf dqn` was told "did you mean --algo dqn?", then refused
+    for word, hint in (("CartPole-v1", None), ("dqn", None), ("grpo", "grpo: did you mean --algo grpo?")):
+        with pytest.raises(SystemExit):
+            main(["rlhf", word])
+        err = capsys.readouterr().err
+        assert (hint in err) if hint else "did you mean" not in err
 
 
 @pytest.mark.parametrize("metrics, config, message", [

@@ -4,6 +4,7 @@ leave-one-out and group baselines, gold reward, next-token loss; bad input refus
 import dataclasses
 import json
 import math
+import os
 import re
 
 import jax
@@ -621,6 +622,10 @@ def test_the_rlhf_summary_separates_only_intervals_that_do_not_overlap_and_repor
     apart = report.gold_comparison(result([0, 1, 2], [0.5, 1.5, 2.5]))
     assert apart["rlhf"]["mean"] > apart["sft"]["mean"] and not apart["separated"]
     assert report.gold_comparison(result([0], [1]))["separated"] is None  # one seed: a point, not an interval
+    # RLHF wholly below SFT (--beta 0, over-optimised): said "NOT separated", as if the two could not be told apart
+    below = report.gold_comparison(result([1.22, 1.25, 1.28], [-0.06, 0.0, 0.06]))
+    assert (below["separated"], below["rlhf_below"]) == (False, True) and apart["rlhf_below"] is False
+    assert report.gold_comparison(result([0], [1]))["rlhf_below"] is None
     # a seed's NaN (an RM accuracy on a batch without a comparable pair) made the mean NaN and summary.json not JSON
     some = report.interval([float("nan"), 0.375, 0.5])
     assert (some["mean"], some["ci95"], some["per_seed"], some["seeds_counted"]) == (0.4375, [0.375, 0.5], [None, 0.375, 0.5], 2)
@@ -651,6 +656,8 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
                    rm_heldout_accuracy_vs_gold=report.interval([float("nan"), 0.5]))
     lines = format_summary(summary).splitlines()
     assert lines[2] == "  RLHF 2.00 [1.90, 2.10]   (1 seed: no interval to separate)"
+    summary["gold_heldout"] = dict(sft=ci(2.0), rlhf=ci(1.0), separated=False, rlhf_below=True)
+    assert format_summary(summary).splitlines()[2] == "  RLHF 1.00 [0.90, 1.10]   separated: RLHF BELOW SFT"
     assert lines[3].endswith("training prompts): 0.50 (1 of 2 seeds finite)")
 
 
@@ -683,6 +690,58 @@ def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkey
     # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv)
     assert main(["plot", str(out)]) == 2
     assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err
+
+
+def test_the_stages_figure_numbers_steps_as_the_metrics_files_do(tmp_path, monkeypatch):
+    """Panels 1-3 put step 1 at x = 0, where metrics/*.csv number steps from 1."""
+    from types import SimpleNamespace
+
+    from rl_zoo import plots
+    from rl_zoo.rlhf import report
+
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig) or path)
+    losses = lambda: SimpleNamespace(losses=np.ones((2, 5)))  # noqa: E731 -- [seeds, steps]
+    rl = SimpleNamespace(gold=np.ones((2, 3)), proxy=np.ones((2, 3)), kl=np.ones((2, 3)))
+    report.stages_figure(SimpleNamespace(pretrain=losses(), sft=losses(), rm=losses(), rl_metrics=rl), tmp_path / "s.png", 16)
+    (fig,) = drawn
+    for ax in fig.axes[:3]:
+        assert all(list(line.get_xdata()) == [1, 2, 3, 4, 5] for line in ax.lines)
+    assert all(list(line.get_xdata()) == [16, 32, 48] for line in fig.axes[3].lines)
+
+
+def test_an_rlhf_run_holds_its_folder_and_a_stop_as_it_starts_keeps_nothing(tmp_path, monkeypatch, capsys):
+    """Two rlhf runs into one --out both ran and mixed their files (config.json of one, rl.csv of the other); a
+    second started during the first was told to delete the live run's folder. A Ctrl-C as the folder was made, or
+    a full disk writing config.json, left an empty folder with no word."""
+    import errno
+
+    from rl_zoo.cli import main
+    from rl_zoo.lock import FolderLock
+    from rl_zoo.rlhf import pipeline, report
+
+    monkeypatch.setattr(pipeline, "run_stages", lambda *a: pytest.fail("trained in a folder another run holds"))
+    live = tmp_path / "live"
+    with FolderLock(live):  # a run that has taken the folder, before its config.json, then after it
+        for files in ((), ("config.json",)):
+            for name in files:
+                (live / name).write_text("{}")
+            assert main(["rlhf", "--small", "--out", str(live)]) == 2
+            assert f"run directory '{live}' is in use by process {os.getpid()}" in capsys.readouterr().err
+            assert sorted(p.name for p in live.iterdir()) == sorted((".lock", *files))  # nothing touched
+
+    def stop(error):
+        def raise_it(*a, **k):
+            raise error
+        return raise_it
+
+    monkeypatch.setattr("rl_zoo.lock.FolderLock.acquire", stop(KeyboardInterrupt()))  # the folder made, the lock not yet
+    assert main(["rlhf", "--small", "--runs-root", str(tmp_path / "runs")]) == 130
+    assert "nothing was kept" in capsys.readouterr().err and list((tmp_path / "runs").iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setattr(report, "write_config", stop(OSError(errno.ENOSPC, "No space left on device")))
+    assert main(["rlhf", "--small", "--runs-root", str(tmp_path / "runs")]) == 1
+    assert "nothing was kept" in capsys.readouterr().err and list((tmp_path / "runs").iterdir()) == []
 
 
 def test_ppo_kl_next_beta_reads_the_kl_old_to_new_of_the_batch():

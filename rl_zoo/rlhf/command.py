@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rl_zoo.config import ConfigError
+from rl_zoo.lock import FolderInUse
 
 
 def add_parser(sub) -> None:
@@ -77,6 +78,7 @@ FLAGS = {"algo": "--algo", "beta": "--beta", "kl_target": "--kl-target", "num_up
 def main(args, argv) -> int:
     from rl_zoo import runs
     from rl_zoo.config import check_seed_range
+    from rl_zoo.lock import FolderLock
     from rl_zoo.rlhf.pipeline import run_stages
     from rl_zoo.rlhf.report import format_summary, write_config, write_run
     from rl_zoo.train import enable_compilation_cache
@@ -86,37 +88,59 @@ def main(args, argv) -> int:
         raise ValueError(f"--seeds = {args.seeds} is invalid: must be at least 1")  # as train, sweep and benchmark say it
     check_seed_range(args.seed, args.seeds)
     made = args.out is None or not Path(args.out).exists()  # a folder of its own, removed if it ends up holding nothing
-    out = runs.new_run_dir("rlhf", config.rl.algo, args.runs_root, args.out)
     seeds = list(range(args.seed, args.seed + args.seeds))
-    write_config(Path(out), config, seeds, ["rl-zoo", *argv])
-    enable_compilation_cache()
-    t = time.perf_counter()
+    out, lock, t = None, None, time.perf_counter()
     try:
+        out = Path(runs.new_run_dir("rlhf", config.rl.algo, args.runs_root, args.out))
+        # held to the end, as train holds its run directory: two rlhf runs into one --out both ran and mixed their files
+        lock = FolderLock(out, what="run directory").acquire()
+        runs.refuse_non_empty(out)  # a run into the same --out that wrote its config.json between the check and the lock
+        write_config(out, config, seeds, ["rl-zoo", *argv])
+        enable_compilation_cache()
         result = run_stages(config, seeds)
-        summary = write_run(Path(out), config, seeds, result)
+        summary = write_run(out, config, seeds, result)
     except BaseException as e:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
-        _say_stopped(Path(out), made, interrupted=isinstance(e, KeyboardInterrupt))
+        if out is not None and not isinstance(e, (FolderInUse, FileExistsError)):  # else the folder is another run's
+            _say_stopped(out, made, interrupted=isinstance(e, KeyboardInterrupt), locked=lock is not None)
         raise
+    finally:
+        if lock is not None:
+            lock.release()
     print(format_summary(summary))
     print(f"run written to {out} ({time.perf_counter() - t:.0f} s)")
     return 0
 
 
-def _say_stopped(out: Path, made: bool, interrupted: bool) -> None:
-    """A run stopped before its summary.json: with nothing but its config.json, the folder goes (if this command
-    made it) and, if it was interrupted (not an error, which a new run would meet again), the user is told to run
-    again; with some files, that they are a partial run to delete."""
+def _say_stopped(out: Path, made: bool, interrupted: bool, locked: bool) -> None:
+    """A run stopped before its summary.json: with nothing but its config.json (or not even that: stopped as the
+    folder was made, or a full disk), the folder goes (if this command made it) and, if it was interrupted (not an
+    error, which a new run would meet again), the user is told to run again; with some files, that they are a
+    partial run to delete. ``locked``: this process holds the folder's lock (else its lock file is not ours)."""
     import sys
 
-    if (out / "summary.json").exists():
+    from rl_zoo import runs
+    from rl_zoo.lock import LOCK_NAME
+
+    if not out.is_dir() or (out / "summary.json").exists():
         return
-    if [p.name for p in out.iterdir()] == ["config.json"]:
-        (out / "config.json").unlink()
+    names = {p.name for p in out.iterdir() if not (locked and runs.is_stale_temporary(p.name))}
+    if not locked and names:  # stopped before it took the lock: what the folder holds is not this run's
+        return
+    if names - {LOCK_NAME} <= {"config.json"}:
+        if locked:
+            runs.remove_stale_temporaries(out)
+            for name in ("config.json", LOCK_NAME):
+                (out / name).unlink(missing_ok=True)
+        removed = False
         if made:
-            out.rmdir()
+            try:
+                out.rmdir()
+                removed = True
+            except OSError:  # a file another process put there meanwhile: it stays
+                pass
         again = ": run the command again (an rlhf run starts from the beginning)" if interrupted else ""
         print(f"rl-zoo rlhf: stopped before it wrote its results (it writes them at the end); nothing was kept"
-              f"{' (' + str(out) + ' removed)' if made else ''}{again}", file=sys.stderr)
+              f"{' (' + str(out) + ' removed)' if removed else ''}{again}", file=sys.stderr)
     else:
         print(f"rl-zoo rlhf: {out} holds a partial run (no summary.json, which is written last): an rlhf run does not "
               f"resume; delete the folder{' and run the command again' if interrupted else ''}", file=sys.stderr)

@@ -272,7 +272,8 @@ def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None =
     log(f"      gold {_first_last(rl_metrics.gold)}, proxy {_first_last(rl_metrics.proxy)}, KL {_first_last(rl_metrics.kl)}  ({timer.seconds['rlhf']} s)")
     if broken := non_finite_seeds(rl_state, rl_metrics, seeds):  # computed once: summary.json lists them too
         log(f"      warning: the RL stage went non-finite (NaN or infinity) on seed(s) {', '.join(map(str, broken))}: their "
-            f"policies are broken and their results are not results (summary.json lists them); lower the learning rate")
+            f"policies are broken and their results are not results (summary.json lists them); a smaller --beta (if it "
+            f"was raised) or RL learning rate (PipelineConfig(rl=...).learning_rate, from Python) may keep it finite")
     ev = jax.jit(jax.vmap(lambda k, p, r: evaluate_policy(k, p, r, base.models, config, base.data.eval_prompts)))
     eval_sft = timer.run("eval_sft", ev, base.keys[:, 4], base.sft.params, base.rm.params)
     eval_rlhf = timer.run("eval_rlhf", ev, base.keys[:, 4], rl_state.params["policy"], base.rm.params)

@@ -41,12 +41,16 @@ def _counted(d: dict) -> int:
 
 
 def gold_comparison(result: PipelineResult) -> dict:
-    """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, whether they separate
-    (``None`` with one seed: its "interval" is a point, and a higher mean is not a separation)."""
+    """SFT vs RLHF by the gold reward on held-out prompts: per-seed means, intervals, and whether the intervals
+    separate: ``separated`` True when RLHF's lies wholly above SFT's, ``rlhf_below`` True when wholly below (an
+    over-optimised policy, ``--beta 0``: it was said "NOT separated", as if the two could not be told apart); both
+    ``None`` with one seed: its "interval" is a point, and a higher mean is not a separation."""
     sft = interval(np.asarray(result.eval_sft.gold).mean(1))
     rlhf = interval(np.asarray(result.eval_rlhf.gold).mean(1))
-    separated = bool(rlhf["ci95"][0] > sft["ci95"][1]) if min(_counted(sft), _counted(rlhf)) >= 2 else None
-    return {"sft": sft, "rlhf": rlhf, "separated": separated,
+    separated = below = None
+    if min(_counted(sft), _counted(rlhf)) >= 2:
+        separated, below = bool(rlhf["ci95"][0] > sft["ci95"][1]), bool(rlhf["ci95"][1] < sft["ci95"][0])
+    return {"sft": sft, "rlhf": rlhf, "separated": separated, "rlhf_below": below,
             "proxy_sft": interval(np.asarray(result.eval_sft.proxy).mean(1)),
             "proxy_rlhf": interval(np.asarray(result.eval_rlhf.proxy).mean(1))}
 
@@ -95,9 +99,10 @@ def stages_figure(result: PipelineResult, path: Path, batch_size: int) -> Path:
                                               ("2. SFT: response next-token loss", result.sft.losses),
                                               ("3. reward model: Bradley-Terry loss", result.rm.losses)]):
         losses = np.asarray(losses)
+        steps = np.arange(1, losses.shape[1] + 1)  # step 1 is the first, as metrics/*.csv number them
         for s in losses:
-            ax.plot(s, alpha=0.3, lw=0.7)
-        ax.plot(losses.mean(0), color="k", lw=1.5, label="mean over seeds")
+            ax.plot(steps, s, alpha=0.3, lw=0.7)
+        ax.plot(steps, losses.mean(0), color="k", lw=1.5, label="mean over seeds")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
@@ -168,6 +173,8 @@ def _mean_ci(d: dict) -> str:
 def format_summary(summary: dict) -> str:
     g = summary["gold_heldout"]
     verdict = {True: "separated", False: "NOT separated", None: "(1 seed: no interval to separate)"}[g["separated"]]
+    if g.get("rlhf_below"):
+        verdict = "separated: RLHF BELOW SFT"
     return "\n".join([
         f"gold reward on held-out prompts, mean over seeds [{stats.interval_name(len(summary['seeds']))}]:",
         f"  SFT  {_mean_ci(g['sft'])}",
