@@ -251,6 +251,24 @@ def fail(message: str, code: int = 2):
     raise SystemExit(code)
 
 
+def command(main, again: str = "the same command starts it again") -> None:
+    """``python -m experiments.<name>.run``: ``main()`` as a command. A Ctrl-C (or SIGTERM) ends it with one line and
+    exit status 130 (143), where it was a traceback from deep inside JAX; the files written so far stay. ``again``:
+    how to go on (overall's benchmark grid keeps its finished cells with --resume)."""
+    import sys
+
+    from rl_zoo import interrupt
+
+    with interrupt.installed(terminate=True):
+        try:
+            code = main()
+        except KeyboardInterrupt:
+            interrupt.stopping()
+            print(f"{interrupt.received()}: the files written so far stay; {again}", file=sys.stderr)
+            code = interrupt.exit_status()
+    raise SystemExit(code)
+
+
 def output_folder(given: str | None, default: Path) -> Path:
     """The run's folder: ``--out`` as given, else ``default``. A file there stops the command with one line
     before any work (it was a traceback: FileExistsError, or NotADirectoryError from stability's sweeps/)."""

@@ -539,3 +539,21 @@ def test_stability_compares_vpgs_return_window_with_ppo_clips_from_the_data():
     clip = lrs(3e-4, 1e-3, 3e-3, 1e-2)
     assert vpg_range_words(lrs(3e-4, 1e-3, 3e-3), clip).startswith("narrower (1.0 decades: lr 3e-4–3e-3, against PPO-clip's 1.5)")
     assert vpg_range_words(lrs(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), clip).startswith("as wide or wider (2.0 decades")
+
+
+def test_an_experiment_stopped_by_ctrl_c_says_so_in_one_line(capsys, python_sigint):
+    """`python -m experiments.rlhf.run` stopped by Ctrl-C after supervised.npz: a JAX traceback, exit -2."""
+    import signal
+
+    from rl_zoo import interrupt
+
+    def stopped():
+        interrupt._handler(signal.SIGINT, None)
+
+    with pytest.raises(SystemExit) as e:
+        common.command(stopped)
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "interrupted: the files written so far stay; the same command starts it again\n"
+    with pytest.raises(SystemExit) as e:
+        common.command(lambda: 0)
+    assert e.value.code == 0

@@ -89,4 +89,4 @@ def main() -> None:
     print(finding)
 
 if __name__ == "__main__":
-    main()
+    common.command(main)

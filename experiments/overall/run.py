@@ -93,4 +93,4 @@ def finish(bench: Path, out: Path, info: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    common.command(main, "the same command with --resume keeps the benchmark cells it finished")

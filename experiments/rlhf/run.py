@@ -242,4 +242,4 @@ def report(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    common.command(main)

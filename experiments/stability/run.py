@@ -100,4 +100,4 @@ def main() -> None:
     reporting.finish_index(out, HERE)
 
 if __name__ == "__main__":
-    main()
+    common.command(main)
