@@ -429,6 +429,10 @@ def test_a_mean_exactly_at_the_threshold_reaches_it():
 
     rows = [dict(seed=s, env_steps=t, **{"return": r}) for s in (0, 1) for t, r in ((0, 0.0), (100, 475.0))]
     assert reach_threshold(rows, 475.0) == (100, 2)
+    # FrozenLake's 7 wins in 10, evaluated in float32 and written as 0.699999988079071: it fell short of 0.7
+    rows = [dict(seed=s, env_steps=t, **{"return": r}) for s in (0, 1) for t, r in ((0, 0.0), (100, float(np.float32(0.7))))]
+    assert reach_threshold(rows, 0.7) == (100, 2)
+    assert reach_threshold(rows, 0.7000001) == (None, 0)  # the next float32 above: not reached
 
 
 def test_the_dry_run_plans_what_the_run_would_do(tmp_path, capsys):

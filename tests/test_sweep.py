@@ -738,6 +738,9 @@ def test_area_under_curve_and_steps_to_threshold_by_hand():
     np.testing.assert_array_equal(steps_to_threshold(steps, returns, 10.0), [100.0, 0.0])
     assert np.isnan(steps_to_threshold(steps, returns[:1], 31.0)).all()
     assert np.isnan(steps_to_threshold(steps, returns, None)).all()
+    # FrozenLake's 7 wins in 10: the float32 0.7 = 0.699999988 as the report reads it (float64), at the threshold 0.7
+    won = np.array([[0.0, float(np.float32(0.7))]])
+    np.testing.assert_array_equal(steps_to_threshold(steps[:2], won, 0.7), [steps[1]])
 
 
 def test_equal_iqms_are_ranked_by_area_under_the_curve():
@@ -872,3 +875,16 @@ def test_ctrl_c_says_how_to_go_on_without_rerun_starting_over(tmp_path, monkeypa
     assert main(argv + (["--rerun"] if rerun else [])) == 130
     err = capsys.readouterr().err
     assert ("run the same command without --rerun again" in err) == rerun and "finished groups and halving rungs are kept" in err
+
+
+def test_distinct_swept_values_get_distinct_labels(tmp_path, capsys):
+    """4 significant digits labelled gamma=0.99995 "gamma=1" (a config never trained, in the report, log and figures)
+    and learning rates 1.0001e-3 and 1.0004e-3 both "0.001"; a value needing no more keeps its 4 digits."""
+    from rl_zoo.cli import main
+    from rl_zoo.sweep.spec import _fmt
+
+    assert [_fmt(v) for v in (0.99995, 1.0001e-3, 1.0004e-3, 3e-4, 1e-5, 2.5e-4, 1.0, 64)] == [
+        "0.99995", "0.0010001", "0.0010004", "0.0003", "1e-05", "0.00025", "1", "64"]
+    assert main(["sweep", "--grid", "learning_rate=1.0001e-3,1.0004e-3", "--seeds", "1", "--out", str(tmp_path / "s"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "learning_rate=0.0010001" in out and "learning_rate=0.0010004" in out

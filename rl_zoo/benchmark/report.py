@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rl_zoo import runs
+from rl_zoo import runs, stats
 from rl_zoo.benchmark.records import (
     CellRecord, CellSpec, GridMeta, ReturnRow, SpecFields, cell_name, read_grid_meta, slug,
 )
@@ -71,14 +71,12 @@ def reach_threshold(evaluations: list[dict], thr: float) -> tuple[int | None, in
         by_step.setdefault(int(r["env_steps"]), {})[int(r["seed"])] = float(r["return"])
     seeds = {int(r["seed"]) for r in evaluations}
     reach = next((step for step, rets in sorted(by_step.items())
-                  if len(rets) == len(seeds) and np.mean(list(rets.values())) >= thr), None)
-    reached = {int(r["seed"]) for r in evaluations if float(r["return"]) >= thr}
+                  if len(rets) == len(seeds) and stats.at_or_above(np.mean(list(rets.values())), thr)), None)
+    reached = {int(r["seed"]) for r in evaluations if stats.at_or_above(float(r["return"]), thr)}
     return reach, len(reached)
 
 
 def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]], evaluations: list[dict]) -> CellSummary:
-    from rl_zoo import stats
-
     arr = np.array([[v for _, v in sorted(by_seed[s])] for s in sorted(by_seed)])  # [seeds, points]
     final = arr[:, -1]
     lo, hi = stats.bootstrap_ci(final)
@@ -90,8 +88,6 @@ def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]], 
 def summarize(out: str | os.PathLike) -> Summary:
     """The numbers of the report: per-cell final return (mean, 95% CI, IQM), steps to threshold, speed;
     normalised final scores and areas under the learning curves per algorithm and env."""
-    from rl_zoo import stats
-
     out = Path(out)
     records = load_cells(out)
     returns = load_returns(out, records)

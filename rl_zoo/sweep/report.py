@@ -57,10 +57,11 @@ class ConfigSummary:
 
 
 def steps_to_threshold(env_steps: np.ndarray, returns: np.ndarray, threshold: float | None) -> np.ndarray:
-    """First env step count at which ``returns [..., E]`` reaches ``threshold``; NaN where never (or no threshold)."""
+    """First env step count at which ``returns [..., E]`` reaches ``threshold`` (at or above it, in float32 as the
+    returns were evaluated); NaN where never (or no threshold)."""
     if threshold is None:
         return np.full(returns.shape[:-1], np.nan)
-    reached = returns >= threshold
+    reached = stats.at_or_above(returns, threshold)
     first = np.argmax(reached, axis=-1)
     return np.where(reached.any(axis=-1), env_steps[first].astype(float), np.nan)
 

@@ -172,7 +172,12 @@ class Group:
 
 
 def _fmt(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    """A swept value as labels show it: a float in 4 significant digits, or as many more as tell it apart from every
+    other float (``gamma=0.99995`` was labelled ``gamma=1``, a config never trained; 1.0001e-3 and 1.0004e-3 both
+    ``0.001``)."""
+    if not isinstance(v, float):
+        return str(v)
+    return next((text for digits in range(4, 18) if float(text := f"{v:.{digits}g}") == v), repr(v))
 
 
 def parse_grid(text: str, config, algo: str | None = None) -> GridField:
