@@ -9,22 +9,15 @@ port state into a gymnasium env and calls its ``render()``). On an adapter env t
 gymnasium env made with ``render_mode="rgb_array"``, which draws itself.
 
 A recording (``.gif`` through Pillow, ``.mp4`` through imageio-ffmpeg) is written as its frames are
-drawn (``VideoWriter``: an mp4's go to ffmpeg at once; ``rl-zoo enjoy`` of 5 Pendulum episodes to mp4
-peaked at 0.33 GB instead of 1.8 GB, the same bytes written), to a temporary file beside the target
-renamed over it at the end, so an interrupted or failed recording leaves nothing half written.
+drawn, by ``rl_zoo.video.VideoWriter``: an interrupted or failed recording leaves nothing half written.
 Everything that can be checked before playing is: the output's folder and suffix, the video writer,
 and whether the env can be drawn.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import math
 import os
 import shlex
-import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -34,19 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.spaces import to_gymnasium_action
-from rl_zoo import interrupt
-from rl_zoo.config import check_seed_range
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
-from rl_zoo.runs import env_label, writable_folder
-
-#: video formats ``--record`` writes, and what each needs
-VIDEO_SUFFIXES = {".gif": "Pillow (installed with matplotlib and imageio)", ".mp4": "imageio and imageio-ffmpeg"}
-#: the modules each format's writer imports: GIFs are Pillow's, mp4 goes through imageio to ffmpeg
-VIDEO_MODULES = {".gif": ("PIL",), ".mp4": ("imageio", "imageio_ffmpeg")}
-VIDEO_INSTALL_HINT = 'pip install -e ".[video]"'
-#: GIF frames shorter than 20 ms are shown at 100 ms by browsers: faster envs (MuJoCo's 125 fps) drop frames
-GIF_MAX_FPS = 50
+from rl_zoo.runs import env_label
+from rl_zoo.video import VIDEO_SUFFIXES, VideoSpec, VideoWriter, check_frames, check_video_path
 
 
 @dataclass(frozen=True)
@@ -59,16 +43,6 @@ class Episode:
     length: int
     cut: bool = False
     frames: int = 0
-
-
-@dataclass(frozen=True)
-class VideoSpec:
-    """How frames become a video file: every ``frame_skip``-th frame is kept (played at ``fps /
-    frame_skip``, so the clip still runs in real time), scaled to ``width`` pixels wide (``None``: as drawn)."""
-
-    path: Path
-    frame_skip: int = 1
-    width: int | None = None
 
 
 # --- playing ---------------------------------------------------------------------------------------
@@ -165,196 +139,6 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Calla
     return episodes
 
 
-# --- writing ---------------------------------------------------------------------------------------
-def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
-    """Refuse, before anything is played, an output that cannot be written: an unknown suffix, a folder
-    that does not exist (or, ``writable``, that cannot be written), a missing video writer. Returns the
-    path. ``rl-zoo train --record-video NAME`` checks only the name (its folder is the run directory,
-    checked as ``--out``)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in VIDEO_SUFFIXES:
-        raise ValueError(f"cannot record to {str(path)!r}: the file must end in {' or '.join(VIDEO_SUFFIXES)}")
-    if len(os.fsencode(path.name)) > (longest := _longest_name(path.parent)):  # else a traceback (or, run trained, lost)
-        raise ValueError(f"cannot record to {str(path)!r}: its file name is {len(os.fsencode(path.name))} bytes long, "
-                         f"over the {longest} a file name may have here")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise ValueError(f"cannot record to {str(path)!r}: {str(path.parent)!r} is a file, not a folder")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
-    if path.is_dir():
-        raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
-    if writable and not writable_folder(path.parent):
-        raise ValueError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} is not writable")
-    missing = [m for m in VIDEO_MODULES[suffix] if not _importable(m)]
-    if missing:
-        raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
-                          f"{VIDEO_INSTALL_HINT} (or pip install {' '.join('pillow' if m == 'PIL' else m.replace('_', '-') for m in missing)})")
-    return path
-
-
-def _longest_name(folder: Path) -> int:
-    """The most bytes a file name may have in ``folder`` (``NAME_MAX``; 255 where it cannot be asked)."""
-    try:
-        return os.pathconf(folder if folder.is_dir() else ".", "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):  # no such folder yet, no pathconf (Windows)
-        return 255
-
-
-def _importable(module: str) -> bool:
-    import importlib
-
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-def _prepare(frame: np.ndarray, spec: VideoSpec) -> np.ndarray:
-    """A frame scaled to ``spec.width`` (Pillow, Lanczos), even-sized for mp4."""
-    from PIL import Image
-
-    h, w = frame.shape[:2]
-    width = spec.width or w
-    height = max(2, round(h * width / w))
-    if spec.path.suffix.lower() == ".mp4":  # yuv420p needs even sides
-        width, height = width - width % 2, height - height % 2
-    if (width, height) != (w, h):
-        frame = np.asarray(Image.fromarray(frame).resize((width, height), Image.LANCZOS))
-    return frame
-
-
-def _gif_frame_skip(fps: float) -> int:
-    """The smallest frame skip that keeps a GIF at most ``GIF_MAX_FPS``, preferring one whose frame time is
-    a whole number of GIF time units (10 ms), so the clip plays at real speed (125 fps: every 5th, 40 ms)."""
-    base = math.ceil(fps / GIF_MAX_FPS)
-    exact = [k for k in range(base, base + 5) if abs(100 * k / fps - round(100 * k / fps)) < 1e-6]
-    return exact[0] if exact else base
-
-
-def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> None:
-    """An animated GIF, the bytes Pillow's writer makes of RGB frames (each frame's own 256-colour
-    palette, median cut), with the palettes made on every core (Pillow releases the GIL while it
-    quantizes: 501 CartPole frames in 2.3 s instead of 4.9 s on 2 cores)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from PIL import Image
-
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        images = list(pool.map(lambda f: Image.fromarray(f).convert("P", palette=Image.Palette.ADAPTIVE), frames))
-    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
-                   duration=gif_durations(len(images), duration_ms), loop=0)
-
-
-def gif_durations(n: int, duration_ms: float) -> list[int]:
-    """Each of ``n`` frames' display time in ms, whole GIF time units (10 ms) whose running sum follows
-    ``i * duration_ms``: a GIF stores 10 ms units, and 33.3 ms rounded down to 30 played 30-fps envs
-    11% fast (so 30, 30, 40, 30, ...)."""
-    ends = [10 * round((i + 1) * duration_ms / 10) for i in range(n)]
-    return [max(10, e - s) for s, e in zip([0] + ends[:-1], ends)]
-
-
-@contextlib.contextmanager
-def ffmpeg_subprocess():
-    """Around imageio's FFMPEG plugin, which starts ffmpeg as a fork-and-exec subprocess: JAX's warning
-    that a fork of its threaded process can deadlock does not apply to a child that execs at once."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
-        yield
-
-
-class Video(NamedTuple):
-    """A video written: where, how many frames it holds (after frame skipping) and at what rate."""
-
-    path: Path
-    frames: int
-    fps: float
-
-
-class VideoWriter:
-    """A video written as its frames are drawn, so that a recording's frames do not pile up in memory
-    (ten 1,000-step MuJoCo episodes at 480 x 480 were 6.9 GB, twice that while an mp4 was encoded):
-    ``add`` keeps every ``spec.frame_skip``-th frame (more for a GIF past 50 per second), scaled at
-    once; an mp4's go straight to ffmpeg, a GIF's (its palettes are made at the end) are kept as
-    scaled. The file is a temporary one beside the target until ``close`` renames it over the target;
-    ``abort``, or leaving the ``with`` block by an exception, removes it: nothing is half written."""
-
-    def __init__(self, spec: VideoSpec, fps: float):
-        path = check_video_path(spec.path)
-        self.gif = path.suffix.lower() == ".gif"
-        if self.gif and fps / spec.frame_skip > GIF_MAX_FPS:  # browsers slow faster GIFs down
-            spec = dataclasses.replace(spec, frame_skip=_gif_frame_skip(fps))
-        self.spec, self.rate, self.path = spec, fps / spec.frame_skip, path
-        self.seen, self.kept, self.gif_frames, self.writer = 0, 0, [], None
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.stem[:64]}.", suffix=path.suffix, dir=path.parent)  # a short name
-        # beside a name of up to NAME_MAX
-        os.close(fd)
-
-    def add(self, frame: np.ndarray) -> None:
-        self.seen += 1
-        if (self.seen - 1) % self.spec.frame_skip:
-            return
-        frame = _prepare(np.asarray(frame), self.spec)
-        self.kept += 1
-        if self.gif:
-            self.gif_frames.append(frame)
-            return
-        # ffmpeg starts with the first frame. A Ctrl-C is held to the end of a frame: one that cut a frame's bytes in
-        # two had ffmpeg, which ``abort`` then asks to end, print four lines of a corrupt packet (imageio starts it in
-        # a process group of its own, out of the Ctrl-C's reach)
-        with ffmpeg_subprocess(), interrupt.deferred():
-            if self.writer is None:
-                import imageio.v2 as iio2
-
-                self.writer = iio2.get_writer(self.tmp, format="FFMPEG", mode="I", fps=self.rate, macro_block_size=1)
-            self.writer.append_data(frame)
-
-    def close(self) -> Video:
-        """Finish the file and rename it over the target: the ``Video`` written."""
-        try:
-            if not self.kept:
-                raise ValueError("nothing to record: no frames")
-            if self.gif:
-                _write_gif(self.tmp, self.gif_frames, 1000.0 / self.rate)
-            else:
-                with ffmpeg_subprocess():
-                    self.writer.close()
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; a video is an ordinary file
-            os.replace(self.tmp, self.path)
-        except BaseException:
-            self.abort()
-            raise
-        return Video(self.path, self.kept, self.rate)
-
-    def abort(self) -> None:
-        """Stop writing and remove the temporary file (the target is left as it was)."""
-        try:
-            if self.writer is not None:
-                with contextlib.suppress(Exception), ffmpeg_subprocess():
-                    self.writer.close()
-        finally:  # a second Ctrl-C while ffmpeg ends: the temporary goes all the same
-            self.writer, self.gif_frames = None, []
-            Path(self.tmp).unlink(missing_ok=True)
-
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, kind, *_) -> None:
-        if kind is not None:
-            self.abort()
-
-
-def write_video(frames, fps: float, spec: VideoSpec) -> Video:
-    """Write ``frames`` (drawn at ``fps``; any iterable) to ``spec.path`` atomically through a ``VideoWriter``."""
-    with VideoWriter(spec, fps) as writer:
-        for frame in frames:
-            writer.add(frame)
-        return writer.close()
-
-
 # --- the command -----------------------------------------------------------------------------------
 def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video: VideoSpec | None = None):
     """Play greedy episodes of ``(greedy, agent_state)`` on ``env`` (a JAX port or an adapter env), one
@@ -384,10 +168,6 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
         return episodes, writer.close()
 
 
-#: the widest ``--width`` (4K video's): a GIF's frames are held in memory until it is written
-MAX_WIDTH = 3840
-
-
 def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike | None = None, seed: int = 0,
           frame_skip: int = 1, width: int | None = None, policy_seed: int | None = None,
           log: Callable[[str], Any] = print, env_kwargs: dict | None = None) -> list[Episode]:
@@ -400,8 +180,7 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
 
     if episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
-    check_seed_range(seed)
-    check_frames(frame_skip, width)
+    check_frames(frame_skip, width, seed)
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None
     try:
         policy = load(run_dir, checkpoint=checkpoint, seed=policy_seed, env_kwargs=env_kwargs)
@@ -445,16 +224,6 @@ def check_can_record(env_id: str, backend: str | None = None, env_kwargs: dict |
         gym_env.close()
 
 
-def check_frames(frame_skip: int, width: int | None) -> None:
-    """Refuse a ``frame_skip`` below 1 or a ``width`` outside 2 .. ``MAX_WIDTH`` (a GIF holds all its frames in
-    memory: 100000 was killed for it), before anything plays or trains."""
-    if frame_skip < 1:
-        raise ValueError(f"--frame-skip = {frame_skip} is invalid: must be at least 1 (every frame)")
-    if width is not None and not 2 <= width <= MAX_WIDTH:
-        raise ValueError(f"--width = {width} is invalid: must be 2 to {MAX_WIDTH} pixels (a GIF's frames are all held in "
-                         f"memory: 100000 was killed for it)")
-
-
 class VideoHook(RecorderHook):
     """``rl-zoo train --record-video``: when the run ends, one greedy episode of its first seed (final
     state) is played and written to ``RUN_DIR/<name>`` (GIF by default), atomically: the episode
@@ -468,7 +237,7 @@ class VideoHook(RecorderHook):
             raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
         check_video_path(name, writable=False)  # its format's writer installed: an mp4 without imageio-ffmpeg failed
         # after the whole run had trained (from Python; the command line checked it)
-        check_frames(frame_skip, width)  # frame_skip=0, width=100000: a traceback, or killed for memory, after training
+        check_frames(frame_skip, width, seed)  # frame_skip=0, width=100000: a traceback, or killed for memory, after training
         self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None

@@ -15,7 +15,8 @@ import pytest
 
 from envs.render import PortRenderer, RenderError
 from rl_zoo.cli import main
-from rl_zoo.enjoy import enjoy, ffmpeg_subprocess, record_episodes
+from rl_zoo.enjoy import enjoy, record_episodes
+from rl_zoo.video import ffmpeg_subprocess
 from test_load import train_tiny, with_an_older_checkpoint  # the same tiny PPO program as tests/test_load.py (a warm compile)
 
 
@@ -210,7 +211,7 @@ def test_enjoy_writes_mp4(run_dir, tmp_path):
 def test_adapter_env_draws_itself(tmp_path):
     """A gymnasium-adapter env plays in gymnasium with render_mode="rgb_array" (here an untrained PPO
     policy on the adapter's CartPole-v1)."""
-    from rl_zoo.enjoy import VideoSpec
+    from rl_zoo.video import VideoSpec
 
     import envs
     from rl_zoo.algos import ppo
@@ -305,7 +306,7 @@ def test_train_record_video(tmp_path, seed_offset):
 def test_fast_envs_make_gifs_at_real_speed(tmp_path):
     """GIF frames shorter than 20 ms are slowed down by browsers, and GIF times are whole 10 ms units:
     a 125 fps env (MuJoCo) keeps every 5th frame at 40 ms, 60 fps every 3rd at 50 ms, 50 fps all at 20 ms."""
-    from rl_zoo.enjoy import VideoSpec, _gif_frame_skip, write_video
+    from rl_zoo.video import VideoSpec, _gif_frame_skip, write_video
 
     assert [_gif_frame_skip(f) for f in (125, 60, 100)] == [5, 3, 2]
     frames = [np.full((8, 8, 3), 10 * i, np.uint8) for i in range(25)]  # all different: none merged
@@ -319,7 +320,7 @@ def test_fast_envs_make_gifs_at_real_speed(tmp_path):
 def test_gif_frame_times_add_up_to_real_time():
     """A GIF stores 10 ms units: a 30-fps env's 33.3 ms frames were stored as 30 ms (11% fast); the
     frame times now carry the rounding, so 30 frames last one second."""
-    from rl_zoo.enjoy import gif_durations
+    from rl_zoo.video import gif_durations
 
     assert gif_durations(6, 1000 / 30) == [30, 40, 30, 30, 40, 30]
     assert sum(gif_durations(30, 1000 / 30)) == 1000 and sum(gif_durations(15, 1000 / 15)) == 1000
@@ -377,11 +378,10 @@ def test_a_played_box_action_reaches_the_env_in_its_own_dtype_and_bounds():
 def test_record_video_checks_its_name_not_the_current_folder(tmp_path, monkeypatch):
     """``train --record-video NAME`` writes RUN_DIR/NAME: the current folder's permissions are not its
     business (a read-only one was refused, and a probe file was made in it)."""
-    from rl_zoo import enjoy as enjoy_module
-    from rl_zoo.enjoy import check_video_path
+    from rl_zoo.video import check_video_path
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(enjoy_module.os, "access", lambda *a: False)
+    monkeypatch.setattr(os, "access", lambda *a: False)
     assert check_video_path("final_episode.gif", writable=False).name == "final_episode.gif"
     with pytest.raises(ValueError, match="is not writable"):
         check_video_path("final_episode.gif")
@@ -392,7 +392,7 @@ def test_an_error_while_drawing_leaves_the_target_as_it_was_and_no_temporary_fil
     """``VideoWriter`` leaves by an exception: the temporary file beside the target is removed and the target
     keeps its bytes. The check ran with an mp4 target only, behind the skip for imageio-ffmpeg (not in the dev
     extra): it never ran in CI, and an ``__exit__`` that no longer aborted passed every test that did."""
-    from rl_zoo.enjoy import VideoSpec, VideoWriter
+    from rl_zoo.video import VideoSpec, VideoWriter
 
     old = tmp_path / "old.gif"
     old.write_bytes(b"an earlier clip")
@@ -409,7 +409,7 @@ def test_a_recording_is_written_as_it_is_drawn_and_an_error_leaves_the_target_as
     pytest.importorskip("imageio_ffmpeg", reason='mp4 needs imageio-ffmpeg: pip install -e ".[video]"')
     import imageio.v3 as iio
 
-    from rl_zoo.enjoy import VideoSpec, VideoWriter
+    from rl_zoo.video import VideoSpec, VideoWriter
 
     frames = [np.full((16, 24, 3), 40 * i, np.uint8) for i in range(5)]
     with VideoWriter(VideoSpec(tmp_path / "clip.mp4", frame_skip=2), 30) as writer:
@@ -462,7 +462,7 @@ def test_a_gif_needs_pillow_only(monkeypatch, tmp_path):
     imageio and imageio-ffmpeg, a GIF Pillow."""
     import sys
 
-    from rl_zoo.enjoy import check_video_path
+    from rl_zoo.video import check_video_path
 
     monkeypatch.setitem(sys.modules, "imageio", None)
     assert check_video_path(tmp_path / "clip.gif") == tmp_path / "clip.gif"
@@ -517,12 +517,13 @@ def test_a_gymnasium_envs_recording_plays_at_its_own_frame_rate_with_the_runs_op
 def test_a_video_hook_whose_writer_is_missing_is_refused_before_training(monkeypatch):
     """``train(..., hooks=[VideoHook("ep.mp4")])`` without imageio-ffmpeg trained the whole run, then raised
     ImportError: the run's RunResult lost (the command line checked the writer first, Python did not)."""
-    from rl_zoo import enjoy
+    from rl_zoo import video
+    from rl_zoo.enjoy import VideoHook
 
-    monkeypatch.setattr(enjoy, "_importable", lambda module: module != "imageio_ffmpeg")
+    monkeypatch.setattr(video, "_importable", lambda module: module != "imageio_ffmpeg")
     with pytest.raises(ImportError, match="recording .mp4 needs imageio and imageio-ffmpeg"):
-        enjoy.VideoHook("ep.mp4")
-    assert enjoy.VideoHook("ep.gif").name == "ep.gif"
+        VideoHook("ep.mp4")
+    assert VideoHook("ep.gif").name == "ep.gif"
 
 
 def test_a_video_hooks_frame_skip_and_width_are_checked_when_it_is_made():
@@ -617,7 +618,7 @@ def test_a_ctrl_c_is_held_to_the_end_of_a_frame_handed_to_ffmpeg(tmp_path, monke
 
     import imageio.v2 as iio2
 
-    from rl_zoo.enjoy import VideoSpec, VideoWriter
+    from rl_zoo.video import VideoSpec, VideoWriter
 
     events = []
 
@@ -632,7 +633,7 @@ def test_a_ctrl_c_is_held_to_the_end_of_a_frame_handed_to_ffmpeg(tmp_path, monke
             raise KeyboardInterrupt  # a second Ctrl-C while ffmpeg ends
 
     monkeypatch.setattr(iio2, "get_writer", lambda *a, **k: Writer())
-    monkeypatch.setattr("rl_zoo.enjoy._importable", lambda module: True)  # imageio_ffmpeg, not in the dev extra
+    monkeypatch.setattr("rl_zoo.video._importable", lambda module: True)  # imageio_ffmpeg, not in the dev extra
     writer = VideoWriter(VideoSpec(tmp_path / "clip.mp4"), 30)
     with pytest.raises(KeyboardInterrupt):
         writer.add(np.zeros((16, 24, 3), np.uint8))
@@ -646,7 +647,8 @@ def test_a_long_video_name_records_and_one_too_long_is_refused_before_anything(t
     """A 245-byte name (the file system takes 255) was a traceback: its temporary file's name, the target's with a
     prefix and suffix, was too long. A 304-byte name was a traceback too, from ``rl-zoo train --record-video``
     after the whole run had trained."""
-    from rl_zoo.enjoy import VideoHook, VideoSpec, VideoWriter, check_video_path
+    from rl_zoo.enjoy import VideoHook
+    from rl_zoo.video import VideoSpec, VideoWriter, check_video_path
 
     long = tmp_path / ("a" * 241 + ".gif")
     with VideoWriter(VideoSpec(long), 30) as writer:
