@@ -280,11 +280,16 @@ def _check_param_values(env_id: str, defaults, param_over: dict[str, Any], built
             arr = np.asarray(value)
         except Exception:  # noqa: BLE001 - a ragged list
             arr = np.asarray(None)
+        shown = repr(value) if arr.size <= 8 else f"<{arr.dtype} array of shape {arr.shape}>"
         if arr.dtype.kind in ("biuf" if kind == "b" else "iuf") and arr.ndim == ndim:  # a bool only where one is
-            if isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list
+            if kind in "iu" and arr.dtype.kind == "f":  # length=2.5 for `length: int`: a state's dtype changed mid-step,
+                if not np.all(np.isfinite(arr) & (arr == np.round(arr))):  # and the error blamed the env's code
+                    raise ValueError(f"{env_id}: option {name}={shown}: {name} is a params field that takes whole numbers")
+                arr = arr.astype(np.asarray(default).dtype)
+                out[name] = arr.item() if ndim == 0 and not isinstance(default, (jax.Array, np.ndarray)) else jnp.asarray(arr)
+            elif isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list
                 out[name] = jnp.asarray(arr, dtype=default.dtype)
             continue
-        shown = repr(value) if arr.size <= 8 else f"<{arr.dtype} array of shape {arr.shape}>"
         what = ("a number" if ndim == 0 else f"an array of {ndim} dimension{'s' if ndim > 1 else ''} (shape "
                 f"{np.shape(default)} here" + ("; it is built from the constructor's options: change those instead"
                                                if built else "") + ")")

@@ -98,6 +98,16 @@ def check_int_args(values: dict[str, Any]) -> list[int | None]:
     return [None if value is None else int(value) for value in values.values()]
 
 
+def check_bools(values: dict[str, Any]) -> None:
+    """Refuse a value of ``values`` (name -> value) that is not True or False (numpy's too): a string is truthy, and
+    ``run_sweep(rerun="no")`` replaced the results of another sweep in its folder."""
+    import numpy as np
+
+    for name, value in values.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(f"{name} = {value!r} is invalid: must be True or False")
+
+
 def check_overrides(overrides: Any) -> dict[str, Any]:
     """``overrides`` (``--set``'s values from Python) as a dict: a mapping of config field to value, or ``None``."""
     from collections.abc import Mapping
@@ -277,12 +287,23 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
 
 
 def _python_scalar(value):
-    """A 0-d numpy value (``np.int64(4)``, ``np.array(1e-3)``, ``np.bool_(False)``) as the Python number it holds:
-    kept as numpy, it passed the type checks and then broke config.json (not JSON serializable) after the run
-    directory was made. Anything else as it is."""
+    """A 0-d numpy or concrete JAX value (``np.int64(4)``, ``np.array(1e-3)``, ``np.bool_(False)``,
+    ``jnp.float32(1e-3)``) as the Python number it holds: kept as it was, it passed the type checks (a JAX one taken
+    for a tracer) and then broke config.json (not JSON serializable) after the run directory was made, leaving one
+    its resume refused. Anything else (a tracer too) as it is."""
     import numpy as np
 
-    return value.item() if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 else value
+    concrete_jax = hasattr(value, "aval") and not _is_tracer(value)
+    return value.item() if (isinstance(value, (np.ndarray, np.generic)) or concrete_jax) and np.ndim(value) == 0 else value
+
+
+def _is_tracer(value) -> bool:
+    """Whether ``value`` is a JAX tracer (a field vmapped or jitted over); JAX is imported only for a JAX value."""
+    if not hasattr(value, "aval"):
+        return False
+    import jax
+
+    return isinstance(value, jax.core.Tracer)
 
 
 def to_dict(config) -> dict[str, Any]:
@@ -327,7 +348,7 @@ def check_types(config, prefix: str = "") -> None:
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         if value is None and "None" in kind:
             continue
-        if hasattr(value, "aval"):  # a jax tracer
+        if _is_tracer(value):  # a float field vmapped over (a concrete jax scalar is a number: `_python_scalar`)
             continue
         if kind.startswith("bool"):
             ok, name = isinstance(value, bool), "a boolean"

@@ -351,9 +351,14 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     ``FileNotFoundError`` / ``ValueError`` with the reason (not a run directory, no checkpoint, a damaged
     checkpoint, a checkpoint of other seeds, an unknown seed).
     """
+    import numbers
+
+    from rl_zoo.config import check_bools
+
+    check_bools({"clip": clip})  # clip="no" clipped
     run = read_run(run_dir)
-    if seed is not None and (isinstance(seed, bool) or not float(seed).is_integer()):
-        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Real) or not float(seed).is_integer()):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")  # "1" was taken for 1
     seed = run.seed if seed is None else int(seed)
     if not run.seed <= seed < run.seed + run.seeds:
         raise NotARunSeed(f"seed {seed} is not one of this run's seeds ({run.seed} to {run.seed + run.seeds - 1})")

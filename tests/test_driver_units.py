@@ -198,6 +198,13 @@ def test_numpy_scalars_given_as_overrides_become_python_numbers():
                                                       "anneal_lr": np.bool_(False)})
     assert (type(config.num_envs), type(config.learning_rate), type(config.anneal_lr)) == (int, float, bool)
     json.dumps({"num_envs": config.num_envs, "learning_rate": config.learning_rate, "anneal_lr": config.anneal_lr})
+    # JAX's concrete scalars too: taken for tracers, they skipped the checks and broke config.json the same way
+    import jax.numpy as jnp
+
+    _, config = resolve_config("ppo", "CartPole-v1", {"num_envs": jnp.int32(4), "learning_rate": jnp.float32(1e-3)})
+    assert (type(config.num_envs), type(config.learning_rate)) == (int, float)
+    with pytest.raises(ValueError, match="config field 'num_envs' = 4.0 is invalid: must be an integer"):
+        resolve_config("ppo", "CartPole-v1", {"num_envs": jnp.float32(4.0)})
 
 
 @pytest.mark.parametrize("kwargs, said", [
@@ -213,4 +220,19 @@ def test_python_train_refuses_what_the_command_line_cannot_give_before_anything_
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=said):
         train("ppo", "CartPole-v1", total_steps=256, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    (dict(keep_checkpoints=2.5), "--keep-checkpoints = 2.5 is invalid: must be an integer"),
+    (dict(keep_checkpoints=True), "--keep-checkpoints = True is invalid: must be an integer"),  # kept 1, silently
+    (dict(devices="1"), "--devices = '1' is invalid: must be an integer"),
+])
+def test_a_resume_checks_its_counts_as_a_new_run_does_before_anything_is_written(tmp_path, kwargs, said):
+    """``train(resume=R, keep_checkpoints=2.5)`` failed in a TypeError after resumes.json had recorded the resume."""
+    from rl_zoo.config import ConfigError
+    from rl_zoo.train import train
+
+    with pytest.raises(ConfigError, match=said):
+        train(resume=tmp_path, **kwargs)
     assert list(tmp_path.iterdir()) == []

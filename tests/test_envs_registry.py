@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import envs
@@ -481,3 +482,23 @@ def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
         envs.make(env_id, goal_velocity=float("inf")), envs.make(env_id, goal_velocity=-float("inf"))
     traced = jax.vmap(lambda length: envs.make("CartPole-v1")[1].replace(length=length).invalid())
     traced(jnp.array([0.0, 1.0]))  # a traced value is not checked (a sweep's rows): no error
+
+
+def test_an_integer_params_field_takes_whole_numbers_only():
+    """``length=2.5`` for a ``length: int`` params field of one's own env passed, and the first step failed with "a
+    state field changes from dtype int32 at reset to float32", blaming the env's code. A whole float is the int."""
+    import dataclasses
+
+    from envs import registry
+
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        length: int = 5
+        widths: np.ndarray = dataclasses.field(default_factory=lambda: np.array([1, 2], np.int32))
+
+    with pytest.raises(ValueError, match=r"Corridor-v0: option length=2.5: length is a params field that takes whole numbers"):
+        registry._check_param_values("Corridor-v0", Params(), {"length": 2.5}, built=False)
+    out = registry._check_param_values("Corridor-v0", Params(), {"length": 3.0, "widths": [3.0, 4.0]}, built=False)
+    assert out["length"] == 3 and type(out["length"]) is int
+    assert out["widths"].dtype == np.int32 and out["widths"].tolist() == [3, 4]
+    assert registry._check_param_values("Corridor-v0", Params(), {"length": 7}, built=False) == {"length": 7}

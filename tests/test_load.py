@@ -284,6 +284,22 @@ def test_a_checkpoint_of_more_seeds_says_so(tmp_path, runs):
         rl_zoo.load(copy)
 
 
+def test_a_run_on_an_env_registered_in_another_process_says_how_to_make_it_known(tmp_path, runs):
+    """A run trained from Python on ``envs.register("Corr-v0", Corridor)``, loaded or resumed in a new process: "Unknown
+    environment id 'Corr-v0'. Did you mean: CartPole-v0, ...?", as if it were a typo."""
+    run_dir, *_ = runs("CartPole-v1")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["env"] = "RlZooRegisteredElsewhere-v0"  # as the process that registered it wrote it
+    (copy / "config.json").write_text(json.dumps(config))
+    for call in (lambda: rl_zoo.load(copy), lambda: train(resume=copy, log=lambda *_: None)):
+        with pytest.raises(ValueError, match=r"Unknown environment id 'RlZooRegisteredElsewhere-v0'.* This run trained on "
+                                             r"'RlZooRegisteredElsewhere-v0': an env of your own registered with "
+                                             r"envs.register is known only to the process that registered it"):
+            call()
+
+
 def test_discrete_observations_must_be_states(tmp_path, seed_offset):
     """FrozenLake's observations are the states 0-15: a fractional or out-of-range one is refused, not cast."""
     from rl_zoo.policy import check_discrete

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from rl_zoo import checkpoint, distributed, interrupt, runs
-from rl_zoo.config import ConfigError
+from rl_zoo.config import ConfigError, check_bools, check_int_args
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.recorder import HookStartError, Recorder, RecorderHook, RunStart, check_hooks, summarize
@@ -128,6 +128,8 @@ def train(
         if given:  # they were ignored: a run resumed with what its config.json records
             raise ConfigError(f"resume={str(resume)!r} continues the run with the settings its config.json records: "
                               f"leave out {', '.join(given)} (a changed config is a new run: train(...) without resume)")
+        # a new run's checks (new_spec's): keep_checkpoints=2.5 failed after resumes.json had recorded the resume
+        keep_checkpoints, devices = check_int_args({"--keep-checkpoints": keep_checkpoints, "--devices": devices})
         return _resume(Path(resume), progress=progress, log=log, keep_checkpoints=keep_checkpoints, devices=devices, hooks=hooks,
                        vector_env=vector_env)
     spec, env, env_params, note = new_spec(algo, env_id, seeds=seeds, seed=seed, total_steps=total_steps, overrides=overrides,
@@ -232,8 +234,7 @@ def _check_call(out, runs_root, progress, log) -> None:
                           "runs_root where runs without out go; give one")
     if not callable(log):
         raise ConfigError(f"log = {log!r} is invalid: give a function of one string (print, list.append, ...)")
-    if not isinstance(progress, bool):
-        raise ConfigError(f"progress = {progress!r} is invalid: must be True or False")
+    check_bools({"progress": progress})
 
 
 def _check_run_dir(run_dir: Path) -> None:

@@ -170,8 +170,19 @@ class RunSpec:
         return tuple(range(self.seed, self.seed + self.seeds))
 
     def make_env(self):
-        """``(env, env_params)`` on this spec's backend (options the env refuses: `make_env`'s ``ConfigError``)."""
-        env, env_params = make_env(self.env_id, self.backend, self.env_kwargs)
+        """``(env, env_params)`` on this spec's backend (options the env refuses: `make_env`'s ``ConfigError``). An id
+        this process does not know, of a run that trained on it (an env registered by ``envs.register`` in the
+        process that trained, which a new process loading or resuming the run has not run): said how to make it
+        known, where "Unknown environment id" alone pointed at a typo."""
+        try:
+            env, env_params = make_env(self.env_id, self.backend, self.env_kwargs)
+        except ValueError as e:
+            if not str(e).startswith("Unknown environment id") or ":" in self.env_id:
+                raise
+            raise ValueError(f"{e} This run trained on {self.env_id!r}: an env of your own registered with envs.register "
+                             f"is known only to the process that registered it: register it again first (import the "
+                             f"module that does), or train on MODULE:{self.env_id}, an id that imports its module "
+                             f"itself") from None
         return seed_batched(env, self.vector_env), env_params
 
     def replace(self, **changes) -> "RunSpec":

@@ -48,8 +48,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.config import (ConfigError, apply_overrides, check_env_kwargs, check_int_args, check_overrides, check_seed_range,
-                           check_types)
+from rl_zoo.config import (ConfigError, apply_overrides, check_bools, check_env_kwargs, check_int_args, check_overrides,
+                           check_seed_range, check_types)
 from rl_zoo.lock import FolderLock
 from rl_zoo.sweep.spec import (LATER_FIELDS, GridField, Group, Point, RangeField, SweepSpec, build_points, check_static,
                               env_param, group_points, is_env_field, parse_grid, parse_range)
@@ -103,6 +103,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
     seeds, seed, total_steps, num_evals, eval_episodes, samples, sample_seed, halving_eta, halving_rungs = check_int_args(
         {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals, "--eval-episodes": eval_episodes,
          "--sample": samples, "--sample-seed": sample_seed, "--successive-halving": halving_eta, "--rungs": halving_rungs})
+    check_bools({"static_groups": static_groups})
     overrides = check_overrides(overrides)
     env_kwargs = check_env_kwargs(env_kwargs, "--env-kwargs")
     for name, value in (("--seeds", seeds), ("--evals", num_evals), ("--eval-episodes", eval_episodes)):
@@ -228,6 +229,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     from rl_zoo.sweep import halving
     from rl_zoo.sweep.runner import result_arrays, run_group
 
+    check_bools({"rerun": rerun})  # "no" is truthy: another sweep's results in the folder were replaced
     check_threshold(threshold)
     checked = check_sweep(spec)
     plan, env, env_params = checked.plan, checked.env, checked.env_params
