@@ -63,7 +63,10 @@ def test_failure_reason_quotes_the_cells_error_line_or_its_last_lines():
     assert cells.failure_reason(3, log) == f"exit code 3: {NON_FINITE}"
     traceback = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n    g()\nKeyError: 'k'\n"
     assert cells.failure_reason(1, traceback) == "exit code 1: File \"x.py\", line 1, in f | g() | KeyError: 'k'"
-    assert cells.failure_reason(-9, "") == "exit code -9: no output"
+    # killed by a signal (the OOM killer, kill -9): it was blamed on the cell's last log line
+    killed = "killed by SIGKILL (exit code -9, as the kernel's out-of-memory killer sends)"
+    assert cells.failure_reason(-9, "") == cells.failure_reason(-9, "compiled dqn on CartPole-v1 in 1.6s\n") == killed
+    assert cells.failure_reason(-15, "") == "killed by SIGTERM (exit code -15)"
 
 
 @pytest.mark.slow  # one cell compiled (about 10 s cold)
@@ -566,3 +569,50 @@ def test_aggregates_of_one_seed_per_env_say_they_have_no_interval(tmp_path, caps
     assert row.count("(1 seed per env: no interval)") == 3 and "[" not in row
     p_row = next(line for line in text.splitlines() if line.startswith("| ppo | - |"))
     assert "(1 seed per env: no interval)" in p_row and "[" not in p_row
+
+
+def test_the_report_says_what_the_grid_could_not_do_and_where_it_would_not_write(tmp_path, capsys):
+    """A review's findings: a cell a --rerun could not start (its folder held) was shown as done, its old row with no
+    word; a grid with no env of reference values dropped the aggregate without saying why; `plot A -o B` wrote A's
+    report over another benchmark folder's (or into a run directory)."""
+    from types import SimpleNamespace
+
+    from rl_zoo.benchmark.report import _aggregate_section
+
+    out = copy_grid(tmp_path)
+    meta = json.loads((out / "benchmark.json").read_text())
+    meta["plan"][0].update(status="failed", reason="cell folder cells/ppo__CartPole-v1 is in use by process 6191")
+    (out / "benchmark.json").write_text(json.dumps(meta))
+    assert main(["plot", str(out)]) == 0
+    assert ("- ppo on CartPole-v1: cell folder cells/ppo__CartPole-v1 is in use by process 6191; its row is an earlier "
+            "run's result") in (out / "report.md").read_text()
+    lake = SimpleNamespace(records=[SimpleNamespace(algo="dqn", env="FrozenLake-v1")], normalised={},
+                           table=[SimpleNamespace(env="FrozenLake-v1")])
+    assert _aggregate_section(lake, tmp_path) == [
+        "## Aggregate across envs", "", "None: no env of this grid has reference values (a random policy's return and a "
+        "threshold, to normalise by): FrozenLake-v1.", ""]
+    for other in (tmp_path / "other_grid", tmp_path / "a_run"):
+        other.mkdir()
+        (other / ("benchmark.json" if other.name == "other_grid" else "config.json")).write_text("{}")
+        assert main(["plot", str(out), "-o", str(other)]) == 2
+        assert f"-o '{other}' is a " in capsys.readouterr().err and sorted(p.name for p in other.iterdir()) == [
+            "benchmark.json" if other.name == "other_grid" else "config.json"]
+
+
+def test_a_rerun_stopped_as_its_cell_starts_leaves_no_old_results_in_the_tables(tmp_path, monkeypatch):
+    """The cell's folder (its old results) was removed, but cells.csv and returns.csv kept them: a Ctrl-C there left
+    tables that disagreed with the folders, which `rl-zoo plot` did not mend."""
+    import csv
+
+    out = copy_grid(tmp_path)
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cells, "open_log", ctrl_c)  # the cell's folder removed and made anew, its process not started
+    argv = ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "5", "--seed", "1000", "--rerun", "--out", str(out),
+            "--no-progress"]
+    assert main(argv) == 130
+    rows = list(csv.DictReader((out / "cells.csv").open()))
+    assert ("ppo", "CartPole-v1") not in {(r["algo"], r["env"]) for r in rows} and len(rows) == 14
+    assert not any(r["algo"] == "ppo" and r["env"] == "CartPole-v1" for r in csv.DictReader((out / "returns.csv").open()))

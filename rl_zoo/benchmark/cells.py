@@ -10,6 +10,7 @@ runs it holds the lock of its cell folder (``rl_zoo.lock``), so no second proces
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -27,7 +28,7 @@ from rl_zoo import runs
 from rl_zoo.benchmark.clips import NO_CLIP
 from rl_zoo.benchmark.plan import Cell, previous_record
 from rl_zoo.benchmark.records import BenchmarkFileError, CellRecord, CellResult, read_cell_record, read_json_object
-from rl_zoo.benchmark.tables import read_metrics, write_tables
+from rl_zoo.benchmark.tables import read_metrics, return_text, write_tables
 from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.progress import GridProgress
 
@@ -69,6 +70,7 @@ def start_cell(out: Path, cell: Cell, record_video: bool = False, cores: int | N
     if folder.exists() and not resume:  # starting over: the folder goes, but not what earlier attempts printed
         earlier_log = (folder / "log.txt").read_bytes() if (folder / "log.txt").is_file() else b""
         shutil.rmtree(folder)
+        write_tables(out)  # its old results leave the tables with its folder (a --rerun stopped now kept them there)
     folder.mkdir(parents=True, exist_ok=True)
     if earlier_log:
         (folder / "log.txt").write_bytes(earlier_log)
@@ -169,6 +171,13 @@ def failure_reason(code: int | None, output: str) -> str:
     or, for an error it did not expect (a traceback), the last 3 lines of its output."""
     lines = output.strip().splitlines()
     said = [line[len(CELL_ERROR):] for line in lines if line.startswith(CELL_ERROR)]
+    if code is not None and code < 0 and not said:  # its last line of output was not why: the signal was
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        oom = ", as the kernel's out-of-memory killer sends" if -code == signal.SIGKILL else ""
+        return f"killed by {name} (exit code {code}{oom})"
     return f"exit code {code}: " + (said[-1] if said else " | ".join(line.strip() for line in lines[-3:]) or "no output")
 
 
@@ -246,6 +255,8 @@ named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
         for job in running:
             job.proc.wait()
             job.log.close()
+        with contextlib.suppress(Exception):  # the tables as the cell folders now are (a cell just done was missing)
+            write_tables(out)
         raise
 
 
@@ -268,7 +279,7 @@ def finished_line(cell: Cell, record: CellRecord | None) -> str:
     if record is None or record.result is None:
         return f"FAILED {cell.algo} on {cell.env}: {cell.reason}"
     r = record.result
-    return (f"done {cell.algo} on {cell.env}: final return {r.final_return_mean:.1f} (mean of {cell.seeds}), "
+    return (f"done {cell.algo} on {cell.env}: final return {return_text(r.final_return_mean)} (mean of {cell.seeds}), "
             f"compile {r.compile_s:.1f}s, run {r.run_s:.1f}s, {r.env_steps_per_s:,.0f} env steps/s, "
             f"cell {record.cell_wall_s:.0f}s")
 

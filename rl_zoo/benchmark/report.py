@@ -21,7 +21,7 @@ from rl_zoo.benchmark.efficiency import AUC_NOTE, auc_intervals, seed_aucs
 from rl_zoo.benchmark.improvement import improvement_section, interval_cell
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
-from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
+from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics, return_text
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,6 @@ def summarize(out: str | os.PathLike) -> Summary:
             normalised.setdefault(rec.algo, {})[rec.env] = stats.normalize(row.final, ref.random, ref.solved)
             normalised_auc.setdefault(rec.algo, {})[rec.env] = seed_aucs(curves[(rec.algo, rec.env)], ref)
     return Summary(records, returns, table, normalised, normalised_auc)
-
-
-def _fmt(x: float) -> str:
-    """A return as the tables print it: two decimals below 10 (a success rate, FrozenLake's 0.74), one
-    below 10,000, none above (as the run summary, ``rl_zoo.driver.run``)."""
-    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def _q(x) -> str:
@@ -292,12 +286,14 @@ def _header(s: Summary, meta: GridMeta, out: Path) -> list[str]:
         f"{sum(r.cell_wall_s or 0 for r in records):,.0f} s" + ran,
         "",
     ]
-    have = {(r.algo, r.env) for r in records}
-    unrecorded = [p for p in meta.plan if p.get("status") == "failed" and (p.get("algo"), p.get("env")) not in have]
+    have = {(r.algo, r.env): r.status for r in records}
+    unstarted = [p for p in meta.plan if p.get("status") == "failed" and have.get((p.get("algo"), p.get("env"))) != "failed"]
     for title, status in (("Skipped", "skipped"), ("Failed", "failed"), ("Unfinished", "running")):
         group = [f"- {r.algo} on {r.env}: {_why_unfinished(out, r)}" for r in records if r.status == status]
-        if status == "failed":  # a cell that could not start (another process held its folder) has no record of its own
-            group += [f"- {p.get('algo')} on {p.get('env')}: {p.get('reason') or 'failed'}" for p in unrecorded]
+        if status == "failed":  # a cell that could not start (another process held its folder): no record of its own,
+            group += [f"- {p.get('algo')} on {p.get('env')}: {p.get('reason') or 'failed'}"  # or an earlier one (--rerun)
+                      + ("; its row is an earlier run's result" if have.get((p.get("algo"), p.get("env"))) == "done" else "")
+                      for p in unstarted]
         if group:
             lines += [f"**{title}:**", ""] + group + [""]
     if missing:
@@ -323,9 +319,9 @@ def _cells_section(table: list[CellSummary]) -> list[str]:
             seeds_at = f"{r.seeds_reached}/{r.n_seeds}"
         res = r.record.result
         lines.append(
-            f"| {r.env} | {r.algo} | {_fmt(r.final_mean)} "
-            + (f"[{_fmt(r.final_low)}, {_fmt(r.final_high)}]" if r.n_seeds > 1 else "-") + " | "
-            f"{_fmt(r.final_iqm)} | {reach} | {seeds_at} | {r.record.cell_wall_s:,.0f} | {res.compile_s:,.1f} | "
+            f"| {r.env} | {r.algo} | {return_text(r.final_mean)} "
+            + (f"[{return_text(r.final_low)}, {return_text(r.final_high)}]" if r.n_seeds > 1 else "-") + " | "
+            f"{return_text(r.final_iqm)} | {reach} | {seeds_at} | {r.record.cell_wall_s:,.0f} | {res.compile_s:,.1f} | "
             f"{res.run_s:,.1f} | {res.env_steps_per_s:,.0f} | {res.peak_memory_mb:,.0f} |")
     lines += [
         "",
@@ -353,8 +349,10 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
     envs_ = list(dict.fromkeys(r.env for r in s.records))
     normalised = s.normalised
     agg_algos = [a for a in algos if a in normalised]
-    if not agg_algos:
-        return []
+    missing = [e for e in dict.fromkeys(r.env for r in s.table) if e not in ENV_REFERENCES]
+    if not agg_algos:  # the section went without a word, where the help promises IQM and profiles
+        return ["## Aggregate across envs", "", f"None: no env of this grid has reference values (a random policy's "
+                f"return and a threshold, to normalise by): {', '.join(missing)}.", ""] if missing else []
     n_envs = len({e for a in agg_algos for e in normalised[a]})
     labels = {a: a if len(normalised[a]) == n_envs else f"{a} ({len(normalised[a])} of {n_envs} envs)" for a in agg_algos}
     scores = {a: [normalised[a][e] for e in envs_ if e in normalised[a]] for a in agg_algos}
@@ -378,7 +376,6 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
     lines += ["", AUC_NOTE, "", "Performance profiles: the fraction of runs (all envs and seeds) whose normalised final score "
               "exceeds tau; a curve above another is better everywhere.", "", "![Performance profiles](profile.png)", ""]
     lines += improvement_section(normalised, agg_algos, [e for e in envs_ if any(e in normalised[a] for a in agg_algos)])
-    missing = [e for e in dict.fromkeys(r.env for r in s.table) if e not in ENV_REFERENCES]
     if missing:
         lines += [f"Not in the aggregate (no reference values): {', '.join(missing)}.", ""]
     return lines
@@ -458,6 +455,9 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
     ``ValueError`` (nothing written) when no cell of ``out`` has a record yet: there is nothing to report."""
     out = Path(out)
     path = report_path(path) if path is not None else out / "report.md"
+    if path.parent.resolve() != out.resolve() and (kind := runs.folder_kind(path.parent)) is not None:
+        raise ValueError(f"-o {str(path.parent)!r} is {runs.FOLDER_KINDS[kind]}: this report and its figures would replace "
+                         f"or mix with its own; give another folder, or a .md file outside it")
     s, meta = summarize(out), read_grid_meta(out)
     if not s.records:
         raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
