@@ -283,8 +283,10 @@ def _check_param_values(env_id: str, defaults, param_over: dict[str, Any], built
         shown = repr(value) if arr.size <= 8 else f"<{arr.dtype} array of shape {arr.shape}>"
         if arr.dtype.kind in ("biuf" if kind == "b" else "iuf") and arr.ndim == ndim:  # a bool only where one is
             if kind in "iu" and arr.dtype.kind == "f":  # length=2.5 for `length: int`: a state's dtype changed mid-step,
-                if not np.all(np.isfinite(arr) & (arr == np.round(arr))):  # and the error blamed the env's code
-                    raise ValueError(f"{env_id}: option {name}={shown}: {name} is a params field that takes whole numbers")
+                limits = np.iinfo(np.asarray(default).dtype)  # and the error blamed the env's code; past them a cast wraps
+                if not np.all(np.isfinite(arr) & (arr == np.round(arr)) & (arr >= limits.min) & (arr <= limits.max)):
+                    raise ValueError(f"{env_id}: option {name}={shown}: {name} is a params field that takes whole numbers "
+                                     f"from {limits.min:,} to {limits.max:,}")
                 arr = arr.astype(np.asarray(default).dtype)
                 out[name] = arr.item() if ndim == 0 and not isinstance(default, (jax.Array, np.ndarray)) else jnp.asarray(arr)
             elif isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list

@@ -282,11 +282,11 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
             f"unknown config field {', '.join(hints)} for {config_owner(config, algo)}; "
             f"valid fields: {', '.join(sorted(fields))}"
         )
-    values = {k: parse_value(fields[k], v) if isinstance(v, str) else _python_scalar(v) for k, v in overrides.items()}
+    values = {k: parse_value(fields[k], v) if isinstance(v, str) else python_scalar(v) for k, v in overrides.items()}
     return dataclasses.replace(config, **values)
 
 
-def _python_scalar(value):
+def python_scalar(value):
     """A 0-d numpy or concrete JAX value (``np.int64(4)``, ``np.array(1e-3)``, ``np.bool_(False)``,
     ``jnp.float32(1e-3)``) as the Python number it holds: kept as it was, it passed the type checks (a JAX one taken
     for a tracer) and then broke config.json (not JSON serializable) after the run directory was made, leaving one
@@ -344,11 +344,11 @@ def check_types(config, prefix: str = "") -> None:
     import numbers
 
     for f in dataclasses.fields(config):
-        value = _python_scalar(getattr(config, f.name))  # np.array(1e-3), np.bool_(True)
+        value = python_scalar(getattr(config, f.name))  # np.array(1e-3), np.bool_(True)
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         if value is None and "None" in kind:
             continue
-        if _is_tracer(value):  # a float field vmapped over (a concrete jax scalar is a number: `_python_scalar`)
+        if _is_tracer(value):  # a float field vmapped over (a concrete jax scalar is a number: `python_scalar`)
             continue
         if kind.startswith("bool"):
             ok, name = isinstance(value, bool), "a boolean"

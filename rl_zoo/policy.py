@@ -353,9 +353,10 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
     """
     import numbers
 
-    from rl_zoo.config import check_bools
+    from rl_zoo.config import check_bools, python_scalar
 
     check_bools({"clip": clip})  # clip="no" clipped
+    seed = python_scalar(seed)  # a numpy or JAX integer scalar as the int it holds
     run = read_run(run_dir)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Real) or not float(seed).is_integer()):
         raise ValueError(f"seed must be a whole number, got {seed!r}")  # "1" was taken for 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium
@@ -21,6 +24,21 @@ def snapshot(folder: Path, mtimes: bool = False) -> dict:
     """Every file under ``folder`` by its relative path: its bytes (and ``mtimes``: with its mtime in ns)."""
     files = (p for p in sorted(folder.rglob("*")) if p.is_file())
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) if mtimes else p.read_bytes() for p in files}
+
+
+@contextlib.contextmanager
+def held_by_another_process(folder: Path):
+    """``folder``'s lock held by a child process, as a live run holds its folder, for the block: its PID. A lock this
+    process takes is its own, which ``runs.refuse_non_empty`` does not count as another run's."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from rl_zoo.lock import FolderLock; "
+                              f"FolderLock({str(folder)!r}).acquire(); print('held', flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        yield child.pid
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
 
 
 def metrics_rows(rows_or_run_dir) -> list[tuple]:

@@ -129,3 +129,27 @@ def test_a_ctrl_c_that_the_drawing_turned_into_an_error_writes_no_no_clip_note(t
     monkeypatch.setattr("rl_zoo.enjoy.enjoy", lambda *a, **k: (_ for _ in ()).throw(TypeError("a Box2D body's position")))
     clips._clip_from_checkpoint(folder, print)  # no signal: the error is the recording's, and said
     assert "TypeError" in (folder / clips.NO_CLIP).read_text()
+
+
+def test_a_ctrl_c_that_the_drawing_turned_into_an_error_in_the_cell_writes_no_no_clip_note(tmp_path, monkeypatch,
+                                                                                            python_sigint):
+    """The same Ctrl-C inside the cell process's own clip (``CellVideoHook``): it too wrote no_clip.txt."""
+    import signal
+
+    from rl_zoo import interrupt
+    from rl_zoo.benchmark.clip_hook import CellVideoHook
+    from rl_zoo.enjoy import VideoHook
+
+    def cut(self, end):
+        try:
+            interrupt._handler(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            raise TypeError("a Box2D body's position") from None
+
+    monkeypatch.setattr(VideoHook, "on_finish", cut)
+    with interrupt.installed(), pytest.raises(KeyboardInterrupt):
+        CellVideoHook(tmp_path).on_finish(None)
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setattr(VideoHook, "on_finish", lambda self, end: (_ for _ in ()).throw(TypeError("no display")))
+    CellVideoHook(tmp_path).on_finish(None)  # no signal: the recording's own error, noted
+    assert "TypeError: no display" in (tmp_path / clips.NO_CLIP).read_text()

@@ -586,6 +586,10 @@ def test_the_report_says_what_the_grid_could_not_do_and_where_it_would_not_write
     assert main(["plot", str(out)]) == 0
     assert ("- ppo on CartPole-v1: cell folder cells/ppo__CartPole-v1 is in use by process 6191; its row is an earlier "
             "run's result") in (out / "report.md").read_text()
+    record = json.loads((out / "cells" / "ppo__CartPole-v1" / "cell.json").read_text())
+    (out / "cells" / "ppo__CartPole-v1" / "cell.json").write_text(json.dumps(dict(record, status="running")))
+    assert main(["plot", str(out)]) == 0  # the other process's cell, running: listed once, as unfinished, not as failed
+    assert "in use by process 6191" not in (out / "report.md").read_text()
     lake = SimpleNamespace(records=[SimpleNamespace(algo="dqn", env="FrozenLake-v1")], normalised={},
                            table=[SimpleNamespace(env="FrozenLake-v1")])
     assert _aggregate_section(lake, tmp_path) == [

@@ -502,3 +502,6 @@ def test_an_integer_params_field_takes_whole_numbers_only():
     assert out["length"] == 3 and type(out["length"]) is int
     assert out["widths"].dtype == np.int32 and out["widths"].tolist() == [3, 4]
     assert registry._check_param_values("Corridor-v0", Params(), {"length": 7}, built=False) == {"length": 7}
+    for over in ({"length": 1e20}, {"widths": [3e9, 1.0]}):  # past the dtype: the cast wrapped around, silently
+        with pytest.raises(ValueError, match="takes whole numbers from -"):
+            registry._check_param_values("Corridor-v0", Params(), over, built=False)

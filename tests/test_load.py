@@ -134,6 +134,10 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
         rl_zoo.load(run_dir, seed=seed + 2)
     with pytest.raises(ValueError, match="seed must be a whole number, got"):  # int() truncated it to the first seed
         rl_zoo.load(run_dir, seed=seed + 0.7)
+    with pytest.raises(ValueError, match=f"seed must be a whole number, got '{seed + 1}'"):  # a string was taken for its number
+        rl_zoo.load(run_dir, seed=str(seed + 1))
+    assert rl_zoo.load(run_dir, seed=jnp.int32(seed + 1)).seed == seed + 1  # numpy's and JAX's integers are numbers
+    assert rl_zoo.load(run_dir, seed=np.int64(seed + 1)).seed == seed + 1
     with pytest.raises(FileNotFoundError, match="checkpoint 'ckpt_123.msgpack' not found"):
         rl_zoo.load(run_dir, checkpoint="ckpt_123.msgpack")
     # an earlier checkpoint by file name (the tiny run writes one: an older copy beside it, so that

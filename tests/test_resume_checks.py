@@ -37,7 +37,7 @@ from rl_zoo.driver.runner import CheckpointMeta, schedule_mismatch, seeds_mismat
 from rl_zoo.driver.spec import REQUIRED_KEYS, RunSpec, read_spec, resolve_config, trajectory_mismatch
 from rl_zoo.lock import FolderLock
 from rl_zoo.train import train
-from run_helpers import KW, copy_run, metrics_rows, snapshot
+from run_helpers import KW, copy_run, held_by_another_process, metrics_rows, snapshot
 
 
 
@@ -314,9 +314,12 @@ def test_a_folder_holding_only_a_lock_is_taken_by_a_new_run_and_named_on_resume(
     (left / "config.json").write_text("{}")
     with pytest.raises(FileExistsError, match="already exists and is not empty"):
         runs.refuse_non_empty(left)
-    with FolderLock(left):  # a run writing into it now: its advice (resume it) was for a stopped run
-        with pytest.raises(FileExistsError, match=f"run directory '{left}' is in use by process {os.getpid()}, a run "
+    with held_by_another_process(left) as pid:  # a run writing into it now: its advice (resume it) was for a stopped run
+        with pytest.raises(FileExistsError, match=f"run directory '{left}' is in use by process {pid}, a run "
                                                   "writing into it now; choose another --out"):
+            runs.refuse_non_empty(left)
+    with FolderLock(left):  # this process's own lock (rl-zoo rlhf checks again holding it): not another run
+        with pytest.raises(FileExistsError, match="already exists and is not empty"):
             runs.refuse_non_empty(left)
     (left / "config.json").unlink()
     assert main(["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--total-steps", "2000", "--evals", "1",

@@ -4,7 +4,6 @@ leave-one-out and group baselines, gold reward, next-token loss; bad input refus
 import dataclasses
 import json
 import math
-import os
 import re
 
 import jax
@@ -719,16 +718,32 @@ def test_an_rlhf_run_holds_its_folder_and_a_stop_as_it_starts_keeps_nothing(tmp_
     from rl_zoo.cli import main
     from rl_zoo.lock import FolderLock
     from rl_zoo.rlhf import pipeline, report
+    from run_helpers import held_by_another_process
 
     monkeypatch.setattr(pipeline, "run_stages", lambda *a: pytest.fail("trained in a folder another run holds"))
     live = tmp_path / "live"
-    with FolderLock(live):  # a run that has taken the folder, before its config.json, then after it
+    live.mkdir()
+    with held_by_another_process(live) as pid:  # a run that has taken the folder, before its config.json, then after it
         for files in ((), ("config.json",)):
             for name in files:
                 (live / name).write_text("{}")
             assert main(["rlhf", "--small", "--out", str(live)]) == 2
-            assert f"run directory '{live}' is in use by process {os.getpid()}" in capsys.readouterr().err
+            assert f"run directory '{live}' is in use by process {pid}" in capsys.readouterr().err
             assert sorted(p.name for p in live.iterdir()) == sorted((".lock", *files))  # nothing touched
+    # a run that filled the folder and ended between the first check and the lock: not "in use" by this process
+    lock = FolderLock.acquire
+
+    def filled_meanwhile(self):
+        (self.folder / "summary.json").write_text("{}")
+        (self.folder / "config.json").write_text(json.dumps({"pipeline": {}}))
+        return lock(self)
+
+    monkeypatch.setattr(FolderLock, "acquire", filled_meanwhile)
+    assert main(["rlhf", "--small", "--out", str(tmp_path / "filled")]) == 2
+    err = capsys.readouterr().err
+    assert "already exists and is not empty" in err and "in use" not in err
+    monkeypatch.undo()
+    monkeypatch.setattr(pipeline, "run_stages", lambda *a: pytest.fail("trained in a folder another run holds"))
 
     def stop(error):
         def raise_it(*a, **k):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rl_zoo import interrupt
 from rl_zoo.benchmark.clips import CLIP_NAME, FRAME_SKIP, WIDTH, write_no_clip
 from rl_zoo.driver.recorder import RunEnd
 from rl_zoo.enjoy import VideoHook
@@ -22,4 +23,5 @@ class CellVideoHook(VideoHook):
         try:
             super().on_finish(end)
         except Exception as e:  # noqa: BLE001 -- a clip never fails the cell whose results are written
+            interrupt.raise_if_signalled()  # an error a Ctrl-C caused inside the drawing: no note that would stop a retry
             write_no_clip(self.cell_folder, f"recording failed: {type(e).__name__}: {e}")

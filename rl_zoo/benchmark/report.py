@@ -21,7 +21,7 @@ from rl_zoo.benchmark.efficiency import AUC_NOTE, auc_intervals, seed_aucs
 from rl_zoo.benchmark.improvement import improvement_section, interval_cell
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
-from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics, return_text
+from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ def _header(s: Summary, meta: GridMeta, out: Path) -> list[str]:
         "",
     ]
     have = {(r.algo, r.env): r.status for r in records}
-    unstarted = [p for p in meta.plan if p.get("status") == "failed" and have.get((p.get("algo"), p.get("env"))) != "failed"]
+    unstarted = [p for p in meta.plan if p.get("status") == "failed" and have.get((p.get("algo"), p.get("env"))) in (None, "done")]
     for title, status in (("Skipped", "skipped"), ("Failed", "failed"), ("Unfinished", "running")):
         group = [f"- {r.algo} on {r.env}: {_why_unfinished(out, r)}" for r in records if r.status == status]
         if status == "failed":  # a cell that could not start (another process held its folder): no record of its own,
@@ -319,9 +319,9 @@ def _cells_section(table: list[CellSummary]) -> list[str]:
             seeds_at = f"{r.seeds_reached}/{r.n_seeds}"
         res = r.record.result
         lines.append(
-            f"| {r.env} | {r.algo} | {return_text(r.final_mean)} "
-            + (f"[{return_text(r.final_low)}, {return_text(r.final_high)}]" if r.n_seeds > 1 else "-") + " | "
-            f"{return_text(r.final_iqm)} | {reach} | {seeds_at} | {r.record.cell_wall_s:,.0f} | {res.compile_s:,.1f} | "
+            f"| {r.env} | {r.algo} | {runs.return_text(r.final_mean)} "
+            + (f"[{runs.return_text(r.final_low)}, {runs.return_text(r.final_high)}]" if r.n_seeds > 1 else "-") + " | "
+            f"{runs.return_text(r.final_iqm)} | {reach} | {seeds_at} | {r.record.cell_wall_s:,.0f} | {res.compile_s:,.1f} | "
             f"{res.run_s:,.1f} | {res.env_steps_per_s:,.0f} | {res.peak_memory_mb:,.0f} |")
     lines += [
         "",
