@@ -29,7 +29,8 @@ def check_run_dirs(dirs: list[Path]) -> None:
         if kind != "run" or holds_rlhf_run(d):
             what = ("an `rl-zoo rlhf` run" if kind == "run" else "a benchmark folder (plot it alone)" if kind == "benchmark"
                     else "a sweep folder (its `rl-zoo sweep` command draws it again)" if kind == "sweep" else
-                    "not there" if not d.exists() else "not a run directory (no metrics.csv)")
+                    "not there" if not d.exists() else "a file, not a run directory" if d.is_file() else
+                    "not a run directory (no metrics.csv)")
             raise ValueError(f"rl-zoo plot with several folders draws run directories of `rl-zoo train` together; {d} is {what}")
         if d.resolve() in seen:
             raise ValueError(f"{d} is given twice: give each run once")
@@ -50,7 +51,7 @@ def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
     read = []
     for d in dirs:
         cfg = runs.read_json_file(d / "config.json", required=("algo", "env"), todo=TODO)
-        rows = runs.read_metrics(d / "metrics.csv", todo=TODO)
+        rows = runs.read_metrics(d / "metrics.csv", todo=TODO) if (d / "metrics.csv").exists() else []  # compiling
         if not rows:
             raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")
         read.append((d, str(cfg["algo"]), runs.recorded_env_label(cfg), rows, cfg))
@@ -58,7 +59,8 @@ def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
     names = [run_name(d) for d, *_ in read]
     out = []
     for d, algo, env, rows, cfg in read:
-        label = algo if shared.count((algo, env)) == 1 else f"{algo}: {run_name(d) if names.count(run_name(d)) == 1 else d}"
+        where = d.resolve() if d.name in ("", "..") else d  # `.` (its name clashing with another's) as a path that says it
+        label = algo if shared.count((algo, env)) == 1 else f"{algo}: {run_name(d) if names.count(run_name(d)) == 1 else where}"
         bad = sorted({r["env_steps"] for r in rows if not math.isfinite(r["return"])})
         if bad:  # its mean is NaN from there on, which draws no line: say why it stops
             label += f", non-finite returns from {bad[0]:,} env steps"

@@ -50,6 +50,8 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
     path = Path(output)
     if path.is_dir():
         path = path / default_name
+        if path.is_dir():  # drawn, then a traceback writing it
+            raise ValueError(f"{option} {str(output)!r}: {str(path)!r} is a folder: give a file name for the figure")
     elif str(output).endswith(("/", os.sep)):  # meant as a folder
         raise FileNotFoundError(f"{option} {str(output)!r}: the folder does not exist (create it first)")
     formats = figure_formats()

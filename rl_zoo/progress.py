@@ -126,7 +126,8 @@ class RunProgress:
         if terminal is None and enabled:
             from rich.console import Console
 
-            terminal = Console().is_terminal
+            terminal = Console().is_interactive  # a terminal that rich redraws: TERM=dumb (an Emacs shell) is
+            # a terminal it draws the bar on only at the end, where the plain lines belong
         self.plain = enabled and not terminal
         self.display, self.total, self.label, self.log = Display(enabled and not self.plain), total, label, log
         self._bar: Any = None
@@ -140,7 +141,10 @@ class RunProgress:
         return self
 
     def update(self, steps: int, sps: float, ret: float) -> None:
-        info = f"return {ret:.1f}  {f'{sps:,.0f}' if sps > 0 else '-'} steps/s"  # none yet at the first evaluation
+        # the return in the run summary's digits (FrozenLake's 0.25 was "0.2"); no speed yet at the first evaluation
+        from rl_zoo.runs import run_return_text
+
+        info = f"return {run_return_text(ret)}  {f'{sps:,.0f}' if sps > 0 else '-'} steps/s"
         if self._base is None:
             self._base = steps
             self.display.start_at(self._bar, steps)
@@ -184,7 +188,7 @@ class GridProgress:
         if self.terminal is None and self.enabled:
             from rich.console import Console
 
-            self.terminal = Console().is_terminal
+            self.terminal = Console().is_interactive  # as RunProgress: TERM=dumb gets the plain lines
         self.display = Display(self.enabled and bool(self.terminal), self.log)
 
     def __enter__(self) -> "GridProgress":

@@ -351,6 +351,19 @@ FOLDER_KINDS = {"sweep": "a sweep folder (`rl-zoo sweep`)", "benchmark": "a benc
                 "run": "a run directory (`rl-zoo train`)"}
 
 
+def run_return_text(x: float) -> str:
+    """A return on a run's terminal lines (its summary, its progress line): one decimal, two below 10 (FrozenLake's
+    0.74 would show as 0.7, and 0.96 as 1.0)."""
+    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+
+def return_text(x: float) -> str:
+    """A return as the benchmark report's tables and a grid's console lines print it: two decimals below 10 (a success
+    rate, FrozenLake's 0.74; the console's one decimal said 0.1 where the report said 0.05), one below 10,000, none
+    above, with thousands separated (a run's own lines: ``run_return_text``)."""
+    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
 def folder_kind(path: str | os.PathLike) -> str | None:
     """What an existing folder holds, by the files each command writes first: ``"sweep"`` (sweep.json),
     ``"benchmark"`` (cells/ or benchmark.json), ``"run"`` (config.json or metrics.csv); ``None`` for
@@ -404,7 +417,9 @@ def refuse_non_empty(out: str | os.PathLike) -> Path:
     # a lock file alone, or with config.json's temporary: a run killed between taking the lock and writing config.json
     # (the lock itself refuses the folder while another process holds it)
     if path.exists() and not only_leftovers(path):
-        if path.is_dir() and (pid := holder(path)) is not None:  # its advice (resume it, delete it) is for a stopped run
+        # its advice (resume it, delete it) is for a stopped run; this process's own lock (rl-zoo rlhf checks again
+        # holding it) is no other run
+        if path.is_dir() and (pid := holder(path)) is not None and pid != os.getpid():
             raise FileExistsError(f"run directory {str(path)!r} is in use by {f'process {pid}' if pid else 'another process'}, "
                                   f"a run writing into it now; choose another --out (nothing in it was touched)")
         resume = ""

@@ -124,3 +124,23 @@ def test_an_unfinished_run_says_how_far_it_got(tmp_path, drawn):
     assert held == {"trpo (1 seed, evaluated at the start and end only)",
                     "ppo, training: evaluated up to 100 of 4,096 env steps (1 seed)"}
     assert "ppo, stopped: evaluated up to 100 of 4,096 env steps (1 seed)" in left
+
+
+def test_what_the_plot_of_several_runs_refused_with_a_traceback_or_wrong_words(tmp_path, monkeypatch, capsys):
+    """A review: ``-o FOLDER`` whose compare.png is a folder drew the figure, then a traceback; a run still compiling
+    (config.json alone) was "metrics.csv: not found ... compare run directories it wrote"; ``.`` whose name another
+    run shares was labelled "ppo: ."; a file given as a run was "not a run directory (no metrics.csv)"."""
+    a = _run(tmp_path / "p1" / "run", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
+    b = _run(tmp_path / "p2" / "run", "ppo", "CartPole-v1", {0: [1.0, 3.0]})
+    (tmp_path / "out" / "compare.png").mkdir(parents=True)
+    assert main(["plot", str(a), str(b), "-o", str(tmp_path / "out")]) == 2
+    assert "compare.png' is a folder: give a file name for the figure" in capsys.readouterr().err
+    compiling = tmp_path / "compiling"
+    compiling.mkdir()
+    (compiling / "config.json").write_text(json.dumps(dict(algo="dqn", env="CartPole-v1")))
+    assert main(["plot", str(a), str(compiling), "-o", str(tmp_path / "c.png")]) == 2
+    assert "has no evaluation rows yet: plot the run after its first evaluation" in capsys.readouterr().err
+    assert main(["plot", str(a), str(a / "metrics.csv"), "-o", str(tmp_path / "c.png")]) == 2
+    assert "metrics.csv is a file, not a run directory" in capsys.readouterr().err
+    monkeypatch.chdir(a)
+    assert {r.algo for r in run_rows([Path("."), Path("../../p2/run")])} == {f"ppo: {a.resolve()}", "ppo: ../../p2/run"}

@@ -115,3 +115,21 @@ def test_the_first_update_shows_no_speed_yet():
     with RunProgress(True, total=1000, label="ppo", log=lines.append, terminal=False) as bar:
         bar.update(0, 0.0, 20.0)
     assert lines[0].endswith("return 20.0  - steps/s")
+
+
+def test_a_terminal_rich_does_not_redraw_gets_the_plain_lines_and_returns_keep_their_digits(monkeypatch):
+    """TERM=dumb (an Emacs shell buffer) is a terminal on which rich draws the bar only at the end: nothing showed
+    between the compile line and the last bar. And FrozenLake's 0.25 was shown as "return 0.2"."""
+    import rich.console
+
+    class DumbTerminal:
+        is_terminal, is_interactive = True, False
+
+    monkeypatch.setattr(rich.console, "Console", DumbTerminal)
+    lines: list[str] = []
+    with RunProgress(True, total=1000, label="q-learning FrozenLake-v1", log=lines.append) as bar:
+        bar.update(500, 2500.0, 0.25)
+        bar.update(1000, 2400.0, 372.55)
+    assert lines[0].endswith("return 0.25  2,500 steps/s") and lines[1].endswith("return 372.6  2,400 steps/s")
+    grid_lines: list[str] = []
+    assert GridProgress(True, cells=1, total=100, log=grid_lines.append).display.enabled is False

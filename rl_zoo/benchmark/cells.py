@@ -28,7 +28,7 @@ from rl_zoo import runs
 from rl_zoo.benchmark.clips import NO_CLIP
 from rl_zoo.benchmark.plan import Cell, previous_record
 from rl_zoo.benchmark.records import BenchmarkFileError, CellRecord, CellResult, read_cell_record, read_json_object
-from rl_zoo.benchmark.tables import read_metrics, return_text, write_tables
+from rl_zoo.benchmark.tables import read_metrics, write_tables
 from rl_zoo.lock import FolderInUse, FolderLock
 from rl_zoo.progress import GridProgress
 
@@ -279,7 +279,7 @@ def finished_line(cell: Cell, record: CellRecord | None) -> str:
     if record is None or record.result is None:
         return f"FAILED {cell.algo} on {cell.env}: {cell.reason}"
     r = record.result
-    return (f"done {cell.algo} on {cell.env}: final return {return_text(r.final_return_mean)} (mean of {cell.seeds}), "
+    return (f"done {cell.algo} on {cell.env}: final return {runs.return_text(r.final_return_mean)} (mean of {cell.seeds}), "
             f"compile {r.compile_s:.1f}s, run {r.run_s:.1f}s, {r.env_steps_per_s:,.0f} env steps/s, "
             f"cell {record.cell_wall_s:.0f}s")
 

@@ -406,17 +406,11 @@ def _make_run_dir(spec: RunSpec, runs_root, out) -> Path:
     return path
 
 
-def _ret(x: float) -> str:
-    """A return for the terminal: one decimal, two below 10 (FrozenLake's 0.74 would show as 0.7, and
-    0.96 as 1.0)."""
-    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
-
-
 def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     """The end of the learning curve and where the run went, for the terminal."""
     s = result.summary
-    spread = f" +- {_ret(s['final_return_std'])} (mean +- std over {len(s['seeds'])} seeds)" if len(s["seeds"]) > 1 else " (1 seed)"
-    lines = [f"{s['algo']} on {runs.env_label(s['env'], s.get('env_kwargs'))}: final greedy return {_ret(s['final_return_mean'])}{spread} "
+    spread = f" +- {runs.run_return_text(s['final_return_std'])} (mean +- std over {len(s['seeds'])} seeds)" if len(s["seeds"]) > 1 else " (1 seed)"
+    lines = [f"{s['algo']} on {runs.env_label(s['env'], s.get('env_kwargs'))}: final greedy return {runs.run_return_text(s['final_return_mean'])}{spread} "
              f"after {s['env_steps_per_seed']:,} env steps per seed"]
     rows = runs.read_metrics(result.run_dir / "metrics.csv")
     by_step: dict[int, list[float]] = {}
@@ -426,7 +420,7 @@ def format_summary(result: RunResult, rows_tail: int = 5) -> str:
     which = f", the last {len(shown)} of {len(by_step)} evaluations" if len(shown) < len(by_step) else ""
     lines.append(f"learning curve (env steps -> mean greedy return{which}; all in metrics.csv and curve.png):")
     for step in shown:
-        lines.append(f"  {step:>10,}  {_ret(float(np.mean(by_step[step]))):>8}")
+        lines.append(f"  {step:>10,}  {runs.run_return_text(float(np.mean(by_step[step]))):>8}")
     lines.append(f"compile {s['compile_s']:.1f}s, train {s['train_s']:.1f}s, {s['steps_per_s']:,.0f} env steps/s, "
                  f"peak memory {s['peak_memory_mb']:.0f} MB")
     lines.append(f"run written to {result.run_dir}")
