@@ -20,13 +20,6 @@ from rl_zoo.benchmark.records import (
 from rl_zoo.benchmark.references import ENV_REFERENCES
 
 
-def return_text(x: float) -> str:
-    """A return as the report's tables and the grid's console lines print it: two decimals below 10 (a success rate,
-    FrozenLake's 0.74; the console's one decimal said 0.1 where the report said 0.05), one below 10,000, none above
-    (as the run summary, ``rl_zoo.driver.run``)."""
-    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1e4 else f"{x:,.0f}"
-
-
 def shared_grid(total_steps: int, points: int) -> np.ndarray:
     """The shared evaluation grid: ``points + 1`` env-step counts from 0 to ``total_steps``."""
     return np.unique(np.round(np.linspace(0, total_steps, points + 1)).astype(np.int64))
