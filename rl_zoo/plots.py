@@ -63,14 +63,9 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
             got += f" ({matplotlib.rcParams['pgf.texsystem']}, which matplotlib runs to write .pgf, is not installed)"
         raise ValueError(f"{option} {str(output)!r}: a figure is saved as {', '.join(formats)}; {got} "
                          f"(or give an existing folder, for {default_name} in it)")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise ValueError(f"{option} {str(output)!r}: {str(path.parent)!r} is a file, not a folder")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{option} {str(output)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
-    from rl_zoo.runs import writable_folder
+    from rl_zoo.runs import check_file_folder
 
-    if not writable_folder(path.parent):  # /proc, /sys, a read-only mount: it failed on a temporary file after drawing
-        raise ValueError(f"{option} {str(output)!r}: the folder {str(path.parent)!r} is not writable")
+    check_file_folder(path, f"{option} {str(output)!r}")
     return path
 
 

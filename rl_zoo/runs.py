@@ -330,6 +330,19 @@ def check_output_folder(path: str | os.PathLike, option: str, given: str | os.Pa
         raise ValueError(f"{option} {shown!r}: the folder {str(nearest)!r} is not writable")
 
 
+def check_file_folder(path: str | os.PathLike, said: str, writable: bool = True) -> None:
+    """Refuse, before any work, an output file ``path`` whose folder is a file, does not exist (``FileNotFoundError``)
+    or, with ``writable``, cannot be written; ``said`` begins each message (the option and what was given). A
+    figure's ``-o`` and a video's ``--record`` check their files so."""
+    parent = Path(path).parent
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(f"{said}: {str(parent)!r} is a file, not a folder")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{said}: the folder {str(parent)!r} does not exist (create it first)")
+    if writable and not writable_folder(parent):  # /proc, /sys, a read-only mount: it failed on a temporary file later
+        raise ValueError(f"{said}: the folder {str(parent)!r} is not writable")
+
+
 def writable_folder(folder: str | os.PathLike) -> bool:
     """Whether a file can be made in the existing ``folder``: its permissions, then a probe file made and
     removed (as root, a read-only mount, /proc or /sys passes the permission check)."""

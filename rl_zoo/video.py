@@ -23,7 +23,7 @@ import numpy as np
 
 from rl_zoo import interrupt
 from rl_zoo.config import check_int_args, check_seed_range
-from rl_zoo.runs import writable_folder
+from rl_zoo.runs import check_file_folder
 
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with matplotlib and imageio)", ".mp4": "imageio and imageio-ffmpeg"}
@@ -73,14 +73,9 @@ def check_video_path(path: str | os.PathLike, writable: bool = True) -> Path:
     if len(os.fsencode(path.name)) > (longest := _longest_name(path.parent)):  # else a traceback (or, run trained, lost)
         raise ValueError(f"cannot record to {str(path)!r}: its file name is {len(os.fsencode(path.name))} bytes long, "
                          f"over the {longest} a file name may have here")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise ValueError(f"cannot record to {str(path)!r}: {str(path.parent)!r} is a file, not a folder")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} does not exist (create it first)")
     if path.is_dir():
         raise ValueError(f"cannot record to {str(path)!r}: it is a folder; give a file name ending in {suffix}")
-    if writable and not writable_folder(path.parent):
-        raise ValueError(f"cannot record to {str(path)!r}: the folder {str(path.parent)!r} is not writable")
+    check_file_folder(path, f"cannot record to {str(path)!r}", writable)
     missing = [m for m in VIDEO_MODULES[suffix] if not _importable(m)]
     if missing:
         raise ImportError(f"recording {suffix} needs {VIDEO_SUFFIXES[suffix]}, but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
