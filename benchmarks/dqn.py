@@ -369,6 +369,13 @@ def main() -> None:
 
 def _main(ap: argparse.ArgumentParser, args) -> None:
     raw_path, report_path = args.out / RAW.name, args.out / REPORT.name
+    if args.algo not in ("dqn", "double-dqn"):  # else a traceback from the algorithm registry, after set-up
+        ap.error(f"--algo {args.algo!r}: this benchmark runs dqn or double-dqn")
+    if args.command in ("add", "figure"):  # their result files, before the raw file is read or the figure drawn
+        missing = [p for p in [args.env_id, *args.overrides] if p is None or not Path(p).is_file()]
+        if missing:
+            ap.error(f"{args.command}: {', '.join(map(str, missing))}: no such result file (JSON files that `tune --save` "
+                     "or `learning --save` wrote)")
     if args.command == "report":
         require_results(raw_path, "dqn.py")
     args.out.mkdir(parents=True, exist_ok=True)

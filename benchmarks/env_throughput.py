@@ -131,21 +131,27 @@ def _fmt(x: float) -> str:
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-envs", type=int, default=1024)
-    parser.add_argument("--scan-steps", type=int, default=1000, help="vector steps per jitted call")
-    parser.add_argument("--repeats", type=int, default=5, help="timed jitted calls (best is reported)")
-    parser.add_argument("--gym-seconds", type=float, default=3.0, help="seconds of stepping per gymnasium measurement")
+    parser.add_argument("--scan-steps", type=int, default=None, help="vector steps per jitted call (default 1000; 100 with --quick)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed jitted calls, the best reported (default 5; 2 with --quick)")
+    parser.add_argument("--gym-seconds", type=float, default=None,
+                        help="seconds of stepping per gymnasium measurement (default 3.0; 0.5 with --quick)")
     parser.add_argument("--ids", nargs="*", default=IDS)
-    parser.add_argument("--quick", action="store_true", help="short timings, no results file")
+    parser.add_argument("--quick", action="store_true", help="short timings (the defaults above; flags given keep their values), no results file")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help=f"the results file (default benchmarks/results/env_throughput.md; --quick writes nothing); {RERUN_KEEPS}")
     args = parser.parse_args(argv)
+    quick = dict(scan_steps=100, repeats=2, gym_seconds=0.5) if args.quick else dict(scan_steps=1000, repeats=5, gym_seconds=3.0)
+    for name, value in quick.items():  # --quick gave its values over the flags given with it
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None  # the results give the load before and after
+    unknown = [i for i in args.ids if i not in envs.list()]  # a port each (the adapter's gymnasium ids are timed beside)
+    if unknown:
+        parser.error(f"--ids: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a JAX port; the ports: {', '.join(envs.list())}")
     require_counts(parser, args, "num_envs", "scan_steps", "repeats")  # 0 wrote a table of zeros (or crashed inside JAX)
     require_results_file(parser, args.out)
     if not args.gym_seconds > 0:
         parser.error(f"--gym-seconds = {args.gym_seconds} is invalid: must be above 0")
-    if args.quick:
-        args.scan_steps, args.repeats, args.gym_seconds = 100, 2, 0.5
 
     rows = []
     for env_id in args.ids:

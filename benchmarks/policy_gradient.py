@@ -324,6 +324,14 @@ def _check_args(parser: argparse.ArgumentParser, args) -> dict:
     if args.what == "tune":
         if len(args.rest) < 2:
             parser.error("tune needs ALGO ENV [field=value ...], such as: tune trpo Pendulum-v1 max_kl=0.02")
+        algo, env_id, *pairs = args.rest
+        if bad := [p for p in pairs if "=" not in p]:
+            parser.error(f"tune: {' '.join(bad)}: give config fields as field=value")
+        budget, _ = RUNS.get((algo, env_id), (None, 5))  # the overrides the run takes (main's)
+        try:  # an unknown algorithm or field, a value out of range: one line, before anything compiles
+            _config(algo, env_id, {**({"total_timesteps": budget} if budget else {}), **dict(p.split("=", 1) for p in pairs)})
+        except ValueError as e:
+            parser.error(f"tune {algo} {env_id}: {e}")
         return {}
     if args.rest:
         parser.error(f"{args.what} takes no field=value pairs ({' '.join(args.rest)}): they are for tune")

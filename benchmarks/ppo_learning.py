@@ -101,12 +101,17 @@ def report(algo: str, raw: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated env ids")
-    parser.add_argument("--algo", default="ppo")
+    parser.add_argument("--algo", default="ppo", help="the algorithm trained on PPO's cells (default ppo; ppo-kl, ...)")
     parser.add_argument("--seed-set", choices=list(SEED_SETS), default="report",
                         help=f"report: held-out seeds {SEED_SETS['report']}.. (default, the record); tuning: seeds {SEED_SETS['tuning']}..")
     parser.add_argument("--report", action="store_true", help="only rewrite the .md from the .json")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"),
+                        help="folder of ALGO_learning.json and .md (default benchmarks/results)")
     args = parser.parse_args()
+    from rl_zoo import algos
+
+    if args.algo not in algos.names():  # else a traceback from the algorithm registry, after set-up
+        parser.error(f"--algo {args.algo!r} is not an algorithm: {', '.join(algos.names())}")
     require_results_folder(parser, Path(args.out), f"{args.algo.replace('-', '_')}_learning.json and .md")
     stem = Path(args.out) / f"{args.algo.replace('-', '_')}_learning"
     raw_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")

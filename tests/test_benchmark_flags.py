@@ -81,6 +81,13 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("dqn.py", ["learning", "--out", "{tmp}/a_file"], "is a file: give the folder for dqn.json and dqn.md"),
     ("q_learning.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for q_learning.json and q_learning.md"),
     ("ppo_learning.py", ["--out", "{tmp}/a_file"], "is a file: give the folder for ppo_learning.json and .md"),
+    # a review: tracebacks after set-up (an unknown algorithm or field, a missing result file, an id not a port)
+    ("ppo_learning.py", ["--algo", "foo", "--cells", "CartPole-v1"], "--algo 'foo' is not an algorithm: ppo, ppo-kl"),
+    ("dqn.py", ["learning", "CartPole-v1", "--algo", "foo"], "--algo 'foo': this benchmark runs dqn or double-dqn"),
+    ("dqn.py", ["add", "{tmp}/missing.json"], "add: {tmp}/missing.json: no such result file"),
+    ("dqn.py", ["figure", "{tmp}/missing.json"], "figure: {tmp}/missing.json: no such result file"),
+    ("policy_gradient.py", ["tune", "trpo", "CartPole-v1", "bogus=1"], "tune trpo CartPole-v1: unknown config field 'bogus'"),
+    ("env_throughput.py", ["--ids", "Foo-v0", "--quick"], "--ids: Foo-v0 is not a JAX port; the ports: Acrobot-v1"),
 ])
 def test_bad_flags_are_refused_before_any_work(script, argv, message, tmp_path):
     copy = tmp_path / "benchmarks"
@@ -203,3 +210,20 @@ def test_a_rerun_writes_its_report_above_what_the_file_held(tmp_path, monkeypatc
     only_title.write_text("# Peers\n")
     _results.write_report(only_title, "# Peers\n| t |\n")
     assert only_title.read_text() == "# Peers\n| t |\n"
+
+
+def test_env_throughputs_quick_keeps_the_flags_given_with_it(monkeypatch):
+    """``--quick --scan-steps 10 --repeats 1 --gym-seconds 0.2`` measured with 100, 2 and 0.5: --quick replaced them."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import env_throughput
+
+    seen = {}
+
+    def measured(env_id, num_envs, scan_steps, repeats, impl="threefry2x32"):
+        seen.update(scan_steps=scan_steps, repeats=repeats)
+        raise SystemExit(0)  # the settings are all this test needs
+
+    monkeypatch.setattr(env_throughput, "bench_jax", measured)
+    with pytest.raises(SystemExit):
+        env_throughput.main(["--quick", "--ids", "CartPole-v1", "--scan-steps", "10"])
+    assert seen == dict(scan_steps=10, repeats=2)  # the flag given, and --quick's value for the one not given
