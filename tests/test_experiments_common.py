@@ -557,3 +557,33 @@ def test_an_experiment_stopped_by_ctrl_c_says_so_in_one_line(capsys, python_sigi
     with pytest.raises(SystemExit) as e:
         common.command(lambda: 0)
     assert e.value.code == 0
+
+
+def test_overall_leaves_a_benchmark_folder_of_ones_own_alone(tmp_path, monkeypatch, capsys):
+    """``overall --out X`` emptied X/benchmark whatever it held (a folder of one's own named so lost its files without a
+    word), and a file of that name was a traceback after X was made."""
+    from experiments.overall import run
+
+    mine = tmp_path / "x" / "benchmark" / "sub"
+    mine.mkdir(parents=True)
+    (mine / "important.txt").write_text("keep\n")
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "benchmark").write_text("a file\n")
+    for out, said in (("x", "holds other files (sub) and is not a benchmark folder"), ("y", "benchmark is a file")):
+        monkeypatch.setattr(sys, "argv", ["run.py", "--quick", "--out", str(tmp_path / out)])
+        with pytest.raises(SystemExit) as e:
+            run.main()
+        assert e.value.code == 2 and said in capsys.readouterr().err
+    assert (mine / "important.txt").read_text() == "keep\n" and (tmp_path / "y" / "benchmark").read_text() == "a file\n"
+
+
+def test_overestimation_refuses_one_deep_seed(tmp_path, monkeypatch, capsys):
+    """``--seeds 1``: its README said "no interval (one seed)", then read the zero-width intervals as verdicts
+    ("overestimates by +1.7 [+1.7, +1.7]", "do not overlap", cells bolded where the interval excludes 0)."""
+    from experiments.overestimation import run
+
+    monkeypatch.setattr(sys, "argv", ["run.py", "--quick", "--seeds", "1", "--out", str(tmp_path / "o")])
+    with pytest.raises(SystemExit) as e:
+        run.main()
+    assert e.value.code == 2 and "--seeds 1: the deep runs' report compares intervals over seeds" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -220,5 +220,8 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
 def write(out: Path, bench: Path, s, numbers: dict, auc: dict, info: dict) -> str:
     """Write README.md and finding.md into ``out``; returns the finding."""
     f = fields(bench, s, numbers, auc, info)
-    reporting.fill_template(TEMPLATE, out / "README.md", f)
-    return reporting.write_finding(out, finding(numbers, s.normalised, f["env_list"], f["seed_set"]), smoke=bool(f["quick_note"]))
+    # on tuning seeds (--seed 0): marked atop the README and in the finding, as the other experiments mark theirs
+    banner = common.tuning_banner(info.get("first_seed"), max(r.n_seeds for r in s.table))
+    reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
+    return reporting.write_finding(out, finding(numbers, s.normalised, f["env_list"], f["seed_set"]), smoke=bool(f["quick_note"]),
+                                   tuning=bool(banner))

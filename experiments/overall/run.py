@@ -28,6 +28,7 @@ from pathlib import Path
 
 from experiments import common, reporting
 from experiments.overall import compute, plots, report
+from rl_zoo import runs
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,6 +56,12 @@ def main() -> None:
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid
+    if bench.exists() and not bench.is_dir():
+        common.fail(f"{bench} is a file: the experiment's benchmark grid goes in a folder of that name; move it away")
+    try:  # a folder of the user's own named benchmark/ was emptied without a word
+        runs.refuse_other_kind(bench, "benchmark", "the experiment's benchmark grid")
+    except ValueError as e:
+        common.fail(str(e))
     out.mkdir(parents=True, exist_ok=True)
     if bench.exists() and not args.resume:
         shutil.rmtree(bench)  # a fresh grid: numbers from the library code as it is now

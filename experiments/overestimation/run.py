@@ -34,7 +34,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true",
                     help="small smoke run: 500 tabular seeds, 2 deep seeds (unless --seeds), 10,000 steps")
     ap.add_argument("--out", default=None, help="output folder (default: beside this script; /tmp/overestimation with --quick)")
-    ap.add_argument("--seeds", type=common.positive_int, default=None, help="seeds of the deep runs (default 8; 2 with --quick)")
+    ap.add_argument("--seeds", type=common.positive_int, default=None,
+                    help="seeds of the deep runs, at least 2 (default 8; 2 with --quick)")
     ap.add_argument("--seed", type=int, default=common.REPORT_SEED,
                     help=f"first seed of the deep runs (default {common.REPORT_SEED}: the tuned configs were chosen on "
                          "seeds 0-9 and 200-209)")
@@ -47,6 +48,9 @@ def main() -> None:
         print(report.write(out, common.read_record(out, "summary.json", ("deep", "tabular", "command", "machine", "wall_s"))))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
+    if args.seeds == 1:  # one seed's "interval" is a point: its report read zero-width intervals as verdicts
+        common.fail("--seeds 1: the deep runs' report compares intervals over seeds (over/under, overlap, excludes 0): "
+                    "give at least 2")
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
