@@ -71,8 +71,10 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     for arg in unknown:
         name = arg.split("=", 1)[0]
         close = difflib.get_close_matches(name, known, n=2, cutoff=0.7) if name.startswith("--") else []
-        if not name.startswith("-"):  # `rl-zoo train ppo CartPole-v1`: the flags' values without them
-            close = [f"{flag} {arg}" for flag in ("--algo", "--env") if flag in known and _names_a(command, flag, arg)]
+        if not name.startswith("-"):  # `rl-zoo train ppo CartPole-v1`: the flags' values without them; benchmark's
+            # --algos and --envs take comma-separated lists (`rl-zoo benchmark ppo,dqn` was given no hint)
+            close = [f"{flag} {arg}" for flag in ("--algo", "--env", "--algos", "--envs") if flag in known and
+                     all(_names_a(command, flag.rstrip("s"), item) for item in (arg.split(",") if flag.endswith("s") else [arg]))]
         hints += [f" {name}: did you mean {' or '.join(close)}?"] if close else []
     sub.error(f"unrecognized arguments: {' '.join(unknown)}.{''.join(hints)} `rl-zoo {command} --help` lists the options")
 

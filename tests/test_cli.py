@@ -268,6 +268,12 @@ def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_
     with pytest.raises(SystemExit):
         main(["train", "foo"])
     assert "did you mean" not in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # benchmark's lists: no hint at all
+        main(["benchmark", "ppo,dqn", "CartPole-v1"])
+    assert "ppo,dqn: did you mean --algos ppo,dqn? CartPole-v1: did you mean --envs CartPole-v1?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # train takes one algorithm: a list is no --algo
+        main(["train", "ppo,dqn"])
+    assert "did you mean" not in capsys.readouterr().err
     # rlhf has no --env and RL updates of its own: `rlhf dqn` was told "did you mean --algo dqn?", then refused
     for word, hint in (("CartPole-v1", None), ("dqn", None), ("grpo", "grpo: did you mean --algo grpo?")):
         with pytest.raises(SystemExit):
