@@ -255,17 +255,13 @@ def command(main, again: str = "the same command starts it again") -> None:
     """``python -m experiments.<name>.run``: ``main()`` as a command. A Ctrl-C (or SIGTERM) ends it with one line and
     exit status 130 (143), where it was a traceback from deep inside JAX; the files written so far stay. ``again``:
     how to go on (overall's benchmark grid keeps its finished cells with --resume)."""
-    import sys
-
     from rl_zoo import interrupt
 
     with interrupt.installed(terminate=True):
         try:
             code = main()
         except KeyboardInterrupt:
-            interrupt.stopping()
-            print(f"{interrupt.received()}: the files written so far stay; {again}", file=sys.stderr)
-            code = interrupt.exit_status()
+            code = interrupt.say_stop(f": the files written so far stay; {again}", prefix="")
     raise SystemExit(code)
 
 

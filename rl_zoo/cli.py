@@ -179,9 +179,7 @@ def console_main() -> NoReturn:
 
                 program_store.enable()  # a process of its own: nothing in it patched at run time
         except KeyboardInterrupt:
-            interrupt.stopping()
-            print(f"rl-zoo: {interrupt.received()}", file=sys.stderr)
-            code = interrupt.exit_status()
+            code = interrupt.say_stop()
         else:
             code = main(cpu_devices=True)
     exit_now(code)
@@ -307,9 +305,7 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
         try:
             return _main(argv, cpu_devices)
         except KeyboardInterrupt:  # before the command started (building the parser imports for a second)
-            interrupt.stopping()
-            print(f"rl-zoo: {interrupt.received()}", file=sys.stderr)
-            return interrupt.exit_status()
+            return interrupt.say_stop()
 
 
 def _main(argv: list[str], cpu_devices: bool) -> int:
@@ -364,14 +360,12 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
     except KeyboardInterrupt as e:  # Ctrl-C: what was written stays (train says how to resume)
         from rl_zoo import interrupt
 
-        interrupt.stopping()  # a second one now would cut this line with a traceback
         same = "the same command without --rerun" if getattr(args, "rerun", False) else "the same command"  # --rerun would start over
         resumes = getattr(args, "resume", None) and not isinstance(e, interrupt.AfterTheRun)  # not a finished run's video
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if resumes else "",
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
-        print(f"rl-zoo: {interrupt.received()}{again.get(args.command, '')}", file=sys.stderr)
-        return interrupt.exit_status()
+        return interrupt.say_stop(again.get(args.command, ""))
     except RuntimeError as e:
         from rl_zoo.driver.guard import memory_advice, out_of_memory
         from rl_zoo.host.batched_env import HostEnvError

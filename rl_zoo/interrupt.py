@@ -68,6 +68,14 @@ def raise_if_signalled() -> None:
         raise KeyboardInterrupt
 
 
+def say_stop(words: str = "", prefix: str = "rl-zoo: ") -> int:
+    """End a command stopped by a signal: ``stopping`` (a second signal cannot cut the line), the line
+    ``PREFIX interrupted|terminated WORDS`` on stderr, and the exit status to return (``exit_status``)."""
+    stopping()
+    print(f"{prefix}{received()}{words}", file=sys.stderr)
+    return exit_status()
+
+
 def exit_status() -> int:
     """The exit status of a command stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)."""
     return 128 + (_received or signal.SIGINT)
