@@ -27,7 +27,7 @@ KINDS = {
     "gymnasium.make": "a keyword argument of the gymnasium env, given to gymnasium.make",
     "time limit": "gymnasium's max_episode_steps (a port's max_steps_in_episode)",
 }
-#: what the time limit takes (``envs.registry._one_time_limit``): null is the registered limit
+#: what the time limit takes (``envs.make_checks._one_time_limit``): null is the registered limit
 TIME_LIMIT_RULE = "integer 1 .. 2**31-1, or null"
 #: gymnasium keywords that are not the env's to take from a run: the adapter and the renderer set them
 _NOT_OPTIONS = ("render_mode",)
@@ -116,17 +116,17 @@ def only_gymnasium_takes(env_id: str) -> list[str] | None:
 
 
 def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
-    from envs import registry
+    from envs import make_checks, registry
 
     cls = registry._entry_class(entry_point)
     ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor")
-    if any(n not in registered for n in registry.required_options(cls)):  # an env of one's own that needs an option
+    if any(n not in registered for n in make_checks.required_options(cls)):  # an env of one's own that needs an option
         return ctor  # made only with it: its params fields are not known here
     params = cls(**registered).default_params
     rules = {**allowed_values(params), "max_steps_in_episode": TIME_LIMIT_RULE}
     fields = [Option(f.name, _number(getattr(params, f.name)), "time limit" if f.name == "max_steps_in_episode" else "params",
                      rules.get(f.name, "")) for f in dataclasses.fields(params) if _number(getattr(params, f.name)) is not None]
-    fields = [Option(o.name, None, o.kind, o.allowed) if o.kind == "time limit" and o.default == registry.MAX_TIME_LIMIT else o
+    fields = [Option(o.name, None, o.kind, o.allowed) if o.kind == "time limit" and o.default == make_checks.MAX_TIME_LIMIT else o
               for o in fields]  # no time limit (CliffWalking's), as gymnasium says it: None
     return [o for o in ctor if o.name != "max_episode_steps"] + fields  # a FrozenLake's registered limit: the params field's value
 

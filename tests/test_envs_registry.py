@@ -489,7 +489,7 @@ def test_an_integer_params_field_takes_whole_numbers_only():
     state field changes from dtype int32 at reset to float32", blaming the env's code. A whole float is the int."""
     import dataclasses
 
-    from envs import registry
+    from envs import make_checks
 
     @dataclasses.dataclass(frozen=True)
     class Params:
@@ -497,11 +497,11 @@ def test_an_integer_params_field_takes_whole_numbers_only():
         widths: np.ndarray = dataclasses.field(default_factory=lambda: np.array([1, 2], np.int32))
 
     with pytest.raises(ValueError, match=r"Corridor-v0: option length=2.5: length is a params field that takes whole numbers"):
-        registry._check_param_values("Corridor-v0", Params(), {"length": 2.5}, built=False)
-    out = registry._check_param_values("Corridor-v0", Params(), {"length": 3.0, "widths": [3.0, 4.0]}, built=False)
+        make_checks._check_param_values("Corridor-v0", Params(), {"length": 2.5}, built=False)
+    out = make_checks._check_param_values("Corridor-v0", Params(), {"length": 3.0, "widths": [3.0, 4.0]}, built=False)
     assert out["length"] == 3 and type(out["length"]) is int
     assert out["widths"].dtype == np.int32 and out["widths"].tolist() == [3, 4]
-    assert registry._check_param_values("Corridor-v0", Params(), {"length": 7}, built=False) == {"length": 7}
+    assert make_checks._check_param_values("Corridor-v0", Params(), {"length": 7}, built=False) == {"length": 7}
     for over in ({"length": 1e20}, {"widths": [3e9, 1.0]}):  # past the dtype: the cast wrapped around, silently
         with pytest.raises(ValueError, match="takes whole numbers from -"):
-            registry._check_param_values("Corridor-v0", Params(), over, built=False)
+            make_checks._check_param_values("Corridor-v0", Params(), over, built=False)

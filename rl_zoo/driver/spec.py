@@ -174,10 +174,12 @@ class RunSpec:
         this process does not know, of a run that trained on it (an env registered by ``envs.register`` in the
         process that trained, which a new process loading or resuming the run has not run): said how to make it
         known, where "Unknown environment id" alone pointed at a typo."""
+        from envs.registry import UnknownEnvironment
+
         try:
             env, env_params = make_env(self.env_id, self.backend, self.env_kwargs)
-        except ValueError as e:
-            if not str(e).startswith("Unknown environment id") or ":" in self.env_id:
+        except UnknownEnvironment as e:
+            if ":" in self.env_id:
                 raise
             raise ValueError(f"{e} This run trained on {self.env_id!r}: an env of your own registered with envs.register "
                              f"is known only to the process that registered it: register it again first (import the "
