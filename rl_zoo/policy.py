@@ -59,11 +59,13 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
     are skipped and ``log`` says which and why); a run without any gets an error saying why and what to do."""
     if checkpoint is not None:
         given = Path(checkpoint)
+        # a bare file name is the run's own checkpoint first: a file of that name in the current folder (another
+        # run's, an older copy) was loaded in its place, with nothing said
+        if given.parent == Path(".") and (run_dir / "checkpoints" / given.name).is_file():
+            return run_dir / "checkpoints" / given.name
         if given.is_file():
             check_same_run(run_dir, given)
             return given
-        if given.parent == Path(".") and (run_dir / "checkpoints" / given.name).is_file():  # a bare file name
-            return run_dir / "checkpoints" / given.name
         found = ", ".join(p.name for p in ckpt.list_checkpoints(run_dir)) or "none"
         raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} not found (checkpoints of {run_dir}: {found})")
     path = newest_intact(run_dir, log)

@@ -146,6 +146,14 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     older = sorted((two / "checkpoints").iterdir())[0]
     assert older.name == "ckpt_000000001.msgpack" and rl_zoo.load(two).checkpoint != older
     assert rl_zoo.load(two, checkpoint=older.name).checkpoint == older
+    # a bare name is the run's own file even where the current folder holds one of that name (it was loaded instead)
+    newest = sorted((two / "checkpoints").iterdir())[-1]
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    shutil.copy(older, here / newest.name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(here)
+        assert rl_zoo.load(two, checkpoint=newest.name).checkpoint == two / "checkpoints" / newest.name
     first = sorted((run_dir / "checkpoints").iterdir())[0]
 
     # a path with a folder is taken as given: a mistyped one is not found (not this run's file of that name)
@@ -346,6 +354,17 @@ def test_a_discrete_action_is_the_envs_with_or_without_clip():
         assert int(greedy_policy(agent, spaces.Discrete(3, start=-1), clip)(None, None)) == 1
     raw = SimpleNamespace(act=lambda state, obs: jnp.array([3.0]))
     assert float(greedy_policy(raw, spaces.Box(-1.0, 1.0, (1,)), clip=False)(None, None)[0]) == 3.0
+
+
+def test_a_discrete_action_reaches_a_gymnasium_env_in_its_spaces_dtype():
+    """The policy's int32 action went to gymnasium as int32, where the Policy docstring promises the action
+    space's own dtype (Discrete's int64, as ``space.sample()`` gives)."""
+    from envs.spaces import to_gymnasium_action
+
+    space = gymnasium.spaces.Discrete(3, start=-1)
+    for action in (np.int32(1), np.array([0, -1], np.int32)):
+        played = to_gymnasium_action(action, space)
+        assert played.dtype == space.dtype == np.int64 and np.array_equal(played, action)
 
 
 def test_an_adapter_run_without_checkpoints_is_told_to_resume(tmp_path):
