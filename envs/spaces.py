@@ -113,9 +113,13 @@ class UnsupportedSpace(ValueError, TypeError):
 def to_gymnasium_action(action: np.ndarray, space) -> np.ndarray:
     """``action`` as a gymnasium env with action space ``space`` takes it: a Box action in the env's own dtype,
     clipped to the env's own bounds (rl_zoo's policies clip to them rounded to float32: a float64 bound 0.1 is
-    0.100000001 there, just outside the env's space); any other action as it is."""
+    0.100000001 there, just outside the env's space); a Discrete action (an int32 from the policy) in the
+    space's dtype (int64), as ``space.sample()`` gives one; any other action as it is."""
     low, high = getattr(space, "low", None), getattr(space, "high", None)
-    return action if low is None else np.clip(np.asarray(action).astype(space.dtype), low, high)
+    if low is not None:
+        return np.clip(np.asarray(action).astype(space.dtype), low, high)
+    dtype = getattr(space, "dtype", None)
+    return action if dtype is None else np.asarray(action).astype(dtype, copy=False)
 
 
 def from_gymnasium(space, what: str = "observation") -> Space:

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.spaces import to_gymnasium_action
+from rl_zoo.config import check_int_args
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
 from rl_zoo.runs import env_label
@@ -178,7 +179,8 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     from envs import render
     from rl_zoo.policy import NotARunSeed, load
 
-    if episodes < 1:
+    (episodes,) = check_int_args({"--episodes": episodes})  # 2.5 failed inside JAX after loading the run
+    if episodes is None or episodes < 1:
         raise ValueError(f"--episodes = {episodes} is invalid: must be at least 1")
     check_frames(frame_skip, width, seed)
     video = VideoSpec(check_video_path(record), frame_skip, width) if record is not None else None

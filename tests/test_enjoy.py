@@ -359,6 +359,9 @@ def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path,
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", "999999"]) == 2
     assert "--policy-seed: seed 999999 is not one of this run's seeds" in capsys.readouterr().err
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--width", "100"]) == 0  # played, with a word on --width
+    for episodes in (2.5, "2", None, True):  # from Python: 2.5 failed inside JAX after loading the run
+        with pytest.raises(ValueError, match="--episodes = .* is invalid"):
+            enjoy(run_dir, episodes=episodes)
     assert "--frame-skip and --width shape a recording: without --record they do nothing" in capsys.readouterr().err
 
 
