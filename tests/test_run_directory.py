@@ -231,15 +231,22 @@ def test_ctrl_c_says_how_to_resume_and_the_cli_exits_130(reference, tmp_path, ca
 
 
 def test_ctrl_c_while_the_run_is_set_up_says_how_to_resume(tmp_path, monkeypatch):
-    """A Ctrl-C after config.json was written but before the first segment (building the agent) printed only
-    `rl-zoo: interrupted`: the run's folder was left with no word of its resume command."""
+    """A Ctrl-C after config.json was written but before the first segment (setting up the recorder) printed only
+    `rl-zoo: interrupted`: the run's folder was left with no word of its resume command. The agent is built
+    before the folder is made (its memory is checked first): a Ctrl-C there leaves no folder."""
     from rl_zoo.algos import ppo
+    from rl_zoo.driver import run as driver_run
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ppo, "make_agent", interrupted)
     said, run = [], tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(ppo, "make_agent", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            train("ppo", "CartPole-v1", out=run, **dict(KW, log=said.append))
+    assert not run.exists()
+    monkeypatch.setattr(driver_run, "Recorder", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train("ppo", "CartPole-v1", out=run, **dict(KW, log=said.append))
     assert said[-1] == f"\ninterrupted: {run} had no checkpoint yet; `rl-zoo train --resume {run}` starts it again from its config.json"

@@ -3,10 +3,11 @@
     spec (RunSpec, validated)  ->  run directory, locked; config.json  ->  runner = RUNNERS[spec.backend]
     ->  runner.run(ctx, recorder, resume)  ->  recorder.finish: summary.json, curve.png, hooks
 
-Everything that can be refused (config fields, env, devices, a damaged config.json, metrics.csv or
-set of checkpoints, a checkpoint that does not fit config.json's seeds or segment schedule, a run
-directory in use) is refused before anything compiles or is written. A resume also says what may keep
-it from continuing bit for bit (other library versions, another device count); it does not refuse them.
+Everything that can be refused (config fields, env, devices, more memory than the machine has
+(``driver.memory``), a damaged config.json, metrics.csv or set of checkpoints, a checkpoint that does
+not fit config.json's seeds or segment schedule, a run directory in use) is refused before anything
+compiles or is written. A resume also says what may keep it from continuing bit for bit (other library
+versions, another device count); it does not refuse them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rl_zoo import checkpoint, distributed, interrupt, runs
 from rl_zoo.config import ConfigError, check_bools, check_int_args
 from rl_zoo.driver.guard import out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
+from rl_zoo.driver.memory import check_memory
 from rl_zoo.driver.recorder import HookStartError, Recorder, RecorderHook, RunStart, check_hooks, summarize
 from rl_zoo.driver.resume import (choose_checkpoint, devices_note, prng_mismatch, record_resume, recorded_resumes,
                                   remove_host_tables, resume_devices, resume_mismatch, resume_vector_env, rows_up_to,
@@ -139,6 +141,8 @@ def train(
     # the command differs by --process-id, and the platform string may differ between hosts
     settings = {k: v for k, v in spec.to_json().items() if k not in ("command", "versions")}
     distributed.agree("settings", dict(settings, out=None if out is None else str(out)))
+    agent = spec.module.make_agent(spec.config, env, env_params)
+    check_memory(agent, env, env_params, spec.seeds, spec.eval_episodes)  # XLA's CPU aborts on a failed allocation
     run_dir = _make_run_dir(spec, runs_root, out)
     with _locked(run_dir):
         if _is_writer():
@@ -148,7 +152,7 @@ def train(
         if note:
             log(note)
         try:  # config.json is written: a Ctrl-C from here on says how to take the run up again
-            ctx = RunContext(spec, run_dir, spec.module.make_agent(spec.config, env, env_params), env, env_params, log, progress)
+            ctx = RunContext(spec, run_dir, agent, env, env_params, log, progress)
             if rounding := whole_updates_note(spec.config.total_timesteps, ctx.agent.num_updates, ctx.agent.env_steps_per_update):
                 log(rounding)
             if fewer := evals_note(spec.num_evals, ctx.agent.num_updates):

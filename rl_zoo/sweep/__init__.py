@@ -189,6 +189,7 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     train``: DQN on Pendulum with a small budget was told about learning_starts."""
     import envs
     from rl_zoo import algos
+    from rl_zoo.driver.memory import check_memory
     from rl_zoo.driver.spec import check_algorithm_env, make_env
     from rl_zoo.sweep import halving
     from rl_zoo.sweep.env_fields import check_env_fields
@@ -217,6 +218,11 @@ def check_sweep(spec: SweepSpec) -> CheckedSweep:
     plan = plan_sweep(spec)
     check_env_fields(spec, plan, env, env_params)
     check_record(plan.module, plan.base, env, env_params, spec.record)
+    for group in plan.groups:  # every config of a group and its seeds train at once (XLA's CPU aborts past memory)
+        runs_at_once = len(group.points) * spec.seeds
+        check_memory(module.make_agent(group.points[0].config, env, env_params), env, env_params, runs_at_once,
+                     spec.eval_episodes, runs=f"runs ({len(group.points)} config(s) x {spec.seeds:,} seed(s))",
+                     fewer="configs, --seeds or --eval-episodes", what="this sweep")
     rungs = halving.plan_rungs(plan.module, plan.groups[0], env, env_params, spec) if spec.halving_eta else None
     return CheckedSweep(plan, env, env_params, rungs)
 

@@ -1,0 +1,105 @@
+"""A run's memory, checked before its run directory is made.
+
+On the CPU, XLA aborts the process when an allocation fails (``Check failed: buffer_.IsConcrete()``, exit 134):
+nothing can catch it, and a typo such as ``--eval-episodes 3000000000`` or ``--seeds 300000000`` left a run
+directory holding only its config.json behind a C++ stack trace. ``check_memory`` refuses such a run first,
+from a lower bound that nothing has to run or compile to know: the shapes of every seed's training state
+(``jax.eval_shape`` of ``agent.init``: parameters, optimizer state, env copies, replay buffer) and of the env
+copies one evaluation plays at once (``eval_episodes`` per seed, ``rl_zoo.core.evaluate``). The bound leaves
+out the programs' temporaries, so a run under it may still not fit; one over it cannot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from rl_zoo.config import ConfigError
+
+
+def tree_bytes(tree) -> int:
+    """Bytes of the arrays (or ``jax.ShapeDtypeStruct`` s) in ``tree``; a PRNG key counts its key data."""
+    import jax
+
+    total = 0
+    for leaf in jax.tree.leaves(tree):
+        dtype = leaf.dtype
+        if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+            shape = (*leaf.shape, *jax.random.key_data(jax.random.key(0)).shape)
+            itemsize = 4
+        else:
+            shape, itemsize = leaf.shape, np.dtype(dtype).itemsize
+        total += math.prod(shape) * itemsize
+    return total
+
+
+def needed_bytes(agent, env, env_params, seeds: int, eval_episodes: int) -> int:
+    """A lower bound of the memory a JAX-port run of ``seeds`` seeds holds: every seed's training state and
+    the ``eval_episodes`` env copies (an observation and a state each) that one evaluation steps per seed."""
+    import jax
+
+    key = jax.random.key(0)
+    state = jax.eval_shape(agent.init, key)
+    episode = jax.eval_shape(env.reset, key, env_params)  # (obs, env state) of one env copy
+    return seeds * (tree_bytes(state) + eval_episodes * tree_bytes(episode))
+
+
+def _cgroup_room() -> int | None:
+    """What this process's cgroup (v2) lets it still take, where it sets a limit (a container's)."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+    except OSError:
+        return None
+    return None if limit == "max" else max(int(limit) - int(used), 0)
+
+
+def available_bytes() -> int | None:
+    """The memory a run may still take: on the CPU the host's (``MemAvailable``, within a cgroup's limit), on
+    an accelerator the local devices' ``bytes_limit`` summed; ``None`` where it cannot be told."""
+    import jax
+
+    devices = jax.local_devices()
+    if devices[0].platform != "cpu":
+        stats = [d.memory_stats() or {} for d in devices]
+        limits = [s.get("bytes_limit") for s in stats]
+        return sum(limits) if all(limits) else None
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        host = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    room = _cgroup_room()
+    return host if room is None else min(host, room)
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes in the largest binary unit it fills: ``"40 B"``, ``"97.4 KiB"``, ``"111.8 GiB"``."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n} B"
+
+
+def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: str = "seed(s)",
+                 fewer: str = "--seeds or --eval-episodes", what: str = "this run") -> None:
+    """Refuse a run whose lower bound (``needed_bytes``, for this process's share of the ``seeds``) exceeds the
+    memory available (``available_bytes``), naming both and the settings that make it. ``runs``: what one of
+    ``seeds`` is (a sweep's config-and-seed runs); ``fewer``: what to ask fewer of; ``what``: what is refused.
+    A gymnasium-backend run is not checked (its env copies live in gymnasium, outside JAX's shapes)."""
+    import jax
+
+    if getattr(env, "backend", "jax") != "jax" or (room := available_bytes()) is None:
+        return
+    here = math.ceil(seeds / jax.process_count())
+    need = needed_bytes(agent, env, env_params, here, eval_episodes)
+    if need <= room:
+        return
+    state = needed_bytes(agent, env, env_params, 1, 0)
+    episode = needed_bytes(agent, env, env_params, 1, 1) - state
+    raise ConfigError(
+        f"{what} needs at least {size_text(need)} of memory and {size_text(room)} is available: {here:,} {runs} x "
+        f"({size_text(state)} of training state + --eval-episodes {eval_episodes:,} x {size_text(episode)} per evaluated "
+        f"env copy). Ask for fewer {fewer}, or a smaller num_envs / num_steps / buffer_size (--set)")

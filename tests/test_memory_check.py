@@ -1,0 +1,67 @@
+"""A run that cannot fit in memory is refused before its run directory is made (rl_zoo.driver.memory): on the CPU
+XLA aborted the process on the failed allocation (exit 134, a C++ stack trace) and left a run directory holding
+only its config.json, for ``--eval-episodes 3000000000`` and ``--seeds 300000000``."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from rl_zoo.cli import main
+from rl_zoo.config import ConfigError
+from rl_zoo.driver import memory
+from rl_zoo.driver.spec import new_spec
+from rl_zoo.train import train
+
+
+def test_tree_bytes_and_size_text_on_hand_worked_values():
+    tree = {"a": jax.ShapeDtypeStruct((3,), jnp.float32), "b": jnp.zeros((2, 5), jnp.int8), "k": jax.random.key(1)}
+    assert memory.tree_bytes(tree) == 3 * 4 + 2 * 5 + 8  # a threefry key holds two uint32
+    assert [memory.size_text(n) for n in (36, 1024, 110_316, 3 * 2**30 // 2, 2**41)] == [
+        "36 B", "1.0 KiB", "107.7 KiB", "1.5 GiB", "2.0 TiB"]
+
+
+def test_the_lower_bound_counts_each_seed_and_each_evaluated_env_copy():
+    """CartPole's env copy is its observation (4 float32) and its state (x, x_dot, theta, theta_dot float32 and the
+    step count, int32): 16 + 20 = 36 bytes per evaluated episode; the training state once per seed."""
+    spec, env, params, _ = new_spec("ppo", "CartPole-v1")
+    agent = spec.module.make_agent(spec.config, env, params)
+    one = memory.needed_bytes(agent, env, params, 1, 0)
+    assert one > 0
+    assert memory.needed_bytes(agent, env, params, 1, 1) - one == 36
+    assert memory.needed_bytes(agent, env, params, 3, 7) == 3 * (one + 7 * 36)
+
+
+@pytest.mark.parametrize("option", [{"eval_episodes": 3_000_000_000}, {"seeds": 300_000_000}])
+def test_a_run_beyond_the_machines_memory_is_refused_before_its_run_directory(tmp_path, option):
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=r"this run needs at least .* of memory and .* is available"):
+        train("ppo", "CartPole-v1", total_steps=1000, out=out, progress=False, log=lambda *_: None, **option)
+    assert not out.exists()
+
+
+def test_the_refusal_names_the_settings_and_what_to_ask_for(tmp_path, monkeypatch, capsys):
+    """With 1 MiB available, 2 seeds x (Q-learning's 544 B state + 50,000 evaluated FrozenLake copies of 12 B: its
+    observation, position and step count, int32 each) = 1.1 MiB is refused."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**20)
+    out = tmp_path / "run"
+    assert main(["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--seeds", "2", "--eval-episodes", "50000",
+                 "--total-steps", "1000", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "is available: 2 seed(s) x (" in err and "--eval-episodes 50,000 x 12 B per evaluated env copy" in err
+    assert "Ask for fewer --seeds or --eval-episodes" in err and not out.exists()
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)  # where it cannot be told, nothing is refused
+    assert main(["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--seeds", "2", "--eval-episodes", "50000",
+                 "--total-steps", "1000", "--out", str(out), "--no-progress"]) == 0
+
+
+def test_a_sweep_beyond_the_machines_memory_is_refused_before_its_folder(tmp_path, capsys):
+    """A sweep trains each group's configs x seeds at once: counted as such, and refused by --dry-run too."""
+    out = tmp_path / "sweep"
+    for dry in ([], ["--dry-run"]):
+        assert main(["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "learning_rate=1e-3,3e-4", "--seeds",
+                     "100000000", "--total-steps", "1000", "--out", str(out), *dry]) == 2
+        err = capsys.readouterr().err
+        assert "this sweep needs at least" in err and "200,000,000 runs (2 config(s) x 100,000,000 seed(s))" in err
+        assert not out.exists()
