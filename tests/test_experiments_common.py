@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -13,6 +14,8 @@ import numpy as np
 import pytest
 
 from experiments import common, reporting
+
+EXPERIMENTS = Path(common.__file__).parent
 
 
 @pytest.mark.parametrize("num_updates,num_evals", [(195, 20), (97, 10), (244, 20), (73, 10), (7, 20), (1, 5), (390, 15)])
@@ -587,3 +590,77 @@ def test_overestimation_refuses_one_deep_seed(tmp_path, monkeypatch, capsys):
         run.main()
     assert e.value.code == 2 and "--seeds 1: the deep runs' report compares intervals over seeds" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_nan_interval_is_no_separation_and_nan_values_print():
+    """A seed's NaN final return makes its interval (nan, nan, nan): clip_vs_kl said the variants' returns
+    "separate ... (95% intervals apart)" there, overestimation "do not overlap"; stability's report stopped with a
+    traceback on a NaN KL (sig2, short_sci), pow2 on a NaN or zero beta."""
+    from experiments.clip_vs_kl.report import separation_words, table
+    from experiments.overestimation.report import final_returns_words
+
+    nan = float("nan")
+
+    def row(env, loss, m, lo, hi):
+        return dict(env=env, loss=loss, final_return_mean=m, final_return_lo=lo, final_return_hi=hi)
+
+    cart = [row("CartPole-v1", "clip", nan, nan, nan), row("CartPole-v1", "kl", 500.0, 480.0, 500.0)]
+    assert separation_words(cart, "final_return", "final returns", 8) == (
+        "cannot say whether it separates the variants' final returns: no interval on CartPole (a seed's value is not a number)")
+    apart = [row("Pendulum-v1", "clip", -200.0, -250.0, -150.0), row("Pendulum-v1", "kl", -900.0, -1000.0, -800.0)]
+    assert separation_words(cart + apart, "final_return", "final returns", 8) == (
+        "cannot say on CartPole (a seed's value is not a number); elsewhere separates the variants' final returns on "
+        "Pendulum (95% intervals apart)")
+    close = [row("Pendulum-v1", "clip", -200.0, -250.0, -150.0), row("Pendulum-v1", "kl", -220.0, -260.0, -180.0)]
+    assert separation_words(cart + close, "final_return", "final returns", 8).startswith(
+        "does not separate the variants' final returns where it can say: no interval on CartPole")
+    assert reporting.intervals_overlap((nan, nan, nan), (1.0, 0.0, 2.0)) and not reporting.interval_known((1.0, nan, 2.0))
+    deep = {"DQN on CartPole-v1": {"final_greedy_return_ci": (nan, nan, nan)},
+            "Double DQN on CartPole-v1": {"final_greedy_return_ci": (100.0, 90.0, 110.0)}}
+    assert final_returns_words(deep, ["CartPole-v1"]).endswith("(no interval: a seed's return is not a number)")
+    assert [reporting.sig2(nan), reporting.short_sci(nan), reporting.pow2(nan), reporting.pow2(0.0)] == ["nan", "nan", "n/a", "n/a"]
+    assert [reporting.sig2(0.0014), reporting.short_sci(3e-3), reporting.pow2(0.125)] == ["1.4e-3", "3e-3", "1/8"]
+    # one seed: the header says "no interval", and the cells give the value alone (they gave "403 (403, 403)")
+    one = [dict(row("CartPole-v1", loss, 403.0, 403.0, 403.0), auc_return_mean=300.0, auc_return_lo=300.0, auc_return_hi=300.0,
+                kl_median=0.01, kl_p90=0.02, kl_max=0.03, frac_updates_kl_above_1_5_target=0.1,
+                frac_updates_kl_below_target_over_1_5=0.2) for loss in ("clip", "kl")]
+    assert table(one, seeds=1).splitlines()[0].startswith("| CartPole-v1 | PPO-clip | 403 | 300 | ")
+    assert "| 403 (403, 403) | 300 (300, 300) |" in table(one, seeds=8)
+
+
+def test_a_readme_written_elsewhere_gives_its_folder_to_report_again(tmp_path):
+    """A quick README's `--report` line rewrote the committed README (the experiment's own folder by default)."""
+    template = tmp_path / "x" / "t.md"
+    template.parent.mkdir()
+    template.write_text("    python -m experiments.x.run --report{report_flags}   # again\n")
+    reporting.fill_template(template, template.parent / "README.md", {})
+    assert (template.parent / "README.md").read_text() == "    python -m experiments.x.run --report   # again\n"
+    quick = tmp_path / "quick run"
+    quick.mkdir()
+    reporting.fill_template(template, quick / "README.md", {})
+    assert (quick / "README.md").read_text() == f"    python -m experiments.x.run --report --out '{quick}'   # again\n"
+    for name in ("clip_vs_kl", "trpo_cost", "overestimation", "overall"):  # every template with such a line fills the slot
+        assert "{report_flags}" in (EXPERIMENTS / name / "readme_template.md").read_text()
+
+
+def test_stabilitys_word_on_its_recorded_run_comes_from_that_runs_record():
+    """The template said "The run below (2026-12-06) was such a re-run ... (VPG at lr 1e-2: final 495 ...)" in every
+    README, a one-seed smoke run's too: it is the recorded run's history_note now, which a new run's record lacks."""
+    import json
+
+    template = (EXPERIMENTS / "stability" / "readme_template.md").read_text()
+    assert "{history_note}" in template and "2026-12-06" not in template
+    recorded = json.loads((EXPERIMENTS / "stability" / "run_info.json").read_text())
+    assert recorded["history_note"] in (EXPERIMENTS / "stability" / "README.md").read_text()
+
+
+def test_a_resumed_stability_run_counts_the_sweeps_an_earlier_process_trained():
+    """Stopped and started again, the README said "Run time: 28 s" with parts "VPG 10 s, PPO-clip 8 s, PPO-KL 8 s,
+    TRPO 12 s" (38 s): the read-back sweeps' seconds were the earlier process's."""
+    from experiments.stability.compute import Sweep, earlier_seconds
+
+    def sweep(seconds, here_s):
+        return Sweep("learning_rate", [1e-3], np.arange(3), 1, np.zeros((1, 1, 3)), np.zeros((1, 1, 3)), seconds, None,
+                     here_s=here_s)
+
+    assert earlier_seconds({"VPG": sweep(10.0, 0.5), "TRPO": sweep(12.0, 13.0)}) == 9.5  # read back; trained here
