@@ -161,10 +161,16 @@ def fill_template(template: Path, path: Path, fields: dict, banner: str = "") ->
     """Write ``template`` (markdown with ``{field}`` slots; ``{{``/``}}`` for literal braces) filled in
     with ``fields`` to ``path``. A slot without a field is an error that names the template. The slot
     ``{quick_flag}`` (after the command on a README's first lines) is " --quick" for a smoke run (a
-    ``quick_note``), else empty, unless the report gives it. ``banner`` goes after the ``quick_note``
-    (``common.tuning_banner``: a run on tuning seeds)."""
+    ``quick_note``), else empty, unless the report gives it; ``{report_flags}`` (after a ``--report`` or
+    ``--replot`` line) is `` --out FOLDER`` where the README is written outside the template's folder (a quick
+    run's, an ``--out``'s): without it that line rewrote the committed README. ``banner`` goes after the
+    ``quick_note`` (``common.tuning_banner``: a run on tuning seeds)."""
+    import shlex
+
     text = Path(template).read_text()
-    fields = {"quick_flag": " --quick" if fields.get("quick_note") else "", **fields}
+    elsewhere = Path(path).resolve().parent != Path(template).resolve().parent
+    fields = {"quick_flag": " --quick" if fields.get("quick_note") else "",
+              "report_flags": f" --out {shlex.quote(str(Path(path).parent))}" if elsewhere else "", **fields}
     fields["quick_note"] = fields.get("quick_note", "") + banner
     try:
         filled = text.format_map(fields)
@@ -188,8 +194,17 @@ def num(x: float, sig: int = 3) -> str:
 
 
 def intervals_overlap(a, b) -> bool:
-    """Whether two intervals ``(point, low, high)`` overlap (which does not show their means equal)."""
+    """Whether two intervals ``(point, low, high)`` overlap (which does not show their means equal). An interval
+    with a NaN (a seed's non-finite value: ``stats.point_ci`` gives ``(nan, nan, nan)``) is not apart from any:
+    it was read as "do not overlap", a separation, in the clip_vs_kl and overestimation verdicts."""
+    if not interval_known(a) or not interval_known(b):
+        return True
     return a[1] <= b[2] and b[1] <= a[2]
+
+
+def interval_known(t) -> bool:
+    """Whether an interval ``(point, low, high)`` has no NaN (one seed's NaN makes it ``(nan, nan, nan)``)."""
+    return not any(np.isnan(float(x)) for x in t)
 
 
 def signed(x: float, spec: str = ".2f") -> str:
@@ -198,16 +213,17 @@ def signed(x: float, spec: str = ".2f") -> str:
 
 
 def short_sci(x: float) -> str:
-    """A swept value as the tables show it: 1e-4, 3e-3, 0.1."""
-    if x >= 0.1:
+    """A swept value as the tables show it: 1e-4, 3e-3, 0.1 ("nan", "inf" as they are)."""
+    if x >= 0.1 or not np.isfinite(x) or x <= 0:
         return f"{x:g}"
     m, e = f"{x:.0e}".split("e")
     return f"{m}e{int(e)}"
 
 
 def sig2(x: float) -> str:
-    """Two significant digits, short scientific below 0.01 (KL values): 2e-6, 1.4e-3, 0.026, 0.56."""
-    if x >= 0.01:
+    """Two significant digits, short scientific below 0.01 (KL values): 2e-6, 1.4e-3, 0.026, 0.56 (a run whose KL
+    went NaN: "nan"; 0 and below as they are)."""
+    if x >= 0.01 or not np.isfinite(x) or x <= 0:
         return f"{x:.2g}"
     m, e = f"{x:.1e}".split("e")
     m = m.rstrip("0").rstrip(".")
@@ -221,7 +237,10 @@ def f2(x: float) -> str:
 
 
 def pow2(x: float) -> str:
-    """A power of 2 as a short number: 4, 1/8, 2^-9 (the adaptive-KL beta only takes values 2^k)."""
+    """A power of 2 as a short number: 4, 1/8, 2^-9 (the adaptive-KL beta only takes values 2^k); "n/a" where
+    ``x`` is not a positive finite number (a run that went NaN)."""
+    if not np.isfinite(x) or x <= 0:
+        return "n/a"
     k = int(round(np.log2(x)))
     return str(2 ** k) if k >= 0 else (f"1/{2 ** -k}" if k > -8 else f"2^{k}")
 

@@ -36,12 +36,13 @@ def shape(cfg) -> str:
     return f"{cfg.update_epochs} epochs × {cfg.num_minibatches} minibatch{'es' if cfg.num_minibatches > 1 else ''}"
 
 
-def table(rows: list[dict]) -> str:
-    """One row per (env, variant)."""
+def table(rows: list[dict], seeds: int = 8) -> str:
+    """One row per (env, variant); with one seed a value without an interval, as the header says."""
+    value = lambda r, key: (num(r[f"{key}_mean"]) if seeds < 2  # noqa: E731
+                            else reporting.ci_text(r[f"{key}_mean"], r[f"{key}_lo"], r[f"{key}_hi"]))
     return "\n".join(
         f"| {r['env']} | {'PPO-clip' if r['loss'] == 'clip' else 'PPO-KL'} | "
-        f"{reporting.ci_text(r['final_return_mean'], r['final_return_lo'], r['final_return_hi'])} | "
-        f"{reporting.ci_text(r['auc_return_mean'], r['auc_return_lo'], r['auc_return_hi'])} | {num(r['kl_median'])} | "
+        f"{value(r, 'final_return')} | {value(r, 'auc_return')} | {num(r['kl_median'])} | "
         f"{num(r['kl_p90'], 2)} | {num(r['kl_max'], 2)} | {pct(r['frac_updates_kl_above_1_5_target'])} | "
         f"{pct(r['frac_updates_kl_below_target_over_1_5'])} |"
         for env in dict.fromkeys(r["env"] for r in rows) for loss in ("clip", "kl")
@@ -77,7 +78,17 @@ def separation_words(rows: list[dict], key: str, what: str, seeds: int = 8) -> s
     for r in rows:
         by_env.setdefault(r["env"], {})[r["loss"]] = r
     interval = lambda r: (r[f"{key}_mean"], r[f"{key}_lo"], r[f"{key}_hi"])  # noqa: E731
+    unknown = [e.split("-")[0] for e, v in by_env.items()
+               if not (reporting.interval_known(interval(v["clip"])) and reporting.interval_known(interval(v["kl"])))]
     apart = [e.split("-")[0] for e, v in by_env.items() if not reporting.intervals_overlap(interval(v["clip"]), interval(v["kl"]))]
+    if unknown:  # a seed's NaN: no interval there (it was read as apart, a separation)
+        missing = f"{reporting.and_list(unknown)} (a seed's value is not a number)"
+        if len(unknown) == len(by_env):
+            return f"cannot say whether it separates the variants' {what}: no interval on {missing}"
+        if not apart:
+            return f"does not separate the variants' {what} where it can say: no interval on {missing}, the {kind} overlap elsewhere"
+        return f"cannot say on {missing}; elsewhere " + separation_words(
+            [r for r in rows if r["env"].split("-")[0] not in unknown], key, what, seeds)
     if not apart:
         return f"does not separate the variants' {what}: the {kind} overlap on every env"
     if few:  # 2-3 seeds: a permutation test's smallest p is 1/3 (2 seeds) or 1/10 (3): apart ranges show no separation
@@ -99,7 +110,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
              seeds=seeds, seeds_words=runs.plural(seeds, "seed"), **reporting.interval_words(seeds), n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
              clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
-             beta0=f"{first.kl_beta_init:g}", table=table(rows),
+             beta0=f"{first.kl_beta_init:g}", table=table(rows, seeds),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."
                           if all(c.anneal_lr for c in cfgs.values()) else ""),
              final_verdict=separation_words(rows, "final_return", "final returns", seeds),

@@ -82,7 +82,8 @@ def final_returns_words(deep: dict, env_ids: list[str]) -> str:
     parts = []
     for e in env_ids:
         a, b = deep[f"DQN on {e}"]["final_greedy_return_ci"], deep[f"Double DQN on {e}"]["final_greedy_return_ci"]
-        verdict = "overlap" if reporting.intervals_overlap(a, b) else "do not overlap"
+        verdict = ("no interval: a seed's return is not a number" if not (reporting.interval_known(a) and reporting.interval_known(b))
+                   else "overlap" if reporting.intervals_overlap(a, b) else "do not overlap")
         parts.append(f"{e.split('-')[0]} {ci(a, '.0f')} vs {ci(b, '.0f')} ({verdict})")
     return "; ".join(parts)
 

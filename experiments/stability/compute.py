@@ -49,6 +49,7 @@ class Sweep:
     seconds: float  # compilation and training of the sweep (as its report says; kept when a re-run reads it back)
     config: object
     first_seed: int = FIRST_SEED
+    here_s: float = 0.0  # what this process spent on it (a sweep read back: next to nothing, its seconds were an earlier run's)
 
 
 def sweep_args(name: str, seeds: int, total: int, num_evals: int, out: Path, eval_episodes: int = EVAL_EPISODES,
@@ -81,8 +82,22 @@ def run_sweep(name: str, seeds: int, total: int, num_evals: int, out: Path, log:
 
 def run_all(seeds: int, total: int, num_evals: int, out: Path, first_seed: int = FIRST_SEED,
             rerun: bool = False) -> dict[str, Sweep]:
-    return {name: run_sweep(name, seeds, total, num_evals, out / "sweeps" / name.lower(), first_seed=first_seed, rerun=rerun)
-            for name in ALGOS}
+    """Every algorithm's sweep, each with the seconds this process spent on it (``here_s``)."""
+    import dataclasses
+    import time
+
+    results = {}
+    for name in ALGOS:
+        t0 = time.perf_counter()
+        sweep = run_sweep(name, seeds, total, num_evals, out / "sweeps" / name.lower(), first_seed=first_seed, rerun=rerun)
+        results[name] = dataclasses.replace(sweep, here_s=time.perf_counter() - t0)
+    return results
+
+
+def earlier_seconds(results: dict[str, Sweep]) -> float:
+    """The training seconds of the sweeps an earlier process ran and this one read back (a run stopped and
+    started again): the whole run's time is this process's and these (it said 28 s of parts adding up to 38 s)."""
+    return sum(max(0.0, r.seconds - r.here_s) for r in results.values())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -199,6 +199,9 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
     target = float(k.kl_target)
     top = [b[-1] for b in bins.values()]
     f = dict(
+        # a word on the recorded run written by hand beside its numbers (run_info.json's history_note): a new run's
+        # record has none, so that it is not said of another run (the template held it, and every README repeated it)
+        history_note=info.get("history_note", ""),
         quick_note=f"\n**Smoke run (`--quick`): small budgets, {runs.plural(seeds, 'seed')}. Not a result.**\n" if quick else "",
         first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
         seeds_text=common.seeds_text(info.get("first_seed", 0), seeds), bin_tests=tests_text(bin_tests(bins)),

@@ -89,7 +89,7 @@ def main() -> None:
         command = (COMMAND + (" --quick" if args.quick else "") + (f" --seeds {seeds}" if args.seeds else "")
                    + (f" --seed {args.seed}" if args.seed != compute.FIRST_SEED else "")
                    + (f" --total-steps {total}" if args.total_steps else ""))
-        info = dict(machine=machine, versions=common.versions(), wall_s=round(time.perf_counter() - t0, 1), eval_episodes=compute.EVAL_EPISODES,
+        info = dict(machine=machine, versions=common.versions(), wall_s=round(time.perf_counter() - t0 + compute.earlier_seconds(results), 1), eval_episodes=compute.EVAL_EPISODES,
                     quick=args.quick, seeds=seeds, first_seed=args.seed, command=command,
                     sweeps=["rl-zoo " + shlex.join(compute.sweep_args(name, seeds, total, num_evals, _shown(out / "sweeps" / name.lower()),
                                                                       first_seed=args.seed))
