@@ -664,3 +664,9 @@ def test_a_resumed_stability_run_counts_the_sweeps_an_earlier_process_trained():
                      here_s=here_s)
 
     assert earlier_seconds({"VPG": sweep(10.0, 0.5), "TRPO": sweep(12.0, 13.0)}) == 9.5  # read back; trained here
+
+
+def test_stabilitys_finding_says_rate_for_one_value_and_rates_for_a_span():
+    from experiments.stability.report import _rates
+
+    assert _rates("3e-2") == "learning rate 3e-2" and _rates("3e-3–3e-2") == "learning rates 3e-3–3e-2"

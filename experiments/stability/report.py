@@ -25,7 +25,7 @@ def finding_clauses(f: dict, reliable: list[dict], tail: list[dict], bad: list[d
     setting, no collapse or no run in the top KL bin): ``f`` holds the numbers, the lists the settings
     (VPG's reliable window, VPG's collapsing tail, TRPO's collapsing max_kl values, PPO-clip's good window)."""
     return dict(
-        vpg_reliable_at=f"at learning rates {f['vpg_reliable']}" if reliable else "at none of the learning rates",
+        vpg_reliable_at=f"at {_rates(f['vpg_reliable'])}" if reliable else "at none of the learning rates",
         vpg_collapse=(f"from {f['vpg_tail']} up, its unbounded steps (mean KL per update up to {f['vpg_kl_hi']}) made half "
                       f"or more of its seeds collapse after solving" if tail else
                       f"at no learning rate did half or more of its seeds collapse after solving (mean KL per update up "
@@ -33,7 +33,7 @@ def finding_clauses(f: dict, reliable: list[dict], tail: list[dict], bad: list[d
         trpo_collapse=(f"but with max_kl {f['trpo_bad']} half or more of its seeds collapsed after solving "
                        f"({f['trpo_bad_counts']})" if bad else
                        "and at no max_kl did half or more of its seeds collapse after solving"),
-        clip_kept=(f"was reliable at learning rates {f['clip_reliable']}" if f["clip_reliable"] != "none of the values"
+        clip_kept=(f"was reliable at {_rates(f['clip_reliable'])}" if f["clip_reliable"] != "none of the values"
                    else "was reliable at none of the learning rates"),
         top_collapse=(f"Of the runs of any algorithm with a mean KL above {f['top_bin']} per update that solved the task, "
                       f"{f['top_k']}/{f['top_n']} collapsed" if f["top_n"] else
@@ -78,6 +78,11 @@ def _window(per: list[dict], key: str) -> list[dict]:
         if len(cur) > len(best):
             best = cur
     return best
+
+
+def _rates(span: str) -> str:
+    """"learning rates 3e-3–3e-2" for a span, "learning rate 3e-2" for one value (it said "rates 3e-2")."""
+    return f"learning rate{'s' if '–' in span else ''} {span}"
 
 
 def _span(win: list[dict]) -> str:
