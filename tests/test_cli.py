@@ -522,6 +522,12 @@ def test_a_budget_below_one_batch_is_named_as_the_flag_that_gave_it(tmp_path, ca
     ("ppo", dict(num_envs=4, num_steps=1024, num_minibatches=32, total_timesteps=3),
      "num_envs=3, num_steps=1, num_minibatches=1"),
     ("vpg", dict(num_envs=8, num_steps=256, total_timesteps=1000), "num_steps=125"),
+    # the other rules of validate: TRPO's value_minibatches (LunarLander-v3's 32 refused the num_steps=1500 it was told),
+    # PPO's minibatches of 2 samples or more (num_steps=16 made 256 minibatches of one)
+    ("trpo", dict(num_envs=2, num_steps=2048, value_minibatches=32, total_timesteps=3000), "num_steps=1488"),
+    ("vpg", dict(num_envs=8, num_steps=256, value_minibatches=16, total_timesteps=1000), "num_steps=124"),
+    ("ppo", dict(num_envs=16, num_steps=1024, num_minibatches=256, total_timesteps=500), "num_steps=31, num_minibatches=1"),
+    ("trpo", dict(num_envs=4, num_steps=2048, value_minibatches=32, total_timesteps=30), "num_steps=7, value_minibatches=1"),
     ("dqn", dict(num_envs=1, train_frequency=256, learning_starts=1000, total_timesteps=100),
      "train_frequency=100, learning_starts=0"),
     ("dqn", dict(num_envs=4, train_frequency=256, learning_starts=0, total_timesteps=3),
@@ -532,9 +538,9 @@ def test_a_budget_below_one_batch_names_values_that_make_it_fit(algo, fields, fi
     that hint changed nothing); it names the fields' values now, and the values it suggests make the config valid."""
     import dataclasses
 
-    from rl_zoo.algos import dqn, ppo, vpg
+    from rl_zoo.algos import dqn, ppo, trpo, vpg
 
-    config = {"ppo": ppo, "vpg": vpg, "dqn": dqn}[algo].Config(**fields)
+    config = {"ppo": ppo, "vpg": vpg, "trpo": trpo, "dqn": dqn}[algo].Config(**fields)
     with pytest.raises(ConfigError) as e:
         config.validate()
     assert str(e.value).endswith(f"shrink the {'update' if algo == 'dqn' else 'batch'} to fit ({fix})")

@@ -79,6 +79,13 @@ class Config(on_policy.Config):
     def minibatch_size(self) -> int:
         return self.batch_size // self.num_minibatches
 
+    def _batch_fits(self, batch: int) -> bool:  # the minibatch rules of validate below
+        return (batch % self.num_minibatches == 0 and (not self.norm_adv or batch >= 2 * self.num_minibatches)
+                and super()._batch_fits(batch))
+
+    def _minibatch_fields(self) -> tuple[str, ...]:
+        return ("num_minibatches",)
+
     def validate(self) -> None:
         super().validate()
         for name in ("update_epochs", "num_minibatches"):

@@ -86,22 +86,36 @@ class Config:
     def num_updates(self) -> int:
         return self.total_timesteps // self.batch_size
 
-    def _batch_that_fits(self) -> str:
-        """Field values that make one batch fit in total_timesteps: the most steps per env that fit (for PPO, with
-        the batch a multiple of num_minibatches), else fewer envs of one step.
+    def _batch_fits(self, batch: int) -> bool:
+        """Whether a batch of ``batch`` samples passes this config's other rules (``validate``): more than one
+        sample where ``norm_adv`` centres the advantages; the subclasses add their minibatch rules."""
+        return not self.norm_adv or batch >= 2
 
-        (It used to say "--set num_envs=4" whatever the config: Pendulum-v1's PPO already runs 4 envs. No "--set" in
-        the text: a sweep may --grid the field, and an experiment's command takes neither.)"""
-        minibatches = getattr(self, "num_minibatches", 1)  # PPO's; VPG and TRPO take the whole batch
-        if not all(isinstance(v, int) for v in (self.total_timesteps, self.num_envs, minibatches)):
+    def _minibatch_fields(self) -> tuple[str, ...]:
+        """The minibatch fields that ``_batch_that_fits`` sets to 1 where no smaller batch fits them."""
+        return ()
+
+    def _batch_that_fits(self) -> str:
+        """Field values that make one batch fit in total_timesteps and pass ``validate``'s other rules
+        (``_batch_fits``: PPO's minibatches dividing the batch and holding 2 samples or more, VPG's and TRPO's
+        value_minibatches dividing it): the most steps per env that fit, else those with the minibatch fields
+        at 1, else fewer envs of one step.
+
+        (It used to say "--set num_envs=4" whatever the config: Pendulum-v1's PPO already runs 4 envs; then it
+        looked at PPO's num_minibatches only: TRPO on LunarLander-v3 was told num_steps=1500, which its
+        value_minibatches = 32 refused. No "--set" in the text: a sweep may --grid the field, and an experiment's
+        command takes neither.)"""
+        fields = self._minibatch_fields()
+        values = (self.total_timesteps, self.num_envs, *(getattr(self, name) for name in fields))
+        if not all(isinstance(v, int) for v in values):
             return "lower num_envs or num_steps"  # a value traced (vmapped): the rule is built before check() looks
         for num_steps in range(self.total_timesteps // self.num_envs, 0, -1):
-            if self.num_envs * num_steps % minibatches == 0:
+            if self._batch_fits(self.num_envs * num_steps):
                 return f"num_steps={num_steps}"
+        ones = "".join(f", {name}=1" for name in fields if getattr(self, name) != 1)
         if self.total_timesteps >= self.num_envs:
-            return f"num_steps={self.total_timesteps // self.num_envs}, num_minibatches=1"
-        extra = ", num_minibatches=1" if minibatches != 1 else ""
-        return f"num_envs={self.total_timesteps}, num_steps=1{extra}"
+            return f"num_steps={self.total_timesteps // self.num_envs}{ones}"
+        return f"num_envs={self.total_timesteps}, num_steps=1{ones}"
 
     def validate(self) -> None:
         check_types(self)  # each field's type first: anneal_lr="no" was truthy, learning_rate="3e-4" a bare TypeError
@@ -129,6 +143,12 @@ class ValueFitConfig(Config):
     """Passes of Adam over each batch when fitting V (5-100; Spinning Up: 80 full-batch steps)."""
     value_minibatches: int = 1
     """Minibatches per value pass; 1 is full-batch. Must divide the batch (1-32)."""
+
+    def _batch_fits(self, batch: int) -> bool:
+        return super()._batch_fits(batch) and batch % self.value_minibatches == 0
+
+    def _minibatch_fields(self) -> tuple[str, ...]:
+        return ("value_minibatches",)
 
     def validate(self) -> None:
         super().validate()
