@@ -289,7 +289,8 @@ def test_a_state_index_run_on_gymnasium_envs_resumes(tmp_path, monkeypatch, seed
     with pytest.raises(_Crash):
         driver_run.train("ppo", "FrozenLake-v1", hooks=[_CrashAfter(3)], **kwargs)
     said = []
-    result = driver_run.train(resume=out, progress=False, log=said.append, vector_env="async")  # a resume may switch it
+    result = driver_run.train(resume=out, progress=False, log=said.append, vector_env="async", devices=3)  # a resume may switch it
+    assert "--devices 3 does not apply: FrozenLake-v1 runs on gymnasium envs" in "\n".join(said)  # as a new run says (it was silent)
     assert result.summary["env_steps_per_seed"] == 128 * 6 and result.final_state.obs.shape == (2, 4, 16)
     assert json.loads((out / "config.json").read_text())["vector_env"] == "sync"  # what the run began with
     assert result.summary["vector_env"] == "async" and result.summary["resumes"][-1]["vector_env"] == "async"
@@ -319,6 +320,30 @@ def test_a_dqn_resume_ends_the_stored_episodes_where_the_envs_restart(tmp_path, 
     assert ended == []  # a fresh run has nothing to end
     result = driver_run.train(resume=out, progress=False, log=lambda *_: None)
     assert ended == [4] and result.summary["env_steps_per_seed"] == 1024  # traced once, vmapped over the 2 seeds
+
+
+def test_a_run_has_a_segment_for_every_evaluation_asked():
+    """101 updates asked for 100 evaluations ran segments of 2 (rounded up): 51 segments, 51 evaluations, nothing
+    said (evaluation cost 3% of training, far under the cut's 10%)."""
+    from rl_zoo.host.runner import evaluation_segments, segment_length
+
+    assert [segment_length(u, a) for u, a in ((101, 100), (97, 10), (5, 5), (1000, 10), (7, 1))] == [1, 9, 1, 100, 7]
+    for updates in range(1, 120):
+        for asked in range(1, updates + 1):
+            k = segment_length(updates, asked)
+            segments = -(-updates // k)
+            assert asked <= segments < 2 * asked + 1 and len(evaluation_segments(segments, asked)) == asked
+
+
+def test_a_run_checkpointed_along_longer_segments_goes_on_along_them():
+    """A gymnasium run of 7 updates asked for 3 evaluations, checkpointed by the rule that rounded up (segments of
+    3) and resumed under segment_length's (2): it reported 3 evaluations beside 4 rows, one's seeds played twice."""
+    from rl_zoo.host.runner import recorded_segment_length, segment_length
+
+    assert segment_length(7, 3) == 2
+    assert recorded_segment_length(3, 1, 2) == 3 and recorded_segment_length(6, 2, 2) == 3  # the old rule's segments
+    assert recorded_segment_length(4, 2, 2) == 2 and recorded_segment_length(0, 0, 2) == 2  # on this rule's: as is
+    assert recorded_segment_length(7, 3, 2) == 2  # a finished run's last, shorter segment: nothing to go on with
 
 
 def test_evaluation_segments_by_hand():

@@ -22,7 +22,7 @@ from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.recorder import RecorderHook
 from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, schedule_mismatch, seeds_mismatch, segment_schedule
-from rl_zoo.driver.spec import RunSpec, trajectory_mismatch
+from rl_zoo.driver.spec import RunSpec, devices_do_not_apply, trajectory_mismatch
 
 
 def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> int:
@@ -264,6 +264,8 @@ def resume_devices(spec: RunSpec, trained_on: int, devices: int | None, log) -> 
     import jax
 
     if spec.backend != "jax":
+        if devices is not None and devices > 1:  # said for a new run (new_spec), and now for a resumed one: it was silent
+            log(devices_do_not_apply(devices, spec.env_id))
         return 1
     if devices is None and trained_on <= jax.device_count():
         devices = trained_on

@@ -352,6 +352,12 @@ def check_algorithm_env(module, env, env_params, env_kwargs: dict[str, Any]) -> 
         raise ConfigError(f"{e} (the env as {runs.env_kwargs_args(env_kwargs).strip()} made it)") from None
 
 
+def devices_do_not_apply(devices: int, env_id: str) -> str:
+    """The line a gymnasium run (new or resumed) logs for ``--devices N`` above 1, which it does not use."""
+    return (f"--devices {devices} does not apply: {env_id} runs on gymnasium envs, whose steps are host calls; its "
+            f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
+
+
 def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int = 0, total_steps: int | None = None,
              overrides: dict[str, Any] | None = None, num_evals: int = 10, eval_episodes: int | None = None,
              backend: str | None = None, keep_checkpoints: int | None = None, devices: int | None = None,
@@ -421,8 +427,7 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
         note = f"{note}\n{ignored}" if note else ignored
         vector_env = "sync"  # the default, as config.json records it for a JAX run: what ran, not what was asked
     if devices is not None and devices > 1 and env.backend == "gymnasium":
-        one = (f"--devices {devices} does not apply: {env_id} runs on gymnasium envs, whose steps are host calls; its "
-               f"seeds run in one program on one device (their envs in one vector env, --vector-env async spreads them)")
+        one = devices_do_not_apply(devices, env_id)
         note = f"{note}\n{one}" if note else one
     if drawn:  # FrozenLake's map_name=None: the map it drew, recorded so that resume, enjoy and load play it
         said = (f"{runs.env_kwargs_args(env_kwargs).strip()} drew {runs.env_kwargs_pairs(drawn)} "

@@ -3,8 +3,8 @@
 The plan is the JAX path's: ``init`` and segments of ``K`` updates, both ``jax.vmap``-ed over seeds
 (a single seed runs alone, ``rl_zoo.driver.plan.map_seeds``: 0.4-0.6 s less compile on Hopper-v5 and
 LunarLander-v3, training env-bound either way) and jitted; the env steps are host calls inside the
-compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. The run has as many
-segments as evaluations asked (``--evals``), a checkpoint after each, written before the segment's
+compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. The run has at least as
+many segments as evaluations asked (``--evals``; ``segment_length``), a checkpoint after each, written before the segment's
 evaluation (an evaluation that fails or is stopped loses no training: resume makes it first) and again
 after it. After some of them: greedy
 evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside the
@@ -97,6 +97,24 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
     return HostPlan(states, segments, jax.jit(map_seeds(fresh_envs)), updates_per_segment, time.perf_counter() - t0, segment)
 
 
+def segment_length(updates: int, asked: int) -> int:
+    """Updates per segment of a run of ``updates`` updates asked for ``asked`` evaluations (at most ``updates``):
+    ``updates // asked``, which makes ``asked`` segments or more (up to twice as many, the last one shorter), so
+    that every evaluation asked has a segment to follow. Rounding up made 51 segments, and 51 evaluations with no
+    word said, of 101 updates asked for 100."""
+    return max(1, updates // max(1, asked))
+
+
+def recorded_segment_length(updates_done: int, segments_done: int, per_segment: int) -> int:
+    """The segment length a resumed run goes on with: ``per_segment`` where its checkpoint (``updates_done`` updates
+    in ``segments_done`` whole segments) lies on it, else the length its segments had (rl_zoo before
+    ``segment_length`` rounded up: a run of 7 updates asked for 3 evaluations checkpointed segments of 3; resumed
+    along segments of 2, its evaluations were miscounted and one evaluation's seeds played twice)."""
+    if segments_done == 0 or updates_done == segments_done * per_segment or updates_done % segments_done:
+        return per_segment
+    return updates_done // segments_done
+
+
 def evaluation_segments(segments: int, evaluations: int) -> frozenset[int]:
     """The segments (1 to ``segments``) after which a run of ``segments`` segments makes its
     ``evaluations`` evaluations (after the one at the start): evenly spaced, the last segment among them."""
@@ -129,7 +147,9 @@ class BatchedHostRunner:
             limit = episode_cap(ctx.env_params)  # as the JAX evaluation and enjoy cap an episode
             asked = min(spec.num_evals, agent.num_updates)  # at most one per update (the driver said so already)
             n_evals = eval_count(total, limit, spec.eval_episodes, asked)
-            per_segment = -(-agent.num_updates // max(n_evals, asked))
+            per_segment = segment_length(agent.num_updates, asked)
+            if resume is not None:  # a run checkpointed by an earlier rule goes on along its own segments
+                per_segment = recorded_segment_length(resume.meta.updates_done, resume.meta.segments_done, per_segment)
             n_segments = -(-agent.num_updates // per_segment)  # the last one may be shorter
             evaluate_after = evaluation_segments(n_segments, n_evals)
             if note := eval_cut_note(total, limit, spec.eval_episodes, asked):
