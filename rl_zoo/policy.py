@@ -14,6 +14,7 @@ evaluation sends it to the env.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -60,8 +61,11 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
     if checkpoint is not None:
         given = Path(checkpoint)
         # a bare file name is the run's own checkpoint first: a file of that name in the current folder (another
-        # run's, an older copy) was loaded in its place, with nothing said
-        if given.parent == Path(".") and (run_dir / "checkpoints" / given.name).is_file():
+        # run's, an older copy) was loaded in its place, with nothing said. A name with a folder in it ("./NAME" too,
+        # which Path shortens to NAME) is a path, taken as given.
+        text = os.fspath(checkpoint)
+        bare = os.sep not in text and (os.altsep is None or os.altsep not in text)
+        if bare and (run_dir / "checkpoints" / given.name).is_file():
             return run_dir / "checkpoints" / given.name
         if given.is_file():
             check_same_run(run_dir, given)

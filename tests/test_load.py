@@ -154,6 +154,8 @@ def test_load_errors_say_what_is_wrong(tmp_path, runs):
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(here)
         assert rl_zoo.load(two, checkpoint=newest.name).checkpoint == two / "checkpoints" / newest.name
+        # "./NAME" is a path: the current folder's file, taken as given (and checked to be this run's)
+        assert rl_zoo.load(two, checkpoint=f".{os.sep}{newest.name}").checkpoint == Path(".") / newest.name
     first = sorted((run_dir / "checkpoints").iterdir())[0]
 
     # a path with a folder is taken as given: a mistyped one is not found (not this run's file of that name)

@@ -33,7 +33,7 @@ def test_the_lower_bound_counts_each_seed_and_each_evaluated_env_copy():
     assert memory.needed_bytes(agent, env, params, 3, 7) == 3 * (one + 7 * 36)
 
 
-@pytest.mark.parametrize("option", [{"eval_episodes": 3_000_000_000}, {"seeds": 300_000_000}])
+@pytest.mark.parametrize("option", [{"eval_episodes": 10**12}, {"seeds": 300_000_000}])  # 36 TB, 30 TiB: over any host
 def test_a_run_beyond_the_machines_memory_is_refused_before_its_run_directory(tmp_path, option):
     out = tmp_path / "run"
     with pytest.raises(ConfigError, match=r"this run needs at least .* of memory and .* is available"):
@@ -65,3 +65,36 @@ def test_a_sweep_beyond_the_machines_memory_is_refused_before_its_folder(tmp_pat
         err = capsys.readouterr().err
         assert "this sweep needs at least" in err and "200,000,000 runs (2 config(s) x 100,000,000 seed(s))" in err
         assert not out.exists()
+
+
+class _BranchingPole:
+    """A user's env whose reset branches in Python on a params field (as a registered env may): the check's
+    eval_shape traced the params as arguments, and the run failed with TracerBoolConversionError."""
+
+    @staticmethod
+    def make():
+        from envs.classic_control.cartpole import CartPole
+
+        class BranchingPole(CartPole):
+            def reset_env(self, key, params):
+                obs, state = super().reset_env(key, params)
+                if params.length > 0.4:  # a concrete float where training holds it
+                    return obs, state
+                return obs * 0, state
+
+        return BranchingPole()
+
+
+def test_an_env_whose_reset_branches_on_its_params_is_measured_as_it_trains():
+    from rl_zoo.algos import ppo
+
+    env = _BranchingPole.make()
+    params = env.default_params
+    agent = ppo.make_agent(ppo.Config(total_timesteps=256, num_envs=2, num_steps=128, num_minibatches=2), env, params)
+    assert memory.needed_bytes(agent, env, params, 1, 1) - memory.needed_bytes(agent, env, params, 1, 0) == 36
+    memory.check_memory(agent, env, params, 1, 10)  # nothing to refuse, nothing raised
+
+
+def test_the_first_process_short_of_memory_is_named():
+    assert memory.short_process([(10, 20), (0, 0)]) is None  # enough; a process that could not tell
+    assert memory.short_process([(10, 20), (30, 20), (40, 5)]) == (1, 30, 20)

@@ -217,6 +217,14 @@ def test_a_refusal_in_one_process_only_ends_both_at_once(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_multi_host_run_beyond_memory_is_refused_by_every_process_before_its_folder(tmp_path):
+    """The memory check decides in all processes together (one host refusing alone left the other in a failed
+    collective, exit 1, and an empty --out made): both refuse, naming the first short process, and no folder."""
+    for code, err in _two_processes(tmp_path, [2, 2], timeout=90, cpu_devices=(1, 1), extra=("--eval-episodes", str(10**12))):
+        assert code == 2 and "on process 0 of this multi-host run" in err and "Traceback" not in err, err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
 def test_record_video_is_refused_by_a_multi_host_run(tmp_path):
     """Its hook runs in process 0 and reads every host's seeds, a collective process 1 never entered: both hung
     after the summary (only kill -9 ended them)."""

@@ -42,18 +42,23 @@ def needed_bytes(agent, env, env_params, seeds: int, eval_episodes: int) -> int:
 
     key = jax.random.key(0)
     state = jax.eval_shape(agent.init, key)
-    episode = jax.eval_shape(env.reset, key, env_params)  # (obs, env state) of one env copy
+    # the params closed over, as training holds them: an env whose reset branches on a params field (a user's
+    # `if params.random_start:`) failed on them as eval_shape's traced arguments
+    episode = jax.eval_shape(lambda k: env.reset(k, env_params), key)  # (obs, env state) of one env copy
     return seeds * (tree_bytes(state) + eval_episodes * tree_bytes(episode))
 
 
 def _cgroup_room() -> int | None:
-    """What this process's cgroup (v2) lets it still take, where it sets a limit (a container's)."""
+    """What this process's cgroup (v2) lets it still take, where it sets a limit (a container's): its limit less
+    what it holds but the page cache (``file`` in memory.stat), which the kernel gives back when asked."""
+    folder = Path("/sys/fs/cgroup")
     try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
-    except OSError:
+        limit = (folder / "memory.max").read_text().strip()
+        used = int((folder / "memory.current").read_text().strip())
+        stat = dict(line.split() for line in (folder / "memory.stat").read_text().splitlines() if len(line.split()) == 2)
+    except (OSError, ValueError):
         return None
-    return None if limit == "max" else max(int(limit) - int(used), 0)
+    return None if limit == "max" else max(int(limit) - (used - int(stat.get("file", 0))), 0)
 
 
 def available_bytes() -> int | None:
@@ -88,18 +93,43 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     """Refuse a run whose lower bound (``needed_bytes``, for this process's share of the ``seeds``) exceeds the
     memory available (``available_bytes``), naming both and the settings that make it. ``runs``: what one of
     ``seeds`` is (a sweep's config-and-seed runs); ``fewer``: what to ask fewer of; ``what``: what is refused.
-    A gymnasium-backend run is not checked (its env copies live in gymnasium, outside JAX's shapes)."""
+    The processes of a multi-host run decide together (``short_process``): one host refusing alone left the others
+    in a failed collective, and a folder made. A gymnasium-backend run is not checked (its env copies live in
+    gymnasium, outside JAX's shapes), nor a run whose shapes cannot be told (its own error comes where it ran)."""
     import jax
 
-    if getattr(env, "backend", "jax") != "jax" or (room := available_bytes()) is None:
+    if getattr(env, "backend", "jax") != "jax":
         return
     here = math.ceil(seeds / jax.process_count())
-    need = needed_bytes(agent, env, env_params, here, eval_episodes)
-    if need <= room:
+    try:
+        need = needed_bytes(agent, env, env_params, here, eval_episodes)
+    except Exception:  # noqa: BLE001 (the check must not stop a run that would have run; training traces it again)
+        need = None
+    room = available_bytes()
+    row = (need if need is not None and room is not None else 0, room or 0)
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        rows = np.asarray(multihost_utils.process_allgather(np.array(row, np.float64 if jax.config.jax_enable_x64 else np.float32)))
+        found = short_process(rows.reshape(-1, 2).tolist())
+    else:
+        found = short_process([row])
+    if found is None:
         return
+    process, need, room = found
     state = needed_bytes(agent, env, env_params, 1, 0)
     episode = needed_bytes(agent, env, env_params, 1, 1) - state
+    on = f" on process {process} of this multi-host run" if jax.process_count() > 1 else ""
     raise ConfigError(
-        f"{what} needs at least {size_text(need)} of memory and {size_text(room)} is available: {here:,} {runs} x "
+        f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs} x "
         f"({size_text(state)} of training state + --eval-episodes {eval_episodes:,} x {size_text(episode)} per evaluated "
         f"env copy). Ask for fewer {fewer}, or a smaller num_envs / num_steps / buffer_size (--set)")
+
+
+def short_process(rows: list) -> tuple[int, int, int] | None:
+    """The first process whose (needed, available) bytes row asks for more than it has, as (index, needed,
+    available), or ``None``; a row of zeros is a process that could not tell (nothing refused for it)."""
+    for i, (need, room) in enumerate(rows):
+        if need > room:
+            return i, int(need), int(room)
+    return None
