@@ -32,7 +32,8 @@ class EnvParams:
     """Parameters shared by every environment. ``max_steps_in_episode`` is gymnasium's TimeLimit.
 
     A port declares the values its dynamics are defined for (``POSITIVE``, ``NON_NEGATIVE``: field names;
-    ``ORDERED``: ``(low, high)`` pairs of fields, low below high); `invalid` says the first one broken, and
+    ``ORDERED``: ``(low, high)`` pairs of fields, low below high; ``NOT_ABOVE``: pairs with low at most high, a
+    range that may be one value, as gymnasium takes a start range); `invalid` says the first one broken, and
     ``envs.make`` refuses params made with it (a pole of length 0 would divide by zero at every step)."""
 
     max_steps_in_episode: int = 500
@@ -40,12 +41,13 @@ class EnvParams:
     POSITIVE: ClassVar[tuple[str, ...]] = ()
     NON_NEGATIVE: ClassVar[tuple[str, ...]] = ()
     ORDERED: ClassVar[tuple[tuple[str, str], ...]] = ()
+    NOT_ABOVE: ClassVar[tuple[tuple[str, str], ...]] = ()
     MAY_BE_INFINITE: ClassVar[tuple[str, ...]] = ()  # float fields an infinity means something for (no limit)
 
     def invalid(self) -> str | None:
         """The first rule these params break, in words (None: none): a float field that is NaN, or infinite where
         ``MAY_BE_INFINITE`` does not allow it (the dynamics would carry it into every observation), then
-        ``POSITIVE``, ``NON_NEGATIVE`` and ``ORDERED``. Traced values (params made under ``jax.vmap``, a sweep's
+        ``POSITIVE``, ``NON_NEGATIVE``, ``ORDERED`` and ``NOT_ABOVE``. Traced values (params made under ``jax.vmap``, a sweep's
         rows) are not checked."""
         import dataclasses
 
@@ -73,6 +75,9 @@ class EnvParams:
         for low, high in self.ORDERED:
             if concrete(low, high) and not np.all(np.asarray(getattr(self, low)) < np.asarray(getattr(self, high))):
                 return f"{low} = {shown(low)} must be below {high} = {shown(high)}"
+        for low, high in self.NOT_ABOVE:
+            if concrete(low, high) and not np.all(np.asarray(getattr(self, low)) <= np.asarray(getattr(self, high))):
+                return f"{low} = {shown(low)} must be at most {high} = {shown(high)}"
         return None
 
 

@@ -65,6 +65,9 @@ def _check_options(env_id: str, cls, params, ctor_over: dict[str, Any]) -> None:
     known = ctor + fields + ["max_episode_steps"]
     close = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
     hints = "".join(f" ({k}: did you mean {c[0]}?)" for k, c in close.items() if c)
+    if "render_mode" in unknown:  # gymnasium's keyword: a port draws its frames apart from its env (envs.render)
+        hints += (" (render_mode: a port draws no frames itself; `rl-zoo enjoy RUN --record OUT.gif` draws its episodes "
+                  "through gymnasium's renderer, envs.render.make_rgb_env(id) makes that renderer's env)")
     adapter = "" if hints else _adapter_hint(env_id, unknown)
     raise ValueError(f"{env_id}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{hints}. The port takes "
                      f"constructor options [{', '.join(ctor) or 'none'}] and params fields [{', '.join(fields)}] (max_episode_steps, "

@@ -168,7 +168,7 @@ def sweepable(env, params) -> tuple[list[str], list[str]]:
 
 def allowed_values(params) -> dict[str, str]:
     """``{field: rule}``: what a port's params declare their dynamics are defined for (``POSITIVE``, ``NON_NEGATIVE``,
-    ``ORDERED``; `envs.environment.EnvParams`), in words: ``"> 0"``, ``">= 0"``, ``"< max_position"``."""
+    ``ORDERED``, ``NOT_ABOVE``; `envs.environment.EnvParams`), in words: ``"> 0"``, ``">= 0"``, ``"< max_position"``."""
     rules: dict[str, list[str]] = {}
     for name in getattr(params, "POSITIVE", ()):
         rules.setdefault(name, []).append("> 0")
@@ -177,6 +177,9 @@ def allowed_values(params) -> dict[str, str]:
     for low, high in getattr(params, "ORDERED", ()):
         rules.setdefault(low, []).append(f"< {high}")
         rules.setdefault(high, []).append(f"> {low}")
+    for low, high in getattr(params, "NOT_ABOVE", ()):
+        rules.setdefault(low, []).append(f"<= {high}")
+        rules.setdefault(high, []).append(f">= {low}")
     return {name: ", ".join(said) for name, said in rules.items()}
 
 

@@ -458,8 +458,8 @@ def test_an_option_of_the_wrong_type_is_refused():
     ("MountainCar-v0", {"min_position": 1.0}, "min_position = 1 must be below max_position = 0.6"),
     ("MountainCarContinuous-v0", {"max_action": -2.0}, "min_action = -1 must be below max_action = -2"),
     # uniform(low, high) with low above high draws low every time: every episode started at one spot
-    ("MountainCar-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be below reset_high = -0.6"),
-    ("MountainCarContinuous-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be below reset_high"),
+    ("MountainCar-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be at most reset_high = -0.6"),
+    ("MountainCarContinuous-v0", {"reset_low": -0.4, "reset_high": -0.6}, "reset_low = -0.4 must be at most reset_high"),
     ("CartPole-v1", {"x_threshold": -1.0}, "x_threshold = -1 must be > 0"),  # it bounds the observation space
     ("CartPole-v1", {"masscart": 0.0, "masspole": 0.0}, "masscart \\+ masspole = 0 must be > 0"),
     ("CartPole-v1", {"gravity": float("nan")}, "gravity = nan must be a finite number"),
@@ -480,6 +480,11 @@ def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
     envs.make("CartPole-v1", x_threshold=float("inf"))  # no wall: an infinity that means something (MAY_BE_INFINITE)
     for env_id in ("MountainCar-v0", "MountainCarContinuous-v0"):  # gymnasium takes either infinity too
         envs.make(env_id, goal_velocity=float("inf")), envs.make(env_id, goal_velocity=-float("inf"))
+    for env_id in ("MountainCar-v0", "MountainCarContinuous-v0"):  # a fixed start, as gymnasium's reset options take it
+        env, params = envs.make(env_id, reset_low=-0.5, reset_high=-0.5)
+        assert float(env.reset(jax.random.key(0), params)[0][0]) == -0.5
+    with pytest.raises(ValueError, match="render_mode: a port draws no frames itself"):  # gymnasium's keyword
+        envs.make("CartPole-v1", render_mode="rgb_array")
     traced = jax.vmap(lambda length: envs.make("CartPole-v1")[1].replace(length=length).invalid())
     traced(jnp.array([0.0, 1.0]))  # a traced value is not checked (a sweep's rows): no error
 

@@ -41,7 +41,8 @@ class MountainCarTrackParams(EnvParams):
 
     POSITIVE = ("max_speed",)  # the velocity is clipped to [-max_speed, max_speed]
     MAY_BE_INFINITE = ("goal_velocity",)  # -inf: reaching the goal ends an episode at any velocity; +inf: nothing does
-    ORDERED = (("min_position", "max_position"), ("reset_low", "reset_high"))  # uniform(low, high) with low > high was low
+    ORDERED = (("min_position", "max_position"),)
+    NOT_ABOVE = (("reset_low", "reset_high"),)  # uniform(low, high) with low > high was low; equal: a fixed start, as gymnasium's
 
 
 class MountainCarBase(Environment):

@@ -42,8 +42,8 @@ class ContinuousMountainCarParams(MountainCarTrackParams):
     power: float = 0.0015
     max_steps_in_episode: int = 999
 
-    ORDERED = (("min_position", "max_position"), ("reset_low", "reset_high"),  # the track, the start
-               ("min_action", "max_action"))  # the action space
+    ORDERED = (("min_position", "max_position"), ("min_action", "max_action"))  # the track, the action space
+    NOT_ABOVE = (("reset_low", "reset_high"),)  # the start: one position where equal (gymnasium's reset options take it)
 
 
 class ContinuousMountainCar(MountainCarBase):
