@@ -620,3 +620,43 @@ def test_a_rerun_stopped_as_its_cell_starts_leaves_no_old_results_in_the_tables(
     rows = list(csv.DictReader((out / "cells.csv").open()))
     assert ("ppo", "CartPole-v1") not in {(r["algo"], r["env"]) for r in rows} and len(rows) == 14
     assert not any(r["algo"] == "ppo" and r["env"] == "CartPole-v1" for r in csv.DictReader((out / "returns.csv").open()))
+
+
+def test_a_cell_started_on_a_rerun_gets_the_cores_of_the_whole_grid(monkeypatch, tmp_path):
+    """A grid stopped and run again shared the cores by the cells left: its last cell, starting afresh, ran on 2 devices
+    where the uninterrupted grid ran it on 1 (PPO on Pendulum-v1 ended at -596.6 against -142.2)."""
+    from types import SimpleNamespace
+
+    from rl_zoo import distributed
+    from rl_zoo.lock import FolderInUse
+
+    given = []
+
+    def start_cell(out, cell, clip, cores):
+        given.append(cores)
+        raise FolderInUse("held")  # the cell ends there: only its share of the cores is looked at
+
+    monkeypatch.setattr(cells, "start_cell", start_cell)
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 2)
+    bar = SimpleNamespace(start=lambda *a, **k: None, finish=lambda *a, **k: None)
+    for grid_cells in (2, None):  # one cell left of a grid of two, --jobs 2; then as before (the cells left)
+        left = SimpleNamespace(name="ppo-Pendulum-v1", algo="ppo", env="Pendulum-v1", seeds=2, total_steps=4096,
+                               status="run", reason="")
+        cells.run_cells(tmp_path, [left], 2, bar, grid_cells=grid_cells)
+    assert given == [1, 2]
+
+
+def test_the_report_names_the_cells_that_evaluated_fewer_times_than_their_grid():
+    """A Hopper-v5 cell's 40 grid points held 10 evaluations (the gymnasium cut to 10% of training), drawn as a
+    curve of 40 points, and neither --help nor the report said so."""
+    from types import SimpleNamespace
+
+    from rl_zoo.benchmark.report import _fewer_evaluations
+
+    def cell(algo, env, made, points):
+        return SimpleNamespace(record=SimpleNamespace(algo=algo, env=env), evaluations=made, spec=SimpleNamespace(points=points))
+
+    assert _fewer_evaluations([cell("ppo", "CartPole-v1", 40, 40), cell("ppo", "Pendulum-v1", 41, 40)]) == ""
+    said = _fewer_evaluations([cell("ppo", "CartPole-v1", 40, 40), cell("ppo", "Hopper-v5", 10, 40)])
+    assert "evaluated fewer times than their grid's intervals" in said and "ppo on Hopper-v5 (10 for 40)" in said
+    assert "CartPole" not in said
