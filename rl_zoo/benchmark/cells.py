@@ -219,16 +219,20 @@ def cell_cores(cores: int, jobs: int, cells: int) -> int:
     return max(1, cores // max(1, min(jobs, cells)))
 
 
-def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress, clips: frozenset[str] = frozenset()) -> None:
+def run_cells(out: Path, todo: list[Cell], jobs: int, bar: GridProgress, clips: frozenset[str] = frozenset(),
+              grid_cells: int | None = None) -> None:
     """Run the cells, ``jobs`` processes at a time, in order; rewrite the tables after each one. However
     this ends (an error, Ctrl-C), the running cell processes are stopped before it returns. A cell whose
     folder another process holds fails with that process named, untouched. (The cell processes die with
     the thread that started them, ``PR_SET_PDEATHSIG``: this one, which waits for them all.) The cells
-named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``)."""
+named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``). ``grid_cells``: the cells of the command's
+    grid that train, finished before or not (default: ``todo``'s), which `cell_cores` shares the cores by: by the cells
+    left, a grid stopped and run again gave a cell starting afresh twice the cores (2 devices, where the uninterrupted
+    grid ran it on 1: Pendulum's PPO ended at -596.6 against -142.2)."""
     from rl_zoo.distributed import usable_cores
 
     pending, running = list(todo), []
-    cores = cell_cores(usable_cores(), jobs, len(todo))  # each running cell's share, for its seeds' CPU devices
+    cores = cell_cores(usable_cores(), jobs, len(todo) if grid_cells is None else grid_cells)  # each running cell's share
     try:
         while pending or running:
             while pending and len(running) < jobs:

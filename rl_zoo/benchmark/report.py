@@ -37,6 +37,7 @@ class CellSummary(SpecFields):
     threshold: float | None
     steps_to_threshold: int | None  # first evaluation (env steps) at which the mean over seeds reaches the threshold
     seeds_reached: int  # seeds with some evaluation at or above the threshold
+    evaluations: int = 0  # evaluations after the start (distinct env steps of metrics.csv less the start's)
 
     @property
     def spec(self) -> CellSpec:
@@ -82,7 +83,8 @@ def _cell_summary(rec: CellRecord, by_seed: dict[int, list[tuple[int, float]]], 
     lo, hi = stats.bootstrap_ci(final)
     thr = threshold(rec.env)
     reach, seeds_reached = reach_threshold(evaluations, thr) if thr is not None else (None, 0)
-    return CellSummary(rec, final, float(final.mean()), lo, hi, float(stats.iqm(final)), thr, reach, seeds_reached)
+    made = len({int(r["env_steps"]) for r in evaluations}) - 1
+    return CellSummary(rec, final, float(final.mean()), lo, hi, float(stats.iqm(final)), thr, reach, seeds_reached, made)
 
 
 def summarize(out: str | os.PathLike) -> Summary:
@@ -381,6 +383,19 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
     return lines
 
 
+def _fewer_evaluations(table: list[CellSummary]) -> str:
+    """The sentence naming the cells that evaluated fewer times than their grid has points (a gymnasium env's
+    evaluations are cut to 10% of training's env steps; a JAX run's segments divide its updates): their curves are
+    straight lines between evaluations (Hopper-v5's 40 points held 10 evaluations, and the report said nothing)."""
+    fewer = [f"{c.record.algo} on {c.record.env} ({c.evaluations} for {c.spec.points})" for c in table
+             if 0 <= c.evaluations < c.spec.points]
+    if not fewer:
+        return ""
+    return (f" These cells evaluated fewer times than their grid's intervals, so their curves are straight between "
+            f"evaluations: {', '.join(fewer)} (a gymnasium env's evaluations cost at most 10% of training's env steps; "
+            f"a JAX run's segments divide its updates; a run evaluates at most once per update).")
+
+
 def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
     from rl_zoo import plots
 
@@ -396,7 +411,8 @@ def _curves_section(s: Summary, meta: GridMeta, fig_dir: Path) -> list[str]:
              "excluded). "
              "Each seed's evaluations, made at its algorithm's update boundaries, are linearly interpolated onto "
              f"{grid} (the last "
-             "evaluation, at most one update short of the budget, is held to its end), so that curves line up.", ""]
+             "evaluation, at most one update short of the budget, is held to its end), so that curves line up."
+             + _fewer_evaluations(s.table), ""]
     for e in done_envs:
         png = f"curves_{slug(e)}.png"
         thr = threshold(e)
