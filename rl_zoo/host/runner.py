@@ -6,10 +6,10 @@ LunarLander-v3, training env-bound either way) and jitted; the env steps are hos
 compiled rollout (``rl_zoo.host.batched_env``), one call per step for every seed. The run has at least as
 many segments as evaluations asked (``--evals``; ``segment_length``), a checkpoint after each, written
 before the segment's evaluation (an evaluation that fails or is stopped loses no training: resume makes
-it first) and again after it. After some of them: greedy evaluation of every seed at once (``rl_zoo.host.evaluation``; its env steps are counted beside the
-training's, and the number of evaluations is cut so that they cost at most ``EVAL_FRACTION`` of
-training: then they come after evenly spaced segments, ``evaluation_segments``, the last among
-them), a metrics row per seed.
+it first) and again after it. After some of them: greedy evaluation of every seed at once
+(``rl_zoo.host.evaluation``; its env steps are counted beside the training's, and the number of
+evaluations is cut so that they cost at most ``EVAL_FRACTION`` of training: then they come after evenly
+spaced segments, ``evaluation_segments``, the last among them), a metrics row per seed.
 
 Resume restores the learner exactly (parameters, optimiser, normalisers, replay buffer, PRNG keys,
 counters) and **restarts the gymnasium envs with fresh episodes**: their state lives in gymnasium
