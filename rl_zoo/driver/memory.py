@@ -35,17 +35,24 @@ def tree_bytes(tree) -> int:
     return total
 
 
-def needed_bytes(agent, env, env_params, seeds: int, eval_episodes: int) -> int:
-    """A lower bound of the memory a JAX-port run of ``seeds`` seeds holds: every seed's training state and
-    the ``eval_episodes`` env copies (an observation and a state each) that one evaluation steps per seed."""
+def seed_sizes(agent, env, env_params) -> tuple[int, int]:
+    """(bytes of one seed's training state, bytes of one evaluated env copy: its observation and state), from
+    shapes alone (``jax.eval_shape``: nothing runs or compiles)."""
     import jax
 
     key = jax.random.key(0)
     state = jax.eval_shape(agent.init, key)
     # the params closed over, as training holds them: an env whose reset branches on a params field (a user's
     # `if params.random_start:`) failed on them as eval_shape's traced arguments
-    episode = jax.eval_shape(lambda k: env.reset(k, env_params), key)  # (obs, env state) of one env copy
-    return seeds * (tree_bytes(state) + eval_episodes * tree_bytes(episode))
+    episode = jax.eval_shape(lambda k: env.reset(k, env_params), key)
+    return tree_bytes(state), tree_bytes(episode)
+
+
+def needed_bytes(agent, env, env_params, seeds: int, eval_episodes: int) -> int:
+    """A lower bound of the memory a JAX-port run of ``seeds`` seeds holds: every seed's training state and
+    the ``eval_episodes`` env copies (an observation and a state each) that one evaluation steps per seed."""
+    state, episode = seed_sizes(agent, env, env_params)
+    return seeds * (state + eval_episodes * episode)
 
 
 def _cgroup_room() -> int | None:
@@ -101,8 +108,10 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     if getattr(env, "backend", "jax") != "jax":
         return
     here = math.ceil(seeds / jax.process_count())
+    state = episode = None
     try:
-        need = needed_bytes(agent, env, env_params, here, eval_episodes)
+        state, episode = seed_sizes(agent, env, env_params)  # traced once: the refusal's words use them too
+        need = here * (state + eval_episodes * episode)
     except Exception:  # noqa: BLE001 (the check must not stop a run that would have run; training traces it again)
         need = None
     room = available_bytes()
@@ -117,13 +126,12 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     if found is None:
         return
     process, need, room = found
-    state = needed_bytes(agent, env, env_params, 1, 0)
-    episode = needed_bytes(agent, env, env_params, 1, 1) - state
     on = f" on process {process} of this multi-host run" if jax.process_count() > 1 else ""
+    parts = (f" x ({size_text(state)} of training state + --eval-episodes {eval_episodes:,} x {size_text(episode)} per "
+             f"evaluated env copy)" if state is not None else "")  # None: this process could not measure (another did)
     raise ConfigError(
-        f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs} x "
-        f"({size_text(state)} of training state + --eval-episodes {eval_episodes:,} x {size_text(episode)} per evaluated "
-        f"env copy). Ask for fewer {fewer}, or a smaller num_envs / num_steps / buffer_size (--set)")
+        f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs}"
+        f"{parts}. Ask for fewer {fewer}, or a smaller num_envs / num_steps / buffer_size (--set)")
 
 
 def short_process(rows: list) -> tuple[int, int, int] | None:
