@@ -49,12 +49,17 @@ from rl_zoo.host.workers import (EnvWorkerDied, EnvWorkerError, dead_workers, de
 VECTOR_ENVS = ("sync", "async")
 #: ``sync`` measured faster on 2 busy cores (benchmarks/results/gymnasium/vector_env.md): the default
 DEFAULT_VECTOR_ENV = "sync"
+#: evaluation env copies per seed at once: more episodes are played in waves of this many (a Humanoid-v5
+#: copy holds about 1.3 MiB: 16 seeds x 1,000 episodes at once would be about 21 GiB)
+EVAL_WAVE = 64
 
 
-def copy_seeds(seeds: np.ndarray, copies: int) -> list[int]:
+def copy_seeds(seeds: np.ndarray, copies: int, first: int = 0) -> list[int]:
     """Gymnasium seeds of ``copies`` env copies for each of ``seeds`` ([S] ints): copy ``i`` of seed ``s``
-    gets ``SeedSequence([seeds[s], i])``'s first word, so no two seeds' copies share a stream."""
-    return [int(np.random.SeedSequence([int(s) & 0xFFFFFFFF, i]).generate_state(1)[0]) for s in np.ravel(seeds) for i in range(copies)]
+    gets ``SeedSequence([seeds[s], i])``'s first word, so no two seeds' copies share a stream; ``first``
+    numbers the copies from there (an evaluation's later wave of episodes)."""
+    return [int(np.random.SeedSequence([int(s) & 0xFFFFFFFF, i]).generate_state(1)[0])
+            for s in np.ravel(seeds) for i in range(first, first + copies)]
 
 
 def _made(env_id: str, make: Callable[[], Any]):
@@ -132,14 +137,17 @@ class _HostEnvs:
                 [make_one] * n, autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP))
         self.seeds = seeds
 
-    def reset(self, seeds: np.ndarray) -> tuple[np.ndarray]:
-        """Reset every copy, seed ``s``'s copies from ``seeds[s]``: ``(observations [S, N, ...],)``."""
+    def reset(self, seeds: np.ndarray, first: int = 0, count: int | None = None) -> tuple[np.ndarray]:
+        """Reset every copy, seed ``s``'s copies from ``seeds[s]``: ``(observations [S, N, ...],)``.
+
+        Evaluation copies play episodes ``first .. first + N - 1`` of each seed (seeded as those copies of
+        ``copy_seeds``); with ``count`` only the first ``count`` of them, the others ended from the start."""
         self.build(len(seeds))
-        gym_seeds = copy_seeds(seeds, self.copies)
+        gym_seeds = copy_seeds(seeds, self.copies, first)
         if self.evaluation:  # in the space's dtype, as the vector env gives it: an int reset cut the later float steps
             obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, gym_seeds)])
             obs = obs.astype(self.envs[0].observation_space.dtype or obs.dtype, copy=False)
-            self.ended = np.zeros(len(self.envs), bool)
+            self.ended = np.tile(np.arange(self.copies) >= (self.copies if count is None else count), len(seeds))
         else:
             with worker_errors_unprinted(self.venv), self._worker_deaths_named("a reset"):
                 obs, _ = self.venv.reset(seed=gym_seeds)
@@ -459,9 +467,9 @@ class SeedBatchedEnv:
             venv._host.build(seeds)
 
     def make_eval(self, num_episodes: int, params=None) -> _HostEnvs:
-        """Evaluation envs: ``num_episodes`` copies per seed, each following its first episode only
-        (``rl_zoo.host.evaluation``)."""
-        host = self._host(num_episodes, params, evaluation=True)
+        """Evaluation envs: ``num_episodes`` copies per seed, at most ``EVAL_WAVE`` (more episodes are
+        played in waves of them), each following its first episode only (``rl_zoo.host.evaluation``)."""
+        host = self._host(min(int(num_episodes), EVAL_WAVE), params, evaluation=True)
         self._evals.append(host)
         return host
 

@@ -1,8 +1,9 @@
 """Greedy evaluation of all seeds at once on host (gymnasium) envs, at a cost that is counted.
 
-Each seed gets ``episodes`` fresh env copies of its own (seeded from the seed and the evaluation's
-index), each followed for its first episode only; a copy whose episode has ended is not stepped
-again. The greedy policy runs once per step for every seed (``jax.vmap`` over seeds, jitted) with
+Each seed plays ``episodes`` episodes on fresh env copies of its own (seeded from the seed, the
+evaluation's index and the episode's), each copy followed for its first episode only; a copy whose
+episode has ended is not stepped again. At most ``batched_env.EVAL_WAVE`` copies per seed are made:
+more episodes are played in waves of them, each episode seeded as it would be in one wave. The greedy policy runs once per step for every seed (``jax.vmap`` over seeds, jitted) with
 each seed's frozen normalisation statistics (the trap of cleanrl issue 532).
 
 Evaluation episodes on long-episode envs (LunarLander, MuJoCo: up to 1,000 steps each) can cost as
@@ -58,15 +59,15 @@ def _greedy_all(act, action_space):
     return jax.jit(map_seeds(lambda state, obs: env_action(act(state, obs), action_space)))
 
 
-def _env_call(fn, arg, what: str):
-    """``fn(arg)``, an evaluation env call: an exception the env raises comes out as ``HostEnvError`` (one line
+def _env_call(fn, *args, what: str):
+    """``fn(*args)``, an evaluation env call: an exception the env raises comes out as ``HostEnvError`` (one line
     and the env's traceback, the run's checkpoints named), as one raised in a training step does."""
     import traceback
 
     from rl_zoo.host.batched_env import HostEnvError, NonFiniteAction
 
     try:
-        return fn(arg)
+        return fn(*args)
     except (KeyboardInterrupt, HostEnvError, NonFiniteAction):  # NonFiniteAction: the learner's, for the NaN guard
         raise
     except Exception as e:
@@ -75,19 +76,27 @@ def _env_call(fn, arg, what: str):
                            "".join(traceback.format_exception(e))) from e
 
 
-def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int) -> np.ndarray:
-    """Undiscounted return of each seed's ``host.copies`` first episodes ``[S, E]``.
+def evaluate_seeds(act, states, host, seeds: np.ndarray, action_space, max_steps: int,
+                   episodes: int | None = None) -> np.ndarray:
+    """Undiscounted return of each seed's first ``episodes`` episodes ``[S, episodes]`` (default
+    ``host.copies``), played ``host.copies`` at a time: episode ``i`` of a seed is its env copy ``i``
+    (``copy_seeds``), whichever wave plays it.
 
     ``act(state, obs [E, ...]) -> action`` is the algorithm's greedy policy; ``states`` its state with
     a leading seed axis; ``host`` evaluation envs from ``SeedBatchedEnv.make_eval``. An episode still
     running after ``max_steps`` counts the return collected so far.
     """
-    (obs,) = _env_call(host.reset, seeds, what="its reset")
+    episodes = host.copies if episodes is None else int(episodes)
     greedy = _greedy_all(act, action_space)
-    returns = np.zeros(obs.shape[:2], np.float64)
-    for _ in range(int(max_steps)):
-        obs, reward, ended = _env_call(host.step_first_episode, np.asarray(greedy(states, obs)), what="a step")
-        returns += reward
-        if ended.all():
-            break
+    returns = np.zeros((len(seeds), episodes), np.float64)
+    for first in range(0, episodes, host.copies):
+        count = min(host.copies, episodes - first)
+        (obs,) = _env_call(host.reset, seeds, first, count, what="its reset")
+        wave = np.zeros(obs.shape[:2], np.float64)
+        for _ in range(int(max_steps)):
+            obs, reward, ended = _env_call(host.step_first_episode, np.asarray(greedy(states, obs)), what="a step")
+            wave += reward
+            if ended.all():
+                break
+        returns[:, first:first + count] = wave[:, :count]
     return returns

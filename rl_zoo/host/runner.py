@@ -175,7 +175,7 @@ class BatchedHostRunner:
                 nonlocal eval_steps
                 before = env.steps(evaluation=True)
                 returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(),
-                                         limit).mean(axis=1)
+                                         limit, spec.eval_episodes).mean(axis=1)
                 eval_steps += env.steps(evaluation=True) - before
                 recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
                 return returns
