@@ -47,11 +47,14 @@ class EnvParams:
     def invalid(self) -> str | None:
         """The first rule these params break, in words (None: none): a float field that is NaN, or infinite where
         ``MAY_BE_INFINITE`` does not allow it (the dynamics would carry it into every observation), then
-        ``POSITIVE``, ``NON_NEGATIVE``, ``ORDERED`` and ``NOT_ABOVE``. Traced values (params made under ``jax.vmap``, a sweep's
-        rows) are not checked."""
+        ``POSITIVE``, ``NON_NEGATIVE``, ``ORDERED`` and ``NOT_ABOVE``; a finite value float32 cannot hold (it
+        would step as infinite or 0: ``rl_zoo.config.float32_problem``) is refused with the first. Traced values
+        (params made under ``jax.vmap``, a sweep's rows) are not checked."""
         import dataclasses
 
         import numpy as np
+
+        from rl_zoo.config import FLOAT32_MAX, float32_problem
 
         def concrete(*names):
             return all(not isinstance(getattr(self, n), jax.core.Tracer) for n in names)
@@ -66,6 +69,12 @@ class EnvParams:
                 continue
             if np.any(np.isnan(value)) or (f.name not in self.MAY_BE_INFINITE and not np.all(np.isfinite(value))):
                 return f"{f.name} = {shown(f.name)} must be a finite number"
+            finite = np.ravel(value)[np.isfinite(np.ravel(value))]
+            if f.name in self.MAY_BE_INFINITE:  # 1e40 there means what inf means (no limit)
+                finite = finite[np.abs(finite) <= FLOAT32_MAX]
+            problem = next(filter(None, map(float32_problem, finite)), None)
+            if problem:  # gravity=1e40 stepped as inf, length=1e-50 as 0 (past "> 0"): the ports compute in float32
+                return f"{f.name} = {shown(f.name)} {problem}"
         for name in self.POSITIVE:
             if concrete(name) and not np.all(np.asarray(getattr(self, name)) > 0):
                 return f"{name} = {shown(name)} must be > 0"

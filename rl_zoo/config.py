@@ -320,6 +320,25 @@ def _finite(value) -> bool:
         return False
 
 
+#: the smallest normal float32: XLA's CPU flushes smaller (subnormal) numbers to 0
+FLOAT32_TINY = 1.1754944e-38
+#: the largest finite float32
+FLOAT32_MAX = 3.4028235e38
+
+
+def float32_problem(value) -> str | None:
+    """What goes wrong with a finite number ``value`` where JAX computes, in float32 (``None``: nothing): past
+    ``FLOAT32_MAX`` it becomes infinite; a nonzero value under ``FLOAT32_TINY`` in size becomes 0 (a subnormal
+    is flushed to 0 on XLA's CPU). Said as the end of "X = 1e-50 ...", e.g. "is 0 in float32 ..."."""
+    size = abs(float(value))
+    if size > FLOAT32_MAX:
+        return f"overflows float32, where JAX computes it (infinite there): give a value at most {FLOAT32_MAX:.1e} in size"
+    if 0 < size < FLOAT32_TINY:
+        return (f"is 0 in float32, where JAX computes it (under float32's smallest normal number, {FLOAT32_TINY:.1e}): "
+                f"give a value at least {FLOAT32_TINY:.1e} in size")
+    return None
+
+
 #: integer fields and the counts derived from them stay below this: JAX computes in 32-bit integers
 INT32_LIMIT = 2**31
 
@@ -360,6 +379,8 @@ def check_types(config, prefix: str = "") -> None:
             ok, name = isinstance(value, numbers.Real) and not isinstance(value, bool), "a number"
             if ok and not _finite(value):  # NaN, +-inf, or an int too large for a float
                 ok, name = False, "a finite number (not NaN or infinite)"
+            elif ok and (problem := float32_problem(value)):  # 1e40 trained as inf, 1e-50 as 0 (below a rule's "> 0")
+                raise ConfigError(f"config field {prefix + f.name!r} = {value!r} {problem}", field=prefix + f.name)
         elif kind.startswith("str"):
             ok, name = isinstance(value, str), "a string"
         else:

@@ -44,6 +44,24 @@ def test_a_float_field_must_be_finite(value):
         resolve_config("ppo", "CartPole-v1", {"learning_rate": value})
 
 
+@pytest.mark.parametrize("value, said", [
+    (1e40, "overflows float32, where JAX computes it \\(infinite there\\): give a value at most 3.4e\\+38 in size"),
+    (-1e39, "overflows float32"),
+    (1e-50, "is 0 in float32, where JAX computes it \\(under float32's smallest normal number, 1.2e-38\\)"),
+    (1e-40, "is 0 in float32"),  # a subnormal float32: XLA's CPU flushes it to 0
+])
+def test_a_float_field_float32_cannot_hold_is_refused(value, said):
+    """``--set learning_rate=1e-50`` passed "must be > 0" and trained at a learning rate of 0 (float32), without a
+    word; 1e40 trained as inf. A sweep's configs are checked by the same rule (test_sweep)."""
+    from rl_zoo.config import float32_problem
+    from rl_zoo.driver.spec import resolve_config
+
+    with pytest.raises(ConfigError, match=f"'learning_rate' = {re.escape(repr(value))} {said}"):
+        resolve_config("ppo", "CartPole-v1", {"learning_rate": value})
+    assert float32_problem(0.0) is float32_problem(1.2e-38) is float32_problem(-3.4e38) is float32_problem(3e-4) is None
+    resolve_config("ppo", "CartPole-v1", {"ent_coef": 0.0, "learning_rate": 1.2e-38})  # 0 and the smallest normal hold
+
+
 @pytest.mark.parametrize("algo, overrides, message", [
     ("ppo", {"hidden_size": 10**20}, "'hidden_size' = 100000000000000000000 is invalid: must be an integer below 2**31"),
     ("ppo", {"total_timesteps": 10**12}, "'total_timesteps' = 1000000000000 is invalid: must be an integer below 2**31"),

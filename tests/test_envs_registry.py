@@ -464,6 +464,10 @@ def test_an_option_of_the_wrong_type_is_refused():
     ("CartPole-v1", {"masscart": 0.0, "masspole": 0.0}, "masscart \\+ masspole = 0 must be > 0"),
     ("CartPole-v1", {"gravity": float("nan")}, "gravity = nan must be a finite number"),
     ("CartPole-v1", {"length": float("inf")}, "length = inf must be a finite number"),
+    # finite, but not in float32, where the ports step: gravity 1e40 stepped as inf, a pole of 1e-50 as one of 0
+    ("CartPole-v1", {"gravity": 1e40}, "gravity = 1e\\+40 overflows float32, where JAX computes it"),
+    ("CartPole-v1", {"length": 1e-50}, "length = 1e-50 is 0 in float32, where JAX computes it"),
+    ("CartPole-v1", {"x_threshold": 1e-40}, "x_threshold = 1e-40 is 0 in float32"),  # a subnormal: flushed on the CPU
 ])
 def test_a_physical_constant_outside_what_the_dynamics_allow_is_refused(env_id, kwargs, said):
     """A pole of length 0 divides by zero at every step: refused by make, where it would have trained NaN."""
@@ -478,6 +482,8 @@ def test_the_rules_allow_the_defaults_and_degenerate_but_defined_values():
     envs.make("CartPole-v1", masscart=0.0)  # the pole's mass alone: the total mass stays positive
     envs.make("Acrobot-v1", link_mass_1=0.0, link_length_1=0.0)  # the inertia keeps the mass matrix positive definite
     envs.make("CartPole-v1", x_threshold=float("inf"))  # no wall: an infinity that means something (MAY_BE_INFINITE)
+    envs.make("CartPole-v1", x_threshold=1e40)  # as inf in float32: no wall either
+    envs.make("CartPole-v1", gravity=3e38, tau=1.2e-38)  # float32's largest and smallest normal sizes hold
     for env_id in ("MountainCar-v0", "MountainCarContinuous-v0"):  # gymnasium takes either infinity too
         envs.make(env_id, goal_velocity=float("inf")), envs.make(env_id, goal_velocity=-float("inf"))
     for env_id in ("MountainCar-v0", "MountainCarContinuous-v0"):  # a fixed start, as gymnasium's reset options take it

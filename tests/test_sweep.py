@@ -140,6 +140,9 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["learning_rate=1e-3,0.001"]), "'learning_rate=1e-3,0.001': a value is repeated"),
     (dict(grid=["learning_rate=1e-3,1.00000001e-3"]), "a value is repeated as the sweep trains it \\(float32\\): two configs would be one"),
     (dict(grid=["gamma=0.9,0.99"], ranges=["gamma=0.9:0.99"], samples=2), "a field is swept twice: gamma, gamma"),
+    # checked as Python floats and trained as float32: inf, and 0 past "> 0"
+    (dict(grid=["learning_rate=1e40,1e-3"]), "learning_rate=1e\\+40: config field 'learning_rate' = 1e\\+40 overflows float32"),
+    (dict(grid=["learning_rate=1e-50,1e-3"]), "learning_rate=1e-50: config field 'learning_rate' = 1e-50 is 0 in float32"),
 ])
 def test_bad_sweeps_are_refused_before_compiling(kwargs, message, tmp_path, monkeypatch):
     import rl_zoo.sweep.runner

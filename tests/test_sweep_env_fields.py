@@ -10,6 +10,7 @@ before training) lets the pole fall long before that."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -178,9 +179,15 @@ def test_no_best_when_every_setting_diverged_at_some_env_value(tmp_path):
     assert "Not eligible: config(s) 0, 3" in text and "| 0/4 |" not in text
 
 
-def test_a_value_the_env_refuses_is_refused_before_compiling(tmp_path, capsys):
-    assert main(["sweep", "--grid", "env.length=0,0.5", "--out", str(tmp_path / "s")]) == 2
-    assert "sweep config env.length=0: refused by CartPole-v1: length = 0 must be > 0" in capsys.readouterr().err
+@pytest.mark.parametrize("flags, said", [
+    (["--grid", "env.length=0,0.5"], "sweep config env.length=0: refused by CartPole-v1: length = 0 must be > 0"),
+    # passed "> 0" as a Python float and trained as a pole of length 0 (float32): diverged
+    (["--grid", "env.length=1e-50,0.5"], "sweep config env.length=1e-50: refused by CartPole-v1: length = 1e-50 is 0 in float32"),
+    (["--range", "env.gravity=1e39:1e40", "--sample", "2"], "refused by CartPole-v1: gravity = .*e\\+39 overflows float32"),
+])
+def test_a_value_the_env_refuses_is_refused_before_compiling(flags, said, tmp_path, capsys):
+    assert main(["sweep", *flags, "--out", str(tmp_path / "s")]) == 2
+    assert re.search(said, capsys.readouterr().err)
     assert not (tmp_path / "s").exists()
 
 
