@@ -119,6 +119,9 @@ def test_promotion_takes_the_kept_configs_rows_by_position():
     (dict(halving_eta=1), "--successive-halving 1 is invalid: ETA .* at least 2"),
     (dict(halving_eta=2, halving_rungs=1), "--rungs 1 is invalid: .* at least 2 rungs"),
     (dict(halving_eta=2, halving_rungs=3), "--rungs 3 with --successive-halving 2 needs at least 4 configs .* this sweep has 3"),
+    # the message wrote ETA^(R-1) out: a ValueError of Python's 4,300-digit limit, or no answer for --rungs 10**9
+    (dict(halving_eta=3, halving_rungs=10**9), "--rungs 1000000000 with --successive-halving 3 needs 3\\^999999999 configs "
+     "\\(so that the last rung keeps one\\); this sweep has 3: use --rungs 2 or fewer"),
     (dict(halving_eta=4), "3 config\\(s\\), too few .* at least 4 configs"),
     (dict(halving_rungs=2), "--rungs needs --successive-halving ETA"),
     (dict(halving_eta=3, num_evals=2), "less than one of the run's 2 evaluation segments .*: use --evals 4"),

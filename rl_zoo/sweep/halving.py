@@ -88,9 +88,10 @@ def check_halving(eta: int, rungs: int, num_configs: int) -> int:
     if most < 2:
         raise ConfigError(f"--successive-halving {eta}: the sweep has {num_configs} config(s), too few to keep 1/{eta} of "
                           f"them; it needs at least {eta} configs (or a smaller ETA, at least 2)")
-    if rungs > most:
-        raise ConfigError(f"--rungs {rungs} with --successive-halving {eta} needs at least {eta ** (rungs - 1)} configs "
-                          f"({eta}^{rungs - 1}, so that the last rung keeps one); this sweep has {num_configs}: "
+    if rungs > most:  # ETA^(R-1) written out only while it is short: --rungs 20000 made a 6,000-digit number
+        need = f"at least {eta ** (rungs - 1):,} configs ({eta}^{rungs - 1}, " if rungs <= 40 else f"{eta}^{rungs - 1} configs ("
+        raise ConfigError(f"--rungs {rungs} with --successive-halving {eta} needs {need}so that the last rung keeps "
+                          f"one); this sweep has {num_configs}: "
                           f"use --rungs {most} or fewer, or more configs")
     return rungs or most
 
