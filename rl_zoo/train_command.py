@@ -58,8 +58,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
     t.add_argument("--evals", action=StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
                         "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
-                        "(39 updates with --evals 7: 3 segments; when none divides them, EVALS segments and a last short one "
-                        "with the remainder: 1,171 updates with --evals 10 make 10 of 117 and one of 1); at most one per update "
+                        "(39 updates with --evals 7: 3 segments; when none divides them, segments of ceil(updates/EVALS) and a last "
+                        "shorter one, EVALS at most: 1,171 updates with --evals 10 make 9 of 118 and one of 109); at most one per update "
                         "(--evals 100 on a run of 16 updates: 16 and the start's); on gymnasium envs (no JAX port) fewer, so that "
                         "the worst case of those after the start (every episode to the time limit) stays under 10%% "
                         "of training's env steps (the start's comes on top; the final one is always made); "

@@ -203,8 +203,8 @@ def test_the_store_is_on_in_a_commands_process_where_jax_cache_is(monkeypatch):
     assert program_store.store_dir() is None
 
 
-def train(tmp_path, name, *args, env=None):
-    out = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1",
+def train(tmp_path, name, *args, env=None, python=("-m", "rl_zoo.cli")):
+    out = subprocess.run([sys.executable, *python, "train", "--algo", "ppo", "--env", "CartPole-v1",
                           "--total-steps", "2816", "--evals", "5", "--seeds", "2", "--no-progress",
                           "--out", str(tmp_path / name), *args],
                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
@@ -221,7 +221,7 @@ def rows(run_dir):
 
 
 def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path, seed_offset):
-    """Two seeds over the CPU's 2 devices where it has 2 cores, 11 updates in segments of 2 and a last of 1:
+    """Two seeds over the CPU's 2 devices where it has 2 cores, 11 updates in segments of 3 and a last of 2:
     the sharded programs and the one whose steps take a count (``segment_upto``). The first run compiles
     and stores; the second, with another first seed, loads; the third traces again (no cache). Then another
     learning rate: its initial states and evaluation come from JAX's cache (not storable), its segment is
@@ -243,6 +243,35 @@ def test_a_run_from_stored_programs_trains_as_one_that_traced_them(tmp_path, see
     assert "(loaded from an earlier run: segment)" in again
     assert rows(tmp_path / "tweaked-again") == rows(tmp_path / "tweaked")
     assert rows(tmp_path / "tweaked") != rows(tmp_path / "first")
+
+
+def test_a_run_resumed_along_earlier_segments_goes_on_along_them_with_programs_of_its_own(tmp_path, seed_offset):
+    """11 updates in 5 evaluations were segments of 2, 2, 2, 2, 2, 1 until 2026-12-07 (3, 3, 3, 2 now,
+    ``segment_schedule``): a run checkpointed along those goes on along them, each evaluation where it was (its
+    key is the segment's index), and neither it nor its resume loads the programs a new run of the same spec
+    stored for its own segments (the store's key holds the segments)."""
+    from run_helpers import copy_run
+
+    from rl_zoo import checkpoint
+
+    xdg = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    seed = ("--seed", str(seed_offset), "--keep-checkpoints", "20")
+    train(tmp_path, "new", *seed, env=xdg)
+    assert sorted({int(r["env_steps"]) for r in rows(tmp_path / "new")}) == [0, 768, 1536, 2304, 2816]
+    floor = ("from rl_zoo.driver import runner; runner.segment_sizes = runner._floor_segment_sizes; "
+             "from rl_zoo.cli import console_main; console_main()")  # the command's process: the store on
+    old = train(tmp_path, "old", *seed, env=xdg, python=("-c", floor))
+    assert "loaded" not in old
+    assert sorted({int(r["env_steps"]) for r in rows(tmp_path / "old")}) == [0, 512, 1024, 1536, 2048, 2560, 2816]
+    run = copy_run(tmp_path / "old", tmp_path / "copy")
+    for path in checkpoint.list_checkpoints(run):
+        if checkpoint.updates_of(path) > 4:
+            path.unlink()
+    resumed = subprocess.run([sys.executable, "-m", "rl_zoo.cli", "train", "--resume", str(run), "--no-progress"],
+                             capture_output=True, text=True, timeout=600, env={**os.environ, **xdg})
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {run} from ckpt_000000004.msgpack" in resumed.stdout
+    assert rows(run) == rows(tmp_path / "old")
 
 
 def test_an_edited_module_of_the_env_is_another_plan(tmp_path):

@@ -220,7 +220,19 @@ def test_schedule_and_seed_checks():
     meta = CheckpointMeta(segments_done=2, updates_done=4, train_s=0.0, wall_s=0.0, latest_train_return=(0.0,))
     assert segment_schedule(10, 5) == (2, 2, 2, 2, 2)
     assert segment_schedule(39, 7) == (13, 13, 13)
-    assert segment_schedule(11, 5) == (2, 2, 2, 2, 2, 1)
+    # no count from 2 to 10 divides 11: ceil(11/5) = 3 a segment, the last shorter (the floor, 2, made 2 x 5 and 1)
+    assert segment_schedule(11, 5) == (3, 3, 3, 2)
+    # 29 updates in 10: the floor made 2 x 10 and a last of 9, longer than the others, a third of the run unevaluated
+    assert segment_schedule(29, 10) == (3,) * 9 + (2,)
+    assert segment_schedule(11, 5, meta) == (2, 2, 2, 2, 2, 1)  # a checkpoint written along the floor's segments
+    assert segment_schedule(11, 5, dataclasses.replace(meta, segments_done=1, updates_done=3)) == (3, 3, 3, 2)
+    for updates in range(1, 200):
+        for evals in range(1, 25):
+            schedule = segment_schedule(updates, evals)
+            assert sum(schedule) == updates and min(schedule[:-1], default=schedule[0]) >= schedule[-1]
+            asked = min(evals, updates)
+            divides = any(updates % n == 0 for n in range(max(1, asked // 2), 2 * asked + 1))
+            assert len(schedule) <= (2 * asked if divides else asked)  # equal segments near asked, else asked at most
     assert schedule_mismatch(meta, (2, 2, 2, 2, 2)) is None
     assert "first 2 segment(s) hold 10 updates" in schedule_mismatch(meta, (5, 5))
     assert "past the run's 3 updates" in schedule_mismatch(meta, (1, 1, 1))

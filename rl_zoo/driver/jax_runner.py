@@ -24,7 +24,7 @@ class JaxRunner:
 
         spec, agent = ctx.spec, ctx.agent
         record = spec.trajectory_record()  # stored in each checkpoint: run.resume_mismatch
-        plan = compile_plan(ctx, beside_compile=recorder.prefetch_figures)
+        plan = compile_plan(ctx, beside_compile=recorder.prefetch_figures, checkpointed=resume and resume.meta)
         states = plan.initial_states
         steps_per_update = agent.env_steps_per_update
         start, done_updates, train_s, wall_offset = 0, 0, 0.0, 0.0

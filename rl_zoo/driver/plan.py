@@ -202,9 +202,10 @@ def _name(f: Callable) -> str:
     return getattr(f, "__name__", "program")
 
 
-def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = None) -> JaxPlan:
+def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = None, checkpointed=None) -> JaxPlan:
     """The run's three programs (``lowerings``), each compiled, or loaded where an earlier run compiled it and
-    stored it (``program_store``), with every seed's initial states.
+    stored it (``program_store``), with every seed's initial states. ``checkpointed``: the checkpoint's
+    ``CheckpointMeta`` a resumed run goes on from (the segments it was written along: ``segment_schedule``).
 
     Python traces and lowers on the main thread; a second thread compiles the initial states and runs them,
     then compiles the evaluation, while the main thread traces the segment on the states' shapes and compiles
@@ -216,14 +217,14 @@ def compile_plan(ctx: RunContext, beside_compile: Callable[[], None] | None = No
     import jax
 
     spec, agent = ctx.spec, ctx.agent
-    schedule = segment_schedule(agent.num_updates, spec.num_evals)  # what a resume was checked against
+    schedule = segment_schedule(agent.num_updates, spec.num_evals, checkpointed)  # what a resume was checked against
     sharding = distributed.seed_sharding(spec.devices)
     seeds_array = distributed.seed_array(spec.seed, spec.seeds, sharding)
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
     upto = len(set(schedule)) > 1  # one program for the K-update segments and the last, shorter one
     t0 = time.perf_counter()
     options = {role: compile_options(role) for role in ROLES}  # before any snapshot: may compile a probe
-    folder, key = store_key(ctx, options)
+    folder, key = store_key(ctx, options, schedule)
     stored = program_store.load(folder, key) if key else program_store.Stored()
     lower = lowerings(ctx, schedule, sharding, seeds_array, replicated, upto)
     fresh = {}  # the programs XLA compiled here, which the store can keep
@@ -335,10 +336,11 @@ def lowerings(ctx: RunContext, schedule, sharding, seeds_array, replicated, upto
     )
 
 
-def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
+def store_key(ctx: RunContext, options, schedule: tuple[int, ...]) -> tuple[Any, str | None]:
     """``(program_store folder, the plan's key)``; ``(None, None)`` where the store is off
     (``program_store.store_dir``) and ``(folder, None)`` where no key can cover the code (an env from a
-    notebook's cell)."""
+    notebook's cell). The ``schedule`` is hashed too: a run resumed along an earlier rule's segments
+    (``segment_schedule``) has the spec of a new one and other segment programs."""
     folder = program_store.store_dir()
     if folder is None:
         return None, None
@@ -347,7 +349,8 @@ def store_key(ctx: RunContext, options) -> tuple[Any, str | None]:
     roots = program_store.code_roots(ctx.env, ctx.env_params, ctx.agent, spec.module, env_module)
     if roots is None:
         return folder, None
-    material = program_store.key_material(spec.fields_json(), options, roots, env_params=ctx.env_params)
+    material = program_store.key_material(dict(spec.fields_json(), segments=list(schedule)), options, roots,
+                                          env_params=ctx.env_params)
     return folder, program_store.plan_key(material)
 
 

@@ -146,7 +146,7 @@ def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
     if meta.spec is not None and (why := trajectory_mismatch(meta.spec, spec)):
         return why
     if spec.backend == "jax":
-        return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals))
+        return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals, meta))
     if meta.updates_done > agent.num_updates:
         return f"it records {meta.updates_done:,} updates, but the run has only {agent.num_updates:,}"
     return None

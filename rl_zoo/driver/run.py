@@ -207,7 +207,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         versions = (runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions())  # (recorded, this process's)
         if choice.point is not None and (why := prng_mismatch(*versions)):
             raise ConfigError(f"cannot resume {str(run_dir)!r}: {why}")
-        schedule = segment_schedule(agent.num_updates, spec.num_evals) if spec.backend == "jax" else None
+        schedule = (segment_schedule(agent.num_updates, spec.num_evals, choice.point and choice.point.meta)
+                    if spec.backend == "jax" else None)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
         # refusals end here: from now on the run directory changes
         runs.remove_stale_temporaries(run_dir)  # half-written files of a process killed mid-write

@@ -118,10 +118,21 @@ def _seed_range(seeds: Sequence[int]) -> str:
     return ", ".join(map(str, seeds))
 
 
-def segment_schedule(num_updates: int, num_evals: int) -> tuple[int, ...]:
+def segment_schedule(num_updates: int, num_evals: int, checkpointed: "CheckpointMeta | None" = None) -> tuple[int, ...]:
     """The updates of each segment of a JAX run (``rl_zoo.driver.plan.compile_plan``): ``segment_sizes``'s
-    segments of K updates, then one of the remaining updates if K does not divide them."""
-    k, n = segment_sizes(num_updates, num_evals)
+    segments of K updates, then one of the remaining updates if K does not divide them. A resumed run whose
+    checkpoint (``checkpointed``) is a point of the earlier rule's segments and not of these goes on along
+    those (its evaluations' keys follow the segments' indices)."""
+    schedule = _schedule(segment_sizes(num_updates, num_evals), num_updates)
+    if checkpointed is not None and schedule_mismatch(checkpointed, schedule):
+        earlier = _schedule(_floor_segment_sizes(num_updates, num_evals), num_updates)
+        if not schedule_mismatch(checkpointed, earlier):
+            return earlier
+    return schedule
+
+
+def _schedule(sizes: tuple[int, int], num_updates: int) -> tuple[int, ...]:
+    k, n = sizes
     rest = num_updates - k * n
     return (k,) * n + ((rest,) if rest else ())
 
@@ -142,13 +153,26 @@ def schedule_mismatch(meta: "CheckpointMeta", schedule: Sequence[int]) -> str | 
 
 
 def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
-    """(updates per segment K, number of segments): a K that divides ``num_updates`` near the asked
-    number of evaluations, so that one compiled segment serves the whole run."""
+    """(updates per segment K, number of whole segments n): a K that divides ``num_updates`` into a number
+    of segments near the asked number of evaluations, so that one compiled segment serves the whole run;
+    where no count from half to twice the evaluations divides them, K = ceil(updates / evaluations) and
+    a last, shorter segment of the rest (``segment_schedule``): ``num_evals`` segments at most, the last
+    one shorter. (Until 2026-12-07, K = floor(updates / evaluations): the rest could be longer than the
+    others, 29 updates in 10 evaluations as 2, ..., 2, 9, with no evaluation over its last third.)"""
     num_evals = max(1, min(num_evals, num_updates))
     candidates = [n for n in range(max(1, num_evals // 2), 2 * num_evals + 1) if num_updates % n == 0]
-    n = min(candidates, key=lambda c: abs(c - num_evals)) if candidates else num_evals
-    k = num_updates // n
-    return k, n
+    if candidates:
+        n = min(candidates, key=lambda c: abs(c - num_evals))
+        return num_updates // n, n
+    k = -(-num_updates // num_evals)
+    return k, num_updates // k
+
+
+def _floor_segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
+    """``segment_sizes``'s rule until 2026-12-07 where no count divides the updates, which a run checkpointed
+    then goes on along (``segment_schedule``)."""
+    num_evals = max(1, min(num_evals, num_updates))
+    return num_updates // num_evals, num_evals
 
 
 def whole_updates_note(asked: int, num_updates: int, per_update: int) -> str | None:

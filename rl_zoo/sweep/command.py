@@ -61,7 +61,8 @@ def add_parser(sub) -> None:
                    help="allow sweeping static fields: one compiled program per combination of their values")
     p.add_argument("--successive-halving", "--halving", dest="halving", type=int, default=0, metavar="ETA",
                    help="successive halving with reduction factor ETA >= 2 (e.g. 3): each rung keeps the best 1/ETA of its "
-                        "configs and continues them from their train state; rung i of R trains to 1/ETA^(R-1-i) of the budget")
+                        "configs and continues them from their train state; rung i of R trains to floor(S/ETA^(R-1-i)) of the run's S "
+                        "evaluation segments (about 1/ETA^(R-1-i) of the budget; --dry-run shows each rung's env steps)")
     p.add_argument("--rungs", type=int, default=0, metavar="R",
                    help="rungs of --successive-halving (default, or 0: as many as the configs allow, floor(configs / ETA^(R-1)) >= 1; "
                         "the first rung's budget must hold one of the run's evaluation segments: segments >= ETA^(R-1), where the "
@@ -70,7 +71,8 @@ def add_parser(sub) -> None:
                    help="keep this scalar field of every update's Metrics per run (e.g. kl, entropy, details.clip_frac for PPO, details.policy_step.accepted for TRPO; "
                         "repeatable), in groups/group_<i>.npz as record.NAME [configs, seeds, updates]")
     p.add_argument("--evals", type=int, default=10, help="greedy evaluations per run (default 10; rounded to a count near it that divides the updates into equal segments, "
-                        "else with one shorter last segment, which adds a point and a compiled program: the log says the segments)")
+                        "else segments of ceil(updates/EVALS) and one shorter last segment, which adds a compiled program, as rl-zoo train "
+                        "makes them: the log says the segments)")
     p.add_argument("--eval-episodes", type=int, default=None,
                    help="episodes per evaluation (default 10; 1,000 on Blackjack-v1, whose return is one +-1 draw)")
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")

@@ -27,7 +27,7 @@ import numpy as np
 from rl_zoo import distributed, interrupt
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.plan import compile_options
-from rl_zoo.driver.runner import segment_sizes, whole_updates_note
+from rl_zoo.driver.runner import segment_schedule, whole_updates_note
 from rl_zoo.stats import return_decimals
 from rl_zoo.sweep.spec import Group, env_param, is_env_field
 
@@ -196,10 +196,9 @@ def init_rows(fns: Functions, rows: Rows):
 
 
 def segment_plan(num_updates: int, num_evals: int) -> list[int]:
-    """Updates of each segment between evaluations: ``n`` of K, and one shorter rest if K does not divide."""
-    k, n = segment_sizes(num_updates, num_evals)
-    rest = num_updates - k * n
-    return [k] * n + ([rest] if rest else [])
+    """Updates of each segment between evaluations, as ``rl-zoo train`` runs them (``segment_schedule``): ``n``
+    of K, and one shorter rest if K does not divide."""
+    return list(segment_schedule(num_updates, num_evals))
 
 
 def run_group(module, group: Group, env, env_params, seeds: int, first_seed: int, num_evals: int, eval_episodes: int,
