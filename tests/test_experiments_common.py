@@ -301,6 +301,22 @@ def test_rlhf_results_name_the_few_seeds_interval_the_pairs_and_each_algorithms_
     assert "ran on its own seeds (`--algo-seed`): [`algos/results.md`](algos/results.md)." in (tmp_path / "results.md").read_text()
 
 
+def test_a_fresh_rlhf_run_points_to_its_algos_results(tmp_path, capsys):
+    """A first run of every part wrote the top results.md before algos/results.md, so it lacked the Q2 line a
+    --replot of the same folder then added."""
+    from experiments.rlhf import run
+
+    for folder in (tmp_path, tmp_path / "algos"):
+        folder.mkdir(exist_ok=True)
+        np.savez(folder / "supervised.npz", rm_heldout_accuracy=np.array([0.8, 0.9]),
+                 rm_heldout_label_accuracy=np.array([0.7, 0.7]))
+    np.savez(tmp_path / "algos" / "algo_rloo.npz", responses=np.array(64), final_gold=np.array([2.0, 4.0]),
+             gold=np.ones((2, 3)), kl=np.ones((2, 3)), proxy=np.zeros((2, 3)), seconds=np.array([1.0, 2.0]))
+    assert run.main(["--replot", "--out", str(tmp_path)]) == 0
+    assert "[`algos/results.md`](algos/results.md)" in (tmp_path / "results.md").read_text()
+    assert "| rloo | 64 |" in (tmp_path / "algos" / "results.md").read_text()
+
+
 def test_rlhf_results_leave_out_arrays_of_another_run_and_name_the_sweeps_batch(tmp_path):
     """A second run with other seeds (``--only sweep``) rewrote supervised.npz and beta_sweep.npz, and results.md and
     the Q1 figure put the first run's best-of-n beside them; the sweep's batch read "x 64 responses" whatever it was."""

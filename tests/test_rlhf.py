@@ -185,6 +185,8 @@ def test_empty_corpus_is_refused():
         lm.check_sequences(LAY, np.zeros((0, LAY.context), np.int32), "pretraining corpus")
     with pytest.raises(ConfigError, match="corpus_docs"):
         TaskSpec(corpus_docs=0).validate()
+    with pytest.raises(ConfigError, match="'data_seed' = -1 is invalid: must be >= 0"):  # numpy's bare "expected non-negative"
+        TaskSpec(data_seed=-1).validate()
 
 
 def test_task_sizes_that_cannot_make_demonstrations_are_refused():
@@ -689,6 +691,40 @@ def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkey
     # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv)
     assert main(["plot", str(out)]) == 2
     assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err
+
+
+def test_an_rlhf_run_whose_rl_stage_diverged_is_written_and_exits_3(tmp_path, monkeypatch, capsys):
+    """`rl-zoo --help`: exit status 3, a run diverged (NaN/Inf), as `rl-zoo train` says it; `rl-zoo rlhf --beta 1e30`
+    warned, wrote a gold score for the broken policy and exited 0. The run is still written whole."""
+    from rl_zoo.cli import main
+    from rl_zoo.rlhf import pipeline, report
+
+    monkeypatch.setattr(pipeline, "run_stages", lambda config, seeds: object())
+    for broken, code in (([], 0), ([1], 3)):
+        monkeypatch.setattr(report, "write_run", lambda out, *a, **k: {"rl_non_finite_seeds": broken})
+        monkeypatch.setattr(report, "format_summary", lambda summary: "RLHF ...")
+        assert main(["rlhf", "--small", "--seeds", "2", "--out", str(tmp_path / f"run{code}")]) == code
+        said = capsys.readouterr()
+        assert "run written to" in said.out
+        assert ("the RL stage diverged (NaN or infinity) on seed(s) 1: the run is written" in said.err) == bool(broken)
+
+
+def test_samples_md_keeps_a_response_of_special_tokens_in_its_cell():
+    """A sampled SEP reads "|" and BOS "<s>": unescaped, the row had one cell more than its header, and GitHub took
+    "<s>" for a strikethrough. Letters stay as they are (the committed samples.md reads the same)."""
+    from types import SimpleNamespace
+
+    from envs.language import TokenLayout
+    from rl_zoo.rlhf.report import samples_markdown
+
+    layout = TokenLayout(vocab_size=12, prompt_len=2, max_new_tokens=6)
+    sft = [1, 4, 5, 2, 4, 5, 3, 0, 0, 0]  # BOS a b SEP | a b EOS
+    rl = [1, 4, 5, 2, 4, 2, 5, 1, 6, 3]  # BOS a b SEP | a SEP b BOS c EOS
+    scored = lambda tokens: SimpleNamespace(tokens=np.array([[tokens]]), gold=np.zeros((1, 1)), proxy=np.zeros((1, 1)))  # noqa: E731
+    table = samples_markdown(SimpleNamespace(task=SimpleNamespace(layout=layout)),
+                             SimpleNamespace(eval_sft=scored(sft), eval_rlhf=scored(rl))).splitlines()
+    assert table[2] == "| ab | a b | 0 | 0.00 | `a \\| b <s> c` | 0 | 0.00 |"
+    assert [len(line.replace("\\|", "").split("|")) for line in table] == [9, 9, 9]
 
 
 def test_the_stages_figure_numbers_steps_as_the_metrics_files_do(tmp_path, monkeypatch):

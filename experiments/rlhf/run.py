@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     folders = [f for f in (out, out / "algos") if (f / "supervised.npz").exists()]
     if not folders:  # --replot of a folder without arrays: report() says what is missing
         folders = [out]
-    for folder in folders:
+    for folder in reversed(folders):  # algos/ first: the top results.md points to algos/results.md once it is there
         report(folder)
     return 0
 

@@ -108,6 +108,13 @@ def main(args, argv) -> int:
             lock.release()
     print(format_summary(summary))
     print(f"run written to {out} ({time.perf_counter() - t:.0f} s)")
+    if broken := summary.get("rl_non_finite_seeds"):  # exit status 3, as a train run that diverged
+        import sys
+
+        print(f"rl-zoo: error: the RL stage diverged (NaN or infinity) on seed(s) {', '.join(map(str, broken))}: the "
+              f"run is written (summary.json lists them as rl_non_finite_seeds), their RLHF numbers are not results",
+              file=sys.stderr)
+        return 3
     return 0
 
 

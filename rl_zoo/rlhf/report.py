@@ -78,6 +78,15 @@ def loss_rows(losses, seeds: list[int], every: int = 10) -> list[dict]:
             for s, seed in enumerate(seeds) for i in range(0, losses.shape[1], every)]
 
 
+def _cell(text: str) -> str:
+    """``text`` as a markdown table cell: words of letters as they are; one holding a special token (``detokenize``'s
+    "|" for SEP, "<s>" for BOS, "_" for PAD) as code, its "|" escaped: a bare "|" split the row into one more cell,
+    and "<s>" began a strikethrough."""
+    if text.replace(" ", "").replace("...", "").isalpha() or not text:
+        return text
+    return "`" + text.replace("|", "\\|") + "`"
+
+
 def samples_markdown(config: PipelineConfig, result: PipelineResult, n: int = 12, seed_index: int = 0) -> str:
     lay = config.task.layout
     sft, rl = result.eval_sft, result.eval_rlhf
@@ -85,8 +94,8 @@ def samples_markdown(config: PipelineConfig, result: PipelineResult, n: int = 12
     for i in range(min(n, np.asarray(sft.tokens).shape[1])):
         p, a = detokenize(lay, sft.tokens[seed_index, i])
         _, b = detokenize(lay, rl.tokens[seed_index, i])
-        lines.append(f"| {p} | {a} | {float(sft.gold[seed_index, i]):.0f} | {float(sft.proxy[seed_index, i]):.2f} "
-                     f"| {b} | {float(rl.gold[seed_index, i]):.0f} | {float(rl.proxy[seed_index, i]):.2f} |")
+        lines.append(f"| {_cell(p)} | {_cell(a)} | {float(sft.gold[seed_index, i]):.0f} | {float(sft.proxy[seed_index, i]):.2f} "
+                     f"| {_cell(b)} | {float(rl.gold[seed_index, i]):.0f} | {float(rl.proxy[seed_index, i]):.2f} |")
     return "\n".join(lines)
 
 

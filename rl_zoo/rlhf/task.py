@@ -78,6 +78,7 @@ class TaskSpec:
         check(self.demos >= 1, "demos", self.demos, "must be >= 1: SFT needs demonstrations")
         check(0.0 <= self.demo_on_topic <= 1.0, "demo_on_topic", self.demo_on_topic, "must be in [0, 1]")
         check(0.0 < self.eval_fraction < 1.0, "eval_fraction", self.eval_fraction, "must be in (0, 1)")
+        check(self.data_seed >= 0, "data_seed", self.data_seed, "must be >= 0 (numpy's generator seed)")
 
 
 class TaskData:
