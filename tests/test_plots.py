@@ -34,6 +34,19 @@ def test_a_folder_means_its_curve_png_and_a_suffix_its_format(run_dir, tmp_path,
     assert "figure written to" in capsys.readouterr().out
 
 
+def test_an_unfinished_run_is_titled_so_with_its_env_steps(run_dir, monkeypatch):
+    """A stopped run's curve read as the whole run: 512 of 200,000 env steps drawn under the algorithm's name alone."""
+    import json
+
+    titles = []
+    monkeypatch.setattr(plots, "learning_curve", lambda rows, title, path: titles.append(title) or path)
+    (run_dir / "config.json").write_text(json.dumps({"algo": "ppo", "env": "CartPole-v1", "config": {"total_timesteps": 200_000}}))
+    assert main(["plot", str(run_dir)]) == 0
+    (run_dir / "summary.json").write_text("{}")
+    assert main(["plot", str(run_dir)]) == 0
+    assert titles == ["ppo on CartPole-v1\n(unfinished: 512 of 200,000 env steps per seed)", "ppo on CartPole-v1"]
+
+
 @pytest.mark.parametrize("target, message", [
     ("missing/x.png", "-o '{tmp}/missing/x.png': the folder '{tmp}/missing' does not exist"),
     ("x.tmp", "-o '{tmp}/x.tmp': a figure is saved as .*; '.tmp' is not one of them"),

@@ -70,7 +70,8 @@ def add_parsers(sub) -> None:
 
 def plot_run(d, output):
     """``rl-zoo plot RUN_DIR [-o FILE|FOLDER]``: the learning curve of a run directory (to ``FOLDER/curve.png``
-    for an existing folder); an output that cannot be written (no such folder, a suffix matplotlib does
+    for an existing folder), titled "unfinished" with its env steps so far where the run has no summary.json (stopped,
+    or still running); an output that cannot be written (no such folder, a suffix matplotlib does
     not save), a damaged or still empty ``metrics.csv`` (or ``config.json``) is refused in one line naming it."""
     from rl_zoo import plots, runs
 
@@ -84,6 +85,9 @@ def plot_run(d, output):
     if (d / "config.json").exists():
         cfg = runs.read_json_file(d / "config.json", todo=todo)
         title = f"{cfg.get('algo')} on {runs.recorded_env_label(cfg)}"
+        asked = (cfg.get("config") or {}).get("total_timesteps")
+        if not (d / "summary.json").exists() and isinstance(asked, int):  # stopped or still running: not the whole run
+            title += f"\n(unfinished: {max(int(r['env_steps']) for r in rows):,} of {asked:,} env steps per seed)"
     return plots.learning_curve(rows, title, path)
 
 
