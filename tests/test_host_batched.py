@@ -348,7 +348,7 @@ def test_a_run_has_a_segment_for_every_evaluation_asked():
     said (evaluation cost 3% of training, far under the cut's 10%)."""
     from rl_zoo.host.runner import evaluation_segments, segment_length
 
-    assert [segment_length(u, a) for u, a in ((101, 100), (97, 10), (5, 5), (1000, 10), (7, 1))] == [1, 9, 1, 100, 7]
+    assert [segment_length(u, a) for u, a in ((101, 100), (97, 10), (5, 5), (1000, 10), (7, 1))] == [1, 10, 1, 100, 7]
     for updates in range(1, 120):
         for asked in range(1, updates + 1):
             k = segment_length(updates, asked)
@@ -356,15 +356,32 @@ def test_a_run_has_a_segment_for_every_evaluation_asked():
             assert asked <= segments < 2 * asked + 1 and len(evaluation_segments(segments, asked)) == asked
 
 
+@pytest.mark.parametrize("updates, asked, after", [
+    # rounded down alone: segments of 2, evaluated after 4, 6, 10, 12, ..., 28, 29 (2 and 4 apart, the first skipped)
+    (29, 10, [3, 6, 9, 12, 15, 18, 21, 24, 27, 29]),
+    # segments of 312: evaluated after 624, 936, ..., 3,120 and 3,125 (the first at a fifth of the run)
+    (3125, 10, [313 * i for i in range(1, 10)] + [3125]),
+    (101, 100, list(range(2, 102))),  # as many segments as updates: 100 of them picked, evenly
+])
+def test_evaluations_are_spaced_evenly(updates, asked, after):
+    from rl_zoo.host.runner import evaluation_segments, segment_length
+
+    k = segment_length(updates, asked)
+    ends = [min(i * k, updates) for i in range(1, -(-updates // k) + 1)]
+    assert [ends[s - 1] for s in sorted(evaluation_segments(len(ends), asked))] == after
+
+
 def test_a_run_checkpointed_along_longer_segments_goes_on_along_them():
-    """A gymnasium run of 7 updates asked for 3 evaluations, checkpointed by the rule that rounded up (segments of
-    3) and resumed under segment_length's (2): it reported 3 evaluations beside 4 rows, one's seeds played twice."""
+    """A gymnasium run of 9 updates asked for 4 evaluations, checkpointed by the rule that rounded up (segments of
+    3) and resumed under segment_length's (2): it reported evaluations beside other rows, one's seeds played twice.
+    Nor does a run of 29 updates asked for 10, checkpointed by the rule that rounded down (2), go on in 3s."""
     from rl_zoo.host.runner import recorded_segment_length, segment_length
 
-    assert segment_length(7, 3) == 2
+    assert segment_length(9, 4) == 2 and segment_length(29, 10) == 3
     assert recorded_segment_length(3, 1, 2) == 3 and recorded_segment_length(6, 2, 2) == 3  # the old rule's segments
     assert recorded_segment_length(4, 2, 2) == 2 and recorded_segment_length(0, 0, 2) == 2  # on this rule's: as is
-    assert recorded_segment_length(7, 3, 2) == 2  # a finished run's last, shorter segment: nothing to go on with
+    assert recorded_segment_length(9, 5, 2) == 2  # a finished run's last, shorter segment: nothing to go on with
+    assert recorded_segment_length(4, 2, 3) == 2 and recorded_segment_length(6, 2, 3) == 3
 
 
 def test_evaluation_segments_by_hand():

@@ -97,18 +97,24 @@ def compile_host_plan(agent, env: SeedBatchedEnv, seeds: np.ndarray, updates_per
 
 
 def segment_length(updates: int, asked: int) -> int:
-    """Updates per segment of a run of ``updates`` updates asked for ``asked`` evaluations (at most ``updates``):
-    ``updates // asked``, which makes ``asked`` segments or more (up to twice as many, the last one shorter), so
-    that every evaluation asked has a segment to follow. Rounding up made 51 segments, and 51 evaluations with no
-    word said, of 101 updates asked for 100."""
-    return max(1, updates // max(1, asked))
+    """Updates per segment of a run of ``updates`` updates asked for ``asked`` evaluations (at most ``updates``),
+    so that every evaluation asked has a segment to follow, evenly spaced: ``ceil(updates / asked)`` where that
+    makes ``asked`` segments (the last one shorter; 3,125 updates in 10: 313 each, the last 308), else
+    ``updates // asked``, which makes more (up to twice as many), of which ``evaluation_segments`` picks ``asked``.
+    Rounding up alone made 51 segments, and 51 evaluations with no word said, of 101 updates asked for 100;
+    rounding down alone evaluated 3,125 updates after 624, 936, ..., 3,120 and 3,125, where a JAX run evaluates
+    after 625, 1,250, ..., 3,125."""
+    asked = max(1, min(asked, updates))
+    up = -(-updates // asked)
+    return up if -(-updates // up) == asked else max(1, updates // asked)
 
 
 def recorded_segment_length(updates_done: int, segments_done: int, per_segment: int) -> int:
     """The segment length a resumed run goes on with: ``per_segment`` where its checkpoint (``updates_done`` updates
-    in ``segments_done`` whole segments) lies on it, else the length its segments had (rl_zoo before
-    ``segment_length`` rounded up: a run of 7 updates asked for 3 evaluations checkpointed segments of 3; resumed
-    along segments of 2, its evaluations were miscounted and one evaluation's seeds played twice)."""
+    in ``segments_done`` whole segments) lies on it, else the length its segments had (earlier rules: rl_zoo until
+    2026-12-06 rounded up, and a run of 9 updates asked for 4 evaluations checkpointed segments of 3; resumed along
+    segments of 2, its evaluations were miscounted and one evaluation's seeds played twice; until 2026-12-07 it
+    rounded down, 29 updates in 10 as segments of 2 where they are 3 now)."""
     if segments_done == 0 or updates_done == segments_done * per_segment or updates_done % segments_done:
         return per_segment
     return updates_done // segments_done
