@@ -65,7 +65,7 @@ def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
         if bad:  # its mean is NaN from there on, which draws no line: say why it stops
             label += f", non-finite returns from {bad[0]:,} env steps"
         unfinished = unfinished_words(d, cfg, rows)
-        label += unfinished
+        label = (label + unfinished).replace("$", r"\$")  # a folder's "$": matplotlib read "$...$" as math (or failed)
         out.append((bool(unfinished), [ReturnRow(label, env, int(r["seed"]), int(r["env_steps"]), float(r["wall_s"]),
                                                  float(r["return"])) for r in rows]))
     return out

@@ -55,6 +55,17 @@ def test_runs_of_one_algorithm_are_told_apart_by_folder_and_options_by_panel(tmp
                                                        ("ppo: lr1e-3", "CartPole-v1"), ("ppo: lr3e-4", "CartPole-v1")]
 
 
+def test_a_dollar_in_a_folders_name_is_drawn_as_itself(tmp_path):
+    """matplotlib reads "$...$" as math: a run folder "ppo_$\\frac$" stopped the plot with a ParseSyntaxException
+    (exit 2), and "r$a^b$" was drawn as "ra" with a superscript b."""
+    a = _run(tmp_path / "ppo_$\\frac$", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
+    b = _run(tmp_path / "r$a^b$", "ppo", "CartPole-v1", {0: [1.0, 3.0]})
+    assert main(["plot", str(a), str(b), "-o", str(tmp_path / "c.png")]) == 0
+    assert sorted({r.algo for r in run_rows([a, b])}) == ["ppo: ppo_\\$\\frac\\$", "ppo: r\\$a^b\\$"]
+    (b / "config.json").unlink()
+    assert main(["plot", str(b), "-o", str(tmp_path / "one.png")]) == 0  # its title: the folder's name (no config.json)
+
+
 def test_a_run_given_as_dot_is_labelled_by_its_folder(tmp_path, monkeypatch):
     """``cd RUN && rl-zoo plot . ../OTHER``: the legend said "ppo:  (2 seeds)" (Path('.').name is empty)."""
     a = _run(tmp_path / "lr3e-4", "ppo", "CartPole-v1", {0: [1.0, 2.0]})

@@ -81,7 +81,7 @@ def plot_run(d, output):
     if not rows:
         raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: the run writes one at each evaluation "
                          "(`--evals`); plot it after the first")
-    title = d.name
+    title = d.name.replace("$", r"\$")  # not read as matplotlib's math
     if (d / "config.json").exists():
         cfg = runs.read_json_file(d / "config.json", todo=todo)
         title = f"{cfg.get('algo')} on {runs.recorded_env_label(cfg)}"
