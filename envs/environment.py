@@ -192,6 +192,10 @@ def check_env(env: Environment, params: EnvParams | None = None, name: str | Non
         return f"shape {tuple(x.shape)}, dtype {x.dtype}"
 
     obs_space, act_space = env.observation_space(params), env.action_space(params)
+    if isinstance(obs_space, spaces.Box) and len(obs_space.shape) != 1:  # as spaces.check_observation refuses a gymnasium env's
+        fail(f"observation_space is {obs_space} (rank {len(obs_space.shape)}): rl_zoo's networks are MLPs over a vector "
+             f"observation (a Box of shape (n,)) or a Discrete index; flatten it in reset_env and step_env (jnp.ravel) and "
+             f"declare a Box of the flat shape")
     key = jax.random.key(0)
     try:
         obs, state = jax.eval_shape(lambda k: env.reset_env(k, params), key)

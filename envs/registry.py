@@ -102,12 +102,42 @@ def _import_from_here_too(module: str) -> None:
 
     try:
         importlib.import_module(module)
+        return
     except ModuleNotFoundError as e:
         here = os.getcwd()
         if e.name != module.split(".")[0] or here in sys.path or "" in sys.path:
             raise
-        sys.path.insert(0, here)  # kept: async vector-env workers inherit the parent's sys.path
-        importlib.import_module(module)
+    sys.path.insert(0, here)  # kept: async vector-env workers inherit the parent's sys.path
+    importlib.import_module(module)  # outside the except: its own error is not shown as "during" the first one's
+
+
+def _import_error_words(module: str, error: Exception) -> str:
+    """``error``, raised while ``module`` was imported, in one line: its type, message and where in the user's code
+    (a ``SyntaxError``'s file and line, else the innermost frame)."""
+    import traceback
+
+    if isinstance(error, SyntaxError) and error.filename:
+        where = f"{error.filename}:{error.lineno}"
+    else:
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else module
+    return f"{type(error).__name__}: {error} (at {where})"
+
+
+def _shadowed(module: str, bare: str) -> str:
+    """Words for a ``module`` of the user's in the current folder that another module of that name (Python's own, an
+    installed package's, rl_zoo's ``envs``) was imported in place of; ``""`` if it was not."""
+    import os
+    import sys
+    from pathlib import Path
+
+    top = module.split(".")[0]
+    local = next((p for p in (Path(os.getcwd()) / f"{top}.py", Path(os.getcwd()) / top / "__init__.py") if p.exists()), None)
+    imported = getattr(sys.modules.get(top), "__file__", None)
+    if local is None or imported is None or Path(imported).resolve() == local.resolve():
+        return ""
+    return (f": {top!r} is imported from {imported} (a module of Python's, of an installed package or of rl_zoo), not "
+            f"from ./{local.relative_to(os.getcwd())}; rename your module (e.g. my_{top}.py) and train on --env my_{top}:{bare}")
 
 
 def gymnasium_name(env_id: str) -> str:
@@ -135,9 +165,12 @@ def _registered_by_module(env_id: str) -> str:
     except ImportError as e:
         raise ValueError(f"environment id {env_id!r}: cannot import {module!r}, the module that should register "
                          f"{bare!r}, from the current folder or PYTHONPATH ({type(e).__name__}: {e})") from None
+    except Exception as e:  # the module's own code failed (a SyntaxError too): one line, not a chained traceback
+        raise ValueError(f"environment id {env_id!r}: importing {module!r}, the module that should register {bare!r}, "
+                         f"raised {_import_error_words(module, e)}") from None
     if bare not in _PORTS and bare not in _gymnasium_ids():
         raise ValueError(f"environment id {env_id!r}: importing {module!r} registered {bare!r} neither as a JAX "
-                         "port (envs.register) nor with gymnasium")
+                         f"port (envs.register) nor with gymnasium{_shadowed(module, bare)}")
     if bare in _PORTS and _entry_class(_PORTS[bare][0]).__module__.startswith("envs.") and bare in _gymnasium_ids() \
             and _of_your_own(bare):
         raise ValueError(f"environment id {env_id!r}: {module!r} registers {bare!r} with gymnasium, an id rl_zoo runs on "

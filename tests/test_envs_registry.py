@@ -189,6 +189,28 @@ def test_module_colon_id_imports_the_module_that_registers_the_env(tmp_path, mon
     assert elsewhere.returncode != 0 and "from the current folder or PYTHONPATH" in elsewhere.stderr
 
 
+def test_a_module_that_fails_or_is_shadowed_is_said_in_one_line(tmp_path, monkeypatch):
+    """A module that raised on import gave a chained traceback (a ModuleNotFoundError first, then "during handling"
+    its error: exit 1); one named as a module of Python's or rl_zoo's (json.py, envs.py) was never imported, and the
+    error said only that it registered nothing."""
+    import sys
+
+    (tmp_path / "rl_zoo_test_raising.py").write_text("x = 1\nraise RuntimeError('boom')\n")
+    (tmp_path / "rl_zoo_test_syntax.py").write_text("def f(:\n")
+    (tmp_path / "json.py").write_text("import gymnasium\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])  # as under the console script
+    with pytest.raises(ValueError, match=r"importing 'rl_zoo_test_raising', the module that should register 'X-v0', raised "
+                                         r"RuntimeError: boom \(at .*rl_zoo_test_raising.py:2\)") as raised:
+        envs.make("rl_zoo_test_raising:X-v0")
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    with pytest.raises(ValueError, match=r"raised SyntaxError: .* \(at .*rl_zoo_test_syntax.py:1\)"):
+        envs.make("rl_zoo_test_syntax:X-v0")
+    with pytest.raises(ValueError, match=r"registered 'X-v0' neither .*: 'json' is imported from .*json.*, not from ./json.py; "
+                                         r"rename your module \(e.g. my_json.py\) and train on --env my_json:X-v0"):
+        envs.make("json:X-v0")
+
+
 def test_module_colon_id_of_a_jax_port_of_your_own(tmp_path, monkeypatch):
     """A module that registers a pure-JAX env with ``envs.register``: ``MODULE:ID`` makes the port (the
     CLI, enjoy and rl_zoo.load in a fresh process find it by the id alone); ``backend='jax'`` on a
@@ -264,6 +286,31 @@ def test_check_env_names_the_broken_rule(change, message):
     env = _broken(change)
     with pytest.raises(ValueError, match=f"environment Broken-v0: .*{message}"):
         envs.check_env(env, env.default_params)
+
+
+def test_check_env_refuses_an_observation_that_is_not_a_vector():
+    """A JAX env of (2, 2) observations, consistent with its own Box, passed check_env and failed inside the first
+    update (chex's assert_equal_shape, exit 1, a run directory left): refused as a gymnasium env's is."""
+    from envs import spaces
+    from envs.classic_control.cartpole import CartPole
+
+    class Square(CartPole):
+        id = "Square-v0"
+
+        def observation_space(self, params):
+            return spaces.Box(-jnp.inf, jnp.inf, (2, 2), jnp.float32)
+
+        def reset_env(self, key, params):
+            obs, state = super().reset_env(key, params)
+            return obs.reshape(2, 2), state
+
+        def step_env(self, key, state, action, params):
+            obs, *rest = super().step_env(key, state, action, params)
+            return (obs.reshape(2, 2), *rest)
+
+    with pytest.raises(ValueError, match=r"environment Square-v0: observation_space is .* \(rank 2\): rl_zoo's networks "
+                                         r"are MLPs over a vector observation .* flatten it in reset_env and step_env"):
+        envs.check_env(Square())
 
 
 def test_make_checks_an_env_registered_from_outside_the_package(tmp_path, monkeypatch):
