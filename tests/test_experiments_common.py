@@ -386,6 +386,17 @@ def test_overall_marks_a_cell_whose_config_was_chosen_on_some_of_its_seeds():
     assert "but for Double DQN" in seed_status(1000, tuned_on_these(records, 1000, 5))
     assert seed_status(2000, tuned_on_these(records, 2000, 5)) == "held out, none of them played a part in choosing the configs"
     assert seed_status(0, set()).startswith("not held out")
+    # DQN's and Double DQN's 64x64 Acrobot network was chosen on experiments/overestimation's seeds 1000-1007: said too
+    from experiments.overall.report import marked_note
+
+    acrobot = {("dqn", "Acrobot-v1"): None, ("double-dqn", "Acrobot-v1"): None, **records}
+    marked = tuned_on_these(acrobot, 1000, 5)
+    assert marked == {("dqn", "Acrobot-v1"), ("double-dqn", "Acrobot-v1"), ("double-dqn", "CartPole-v1")}
+    assert tuned_on_these(acrobot, 1008, 2) == {("double-dqn", "CartPole-v1")}
+    assert marked_note(marked).startswith(" † Double DQN's CartPole `n_step: 3`, chosen by comparing it with one-step targets "
+                                          "on seeds 1000-1009 (`benchmarks/results/dqn.md`) and the 64x64 network of DQN and "
+                                          "Double DQN on Acrobot, chosen to fit the time budget")
+    assert "the 64x64 network" in seed_status(1000, marked) and marked_note(set()) == ""
 
 
 def test_overall_finding_says_what_this_runs_numbers_say():
@@ -498,9 +509,23 @@ def test_overestimation_report_compares_errors_not_estimates():
     assert "−38 for DQN's greedy policy, −32 for Double DQN's" in text
     assert "Double DQN's estimate sits significantly lower against its own truth (a signed difference, not a smaller error)" in text
     assert "estimate is" not in text and "error is significantly lower" not in text
-    assert "−38 / −32" in report.deep_table({"DQN on Acrobot-v1": dict(a, final_greedy_return_ci=(-80, -90, -70)),
-                                              "Double DQN on Acrobot-v1": dict(b, final_greedy_return_ci=(-80, -90, -70))},
-                                             ["Acrobot-v1"])
+    deep = {"DQN on Acrobot-v1": dict(a, final_greedy_return_ci=(-80, -90, -70)),
+            "Double DQN on Acrobot-v1": dict(b, final_greedy_return_ci=(-80, -90, -70))}
+    assert "−38 / −32" in report.deep_table(deep, ["Acrobot-v1"], 4)
+    assert "DQN overestimates by +2.0 [+1.0, +3.0]" in text and "**+2.0 [+1.0, +3.0]**" in report.deep_table(deep, ["Acrobot-v1"], 4)
+
+
+def test_overestimation_gives_no_verdict_on_three_seeds_or_fewer():
+    """A quick run's finding said "DQN overestimates by +68.0 [+68.0, +68.0]" of 2 seeds, whose "interval" is their
+    range (rl_zoo.stats.interval_name) and whose smallest sign-flip p is 0.5."""
+    from experiments.overestimation import report
+
+    for seeds in (2, 3):
+        assert report.error_words((68.0, 60.0, 76.0), seeds) == f"errs by +68.0 [+60.0, +76.0] (the range of {seeds} seeds: too few for a verdict)"
+    assert report.error_words((68.0, 60.0, 76.0), 4) == "overestimates by +68.0 [+60.0, +76.0]"
+    arm = dict(overestimate_last_quarter=(68.0, 60.0, 76.0), true_value_last_quarter=-80.0, final_greedy_return_ci=(1, 0, 2))
+    table = report.deep_table({"DQN on X-v0": arm, "Double DQN on X-v0": arm}, ["X-v0"], 2)
+    assert "**" not in table and "+68.0 [+60.0, +76.0]" in table
 
 
 @pytest.mark.parametrize("argv, said", [

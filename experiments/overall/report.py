@@ -98,14 +98,33 @@ def _span(xs: list[float], digits: int = 2) -> str:
 
 
 
-#: (algo, env) cells whose config was chosen by comparing runs on these seeds (benchmarks/results/dqn.md)
-TUNED_ON = {("double-dqn", "CartPole-v1"): range(1000, 1010)}
+#: (algo, env) cells whose config was chosen on runs of these seeds, and what was chosen and where
+_DQN_ACROBOT = ("the 64x64 network of DQN and Double DQN on Acrobot, chosen to fit the time budget on the evidence "
+                "that it learns Acrobot (experiments/overestimation, seeds 1000-1007)")
+TUNED_ON = {("double-dqn", "CartPole-v1"): (range(1000, 1010), "Double DQN's CartPole `n_step: 3`, chosen by comparing "
+                                            "it with one-step targets on seeds 1000-1009 (`benchmarks/results/dqn.md`)"),
+            ("dqn", "Acrobot-v1"): (range(1000, 1008), _DQN_ACROBOT),
+            ("double-dqn", "Acrobot-v1"): (range(1000, 1008), _DQN_ACROBOT)}
 
 
 def tuned_on_these(records, first_seed: int, seeds: int) -> set:
     """The cells of ``TUNED_ON`` this run has whose tuning seeds include some of this run's: marked † in the tables."""
     mine = set(range(first_seed, first_seed + seeds))
-    return {cell for cell, tuned in TUNED_ON.items() if cell in records and mine & set(tuned)}
+    return {cell for cell, (tuned, _) in TUNED_ON.items() if cell in records and mine & set(tuned)}
+
+
+def marked_note(marked: set) -> str:
+    """The note under the per-cell table on its † cells ("" if none)."""
+    if not marked:
+        return ""
+    chosen = reporting.and_list(tuned_words(marked))
+    return (f" † {chosen[0].upper()}{chosen[1:]}: each on runs of some of these seeds, so the cells marked, and their "
+            f"algorithms' aggregates with them, are not wholly held out.")
+
+
+def tuned_words(marked: set) -> list[str]:
+    """What was chosen on these seeds, once each, in ``TUNED_ON``'s order."""
+    return list(dict.fromkeys(TUNED_ON[cell][1] for cell in TUNED_ON if cell in marked))
 
 
 def slowest_words(slowest: dict[str, str]) -> str:
@@ -123,9 +142,9 @@ def seed_status(first_seed: int, marked: set) -> str:
     """Whether this run's seeds are held out: from ``HELD_OUT`` up they are, but for a ``marked`` cell's."""
     if first_seed < HELD_OUT:
         return f"not held out: the configs were tuned on seeds below {HELD_OUT}"
+    chosen = tuned_words(marked)
     return "held out, none of them played a part in choosing the configs" + (
-        ", but for Double DQN's CartPole `n_step: 3`, adopted after comparing it with one-step targets on "
-        "seeds 1000-1009 (`benchmarks/results/dqn.md`)" if ("double-dqn", "CartPole-v1") in marked else "")
+        f", but for {reporting.and_list(chosen)}" if chosen else "")
 
 
 def tables(s, numbers: dict, auc: dict, label: dict, marked: set = frozenset()) -> dict:
@@ -204,8 +223,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         n_solved=int((scores >= 1).sum()), n_runs=scores.size, wall_clock="; ".join(wall), slowest=slowest_words(slow),
         dqn_grad_per_step=f"{dqn.get('gradient_steps', 1) / (dqn.get('train_frequency', 1) * dqn.get('num_envs', 1)):g}",
         dqn_hidden=dqn.get("hidden_size"),
-        marked_note=(" † Double DQN's CartPole `n_step: 3` was chosen by comparing runs on seeds 1000-1009, some of "
-                     "these: the cell, and Double DQN's aggregates with it, are not wholly held out." if marked else ""),
+        marked_note=marked_note(marked),
         **tables(s, numbers, auc, label, marked))
     for a in NAMES:  # "–" for an algorithm that is not in the grid
         f.update({f"{m}_{a.replace('-', '_')}": "–" for m in ("iqm", "gap", "auc", "gap_ci", "dauc", "dgap")})

@@ -18,8 +18,12 @@ FINDING = (
     "{deep_finding}")
 
 
-def error_words(t) -> str:
-    """What a mean error with its CI ``(m, lo, hi)`` shows: over-, under-estimation or neither."""
+def error_words(t, seeds: int) -> str:
+    """What a mean error with its CI ``(m, lo, hi)`` over ``seeds`` seeds shows: over-, under-estimation or neither;
+    with 2 or 3 seeds no verdict (the interval is their range, ``stats.interval_name``: a quick run's "overestimates
+    by +68.0 [+68.0, +68.0]" read off 2 seeds)."""
+    if seeds <= 3:
+        return f"errs by {ci(t)} (the range of {seeds} seed{'s' if seeds > 1 else ''}: too few for a verdict)"
     if t[1] > 0:
         return f"overestimates by {ci(t)}"
     if t[2] < 0:
@@ -63,7 +67,7 @@ def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
 
     def one(name, x):
         per_seed = x["overestimate_last_quarter_per_seed"]
-        return (f"{name} {error_words(x['overestimate_last_quarter'])} ({x['seeds_overestimating']} of {seeds} seeds "
+        return (f"{name} {error_words(x['overestimate_last_quarter'], seeds)} ({x['seeds_overestimating']} of {seeds} seeds "
                 f"above the truth, {signed(min(per_seed), '+.1f')} to {signed(max(per_seed), '+.1f')}, median "
                 f"{signed(float(np.median(per_seed)), '+.1f')})")
 
@@ -73,7 +77,7 @@ def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
 
 def finding_sentence(env_id: str, a: dict, b: dict, seeds: int) -> str:
     return (f"On {env_id} (true values about {true_values(a, b)}), DQN "
-            f"{error_words(a['overestimate_last_quarter'])} and Double DQN {error_words(b['overestimate_last_quarter'])}; "
+            f"{error_words(a['overestimate_last_quarter'], seeds)} and Double DQN {error_words(b['overestimate_last_quarter'], seeds)}; "
             f"{difference_words(*difference(a, b), seeds)}.")
 
 
@@ -99,10 +103,10 @@ def tabular_table(tab: dict) -> str:
         for name, r in ((n, tab[n]) for n in ("Q-learning", "Double Q-learning")))
 
 
-def deep_table(deep: dict, env_ids: list[str]) -> str:
-    def cell(x):
+def deep_table(deep: dict, env_ids: list[str], seeds: int) -> str:
+    def cell(x):  # bold: the interval excludes 0 (with 4 seeds or more: below, it is the seeds' range)
         t = x["overestimate_last_quarter"]
-        return f"**{ci(t)}**" if t[1] > 0 or t[2] < 0 else ci(t)
+        return f"**{ci(t)}**" if seeds > 3 and (t[1] > 0 or t[2] < 0) else ci(t)
 
     return "\n".join(
         f"| {e} (true value ≈ {signed(a['true_value_last_quarter'], '.0f')} / {signed(b['true_value_last_quarter'], '.0f')}) "
@@ -155,7 +159,7 @@ def tabular_fields(tab: dict) -> dict:
 def deep_fields(deep: dict) -> dict:
     env_ids = list(dict.fromkeys(v["env"] for v in deep.values()))
     first = deep[f"DQN on {env_ids[0]}"]
-    f = dict(deep_table=deep_table(deep, env_ids), seeds=first["seeds"], num_evals=first["num_evals"],
+    f = dict(deep_table=deep_table(deep, env_ids, first["seeds"]), seeds=first["seeds"], num_evals=first["num_evals"],
              seeds_text=common.seeds_text(first.get("first_seed", 0), first["seeds"]),
              eval_episodes=first["eval_episodes"], extra_steps=first["extra_steps"], last_probes=first["last_probes"],
              deep_times="; ".join(f"{v['algo']} on {v['env']} {v['seconds']:.0f} s" for v in deep.values()))
