@@ -302,7 +302,7 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
         ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
         ax.set_xlabel("env steps (per seed)", fontsize=8.5)
         if not shared:
-            ax.legend(fontsize=7.5, loc="best", frameon=False)
+            _panel_legend(fig, ax)
         elif mark_lines:
             ax.legend(handles=mark_lines, fontsize=7, loc="best", frameon=False)
         if not data.get(env_id):
@@ -318,13 +318,29 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
         spare[0].axis("off")
         spare[0].legend(list(algo_lines.values()), list(algo_lines), loc="center", fontsize=9, frameon=False, title="algorithm")
         fig.tight_layout()
-    elif shared and algo_lines:
-        fig.legend(list(algo_lines.values()), list(algo_lines), loc="lower center", ncol=min(4, len(algo_lines)),
-                   fontsize=8.5, frameon=False)
-        fig.tight_layout(rect=(0, 0.04 + 0.03 * ((len(algo_lines) - 1) // 4), 1, 1))
+    elif shared and algo_lines:  # below the panels, in as many columns as the labels' length lets fit the width
+        width, height = fig.get_size_inches()
+        columns = max(1, min(4, len(algo_lines), int(width / (0.075 * max(map(len, algo_lines))))))
+        rows_of_legend = -(-len(algo_lines) // columns)
+        fig.set_size_inches(width, height + 0.2 * rows_of_legend)  # the panels keep their height
+        fig.legend(list(algo_lines.values()), list(algo_lines), loc="lower center", ncol=columns, fontsize=8.5, frameon=False)
+        fig.tight_layout(rect=(0, (0.1 + 0.19 * rows_of_legend) / (height + 0.2 * rows_of_legend), 1, 1))
     else:
         fig.tight_layout()
     return _save(fig, path, shrink=True)
+
+
+def _panel_legend(fig, ax) -> None:
+    """One panel's legend: inside it where it is short, else to its right in a column of its own, the figure widened
+    for it (25 runs' labels drawn at "best" covered the curves, the title and the axis labels)."""
+    labels = [h.get_label() for h in ax.get_legend_handles_labels()[0]]
+    if len(labels) <= 6 and max(map(len, labels), default=0) <= 40:
+        ax.legend(fontsize=7.5, loc="best", frameon=False)
+        return
+    columns = 1 + len(labels) // 28
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + columns * 0.055 * max(map(len, labels)), max(height, 0.17 * -(-len(labels) // columns) + 1))
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, ncol=columns, borderaxespad=0)
 
 
 def interval_bars(ax, intervals: dict[str, tuple[float, float, float]], colors: dict[str, str],

@@ -66,6 +66,26 @@ def test_a_dollar_in_a_folders_name_is_drawn_as_itself(tmp_path):
     assert main(["plot", str(b), "-o", str(tmp_path / "one.png")]) == 0  # its title: the folder's name (no config.json)
 
 
+def test_a_long_legend_covers_no_panel(tmp_path, drawn):
+    """25 runs: their legend, drawn at "best" in the one panel, covered the curves and the title; below two panels,
+    in a margin sized for 4 rows of it, it covered the tick labels and the axis labels."""
+    many = [_run(tmp_path / f"run_{i:02d}_of_a_long_folder_name", "ppo", "CartPole-v1", {0: [1.0, 2.0 + i]}) for i in range(25)]
+    other = _run(tmp_path / "frozen", "q-learning", "FrozenLake-v1", {0: [0.0, 0.5]})
+    for runs_given in (many, [*many, other]):
+        compare_runs(runs_given, tmp_path / "c.png")
+        fig = drawn.pop()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = (fig.legends or [ax.get_legend() for ax in fig.axes if ax.get_legend()])[0]
+        box = legend.get_window_extent(renderer)
+        assert len(legend.get_texts()) == len(runs_given)
+        parts = [fig._suptitle.get_window_extent(renderer)]  # the panels, their tick and axis labels, titles
+        for ax in (ax for ax in fig.axes if ax.get_visible()):
+            parts += [ax.get_window_extent(renderer), ax.xaxis.get_tightbbox(renderer), ax.yaxis.get_tightbbox(renderer),
+                      ax.title.get_window_extent(renderer)]
+        assert not any(box.overlaps(part) for part in parts if part is not None)
+
+
 def test_a_run_given_as_dot_is_labelled_by_its_folder(tmp_path, monkeypatch):
     """``cd RUN && rl-zoo plot . ../OTHER``: the legend said "ppo:  (2 seeds)" (Path('.').name is empty)."""
     a = _run(tmp_path / "lr3e-4", "ppo", "CartPole-v1", {0: [1.0, 2.0]})
