@@ -19,10 +19,10 @@ def spec(**changes) -> RunSpec:
     return dataclasses.replace(RunSpec(algo="ppo", env_id="CartPole-v1", config=ppo.Config()), **changes)
 
 
-def key(s: RunSpec, options=None, environ=None, env_params=None) -> str:
+def key(s: RunSpec, options=None, environ=None, env_params=None, env=None) -> str:
     material = program_store.key_material(s.fields_json(), options or {"segment": {"level": 2}},
                                           frozenset(program_store.PROGRAM_PACKAGES), environ=environ or {},
-                                          env_params=env_params)
+                                          env_params=env_params, env=env)
     return program_store.plan_key(material)
 
 
@@ -51,6 +51,34 @@ def test_the_key_follows_the_envs_parameters_whatever_code_computed_them():
     assert key(spec(), env_params=dataclasses.replace(params)) == base
     assert key(spec(), env_params=dataclasses.replace(params, gravity=30.0)) != base
     assert key(spec(), env_params=dataclasses.replace(params, gravity=9.8000001)) != base
+
+
+def test_the_key_follows_what_the_env_object_holds():
+    """A user's env that read a scale from a file or an environment variable in ``__init__`` (a constant of its traced
+    step) got the programs stored for the other value: the same command trained the old env, without a word. What
+    the object holds by value is in the key; the same env made twice, or in another process, is the same key."""
+    import subprocess
+
+    import numpy as np
+
+    import envs
+    from envs.classic_control.cartpole import CartPole
+
+    class Scaled(CartPole):
+        def __init__(self, scale, level=None):
+            super().__init__()
+            self.scale, self.level = scale, level
+
+    base = key(spec(), env=Scaled(1.0, level=np.zeros(3)))
+    assert key(spec(), env=Scaled(1.0, level=np.zeros(3))) == base
+    assert key(spec(), env=Scaled(2.0, level=np.zeros(3))) != base
+    assert key(spec(), env=Scaled(1.0, level=np.ones(3))) != base
+    wrapped = types.SimpleNamespace(env=Scaled(1.0))  # a wrapper's env is followed
+    assert key(spec(), env=wrapped) != key(spec(), env=types.SimpleNamespace(env=Scaled(3.0)))
+    code = ("import envs; from rl_zoo.driver.program_store import object_digest; "
+            "print(object_digest(envs.make('FrozenLake-v1', map_name='8x8')[0]))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert other.stdout.strip() == program_store.object_digest(envs.make("FrozenLake-v1", map_name="8x8")[0]), other.stderr
 
 
 def test_the_code_key_covers_every_module_imported_from_the_users_files(tmp_path, monkeypatch):

@@ -350,7 +350,7 @@ def store_key(ctx: RunContext, options, schedule: tuple[int, ...]) -> tuple[Any,
     if roots is None:
         return folder, None
     material = program_store.key_material(dict(spec.fields_json(), segments=list(schedule)), options, roots,
-                                          env_params=ctx.env_params)
+                                          env_params=ctx.env_params, env=ctx.env)
     return folder, program_store.plan_key(material)
 
 

@@ -18,7 +18,9 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
   process imported from outside the standard library and pip's folders (``local_modules``: a helper module
   beside a user's env). An env or agent defined where no file says what it is (a notebook's cell) turns the
   store off for the run;
-* the env's parameters by value (``params_digest``: constants of the programs, whatever code computed them);
+* the env's parameters by value (``params_digest``: constants of the programs, whatever code computed them), and
+  what the env object itself holds by value (``object_digest``: a user's env that read a level from a file or a
+  scale from an environment variable in ``__init__`` got the programs stored for the other value);
 * the machine and JAX's settings: the devices (platform, kind, id, process), the backend's version, the CPU's
   model and feature flags, Python's version, JAX's configuration values and the ``XLA_*``, ``JAX_*`` and
   ``TF_*`` environment variables;
@@ -152,6 +154,49 @@ def params_digest(tree: Any) -> str:
     return h.hexdigest()
 
 
+def object_digest(obj: Any) -> str:
+    """The sha256 of what an object holds by value (an env: the attributes its ``__init__`` set, read from a data file
+    or an environment variable, say, are constants of the traced programs as its parameters are): every attribute,
+    by name, recursively (wrappers' ``env`` too, each object once); an array or pytree leaf by dtype, shape and bytes;
+    a function, class or module by its qualified name (its code is ``code_identity``'s); anything else by its type
+    and ``repr`` less memory addresses."""
+    import re
+
+    import numpy as np
+
+    h, seen = hashlib.sha256(), set()
+
+    def walk(x, depth: int) -> None:
+        if isinstance(x, (str, bytes, bool, int, float, complex, type(None))):
+            h.update(f"{type(x).__name__}:{x!r};".encode())
+        elif isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array__") and hasattr(x, "dtype"):
+            a = np.asarray(x)
+            h.update(f"{a.dtype}{a.shape}".encode() + (a.tobytes() if a.dtype != object else repr(a).encode()))
+        elif isinstance(x, (list, tuple)):
+            h.update(f"{type(x).__name__}[{len(x)}]".encode())
+            for item in x:
+                walk(item, depth + 1)
+        elif isinstance(x, dict):
+            h.update(f"dict[{len(x)}]".encode())
+            for k in sorted(x, key=repr):
+                walk(k, depth + 1), walk(x[k], depth + 1)
+        elif isinstance(x, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)):
+            h.update(f"{getattr(x, '__module__', '')}.{getattr(x, '__qualname__', getattr(x, '__name__', ''))};".encode())
+        elif id(x) in seen or depth > 8:
+            h.update(f"<{type(x).__qualname__} seen>".encode())
+        elif hasattr(x, "__dict__") or hasattr(x, "__slots__"):
+            seen.add(id(x))
+            h.update(f"<{type(x).__module__}.{type(x).__qualname__}>".encode())
+            fields = dict(getattr(x, "__dict__", {}))
+            fields.update({n: getattr(x, n) for n in getattr(type(x), "__slots__", ()) if hasattr(x, n)})
+            walk(fields, depth + 1)
+        else:
+            h.update(f"{type(x).__qualname__}:{re.sub(r' at 0x[0-9a-fA-F]+', '', repr(x))};".encode())
+
+    walk(obj, 0)
+    return h.hexdigest()
+
+
 def code_identity(roots: frozenset[str]) -> list[tuple[str, int, int]]:
     """``(file, size, mtime_ns)`` of the modules or packages ``roots``, found where Python would import them
     from, imported or not: every source and extension file of a package outside ``site-packages`` (rl_zoo and
@@ -205,7 +250,7 @@ def cpu_identity() -> str:
 
 
 def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: frozenset[str], *,
-                 env_params: Any = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+                 env_params: Any = None, environ: dict[str, str] | None = None, env: Any = None) -> dict[str, Any]:
     """Everything the key of a plan hashes (module docstring), as one JSON-able dict."""
     import jax
 
@@ -215,6 +260,7 @@ def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: froz
     return {
         "spec": spec_part,
         "env_params": params_digest(env_params),
+        "env": object_digest(env),
         "options": options,
         "code": code_identity(roots),
         "devices": devices,
