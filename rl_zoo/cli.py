@@ -32,7 +32,8 @@ MAIN_EPILOG = """examples:
   rl-zoo envs                                               the env ids (rl-zoo envs ID: one env's options)
 
 exit status: 0 done; 1 stopped by the system or an env (a full disk, an env that raised), or a benchmark with a
-failed cell; 2 bad input (said in one line, before anything compiles); 3 a run diverged (NaN/Inf); 130 Ctrl-C,
+failed cell; 2 bad input (said in one line, after the command's usage where the command line itself is wrong,
+before anything compiles); 3 a run diverged (NaN/Inf); 130 Ctrl-C,
 143 SIGTERM (a run keeps its checkpoints: rl-zoo train --resume RUN_DIR)."""
 
 
@@ -309,7 +310,8 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
 
 
 def _main(argv: list[str], cpu_devices: bool) -> int:
-    asks_train_help = argv[:1] == ["train"] and bool({"-h", "--help"} & set(argv))  # its field list imports JAX
+    # its field list imports JAX; "--hel" too, an abbreviation argparse takes (no other train option starts "--h")
+    asks_train_help = argv[:1] == ["train"] and any(a == "-h" or (len(a) >= 3 and "--help".startswith(a)) for a in argv)
     parser = _build_parser(train_command.help_fields_for(argv) if asks_train_help else None)
     _refuse_unknown_command(parser, argv)
     args, unknown = parser.parse_known_args(argv)

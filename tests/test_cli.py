@@ -251,6 +251,27 @@ def test_envs_and_algos_listing(capsys):
     assert "ppo-kl" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv, said", [
+    # argparse kept the last: the first file was not read, and --help listed DQN's fields for a PPO run
+    (["train", "--config", "a.yaml", "--config", "b.yaml"], "--config given twice (a.yaml and b.yaml): give it once"),
+    (["train", "--total-steps", "512", "--total-steps=256"], "--total-steps given twice (512 and 256): give it once"),
+    (["train", "--algo", "dqn", "--algo", "ppo", "--help"], "--algo given twice (dqn and ppo): give it once"),
+    (["train", "--out", "a", "--out", "b"], "--out given twice"),
+    (["sweep", "--config", "a.yaml", "--config", "b.yaml"], "--config given twice"),
+])
+def test_a_flag_of_one_value_given_twice_is_refused(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_an_abbreviated_help_lists_the_fields_too(capsys):
+    """``--hel`` is --help to argparse, which printed it without the algorithm's fields."""
+    with pytest.raises(SystemExit):
+        main(["train", "--algo", "dqn", "--hel"])
+    assert "config fields of 'dqn'" in capsys.readouterr().out
+
+
 def test_an_unknown_option_is_refused_with_the_subcommand_usage_and_the_nearest_names(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--steps", "10", "--no-progress"])
