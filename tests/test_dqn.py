@@ -133,6 +133,23 @@ def test_a_warm_up_that_leaves_no_learning_update_is_refused():
     dqn.Config(total_timesteps=128, num_envs=1, train_frequency=64, learning_starts=64).validate()  # the second update learns
 
 
+@pytest.mark.parametrize("total, field", [(1, "--total-steps = 1|total_timesteps"), (256, "learning_starts"), (1000, "learning_starts")])
+def test_the_budget_a_refusal_advises_passes_every_rule(total, field):
+    """`--total-steps 1` on DQN's tuned CartPole config (updates of 256, learning_starts 1,000) said "raise it to 256
+    or more", which was then refused as below learning_starts: the advice counts the warm-up now."""
+    import re
+
+    from rl_zoo.driver.spec import resolve_config
+
+    with pytest.raises(ConfigError, match=field) as refused:
+        resolve_config("dqn", "CartPole-v1", {"total_timesteps": total})
+    advised = int(re.search(r"raise (?:it|total_timesteps) to ([\d,]+)", str(refused.value)).group(1).replace(",", ""))
+    assert advised == 1024 and "learning_starts = 1,000 env steps of warm-up come first" in str(refused.value)
+    resolve_config("dqn", "CartPole-v1", {"total_timesteps": advised})
+    with pytest.raises(ConfigError):
+        resolve_config("dqn", "CartPole-v1", {"total_timesteps": advised - 1})
+
+
 def test_double_dqn_selects_with_online_and_evaluates_with_target():
     q_next_online = jnp.array([[1.0, 5.0], [3.0, 2.0]])  # online prefers a'=1 in row 0, a'=0 in row 1
     q_next_target = jnp.array([[10.0, 0.0], [4.0, 7.0]])  # target prefers the other action in each row

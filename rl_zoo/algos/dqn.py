@@ -141,6 +141,15 @@ class Config:
         """Env steps over which epsilon decays (a float, so that exploration_fraction may be vmapped)."""
         return self.exploration_fraction * self.total_timesteps
 
+    def _least_budget(self) -> str:
+        """The smallest total_timesteps every rule takes with these fields: whole updates, past learning_starts
+        (its warm-up), one that learns; "one update" where a field is traced."""
+        if not all(isinstance(v, int) for v in (self.learning_starts, self.num_envs, self.train_frequency)):
+            return f"{self.env_steps_per_update:,}"
+        steps = self.env_steps_per_update * (max(0, self.learning_starts) // self.env_steps_per_update + 1)
+        return f"{steps:,}" + (f" (learning_starts = {self.learning_starts:,} env steps of warm-up come first)"
+                               if steps > self.env_steps_per_update else "")
+
     def _update_that_fits(self) -> str:
         """Field values that make one update's env steps fit in total_timesteps (and learning_starts below it)."""
         if not all(isinstance(v, int) for v in (self.total_timesteps, self.num_envs, self.learning_starts)):
@@ -161,16 +170,17 @@ class Config:
               f"must hold one update's transitions (num_envs * train_frequency = {self.env_steps_per_update})")
         check(self.total_timesteps >= self.env_steps_per_update, "total_timesteps", self.total_timesteps,
               f"must be at least one update (num_envs * train_frequency = {self.num_envs} * {self.train_frequency} "
-              f"= {self.env_steps_per_update}): raise it to {self.env_steps_per_update:,} or more, or shrink the "
+              f"= {self.env_steps_per_update}): raise it to {self._least_budget()} or more, or shrink the "
               f"update to fit ({self._update_that_fits()})")
         check(self.learning_starts < self.total_timesteps, "learning_starts", self.learning_starts,
-              f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns")
+              f"must be below total_timesteps = {self.total_timesteps}, or DQN never learns: lower it, or raise "
+              f"total_timesteps to {self._least_budget()} or more")
         if isinstance(self.learning_starts, int) and isinstance(self.total_timesteps, int):  # concrete (not vmapped)
             # the updates round down and the warm-up ones up: learning_starts just below total_timesteps left none
             check(self.num_updates > self.num_warmup_updates, "learning_starts", self.learning_starts,
                   f"leaves no update that learns ({self.num_updates} update(s) of num_envs * train_frequency = "
                   f"{self.env_steps_per_update} env steps, {self.num_warmup_updates} of them warm-up): lower it or "
-                  f"raise total_timesteps")
+                  f"raise total_timesteps to {self._least_budget()} or more")
         check_step_count(self.num_updates * self.gradient_steps, "total_timesteps", self.total_timesteps,
                          "num_updates x gradient_steps gradient steps")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
