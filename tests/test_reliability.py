@@ -292,8 +292,8 @@ def test_killed_writer_leaves_old_or_new_file_complete(tmp_path):
 
 
 @pytest.mark.parametrize("updates, segment_ends", [
-    (11, [2, 4, 6, 8, 11]),  # ~4 evaluations: segments of 2, 2, 2, 2 and a last, longer one of 3
-    pytest.param(13, [3, 6, 9, 12, 13], marks=pytest.mark.slow),  # segments of 3 and a last, shorter one of 1 (slow: 5 s)
+    (11, [3, 6, 9, 11]),  # ~4 evaluations, none of 2 to 8 dividing 11: segments of ceil(11/4) = 3 and a last one of 2
+    pytest.param(13, [4, 8, 12, 13], marks=pytest.mark.slow),  # segments of 4 and a last, shorter one of 1 (slow: 5 s)
 ])
 def test_uneven_last_segment_runs_every_update_once(tmp_path, updates, segment_ends, seed_offset):
     # the last segment comes from the same compiled program as the others, told how many updates to apply.
