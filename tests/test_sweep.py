@@ -209,6 +209,37 @@ def test_fields_added_to_the_sweep_spec_later_stay_out_of_an_earlier_sweeps_dige
     assert SweepSpec("ppo", "CartPole-v1", record=("kl",)).to_json()["record"] == ("kl",)
 
 
+def test_a_sweep_trained_in_part_along_other_segments_is_not_gone_on_with(tmp_path):
+    """11 updates in 4 evaluations were segments of 2, 2, 2, 2, 3 until 2026-12-07 (3, 3, 3, 2 now): an old folder
+    gone on with mixed the two grids in one report (a halving sweep laid the new segments over its rungs' checkpoints,
+    a survivor training 26 of 29 updates). sweep.json records each group's segments now; one without them is read as
+    the earlier rule's."""
+    import json
+
+    from rl_zoo.sweep import check_segments, check_sweep, group_segments
+
+    spec = make_spec("ppo", "CartPole-v1", grid=["hidden_size=8,16"], static_groups=True, seeds=1, total_steps=11 * 32,
+                     num_evals=4, overrides=dict(num_envs=2, num_steps=16, update_epochs=1, num_minibatches=1))
+    checked = check_sweep(spec)
+    args = (checked.plan, checked.env, checked.env_params, spec)
+    segments = group_segments(checked.plan, checked.env, checked.env_params, spec.num_evals)
+    assert segments == {"0": [3, 3, 3, 2], "1": [3, 3, 3, 2]}
+    out = tmp_path / "sweep"
+    (out / "groups").mkdir(parents=True)
+    (out / "sweep.json").write_text(json.dumps({"digest": spec.digest()}))  # written before the segments were recorded
+    check_segments(out, *args, rerun=False)  # no results: nothing to mix
+    (out / "groups" / "group_0.npz").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"trained in part along other evaluation segments .* \(group 0: 5 segments of 2, "
+                                          r"the last of 3 then, 4 segments of 3, the last of 2 now\): go on with --rerun"):
+        check_segments(out, *args, rerun=False)
+    check_segments(out, *args, rerun=True)
+    (out / "sweep.json").write_text(json.dumps({"digest": spec.digest(), "segments": segments}))
+    check_segments(out, *args, rerun=False)  # recorded as this version makes them
+    (out / "sweep.json").write_text(json.dumps({"digest": spec.digest()}))
+    (out / "groups" / "group_1.npz").write_bytes(b"")
+    check_segments(out, *args, rerun=False)  # every group finished: only read again
+
+
 def test_static_fields_run_as_separate_groups():
     plan = plan_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "num_envs=4,8"], static_groups=True))
     assert [dict(g.static) for g in plan.groups] == [{"num_envs": 4}, {"num_envs": 8}]

@@ -168,6 +168,12 @@ def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
     return k, num_updates // k
 
 
+def floor_segment_schedule(num_updates: int, num_evals: int) -> tuple[int, ...]:
+    """The segments of a run by the rule until 2026-12-07 (``_floor_segment_sizes``): a sweep's folder written
+    then is checked against them (``rl_zoo.sweep.check_segments``)."""
+    return _schedule(_floor_segment_sizes(num_updates, num_evals), num_updates)
+
+
 def _floor_segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
     """``segment_sizes``'s rule until 2026-12-07 where no count divides the updates, which a run checkpointed
     then goes on along (``segment_schedule``)."""

@@ -244,7 +244,8 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     out = Path(out)
     runs.refuse_other_kind(out, "sweep", "a sweep")  # a grid's or a run's folder: before the lock
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
-        _claim_folder(out, spec, plan, rerun, env_params, command)
+        _claim_folder(out, spec, plan, rerun, env_params, command, group_segments(plan, env, env_params, spec.num_evals))
+        check_segments(out, plan, env, env_params, spec, rerun)  # a folder of this sweep with results trained otherwise
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
             if spec.env_fields and threshold is not None:  # the id's threshold may mean nothing on a changed env
@@ -445,7 +446,45 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_p
     return not rerun
 
 
-def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params, command: str | None = None) -> None:
+def group_segments(plan: SweepPlan, env, env_params, num_evals: int) -> dict[str, list[int]]:
+    """Each group's evaluation segments (updates each, ``runner.segment_plan``), by group index as sweep.json keeps them."""
+    from rl_zoo.sweep.runner import segment_plan
+
+    return {str(g.index): segment_plan(plan.module.make_agent(g.points[0].config, env, env_params).num_updates, num_evals)
+            for g in plan.groups}
+
+
+def check_segments(out: Path, plan: SweepPlan, env, env_params, spec: SweepSpec, rerun: bool) -> None:
+    """Refuse to go on with a sweep whose finished parts (groups, halving rungs) were trained along other evaluation
+    segments than this version makes: those sweep.json records, or, in one written before it recorded them, the
+    segments of the rule until 2026-12-07 (``runner.floor_segment_schedule``). Gone on with, a halving sweep laid
+    the new segments over the old rungs' checkpoints (a survivor trained 26 of its 29 updates) and groups mixed
+    evaluation grids in one report. Nothing to check for a folder without results, one whose every group is finished
+    (it is only read again), or with --rerun."""
+    from rl_zoo.driver.runner import floor_segment_schedule
+
+    path = out / "sweep.json"
+    finished = {g.index for g in plan.groups if (out / "groups" / f"group_{g.index}.npz").exists()}
+    done = finished or list((out / "groups" / "halving").glob("*"))
+    if rerun or not path.exists() or not done or len(finished) == len(plan.groups):
+        return
+    saved = runs.read_json_file(path).get("segments")
+    now = group_segments(plan, env, env_params, spec.num_evals)
+    for index, segments in now.items():
+        before = saved.get(index) if isinstance(saved, dict) else list(floor_segment_schedule(sum(segments), spec.num_evals))
+        if before is not None and list(before) != segments:
+            raise ConfigError(f"{out} holds a sweep of this command trained in part along other evaluation segments than "
+                              f"this rl_zoo makes (group {index}: {_segments_words(before)} then, {_segments_words(segments)} "
+                              f"now): go on with --rerun, which trains every group again, or use another --out")
+
+
+def _segments_words(segments) -> str:
+    segments = list(segments)
+    return f"{len(segments)} segments of {segments[0]}" + (f", the last of {segments[-1]}" if segments[-1] != segments[0] else "")
+
+
+def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params, command: str | None = None,
+                  segments: dict | None = None) -> None:
     """Write ``sweep.json`` unless ``out`` holds this sweep already (``check_folder``, which refuses another),
     with the env's params and the command that created it (None from Python without one)."""
     if check_folder(out, spec, plan, rerun, env_params):
@@ -457,7 +496,7 @@ def _claim_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_
                     *(out / name for name in RESULT_FILES if (out / name).exists())]:
             old.unlink()
     runs.atomic_write_json(path, dict(digest=spec.digest(), spec=spec.to_json(), base_config=dataclasses.asdict(plan.base),
-                                      env_params=env_params_record(env_params),
+                                      env_params=env_params_record(env_params), segments=segments,
                                       groups=[dict(index=g.index, static=[list(kv) for kv in g.static], traced=list(g.traced),
                                                    configs=[p.index for p in g.points]) for g in plan.groups],
                                       versions=runs.versions(), created=time.strftime("%Y-%m-%d %H:%M:%S"), command=command))

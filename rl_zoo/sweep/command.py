@@ -31,8 +31,8 @@ def add_parser(sub) -> None:
         "interrupted group trains again from its start, or with --successive-halving from its last finished rung). Exit status: 0 done; 2 bad input (nothing compiled or written); "
         "3 every config diverged (NaN/Inf parameters: the tables are written, no report.md or best.yaml); 130 interrupted (143 for SIGTERM).",
     )
-    p.add_argument("--algo", action=StoreOnce, default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
-    p.add_argument("--env", action=StoreOnce, default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
+    p.add_argument("--algo", default="ppo", help=f"algorithm: {', '.join(algos.names())} (default ppo)")
+    p.add_argument("--env", default="CartPole-v1", help="environment id, a JAX port (default CartPole-v1)")
     p.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="options of the env, made with them for every config as rl-zoo train makes it and recorded in "
                         "sweep.json: a JAX port's physical constants or options (CartPole-v1 gravity=12.0, FrozenLake-v1 "
@@ -52,7 +52,7 @@ def add_parser(sub) -> None:
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the random search's draws (default 0)")
     p.add_argument("--seeds", type=int, default=8, help="seeds per config (default 8)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0; tune on some seeds, report on others)")
-    p.add_argument("--total-steps", action=StoreOnce, type=total_steps_arg, default=None, help="env steps per run (default: the tuned value)")
+    p.add_argument("--total-steps", type=total_steps_arg, default=None, help="env steps per run (default: the tuned value)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a config field for every config (repeatable; on top of --config)")
     p.add_argument("--config", action=StoreOnce, default=None, metavar="FILE", help=CONFIG_HELP.replace("train that run's config again, e.g. on other --seed values",
                                                                                       "sweep around that run's config").replace(
@@ -78,7 +78,7 @@ def add_parser(sub) -> None:
     p.add_argument("--threshold", type=float, default=None, help="return that counts as reached (default: the env's solved threshold)")
     p.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
-    p.add_argument("--out", action=StoreOnce, default=None, help="output folder (default sweeps/<algo>-<env>): new, empty, or this sweep's own (a re-run trains only its unfinished groups)")
+    p.add_argument("--out", default=None, help="output folder (default sweeps/<algo>-<env>): new, empty, or this sweep's own (a re-run trains only its unfinished groups)")
     p.add_argument("--rerun", action="store_true", help="train every group again, replacing the results in --out")
     p.add_argument("--dry-run", action="store_true", help="check everything and print the configs and groups; compile nothing")
 
@@ -151,7 +151,7 @@ def main(args, argv: list[str]) -> int:
     spec = spec_from_args(args, notes=True)
     if args.dry_run:
         from rl_zoo import runs
-        from rl_zoo.sweep import check_folder, check_threshold
+        from rl_zoo.sweep import check_folder, check_segments, check_threshold
 
         out = Path(output_folder(args))
         runs.refuse_other_kind(out, "sweep", "a sweep")  # as the real run does
@@ -159,6 +159,8 @@ def main(args, argv: list[str]) -> int:
         checked = check_sweep(spec)  # every check the real run makes before it compiles
         plan = checked.plan
         held = check_folder(out, spec, plan, args.rerun, checked.env_params)  # another sweep's folder refused as the run does
+        if held:
+            check_segments(out, plan, checked.env, checked.env_params, spec, args.rerun)
         replaced = args.rerun and (out / "sweep.json").exists()
         print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
                                    else " (its results replaced: --rerun)" if replaced else ""))
