@@ -76,9 +76,34 @@ def test_the_key_follows_what_the_env_object_holds():
     wrapped = types.SimpleNamespace(env=Scaled(1.0))  # a wrapper's env is followed
     assert key(spec(), env=wrapped) != key(spec(), env=types.SimpleNamespace(env=Scaled(3.0)))
     code = ("import envs; from rl_zoo.driver.program_store import object_digest; "
-            "print(object_digest(envs.make('FrozenLake-v1', map_name='8x8')[0]))")
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert other.stdout.strip() == program_store.object_digest(envs.make("FrozenLake-v1", map_name="8x8")[0]), other.stderr
+            "print(object_digest(envs.make('FrozenLake-v1', map_name='8x8')[0]), object_digest({'left', 'right', 'up', 'down'}))")
+    # another process, another hash seed (a set's order follows it: the store never hit for an env holding one)
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "PYTHONHASHSEED": "7"})
+    assert other.stdout.split() == [program_store.object_digest(envs.make("FrozenLake-v1", map_name="8x8")[0]),
+                                    program_store.object_digest({"left", "right", "up", "down"})], other.stderr
+
+
+def test_the_env_digest_reads_keys_partials_and_closures():
+    """A JAX key among an env's attributes stopped the run (numpy cannot view a typed key); values bound in a
+    functools.partial or closed over by a function were not in the key (a reward scaled by partial(f, factor=100)
+    was given the programs of factor=1)."""
+    import functools
+
+    import jax
+
+    def scaled(r, factor):
+        return r * factor
+
+    def closing(factor):
+        return lambda r: r * factor
+
+    holder = lambda **kw: types.SimpleNamespace(**kw)  # noqa: E731
+    assert program_store.object_digest(holder(k=jax.random.key(0))) != program_store.object_digest(holder(k=jax.random.key(1)))
+    assert (program_store.object_digest(holder(fn=functools.partial(scaled, factor=1.0)))
+            != program_store.object_digest(holder(fn=functools.partial(scaled, factor=100.0))))
+    assert program_store.object_digest(holder(fn=closing(1.0))) != program_store.object_digest(holder(fn=closing(100.0)))
+    assert program_store.object_digest(holder(fn=closing(1.0))) == program_store.object_digest(holder(fn=closing(1.0)))
 
 
 def test_the_code_key_covers_every_module_imported_from_the_users_files(tmp_path, monkeypatch):

@@ -349,8 +349,11 @@ def store_key(ctx: RunContext, options, schedule: tuple[int, ...]) -> tuple[Any,
     roots = program_store.code_roots(ctx.env, ctx.env_params, ctx.agent, spec.module, env_module)
     if roots is None:
         return folder, None
-    material = program_store.key_material(dict(spec.fields_json(), segments=list(schedule)), options, roots,
-                                          env_params=ctx.env_params, env=ctx.env)
+    try:
+        material = program_store.key_material(dict(spec.fields_json(), segments=list(schedule)), options, roots,
+                                              env_params=ctx.env_params, env=ctx.env)
+    except Exception:  # noqa: BLE001 - an env whose values cannot be read (object_digest): the store is off, the run goes on
+        return folder, None
     return folder, program_store.plan_key(material)
 
 

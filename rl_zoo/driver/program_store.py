@@ -157,44 +157,68 @@ def params_digest(tree: Any) -> str:
 def object_digest(obj: Any) -> str:
     """The sha256 of what an object holds by value (an env: the attributes its ``__init__`` set, read from a data file
     or an environment variable, say, are constants of the traced programs as its parameters are): every attribute,
-    by name, recursively (wrappers' ``env`` too, each object once); an array or pytree leaf by dtype, shape and bytes;
-    a function, class or module by its qualified name (its code is ``code_identity``'s); anything else by its type
-    and ``repr`` less memory addresses."""
+    recursively (a wrapper's ``env`` too, each object once); an array by dtype, shape and bytes (a JAX key by its key
+    data); a set by its elements' digests, sorted (Python's hash order differs between processes); a function by its
+    qualified name (its code is ``code_identity``'s) with the values it closes over and its defaults, a
+    ``functools.partial`` with its arguments; anything else by its type and ``repr`` less memory addresses. Values a
+    function reads from its module's globals are not covered. ``store_key`` turns the store off for an object this
+    cannot read."""
+    import functools
     import re
 
     import numpy as np
 
-    h, seen = hashlib.sha256(), set()
+    seen: set[int] = set()
 
-    def walk(x, depth: int) -> None:
+    def digest(x, depth: int) -> bytes:
+        h = hashlib.sha256(type(x).__qualname__.encode())
         if isinstance(x, (str, bytes, bool, int, float, complex, type(None))):
-            h.update(f"{type(x).__name__}:{x!r};".encode())
-        elif isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array__") and hasattr(x, "dtype"):
+            h.update(repr(x).encode())
+        elif hasattr(x, "dtype") and (isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array__")):
+            import jax
+
+            if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):  # a typed key: no numpy view of it
+                h.update(f"{x.dtype}".encode())
+                x = jax.random.key_data(x)
             a = np.asarray(x)
             h.update(f"{a.dtype}{a.shape}".encode() + (a.tobytes() if a.dtype != object else repr(a).encode()))
+        elif depth > 8 or id(x) in seen:
+            h.update(b"<deep or seen>")
         elif isinstance(x, (list, tuple)):
-            h.update(f"{type(x).__name__}[{len(x)}]".encode())
-            for item in x:
-                walk(item, depth + 1)
+            h.update(b"".join(digest(item, depth + 1) for item in x))
+        elif isinstance(x, (set, frozenset)):
+            h.update(b"".join(sorted(digest(item, depth + 1) for item in x)))
         elif isinstance(x, dict):
-            h.update(f"dict[{len(x)}]".encode())
-            for k in sorted(x, key=repr):
-                walk(k, depth + 1), walk(x[k], depth + 1)
-        elif isinstance(x, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)):
-            h.update(f"{getattr(x, '__module__', '')}.{getattr(x, '__qualname__', getattr(x, '__name__', ''))};".encode())
-        elif id(x) in seen or depth > 8:
-            h.update(f"<{type(x).__qualname__} seen>".encode())
-        elif hasattr(x, "__dict__") or hasattr(x, "__slots__"):
+            h.update(b"".join(sorted(digest(k, depth + 1) + digest(v, depth + 1) for k, v in x.items())))
+        elif isinstance(x, functools.partial):
+            h.update(digest((x.func, x.args, x.keywords), depth + 1))
+        elif isinstance(x, types.MethodType):
             seen.add(id(x))
-            h.update(f"<{type(x).__module__}.{type(x).__qualname__}>".encode())
+            h.update(digest((x.__func__, x.__self__), depth + 1))
+        elif isinstance(x, types.FunctionType):
+            seen.add(id(x))
+            cells = [c.cell_contents for c in (x.__closure__ or ()) if _filled(c)]
+            h.update(f"{x.__module__}.{x.__qualname__}".encode() + digest((cells, x.__defaults__, x.__kwdefaults__), depth + 1))
+        elif isinstance(x, (types.BuiltinFunctionType, type, types.ModuleType)):
+            h.update(f"{getattr(x, '__module__', '')}.{getattr(x, '__qualname__', getattr(x, '__name__', ''))}".encode())
+        elif hasattr(x, "__dict__") or hasattr(type(x), "__slots__"):
+            seen.add(id(x))
             fields = dict(getattr(x, "__dict__", {}))
             fields.update({n: getattr(x, n) for n in getattr(type(x), "__slots__", ()) if hasattr(x, n)})
-            walk(fields, depth + 1)
+            h.update(f"{type(x).__module__}".encode() + digest(fields, depth + 1))
         else:
-            h.update(f"{type(x).__qualname__}:{re.sub(r' at 0x[0-9a-fA-F]+', '', repr(x))};".encode())
+            h.update(re.sub(r" at 0x[0-9a-fA-F]+", "", repr(x)).encode())
+        return h.digest()
 
-    walk(obj, 0)
-    return h.hexdigest()
+    return digest(obj, 0).hex()
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # a closure cell not bound yet
+        return False
+    return True
 
 
 def code_identity(roots: frozenset[str]) -> list[tuple[str, int, int]]:
