@@ -42,7 +42,7 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
     t.add_argument("--env", action=StoreGiven, default="CartPole-v1", help="environment id (rl-zoo envs lists them; default CartPole-v1); an env your module registers with gymnasium: MODULE:ID, e.g. my_envs:MyEnv-v0")
     t.add_argument("--seeds", action=StoreGiven, type=int, default=1, help="number of seeds, trained together (default 1)")
     t.add_argument("--seed", action=StoreGiven, type=int, default=0, help="first seed; seeds are SEED, SEED+1, ... (default 0)")
-    t.add_argument("--total-steps", action=StoreOnce, type=total_steps_arg, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
+    t.add_argument("--total-steps", type=total_steps_arg, default=None, help="env steps per seed, rounded down to whole updates (default: the tuned value for the algorithm and env, "
                         "else the algorithm's default: rl-zoo train --algo A --env E --help shows it)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable; on top of --config)")
     t.add_argument("--config", action=StoreOnce, default=None, metavar="FILE", help=CONFIG_HELP)
@@ -52,8 +52,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "options (CartPole-v1 gravity=12.0, FrozenLake-v1 is_slippery=false map_name=8x8), the time limit for "
                         "either (max_episode_steps=200); `rl-zoo envs ID` lists an env's options and defaults. Values read as YAML 1.2 (1e-3 a "
                         "number, true a boolean, 8x8 and yes strings, [a, b] a list). The tuned hyperparameters are still the env id's")
-    t.add_argument("--out", action=StoreOnce, default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
-    t.add_argument("--runs-root", action=StoreOnce, default="runs", help="where default run directories go (default runs/; not with --out, "
+    t.add_argument("--out", default=None, help="run directory (default runs/<algo>-<env>-<time>); must not hold files")
+    t.add_argument("--runs-root", default="runs", help="where default run directories go (default runs/; not with --out, "
                    "which names the run directory)")
     t.add_argument("--evals", action=StoreGiven, type=int, default=10,
                    help="greedy evaluations during training (default 10), about: one at the start and one after each of "
@@ -72,12 +72,12 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                    help="gymnasium envs only: all seeds' env copies in one SyncVectorEnv (default; fastest on 2 cores, "
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs); "
                         "a resumed run may switch (its envs restart with fresh episodes anyway)")
-    t.add_argument("--resume", action=StoreOnce, default=None, metavar="RUN_DIR",
+    t.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
                         "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
     t.add_argument("--keep-checkpoints", action=StoreGiven, type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
-    t.add_argument("--devices", action=StoreOnce, type=int, default=None,
+    t.add_argument("--devices", type=int, default=None,
                    help="split the seeds over this many devices; N must divide the seeds (default: the largest device count "
                         "that divides them, said in the output). On a CPU, "
                         "rl-zoo first makes one device per core, as many as divide the seeds (RL_ZOO_CPU_DEVICES=N "
@@ -112,7 +112,8 @@ def total_steps_arg(text: str) -> int:
 
 class StoreOnce(argparse.Action):
     """Store the value; the flag given twice is refused (argparse keeps the last without a word: ``--config a.yaml
-    --config b.yaml`` read b alone, and ``--algo dqn --algo ppo --help`` listed DQN's fields for a PPO run)."""
+    --config b.yaml`` read b alone, where layering the two files was meant). Other flags keep argparse's rule, the
+    last one given wins (``help_fields_for`` reads them so)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         seen = getattr(namespace, "_stored_once", frozenset())
@@ -123,12 +124,12 @@ class StoreOnce(argparse.Action):
         namespace._stored_once = seen | {self.dest}
 
 
-class StoreGiven(StoreOnce):
-    """``StoreOnce``, remembering that the flag was given, however it was spelt (``--seed 0``, ``--see=0``, an
-    abbreviation argparse resolved): ``train --resume`` refuses one that contradicts the run's config.json."""
+class StoreGiven(argparse.Action):
+    """Store the value and remember that the flag was given, however it was spelt (``--seed 0``, ``--see=0``,
+    an abbreviation argparse resolved): ``train --resume`` refuses one that contradicts the run's config.json."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        super().__call__(parser, namespace, values, option_string)
+        setattr(namespace, self.dest, values)
         namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
 
 
@@ -162,9 +163,10 @@ def config_help(algo: str, env_id: str) -> str:
 
 def help_fields_for(argv: list[str]) -> tuple[str, str]:
     """``(algo, env)`` named on the command line (or train's defaults), for ``train --help``'s field list;
-    ``--algo`` also as argparse takes it abbreviated (``--alg dqn``: no other option of train starts ``--a``)."""
+    ``--algo`` also as argparse takes it abbreviated (``--alg dqn``: no other option of train starts ``--a``); the
+    last one given, as argparse keeps it (``--algo dqn --algo ppo --help`` listed DQN's fields for a PPO run)."""
     def given(flag: str, default: str) -> str:
-        for i, a in enumerate(argv):
+        for i, a in reversed(list(enumerate(argv))):
             name = a.split("=", 1)[0]
             if not (name == flag or (flag == "--algo" and len(name) >= 3 and flag.startswith(name))):
                 continue
