@@ -125,7 +125,7 @@ def segment_schedule(num_updates: int, num_evals: int, checkpointed: "Checkpoint
     those (its evaluations' keys follow the segments' indices)."""
     schedule = _schedule(segment_sizes(num_updates, num_evals), num_updates)
     if checkpointed is not None and schedule_mismatch(checkpointed, schedule):
-        earlier = _schedule(_floor_segment_sizes(num_updates, num_evals), num_updates)
+        earlier = floor_segment_schedule(num_updates, num_evals)
         if not schedule_mismatch(checkpointed, earlier):
             return earlier
     return schedule
@@ -169,14 +169,14 @@ def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
 
 
 def floor_segment_schedule(num_updates: int, num_evals: int) -> tuple[int, ...]:
-    """The segments of a run by the rule until 2026-12-07 (``_floor_segment_sizes``): a sweep's folder written
-    then is checked against them (``rl_zoo.sweep.check_segments``)."""
+    """The segments of a run by the rule until 2026-12-07 (``_floor_segment_sizes``): a run checkpointed then goes
+    on along them (``segment_schedule``), a sweep's folder written then is checked against them
+    (``rl_zoo.sweep.check_segments``)."""
     return _schedule(_floor_segment_sizes(num_updates, num_evals), num_updates)
 
 
 def _floor_segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
-    """``segment_sizes``'s rule until 2026-12-07 where no count divides the updates, which a run checkpointed
-    then goes on along (``segment_schedule``)."""
+    """``segment_sizes``'s rule until 2026-12-07 where no count divides the updates (``floor_segment_schedule``)."""
     num_evals = max(1, min(num_evals, num_updates))
     return num_updates // num_evals, num_evals
 

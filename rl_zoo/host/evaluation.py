@@ -3,8 +3,9 @@
 Each seed plays ``episodes`` episodes on fresh env copies of its own (seeded from the seed, the
 evaluation's index and the episode's), each copy followed for its first episode only; a copy whose
 episode has ended is not stepped again. At most ``batched_env.EVAL_WAVE`` copies per seed are made:
-more episodes are played in waves of them, each episode seeded as it would be in one wave. The greedy policy runs once per step for every seed (``jax.vmap`` over seeds, jitted) with
-each seed's frozen normalisation statistics (the trap of cleanrl issue 532).
+more episodes are played in waves of them, each episode seeded as it would be in one wave. The greedy
+policy runs once per step for every seed (``jax.vmap`` over seeds, jitted) with each seed's frozen
+normalisation statistics (the trap of cleanrl issue 532).
 
 Evaluation episodes on long-episode envs (LunarLander, MuJoCo: up to 1,000 steps each) can cost as
 many env steps as training itself; ``eval_count`` picks how many evaluations a run makes after the
