@@ -132,19 +132,27 @@ RERUN_KEEPS = "a rerun writes its report on top and keeps what the file held bel
 EARLIER = "## Earlier in this file (before the report above, written {when})"
 
 
-def write_report(path: str | Path, text: str) -> None:
+def file_text(path: str | Path) -> str:
+    """What ``path`` holds now ("" if nothing): a script that rewrites its report after every row reads it once, at
+    its start, and passes it to each ``write_report`` as ``earlier``."""
+    return Path(path).read_text() if Path(path).exists() else ""
+
+
+def write_report(path: str | Path, text: str, earlier: str | None = None) -> None:
     """Write the Markdown report ``text`` to ``path``, making its folder first as ``save_results`` does (a
     missing folder lost a whole run's measurements at this last write).
 
     A file already there keeps what it held below the new report, under ``EARLIER`` (its title line dropped
     when the new report starts with the same one): the results files carry earlier tables and readings
     written by hand, which a rerun of the script that made them once replaced whole. To start a file afresh,
-    delete it first. Written as the library writes its run files (``rl_zoo.runs.atomic_write_text``: a
+    delete it first. ``earlier``: what the file held when the run began (``file_text``), for a script that writes
+    its report after every row: read from the file each time, the run's own partial tables piled up below it, one
+    "earlier" inside the other. Written as the library writes its run files (``rl_zoo.runs.atomic_write_text``: a
     temporary file beside it, then a rename), so an interrupted write loses neither."""
     from rl_zoo.runs import atomic_write_text  # imported when asked, as ``cpu_name`` is: peer workers have no rl_zoo
 
     path = Path(path)
-    earlier = path.read_text() if path.exists() else ""
+    earlier = file_text(path) if earlier is None else earlier
     earlier = "" if earlier == text else earlier
     title = text.partition("\n")[0]
     if title.startswith("# ") and earlier.partition("\n")[0] == title:

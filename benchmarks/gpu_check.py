@@ -48,7 +48,7 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import RERUN_KEEPS, cpu_name, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, file_text, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def purejaxrl_config(steps: int) -> ppo.Config:
@@ -92,7 +92,7 @@ def sweep_check(separate: int, md: str) -> None:
     print(f"sweep check {'wrote ' + md if done.returncode == 0 else f'failed ({done.returncode})'}", flush=True)
 
 
-def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
+def write_table(path: str, rows: list[dict], args, load_start: str, earlier: str) -> None:
     devices = jax.devices()
     lines = [
         "# GPU check: PPO on CartPole-v1, seeds vmapped",
@@ -109,7 +109,7 @@ def write_table(path: str, rows: list[dict], args, load_start: str) -> None:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [f"| {r['seeds']} | {r['devices']} | {r['compile_s']:.1f} | {r['run_s']:.1f} | {r['steps_per_s']:,.0f} | {r['mean_return']:.1f} |" for r in rows]
-    write_report(path, "\n".join(lines) + "\n")
+    write_report(path, "\n".join(lines) + "\n", earlier)  # what the file held before this run, not its last row's table
 
 
 def _seed_counts(parser: argparse.ArgumentParser, args) -> list[int]:
@@ -140,13 +140,13 @@ def main() -> None:
         sweep_check(args.sweep_separate, args.sweep_md)
     devices = jax.devices()
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, {len(devices)} device(s): {devices}")
-    rows, load_start = [], load_average()
+    rows, load_start, earlier = [], load_average(), file_text(args.out)
     for n in seed_counts:
         r = run(n, args.steps)
         rows.append(r)
         print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "
               f"{r['steps_per_s']:>14,.0f} env steps/s  mean training return {r['mean_return']:.1f}", flush=True)
-        write_table(args.out, rows, args, load_start)
+        write_table(args.out, rows, args, load_start, earlier)
     print(f"wrote {args.out}")
 
 

@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import RERUN_KEEPS, cpu_name, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import RERUN_KEEPS, cpu_name, file_text, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -142,7 +142,7 @@ def train_row(mode: str, cache_home: str) -> dict:
                     train_s=summary["train_s"], ret=summary["final_return_mean"])
 
 
-def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str, dict]], load_start: str) -> None:
+def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str, dict]], load_start: str, earlier: str) -> None:
     lines = [
         "# Run-to-run determinism on this machine: PPO CartPole-v1, one seed, process by process",
         "",
@@ -180,7 +180,7 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
         ok = [r[key] for r in rows if "error" not in r]
         if ok:
             lines.append(f"- {label}: {len(set(ok))} distinct of {len(ok)} runs")
-    write_report(path, "\n".join(lines) + "\n")
+    write_report(path, "\n".join(lines) + "\n", earlier)  # what the file held before this run, not its last row's table
 
 
 def main() -> None:
@@ -206,20 +206,21 @@ def main() -> None:
         child(args.steps)
         return
     out, load_start = Path(args.out), load_average()
+    earlier = file_text(out)
     bare: list[tuple[str, dict]] = []
     train: list[tuple[str, dict]] = []
     for _ in range(args.repeats):
         for flags in variants:
             bare.append((flags, bare_row(flags, args.steps)))
             print(flags, bare[-1], flush=True)
-            write(out, args, bare, train, load_start)
+            write(out, args, bare, train, load_start, earlier)
     with tempfile.TemporaryDirectory() as shared_cache:
         for _ in range(args.train_repeats):
             for mode in ("cold", "cold deterministic", "shared cache"):
                 with tempfile.TemporaryDirectory() as own_cache:
                     train.append((mode, train_row(mode, shared_cache if mode == "shared cache" else own_cache)))
                 print(mode, train[-1], flush=True)
-                write(out, args, bare, train, load_start)
+                write(out, args, bare, train, load_start, earlier)
     print(f"wrote {out}")
 
 

@@ -212,6 +212,26 @@ def test_a_rerun_writes_its_report_above_what_the_file_held(tmp_path, monkeypatc
     assert only_title.read_text() == "# Peers\n| t |\n"
 
 
+def test_a_report_rewritten_after_every_row_keeps_only_what_the_file_held_before_the_run(tmp_path, monkeypatch):
+    """gpu_check.py and gpu_determinism.py rewrite their report after every row: read from the file each time, the
+    run's own partial tables piled up under "Earlier in this file", one inside the other (4 writes, 3 stale copies).
+    What the file held is read once, at the start (``file_text``), and passed as ``earlier``."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import _results
+
+    path = tmp_path / "gpu_check.md"
+    path.write_text("# GPU check\n\n| last week's table |\n")
+    earlier = _results.file_text(path)
+    for rows in range(1, 4):
+        _results.write_report(path, "# GPU check\n\n" + "| row |\n" * rows, earlier)
+    text = path.read_text()
+    assert text.startswith("# GPU check\n\n| row |\n| row |\n| row |\n\n## Earlier in this file")
+    assert text.count("## Earlier in this file") == 1 and text.endswith(" UTC)\n\n| last week's table |\n")
+    assert _results.file_text(tmp_path / "none.md") == ""
+    for script in ("gpu_check.py", "gpu_determinism.py"):  # both pass the run's start to every write
+        assert "earlier = file_text(" in (BENCHMARKS / script).read_text() or ", file_text(args.out)" in (BENCHMARKS / script).read_text()
+
+
 def test_env_throughputs_quick_keeps_the_flags_given_with_it(monkeypatch):
     """``--quick --scan-steps 10 --repeats 1 --gym-seconds 0.2`` measured with 100, 2 and 0.5: --quick replaced them."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
