@@ -221,8 +221,8 @@ def test_a_sweep_trained_in_part_along_other_segments_is_not_gone_on_with(tmp_pa
     spec = make_spec("ppo", "CartPole-v1", grid=["hidden_size=8,16"], static_groups=True, seeds=1, total_steps=11 * 32,
                      num_evals=4, overrides=dict(num_envs=2, num_steps=16, update_epochs=1, num_minibatches=1))
     checked = check_sweep(spec)
-    args = (checked.plan, checked.env, checked.env_params, spec)
     segments = group_segments(checked.plan, checked.env, checked.env_params, spec.num_evals)
+    args = (checked.plan, segments, spec.num_evals)
     assert segments == {"0": [3, 3, 3, 2], "1": [3, 3, 3, 2]}
     out = tmp_path / "sweep"
     (out / "groups").mkdir(parents=True)

@@ -244,8 +244,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
     out = Path(out)
     runs.refuse_other_kind(out, "sweep", "a sweep")  # a grid's or a run's folder: before the lock
     with FolderLock(out, what="sweep folder"):  # another sweep into it (a --rerun) would mix the two's results
-        _claim_folder(out, spec, plan, rerun, env_params, command, group_segments(plan, env, env_params, spec.num_evals))
-        check_segments(out, plan, env, env_params, spec, rerun)  # a folder of this sweep with results trained otherwise
+        segments = group_segments(plan, env, env_params, spec.num_evals)
+        _claim_folder(out, spec, plan, rerun, env_params, command, segments)
+        check_segments(out, plan, segments, spec.num_evals, rerun)  # a folder of this sweep with results trained otherwise
         if threshold is None:
             threshold = _default_threshold(spec.env_id)
             if spec.env_fields and threshold is not None:  # the id's threshold may mean nothing on a changed env
@@ -454,13 +455,13 @@ def group_segments(plan: SweepPlan, env, env_params, num_evals: int) -> dict[str
             for g in plan.groups}
 
 
-def check_segments(out: Path, plan: SweepPlan, env, env_params, spec: SweepSpec, rerun: bool) -> None:
+def check_segments(out: Path, plan: SweepPlan, now: dict[str, list[int]], num_evals: int, rerun: bool) -> None:
     """Refuse to go on with a sweep whose finished parts (groups, halving rungs) were trained along other evaluation
     segments than this version makes: those sweep.json records, or, in one written before it recorded them, the
     segments of the rule until 2026-12-07 (``runner.floor_segment_schedule``). Gone on with, a halving sweep laid
     the new segments over the old rungs' checkpoints (a survivor trained 26 of its 29 updates) and groups mixed
-    evaluation grids in one report. Nothing to check for a folder without results, one whose every group is finished
-    (it is only read again), or with --rerun."""
+    evaluation grids in one report. ``now``: this version's segments (``group_segments``). Nothing to check for a
+    folder without results, one whose every group is finished (it is only read again), or with --rerun."""
     from rl_zoo.driver.runner import floor_segment_schedule
 
     path = out / "sweep.json"
@@ -469,9 +470,8 @@ def check_segments(out: Path, plan: SweepPlan, env, env_params, spec: SweepSpec,
     if rerun or not path.exists() or not done or len(finished) == len(plan.groups):
         return
     saved = runs.read_json_file(path).get("segments")
-    now = group_segments(plan, env, env_params, spec.num_evals)
     for index, segments in now.items():
-        before = saved.get(index) if isinstance(saved, dict) else list(floor_segment_schedule(sum(segments), spec.num_evals))
+        before = saved.get(index) if isinstance(saved, dict) else list(floor_segment_schedule(sum(segments), num_evals))
         if before is not None and list(before) != segments:
             raise ConfigError(f"{out} holds a sweep of this command trained in part along other evaluation segments than "
                               f"this rl_zoo makes (group {index}: {_segments_words(before)} then, {_segments_words(segments)} "

@@ -151,7 +151,7 @@ def main(args, argv: list[str]) -> int:
     spec = spec_from_args(args, notes=True)
     if args.dry_run:
         from rl_zoo import runs
-        from rl_zoo.sweep import check_folder, check_segments, check_threshold
+        from rl_zoo.sweep import check_folder, check_segments, check_threshold, group_segments
 
         out = Path(output_folder(args))
         runs.refuse_other_kind(out, "sweep", "a sweep")  # as the real run does
@@ -160,7 +160,8 @@ def main(args, argv: list[str]) -> int:
         plan = checked.plan
         held = check_folder(out, spec, plan, args.rerun, checked.env_params)  # another sweep's folder refused as the run does
         if held:
-            check_segments(out, plan, checked.env, checked.env_params, spec, args.rerun)
+            check_segments(out, plan, group_segments(plan, checked.env, checked.env_params, spec.num_evals), spec.num_evals,
+                           args.rerun)
         replaced = args.rerun and (out / "sweep.json").exists()
         print(f"sweep -> {out}" + (" (it holds this sweep: a run trains only its unfinished groups)" if held
                                    else " (its results replaced: --rerun)" if replaced else ""))
