@@ -51,7 +51,11 @@ def seed_sizes(agent, env, env_params) -> tuple[int, int]:
 def needed_bytes(agent, env, env_params, seeds: int, eval_episodes: int) -> int:
     """A lower bound of the memory a JAX-port run of ``seeds`` seeds holds: every seed's training state and
     the ``eval_episodes`` env copies (an observation and a state each) that one evaluation steps per seed."""
-    state, episode = seed_sizes(agent, env, env_params)
+    return bound(seeds, eval_episodes, *seed_sizes(agent, env, env_params))
+
+
+def bound(seeds: int, eval_episodes: int, state: int, episode: int) -> int:
+    """``needed_bytes`` from ``seed_sizes``'s two sizes: every seed's state and its evaluated env copies."""
     return seeds * (state + eval_episodes * episode)
 
 
@@ -111,7 +115,7 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     state = episode = None
     try:
         state, episode = seed_sizes(agent, env, env_params)  # traced once: the refusal's words use them too
-        need = here * (state + eval_episodes * episode)
+        need = bound(here, eval_episodes, state, episode)
     except Exception:  # noqa: BLE001 (the check must not stop a run that would have run; training traces it again)
         need = None
     room = available_bytes()
