@@ -29,8 +29,9 @@ One ``update`` (one iteration of the driver's jitted scan):
    * warm-up: in the updates that end before ``learning_starts`` env steps are stored, the policy is
      uniformly random (Mnih et al.'s "replay start size"; ``num_warmup_updates``);
    * schedule: from the update whose collection reaches ``learning_starts`` (whose gradient steps are
-     the first), epsilon goes linearly from ``epsilon_start`` to ``epsilon_end`` over
-     ``exploration_fraction`` of training;
+     the first), epsilon is the linear schedule from ``epsilon_start`` at env step 0 to ``epsilon_end``
+     at ``exploration_fraction`` of training, read at the env step the update starts on (so the first
+     learning update already plays below ``epsilon_start``, SB3's schedule);
    * staircase: epsilon is read once per update, so it holds for ``env_steps_per_update`` env steps
      (tuned CartPole, ``learning_starts`` 1000 and 256 steps per update: steps 768-999 already run
      at epsilon 0.905, not 1; with ``learning_starts`` no larger than one update's steps no update is
