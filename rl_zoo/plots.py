@@ -124,7 +124,7 @@ _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab
 def algo_colors(names) -> dict[str, str]:
     """A colour per algorithm name: a registered algorithm its own (the registry's order), every other name, in
     order of appearance, the next palette colour no name drawn beside it has (from the one after the registry's);
-    colours repeat only past ten names. (Counting on past the palette gave `rl-zoo plot`'s third run label that
+    colours repeat only past ten names (``curve_styles`` draws those curves dashed). (Counting on past the palette gave `rl-zoo plot`'s third run label that
     is not an algorithm's, such as "dqn: d3", ppo's blue beside ppo.)"""
     from rl_zoo import algos as registry
 
@@ -135,6 +135,34 @@ def algo_colors(names) -> dict[str, str]:
     for i, n in enumerate(dict.fromkeys(n for n in names if n not in known)):
         colors[n] = free[i] if i < len(free) else _PALETTE[(start + i) % len(_PALETTE)]
     return {n: colors[n] for n in names}
+
+
+#: how the k-th name to have a colour an earlier name already has (past ten names) draws its curve: a dash
+#: pattern, or for a curve of one or two points (dotted markers, ``_few_points_style``) a marker shape
+_DASHES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D")
+
+
+def curve_styles(names) -> dict[str, tuple[str, int]]:
+    """``{name: (colour, repeat)}``: ``algo_colors``' colour and how many names before it have that colour
+    (0 for the first ten), which ``curve_style`` draws as a dash pattern or a marker of its own, so that
+    runs 1 and 11 of ``rl-zoo plot`` are not one look."""
+    colors, seen = algo_colors(names), {}
+    out = {}
+    for n in names:
+        out[n] = (colors[n], seen.get(colors[n], 0))
+        seen[colors[n]] = out[n][1] + 1
+    return out
+
+
+def curve_style(style: tuple[str, int], points: int) -> tuple[dict, str]:
+    """The ``ax.plot`` keywords of a curve of ``points`` evaluations in ``style`` (``curve_styles``), and
+    what its label adds (``_few_points_style``)."""
+    color, repeat = style
+    few, note = _few_points_style(points)
+    if few:
+        return {"color": color, **few, "marker": _MARKERS[repeat % len(_MARKERS)]}, note
+    return {"color": color, "linestyle": _DASHES[repeat % len(_DASHES)]}, note
 
 
 def save_figure(fig, path: str | Path, dpi: float | None = None, shrink: bool = False, tight: bool = True) -> Path:
@@ -198,7 +226,7 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
     for r in rows:
         if r.env == env_id:
             data[r.algo][int(r.seed)].append((int(r.env_steps), float(r.wall_s), float(r.ret)))
-    colors = algo_colors(list(data))
+    styles = curve_styles(list(data))
     labels = labels or {}
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.6), dpi=110, sharey=True)
     final_walls = []
@@ -211,11 +239,11 @@ def benchmark_curves(rows: list, env_id: str, path: str | Path, threshold: float
         ret = np.stack([c[:n, 2] for c in curves])  # [seeds, points]
         m, lo, hi = stats.mean_ci_over_seeds(ret, confidence)
         final_walls.append(float(wall[-1]))
-        style, note = _few_points_style(n)
+        style, note = curve_style(styles[algo], n)
         label = f"{labels.get(algo, algo)} ({_seeds_label(len(seeds))}{note})"
         for ax, x in ((axes[0], steps), (axes[1], wall)):
-            ax.plot(x, m, color=colors[algo], linewidth=1.8, label=label, **style)
-            ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
+            ax.plot(x, m, linewidth=1.8, label=label, **style)
+            ax.fill_between(x, lo, hi, color=style["color"], alpha=0.2, linewidth=0)
     for ax in axes:
         if threshold is not None:
             ax.axhline(threshold, color="black", linestyle="--", linewidth=0.9, alpha=0.6,
@@ -273,7 +301,7 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
     data: dict[str, dict[str, dict[int, list[tuple[int, float]]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for r in rows:
         data[r.env][r.algo][int(r.seed)].append((int(r.env_steps), float(r.ret)))
-    colors = algo_colors(sorted({a for env in data.values() for a in env}))
+    styles = curve_styles(sorted({a for env in data.values() for a in env}))
     cols = min(3, max(1, len(env_ids)))
     nrows = -(-len(env_ids) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.6 * nrows), dpi=100, squeeze=False)
@@ -287,14 +315,14 @@ def env_panels(rows: list, env_ids: list[str], path: str | Path, marks: dict[str
             x = sorted(set.intersection(*(set(c) for c in curves)))
             n = len(x)
             if not n:  # no mean to draw: said in the legend rather than left out
-                ax.plot([], [], color=colors[algo], label=f"{algo} (no env step all its seeds were evaluated at)")
+                ax.plot([], [], **curve_style(styles[algo], 3)[0], label=f"{algo} (no env step all its seeds were evaluated at)")
                 continue
             m, lo, hi = stats.mean_ci_over_seeds(np.array([[c[s] for s in x] for c in curves]), confidence)
-            style, note = _few_points_style(n)
+            style, note = curve_style(styles[algo], n)
             note = "" if algo in unfinished and n > 1 else note
-            (line,) = ax.plot(x, m, color=colors[algo], linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
+            (line,) = ax.plot(x, m, linewidth=1.8, label=f"{algo} ({_seeds_label(len(curves))}{note})", **style)
             algo_lines.setdefault(line.get_label(), line)
-            ax.fill_between(x, lo, hi, color=colors[algo], alpha=0.2, linewidth=0)
+            ax.fill_between(x, lo, hi, color=style["color"], alpha=0.2, linewidth=0)
         mark_lines = [ax.axhline(value, color="black", linestyle=("--", ":")[i % 2], linewidth=0.9, alpha=0.6, label=label)
                       for i, (label, value) in enumerate((marks or {}).get(env_id, {}).items())]
         ax.set_title(env_id, fontsize=10)

@@ -124,6 +124,27 @@ def test_a_run_evaluated_only_at_its_start_and_end_is_drawn_as_markers(tmp_path,
     assert ppo.get_marker() == "None" and ppo.get_linestyle() == "-"
 
 
+def test_curves_past_ten_names_are_told_apart_by_their_dashes_or_markers(tmp_path, monkeypatch):
+    """`rl-zoo plot` of twelve runs drew runs 1 and 11 in one colour and one solid line: the eleventh name on
+    has the colour of an earlier one, so its curve gets a dash pattern (or, drawn as dotted markers, a marker)
+    of its own, in the panels and the wall-clock figure."""
+    from rl_zoo.benchmark import ReturnRow
+
+    names = [f"run {i:02d}" for i in range(12)]
+    rows = [ReturnRow(n, "CartPole-v1", 0, steps, steps / 10, steps / 100) for n in names for steps in (0, 50, 100)]
+    rows += [ReturnRow(n, "Acrobot-v1", 0, steps, 0.0, 1.0) for n in names for steps in (0, 100)]  # start and end only
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **k: drawn.append(fig) or path)
+    plots.env_panels(rows, ["CartPole-v1"], tmp_path / "p.png")
+    plots.benchmark_curves(rows, "CartPole-v1", tmp_path / "c.png")
+    plots.env_panels(rows, ["Acrobot-v1"], tmp_path / "a.png")
+    for fig, key in ((drawn[0], "linestyle"), (drawn[1], "linestyle"), (drawn[2], "marker")):
+        looks = [(line.get_color(), str(line.get_linestyle()) if key == "linestyle" else line.get_marker())
+                 for line in fig.axes[0].get_lines()]
+        assert len(looks) == 12 and len(set(looks)) == 12, looks
+        assert looks[0][0] == looks[10][0] and looks[0][1] != looks[10][1]  # the colour repeats, the look does not
+
+
 # --- what is averaged (a review's mutations of each passed every test) ---------------------------------
 def test_the_learning_curves_mean_line_is_the_mean_of_its_seeds(tmp_path, monkeypatch):
     rows = [dict(seed=s, env_steps=t, **{"return": r}) for s, c in ((0, (1.0, 3.0)), (1, (3.0, 5.0))) for t, r in zip((0, 10), c)]
