@@ -256,7 +256,7 @@ def shared_folder(logdir: Path, run_dir: Path) -> Path:
     this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``. Where ``DIR`` is the
     folder that holds the run directory (``--tensorboard runs``), ``DIR/<name>`` is the run itself: ``RUN_DIR/tensorboard``."""
     me = str(Path(run_dir).resolve())
-    name = Path(run_dir).name
+    name = Path(me).name  # `--out .` is the folder's own name (Path(".").name is "": the events went into DIR itself)
 
     def mine(folder: Path) -> bool:
         return (folder / OWNER_FILE).is_file() and (folder / OWNER_FILE).read_text().strip() == me
@@ -292,8 +292,9 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
             purge = step + 1
         elif start.start_updates:  # its evaluation is made again: from its step, the segment's own points written back
             purge, kept = step, {s: segment_points_at(folder / f"seed_{s}", step) for s in start.spec.seed_ids}
-        else:  # a run started again (killed before its first checkpoint, after writing) writes its points again from 0
-            purge = 0 if any(folder.glob("seed_*")) and (start.run_dir / "metrics.csv").is_file() else None
+        else:  # a run started again (killed before its first checkpoint, after writing), or a new run at the path of a
+            # deleted one whose DIR/<name> folder names it, writes its points again from 0 (the old ones hidden)
+            purge = 0 if any(folder.glob("seed_*")) else None
         logger = TensorBoardLogger(folder, start.spec.seed_ids, purge_step=purge)
         for seed, values in kept.items():
             logger._write(seed, step, values)

@@ -3,6 +3,7 @@ TensorBoard's own reader (EventAccumulator): the tags, the steps and the values 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -324,6 +325,40 @@ def test_runs_of_the_same_folder_name_given_one_dir_log_apart_and_a_resume_finds
     assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["run", "run-2"]
     assert _read(tmp_path / "shared" / "run" / "seed_0")["x"] == [(1, 1.0), (3, 3.0)]
     assert _read(tmp_path / "shared" / "run-2" / "seed_0")["x"] == [(1, 2.0), (3, 4.0)]
+
+
+def test_a_new_run_at_a_deleted_runs_path_hides_its_points_and_out_dot_logs_under_its_folders_name(tmp_path, monkeypatch):
+    """A run at ``--out X`` with ``--tensorboard DIR``, X deleted and a new run made there: the new run wrote beside
+    the old one's events in ``DIR/X`` (two points at each step, the old algorithm's tags' points shown); it purges
+    them from step 0. ``--out .`` wrote into ``DIR`` itself (``Path('.').name`` is empty), the next such run into ``DIR/-2``."""
+    import shutil
+    import time
+    from types import SimpleNamespace
+
+    from rl_zoo.driver.recorder import RunStart
+
+    agent = SimpleNamespace(env_steps_per_update=1)
+
+    def log(run_dir, tags, logdir=tmp_path / "shared"):
+        hook = tensorboard_hook(logdir)
+        hook.on_start(RunStart(SimpleNamespace(seed_ids=(0,)), run_dir, agent, None, None, start_updates=0))
+        for step in (0, 1):
+            hook.logger.scalars(tags, step)
+        hook.close()
+
+    (tmp_path / "X").mkdir()
+    log(tmp_path / "X", {"x": 1.0, "update/kl": 0.5})
+    shutil.rmtree(tmp_path / "X")
+    (tmp_path / "X").mkdir()
+    time.sleep(1.1)  # event files are named by the second they were opened in
+    log(tmp_path / "X", {"x": 2.0})
+    read = _read(tmp_path / "shared" / "X" / "seed_0")
+    assert read["x"] == [(0, 2.0), (1, 2.0)] and read.get("update/kl", []) == []  # the old tag has no point left
+    for name in ("e1", "e2"):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        log(Path("."), {"x": 3.0}, logdir=Path("..") / "dot")
+    assert sorted(p.name for p in (tmp_path / "dot").iterdir()) == ["e1", "e2"]
 
 
 def test_a_tensorboard_dir_that_holds_the_run_directory_logs_into_the_runs_own_folder(tmp_path):
