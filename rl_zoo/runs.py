@@ -281,6 +281,14 @@ FOLDER_KINDS = {"sweep": "a sweep folder (`rl-zoo sweep`)", "benchmark": "a benc
                 "run": "a run directory (`rl-zoo train`)"}
 
 
+def mean_return(returns) -> float:
+    """The mean of per-seed returns in float64, as the summary and metrics.csv's readers take it: the float32 mean of
+    388.7 and 165.8 is exactly 277.25, which the progress line printed as 277.2 where the summary said 277.3."""
+    import numpy as np
+
+    return float(np.mean(np.asarray(returns, np.float64)))
+
+
 def run_return_text(x: float) -> str:
     """A return on a run's terminal lines (its summary, its progress line): one decimal, two below 10 (FrozenLake's
     0.74 would show as 0.7, and 0.96 as 1.0)."""

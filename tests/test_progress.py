@@ -133,3 +133,15 @@ def test_a_terminal_rich_does_not_redraw_gets_the_plain_lines_and_returns_keep_t
     assert lines[0].endswith("return 0.25  2,500 steps/s") and lines[1].endswith("return 372.6  2,400 steps/s")
     grid_lines: list[str] = []
     assert GridProgress(True, cells=1, total=100, log=grid_lines.append).display.enabled is False
+
+
+def test_the_progress_line_takes_the_seeds_mean_return_as_the_summary_does():
+    """Seeds' float32 returns 388.7 and 165.8 have the float32 mean 277.25 exactly, which the progress line printed
+    as 277.2 while the summary and learning curve (float64: 277.2500076) said 277.3."""
+    import numpy as np
+
+    from rl_zoo import runs
+
+    returns = np.array([388.7, 165.8], np.float32)
+    assert float(np.mean(returns)) == 277.25  # the float32 mean the runners took
+    assert runs.run_return_text(runs.mean_return(returns)) == "277.3" == runs.run_return_text(float(np.mean(returns.astype(float))))

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from rl_zoo import checkpoint, distributed, interrupt
+from rl_zoo import checkpoint, distributed, interrupt, runs
 from rl_zoo.driver.guard import check_finite
 from rl_zoo.driver.plan import compile_plan
 from rl_zoo.driver.recorder import Evaluation, Recorder, SegmentEnd
@@ -54,7 +54,7 @@ class JaxRunner:
 
         returns = evaluate(states, 0, 0, latest_train_return) if resume is None else recorder.last_returns(spec.seeds)
         with RunProgress(ctx.progress, ctx.total_env_steps, ctx.label) as bar:
-            bar.update(done_updates * steps_per_update, 0.0, float(np.mean(returns)))
+            bar.update(done_updates * steps_per_update, 0.0, runs.mean_return(returns))
             for i in range(start, len(plan.segments)):
                 segment = plan.segments[i]
                 k = segment.updates
@@ -81,7 +81,7 @@ class JaxRunner:
                         seeds=spec.seed_ids, spec=record, devices=spec.devices))
                 checkpoint_s += time.perf_counter() - t
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
-                bar.update(done_updates * steps_per_update, sps, float(np.mean(returns)))  # training's rate, as the summary's
+                bar.update(done_updates * steps_per_update, sps, runs.mean_return(returns))  # training's rate, as the summary's
         # where the host loop's time went besides compiling and training (benchmarks/ppo_speed.py reports it)
         extra = dict(eval_s=round(eval_s, 3), checkpoint_s=round(checkpoint_s, 3))
         return RunOutcome(final_returns=returns, final_state=states, compile_s=plan.compile_s, train_s=train_s, extra_summary=extra)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_zoo import checkpoint, interrupt
+from rl_zoo import checkpoint, interrupt, runs
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.guard import check_finite, finite_param_flags, stop_non_finite
 from rl_zoo.driver.plan import compile_options, init_seeds, map_seeds, update_seeds
@@ -200,7 +200,7 @@ class BatchedHostRunner:
             else:
                 returns = recorder.last_returns(spec.seeds)
             with RunProgress(ctx.progress, total, ctx.label) as bar:
-                bar.update(done * steps_per_update, 0.0, float(np.mean(returns)))
+                bar.update(done * steps_per_update, 0.0, runs.mean_return(returns))
                 while done < agent.num_updates:
                     k = min(plan.updates_per_segment, agent.num_updates - done)
                     t0 = time.perf_counter()
@@ -220,7 +220,7 @@ class BatchedHostRunner:
                         returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
                         save(states, due=False, evaluated=True)  # the same checkpoint, now after its evaluation
                     interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
-                    bar.update(done * steps_per_update, sps, float(np.mean(returns)))
+                    bar.update(done * steps_per_update, sps, runs.mean_return(returns))
         except NonFiniteAction as e:  # a NaN action, in a segment or an evaluation: the learner diverged, the NaN guard's stop
             stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, agent.env_steps_per_update)
         finally:
