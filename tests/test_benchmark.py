@@ -30,6 +30,30 @@ def test_plan_skips_what_cannot_run_with_the_reason(tmp_path):
         bm.plan_grid("ppo", "CartPole-v1", out=tmp_path, exclude="dqn:CartPole-v1")
 
 
+def test_the_plan_and_the_cells_bar_count_the_env_steps_whole_updates_run(tmp_path):
+    """A 5,000-step PPO cell (updates of 4 x 64 = 256 steps) runs 4,864: the plan said "2 seed(s) x 5,000 env
+    steps" and the cell's bar counted to 10,000, its last redraw before "done" at 82%. Each algorithm's config
+    says the steps of one update as its agent does."""
+    import envs
+
+    from rl_zoo import algos as registry
+    from rl_zoo.train import resolve_config
+
+    sets = ["ppo:num_envs=4", "ppo:num_steps=64", "dqn:num_envs=1", "dqn:train_frequency=4"]
+    cells = bm.plan_grid("ppo,dqn", "CartPole-v1", seeds=2, total_steps=5000, out=tmp_path, sets=sets)
+    ppo, dqn = cells
+    assert (ppo.per_update, ppo.steps_run, dqn.steps_run) == (256, 4864, 5000)
+    lines = bm.format_plan(cells).splitlines()
+    assert "2 seed(s) x 4,864 env steps (5,000 asked: whole updates of 256)" in lines[0]
+    assert lines[1].endswith("2 seed(s) x 5,000 env steps")
+    for algo, env_id in (("ppo", "CartPole-v1"), ("vpg", "Pendulum-v1"), ("trpo", "Acrobot-v1"), ("dqn", "CartPole-v1"),
+                         ("q-learning", "FrozenLake-v1")):
+        module = registry.get(algo)[0]
+        _, config = resolve_config(algo, env_id, {}, 3000)
+        agent = module.make_agent(config, *envs.make(env_id))
+        assert config.env_steps_per_update == agent.env_steps_per_update, algo
+
+
 def test_bad_names_and_configs_are_refused_before_compiling(tmp_path, capsys):
     with pytest.raises(ValueError) as e:
         bm.plan_grid("ppx,ppo", "CartPol-v1", out=tmp_path)

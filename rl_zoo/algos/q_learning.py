@@ -101,6 +101,11 @@ class Config:
         return self.total_timesteps // (self.num_envs * self.num_evals)
 
     @property
+    def env_steps_per_update(self) -> int:
+        """Env steps per seed one of the driver's updates takes (each steps ``num_envs`` envs once)."""
+        return self.num_envs
+
+    @property
     def num_updates(self) -> int:
         """``make_train``'s updates per seed (each steps num_envs envs once): whole ``num_evals`` segments.
         The driver (``make_agent``) runs ``total_timesteps // num_envs`` and cuts its own segments."""

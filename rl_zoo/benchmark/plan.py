@@ -28,6 +28,19 @@ class Cell(SpecFields):
     spec: CellSpec
     status: str
     reason: str = ""
+    per_update: int = 0
+    """Env steps per seed of one update of the resolved config (0: not known, a cell that does not run)."""
+
+    @property
+    def steps_run(self) -> int:
+        """Env steps per seed the cell trains: ``total_steps`` rounded down to whole updates, as ``train`` runs
+        them (a 5,000-step PPO cell of 256-step updates runs 4,864)."""
+        return self.total_steps // self.per_update * self.per_update if self.per_update else self.total_steps
+
+    def budget_text(self) -> str:
+        """"2 seed(s) x 4,864 env steps (5,000 asked: whole updates of 256)", the asked budget said where it differs."""
+        asked = f" ({self.total_steps:,} asked: whole updates of {self.per_update:,})" if self.steps_run != self.total_steps else ""
+        return f"{self.seeds} seed(s) x {self.steps_run:,} env steps{asked}"
 
     def record(self, status: str | None = None, **fields) -> CellRecord:
         """The cell's ``cell.json`` record, with this status (default its own) and more fields."""
@@ -247,7 +260,7 @@ def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple
         _, config = resolve_config(spec.algo, spec.env, spec.overrides, spec.total_steps)
     except ValueError as ex:
         return None, str(ex)
-    return Cell(spec.with_config(dataclasses.asdict(config)), "run"), ""
+    return Cell(spec.with_config(dataclasses.asdict(config)), "run", per_update=getattr(config, "env_steps_per_update", 0)), ""
 
 
 def _skip_finished(out: Path, cells: list[Cell], rerun: bool) -> None:
@@ -294,7 +307,7 @@ def format_plan(cells: list[Cell]) -> str:
     """One line per cell: run (seeds x env steps), skipped as finished before, or skipped with the reason."""
     lines = []
     for c in cells:
-        what = {"run": f"run    {c.seeds} seed(s) x {c.total_steps:,} env steps", "done": "skip   finished before, same config",
+        what = {"run": f"run    {c.budget_text()}", "done": "skip   finished before, same config",
                 "skipped": ("skip   " if c.reason.startswith(EXCLUDED) else "skip   cannot run: ") + c.reason}[c.status]
         lines.append(f"  {c.algo:<12} {c.env:<26} {what}")
     return "\n".join(lines)

@@ -83,6 +83,11 @@ class Config:
         return self.num_envs * self.num_steps
 
     @property
+    def env_steps_per_update(self) -> int:
+        """Env steps per seed one update collects (the agent's ``env_steps_per_update``)."""
+        return self.batch_size
+
+    @property
     def num_updates(self) -> int:
         return self.total_timesteps // self.batch_size
 
