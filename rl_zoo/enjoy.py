@@ -141,6 +141,13 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Calla
 
 
 # --- the command -----------------------------------------------------------------------------------
+def gymnasium_seeds(keys) -> list[int]:
+    """The ``reset(seed=...)`` of each episode a gymnasium env plays, one per key: int32 draws whatever
+    ``JAX_ENABLE_X64`` says (its int64 draws were other seeds, so ``rl-zoo enjoy --seed`` played another episode
+    than the one ``--record-video`` recorded where the two differed in it)."""
+    return [int(jax.random.randint(k, (), 0, 2**31 - 1, dtype=jnp.int32)) for k in keys]
+
+
 def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video: VideoSpec | None = None):
     """Play greedy episodes of ``(greedy, agent_state)`` on ``env`` (a JAX port or an adapter env), one
     per key, and with ``video`` write their frames to its file, one episode after another, as they are
@@ -154,7 +161,7 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
             episodes = play_port(greedy, agent_state, env, env_params, keys, renderer, writer.add)
             return episodes, writer.close()
     act = jax.jit(greedy)
-    seeds = [int(jax.random.randint(k, (), 0, 2**31 - 1)) for k in keys]
+    seeds = gymnasium_seeds(keys)
     make_kwargs = getattr(env, "gym_env", env).make_kwargs  # the adapter's, or the seed-batched env's adapter's
     if video is None:
         return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs), None

@@ -45,12 +45,28 @@ def read_run(run_dir: str | Path):
         raise FileNotFoundError(
             f"{str(run_dir)!r} is a sweep folder (`rl-zoo sweep`): it keeps returns, not trained agents; train its best "
             f"config (best.yaml, as `rl-zoo train --set` pairs) and load that run directory")
+    if not (run_dir / "config.json").is_file() and (where := _benchmark_runs(run_dir)):
+        raise FileNotFoundError(f"{str(run_dir)!r} is {where}")
     if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(
             f"{str(run_dir)!r} is not a run directory: it has no config.json (a run directory is the folder "
             "`rl-zoo train` prints at the end, e.g. runs/ppo-CartPole-v1-<time>/)"
         )
     return read_spec(run_dir)
+
+
+def _benchmark_runs(folder: Path) -> str | None:
+    """What a benchmark folder, or one of its cells' folders, is and where its run directories are (``None`` for
+    another folder): a cell's is ``cells/<cell>/run``."""
+    from rl_zoo.runs import folder_kind
+
+    if (folder / "cell.json").is_file() and (folder / "run" / "config.json").is_file():
+        return f"a benchmark cell's folder: its run directory is {str(folder / 'run')!r}"
+    if folder_kind(folder) != "benchmark":
+        return None
+    cells = sorted(p.parent for p in (folder / "cells").glob("*/run/config.json"))
+    example = f", e.g. {str(cells[0])!r}" if cells else " (none has trained yet)"
+    return f"a benchmark folder (`rl-zoo benchmark`): each cell's run directory is cells/<cell>/run{example}"
 
 
 def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str = "jax",
@@ -334,8 +350,9 @@ def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) 
     ``normalize_obs``) and the policy would silently not be the one trained, so any difference is refused,
     as ``rl-zoo train --resume`` refuses it."""
     if why := recorded_run_mismatch(run, recorded, own):
-        raise ValueError(f"checkpoint {path} does not fit this run: {why}; its weights would not act as the policy "
-                         f"that was trained")
+        raise ValueError(f"checkpoint {path} does not fit this run: {why}; a checkpoint loads only with the config.json of "
+                         f"the run that wrote it (with another network, normalisation or algorithm its weights would not "
+                         f"act as the policy trained)")
 
 
 #: times ``load`` takes the newest checkpoint again when the one it chose was removed before it was read

@@ -4,6 +4,7 @@ their ``*_main`` with the parsed arguments."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from rl_zoo.config import ConfigError
@@ -67,6 +68,8 @@ def add_enjoy_parser(sub) -> None:
                    "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")
     p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1)")
     p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels, 2 to 3840 (default: the env's native width)")
+    p.add_argument("--env", dest="env_given", default=None, help=argparse.SUPPRESS)  # said it takes no --env (argparse
+    # took `--env ID` for --env-kwargs: "expects KEY=VALUE pairs")
     p.add_argument("--env-kwargs", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="play on the env made with these options on top of the run's (`rl-zoo envs ID` lists them): "
                         "CartPole-v1 length=1.0 tries the policy on a pole twice as long as it trained on; an env whose "
@@ -78,6 +81,9 @@ def enjoy_main(args) -> int:
     from envs.render import RenderError
     from rl_zoo.enjoy import enjoy
 
+    if args.env_given is not None:
+        raise ConfigError(f"rl-zoo enjoy plays the env RUN_DIR trained on (its config.json), so it takes no --env "
+                          f"({args.env_given!r}): --env-kwargs KEY=VALUE plays that env with other options")
     if args.record is None and (args.frame_skip != 1 or args.width is not None):
         print("note: --frame-skip and --width shape a recording: without --record they do nothing", file=sys.stderr)
     from rl_zoo.config import parse_env_kwargs

@@ -177,8 +177,9 @@ class VideoWriter:
             spec = dataclasses.replace(spec, frame_skip=_gif_frame_skip(fps))
         self.spec, self.rate, self.path = spec, fps / spec.frame_skip, path
         self.seen, self.kept, self.gif_frames, self.writer = 0, 0, [], None
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.stem[:64]}.", suffix=path.suffix, dir=path.parent)  # a short name
-        # beside a name of up to NAME_MAX
+        stem = os.fsencode(path.stem)[:64].decode(errors="ignore")  # 64 bytes, not characters (64 emoji are 256 bytes)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=path.suffix, dir=path.parent)  # a short name beside
+        # a name of up to NAME_MAX
         os.close(fd)
 
     def add(self, frame: np.ndarray) -> None:

@@ -263,6 +263,21 @@ def test_bad_input_is_refused_and_nothing_is_written(run_dir, tmp_path, monkeypa
     # not a run directory / no checkpoints, through the command: exit code 2 and the reason
     assert main(["enjoy", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+    # `--env ID` was taken for --env-kwargs ("expects KEY=VALUE pairs"): enjoy plays the run's own env
+    assert main(["enjoy", str(run_dir), "--env", "Acrobot-v1"]) == 2
+    assert "rl-zoo enjoy plays the env RUN_DIR trained on (its config.json), so it takes no --env" in capsys.readouterr().err
+    # a benchmark folder, or one of its cells: where the run directories are (it said only "no config.json")
+    cell = tmp_path / "bm" / "cells" / "ppo__CartPole-v1"
+    (cell / "run").mkdir(parents=True)
+    (cell / "cell.json").write_text("{}")
+    (cell / "run" / "config.json").write_text("{}")
+    assert main(["enjoy", str(tmp_path / "bm")]) == 2
+    assert f"is a benchmark folder (`rl-zoo benchmark`): each cell's run directory is cells/<cell>/run, e.g. {str(cell / 'run')!r}" in capsys.readouterr().err
+    assert main(["enjoy", str(cell)]) == 2
+    assert f"is a benchmark cell's folder: its run directory is {str(cell / 'run')!r}" in capsys.readouterr().err
+    import shutil
+
+    shutil.rmtree(tmp_path / "bm")
     bare = tmp_path / "bare"
     bare.mkdir()
     (bare / "config.json").write_text((run_dir / "config.json").read_text())
@@ -662,3 +677,23 @@ def test_a_long_video_name_records_and_one_too_long_is_refused_before_anything(t
     for make in (lambda: check_video_path(tmp_path / too_long), lambda: VideoHook(too_long)):
         with pytest.raises(ValueError, match="its file name is 304 bytes long, over the 255 a file name may have here"):
             make()
+    # 62 emoji (248 bytes) and ".gif": the name fits, but the temporary one's 64 characters of its stem (256 bytes)
+    # were too long (OSError 36 and a traceback, after the whole run trained for --record-video)
+    (long.parent / "emoji").mkdir()
+    emoji = long.parent / "emoji" / ("\U0001F600" * 62 + ".gif")
+    with VideoWriter(VideoSpec(emoji), 30) as writer:
+        writer.add(np.zeros((16, 24, 3), np.uint8))
+        assert writer.close().path == emoji
+    assert [p.name for p in emoji.parent.iterdir()] == [emoji.name]
+
+
+def test_an_adapter_envs_episode_seeds_do_not_depend_on_jax_enable_x64():
+    """Under JAX_ENABLE_X64=1 a gymnasium env's episodes were reset with other seeds (an int64 draw): `rl-zoo enjoy
+    --seed` played another episode than the one recorded; JAX ports were not affected."""
+    import subprocess
+
+    code = ("import jax; from rl_zoo.enjoy import gymnasium_seeds; "
+            "print(gymnasium_seeds(jax.random.split(jax.random.key(3), 3)))")
+    seeds = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "JAX_ENABLE_X64": x64}, check=True,
+                            capture_output=True, text=True).stdout for x64 in ("0", "1")]
+    assert seeds[0] == seeds[1] and len(eval(seeds[0])) == 3
