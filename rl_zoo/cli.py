@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import os
 import shlex
 import sys
@@ -296,6 +297,16 @@ def _check_output_folders(args) -> None:
         check_output_folder(args.tensorboard, "--tensorboard")
 
 
+def name_too_long(e: OSError) -> str:
+    """One line for an ``ENAMETOOLONG``: the path and the byte length of its longest part (a traceback before)."""
+    from pathlib import Path
+
+    path = os.fsdecode(e.filename) if e.filename is not None else ""
+    longest = max((os.fsencode(part) for part in Path(path).parts), key=len, default=b"")
+    return (f"a file or folder name is too long: {path!r} has a part of {len(longest)} bytes, over the most a name may "
+            f"have here (usually 255 bytes); give a shorter one")
+
+
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     """``rl-zoo ARGV``: the exit status (0 done, 1 the system or the env stopped it, 2 bad input, 3 a run
     diverged, 130 interrupted by Ctrl-C, 143 by SIGTERM, which stops a run as Ctrl-C does)."""
@@ -355,6 +366,9 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         from rl_zoo.lock import LocksUnavailable
         from rl_zoo.runs import STORAGE_ERRNOS
 
+        if e.errno == errno.ENAMETOOLONG:  # `--out`, `-o`, `--tensorboard` given a name over NAME_MAX: bad input
+            print(f"rl-zoo: error: {name_too_long(e)}", file=sys.stderr)
+            return 2
         if e.errno not in STORAGE_ERRNOS and not isinstance(e, LocksUnavailable):  # anything else is a bug to see whole
             raise
         print(f"rl-zoo: error: {e}", file=sys.stderr)

@@ -51,7 +51,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:  # mkstemp inside: an interrupt between it and the write leaves no empty temporary behind
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        short = os.fsencode(path.name)[:64].decode(errors="ignore")  # a 250-byte name's temporary was over NAME_MAX
+        fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

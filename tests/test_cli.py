@@ -659,3 +659,27 @@ def test_sweep_help_names_no_option_sweep_lacks(capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "--help"])
     assert "--backend" not in capsys.readouterr().out
+
+
+def test_a_name_over_name_max_is_one_line_of_bad_input_and_one_just_under_it_is_written(tmp_path, capsys, monkeypatch):
+    """`--out`, `--tensorboard`, `-o` given a 300-byte name were OSError tracebacks (exit 1); a 254-byte figure name,
+    a valid one, failed too: its temporary file's name (the whole name and 12 bytes more) was over 255."""
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "metrics.csv").write_text("env_steps,wall_s,seed,return,train_return\n0,0.0,0,1.0,\n")
+    tmp_path = tmp_path / "w"  # the folder the commands write in
+    tmp_path.mkdir()
+    monkeypatch.chdir(tmp_path)
+    long = "d" * 300
+    for argv in (["train", "--algo", "ppo", "--env", "CartPole-v1", "--out", long],
+                 ["train", "--algo", "ppo", "--env", "CartPole-v1", "--out", "run", "--tensorboard", long],
+                 ["sweep", "--algo", "ppo", "--env", "CartPole-v1", "--grid", "learning_rate=1e-3", "--out", long],
+                 ["benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--out", long],
+                 ["plot", str(tmp_path.parent / "r"), "-o", long + ".png"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("rl-zoo: error: a file or folder name is too long: ") and "a part of 30" in err, argv
+        assert err.count("\n") == 1 and list(tmp_path.iterdir()) == []
+    from rl_zoo import runs
+
+    runs.atomic_write_bytes(tmp_path / ("a" * 250 + ".png"), b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["a" * 250 + ".png"]
