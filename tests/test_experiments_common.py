@@ -360,6 +360,31 @@ def test_stability_calls_a_setting_reliable_only_with_at_most_one_collapse_in_ei
     assert reliable([stays] * 14 + [falls] * 2)  # 2 of 16
 
 
+def test_stability_counts_a_diverged_run_as_collapsed_and_in_the_largest_kl_bin():
+    """A seed that solved CartPole and then diverged (its returns and KL NaN) counted as not collapsed, and its run
+    was in no KL bin (47 of 48 solved runs placed); "mean KL per update up to" skipped its NaN (a smaller value)."""
+    from experiments.stability.compute import KL_BINS, Sweep, collapsed, kl_bins, settings
+    from experiments.stability.report import largest_kl
+
+    stays, diverges = [100.0, 500.0, 500.0], [100.0, 500.0, np.nan]
+    assert collapsed(np.array([stays, diverges])) [1].tolist() == [False, True]
+    kl = np.array([[[0.01] * 3, [0.01, 0.01, np.nan]]])
+    r = Sweep("learning_rate", [1e-3], np.arange(3), 1, np.array([[stays, diverges]]), kl, 0.0, None)
+    bins = kl_bins({"vpg": r})["vpg"]
+    assert sum(n for _, n in bins) == 2 and bins[-1] == (1, 1) and len(bins) == len(KL_BINS)
+    assert largest_kl(settings({"vpg": r})["vpg"]) == "not finite (a run diverged)"
+    assert not settings({"vpg": r})["vpg"][0]["reliable"]  # 1 of 2 collapsed
+
+
+def test_stability_names_trpos_collapsing_settings_unless_they_are_every_value_from_one_up():
+    """"with max_kl ≥ 3e-3 half or more collapsed" was said where only 3e-3 and 0.3 did (1e-2 to 0.1 reliable)."""
+    from experiments.stability.report import bad_settings
+
+    swept = [dict(value=v) for v in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)]
+    assert bad_settings(swept, [swept[1], swept[5]]) == "3e-3 and 0.3"
+    assert bad_settings(swept, swept[4:]) == "≥ 0.1" and bad_settings(swept, []) == "none"
+
+
 def test_overestimation_figure_averages_every_update_into_its_chunks():
     """deep.png's per-update lines were cut to a multiple of 50 chunks: CartPole's last 42 of 192 learning
     updates never drawn."""

@@ -110,10 +110,11 @@ def worst_drop(returns: np.ndarray) -> np.ndarray:
 
 
 def collapsed(returns: np.ndarray, solved: float = SOLVED, low: float = LOW):
-    """``[..., E]`` -> (reached ``solved`` at some evaluation, and fell below ``low`` at a later one)."""
+    """``[..., E]`` -> (reached ``solved`` at some evaluation, and fell below ``low`` at a later one); a return that
+    is not finite (a diverged run) after solving counts as a fall (``NaN < low`` is false: it counted as kept)."""
     reached = returns >= solved
     after = np.cumsum(reached, axis=-1) > 0  # at or after the first evaluation >= solved
-    return reached.any(axis=-1), (after & (returns < low)).any(axis=-1)
+    return reached.any(axis=-1), (after & ~(returns >= low)).any(axis=-1)
 
 
 def summary_rows(results: dict[str, Sweep], seeds: int) -> list[dict]:
@@ -159,10 +160,12 @@ def settings(results: dict[str, Sweep]) -> dict[str, list[dict]]:
 
 
 def kl_bins(results: dict[str, Sweep]) -> dict[str, list[tuple[int, int]]]:
-    """Per algorithm and ``KL_BINS`` bin of the run's mean KL per update: (collapsed, solved) runs."""
+    """Per algorithm and ``KL_BINS`` bin of the run's mean KL per update: (collapsed, solved) runs. A run whose KL
+    is not finite (it diverged) is in the last bin, the largest steps (it was in none: 47 of 48 solved runs placed)."""
     out = {}
     for name, r in results.items():
         kl = r.kl.mean(axis=-1).ravel()
+        kl = np.where(np.isfinite(kl), kl, np.finfo(np.float64).max)  # the last bin ends at inf, exclusive
         reached, fell = (x.ravel() for x in collapsed(r.returns))
         out[name] = [(int((fell & (kl >= lo) & (kl < hi)).sum()), int((reached & (kl >= lo) & (kl < hi)).sum()))
                      for lo, hi in KL_BINS]

@@ -191,6 +191,23 @@ def bins_table(bins: dict[str, list[tuple[int, int]]]) -> str:
                      for i, lab in enumerate(labels))
 
 
+def bad_settings(swept: list[dict], bad: list[dict]) -> str:
+    """The swept values where half or more of the solved seeds collapsed: "≥ X" where they are every value from X
+    up, else each named (the "≥" read 3e-3 to 0.3 where only 3e-3 and 0.3 collapsed, 1e-2 to 0.1 reliable)."""
+    if not bad:
+        return "none"
+    if bad == swept[swept.index(bad[0]):]:
+        return "≥ " + short_sci(bad[0]["value"])
+    return and_list([short_sci(s["value"]) for s in bad])
+
+
+def largest_kl(swept: list[dict]) -> str:
+    """The largest mean KL per update of the settings, or that one is not finite (``max`` skipped a diverged
+    setting's NaN and named a smaller one)."""
+    kls = [s["kl"] for s in swept]
+    return sig2(max(kls)) if all(np.isfinite(kls)) else "not finite (a run diverged)"
+
+
 def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> dict:
     """Every ``{field}`` of the template and of ``FINDING``."""
     S, bins = settings(results), kl_bins(results)
@@ -223,11 +240,11 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         per_eval=n_updates // (n_evals - 1), n_evals=n_evals,
         n_runs=sum(r.returns.shape[0] * r.returns.shape[1] for r in results.values()),
         settings_table=settings_table(S, results), bins_table=bins_table(bins),
-        vpg_kl_lo=sig2(min(s["kl"] for s in vpg)), vpg_kl_hi=sig2(max(s["kl"] for s in vpg)),
+        vpg_kl_lo=sig2(min(s["kl"] for s in vpg)), vpg_kl_hi=largest_kl(vpg),
         vpg_reliable=_span(reliable), vpg_tail=short_sci(tail[0]["value"]) if tail else "none",
         trpo_ratio_lo=f"{min(s['kl_ratio_lo'] for s in trpo):.2f}", trpo_ratio_hi=f"{max(s['kl_ratio_hi'] for s in trpo):.2f}",
         trpo_over=sum(s["over_radius"] for s in trpo), trpo_reliable=and_list([short_sci(s["value"]) for s in trpo if s["reliable"]] or ["none"]),
-        trpo_bad=(("≥ " + short_sci(bad[0]["value"])) if bad else "none"),
+        trpo_bad=bad_settings(trpo, bad),
         trpo_bad_counts=and_list([f"{s['fell']}/{s['reached']}" for s in bad] or ["none"]),
         clip_good=_span(good), clip_reliable=_span(_window(clip, "reliable")), vpg_range=vpg_range_words(_window(vpg, "good"), good),
         holds_below=holds_text(bin_tests(bins)), clip_decades=f"{_decades(good):.1f}" if good else "0",
