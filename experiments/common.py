@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_zoo import runs
 from rl_zoo.plots import save_figure, shrink_png  # noqa: F401 (shrink_png: used by the experiments)
 from rl_zoo.runs import cpu_name, versions  # noqa: F401 (versions: the experiments' run records)
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
@@ -206,8 +207,11 @@ def check_seed_args(first: int, n: int, flag: str = "--seed", tuned: bool = True
         warn_tuning_seeds(first, n)
 
 
-def seeds_text(first: int, n: int) -> str:
-    """"seeds 1000–1007" (or "seed 1000")."""
+def seeds_text(first: int | None, n: int) -> str:
+    """"seeds 1000–1007" (or "seed 1000"); ``first`` None (a record of an older format, which did not say): "8 seeds
+    (which, the record does not say)", not a guess (it read as seeds 0–7, beside "tuned on seeds 0–9")."""
+    if first is None:
+        return f"{runs.plural(n, 'seed')} (which, the record does not say)"
     return f"seed {first}" if n == 1 else f"seeds {first}–{first + n - 1}"
 
 

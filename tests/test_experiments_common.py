@@ -156,6 +156,13 @@ def test_a_report_on_tuning_seeds_says_so_at_its_top_and_in_its_finding(tmp_path
     assert line.startswith("On tuning seeds, not held out: ")
     assert "\n**Not held out: seeds 0, 1, 2 ... are among those the tuned configs were chosen on" in \
         (tmp_path / "README.md").read_text()
+    # a record that does not say its first seed (an older format) read as seeds 0-7, beside "tuned on seeds 0-9" and
+    # with no banner: it says it does not know which
+    del info["first_seed"]
+    report.write(tmp_path, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
+                 info["n_points"], info)
+    readme = (tmp_path / "README.md").read_text()
+    assert "8 seeds (which, the record does not say)" in readme and "seeds 0–7" not in readme
 
 
 @pytest.mark.parametrize("module", ["experiments.trpo_cost.run", "experiments.clip_vs_kl.run", "experiments.overestimation.run",

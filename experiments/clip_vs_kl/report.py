@@ -105,10 +105,13 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
     """Every ``{field}`` of the template and of ``FINDING``. ``cfgs``: env -> the PPO-clip config."""
     first = next(iter(cfgs.values()))
     target = first.kl_target
-    f = dict(quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(seeds, 'seed')}. Not a result.**\n" if info.get("quick") else "",
+    f = dict(
+        # a word on the recorded run written by hand (run_info.json's history_note; a new run's record has none)
+        history_note=info.get("history_note", ""),
+        quick_note=f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(seeds, 'seed')}. Not a result.**\n" if info.get("quick") else "",
              minutes=f"{info['wall_s'] / 60:.1f}", run_line=reporting.run_line(info["wall_s"], info["machine"]),
              command=info.get("command", "python -m experiments.clip_vs_kl.run"),
-             seeds=seeds, seeds_words=runs.plural(seeds, "seed"), **reporting.interval_words(seeds), n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed", 0), seeds),
+             seeds=seeds, seeds_words=runs.plural(seeds, "seed"), **reporting.interval_words(seeds), n_points=n_points, seeds_text=common.seeds_text(info.get("first_seed"), seeds),
              clip_eps=f"{first.clip_eps:g}", target=f"{target:g}",
              beta0=f"{first.kl_beta_init:g}", table=table(rows, seeds),
              anneal_note=(" In both configs the learning rate is annealed linearly to 0."

@@ -57,7 +57,7 @@ def main() -> None:
         old = common.read_record(out, "run_info.json", RECORD)
         results = compute.load_raw(common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot"),
                                    compute.recorded_configs(old))
-        machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed", 0),
+        machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed"),
                                                    old.get("quick", False))
         versions = old.get("versions")  # the run's (None: not recorded, an older record)
         command = old.get("command", COMMAND)

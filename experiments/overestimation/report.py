@@ -160,7 +160,7 @@ def deep_fields(deep: dict) -> dict:
     env_ids = list(dict.fromkeys(v["env"] for v in deep.values()))
     first = deep[f"DQN on {env_ids[0]}"]
     f = dict(deep_table=deep_table(deep, env_ids, first["seeds"]), seeds=first["seeds"], num_evals=first["num_evals"],
-             seeds_text=common.seeds_text(first.get("first_seed", 0), first["seeds"]),
+             seeds_text=common.seeds_text(first.get("first_seed"), first["seeds"]),
              eval_episodes=first["eval_episodes"], extra_steps=first["extra_steps"], last_probes=first["last_probes"],
              deep_times="; ".join(f"{v['algo']} on {v['env']} {v['seconds']:.0f} s" for v in deep.values()))
     rel = []

@@ -225,8 +225,7 @@ def fields(results: dict[str, Sweep], info: dict, seeds: int, quick: bool) -> di
         # record has none, so that it is not said of another run (the template held it, and every README repeated it)
         history_note=info.get("history_note", ""),
         quick_note=f"\n**Smoke run (`--quick`): small budgets, {runs.plural(seeds, 'seed')}. Not a result.**\n" if quick else "",
-        first_seed=info.get("first_seed", 0), last_seed=info.get("first_seed", 0) + seeds - 1,
-        seeds_text=common.seeds_text(info.get("first_seed", 0), seeds), bin_tests=tests_text(bin_tests(bins)),
+        seeds_text=common.seeds_text(info.get("first_seed"), seeds), bin_tests=tests_text(bin_tests(bins)),
         sweep_commands="\n".join(f"    {c}" for c in info.get("sweeps", [])),
         minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
         machine=info["machine"], algo_seconds=", ".join(f"{n} {s:.0f} s" for n, s in info["seconds"].items()),

@@ -76,7 +76,7 @@ def plot(curves: dict[tuple, Curve], summaries: list[dict], out: Path, seeds: in
         for ax in (ax_t, ax_c, ax_r):
             ax.grid(alpha=0.3)
     fig.suptitle(f"TRPO vs PPO-clip, tuned configs, same env-step budget; return: mean over "
-                 f"{common.seeds_text(summaries[0].get('first_seed', 0), seeds)}, "
+                 f"{common.seeds_text(summaries[0].get('first_seed'), seeds)}, "
                  f"{band_caption(seeds)}", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "trpo_cost.png")

@@ -123,14 +123,17 @@ def fields(info: dict, curves: list[dict]) -> dict:
     ratio = {e: by[(e, "TRPO")]["wall_ms_per_1000_env_steps"] / by[(e, "PPO-clip")]["wall_ms_per_1000_env_steps"]
              for e in env_ids}
     trpo0 = by[(env_ids[0], "TRPO")]
-    f = dict(quick_note=(f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(trpo0['seeds'], 'seed')}. Not a result.**\n"
+    f = dict(
+        # a word on the recorded run written by hand (run_info.json's history_note; a new run's record has none)
+        history_note=info.get("history_note", ""),
+        quick_note=(f"\n**Smoke run (`--quick`): budgets cut tenfold, {runs.plural(trpo0['seeds'], 'seed')}. Not a result.**\n"
                          if "--quick" in info["command"] else ""),
              minutes=f"{info['wall_s'] / 60:.1f}", wall_s=f"{info['wall_s']:.0f}", command=info["command"],
              machine=info["machine"], compile_s=f"{sum(s['compile_s'] for s in info['summaries']):.0f}",
              seeds=trpo0["seeds"], seeds_words=runs.plural(trpo0["seeds"], "seed"), **reporting.interval_words(trpo0["seeds"]),
              segments=SEGMENTS, eval_episodes=info.get("eval_episodes", 10),
              cg_iters=field(trpo0, "cg_iters"), max_kl=field(trpo0, "max_kl"),
-             seeds_text=common.seeds_text(trpo0.get("first_seed", 0), trpo0["seeds"]),
+             seeds_text=common.seeds_text(trpo0.get("first_seed"), trpo0["seeds"]),
              env_budgets=" and ".join(f"{e} ({by[(e, 'PPO-clip')]['total_timesteps']:,} env steps)" for e in env_ids),
              trained="; ".join(f"{e.split('-')[0]} PPO-clip {by[(e, 'PPO-clip')]['env_steps']:,}, TRPO "
                                f"{by[(e, 'TRPO')]['env_steps']:,}" for e in env_ids),
