@@ -591,8 +591,9 @@ def test_a_reduced_stability_run_replaces_the_hand_written_reading(tmp_path, mon
     finding = report.write(tmp_path, {}, {}, 2, quick=True)
     text = (tmp_path / "README.md").read_text()
     assert "**this is a reduced run** (2 seeds, 1,024 env steps" in text and "Reading the tables (reliable" not in text
-    assert finding.startswith("Reduced run (2 seeds, 1,024 env steps): finding 2")
+    assert finding == "Smoke run (`--quick`), not a result: finding 2"  # as the other experiments' (it said "Reduced run")
     assert (tmp_path / "finding.md").exists()
+    assert report.write(tmp_path, {}, {}, 2, quick=False) == "Reduced run (2 seeds, 1,024 env steps): finding 2"
 
 
 def test_overestimation_does_not_test_a_difference_with_a_non_finite_seed():

@@ -286,5 +286,6 @@ def write(out: Path, results: dict[str, Sweep], info: dict, seeds: int, quick: b
         text = path.read_text()
         start, end = text.index("Reading the tables"), text.index("**Run time:**")
         atomic_write_text(path, text[:start] + REDUCED.format(**f) + text[end:])
-        finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
-    return reporting.write_finding(out, finding, tuning=bool(banner))
+        if not quick:  # a --quick one says "Smoke run (`--quick`), not a result" as the other experiments' do
+            finding = f"Reduced run ({seeds} seeds, {f['total']} env steps): " + finding
+    return reporting.write_finding(out, finding, smoke=quick, tuning=bool(banner))
