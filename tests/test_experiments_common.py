@@ -744,3 +744,19 @@ def test_stabilitys_finding_says_rate_for_one_value_and_rates_for_a_span():
     from experiments.stability.report import _rates
 
     assert _rates("3e-2") == "learning rate 3e-2" and _rates("3e-3–3e-2") == "learning rates 3e-3–3e-2"
+
+
+def test_clip_vs_kl_says_where_the_penalty_holds_the_kl_closer_and_beta_falls_from_the_rows():
+    """"holds it closer on Pendulum" and "Beta falls at the end of training on CartPole and Pendulum" were fixed words:
+    a --quick run printed them beside numbers that said otherwise."""
+    from experiments.clip_vs_kl.report import beta_end_words, hold_words
+
+    f = {f"{e}_{k}": f"{e}-{k}" for e in ("CartPole", "Pendulum") for k in ("shape", "kl_p90_ratio", "kl_max_ratio", "kl_in_band")}
+    rows = [dict(env="CartPole-v1", loss="kl", frac_updates_kl_in_band=0.5, beta_trailing_halvings_median=0.0),
+            dict(env="Pendulum-v1", loss="kl", frac_updates_kl_in_band=0.2, beta_trailing_halvings_median=3.0),
+            dict(env="Pendulum-v1", loss="clip", frac_updates_kl_in_band=0.9, beta_trailing_halvings_median=9.0)]
+    assert hold_words(f, rows).startswith("holds it closer on CartPole (CartPole-shape: 90th percentile CartPole-kl_p90_ratio×")
+    assert " than on Pendulum (Pendulum-shape: " in hold_words(f, rows)
+    assert beta_end_words(rows, True) == "Beta falls at the end of training on Pendulum as the learning rate anneals."
+    rows[1]["beta_trailing_halvings_median"] = 0.0
+    assert beta_end_words(rows, True) == "Beta does not fall at the end of training on either env."

@@ -14,10 +14,7 @@ TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
     "With identical configs, this run {final_verdict} ({seeds_text}). The adaptive penalty keeps the median KL per update "
     "near its target d_targ {target} on both envs ({Pendulum_kl_median} on Pendulum, {CartPole_kl_median} on CartPole) but "
-    "holds it closer on Pendulum ({Pendulum_shape}: 90th percentile {Pendulum_kl_p90_ratio}× d_targ, maximum "
-    "{Pendulum_kl_max_ratio}×, {Pendulum_kl_in_band} of updates inside the band) than on CartPole ({CartPole_shape}: "
-    "{CartPole_kl_p90_ratio}×, {CartPole_kl_max_ratio}×, {CartPole_kl_in_band}). Beta falls at the end of training on CartPole and Pendulum as "
-    "the learning rate anneals. The two cells differ in update shape, batch, gamma and GAE lambda, budget, normalisation "
+    "{kl_hold}. {beta_end} The two cells differ in update shape, batch, gamma and GAE lambda, budget, normalisation "
     "and action type, so the run does not say which of them decides.")
 
 
@@ -64,6 +61,26 @@ def variant_fields(r: dict, target: float) -> dict:
         beta_p10=pow2(r["beta_p10_first_90pct"]), beta_p90=pow2(r["beta_p90_first_90pct"]),
         beta_peak=num(r["beta_mean_peak"], 2), beta_body=pow2(r["beta_median_first_90pct"]),
         beta_final=num(r["beta_final_median"], 2))
+
+
+def hold_words(f: dict, rows: list[dict]) -> str:
+    """Which env's adaptive-KL updates more often stayed inside the band (the env first), read off the rows (a
+    --quick run printed the full run's "closer on Pendulum" beside numbers that said otherwise)."""
+    kl = sorted((r for r in rows if r["loss"] == "kl"), key=lambda r: -r["frac_updates_kl_in_band"])
+    if len(kl) != 2:
+        return "holds it as the table shows"
+    a, b = (r["env"].split("-")[0] for r in kl)
+    return (f"holds it closer on {a} ({f[f'{a}_shape']}: 90th percentile {f[f'{a}_kl_p90_ratio']}× d_targ, maximum "
+            f"{f[f'{a}_kl_max_ratio']}×, {f[f'{a}_kl_in_band']} of updates inside the band) than on {b} "
+            f"({f[f'{b}_shape']}: {f[f'{b}_kl_p90_ratio']}×, {f[f'{b}_kl_max_ratio']}×, {f[f'{b}_kl_in_band']})")
+
+
+def beta_end_words(rows: list[dict], anneals: bool) -> str:
+    """Where beta falls at the end of training (the median seed's last updates each halved it), read off the rows."""
+    falls = [r["env"].split("-")[0] for r in rows if r["loss"] == "kl" and r["beta_trailing_halvings_median"] >= 1]
+    if not falls:
+        return "Beta does not fall at the end of training on either env."
+    return f"Beta falls at the end of training on {reporting.and_list(falls)}{' as the learning rate anneals' if anneals else ''}."
 
 
 def separation_words(rows: list[dict], key: str, what: str, seeds: int = 8) -> str:
@@ -135,6 +152,7 @@ def fields(rows: list[dict], cfgs: dict, seeds: int, n_points: int, info: dict) 
             f.update({f"{short}_{r['loss']}_{k}": x for k, x in v.items()})
             if r["loss"] == "kl":  # the KL and beta of the adaptive-KL variant without the "kl_" prefix
                 f.update({f"{short}_{k}": x for k, x in v.items()})
+    f.update(kl_hold=hold_words(f, rows), beta_end=beta_end_words(rows, all(c.anneal_lr for c in cfgs.values())))
     return f
 
 
