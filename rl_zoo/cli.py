@@ -217,6 +217,19 @@ def _end_a_multi_host_process(code: int) -> None:
         os._exit(code)
 
 
+def _end_a_stopped_multi_host_process(code: int) -> None:
+    """A process of a multi-host run stopped by Ctrl-C or SIGTERM (or while it waited for the others) ends at once:
+    its exit handlers would wait in jax.distributed's shutdown barrier for processes still training, or on the
+    wait itself (a review: "terminated" printed, the process alive until JAX's abort, a C++ stack trace). The others
+    stop at their next collective (one line, exit 1) or by JAX's heartbeat check. A no-op in a single process."""
+    from rl_zoo import distributed
+
+    if distributed.started() or distributed.waiting():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def exit_now(code: int | None) -> NoReturn:
     """End a finished command's process: run the exit handlers (logging, jax.distributed, loggers'
     own), flush, and exit without the interpreter's teardown of jax, XLA and ~2,000 modules, which took
@@ -381,7 +394,9 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if resumes else "",
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
-        return interrupt.say_stop(again.get(args.command, ""))
+        code = interrupt.say_stop(again.get(args.command, ""))
+        _end_a_stopped_multi_host_process(code)
+        return code
     except RuntimeError as e:
         from rl_zoo.driver.guard import memory_advice, out_of_memory
         from rl_zoo.host.batched_env import HostEnvError

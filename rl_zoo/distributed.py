@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -68,8 +69,8 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
             print(f"process {process_id} of {num_processes}: waiting up to {timeout} s for the others at {coordinator} "
                   f"({INIT_TIMEOUT_ENV} sets the wait; if one never comes, JAX ends this process with 'Terminating "
                   "process because the JAX distributed service detected fatal errors')", file=sys.stderr, flush=True)
-            jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
-                                       process_id=process_id, initialization_timeout=timeout)
+            _interruptible(lambda: jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                                                              process_id=process_id, initialization_timeout=timeout))
     except jax.errors.JaxRuntimeError as e:  # the coordinator's port in use, a host name that does not resolve
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(f"multi-host JAX could not start with the coordinator {coordinator}: {first[:300]} (a port "
@@ -80,6 +81,37 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
 
 
 _started = False  # set by ``initialize``: this process is one of a multi-host run's
+_waiting = False  # set while ``initialize`` waits for the other processes (a signal there ends the process at once)
+
+
+def _interruptible(start: Callable[[], Any]) -> None:
+    """Run ``start`` (JAX's wait for the other processes, one C++ call) in a thread while the main thread waits on it,
+    so that Ctrl-C and SIGTERM are taken there: in the main thread they waited for the call to end (up to
+    ``RL_ZOO_INIT_TIMEOUT``, 300 s), then JAX aborted the process with a C++ stack trace. The command ends at once on
+    a signal (``waiting``); an error of ``start`` is raised here."""
+    global _waiting
+    failed: list[BaseException] = []
+
+    def run():
+        try:
+            start()
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread)
+            failed.append(e)
+
+    thread = threading.Thread(target=run, name="rl-zoo-distributed-initialize", daemon=True)
+    _waiting = True
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+    _waiting = False
+    if failed:
+        raise failed[0]
+
+
+def waiting() -> bool:
+    """Whether this process stopped while waiting for a multi-host run's other processes (JAX's wait goes on in its
+    thread: the process must end without its exit handlers, which would wait on it)."""
+    return _waiting
 
 
 def started() -> bool:

@@ -292,6 +292,10 @@ def command_without_process_id(argv: list[str]) -> list[str]:
     return out
 
 
+MULTI_HOST_VIDEO = ("--record-video is not taken by a multi-host run (the recording would wait for the other processes "
+                    "forever): record the policy of one of its seeds in a run of its own")
+
+
 def train_hooks(args, env_kwargs: dict | None = None) -> list:
     """The recorder hooks the train flags ask for; what they need is checked before anything trains
     (``env_kwargs``: ``--env-kwargs`` parsed)."""
@@ -301,8 +305,7 @@ def train_hooks(args, env_kwargs: dict | None = None) -> list:
             from rl_zoo import distributed
 
             if distributed.started():  # the hook runs in process 0 and reads every host's seeds: a collective no other enters
-                raise ConfigError("--record-video is not taken by a multi-host run (the recording would wait for the "
-                                  "other processes forever): record the policy of one of its seeds in a run of its own")
+                raise ConfigError(MULTI_HOST_VIDEO)
             from rl_zoo.enjoy import VideoHook, check_can_record
 
             env_id, backend = args.env, args.backend
@@ -357,6 +360,9 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
     overrides = overrides_from(args, decided=("total_timesteps",) if args.total_steps is not None else ())
     if args.config:
         note_config_env_kwargs(args.config, env_kwargs)
+    if args.record_video is not None and distributed.processes_from_args(args.num_processes) > 1:  # before the wait for
+        # the others, as --resume is (a lone process waited 300 s for them, then JAX aborted it)
+        raise ConfigError(MULTI_HOST_VIDEO)
     if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
         # every process given the same command (but its id): checked before any refusal, which all then make alike
         distributed.agree_on_command(command_without_process_id(argv))

@@ -282,6 +282,72 @@ def test_sigterm_stops_a_multi_host_run(tmp_path):
         assert p.returncode == 143 and "rl-zoo: terminated" in err, err[-2000:]
 
 
+@pytest.mark.parametrize("signum, code, said", [(signal.SIGTERM, 143, "rl-zoo: terminated"),
+                                                (signal.SIGINT, 130, "rl-zoo: interrupted")])
+def test_a_process_waiting_for_the_others_stops_at_once_on_a_signal(signum, code, said, tmp_path):
+    """SIGTERM or Ctrl-C while a process waited for the others: it waited on to RL_ZOO_INIT_TIMEOUT, then JAX aborted it
+    with a C++ stack trace (rc -6)."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_INIT_TIMEOUT="120")
+    proc = subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--out", str(tmp_path / "run"), "--no-progress",
+                             "--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", "2", "--process-id", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()  # "process 0 of 2: waiting up to 120 s for the others ..."
+        assert "waiting up to 120 s for the others" in line, line
+        time.sleep(1.0)  # inside JAX's wait
+        proc.send_signal(signum)
+        start = time.time()
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == code and said in err and time.time() - start < 20, (proc.returncode, err[-2000:])
+        assert "Check failure" not in err and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_record_video_is_refused_before_a_process_waits_for_the_others(tmp_path, capsys, monkeypatch):
+    """A lone process given --record-video waited the whole RL_ZOO_INIT_TIMEOUT, then JAX aborted it (the refusal came
+    once every process had connected)."""
+    from rl_zoo.cli import main
+
+    monkeypatch.setenv("RL_ZOO_INIT_TIMEOUT", "5")  # a regression aborts this worker after 5 s, not 300
+
+    start = time.time()
+    assert main(["train", "--record-video", "--coordinator", "127.0.0.1:1", "--num-processes", "2", "--process-id", "0",
+                 "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert "--record-video is not taken by a multi-host run" in capsys.readouterr().err and time.time() - start < 30
+
+
+@pytest.mark.slow  # two processes compiling, then SIGTERM to one
+def test_sigterm_to_one_process_of_a_multi_host_run_ends_it_and_its_peer(tmp_path):
+    """SIGTERM to process 1 alone: it printed "terminated" and stayed, waiting in jax.distributed's shutdown for process
+    0, which waited in a collective for it, until a kill -9 (then a C++ abort). It ends at once (143) and process 0
+    at its next collective (one line, 1)."""
+    port = _free_port()
+    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
+    out = tmp_path / "run"
+    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "2", "--total-steps", "2000000",
+                               "--evals", "200", "--out", str(out), "--no-progress", "--coordinator", f"127.0.0.1:{port}",
+                               "--num-processes", "2", "--process-id", str(i)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and not (out / "metrics.csv").is_file():
+            time.sleep(0.2)
+        assert (out / "metrics.csv").is_file(), "the run never evaluated"
+        procs[1].send_signal(signal.SIGTERM)
+        _, err = procs[1].communicate(timeout=30)
+        assert procs[1].returncode == 143 and "rl-zoo: terminated" in err, err[-2000:]
+        _, err = procs[0].communicate(timeout=120)  # its next collective, or JAX's heartbeat check (100 s)
+        assert procs[0].returncode in (1, -signal.SIGABRT) and "Traceback" not in err, err[-2000:]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 @pytest.mark.slow  # two processes compiling, then a kill
 def test_a_process_left_alone_by_a_dead_peer_ends_with_one_line(tmp_path):
     """kill -9 of one process of two mid-run: the other printed a traceback, waited ~80 s in jax.distributed's
