@@ -316,6 +316,9 @@ def name_too_long(e: OSError) -> str:
 
     path = os.fsdecode(e.filename) if e.filename is not None else ""
     longest = max((os.fsencode(part) for part in Path(path).parts), key=len, default=b"")
+    if len(longest) <= 255:  # every name fits: the whole path is over PATH_MAX
+        return (f"a path is too long: {path[:200]!r}... is {len(os.fsencode(os.path.abspath(path)))} bytes long, over the "
+                f"most a path may have here (usually 4,096 bytes); give a shorter one")
     return (f"a file or folder name is too long: {path!r} has a part of {len(longest)} bytes, over the most a name may "
             f"have here (usually 255 bytes); give a shorter one")
 

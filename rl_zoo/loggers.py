@@ -256,7 +256,8 @@ def shared_folder(logdir: Path, run_dir: Path) -> Path:
     this run's (a resume finds its own again) or free. Each folder names its run in ``OWNER_FILE``. Where ``DIR`` is the
     folder that holds the run directory (``--tensorboard runs``), ``DIR/<name>`` is the run itself: ``RUN_DIR/tensorboard``."""
     me = str(Path(run_dir).resolve())
-    name = Path(me).name  # `--out .` is the folder's own name (Path(".").name is "": the events went into DIR itself)
+    name = Path(os.path.abspath(run_dir)).name  # `--out .`: the folder's own name (Path(".").name is "": the events
+    # went into DIR itself); a symlinked run directory keeps its link's name
 
     def mine(folder: Path) -> bool:
         return (folder / OWNER_FILE).is_file() and (folder / OWNER_FILE).read_text().strip() == me

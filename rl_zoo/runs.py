@@ -45,14 +45,23 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def temporary_stem(name: str) -> str:
+    """What a temporary file beside ``name`` is named after: ``name`` itself (``.NAME.<8 random>.tmp``, which the
+    program store's and resume's clean-ups look for), or, for a name over 200 bytes, its first 64 bytes and its
+    suffix (the whole name and 13 bytes more went over NAME_MAX: a valid 250-byte figure name failed)."""
+    if len(os.fsencode(name)) <= 200:
+        return name
+    stem, suffix = os.path.splitext(name)
+    return os.fsencode(stem)[:64].decode(errors="ignore") + suffix[:16]
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic on POSIX)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:  # mkstemp inside: an interrupt between it and the write leaves no empty temporary behind
-        short = os.fsencode(path.name)[:64].decode(errors="ignore")  # a 250-byte name's temporary was over NAME_MAX
-        fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

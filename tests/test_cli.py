@@ -683,3 +683,8 @@ def test_a_name_over_name_max_is_one_line_of_bad_input_and_one_just_under_it_is_
 
     runs.atomic_write_bytes(tmp_path / ("a" * 250 + ".png"), b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["a" * 250 + ".png"]
+    # the temporary of a name up to 200 bytes is named after it whole (the program store prunes its `.*.pkl.*.tmp`)
+    assert runs.temporary_stem("f" * 64 + ".pkl") == "f" * 64 + ".pkl" and runs.temporary_stem("a" * 250 + ".png") == "a" * 64 + ".png"
+    # a path whose every name fits but whose whole is over PATH_MAX: said so (it said a part of 200 bytes was over 255)
+    assert main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--out", "/".join(["d" * 200] * 25)]) == 2
+    assert "rl-zoo: error: a path is too long: " in capsys.readouterr().err

@@ -359,6 +359,13 @@ def test_a_new_run_at_a_deleted_runs_path_hides_its_points_and_out_dot_logs_unde
         monkeypatch.chdir(tmp_path / name)
         log(Path("."), {"x": 3.0}, logdir=Path("..") / "dot")
     assert sorted(p.name for p in (tmp_path / "dot").iterdir()) == ["e1", "e2"]
+    # a run directory reached through a link in DIR (`--tensorboard runs --out runs/x`, runs/x -> ../scratch/abc) is
+    # still DIR's own run: RUN_DIR/tensorboard, not a new DIR/abc (resolving the link made one)
+    (tmp_path / "scratch" / "abc").mkdir(parents=True)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "x").symlink_to(tmp_path / "scratch" / "abc")
+    log(tmp_path / "runs" / "x", {"x": 4.0}, logdir=tmp_path / "runs")
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["x"] and (tmp_path / "scratch" / "abc" / "tensorboard").is_dir()
 
 
 def test_a_tensorboard_dir_that_holds_the_run_directory_logs_into_the_runs_own_folder(tmp_path):

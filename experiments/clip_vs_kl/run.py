@@ -83,6 +83,8 @@ def main() -> None:
     info = dict(machine=machine, versions=versions, wall_s=wall, quick=quick, seeds=seeds, first_seed=first_seed, command=command,
                 summary=rows, n_points=int(next(iter(first.values()))["returns"].shape[1]),
                 configs={f"{e} {n}": dataclasses.asdict(r["config"]) for e, res in results.items() for n, r in res.items()})
+    if args.replot and old.get("history_note"):  # the same run's numbers: its word kept (it was dropped)
+        info["history_note"] = old["history_note"]
     (out / "run_info.json").write_text(json.dumps(info, indent=1, default=str))
     finding = report.write(out, rows, {e: r["config"] for e, r in first.items()}, seeds, info["n_points"], info)
     reporting.finish_index(out, HERE)
