@@ -203,30 +203,20 @@ def _exit_if_a_peer_was_lost(error: BaseException) -> None:
     os._exit(1)
 
 
-def _end_a_multi_host_process(code: int) -> None:
-    """A process of a multi-host run refusing its input ends without its exit handlers, which would wait in
-    jax.distributed's shutdown barrier for processes that go on (a review: a C++ abort after 30-100 s, rc 134);
-    process 0 first waits a few seconds for the others' own refusals (``distributed.refusal_said``). Processes
-    that go on stop at their next collective, or JAX's heartbeat check ends them. A no-op in a single process."""
-    from rl_zoo import distributed
-
-    if distributed.started():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        distributed.refusal_said()  # process 0 waits for the others' refusals before its end ends the run
-        os._exit(code)
-
-
-def _end_a_stopped_multi_host_process(code: int) -> None:
-    """A process of a multi-host run stopped by Ctrl-C or SIGTERM (or while it waited for the others) ends at once:
-    its exit handlers would wait in jax.distributed's shutdown barrier for processes still training, or on the
-    wait itself (a review: "terminated" printed, the process alive until JAX's abort, a C++ stack trace). The others
-    stop at their next collective (one line, exit 1) or by JAX's heartbeat check. A no-op in a single process."""
+def _end_a_multi_host_process(code: int, refused: bool = True) -> None:
+    """A process of a multi-host run refusing its input (``refused``), or stopped by Ctrl-C or SIGTERM (also while it
+    waited for the others), ends without its exit handlers, which would wait in jax.distributed's shutdown barrier
+    for processes that go on, or on the wait itself (reviews: a C++ abort after 30-100 s, rc 134; "terminated"
+    printed, the process alive until JAX's abort); a refusing process 0 first waits a few seconds for the others' own
+    refusals (``distributed.refusal_said``). Processes that go on stop at their next collective (one line, exit 1),
+    or JAX's heartbeat check ends them. A no-op in a single process."""
     from rl_zoo import distributed
 
     if distributed.started() or distributed.waiting():
         sys.stdout.flush()
         sys.stderr.flush()
+        if refused and distributed.started():
+            distributed.refusal_said()  # process 0 waits for the others' refusals before its end ends the run
         os._exit(code)
 
 
@@ -398,7 +388,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
         code = interrupt.say_stop(again.get(args.command, ""))
-        _end_a_stopped_multi_host_process(code)
+        _end_a_multi_host_process(code, refused=False)
         return code
     except RuntimeError as e:
         from rl_zoo.driver.guard import memory_advice, out_of_memory

@@ -23,7 +23,7 @@ import numpy as np
 
 from rl_zoo import interrupt
 from rl_zoo.config import check_int_args, check_seed_range
-from rl_zoo.runs import check_file_folder
+from rl_zoo.runs import check_file_folder, temporary_stem
 
 #: video formats ``--record`` writes, and what each needs
 VIDEO_SUFFIXES = {".gif": "Pillow (installed with matplotlib and imageio)", ".mp4": "imageio and imageio-ffmpeg"}
@@ -177,9 +177,7 @@ class VideoWriter:
             spec = dataclasses.replace(spec, frame_skip=_gif_frame_skip(fps))
         self.spec, self.rate, self.path = spec, fps / spec.frame_skip, path
         self.seen, self.kept, self.gif_frames, self.writer = 0, 0, [], None
-        stem = os.fsencode(path.stem)[:64].decode(errors="ignore")  # 64 bytes, not characters (64 emoji are 256 bytes)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=path.suffix, dir=path.parent)  # a short name beside
-        # a name of up to NAME_MAX
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=path.suffix, dir=path.parent)
         os.close(fd)
 
     def add(self, frame: np.ndarray) -> None:

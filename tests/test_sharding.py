@@ -260,13 +260,10 @@ def test_a_multi_host_run_on_gymnasium_envs_is_refused_in_every_process(tmp_path
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.slow  # two processes compiling, then SIGTERM
-def test_sigterm_stops_a_multi_host_run(tmp_path):
-    """JAX's preemption service took SIGTERM for itself: both processes trained on to the end and exited 0, where
-    a single process stops at once with 143."""
+def _two_processes_training(out) -> list[subprocess.Popen]:
+    """Processes 0 and 1 of a long two-process run into ``out`` (one CPU device each), once it has evaluated."""
     port = _free_port()
     env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
-    out = tmp_path / "run"
     procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "2", "--total-steps", "2000000",
                                "--evals", "200", "--out", str(out), "--no-progress", "--coordinator", f"127.0.0.1:{port}",
                                "--num-processes", "2", "--process-id", str(i)],
@@ -275,6 +272,14 @@ def test_sigterm_stops_a_multi_host_run(tmp_path):
     while time.time() < deadline and not (out / "metrics.csv").is_file():
         time.sleep(0.2)
     assert (out / "metrics.csv").is_file(), "the run never evaluated"
+    return procs
+
+
+@pytest.mark.slow  # two processes compiling, then SIGTERM
+def test_sigterm_stops_a_multi_host_run(tmp_path):
+    """JAX's preemption service took SIGTERM for itself: both processes trained on to the end and exited 0, where
+    a single process stops at once with 143."""
+    procs = _two_processes_training(tmp_path / "run")
     for p in procs:
         p.send_signal(signal.SIGTERM)
     for p in procs:
@@ -324,18 +329,8 @@ def test_sigterm_to_one_process_of_a_multi_host_run_ends_it_and_its_peer(tmp_pat
     """SIGTERM to process 1 alone: it printed "terminated" and stayed, waiting in jax.distributed's shutdown for process
     0, which waited in a collective for it, until a kill -9 (then a C++ abort). It ends at once (143) and process 0
     at its next collective (one line, 1)."""
-    port = _free_port()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", RL_ZOO_CPU_DEVICES="1")
-    out = tmp_path / "run"
-    procs = [subprocess.Popen([sys.executable, "-m", "rl_zoo.cli", "train", "--seeds", "2", "--total-steps", "2000000",
-                               "--evals", "200", "--out", str(out), "--no-progress", "--coordinator", f"127.0.0.1:{port}",
-                               "--num-processes", "2", "--process-id", str(i)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    procs = _two_processes_training(tmp_path / "run")
     try:
-        deadline = time.time() + 300
-        while time.time() < deadline and not (out / "metrics.csv").is_file():
-            time.sleep(0.2)
-        assert (out / "metrics.csv").is_file(), "the run never evaluated"
         procs[1].send_signal(signal.SIGTERM)
         _, err = procs[1].communicate(timeout=30)
         assert procs[1].returncode == 143 and "rl-zoo: terminated" in err, err[-2000:]
