@@ -41,13 +41,13 @@ def read_run(run_dir: str | Path):
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")
-    if not (run_dir / "config.json").is_file() and folder_kind(run_dir) == "sweep":
-        raise FileNotFoundError(
-            f"{str(run_dir)!r} is a sweep folder (`rl-zoo sweep`): it keeps returns, not trained agents; train its best "
-            f"config (best.yaml, as `rl-zoo train --set` pairs) and load that run directory")
-    if not (run_dir / "config.json").is_file() and (where := _benchmark_runs(run_dir)):
-        raise FileNotFoundError(f"{str(run_dir)!r} is {where}")
     if not (run_dir / "config.json").is_file():
+        if folder_kind(run_dir) == "sweep":
+            raise FileNotFoundError(
+                f"{str(run_dir)!r} is a sweep folder (`rl-zoo sweep`): it keeps returns, not trained agents; train its "
+                f"best config (best.yaml, as `rl-zoo train --set` pairs) and load that run directory")
+        if where := _benchmark_runs(run_dir):
+            raise FileNotFoundError(f"{str(run_dir)!r} is {where}")
         raise FileNotFoundError(
             f"{str(run_dir)!r} is not a run directory: it has no config.json (a run directory is the folder "
             "`rl-zoo train` prints at the end, e.g. runs/ppo-CartPole-v1-<time>/)"

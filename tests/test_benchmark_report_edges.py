@@ -641,7 +641,7 @@ def test_a_cell_started_on_a_rerun_gets_the_cores_of_the_whole_grid(monkeypatch,
     bar = SimpleNamespace(start=lambda *a, **k: None, finish=lambda *a, **k: None)
     for grid_cells in (2, None):  # one cell left of a grid of two, --jobs 2; then as before (the cells left)
         left = SimpleNamespace(name="ppo-Pendulum-v1", algo="ppo", env="Pendulum-v1", seeds=2, total_steps=4096,
-                               steps_run=4096, budget_text=lambda: "2 seed(s) x 4,096 env steps", status="run", reason="")
+                               env_steps=8192, budget_text=lambda: "2 seed(s) x 4,096 env steps", status="run", reason="")
         cells.run_cells(tmp_path, [left], 2, bar, grid_cells=grid_cells)
     assert given == [1, 2]
 

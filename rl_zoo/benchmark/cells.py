@@ -237,12 +237,12 @@ named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``). ``grid
         while pending or running:
             while pending and len(running) < jobs:
                 c = pending.pop(0)
-                bar.start(c.name, f"{c.algo} on {c.env}", c.seeds * c.steps_run, c.budget_text())
+                bar.start(c.name, f"{c.algo} on {c.env}", c.env_steps, c.budget_text())
                 try:
                     running.append(start_cell(out, c, c.name in clips, cores))
                 except FolderInUse as e:  # another process works in the cell folder: its files are left alone
                     c.status, c.reason = "failed", str(e)
-                    bar.finish(c.name, c.seeds * c.steps_run, finished_line(c, None))
+                    bar.finish(c.name, c.env_steps, finished_line(c, None))
             time.sleep(POLL_S)
             for job in list(running):
                 if job.proc.poll() is None:
@@ -250,7 +250,7 @@ named in ``clips`` record a clip at the end (``rl_zoo.benchmark.clips``). ``grid
                     continue
                 running.remove(job)
                 record = finish_cell(out, job)
-                bar.finish(job.cell.name, job.cell.seeds * job.cell.steps_run, finished_line(job.cell, record))
+                bar.finish(job.cell.name, job.cell.env_steps, finished_line(job.cell, record))
                 write_tables(out)
     except BaseException:
         for job in running:
@@ -274,7 +274,7 @@ def _advance(bar: GridProgress, cell: Cell, metrics: Path) -> None:
     if rows:
         step = int(rows[-1]["env_steps"])
         latest = [float(r["return"]) for r in rows if int(r["env_steps"]) == step]
-        bar.advance(cell.name, min(step * cell.seeds, cell.seeds * cell.steps_run), f"return {np.mean(latest):.1f}")
+        bar.advance(cell.name, min(step * cell.seeds, cell.env_steps), f"return {np.mean(latest):.1f}")
 
 
 def finished_line(cell: Cell, record: CellRecord | None) -> str:

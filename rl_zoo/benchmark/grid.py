@@ -111,7 +111,7 @@ def run_benchmark(
         cannot_draw = _check_drawing(cells, log) if record_video else {}
         clips = frozenset(c.name for c in todo if record_video and c.env not in cannot_draw)
         t0 = time.perf_counter()
-        with GridProgress(progress and bool(todo), len(todo), sum(c.seeds * c.steps_run for c in todo), log) as bar:
+        with GridProgress(progress and bool(todo), len(todo), sum(c.env_steps for c in todo), log) as bar:
             run_cells(out, todo, jobs, bar, clips, grid_cells=sum(c.status in ("run", "done") for c in cells))
         if todo:
             meta = dataclasses.replace(meta, grid_wall_s=round(time.perf_counter() - t0, 1), load_end=_load_average(),

@@ -37,6 +37,11 @@ class Cell(SpecFields):
         them (a 5,000-step PPO cell of 256-step updates runs 4,864)."""
         return self.total_steps // self.per_update * self.per_update if self.per_update else self.total_steps
 
+    @property
+    def env_steps(self) -> int:
+        """Env steps of all the cell's seeds (its progress bar's total)."""
+        return self.seeds * self.steps_run
+
     def budget_text(self) -> str:
         """"2 seed(s) x 4,864 env steps (5,000 asked: whole updates of 256)", the asked budget said where it differs."""
         asked = f" ({self.total_steps:,} asked: whole updates of {self.per_update:,})" if self.steps_run != self.total_steps else ""
