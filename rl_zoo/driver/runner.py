@@ -171,7 +171,7 @@ def segment_sizes(num_updates: int, num_evals: int) -> tuple[int, int]:
 def floor_segment_schedule(num_updates: int, num_evals: int) -> tuple[int, ...]:
     """The segments of a run by the rule until 2026-12-07 (``_floor_segment_sizes``): a run checkpointed then goes
     on along them (``segment_schedule``), a sweep's folder written then is checked against them
-    (``rl_zoo.sweep.check_segments``)."""
+    (``rl_zoo.sweep.folder.check_segments``)."""
     return _schedule(_floor_segment_sizes(num_updates, num_evals), num_updates)
 
 

@@ -126,7 +126,7 @@ class SweepSpec:
 
 
 #: SweepSpec fields added after the first sweeps were written, with their defaults: ``to_json`` leaves them out
-#: at those, and a sweep.json without one is read as having it there (``rl_zoo.sweep.spec_changes``)
+#: at those, and a sweep.json without one is read as having it there (``rl_zoo.sweep.folder.spec_changes``)
 LATER_FIELDS = {"halving_eta": 0, "halving_rungs": 0, "record": [], "env_kwargs": {}}
 
 
