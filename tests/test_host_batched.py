@@ -815,7 +815,7 @@ import os, signal, sys, threading, time
 import jax, jax.numpy as jnp, numpy as np
 from jax.experimental import io_callback
 from rl_zoo import interrupt
-from rl_zoo.host.batched_env import _host_call, run_host_program
+from rl_zoo.host.calls import host_call, run_host_program
 
 
 def step(a):
@@ -825,7 +825,7 @@ def step(a):
 
 @jax.jit
 def program(x):  # 40 env steps of 0.2 s
-    body = lambda c, _: (io_callback(lambda a: _host_call(step, a), jax.ShapeDtypeStruct((), jnp.float32), c), None)
+    body = lambda c, _: (io_callback(lambda a: host_call(step, a), jax.ShapeDtypeStruct((), jnp.float32), c), None)
     return jax.lax.scan(body, x, None, 40)[0]
 
 

@@ -1,4 +1,5 @@
-"""Host (gymnasium) envs with all seeds at once: the env behind the JAX interface (``batched_env``),
+"""Host (gymnasium) envs with all seeds at once: the env behind the JAX interface (``batched_env``), the host
+calls inside compiled programs and how such a program runs (``calls``), their worker subprocesses (``workers``),
 batched greedy evaluation at a counted cost (``evaluation``), the driver's runner with checkpoints and
 resume (``runner``). ``rl-zoo train`` uses them for every env without a JAX port."""
 

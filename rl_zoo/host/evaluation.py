@@ -65,7 +65,7 @@ def _env_call(fn, *args, what: str):
     and the env's traceback, the run's checkpoints named), as one raised in a training step does."""
     import traceback
 
-    from rl_zoo.host.batched_env import HostEnvError, NonFiniteAction
+    from rl_zoo.host.calls import HostEnvError, NonFiniteAction
 
     try:
         return fn(*args)

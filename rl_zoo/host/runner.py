@@ -33,7 +33,8 @@ from rl_zoo.driver.guard import check_finite, finite_param_flags, stop_non_finit
 from rl_zoo.driver.plan import compile_options, init_seeds, map_seeds, update_seeds
 from rl_zoo.driver.recorder import Evaluation, SegmentEnd
 from rl_zoo.driver.runner import CheckpointMeta, RunOutcome, latest_episode_return
-from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, NonFiniteAction, SeedBatchedEnv, run_host_program
+from rl_zoo.host.batched_env import DEFAULT_VECTOR_ENV, SeedBatchedEnv
+from rl_zoo.host.calls import NonFiniteAction, run_host_program
 from rl_zoo.host.evaluation import eval_count, eval_cut_note, eval_seeds, evaluate_seeds
 from rl_zoo.progress import RunProgress
 
