@@ -407,6 +407,9 @@ def test_rows_per_program_is_what_every_program_of_the_sweep_holds_a_multiple_of
     # not the config error that the budget gives (learning_starts 1000 above 500 steps): it would hide this one
     (["--algo", "dqn", "--env", "Pendulum-v1", "--total-steps", "500"], "DQN cannot run on Pendulum-v1"),
     (["--record", "nope"], "--record nope: not a field"),
+    # a group of fields read "not a field"; a field named twice was kept once under another digest
+    (["--record", "details"], "--record details: a group of fields, not a scalar per update; record one of them: details.approx_kl"),
+    (["--record", "kl", "--record", "kl"], "--record kl given more than once: name each field once"),
     (["--env", "LunarLander-v3"], "need a JAX env; LunarLander-v3 runs through the gymnasium adapter"),
     (["--env", "CarRacing-v3"], "need a JAX env; CarRacing-v3 runs through"),
     (["--algo", "ppo-kl", "--grid", "foo=1,2"], "--grid: unknown config field 'foo' for ppo-kl; numeric"),  # as typed  # registered, though the adapter refuses its images
@@ -637,6 +640,12 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     drawn_values = sorted({round(float(v), 12) for line in axis.get_lines() for v in line.get_xdata()})
     assert axis.get_xscale() == "log" and sorted(round(float(v), 12) for v in axis.get_xticks()) != drawn_values
     assert not any(t.get_text() for t in axis.get_xticklabels(minor=True))
+    drawn.clear()  # one config read "1 configs x 1 seed" in the report, the curves' title and the log
+    lines = []
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3"], seeds=1), tmp_path / "lone", log=lines.append)
+    assert "1 config x 1 seed (seed 0), the same for every config;" in (tmp_path / "lone" / "report.md").read_text()
+    assert "1 config x 1 seed (" in drawn["curves.png"].axes[0].get_title()
+    assert any(": 1 config x 1 seed in 1 compiled group(s)" in line for line in lines)
 
 
 def test_static_groups_that_end_at_other_env_steps_are_all_eligible(tmp_path, monkeypatch):
@@ -879,6 +888,27 @@ def test_one_string_for_grid_is_one_grid_not_one_per_character():
     assert as_string == make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], record=["kl"])
 
 
+def test_the_same_sweep_with_a_bare_static_groups_or_its_budget_by_set_is_the_same_sweep(tmp_path, monkeypatch):
+    """`--static-groups` only permits sweeping a static field, and `--total-steps N` is `--set total_timesteps=N`:
+    the same sweep given either way was refused as "a different sweep" (static_groups: false -> true). A swept
+    static field, or another budget, is still another sweep."""
+    import rl_zoo.sweep.runner
+
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    grid = dict(grid=["learning_rate=1e-3,2e-3"], seeds=2)
+    run_sweep(make_spec("ppo", "CartPole-v1", total_steps=512, **grid), tmp_path, log=lambda s: None)
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("the same sweep trained again"))
+    for same in (make_spec("ppo", "CartPole-v1", total_steps=512, static_groups=True, **grid),
+                 make_spec("ppo", "CartPole-v1", overrides={"total_timesteps": "512"}, **grid),
+                 make_spec("ppo", "CartPole-v1", overrides={"total_timesteps": 512}, static_groups=True, **grid)):
+        assert run_sweep(same, tmp_path, log=lambda s: None).trained_groups == 0
+    with pytest.raises(ConfigError, match=r"holds a different sweep .*total_steps: 512 -> null"):
+        run_sweep(make_spec("ppo", "CartPole-v1", overrides={"total_timesteps": 1024}, **grid), tmp_path, log=lambda s: None)
+    with pytest.raises(ConfigError, match=r"holds a different sweep .*grid: "):
+        run_sweep(make_spec("ppo", "CartPole-v1", total_steps=512, static_groups=True,
+                            grid=["learning_rate=1e-3,2e-3", "num_envs=4,8"], seeds=2), tmp_path, log=lambda s: None)
+
+
 def test_the_same_fixed_values_written_as_strings_or_numbers_are_the_same_sweep(tmp_path, monkeypatch):
     """`--set gamma=0.97` keeps the string "0.97", a --config file the number 0.97 (and YAML reads 1e-2 as a
     string): the same sweep written two ways was refused as "a different sweep". A changed value still is."""
@@ -922,3 +952,35 @@ def test_distinct_swept_values_get_distinct_labels(tmp_path, capsys):
     assert main(["sweep", "--grid", "learning_rate=1.0001e-3,1.0004e-3", "--seeds", "1", "--out", str(tmp_path / "s"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "learning_rate=0.0010001" in out and "learning_rate=0.0010004" in out
+
+
+def test_the_sensitivity_figure_names_a_switchs_two_values(tmp_path, monkeypatch):
+    """A bool field's panel was a number axis 0.0, 0.2 ... 1.0 that never said which end was True."""
+    import rl_zoo.sweep.runner
+    from rl_zoo.sweep import figures
+
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 + p.index))
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(path.name, fig) and path)
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3", "anneal_lr=true,false"], static_groups=True,
+                        seeds=2, total_steps=512), tmp_path, log=lambda s: None)
+    lr_axis, switch_axis = drawn["sensitivity.png"].axes[:2]
+    assert switch_axis.get_xlabel() == "anneal_lr"
+    assert [t.get_text() for t in switch_axis.get_xticklabels()] == ["False", "True"]
+    assert [t.get_text() for t in lr_axis.get_xticklabels()] == ["0.001", "0.003"]
+
+
+@pytest.mark.parametrize("grid, message", [
+    ("ent_coef=0,1e39", "config field 'ent_coef' = 1e+39 overflows float32"),
+    ("env.gravity=9.8,1e39", "1e39 overflows a float32 (the sweep's arrays)"),
+])
+def test_a_value_beyond_float32_is_refused_without_numpys_warning(grid, message, tmp_path, capsys):
+    """The refusal came after numpy's "RuntimeWarning: overflow encountered in cast" and its source line."""
+    import warnings
+
+    from rl_zoo.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["sweep", "--grid", grid, "--seeds", "1", "--out", str(tmp_path / "s"), "--dry-run"]) == 2
+    assert message in capsys.readouterr().err

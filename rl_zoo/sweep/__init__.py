@@ -255,7 +255,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
             elif spec.env_kwargs and threshold is not None:
                 log(f"note: the threshold for \"reached\" is {spec.env_id}'s, {threshold:g}, measured without "
                     f"--env-kwargs: give --threshold for what a return means on {spec.env_label}")
-        log(f"sweep {spec.algo} on {spec.env_label}: {len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
+        log(f"sweep {spec.algo} on {spec.env_label}: {runs.plural(len(plan.points), 'config')} x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} "
             f"compiled group(s); traced (numeric) fields: {', '.join(plan.groups[0].traced) or 'none'}"
             + (f"; static fields swept, one program each: {', '.join(n for n, _ in plan.groups[0].static)}" if plan.groups[0].static else ""))
         if spec.halving_eta:

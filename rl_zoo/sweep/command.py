@@ -171,7 +171,7 @@ def main(args, argv: list[str]) -> int:
             print(f"group {g.index}: {', '.join(f'{k}={v}' for k, v in g.static) or 'all configs'}; traced: {', '.join(g.traced) or 'none'}")
             for p in g.points:
                 print(f"  config {p.index}: {p.label()}")
-        print(f"{len(plan.points)} configs x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} compiled program(s)")
+        print(f"{runs.plural(len(plan.points), 'config')} x {runs.plural(spec.seeds, 'seed')} in {len(plan.groups)} compiled program(s)")
         if spec.halving_eta:
             from rl_zoo.sweep import halving
 

@@ -49,7 +49,7 @@ def curves(out: Path, spec: SweepSpec, summaries: list[ConfigSummary], env_steps
         ax.fill_between(steps, low, high, color=color, alpha=0.12)
     ax.set_xlabel("env steps per seed")
     ax.set_ylabel(f"greedy return, mean over seeds [{stats.interval_name(spec.seeds, short=True)}]")
-    ax.set_title(f"{spec.algo} on {spec.env_label}: {len(summaries)} configs x {runs.plural(spec.seeds, 'seed')} (legend: {'the report' + chr(39) + 's order' if spec.env_fields else 'best final IQM first'})")
+    ax.set_title(f"{spec.algo} on {spec.env_label}: {runs.plural(len(summaries), 'config')} x {runs.plural(spec.seeds, 'seed')} (legend: {'the report' + chr(39) + 's order' if spec.env_fields else 'best final IQM first'})")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, out / "curves.png")
 
@@ -112,6 +112,9 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
                 any_diverged = True
         if log:
             ax.set_xscale("log")
+        if all(isinstance(v, bool) for v in values_of(summaries, name)):  # drawn at 0 and 1: say which is which
+            ax.set_xticks([0, 1], ["False", "True"])
+            ax.set_xlim(-0.5, 1.5)
         if numeric and name in [g.name for g in spec.grid]:  # a random search's values may lie close: default ticks
             _value_ticks(ax, values_of(summaries, name), log)
         elif log:

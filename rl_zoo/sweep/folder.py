@@ -86,23 +86,30 @@ def spec_changes(saved: dict, now: dict) -> list[str]:
             for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
 
 
-def _same_overrides_typed(saved: dict, now: dict, config) -> bool:
-    """Whether two sweep specs (as sweep.json holds them) differ only in how their fixed values were written:
-    ``--set gamma=0.97`` keeps the string "0.97", a ``--config`` file the number 0.97 (and YAML reads ``1e-2`` as a
-    string). Each is compared as the field's type parses it; the digest stays the one first written."""
+def _same_sweep_written_otherwise(saved: dict, now: dict, config) -> bool:
+    """Whether two sweep specs (as sweep.json holds them) differ only in how they were written: ``--set gamma=0.97``
+    keeps the string "0.97", a ``--config`` file the number 0.97 (and YAML reads ``1e-2`` as a string), each compared
+    as the field's type parses it; ``--total-steps N`` is ``--set total_timesteps=N``; ``--static-groups`` only
+    permits sweeping a static field (one swept without it is refused before the folder is looked at), so it changes
+    nothing by itself. The digest stays the one first written."""
     from rl_zoo.config import parse_value
 
-    if {k: v for k, v in saved.items() if k != "overrides"} != {k: v for k, v in now.items() if k != "overrides"}:
+    def rest(spec: dict) -> dict:
+        return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
+
+    if rest(saved) != rest(now):
         return False
     fields = {f.name: f for f in dataclasses.fields(config)}
 
-    def typed(pairs) -> dict | None:
+    def typed(spec: dict) -> dict | None:
+        pairs = [*(spec.get("overrides") or []),
+                 *([("total_timesteps", spec["total_steps"])] if spec.get("total_steps") is not None else [])]
         try:
             return {k: parse_value(fields[k], v) if isinstance(v, str) else v for k, v in pairs}
         except (KeyError, ValueError, TypeError, ConfigError):  # a field gone, a value its type refuses: not the same
             return None
 
-    a, b = typed(saved.get("overrides") or []), typed(now.get("overrides") or [])
+    a, b = typed(saved), typed(now)
     return a is not None and a == b
 
 
@@ -124,7 +131,7 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_p
         return False  # --rerun replaces it with the rest of the results
     saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
     now_spec = json.loads(json.dumps(spec.to_json(), default=str))
-    if saved.get("digest") != spec.digest() and not rerun and not _same_overrides_typed(saved_spec, now_spec, plan.default):
+    if saved.get("digest") != spec.digest() and not rerun and not _same_sweep_written_otherwise(saved_spec, now_spec, plan.default):
         changes = spec_changes(saved_spec, now_spec)
         raise ConfigError(f"{out} holds a different sweep (sweep.json -> this command: {'; '.join(changes) or 'its digest'}): "
                           f"use another --out, or --rerun to replace its results")

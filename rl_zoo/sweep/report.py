@@ -303,7 +303,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
 
 {f'Command: `{command}`' if command else ''}
 
-{len(summaries)} configs x {_seeds_text(spec)}, the same for every config;
+{runs.plural(len(summaries), 'config')} x {_seeds_text(spec)}, the same for every config;
 {grid}{'; ' if grid and sampled else ''}{sampled}. {_budget_text(results)}; greedy evaluation of
 {spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.
 

@@ -88,13 +88,20 @@ def check_record(module, config, env, env_params, record: tuple[str, ...]) -> No
 
     agent = module.make_agent(config, env, env_params)
     metrics = jax.eval_shape(lambda: agent.update(agent.init(jax.random.key(0)))[1])
+    repeated = sorted({name for name in record if record.count(name) > 1})
+    if repeated:  # kept once, but another digest: the same sweep would read as a different one
+        raise ConfigError(f"--record {', '.join(repeated)} given more than once: name each field once")
     for name in record:
         try:
-            shape = metric_of(metrics, name).shape
+            value = metric_of(metrics, name)
         except AttributeError:
             fields = ", ".join(_metric_names(metrics))
             raise ConfigError(f"--record {name}: not a field of {type(metrics).__module__}.{type(metrics).__name__}; "
                               f"scalar fields: {fields}") from None
+        shape = getattr(value, "shape", None)
+        if shape is None:  # a group of fields (``details``): its scalars are named with a dot
+            fields = ", ".join(_metric_names(value, f"{name}."))
+            raise ConfigError(f"--record {name}: a group of fields, not a scalar per update; record one of them: {fields}")
         if shape != ():
             raise ConfigError(f"--record {name}: not a scalar per update (shape {shape}); record a scalar field")
 

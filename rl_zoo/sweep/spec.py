@@ -195,7 +195,8 @@ def parse_grid(text: str, config, algo: str | None = None) -> GridField:
         raise ConfigError(f"--grid {text!r}: no values after '='; give NAME=V1,V2,...")
     if len(set(parsed)) != len(parsed):
         raise ConfigError(f"--grid {text!r}: a value is repeated")
-    as_trained = [float(np.float32(v)) if isinstance(v, float) else v for v in parsed]  # floats enter as float32 arrays
+    with np.errstate(over="ignore"):  # a value beyond float32 is refused by name when its config is checked
+        as_trained = [float(np.float32(v)) if isinstance(v, float) else v for v in parsed]  # floats enter as float32 arrays
     if len(set(as_trained)) != len(as_trained):
         raise ConfigError(f"--grid {text!r}: a value is repeated as the sweep trains it (float32): two configs would be one")
     return GridField(name, parsed)
@@ -252,7 +253,7 @@ def _env_value(name: str, text: str, where: str) -> float:
                           f"{env_param(name)}=VALUE") from None
     if not math.isfinite(value):
         raise ConfigError(f"{where}: {text!r} is not a finite number")
-    if not np.isfinite(np.float32(value)):  # the sweep trains it as a float32, like every traced value
+    if abs(value) > float(np.finfo(np.float32).max):  # the sweep trains it as a float32, like every traced value
         raise ConfigError(f"{where}: {text} overflows a float32 (the sweep's arrays): give a value below 3.4e38")
     return value
 
