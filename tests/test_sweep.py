@@ -615,6 +615,7 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     lr_axis = sens.axes[0]
     assert lr_axis.get_xscale() == "linear" and [t.get_text() for t in lr_axis.get_xticklabels()] == ["0.0003", "0.001"]
     assert lr_axis.get_ylabel() == "final return, IQM over seeds [range of the 2 seeds]"
+    assert sens.axes[1].get_ylabel() == ""  # the same returns: a second label ran into the title's third line
     assert "lines nudged sideways apart" in sens._suptitle.get_text()
     assert drawn["curves.png"].axes[0].get_ylabel() == "greedy return, mean over seeds [range of the 2 seeds]"
 

@@ -120,7 +120,8 @@ def sensitivity(out: Path, spec: SweepSpec, summaries: list[ConfigSummary]) -> P
         elif log:
             ax.xaxis.set_minor_formatter(_null_formatter())
         ax.set_xlabel(name)
-        ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
+        if ax is axes[0][0]:  # every panel shows the same returns; a second label ran into the title's lines
+            ax.set_ylabel(f"final return, IQM over seeds [{stats.interval_name(spec.seeds, short=True)}]", fontsize=9)
         if joined and others:
             ax.legend(fontsize=7)
     fig.suptitle(f"{spec.algo} on {spec.env_label}: sensitivity of the final return ({runs.plural(spec.seeds, 'seed')} per config)"
