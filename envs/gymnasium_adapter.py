@@ -255,7 +255,7 @@ class GymnasiumVecEnv:
 
     def reset(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Reset every copy; the gymnasium seed is drawn from ``key`` (copy ``i`` gets seed + i)."""
-        seed = key if isinstance(key, int) else int(jax.random.randint(key, (), 0, 2**31 - self.num_envs - 1))
+        seed = key if isinstance(key, int) else int(jax.random.randint(key, (), 0, 2**31 - self.num_envs - 1, dtype=jnp.int32))
         obs, _ = self._venv.reset(seed=seed)
         return self._obs(obs), jnp.zeros(())
 

@@ -60,9 +60,11 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "N equal segments of whole updates, N between floor(EVALS/2) and 2*EVALS chosen to divide the updates "
                         "(39 updates with --evals 7: 3 segments; when none divides them, segments of ceil(updates/EVALS) and a last "
                         "shorter one, EVALS at most: 1,171 updates with --evals 10 make 9 of 118 and one of 109); at most one per update "
-                        "(--evals 100 on a run of 16 updates: 16 and the start's); on gymnasium envs (no JAX port) fewer, so that "
-                        "the worst case of those after the start (every episode to the time limit) stays under 10%% "
-                        "of training's env steps (the start's comes on top; the final one is always made); "
+                        "(--evals 100 on a run of 16 updates: 16 and the start's). On gymnasium envs (no JAX port), whose segments need no "
+                        "compiled program each: EVALS evenly spaced, after segments of ceil(updates/EVALS) (39 updates with "
+                        "--evals 7: after 6, 12, ..., 36 and 39), fewer where the worst case of those after the start (every "
+                        "episode to the time limit) would pass 10%% of training's env steps (the start's comes on top; the "
+                        "final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")
     t.add_argument("--eval-episodes", action=StoreGiven, type=int, default=None,
                    help="episodes per evaluation and seed (default 10; 1,000 on Blackjack-v1, whose return is one +-1 draw)")

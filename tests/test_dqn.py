@@ -242,6 +242,19 @@ def test_no_gradient_steps_before_learning_starts(seed_offset):
     assert np.all(np.asarray(metrics.loss)[:3] == 0.0) and np.all(np.asarray(metrics.loss)[3:] > 0.0)
 
 
+
+@pytest.mark.parametrize("double", [False, True])
+def test_dqn_trains_under_jax_enable_x64(double, seed_offset):
+    """Under JAX_ENABLE_X64 the gradient phase's losses came out float64 beside the warm-up's float32 zeros:
+    ``lax.cond`` refused the two branches (a TypeError traceback from `rl-zoo train`, ports and adapter alike)."""
+    env, params = envs.make("CartPole-v1")
+    cfg = dqn.Config(total_timesteps=200, train_frequency=10, gradient_steps=2, learning_starts=35, hidden_size=8, batch_size=4,
+                     double=double)
+    with jax.enable_x64(True):
+        _, metrics = jax.jit(dqn.make_train(cfg, env, params))(jax.random.key(seed_offset))
+    loss = np.asarray(metrics.loss)
+    assert loss.dtype == np.float32 and np.all(loss[:3] == 0.0) and np.all(np.isfinite(loss[3:])) and np.all(loss[3:] > 0.0)
+
 # ----------------------------------------------------------------------------------------------
 # Learning, jit / vmap, gymnasium, refusal
 # ----------------------------------------------------------------------------------------------

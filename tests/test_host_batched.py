@@ -362,6 +362,7 @@ def test_a_run_has_a_segment_for_every_evaluation_asked():
     # segments of 312: evaluated after 624, 936, ..., 3,120 and 3,125 (the first at a fifth of the run)
     (3125, 10, [313 * i for i in range(1, 10)] + [3125]),
     (101, 100, list(range(2, 102))),  # as many segments as updates: 100 of them picked, evenly
+    (39, 7, [6, 12, 18, 24, 30, 36, 39]),  # --evals's help: a JAX run makes 3 here (segments that divide 39)
 ])
 def test_evaluations_are_spaced_evenly(updates, asked, after):
     from rl_zoo.host.runner import evaluation_segments, segment_length
@@ -369,6 +370,19 @@ def test_evaluations_are_spaced_evenly(updates, asked, after):
     k = segment_length(updates, asked)
     ends = [min(i * k, updates) for i in range(1, -(-updates // k) + 1)]
     assert [ends[s - 1] for s in sorted(evaluation_segments(len(ends), asked))] == after
+
+
+def test_the_evals_help_says_a_gymnasium_runs_own_rule(capsys):
+    """--evals's help described the JAX runs' rule (39 updates with --evals 7: 3 segments) and said gymnasium runs
+    made "fewer"; they make the 7 asked (more) unless evaluation would cost over 10% of training."""
+    from rl_zoo.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(39 updates with --evals 7: 3 segments;" in text
+    assert "On gymnasium envs (no JAX port), whose segments need no compiled program each: EVALS evenly spaced, after " \
+           "segments of ceil(updates/EVALS) (39 updates with --evals 7: after 6, 12, ..., 36 and 39)" in text
 
 
 def test_a_run_checkpointed_along_longer_segments_goes_on_along_them():
@@ -1031,3 +1045,23 @@ def test_an_env_made_in_a_process_the_user_started_raises_there(tmp_path):
     (tmp_path / "user.py").write_text(USERS_OWN_PROCESS)
     done = subprocess.run([sys.executable, str(tmp_path / "user.py")], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["raised", "NameNotFound", "exit", "0"], done.stdout + done.stderr
+
+
+def test_a_host_envs_training_episodes_do_not_depend_on_jax_enable_x64():
+    """Under JAX_ENABLE_X64 the training envs' reset drew their gymnasium seed as int64: another number from the
+    same key, so the same --seed trained on other episodes (the adapter's own vector env too)."""
+    import envs
+
+    env, params = envs.make("CartPole-v1", backend="gymnasium")
+    first = {}
+    for x64 in (False, True):
+        with jax.enable_x64(x64):
+            batched = SeedBatchedEnv(env)
+            try:
+                obs, _ = jax.jit(batched.make_vec(2, params).reset)(jax.random.key(7))
+                plain, _ = env.make_vec(2, params).reset(jax.random.key(7))
+                first[x64] = (np.asarray(obs), np.asarray(plain))
+            finally:
+                batched.close()
+    np.testing.assert_array_equal(first[False][0], first[True][0])
+    np.testing.assert_array_equal(first[False][1], first[True][1])

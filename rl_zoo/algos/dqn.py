@@ -387,13 +387,15 @@ def learn(state: State, traj, epsilon, network: QNetwork, obs_space, optimizer, 
     state = state._replace(buffer=buffer)
     learning = state.update_step >= config.num_warmup_updates
 
+    def learn_now(s):  # float32 as skip's zeros: under JAX_ENABLE_X64 a config's float promotes the losses to float64
+        s, info = gradient_phase(s, network=network, obs_space=obs_space, optimizer=optimizer, config=config)
+        return s, jax.tree.map(lambda x: x.astype(jnp.float32), info)
+
     def skip(s):
         zero = jnp.zeros((), jnp.float32)
         return s, LossInfo(zero, zero, zero, zero)
 
-    state, info = jax.lax.cond(
-        learning, partial(gradient_phase, network=network, obs_space=obs_space, optimizer=optimizer, config=config), skip, state
-    )
+    state, info = jax.lax.cond(learning, learn_now, skip, state)
     state = state._replace(update_step=state.update_step + 1)
     return state, Metrics(episode_metrics(traj), info.loss, info.q_max, info.q_taken, info.target, epsilon, learning)
 

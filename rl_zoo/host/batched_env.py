@@ -283,7 +283,7 @@ class HostVecEnv:
         """The state is on the host; the one returned (zeros, one per copy) is a token that each step
         takes in and hands back, so that XLA runs the reset and the steps in order even where an action
         does not depend on the observation (a random or scripted policy)."""
-        return self._reset(jax.random.randint(key, (), 0, 2**31 - 1))
+        return self._reset(jax.random.randint(key, (), 0, 2**31 - 1, dtype=jnp.int32))  # int32: the same seed under x64
 
     def step(self, key: jax.Array, state, action: jax.Array):
         obs, reward, terminated, truncated, final_obs, token = self._step(action, state)
