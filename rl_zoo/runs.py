@@ -250,6 +250,12 @@ def check_output_folder(path: str | os.PathLike, option: str, given: str | os.Pa
     shown = str(path if given is None else given)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option} {shown!r}: {'it' if given is None else repr(str(path))} is a file, not a folder; give a folder")
+    for part in (path, *path.parents):  # a link to nothing: "exists" is False, and making the folder there was errno 17
+        if part.exists():
+            break
+        if part.is_symlink():
+            raise ValueError(f"{option} {shown!r}: {str(part)!r} is a link to {os.readlink(part)!r}, which does not exist; "
+                             f"make that folder first, or give another")
     nearest = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
     if not nearest.is_dir():
         raise ValueError(f"{option} {shown!r}: {str(nearest)!r} is a file, so no folder can be made below it")
@@ -282,9 +288,13 @@ def writable_folder(folder: str | os.PathLike) -> bool:
         return False
 
 
-#: what an rl-zoo rlhf run directory is not (its config.json records a "pipeline", not an "algo")
-RLHF_RUN = ("an `rl-zoo rlhf` run directory: `rl-zoo train --resume`, `rl-zoo enjoy` and `rl_zoo.load` take those of "
-            "`rl-zoo train`; an rlhf run does not resume, and its results are its summary.json, samples.md and stages.png")
+def rlhf_run_words(folder: str | os.PathLike) -> str:
+    """What an ``rl-zoo rlhf`` run directory is not (its config.json records a "pipeline", not an "algo"), and where
+    its results are; one without summary.json (written last) was stopped before its end, and has none."""
+    results = ("its results are its summary.json, samples.md and stages.png" if (Path(folder) / "summary.json").is_file()
+               else "this one has no summary.json: it was stopped before its end, and holds no results (delete it)")
+    return (f"an `rl-zoo rlhf` run directory: `rl-zoo train --resume`, `rl-zoo enjoy` and `rl_zoo.load` take those of "
+            f"`rl-zoo train`; an rlhf run does not resume, and {results}")
 
 
 FOLDER_KINDS = {"sweep": "a sweep folder (`rl-zoo sweep`)", "benchmark": "a benchmark folder (`rl-zoo benchmark`)",
@@ -432,5 +442,7 @@ def new_run_dir(algo: str, env_id: str, root: str | os.PathLike = "runs", out: s
             path.mkdir(parents=True)
             return path
         except FileExistsError:
+            if not (path.exists() or path.is_symlink()):  # a folder above it is in the way: no other name helps (it
+                raise  # looped forever under a --runs-root that is a link to nothing)
             n += 1
             path = base.with_name(f"{base.name}-{n}")

@@ -200,6 +200,15 @@ def test_an_output_folder_below_a_file_is_refused_before_anything_runs(argv, tmp
     err = capsys.readouterr().err
     assert err.startswith("rl-zoo: error: --") and f"the folder {str(tmp_path)!r} is not writable" in err, err
     assert blocker.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    dangling = tmp_path / "dangling"  # a link to no folder: "[Errno 17] File exists" from mkdir, naming no option (and
+    # --runs-root there tried run names -2, -3, ... for ever)
+    dangling.symlink_to(tmp_path / "gone")
+    for out in (dangling, dangling / "run"):
+        assert main(argv + [str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"rl-zoo: error: {argv[-1]} '{out}': '{dangling}' is a link to '{tmp_path / 'gone'}', which "
+                              f"does not exist; make that folder first, or give another"), err
+    assert not (tmp_path / "gone").exists()
 
 
 def test_resuming_a_file_or_a_missing_folder_says_which(tmp_path, capsys):

@@ -716,3 +716,15 @@ def test_a_lock_held_for_a_moment_by_a_holder_test_is_taken_at_a_second_try(tmp_
     with FolderLock(tmp_path / "held"):  # a lock truly held is still refused
         with pytest.raises(FolderInUse, match="is in use by process"):
             FolderLock(tmp_path / "held").acquire()
+
+
+def test_a_new_run_directory_below_a_link_to_nothing_is_an_error_not_an_endless_search(tmp_path):
+    """``new_run_dir`` tried the names -2, -3, ... while mkdir said "File exists" for a folder above the run's (a
+    --runs-root that is a link to nothing, made after the command's checks): it never returned."""
+    from rl_zoo.runs import new_run_dir
+
+    (tmp_path / "root").symlink_to(tmp_path / "gone")
+    with pytest.raises(FileExistsError):
+        new_run_dir("ppo", "CartPole-v1", root=tmp_path / "root")
+    first = new_run_dir("ppo", "CartPole-v1", root=tmp_path / "runs")
+    assert new_run_dir("ppo", "CartPole-v1", root=tmp_path / "runs") != first  # a run of that name: the next name
