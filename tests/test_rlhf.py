@@ -688,9 +688,16 @@ def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkey
     assert "pipeline" in json.loads((out / "config.json").read_text()) and not (out / "summary.json").exists()
     assert main(["rlhf", "--small", "--out", str(out)]) == 2
     assert "run stopped before its end, without summary.json: delete it and run again" in capsys.readouterr().err
-    # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv)
+    # plot says what an rlhf run is, as enjoy does (it looked for metrics.csv); not that this stopped one's results
+    # are "its summary.json, samples.md and stages.png", none of which it has
+    for command in (["plot", str(out)], ["enjoy", str(out)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "is an `rl-zoo rlhf` run directory" in err and "its results are" not in err
+        assert "this one has no summary.json: it was stopped before its end, and holds no results (delete it)" in err
+    (out / "summary.json").write_text("{}")
     assert main(["plot", str(out)]) == 2
-    assert "is an `rl-zoo rlhf` run directory" in capsys.readouterr().err
+    assert "its results are its summary.json, samples.md and stages.png" in capsys.readouterr().err
 
 
 def test_an_rlhf_run_whose_rl_stage_diverged_is_written_and_exits_3(tmp_path, monkeypatch, capsys):

@@ -111,10 +111,10 @@ def main(args, argv: list[str]) -> int:
             print(f"report written to {bm.write_report(d, args.output)}")
             return 0
         if kind == "run":
-            from rl_zoo.runs import RLHF_RUN, holds_rlhf_run
+            from rl_zoo.runs import holds_rlhf_run, rlhf_run_words
 
             if holds_rlhf_run(d):
-                raise ValueError(f"{d} is {RLHF_RUN}")
+                raise ValueError(f"{d} is {rlhf_run_words(d)}")
             print(f"figure written to {plot_run(d, args.output)}")
             return 0
         if kind == "sweep":

@@ -314,7 +314,7 @@ def read_spec(run_dir: str | os.PathLike) -> RunSpec:
         raise runs.RunFileError(f"cannot resume {str(run_dir)!r}: no config.json there (is it a run directory?)")
     data = runs.read_json_file(path, todo=CONFIG_TODO)
     if runs.is_rlhf_config(data):  # not a damaged train run: say what it is (its fields are all "missing")
-        raise runs.RunFileError(f"{str(run_dir)!r} is {runs.RLHF_RUN}")
+        raise runs.RunFileError(f"{str(run_dir)!r} is {runs.rlhf_run_words(run_dir)}")
     return RunSpec.from_json(data, path)  # every REQUIRED_KEYS field checked there
 
 

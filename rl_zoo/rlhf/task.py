@@ -10,8 +10,10 @@ Vocabulary: PAD=0, BOS=1, SEP=2, EOS=3 and ``num_letters`` letters (ids 4, 5, ..
   ("stutter": a repeated special token such as PAD PAD counts too), -1 per special token, and -3 if the
   response never ends (no EOS within the limit).
   The best responses use the prompt's letters, vary them, and stop: at most ``max_new_tokens - 1``.
-* **Demonstrations** (SFT): a mediocre demonstrator writes 2 to 6 letters, each from the prompt with
-  probability ``demo_on_topic`` and otherwise from the bigram chain, never stuttering, then EOS.
+* **Demonstrations** (SFT): a mediocre demonstrator writes 2 to 6 letters, each draw from the prompt with
+  probability ``demo_on_topic`` and otherwise from the bigram chain, never stuttering (a draw that repeats the
+  letter before it is drawn again; only prompt draws can, so at 0.6 about 56% of the letters kept are prompt
+  draws), then EOS.
 
 Stutters and endless responses are rare in the demonstrations and so in the SFT samples that the
 reward model is trained to compare: the proxy learns little about them, which is where optimising
@@ -52,7 +54,9 @@ class TaskSpec:
     demos: int = 2000
     """Prompt -> demonstration pairs for SFT."""
     demo_on_topic: float = 0.6
-    """Probability that a demonstrated letter comes from the prompt."""
+    """Probability that a demonstrator's draw is from the prompt (else from the bigram chain). A draw that repeats
+    the letter before it is drawn again, and only prompt draws can repeat, so the letters kept come from prompt
+    draws a little less often (about 0.56 at 0.6)."""
     eval_fraction: float = 0.2
     """Share of the prompts held out for evaluation (never trained on)."""
     data_seed: int = 1234
