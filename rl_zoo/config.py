@@ -237,7 +237,7 @@ def field_docs(cls) -> dict[str, str]:
 
 def parse_value(field: dataclasses.Field, text: str) -> Any:
     """Parse ``text`` as the type of ``field`` (bool, int, float, str, or ``None``)."""
-    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    kind = _kind(field)
     if text.lower() in ("none", "null") and "None" in kind:
         return None
     if "bool" in kind:
@@ -271,7 +271,9 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
     if unknown:
         import difflib
 
-        def hint(key: str) -> str:
+        def hint(key) -> str:
+            if not isinstance(key, str):  # train(overrides={1: 2}) was an AttributeError
+                return f"{key!r} (a field is named by a string)"
             if key.startswith("env."):  # the env's param, as a sweep names it: not a config field
                 return f"{key!r} (the env's {key[4:]}: give it with --env-kwargs {key[4:]}=VALUE, or sweep it with --grid {key}=V1,V2)"
             close = difflib.get_close_matches(key, fields, 1)
@@ -282,8 +284,27 @@ def apply_overrides(config, overrides: dict[str, Any], algo: str | None = None):
             f"unknown config field {', '.join(hints)} for {config_owner(config, algo)}; "
             f"valid fields: {', '.join(sorted(fields))}"
         )
-    values = {k: parse_value(fields[k], v) if isinstance(v, str) else python_scalar(v) for k, v in overrides.items()}
+    values = {k: parse_value(fields[k], v) if isinstance(v, str) else _float_field_value(fields[k], python_scalar(v))
+              for k, v in overrides.items()}
     return dataclasses.replace(config, **values)
+
+
+def _float_field_value(field: dataclasses.Field, value):
+    """A number given for a float field as a float, as ``--set`` parses one: ``gamma: 1`` from a file or
+    ``overrides={"gamma": 1}`` was recorded as 1 where ``--set gamma=1`` wrote 1.0, and a ``Fraction(1, 1000)`` passed
+    the type check, then was written to config.json as the string "1/1000" and failed the run (its resume refused
+    the string). Anything else (a bool, a tracer, an int too large for a float, another field's value) as it is,
+    for ``check_types`` to judge."""
+    import numbers
+
+    kind = _kind(field)
+    if (not kind.startswith("float") or isinstance(value, (bool, float)) or not isinstance(value, numbers.Real)
+            or _is_tracer(value)):
+        return value
+    try:
+        return float(value)
+    except OverflowError:  # 10**400: check_types says "a finite number"
+        return value
 
 
 def python_scalar(value):
@@ -364,7 +385,7 @@ def check_types(config, prefix: str = "") -> None:
 
     for f in dataclasses.fields(config):
         value = python_scalar(getattr(config, f.name))  # np.array(1e-3), np.bool_(True)
-        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        kind = _kind(f)
         if value is None and "None" in kind:
             continue
         if _is_tracer(value):  # a float field vmapped over (a concrete jax scalar is a number: `python_scalar`)

@@ -133,6 +133,18 @@ def test_a_warm_up_that_leaves_no_learning_update_is_refused():
     dqn.Config(total_timesteps=128, num_envs=1, train_frequency=64, learning_starts=64).validate()  # the second update learns
 
 
+def test_n_step_and_num_layers_beyond_what_can_run_are_refused_by_name():
+    """n_step=2**31-1 compiled for 12 s and failed as "out of memory ... num_envs, num_steps and buffer_size", naming
+    not n_step; num_layers=1,048,576 traced for minutes and was killed for memory before the memory check spoke."""
+    with pytest.raises(ConfigError, match=r"'n_step' = 2147483647 is invalid: must be at most the steps of one env the "
+                                          r"buffer holds \(buffer_size / num_envs = 1000 / 4 = 250\)"):
+        dqn.Config(buffer_size=1000, num_envs=4, n_step=2**31 - 1).validate()
+    dqn.Config(buffer_size=1000, num_envs=4, n_step=250).validate()
+    with pytest.raises(ConfigError, match="'num_layers' = 101 is invalid: must be at most 100"):
+        dqn.Config(num_layers=101).validate()
+    dqn.Config(num_layers=100).validate()
+
+
 @pytest.mark.parametrize("total, field", [(1, "--total-steps = 1|total_timesteps"), (256, "learning_starts"), (1000, "learning_starts")])
 def test_the_budget_a_refusal_advises_passes_every_rule(total, field):
     """`--total-steps 1` on DQN's tuned CartPole config (updates of 256, learning_starts 1,000) said "raise it to 256

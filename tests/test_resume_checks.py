@@ -271,6 +271,13 @@ def test_trajectory_mismatch_names_what_changes_the_run_and_nothing_a_resume_may
     (dict(keep_checkpoints=0), "--keep-checkpoints = 0 is invalid: must be at least 1"),
     (dict(overrides=["learning_rate=1"]), "overrides must map config fields to values"),
     (dict(total_steps=1000, overrides={"total_timesteps": 2000}), "say the same thing twice"),
+    # None where the default is a number: num_evals=None wrote config.json, then a TypeError in the runner (and the
+    # resume refused that config.json); seeds=None and seed=None were bare TypeErrors naming no argument
+    (dict(num_evals=None), "--evals = None is invalid: must be an integer (leave it out for its default)"),
+    (dict(seeds=None), "--seeds = None is invalid: must be an integer (leave it out for its default)"),
+    (dict(seed=None), "--seed = None is invalid: must be an integer (leave it out for its default)"),
+    (dict(overrides={1: 2}), "unknown config field 1 (a field is named by a string) for ppo"),  # an AttributeError
+    (dict(overrides={"num_layers": 1_048_576}), "config field 'num_layers' = 1048576 is invalid: must be at most 100"),
 ])
 def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tmp_path):
     """A bool or float count made the run directory and its config.json, then failed in numpy, and the
@@ -278,6 +285,24 @@ def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tm
     with pytest.raises(ConfigError, match=re.escape(said)):
         train("ppo", "CartPole-v1", out=tmp_path / "run", progress=False, **kwargs)
     assert not (tmp_path / "run").exists()
+
+
+def test_an_algorithm_that_is_not_a_string_is_named_not_an_attribute_error(tmp_path):
+    with pytest.raises(ValueError, match="Unknown algorithm 3. Known algorithms: "):
+        train(3, "CartPole-v1", out=tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_number_for_a_float_field_is_recorded_as_the_float_set_would_write(tmp_path):
+    """`--set gamma=1` wrote 1.0 where a --config file's or Python's 1 wrote 1; a Fraction passed the type check, was
+    written to config.json as the string "1/1000", then failed the run (and its resume refused the string)."""
+    from fractions import Fraction
+
+    train("ppo", "CartPole-v1", total_steps=256, num_evals=1, out=tmp_path / "run", progress=False,
+          overrides=dict(num_envs=2, num_steps=128, gamma=1, learning_rate=Fraction(1, 1000)))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
+    assert (config["gamma"], config["learning_rate"]) == (1.0, 0.001)
+    assert isinstance(config["gamma"], float) and isinstance(config["num_envs"], int)
 
 
 def test_train_from_python_takes_numpy_integers(tmp_path):

@@ -20,6 +20,20 @@ import numpy as np
 from rl_zoo.core.distributions import Categorical, DiagGaussian
 
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu, "elu": nn.elu, "gelu": nn.gelu}
+#: the deepest MLP a config may ask for (``num_layers``): each layer adds about 0.35 s of compilation on a 2-core CPU
+#: (PPO on CartPole: 7.7 s at 16 layers, 30 s at 64, 45 s at 128), and ``num_layers=1048576`` traced for minutes,
+#: then ran out of memory before the memory check could say so
+MAX_LAYERS = 100
+
+
+def layers_rule(num_layers) -> str | None:
+    """Why ``num_layers`` is refused, or None: a positive integer, at most ``MAX_LAYERS``."""
+    if num_layers < 1:
+        return "must be a positive integer"
+    if num_layers > MAX_LAYERS:
+        return (f"must be at most {MAX_LAYERS}: each layer adds compilation (about 0.35 s on a 2-core CPU), and these "
+                f"algorithms' tuned networks have 2")
+    return None
 
 
 def _orthonormal_columns(a: jax.Array) -> jax.Array:

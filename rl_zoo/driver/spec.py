@@ -371,6 +371,9 @@ def new_spec(algo: str | None, env_id: str | None, *, seeds: int = 1, seed: int 
 
     if algo is None or env_id is None:
         raise ConfigError("train needs an algorithm and an environment (or resume=RUN_DIR)")
+    for flag, value in (("--seeds", seeds), ("--seed", seed), ("--evals", num_evals)):  # None means "not given" only
+        if value is None:  # where the default is None: num_evals=None wrote config.json, then failed in the runner
+            raise ConfigError(f"{flag} = None is invalid: must be an integer (leave it out for its default)")
     seeds, seed, total_steps, num_evals, eval_episodes, keep_checkpoints, devices = check_int_args(
         {"--seeds": seeds, "--seed": seed, "--total-steps": total_steps, "--evals": num_evals,
          "--eval-episodes": eval_episodes, "--keep-checkpoints": keep_checkpoints, "--devices": devices})
