@@ -22,6 +22,7 @@ import numpy as np
 
 from rl_zoo import runs
 from rl_zoo.plots import save_figure, shrink_png  # noqa: F401 (shrink_png: used by the experiments)
+from rl_zoo.seeds import REPORT_SEED, TUNING_SEEDS, tuning_seeds_said  # noqa: F401 (the experiments use them from here)
 from rl_zoo.runs import cpu_name, versions  # noqa: F401 (versions: the experiments' run records)
 from rl_zoo.stats import mean_band_over_seeds as boot_band  # noqa: F401
 from rl_zoo.stats import point_ci as boot_ci  # noqa: F401
@@ -173,9 +174,7 @@ def make_seed_runs(module, config, env_id: str, num_evals: int, eval_episodes: i
 # Seeds: the tuned configs of rl_zoo/hyperparams were chosen on seeds 0-9 (some on 200-209); the
 # experiments report on seeds nobody tuned on, from REPORT_SEED up (as the benchmarks do)
 
-REPORT_SEED = 1000
-#: the seeds the tuned configs of rl_zoo/hyperparams were chosen on (their files say which each used)
-TUNING_SEEDS = (range(0, 10), range(200, 210))
+# (rl_zoo.seeds: REPORT_SEED, TUNING_SEEDS and tuning_seeds_said, imported above; the experiments use them from here)
 
 
 def seed_ids(first: int, n: int):
@@ -213,19 +212,6 @@ def seeds_text(first: int | None, n: int) -> str:
     if first is None:
         return f"{runs.plural(n, 'seed')} (which, the record does not say)"
     return f"seed {first}" if n == 1 else f"seeds {first}–{first + n - 1}"
-
-
-def tuning_seeds_said(first: int | None, n: int) -> str | None:
-    """The words for a run on seeds ``first`` .. ``first + n - 1`` that include some of ``TUNING_SEEDS``, else ``None``."""
-    if first is None:  # a record of an older format, which did not say: not guessed
-        return None
-    mine = set(range(first, first + n))
-    shared = sorted(s for r in TUNING_SEEDS for s in r if s in mine)
-    if not shared:
-        return None
-    return (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared[:3]))}"
-            f"{' ...' if len(shared) > 3 else ''} {'is' if len(shared) == 1 else 'are'} among those the tuned configs "
-            f"were chosen on, where the tuned algorithms look better than on new seeds; --seed {REPORT_SEED} gives held-out ones")
 
 
 def tuning_banner(first: int | None, n: int) -> str:

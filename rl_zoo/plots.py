@@ -379,7 +379,9 @@ def interval_bars(ax, intervals: dict[str, tuple[float, float, float]], colors: 
     for i, a in enumerate(algos):
         point, lo, hi = intervals[a]
         y = len(algos) - 1 - i
-        ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
+        bar = ax.barh(y, hi - lo, left=lo, height=0.6, color=colors[a], alpha=0.55)
+        for patch in bar:  # a bar pins the axis to its ends: a zero-width interval's tick sat on the border, unseen
+            patch.sticky_edges.x.clear()
         ax.plot([point, point], [y - 0.3, y + 0.3], color="black", linewidth=1.6)
     ax.set_yticks(range(len(algos)))
     ax.set_yticklabels([(labels or {}).get(a, a) for a in reversed(algos)])
@@ -426,8 +428,8 @@ def aggregate_intervals(scores: dict[str, list[np.ndarray]], path: str | Path, l
             results[a][name] = stats.stratified_bootstrap_ci(scores[a], fn, confidence, n_resamples)
         interval_bars(axes[j], {a: results[a][name] for a in algos}, colors, labels)
         axes[j].set_title(name + (" (higher is better)" if j == 0 else " (lower is better)"), fontsize=10)
-        axes[j].set_xlabel("normalised score (0 = random policy, 1 = solved threshold)" if j == 0 else
-                           "mean shortfall of the normalised score below 1 (0 = every run at the threshold, 1 = random)")
+        axes[j].set_xlabel("normalised score\n(0 = random policy, 1 = solved threshold)" if j == 0 else  # two lines: one
+                           "mean shortfall of the normalised score below 1\n(0 = every run at the threshold, 1 = random)")  # ran into the other
         if j == 0:  # the threshold, so that scores just above it (CartPole's 500 is 1.055) read as "solved", not as a spread
             axes[j].axvline(1.0, color="black", linestyle="--", linewidth=0.9, alpha=0.6)
     fig.suptitle(f"Final normalised score across envs: point estimate and {confidence:.0%} stratified bootstrap CI",

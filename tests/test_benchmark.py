@@ -45,6 +45,10 @@ def test_the_plan_and_the_cells_bar_count_the_env_steps_whole_updates_run(tmp_pa
     assert (ppo.per_update, ppo.steps_run, dqn.steps_run) == (256, 4864, 5000)
     lines = bm.format_plan(cells).splitlines()
     assert "2 seed(s) x 4,864 env steps (5,000 asked: whole updates of 256)" in lines[0]
+    long = bm.format_plan(bm.plan_grid("ppo,double-q-learning", "FrozenLake-v1", seeds=1, total_steps=5000, out=tmp_path / "q"))
+    # the default seeds are held out: seed 0 up were those the tuned configs were chosen on, reported unsaid
+    assert [c.spec.seed for c in bm.plan_grid("ppo", "CartPole-v1", out=tmp_path / "d")] == [1000]
+    assert len({line.index("FrozenLake-v1") for line in long.splitlines()}) == 1  # double-q-learning pushed its columns
     assert lines[1].endswith("2 seed(s) x 5,000 env steps")
     for algo, env_id in (("ppo", "CartPole-v1"), ("vpg", "Pendulum-v1"), ("trpo", "Acrobot-v1"), ("dqn", "CartPole-v1"),
                          ("q-learning", "FrozenLake-v1")):
@@ -109,6 +113,10 @@ def test_total_steps_and_sets_parsing():
     assert bm.parse_total_steps("Acrobot-v1=7_000", ["CartPole-v1", "Acrobot-v1"]) == {"CartPole-v1": 100_000, "Acrobot-v1": 7000}
     with pytest.raises(ValueError, match="not in the grid"):
         bm.parse_total_steps("Pendulum-v1=5", ["CartPole-v1"])
+    # an env given twice kept the last value, unsaid; the same value twice is the same thing said twice
+    with pytest.raises(ValueError, match=r"--total-steps gives CartPole-v1 twice \(3,000 and 5,000\): give it once"):
+        bm.parse_total_steps("CartPole-v1=3000,CartPole-v1=5000", ["CartPole-v1"])
+    assert bm.parse_total_steps("CartPole-v1=3000,CartPole-v1=3e3", ["CartPole-v1"]) == {"CartPole-v1": 3000}
     assert bm.parse_sets(["ppo:learning_rate=0.1", "gamma=0.9"], ["ppo", "vpg"]) == {
         "ppo": {"learning_rate": "0.1", "gamma": "0.9"}, "vpg": {"gamma": "0.9"}}
     with pytest.raises(ValueError, match="not in the grid"):
@@ -204,9 +212,15 @@ def test_tiny_grid_writes_tables_and_report(tiny_grid, tiny):
 def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tiny, tmp_path):
     out, _, _ = tiny_grid
     before = {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")}
+    made = json.loads((out / "benchmark.json").read_text())
+    made["versions"]["rl-zoo"] = "0.0.1-made-them"  # the version of the run whose timings the report gives
+    (out / "benchmark.json").write_text(json.dumps(made))
     lines: list[str] = []
-    result = bm.run_benchmark(**tiny, out=out, progress=False, report=False, log=lines.append)
+    result = bm.run_benchmark(**tiny, jobs=2, out=out, progress=False, report=False, log=lines.append)
     assert [c.status for c in result.cells] == ["done", "done"]
+    # nothing ran: --jobs 2 read it again, but the timings are the --jobs 1 run's ("2 cell(s) at a time" beside them)
+    kept = json.loads((out / "benchmark.json").read_text())
+    assert (kept["jobs"], kept["versions"]["rl-zoo"], kept["grid_wall_s"]) == (1, "0.0.1-made-them", made["grid_wall_s"])
     text = "\n".join(lines)
     assert "0 cell(s) to run, 2 finished before with the same config (skipped)" in text and "finished before, same config" in text
     assert {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")} == before  # nothing re-ran
@@ -308,6 +322,8 @@ def test_one_seed_shows_no_interval_and_a_kept_excluded_cell_is_named_in_the_hea
                                record=SimpleNamespace(result=result, cell_wall_s=5.0))
 
     one, two = report._cells_section([row(1)])[4], report._cells_section([row(2)])[4]
+    assert report._cells_section([]) == ["## Results per cell", "", "No cell has finished yet: the table fills as cells "
+                                         "finish.", ""]  # it was the table's header with no row
     assert "| 9.50 - |" in one and "| 9.50 [9.50, 9.50] |" in two  # [x, x] from one seed said nothing
     meta = SimpleNamespace(plan=[dict(algo="ppo", env="CartPole-v1", status="skipped", reason=f"{plan.EXCLUDED} (--exclude ppo:CartPole-v1)")],
                            algos=["ppo"], envs=["CartPole-v1"], command=None, note=None, versions={}, grid_wall_s=None,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from rl_zoo import benchmark as bm
-from rl_zoo.benchmark import cells, report
+from rl_zoo.benchmark import cells, report, settings_text
 from rl_zoo.cli import main
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.guard import NonFiniteError
@@ -242,16 +242,16 @@ def test_the_report_says_which_commit_trained_the_cells():
     old, new = "a" * 40, "b" * 40 + "-dirty"
     meta = bm.GridMeta(seeds=5, versions={"rl-zoo-commit": new})
     cells = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5), commit=old) for a in ("ppo", "vpg")]
-    assert report._settings_sentence(cells, meta).endswith(
+    assert settings_text.settings_sentence(cells, meta).endswith(
         f" Every cell was trained at rl_zoo commit {old[:12]}; this report was written at {new[:12]}-dirty, and a rerun skips finished cells.")
-    assert report._settings_sentence(cells, bm.GridMeta(seeds=5, versions={"rl-zoo-commit": old})).endswith(
+    assert settings_text.settings_sentence(cells, bm.GridMeta(seeds=5, versions={"rl-zoo-commit": old})).endswith(
         f" Every cell was trained at rl_zoo commit {old[:12]}.")
     mixed = cells + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5), commit=new)]
     assert (f" The rl_zoo commits that trained the cells differ ({new[:12]}-dirty for trpo on CartPole-v1, {old[:12]} for the "
-            f"other 2 cells); this report was written at {new[:12]}-dirty.") in report._settings_sentence(mixed, meta)
-    assert "commit" not in report._settings_sentence([_done(bm.CellSpec("ppo", "CartPole-v1"))], meta)  # none recorded
+            f"other 2 cells); this report was written at {new[:12]}-dirty.") in settings_text.settings_sentence(mixed, meta)
+    assert "commit" not in settings_text.settings_sentence([_done(bm.CellSpec("ppo", "CartPole-v1"))], meta)  # none recorded
     edited = [_done(bm.CellSpec("ppo", "CartPole-v1"), commit=old + "-dirty")]  # the same commit with edited files
-    assert report._settings_sentence(edited, bm.GridMeta(versions={"rl-zoo-commit": old})).endswith(
+    assert settings_text.settings_sentence(edited, bm.GridMeta(versions={"rl-zoo-commit": old})).endswith(
         f"commit {old[:12]}-dirty; this report was written at {old[:12]}, and a rerun skips finished cells.")
     record = _done(bm.CellSpec("ppo", "CartPole-v1"), commit=old)
     assert record.to_json()["commit"] == old and "commit" not in _done(bm.CellSpec("ppo", "CartPole-v1")).to_json()
@@ -262,34 +262,40 @@ def test_settings_sentence_counts_per_cell_only_when_they_differ():
     devices each cell's seeds were split over (``--jobs`` changes it, and with it the rounding): once when
     the cells agree, per cell when they differ."""
     meta = bm.GridMeta(seeds=3, eval_episodes=7)
-    assert report._settings_sentence([], meta).startswith("3 seeds per cell, trained together")  # first seed unknown
-    assert report._settings_sentence([], bm.GridMeta(seeds=3, seed=1000)).startswith("3 seeds per cell (seeds 1000-1002), trained")
-    assert "over 7 episodes per seed" in report._settings_sentence([], meta)
+    assert settings_text.settings_sentence([], meta).startswith("3 seeds per cell, trained together")  # first seed unknown
+    assert settings_text.settings_sentence([], bm.GridMeta(seeds=3, seed=1000)).startswith("3 seeds per cell (seeds 1000-1002), trained")
+    assert "over 7 episodes per seed" in settings_text.settings_sentence([], meta)
     spec = bm.CellSpec("ppo", "CartPole-v1", seeds=1, eval_episodes=2)
     one = bm.CellRecord(spec, "done")
-    assert report._settings_sentence([one], meta).startswith("1 seed per cell (seed 0), trained together")
-    assert "CPU device" not in report._settings_sentence([one], meta)  # not recorded: not said
+    assert settings_text.settings_sentence([one], meta).startswith("1 seed per cell (seed 0), trained together")
+    # a grid on the tuning seeds (the default --seed was 0) said only "seeds 0-1"
+    assert (" **Not held out: seed 0 is among those the tuned configs were chosen on, where the tuned algorithms look "
+            "better than on new seeds; --seed 1000 gives held-out ones.**") in settings_text.settings_sentence([one], meta)
+    assert "Not held out" in settings_text.settings_sentence([], bm.GridMeta(seeds=3, seed=8))
+    assert "Not held out" not in settings_text.settings_sentence([], bm.GridMeta(seeds=3, seed=1000))
+    assert "CPU device" not in settings_text.settings_sentence([one], meta)  # not recorded: not said
     other = bm.CellRecord(bm.CellSpec("vpg", "CartPole-v1", seeds=2, eval_episodes=4), "done")
-    text = report._settings_sentence([one, other], meta)
+    text = settings_text.settings_sentence([one, other], meta)
     assert text.startswith("Seeds per cell differ: 1 for ppo on CartPole-v1, 2 for vpg on CartPole-v1 "
                            "(seeds 0 for ppo on CartPole-v1, 0-1 for vpg on CartPole-v1)")
     assert "episodes per seed that differs per cell (2 for ppo on CartPole-v1, 4 for vpg on CartPole-v1)" in text
     same = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5, seed=1000), devices=2) for a in ("ppo", "vpg")]
-    assert report._settings_sentence(same, meta).startswith("5 seeds per cell (seeds 1000-1004), trained together")
-    assert report._settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
+    assert settings_text.settings_sentence(same, meta).startswith("5 seeds per cell (seeds 1000-1004), trained together")
+    assert "Not held out" not in settings_text.settings_sentence(same, meta)
+    assert settings_text.settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
     mixed = same + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), devices=1)]
     assert ("The CPU devices each cell's seeds were split over differ (1 for trpo on CartPole-v1, 2 for the other 2 "
-            "cells): the same seeds") in report._settings_sentence(mixed, meta)
+            "cells): the same seeds") in settings_text.settings_sentence(mixed, meta)
     # a cell without a recorded count (None) is a value like the others: it was dropped when it tied
     unrecorded = [same[0], bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), "failed")]
     assert ("differ (2 for ppo on CartPole-v1, None for trpo on CartPole-v1; None: not recorded)"
-            in report._settings_sentence(unrecorded, meta))
+            in settings_text.settings_sentence(unrecorded, meta))
     gpu = bm.GridMeta(seeds=5, versions={"jax_backend": "gpu"})
-    assert report._settings_sentence(same, gpu).endswith("Each cell's seeds were split over 2 GPU devices.")
+    assert settings_text.settings_sentence(same, gpu).endswith("Each cell's seeds were split over 2 GPU devices.")
     third = bm.CellRecord(bm.CellSpec("trpo", "CartPole-v1", seeds=2, eval_episodes=2), "done")
-    assert report.per_cell([one, other, third], "seeds") == (None, "1 for ppo on CartPole-v1, 2 for the other 2 cells")
-    assert report.per_cell([one, third], "eval_episodes") == (2, "")
-    assert report.per_cell([], "seeds") == (None, "")
+    assert settings_text.per_cell([one, other, third], "seeds") == (None, "1 for ppo on CartPole-v1, 2 for the other 2 cells")
+    assert settings_text.per_cell([one, third], "eval_episodes") == (2, "")
+    assert settings_text.per_cell([], "seeds") == (None, "")
 
 
 @pytest.mark.parametrize("with_meta", [False, True])

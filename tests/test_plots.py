@@ -183,7 +183,19 @@ def test_the_aggregate_figure_gives_each_algorithm_its_own_interval_and_name(tmp
     _, lo, hi = results["a"]["IQM"]
     assert lo < 2.0 < hi and (bars[1].get_x(), bars[1].get_width()) == pytest.approx((lo, hi - lo))
     gap_axis = drawn[0].axes[1].get_xlabel()  # the gap's 0 is every run at the threshold, not a random policy
-    assert iqm_axes.get_xlabel().startswith("normalised score (0 = random policy") and "0 = every run at the threshold" in gap_axis
+    assert iqm_axes.get_xlabel().startswith("normalised score\n(0 = random policy") and "0 = every run at the threshold" in gap_axis
+    # the two labels side by side (the gap's, on one line, ran into the IQM's); a zero-width interval's tick inside
+    drawn[0].canvas.draw()
+    renderer = drawn[0].canvas.get_renderer()
+    left, right = (ax.xaxis.label.get_window_extent(renderer) for ax in drawn[0].axes[:2])
+    assert left.x1 < right.x0
+    low, high = drawn[0].axes[0].get_xlim()
+    assert low < 0.5 < high and high - 0.5 > 0.01 * (high - low)  # "b"'s interval is (0.5, 0.5, 0.5)
+    for score in (0.5, 1.0551):  # one seed, or every seed the same: the axis ended at the point
+        drawn.clear()
+        plots.aggregate_intervals({"a": [np.array([score])]}, tmp_path / "one.png")
+        low, high = drawn[0].axes[0].get_xlim()
+        assert low < score < high and min(score - low, high - score) > 0.01 * (high - low)
 
 
 def test_a_non_finite_return_of_any_seed_is_marked(tmp_path, monkeypatch):

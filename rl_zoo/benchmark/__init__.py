@@ -28,6 +28,7 @@ The package, along its seams:
     cells.py        one process per cell, which dies with the grid process and locks its cell folder
     tables.py       returns and cells tables (CSV and Parquet), interpolation onto the shared grid
     report.py       summarize() and write_report(): the numbers, report.md and its figures
+    settings_text.py  the report's sentences on how the cells ran (seeds, held out or not, devices, commits)
     clips.py        --record-video: one GIF per cell, the report's Clips section (clip_hook.py: the cell's hook)
     grid.py         run_benchmark(): plan, lock the folder, run the cells, tables, report
     command.py      the command line: `rl-zoo benchmark` and `rl-zoo plot` (a benchmark folder or a run directory)

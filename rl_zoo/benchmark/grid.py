@@ -140,7 +140,9 @@ def _check_drawing(cells: list[Cell], log: Callable[[str], None]) -> dict[str, s
 
 def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, command: str | None,
               note: str | None, record_video: bool = False) -> GridMeta:
-    """``benchmark.json`` for this command; when nothing runs, the last grid's timing and load are kept."""
+    """``benchmark.json`` for this command; when nothing runs, the last grid's timing, load, ``--jobs``, versions and
+    CPU count are kept: they describe the run that made the timings (a finished grid read again with ``--jobs 2``
+    said "2 cell(s) at a time" beside the ``--jobs 1`` run's wall time)."""
     meta = GridMeta(
         command=command, note=note, algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
         seeds=plan["seeds"], seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
@@ -152,7 +154,8 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
     previous = read_grid_meta(out)
     if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:
         return dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
-                                   load_start=previous.load_start, load_end=previous.load_end)
+                                   load_start=previous.load_start, load_end=previous.load_end, jobs=previous.jobs,
+                                   versions=previous.versions, cpu_count=previous.cpu_count)
     return dataclasses.replace(meta, load_start=_load_average())
 
 

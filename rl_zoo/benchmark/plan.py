@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 from rl_zoo.benchmark.records import DEFAULT_POINTS, CellRecord, CellSpec, SpecFields, read_cell_record
 from rl_zoo.benchmark.references import default_steps
 from rl_zoo.config import check_seed_range, whole_number
+from rl_zoo.seeds import REPORT_SEED
 
 EXCLUDED = "excluded on the command line"
 """How a cell left out by ``--exclude`` begins its reason (the report names such cells by it)."""
@@ -84,9 +85,12 @@ def parse_total_steps(text: str | int | dict | None, env_ids: Iterable[str]) -> 
                 raise ValueError(f"--total-steps expects N or ENV=N,ENV=N, got {text!r}")
             k, v = part.split("=", 1)
             try:
-                pairs[k.strip()] = whole_number(v)
+                n = whole_number(v)
             except ValueError:
                 raise ValueError(f"--total-steps: {v.strip()!r} for {k.strip()} is not an integer") from None
+            if k.strip() in pairs and pairs[k.strip()] != n:  # the last one was kept, unsaid
+                raise ValueError(f"--total-steps gives {k.strip()} twice ({pairs[k.strip()]:,} and {n:,}): give it once")
+            pairs[k.strip()] = n
     for k, v in pairs.items():
         if k not in steps:
             raise ValueError(f"--total-steps names {k!r}, which is not in the grid's envs ({', '.join(env_ids)})")
@@ -161,7 +165,7 @@ def plan_grid(
     env_ids: str | Sequence[str] = DEFAULT_ENVS,
     *,
     seeds: int = 10,
-    seed: int = 0,
+    seed: int = REPORT_SEED,
     total_steps: str | int | dict | None = None,
     out: str | os.PathLike = DEFAULT_OUT,
     points: int = DEFAULT_POINTS,
@@ -311,8 +315,10 @@ def plan_header(out, cells: list[Cell]) -> str:
 def format_plan(cells: list[Cell]) -> str:
     """One line per cell: run (seeds x env steps), skipped as finished before, or skipped with the reason."""
     lines = []
+    algo_width = max([12, *(len(c.algo) for c in cells)])  # double-q-learning pushed its line's columns out
+    env_width = max([26, *(len(c.env) for c in cells)])
     for c in cells:
         what = {"run": f"run    {c.budget_text()}", "done": "skip   finished before, same config",
                 "skipped": ("skip   " if c.reason.startswith(EXCLUDED) else "skip   cannot run: ") + c.reason}[c.status]
-        lines.append(f"  {c.algo:<12} {c.env:<26} {what}")
+        lines.append(f"  {c.algo:<{algo_width}} {c.env:<{env_width}} {what}")
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from rl_zoo import runs, stats
+from rl_zoo.seeds import REPORT_SEED
 from rl_zoo.sweep.runner import GroupResult
 from rl_zoo.sweep.env_fields import env_values_label, interval_label, members, settings, settings_section, worst_value
 from rl_zoo.sweep.spec import Group, Point, SweepSpec, _fmt
@@ -382,8 +383,6 @@ block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{tra
 """
 
 
-#: the first of the seeds rl_zoo's benchmarks and experiments report on (none tuned on them)
-REPORT_SEED = 1000
 
 
 def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:
