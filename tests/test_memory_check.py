@@ -56,6 +56,23 @@ def test_the_refusal_names_the_settings_and_what_to_ask_for(tmp_path, monkeypatc
                  "--total-steps", "1000", "--out", str(out), "--no-progress"]) == 0
 
 
+def test_a_resume_beyond_the_machines_memory_is_refused_before_it_changes_the_run(tmp_path, monkeypatch, capsys):
+    """A resume never checked: a run moved to a smaller machine (here: 1 MiB left) wrote resumes.json, compiled, and
+    died allocating (XLA's CPU aborts outright). Refused as a new run is, the run directory as it was."""
+    out = tmp_path / "run"
+    argv = ["train", "--algo", "q-learning", "--env", "FrozenLake-v1", "--seeds", "2", "--eval-episodes", "50000",
+            "--total-steps", "1000", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    (out / "summary.json").unlink()  # a run stopped before its end: its checkpoints and metrics stay
+    files = lambda: {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in out.rglob("*") if p.name != ".lock"}  # noqa: E731
+    before = files()
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**20)
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "this run needs at least" in err and "is available: 2 seed(s) x (" in err and "compiled" not in err
+    assert files() == before and not (out / "resumes.json").exists()
+
+
 def test_a_sweep_beyond_the_machines_memory_is_refused_before_its_folder(tmp_path, capsys):
     """A sweep trains each group's configs x seeds at once: counted as such, and refused by --dry-run too."""
     out = tmp_path / "sweep"

@@ -519,7 +519,7 @@ def test_other_versions_and_devices_are_reported(resumed):
     import jax
 
     run, said, _ = resumed
-    warning = [line for line in said if line.startswith("warning: library versions differ")]
+    warning = [line for line in said if line.startswith("warning: library versions or JAX settings differ")]
     assert len(warning) == 1 and f"jax 0.0.1 -> {jax.__version__}" in warning[0] and "numpy 0.0.2 -> " in warning[0]
     assert any(line.startswith("resuming on 1 device(s); the run trained on 2") for line in said)
     assert json.loads((run / "summary.json").read_text())["devices"] == 1
@@ -546,7 +546,19 @@ def test_versions_note():
     # the JAX settings that change numbers, where config.json records them (not for runs from before they were)
     assert "jax_enable_x64 False -> True" in versions_note(dict(same, jax_enable_x64="False"), dict(same, jax_enable_x64="True"))
     assert versions_note(same, dict(same, jax_enable_x64="False")) is None
-    assert versions_note(dict(same, **{"env XLA_FLAGS": "a"}), dict(same, **{"env XLA_FLAGS": "b"})) is None  # the CPU split's
+    # XLA_FLAGS and JAX_* variables config.json records: a resume without them went on along other random streams
+    # (JAX_THREEFRY_PARTITIONABLE=0) or other code (XLA_FLAGS=--xla_backend_optimization_level=0), unsaid
+    env = lambda **kw: dict(same, **{f"env {k}": v for k, v in kw.items()})  # noqa: E731
+    opt = "--xla_backend_optimization_level=0"
+    assert f"env XLA_FLAGS {opt!r} -> 'unset'" in versions_note(env(XLA_FLAGS=opt), same)
+    assert "env JAX_THREEFRY_PARTITIONABLE '0' -> 'unset'" in versions_note(env(JAX_THREEFRY_PARTITIONABLE="0"), same)
+    assert "env JAX_THREEFRY_PARTITIONABLE 'unset' -> '1'" in versions_note(same, env(JAX_THREEFRY_PARTITIONABLE="1"))
+    # the device count alone is said apart (as are x64, the matmul precision, the key kind and the platforms)
+    count = "--xla_force_host_platform_device_count"
+    assert versions_note(env(XLA_FLAGS=f"{count}=2"), env(XLA_FLAGS=f"{count}=4")) is None
+    assert versions_note(env(XLA_FLAGS=f"{count}=2 {opt}"), env(XLA_FLAGS=f"{opt} {count}=4")) is None
+    assert f"env XLA_FLAGS {opt!r} -> 'unset'" in versions_note(env(XLA_FLAGS=f"{count}=2 {opt}"), env(XLA_FLAGS=f"{count}=2"))
+    assert versions_note(env(JAX_NUM_CPU_DEVICES="2", JAX_ENABLE_X64="1"), same) is None
 
 
 def test_wandb_logger_records_a_new_run_and_continues_it(tmp_path, fake_wandb):

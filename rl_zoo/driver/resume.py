@@ -159,8 +159,27 @@ COMPARED_VERSIONS = ("python", "rl-zoo", "rl-zoo-commit", "jax", "jaxlib", "flax
                      "jax_backend", "cpu")
 
 #: JAX settings that change a run's numbers, compared where config.json records them (runs started before they
-#: were recorded are not warned about); XLA_FLAGS is not: the CPU split sets it, by the device count said apart
+#: were recorded are not warned about)
 COMPARED_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision")
+#: the environment variables config.json records (``env XLA_FLAGS``, ``env JAX_*``: `rl_zoo.provenance`) that are
+#: compared otherwise: as the settings above, the backend (``jax_backend``), the key kind (``prng_mismatch``) or
+#: the device count (said on its own)
+SAID_APART = ("env JAX_ENABLE_X64", "env JAX_DEFAULT_MATMUL_PRECISION", "env JAX_DEFAULT_PRNG_IMPL", "env JAX_PLATFORMS",
+              "env JAX_NUM_CPU_DEVICES")
+
+
+def _environment(versions: dict[str, str]) -> dict[str, str]:
+    """The ``env XLA_FLAGS`` / ``env JAX_*`` entries of ``versions`` that change numbers and are not compared
+    otherwise (``SAID_APART``); XLA_FLAGS without its host device count (said apart)."""
+    import re
+
+    out = {k: v for k, v in versions.items() if k.startswith("env ") and k not in SAID_APART}
+    if "env XLA_FLAGS" in out:
+        flags = re.sub(r"--xla_force_host_platform_device_count=\S*", "", out["env XLA_FLAGS"]).split()
+        out["env XLA_FLAGS"] = " ".join(flags)
+        if not flags:
+            del out["env XLA_FLAGS"]
+    return out
 
 def prng_mismatch(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
     """Why a run cannot continue in this process because its random keys are of another kind (``jax_default_prng_impl``,
@@ -185,9 +204,12 @@ def versions_note(recorded: dict[str, str] | None, current: dict[str, str]) -> s
               if recorded.get(name) != current.get(name) and (name in recorded or name in current)]
     differ += [f"{name} {recorded[name]} -> {current.get(name, 'unknown')}" for name in COMPARED_SETTINGS
                if name in recorded and recorded[name] != current.get(name)]
+    was, now = _environment(recorded), _environment(current)  # XLA_FLAGS=--xla_backend_optimization_level=0 and
+    differ += [f"{name} {was.get(name, 'unset')!r} -> {now.get(name, 'unset')!r}"  # JAX_THREEFRY_PARTITIONABLE=0
+               for name in sorted(was.keys() | now.keys()) if was.get(name) != now.get(name)]  # went unsaid
     if not differ:
         return None
-    return (f"warning: library versions differ from those the run started with ({'; '.join(differ)}): it continues, "
+    return (f"warning: library versions or JAX settings differ from those the run started with ({'; '.join(differ)}): it continues, "
             f"but not necessarily bit for bit as an uninterrupted run would have")
 
 def unapplied_hooks_note(hooks: Sequence[RecorderHook], run_dir: Path, has_policy: bool = True) -> str | None:

@@ -207,6 +207,8 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
         versions = (runs.read_json_file(run_dir / "config.json").get("versions"), runs.versions())  # (recorded, this process's)
         if choice.point is not None and (why := prng_mismatch(*versions)):
             raise ConfigError(f"cannot resume {str(run_dir)!r}: {why}")
+        # as a new run's: a run moved to a smaller machine compiled, then died allocating (XLA's CPU aborts outright)
+        check_memory(agent, env, env_params, spec.seeds, spec.eval_episodes)
         schedule = (segment_schedule(agent.num_updates, spec.num_evals, choice.point and choice.point.meta)
                     if spec.backend == "jax" else None)
         rows = rows_up_to(run_dir, choice.point, agent.env_steps_per_update, spec.seed_ids, schedule) if choice.point else []
