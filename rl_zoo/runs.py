@@ -250,13 +250,12 @@ def check_output_folder(path: str | os.PathLike, option: str, given: str | os.Pa
     shown = str(path if given is None else given)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option} {shown!r}: {'it' if given is None else repr(str(path))} is a file, not a folder; give a folder")
-    for part in (path, *path.parents):  # a link to nothing: "exists" is False, and making the folder there was errno 17
-        if part.exists():
+    for nearest in (path, *path.absolute().parents):  # the nearest folder there is, or a link to nothing in the way
+        if nearest.exists():
             break
-        if part.is_symlink():
-            raise ValueError(f"{option} {shown!r}: {str(part)!r} is a link to {os.readlink(part)!r}, which does not exist; "
-                             f"make that folder first, or give another")
-    nearest = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
+        if nearest.is_symlink():  # "exists" is False, and making the folder there was errno 17
+            raise ValueError(f"{option} {shown!r}: {str(nearest)!r} is a link to {os.readlink(nearest)!r}, which does not "
+                             f"exist; make that folder first, or give another")
     if not nearest.is_dir():
         raise ValueError(f"{option} {shown!r}: {str(nearest)!r} is a file, so no folder can be made below it")
     if not writable_folder(nearest):

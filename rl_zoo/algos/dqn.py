@@ -73,7 +73,7 @@ from rl_zoo.core.buffers import (
     replay_buffer_sample,
     replay_buffer_sample_n_step,
 )
-from rl_zoo.core.networks import QNetwork, layers_rule
+from rl_zoo.core.networks import QNetwork, check_layers
 from rl_zoo.core.rollout import rollout
 from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics, scan_train
 
@@ -166,7 +166,7 @@ class Config:
         for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",
                      "gradient_steps", "target_update_interval", "hidden_size", "n_step"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
-        check(layers_rule(self.num_layers) is None, "num_layers", self.num_layers, layers_rule(self.num_layers))
+        check_layers(self.num_layers)
         check(self.n_step <= self.buffer_size // self.num_envs, "n_step", self.n_step,
               f"must be at most the steps of one env the buffer holds (buffer_size / num_envs = {self.buffer_size} / "
               f"{self.num_envs} = {self.buffer_size // self.num_envs}); 1 to 5 are usual (Rainbow's 3)")

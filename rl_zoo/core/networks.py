@@ -26,14 +26,13 @@ ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu, "elu": nn.elu, "gelu": nn.gelu}
 MAX_LAYERS = 100
 
 
-def layers_rule(num_layers) -> str | None:
-    """Why ``num_layers`` is refused, or None: a positive integer, at most ``MAX_LAYERS``."""
-    if num_layers < 1:
-        return "must be a positive integer"
-    if num_layers > MAX_LAYERS:
-        return (f"must be at most {MAX_LAYERS}: each layer adds compilation (about 0.35 s on a 2-core CPU), and these "
-                f"algorithms' tuned networks have 2")
-    return None
+def check_layers(num_layers: int) -> None:
+    """Refuse (``ConfigError``) a ``num_layers`` that is not a positive integer at most ``MAX_LAYERS``."""
+    from rl_zoo.config import check
+
+    check(num_layers >= 1, "num_layers", num_layers, "must be a positive integer")
+    check(num_layers <= MAX_LAYERS, "num_layers", num_layers, f"must be at most {MAX_LAYERS}: each layer adds compilation "
+          f"(about 0.35 s on a 2-core CPU), and these algorithms' tuned networks have 2")
 
 
 def _orthonormal_columns(a: jax.Array) -> jax.Array:

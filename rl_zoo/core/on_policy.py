@@ -32,7 +32,7 @@ from envs.wrappers import OneHotObservations, one_hot_state
 from rl_zoo.config import check, check_step_count, check_types
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
-from rl_zoo.core.networks import ValueNetwork, layers_rule, make_policy
+from rl_zoo.core.networks import ValueNetwork, check_layers, make_policy
 from rl_zoo.core.returns import gae
 from rl_zoo.core.rollout import rollout
 from rl_zoo.core.types import Agent, EpisodeMetrics, Trajectory
@@ -126,7 +126,7 @@ class Config:
         check_types(self)  # each field's type first: anneal_lr="no" was truthy, learning_rate="3e-4" a bare TypeError
         for name in ("total_timesteps", "num_envs", "num_steps", "hidden_size"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
-        check(layers_rule(self.num_layers) is None, "num_layers", self.num_layers, layers_rule(self.num_layers))
+        check_layers(self.num_layers)
         check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,
               f"must be at least one batch (num_envs * num_steps = {self.num_envs} * {self.num_steps} = "
               f"{self.batch_size}): raise it to {self.batch_size:,} or more, or shrink the batch to fit "
