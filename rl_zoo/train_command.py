@@ -61,8 +61,9 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "(39 updates with --evals 7: 3 segments; when none divides them, segments of ceil(updates/EVALS) and a last "
                         "shorter one, EVALS at most: 1,171 updates with --evals 10 make 9 of 118 and one of 109); at most one per update "
                         "(--evals 100 on a run of 16 updates: 16 and the start's). On gymnasium envs (no JAX port), whose segments need no "
-                        "compiled program each: EVALS evenly spaced, after segments of ceil(updates/EVALS) (39 updates with "
-                        "--evals 7: after 6, 12, ..., 36 and 39), fewer where the worst case of those after the start (every "
+                        "compiled program each: EVALS evenly spaced, after segments of ceil(updates/EVALS) where that makes EVALS "
+                        "segments (39 updates with --evals 7: after 6, 12, ..., 36 and 39), else of floor(updates/EVALS), "
+                        "EVALS of them picked evenly (9 updates with --evals 6: after 2, 3, 5, 6, 8 and 9); fewer where the worst case of those after the start (every "
                         "episode to the time limit) would pass 10%% of training's env steps (the start's comes on top; the "
                         "final one is always made); "
                         "their env steps are counted in summary.json (eval_env_steps_total)")

@@ -221,6 +221,9 @@ def test_rerun_skips_finished_cells_and_refuses_a_changed_config(tiny_grid, tiny
     # nothing ran: --jobs 2 read it again, but the timings are the --jobs 1 run's ("2 cell(s) at a time" beside them)
     kept = json.loads((out / "benchmark.json").read_text())
     assert (kept["jobs"], kept["versions"]["rl-zoo"], kept["grid_wall_s"]) == (1, "0.0.1-made-them", made["grid_wall_s"])
+    from rl_zoo import runs  # but the commit is this process's: the report's "written at", beside the cells' commits
+
+    assert kept["versions"].get("rl-zoo-commit") == runs.versions().get("rl-zoo-commit")
     text = "\n".join(lines)
     assert "0 cell(s) to run, 2 finished before with the same config (skipped)" in text and "finished before, same config" in text
     assert {p: p.stat().st_mtime_ns for p in out.glob("cells/*/run/metrics.csv")} == before  # nothing re-ran

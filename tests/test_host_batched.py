@@ -363,6 +363,7 @@ def test_a_run_has_a_segment_for_every_evaluation_asked():
     (3125, 10, [313 * i for i in range(1, 10)] + [3125]),
     (101, 100, list(range(2, 102))),  # as many segments as updates: 100 of them picked, evenly
     (39, 7, [6, 12, 18, 24, 30, 36, 39]),  # --evals's help: a JAX run makes 3 here (segments that divide 39)
+    (9, 6, [2, 3, 5, 6, 8, 9]),  # --evals's help's other rule: segments of 1, 6 of the 9 picked
 ])
 def test_evaluations_are_spaced_evenly(updates, asked, after):
     from rl_zoo.host.runner import evaluation_segments, segment_length
@@ -382,7 +383,9 @@ def test_the_evals_help_says_a_gymnasium_runs_own_rule(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "(39 updates with --evals 7: 3 segments;" in text
     assert "On gymnasium envs (no JAX port), whose segments need no compiled program each: EVALS evenly spaced, after " \
-           "segments of ceil(updates/EVALS) (39 updates with --evals 7: after 6, 12, ..., 36 and 39)" in text
+           "segments of ceil(updates/EVALS) where that makes EVALS segments (39 updates with --evals 7: after 6, 12, ..., " \
+           "36 and 39), else of floor(updates/EVALS), EVALS of them picked evenly (9 updates with --evals 6: after 2, 3, " \
+           "5, 6, 8 and 9)" in text
 
 
 def test_a_run_checkpointed_along_longer_segments_goes_on_along_them():

@@ -290,6 +290,8 @@ def test_train_from_python_refuses_bad_arguments_before_writing(kwargs, said, tm
 def test_an_algorithm_that_is_not_a_string_is_named_not_an_attribute_error(tmp_path):
     with pytest.raises(ValueError, match="Unknown algorithm 3. Known algorithms: "):
         train(3, "CartPole-v1", out=tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match=r"Unknown algorithm \['ppo'\]. Known algorithms: "):  # unhashable: a TypeError
+        train(["ppo"], "CartPole-v1", out=tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
 
 

@@ -16,7 +16,7 @@ import yaml
 import envs
 from rl_zoo import algos
 from rl_zoo.config import ConfigError, apply_overrides, numeric_fields, static_fields
-from rl_zoo.sweep import make_spec, plan_sweep, report, run_sweep
+from rl_zoo.sweep import check_sweep, make_spec, plan_sweep, report, run_sweep
 from rl_zoo.sweep.runner import agent_for, traced_values
 
 ALGOS = ["ppo", "ppo-kl", "vpg", "trpo", "dqn", "q-learning"]
@@ -645,6 +645,9 @@ def test_the_report_and_figures_say_what_a_few_seeds_interval_is(tmp_path, monke
     lines = []
     run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3"], seeds=1), tmp_path / "lone", log=lines.append)
     assert "1 config x 1 seed (seed 0), the same for every config;" in (tmp_path / "lone" / "report.md").read_text()
+    assert (tmp_path / "lone" / "best.yaml").read_text().startswith("# rl-zoo sweep: the best of 1 config of ppo on")
+    with pytest.raises(ConfigError, match=r"unknown config field 1 \(a field is named by a string\)"):  # a bare TypeError
+        check_sweep(make_spec("ppo", "CartPole-v1", grid=["gamma=0.9,0.99"], overrides={1: 2, "clip_eps": 0.1}))
     assert "1 config x 1 seed (" in drawn["curves.png"].axes[0].get_title()
     assert any(": 1 config x 1 seed in 1 compiled group(s)" in line for line in lines)
 
@@ -973,6 +976,7 @@ def test_the_sensitivity_figure_names_a_switchs_two_values(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("grid, message", [
     ("ent_coef=0,1e39", "config field 'ent_coef' = 1e+39 overflows float32"),
+    ("ent_coef=1e39,2e39", "config field 'ent_coef' = 1e+39 overflows float32"),  # was "a value is repeated (float32)"
     ("env.gravity=9.8,1e39", "1e39 overflows a float32 (the sweep's arrays)"),
 ])
 def test_a_value_beyond_float32_is_refused_without_numpys_warning(grid, message, tmp_path, capsys):

@@ -44,7 +44,7 @@ def names() -> list[str]:
 
 def get(name: str) -> tuple[ModuleType, dict]:
     """The module implementing ``name`` and the config fields the name presets."""
-    if name not in ALGOS:
+    if not isinstance(name, str) or name not in ALGOS:  # train(["ppo"], ...) was "unhashable type: 'list'"
         close = difflib.get_close_matches(name.lower(), ALGOS, n=3) if isinstance(name, str) else []  # "PPO": did you mean ppo
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"Unknown algorithm {name!r}.{hint} Known algorithms: {', '.join(ALGOS)}.")

@@ -155,8 +155,15 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
     if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:
         return dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
                                    load_start=previous.load_start, load_end=previous.load_end, jobs=previous.jobs,
-                                   versions=previous.versions, cpu_count=previous.cpu_count)
+                                   versions=_timed_versions(previous.versions, meta.versions), cpu_count=previous.cpu_count)
     return dataclasses.replace(meta, load_start=_load_average())
+
+
+def _timed_versions(timed: dict[str, str], now: dict[str, str]) -> dict[str, str]:
+    """The versions of the run that made a grid's timings, with the commit of this process, which writes the report
+    (its "this report was written at", beside the commits that trained the cells)."""
+    kept = {k: v for k, v in timed.items() if k != "rl-zoo-commit"}
+    return {**kept, "rl-zoo-commit": now["rl-zoo-commit"]} if "rl-zoo-commit" in now else kept
 
 
 def _plan_entries(cells: list[Cell]) -> list[dict]:

@@ -119,7 +119,7 @@ def make_spec(algo: str, env_id: str, grid: list[str] = (), ranges: list[str] = 
         raise ConfigError(f"--sample-seed = {sample_seed} is invalid: must be in 0 .. {2**32 - 1:,}")
     return SweepSpec(algo=algo, env_id=env_id, grid=tuple(parse_grid(g, config, algo) for g in grid),
                      ranges=tuple(parse_range(r, config, algo) for r in ranges), samples=samples, sample_seed=sample_seed,
-                     seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted(overrides.items())),
+                     seeds=seeds, seed=seed, total_steps=total_steps, overrides=tuple(sorted(overrides.items(), key=lambda kv: str(kv[0]))),
                      num_evals=num_evals, eval_episodes=eval_episodes, static_groups=static_groups,
                      halving_eta=halving_eta, halving_rungs=halving_rungs, record=tuple(record), env_kwargs=env_kwargs)
 

@@ -164,7 +164,7 @@ def best_yaml_header(spec: SweepSpec, summaries: list[ConfigSummary], settings_c
     n = settings_count or len(summaries)
     among = (f" among the {full} of {len(summaries)} configs successive halving trained to the full budget"
              if spec.halving_eta else f" of {n} settings of {', '.join(spec.config_fields)} ({len(summaries)} configs)"
-             if spec.env_fields else f" of {n} configs")
+             if spec.env_fields else f" of {runs.plural(n, 'config')}")
     if spec.env_fields:
         how = (f"the mean over {len(summaries) // n} values of {' x '.join(spec.env_fields)} of the IQM of final returns over "
                f"{_seeds_text(spec)}")

@@ -197,6 +197,8 @@ def parse_grid(text: str, config, algo: str | None = None) -> GridField:
         raise ConfigError(f"--grid {text!r}: a value is repeated")
     with np.errstate(over="ignore"):  # a value beyond float32 is refused by name when its config is checked
         as_trained = [float(np.float32(v)) if isinstance(v, float) else v for v in parsed]  # floats enter as float32 arrays
+    if sum(isinstance(v, float) and math.isinf(v) for v in as_trained) > 1:  # 1e39 and 2e39: both inf, said as one below
+        return GridField(name, parsed)  # each config's check names the overflow
     if len(set(as_trained)) != len(as_trained):
         raise ConfigError(f"--grid {text!r}: a value is repeated as the sweep trains it (float32): two configs would be one")
     return GridField(name, parsed)
