@@ -92,3 +92,21 @@ def test_ppo_kl_learns_cartpole(seed_offset):
     # beta moved: the KL rule was active all along (29-38 changes of 39 measured), not once
     changes = np.sum(np.diff(scores.metrics.details.kl_beta, axis=1) != 0, axis=1)  # [seeds]
     assert int(np.sum(changes >= 10)) >= 7, changes
+
+
+def test_beta_stays_within_its_bounds_where_the_paper_rule_would_reach_0_or_inf():
+    # float32: 150 halvings in a row made beta exactly 0 (and doubling never brought it back); 130
+    # doublings made it inf. The rule stops at the bounds and moves off them again.
+    low, high = jnp.float32(1.0), jnp.float32(1.0)
+    for _ in range(200):
+        low = ppo.adapt_kl_beta(low, jnp.float32(0.0), 0.01)
+        high = ppo.adapt_kl_beta(high, jnp.float32(1.0), 0.01)
+    assert float(low) == ppo.KL_BETA_MIN == 2.0 ** -20 and float(high) == ppo.KL_BETA_MAX == 2.0 ** 20
+    assert float(ppo.adapt_kl_beta(low, jnp.float32(1.0), 0.01)) == 2.0 ** -19
+    assert float(ppo.adapt_kl_beta(high, jnp.float32(0.0), 0.01)) == 2.0 ** 19
+
+
+@pytest.mark.parametrize("value", [1e-7, 2e6])
+def test_kl_beta_init_outside_the_bounds_is_refused(value):
+    with pytest.raises(ValueError, match="kl_beta_init.*bounds"):
+        ppo.Config(loss="kl", kl_beta_init=value).validate()

@@ -268,7 +268,8 @@ def test_bad_pipeline_config_is_refused_by_its_dotted_name():
     for bad, said in ((dict(sft=lm.FitConfig(max_grad_norm=-1.0)), "'sft.max_grad_norm' = -1.0 is invalid: must be > 0"),
                       (dict(rm=lm.FitConfig(learning_rate=math.inf)), "'rm.learning_rate' = inf is invalid: must be a finite"),
                       (dict(label_temperature=math.nan), "'label_temperature' = nan is invalid: must be a finite"),
-                      (dict(task=dataclasses.replace(config.task, demo_on_topic=math.nan)), "'demo_on_topic' = nan is invalid: must be a finite")):
+                      (dict(task=dataclasses.replace(config.task, demo_on_topic=math.nan)), "'demo_on_topic' = nan is invalid: must be a finite"),
+                      (dict(rl=dataclasses.replace(config.rl, ppo_kl_beta_init=1e-9)), "'ppo_kl_beta_init' = 1e-09 is invalid: must be within")):
         with pytest.raises(ConfigError, match=re.escape(said)):
             dataclasses.replace(config, **bad).validate()
     config.validate()
