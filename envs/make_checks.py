@@ -152,6 +152,10 @@ def _check_param_values(env_id: str, defaults, param_over: dict[str, Any], built
                 out[name] = arr.item() if ndim == 0 and not isinstance(default, (jax.Array, np.ndarray)) else jnp.asarray(arr)
             elif isinstance(value, builtins.list) and isinstance(default, (jax.Array, np.ndarray)):  # list(): envs.list
                 out[name] = jnp.asarray(arr, dtype=default.dtype)
+            elif isinstance(value, (jax.Array, np.ndarray, np.generic)):  # np.float64(9.81) for g: under JAX_ENABLE_X64
+                # a strongly typed float64 made the float32 state float64 at the first step (a scan's carry refused it)
+                out[name] = (jnp.asarray(arr, dtype=default.dtype) if isinstance(default, (jax.Array, np.ndarray))
+                             else arr.item())
             continue
         what = ("a number" if ndim == 0 else f"an array of {ndim} dimension{'s' if ndim > 1 else ''} (shape "
                 f"{np.shape(default)} here" + ("; it is built from the constructor's options: change those instead"

@@ -563,3 +563,25 @@ def test_an_integer_params_field_takes_whole_numbers_only():
     for over in ({"length": 1e20}, {"widths": [3e9, 1.0]}):  # past the dtype: the cast wrapped around, silently
         with pytest.raises(ValueError, match="takes whole numbers from -"):
             make_checks._check_param_values("Corridor-v0", Params(), over, built=False)
+
+
+@pytest.mark.parametrize("env_id, name, value", [("Pendulum-v1", "g", np.float64(9.81)), ("CartPole-v1", "gravity", np.float64(9.8)),
+                                                 ("Acrobot-v1", "gravity", np.float64(9.8)), ("MountainCar-v0", "force", np.float32(0.001))])
+def test_a_numpy_scalar_params_override_keeps_the_state_float32_under_x64(env_id, name, value):
+    """Under JAX_ENABLE_X64 a numpy float64 for a Python-float field was a strongly typed float64: the
+    float32 state became float64 at the first step and a scan's carry refused it."""
+    env, params = envs.make(env_id, **{name: value})
+    assert type(getattr(params, name)) is float and getattr(params, name) == float(value)
+
+    def rollout(key):
+        obs, state = env.reset(key, params)
+
+        def body(carry, k):
+            obs, state, *_ = env.step(k, carry, env.action_space(params).sample(k), params)
+            return state, obs
+        return jax.lax.scan(body, state, jax.random.split(key, 3))
+
+    with jax.enable_x64(True):
+        state, obs = jax.jit(rollout)(jax.random.key(0))
+    assert obs.dtype == jnp.float32
+    assert {leaf.dtype for leaf in jax.tree.leaves(state) if jnp.issubdtype(leaf.dtype, jnp.floating)} == {jnp.dtype(jnp.float32)}

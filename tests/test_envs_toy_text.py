@@ -224,6 +224,17 @@ def test_slippery_sampling_frequencies_follow_the_table():
     np.testing.assert_allclose(freq, expected, atol=0.015)
 
 
+def test_taxi_fickle_passengers_state_stays_int32_under_x64():
+    """Its new destination was an int64 draw under JAX_ENABLE_X64: the state's int32 index became int64 at
+    the first move with the passenger aboard, and training's scan refused the carry."""
+    env, params = envs.make("Taxi-v4", fickle_passenger=True, fickle_probability=1.0)
+    with jax.enable_x64(True):
+        _, state = env.reset(jax.random.key(0), params)
+        state = state.replace(s=jnp.int32(2 * 100 + 2 * 20 + 4 * 4 + 3))  # passenger aboard at (2, 2)
+        _, moved, *_ = jax.jit(env.step)(jax.random.key(1), state, jnp.int32(0), params)  # south: destination changes
+    assert moved.s.dtype == jnp.int32 and decode(int(moved.s))[3] != 3
+
+
 def test_taxi_fickle_passenger():
     env, params = envs.make("Taxi-v4", fickle_passenger=True, fickle_probability=1.0)
     # passenger aboard at (2, 2), destination B(3); fickle_step drawn True at reset

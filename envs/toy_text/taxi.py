@@ -217,7 +217,7 @@ class Taxi(TabularEnv):
             row0, col0, pass0, dest0 = decode(state.s)
             row, col, pass_loc, _ = decode(s)
             change = fickle_step & (pass0 == 4) & ((row != row0) | (col != col0))
-            k = jax.random.randint(key_dest, (), 0, 3)
+            k = jax.random.randint(key_dest, (), 0, 3, jnp.int32)  # int32 under JAX_ENABLE_X64 too (the state's dtype)
             new_dest = jnp.where(k >= dest0, k + 1, k)  # uniform over the three other pads
             s = jnp.where(change, encode(row, col, pass_loc, new_dest), s)
             fickle_step = fickle_step & ~change
