@@ -313,6 +313,11 @@ def name_too_long(e: OSError) -> str:
             f"have here (usually 255 bytes); give a shorter one")
 
 
+def _resume_words(args) -> str:
+    """``rl-zoo train --resume RUN_DIR`` and the live flags (``--record-video``, ...) ``args`` gave, to go on again."""
+    return shlex.join(["rl-zoo", "train", "--resume", str(args.resume), *train_command.live_flags(args)])
+
+
 def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     """``rl-zoo ARGV``: the exit status (0 done, 1 the system or the env stopped it, 2 bad input, 3 a run
     diverged, 130 interrupted by Ctrl-C, 143 by SIGTERM, which stops a run as Ctrl-C does)."""
@@ -384,7 +389,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
 
         same = "the same command without --rerun" if getattr(args, "rerun", False) else "the same command"  # --rerun would start over
         resumes = getattr(args, "resume", None) and not isinstance(e, interrupt.AfterTheRun)  # not a finished run's video
-        again = {"train": f": `rl-zoo train --resume {shlex.quote(str(args.resume))}` takes it up again" if resumes else "",
+        again = {"train": f": `{_resume_words(args)}` takes it up again" if resumes else "",
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
         code = interrupt.say_stop(again.get(args.command, ""))

@@ -248,6 +248,9 @@ class VideoHook(RecorderHook):
         # after the whole run had trained (from Python; the command line checked it)
         check_frames(frame_skip, width, seed)  # frame_skip=0, width=100000: a traceback, or killed for memory, after training
         self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
+        #: the train flags that add this hook again, for a stopped run's `--resume` command (a resume dropped
+        #: them, and the video was never made)
+        self.resume_flags = ("--record-video",) if name == "final_episode.gif" else ("--record-video", name)
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None
         self.message: str | None = None  # what to tell the user, once written

@@ -218,9 +218,10 @@ class LiveMetricsHook(RecorderHook):
     update, and the segment's env steps per second (``steps_per_s``). ``make_logger(RunStart)`` builds
     the logger when the run starts (or resumes), so it can place itself in the run directory."""
 
-    def __init__(self, make_logger: Callable[[RunStart], Any], flag: str | None = None):
+    def __init__(self, make_logger: Callable[[RunStart], Any], flag: str | None = None, resume_flags: Sequence[str] = ()):
         self.make_logger, self.logger = make_logger, None
         self.flag = flag  # the train flag that adds this hook ("--tensorboard"), for the driver's messages
+        self.resume_flags = tuple(resume_flags)  # the flags that add it again, for a stopped run's `--resume` command
         self.message: str | None = None  # where the metrics went, for the user
 
     def on_start(self, start: RunStart) -> None:
@@ -301,7 +302,7 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
             logger._write(seed, step, values)
         return logger
 
-    return LiveMetricsHook(make, "--tensorboard")
+    return LiveMetricsHook(make, "--tensorboard", ("--tensorboard",) if logdir is None else ("--tensorboard", str(logdir)))
 
 
 def segment_points_at(folder: Path, step: int) -> dict[str, float]:
@@ -356,4 +357,4 @@ def wandb_hook(project: str | None = None) -> LiveMetricsHook:
         config = dict(record, **record.pop("config"))
         return WandbLogger(start.run_dir, start.spec.seed_ids, config, project, resume=start.start_updates > 0)
 
-    return LiveMetricsHook(make, "--wandb")
+    return LiveMetricsHook(make, "--wandb", ("--wandb",))

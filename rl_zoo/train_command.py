@@ -105,6 +105,17 @@ def add_live_flags(t) -> None:
                    "(default final_episode.gif; .mp4 needs imageio-ffmpeg)")
 
 
+def live_flags(args) -> list[str]:
+    """The ``add_live_flags`` flags ``args`` gave, as words to repeat in a ``--resume`` command (config.json does
+    not hold them; the hooks' ``resume_flags``, which the driver's own note repeats)."""
+    words = []
+    if args.record_video is not None:
+        words += ["--record-video"] + ([] if args.record_video == "final_episode.gif" else [args.record_video])
+    if args.tensorboard is not None:
+        words += ["--tensorboard"] + ([args.tensorboard] if args.tensorboard else [])
+    return words + (["--wandb"] if args.wandb else [])
+
+
 def total_steps_arg(text: str) -> int:
     """``--total-steps``' argparse type: a whole number, written ``100000``, ``100_000`` or ``1e5``."""
     try:

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from rl_zoo import runs
+from rl_zoo import runs, train_command
 from rl_zoo.config import ConfigError
-from rl_zoo.cli import main
+from rl_zoo.cli import _build_parser, main
 
 
 def test_train_writes_run_directory(tmp_path, capsys, seed_offset):
@@ -494,6 +494,14 @@ def test_ctrl_c_of_a_resume_names_the_resume_command(tmp_path, capsys, monkeypat
     (tmp_path / "run").mkdir()
     assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 130
     assert capsys.readouterr().err == f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'}` takes it up again\n"
+    # the live flags it was given, which config.json does not hold, go with it (a resume without them made no video)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress", "--tensorboard", str(tmp_path / "tb")]) == 130
+    assert capsys.readouterr().err == (f"rl-zoo: interrupted: `rl-zoo train --resume {tmp_path / 'run'} --tensorboard "
+                                       f"{tmp_path / 'tb'}` takes it up again\n")
+    parse = lambda *words: train_command.live_flags(_build_parser().parse_args(["train", *words]))  # noqa: E731
+    assert parse("--record-video", "--tensorboard", "--wandb", "--seeds", "2") == ["--record-video", "--tensorboard", "--wandb"]
+    assert parse("--record-video", "a.mp4", "--tensorboard", "tb") == ["--record-video", "a.mp4", "--tensorboard", "tb"]
+    assert parse("--record-video", "final_episode.gif") == ["--record-video"] and parse() == []
 
 
 def test_output_into_a_closed_pipe_goes_to_devnull_and_the_command_goes_on():

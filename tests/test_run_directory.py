@@ -253,6 +253,27 @@ def test_ctrl_c_while_the_run_is_set_up_says_how_to_resume(tmp_path, monkeypatch
     assert (run / "config.json").is_file()
 
 
+def test_the_resume_command_a_stopped_run_names_repeats_its_live_flags(tmp_path, monkeypatch):
+    """config.json does not hold --record-video, --tensorboard or --wandb: the command a stopped run named
+    (`rl-zoo train --resume RUN`) finished the run without its video, and nothing said so."""
+    from rl_zoo.driver import run as driver_run
+    from rl_zoo.enjoy import VideoHook
+    from rl_zoo.loggers import tensorboard_hook
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    said, run = [], tmp_path / "my run"
+    monkeypatch.setattr(driver_run, "Recorder", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train("ppo", "CartPole-v1", out=run, hooks=[VideoHook("clip.gif"), tensorboard_hook(tmp_path / "tb")],
+              **dict(KW, log=said.append))
+    assert said[-1] == (f"\ninterrupted: {run} had no checkpoint yet; `rl-zoo train --resume '{run}' --record-video clip.gif "
+                        f"--tensorboard {tmp_path / 'tb'}` starts it again from its config.json")
+    assert driver_run.resume_command(run, [VideoHook(), tensorboard_hook(), RecorderHook()]) == \
+        f"rl-zoo train --resume '{run}' --record-video --tensorboard"
+
+
 class _SwallowedCtrlC(RecorderHook):
     """A Ctrl-C that lands, at the start, in a callback whose exceptions Python ignores (an XLA gc
     callback, an import lock's weakref callback): the handler ran, the KeyboardInterrupt went nowhere."""

@@ -159,7 +159,7 @@ def train(
                 log(fewer)
             recorder = Recorder(run_dir, **_recorder_args(spec), hooks=hooks)
         except KeyboardInterrupt:
-            log(f"\n{interrupt.received()}: {_stopped_note(run_dir)}")
+            log(f"\n{interrupt.received()}: {_stopped_note(run_dir, hooks)}")
             raise
         return _execute(ctx, recorder, None)
 
@@ -299,13 +299,13 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
             raise after from None
         raise
     except HookStartError as e:  # --wandb not logged in: nothing trained; the message says how to go on
-        raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir)}") from e.__cause__
+        raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir, recorder.hooks)}") from e.__cause__
     except HostEnvError:  # a gymnasium env raised mid-run: its checkpoints stand
-        ctx.log(f"\nstopped by the env's error: {_stopped_note(ctx.run_dir)}")
+        ctx.log(f"\nstopped by the env's error: {_stopped_note(ctx.run_dir, recorder.hooks)}")
         raise
     except OSError as e:  # a disk full, a folder made read-only: the run stops where its files say
         if e.errno in runs.STORAGE_ERRNOS:
-            ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir)}")
+            ctx.log(f"\nstopped by the system ({e.strerror or e}): {_stopped_note(ctx.run_dir, recorder.hooks)}")
         raise
     except Exception as e:  # XLA out of memory: the command names it in one line (rl_zoo.cli)
         if interrupt.signalled():  # the error of a library a Ctrl-C reached in its C code (Box2D drawing a video)
@@ -335,7 +335,7 @@ def _say_interrupted(ctx: RunContext, recorder: Recorder) -> interrupt.AfterTheR
     instead: its results are written and a resume would do nothing (the command's last line names no resume)."""
     hook = recorder.finishing
     if hook is None:
-        ctx.log(f"\n{interrupt.received()}: {_stopped_note(ctx.run_dir)}")
+        ctx.log(f"\n{interrupt.received()}: {_stopped_note(ctx.run_dir, recorder.hooks)}")
         return None
     name = getattr(hook, "flag", None) or type(hook).__name__
     again = getattr(hook, "again", lambda run_dir: None)(ctx.run_dir)
@@ -344,7 +344,16 @@ def _say_interrupted(ctx: RunContext, recorder: Recorder) -> interrupt.AfterTheR
     return interrupt.AfterTheRun()
 
 
-def _stopped_note(run_dir: Path) -> str:
+def resume_command(run_dir: Path, hooks: Sequence[RecorderHook] = ()) -> str:
+    """``rl-zoo train --resume RUN_DIR`` with the flags that add ``hooks`` again (``--record-video``, ``--tensorboard
+    DIR``, ``--wandb``: config.json does not hold them, and a resume without them made no video)."""
+    import shlex
+
+    flags = [word for hook in hooks for word in getattr(hook, "resume_flags", ())]
+    return shlex.join(["rl-zoo", "train", "--resume", str(run_dir), *flags])
+
+
+def _stopped_note(run_dir: Path, hooks: Sequence[RecorderHook] = ()) -> str:
     """What a run stopped before its end keeps, and how it goes on (``--resume``, or starting again)."""
     import jax
 
@@ -352,9 +361,9 @@ def _stopped_note(run_dir: Path) -> str:
         return (f"{run_dir} keeps its metrics up to the last finished segment; a multi-host run writes no checkpoints, "
                 "so it cannot be resumed: start it again")
     if not checkpoint.list_checkpoints(run_dir):
-        return f"{run_dir} had no checkpoint yet; `rl-zoo train --resume {run_dir}` starts it again from its config.json"
+        return f"{run_dir} had no checkpoint yet; `{resume_command(run_dir, hooks)}` starts it again from its config.json"
     return (f"{run_dir} keeps its metrics and checkpoints up to the last finished segment; "
-            f"`rl-zoo train --resume {run_dir}` continues from there")
+            f"`{resume_command(run_dir, hooks)}` continues from there")
 
 
 def _recorder_args(spec: RunSpec) -> dict[str, Any]:
