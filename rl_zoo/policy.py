@@ -38,6 +38,9 @@ def read_run(run_dir: str | Path):
 
     if not isinstance(run_dir, (str, os.PathLike)):
         raise TypeError(f"run_dir must be a path (a str or pathlib.Path) of a run directory, got {run_dir!r}")
+    if not os.fspath(run_dir):  # Path("") is ".": the message named the current folder
+        raise FileNotFoundError(f"the run directory given is empty ({os.fspath(run_dir)!r}); expected a run directory "
+                                "written by `rl-zoo train`")
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a folder; expected a run directory written by `rl-zoo train`")

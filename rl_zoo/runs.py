@@ -117,7 +117,8 @@ class RunFileError(ValueError):
 
 
 def file_error(path, problem: str, todo: str) -> RunFileError:
-    return RunFileError(f"{path}: {problem}. {todo}")
+    """``PATH: PROBLEM. TODO`` (one full stop where ``problem`` ends with its own: "... Known algorithms: ppo, ...".)"""
+    return RunFileError(f"{path}: {problem.rstrip('.')}. {todo}")
 
 
 def read_json_file(path, required: Iterable[str] = (), todo: str = "Restore it from a copy, or start a new run") -> dict:

@@ -697,3 +697,15 @@ def test_an_adapter_envs_episode_seeds_do_not_depend_on_jax_enable_x64():
     seeds = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "JAX_ENABLE_X64": x64}, check=True,
                             capture_output=True, text=True).stdout for x64 in ("0", "1")]
     assert seeds[0] == seeds[1] and len(eval(seeds[0])) == 3
+
+
+def test_an_empty_run_dir_and_an_edited_algo_are_named_plainly(tmp_path, capsys):
+    """`rl-zoo enjoy ""` said "'.' is not a run directory" (Path("") is the current folder); an unknown algo in
+    config.json ended its list of algorithms with two full stops."""
+    from rl_zoo import runs
+
+    assert main(["enjoy", ""]) == 2
+    assert "the run directory given is empty ('')" in capsys.readouterr().err
+    error = runs.file_error("run/config.json", "Unknown algorithm 'foo'. Known algorithms: ppo, vpg.", "Restore it")
+    assert str(error) == "run/config.json: Unknown algorithm 'foo'. Known algorithms: ppo, vpg. Restore it"
+    assert str(runs.file_error("run/config.json", "not found", "Restore it")) == "run/config.json: not found. Restore it"
