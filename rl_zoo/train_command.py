@@ -76,7 +76,8 @@ def add_parser(sub, help_for: tuple[str, str] | None) -> None:
                         "benchmarks/results/gymnasium/vector_env.md) or AsyncVectorEnv (a subprocess per copy: many cores, slow envs); "
                         "a resumed run may switch (its envs restart with fresh episodes anyway)")
     t.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else; exact on JAX envs, "
+                   help="continue an interrupted run from its last checkpoint (its config.json decides everything else but "
+                        "--record-video, --tensorboard and --wandb, which are given again; exact on JAX envs, "
                         "while gymnasium envs restart with fresh episodes); a finished run is left as it is")
     t.add_argument("--keep-checkpoints", action=StoreGiven, type=int, default=None,
                    help="checkpoints kept in RUN_DIR/checkpoints (default 3; a resumed run keeps its own setting)")
@@ -293,6 +294,35 @@ def check_resume_flags(args, defaults: dict) -> None:
         raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
 
 
+def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
+    """The live flags (``--record-video``, ``--tensorboard``, ``--wandb``: ``live_flags``) the run ``train --resume
+    RUN`` continues was started with, as config.json's command records them, that ``args`` do not give again:
+    config.json does not decide them, and a resume without them quietly stopped the event files and made no video.
+    [] where the run was not started by ``rl-zoo train`` (from Python) or its command does not parse."""
+    import contextlib
+    import io
+
+    from rl_zoo.driver import read_spec
+
+    try:
+        words = shlex.split(read_spec(args.resume).command or "")
+    except (ValueError, OSError):  # no config.json, or one train refuses in its own words
+        return []
+    if words[:2] != ["rl-zoo", "train"] or (Path(args.resume) / "summary.json").is_file():  # a finished run: nothing
+        return []  # is left to log
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            started, _ = parser.parse_known_args(words[1:])
+    except SystemExit:
+        return []
+    given = {w for w in live_flags(args) if w.startswith("--")}
+    out, flags = [], live_flags(started)
+    for i, word in enumerate(flags):
+        if word.startswith("--") and word not in given:
+            out += [word] + ([flags[i + 1]] if i + 1 < len(flags) and not flags[i + 1].startswith("--") else [])
+    return out
+
+
 def command_without_process_id(argv: list[str]) -> list[str]:
     """``argv`` without ``--process-id I`` (``--process-id=I``), the one flag a multi-host run's processes differ in."""
     out, skip = [], False
@@ -365,6 +395,9 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
                           "--env-kwargs, --out or --total-steps")
     if args.resume:
         check_resume_flags(args, vars(parser.parse_args(["train"])))
+        if dropped := dropped_live_flags(args, parser):
+            print(f"note: {args.resume} was started with {shlex.join(dropped)}, which this resume does not give: the "
+                  f"rest of the run goes without {'them' if sum(w.startswith('--') for w in dropped) > 1 else 'it'} (stop and resume with {shlex.join(dropped)} to keep it)", file=sys.stderr)
         if distributed.processes_from_args(args.num_processes) > 1:  # its device count was refused, misleadingly
             raise ConfigError(f"--resume {args.resume}: a multi-host run keeps no checkpoints, so there is nothing to "
                               "continue: start the same command again into a new --out (or resume it in one process, "

@@ -705,3 +705,25 @@ def test_a_name_over_name_max_is_one_line_of_bad_input_and_one_just_under_it_is_
     # a path whose every name fits but whose whole is over PATH_MAX: said so (it said a part of 200 bytes was over 255)
     assert main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--out", "/".join(["d" * 200] * 25)]) == 2
     assert "rl-zoo: error: a path is too long: " in capsys.readouterr().err
+
+
+def test_a_resume_without_the_live_flags_the_run_was_started_with_says_so(tmp_path, capsys):
+    """config.json does not decide --tensorboard, --record-video or --wandb: a resume without them stopped the
+    event files and made no video, without a word. The flags are read from the command config.json records
+    (abbreviated or not); a finished run, or one started from Python, has nothing to say."""
+    from rl_zoo.train import train
+
+    run = tmp_path / "run"
+    train("q-learning", "FrozenLake-v1", out=run, total_steps=2000, progress=False, log=lambda s: None,
+          command="rl-zoo train --algo q-learning --tensorb tb --record-video a.mp4 --wandb --total-steps 2000")
+    parser = _build_parser()
+    dropped = lambda *words: train_command.dropped_live_flags(parser.parse_args(["train", "--resume", str(run), *words]), parser)  # noqa: E731
+    assert dropped() == []  # finished
+    (run / "summary.json").unlink()
+    assert dropped() == ["--record-video", "a.mp4", "--tensorboard", "tb", "--wandb"]
+    assert dropped("--tensorboard", "--wandb") == ["--record-video", "a.mp4"]
+    assert dropped("--record-video", "b.gif", "--tensorboard", "tb", "--wandb") == []
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps(dict(config, command="python my_script.py --tensorboard")))
+    assert dropped() == []
+    assert capsys.readouterr().err == ""
