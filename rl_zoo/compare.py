@@ -72,16 +72,18 @@ def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
 
 
 def unfinished_words(d: Path, cfg: dict, rows: list[dict]) -> str:
-    """What a run without summary.json adds to its label: training (a process holds it) or stopped, and how far
+    """What a run without summary.json adds to its label: training (a process holds it), diverged (the NaN guard
+    stopped it: runs.DIVERGED) or stopped, and how far
     it was evaluated (a run in progress with two evaluations was labelled "evaluated at the start and end only");
     "" for a finished run."""
-    from rl_zoo import lock
+    from rl_zoo import lock, runs
 
     if (d / "summary.json").is_file():
         return ""
     total = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
-    of = f" of {int(total):,}" if isinstance(total, (int, float)) and not isinstance(total, bool) else ""
-    state = "training" if lock.holder(d) is not None else "stopped"
+    of = (f" of {int(total):,}" if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total)
+          else "")  # an edited 1e400 (inf) was an OverflowError
+    state = "training" if lock.holder(d) is not None else "diverged" if runs.diverged(d, rows) else "stopped"
     return f", {state}: evaluated up to {max(int(r['env_steps']) for r in rows):,}{of} env steps"
 
 
@@ -93,7 +95,8 @@ def compare_runs(dirs: list[str | Path], output: str | Path | None = None) -> Pa
 
     dirs = [Path(d) for d in dirs]
     check_run_dirs(dirs)
-    path = plots.figure_path(output if output is not None else Path.cwd(), DEFAULT_NAME, "-o")
+    path = plots.figure_path(output if output is not None else Path.cwd(), DEFAULT_NAME,
+                             "-o" if output is not None else "the current folder (where the figure goes without -o)")
     labelled = _labelled_runs(dirs)
     rows = [row for _, run in labelled for row in run]
     envs = list(dict.fromkeys(r.env for r in rows))

@@ -148,6 +148,38 @@ def _metric_value(name: str, text: str):
     return int(text) if name in ("env_steps", "seed") else float(text)
 
 
+#: written into a run directory the NaN guard stopped (`rl-zoo train` exit 3): its message and how far the run was
+#: evaluated, so that `rl-zoo plot` says "diverged" rather than "stopped" (a Ctrl-C'd run's word)
+DIVERGED = "diverged.json"
+
+
+def record_divergence(run_dir, message: str) -> None:
+    """Write ``DIVERGED`` for a run the NaN guard stopped with ``message``: that message, when, and the last env
+    step metrics.csv holds an evaluation of (a resume that goes past it is no longer the diverged run). A file
+    that cannot be written is left out: the guard's own error is what the user must see."""
+    run_dir = Path(run_dir)
+    try:
+        rows = read_metrics(run_dir / "metrics.csv") if (run_dir / "metrics.csv").is_file() else []
+    except (RunFileError, OSError):
+        rows = []
+    try:
+        atomic_write_json(run_dir / DIVERGED, {"message": message, "time": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                                               "evaluated_up_to": max((int(r["env_steps"]) for r in rows), default=None)})
+    except OSError:
+        pass
+
+
+def diverged(run_dir, rows: list[dict]) -> bool:
+    """Whether the run in ``run_dir``, whose metrics.csv holds ``rows``, ended where the NaN guard stopped it
+    (``DIVERGED`` there, written when its last evaluation was the last of ``rows``)."""
+    try:
+        record = json.loads((Path(run_dir) / DIVERGED).read_text())
+    except (OSError, ValueError):
+        return False
+    last = max((int(r["env_steps"]) for r in rows), default=None)
+    return isinstance(record, dict) and record.get("evaluated_up_to") == last
+
+
 def read_metrics(path, todo: str = "Restore it from a copy, or start a new run") -> list[dict]:
     """The rows of a driver's ``metrics.csv``, numbers parsed (``env_steps`` and ``seed`` int, the rest
     float), so that writing them back gives the same text; ``RunFileError`` naming the file and the

@@ -175,3 +175,38 @@ def test_what_the_plot_of_several_runs_refused_with_a_traceback_or_wrong_words(t
     assert "metrics.csv is a file, not a run directory" in capsys.readouterr().err
     monkeypatch.chdir(a)
     assert {r.algo for r in run_rows([Path("."), Path("../../p2/run")])} == {f"ppo: {a.resolve()}", "ppo: ../../p2/run"}
+
+
+def test_a_run_the_nan_guard_stopped_is_labelled_diverged_not_stopped(tmp_path, drawn, monkeypatch):
+    """The guard stops a run before a non-finite return reaches metrics.csv: a diverged run (exit 3) was labelled
+    "stopped", as a Ctrl-C'd one. Its diverged.json (written at its last evaluation) says so; a resume that went
+    further and was stopped is "stopped" again."""
+    from rl_zoo.benchmark import command
+
+    run = _run(tmp_path / "div", "ppo", "Pendulum-v1", {0: [-1200.0, -1100.0]}, finished=False, total=5000)
+    runs.record_divergence(run, "non-finite value at update 3 ...")
+    compare_runs([run], tmp_path / "c.png")
+    assert {line.get_label() for line in drawn[-1].axes[0].get_lines()} == {"ppo, diverged: evaluated up to 100 of 5,000 env steps (1 seed)"}
+    titles = []
+    monkeypatch.setattr(plots, "learning_curve", lambda rows, title, path: titles.append(title) or Path(path))
+    command.plot_run(run, None)
+    assert titles[-1] == "ppo on Pendulum-v1\n(diverged: 100 of 5,000 env steps per seed)"
+    rows = runs.read_metrics(run / "metrics.csv")
+    runs.write_csv(run / "metrics.csv", rows + [dict(rows[-1], env_steps=200)])
+    command.plot_run(run, None)
+    assert titles[-1] == "ppo on Pendulum-v1\n(unfinished: 200 of 5,000 env steps per seed)"
+
+
+def test_an_unwritable_current_folder_is_named_as_such_and_an_infinite_total_is_not_a_traceback(tmp_path, monkeypatch, drawn):
+    """Without -o the figure goes to the current folder: an unwritable one was named as "-o '/proc'", a flag not
+    given; an edited total_timesteps of 1e400 (inf) in config.json was an OverflowError."""
+    from rl_zoo.compare import unfinished_words
+
+    run = _run(tmp_path / "r", "ppo", "CartPole-v1", {0: [1.0, 2.0]}, finished=False)
+    assert unfinished_words(run, {"config": {"total_timesteps": float("inf")}}, runs.read_metrics(run / "metrics.csv")) == \
+        ", stopped: evaluated up to 100 env steps"
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs a folder no one may write into: /proc")
+    monkeypatch.chdir("/proc")
+    with pytest.raises(ValueError, match=r"^the current folder \(where the figure goes without -o\) '/proc': .*not writable"):
+        compare_runs([run])

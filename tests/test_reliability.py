@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -119,6 +120,16 @@ def test_nan_guard_stops_names_update_and_keeps_last_good_checkpoint(tmp_path, m
     rows = runs.read_csv(tmp_path / "r" / "metrics.csv")
     assert max(int(r["env_steps"]) for r in rows) == 8 * 256
     assert all(np.isfinite(x).all() for x in _checkpoint_leaves(tmp_path / "r") if np.issubdtype(x.dtype, np.floating))
+    # the folder says it diverged: `rl-zoo plot` labelled it "stopped", a Ctrl-C'd run's word
+    record = json.loads((tmp_path / "r" / runs.DIVERGED).read_text())
+    assert record["message"] == str(err.value) and record["evaluated_up_to"] == 8 * 256
+    from rl_zoo.compare import unfinished_words
+
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    metrics = runs.read_metrics(tmp_path / "r" / "metrics.csv")
+    assert unfinished_words(tmp_path / "r", config, metrics) == ", diverged: evaluated up to 2,048 of 10,240 env steps"
+    later = metrics + [dict(metrics[-1], env_steps=9 * 256)]  # a resume that got further, then was stopped
+    assert unfinished_words(tmp_path / "r", config, later) == ", stopped: evaluated up to 2,304 of 10,240 env steps"
 
 
 def test_nan_guard_catches_a_parameter_that_turns_non_finite_with_finite_metrics(tmp_path, monkeypatch, seed_offset):

@@ -90,7 +90,8 @@ def plot_run(d, output):
         title = f"{cfg.get('algo')} on {runs.recorded_env_label(cfg)}"
         asked = (cfg.get("config") or {}).get("total_timesteps")
         if not (d / "summary.json").exists() and isinstance(asked, int):  # stopped or still running: not the whole run
-            title += f"\n(unfinished: {max(int(r['env_steps']) for r in rows):,} of {asked:,} env steps per seed)"
+            state = "diverged" if runs.diverged(d, rows) else "unfinished"  # the NaN guard stopped it (diverged.json)
+            title += f"\n({state}: {max(int(r['env_steps']) for r in rows):,} of {asked:,} env steps per seed)"
     return plots.learning_curve(rows, title, path)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from rl_zoo import checkpoint, distributed, interrupt, runs
 from rl_zoo.config import ConfigError, check_bools, check_int_args
-from rl_zoo.driver.guard import out_of_memory
+from rl_zoo.driver.guard import NonFiniteError, out_of_memory
 from rl_zoo.driver.jax_runner import JaxRunner
 from rl_zoo.driver.memory import check_memory
 from rl_zoo.driver.recorder import HookStartError, Recorder, RecorderHook, RunStart, check_hooks, summarize
@@ -297,6 +297,10 @@ def _execute(ctx: RunContext, recorder: Recorder, resume: ResumePoint | None) ->
     except KeyboardInterrupt:
         if (after := _say_interrupted(ctx, recorder)) is not None:
             raise after from None
+        raise
+    except NonFiniteError as e:  # the NaN guard: the run folder says so (rl-zoo plot labels it "diverged", not "stopped")
+        if _is_writer():
+            runs.record_divergence(ctx.run_dir, str(e))
         raise
     except HookStartError as e:  # --wandb not logged in: nothing trained; the message says how to go on
         raise HookStartError(f"{e}; stopped before training: {_stopped_note(ctx.run_dir, recorder.hooks)}") from e.__cause__
