@@ -308,6 +308,40 @@ def test_rlhf_results_name_the_few_seeds_interval_the_pairs_and_each_algorithms_
     assert "ran on its own seeds (`--algo-seed`): [`algos/results.md`](algos/results.md)." in (tmp_path / "results.md").read_text()
 
 
+def test_rlhf_results_say_a_smoke_run_and_tuning_seeds_first(tmp_path):
+    """A --small run, or one on the seeds the pipeline's defaults were chosen on (0-2), wrote results.md as a result
+    on held-out seeds: the other experiments say "Smoke run" and "Not held out" first."""
+    from experiments.rlhf import run
+
+    assert run.tuning_words(1000, 3, algos=False) == "" and run.tuning_words(1003, 3, algos=True) == ""
+    assert run.tuning_words(2, 2, algos=False) == ("seed 2 is among those the pipeline's defaults were chosen on, where "
+                                                   "they look better than on new seeds")
+    assert run.tuning_words(1002, 2, algos=True) == ("seed 1002 is among those question 2's beta 0.2 was chosen on, where "
+                                                     "they look better than on new seeds")
+    np.savez(tmp_path / "supervised.npz", rm_heldout_accuracy=np.array([0.8, 0.9]), rm_heldout_label_accuracy=np.array([0.7, 0.7]),
+             small=np.asarray(True), tuning=np.asarray(run.tuning_words(0, 2, algos=False)))
+    run.report(tmp_path)
+    lines = (tmp_path / "results.md").read_text().splitlines()
+    assert lines[2:5] == ["**Smoke run (`--small`): tiny models and budgets. Not a result.**", "",
+                          "**Not held out: seeds 0, 1 are among those the pipeline's defaults were chosen on, where they "
+                          "look better than on new seeds.**"]
+    np.savez(tmp_path / "supervised.npz", rm_heldout_accuracy=np.array([0.8, 0.9]), rm_heldout_label_accuracy=np.array([0.7, 0.7]),
+             small=np.asarray(False), tuning=np.asarray(""))
+    run.report(tmp_path)
+    assert "Smoke run" not in (text := (tmp_path / "results.md").read_text()) and "Not held out" not in text
+
+
+@pytest.mark.parametrize("argv, said", [(["--seed", "1"], "warning: not held out: seeds 1, 2 are among those the pipeline"),
+                                        (["--only", "algos", "--algo-seed", "1001"], "warning: the algorithm comparison is not held out: seeds 1001, 1002")])
+def test_the_rlhf_experiment_warns_of_tuning_seeds_before_training(argv, said, tmp_path, monkeypatch, capsys):
+    from experiments.rlhf import run
+
+    monkeypatch.setattr(run, "run_parts", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))  # stop before training
+    with pytest.raises(KeyboardInterrupt):
+        run.main(["--small", *argv, "--out", str(tmp_path)])
+    assert said in capsys.readouterr().err
+
+
 def test_a_fresh_rlhf_run_points_to_its_algos_results(tmp_path, capsys):
     """A first run of every part wrote the top results.md before algos/results.md, so it lacked the Q2 line a
     --replot of the same folder then added."""
