@@ -465,6 +465,15 @@ def test_overall_marks_a_cell_whose_config_was_chosen_on_some_of_its_seeds():
     assert "the 64x64 network" in seed_status(1000, marked) and marked_note(set()) == ""
 
 
+def test_overall_names_its_intervals_by_the_seeds_they_are_over():
+    """A --quick run's 2 seeds headed its tables "[95% bootstrap CI]": a bootstrap over 2 values is their range."""
+    from experiments.overall.report import interval_labels
+
+    assert interval_labels(5) == dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI")
+    assert interval_labels(2) == dict(cell_ci="range of the seeds",
+                                      aggregate_ci="a stratified bootstrap over 2 seeds per env, too few for a 95% interval")
+
+
 def test_overall_finding_says_what_this_runs_numbers_say():
     """finding.md was a fixed text: "TRPO's is one Acrobot seed that never learned" and DQN "left no run below
     the threshold" whatever the run gave (a --quick run printed "no run below the threshold (gap 0.59)"); a

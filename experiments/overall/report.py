@@ -11,6 +11,7 @@ import numpy as np
 from experiments import common, reporting
 from experiments.reporting import f2, num
 from experiments.overall.compute import NAMES
+from rl_zoo import runs
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 HELD_OUT = common.REPORT_SEED  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
@@ -138,6 +139,15 @@ def slowest_words(slowest: dict[str, str]) -> str:
     return reporting.and_list(parts)
 
 
+def interval_labels(seeds: int) -> dict[str, str]:
+    """How the README's tables name their intervals over ``seeds`` seeds per cell: a --quick run's 2 seeds were a
+    "95% bootstrap CI", where a bootstrap over 2-3 values is their range (``reporting.interval_words``)."""
+    if seeds >= reporting.BOOTSTRAP_SEEDS:
+        return dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI")
+    return dict(cell_ci=reporting.interval_words(seeds)["ci"],
+                aggregate_ci=f"a stratified bootstrap over {runs.plural(seeds, 'seed')} per env, too few for a 95% interval")
+
+
 def seed_status(first_seed: int, marked: set) -> str:
     """Whether this run's seeds are held out: from ``HELD_OUT`` up they are, but for a ``marked`` cell's."""
     if first_seed < HELD_OUT:
@@ -224,6 +234,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         dqn_grad_per_step=f"{dqn.get('gradient_steps', 1) / (dqn.get('train_frequency', 1) * dqn.get('num_envs', 1)):g}",
         dqn_hidden=dqn.get("hidden_size"),
         marked_note=marked_note(marked),
+        **interval_labels(min(r.n_seeds for r in table)),
         **tables(s, numbers, auc, label, marked))
     for a in NAMES:  # "–" for an algorithm that is not in the grid
         f.update({f"{m}_{a.replace('-', '_')}": "–" for m in ("iqm", "gap", "auc", "gap_ci", "dauc", "dgap")})

@@ -39,8 +39,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=common.positive_int, default=5, help="seeds per cell (default 5; --quick always runs 2)")
     ap.add_argument("--seed", type=int, default=common.REPORT_SEED,
                     help=f"first seed (default {common.REPORT_SEED}: held out; none of seeds {common.REPORT_SEED} up "
-                         "played a part in tuning the configs but one: Double DQN's CartPole n_step 3 was adopted after "
-                         "comparing it on seeds 1000-1009, as the README says)")
+                         f"played a part in tuning the configs but {reporting.and_list(report.tuned_words(set(report.TUNED_ON)))}"
+                         ", marked in the README's tables)")
     ap.add_argument("--jobs", type=common.positive_int, default=2, help="grid cells run at the same time, as rl-zoo benchmark --jobs (default 2: one compiles while another trains; each cell's timings then include the competition)")
     ap.add_argument("--out", default=None, help="output folder (default: beside this script; /tmp/overall with --quick)")
     ap.add_argument("--replot", action="store_true", help="only redraw the figures and README from the benchmark folder "
