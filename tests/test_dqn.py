@@ -385,3 +385,21 @@ def test_tuned_hyperparameters_resolve_and_validate():
             module, cfg = resolve_config(algo, env_id)
             assert module is dqn and cfg.double == (algo == "double-dqn")
             assert cfg.total_timesteps <= (50_000 if env_id == "CartPole-v1" else 200_000)
+
+
+def test_a_run_shorter_than_one_target_update_says_its_target_network_never_moves(tmp_path):
+    """With fewer learning gradient steps than target_update_interval the target network stayed at its random
+    start for the whole run, without a word (the default interval, 1000, on an env without tuned settings)."""
+    from rl_zoo.train import train
+
+    config = dqn.Config(total_timesteps=4000, num_envs=1, train_frequency=4, learning_starts=1000)
+    assert config.num_updates - config.num_warmup_updates == 751  # the 250th update stores step 1,000 and learns
+    assert config.notes() == ["note: target_update_interval = 1,000 gradient steps, but this run takes 751: the target "
+                              "network stays at its random initial weights and DQN bootstraps from it throughout "
+                              "(--set target_update_interval=75, say, or a larger --total-steps)"]
+    assert dqn.Config(total_timesteps=4000, num_envs=1, train_frequency=4, learning_starts=1000, gradient_steps=2).notes() == []
+    assert dqn.Config(total_timesteps=4000, target_update_interval=751, num_envs=1, train_frequency=4, learning_starts=1000).notes() == []
+    said = []
+    train("dqn", "FrozenLake-v1", total_steps=512, overrides={"learning_starts": 0, "num_envs": 1, "train_frequency": 4},
+          num_evals=1, eval_episodes=1, out=tmp_path / "r", progress=False, log=said.append)
+    assert "note: target_update_interval = 1,000 gradient steps, but this run takes 128" in said[0]

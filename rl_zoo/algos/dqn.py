@@ -161,6 +161,21 @@ class Config:
             fix = f"num_envs={self.total_timesteps}, train_frequency=1"
         return fix + (", learning_starts=0" if self.learning_starts >= self.total_timesteps else "")
 
+    def notes(self) -> list[str]:
+        """Lines for the run's log on settings that train but cannot be what was meant (the driver prints them):
+        fewer learning gradient steps than ``target_update_interval`` leave the target network at its random
+        initial weights for the whole run (DQN bootstraps from it throughout)."""
+        fields = (self.total_timesteps, self.num_envs, self.train_frequency, self.learning_starts, self.gradient_steps,
+                  self.target_update_interval)
+        if not all(isinstance(v, int) for v in fields):  # a swept (traced) field: no concrete count
+            return []
+        learning = max(self.num_updates - self.num_warmup_updates, 0) * self.gradient_steps
+        if learning >= self.target_update_interval:
+            return []
+        return [f"note: target_update_interval = {self.target_update_interval:,} gradient steps, but this run takes "
+                f"{learning:,}: the target network stays at its random initial weights and DQN bootstraps from it "
+                f"throughout (--set target_update_interval={max(learning // 10, 1)}, say, or a larger --total-steps)"]
+
     def validate(self) -> None:
         check_types(self)  # each field's type first: double="no" was truthy (Double DQN)
         for name in ("total_timesteps", "num_envs", "buffer_size", "batch_size", "train_frequency",

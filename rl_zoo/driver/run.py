@@ -157,6 +157,8 @@ def train(
                 log(rounding)
             if fewer := evals_note(spec.num_evals, ctx.agent.num_updates):
                 log(fewer)
+            for line in getattr(spec.config, "notes", list)():  # settings that train but cannot be meant (DQN's)
+                log(line)
             recorder = Recorder(run_dir, **_recorder_args(spec), hooks=hooks)
         except KeyboardInterrupt:
             log(f"\n{interrupt.received()}: {_stopped_note(run_dir, hooks)}")
