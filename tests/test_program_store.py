@@ -162,7 +162,9 @@ def test_an_env_defined_where_no_file_says_what_it_is_turns_the_store_off(monkey
 
     Inner = type("Inner", (), {"__module__": "envs.wrappers"})  # noqa: N806
     Outer = type("Outer", (), {"__module__": "rl_zoo.host.batched_env", "env": Inner()})  # noqa: N806
-    assert program_store.code_roots(Outer()) == frozenset(program_store.PROGRAM_PACKAGES) | program_store.local_modules()
+    local = program_store.local_modules()
+    assert program_store.code_roots(Outer()) == (frozenset(program_store.PROGRAM_PACKAGES) | local
+                                                 | program_store.packages_held_by(local - set(program_store.PROGRAM_PACKAGES)))
     Inner.env = Env()  # the wrapped env's own env from the cell
     assert program_store.code_roots(Outer()) is None
 
@@ -345,3 +347,84 @@ def test_an_edited_module_of_the_env_is_another_plan(tmp_path):
     assert "loaded" not in again
     # the edit (a comment) leaves the programs as they were: JAX's cache served them, and such are not stored
     assert len(list(store.glob("*.pkl"))) == 1
+
+
+def test_the_key_covers_a_namespace_packages_modules_and_the_packages_a_users_module_holds(tmp_path, monkeypatch):
+    """A review: an env reading `from nsproj.consts import SCALE` (nsproj a folder without __init__.py) or
+    `mylib.SCALE` (an installed package, upgraded) reused the programs of the old value."""
+    import importlib
+
+    write(tmp_path / "nsproj_for_the_store" / "consts.py", "SCALE = 1.0\n")
+    write(tmp_path / "site-packages" / "mylib_for_the_store" / "__init__.py", "SCALE = 1.0\n")
+    write(tmp_path / "store_user_env.py", "import mylib_for_the_store\nfrom nsproj_for_the_store.consts import SCALE\n"
+                                          "import logging\nLOG = logging.getLogger('x')\ndef f():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site-packages"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("store_user_env")
+        local = program_store.local_modules()
+        assert "nsproj_for_the_store" in local and "store_user_env" in local and "mylib_for_the_store" not in local
+        assert program_store.packages_held_by({"store_user_env"}) == {"mylib_for_the_store"}  # not logging (stdlib)
+        roots = program_store.code_roots(program_store)
+        assert {"nsproj_for_the_store", "mylib_for_the_store"} <= roots
+        assert any(p.endswith("consts.py") for p, _, _ in program_store.code_identity(roots))
+        # the user's module's data: SCALE, imported by name, as a value; not the logger, the function or the module
+        assert program_store.module_data({"store_user_env"}) == {"store_user_env": {"SCALE": 1.0}}
+        before = program_store.object_digest(program_store.module_data({"store_user_env"}))
+        module.SCALE = 3.0
+        assert program_store.object_digest(program_store.module_data({"store_user_env"})) != before
+    finally:
+        for name in ("store_user_env", "mylib_for_the_store", "nsproj_for_the_store", "nsproj_for_the_store.consts"):
+            sys.modules.pop(name, None)
+
+
+def test_the_env_digest_reads_class_attributes_and_refuses_what_lies_too_deep():
+    """A class attribute read through self (SCALE = float(os.environ[...])) was not in the key; a value more than 8
+    levels below the env was hashed as a placeholder (its change reused the old programs): now the store is off."""
+    from envs.classic_control.cartpole import CartPole
+
+    class ScaledByClass(CartPole):
+        SCALE = 1.0
+
+        def scaled(self, r):
+            return r * self.SCALE
+
+    env = ScaledByClass()
+    before = program_store.object_digest(env)
+    ScaledByClass.SCALE = 3.0
+    assert program_store.object_digest(env) != before
+    assert "scaled" not in program_store.class_data(ScaledByClass) and program_store.class_data(ScaledByClass)["SCALE"] == 3.0
+
+    deep = types.SimpleNamespace(value=1.0)
+    for _ in range(program_store.MAX_DIGEST_DEPTH):
+        deep = types.SimpleNamespace(child=deep)
+    try:
+        program_store.object_digest(deep)
+    except ValueError as e:
+        assert "levels below the env" in str(e)
+    else:
+        raise AssertionError("a value below MAX_DIGEST_DEPTH was hashed as a placeholder")
+    shared = types.SimpleNamespace(v=1.0)
+    program_store.object_digest(types.SimpleNamespace(a=shared, b=shared, c=[shared, shared]))  # shared: hashed once, fine
+
+
+def test_an_entry_whose_bytes_changed_is_deleted_before_its_code_is_loaded(tmp_path, monkeypatch):
+    """A stored program with 64 bytes flipped killed every later run (an illegal instruction inside
+    deserialize_and_load) and was never deleted: the entry's sha256 is checked first. An entry of the format
+    before it (no sha256) is deleted as unreadable."""
+    import hashlib
+    import pickle
+
+    from jax.experimental import serialize_executable
+
+    loaded = []
+    monkeypatch.setattr(serialize_executable, "deserialize_and_load", lambda *record: loaded.append(record))
+    payload = pickle.dumps({"segment": (b"machine code", None, None)})
+    entry = write(tmp_path / "abc.pkl", "")
+    entry.write_bytes(pickle.dumps({"records": payload, "sha256": hashlib.sha256(payload).hexdigest()}))
+    assert program_store.load(tmp_path, "abc").records == {"segment": (b"machine code", None, None)} and len(loaded) == 1
+    flipped = payload.replace(b"machine code", b"machine cXde")  # still a pickle: only the checksum tells
+    entry.write_bytes(pickle.dumps({"records": flipped, "sha256": hashlib.sha256(payload).hexdigest()}))
+    assert program_store.load(tmp_path, "abc") == program_store.Stored() and not entry.exists() and len(loaded) == 1
+    entry.write_bytes(pickle.dumps({"programs": {"segment": (b"machine code", None, None)}}))
+    assert program_store.load(tmp_path, "abc") == program_store.Stored() and not entry.exists()

@@ -16,11 +16,14 @@ CartPole-v1 command (1 seed, 2-core CPU) took 6.16 s with JAX's cache alone and 
   a pip-installed package: a file edited, added or reinstalled is another key (a file of ``site-packages``
   edited in place is not: clear the store, or set ``RL_ZOO_NO_CACHE=1``); the same for every other module the
   process imported from outside the standard library and pip's folders (``local_modules``: a helper module
-  beside a user's env). An env or agent defined where no file says what it is (a notebook's cell) turns the
-  store off for the run;
+  beside a user's env, a namespace package's), and the install of each package those hold as a module, function
+  or class (``packages_held_by``: ``import mylib``). An env or agent defined where no file says what it is (a
+  notebook's cell) turns the store off for the run;
 * the env's parameters by value (``params_digest``: constants of the programs, whatever code computed them), and
-  what the env object itself holds by value (``object_digest``: a user's env that read a level from a file or a
-  scale from an environment variable in ``__init__`` got the programs stored for the other value);
+  what the env object itself and its class hold by value (``object_digest``: a user's env that read a level from a
+  file or a scale from an environment variable in ``__init__`` got the programs stored for the other value), and
+  the data a user's modules hold in their globals (``module_data``: a level read as the module was imported,
+  ``from mylib import SCALE``); an object too deep to read turns the store off for the run;
 * the machine and JAX's settings: the devices (platform, kind, id, process), the backend's version, the CPU's
   model and feature flags, Python's version, JAX's configuration values and the ``XLA_*``, ``JAX_*`` and
   ``TF_*`` environment variables;
@@ -34,7 +37,8 @@ loaded serializes without its code on the CPU (jax 0.10.2: the reloaded copy fai
 when called). So where a run's initial states or evaluation came from JAX's cache (another run compiled the
 same, one that changed only the learning rate, say), the entry holds the rest (the segment), and the run after
 it loads that and traces the others; a program stored once is kept as read, never serialized again. An entry
-that cannot be read or loaded is deleted and the run compiles. Like JAX's own cache, an entry is machine code
+that cannot be read or loaded, or whose bytes are not those saved (a sha256 is checked before its machine code
+is loaded: a damaged one killed every later run), is deleted and the run compiles. Like JAX's own cache, an entry is machine code
 that this process runs: the folder must be the user's own. Measured on the CPU only (no accelerator was at hand
 when it was written).
 """
@@ -118,25 +122,45 @@ def code_roots(*objects: Any) -> frozenset[str] | None:
                 return None
             roots.add(name.split(".")[0])
             obj = None if isinstance(obj, types.ModuleType) else getattr(obj, "env", None)
-    return frozenset(roots | local_modules())
+    local = local_modules()
+    return frozenset(roots | local | packages_held_by(local - set(PROGRAM_PACKAGES)))
 
 
 def local_modules() -> set[str]:
     """The top-level modules and packages this process imported from files of its own: neither the standard
-    library nor a pip install (a user's env module, and the helper module beside it whose constants it reads)."""
+    library nor a pip install (a user's env module, and the helper module beside it whose constants it reads).
+    A module inside a package is named by its package: ``nsproj.consts`` of a folder without ``__init__.py`` (a
+    namespace package, which has no file) was left out, and an edit to it reused the programs of the old value."""
     import sysconfig
 
     stdlib = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")}
     out = set()
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
-        if "." in name or not isinstance(path, str):
+        if not isinstance(path, str):
             continue
         real = os.path.realpath(path)
         if set(Path(real).parts) & INSTALL_FOLDERS or any(real.startswith(d + os.sep) for d in stdlib):
             continue
-        out.add(name)
+        out.add(name.split(".")[0])
     return out
+
+
+def packages_held_by(roots: set[str]) -> set[str]:
+    """The top-level packages outside the standard library that the modules of ``roots`` (a user's own: not
+    ``PROGRAM_PACKAGES``, whose dependencies are fixed) hold in their globals, as a module (``import mylib``) or a
+    function or class of one: ``code_identity`` keys their installs (an upgraded ``mylib`` reused the programs of
+    the old one). A value imported by name (``from mylib import SCALE``, a float) names no package."""
+    out = set()
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in roots or not isinstance(module, types.ModuleType):
+            continue
+        for value in list(vars(module).values()):
+            owner = (value.__name__ if isinstance(value, types.ModuleType)
+                     else getattr(value, "__module__", None) if isinstance(value, (type, types.FunctionType)) else None)
+            if isinstance(owner, str) and owner:
+                out.add(owner.split(".")[0])
+    return {top for top in out if top not in sys.stdlib_module_names and top not in ("builtins", "__main__", *roots)}
 
 
 def params_digest(tree: Any) -> str:
@@ -182,8 +206,10 @@ def object_digest(obj: Any) -> str:
                 x = jax.random.key_data(x)
             a = np.asarray(x)
             h.update(f"{a.dtype}{a.shape}".encode() + (a.tobytes() if a.dtype != object else repr(a).encode()))
-        elif depth > 8 or id(x) in seen:
-            h.update(b"<deep or seen>")
+        elif id(x) in seen:  # hashed where first met (a cycle, or a value shared)
+            h.update(b"<seen>")
+        elif depth > MAX_DIGEST_DEPTH:  # a value further down was left out: its change reused the old programs
+            raise ValueError(f"object_digest: an object more than {MAX_DIGEST_DEPTH} levels below the env")
         elif isinstance(x, (list, tuple)):
             h.update(b"".join(digest(item, depth + 1) for item in x))
         elif isinstance(x, (set, frozenset)):
@@ -203,7 +229,8 @@ def object_digest(obj: Any) -> str:
             h.update(f"{getattr(x, '__module__', '')}.{getattr(x, '__qualname__', getattr(x, '__name__', ''))}".encode())
         elif hasattr(x, "__dict__") or hasattr(type(x), "__slots__"):
             seen.add(id(x))
-            fields = dict(getattr(x, "__dict__", {}))
+            fields = class_data(type(x))  # read through the object as its own are (``self.SCALE``)
+            fields.update(getattr(x, "__dict__", {}))
             fields.update({n: getattr(x, n) for n in getattr(type(x), "__slots__", ()) if hasattr(x, n)})
             h.update(f"{type(x).__module__}".encode() + digest(fields, depth + 1))
         else:
@@ -211,6 +238,48 @@ def object_digest(obj: Any) -> str:
         return h.digest()
 
     return digest(obj, 0).hex()
+
+
+def module_data(roots: set[str]) -> dict[str, dict[str, Any]]:
+    """The data the modules of ``roots`` (a user's own, not ``PROGRAM_PACKAGES``) hold in their globals, by module
+    and name, for ``object_digest``: a level read from a file as the module was imported, a constant imported by
+    name from a package (``from mylib import SCALE``), which the traced code reads as a constant. Modules, functions,
+    classes (code: ``code_identity``'s), dunder names and objects of the standard library's types (a logger) are left
+    out."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, module in sorted(sys.modules.items()):
+        if name.split(".")[0] not in roots or not isinstance(module, types.ModuleType):
+            continue
+        data = {}
+        for key, value in list(vars(module).items()):
+            owner = type(value).__module__.split(".")[0]
+            if (key.startswith("__") or callable(value) or isinstance(value, types.ModuleType)
+                    or (owner != "builtins" and owner in sys.stdlib_module_names)):
+                continue
+            data[key] = value
+        out[name] = data
+    return out
+
+
+#: how far below the env ``object_digest`` reads; an object further down turns the store off for the run
+MAX_DIGEST_DEPTH = 16
+
+
+def class_data(cls: type) -> dict[str, Any]:
+    """The data attributes ``cls`` and its bases (but ``object``'s and the standard library's) define, by name, a
+    subclass's over its base's: values such as ``SCALE = float(os.environ["REWARD_SCALE"])``, set as its module was
+    imported, that its methods read through ``self`` (methods, properties and other descriptors, classes and
+    dunder names left out: code is ``code_identity``'s)."""
+    out: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        if base.__module__.split(".")[0] in sys.stdlib_module_names or base.__module__ == "builtins":
+            continue
+        for name, value in vars(base).items():
+            if name.startswith("__") or isinstance(value, (types.FunctionType, staticmethod, classmethod, property, type,
+                                                            types.MemberDescriptorType, types.GetSetDescriptorType)):
+                continue
+            out[name] = value
+    return out
 
 
 def _filled(cell) -> bool:
@@ -285,6 +354,7 @@ def key_material(spec_json: dict[str, Any], options: dict[str, Any], roots: froz
         "spec": spec_part,
         "env_params": params_digest(env_params),
         "env": object_digest(env),
+        "modules": object_digest(module_data(set(roots) - set(PROGRAM_PACKAGES))),
         "options": options,
         "code": code_identity(roots),
         "devices": devices,
@@ -311,7 +381,10 @@ def load(folder: Path, key: str) -> Stored:
     except OSError:
         return Stored()
     try:
-        records = pickle.loads(data)["programs"]
+        entry = pickle.loads(data)
+        if hashlib.sha256(entry["records"]).hexdigest() != entry["sha256"]:  # a damaged file: its machine code
+            raise ValueError("damaged entry")  # loaded killed the process (an illegal instruction), run after run
+        records = pickle.loads(entry["records"])
         programs = {role: serialize_executable.deserialize_and_load(*record) for role, record in records.items()}
     except Exception:  # noqa: BLE001 - another jax's entry, a torn file: compile as if it were not there
         try:
@@ -334,7 +407,8 @@ def save(folder: Path, key: str, stored: Stored, fresh: dict[str, Any]) -> bool:
 
     try:
         records = dict(stored.records, **{role: serialize_executable.serialize(c) for role, c in fresh.items()})
-        data = pickle.dumps({"programs": records}, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)  # checked against its sha256 before loading
+        data = pickle.dumps({"records": payload, "sha256": hashlib.sha256(payload).hexdigest()}, protocol=pickle.HIGHEST_PROTOCOL)
         runs.atomic_write_bytes(folder / f"{key}.pkl", data)
         prune(folder, MAX_ENTRIES)
     except Exception:  # noqa: BLE001 - the store only saves time: a run never fails for it
