@@ -102,7 +102,7 @@ class Config(on_policy.Config):
         check(self.loss in ("clip", "kl"), "loss", self.loss, 'must be "clip" or "kl"')
         for name in ("clip_eps", "kl_target", "kl_beta_init", "max_grad_norm"):
             check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
-        check(KL_BETA_MIN <= self.kl_beta_init <= KL_BETA_MAX, "kl_beta_init", self.kl_beta_init,
+        check((KL_BETA_MIN <= self.kl_beta_init) & (self.kl_beta_init <= KL_BETA_MAX), "kl_beta_init", self.kl_beta_init,
               f"must be within the adaptive rule's bounds [2^-20, 2^20] = [{KL_BETA_MIN:.3g}, {KL_BETA_MAX:.3g}]")
         for name in ("vf_coef", "ent_coef"):
             check(getattr(self, name) >= 0, name, getattr(self, name), "must be >= 0")

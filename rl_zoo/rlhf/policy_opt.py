@@ -167,7 +167,7 @@ class Config:
         check(self.temperature > 0, "temperature", self.temperature, "must be > 0")
         for name in ("clip_eps", "max_grad_norm", "ppo_kl_target", "ppo_kl_beta_init"):
             check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
-        check(KL_BETA_MIN <= self.ppo_kl_beta_init <= KL_BETA_MAX, "ppo_kl_beta_init", self.ppo_kl_beta_init,
+        check((KL_BETA_MIN <= self.ppo_kl_beta_init) & (self.ppo_kl_beta_init <= KL_BETA_MAX), "ppo_kl_beta_init", self.ppo_kl_beta_init,
               f"must be within the adaptive rule's bounds [2^-20, 2^20] = [{KL_BETA_MIN:.3g}, {KL_BETA_MAX:.3g}]")
         check(self.kl_horizon is None or self.kl_horizon > 0, "kl_horizon", self.kl_horizon,
               "must be > 0 (the controller moves beta by KL error x responses / horizon; <= 0 would turn it around)")
