@@ -305,7 +305,8 @@ def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
     from rl_zoo.driver import read_spec
 
     try:
-        words = shlex.split(read_spec(args.resume).command or "")
+        command = read_spec(args.resume).command
+        words = shlex.split(command) if isinstance(command, str) else []  # an edited one (5, a list): nothing to say
     except (ValueError, OSError):  # no config.json, or one train refuses in its own words
         return []
     if words[:2] != ["rl-zoo", "train"] or (Path(args.resume) / "summary.json").is_file():  # a finished run: nothing

@@ -726,4 +726,7 @@ def test_a_resume_without_the_live_flags_the_run_was_started_with_says_so(tmp_pa
     config = json.loads((run / "config.json").read_text())
     (run / "config.json").write_text(json.dumps(dict(config, command="python my_script.py --tensorboard")))
     assert dropped() == []
+    for edited in (5, ["rl-zoo", "train", "--wandb"]):  # a hand-edited command: nothing to say, not a traceback
+        (run / "config.json").write_text(json.dumps(dict(config, command=edited)))
+        assert dropped() == []
     assert capsys.readouterr().err == ""

@@ -469,9 +469,16 @@ def test_overall_names_its_intervals_by_the_seeds_they_are_over():
     """A --quick run's 2 seeds headed its tables "[95% bootstrap CI]": a bootstrap over 2 values is their range."""
     from experiments.overall.report import interval_labels
 
-    assert interval_labels(5) == dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI")
-    assert interval_labels(2) == dict(cell_ci="range of the seeds",
-                                      aggregate_ci="a stratified bootstrap over 2 seeds per env, too few for a 95% interval")
+    from experiments.overall.plots import ci_words
+
+    assert interval_labels(5) == dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI",
+                                      figure_cis="95% stratified-bootstrap CIs", figure_bands="95% stratified-bootstrap bands",
+                                      curve_band="a 95% bootstrap band")  # the committed README's words
+    few = interval_labels(2)
+    assert few["cell_ci"] == "range of the seeds" and few["curve_band"] == "the range of the seeds"
+    assert few["aggregate_ci"] == "a stratified bootstrap over 2 seeds per env, too few for a 95% interval"
+    assert "95%" not in few["cell_ci"] + few["curve_band"] and "too few for 95% intervals" in few["figure_cis"] + few["figure_bands"]
+    assert ci_words(5) == "95% stratified-bootstrap CI" and ci_words(2).endswith("(too few for 95%)")
 
 
 def test_overall_finding_says_what_this_runs_numbers_say():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common
+from experiments import common, reporting
 from experiments.overall.compute import METRICS, NAMES
 
 
@@ -49,13 +49,19 @@ def aggregate_figure(grouped: dict, numbers: dict, s, out: Path) -> None:
         pad = 0.06 * (hi - lo)
         axes[0, col].set_xlim(lo - pad, hi + pad)
     n_seeds = "/".join(str(n) for n in sorted({r.n_seeds for r in s.table}))
-    fig.suptitle(f"Normalised scores across envs ({n_seeds} seeds per env): point estimate (black line) and 95% "
-                 "stratified-bootstrap CI (bar)", fontsize=11)
+    fig.suptitle(f"Normalised scores across envs ({n_seeds} seeds per env): point estimate (black line) and "
+                 f"{ci_words(min(r.n_seeds for r in s.table))} (bar)", fontsize=11)
     fig.tight_layout()
     common.save(fig, out / "aggregate.png")
 
 
-def profile_figure(grouped: dict, norm: dict, out: Path) -> None:
+def ci_words(seeds: int) -> str:
+    """The figures' name for a stratified-bootstrap interval over ``seeds`` seeds per env (2-3: not a 95% one)."""
+    return ("95% stratified-bootstrap CI" if seeds >= reporting.BOOTSTRAP_SEEDS
+            else f"stratified-bootstrap interval over {seeds} seeds per env (too few for 95%)")
+
+
+def profile_figure(grouped: dict, norm: dict, out: Path, seeds: int = 5) -> None:
     """``profile.png``: the fraction of runs with normalised final score > tau, 95% stratified-bootstrap bands."""
     from rl_zoo import plots
 
@@ -76,6 +82,6 @@ def profile_figure(grouped: dict, norm: dict, out: Path) -> None:
     axes[0].set_ylim(-0.02, 1.02)
     handles, labels = axes[0].get_legend_handles_labels()  # the all-envs labels say which ran on fewer envs
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8.5, frameon=False)
-    fig.suptitle("Performance profiles (run-score distributions), 95% stratified-bootstrap bands", fontsize=11)
+    fig.suptitle(f"Performance profiles (run-score distributions), {ci_words(seeds).replace('interval', 'band').replace('CI', 'bands')}", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     common.save(fig, out / "profile.png")

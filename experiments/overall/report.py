@@ -143,9 +143,14 @@ def interval_labels(seeds: int) -> dict[str, str]:
     """How the README's tables name their intervals over ``seeds`` seeds per cell: a --quick run's 2 seeds were a
     "95% bootstrap CI", where a bootstrap over 2-3 values is their range (``reporting.interval_words``)."""
     if seeds >= reporting.BOOTSTRAP_SEEDS:
-        return dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI")
+        return dict(cell_ci="95% bootstrap CI", aggregate_ci="95% stratified-bootstrap CI",
+                    figure_cis="95% stratified-bootstrap CIs", figure_bands="95% stratified-bootstrap bands",
+                    curve_band="a 95% bootstrap band")
+    few = f"over {runs.plural(seeds, 'seed')} per env, too few for 95% intervals"
     return dict(cell_ci=reporting.interval_words(seeds)["ci"],
-                aggregate_ci=f"a stratified bootstrap over {runs.plural(seeds, 'seed')} per env, too few for a 95% interval")
+                aggregate_ci=f"a stratified bootstrap over {runs.plural(seeds, 'seed')} per env, too few for a 95% interval",
+                figure_cis=f"stratified-bootstrap intervals ({few})", figure_bands=f"stratified-bootstrap bands ({few})",
+                curve_band=reporting.interval_words(seeds)["band"])
 
 
 def seed_status(first_seed: int, marked: set) -> str:

@@ -89,7 +89,7 @@ def finish(bench: Path, out: Path, info: dict) -> None:
     numbers = compute.aggregates(grouped)
     plots.curve_figures(s, out)
     plots.aggregate_figure(grouped, numbers, s, out)
-    plots.profile_figure(grouped, s.normalised, out)
+    plots.profile_figure(grouped, s.normalised, out, seeds=min(r.n_seeds for r in s.table))
     common.write_csv(out / "normalised_scores.csv", compute.score_rows(s.normalised, auc, info.get("first_seed", 0)))
     info["aggregates"] = {g: {a: {m: [round(x, 3) for x in v] for m, v in per.items()} for a, per in d.items()}
                           for g, d in numbers.items()}
