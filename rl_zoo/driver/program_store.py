@@ -152,15 +152,19 @@ def packages_held_by(roots: set[str]) -> set[str]:
     function or class of one: ``code_identity`` keys their installs (an upgraded ``mylib`` reused the programs of
     the old one). A value imported by name (``from mylib import SCALE``, a float) names no package."""
     out = set()
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] not in roots or not isinstance(module, types.ModuleType):
-            continue
+    for _, module in _modules_under(roots):
         for value in list(vars(module).values()):
             owner = (value.__name__ if isinstance(value, types.ModuleType)
                      else getattr(value, "__module__", None) if isinstance(value, (type, types.FunctionType)) else None)
             if isinstance(owner, str) and owner:
                 out.add(owner.split(".")[0])
-    return {top for top in out if top not in sys.stdlib_module_names and top not in ("builtins", "__main__", *roots)}
+    return {top for top in out if top not in sys.stdlib_module_names and top not in ("__main__", *roots)}
+
+
+def _modules_under(roots: set[str]) -> list[tuple[str, types.ModuleType]]:
+    """``(name, module)`` of every imported module of the packages or modules ``roots``, by name."""
+    return [(name, module) for name, module in sorted(sys.modules.items())
+            if name.split(".")[0] in roots and isinstance(module, types.ModuleType)]
 
 
 def params_digest(tree: Any) -> str:
@@ -247,9 +251,7 @@ def module_data(roots: set[str]) -> dict[str, dict[str, Any]]:
     classes (code: ``code_identity``'s), dunder names and objects of the standard library's types (a logger) are left
     out."""
     out: dict[str, dict[str, Any]] = {}
-    for name, module in sorted(sys.modules.items()):
-        if name.split(".")[0] not in roots or not isinstance(module, types.ModuleType):
-            continue
+    for name, module in _modules_under(roots):
         data = {}
         for key, value in list(vars(module).items()):
             owner = type(value).__module__.split(".")[0]
@@ -272,7 +274,7 @@ def class_data(cls: type) -> dict[str, Any]:
     dunder names left out: code is ``code_identity``'s)."""
     out: dict[str, Any] = {}
     for base in reversed(cls.__mro__):
-        if base.__module__.split(".")[0] in sys.stdlib_module_names or base.__module__ == "builtins":
+        if base.__module__.split(".")[0] in sys.stdlib_module_names:  # builtins' object among them
             continue
         for name, value in vars(base).items():
             if name.startswith("__") or isinstance(value, (types.FunctionType, staticmethod, classmethod, property, type,
