@@ -29,7 +29,7 @@ import numpy as np
 from envs.spaces import to_gymnasium_action
 from rl_zoo.config import check_int_args
 from rl_zoo.core.evaluate import episode_cap
-from rl_zoo.driver.recorder import RecorderHook, RunEnd, RunStart
+from rl_zoo.driver.recorder import DEFAULT_VIDEO, RecorderHook, RunEnd, RunStart, live_flag_groups
 from rl_zoo.runs import env_label
 from rl_zoo.video import VIDEO_SUFFIXES, VideoSpec, VideoWriter, check_frames, check_video_path
 
@@ -241,7 +241,7 @@ class VideoHook(RecorderHook):
 
     flag = "--record-video"  # the train flag that adds this hook (the driver names it when it does not run)
 
-    def __init__(self, name: str = "final_episode.gif", seed: int = 0, frame_skip: int = 1, width: int | None = None):
+    def __init__(self, name: str = DEFAULT_VIDEO, seed: int = 0, frame_skip: int = 1, width: int | None = None):
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES or Path(name).name != name:
             raise ValueError(f"--record-video writes a file name in the run directory ending in .gif or .mp4, got {name!r}")
         check_video_path(name, writable=False)  # its format's writer installed: an mp4 without imageio-ffmpeg failed
@@ -250,7 +250,7 @@ class VideoHook(RecorderHook):
         self.name, self.seed, self.frame_skip, self.width = name, seed, frame_skip, width
         #: the train flags that add this hook again, for a stopped run's `--resume` command (a resume dropped
         #: them, and the video was never made)
-        self.resume_flags = ("--record-video",) if name == "final_episode.gif" else ("--record-video", name)
+        (self.resume_flags,) = live_flag_groups(record_video=name)
         self.path: Path | None = None  # where the video went, once written
         self.episode: Episode | None = None
         self.message: str | None = None  # what to tell the user, once written

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from rl_zoo import runs
-from rl_zoo.driver.recorder import Evaluation, HookStartError, RecorderHook, RunStart, SegmentEnd
+from rl_zoo.driver.recorder import Evaluation, HookStartError, RecorderHook, RunStart, SegmentEnd, live_flag_groups
 
 #: metrics.csv columns that are the x axis or the run, not quantities
 _NOT_SCALARS = ("env_steps", "seed")
@@ -302,7 +302,7 @@ def tensorboard_hook(logdir: str | os.PathLike | None = None) -> LiveMetricsHook
             logger._write(seed, step, values)
         return logger
 
-    return LiveMetricsHook(make, "--tensorboard", ("--tensorboard",) if logdir is None else ("--tensorboard", str(logdir)))
+    return LiveMetricsHook(make, "--tensorboard", *live_flag_groups(tensorboard="" if logdir is None else logdir))
 
 
 def segment_points_at(folder: Path, step: int) -> dict[str, float]:
@@ -357,4 +357,4 @@ def wandb_hook(project: str | None = None) -> LiveMetricsHook:
         config = dict(record, **record.pop("config"))
         return WandbLogger(start.run_dir, start.spec.seed_ids, config, project, resume=start.start_updates > 0)
 
-    return LiveMetricsHook(make, "--wandb", ("--wandb",))
+    return LiveMetricsHook(make, "--wandb", *live_flag_groups(wandb=True))

@@ -101,20 +101,21 @@ def add_live_flags(t) -> None:
                    "share, in DIR/<run folder name>, or <name>-2, -3, ... where another run of that name has it): metrics.csv's "
                    "quantities under the same names, the training metrics one point per update, steps_per_s")
     t.add_argument("--wandb", action="store_true", help="log the same to Weights & Biases (pip install -e \".[wandb]\")")
-    t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",
+    t.add_argument("--record-video", nargs="?", const="final_episode.gif", default=None, metavar="NAME",  # recorder.DEFAULT_VIDEO
                    help="at the end, record one greedy episode of the first seed to RUN_DIR/NAME "
                    "(default final_episode.gif; .mp4 needs imageio-ffmpeg)")
 
 
 def live_flags(args) -> list[str]:
     """The ``add_live_flags`` flags ``args`` gave, as words to repeat in a ``--resume`` command (config.json does
-    not hold them; the hooks' ``resume_flags``, which the driver's own note repeats)."""
-    words = []
-    if args.record_video is not None:
-        words += ["--record-video"] + ([] if args.record_video == "final_episode.gif" else [args.record_video])
-    if args.tensorboard is not None:
-        words += ["--tensorboard"] + ([args.tensorboard] if args.tensorboard else [])
-    return words + (["--wandb"] if args.wandb else [])
+    not hold them; ``recorder.live_flag_groups``, as the hooks' ``resume_flags`` the driver's own note repeats)."""
+    return [word for group in _live_groups(args) for word in group]
+
+
+def _live_groups(args) -> list[tuple[str, ...]]:
+    from rl_zoo.driver.recorder import live_flag_groups
+
+    return live_flag_groups(args.record_video, args.tensorboard, args.wandb)
 
 
 def total_steps_arg(text: str) -> int:
@@ -316,12 +317,8 @@ def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
             started, _ = parser.parse_known_args(words[1:])
     except SystemExit:
         return []
-    given = {w for w in live_flags(args) if w.startswith("--")}
-    out, flags = [], live_flags(started)
-    for i, word in enumerate(flags):
-        if word.startswith("--") and word not in given:
-            out += [word] + ([flags[i + 1]] if i + 1 < len(flags) and not flags[i + 1].startswith("--") else [])
-    return out
+    given = {flag for flag, *_ in _live_groups(args)}
+    return [word for group in _live_groups(started) if group[0] not in given for word in group]
 
 
 def command_without_process_id(argv: list[str]) -> list[str]:

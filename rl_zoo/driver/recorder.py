@@ -16,6 +16,7 @@ agent and the env (for hooks that play episodes), ``close`` is always called, al
 
 from __future__ import annotations
 
+import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,26 @@ class RecorderHook:
     def on_finish(self, end: RunEnd) -> None: ...
 
     def close(self) -> None: ...
+
+
+#: the file ``--record-video`` (``rl_zoo.enjoy.VideoHook``) writes in the run directory when no NAME is given
+DEFAULT_VIDEO = "final_episode.gif"
+
+
+def live_flag_groups(record_video: str | None = None, tensorboard: str | os.PathLike | None = None,
+                     wandb: bool = False) -> list[tuple[str, ...]]:
+    """The train flags that add the live hooks, each with its value where one was given: ``--record-video [NAME]``
+    (no NAME for ``DEFAULT_VIDEO``), ``--tensorboard [DIR]`` (``""``: in the run directory), ``--wandb``. config.json
+    does not hold them, so a stopped run's ``--resume`` command repeats them (the hooks' ``resume_flags``,
+    ``rl_zoo.train_command.live_flags``)."""
+    groups = []
+    if record_video is not None:
+        groups.append(("--record-video",) if record_video == DEFAULT_VIDEO else ("--record-video", str(record_video)))
+    if tensorboard is not None:
+        groups.append(("--tensorboard", str(tensorboard)) if str(tensorboard) else ("--tensorboard",))
+    if wandb:
+        groups.append(("--wandb",))
+    return groups
 
 
 def check_hooks(hooks) -> tuple:
