@@ -120,9 +120,10 @@ def sweep_updates(args) -> int:
     return args.sweep_updates or (4 if args.small else 80)
 
 
-#: the seeds the pipeline's defaults (PipelineConfig, policy_opt.Config) were chosen on (`rl-zoo rlhf`), and those
-#: question 2's beta 0.2 was chosen looking at (question 1's committed run): `rl_zoo.seeds` names other experiments'
-TUNED_ON = {"the pipeline's defaults were": range(0, 3), "question 2's beta 0.2 was": range(1000, 1003)}
+#: (what, the seeds it was chosen on, whether only the algorithm comparison uses it): the pipeline's defaults
+#: (PipelineConfig, policy_opt.Config) on `rl-zoo rlhf`'s seeds 0-2, question 2's beta 0.2 looking at question 1's
+#: committed run; `rl_zoo.seeds` names other experiments'
+TUNED_ON = (("the pipeline's defaults were", range(0, 3), False), ("question 2's beta 0.2 was", range(1000, 1003), True))
 
 
 def tuning_words(first: int, n: int, algos: bool) -> str:
@@ -131,8 +132,7 @@ def tuning_words(first: int, n: int, algos: bool) -> str:
     mine = set(range(first, first + n))
     said = [f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared))} "
             f"{'is' if len(shared) == 1 else 'are'} among those {what} chosen on"
-            for what, seeds in TUNED_ON.items() if (algos or "defaults" in what)
-            and (shared := sorted(mine & set(seeds)))]
+            for what, seeds, algos_only in TUNED_ON if (algos or not algos_only) and (shared := sorted(mine & set(seeds)))]
     return "; ".join(said) + (", where they look better than on new seeds" if said else "")
 
 
