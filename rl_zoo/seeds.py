@@ -15,10 +15,19 @@ def tuning_seeds_said(first: int | None, n: int) -> str | None:
     """The words for a run on seeds ``first`` .. ``first + n - 1`` that include some of ``TUNING_SEEDS``, else ``None``."""
     if first is None:  # a record of an older format, which did not say: not guessed
         return None
+    said = shared_seeds_said(first, n, TUNING_SEEDS, "the tuned configs were", shown=3)
+    return said and (f"{said}, where the tuned algorithms look better than on new seeds; --seed {REPORT_SEED} gives "
+                     "held-out ones")
+
+
+def shared_seeds_said(first: int, n: int, chosen_on, what: str, shown: int | None = None) -> str | None:
+    """"seeds 0, 1 are among those WHAT chosen on" for the seeds ``first`` .. ``first + n - 1`` that lie in the ranges
+    ``chosen_on`` (the first ``shown`` of them, then "..."), else ``None``: a report's words for seeds that tuned
+    what it reports on (``tuning_seeds_said``; the rlhf experiment's own settings)."""
     mine = set(range(first, first + n))
-    shared = sorted(s for r in TUNING_SEEDS for s in r if s in mine)
+    shared = sorted(s for r in chosen_on for s in r if s in mine)
     if not shared:
         return None
-    return (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared[:3]))}"
-            f"{' ...' if len(shared) > 3 else ''} {'is' if len(shared) == 1 else 'are'} among those the tuned configs "
-            f"were chosen on, where the tuned algorithms look better than on new seeds; --seed {REPORT_SEED} gives held-out ones")
+    listed = shared if shown is None else shared[:shown]
+    return (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, listed))}{' ...' if len(listed) < len(shared) else ''} "
+            f"{'is' if len(shared) == 1 else 'are'} among those {what} chosen on")

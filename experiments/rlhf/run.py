@@ -129,10 +129,10 @@ TUNED_ON = (("the pipeline's defaults were", range(0, 3), False), ("question 2's
 def tuning_words(first: int, n: int, algos: bool) -> str:
     """What a run of seeds ``first`` .. ``first + n - 1`` shares with the seeds its settings were chosen on (the
     defaults' for every part; beta 0.2's too for the algorithm comparison), "" for held-out seeds."""
-    mine = set(range(first, first + n))
-    said = [f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared))} "
-            f"{'is' if len(shared) == 1 else 'are'} among those {what} chosen on"
-            for what, seeds, algos_only in TUNED_ON if (algos or not algos_only) and (shared := sorted(mine & set(seeds)))]
+    from rl_zoo.seeds import shared_seeds_said
+
+    said = [words for what, seeds, algos_only in TUNED_ON
+            if (algos or not algos_only) and (words := shared_seeds_said(first, n, [seeds], what))]
     return "; ".join(said) + (", where they look better than on new seeds" if said else "")
 
 
