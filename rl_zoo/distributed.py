@@ -224,14 +224,14 @@ def choose_devices(seeds: int, devices: int | None, resuming: bool = False) -> t
             raise ConfigError(f"--devices = {devices} is invalid: must be at least 1")
         if devices > available:
             raise ConfigError(f"--devices = {devices} is invalid: only {available} device(s) are available ({jax.devices()[0].platform})")
+        split_here = _count_set is not None and jax.devices()[0].platform == "cpu"  # any count can be made
+        if multi_host:
+            _check_multi_host_devices(seeds, devices, available, split_here, resuming)
         if seeds % devices:
-            split_here = _count_set is not None and jax.devices()[0].platform == "cpu"  # any count can be made
             ok = [d for d in range(1, (seeds if split_here else available) + 1) if seeds % d == 0]
             more = "" if resuming else f"use a multiple of {devices} seeds (e.g. {devices * max(1, -(-seeds // devices))}) or "
             raise ConfigError(f"--seeds = {seeds} cannot be split evenly over --devices = {devices}: {more}"
                               f"{'use ' if resuming else ''}--devices in {ok}")
-        if multi_host and devices != available:
-            raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
         return devices, _oversplit_note(devices, seeds)
     if seeds % available == 0:
         return available, _oversplit_note(available, seeds)
@@ -240,6 +240,29 @@ def choose_devices(seeds: int, devices: int | None, resuming: bool = False) -> t
     best = max(d for d in range(1, available + 1) if seeds % d == 0)
     note = f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
     return best, note + (f"; {over}" if (over := _oversplit_note(best, seeds)) else "")
+
+
+def _check_multi_host_devices(seeds: int, devices: int, available: int, split_here: bool, resuming: bool) -> None:
+    """A multi-host run's explicit ``--devices`` must be every device of every host, dividing ``seeds``; a
+    ``ConfigError`` otherwise, naming the counts that would work: where each host split its CPU for its share
+    (``split_here``: ``--devices`` a multiple of the process count, split evenly over the hosts), any multiple of the
+    process count that divides ``seeds``; else the devices the hosts hold (``available``)."""
+    import jax
+
+    procs = jax.process_count()
+    if devices == available and seeds % devices == 0:
+        return
+    ok = ([d for d in range(procs, seeds + 1, procs) if seeds % d == 0] if split_here
+          else [available] if seeds % available == 0 else [])
+    if devices in ok:  # the hosts hold another count than asked (RL_ZOO_CPU_DEVICES, say)
+        raise ConfigError(f"multi-host runs use every device: --devices must be {available} (or left out)")
+    if ok:
+        advice = f"--devices in {ok} (or left out)"
+    else:
+        step = procs if split_here else available
+        advice = "" if resuming else f"a multiple of {step} seeds (e.g. {step * max(1, -(-seeds // step))})"
+    raise ConfigError(f"--seeds = {seeds} over --devices = {devices} does not fit a multi-host run, which splits the "
+                      f"seeds evenly over every device of its {procs} processes" + (f": use {advice}" if advice else ""))
 
 
 def same_device_counts(process_of_device: list[int], platform: str) -> None:

@@ -585,6 +585,23 @@ def test_resume_mismatch_of_a_host_run_checks_its_budget(reference):
     assert resume_mismatch(spec, agent, CheckpointMeta(7, 10, 0.0, 0.0, (0.0, 0.0))) is None  # host segments may differ
 
 
+def test_a_checkpoint_of_another_algorithm_or_env_is_said_so_not_a_field_at_its_default():
+    """Review: a resume whose config.json names another env than its checkpoint said "env is 'Acrobot-v1' there (its
+    default: a field deleted from config.json reads as it ...)", though algo and env are required (a deleted one is
+    refused as lacking); a dqn checkpoint copied into a ppo run's folder read as config.json edited."""
+    _, config = resolve_config("ppo", "CartPole-v1")
+    spec = RunSpec(algo="ppo", env_id="CartPole-v1", config=config, seeds=2)
+    other_env = trajectory_mismatch(spec.trajectory_record(), spec.replace(env_id="Acrobot-v1"))
+    assert other_env.startswith("config.json was edited since: env is 'Acrobot-v1' there but was") and "default" not in other_env
+    agent = types.SimpleNamespace(num_updates=10)
+    _, dqn_config = resolve_config("dqn", "CartPole-v1")
+    dqn = RunSpec(algo="dqn", env_id="CartPole-v1", config=dqn_config, seeds=2)
+    meta = CheckpointMeta(5, 10, 0.0, 0.0, (0.0, 0.0), seeds=(0, 1), spec=dqn.trajectory_record())
+    assert resume_mismatch(spec, agent, meta) == (
+        "it was written by a dqn run on CartPole-v1, not by this run's ppo on CartPole-v1 (config.json edited since, "
+        "or a checkpoint copied in from another run)")
+
+
 def test_remove_stale_temporaries_takes_ours_and_leaves_strangers(tmp_path):
     """What a killed writer leaves (mkstemp's ``.NAME.XXXXXXXX.tmp``, the figure's ``.curve.tmp.png``) goes; other
     hidden files stay. (The resume test above redraws curve.png, which replaces a stale ``.curve.tmp.png`` anyway.)"""

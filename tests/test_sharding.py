@@ -225,6 +225,42 @@ def test_a_multi_host_run_beyond_memory_is_refused_by_every_process_before_its_f
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("seeds, devices, per_host, split_here, said", [
+    # review: 2 processes, `--seeds 4 --devices 3` offered --devices in [1, 2, 4] and "a multiple of 3 seeds (e.g. 6)",
+    # each refused in turn ("--devices must be 2", "must be 6"); each host split its CPU 3 ways
+    (4, 3, 3, True, r"use --devices in \[2, 4\] \(or left out\)$"),
+    (4, 1, 1, True, r"use --devices in \[2, 4\] \(or left out\)$"),
+    (3, 2, 1, True, r"use a multiple of 2 seeds \(e.g. 4\)$"),
+    (4, 2, 2, False, r"use --devices in \[4\] \(or left out\)$"),  # GPUs: every device the hosts hold
+    (6, 4, 2, False, r"use a multiple of 4 seeds \(e.g. 8\)$"),
+])
+def test_a_multi_host_devices_refusal_offers_only_counts_a_multi_host_run_takes(monkeypatch, seeds, devices, per_host,
+                                                                                 split_here, said):
+    import jax
+
+    from rl_zoo import distributed
+    from rl_zoo.config import ConfigError
+
+    class Device:
+        platform = "cpu"
+
+        def __init__(self, process_index):
+            self.process_index = process_index
+
+    every = [Device(p) for p in range(2) for _ in range(per_host)]
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    monkeypatch.setattr(jax, "device_count", lambda: len(every))
+    monkeypatch.setattr(jax, "devices", lambda: every)
+    monkeypatch.setattr(distributed, "_count_set", per_host if split_here else None)
+    with pytest.raises(ConfigError, match=said):
+        distributed.choose_devices(seeds, devices)
+    for ok in ([2, 4] if split_here and seeds == 4 else []):  # what it offers is taken (each host split ok / 2 ways)
+        mine = [Device(p) for p in range(2) for _ in range(ok // 2)]
+        monkeypatch.setattr(jax, "devices", lambda: mine)
+        monkeypatch.setattr(jax, "device_count", lambda: len(mine))
+        assert distributed.choose_devices(seeds, ok)[0] == ok
+
+
 def test_record_video_is_refused_by_a_multi_host_run(tmp_path):
     """Its hook runs in process 0 and reads every host's seeds, a collective process 1 never entered: both hung
     after the summary (only kill -9 ended them)."""

@@ -299,7 +299,9 @@ def trajectory_mismatch(recorded: str, spec: RunSpec, ignore: tuple[str, ...] = 
     added = {k for k in now.keys() - before.keys() if k in defaults and now[k] == defaults[k]}
 
     def default_note(k: str) -> str:  # a config field deleted from config.json reads as its default: say so
-        return " (its default: a field deleted from config.json reads as it, or it was set to it there)" if k in now and defaults.get(k, ...) == now[k] else ""
+        required = k in ("algo", "env")  # config.json must hold them: their "default" is the spec's own value
+        return ("" if required or k not in now or defaults.get(k, ...) != now[k]
+                else " (its default: a field deleted from config.json reads as it, or it was set to it there)")
 
     changed = [f"{k} is {value(now, k)} {where}{default_note(k)} but was {value(before, k)} when it was written"
                for k in sorted((before.keys() | now.keys()) - added) if before.get(k, ...) != now.get(k, ...)]
