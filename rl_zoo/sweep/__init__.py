@@ -266,7 +266,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, rerun: bool = False, log: Cal
             where = ", ".join(f"{k}={v}" for k, v in group.static) or "all configs"
             if path.exists() and not rerun:
                 log(f"group {group.index} ({where}): finished earlier, read from {path}")
-                results.append(read_group(path))
+                results.append(read_group(path, len(group.points), spec.seeds))
                 records = halving.load_records(out / "groups" / "halving", finished=path) if spec.halving_eta else []
                 continue
             log(f"group {group.index} ({where}): {len(group.points)} config(s)")

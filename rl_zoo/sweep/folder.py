@@ -60,20 +60,29 @@ RESULT_FILES = ("report.md", "best.yaml", "runs.csv", "configs.csv", "curves.csv
                 "curves.png", "sensitivity.png", "heatmap.png")
 
 
-def read_group(path: Path) -> GroupResult:
+def read_group(path: Path, configs: int, seeds: int) -> GroupResult:
     """A finished group's arrays read back; a file that cannot be read (truncated, not an npz, an array
-    missing) is a ``RunFileError`` naming it and what to do, not numpy's traceback."""
+    missing) or holds another shape than the group's ``configs`` x ``seeds`` (the report would drop the configs
+    past its rows without a word) is a ``RunFileError`` naming it and what to do, not numpy's traceback."""
     import zipfile
 
     from rl_zoo.sweep.runner import result_from_arrays
 
+    todo = ("Delete it to train that group again (the sweep's other groups are kept), or run the same command with "
+            "--rerun to train them all again")
     try:
         with np.load(path) as arrays:
-            return result_from_arrays(arrays)
+            result = result_from_arrays(arrays)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})",
-                              "Delete it to train that group again (the sweep's other groups are kept), or run the "
-                              "same command with --rerun to train them all again") from None
+        raise runs.file_error(path, f"cannot be read ({type(e).__name__}: {e})", todo) from None
+    shapes = [result.returns.shape[:2]] + [a.shape[:2] for a in (result.finite, *result.recorded.values()) if a is not None]
+    evals = {result.returns.shape[-1], len(result.env_steps)} | ({result.finite.shape[-1]} if result.finite is not None else set())
+    halving_ok = result.evals_done is None or result.evals_done.shape == (configs,)
+    if result.returns.ndim != 3 or set(shapes) != {(configs, seeds)} or len(evals) != 1 or not halving_ok:
+        raise runs.file_error(path, f"holds results of another shape than its group's {runs.plural(configs, 'config')} x "
+                              f"{runs.plural(seeds, 'seed')} (returns {result.returns.shape}, env_steps "
+                              f"{result.env_steps.shape})", todo)
+    return result
 
 
 def spec_changes(saved: dict, now: dict) -> list[str]:
