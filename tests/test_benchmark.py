@@ -121,6 +121,19 @@ def test_total_steps_and_sets_parsing():
         "ppo": {"learning_rate": "0.1", "gamma": "0.9"}, "vpg": {"gamma": "0.9"}}
     with pytest.raises(ValueError, match="not in the grid"):
         bm.parse_sets(["dqn:gamma=0.9"], ["ppo"])
+    # review: `--set ppo:learning_rate=5e-3 --set learning_rate=1e-3` trained ppo at 1e-3 (the last one won, unsaid);
+    # an algorithm's own value wins in either order, and a key given twice for the same algorithms is refused
+    for order in (["ppo:learning_rate=5e-3", "learning_rate=1e-3"], ["learning_rate=1e-3", "ppo:learning_rate=5e-3"]):
+        assert bm.parse_sets(order, ["ppo", "dqn"]) == {"ppo": {"learning_rate": "5e-3"}, "dqn": {"learning_rate": "1e-3"}}
+    with pytest.raises(ValueError, match=r"--set learning_rate is given twice \('learning_rate=1e-3' and 'learning_rate=5e-3'\)"):
+        bm.parse_sets(["learning_rate=1e-3", "learning_rate=5e-3"], ["ppo"])
+    with pytest.raises(ValueError, match=r"--set gamma is given twice for ppo \('ppo:gamma=0.9' and 'ppo:gamma=0.8'\)"):
+        bm.parse_sets(["ppo:gamma=0.9", "ppo:gamma=0.8", "dqn:gamma=0.8"], ["ppo", "dqn"])
+    # review: a second --total-steps ENV=N replaced the first, whose env fell back to its default budget
+    assert bm.join_total_steps(["CartPole-v1=4096", "Acrobot-v1=2048"]) == "CartPole-v1=4096,Acrobot-v1=2048"
+    assert bm.join_total_steps(None) is None and bm.join_total_steps(["5000"]) == "5000"
+    with pytest.raises(ValueError, match=r"--total-steps is given 2 times \(4096, Acrobot-v1=4096\): give N"):
+        bm.join_total_steps(["4096", "Acrobot-v1=4096"])
 
 
 def test_a_set_some_algorithms_lack_and_an_error_of_every_env_are_said_once(tmp_path):

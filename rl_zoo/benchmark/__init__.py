@@ -58,7 +58,7 @@ _EXPORTS = {
     "grid": ("BenchmarkResult", "GRID_LOCK", "check_jobs", "run_benchmark"),
     "plan": (
         "Cell", "DEFAULT_ALGOS", "DEFAULT_ENVS", "DEFAULT_OUT", "check_something_to_run", "format_plan",
-        "parse_exclude", "parse_list", "parse_sets", "parse_total_steps", "plan_grid", "plan_header"
+        "join_total_steps", "parse_exclude", "parse_list", "parse_sets", "parse_total_steps", "plan_grid", "plan_header"
     ),
     "records": (
         "BenchmarkFileError", "CELL_FIELDS", "CellRecord", "CellResult", "CellRow", "CellSpec", "DEFAULT_POINTS",

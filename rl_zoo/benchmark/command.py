@@ -33,8 +33,8 @@ def add_parsers(sub) -> None:
     b.add_argument("--seed", type=int, default=REPORT_SEED, help=f"first seed (default {REPORT_SEED}: the tuned configs of "
                    f"rl_zoo/hyperparams were chosen on seeds 0-9, where they look better than on new ones; a grid on "
                    f"those says so in its report)")
-    b.add_argument("--total-steps", default=None, metavar="N | ENV=N,...",
-                   help="env steps per seed, for every env (N) or per env (ENV=N,...); default per env as below")
+    b.add_argument("--total-steps", action="append", default=None, metavar="N | ENV=N,...",
+                   help="env steps per seed, for every env (N) or per env (ENV=N,..., repeatable); default per env as below")
     b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}): new, empty, or a grid's own (re-running into it skips finished cells)")
     b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid the curves are read on (default {bm.DEFAULT_POINTS}); each run also evaluates that often (as train --evals N), each time --eval-episodes episodes per seed: fewer points, less time; a gymnasium-adapter cell evaluates less often, within 10%% of its training's env steps, and the report names the cells that did")
     b.add_argument("--eval-episodes", type=int, default=None,
@@ -129,8 +129,9 @@ def main(args, argv: list[str]) -> int:
                              f"{bm.DEFAULT_OUT}) or a run directory (`rl-zoo train --out`)")
         raise ValueError(f"{d} is neither a benchmark folder (cells/, benchmark.json) nor a run directory (metrics.csv)")
     bm.check_jobs(args.jobs)  # a dry run too
+    total_steps = bm.join_total_steps(args.total_steps)
     if args.dry_run:
-        cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+        cells = bm.plan_grid(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=total_steps,
                              out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
                              sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun)
         print(bm.plan_header(args.out, cells))
@@ -140,7 +141,7 @@ def main(args, argv: list[str]) -> int:
     from rl_zoo.lock import FolderInUse
 
     try:
-        result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=args.total_steps,
+        result = bm.run_benchmark(args.algos, args.envs, seeds=args.seeds, seed=args.seed, total_steps=total_steps,
                                   out=args.out, points=args.points, eval_episodes=args.eval_episodes, backend=args.backend,
                                   sets=args.set, exclude=",".join(args.exclude), rerun=args.rerun, jobs=args.jobs,
                                   progress=not args.no_progress, command="rl-zoo " + shlex.join(argv), note=args.note,

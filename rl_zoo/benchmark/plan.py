@@ -110,9 +110,12 @@ def _split_set(pair: str) -> tuple[str, str, str]:
 
 
 def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dict[str, str]]:
-    """``ALGO:KEY=VALUE`` (one algorithm) or ``KEY=VALUE`` (every algorithm of the grid) -> per-algo overrides."""
+    """``ALGO:KEY=VALUE`` (one algorithm) or ``KEY=VALUE`` (every algorithm of the grid) -> per-algo overrides.
+    An algorithm's own value beats the grid-wide one, in either order; a key given twice for the same algorithms
+    is refused (the last one won, unsaid, as ``rl-zoo train --set`` refuses)."""
     algo_names = list(algo_names)
     out: dict[str, dict[str, str]] = {a: {} for a in algo_names}
+    given: dict[tuple[str, str], str] = {}  # (algorithm or "", key) -> the pair that set it
     for pair in pairs:
         target, key, value = _split_set(pair)
         if key == "total_timesteps":  # every cell runs its env's budget: --total-steps sets it, and the two would clash
@@ -120,9 +123,24 @@ def parse_sets(pairs: Iterable[str], algo_names: Iterable[str]) -> dict[str, dic
                              f"not total_timesteps")
         if target and target not in out:
             raise ValueError(f"--set {pair!r} names algorithm {target!r}, which is not in the grid ({', '.join(algo_names)})")
-        for a in [target] if target else algo_names:
+        if (earlier := given.get((target, key))) is not None:
+            raise ValueError(f"--set {key} is given twice{f' for {target}' if target else ''} ({earlier!r} and {pair!r}): "
+                             f"give it once")
+        given[target, key] = pair
+        for a in [target] if target else [a for a in algo_names if (a, key) not in given]:
             out[a][key] = value
     return out
+
+
+def join_total_steps(given: list[str] | str | None) -> str | None:
+    """``--total-steps`` given more than once: its ``ENV=N`` parts joined (``parse_total_steps`` refuses an env given
+    twice); an ``N`` for every env beside another is refused (the last one replaced the others, unsaid)."""
+    if given is None or isinstance(given, str):
+        return given
+    if len(given) > 1 and any("=" not in g for g in given):
+        raise ValueError(f"--total-steps is given {len(given)} times ({', '.join(given)}): give N (every env) once, "
+                         f"or ENV=N for each env")
+    return ",".join(given) if given else None
 
 
 def refuse_grid_wide_sets_some_lack(pairs: Iterable[str], modules: dict) -> None:
