@@ -68,8 +68,9 @@ def check_seed_range(seed: int, seeds: int = 1, flag: str = "--seed") -> None:
 def whole_number(text: str) -> int:
     """A count typed on the command line: ``100000``, ``100_000`` or ``1e5`` (a float that is a whole number,
     as ``--set`` takes it and the help texts write budgets); ``ValueError`` for anything else (``1.5e3`` is
-    1500, ``2.5`` is refused). The argparse ``type`` of ``--total-steps``."""
-    cleaned = str(text).strip().replace("_", "")
+    1500, ``2.5`` is refused; underscores as Python writes them, between digits: ``_6_4`` and ``1_000_`` are refused,
+    where stripping every underscore took them as 64 and 1000). The argparse ``type`` of ``--total-steps``."""
+    cleaned = str(text).strip()
     try:
         return int(cleaned)
     except ValueError:

@@ -646,7 +646,8 @@ def test_total_steps_takes_the_notation_the_help_writes(text, value):
 
 @pytest.mark.parametrize("text, said", [("2.5", "is not a whole number"), ("1e5x", "is not a whole number"),
                                         ("nan", "is not a whole number"), ("inf", "is not a whole number"), ("", "is not a whole number"),
-                                        ("1e308", "is too large a count")])
+                                        ("1e308", "is too large a count"), ("_6_4", "is not a whole number"),
+                                        ("1_000_", "is not a whole number"), ("1__000", "is not a whole number")])
 def test_total_steps_refuses_what_is_not_a_whole_number(text, said, capsys):
     from rl_zoo.cli import _build_parser
 

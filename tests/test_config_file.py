@@ -55,6 +55,10 @@ def test_a_sweeps_best_yaml_round_trips_to_the_chosen_config(tmp_path):
     # its first line names the algorithm: a ppo config given to dqn (whose fields would mostly take it) is refused
     with pytest.raises(ConfigError, match=r"best.yaml is a sweep's best config of ppo .*not of dqn: give --algo ppo"):
         read_config_file(path, "dqn", "CartPole-v1")
+    # review: the sweep.json beside it was refused as "mixes config fields with blocks"
+    sweep_json = _write(tmp_path / "sweep.json", json.dumps(dict(digest="d", spec=plan.spec.to_json(), groups=[])))
+    with pytest.raises(ConfigError, match=r"sweep.json is a sweep's plan \(sweep.json\), not a config: give the best.yaml"):
+        read_config_file(sweep_json, "ppo", "CartPole-v1")
 
 
 @pytest.mark.parametrize("text, message", [

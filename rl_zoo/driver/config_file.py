@@ -143,6 +143,9 @@ def _config_of(data: dict, algo: str, env_id: str, module, where: str) -> dict:
             raise ConfigError(f"{where}: the config should map fields to values, got {data['config']!r}")
         only_make_train = getattr(module, "MAKE_TRAIN_ONLY", {})  # at their defaults in any run's config: not set again
         return {k: v for k, v in data["config"].items() if k not in only_make_train}
+    if {"digest", "spec", "groups"} <= set(data):  # a sweep's sweep.json: it was "mixes config fields with blocks"
+        raise ConfigError(f"{where} is a sweep's plan (sweep.json), not a config: give the best.yaml beside it (the best "
+                          f"config the sweep found), or a run's config.json")
     looks_like_ids = all(isinstance(k, str) and re.search(r"-v\d+$", k) for k in data)
     blocks = (all(isinstance(v, dict) or v is None for v in data.values()) and not set(data) & fields
               and (looks_like_ids or any(isinstance(v, dict) for v in data.values())))
