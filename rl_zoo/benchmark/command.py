@@ -41,7 +41,8 @@ def add_parsers(sub) -> None:
                    help="greedy episodes per evaluation and seed (default 10; 1,000 on Blackjack-v1, whose return is one "
                         "+-1 draw)")
     b.add_argument("--set", action="append", default=[], metavar="[ALGO:]KEY=VALUE",
-                   help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable)")
+                   help="override a config field of one algorithm (ALGO:KEY=VALUE) or of all (repeatable; an algorithm's own "
+                   "value beats the grid-wide one, each key once per algorithm)")
     b.add_argument("--exclude", action="append", default=[], metavar="ALGO:ENV[,ALGO:ENV]",
                    help="leave these cells out (listed as skipped, excluded); repeatable")
     b.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
