@@ -7,9 +7,12 @@ CartPole-v1 with 1 seed, then with 16). Each repeat is a fresh process running t
 ``rl-zoo`` entry point does (the CPU split into one device per core for several seeds) on an empty
 compilation cache, with ``jax.stages.Lowered.compile`` wrapped: every program XLA compiles is listed by
 its module name (``jit_<function>``: the driver's ``init_seeds``, ``segment`` and ``eval_all``, see
-``rl_zoo.driver.plan``), in the order compiled, with its XLA seconds and the length of its StableHLO
-text (read after the compile is timed: it adds a few hundredths of a second to the plan's and the
-command's times). Beside them the run's own figures from ``summary.json``: *compile* (the plan: tracing,
+``rl_zoo.driver.plan``), in the order its compile finished, with its XLA seconds, the thread it compiled on
+and the length of its StableHLO text (read after the compile is timed: it adds a few hundredths of a second
+to the plan's and the command's times). The driver compiles the initial states' and the evaluation's programs
+on a second thread beside the segment's, so their seconds overlap: each includes the competition for the
+cores, and their sum can exceed the plan's compile (the report says by how much). Repeats are matched by
+program name (the finishing order can differ between them). Beside them the run's own figures from ``summary.json``: *compile* (the plan: tracing,
 lowering, these compiles and the initial states' run), *train* (the segments) and the whole command's
 wall time. Medians of ``--repeats``; no peer: this is the breakdown behind ``peer_speed.md``'s compile
 column.
@@ -23,6 +26,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,8 +49,9 @@ def child(log: Path, argv: list[str]) -> int:
         seconds = time.perf_counter() - t
         text = self.as_text()
         name = text.split("@", 1)[1].split(maxsplit=1)[0] if text.startswith("module @") else "?"
+        beside = threading.current_thread() is not threading.main_thread()  # rl_zoo.driver.plan's second thread
         with log.open("a") as f:
-            f.write(json.dumps({"program": name, "compile_s": seconds, "hlo_chars": len(text)}) + "\n")
+            f.write(json.dumps({"program": name, "compile_s": seconds, "hlo_chars": len(text), "beside": beside}) + "\n")
         return compiled
 
     stages.Lowered.compile = timed_compile
@@ -80,23 +85,37 @@ def report(rows: dict[str, list[dict]], meta: dict) -> str:
              f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}` (rl_zoo {meta['versions'].get('rl-zoo-commit', '?')}, "
              f"jax {meta['versions'].get('jax', '?')}). Load average before: {meta['load_before']}; after: {meta['load_after']}.", "",
              "Fresh processes, each on an empty compilation cache; medians of the repeats. *XLA s*: `Lowered.compile` of that "
-             "program alone; *plan compile s*: summary.json's compile_s (tracing, lowering, every compile and the initial "
-             "states' run); *HLO chars*: the length of the program's StableHLO text.", ""]
+             "program, timed on its thread (*beside*: the driver's second thread, compiling while the main thread "
+             "traces and compiles the segment: the seconds overlap, each with the competition for the cores in it); "
+             "*plan compile s*: summary.json's compile_s (tracing, lowering, every compile and the initial states' run); "
+             "*HLO chars*: the length of the program's StableHLO text.", ""]
     for args, runs in rows.items():
-        names = [p["program"] for p in runs[0]["programs"]]
+        keyed = [_by_name(r["programs"]) for r in runs]
         walls = ", ".join(f"{r['wall_s']:.1f}" for r in runs)
+        plan_s = med(r["compile_s"] for r in runs)
         lines += [f"## `rl-zoo train {args}`", "",
                   f"Whole command **{med(r['wall_s'] for r in runs):.2f} s** (runs {walls}), "
-                  f"plan compile **{med(r['compile_s'] for r in runs):.2f} s**, train {med(r['train_s'] for r in runs):.2f} s, "
+                  f"plan compile **{plan_s:.2f} s**, train {med(r['train_s'] for r in runs):.2f} s, "
                   f"final return {med(r['final_return_mean'] for r in runs):.1f}.", "",
-                  "| program (in the order compiled) | XLA s (median) | runs | HLO chars |", "|---|---:|---|---:|"]
-        for i, name in enumerate(names):
-            seconds = [r["programs"][i]["compile_s"] for r in runs if len(r["programs"]) > i]
-            lines.append(f"| {name} | {med(seconds):.2f} | {', '.join(f'{s:.2f}' for s in seconds)} | "
-                         f"{runs[0]['programs'][i]['hlo_chars']:,} |")
+                  "| program (in the order its compile finished) | thread | XLA s (median) | runs | HLO chars |",
+                  "|---|---|---:|---|---:|"]
+        for key, first in keyed[0].items():
+            seconds = [k[key]["compile_s"] for k in keyed if key in k]
+            lines.append(f"| {key} | {'beside' if first.get('beside') else 'main'} | {med(seconds):.2f} | "
+                         f"{', '.join(f'{s:.2f}' for s in seconds)} | {first['hlo_chars']:,} |")
         xla = med(sum(p["compile_s"] for p in r["programs"]) for r in runs)
-        lines += [f"| all programs | {xla:.2f} | | |", ""]
+        over = f" (overlapping: {xla - plan_s:.2f} s more than the plan's whole compile)" if xla > plan_s else ""
+        lines += [f"| all programs, summed | | {xla:.2f}{over} | | |", ""]
     return "\n".join(lines)
+
+
+def _by_name(programs: list[dict]) -> dict[str, dict]:
+    """A run's programs keyed by name (``name #2`` for a name's second compile), in the order they finished."""
+    keyed: dict[str, dict] = {}
+    for p in programs:
+        n = sum(1 for k in keyed if k == p["program"] or k.startswith(p["program"] + " #"))
+        keyed[p["program"] if n == 0 else f"{p['program']} #{n + 1}"] = p
+    return keyed
 
 
 def main(argv=None) -> None:

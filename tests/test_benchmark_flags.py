@@ -247,3 +247,25 @@ def test_env_throughputs_quick_keeps_the_flags_given_with_it(monkeypatch):
     with pytest.raises(SystemExit):
         env_throughput.main(["--quick", "--ids", "CartPole-v1", "--scan-steps", "10"])
     assert seen == dict(scan_steps=10, repeats=2)  # the flag given, and --quick's value for the one not given
+
+
+def test_compile_programs_matches_repeats_by_name_and_says_the_compiles_overlap(monkeypatch):
+    """Review: since the driver compiles the evaluation beside the segment, the report called each program's
+    seconds "of that program alone", summed overlapping seconds past the plan's compile without a word, and matched
+    repeats by position, where the finishing order can differ between them."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import compile_programs
+
+    def run(compile_s, programs):
+        return dict(wall_s=10.0, compile_s=compile_s, train_s=1.0, final_return_mean=9.0,
+                    programs=[dict(program=n, compile_s=s, hlo_chars=c, beside=b) for n, s, c, b in programs])
+
+    runs = [run(5.0, [("jit_eval_all", 1.0, 10, True), ("jit_segment", 5.0, 20, False)]),
+            run(6.0, [("jit_segment", 3.0, 20, False), ("jit_eval_all", 2.0, 10, True)]),
+            run(5.5, [("jit_eval_all", 3.0, 10, True), ("jit_segment", 4.0, 20, False)])]
+    text = compile_programs.report({"--algo ppo": runs}, dict(when="w", machine="m", command="c", versions={},
+                                                              load_before=1, load_after=2))
+    assert "| jit_eval_all | beside | 2.00 | 1.00, 2.00, 3.00 | 10 |" in text
+    assert "| jit_segment | main | 4.00 | 5.00, 3.00, 4.00 | 20 |" in text
+    assert "| all programs, summed | | 6.00 (overlapping: 0.50 s more than the plan's whole compile) | | |" in text
+    assert "alone" not in text
