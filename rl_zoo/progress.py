@@ -40,6 +40,28 @@ def clock(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _remaining_column(column: Any) -> Any:
+    """The bars' ETA: the time per step since the bar's clock started (``Display.start_at``) times the steps left,
+    worked out at each update (``Display.update``'s ``eta`` field: seconds left then, and the bar's elapsed time
+    then) and counted down between updates. rich's ``TimeRemainingColumn`` took a speed from the updates of the
+    last 30 s, needing two of them, and a bar updates once per segment: a run whose segments took over 30 s never
+    showed an ETA, and others none before their second segment."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Remaining(ProgressColumn):
+        def render(self, task) -> Text:
+            if task.finished:
+                return Text(clock(0), style="progress.remaining")
+            eta = task.fields.get("eta")
+            if eta is None or task.elapsed is None:
+                return Text("-:--:--", style="progress.remaining")
+            seconds, at = eta
+            return Text(clock(seconds - (task.elapsed - at)), style="progress.remaining")
+
+    return Remaining(table_column=column)
+
+
 class Display:
     """A rich live display of progress bars, or nothing (lines go to ``log``) when disabled."""
 
@@ -50,7 +72,7 @@ class Display:
     def __enter__(self) -> "Display":
         if self.enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
             from rich.table import Column
 
             fixed = lambda width: Column(no_wrap=True, min_width=width)  # noqa: E731 (never cut)
@@ -60,7 +82,7 @@ class Display:
                 TextColumn("{task.fields[steps]}", table_column=fixed(10)),
                 TextColumn("{task.percentage:>3.0f}%", table_column=fixed(4)),
                 TimeElapsedColumn(table_column=fixed(7)), TextColumn("eta", table_column=fixed(3)),
-                TimeRemainingColumn(table_column=fixed(7)),
+                _remaining_column(fixed(7)),
                 TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True, overflow="ellipsis")), transient=False,
                 console=Console(),  # its own, sized now (rich's shared one keeps the width of its first use)
             )
@@ -80,15 +102,19 @@ class Display:
         total = max(int(total), 1)
         label_column = self._progress.columns[0].get_table_column()  # labels stay whole (up to 40 characters)
         label_column.min_width = max(label_column.min_width or 0, min(len(label), 40))
-        return self._progress.add_task(label, total=total, info=info, steps=f"0/{compact(total)}")
+        return self._progress.add_task(label, total=total, info=info, steps=f"0/{compact(total)}", from_steps=0, eta=None)
 
     def update(self, bar: Any, completed: float | None = None, info: str | None = None, label: str | None = None) -> None:
         if self._progress is None or bar is None:
             return
         fields: dict[str, Any] = {}
         if completed is not None:
+            task = self._progress.tasks[self._index(bar)]
             fields["completed"] = completed
-            fields["steps"] = f"{compact(completed)}/{compact(self._progress.tasks[self._index(bar)].total)}"
+            fields["steps"] = f"{compact(completed)}/{compact(task.total)}"
+            done, elapsed = completed - task.fields.get("from_steps", 0), task.elapsed
+            if done > 0 and elapsed:  # the time per step so far times the steps left, as the plain lines say it
+                fields["eta"] = (elapsed * (task.total - completed) / done, elapsed)
         if info is not None:
             fields["info"] = info
         if label is not None:
@@ -99,7 +125,8 @@ class Display:
         """Restart ``bar``'s clock at ``completed`` (a resumed run: its speed and ETA count only the
         steps made from here, not a jump from 0)."""
         if self._progress is not None and bar is not None:
-            self._progress.reset(bar, completed=completed)
+            fields = {**self._progress.tasks[self._index(bar)].fields, "from_steps": completed, "eta": None}
+            self._progress.reset(bar, completed=completed, **fields)  # (its fields replace the bar's: all of them)
             self.update(bar, completed=completed)
 
     def _index(self, bar: Any) -> int:

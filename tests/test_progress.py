@@ -50,6 +50,23 @@ def test_at_80_columns_the_times_stay_whole(capsys, monkeypatch):
     assert "0:00:…" not in line and len(line) <= 80
 
 
+def test_the_bars_eta_shows_from_the_first_segment_even_when_segments_take_over_30_s(capsys, monkeypatch):
+    """Review: rich's ETA column took a speed from the updates of the last 30 s (two needed), and the bar updates
+    once per segment: segments of 40 s showed "eta -:--:--" all run long, shorter ones none before the second."""
+    import rich.console
+
+    now = [0.0]
+    monkeypatch.setattr(rich.console, "monotonic", lambda: now[0])
+    monkeypatch.setenv("COLUMNS", "120")
+    with RunProgress(True, total=1_000_000, label="ppo", terminal=True) as bar:
+        bar.update(0, 0.0, 10.0)  # the first evaluation: the bar's clock starts here
+        now[0] = 40.0
+        bar.update(250_000, 6250.0, 20.0)  # 250k steps in 40 s: 750k left take 120 s
+        now[0] = 70.0  # between updates it counts down
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "250k/1.00M" in line and "0:01:10 eta 0:01:30" in line, line
+
+
 def test_run_progress_off_a_terminal_logs_one_line_per_update():
     """Piped to a log, rich drew the bar only when training ended: nothing in between."""
     lines: list[str] = []

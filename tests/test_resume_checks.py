@@ -602,6 +602,18 @@ def test_a_checkpoint_of_another_algorithm_or_env_is_said_so_not_a_field_at_its_
         "or a checkpoint copied in from another run)")
 
 
+def test_a_resumed_runs_summary_counts_the_evaluation_and_checkpoint_time_of_every_process(reference, tmp_path):
+    """Review: a resumed run's summary.json added up train_s over its processes but counted eval_s and checkpoint_s
+    of the last process only (0.0 beside the time of 14 evaluations and 13 checkpoints)."""
+    run = copy_run(reference.run_dir, tmp_path)
+    for older in sorted((run / "checkpoints").glob("ckpt_*.msgpack"))[:-1]:
+        older.unlink()  # the last one: the resume evaluates and checkpoints nothing more
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    before, after = (json.loads((d / "summary.json").read_text()) for d in (reference.run_dir, run))
+    assert after["eval_s"] == before["eval_s"] > 0  # all of it in the first process, every evaluation made there
+    assert 0 < after["checkpoint_s"] <= before["checkpoint_s"]  # but for the last checkpoint's writing
+
+
 def test_remove_stale_temporaries_takes_ours_and_leaves_strangers(tmp_path):
     """What a killed writer leaves (mkstemp's ``.NAME.XXXXXXXX.tmp``, the figure's ``.curve.tmp.png``) goes; other
     hidden files stay. (The resume test above redraws curve.png, which replaces a stale ``.curve.tmp.png`` anyway.)"""

@@ -214,6 +214,8 @@ def latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
     return out
 
 
-def save_checkpoint(ctx: RunContext, states: Any, meta: CheckpointMeta) -> Path:
-    """``checkpoints/ckpt_<updates>.msgpack`` of ``states`` with ``meta``, keeping the spec's last few."""
-    return checkpoint.save(ctx.run_dir, meta.updates_done, states, meta.to_dict(), keep=ctx.spec.keep_checkpoints)
+def save_checkpoint(ctx: RunContext, states: Any, meta: CheckpointMeta, **extra: Any) -> Path:
+    """``checkpoints/ckpt_<updates>.msgpack`` of ``states`` with ``meta`` (and a runner's own ``extra`` keys beside
+    it), keeping the spec's last few."""
+    return checkpoint.save(ctx.run_dir, meta.updates_done, states, dict(meta.to_dict(), **extra),
+                           keep=ctx.spec.keep_checkpoints)
