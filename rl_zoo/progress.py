@@ -207,6 +207,7 @@ class GridProgress:
     _grid: Any = field(init=False, default=None)
     _bars: dict[str, Any] = field(init=False, default_factory=dict)
     _current: dict[str, int] = field(init=False, default_factory=dict)  # running cell -> env steps done
+    _clocked: set[str] = field(init=False, default_factory=set)  # cells whose bar's clock started (their first row)
     _finished_steps: int = field(init=False, default=0)
     _started: int = field(init=False, default=0)
     _finished: int = field(init=False, default=0)
@@ -244,6 +245,9 @@ class GridProgress:
             self.log(f"{label}: {plan or f'{total:,} env steps'}")
 
     def advance(self, name: str, completed: int, info: str = "") -> None:
+        if name not in self._clocked:  # the cell's first row: its bar's clock (and ETA) starts here, after its
+            self._clocked.add(name)  # process start and compile, as a run's bar starts at its first evaluation
+            self.display.start_at(self._bars.get(name), completed)
         self._current[name] = completed
         self.display.update(self._bars.get(name), completed=completed, info=info)
         self._refresh()

@@ -67,6 +67,24 @@ def test_the_bars_eta_shows_from_the_first_segment_even_when_segments_take_over_
     assert "250k/1.00M" in line and "0:01:10 eta 0:01:30" in line, line
 
 
+def test_a_grid_cells_eta_leaves_out_its_process_start_and_compile(capsys, monkeypatch):
+    """Diff review: a cell's bar starts when its process does, and the ETA (time per step since the bar's clock
+    started) counted the 20 s of start and compile as spent on the first steps: 0:01:28 where 8 s were left."""
+    import rich.console
+
+    now = [0.0]
+    monkeypatch.setattr(rich.console, "monotonic", lambda: now[0])
+    monkeypatch.setenv("COLUMNS", "140")
+    with GridProgress(True, cells=2, total=200_000, terminal=True) as grid:
+        grid.start("c", "ppo CartPole-v1", 100_000)
+        now[0] = 20.0
+        grid.advance("c", 0, "return 20.0")  # its first row, after 20 s of start and compile
+        now[0] = 22.0
+        grid.advance("c", 20_000, "return 30.0")  # 10k steps a second: 80k left take 8 s
+    line = next(x for x in capsys.readouterr().out.splitlines()[::-1] if "ppo CartPole-v1" in x)
+    assert "20.0k/100k" in line and "eta 0:00:08" in line, line
+
+
 def test_run_progress_off_a_terminal_logs_one_line_per_update():
     """Piped to a log, rich drew the bar only when training ended: nothing in between."""
     lines: list[str] = []
