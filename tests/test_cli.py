@@ -731,3 +731,15 @@ def test_a_resume_without_the_live_flags_the_run_was_started_with_says_so(tmp_pa
         (run / "config.json").write_text(json.dumps(dict(config, command=edited)))
         assert dropped() == []
     assert capsys.readouterr().err == ""
+
+
+def test_the_package_names_its_docstring_gives_are_reached_from_import_rl_zoo_alone():
+    """Review: `import rl_zoo; rl_zoo.train.train(...)`, as the package docstring writes it, was an AttributeError
+    (a submodule is an attribute only once imported); `import rl_zoo` itself stays light."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rl_zoo; light = 'jax' not in sys.modules; "
+            "print(light, rl_zoo.train.train.__name__, rl_zoo.algos.__name__, callable(rl_zoo.load), 'train' in dir(rl_zoo))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "train", "rl_zoo.algos", "True", "True"]
