@@ -238,6 +238,7 @@ class GridProgress:
         steps") is what the plain log line says about it."""
         self._started += 1
         self._current[name] = 0
+        self._clocked.discard(name)  # (a name started again: its new bar's clock starts at its own first row)
         label = f"[{self._started}/{self.cells}] {label}"
         if self.display.enabled:
             self._bars[name] = self.display.add(label, total, info="starting / compiling")
