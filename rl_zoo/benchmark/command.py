@@ -36,7 +36,7 @@ def add_parsers(sub) -> None:
     b.add_argument("--total-steps", action="append", default=None, metavar="N | ENV=N,...",
                    help="env steps per seed, for every env (N) or per env (ENV=N,..., repeatable); default per env as below")
     b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}): new, empty, or a grid's own (re-running into it skips finished cells)")
-    b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid the curves are read on (default {bm.DEFAULT_POINTS}); each run also evaluates that often (as train --evals N), each time --eval-episodes episodes per seed: fewer points, less time; a gymnasium-adapter cell evaluates less often, within 10%% of its training's env steps, and the report names the cells that did")
+    b.add_argument("--points", type=int, default=bm.DEFAULT_POINTS, help=f"intervals of the shared env-step grid the curves are read on (default {bm.DEFAULT_POINTS}); each run also evaluates that often (as train --evals N), each time --eval-episodes episodes per seed: fewer points, less time; a gymnasium-adapter cell evaluates less often where the worst case of its evaluations after the start would pass 10%% of its training's env steps (the start's comes on top; the final one is always made), and the report names the cells that did")
     b.add_argument("--eval-episodes", type=int, default=None,
                    help="greedy episodes per evaluation and seed (default 10; 1,000 on Blackjack-v1, whose return is one "
                         "+-1 draw)")

@@ -287,7 +287,9 @@ def _fewer_evaluations(table: list[CellSummary]) -> str:
     if not fewer:
         return ""
     return (f" These cells evaluated fewer times than their grid's intervals, so their curves are straight between "
-            f"evaluations: {', '.join(fewer)} (a gymnasium env's evaluations cost at most 10% of training's env steps; "
+            f"evaluations: {', '.join(fewer)} (a gymnasium env evaluates fewer times where the worst case of those after "
+            f"the start would pass 10% of training's env steps; the start's comes on top and the final one is always "
+            f"made, so a short budget can pass it: summary.json's eval_fraction; "
             f"a JAX run's segments divide its updates; a run evaluates at most once per update).")
 
 
