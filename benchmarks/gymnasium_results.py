@@ -105,11 +105,42 @@ def run(only: set[str] | None, rerun: bool = False, out: Path = OUT) -> None:
         if only and f"{cell.algo}:{cell.env}" not in only:
             continue
         print(" ".join(command(cell, cell.target_steps, rerun, out)), flush=True)
-        if subprocess.run(command(cell, cell.target_steps, rerun, out), cwd=ROOT, check=False).returncode:
+        if _run_child(command(cell, cell.target_steps, rerun, out)):
             failed.append(f"{cell.algo}:{cell.env}")
         report(out)
     if failed:  # each cell's own message is above; the page lists what is still to run
         sys.exit(f"{len(failed)} cell(s) did not finish: {', '.join(failed)}")
+
+
+def _run_child(cmd: list[str]) -> int:
+    """``cmd``'s exit status, run from the repository root; a SIGTERM to this script is passed on to it and waited
+    for (the script died alone and its `rl-zoo benchmark` trained on, holding the cell's folder: the same command
+    again was refused as "in use"), then exits 143; after Ctrl-C it is waited for (the terminal sent it Ctrl-C too;
+    a `kill -INT` of this script alone is passed on after 2 s)."""
+    import signal
+
+    child = subprocess.Popen(cmd, cwd=ROOT)
+    stopped: list[int] = []
+
+    def stop(signum, frame):  # passed on only: a wait here would deadlock on the interrupted wait's lock
+        stopped.append(signum)
+        child.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        code = child.wait()
+        if stopped:
+            sys.exit(128 + stopped[0])
+        return code
+    except KeyboardInterrupt:
+        try:
+            child.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+            child.wait()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _summary(cell: PlannedCell, out: Path = OUT):

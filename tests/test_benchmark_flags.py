@@ -269,3 +269,24 @@ def test_compile_programs_matches_repeats_by_name_and_says_the_compiles_overlap(
     assert "| jit_segment | main | 4.00 | 5.00, 3.00, 4.00 | 20 |" in text
     assert "| all programs, summed | | 6.00 (overlapping: 0.50 s more than the plan's whole compile) | | |" in text
     assert "alone" not in text
+
+
+def test_gymnasium_results_passes_sigterm_on_to_its_grid(tmp_path):
+    """Review: SIGTERM to `benchmarks/gymnasium_results.py run` (a script meant for the background) killed it alone:
+    its `rl-zoo benchmark` trained on, and the same command again was refused, the cell's folder in use."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    code = (f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); import gymnasium_results as g; "
+            f"sys.exit(g._run_child([sys.executable, '-c', {child!r}]))")
+    script = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    while time.time() < deadline and not (pid_file.exists() and pid_file.read_text()):
+        time.sleep(0.1)
+    pid = int(pid_file.read_text())
+    script.send_signal(signal.SIGTERM)
+    assert script.wait(timeout=30) == 143
+    with pytest.raises(ProcessLookupError):  # gone (and reaped by the script's wait)
+        os.kill(pid, 0)
