@@ -669,3 +669,17 @@ def test_the_report_names_the_cells_that_evaluated_fewer_times_than_their_grid()
     # on top (HalfCheetah-v5 at 8,192 steps: eval_fraction 2.44)
     assert "at most 10%" not in said and "the final one is always made" in said and "eval_fraction" in said
     assert "CartPole" not in said
+
+
+def test_the_jobs_sentence_says_which_cells_an_earlier_command_finished():
+    """Review: a grid resumed with --jobs 1 said "1 cell(s) at a time" of a cell that had trained beside another under
+    --jobs 2 (benchmark.json keeps the last command's --jobs)."""
+    from types import SimpleNamespace
+
+    from rl_zoo.benchmark.report import _jobs_words
+
+    meta = SimpleNamespace(jobs=1, started="2026-12-07 13:00:00")
+    done = lambda when: SimpleNamespace(result=SimpleNamespace(finished=when))  # noqa: E731
+    assert _jobs_words([done("2026-12-07 13:05:00"), SimpleNamespace(result=None)], meta) == "1 cell(s) at a time"
+    assert _jobs_words([done("2026-12-07 12:55:00"), done("2026-12-07 13:05:00")], meta) == (
+        "1 cell(s) at a time in the last command (1 cell finished by an earlier one, at its own --jobs)")

@@ -174,7 +174,7 @@ def _header(s: Summary, meta: GridMeta, out: Path) -> list[str]:
                 if meta.load_end is not None else "")
         ran = f"; the cells were last run together in {meta.grid_wall_s:,.0f} s (started {meta.started}{load})."
     machine = (f"Machine: {v['cpu'] + ', ' if 'cpu' in v else ''}{v.get('platform', '?')}, {shown(meta.cpu_count)} CPU cores, "
-               f"jax {v.get('jax', '?')} ({v.get('jax_backend', '?')}); {meta.jobs} cell(s) at a time. " if v else
+               f"jax {v.get('jax', '?')} ({v.get('jax_backend', '?')}); {_jobs_words(records, meta)}. " if v else
                "Machine: not recorded (the folder has no benchmark.json). ")
     lines += [
         f"{settings_sentence(described, meta)} {machine}Sum of cell wall times: "
@@ -276,6 +276,18 @@ def _aggregate_section(s: Summary, fig_dir: Path) -> list[str]:
     if missing:
         lines += [f"Not in the aggregate (no reference values): {', '.join(missing)}.", ""]
     return lines
+
+
+def _jobs_words(records: list, meta: GridMeta) -> str:
+    """How many cells ran at once: the last command's ``--jobs``, and how many cells an earlier command finished
+    (at its own ``--jobs``: the report said the last command's of every cell, a cell that trained beside another
+    under ``--jobs 2`` "1 cell(s) at a time" after a resume with ``--jobs 1``)."""
+    earlier = [r for r in records if r.result is not None and meta.started and r.result.finished < meta.started]
+    said = f"{meta.jobs} cell(s) at a time"
+    if earlier:
+        said += (f" in the last command ({runs.plural(len(earlier), 'cell')} finished by an earlier one, at its "
+                 f"own --jobs)")
+    return said
 
 
 def _fewer_evaluations(table: list[CellSummary]) -> str:
