@@ -331,16 +331,12 @@ def recorded_run_mismatch(run, recorded: str | None, own: bool = True) -> str | 
     by another algorithm or env, or, for one of the run's ``own`` checkpoints, config.json edited since. A
     checkpoint of another run directory (``own=False``) need only share the algorithm, env, backend and
     config: its seeds are checked on their own (``check_seeds``), its evaluation schedule is its run's."""
-    import json
-
-    from rl_zoo.driver.spec import trajectory_mismatch
+    from rl_zoo.driver.spec import other_run_words, trajectory_mismatch
 
     if recorded is None:
         return None
-    data = json.loads(recorded)
-    if (data.get("algo"), data.get("env")) != (run.algo, run.env_id):
-        return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {run.algo} on "
-                f"{run.env_id}: load it with the run directory that wrote it")
+    if why := other_run_words(recorded, run):
+        return f"{why}: load it with the run directory that wrote it"
     if own:
         return trajectory_mismatch(recorded, run)
     return trajectory_mismatch(recorded, run, ignore=SCHEDULE_KEYS, lead="it was written by a run with other settings",

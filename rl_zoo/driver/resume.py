@@ -12,7 +12,6 @@ each resume is recorded in ``RUN/resumes.json`` (``record_resume``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +22,7 @@ from rl_zoo import checkpoint, distributed, runs
 from rl_zoo.config import ConfigError
 from rl_zoo.driver.recorder import RecorderHook
 from rl_zoo.driver.runner import CheckpointMeta, ResumePoint, schedule_mismatch, seeds_mismatch, segment_schedule
-from rl_zoo.driver.spec import RunSpec, devices_do_not_apply, trajectory_mismatch
+from rl_zoo.driver.spec import RunSpec, devices_do_not_apply, other_run_words, trajectory_mismatch
 
 
 def split_cpu_as_recorded(run_dir: str | Path, devices: int | None = None) -> int:
@@ -137,25 +136,17 @@ def rows_up_to(run_dir: Path, point: ResumePoint, env_steps_per_update: int, see
 
 
 # --- what a resume checks and records ----------------------------------------------------------------
-def other_run_mismatch(recorded: str, spec: RunSpec) -> str | None:
-    """Why a checkpoint recording ``recorded`` (``RunSpec.trajectory_record``) was written by a run of another
-    algorithm or env than config.json's, or ``None``: config.json edited since, or a checkpoint copied in."""
-    data = json.loads(recorded)
-    if (data.get("algo"), data.get("env")) == (spec.algo, spec.env_id):
-        return None
-    return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {spec.algo} on "
-            f"{spec.env_id} (config.json edited since, or a checkpoint copied in from another run)")
-
-
 def resume_mismatch(spec: RunSpec, agent, meta: CheckpointMeta) -> str | None:
     """Why the checkpoint progress ``meta`` cannot be continued as ``spec`` (read from config.json)
     trains, or ``None``: the checkpoint holds other seeds than the spec's, was written by a run of another
-    algorithm or env (``other_run_mismatch``) or whose evaluation schedule or hyperparameters differ
+    algorithm or env (``other_run_words``) or whose evaluation schedule or hyperparameters differ
     (``trajectory_mismatch``), or its updates are not a point of the spec's schedule (a JAX run's segments,
     ``segment_schedule``; a host run's budget)."""
     if why := seeds_mismatch(meta.seeds, spec.seed_ids):
         return why
-    if meta.spec is not None and (why := other_run_mismatch(meta.spec, spec) or trajectory_mismatch(meta.spec, spec)):
+    if meta.spec is not None and (why := other_run_words(meta.spec, spec)):
+        return f"{why} (config.json edited since, or a checkpoint copied in from another run)"
+    if meta.spec is not None and (why := trajectory_mismatch(meta.spec, spec)):
         return why
     if spec.backend == "jax":
         return schedule_mismatch(meta, segment_schedule(agent.num_updates, spec.num_evals, meta))

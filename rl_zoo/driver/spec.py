@@ -277,6 +277,17 @@ def missing_keys(data: dict[str, Any]) -> list[str]:
     return [key for key in REQUIRED_KEYS if key not in data]
 
 
+def other_run_words(recorded: str, spec: RunSpec) -> str | None:
+    """"it was written by a dqn run on CartPole-v1, not by this run's ppo on CartPole-v1", where the run that
+    ``recorded`` (``RunSpec.trajectory_record``, in a checkpoint's meta) had another algorithm or env than ``spec``;
+    else ``None``. `rl-zoo enjoy` and ``--resume`` each add what to do."""
+    data = json.loads(recorded)
+    if (data.get("algo"), data.get("env")) == (spec.algo, spec.env_id):
+        return None
+    return (f"it was written by a {data.get('algo')} run on {data.get('env')}, not by this run's {spec.algo} on "
+            f"{spec.env_id}")
+
+
 def trajectory_mismatch(recorded: str, spec: RunSpec, ignore: tuple[str, ...] = (),
                         lead: str = "config.json was edited since", where: str = "there") -> str | None:
     """Why ``spec`` (read from config.json) is not the run whose checkpoint recorded ``recorded``
