@@ -229,7 +229,7 @@ def choose_devices(seeds: int, devices: int | None, resuming: bool = False) -> t
             _check_multi_host_devices(seeds, devices, available, split_here, resuming)
         if seeds % devices:
             ok = [d for d in range(1, (seeds if split_here else available) + 1) if seeds % d == 0]
-            more = "" if resuming else f"use a multiple of {devices} seeds (e.g. {devices * max(1, -(-seeds // devices))}) or "
+            more = "" if resuming else f"use {_seeds_multiple(devices, seeds)} or "
             raise ConfigError(f"--seeds = {seeds} cannot be split evenly over --devices = {devices}: {more}"
                               f"{'use ' if resuming else ''}--devices in {ok}")
         return devices, _oversplit_note(devices, seeds)
@@ -240,6 +240,11 @@ def choose_devices(seeds: int, devices: int | None, resuming: bool = False) -> t
     best = max(d for d in range(1, available + 1) if seeds % d == 0)
     note = f"using {best} of {available} devices: {seeds} seeds do not split evenly over {available}"
     return best, note + (f"; {over}" if (over := _oversplit_note(best, seeds)) else "")
+
+
+def _seeds_multiple(step: int, seeds: int) -> str:
+    """"a multiple of 3 seeds (e.g. 6)": the seed counts that split over ``step`` devices, the first from ``seeds``."""
+    return f"a multiple of {step} seeds (e.g. {step * max(1, -(-seeds // step))})"
 
 
 def _check_multi_host_devices(seeds: int, devices: int, available: int, split_here: bool, resuming: bool) -> None:
@@ -260,7 +265,7 @@ def _check_multi_host_devices(seeds: int, devices: int, available: int, split_he
         advice = f"--devices in {ok} (or left out)"
     else:
         step = procs if split_here else available
-        advice = "" if resuming else f"a multiple of {step} seeds (e.g. {step * max(1, -(-seeds // step))})"
+        advice = "" if resuming else _seeds_multiple(step, seeds)
     raise ConfigError(f"--seeds = {seeds} over --devices = {devices} does not fit a multi-host run, which splits the "
                       f"seeds evenly over every device of its {procs} processes" + (f": use {advice}" if advice else ""))
 
