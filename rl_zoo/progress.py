@@ -34,6 +34,12 @@ def compact(n: float) -> str:
     return f"{n:,.0f}"
 
 
+def remaining_s(elapsed: float, done: float, left: float) -> float | None:
+    """Seconds left: the time per step so far (``elapsed`` over ``done`` steps) times the steps ``left``; ``None``
+    before a step is done."""
+    return elapsed * left / done if done > 0 else None
+
+
 def clock(seconds: float) -> str:
     """``H:MM:SS``, as rich's time columns."""
     s = int(max(seconds, 0))
@@ -112,9 +118,9 @@ class Display:
             task = self._progress.tasks[self._index(bar)]
             fields["completed"] = completed
             fields["steps"] = f"{compact(completed)}/{compact(task.total)}"
-            done, elapsed = completed - task.fields.get("from_steps", 0), task.elapsed
-            if done > 0 and elapsed:  # the time per step so far times the steps left, as the plain lines say it
-                fields["eta"] = (elapsed * (task.total - completed) / done, elapsed)
+            eta = remaining_s(task.elapsed or 0.0, completed - task.fields.get("from_steps", 0), task.total - completed)
+            if task.elapsed and eta is not None:  # as the plain lines say it; the bar's elapsed time then, to count down from
+                fields["eta"] = (eta, task.elapsed)
         if info is not None:
             fields["info"] = info
         if label is not None:
@@ -177,10 +183,9 @@ class RunProgress:
             self.display.start_at(self._bar, steps)
         if self.plain:
             elapsed = time.perf_counter() - self._start
-            done = steps - self._base
-            eta = elapsed * (self.total - steps) / done if done > 0 else float("nan")
+            eta = remaining_s(elapsed, steps - self._base, self.total - steps)
             self.log(f"{self.label}: {compact(steps)}/{compact(self.total)} steps ({100 * steps / max(self.total, 1):.0f}%), "
-                     f"{clock(elapsed)} elapsed, eta {clock(eta) if eta == eta else '-'}, {info}")
+                     f"{clock(elapsed)} elapsed, eta {'-' if eta is None else clock(eta)}, {info}")
         self.display.update(self._bar, completed=steps, info=info)
 
     def __exit__(self, *exc) -> bool:
