@@ -32,10 +32,10 @@ class JaxRunner:
         latest_train_return = np.full(spec.seeds, np.nan)
         multi_host = jax.process_count() > 1
         if resume is not None:  # checked against the plan's schedule (segment_schedule) before compiling: run.resume_mismatch
-            states, raw = checkpoint.restore(resume.path, states, leading="seeds")
+            states, _ = checkpoint.restore(resume.path, states, leading="seeds")
             meta = resume.meta
             start, done_updates, train_s, wall_offset = meta.segments_done, meta.updates_done, meta.train_s, meta.wall_s
-            eval_s, checkpoint_s = float(raw.get("eval_s", 0.0)), float(raw.get("checkpoint_s", 0.0))  # (older: not kept)
+            eval_s, checkpoint_s = meta.eval_s, meta.checkpoint_s
             latest_train_return = np.array(meta.latest_train_return, dtype=float)
             ctx.log(f"resuming {ctx.run_dir} from {resume.path.name}: {done_updates * steps_per_update:,} of "
                     f"{ctx.total_env_steps:,} env steps per seed done")
@@ -79,8 +79,7 @@ class JaxRunner:
                     save_checkpoint(ctx, states, CheckpointMeta(
                         segments_done=i + 1, updates_done=done_updates, train_s=train_s,
                         wall_s=time.perf_counter() - t_start, latest_train_return=tuple(latest_train_return.tolist()),
-                        seeds=spec.seed_ids, spec=record, devices=spec.devices),
-                        eval_s=eval_s, checkpoint_s=checkpoint_s)  # (the time of the checkpoints before this one)
+                        seeds=spec.seed_ids, spec=record, devices=spec.devices, eval_s=eval_s, checkpoint_s=checkpoint_s))
                 checkpoint_s += time.perf_counter() - t
                 interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
                 bar.update(done_updates * steps_per_update, sps, runs.mean_return(returns))  # training's rate, as the summary's

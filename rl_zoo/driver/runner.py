@@ -66,10 +66,13 @@ class CheckpointMeta:
     seeds: tuple[int, ...] | None = None  # the seed ids whose states the checkpoint holds (None: not recorded, older files)
     spec: str | None = None  # RunSpec.trajectory_record of the run that wrote it (None: not recorded, older files)
     devices: int | None = None  # the devices its seeds were split over (None: not recorded, older files)
+    eval_s: float = 0.0  # a JAX run's seconds in evaluations so far (0.0: not recorded, older files and host runs)
+    checkpoint_s: float = 0.0  # a JAX run's seconds writing the checkpoints before this one (as eval_s)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(segments_done=self.segments_done, updates_done=self.updates_done, train_s=self.train_s,
-                   wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated)
+                   wall_s=self.wall_s, latest_train_return=list(self.latest_train_return), evaluated=self.evaluated,
+                   eval_s=self.eval_s, checkpoint_s=self.checkpoint_s)
         if self.seeds is not None:
             out["seeds"] = list(self.seeds)
         if self.spec is not None:
@@ -85,7 +88,8 @@ class CheckpointMeta:
                    tuple(float(x) for x in meta["latest_train_return"]), bool(meta.get("evaluated", True)),
                    None if seeds is None else tuple(int(s) for s in seeds),
                    None if meta.get("spec") is None else str(meta["spec"]),
-                   None if meta.get("devices") is None else int(meta["devices"]))
+                   None if meta.get("devices") is None else int(meta["devices"]),
+                   float(meta.get("eval_s", 0.0)), float(meta.get("checkpoint_s", 0.0)))
 
 
 @dataclass(frozen=True)
@@ -214,8 +218,6 @@ def latest_episode_return(metrics, previous: np.ndarray) -> np.ndarray:
     return out
 
 
-def save_checkpoint(ctx: RunContext, states: Any, meta: CheckpointMeta, **extra: Any) -> Path:
-    """``checkpoints/ckpt_<updates>.msgpack`` of ``states`` with ``meta`` (and a runner's own ``extra`` keys beside
-    it), keeping the spec's last few."""
-    return checkpoint.save(ctx.run_dir, meta.updates_done, states, dict(meta.to_dict(), **extra),
-                           keep=ctx.spec.keep_checkpoints)
+def save_checkpoint(ctx: RunContext, states: Any, meta: CheckpointMeta) -> Path:
+    """``checkpoints/ckpt_<updates>.msgpack`` of ``states`` with ``meta``, keeping the spec's last few."""
+    return checkpoint.save(ctx.run_dir, meta.updates_done, states, meta.to_dict(), keep=ctx.spec.keep_checkpoints)
