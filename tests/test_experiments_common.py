@@ -810,3 +810,25 @@ def test_clip_vs_kl_says_where_the_penalty_holds_the_kl_closer_and_beta_falls_fr
     assert beta_end_words(rows, True) == "Beta falls at the end of training on Pendulum as the learning rate anneals."
     rows[1]["beta_trailing_halvings_median"] = 0.0
     assert beta_end_words(rows, True) == "Beta does not fall at the end of training on either env."
+
+
+def test_clip_vs_kl_counts_a_beta_held_at_the_rules_lower_bound_as_falling():
+    """The adaptive rule clips beta to [2^-20, 2^20]: a beta halved down to 2^-20 sits there, and the finding said
+    beta "falls at the end of training" on Pendulum only, where CartPole's median seed ended at the bound; the
+    README quoted 9.5e-07 as if the run had reached it on its own."""
+    import numpy as np
+
+    from experiments.clip_vs_kl import compute, report
+    from rl_zoo.algos.ppo import KL_BETA_MIN
+
+    assert report.KL_BETA_MIN == KL_BETA_MIN
+    floor = np.float32(KL_BETA_MIN)
+    assert compute.trailing_halvings(np.array([1.0, 0.5, 0.25], np.float32)) == 2
+    assert compute.trailing_halvings(np.array([4 * floor, 2 * floor, floor, floor, floor], np.float32)) == 4
+    assert compute.trailing_halvings(np.array([0.5, 0.25, 0.25], np.float32)) == 0  # kept above the bound: no fall
+    assert compute.trailing_halvings(np.array([floor, 2 * floor], np.float32)) == 0
+    rows = [dict(env="CartPole-v1", loss="kl", beta_trailing_halvings_median=3.0),
+            dict(env="Pendulum-v1", loss="kl", beta_trailing_halvings_median=0.0)]
+    assert report.beta_end_words(rows, anneals=True) == "Beta falls at the end of training on CartPole as the learning rate anneals."
+    assert report.beta_words(float(floor)) == "2^−20 (the rule's lower bound)"
+    assert report.beta_words(0.012) == "0.012"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import common
+from rl_zoo.algos.ppo import KL_BETA_MIN
 
 #: env -> (env-step budget, number of evaluations, extra overrides on top of the tuned ppo config)
 ENVS = {
@@ -42,10 +43,12 @@ def run_env(env_id: str, total: int, num_evals: int, overrides: dict, seeds: int
 
 
 def trailing_halvings(beta: np.ndarray) -> int:
-    """How many of the last updates of one seed each halved beta (0 if the last one did not)."""
+    """How many of the last updates of one seed each halved beta (0 if the last one did not). An update that left
+    beta at the rule's lower bound ``KL_BETA_MIN`` counts as one (the halving stopped at the bound: a beta that fell
+    to 2^-20 and sat there read as "does not fall")."""
     n = 0
     for t in range(beta.size - 1, 0, -1):
-        if beta[t] < beta[t - 1]:
+        if beta[t] < beta[t - 1] or beta[t] == beta[t - 1] == np.float32(KL_BETA_MIN):
             n += 1
         else:
             break

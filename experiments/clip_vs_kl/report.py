@@ -10,6 +10,8 @@ from experiments import common, reporting
 from experiments.reporting import num, pct, pow2
 from rl_zoo import runs
 
+#: rl_zoo.algos.ppo.KL_BETA_MIN, the adaptive rule's lower bound on beta (not imported: --report runs without JAX)
+KL_BETA_MIN = 2.0 ** -20
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 FINDING = (
     "With identical configs, this run {final_verdict} ({seeds_text}). The adaptive penalty keeps the median KL per update "
@@ -60,7 +62,13 @@ def variant_fields(r: dict, target: float) -> dict:
         kl_low_last=pct(r["frac_updates_kl_below_target_over_1_5_last_tenth"]),
         beta_p10=pow2(r["beta_p10_first_90pct"]), beta_p90=pow2(r["beta_p90_first_90pct"]),
         beta_peak=num(r["beta_mean_peak"], 2), beta_body=pow2(r["beta_median_first_90pct"]),
-        beta_final=num(r["beta_final_median"], 2))
+        beta_final=beta_words(r["beta_final_median"]))
+
+
+def beta_words(beta: float) -> str:
+    """A beta as the text quotes it: 2 significant digits, or "2^−20 (the rule's lower bound)" at ``KL_BETA_MIN``
+    (a beta there would read as a value the run reached on its own)."""
+    return "2^−20 (the rule's lower bound)" if float(beta) == KL_BETA_MIN else num(beta, 2)
 
 
 def hold_words(f: dict, rows: list[dict]) -> str:
