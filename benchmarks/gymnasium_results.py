@@ -222,7 +222,7 @@ def report(out: Path = OUT) -> None:
         "each cell's exact command is in cells/<cell>/benchmark.json and report.md). Final return: mean over seeds 1000-1004 of the greedy return",
         "(10 episodes per seed) at the end of the budget, [95% bootstrap interval]. The configs are the sources'",
         "settings (rl_zoo/hyperparams/*.yaml cite them per env); where a config was changed after trying it, the",
-        "YAML comment says so and which seeds were tried (never 1000-1004). Three differences from the sources were",
+        "YAML comment says so and which seeds the change was tried on (0-4, never 1000-1004; a result on 1000-1004 prompted it: Tuning, below). Three differences from the sources were",
         "not chosen by trying (found by a review on 2026-12-01; the YAML comments say so): the PPO and PPO-KL MuJoCo",
         "cells run without CleanRL's clipped value loss, and TRPO's LunarLander cells with 10 CG iterations where",
         "sb3-contrib takes 15 (both kept, their rows as run); VPG's Gaussian cells started at log std 0 where Spinning",

@@ -218,7 +218,8 @@ def report(raw: dict) -> str:
         "",
         "## Learning (greedy policy after training, tuned hyperparameters from `rl_zoo/hyperparams/`)",
         "",
-        f"Seeds: the hyperparameters were tuned on the keys `{TUNING_SET}`; the rows below are held-out seeds "
+        f"Seeds: the hyperparameters were tuned on the keys `{TUNING_SET}` (Blackjack-v1's on `key(0)`..`key(7)`, as "
+        "its YAML entries say); the rows below are held-out seeds "
         f"`jax.random.key(s)`, s = {REPORT_SEED0}.. (`python benchmarks/q_learning.py learning`), which played no part "
         "in choosing them, unless the seeds column says tuning.",
         "",

@@ -282,6 +282,14 @@ def test_settings_sentence_counts_per_cell_only_when_they_differ():
     same = [_done(bm.CellSpec(a, "CartPole-v1", seeds=5, seed=1000), devices=2) for a in ("ppo", "vpg")]
     assert settings_text.settings_sentence(same, meta).startswith("5 seeds per cell (seeds 1000-1004), trained together")
     assert "Not held out" not in settings_text.settings_sentence(same, meta)
+    # a cell whose tuned config was changed after a result on some of its seeds: a weaker hold-out, said per cell
+    hopper = _done(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1000))
+    assert settings_text.settings_sentence(same + [hopper], meta).count(" A weaker hold-out: ") == 1
+    assert (" A weaker hold-out: TRPO's Hopper-v5 max_kl 0.02, changed after the source setting's result on seeds 1000-1004 "
+            "(benchmarks/results/gymnasium/README.md, Tuning).") in settings_text.settings_sentence([hopper], meta)
+    later = _done(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1005))
+    skipped = bm.CellRecord(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1000), "skipped")
+    assert "weaker" not in settings_text.settings_sentence([later], meta) + settings_text.settings_sentence([skipped], meta)
     assert settings_text.settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
     mixed = same + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), devices=1)]
     assert ("The CPU devices each cell's seeds were split over differ (1 for trpo on CartPole-v1, 2 for the other 2 "

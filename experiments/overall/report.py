@@ -12,16 +12,19 @@ from experiments import common, reporting
 from experiments.reporting import f2, num
 from experiments.overall.compute import NAMES
 from rl_zoo import runs
+from rl_zoo.seeds import REPORT_SEEDS_SEEN
 
 TEMPLATE = Path(__file__).with_name("readme_template.md")
 HELD_OUT = common.REPORT_SEED  # seeds from here on played no part in tuning rl_zoo/hyperparams/ (benchmarks/grid.py)
 IQM, GAP, AUC = "final score: IQM", "final score: optimality gap", "area under the curve: IQM"
 
 
-def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
+def finding(numbers: dict, norm: dict, env_list: str, seed_set: str, marked: set = frozenset()) -> str:
     """finding.md: every claim from this run's numbers (it was a fixed text whose "no run below the
     threshold" and "one Acrobot seed" a rerun could contradict). ``numbers``: the aggregates over all
-    envs and over the discrete ones; ``norm``: per algorithm, per env, the seeds' normalised scores."""
+    envs and over the discrete ones; ``norm``: per algorithm, per env, the seeds' normalised scores; ``marked``: the
+    cells whose config was chosen on some of these seeds (``tuned_on_these``), named at the end as the README's †
+    (the finding quoted DQN's gap on "seeds 1000-1004" with no word that its Acrobot network was chosen on them)."""
     A, D = numbers.values()
     name = lambda a: NAMES.get(a, a)  # noqa: E731
     full = [a for a in A if len(norm.get(a, {})) == max(len(v) for v in norm.values())]  # on every env
@@ -59,6 +62,8 @@ def finding(numbers: dict, norm: dict, env_list: str, seed_set: str) -> str:
     if close:
         text += (" That order is the point estimates': the area-under-curve intervals of "
                  + "; ".join(f"{name(a)} and {name(t)}" for a, t in close) + " overlap.")
+    if marked:
+        text += f" Not wholly held out (the README's † cells): {reporting.and_list(tuned_words(marked))}."
     return text
 
 
@@ -102,8 +107,7 @@ def _span(xs: list[float], digits: int = 2) -> str:
 #: (algo, env) cells whose config was chosen on runs of these seeds, and what was chosen and where
 _DQN_ACROBOT = ("the 64x64 network of DQN and Double DQN on Acrobot, chosen to fit the time budget on the evidence "
                 "that it learns Acrobot (experiments/overestimation, seeds 1000-1007)")
-TUNED_ON = {("double-dqn", "CartPole-v1"): (range(1000, 1010), "Double DQN's CartPole `n_step: 3`, chosen by comparing "
-                                            "it with one-step targets on seeds 1000-1009 (`benchmarks/results/dqn.md`)"),
+TUNED_ON = {("double-dqn", "CartPole-v1"): REPORT_SEEDS_SEEN[("double-dqn", "CartPole-v1")],  # the library's record
             ("dqn", "Acrobot-v1"): (range(1000, 1008), _DQN_ACROBOT),
             ("double-dqn", "Acrobot-v1"): (range(1000, 1008), _DQN_ACROBOT)}
 
@@ -238,7 +242,7 @@ def fields(bench: Path, s, numbers: dict, auc: dict, info: dict) -> dict:
         n_solved=int((scores >= 1).sum()), n_runs=scores.size, wall_clock="; ".join(wall), slowest=slowest_words(slow),
         dqn_grad_per_step=f"{dqn.get('gradient_steps', 1) / (dqn.get('train_frequency', 1) * dqn.get('num_envs', 1)):g}",
         dqn_hidden=dqn.get("hidden_size"),
-        marked_note=marked_note(marked),
+        marked_note=marked_note(marked), marked=marked,
         **interval_labels(min(r.n_seeds for r in table)),
         **tables(s, numbers, auc, label, marked))
     for a in NAMES:  # "–" for an algorithm that is not in the grid
@@ -257,5 +261,5 @@ def write(out: Path, bench: Path, s, numbers: dict, auc: dict, info: dict) -> st
     # on tuning seeds (--seed 0): marked atop the README and in the finding, as the other experiments mark theirs
     banner = common.tuning_banner(info.get("first_seed"), max(r.n_seeds for r in s.table))
     reporting.fill_template(TEMPLATE, out / "README.md", f, banner)
-    return reporting.write_finding(out, finding(numbers, s.normalised, f["env_list"], f["seed_set"]), smoke=bool(f["quick_note"]),
+    return reporting.write_finding(out, finding(numbers, s.normalised, f["env_list"], f["seed_set"], f["marked"]), smoke=bool(f["quick_note"]),
                                    tuning=bool(banner))

@@ -31,8 +31,9 @@ def add_parsers(sub) -> None:
                    "takes no --env-kwargs)")
     b.add_argument("--seeds", type=int, default=10, help="seeds per cell, trained together (default 10)")
     b.add_argument("--seed", type=int, default=REPORT_SEED, help=f"first seed (default {REPORT_SEED}: the tuned configs of "
-                   f"rl_zoo/hyperparams were chosen on seeds 0-9, where they look better than on new ones; a grid on "
-                   f"those says so in its report)")
+                   f"rl_zoo/hyperparams were chosen on seeds 0-9 (some 200-209), where they look better than on new ones; "
+                   f"a grid on those says so in its report, as it names the few cells whose config was changed after a "
+                   f"result on seeds from {REPORT_SEED})")
     b.add_argument("--total-steps", action="append", default=None, metavar="N | ENV=N,...",
                    help="env steps per seed, for every env (N) or per env (ENV=N,..., repeatable); default per env as below")
     b.add_argument("--out", default=str(bm.DEFAULT_OUT), help=f"benchmark folder (default {bm.DEFAULT_OUT}): new, empty, or a grid's own (re-running into it skips finished cells)")

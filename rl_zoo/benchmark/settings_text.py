@@ -116,12 +116,15 @@ def settings_sentence(cells: list, meta: GridMeta) -> str:
 def _tuning_seeds_sentence(cells: list, meta: GridMeta) -> str:
     """" **Not held out: seeds 0, 1 are among those the tuned configs were chosen on ...**" when a cell's seeds (the
     command's, without cells) include tuning seeds (``rl_zoo.seeds``), else empty: a grid on seeds 0-9 read as a
-    result beside README's "reported on seeds from 1000"."""
-    from rl_zoo.seeds import tuning_seeds_said
+    result beside README's "reported on seeds from 1000". Then " A weaker hold-out: ..." for each cell whose tuned
+    config was changed after a result on some of its seeds (``report_seeds_seen_said``)."""
+    from rl_zoo.seeds import report_seeds_seen_said, tuning_seeds_said
 
     pairs = sorted({(c.spec.seed, c.spec.seeds) for c in cells} if cells else {(meta.seed, meta.seeds)}, key=str)
     said = next((s for first, n in pairs if n is not None and (s := tuning_seeds_said(first, n))), None)
-    return f" **Not held out: {said}.**" if said else ""
+    weaker = [w for c in cells if getattr(c, "status", None) != "skipped"  # a CellSummary ran
+              and (w := report_seeds_seen_said(c.spec.algo, c.spec.env, c.spec.seed, c.spec.seeds))]
+    return (f" **Not held out: {said}.**" if said else "") + "".join(f" {w[0].upper()}{w[1:]}." for w in weaker)
 
 
 #: how the report names a cell's env backend
