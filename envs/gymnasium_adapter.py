@@ -78,6 +78,9 @@ def _missing_dependency(env_id: str, error: Exception) -> MissingDependency:
 def _make(env_id: str, **make_kwargs):
     import gymnasium
 
+    from rl_zoo.host.mujoco_warnings import route_mujoco_warnings
+
+    route_mujoco_warnings(env_id)  # not on the terminal per copy, nor in MUJOCO_LOG.TXT in the user's folder
     try:
         return gymnasium.make(env_id, **make_kwargs)
     except gymnasium.error.DependencyNotInstalled as e:

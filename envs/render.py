@@ -127,8 +127,10 @@ def make_rgb_env(env_id: str, max_episode_steps: int | None = None, **make_kwarg
     cannot draw itself turned into a ``RenderError`` that says what to install."""
     import gymnasium
 
-    _headless_defaults()
+    from rl_zoo.host.mujoco_warnings import route_mujoco_warnings
 
+    _headless_defaults()
+    route_mujoco_warnings(env_id)
     try:
         env = gymnasium.make(env_id, render_mode="rgb_array", max_episode_steps=max_episode_steps, **make_kwargs)
     except gymnasium.error.DependencyNotInstalled as e:

@@ -102,8 +102,10 @@ def make_gymnasium(env_id: str, env_params, make_kwargs: dict | None = None, dra
     import gymnasium
 
     from envs import render
+    from rl_zoo.host.mujoco_warnings import route_mujoco_warnings
 
     steps, make_kwargs = episode_cap(env_params), make_kwargs or {}
+    route_mujoco_warnings(env_id)
     return (render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs) if drawn
             else gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs))
 

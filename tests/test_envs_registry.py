@@ -585,3 +585,28 @@ def test_a_numpy_scalar_params_override_keeps_the_state_float32_under_x64(env_id
         state, obs = jax.jit(rollout)(jax.random.key(0))
     assert obs.dtype == jnp.float32
     assert {leaf.dtype for leaf in jax.tree.leaves(state) if jnp.issubdtype(leaf.dtype, jnp.floating)} == {jnp.dtype(jnp.float32)}
+
+
+def test_a_mujoco_env_made_for_training_leaves_no_log_file_and_warns_once(tmp_path):
+    """`rl-zoo train` and `rl-zoo enjoy` on HalfCheetah-v5 left MUJOCO_LOG.TXT in the folder they were typed in and
+    printed MuJoCo's settotalmass deprecation line per env copy (12 for PPO): only `rl-zoo envs` kept them away."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("mujoco")
+    script = ("import warnings, envs\n"
+              "from rl_zoo.host.mujoco_warnings import MuJoCoWarning, uses_mujoco\n"
+              "print(uses_mujoco('Hopper-v5'), uses_mujoco('LunarLander-v3'), uses_mujoco('no-such-id-v0'))\n"
+              "with warnings.catch_warnings(record=True) as seen:\n"
+              "    warnings.simplefilter('always')\n"
+              "    for _ in range(3):\n"
+              "        env, params = envs.make('HalfCheetah-v5')\n"
+              "        env.make_vec(2, params)\n"
+              "print(sum(issubclass(w.category, MuJoCoWarning) for w in seen))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "False", "1"] and "settotalmass" not in done.stderr
+    assert not any(tmp_path.iterdir())

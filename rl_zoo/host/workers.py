@@ -30,6 +30,9 @@ def worker_make(env_id: str, make_kwargs: dict, failures: str | None = None):
 
     import gymnasium
 
+    from rl_zoo.host.mujoco_warnings import route_mujoco_warnings
+
+    route_mujoco_warnings(env_id)
     if not _in_worker:  # the main process's copy (gymnasium reads the spaces from one), in a process of the user's too
         return gymnasium.make(env_id, **make_kwargs)
     stops = {getattr(signal, name) for name in STOP_SIGNALS}
