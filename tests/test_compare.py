@@ -170,6 +170,14 @@ def test_what_the_plot_of_several_runs_refused_with_a_traceback_or_wrong_words(t
     compiling.mkdir()
     (compiling / "config.json").write_text(json.dumps(dict(algo="dqn", env="CartPole-v1")))
     assert main(["plot", str(a), str(compiling), "-o", str(tmp_path / "c.png")]) == 2
+    # it said "has no evaluation rows yet" of a file that was not there (a run stopped at its first step too)
+    said = ("metrics.csv: not written yet (a run writes it at its first evaluation; this one is compiling, or stopped "
+            "before it): plot the run after its first evaluation")
+    assert said in capsys.readouterr().err
+    assert main(["plot", str(compiling)]) == 2
+    assert said in capsys.readouterr().err  # one run: it was "not found. `rl-zoo train` writes it"
+    (compiling / "metrics.csv").write_text(",".join(runs.METRIC_FIELDS) + "\n")  # the header, no evaluation yet
+    assert main(["plot", str(a), str(compiling), "-o", str(tmp_path / "c.png")]) == 2
     assert "has no evaluation rows yet: plot the run after its first evaluation" in capsys.readouterr().err
     assert main(["plot", str(a), str(a / "metrics.csv"), "-o", str(tmp_path / "c.png")]) == 2
     assert "metrics.csv is a file, not a run directory" in capsys.readouterr().err
