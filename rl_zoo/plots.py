@@ -403,10 +403,13 @@ def profile_lines(ax, scores: dict[str, list[np.ndarray]], taus: np.ndarray, col
 
 
 def profile_taus(scores: dict[str, list[np.ndarray]]) -> np.ndarray:
-    """201 thresholds from below 0 (or the lowest score) to above 1.1 (or the highest)."""
+    """201 thresholds from below 0 (or the lowest finite score) to above 1.1 (or the highest finite score). An
+    infinite score does not stretch them (linspace(0, inf) blanked every profile): its run still counts in a
+    profile, above (+inf) or below (-inf) every threshold. NaN scores are left out of the range too."""
     pooled = np.concatenate([np.concatenate([np.asarray(s, float).ravel() for s in v]) for v in scores.values()])
-    hi_tau = max(1.1, float(np.nanmax(pooled)) + 0.05) if pooled.size else 1.1
-    lo_tau = min(0.0, float(np.nanmin(pooled)) - 0.05) if pooled.size else 0.0
+    finite = pooled[np.isfinite(pooled)]
+    hi_tau = max(1.1, float(finite.max()) + 0.05) if finite.size else 1.1
+    lo_tau = min(0.0, float(finite.min()) - 0.05) if finite.size else 0.0
     return np.linspace(lo_tau, hi_tau, 201)
 
 

@@ -164,10 +164,23 @@ def _check_confidence(confidence) -> None:
 
 def _percentile_interval(boot, confidence: float, axis=None):
     """``(low, high)``: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of bootstrap
-    statistics ``boot`` along ``axis`` (the percentile interval; Efron & Tibshirani 1993, ch. 13)."""
+    statistics ``boot`` along ``axis`` (the percentile interval; Efron & Tibshirani 1993, ch. 13), interpolated
+    linearly between the two order statistics either side (numpy's default). An infinite statistic (a run's
+    score of +-inf) gives an infinite bound, not NaN: where a neighbour is infinite the bound is their common
+    value, or else the outer neighbour (the lower for ``low``, the higher for ``high``); numpy interpolated
+    inf - inf = NaN there, and 0 * inf = NaN next to one. A NaN statistic still makes its bounds NaN."""
     alpha = (1.0 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha], axis=axis)
-    return low, high
+    boot = np.asarray(boot, dtype=float)
+    with np.errstate(invalid="ignore"):  # numpy's interpolation next to an infinity, mended below
+        bounds = np.quantile(boot, [alpha, 1 - alpha], axis=axis)
+    if not np.isinf(boot).any():
+        return bounds[0], bounds[1]
+    below = np.quantile(boot, [alpha, 1 - alpha], axis=axis, method="lower")
+    above = np.quantile(boot, [alpha, 1 - alpha], axis=axis, method="higher")
+    outer = np.stack([below[0], above[1]])
+    interpolated = np.isfinite(below) & np.isfinite(above) & ~np.isnan(bounds)
+    bounds = np.where(interpolated, bounds, np.where(below == above, below, outer))
+    return bounds[0], bounds[1]
 
 
 def bootstrap_ci(
@@ -441,10 +454,13 @@ def permutation_p(a, b, n_resamples: int = 100_000, seed: int = 0) -> float:
     whose |difference of means| is at least the observed one. Exact (every split) when there are at most
     ``n_resamples`` of them (8 and 8 seeds: 12,870), else ``n_resamples`` random splits (plus the observed one).
     Unlike a percentile bootstrap interval of the difference (``diff_ci``), whose coverage falls short with
-    few seeds, it holds its level at any sample size."""
+    few seeds, it holds its level at any sample size. A NaN or infinite value gives NaN (no test made, as
+    ``holm`` reads it); an empty sample is refused (``ValueError``): it has no mean, and p came out 0."""
     import itertools
 
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    if a.size == 0 or b.size == 0:
+        raise ValueError(f"permutation_p needs at least one value in each sample; got {a.size} and {b.size}")
     pooled, n = np.concatenate([a, b]), a.size
     if not np.all(np.isfinite(pooled)):  # no split reaches a NaN difference: p came out 0, "highly significant"
         return float("nan")

@@ -275,6 +275,19 @@ def test_profile_thresholds_span_0_to_1_1_or_the_scores():
         assert len(taus) == 201 and (taus[0], taus[-1]) == pytest.approx(ends)
 
 
+def test_profile_thresholds_span_the_finite_scores_and_an_infinite_one_counts_at_every_tau():
+    """A +-inf score stretched the thresholds to linspace(0, inf), blanking every profile: they span the finite
+    scores (0.5, 2.0: from 0 to 2.05), and the inf run is above every one, the -inf run below."""
+    from rl_zoo import stats
+
+    scores = {"a": [np.array([0.5, np.inf]), np.array([-np.inf, 2.0])]}
+    taus = plots.profile_taus(scores)
+    assert len(taus) == 201 and (taus[0], taus[-1]) == pytest.approx((0.0, 2.05))
+    profile = stats.performance_profile(scores["a"], taus)
+    assert (profile[0], profile[-1]) == (0.75, 0.25)  # 0.5, inf, 2 above 0; inf alone above 2.05
+    assert (plots.profile_taus({"a": [np.array([np.nan, np.inf])]})[[0, -1]] == (0.0, 1.1)).all()
+
+
 def test_the_wall_clock_axis_turns_logarithmic_for_algorithms_an_order_of_magnitude_apart(tmp_path, monkeypatch):
     from rl_zoo.benchmark import ReturnRow
 

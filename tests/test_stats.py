@@ -204,6 +204,32 @@ def test_permutation_p_by_hand():
     assert abs(stats.permutation_p(np.arange(8.0), np.arange(8.0) + 3.0, n_resamples=2000) - exact) < 0.02
 
 
+def test_permutation_p_refuses_an_empty_sample():
+    """An empty sample has no mean: p came out 0.0, "highly significant", from a comparison with NaN."""
+    for a, b in (([], [1.0, 2.0, 3.0]), ([1.0, 2.0], []), ([], [])):
+        with pytest.raises(ValueError, match="at least one value in each sample"):
+            stats.permutation_p(a, b)
+
+
+def test_an_infinite_bootstrap_statistic_gives_an_infinite_bound_not_nan():
+    # 0.5 confidence: the 0.25 and 0.75 quantiles. Of (1, 2, inf) at positions 0.5 and 1.5: between 1 and 2 (1.5),
+    # between 2 and inf (inf, where interpolating gave inf - inf = NaN)
+    assert stats._percentile_interval([1.0, 2.0, np.inf], 0.5) == (1.5, np.inf)
+    assert stats._percentile_interval([-np.inf, 1.0, 2.0], 0.5) == (-np.inf, 1.5)
+    # of (1, 2, 3, 4, inf) at positions 1 and 3: exactly 2 and 4 (numpy's 4 + 0 * inf was NaN)
+    assert stats._percentile_interval([1.0, 2.0, 3.0, 4.0, np.inf], 0.5) == (2.0, 4.0)
+    # between -inf and inf: the outer one, each bound as wide as it goes
+    assert stats._percentile_interval([-np.inf, np.inf], 0.5) == (-np.inf, np.inf)
+    # task a's runs (1, 2), task b's (3, inf): 3 in 4 resamples draw b's inf, so their mean is inf, and the upper
+    # bound is inf (was NaN); the lowest mean, (1 + 1 + 3 + 3) / 4 = 2, comes in 1 of 16 resamples (> 2.5%)
+    assert stats.stratified_bootstrap_ci([[1.0, 2.0], [3.0, np.inf]], stats.mean) == (np.inf, 2.0, np.inf)
+    # a -inf seed: 19 in 27 resamples of the 3 seeds draw it (mean -inf), 1 in 27 (> 2.5%) draws 2 three times
+    m, lo, hi = stats.mean_ci_over_seeds([[-np.inf], [1.0], [2.0]])
+    assert (m[0], lo[0], hi[0]) == (-np.inf, -np.inf, 2.0)  # lo was NaN
+    # NaN stays NaN
+    assert np.isnan(stats._percentile_interval([1.0, np.nan, np.inf], 0.5)).all()
+
+
 def test_iqm_trims_a_quarter_of_the_runs_rounded_down_from_each_end():
     # asymmetric, so the amount trimmed shows: floor(8/4) = 2 from each end leaves 4, 8, 16, 32
     # (trimming one from each end would give 21)
