@@ -11,10 +11,13 @@ state after ``reset``. At every step the observation the port's ``step_env`` pro
 Two modes, because the port runs in float32 and gymnasium in float64:
 
 * ``open-loop``: gymnasium is set to the port's state once, at reset, and then runs on its own for
-  the whole episode. Used where float32 round-off does not grow past 1e-5 within an episode:
+  the whole episode. Used where float32 round-off does not grow past 1e-5 within these episodes:
   CartPole episodes that end by termination (random and fixed policies), MountainCar and
-  MountainCarContinuous (all policies, up to 999 steps; each step agrees to 1 float32 ulp, the
-  999-step random episodes drift to ~8e-6 at worst).
+  MountainCarContinuous (all policies, up to 999 steps; each step agrees to 1 float32 ulp, these
+  MountainCar episodes to 3.6e-7, MountainCarContinuous's 999-step random ones drift to ~8e-6 at
+  worst). Not every episode does: a MountainCar car crawling up near the hilltop drifts to ~1e-4 and
+  can end a step apart, MountainCarContinuous's random episodes reach 3.1e-5 (the envs' module
+  docstrings give the numbers).
 * ``resync``: before *every* step gymnasium's state is set to the port's state, so each step is
   compared from the same state, along full-length episodes (the TimeLimit still counts from reset).
   Used where the dynamics amplify float32 round-off (1e-7) past 1e-5 within an episode although

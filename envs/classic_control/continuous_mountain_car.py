@@ -17,6 +17,11 @@ position uniform in [-0.6, -0.4), velocity 0. Observation ``[position, velocity]
 Actions: a float array of shape (1,) in [-1, 1]. Out-of-space actions are handled exactly as
 gymnasium handles them: the force is clipped to [-1, 1], but the action cost in the reward uses the
 *unclipped* action (so an action of 3 pushes like 1 and costs 0.9). Nothing raises.
+
+The state is float32; gymnasium computes in float64. One step from the same state agrees to float32
+rounding (``tests/test_envs_classic_control.py``); replayed open-loop from the same start, 300
+episodes pushing along the velocity stay within 6.6e-7 of gymnasium's observations, 300 of uniformly
+random forces (999 steps each) within 3.1e-5, and none of them ends a step apart.
 """
 
 from __future__ import annotations
