@@ -180,11 +180,13 @@ class VideoWriter:
         fd, self.tmp = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=path.suffix, dir=path.parent)
         os.close(fd)
 
-    def add(self, frame: np.ndarray) -> None:
+    def add(self, frame) -> None:
+        """The next frame: an array ``[H, W, 3]``, or a function without arguments that draws it, called only where
+        ``frame_skip`` keeps the frame (drawing is most of a recording's time: a MuJoCo frame takes ~90 ms here)."""
         self.seen += 1
         if (self.seen - 1) % self.spec.frame_skip:
             return
-        frame = _prepare(np.asarray(frame), self.spec)
+        frame = _prepare(np.asarray(frame() if callable(frame) else frame), self.spec)
         self.kept += 1
         if self.gif:
             self.gif_frames.append(frame)
