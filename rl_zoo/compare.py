@@ -52,8 +52,7 @@ def _labelled_runs(dirs: list[Path]) -> list[tuple[bool, list]]:
     for d in dirs:
         cfg = runs.read_json_file(d / "config.json", required=("algo", "env"), todo=TODO)
         if not (d / "metrics.csv").exists():  # compiling, or stopped before its first evaluation
-            raise ValueError(f"{d / 'metrics.csv'}: not written yet (a run writes it at its first evaluation; this one "
-                             "is compiling, or stopped before it): plot the run after its first evaluation")
+            raise ValueError(runs.metrics_not_written(d))
         rows = runs.read_metrics(d / "metrics.csv", todo=TODO)
         if not rows:
             raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: plot the run after its first evaluation")

@@ -180,6 +180,12 @@ def diverged(run_dir, rows: list[dict]) -> bool:
     return isinstance(record, dict) and record.get("evaluated_up_to") == last
 
 
+def metrics_not_written(run_dir) -> str:
+    """What ``rl-zoo plot`` says of a run directory (``config.json`` there) without ``metrics.csv``."""
+    return (f"{Path(run_dir) / 'metrics.csv'}: not written yet (a run writes it at its first evaluation; this one is "
+            "compiling, or stopped before it): plot the run after its first evaluation")
+
+
 def read_metrics(path, todo: str = "Restore it from a copy, or start a new run") -> list[dict]:
     """The rows of a driver's ``metrics.csv``, numbers parsed (``env_steps`` and ``seed`` int, the rest
     float), so that writing them back gives the same text; ``RunFileError`` naming the file and the

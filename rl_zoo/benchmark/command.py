@@ -83,8 +83,7 @@ def plot_run(d, output):
     path = plots.figure_path(output, "curve.png", "-o") if output is not None else d / "curve.png"
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     if (d / "config.json").exists() and not (d / "metrics.csv").exists():  # a run of train's, compiling or stopped
-        raise ValueError(f"{d / 'metrics.csv'}: not written yet (a run writes it at its first evaluation; this one "
-                         "is compiling, or stopped before it): plot the run after its first evaluation")
+        raise ValueError(runs.metrics_not_written(d))
     rows = runs.read_metrics(d / "metrics.csv", todo=todo)
     if not rows:
         raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: the run writes one at each evaluation "
