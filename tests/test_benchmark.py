@@ -263,7 +263,7 @@ def test_plot_command_writes_report_and_pngs(tiny_grid, tmp_path, capsys):
 
 
 @pytest.mark.slow  # a killed grid resumed (16 s); test_benchmark_reliability keeps the kill -9 / lock checks
-def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
+def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path, seed_offset):
     """A benchmark killed mid-cell continues that cell from its last checkpoint when run again."""
     import os
     import signal
@@ -275,7 +275,8 @@ def test_killed_benchmark_resumes_its_cell_from_the_checkpoint(tmp_path):
 
     out = tmp_path / "bench"
     cmd = [sys.executable, "-m", "rl_zoo.cli", "benchmark", "--algos", "ppo", "--envs", "CartPole-v1", "--seeds", "2",
-           "--total-steps", "40960", "--points", "40", "--eval-episodes", "2", "--out", str(out), "--no-progress"]
+           "--total-steps", "40960", "--points", "40", "--eval-episodes", "2", "--out", str(out), "--no-progress",
+           "--seed", str(1000 + seed_offset)]
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     run_dir = out / "cells" / "ppo__CartPole-v1" / "run"

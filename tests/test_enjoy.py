@@ -371,8 +371,9 @@ def test_enjoy_flags_choose_the_seed_and_checkpoint_that_play(run_dir, tmp_path,
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", str(second_seed), "--checkpoint", first]) == 0
     out = capsys.readouterr().out
     assert f"seed {second_seed}, {first}" in out.splitlines()[0]
-    assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", "999999"]) == 2
-    assert "--policy-seed: seed 999999 is not one of this run's seeds" in capsys.readouterr().err
+    untrained = second_seed + 1  # 999999 was a trained seed at --seed-offset 999988
+    assert main(["enjoy", str(run_dir), "--episodes", "1", "--policy-seed", str(untrained)]) == 2
+    assert f"--policy-seed: seed {untrained} is not one of this run's seeds" in capsys.readouterr().err
     assert main(["enjoy", str(run_dir), "--episodes", "1", "--width", "100"]) == 0  # played, with a word on --width
     for episodes in (2.5, "2", None, True):  # from Python: 2.5 failed inside JAX after loading the run
         with pytest.raises(ValueError, match="--episodes = .* is invalid"):

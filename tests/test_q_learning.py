@@ -259,14 +259,14 @@ def test_the_driver_runs_every_whole_update_of_the_budget_whatever_num_evals():
     assert ql.Config(total_timesteps=19, num_envs=1).num_updates == 10  # make_train's: 10 segments of 1
 
 
-def test_make_train_vmaps_over_the_env_params_time_limit():
+def test_make_train_vmaps_over_the_env_params_time_limit(seed_offset):
     """The evaluation's length came from ``int(env_params.max_steps_in_episode)``: a TracerBoolConversionError
     when make_train is vmapped over env params (DESIGN: env params may be traced); now eval_max_steps."""
     env, params = envs.make("FrozenLake-v1", is_slippery=False)
     limits = jnp.array([5, 100], jnp.int32)
     stacked = jax.tree.map(lambda a: jnp.stack([jnp.asarray(a)] * 2), params).replace(max_steps_in_episode=limits)
     config = ql.Config(total_timesteps=200, num_envs=1, num_evals=2, eval_episodes=2, eval_max_steps=200)
-    _, metrics = jax.jit(jax.vmap(lambda p: ql.make_train(config, env, p)(jax.random.key(0))))(stacked)
+    _, metrics = jax.jit(jax.vmap(lambda p: ql.make_train(config, env, p)(jax.random.key(seed_offset))))(stacked)
     assert metrics.eval_return.shape == (2, 2) and bool(jnp.all(jnp.isfinite(metrics.eval_return)))
 
 

@@ -43,8 +43,8 @@ def _checkpoint_leaves(run_dir: Path) -> list[np.ndarray]:
         pytest.param("dqn", ["--total-steps", "16384", "--evals", "32", "--set", "learning_starts=512"], marks=pytest.mark.slow),
     ],
 )
-def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args):
-    cmd = RUN + ["--algo", algo, "--env", "CartPole-v1"] + args
+def test_resume_after_sigkill_is_bit_identical(tmp_path, algo, args, seed_offset):
+    cmd = RUN + ["--algo", algo, "--env", "CartPole-v1", "--seed", str(seed_offset)] + args
     ref = tmp_path / "ref"
     subprocess.run(cmd + ["--out", str(ref)], check=True, env=_env(tmp_path), capture_output=True)
 

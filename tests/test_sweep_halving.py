@@ -155,14 +155,14 @@ def _template(result, configs, env_id="CartPole-v1"):
 
 
 @pytest.mark.slow  # 5 s; the default suite keeps the schedule, ranking and refusal tests
-def test_survivors_continue_their_schedule(tmp_path, monkeypatch):
+def test_survivors_continue_their_schedule(tmp_path, monkeypatch, seed_offset):
     """Tabular Q-learning (cheap to compile): epsilon falls linearly with the update counter over the whole
     budget, so a survivor restarted at rung 1 would jump back to epsilon_start; continued, it keeps falling."""
     inits = []
     real_init = halving.init_rows
     monkeypatch.setattr(halving, "init_rows", lambda *a: inits.append(1) or real_init(*a))
-    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, total_steps=64, num_evals=4,
-                     eval_episodes=1, halving_eta=2, record=["epsilon"],
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, seed=seed_offset, total_steps=64,
+                     num_evals=4, eval_episodes=1, halving_eta=2, record=["epsilon"],
                      overrides=dict(epsilon_schedule="linear", epsilon_start=1.0, epsilon_end=0.05, exploration_fraction=1.0))
     result = run_sweep(spec, tmp_path, log=lambda s: None)
     assert len(inits) == 1  # initialised once, for rung 0
@@ -180,11 +180,11 @@ def test_survivors_continue_their_schedule(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # PPO compiles five programs (init, then a segment and an evaluation per rung): ~20 s of CPU
-def test_survivors_continue_from_their_state(tmp_path, monkeypatch):
+def test_survivors_continue_from_their_state(tmp_path, monkeypatch, seed_offset):
     inits = []
     real_init = halving.init_rows
     monkeypatch.setattr(halving, "init_rows", lambda *a: inits.append(1) or real_init(*a))
-    result = run_sweep(_spec(), tmp_path, log=lambda s: None)
+    result = run_sweep(_spec(seed=seed_offset), tmp_path, log=lambda s: None)
     assert len(inits) == 1  # initialised once, for rung 0: the survivor is not trained again from scratch
     (r0, r1) = result.rungs
     assert (r0.env_steps, r1.env_steps) == (128, 256) and len(r0.ranked) == 2 and len(r0.kept) == 1 and r1.ranked == r0.kept
@@ -211,10 +211,10 @@ def test_survivors_continue_from_their_state(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monkeypatch):
+def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monkeypatch, seed_offset):
     """Interrupted after rung 0, the same command trains only rung 1, from the checkpointed state,
     and gives the uninterrupted sweep's numbers (same machine, same programs)."""
-    whole = run_sweep(_spec(), tmp_path / "whole", log=lambda s: None)
+    whole = run_sweep(_spec(seed=seed_offset), tmp_path / "whole", log=lambda s: None)
     real_save = halving._Store.save
 
     def crash_after_saving(self, *a):
@@ -223,19 +223,19 @@ def test_an_interrupted_halving_sweep_resumes_from_its_last_rung(tmp_path, monke
 
     monkeypatch.setattr(halving._Store, "save", crash_after_saving)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)
+        run_sweep(_spec(seed=seed_offset), tmp_path / "cut", log=lambda s: None)
     monkeypatch.setattr(halving._Store, "save", real_save)
     before = np.load(tmp_path / "cut" / "groups" / "halving" / "rung_0.npz")["seconds"]  # compile, train before the stop
     assert (before > 0).all()
     lines = []
-    resumed = run_sweep(_spec(), tmp_path / "cut", log=lines.append)
+    resumed = run_sweep(_spec(seed=seed_offset), tmp_path / "cut", log=lines.append)
     assert any("resumed after rung 0" in line for line in lines)
     # the report's times include the work before the stop (they were the resumed process's alone)
     assert resumed.results[0].compile_s > before[0] and resumed.results[0].train_s > before[1]
     assert resumed.rungs == whole.rungs
     np.testing.assert_array_equal(resumed.results[0].returns, whole.results[0].returns)
     np.testing.assert_array_equal(resumed.results[0].recorded["kl"], whole.results[0].recorded["kl"])
-    again = run_sweep(_spec(), tmp_path / "cut", log=lambda s: None)  # finished: nothing trained
+    again = run_sweep(_spec(seed=seed_offset), tmp_path / "cut", log=lambda s: None)  # finished: nothing trained
     assert again.trained_groups == 0 and again.rungs == whole.rungs
 
 
@@ -262,7 +262,8 @@ def test_a_damaged_rung_file_is_named_with_what_to_do(tmp_path):
 
 
 @pytest.mark.slow  # tabular Q-learning: ~5 s
-def test_a_rung_is_logged_once_saved_and_the_dropped_configs_are_said_in_the_figure_and_best_yaml(tmp_path, monkeypatch):
+def test_a_rung_is_logged_once_saved_and_the_dropped_configs_are_said_in_the_figure_and_best_yaml(tmp_path, monkeypatch,
+                                                                                                   seed_offset):
     """The rung line was logged before the rung was saved (a Ctrl-C between them retrained a rung the log had
     called done); the sensitivity figure joined a dropped config's return at its smaller budget to the
     survivors' unmarked; best.yaml said "best of 2 configs" where one reached the full budget."""
@@ -276,8 +277,8 @@ def test_a_rung_is_logged_once_saved_and_the_dropped_configs_are_said_in_the_fig
         if line.startswith("  rung 0:"):  # the rung's result (the schedule's line names it before)
             saved_when_logged.append((tmp_path / "groups" / "halving" / "rung_0.npz").exists())
 
-    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, total_steps=64, num_evals=4,
-                     eval_episodes=1, halving_eta=2)
+    spec = make_spec("q-learning", "FrozenLake-v1", grid=["learning_rate=0.05,0.5"], seeds=2, seed=seed_offset, total_steps=64,
+                     num_evals=4, eval_episodes=1, halving_eta=2)
     run_sweep(spec, tmp_path, log=log)
     assert saved_when_logged == [True]
     assert (tmp_path / "best.yaml").read_text().startswith(
