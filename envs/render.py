@@ -81,6 +81,8 @@ def _grid(u, state, action) -> None:
     u.lastaction = None if action is None else int(np.asarray(action))
     if action is None and hasattr(u, "taxi_orientation"):  # a reset: gymnasium's Taxi faces south again (its reset's
         u.taxi_orientation = 0  # 0), where each later episode's first frame kept the last episode's last turn
+    elif u.lastaction in (0, 1, 2, 3) and hasattr(u, "taxi_orientation"):  # a move turns the taxi: gymnasium's render()
+        u.taxi_orientation = u.lastaction  # does it as it draws, so a frame --frame-skip leaves undrawn lost the turn
 
 
 def _cards(u, state, action) -> None:
@@ -104,6 +106,19 @@ _SYNCS: dict[str, _Sync] = {
     "Taxi": _Sync("Taxi-v4", _no_kwargs, _grid),
     "Blackjack": _Sync("Blackjack-v1", _no_kwargs, _cards),
 }
+
+
+def draws_only_what_it_shows(env_id: str) -> bool:
+    """Whether gymnasium's ``render()`` of ``env_id`` only reads the env, so that a frame a recording skips need
+    not be drawn: MuJoCo's renderer draws the simulation's data (and a frame there costs ~0.1 s on a CPU). Other
+    renderers change the env as they draw (Taxi turns the taxi to its last move, LunarLander ages its flame
+    particles), and their every frame is drawn."""
+    from envs.gymnasium_adapter import required_extra
+
+    try:
+        return required_extra(str(env_id)) == "mujoco"
+    except Exception:  # noqa: BLE001 - an id gymnasium does not know: drawn, every frame
+        return False
 
 
 def can_render_port(env) -> bool:
@@ -197,7 +212,15 @@ class PortRenderer:
 
     def frame(self, state, action=None) -> np.ndarray:
         """The picture of one (unbatched) port state; ``action`` is the one that led to it, if any."""
+        self.sync(state, action)
+        return self.draw()
+
+    def sync(self, state, action=None) -> None:
+        """Copy one (unbatched) port state into the gymnasium env (cheap; every frame is synced, drawn or not)."""
         self._sync.copy(self.gym_env.unwrapped, state, action)
+
+    def draw(self) -> np.ndarray:
+        """The picture of the state last synced (the costly part: a recording draws only the frames it keeps)."""
         return render(self.gym_env)
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ from rl_zoo.video import VIDEO_SUFFIXES, VideoSpec, VideoWriter, check_frames, c
 class Episode:
     """One greedy episode: its undiscounted return, its length, whether the time cap (not the env)
     ended it, and how many frames were drawn of it (0 unless recorded; the frames themselves went to
-    the ``sink`` that played it, a ``VideoWriter`` or any callable, as functions that draw them)."""
+    the ``sink`` that played it, a ``VideoWriter`` or any callable, as arrays or as functions that draw them)."""
 
     episode_return: float
     length: int
@@ -79,9 +79,10 @@ def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
 
 
 def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=None, sink: Callable | None = None) -> list[Episode]:
-    """Greedy episodes on a JAX port, one per key; with a ``renderer`` (an ``envs.render.PortRenderer``)
-    each frame is handed to ``sink`` in order (the reset's, then one per step) as a function that draws it, which a
-    ``VideoWriter`` calls only for the frames its ``frame_skip`` keeps."""
+    """Greedy episodes on a JAX port, one per key; with a ``renderer`` (an ``envs.render.PortRenderer``) each
+    state is synced into it and handed to ``sink`` in order (the reset's, then one per step) as the renderer's
+    ``draw``, a function that draws the state synced last (call it before the next frame): a ``VideoWriter`` calls
+    it only for the frames its ``frame_skip`` keeps."""
     steps = episode_cap(env_params)  # the env's time limit, or the driver evaluation's cap for an env without one
     run = _port_episode_fn(greedy, env, env_params, steps)
     episodes = []
@@ -89,9 +90,11 @@ def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=Non
         ep = jax.device_get(run(agent_state, key))
         length = int(ep.live.sum())
         if renderer is not None:
-            sink(lambda: renderer.frame(ep.first))
+            renderer.sync(ep.first)
+            sink(renderer.draw)
             for t in range(length):
-                sink(lambda t=t: renderer.frame(jax.tree.map(lambda x: x[t], ep.states), ep.actions[t]))
+                renderer.sync(jax.tree.map(lambda x: x[t], ep.states), ep.actions[t])
+                sink(renderer.draw)
         drawn = length + 1 if renderer is not None else 0
         episodes.append(Episode(float(np.sum(ep.rewards * ep.live)), length, not bool(ep.ended), drawn))
     return episodes
@@ -114,28 +117,32 @@ def make_gymnasium(env_id: str, env_params, make_kwargs: dict | None = None, dra
 def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
                    make_kwargs: dict | None = None, env=None) -> list[Episode]:
     """Greedy episodes on a gymnasium env (the adapter's backend, made with ``make_kwargs``), one per seed;
-    with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``), each frame handed to it in order as
-    a function that draws it (``VideoWriter`` draws only the frames it keeps: every frame was drawn, so
-    ``--frame-skip 100`` recorded a 1,000-step HalfCheetah episode no faster than ``--frame-skip 1``, 92 s). ``env``: one ``make_gymnasium`` made already (then closed here), so that a recording reads
-    its frame rate from the env it draws rather than making a second."""
+    with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``), each frame handed to it in order: for a
+    MuJoCo env as a function that draws the env as it is (call it before the next frame; ``VideoWriter`` draws only
+    the frames it keeps: every frame was drawn, so ``--frame-skip 100`` recorded a 1,000-step HalfCheetah episode no
+    faster than ``--frame-skip 1``, 92 s), for any other as the frame, drawn (``render.draws_only_what_it_shows``).
+    ``env``: one ``make_gymnasium`` made already (then closed here), so that a recording reads its frame rate from the
+    env it draws rather than making a second."""
     from envs import render
 
     steps, record = episode_cap(env_params), sink is not None
+    lazy = record and render.draws_only_what_it_shows(env_id)
     if env is None:
         env = make_gymnasium(env_id, env_params, make_kwargs, drawn=record)
+    frame = lambda: render.render(env)  # noqa: E731 - the env as it is when called
     episodes = []
     try:
         for seed in seeds:
             obs, _ = env.reset(seed=int(seed))
             if record:
-                sink(lambda: render.render(env))
+                sink(frame if lazy else frame())
             total, length, done = 0.0, 0, False
             while not done and length < steps:
                 action = to_gymnasium_action(np.asarray(policy(np.asarray(obs))), env.action_space)  # as training sends it
                 obs, reward, terminated, truncated, _ = env.step(action.item() if action.ndim == 0 else action)
                 total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
                 if record:
-                    sink(lambda: render.render(env))
+                    sink(frame if lazy else frame())
             # the cap is gymnasium's TimeLimit here: an env without a limit of its own is cut by it (as play_port says)
             capped = length >= steps and steps < int(env_params.max_steps_in_episode)
             episodes.append(Episode(total, length, not done or capped, length + 1 if record else 0))

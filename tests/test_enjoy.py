@@ -456,7 +456,7 @@ def test_a_recording_is_written_as_it_is_drawn_and_an_error_leaves_the_target_as
 
 def test_each_frame_of_a_port_episode_is_drawn_with_the_action_that_led_to_it():
     """Pendulum's torque arrow and Taxi's heading come from the action: the reset's frame has none, every
-    later one the action of its step, and each frame goes to the sink in order, as a function that draws it."""
+    later one the action of its step, and each frame goes to the sink in order, synced, as a function that draws it."""
     import envs
     from rl_zoo.enjoy import play_port
 
@@ -466,8 +466,10 @@ def test_each_frame_of_a_port_episode_is_drawn_with_the_action_that_led_to_it():
         def __init__(self):
             self.actions = []
 
-        def frame(self, state, action=None):
+        def sync(self, state, action=None):
             self.actions.append(None if action is None else float(np.asarray(action).ravel()[0]))
+
+        def draw(self):
             return len(self.actions)
 
     renderer, sunk = Renderer(), []
@@ -715,8 +717,9 @@ def test_an_empty_run_dir_and_an_edited_algo_are_named_plainly(tmp_path, capsys)
 
 def test_a_skipped_frame_is_not_drawn(tmp_path):
     """--frame-skip dropped frames after they were drawn: a 1,000-step HalfCheetah episode took 92 s to record with
-    --frame-skip 1 and no less with 100 (drawing is most of it). The players hand the writer a function that draws
-    the frame, and the writer calls it only for the frames it keeps."""
+    --frame-skip 1 and no less with 100 (drawing is most of it). For a MuJoCo env (whose renderer only reads the
+    simulation) the player hands the writer a function that draws the frame, and the writer calls it only for the
+    frames it keeps; other gymnasium renderers change the env as they draw, and get every frame drawn."""
     import envs
     from rl_zoo.enjoy import play_gymnasium
     from rl_zoo.video import VideoSpec, VideoWriter
@@ -734,9 +737,36 @@ def test_a_skipped_frame_is_not_drawn(tmp_path):
         writer.add(np.zeros((16, 24, 3), np.uint8))  # an array, as before: the 11th frame, skipped
         assert len(writer.gif_frames) == 4
         writer.close()
-    # the gymnasium player hands over such functions, one per frame, each drawing the env as it is then
+    # the gymnasium player: arrays for CartPole (drawn), functions for a MuJoCo env (drawn only if called)
     env, params = envs.make("CartPole-v1", backend="gymnasium")
     frames = []
-    episodes = play_gymnasium(lambda obs: np.int32(0), "CartPole-v1", params, [3], lambda f: frames.append((f, f())))
-    assert len(frames) == episodes[0].length + 1 and all(callable(f) and a.ndim == 3 for f, a in frames)
-    assert not np.array_equal(frames[0][1], frames[-1][1])  # each draws the env at its own step
+    episodes = play_gymnasium(lambda obs: np.int32(0), "CartPole-v1", params, [3], frames.append)
+    assert len(frames) == episodes[0].length + 1 and all(isinstance(f, np.ndarray) and f.ndim == 3 for f in frames)
+    if importlib.util.find_spec("mujoco") is not None:
+        env, params = envs.make("Hopper-v5")
+        frames = []
+        episodes = play_gymnasium(lambda obs: np.zeros(3, np.float32), "Hopper-v5", params, [3], frames.append)
+        assert len(frames) == episodes[0].length + 1 and all(callable(f) for f in frames)
+
+
+@needs_pygame
+def test_a_taxi_recorded_with_frame_skip_keeps_its_heading(tmp_path):
+    """gymnasium's Taxi turns the taxi to its last move as it draws: a turn on a frame --frame-skip left undrawn was
+    lost (100 of 101 kept frames facing south where the taxi went east; the benchmark's clips skip every other). The
+    port's renderer syncs every frame, drawn or not, and the sync turns the taxi."""
+    import envs
+    from envs.render import PortRenderer
+    from rl_zoo.enjoy import play_port
+    from rl_zoo.video import VideoSpec, VideoWriter
+
+    env, params = envs.make("Taxi-v4")
+    greedy = lambda agent_state, obs: (obs * 13 + 5) % 6  # noqa: E731 - actions 2, 4, 4, ...: east, then no move
+    kept = {}
+    for skip in (1, 2):
+        with PortRenderer(env, params) as renderer, VideoWriter(VideoSpec(tmp_path / f"{skip}.gif", frame_skip=skip),
+                                                                renderer.fps) as writer:
+            play_port(greedy, None, env, params, [jax.random.key(0)], renderer, writer.add)
+            kept[skip] = writer.gif_frames
+            writer.close()
+    assert len(kept[2]) == (len(kept[1]) + 1) // 2 > 2
+    assert all(np.array_equal(a, b) for a, b in zip(kept[2], kept[1][::2]))
