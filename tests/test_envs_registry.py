@@ -610,3 +610,22 @@ def test_a_mujoco_env_made_for_training_leaves_no_log_file_and_warns_once(tmp_pa
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False", "1"] and "settotalmass" not in done.stderr
     assert not any(tmp_path.iterdir())
+    # a first warning under an ignoring filter is shown the next time (it counted as shown); -W error kills nothing
+    # (an exception raised inside MuJoCo's C callback aborted the process): the line goes to stderr
+    script = ("import warnings, envs\n"
+              "with warnings.catch_warnings():\n"
+              "    warnings.simplefilter('ignore')\n"
+              "    envs.make('HalfCheetah-v5')\n"
+              "with warnings.catch_warnings(record=True) as seen:\n"
+              "    warnings.simplefilter('always')\n"
+              "    envs.make('HalfCheetah-v5')\n"
+              "print(len(seen))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+    assert done.returncode == 0 and done.stdout.split() == ["1"], done.stderr
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", "import envs; envs.make('HalfCheetah-v5')"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert "MuJoCo warning: compiler attribute 'settotalmass' is deprecated" in done.stderr
+    assert not any(tmp_path.iterdir())
