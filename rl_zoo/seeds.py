@@ -7,37 +7,59 @@ result on those seeds (``REPORT_SEEDS_SEEN``: their YAML comments say how), a we
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: the first of the seeds rl_zoo's benchmarks and experiments report on (none tuned on them)
 REPORT_SEED = 1000
 #: the seeds the tuned configs of rl_zoo/hyperparams were chosen on (their files say which each used)
 TUNING_SEEDS = (range(0, 10), range(200, 210))
 
 _GYMNASIUM_TUNING = "(benchmarks/results/gymnasium/README.md, Tuning)"
-#: (algo, env) -> (report seeds, what they chose): the tuned configs changed after a result on some report seeds (the
-#: new setting tried on tuning seeds, or not tried): a weaker hold-out on those seeds ("A weaker hold-out" in the YAML)
+_DQN_LUNAR = ("learning_rate", "batch_size", "train_frequency", "target_update_interval")  # the zoo's entries differ in
+
+
+@dataclass(frozen=True)
+class SeenSeeds:
+    """A tuned config changed after a result on some report seeds (the new setting tried on tuning seeds, or not
+    tried): a weaker hold-out on ``seeds``, for a run whose ``fields`` keep the YAML's values."""
+
+    seeds: range
+    fields: tuple[str, ...]
+    what: str
+
+
+#: (algo, env) -> the tuned configs of rl_zoo/hyperparams so chosen ("A weaker hold-out" in their YAML comments)
 REPORT_SEEDS_SEEN = {
-    ("double-dqn", "CartPole-v1"): (range(1000, 1010), "Double DQN's CartPole `n_step: 3`, chosen by comparing it with "
-                                    "one-step targets on seeds 1000-1009 (`benchmarks/results/dqn.md`)"),
-    ("dqn", "LunarLander-v3"): (range(1000, 1005), "DQN's LunarLander-v3 entry, changed after its first entry's result on "
-                                f"seeds 1000-1004 {_GYMNASIUM_TUNING}"),
-    ("double-dqn", "LunarLander-v3"): (range(1000, 1005), "Double DQN's LunarLander-v3 entry, DQN's, changed after DQN's "
-                                       f"result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
-    ("trpo", "LunarLander-v3"): (range(1000, 1005), "TRPO's LunarLander-v3 batch, changed after the source setting's result "
-                                 f"on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
-    ("trpo", "LunarLanderContinuous-v3"): (range(1000, 1005), "TRPO's LunarLanderContinuous-v3 batch, changed after the "
-                                           f"source setting's result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
-    ("trpo", "Hopper-v5"): (range(1000, 1005), "TRPO's Hopper-v5 max_kl 0.02, changed after the source setting's result on "
-                            f"seeds 1000-1004 {_GYMNASIUM_TUNING}"),
+    ("double-dqn", "CartPole-v1"): SeenSeeds(range(1000, 1010), ("n_step",), "Double DQN's CartPole `n_step: 3`, chosen "
+                                             "by comparing it with one-step targets on seeds 1000-1009 (`benchmarks/results/dqn.md`)"),
+    ("dqn", "LunarLander-v3"): SeenSeeds(range(1000, 1005), _DQN_LUNAR, "DQN's LunarLander-v3 entry, changed after its first "
+                                         f"entry's result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
+    ("double-dqn", "LunarLander-v3"): SeenSeeds(range(1000, 1005), _DQN_LUNAR, "Double DQN's LunarLander-v3 entry, DQN's, "
+                                                f"changed after DQN's result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
+    ("trpo", "LunarLander-v3"): SeenSeeds(range(1000, 1005), ("num_steps", "value_minibatches"), "TRPO's LunarLander-v3 "
+                                          f"batch, changed after the source setting's result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
+    ("trpo", "LunarLanderContinuous-v3"): SeenSeeds(range(1000, 1005), ("num_steps", "value_minibatches"), "TRPO's "
+                                                    "LunarLanderContinuous-v3 batch, changed after the source setting's "
+                                                    f"result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
+    ("trpo", "Hopper-v5"): SeenSeeds(range(1000, 1005), ("max_kl",), "TRPO's Hopper-v5 max_kl 0.02, changed after the "
+                                     f"source setting's result on seeds 1000-1004 {_GYMNASIUM_TUNING}"),
 }
 
 
-def report_seeds_seen_said(algo: str, env_id: str, first: int | None, n: int | None) -> str | None:
-    """"A weaker hold-out: WHAT (...)" for a run of ``algo`` on ``env_id`` on seeds ``first`` .. ``first + n - 1`` that
-    share seeds with the result that chose its tuned config (``REPORT_SEEDS_SEEN``), else ``None``."""
+def report_seeds_seen_said(algo: str, env_id: str, first: int | None, n: int | None, config: dict | None = None) -> str | None:
+    """"a weaker hold-out: WHAT (...)" for a run of ``algo`` on ``env_id`` on seeds ``first`` .. ``first + n - 1`` that
+    share seeds with the result that chose its tuned config (``REPORT_SEEDS_SEEN``), else ``None``; also ``None`` where
+    ``config`` (the run's resolved fields; not given: the tuned ones) sets a field the choice was about otherwise
+    (`--set n_step=1` runs no config that result chose)."""
+    from rl_zoo.driver.spec import load_hyperparams
+
     seen = REPORT_SEEDS_SEEN.get((algo, env_id))
-    if first is None or n is None or seen is None or not set(range(first, first + n)) & set(seen[0]):
+    if first is None or n is None or seen is None or not set(range(first, first + n)) & set(seen.seeds):
         return None
-    return f"a weaker hold-out: {seen[1]}"
+    tuned = load_hyperparams(algo, env_id)
+    if config and any(f in config and config[f] != tuned.get(f) for f in seen.fields):
+        return None
+    return f"a weaker hold-out: {seen.what}"
 
 
 def tuning_seeds_said(first: int | None, n: int) -> str | None:

@@ -346,7 +346,7 @@ def test_one_seed_shows_no_interval_and_a_kept_excluded_cell_is_named_in_the_hea
                            algos=["ppo"], envs=["CartPole-v1"], command=None, note=None, versions={}, grid_wall_s=None,
                            seeds=1, eval_episodes=1, cpu_count=2, jobs=1)
     rec = SimpleNamespace(algo="ppo", env="CartPole-v1", status="done", cell_wall_s=5.0, reason="", result=None,
-                          spec=SimpleNamespace(algo="ppo", env="CartPole-v1", seeds=1, seed=0, eval_episodes=1))
+                          spec=SimpleNamespace(algo="ppo", env="CartPole-v1", seeds=1, seed=0, eval_episodes=1, config={}))
     header = "\n".join(report._header(SimpleNamespace(records=[rec], table=[]), meta, Path("grid")))
     assert "Excluded by the last command (`--exclude`) but finished by an earlier one" in header and "ppo on CartPole-v1" in header
 

@@ -290,6 +290,8 @@ def test_settings_sentence_counts_per_cell_only_when_they_differ():
     later = _done(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1005))
     skipped = bm.CellRecord(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1000), "skipped")
     assert "weaker" not in settings_text.settings_sentence([later], meta) + settings_text.settings_sentence([skipped], meta)
+    own = _done(bm.CellSpec("trpo", "Hopper-v5", seeds=5, seed=1000, config={"max_kl": 0.01}))  # --set max_kl=0.01
+    assert "weaker" not in settings_text.settings_sentence([own], meta)
     assert settings_text.settings_sentence(same, meta).endswith("Each cell's seeds were split over 2 CPU devices.")
     mixed = same + [_done(bm.CellSpec("trpo", "CartPole-v1", seeds=5, seed=1000), devices=1)]
     assert ("The CPU devices each cell's seeds were split over differ (1 for trpo on CartPole-v1, 2 for the other 2 "

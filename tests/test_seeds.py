@@ -31,9 +31,9 @@ def test_the_record_of_configs_chosen_after_a_report_seed_result_matches_the_yam
     """seeds.py said the report seeds were ones "no tuning saw" and `rl-zoo benchmark`'s per-cell reports of TRPO on
     Hopper-v5 or DQN on LunarLander-v3 said nothing, while their YAML comments call them a weaker hold-out."""
     assert set(seeds.REPORT_SEEDS_SEEN) == _weaker_entries() and len(seeds.REPORT_SEEDS_SEEN) == 6
-    for (algo, env), (seen, _) in seeds.REPORT_SEEDS_SEEN.items():
-        assert env in (yaml.safe_load((HYPERPARAMS / f"{algo}.yaml").read_text()) or {})
-        assert seen.start >= seeds.REPORT_SEED
+    for (algo, env), seen in seeds.REPORT_SEEDS_SEEN.items():
+        entry = (yaml.safe_load((HYPERPARAMS / f"{algo}.yaml").read_text()) or {})[env]
+        assert seen.seeds.start >= seeds.REPORT_SEED and seen.fields and set(seen.fields) <= set(entry), (algo, env)
 
 
 def test_report_seeds_seen_are_said_only_where_the_seeds_overlap():
@@ -45,3 +45,8 @@ def test_report_seeds_seen_are_said_only_where_the_seeds_overlap():
     assert seeds.report_seeds_seen_said("trpo", "Hopper-v5", 995, 6).startswith("a weaker hold-out: TRPO's Hopper-v5")
     assert seeds.report_seeds_seen_said("trpo", "Hopper-v5", None, 5) is None  # an older record: not guessed
     assert seeds.report_seeds_seen_said("trpo", "Hopper-v5", 1000, None) is None
+    # a run that sets what the choice was about otherwise runs no config that result chose (`--set n_step=1`)
+    assert seeds.report_seeds_seen_said("double-dqn", "CartPole-v1", 1000, 10, {"n_step": 1, "gamma": 0.98}) is None
+    assert seeds.report_seeds_seen_said("double-dqn", "CartPole-v1", 1000, 10, {"n_step": 3, "gamma": 0.9}) is not None
+    assert seeds.report_seeds_seen_said("trpo", "Hopper-v5", 1000, 5, {"max_kl": 0.01}) is None
+    assert seeds.report_seeds_seen_said("trpo", "Hopper-v5", 1000, 5, {"max_kl": 0.02, "total_timesteps": 5}) is not None

@@ -123,7 +123,7 @@ def _tuning_seeds_sentence(cells: list, meta: GridMeta) -> str:
     pairs = sorted({(c.spec.seed, c.spec.seeds) for c in cells} if cells else {(meta.seed, meta.seeds)}, key=str)
     said = next((s for first, n in pairs if n is not None and (s := tuning_seeds_said(first, n))), None)
     weaker = [w for c in cells if getattr(c, "status", None) != "skipped"  # a CellSummary ran
-              and (w := report_seeds_seen_said(c.spec.algo, c.spec.env, c.spec.seed, c.spec.seeds))]
+              and (w := report_seeds_seen_said(c.spec.algo, c.spec.env, c.spec.seed, c.spec.seeds, c.spec.config))]
     return (f" **Not held out: {said}.**" if said else "") + "".join(f" {w[0].upper()}{w[1:]}." for w in weaker)
 
 
