@@ -225,7 +225,7 @@ def plain(value: Any) -> Any:
 
 
 def option_text(value: Any) -> str:
-    """``value`` written so that ``--env-kwargs KEY=<it>`` reads it back equal (``rl_zoo.config.parse_option_value``):
+    """``value`` written so that ``--env-kwargs KEY=<it>`` reads it back equal (``envs.options.parse_option_value``):
     YAML flow style, ``true``, ``null``, ``.inf``, ``[1, 0, 0]``, ``{distance: 4.0}``; a string YAML would read
     as something else (``"1e-3"``, ``"true"``, ``""``) double-quoted."""
     import json
