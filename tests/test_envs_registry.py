@@ -596,36 +596,35 @@ def test_a_mujoco_env_made_for_training_leaves_no_log_file_and_warns_once(tmp_pa
     from pathlib import Path
 
     pytest.importorskip("mujoco")
-    script = ("import warnings, envs\n"
-              "from rl_zoo.host.mujoco_warnings import MuJoCoWarning, uses_mujoco\n"
-              "print(uses_mujoco('Hopper-v5'), uses_mujoco('LunarLander-v3'), uses_mujoco('no-such-id-v0'))\n"
-              "with warnings.catch_warnings(record=True) as seen:\n"
-              "    warnings.simplefilter('always')\n"
-              "    for _ in range(3):\n"
-              "        env, params = envs.make('HalfCheetah-v5')\n"
-              "        env.make_vec(2, params)\n"
-              "print(sum(issubclass(w.category, MuJoCoWarning) for w in seen))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+
+    def python(script: str, *flags: str) -> subprocess.CompletedProcess:  # in tmp_path, a process of its own
+        return subprocess.run([sys.executable, *flags, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+
+    done = python("import warnings, envs\n"
+                  "from rl_zoo.host.mujoco_warnings import MuJoCoWarning, uses_mujoco\n"
+                  "print(uses_mujoco('Hopper-v5'), uses_mujoco('LunarLander-v3'), uses_mujoco('no-such-id-v0'))\n"
+                  "with warnings.catch_warnings(record=True) as seen:\n"
+                  "    warnings.simplefilter('always')\n"
+                  "    for _ in range(3):\n"
+                  "        env, params = envs.make('HalfCheetah-v5')\n"
+                  "        env.make_vec(2, params)\n"
+                  "print(sum(issubclass(w.category, MuJoCoWarning) for w in seen))\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False", "1"] and "settotalmass" not in done.stderr
     assert not any(tmp_path.iterdir())
     # a first warning under an ignoring filter is shown the next time (it counted as shown); -W error kills nothing
     # (an exception raised inside MuJoCo's C callback aborted the process): the line goes to stderr
-    script = ("import warnings, envs\n"
-              "with warnings.catch_warnings():\n"
-              "    warnings.simplefilter('ignore')\n"
-              "    envs.make('HalfCheetah-v5')\n"
-              "with warnings.catch_warnings(record=True) as seen:\n"
-              "    warnings.simplefilter('always')\n"
-              "    envs.make('HalfCheetah-v5')\n"
-              "print(len(seen))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+    done = python("import warnings, envs\n"
+                  "with warnings.catch_warnings():\n"
+                  "    warnings.simplefilter('ignore')\n"
+                  "    envs.make('HalfCheetah-v5')\n"
+                  "with warnings.catch_warnings(record=True) as seen:\n"
+                  "    warnings.simplefilter('always')\n"
+                  "    envs.make('HalfCheetah-v5')\n"
+                  "print(len(seen))\n")
     assert done.returncode == 0 and done.stdout.split() == ["1"], done.stderr
-    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", "import envs; envs.make('HalfCheetah-v5')"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(envs.__file__).parents[1])})
+    done = python("import envs; envs.make('HalfCheetah-v5')", "-W", "error::RuntimeWarning")
     assert done.returncode == 0, done.stderr
     assert "MuJoCo warning: compiler attribute 'settotalmass' is deprecated" in done.stderr
     assert not any(tmp_path.iterdir())
