@@ -109,9 +109,10 @@ def make_gymnasium(env_id: str, env_params, make_kwargs: dict | None = None, dra
     from rl_zoo.host.mujoco_warnings import route_mujoco_warnings
 
     steps, make_kwargs = episode_cap(env_params), make_kwargs or {}
+    if drawn:
+        return render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs)  # MuJoCo's warnings routed there
     route_mujoco_warnings(env_id)
-    return (render.make_rgb_env(env_id, max_episode_steps=steps, **make_kwargs) if drawn
-            else gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs))
+    return gymnasium.make(env_id, max_episode_steps=steps, **make_kwargs)
 
 
 def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
