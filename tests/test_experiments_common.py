@@ -840,3 +840,16 @@ def test_clip_vs_kl_counts_a_beta_held_at_the_rules_lower_bound_as_falling():
     assert report.beta_end_words(rows, anneals=True) == "Beta falls at the end of training on CartPole as the learning rate anneals."
     assert report.beta_words(float(floor)) == "2^−20 (the rule's lower bound)"
     assert report.beta_words(0.012) == "0.012"
+
+
+def test_overestimation_per_seed_figures_come_from_the_measured_errors():
+    """The median printed Double DQN's Acrobot -2.5535 as -2.5: it was the median of the 2-decimal copy (-2.55),
+    rounded again. The measured values decide; a record without them uses its copy."""
+    from experiments.overestimation import report
+
+    x = {"overestimate_last_quarter_raw": [-2.5535, -2.5535, -4.0, 1.0],
+         "overestimate_last_quarter_per_seed": [-2.55, -2.55, -4.0, 1.0]}
+    assert report.per_seed_errors(x) == [-2.5535, -2.5535, -4.0, 1.0]
+    assert report.per_seed_errors({"overestimate_last_quarter_per_seed": [1.0]}) == [1.0]
+    arm = {**x, "overestimate_last_quarter": (-2.0, -3.0, -1.0), "seeds_overestimating": 1, "true_value_last_quarter": -32.0}
+    assert "median −2.6)" in report.env_bullet("Acrobot-v1", arm, arm, 4)
