@@ -853,3 +853,13 @@ def test_overestimation_per_seed_figures_come_from_the_measured_errors():
     assert report.per_seed_errors({"overestimate_last_quarter_per_seed": [1.0]}) == [1.0]
     arm = {**x, "overestimate_last_quarter": (-2.0, -3.0, -1.0), "seeds_overestimating": 1, "true_value_last_quarter": -32.0}
     assert "median −2.6)" in report.env_bullet("Acrobot-v1", arm, arm, 4)
+
+
+def test_trpo_cost_ratios_that_round_alike_get_a_second_decimal():
+    """The re-run gave 0.88 and 0.95: the finding said "0.9× (CartPole) to 0.9× (Pendulum)", the bottom line 0.9–0.9×."""
+    from experiments.trpo_cost.report import ratio_text
+
+    alike = {"CartPole-v1": 0.88, "Pendulum-v1": 0.95}
+    assert [ratio_text(r, alike) for r in alike.values()] == ["0.88", "0.95"]
+    apart = {"CartPole-v1": 0.89, "Pendulum-v1": 1.07}
+    assert [ratio_text(r, apart) for r in apart.values()] == ["0.9", "1.1"]

@@ -28,6 +28,13 @@ SAME = 1.1
 """Backward-pass counts within a factor SAME of each other read as "about as many"."""
 
 
+def ratio_text(r: float, ratios: dict) -> str:
+    """A TRPO/PPO cost ratio to 1 decimal, or 2 where the envs' ratios would read alike at 1 ("0.9× (CartPole) to
+    0.9× (Pendulum)" for 0.88 and 0.95)."""
+    digits = 1 if len({f"{x:.1f}" for x in ratios.values()}) == len(ratios) else 2
+    return f"{r:.{digits}f}"
+
+
 def verdicts(ratios: list[float], trpo_backprop: list[float], ppo_backprop: list[float], envs: list[str]) -> dict:
     """The words of the finding, from the numbers: TRPO/PPO wall time per env step (``ratios``, one per
     env in ``envs``) against :data:`CHEAP`, and each env's backward-pass samples per env step."""
@@ -137,8 +144,8 @@ def fields(info: dict, curves: list[dict]) -> dict:
              env_budgets=" and ".join(f"{e} ({by[(e, 'PPO-clip')]['total_timesteps']:,} env steps)" for e in env_ids),
              trained="; ".join(f"{e.split('-')[0]} PPO-clip {by[(e, 'PPO-clip')]['env_steps']:,}, TRPO "
                                f"{by[(e, 'TRPO')]['env_steps']:,}" for e in env_ids),
-             table=table(by, env_ids), ratio_lo=f"{min(ratio.values()):.1f}", ratio_hi=f"{max(ratio.values()):.1f}",
-             ratios=" to ".join(f"{ratio[e]:.1f}× ({e.split('-')[0]})" for e in sorted(env_ids, key=ratio.get)),
+             table=table(by, env_ids), ratio_lo=ratio_text(min(ratio.values()), ratio), ratio_hi=ratio_text(max(ratio.values()), ratio),
+             ratios=" to ".join(f"{ratio_text(ratio[e], ratio)}× ({e.split('-')[0]})" for e in sorted(env_ids, key=ratio.get)),
              quartiles="; ".join(f"{s['algo']} on {e.split('-')[0]} {s['wall_ms_per_1000_env_steps_q25']:.0f}–"
                                  f"{s['wall_ms_per_1000_env_steps_q75']:.0f} ms"
                                  for e in env_ids for s in (by[(e, "PPO-clip")], by[(e, "TRPO")])),
