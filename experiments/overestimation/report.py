@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from experiments import common, reporting
 from rl_zoo import stats
 from experiments.reporting import signed
@@ -63,14 +65,13 @@ def true_values(a: dict, b: dict) -> str:
 def per_seed_errors(x: dict) -> list[float]:
     """One arm's per-seed estimation errors as measured (``_raw``; an older record: its 2-decimal copy): the median
     of the rounded copy printed Double DQN's Acrobot -2.5535 as -2.5, rounded twice."""
-    return x.get("overestimate_last_quarter_raw") or x["overestimate_last_quarter_per_seed"]
+    raw = x.get("overestimate_last_quarter_raw")
+    return list(x["overestimate_last_quarter_per_seed"]) if raw is None else np.ravel(raw).astype(float).tolist()
 
 
 def env_bullet(env_id: str, a: dict, b: dict, seeds: int) -> str:
     """The README's bullet on one env, every verdict read off the intervals (no hand-written verdicts
     to go stale when the run is repeated), the per-seed spread and median beside each mean."""
-    import numpy as np
-
     def one(name, x):
         per_seed = per_seed_errors(x)
         return (f"{name} {error_words(x['overestimate_last_quarter'], seeds)} ({x['seeds_overestimating']} of {seeds} seeds "
