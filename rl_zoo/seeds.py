@@ -54,8 +54,8 @@ def report_seeds_seen_said(algo: str, env_id: str, first: int | None, n: int | N
     from rl_zoo.driver.spec import load_hyperparams
 
     seen = REPORT_SEEDS_SEEN.get((algo, env_id))
-    if first is None or n is None or seen is None or not set(range(first, first + n)) & set(seen.seeds):
-        return None
+    if first is None or n is None or seen is None or not (first < seen.seeds.stop and seen.seeds.start < first + n):
+        return None  # no seed of the run's among those seen
     tuned = load_hyperparams(algo, env_id)
     if config and any(f in config and config[f] != tuned.get(f) for f in seen.fields):
         return None
