@@ -225,8 +225,18 @@ def stratified_resamples(scores, n_resamples: int = 2000, seed: int = 0) -> np.n
     task its runs are drawn with replacement (as many as it has); tasks are drawn independently, so
     every resample keeps every task in its original proportion (rliable's ``StratifiedBootstrap``)."""
     cols = _columns(scores)
+    _check_every_task_has_runs(cols)
     rng = np.random.default_rng(seed)
     return np.concatenate([c[rng.integers(0, c.size, size=(n_resamples, c.size))] for c in cols], axis=1)
+
+
+def _check_every_task_has_runs(cols: list[np.ndarray]) -> None:
+    """A task without runs has no score to resample: it was left out of the pool without a word (the
+    interval then spoke for fewer tasks than were passed); no task at all failed in numpy's concatenate."""
+    empty = [j for j, c in enumerate(cols) if c.size == 0]
+    if not cols or empty:
+        raise ValueError("every task needs at least one run; " + (f"task {', '.join(map(str, empty))} (counting from 0) "
+                         f"of {len(cols)} has none" if cols else "no task was given"))
 
 
 def stratified_bootstrap_ci(
@@ -242,6 +252,7 @@ def stratified_bootstrap_ci(
     ``statistic(x, axis)`` reduces runs."""
     _check_confidence(confidence)
     cols = _columns(scores)
+    _check_every_task_has_runs(cols)
     point = float(statistic(np.concatenate(cols)))
     boot = statistic(stratified_resamples(cols, n_resamples, seed), axis=1)  # [resamples]
     low, high = _percentile_interval(boot, confidence)

@@ -419,3 +419,14 @@ def test_return_decimals_tell_small_returns_apart():
     assert return_decimals(500.0, [103.0, -20.5]) == 1 and return_decimals(-160.8) == 1 and return_decimals(-10.0) == 1
     assert return_decimals(7.9, [-1.5]) == 2 and return_decimals(np.array([0.74, 0.1])) == 3
     assert return_decimals(-0.0437, np.nan, np.inf) == 3 and return_decimals() == 1 and return_decimals(np.nan) == 1
+
+
+def test_stratified_bootstrap_refuses_a_task_without_runs():
+    """An empty task was dropped from the pool without a word: (1, 2, 3) and () gave the interval of (1, 2, 3)
+    alone, as if one task had been passed."""
+    with pytest.raises(ValueError, match=r"task 1 \(counting from 0\) of 2 has none"):
+        stats.stratified_bootstrap_ci([np.array([1.0, 2.0, 3.0]), np.array([])])
+    with pytest.raises(ValueError, match="no task was given"):
+        stats.stratified_bootstrap_ci([])
+    with pytest.raises(ValueError, match="task 0"):
+        stats.performance_profile_ci([[], [1.0]], [0.5])
