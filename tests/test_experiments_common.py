@@ -342,6 +342,32 @@ def test_the_rlhf_experiment_warns_of_tuning_seeds_before_training(argv, said, t
     assert said in capsys.readouterr().err
 
 
+def test_the_rlhf_algorithm_comparison_defaults_past_the_seeds_beta_was_chosen_on(tmp_path, monkeypatch, capsys):
+    """``--seeds 1`` or ``2`` put question 2 on 1001 or 1002, among the seeds its beta 0.2 was chosen on, and
+    stamped its results "Not held out", where the help promises the seeds after question 1's."""
+    from experiments.rlhf import run
+
+    assert [run.default_algo_seed(1000, n) for n in (1, 2, 3, 4)] == [1003, 1003, 1003, 1004]
+    assert run.default_algo_seed(0, 3) == 3 and run.default_algo_seed(998, 1) == 999 and run.default_algo_seed(999, 1) == 1003
+    seen = []
+    monkeypatch.setattr(run, "run_parts", lambda folder, config, seeds, *a: seen.append(seeds))
+    monkeypatch.setattr(run, "report", lambda out: None)
+    run.main(["--small", "--seeds", "2", "--out", str(tmp_path)])
+    assert seen == [[1000, 1001], [1003, 1004]] and "not held out" not in capsys.readouterr().err
+
+
+def test_rlhf_results_print_one_seed_without_an_interval(tmp_path):
+    """With one seed the heading said "1 seed: no interval" and every cell printed one, [x, x]."""
+    from experiments.rlhf import run
+
+    assert run.mean_interval([0.3]) == "0.30" and run.mean_interval([0.3, np.nan]) == "0.30"
+    assert run.mean_interval([np.nan]) == "none finite" and run.mean_interval([1.0, 2.0]).startswith("1.50 [")
+    np.savez(tmp_path / "supervised.npz", rm_heldout_accuracy=np.array([0.61]), rm_heldout_label_accuracy=np.array([0.5]))
+    run.report(tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    assert "mean over seeds [1 seed: no interval]" in text and "vs gold: 0.61; vs the noisy labels: 0.50" in text
+
+
 def test_a_fresh_rlhf_run_points_to_its_algos_results(tmp_path, capsys):
     """A first run of every part wrote the top results.md before algos/results.md, so it lacked the Q2 line a
     --replot of the same folder then added."""

@@ -79,8 +79,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated): sweep and bon (questions "
                     "1 and 3, on --seed's seeds), algos (question 2, on --algo-seed's)")
     ap.add_argument("--algo-seed", type=int, default=None,
-                    help="first seed of the algorithm comparison (default: the first after question 1's seeds, 1003: its "
-                         "beta 0.2 was chosen looking at question 1), written to OUT/algos/")
+                    help="first seed of the algorithm comparison (default: the first after question 1's seeds and after "
+                         "1000-1002, which its beta 0.2 was chosen looking at: 1003 with the defaults), written to OUT/algos/")
     ap.add_argument("--algo-beta", type=float, action="append", default=None,
                     help="KL coefficient of the algorithm comparison, repeatable (default: the pipeline's 0.05, into "
                          "algo_<name>.npz, and 0.2, into algo_<name>_beta0.2.npz; another B goes to algo_<name>_beta<B>.npz)")
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         enable_compilation_cache()
         config = small_config() if args.small else PipelineConfig()
         parts = args.only.split(",")
-        algo_seed = args.seed + args.seeds if args.algo_seed is None else args.algo_seed
+        algo_seed = default_algo_seed(args.seed, args.seeds) if args.algo_seed is None else args.algo_seed
         check_inputs(args, config, parts, algo_seed)  # before stages 1-3, which take minutes
         out.mkdir(parents=True, exist_ok=True)
         jobs = [(out, args.seed, [p for p in parts if p != "algos"])] if set(parts) - {"algos"} else []
@@ -134,6 +134,17 @@ def tuning_words(first: int, n: int, algos: bool) -> str:
     said = [words for what, seeds, algos_only in TUNED_ON
             if (algos or not algos_only) and (words := shared_seeds_said(first, n, [seeds], what))]
     return "; ".join(said) + (", where they look better than on new seeds" if said else "")
+
+
+def default_algo_seed(first: int, n: int) -> int:
+    """The algorithm comparison's first seed when ``--algo-seed`` is not given: the first after question 1's
+    seeds ``first`` .. ``first + n - 1``, moved past the seeds beta 0.2 was chosen on (1000-1002, the committed
+    run's) where it would share some (``--seeds 1`` or ``2`` gave 1001 or 1002, "not held out")."""
+    start = first + n
+    for _, seeds, algos_only in TUNED_ON:
+        if algos_only and start < seeds.stop and start + n > seeds.start:
+            start = seeds.stop
+    return start
 
 
 def check_inputs(args, config, parts: list[str], algo_seed: int) -> None:
@@ -208,6 +219,15 @@ def algo_suffixes(out: Path) -> list[str]:
     return sorted(found, key=lambda x: (x != "", float(x[len("_beta"):]) if x else 0.0))
 
 
+def mean_interval(x) -> str:
+    """``mean [low, high]`` over the finite seeds of ``x`` (a bootstrap interval); the mean alone of one
+    finite seed (its interval was ``[x, x]``, under a heading that says "1 seed: no interval")."""
+    finite = np.asarray(x, float)[~np.isnan(x)]
+    if finite.size == 0:
+        return "none finite"
+    return f"{finite[0]:.2f}" if finite.size == 1 else "%.2f [%.2f, %.2f]" % common.boot_ci(finite)
+
+
 def report(out: Path) -> None:
     sup = _load(common.require_file(out / "supervised.npz", "the arrays of the last run, kept for --replot "
                                     "on the machine that ran it: *.npz files are not committed"))
@@ -218,7 +238,7 @@ def report(out: Path) -> None:
         lines += [f"**Not held out: {tuning}.**", ""]
     if (out / "run.md").exists():
         lines += [(out / "run.md").read_text().strip(), ""]
-    f = lambda x: "%.2f [%.2f, %.2f]" % common.boot_ci(np.asarray(x)[~np.isnan(x)])  # noqa: E731
+    f = mean_interval
     lines += [f"Every interval below: mean over seeds [{stats.interval_name(len(sup['rm_heldout_accuracy']))}].", "",
               f"Reward model pairwise accuracy on fresh comparisons of SFT samples (training prompts) vs gold: "
               f"{f(sup['rm_heldout_accuracy'])}; vs the noisy labels: {f(sup['rm_heldout_label_accuracy'])}", ""]
