@@ -755,7 +755,8 @@ def test_an_evaluation_keeps_float_observations_after_an_int_reset():
 def test_an_async_worker_that_dies_is_named_and_the_envs_close(tmp_path):
     """A worker process that segfaults mid-step (MuJoCo, Box2D, the OOM killer) left gymnasium's AsyncVectorEnv
     waiting: closing it hung for ever (a dead copy past the first) or raised a bare EOFError (the first copy),
-    the cause never said. Each case in its own process, under a timeout."""
+    the cause never said. Each case in its own process, under a timeout. Two seeds: the steps it died after are
+    counted per seed (3 steps of 4 copies), as the run's progress counts them, not over both seeds' copies (24)."""
     (tmp_path / "crashmod.py").write_text(CRASHING_ENV)
     script = (
         "import sys, numpy as np, envs, crashmod\n"
@@ -767,10 +768,10 @@ def test_an_async_worker_that_dies_is_named_and_the_envs_close(tmp_path):
         "    env, params = envs.make('crashmod:Crash-v0')\n"
         "    batched = SeedBatchedEnv(env, 'async')\n"
         "    host = batched.make_vec(4, params)._host\n"
-        "    host.reset(np.array([0]))\n"
+        "    host.reset(np.array([0, 1]))\n"
         "    try:\n"
         "        for _ in range(10):\n"
-        "            host.step(np.zeros((1, 4), np.int64))\n"
+        "            host.step(np.zeros((2, 4), np.int64))\n"
         "    except EnvWorkerDied as e:\n"
         "        print('died:', e, flush=True)\n"
         "    host.close()\n"
@@ -782,8 +783,8 @@ def test_an_async_worker_that_dies_is_named_and_the_envs_close(tmp_path):
                               env=env, timeout=120, cwd=tmp_path)
         said = done.stdout.splitlines()
         assert done.returncode == 0 and said[-1] == "closed", done.stdout + done.stderr
-        assert said[0].startswith("died: an async worker process of crashmod:Crash-v0 died in a step, after 12 env steps "
-                                  f"(seed index 0, copy {copy}: signal SIGSEGV) with no Python exception"), done.stdout
+        assert said[0].startswith("died: an async worker process of crashmod:Crash-v0 died in a step, after 12 env steps per seed in this "
+                                  f"process (seed index 0, copy {copy}: signal SIGSEGV) with no Python exception"), done.stdout
 
 
 def test_an_env_that_returns_nan_is_named_not_left_to_the_nan_guard(tmp_path):
@@ -792,7 +793,7 @@ def test_an_env_that_returns_nan_is_named_not_left_to_the_nan_guard(tmp_path):
     out, err = _crash_run(tmp_path, {"NAN_AT": "400"}, "--total-steps", "8192").communicate(timeout=600)
     last = err.strip().splitlines()[-1]
     assert re.match(r"rl-zoo: error: (crashmod:)?Crash-v0 \(a training step\) raised ValueError: (crashmod:)?Crash-v0 returned "
-                    r"a non-finite observation \[0.5, nan\] after [0-9,]+ env steps \(seed index 0, copy 0\)", last), err
+                    r"a non-finite observation \[0.5, nan\] after [0-9,]+ env steps per seed in this process \(seed index 0, copy 0\)", last), err
     assert "non-finite value" not in err + out  # the NaN guard's words (rl_zoo.driver.guard): not reached
     assert checkpoint.list_checkpoints(tmp_path / "run")  # the segment before it kept
 
@@ -977,7 +978,7 @@ def test_a_diverged_policys_nan_action_is_the_nan_guards_stop_not_the_envs_error
     again). The actions are checked before the env steps: the NaN guard's error (exit 3), naming the seed."""
     from rl_zoo.train import NonFiniteError, train
 
-    with pytest.raises(NonFiniteError, match=r"the policy's action for Pendulum-v1 after [0-9,]+ env steps is not finite "
+    with pytest.raises(NonFiniteError, match=r"the policy's action for Pendulum-v1 after [0-9,]+ env steps per seed in this process is not finite "
                                              r"\(seed index 0: \[nan\]\): the learner diverged, not the env.*smaller learning rate"):
         train("ppo", "Pendulum-v1", backend="gymnasium", total_steps=256, num_evals=1, eval_episodes=1, progress=False,
               out=tmp_path / "run", overrides=dict(num_envs=1, num_steps=64, num_minibatches=1, update_epochs=1, learning_rate=1e30))

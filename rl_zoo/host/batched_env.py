@@ -156,8 +156,8 @@ class _HostEnvs:
     def step(self, actions: np.ndarray):
         """Training step of every copy: ``(obs, reward, terminated, truncated, final_obs)``, each ``[S, N, ...]``."""
         self._check(actions)
-        self._finite_actions(actions, f"after {self.counter.steps:,} env steps")
-        with worker_errors_unprinted(self.venv), self._worker_deaths_named(f"a step, after {self.counter.steps:,} env steps"):
+        self._finite_actions(actions, self._after())
+        with worker_errors_unprinted(self.venv), self._worker_deaths_named(f"a step, {self._after()}"):
             obs, reward, terminated, truncated, info = self.venv.step(self._flat(actions))
         final_obs = np.array(obs, copy=True)
         if "_final_obs" in info:
@@ -165,8 +165,14 @@ class _HostEnvs:
                 final_obs[i] = info["final_obs"][i]
         self.counter.steps += len(reward)
         for name, x in (("observation", obs), ("reward", reward), ("final observation", final_obs)):
-            self._finite(name, x, f"after {self.counter.steps:,} env steps")
+            self._finite(name, x, self._after())
         return tuple(self._shape(x) for x in (obs, reward, terminated, truncated, final_obs))
+
+    def _after(self) -> str:
+        """When a training step went wrong, in the words the run's progress uses (env steps per seed): the
+        counter adds every seed's copies, and a resumed run's process starts it at 0 (it said "after 10,288 env
+        steps" of a run at 5,100 per seed)."""
+        return f"after {self.counter.steps // max(self.seeds or 1, 1):,} env steps per seed in this process"
 
     def step_first_episode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Evaluation step: only the copies whose first episode is still running move; an ended copy
