@@ -936,6 +936,26 @@ def test_the_same_fixed_values_written_as_strings_or_numbers_are_the_same_sweep(
         run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": 0.98, "ent_coef": 0.01}, **grid), tmp_path, log=lambda s: None)
 
 
+def test_a_set_value_the_tuned_file_already_gives_is_the_same_sweep(tmp_path, monkeypatch):
+    """`--set gamma=0.98` (CartPole's tuned gamma) or `--total-steps 100000` (its tuned budget) resolve to the
+    config the sweep ran with, written without them: they were refused as "a different sweep (overrides: [] ->
+    [["gamma", "0.98"]])", and only --rerun, which trains everything again, got past. Another value still is."""
+    import rl_zoo.sweep.runner
+    from rl_zoo.driver.spec import load_hyperparams
+
+    tuned = load_hyperparams("ppo", "CartPole-v1")
+    assert tuned["gamma"] == 0.98 and tuned["total_timesteps"] == 100000  # what the commands below restate
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    grid = dict(grid=["learning_rate=1e-3,2e-3"], seeds=2)
+    run_sweep(make_spec("ppo", "CartPole-v1", **grid), tmp_path, log=lambda s: None)
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", lambda *a, **k: pytest.fail("the same sweep trained again"))
+    for same in (make_spec("ppo", "CartPole-v1", overrides={"gamma": "0.98"}, **grid),
+                 make_spec("ppo", "CartPole-v1", total_steps=100000, overrides={"gamma": 0.98}, **grid)):
+        assert run_sweep(same, tmp_path, log=lambda s: None).trained_groups == 0
+    with pytest.raises(ConfigError, match=r'holds a different sweep .*overrides: \[\] -> \[\["gamma", "0.97"\]\]'):
+        run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": "0.97"}, **grid), tmp_path, log=lambda s: None)
+
+
 @pytest.mark.parametrize("rerun", [False, True])
 def test_ctrl_c_says_how_to_go_on_without_rerun_starting_over(tmp_path, monkeypatch, capsys, rerun):
     """A grid or sweep interrupted under --rerun was told to "run the same command again", which with --rerun

@@ -122,6 +122,20 @@ def _same_sweep_written_otherwise(saved: dict, now: dict, config) -> bool:
     return a is not None and a == b
 
 
+def _same_base_set_otherwise(saved: dict, now: dict, base, swept: tuple[str, ...]) -> bool:
+    """Whether this command's spec differs from sweep.json's only in its ``--set`` / ``--total-steps`` values and
+    both resolve to the same base config: ``--set gamma=0.98`` or ``--total-steps 100000`` that the tuned file
+    already gives is the sweep that ran without them (it was refused as "a different sweep", and only --rerun,
+    which trains everything again, got past). A sweep.json without its ``base_config`` (an old one) is not."""
+    saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
+
+    def rest(spec: dict) -> dict:
+        return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
+
+    saved_base = saved.get("base_config")
+    return bool(saved_base) and rest(saved_spec) == rest(now) and not base_config_changes(saved_base, base, swept)
+
+
 def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params=None) -> bool:
     """Whether ``out`` already holds this sweep (a re-run trains only its unfinished groups); a folder
     that holds a different sweep is refused (``ConfigError``, naming what differs; nothing is touched).
@@ -140,7 +154,8 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_p
         return False  # --rerun replaces it with the rest of the results
     saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
     now_spec = json.loads(json.dumps(spec.to_json(), default=str))
-    if saved.get("digest") != spec.digest() and not rerun and not _same_sweep_written_otherwise(saved_spec, now_spec, plan.default):
+    if saved.get("digest") != spec.digest() and not rerun and not _same_sweep_written_otherwise(saved_spec, now_spec, plan.default) \
+            and not _same_base_set_otherwise(saved, now_spec, plan.base, spec.fields):
         changes = spec_changes(saved_spec, now_spec)
         raise ConfigError(f"{out} holds a different sweep (sweep.json -> this command: {'; '.join(changes) or 'its digest'}): "
                           f"use another --out, or --rerun to replace its results")
