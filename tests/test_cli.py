@@ -475,7 +475,8 @@ def test_a_run_stopped_by_xla_or_the_nan_guard_ends_in_one_line_with_its_exit_co
         return
     assert err.strip() == ("rl-zoo: error: out of memory (Out of memory allocating 55800000568 bytes): a run's memory grows "
                            "with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays all its episodes at "
-                           "once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+                           "once) and the algorithm's num_envs, num_steps (PPO, TRPO, VPG), buffer_size and batch_size (DQN) (--set): "
+                           "ask for fewer")
     assert f"stopped: out of memory: {tmp_path / 'run'} keeps what it wrote, but `--resume` asks for the same memory" in out
     assert out_of_memory(RuntimeError(str(error))) is None  # only XLA's own error
     for text, said in (("RESOURCE_EXHAUSTED:", "RESOURCE_EXHAUSTED"), ("INTERNAL: RESOURCE_EXHAUSTED while x", "while x")):

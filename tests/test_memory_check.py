@@ -56,6 +56,25 @@ def test_the_refusal_names_the_settings_and_what_to_ask_for(tmp_path, monkeypatc
                  "--total-steps", "1000", "--out", str(out), "--no-progress"]) == 0
 
 
+def test_a_gymnasium_backend_dqn_counts_its_replay_buffer(tmp_path, monkeypatch, capsys):
+    """A gymnasium-backend run was not checked at all: DQN's buffer_size=2e9 (a JAX array whatever the backend)
+    made a folder holding only its config.json, then failed allocating 32 GB. Its training state is counted
+    (1e8 slots of CartPole's obs, next obs, action, reward and flags: GBs, over the 1 GiB let here); its env
+    copies live in gymnasium and count nothing."""
+    spec, env, params, _ = new_spec("dqn", "CartPole-v1", backend="gymnasium", total_steps=2000,
+                                    overrides={"buffer_size": 100_000_000})
+    agent = spec.module.make_agent(spec.config, env, params)
+    state, episode = memory.seed_sizes(agent, env, params)
+    assert state > 100_000_000 * 2 * 4 * 4 and episode == 0  # at least obs and next obs, 4 float32 each, per slot
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
+    out = tmp_path / "run"
+    assert main(["train", "--algo", "dqn", "--env", "CartPole-v1", "--backend", "gymnasium", "--total-steps", "2000",
+                 "--set", "buffer_size=100000000", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "this run needs at least" in err and f"is available: 1 seed(s) x ({memory.size_text(state)} of training state)." in err
+    assert "buffer_size (DQN)" in err and not out.exists()
+
+
 def test_a_resume_beyond_the_machines_memory_is_refused_before_it_changes_the_run(tmp_path, monkeypatch, capsys):
     """A resume never checked: a run moved to a smaller machine (here: 1 MiB left) wrote resumes.json, compiled, and
     died allocating (XLA's CPU aborts outright). Refused as a new run is, the run directory as it was."""

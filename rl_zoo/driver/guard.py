@@ -19,7 +19,8 @@ def memory_advice(command: str | None) -> str:
     """What to ask for instead when ``rl-zoo COMMAND`` ran out of memory."""
     if command in ("train", "sweep", "benchmark"):
         return ("a run's memory grows with its seeds (and a sweep's configs), --eval-episodes (an evaluation plays "
-                "all its episodes at once) and the algorithm's num_envs, num_steps and buffer_size (--set): ask for fewer")
+                "all its episodes at once) and the algorithm's num_envs, num_steps (PPO, TRPO, VPG), buffer_size and "
+                "batch_size (DQN) (--set): ask for fewer")
     return "the command asked for more memory than the device has: ask for less (fewer episodes, samples or seeds)"
 
 

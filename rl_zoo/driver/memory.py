@@ -37,11 +37,14 @@ def tree_bytes(tree) -> int:
 
 def seed_sizes(agent, env, env_params) -> tuple[int, int]:
     """(bytes of one seed's training state, bytes of one evaluated env copy: its observation and state), from
-    shapes alone (``jax.eval_shape``: nothing runs or compiles)."""
+    shapes alone (``jax.eval_shape``: nothing runs or compiles). A gymnasium-backend env's copies live in
+    gymnasium, outside JAX's shapes: 0 bytes here; its training state (DQN's replay buffer) is JAX's."""
     import jax
 
     key = jax.random.key(0)
     state = jax.eval_shape(agent.init, key)
+    if getattr(env, "backend", "jax") != "jax":
+        return tree_bytes(state), 0
     # the params closed over, as training holds them: an env whose reset branches on a params field (a user's
     # `if params.random_start:`) failed on them as eval_shape's traced arguments
     episode = jax.eval_shape(lambda k: env.reset(k, env_params), key)
@@ -105,12 +108,12 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     memory available (``available_bytes``), naming both and the settings that make it. ``runs``: what one of
     ``seeds`` is (a sweep's config-and-seed runs); ``fewer``: what to ask fewer of; ``what``: what is refused.
     The processes of a multi-host run decide together (``short_process``): one host refusing alone left the others
-    in a failed collective, and a folder made. A gymnasium-backend run is not checked (its env copies live in
-    gymnasium, outside JAX's shapes), nor a run whose shapes cannot be told (its own error comes where it ran)."""
+    in a failed collective, and a folder made. A gymnasium-backend run counts its training state alone (its env
+    copies live in gymnasium, outside JAX's shapes: DQN's ``buffer_size=2e9`` made a folder holding only its
+    config.json, then failed allocating 32 GB); a run whose shapes cannot be told is not checked (its own error
+    comes where it ran)."""
     import jax
 
-    if getattr(env, "backend", "jax") != "jax":
-        return
     here = math.ceil(seeds / jax.process_count())
     state = episode = None
     try:
@@ -131,11 +134,12 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
         return
     process, need, room = found
     on = f" on process {process} of this multi-host run" if jax.process_count() > 1 else ""
-    parts = (f" x ({size_text(state)} of training state + --eval-episodes {eval_episodes:,} x {size_text(episode)} per "
-             f"evaluated env copy)" if state is not None else "")  # None: this process could not measure (another did)
+    evaluated = f" + --eval-episodes {eval_episodes:,} x {size_text(episode)} per evaluated env copy" if episode else ""
+    parts = (f" x ({size_text(state)} of training state{evaluated})"
+             if state is not None else "")  # None: this process could not measure (another did)
     raise ConfigError(
         f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs}"
-        f"{parts}. Ask for fewer {fewer}, or a smaller num_envs / num_steps / buffer_size (--set)")
+        f"{parts}. Ask for fewer {fewer}, or a smaller num_envs, num_steps (PPO, TRPO, VPG) or buffer_size (DQN) (--set)")
 
 
 def short_process(rows: list) -> tuple[int, int, int] | None:
