@@ -201,6 +201,21 @@ def test_linear_epsilon_schedule():
     np.testing.assert_allclose(eps, [1.0, 0.55, 0.1, 0.1], rtol=1e-6)
 
 
+def test_a_zero_length_decay_plays_epsilon_end_from_the_start_and_gamma_0_is_allowed():
+    """exploration_fraction=0 played DQN's whole first update (256 env steps on tuned CartPole) at epsilon_start,
+    where Q-learning refused it; gamma=0 (y = r) was refused by DQN, allowed by Q-learning. Both now take both."""
+    assert [float(dqn.linear_epsilon(jnp.array(t), 1.0, 0.1, 0)) for t in (0, 5)] == pytest.approx([0.1, 0.1])
+    cfg = dqn.Config(total_timesteps=1000, train_frequency=10, learning_starts=0, exploration_fraction=0.0, epsilon_end=0.1)
+    assert [float(dqn.epsilon_for_update(cfg, jnp.array(u))) for u in (0, 1, 99)] == pytest.approx([0.1, 0.1, 0.1])
+    dqn.Config(gamma=0.0).validate()
+    from rl_zoo.algos import q_learning as ql
+    q = ql.Config(total_timesteps=1000, exploration_fraction=0.0, epsilon_start=1.0, epsilon_end=0.05)
+    q.validate()
+    assert [float(ql.epsilon_at(t, q)) for t in (0, 1, 999)] == pytest.approx([0.05, 0.05, 0.05])
+    exp = dataclasses.replace(q, epsilon_schedule="exponential")
+    assert float(ql.epsilon_at(0, exp)) == pytest.approx(0.05)
+
+
 def test_epsilon_for_update_is_random_before_learning_starts():
     cfg = dqn.Config(total_timesteps=10_000, train_frequency=100, learning_starts=250, exploration_fraction=0.5,
                      epsilon_start=0.8, epsilon_end=0.0)

@@ -111,7 +111,7 @@ class Config:
     epsilon_end: float = 0.05
     """Exploration rate epsilon after the schedule (0.01-0.1)."""
     exploration_fraction: float = 0.1
-    """Fraction of total_timesteps over which epsilon decays linearly from epsilon_start to epsilon_end (0.05-0.5)."""
+    """Fraction of total_timesteps over which epsilon decays linearly from epsilon_start to epsilon_end (0.05-0.5; 0: epsilon_end from the first learning update)."""
     max_grad_norm: float = 10.0
     """Global gradient-norm clip (1-10)."""
     double: bool = False
@@ -204,7 +204,7 @@ class Config:
         check_step_count(self.num_updates * self.gradient_steps, "total_timesteps", self.total_timesteps,
                          "num_updates x gradient_steps gradient steps")
         check(self.learning_rate > 0, "learning_rate", self.learning_rate, "must be > 0")
-        check((0 < self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in (0, 1]")
+        check((0 <= self.gamma) & (self.gamma <= 1), "gamma", self.gamma, "must be in [0, 1]")  # 0: y = r, as Q-learning's
         check((0 < self.tau) & (self.tau <= 1), "tau", self.tau, "must be in (0, 1]")
         for name in ("epsilon_start", "epsilon_end", "exploration_fraction"):
             check((0 <= getattr(self, name)) & (getattr(self, name) <= 1), name, getattr(self, name), "must be in [0, 1]")
@@ -268,8 +268,10 @@ def features(obs_space, obs: jax.Array) -> jax.Array:
 
 
 def linear_epsilon(env_step: jax.Array, start: float, end: float, duration: int) -> jax.Array:
-    """epsilon(t) = start + (end - start) min(t / duration, 1) (Mnih et al. 2015: 1 -> 0.1 over 1e6 frames)."""
-    frac = jnp.clip(env_step / jnp.maximum(duration, 1), 0.0, 1.0)
+    """epsilon(t) = start + (end - start) min(t / duration, 1) (Mnih et al. 2015: 1 -> 0.1 over 1e6 frames); a
+    zero ``duration`` (``exploration_fraction=0``: no decay) is ``end`` from step 0 (it played the whole first
+    update, 256 env steps on tuned CartPole, at ``start``)."""
+    frac = jnp.where(duration > 0, jnp.clip(env_step / jnp.maximum(duration, 1), 0.0, 1.0), 1.0)
     return jnp.asarray(start + (end - start) * frac, jnp.float32)
 
 

@@ -76,7 +76,7 @@ class Config:
     epsilon_end: float = 0.05
     """Final probability of a random action (0-0.1; must be > 0 for "exponential")."""
     exploration_fraction: float = 0.5
-    """Fraction of total_timesteps over which epsilon decays, then stays at epsilon_end (0.1-1)."""
+    """Fraction of total_timesteps over which epsilon decays, then stays at epsilon_end (0.1-1; 0: epsilon_end throughout)."""
     double: bool = False
     """Double Q-learning (van Hasselt 2010): two tables, one selects the bootstrap action, the other evaluates it."""
     q_init: float = 0.0
@@ -134,7 +134,8 @@ class Config:
         if self.epsilon_schedule == "exponential":
             check((self.epsilon_end > 0) & (self.epsilon_start > 0), "epsilon_end", self.epsilon_end,
                   'epsilon_start and epsilon_end must be > 0 for the "exponential" schedule')
-        check((0 < self.exploration_fraction) & (self.exploration_fraction <= 1), "exploration_fraction", self.exploration_fraction, "must be in (0, 1]")
+        check((0 <= self.exploration_fraction) & (self.exploration_fraction <= 1), "exploration_fraction",
+              self.exploration_fraction, "must be in [0, 1] (0: epsilon_end from the start, as DQN's)")
 
 
 #: Config fields that only ``make_train`` reads, and what ``rl-zoo train`` (the driver) uses instead
@@ -197,8 +198,8 @@ def epsilon_at(env_steps: jax.Array, config: Config) -> jax.Array:
     """Exploration rate after ``env_steps`` env steps (``Config.epsilon_schedule``)."""
     if config.epsilon_schedule == "constant":
         return jnp.float32(config.epsilon_start)
-    horizon = jnp.maximum(1.0, config.exploration_fraction * config.total_timesteps)  # exploration_fraction may be traced
-    frac = jnp.clip(env_steps / horizon, 0.0, 1.0)
+    horizon = config.exploration_fraction * config.total_timesteps  # exploration_fraction may be traced
+    frac = jnp.where(horizon > 0, jnp.clip(env_steps / jnp.maximum(1.0, horizon), 0.0, 1.0), 1.0)  # 0: no decay, the end
     if config.epsilon_schedule == "linear":
         return config.epsilon_start + frac * (config.epsilon_end - config.epsilon_start)
     return config.epsilon_start * (config.epsilon_end / config.epsilon_start) ** frac
