@@ -567,6 +567,9 @@ def test_a_cell_still_training_is_reported_as_training_not_interrupted(tmp_path)
     left = report.write_report(out, tmp_path / "left").read_text()
     line = "- ppo on CartPole-v1: "
     assert line + "still training (process " in held and line + "interrupted" in left
+    # cells.csv has no row for it yet: the footer said "one row per cell" (3 rows of a grid of 4 cells)
+    assert "(one row per finished, skipped or failed cell: the unfinished ones, listed above, have none yet)" in left
+    assert "(one row per cell)" in report.write_report(copy_grid(tmp_path / "done")).read_text()
 
 
 def test_aggregates_of_one_seed_per_env_say_they_have_no_interval(tmp_path, capsys):

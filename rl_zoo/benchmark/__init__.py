@@ -8,7 +8,7 @@ A benchmark folder (default ``runs/benchmark``)::
     benchmark.json        the last command, the plan (cells to run, skipped with reason), versions
     returns.csv/.parquet  one row per algorithm, env, seed and point of the shared grid:
                           algo, env, seed, env_steps, wall_s, return
-    cells.csv/.parquet    one row per cell: status (done / skipped / failed) and why, seeds, env
+    cells.csv/.parquet    one row per cell done, skipped or failed: status and why, seeds, env
                           steps, compile s, run s, cell wall s, env steps/s, peak memory, final return
     report.md             final return, steps to threshold, speed per cell; the figures
     curves_<env>.png      learning curves against env steps and against wall-clock seconds

@@ -21,7 +21,7 @@ from rl_zoo.benchmark.improvement import improvement_section, interval_cell
 from rl_zoo.benchmark.plan import EXCLUDED
 from rl_zoo.benchmark.references import ENV_REFERENCES, threshold
 from rl_zoo.benchmark.settings_text import per_cell, settings_sentence, shown
-from rl_zoo.benchmark.tables import load_cells, load_returns, read_metrics
+from rl_zoo.benchmark.tables import TABLED, load_cells, load_returns, read_metrics
 
 
 @dataclass(frozen=True)
@@ -391,8 +391,10 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
     lines = (_header(s, meta, out) + _cells_section(s.table) + _aggregate_section(s, path.parent)
              + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
              + _references_section(list(dict.fromkeys(r.env for r in s.records))))
+    tabled = ("one row per cell" if all(r.status in TABLED for r in s.records) else
+              "one row per finished, skipped or failed cell: the unfinished ones, listed above, have none yet")
     lines += ["Tables: `returns.csv` / `returns.parquet` (algo, env, seed, env_steps, wall_s, return on the shared grid), "
-              "`cells.csv` / `cells.parquet` (one row per cell); raw evaluations in `cells/*/run/metrics.csv`."]
+              f"`cells.csv` / `cells.parquet` ({tabled}); raw evaluations in `cells/*/run/metrics.csv`."]
     lines += [""]
     runs.atomic_write_text(path, "\n".join(lines))
     return path

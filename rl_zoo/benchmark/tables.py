@@ -100,10 +100,14 @@ def _return_dict(row: ReturnRow) -> dict:
     return dict(zip(RETURN_FIELDS, row))
 
 
+#: The cells ``cells.csv`` has a row for (a running or interrupted one has none yet; the report says so)
+TABLED = ("done", "skipped", "failed")
+
+
 def write_tables(out: str | os.PathLike) -> None:
     """Rewrite ``returns.{csv,parquet}`` and ``cells.{csv,parquet}`` from the cells in ``out`` (atomically)."""
     out = Path(out)
-    records = [r for r in load_cells(out) if r.status in ("done", "skipped", "failed")]
+    records = [r for r in load_cells(out) if r.status in TABLED]
     returns = [_return_dict(r) for r in load_returns(out, records)]
     cells = [r.table_row()._asdict() for r in records]
     runs.write_csv(out / "returns.csv", returns, RETURN_FIELDS)
