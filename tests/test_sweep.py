@@ -954,6 +954,12 @@ def test_a_set_value_the_tuned_file_already_gives_is_the_same_sweep(tmp_path, mo
         assert run_sweep(same, tmp_path, log=lambda s: None).trained_groups == 0
     with pytest.raises(ConfigError, match=r'holds a different sweep .*overrides: \[\] -> \[\["gamma", "0.97"\]\]'):
         run_sweep(make_spec("ppo", "CartPole-v1", overrides={"gamma": "0.97"}, **grid), tmp_path, log=lambda s: None)
+    # a sweep.json written before a field existed: a --set of that field is not known to be the same
+    record = json.loads((tmp_path / "sweep.json").read_text())
+    del record["base_config"]["ent_coef"]
+    (tmp_path / "sweep.json").write_text(json.dumps(record))
+    with pytest.raises(ConfigError, match=r'holds a different sweep .*\["ent_coef", "0.5"\]'):
+        run_sweep(make_spec("ppo", "CartPole-v1", overrides={"ent_coef": "0.5"}, **grid), tmp_path, log=lambda s: None)
 
 
 @pytest.mark.parametrize("rerun", [False, True])

@@ -79,8 +79,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="sweep,bon,algos", help="parts to compute (comma-separated): sweep and bon (questions "
                     "1 and 3, on --seed's seeds), algos (question 2, on --algo-seed's)")
     ap.add_argument("--algo-seed", type=int, default=None,
-                    help="first seed of the algorithm comparison (default: the first after question 1's seeds and after "
-                         "1000-1002, which its beta 0.2 was chosen looking at: 1003 with the defaults), written to OUT/algos/")
+                    help="first seed of the algorithm comparison (default: the first after question 1's seeds, moved past "
+                         "1000-1002, which its beta 0.2 was chosen looking at, where it would share them: 1003 with the "
+                         "defaults), written to OUT/algos/")
     ap.add_argument("--algo-beta", type=float, action="append", default=None,
                     help="KL coefficient of the algorithm comparison, repeatable (default: the pipeline's 0.05, into "
                          "algo_<name>.npz, and 0.2, into algo_<name>_beta0.2.npz; another B goes to algo_<name>_beta<B>.npz)")

@@ -76,7 +76,7 @@ class Config:
     epsilon_end: float = 0.05
     """Final probability of a random action (0-0.1; must be > 0 for "exponential")."""
     exploration_fraction: float = 0.5
-    """Fraction of total_timesteps over which epsilon decays, then stays at epsilon_end (0.1-1; 0: epsilon_end throughout)."""
+    """Fraction of total_timesteps over which epsilon decays, then stays at epsilon_end (0.1-1; 0: no decay, epsilon_end from the start)."""
     double: bool = False
     """Double Q-learning (van Hasselt 2010): two tables, one selects the bootstrap action, the other evaluates it."""
     q_init: float = 0.0

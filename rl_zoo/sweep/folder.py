@@ -126,14 +126,17 @@ def _same_base_set_otherwise(saved: dict, now: dict, base, swept: tuple[str, ...
     """Whether this command's spec differs from sweep.json's only in its ``--set`` / ``--total-steps`` values and
     both resolve to the same base config: ``--set gamma=0.98`` or ``--total-steps 100000`` that the tuned file
     already gives is the sweep that ran without them (it was refused as "a different sweep", and only --rerun,
-    which trains everything again, got past). A sweep.json without its ``base_config`` (an old one) is not."""
+    which trains everything again, got past). A sweep.json without its ``base_config``, or without a field the
+    config has now (written before the field was added), is not: its value then is not known."""
     saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
 
     def rest(spec: dict) -> dict:
         return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
 
     saved_base = saved.get("base_config")
-    return bool(saved_base) and rest(saved_spec) == rest(now) and not base_config_changes(saved_base, base, swept)
+    now_base = json.loads(json.dumps(dataclasses.asdict(base), default=str))
+    return (bool(saved_base) and rest(saved_spec) == rest(now) and set(now_base) <= set(saved_base)  # a field added
+            and not base_config_changes(saved_base, base, swept))  # since went uncompared: --set of it passed as the same
 
 
 def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params=None) -> bool:
