@@ -95,6 +95,12 @@ def spec_changes(saved: dict, now: dict) -> list[str]:
             for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
 
 
+def _beyond_set_values(spec: dict) -> dict:
+    """A sweep spec (as sweep.json holds it) without what only sets the base config's values (``--set``,
+    ``--total-steps``) or permits a static field (``--static-groups``)."""
+    return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
+
+
 def _same_sweep_written_otherwise(saved: dict, now: dict, config) -> bool:
     """Whether two sweep specs (as sweep.json holds them) differ only in how they were written: ``--set gamma=0.97``
     keeps the string "0.97", a ``--config`` file the number 0.97 (and YAML reads ``1e-2`` as a string), each compared
@@ -103,10 +109,7 @@ def _same_sweep_written_otherwise(saved: dict, now: dict, config) -> bool:
     nothing by itself. The digest stays the one first written."""
     from rl_zoo.config import parse_value
 
-    def rest(spec: dict) -> dict:
-        return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
-
-    if rest(saved) != rest(now):
+    if _beyond_set_values(saved) != _beyond_set_values(now):
         return False
     fields = {f.name: f for f in dataclasses.fields(config)}
 
@@ -122,21 +125,16 @@ def _same_sweep_written_otherwise(saved: dict, now: dict, config) -> bool:
     return a is not None and a == b
 
 
-def _same_base_set_otherwise(saved: dict, now: dict, base, swept: tuple[str, ...]) -> bool:
+def _same_base_set_otherwise(saved_spec: dict, saved_base: dict | None, now: dict, base, swept: tuple[str, ...]) -> bool:
     """Whether this command's spec differs from sweep.json's only in its ``--set`` / ``--total-steps`` values and
     both resolve to the same base config: ``--set gamma=0.98`` or ``--total-steps 100000`` that the tuned file
     already gives is the sweep that ran without them (it was refused as "a different sweep", and only --rerun,
     which trains everything again, got past). A sweep.json without its ``base_config``, or without a field the
-    config has now (written before the field was added), is not: its value then is not known."""
-    saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
-
-    def rest(spec: dict) -> dict:
-        return {k: v for k, v in spec.items() if k not in ("overrides", "total_steps", "static_groups")}
-
-    saved_base = saved.get("base_config")
-    now_base = json.loads(json.dumps(dataclasses.asdict(base), default=str))
-    return (bool(saved_base) and rest(saved_spec) == rest(now) and set(now_base) <= set(saved_base)  # a field added
-            and not base_config_changes(saved_base, base, swept))  # since went uncompared: --set of it passed as the same
+    config has now (written before the field was added; ``base_config_changes`` leaves such a field uncompared,
+    and a --set of it passed as the same sweep), is not: its value then is not known."""
+    return (bool(saved_base) and _beyond_set_values(saved_spec) == _beyond_set_values(now)
+            and {f.name for f in dataclasses.fields(base)} <= set(saved_base)
+            and not base_config_changes(saved_base, base, swept))
 
 
 def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_params=None) -> bool:
@@ -158,7 +156,7 @@ def check_folder(out: Path, spec: SweepSpec, plan: SweepPlan, rerun: bool, env_p
     saved_spec = saved.get("spec") if isinstance(saved.get("spec"), dict) else {}
     now_spec = json.loads(json.dumps(spec.to_json(), default=str))
     if saved.get("digest") != spec.digest() and not rerun and not _same_sweep_written_otherwise(saved_spec, now_spec, plan.default) \
-            and not _same_base_set_otherwise(saved, now_spec, plan.base, spec.fields):
+            and not _same_base_set_otherwise(saved_spec, saved.get("base_config"), now_spec, plan.base, spec.fields):
         changes = spec_changes(saved_spec, now_spec)
         raise ConfigError(f"{out} holds a different sweep (sweep.json -> this command: {'; '.join(changes) or 'its digest'}): "
                           f"use another --out, or --rerun to replace its results")
