@@ -54,12 +54,17 @@ def report_seeds_seen_said(algo: str, env_id: str, first: int | None, n: int | N
     from rl_zoo.driver.spec import load_hyperparams
 
     seen = REPORT_SEEDS_SEEN.get((algo, env_id))
-    if first is None or n is None or seen is None or not (first < seen.seeds.stop and seen.seeds.start < first + n):
+    if first is None or n is None or seen is None or not shares_seeds(first, n, seen.seeds):
         return None  # no seed of the run's among those seen
     tuned = load_hyperparams(algo, env_id)
     if config and any(f in config and config[f] != tuned.get(f) for f in seen.fields):
         return None
     return f"a weaker hold-out: {seen.what}"
+
+
+def shares_seeds(first: int, n: int, seeds: range) -> bool:
+    """Whether the seeds ``first`` .. ``first + n - 1`` include some of ``seeds`` (a range of step 1: by their ends)."""
+    return first < seeds.stop and seeds.start < first + n
 
 
 def tuning_seeds_said(first: int | None, n: int) -> str | None:

@@ -141,9 +141,11 @@ def default_algo_seed(first: int, n: int) -> int:
     """The algorithm comparison's first seed when ``--algo-seed`` is not given: the first after question 1's
     seeds ``first`` .. ``first + n - 1``, moved past the seeds beta 0.2 was chosen on (1000-1002, the committed
     run's) where it would share some (``--seeds 1`` or ``2`` gave 1001 or 1002, "not held out")."""
+    from rl_zoo.seeds import shares_seeds
+
     start = first + n
     for _, seeds, algos_only in TUNED_ON:
-        if algos_only and start < seeds.stop and start + n > seeds.start:
+        if algos_only and shares_seeds(start, n, seeds):
             start = seeds.stop
     return start
 
