@@ -31,16 +31,22 @@ def prefetch() -> None:
 
 def figure_formats() -> tuple[str, ...]:
     """The file suffixes matplotlib can save a figure as (``.png``, ``.pdf``, ``.svg``, ...); ``.pgf`` only
-    where the TeX program it runs (``rcParams["pgf.texsystem"]``, xelatex by default) is installed."""
+    where the TeX program it runs (``rcParams["pgf.texsystem"]``, xelatex by default) is installed; not
+    ``.eps`` / ``.ps`` (``NO_TRANSPARENCY``)."""
     import shutil
 
     import matplotlib
     from matplotlib.backend_bases import FigureCanvasBase
 
-    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    formats = sorted(set(FigureCanvasBase.get_supported_filetypes()) - set(NO_TRANSPARENCY))
     if shutil.which(matplotlib.rcParams["pgf.texsystem"]) is None:
         formats.remove("pgf")
     return tuple(f".{ext}" for ext in formats)
+
+
+#: formats matplotlib saves without transparency (its PostScript backend): the 95% bands, drawn at alpha 0.2, came
+#: out opaque and hid the mean curves, and a run's faint per-seed lines looked like its mean; not offered
+NO_TRANSPARENCY = ("eps", "ps")
 
 
 def figure_path(output: str | Path, default_name: str = "curve.png", option: str = "-o") -> Path:
@@ -61,6 +67,9 @@ def figure_path(output: str | Path, default_name: str = "curve.png", option: str
             import matplotlib
 
             got += f" ({matplotlib.rcParams['pgf.texsystem']}, which matplotlib runs to write .pgf, is not installed)"
+        if path.suffix.lower().lstrip(".") in NO_TRANSPARENCY:
+            got += (" (matplotlib's PostScript draws no transparency: the bands would hide the curves; "
+                    ".pdf and .svg are vector formats too)")
         raise ValueError(f"{option} {str(output)!r}: a figure is saved as {', '.join(formats)}; {got} "
                          f"(or give an existing folder, for {default_name} in it)")
     from rl_zoo.runs import check_file_folder

@@ -373,3 +373,60 @@ def test_env_panels_draw_the_algorithms_legend_once_outside_the_curves(tmp_path,
     assert [t.get_text() for t in drawn[1].legends[0].get_texts()] == ["ppo (2 seeds)", "trpo (2 seeds)"]
     plots.env_panels(rows, envs_[:1], tmp_path / "one.png", marks=marks)  # one panel: its own legend, as before
     assert legends(drawn[2]) == [["ppo (2 seeds)", "trpo (2 seeds)", "ppo target 475"]] and not drawn[2].legends
+
+
+def test_postscript_is_not_offered_it_draws_no_transparency(tmp_path):
+    """``-o m.eps`` exited 0 with the 95% bands opaque over the mean curves (matplotlib's PostScript backend
+    renders alpha as opaque, and said so only in a warning): .eps and .ps are refused naming .pdf and .svg."""
+    assert ".eps" not in plots.figure_formats() and ".ps" not in plots.figure_formats()
+    for name in ("m.eps", "m.PS"):
+        with pytest.raises(ValueError, match=r"PostScript draws no transparency.*\.pdf and \.svg"):
+            plots.figure_path(tmp_path / name)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_directory_that_cannot_be_written_is_refused_up_front_without_o(run_dir, tmp_path, monkeypatch, capsys):
+    """Someone else's (read-only) run: without -o it drew the figure, then exited 1 on a raw ``[Errno 13]`` naming a
+    hidden temporary file; now exit 2 in one line that says to give -o, which then works."""
+    monkeypatch.setattr(runs, "writable_folder", lambda folder: runs.Path(folder).resolve() != run_dir.resolve())
+    assert main(["plot", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"{run_dir} is not writable, and without -o the figure goes to {run_dir / 'curve.png'}: give -o" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (run_dir / "curve.png").exists()
+    assert main(["plot", str(run_dir), "-o", str(tmp_path / "mine.png")]) == 0 and (tmp_path / "mine.png").is_file()
+
+
+def test_another_run_directory_is_not_a_folder_for_the_figure(run_dir, tmp_path, capsys):
+    """``rl-zoo plot A -o B`` replaced run B's own curve.png by A's figure, silently; its own folder still takes it."""
+    other = tmp_path / "other"
+    shutil.copytree(run_dir, other)
+    (other / "curve.png").write_bytes(b"B's own figure")
+    assert main(["plot", str(run_dir), "-o", str(other)]) == 2
+    assert "is another run directory" in capsys.readouterr().err
+    assert main(["plot", str(run_dir), "-o", str(other / "a.png")]) == 2
+    assert (other / "curve.png").read_bytes() == b"B's own figure" and not (other / "a.png").exists()
+    assert main(["plot", str(run_dir), "-o", str(run_dir)]) == 0 and (run_dir / "curve.png").is_file()
+
+
+@pytest.mark.parametrize("config, said", [
+    ({"env": "CartPole-v1", "config": {}}, "lacks the field(s) 'algo'"),  # was titled "None on CartPole-v1"
+    ({"algo": "ppo", "config": {}}, "lacks the field(s) 'env'"),
+])
+def test_a_config_json_without_its_algo_or_env_is_refused_as_with_several_runs(run_dir, capsys, config, said):
+    import json
+
+    (run_dir / "config.json").write_text(json.dumps(config))
+    assert main(["plot", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and not (run_dir / "curve.png").exists()
+
+
+def test_a_config_field_that_is_not_an_object_draws_the_curve_without_a_budget(run_dir, monkeypatch):
+    """``"config": "x"`` in config.json was an AttributeError traceback (exit 1); `rl-zoo plot A B` drew it."""
+    import json
+
+    titles = []
+    monkeypatch.setattr(plots, "learning_curve", lambda rows, title, path: titles.append(title) or path)
+    (run_dir / "config.json").write_text(json.dumps({"algo": "ppo", "env": "CartPole-v1", "config": "x"}))
+    assert main(["plot", str(run_dir)]) == 0
+    assert titles == ["ppo on CartPole-v1"]

@@ -68,7 +68,7 @@ def add_parsers(sub) -> None:
     p.add_argument("dir", nargs="+", help="benchmark folder or run directory; several run directories: their learning "
                    "curves in one figure (one panel per env, each run's mean over its seeds with a 95%% bootstrap band)")
     p.add_argument("-o", "--output", default=None,
-                   help="benchmark: the report file, or a folder for report.md (default DIR/report.md; figures beside it); "
+                   help="benchmark: the report file, or a folder for report.md (default DIR/report.md; its figures aggregate.png, profile.png and curves_ENV.png beside it, refused over files not of a report); "
                    "run: the figure file (.png, .pdf, .svg, ...) or an existing folder for curve.png (default DIR/curve.png); "
                    "several runs: the figure file or an existing folder for compare.png (default ./compare.png)")
 
@@ -77,10 +77,17 @@ def plot_run(d, output):
     """``rl-zoo plot RUN_DIR [-o FILE|FOLDER]``: the learning curve of a run directory (to ``FOLDER/curve.png``
     for an existing folder), titled "unfinished" with its env steps so far where the run has no summary.json (stopped,
     or still running); an output that cannot be written (no such folder, a suffix matplotlib does
-    not save), a damaged or still empty ``metrics.csv`` (or ``config.json``) is refused in one line naming it."""
+    not save, a read-only run directory without ``-o``, another run's directory), a damaged or still empty
+    ``metrics.csv`` (or a ``config.json`` without its algo and env) is refused in one line naming it."""
     from rl_zoo import plots, runs
 
     path = plots.figure_path(output, "curve.png", "-o") if output is not None else d / "curve.png"
+    if output is None and not runs.writable_folder(d):  # a raw "[Errno 13] ... .curve.png.tmp", exit 1, after drawing
+        raise ValueError(f"{d} is not writable, and without -o the figure goes to {path}: give -o FILE "
+                         f"(.png, .pdf, .svg, ...) or -o FOLDER elsewhere")
+    if path.parent.resolve() != d.resolve() and runs.folder_kind(path.parent) == "run":  # its own curve.png was replaced
+        raise ValueError(f"-o {str(output)!r} is another run directory ({path.parent}): this run's figure would replace or "
+                         f"mix with its own; give a file or folder outside it")
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     if (d / "config.json").exists() and not (d / "metrics.csv").exists():  # a run of train's, compiling or stopped
         raise ValueError(runs.metrics_not_written(d))
@@ -89,10 +96,10 @@ def plot_run(d, output):
         raise ValueError(f"{d / 'metrics.csv'} has no evaluation rows yet: the run writes one at each evaluation "
                          "(`--evals`); plot it after the first")
     title = d.name.replace("$", r"\$")  # not read as matplotlib's math
-    if (d / "config.json").exists():
-        cfg = runs.read_json_file(d / "config.json", todo=todo)
-        title = f"{cfg.get('algo')} on {runs.recorded_env_label(cfg)}"
-        asked = (cfg.get("config") or {}).get("total_timesteps")
+    if (d / "config.json").exists():  # read as `rl-zoo plot A B` reads it: a title "None on ..." or a traceback
+        cfg = runs.read_json_file(d / "config.json", required=("algo", "env"), todo=todo)
+        title = f"{cfg['algo']} on {runs.recorded_env_label(cfg)}"
+        asked = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
         if not (d / "summary.json").exists() and isinstance(asked, int):  # stopped or still running: not the whole run
             state = "diverged" if runs.diverged(d, rows) else "unfinished"  # the NaN guard stopped it (diverged.json)
             title += f"\n({state}: {max(int(r['env_steps']) for r in rows):,} of {asked:,} env steps per seed)"
