@@ -696,3 +696,43 @@ def test_the_jobs_sentence_says_which_cells_an_earlier_command_finished():
     assert _jobs_words([done("2026-12-07 13:05:00"), SimpleNamespace(result=None)], meta) == "1 cell(s) at a time"
     assert _jobs_words([done("2026-12-07 12:55:00"), done("2026-12-07 13:05:00")], meta) == (
         "1 cell(s) at a time in the last command (1 cell finished by an earlier one, at its own --jobs)")
+
+
+def test_a_benchmark_folder_that_cannot_be_written_is_refused_up_front_without_o(tmp_path, monkeypatch, capsys):
+    """A read-only grid without -o: the figures were drawn, then exit 1 on a raw ``[Errno 13]`` naming a hidden
+    temporary file; now exit 2 in one line that says to give -o."""
+    from rl_zoo import runs
+
+    out = copy_grid(tmp_path)
+    monkeypatch.setattr(runs, "writable_folder", lambda folder: Path(folder).resolve() != out.resolve())
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} is not writable, and without -o the report and its figures go into it: give -o" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (out / "report.md").exists()
+
+
+def test_a_report_elsewhere_does_not_replace_files_of_the_users_own(tmp_path, capsys):
+    """``-o mydocs`` replaced mydocs/report.md and mydocs/profile.png, and ``-o README.md`` a README (``rl-zoo
+    benchmark --out`` refuses such a folder): refused, nothing touched; a report of ours is written again."""
+    out = copy_grid(tmp_path)
+    docs = tmp_path / "mydocs"
+    docs.mkdir()
+    (docs / "report.md").write_text("my own notes\n")
+    (docs / "profile.png").write_bytes(b"my own picture")
+    readme = tmp_path / "README.md"
+    readme.write_text("# My project\n")
+    for output, said in ((docs, "/report.md' exists and is not an rl-zoo benchmark report"),
+                         (readme, "/README.md' exists and is not an rl-zoo benchmark report")):
+        assert main(["plot", str(out), "-o", str(output)]) == 2
+        assert re.search(said, capsys.readouterr().err)
+    (docs / "report.md").unlink()
+    assert main(["plot", str(out), "-o", str(docs)]) == 2
+    assert "holds profile.png, not of an rl-zoo benchmark report" in capsys.readouterr().err
+    assert sorted(p.name for p in docs.iterdir()) == ["profile.png"] and (docs / "profile.png").read_bytes() == b"my own picture"
+    assert readme.read_text() == "# My project\n"
+    earlier = tmp_path / "earlier"  # the folder of an earlier report: its report and figures are ours to replace
+    earlier.mkdir()
+    (earlier / "report.md").write_text("# Benchmark: ppo on CartPole-v1\n")
+    (earlier / "profile.png").write_bytes(b"an earlier report's")
+    report._refuse_files_of_others(earlier / "report.md")
+    report._refuse_files_of_others(earlier / "other.md")

@@ -374,15 +374,52 @@ def report_path(output: str | os.PathLike, option: str = "-o") -> Path:
     return path / "report.md"
 
 
+#: the figures a report writes beside report.md (``curves_ENV.png`` too, one per env)
+REPORT_FIGURES = ("aggregate.png", "profile.png")
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is a report this module wrote (its first line, ``_header``'s)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().startswith("# Benchmark: ")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _refuse_files_of_others(path: Path) -> None:
+    """``ValueError`` when a report written elsewhere (``-o``) would replace a file of the user's own: ``path``
+    itself when it is not a report of ours (``-o README.md``), or, in a folder holding no report of ours, a
+    file named as one of its figures (``-o notes/`` replaced notes/report.md and notes/profile.png). A report
+    and folder an earlier report went to are written again."""
+    folder = path.parent
+    if path.is_file() and not _is_report(path):
+        raise ValueError(f"-o: {str(path)!r} exists and is not an rl-zoo benchmark report: it would be replaced; give "
+                         f"a new file or folder (nothing was touched)")
+    if not folder.is_dir() or any(_is_report(md) for md in folder.glob("*.md")):
+        return
+    clash = sorted(p.name for p in folder.iterdir() if p.name in REPORT_FIGURES or (p.name.startswith("curves_") and p.suffix == ".png"))
+    if clash:
+        raise ValueError(f"-o {str(folder)!r} holds {', '.join(clash)}, not of an rl-zoo benchmark report: this report's "
+                         f"figures (aggregate.png, profile.png, curves_ENV.png) would replace them; give a new or "
+                         f"empty folder (nothing was touched)")
+
+
 def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
     """Figures (PNG) and ``report.md`` for the benchmark folder ``out``; the report and its figures go
     to ``path`` (default ``out/report.md``; a path without ``.md`` is a folder to hold ``report.md``).
     ``ValueError`` (nothing written) when no cell of ``out`` has a record yet: there is nothing to report."""
     out = Path(out)
+    given = path
     path = report_path(path) if path is not None else out / "report.md"
-    if path.parent.resolve() != out.resolve() and (kind := runs.folder_kind(path.parent)) is not None:
-        raise ValueError(f"-o {str(path.parent)!r} is {runs.FOLDER_KINDS[kind]}: this report and its figures would replace "
-                         f"or mix with its own; give another folder, or a .md file outside it")
+    if given is None and out.is_dir() and not runs.writable_folder(out):  # a raw "[Errno 13] ... .aggregate.png.tmp", exit 1
+        raise ValueError(f"{out} is not writable, and without -o the report and its figures go into it: give -o FOLDER "
+                         f"(or -o FILE.md) elsewhere")
+    if path.parent.resolve() != out.resolve():
+        if (kind := runs.folder_kind(path.parent)) is not None:
+            raise ValueError(f"-o {str(path.parent)!r} is {runs.FOLDER_KINDS[kind]}: this report and its figures would replace "
+                             f"or mix with its own; give another folder, or a .md file outside it")
+        _refuse_files_of_others(path)
     s, meta = summarize(out), read_grid_meta(out)
     if not s.records:
         raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
