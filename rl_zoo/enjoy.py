@@ -30,7 +30,7 @@ from envs.spaces import to_gymnasium_action
 from rl_zoo.config import check_int_args
 from rl_zoo.core.evaluate import episode_cap
 from rl_zoo.driver.recorder import DEFAULT_VIDEO, RecorderHook, RunEnd, RunStart, live_flag_groups
-from rl_zoo.runs import env_label
+from rl_zoo.runs import env_label, run_return_text
 from rl_zoo.video import VIDEO_SUFFIXES, VideoSpec, VideoWriter, check_frames, check_video_path
 
 
@@ -78,11 +78,12 @@ def _port_episode_fn(greedy: Callable, env, env_params, steps: int):
     return jax.jit(run)
 
 
-def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=None, sink: Callable | None = None) -> list[Episode]:
+def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=None, sink: Callable | None = None,
+              on_episode: Callable[[Episode], Any] | None = None) -> list[Episode]:
     """Greedy episodes on a JAX port, one per key; with a ``renderer`` (an ``envs.render.PortRenderer``) each
     state is synced into it and handed to ``sink`` in order (the reset's, then one per step) as the renderer's
     ``draw``, a function that draws the state synced last (call it before the next frame): a ``VideoWriter`` calls
-    it only for the frames its ``frame_skip`` keeps."""
+    it only for the frames its ``frame_skip`` keeps. ``on_episode`` is called with each episode as it ends."""
     steps = episode_cap(env_params)  # the env's time limit, or the driver evaluation's cap for an env without one
     run = _port_episode_fn(greedy, env, env_params, steps)
     episodes = []
@@ -97,6 +98,8 @@ def play_port(greedy: Callable, agent_state, env, env_params, keys, renderer=Non
                 sink(renderer.draw)
         drawn = length + 1 if renderer is not None else 0
         episodes.append(Episode(float(np.sum(ep.rewards * ep.live)), length, not bool(ep.ended), drawn))
+        if on_episode is not None:
+            on_episode(episodes[-1])
     return episodes
 
 
@@ -116,14 +119,14 @@ def make_gymnasium(env_id: str, env_params, make_kwargs: dict | None = None, dra
 
 
 def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Callable | None = None,
-                   make_kwargs: dict | None = None, env=None) -> list[Episode]:
+                   make_kwargs: dict | None = None, env=None, on_episode: Callable[[Episode], Any] | None = None) -> list[Episode]:
     """Greedy episodes on a gymnasium env (the adapter's backend, made with ``make_kwargs``), one per seed;
     with a ``sink``, drawn by gymnasium itself (``render_mode="rgb_array"``), each frame handed to it in order: for a
     MuJoCo env as a function that draws the env as it is (call it before the next frame; ``VideoWriter`` draws only
     the frames it keeps: every frame was drawn, so ``--frame-skip 100`` recorded a 1,000-step HalfCheetah episode no
     faster than ``--frame-skip 1``, 92 s), for any other as the frame, drawn (``render.draws_only_what_it_shows``).
     ``env``: one ``make_gymnasium`` made already (then closed here), so that a recording reads its frame rate from the
-    env it draws rather than making a second."""
+    env it draws rather than making a second. ``on_episode`` is called with each episode as it ends."""
     from envs import render
 
     steps, record = episode_cap(env_params), sink is not None
@@ -137,16 +140,19 @@ def play_gymnasium(policy: Callable, env_id: str, env_params, seeds, sink: Calla
             obs, _ = env.reset(seed=int(seed))
             if record:
                 sink(frame if lazy else frame())
-            total, length, done = 0.0, 0, False
+            total, length, done, terminated = 0.0, 0, False, False
             while not done and length < steps:
                 action = to_gymnasium_action(np.asarray(policy(np.asarray(obs))), env.action_space)  # as training sends it
                 obs, reward, terminated, truncated, _ = env.step(action.item() if action.ndim == 0 else action)
                 total, length, done = total + float(reward), length + 1, bool(terminated or truncated)
                 if record:
                     sink(frame if lazy else frame())
-            # the cap is gymnasium's TimeLimit here: an env without a limit of its own is cut by it (as play_port says)
-            capped = length >= steps and steps < int(env_params.max_steps_in_episode)
+            # the cap is gymnasium's TimeLimit here: an env without a limit of its own is cut by it (as play_port says),
+            # unless the env ended the episode itself at that very step
+            capped = not terminated and length >= steps and steps < int(env_params.max_steps_in_episode)
             episodes.append(Episode(total, length, not done or capped, length + 1 if record else 0))
+            if on_episode is not None:
+                on_episode(episodes[-1])
     finally:
         env.close()
     return episodes
@@ -160,23 +166,26 @@ def gymnasium_seeds(keys) -> list[int]:
     return [int(jax.random.randint(k, (), 0, 2**31 - 1, dtype=jnp.int32)) for k in keys]
 
 
-def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video: VideoSpec | None = None):
+def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video: VideoSpec | None = None,
+                    on_episode: Callable[[Episode], Any] | None = None):
     """Play greedy episodes of ``(greedy, agent_state)`` on ``env`` (a JAX port or an adapter env), one
     per key, and with ``video`` write their frames to its file, one episode after another, as they are
-    drawn: ``(episodes, Video or None)``. Used by ``enjoy`` and by the driver's ``--record-video``."""
+    drawn: ``(episodes, Video or None)``; ``on_episode`` is called with each as it ends. Used by ``enjoy`` and
+    by the driver's ``--record-video``."""
     from envs import render
 
     if env.backend == "jax":
         if video is None:
-            return play_port(greedy, agent_state, env, env_params, keys), None
+            return play_port(greedy, agent_state, env, env_params, keys, on_episode=on_episode), None
         with render.PortRenderer(env, env_params) as renderer, VideoWriter(video, renderer.fps) as writer:
-            episodes = play_port(greedy, agent_state, env, env_params, keys, renderer, writer.add)
+            episodes = play_port(greedy, agent_state, env, env_params, keys, renderer, writer.add, on_episode)
             return episodes, writer.close()
     act = jax.jit(greedy)
     seeds = gymnasium_seeds(keys)
     make_kwargs = getattr(env, "gym_env", env).make_kwargs  # the adapter's, or the seed-batched env's adapter's
     if video is None:
-        return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs), None
+        return play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, make_kwargs=make_kwargs,
+                              on_episode=on_episode), None
     drawn = make_gymnasium(env.id, env_params, make_kwargs, drawn=True)  # its frame rate is the video's
     try:
         writer = VideoWriter(video, render.fps(drawn))
@@ -184,7 +193,8 @@ def record_episodes(greedy: Callable, agent_state, env, env_params, keys, video:
         drawn.close()
         raise
     with writer:
-        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, env=drawn)
+        episodes = play_gymnasium(lambda obs: act(agent_state, obs), env.id, env_params, seeds, writer.add, env=drawn,
+                                  on_episode=on_episode)
         return episodes, writer.close()
 
 
@@ -214,9 +224,14 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     log(f"{policy.algo} on {env_label(policy.env_id, policy.env_kwargs)} ({policy.env.backend}){trained}, seed {policy.seed}, "
         f"{policy.checkpoint.name}")
     keys = jax.random.split(jax.random.key(seed), episodes)
-    played, written = record_episodes(policy.greedy, policy.state, policy.env, policy.env_params, keys, video)
-    for i, ep in enumerate(played):
-        log(f"episode {i + 1}/{episodes}: return {ep.episode_return:.1f}, {ep.length} steps" + (" (cut at the cap)" if ep.cut else ""))
+    ended = []
+
+    def say(ep: Episode) -> None:  # as each ends: a Ctrl-C kept none of the returns already played
+        ended.append(ep)
+        log(f"episode {len(ended)}/{episodes}: return {run_return_text(ep.episode_return)}, {ep.length} steps"
+            + (" (cut at the cap)" if ep.cut else ""))
+
+    played, written = record_episodes(policy.greedy, policy.state, policy.env, policy.env_params, keys, video, say)
     if written is not None:
         log(f"recorded {written.frames} frames ({written.fps:g} per second, {written.frames / written.fps:.1f} s) to "
             f"{written.path} ({written.path.stat().st_size / 1e6:.2f} MB"
@@ -290,4 +305,4 @@ class VideoHook(RecorderHook):
         played, written = record_episodes(greedy, seed_state(end.final_state, 0), st.env, st.env_params, keys, video)
         ep, self.path = played[0], written.path
         self.episode = ep
-        self.message = f"final greedy episode (return {ep.episode_return:.1f}, {ep.length} steps) recorded to {self.path}"
+        self.message = f"final greedy episode (return {run_return_text(ep.episode_return)}, {ep.length} steps) recorded to {self.path}"

@@ -343,6 +343,15 @@ def recorded_run_mismatch(run, recorded: str | None, own: bool = True) -> str | 
                                where="here")
 
 
+def spaces_words(run, env, env_params) -> str:
+    """Why a checkpoint that records ``run``'s own settings does not fit the state ``env`` makes: the env's spaces are
+    not the ones it trained on (a custom env's code changed: "array 3 has shape (2, 1, 64), expected (2, 2, 64)" said
+    no more)."""
+    return (f"this checkpoint records this run's own settings, so {run.env_id} itself is likely not the env it trained on: "
+            f"its observation space is now {env.observation_space(env_params)} and its action space "
+            f"{env.action_space(env_params)} (an env's code changed since the run trained gives its networks other shapes)")
+
+
 def check_recorded_run(path: Path, run, recorded: str | None, own: bool = True) -> None:
     """Refuse a checkpoint that records another run than ``run``'s config.json (``recorded_run_mismatch``).
     Arrays of the same shapes load without complaint (PPO and PPO-KL; another activation or
@@ -399,7 +408,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
                 raise
             path = find_checkpoint(Path(run_dir), None, run.backend)
         except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
-            why = recorded_run_mismatch(run, ckpt.read(path)[1].get("spec"), own)
+            recorded = ckpt.read(path)[1].get("spec")
+            why = recorded_run_mismatch(run, recorded, own) or (recorded is not None and spaces_words(run, env, env_params))
             raise ValueError(f"{e} ({why})" if why else str(e)) from None
     else:
         raise FileNotFoundError(f"run {str(run_dir)!r} removed each checkpoint chosen before it could be read ({LOAD_TRIES} "

@@ -66,7 +66,7 @@ def add_enjoy_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the episodes' initial states (default 0)")
     p.add_argument("--policy-seed", type=int, default=None, help="which of the run's training seeds plays, by its value, not its position "
                    "(a run of --seed 1000 --seeds 3 has 1000, 1001, 1002; default its first)")
-    p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1); the others are not drawn, so N also cuts the time a recording takes (a MuJoCo frame is ~0.1 s on a CPU)")
+    p.add_argument("--frame-skip", type=int, default=1, help="record every N-th frame, played at fps/N (default 1); on a JAX port or a MuJoCo env the others are not drawn, so N also cuts the time a recording takes (a MuJoCo frame is ~0.1 s on a CPU); other gymnasium envs (Box2D) draw every frame as they step")
     p.add_argument("--width", type=int, default=None, help="scale the recorded frames to this width in pixels, 2 to 3840 (default: the env's native width)")
     p.add_argument("--env", dest="env_given", default=None, help=argparse.SUPPRESS)  # said it takes no --env (argparse
     # took `--env ID` for --env-kwargs: "expects KEY=VALUE pairs")

@@ -515,7 +515,7 @@ def test_enjoy_env_kwargs_before_the_run_dir(run_dir, capsys):
     """`--env-kwargs k=v RUN_DIR`: the options' list takes the folder too; it is given back as RUN_DIR. No RUN_DIR at
     all is refused with the command's form."""
     assert main(["enjoy", "--env-kwargs", "max_episode_steps=5", str(run_dir)]) == 0
-    assert "episode 1/1: return 5.0, 5 steps" in capsys.readouterr().out
+    assert "episode 1/1: return 5.00, 5 steps" in capsys.readouterr().out
     assert main(["enjoy"]) == 2 and "give RUN_DIR" in capsys.readouterr().err
 
 
@@ -770,3 +770,75 @@ def test_a_taxi_recorded_with_frame_skip_keeps_its_heading(tmp_path):
             writer.close()
     assert len(kept[2]) == (len(kept[1]) + 1) // 2 > 2
     assert all(np.array_equal(a, b) for a, b in zip(kept[2], kept[1][::2]))
+
+
+def test_a_still_stretch_past_655_s_is_one_gif_frame_of_655_s(tmp_path):
+    """A stuck policy's 1,000-step CliffWalking episodes at 4 frames a second are 750 s of one picture: Pillow
+    merged them into one frame whose 16-bit delay overflowed (``OverflowError`` after every episode had played,
+    and at the end of a `--record-video` run, exit 1); runs of identical frames are one frame of at most 655 s."""
+    from rl_zoo.video import GIF_LONGEST_MS, VideoSpec, merge_still_frames, write_video
+
+    assert merge_still_frames(list("aabc"), list("aabc"), [100, 100, 100, 100]) == (list("abc"), [200, 100, 100])
+    assert merge_still_frames(list("aaa"), list("aaa"), [300_000, 300_000, 300_000]) == (["a"], [GIF_LONGEST_MS])
+    assert merge_still_frames(list("ab"), list("ab"), [800_000, 10]) == (list("ab"), [GIF_LONGEST_MS, 10])
+    still, end = np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)
+    written = write_video([still] * 3000 + [end], 4, VideoSpec(tmp_path / "stuck.gif"))
+    frames, ms = _gif_frames_and_ms(written.path)
+    assert len(frames) == 2 and ms == GIF_LONGEST_MS + 250
+
+
+def test_an_adapter_episode_the_env_ends_at_the_cap_is_not_cut():
+    """A gymnasium env that terminated itself at the very step of enjoy's cap (CliffWalking's 1,000) was said
+    "(cut at the cap)", as if the cap had stopped it."""
+    import gymnasium
+
+    import envs
+    from rl_zoo.enjoy import play_gymnasium
+
+    class EndsAt(gymnasium.Env):
+        observation_space, action_space = gymnasium.spaces.Discrete(1), gymnasium.spaces.Discrete(1)
+
+        def __init__(self, end):
+            self.end, self.t = end, 0
+
+        def reset(self, seed=None, options=None):
+            self.t = 0
+            return 0, {}
+
+        def step(self, action):
+            self.t += 1
+            return 0, -1.0, self.t == self.end, False, {}
+
+    _, params = envs.make("CliffWalking-v1", backend="gymnasium")  # no time limit of its own: enjoy caps it at 1,000
+    for end, cut in ((1000, False), (1001, True), (999, False)):
+        (episode,) = play_gymnasium(lambda obs: np.int64(0), "CliffWalking-v1", params, [0],
+                                    env=gymnasium.wrappers.TimeLimit(EndsAt(end), 1000))
+        assert (episode.length, episode.cut) == (min(end, 1000), cut), end
+
+
+def test_each_return_is_said_as_its_episode_ends_to_two_decimals_below_10(run_dir, monkeypatch):
+    """The returns were printed after every episode had played (a Ctrl-C kept none of them), to one decimal
+    (0.96 read 1.0, -0.022 read -0.0): each is said as its episode ends, as a run's own lines say returns."""
+    from rl_zoo import enjoy as enjoy_module
+
+    def one_then_ctrl_c(greedy, state, env, env_params, keys, video=None, on_episode=None):
+        on_episode(enjoy_module.Episode(0.96, 5, False, 0))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(enjoy_module, "record_episodes", one_then_ctrl_c)
+    lines = []
+    with pytest.raises(KeyboardInterrupt):
+        enjoy(run_dir, episodes=3, log=lines.append)
+    assert lines[-1] == "episode 1/3: return 0.96, 5 steps"
+
+
+def test_a_run_whose_env_changed_since_it_trained_is_said_so(run_dir, monkeypatch):
+    """A custom env whose observation space changed after the run trained: the error named array shapes only."""
+    import envs
+    from rl_zoo import load
+    from rl_zoo.driver.spec import RunSpec
+
+    monkeypatch.setattr(RunSpec, "make_env", lambda self: envs.make("Acrobot-v1"))  # 6 observations, 3 actions
+    with pytest.raises(ValueError, match=r"has shape .*CartPole-v1 itself is likely not the env it trained on: its "
+                                         r"observation space is now Box\(.*\(6,\).* and its action space Discrete\(3\)"):
+        load(run_dir)
