@@ -235,7 +235,9 @@ def enjoy(run_dir, checkpoint=None, episodes: int = 1, record: str | os.PathLike
     if written is not None:
         log(f"recorded {written.frames} frames ({written.fps:g} per second, {written.frames / written.fps:.1f} s) to "
             f"{written.path} ({written.path.stat().st_size / 1e6:.2f} MB"
-            + ("; a GIF stores identical consecutive frames once, shown for their summed time)" if written.path.suffix.lower() == ".gif" else ")"))
+            + ("; a GIF stores identical consecutive frames once, shown for their summed time" if written.path.suffix.lower() == ".gif" else "")
+            + (f", at most 655 s: it plays {written.plays_s:.1f} s)" if written.plays_s is not None
+               and written.plays_s < written.frames / written.fps - 0.05 else ")"))
     return played
 
 

@@ -123,11 +123,11 @@ def _gif_frame_skip(fps: float) -> int:
     return exact[0] if exact else base
 
 
-def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> None:
+def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> float:
     """An animated GIF, the bytes Pillow's writer makes of RGB frames (each frame's own 256-colour
     palette, median cut), with the palettes made on every core (Pillow releases the GIL while it
     quantizes: 501 CartPole frames in 2.3 s instead of 4.9 s on 2 cores). Runs of identical frames are
-    one frame (``merge_still_frames``)."""
+    one frame (``merge_still_frames``). The seconds it plays."""
     import hashlib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -142,6 +142,7 @@ def _write_gif(path: str, frames: list[np.ndarray], duration_ms: float) -> None:
     images, durations = merge_still_frames([im for im, _ in quantized], [key for _, key in quantized],
                                            gif_durations(len(quantized), duration_ms))
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return sum(durations) / 1000
 
 
 def gif_durations(n: int, duration_ms: float) -> list[int]:
@@ -187,6 +188,7 @@ class Video(NamedTuple):
     path: Path
     frames: int
     fps: float
+    plays_s: float | None = None  # a GIF's length: shorter than frames / fps where a still stretch passed 655 s
 
 
 class VideoWriter:
@@ -233,8 +235,9 @@ class VideoWriter:
         try:
             if not self.kept:
                 raise ValueError("nothing to record: no frames")
+            plays_s = None
             if self.gif:
-                _write_gif(self.tmp, self.gif_frames, 1000.0 / self.rate)
+                plays_s = _write_gif(self.tmp, self.gif_frames, 1000.0 / self.rate)
             else:
                 with ffmpeg_subprocess():
                     self.writer.close()
@@ -245,7 +248,7 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        return Video(self.path, self.kept, self.rate)
+        return Video(self.path, self.kept, self.rate, plays_s)
 
     def abort(self) -> None:
         """Stop writing and remove the temporary file (the target is left as it was)."""
