@@ -3,6 +3,7 @@ blocks or a run's config.json, put on the tuned values under --set and --total-s
 with the file named, before anything compiles."""
 
 import argparse
+import os
 import json
 
 import pytest
@@ -196,3 +197,23 @@ def test_sweep_config_leaves_the_swept_fields_to_the_sweep(tmp_path, capsys):
     spec = spec_from_args(args, notes=True)
     assert dict(spec.overrides) == {"num_envs": 4}
     assert "sets learning_rate, which this sweep sets otherwise" in capsys.readouterr().err
+
+
+def test_a_config_given_through_a_pipe_is_read_once_for_every_reader():
+    """``--config <(printf ...)`` and ``--config /dev/stdin``: the command reads its --config twice (the fields, then
+    a run's env options to note), and the second read of the pipe was empty: "holds nothing", exit 2."""
+    import threading
+
+    from rl_zoo.train_command import note_config_env_kwargs
+
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, b"learning_rate: 3e-4\n"), os.close(w)))
+    writer.start()
+    try:
+        path = f"/dev/fd/{r}"
+        assert read_config_file(path, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
+        note_config_env_kwargs(path, {})  # read it again: the text kept, no "holds nothing"
+        assert read_config_file(path, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
+    finally:
+        writer.join()
+        os.close(r)
