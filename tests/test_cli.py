@@ -744,3 +744,23 @@ def test_the_package_names_its_docstring_gives_are_reached_from_import_rl_zoo_al
             "print(light, rl_zoo.train.train.__name__, rl_zoo.algos.__name__, callable(rl_zoo.load), 'train' in dir(rl_zoo))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "train", "rl_zoo.algos", "True", "True"]
+
+
+def test_every_submodule_the_docs_name_is_reached_from_import_rl_zoo_alone():
+    """`rl_zoo.enjoy.VideoHook()` and `rl_zoo.loggers.tensorboard_hook()` (the README's hooks), `rl_zoo.algos.ppo`
+    (the package docstring) and `rl_zoo.distributed.split_cpu` (which must run before JAX starts) were an
+    AttributeError after a bare `import rl_zoo`, or not, by what had been imported before; a name that is no
+    submodule is still an AttributeError."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rl_zoo; rl_zoo.distributed.split_cpu; light = 'jax' not in sys.modules; "
+            "names = [rl_zoo.algos.ppo.__name__, rl_zoo.algos.q_learning.__name__, rl_zoo.enjoy.VideoHook.__name__, "
+            "rl_zoo.loggers.tensorboard_hook.__name__, rl_zoo.sweep.make_spec.__name__, rl_zoo.policy.load.__name__]\n"
+            "for owner, name in ((rl_zoo, 'nope'), (rl_zoo.algos, 'nope'), (rl_zoo, '_private')):\n"
+            "    try: getattr(owner, name); names.append('reached ' + name)\n"
+            "    except AttributeError: pass\n"
+            "print(light, *names, 'enjoy' in dir(rl_zoo))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "rl_zoo.algos.ppo", "rl_zoo.algos.q_learning", "VideoHook", "tensorboard_hook", "make_spec",
+                           "load", "True"]

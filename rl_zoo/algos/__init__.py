@@ -55,3 +55,12 @@ def get(name: str) -> tuple[ModuleType, dict]:
         if e.name == module:
             raise ValueError(f"Algorithm {name!r} is not implemented yet in this version of rl_zoo.") from None
         raise
+
+
+def __getattr__(name: str):
+    """Each algorithm's module as an attribute (``rl_zoo.algos.ppo``), imported on first use."""
+    from rl_zoo import _submodule
+
+    if (module := _submodule(__name__, name)) is not None:
+        return module
+    raise AttributeError(f"module 'rl_zoo.algos' has no attribute {name!r}")
