@@ -78,6 +78,9 @@ def find_checkpoint(run_dir: Path, checkpoint: str | Path | None, backend: str =
     ``run_dir/checkpoints``) or, by default, the newest intact one (``newest_intact``: damaged newer ones
     are skipped and ``log`` says which and why); a run without any gets an error saying why and what to do."""
     if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):  # checkpoint=78: a bare "expected str, bytes or os.PathLike"
+            raise ValueError(f"checkpoint = {checkpoint!r} is invalid: give a checkpoint file's name (ckpt_000000078.msgpack) "
+                             f"or path, as a str or a pathlib.Path")
         given = Path(checkpoint)
         # a bare file name is the run's own checkpoint first: a file of that name in the current folder (another
         # run's, an older copy) was loaded in its place, with nothing said. A name with a folder in it ("./NAME" too,

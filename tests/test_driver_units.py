@@ -212,6 +212,8 @@ def test_numpy_scalars_given_as_overrides_become_python_numbers():
     (dict(out="x", runs_root="elsewhere"), "out and runs_root = 'elsewhere' were both given"),  # runs_root was ignored
     (dict(log=None), "log = None is invalid"),  # a TypeError after config.json was written
     (dict(progress="no"), "progress = 'no' is invalid: must be True or False"),  # truthy: the bar was shown
+    (dict(out=123), "out = 123 is invalid: give a folder as a str or a pathlib.Path"),  # a bare "expected str, bytes ..."
+    (dict(runs_root=None), "runs_root = None is invalid: give a folder"),
 ])
 def test_python_train_refuses_what_the_command_line_cannot_give_before_anything_is_made(tmp_path, monkeypatch, kwargs, said):
     from rl_zoo.config import ConfigError

@@ -227,6 +227,8 @@ def test_a_damaged_newest_checkpoint_is_skipped_unless_asked_for(tmp_path, runs,
     assert newest.exists()  # nothing renamed
     with pytest.raises(ValueError, match=f"{newest.name} is damaged"):
         rl_zoo.load(copy, checkpoint=newest.name)
+    with pytest.raises(ValueError, match=r"checkpoint = 78 is invalid: give a checkpoint file's name"):  # a bare TypeError
+        rl_zoo.load(copy, checkpoint=78)
     older.write_bytes(b"")
     with pytest.raises(ValueError, match="every checkpoint in .*checkpoints is damaged") as e:
         rl_zoo.load(copy)

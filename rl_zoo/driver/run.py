@@ -234,8 +234,11 @@ def _resume(run_dir: Path, *, progress: bool, log, keep_checkpoints: int | None,
 
 def _check_call(out, runs_root, progress, log) -> None:
     """Refuse, before anything is made, what the command line cannot give: ``out=""`` (a whole run was written
-    into the current folder), ``out`` beside another ``runs_root`` (it was ignored), a ``log`` that is not
+    into the current folder), ``out`` beside another ``runs_root`` (it was ignored), either not a path, a ``log`` that is not
     callable (None failed after config.json was written) and a ``progress`` that is not a bool ("no" is truthy)."""
+    for name, value in (("out", out), ("runs_root", runs_root)):  # out=123: a bare "expected str, bytes or os.PathLike"
+        if (value is not None or name == "runs_root") and not isinstance(value, (str, os.PathLike)):
+            raise ConfigError(f"{name} = {value!r} is invalid: give a folder as a str or a pathlib.Path")
     if out is not None and not str(out).strip():
         raise ConfigError("out = '' is invalid: give a folder for the run (or leave out out, for runs_root/<algo>/...)")
     if out is not None and str(runs_root) != "runs":
