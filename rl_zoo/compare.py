@@ -82,9 +82,8 @@ def unfinished_words(d: Path, cfg: dict, rows: list[dict]) -> str:
 
     if (d / "summary.json").is_file():
         return ""
-    total = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
-    of = (f" of {int(total):,}" if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total)
-          else "")  # an edited 1e400 (inf) was an OverflowError
+    total = runs.asked_total_steps(cfg)
+    of = f" of {total:,}" if total is not None else ""
     state = "training" if lock.holder(d) is not None else "diverged" if runs.diverged(d, rows) else "stopped"
     return f", {state}: evaluated up to {max(int(r['env_steps']) for r in rows):,}{of} env steps"
 

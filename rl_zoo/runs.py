@@ -254,6 +254,18 @@ def env_label(env_id: str, env_kwargs: dict | None = None) -> str:
     return f"{env_id} ({', '.join(f'{k}={option_text(v)}' for k, v in sorted(env_kwargs.items()))})"
 
 
+def asked_total_steps(cfg: dict) -> int | None:
+    """The env steps per seed a run's config.json (read as ``cfg``) asked for (its config's ``total_timesteps``), or
+    ``None`` where it holds no finite number (a hand-edited file: "config": "x" was an AttributeError, 1e400 an
+    OverflowError). ``rl-zoo plot`` says an unfinished run's progress out of it."""
+    import math
+
+    total = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
+    if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total):
+        return int(total)
+    return None
+
+
 def recorded_env_label(config: dict) -> str:
     """``env_label`` of what a run's ``config.json`` (its contents ``config``) records: its env and options."""
     options = config.get("env_kwargs")

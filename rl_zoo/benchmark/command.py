@@ -99,8 +99,8 @@ def plot_run(d, output):
     if (d / "config.json").exists():  # read as `rl-zoo plot A B` reads it: a title "None on ..." or a traceback
         cfg = runs.read_json_file(d / "config.json", required=("algo", "env"), todo=todo)
         title = f"{cfg['algo']} on {runs.recorded_env_label(cfg)}"
-        asked = cfg["config"].get("total_timesteps") if isinstance(cfg.get("config"), dict) else None
-        if not (d / "summary.json").exists() and isinstance(asked, int):  # stopped or still running: not the whole run
+        asked = runs.asked_total_steps(cfg)
+        if not (d / "summary.json").exists() and asked is not None:  # stopped or still running: not the whole run
             state = "diverged" if runs.diverged(d, rows) else "unfinished"  # the NaN guard stopped it (diverged.json)
             title += f"\n({state}: {max(int(r['env_steps']) for r in rows):,} of {asked:,} env steps per seed)"
     return plots.learning_curve(rows, title, path)
