@@ -322,9 +322,10 @@ def main(argv: list[str] | None = None, *, cpu_devices: bool = False) -> int:
     """``rl-zoo ARGV``: the exit status (0 done, 1 the system or the env stopped it, 2 bad input, 3 a run
     diverged, 130 interrupted by Ctrl-C, 143 by SIGTERM, which stops a run as Ctrl-C does)."""
     from rl_zoo import interrupt
+    from rl_zoo.config import one_read_per_file
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    with interrupt.installed(terminate=True):
+    with interrupt.installed(terminate=True), one_read_per_file():  # a --config <(...) pipe is read once
         try:
             return _main(argv, cpu_devices)
         except KeyboardInterrupt:  # before the command started (building the parser imports for a second)

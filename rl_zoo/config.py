@@ -20,9 +20,12 @@ validated before compiling.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import inspect
+import os
 import textwrap
+from pathlib import Path
 from typing import Any
 
 
@@ -409,3 +412,33 @@ def check_types(config, prefix: str = "") -> None:
             continue
         if not ok:
             raise ConfigError(f"config field {prefix + f.name!r} = {value!r} is invalid: must be {name}", field=prefix + f.name)
+
+
+#: within ``one_read_per_file``: the text of each ``--config`` file read, by its path; ``None`` outside
+_READ_ONCE: dict[str, str] | None = None
+
+
+@contextlib.contextmanager
+def one_read_per_file():
+    """Within the block (one ``rl-zoo`` command, ``rl_zoo.cli.main``), each ``--config`` file is read once and its
+    text kept for the block's later reads: a command reads its ``--config`` more than once (train: the fields, then
+    a run's env options to note; sweep: its spec before JAX starts, then again), and the second read of a pipe
+    (``--config <(...)``, ``/dev/stdin``) was empty: "holds nothing", exit 2. Outside, every read is fresh (a named
+    FIFO fed again gives its new text)."""
+    global _READ_ONCE
+    outer = _READ_ONCE
+    _READ_ONCE = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _READ_ONCE = outer
+
+
+def read_file_once(path) -> str:
+    """The text of the file ``path`` (a byte-order mark dropped), as first read within ``one_read_per_file``."""
+    if _READ_ONCE is not None and os.fspath(path) in _READ_ONCE:
+        return _READ_ONCE[os.fspath(path)]
+    text = Path(path).read_text(encoding="utf-8-sig")
+    if _READ_ONCE is not None:
+        _READ_ONCE[os.fspath(path)] = text
+    return text

@@ -199,21 +199,52 @@ def test_sweep_config_leaves_the_swept_fields_to_the_sweep(tmp_path, capsys):
     assert "sets learning_rate, which this sweep sets otherwise" in capsys.readouterr().err
 
 
-def test_a_config_given_through_a_pipe_is_read_once_for_every_reader():
-    """``--config <(printf ...)`` and ``--config /dev/stdin``: the command reads its --config twice (the fields, then
-    a run's env options to note), and the second read of the pipe was empty: "holds nothing", exit 2."""
+def _fed(path, text: bytes):
+    """A thread writing ``text`` into the pipe or FIFO ``path`` (opened for writing there), started."""
     import threading
 
+    def feed():
+        with open(path, "wb") as f:
+            f.write(text)
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    return thread
+
+
+def test_a_config_given_through_a_pipe_is_read_once_in_a_command_and_afresh_outside(tmp_path):
+    """``--config <(printf ...)`` and ``--config /dev/stdin``: the command reads its --config twice (the fields, then
+    a run's env options to note; a sweep its spec before JAX starts, then again), and the second read of the pipe was
+    empty: "holds nothing", exit 2. Within one command (``one_read_per_file``, around ``rl_zoo.cli.main``) the text
+    is kept; outside, a named FIFO fed again is read again (a kept text would be stale)."""
+    from rl_zoo.config import one_read_per_file
     from rl_zoo.train_command import note_config_env_kwargs
 
-    r, w = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(w, b"learning_rate: 3e-4\n"), os.close(w)))
-    writer.start()
-    try:
-        path = f"/dev/fd/{r}"
-        assert read_config_file(path, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
-        note_config_env_kwargs(path, {})  # read it again: the text kept, no "holds nothing"
-        assert read_config_file(path, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
-    finally:
+    fifo = tmp_path / "cfg.yaml"
+    os.mkfifo(fifo)
+    writer = _fed(fifo, b"learning_rate: 3e-4\n")
+    with one_read_per_file():
+        assert read_config_file(fifo, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
+        note_config_env_kwargs(str(fifo), {})  # read it again: the text kept, no "holds nothing"
+        assert read_config_file(fifo, "ppo", "CartPole-v1") == {"learning_rate": 3e-4}
+    writer.join()
+    for rate in (b"0.5", b"0.25"):  # outside a command: each read its own
+        writer = _fed(fifo, b"learning_rate: " + rate + b"\n")
+        assert read_config_file(fifo, "ppo", "CartPole-v1") == {"learning_rate": float(rate)}
         writer.join()
-        os.close(r)
+
+
+def test_the_command_line_reads_a_config_pipe_once(tmp_path, monkeypatch, capsys):
+    """`rl-zoo sweep --config <(...)` reads its spec twice (before JAX starts, for the CPU split, then to run):
+    through ``rl_zoo.cli.main`` the second read is the first's text."""
+    from rl_zoo.sweep import command as sweep_command
+
+    fifo = tmp_path / "cfg.yaml"
+    os.mkfifo(fifo)
+    writer = _fed(fifo, b"gamma: 0.98\n")
+    real = sweep_command.spec_from_args
+    monkeypatch.setattr(sweep_command, "spec_from_args", lambda args, notes=False: (real(args), real(args, notes))[1])
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--algo", "ppo", "--config", str(fifo), "--grid", "learning_rate=1e-3,3e-3", "--total-steps",
+                 "2048", "--seeds", "1", "--dry-run"]) == 0, capsys.readouterr().err
+    writer.join()

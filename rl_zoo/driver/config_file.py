@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import Any
 
-from rl_zoo.config import ConfigError, apply_overrides, check_types
+from rl_zoo.config import ConfigError, apply_overrides, check_types, read_file_once
 
 
 def read_config_file(path: str | os.PathLike, algo: str, env_id: str) -> dict[str, Any]:
@@ -92,28 +91,6 @@ def _file_loader():
     return Loader
 
 
-#: the text of each pipe or device read as a ``--config`` file (``--config <(...)``, ``/dev/stdin``), by its path
-#: and the identity of the file it opened (a later pipe given the same /dev/fd/N is another)
-_READ_ONCE: dict[tuple, str] = {}
-
-
-def _read_once(path) -> str:
-    """The text of the file ``path``; a pipe's, which can be read only once, is kept for this process's later reads
-    of the same pipe (the command reads its ``--config`` twice: the second read of ``<(...)`` was empty, "holds
-    nothing")."""
-    try:
-        st = os.stat(path)
-        key = (os.fspath(path), st.st_dev, st.st_ino)
-    except OSError:  # missing, or not to be read: said by the read below
-        key = None
-    if key in _READ_ONCE:
-        return _READ_ONCE[key]
-    text = Path(path).read_text(encoding="utf-8-sig")
-    if key is not None and not Path(path).is_file():  # a pipe, a FIFO, a terminal
-        _READ_ONCE[key] = text
-    return text
-
-
 def read_mapping(path, where: str) -> tuple[str, dict]:
     """``(text, mapping)`` of a ``--config`` file (a byte-order mark dropped); ``ConfigError`` for a file that is
     missing, a folder, unreadable, not YAML (with the line and column), not a non-empty mapping, or one with a key
@@ -124,7 +101,7 @@ def read_mapping(path, where: str) -> tuple[str, dict]:
     import yaml
 
     try:
-        text = _read_once(path)
+        text = read_file_once(path)
     except FileNotFoundError:
         raise ConfigError(f"{where}: no such file") from None
     except IsADirectoryError:
