@@ -144,6 +144,10 @@ def set_aside(path: str | Path) -> Path:
     return target
 
 
+class ShapeMismatch(ValueError):
+    """A saved array's shape is not the template's (other seeds are said as such: ``leading``)."""
+
+
 def restore(path: str | Path, template: Any, leading: str | None = None) -> tuple[Any, dict]:
     """Load a checkpoint into the structure of ``template`` (a freshly initialised state): the count and
     shape of every saved array are checked, then each is cast to the template leaf's dtype.
@@ -169,7 +173,7 @@ def restore(path: str | Path, template: Any, leading: str | None = None) -> tupl
             x = jax.random.wrap_key_data(np.asarray(x), impl=jax.random.key_impl(ref))
         ref_shape = np.shape(ref)
         if np.shape(x) != ref_shape:
-            raise ValueError(f"checkpoint {path}: array {i} has shape {np.shape(x)}, expected {ref_shape}")
+            raise ShapeMismatch(f"checkpoint {path}: array {i} has shape {np.shape(x)}, expected {ref_shape}")
         if not _is_key(ref) and _kind(np.asarray(x).dtype) != _kind(ref.dtype):  # 0.7 cast to an int is 0, silently
             raise ValueError(f"checkpoint {path}: array {i} holds {np.asarray(x).dtype} values, this config's state "
                              f"{ref.dtype}: it was written by another config")

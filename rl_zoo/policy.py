@@ -412,7 +412,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, seed: int | 
             path = find_checkpoint(Path(run_dir), None, run.backend)
         except ValueError as e:  # shapes that do not fit: say which run wrote it or which field changed, when it knows
             recorded = ckpt.read(path)[1].get("spec")
-            why = recorded_run_mismatch(run, recorded, own) or (recorded is not None and spaces_words(run, env, env_params))
+            why = recorded_run_mismatch(run, recorded, own) or (
+                isinstance(e, ckpt.ShapeMismatch) and own and recorded is not None and spaces_words(run, env, env_params))
             raise ValueError(f"{e} ({why})" if why else str(e)) from None
     else:
         raise FileNotFoundError(f"run {str(run_dir)!r} removed each checkpoint chosen before it could be read ({LOAD_TRIES} "

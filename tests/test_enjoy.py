@@ -842,3 +842,22 @@ def test_a_run_whose_env_changed_since_it_trained_is_said_so(run_dir, monkeypatc
     with pytest.raises(ValueError, match=r"has shape .*CartPole-v1 itself is likely not the env it trained on: its "
                                          r"observation space is now Box\(.*\(6,\).* and its action space Discrete\(3\)"):
         load(run_dir)
+
+
+def test_only_a_shape_that_does_not_fit_blames_the_env(run_dir, monkeypatch):
+    """The env-spaces hint was added to every refusal of the checkpoint: "holds 3 seeds, this run 2 (... CartPole-v1
+    itself is likely not the env it trained on ...)" for another run's checkpoint of other seeds."""
+    from rl_zoo import checkpoint, load
+
+    def refuse(error):
+        def restore(*args, **kwargs):
+            raise error
+        return restore
+
+    monkeypatch.setattr(checkpoint, "restore", refuse(ValueError("checkpoint c: holds 3 seeds, this run 2")))
+    with pytest.raises(ValueError) as e:
+        load(run_dir)
+    assert str(e.value) == "checkpoint c: holds 3 seeds, this run 2"
+    monkeypatch.setattr(checkpoint, "restore", refuse(checkpoint.ShapeMismatch("checkpoint c: array 3 has shape (1,), expected (2,)")))
+    with pytest.raises(ValueError, match=r"expected \(2,\) \(this checkpoint records this run's own settings, so CartPole-v1 "):
+        load(run_dir)
