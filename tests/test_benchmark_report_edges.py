@@ -736,3 +736,25 @@ def test_a_report_elsewhere_does_not_replace_files_of_the_users_own(tmp_path, ca
     (earlier / "profile.png").write_bytes(b"an earlier report's")
     report._refuse_files_of_others(earlier / "report.md")
     report._refuse_files_of_others(earlier / "other.md")
+
+
+def test_a_report_stopped_among_its_figures_is_written_again_into_its_folder(tmp_path, monkeypatch, capsys):
+    """The figures are drawn before report.md: a report stopped among them (Ctrl-C, a full disk) left aggregate.png
+    in a folder with no report of ours, and the command again was refused as over "files not of a report"; an empty
+    .md file (``mktemp --suffix .md``) was refused too, where there is nothing to lose."""
+    out = copy_grid(tmp_path)
+    rep = tmp_path / "rep"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(report, "_curves_section", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            report.write_report(out, rep)
+    assert (rep / "aggregate.png").is_file() and "stopped: run it again" in (rep / "report.md").read_text()
+    assert main(["plot", str(out), "-o", str(rep)]) == 0, capsys.readouterr().err
+    assert (rep / "report.md").read_text().startswith("# Benchmark: ") and "if this line stays" not in (rep / "report.md").read_text()
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    report._refuse_files_of_others(empty)

@@ -396,15 +396,17 @@ def test_a_run_directory_that_cannot_be_written_is_refused_up_front_without_o(ru
     assert main(["plot", str(run_dir), "-o", str(tmp_path / "mine.png")]) == 0 and (tmp_path / "mine.png").is_file()
 
 
-def test_another_run_directory_is_not_a_folder_for_the_figure(run_dir, tmp_path, capsys):
-    """``rl-zoo plot A -o B`` replaced run B's own curve.png by A's figure, silently; its own folder still takes it."""
+def test_a_file_of_another_run_directory_is_not_replaced_by_the_figure(run_dir, tmp_path, capsys):
+    """``rl-zoo plot A -o B`` replaced run B's own curve.png by A's figure, silently; a new file name in B, or A's own
+    folder, still takes it."""
     other = tmp_path / "other"
     shutil.copytree(run_dir, other)
     (other / "curve.png").write_bytes(b"B's own figure")
-    assert main(["plot", str(run_dir), "-o", str(other)]) == 2
-    assert "is another run directory" in capsys.readouterr().err
-    assert main(["plot", str(run_dir), "-o", str(other / "a.png")]) == 2
-    assert (other / "curve.png").read_bytes() == b"B's own figure" and not (other / "a.png").exists()
+    for output in (other, other / "curve.png"):
+        assert main(["plot", str(run_dir), "-o", str(output)]) == 2
+        assert "is a file of another run directory" in capsys.readouterr().err
+    assert (other / "curve.png").read_bytes() == b"B's own figure"
+    assert main(["plot", str(run_dir), "-o", str(other / "a.png")]) == 0 and (other / "a.png").is_file()
     assert main(["plot", str(run_dir), "-o", str(run_dir)]) == 0 and (run_dir / "curve.png").is_file()
 
 

@@ -77,7 +77,7 @@ def plot_run(d, output):
     """``rl-zoo plot RUN_DIR [-o FILE|FOLDER]``: the learning curve of a run directory (to ``FOLDER/curve.png``
     for an existing folder), titled "unfinished" with its env steps so far where the run has no summary.json (stopped,
     or still running); an output that cannot be written (no such folder, a suffix matplotlib does
-    not save, a read-only run directory without ``-o``, another run's directory), a damaged or still empty
+    not save, a read-only run directory without ``-o``, a file of another run's directory), a damaged or still empty
     ``metrics.csv`` (or a ``config.json`` without its algo and env) is refused in one line naming it."""
     from rl_zoo import plots, runs
 
@@ -85,9 +85,9 @@ def plot_run(d, output):
     if output is None and not runs.writable_folder(d):  # a raw "[Errno 13] ... .curve.png.tmp", exit 1, after drawing
         raise ValueError(f"{d} is not writable, and without -o the figure goes to {path}: give -o FILE "
                          f"(.png, .pdf, .svg, ...) or -o FOLDER elsewhere")
-    if path.parent.resolve() != d.resolve() and runs.folder_kind(path.parent) == "run":  # its own curve.png was replaced
-        raise ValueError(f"-o {str(output)!r} is another run directory ({path.parent}): this run's figure would replace or "
-                         f"mix with its own; give a file or folder outside it")
+    if path.exists() and path.parent.resolve() != d.resolve() and runs.folder_kind(path.parent) == "run":
+        raise ValueError(f"-o {str(output)!r}: {str(path)!r} is a file of another run directory ({path.parent}; its own "
+                         f"curve.png was replaced): give a new file name, or a folder outside it")
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     if (d / "config.json").exists() and not (d / "metrics.csv").exists():  # a run of train's, compiling or stopped
         raise ValueError(runs.metrics_not_written(d))

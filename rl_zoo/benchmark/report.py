@@ -393,7 +393,7 @@ def _refuse_files_of_others(path: Path) -> None:
     file named as one of its figures (``-o notes/`` replaced notes/report.md and notes/profile.png). A report
     and folder an earlier report went to are written again."""
     folder = path.parent
-    if path.is_file() and not _is_report(path):
+    if path.is_file() and path.stat().st_size and not _is_report(path):  # an empty file holds nothing to lose
         raise ValueError(f"-o: {str(path)!r} exists and is not an rl-zoo benchmark report: it would be replaced; give "
                          f"a new file or folder (nothing was touched)")
     if not folder.is_dir() or any(_is_report(md) for md in folder.glob("*.md")):
@@ -425,6 +425,9 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
         raise ValueError(f"{out}: no cell has finished yet (cells/ holds no cell.json), so there is nothing to report; "
                          f"run a grid into it first (rl-zoo benchmark --out {out})")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not _is_report(path):  # the figures come first: a report stopped among them left a folder "not of a report"
+        runs.atomic_write_text(path, f"# Benchmark: {out} (being written by `rl-zoo plot`; if this line stays, it was "
+                                     f"stopped: run it again)\n")
     lines = (_header(s, meta, out) + _cells_section(s.table) + _aggregate_section(s, path.parent)
              + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
              + _references_section(list(dict.fromkeys(r.env for r in s.records))))
