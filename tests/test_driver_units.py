@@ -238,3 +238,22 @@ def test_a_resume_checks_its_counts_as_a_new_run_does_before_anything_is_written
     with pytest.raises(ConfigError, match=said):
         train(resume=tmp_path, **kwargs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_metrics_files_are_the_rows_written_whole_after_each_evaluation(tmp_path):
+    """metrics.csv is written whole at every evaluation, its rows now formatted once (``runs.CsvText``): formatting
+    them all again made a 4,000-evaluation run spend 55 s of its 80 s writing it. The files stay exactly what
+    ``runs.write_csv`` makes of all the rows, a resumed run's earlier rows and a host's shard included."""
+    from rl_zoo.driver.recorder import Evaluation
+
+    earlier = [_row(0, 0.5, s, 1.0 + s, float("nan")) for s in (3, 4, 5)]
+    recorder = Recorder(tmp_path, host=1, host_seeds=(4,), rows=earlier)
+    for i in range(1, 4):
+        recorder.evaluation(Evaluation(256 * i, 0.1234567 * i, (3, 4, 5), np.array([i, 0.96, -1e-7]), np.array([2.0, np.nan, 3.5])))
+    expect = tmp_path / "expect.csv"
+    runs.write_csv(expect, recorder.rows)
+    assert (tmp_path / "metrics.csv").read_bytes() == expect.read_bytes()
+    runs.write_csv(expect, [r for r in recorder.rows if r["seed"] == 4])
+    assert (tmp_path / "metrics.host1.csv").read_bytes() == expect.read_bytes()
+    assert len(recorder.rows) == 12 and runs.read_metrics(tmp_path / "metrics.csv")[-1]["return"] == -1e-7
+    assert runs.CsvText(rows=recorder.rows).text() == (tmp_path / "metrics.csv").read_bytes().decode()

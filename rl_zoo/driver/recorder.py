@@ -152,6 +152,8 @@ class Recorder:
         self.writer, self.host, self.host_seeds = writer, host, frozenset(host_seeds)
         self.hooks = list(hooks) if writer else []
         self.rows: list[dict[str, Any]] = list(rows)
+        self._csv = runs.CsvText(rows=self.rows)  # metrics.csv's text, and this host's shard's
+        self._host_csv = runs.CsvText(rows=self._host_rows(self.rows)) if host is not None else None
         #: the hook whose ``on_finish`` runs, once summary.json and curve.png are written: a Ctrl-C then stops
         #: that hook, not the run, which has nothing left to resume (``rl_zoo.driver.run`` says so)
         self.finishing: RecorderHook | None = None
@@ -174,13 +176,18 @@ class Recorder:
         """The greedy returns of the last evaluation (its ``seeds`` rows)."""
         return np.array([float(r["return"]) for r in self.rows[-seeds:]])
 
+    def _host_rows(self, rows: Iterable[dict]) -> list[dict]:
+        return [r for r in rows if r["seed"] in self.host_seeds]
+
     def evaluation(self, ev: Evaluation) -> None:
-        for s, ret, tr in zip(ev.seeds, ev.returns, ev.train_returns):
-            self.rows.append(_row(ev.env_steps, ev.wall_s, s, ret, tr))
+        new = [_row(ev.env_steps, ev.wall_s, s, ret, tr) for s, ret, tr in zip(ev.seeds, ev.returns, ev.train_returns)]
+        self.rows.extend(new)
+        self._csv.add(new)  # the file is written whole (atomically), its rows formatted once
         if self.writer:
-            runs.write_csv(self.run_dir / "metrics.csv", self.rows)
-        if self.host is not None:  # each host's own shard of the results
-            runs.write_csv(self.run_dir / f"metrics.host{self.host}.csv", [r for r in self.rows if r["seed"] in self.host_seeds])
+            runs.atomic_write_text(self.run_dir / "metrics.csv", self._csv.text())
+        if self._host_csv is not None:  # each host's own shard of the results
+            self._host_csv.add(self._host_rows(new))
+            runs.atomic_write_text(self.run_dir / f"metrics.host{self.host}.csv", self._host_csv.text())
         for hook in self.hooks:
             hook.on_evaluation(ev)
 
