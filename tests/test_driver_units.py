@@ -257,3 +257,21 @@ def test_metrics_files_are_the_rows_written_whole_after_each_evaluation(tmp_path
     assert (tmp_path / "metrics.host1.csv").read_bytes() == expect.read_bytes()
     assert len(recorder.rows) == 12 and runs.read_metrics(tmp_path / "metrics.csv")[-1]["return"] == -1e-7
     assert runs.CsvText(rows=recorder.rows).text() == (tmp_path / "metrics.csv").read_bytes().decode()
+
+
+def test_the_divergence_advice_names_the_algorithms_own_fields():
+    """"A smaller learning rate (or max_grad_norm)" was said to TRPO, which has neither, and VPG, which has no clip."""
+    from rl_zoo import algos
+    from rl_zoo.driver.guard import cure_words
+
+    def fields(name):
+        import dataclasses
+
+        return {f.name: None for f in dataclasses.fields(algos.get(name)[0].Config)}
+
+    assert cure_words(fields("ppo"), "policy_loss = nan") == "A smaller learning_rate (or max_grad_norm) usually cures this (--set)."
+    assert cure_words(fields("trpo"), "value_loss = nan") == "A smaller value_lr or max_kl usually cures this (--set)."
+    assert cure_words(fields("trpo"), "surrogate = inf") == "A smaller value_lr or max_kl usually cures this (--set)."
+    assert cure_words(fields("vpg"), "value_loss = nan") == "A smaller value_lr or learning_rate usually cures this (--set)."
+    assert cure_words(fields("vpg"), "policy_loss = nan") == "A smaller learning_rate or value_lr usually cures this (--set)."
+    assert cure_words({}, "x = nan") == "A smaller learning rate (or max_grad_norm) usually cures this."

@@ -979,7 +979,7 @@ def test_a_diverged_policys_nan_action_is_the_nan_guards_stop_not_the_envs_error
     from rl_zoo.train import NonFiniteError, train
 
     with pytest.raises(NonFiniteError, match=r"the policy's action for Pendulum-v1 after [0-9,]+ env steps per seed in this process is not finite "
-                                             r"\(seed index 0: \[nan\]\): the learner diverged, not the env.*smaller learning rate"):
+                                             r"\(seed index 0: \[nan\]\): the learner diverged, not the env.*smaller learning_rate"):
         train("ppo", "Pendulum-v1", backend="gymnasium", total_steps=256, num_evals=1, eval_episodes=1, progress=False,
               out=tmp_path / "run", overrides=dict(num_envs=1, num_steps=64, num_minibatches=1, update_epochs=1, learning_rate=1e30))
     assert not (tmp_path / "run" / "summary.json").exists()

@@ -101,5 +101,30 @@ def _stop(run_dir: Path, what: str, update: int | None, seed: int, steps_per_upd
     kept = f"the last good checkpoint is {ckpt}" if ckpt else "no checkpoint had been written yet"
     raise NonFiniteError(
         f"non-finite value {where} of seed {seed}: {what}. Training stopped; {kept}, and "
-        f"metrics.csv holds the rows up to it. A smaller learning rate (or max_grad_norm) usually cures this."
+        f"metrics.csv holds the rows up to it. {cure_words(_recorded_config(run_dir), what)}"
     )
+
+
+def _recorded_config(run_dir: Path) -> dict:
+    """The config fields run_dir/config.json records (``{}`` where it cannot be read)."""
+    import json
+
+    try:
+        config = json.loads((Path(run_dir) / "config.json").read_text()).get("config")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def cure_words(config: dict, what: str) -> str:
+    """What usually cures a non-finite ``what`` in a run of ``config`` (its fields): smaller values of the step sizes
+    the algorithm has (the value function's first where the value went non-finite), or a gradient clip where it has
+    one. It said "learning rate (or max_grad_norm)" to TRPO, which has neither (max_kl, value_lr), and VPG (no clip)."""
+    steps = [f for f in ("learning_rate", "value_lr", "max_kl") if f in config]
+    if "value" in what and "value_lr" in steps:
+        steps.remove("value_lr")
+        steps.insert(0, "value_lr")
+    if not steps:
+        return "A smaller learning rate (or max_grad_norm) usually cures this."  # no config recorded: PPO's and DQN's words
+    clip = " (or max_grad_norm)" if "max_grad_norm" in config else ""
+    return f"A smaller {' or '.join(steps)}{clip} usually cures this (--set)."
