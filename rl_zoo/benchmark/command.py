@@ -86,8 +86,8 @@ def plot_run(d, output):
         raise ValueError(f"{d} is not writable, and without -o the figure goes to {path}: give -o FILE "
                          f"(.png, .pdf, .svg, ...) or -o FOLDER elsewhere")
     if path.exists() and path.parent.resolve() != d.resolve() and runs.folder_kind(path.parent) == "run":
-        raise ValueError(f"-o {str(output)!r}: {str(path)!r} is a file of another run directory ({path.parent}; its own "
-                         f"curve.png was replaced): give a new file name, or a folder outside it")
+        raise ValueError(f"-o {str(output)!r}: {str(path)!r} is a file of another run directory ({path.parent}): this "
+                         f"run's figure would replace it; give a new file name, or a folder outside it")
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     if (d / "config.json").exists() and not (d / "metrics.csv").exists():  # a run of train's, compiling or stopped
         raise ValueError(runs.metrics_not_written(d))

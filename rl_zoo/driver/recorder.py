@@ -152,7 +152,7 @@ class Recorder:
         self.writer, self.host, self.host_seeds = writer, host, frozenset(host_seeds)
         self.hooks = list(hooks) if writer else []
         self.rows: list[dict[str, Any]] = list(rows)
-        self._csv = runs.CsvText(rows=self.rows)  # metrics.csv's text, and this host's shard's
+        self._csv = runs.CsvText(rows=self.rows) if writer else None  # metrics.csv's text, and this host's shard's
         self._host_csv = runs.CsvText(rows=self._host_rows(self.rows)) if host is not None else None
         #: the hook whose ``on_finish`` runs, once summary.json and curve.png are written: a Ctrl-C then stops
         #: that hook, not the run, which has nothing left to resume (``rl_zoo.driver.run`` says so)
@@ -182,8 +182,8 @@ class Recorder:
     def evaluation(self, ev: Evaluation) -> None:
         new = [_row(ev.env_steps, ev.wall_s, s, ret, tr) for s, ret, tr in zip(ev.seeds, ev.returns, ev.train_returns)]
         self.rows.extend(new)
-        self._csv.add(new)  # the file is written whole (atomically), its rows formatted once
-        if self.writer:
+        if self._csv is not None:  # the file is written whole (atomically), its rows formatted once
+            self._csv.add(new)
             runs.atomic_write_text(self.run_dir / "metrics.csv", self._csv.text())
         if self._host_csv is not None:  # each host's own shard of the results
             self._host_csv.add(self._host_rows(new))
