@@ -145,7 +145,7 @@ def set_aside(path: str | Path) -> Path:
 
 
 class ShapeMismatch(ValueError):
-    """A saved array's shape is not the template's (other seeds are said as such: ``leading``)."""
+    """The saved arrays are not the template's in count or shape (other seeds are said as such: ``leading``)."""
 
 
 def restore(path: str | Path, template: Any, leading: str | None = None) -> tuple[Any, dict]:
@@ -158,7 +158,7 @@ def restore(path: str | Path, template: Any, leading: str | None = None) -> tupl
     saved, meta = read(path)
     leaves, treedef = jax.tree.flatten(template)
     if len(saved) != len(leaves):
-        raise ValueError(f"checkpoint {path} holds {len(saved)} arrays but this config's state has {len(leaves)}")
+        raise ShapeMismatch(f"checkpoint {path} holds {len(saved)} arrays but this config's state has {len(leaves)}")
     shapes = [np.shape(x)[:-1] if _is_key(ref) and np.ndim(x) else np.shape(x) for ref, x in zip(leaves, saved)]
     if leading and (counts := leading_counts(shapes, [np.shape(ref) for ref in leaves])):
         raise ValueError(f"checkpoint {path} holds {counts[0]} {leading}, this run {counts[1]}")

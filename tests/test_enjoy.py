@@ -861,3 +861,16 @@ def test_only_a_shape_that_does_not_fit_blames_the_env(run_dir, monkeypatch):
     monkeypatch.setattr(checkpoint, "restore", refuse(checkpoint.ShapeMismatch("checkpoint c: array 3 has shape (1,), expected (2,)")))
     with pytest.raises(ValueError, match=r"expected \(2,\) \(this checkpoint records this run's own settings, so CartPole-v1 "):
         load(run_dir)
+
+
+def test_an_env_whose_action_kind_changed_is_blamed_too(run_dir, monkeypatch):
+    """A Box action space where the run trained on Discrete adds an array (log_std): "holds 56 arrays but this config's
+    state has 57" lost the env hint when it was given to shape mismatches alone."""
+    import envs
+    from rl_zoo import load
+    from rl_zoo.driver.spec import RunSpec
+
+    monkeypatch.setattr(RunSpec, "make_env", lambda self: envs.make("Pendulum-v1"))
+    with pytest.raises(ValueError, match=r"arrays but this config's state has .*likely not the env it trained on: "
+                                         r"its observation space is now Box.* and its action space Box"):
+        load(run_dir)

@@ -406,6 +406,9 @@ def test_a_file_of_another_run_directory_is_not_replaced_by_the_figure(run_dir, 
         assert main(["plot", str(run_dir), "-o", str(output)]) == 2
         assert "is a file of another run directory" in capsys.readouterr().err
     assert (other / "curve.png").read_bytes() == b"B's own figure"
+    (other / "curve.png").unlink()  # a run still training: its own figure's name, taken by another run's curve
+    assert main(["plot", str(run_dir), "-o", str(other)]) == 2
+    assert "is the figure file of another run directory" in capsys.readouterr().err and not (other / "curve.png").exists()
     assert main(["plot", str(run_dir), "-o", str(other / "a.png")]) == 0 and (other / "a.png").is_file()
     assert main(["plot", str(run_dir), "-o", str(run_dir)]) == 0 and (run_dir / "curve.png").is_file()
 

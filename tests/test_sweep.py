@@ -587,7 +587,7 @@ def test_a_non_finite_config_is_marked_and_never_the_best(tmp_path, monkeypatch)
     text = (tmp_path / "report.md").read_text()
     assert "| 0 **best** |" in text and "| 1 **non-finite** (2/2 seeds) |" in text and text.index("| 0 **best**") < text.index("| 1 **non")
     assert "Not eligible: config(s) 1, marked **non-finite**" in text
-    with pytest.raises(NonFiniteError, match="no best config"):  # every config diverged: no best (rl-zoo sweep exits 3)
+    with pytest.raises(NonFiniteError, match=r"no best config.*A smaller learning_rate \(or max_grad_norm\) usually"):  # no best: exit 3
         run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=10,1e30"], seeds=2), tmp_path / "all", log=lambda s: None)
     assert (tmp_path / "all" / "configs.csv").exists() and not (tmp_path / "all" / "best.yaml").exists()
 
@@ -1023,3 +1023,16 @@ def test_a_value_beyond_float32_is_refused_without_numpys_warning(grid, message,
         warnings.simplefilter("error")
         assert main(["sweep", "--grid", grid, "--seeds", "1", "--out", str(tmp_path / "s"), "--dry-run"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_sweeps_divergence_advice_names_the_algorithms_own_fields():
+    """A TRPO sweep whose every config diverged was told "a smaller learning rate (or max_grad_norm)", fields TRPO lacks."""
+    from types import SimpleNamespace
+
+    from rl_zoo.algos import trpo, vpg
+
+    def swept(config):
+        return [SimpleNamespace(point=SimpleNamespace(config=config))]
+
+    assert report._cure_words(swept(trpo.Config())) == "A smaller value_lr or max_kl usually cures this (--set)."
+    assert report._cure_words(swept(vpg.Config())) == "A smaller learning_rate or value_lr usually cures this (--set)."

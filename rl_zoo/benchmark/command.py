@@ -85,9 +85,11 @@ def plot_run(d, output):
     if output is None and not runs.writable_folder(d):  # a raw "[Errno 13] ... .curve.png.tmp", exit 1, after drawing
         raise ValueError(f"{d} is not writable, and without -o the figure goes to {path}: give -o FILE "
                          f"(.png, .pdf, .svg, ...) or -o FOLDER elsewhere")
-    if path.exists() and path.parent.resolve() != d.resolve() and runs.folder_kind(path.parent) == "run":
-        raise ValueError(f"-o {str(output)!r}: {str(path)!r} is a file of another run directory ({path.parent}): this "
-                         f"run's figure would replace it; give a new file name, or a folder outside it")
+    if ((path.exists() or path.name == "curve.png") and path.parent.resolve() != d.resolve()
+            and runs.folder_kind(path.parent) == "run"):  # its curve.png was replaced, or stood as its own until it ended
+        raise ValueError(f"-o {str(output)!r}: {str(path)!r} is {'a file' if path.exists() else 'the figure file'} of another "
+                         f"run directory ({path.parent}): this run's figure there would be taken for that run's own; give a "
+                         f"new file name, or a folder outside it")
     todo = "`rl-zoo train` writes it; plot a run directory it wrote"
     if (d / "config.json").exists() and not (d / "metrics.csv").exists():  # a run of train's, compiling or stopped
         raise ValueError(runs.metrics_not_written(d))

@@ -426,8 +426,8 @@ def write_report(out: str | os.PathLike, path: str | os.PathLike | None = None) 
                          f"run a grid into it first (rl-zoo benchmark --out {out})")
     path.parent.mkdir(parents=True, exist_ok=True)
     if not _is_report(path):  # the figures come first: a report stopped among them left a folder "not of a report"
-        runs.atomic_write_text(path, f"# Benchmark: {out} (being written by `rl-zoo plot`; if this line stays, it was "
-                                     f"stopped: run it again)\n")
+        runs.atomic_write_text(path, f"# Benchmark: {out} (its report being written; if this line stays, the command "
+                                     f"was stopped: run it again)\n")
     lines = (_header(s, meta, out) + _cells_section(s.table) + _aggregate_section(s, path.parent)
              + _curves_section(s, meta, path.parent) + clips_section(out, s.records, meta, path.parent)
              + _references_section(list(dict.fromkeys(r.env for r in s.records))))

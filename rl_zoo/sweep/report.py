@@ -93,8 +93,20 @@ def best(summaries: list[ConfigSummary]) -> ConfigSummary:
 
         raise NonFiniteError("no best config: every config trained to the full budget has non-finite (NaN/Inf) parameters "
                              "in some seed, where rl-zoo train would stop; configs.csv and runs.csv show them (column "
-                             "non_finite). A smaller learning rate (or max_grad_norm) usually cures this.")
+                             f"non_finite). {_cure_words(summaries)}")
     return order(eligible)[0]  # the report's order, one rule for both
+
+
+def _cure_words(summaries: list[ConfigSummary]) -> str:
+    """``guard.cure_words`` for the swept algorithm's fields (TRPO's value_lr and max_kl, not "learning rate (or
+    max_grad_norm)", which it has neither of)."""
+    import dataclasses
+
+    from rl_zoo.driver.guard import cure_words
+
+    config = summaries[0].point.config if summaries else None
+    fields = {f.name: None for f in dataclasses.fields(config)} if dataclasses.is_dataclass(config) else {}
+    return cure_words(fields, "parameters")
 
 
 def choose(summaries: list[ConfigSummary], spec: SweepSpec) -> tuple[list[ConfigSummary], ConfigSummary | None]:
@@ -112,8 +124,8 @@ def choose(summaries: list[ConfigSummary], spec: SweepSpec) -> tuple[list[Config
     except NonFiniteError:  # every config diverged: said with the env values as a cause to look at
         raise NonFiniteError("every config has non-finite (NaN/Inf) parameters in some seed, where rl-zoo train would stop; "
                              "configs.csv and runs.csv show them (column non_finite). An env value can be the cause (a "
-                             "value the env's rules allow whose dynamics still blow up), or the config (a smaller learning "
-                             "rate or max_grad_norm usually cures a divergence)") from None
+                             "value the env's rules allow whose dynamics still blow up), or the config: "
+                             f"{_cure_words(summaries)}") from None
     eligible = [r for r in ranked if not r.non_finite] if spec.has_best else []
     return ranked, eligible[0] if eligible else None
 
