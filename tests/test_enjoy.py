@@ -170,6 +170,8 @@ def test_video_settings_are_refused_before_anything_plays(run_dir, tmp_path):
 
 @needs_pygame
 def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
+    from rl_zoo.runs import run_return_text  # two decimals below 10: a shifted seed's CartPole episode of 9 steps
+
     out = tmp_path / "clip.gif"
     lines = []
     played = enjoy(run_dir, episodes=2, record=out, log=lines.append)
@@ -178,7 +180,7 @@ def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
         assert ep.episode_return == ep.length  # CartPole: +1 per step
         assert ep.frames == ep.length + 1  # the first state, then one per step
     assert [line for line in lines if line.startswith("episode")] == [
-        f"episode {i + 1}/2: return {ep.episode_return:.1f}, {ep.length} steps" for i, ep in enumerate(played)]
+        f"episode {i + 1}/2: return {run_return_text(ep.episode_return)}, {ep.length} steps" for i, ep in enumerate(played)]
     frames, ms = _gif_frames_and_ms(out)
     assert frames[0].shape == (400, 600, 3)
     assert ms == pytest.approx(sum(ep.length + 1 for ep in played) * 20, abs=len(frames))  # 50 fps: 20 ms a frame
@@ -191,7 +193,7 @@ def test_enjoy_prints_returns_and_records_a_gif(run_dir, tmp_path, capsys):
     assert main(["enjoy", str(run_dir), "--episodes", "2", "--record", str(tmp_path / "small.gif"), "--width", "150"]) == 0
     printed = capsys.readouterr().out
     for i, ep in enumerate(played):
-        assert f"episode {i + 1}/2: return {ep.episode_return:.1f}" in printed
+        assert f"episode {i + 1}/2: return {run_return_text(ep.episode_return)}," in printed
     assert _gif_frames_and_ms(tmp_path / "small.gif")[0][0].shape == (100, 150, 3)
 
 
