@@ -295,11 +295,10 @@ def check_resume_flags(args, defaults: dict) -> None:
         raise ConfigError(f"--resume continues {args.resume} as its config.json records it; drop {', '.join(clash)}")
 
 
-def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
-    """The live flags (``--record-video``, ``--tensorboard``, ``--wandb``: ``live_flags``) the run ``train --resume
-    RUN`` continues was started with, as config.json's command records them, that ``args`` do not give again:
-    config.json does not decide them, and a resume without them quietly stopped the event files and made no video.
-    [] where the run was not started by ``rl-zoo train`` (from Python) or its command does not parse."""
+def _started_live_groups(args, parser: argparse.ArgumentParser) -> list[tuple[str, ...]]:
+    """The live flags' groups (``_live_groups``) the run ``train --resume RUN`` continues was started with, as
+    config.json's command records them; [] where the run was not started by ``rl-zoo train`` (from Python), is
+    finished, or its command does not parse."""
     import contextlib
     import io
 
@@ -317,8 +316,23 @@ def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
             started, _ = parser.parse_known_args(words[1:])
     except SystemExit:
         return []
+    return _live_groups(started)
+
+
+def dropped_live_flags(args, parser: argparse.ArgumentParser) -> list[str]:
+    """The live flags (``--record-video``, ``--tensorboard``, ``--wandb``: ``live_flags``) the run ``train --resume
+    RUN`` continues was started with (``_started_live_groups``), that ``args`` do not give again: config.json does
+    not decide them, and a resume without them quietly stopped the event files and made no video."""
     given = {flag for flag, *_ in _live_groups(args)}
-    return [word for group in _live_groups(started) if group[0] not in given for word in group]
+    return [word for group in _started_live_groups(args, parser) if group[0] not in given for word in group]
+
+
+def moved_tensorboard(args, parser: argparse.ArgumentParser) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """``(started, given)`` where ``train --resume RUN`` gives ``--tensorboard`` another DIR than the run started with
+    (or none where it gave one): the rest of the curve's events go to another folder, which said nothing."""
+    started = [g for g in _started_live_groups(args, parser) if g[0] == "--tensorboard"]
+    given = [g for g in _live_groups(args) if g[0] == "--tensorboard"]
+    return (started[0], given[0]) if started and given and started != given else None
 
 
 def command_without_process_id(argv: list[str]) -> list[str]:
@@ -396,6 +410,10 @@ def main(args, argv: list[str], parser: argparse.ArgumentParser) -> int:
         if dropped := dropped_live_flags(args, parser):
             print(f"note: {args.resume} was started with {shlex.join(dropped)}, which this resume does not give: the "
                   f"rest of the run goes without {'them' if sum(w.startswith('--') for w in dropped) > 1 else 'it'} (stop and resume with {shlex.join(dropped)} to keep it)", file=sys.stderr)
+        if moved := moved_tensorboard(args, parser):
+            print(f"note: {args.resume} was started with {shlex.join(moved[0])} and this resume gives {shlex.join(moved[1])}: "
+                  f"the rest of its TensorBoard events go to another folder, and its curves are split between the two "
+                  f"(stop and resume with {shlex.join(moved[0])} to keep them in one)", file=sys.stderr)
         if distributed.processes_from_args(args.num_processes) > 1:  # its device count was refused, misleadingly
             raise ConfigError(f"--resume {args.resume}: a multi-host run keeps no checkpoints, so there is nothing to "
                               "continue: start the same command again into a new --out (or resume it in one process, "

@@ -725,6 +725,11 @@ def test_a_resume_without_the_live_flags_the_run_was_started_with_says_so(tmp_pa
     assert dropped() == ["--record-video", "a.mp4", "--tensorboard", "tb", "--wandb"]
     assert dropped("--tensorboard", "--wandb") == ["--record-video", "a.mp4"]
     assert dropped("--record-video", "b.gif", "--tensorboard", "tb", "--wandb") == []
+    # another --tensorboard DIR: the rest of the curve went to another folder, without a word
+    moved = lambda *words: train_command.moved_tensorboard(parser.parse_args(["train", "--resume", str(run), *words]), parser)  # noqa: E731
+    assert moved("--tensorboard", "tbdir") == (("--tensorboard", "tb"), ("--tensorboard", "tbdir"))
+    assert moved("--tensorboard") == (("--tensorboard", "tb"), ("--tensorboard",))  # the run directory's, not tb
+    assert moved("--tensorboard", "tb") is None and moved() is None  # the same folder; none given: dropped says it
     config = json.loads((run / "config.json").read_text())
     (run / "config.json").write_text(json.dumps(dict(config, command="python my_script.py --tensorboard")))
     assert dropped() == []
