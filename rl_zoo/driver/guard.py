@@ -106,12 +106,13 @@ def _stop(run_dir: Path, what: str, update: int | None, seed: int, steps_per_upd
 
 
 def _recorded_config(run_dir: Path) -> dict:
-    """The config fields run_dir/config.json records (``{}`` where it cannot be read)."""
-    import json
+    """The config fields run_dir/config.json records (``{}`` where it cannot be read: ``runs.read_json_file``'s
+    ``RunFileError``)."""
+    from rl_zoo import runs
 
     try:
-        config = json.loads((Path(run_dir) / "config.json").read_text()).get("config")
-    except (OSError, ValueError, AttributeError):
+        config = runs.read_json_file(Path(run_dir) / "config.json").get("config")
+    except runs.RunFileError:
         return {}
     return config if isinstance(config, dict) else {}
 
