@@ -173,11 +173,14 @@ class RunProgress:
         self._start = time.perf_counter()
         return self
 
-    def update(self, steps: int, sps: float, ret: float) -> None:
+    def update(self, steps: int, sps: float, ret: float, ret_at: int | None = None) -> None:
+        """``ret``: the mean greedy return of the latest evaluation, made at ``ret_at`` env steps per seed
+        (``steps`` when None); an older one (a gymnasium run evaluates after some segments only) says its step."""
         # the return in the run summary's digits (FrozenLake's 0.25 was "0.2"); no speed yet at the first evaluation
         from rl_zoo.runs import run_return_text
 
-        info = f"return {run_return_text(ret)}  {f'{sps:,.0f}' if sps > 0 else '-'} steps/s"
+        at = "" if ret_at is None or ret_at == steps else f" (at {compact(ret_at)} steps)"
+        info = f"return {run_return_text(ret)}{at}  {f'{sps:,.0f}' if sps > 0 else '-'} steps/s"
         if self._base is None:
             self._base = steps
             self.display.start_at(self._bar, steps)

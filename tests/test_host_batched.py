@@ -1069,3 +1069,15 @@ def test_a_host_envs_training_episodes_do_not_depend_on_jax_enable_x64():
                 batched.close()
     np.testing.assert_array_equal(first[False][0], first[True][0])
     np.testing.assert_array_equal(first[False][1], first[True][1])
+
+
+def test_the_progress_line_says_the_step_of_an_older_evaluation(monkeypatch, capsys, tmp_path, seed_offset):
+    """Review: a gymnasium run evaluates after some segments only (its evaluations cut to a share of training's env
+    steps), and its progress line showed the last evaluation's return as if it were made at the current step."""
+    monkeypatch.setattr(evaluation, "EVAL_FRACTION", 1e-9)  # no evaluation between the start and the end
+    driver_run.train("ppo", "CartPole-v1", seeds=1, seed=seed_offset, total_steps=128 * 4, overrides=SMALL_OVERRIDES, num_evals=4,
+                     eval_episodes=1, backend="gymnasium", progress=True, log=lambda *_: None, out=tmp_path / "run")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "steps (" in line]
+    assert [line.split(": ")[1].split(" steps")[0] for line in lines] == ["0/512", "128/512", "256/512", "384/512", "512/512"], lines
+    assert all("(at 0 steps)" in line for line in lines[1:4]), lines
+    assert "(at " not in lines[0] and "(at " not in lines[4], lines

@@ -144,6 +144,16 @@ def test_grid_progress_off_a_terminal_logs_plain_lines():
     assert lines == ["[1/1] ppo on CartPole-v1: 1 seed(s) x 100 env steps", end]
 
 
+def test_a_return_from_an_older_evaluation_says_its_step():
+    lines: list[str] = []
+    with RunProgress(True, total=100_000, label="ppo", log=lines.append, terminal=False) as bar:
+        bar.update(0, 0.0, 20.0, 0)
+        bar.update(50_000, 1000.0, 20.0, 0)
+        bar.update(100_000, 1000.0, 80.0, 100_000)
+    assert [line.split(", ")[-1] for line in lines] == ["return 20.0  - steps/s", "return 20.0 (at 0 steps)  1,000 steps/s",
+                                                         "return 80.0  1,000 steps/s"]
+
+
 def test_the_first_update_shows_no_speed_yet():
     """The first evaluation (before any training) said "0 steps/s"."""
     lines: list[str] = []

@@ -176,6 +176,10 @@ class Recorder:
         """The greedy returns of the last evaluation (its ``seeds`` rows)."""
         return np.array([float(r["return"]) for r in self.rows[-seeds:]])
 
+    def last_evaluation_steps(self) -> int | None:
+        """The env steps per seed of the last evaluation (None before any)."""
+        return int(self.rows[-1]["env_steps"]) if self.rows else None
+
     def _host_rows(self, rows: Iterable[dict]) -> list[dict]:
         return [r for r in rows if r["seed"] in self.host_seeds]
 

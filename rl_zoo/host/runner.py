@@ -164,6 +164,7 @@ class BatchedHostRunner:
             eval_envs = env.make_eval(spec.eval_episodes, ctx.env_params)
             states, done, segments_done, train_s, wall_offset, eval_steps = plan.initial_states, 0, 0, 0.0, 0.0, 0
             latest, evaluation_due = np.full(len(seeds), np.nan), False
+            returns_at = 0  # env steps per seed of the evaluation the progress line's return comes from
             if resume is not None:
                 states, raw = checkpoint.restore(resume.path, states, leading="seeds")
                 meta = resume.meta
@@ -179,12 +180,13 @@ class BatchedHostRunner:
             t_start = time.perf_counter() - wall_offset
 
             def evaluate(states, index: int) -> np.ndarray:  # index: evaluations before this one (0 at the start)
-                nonlocal eval_steps
+                nonlocal eval_steps, returns_at
                 before = env.steps(evaluation=True)
                 returns = evaluate_seeds(agent.act, states, eval_envs, eval_seeds(seeds, index), env.action_space(),
                                          limit, spec.eval_episodes).mean(axis=1)
                 eval_steps += env.steps(evaluation=True) - before
-                recorder.evaluation(Evaluation(done * steps_per_update, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
+                returns_at = done * steps_per_update
+                recorder.evaluation(Evaluation(returns_at, time.perf_counter() - t_start, spec.seed_ids, returns, latest.copy()))
                 return returns
 
             def save(states, *, due: bool, evaluated: bool) -> None:  # due: the evaluation after this segment is still to make
@@ -199,9 +201,9 @@ class BatchedHostRunner:
             elif evaluation_due:  # the run stopped during the evaluation after its last checkpointed segment: made now
                 returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
             else:
-                returns = recorder.last_returns(spec.seeds)
+                returns, returns_at = recorder.last_returns(spec.seeds), recorder.last_evaluation_steps()
             with RunProgress(ctx.progress, total, ctx.label) as bar:
-                bar.update(done * steps_per_update, 0.0, runs.mean_return(returns))
+                bar.update(done * steps_per_update, 0.0, runs.mean_return(returns), returns_at)
                 while done < agent.num_updates:
                     k = min(plan.updates_per_segment, agent.num_updates - done)
                     t0 = time.perf_counter()
@@ -221,7 +223,7 @@ class BatchedHostRunner:
                         returns = evaluate(states, evaluations_through(segments_done, evaluate_after))
                         save(states, due=False, evaluated=True)  # the same checkpoint, now after its evaluation
                     interrupt.check()  # a Ctrl-C Python swallowed stops the run here, its segment checkpointed
-                    bar.update(done * steps_per_update, sps, runs.mean_return(returns))
+                    bar.update(done * steps_per_update, sps, runs.mean_return(returns), returns_at)
         except NonFiniteAction as e:  # a NaN action, in a segment or an evaluation: the learner diverged, the NaN guard's stop
             stop_non_finite(ctx.run_dir, str(e), spec.seed + e.seed_index, agent.env_steps_per_update)
         finally:
