@@ -11,6 +11,7 @@ Each experiment is a package (``experiments/<name>/``: ``compute.py``, ``plots.p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -294,6 +295,36 @@ def read_record(folder: Path, name: str, required: tuple[str, ...] = ()) -> dict
         fail(f"{path} is not a record of this experiment: it lacks {', '.join(missing)} (is --out another "
              f"experiment's folder?)")
     return record
+
+
+def load_arrays(path: Path, keys=()) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file an earlier run wrote (for ``--replot``), read whole. A damaged file, or one
+    without ``keys`` (of another experiment or an older version), stops the command with one line before anything
+    is written (it was a traceback: BadZipFile, KeyError)."""
+    import zipfile
+    import zlib
+
+    try:
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        fail(f"{path} is damaged ({type(e).__name__}: {e}): run the experiment again to write it")
+    if missing := [k for k in keys if k not in arrays]:
+        fail(f"{path} lacks {', '.join(missing[:3])}{f' and {len(missing) - 3} more' if len(missing) > 3 else ''}: "
+             "not the arrays of this experiment's last run; run the experiment again to write them")
+    return arrays
+
+
+@contextlib.contextmanager
+def reading_record(path: Path):
+    """Around the code that writes a report from a recorded run (``--report`` / ``--replot``): a field missing from
+    the record or in another form (a damaged file, or one of an older version) stops the command with one line that
+    names the record, where it was a traceback (KeyError, StopIteration) from deep in the report."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, StopIteration) as e:
+        fail(f"{path} lacks a field the report reads, or holds it in another form ({type(e).__name__}: {e}): "
+             "damaged, or of an older version; run the experiment again to record it")
 
 
 def require_file(path: Path, what: str) -> Path:

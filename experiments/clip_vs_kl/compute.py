@@ -128,7 +128,7 @@ def save_raw(results: dict, path: Path) -> None:
 def load_raw(path: Path, configs: dict) -> dict:
     """The arrays of :func:`save_raw`, with each (env, variant)'s config as the run recorded it
     (``configs``: ``"<env> <variant>"`` -> Config, :func:`recorded_configs`)."""
-    z = np.load(path)
+    z = common.load_arrays(path, [f"{e}|{loss}|{k}" for e in ENVS for loss in VARIANTS.values() for k in RAW])
     results: dict = {}
     for env_id in ENVS:
         for name, loss in VARIANTS.items():

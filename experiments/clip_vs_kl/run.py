@@ -48,17 +48,19 @@ def main() -> None:
     out = common.output_folder(args.out, Path("/tmp/clip_vs_kl") if args.quick else HERE)
     if args.report:
         info = common.read_record(out, "run_info.json", RECORD)
-        configs = compute.recorded_configs(info)
-        print(report.write(out, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
-                           info["n_points"], info))
+        with common.reading_record(out / "run_info.json"):
+            configs = compute.recorded_configs(info)
+            print(report.write(out, info["summary"], {e: configs[f"{e} PPO-clip"] for e in compute.ENVS}, info["seeds"],
+                               info["n_points"], info))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     if args.replot:
         old = common.read_record(out, "run_info.json", RECORD)
-        results = compute.load_raw(common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot"),
-                                   compute.recorded_configs(old))
-        machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed"),
-                                                   old.get("quick", False))
+        with common.reading_record(out / "run_info.json"):
+            results = compute.load_raw(common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot"),
+                                       compute.recorded_configs(old))
+            machine, wall, seeds, first_seed, quick = (old["machine"], old["wall_s"], old["seeds"], old.get("first_seed"),
+                                                       old.get("quick", False))
         versions = old.get("versions")  # the run's (None: not recorded, an older record)
         command = old.get("command", COMMAND)
     else:

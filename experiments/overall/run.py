@@ -51,8 +51,10 @@ def main() -> None:
     bench = out / "benchmark"
     if args.replot:
         info = common.read_record(out, "run_info.json", ("machine", "wall_s"))
-        common.require_file(bench / "report.md", "the benchmark folder of the last run, kept for --replot")
-        finish(bench, out, info)
+        for name in ("report.md", "cells.csv"):  # both copied beside the README: found before anything is written
+            common.require_file(bench / name, "the benchmark folder of the last run, kept for --replot")
+        with common.reading_record(out / "run_info.json"):
+            finish(bench, out, info)
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid
@@ -81,9 +83,9 @@ def finish(bench: Path, out: Path, info: dict) -> None:
     (for the real run) the experiments index."""
     from rl_zoo import benchmark
 
+    s = benchmark.summarize(bench)
     shutil.copy(bench / "report.md", out / "benchmark_report.md")
     shutil.copy(bench / "cells.csv", out / "cells.csv")
-    s = benchmark.summarize(bench)
     auc = compute.area_under_curves(s)
     grouped = compute.groups(s.normalised, auc)
     numbers = compute.aggregates(grouped)

@@ -45,7 +45,9 @@ def main() -> None:
     args = ap.parse_args()
     out = common.output_folder(args.out, Path("/tmp/overestimation") if args.quick else HERE)
     if args.report:
-        print(report.write(out, common.read_record(out, "summary.json", ("deep", "tabular", "command", "machine", "wall_s"))))
+        record = common.read_record(out, "summary.json", ("deep", "tabular", "command", "machine", "wall_s"))
+        with common.reading_record(out / "summary.json"):
+            print(report.write(out, record))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     if args.seeds == 1:  # one seed's "interval" is a point: its report read zero-width intervals as verdicts

@@ -44,8 +44,7 @@ def _save(path: Path, d: dict) -> None:
 
 
 def _load(path: Path) -> dict:
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+    return common.load_arrays(path)  # a damaged file: one line, exit 2
 
 
 def base_key(config, seeds: list[int]) -> str:
@@ -247,10 +246,11 @@ def report(out: Path) -> None:
               f"{f(sup['rm_heldout_accuracy'])}; vs the noisy labels: {f(sup['rm_heldout_label_accuracy'])}", ""]
     base, stale = str(sup.pop("base", "")), []
     sw, bon = _of_this_run(out, "beta_sweep.npz", base, stale), _of_this_run(out, "best_of_n.npz", base, stale)
-    if sw is not None and bon is not None:
+    if sw is not None:
         updates, batch = sw["gold"].shape[-1], int(sw.get("batch_size", 64))  # 64: the default's, before it was kept
         last = min(10, updates)
-        plots.kl_penalty(sw, bon, out / "q1_kl_penalty.png", batch)
+        if bon is not None:
+            plots.kl_penalty(sw, bon, out / "q1_kl_penalty.png", batch)
         plots.rm_accuracy(sw, sup["rm_heldout_accuracy"], out / "q3_rm_accuracy.png")
         lines += [f"## Q1: KL penalty sweep (PPO-clip, {updates} updates x {batch} responses)", "",
                   f"| beta | final KL | proxy (batch) | gold (batch) | peak gold (batch, update) | held-out gold | held-out proxy | RM acc. on last {last} updates |",
@@ -260,14 +260,22 @@ def report(out: Path) -> None:
             acc = np.nanmean(sw["rm_accuracy"][i][:, -last:], axis=1)
             lines.append(f"| {b:g} | {f(sw['kl'][i][:, -1])} | {f(sw['proxy'][i][:, -1])} | {f(sw['gold'][i][:, -1])} | "
                          f"{g.max():.2f} (update {int(g.argmax()) + 1}) | {f(sw['final_gold'][i])} | {f(sw['final_proxy'][i])} | {f(acc)} |")
-        lines += ["", f"Sweep wall time: compile {sw['seconds'][0]:.0f} s, run {sw['seconds'][1]:.0f} s (all betas x seeds vmapped).", "",
-                  "| best-of-n | KL <= log n - (n-1)/n | proxy | gold |", "|---|---|---|---|"]
+        lines += ["", f"Sweep wall time: compile {sw['seconds'][0]:.0f} s, run {sw['seconds'][1]:.0f} s (all betas x seeds vmapped).", ""]
+    if bon is not None:
+        lines += [] if sw is not None else ["## Q1: best-of-n (the beta sweep's file is missing)", ""]
+        lines += ["| best-of-n | KL <= log n - (n-1)/n | proxy | gold |", "|---|---|---|---|"]
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")
         lines.append("")
-    elif sw is not None or bon is not None:
-        lines += ["Q1 needs both beta_sweep.npz and best_of_n.npz of one run (`--only sweep,bon`): one of them is "
-                  "missing" + (" or of another run" if stale else "") + ".", ""]
+    if (sw is None) != (bon is None):  # one part of Q1 without the other: its tables, not the figure of both
+        lacking = "beta_sweep.npz" if sw is None else "best_of_n.npz"
+        unchanged = [name for name in ("q1_kl_penalty.png", "q3_rm_accuracy.png")[:2 if sw is None else 1] if (out / name).exists()]
+        note = (f"Q1's figure puts the beta sweep beside best-of-n, from beta_sweep.npz and best_of_n.npz of one run "
+                f"(`--only sweep,bon`): {lacking} is missing" + (" or of another run" if lacking in stale else "")
+                + (f", so {' and '.join(unchanged)} {'is' if len(unchanged) == 1 else 'are'} not redrawn here "
+                   "(an earlier run's)" if unchanged else ", so it is not drawn") + ".")
+        lines += [note, ""]
+        print(f"note: {note}", file=sys.stderr)
     for suffix in algo_suffixes(out):
         algos = {a: d for a in ALGOS if (d := _of_this_run(out, f"algo_{a}{suffix}.npz", base, stale)) is not None}
         if not algos:

@@ -282,5 +282,6 @@ def save_curves(curves: dict[tuple, Curve], path: Path) -> None:
 
 
 def load_curves(path: Path) -> dict[tuple, Curve]:
-    z = np.load(path)
+    """The per-seed curves of :func:`save_curves` (a damaged or foreign file: one line, exit 2)."""
+    z = common.load_arrays(path, [f"{e}|{a}|{k}" for e in ENVS for a in ALGOS for k in ("train_s", "returns", "env_steps")])
     return {(e, a): Curve(*(z[f"{e}|{a}|{k}"] for k in ("train_s", "returns", "env_steps"))) for e in ENVS for a in ALGOS}

@@ -54,11 +54,15 @@ def main() -> None:
         info = common.read_record(out, "run_info.json", ("summaries", "command", "machine", "wall_s"))
         curves_csv = common.require_file(out / "curves.csv", "the learning curves of the run")
         raw = common.require_file(out / "raw.npz", "the raw arrays of the last run, kept for --replot") if args.replot else None
-        common.write_csv(out / "cost.csv", compute.cost_rows(info["summaries"]))  # after every input was found
-        if raw is not None:
-            plots.plot(compute.load_curves(raw), info["summaries"], out, info["summaries"][0]["seeds"])
+        curves = compute.load_curves(raw) if raw is not None else None
         with open(curves_csv, newline="") as fh:
-            print(report.write(out, info, list(csv.DictReader(fh))))
+            curve_rows = list(csv.DictReader(fh))
+        with common.reading_record(out / "run_info.json"):
+            cost = compute.cost_rows(info["summaries"])
+            common.write_csv(out / "cost.csv", cost)  # after every input was read
+            if curves is not None:
+                plots.plot(curves, info["summaries"], out, info["summaries"][0]["seeds"])
+            print(report.write(out, info, curve_rows))
         reporting.finish_index(out, HERE)  # the index quotes finding.md
         return
     common.check_seed_args(args.seed, args.seeds or (2 if args.quick else 8))  # before any work
