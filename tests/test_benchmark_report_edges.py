@@ -355,14 +355,51 @@ def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(t
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
     cell.status = status
     assert cells.resume_decision(out, cell)[0]
-    [bigger] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=10240, out=out)  # planned again, another budget
-    assert cells.cell_dir(out, bigger) == folder and not cells.resume_decision(out, bigger)[0]  # the old run's checkpoint is not its
+    with pytest.raises(ValueError, match=r"interrupted, its run kept to resume with its own config\): total_steps 5120 -> 10240"):
+        bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=10240, out=out)  # planned again, another budget
+    [bigger] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=10240, out=out, rerun=True)
+    assert cells.cell_dir(out, bigger) == folder  # the old run's checkpoint is not its: it starts over, saying why
+    assert cells.resume_decision(out, bigger) == (False, "its config changed (total_steps 5120 -> 10240, total_timesteps 5120 -> 10240)")
     assert cells.damaged_checkpoints(folder / "run") == ""
     path.write_bytes(path.read_bytes()[:-5])  # cut short
     assert not cells.resume_decision(out, cell)[0]  # nothing intact to resume from: it starts over, saying why in log.txt
     assert cells.damaged_checkpoints(folder / "run").startswith("its checkpoints are damaged (ckpt_000000004.msgpack: ")
     path.unlink()
     assert not cells.resume_decision(out, cell)[0]
+
+
+def test_an_interrupted_cell_is_not_started_over_for_another_config_without_a_word(tmp_path):
+    """Review: a grid stopped with Ctrl-C 9,000 of 12,000 steps into a cell, run again with ``--set
+    dqn:learning_rate=0.001``, planned "run" as for a resume, deleted the cell's run (its checkpoint and metrics)
+    and trained from step 0, exit 0. Refused now as a finished cell with another config is; a failed cell (whose
+    new config is likely the fix) or one with nothing intact to resume from starts over, its log saying why."""
+    import numpy as np
+
+    from rl_zoo import checkpoint, runs
+
+    out = tmp_path / "b"
+    [cell] = bm.plan_grid("dqn", "Acrobot-v1", seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    (folder / "run").mkdir(parents=True)
+    (folder / "run" / "config.json").write_text("{}")
+    path = checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+    runs.atomic_write_json(folder / "cell.json", cell.record("running").to_json())  # stopped mid-run
+    changed = dict(seeds=1, total_steps=5120, out=out, sets=["dqn:learning_rate=0.001"])
+    with pytest.raises(ValueError) as e:
+        bm.plan_grid("dqn", "Acrobot-v1", **changed)
+    assert str(e.value).startswith(f"{out} holds finished or interrupted cells with a different config than this command:")
+    assert "dqn on Acrobot-v1 (interrupted, its run kept to resume with its own config): learning_rate " in str(e.value)
+    assert str(e.value).endswith("--rerun to run them again and replace their results (with --algos/--envs naming only "
+                                 "these cells, the others stay).")
+    assert [c.status for c in bm.plan_grid("dqn", "Acrobot-v1", seeds=1, total_steps=5120, out=out)] == ["run"]  # resumes
+    failed = cell.record("failed")
+    runs.atomic_write_json(folder / "cell.json", failed.to_json())
+    [again] = bm.plan_grid("dqn", "Acrobot-v1", **changed)
+    resume, why = cells.resume_decision(out, again)
+    assert not resume and why.startswith("its config changed (learning_rate ") and why.endswith(" -> 0.001)")
+    runs.atomic_write_json(folder / "cell.json", cell.record("running").to_json())
+    path.write_bytes(path.read_bytes()[:-5])  # nothing intact to resume from: no run to keep
+    assert [c.status for c in bm.plan_grid("dqn", "Acrobot-v1", **changed)] == ["run"]
 
 
 def test_a_killed_cell_excluded_by_a_later_command_keeps_its_runs_settings_and_resumes_when_included(tmp_path):

@@ -112,9 +112,11 @@ def resume_decision(out: Path, cell: Cell) -> tuple[bool, str]:
 
     previous = previous_record(out, cell.spec)
     run_dir = cell_dir(out, cell) / "run"
-    if not (previous and previous.status in ("running", "failed", "skipped") and previous.spec.identity() == cell.spec.identity()
+    if not (previous and previous.status in ("running", "failed", "skipped")
             and (run_dir / "config.json").exists() and checkpoint.list_checkpoints(run_dir)):
         return False, ""
+    if previous.spec.identity() != cell.spec.identity():  # a failed cell's config changed, or --rerun: said in log.txt
+        return False, f"its config changed ({cell.spec.changes_from(previous.spec)})"
     why = damaged_checkpoints(run_dir)
     return not why, why
 

@@ -48,7 +48,8 @@ def add_parsers(sub) -> None:
                    help="leave these cells out (listed as skipped, excluded); repeatable")
     b.add_argument("--backend", choices=["jax", "gymnasium"], default=None,
                    help="force the env backend (default: the pure-JAX port where the id has one, else gymnasium through the adapter)")
-    b.add_argument("--rerun", action="store_true", help="run the cells again even if finished (replacing their results)")
+    b.add_argument("--rerun", action="store_true", help="run the cells again even if finished (replacing their results); "
+                   "without it, a finished or interrupted cell of another config than this command's is refused")
     b.add_argument("--jobs", type=int, default=1,
                    help="cells run at the same time (default 1; 2 overlaps one cell's compilation with another's training "
                    "on a multi-core CPU, but then each cell's timings include the competition)")

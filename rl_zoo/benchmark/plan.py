@@ -291,23 +291,40 @@ def _plan_cell(spec: CellSpec, module, env, env_params, excluded: bool) -> tuple
 
 
 def _skip_finished(out: Path, cells: list[Cell], rerun: bool) -> None:
-    """Cells finished before with the same key are skipped; with another key they are refused (unless ``rerun``)."""
+    """Cells finished before with the same key are skipped; with another key they are refused (unless ``rerun``),
+    and so is an interrupted cell whose run kept a checkpoint (the same config resumes it; another one started it
+    over from step 0 without a word)."""
     conflicts = []
     for cell in cells:
         if cell.status != "run":
             continue
         previous = previous_record(out, cell.spec)
-        if previous is None or previous.status != "done" or rerun:
+        if previous is None or rerun:
             continue
-        if previous.spec.key == cell.spec.key:
-            cell.status, cell.reason = "done", "finished before with the same config: skipped"
-        else:
-            conflicts.append(f"{cell.algo} on {cell.env}: {cell.spec.changes_from(previous.spec)}")
+        if previous.status == "done":
+            if previous.spec.key == cell.spec.key:
+                cell.status, cell.reason = "done", "finished before with the same config: skipped"
+            else:
+                conflicts.append(f"{cell.algo} on {cell.env}: {cell.spec.changes_from(previous.spec)}")
+        elif (previous.status in ("running", "skipped") and previous.spec.identity() != cell.spec.identity()
+              and resumable_run(out / "cells" / cell.spec.name / "run")):
+            conflicts.append(f"{cell.algo} on {cell.env} (interrupted, its run kept to resume with its own config): "
+                             f"{cell.spec.changes_from(previous.spec)}")
     if conflicts:
+        interrupted = any("(interrupted, " in c for c in conflicts)
         raise ValueError(
-            f"{out} holds finished cells with a different config than this command:\n  " + "\n  ".join(conflicts)
-            + "\nUse another --out, or --rerun to run them again and replace their results."
+            f"{out} holds {'finished or interrupted' if interrupted else 'finished'} cells with a different config than "
+            "this command:\n  " + "\n  ".join(conflicts)
+            + "\nUse another --out, or --rerun to run them again and replace their results"
+            + (" (with --algos/--envs naming only these cells, the others stay)." if interrupted else ".")
         )
+
+
+def resumable_run(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run with an intact checkpoint: what a cell of the same config resumes from."""
+    from rl_zoo import checkpoint
+
+    return (run_dir / "config.json").is_file() and any(checkpoint.verify(p) is None for p in checkpoint.list_checkpoints(run_dir))
 
 
 def check_something_to_run(out: Path, cells: list[Cell]) -> None:
