@@ -795,3 +795,17 @@ def test_a_report_stopped_among_its_figures_is_written_again_into_its_folder(tmp
     empty = tmp_path / "empty.md"
     empty.write_text("")
     report._refuse_files_of_others(empty)
+
+
+def test_a_rerun_without_note_keeps_the_last_commands_note(tmp_path):
+    """Review: re-running a grid's command without ``--note`` dropped the earlier note from report.md."""
+    from rl_zoo import runs
+    from rl_zoo.benchmark import grid
+    from rl_zoo.benchmark.records import GridMeta
+
+    plan = dict(algos="ppo", env_ids="CartPole-v1", seeds=2, seed=1000, points=4, eval_episodes=10)
+    runs.atomic_write_json(tmp_path / "benchmark.json", GridMeta(note="why dqn is excluded").to_json())
+    assert grid._new_meta(tmp_path, [], plan, 1, "cmd", None).note == "why dqn is excluded"
+    assert grid._new_meta(tmp_path, [], plan, 1, "cmd", "another").note == "another"
+    assert grid._new_meta(tmp_path, [], plan, 1, "cmd", "").note is None
+    assert grid._new_meta(tmp_path / "new", [], plan, 1, "cmd", None).note is None

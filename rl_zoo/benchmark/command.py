@@ -55,7 +55,8 @@ def add_parsers(sub) -> None:
                    "on a multi-core CPU, but then each cell's timings include the competition)")
     b.add_argument("--dry-run", action="store_true", help="print the plan (cells to run, skipped with reason) and stop")
     b.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress display")
-    b.add_argument("--note", default=None, help="a remark quoted at the top of report.md (e.g. why cells were excluded)")
+    b.add_argument("--note", default=None, help="a remark quoted at the top of report.md (e.g. why cells were excluded); kept by later "
+                   "commands into the folder until another --note (--note '' removes it)")
     b.add_argument("--record-video", action="store_true",
                    help="one GIF per cell (a greedy episode of its first seed at the end), shown in report.md; cells finished "
                    "before are not run again (a clip changes no result) but recorded from their last checkpoint if kept")
