@@ -107,6 +107,12 @@ class Environment:
     #: greedy episodes per evaluation and seed that rl-zoo's commands play unless told (``--eval-episodes``):
     #: an env whose return is one noisy draw (Blackjack's +-1) needs many more than 10 to say anything
     default_eval_episodes: int = 10
+    #: what each constructor option takes, in words, where the constructor refuses other values (``rl-zoo envs ID``'s
+    #: allowed column; a bool option says "true or false" without it)
+    option_rules: dict = {}
+    #: constructor options that choose one thing between them (FrozenLake's map: ``desc`` or ``map_name``): a run played
+    #: with one of a group given anew drops its recorded others (``envs.options.replaced_options``)
+    option_groups: tuple = ()
 
     def drawn_options(self) -> dict:
         """What this env drew at random from the options it was made with, as options (``envs.make``'s overrides)

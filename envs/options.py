@@ -68,13 +68,21 @@ def env_options(env_id: str, backend: str | None = None) -> tuple[str, list[Opti
     return "gymnasium", _gymnasium_options(bare)
 
 
-def _signature_options(creator, registered: dict[str, Any], kind: str) -> list[Option]:
+def _signature_options(creator, registered: dict[str, Any], kind: str, rules: dict[str, str] | None = None) -> list[Option]:
     """The keyword parameters of ``creator`` (a class or a function) with their defaults, those
     ``registered`` sets replaced by its values (and those it sets that the signature hides behind
-    ``**kwargs`` added)."""
+    ``**kwargs`` added). ``rules``: what a port's constructor takes (``Environment.option_rules``; a bool
+    option's "true or false" without one)."""
     params = inspect.signature(creator).parameters
-    out = [Option(n, plain(registered.get(n, p.default if p.default is not p.empty else None)), kind,
-                  REQUIRED if p.default is p.empty and n not in registered else "")
+
+    def allowed(n: str, p) -> str:
+        if p.default is p.empty and n not in registered:
+            return REQUIRED
+        if rules is None:
+            return ""
+        return rules.get(n, "true or false" if isinstance(p.default, bool) else "")
+
+    out = [Option(n, plain(registered.get(n, p.default if p.default is not p.empty else None)), kind, allowed(n, p))
            for n, p in params.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in _NOT_OPTIONS]
     named = {o.name for o in out}
     return out + [Option(n, plain(v), kind) for n, v in registered.items() if n not in named and n not in _NOT_OPTIONS]
@@ -115,11 +123,25 @@ def only_gymnasium_takes(env_id: str) -> list[str] | None:
     return [name for name in theirs if name not in ours]
 
 
+def replaced_options(env_id: str, given) -> set[str]:
+    """The options of a run of ``env_id`` that options ``given`` anew replace: the others of a group they belong to
+    (``Environment.option_groups``). ``rl-zoo enjoy RUN --env-kwargs map_name=8x8`` on a run of a random map (recorded
+    as ``desc``, which wins over ``map_name``) played the run's map under the header "map_name=8x8"."""
+    from envs import registry
+
+    bare = registry._registered_by_module(env_id)
+    if bare not in registry._PORTS:
+        return set()
+    groups = getattr(registry._entry_class(registry._PORTS[bare][0]), "option_groups", ())
+    return {name for group in groups if set(group) & set(given) for name in group if name not in given}
+
+
 def _port_options(entry_point, registered: dict[str, Any]) -> list[Option]:
     from envs import make_checks, registry
 
     cls = registry._entry_class(entry_point)
-    ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor")
+    ctor = [] if cls.__init__ is object.__init__ else _signature_options(cls, registered, "constructor",
+                                                                        dict(getattr(cls, "option_rules", {})))
     if any(n not in registered for n in make_checks.required_options(cls)):  # an env of one's own that needs an option
         return ctor  # made only with it: its params fields are not known here
     params = cls(**registered).default_params

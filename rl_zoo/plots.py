@@ -115,11 +115,24 @@ def learning_curve(rows: list[dict], title: str, path: str | Path) -> Path:
                 f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
     ax.set_xlabel("env steps (per seed)")
     ax.set_ylabel("greedy evaluation return")
-    ax.set_title(title)
+    lines = title_lines(title)
+    ax.set_title("\n".join(lines), fontsize=12 if len(title) <= 55 else 9)  # 80 characters in 9 points fit the width
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     fig.tight_layout()
     return save_figure(fig, path, tight=False)
+
+
+def title_lines(title: str, width: int = 80, most: int = 4) -> list[str]:
+    """``title`` in lines of at most ``width`` characters, at most ``most`` of them (the last cut with "…"): a run's
+    title names its env options, and one line of them (FrozenLake's map as ``desc``) was cut at both edges of the
+    figure, the algorithm and env id with it."""
+    import textwrap
+
+    lines = textwrap.wrap(title, width) or [""]
+    if len(lines) > most:
+        lines = lines[:most - 1] + [textwrap.shorten(" ".join(lines[most - 1:]), width, placeholder=" …")]
+    return lines
 
 
 # --------------------------------------------------------------------------------------------------

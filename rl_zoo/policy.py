@@ -433,11 +433,15 @@ def other_env(run, env, env_params, env_kwargs: dict) -> tuple[dict, Any, Any]:
     from rl_zoo.config import ConfigError, check_env_kwargs
     from rl_zoo.runs import env_kwargs_args
 
-    options = {**run.env_kwargs, **check_env_kwargs(env_kwargs, "--env-kwargs")}
+    from envs.options import replaced_options
+
+    given = check_env_kwargs(env_kwargs, "--env-kwargs")
+    dropped = replaced_options(run.env_id, given)  # map_name given: the run's drawn desc goes
+    options = {**{k: v for k, v in run.env_kwargs.items() if k not in dropped}, **given}
     try:
         played, played_params = run.replace(env_kwargs=options).make_env()  # refused options: ConfigError naming them
     except ConfigError as e:  # it names the options made with, the run's own among them: say which were given here
-        combined, kept = env_kwargs_args(options).strip(), {k: v for k, v in run.env_kwargs.items() if k not in env_kwargs}
+        combined, kept = env_kwargs_args(options).strip(), {k: v for k, v in options.items() if k not in given}
         if not kept or not str(e).startswith(combined):
             raise
         own = env_kwargs_args(kept).removeprefix(" --env-kwargs ")

@@ -151,6 +151,16 @@ def test_a_gymnasium_env_that_refuses_an_option_is_named(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_gymnasiums_own_env_refusing_a_value_its_port_would_refuse_says_it_in_the_ports_words(tmp_path):
+    """Review: gymnasium's FrozenLake raises a KeyError of the map name, said as "refused by FrozenLake-v1: '5x5'"; the
+    port, which takes the same constructor options, says what map_name takes."""
+    with pytest.raises(ConfigError) as e:
+        train("ppo", "FrozenLake-v1", backend="gymnasium", env_kwargs={"map_name": "5x5"}, out=tmp_path / "run", **KW)
+    assert str(e.value) == ("--env-kwargs map_name=5x5: refused by FrozenLake-v1: map_name must be one of ['4x4', '8x8'] "
+                            "(or pass desc=[...]), got '5x5'")
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_unknown_env_keeps_its_own_error(tmp_path):
     with pytest.raises(ValueError, match="Unknown environment id 'CartPol-v1'"):
         train("ppo", "CartPol-v1", env_kwargs={"gravity": 1.0}, out=tmp_path / "run", **KW)
@@ -255,7 +265,8 @@ def test_a_ports_options_are_its_constructors_and_its_params_numbers():
     assert Option("length", 0.5, "params", "> 0") in options  # a port's rule (EnvParams.POSITIVE)
     assert Option("gravity", 9.8, "params") in options and Option("masspole", 0.1, "params", ">= 0") in options
     backend, options = env_options("FrozenLake8x8-v1")  # registered with map_name="8x8": that is its default
-    assert Option("map_name", "8x8", "constructor") in options and Option("is_slippery", True, "constructor") in options
+    assert Option("map_name", "8x8", "constructor", "4x4, 8x8, or null (a random 8x8 map, drawn once)") in options
+    assert Option("is_slippery", True, "constructor", "true or false") in options
     assert Option("max_steps_in_episode", 200, "time limit", TIME_LIMIT_RULE) in options
     assert {o.kind for o in options} == {"constructor", "time limit"}  # its tables (arrays) are no options
 
@@ -289,7 +300,7 @@ def test_rl_zoo_envs_id_prints_the_options(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^gravity +9\.8 +params$", out, re.M) and re.search(r"^length +0\.5 +params +> 0$", out, re.M)
     assert re.search(r"^max_episode_steps +500 +time limit +integer 1 \.\. 2\*\*31-1, or null$", out, re.M)
-    assert re.search(r"^sutton_barto_reward +false +constructor$", out, re.M)  # gymnasium's one option, the port's too
+    assert re.search(r"^sutton_barto_reward +false +constructor +true or false$", out, re.M)  # gymnasium's one option, the port's too
     assert ("gymnasium's own CartPole-v1 takes no option the port lacks (rl-zoo envs CartPole-v1 --backend gymnasium "
             "lists its own)") in out
     assert main(["envs", "CartPole-v1", "--backend", "gymnasium"]) == 0

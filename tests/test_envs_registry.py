@@ -628,3 +628,19 @@ def test_a_mujoco_env_made_for_training_leaves_no_log_file_and_warns_once(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "MuJoCo warning: compiler attribute 'settotalmass' is deprecated" in done.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_rl_zoo_envs_says_what_each_constructor_option_takes():
+    """Review: the allowed column was blank for the constructor options a port refuses values of (success_rate and the
+    Taxi probabilities in [0, 1], map_name 4x4/8x8/null, reward_schedule 3 numbers); only params fields said theirs."""
+    from envs.options import env_options
+
+    said = lambda env_id: {o.name: o.allowed for o in env_options(env_id)[1] if o.kind == "constructor"}  # noqa: E731
+    assert said("FrozenLake-v1") == {"desc": "rows of S, F, H, G, one S at least, all as long (over map_name)",
+                                     "map_name": "4x4, 8x8, or null (a random 8x8 map, drawn once)",
+                                     "is_slippery": "true or false", "success_rate": "0 .. 1",
+                                     "reward_schedule": "[goal, hole, frozen], numbers within float32"}
+    assert said("Taxi-v4") == {"is_rainy": "true or false", "fickle_passenger": "true or false",
+                               "rainy_probability": "0 .. 1", "fickle_probability": "0 .. 1"}
+    assert said("CartPole-v1") == {"sutton_barto_reward": "true or false"}
+    assert said("Blackjack-v1") == {"natural": "true or false", "sab": "true or false"}

@@ -345,6 +345,13 @@ def test_bad_constructor_arguments_are_refused():
     for schedule in ((1, None, 0), ("a", "b", "c"), 1, (1, float("nan"), 0)):
         with pytest.raises(ValueError, match=r"reward_schedule is \(goal, hole, frozen\): 3 finite numbers"):
             FrozenLake(reward_schedule=schedule)
+    # review: 1e40 passed as a finite float64 and was an inf reward in JAX's float32 (a NaN stop, "a smaller learning_rate")
+    for schedule in ((1e40, 0, 0), (0, -3.5e38, 0)):
+        with pytest.raises(ValueError, match=r"overflows float32, where JAX computes the rewards: give values at most 3.4e\+38"):
+            FrozenLake(reward_schedule=schedule)
+    with pytest.raises(ValueError, match=r"3 finite numbers"):  # an int past any float: was np.isfinite's TypeError
+        FrozenLake(reward_schedule=(10**400, 0, 0))
+    assert FrozenLake(reward_schedule=(3e38, 0, 0)).reward_schedule == (3e38, 0, 0)
     with pytest.raises(ValueError, match="success_rate must be a number in \\[0, 1\\], got None"):
         FrozenLake(success_rate=None)
     with pytest.raises(ValueError, match="rainy_probability"):

@@ -430,6 +430,21 @@ def test_an_env_whose_spaces_change_is_refused(tmp_path):
     assert load(tmp_path / "run", env_kwargs={"is_slippery": False}).env_kwargs == {"is_slippery": False}
 
 
+def test_a_map_given_anew_replaces_the_random_map_a_run_drew(tmp_path):
+    """Review: a run of ``map_name=null`` records the map it drew as ``desc``, which wins over ``map_name``:
+    ``enjoy RUN --env-kwargs map_name=8x8`` played the run's own random map under the header "map_name=8x8"."""
+    from envs.toy_text.frozen_lake import MAPS
+
+    train("q-learning", "FrozenLake-v1", seeds=1, total_steps=200, out=tmp_path / "run", num_evals=1, eval_episodes=1,
+          progress=False, log=lambda *_: None, env_kwargs={"map_name": None, "is_slippery": False})
+    drawn = load(tmp_path / "run").env_kwargs["desc"]
+    played = load(tmp_path / "run", env_kwargs={"map_name": "8x8"})
+    assert played.env_kwargs == {"map_name": "8x8", "is_slippery": False} and played.env.desc == MAPS["8x8"] != drawn
+    other = ["SFFFFFFF"] * 7 + ["FFFFFFFG"]
+    assert load(tmp_path / "run", env_kwargs={"desc": other}).env.desc == other  # a desc given anew: the run's map_name goes
+    assert load(tmp_path / "run", env_kwargs={"is_slippery": True}).env.desc == drawn  # other options keep the drawn map
+
+
 def test_a_loaded_policy_acts_inside_a_gymnasium_envs_own_float64_bounds():
     """``load(run)(obs)`` clipped to the bounds rounded to float32: 0.100000001, outside the env's float64 Box,
     which refused it; training and enjoy sent the env its own dtype and bounds. A numpy action is in them now."""

@@ -435,3 +435,16 @@ def test_a_config_field_that_is_not_an_object_draws_the_curve_without_a_budget(r
     (run_dir / "config.json").write_text(json.dumps({"algo": "ppo", "env": "CartPole-v1", "config": "x"}))
     assert main(["plot", str(run_dir)]) == 0
     assert titles == ["ppo on CartPole-v1"]
+
+
+def test_a_long_title_is_wrapped_not_cut_at_the_figures_edges():
+    """Review: a run's title names its env options, and FrozenLake's drawn map (``desc``) made one line cut at both
+    edges of curve.png, the algorithm and env id with it."""
+    from rl_zoo.plots import title_lines
+
+    assert title_lines("ppo on CartPole-v1") == ["ppo on CartPole-v1"]
+    lines = title_lines("q-learning on FrozenLake-v1 (desc=[" + ", ".join(["SFFFFFFF"] * 8) + "], is_slippery=false)")
+    assert lines[0].startswith("q-learning on FrozenLake-v1 (desc=[") and lines[-1].endswith("is_slippery=false)")
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
+    many = title_lines("dqn on FrozenLake-v1 (desc=[" + ", ".join(["SFFFFFFFFFFFFFFF"] * 40) + "])")
+    assert len(many) == 4 and many[-1].endswith(" …") and all(len(line) <= 80 for line in many)

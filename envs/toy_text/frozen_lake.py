@@ -125,6 +125,10 @@ class FrozenLake(TabularEnv):
 
     #: arrows for actions 0..3, for printing policies
     action_symbols = ("←", "↓", "→", "↑")
+    option_rules = {"desc": "rows of S, F, H, G, one S at least, all as long (over map_name)",
+                    "map_name": "4x4, 8x8, or null (a random 8x8 map, drawn once)",
+                    "success_rate": "0 .. 1", "reward_schedule": "[goal, hole, frozen], numbers within float32"}
+    option_groups = (("desc", "map_name"),)
 
     def __init__(
         self,
@@ -151,6 +155,9 @@ class FrozenLake(TabularEnv):
                 or len(tuple(reward_schedule)) != 3 or not all(is_number(r) for r in reward_schedule)):
             # (1, None, 0) made the hole's reward NaN; ("a", "b", "c") and 1 were float()'s and iter()'s errors
             raise ValueError(f"reward_schedule is (goal, hole, frozen): 3 finite numbers, got {reward_schedule!r}")
+        if any(abs(float(r)) > float(np.finfo(np.float32).max) for r in reward_schedule):  # 1e40 was an inf reward in JAX's float32
+            raise ValueError(f"reward_schedule {tuple(reward_schedule)!r} overflows float32, where JAX computes the rewards: "
+                             f"give values at most {float(np.finfo(np.float32).max):.1e} in size")
         if not is_number(success_rate) or not 0.0 <= success_rate <= 1.0:
             raise ValueError(f"success_rate must be a number in [0, 1], got {success_rate!r}")
         self.desc = desc

@@ -186,7 +186,12 @@ class TabularEnv(Environment):
 def is_number(x) -> bool:
     """A finite real number (not a bool): what a constructor option that is a probability or a reward must be
     (``None`` failed in a comparison as a bare TypeError, and became NaN in a reward table)."""
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) and bool(np.isfinite(x))
+    if not isinstance(x, (int, float, np.integer, np.floating)) or isinstance(x, (bool, np.bool_)):
+        return False
+    try:
+        return bool(np.isfinite(float(x)))
+    except OverflowError:  # an int past any float (10**400 was a TypeError from np.isfinite)
+        return False
 
 
 def grid_letters(desc) -> list[str]:

@@ -183,6 +183,7 @@ class Taxi(TabularEnv):
     """Taxi-v4; constructor arguments as gymnasium's ``TaxiEnv`` (minus rendering)."""
 
     id = "Taxi-v4"
+    option_rules = {"rainy_probability": "0 .. 1", "fickle_probability": "0 .. 1"}
 
     def __init__(
         self,

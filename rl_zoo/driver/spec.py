@@ -347,9 +347,31 @@ def make_env(env_id: str, backend: str | None, env_kwargs: dict[str, Any]):
             raise  # none) or the env's package is missing (box2d): its error, not the options'
         except Exception:  # noqa: BLE001 - an env that cannot be made without options at all: theirs is the error to say
             pass
+        e = _port_words(env_id, backend, env_kwargs) or e
         given, said = runs.env_kwargs_args(env_kwargs).strip(), str(e).removeprefix(f"{env_id}: ")  # the id once
-        raise ConfigError(f"{given}: refused by {env_id}: {type(e).__name__ + ': ' if isinstance(e, AssertionError) else ''}"
-                          f"{said}") from None
+        # an assert's text, or a KeyError's (only the key: gymnasium's FrozenLake map_name=5x5 said "'5x5'"), needs its type
+        raise ConfigError(f"{given}: refused by {env_id}: "
+                          f"{type(e).__name__ + ': ' if isinstance(e, (AssertionError, KeyError)) else ''}{said}") from None
+
+
+def _port_words(env_id: str, backend: str | None, env_kwargs: dict[str, Any]) -> Exception | None:
+    """For gymnasium's own env of an id that has a JAX port (the same constructor options): the port's refusal of ``env_kwargs``,
+    in words ("map_name must be one of ['4x4', '8x8']", where gymnasium's was a KeyError of '5x5'); None where
+    there is no port or it takes them."""
+    import envs
+    from envs.options import env_options, has_gymnasium_twin
+
+    if backend != "gymnasium" or not has_gymnasium_twin(env_id):
+        return None
+    if not set(env_kwargs) <= {o.name for o in env_options(env_id, "jax")[1] if o.kind == "constructor"}:
+        return None  # an option gymnasium's env lacks (foo, or a port's params field): gymnasium's words say so
+    try:
+        envs.make(env_id, backend="jax", **env_kwargs)
+    except ValueError as port_error:
+        return port_error
+    except Exception:  # noqa: BLE001 - the port's own failure says nothing of gymnasium's
+        return None
+    return None
 
 
 def check_algorithm_env(module, env, env_params, env_kwargs: dict[str, Any]) -> None:
