@@ -138,6 +138,9 @@ def test_a_swept_config_makes_the_same_update_as_alone(name, grid, seed_offset):
     (dict(grid=["gamma=0.9,0.99"], overrides=["gamma=0.9"]), "overrides must map config fields to values"),
     # the same config trained twice, or one field given two ways
     (dict(grid=["learning_rate=1e-3,0.001"]), "'learning_rate=1e-3,0.001': a value is repeated"),
+    # review: an empty item was dropped without a word ("1e-3," swept one value)
+    (dict(grid=["learning_rate=1e-3,"]), "'learning_rate=1e-3,': an empty value between commas"),
+    (dict(grid=["env.length=0.5,,1.0"]), "'env.length=0.5,,1.0': an empty value between commas"),
     (dict(grid=["learning_rate=1e-3,1.00000001e-3"]), "a value is repeated as the sweep trains it \\(float32\\): two configs would be one"),
     (dict(grid=["gamma=0.9,0.99"], ranges=["gamma=0.9:0.99"], samples=2), "a field is swept twice: gamma, gamma"),
     # checked as Python floats and trained as float32: inf, and 0 past "> 0"
@@ -508,6 +511,22 @@ def test_a_rerun_removes_the_old_results_before_it_trains(tmp_path, monkeypatch)
     run_sweep(other, tmp_path, log=lambda s: None)
     report = (tmp_path / "report.md").read_text()  # seeds 1000-1002 chose it: measure it from 1003
     assert "These seeds (1000-1002) chose it" in report and "`rl-zoo train --algo ppo --env CartPole-v1 --seed 1003 --seeds 10" in report
+    assert "Not held out" not in report
+
+
+def test_a_sweep_on_the_seeds_its_tuned_config_was_chosen_on_says_so(tmp_path, monkeypatch):
+    """Review: docs/sweeps.md said a sweep's report says its seeds (0-7) are among those the tuned config it starts from
+    was chosen on; nothing in it did. A base config without a tuned block (PPO on Blackjack) is not said to be."""
+    import rl_zoo.sweep.runner
+
+    monkeypatch.setattr(rl_zoo.sweep.runner, "run_group", _fake_run_group(lambda p: 100.0 * p.index))
+    run_sweep(make_spec("ppo", "CartPole-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=512), tmp_path / "a",
+              log=lambda s: None)
+    assert ("**Not held out: seeds 0, 1 are among those the tuned configs were chosen on, where the tuned algorithms look "
+            "better than on new seeds; --seed 1000 gives held-out ones.**") in (tmp_path / "a" / "report.md").read_text()
+    run_sweep(make_spec("ppo", "Blackjack-v1", grid=["learning_rate=1e-3,3e-3"], seeds=2, total_steps=1024), tmp_path / "b",
+              log=lambda s: None)
+    assert "Not held out" not in (tmp_path / "b" / "report.md").read_text()
 
 
 def test_damaged_sweep_files_are_named_with_what_to_do(tmp_path, monkeypatch):

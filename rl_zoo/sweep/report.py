@@ -318,7 +318,7 @@ def write_report(out: Path, inputs: ReportInputs) -> Path:
 
 {runs.plural(len(summaries), 'config')} x {_seeds_text(spec)}, the same for every config;
 {grid}{'; ' if grid and sampled else ''}{sampled}. {_budget_text(results)}; greedy evaluation of
-{spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.
+{spec.eval_episodes} episodes at {_points_text(results)}. Threshold for "reached": {threshold if threshold is not None else 'none'}.{_tuning_seeds_note(spec)}
 
 Compiled groups (configs in one group differ only in numeric fields, which enter the program as arrays),
 timed on {inputs.machine or 'a machine not recorded'}:
@@ -395,6 +395,17 @@ block{_options_caveat(spec)}), after `rl-zoo train --set`, or as a file to `{tra
 """
 
 
+
+
+def _tuning_seeds_note(spec: SweepSpec) -> str:
+    """" **Not held out: seeds 0, 1 are among those the tuned configs were chosen on ...**" when the sweep starts from a
+    tuned config (``rl_zoo/hyperparams``) and its seeds include those it was tuned on, else empty: the report's returns
+    flatter the configs there (docs/sweeps.md said the report says so; it did not)."""
+    from rl_zoo.driver.spec import load_hyperparams
+    from rl_zoo.seeds import tuning_seeds_said
+
+    said = tuning_seeds_said(spec.seed, spec.seeds) if load_hyperparams(spec.algo, spec.env_id) else None
+    return f"\n\n**Not held out: {said}.**" if said else ""
 
 
 def report_seeds_advice(spec: SweepSpec, n: int = 10) -> str:

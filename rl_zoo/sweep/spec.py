@@ -183,6 +183,9 @@ def _fmt(v: Any) -> str:
 def parse_grid(text: str, config, algo: str | None = None) -> GridField:
     """``"learning_rate=1e-4,3e-4"`` -> ``GridField``, each value parsed by the field's type."""
     name, values = _split(text, "--grid", "NAME=V1,V2,...")
+    items = [v.strip() for v in values.split(",")]
+    if any(items) and not all(items):  # "1e-3," swept one value, "1e-3,,3e-3" two: a value left out, said
+        raise ConfigError(f"--grid {text!r}: an empty value between commas; give NAME=V1,V2,...")
     if is_env_field(name):
         parsed = tuple(_env_value(name, v.strip(), f"--grid {text!r}") for v in values.split(",") if v.strip())
     else:
