@@ -14,6 +14,7 @@ this folder is on ``sys.path``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -66,6 +67,12 @@ def no_cache_env() -> dict:
     env = dict(os.environ, RL_ZOO_NO_CACHE="1")
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     return env
+
+
+def software(recorded: dict | None = None) -> str:
+    """``versions()`` (or ``recorded``, a row's) as a report's line says it: "python 3.12, jax 0.7.2, jaxlib ...", so that a
+    timing can be set beside one taken under other versions (several reports named only the commits)."""
+    return ", ".join(f"{k} {v}" for k, v in (versions() if recorded is None else recorded).items())
 
 
 def machine() -> str:
@@ -167,6 +174,87 @@ def save_results(path: Path, raw: dict) -> None:
     from rl_zoo.runs import atomic_write_text
 
     atomic_write_text(path, json.dumps(raw, indent=1))  # makes the folder first
+
+
+#: the key under which ``save_run`` keeps what a one-run raw file held before (newest first)
+EARLIER_RUNS = "earlier"
+
+#: what the ``--out`` help of a script that writes its raw file with ``save_run`` says of its .json
+RAW_KEEPS = f'the .json beside it keeps earlier runs\' raw data under "{EARLIER_RUNS}"'
+
+
+def save_run(path: Path, raw: dict) -> None:
+    """Write the raw data of one whole run (``raw``) to ``path``, keeping what the file held: its earlier runs, newest
+    first, in a list under ``EARLIER_RUNS``. The scripts that record one run per file (``command_start``,
+    ``compile_levels``, ``compile_programs``, ``flat_optimizer``, ``ml_dtypes_import``) rewrote it whole, so a
+    smoke run with ``--repeats 1`` replaced a committed run's 48 measurements with its own 12 while the .md
+    (``write_report``) kept the old table. Called once per run, at its end; a file that is not a JSON object is
+    kept whole as one earlier entry."""
+    earlier = load_results(path) if Path(path).exists() else None
+    runs = []
+    if isinstance(earlier, dict):
+        runs = [{k: v for k, v in earlier.items() if k != EARLIER_RUNS}] if set(earlier) - {EARLIER_RUNS} else []
+        runs += earlier.get(EARLIER_RUNS, [])
+    elif earlier is not None:
+        runs = [earlier]
+    save_results(path, {**raw, EARLIER_RUNS: runs} if runs else raw)
+
+
+def recorded_command(script: str, argv: list[str] | None = None) -> str:
+    """The command a results file quotes: ``python benchmarks/<script> ARGV`` with ``argv`` (default ``sys.argv[1:]``)
+    quoted as given (``shlex.join``), so that pasting it reproduces the run. Several scripts wrote a fixed command or
+    a few of their flags (``--only``, ``--sweep-separate`` left out) or joined the words with spaces."""
+    import shlex
+
+    return f"python benchmarks/{script} " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+
+def env_problem(env_id: str) -> str | None:
+    """Why ``env_id`` cannot be trained here (``envs.make``'s one-line refusal: an unknown id, an env's missing extra),
+    or ``None``. For a script that passes an env id on to a child or a later step, which otherwise failed with a
+    traceback after its set-up."""
+    import envs
+
+    try:
+        envs.make(env_id)
+    except (ValueError, ImportError) as e:
+        return " ".join(str(e).split())
+    return None
+
+
+class _TrainArgs(argparse.ArgumentParser):
+    """``--algo`` and ``--env`` of ``rl-zoo train`` arguments; a bad one raises ``ValueError``, for the caller to name."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
+def train_args_problem(train_args: list[str]) -> str | None:
+    """Why the ``rl-zoo train`` arguments ``train_args`` (passed through to a child by a benchmark script) name an
+    algorithm or env that cannot run (rl-zoo's defaults, ppo and CartPole-v1, where one is left out), or ``None``.
+    Checked before any work: an unknown env was the child's traceback after a worktree's set-up, or a RuntimeError."""
+    from rl_zoo import algos
+
+    parser = _TrainArgs(add_help=False, allow_abbrev=False)
+    parser.add_argument("--algo", default="ppo")
+    parser.add_argument("--env", default="CartPole-v1")
+    try:
+        given, _ = parser.parse_known_args(train_args)
+    except ValueError as e:
+        return str(e)
+    if given.algo not in algos.names():
+        return f"unknown algorithm {given.algo!r}; the algorithms: {', '.join(algos.names())}"
+    return env_problem(given.env)
+
+
+def require_revision(parser, root: Path, revision: str, flag: str = "--base") -> str:
+    """The short hash of git ``revision`` of the repository at ``root``; one that is not there is ``parser.error``
+    (exit 2, one line) before any worktree is made (it was a CalledProcessError traceback from ``git worktree add``)."""
+    rev = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--short", f"{revision}^{{commit}}"], cwd=root,
+                         capture_output=True, text=True)
+    if rev.returncode != 0:
+        parser.error(f"{flag} {revision!r} is not a revision of this repository")
+    return rev.stdout.strip()
 
 
 def now_utc() -> str:

@@ -33,8 +33,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import (RERUN_KEEPS, cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc, require_counts,
-                      require_results_file, save_results, timed, write_report)
+from _results import (RAW_KEEPS, RERUN_KEEPS, cold_cache_env, git_worktrees, load_average, machine, metrics_returns, now_utc,
+                      recorded_command, require_counts, require_results_file, require_revision, save_run, software, timed,
+                      train_args_problem, versions, write_report)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -88,7 +89,7 @@ def measure(trees: dict[str, Path], repeats: int, cold: bool, work: Path, train_
 def report(times: dict, compile_s: dict, same: bool, meta: dict) -> str:
     lines = ["# Whole `rl-zoo` commands at two commits", "",
              f"Measured {meta['when']} on {meta['machine']} by `{meta['command']}`: base {meta['base']}, head {meta['head']}. "
-             f"Load average before: {meta['load_before']}; after: {meta['load_after']}.", "",
+             f"Load average before: {meta['load_before']}; after: {meta['load_after']}. Software: {software(meta['versions'])}.", "",
              f"Fresh processes timed whole, the trees alternating, medians. *train* is `rl-zoo train {meta['train']}` "
              "(its defaults otherwise); warm = on a compilation cache each tree filled first; cold = an empty one; "
              "*compile s* = the run's own compile_s (summary.json). Returns: "
@@ -110,7 +111,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cold", action="store_true", help="also time the train command on an empty compilation cache")
     parser.add_argument("--train", default=DEFAULT_TRAIN, metavar="ARGS",
                         help=f"the train command's arguments, quoted as one (default {DEFAULT_TRAIN!r}; --out and --no-progress are added)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
+    parser.add_argument("--out", type=Path, default=RESULTS / "command_start.md", help=f"results file (and .json beside it); {RERUN_KEEPS}; {RAW_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
     require_results_file(parser, args.out)
@@ -118,19 +119,18 @@ def main(argv=None) -> None:
     if not train_args or {"--out", "--resume"} & {a.split("=")[0] for a in train_args}:
         parser.error(f"--train {args.train!r}: give the run's settings (--algo, --env, --seeds, ...); "
                      "the script chooses each run's --out")
-    rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True)
-    if rev.returncode != 0:
-        parser.error(f"--base {args.base!r} is not a revision of this repository: {rev.stderr.strip()}")
+    if problem := train_args_problem(train_args):
+        parser.error(f"--train {args.train!r}: {problem}")
+    base_rev = require_revision(parser, ROOT, args.base)
     head_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "base": rev.stdout.strip(),
-            "head": head_rev + (" + uncommitted changes" if dirty else ""),
-            "command": "python benchmarks/command_start.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-            "train": shlex.join(train_args)}
+    meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "base": base_rev,
+            "head": head_rev + (" + uncommitted changes" if dirty else ""), "command": recorded_command("command_start.py", argv),
+            "train": shlex.join(train_args), "versions": versions()}
     with tempfile.TemporaryDirectory() as work, git_worktrees(ROOT, {"base": args.base, "head": None}, Path(work)) as trees:
         times, compile_s, same = measure(trees, args.repeats, args.cold, Path(work), train_args)
     meta["load_after"] = load_average()
-    save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times, "compile_s": compile_s, "same_returns": same})
+    save_run(args.out.with_suffix(".json"), {"meta": meta, "times": times, "compile_s": compile_s, "same_returns": same})
     text = report(times, compile_s, same, meta)
     write_report(args.out, text)
     print(text)

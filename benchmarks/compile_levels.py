@@ -34,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import RERUN_KEEPS, load_average, machine, now_utc, require_counts, require_results_file, save_results, versions, write_report
+from _results import (RAW_KEEPS, RERUN_KEEPS, load_average, machine, now_utc, recorded_command, require_counts, require_results_file,
+                      save_run, train_args_problem, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16;--algo dqn --env CartPole-v1"
@@ -181,7 +182,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="compiles per level and runs per variant (default 3)")
     parser.add_argument("--rows", default=DEFAULT_ROWS, help=f"train arguments, ';' between rows (default {DEFAULT_ROWS!r})")
-    parser.add_argument("--out", type=Path, default=RESULTS / "compile_levels.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_levels.md", help=f"results file (and .json beside it); {RERUN_KEEPS}; {RAW_KEEPS}")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -196,8 +197,10 @@ def main(argv=None) -> None:
             row_parser().parse_args(row.split())
         except ValueError as e:
             parser.error(f"--rows: {row!r}: {e} (each row takes --algo, --env and optionally --seeds, --total-steps)")
+        if problem := train_args_problem(row.split()):
+            parser.error(f"--rows: {row!r}: {problem}")
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "versions": versions(),
-            "command": "python benchmarks/compile_levels.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+            "command": recorded_command("compile_levels.py", argv)}
     results = []
     with tempfile.TemporaryDirectory() as work:
         for i, row in enumerate(rows):
@@ -210,7 +213,7 @@ def main(argv=None) -> None:
             results.append(json.loads(out.read_text()))
             print(f"{row}: done", flush=True)
     meta["load_after"] = load_average()
-    save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": results})
+    save_run(args.out.with_suffix(".json"), {"meta": meta, "rows": results})
     text = report(results, meta)
     write_report(args.out, text)
     print(text)

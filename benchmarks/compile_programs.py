@@ -30,8 +30,8 @@ import threading
 import time
 from pathlib import Path
 
-from _results import (RERUN_KEEPS, cold_cache_env, load_average, machine, now_utc, require_counts, require_results_file, save_results,
-                      timed, versions, write_report)
+from _results import (RAW_KEEPS, RERUN_KEEPS, cold_cache_env, load_average, machine, now_utc, recorded_command, require_counts,
+                      require_results_file, save_run, timed, train_args_problem, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_ROWS = "--algo ppo --env CartPole-v1;--algo ppo --env CartPole-v1 --seeds 16"
@@ -126,21 +126,24 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="fresh cold processes per command (default 3)")
     parser.add_argument("--rows", default=DEFAULT_ROWS, help=f"`rl-zoo train` arguments of each row, ';' between rows "
                                                              f"(default {DEFAULT_ROWS!r})")
-    parser.add_argument("--out", type=Path, default=RESULTS / "compile_programs.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_programs.md", help=f"results file (and .json beside it); {RERUN_KEEPS}; {RAW_KEEPS}")
     args = parser.parse_args(argv)
     require_counts(parser, args, "repeats")
     require_results_file(parser, args.out)
     row_args = [shlex.split(row) for row in args.rows.split(";") if row.strip()]
     if not row_args:
         parser.error(f"--rows = {args.rows!r} names no command: `rl-zoo train` arguments, ';' between rows")
+    for train_args in row_args:
+        if problem := train_args_problem(train_args):
+            parser.error(f"--rows: {shlex.join(train_args)!r}: {problem}")
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(), "versions": versions(),
-            "command": "python benchmarks/compile_programs.py " + " ".join(shlex.quote(a) for a in argv)}
+            "command": recorded_command("compile_programs.py", argv)}
     rows = {}
     with tempfile.TemporaryDirectory() as work:
         for train_args in row_args:
             rows[" ".join(train_args)] = measure(train_args, args.repeats, Path(work))
     meta["load_after"] = load_average()
-    save_results(args.out.with_suffix(".json"), {"meta": meta, "rows": rows})
+    save_run(args.out.with_suffix(".json"), {"meta": meta, "rows": rows})
     text = report(rows, meta)
     write_report(args.out, text)
     print(text)

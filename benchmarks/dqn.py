@@ -325,6 +325,8 @@ def _check_args(ap: argparse.ArgumentParser, args) -> None:
     require_results_folder(ap, args.out, "dqn.json and dqn.md")
     if args.command in ("learning", "tune", "all") and args.env_id is not None and args.env_id not in TARGETS:
         ap.error(f"{args.command} runs one of {', '.join(TARGETS)} (their targets and solved levels), not {args.env_id!r}")
+    if args.command in ("learning", "tune", "all") and (bad := [o for o in args.overrides if not o.partition("=")[0] or "=" not in o]):
+        ap.error(f"{', '.join(map(repr, bad))} is not field=value")  # was exit 1, after the imports
     if args.command in ("add", "figure") and not args.env_id:
         ap.error(f"{args.command} needs result files (written by tune ... --save FILE)")
     # what learning records is the row "ALGO ENV SEEDSET": on the held-out (report) set, the headline's settings only

@@ -29,7 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import RERUN_KEEPS, cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import (RERUN_KEEPS, cpu_name, git_worktrees, load_average, now_utc, require_counts, require_results_file,
+                      recorded_command, require_revision, seed_counts, software, write_report)  # benchmarks/_results.py (this script's folder is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -79,6 +80,8 @@ def main(argv=None) -> None:
     path = args.out or RESULTS / ("driver_overhead.md" if not args.head else
                                   f"driver_overhead_{args.head.replace('^', '_parent').replace('/', '_')}.md")
     require_results_file(parser, path)
+    base_rev = require_revision(parser, ROOT, args.base)  # a typo was git worktree add's traceback
+    head_rev = require_revision(parser, ROOT, args.head, "--head") if args.head else require_revision(parser, ROOT, "HEAD")
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp, git_worktrees(ROOT, {"base": args.base, "head": args.head}, Path(tmp)) as trees:
@@ -96,14 +99,11 @@ def main(argv=None) -> None:
             med = {n: statistics.median(r["train_s"] for r in times[n]) for n in trees}
             rows.append((seeds, med["base"], med["head"], med["head"] / med["base"], times))
 
-    base_rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.base], capture_output=True, text=True).stdout.strip()
-    head_rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.head or "HEAD"], capture_output=True, text=True).stdout.strip()
     lines = [
         "# Driver speed on one CPU device, before and after seed sharding (issue 9)",
         "",
         f"Measured {now_utc()} on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, by "
-        f"`python benchmarks/driver_overhead.py --base {args.base}{' --head ' + args.head if args.head else ''} --repeats {args.repeats} --seeds {args.seeds}"
-        f"{' --out ' + str(args.out) if args.out else ''}`.",
+        f"`{recorded_command('driver_overhead.py', argv)}`. Software (both trees): {software()}.",
         f"base = `{args.base}` ({base_rev}, before sharding); head = {'`' + args.head + '` (' + head_rev + ')' if args.head else 'the working tree at ' + head_rev}. "
         "`rl_zoo.train.train('ppo', 'CartPole-v1')` with the tuned config (100k env steps, 10 evaluations), "
         "fresh process per run, warm compilation cache per tree, runs alternating base/head. "

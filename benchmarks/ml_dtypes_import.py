@@ -39,11 +39,19 @@ TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "
 
 
 def install(version: str, store: Path) -> Path:
-    """The folder holding ml_dtypes ``version`` alone (installed there by pip the first time)."""
+    """The folder holding ml_dtypes ``version`` alone (installed there by pip the first time). A version pip cannot
+    install ends the script in one line naming it (it was a CalledProcessError traceback): exit 2 where pip found no
+    such version (a bad ``--versions``), else 1 (no network, a full disk: pip's last error line says which)."""
     folder = store / version
     if not (folder / "ml_dtypes").is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(folder),
-                        f"ml_dtypes=={version}"], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(folder),
+                               f"ml_dtypes=={version}"], capture_output=True, text=True)
+        if done.returncode != 0:
+            errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")] or done.stderr.strip().splitlines() or ["?"]
+            no_such = any("No matching distribution" in e or "Could not find a version" in e for e in errors)
+            print(f"ml_dtypes_import.py: error: ml_dtypes {version} could not be installed into {folder} (pip: {errors[-1]})",
+                  file=sys.stderr)
+            raise SystemExit(2 if no_such else 1)
     return folder
 
 

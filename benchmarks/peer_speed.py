@@ -258,13 +258,12 @@ def main() -> None:
         return
     require_counts(p, args, "repeats")  # 0 ended in a traceback after the peers' set-up
     require_results_file(p, args.out)  # a folder lost every measurement at the end
+    rows = [r.strip() for r in args.only.split(",")]
+    if unknown := set(rows) - set(ROWS):  # bad input (exit 2), said before a missing peer
+        p.error(f"--only: unknown rows {sorted(unknown)}; choose from {', '.join(ROWS)}")
     if not Path(args.peer_python).exists():
         sys.exit(f"peer python {args.peer_python} not found: install the peers as this script's docstring says, or pass --peer-python")
     sys.path.insert(0, str(Path(__file__).parent))
-    rows = [r.strip() for r in args.only.split(",")]
-    unknown = set(rows) - set(ROWS)
-    if unknown:
-        sys.exit(f"unknown rows {sorted(unknown)}; choose from {', '.join(ROWS)}")
     load_before = load_average()
     versions = peer_version(args.peer_python, {PEER_PACKAGES[ROWS[r][1]] for r in rows})
     # the peer's matplotlib builds its own font list once (another version's file), untimed, as rl-zoo's was built

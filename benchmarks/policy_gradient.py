@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import (machine, no_cache_env, now_utc, require_counts, require_results, require_results_folder, save_results,
+from _results import (env_problem, machine, no_cache_env, now_utc, require_counts, require_results, require_results_folder, save_results,
                       versions)
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
                                    TUNING_SEED0, load_raw, passes)
@@ -332,6 +332,8 @@ def _check_args(parser: argparse.ArgumentParser, args) -> dict:
             _config(algo, env_id, {**({"total_timesteps": budget} if budget else {}), **dict(p.split("=", 1) for p in pairs)})
         except ValueError as e:
             parser.error(f"tune {algo} {env_id}: {e}")
+        if problem := env_problem(env_id):  # made after the config (train_and_evaluate): an unknown id was a traceback
+            parser.error(f"tune {algo} {env_id}: {problem}")
         return {}
     if args.rest:
         parser.error(f"{args.what} takes no field=value pairs ({' '.join(args.rest)}): they are for tune")

@@ -100,7 +100,7 @@ def report(algo: str, raw: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated env ids")
+    parser.add_argument("--cells", default=",".join(CELLS), help=f"comma-separated env ids (default {','.join(CELLS)})")
     parser.add_argument("--algo", default="ppo", help="the algorithm trained on PPO's cells (default ppo; ppo-kl, ...)")
     parser.add_argument("--seed-set", choices=list(SEED_SETS), default="report",
                         help=f"report: held-out seeds {SEED_SETS['report']}.. (default, the record); tuning: seeds {SEED_SETS['tuning']}..")
@@ -115,13 +115,14 @@ def main() -> None:
     require_results_folder(parser, Path(args.out), f"{args.algo.replace('-', '_')}_learning.json and .md")
     stem = Path(args.out) / f"{args.algo.replace('-', '_')}_learning"
     raw_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    cells = args.cells.split(",")
+    if unknown := [env_id for env_id in cells if env_id not in CELLS]:  # all before the first trains (it exited 1 after)
+        parser.error(f"--cells: unknown env {', '.join(map(repr, unknown))}; the cells: {', '.join(CELLS)}")
     if args.report:
         require_results(raw_path, "ppo_learning.py")
     else:
         enable_compilation_cache()
-        for env_id in args.cells.split(","):
-            if env_id not in CELLS:
-                raise SystemExit(f"--cells: unknown env {env_id!r}; known: {', '.join(CELLS)}")
+        for env_id in cells:
             row = run_cell(args.algo, env_id, args.seed_set)
             print(f"{env_id} seeds {row['seed_list'][0]}-{row['seed_list'][-1]}: mean {np.mean(row['final']):.1f}, "
                   f"per seed {np.round(row['final'], 1).tolist()} -> target {row['target']}: {MET[row['met']]}", flush=True)

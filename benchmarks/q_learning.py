@@ -31,7 +31,8 @@ machine may be shared: the process's CPU seconds and the load average are record
 
 ``--out DIR`` writes ``q_learning.{json,md}`` there instead of ``benchmarks/results/``. Learning on other
 seeds than the headline's (``--seeds`` other than 10, ``--seed0``, ``--tuning-seeds``) is refused into
-the committed results, whose held-out rows it would replace: give ``--out`` for a trial.
+the committed results, whose held-out rows it would replace: give ``--out`` for a trial; so is speed with
+other ``--agents``, ``--steps`` or ``--repeats`` than its defaults.
 """
 
 from __future__ import annotations
@@ -267,12 +268,21 @@ def report(raw: dict) -> str:
     return "\n".join(lines)
 
 
+#: the settings of the committed speed rows (``speed``'s defaults)
+SPEED_DEFAULTS = {"--agents": 1024, "--steps": 100_000, "--repeats": 2}
+
+
 def _check_args(parser: argparse.ArgumentParser, args) -> None:
     """Bad flags refused before anything runs or is rewritten (they were tracebacks, one after a measured row)."""
     require_counts(parser, args, "seeds", "agents", "steps", "repeats")
     require_results_folder(parser, args.out, "q_learning.json and q_learning.md")
     if args.tuning_seeds and args.seeds > 8:
         parser.error(f"--tuning-seeds has 8 keys ({TUNING_SET}): give --seeds 8 or fewer (it is {args.seeds}; more would be keys no tuning saw)")
+    changed = [flag for flag, value in (("--agents", args.agents), ("--steps", args.steps), ("--repeats", args.repeats))
+               if value != SPEED_DEFAULTS[flag]]
+    if args.what in ("all", "speed") and changed and args.out.resolve() == RESULTS.resolve():  # a smoke run replaced them
+        parser.error(f"speed with {', '.join(changed)} would replace the speed rows in {RAW} (measured with "
+                     f"{', '.join(f'{k} {v}' for k, v in SPEED_DEFAULTS.items())}): give --out DIR for a trial")
     devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core
     if args.what in ("all", "speed") and args.agents % devices:
         parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them "
@@ -288,12 +298,13 @@ def main(argv=None) -> None:
     parser.add_argument("what", nargs="?", default="all", choices=["all", "learning", "speed", "report"])
     parser.add_argument("--env", action="append", choices=list(TARGETS), help="learning: only these envs")
     parser.add_argument("--algo", action="append", choices=["q-learning", "double-q-learning"])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="learning: seeds per env (default 10)")
     parser.add_argument("--seed0", type=int, default=REPORT_SEED0, help=f"first held-out seed (default {REPORT_SEED0})")
     parser.add_argument("--tuning-seeds", action="store_true", help=f"use the tuning keys {TUNING_SET} instead")
-    parser.add_argument("--agents", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--agents", type=int, default=SPEED_DEFAULTS["--agents"], help="speed: agents vmapped (default 1024)")
+    parser.add_argument("--steps", type=int, default=SPEED_DEFAULTS["--steps"], help="speed: env steps per agent (default 100000)")
+    parser.add_argument("--repeats", type=int, default=SPEED_DEFAULTS["--repeats"],
+                        help="speed: timed calls, the best reported (default 2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of q_learning.json and .md (default benchmarks/results)")
     args = parser.parse_args(argv)
     _check_args(parser, args)

@@ -66,6 +66,17 @@ def final_returns(metrics_csv: Path) -> list[float]:
     return [float(r["return"]) for r in rows if int(r["env_steps"]) == last]
 
 
+def tuned_batch() -> int:
+    """Env steps per update of the tuned PPO CartPole-v1 config every command here trains (num_envs x num_steps):
+    a ``--steps`` below it failed in the first command, a RuntimeError after the floor was timed."""
+    from rl_zoo import algos
+    from rl_zoo.config import apply_overrides
+    from rl_zoo.train import load_hyperparams
+
+    module, preset = algos.get("ppo")
+    return apply_overrides(module.Config(), {**preset, **load_hyperparams("ppo", "CartPole-v1")}).batch_size
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100_000)
@@ -77,6 +88,8 @@ def main() -> None:
                          "with the default --out, else sweep_ppo_cartpole/ beside --out (a committed result is not replaced)")
     args = ap.parse_args()
     require_counts(ap, args, "steps", "seeds")
+    if args.steps < (batch := tuned_batch()):
+        ap.error(f"--steps = {args.steps} is invalid: must be at least one update's batch ({batch} env steps)")
     require_results_file(ap, args.out)  # a folder lost the sweep's and the commands' timings at the end
     if not 1 <= args.separate <= len(LRS) * len(CLIPS):
         ap.error(f"--separate {args.separate}: time between 1 and {len(LRS) * len(CLIPS)} of the separate train commands")
