@@ -44,22 +44,34 @@ NOTE = ("Seeds 1000-1004, held out: the hyperparameters (rl_zoo/hyperparams/*.ya
         "python benchmarks/grid.py (see its docstring).")
 
 
+def exclude_within(exclude: str, algos: str, envs: str) -> str:
+    """The ``ALGO:ENV`` pairs of ``exclude`` (comma-separated) whose algorithm is in ``algos`` and env in ``envs``:
+    ``rl-zoo benchmark`` refuses an ``--exclude`` outside its grid, so ``--algos ppo --envs CartPole-v1`` exited 2
+    on this script's own ``dqn:Acrobot-v1``. ``""``: none left (then no ``--exclude`` is passed)."""
+    algo_set, env_set = set(algos.split(",")), set(envs.split(","))
+    return ",".join(pair for pair in exclude.split(",")
+                    if pair.partition(":")[0] in algo_set and pair.partition(":")[2] in env_set)
+
+
 def run(extra: list[str]) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--out")  # "--out X" and "--out=X" alike (an "--out=X" was missed: it ran into results/grid)
+    parser.add_argument("--algos", default=ALGOS)
+    parser.add_argument("--envs", default=ENVS)
     given, rest = parser.parse_known_args(extra)
     default_out = os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
     if {"-h", "--help"} & set(rest):  # rl-zoo benchmark's help shows its defaults (10 seeds, runs/benchmark), not this grid's
         print(__doc__.strip())
         print(f"\nThis script passes: --algos {ALGOS} --envs {ENVS} --seeds {SEEDS} --seed {SEED} --exclude {EXCLUDE} "
-              f"--out {default_out} (unless given). Every other flag of `rl-zoo benchmark --help` "
+              f"--out {default_out} (unless given; --exclude only where --algos and --envs hold both). Every other flag of `rl-zoo benchmark --help` "
               f"is passed on.")
         return 0
     out = given.out or default_out
-    extra = [*rest, "--out", out]
-    code = main(["benchmark", "--algos", ALGOS, "--envs", ENVS, "--seeds", str(SEEDS), "--seed", str(SEED), "--exclude", EXCLUDE, "--note", NOTE, *extra])
+    exclude = exclude_within(EXCLUDE, given.algos, given.envs)
+    grid = ["--algos", given.algos, "--envs", given.envs, "--seeds", str(SEEDS), "--seed", str(SEED)]
+    code = main(["benchmark", *grid, *(["--exclude", exclude] if exclude else []), "--note", NOTE, *rest, "--out", out])
     # keep the committed folder small: the per-cell curves are redrawn by `rl-zoo plot <cell>/run`
     for png in Path(out).glob("cells/*/run/curve.png"):
         png.unlink()

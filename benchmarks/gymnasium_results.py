@@ -116,7 +116,8 @@ def _run_child(cmd: list[str]) -> int:
     """``cmd``'s exit status, run from the repository root; a SIGTERM to this script is passed on to it and waited
     for (the script died alone and its `rl-zoo benchmark` trained on, holding the cell's folder: the same command
     again was refused as "in use"), then exits 143; after Ctrl-C it is waited for (the terminal sent it Ctrl-C too;
-    a `kill -INT` of this script alone is passed on after 2 s)."""
+    a `kill -INT` of this script alone is passed on after 2 s), then exits 130 with the child's own line as the last
+    (a re-raised KeyboardInterrupt printed a traceback below it)."""
     import signal
 
     child = subprocess.Popen(cmd, cwd=ROOT)
@@ -138,7 +139,7 @@ def _run_child(cmd: list[str]) -> int:
         except subprocess.TimeoutExpired:
             child.send_signal(signal.SIGINT)
             child.wait()
-        raise
+        sys.exit(130)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -307,9 +308,13 @@ def main() -> None:
         p.error(f"--only {','.join(unknown)}: no such cell; the cells: {', '.join(f'{c.algo}:{c.env}' for c in PLAN)}")
     if args.what == "report" and not (args.out / "cells").is_dir():
         p.error(f"--out {args.out} holds no cells (no {args.out / 'cells'}): there is nothing to report; run them first")
-    if args.what == "run":
-        run(only or None, args.rerun, args.out)  # --full: accepted, nothing left to switch
-    report(args.out)
+    try:
+        if args.what == "run":
+            run(only or None, args.rerun, args.out)  # --full: accepted, nothing left to switch
+        report(args.out)
+    except KeyboardInterrupt:  # between cells (a cell's own Ctrl-C ends in _run_child): one line, not a traceback
+        print("gymnasium_results.py: interrupted; finished cells are kept, the same command resumes the rest", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

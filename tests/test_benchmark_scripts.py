@@ -9,8 +9,10 @@ run against another checkout's scripts (each was checked to fail on the scripts 
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,44 @@ def test_a_ml_dtypes_version_pip_cannot_install_is_one_line(pip_error, status, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("ml_dtypes_import.py: error: ml_dtypes 9.9.9 could not be installed into ")
     assert pip_error.strip().splitlines()[-1] in err
+
+
+def test_grid_excludes_only_cells_within_its_algos_and_envs(monkeypatch):
+    """``grid.py --algos ppo --envs CartPole-v1`` exited 2: its fixed ``--exclude dqn:Acrobot-v1`` named a cell outside
+    the grid, which ``rl-zoo benchmark`` refuses. The pairs outside are dropped (none left: no --exclude)."""
+    grid = _import(monkeypatch, "grid")
+    assert grid.exclude_within("dqn:Acrobot-v1", "ppo", "CartPole-v1") == ""
+    assert grid.exclude_within("dqn:Acrobot-v1", "ppo,dqn", "CartPole-v1") == ""
+    assert grid.exclude_within("dqn:Acrobot-v1,ppo:Pendulum-v1", "ppo,dqn", "Acrobot-v1,Pendulum-v1") == "dqn:Acrobot-v1,ppo:Pendulum-v1"
+    assert grid.exclude_within(grid.EXCLUDE, grid.ALGOS, grid.ENVS) == grid.EXCLUDE
+
+
+#: a stand-in for a cell's `rl-zoo benchmark`: says it is ready, then on Ctrl-C prints its clean line and exits 130
+CHILD = """
+import sys, time
+print("ready", flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("rl-zoo: interrupted", file=sys.stderr, flush=True)
+    sys.exit(130)
+"""
+
+
+def test_gymnasium_results_ctrl_c_ends_with_the_cells_line_and_130(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) during a cell: the child's "interrupted" line was followed by a
+    KeyboardInterrupt traceback from ``_run_child``'s re-raise. Now the child's line is the last, and the exit 130."""
+    parent = (f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); import gymnasium_results as g; "
+              f"g._run_child([sys.executable, '-c', {CHILD!r}])")
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "rl-zoo: interrupted", err
