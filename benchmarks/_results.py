@@ -69,6 +69,24 @@ def no_cache_env() -> dict:
     return env
 
 
+def installed_versions() -> dict[str, str]:
+    """``versions()``'s python, jax, jaxlib, numpy and rl_zoo commit, read without importing JAX: for a parent process
+    whose children use the accelerator (``gpu_determinism.py``), where starting JAX would take the GPU's memory."""
+    from importlib import metadata
+
+    from rl_zoo.provenance import source_commit
+
+    out = {"python": sys.version.split()[0]}
+    for package in ("jax", "jaxlib", "numpy"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    if commit := source_commit():
+        out["rl-zoo-commit"] = commit
+    return out
+
+
 def software(recorded: dict | None = None) -> str:
     """``versions()`` (or ``recorded``, a row's) as a report's line says it: "python 3.12, jax 0.7.2, jaxlib ...", so that a
     timing can be set beside one taken under other versions (several reports named only the commits)."""
@@ -180,7 +198,7 @@ def save_results(path: Path, raw: dict) -> None:
 EARLIER_RUNS = "earlier"
 
 #: what the ``--out`` help of a script that writes its raw file with ``save_run`` says of its .json
-RAW_KEEPS = f'the .json beside it keeps earlier runs\' raw data under "{EARLIER_RUNS}"'
+RAW_KEEPS = f'the .json keeps earlier runs\' raw data under "{EARLIER_RUNS}"'
 
 
 def save_run(path: Path, raw: dict) -> None:

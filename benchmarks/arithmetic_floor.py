@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _results import RERUN_KEEPS, cpu_name, load_average, now_utc, require_counts, require_results_file, write_report
+from _results import RERUN_KEEPS, cpu_name, load_average, now_utc, recorded_command, require_counts, require_results_file, write_report
 from rl_zoo import distributed
 from rl_zoo.driver.spec import resolve_config
 
@@ -223,9 +223,10 @@ ROWS = {"dqn": dqn_row, "ppo16": ppo16_row}
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of each compiled program, the median reported (default 3)")
     ap.add_argument("--only", default=",".join(ROWS), help=f"rows, comma-separated ({', '.join(ROWS)})")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "arithmetic_floor.md"), help=f"results file; {RERUN_KEEPS}")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "arithmetic_floor.md"),
+                    help=f"results file (default benchmarks/results/arithmetic_floor.md); {RERUN_KEEPS}")
     args = ap.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
     unknown = [n for n in names if n not in ROWS]
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["# The arithmetic floor under issue 15's peer rows", "",
              f"Measured {now_utc()} on {cpu_name()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}, jax {jax.__version__} ({len(jax.devices())} CPU devices), by "
-             f"`python benchmarks/arithmetic_floor.py --repeats {args.repeats}`. Load average before: {load_before}; "
+             f"`{recorded_command('arithmetic_floor.py', argv)}`. Load average before: {load_before}; "
              f"after: {load_average()}.", "",
              "Only the gradient steps the rows' hyperparameters fix, on 16 random minibatches drawn once "
              "(no environment, buffer, rollout, sampling or evaluation), one jit of a scan, plain JAX and optax (no rl_zoo code); "

@@ -347,8 +347,9 @@ def main() -> None:
     ap.add_argument("env_id", nargs="?")
     ap.add_argument("overrides", nargs="*", help="field=value (learning, tune); result JSON files (add, figure)")
     ap.add_argument("--algo", default="dqn")
-    ap.add_argument("--seeds", type=int)
-    ap.add_argument("--steps", type=int)
+    ap.add_argument("--seeds", type=int, help="learning, tune: seeds per env (default: the target's, 10 on each env)")
+    ap.add_argument("--steps", type=int, help="learning, tune: env steps per seed (default: the tuned config's, "
+                                              "rl_zoo/hyperparams/<algo>.yaml)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed-set", choices=["tuning", "report"],
                     help=f"tuning: seeds {TUNING_SEED0}.. (default of tune), report: held-out seeds {REPORT_SEED0}.. (default of learning)")

@@ -23,7 +23,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from _results import RERUN_KEEPS, load_average, machine, now_utc, require_counts, require_results_file, save_results, timed, write_report
+from _results import (RAW_KEEPS, RERUN_KEEPS, load_average, machine, now_utc, recorded_command, require_counts, require_results_file,
+                      save_run, software, timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 #: (label, hidden width, batch): the tuned CartPole-v1 networks' shapes (rl_zoo/hyperparams)
@@ -81,11 +82,19 @@ def measure(variant: str, hidden: int, batch: int, steps: int, one_core: bool) -
     return json.loads(timed(args).stdout)  # a failed worker raises with the end of its stderr
 
 
+def _optax_version() -> dict:
+    """optax's version, which the timed optimizers are (``versions()`` names jax, jaxlib and numpy, not optax)."""
+    import optax
+
+    return {"optax": optax.__version__}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=4, help="fresh processes per variant and row (default 4)")
     ap.add_argument("--steps", type=int, default=2000, help="gradient steps per program (default 2000)")
-    ap.add_argument("--out", default=str(RESULTS / "flat_optimizer.md"), help=f"results file; {RERUN_KEEPS}")
+    ap.add_argument("--out", default=str(RESULTS / "flat_optimizer.md"),
+                    help=f"results file (default benchmarks/results/flat_optimizer.md) and .json beside it; {RERUN_KEEPS}; {RAW_KEEPS}")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -94,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     require_counts(ap, args, "repeats", "steps")
     require_results_file(ap, args.out)
     load_before, raw = load_average(), {"rows": []}
+    recorded = {**versions(), **_optax_version()}  # this process's; each worker imports the same
     table = ["| shapes | cores | optimizer | compile s (median) | run s (median) | run s, each process | fusions |",
              "|---|---|---|---:|---:|---|---:|"]
     for label, hidden, batch in SHAPES:
@@ -110,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
                 raw["rows"].append({"shapes": label, "cores": cores, "optimizer": variant, "runs": results})
                 print(table[-1], flush=True)
     header = [f"# {__doc__.splitlines()[0]}", "",
-              (f"Measured {now_utc()} on {machine()} by `python benchmarks/flat_optimizer.py --repeats {args.repeats} "
-               f"--steps {args.steps}`. Load average before: {load_before}; after: {load_average()}."), "",
+              (f"Measured {now_utc()} on {machine()} by `{recorded_command('flat_optimizer.py', argv)}`. Load average before: "
+               f"{load_before}; after: {load_average()}. Software: {software(recorded)}."), "",
               " ".join(line.strip() for line in __doc__.split("\n\n")[2].splitlines()), ""]
-    save_results(Path(args.out).with_suffix(".json"), {"measured": now_utc(), "machine": machine(), **raw})
+    save_run(Path(args.out).with_suffix(".json"), {"measured": now_utc(), "machine": machine(), "versions": recorded, **raw})
     write_report(args.out, "\n".join([*header, *table, ""]))
     print(f"written to {args.out}", file=sys.stderr)
     return 0

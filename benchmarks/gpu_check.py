@@ -48,7 +48,8 @@ from rl_zoo import distributed
 from rl_zoo.algos import ppo
 from rl_zoo.core.types import mean_episode_return
 
-from _results import RERUN_KEEPS, cpu_name, file_text, load_average, require_results_file, seed_counts, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import (RERUN_KEEPS, cpu_name, file_text, load_average, recorded_command, require_results_file, seed_counts,
+                      write_report)  # benchmarks/_results.py (this script's folder is on the path)
 
 
 def purejaxrl_config(steps: int) -> ppo.Config:
@@ -92,14 +93,16 @@ def sweep_check(separate: int, md: str) -> None:
     print(f"sweep check {'wrote ' + md if done.returncode == 0 else f'failed ({done.returncode})'}", flush=True)
 
 
-def write_table(path: str, rows: list[dict], args, load_start: str, earlier: str) -> None:
+def write_table(path: str, rows: list[dict], args, load_start: str, earlier: str, command: str) -> None:
+    """The report of the rows so far; ``command``: the command line as given (``recorded_command``: ``--sweep-separate``
+    and ``--out`` were left out of the one written by hand)."""
     devices = jax.devices()
     lines = [
         "# GPU check: PPO on CartPole-v1, seeds vmapped",
         "",
         f"{time.strftime('%Y-%m-%d')}, jax {jax.__version__}, backend `{jax.default_backend()}`, devices: "
         f"{', '.join(getattr(d, 'device_kind', str(d)) for d in devices)}; host CPU {cpu_name()}. "
-        f"Command: `python benchmarks/gpu_check.py --seeds {args.seeds} --steps {args.steps}`. Host load average "
+        f"Command: `{command}`. Host load average "
         f"at the start: {load_start}; when the last row was written: {load_average()}.",
         "PureJaxRL's configuration: 4 envs x 128 steps, 4 epochs x 4 minibatches, "
         f"{args.steps:,} env steps per seed; N seeds are seeds 0..N-1 (a speed check, "
@@ -146,7 +149,7 @@ def main() -> None:
         rows.append(r)
         print(f"{n:>5} seeds on {r['devices']} device(s): compile {r['compile_s']:6.1f}s  run {r['run_s']:7.1f}s  "
               f"{r['steps_per_s']:>14,.0f} env steps/s  mean training return {r['mean_return']:.1f}", flush=True)
-        write_table(args.out, rows, args, load_start, earlier)
+        write_table(args.out, rows, args, load_start, earlier, recorded_command("gpu_check.py"))
     print(f"wrote {args.out}")
 
 

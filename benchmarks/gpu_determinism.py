@@ -41,7 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import RERUN_KEEPS, cpu_name, file_text, load_average, require_counts, require_results_file, timed, write_report  # benchmarks/_results.py (this script's folder is on the path)
+from _results import (RERUN_KEEPS, cpu_name, file_text, installed_versions, load_average, require_counts, require_results_file,
+                      software, timed, write_report)  # benchmarks/_results.py (this script's folder is on the path)
 
 HERE = Path(__file__).resolve().parent
 DETERMINISTIC = "--xla_gpu_deterministic_ops=true"
@@ -148,7 +149,8 @@ def write(path: Path, args, bare: list[tuple[str, dict]], train: list[tuple[str,
         "",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, host CPU {cpu_name()}, {os.cpu_count()} cores. "
         f"Command: `python benchmarks/gpu_determinism.py --repeats {args.repeats} --train-repeats {args.train_repeats} "
-        f"--steps {args.steps} --variants {args.variants}`. Load average at the start: {load_start}; at this write: {load_average()}.",
+        f"--steps {args.steps} --variants {args.variants}`. Load average at the start: {load_start}; at this write: {load_average()}. "
+        f"Software (this process's; the children import the same): {software(installed_versions())}.",
         "XLA flags: " + "; ".join(f"`{v}` = `XLA_FLAGS={f}`" for v, f in VARIANTS.items() if f) + ". "
         "Digests: sha256 of the outputs, first 12 hex digits.",
         "",

@@ -292,8 +292,24 @@ def report(out: Path = OUT) -> None:
     atomic_write_text(out / "README.md", "\n".join(lines) + "\n")
 
 
+#: what ``--help`` says beyond the docstring's first line (it showed that line alone)
+HELP_EPILOG = """\
+run: every cell of PLAN not finished yet, one `rl-zoo benchmark` each, 5 seeds (1000-1004) at its target budget:
+1M env steps for the policy-gradient cells, 100k for DQN's. On 2 CPU cores that is hours per cell, many
+hours in all. Resumable: a killed run keeps each cell's checkpoints and the same command resumes it;
+finished cells are skipped (--rerun runs them again).
+
+A small run: this script has no flag for smaller budgets (every cell runs its target). --only ALGO:ENV runs
+one cell (the DQN cells have 100k steps, a tenth of the others), --out DIR keeps a trial away from the
+committed page; a cell on a small budget is the `rl-zoo benchmark` command `run` prints, with a smaller
+--total-steps and --seeds and another --out (e.g. rl-zoo benchmark --algos ppo --envs LunarLander-v3
+--seeds 2 --total-steps 20000 --out /tmp/cell). report: rewrites README.md and curves.png from the cells
+there; no training."""
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=HELP_EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["run", "report"])
     p.add_argument("--only", default="", help="ALGO:ENV,... (default: every cell of PLAN, in order)")
     p.add_argument("--full", action="store_true", help="kept for old command lines: every cell runs its target budget")

@@ -31,8 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _results import (RERUN_KEEPS, cold_cache_env, load_average, machine, metrics_returns, now_utc, require_counts, require_results_file,
-                      save_results, timed, versions, write_report)
+from _results import (RAW_KEEPS, RERUN_KEEPS, cold_cache_env, load_average, machine, metrics_returns, now_utc, recorded_command,
+                      require_counts, require_results_file, save_run, timed, versions, write_report)
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN = ["-m", "rl_zoo.cli", "train", "--algo", "ppo", "--env", "CartPole-v1", "--no-progress"]
@@ -106,7 +106,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs per version (default 5)")
     parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "rl_zoo_ml_dtypes",
                         help="where each version is installed (default /tmp/rl_zoo_ml_dtypes/<version>)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "ml_dtypes_import.md", help=f"results file (and .json beside it); {RERUN_KEEPS}")
+    parser.add_argument("--out", type=Path, default=RESULTS / "ml_dtypes_import.md", help=f"results file (and .json beside it); {RERUN_KEEPS}; {RAW_KEEPS}")
     args = parser.parse_args(argv)
     versions_ = [v.strip() for v in args.versions.split(",") if v.strip()]
     if len(versions_) < 2:
@@ -114,12 +114,12 @@ def main(argv=None) -> None:
     require_counts(parser, args, "repeats")
     require_results_file(parser, args.out)
     meta = {"when": now_utc(), "machine": machine(), "load_before": load_average(),
-            "command": "python benchmarks/ml_dtypes_import.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": recorded_command("ml_dtypes_import.py", argv),
             "versions": ", ".join(f"{k} {v}" for k, v in versions().items())}
     with tempfile.TemporaryDirectory() as work:
         times = measure(versions_, args.repeats, args.store, Path(work))
     meta["load_after"] = load_average()
-    save_results(args.out.with_suffix(".json"), {"meta": meta, "times": times})
+    save_run(args.out.with_suffix(".json"), {"meta": meta, "times": times})
     write_report(args.out, report(times, versions_, meta))
     print(f"written to {args.out}")
 

@@ -53,7 +53,7 @@ from pathlib import Path
 from _results import (env_problem, machine, no_cache_env, now_utc, require_counts, require_results, require_results_folder, save_results,
                       versions)
 from policy_gradient_plan import (EVAL_EPISODES, RAW, REPORT, REPORT_SEED0, RESULTS, RUNS, SEED_SETS, SPEED_CONFIG,
-                                   TUNING_SEED0, load_raw, passes)
+                                   TUNING_SEED0, load_raw, verdict)
 from policy_gradient_report import seed_range, write_report
 
 
@@ -115,11 +115,10 @@ def load_overrides(algo: str, env_id: str) -> set[str]:
 
 
 def summarise(r: dict) -> str:
-    ok = passes(r["algo"], r["env"], r["final"])
-    verdict = {True: "PASS", False: "FAIL", None: "-"}[ok]
+    judged = verdict(r["algo"], r["env"], r["final"], ("PASS", "FAIL", "-"))
     final = r["final"]
     return (f"{r['algo']:>6} {r['env']:<12} {r['env_steps']:>9,} steps x seeds {seed_range(r)}: greedy mean {sum(final) / len(final):8.1f}"
-            f" min {min(final):8.1f}  " + (f">=475: {sum(x >= 475 for x in final):>2}  " if r["env"] == "CartPole-v1" else "") + f"[{verdict}]  "
+            f" min {min(final):8.1f}  " + (f">=475: {sum(x >= 475 for x in final):>2}  " if r["env"] == "CartPole-v1" else "") + f"[{judged}]  "
             f"(compile {r['compile_s']:.1f}s, run {r['run_s']:.1f}s)\n    per seed: {' '.join(f'{x:.0f}' for x in final)}")
 
 
