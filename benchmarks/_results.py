@@ -5,7 +5,10 @@ written above what the file held before, so a rerun adds its table and loses non
 the timings; the checks of the flags the scripts share (``require_counts``, ``require_results_file``,
 ``require_results_folder``, ``seed_counts``); and ``timed``, how the peer and driver speed scripts time a
 whole command (``sweep_speed.py`` times its commands cold with ``RL_ZOO_NO_CACHE=1``, ``dqn.py speed`` its
-child with no cache, each its own way).
+child with no cache, each its own way). Also: ``save_run``, the raw file of a script that records one run per file,
+earlier runs kept under "earlier"; ``recorded_command``, the command line a report quotes, as given; ``software``, the
+versions line; and the up-front checks of what a script passes on (``train_args_problem``, ``env_problem``,
+``require_revision``).
 
 Imported by the benchmark scripts (``dqn.py``, ``q_learning.py``, ``policy_gradient.py`` and its plan,
 ``ppo_learning.py``, and the speed scripts), which run as scripts (``python benchmarks/<name>.py``), so
