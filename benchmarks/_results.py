@@ -90,10 +90,12 @@ def installed_versions() -> dict[str, str]:
     return out
 
 
-def software(recorded: dict | None = None) -> str:
+def software(recorded: dict | None = None, commit: bool = True) -> str:
     """``versions()`` (or ``recorded``, a row's) as a report's line says it: "python 3.12, jax 0.7.2, jaxlib ...", so that a
-    timing can be set beside one taken under other versions (several reports named only the commits)."""
-    return ", ".join(f"{k} {v}" for k, v in (versions() if recorded is None else recorded).items())
+    timing can be set beside one taken under other versions (several reports named only the commits). ``commit=False``
+    leaves out this checkout's commit, for a report that times other trees (driver_overhead's base and head)."""
+    said = versions() if recorded is None else recorded
+    return ", ".join(f"{k} {v}" for k, v in said.items() if commit or k != "rl-zoo-commit")
 
 
 def machine() -> str:
@@ -227,7 +229,8 @@ def recorded_command(script: str, argv: list[str] | None = None) -> str:
     a few of their flags (``--only``, ``--sweep-separate`` left out) or joined the words with spaces."""
     import shlex
 
-    return f"python benchmarks/{script} " + shlex.join(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    return f"python benchmarks/{script}" + (f" {shlex.join(args)}" if args else "")  # no trailing space without arguments
 
 
 def env_problem(env_id: str) -> str | None:

@@ -103,7 +103,7 @@ def main(argv=None) -> None:
         "# Driver speed on one CPU device, before and after seed sharding (issue 9)",
         "",
         f"Measured {now_utc()} on {cpu_name()} ({platform.machine()}), {os.cpu_count()} cores, by "
-        f"`{recorded_command('driver_overhead.py', argv)}`. Software (both trees): {software()}.",
+        f"`{recorded_command('driver_overhead.py', argv)}`. Software (both trees): {software(commit=False)}.",
         f"base = `{args.base}` ({base_rev}, before sharding); head = {'`' + args.head + '` (' + head_rev + ')' if args.head else 'the working tree at ' + head_rev}. "
         "`rl_zoo.train.train('ppo', 'CartPole-v1')` with the tuned config (100k env steps, 10 evaluations), "
         "fresh process per run, warm compilation cache per tree, runs alternating base/head. "

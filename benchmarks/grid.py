@@ -37,11 +37,18 @@ ENVS = "CartPole-v1,Acrobot-v1,Pendulum-v1"
 SEEDS = 5
 SEED = 1000  # the first held-out seed: no hyperparameter was chosen on seeds 1000..
 EXCLUDE = "dqn:Acrobot-v1"
-NOTE = ("Seeds 1000-1004, held out: the hyperparameters (rl_zoo/hyperparams/*.yaml) were tuned on seeds 0-9 "
-        "(0-4 for 5-seed settings; DQN's CartPole n_step also on 200-209), none on seeds 1000 and up. "
-        "DQN on Acrobot-v1 is excluded for time: its tuned config takes one gradient step per env step, about "
-        "1,000 env steps/s for 5 seeds on 2 CPU cores, some 40 minutes for 500k steps. Regenerate with "
-        "python benchmarks/grid.py (see its docstring).")
+def grid_note(seed: int, seeds: int, exclude: str) -> str:
+    """The report's note for this grid: its seeds held out where they are (from ``SEED``), DQN on Acrobot's exclusion
+    where it is excluded. A fixed note said "Seeds 1000-1004" and "DQN on Acrobot-v1 is excluded" of a smaller grid
+    (``--algos ppo --envs CartPole-v1 --seeds 2``) too."""
+    seed_words = f"seed {seed}" if seeds == 1 else f"seeds {seed}-{seed + seeds - 1}"
+    held = (f"{seed_words[0].upper()}{seed_words[1:]}, held out: the hyperparameters (rl_zoo/hyperparams/*.yaml) were tuned "
+            "on seeds 0-9 (0-4 for 5-seed settings; DQN's CartPole n_step also on 200-209), none on seeds 1000 and up. "
+            if seed >= SEED else "")
+    excluded = ("DQN on Acrobot-v1 is excluded for time: its tuned config takes one gradient step per env step, about "
+                "1,000 env steps/s for 5 seeds on 2 CPU cores, some 40 minutes for 500k steps. "
+                if "dqn:Acrobot-v1" in exclude.split(",") else "")
+    return f"{held}{excluded}Regenerate with python benchmarks/grid.py (see its docstring)."
 
 
 def exclude_within(exclude: str, algos: str, envs: str) -> str:
@@ -60,6 +67,8 @@ def run(extra: list[str]) -> int:
     parser.add_argument("--out")  # "--out X" and "--out=X" alike (an "--out=X" was missed: it ran into results/grid)
     parser.add_argument("--algos", default=ALGOS)
     parser.add_argument("--envs", default=ENVS)
+    parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--seed", type=int, default=SEED)
     given, rest = parser.parse_known_args(extra)
     default_out = os.path.relpath(ROOT / "results" / "grid")  # relative, for the command quoted in the report
     if {"-h", "--help"} & set(rest):  # rl-zoo benchmark's help shows its defaults (10 seeds, runs/benchmark), not this grid's
@@ -70,8 +79,9 @@ def run(extra: list[str]) -> int:
         return 0
     out = given.out or default_out
     exclude = exclude_within(EXCLUDE, given.algos, given.envs)
-    grid = ["--algos", given.algos, "--envs", given.envs, "--seeds", str(SEEDS), "--seed", str(SEED)]
-    code = main(["benchmark", *grid, *(["--exclude", exclude] if exclude else []), "--note", NOTE, *rest, "--out", out])
+    grid = ["--algos", given.algos, "--envs", given.envs, "--seeds", str(given.seeds), "--seed", str(given.seed)]
+    code = main(["benchmark", *grid, *(["--exclude", exclude] if exclude else []), "--note", grid_note(given.seed, given.seeds, exclude),
+                 *rest, "--out", out])
     # keep the committed folder small: the per-cell curves are redrawn by `rl-zoo plot <cell>/run`
     for png in Path(out).glob("cells/*/run/curve.png"):
         png.unlink()

@@ -329,7 +329,9 @@ def main() -> None:
             run(only or None, args.rerun, args.out)  # --full: accepted, nothing left to switch
         report(args.out)
     except KeyboardInterrupt:  # between cells (a cell's own Ctrl-C ends in _run_child): one line, not a traceback
-        print("gymnasium_results.py: interrupted; finished cells are kept, the same command resumes the rest", file=sys.stderr)
+        print("gymnasium_results.py: interrupted; " + ("finished cells are kept, the same command resumes the rest"
+                                                       if args.what == "run" else "the same command writes the report again"),
+              file=sys.stderr)
         sys.exit(130)
 
 

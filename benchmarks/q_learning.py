@@ -278,15 +278,18 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
     require_results_folder(parser, args.out, "q_learning.json and q_learning.md")
     if args.tuning_seeds and args.seeds > 8:
         parser.error(f"--tuning-seeds has 8 keys ({TUNING_SET}): give --seeds 8 or fewer (it is {args.seeds}; more would be keys no tuning saw)")
+    committed = args.out.resolve() == RESULTS.resolve()
+    devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core
+    if args.what in ("all", "speed") and args.agents % devices:  # said first: its example may need --out (below)
+        parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them "
+                     f"over (e.g. {max(devices, args.agents // devices * devices)}"
+                     + (f", with --out DIR: the committed speed rows were measured with --agents {SPEED_DEFAULTS['--agents']})"
+                        if committed else ")"))
     changed = [flag for flag, value in (("--agents", args.agents), ("--steps", args.steps), ("--repeats", args.repeats))
                if value != SPEED_DEFAULTS[flag]]
-    if args.what in ("all", "speed") and changed and args.out.resolve() == RESULTS.resolve():  # a smoke run replaced them
+    if args.what in ("all", "speed") and changed and committed:  # a smoke run replaced them
         parser.error(f"speed with {', '.join(changed)} would replace the speed rows in {RAW} (measured with "
                      f"{', '.join(f'{k} {v}' for k, v in SPEED_DEFAULTS.items())}): give --out DIR for a trial")
-    devices = os.cpu_count() or 1  # the sharded speed rows split the agents over one CPU device per core
-    if args.what in ("all", "speed") and args.agents % devices:
-        parser.error(f"--agents = {args.agents} must be a multiple of the {devices} CPU devices the sharded rows split them "
-                     f"over (e.g. {max(devices, args.agents // devices * devices)})")
     other = [flag for flag, given in (("--seeds", args.seeds != 10), ("--seed0", args.seed0 != REPORT_SEED0),
                                       ("--tuning-seeds", args.tuning_seeds)) if given]
     if args.what in ("all", "learning") and other and args.out.resolve() == RESULTS.resolve():

@@ -804,8 +804,12 @@ def test_a_rerun_without_note_keeps_the_last_commands_note(tmp_path):
     from rl_zoo.benchmark.records import GridMeta
 
     plan = dict(algos="ppo", env_ids="CartPole-v1", seeds=2, seed=1000, points=4, eval_episodes=10)
-    runs.atomic_write_json(tmp_path / "benchmark.json", GridMeta(note="why dqn is excluded").to_json())
+    runs.atomic_write_json(tmp_path / "benchmark.json", GridMeta(note="why dqn is excluded", algos=["ppo"], envs=["CartPole-v1"],
+                                                                 seeds=2, seed=1000).to_json())
     assert grid._new_meta(tmp_path, [], plan, 1, "cmd", None).note == "why dqn is excluded"
     assert grid._new_meta(tmp_path, [], plan, 1, "cmd", "another").note == "another"
     assert grid._new_meta(tmp_path, [], plan, 1, "cmd", "").note is None
     assert grid._new_meta(tmp_path / "new", [], plan, 1, "cmd", None).note is None
+    other = dict(plan, algos="vpg", env_ids="Pendulum-v1")  # another grid into the folder: the note was of other cells
+    assert grid._new_meta(tmp_path, [], other, 1, "cmd", None).note is None
+    assert grid._new_meta(tmp_path, [], dict(plan, seed=0), 1, "cmd", None).note is None

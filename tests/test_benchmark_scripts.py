@@ -71,7 +71,7 @@ def _import(monkeypatch, name: str):
      "--only: unknown rows ['bogus']; choose from ppo, ppo16, dqn"),
     ("dqn.py", ["tune", "CartPole-v1", "foo", "--out", "{tmp}/d"], "'foo' is not field=value"),
     # 6. speed with other settings than the committed rows' into the committed files
-    ("q_learning.py", ["speed", "--steps", "1000", "--agents", "2", "--repeats", "1"],
+    ("q_learning.py", ["speed", "--steps", "1000", "--agents", str(2 * (os.cpu_count() or 1)), "--repeats", "1"],  # a multiple of the devices
      "speed with --agents, --steps, --repeats would replace the speed rows in"),
 ])
 def test_bad_input_is_refused_in_one_line_before_any_work(script, argv, message, tmp_path):
@@ -186,6 +186,7 @@ def test_a_recorded_command_is_the_command_as_given(monkeypatch):
         "--only dqn --out '/tmp/a b.md'")
     monkeypatch.setattr(sys, "argv", ["benchmarks/gpu_check.py", "--sweep-separate", "0"])
     assert _results.recorded_command("gpu_check.py") == "python benchmarks/gpu_check.py --sweep-separate 0"
+    assert _results.recorded_command("env_throughput.py", []) == "python benchmarks/env_throughput.py"  # no trailing space
     for script in ("compile_levels.py", "compile_programs.py", "command_start.py", "arithmetic_floor.py", "gpu_check.py",
                    "env_throughput.py", "ml_dtypes_import.py", "flat_optimizer.py", "driver_overhead.py"):
         text = (BENCHMARKS / script).read_text()
@@ -223,7 +224,7 @@ def test_the_reports_without_software_versions_name_them(monkeypatch):
     for script, words in (("flat_optimizer.py", "Software: {software(recorded)}"),
                           ("gpu_determinism.py", "software(installed_versions())"),
                           ("command_start.py", "Software: {software(meta['versions'])}"),
-                          ("driver_overhead.py", "Software (both trees): {software()}")):
+                          ("driver_overhead.py", "Software (both trees): {software(commit=False)}")):
         assert words in (BENCHMARKS / script).read_text(), script
     command_start = _import(monkeypatch, "command_start")
     meta = dict(when="now", machine="CPU", command="c", base="a", head="b", load_before="0", load_after="0", train="t",
@@ -266,3 +267,36 @@ def test_help_says_the_defaults(script, argv, words):
     text = " ".join(done.stdout.split())
     for word in words:
         assert word in text, (word, text)
+
+
+def test_a_report_timing_other_trees_leaves_out_this_checkouts_commit(monkeypatch):
+    """Review: driver_overhead's "Software (both trees)" named the commit of the checkout running it, neither tree's."""
+    _results = _import(monkeypatch, "_results")
+    recorded = {"python": "3.11", "jax": "0.10.2", "rl-zoo-commit": "abc123"}
+    assert _results.software(recorded) == "python 3.11, jax 0.10.2, rl-zoo-commit abc123"
+    assert _results.software(recorded, commit=False) == "python 3.11, jax 0.10.2"
+    assert "software(commit=False)" in (BENCHMARKS / "driver_overhead.py").read_text()
+
+
+def test_q_learnings_agents_advice_says_where_the_run_can_go(monkeypatch):
+    """Review: on a machine whose cores do not divide 1024, the advice "--agents 1020" led to the refusal to replace the
+    committed speed rows: the advice names --out there."""
+    q_learning = _import(monkeypatch, "q_learning")
+    monkeypatch.setattr(q_learning.os, "cpu_count", lambda: 6)
+    parser = q_learning.argparse.ArgumentParser(prog="q_learning.py")
+    args = q_learning.argparse.Namespace(what="speed", seeds=10, seed0=q_learning.REPORT_SEED0, tuning_seeds=False, agents=1024,
+                                         steps=100_000, repeats=2, out=q_learning.RESULTS)
+    monkeypatch.setattr(parser, "error", lambda message: (_ for _ in ()).throw(ValueError(message)))
+    with pytest.raises(ValueError, match=r"e\.g\. 1020, with --out DIR: the committed speed rows were measured with --agents 1024"):
+        q_learning._check_args(parser, args)
+
+
+def test_grid_py_notes_only_what_holds_for_the_grid_it_runs(monkeypatch):
+    """Review: grid.py's fixed note said "Seeds 1000-1004, held out" and "DQN on Acrobot-v1 is excluded" of a smaller grid
+    (--algos ppo --envs CartPole-v1 --seeds 2) too; the default grid's note is the committed one."""
+    grid = _import(monkeypatch, "grid")
+    default = grid.grid_note(grid.SEED, grid.SEEDS, grid.EXCLUDE)
+    assert default.startswith("Seeds 1000-1004, held out: ") and "DQN on Acrobot-v1 is excluded" in default
+    assert default.replace("'", "'\"'\"'") in (BENCHMARKS / "results" / "grid" / "report.md").read_text()  # as shlex quotes it
+    assert grid.grid_note(0, 2, "") == "Regenerate with python benchmarks/grid.py (see its docstring)."
+    assert grid.grid_note(1000, 1, "").startswith("Seed 1000, held out: ")

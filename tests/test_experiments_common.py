@@ -956,6 +956,14 @@ def test_overall_replot_without_cells_csv_is_refused_before_the_report_is_copied
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and err == f"error: {tmp_path / 'benchmark' / 'cells.csv'} not found (the benchmark folder of the last run, kept for --replot)"
     assert not (tmp_path / "benchmark_report.md").exists()
+    (tmp_path / "benchmark" / "cells.csv").write_text("algo\n")  # now a damaged cell: the library names its file
+    (tmp_path / "benchmark" / "cells" / "ppo__CartPole-v1").mkdir(parents=True)
+    (tmp_path / "benchmark" / "cells" / "ppo__CartPole-v1" / "cell.json").write_text('{"status": "bogus"}')
+    with pytest.raises(SystemExit) as e:
+        run.main()
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and "cell.json" in err and "run_info.json" not in err, err
+    assert not (tmp_path / "benchmark_report.md").exists()
 
 
 def test_rlhf_report_keeps_the_sweeps_table_when_best_of_n_is_missing(tmp_path, capsys):

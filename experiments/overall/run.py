@@ -53,8 +53,12 @@ def main() -> None:
         info = common.read_record(out, "run_info.json", ("machine", "wall_s"))
         for name in ("report.md", "cells.csv"):  # both copied beside the README: found before anything is written
             common.require_file(bench / name, "the benchmark folder of the last run, kept for --replot")
-        with common.reading_record(out / "run_info.json"):
+        from rl_zoo.benchmark import BenchmarkFileError
+
+        try:
             finish(bench, out, info)
+        except BenchmarkFileError as e:  # a damaged file of the grid's, named by the library with what to do
+            common.fail(str(e))
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid

@@ -262,7 +262,8 @@ def report(out: Path) -> None:
                          f"{g.max():.2f} (update {int(g.argmax()) + 1}) | {f(sw['final_gold'][i])} | {f(sw['final_proxy'][i])} | {f(acc)} |")
         lines += ["", f"Sweep wall time: compile {sw['seconds'][0]:.0f} s, run {sw['seconds'][1]:.0f} s (all betas x seeds vmapped).", ""]
     if bon is not None:
-        lines += [] if sw is not None else ["## Q1: best-of-n (the beta sweep's file is missing)", ""]
+        lines += [] if sw is not None else [f"## Q1: best-of-n (the beta sweep's file is missing"
+                                            f"{' or of another run' if 'beta_sweep.npz' in stale else ''})", ""]
         lines += ["| best-of-n | KL <= log n - (n-1)/n | proxy | gold |", "|---|---|---|---|"]
         for j, n in enumerate(bon["ns"]):
             lines.append(f"| {int(n)} | {bon['kl'][j]:.2f} | {f(bon['proxy'][j])} | {f(bon['gold'][j])} |")

@@ -142,17 +142,21 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
               note: str | None, record_video: bool = False) -> GridMeta:
     """``benchmark.json`` for this command; when nothing runs, the last grid's timing, load, ``--jobs``, versions and
     CPU count are kept: they describe the run that made the timings (a finished grid read again with ``--jobs 2``
-    said "2 cell(s) at a time" beside the ``--jobs 1`` run's wall time). ``note`` None keeps the last command's (a
-    re-run without ``--note`` dropped it from report.md); ``""`` removes it."""
+    said "2 cell(s) at a time" beside the ``--jobs 1`` run's wall time). ``note`` None keeps the last command's where
+    this command's grid is the same (algorithms, envs, seeds: a re-run without ``--note`` dropped it from report.md;
+    another grid's note would say things of other cells); ``""`` removes it."""
     previous = read_grid_meta(out)
     meta = GridMeta(
-        command=command, note=previous.note if note is None else (note or None), algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
+        command=command, note=note or None, algos=parse_list(plan["algos"]), envs=parse_list(plan["env_ids"]),
         seeds=plan["seeds"], seed=plan["seed"], points=plan["points"], eval_episodes=plan["eval_episodes"], jobs=jobs,
         total_steps={c.env: c.total_steps for c in cells},
         plan=_plan_entries(cells),
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
         record_video=record_video,
     )
+    same_grid = [previous.algos, previous.envs, previous.seeds, previous.seed] == [meta.algos, meta.envs, meta.seeds, meta.seed]
+    if note is None and same_grid:
+        meta = dataclasses.replace(meta, note=previous.note)
     if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:
         return dataclasses.replace(meta, started=previous.started, grid_wall_s=previous.grid_wall_s,
                                    load_start=previous.load_start, load_end=previous.load_end, jobs=previous.jobs,
