@@ -189,6 +189,20 @@ def check_env_kwargs(env_kwargs: Any, where: str = "env_kwargs") -> dict[str, An
     return out
 
 
+def unread_notes(config, unread: dict[str, str]) -> list[str]:
+    """A note for each field of ``unread`` (name -> why this config's other settings do not read it) whose value is not
+    the Config's default: a value given (``--set``, a config file, a tuned block) that the run would ignore without a
+    word, while config.json recorded it as if it applied (``learning_rate_end`` under a constant learning rate). A
+    swept (traced) value has no concrete value to compare: left out."""
+    default = type(config)()
+    notes = []
+    for name, why in unread.items():
+        value = getattr(config, name)
+        if isinstance(value, (bool, int, float, str)) and value != getattr(default, name):
+            notes.append(f"note: {name} = {value!r} is not read: {why}")
+    return notes
+
+
 def check(ok: bool, field: str, value: Any, rule: str) -> None:
     if _traced(ok):  # a hyperparameter vmapped or jitted over: no concrete value to check here
         return

@@ -418,3 +418,17 @@ def test_a_run_shorter_than_one_target_update_says_its_target_network_never_move
     train("dqn", "FrozenLake-v1", total_steps=512, overrides={"learning_starts": 0, "num_envs": 1, "train_frequency": 4},
           num_evals=1, eval_episodes=1, out=tmp_path / "r", progress=False, log=said.append)
     assert "note: target_update_interval = 1,000 gradient steps, but this run takes 128" in said[0]
+
+
+def test_a_field_the_config_does_not_read_is_noted():
+    """Review: epsilon_start with exploration_fraction = 0 (epsilon_end from the first learning update) and a buffer
+    smaller than a batch trained without a word, config.json recording them; a default value is not noted."""
+    base = dict(total_timesteps=50_000, target_update_interval=10)
+    assert dqn.Config(**base).notes() == [] and dqn.Config(**base, exploration_fraction=0).notes() == []
+    assert dqn.Config(**base, exploration_fraction=0, epsilon_start=0.5).notes() == [
+        "note: epsilon_start = 0.5 is not read: exploration_fraction = 0 plays epsilon_end from the first learning update "
+        "(the warm-up before learning_starts plays uniformly at random)"]
+    assert dqn.Config(**base, epsilon_start=0.5).notes() == []  # read by the schedule
+    assert dqn.Config(**base, buffer_size=300, batch_size=512).notes() == [
+        "note: buffer_size = 300 holds fewer transitions than a batch (batch_size = 512): each batch repeats transitions "
+        "(drawn with replacement)"]

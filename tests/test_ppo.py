@@ -96,3 +96,11 @@ def test_config_validation_names_field_and_rule():
         with pytest.raises(ConfigError, match="'num_steps' = 1.*a batch of one sample.*never moves"):
             dataclasses.replace(config, **one).validate()
         dataclasses.replace(config, **one, norm_adv=False).validate()
+
+
+def test_the_kl_fields_under_the_clipped_loss_are_noted():
+    """Review: --set kl_target=0.5 on --algo ppo (the clipped loss, which does not read it) trained without a word."""
+    assert ppo.Config().notes() == [] and ppo.Config(loss="kl", kl_target=0.5).notes() == []
+    assert ppo.Config(kl_target=0.5, kl_beta_init=2.0).notes() == [
+        'note: kl_target = 0.5 is not read: loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)',
+        'note: kl_beta_init = 2.0 is not read: loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)']

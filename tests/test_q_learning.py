@@ -285,3 +285,25 @@ def test_learns_a_near_optimal_blackjack_policy(seed_offset):
     gaps = [optimum - blackjack.policy_return(np.asarray(q).mean(0).argmax(-1).reshape(blackjack.OBS_SIZES))
             for q in np.asarray(state.q)]
     assert sum(gap <= 0.015 for gap in gaps) >= 3, gaps
+
+
+def test_schedule_fields_the_chosen_schedule_does_not_read_are_noted(tmp_path):
+    """Review: --set learning_rate_end=0.001 under the constant learning rate (and learning_rate_power outside "visits",
+    epsilon_end / exploration_fraction under a constant epsilon, epsilon_start with exploration_fraction = 0) trained
+    without a word, config.json recording the value as if it applied."""
+    from rl_zoo.train import train
+
+    assert ql.Config().notes() == []
+    assert ql.Config(learning_rate_end=0.001).notes() == [
+        'note: learning_rate_end = 0.001 is not read: learning_rate_schedule is "constant" (only "linear" reads it)']
+    assert ql.Config(learning_rate_schedule="linear", learning_rate_end=0.001).notes() == []
+    assert ql.Config(learning_rate_schedule="linear", learning_rate_power=0.6).notes() == [
+        'note: learning_rate_power = 0.6 is not read: learning_rate_schedule is "linear" (only "visits" reads it)']
+    assert [n.split(" is not read")[0] for n in ql.Config(epsilon_schedule="constant", epsilon_end=0.1, exploration_fraction=0.2).notes()] == [
+        "note: epsilon_end = 0.1", "note: exploration_fraction = 0.2"]
+    assert ql.Config(exploration_fraction=0.0, epsilon_start=0.5).notes() == [
+        "note: epsilon_start = 0.5 is not read: exploration_fraction = 0 plays epsilon_end from the start"]
+    said = []
+    train("q-learning", "CliffWalking-v1", total_steps=200, overrides={"learning_rate_end": 0.001}, num_evals=1, eval_episodes=1,
+          out=tmp_path / "r", progress=False, log=said.append)
+    assert any(line.startswith("note: learning_rate_end = 0.001 is not read") for line in said), said

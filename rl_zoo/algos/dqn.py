@@ -62,7 +62,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import one_hot_state
-from rl_zoo.config import check, check_config_class, check_step_count, check_types
+from rl_zoo.config import check, check_config_class, check_step_count, check_types, unread_notes
 from rl_zoo.core import losses
 from rl_zoo.core.buffers import (
     Experience,
@@ -163,18 +163,25 @@ class Config:
 
     def notes(self) -> list[str]:
         """Lines for the run's log on settings that train but cannot be what was meant (the driver prints them):
-        fewer learning gradient steps than ``target_update_interval`` leave the target network at its random
-        initial weights for the whole run (DQN bootstraps from it throughout)."""
+        epsilon_start given where exploration_fraction = 0 never plays it (``config.unread_notes``); a buffer smaller
+        than a batch; fewer learning gradient steps than ``target_update_interval`` leave the target network at its
+        random initial weights for the whole run (DQN bootstraps from it throughout)."""
+        notes = unread_notes(self, {"epsilon_start": "exploration_fraction = 0 plays epsilon_end from the first learning "
+                                                    "update (the warm-up before learning_starts plays uniformly at random)"}
+                             if isinstance(self.exploration_fraction, (int, float)) and self.exploration_fraction == 0 else {})
+        if isinstance(self.buffer_size, int) and isinstance(self.batch_size, int) and self.buffer_size < self.batch_size:
+            notes.append(f"note: buffer_size = {self.buffer_size:,} holds fewer transitions than a batch (batch_size = "
+                         f"{self.batch_size:,}): each batch repeats transitions (drawn with replacement)")
         fields = (self.total_timesteps, self.num_envs, self.train_frequency, self.learning_starts, self.gradient_steps,
                   self.target_update_interval)
         if not all(isinstance(v, int) for v in fields):  # a swept (traced) field: no concrete count
-            return []
+            return notes
         learning = max(self.num_updates - self.num_warmup_updates, 0) * self.gradient_steps
         if learning >= self.target_update_interval:
-            return []
-        return [f"note: target_update_interval = {self.target_update_interval:,} gradient steps, but this run takes "
-                f"{learning:,}: the target network stays at its random initial weights and DQN bootstraps from it "
-                f"throughout (--set target_update_interval={max(learning // 10, 1)}, say, or a larger --total-steps)"]
+            return notes
+        return notes + [f"note: target_update_interval = {self.target_update_interval:,} gradient steps, but this run takes "
+                        f"{learning:,}: the target network stays at its random initial weights and DQN bootstraps from it "
+                        f"throughout (--set target_update_interval={max(learning // 10, 1)}, say, or a larger --total-steps)"]
 
     def validate(self) -> None:
         check_types(self)  # each field's type first: double="no" was truthy (Double DQN)

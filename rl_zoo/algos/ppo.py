@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rl_zoo.config import check, check_config_class, check_step_count
+from rl_zoo.config import check, check_config_class, check_step_count, unread_notes
 from rl_zoo.core import losses, normalize
 from rl_zoo.core import on_policy
 from rl_zoo.core.sgd import minibatch_epochs
@@ -86,6 +86,14 @@ class Config(on_policy.Config):
 
     def _minibatch_fields(self) -> tuple[str, ...]:
         return ("num_minibatches",)
+
+    def notes(self) -> list[str]:
+        """Lines for the run's log (the driver prints them): the adaptive-KL fields given a value under the clipped loss,
+        which does not read them (``config.unread_notes``; ``--algo ppo-kl`` is the KL-penalty variant)."""
+        if self.loss == "kl":
+            return []
+        why = 'loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)'
+        return unread_notes(self, {"kl_target": why, "kl_beta_init": why})
 
     def validate(self) -> None:
         super().validate()

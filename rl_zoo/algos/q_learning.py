@@ -44,7 +44,7 @@ import numpy as np
 from flax import struct
 
 from envs import EpisodeStatistics, spaces, vectorize
-from rl_zoo.config import ConfigError, check, check_config_class, check_types
+from rl_zoo.config import ConfigError, check, check_config_class, check_types, unread_notes
 from rl_zoo.core.losses import td_target  # y = r + gamma (1 - terminated) v(s'), shared with DQN
 from rl_zoo.core.types import Agent, EpisodeMetrics, episode_metrics_from
 
@@ -110,6 +110,21 @@ class Config:
         """``make_train``'s updates per seed (each steps num_envs envs once): whole ``num_evals`` segments.
         The driver (``make_agent``) runs ``total_timesteps // num_envs`` and cuts its own segments."""
         return self.updates_per_eval * self.num_evals
+
+    def notes(self) -> list[str]:
+        """Lines for the run's log (the driver prints them) on fields given a value that this config's schedules do not
+        read (``config.unread_notes``): it trained without a word, config.json recording the value."""
+        unread = {}
+        if self.learning_rate_schedule != "linear":
+            unread["learning_rate_end"] = f'learning_rate_schedule is "{self.learning_rate_schedule}" (only "linear" reads it)'
+        if self.learning_rate_schedule != "visits":
+            unread["learning_rate_power"] = f'learning_rate_schedule is "{self.learning_rate_schedule}" (only "visits" reads it)'
+        if self.epsilon_schedule == "constant":
+            for name in ("epsilon_end", "exploration_fraction"):
+                unread[name] = 'epsilon_schedule is "constant" (epsilon_start throughout)'
+        elif isinstance(self.exploration_fraction, (int, float)) and self.exploration_fraction == 0:
+            unread["epsilon_start"] = "exploration_fraction = 0 plays epsilon_end from the start"
+        return unread_notes(self, unread)
 
     def validate(self) -> None:
         check_types(self)  # each field's type first (a string "False" is truthy)
