@@ -813,3 +813,10 @@ def test_a_rerun_without_note_keeps_the_last_commands_note(tmp_path):
     other = dict(plan, algos="vpg", env_ids="Pendulum-v1")  # another grid into the folder: the note was of other cells
     assert grid._new_meta(tmp_path, [], other, 1, "cmd", None).note is None
     assert grid._new_meta(tmp_path, [], dict(plan, seed=0), 1, "cmd", None).note is None
+    from rl_zoo.benchmark.plan import EXCLUDED
+    from rl_zoo.benchmark.records import GridMeta as Meta
+
+    excluded = [dict(algo="ppo", env="CartPole-v1", status="skipped", reason=f"{EXCLUDED} (--exclude ppo:CartPole-v1)")]
+    runs.atomic_write_json(tmp_path / "benchmark.json", Meta(note="ppo excluded for time", algos=["ppo"], envs=["CartPole-v1"],
+                                                             seeds=2, seed=1000, plan=excluded).to_json())
+    assert grid._new_meta(tmp_path, [], plan, 1, "cmd", None).note is None  # the exclusion gone: so is its note

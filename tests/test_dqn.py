@@ -429,6 +429,9 @@ def test_a_field_the_config_does_not_read_is_noted():
         "note: epsilon_start = 0.5 is not read: exploration_fraction = 0 plays epsilon_end from the first learning update "
         "(the warm-up before learning_starts plays uniformly at random)"]
     assert dqn.Config(**base, epsilon_start=0.5).notes() == []  # read by the schedule
+    no_warmup = dqn.Config(**base, exploration_fraction=0, epsilon_start=0.5, learning_starts=100, num_envs=64, train_frequency=4)
+    assert no_warmup.num_warmup_updates == 0 and no_warmup.notes() == [  # no warm-up to speak of
+        "note: epsilon_start = 0.5 is not read: exploration_fraction = 0 plays epsilon_end from the first learning update"]
     assert dqn.Config(**base, buffer_size=300, batch_size=512).notes() == [
         "note: buffer_size = 300 holds fewer transitions than a batch (batch_size = 512): each batch repeats transitions "
         "(drawn with replacement)"]

@@ -964,6 +964,16 @@ def test_overall_replot_without_cells_csv_is_refused_before_the_report_is_copied
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and "cell.json" in err and "run_info.json" not in err, err
     assert not (tmp_path / "benchmark_report.md").exists()
+    (tmp_path / "run_info.json").write_text(json.dumps(dict(machine="m", wall_s="12 min")))  # a field in another form
+
+    def report_of(bench, out, info):  # the report's own reading of it (reporting.fmt_minutes)
+        return info["wall_s"] / 60
+
+    monkeypatch.setattr(run, "finish", report_of)
+    with pytest.raises(SystemExit) as e:
+        run.main()
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and "\n" not in err and "run_info.json lacks a field the report reads" in err, err
 
 
 def test_rlhf_report_keeps_the_sweeps_table_when_best_of_n_is_missing(tmp_path, capsys):

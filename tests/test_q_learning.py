@@ -303,6 +303,7 @@ def test_schedule_fields_the_chosen_schedule_does_not_read_are_noted(tmp_path):
         "note: epsilon_end = 0.1", "note: exploration_fraction = 0.2"]
     assert ql.Config(exploration_fraction=0.0, epsilon_start=0.5).notes() == [
         "note: epsilon_start = 0.5 is not read: exploration_fraction = 0 plays epsilon_end from the start"]
+    assert ql.Config(epsilon_schedule="exponential", exploration_fraction=0.0, epsilon_start=0.5).notes() == []  # it divides by it
     said = []
     train("q-learning", "CliffWalking-v1", total_steps=200, overrides={"learning_rate_end": 0.001}, num_evals=1, eval_episodes=1,
           out=tmp_path / "r", progress=False, log=said.append)

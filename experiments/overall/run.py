@@ -55,10 +55,11 @@ def main() -> None:
             common.require_file(bench / name, "the benchmark folder of the last run, kept for --replot")
         from rl_zoo.benchmark import BenchmarkFileError
 
-        try:
-            finish(bench, out, info)
-        except BenchmarkFileError as e:  # a damaged file of the grid's, named by the library with what to do
-            common.fail(str(e))
+        with common.reading_record(out / "run_info.json"):  # a field in another form ("wall_s": "12 min")
+            try:
+                finish(bench, out, info)
+            except BenchmarkFileError as e:  # a damaged file of the grid's, named by the library with what to do
+                common.fail(str(e))
         return
     seeds = 2 if args.quick else args.seeds
     common.check_seed_args(args.seed, seeds)  # before benchmark/ is emptied: a typo cost the last grid

@@ -166,8 +166,9 @@ class Config:
         epsilon_start given where exploration_fraction = 0 never plays it (``config.unread_notes``); a buffer smaller
         than a batch; fewer learning gradient steps than ``target_update_interval`` leave the target network at its
         random initial weights for the whole run (DQN bootstraps from it throughout)."""
-        notes = unread_notes(self, {"epsilon_start": "exploration_fraction = 0 plays epsilon_end from the first learning "
-                                                    "update (the warm-up before learning_starts plays uniformly at random)"}
+        warmup = isinstance(self.learning_starts, int) and self.num_warmup_updates > 0
+        notes = unread_notes(self, {"epsilon_start": "exploration_fraction = 0 plays epsilon_end from the first learning update"
+                                                    + (" (the warm-up before learning_starts plays uniformly at random)" if warmup else "")}
                              if isinstance(self.exploration_fraction, (int, float)) and self.exploration_fraction == 0 else {})
         if isinstance(self.buffer_size, int) and isinstance(self.batch_size, int) and self.buffer_size < self.batch_size:
             notes.append(f"note: buffer_size = {self.buffer_size:,} holds fewer transitions than a batch (batch_size = "

@@ -122,8 +122,8 @@ class Config:
         if self.epsilon_schedule == "constant":
             for name in ("epsilon_end", "exploration_fraction"):
                 unread[name] = 'epsilon_schedule is "constant" (epsilon_start throughout)'
-        elif isinstance(self.exploration_fraction, (int, float)) and self.exploration_fraction == 0:
-            unread["epsilon_start"] = "exploration_fraction = 0 plays epsilon_end from the start"
+        elif self.epsilon_schedule == "linear" and isinstance(self.exploration_fraction, (int, float)) and self.exploration_fraction == 0:
+            unread["epsilon_start"] = "exploration_fraction = 0 plays epsilon_end from the start"  # ("exponential" divides by it)
         return unread_notes(self, unread)
 
     def validate(self) -> None:

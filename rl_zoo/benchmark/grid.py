@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from rl_zoo import distributed, runs
 from rl_zoo.benchmark.cells import run_cells
 from rl_zoo.benchmark.clips import complete_clips, unrecordable_envs
-from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, Cell, check_something_to_run, format_plan, parse_list,
+from rl_zoo.benchmark.plan import (DEFAULT_ALGOS, DEFAULT_ENVS, EXCLUDED, Cell, check_something_to_run, format_plan, parse_list,
                                    plan_grid, plan_header, previous_record, refuse_other_folder)
 from rl_zoo.benchmark.records import CellRecord, GridMeta, read_grid_meta
 from rl_zoo.benchmark.report import write_report
@@ -143,7 +143,7 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
     """``benchmark.json`` for this command; when nothing runs, the last grid's timing, load, ``--jobs``, versions and
     CPU count are kept: they describe the run that made the timings (a finished grid read again with ``--jobs 2``
     said "2 cell(s) at a time" beside the ``--jobs 1`` run's wall time). ``note`` None keeps the last command's where
-    this command's grid is the same (algorithms, envs, seeds: a re-run without ``--note`` dropped it from report.md;
+    this command's grid is the same (algorithms, envs, seeds, excluded cells: a re-run without ``--note`` dropped it from report.md;
     another grid's note would say things of other cells); ``""`` removes it."""
     previous = read_grid_meta(out)
     meta = GridMeta(
@@ -154,7 +154,8 @@ def _new_meta(out: Path, cells: list[Cell], plan: dict[str, Any], jobs: int, com
         versions=runs.versions(), cpu_count=os.cpu_count(), started=time.strftime("%Y-%m-%d %H:%M:%S"),
         record_video=record_video,
     )
-    same_grid = [previous.algos, previous.envs, previous.seeds, previous.seed] == [meta.algos, meta.envs, meta.seeds, meta.seed]
+    same_grid = ([previous.algos, previous.envs, previous.seeds, previous.seed, _excluded(previous.plan or [])]
+                 == [meta.algos, meta.envs, meta.seeds, meta.seed, _excluded(meta.plan)])
     if note is None and same_grid:
         meta = dataclasses.replace(meta, note=previous.note)
     if not any(c.status == "run" for c in cells) and previous.grid_wall_s is not None:
@@ -169,6 +170,11 @@ def _timed_versions(timed: dict[str, str], now: dict[str, str]) -> dict[str, str
     (its "this report was written at", beside the commits that trained the cells)."""
     kept = {k: v for k, v in timed.items() if k != "rl-zoo-commit"}
     return {**kept, "rl-zoo-commit": now["rl-zoo-commit"]} if "rl-zoo-commit" in now else kept
+
+
+def _excluded(plan: list[dict]) -> list[tuple[str, str]]:
+    """The ``(algo, env)`` cells a plan (``_plan_entries``) left out with ``--exclude``."""
+    return sorted((e["algo"], e["env"]) for e in plan if e.get("status") == "skipped" and str(e.get("reason", "")).startswith(EXCLUDED))
 
 
 def _plan_entries(cells: list[Cell]) -> list[dict]:
