@@ -104,3 +104,10 @@ def test_the_kl_fields_under_the_clipped_loss_are_noted():
     assert ppo.Config(kl_target=0.5, kl_beta_init=2.0).notes() == [
         'note: kl_target = 0.5 is not read: loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)',
         'note: kl_beta_init = 2.0 is not read: loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)']
+
+
+def test_clip_eps_under_the_kl_loss_without_clip_value_is_noted():
+    """Review: --algo ppo-kl --set clip_eps=0.9 trained the default run (only the logged clip_frac read it)."""
+    assert ppo.Config(loss="kl").notes() == [] and ppo.Config(loss="kl", clip_eps=0.3, clip_value=True).notes() == []
+    assert ppo.Config(loss="kl", clip_eps=0.9).notes() == [
+        'note: clip_eps = 0.9 is not read: loss is "kl" and clip_value is false (it only counts clip_frac, a logged metric)']

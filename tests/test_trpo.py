@@ -170,3 +170,49 @@ def test_trpo_learns_cartpole_within_the_trust_region(seed_offset):
     accepted = info.accepted > 0  # [seeds, updates]
     assert int(np.sum(accepted.mean(axis=1) >= 0.8)) >= 7, accepted.mean(axis=1)
     assert np.all(info.surrogate_improvement[accepted] > 0)
+
+
+def test_a_trust_region_that_cannot_move_the_policy_is_refused_or_noted():
+    """Review: accept_ratio >= 1 passed validation and the line search accepted no step in 20 updates (the untrained
+    return, exit 0); cg_damping=1e30 (or max_kl=1e-30) bounds the step below float32's resolution, without a word."""
+    for ratio in (1.0, 2.0):
+        with pytest.raises(ConfigError, match=r"'accept_ratio' = .* must be in \[0, 1\)"):
+            trpo.Config(accept_ratio=ratio).validate()
+    trpo.Config(accept_ratio=0.5).validate()
+    assert trpo.Config().notes() == [] and trpo.Config(max_kl=1e-10).notes() == [] and trpo.Config(cg_damping=0.0).notes() == []
+    assert trpo.Config(cg_damping=1e30).notes() == [
+        "note: max_kl = 0.01 with cg_damping = 1e+30 bounds each policy step to a norm of sqrt(2 max_kl / cg_damping) = "
+        "1.4e-16, too small to change float32 weights: the policy will not move"]
+    assert trpo.Config(max_kl=1e-30).notes()[0].startswith("note: max_kl = 1e-30 with cg_damping = 0.1 bounds")
+
+
+def test_minibatch_fields_of_zero_are_refused_in_one_line_and_the_batch_advice_is_bounded():
+    """Review: num_minibatches=0 (PPO) and value_minibatches=0 (VPG, TRPO) were a ZeroDivisionError traceback from the
+    always-built advice of the total_timesteps check, whose search over every num_steps also took minutes."""
+    import time
+
+    from rl_zoo.algos import ppo, vpg
+
+    for config, name in ((ppo.Config(num_minibatches=0), "num_minibatches"), (vpg.Config(value_minibatches=0), "value_minibatches"),
+                         (trpo.Config(value_minibatches=0, total_timesteps=10), "value_minibatches")):
+        with pytest.raises(ConfigError, match=f"'{name}' = 0 is invalid: must be a positive integer"):
+            config.validate()
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="must be at least one batch"):
+        ppo.Config(total_timesteps=10**9, num_envs=1, num_steps=2 * 10**9, num_minibatches=999_999_937).validate()
+    assert time.perf_counter() - start < 5
+
+
+def test_init_log_std_is_refused_where_its_exp_leaves_float32_and_noted_on_discrete_actions():
+    """Review: init_log_std=100 trained to NaN at the first update (the NaN guard's advice named learning_rate), and on
+    CartPole (a categorical policy) any value trained the default run without a word."""
+    from envs.spaces import Box, Discrete
+
+    for value in (100.0, -100.0, 89.0):
+        with pytest.raises(ConfigError, match=r"'init_log_std' = .* must be in \[-80, 80\]"):
+            trpo.Config(init_log_std=value).validate()
+    trpo.Config(init_log_std=40.0).validate()
+    assert trpo.Config(init_log_std=0.5).env_notes(Discrete(2)) == [
+        "note: init_log_std = 0.5 is not read: the env's actions are discrete (Discrete(2)): a categorical policy has no "
+        "standard deviation"]
+    assert trpo.Config().env_notes(Discrete(2)) == [] and trpo.Config(init_log_std=0.5).env_notes(Box(-1.0, 1.0, (1,))) == []

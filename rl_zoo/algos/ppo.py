@@ -89,9 +89,11 @@ class Config(on_policy.Config):
 
     def notes(self) -> list[str]:
         """Lines for the run's log (the driver prints them): the adaptive-KL fields given a value under the clipped loss,
-        which does not read them (``config.unread_notes``; ``--algo ppo-kl`` is the KL-penalty variant)."""
-        if self.loss == "kl":
-            return []
+        which does not read them, and clip_eps under the KL loss without clip_value (``config.unread_notes``; ``--algo
+        ppo-kl`` is the KL-penalty variant)."""
+        if self.loss == "kl":  # clip_eps clips only the value loss (clip_value) and counts clip_frac, a logged metric
+            return [] if self.clip_value else unread_notes(self, {"clip_eps": 'loss is "kl" and clip_value is false (it only '
+                                                                              "counts clip_frac, a logged metric)"})
         why = 'loss is "clip" (only the KL-penalty loss, --algo ppo-kl, reads it)'
         return unread_notes(self, {"kl_target": why, "kl_beta_init": why})
 

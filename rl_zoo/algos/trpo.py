@@ -27,6 +27,7 @@ plain gradient's direction.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, NamedTuple
@@ -40,6 +41,9 @@ from rl_zoo.core import on_policy
 from rl_zoo.core import trust_region as tr
 from rl_zoo.core.on_policy import Metrics, Networks, Params, check_env, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics, scan_train
+
+#: a step norm below which float32 weights of order 0.1-1 do not change (their spacing is ~1e-8 to 1e-7)
+TINY_STEP = 1e-7
 
 __all__ = ["Config", "State", "Metrics", "Details", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]
 
@@ -73,7 +77,21 @@ class Config(on_policy.ValueFitConfig):
         check(self.max_kl > 0, "max_kl", self.max_kl, "must be > 0")
         check(self.cg_damping >= 0, "cg_damping", self.cg_damping, "must be >= 0")
         check((0 < self.backtrack_coeff) & (self.backtrack_coeff < 1), "backtrack_coeff", self.backtrack_coeff, "must be in (0, 1)")
-        check(self.accept_ratio >= 0, "accept_ratio", self.accept_ratio, "must be >= 0")
+        check((0 <= self.accept_ratio) & (self.accept_ratio < 1), "accept_ratio", self.accept_ratio,
+              "must be in [0, 1): a step's actual improvement is about the linear prediction at best, and at 1 or more "
+              "the line search accepted no step (modular_rl: 0.1)")
+
+    def notes(self) -> list[str]:
+        """Lines for the run's log (the driver prints them): a trust region whose steps cannot move float32 weights.
+        The natural-gradient step s = sqrt(2 delta / x^T (F + lambda I) x) x has norm at most sqrt(2 max_kl / cg_damping):
+        cg_damping=1e30 or max_kl=1e-30 kept every update's policy, without a word."""
+        if not all(isinstance(v, (int, float)) for v in (self.max_kl, self.cg_damping)) or self.cg_damping <= 0:
+            return []
+        bound = math.sqrt(2 * self.max_kl / self.cg_damping)
+        if bound >= TINY_STEP:
+            return []
+        return [f"note: max_kl = {self.max_kl:g} with cg_damping = {self.cg_damping:g} bounds each policy step to a norm of "
+                f"sqrt(2 max_kl / cg_damping) = {bound:.1e}, too small to change float32 weights: the policy will not move"]
 
 
 State = on_policy.ValueFitState  # its policy_opt_state is (): the natural-gradient step keeps no optimiser state

@@ -29,7 +29,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import OneHotObservations, one_hot_state
-from rl_zoo.config import check, check_step_count, check_types
+from rl_zoo.config import check, check_step_count, check_types, unread_notes
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
 from rl_zoo.core.networks import ValueNetwork, check_layers, make_policy
@@ -38,6 +38,10 @@ from rl_zoo.core.rollout import rollout
 from rl_zoo.core.types import Agent, EpisodeMetrics, Trajectory
 
 ACTIVATIONS = ("tanh", "relu", "elu", "gelu")
+#: ``init_log_std`` in [-LIMIT, LIMIT]: exp(x) stays a finite, non-zero float32 (it is inf from about 88.7, 0 below -87)
+LOG_STD_LIMIT = 80.0
+#: the num_steps values the batch advice of a refusal tries, down from the most that fit (``Config._batch_that_fits``)
+SEARCHED_STEPS = 100_000
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ class Config:
         values = (self.total_timesteps, self.num_envs, *(getattr(self, name) for name in fields))
         if not all(isinstance(v, int) for v in values):
             return "lower num_envs or num_steps"  # a value traced (vmapped): the rule is built before check() looks
-        for num_steps in range(self.total_timesteps // self.num_envs, 0, -1):
+        top = self.total_timesteps // self.num_envs
+        for num_steps in range(top, max(top - SEARCHED_STEPS, 0), -1):  # bounded: num_minibatches=999999999 searched for minutes
             if self._batch_fits(self.num_envs * num_steps):
                 return f"num_steps={num_steps}"
         ones = "".join(f", {name}=1" for name in fields if getattr(self, name) != 1)
@@ -122,15 +127,30 @@ class Config:
             return f"num_steps={self.total_timesteps // self.num_envs}{ones}"
         return f"num_envs={self.total_timesteps}, num_steps=1{ones}"
 
+    def env_notes(self, action_space) -> list[str]:
+        """Lines for the run's log (the driver prints them) on fields the env's action space leaves unread: a categorical
+        policy (discrete actions) has no log standard deviation, so ``init_log_std`` trained nothing, without a word."""
+        if not isinstance(action_space, spaces.Discrete):
+            return []
+        return unread_notes(self, {"init_log_std": f"the env's actions are discrete ({action_space}): a categorical policy "
+                                                   "has no standard deviation"})
+
     def validate(self) -> None:
         check_types(self)  # each field's type first: anneal_lr="no" was truthy, learning_rate="3e-4" a bare TypeError
         for name in ("total_timesteps", "num_envs", "num_steps", "hidden_size"):
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         check_layers(self.num_layers)
-        check(self.total_timesteps >= self.batch_size, "total_timesteps", self.total_timesteps,
-              f"must be at least one batch (num_envs * num_steps = {self.num_envs} * {self.num_steps} = "
-              f"{self.batch_size}): raise it to {self.batch_size:,} or more, or shrink the batch to fit "
-              f"({self._batch_that_fits()})")
+        for name in self._minibatch_fields():  # before the advice below divides by them (0 was a ZeroDivisionError)
+            check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
+        enough = self.total_timesteps >= self.batch_size
+        if isinstance(enough, bool) and not enough:  # the advice searched for on a refusal only (it took seconds to minutes)
+            check(False, "total_timesteps", self.total_timesteps,
+                  f"must be at least one batch (num_envs * num_steps = {self.num_envs} * {self.num_steps} = "
+                  f"{self.batch_size}): raise it to {self.batch_size:,} or more, or shrink the batch to fit "
+                  f"({self._batch_that_fits()})")
+        check((-LOG_STD_LIMIT <= self.init_log_std) & (self.init_log_std <= LOG_STD_LIMIT), "init_log_std", self.init_log_std,
+              f"must be in [-{LOG_STD_LIMIT:g}, {LOG_STD_LIMIT:g}]: its exp, the standard deviation, overflows or vanishes in "
+              "float32 past about 88, and the first update was NaN")
         check(not self.norm_adv or self.batch_size >= 2, "num_steps", self.num_steps,
               "with num_envs = 1 makes a batch of one sample: norm_adv centres its advantage to 0 and the policy "
               "never moves (use a bigger batch, or norm_adv=False)")

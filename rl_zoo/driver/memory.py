@@ -139,7 +139,8 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
              if state is not None else "")  # None: this process could not measure (another did)
     raise ConfigError(
         f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs}"
-        f"{parts}. Ask for fewer {fewer}, or a smaller num_envs, num_steps (PPO, TRPO, VPG) or buffer_size (DQN) (--set)")
+        f"{parts}. Ask for fewer {fewer}, or a smaller num_envs, num_steps (PPO, TRPO, VPG) or buffer_size (DQN), "
+        f"or a smaller network (hidden_size, num_layers) (--set)")
 
 
 def short_process(rows: list) -> tuple[int, int, int] | None:

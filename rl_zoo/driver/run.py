@@ -159,6 +159,8 @@ def train(
                 log(fewer)
             for line in getattr(spec.config, "notes", list)():  # settings that train but cannot be meant (DQN's)
                 log(line)
+            for line in getattr(spec.config, "env_notes", lambda _: [])(env.action_space(env_params)):  # init_log_std, discrete
+                log(line)
             recorder = Recorder(run_dir, **_recorder_args(spec), hooks=hooks)
         except KeyboardInterrupt:
             log(f"\n{interrupt.received()}: {_stopped_note(run_dir, hooks)}")
