@@ -182,7 +182,7 @@ def test_a_trust_region_that_cannot_move_the_policy_is_refused_or_noted():
     assert trpo.Config().notes() == [] and trpo.Config(max_kl=1e-10).notes() == [] and trpo.Config(cg_damping=0.0).notes() == []
     assert trpo.Config(cg_damping=1e30).notes() == [
         "note: max_kl = 0.01 with cg_damping = 1e+30 bounds each policy step to a norm of sqrt(2 max_kl / cg_damping) = "
-        "1.4e-16, too small to change float32 weights: the policy will not move"]
+        "1.4e-16, far below float32's resolution of its weights: the policy stays effectively as it started"]
     assert trpo.Config(max_kl=1e-30).notes()[0].startswith("note: max_kl = 1e-30 with cg_damping = 0.1 bounds")
 
 
@@ -208,10 +208,16 @@ def test_init_log_std_is_refused_where_its_exp_leaves_float32_and_noted_on_discr
     CartPole (a categorical policy) any value trained the default run without a word."""
     from envs.spaces import Box, Discrete
 
-    for value in (100.0, -100.0, 89.0):
-        with pytest.raises(ConfigError, match=r"'init_log_std' = .* must be in \[-80, 80\]"):
+    for value in (100.0, -100.0, 45.0, -44.0):  # the variance exp(2 x): inf from about 44.4, subnormal below -43.6
+        with pytest.raises(ConfigError, match=r"'init_log_std' = .* must be in \[-40, 40\]"):
             trpo.Config(init_log_std=value).validate()
     trpo.Config(init_log_std=40.0).validate()
+    import numpy as np
+
+    from rl_zoo.algos import ppo
+
+    with pytest.raises(ConfigError, match="must be at least one batch"):  # numpy ints too (a np.bool_ skipped the check)
+        ppo.Config(total_timesteps=np.int64(100), num_steps=128).validate()
     assert trpo.Config(init_log_std=0.5).env_notes(Discrete(2)) == [
         "note: init_log_std = 0.5 is not read: the env's actions are discrete (Discrete(2)): a categorical policy has no "
         "standard deviation"]

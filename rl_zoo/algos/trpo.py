@@ -42,7 +42,8 @@ from rl_zoo.core import trust_region as tr
 from rl_zoo.core.on_policy import Metrics, Networks, Params, check_env, make_networks, prepare_batch  # noqa: F401 (check_env: the driver and sweeps call module.check_env)
 from rl_zoo.core.types import Agent, episode_metrics, scan_train
 
-#: a step norm below which float32 weights of order 0.1-1 do not change (their spacing is ~1e-8 to 1e-7)
+#: a bound on the whole step's norm below which the policy stays effectively unchanged (float32 weights of order 0.1-1 are
+#: spaced ~1e-8 to 1e-7 apart; only the biases, which start at 0, would move, by as little)
 TINY_STEP = 1e-7
 
 __all__ = ["Config", "State", "Metrics", "Details", "PolicyStepInfo", "policy_step", "learn", "make_agent", "make_train"]
@@ -91,7 +92,8 @@ class Config(on_policy.ValueFitConfig):
         if bound >= TINY_STEP:
             return []
         return [f"note: max_kl = {self.max_kl:g} with cg_damping = {self.cg_damping:g} bounds each policy step to a norm of "
-                f"sqrt(2 max_kl / cg_damping) = {bound:.1e}, too small to change float32 weights: the policy will not move"]
+                f"sqrt(2 max_kl / cg_damping) = {bound:.1e}, far below float32's resolution of its weights: the policy stays "
+                f"effectively as it started"]
 
 
 State = on_policy.ValueFitState  # its policy_opt_state is (): the natural-gradient step keeps no optimiser state

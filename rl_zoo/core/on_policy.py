@@ -29,7 +29,7 @@ import optax
 
 from envs import EpisodeStatistics, spaces, vectorize
 from envs.wrappers import OneHotObservations, one_hot_state
-from rl_zoo.config import check, check_step_count, check_types, unread_notes
+from rl_zoo.config import _traced, check, check_step_count, check_types, unread_notes
 from rl_zoo.core import losses, normalize
 from rl_zoo.core.buffers import flatten_time_batch, shuffled_minibatches
 from rl_zoo.core.networks import ValueNetwork, check_layers, make_policy
@@ -38,8 +38,9 @@ from rl_zoo.core.rollout import rollout
 from rl_zoo.core.types import Agent, EpisodeMetrics, Trajectory
 
 ACTIVATIONS = ("tanh", "relu", "elu", "gelu")
-#: ``init_log_std`` in [-LIMIT, LIMIT]: exp(x) stays a finite, non-zero float32 (it is inf from about 88.7, 0 below -87)
-LOG_STD_LIMIT = 80.0
+#: ``init_log_std`` in [-LIMIT, LIMIT]: the variance exp(2 x) (the Gaussian's KL divides by it) stays a finite, normal
+#: float32 (inf from about 44.4, subnormal below about -43.6: a first update of NaN or inf there)
+LOG_STD_LIMIT = 40.0
 #: the num_steps values the batch advice of a refusal tries, down from the most that fit (``Config._batch_that_fits``)
 SEARCHED_STEPS = 100_000
 
@@ -143,14 +144,14 @@ class Config:
         for name in self._minibatch_fields():  # before the advice below divides by them (0 was a ZeroDivisionError)
             check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
         enough = self.total_timesteps >= self.batch_size
-        if isinstance(enough, bool) and not enough:  # the advice searched for on a refusal only (it took seconds to minutes)
+        if not _traced(enough) and not enough:  # the advice searched for on a refusal only (it took seconds to minutes)
             check(False, "total_timesteps", self.total_timesteps,
                   f"must be at least one batch (num_envs * num_steps = {self.num_envs} * {self.num_steps} = "
                   f"{self.batch_size}): raise it to {self.batch_size:,} or more, or shrink the batch to fit "
                   f"({self._batch_that_fits()})")
         check((-LOG_STD_LIMIT <= self.init_log_std) & (self.init_log_std <= LOG_STD_LIMIT), "init_log_std", self.init_log_std,
-              f"must be in [-{LOG_STD_LIMIT:g}, {LOG_STD_LIMIT:g}]: its exp, the standard deviation, overflows or vanishes in "
-              "float32 past about 88, and the first update was NaN")
+              f"must be in [-{LOG_STD_LIMIT:g}, {LOG_STD_LIMIT:g}]: the variance exp(2 init_log_std) overflows or vanishes in "
+              "float32 past about 44, and the first update was NaN")
         check(not self.norm_adv or self.batch_size >= 2, "num_steps", self.num_steps,
               "with num_envs = 1 makes a batch of one sample: norm_adv centres its advantage to 0 and the policy "
               "never moves (use a bigger batch, or norm_adv=False)")

@@ -140,7 +140,7 @@ def check_memory(agent, env, env_params, seeds: int, eval_episodes: int, runs: s
     raise ConfigError(
         f"{what} needs at least {size_text(need)} of memory{on} and {size_text(room)} is available: {here:,} {runs}"
         f"{parts}. Ask for fewer {fewer}, or a smaller num_envs, num_steps (PPO, TRPO, VPG) or buffer_size (DQN), "
-        f"or a smaller network (hidden_size, num_layers) (--set)")
+        f"or a smaller network (hidden_size, num_layers: not Q-learning's) (--set)")
 
 
 def short_process(rows: list) -> tuple[int, int, int] | None:
