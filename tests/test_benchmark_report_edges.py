@@ -336,20 +336,28 @@ def test_threshold_is_read_from_the_evaluations_by_hand():
     assert reach_threshold(rows, 501.0) == (None, 0)
 
 
+def _cell_with_a_checkpoint(out, algo: str, env_id: str):
+    """``(cell, folder, checkpoint path)``: a planned cell of 5,120 env steps whose run folder holds a config.json and
+    one intact checkpoint (4 updates), as a run stopped mid-cell leaves it (its cell.json is the test's to write)."""
+    import numpy as np
+
+    from rl_zoo import checkpoint
+
+    [cell] = bm.plan_grid(algo, env_id, seeds=1, total_steps=5120, out=out)
+    folder = cells.cell_dir(out, cell)
+    (folder / "run").mkdir(parents=True)
+    (folder / "run" / "config.json").write_text("{}")
+    return cell, folder, checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+
+
 def test_a_cell_excluded_after_it_was_killed_resumes_when_it_is_included_again(tmp_path):
     """An excluded cell's record is rewritten "skipped" (its run directory kept): it started over when included
     again, its checkpoint thrown away, since only "running" and "failed" records resumed. A damaged checkpoint
     (a cell keeps one) starts it over too: resuming from it failed on every re-run (review)."""
-    import numpy as np
-
-    from rl_zoo import checkpoint, runs
+    from rl_zoo import runs
 
     out = tmp_path / "b"
-    [cell] = bm.plan_grid("ppo", "CartPole-v1", seeds=1, total_steps=5120, out=out)
-    folder = cells.cell_dir(out, cell)
-    (folder / "run").mkdir(parents=True)
-    (folder / "run" / "config.json").write_text("{}")
-    path = checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+    cell, folder, path = _cell_with_a_checkpoint(out, "ppo", "CartPole-v1")
     status = cell.status
     cell.status = "skipped"
     runs.atomic_write_json(folder / "cell.json", cell.record().to_json())
@@ -373,16 +381,10 @@ def test_an_interrupted_cell_is_not_started_over_for_another_config_without_a_wo
     dqn:learning_rate=0.001``, planned "run" as for a resume, deleted the cell's run (its checkpoint and metrics)
     and trained from step 0, exit 0. Refused now as a finished cell with another config is; a failed cell (whose
     new config is likely the fix) or one with nothing intact to resume from starts over, its log saying why."""
-    import numpy as np
-
-    from rl_zoo import checkpoint, runs
+    from rl_zoo import runs
 
     out = tmp_path / "b"
-    [cell] = bm.plan_grid("dqn", "Acrobot-v1", seeds=1, total_steps=5120, out=out)
-    folder = cells.cell_dir(out, cell)
-    (folder / "run").mkdir(parents=True)
-    (folder / "run" / "config.json").write_text("{}")
-    path = checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+    cell, folder, path = _cell_with_a_checkpoint(out, "dqn", "Acrobot-v1")
     runs.atomic_write_json(folder / "cell.json", cell.record("running").to_json())  # stopped mid-run
     changed = dict(seeds=1, total_steps=5120, out=out, sets=["dqn:learning_rate=0.001"])
     with pytest.raises(ValueError) as e:
@@ -406,18 +408,12 @@ def test_a_killed_cell_excluded_by_a_later_command_keeps_its_runs_settings_and_r
     """The excluding command wrote the cell's record from its plan, which has no config (an excluded cell is not
     resolved): a third command including it again found another identity and started it over, its checkpoint
     deleted. The record now keeps the interrupted run's settings."""
-    import numpy as np
-
-    from rl_zoo import checkpoint, runs
+    from rl_zoo import runs
     from rl_zoo.benchmark import grid
     from rl_zoo.benchmark.records import GridMeta
 
     out = tmp_path / "b"
-    [cell] = bm.plan_grid("dqn", "CartPole-v1", seeds=1, total_steps=5120, out=out)
-    folder = cells.cell_dir(out, cell)
-    (folder / "run").mkdir(parents=True)
-    (folder / "run" / "config.json").write_text("{}")
-    checkpoint.save(folder / "run", 4, {"w": np.zeros(3)}, {"updates_done": 4}, keep=1)
+    cell, folder, _ = _cell_with_a_checkpoint(out, "dqn", "CartPole-v1")
     runs.atomic_write_json(folder / "cell.json", cell.record("running").to_json())  # killed mid-run
     [excluded] = bm.plan_grid("dqn", "CartPole-v1", seeds=1, total_steps=5120, out=out, exclude=["dqn:CartPole-v1"])
     assert excluded.status == "skipped" and not excluded.spec.config
