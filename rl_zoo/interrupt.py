@@ -59,6 +59,15 @@ class AfterTheRun(KeyboardInterrupt):
     episode): the run's results are written and there is nothing to resume."""
 
 
+class StoppedWithWords(KeyboardInterrupt):
+    """A Ctrl-C (or SIGTERM) a command caught to say what its stop left (``words``, put after "rl-zoo: interrupted" on
+    the one line ``say_stop`` prints): ``rl-zoo rlhf``'s "nothing was kept ..." was a line of its own above it."""
+
+    def __init__(self, words: str):
+        super().__init__(words)
+        self.words = words
+
+
 def raise_if_signalled() -> None:
     """Raise ``KeyboardInterrupt`` if a SIGINT or SIGTERM came since ``installed`` took them. For an error caught
     where the signal may have caused it: a library that turns an interrupt inside its C code into an error of its

@@ -650,6 +650,7 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
     summary = dict(seeds=[1000, 1001], gold_heldout=dict(sft=ci(1.0), rlhf=ci(2.0), separated=True),
                    rm_heldout_accuracy_vs_gold=ci(0.7), seconds=dict(pretrain=5.62, sft=1.0, eval_rlhf=0.0))
     assert format_summary(summary).splitlines() == [
+        "seeds 1000-1001, held out from the defaults' choice (seeds 0-2)",
         "gold reward on held-out prompts, mean over seeds [the range of the 2 seeds (a percentile bootstrap over 2 "
         "values is their range, not a 95% interval)]:", "  SFT  1.00 [0.90, 1.10]",
         "  RLHF 2.00 [1.90, 2.10]   separated", "reward model accuracy vs gold on held-out pairs (training prompts): 0.70 [0.60, 0.80]",
@@ -657,10 +658,34 @@ def test_the_printed_summary_reads_as_text_not_python_objects():
     summary.update(seeds=[1000], gold_heldout=dict(sft=ci(1.0), rlhf=ci(2.0), separated=None),
                    rm_heldout_accuracy_vs_gold=report.interval([float("nan"), 0.5]))
     lines = format_summary(summary).splitlines()
-    assert lines[2] == "  RLHF 2.00 [1.90, 2.10]   (1 seed: no interval to separate)"
+    assert lines[3] == "  RLHF 2.00 [1.90, 2.10]   (1 seed: no interval to separate)"
     summary["gold_heldout"] = dict(sft=ci(2.0), rlhf=ci(1.0), separated=False, rlhf_below=True)
-    assert format_summary(summary).splitlines()[2] == "  RLHF 1.00 [0.90, 1.10]   separated: RLHF BELOW SFT"
-    assert lines[3].endswith("training prompts): 0.50 (1 of 2 seeds finite)")
+    assert format_summary(summary).splitlines()[3] == "  RLHF 1.00 [0.90, 1.10]   separated: RLHF BELOW SFT"
+    assert lines[4].endswith("training prompts): 0.50 (1 of 2 seeds finite)")
+
+
+def test_the_summary_says_when_its_seeds_are_those_the_defaults_were_chosen_on():
+    """Review: a plain `rl-zoo rlhf` runs seeds 0-2, those the pipeline's defaults were chosen on, and its summary named
+    no seed: its "separated" read as a held-out result."""
+    from rl_zoo.rlhf.report import seeds_line
+
+    assert seeds_line([0, 1, 2]) == ("seeds 0-2: not held out (seeds 0, 1, 2 are among those the pipeline's defaults were "
+                                     "chosen on, where they look better than on new seeds; --seed 1000 gives held-out ones)")
+    assert seeds_line([2, 3]).startswith("seeds 2-3: not held out (seed 2 is among those")
+    assert seeds_line([1000]) == "seed 1000, held out from the defaults' choice (seeds 0-2)"
+
+
+def test_rl_fields_the_chosen_algorithm_does_not_read_are_noted():
+    """Review: policy_opt.Config(algo="grpo", vf_coef=3.0, kl_horizon=100.0, ppo_kl_target=0.5) trained without a word
+    (no critic; a fixed beta; only ppo-kl reads ppo_kl_*), config.json recording them."""
+    from rl_zoo.rlhf import policy_opt
+
+    assert policy_opt.Config().notes() == [] and policy_opt.Config(algo="grpo").notes() == []
+    said = [n.split(" is not read")[0] for n in policy_opt.Config(algo="grpo", vf_coef=3.0, kl_horizon=100.0, ppo_kl_target=0.5).notes()]
+    assert said == ["note: vf_coef = 3.0", "note: ppo_kl_target = 0.5", "note: kl_horizon = 100.0"]
+    assert policy_opt.Config(algo="rloo", clip_eps=0.3, update_epochs=1, num_minibatches=1).notes() == [
+        "note: clip_eps = 0.3 is not read: rloo clips no ratio (only ppo and grpo read it; it counts the logged clip_frac)"]
+    assert policy_opt.Config(kl_target=1.0, kl_horizon=100.0).notes() == []
 
 
 def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkeypatch, capsys):
@@ -675,17 +700,21 @@ def test_a_stopped_rlhf_run_keeps_nothing_or_says_it_is_partial(tmp_path, monkey
 
     monkeypatch.setattr(pipeline, "run_stages", ctrl_c)
     assert main(["rlhf", "--small", "--runs-root", str(tmp_path / "runs")]) == 130
-    assert "nothing was kept" in capsys.readouterr().err and list((tmp_path / "runs").iterdir()) == []
+    err = capsys.readouterr().err  # one line (review: "rl-zoo: interrupted" came on a line of its own below it)
+    assert err.startswith("rl-zoo: interrupted: stopped before it wrote its results") and "nothing was kept" in err, err
+    assert len(err.strip().splitlines()) == 1 and list((tmp_path / "runs").iterdir()) == []
     given = tmp_path / "given"
     given.mkdir()
     assert main(["rlhf", "--small", "--out", str(given)]) == 130  # the user's own empty folder stays, emptied
     assert given.is_dir() and list(given.iterdir()) == []
+    assert "nothing was kept" in capsys.readouterr().err
     # stopped while writing: after the metrics, before the figure (and so before summary.json)
     monkeypatch.setattr(pipeline, "run_stages", lambda config, seeds: object())
     monkeypatch.setattr(report, "write_run", lambda out, *a, **k: ((out / "metrics").mkdir(), ctrl_c()))
     out = tmp_path / "partial"
     assert main(["rlhf", "--small", "--out", str(out)]) == 130
-    assert "holds a partial run (no summary.json, which is written last)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds a partial run (no summary.json, which is written last)" in err and len(err.strip().splitlines()) == 1, err
     assert "pipeline" in json.loads((out / "config.json").read_text()) and not (out / "summary.json").exists()
     assert main(["rlhf", "--small", "--out", str(out)]) == 2
     assert "run stopped before its end, without summary.json: delete it and run again" in capsys.readouterr().err

@@ -26,6 +26,7 @@ import numpy as np
 from experiments import common, reporting
 from experiments.rlhf import compute, plots
 from rl_zoo import stats
+from rl_zoo.rlhf.report import DEFAULTS_CHOSEN_ON
 
 HERE = Path(__file__).parent
 BETAS = [0.0, 0.02, 0.05, 0.2]
@@ -119,7 +120,7 @@ def sweep_updates(args) -> int:
 #: (what, the seeds it was chosen on, whether only the algorithm comparison uses it): the pipeline's defaults
 #: (PipelineConfig, policy_opt.Config) on `rl-zoo rlhf`'s seeds 0-2, question 2's beta 0.2 looking at question 1's
 #: committed run; `rl_zoo.seeds` names other experiments'
-TUNED_ON = (("the pipeline's defaults were", range(0, 3), False), ("question 2's beta 0.2 was", range(1000, 1003), True))
+TUNED_ON = (("the pipeline's defaults were", DEFAULTS_CHOSEN_ON, False), ("question 2's beta 0.2 was", range(1000, 1003), True))
 
 
 def tuning_words(first: int, n: int, algos: bool) -> str:

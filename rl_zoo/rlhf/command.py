@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def add_parser(sub) -> None:
                         "none, beta stays fixed)")
     r.add_argument("--group-size", type=int, default=None,
                    help="responses per prompt in each batch, the batch's size kept (default 4 for rloo and grpo, whose "
-                        "baselines are the group's: with 2, grpo's advantages are +-1 whatever the scores; 2 for ppo and ppo-kl)")
+                        "baselines are the group's: with 2, grpo's advantages are +-1 for every pair whose scores differ, 0 for a tie; 2 for ppo and ppo-kl)")
     r.add_argument("--updates", type=int, default=None, help="RL updates (default 60; 4 with --small)")
     r.add_argument("--no-progress", action="store_true",
                    help="accepted as train and benchmark take it: this command prints plain lines, one per stage, anyway")
@@ -101,7 +102,13 @@ def main(args, argv) -> int:
         summary = write_run(out, config, seeds, result)
     except BaseException as e:  # Ctrl-C, SIGTERM, an error: say what the folder holds (an rlhf run does not resume)
         if out is not None and not isinstance(e, (FolderInUse, FileExistsError)):  # else the folder is another run's
-            _say_stopped(out, made, interrupted=isinstance(e, KeyboardInterrupt), locked=lock is not None)
+            said = _say_stopped(out, made, interrupted=isinstance(e, KeyboardInterrupt), locked=lock is not None)
+            if said and isinstance(e, KeyboardInterrupt):  # on the one line of the stop (rl_zoo.cli)
+                from rl_zoo.interrupt import StoppedWithWords
+
+                raise StoppedWithWords(f": {said}") from e
+            if said:
+                print(f"rl-zoo rlhf: {said}", file=sys.stderr)
         raise
     finally:
         if lock is not None:
@@ -109,8 +116,6 @@ def main(args, argv) -> int:
     print(format_summary(summary))
     print(f"run written to {out} ({time.perf_counter() - t:.0f} s)")
     if broken := summary.get("rl_non_finite_seeds"):  # exit status 3, as a train run that diverged
-        import sys
-
         print(f"rl-zoo: error: the RL stage diverged (NaN or infinity) on seed(s) {', '.join(map(str, broken))}: the "
               f"run is written (summary.json lists them as rl_non_finite_seeds), their RLHF numbers are not results",
               file=sys.stderr)
@@ -118,21 +123,20 @@ def main(args, argv) -> int:
     return 0
 
 
-def _say_stopped(out: Path, made: bool, interrupted: bool, locked: bool) -> None:
+def _say_stopped(out: Path, made: bool, interrupted: bool, locked: bool) -> str:
     """A run stopped before its summary.json: with nothing but its config.json (or not even that: stopped as the
     folder was made, or a full disk), the folder goes (if this command made it) and, if it was interrupted (not an
     error, which a new run would meet again), the user is told to run again; with some files, that they are a
-    partial run to delete. ``locked``: this process holds the folder's lock (else its lock file is not ours)."""
-    import sys
-
+    partial run to delete. ``locked``: this process holds the folder's lock (else its lock file is not ours).
+    Returns what to say ("" for nothing)."""
     from rl_zoo import runs
     from rl_zoo.lock import LOCK_NAME
 
     if not out.is_dir() or (out / "summary.json").exists():
-        return
+        return ""
     names = {p.name for p in out.iterdir() if not (locked and runs.is_stale_temporary(p.name))}
     if not locked and names:  # stopped before it took the lock: what the folder holds is not this run's
-        return
+        return ""
     if names - {LOCK_NAME} <= {"config.json"}:
         if locked:
             runs.remove_stale_temporaries(out)
@@ -146,8 +150,7 @@ def _say_stopped(out: Path, made: bool, interrupted: bool, locked: bool) -> None
             except OSError:  # a file another process put there meanwhile: it stays
                 pass
         again = ": run the command again (an rlhf run starts from the beginning)" if interrupted else ""
-        print(f"rl-zoo rlhf: stopped before it wrote its results (it writes them at the end); nothing was kept"
-              f"{' (' + str(out) + ' removed)' if removed else ''}{again}", file=sys.stderr)
-    else:
-        print(f"rl-zoo rlhf: {out} holds a partial run (no summary.json, which is written last): an rlhf run does not "
-              f"resume; delete the folder{' and run the command again' if interrupted else ''}", file=sys.stderr)
+        return (f"stopped before it wrote its results (it writes them at the end); nothing was kept"
+                f"{' (' + str(out) + ' removed)' if removed else ''}{again}")
+    return (f"{out} holds a partial run (no summary.json, which is written last): an rlhf run does not "
+            f"resume; delete the folder{' and run the command again' if interrupted else ''}")

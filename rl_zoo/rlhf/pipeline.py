@@ -263,6 +263,8 @@ def rl_start(base: Supervised, config: PipelineConfig, runs_per_seed: int = 1) -
 def run_stages(config: PipelineConfig, seeds: list[int], data: TaskData | None = None, log=print) -> PipelineResult:
     """The four stages and the held-out evaluation for every seed (vmapped), each stage compiled once."""
     timer = Timer()
+    for line in config.rl.notes():  # RL fields the chosen algorithm does not read (grpo's vf_coef)
+        log(line)
     base = run_supervised(config, seeds, timer, data, log)
     log(f"[4/4] RLHF ({config.rl.algo}, beta {config.rl.beta}{', adaptive' if config.rl.kl_target else ''}): "
         f"{config.rl.num_updates} updates x {config.rl.batch_size} responses")

@@ -56,7 +56,7 @@ import optax
 
 from envs.language import TokenEnv, TokenEnvParams
 from rl_zoo.algos.ppo import KL_BETA_MAX, KL_BETA_MIN, adapt_kl_beta
-from rl_zoo.config import check, check_types
+from rl_zoo.config import check, check_types, unread_notes
 from rl_zoo.core import losses
 from rl_zoo.core.distributions import Categorical
 from rl_zoo.core.kl_control import KLControllerState, kl_controller_init, kl_controller_update, kl_penalized_rewards
@@ -146,6 +146,22 @@ class Config:
     def controller_step(self) -> float:
         """The largest relative change of beta in one update, 0.2 x responses per batch / horizon."""
         return 0.2 * self.batch_size / self.controller_horizon
+
+    def notes(self) -> list[str]:
+        """Lines for the run's log (``run_stages`` prints them) on fields given a value that this algorithm does not
+        read (``config.unread_notes``): they trained without a word, config.json recording them."""
+        unread = {}
+        if not self.uses_critic:
+            for name in ("gamma", "gae_lambda", "vf_coef"):
+                unread[name] = f"{self.algo} has no critic (only ppo and ppo-kl read it)"
+        if self.algo not in ("ppo", "grpo"):
+            unread["clip_eps"] = f"{self.algo} clips no ratio (only ppo and grpo read it; it counts the logged clip_frac)"
+        if self.algo != "ppo-kl":
+            for name in ("ppo_kl_target", "ppo_kl_beta_init"):
+                unread[name] = f"only ppo-kl reads it (the algorithm is {self.algo})"
+        if self.kl_target is None:
+            unread["kl_horizon"] = "kl_target is None: beta stays fixed, and only the controller reads it"
+        return unread_notes(self, unread)
 
     def validate(self) -> None:
         check_types(self)  # an infinite beta or kl_target passed the bounds below and trained a NaN policy

@@ -179,12 +179,31 @@ def _mean_ci(d: dict) -> str:
     return f"{d['mean']:.2f} [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]{some}"
 
 
+#: the seeds the pipeline's defaults (``PipelineConfig``, ``policy_opt.Config``) were chosen on, looking at ``rl-zoo rlhf``'s
+#: results (experiments/rlhf); a run on them flatters the defaults
+DEFAULTS_CHOSEN_ON = range(0, 3)
+
+
+def seeds_line(seeds: list[int]) -> str:
+    """The summary's line on its seeds: which, and whether they are among those the defaults were chosen on (a plain
+    ``rl-zoo rlhf`` runs seeds 0-2, and its verdict read as a held-out result)."""
+    from rl_zoo.seeds import REPORT_SEED, shared_seeds_said
+
+    first, n = seeds[0], len(seeds)
+    which = f"seed {first}" if n == 1 else f"seeds {first}-{first + n - 1}"
+    said = shared_seeds_said(first, n, [DEFAULTS_CHOSEN_ON], "the pipeline's defaults were")
+    return (f"{which}: not held out ({said}, where they look better than on new seeds; --seed {REPORT_SEED} gives "
+            "held-out ones)" if said else f"{which}, held out from the defaults' choice (seeds "
+            f"{DEFAULTS_CHOSEN_ON[0]}-{DEFAULTS_CHOSEN_ON[-1]})")
+
+
 def format_summary(summary: dict) -> str:
     g = summary["gold_heldout"]
     verdict = {True: "separated", False: "NOT separated", None: "(1 seed: no interval to separate)"}[g["separated"]]
     if g.get("rlhf_below"):
         verdict = "separated: RLHF BELOW SFT"
     return "\n".join([
+        seeds_line(summary["seeds"]),
         f"gold reward on held-out prompts, mean over seeds [{stats.interval_name(len(summary['seeds']))}]:",
         f"  SFT  {_mean_ci(g['sft'])}",
         f"  RLHF {_mean_ci(g['rlhf'])}   {verdict}",
