@@ -393,7 +393,7 @@ def _main(argv: list[str], cpu_devices: bool) -> int:
         again = {"train": f": `{_resume_words(args)}` takes it up again" if resumes else "",
                  "sweep": f": run {same} again; finished groups and halving rungs are kept, an interrupted group trains again from its start (or its last finished rung)",
                  "benchmark": f": run {same} again; finished cells are skipped, an interrupted one resumes"}
-        code = interrupt.say_stop(e.words if isinstance(e, interrupt.StoppedWithWords) else again.get(args.command, ""))
+        code = interrupt.say_stop(f": {e.words}" if isinstance(e, interrupt.StoppedWithWords) else again.get(args.command, ""))
         _end_a_multi_host_process(code, refused=False)
         return code
     except RuntimeError as e:

@@ -673,6 +673,9 @@ def test_the_summary_says_when_its_seeds_are_those_the_defaults_were_chosen_on()
                                      "chosen on, where they look better than on new seeds; --seed 1000 gives held-out ones)")
     assert seeds_line([2, 3]).startswith("seeds 2-3: not held out (seed 2 is among those")
     assert seeds_line([1000]) == "seed 1000, held out from the defaults' choice (seeds 0-2)"
+    assert seeds_line([5, 0]) == ("seeds 5, 0: not held out (seed 0 is among those the pipeline's defaults were chosen on, "
+                                  "where they look better than on new seeds; --seed 1000 gives held-out ones)")  # any list
+    assert seeds_line([-3, -2]) == "seeds -3 to -2, held out from the defaults' choice (seeds 0-2)"  # was "-3--2"
 
 
 def test_rl_fields_the_chosen_algorithm_does_not_read_are_noted():
@@ -894,3 +897,4 @@ def test_an_rlhf_run_that_fails_is_not_told_to_run_again(tmp_path, monkeypatch, 
     assert main(["rlhf", "--small", "--out", str(tmp_path / "r")]) == 3
     err = capsys.readouterr().err
     assert "nothing was kept" in err and "run the command again" not in err and not (tmp_path / "r").exists()
+    assert "rl-zoo rlhf: stopped before it wrote its results" in err and "interrupted" not in err, err  # an error's own line

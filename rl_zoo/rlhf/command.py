@@ -106,7 +106,7 @@ def main(args, argv) -> int:
             if said and isinstance(e, KeyboardInterrupt):  # on the one line of the stop (rl_zoo.cli)
                 from rl_zoo.interrupt import StoppedWithWords
 
-                raise StoppedWithWords(f": {said}") from e
+                raise StoppedWithWords(said) from e
             if said:
                 print(f"rl-zoo rlhf: {said}", file=sys.stderr)
         raise

@@ -186,15 +186,23 @@ DEFAULTS_CHOSEN_ON = range(0, 3)
 
 def seeds_line(seeds: list[int]) -> str:
     """The summary's line on its seeds: which, and whether they are among those the defaults were chosen on (a plain
-    ``rl-zoo rlhf`` runs seeds 0-2, and its verdict read as a held-out result)."""
-    from rl_zoo.seeds import REPORT_SEED, shared_seeds_said
+    ``rl-zoo rlhf`` runs seeds 0-2, and its verdict read as a held-out result). ``seeds``: any list (the command's
+    are consecutive; the Python API's ``write_run`` takes others)."""
+    from rl_zoo.seeds import REPORT_SEED
 
-    first, n = seeds[0], len(seeds)
-    which = f"seed {first}" if n == 1 else f"seeds {first}-{first + n - 1}"
-    said = shared_seeds_said(first, n, [DEFAULTS_CHOSEN_ON], "the pipeline's defaults were")
-    return (f"{which}: not held out ({said}, where they look better than on new seeds; --seed {REPORT_SEED} gives "
-            "held-out ones)" if said else f"{which}, held out from the defaults' choice (seeds "
-            f"{DEFAULTS_CHOSEN_ON[0]}-{DEFAULTS_CHOSEN_ON[-1]})")
+    first, last = seeds[0], seeds[-1]
+    if len(seeds) == 1:
+        which = f"seed {first}"
+    elif list(seeds) == list(range(first, last + 1)):
+        which = f"seeds {first}{' to ' if first < 0 else '-'}{last}"  # "-3--2" read badly
+    else:
+        which = f"seeds {', '.join(map(str, seeds))}"
+    shared = [s for s in seeds if s in DEFAULTS_CHOSEN_ON]
+    if not shared:
+        return f"{which}, held out from the defaults' choice (seeds {DEFAULTS_CHOSEN_ON[0]}-{DEFAULTS_CHOSEN_ON[-1]})"
+    said = (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared))} {'is' if len(shared) == 1 else 'are'} "
+            "among those the pipeline's defaults were chosen on")
+    return f"{which}: not held out ({said}, where they look better than on new seeds; --seed {REPORT_SEED} gives held-out ones)"
 
 
 def format_summary(summary: dict) -> str:
