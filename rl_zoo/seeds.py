@@ -80,7 +80,12 @@ def shared_seeds_said(first: int, n: int, chosen_on, what: str, shown: int | Non
     """"seeds 0, 1 are among those WHAT chosen on" for the seeds ``first`` .. ``first + n - 1`` that lie in the ranges
     ``chosen_on`` (the first ``shown`` of them, then "..."), else ``None``: a report's words for seeds that tuned
     what it reports on (``tuning_seeds_said``; the rlhf experiment's own settings)."""
-    mine = set(range(first, first + n))
+    return seeds_among_said(range(first, first + n), chosen_on, what, shown)
+
+
+def seeds_among_said(seeds, chosen_on, what: str, shown: int | None = None) -> str | None:
+    """``shared_seeds_said`` for any collection of ``seeds`` (an rlhf run's from the Python API need not be consecutive)."""
+    mine = set(seeds)
     shared = sorted(s for r in chosen_on for s in r if s in mine)
     if not shared:
         return None

@@ -188,7 +188,7 @@ def seeds_line(seeds: list[int]) -> str:
     """The summary's line on its seeds: which, and whether they are among those the defaults were chosen on (a plain
     ``rl-zoo rlhf`` runs seeds 0-2, and its verdict read as a held-out result). ``seeds``: any list (the command's
     are consecutive; the Python API's ``write_run`` takes others)."""
-    from rl_zoo.seeds import REPORT_SEED
+    from rl_zoo.seeds import REPORT_SEED, seeds_among_said
 
     first, last = seeds[0], seeds[-1]
     if len(seeds) == 1:
@@ -197,11 +197,9 @@ def seeds_line(seeds: list[int]) -> str:
         which = f"seeds {first}{' to ' if first < 0 else '-'}{last}"  # "-3--2" read badly
     else:
         which = f"seeds {', '.join(map(str, seeds))}"
-    shared = [s for s in seeds if s in DEFAULTS_CHOSEN_ON]
-    if not shared:
+    said = seeds_among_said(seeds, [DEFAULTS_CHOSEN_ON], "the pipeline's defaults were")
+    if not said:
         return f"{which}, held out from the defaults' choice (seeds {DEFAULTS_CHOSEN_ON[0]}-{DEFAULTS_CHOSEN_ON[-1]})"
-    said = (f"{'seed' if len(shared) == 1 else 'seeds'} {', '.join(map(str, shared))} {'is' if len(shared) == 1 else 'are'} "
-            "among those the pipeline's defaults were chosen on")
     return f"{which}: not held out ({said}, where they look better than on new seeds; --seed {REPORT_SEED} gives held-out ones)"
 
 
