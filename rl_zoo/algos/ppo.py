@@ -99,8 +99,7 @@ class Config(on_policy.Config):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("update_epochs", "num_minibatches"):
-            check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
+        check(self.update_epochs >= 1, "update_epochs", self.update_epochs, "must be a positive integer")  # num_minibatches: above
         check(self.batch_size % self.num_minibatches == 0, "num_minibatches", self.num_minibatches,
               f"must divide the batch num_envs * num_steps = {self.batch_size}")
         check(not self.norm_adv or self.batch_size >= 2 * self.num_minibatches, "num_minibatches", self.num_minibatches,

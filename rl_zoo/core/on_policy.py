@@ -179,8 +179,7 @@ class ValueFitConfig(Config):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("value_iters", "value_minibatches"):
-            check(getattr(self, name) >= 1, name, getattr(self, name), "must be a positive integer")
+        check(self.value_iters >= 1, "value_iters", self.value_iters, "must be a positive integer")  # value_minibatches: above
         check(self.batch_size % self.value_minibatches == 0, "value_minibatches", self.value_minibatches,
               f"must divide the batch num_envs * num_steps = {self.batch_size}")
         check(self.value_lr > 0, "value_lr", self.value_lr, "must be > 0")
